@@ -1,0 +1,207 @@
+"""Turn the workers' raw JSON into rows (metric, ours, official, ratio, target, pass)."""
+
+from __future__ import annotations
+
+import typing
+
+STEP_COUNTS = ("0", "10", "100", "1000")
+Row = dict[str, typing.Any]
+MODES = (("dev", "unsigned"), ("cloud", "signed"))
+
+
+def _get(data: typing.Any, *path: str) -> typing.Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _row(group: str, metric: str, unit: str, ours: float | None, other: float | None,
+         *, target: str = "", max_ratio: float | None = None, min_value: float | None = None,
+         max_value: float | None = None, other_label: str = "official") -> Row:
+    ratio = ours / other if ours is not None and other else None
+    passed: bool | None = None  # None: no target, or nothing measured
+    if max_ratio is not None and ratio is not None:
+        passed = ratio <= max_ratio
+    if min_value is not None and ours is not None:
+        passed = ours >= min_value
+    if max_value is not None and ours is not None:
+        passed = ours <= max_value
+    return {"group": group, "metric": metric, "unit": unit, "ours": ours, "official": other,
+            "other_label": other_label, "ratio": ratio, "target": target, "pass": passed}
+
+
+def request_rows(raw: dict[str, typing.Any]) -> list[Row]:
+    rows: list[Row] = []
+    for mode, label in MODES:
+        group = f"POST execution, {label} ({mode} mode), median per request"
+        for k in STEP_COUNTS:
+            ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
+            other = _get(raw, "official", "sdk", f"post_{mode}", k, "median_us")
+            rows.append(_row(group, f"k={k} memos", "us", ours, other,
+                             target="<= 0.20 (5x faster)", max_ratio=0.2))
+        for k in STEP_COUNTS:
+            ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
+            floor = _get(raw, "floor", mode, k, "median_us")
+            rows.append(_row(group, f"k={k} vs floor", "us", ours, floor, other_label="floor",
+                             target="<= 3.0 x floor", max_ratio=3.0))
+        rows.append(_row(group, "growth per memo", "us", _per_memo(raw, "ours", mode),
+                         _per_memo(raw, "official", mode)))
+    return rows
+
+
+def _per_memo(raw: dict[str, typing.Any], sdk: str, mode: str) -> float | None:
+    low = _get(raw, sdk, "sdk", f"post_{mode}", "0", "median_us")
+    high = _get(raw, sdk, "sdk", f"post_{mode}", "1000", "median_us")
+    return (high - low) / 1000 if low is not None and high is not None else None
+
+
+def sync_rows(raw: dict[str, typing.Any]) -> list[Row]:
+    group = "Introspection and sync, median per request"
+    rows = []
+    for key, metric in (("get_dev", "GET dev"), ("get_cloud", "GET cloud (signed)"),
+                        ("put_dev", "PUT dev (stub register)"),
+                        ("put_cloud", "PUT cloud (stub register)")):
+        rows.append(_row(group, metric, "us", _get(raw, "ours", "sdk", key, "median_us"),
+                         _get(raw, "official", "sdk", key, "median_us")))
+    flask = _get(raw, "floor", "flask_noop", "median_us")
+    rows.append(_row(group, "Flask no-op POST route (context)", "us", flask, None))
+    return rows
+
+
+def import_rows(raw: dict[str, typing.Any]) -> list[Row]:
+    group = "Import and memory (fresh processes, medians)"
+
+    def value(sdk: str, label: str, field: str) -> float | None:
+        return typing.cast("float | None", _get(raw, sdk, "import", label, field))
+
+    def net(sdk: str, field: str) -> float | None:
+        full, bare = value(sdk, "import", field), value(sdk, "bare", field)
+        return full - bare if full is not None and bare is not None else None
+
+    def mib(kib: float | None) -> float | None:
+        return kib / 1024 if kib is not None else None
+
+    def size(sdk: str) -> float | None:
+        total = _get(raw, sdk, "size", "total_bytes")
+        return total / 1e6 if total is not None else None
+
+    return [
+        _row(group, "python -c 'import inngest' wall", "ms", value("ours", "import", "wall_ms"),
+             value("official", "import", "wall_ms")),
+        _row(group, "  import only (minus bare interpreter)", "ms", net("ours", "wall_ms"),
+             net("official", "wall_ms"), target="<= 0.33 (3x faster)", max_ratio=1 / 3),
+        _row(group, "peak RSS (VmHWM) after import", "MiB",
+             mib(value("ours", "import", "maxrss_kib")),
+             mib(value("official", "import", "maxrss_kib"))),
+        _row(group, "  import only (minus bare interpreter)", "MiB",
+             mib(net("ours", "maxrss_kib")), mib(net("official", "maxrss_kib")),
+             target="<= 0.33 (3x less)", max_ratio=1 / 3),
+        _row(group, "installed size with dependencies", "MB", size("ours"), size("official")),
+    ]
+
+
+def send_rows(raw: dict[str, typing.Any]) -> list[Row]:
+    group = "Event send to a loopback stub (send_sync), higher is better"
+    return [
+        _row(group, "single event per request", "ev/s",
+             _get(raw, "ours", "sdk", "send", "single_eps"),
+             _get(raw, "official", "sdk", "send", "single_eps")),
+        _row(group, "100 events per request", "ev/s",
+             _get(raw, "ours", "sdk", "send", "batch100_eps"),
+             _get(raw, "official", "sdk", "send", "batch100_eps")),
+    ]
+
+
+def engine_rows(raw: dict[str, typing.Any]) -> list[Row]:
+    group = "Engine (ours only)"
+    engine = raw.get("engine") or {}
+    rows = []
+    for workers in (1, 2, 8):
+        for steps in (1, 10):
+            data = engine.get(f"throughput_w{workers}_s{steps}") or {}
+            suffix = " (capped)" if data.get("capped") else ""
+            target = {"target": ">= 200 steps/s", "min_value": 200.0} if workers == 2 else {}
+            rows.append(_row(group, f"{steps}-step fn, {workers} queue workers: steps/s{suffix}",
+                             "steps/s", data.get("steps_per_s"), None, **target))
+            rows.append(_row(group, f"{steps}-step fn, {workers} queue workers: runs/s{suffix}",
+                             "runs/s", data.get("runs_per_s"), None))
+    latency = engine.get("latency_3step") or {}
+    rows.append(_row(group, "3-step fn event->Completed p50 (low load)", "ms",
+                     latency.get("p50_ms"), None, target="< 50 ms", max_value=50.0))
+    rows.append(_row(group, "3-step fn event->Completed p99 (low load)", "ms",
+                     latency.get("p99_ms"), None))
+    for in_flight in (10, 100, 1000):
+        data = engine.get(f"step_latency_{in_flight}") or {}
+        runs = data.get("in_flight", in_flight)
+        suffix = " (capped)" if data.get("capped") else ""
+        for field in ("p50_ms", "p99_ms"):
+            rows.append(_row(group, f"step gap, {runs} runs in flight {field[:3]}{suffix}",
+                             "ms", data.get(field), None))
+    return rows
+
+
+def build_rows(raw: dict[str, typing.Any]) -> list[Row]:
+    return request_rows(raw) + sync_rows(raw) + import_rows(raw) + send_rows(raw) + \
+        engine_rows(raw)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _verdict(passed: bool | None) -> str:
+    return {True: "PASS", False: "FAIL", None: ""}[passed]
+
+
+def _no_data(row: Row) -> bool:
+    return bool(row["target"]) and row["pass"] is None
+
+
+def format_table(rows: list[Row], raw: dict[str, typing.Any]) -> str:
+    header = f"{'metric':<52} {'unit':>7} {'ours':>10} {'other':>10} {'ratio':>7}  " \
+             f"{'target':<22} result"
+    lines: list[str] = []
+    group = None
+    for row in rows:
+        if row["group"] != group:
+            group = row["group"]
+            lines += ["", f"== {group}", header]
+        other = _fmt(row["official"])
+        if row["official"] is not None and row["other_label"] != "official":
+            other += f" ({row['other_label']})"
+        ratio = f"{row['ratio']:.3f}" if row["ratio"] is not None else "-"
+        lines.append(f"{row['metric']:<52} {row['unit']:>7} {_fmt(row['ours']):>10} "
+                     f"{other:>10} {ratio:>7}  {row['target']:<22} "
+                     f"{'n/a' if _no_data(row) else _verdict(row['pass'])}")
+    lines += ["", "ratio = ours / other (other = official unless marked); lower is better "
+              "except ev/s.", *_errors(raw)]
+    checked = [row for row in rows if row["pass"] is not None]
+    passed = sum(1 for row in checked if row["pass"])
+    missing = sum(1 for row in rows if _no_data(row))
+    lines.append(f"targets: {passed}/{len(checked)} passed, {missing} not measured")
+    return "\n".join(lines)
+
+
+def _errors(raw: dict[str, typing.Any]) -> list[str]:
+    """One line per section that did not produce numbers."""
+    notes = []
+    for path in (("ours", "sdk"), ("official", "sdk"), ("ours", "import"),
+                 ("official", "import"), ("ours", "size"), ("official", "size"),
+                 ("floor",), ("engine",)):
+        section = _get(raw, *path)
+        if not isinstance(section, dict):
+            continue
+        if "error" in section:
+            notes.append(f"missing {'/'.join(path)}: {section['error']}")
+        for name, value in section.items():
+            if isinstance(value, dict) and "error" in value:
+                notes.append(f"missing {'/'.join(path)}/{name}: {value['error']}")
+    return notes

@@ -1,0 +1,254 @@
+"""Engine throughput and latency (our SDK only): an app served with ``inngest.http_server``
+in this process, driven by a ``DevServer`` running in a child process (as in real use, the
+engine and the app do not share a GIL). Prints one ``BENCH-JSON`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import typing
+import urllib.request
+
+import _common
+
+
+def engine_child(queue_workers: int) -> None:
+    """Child mode: run a DevServer until stdin closes."""
+    from inngest._engine.server import DevServer
+
+    logging.getLogger("inngest").setLevel(logging.ERROR)
+    server = DevServer(port=0, poll=False, queue_workers=queue_workers)
+    server.start()
+    print(json.dumps({"url": server.url}), flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+class Engine:
+    """A DevServer in a child process of this interpreter."""
+
+    def __init__(self, queue_workers: int) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, __file__, "--engine-child", str(queue_workers)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert self._proc.stdout is not None
+        self.url = json.loads(self._proc.stdout.readline())["url"]
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+class Recorder:
+    """What the functions saw: step execution times per run, completion times per tag."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.step_times: dict[str, list[float]] = {}
+        self.completed: dict[str, int] = {}
+        self.all_done = threading.Event()
+        self.expect: tuple[str, int] = ("", 0)
+
+    def step(self, run_id: str) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            self.step_times.setdefault(run_id, []).append(now)
+
+    def complete(self, tag: str) -> None:
+        with self.lock:
+            self.completed[tag] = self.completed.get(tag, 0) + 1
+            if (tag, self.completed[tag]) == self.expect:
+                self.all_done.set()
+
+    def arm(self, tag: str, count: int) -> None:
+        with self.lock:
+            self.expect = (tag, count)
+            self.all_done.clear()
+            self.step_times.clear()
+            if self.completed.get(tag, 0) >= count:
+                self.all_done.set()
+
+
+def make_functions(inngest: typing.Any, client: typing.Any, recorder: Recorder,
+                   step_counts: typing.Iterable[int]) -> list[typing.Any]:
+    functions = []
+    for steps in step_counts:
+        @client.create_function(
+            fn_id=f"engine-{steps}", trigger=inngest.TriggerEvent(event=f"bench/engine-{steps}")
+        )
+        def fn(ctx: typing.Any, _steps: int = steps) -> int:
+            for i in range(_steps):
+                ctx.step.run(f"s{i}", recorder.step, ctx.run_id)
+            recorder.complete(ctx.event.data["tag"])
+            return _steps
+
+        functions.append(fn)
+    return functions
+
+
+class App:
+    """Our SDK's http_server with the bench functions, synced to ``engine_url``."""
+
+    STEP_COUNTS = (1, 3, 10)
+
+    def __init__(self, engine_url: str, recorder: Recorder) -> None:
+        import inngest
+        import inngest.http_server
+
+        self.inngest = inngest
+        self.client = inngest.Inngest(
+            app_id="bench-engine", is_production=False,
+            api_base_url=engine_url, event_api_base_url=engine_url,
+        )
+        functions = make_functions(inngest, self.client, recorder, self.STEP_COUNTS)
+        self.server = inngest.http_server.serve(self.client, functions, port=0, max_workers=8)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        request = urllib.request.Request(self.server.url, method="PUT", data=b"")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise RuntimeError(f"sync failed: {response.status}")
+
+    def send(self, steps: int, tag: str, count: int) -> list[str]:
+        events = [
+            self.inngest.Event(name=f"bench/engine-{steps}", data={"tag": tag})
+            for _ in range(count)
+        ]
+        ids: list[str] = []
+        for start in range(0, count, 100):
+            ids.extend(self.client.send_sync(events[start:start + 100]))
+        return ids
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_status(engine_url: str, event_id: str) -> str | None:
+    with urllib.request.urlopen(f"{engine_url}/v1/events/{event_id}/runs", timeout=10) as resp:
+        runs = json.loads(resp.read())["data"]
+    return runs[0]["status"] if runs else None
+
+
+def settled_status(engine_url: str, event_id: str, wait_s: float = 3.0) -> str | None:
+    """The run's status once the engine has recorded the end (the functions count a run done
+    when its last request returns, a moment before the engine stores the outcome)."""
+    deadline = time.perf_counter() + wait_s
+    status = run_status(engine_url, event_id)
+    while status not in ("Completed", "Failed", "Cancelled") and time.perf_counter() < deadline:
+        time.sleep(0.01)
+        status = run_status(engine_url, event_id)
+    return status
+
+
+def throughput(engine_url: str, app: App, recorder: Recorder, steps: int, runs: int,
+               cap_s: float) -> dict[str, object]:
+    tag = f"tp-{steps}-{time.monotonic_ns()}"
+    recorder.arm(tag, runs)
+    start = time.perf_counter()
+    ids = app.send(steps, tag, runs)
+    finished = recorder.all_done.wait(cap_s)
+    elapsed = time.perf_counter() - start
+    done = recorder.completed.get(tag, 0)
+    status = settled_status(engine_url, ids[-1]) if finished else None
+    return {
+        "runs": runs, "completed": done, "seconds": elapsed, "capped": not finished,
+        "runs_per_s": done / elapsed, "steps_per_s": done * steps / elapsed,
+        "last_run_status": status,  # a check that runs really complete
+    }
+
+
+def completion_latency(engine_url: str, app: App, samples: int) -> dict[str, object]:
+    """Event sent -> REST reports the run Completed, one run at a time (1 ms polling)."""
+    latencies: list[float] = []
+    for index in range(samples):
+        start = time.perf_counter()
+        (event_id,) = app.send(3, f"lat-{index}", 1)
+        while run_status(engine_url, event_id) != "Completed":
+            if time.perf_counter() - start > 10:
+                raise RuntimeError(f"run for event {event_id} did not complete in 10 s")
+            time.sleep(0.001)
+        latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    return {
+        "samples": samples,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[max(0, round(len(latencies) * 0.99) - 1)],
+    }
+
+
+def step_latency(app: App, recorder: Recorder, in_flight: int, cap_s: float) -> dict[str, object]:
+    """Time between consecutive step executions of a 3-step run, ``in_flight`` runs at once."""
+    tag = f"sl-{in_flight}-{time.monotonic_ns()}"
+    recorder.arm(tag, in_flight)
+    start = time.perf_counter()
+    app.send(3, tag, in_flight)
+    finished = recorder.all_done.wait(cap_s)
+    elapsed = time.perf_counter() - start
+    with recorder.lock:
+        gaps = sorted(
+            (later - earlier) * 1000
+            for times in recorder.step_times.values()
+            for earlier, later in zip(times, times[1:])
+        )
+    if not gaps:
+        return {"in_flight": in_flight, "error": "no step completed"}
+    return {
+        "in_flight": in_flight, "seconds": elapsed, "capped": not finished,
+        "completed": recorder.completed.get(tag, 0), "gaps": len(gaps),
+        "p50_ms": statistics.median(gaps),
+        "p99_ms": gaps[max(0, round(len(gaps) * 0.99) - 1)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply run counts")
+    args = parser.parse_args()
+    if args.engine_child is not None:
+        engine_child(args.engine_child)
+        return
+    logging.getLogger("inngest").setLevel(logging.ERROR)
+    recorder = Recorder()
+    results: dict[str, object] = {}
+    runs_for = {1: max(20, int(300 * args.scale)), 10: max(5, int(100 * args.scale))}
+    for workers in (1, 2, 8):
+        with Engine(workers) as engine:
+            app = App(engine.url, recorder)
+            try:
+                for steps, runs in runs_for.items():
+                    key = f"throughput_w{workers}_s{steps}"
+                    results[key] = throughput(engine.url, app, recorder, steps, runs, 20.0)
+            finally:
+                app.close()
+    with Engine(8) as engine:
+        app = App(engine.url, recorder)
+        try:
+            results["latency_3step"] = completion_latency(engine.url, app, 40)
+            for in_flight in (10, 100, 1000):
+                count = max(10, int(in_flight * args.scale))
+                results[f"step_latency_{in_flight}"] = step_latency(app, recorder, count, 30.0)
+        finally:
+            app.close()
+    _common.emit(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Times whichever ``inngest`` is importable: serve requests through Flask and event sends.
+
+Run by benchmarks/run.py under each SDK's interpreter; prints one ``BENCH-JSON`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+import traceback
+import typing
+
+import _common
+
+Call = typing.Callable[[], tuple[int, bytes]]
+
+
+def _environ(method: str, query: str, body: bytes, headers: dict[str, str]) -> dict[str, object]:
+    environ: dict[str, object] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": _common.SERVE_PATH,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "localhost",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    return environ
+
+
+def wsgi_call(app: typing.Any, method: str, query: str, body: bytes,
+              headers: dict[str, str]) -> Call:
+    """A call that sends one request straight into ``app.wsgi_app`` (no sockets)."""
+    base = _environ(method, query, body, headers)
+    status: list[str] = []
+
+    def start_response(line: str, _headers: object, _exc: object = None) -> None:
+        status.append(line)
+
+    def call() -> tuple[int, bytes]:
+        environ = dict(base)
+        environ["wsgi.input"] = io.BytesIO(body)
+        status.clear()
+        chunks = app.wsgi_app(environ, start_response)
+        try:
+            out = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        return int(status[0].split()[0]), out
+
+    return call
+
+
+def _one() -> int:
+    return 1
+
+
+def make_functions(inngest: typing.Any, client: typing.Any) -> list[typing.Any]:
+    """One function per k: it calls step.run k + 1 times with distinct ids."""
+    functions = []
+    for k in _common.STEP_COUNTS:
+        @client.create_function(
+            fn_id=_common.fn_slug(k), trigger=inngest.TriggerEvent(event="bench/run")
+        )
+        def steps(ctx: typing.Any, _k: int = k) -> int:
+            total = 0
+            for i in range(_k + 1):
+                total += ctx.step.run(_common.step_id(i), _one)
+            return total
+
+        functions.append(steps)
+    return functions
+
+
+def make_app(cloud: bool, api_url: str) -> typing.Any:
+    import flask
+    import inngest
+    import inngest.flask
+
+    client = inngest.Inngest(
+        app_id=_common.APP_ID,
+        is_production=cloud,
+        signing_key=_common.SIGNING_KEY if cloud else None,
+        api_base_url=api_url,
+    )
+    app = flask.Flask(f"bench-{'cloud' if cloud else 'dev'}")
+    inngest.flask.serve(app, client, make_functions(inngest, client))
+    return app
+
+
+def checked(call: Call, expected: int) -> Call:
+    """Fail fast (with the SDK's answer) if a request does not get the expected status."""
+    status, body = call()
+    if status != expected:
+        raise RuntimeError(f"expected {expected}, got {status}: {body[:300]!r}")
+    return call
+
+
+def bench_post(app: typing.Any, cloud: bool) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for k in _common.STEP_COUNTS:
+        body = _common.execution_body(k)
+        headers = {"x-inngest-signature": _common.sign(body)} if cloud else {}
+        query = f"fnId={_common.APP_ID}-{_common.fn_slug(k)}&stepId=step"
+        call = checked(wsgi_call(app, "POST", query, body, headers), 206)
+        results[str(k)] = _common.measure(call)
+    return results
+
+
+def bench_get(app: typing.Any, cloud: bool) -> dict[str, float]:
+    headers = {"x-inngest-signature": _common.sign(b"")} if cloud else {}
+    return _common.measure(checked(wsgi_call(app, "GET", "", b"", headers), 200))
+
+
+def bench_put(app: typing.Any) -> dict[str, float]:
+    call = checked(wsgi_call(app, "PUT", "", b"", {}), 200)
+    return _common.measure(call, budget_s=1.0, max_n=500)
+
+
+def bench_send(event_url: str) -> dict[str, object]:
+    import inngest
+
+    client = inngest.Inngest(
+        app_id=_common.APP_ID, is_production=False, event_key="bench-key",
+        event_api_base_url=event_url,
+    )
+    single = inngest.Event(name="bench/evt", data={"i": 1})
+    batch = [inngest.Event(name="bench/evt", data={"i": i}) for i in range(100)]
+    return {
+        "single_eps": _events_per_second(lambda: client.send_sync(single), 1),
+        "batch100_eps": _events_per_second(lambda: client.send_sync(batch), 100),
+    }
+
+
+def _events_per_second(send: typing.Callable[[], object], per_call: int,
+                       budget_s: float = 1.5) -> float:
+    for _ in range(3):
+        send()
+    calls = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < budget_s:
+        send()
+        calls += 1
+    return calls * per_call / (time.perf_counter() - start)
+
+
+def _section(results: dict[str, object], name: str, run: typing.Callable[[], object]) -> None:
+    try:
+        results[name] = run()
+    except Exception as err:  # report and keep measuring the other sections
+        results[name] = {"error": f"{type(err).__name__}: {err}"}
+        traceback.print_exc(file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--api-url", required=True, help="stub with /fn/register")
+    parser.add_argument("--event-url", required=True, help="stub event API origin")
+    args = parser.parse_args()
+    results: dict[str, object] = {}
+    apps: dict[str, typing.Any] = {}
+
+    def app_for(mode: str) -> typing.Any:
+        if mode not in apps:
+            apps[mode] = make_app(mode == "cloud", args.api_url)
+        return apps[mode]
+
+    for mode in ("dev", "cloud"):
+        _section(results, f"post_{mode}", lambda m=mode: bench_post(app_for(m), m == "cloud"))
+        _section(results, f"get_{mode}", lambda m=mode: bench_get(app_for(m), m == "cloud"))
+        _section(results, f"put_{mode}", lambda m=mode: bench_put(app_for(m)))
+    _section(results, "send", lambda: bench_send(args.event_url))
+    _common.emit(results)
+
+
+if __name__ == "__main__":
+    main()

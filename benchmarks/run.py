@@ -1,0 +1,218 @@
+"""Benchmark inngest-sync against the official ``inngest`` SDK; see benchmarks/README.md.
+
+    python benchmarks/run.py [--venv DIR] [--skip-engine] [--quick]
+
+Prints a table of medians and ratios (ours / official) with pass/fail per target, and writes
+benchmarks/results/latest.json and latest.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import typing
+
+import _report
+from _stubs import StubServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+WORKERS = os.path.join(HERE, "_workers")
+RESULTS = os.path.join(HERE, "results")
+DEFAULT_VENV = "/work/bench-venvs/official"
+WORKER_TIMEOUT_S = 150
+
+
+class Sdk(typing.NamedTuple):
+    name: str
+    python: str
+    env: dict[str, str]
+
+
+def ensure_venv(venv: str) -> str:
+    """The venv's python, with the official SDK, flask and matplotlib installed once."""
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        print(f"creating {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    probe = subprocess.run([python, "-c", "import inngest, flask, matplotlib"],
+                           capture_output=True, cwd="/")
+    if probe.returncode != 0:
+        print("installing inngest, flask, matplotlib into the venv ...", flush=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "inngest", "flask", "matplotlib"],
+                       check=True)
+    return python
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without anything that would change which ``inngest`` is imported
+    or how it behaves."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("INNGEST_", "PYTHON")) and k != "VIRTUAL_ENV"}
+    env.update(extra or {})
+    return env
+
+
+def run_worker(sdk: Sdk, script: str, *args: str) -> dict[str, typing.Any]:
+    """Run a worker under ``sdk``'s interpreter; return its JSON or ``{"error": ...}``."""
+    command = [sdk.python, os.path.join(WORKERS, script), *args]
+    try:
+        proc = subprocess.run(command, env=sdk.env, cwd="/", capture_output=True, text=True,
+                              timeout=WORKER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{script} timed out after {WORKER_TIMEOUT_S} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH-JSON "):
+            result: dict[str, typing.Any] = json.loads(line[len("BENCH-JSON "):])
+            if proc.stderr.strip():
+                result["stderr_tail"] = proc.stderr.strip().splitlines()[-1]
+            return result
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"error": f"{script} exited {proc.returncode}: {tail}"}
+
+
+_HWM = ("import sys; sys.stdout.write([line for line in open('/proc/self/status')"
+        " if line.startswith('VmHWM:')][0])")
+
+
+def fresh_process(sdk: Sdk, code: str) -> tuple[float, str]:
+    """Wall seconds and stdout of one ``python -c code`` in a fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.run([sdk.python, "-c", code], env=sdk.env, cwd="/", capture_output=True,
+                          text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        message = proc.stderr.strip().splitlines()
+        raise RuntimeError(message[-1] if message else f"exit {proc.returncode}")
+    return elapsed, proc.stdout
+
+
+def peak_rss_kib(sdk: Sdk, code: str) -> int:
+    """The child's own VmHWM. ru_maxrss would do, but Linux carries it across fork+exec,
+    so it reports the (larger) parent's size whenever the child stays smaller."""
+    _, out = fresh_process(sdk, f"{code}; {_HWM}" if code != "pass" else _HWM)
+    return int(out.split()[1])
+
+
+def bench_import(sdk: Sdk, runs: int) -> dict[str, typing.Any]:
+    try:
+        results: dict[str, typing.Any] = {}
+        for label, code in (("bare", "pass"), ("import", "import inngest")):
+            fresh_process(sdk, code)  # warm the byte-code cache and the page cache
+            walls = [fresh_process(sdk, code)[0] for _ in range(runs)]
+            results[label] = {
+                "wall_ms": statistics.median(walls) * 1000,
+                "maxrss_kib": statistics.median(peak_rss_kib(sdk, code) for _ in range(3)),
+            }
+        return results
+    except RuntimeError as err:
+        return {"error": str(err)}
+
+
+def best_of(results: list[dict[str, typing.Any]]) -> dict[str, typing.Any]:
+    """Merge repeated worker results: the lowest median (and highest rate) per metric, which
+    discounts rounds disturbed by other load on the machine."""
+    usable = [r for r in results if "error" not in r] or results[:1]
+    merged: dict[str, typing.Any] = dict(usable[0])
+    for other in usable[1:]:
+        merged = _merge(merged, other)
+    return merged
+
+
+def _merge(left: typing.Any, right: typing.Any) -> typing.Any:
+    if isinstance(left, dict) and isinstance(right, dict):
+        if "error" in left:
+            return right
+        if "median_us" in left and "median_us" in right:
+            return min(left, right, key=lambda r: r["median_us"])
+        return {key: _merge(value, right[key]) if key in right else value
+                for key, value in left.items()}
+    if isinstance(left, float) and isinstance(right, float):
+        return max(left, right)  # only rates (events/s) are bare floats here
+    return left
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--venv", default=DEFAULT_VENV,
+                        help="throwaway venv for the official SDK (created if missing)")
+    parser.add_argument("--ours-python", default=sys.executable,
+                        help="interpreter for our SDK; needs urllib3 and flask")
+    parser.add_argument("--import-runs", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating runs of each SDK's request worker (best kept)")
+    parser.add_argument("--skip-engine", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smaller engine run counts")
+    parser.add_argument("--out", default=RESULTS, help="directory for latest.json/.png")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    official = Sdk("official", ensure_venv(args.venv), clean_env())
+    ours = Sdk("ours", args.ours_python, clean_env({"PYTHONPATH": REPO}))
+    raw: dict[str, typing.Any] = {"ours": {}, "official": {}}
+    rounds: dict[str, list[dict[str, typing.Any]]] = {"ours": [], "official": []}
+    with StubServer() as stub:
+        for round_number in range(1, args.rounds + 1):
+            for sdk in (official, ours):
+                print(f"[{sdk.name}] request handling, sync, event send "
+                      f"(round {round_number}/{args.rounds}) ...", flush=True)
+                rounds[sdk.name].append(run_worker(
+                    sdk, "sdk_worker.py", "--api-url", stub.url, "--event-url", stub.url))
+    for name, results in rounds.items():
+        raw[name]["sdk"] = best_of(results)
+    for sdk in (official, ours):
+        print(f"[{sdk.name}] import time/memory, installed size ...", flush=True)
+        raw[sdk.name]["import"] = bench_import(sdk, args.import_runs)
+    raw["official"]["size"] = run_worker(official, "size_worker.py")
+    raw["ours"]["size"] = run_worker(
+        ours, "size_worker.py", "--package-dir", os.path.join(REPO, "inngest"),
+        "--requires", "urllib3")
+    print("[floor] parse + HMAC + step hashes ...", flush=True)
+    raw["floor"] = run_worker(ours, "floor_worker.py")
+    if args.skip_engine:
+        raw["engine"] = {"error": "skipped (--skip-engine)"}
+    else:
+        print("[ours] engine ...", flush=True)
+        raw["engine"] = run_worker(ours, "engine_worker.py",
+                                   "--scale", "0.3" if args.quick else "1")
+    raw["meta"] = {
+        "seconds": time.perf_counter() - started,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "ours_python": ours.python,
+        "official_python": official.python,
+        "official_version": _official_version(official),
+        "cpus": os.cpu_count(),
+    }
+    rows = _report.build_rows(raw)
+    print()
+    print(_report.format_table(rows, raw))
+    os.makedirs(args.out, exist_ok=True)
+    json_path = os.path.join(args.out, "latest.json")
+    with open(json_path, "w") as out:
+        json.dump({"rows": rows, "raw": raw}, out, indent=2)
+    png_path = os.path.join(args.out, "latest.png")
+    chart = subprocess.run([official.python, os.path.join(HERE, "_chart.py"), json_path,
+                            png_path], env=official.env, capture_output=True, text=True)
+    print(f"\nwrote {json_path}")
+    if chart.returncode == 0:
+        print(f"wrote {png_path}")
+    else:
+        print(f"chart failed: {chart.stderr.strip().splitlines()[-1:]}")
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+
+def _official_version(sdk: Sdk) -> str:
+    proc = subprocess.run(
+        [sdk.python, "-c", "import importlib.metadata as m; print(m.version('inngest'))"],
+        env=sdk.env, cwd="/", capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+"""The HTTP surface: a pure routing function plus a thin threaded server around it."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import importlib
+import json
+import logging
+import re
+import typing
+import urllib.parse
+
+from inngest._engine import events, registration, ulid
+from inngest._engine.engine import Engine
+from inngest._engine.models import JSON, Run, RunStatus
+
+log = logging.getLogger("inngest.engine")
+
+Headers = dict[str, str]
+Response = tuple[int, Headers, bytes]
+MAX_BODY_BYTES = 256 * 1024 * 1024
+BASE_HEADERS = {
+    "content-type": "application/json",
+    "x-inngest-server-kind": registration.SERVER_KIND,
+    "access-control-allow-origin": "*",
+}
+_RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
+
+
+def respond(status: int, body: JSON = None) -> Response:
+    payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
+    return status, dict(BASE_HEADERS), payload
+
+
+def error(status: int, message: str) -> Response:
+    return respond(status, {"error": message, "status": status})
+
+
+def rfc3339(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Api:
+    """Routes requests for one engine; ``info`` is what ``GET /dev`` reports as startOpts."""
+
+    def __init__(self, engine: Engine, info: dict[str, JSON] | None = None) -> None:
+        self.engine = engine
+        self.info = info or {}
+        self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
+            ("POST", re.compile(r"/e/(?P<key>[^/]*)"), self.send_events),
+            ("POST", re.compile(r"/invoke/(?P<slug>.+)"), self.invoke),
+            ("GET", re.compile(r"/health"), self.health),
+            ("POST", re.compile(r"/fn/register"), self.register),
+            ("DELETE", re.compile(r"/fn/remove"), self.remove_app),
+            ("GET", re.compile(r"/dev"), self.dev_info),
+            ("GET", re.compile(r"/v0/runs/(?P<run_id>[^/]+)/batch"), self.run_batch),
+            ("GET", re.compile(r"/v0/runs/(?P<run_id>[^/]+)/actions"), self.run_actions),
+            ("DELETE", re.compile(r"/v0/runs/(?P<run_id>[^/]+)"), self.cancel_v0),
+            ("POST", re.compile(r"/v0/connect/start"), self.connect_start),
+            ("POST", re.compile(r"/v0/gql"), self.graphql),
+            ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)/runs"), self.event_runs),
+            ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.get_run),
+            ("DELETE", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.cancel_v1),
+        ]
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
+               body: bytes) -> Response:
+        """Answer one request; header names in ``headers`` must be lower-case."""
+        if method == "OPTIONS":
+            status, out, payload = respond(204)
+            out.update({"access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+                        "access-control-allow-headers": "*"})
+            return status, out, payload
+        path = path.rstrip("/") or "/"
+        known_path = False
+        for route_method, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            known_path = True
+            if route_method == method:
+                try:
+                    return handler(query=query, headers=headers, body=body, **match.groupdict())
+                except Exception:
+                    log.exception("error handling %s %s", method, path)
+                    return error(500, "internal error")
+        return error(405, "method not allowed") if known_path else error(404, "not found")
+
+    # Events
+
+    def send_events(self, key: str, headers: Headers, body: bytes, **_: object) -> Response:
+        if not key:
+            return respond(401, {"status": 401, "message": "", "error": "Event key is required"})
+        try:
+            raw_events = events.split_body(body)
+        except events.EventError as err:
+            return respond(400, {"ids": [""], "status": 400, "error": str(err)})
+        if not raw_events:
+            return respond(200, {"ids": [""], "status": 200})
+        seed = ulid.parse_seed(headers.get("x-inngest-event-id-seed", ""))
+        ids: list[str] = []
+        for index, raw in enumerate(raw_events):
+            now = self.engine.clock.now_ms()
+            internal_id = ulid.from_seed(seed, index) if seed else self.engine.ids.new(now)
+            try:
+                event = events.normalize(raw, now, internal_id)
+            except events.EventError as err:
+                return respond(400, {"ids": ids + [""], "status": 400, "error": str(err)})
+            self.engine.runner.ingest(event, internal_id)
+            ids.append(internal_id)
+        return respond(200, {"ids": ids, "status": 200})
+
+    def invoke(self, slug: str, body: bytes, **_: object) -> Response:
+        slug = urllib.parse.unquote(slug)
+        fn = self.engine.store.function_by_slug(slug)
+        if fn is None or fn.id not in {f.id for f in self.engine.store.functions()}:
+            return respond(404, {"error": f"function not found: {slug}", "data": None,
+                                 "status": 404})
+        try:
+            raw = json.loads(body) if body.strip() else {}
+        except ValueError as err:
+            return respond(400, {"error": f"Invalid request: {err}", "data": None, "status": 400})
+        if not isinstance(raw, dict):
+            return respond(400, {"error": "Invalid request: body must be an event object",
+                                 "data": None, "status": 400})
+        data = raw.get("data") or {}
+        if not isinstance(data, dict):
+            return respond(400, {"error": "event data must be an object", "data": None,
+                                 "status": 400})
+        data = {**data, events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
+        invoked = {**raw, "name": events.FUNCTION_INVOKED, "data": data}
+        try:
+            [internal_id] = self.engine.runner.publish([invoked])
+        except events.EventError as err:
+            return respond(400, {"error": str(err), "data": None, "status": 400})
+        return respond(200, {"id": internal_id, "status": 200})
+
+    def health(self, **_: object) -> Response:
+        return respond(200, {"status": 200, "message": "OK"})
+
+    # Apps
+
+    def register(self, headers: Headers, body: bytes, **_: object) -> Response:
+        try:
+            result = registration.register(
+                self.engine.store, body, headers, self.engine.clock.now_ms()
+            )
+        except registration.RegisterError as err:
+            log.info("app sync failed: %s", err)
+            return respond(err.status, err.body)
+        app = self.engine.store.app(result.app_id)
+        if result.modified and app is not None:
+            functions = self.engine.store.functions(app.id)
+            for fn in functions:
+                self.engine.runner.schedule_crons(fn)
+            log.info("synced app %s at %s (%d functions)", app.name, app.url, len(functions))
+        return respond(200, result.to_dict())
+
+    def remove_app(self, query: dict[str, str], **_: object) -> Response:
+        url = query.get("url", "")
+        if not url:
+            return error(400, "url is required")
+        apps = self.engine.store.apps_by_url(registration.normalize_url(url))
+        if not apps:
+            return error(404, "app not found")
+        for app in apps:
+            self.engine.store.delete_app(app.id)
+        return respond(200, {"ok": True})
+
+    def dev_info(self, **_: object) -> Response:
+        store = self.engine.store
+        return respond(200, {
+            "version": "inngest-sync", "authed": False, "startOpts": self.info,
+            "functions": [fn.config for fn in store.functions()],
+            "handlers": [app.url for app in store.apps()],
+            "isSingleNodeService": True, "isMissingSigningKey": False,
+            "isMissingEventKeys": False, "features": {},
+        })
+
+    # Runs
+
+    def _run(self, run_id: str) -> Run | None:
+        return self.engine.store.run(run_id)
+
+    def run_batch(self, run_id: str, **_: object) -> Response:
+        run = self._run(run_id)
+        if run is None:
+            return error(410, "run state not found")
+        stored = [self.engine.store.event(event_id) for event_id in run.event_ids]
+        return respond(200, [e.event for e in stored if e])
+
+    def run_actions(self, run_id: str, **_: object) -> Response:
+        if self._run(run_id) is None:
+            return error(410, "run state not found")
+        return respond(200, dict(self.engine.store.steps(run_id)))
+
+    def cancel_v0(self, run_id: str, **_: object) -> Response:
+        run = self._run(run_id)
+        if run is None:
+            return error(404, "run not found")
+        if self.engine.runner.cancel(run_id) is None:
+            return error(409, "This function has already completed")
+        return respond(204)
+
+    def cancel_v1(self, run_id: str, **_: object) -> Response:
+        if self._run(run_id) is None:
+            return error(404, "run not found")
+        self.engine.runner.cancel(run_id)
+        run = self._run(run_id)
+        assert run is not None
+        return respond(200, {"data": self.run_json(run), "metadata": self._metadata()})
+
+    def event_runs(self, event_id: str, **_: object) -> Response:
+        runs = self.engine.store.runs_for_event(event_id)
+        return respond(200, {"data": [self.run_json(run) for run in runs],
+                             "metadata": self._metadata()})
+
+    def get_run(self, run_id: str, **_: object) -> Response:
+        run = self._run(run_id)
+        if run is None:
+            return error(404, "run not found")
+        return respond(200, {"data": self.run_json(run), "metadata": self._metadata()})
+
+    def _metadata(self) -> dict[str, JSON]:
+        now = rfc3339(self.engine.clock.now_ms())
+        return {"fetched_at": now, "cached_until": now}
+
+    def run_json(self, run: Run) -> dict[str, JSON]:
+        out: dict[str, JSON] = {
+            "run_id": run.id,
+            "run_started_at": rfc3339(run.started_at_ms or run.created_at_ms),
+            "function_id": run.function_id,
+            "function_version": run.function_version,
+            "environment_id": "00000000-0000-4000-b000-000000000000",
+            "event_id": run.event_ids[0] if run.event_ids else None,
+            "batch_id": run.batch_id,
+            "original_run_id": None,
+            "cron": run.cron,
+            "status": _RUN_STATUS_NAMES.get(run.status, run.status.value),
+            "ended_at": rfc3339(run.ended_at_ms),
+        }
+        if run.has_output:
+            out["output"] = run.output
+        return out
+
+    # Other
+
+    def connect_start(self, **_: object) -> Response:
+        return respond(200, {})
+
+    def graphql(self, body: bytes, **_: object) -> Response:
+        try:
+            module = importlib.import_module("inngest._engine.graphql")
+        except ModuleNotFoundError:
+            return error(404, "GraphQL is not available")
+        try:
+            request = json.loads(body)
+        except ValueError as err:
+            return error(400, f"Invalid request: {err}")
+        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+            return error(400, "Invalid request: a query string is required")
+        return respond(200, module.execute(self.engine, request["query"],
+                                           request.get("variables") or {},
+                                           request.get("operationName")))
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], api: Api) -> None:
+        self.api = api
+        super().__init__(address, _Handler)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        parts = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        length = int(headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            status, out, payload = error(413, "request body too large")
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length > 0 else b""
+            status, out, payload = self.server.api.handle(
+                self.command, parts.path, query, headers, body
+            )
+        self.send_response(status)
+        for key, value in out.items():
+            self.send_header(key, value)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: typing.Any) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)

@@ -1,0 +1,99 @@
+"""``python -m inngest dev``: command-line flags, ``INNGEST_*`` variables, and the main loop."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+import typing
+
+from inngest._engine.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"INNGEST_{name}")
+    return value if value not in (None, "") else None
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name) or "").strip().lower() in _TRUE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m inngest",
+        description="inngest-sync: tools for the synchronous Inngest SDK.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    dev = commands.add_parser(
+        "dev", help="run the local Inngest-compatible dev server",
+        description="Run the local Inngest-compatible dev server. Every flag can also be set "
+                    "with an INNGEST_* environment variable (e.g. INNGEST_PORT, "
+                    "INNGEST_SDK_URL as a comma-separated list).",
+    )
+    dev.add_argument("-u", "--sdk-url", action="append", default=None, metavar="URL",
+                     help="an app's serve URL to sync (repeatable)")
+    dev.add_argument("-p", "--port", type=int, default=int(_env("PORT") or DEFAULT_PORT),
+                     help="port to listen on (default %(default)s)")
+    dev.add_argument("--host", default=_env("HOST") or "127.0.0.1",
+                     help="address to bind (default %(default)s)")
+    dev.add_argument("--no-discovery", action="store_true", default=_env_flag("NO_DISCOVERY"),
+                     help="do not probe local ports for apps")
+    dev.add_argument("--no-poll", action="store_true", default=_env_flag("NO_POLL"),
+                     help="do not re-sync healthy apps periodically")
+    dev.add_argument("--poll-interval", type=float,
+                     default=float(_env("POLL_INTERVAL") or 5), metavar="SECONDS",
+                     help="seconds between app pings (default %(default)s)")
+    dev.add_argument("--retry-interval", type=float,
+                     default=float(_env("RETRY_INTERVAL") or 0), metavar="SECONDS",
+                     help="fixed seconds between retries; 0 uses backoff (default)")
+    dev.add_argument("--queue-workers", type=int,
+                     default=int(_env("QUEUE_WORKERS") or DEFAULT_QUEUE_WORKERS),
+                     help="requests to apps in flight at once (default %(default)s)")
+    dev.add_argument("--persist", action="store_true", default=_env_flag("PERSIST"),
+                     help="keep state in SQLite at ./.inngest/main.db (or --sqlite-dir)")
+    dev.add_argument("--sqlite-dir", default=_env("SQLITE_DIR"),
+                     help="directory for the SQLite database when persisting")
+    dev.add_argument("--signing-key", default=_env("SIGNING_KEY"),
+                     help="sign requests to apps with this key")
+    dev.add_argument("--log-level", default=_env("LOG_LEVEL") or "info",
+                     choices=("debug", "info", "warning", "error"),
+                     help="log verbosity (default %(default)s)")
+    return parser
+
+
+def sdk_urls(flags: list[str] | None) -> list[str]:
+    if flags:
+        return flags
+    return [url.strip() for url in (_env("SDK_URL") or "").split(",") if url.strip()]
+
+
+def main(argv: typing.Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "dev":
+        parser.print_help()
+        return 0 if args.command is None else 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S")
+    server = DevServer(
+        port=args.port, host=args.host, sdk_urls=sdk_urls(args.sdk_url),
+        poll=not args.no_poll, poll_interval=args.poll_interval,
+        discovery=not args.no_discovery, queue_workers=args.queue_workers,
+        retry_interval=args.retry_interval, persist=args.persist,
+        sqlite_dir=args.sqlite_dir, signing_key=args.signing_key,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    server.start()
+    try:
+        stop.wait()
+    finally:
+        logging.getLogger("inngest.engine").info("shutting down")
+        server.stop()
+    return 0

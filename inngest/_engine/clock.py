@@ -1,0 +1,48 @@
+"""Time sources: the wall clock, and a manual clock that tests move by hand."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing
+
+
+class Clock(typing.Protocol):
+    def now_ms(self) -> int:
+        """Milliseconds since the Unix epoch."""
+
+    def subscribe(self, callback: typing.Callable[[], None]) -> None:
+        """Call ``callback`` whenever time jumps (not for the steady passing of time)."""
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+    def subscribe(self, callback: typing.Callable[[], None]) -> None:
+        pass
+
+
+class ManualClock:
+    """A clock that only moves when ``advance`` or ``set`` is called."""
+
+    def __init__(self, start_ms: int) -> None:
+        self._now = start_ms
+        self._lock = threading.Lock()
+        self._callbacks: list[typing.Callable[[], None]] = []
+
+    def now_ms(self) -> int:
+        with self._lock:
+            return self._now
+
+    def subscribe(self, callback: typing.Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def advance(self, seconds: float) -> None:
+        self.set(self.now_ms() + round(seconds * 1000))
+
+    def set(self, now_ms: int) -> None:
+        with self._lock:
+            self._now = now_ms
+        for callback in self._callbacks:
+            callback()

@@ -1,0 +1,35 @@
+"""The engine's parts wired together, without any HTTP listener."""
+
+from __future__ import annotations
+
+from inngest._engine.clock import Clock, SystemClock
+from inngest._engine.executor import Executor, Settings
+from inngest._engine.lifecycle import Lifecycle
+from inngest._engine.queue import Queue
+from inngest._engine.runner import Runner
+from inngest._engine.store import Store
+from inngest._engine.ulid import Generator
+
+
+class Engine:
+    def __init__(self, store: Store, settings: Settings, clock: Clock | None = None,
+                 queue_workers: int = 8) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.ids = Generator()
+        # The executor needs the queue, so the queue reaches it through a closure.
+        self.queue = Queue(store, self.clock, lambda item: self.executor.handle(item),
+                           queue_workers)
+        self.lifecycle = Lifecycle(store, self.queue, self.clock, self.ids)
+        self.runner = Runner(self.lifecycle)
+        self.executor = Executor(self.runner, settings)
+
+    def start(self) -> None:
+        for fn in self.store.functions():
+            self.runner.schedule_crons(fn)
+        self.queue.start()
+
+    def stop(self) -> None:
+        self.queue.stop()
+        self.executor.http.clear()

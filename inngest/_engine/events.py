@@ -1,0 +1,96 @@
+"""Inbound event validation and normalisation (the rules of ``POST /e/{key}``)."""
+
+from __future__ import annotations
+
+import json
+import typing
+
+from inngest._engine.models import JSON
+
+MAX_EVENTS = 5000
+MAX_EVENT_SIZE = 3 * 1024 * 1024
+MIN_TS_MS = 315532800000  # 1980-01-01T00:00:00Z
+MAX_TS_MS = 4102444800000  # 2100-01-01T00:00:00Z
+RESERVED_PREFIX = "inngest/"
+INTERNAL_DATA_KEY = "_inngest"
+
+FUNCTION_FINISHED = "inngest/function.finished"
+FUNCTION_FAILED = "inngest/function.failed"
+FUNCTION_CANCELLED = "inngest/function.cancelled"
+FUNCTION_INVOKED = "inngest/function.invoked"
+SCHEDULED_TIMER = "inngest/scheduled.timer"
+
+
+class EventError(ValueError):
+    """An event the API refuses; the message is returned to the sender."""
+
+
+def split_body(body: bytes) -> list[JSON]:
+    """The events of a request body: one object or an array of objects."""
+    text = body.strip()
+    if not text:
+        return []
+    try:
+        parsed = json.loads(text)
+    except ValueError as err:
+        raise EventError(f"Unable to parse request body: {err}") from None
+    if isinstance(parsed, dict):
+        return [parsed]
+    if not isinstance(parsed, list):
+        raise EventError("Request body must contain an event object or an array of event objects")
+    if len(parsed) > MAX_EVENTS:
+        raise EventError(f"Cannot have more than {MAX_EVENTS} events in a batch")
+    return parsed
+
+
+def normalize(raw: JSON, now_ms: int, internal_id: str) -> dict[str, JSON]:
+    """Validate one inbound event and return it as functions will see it."""
+    if not isinstance(raw, dict):
+        raise EventError("event must be an object")
+    size = len(json.dumps(raw, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_EVENT_SIZE:
+        raise EventError(
+            f"Event is over the max size: Max {MAX_EVENT_SIZE} bytes / Size {size} bytes"
+        )
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise EventError("event name is empty")
+    if name.lower().startswith(RESERVED_PREFIX):
+        raise EventError(f"event name is reserved for internal use: {name}")
+    data = raw.get("data")
+    if isinstance(data, dict) and INTERNAL_DATA_KEY in data:
+        raw = {**raw, "data": {k: v for k, v in data.items() if k != INTERNAL_DATA_KEY}}
+    return internal(raw, now_ms, internal_id)
+
+
+def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> dict[str, JSON]:
+    """Shape an event (also the engine's own) without the reserved-name check."""
+    data = raw.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise EventError("event data must be an object")
+    user = raw.get("user")
+    if user is not None and not isinstance(user, dict):
+        raise EventError("event user must be an object")
+    ts = raw.get("ts")
+    if ts is None or ts == 0:
+        ts = now_ms
+    elif not isinstance(ts, int) or isinstance(ts, bool):
+        raise EventError("event ts must be an integer number of milliseconds")
+    elif ts < MIN_TS_MS:
+        raise EventError("timestamp is before Jan 1, 1980")
+    elif ts > MAX_TS_MS:
+        raise EventError("timestamp is after Jan 1, 2100")
+    event_id = raw.get("id")
+    if event_id is not None and not isinstance(event_id, str):
+        raise EventError("event id must be a string")
+    event: dict[str, JSON] = {
+        "name": raw["name"],
+        "data": data,
+        "id": event_id or internal_id,
+        "ts": ts,
+        "user": user or {},
+    }
+    for key in ("v", "meta"):
+        if raw.get(key) is not None:
+            event[key] = raw[key]
+    return event

@@ -1,0 +1,377 @@
+"""Calling SDK apps for runs and acting on the opcodes they answer with."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import urllib.parse
+
+import urllib3
+
+from inngest import _jcs, _signing
+from inngest._engine import events, expressions, timeparse
+from inngest._engine.models import (
+    JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
+)
+from inngest._engine.responses import (
+    LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret,
+)
+from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
+
+log = logging.getLogger("inngest.engine")
+
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+MAX_WAIT_MS = 366 * 24 * 3600 * 1000
+BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200)
+BACKOFF_JITTER_MS = 30_000
+CALL_TIMEOUT = urllib3.Timeout(connect=10.0, read=7200.0)
+CALL_RETRIES = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=60)
+# Ops after which the run waits for something else to call the SDK again.
+_WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    # Seconds between retries; 0 uses the backoff table with jitter.
+    retry_interval: float = 0.0
+    signing_key: str | None = None
+    step_limit: int = 1000
+
+
+class RunError(Exception):
+    """A problem that fails the run outright (bad op options, limits)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.body = error_body(name, message)
+
+
+class Executor:
+    def __init__(self, runner: Runner, settings: Settings,
+                 http: urllib3.PoolManager | None = None) -> None:
+        self.runner = runner
+        self.life = runner.life
+        self.store = runner.store
+        self.settings = settings
+        self.http = http or urllib3.PoolManager(maxsize=16)
+
+    def handle(self, item: QueueItem) -> QueueItem | None:
+        """The queue handler: run one item, returning it to retry later or None when done."""
+        if item.kind is Kind.CRON:
+            self.runner.fire_cron(item.payload)
+        elif item.kind is Kind.PAUSE_TIMEOUT:
+            self.runner.timeout_pause(str(item.payload["pause_id"]))
+        elif item.kind is Kind.SLEEP_WAKE:
+            self.life.step_done(item.run_id, str(item.payload["step_id"]), None)
+        else:
+            return self._call(item)
+        return None
+
+    def _call(self, item: QueueItem) -> QueueItem | None:
+        run = self.store.run(item.run_id)
+        if run is None or run.status.ended:
+            return None
+        fn = self.store.function(run.function_id)
+        if fn is None:
+            self.life.finish(run.id, RunStatus.FAILED,
+                             error_body("Error", "function not found"), True)
+            return None
+        if run.status is RunStatus.QUEUED:
+            run = self.store.update_run(run.id, status=RunStatus.RUNNING.value,
+                                        started_at_ms=self.life.clock.now_ms())
+            log.info("run %s started (%s)", run.id, fn.slug)
+        reply = self._post(run, fn, item)
+        version = reply.headers.get("x-inngest-req-version", "") if reply else ""
+        with self.store.transaction():
+            run = self.store.run(run.id) or run
+            if run.status.ended:
+                return None
+            if run.version < 0 and version.lstrip("-").isdigit():
+                run = self.store.update_run(run.id, version=int(version))
+        outcome: Outcome = interpret(reply) if reply else Failure(
+            error_body("Error", f"could not reach {fn.url}"), True, None
+        )
+        try:
+            if isinstance(outcome, Complete):
+                self.life.finish(run.id, RunStatus.COMPLETED, outcome.output, True)
+                return None
+            if isinstance(outcome, Failure):
+                return self._failed(item, fn, outcome)
+            return self._handle_ops(item, run, fn, outcome)
+        except RunError as err:
+            self.life.finish(run.id, RunStatus.FAILED, err.body, True)
+            return None
+
+    def _failed(self, item: QueueItem, fn: Function, failure: Failure) -> QueueItem | None:
+        if failure.retriable and item.attempt + 1 < fn.max_attempts:
+            return self._retry(item, failure.retry_after)
+        self.life.finish(item.run_id, RunStatus.FAILED, failure.output, True)
+        return None
+
+    def _retry(self, item: QueueItem, retry_after: str | None) -> QueueItem:
+        at = self.retry_at(item.attempt, retry_after)
+        log.info("run %s: attempt %d failed; retrying in %.1fs", item.run_id, item.attempt,
+                 (at - self.life.clock.now_ms()) / 1000)
+        return dataclasses.replace(item, attempt=item.attempt + 1, available_at_ms=at)
+
+    def retry_at(self, attempt: int, retry_after: str | None) -> int:
+        now = self.life.clock.now_ms()
+        if retry_after:
+            moment = timeparse.parse_retry_after(retry_after, to_datetime(now))
+            if moment is not None:
+                return to_ms(moment)
+        if self.settings.retry_interval > 0:
+            return now + round(self.settings.retry_interval * 1000)
+        delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)] * 1000
+        return now + delay + random.randint(0, BACKOFF_JITTER_MS)
+
+    # The request
+
+    def request_body(self, run: Run, fn: Function, item: QueueItem) -> bytes:
+        trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
+        stack = self.store.steps(run.id)
+        current = int(item.payload.get("stack_index", len(stack)))
+        ctx: dict[str, JSON] = {
+            "fn_id": fn.id, "run_id": run.id, "env": "", "step_id": "step",
+            "attempt": item.attempt, "max_attempts": fn.max_attempts,
+            "stack": {"stack": [sid for sid, _ in stack], "current": current},
+            "qi_id": str(item.id), "request_id": self.life.ids.new(self.life.clock.now_ms()),
+            "job_id": self.job_id(item), "generation_id": 0,
+            "disable_immediate_execution": run.force_step_plan,
+            "use_api": False,
+        }
+        body: dict[str, JSON] = {
+            "event": trigger_events[0] if trigger_events else {},
+            "events": trigger_events, "steps": dict(stack), "ctx": ctx,
+            "version": run.version, "use_api": False,
+        }
+        encoded = _jcs.canonicalize(body)
+        if len(encoded) <= MAX_REQUEST_BYTES:
+            return encoded
+        ctx["use_api"] = body["use_api"] = True
+        body["events"], body["steps"] = [], {}
+        return _jcs.canonicalize(body)
+
+    @staticmethod
+    def job_id(item: QueueItem) -> str:
+        return item.job_id or f"{item.run_id}-{item.id}"
+
+    def _post(self, run: Run, fn: Function, item: QueueItem) -> Reply | None:
+        step_id = str(item.payload.get("step_id", "step"))
+        body = self.request_body(run, fn, item)
+        headers = {
+            "content-type": "application/json", "x-run-id": run.id,
+            "x-inngest-step-id": step_id, "x-inngest-req-version": str(run.version),
+            "x-request-id": self.life.ids.new(self.life.clock.now_ms()),
+            "x-inngest-job-id": self.job_id(item),
+        }
+        if self.settings.signing_key:
+            headers["x-inngest-signature"] = _signing.sign(body, self.settings.signing_key)
+        url = with_step_id(fn.url, step_id)
+        try:
+            response = self.http.request(
+                "POST", url, body=body, headers=headers, timeout=CALL_TIMEOUT,
+                retries=CALL_RETRIES, preload_content=False,
+            )
+        except urllib3.exceptions.HTTPError as err:
+            log.info("run %s: calling %s failed: %s", run.id, url, err)
+            return None
+        try:
+            data = response.read(MAX_RESPONSE_BYTES + 1)
+        finally:
+            response.release_conn()
+        reply_headers = {k.lower(): v for k, v in response.headers.items()}
+        if len(data) > MAX_RESPONSE_BYTES:
+            too_large = error_body("OutputTooLarge", "output_too_large")
+            return Reply(500, reply_headers, json.dumps(too_large).encode())
+        return Reply(response.status, reply_headers, data)
+
+    # Opcodes
+
+    def _handle_ops(self, item: QueueItem, run: Run, fn: Function,
+                    outcome: Ops) -> QueueItem | None:
+        ops = [op for op in outcome.ops if op.op != "None"]
+        if not ops:
+            return None
+        depth = len(self.store.steps(run.id))
+        if depth + len(ops) > self.settings.step_limit:
+            raise RunError("StepLimitExceeded",
+                           f"function has exceeded the step limit of {self.settings.step_limit}")
+        for op in ops:
+            if op.op == "StepError" and not outcome.no_retry \
+                    and item.attempt + 1 < fn.max_attempts:
+                log.info("run %s: step %s errored", run.id, op.display_name)
+                return self._retry(item, outcome.retry_after)
+        waiting = [op.id for op in ops if op.op in _WAITING_OPS
+                   and op.opts.get("parallelMode") != "race"]
+        eager = [op for op in ops if op.op not in LAZY_OPS]
+        with self.store.transaction():
+            if waiting or len(eager) > 1:
+                run = self.store.update_run(
+                    run.id, pending_steps=run.pending_steps + waiting,
+                    force_step_plan=run.force_step_plan or len(eager) > 1,
+                )
+        for op in sorted(ops, key=lambda op: op.op != "WaitForEvent"):
+            again = self._apply(op, run, fn, item, depth)
+            if again is not None:
+                return again
+        return None
+
+    def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem,
+               depth: int) -> QueueItem | None:
+        log.info("run %s: %s %s", run.id, op.op, op.display_name)
+        if op.id:
+            self.store.save_step_info(run.id, op.id, op.display_name, op.op)
+        if op.op in ("StepRun", "Step"):
+            check_size(op.data)
+            value = {"data": op.data} if op.op == "StepRun" else op.data
+            self.life.step_done(run.id, op.id, value)
+        elif op.op in ("StepError", "StepFailed"):
+            self.life.step_done(run.id, op.id, {"error": op.error})
+        elif op.op == "StepPlanned":
+            self.life.queue.enqueue(dataclasses.replace(
+                self.life.call_item(run, Kind.PLANNED_STEP, step_id=op.id, stack_index=depth),
+                job_id=f"{run.id}-plan-{op.id}",
+            ))
+        elif op.op == "Sleep":
+            self._sleep(op, run)
+        elif op.op == "WaitForEvent":
+            self._wait(op, run)
+        elif op.op == "InvokeFunction":
+            self._invoke(op, run, fn)
+        elif op.op in ("AIGateway", "Gateway"):
+            return self._gateway(op, run, fn, item)
+        elif op.op in ("RunComplete", "SyncRunComplete"):
+            check_size(op.data)
+            self.life.finish(run.id, RunStatus.COMPLETED, op.data, True)
+        elif op.op == "DiscoveryRequest":
+            self.life.discover(run)
+        elif op.op == "WaitForSignal":
+            raise RunError("Error", "WaitForSignal is not supported by this dev server")
+        return None
+
+    def _deadline(self, text: str, default_ms: int | None = None) -> int:
+        now = self.life.clock.now_ms()
+        if not text:
+            return now + (default_ms or 0)
+        try:
+            moment = to_ms(timeparse.parse_time_or_duration(text, to_datetime(now)))
+        except timeparse.DurationError as err:
+            raise RunError("Error", str(err)) from None
+        if moment - now > MAX_WAIT_MS:
+            raise RunError("Error", f"timeout too long: {text}")
+        return max(moment, now)
+
+    def _sleep(self, op: Op, run: Run) -> None:
+        wake = self._deadline(str(op.opts.get("duration") or op.name or ""))
+        self.life.queue.enqueue(QueueItem(
+            kind=Kind.SLEEP_WAKE, available_at_ms=wake, run_id=run.id,
+            payload={"step_id": op.id}, partition=run.function_id,
+            job_id=f"{run.id}-sleep-{op.id}",
+        ))
+
+    def _wait(self, op: Op, run: Run) -> None:
+        expression = op.opts.get("if")
+        if expression:
+            try:
+                expressions.validate(str(expression))
+            except expressions.ExpressionError as err:
+                raise RunError("Error", str(err)) from None
+        self.runner.add_pause(Pause(
+            id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.WAIT,
+            event_name=str(op.opts.get("event") or op.name),
+            expires_at_ms=self._deadline(str(op.opts.get("timeout") or "")),
+            after_seq=self.store.last_event_seq(), step_id=op.id,
+            expression=str(expression) if expression else None,
+        ))
+
+    def _invoke(self, op: Op, run: Run, fn: Function) -> None:
+        target = str(op.opts.get("function_id") or "")
+        payload = op.opts.get("payload") or {}
+        timeout = op.opts.get("timeout")
+        expires = self._deadline(str(timeout or ""), DEFAULT_PAUSE_MS)
+        correlation_id = f"{run.id}.{op.id}"
+        self.runner.add_pause(Pause(
+            id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.INVOKE,
+            event_name=events.FUNCTION_FINISHED, expires_at_ms=expires,
+            after_seq=self.store.last_event_seq(), step_id=op.id,
+            correlation_id=correlation_id,
+        ))
+        child = self.store.function(target) or self.store.function_by_slug(target)
+        now = self.life.clock.now_ms()
+        if child is None:
+            error = error_body("Error", f"could not find function with ID: {target}")
+            self.life.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
+                "function_id": target, "correlation_id": correlation_id, "error": error,
+            }}])
+            return
+        data = dict(payload.get("data") or {})
+        data[events.INTERNAL_DATA_KEY] = {
+            "source_app_id": fn.app_id, "source_fn_id": fn.id, "source_fn_v": fn.version,
+            "fn_id": child.id, "correlation_id": correlation_id, "expire": expires,
+            "gid": "", "name": op.display_name,
+        }
+        invoked = {key: payload[key] for key in ("user", "v", "meta") if payload.get(key)}
+        invoked.update(name=events.FUNCTION_INVOKED, data=data,
+                       id=payload.get("id") or self.life.ids.new(now),
+                       ts=payload.get("ts") or now)
+        self.life.publish([invoked])
+
+    def _gateway(self, op: Op, run: Run, fn: Function, item: QueueItem) -> QueueItem | None:
+        opts = op.opts
+        headers = {str(k): str(v) for k, v in (opts.get("headers") or {}).items()}
+        auth_key = opts.get("auth_key")
+        if auth_key and opts.get("format") == "anthropic":
+            headers.setdefault("x-api-key", str(auth_key))
+        elif auth_key and opts.get("format") != "gemini":
+            headers.setdefault("Authorization", f"Bearer {auth_key}")
+        body = opts.get("body")
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        try:
+            response = self.http.request(
+                str(opts.get("method") or "POST"), str(opts.get("url")), body=body,
+                headers=headers, timeout=CALL_TIMEOUT, retries=CALL_RETRIES,
+            )
+        except urllib3.exceptions.HTTPError as err:
+            return self._gateway_failed(op, run, fn, item, error_body("Error", str(err)))
+        text = response.data.decode("utf-8", errors="replace")
+        try:
+            parsed: JSON = json.loads(text)
+        except ValueError:
+            parsed = text
+        if op.op == "Gateway":
+            parsed = {"status_code": response.status, "headers": dict(response.headers),
+                      "body": text}
+        elif response.status >= 300:
+            message = f"AI request failed with status {response.status}: {text[:1024]}"
+            return self._gateway_failed(op, run, fn, item, error_body("Error", message))
+        self.life.step_done(run.id, op.id, {"data": parsed})
+        return None
+
+    def _gateway_failed(self, op: Op, run: Run, fn: Function, item: QueueItem,
+                        error: dict[str, JSON]) -> QueueItem | None:
+        if item.attempt + 1 < fn.max_attempts:
+            return self._retry(item, None)
+        self.life.step_done(run.id, op.id, {"error": error})
+        return None
+
+
+def check_size(value: JSON) -> None:
+    size = len(json.dumps(value).encode("utf-8"))
+    if size > MAX_OUTPUT_BYTES:
+        raise RunError("OutputTooLarge",
+                       f"step output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} bytes")
+
+
+def with_step_id(url: str, step_id: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+             if k != "stepId"]
+    query.append(("stepId", step_id))
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(sorted(query))))

@@ -1,0 +1,542 @@
+"""The dev server's GraphQL API (``POST /v0/gql``): the queries test helpers and the CLI use."""
+
+from __future__ import annotations
+
+import json
+import typing
+
+from inngest._engine import events, timeparse
+from inngest._engine.api import rfc3339
+from inngest._engine.engine import Engine
+from inngest._engine.gql_core import Field, GraphQLError, Schema, execute as execute_document
+from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
+
+Args = dict[str, object]
+
+_SPAN_OPS = {
+    "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
+    "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT", "InvokeFunction": "INVOKE",
+    "AIGateway": "AI_GATEWAY", "Gateway": "RUN", "WaitForSignal": "WAIT_FOR_SIGNAL",
+}
+_ORDER_FIELDS = {"QUEUED_AT": "created_at_ms", "STARTED_AT": "started_at_ms",
+                 "ENDED_AT": "ended_at_ms"}
+
+
+def _engine(ctx: object) -> Engine:
+    assert isinstance(ctx, Engine)
+    return ctx
+
+
+def _dumps(value: JSON) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _mapping(value: object, what: str) -> dict[str, object]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise GraphQLError(f"{what} must be an object")
+    return value
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def _status(run: Run) -> str:
+    return run.status.value.upper()
+
+
+def _run_output(run: Run) -> str | None:
+    return _dumps(run.output) if run.has_output else None
+
+
+def _function_of(run: object, ctx: object) -> Function | None:
+    assert isinstance(run, Run)
+    return _engine(ctx).store.function(run.function_id)
+
+
+def _get_run(run_id: object, ctx: object) -> Run:
+    run = _engine(ctx).store.run(str(run_id))
+    if run is None:
+        raise GraphQLError("run not found")
+    return run
+
+
+def _run_field(read: typing.Callable[[Run], object]) -> typing.Callable[..., object]:
+    def resolve(parent: object, args: Args, ctx: object) -> object:
+        assert isinstance(parent, Run)
+        return read(parent)
+
+    return resolve
+
+
+def _legacy_output(run: Run) -> str | None:
+    return "{}" if run.status is RunStatus.CANCELLED else _run_output(run)
+
+
+def _legacy_status(run: Run) -> str:
+    return "RUNNING" if run.status is RunStatus.QUEUED else _status(run)
+
+
+_RUN_FIELDS = {
+    "id": Field("ID!", _run_field(lambda run: run.id)),
+    "functionID": Field("ID!", _run_field(lambda run: run.function_id)),
+    "function": Field("Function", lambda run, a, ctx: _function_of(run, ctx)),
+    "output": Field("String", _run_field(_run_output)),
+    "status": Field("String", _run_field(_status)),
+    "startedAt": Field("Time", _run_field(lambda run: rfc3339(run.started_at_ms))),
+    "endedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
+    "eventID": Field("ID", _run_field(lambda run: run.event_ids[0] if run.event_ids else None)),
+    "batchID": Field("ULID", _run_field(lambda run: run.batch_id)),
+    "cron": Field("String", _run_field(lambda run: run.cron)),
+}
+_RUN_V2_FIELDS = {
+    **_RUN_FIELDS,
+    "appID": Field("ID", lambda run, a, ctx: getattr(_function_of(run, ctx), "app_id", None)),
+    "app": Field("App", lambda run, a, ctx: _app_of_run(run, ctx)),
+    "traceID": Field("String", _run_field(lambda run: run.id)),
+    "queuedAt": Field("Time", _run_field(lambda run: rfc3339(run.created_at_ms))),
+    "sourceID": Field("String", _run_field(lambda run: next(iter(run.event_ids), None))),
+    "triggerIDs": Field("[ULID!]!", _run_field(lambda run: run.event_ids)),
+    "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
+    "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
+    "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx)),
+}
+_LEGACY_RUN_FIELDS = {
+    **_RUN_FIELDS,
+    "output": Field("String", _run_field(_legacy_output)),
+    "status": Field("String", _run_field(_legacy_status)),
+    "finishedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
+    "events": Field("[Event!]!", lambda run, a, ctx: _run_events(run, ctx)),
+    "event": Field("Event", lambda run, a, ctx: next(iter(_run_events(run, ctx)), None)),
+}
+
+
+def _app_of_run(run: object, ctx: object) -> App | None:
+    fn = _function_of(run, ctx)
+    return None if fn is None else _engine(ctx).store.app(fn.app_id)
+
+
+def _run_events(run: object, ctx: object) -> list[StoredEvent]:
+    assert isinstance(run, Run)
+    stored = (_engine(ctx).store.event(event_id) for event_id in run.event_ids)
+    return [event for event in stored if event is not None]
+
+
+def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
+    run = _get_run(args.get("runID"), ctx)
+    stored = _run_events(run, ctx)
+    return {
+        "payloads": [_dumps(event.event) for event in stored],
+        "IDs": list(run.event_ids),
+        "eventName": stored[0].name if stored and len(stored) == 1 else None,
+        "timestamp": rfc3339(stored[0].received_at_ms if stored else run.created_at_ms),
+        "isBatch": len(run.event_ids) > 1,
+        "batchID": run.batch_id,
+        "cron": run.cron,
+    }
+
+
+# ---------------------------------------------------------------------------- trace
+
+
+def _output_id(run_id: str, step_id: str) -> str:
+    return f"{run_id}:{step_id}"
+
+
+def _root_span(parent: object, ctx: object) -> dict[str, object]:
+    assert isinstance(parent, Run)
+    run = parent
+    fn = _function_of(run, ctx)
+    status = _status(run)
+    return {
+        **_span_base(run, run.id), "name": fn.name if fn else run.function_id,
+        "isRoot": True, "parentSpanID": None, "status": status,
+        "startedAt": rfc3339(run.started_at_ms), "endedAt": rfc3339(run.ended_at_ms),
+        "outputID": _output_id(run.id, "") if run.has_output else None,
+        "duration": _duration(run.started_at_ms, run.ended_at_ms),
+        "childrenSpans": _step_spans(run, ctx),
+    }
+
+
+def _span_base(run: Run, span_id: str) -> dict[str, object]:
+    return {
+        "runID": run.id, "traceID": run.id, "spanID": span_id, "functionID": run.function_id,
+        "queuedAt": rfc3339(run.created_at_ms), "attempts": None, "stepOp": None,
+        "stepID": None, "childrenSpans": [],
+    }
+
+
+def _duration(start: int | None, end: int | None) -> int | None:
+    return None if start is None or end is None else end - start
+
+
+def _step_spans(run: Run, ctx: object) -> list[dict[str, object]]:
+    store = _engine(ctx).store
+    records = store.step_info(run.id)
+    memos = store.steps(run.id)
+    spans = [_step_span(run, step_id, records.get(step_id), value) for step_id, value in memos]
+    memoized = {step_id for step_id, _ in memos}
+    for step_id in run.pending_steps:
+        if step_id not in memoized:
+            spans.append(_pending_span(run, step_id, records.get(step_id)))
+    return spans
+
+
+def _step_span(run: Run, step_id: str, record: tuple[str, str] | None,
+               value: JSON) -> dict[str, object]:
+    failed = isinstance(value, dict) and value.get("error") is not None
+    return {
+        **_span_base(run, f"{run.id}-{step_id}"),
+        "name": record[0] if record else step_id, "isRoot": False, "parentSpanID": run.id,
+        "status": "FAILED" if failed else "COMPLETED", "stepID": step_id,
+        "stepOp": _SPAN_OPS.get(record[1]) if record else None,
+        "outputID": _output_id(run.id, step_id), "startedAt": None, "endedAt": None,
+        "duration": None,
+    }
+
+
+def _pending_span(run: Run, step_id: str,
+                  record: tuple[str, str] | None) -> dict[str, object]:
+    return {
+        **_step_span(run, step_id, record, None), "status": "WAITING", "outputID": None,
+    }
+
+
+def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
+    run_id, _, step_id = str(args.get("outputID")).partition(":")
+    run = _get_run(run_id, ctx)
+    if not step_id:
+        value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
+            "data": run.output}
+    else:
+        values = dict(_engine(ctx).store.steps(run.id))
+        if step_id not in values:
+            raise GraphQLError("output not found")
+        value = values[step_id]
+    return _output_of(value)
+
+
+def _output_of(value: JSON) -> dict[str, object]:
+    if isinstance(value, dict) and value.get("error") is not None:
+        error = value["error"]
+        if not isinstance(error, dict):
+            error = {"name": "Error", "message": str(error)}
+        return {"data": None, "input": None, "error": {
+            "message": str(error.get("message") or ""), "name": error.get("name"),
+            "stack": error.get("stack"), "cause": _cause(error.get("cause")),
+        }}
+    data = value.get("data") if isinstance(value, dict) and set(value) == {"data"} else value
+    return {"data": _dumps(data), "input": None, "error": None}
+
+
+def _cause(cause: JSON) -> str | None:
+    return None if cause is None else _dumps(cause)
+
+
+# ---------------------------------------------------------------------------- run lists
+
+
+def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
+    store = _engine(ctx).store
+    flt = _mapping(args.get("filter"), "filter")
+    app_ids = flt.get("appIDs")
+    if isinstance(app_ids, list) and app_ids:
+        allowed = {fn.id for fn in store.functions() if fn.app_id in app_ids}
+        flt = {**flt, "functionIDs": [i for i in _list(flt.get("functionIDs")) if i in allowed]
+               or sorted(allowed) or [""]}
+    runs = _ordered(_filtered_runs(store.runs(), flt), args.get("orderBy"))
+    ids = [run.id for run in runs]
+    after = args.get("after")
+    start = ids.index(after) + 1 if isinstance(after, str) and after in ids else 0
+    first = args.get("first")
+    limit = first if isinstance(first, int) and first >= 0 else 40
+    page = runs[start:start + limit]
+    return {
+        "edges": [{"cursor": run.id, "node": run} for run in page],
+        "pageInfo": {
+            "hasNextPage": start + limit < len(runs), "hasPreviousPage": start > 0,
+            "startCursor": page[0].id if page else None,
+            "endCursor": page[-1].id if page else None,
+        },
+        "totalCount": len(runs),
+    }
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _filtered_runs(runs: list[Run], flt: dict[str, object]) -> list[Run]:
+    time_field = _ORDER_FIELDS.get(str(flt.get("timeField") or "QUEUED_AT"), "created_at_ms")
+    since, until = _ms(flt.get("from")), _ms(flt.get("until"))
+    statuses = _list(flt.get("status"))
+    function_ids = _list(flt.get("functionIDs"))
+
+    def keep(run: Run) -> bool:
+        moment = getattr(run, time_field)
+        return not (
+            (since is not None and (moment is None or moment < since))
+            or (until is not None and (moment is None or moment >= until))
+            or (statuses and _status(run) not in statuses)
+            or (function_ids and run.function_id not in function_ids)
+        )
+
+    return [run for run in runs if keep(run)]
+
+
+def _ms(value: object) -> int | None:
+    if value is None:
+        return None
+    moment = timeparse.parse_date(value) if isinstance(value, str) else None
+    if moment is None:
+        raise GraphQLError(f"invalid time: {value}")
+    return int(moment.timestamp() * 1000)
+
+
+def _ordered(runs: list[Run], order_by: object) -> list[Run]:
+    orders = _list(order_by) or [{"field": "QUEUED_AT", "direction": "DESC"}]
+    for order in reversed(orders):
+        order = _mapping(order, "orderBy")
+        attribute = _ORDER_FIELDS.get(str(order.get("field")), "created_at_ms")
+        runs = sorted(runs, key=lambda run: (getattr(run, attribute) or 0, run.id),
+                      reverse=order.get("direction") != "ASC")
+    return runs
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def _event_fields(stored: StoredEvent) -> dict[str, object]:
+    event = stored.event
+    return {
+        "id": stored.internal_id, "name": stored.name,
+        "createdAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
+        "occurredAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
+        "receivedAt": rfc3339(stored.received_at_ms),
+        "payload": _dumps(event), "raw": _dumps(event),
+        "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
+        "externalID": event.get("id") or None,
+    }
+
+
+def _event_object(field: str) -> typing.Callable[..., object]:
+    def resolve(parent: object, args: Args, ctx: object) -> object:
+        assert isinstance(parent, StoredEvent)
+        return _event_fields(parent)[field]
+
+    return resolve
+
+
+def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:
+    assert isinstance(parent, StoredEvent)
+    return _engine(ctx).store.runs_for_event(parent.internal_id)
+
+
+def _event_status(parent: object, args: Args, ctx: object) -> str:
+    runs = _event_runs(parent, args, ctx)
+    if not runs:
+        return "NO_FUNCTIONS"
+    if any(not run.status.ended for run in runs):
+        return "RUNNING"
+    failed = [run for run in runs if run.status is RunStatus.FAILED]
+    if not failed:
+        return "COMPLETED"
+    return "FAILED" if len(failed) == len(runs) else "PARTIALLY_FAILED"
+
+
+def _get_event(event_id: object, ctx: object) -> StoredEvent:
+    stored = _engine(ctx).store.event(str(event_id))
+    if stored is None:
+        raise GraphQLError("event not found")
+    return stored
+
+
+_EVENT_FIELDS = {
+    **{name: Field("String", _event_object(name)) for name in (
+        "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw",
+        "idempotencyKey", "version", "externalID")},
+    "functionRuns": Field("[FunctionRun!]!", _event_runs),
+    "runs": Field("[FunctionRunV2!]!", _event_runs),
+    "status": Field("String", _event_status),
+    "totalRuns": Field("Int", lambda e, a, ctx: len(_event_runs(e, a, ctx))),
+    "pendingRuns": Field("Int", lambda e, a, ctx: sum(
+        not run.status.ended for run in _event_runs(e, a, ctx))),
+}
+
+
+# ---------------------------------------------------------------------------- apps, functions
+
+
+def _app_functions(parent: object, args: Args, ctx: object) -> list[Function]:
+    assert isinstance(parent, App)
+    return _engine(ctx).store.functions(parent.id)
+
+
+def _function_app(parent: object, args: Args, ctx: object) -> App | None:
+    assert isinstance(parent, Function)
+    return _engine(ctx).store.app(parent.app_id)
+
+
+def _triggers(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
+    assert isinstance(parent, Function)
+    return [
+        {"type": "EVENT" if "event" in trigger else "CRON",
+         "value": trigger.get("event") or trigger.get("cron"),
+         "condition": trigger.get("expression")}
+        for trigger in parent.triggers
+    ]
+
+
+def _function_by_slug(parent: object, args: Args, ctx: object) -> Function | None:
+    query = _mapping(args.get("query"), "query")
+    store = _engine(ctx).store
+    fn = store.function_by_slug(str(query.get("functionSlug")))
+    active = {f.id for f in store.functions()}
+    return fn if fn is not None and fn.id in active else None
+
+
+def _app_field(read: typing.Callable[[App], object]) -> typing.Callable[..., object]:
+    def resolve(parent: object, args: Args, ctx: object) -> object:
+        assert isinstance(parent, App)
+        return read(parent)
+
+    return resolve
+
+
+def _function_field(read: typing.Callable[[Function], object]) -> typing.Callable[..., object]:
+    def resolve(parent: object, args: Args, ctx: object) -> object:
+        assert isinstance(parent, Function)
+        return read(parent)
+
+    return resolve
+
+
+def _concurrency(fn: Function) -> int:
+    limits = fn.config.get("concurrency")
+    first = limits[0] if isinstance(limits, list) and limits else limits
+    return int(first.get("limit") or 0) if isinstance(first, dict) else 0
+
+
+# ---------------------------------------------------------------------------- mutations
+
+
+def _cancel_run(parent: object, args: Args, ctx: object) -> Run:
+    engine = _engine(ctx)
+    run = _get_run(args.get("runID"), ctx)
+    engine.runner.cancel(run.id)
+    return _get_run(run.id, ctx)
+
+
+def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
+    engine = _engine(ctx)
+    slug = str(args.get("functionSlug"))
+    fn = engine.store.function_by_slug(slug)
+    if fn is None or fn.id not in {f.id for f in engine.store.functions()}:
+        raise GraphQLError(f"function not found: {slug}")
+    data = {**_mapping(args.get("data"), "data"), events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
+    invoked: dict[str, JSON] = {"name": events.FUNCTION_INVOKED, "data": data}
+    user = args.get("user")
+    if user is not None:
+        invoked["user"] = _mapping(user, "user")
+    try:
+        engine.runner.publish([invoked])
+    except events.EventError as err:
+        raise GraphQLError(str(err)) from None
+    return True
+
+
+# ---------------------------------------------------------------------------- schema
+
+SCHEMA = Schema(
+    types={
+        "Query": {
+            "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx)),
+            "runTrigger": Field("RunTraceTrigger!", _run_trigger),
+            "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output),
+            "runs": Field("RunsV2Connection!", _runs),
+            "event": Field("Event", lambda p, a, ctx: _get_event(
+                _mapping(a.get("query"), "query").get("eventId"), ctx)),
+            "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx)),
+            "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
+                _mapping(a.get("query"), "query").get("functionRunId"), ctx)),
+            "apps": Field("[App!]!", lambda p, a, ctx: _engine(ctx).store.apps()),
+            "app": Field("App", lambda p, a, ctx: _engine(ctx).store.app(str(a.get("id")))),
+            "functions": Field("[Function!]", lambda p, a, ctx: _engine(ctx).store.functions()),
+            "functionBySlug": Field("Function", _function_by_slug),
+        },
+        "Mutation": {
+            "cancelRun": Field("FunctionRun!", _cancel_run),
+            "invokeFunction": Field("Boolean", _invoke_function),
+        },
+        "FunctionRunV2": _RUN_V2_FIELDS,
+        "FunctionRun": _LEGACY_RUN_FIELDS,
+        "RunTraceTrigger": {
+            "payloads": Field("[Bytes!]!"), "IDs": Field("[ULID!]!"),
+            "eventName": Field("String"), "timestamp": Field("Time!"),
+            "isBatch": Field("Boolean!"), "batchID": Field("ULID"), "cron": Field("String"),
+        },
+        "RunTraceSpan": {
+            **{name: Field("String") for name in (
+                "runID", "traceID", "spanID", "functionID", "name", "status", "parentSpanID",
+                "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID")},
+            "attempts": Field("Int"), "duration": Field("Int"), "isRoot": Field("Boolean!"),
+            "childrenSpans": Field("[RunTraceSpan!]!"),
+        },
+        "RunTraceSpanOutput": {
+            "data": Field("Bytes"), "input": Field("Bytes"), "error": Field("StepError"),
+        },
+        "StepError": {name: Field("String") for name in ("message", "name", "stack", "cause")},
+        "RunsV2Connection": {
+            "edges": Field("[FunctionRunV2Edge!]!"), "pageInfo": Field("PageInfo!"),
+            "totalCount": Field("Int!"),
+        },
+        "FunctionRunV2Edge": {"cursor": Field("String!"), "node": Field("FunctionRunV2!")},
+        "PageInfo": {
+            "hasNextPage": Field("Boolean!"), "hasPreviousPage": Field("Boolean!"),
+            "startCursor": Field("String"), "endCursor": Field("String"),
+        },
+        "Event": _EVENT_FIELDS,
+        "EventV2": _EVENT_FIELDS,
+        "App": {
+            "id": Field("ID!", _app_field(lambda app: app.id)),
+            "externalID": Field("String!", _app_field(lambda app: app.name)),
+            "name": Field("String!", _app_field(lambda app: app.name)),
+            "url": Field("String", _app_field(lambda app: app.url)),
+            "error": Field("String", _app_field(lambda app: app.error)),
+            "checksum": Field("String", _app_field(lambda app: app.checksum)),
+            "framework": Field("String", _app_field(lambda app: app.framework or None)),
+            "sdkLanguage": Field("String!", _app_field(lambda app: app.sdk.split(":")[0])),
+            "sdkVersion": Field("String!", _app_field(lambda app: app.sdk.rpartition(":v")[2])),
+            "appVersion": Field("String", _app_field(lambda app: app.app_version or None)),
+            "connected": Field("Boolean!", _app_field(lambda app: app.error is None)),
+            "autodiscovered": Field("Boolean!", _app_field(lambda app: False)),
+            "method": Field("String!", _app_field(lambda app: "SERVE")),
+            "functions": Field("[Function!]!", _app_functions),
+            "functionCount": Field("Int!", lambda app, a, ctx: len(_app_functions(app, a, ctx))),
+        },
+        "Function": {
+            "id": Field("String!", _function_field(lambda fn: fn.id)),
+            "slug": Field("String!", _function_field(lambda fn: fn.slug)),
+            "name": Field("String!", _function_field(lambda fn: fn.name)),
+            "url": Field("String!", _function_field(lambda fn: fn.url)),
+            "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
+            "config": Field("String!", _function_field(lambda fn: _dumps(fn.config))),
+            "configuration": Field("Map", _function_field(lambda fn: fn.config)),
+            "concurrency": Field("Int!", _function_field(_concurrency)),
+            "triggers": Field("[FunctionTrigger!]", _triggers),
+            "app": Field("App!", _function_app),
+        },
+        "FunctionTrigger": {name: Field("String") for name in ("type", "value", "condition")},
+    },
+    query="Query",
+    mutation="Mutation",
+)
+
+
+def execute(engine: Engine, query: str, variables: object,
+            operation_name: str | None = None) -> dict[str, object]:
+    """Answer one GraphQL request against ``engine``; errors are reported, never raised."""
+    if variables is not None and not isinstance(variables, dict):
+        return {"data": None, "errors": [{"message": "variables must be a JSON object"}]}
+    return execute_document(SCHEMA, query, variables, operation_name, engine)

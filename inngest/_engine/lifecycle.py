@@ -1,0 +1,122 @@
+"""Moving a run along: memoizing a step and asking the SDK again, and ending the run."""
+
+from __future__ import annotations
+
+import logging
+import typing
+
+from inngest._engine import events
+from inngest._engine.clock import Clock
+from inngest._engine.models import JSON, Kind, QueueItem, Run, RunStatus
+from inngest._engine.queue import Queue
+from inngest._engine.store import Store
+from inngest._engine.ulid import Generator
+
+log = logging.getLogger("inngest.engine")
+
+Publish = typing.Callable[[list[dict[str, JSON]]], list[str]]
+"""Ingest engine-made events (no reserved-name check); returns their internal ids."""
+
+_NO_FINISH_EVENTS = (events.FUNCTION_FAILED, events.FUNCTION_FINISHED)
+
+
+class Lifecycle:
+    def __init__(self, store: Store, queue: Queue, clock: Clock, ids: Generator) -> None:
+        self.store = store
+        self.queue = queue
+        self.clock = clock
+        self.ids = ids
+        self.publish: Publish = lambda _events: []
+
+    def call_item(self, run: Run, kind: Kind, at_ms: int | None = None,
+                  **payload: JSON) -> QueueItem:
+        """A queue item that calls the SDK for ``run``."""
+        return QueueItem(
+            kind=kind, available_at_ms=self.clock.now_ms() if at_ms is None else at_ms,
+            run_id=run.id, payload=payload, partition=run.function_id,
+        )
+
+    def step_done(self, run_id: str, step_id: str, value: JSON) -> None:
+        """Memoize a step's value and, unless parallel siblings are pending, rediscover."""
+        with self.store.transaction():
+            run = self.store.run(run_id)
+            if run is None or run.status.ended:
+                return
+            self.store.save_step(run_id, step_id, value)
+            pending = [other for other in run.pending_steps if other != step_id]
+            if pending != run.pending_steps:
+                run = self.store.update_run(run_id, pending_steps=pending)
+            if pending and run.version >= 2:
+                return
+            self.discover(run)
+
+    def discover(self, run: Run) -> None:
+        """Queue the next discovery request (deduplicated per stack position)."""
+        with self.store.transaction():
+            if not run.pending_steps and run.version >= 2 and run.force_step_plan:
+                run = self.store.update_run(run.id, force_step_plan=False)
+            depth = len(self.store.steps(run.id))
+            item = self.call_item(run, Kind.DISCOVERY)
+            self.queue.enqueue(QueueItem.from_dict(
+                {**item.to_dict(), "job_id": f"{run.id}-discover-{depth}"}
+            ))
+
+    def finish(self, run_id: str, status: RunStatus, output: JSON = None,
+               has_output: bool = False) -> Run | None:
+        """End a run, drop its queued work and pauses, and emit the finish events."""
+        with self.store.transaction():
+            run = self.store.run(run_id)
+            if run is None or run.status.ended:
+                return None
+            run = self.store.update_run(
+                run_id, status=status.value, output=output, has_output=has_output,
+                ended_at_ms=self.clock.now_ms(), pending_steps=[],
+            )
+            self.store.delete_run_items(run_id)
+            self.store.delete_run_pauses(run_id)
+        fn = self.store.function(run.function_id)
+        log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
+        self._emit_finish_events(run)
+        return run
+
+    def _emit_finish_events(self, run: Run) -> None:
+        trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
+        fn = self.store.function(run.function_id)
+        if not trigger_events or fn is None or trigger_events[0]["name"] in _NO_FINISH_EVENTS:
+            return
+        data: dict[str, JSON] = {
+            "function_id": fn.slug,
+            "run_id": run.id,
+            "event": trigger_events[0],
+            "events": trigger_events,
+            "_inngest": {"status": run.status.value},
+        }
+        if run.correlation_id:
+            data["correlation_id"] = run.correlation_id
+        if run.status is RunStatus.FAILED:
+            data["error"] = error_object(run.output)
+        if run.has_output and run.status is not RunStatus.CANCELLED:
+            data["result"] = run.output
+        now = self.clock.now_ms()
+        meta = {"meta": trigger_events[0]["meta"]} if "meta" in trigger_events[0] else {}
+        out = [{"name": events.FUNCTION_FINISHED, "data": data, "id": self.ids.new(now),
+                "ts": now, **meta}]
+        follow_up = {RunStatus.FAILED: events.FUNCTION_FAILED,
+                     RunStatus.CANCELLED: events.FUNCTION_CANCELLED}.get(run.status)
+        if follow_up:
+            out.append({"name": follow_up, "data": data, "id": run.id, "ts": now, **meta})
+        self.publish(out)
+
+
+def error_object(output: JSON) -> dict[str, JSON]:
+    """The ``{error, name, message, stack?}`` form of a failed run's output."""
+    if isinstance(output, dict):
+        name = str(output.get("name") or "Error")
+        message = output.get("message")
+        message = str(message) if message is not None else str(output.get("error") or "")
+        out: dict[str, JSON] = {"error": f"{name}: {message}", "name": name, "message": message}
+        if output.get("stack") is not None:
+            out["stack"] = output["stack"]
+        return out
+    message = output if isinstance(output, str) else str(output)
+    return {"error": f"Error: {message}", "name": "Error", "message": message}

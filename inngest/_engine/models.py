@@ -1,0 +1,191 @@
+"""Records the engine stores: apps, functions, events, runs, queue items, pauses."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+
+JSON = typing.Any
+T = typing.TypeVar("T", bound="Stored")
+
+DEFAULT_RETRIES = 4
+MAX_RETRIES = 20
+
+
+class Stored:
+    """JSON round-tripping for the frozen dataclasses below."""
+
+    def to_dict(self) -> dict[str, JSON]:
+        return dataclasses.asdict(typing.cast(typing.Any, self))
+
+    @classmethod
+    def from_dict(cls: type[T], raw: typing.Mapping[str, JSON]) -> T:
+        names = {field.name for field in dataclasses.fields(typing.cast(typing.Any, cls))}
+        return cls(**{key: value for key, value in raw.items() if key in names})
+
+
+class RunStatus(str, enum.Enum):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    SKIPPED = "Skipped"
+
+    @property
+    def ended(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+@dataclasses.dataclass(frozen=True)
+class App(Stored):
+    id: str
+    name: str
+    url: str
+    checksum: str = ""
+    error: str | None = None
+    sdk: str = ""
+    framework: str = ""
+    app_version: str = ""
+    updated_at_ms: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Function(Stored):
+    """A synced function; ``config`` is the function object exactly as the SDK sent it."""
+
+    id: str
+    app_id: str
+    slug: str
+    name: str
+    url: str
+    config: dict[str, JSON]
+    version: int = 1
+
+    @property
+    def triggers(self) -> list[dict[str, JSON]]:
+        return list(self.config.get("triggers") or [])
+
+    @property
+    def max_attempts(self) -> int:
+        step = (self.config.get("steps") or {}).get("step") or {}
+        retries = (step.get("retries") or self.config.get("retries") or {}).get("attempts")
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            retries = DEFAULT_RETRIES
+        return min(retries, MAX_RETRIES) + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEvent(Stored):
+    """An ingested event; ``seq`` orders events by arrival (assigned by the store)."""
+
+    internal_id: str
+    event: dict[str, JSON]
+    received_at_ms: int
+    seq: int = 0
+
+    @property
+    def name(self) -> str:
+        return str(self.event.get("name", ""))
+
+
+@dataclasses.dataclass(frozen=True)
+class Run(Stored):
+    id: str
+    function_id: str
+    function_version: int
+    event_ids: list[str]
+    created_at_ms: int
+    # Events received after this sequence number may cancel the run.
+    event_seq: int
+    status: RunStatus = RunStatus.QUEUED
+    started_at_ms: int | None = None
+    ended_at_ms: int | None = None
+    output: JSON = None
+    has_output: bool = False
+    version: int = -1
+    force_step_plan: bool = False
+    pending_steps: list[str] = dataclasses.field(default_factory=list)
+    batch_id: str | None = None
+    cron: str | None = None
+    correlation_id: str | None = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        out = super().to_dict()
+        out["status"] = self.status.value
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: typing.Mapping[str, JSON]) -> Run:
+        run = super().from_dict(raw)
+        return dataclasses.replace(run, status=RunStatus(run.status))
+
+
+class Kind(str, enum.Enum):
+    """What a queue item does when it runs."""
+
+    START = "start"
+    DISCOVERY = "discovery"
+    PLANNED_STEP = "planned-step"
+    SLEEP_WAKE = "sleep-wake"
+    PAUSE_TIMEOUT = "pause-timeout"
+    CRON = "cron"
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueItem(Stored):
+    kind: Kind
+    available_at_ms: int
+    run_id: str = ""
+    payload: dict[str, JSON] = dataclasses.field(default_factory=dict)
+    attempt: int = 0
+    # Flow control groups items by partition (the function, by default) and key.
+    partition: str = ""
+    key: str = ""
+    priority_ms: int = 0
+    # Items with the same job id are deduplicated while one is queued.
+    job_id: str | None = None
+    id: int = 0
+
+    def to_dict(self) -> dict[str, JSON]:
+        out = super().to_dict()
+        out["kind"] = self.kind.value
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: typing.Mapping[str, JSON]) -> QueueItem:
+        item = super().from_dict(raw)
+        return dataclasses.replace(item, kind=Kind(item.kind))
+
+
+class PauseKind(str, enum.Enum):
+    WAIT = "wait"
+    CANCEL = "cancel"
+    INVOKE = "invoke"
+
+
+@dataclasses.dataclass(frozen=True)
+class Pause(Stored):
+    """A run waiting for an event: waitForEvent, a cancel trigger, or an invoked child."""
+
+    id: str
+    run_id: str
+    kind: PauseKind
+    event_name: str
+    expires_at_ms: int
+    # Only events with a greater arrival sequence number may resume the pause.
+    after_seq: int
+    step_id: str = ""
+    expression: str | None = None
+    correlation_id: str | None = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        out = super().to_dict()
+        out["kind"] = self.kind.value
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: typing.Mapping[str, JSON]) -> Pause:
+        pause = super().from_dict(raw)
+        return dataclasses.replace(pause, kind=PauseKind(pause.kind))

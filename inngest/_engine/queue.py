@@ -1,0 +1,151 @@
+"""A durable work queue on top of the store, drained by a bounded thread pool.
+
+Items become due at ``available_at_ms``. One scheduler thread sleeps on a condition until
+the earliest due time (or until new work or a free worker wakes it), asks the admission
+policy whether each due item may run now, leases it and hands it to a worker. Leases are
+dropped at start-up, so an item that was running when the process died runs again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import typing
+
+from inngest._engine.clock import Clock
+from inngest._engine.models import QueueItem
+from inngest._engine.store import Store
+
+log = logging.getLogger("inngest.engine.queue")
+
+Handler = typing.Callable[[QueueItem], "QueueItem | None"]
+"""Runs an item; returns the item to put back (with a new attempt and time) or None when done."""
+
+
+class Admission(typing.Protocol):
+    """The one place that decides whether a due item may start now (flow control hooks in)."""
+
+    def admit(self, item: QueueItem, now_ms: int) -> int | None:
+        """None to run the item now; otherwise the time (ms) at which to ask again."""
+
+    def release(self, item: QueueItem) -> None:
+        """Called when an admitted item has finished running."""
+
+
+class AdmitAll:
+    def admit(self, item: QueueItem, now_ms: int) -> int | None:
+        return None
+
+    def release(self, item: QueueItem) -> None:
+        pass
+
+
+class Queue:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        handler: Handler,
+        workers: int = 8,
+        admission: Admission | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._handler = handler
+        self._workers = max(1, workers)
+        self.admission: Admission = admission or AdmitAll()
+        self._cond = threading.Condition()
+        self._dirty = False
+        self._stopped = False
+        self._inflight = 0
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            self._workers, thread_name_prefix="inngest-queue"
+        )
+        self._thread = threading.Thread(target=self._loop, name="inngest-scheduler", daemon=True)
+        clock.subscribe(self.wake)
+
+    def start(self) -> None:
+        self._store.release_all_leases()
+        self._thread.start()
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop taking work and wait up to ``grace`` seconds for items in flight.
+
+        An item still running afterwards keeps its row, so it runs again after a restart.
+        """
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._cond:
+            self._cond.wait_for(lambda: self._inflight == 0, grace)
+
+    def enqueue(self, item: QueueItem) -> QueueItem | None:
+        """Persist an item; returns None if its job id is already queued."""
+        stored = self._store.insert_item(item)
+        if stored is not None:
+            self.wake()
+        return stored
+
+    def wake(self) -> None:
+        with self._cond:
+            self._dirty = True
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if self._stopped:
+                    return
+                self._dirty = False
+                free = self._workers - self._inflight
+            wake_at = self._dispatch(free) if free > 0 else None
+            with self._cond:
+                if self._dirty or self._stopped:
+                    continue
+                timeout = None
+                if wake_at is not None:
+                    timeout = max(0.0, (wake_at - self._clock.now_ms()) / 1000)
+                self._cond.wait(timeout)
+
+    def _dispatch(self, free: int) -> int | None:
+        """Start up to ``free`` admitted due items; return when to look again."""
+        now = self._clock.now_ms()
+        wake_at: int | None = None
+        for item in self._store.due_items(now, free * 4 + 64):
+            if free == 0:
+                return now
+            retry_at = self.admission.admit(item, now)
+            if retry_at is not None:
+                wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
+                continue
+            self._store.lease(item.id)
+            with self._cond:
+                self._inflight += 1
+            free -= 1
+            self._pool.submit(self._run, item)
+        next_due = self._store.next_due()
+        if next_due is not None and next_due > now:
+            wake_at = next_due if wake_at is None else min(wake_at, next_due)
+        return wake_at
+
+    def _run(self, item: QueueItem) -> None:
+        try:
+            again = self._handler(item)
+        except Exception:
+            log.exception("queue item %s (%s) crashed; dropping it", item.id, item.kind.value)
+            again = None
+        try:
+            if again is None:
+                self._store.ack(item.id)
+            else:
+                self._store.requeue(again)
+        finally:
+            self.admission.release(item)
+            with self._cond:
+                self._inflight -= 1
+                self._dirty = True
+                self._cond.notify_all()

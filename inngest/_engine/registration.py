@@ -1,0 +1,353 @@
+"""``POST /fn/register``: validating an app's function configs and storing them."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+import urllib.parse
+import uuid
+
+from inngest import _jcs
+from inngest._engine import cron, expressions, timeparse
+from inngest._engine.models import JSON, App, Function
+from inngest._engine.store import Store
+
+SERVER_KIND = "dev"
+MAX_TRIGGERS = 10
+MAX_CANCELS = 5
+MAX_CONCURRENCY_LIMITS = 2
+MAX_NAME_LENGTH = 255
+_DAY = 86400.0
+_LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_NAMESPACE = uuid.NAMESPACE_OID
+
+
+class RegisterError(Exception):
+    """A refused registration: HTTP status and JSON body to answer with."""
+
+    def __init__(self, status: int, body: dict[str, JSON]) -> None:
+        super().__init__(body.get("error"))
+        self.status = status
+        self.body = body
+
+
+@dataclasses.dataclass(frozen=True)
+class RegisterResult:
+    app_id: str
+    sync_id: str
+    modified: bool
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"ok": True, "modified": self.modified, "sync_id": self.sync_id,
+                "app_id": self.app_id}
+
+
+def normalize_url(url: str) -> str:
+    """Drop ``deployId``/``probe``, default ports, and spell local hosts ``localhost``."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port
+    if port == _DEFAULT_PORTS.get(parts.scheme):
+        port = None
+    if host in _LOCAL_HOSTS and port is not None:
+        host = "localhost"
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
+    query = urllib.parse.urlencode(sorted(
+        (key, value) for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        if key not in ("deployId", "probe")
+    ))
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def app_uuid(app_name: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, app_name))
+
+
+def register(
+    store: Store, body: bytes, headers: typing.Mapping[str, str], now_ms: int
+) -> RegisterResult:
+    """Apply a registration; raises RegisterError with the reply for refused ones."""
+    expected = headers.get("x-inngest-expected-server-kind")
+    if expected and expected != SERVER_KIND:
+        raise RegisterError(400, {"error": f"Expected server kind {SERVER_KIND}, got {expected}"})
+    try:
+        request = json.loads(body)
+    except ValueError as err:
+        raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
+    if not isinstance(request, dict):
+        raise RegisterError(400, {"error": "Invalid request: body must be a JSON object"})
+    # Go decodes JSON keys case-insensitively: SDKs send "appname" as well as "appName".
+    app_name = next((v for k, v in request.items() if k.lower() == "appname"), None)
+    if not isinstance(app_name, str) or not app_name:
+        raise RegisterError(400, {"error": "App ID required"})
+    url = normalize_url(str(request.get("url") or ""))
+    digest = checksum(request)
+    app_id = app_uuid(app_name)
+    sync_id = str(uuid.uuid4())
+    current = store.app(app_id)
+    if current is not None and current.error is None and current.checksum == digest:
+        return RegisterResult(app_id, sync_id, modified=False)
+    functions = request.get("functions") or []
+    errors = _validate_all(functions)
+    app = App(
+        id=app_id, name=app_name, url=url, checksum=digest,
+        error="\n".join(errors) if errors else None,
+        sdk=str(request.get("sdk") or ""), framework=str(request.get("framework") or ""),
+        app_version=str(request.get("appVersion") or ""), updated_at_ms=now_ms,
+    )
+    with store.transaction():
+        for placeholder in store.apps_by_url(url):
+            if placeholder.id != app_id:
+                store.delete_app(placeholder.id)
+        store.put_app(app)
+        if not errors:
+            kept = [_store_function(store, app, raw) for raw in functions]
+            store.archive_functions(app_id, {fn.id for fn in kept})
+    if errors:
+        raise RegisterError(
+            400, {"error": "At least one function is invalid", "data": None, "status": 400}
+        )
+    return RegisterResult(app_id, sync_id, modified=True)
+
+
+def checksum(request: dict[str, JSON]) -> str:
+    body = {key: value for key, value in request.items() if key != "featureObservations"}
+    return hashlib.sha256(_jcs.canonicalize(body)).hexdigest()
+
+
+def _store_function(store: Store, app: App, raw: dict[str, JSON]) -> Function:
+    slug = str(raw["id"])
+    url = step_url(raw)
+    existing = store.function_by_slug(slug)
+    if existing is not None and existing.app_id == app.id:
+        fn_id, version = existing.id, existing.version + 1
+    else:
+        fn_id, version = str(uuid.uuid5(_NAMESPACE, str(raw["name"]) + url)), 1
+    fn = Function(id=fn_id, app_id=app.id, slug=slug, name=str(raw["name"]), url=url,
+                  config=raw, version=version)
+    store.put_function(fn)
+    return fn
+
+
+def step_url(raw: dict[str, JSON]) -> str:
+    steps = raw.get("steps") or {}
+    step = next(iter(steps.values())) if isinstance(steps, dict) and steps else {}
+    return str(((step or {}).get("runtime") or {}).get("url") or "")
+
+
+def _validate_all(functions: JSON) -> list[str]:
+    if not isinstance(functions, list):
+        return ["functions must be an array"]
+    errors: list[str] = []
+    for raw in functions:
+        if not isinstance(raw, dict):
+            errors.append("each function must be an object")
+            continue
+        errors.extend(validate_function(raw))
+    return errors
+
+
+def validate_function(raw: dict[str, JSON]) -> list[str]:
+    """Every problem with one function config, in the server's words where it has them."""
+    errors: list[str] = []
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        errors.append("A function name is required")
+    if not isinstance(raw.get("id"), str) or not raw.get("id"):
+        errors.append("A function ID is required")
+    errors.extend(_check_steps(raw))
+    errors.extend(_check_triggers(raw.get("triggers")))
+    for check in (_check_concurrency, _check_batch, _check_cancel, _check_debounce,
+                  _check_rate_limit, _check_priority):
+        errors.extend(check(raw))
+    return errors
+
+
+def _check_steps(raw: dict[str, JSON]) -> list[str]:
+    steps = raw.get("steps")
+    if not isinstance(steps, dict) or len(steps) != 1:
+        return ["Functions must contain one step"]
+    step = next(iter(steps.values()))
+    if not isinstance(step, dict):
+        return ["Functions must contain one step"]
+    errors = [] if step.get("name") else ["A step name is required"]
+    url = (step.get("runtime") or {}).get("url")
+    if not url:
+        errors.append(f"No SDK URL provided for function '{raw.get('name')}'")
+    elif urllib.parse.urlsplit(str(url)).scheme not in ("http", "https", "ws", "wss"):
+        errors.append(f"Invalid SDK URL for function '{raw.get('name')}': {url}")
+    return errors
+
+
+def _check_triggers(triggers: JSON) -> list[str]:
+    if triggers is None:
+        return []
+    if not isinstance(triggers, list):
+        return ["triggers must be an array"]
+    errors = []
+    if len(triggers) > MAX_TRIGGERS:
+        errors.append(f"This function exceeds the max number of triggers: {MAX_TRIGGERS}")
+    seen: list[JSON] = []
+    for trigger in triggers:
+        if trigger in seen:
+            errors.append("This function has duplicate triggers")
+        seen.append(trigger)
+        errors.extend(_check_trigger(trigger))
+    return errors
+
+
+def _check_trigger(trigger: JSON) -> list[str]:
+    if not isinstance(trigger, dict):
+        return ["A trigger must be an object"]
+    event, cron_expr = trigger.get("event"), trigger.get("cron")
+    if event and cron_expr:
+        return ["A trigger cannot have both an event and a cron"]
+    if cron_expr:
+        errors = _try(lambda: cron.validate_cron(str(cron_expr)), cron.CronError)
+        if len(str(cron_expr)) > MAX_NAME_LENGTH:
+            errors.append("Cron expressions must be 255 characters or less")
+        jitter = trigger.get("jitter")
+        return errors + _try(lambda: cron.parse_jitter(jitter), cron.CronError)
+    if not isinstance(event, str) or not event:
+        return ["A trigger must have an event or a cron"]
+    errors = []
+    if len(event) > MAX_NAME_LENGTH:
+        errors.append("Event names must be 255 characters or less")
+    expression = trigger.get("expression")
+    if expression:
+        errors.extend(_check_expression(expression))
+    return errors
+
+
+def _check_concurrency(raw: dict[str, JSON]) -> list[str]:
+    value = raw.get("concurrency")
+    if value is None or isinstance(value, int):
+        return []
+    if isinstance(value, dict) and ("fn" in value or "step" in value):
+        fn_limits = value.get("fn") or []
+        limits = list(fn_limits) + list(value.get("step") or [])
+        errors = ["Only one function-scoped run concurrency limit is allowed"] \
+            if len(fn_limits) > 1 else []
+    else:
+        limits = value if isinstance(value, list) else [value]
+        errors = []
+    if len(limits) > MAX_CONCURRENCY_LIMITS:
+        errors.append(f"There are more than {MAX_CONCURRENCY_LIMITS} concurrency limits")
+    for limit in limits:
+        if not isinstance(limit, dict):
+            errors.append("A concurrency limit must be an object")
+            continue
+        scope = str(limit.get("scope") or "fn").lower()
+        if scope not in ("fn", "env", "account"):
+            errors.append(f"Invalid concurrency scope: {scope}")
+        key = limit.get("key")
+        if scope != "fn" and not key:
+            errors.append("A concurrency key is required for env or account scopes")
+        if key:
+            errors.extend(_check_expression(key))
+    return errors
+
+
+def _check_batch(raw: dict[str, JSON]) -> list[str]:
+    batch = raw.get("batchEvents")
+    if not batch:
+        return []
+    if not isinstance(batch, dict):
+        return ["batchEvents must be an object"]
+    errors = []
+    size = batch.get("maxSize")
+    if not isinstance(size, int) or size < 2:
+        errors.append("batchEvents.maxSize must be at least 2")
+    timeout = str(batch.get("timeout") or "")
+    if "d" in timeout or "w" in timeout:
+        errors.append(f"Invalid batch timeout: {timeout}")
+    else:
+        seconds = _seconds(timeout)
+        if seconds is None or seconds < 1:
+            errors.append("batchEvents.timeout must be at least 1s")
+    for field in ("key", "if"):
+        if batch.get(field):
+            errors.extend(_check_expression(batch[field]))
+    for other in ("cancel", "debounce", "singleton"):
+        if raw.get(other):
+            errors.append(f"Batching cannot be combined with {other}")
+    if (raw.get("priority") or {}).get("run"):
+        errors.append("Batching cannot be combined with priority")
+    return errors
+
+
+def _check_cancel(raw: dict[str, JSON]) -> list[str]:
+    cancels = raw.get("cancel") or []
+    if not isinstance(cancels, list):
+        return ["cancel must be an array"]
+    errors = [] if len(cancels) <= MAX_CANCELS else [
+        f"This function exceeds the max number of cancellations: {MAX_CANCELS}"
+    ]
+    for cancel in cancels:
+        if not isinstance(cancel, dict) or not cancel.get("event"):
+            errors.append("A cancellation needs an event")
+        elif cancel.get("if"):
+            errors.extend(_check_expression(cancel["if"]))
+    return errors
+
+
+def _check_debounce(raw: dict[str, JSON]) -> list[str]:
+    debounce = raw.get("debounce")
+    if not debounce:
+        return []
+    seconds = _seconds(str(debounce.get("period") or ""))
+    errors = []
+    if seconds is None or not 1 <= seconds <= 7 * _DAY:
+        errors.append("The debounce period must be between 1s and 7d")
+    if debounce.get("key"):
+        errors.extend(_check_expression(debounce["key"]))
+    return errors
+
+
+def _check_rate_limit(raw: dict[str, JSON]) -> list[str]:
+    rate = raw.get("rateLimit")
+    if not rate:
+        return []
+    errors = []
+    limit = rate.get("limit")
+    if not isinstance(limit, int) or limit <= 0:
+        errors.append("The rate limit must be greater than 0")
+    seconds = _seconds(str(rate.get("period") or ""))
+    if seconds is None or seconds <= 0:
+        errors.append("A rate limit period is required")
+    elif seconds > _DAY:
+        errors.append("The rate limit period must be 24h or less")
+    if rate.get("key"):
+        errors.extend(_check_expression(rate["key"]))
+    return errors
+
+
+def _check_priority(raw: dict[str, JSON]) -> list[str]:
+    run = (raw.get("priority") or {}).get("run")
+    return _check_expression(run) if run else []
+
+
+def _check_expression(expression: JSON) -> list[str]:
+    if not isinstance(expression, str):
+        return [f"Invalid expression: {expression!r}"]
+    return _try(lambda: expressions.validate(expression), ValueError)
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return timeparse.parse_duration(text)
+    except timeparse.DurationError:
+        return None
+
+
+def _try(check: typing.Callable[[], object], error: type[Exception]) -> list[str]:
+    try:
+        check()
+    except error as err:
+        return [str(err)]
+    return []

@@ -1,0 +1,228 @@
+"""From events to runs: trigger matching, run creation, pauses, and cron schedules."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import random
+
+from inngest._engine import cron, events, expressions, timeparse
+from inngest._engine.lifecycle import Lifecycle
+from inngest._engine.models import (
+    JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent,
+)
+
+log = logging.getLogger("inngest.engine")
+
+DEDUPE_MS = 24 * 3600 * 1000
+DEFAULT_PAUSE_MS = 365 * 24 * 3600 * 1000
+INVOKE_TIMEOUT_ERROR = {
+    "error": "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
+    "name": "InngestInvokeTimeoutError",
+    "message": "Timed out waiting for invoked function to complete",
+}
+
+
+def trigger_matches(pattern: str, name: str) -> bool:
+    """Exact names, or a trailing ``*`` after ``/`` or ``.`` matching any rest."""
+    if pattern.endswith("*") and pattern[-2:-1] in ("/", "."):
+        return name.startswith(pattern[:-1])
+    return pattern == name
+
+
+def to_datetime(ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+
+
+def to_ms(moment: datetime.datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+class Runner:
+    def __init__(self, lifecycle: Lifecycle) -> None:
+        self.life = lifecycle
+        self.store = lifecycle.store
+        lifecycle.publish = self.publish
+
+    # Events
+
+    def ingest(self, event: dict[str, JSON], internal_id: str) -> StoredEvent:
+        """Store a normalised event, start the runs it triggers and resume what it matches."""
+        stored = self.store.add_event(
+            StoredEvent(internal_id, event, self.life.clock.now_ms())
+        )
+        if stored.name == events.FUNCTION_INVOKED:
+            self._start_invoked(stored)
+        else:
+            for fn in self.store.functions():
+                if self._triggered(fn, stored.event):
+                    self.start_run(fn, [stored])
+        self._resume_pauses(stored)
+        return stored
+
+    def publish(self, raw_events: list[dict[str, JSON]]) -> list[str]:
+        ids = []
+        for raw in raw_events:
+            internal_id = self.life.ids.new(self.life.clock.now_ms())
+            event = events.internal(raw, self.life.clock.now_ms(), internal_id)
+            ids.append(self.ingest(event, internal_id).internal_id)
+        return ids
+
+    def _triggered(self, fn: Function, event: dict[str, JSON]) -> bool:
+        for trigger in fn.triggers:
+            pattern = trigger.get("event")
+            if not isinstance(pattern, str) or not trigger_matches(pattern, event["name"]):
+                continue
+            expression = trigger.get("expression")
+            if not expression or expressions.matches(expression, {"event": event}):
+                return True
+        return False
+
+    def _start_invoked(self, stored: StoredEvent) -> None:
+        meta = (stored.event.get("data") or {}).get(events.INTERNAL_DATA_KEY) or {}
+        target = str(meta.get("fn_id") or "")
+        fn = self.store.function(target) or self.store.function_by_slug(target)
+        if fn is None:
+            return
+        self.start_run(fn, [stored], correlation_id=meta.get("correlation_id"))
+
+    # Runs
+
+    def start_run(self, fn: Function, triggers: list[StoredEvent], cron_expr: str | None = None,
+                  correlation_id: str | None = None) -> Run | None:
+        """Create and queue a run, unless the first event's id already ran this function."""
+        now = self.life.clock.now_ms()
+        first = triggers[0]
+        key = hashlib.sha256(f"{fn.id}-{first.event['id']}".encode()).hexdigest()
+        if not self.store.claim_key(key, now, now + DEDUPE_MS):
+            log.info("event %s already ran %s; skipping", first.internal_id, fn.slug)
+            return None
+        run = Run(
+            id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
+            event_ids=[t.internal_id for t in triggers], created_at_ms=now,
+            event_seq=max(t.seq for t in triggers), cron=cron_expr,
+            correlation_id=correlation_id,
+        )
+        start_at = max(now, int(first.event.get("ts") or now))
+        with self.store.transaction():
+            self.store.add_run(run)
+            self._add_cancel_pauses(fn, run, first.event)
+            self.life.queue.enqueue(self.life.call_item(run, Kind.START, start_at))
+        log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
+        return run
+
+    def _add_cancel_pauses(self, fn: Function, run: Run, event: dict[str, JSON]) -> None:
+        for index, cancel in enumerate(fn.config.get("cancel") or []):
+            expires = self._deadline(cancel.get("timeout"), DEFAULT_PAUSE_MS)
+            self.store.add_pause(Pause(
+                id=f"{run.id}-cancel-{index}", run_id=run.id, kind=PauseKind.CANCEL,
+                event_name=str(cancel.get("event")), expires_at_ms=expires,
+                after_seq=run.event_seq, expression=cancel.get("if") or None,
+            ))
+
+    def _deadline(self, timeout: JSON, default_ms: int) -> int:
+        now = self.life.clock.now_ms()
+        if timeout is None:
+            return now + default_ms
+        moment = timeparse.parse_time_or_duration(str(timeout), to_datetime(now))
+        return to_ms(moment)
+
+    def cancel(self, run_id: str) -> Run | None:
+        """Cancel a run; None if it had already ended."""
+        return self.life.finish(run_id, RunStatus.CANCELLED)
+
+    # Pauses
+
+    def add_pause(self, pause: Pause) -> None:
+        """Store a pause and queue its timeout."""
+        with self.store.transaction():
+            self.store.add_pause(pause)
+            self.life.queue.enqueue(QueueItem(
+                kind=Kind.PAUSE_TIMEOUT, available_at_ms=pause.expires_at_ms,
+                run_id=pause.run_id, payload={"pause_id": pause.id},
+                job_id=f"timeout-{pause.id}",
+            ))
+
+    def timeout_pause(self, pause_id: str) -> None:
+        pause = self.store.take_pause(pause_id)
+        if pause is None:
+            return
+        value = {"error": INVOKE_TIMEOUT_ERROR} if pause.kind is PauseKind.INVOKE else None
+        self.life.step_done(pause.run_id, pause.step_id, value)
+
+    def _resume_pauses(self, stored: StoredEvent) -> None:
+        now = self.life.clock.now_ms()
+        for pause in self.store.pauses_for(stored.name, stored.seq):
+            if pause.expires_at_ms < now and pause.kind is PauseKind.CANCEL:
+                continue
+            if not self._pause_matches(pause, stored.event):
+                continue
+            if self.store.take_pause(pause.id) is None:
+                continue
+            self.store.delete_job(f"timeout-{pause.id}")
+            if pause.kind is PauseKind.CANCEL:
+                log.info("run %s cancelled by event %s", pause.run_id, stored.name)
+                self.cancel(pause.run_id)
+            else:
+                self.life.step_done(pause.run_id, pause.step_id, resume_value(pause, stored))
+
+    def _pause_matches(self, pause: Pause, event: dict[str, JSON]) -> bool:
+        if pause.kind is PauseKind.INVOKE:
+            return (event.get("data") or {}).get("correlation_id") == pause.correlation_id
+        if not pause.expression:
+            return True
+        run = self.store.run(pause.run_id)
+        first = self.store.event(run.event_ids[0]) if run and run.event_ids else None
+        variables = {"event": first.event if first else {}, "async": event}
+        return expressions.matches(pause.expression, variables)
+
+    # Cron
+
+    def schedule_crons(self, fn: Function) -> None:
+        """Queue the next tick of each cron trigger (idempotent per function and trigger)."""
+        for index, trigger in enumerate(fn.triggers):
+            expression = trigger.get("cron")
+            if not expression:
+                continue
+            after = to_datetime(self.life.clock.now_ms())
+            fire_at = cron.parse_cron(expression).next_after(after)
+            self.life.queue.enqueue(QueueItem(
+                kind=Kind.CRON, available_at_ms=to_ms(fire_at), partition=fn.id,
+                payload={"function_id": fn.id, "cron": expression, "index": index,
+                         "jitter": cron.parse_jitter(trigger.get("jitter")),
+                         "scheduled_ms": to_ms(fire_at)},
+                job_id=f"cron-{fn.id}-{index}-{to_ms(fire_at)}",
+            ))
+
+    def fire_cron(self, payload: dict[str, JSON]) -> None:
+        fn = self.store.function(str(payload["function_id"]))
+        if fn is None or not any(t.get("cron") == payload["cron"] for t in fn.triggers):
+            return
+        if fn.id not in {current.id for current in self.store.functions()}:
+            return
+        scheduled = to_datetime(int(payload["scheduled_ms"]))
+        fire = scheduled + datetime.timedelta(seconds=random.uniform(0, payload["jitter"]))
+        stamp = timeparse.format_rfc3339_ms(scheduled).replace(".000Z", "Z")
+        now = self.life.clock.now_ms()
+        internal_id = self.life.ids.new(now)
+        event = events.internal({
+            "name": events.SCHEDULED_TIMER, "id": stamp, "ts": to_ms(fire),
+            "data": {"cron": payload["cron"], "scheduledAt": stamp,
+                     "fireAt": timeparse.format_rfc3339_ms(fire).replace(".000Z", "Z")},
+        }, now, internal_id)
+        stored = self.store.add_event(StoredEvent(internal_id, event, now))
+        self.start_run(fn, [stored], cron_expr=str(payload["cron"]))
+        self.schedule_crons(fn)
+
+
+def resume_value(pause: Pause, stored: StoredEvent) -> JSON:
+    """The step value a matching event gives a waiting run."""
+    if pause.kind is not PauseKind.INVOKE:
+        return stored.event
+    data = stored.event.get("data") or {}
+    if "error" in data:
+        return {"error": data["error"]}
+    if "result" in data:
+        return {"data": data["result"]}
+    return stored.event

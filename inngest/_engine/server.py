@@ -1,0 +1,134 @@
+"""``DevServer``: the whole engine behind one HTTP listener, usable in-process."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import typing
+
+from inngest._engine.api import Api, Server
+from inngest._engine.clock import Clock
+from inngest._engine.engine import Engine
+from inngest._engine.executor import Settings
+from inngest._engine.store import Store
+from inngest._engine.sync import Syncer
+
+log = logging.getLogger("inngest.engine")
+
+DEFAULT_PORT = 8288
+DEFAULT_QUEUE_WORKERS = 8
+PORT_SEARCH = 20
+
+
+class DevServer:
+    """Start with ``start()`` (non-blocking; ``port`` then holds the bound port)."""
+
+    def __init__(
+        self,
+        port: int = DEFAULT_PORT,
+        host: str = "127.0.0.1",
+        sdk_urls: typing.Sequence[str] = (),
+        *,
+        poll: bool = True,
+        poll_interval: float = 5.0,
+        discovery: bool = False,
+        queue_workers: int = DEFAULT_QUEUE_WORKERS,
+        retry_interval: float = 0.0,
+        persist: bool = False,
+        sqlite_dir: str | None = None,
+        signing_key: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.port = port
+        self.host = host
+        self.sdk_urls = list(sdk_urls)
+        self.poll = poll
+        self.poll_interval = poll_interval
+        self.discovery = discovery
+        self.queue_workers = queue_workers
+        self.retry_interval = retry_interval
+        self.persist = persist
+        self.sqlite_dir = sqlite_dir
+        self.signing_key = signing_key
+        self.clock = clock
+        self._parts: tuple[Engine, Server, Syncer, threading.Thread] | None = None
+
+    @property
+    def db_path(self) -> str:
+        if not self.persist:
+            return ":memory:"
+        return os.path.join(self.sqlite_dir or os.path.join(".", ".inngest"), "main.db")
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def engine(self) -> Engine:
+        if self._parts is None:
+            raise RuntimeError("the dev server is not running")
+        return self._parts[0]
+
+    def start(self) -> None:
+        if self._parts is not None:
+            return
+        store = Store(self.db_path)
+        settings = Settings(retry_interval=self.retry_interval, signing_key=self.signing_key)
+        engine = Engine(store, settings, self.clock, self.queue_workers)
+        api = Api(engine, self._start_opts())
+        server = self._bind(api)
+        self.port = server.server_address[1]
+        api.info["port"] = self.port
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  name="inngest-http", daemon=True)
+        syncer = Syncer(store, self.sdk_urls, poll=self.poll, poll_interval=self.poll_interval,
+                        discovery=self.discovery, signing_key=self.signing_key,
+                        server_port=self.port)
+        self._parts = (engine, server, syncer, thread)
+        thread.start()
+        engine.start()
+        syncer.start()
+        log.info("Inngest dev server listening on %s", self.url)
+
+    def _bind(self, api: Api) -> Server:
+        """Listen on ``port``, moving up to the next free port if it is taken."""
+        for attempt in range(PORT_SEARCH):
+            port = self.port + attempt if self.port else 0
+            try:
+                return Server((self.host, port), api)
+            except OSError as err:
+                if err.errno != errno.EADDRINUSE or not self.port \
+                        or attempt == PORT_SEARCH - 1:
+                    raise
+                log.info("Port conflict on %d, trying %d", port, port + 1)
+        raise AssertionError("unreachable")
+
+    def stop(self) -> None:
+        if self._parts is None:
+            return
+        engine, server, syncer, thread = self._parts
+        self._parts = None
+        syncer.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        engine.stop()
+        engine.store.close()
+
+    def __enter__(self) -> DevServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _start_opts(self) -> dict[str, typing.Any]:
+        return {
+            "dir": os.getcwd(), "urls": self.sdk_urls, "autodiscover": self.discovery,
+            "poll": self.poll, "poll_interval": self.poll_interval, "tick": 150,
+            "retry_interval": self.retry_interval, "queue_workers": self.queue_workers,
+            "require_keys": False, "persist": self.persist, "host": self.host,
+        }

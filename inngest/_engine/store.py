@@ -1,0 +1,343 @@
+"""SQLite persistence: every piece of state a restarted engine needs to carry on."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import typing
+
+from inngest._engine.models import (
+    JSON, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS apps (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS functions (
+    id TEXT PRIMARY KEY, app_id TEXT NOT NULL, slug TEXT NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, internal_id TEXT UNIQUE NOT NULL,
+    name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, function_id TEXT NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_events (
+    event_id TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (event_id, run_id));
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (run_id, step_id));
+CREATE TABLE IF NOT EXISTS step_info (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, name TEXT NOT NULL, op TEXT NOT NULL,
+    PRIMARY KEY (run_id, step_id));
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE, run_id TEXT NOT NULL,
+    due INTEGER NOT NULL, leased INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS queue_due ON queue (leased, due);
+CREATE TABLE IF NOT EXISTS pauses (
+    id TEXT PRIMARY KEY, run_id TEXT NOT NULL, event_name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
+CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
+"""
+
+
+def _dump(value: JSON) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    """One SQLite connection guarded by a re-entrant lock; ``transaction`` groups writes."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._depth = 0
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> typing.Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self._conn.execute("COMMIT")
+
+    def _rows(self, sql: str, *args: object) -> list[tuple[typing.Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def _write(self, sql: str, *args: object) -> int:
+        """Run one statement atomically; returns the number of rows changed."""
+        with self.transaction():
+            return self._conn.execute(sql, args).rowcount
+
+    # Apps and functions
+
+    def put_app(self, app: App) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO apps (id, name, url, data) VALUES (?, ?, ?, ?)",
+            app.id, app.name, app.url, _dump(app.to_dict()),
+        )
+
+    def apps(self) -> list[App]:
+        return [App.from_dict(json.loads(r[0])) for r in self._rows("SELECT data FROM apps")]
+
+    def app(self, app_id: str) -> App | None:
+        rows = self._rows("SELECT data FROM apps WHERE id = ?", app_id)
+        return App.from_dict(json.loads(rows[0][0])) if rows else None
+
+    def apps_by_url(self, url: str) -> list[App]:
+        rows = self._rows("SELECT data FROM apps WHERE url = ?", url)
+        return [App.from_dict(json.loads(r[0])) for r in rows]
+
+    def delete_app(self, app_id: str) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
+            self._conn.execute("UPDATE functions SET archived = 1 WHERE app_id = ?", (app_id,))
+
+    def put_function(self, fn: Function) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO functions (id, app_id, slug, archived, data)"
+            " VALUES (?, ?, ?, 0, ?)",
+            fn.id, fn.app_id, fn.slug, _dump(fn.to_dict()),
+        )
+
+    def archive_functions(self, app_id: str, keep: typing.Collection[str]) -> None:
+        with self.transaction():
+            for (fn_id,) in self._conn.execute(
+                "SELECT id FROM functions WHERE app_id = ? AND archived = 0", (app_id,)
+            ).fetchall():
+                if fn_id not in keep:
+                    self._conn.execute("UPDATE functions SET archived = 1 WHERE id = ?", (fn_id,))
+
+    def functions(self, app_id: str | None = None) -> list[Function]:
+        if app_id is None:
+            rows = self._rows("SELECT data FROM functions WHERE archived = 0")
+        else:
+            rows = self._rows(
+                "SELECT data FROM functions WHERE archived = 0 AND app_id = ?", app_id
+            )
+        return [Function.from_dict(json.loads(r[0])) for r in rows]
+
+    def function(self, fn_id: str) -> Function | None:
+        """A function by UUID, archived ones included (old runs still refer to them)."""
+        rows = self._rows("SELECT data FROM functions WHERE id = ?", fn_id)
+        return Function.from_dict(json.loads(rows[0][0])) if rows else None
+
+    def function_by_slug(self, slug: str) -> Function | None:
+        rows = self._rows(
+            "SELECT data FROM functions WHERE slug = ? ORDER BY archived LIMIT 1", slug
+        )
+        return Function.from_dict(json.loads(rows[0][0])) if rows else None
+
+    # Events
+
+    def add_event(self, event: StoredEvent) -> StoredEvent:
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO events (internal_id, name, data) VALUES (?, ?, ?)",
+                (event.internal_id, event.name, _dump(event.to_dict())),
+            )
+            assert cursor.lastrowid is not None
+            return StoredEvent(event.internal_id, event.event, event.received_at_ms,
+                               cursor.lastrowid)
+
+    def event(self, internal_id: str) -> StoredEvent | None:
+        rows = self._rows("SELECT data, seq FROM events WHERE internal_id = ?", internal_id)
+        if not rows:
+            return None
+        raw = json.loads(rows[0][0])
+        raw["seq"] = rows[0][1]
+        return StoredEvent.from_dict(raw)
+
+    def last_event_seq(self) -> int:
+        return int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
+
+    # Runs
+
+    def add_run(self, run: Run) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO runs (id, function_id, status, data) VALUES (?, ?, ?, ?)",
+                (run.id, run.function_id, run.status.value, _dump(run.to_dict())),
+            )
+            for event_id in run.event_ids:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO run_events (event_id, run_id) VALUES (?, ?)",
+                    (event_id, run.id),
+                )
+
+    def run(self, run_id: str) -> Run | None:
+        rows = self._rows("SELECT data FROM runs WHERE id = ?", run_id)
+        return Run.from_dict(json.loads(rows[0][0])) if rows else None
+
+    def update_run(self, run_id: str, **changes: JSON) -> Run:
+        with self.transaction():
+            run = self.run(run_id)
+            if run is None:
+                raise KeyError(run_id)
+            raw = run.to_dict()
+            raw.update(changes)
+            updated = Run.from_dict(raw)
+            self._conn.execute(
+                "UPDATE runs SET status = ?, data = ? WHERE id = ?",
+                (updated.status.value, _dump(updated.to_dict()), run_id),
+            )
+            return updated
+
+    def runs_for_event(self, event_id: str) -> list[Run]:
+        rows = self._rows(
+            "SELECT r.data FROM run_events e JOIN runs r ON r.id = e.run_id"
+            " WHERE e.event_id = ? ORDER BY r.id", event_id,
+        )
+        return [Run.from_dict(json.loads(r[0])) for r in rows]
+
+    def runs(self, status: RunStatus | None = None) -> list[Run]:
+        if status is None:
+            rows = self._rows("SELECT data FROM runs ORDER BY id")
+        else:
+            rows = self._rows("SELECT data FROM runs WHERE status = ? ORDER BY id", status.value)
+        return [Run.from_dict(json.loads(r[0])) for r in rows]
+
+    # Step memos
+
+    def save_step(self, run_id: str, step_id: str, value: JSON) -> bool:
+        """Memoize a step; a second save of the same id keeps the first value."""
+        with self.transaction():
+            seq = self._conn.execute(
+                "SELECT COUNT(*) FROM steps WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            return self._conn.execute(
+                "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value) VALUES (?, ?, ?, ?)",
+                (run_id, step_id, seq, _dump(value)),
+            ).rowcount == 1
+
+    def save_step_info(self, run_id: str, step_id: str, name: str, op: str) -> None:
+        """Remember a step's user-facing name and opcode; the first record wins."""
+        self._write(
+            "INSERT OR IGNORE INTO step_info (run_id, step_id, name, op) VALUES (?, ?, ?, ?)",
+            run_id, step_id, name, op,
+        )
+
+    def step_info(self, run_id: str) -> dict[str, tuple[str, str]]:
+        """(name, opcode) of the run's reported steps by hashed step id."""
+        rows = self._rows("SELECT step_id, name, op FROM step_info WHERE run_id = ?", run_id)
+        return {step_id: (name, op) for step_id, name, op in rows}
+
+    def steps(self, run_id: str) -> list[tuple[str, JSON]]:
+        """The run's memos in the order they were saved (the stack)."""
+        rows = self._rows(
+            "SELECT step_id, value FROM steps WHERE run_id = ? ORDER BY seq", run_id
+        )
+        return [(step_id, json.loads(value)) for step_id, value in rows]
+
+    # Queue
+
+    def insert_item(self, item: QueueItem) -> QueueItem | None:
+        """Queue an item; returns None when an item with the same job id is already queued."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT OR IGNORE INTO queue (job_id, run_id, due, data) VALUES (?, ?, ?, ?)",
+                (item.job_id, item.run_id, item.available_at_ms - item.priority_ms,
+                 _dump(item.to_dict())),
+            )
+            if cursor.rowcount == 0 or cursor.lastrowid is None:
+                return None
+            return QueueItem.from_dict({**item.to_dict(), "id": cursor.lastrowid})
+
+    def due_items(self, now_ms: int, limit: int) -> list[QueueItem]:
+        rows = self._rows(
+            "SELECT id, data FROM queue WHERE leased = 0 AND due <= ? ORDER BY due, id LIMIT ?",
+            now_ms, limit,
+        )
+        return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
+
+    def next_due(self) -> int | None:
+        rows = self._rows("SELECT MIN(due) FROM queue WHERE leased = 0")
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def lease(self, item_id: int) -> None:
+        self._write("UPDATE queue SET leased = 1 WHERE id = ?", item_id)
+
+    def release_all_leases(self) -> None:
+        self._write("UPDATE queue SET leased = 0")
+
+    def ack(self, item_id: int) -> None:
+        self._write("DELETE FROM queue WHERE id = ?", item_id)
+
+    def requeue(self, item: QueueItem) -> None:
+        """Store the item's new attempt and time, and make it available again."""
+        self._write(
+            "UPDATE queue SET due = ?, leased = 0, data = ? WHERE id = ?",
+            item.available_at_ms - item.priority_ms, _dump(item.to_dict()), item.id,
+        )
+
+    def delete_job(self, job_id: str) -> None:
+        self._write("DELETE FROM queue WHERE job_id = ?", job_id)
+
+    def delete_run_items(self, run_id: str) -> None:
+        self._write("DELETE FROM queue WHERE run_id = ?", run_id)
+
+    def items(self) -> list[QueueItem]:
+        rows = self._rows("SELECT id, data FROM queue ORDER BY due, id")
+        return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
+
+    # Pauses
+
+    def add_pause(self, pause: Pause) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO pauses (id, run_id, event_name, data) VALUES (?, ?, ?, ?)",
+            pause.id, pause.run_id, pause.event_name, _dump(pause.to_dict()),
+        )
+
+    def pauses_for(self, event_name: str, seq: int) -> list[Pause]:
+        rows = self._rows("SELECT data FROM pauses WHERE event_name = ?", event_name)
+        pauses = [Pause.from_dict(json.loads(r[0])) for r in rows]
+        return [pause for pause in pauses if pause.after_seq < seq]
+
+    def take_pause(self, pause_id: str) -> Pause | None:
+        """Remove and return a pause; only one caller can win it."""
+        with self.transaction():
+            rows = self._conn.execute(
+                "SELECT data FROM pauses WHERE id = ?", (pause_id,)
+            ).fetchall()
+            if not rows:
+                return None
+            self._conn.execute("DELETE FROM pauses WHERE id = ?", (pause_id,))
+            return Pause.from_dict(json.loads(rows[0][0]))
+
+    def delete_run_pauses(self, run_id: str) -> None:
+        self._write("DELETE FROM pauses WHERE run_id = ?", run_id)
+
+    # Dedupe keys
+
+    def claim_key(self, key: str, now_ms: int, expires_at_ms: int) -> bool:
+        """True if ``key`` was free (or expired) and is now held until ``expires_at_ms``."""
+        with self.transaction():
+            self._conn.execute(
+                "DELETE FROM dedupe WHERE key = ? AND expires_at_ms <= ?", (key, now_ms)
+            )
+            return self._conn.execute(
+                "INSERT OR IGNORE INTO dedupe (key, expires_at_ms) VALUES (?, ?)",
+                (key, expires_at_ms),
+            ).rowcount == 1

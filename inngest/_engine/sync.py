@@ -1,0 +1,146 @@
+"""Finding and re-syncing apps: pings to ``-u`` URLs, polling, and local auto-discovery."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import typing
+import uuid
+
+import urllib3
+
+from inngest import _jcs, _signing
+from inngest._engine import registration
+from inngest._engine.models import App
+from inngest._engine.store import Store
+
+log = logging.getLogger("inngest.engine")
+
+DISCOVERY_PORTS = (80, 443, *range(3000, 3011), 4321, 5000, 5173, 8000, 8080, 8081, 8888,
+                   *range(8910, 8916), 8787)
+DISCOVERY_PATHS = ("/api/inngest", "/x/inngest", "/.netlify/functions/inngest",
+                   "/.redwood/functions/inngest")
+PING_TIMEOUT = urllib3.Timeout(10.0)
+PROBE_TIMEOUT = urllib3.Timeout(2.0)
+_STATUS_ERRORS = {401: "unauthorized", 403: "forbidden", 404: "url_not_found",
+                  500: "internal_server_error"}
+
+
+def with_scheme(url: str) -> str:
+    return url if "://" in url else f"http://{url}"
+
+
+def ping_error(status: int, body: bytes) -> str | None:
+    """The app error a ping response stands for (None when the ping succeeded)."""
+    if status < 300:
+        return None
+    if status == 400:
+        try:
+            message = json.loads(body).get("message")
+        except (ValueError, AttributeError):
+            message = None
+        return str(message) if message else "invalid_request"
+    return _STATUS_ERRORS.get(status, f"status_{status}")
+
+
+class Syncer:
+    def __init__(self, store: Store, urls: typing.Sequence[str], *, poll: bool = True,
+                 poll_interval: float = 5.0, discovery: bool = False,
+                 signing_key: str | None = None, http: urllib3.PoolManager | None = None,
+                 server_port: int | None = None) -> None:
+        self.store = store
+        self.urls = [registration.normalize_url(with_scheme(url)) for url in urls]
+        self.poll = poll
+        self.poll_interval = poll_interval
+        self.discovery = discovery
+        self.signing_key = signing_key
+        self.server_port = server_port
+        self.http = http or urllib3.PoolManager(maxsize=4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="inngest-sync", daemon=True)
+
+    def start(self) -> None:
+        for url in self.urls:
+            if not self.store.apps_by_url(url):
+                placeholder_id = str(uuid.uuid5(uuid.NAMESPACE_URL, url))
+                self.store.put_app(App(id=placeholder_id, name=url, url=url, error="unreachable"))
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        first = True
+        while not self._stop.is_set():
+            try:
+                self.sync_once(first)
+            except Exception:
+                log.exception("app sync loop failed")
+            first = False
+            if self._stop.wait(self.poll_interval):
+                return
+
+    def sync_once(self, first: bool = False) -> None:
+        """Ping known apps (all of them when polling, else only failing ones) and discover."""
+        for app in self.store.apps():
+            if first or self.poll or app.error:
+                self.ping(app.url)
+        if self.discovery and not self.store.apps():
+            for url in self.discover():
+                self.ping(url)
+        if self.discovery and self.store.apps():
+            self.discovery = False
+
+    def ping(self, url: str) -> None:
+        body = json.dumps({"url": url}).encode()
+        headers = {"content-type": "application/json",
+                   "x-inngest-server-kind": registration.SERVER_KIND}
+        if self.signing_key:
+            headers["x-inngest-signature"] = _signing.sign(
+                _jcs.canonicalize(json.loads(body)), self.signing_key
+            )
+        try:
+            response = self.http.request("PUT", url, body=body, headers=headers,
+                                         timeout=PING_TIMEOUT, retries=False)
+            problem = ping_error(response.status, response.data)
+        except urllib3.exceptions.HTTPError as err:
+            problem = "unsupported_protocol" if "SSL" in str(err) else "unreachable"
+        self._record(url, problem)
+
+    def _record(self, url: str, problem: str | None) -> None:
+        for app in self.store.apps_by_url(registration.normalize_url(url)):
+            if problem is not None and app.error != problem:
+                log.info("app at %s: %s", url, problem)
+                self.store.put_app(App.from_dict({**app.to_dict(), "error": problem}))
+
+    def discover(self) -> list[str]:
+        """Local serve URLs that answer with an ``x-inngest-sdk`` header."""
+        ports = list(DISCOVERY_PORTS)
+        if os.environ.get("PORT", "").isdigit():
+            ports.append(int(os.environ["PORT"]))
+        found = []
+        for port in ports:
+            if port == self.server_port or not _port_open(port):
+                continue
+            for path in DISCOVERY_PATHS:
+                url = f"http://localhost:{port}{path}"
+                try:
+                    response = self.http.request("GET", url, timeout=PROBE_TIMEOUT, retries=False)
+                except urllib3.exceptions.HTTPError:
+                    continue
+                if "x-inngest-sdk" in response.headers:
+                    found.append(url)
+        return found
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False

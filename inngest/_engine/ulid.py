@@ -1,0 +1,73 @@
+"""ULIDs: monotonic within a millisecond, or derived from an SDK's event-id seed."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ENTROPY_BITS = 80
+_ENTROPY_MAX = (1 << _ENTROPY_BITS) - 1
+
+
+def encode(ms: int, entropy: int) -> str:
+    value = (ms << _ENTROPY_BITS) | entropy
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def timestamp_ms(ulid: str) -> int:
+    value = 0
+    for char in ulid[:10].upper():
+        value = value * 32 + _ALPHABET.index(char)
+    return value
+
+
+def is_ulid(text: str) -> bool:
+    return len(text) == 26 and text[0] in "01234567" and all(
+        char in _ALPHABET for char in text.upper()
+    )
+
+
+class Generator:
+    """Thread-safe monotonic ULID source."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = -1
+        self._last_entropy = 0
+
+    def new(self, ms: int) -> str:
+        with self._lock:
+            if ms <= self._last_ms and self._last_entropy < _ENTROPY_MAX:
+                ms = self._last_ms
+                entropy = self._last_entropy + 1
+            else:
+                entropy = int.from_bytes(os.urandom(10), "big")
+            self._last_ms, self._last_entropy = ms, entropy
+            return encode(ms, entropy)
+
+
+def parse_seed(header: str) -> tuple[int, bytes] | None:
+    """Parse ``x-inngest-event-id-seed`` (``<millis>,<base64 of 10 bytes>``)."""
+    millis, sep, b64 = header.partition(",")
+    if not sep or not millis.strip().isdigit():
+        return None
+    try:
+        entropy = base64.b64decode(b64.strip(), validate=True)
+    except ValueError:
+        return None
+    if len(entropy) != 10:
+        return None
+    return int(millis), entropy
+
+
+def from_seed(seed: tuple[int, bytes], index: int) -> str:
+    """The ULID for the ``index``-th event of a seeded send: the low 4 bytes plus ``index``."""
+    millis, entropy = seed
+    low = (int.from_bytes(entropy[6:], "big") + index) & 0xFFFFFFFF
+    return encode(millis, int.from_bytes(entropy[:6] + low.to_bytes(4, "big"), "big"))

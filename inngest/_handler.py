@@ -1,0 +1,472 @@
+"""The serve handler, sans-IO: GET inspects, PUT syncs, POST executes a function.
+
+Adapters turn their framework's request into a ``Request``, call ``CommHandler.handle`` and
+write the returned ``Response`` back unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import time
+import typing
+import urllib.parse
+
+from inngest import (
+    _errors,
+    _execution,
+    _inspection,
+    _signing,
+    _sync,
+    _transport,
+)
+from inngest._client import Inngest
+from inngest._function import Function, Handler
+
+SERVER_KINDS = ("cloud", "dev")
+_SIGNED_METHODS = ("GET", "POST")
+_UNAUTHORIZED_BODY = json.dumps({"message": "Unauthorized"}).encode("utf-8")
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """An inbound serve request. Header names are lower-cased; the first value wins."""
+
+    method: str
+    url: str
+    headers: typing.Mapping[str, str]
+    body: bytes = b""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", self.method.upper())
+        object.__setattr__(self, "headers", normalize_headers(self.headers))
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def query(self) -> dict[str, str]:
+        """Query parameters of the URL, first value of each."""
+        params: dict[str, str] = {}
+        query = urllib.parse.urlsplit(self.url).query
+        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+            params.setdefault(key, value)
+        return params
+
+
+@dataclasses.dataclass(frozen=True)
+class Response:
+    """What to answer: the body bytes are final (signatures cover exactly them)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def normalize_headers(headers: typing.Mapping[str, object]) -> dict[str, str]:
+    """Lower-case names; for repeated names (or list values) keep the first value."""
+    normalized: dict[str, str] = {}
+    for name, value in headers.items():
+        if isinstance(value, (list, tuple)):
+            if not value:
+                continue
+            value = value[0]
+        normalized.setdefault(str(name).lower(), str(value))
+    return normalized
+
+
+class _Timings:
+    """Durations for the ``server-timing`` header, in the order the spans started."""
+
+    def __init__(self) -> None:
+        self._spans: dict[str, tuple[float, float | None]] = {}
+
+    def start(self, name: str) -> None:
+        self._spans[name] = (time.perf_counter(), None)
+
+    def stop(self, name: str) -> None:
+        started, ended = self._spans[name]
+        if ended is None:
+            self._spans[name] = (started, time.perf_counter())
+
+    @contextlib.contextmanager
+    def measure(self, name: str) -> typing.Iterator[None]:
+        self.start(name)
+        try:
+            yield
+        finally:
+            self.stop(name)
+
+    def header(self) -> str:
+        entries = []
+        for name, (started, ended) in self._spans.items():
+            if ended is not None:
+                entries.append(f"{name};dur={round((ended - started) * 1000)}")
+        return ", ".join(entries)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Auth:
+    """The outcome of signature checking: the key that verified, or why none did."""
+
+    key: str | None = None
+    error: _errors.Error | None = None
+
+
+class CommHandler:
+    """Answers every serve request for one app; never raises from ``handle``."""
+
+    def __init__(
+        self,
+        client: Inngest,
+        functions: typing.Sequence[Function],
+        framework: str,
+        *,
+        public_path: str | None = None,
+        serve_origin: str | None = None,
+        serve_path: str | None = None,
+        enable_unauthed_sync: bool | None = None,
+    ) -> None:
+        if not isinstance(client, Inngest):
+            raise _errors.FunctionConfigInvalidError(
+                f"client: expected Inngest, got {type(client).__name__}"
+            )
+        _require_signing_key(client)
+        self._client = client
+        self._functions = _index_functions(functions)
+        self._framework = framework
+        self._public_path = public_path
+        self._serve_origin = serve_origin
+        self._serve_path = serve_path
+        self._enable_unauthed_sync = _unauthed_sync_enabled(enable_unauthed_sync)
+
+    @property
+    def client(self) -> Inngest:
+        return self._client
+
+    @property
+    def framework(self) -> str:
+        return self._framework
+
+    def handle(self, request: Request, raw_request: object = None) -> Response:
+        timings = _Timings()
+        timings.start("comm_handler")
+        try:
+            return self._handle(request, raw_request, timings)
+        except Exception as err:  # the last line of defence: adapters must get a response
+            self._client.logger.exception("inngest serve handler failed")
+            body = _error_body("unknown", str(err), type(err).__name__)
+            return self._finish(_json_response(500, body), None, timings)
+
+    def _handle(self, request: Request, raw_request: object, timings: _Timings) -> Response:
+        if request.method not in ("GET", "PUT", "POST"):
+            error = _errors.UnknownError(f"unsupported method: {request.method}")
+            return self._finish(_error_response(405, error), None, timings)
+        auth = self._authenticate(request)
+        rejection = self._rejection(request, auth)
+        if rejection is not None:
+            self._client.logger.warning(
+                "rejected unauthorized %s request: %s", request.method, rejection.message
+            )
+            return _unauthorized()
+        try:
+            response = self._dispatch(request, auth, raw_request, timings)
+        except _errors.Error as err:
+            self._client.logger.error("%s request failed: %s", request.method, err.message)
+            response = _error_response(500, err)
+        return self._finish(response, auth.key, timings)
+
+    def _dispatch(
+        self, request: Request, auth: _Auth, raw_request: object, timings: _Timings
+    ) -> Response:
+        if request.method == "GET":
+            return self._inspect(request, auth)
+        if request.method == "PUT":
+            return self._sync(request)
+        return self._execute(request, raw_request, timings)
+
+    def _authenticate(self, request: Request) -> _Auth:
+        if not self._client.is_production:
+            return _Auth()
+        try:
+            canonical = _signing.canonical_body(request.body)
+            key = _signing.verify(
+                canonical, request.header("x-inngest-signature"), self._client.signing_keys()
+            )
+        except _errors.Error as err:
+            return _Auth(error=err)
+        return _Auth(key=key)
+
+    def _rejection(self, request: Request, auth: _Auth) -> _errors.Error | None:
+        """The auth error that must turn this request away, if any."""
+        if auth.error is None:
+            return None
+        if request.method in _SIGNED_METHODS or self._is_in_band(request):
+            return auth.error
+        if not self._enable_unauthed_sync:
+            return auth.error
+        return None
+
+    def _finish(self, response: Response, key: str | None, timings: _Timings) -> Response:
+        timings.stop("comm_handler")
+        headers = {**response.headers, **self._standard_headers(timings)}
+        if key is not None:
+            headers["x-inngest-signature"] = _signing.sign(response.body, key)
+        return Response(status=response.status, headers=headers, body=response.body)
+
+    def _standard_headers(self, timings: _Timings) -> dict[str, str]:
+        headers = _transport.standard_headers(self._client.env)
+        headers["x-inngest-framework"] = self._framework
+        headers["x-inngest-expected-server-kind"] = self._client.mode
+        headers["server-timing"] = timings.header()
+        headers["x-inngest-sdk-handled"] = "true"
+        return headers
+
+    def _serve_info(self) -> _inspection.ServeInfo:
+        return _inspection.ServeInfo(
+            framework=self._framework,
+            function_count=len(self._functions),
+            serve_origin=self._serve_origin,
+            serve_path=self._serve_path,
+        )
+
+    def _server_kind(self, request: Request) -> str | None:
+        kind = request.header("x-inngest-server-kind")
+        if kind is not None and kind not in SERVER_KINDS:
+            self._client.logger.warning("ignoring invalid x-inngest-server-kind: %r", kind)
+            return None
+        return kind
+
+    # GET
+
+    def _inspect(self, request: Request, auth: _Auth) -> Response:
+        kind = self._server_kind(request)
+        if kind is not None and kind != self._client.mode:
+            return Response(status=403, headers={}, body=b"{}")
+        info = self._serve_info()
+        if auth.key is not None:
+            return _json_response(200, _inspection.authenticated(self._client, info))
+        return _json_response(200, _inspection.unauthenticated(self._client, info))
+
+    # PUT
+
+    def _is_in_band(self, request: Request) -> bool:
+        return (
+            request.method == "PUT"
+            and self._client.is_production
+            and request.header("x-inngest-sync-kind") == "in_band"
+        )
+
+    def _sync(self, request: Request) -> Response:
+        if self._is_in_band(request):
+            return self._sync_in_band(request)
+        return self._sync_out_of_band(request)
+
+    def _app_url(self, base_url: str) -> str:
+        return _sync.app_url(
+            base_url,
+            serve_origin=self._serve_origin,
+            serve_path=self._serve_path,
+            public_path=self._public_path,
+        )
+
+    def _sync_in_band(self, request: Request) -> Response:
+        url = self._app_url(_sync.in_band_request_url(request.body))
+        inspection = _inspection.authenticated(self._client, self._serve_info())
+        body = _sync.in_band_body(
+            self._client, self._functions.values(), self._framework, url, inspection
+        )
+        return _json_response(200, body, {"x-inngest-sync-kind": "in_band"})
+
+    def _sync_out_of_band(self, request: Request) -> Response:
+        kind = self._server_kind(request)
+        if kind is not None and kind != self._client.mode:
+            return _error_response(400, _server_kind_mismatch(kind))
+        url = self._app_url(request.url)
+        payload = _sync.out_of_band_body(
+            self._client, self._functions.values(), self._framework, url
+        )
+        answer = _sync.register(
+            self._client,
+            payload,
+            framework=self._framework,
+            server_kind=kind,
+            deploy_id=request.query().get("deployId"),
+        )
+        return _json_response(200, answer, {"x-inngest-sync-kind": "out_of_band"})
+
+    # POST
+
+    def _execute(self, request: Request, raw_request: object, timings: _Timings) -> Response:
+        try:
+            payload = _json_body(request.body)
+        except _errors.BodyInvalidError as err:
+            return _error_response(400, err, {"x-inngest-no-retry": "true"})
+        query = request.query()
+        probe = query.get("probe")
+        if probe is not None:
+            if probe != "trust":
+                raise _errors.UnknownError(f"unsupported probe: {probe}")
+            return _json_response(200, None)
+        if payload is _EMPTY:
+            error = _errors.BodyInvalidError("request body is empty")
+            return _error_response(400, error, {"x-inngest-no-retry": "true"})
+        execution_request = _execution.ExecutionRequest.from_dict(payload)
+        fn_id = query.get("fnId")
+        if not fn_id:
+            raise _errors.QueryParamMissingError("fnId")
+        function, handler = self._find_handler(fn_id)
+        if execution_request.use_api:
+            with timings.measure("use_api"):
+                execution_request = self._with_api_data(execution_request)
+        if execution_request.events is None:
+            raise _errors.UnknownError("events not in request")
+        step_id = query.get("stepId")
+        with timings.measure("function"):
+            result = _execution.execute(
+                client=self._client,
+                function=function,
+                handler=handler,
+                request=execution_request,
+                target_step_id=None if step_id in (None, "", "step") else step_id,
+                raw_request=raw_request,
+                job_id=request.header("x-inngest-job-id"),
+                request_id=request.header("x-request-id"),
+            )
+        return Response(status=result.status, headers=_result_headers(result), body=result.body)
+
+    def _find_handler(self, fn_id: str) -> tuple[Function, Handler]:
+        for function in self._functions.values():
+            handler = function.handler_for(fn_id)
+            if handler is not None:
+                return function, handler
+        raise _errors.FunctionNotFoundError(f"function {fn_id} not found")
+
+    def _with_api_data(
+        self, execution_request: _execution.ExecutionRequest
+    ) -> _execution.ExecutionRequest:
+        run_path = "/v0/runs/" + urllib.parse.quote(execution_request.run_id, safe="")
+        events = self._fetch_run_data(run_path + "/batch")
+        if not isinstance(events, list):
+            raise _errors.BodyInvalidError("run batch from the API is not a JSON array")
+        steps = self._fetch_run_data(run_path + "/actions")
+        if not isinstance(steps, dict):
+            raise _errors.BodyInvalidError("run actions from the API are not a JSON object")
+        return execution_request.with_api_data(events, steps)
+
+    def _fetch_run_data(self, path: str) -> object:
+        url = urllib.parse.urljoin(self._client.api_origin, path)
+        response = _transport.request_with_auth(
+            "GET",
+            url,
+            headers=_transport.standard_headers(self._client.env),
+            bearer_tokens=self._client.bearer_tokens(),
+        )
+        if response.status >= 400:
+            raise _errors.UnknownError(f"fetching {path} failed with status {response.status}")
+        return response.json()
+
+
+class _Empty:
+    """Marks a request without a body (distinct from a JSON ``null``)."""
+
+
+_EMPTY = _Empty()
+
+
+def _json_body(body: bytes) -> object:
+    if not body.strip():
+        return _EMPTY
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as err:
+        raise _errors.BodyInvalidError(f"request body is not JSON: {err}") from None
+
+
+def _json_response(
+    status: int, body: object, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(status=status, headers=dict(headers or {}), body=_dumps(body))
+
+
+def _dumps(body: object) -> bytes:
+    return json.dumps(body).encode("utf-8")
+
+
+def _error_response(
+    status: int, error: _errors.Error, headers: dict[str, str] | None = None
+) -> Response:
+    return _json_response(status, _error_body(error.code, error.message, error.name), headers)
+
+
+def _error_body(code: str, message: str, name: str) -> dict[str, str]:
+    return {"code": code, "message": message, "name": name}
+
+
+def _unauthorized() -> Response:
+    headers = {"content-type": "application/json", "x-inngest-sdk-handled": "true"}
+    return Response(status=401, headers=headers, body=_UNAUTHORIZED_BODY)
+
+
+def _server_kind_mismatch(server_kind: str) -> _errors.ServerKindMismatchError:
+    if server_kind == "dev":
+        return _errors.ServerKindMismatchError(
+            "Sync rejected since it's from a Dev Server but expected Cloud"
+        )
+    return _errors.ServerKindMismatchError(
+        "Sync rejected since it's from Cloud but expected Dev Server"
+    )
+
+
+def _result_headers(result: _execution.ExecutionResult) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if result.no_retry:
+        headers["x-inngest-no-retry"] = "true"
+    if result.retry_after is not None:
+        headers["retry-after"] = format_retry_after(result.retry_after)
+    return headers
+
+
+def format_retry_after(moment: datetime.datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``, e.g. ``2026-11-23T02:02:03.597Z``."""
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _require_signing_key(client: Inngest) -> None:
+    if not client.is_production or client.signing_key is not None:
+        return
+    # The key may have been exported after the client was built.
+    client.signing_key = os.environ.get("INNGEST_SIGNING_KEY") or None
+    if client.signing_key is None:
+        raise _errors.SigningKeyMissingError(
+            "signing key is required in cloud mode: set INNGEST_SIGNING_KEY or pass "
+            "signing_key to the client (or use dev mode with INNGEST_DEV=1)"
+        )
+
+
+def _index_functions(functions: object) -> dict[str, Function]:
+    """Functions by fully-qualified id; a repeated id keeps the last function."""
+    if not isinstance(functions, (list, tuple)):
+        raise _errors.FunctionConfigInvalidError(
+            f"functions: expected a list of functions, got {type(functions).__name__}"
+        )
+    indexed: dict[str, Function] = {}
+    for index, function in enumerate(functions):
+        if not isinstance(function, Function):
+            raise _errors.FunctionConfigInvalidError(
+                f"functions[{index}]: expected a function made by create_function, "
+                f"got {type(function).__name__}"
+            )
+        indexed.pop(function.id, None)
+        indexed[function.id] = function
+    return indexed
+
+
+def _unauthed_sync_enabled(argument: bool | None) -> bool:
+    if argument is not None:
+        return argument
+    value = os.environ.get("INNGEST_ENABLE_UNAUTHED_SYNC")
+    return value is None or value.strip().lower() not in ("false", "0")

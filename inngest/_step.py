@@ -1,0 +1,465 @@
+"""Steps: memo replay, step reports and the interrupts that stop user code."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import typing
+
+from inngest import _errors, _event
+from inngest._durations import Duration, to_duration_str, to_milliseconds
+from inngest._function import UNSET
+from inngest._middleware import NO_OUTPUT
+from inngest._step_ids import StepIdCounter
+
+if typing.TYPE_CHECKING:
+    from inngest._client import Inngest
+    from inngest._function import Function
+    from inngest._middleware import MiddlewareManager
+
+T = typing.TypeVar("T")
+
+
+class Opcode(str, enum.Enum):
+    """The ``op`` of a step report."""
+
+    AI_GATEWAY = "AIGateway"
+    INVOKE = "InvokeFunction"
+    PLANNED = "StepPlanned"
+    SLEEP = "Sleep"
+    STEP_RUN = "StepRun"
+    STEP_ERROR = "StepError"
+    WAIT_FOR_EVENT = "WaitForEvent"
+    STEP_FAILED = "StepFailed"
+
+
+class ParallelMode(str, enum.Enum):
+    WAIT = "wait"
+    RACE = "race"
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoizedError:
+    message: str
+    name: str
+    stack: str | None = None
+
+
+@dataclasses.dataclass
+class Memo:
+    """A step's saved outcome; middleware may replace ``data`` or ``error``."""
+
+    data: object = None
+    error: MemoizedError | None = None
+
+
+_MEMO_KEYS = frozenset(("data", "error"))
+
+
+def _parse_memo(raw: object) -> Memo:
+    """``{"data": X}``/``{"error": {...}}`` are unwrapped; anything else is the data itself."""
+    if not isinstance(raw, dict) or not set(raw) <= _MEMO_KEYS:
+        return Memo(data=raw)
+    error = raw.get("error")
+    if error is None:
+        return Memo(data=raw.get("data"))
+    parsed = _parse_memoized_error(error)
+    return Memo(data=raw) if parsed is None else Memo(data=raw.get("data"), error=parsed)
+
+
+def _parse_memoized_error(raw: object) -> MemoizedError | None:
+    if not isinstance(raw, dict):
+        return None
+    message, name, stack = raw.get("message"), raw.get("name"), raw.get("stack")
+    if not isinstance(message, str) or not isinstance(name, str):
+        return None
+    if stack is not None and not isinstance(stack, str):
+        return None
+    return MemoizedError(message=message, name=name, stack=stack)
+
+
+class StepMemos:
+    """The memoized step outcomes of one request, by hashed step id."""
+
+    def __init__(self, memos: dict[str, Memo]) -> None:
+        self._memos = memos
+
+    @classmethod
+    def from_dict(cls, raw: typing.Mapping[str, object]) -> StepMemos:
+        return cls({hashed_id: _parse_memo(value) for hashed_id, value in raw.items()})
+
+    from_raw = from_dict
+
+    @property
+    def size(self) -> int:
+        return len(self._memos)
+
+    def __len__(self) -> int:
+        return len(self._memos)
+
+    def values(self) -> typing.Iterator[Memo]:
+        return iter(list(self._memos.values()))
+
+    def items(self) -> typing.Iterator[tuple[str, Memo]]:
+        return iter(list(self._memos.items()))
+
+    def pop(self, hashed_id: str) -> Memo | None:
+        """Consume a memo: each one is used at most once per request."""
+        return self._memos.pop(hashed_id, None)
+
+
+@dataclasses.dataclass
+class StepReport:
+    """One element of a 206 response."""
+
+    hashed_id: str
+    display_name: str
+    name: str
+    op: Opcode
+    opts: dict[str, object] | None
+    user_id: str
+    index: int | None
+    output: object = NO_OUTPUT
+    error: Exception | None = None
+
+    def set_parallel_mode(self, mode: ParallelMode) -> None:
+        if mode is ParallelMode.RACE:
+            if self.opts is None:
+                self.opts = {}
+            self.opts["parallelMode"] = mode.value
+
+
+class ResponseInterrupt(BaseException):
+    """Stops user code to report steps. A BaseException so ``except Exception`` misses it."""
+
+    def __init__(self, reports: list[StepReport]) -> None:
+        super().__init__()
+        self.reports = reports
+
+
+class SkipInterrupt(BaseException):
+    """A step that is not the targeted one was reached."""
+
+    def __init__(self, display_name: str) -> None:
+        super().__init__(display_name)
+        self.display_name = display_name
+
+
+class NestedStepInterrupt(BaseException):
+    """A step was called inside a step.run handler."""
+
+
+class HookFailedInterrupt(BaseException):
+    """A middleware hook failed while user code was running."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class NestedStepError(_errors.CodedError):
+    """Reported for a step that called another step; bytes match the official SDK."""
+
+    def __init__(self) -> None:
+        super().__init__("step_nested", "Nested steps are not supported.", is_retriable=False)
+
+    @property
+    def name(self) -> str:
+        return "CodedError"
+
+    @property
+    def stack(self) -> str | None:
+        return "inngest._internal.errors.CodedError: Nested steps are not supported.\n"
+
+
+class RunState:
+    """Per-request execution state shared by ``StepSync`` and ``GroupSync``."""
+
+    def __init__(
+        self,
+        *,
+        client: Inngest,
+        middleware: MiddlewareManager,
+        memos: StepMemos,
+        target_step_id: str | None,
+        disable_immediate_execution: bool,
+        attempt: int,
+        max_attempts: int | None,
+    ) -> None:
+        self.client = client
+        self.middleware = middleware
+        self.memos = memos
+        self.target_step_id = target_step_id
+        self.disable_immediate_execution = disable_immediate_execution
+        self.attempt = attempt
+        self.max_attempts = max_attempts
+        self.counter = StepIdCounter()
+        self.in_parallel = False
+        self.in_step = False
+
+    def new_report(
+        self,
+        step_id: str,
+        op: Opcode,
+        opts: dict[str, object] | None = None,
+        name: str | None = None,
+    ) -> StepReport:
+        if self.in_step:
+            raise NestedStepInterrupt()
+        hashed_id, index = self.counter.next(step_id)
+        display_name = step_id if index is None else f"{step_id}:{index}"
+        return StepReport(
+            hashed_id=hashed_id,
+            display_name=display_name,
+            name=display_name if name is None else name,
+            op=op,
+            opts=opts,
+            user_id=step_id,
+            index=index,
+        )
+
+    def resolve(self, report: StepReport) -> Memo | None:
+        """The step's memo; None means "run the handler now"; otherwise interrupts."""
+        memo = self.memos.pop(report.hashed_id)
+        if self.memos.size == 0:
+            self.start_execution()
+        if memo is not None:
+            return memo
+        targeting = self.target_step_id is not None
+        if targeting and self.target_step_id != report.hashed_id:
+            raise SkipInterrupt(report.display_name)
+        if self.in_parallel and not targeting:
+            if report.op is Opcode.STEP_RUN:
+                report.op = Opcode.PLANNED
+            raise ResponseInterrupt([report])
+        if report.op is Opcode.STEP_RUN:
+            if self.disable_immediate_execution and not targeting:
+                report.op = Opcode.PLANNED
+                raise ResponseInterrupt([report])
+            return None
+        raise ResponseInterrupt([report])
+
+    def start_execution(self) -> None:
+        try:
+            self.middleware.before_execution()
+        except Exception as err:
+            raise HookFailedInterrupt(err) from None
+
+    def is_last_attempt(self) -> bool:
+        return self.max_attempts is not None and self.attempt + 1 >= self.max_attempts
+
+    def serialize(self, value: object, output_type: object) -> object:
+        serializer = self.client.serializer
+        if serializer is None or output_type is UNSET:
+            return value
+        return typing.cast(Serializer, serializer).serialize(value, output_type)
+
+    def deserialize(self, value: object, output_type: object) -> object:
+        serializer = self.client.serializer
+        if serializer is None or output_type is UNSET:
+            return value
+        return typing.cast(Serializer, serializer).deserialize(value, output_type)
+
+
+class Serializer(typing.Protocol):
+    def serialize(self, obj: object, typ: object) -> object: ...
+
+    def deserialize(self, obj: object, typ: object) -> object: ...
+
+
+def _memo_value(memo: Memo) -> object:
+    if memo.error is not None:
+        raise _errors.StepError(memo.error.message, memo.error.name, memo.error.stack)
+    return memo.data
+
+
+def strip_first_frame(err: BaseException) -> None:
+    """Drop the SDK's own frame so tracebacks start in user code."""
+    if err.__traceback__ is not None and err.__traceback__.tb_next is not None:
+        err.__traceback__ = err.__traceback__.tb_next
+
+
+def _iso_utc_ms(moment: datetime.datetime) -> str:
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class StepSync:
+    """The step API of ``ctx.step``."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    def run(
+        self,
+        step_id: str,
+        handler: typing.Callable[..., T],
+        *handler_args: object,
+        output_type: object = UNSET,
+    ) -> T:
+        """Run ``handler`` once; later requests return its memoized output."""
+        state = self._state
+        report = state.new_report(step_id, Opcode.STEP_RUN)
+        memo = state.resolve(report)
+        if memo is not None:
+            return typing.cast(T, state.deserialize(_memo_value(memo), output_type))
+        report.output = self._call_handler(report, handler, handler_args, output_type)
+        raise ResponseInterrupt([report])
+
+    def _call_handler(
+        self,
+        report: StepReport,
+        handler: typing.Callable[..., object],
+        args: tuple[object, ...],
+        output_type: object,
+    ) -> object:
+        state = self._state
+        state.in_step = True
+        try:
+            return state.serialize(handler(*args), output_type)
+        except (_errors.NonRetriableError, _errors.RetryAfterError):
+            raise
+        except NestedStepInterrupt:
+            report.op = Opcode.STEP_ERROR
+            report.error = NestedStepError()
+            raise ResponseInterrupt([report]) from None
+        except Exception as err:
+            strip_first_frame(err)
+            report.op = Opcode.STEP_FAILED if state.is_last_attempt() else Opcode.STEP_ERROR
+            report.error = err
+            raise ResponseInterrupt([report]) from None
+        finally:
+            state.in_step = False
+
+    def sleep(self, step_id: str, duration: Duration) -> None:
+        """Pause the run for ``duration`` (int milliseconds or timedelta)."""
+        delta = datetime.timedelta(milliseconds=to_milliseconds(duration))
+        self.sleep_until(step_id, datetime.datetime.now(datetime.timezone.utc) + delta)
+
+    def sleep_until(self, step_id: str, until: datetime.datetime) -> None:
+        """Pause the run until ``until`` (a naive datetime is local time)."""
+        state = self._state
+        report = state.new_report(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
+        memo = state.resolve(report)
+        if memo is not None:
+            _memo_value(memo)
+
+    def wait_for_event(
+        self,
+        step_id: str,
+        *,
+        event: str,
+        if_exp: str | None = None,
+        timeout: Duration,
+    ) -> _event.Event | None:
+        """Wait for an event named ``event``; None when ``timeout`` passes first."""
+        state = self._state
+        opts: dict[str, object] = {"if": if_exp, "timeout": to_duration_str(timeout)}
+        report = state.new_report(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
+        memo = state.resolve(report)
+        data = _memo_value(memo) if memo is not None else None
+        return None if data is None else _event.Event.from_dict(data)
+
+    def invoke(
+        self,
+        step_id: str,
+        *,
+        function: Function,
+        data: typing.Mapping[str, object] | None = None,
+        timeout: Duration | None = None,
+        v: str | None = None,
+    ) -> typing.Any:
+        """Run another function of this app and return its output."""
+        output = self.invoke_by_id(
+            step_id,
+            app_id=self._state.client.app_id,
+            function_id=function.local_id,
+            data=data,
+            timeout=timeout,
+            v=v,
+        )
+        return self._state.deserialize(output, function.output_type)
+
+    def invoke_by_id(
+        self,
+        step_id: str,
+        *,
+        app_id: str | None = None,
+        function_id: str,
+        data: typing.Mapping[str, object] | None = None,
+        timeout: Duration | None = None,
+        v: str | None = None,
+    ) -> object:
+        """Run a function by id (default: this app) and return its output."""
+        state = self._state
+        opts: dict[str, object] = {
+            "function_id": f"{app_id or state.client.app_id}-{function_id}",
+            "payload": {"data": None if data is None else dict(data), "v": v},
+            "timeout": None if timeout is None else to_duration_str(timeout),
+        }
+        report = state.new_report(step_id, Opcode.INVOKE, opts)
+        memo = state.resolve(report)
+        return None if memo is None else _memo_value(memo)
+
+    def send_event(
+        self, step_id: str, events: _event.Event | list[_event.Event]
+    ) -> list[str]:
+        """Send events durably; returns their ids."""
+        batch = [events] if isinstance(events, _event.Event) else list(events)
+        return self.run(step_id, self._send, batch)
+
+    def _send(self, batch: list[_event.Event]) -> list[str]:
+        from inngest._client import SendEventsResult
+
+        middleware = self._state.middleware
+        batch = middleware.before_send_events(batch)
+        result: SendEventsResult | None = None
+        try:
+            result = SendEventsResult(
+                ids=self._state.client.send_sync(batch, skip_middleware=True)
+            )
+        except _errors.SendEventsError as err:
+            result = SendEventsResult(ids=err.ids, error=err.message)
+            raise
+        except Exception as err:
+            result = SendEventsResult(ids=[], error=str(err))
+            raise
+        finally:
+            if result is not None:
+                middleware.after_send_events(result)
+        return result.ids
+
+
+class GroupSync:
+    """The ``ctx.group`` API."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    def parallel(
+        self,
+        callables: typing.Sequence[typing.Callable[[], T]],
+        parallel_mode: ParallelMode = ParallelMode.WAIT,
+    ) -> tuple[T, ...]:
+        """Run steps in parallel; returns their outputs once all are done."""
+        state = self._state
+        outputs: list[T] = []
+        reports: list[StepReport] = []
+        was_in_parallel = state.in_parallel
+        state.in_parallel = True
+        try:
+            for call in callables:
+                try:
+                    outputs.append(call())
+                except ResponseInterrupt as interrupt:
+                    reports.extend(interrupt.reports)
+                except SkipInterrupt:
+                    continue
+        finally:
+            state.in_parallel = was_in_parallel
+        if reports:
+            for report in reports:
+                report.set_parallel_mode(parallel_mode)
+            raise ResponseInterrupt(reports)
+        return tuple(outputs)

@@ -1,0 +1,9 @@
+"""Shared type aliases."""
+
+from __future__ import annotations
+
+import typing
+
+JSON = typing.Union[
+    None, bool, int, float, str, typing.Sequence["JSON"], typing.Mapping[str, "JSON"]
+]

@@ -1,0 +1,55 @@
+"""Serve Inngest functions from a Django project: add the returned path to ``urlpatterns``."""
+
+from __future__ import annotations
+
+import typing
+
+import django.http
+import django.urls
+from django.views.decorators.csrf import csrf_exempt
+
+from inngest import _sync
+from inngest._client import Inngest
+from inngest._function import Function
+from inngest._handler import CommHandler, Request
+
+FRAMEWORK = "django"
+
+
+def serve(
+    client: Inngest,
+    functions: typing.Sequence[Function],
+    *,
+    public_path: str | None = None,
+    serve_origin: str | None = None,
+    serve_path: str | None = None,
+    enable_unauthed_sync: bool | None = None,
+) -> typing.Any:
+    """A ``django.urls.path`` answering GET (inspect), PUT (sync) and POST (execute)."""
+    handler = CommHandler(
+        client,
+        functions,
+        FRAMEWORK,
+        public_path=public_path,
+        serve_origin=serve_origin,
+        serve_path=serve_path,
+        enable_unauthed_sync=enable_unauthed_sync,
+    )
+
+    def inngest_api(request: django.http.HttpRequest) -> django.http.HttpResponse:
+        response = handler.handle(
+            Request(
+                method=request.method or "GET",
+                url=request.build_absolute_uri(),
+                headers=dict(request.headers.items()),
+                body=request.body,
+            ),
+            request,
+        )
+        return django.http.HttpResponse(
+            content=response.body, status=response.status, headers=response.headers
+        )
+
+    return django.urls.path(
+        _sync.route_path(serve_path).lstrip("/"), csrf_exempt(inngest_api)
+    )

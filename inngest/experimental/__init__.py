@@ -1,0 +1,1 @@
+"""Experimental modules: APIs that may change between releases."""

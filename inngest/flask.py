@@ -1,0 +1,58 @@
+"""Serve Inngest functions from a Flask app."""
+
+from __future__ import annotations
+
+import typing
+
+import flask
+
+from inngest import _sync
+from inngest._client import Inngest
+from inngest._function import Function
+from inngest._handler import CommHandler, Request
+
+FRAMEWORK = "flask"
+
+
+def serve(
+    app: flask.Flask,
+    client: Inngest,
+    functions: typing.Sequence[Function],
+    *,
+    public_path: str | None = None,
+    serve_origin: str | None = None,
+    serve_path: str | None = None,
+    enable_unauthed_sync: bool | None = None,
+) -> None:
+    """Mount one route answering GET (inspect), PUT (sync) and POST (execute)."""
+    handler = CommHandler(
+        client,
+        functions,
+        FRAMEWORK,
+        public_path=public_path,
+        serve_origin=serve_origin,
+        serve_path=serve_path,
+        enable_unauthed_sync=enable_unauthed_sync,
+    )
+
+    def inngest_api() -> flask.Response:
+        request = flask.request
+        response = handler.handle(
+            Request(
+                method=request.method,
+                url=request.url,
+                headers=dict(request.headers.items()),
+                body=request.get_data(),
+            ),
+            request,
+        )
+        return flask.Response(
+            response=response.body, status=response.status, headers=response.headers
+        )
+
+    app.add_url_rule(
+        _sync.route_path(serve_path),
+        endpoint="inngest_api",
+        view_func=inngest_api,
+        methods=["GET", "POST", "PUT"],
+    )

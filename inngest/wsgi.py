@@ -1,0 +1,96 @@
+"""Serve Inngest functions from any WSGI server (PEP 3333)."""
+
+from __future__ import annotations
+
+import http
+import json
+import typing
+import wsgiref.util
+
+from inngest import _sync
+from inngest._client import Inngest
+from inngest._function import Function
+from inngest._handler import CommHandler, Request, Response
+
+FRAMEWORK = "wsgi"
+
+Environ = typing.Dict[str, typing.Any]
+StartResponse = typing.Callable[..., typing.Any]
+WSGIApp = typing.Callable[[Environ, StartResponse], typing.Iterable[bytes]]
+
+_NOT_FOUND_BODY = json.dumps(
+    {"code": "unknown", "message": "not found", "name": "NotFound"}
+).encode("utf-8")
+
+
+def serve(
+    client: Inngest,
+    functions: typing.Sequence[Function],
+    *,
+    serve_path: str | None = None,
+    serve_origin: str | None = None,
+    public_path: str | None = None,
+    enable_unauthed_sync: bool | None = None,
+) -> WSGIApp:
+    """A WSGI app answering Inngest on the serve path (other paths get 404)."""
+    handler = CommHandler(
+        client,
+        functions,
+        FRAMEWORK,
+        public_path=public_path,
+        serve_origin=serve_origin,
+        serve_path=serve_path,
+        enable_unauthed_sync=enable_unauthed_sync,
+    )
+    route = _sync.route_path(serve_path)
+
+    def app(environ: Environ, start_response: StartResponse) -> typing.Iterable[bytes]:
+        full_path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if full_path.rstrip("/") != route.rstrip("/"):
+            response = Response(404, {"content-type": "application/json"}, _NOT_FOUND_BODY)
+        else:
+            response = handler.handle(to_request(environ), environ)
+        start_response(_status_line(response.status), _header_list(response))
+        return [response.body]
+
+    return app
+
+
+def to_request(environ: Environ) -> Request:
+    headers = {
+        key[5:].replace("_", "-"): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-")] = environ[key]
+    return Request(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        url=wsgiref.util.request_uri(environ, include_query=True),
+        headers=headers,
+        body=_read_body(environ),
+    )
+
+
+def _read_body(environ: Environ) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        return b""
+    return typing.cast(bytes, environ["wsgi.input"].read(length))
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def _header_list(response: Response) -> list[tuple[str, str]]:
+    headers = [(name, value) for name, value in response.headers.items()]
+    headers.append(("content-length", str(len(response.body))))
+    return headers

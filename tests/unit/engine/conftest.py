@@ -1,0 +1,30 @@
+"""Fixtures: an in-process dev server and a fake SDK app."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from engine_fakes import Client, FakeApp
+
+from inngest._engine.server import DevServer
+
+
+@pytest.fixture
+def dev() -> typing.Iterator[DevServer]:
+    server = DevServer(port=0, poll=False, retry_interval=0.05)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(dev: DevServer) -> Client:
+    return Client(dev)
+
+
+@pytest.fixture
+def app() -> typing.Iterator[FakeApp]:
+    fake = FakeApp()
+    yield fake
+    fake.close()

@@ -1,0 +1,196 @@
+"""Test doubles: fake SDK apps answering like the SDK does, and a dev server client."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import json
+import threading
+import time
+import typing
+import urllib.parse
+
+import urllib3
+
+from inngest._engine.server import DevServer
+
+SDK_HEADERS = {"x-inngest-sdk": "inngest-sync:v0.1.0", "x-inngest-req-version": "2"}
+Reply = tuple[int, dict[str, str], typing.Any]
+HTTP = urllib3.PoolManager()
+
+
+@dataclasses.dataclass
+class Call:
+    """One request the engine made to a fake app."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def body(self) -> typing.Any:
+        return json.loads(self.raw) if self.raw else None
+
+    @property
+    def fn_id(self) -> str:
+        return self.query.get("fnId", "")
+
+    @property
+    def step_id(self) -> str:
+        return self.query.get("stepId", "")
+
+
+def ok(output: typing.Any) -> Reply:
+    return 200, {}, output
+
+
+def ops(*items: dict[str, typing.Any]) -> Reply:
+    return 206, {}, list(items)
+
+
+def op(kind: str, step: str, **fields: typing.Any) -> dict[str, typing.Any]:
+    from inngest._step_ids import hash_step_id
+
+    return {"op": kind, "id": hash_step_id(step), "name": step, "displayName": step,
+            "data": None, "opts": None, **fields}
+
+
+def step_hash(step: str) -> str:
+    from inngest._step_ids import hash_step_id
+
+    return hash_step_id(step)
+
+
+class FakeApp:
+    """A serve endpoint at ``url``; ``handlers[fn slug](call) -> (status, headers, body)``."""
+
+    def __init__(self, app_id: str = "app") -> None:
+        self.app_id = app_id
+        self.calls: list[Call] = []
+        self.handlers: dict[str, typing.Callable[[Call], Reply]] = {}
+        self.sdk_headers = dict(SDK_HEADERS)
+        self._lock = threading.Lock()
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                parts = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("content-length") or 0)
+                call = Call(self.command, parts.path,
+                            dict(urllib.parse.parse_qsl(parts.query)),
+                            {k.lower(): v for k, v in self.headers.items()},
+                            self.rfile.read(length) if length else b"")
+                status, headers, body = app.dispatch(call)
+                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                for key, value in {**app.sdk_headers, **headers}.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = _serve
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/inngest"
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
+
+    def dispatch(self, call: Call) -> Reply:
+        with self._lock:
+            self.calls.append(call)
+        handler = self.handlers.get(call.fn_id)
+        if handler is None:
+            return 500, {}, {"message": f"no handler for {call.method} {call.fn_id!r}"}
+        return handler(call)
+
+    def posts(self, slug: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls
+                    if c.method == "POST" and (slug is None or c.fn_id == slug)]
+
+    def function(self, fn_id: str, triggers: list[dict[str, typing.Any]] | None = None,
+                 handler: typing.Callable[[Call], Reply] | None = None, retries: int = 3,
+                 **config: typing.Any) -> dict[str, typing.Any]:
+        slug = f"{self.app_id}-{fn_id}"
+        if handler is not None:
+            self.handlers[slug] = handler
+        return {
+            "id": slug, "name": fn_id,
+            "triggers": triggers if triggers is not None else [{"event": f"test/{fn_id}"}],
+            "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": retries},
+                               "runtime": {"type": "http",
+                                           "url": f"{self.url}?fnId={slug}&stepId=step"}}},
+            **config,
+        }
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Client:
+    """Talks to a dev server over HTTP."""
+
+    def __init__(self, dev: DevServer) -> None:
+        self.dev = dev
+
+    def request(self, method: str, path: str, body: typing.Any = None,
+                headers: dict[str, str] | None = None) -> tuple[int, typing.Any]:
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        response = HTTP.request(method, self.dev.url + path, body=data, headers=headers or {})
+        text = response.data
+        return response.status, json.loads(text) if text else None
+
+    def register(self, app: FakeApp, functions: list[dict[str, typing.Any]],
+                 **extra: typing.Any) -> tuple[int, typing.Any]:
+        return self.request("POST", "/fn/register", {
+            "url": app.url, "v": "0.1", "deployType": "ping", "sdk": "py:v0.1.0",
+            "framework": "flask", "appName": app.app_id, "functions": functions, **extra,
+        })
+
+    def send(self, *events: dict[str, typing.Any]) -> list[str]:
+        status, body = self.request("POST", "/e/key", list(events))
+        assert status == 200, body
+        return list(body["ids"])
+
+    def runs(self, event_id: str) -> list[dict[str, typing.Any]]:
+        return list(self.request("GET", f"/v1/events/{event_id}/runs")[1]["data"])
+
+    def run(self, run_id: str) -> dict[str, typing.Any]:
+        return dict(self.request("GET", f"/v1/runs/{run_id}")[1]["data"])
+
+    def wait_for_run(self, event_id: str, status: str | None = None,
+                     timeout: float = 5.0) -> dict[str, typing.Any]:
+        """Poll until the event's (single) run has ended, or has ``status``."""
+        return wait(lambda: self._ended(event_id, status), timeout)
+
+    def _ended(self, event_id: str, status: str | None) -> dict[str, typing.Any] | None:
+        runs = self.runs(event_id)
+        if not runs:
+            return None
+        run = runs[0]
+        if status is not None:
+            return run if run["status"] == status else None
+        return run if run["status"] not in ("Running", "Scheduled") else None
+
+
+T = typing.TypeVar("T")
+
+
+def wait(probe: typing.Callable[[], T | None], timeout: float = 5.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)

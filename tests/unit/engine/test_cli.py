@@ -1,0 +1,59 @@
+"""``python -m inngest dev`` as a process, and its flag/environment parsing."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import urllib3
+
+from inngest._engine import cli
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_dev_process_serves_and_stops_on_sigterm() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inngest", "dev", "-p", str(port), "--no-discovery",
+         "--no-poll"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                response = urllib3.request("GET", f"http://127.0.0.1:{port}/health",
+                                           retries=False)
+                break
+            except urllib3.exceptions.HTTPError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+        assert response.status == 200
+        assert response.headers["x-inngest-server-kind"] == "dev"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert f"listening on http://127.0.0.1:{port}" in stderr and "shutting down" in stderr
+
+
+def test_environment_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INNGEST_PORT", "9999")
+    monkeypatch.setenv("INNGEST_NO_POLL", "true")
+    monkeypatch.setenv("INNGEST_SDK_URL", "http://a:1/api, http://b:2/api")
+    monkeypatch.setenv("INNGEST_RETRY_INTERVAL", "0.5")
+    args = cli.build_parser().parse_args(["dev"])
+    assert args.port == 9999 and args.no_poll is True and args.no_discovery is False
+    assert args.retry_interval == 0.5
+    assert cli.sdk_urls(args.sdk_url) == ["http://a:1/api", "http://b:2/api"]
+    args = cli.build_parser().parse_args(["dev", "-p", "1", "-u", "x:3"])
+    assert args.port == 1 and cli.sdk_urls(args.sdk_url) == ["x:3"]

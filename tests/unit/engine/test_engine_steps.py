@@ -1,0 +1,246 @@
+"""The executor loop: call requests, opcodes and run outcomes."""
+
+from __future__ import annotations
+
+import json
+
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash
+
+from inngest import _jcs, _signing
+from inngest._engine import ulid
+from inngest._engine.server import DevServer
+
+
+def test_step_run_then_complete(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        if not call.body["steps"]:
+            return ops(op("StepRun", "first", data={"n": 1}))
+        return ok({"result": call.body["steps"][step_hash("first")]["data"]["n"]})
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn", "data": {"x": 1}})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed"
+    assert run["output"] == {"result": 1}
+
+    first, second = app.posts()
+    assert first.step_id == "step"
+    assert first.raw == _jcs.canonicalize(first.body)
+    assert first.headers["x-run-id"] == run["run_id"]
+    assert first.headers["x-inngest-step-id"] == "step"
+    assert first.headers["content-type"] == "application/json"
+    assert "x-inngest-signature" not in first.headers
+    assert ulid.is_ulid(first.headers["x-request-id"]) and first.headers["x-inngest-job-id"]
+    body = first.body
+    assert body["event"]["name"] == "test/fn"
+    assert body["event"]["data"] == {"x": 1}
+    assert body["event"]["user"] == {}
+    assert body["events"] == [body["event"]]
+    assert body["version"] == -1 and body["use_api"] is False
+    ctx = body["ctx"]
+    assert ctx["run_id"] == run["run_id"] and ctx["fn_id"] == run["function_id"]
+    assert ctx["env"] == "" and ctx["step_id"] == "step"
+    assert ctx["attempt"] == 0 and ctx["max_attempts"] == 4
+    assert ctx["stack"] == {"stack": [], "current": 0}
+    assert ctx["disable_immediate_execution"] is False
+    assert second.body["steps"] == {step_hash("first"): {"data": {"n": 1}}}
+    assert second.body["ctx"]["stack"] == {"stack": [step_hash("first")], "current": 1}
+    assert second.body["version"] == 2
+
+
+def test_function_errors_retry_then_succeed(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        if call.body["ctx"]["attempt"] < 2:
+            return 500, {"x-inngest-no-retry": "false"}, {"name": "Error", "message": "boom"}
+        return ok("fine")
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed" and run["output"] == "fine"
+    assert [c.body["ctx"]["attempt"] for c in app.posts()] == [0, 1, 2]
+
+
+def test_retries_exhausted_fail_the_run(client: Client, app: FakeApp) -> None:
+    error = {"name": "Error", "message": "always", "stack": "trace"}
+    client.register(app, [app.function("fn", retries=1, handler=lambda call: (500, {}, error))])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Failed" and run["output"] == error
+    assert [c.body["ctx"]["max_attempts"] for c in app.posts()] == [2, 2]
+
+
+def test_no_retry_header_fails_at_once(client: Client, app: FakeApp) -> None:
+    error = {"name": "NonRetriableError", "message": "stop"}
+    client.register(app, [app.function(
+        "fn", handler=lambda call: (400, {"x-inngest-no-retry": "true"}, error))])
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id)["status"] == "Failed"
+    assert len(app.posts()) == 1
+
+
+def test_response_without_sdk_header_is_retried(client: Client, app: FakeApp) -> None:
+    app.sdk_headers = {}
+    client.register(app, [app.function("fn", retries=1, handler=lambda call: ok("x"))])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Failed" and "Inngest SDK" in run["output"]["message"]
+    assert len(app.posts()) == 2
+
+
+def test_retry_after_is_honoured(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        if call.body["ctx"]["attempt"] == 0:
+            return 500, {"retry-after": "1"}, {"name": "RetryAfterError", "message": "later"}
+        return ok("ok")
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    client.wait_for_run(event_id)
+    first, second = app.posts()
+    gap = ulid.timestamp_ms(second.headers["x-request-id"]) - \
+        ulid.timestamp_ms(first.headers["x-request-id"])
+    assert gap >= 950
+
+
+def test_step_error_retries_then_step_failed_memo(client: Client, app: FakeApp) -> None:
+    error = {"name": "ValueError", "message": "bad", "stack": "s"}
+
+    def handler(call: Call) -> Reply:
+        memo = call.body["steps"].get(step_hash("flaky"))
+        if memo is None:
+            return ops(op("StepError", "flaky", error=error))
+        return ok({"caught": memo["error"]["message"]})
+
+    client.register(app, [app.function("fn", retries=2, handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed" and run["output"] == {"caught": "bad"}
+    posts = app.posts()
+    assert [c.body["ctx"]["attempt"] for c in posts] == [0, 1, 2, 0]
+    assert posts[-1].body["steps"] == {step_hash("flaky"): {"error": error}}
+
+
+def test_parallel_steps_fan_in_once(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        steps = call.body["steps"]
+        if call.step_id != "step":
+            name = {step_hash(n): n for n in ("a", "b", "c")}[call.step_id]
+            return ops(op("StepRun", name, data=name.upper()))
+        if not steps:
+            return ops(*(op("StepPlanned", n) for n in ("a", "b", "c")))
+        return ok(sorted(value["data"] for value in steps.values()))
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed" and run["output"] == ["A", "B", "C"]
+    posts = app.posts()
+    targeted = [c for c in posts if c.step_id != "step"]
+    assert sorted(c.step_id for c in targeted) == sorted(step_hash(n) for n in "abc")
+    assert all(c.headers["x-inngest-step-id"] == c.step_id for c in targeted)
+    assert all(c.body["ctx"]["disable_immediate_execution"] for c in targeted)
+    assert all(c.body["ctx"]["stack"]["current"] == 0 for c in targeted)
+    discoveries = [c for c in posts if c.step_id == "step"]
+    assert len(discoveries) == 2
+    assert discoveries[1].body["ctx"]["disable_immediate_execution"] is False
+
+
+def test_sleep_wakes_with_null_memo(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        if step_hash("nap") not in call.body["steps"]:
+            return ops(op("Sleep", "nap", opts={"duration": "300ms"}))
+        return ok(call.body["steps"][step_hash("nap")])
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed" and run["output"] is None
+    first, second = app.posts()
+    gap = ulid.timestamp_ms(second.headers["x-request-id"]) - \
+        ulid.timestamp_ms(first.headers["x-request-id"])
+    assert gap >= 290
+
+
+def test_large_state_switches_to_use_api(client: Client, app: FakeApp) -> None:
+    big = "x" * (3 * 1024 * 1024)
+
+    def handler(call: Call) -> Reply:
+        done = len(call.body["ctx"]["stack"]["stack"])
+        if done < 2:
+            return ops(op("StepRun", f"s{done}", data=big))
+        return ok({"use_api": call.body["use_api"], "steps": call.body["steps"],
+                   "events": call.body["events"]})
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["output"] == {"use_api": True, "steps": {}, "events": []}
+    assert app.posts()[-1].body["ctx"]["use_api"] is True
+    _, actions = client.request("GET", f"/v0/runs/{run['run_id']}/actions")
+    assert actions == {step_hash("s0"): {"data": big}, step_hash("s1"): {"data": big}}
+    _, batch = client.request("GET", f"/v0/runs/{run['run_id']}/batch")
+    assert [e["name"] for e in batch] == ["test/fn"]
+
+
+def test_unknown_opcode_is_a_retriable_error(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", retries=0, handler=lambda call: ops({"op": "StepNotFound", "id": "x"}))])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Failed" and "StepNotFound" in run["output"]["message"]
+
+
+def test_streamed_response_is_unwrapped(client: Client, app: FakeApp) -> None:
+    wrapper = {"status": 200, "body": json.dumps({"streamed": True}), "headers": {}}
+    client.register(app, [app.function("fn", handler=lambda call: (201, {}, wrapper))])
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id)["output"] == {"streamed": True}
+
+
+def test_signing_key_signs_requests(app: FakeApp) -> None:
+    key = "signkey-test-" + "ab" * 32
+    with DevServer(port=0, poll=False, signing_key=key) as dev:
+        client = Client(dev)
+        client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+        client.wait_for_run(client.send({"name": "test/fn"})[0])
+    [call] = app.posts()
+    signature = call.headers["x-inngest-signature"]
+    timestamp = signature.split("&")[0][2:]
+    assert _signing.verify(call.raw, signature, [key]) == key and timestamp.isdigit()
+
+
+def test_ai_gateway_call_is_made_by_the_engine(client: Client, app: FakeApp) -> None:
+    provider = FakeApp("provider")
+    provider.handlers[""] = lambda call: ok({"answer": call.body["q"]})
+    opts = {"url": provider.url, "headers": {"x-extra": "1"}, "body": {"q": "hi"},
+            "format": "openai-chat", "auth_key": "sk-test", "type": "step.ai.infer"}
+
+    def handler(call: Call) -> Reply:
+        memo = call.body["steps"].get(step_hash("ask"))
+        return ok(memo) if memo else ops(op("AIGateway", "ask", opts=opts))
+
+    try:
+        client.register(app, [app.function("fn", handler=handler)])
+        run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+        assert run["output"] == {"data": {"answer": "hi"}}
+        [request] = provider.calls
+        assert request.headers["authorization"] == "Bearer sk-test"
+        assert request.headers["x-extra"] == "1"
+    finally:
+        provider.close()
+
+
+def test_step_limit_fails_the_run(client: Client, app: FakeApp) -> None:
+    many = [op("StepPlanned", f"s{i}") for i in range(1001)]
+    client.register(app, [app.function("fn", handler=lambda call: ops(*many))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    assert run["status"] == "Failed" and run["output"]["name"] == "StepLimitExceeded"
+
+
+def test_step_output_over_4_mib_fails_the_run(client: Client, app: FakeApp) -> None:
+    big = "x" * (4 * 1024 * 1024 + 1)
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("StepRun", "big", data=big)))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    assert run["status"] == "Failed" and run["output"]["name"] == "OutputTooLarge"

@@ -1,0 +1,147 @@
+"""``POST /e/{key}`` and the other event-facing routes."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from engine_fakes import Client, FakeApp, ok
+
+from inngest._engine import ulid
+from inngest._engine.server import DevServer
+
+
+def post(client: Client, body: bytes | object) -> tuple[int, object]:
+    return client.request("POST", "/e/key", body)
+
+
+def test_single_and_array_return_internal_ulids(client: Client) -> None:
+    status, body = post(client, {"name": "a/b", "id": "mine"})
+    assert status == 200
+    assert body["status"] == 200 and len(body["ids"]) == 1
+    assert ulid.is_ulid(body["ids"][0]) and body["ids"][0] != "mine"
+    status, body = post(client, [{"name": "a/b"}, {"name": "a/c"}])
+    assert status == 200 and len(body["ids"]) == 2 and body["ids"][0] < body["ids"][1]
+
+
+def test_empty_body_ingests_nothing(client: Client) -> None:
+    assert post(client, b"") == (200, {"ids": [""], "status": 200})
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"42", "Request body must contain an event object or an array of event objects"),
+    ([{"name": "x"}] * 5001, "Cannot have more than 5000 events in a batch"),
+    ({"name": "inngest/function.failed"},
+     "event name is reserved for internal use: inngest/function.failed"),
+    ({"name": "Inngest/Custom"}, "event name is reserved for internal use: Inngest/Custom"),
+    ({"data": {}}, "event name is empty"),
+    ({"name": ""}, "event name is empty"),
+    ({"name": "a", "data": [1]}, "event data must be an object"),
+    ({"name": "a", "user": 3}, "event user must be an object"),
+    ({"name": "a", "ts": 1700000000}, "timestamp is before Jan 1, 1980"),
+    ({"name": "a", "ts": 4102444800001}, "timestamp is after Jan 1, 2100"),
+    ({"name": "a", "ts": "now"}, "event ts must be an integer number of milliseconds"),
+    ({"name": "a", "id": 5}, "event id must be a string"),
+])
+def test_rejections(client: Client, body: object, message: str) -> None:
+    assert post(client, body) == (400, {"ids": [""], "status": 400, "error": message})
+
+
+def test_invalid_json(client: Client) -> None:
+    status, body = post(client, b"{nope")
+    assert status == 400 and body["error"].startswith("Unable to parse request body")
+
+
+def test_event_over_max_size(client: Client) -> None:
+    event = {"name": "a", "data": {"big": "x" * (3 * 1024 * 1024)}}
+    size = len(json.dumps(event, separators=(",", ":")))
+    status, body = post(client, event)
+    assert status == 400
+    assert body["error"] == f"Event is over the max size: Max 3145728 bytes / Size {size} bytes"
+
+
+def test_error_after_valid_events_keeps_earlier_ids(client: Client) -> None:
+    status, body = post(client, [{"name": "ok"}, {"name": "inngest/x"}])
+    assert status == 400
+    assert len(body["ids"]) == 2 and ulid.is_ulid(body["ids"][0]) and body["ids"][1] == ""
+
+
+def test_seeded_ids_are_deterministic(client: Client) -> None:
+    entropy = bytes(range(10))
+    seed = f"1700000000000,{base64.b64encode(entropy).decode()}"
+    headers = {"x-inngest-event-id-seed": seed, "content-type": "application/json"}
+    _, first = client.request("POST", "/e/key", [{"name": "a"}, {"name": "b"}], headers)
+    assert ulid.timestamp_ms(first["ids"][0]) == 1700000000000
+    assert first["ids"][0] == ulid.from_seed((1700000000000, entropy), 0)
+    assert first["ids"][1] == ulid.from_seed((1700000000000, entropy), 1)
+    assert first["ids"][0] != first["ids"][1]
+
+
+def test_events_reach_functions_normalised(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok("done"))])
+    [with_data] = client.send({"name": "test/fn", "data": {"_inngest": {"x": 1}, "k": "v"}})
+    client.wait_for_run(with_data)
+    [without_data] = client.send({"name": "test/fn"})
+    client.wait_for_run(without_data)
+    first, second = (call.body["event"] for call in app.posts())
+    assert first["data"] == {"k": "v"} and first["id"] == with_data and first["user"] == {}
+    assert second["data"] is None
+
+
+def test_event_id_dedupes_runs_per_function(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(None))])
+    [first] = client.send({"name": "test/fn", "id": "same"})
+    [second] = client.send({"name": "test/fn", "id": "same"})
+    client.wait_for_run(first)
+    assert client.runs(second) == []
+    assert len(app.posts()) == 1
+
+
+def test_future_ts_delays_the_run(dev: DevServer, client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(None))])
+    start = dev.engine.clock.now_ms()
+    [event_id] = client.send({"name": "test/fn", "ts": start + 400})
+    assert client.runs(event_id)[0]["status"] == "Scheduled"
+    client.wait_for_run(event_id)
+    assert dev.engine.clock.now_ms() - start >= 400
+
+
+def test_wildcard_and_expression_triggers(client: Client, app: FakeApp) -> None:
+    trigger = {"event": "shop/*", "expression": "event.data.amount > 10"}
+    client.register(app, [app.function("fn", [trigger], handler=lambda call: ok(None))])
+    [big] = client.send({"name": "shop/order", "data": {"amount": 11}})
+    [small] = client.send({"name": "shop/order", "data": {"amount": 1}})
+    [other] = client.send({"name": "other/order", "data": {"amount": 11}})
+    client.wait_for_run(big)
+    assert client.runs(small) == [] and client.runs(other) == []
+
+
+def test_invoke_route(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", [], handler=lambda call: ok(call.body["event"]))])
+    status, body = client.request("POST", "/invoke/app-fn", {"data": {"a": 1}})
+    assert status == 200 and ulid.is_ulid(body["id"])
+    run = client.wait_for_run(body["id"])
+    assert run["output"]["name"] == "inngest/function.invoked"
+    assert run["output"]["data"]["a"] == 1
+    status, body = client.request("POST", "/invoke/missing", {})
+    assert status == 404 and body["status"] == 404
+
+
+def test_misc_routes(client: Client) -> None:
+    assert client.request("GET", "/health") == (200, {"status": 200, "message": "OK"})
+    status, body = client.request("GET", "/nope")
+    assert status == 404 and "error" in body
+    assert client.request("GET", "/e/key")[0] == 405
+    assert client.request("POST", "/v0/connect/start", b"")[0] == 200
+    assert client.request("GET", "/v1/runs/01H00000000000000000000000")[0] == 404
+    status, info = client.request("GET", "/dev")
+    assert status == 200 and info["startOpts"]["poll"] is False
+
+
+def test_every_response_says_dev(dev: DevServer) -> None:
+    import urllib3
+
+    response = urllib3.request("GET", dev.url + "/nope")
+    assert response.headers["x-inngest-server-kind"] == "dev"
+    assert response.headers["content-type"] == "application/json"

@@ -1,0 +1,411 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from inngest._engine.expressions import (
+    Expression,
+    ExpressionError,
+    compile_expression,
+    evaluate,
+    evaluate_key,
+    matches,
+    validate,
+)
+
+EVENT = {
+    "name": "app/user.created",
+    "data": {
+        "id": "u_1",
+        "plan": "Pro",
+        "count": 3,
+        "ratio": 0.5,
+        "tags": ["a", "b"],
+        "nested": {"deep": {"value": 42}},
+        "empty": None,
+    },
+    "ts": 1700000000000,
+}
+VARIABLES = {"event": EVENT, "async": {"data": {"id": "u_1", "count": 3.0}}}
+
+
+def value(source: str) -> object:
+    return evaluate(source, VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("event.data.id", "u_1"),
+        ("event.data.nested.deep.value", 42),
+        ('event["data"]["plan"]', "Pro"),
+        ("event.data.tags[1]", "b"),
+        ("event.data.missing", None),
+        ("event.data.missing.deeper.still", None),
+        ("event.data.tags[5]", None),
+        ("event.data.tags[-1]", None),
+        ("event.data.id.field", None),
+        ("unknown_variable.field", None),
+        ("event.data.empty", None),
+    ],
+)
+def test_field_access_and_missing_fields_are_null(source: str, expected: object) -> None:
+    assert value(source) == expected
+
+
+def test_async_and_event_are_compared_like_a_wait_for_event_if() -> None:
+    assert matches("async.data.id == event.data.id", VARIABLES)
+    assert matches("async.data.count == event.data.count", VARIABLES)
+    assert not matches("async.data.id == event.data.plan", VARIABLES)
+
+
+def test_any_named_variable_is_available() -> None:
+    assert evaluate("vars.limit * 2", {"vars": {"limit": 21}}) == 42
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("true || true && false", True),
+        ("(true || true) && false", False),
+        ("false && true || true", True),
+        ("1 + 2 * 3", 7),
+        ("(1 + 2) * 3", 9),
+        ("10 - 4 - 3", 3),
+        ("1 + 2 == 3 && 2 < 3", True),
+        ("!false && true", True),
+        ("!!true", True),
+        ("-event.data.count + 1", -2),
+        ("--2", 2),
+        ("true ? 1 : 2", 1),
+        ("false ? 1 : true ? 2 : 3", 2),
+        ("false ? 1 : false ? 2 : 3", 3),
+        ("1 < 2 ? 'yes' : 'no'", "yes"),
+        ("2 in [1, 2] && 'id' in event.data", True),
+    ],
+)
+def test_operator_precedence(source: str, expected: object) -> None:
+    assert value(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("1 == 1.0", True),
+        ("1 != 1.0", False),
+        ("2 > 1.5", True),
+        ("1 <= 1", True),
+        ("'abc' < 'abd'", True),
+        ("'b' >= 'a'", True),
+        ("false < true", True),
+        ("true == 1", False),
+        ("null == null", True),
+        ("event.data.missing == null", True),
+        ("event.data.missing != null", False),
+        ("'1' == 1", False),
+        ("[1, 2] == [1, 2.0]", True),
+        ("[1, 2] == [2, 1]", False),
+        ("{'a': 1} == {'a': 1.0}", True),
+        ("{'a': 1} == {'b': 1}", False),
+    ],
+)
+def test_equality_and_ordering(source: str, expected: bool) -> None:
+    assert value(source) is expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "'a' < 1",
+        "1 > 'a'",
+        "event.data.missing > 1",
+        "event.data.missing <= 1",
+        "null < null",
+        "[1] < [2]",
+        "true > 0",
+    ],
+)
+def test_ordering_across_types_is_false_not_an_error(source: str) -> None:
+    assert value(source) is False
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("7 / 2", 3),
+        ("-7 / 2", -3),
+        ("7 / -2", -3),
+        ("7.0 / 2", 3.5),
+        ("7 % 3", 1),
+        ("-7 % 3", -1),
+        ("1.5 + 1", 2.5),
+        ("2 * 0.25", 0.5),
+        ("'ab' + 'cd'", "abcd"),
+        ("[1] + [2, 3]", [1, 2, 3]),
+        ("0x10 + 1", 17),
+        ("1e2", 100.0),
+        (".5 + 0", 0.5),
+        ("5u", 5),
+    ],
+)
+def test_arithmetic(source: str, expected: object) -> None:
+    result = value(source)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["1 / 0", "1.0 / 0", "1 % 0", "1.5 % 1", "'a' + 1", "'a' - 'b'", "-'a'", "null + 1"],
+)
+def test_arithmetic_errors_raise_expression_error(source: str) -> None:
+    with pytest.raises(ExpressionError, match="cannot evaluate"):
+        value(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"'it\'s'", "it's"),
+        (r'"say \"hi\""', 'say "hi"'),
+        (r"'a\nb\tc'", "a\nb\tc"),
+        (r"'\\'", "\\"),
+        (r"'\x41\u00e9\U0001F600'", "A\u00e9\U0001F600"),
+        (r"'\101'", "A"),
+        (r"r'\n'", "\\n"),
+        ("'''it's \"fine\"'''", "it's \"fine\""),
+        ('"single \' inside"', "single ' inside"),
+        ("''", ""),
+    ],
+)
+def test_string_literals_and_escapes(source: str, expected: str) -> None:
+    assert value(source) == expected
+
+
+def test_list_and_map_literals() -> None:
+    assert value("[1, 'a', [true], ]") == [1, "a", [True]]
+    assert value("{'a': 1, 'b': {'c': null},}") == {"a": 1, "b": {"c": None}}
+    assert value("{'k': event.data.id}.k") == "u_1"
+    assert value("[]") == []
+    assert value("{}") == {}
+
+
+def test_in_checks_list_membership_and_map_keys() -> None:
+    assert value("'a' in event.data.tags") is True
+    assert value("'z' in event.data.tags") is False
+    assert value("1.0 in [1, 2]") is True
+    assert value("'plan' in event.data") is True
+    assert value("'nope' in event.data") is False
+    assert value("'a' in event.data.missing") is False
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("size(event.data.tags)", 2),
+        ("event.data.tags.size()", 2),
+        ("size('h\u00e9llo')", 5),
+        ("size(event.data)", 7),
+        ("event.data.plan.startsWith('Pr')", True),
+        ("event.data.plan.endsWith('ro')", True),
+        ("event.data.plan.contains('r')", True),
+        ("event.data.plan.matches('^P.o$')", True),
+        ("event.data.plan.matches('r')", True),
+        ("event.data.plan.matches('^r')", False),
+        ("'\u00c9Ab'.lowerAscii()", "\u00c9ab"),
+        ("'\u00e9aB'.upperAscii()", "\u00e9AB"),
+        ("lowercase('\u00c9A')", "\u00e9a"),
+        ("uppercase('\u00e9a')", "\u00c9A"),
+        ("has(event.data.plan)", True),
+        ("has(event.data.empty)", True),
+        ("has(event.data.missing)", False),
+        ("has(event.data.missing.deeper)", False),
+        ("has(event.data.nested.deep)", True),
+        ("int('-42')", -42),
+        ("int(3.9)", 3),
+        ("int(-3.9)", -3),
+        ("int(7)", 7),
+        ("double(2)", 2.0),
+        ("double('1.25')", 1.25),
+        ("string(12)", "12"),
+        ("string(true)", "true"),
+        ("string(1.0)", "1"),
+        ("string(0.5)", "0.5"),
+        ("string(1e6)", "1e+06"),
+        ("string(1e-5)", "1e-05"),
+        ("string(123456.5)", "123456.5"),
+        ("string('x')", "x"),
+        ("b64decode('aGVsbG8=')", "hello"),
+        ("json_parse('{\"a\": [1, 2]}').a[1]", 2),
+        ("json_parse('[true]')[0]", True),
+    ],
+)
+def test_functions(source: str, expected: object) -> None:
+    assert value(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "size(1)",
+        "size(event.data.missing)",
+        "event.data.count.startsWith('1')",
+        "'a'.matches('(')",
+        "int('1.5')",
+        "int(true)",
+        "double('x')",
+        "string(null)",
+        "string([1])",
+        "b64decode('***')",
+        "json_parse('{')",
+        "date('not a date')",
+        "now_plus('forever')",
+        "size(1, 2)",
+        "now(1)",
+    ],
+)
+def test_function_errors_raise_expression_error(source: str) -> None:
+    with pytest.raises(ExpressionError):
+        value(source)
+
+
+def test_unknown_function_is_a_runtime_error_naming_it() -> None:
+    expression = compile_expression("event.data.id.reverse()")
+    with pytest.raises(ExpressionError, match="unknown function 'reverse'"):
+        expression.evaluate(VARIABLES)
+
+
+def test_dates_compare_with_each_other_and_now() -> None:
+    assert value("date('2024-01-01T00:00:00Z') < date('2024-01-01T00:00:01Z')") is True
+    assert value("date('2024-01-01T02:00:00+02:00') == date('2024-01-01')") is True
+    assert value("date('2000-01-01T00:00:00Z') < now()") is True
+    assert value("now_minus('1h') < now() && now() < now_plus('1m')") is True
+    assert value("int(date('1970-01-01T00:01:00Z'))") == 60
+    assert value("string(date('2024-01-01T00:00:00Z'))") == "2024-01-01T00:00:00Z"
+
+
+def test_now_plus_is_relative_to_the_current_time() -> None:
+    result = value("now_plus('1h')")
+    assert isinstance(result, datetime)
+    expected = datetime.now(timezone.utc) + timedelta(hours=1)
+    assert abs(result - expected) < timedelta(seconds=5)
+
+
+def test_comparing_a_date_to_a_number_is_false() -> None:
+    assert value("date('2024-01-01') > 5") is False
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("event.data.missing || true", True),
+        ("true || event.data.missing", True),
+        ("event.data.missing && false", False),
+        ("false && event.data.missing", False),
+        ("unknownFn() || true", True),
+        ("unknownFn() && false", False),
+    ],
+)
+def test_logic_short_circuits_over_nulls_and_errors(source: str, expected: bool) -> None:
+    assert value(source) is expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["event.data.missing && true", "!event.data.missing", "1 || false", "event.data.id ? 1 : 2"],
+)
+def test_non_boolean_logic_is_an_error(source: str) -> None:
+    with pytest.raises(ExpressionError, match="no such overload"):
+        value(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "position"),
+    [
+        ("event.data.id ==", 16),
+        ("(event.data.id", 14),
+        ("event.data.id == 'x' )", 21),
+        ("event.data.id $ 1", 14),
+        ("event.", 6),
+        ("'unterminated", 0),
+        ("'line\nbreak'", 0),
+        (r"'bad \q escape'", 5),
+        ("has(event)", 0),
+        ("[1, 2", 5),
+        ("{'a' 1}", 5),
+        ("1 +", 3),
+        ("", 0),
+        ("a in", 4),
+    ],
+)
+def test_syntax_errors_name_the_position(source: str, position: int) -> None:
+    with pytest.raises(ExpressionError, match=f"at position {position} in expression"):
+        compile_expression(source)
+
+
+def test_syntax_error_message_names_the_expression_and_problem() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        validate("event.data.id == ")
+    assert "unexpected end of input" in str(caught.value)
+    assert "'event.data.id == '" in str(caught.value)
+
+
+def test_deeply_nested_expression_is_an_error_not_a_crash() -> None:
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        compile_expression("(" * 5000 + "1" + ")" * 5000)
+
+
+def test_validate_accepts_good_expressions() -> None:
+    validate("event.data.plan == 'Pro' && size(event.data.tags) > 0")
+
+
+def test_compiled_expressions_are_cached_and_reusable() -> None:
+    first = compile_expression("event.data.count + 1")
+    assert compile_expression("event.data.count + 1") is first
+    assert isinstance(first, Expression)
+    assert first.evaluate({"event": {"data": {"count": 1}}}) == 2
+    assert first.evaluate({"event": {"data": {"count": 10}}}) == 11
+
+
+def test_evaluation_does_not_use_python_eval() -> None:
+    with pytest.raises(ExpressionError):
+        compile_expression("__import__('os').system('true')").evaluate({})
+    assert value("event.__class__") is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["event.data.count", "event.data.id", "'yes'", "event.data.missing", "1 / 0", "bad syntax ("],
+)
+def test_matches_is_true_only_for_boolean_true(source: str) -> None:
+    assert matches(source, VARIABLES) is False
+
+
+def test_matches_true_for_true_results() -> None:
+    assert matches("event.name == 'app/user.created'", VARIABLES) is True
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("event.data.id", "u_1"),
+        ("event.data.count", "3"),
+        ("event.data.ratio", "0.5"),
+        ("event.data.missing", "null"),
+        ("event.data.tags", '["a","b"]'),
+        ("{'b': 1, 'a': [true]}", '{"a":[true],"b":1}'),
+        ("event.data.id + '-' + event.data.plan", "u_1-Pro"),
+        ("true", "true"),
+        ("date('2024-01-01T00:00:00Z')", '"2024-01-01T00:00:00.000Z"'),
+        ("1 / 0", "<invalid>"),
+        ("nope(", "<invalid>"),
+        ("{1: 'a', 'b': 2}", "<invalid>"),
+    ],
+)
+def test_evaluate_key(source: str, expected: str) -> None:
+    assert evaluate_key(source, VARIABLES) == expected
+
+
+def test_expression_error_is_a_value_error() -> None:
+    assert issubclass(ExpressionError, ValueError)

@@ -1,0 +1,207 @@
+"""The GraphQL API at POST /v0/gql, queried the way the official test helpers query it."""
+
+from __future__ import annotations
+
+import json
+import typing
+
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+
+from inngest._engine.registration import normalize_url
+from inngest._engine.server import DevServer
+
+GET_RUN = """
+query GetRun($run_id: String!) {
+  run(runID: $run_id) { output status }
+  runTrigger(runID: $run_id) { payloads }
+}"""
+GET_RUNS_FOR_EVENT = """
+query GetRunFromEventID($event_id: ID!) {
+  event(query: {eventId: $event_id}) { functionRuns { id } }
+}"""
+GET_SPANS = """
+query GetHistory($run_id: String!) {
+  run(runID: $run_id) { trace { childrenSpans { name outputID status stepOp } } }
+}"""
+GET_OUTPUT = """
+query GetHistory($output_id: String!) {
+  runTraceSpanOutputByID(outputID: $output_id) { data error { message name stack } }
+}"""
+
+
+def gql(client: Client, query: str, **variables: object) -> dict[str, typing.Any]:
+    status, body = client.request("POST", "/v0/gql", {"query": query, "variables": variables})
+    assert status == 200, body
+    return dict(body)
+
+
+def data(client: Client, query: str, **variables: object) -> dict[str, typing.Any]:
+    body = gql(client, query, **variables)
+    assert "errors" not in body, body
+    return dict(body["data"])
+
+
+def run_id_for(client: Client, event_id: str) -> str:
+    def probe() -> str | None:
+        runs = data(client, GET_RUNS_FOR_EVENT, event_id=event_id)["event"]["functionRuns"]
+        return str(runs[0]["id"]) if runs else None
+
+    return wait(probe)
+
+
+def wait_for_status(client: Client, run_id: str, status: str) -> dict[str, typing.Any]:
+    def probe() -> dict[str, typing.Any] | None:
+        found = data(client, GET_RUN, run_id=run_id)
+        return found if found["run"]["status"] == status else None
+
+    return wait(probe)
+
+
+def two_steps(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("first") not in steps:
+        return ops(op("StepRun", "first", data={"n": 1}))
+    if step_hash("second") not in steps:
+        return ops(op("StepError", "second", error={"name": "ValueError", "message": "bad",
+                                                    "stack": "tb"}))
+    return ok("function output")
+
+
+def test_run_status_output_and_trigger(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok("function output"))])
+    [event_id] = client.send({"name": "test/fn", "data": {"x": 1}})
+    run_id = run_id_for(client, event_id)
+    found = wait_for_status(client, run_id, "COMPLETED")
+    assert json.loads(found["run"]["output"]) == "function output"
+    [payload] = found["runTrigger"]["payloads"]
+    assert json.loads(payload)["data"] == {"x": 1}
+    assert json.loads(payload)["name"] == "test/fn"
+
+
+def test_failed_run_output_is_the_error_object(client: Client, app: FakeApp) -> None:
+    error = {"name": "Error", "message": "boom", "stack": "tb"}
+    client.register(app, [app.function(
+        "fn", handler=lambda call: (400, {"x-inngest-no-retry": "true"}, error))])
+    [event_id] = client.send({"name": "test/fn"})
+    found = wait_for_status(client, run_id_for(client, event_id), "FAILED")
+    assert json.loads(found["run"]["output"]) == error
+
+
+def test_unknown_run_is_a_graphql_error(client: Client) -> None:
+    body = gql(client, GET_RUN, run_id="01HZZZZZZZZZZZZZZZZZZZZZZZ")
+    assert body["data"]["run"] is None
+    assert body["errors"][0]["message"] == "run not found"
+    assert body["errors"][0]["path"] == ["run"]
+
+
+def test_unknown_field_and_syntax_errors(client: Client) -> None:
+    body = gql(client, "{ apps { id nope } }")
+    assert body == {"data": None, "errors": [{
+        "message": 'Cannot query field "nope" on type "App".',
+        "locations": [{"line": 1, "column": 13}],
+    }]}
+    body = gql(client, "{ apps { id }")
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "Syntax Error: Expected Name, found <EOF>."
+
+
+def test_step_spans_and_outputs(client: Client, app: FakeApp, dev: DevServer) -> None:
+    client.register(app, [app.function("fn", handler=two_steps, retries=0)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    spans = data(client, GET_SPANS, run_id=run_id)["run"]["trace"]["childrenSpans"]
+    assert [(s["name"], s["status"], s["stepOp"]) for s in spans] == [
+        ("first", "COMPLETED", "RUN"), ("second", "FAILED", "RUN")]
+    first = data(client, GET_OUTPUT, output_id=spans[0]["outputID"])["runTraceSpanOutputByID"]
+    assert json.loads(first["data"]) == {"n": 1} and first["error"] is None
+    second = data(client, GET_OUTPUT, output_id=spans[1]["outputID"])["runTraceSpanOutputByID"]
+    assert second == {"data": None,
+                      "error": {"message": "bad", "name": "ValueError", "stack": "tb"}}
+
+
+def test_event_v2_lists_runs_with_function(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    [event_id] = client.send({"name": "test/fn", "data": {"k": "v"}})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    event = data(client, """query Q($id: ULID!) { eventV2(id: $id) {
+        id name raw receivedAt runs { id status function { name slug } } } }""",
+                 id=event_id)["eventV2"]
+    assert event["id"] == event_id and event["name"] == "test/fn"
+    assert json.loads(event["raw"])["data"] == {"k": "v"}
+    assert event["receivedAt"].endswith("Z")
+    assert event["runs"] == [{"id": run_id, "status": "COMPLETED",
+                              "function": {"name": "fn", "slug": "app-fn"}}]
+
+
+def test_runs_connection_filters_orders_and_pages(client: Client, app: FakeApp) -> None:
+    client.register(app, [
+        app.function("good", handler=lambda call: ok(1)),
+        app.function("bad", retries=0, handler=lambda call: (500, {}, {"message": "x"})),
+    ])
+    ids = [run_id_for(client, e) for e in client.send(
+        {"name": "test/good"}, {"name": "test/bad"}, {"name": "test/good"})]
+    for run_id, status in zip(ids, ("COMPLETED", "FAILED", "COMPLETED")):
+        wait_for_status(client, run_id, status)
+    query = """query Q($after: String, $status: [FunctionRunStatus!]) {
+      runs(first: 2, after: $after, orderBy: [{field: QUEUED_AT, direction: ASC}],
+           filter: {from: "2000-01-01T00:00:00Z", status: $status}) {
+        edges { cursor node { id status } } pageInfo { hasNextPage endCursor } totalCount } }"""
+    page = data(client, query)["runs"]
+    assert [e["node"]["id"] for e in page["edges"]] == ids[:2]
+    assert page["totalCount"] == 3 and page["pageInfo"]["hasNextPage"] is True
+    rest = data(client, query, after=page["pageInfo"]["endCursor"])["runs"]
+    assert [e["node"]["id"] for e in rest["edges"]] == ids[2:]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    failed = data(client, query, status=["FAILED"])["runs"]
+    assert [(e["node"]["id"], e["node"]["status"]) for e in failed["edges"]] == [
+        (ids[1], "FAILED")]
+
+
+def test_apps_and_functions(client: Client, app: FakeApp) -> None:
+    fn = app.function("fn", handler=lambda call: ok(1))
+    client.register(app, [fn])
+    found = data(client, """{ apps { id name url error functions { slug name } }
+        functions { slug name config }
+        functionBySlug(query: {functionSlug: "app-fn"}) { name triggers { type value } } }""")
+    [listed] = found["apps"]
+    assert listed["name"] == "app" and listed["error"] is None
+    assert listed["url"] == normalize_url(app.url)
+    assert listed["functions"] == [{"slug": "app-fn", "name": "fn"}]
+    [function] = found["functions"]
+    assert json.loads(function["config"]) == fn
+    assert found["functionBySlug"] == {"name": "fn",
+                                       "triggers": [{"type": "EVENT", "value": "test/fn"}]}
+    missing = data(client, '{ functionBySlug(query: {functionSlug: "nope"}) { id } }')
+    assert missing == {"functionBySlug": None}
+
+
+def test_cancel_run_mutation_and_legacy_function_run(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "nap", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: app.posts())
+    legacy = """query Q($id: ID!) { functionRun(query: {functionRunId: $id}) { output status } }"""
+    wait(lambda: data(client, legacy, id=run_id)["functionRun"]["status"] == "RUNNING")
+    cancelled = data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id status } }",
+                     id=run_id)
+    assert cancelled == {"cancelRun": {"id": run_id, "status": "CANCELLED"}}
+    assert data(client, legacy, id=run_id)["functionRun"] == {"output": "{}",
+                                                              "status": "CANCELLED"}
+    assert wait_for_status(client, run_id, "CANCELLED")["run"]["output"] is None
+
+
+def test_invoke_function_mutation_starts_a_run(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(call.body["event"]))])
+    invoked = data(client, """mutation { invokeFunction(functionSlug: "app-fn",
+        data: {answer: 42}, user: {id: "u1"}) }""")
+    assert invoked == {"invokeFunction": True}
+    query = '{ runs(first: 5, filter: {from: "2000-01-01T00:00:00Z"}) { edges { node { id } } } }'
+    run_id = wait(lambda: data(client, query)["runs"]["edges"])[0]["node"]["id"]
+    output = json.loads(wait_for_status(client, run_id, "COMPLETED")["run"]["output"])
+    assert output["name"] == "inngest/function.invoked"
+    assert output["data"]["answer"] == 42 and output["user"] == {"id": "u1"}
+    body = gql(client, 'mutation { invokeFunction(functionSlug: "nope") }')
+    assert body["errors"][0]["message"] == "function not found: nope"

@@ -1,0 +1,134 @@
+"""App sync: ``/fn/register``, removal, pings and URL normalisation."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, ok, wait
+
+from inngest._engine import registration
+from inngest._engine.server import DevServer
+
+INVALID = {"error": "At least one function is invalid", "data": None, "status": 400}
+
+
+def test_sync_and_resync_is_a_no_op(dev: DevServer, client: Client, app: FakeApp) -> None:
+    functions = [app.function("fn")]
+    status, first = client.register(app, functions)
+    assert status == 200 and first["ok"] is True and first["modified"] is True
+    assert first["app_id"] == str(uuid.uuid5(uuid.NAMESPACE_OID, "app"))
+    status, again = client.register(app, functions, featureObservations={"x": 1})
+    assert status == 200 and again["modified"] is False and again["app_id"] == first["app_id"]
+    fn_id = dev.engine.store.functions()[0].id
+    status, changed = client.register(app, [app.function("fn", retries=1)])
+    assert changed["modified"] is True
+    [fn] = dev.engine.store.functions()
+    assert fn.id == fn_id and fn.version == 2 and fn.max_attempts == 2
+    [stored_app] = dev.engine.store.apps()
+    port = app.url.split(":")[2].split("/")[0]
+    assert stored_app.url == f"http://localhost:{port}/api/inngest" and stored_app.error is None
+
+
+def test_functions_missing_from_a_sync_are_archived(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    client.register(app, [app.function("a"), app.function("b")])
+    client.register(app, [app.function("a")])
+    assert [fn.slug for fn in dev.engine.store.functions()] == ["app-a"]
+    client.register(app, [])
+    assert dev.engine.store.functions() == []
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"name": ""}, "A function name is required"),
+    ({"steps": {}}, "Functions must contain one step"),
+    ({"triggers": [{"event": "a", "cron": "* * * * *"}]},
+     "A trigger cannot have both an event and a cron"),
+    ({"triggers": [{"event": "a"}] * 2}, "This function has duplicate triggers"),
+    ({"triggers": [{"event": f"e{i}"} for i in range(11)]},
+     "This function exceeds the max number of triggers: 10"),
+    ({"triggers": [{"cron": "@daily"}]}, "descriptors such as @daily are not supported"),
+    ({"triggers": [{"event": "a", "expression": "event.data.x =="}]}, "expression"),
+    ({"batchEvents": {"maxSize": 1, "timeout": "5s"}}, "batchEvents.maxSize must be at least 2"),
+    ({"rateLimit": {"limit": 0, "period": "1h"}}, "The rate limit must be greater than 0"),
+    ({"debounce": {"period": "8d"}}, "The debounce period must be between 1s and 7d"),
+    ({"cancel": [{"event": "a"}] * 6}, "This function exceeds the max number of cancellations"),
+])
+def test_invalid_functions_are_refused_and_kept_on_the_app(
+    dev: DevServer, client: Client, app: FakeApp, change: dict[str, object], message: str
+) -> None:
+    status, body = client.register(app, [{**app.function("fn"), **change}])
+    assert (status, body) == (400, INVALID)
+    [stored] = dev.engine.store.apps()
+    assert stored.error is not None and message in stored.error
+    assert dev.engine.store.functions() == []
+    assert client.register(app, [{**app.function("fn"), **change}])[0] == 400
+
+
+def test_missing_step_url(dev: DevServer, client: Client, app: FakeApp) -> None:
+    fn = app.function("fn")
+    fn["steps"]["step"]["runtime"] = {"type": "http"}
+    assert client.register(app, [fn]) == (400, INVALID)
+    assert dev.engine.store.apps()[0].error == "No SDK URL provided for function 'fn'"
+
+
+def test_request_level_errors(client: Client, app: FakeApp) -> None:
+    assert client.request("POST", "/fn/register", {"url": app.url, "functions": []}) == (
+        400, {"error": "App ID required"})
+    status, body = client.request("POST", "/fn/register", b"{bad")
+    assert status == 400 and body["error"].startswith("Invalid request: ")
+    headers = {"x-inngest-expected-server-kind": "cloud"}
+    assert client.request("POST", "/fn/register", {"appName": "a"}, headers) == (
+        400, {"error": "Expected server kind dev, got cloud"})
+
+
+def test_remove_app(dev: DevServer, client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn")])
+    assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 200
+    assert dev.engine.store.apps() == [] and dev.engine.store.functions() == []
+    assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 404
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://127.0.0.1:3000/api/inngest?deployId=1&fnId=x",
+     "http://localhost:3000/api/inngest?fnId=x"),
+    ("http://0.0.0.0:3000/x", "http://localhost:3000/x"),
+    ("https://example.com:443/api?probe=trust", "https://example.com/api"),
+    ("http://127.0.0.1/api", "http://127.0.0.1/api"),
+])
+def test_normalize_url(url: str, expected: str) -> None:
+    assert registration.normalize_url(url) == expected
+
+
+def test_sdk_urls_are_pinged_and_sync(app: FakeApp) -> None:
+    pings: list[Call] = []
+
+    def on_put(call: Call) -> tuple[int, dict[str, str], object]:
+        pings.append(call)
+        Client(dev).register(app, [app.function("fn")])
+        return ok({"message": "Successfully registered"})
+
+    app.handlers[""] = on_put
+    dev = DevServer(port=0, sdk_urls=[app.url.replace("http://", "")], poll=True,
+                    poll_interval=0.1)
+    with dev:
+        wait(lambda: len(pings) >= 2)
+        [stored] = dev.engine.store.apps()
+        assert stored.name == "app" and stored.error is None
+    assert pings[0].method == "PUT" and pings[0].headers["x-inngest-server-kind"] == "dev"
+    assert json.loads(pings[0].raw) == {"url": registration.normalize_url(app.url)}
+
+
+def test_unreachable_url_keeps_an_error(app: FakeApp) -> None:
+    app.close()
+    with DevServer(port=0, sdk_urls=[app.url], poll=False) as dev:
+        [stored] = dev.engine.store.apps()
+        assert stored.error == "unreachable"
+
+
+def test_ping_errors_are_recorded(app: FakeApp) -> None:
+    app.handlers[""] = lambda call: (404, {}, {})
+    with DevServer(port=0, sdk_urls=[app.url], poll=False) as dev:
+        wait(lambda: dev.engine.store.apps()[0].error == "url_not_found")

@@ -1,0 +1,314 @@
+import http.server
+import json
+import threading
+import types
+import typing
+import urllib.error
+import urllib.request
+import wsgiref.simple_server
+
+import pytest
+
+from inngest import http_server, wsgi
+from inngest._client import Inngest
+from inngest._function import Function
+from inngest._function_config import TriggerEvent
+
+
+class FakeAPI:
+    """A local stand-in for the Inngest API that records register calls."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, typing.Any]] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                api.bodies.append(json.loads(body))
+                data = b'{"ok": true}'
+                self.send_response(200)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("INNGEST_DEV", "INNGEST_SIGNING_KEY", "INNGEST_SIGNING_KEY_FALLBACK",
+                 "INNGEST_SERVE_ORIGIN", "INNGEST_SERVE_PATH", "INNGEST_API_BASE_URL",
+                 "INNGEST_BASE_URL", "INNGEST_ENV"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def api() -> typing.Iterator[FakeAPI]:
+    fake = FakeAPI()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def client(api: FakeAPI) -> Inngest:
+    return Inngest(app_id="adapters", is_production=False, api_base_url=api.url)
+
+
+def thread_name_function(client: Inngest) -> Function:
+    def handler(ctx: typing.Any) -> object:
+        return threading.current_thread().name
+
+    return client.create_function(fn_id="where", trigger=TriggerEvent(event="app/where"))(handler)
+
+
+def execution_body() -> bytes:
+    event = {"name": "app/where", "data": {}, "id": "evt-1", "ts": 1}
+    return json.dumps({
+        "event": event,
+        "events": [event],
+        "steps": {},
+        "use_api": False,
+        "ctx": {"run_id": "run-1", "attempt": 0, "disable_immediate_execution": False,
+                "stack": {"stack": []}},
+    }).encode()
+
+
+def call(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, \
+                response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+# http_server
+
+
+@pytest.fixture
+def served(client: Inngest) -> typing.Iterator[http_server.InngestServer]:
+    server = http_server.serve(client, [thread_name_function(client)], port=0, max_workers=1)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_server_inspects(served: http_server.InngestServer) -> None:
+    status, headers, body = call("GET", served.url)
+    assert status == 200
+    assert json.loads(body)["function_count"] == 1
+    assert headers["x-inngest-framework"] == "http_server"
+    assert headers["x-inngest-sdk-handled"] == "true"
+
+
+def test_http_server_url_reports_bound_port(served: http_server.InngestServer) -> None:
+    port = served.server_address[1]
+    assert served.url == f"http://127.0.0.1:{port}/api/inngest"
+
+
+def test_http_server_syncs_with_its_own_url(
+    served: http_server.InngestServer, api: FakeAPI
+) -> None:
+    status, headers, body = call("PUT", served.url + "?deployId=d1")
+    assert status == 200
+    assert headers["x-inngest-sync-kind"] == "out_of_band"
+    assert json.loads(body) == {"ok": True}
+    [register] = api.bodies
+    assert register["url"] == served.url
+    assert register["framework"] == "http_server"
+
+
+def test_http_server_runs_functions_on_its_bounded_pool(
+    served: http_server.InngestServer,
+) -> None:
+    url = served.url + "?fnId=adapters-where&stepId=step"
+    names = {json.loads(call("POST", url, execution_body())[2]) for _ in range(3)}
+    assert names == {"inngest-http_0"}
+
+
+def test_http_server_passes_headers_through(served: http_server.InngestServer) -> None:
+    status, _, body = call("GET", served.url, headers={"X-Inngest-Server-Kind": "cloud"})
+    assert (status, body) == (403, b"{}")
+
+
+def test_http_server_answers_404_elsewhere(served: http_server.InngestServer) -> None:
+    port = served.server_address[1]
+    status, _, body = call("GET", f"http://127.0.0.1:{port}/other")
+    assert status == 404
+    assert json.loads(body)["message"] == "not found"
+
+
+def test_http_server_rejects_other_methods_with_405(
+    served: http_server.InngestServer,
+) -> None:
+    status, headers, body = call("DELETE", served.url)
+    assert status == 405
+    assert json.loads(body)["code"] == "unknown"
+
+
+# WSGI under wsgiref
+
+
+class _QuietWSGIHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def wsgi_url(client: Inngest) -> typing.Iterator[str]:
+    app = wsgi.serve(client, [thread_name_function(client)], serve_path="/hooks/inngest")
+    server = wsgiref.simple_server.make_server(
+        "127.0.0.1", 0, app, handler_class=_QuietWSGIHandler
+    )
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/inngest"
+    server.shutdown()
+    server.server_close()
+
+
+def test_wsgi_inspects(wsgi_url: str) -> None:
+    status, headers, body = call("GET", wsgi_url)
+    assert status == 200
+    assert json.loads(body)["mode"] == "dev"
+    assert headers["x-inngest-framework"] == "wsgi"
+
+
+def test_wsgi_syncs_with_request_url(wsgi_url: str, api: FakeAPI) -> None:
+    status, _, _ = call("PUT", wsgi_url + "?x=1")
+    assert status == 200
+    assert api.bodies[0]["url"] == wsgi_url
+
+
+def test_wsgi_executes_posted_body(wsgi_url: str) -> None:
+    status, _, body = call("POST", wsgi_url + "?fnId=adapters-where", execution_body(),
+                           {"content-type": "application/json"})
+    assert status == 200
+    assert isinstance(json.loads(body), str)
+
+
+def test_wsgi_probe_and_headers(wsgi_url: str) -> None:
+    status, _, body = call("POST", wsgi_url + "?probe=trust", b"")
+    assert (status, body) == (200, b"null")
+    status, _, body = call("GET", wsgi_url, headers={"X-Inngest-Server-Kind": "cloud"})
+    assert (status, body) == (403, b"{}")
+
+
+def test_wsgi_answers_404_elsewhere(wsgi_url: str) -> None:
+    status, _, _ = call("GET", wsgi_url.replace("/hooks/inngest", "/api/inngest"))
+    assert status == 404
+
+
+# Flask
+
+
+def test_flask_routes_get_put_post(client: Inngest, api: FakeAPI) -> None:
+    flask = pytest.importorskip("flask")
+    from inngest import flask as inngest_flask
+
+    app = flask.Flask(__name__)
+    inngest_flask.serve(app, client, [thread_name_function(client)])
+    test_client = app.test_client()
+
+    got = test_client.get("/api/inngest")
+    assert got.status_code == 200
+    assert got.headers["x-inngest-framework"] == "flask"
+    assert json.loads(got.data)["function_count"] == 1
+
+    put = test_client.put("/api/inngest")
+    assert put.status_code == 200
+    assert api.bodies[0]["url"] == "http://localhost/api/inngest"
+
+    posted = test_client.post("/api/inngest?fnId=adapters-where", data=execution_body(),
+                              content_type="application/json")
+    assert posted.status_code == 200
+    assert posted.headers["x-inngest-sdk-handled"] == "true"
+
+    mismatch = test_client.get("/api/inngest", headers={"X-Inngest-Server-Kind": "cloud"})
+    assert (mismatch.status_code, mismatch.data) == (403, b"{}")
+
+    assert test_client.delete("/api/inngest").status_code == 405
+
+
+def test_flask_honours_serve_path(client: Inngest) -> None:
+    flask = pytest.importorskip("flask")
+    from inngest import flask as inngest_flask
+
+    app = flask.Flask(__name__)
+    inngest_flask.serve(app, client, [thread_name_function(client)], serve_path="/custom")
+    assert app.test_client().get("/custom").status_code == 200
+    assert app.test_client().get("/api/inngest").status_code == 404
+
+
+# Django
+
+
+def url_module(patterns: list[object]) -> types.ModuleType:
+    module = types.ModuleType("inngest_test_urls")
+    setattr(module, "urlpatterns", patterns)
+    return module
+
+
+@pytest.fixture
+def django_client() -> typing.Any:
+    pytest.importorskip("django")
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            ALLOWED_HOSTS=["testserver"],
+            ROOT_URLCONF=url_module([]),
+            MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
+            SECRET_KEY="tests-only",
+        )
+        django.setup()
+    from django.test import Client
+
+    return Client
+
+
+def test_django_routes_get_put_post(
+    client: Inngest, api: FakeAPI, django_client: typing.Any
+) -> None:
+    from django.test.utils import override_settings
+
+    from inngest import django as inngest_django
+
+    route = inngest_django.serve(client, [thread_name_function(client)])
+    assert str(route.pattern) == "api/inngest"
+    with override_settings(ROOT_URLCONF=url_module([route])):
+        test_client = django_client(enforce_csrf_checks=True)
+
+        got = test_client.get("/api/inngest")
+        assert got.status_code == 200
+        assert got["x-inngest-framework"] == "django"
+
+        put = test_client.put("/api/inngest")
+        assert put.status_code == 200
+        assert api.bodies[0]["url"] == "http://testserver/api/inngest"
+
+        posted = test_client.post("/api/inngest?fnId=adapters-where", data=execution_body(),
+                                  content_type="application/json")
+        assert posted.status_code == 200
+
+        mismatch = test_client.get("/api/inngest", HTTP_X_INNGEST_SERVER_KIND="cloud")
+        assert (mismatch.status_code, mismatch.content) == (403, b"{}")
+
+        deleted = test_client.delete("/api/inngest")
+        assert deleted.status_code == 405
+        assert json.loads(deleted.content)["code"] == "unknown"

@@ -1,0 +1,170 @@
+import base64
+import http.server
+import json
+import threading
+import typing
+
+import pytest
+
+from inngest import _errors
+from inngest._client import Inngest
+from inngest._event import Event
+
+
+class EventAPI:
+    """A local event API that records requests and answers from a script."""
+
+    def __init__(self, answers: list[tuple[int, object]]) -> None:
+        self.answers = answers
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                api.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()},
+                                     body))
+                status, payload = api.answers.pop(0) if api.answers else (200, {"ids": []})
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def api() -> typing.Iterator[EventAPI]:
+    server = EventAPI([])
+    yield server
+    server.close()
+
+
+def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
+    api.answers.append((200, {"ids": ["01A", "01B"], "status": 200}))
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url, env="br")
+    ids = client.send_sync([Event(name="a/b", data={"x": 1}), Event(name="c", id="k", ts=5)])
+    assert ids == ["01A", "01B"]
+    path, headers, body = api.requests[0]
+    assert path == "/e/NO_EVENT_KEY_SET"
+    sent = json.loads(body)
+    assert sent[0]["name"] == "a/b" and sent[0]["data"] == {"x": 1} and "id" not in sent[0]
+    assert sent[0]["ts"] > 1_600_000_000_000
+    assert sent[1] == {"data": {}, "id": "k", "name": "c", "ts": 5}
+    assert headers["x-inngest-sdk"] == "inngest-sync:v0.1.0"
+    assert headers["user-agent"] == "inngest-sync:v0.1.0"
+    assert headers["x-inngest-env"] == "br"
+    assert "authorization" not in headers
+    millis, entropy = headers["x-inngest-event-id-seed"].split(",")
+    assert int(millis) > 0 and len(base64.b64decode(entropy)) == 10
+
+
+def test_send_retries_server_errors_with_the_same_seed(api: EventAPI) -> None:
+    api.answers.extend([(500, {}), (502, {}), (200, {"ids": ["X"]})])
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url,
+                     event_key="key1")
+    assert client.send_sync(Event(name="e")) == ["X"]
+    assert [r[0] for r in api.requests] == ["/e/key1"] * 3
+    assert len({r[1]["x-inngest-event-id-seed"] for r in api.requests}) == 1
+
+
+def test_send_error_keeps_accepted_ids(api: EventAPI) -> None:
+    api.answers.append((400, {"ids": ["OK1", ""], "status": 400, "error": "bad event"}))
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    with pytest.raises(_errors.SendEventsError) as caught:
+        client.send_sync([Event(name="ok"), Event(name="inngest/x")])
+    assert caught.value.ids == ["OK1", ""]
+    assert caught.value.message == "bad event"
+    assert caught.value.code == "send_event_failed"
+    assert len(api.requests) == 1
+
+
+def test_send_without_a_server() -> None:
+    client = Inngest(app_id="app", is_production=False, event_api_base_url="http://127.0.0.1:9")
+    with pytest.raises(_errors.SendEventsError, match="never received response"):
+        client.send_sync(Event(name="e"))
+
+
+def test_cloud_send_needs_an_event_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INNGEST_EVENT_KEY", raising=False)
+    client = Inngest(app_id="app", is_production=True)
+    with pytest.raises(_errors.EventKeyUnspecifiedError):
+        client.send_sync(Event(name="e"))
+
+
+def test_send_rejects_non_events() -> None:
+    client = Inngest(app_id="app", is_production=False)
+    with pytest.raises(_errors.BodyInvalidError, match="dict"):
+        client.send_sync([{"name": "e"}])  # type: ignore[list-item]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("INNGEST_DEV", "INNGEST_API_BASE_URL", "INNGEST_EVENT_API_BASE_URL",
+                 "INNGEST_BASE_URL", "INNGEST_ENV", "RAILWAY_GIT_BRANCH", "RENDER_GIT_BRANCH",
+                 "VERCEL_GIT_COMMIT_REF", "INNGEST_SIGNING_KEY", "INNGEST_SIGNING_KEY_FALLBACK",
+                 "INNGEST_EVENT_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_are_cloud(clean_env: pytest.MonkeyPatch) -> None:
+    client = Inngest(app_id="app")
+    assert client.mode == "cloud"
+    assert client.api_origin == "https://api.inngest.com/"
+    assert client.event_api_origin == "https://inn.gs/"
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes"])
+def test_inngest_dev_truthy_means_dev(clean_env: pytest.MonkeyPatch, value: str) -> None:
+    clean_env.setenv("INNGEST_DEV", value)
+    client = Inngest(app_id="app")
+    assert client.mode == "dev"
+    assert client.api_origin == "http://127.0.0.1:8288/"
+
+
+def test_inngest_dev_url_is_lowest_precedence_origin(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("INNGEST_DEV", "localhost:7777")
+    assert Inngest(app_id="app").api_origin == "http://localhost:7777"
+    clean_env.setenv("INNGEST_BASE_URL", "http://base:1")
+    client = Inngest(app_id="app")
+    assert (client.api_origin, client.event_api_origin) == ("http://base:1", "http://base:1")
+    clean_env.setenv("INNGEST_EVENT_API_BASE_URL", "events.example.com")
+    assert Inngest(app_id="app").event_api_origin == "http://events.example.com"
+    assert Inngest(app_id="app", api_base_url="http://arg:2").api_origin == "http://arg:2"
+
+
+def test_cloud_origin_without_scheme_gets_https(clean_env: pytest.MonkeyPatch) -> None:
+    assert Inngest(app_id="app", api_base_url="example.com").api_origin == "https://example.com"
+
+
+def test_env_name_fallbacks(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("RENDER_GIT_BRANCH", "render")
+    assert Inngest(app_id="app").env == "render"
+    clean_env.setenv("RAILWAY_GIT_BRANCH", "railway")
+    assert Inngest(app_id="app").env == "railway"
+    clean_env.setenv("INNGEST_ENV", "explicit")
+    assert Inngest(app_id="app").env == "explicit"
+    assert Inngest(app_id="app", env="arg").env == "arg"
+
+
+def test_keys_from_environment(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("INNGEST_SIGNING_KEY", "signkey-prod-123abc")
+    clean_env.setenv("INNGEST_SIGNING_KEY_FALLBACK", "signkey-prod-456def")
+    clean_env.setenv("INNGEST_EVENT_KEY", "ek")
+    client = Inngest(app_id="app")
+    assert client.signing_keys() == ["signkey-prod-123abc", "signkey-prod-456def"]
+    assert client.bearer_tokens()[0] == (
+        "94bab7f22b92278ccab46e15da43a9fb8b079c05fa099d4134c6c39bbcee49f6"
+    )
+    assert client.event_key == "ek"

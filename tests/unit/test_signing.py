@@ -1,0 +1,92 @@
+import hashlib
+import hmac
+
+import pytest
+
+from inngest import _errors, _signing
+
+KEY = "signkey-prod-123abc"
+FALLBACK = "signkey-prod-456def"
+NOW = 1_700_000_000
+
+
+def test_bearer_hash_vector() -> None:
+    key = "signkey-prod-568c4116828e6e8384a554153722df93022e5cd29a6c2d1b0444a19a807ff315"
+    assert _signing.hash_signing_key(key) == (
+        "2e64ca0edc850db32ff684f967822c828f99cf57862e43205fdcf2eff8d95180"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "digest"),
+    [
+        ("signkey-prod-123abc", "94bab7f22b92278ccab46e15da43a9fb8b079c05fa099d4134c6c39bbcee49f6"),
+        ("signkey-prod-456def", "a820760dee6119fcf76498ab8d94be2f8cf04e786add2a4569e427462a84dd47"),
+        ("signkey-prod-000000", "709e80c88487a2411e1ee4dfb9f22a861492d20c4765150c0c794abd70f8147c"),
+    ],
+)
+def test_inspection_hash_vectors(key: str, digest: str) -> None:
+    assert _signing.hash_signing_key(key) == digest
+
+
+def test_event_key_hash_vector() -> None:
+    assert _signing.hash_event_key("test") == (
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    )
+
+
+def test_sign_is_hmac_of_stripped_key_over_body_and_seconds() -> None:
+    header = _signing.sign(b'{"a":1}', KEY, now=NOW)
+    expected = hmac.new(b"123abc", b'{"a":1}' + str(NOW).encode(), hashlib.sha256).hexdigest()
+    assert header == f"t={NOW}&s={expected}"
+
+
+def test_verify_fresh_signature_over_canonical_body() -> None:
+    body = b'{ "b": 1, "a": [1.0] }'
+    header = _signing.sign_request_body(body, KEY, now=NOW)
+    canonical = _signing.canonical_body(body)
+    assert canonical == b'{"a":[1],"b":1}'
+    assert _signing.verify(canonical, header, [KEY], now=NOW + 10) == KEY
+
+
+def test_verify_uses_fallback_key() -> None:
+    header = _signing.sign(b"{}", FALLBACK, now=NOW)
+    assert _signing.verify(b"{}", header, [KEY, FALLBACK], now=NOW) == FALLBACK
+
+
+def test_expired_signature_is_refused() -> None:
+    header = _signing.sign(b"{}", KEY, now=NOW)
+    with pytest.raises(_errors.SigVerificationFailedError, match="expired"):
+        _signing.verify(b"{}", header, [KEY], now=NOW + 301)
+
+
+def test_future_signature_beyond_window_is_refused() -> None:
+    header = _signing.sign(b"{}", KEY, now=NOW + 400)
+    with pytest.raises(_errors.SigVerificationFailedError):
+        _signing.verify(b"{}", header, [KEY], now=NOW)
+
+
+@pytest.mark.parametrize("header", ["garbage", "t=abc&s=00", f"t={NOW}", "s=abcd"])
+def test_malformed_headers_are_refused(header: str) -> None:
+    with pytest.raises(_errors.SigVerificationFailedError):
+        _signing.verify(b"{}", header, [KEY], now=NOW)
+
+
+def test_missing_header() -> None:
+    with pytest.raises(_errors.HeaderMissingError):
+        _signing.verify(b"{}", None, [KEY], now=NOW)
+
+
+def test_wrong_key_is_refused() -> None:
+    header = _signing.sign(b"{}", "signkey-prod-ffff", now=NOW)
+    with pytest.raises(_errors.SigVerificationFailedError, match="does not match"):
+        _signing.verify(b"{}", header, [KEY, FALLBACK], now=NOW)
+
+
+def test_non_json_body_cannot_be_canonicalized() -> None:
+    with pytest.raises(_errors.BodyInvalidError, match="failed to canonicalize"):
+        _signing.canonical_body(b"{not json")
+
+
+def test_empty_body_canonicalizes_to_empty() -> None:
+    assert _signing.canonical_body(b"") == b""
