@@ -28,8 +28,19 @@ def _row(group: str, metric: str, unit: str, ours: float | None, other: float | 
         passed = ours >= min_value
     if max_value is not None and ours is not None:
         passed = ours <= max_value
-    return {"group": group, "metric": metric, "unit": unit, "ours": ours, "official": other,
-            "other_label": other_label, "ratio": ratio, "target": target, "pass": passed}
+    return {"group": group, "short": _short(group), "metric": metric, "unit": unit,
+            "ours": ours, "official": other, "other_label": other_label,
+            "ratio": ratio, "target": target, "pass": passed}
+
+
+def _short(group: str) -> str:
+    """A few words naming the group, for chart labels."""
+    for words, short in (("unsigned", "POST dev"), ("signed", "POST cloud"),
+                         ("Introspection", "serve"), ("Import", "import"),
+                         ("Event send", "send"), ("Engine", "engine")):
+        if words in group:
+            return short
+    return group
 
 
 def request_rows(raw: dict[str, typing.Any]) -> list[Row]:

@@ -35,17 +35,18 @@ class Sdk(typing.NamedTuple):
 
 
 def ensure_venv(venv: str) -> str:
-    """The venv's python, with the official SDK, flask and matplotlib installed once."""
+    """The venv's python, with the official SDK and flask (and matplotlib, for the chart)."""
     python = os.path.join(venv, "bin", "python")
     if not os.path.exists(python):
         print(f"creating {venv} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    probe = subprocess.run([python, "-c", "import inngest, flask, matplotlib"],
-                           capture_output=True, cwd="/")
-    if probe.returncode != 0:
-        print("installing inngest, flask, matplotlib into the venv ...", flush=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "inngest", "flask", "matplotlib"],
-                       check=True)
+    for modules, packages, required in (("inngest, flask", ["inngest", "flask"], True),
+                                        ("matplotlib", ["matplotlib"], False)):
+        probe = subprocess.run([python, "-c", f"import {modules}"], capture_output=True,
+                               cwd="/")
+        if probe.returncode != 0:
+            print(f"installing {' '.join(packages)} into {venv} ...", flush=True)
+            subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=required)
     return python
 
 
