@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inngest._engine.clock import Clock, SystemClock
 from inngest._engine.executor import Executor, Settings
+from inngest._engine.flow_admission import FlowAdmission
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.queue import Queue
 from inngest._engine.runner import Runner
@@ -19,8 +20,9 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         self.ids = Generator()
         # The executor needs the queue, so the queue reaches it through a closure.
+        self.admission = FlowAdmission(store)
         self.queue = Queue(store, self.clock, lambda item: self.executor.handle(item),
-                           queue_workers)
+                           queue_workers, self.admission)
         self.lifecycle = Lifecycle(store, self.queue, self.clock, self.ids)
         self.runner = Runner(self.lifecycle)
         self.executor = Executor(self.runner, settings)

@@ -67,6 +67,8 @@ class Executor:
             self.runner.timeout_pause(str(item.payload["pause_id"]))
         elif item.kind is Kind.SLEEP_WAKE:
             self.life.step_done(item.run_id, str(item.payload["step_id"]), None)
+        elif item.kind in (Kind.DEBOUNCE, Kind.BATCH, Kind.TIMEOUT):
+            return self.runner.fire_flow_timer(item)
         else:
             return self._call(item)
         return None
@@ -81,9 +83,7 @@ class Executor:
                              error_body("Error", "function not found"), True)
             return None
         if run.status is RunStatus.QUEUED:
-            run = self.store.update_run(run.id, status=RunStatus.RUNNING.value,
-                                        started_at_ms=self.life.clock.now_ms())
-            log.info("run %s started (%s)", run.id, fn.slug)
+            run = self.life.mark_started(run, fn)
         reply = self._post(run, fn, item)
         version = reply.headers.get("x-inngest-req-version", "") if reply else ""
         with self.store.transaction():

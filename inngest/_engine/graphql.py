@@ -74,6 +74,11 @@ def _legacy_output(run: Run) -> str | None:
     return "{}" if run.status is RunStatus.CANCELLED else _run_output(run)
 
 
+def _reason_when(status: RunStatus) -> typing.Callable[[Run], str | None]:
+    """The run's flow-control reason, shown only on runs with ``status``."""
+    return lambda run: run.reason if run.status is status else None
+
+
 def _legacy_status(run: Run) -> str:
     return "RUNNING" if run.status is RunStatus.QUEUED else _status(run)
 
@@ -89,6 +94,8 @@ _RUN_FIELDS = {
     "eventID": Field("ID", _run_field(lambda run: run.event_ids[0] if run.event_ids else None)),
     "batchID": Field("ULID", _run_field(lambda run: run.batch_id)),
     "cron": Field("String", _run_field(lambda run: run.cron)),
+    "skipReason": Field("String", _run_field(_reason_when(RunStatus.SKIPPED))),
+    "cancellationReason": Field("String", _run_field(_reason_when(RunStatus.CANCELLED))),
 }
 _RUN_V2_FIELDS = {
     **_RUN_FIELDS,

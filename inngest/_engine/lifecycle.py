@@ -7,7 +7,8 @@ import typing
 
 from inngest._engine import events
 from inngest._engine.clock import Clock
-from inngest._engine.models import JSON, Kind, QueueItem, Run, RunStatus
+from inngest._engine.flow import RunGate
+from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
 from inngest._engine.queue import Queue
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
@@ -26,6 +27,7 @@ class Lifecycle:
         self.queue = queue
         self.clock = clock
         self.ids = ids
+        self.gate = RunGate(store, clock)
         self.publish: Publish = lambda _events: []
 
     def call_item(self, run: Run, kind: Kind, at_ms: int | None = None,
@@ -34,7 +36,19 @@ class Lifecycle:
         return QueueItem(
             kind=kind, available_at_ms=self.clock.now_ms() if at_ms is None else at_ms,
             run_id=run.id, payload=payload, partition=run.function_id,
+            priority_ms=run.priority_s * 1000,
         )
+
+    def mark_started(self, run: Run, fn: Function) -> Run:
+        """Record the run's first call to the SDK, and start its finish timeout."""
+        with self.store.transaction():
+            run = self.store.update_run(run.id, status=RunStatus.RUNNING.value,
+                                        started_at_ms=self.clock.now_ms())
+            timeout = self.gate.finish_timeout(fn, run)
+            if timeout is not None:
+                self.queue.enqueue(timeout)
+        log.info("run %s started (%s)", run.id, fn.slug)
+        return run
 
     def step_done(self, run_id: str, step_id: str, value: JSON) -> None:
         """Memoize a step's value and, unless parallel siblings are pending, rediscover."""
@@ -62,7 +76,7 @@ class Lifecycle:
             ))
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None,
-               has_output: bool = False) -> Run | None:
+               has_output: bool = False, reason: Reason | None = None) -> Run | None:
         """End a run, drop its queued work and pauses, and emit the finish events."""
         with self.store.transaction():
             run = self.store.run(run_id)
@@ -71,6 +85,7 @@ class Lifecycle:
             run = self.store.update_run(
                 run_id, status=status.value, output=output, has_output=has_output,
                 ended_at_ms=self.clock.now_ms(), pending_steps=[],
+                reason=reason.value if reason else None,
             )
             self.store.delete_run_items(run_id)
             self.store.delete_run_pauses(run_id)

@@ -110,6 +110,11 @@ class Run(Stored):
     batch_id: str | None = None
     cron: str | None = None
     correlation_id: str | None = None
+    # Why a run was skipped or cancelled (a ``Reason`` value), when flow control decided it.
+    reason: str | None = None
+    # Seconds the run's queue items move ahead of (or, negative, behind) others.
+    priority_s: int = 0
+    singleton_key: str | None = None
 
     def to_dict(self) -> dict[str, JSON]:
         out = super().to_dict()
@@ -122,6 +127,18 @@ class Run(Stored):
         return dataclasses.replace(run, status=RunStatus(run.status))
 
 
+class Reason(str, enum.Enum):
+    """Why flow control skipped or cancelled a run."""
+
+    RATE_LIMITED = "RateLimited"
+    IDEMPOTENCY = "Idempotency"
+    SINGLETON = "Singleton"
+    START_TIMEOUT = "StartTimeout"
+    FINISH_TIMEOUT = "FinishTimeout"
+    CANCEL_EVENT = "CancelEvent"
+    MANUAL = "Manual"
+
+
 class Kind(str, enum.Enum):
     """What a queue item does when it runs."""
 
@@ -131,6 +148,9 @@ class Kind(str, enum.Enum):
     SLEEP_WAKE = "sleep-wake"
     PAUSE_TIMEOUT = "pause-timeout"
     CRON = "cron"
+    DEBOUNCE = "debounce"
+    BATCH = "batch"
+    TIMEOUT = "timeout"
 
 
 @dataclasses.dataclass(frozen=True)

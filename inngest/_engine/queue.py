@@ -19,6 +19,8 @@ from inngest._engine.store import Store
 
 log = logging.getLogger("inngest.engine.queue")
 
+_PAGE = 256
+
 Handler = typing.Callable[[QueueItem], "QueueItem | None"]
 """Runs an item; returns the item to put back (with a new attempt and time) or None when done."""
 
@@ -112,25 +114,38 @@ class Queue:
                 self._cond.wait(timeout)
 
     def _dispatch(self, free: int) -> int | None:
-        """Start up to ``free`` admitted due items; return when to look again."""
+        """Start up to ``free`` admitted due items; return when to look again.
+
+        Items the admission policy holds back stay in place (keeping their order), so the
+        scan pages past them to reach items of other partitions.
+        """
         now = self._clock.now_ms()
         wake_at: int | None = None
-        for item in self._store.due_items(now, free * 4 + 64):
-            if free == 0:
-                return now
-            retry_at = self.admission.admit(item, now)
-            if retry_at is not None:
-                wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
-                continue
-            self._store.lease(item.id)
-            with self._cond:
-                self._inflight += 1
-            free -= 1
-            self._pool.submit(self._run, item)
+        held = 0
+        while free > 0:
+            page = self._store.due_items(now, _PAGE, held)
+            for item in page:
+                if free == 0:
+                    return now
+                retry_at = self.admission.admit(item, now)
+                if retry_at is not None:
+                    held += 1
+                    wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
+                    continue
+                self._start(item)
+                free -= 1
+            if len(page) < _PAGE:
+                break
         next_due = self._store.next_due()
         if next_due is not None and next_due > now:
             wake_at = next_due if wake_at is None else min(wake_at, next_due)
         return wake_at
+
+    def _start(self, item: QueueItem) -> None:
+        self._store.lease(item.id)
+        with self._cond:
+            self._inflight += 1
+        self._pool.submit(self._run, item)
 
     def _run(self, item: QueueItem) -> None:
         try:

@@ -7,11 +7,13 @@ import hashlib
 import logging
 import random
 
-from inngest._engine import cron, events, expressions, timeparse
+from inngest._engine import cron, events, expressions, flow, flow_keys, timeparse
+from inngest._engine.flow_buffers import Buffers, Release
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
-    JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent,
+    JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
 )
+from inngest._engine.responses import error_body
 
 log = logging.getLogger("inngest.engine")
 
@@ -43,6 +45,8 @@ class Runner:
     def __init__(self, lifecycle: Lifecycle) -> None:
         self.life = lifecycle
         self.store = lifecycle.store
+        self.gate = lifecycle.gate
+        self.buffers = Buffers(lifecycle.store, lifecycle.queue, lifecycle.clock, lifecycle.ids)
         lifecycle.publish = self.publish
 
     # Events
@@ -57,7 +61,7 @@ class Runner:
         else:
             for fn in self.store.functions():
                 if self._triggered(fn, stored.event):
-                    self.start_run(fn, [stored])
+                    self.trigger(fn, stored)
         self._resume_pauses(stored)
         return stored
 
@@ -85,32 +89,105 @@ class Runner:
         fn = self.store.function(target) or self.store.function_by_slug(target)
         if fn is None:
             return
-        self.start_run(fn, [stored], correlation_id=meta.get("correlation_id"))
+        self.trigger(fn, stored)
 
     # Runs
 
+    def trigger(self, fn: Function, stored: StoredEvent) -> None:
+        """Start ``fn`` for one event: batched, or through the run-creation gates."""
+        batching = flow_keys.batching(fn, stored.event)
+        if batching is None:
+            self.start_run(fn, [stored])
+            return
+        release = self.buffers.add_to_batch(fn, stored, batching)
+        if release is not None:
+            self._start_released(release)
+
     def start_run(self, fn: Function, triggers: list[StoredEvent], cron_expr: str | None = None,
-                  correlation_id: str | None = None) -> Run | None:
-        """Create and queue a run, unless the first event's id already ran this function."""
-        now = self.life.clock.now_ms()
+                  correlation_id: str | None = None, *, batch_id: str | None = None,
+                  debounced: bool = False) -> Run | None:
+        """Create and queue a run, unless flow control holds, skips or deduplicates it.
+
+        Batched and debounced runs passed the rate limit when their events arrived.
+        """
         first = triggers[0]
-        key = hashlib.sha256(f"{fn.id}-{first.event['id']}".encode()).hexdigest()
+        correlation_id = correlation_id or invoke_correlation(first)
+        if batch_id is None and not debounced:
+            reason = self.gate.limited(fn, first.event)
+            if reason is not None:
+                self._skip(fn, triggers, reason, correlation_id)
+                return None
+            debounce = flow_keys.debounce(fn, first.event)
+            if debounce is not None:
+                self.buffers.debounce(fn, first, debounce)
+                return None
+        now = self.life.clock.now_ms()
+        dedupe = batch_id or str(first.event["id"])
+        key = hashlib.sha256(f"{fn.id}-{dedupe}".encode()).hexdigest()
         if not self.store.claim_key(key, now, now + DEDUPE_MS):
             log.info("event %s already ran %s; skipping", first.internal_id, fn.slug)
             return None
+        admitted = self.gate.settings(fn, first.event)
+        if admitted.singleton is not None:
+            holders = self.gate.singleton_holders(fn, admitted.singleton)
+            if holders and admitted.singleton.mode != "cancel":
+                self._skip(fn, triggers, Reason.SINGLETON, None)
+                return None
+            for holder in holders:
+                self.life.finish(holder.id, RunStatus.CANCELLED, reason=Reason.SINGLETON)
         run = Run(
             id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
             event_ids=[t.internal_id for t in triggers], created_at_ms=now,
             event_seq=max(t.seq for t in triggers), cron=cron_expr,
-            correlation_id=correlation_id,
+            correlation_id=correlation_id, batch_id=batch_id,
+            priority_s=admitted.priority_s,
+            singleton_key=admitted.singleton.key if admitted.singleton else None,
         )
-        start_at = max(now, int(first.event.get("ts") or now))
+        start_at = now if batch_id else max(now, int(first.event.get("ts") or now))
         with self.store.transaction():
             self.store.add_run(run)
             self._add_cancel_pauses(fn, run, first.event)
             self.life.queue.enqueue(self.life.call_item(run, Kind.START, start_at))
+            timeout = self.gate.start_timeout(fn, run)
+            if timeout is not None:
+                self.life.queue.enqueue(timeout)
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
+
+    def _skip(self, fn: Function, triggers: list[StoredEvent], reason: Reason,
+              correlation_id: str | None) -> None:
+        """Record a run that flow control skipped; a rate-limited invoke fails its caller."""
+        now = self.life.clock.now_ms()
+        self.store.add_run(Run(
+            id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
+            event_ids=[t.internal_id for t in triggers], created_at_ms=now,
+            event_seq=max(t.seq for t in triggers), status=RunStatus.SKIPPED,
+            ended_at_ms=now, correlation_id=correlation_id, reason=reason.value,
+        ))
+        log.info("event %s skipped for %s: %s", triggers[0].internal_id, fn.slug, reason.value)
+        if correlation_id and reason in (Reason.RATE_LIMITED, Reason.IDEMPOTENCY):
+            self.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
+                "function_id": fn.slug, "correlation_id": correlation_id,
+                "error": error_body("Error", flow.RATE_LIMITED_MESSAGE),
+            }}])
+
+    def _start_released(self, release: Release) -> None:
+        self.start_run(release.function, release.events, batch_id=release.batch_id,
+                       debounced=release.batch_id is None)
+
+    def fire_flow_timer(self, item: QueueItem) -> QueueItem | None:
+        """A debounce or batch timer, or a start/finish timeout, came due."""
+        if item.kind is Kind.TIMEOUT:
+            run = self.store.run(item.run_id)
+            reason = flow.timeout_reason(item, run) if run else None
+            if reason is not None:
+                self.life.finish(item.run_id, RunStatus.CANCELLED, reason=reason)
+            return None
+        fired = self.buffers.fire(item)
+        if isinstance(fired, Release):
+            self._start_released(fired)
+            return None
+        return fired
 
     def _add_cancel_pauses(self, fn: Function, run: Run, event: dict[str, JSON]) -> None:
         for index, cancel in enumerate(fn.config.get("cancel") or []):
@@ -128,9 +205,9 @@ class Runner:
         moment = timeparse.parse_time_or_duration(str(timeout), to_datetime(now))
         return to_ms(moment)
 
-    def cancel(self, run_id: str) -> Run | None:
+    def cancel(self, run_id: str, reason: Reason = Reason.MANUAL) -> Run | None:
         """Cancel a run; None if it had already ended."""
-        return self.life.finish(run_id, RunStatus.CANCELLED)
+        return self.life.finish(run_id, RunStatus.CANCELLED, reason=reason)
 
     # Pauses
 
@@ -163,7 +240,7 @@ class Runner:
             self.store.delete_job(f"timeout-{pause.id}")
             if pause.kind is PauseKind.CANCEL:
                 log.info("run %s cancelled by event %s", pause.run_id, stored.name)
-                self.cancel(pause.run_id)
+                self.cancel(pause.run_id, Reason.CANCEL_EVENT)
             else:
                 self.life.step_done(pause.run_id, pause.step_id, resume_value(pause, stored))
 
@@ -214,6 +291,15 @@ class Runner:
         stored = self.store.add_event(StoredEvent(internal_id, event, now))
         self.start_run(fn, [stored], cron_expr=str(payload["cron"]))
         self.schedule_crons(fn)
+
+
+def invoke_correlation(stored: StoredEvent) -> str | None:
+    """The correlation id an ``inngest/function.invoked`` event carries, if any."""
+    if stored.name != events.FUNCTION_INVOKED:
+        return None
+    meta = (stored.event.get("data") or {}).get(events.INTERNAL_DATA_KEY) or {}
+    value = meta.get("correlation_id")
+    return str(value) if value else None
 
 
 def resume_value(pause: Pause, stored: StoredEvent) -> JSON:

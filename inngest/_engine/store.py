@@ -34,12 +34,17 @@ CREATE TABLE IF NOT EXISTS step_info (
     PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE, run_id TEXT NOT NULL,
-    due INTEGER NOT NULL, leased INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+    due INTEGER NOT NULL, leased INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL,
+    sort INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS queue_due ON queue (leased, due);
 CREATE TABLE IF NOT EXISTS pauses (
     id TEXT PRIMARY KEY, run_id TEXT NOT NULL, event_name TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS buffers (
+    kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (kind, function_id, key));
 """
 
 
@@ -60,6 +65,14 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database written by an older engine up to the current schema."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(queue)")}
+        if "sort" not in columns:
+            self._conn.execute("ALTER TABLE queue ADD COLUMN sort INTEGER NOT NULL DEFAULT 0")
+            self._conn.execute("UPDATE queue SET sort = due")
 
     def close(self) -> None:
         with self._lock:
@@ -212,6 +225,14 @@ class Store:
         )
         return [Run.from_dict(json.loads(r[0])) for r in rows]
 
+    def active_runs(self, function_id: str) -> list[Run]:
+        """The function's runs that have not ended yet."""
+        rows = self._rows(
+            "SELECT data FROM runs WHERE function_id = ? AND status IN (?, ?) ORDER BY id",
+            function_id, RunStatus.QUEUED.value, RunStatus.RUNNING.value,
+        )
+        return [Run.from_dict(json.loads(r[0])) for r in rows]
+
     def runs(self, status: RunStatus | None = None) -> list[Run]:
         if status is None:
             rows = self._rows("SELECT data FROM runs ORDER BY id")
@@ -257,18 +278,21 @@ class Store:
         """Queue an item; returns None when an item with the same job id is already queued."""
         with self.transaction():
             cursor = self._conn.execute(
-                "INSERT OR IGNORE INTO queue (job_id, run_id, due, data) VALUES (?, ?, ?, ?)",
-                (item.job_id, item.run_id, item.available_at_ms - item.priority_ms,
-                 _dump(item.to_dict())),
+                "INSERT OR IGNORE INTO queue (job_id, run_id, due, sort, data)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (item.job_id, item.run_id, item.available_at_ms,
+                 item.available_at_ms - item.priority_ms, _dump(item.to_dict())),
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:
                 return None
             return QueueItem.from_dict({**item.to_dict(), "id": cursor.lastrowid})
 
-    def due_items(self, now_ms: int, limit: int) -> list[QueueItem]:
+    def due_items(self, now_ms: int, limit: int, offset: int = 0) -> list[QueueItem]:
+        """Unleased items due by ``now_ms``, ahead-most first (enqueue time minus priority)."""
         rows = self._rows(
-            "SELECT id, data FROM queue WHERE leased = 0 AND due <= ? ORDER BY due, id LIMIT ?",
-            now_ms, limit,
+            "SELECT id, data FROM queue WHERE leased = 0 AND due <= ?"
+            " ORDER BY sort, id LIMIT ? OFFSET ?",
+            now_ms, limit, offset,
         )
         return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
 
@@ -288,9 +312,17 @@ class Store:
     def requeue(self, item: QueueItem) -> None:
         """Store the item's new attempt and time, and make it available again."""
         self._write(
-            "UPDATE queue SET due = ?, leased = 0, data = ? WHERE id = ?",
-            item.available_at_ms - item.priority_ms, _dump(item.to_dict()), item.id,
+            "UPDATE queue SET due = ?, sort = ?, leased = 0, data = ? WHERE id = ?",
+            item.available_at_ms, item.available_at_ms - item.priority_ms,
+            _dump(item.to_dict()), item.id,
         )
+
+    def reschedule_job(self, job_id: str, at_ms: int) -> None:
+        """Move a queued (not running) job to a new due time."""
+        rows = self._rows("SELECT id, data FROM queue WHERE job_id = ? AND leased = 0", job_id)
+        if rows:
+            item = QueueItem.from_dict({**json.loads(rows[0][1]), "id": rows[0][0]})
+            self.requeue(QueueItem.from_dict({**item.to_dict(), "available_at_ms": at_ms}))
 
     def delete_job(self, job_id: str) -> None:
         self._write("DELETE FROM queue WHERE job_id = ?", job_id)
@@ -299,7 +331,7 @@ class Store:
         self._write("DELETE FROM queue WHERE run_id = ?", run_id)
 
     def items(self) -> list[QueueItem]:
-        rows = self._rows("SELECT id, data FROM queue ORDER BY due, id")
+        rows = self._rows("SELECT id, data FROM queue ORDER BY sort, id")
         return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
 
     # Pauses
@@ -341,3 +373,33 @@ class Store:
                 "INSERT OR IGNORE INTO dedupe (key, expires_at_ms) VALUES (?, ?)",
                 (key, expires_at_ms),
             ).rowcount == 1
+
+    # Flow control state
+
+    def gcra_tat(self, key: str) -> int | None:
+        """The theoretical arrival time stored for a GCRA key."""
+        rows = self._rows("SELECT tat FROM gcra WHERE key = ?", key)
+        return int(rows[0][0]) if rows else None
+
+    def set_gcra_tat(self, key: str, tat: int) -> None:
+        self._write("INSERT OR REPLACE INTO gcra (key, tat) VALUES (?, ?)", key, tat)
+
+    def buffer(self, kind: str, function_id: str, key: str) -> dict[str, JSON] | None:
+        """A pending debounce or batch (``kind``) of a function and key."""
+        rows = self._rows(
+            "SELECT data FROM buffers WHERE kind = ? AND function_id = ? AND key = ?",
+            kind, function_id, key,
+        )
+        return dict(json.loads(rows[0][0])) if rows else None
+
+    def put_buffer(self, kind: str, function_id: str, key: str, data: dict[str, JSON]) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO buffers (kind, function_id, key, data) VALUES (?, ?, ?, ?)",
+            kind, function_id, key, _dump(data),
+        )
+
+    def delete_buffer(self, kind: str, function_id: str, key: str) -> None:
+        self._write(
+            "DELETE FROM buffers WHERE kind = ? AND function_id = ? AND key = ?",
+            kind, function_id, key,
+        )

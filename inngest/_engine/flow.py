@@ -1,0 +1,79 @@
+"""Flow control decided when a run is created: rate limit, idempotency, singleton, priority
+and start/finish timeouts.
+
+Queue-level limits (concurrency, throttle) are in ``flow_admission``; debounce and batching
+in ``flow_buffers``; the option parsing in ``flow_keys``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from inngest._engine import flow_keys
+from inngest._engine.clock import Clock
+from inngest._engine.flow_gcra import Limiter
+from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run
+from inngest._engine.store import Store
+
+RATE_LIMITED_MESSAGE = "invoked function is rate limited"
+START_TIMEOUT = "start"
+FINISH_TIMEOUT = "finish"
+
+
+@dataclasses.dataclass(frozen=True)
+class Admitted:
+    """A run may be created; with these settings."""
+
+    priority_s: int = 0
+    singleton: flow_keys.Singleton | None = None
+
+
+class RunGate:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.limiter = Limiter(store)
+
+    def limited(self, fn: Function, event: dict[str, JSON]) -> Reason | None:
+        """Why the event may not start a run of ``fn`` (rate limit, idempotency), if so."""
+        now = self.clock.now_ms()
+        rate = flow_keys.rate_limit(fn, event)
+        if rate is not None and self.limiter.take(rate, now) is not None:
+            return Reason.RATE_LIMITED
+        once = flow_keys.idempotency(fn, event)
+        if once is not None and self.limiter.take(once, now) is not None:
+            return Reason.IDEMPOTENCY
+        return None
+
+    def singleton_holders(self, fn: Function, single: flow_keys.Singleton) -> list[Run]:
+        """The function's unfinished runs holding the singleton key."""
+        return [run for run in self.store.active_runs(fn.id) if run.singleton_key == single.key]
+
+    def settings(self, fn: Function, event: dict[str, JSON]) -> Admitted:
+        return Admitted(flow_keys.priority_seconds(fn, event), flow_keys.singleton(fn, event))
+
+    def start_timeout(self, fn: Function, run: Run) -> QueueItem | None:
+        start, _ = flow_keys.timeouts(fn)
+        return None if start is None else _timeout_item(run, START_TIMEOUT,
+                                                        run.created_at_ms + start)
+
+    def finish_timeout(self, fn: Function, run: Run) -> QueueItem | None:
+        _, finish = flow_keys.timeouts(fn)
+        if finish is None or run.started_at_ms is None:
+            return None
+        return _timeout_item(run, FINISH_TIMEOUT, run.started_at_ms + finish)
+
+
+def timeout_reason(item: QueueItem, run: Run) -> Reason | None:
+    """The cancellation a timeout item calls for, if the run is still in that phase."""
+    if run.status.ended:
+        return None
+    if item.payload.get("timeout") == START_TIMEOUT:
+        return Reason.START_TIMEOUT if run.started_at_ms is None else None
+    return Reason.FINISH_TIMEOUT
+
+
+def _timeout_item(run: Run, which: str, at_ms: int) -> QueueItem:
+    return QueueItem(kind=Kind.TIMEOUT, available_at_ms=at_ms, run_id=run.id,
+                     partition=run.function_id, payload={"timeout": which},
+                     job_id=f"{run.id}-timeout-{which}")

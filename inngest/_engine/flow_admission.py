@@ -1,0 +1,72 @@
+"""Queue admission: step concurrency per key, and throttling of run starts.
+
+Only items that call the SDK are limited. A concurrency key counts the items of runs that
+share it which are executing right now, so sleeping or waiting runs hold no capacity; the
+counters live in memory because leases are dropped on restart. Throttle state is GCRA in
+the store. A held-back item keeps its place in the queue and is asked about again.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+from inngest._engine.flow_gcra import Limiter
+from inngest._engine.flow_keys import RunLimits, run_limits
+from inngest._engine.models import Kind, QueueItem
+from inngest._engine.store import Store
+
+SDK_CALLS = (Kind.START, Kind.DISCOVERY, Kind.PLANNED_STEP)
+# A release wakes the queue at once; this only bounds how long a missed wake-up could last.
+CONCURRENCY_RECHECK_MS = 1000
+_CACHE_SIZE = 4096
+
+
+class FlowAdmission:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._limiter = Limiter(store)
+        self._lock = threading.Lock()
+        self._running: collections.Counter[str] = collections.Counter()
+        self._held: dict[int, tuple[str, ...]] = {}
+        self._limits: dict[str, RunLimits] = {}
+
+    def admit(self, item: QueueItem, now_ms: int) -> int | None:
+        if item.kind not in SDK_CALLS:
+            return None
+        limits = self._limits_of(item.run_id)
+        with self._lock:
+            if any(self._running[c.key] >= c.limit for c in limits.concurrency):
+                return now_ms + CONCURRENCY_RECHECK_MS
+            if item.kind is Kind.START and item.attempt == 0 and limits.throttle:
+                retry_at = self._limiter.take(limits.throttle, now_ms)
+                if retry_at is not None:
+                    return retry_at
+            keys = tuple(c.key for c in limits.concurrency)
+            self._running.update(keys)
+            self._held[item.id] = keys
+        return None
+
+    def release(self, item: QueueItem) -> None:
+        with self._lock:
+            self._running.subtract(self._held.pop(item.id, ()))
+
+    def running(self, key: str) -> int:
+        """Items holding ``key`` right now."""
+        with self._lock:
+            return self._running[key]
+
+    def _limits_of(self, run_id: str) -> RunLimits:
+        cached = self._limits.get(run_id)
+        if cached is not None:
+            return cached
+        limits = RunLimits()
+        run = self._store.run(run_id)
+        fn = self._store.function(run.function_id) if run else None
+        first = self._store.event(run.event_ids[0]) if run and run.event_ids else None
+        if fn is not None:
+            limits = run_limits(fn, first.event if first else {})
+        if len(self._limits) >= _CACHE_SIZE:
+            self._limits.clear()
+        self._limits[run_id] = limits
+        return limits

@@ -1,0 +1,223 @@
+"""Reading a function's flow-control options: which limits apply to a run, under which keys.
+
+Keys are evaluated against the run's first event (``{"event": ...}``) as on the server.
+Everything here is pure: config and event in, keys and numbers out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from inngest._engine import expressions, timeparse
+from inngest._engine.flow_gcra import Rate
+from inngest._engine.models import JSON, Function
+
+DAY_MS = 24 * 3600 * 1000
+PRIORITY_LIMIT_S = 43_200
+_SCOPES = ("fn", "env", "account")
+
+
+@dataclasses.dataclass(frozen=True)
+class Concurrency:
+    """At most ``limit`` steps of runs sharing ``key`` execute at once."""
+
+    key: str
+    limit: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RunLimits:
+    """What the queue checks before letting one of a run's items call the SDK."""
+
+    concurrency: tuple[Concurrency, ...] = ()
+    throttle: Rate | None = None
+
+
+def duration_ms(value: JSON) -> int | None:
+    """A str2duration value in milliseconds; None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        return round(timeparse.parse_duration(str(value)) * 1000)
+    except timeparse.DurationError:
+        return None
+
+
+def _int(value: JSON) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _key_value(expression: JSON, event: dict[str, JSON]) -> str:
+    return expressions.evaluate_key(str(expression), {"event": event})
+
+
+def _disabled(expression: JSON, event: dict[str, JSON]) -> bool:
+    """True if a key expression evaluates to boolean false (the option is then off)."""
+    try:
+        return expressions.evaluate(str(expression), {"event": event}) is False
+    except expressions.ExpressionError:
+        return False
+
+
+# Queue-level limits
+
+
+def run_limits(fn: Function, event: dict[str, JSON]) -> RunLimits:
+    return RunLimits(tuple(concurrency(fn, event)), throttle(fn, event))
+
+
+def _concurrency_entries(value: JSON) -> list[JSON]:
+    if isinstance(value, dict) and ("fn" in value or "step" in value):
+        return list(value.get("fn") or []) + list(value.get("step") or [])
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def concurrency(fn: Function, event: dict[str, JSON]) -> list[Concurrency]:
+    value = fn.config.get("concurrency")
+    if value is None:
+        return []
+    if _int(value) is not None:
+        return [Concurrency(f"fn:{fn.id}", value)] if value > 0 else []
+    out = []
+    for entry in _concurrency_entries(value):
+        if not isinstance(entry, dict):
+            continue
+        limit = _int(entry.get("limit"))
+        scope = str(entry.get("scope") or "fn").lower()
+        key = entry.get("key")
+        if limit is None or limit <= 0 or scope not in _SCOPES or (scope != "fn" and not key):
+            continue
+        value_part = f":{_key_value(key, event)}" if key else ""
+        # fn-scoped keys belong to the function; env and account keys are shared by all.
+        owner = f"fn:{fn.id}" if scope == "fn" else scope
+        out.append(Concurrency(f"{owner}{value_part}", limit))
+    return out
+
+
+def throttle(fn: Function, event: dict[str, JSON]) -> Rate | None:
+    config = fn.config.get("throttle")
+    if not isinstance(config, dict):
+        return None
+    period = duration_ms(config.get("period"))
+    if not period:
+        return None
+    limit = max(1, _int(config.get("limit")) or 1)
+    burst = max(0, _int(config.get("burst")) or 0)
+    key = config.get("key")
+    suffix = f":{_key_value(key, event)}" if key else ""
+    # The server hands GCRA a burst of limit + burst - 1: limit + burst starts back-to-back.
+    return Rate.per_period(f"throttle:{fn.id}{suffix}", limit, period, limit + burst)
+
+
+# Limits decided when a run is created
+
+
+def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
+    """None when the function has no rate limit or its key evaluates to false."""
+    config = fn.config.get("rateLimit")
+    if not isinstance(config, dict):
+        return None
+    limit, period = _int(config.get("limit")), duration_ms(config.get("period"))
+    key = config.get("key")
+    if not limit or limit <= 0 or not period or (key and _disabled(key, event)):
+        return None
+    suffix = f":{_key_value(key, event)}" if key else ""
+    return Rate.per_period(f"ratelimit:{fn.id}{suffix}", limit, period, limit // 10 + 1)
+
+
+def idempotency(fn: Function, event: dict[str, JSON]) -> Rate | None:
+    """The ``idempotency`` expression as a rate limit of one per 24 hours per key value."""
+    expression = fn.config.get("idempotency")
+    if not expression:
+        return None
+    return Rate(f"idempotency:{fn.id}:{_key_value(expression, event)}", DAY_MS, 1)
+
+
+def priority_seconds(fn: Function, event: dict[str, JSON]) -> int:
+    expression = (fn.config.get("priority") or {}).get("run")
+    if not expression:
+        return 0
+    try:
+        value = expressions.evaluate(str(expression), {"event": event})
+    except expressions.ExpressionError:
+        return 0
+    factor = _int(value)
+    if factor is None:
+        return 0
+    return max(-PRIORITY_LIMIT_S, min(PRIORITY_LIMIT_S, factor))
+
+
+@dataclasses.dataclass(frozen=True)
+class Singleton:
+    key: str
+    mode: str
+
+
+def singleton(fn: Function, event: dict[str, JSON]) -> Singleton | None:
+    config = fn.config.get("singleton")
+    if not isinstance(config, dict):
+        return None
+    mode = str(config.get("mode") or "skip").lower()
+    key = config.get("key")
+    if not key:
+        return Singleton(fn.id, mode)
+    try:
+        value = expressions.evaluate(str(key), {"event": event})
+    except expressions.ExpressionError:
+        return None
+    if value is False:
+        return None
+    return Singleton(f"{fn.id}:{_key_value(key, event)}", mode)
+
+
+# Buffers
+
+
+@dataclasses.dataclass(frozen=True)
+class Debounce:
+    key: str
+    period_ms: int
+    timeout_ms: int | None
+
+
+def debounce(fn: Function, event: dict[str, JSON]) -> Debounce | None:
+    config = fn.config.get("debounce")
+    if not isinstance(config, dict):
+        return None
+    period = duration_ms(config.get("period"))
+    if not period:
+        return None
+    key = config.get("key")
+    return Debounce(_key_value(key, event) if key else "", period,
+                    duration_ms(config.get("timeout")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Batching:
+    key: str
+    max_size: int
+    timeout_ms: int
+
+
+def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
+    """None when the function does not batch, or this event fails the batch ``if``."""
+    config = fn.config.get("batchEvents")
+    if not isinstance(config, dict):
+        return None
+    condition = config.get("if")
+    if condition and not expressions.matches(str(condition), {"event": event}):
+        return None
+    key = config.get("key")
+    return Batching(_key_value(key, event) if key else "",
+                    max(1, _int(config.get("maxSize")) or 1),
+                    duration_ms(config.get("timeout")) or 1000)
+
+
+def timeouts(fn: Function) -> tuple[int | None, int | None]:
+    """(start, finish) timeouts in milliseconds."""
+    config = fn.config.get("timeouts")
+    if not isinstance(config, dict):
+        return None, None
+    return duration_ms(config.get("start")), duration_ms(config.get("finish"))

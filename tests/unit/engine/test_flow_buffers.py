@@ -1,0 +1,173 @@
+"""Debounce and batching: events held back and released as one run, also across restarts."""
+
+from __future__ import annotations
+
+import pathlib
+import typing
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, Reply, ok, wait
+
+from inngest._engine import timeparse
+from inngest._engine.clock import ManualClock
+from inngest._engine.server import DevServer
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+RUNS = """{ runs(first: 100, orderBy: [{field: QUEUED_AT, direction: ASC}],
+                 filter: {from: "2000-01-01T00:00:00Z"}) {
+  edges { node { id status queuedAt batchID } } } }"""
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def manual(clock: ManualClock) -> typing.Iterator[Client]:
+    with DevServer(port=0, poll=False, retry_interval=0.05, clock=clock) as dev:
+        yield Client(dev)
+
+
+def runs(client: Client) -> list[dict[str, typing.Any]]:
+    status, body = client.request("POST", "/v0/gql", {"query": RUNS})
+    assert status == 200 and "errors" not in body, body
+    return [edge["node"] for edge in body["data"]["runs"]["edges"]]
+
+
+def queued_ms(run: dict[str, typing.Any]) -> int:
+    moment = timeparse.parse_date(run["queuedAt"])
+    assert moment is not None
+    return round(moment.timestamp() * 1000)
+
+
+def echo(call: Call) -> Reply:
+    return ok({"event": call.body["event"]["data"],
+               "events": [e["data"] for e in call.body["events"]]})
+
+
+def calls(app: FakeApp, count: int) -> list[Call]:
+    return wait(lambda: (lambda posts: posts if len(posts) >= count else None)(app.posts()))
+
+
+# Debounce
+
+
+def test_debounce_runs_once_with_the_last_event_after_the_quiet_period(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    client.register(app, [app.function("fn", handler=echo, debounce={"period": "10s"})])
+    client.send({"name": "test/fn", "data": {"n": 1}})
+    clock.advance(5)
+    client.send({"name": "test/fn", "data": {"n": 2}})
+    clock.advance(9)
+    assert not runs(client)
+    clock.advance(1)
+    [call] = calls(app, 1)
+    assert call.body["event"]["data"] == {"n": 2}
+    assert call.body["events"] == [call.body["event"]]
+    [run] = runs(client)
+    assert queued_ms(run) == T0 + 15_000
+
+
+def test_debounce_timeout_caps_the_delay_from_the_first_event(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    client.register(app, [app.function("fn", handler=echo, debounce={
+        "period": "10s", "timeout": "15s"})])
+    for n in range(4):
+        clock.advance(4 if n else 0)
+        client.send({"name": "test/fn", "data": {"n": n}})
+    clock.advance(2)
+    assert not runs(client)
+    clock.advance(1)
+    [call] = calls(app, 1)
+    assert call.body["event"]["data"] == {"n": 3}
+    assert queued_ms(runs(client)[0]) == T0 + 15_000
+
+
+def test_debounce_keys_are_independent(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    client.register(app, [app.function("fn", handler=echo, debounce={
+        "period": "10s", "key": "event.data.user"})])
+    client.send(*[{"name": "test/fn", "data": {"user": user, "n": n}}
+                  for n, user in enumerate(["a", "b", "a"])])
+    clock.advance(10)
+    posts = calls(app, 2)
+    assert sorted((c.body["event"]["data"]["user"], c.body["event"]["data"]["n"])
+                  for c in posts) == [("a", 2), ("b", 1)]
+
+
+# Batching
+
+
+def test_full_batch_runs_at_once_with_every_event(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=echo, batchEvents={
+        "maxSize": 3, "timeout": "60s"})])
+    client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(7)])
+    posts = sorted(calls(app, 2), key=lambda c: c.body["event"]["data"]["n"])
+    assert [[e["data"]["n"] for e in c.body["events"]] for c in posts] == [[0, 1, 2], [3, 4, 5]]
+    assert [c.body["event"]["data"]["n"] for c in posts] == [0, 3]
+    assert all(run["batchID"] for run in runs(client))
+
+
+def test_partial_batch_runs_when_the_timeout_fires(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    client.register(app, [app.function("fn", handler=echo, batchEvents={
+        "maxSize": 5, "timeout": "10s"})])
+    client.send({"name": "test/fn", "data": {"n": 0}})
+    clock.advance(4)
+    client.send({"name": "test/fn", "data": {"n": 1}})
+    clock.advance(5)
+    assert not runs(client)
+    clock.advance(1)
+    [call] = calls(app, 1)
+    assert [e["data"]["n"] for e in call.body["events"]] == [0, 1]
+    assert queued_ms(runs(client)[0]) == T0 + 10_000
+
+
+def test_batch_key_partitions_and_if_runs_others_alone(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=echo, batchEvents={
+        "maxSize": 2, "timeout": "60s", "key": "event.data.user", "if": "event.data.batch"})])
+    client.send({"name": "test/fn", "data": {"user": "a", "batch": True, "n": 0}},
+                {"name": "test/fn", "data": {"user": "b", "batch": True, "n": 1}},
+                {"name": "test/fn", "data": {"user": "a", "batch": False, "n": 2}},
+                {"name": "test/fn", "data": {"user": "a", "batch": True, "n": 3}})
+    posts = calls(app, 2)
+    assert sorted([e["data"]["n"] for e in c.body["events"]] for c in posts) == [[0, 3], [2]]
+    assert len(runs(client)) == 2
+
+
+# Restarts
+
+
+def test_pending_debounce_and_batch_survive_a_restart(
+    tmp_path: pathlib.Path, clock: ManualClock, app: FakeApp
+) -> None:
+    def server() -> DevServer:
+        return DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path),
+                         clock=clock, retry_interval=0.05)
+
+    with server() as first:
+        client = Client(first)
+        client.register(app, [
+            app.function("deb", handler=echo, debounce={"period": "10s"}),
+            app.function("bat", handler=echo, batchEvents={"maxSize": 2, "timeout": "1h"}),
+        ])
+        client.send({"name": "test/deb", "data": {"n": "debounced"}},
+                    {"name": "test/bat", "data": {"n": "first"}})
+    assert not app.posts()
+    with server() as second:
+        client = Client(second)
+        client.send({"name": "test/bat", "data": {"n": "second"}})
+        [batch] = wait(lambda: app.posts("app-bat"))
+        assert [e["data"]["n"] for e in batch.body["events"]] == ["first", "second"]
+        clock.advance(10)
+        [debounced] = wait(lambda: app.posts("app-deb"))
+        assert debounced.body["event"]["data"] == {"n": "debounced"}

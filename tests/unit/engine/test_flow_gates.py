@@ -1,0 +1,235 @@
+"""Flow control decided when runs are created: rate limit, idempotency, singleton, timeouts."""
+
+from __future__ import annotations
+
+import threading
+import typing
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+
+from inngest._engine.clock import ManualClock
+from inngest._engine.server import DevServer
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+RUNS = """{ runs(first: 500, orderBy: [{field: QUEUED_AT, direction: ASC}],
+                 filter: {from: "2000-01-01T00:00:00Z"}) {
+  edges { node { id status eventID skipReason cancellationReason } } } }"""
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def manual(clock: ManualClock) -> typing.Iterator[Client]:
+    with DevServer(port=0, poll=False, retry_interval=0.05, clock=clock) as dev:
+        yield Client(dev)
+
+
+def runs(client: Client) -> list[dict[str, typing.Any]]:
+    status, body = client.request("POST", "/v0/gql", {"query": RUNS})
+    assert status == 200 and "errors" not in body, body
+    return [edge["node"] for edge in body["data"]["runs"]["edges"]]
+
+
+def with_status(client: Client, status: str, count: int) -> list[dict[str, typing.Any]]:
+    return wait(lambda: (lambda found: found if len(found) >= count else None)(
+        [run for run in runs(client) if run["status"] == status]))
+
+
+def echo(call: Call) -> Reply:
+    return ok(call.body["event"]["data"])
+
+
+# Rate limit and idempotency
+
+
+def test_rate_limited_burst_starts_only_the_allowed_runs(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    client.register(app, [app.function("fn", handler=echo,
+                                       rateLimit={"limit": 10, "period": "1h"})])
+    event_ids = client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(100)])
+    # GCRA with burst floor(10 / 10) = 1: two back-to-back, then one per 6 minutes.
+    done = with_status(client, "COMPLETED", 2)
+    skipped = with_status(client, "SKIPPED", 98)
+    assert len(done) == 2 and len(runs(client)) == 100
+    assert {run["eventID"] for run in done} == set(event_ids[:2])
+    assert {run["skipReason"] for run in skipped} == {"RateLimited"}
+    assert all(run["cancellationReason"] is None for run in skipped)
+    assert len(app.posts()) == 2
+    clock.advance(359)
+    client.send({"name": "test/fn", "data": {"n": "early"}})
+    clock.advance(1)
+    [late] = client.send({"name": "test/fn", "data": {"n": "late"}})
+    assert client.wait_for_run(late)["status"] == "Completed"
+    assert len(with_status(client, "SKIPPED", 99)) == 99
+    assert [c.body["event"]["data"]["n"] for c in app.posts()][2:] == ["late"]
+
+
+def test_rate_limit_is_per_key_and_off_when_the_key_is_false(
+    client: Client, app: FakeApp
+) -> None:
+    client.register(app, [app.function("fn", handler=echo, rateLimit={
+        "limit": 1, "period": "1h", "key": "event.data.user"})])
+    client.send(*[{"name": "test/fn", "data": {"user": user}}
+                  for user in ["a", "a", "b", False, False, False]])
+    assert len(with_status(client, "COMPLETED", 5)) == 5
+    [skipped] = with_status(client, "SKIPPED", 1)
+    assert skipped["skipReason"] == "RateLimited"
+    users = sorted(str(c.body["event"]["data"]["user"]) for c in app.posts())
+    assert users == ["False", "False", "False", "a", "b"]
+
+
+def test_idempotency_key_allows_one_run_per_value(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=echo, idempotency="event.data.order")])
+    client.send(*[{"name": "test/fn", "data": {"order": order}} for order in [1, 1, 2, 1]])
+    assert len(with_status(client, "COMPLETED", 2)) == 2
+    skipped = with_status(client, "SKIPPED", 2)
+    assert {run["skipReason"] for run in skipped} == {"Idempotency"}
+    assert sorted(c.body["event"]["data"]["order"] for c in app.posts()) == [1, 2]
+
+
+def test_event_id_dedupes_runs_without_a_skipped_run(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=echo)])
+    client.send({"name": "test/fn", "id": "same"}, {"name": "test/fn", "id": "same"})
+    with_status(client, "COMPLETED", 1)
+    assert len(runs(client)) == 1
+
+
+def test_rate_limited_invoke_fails_the_callers_step(client: Client, app: FakeApp) -> None:
+    def caller(call: Call) -> Reply:
+        steps = call.body["steps"]
+        if step_hash("child") not in steps:
+            return ops(op("InvokeFunction", "child", opts={
+                "function_id": "app-child", "payload": {"data": {}}}))
+        return ok(steps[step_hash("child")])
+
+    client.register(app, [
+        app.function("caller", handler=caller),
+        app.function("child", handler=echo, rateLimit={"limit": 1, "period": "1h"}),
+    ])
+    [first] = client.send({"name": "test/caller"})
+    assert "data" in client.wait_for_run(first)["output"]
+    [second] = client.send({"name": "test/caller"})
+    output = client.wait_for_run(second)["output"]
+    assert output["error"]["message"] == "invoked function is rate limited"
+
+
+# Singleton
+
+
+class Held:
+    """A handler whose runs for ``data.hold`` block until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def __call__(self, call: Call) -> Reply:
+        if call.body["event"]["data"].get("hold"):
+            self.release.wait(5)
+        return ok(call.body["event"]["data"])
+
+
+def test_singleton_skip_mode_skips_while_a_run_is_in_progress(
+    client: Client, app: FakeApp
+) -> None:
+    held = Held()
+    client.register(app, [app.function("fn", handler=held, singleton={
+        "key": "event.data.user", "mode": "skip"})])
+    [first] = client.send({"name": "test/fn", "data": {"user": "a", "hold": True}})
+    wait(app.posts)
+    client.send({"name": "test/fn", "data": {"user": "a"}},
+                {"name": "test/fn", "data": {"user": "b"}})
+    [skipped] = with_status(client, "SKIPPED", 1)
+    assert skipped["skipReason"] == "Singleton"
+    with_status(client, "COMPLETED", 1)
+    held.release.set()
+    assert client.wait_for_run(first)["status"] == "Completed"
+    [after] = client.send({"name": "test/fn", "data": {"user": "a"}})
+    assert client.wait_for_run(after)["status"] == "Completed"
+
+
+def test_singleton_cancel_mode_replaces_the_running_run(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        if call.body["event"]["data"]["n"] == 1:
+            return ops(op("Sleep", "nap", opts={"duration": "1h"}))
+        return ok("second")
+
+    client.register(app, [
+        app.function("fn", handler=handler, singleton={"mode": "cancel"}),
+        app.function("watch", [{"event": "inngest/function.cancelled"}], handler=echo),
+    ])
+    [first] = client.send({"name": "test/fn", "data": {"n": 1}})
+    client.wait_for_run(first, status="Running")
+    wait(app.posts)
+    [second] = client.send({"name": "test/fn", "data": {"n": 2}})
+    assert client.wait_for_run(second)["status"] == "Completed"
+    assert client.runs(first)[0]["status"] == "Cancelled"
+    [cancelled] = [run for run in runs(client) if run["status"] == "CANCELLED"]
+    assert cancelled["cancellationReason"] == "Singleton" and cancelled["skipReason"] is None
+    watched = wait(lambda: app.posts("app-watch"))
+    assert watched[0].body["event"]["data"]["run_id"] == client.runs(first)[0]["run_id"]
+
+
+# Timeouts
+
+
+def test_start_timeout_cancels_a_run_that_never_started(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    held = Held()
+    client.register(app, [app.function("fn", handler=held, concurrency=1,
+                                       timeouts={"start": "10s"})])
+    [blocker] = client.send({"name": "test/fn", "data": {"hold": True}})
+    wait(app.posts)
+    [waiting] = client.send({"name": "test/fn", "data": {}})
+    clock.advance(10)
+    assert client.wait_for_run(waiting)["status"] == "Cancelled"
+    held.release.set()
+    assert client.wait_for_run(blocker)["status"] == "Completed"
+    [cancelled] = [run for run in runs(client) if run["status"] == "CANCELLED"]
+    assert cancelled["cancellationReason"] == "StartTimeout"
+    assert len(app.posts()) == 1
+
+
+def test_finish_timeout_cancels_and_emits_cancelled(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    client.register(app, [
+        app.function("fn", handler=lambda call: ops(op("Sleep", "nap", opts={
+            "duration": "1h"})), timeouts={"finish": "30s"}),
+        app.function("watch", [{"event": "inngest/function.cancelled"}], handler=echo),
+    ])
+    [event_id] = client.send({"name": "test/fn"})
+    client.wait_for_run(event_id, status="Running")
+    wait(app.posts)
+    clock.advance(29)
+    assert client.runs(event_id)[0]["status"] == "Running"
+    clock.advance(1)
+    assert client.wait_for_run(event_id)["status"] == "Cancelled"
+    [cancelled] = [run for run in runs(client) if run["status"] == "CANCELLED"]
+    assert cancelled["cancellationReason"] == "FinishTimeout"
+    watched = wait(lambda: app.posts("app-watch"))
+    assert watched[0].body["event"]["data"]["run_id"] == cancelled["id"]
+
+
+def test_cancelled_runs_show_their_reason_in_the_legacy_run_query(
+    client: Client, app: FakeApp
+) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "nap", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = client.wait_for_run(event_id, status="Running")["run_id"]
+    client.request("DELETE", f"/v1/runs/{run_id}")
+    query = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
+        status cancellationReason skipReason } }"""
+    status, body = client.request("POST", "/v0/gql", {"query": query,
+                                                      "variables": {"id": run_id}})
+    assert body["data"]["functionRun"] == {"status": "CANCELLED",
+                                           "cancellationReason": "Manual", "skipReason": None}

@@ -1,0 +1,193 @@
+"""Flow control enforced by the queue: step concurrency, throttled starts and priority."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, wait
+
+from inngest._engine import timeparse
+from inngest._engine.clock import ManualClock
+from inngest._engine.server import DevServer
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+RUNS = """{ runs(first: 500, orderBy: [{field: QUEUED_AT, direction: ASC}],
+                 filter: {from: "2000-01-01T00:00:00Z"}) {
+  edges { node { id status startedAt eventID skipReason cancellationReason } } } }"""
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def manual(clock: ManualClock) -> typing.Iterator[Client]:
+    with DevServer(port=0, poll=False, retry_interval=0.05, clock=clock) as dev:
+        yield Client(dev)
+
+
+def runs(client: Client) -> list[dict[str, typing.Any]]:
+    status, body = client.request("POST", "/v0/gql", {"query": RUNS})
+    assert status == 200 and "errors" not in body, body
+    return [edge["node"] for edge in body["data"]["runs"]["edges"]]
+
+
+def completed(client: Client, count: int) -> list[dict[str, typing.Any]]:
+    return wait(lambda: (lambda done: done if len(done) >= count else None)(
+        [run for run in runs(client) if run["status"] == "COMPLETED"]))
+
+
+def started_ms(run: dict[str, typing.Any]) -> int:
+    moment = timeparse.parse_date(run["startedAt"])
+    assert moment is not None
+    return round(moment.timestamp() * 1000)
+
+
+class Gate:
+    """A handler that blocks until opened, recording how many calls overlap."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.lock = threading.Lock()
+        self.active: list[typing.Any] = []
+        self.most = 0
+
+    def __call__(self, call: Call) -> Reply:
+        data = call.body["event"]["data"]
+        with self.lock:
+            self.active.append(data)
+            self.most = max(self.most, len(self.active))
+        self.open.wait(5)
+        with self.lock:
+            self.active.remove(data)
+        return ok(data)
+
+    def inflight(self, count: int) -> list[typing.Any]:
+        """Wait for ``count`` overlapping calls, then check no more join them."""
+        wait(lambda: len(self.active) >= count)
+        time.sleep(0.2)
+        with self.lock:
+            assert len(self.active) == count, self.active
+            return list(self.active)
+
+
+# Concurrency
+
+
+def test_number_limits_steps_running_at_once(client: Client, app: FakeApp) -> None:
+    gate = Gate()
+    client.register(app, [app.function("fn", handler=gate, concurrency=2)])
+    client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(6)])
+    assert len(gate.inflight(2)) == 2
+    gate.open.set()
+    assert len(completed(client, 6)) == 6
+    assert gate.most == 2
+
+
+def test_keyed_limit_applies_per_key_value(client: Client, app: FakeApp) -> None:
+    gate = Gate()
+    client.register(app, [app.function(
+        "fn", handler=gate, concurrency=[{"limit": 1, "key": "event.data.user"}])])
+    client.send(*[{"name": "test/fn", "data": {"user": u, "n": n}}
+                  for n, u in enumerate(["a", "a", "b"])])
+    running = gate.inflight(2)
+    assert sorted(d["user"] for d in running) == ["a", "b"]
+    gate.open.set()
+    assert len(completed(client, 3)) == 3
+
+
+def test_env_scoped_key_is_shared_across_functions(client: Client, app: FakeApp) -> None:
+    gate = Gate()
+    shared = {"limit": 1, "key": '"openai"', "scope": "env"}
+    client.register(app, [app.function("one", handler=gate, concurrency=[shared]),
+                          app.function("two", handler=gate, concurrency=[shared])])
+    client.send({"name": "test/one", "data": {"fn": 1}}, {"name": "test/two", "data": {"fn": 2}})
+    gate.inflight(1)
+    gate.open.set()
+    assert len(completed(client, 2)) == 2
+    assert gate.most == 1
+
+
+def test_sleeping_runs_hold_no_capacity(client: Client, app: FakeApp) -> None:
+    def handler(call: Call) -> Reply:
+        if call.body["event"]["data"]["sleep"]:
+            return ops(op("Sleep", "nap", opts={"duration": "1h"}))
+        return ok("done")
+
+    client.register(app, [app.function("fn", handler=handler, concurrency=1)])
+    [sleeper] = client.send({"name": "test/fn", "data": {"sleep": True}})
+    wait(lambda: app.posts())
+    [worker] = client.send({"name": "test/fn", "data": {"sleep": False}})
+    assert client.wait_for_run(worker)["status"] == "Completed"
+    assert client.runs(sleeper)[0]["status"] == "Running"
+
+
+# Throttle
+
+
+def test_throttled_burst_starts_every_run_at_the_configured_rate(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    limit, burst, period_s = 10, 2, 10
+    client = manual
+    client.register(app, [app.function("fn", handler=lambda call: ok("ok"), throttle={
+        "limit": limit, "period": f"{period_s}s", "burst": burst})])
+    event_ids = client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(100)])
+    # limit + burst back-to-back, then one per period/limit: `limit` more per advance.
+    expected = limit + burst
+    while True:
+        done = completed(client, min(expected, 100))
+        assert len(done) == min(expected, 100)
+        if expected >= 100:
+            break
+        clock.advance(period_s)
+        expected += limit
+    by_event = {run["eventID"]: run for run in runs(client)}
+    starts = [started_ms(by_event[event_id]) for event_id in event_ids]
+    for index, start in enumerate(starts):
+        windows = 0 if index < limit + burst else (index - limit - burst) // limit + 1
+        assert start == T0 + windows * period_s * 1000, index
+    assert len(app.posts()) == 100
+
+
+# Priority
+
+
+def test_priority_orders_queued_runs(manual: Client, clock: ManualClock, app: FakeApp) -> None:
+    client = manual
+    gate = Gate()
+    client.register(app, [app.function("fn", handler=gate, concurrency=1,
+                                       priority={"run": "event.data.p"})])
+    client.send({"name": "test/fn", "data": {"name": "blocker", "p": 0}})
+    gate.inflight(1)
+    client.send({"name": "test/fn", "data": {"name": "plain", "p": 0}},
+                {"name": "test/fn", "data": {"name": "fraction", "p": 100.5}},
+                {"name": "test/fn", "data": {"name": "urgent", "p": 60}})
+    clock.advance(30)
+    client.send({"name": "test/fn", "data": {"name": "later", "p": 0}},
+                {"name": "test/fn", "data": {"name": "later-urgent", "p": 31}})
+    gate.open.set()
+    completed(client, 6)
+    order = [c.body["event"]["data"]["name"] for c in app.posts()]
+    assert order == ["blocker", "urgent", "later-urgent", "plain", "fraction", "later"]
+
+
+def test_priority_is_clamped_to_twelve_hours(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    gate = Gate()
+    client.register(app, [app.function("fn", handler=gate, concurrency=1,
+                                       priority={"run": "event.data.p"})])
+    client.send({"name": "test/fn", "data": {"name": "blocker", "p": 0}})
+    gate.inflight(1)
+    client.send({"name": "test/fn", "data": {"name": "early", "p": 0}})
+    clock.advance(43_300)
+    client.send({"name": "test/fn", "data": {"name": "huge", "p": 50_000}})
+    gate.open.set()
+    completed(client, 3)
+    assert [c.body["event"]["data"]["name"] for c in app.posts()] == ["blocker", "early", "huge"]
