@@ -43,19 +43,31 @@ def _short(group: str) -> str:
     return group
 
 
+def _adapter(raw: dict[str, typing.Any], sdk: str) -> str:
+    return {"wsgi": "plain WSGI", "flask": "Flask"}.get(
+        _get(raw, sdk, "sdk", "adapter") or "flask", "?")
+
+
 def request_rows(raw: dict[str, typing.Any]) -> list[Row]:
     rows: list[Row] = []
+    served = f"ours {_adapter(raw, 'ours')} vs official {_adapter(raw, 'official')}"
     for mode, label in MODES:
         group = f"POST execution, {label} ({mode} mode), median per request"
         for k in STEP_COUNTS:
             ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
             other = _get(raw, "official", "sdk", f"post_{mode}", k, "median_us")
-            rows.append(_row(group, f"k={k} memos", "us", ours, other,
+            rows.append(_row(group, f"k={k} memos ({served})", "us", ours, other,
                              target="<= 0.20 (5x faster)", max_ratio=0.2))
+        for k in STEP_COUNTS:
+            ours = _get(raw, "ours", "sdk", f"post_{mode}_flask", k, "median_us")
+            other = _get(raw, "official", "sdk", f"post_{mode}", k, "median_us")
+            if ours is not None:
+                rows.append(_row(group, f"k={k} memos (both Flask)", "us", ours, other))
         for k in STEP_COUNTS:
             ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
             floor = _get(raw, "floor", mode, k, "median_us")
-            rows.append(_row(group, f"k={k} vs floor", "us", ours, floor, other_label="floor",
+            rows.append(_row(group, f"k={k} vs floor (ours {_adapter(raw, 'ours')})", "us",
+                             ours, floor, other_label="floor",
                              target="<= 3.0 x floor", max_ratio=3.0))
         rows.append(_row(group, "growth per memo", "us", _per_memo(raw, "ours", mode),
                          _per_memo(raw, "official", mode)))
@@ -69,7 +81,8 @@ def _per_memo(raw: dict[str, typing.Any], sdk: str, mode: str) -> float | None:
 
 
 def sync_rows(raw: dict[str, typing.Any]) -> list[Row]:
-    group = "Introspection and sync, median per request"
+    group = (f"Introspection and sync, median per request (ours {_adapter(raw, 'ours')}, "
+             f"official {_adapter(raw, 'official')})")
     rows = []
     for key, metric in (("get_dev", "GET dev"), ("get_cloud", "GET cloud (signed)"),
                         ("put_dev", "PUT dev (stub register)"),

@@ -32,6 +32,10 @@ class Sdk(typing.NamedTuple):
     name: str
     python: str
     env: dict[str, str]
+    # How sdk_worker.py serves this SDK: each at its lightest WSGI entry point (the official
+    # SDK has no plain WSGI adapter, so Flask; ours has inngest.wsgi.serve), and ours through
+    # Flask as well for a like-for-like row.
+    serve_args: tuple[str, ...] = ("--adapter", "flask")
 
 
 def ensure_venv(venv: str) -> str:
@@ -155,7 +159,8 @@ def main() -> None:
 
     started = time.perf_counter()
     official = Sdk("official", ensure_venv(args.venv), clean_env())
-    ours = Sdk("ours", args.ours_python, clean_env({"PYTHONPATH": REPO}))
+    ours = Sdk("ours", args.ours_python, clean_env({"PYTHONPATH": REPO}),
+               ("--adapter", "wsgi", "--also-flask"))
     raw: dict[str, typing.Any] = {"ours": {}, "official": {}}
     rounds: dict[str, list[dict[str, typing.Any]]] = {"ours": [], "official": []}
     with StubServer() as stub:
@@ -164,7 +169,8 @@ def main() -> None:
                 print(f"[{sdk.name}] request handling, sync, event send "
                       f"(round {round_number}/{args.rounds}) ...", flush=True)
                 rounds[sdk.name].append(run_worker(
-                    sdk, "sdk_worker.py", "--api-url", stub.url, "--event-url", stub.url))
+                    sdk, "sdk_worker.py", "--api-url", stub.url, "--event-url", stub.url,
+                    *sdk.serve_args))
     for name, results in rounds.items():
         raw[name]["sdk"] = best_of(results)
     for sdk in (official, ours):

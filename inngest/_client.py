@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime
-import json
 import logging
 import os
-import random
 import time
 import typing
 
@@ -235,10 +232,12 @@ class Inngest:
     def _post_events(self, events: list[_event.Event]) -> SendEventsResult:
         url = self._event_url()
         now_ms = round(time.time() * 1000)
-        body = json.dumps(
+        body = _transport.json_body(
             [{**event.to_dict(), "ts": event.ts or now_ms} for event in events]
-        ).encode("utf-8")
+        )
         headers = _transport.standard_headers(self.env)
+        import base64  # imported on first send, like urllib3
+
         headers["x-inngest-event-id-seed"] = (
             f"{now_ms},{base64.b64encode(os.urandom(10)).decode('ascii')}"
         )
@@ -270,5 +269,7 @@ class Inngest:
                 if response.status < 500:
                     return response
             if attempt + 1 < _SEND_ATTEMPTS:
+                import random
+
                 time.sleep(0.1 * 2**attempt + random.uniform(0, 0.1))
         return response

@@ -20,12 +20,19 @@ class Event:
     v: str | None = None
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.name, str), "name", "a string")
-        _check(isinstance(self.data, typing.Mapping), "data", "an object")
-        _check(isinstance(self.id, str), "id", "a string")
-        _check(isinstance(self.ts, int) and not isinstance(self.ts, bool), "ts", "an integer")
-        _check(self.user is None or isinstance(self.user, typing.Mapping), "user", "an object")
-        _check(self.v is None or isinstance(self.v, str), "v", "a string")
+        # Plain ifs rather than a helper per field: events are checked on every request.
+        if not isinstance(self.name, str):
+            _fail("name", "a string")
+        if type(self.data) is not dict and not isinstance(self.data, typing.Mapping):
+            _fail("data", "an object")
+        if not isinstance(self.id, str):
+            _fail("id", "a string")
+        if not isinstance(self.ts, int) or isinstance(self.ts, bool):
+            _fail("ts", "an integer")
+        if self.user is not None and not isinstance(self.user, typing.Mapping):
+            _fail("user", "an object")
+        if self.v is not None and not isinstance(self.v, str):
+            _fail("v", "a string")
 
     @classmethod
     def from_dict(cls, raw: object) -> Event:
@@ -48,9 +55,12 @@ class Event:
     from_raw = from_dict
 
     def to_dict(self) -> dict[str, typing.Any]:
-        out: dict[str, typing.Any] = {"data": dict(self.data), "name": self.name, "ts": self.ts}
+        # Key order follows the official SDK's bytes.
+        out: dict[str, typing.Any] = {"data": dict(self.data)}
         if self.id:
             out["id"] = self.id
+        out["name"] = self.name
+        out["ts"] = self.ts
         if self.user is not None:
             out["user"] = dict(self.user)
         if self.v is not None:
@@ -58,6 +68,5 @@ class Event:
         return out
 
 
-def _check(ok: bool, field: str, expected: str) -> None:
-    if not ok:
-        raise _errors.BodyInvalidError(f"event.{field} must be {expected}")
+def _fail(field: str, expected: str) -> typing.NoReturn:
+    raise _errors.BodyInvalidError(f"event.{field} must be {expected}")

@@ -17,6 +17,7 @@ from inngest._middleware import (
     TransformOutputResult,
     TransformOutputStepInfo,
 )
+from inngest._timing import ServerTimings
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -142,6 +143,7 @@ def execute(
     raw_request: object,
     job_id: str | None,
     request_id: str | None,
+    timings: ServerTimings | None = None,
 ) -> ExecutionResult:
     """Run the handler once (replaying memos) and build the response facts."""
     outcome = run(
@@ -153,6 +155,7 @@ def execute(
         raw_request=raw_request,
         job_id=job_id,
         request_id=request_id,
+        timings=timings,
     )
     return to_result(outcome)
 
@@ -167,8 +170,10 @@ def run(
     raw_request: object,
     job_id: str | None,
     request_id: str | None,
+    timings: ServerTimings | None = None,
 ) -> Outcome:
     """The middleware pipeline around one handler call; never raises for user errors."""
+    timings = timings or ServerTimings()
     try:
         middleware = MiddlewareManager.for_request(client, function, raw_request)
     except Exception as err:
@@ -194,8 +199,10 @@ def run(
         run_id=request.run_id,
         step=_step.StepSync(state),
     )
-    outcome = _call(middleware, state, ctx, function, handler)
+    outcome = _call(middleware, state, ctx, function, handler, timings)
+    timings.start("mw.transform_output")
     _transform_output(middleware, outcome)
+    timings.stop("mw.transform_output")
     try:
         middleware.before_response()
     except Exception as err:
@@ -209,13 +216,31 @@ def _call(
     ctx: ContextSync,
     function: Function,
     handler: Handler,
+    timings: ServerTimings,
 ) -> Outcome:
+    timings.start("mw.transform_input")
     try:
         middleware.transform_input(ctx, function, state.memos)
         if state.memos.size == 0:
             middleware.before_execution()
     except Exception as err:
         return Outcome(error=err)
+    finally:
+        timings.stop("mw.transform_input")
+    timings.start("function")
+    try:
+        return _call_handler(middleware, state, ctx, function, handler)
+    finally:
+        timings.stop("function")
+
+
+def _call_handler(
+    middleware: MiddlewareManager,
+    state: _step.RunState,
+    ctx: ContextSync,
+    function: Function,
+    handler: Handler,
+) -> Outcome:
     try:
         output = handler(ctx)
         output = state.serialize(output, function.output_type)
@@ -291,26 +316,42 @@ def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
     no_retry = any(
         report.error is not None and not _is_retriable(report.error) for report in reports
     )
-    return ExecutionResult(status=206, body=_dumps(elements), no_retry=no_retry)
+    try:
+        body = json.dumps(elements).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        _check_step_data(reports)  # names the step whose data is to blame, if one is
+        raise _Unserializable("returned unserializable data") from None
+    return ExecutionResult(status=206, body=body, no_retry=no_retry)
+
+
+def _check_step_data(reports: list[_step.StepReport]) -> None:
+    for report in reports:
+        try:
+            json.dumps(_step_data(report))
+        except (TypeError, ValueError, RecursionError):
+            raise _Unserializable(
+                f'"{report.display_name}" returned unserializable data'
+            ) from None
+
+
+def _step_data(report: _step.StepReport) -> object:
+    return None if report.output is NO_OUTPUT else report.output
 
 
 def _step_element(report: _step.StepReport) -> dict[str, object]:
-    data = None if report.output is NO_OUTPUT else report.output
-    try:
-        json.dumps(data)
-    except (TypeError, ValueError, RecursionError):
-        raise _Unserializable(f'"{report.display_name}" returned unserializable data') from None
+    data = _step_data(report)
+    # Key order follows the official SDK's bytes.
     element: dict[str, object] = {
-        "id": report.hashed_id,
         "displayName": report.display_name,
+        "id": report.hashed_id,
         "name": report.name,
         "op": report.op.value,
         "opts": report.opts,
         "userland": {"id": report.user_id, "index": report.index},
-        "data": data,
     }
     if report.error is not None:
         element["error"] = error_body(report.error)
+    element["data"] = data
     return element
 
 

@@ -165,37 +165,38 @@ class Function:
 
     def _main_config(self, app_url: str) -> dict[str, object]:
         opts = self.opts
+        # Key order follows the official SDK's bytes.
         config: dict[str, object] = {
-            "id": self.id,
-            "name": self.name,
-            "triggers": [trigger.to_dict() for trigger in opts.triggers],
-            "steps": _step_config(app_url, self.id, opts.retries),
             "batchEvents": opts.batch_events.to_dict() if opts.batch_events else None,
             "cancel": _dict_list(opts.cancel),
             "concurrency": _dict_list(opts.concurrency),
             "debounce": opts.debounce.to_dict() if opts.debounce else None,
+            "id": self.id,
             "idempotency": opts.idempotency,
+            "name": self.name,
             "priority": opts.priority.to_dict() if opts.priority else None,
             "rateLimit": opts.rate_limit.to_dict() if opts.rate_limit else None,
+            "steps": _step_config(app_url, self.id, opts.retries),
             "throttle": opts.throttle.to_dict() if opts.throttle else None,
             "timeouts": opts.timeouts.to_dict() if opts.timeouts else None,
             "singleton": opts.singleton.to_dict() if opts.singleton else None,
+            "triggers": [trigger.to_dict() for trigger in opts.triggers],
         }
         return {key: value for key, value in config.items() if value is not None}
 
     def _failure_config(self, app_url: str, failure_id: str) -> dict[str, object]:
         return {
+            "cancel": [],
+            "concurrency": [],
             "id": failure_id,
             "name": f"{self.name} (failure)",
+            "steps": _step_config(app_url, failure_id, 0, force_http=True),
             "triggers": [
                 {
                     "event": FAILURE_EVENT,
                     "expression": f"event.data.function_id == '{self.id}'",
                 }
             ],
-            "steps": _step_config(app_url, failure_id, 0, force_http=True),
-            "cancel": [],
-            "concurrency": [],
         }
 
 
@@ -208,13 +209,10 @@ def _step_config(
 ) -> dict[str, object]:
     url = app_url + "?" + urllib.parse.urlencode({"fnId": fn_id, "stepId": "step"})
     runtime_type = "ws" if url.startswith("wss://") and not force_http else "http"
-    step: dict[str, object] = {
-        "id": "step",
-        "name": "step",
-        "runtime": {"type": runtime_type, "url": url},
-    }
+    step: dict[str, object] = {"id": "step", "name": "step"}
     if retries is not None:
         step["retries"] = {"attempts": retries}
+    step["runtime"] = {"type": runtime_type, "url": url}
     return {"step": step}
 
 

@@ -130,7 +130,7 @@ class Concurrency:
             _fail("Concurrency", "scope", f"must be one of {', '.join(_SCOPES)}")
 
     def to_dict(self) -> dict[str, object]:
-        return _without_none({"limit": self.limit, "key": self.key, "scope": self.scope})
+        return _without_none({"key": self.key, "limit": self.limit, "scope": self.scope})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -146,7 +146,7 @@ class Debounce:
 
     def to_dict(self) -> dict[str, object]:
         return _without_none(
-            {"period": _duration(self.period), "key": self.key, "timeout": _duration(self.timeout)}
+            {"key": self.key, "period": _duration(self.period), "timeout": _duration(self.timeout)}
         )
 
 
@@ -174,7 +174,7 @@ class RateLimit:
 
     def to_dict(self) -> dict[str, object]:
         return _without_none(
-            {"limit": self.limit, "period": _duration(self.period), "key": self.key}
+            {"key": self.key, "limit": self.limit, "period": _duration(self.period)}
         )
 
 
@@ -194,10 +194,10 @@ class Throttle:
     def to_dict(self) -> dict[str, object]:
         return _without_none(
             {
+                "key": self.key,
                 "limit": self.limit,
                 "period": _duration(self.period),
                 "burst": self.burst,
-                "key": self.key,
             }
         )
 
@@ -226,4 +226,4 @@ class Singleton:
         _require_str("Singleton", "key", self.key, optional=True)
 
     def to_dict(self) -> dict[str, object]:
-        return _without_none({"mode": self.mode, "key": self.key})
+        return _without_none({"key": self.key, "mode": self.mode})

@@ -6,12 +6,11 @@ write the returned ``Response`` back unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import os
-import time
 import typing
 import urllib.parse
 
@@ -25,6 +24,7 @@ from inngest import (
 )
 from inngest._client import Inngest
 from inngest._function import Function, Handler
+from inngest._timing import ServerTimings
 
 SERVER_KINDS = ("cloud", "dev")
 _SIGNED_METHODS = ("GET", "POST")
@@ -49,11 +49,7 @@ class Request:
 
     def query(self) -> dict[str, str]:
         """Query parameters of the URL, first value of each."""
-        params: dict[str, str] = {}
-        query = urllib.parse.urlsplit(self.url).query
-        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
-            params.setdefault(key, value)
-        return params
+        return dict(_parse_query(urllib.parse.urlsplit(self.url).query))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +59,15 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_query(query: str) -> dict[str, str]:
+    """Parsed once per distinct query string: the executor repeats the same few."""
+    params: dict[str, str] = {}
+    for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        params.setdefault(key, value)
+    return params
 
 
 def normalize_headers(headers: typing.Mapping[str, object]) -> dict[str, str]:
@@ -77,42 +82,24 @@ def normalize_headers(headers: typing.Mapping[str, object]) -> dict[str, str]:
     return normalized
 
 
-class _Timings:
-    """Durations for the ``server-timing`` header, in the order the spans started."""
+class _Unparsed:
+    """Marks a body that signature checking did not parse."""
 
-    def __init__(self) -> None:
-        self._spans: dict[str, tuple[float, float | None]] = {}
 
-    def start(self, name: str) -> None:
-        self._spans[name] = (time.perf_counter(), None)
-
-    def stop(self, name: str) -> None:
-        started, ended = self._spans[name]
-        if ended is None:
-            self._spans[name] = (started, time.perf_counter())
-
-    @contextlib.contextmanager
-    def measure(self, name: str) -> typing.Iterator[None]:
-        self.start(name)
-        try:
-            yield
-        finally:
-            self.stop(name)
-
-    def header(self) -> str:
-        entries = []
-        for name, (started, ended) in self._spans.items():
-            if ended is not None:
-                entries.append(f"{name};dur={round((ended - started) * 1000)}")
-        return ", ".join(entries)
+_UNPARSED = _Unparsed()
 
 
 @dataclasses.dataclass(frozen=True)
 class _Auth:
-    """The outcome of signature checking: the key that verified, or why none did."""
+    """The outcome of signature checking: the key that verified, or why none did; and the
+    JSON body if checking had to parse it (so executing need not parse it again)."""
 
     key: str | None = None
     error: _errors.Error | None = None
+    payload: object = _UNPARSED
+
+
+_NO_AUTH = _Auth()
 
 
 class CommHandler:
@@ -136,6 +123,8 @@ class CommHandler:
         _require_signing_key(client)
         self._client = client
         self._functions = _index_functions(functions)
+        self._handler_ids = _index_handler_ids(self._functions.values())
+        self._static_headers: tuple[str | None, dict[str, str]] | None = None
         self._framework = framework
         self._public_path = public_path
         self._serve_origin = serve_origin
@@ -151,7 +140,7 @@ class CommHandler:
         return self._framework
 
     def handle(self, request: Request, raw_request: object = None) -> Response:
-        timings = _Timings()
+        timings = ServerTimings()
         timings.start("comm_handler")
         try:
             return self._handle(request, raw_request, timings)
@@ -160,7 +149,7 @@ class CommHandler:
             body = _error_body("unknown", str(err), type(err).__name__)
             return self._finish(_json_response(500, body), None, timings)
 
-    def _handle(self, request: Request, raw_request: object, timings: _Timings) -> Response:
+    def _handle(self, request: Request, raw_request: object, timings: ServerTimings) -> Response:
         if request.method not in ("GET", "PUT", "POST"):
             error = _errors.UnknownError(f"unsupported method: {request.method}")
             return self._finish(_error_response(405, error), None, timings)
@@ -170,7 +159,7 @@ class CommHandler:
             self._client.logger.warning(
                 "rejected unauthorized %s request: %s", request.method, rejection.message
             )
-            return _unauthorized()
+            return _unauthorized(timings)
         try:
             response = self._dispatch(request, auth, raw_request, timings)
         except _errors.Error as err:
@@ -179,25 +168,25 @@ class CommHandler:
         return self._finish(response, auth.key, timings)
 
     def _dispatch(
-        self, request: Request, auth: _Auth, raw_request: object, timings: _Timings
+        self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
     ) -> Response:
         if request.method == "GET":
             return self._inspect(request, auth)
         if request.method == "PUT":
             return self._sync(request)
-        return self._execute(request, raw_request, timings)
+        return self._execute(request, auth, raw_request, timings)
 
     def _authenticate(self, request: Request) -> _Auth:
         if not self._client.is_production:
-            return _Auth()
+            return _NO_AUTH
         try:
-            canonical = _signing.canonical_body(request.body)
+            payload, canonical = _signing.parse_canonical_body(request.body)
             key = _signing.verify(
                 canonical, request.header("x-inngest-signature"), self._client.signing_keys()
             )
         except _errors.Error as err:
             return _Auth(error=err)
-        return _Auth(key=key)
+        return _Auth(key=key, payload=payload if request.body else _UNPARSED)
 
     def _rejection(self, request: Request, auth: _Auth) -> _errors.Error | None:
         """The auth error that must turn this request away, if any."""
@@ -209,20 +198,28 @@ class CommHandler:
             return auth.error
         return None
 
-    def _finish(self, response: Response, key: str | None, timings: _Timings) -> Response:
+    def _finish(self, response: Response, key: str | None, timings: ServerTimings) -> Response:
         timings.stop("comm_handler")
-        headers = {**response.headers, **self._standard_headers(timings)}
+        # Header order follows the official SDK: the response's own headers (execution
+        # results start with the client headers), then the client headers not yet present,
+        # then mode, handled and timing. Standard headers win over same-named ones.
+        headers = dict(response.headers)
+        headers.update(self._headers_for_client())
+        headers["x-inngest-expected-server-kind"] = self._client.mode
+        headers["x-inngest-sdk-handled"] = "true"
+        headers["server-timing"] = timings.header()
         if key is not None:
             headers["x-inngest-signature"] = _signing.sign(response.body, key)
         return Response(status=response.status, headers=headers, body=response.body)
 
-    def _standard_headers(self, timings: _Timings) -> dict[str, str]:
-        headers = _transport.standard_headers(self._client.env)
-        headers["x-inngest-framework"] = self._framework
-        headers["x-inngest-expected-server-kind"] = self._client.mode
-        headers["server-timing"] = timings.header()
-        headers["x-inngest-sdk-handled"] = "true"
-        return headers
+    def _headers_for_client(self) -> dict[str, str]:
+        """The headers that depend on the client only, rebuilt if its env changes."""
+        env = self._client.env
+        if self._static_headers is None or self._static_headers[0] != env:
+            headers = _transport.standard_headers(env)
+            headers["x-inngest-framework"] = self._framework
+            self._static_headers = (env, headers)
+        return self._static_headers[1]
 
     def _serve_info(self) -> _inspection.ServeInfo:
         return _inspection.ServeInfo(
@@ -299,9 +296,11 @@ class CommHandler:
 
     # POST
 
-    def _execute(self, request: Request, raw_request: object, timings: _Timings) -> Response:
+    def _execute(
+        self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
+    ) -> Response:
         try:
-            payload = _json_body(request.body)
+            payload = _json_body(request.body) if auth.payload is _UNPARSED else auth.payload
         except _errors.BodyInvalidError as err:
             return _error_response(400, err, {"x-inngest-no-retry": "true"})
         query = request.query()
@@ -319,26 +318,35 @@ class CommHandler:
             raise _errors.QueryParamMissingError("fnId")
         function, handler = self._find_handler(fn_id)
         if execution_request.use_api:
-            with timings.measure("use_api"):
+            timings.start("use_api")
+            try:
                 execution_request = self._with_api_data(execution_request)
+            finally:
+                timings.stop("use_api")
         if execution_request.events is None:
             raise _errors.UnknownError("events not in request")
         step_id = query.get("stepId")
-        with timings.measure("function"):
-            result = _execution.execute(
-                client=self._client,
-                function=function,
-                handler=handler,
-                request=execution_request,
-                target_step_id=None if step_id in (None, "", "step") else step_id,
-                raw_request=raw_request,
-                job_id=request.header("x-inngest-job-id"),
-                request_id=request.header("x-request-id"),
-            )
-        return Response(status=result.status, headers=_result_headers(result), body=result.body)
+        result = _execution.execute(
+            client=self._client,
+            function=function,
+            handler=handler,
+            request=execution_request,
+            target_step_id=None if step_id in (None, "", "step") else step_id,
+            raw_request=raw_request,
+            job_id=request.header("x-inngest-job-id"),
+            request_id=request.header("x-request-id"),
+            timings=timings,
+        )
+        headers = {**self._headers_for_client(), **_result_headers(result)}
+        return Response(status=result.status, headers=headers, body=result.body)
 
     def _find_handler(self, fn_id: str) -> tuple[Function, Handler]:
-        for function in self._functions.values():
+        indexed = self._handler_ids.get(fn_id)
+        if indexed is not None:
+            handler = indexed.handler_for(fn_id)
+            if handler is not None:
+                return indexed, handler
+        for function in self._functions.values():  # ids changed since serve() was called
             handler = function.handler_for(fn_id)
             if handler is not None:
                 return function, handler
@@ -405,8 +413,14 @@ def _error_body(code: str, message: str, name: str) -> dict[str, str]:
     return {"code": code, "message": message, "name": name}
 
 
-def _unauthorized() -> Response:
-    headers = {"content-type": "application/json", "x-inngest-sdk-handled": "true"}
+def _unauthorized(timings: ServerTimings) -> Response:
+    """A 401 that tells nothing: no SDK identity, no signature, the reason only in our log."""
+    timings.stop("comm_handler")
+    headers = {
+        "content-type": "application/json",
+        "x-inngest-sdk-handled": "true",
+        "server-timing": timings.header(),
+    }
     return Response(status=401, headers=headers, body=_UNAUTHORIZED_BODY)
 
 
@@ -463,6 +477,16 @@ def _index_functions(functions: object) -> dict[str, Function]:
         indexed.pop(function.id, None)
         indexed[function.id] = function
     return indexed
+
+
+def _index_handler_ids(functions: typing.Iterable[Function]) -> dict[str, Function]:
+    """Functions by the ids their handlers answer to (main and on_failure)."""
+    by_id: dict[str, Function] = {}
+    for function in functions:
+        for fn_id in (function.id, function.on_failure_fn_id):
+            if fn_id is not None:
+                by_id.setdefault(fn_id, function)
+    return by_id
 
 
 def _unauthed_sync_enabled(argument: bool | None) -> bool:

@@ -1,18 +1,105 @@
-"""RFC 8785 JSON Canonicalization Scheme, used to verify request signatures."""
+"""RFC 8785 JSON Canonicalization Scheme, used to verify request signatures.
+
+JCS output equals ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+except for floats (JCS formats them as ECMAScript does) and for keys outside the BMP (JCS
+sorts by UTF-16 code units, Python by code points; the two orders agree on BMP-only keys).
+String escaping is the same: only ``"``, ``\\`` and control characters, with the short forms
+``\\b \\f \\n \\r \\t`` and lower-case ``\\u00xx`` for the rest. So values without floats and
+non-BMP keys take the C encoder; the rest are written piece by piece.
+"""
 
 from __future__ import annotations
 
-import decimal
+import json
+import json.encoder
 import math
+import re
 import typing
 
-_ESCAPES = {
-    '"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-}
+_quote: typing.Callable[[str], str] = json.encoder.encode_basestring
+_dumps_sorted = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+).encode
+# Signs that a key of a JSON document may lie outside the BMP: a \u escape of a surrogate; a
+# UTF-8 lead byte of U+D000..U+DFFF (surrogates included) or of a 4-byte character; or a
+# document that is not UTF-8 at all (NUL bytes, a UTF-16/32 byte order mark: json.loads
+# accepts those). Searched separately because one alternation is many times slower.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_WIDE_LEAD_BYTE = re.compile(rb"[\x00\xed\xf0-\xff]")
+_BMP_END = "\U00010000"
 
 
 def canonicalize(value: object) -> bytes:
     """Serialize a JSON value (as returned by ``json.loads``) in canonical form."""
+    if _fits_c_encoder(value):
+        return _encode_or_slowly(value)
+    return _canonicalize_slowly(value)
+
+
+def parse_document(document: bytes) -> tuple[object, bool]:
+    """``json.loads(document)`` and whether it holds a float (NaN and Infinity included)."""
+    text = document.decode(json.detect_encoding(document), "surrogatepass")
+    try:
+        return _decode_without_floats(text), False
+    except _FloatFound:
+        return json.loads(text), True
+
+
+class _FloatFound(Exception):
+    pass
+
+
+def _refuse_float(_text: str) -> typing.NoReturn:
+    raise _FloatFound
+
+
+# One decoder for every call (json.loads with hooks would build one each time).
+_decode_without_floats = json.JSONDecoder(
+    parse_float=_refuse_float, parse_constant=_refuse_float
+).decode
+
+
+def canonicalize_parsed(document: bytes, value: object, has_floats: bool) -> bytes:
+    """The canonical form of ``value``, parsed from ``document`` by ``parse_document``; the
+    bytes tell cheaply whether a key may lie outside the BMP."""
+    if has_floats or _may_leave_bmp(document):
+        return canonicalize(value)
+    return _encode_or_slowly(value)
+
+
+def _may_leave_bmp(document: bytes) -> bool:
+    if document.isascii():
+        wide = b"\x00" in document
+    else:
+        wide = _WIDE_LEAD_BYTE.search(document) is not None
+    return wide or _SURROGATE_ESCAPE.search(document) is not None
+
+
+def _encode_or_slowly(value: object) -> bytes:
+    try:
+        return _dumps_sorted(value).encode("utf-8")
+    except ValueError:  # a lone surrogate: the slow path raises the error it always did
+        return _canonicalize_slowly(value)
+
+
+def _fits_c_encoder(value: object) -> bool:
+    """True when ``value`` holds only exact JSON types, no floats, and only BMP string keys."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            for key in item:
+                if type(key) is not str or not (key.isascii() or max(key) < _BMP_END):
+                    return False
+            stack.extend(item.values())
+        elif type(item) is list or type(item) is tuple:
+            stack.extend(item)
+        elif not (type(item) is str or type(item) is int or type(item) is bool or item is None):
+            return False
+    return True
+
+
+def _canonicalize_slowly(value: object) -> bytes:
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts).encode("utf-8")
@@ -60,20 +147,6 @@ def _write_object(obj: dict[typing.Any, object], parts: list[str]) -> None:
     parts.append("}")
 
 
-def _quote(text: str) -> str:
-    out = ['"']
-    for char in text:
-        escaped = _ESCAPES.get(char)
-        if escaped is not None:
-            out.append(escaped)
-        elif char < " ":
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
 def format_number(number: float) -> str:
     """Format a float as ECMAScript's Number.prototype.toString does."""
     if math.isnan(number) or math.isinf(number):
@@ -81,6 +154,8 @@ def format_number(number: float) -> str:
     if number == 0:
         return "0"
     sign = "-" if number < 0 else ""
+    import decimal  # only floats need it
+
     exact = decimal.Decimal(repr(abs(number))).as_tuple()
     digits = "".join(map(str, exact.digits)).rstrip("0") or "0"
     exponent = int(exact.exponent) + len(exact.digits)

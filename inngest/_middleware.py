@@ -114,6 +114,13 @@ class MiddlewareManager:
             factory(client, raw_request) for factory in factories
         ]
         self._started = False
+        # The built-in middleware is known to be synchronous; anything else is checked at
+        # each hook call (a hook may be replaced on the instance).
+        self._checked: list[MiddlewareSync] | None = (
+            typing.cast("list[MiddlewareSync]", self._middleware)
+            if all(type(middleware) is LoggerMiddleware for middleware in self._middleware)
+            else None
+        )
 
     @classmethod
     def for_send(cls, client: Inngest) -> MiddlewareManager:
@@ -159,7 +166,9 @@ class MiddlewareManager:
         for middleware in self._hooks("after_send_events", reverse=True):
             middleware.after_send_events(result)
 
-    def _hooks(self, hook: str, reverse: bool = False) -> list[MiddlewareSync]:
+    def _hooks(self, hook: str, reverse: bool = False) -> typing.Iterable[MiddlewareSync]:
+        if self._checked is not None:
+            return reversed(self._checked) if reverse else self._checked
         ordered = reversed(self._middleware) if reverse else iter(self._middleware)
         checked: list[MiddlewareSync] = []
         for middleware in ordered:

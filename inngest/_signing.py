@@ -1,10 +1,12 @@
-"""Request signatures (HMAC-SHA256 over canonical body and timestamp) and Bearer key hashes."""
+"""Request signatures (HMAC-SHA256 over canonical body and timestamp) and Bearer key hashes.
+
+hashlib and hmac are imported where used: loading OpenSSL is the largest part of the memory
+``import inngest`` would otherwise take, and dev mode may never sign anything.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
+import functools
 import re
 import time
 import urllib.parse
@@ -26,6 +28,8 @@ def key_prefix(signing_key: str) -> str:
 
 def hash_signing_key(signing_key: str) -> str:
     """SHA-256 hex of the hex-decoded key, without the ``signkey-<env>-`` prefix."""
+    import hashlib
+
     try:
         raw = bytes.fromhex(strip_key_prefix(signing_key))
     except ValueError:
@@ -34,22 +38,37 @@ def hash_signing_key(signing_key: str) -> str:
 
 
 def hash_event_key(event_key: str) -> str:
+    import hashlib
+
     return hashlib.sha256(event_key.encode("utf-8")).hexdigest()
 
 
 def canonical_body(body: bytes) -> bytes:
     """JCS form of a JSON request body; raises BodyInvalidError if it is not JSON."""
+    return parse_canonical_body(body)[1]
+
+
+def parse_canonical_body(body: bytes) -> tuple[object, bytes]:
+    """The parsed JSON body (None when empty) and its JCS form; raises BodyInvalidError if
+    it is not JSON."""
     if not body:
-        return b""
+        return None, b""
     try:
-        return _jcs.canonicalize(json.loads(body))
+        value, has_floats = _jcs.parse_document(body)
+        return value, _jcs.canonicalize_parsed(body, value, has_floats)
     except (ValueError, TypeError, RecursionError) as err:
         raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
 
 
 def mac(signing_key: str, message: bytes, timestamp: str) -> str:
-    key = strip_key_prefix(signing_key).encode("utf-8")
-    return hmac.new(key, message + timestamp.encode("ascii"), hashlib.sha256).hexdigest()
+    import hmac
+
+    return hmac.digest(_mac_key(signing_key), message + timestamp.encode("ascii"), "sha256").hex()
+
+
+@functools.lru_cache(maxsize=16)
+def _mac_key(signing_key: str) -> bytes:
+    return strip_key_prefix(signing_key).encode("utf-8")
 
 
 def sign(body: bytes, signing_key: str, now: float | None = None) -> str:
@@ -76,6 +95,8 @@ def verify(
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > MAX_SIGNATURE_AGE_SECONDS:
         raise _errors.SigVerificationFailedError("signature expired")
+    import hmac
+
     for key in signing_keys:
         if hmac.compare_digest(mac(key, canonical, timestamp), signature):
             return key
@@ -83,7 +104,7 @@ def verify(
 
 
 def _parse_header(header: str) -> tuple[str, str]:
-    fields = dict(urllib.parse.parse_qsl(header, keep_blank_values=True))
+    fields = _parse_form(header)
     timestamp = fields.get("t", "")
     signature = fields.get("s", "")
     if not signature:
@@ -91,3 +112,19 @@ def _parse_header(header: str) -> tuple[str, str]:
     if not timestamp.isdigit():
         raise _errors.SigVerificationFailedError("signature has no valid timestamp")
     return timestamp, signature
+
+
+_PLAIN_FORM = re.compile(r"[0-9A-Za-z=&]*")
+
+
+def _parse_form(text: str) -> dict[str, str]:
+    """``dict(parse_qsl(text, keep_blank_values=True))``, without its cost for the usual
+    header (no escapes, so nothing to unquote)."""
+    if _PLAIN_FORM.fullmatch(text) is None:
+        return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+    fields: dict[str, str] = {}
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            fields[name] = value
+    return fields

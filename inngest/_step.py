@@ -11,7 +11,6 @@ from inngest import _errors, _event
 from inngest._durations import Duration, to_duration_str, to_milliseconds
 from inngest._function import UNSET
 from inngest._middleware import NO_OUTPUT
-from inngest._step_ids import StepIdCounter
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -46,7 +45,7 @@ class MemoizedError:
     stack: str | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Memo:
     """A step's saved outcome; middleware may replace ``data`` or ``error``."""
 
@@ -59,6 +58,8 @@ _MEMO_KEYS = frozenset(("data", "error"))
 
 def _parse_memo(raw: object) -> Memo:
     """``{"data": X}``/``{"error": {...}}`` are unwrapped; anything else is the data itself."""
+    if type(raw) is dict and len(raw) == 1 and "data" in raw:  # the usual shape, first
+        return Memo(raw["data"])
     if not isinstance(raw, dict) or not set(raw) <= _MEMO_KEYS:
         return Memo(data=raw)
     error = raw.get("error")
@@ -107,6 +108,11 @@ class StepMemos:
     def pop(self, hashed_id: str) -> Memo | None:
         """Consume a memo: each one is used at most once per request."""
         return self._memos.pop(hashed_id, None)
+
+    def take(self, hashed_id: str) -> tuple[Memo | None, bool]:
+        """``pop``, and whether no memo is left after it."""
+        memos = self._memos
+        return memos.pop(hashed_id, None), not memos
 
 
 @dataclasses.dataclass
@@ -194,9 +200,18 @@ class RunState:
         self.disable_immediate_execution = disable_immediate_execution
         self.attempt = attempt
         self.max_attempts = max_attempts
+        # Imported here: step hashing loads hashlib (OpenSSL), which `import inngest` avoids.
+        from inngest._step_ids import StepIdCounter
+
         self.counter = StepIdCounter()
         self.in_parallel = False
         self.in_step = False
+
+    def next_id(self, step_id: str) -> tuple[str, int | None]:
+        """The hashed id and userland index of the step about to be reported."""
+        if self.in_step:
+            raise NestedStepInterrupt()
+        return self.counter.next(step_id)
 
     def new_report(
         self,
@@ -205,27 +220,26 @@ class RunState:
         opts: dict[str, object] | None = None,
         name: str | None = None,
     ) -> StepReport:
-        if self.in_step:
-            raise NestedStepInterrupt()
-        hashed_id, index = self.counter.next(step_id)
-        display_name = step_id if index is None else f"{step_id}:{index}"
-        return StepReport(
-            hashed_id=hashed_id,
-            display_name=display_name,
-            name=display_name if name is None else name,
-            op=op,
-            opts=opts,
-            user_id=step_id,
-            index=index,
-        )
+        hashed_id, index = self.next_id(step_id)
+        return make_report(step_id, hashed_id, index, op, opts, name)
 
     def resolve(self, report: StepReport) -> Memo | None:
         """The step's memo; None means "run the handler now"; otherwise interrupts."""
-        memo = self.memos.pop(report.hashed_id)
-        if self.memos.size == 0:
-            self.start_execution()
+        memo = self.take_memo(report.hashed_id)
         if memo is not None:
             return memo
+        self.resolve_unmemoized(report)
+        return None
+
+    def take_memo(self, hashed_id: str) -> Memo | None:
+        """Consume the step's memo; once none is left, new code is about to run."""
+        memo, now_empty = self.memos.take(hashed_id)
+        if now_empty:
+            self.start_execution()
+        return memo
+
+    def resolve_unmemoized(self, report: StepReport) -> None:
+        """Returns when the handler is to run now; otherwise interrupts."""
         targeting = self.target_step_id is not None
         if targeting and self.target_step_id != report.hashed_id:
             raise SkipInterrupt(report.display_name)
@@ -237,7 +251,7 @@ class RunState:
             if self.disable_immediate_execution and not targeting:
                 report.op = Opcode.PLANNED
                 raise ResponseInterrupt([report])
-            return None
+            return
         raise ResponseInterrupt([report])
 
     def start_execution(self) -> None:
@@ -260,6 +274,25 @@ class RunState:
         if serializer is None or output_type is UNSET:
             return value
         return typing.cast(Serializer, serializer).deserialize(value, output_type)
+
+
+def make_report(
+    step_id: str,
+    hashed_id: str,
+    index: int | None,
+    op: Opcode,
+    opts: dict[str, object] | None = None,
+    name: str | None = None,
+) -> StepReport:
+    return StepReport(
+        hashed_id=hashed_id,
+        display_name=step_id,
+        name=step_id if name is None else name,
+        op=op,
+        opts=opts,
+        user_id=step_id,
+        index=index,
+    )
 
 
 class Serializer(typing.Protocol):
@@ -300,10 +333,14 @@ class StepSync:
     ) -> T:
         """Run ``handler`` once; later requests return its memoized output."""
         state = self._state
-        report = state.new_report(step_id, Opcode.STEP_RUN)
-        memo = state.resolve(report)
-        if memo is not None:
-            return typing.cast(T, state.deserialize(_memo_value(memo), output_type))
+        hashed_id, index = state.next_id(step_id)
+        memo = state.take_memo(hashed_id)
+        if memo is not None:  # replay, the common case: no report is needed
+            if memo.error is not None or state.client.serializer is not None:
+                return typing.cast(T, state.deserialize(_memo_value(memo), output_type))
+            return memo.data  # type: ignore[return-value]
+        report = make_report(step_id, hashed_id, index, Opcode.STEP_RUN)
+        state.resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
         raise ResponseInterrupt([report])
 

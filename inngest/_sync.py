@@ -134,7 +134,7 @@ def register(
         url,
         headers=headers,
         bearer_tokens=client.bearer_tokens(),
-        body=json.dumps(payload).encode("utf-8"),
+        body=_transport.json_body(payload),
         timeout=REGISTER_TIMEOUT_SECONDS,
     )
     answer = _registration_answer(response)

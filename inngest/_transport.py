@@ -1,16 +1,27 @@
-"""Outbound HTTP over one shared urllib3 pool, with the SDK's standard headers."""
+"""Outbound HTTP over one shared urllib3 pool, with the SDK's standard headers.
+
+urllib3 is imported on the first request: it (with ssl and http.client) is most of what
+``import inngest`` would otherwise cost, and an app that only serves never needs it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 
-import urllib3
-
 from inngest import _errors, _version
 
-_POOL = urllib3.PoolManager(num_pools=16, maxsize=16, retries=False)
+if typing.TYPE_CHECKING:
+    import urllib3
+
+
+@functools.lru_cache(maxsize=None)
+def _pool() -> urllib3.PoolManager:
+    import urllib3
+
+    return urllib3.PoolManager(num_pools=16, maxsize=16, retries=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +45,15 @@ class TransportError(_errors.Error):
     code = "unknown"
 
 
+def json_body(payload: object) -> bytes:
+    """Compact UTF-8 JSON: byte for byte what the official SDK's HTTP client sends."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise _errors.BodyInvalidError(f"request body is not JSON-serializable: {err}") from None
+    return text.encode("utf-8")
+
+
 def standard_headers(env: str | None) -> dict[str, str]:
     headers = {
         "content-type": "application/json",
@@ -54,8 +74,10 @@ def request(
     body: bytes | None = None,
     timeout: float = 30.0,
 ) -> Response:
+    import urllib3
+
     try:
-        resp = _POOL.request(
+        resp = _pool().request(
             method,
             url,
             body=body,

@@ -72,6 +72,9 @@ class InngestServer(http.server.HTTPServer):
 class _RequestHandler(http.server.BaseHTTPRequestHandler):
     server: InngestServer
     timeout = _SOCKET_TIMEOUT_SECONDS
+    # Headers and body go out in two writes; without this, Nagle's algorithm and the
+    # peer's delayed ACK can hold the body back for tens of milliseconds.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         path = urllib.parse.urlsplit(self.path).path

@@ -58,19 +58,38 @@ def serve(
 
 def to_request(environ: Environ) -> Request:
     headers = {
-        key[5:].replace("_", "-"): value
+        key[5:].replace("_", "-").lower(): value
         for key, value in environ.items()
         if key.startswith("HTTP_")
     }
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
-            headers[key.replace("_", "-")] = environ[key]
+            headers[name] = environ[key]
     return Request(
         method=environ.get("REQUEST_METHOD", "GET"),
-        url=wsgiref.util.request_uri(environ, include_query=True),
+        url=_request_url(environ),
         headers=headers,
         body=_read_body(environ),
     )
+
+
+_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+             "PATH_INFO")
+_url_prefixes: dict[tuple[object, ...], str] = {}
+
+
+def _request_url(environ: Environ) -> str:
+    """``wsgiref.util.request_uri(environ)``; the part before the query is the same for
+    every request to the serve path, so it is quoted once."""
+    key = tuple(environ.get(name) for name in _URL_KEYS)
+    prefix = _url_prefixes.get(key)
+    if prefix is None:
+        prefix = wsgiref.util.request_uri(environ, include_query=False)
+        if len(_url_prefixes) >= 64:
+            _url_prefixes.clear()
+        _url_prefixes[key] = prefix
+    query = environ.get("QUERY_STRING")
+    return f"{prefix}?{query}" if query else prefix
 
 
 def _read_body(environ: Environ) -> bytes:
@@ -84,10 +103,13 @@ def _read_body(environ: Environ) -> bytes:
 
 
 def _status_line(status: int) -> str:
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = f"{status} Unknown"
+    return line
+
+
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
 
 
 def _header_list(response: Response) -> list[tuple[str, str]]:

@@ -39,7 +39,7 @@ def flask_noop_us() -> dict[str, float]:
         return flask.request.get_data(), 206
 
     body = _common.execution_body(0)
-    return _common.measure(sdk_worker.wsgi_call(app, "POST", "", body, {}))
+    return _common.measure(sdk_worker.wsgi_call(app.wsgi_app, "POST", "", body, {}))
 
 
 def main() -> None:

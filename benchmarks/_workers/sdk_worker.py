@@ -44,7 +44,7 @@ def _environ(method: str, query: str, body: bytes, headers: dict[str, str]) -> d
 
 def wsgi_call(app: typing.Any, method: str, query: str, body: bytes,
               headers: dict[str, str]) -> Call:
-    """A call that sends one request straight into ``app.wsgi_app`` (no sockets)."""
+    """A call that sends one request straight into the WSGI callable ``app`` (no sockets)."""
     base = _environ(method, query, body, headers)
     status: list[str] = []
 
@@ -55,7 +55,7 @@ def wsgi_call(app: typing.Any, method: str, query: str, body: bytes,
         environ = dict(base)
         environ["wsgi.input"] = io.BytesIO(body)
         status.clear()
-        chunks = app.wsgi_app(environ, start_response)
+        chunks = app(environ, start_response)
         try:
             out = b"".join(chunks)
         finally:
@@ -88,10 +88,10 @@ def make_functions(inngest: typing.Any, client: typing.Any) -> list[typing.Any]:
     return functions
 
 
-def make_app(cloud: bool, api_url: str) -> typing.Any:
-    import flask
+def make_app(cloud: bool, api_url: str, adapter: str) -> typing.Any:
+    """The WSGI callable serving the bench functions through ``adapter``: ``flask`` (Flask's
+    ``app.wsgi_app``, both SDKs) or ``wsgi`` (our plain ``inngest.wsgi.serve``)."""
     import inngest
-    import inngest.flask
 
     client = inngest.Inngest(
         app_id=_common.APP_ID,
@@ -99,9 +99,17 @@ def make_app(cloud: bool, api_url: str) -> typing.Any:
         signing_key=_common.SIGNING_KEY if cloud else None,
         api_base_url=api_url,
     )
+    functions = make_functions(inngest, client)
+    if adapter == "wsgi":
+        import inngest.wsgi
+
+        return inngest.wsgi.serve(client, functions)
+    import flask
+    import inngest.flask
+
     app = flask.Flask(f"bench-{'cloud' if cloud else 'dev'}")
-    inngest.flask.serve(app, client, make_functions(inngest, client))
-    return app
+    inngest.flask.serve(app, client, functions)
+    return app.wsgi_app
 
 
 def checked(call: Call, expected: int) -> Call:
@@ -172,17 +180,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--api-url", required=True, help="stub with /fn/register")
     parser.add_argument("--event-url", required=True, help="stub event API origin")
+    parser.add_argument("--adapter", choices=("flask", "wsgi"), default="flask",
+                        help="the entry point measured as the SDK's own (lightest) one")
+    parser.add_argument("--also-flask", action="store_true",
+                        help="also time POST through Flask (post_<mode>_flask)")
     args = parser.parse_args()
-    results: dict[str, object] = {}
-    apps: dict[str, typing.Any] = {}
+    results: dict[str, object] = {"adapter": args.adapter}
+    apps: dict[tuple[str, str], typing.Any] = {}
 
-    def app_for(mode: str) -> typing.Any:
-        if mode not in apps:
-            apps[mode] = make_app(mode == "cloud", args.api_url)
-        return apps[mode]
+    def app_for(mode: str, adapter: str = args.adapter) -> typing.Any:
+        if (mode, adapter) not in apps:
+            apps[mode, adapter] = make_app(mode == "cloud", args.api_url, adapter)
+        return apps[mode, adapter]
 
     for mode in ("dev", "cloud"):
         _section(results, f"post_{mode}", lambda m=mode: bench_post(app_for(m), m == "cloud"))
+        if args.also_flask and args.adapter != "flask":
+            _section(results, f"post_{mode}_flask",
+                     lambda m=mode: bench_post(app_for(m, "flask"), m == "cloud"))
         _section(results, f"get_{mode}", lambda m=mode: bench_get(app_for(m), m == "cloud"))
         _section(results, f"put_{mode}", lambda m=mode: bench_put(app_for(m)))
     _section(results, "send", lambda: bench_send(args.event_url))

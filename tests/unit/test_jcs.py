@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from inngest import _jcs
 from inngest._jcs import canonicalize, format_number
 
 
@@ -52,3 +53,70 @@ def test_nested_structures_have_no_whitespace() -> None:
 
 def test_big_integers_keep_their_digits() -> None:
     assert canonicalize(json.loads("[12345678901234567890]")) == b"[12345678901234567890]"
+
+
+TRICKY_VALUES = [
+    {"\ufb01": 1, "\U0001f600": 2, "\ue000": 3, "z": 4},
+    {"a": "\x7f\u2028\u2029\x00\x1f\"\\/", "b": [None, True, False, 0, -1]},
+    {"ctrl": "".join(chr(c) for c in range(32)), "é": {"ß": ["\U0001f600"]}},
+    {"f": [1.0, -0.0, 1e21, 1e-7, 0.1 + 0.2], "n": {"m": 2.5}},
+    [[], {}, "", [[{"b": 1, "a": 2}]]],
+    ("tuple", 1),
+    {"big": 12345678901234567890, "neg": -(2**70)},
+    "plain",
+    7,
+    None,
+]
+
+
+@pytest.mark.parametrize("value", TRICKY_VALUES)
+def test_fast_path_matches_slow_path(value: object) -> None:
+    assert canonicalize(value) == _jcs._canonicalize_slowly(value)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        json.dumps(value, ensure_ascii=ascii).encode()
+        for value in TRICKY_VALUES
+        for ascii in (True, False)
+    ]
+    + [
+        b'{"\\ud83d\\ude00": 1, "\\uffff": 2}',
+        b'{"a": NaN}',
+        b'{"a": -Infinity}',
+        b'{"b": 1E400}',
+        b'{"b": 1, "a": 1, "b": 2}',
+        '{"\ue000": 1, "\U0001f600": 2}'.encode("utf-16"),
+        '{"\ue000": 1, "\U0001f600": 2}'.encode("utf-16-le"),
+    ],
+)
+def test_document_path_matches_slow_path(document: bytes) -> None:
+    value, has_floats = _jcs.parse_document(document)
+    assert value == json.loads(document) or has_floats  # NaN != NaN
+    try:
+        expected = _jcs._canonicalize_slowly(value)
+    except ValueError as err:  # NaN and Infinity
+        with pytest.raises(ValueError, match=str(err)):
+            _jcs.canonicalize_parsed(document, value, has_floats)
+    else:
+        assert _jcs.canonicalize_parsed(document, value, has_floats) == expected
+
+
+@pytest.mark.parametrize("value", [{"\ud800": 1}, {"a": "\udfff"}, ["\ud83d"]])
+def test_lone_surrogates_fail_like_the_slow_path(value: object) -> None:
+    with pytest.raises(UnicodeEncodeError) as fast:
+        canonicalize(value)
+    with pytest.raises(UnicodeEncodeError) as slow:
+        _jcs._canonicalize_slowly(value)
+    assert str(fast.value) == str(slow.value)
+
+
+def test_int_subclasses_and_non_string_keys_keep_slow_path_output() -> None:
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    value = {"level": Level.HIGH, 1: "one"}
+    assert canonicalize(value) == _jcs._canonicalize_slowly(value)

@@ -84,7 +84,7 @@ def test_first_step_runs_immediately_with_exact_bytes(client: Inngest) -> None:
     assert result == ExecutionResult(
         status=206,
         body=(
-            b'[{"id": "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8", "displayName": "a", '
+            b'[{"displayName": "a", "id": "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8", '
             b'"name": "a", "op": "StepRun", "opts": null, '
             b'"userland": {"id": "a", "index": null}, "data": "one"}]'
         ),
@@ -92,11 +92,12 @@ def test_first_step_runs_immediately_with_exact_bytes(client: Inngest) -> None:
 
 
 def test_repeated_id_hashes_with_a_counter_suffix(client: Inngest) -> None:
+    # The hash and userland.index carry the repeat; the names stay the user's id.
     [element] = elements(run(client, make_fn(client, two_steps), {A: {"data": "one"}}))
     assert element == {
         "id": A1,
-        "displayName": "a:1",
-        "name": "a:1",
+        "displayName": "a",
+        "name": "a",
         "op": "StepRun",
         "opts": None,
         "userland": {"id": "a", "index": 1},
