@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import http.server
 import importlib
@@ -20,6 +21,8 @@ log = logging.getLogger("inngest.engine")
 Headers = dict[str, str]
 Response = tuple[int, Headers, bytes]
 MAX_BODY_BYTES = 256 * 1024 * 1024
+DEFAULT_HTTP_WORKERS = 32
+SOCKET_TIMEOUT_SECONDS = 30.0
 BASE_HEADERS = {
     "content-type": "application/json",
     "x-inngest-server-kind": registration.SERVER_KIND,
@@ -268,18 +271,43 @@ class Api:
                                            request.get("operationName")))
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class Server(http.server.HTTPServer):
+    """Answers requests on a bounded pool of ``max_workers`` threads.
 
-    def __init__(self, address: tuple[str, int], api: Api) -> None:
+    Connections close after each response (HTTP/1.0) and time out when a client stalls, so
+    idle or slow clients cannot hold every worker.
+    """
+
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], api: Api,
+                 max_workers: int = DEFAULT_HTTP_WORKERS) -> None:
         self.api = api
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max(1, max_workers), thread_name_prefix="inngest-api"
+        )
         super().__init__(address, _Handler)
+
+    def process_request(self, request: typing.Any, client_address: typing.Any) -> None:
+        self._pool.submit(self._process_in_worker, request, client_address)
+
+    def _process_in_worker(self, request: typing.Any, client_address: typing.Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: Server
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.0"
+    timeout = SOCKET_TIMEOUT_SECONDS
 
     def _serve(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
@@ -288,7 +316,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
             status, out, payload = error(413, "request body too large")
-            self.close_connection = True
         else:
             body = self.rfile.read(length) if length > 0 else b""
             status, out, payload = self.server.api.handle(

@@ -95,13 +95,24 @@ class Executor:
         outcome: Outcome = interpret(reply) if reply else Failure(
             error_body("Error", f"could not reach {fn.url}"), True, None
         )
+        gateway_replies = self._call_gateways(outcome)
+        # Applying the reply and deleting the item commit together: a crash in between
+        # would otherwise run the item again and repeat the step that follows it.
+        with self.store.transaction():
+            again = self._act(item, run, fn, outcome, gateway_replies)
+            if again is None:
+                self.store.ack(item.id)
+            return again
+
+    def _act(self, item: QueueItem, run: Run, fn: Function, outcome: Outcome,
+             gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
         try:
             if isinstance(outcome, Complete):
                 self.life.finish(run.id, RunStatus.COMPLETED, outcome.output, True)
                 return None
             if isinstance(outcome, Failure):
                 return self._failed(item, fn, outcome)
-            return self._handle_ops(item, run, fn, outcome)
+            return self._handle_ops(item, run, fn, outcome, gateway_replies)
         except RunError as err:
             self.life.finish(run.id, RunStatus.FAILED, err.body, True)
             return None
@@ -192,8 +203,8 @@ class Executor:
 
     # Opcodes
 
-    def _handle_ops(self, item: QueueItem, run: Run, fn: Function,
-                    outcome: Ops) -> QueueItem | None:
+    def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
+                    gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
         ops = [op for op in outcome.ops if op.op != "None"]
         if not ops:
             return None
@@ -216,13 +227,13 @@ class Executor:
                     force_step_plan=run.force_step_plan or len(eager) > 1,
                 )
         for op in sorted(ops, key=lambda op: op.op != "WaitForEvent"):
-            again = self._apply(op, run, fn, item, depth)
+            again = self._apply(op, run, fn, item, depth, gateway_replies)
             if again is not None:
                 return again
         return None
 
-    def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem,
-               depth: int) -> QueueItem | None:
+    def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem, depth: int,
+               gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
         log.info("run %s: %s %s", run.id, op.op, op.display_name)
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
@@ -244,7 +255,7 @@ class Executor:
         elif op.op == "InvokeFunction":
             self._invoke(op, run, fn)
         elif op.op in ("AIGateway", "Gateway"):
-            return self._gateway(op, run, fn, item)
+            return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in ("RunComplete", "SyncRunComplete"):
             check_size(op.data)
             self.life.finish(run.id, RunStatus.COMPLETED, op.data, True)
@@ -321,7 +332,14 @@ class Executor:
                        ts=payload.get("ts") or now)
         self.life.publish([invoked])
 
-    def _gateway(self, op: Op, run: Run, fn: Function, item: QueueItem) -> QueueItem | None:
+    def _call_gateways(self, outcome: Outcome) -> dict[str, GatewayReply]:
+        """Make the HTTP calls that gateway ops describe, before any state changes."""
+        if not isinstance(outcome, Ops):
+            return {}
+        return {op.id: self._call_gateway(op) for op in outcome.ops
+                if op.op in ("AIGateway", "Gateway")}
+
+    def _call_gateway(self, op: Op) -> GatewayReply:
         opts = op.opts
         headers = {str(k): str(v) for k, v in (opts.get("headers") or {}).items()}
         auth_key = opts.get("auth_key")
@@ -339,19 +357,24 @@ class Executor:
                 headers=headers, timeout=CALL_TIMEOUT, retries=CALL_RETRIES,
             )
         except urllib3.exceptions.HTTPError as err:
-            return self._gateway_failed(op, run, fn, item, error_body("Error", str(err)))
+            return GatewayReply(error=error_body("Error", str(err)))
         text = response.data.decode("utf-8", errors="replace")
-        try:
-            parsed: JSON = json.loads(text)
-        except ValueError:
-            parsed = text
         if op.op == "Gateway":
-            parsed = {"status_code": response.status, "headers": dict(response.headers),
-                      "body": text}
-        elif response.status >= 300:
+            return GatewayReply(value={"status_code": response.status,
+                                       "headers": dict(response.headers), "body": text})
+        if response.status >= 300:
             message = f"AI request failed with status {response.status}: {text[:1024]}"
-            return self._gateway_failed(op, run, fn, item, error_body("Error", message))
-        self.life.step_done(run.id, op.id, {"data": parsed})
+            return GatewayReply(error=error_body("Error", message))
+        try:
+            return GatewayReply(value=json.loads(text))
+        except ValueError:
+            return GatewayReply(value=text)
+
+    def _gateway(self, op: Op, run: Run, fn: Function, item: QueueItem,
+                 reply: GatewayReply) -> QueueItem | None:
+        if reply.error is not None:
+            return self._gateway_failed(op, run, fn, item, reply.error)
+        self.life.step_done(run.id, op.id, {"data": reply.value})
         return None
 
     def _gateway_failed(self, op: Op, run: Run, fn: Function, item: QueueItem,
@@ -360,6 +383,14 @@ class Executor:
             return self._retry(item, None)
         self.life.step_done(run.id, op.id, {"error": error})
         return None
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayReply:
+    """What a gateway op's HTTP call gave: the step value, or the error to record."""
+
+    value: JSON = None
+    error: dict[str, JSON] | None = None
 
 
 def check_size(value: JSON) -> None:

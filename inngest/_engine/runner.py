@@ -52,17 +52,21 @@ class Runner:
     # Events
 
     def ingest(self, event: dict[str, JSON], internal_id: str) -> StoredEvent:
-        """Store a normalised event, start the runs it triggers and resume what it matches."""
-        stored = self.store.add_event(
-            StoredEvent(internal_id, event, self.life.clock.now_ms())
-        )
-        if stored.name == events.FUNCTION_INVOKED:
-            self._start_invoked(stored)
-        else:
-            for fn in self.store.functions():
-                if self._triggered(fn, stored.event):
-                    self.trigger(fn, stored)
-        self._resume_pauses(stored)
+        """Store a normalised event, start the runs it triggers and resume what it matches.
+
+        One transaction: a crash never leaves an event's dedupe key claimed without its run.
+        """
+        with self.store.transaction():
+            stored = self.store.add_event(
+                StoredEvent(internal_id, event, self.life.clock.now_ms())
+            )
+            if stored.name == events.FUNCTION_INVOKED:
+                self._start_invoked(stored)
+            else:
+                for fn in self.store.functions():
+                    if self._triggered(fn, stored.event):
+                        self.trigger(fn, stored)
+            self._resume_pauses(stored)
         return stored
 
     def publish(self, raw_events: list[dict[str, JSON]]) -> list[str]:
