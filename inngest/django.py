@@ -42,7 +42,9 @@ def serve(
                 method=request.method or "GET",
                 url=request.build_absolute_uri(),
                 headers=dict(request.headers.items()),
-                body=request.body,
+                # read(), not .body: Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
+                # (2.5 MiB) there, and servers send up to 4 MiB of run state.
+                body=request.read(),
             ),
             request,
         )

@@ -131,7 +131,8 @@ class Deployment:
         wait_until(lambda: answers(self.engine_url + "/health"), 15, "engine did not start")
         wait_until(lambda: answers(self.app_url), 15, "app did not start")
         served_by = (processes.log_dir / "app.log").read_text()
-        assert (f"serving {REPO_ROOT}" in served_by) == (implementation == "ours"), served_by
+        ours_package = REPO_ROOT / "inngest" / "__init__.py"
+        assert (f"serving {ours_package}" in served_by) == (implementation == "ours"), served_by
 
     def sync(self) -> None:
         response = HTTP.request("PUT", self.app_url, timeout=10)

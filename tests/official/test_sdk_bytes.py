@@ -278,7 +278,8 @@ def _probe_side(side: str, python: str) -> str | None:
     if result.returncode != 0:
         return f"{python} cannot import flask and inngest: {result.stderr.strip()[-300:]}"
     location = pathlib.Path(result.stdout.strip()).resolve()
-    inside_repo = REPO_ROOT in location.parents
+    # The tox env lives inside the repo too, so compare with the repo's own package.
+    inside_repo = location == (REPO_ROOT / "inngest" / "__init__.py").resolve()
     if side == OFFICIAL and inside_repo:
         return f"{python} imports inngest from this repo, not the official SDK"
     if side == OURS and not inside_repo:

@@ -1,0 +1,170 @@
+"""Run inspection through GraphQL, and app registration with the dev server."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import time
+import typing
+
+import urllib3
+
+from inngest.experimental import dev_server
+from test_core import gql
+
+POLL_SECONDS = 0.2
+_HTTP = urllib3.PoolManager(retries=False)
+
+
+class RunStatus(str, enum.Enum):
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    RUNNING = "RUNNING"
+
+    @property
+    def ended(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    event: dict[str, typing.Any] | None
+    id: str
+    output: typing.Any
+    status: str
+
+
+_GET_RUN = """
+query GetRun($run_id: String!) {
+  run(runID: $run_id) { output status }
+  runTrigger(runID: $run_id) { payloads }
+}
+"""
+_GET_TRACE = """
+query GetHistory($run_id: String!) {
+  run(runID: $run_id) { trace { childrenSpans { name outputID } } }
+}
+"""
+_GET_OUTPUT = """
+query GetHistory($output_id: String!) {
+  runTraceSpanOutputByID(outputID: $output_id) { data error { message name stack } }
+}
+"""
+_RUNS_FROM_EVENT = """
+query GetRunFromEventID($event_id: ID!) {
+  event(query: {eventId: $event_id}) { functionRuns { id } }
+}
+"""
+
+
+def origin() -> str:
+    return f"http://127.0.0.1:{dev_server.server.port}"
+
+
+class Client:
+    """Reads runs, triggers and step outputs from the dev server's GraphQL API."""
+
+    def __init__(self) -> None:
+        self.gql = gql.Client(lambda: origin() + "/v0/gql")
+
+    def get_run(self, run_id: str) -> Run:
+        data = self.gql.query(_GET_RUN, {"run_id": run_id})
+        run = data["run"]
+        payloads = data["runTrigger"]["payloads"]
+        output = run.get("output")
+        return Run(
+            event=json.loads(payloads[0]) if payloads else None,
+            id=run_id,
+            output=None if output is None else json.loads(output),
+            status=run["status"],
+        )
+
+    def wait_for_run_status(
+        self, run_id: str, expected: RunStatus, *, timeout: float = 20
+    ) -> Run:
+        """Poll until the run has ``expected`` status; fail at once if it ended otherwise."""
+        deadline = time.monotonic() + timeout
+        last: Run | None = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.get_run(run_id)
+            except gql.GraphQLError:
+                last = None  # the run may not exist yet
+            if last is not None:
+                if last.status == expected.value:
+                    return last
+                if last.status in _ENDED and last.status != expected.value:
+                    raise AssertionError(
+                        f"run {run_id} ended with status {last.status}, expected "
+                        f"{expected.value}; output: {last.output!r}"
+                    )
+            time.sleep(POLL_SECONDS)
+        status = last.status if last else "unknown"
+        raise AssertionError(
+            f"timed out waiting for run {run_id} status: expected {expected.value}, "
+            f"last seen {status}"
+        )
+
+    def get_run_ids_from_event_id(
+        self, event_id: str, *, run_count: int = 1, timeout: float = 5
+    ) -> list[str]:
+        deadline = time.monotonic() + timeout
+        ids: list[str] = []
+        while time.monotonic() < deadline:
+            try:
+                data = self.gql.query(_RUNS_FROM_EVENT, {"event_id": event_id})
+                ids = [run["id"] for run in (data["event"] or {}).get("functionRuns") or []]
+            except gql.GraphQLError:
+                ids = []
+            if len(ids) >= run_count:
+                return ids
+            time.sleep(POLL_SECONDS)
+        raise AssertionError(
+            f"timed out waiting for {run_count} runs of event {event_id}; found {len(ids)}"
+        )
+
+    def get_step_output(
+        self, *, run_id: str, step_id: str, index: int | None = None
+    ) -> dict[str, typing.Any]:
+        """``{"data": value}`` or ``{"error": {...}}`` of the step span named ``step_id``.
+
+        ``index`` picks among spans with the same name (0 is the first).
+        """
+        spans = self.gql.query(_GET_TRACE, {"run_id": run_id})["run"]["trace"]["childrenSpans"]
+        matching = [span for span in spans if span["name"] == step_id]
+        position = index or 0
+        if len(matching) <= position:
+            names = [span["name"] for span in spans]
+            raise AssertionError(f"no span {step_id!r} (index {index}) in run {run_id}: {names}")
+        output_id = matching[position]["outputID"]
+        if output_id is None:
+            raise AssertionError(f"span {step_id!r} of run {run_id} has no output")
+        output = self.gql.query(_GET_OUTPUT, {"output_id": output_id})["runTraceSpanOutputByID"]
+        if output["error"] is not None:
+            return {"error": output["error"]}
+        return {"data": json.loads(output["data"]) if output["data"] is not None else None}
+
+
+_ENDED = {status.value for status in RunStatus if status.ended}
+
+client = Client()
+
+
+def register(app_port: int, path: str = "/api/inngest", *, timeout: float = 5) -> None:
+    """Sync an app out-of-band: PUT its serve URL until it answers 200."""
+    url = f"http://127.0.0.1:{app_port}{path}"
+    deadline = time.monotonic() + timeout
+    last = "no response"
+    while time.monotonic() < deadline:
+        try:
+            response = _HTTP.request("PUT", url, timeout=10.0)
+        except urllib3.exceptions.HTTPError as err:
+            last = str(err)
+        else:
+            if response.status == 200:
+                return
+            last = f"{response.status}: {response.data!r}"
+        time.sleep(POLL_SECONDS)
+    raise AssertionError(f"registering {url} failed: {last}")

@@ -1,0 +1,1 @@
+"""Auth cases: each module's ``create(client, framework)`` returns a ``Case``."""

@@ -1,0 +1,1 @@
+"""Function cases: each module's ``create(client, framework)`` returns a ``Case``."""

@@ -1,0 +1,1 @@
+"""Introspection cases: each module's ``create(client, framework)`` returns a ``Case``."""

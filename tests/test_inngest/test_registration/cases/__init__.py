@@ -1,0 +1,1 @@
+"""Registration cases: each module's ``create(client, framework)`` returns a ``Case``."""
