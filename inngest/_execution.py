@@ -206,8 +206,15 @@ def run(
     try:
         middleware.before_response()
     except Exception as err:
-        return Outcome(error=err)
+        outcome = Outcome(error=err)
+    _log_function_error(client, outcome.error)
     return outcome
+
+
+def _log_function_error(client: Inngest, error: Exception | None) -> None:
+    if error is not None and not getattr(error, "quiet", False):
+        code = getattr(error, "code", "unknown")
+        client.logger.error("%s: %s", code, error)
 
 
 def _call(

@@ -1,5 +1,6 @@
 import datetime
 import json
+import logging
 import re
 import typing
 
@@ -334,3 +335,20 @@ def test_retry_after_header_value_is_iso_utc_with_milliseconds(client: Inngest) 
     assert result.retry_after is not None
     value = format_retry_after(result.retry_after)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", value)
+
+
+def test_function_errors_are_logged_unless_quiet(
+    client: Inngest, caplog: pytest.LogCaptureFixture
+) -> None:
+    def loud(ctx: ContextSync) -> None:
+        raise _errors.NonRetriableError("loud failure")
+
+    def quiet(ctx: ContextSync) -> None:
+        raise _errors.NonRetriableError("quiet failure", quiet=True)
+
+    with caplog.at_level(logging.ERROR, logger="inngest"):
+        for handler in (loud, quiet):
+            assert run(client, make_fn(client, handler)).status == 500
+    assert [record.getMessage() for record in caplog.records] == [
+        "non_retriable_error: loud failure"
+    ]
