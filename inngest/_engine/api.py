@@ -31,9 +31,23 @@ BASE_HEADERS = {
 _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
 
 
+_ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 410: "gone", 413: "too_large", 500: "internal_error",
+}
+
+
 def respond(status: int, body: JSON = None) -> Response:
+    if status >= 400 and isinstance(body, dict) and "code" not in body:
+        body = _with_code(status, body)
     payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
     return status, dict(BASE_HEADERS), payload
+
+
+def _with_code(status: int, body: dict[str, JSON]) -> dict[str, JSON]:
+    """Errors keep the server's own shape and also carry a stable code and a message."""
+    code = _ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error")
+    return {**body, "code": code, "message": body.get("message") or body.get("error") or code}
 
 
 def error(status: int, message: str) -> Response:
@@ -308,6 +322,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: Server
     protocol_version = "HTTP/1.0"
     timeout = SOCKET_TIMEOUT_SECONDS
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body can wait
+    # for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         parts = urllib.parse.urlsplit(self.path)

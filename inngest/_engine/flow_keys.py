@@ -10,10 +10,9 @@ import dataclasses
 
 from inngest._engine import expressions, timeparse
 from inngest._engine.flow_gcra import Rate
-from inngest._engine.models import JSON, Function
+from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
 
 DAY_MS = 24 * 3600 * 1000
-PRIORITY_LIMIT_S = 43_200
 _SCOPES = ("fn", "env", "account")
 
 

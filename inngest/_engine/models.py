@@ -11,18 +11,39 @@ T = typing.TypeVar("T", bound="Stored")
 
 DEFAULT_RETRIES = 4
 MAX_RETRIES = 20
+# Priority moves a run's queue items at most this many seconds ahead or behind.
+PRIORITY_LIMIT_S = 43_200
 
 
 class Stored:
-    """JSON round-tripping for the frozen dataclasses below."""
+    """JSON round-tripping for the frozen dataclasses below.
+
+    ``to_dict`` is shallow: the values are JSON already, and callers build new records
+    rather than change nested values in place.
+    """
 
     def to_dict(self) -> dict[str, JSON]:
-        return dataclasses.asdict(typing.cast(typing.Any, self))
+        return {name: getattr(self, name) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls: type[T], raw: typing.Mapping[str, JSON]) -> T:
-        names = {field.name for field in dataclasses.fields(typing.cast(typing.Any, cls))}
-        return cls(**{key: value for key, value in raw.items() if key in names})
+        return cls(**cls._known_fields(raw))
+
+    @classmethod
+    def _known_fields(cls, raw: typing.Mapping[str, JSON]) -> dict[str, JSON]:
+        names = _field_names(cls)
+        return {key: value for key, value in raw.items() if key in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(typing.cast(typing.Any, cls))
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in fields)
+    return names
 
 
 class RunStatus(str, enum.Enum):
@@ -123,8 +144,10 @@ class Run(Stored):
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, JSON]) -> Run:
-        run = super().from_dict(raw)
-        return dataclasses.replace(run, status=RunStatus(run.status))
+        fields = cls._known_fields(raw)
+        if "status" in fields:
+            fields["status"] = RunStatus(fields["status"])
+        return cls(**fields)
 
 
 class Reason(str, enum.Enum):
@@ -175,8 +198,10 @@ class QueueItem(Stored):
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, JSON]) -> QueueItem:
-        item = super().from_dict(raw)
-        return dataclasses.replace(item, kind=Kind(item.kind))
+        fields = cls._known_fields(raw)
+        if "kind" in fields:
+            fields["kind"] = Kind(fields["kind"])
+        return cls(**fields)
 
 
 class PauseKind(str, enum.Enum):
@@ -207,5 +232,7 @@ class Pause(Stored):
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, JSON]) -> Pause:
-        pause = super().from_dict(raw)
-        return dataclasses.replace(pause, kind=PauseKind(pause.kind))
+        fields = cls._known_fields(raw)
+        if "kind" in fields:
+            fields["kind"] = PauseKind(fields["kind"])
+        return cls(**fields)

@@ -123,7 +123,10 @@ class Queue:
         wake_at: int | None = None
         held = 0
         while free > 0:
-            page = self._store.due_items(now, _PAGE, held)
+            # Each row read is parsed: read only what free workers can take, unless the
+            # admission policy is holding items back and the scan has to page past them.
+            size = _PAGE if held else free
+            page = self._store.due_items(now, size, held)
             for item in page:
                 if free == 0:
                     return now
@@ -134,7 +137,7 @@ class Queue:
                     continue
                 self._start(item)
                 free -= 1
-            if len(page) < _PAGE:
+            if len(page) < size:
                 break
         next_due = self._store.next_due()
         if next_due is not None and next_due > now:

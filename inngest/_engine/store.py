@@ -10,7 +10,7 @@ import threading
 import typing
 
 from inngest._engine.models import (
-    JSON, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
+    JSON, PRIORITY_LIMIT_S, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
 )
 
 _SCHEMA = """
@@ -37,15 +37,20 @@ CREATE TABLE IF NOT EXISTS queue (
     due INTEGER NOT NULL, leased INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL,
     sort INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS queue_due ON queue (leased, due);
+CREATE INDEX IF NOT EXISTS queue_run ON queue (run_id);
 CREATE TABLE IF NOT EXISTS pauses (
     id TEXT PRIMARY KEY, run_id TEXT NOT NULL, event_name TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
+CREATE INDEX IF NOT EXISTS pauses_run ON pauses (run_id);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS buffers (
     kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, function_id, key));
 """
+
+# How far behind its due time priority can push an item's sort key.
+MAX_PRIORITY_MS = PRIORITY_LIMIT_S * 1000
 
 
 def _dump(value: JSON) -> str:
@@ -61,11 +66,15 @@ class Store:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._depth = 0
+        # Parsed functions: read for every event and SDK call, written only by syncs.
+        self._function_cache: dict[str, Function] = {}
+        self._active_functions: list[Function] | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._add_missing_columns()
+        self._conn.execute("CREATE INDEX IF NOT EXISTS queue_sort ON queue (leased, sort)")
 
     def _add_missing_columns(self) -> None:
         """Bring a database written by an older engine up to the current schema."""
@@ -90,6 +99,7 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     self._conn.execute("ROLLBACK")
+                    self._forget_functions()
                 raise
             self._depth -= 1
             if self._depth == 0:
@@ -125,18 +135,26 @@ class Store:
 
     def delete_app(self, app_id: str) -> None:
         with self.transaction():
+            self._forget_functions()
             self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
             self._conn.execute("UPDATE functions SET archived = 1 WHERE app_id = ?", (app_id,))
 
+    def _forget_functions(self) -> None:
+        self._function_cache.clear()
+        self._active_functions = None
+
     def put_function(self, fn: Function) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO functions (id, app_id, slug, archived, data)"
-            " VALUES (?, ?, ?, 0, ?)",
-            fn.id, fn.app_id, fn.slug, _dump(fn.to_dict()),
-        )
+        with self.transaction():
+            self._forget_functions()
+            self._conn.execute(
+                "INSERT OR REPLACE INTO functions (id, app_id, slug, archived, data)"
+                " VALUES (?, ?, ?, 0, ?)",
+                (fn.id, fn.app_id, fn.slug, _dump(fn.to_dict())),
+            )
 
     def archive_functions(self, app_id: str, keep: typing.Collection[str]) -> None:
         with self.transaction():
+            self._forget_functions()
             for (fn_id,) in self._conn.execute(
                 "SELECT id FROM functions WHERE app_id = ? AND archived = 0", (app_id,)
             ).fetchall():
@@ -144,18 +162,28 @@ class Store:
                     self._conn.execute("UPDATE functions SET archived = 1 WHERE id = ?", (fn_id,))
 
     def functions(self, app_id: str | None = None) -> list[Function]:
-        if app_id is None:
-            rows = self._rows("SELECT data FROM functions WHERE archived = 0")
-        else:
+        if app_id is not None:
             rows = self._rows(
                 "SELECT data FROM functions WHERE archived = 0 AND app_id = ?", app_id
             )
-        return [Function.from_dict(json.loads(r[0])) for r in rows]
+            return [Function.from_dict(json.loads(r[0])) for r in rows]
+        with self._lock:
+            if self._active_functions is None:
+                rows = self._rows("SELECT data FROM functions WHERE archived = 0")
+                self._active_functions = [Function.from_dict(json.loads(r[0])) for r in rows]
+            return list(self._active_functions)
 
     def function(self, fn_id: str) -> Function | None:
         """A function by UUID, archived ones included (old runs still refer to them)."""
-        rows = self._rows("SELECT data FROM functions WHERE id = ?", fn_id)
-        return Function.from_dict(json.loads(rows[0][0])) if rows else None
+        with self._lock:
+            cached = self._function_cache.get(fn_id)
+            if cached is not None:
+                return cached
+            rows = self._rows("SELECT data FROM functions WHERE id = ?", fn_id)
+            if not rows:
+                return None
+            fn = self._function_cache[fn_id] = Function.from_dict(json.loads(rows[0][0]))
+            return fn
 
     def function_by_slug(self, slug: str) -> Function | None:
         rows = self._rows(
@@ -288,11 +316,15 @@ class Store:
             return QueueItem.from_dict({**item.to_dict(), "id": cursor.lastrowid})
 
     def due_items(self, now_ms: int, limit: int, offset: int = 0) -> list[QueueItem]:
-        """Unleased items due by ``now_ms``, ahead-most first (enqueue time minus priority)."""
+        """Unleased items due by ``now_ms``, ahead-most first (enqueue time minus priority).
+
+        The scan walks the sort index and stops at the latest sort a due item can have, so
+        it reads only the rows it returns plus the few not yet due that sort among them.
+        """
         rows = self._rows(
-            "SELECT id, data FROM queue WHERE leased = 0 AND due <= ?"
-            " ORDER BY sort, id LIMIT ? OFFSET ?",
-            now_ms, limit, offset,
+            "SELECT id, data FROM queue INDEXED BY queue_sort"
+            " WHERE leased = 0 AND sort <= ? AND due <= ? ORDER BY sort, id LIMIT ? OFFSET ?",
+            now_ms + MAX_PRIORITY_MS, now_ms, limit, offset,
         )
         return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
 

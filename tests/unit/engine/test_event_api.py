@@ -45,7 +45,8 @@ def test_empty_body_ingests_nothing(client: Client) -> None:
     ({"name": "a", "id": 5}, "event id must be a string"),
 ])
 def test_rejections(client: Client, body: object, message: str) -> None:
-    assert post(client, body) == (400, {"ids": [""], "status": 400, "error": message})
+    assert post(client, body) == (400, {"ids": [""], "status": 400, "error": message,
+                                        "code": "bad_request", "message": message})
 
 
 def test_invalid_json(client: Client) -> None:

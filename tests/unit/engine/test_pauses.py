@@ -135,7 +135,8 @@ def test_cancel_by_rest_and_v0(dev: DevServer, client: Client, app: FakeApp) -> 
     other = client.runs(second)[0]["run_id"]
     assert client.request("DELETE", f"/v0/runs/{other}")[0] == 204
     assert client.request("DELETE", f"/v0/runs/{other}") == (
-        409, {"error": "This function has already completed", "status": 409})
+        409, {"error": "This function has already completed", "status": 409,
+              "code": "conflict", "message": "This function has already completed"})
     assert client.request("DELETE", "/v0/runs/01H00000000000000000000000")[0] == 404
     assert not [item for item in dev.engine.store.items() if item.run_id in (run_id, other)]
 

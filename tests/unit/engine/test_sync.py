@@ -11,7 +11,8 @@ from engine_fakes import Call, Client, FakeApp, ok, wait
 from inngest._engine import registration
 from inngest._engine.server import DevServer
 
-INVALID = {"error": "At least one function is invalid", "data": None, "status": 400}
+INVALID = {"error": "At least one function is invalid", "data": None, "status": 400,
+           "code": "bad_request", "message": "At least one function is invalid"}
 
 
 def test_sync_and_resync_is_a_no_op(dev: DevServer, client: Client, app: FakeApp) -> None:
@@ -76,12 +77,13 @@ def test_missing_step_url(dev: DevServer, client: Client, app: FakeApp) -> None:
 
 def test_request_level_errors(client: Client, app: FakeApp) -> None:
     assert client.request("POST", "/fn/register", {"url": app.url, "functions": []}) == (
-        400, {"error": "App ID required"})
+        400, {"error": "App ID required", "code": "bad_request", "message": "App ID required"})
     status, body = client.request("POST", "/fn/register", b"{bad")
     assert status == 400 and body["error"].startswith("Invalid request: ")
     headers = {"x-inngest-expected-server-kind": "cloud"}
     assert client.request("POST", "/fn/register", {"appName": "a"}, headers) == (
-        400, {"error": "Expected server kind dev, got cloud"})
+        400, {"error": "Expected server kind dev, got cloud", "code": "bad_request",
+              "message": "Expected server kind dev, got cloud"})
 
 
 def test_remove_app(dev: DevServer, client: Client, app: FakeApp) -> None:
