@@ -11,6 +11,8 @@ import secrets
 import types
 import typing
 
+import pytest
+
 import inngest
 from test_core import apps, helper
 
@@ -104,3 +106,25 @@ class Served:
 
 def module_id(module: types.ModuleType) -> str:
     return str(module.__name__.rsplit(".", 1)[-1])
+
+
+def suite(package: types.ModuleType, *, sync: bool = True) -> tuple[typing.Any, typing.Any]:
+    """The ``served`` fixture and the ``test_case`` test for a package of case modules.
+
+    A feature's test module assigns both names at module level so pytest collects them.
+    """
+    modules = load(package)
+
+    @pytest.fixture(scope="module")
+    def served() -> typing.Iterator[Served]:
+        running = Served(modules, sync=sync)
+        yield running
+        running.stop()
+
+    @pytest.mark.parametrize("module", modules, ids=module_id)
+    @pytest.mark.parametrize("framework", apps.FRAMEWORKS)
+    def test_case(framework: str, module: types.ModuleType, served: Served) -> None:
+        context, built = served.case(framework, module)
+        built.run_test(context)
+
+    return served, test_case
