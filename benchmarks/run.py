@@ -24,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 WORKERS = os.path.join(HERE, "_workers")
 RESULTS = os.path.join(HERE, "results")
-DEFAULT_VENV = "/work/bench-venvs/official"
+# Outside the repo, so the official SDK never lands in it.
+DEFAULT_VENV = os.path.expanduser("~/.cache/inngest-sync/official-sdk-venv")
 WORKER_TIMEOUT_S = 150
 
 

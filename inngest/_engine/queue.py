@@ -4,6 +4,10 @@ Items become due at ``available_at_ms``. One scheduler thread sleeps on a condit
 the earliest due time (or until new work or a free worker wakes it), asks the admission
 policy whether each due item may run now, leases it and hands it to a worker. Leases are
 dropped at start-up, so an item that was running when the process died runs again.
+
+Finished items are released to the admission policy by the scheduler, between scans: capacity
+freed in the middle of a scan would go to whichever item the scan reaches next, not to the
+ahead-most item it has already held back.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class Admission(typing.Protocol):
         """None to run the item now; otherwise the time (ms) at which to ask again."""
 
     def release(self, item: QueueItem) -> None:
-        """Called when an admitted item has finished running."""
+        """Called (on the scheduler thread, between scans) once an admitted item has run."""
 
 
 class AdmitAll:
@@ -61,6 +65,7 @@ class Queue:
         self._dirty = False
         self._stopped = False
         self._inflight = 0
+        self._finished: list[QueueItem] = []
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
@@ -104,6 +109,9 @@ class Queue:
                     return
                 self._dirty = False
                 free = self._workers - self._inflight
+                finished, self._finished = self._finished, []
+            for item in finished:
+                self.admission.release(item)
             wake_at = self._dispatch(free) if free > 0 else None
             with self._cond:
                 if self._dirty or self._stopped:
@@ -162,8 +170,8 @@ class Queue:
             else:
                 self._store.requeue(again)
         finally:
-            self.admission.release(item)
             with self._cond:
+                self._finished.append(item)
                 self._inflight -= 1
                 self._dirty = True
                 self._cond.notify_all()
