@@ -180,9 +180,8 @@ class CommHandler:
         if not self._client.is_production:
             return _NO_AUTH
         try:
-            payload, canonical = _signing.parse_canonical_body(request.body)
-            key = _signing.verify(
-                canonical, request.header("x-inngest-signature"), self._client.signing_keys()
+            payload, key = _signing.verify_request(
+                request.body, request.header("x-inngest-signature"), self._client.signing_keys()
             )
         except _errors.Error as err:
             return _Auth(error=err)

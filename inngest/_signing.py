@@ -89,18 +89,65 @@ def verify(
     now: float | None = None,
 ) -> str:
     """Return the key that verifies ``header`` over ``canonical``; raise if none does."""
+    timestamp, signature = _fresh_signature(header, now)
+    key = _matching_key(canonical, timestamp, signature, signing_keys)
+    if key is None:
+        raise _errors.SigVerificationFailedError("signature does not match")
+    return key
+
+
+def verify_request(
+    body: bytes,
+    header: str | None,
+    signing_keys: list[str],
+    now: float | None = None,
+) -> tuple[object, str]:
+    """Parse a signed JSON request body; return it (None when empty) and the key that
+    verifies ``header``.
+
+    Servers sign the JCS form and send exactly those bytes, so the MAC is tried over the
+    raw body first; canonicalizing is needed only when something re-encoded the body on
+    the way. Both are HMACs over the bytes that were signed, so neither is weaker.
+    """
+    payload: object = None
+    has_floats = False
+    if body:
+        try:
+            payload, has_floats = _jcs.parse_document(body)
+        except (ValueError, TypeError, RecursionError) as err:
+            raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
+    timestamp, signature = _fresh_signature(header, now)
+    key = _matching_key(body, timestamp, signature, signing_keys)
+    if key is None and body:
+        try:
+            canonical = _jcs.canonicalize_parsed(body, payload, has_floats)
+        except (ValueError, TypeError, RecursionError) as err:
+            raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
+        key = _matching_key(canonical, timestamp, signature, signing_keys)
+    if key is None:
+        raise _errors.SigVerificationFailedError("signature does not match")
+    return payload, key
+
+
+def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
     if header is None:
         raise _errors.HeaderMissingError("cannot validate signature: missing signature header")
     timestamp, signature = _parse_header(header)
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > MAX_SIGNATURE_AGE_SECONDS:
         raise _errors.SigVerificationFailedError("signature expired")
+    return timestamp, signature
+
+
+def _matching_key(
+    message: bytes, timestamp: str, signature: str, signing_keys: list[str]
+) -> str | None:
     import hmac
 
     for key in signing_keys:
-        if hmac.compare_digest(mac(key, canonical, timestamp), signature):
+        if hmac.compare_digest(mac(key, message, timestamp), signature):
             return key
-    raise _errors.SigVerificationFailedError("signature does not match")
+    return None
 
 
 def _parse_header(header: str) -> tuple[str, str]:

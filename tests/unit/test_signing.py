@@ -90,3 +90,34 @@ def test_non_json_body_cannot_be_canonicalized() -> None:
 
 def test_empty_body_canonicalizes_to_empty() -> None:
     assert _signing.canonical_body(b"") == b""
+
+
+def test_verify_request_accepts_the_canonical_bytes_as_sent() -> None:
+    body = b'{"a":[1,2.5],"b":"\xc3\xa9"}'
+    header = _signing.sign(body, KEY, now=NOW)
+    assert _signing.verify_request(body, header, [KEY], now=NOW) == (
+        {"a": [1, 2.5], "b": "\u00e9"}, KEY
+    )
+
+
+def test_verify_request_canonicalizes_a_re_encoded_body() -> None:
+    signed = _signing.sign(b'{"a":1,"b":[true,null]}', FALLBACK, now=NOW)
+    re_encoded = b'{ "b": [ true, null ],\n "a": 1.0 }'
+    payload, key = _signing.verify_request(re_encoded, signed, [KEY, FALLBACK], now=NOW)
+    assert (payload, key) == ({"a": 1.0, "b": [True, None]}, FALLBACK)
+
+
+def test_verify_request_refuses_a_changed_body() -> None:
+    header = _signing.sign(b'{"a":1}', KEY, now=NOW)
+    with pytest.raises(_errors.SigVerificationFailedError, match="does not match"):
+        _signing.verify_request(b'{"a":2}', header, [KEY], now=NOW)
+
+
+def test_verify_request_reports_non_json_before_the_signature() -> None:
+    with pytest.raises(_errors.BodyInvalidError, match="failed to canonicalize"):
+        _signing.verify_request(b"{nope", None, [KEY], now=NOW)
+
+
+def test_verify_request_with_an_empty_body() -> None:
+    header = _signing.sign(b"", KEY, now=NOW)
+    assert _signing.verify_request(b"", header, [KEY], now=NOW) == (None, KEY)
