@@ -26,7 +26,10 @@ def fn_slug(k: int) -> str:
 
 
 def execution_body(k: int) -> bytes:
-    """A POST body whose k memos answer the first k of the function's k + 1 steps."""
+    """A POST body whose k memos answer the first k of the function's k + 1 steps.
+
+    Canonical JSON (sorted keys, no spaces), as the server sends every call.
+    """
     steps = {hashlib.sha1(step_id(i).encode()).hexdigest(): {"data": i} for i in range(k)}
     event = {"name": "bench/run", "data": {"k": k}, "id": "01BENCH", "ts": 1700000000000}
     payload = {
@@ -41,7 +44,7 @@ def execution_body(k: int) -> bytes:
             "stack": {"stack": list(steps)},
         },
     }
-    return json.dumps(payload).encode("utf-8")
+    return canonical(json.dumps(payload).encode("utf-8"))
 
 
 def canonical(body: bytes) -> bytes:
