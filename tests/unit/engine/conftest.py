@@ -5,8 +5,9 @@ from __future__ import annotations
 import typing
 
 import pytest
-from engine_fakes import Client, FakeApp
+from engine_fakes import T0, Client, FakeApp
 
+from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
 
 
@@ -28,3 +29,15 @@ def app() -> typing.Iterator[FakeApp]:
     fake = FakeApp()
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def manual(clock: ManualClock) -> typing.Iterator[Client]:
+    """A dev server whose time moves only when the test advances ``clock``."""
+    with DevServer(port=0, poll=False, retry_interval=0.05, clock=clock) as dev:
+        yield Client(dev)

@@ -194,3 +194,15 @@ def wait(probe: typing.Callable[[], T | None], timeout: float = 5.0) -> T:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.01)
+
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, the manual clock's start
+
+
+def list_runs(client: Client, fields: str) -> list[dict[str, typing.Any]]:
+    """Every run, oldest first, with the given GraphQL fields."""
+    query = ('{ runs(first: 500, orderBy: [{field: QUEUED_AT, direction: ASC}], '
+             'filter: {from: "2000-01-01T00:00:00Z"}) { edges { node { %s } } } }' % fields)
+    status, body = client.request("POST", "/v0/gql", {"query": query})
+    assert status == 200 and "errors" not in body, body
+    return [edge["node"] for edge in body["data"]["runs"]["edges"]]

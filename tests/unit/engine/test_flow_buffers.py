@@ -5,34 +5,15 @@ from __future__ import annotations
 import pathlib
 import typing
 
-import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, wait
+from engine_fakes import Call, Client, FakeApp, Reply, T0, list_runs, ok, wait
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
 
-T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-RUNS = """{ runs(first: 100, orderBy: [{field: QUEUED_AT, direction: ASC}],
-                 filter: {from: "2000-01-01T00:00:00Z"}) {
-  edges { node { id status queuedAt batchID } } } }"""
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(T0)
-
-
-@pytest.fixture
-def manual(clock: ManualClock) -> typing.Iterator[Client]:
-    with DevServer(port=0, poll=False, retry_interval=0.05, clock=clock) as dev:
-        yield Client(dev)
-
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
-    status, body = client.request("POST", "/v0/gql", {"query": RUNS})
-    assert status == 200 and "errors" not in body, body
-    return [edge["node"] for edge in body["data"]["runs"]["edges"]]
+    return list_runs(client, "id status queuedAt batchID")
 
 
 def queued_ms(run: dict[str, typing.Any]) -> int:
