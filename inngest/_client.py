@@ -8,6 +8,7 @@ import logging
 import os
 import time
 import typing
+import urllib.parse
 
 from inngest import _errors, _event, _function, _function_config as cfg, _signing, _transport
 from inngest._durations import to_milliseconds
@@ -53,7 +54,8 @@ def _is_truthy_env(value: str | None) -> bool:
 
 
 def parse_url(value: str | None, is_production: bool) -> str | None:
-    """A usable origin from a URL-ish string, or None when it is not URL-like."""
+    """A usable origin from a URL-ish string (trimmed), or None when it is not URL-like."""
+    value = value.strip() if value else value
     if not value or ("." not in value and ":" not in value):
         return None
     if "://" not in value:
@@ -198,7 +200,7 @@ class Inngest:
             if self._mode_is_production:
                 raise _errors.EventKeyUnspecifiedError("event key is required in cloud mode")
             key = DEV_EVENT_KEY
-        return self.event_api_origin.rstrip("/") + f"/e/{key}"
+        return urllib.parse.urljoin(self.event_api_origin, f"/e/{key}")
 
     def send_sync(
         self,

@@ -54,7 +54,7 @@ class RetryAfterError(Error):
         retry_after: int | datetime.timedelta | datetime.datetime,
         quiet: bool = False,
     ) -> None:
-        super().__init__(message)
+        super().__init__(str(message))  # None becomes "None", as in the official SDK
         self.quiet = quiet
         if isinstance(retry_after, int):
             retry_after = datetime.timedelta(milliseconds=retry_after)

@@ -21,6 +21,8 @@ class Event:
 
     def __post_init__(self) -> None:
         # Plain ifs rather than a helper per field: events are checked on every request.
+        if not self.data and type(self.data) is not dict:  # null or [] means "no data"
+            object.__setattr__(self, "data", {})
         if not isinstance(self.name, str):
             _fail("name", "a string")
         if type(self.data) is not dict and not isinstance(self.data, typing.Mapping):
@@ -36,17 +38,16 @@ class Event:
 
     @classmethod
     def from_dict(cls, raw: object) -> Event:
-        """Parse an event object; ``data: null`` becomes ``{}`` and unknown keys are ignored."""
+        """Parse an event object; an empty ``data`` becomes ``{}``; unknown keys are ignored."""
         if not isinstance(raw, dict):
             raise _errors.BodyInvalidError("event must be an object")
         if "name" not in raw:
             raise _errors.BodyInvalidError("event.name is required")
-        data = raw.get("data")
         return cls(
             name=raw["name"],
-            data={} if data is None else data,
-            id=raw.get("id") or "",
-            ts=raw.get("ts") or 0,
+            data=raw.get("data") or {},
+            id=raw.get("id", ""),
+            ts=raw.get("ts", 0),
             user=raw.get("user"),
             v=raw.get("v"),
         )

@@ -37,10 +37,16 @@ def app_url(
     if origin:
         if "://" in origin:
             parsed_origin = urllib.parse.urlsplit(origin)
-            scheme, netloc = parsed_origin.scheme, parsed_origin.netloc
+            scheme = parsed_origin.scheme or scheme
+            netloc = parsed_origin.netloc or netloc
         else:
             scheme, netloc = "https", origin
-    path = public_path or serve_path or os.environ.get("INNGEST_SERVE_PATH") or path
+    if serve_path is None:
+        serve_path = os.environ.get("INNGEST_SERVE_PATH") or None
+    if public_path is not None:
+        path = public_path
+    elif serve_path is not None:
+        path = serve_path
     return urllib.parse.urlunsplit((scheme, netloc, path, "", ""))
 
 
