@@ -1,9 +1,12 @@
-"""Queue admission: step concurrency per key, and throttling of run starts.
+"""Queue admission: concurrency per key, and throttling of run starts.
 
-Only items that call the SDK are limited. A concurrency key counts the items of runs that
-share it which are executing right now, so sleeping or waiting runs hold no capacity; the
-counters live in memory because leases are dropped on restart. Throttle state is GCRA in
-the store. A held-back item keeps its place in the queue and is asked about again.
+Only items that call the SDK are limited. A step concurrency key counts the items of runs
+that share it which are executing right now, so sleeping or waiting runs hold no capacity.
+A run concurrency key (the ``fn`` entries of ``{"fn": [...], "step": [...]}``) is taken by
+a run's first start and held until the run ends. The counters live in memory: leases are
+dropped on restart, and the runs in progress take their run keys back when the admission
+is built. Throttle state is GCRA in the store. A held-back item keeps its place in the
+queue and is asked about again.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import collections
 import threading
 
 from inngest._engine.flow_gcra import Limiter
-from inngest._engine.flow_keys import RunLimits, run_limits
-from inngest._engine.models import Kind, QueueItem
+from inngest._engine.flow_keys import Concurrency, RunLimits, run_limits
+from inngest._engine.models import Kind, QueueItem, RunStatus
 from inngest._engine.store import Store
 
 SDK_CALLS = (Kind.START, Kind.DISCOVERY, Kind.PLANNED_STEP)
@@ -29,14 +32,18 @@ class FlowAdmission:
         self._lock = threading.Lock()
         self._running: collections.Counter[str] = collections.Counter()
         self._held: dict[int, tuple[str, ...]] = {}
+        self._run_holds: dict[str, tuple[str, ...]] = {}
         self._limits: dict[str, RunLimits] = {}
+        self._restore_run_holds()
 
     def admit(self, item: QueueItem, now_ms: int) -> int | None:
         if item.kind not in SDK_CALLS:
             return None
         limits = self._limits_of(item.run_id)
         with self._lock:
-            if any(self._running[c.key] >= c.limit for c in limits.concurrency):
+            starting = item.kind is Kind.START and item.run_id not in self._run_holds
+            run_limits = limits.run_concurrency if starting else ()
+            if self._full(run_limits) or self._full(limits.concurrency):
                 return now_ms + CONCURRENCY_RECHECK_MS
             if item.kind is Kind.START and item.attempt == 0 and limits.throttle:
                 retry_at = self._limiter.take(limits.throttle, now_ms)
@@ -45,11 +52,36 @@ class FlowAdmission:
             keys = tuple(c.key for c in limits.concurrency)
             self._running.update(keys)
             self._held[item.id] = keys
+            if run_limits:
+                self._hold_for_run(item.run_id, run_limits)
         return None
 
     def release(self, item: QueueItem) -> None:
         with self._lock:
             self._running.subtract(self._held.pop(item.id, ()))
+
+    def run_ended(self, run_id: str) -> None:
+        """Give back the run's run concurrency keys, once its end is committed."""
+        run = self._store.run(run_id)
+        if run is None or not run.status.ended:
+            return
+        with self._lock:
+            self._running.subtract(self._run_holds.pop(run_id, ()))
+        self._limits.pop(run_id, None)
+
+    def _full(self, limits: tuple[Concurrency, ...]) -> bool:
+        return any(self._running[c.key] >= c.limit for c in limits)
+
+    def _hold_for_run(self, run_id: str, limits: tuple[Concurrency, ...]) -> None:
+        keys = tuple(c.key for c in limits)
+        self._running.update(keys)
+        self._run_holds[run_id] = keys
+
+    def _restore_run_holds(self) -> None:
+        for run in self._store.runs(RunStatus.RUNNING):
+            limits = self._limits_of(run.id).run_concurrency
+            if limits:
+                self._hold_for_run(run.id, limits)
 
     def running(self, key: str) -> int:
         """Items holding ``key`` right now."""

@@ -14,11 +14,13 @@ from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
 
 DAY_MS = 24 * 3600 * 1000
 _SCOPES = ("fn", "env", "account")
+# The dev server's default bound on a function's steps executing at once.
+DEFAULT_FUNCTION_STEPS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
 class Concurrency:
-    """At most ``limit`` steps of runs sharing ``key`` execute at once."""
+    """At most ``limit`` steps (or, for run limits, runs) sharing ``key`` at once."""
 
     key: str
     limit: int
@@ -26,10 +28,15 @@ class Concurrency:
 
 @dataclasses.dataclass(frozen=True)
 class RunLimits:
-    """What the queue checks before letting one of a run's items call the SDK."""
+    """What the queue checks before letting one of a run's items call the SDK.
+
+    ``concurrency`` bounds steps executing at once; ``run_concurrency`` holds are taken
+    when the run starts and kept until it ends.
+    """
 
     concurrency: tuple[Concurrency, ...] = ()
     throttle: Rate | None = None
+    run_concurrency: tuple[Concurrency, ...] = ()
 
 
 def duration_ms(value: JSON) -> int | None:
@@ -62,25 +69,42 @@ def _disabled(expression: JSON, event: dict[str, JSON]) -> bool:
 
 
 def run_limits(fn: Function, event: dict[str, JSON]) -> RunLimits:
-    return RunLimits(tuple(concurrency(fn, event)), throttle(fn, event))
+    return RunLimits(tuple(concurrency(fn, event)), throttle(fn, event),
+                     tuple(run_concurrency(fn, event)))
 
 
-def _concurrency_entries(value: JSON) -> list[JSON]:
+def _concurrency_entries(value: JSON) -> tuple[list[JSON], list[JSON]]:
+    """(run entries, step entries): only the ``{"fn": [...], "step": [...]}`` form has runs."""
     if isinstance(value, dict) and ("fn" in value or "step" in value):
-        return list(value.get("fn") or []) + list(value.get("step") or [])
+        return list(value.get("fn") or []), list(value.get("step") or [])
     if isinstance(value, list):
-        return value
-    return [value]
+        return [], value
+    return [], [value]
 
 
 def concurrency(fn: Function, event: dict[str, JSON]) -> list[Concurrency]:
+    """Step limits: the function's own, and the dev server's default per function."""
     value = fn.config.get("concurrency")
+    default = Concurrency(f"default:{fn.id}", DEFAULT_FUNCTION_STEPS)
     if value is None:
-        return []
+        return [default]
     if _int(value) is not None:
-        return [Concurrency(f"fn:{fn.id}", value)] if value > 0 else []
+        return [Concurrency(f"fn:{fn.id}", value), default] if value > 0 else [default]
+    return _limits(fn, _concurrency_entries(value)[1], event, "") + [default]
+
+
+def run_concurrency(fn: Function, event: dict[str, JSON]) -> list[Concurrency]:
+    """Limits on runs in progress at once (the ``fn`` entries of the object form)."""
+    value = fn.config.get("concurrency")
+    if value is None or _int(value) is not None:
+        return []
+    return _limits(fn, _concurrency_entries(value)[0], event, "run:")
+
+
+def _limits(fn: Function, entries: list[JSON], event: dict[str, JSON],
+            prefix: str) -> list[Concurrency]:
     out = []
-    for entry in _concurrency_entries(value):
+    for entry in entries:
         if not isinstance(entry, dict):
             continue
         limit = _int(entry.get("limit"))
@@ -91,7 +115,7 @@ def concurrency(fn: Function, event: dict[str, JSON]) -> list[Concurrency]:
         value_part = f":{_key_value(key, event)}" if key else ""
         # fn-scoped keys belong to the function; env and account keys are shared by all.
         owner = f"fn:{fn.id}" if scope == "fn" else scope
-        out.append(Concurrency(f"{owner}{value_part}", limit))
+        out.append(Concurrency(f"{prefix}{owner}{value_part}", limit))
     return out
 
 

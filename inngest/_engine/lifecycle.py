@@ -10,6 +10,7 @@ from inngest._engine.clock import Clock
 from inngest._engine.flow import RunGate
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
 from inngest._engine.queue import Queue
+from inngest._engine.responses import error_body
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 
@@ -19,6 +20,8 @@ Publish = typing.Callable[[list[dict[str, JSON]]], list[str]]
 """Ingest engine-made events (no reserved-name check); returns their internal ids."""
 
 _NO_FINISH_EVENTS = (events.FUNCTION_FAILED, events.FUNCTION_FINISHED)
+# Total size of a run's events and step results (the server's DefaultMaxStateSizeLimit).
+MAX_STATE_BYTES = 32 * 1024 * 1024
 
 
 class Lifecycle:
@@ -57,6 +60,12 @@ class Lifecycle:
             if run is None or run.status.ended:
                 return
             self.store.save_step(run_id, step_id, value)
+            if self.store.state_bytes(run) > MAX_STATE_BYTES:
+                self.finish(run_id, RunStatus.FAILED, error_body(
+                    "StateTooLarge",
+                    f"function run state has exceeded the limit of {MAX_STATE_BYTES} bytes",
+                ), True)
+                return
             pending = [other for other in run.pending_steps if other != step_id]
             if pending != run.pending_steps:
                 run = self.store.update_run(run_id, pending_steps=pending)
@@ -89,6 +98,7 @@ class Lifecycle:
             )
             self.store.delete_run_items(run_id)
             self.store.delete_run_pauses(run_id)
+        self.queue.run_ended(run_id)
         fn = self.store.function(run.function_id)
         log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
         self._emit_finish_events(run)

@@ -19,7 +19,7 @@ import typing
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import QueueItem
-from inngest._engine.store import Store
+from inngest._engine.store import QueuePosition, Store
 
 log = logging.getLogger("inngest.engine.queue")
 
@@ -38,12 +38,18 @@ class Admission(typing.Protocol):
     def release(self, item: QueueItem) -> None:
         """Called (on the scheduler thread, between scans) once an admitted item has run."""
 
+    def run_ended(self, run_id: str) -> None:
+        """Called (on the scheduler thread, between scans) after a run has ended."""
+
 
 class AdmitAll:
     def admit(self, item: QueueItem, now_ms: int) -> int | None:
         return None
 
     def release(self, item: QueueItem) -> None:
+        pass
+
+    def run_ended(self, run_id: str) -> None:
         pass
 
 
@@ -66,6 +72,7 @@ class Queue:
         self._stopped = False
         self._inflight = 0
         self._finished: list[QueueItem] = []
+        self._ended_runs: list[str] = []
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
@@ -97,6 +104,13 @@ class Queue:
             self.wake()
         return stored
 
+    def run_ended(self, run_id: str) -> None:
+        """Tell the admission policy, between scans, that a run has ended."""
+        with self._cond:
+            self._ended_runs.append(run_id)
+            self._dirty = True
+            self._cond.notify_all()
+
     def wake(self) -> None:
         with self._cond:
             self._dirty = True
@@ -110,8 +124,11 @@ class Queue:
                 self._dirty = False
                 free = self._workers - self._inflight
                 finished, self._finished = self._finished, []
+                ended_runs, self._ended_runs = self._ended_runs, []
             for item in finished:
                 self.admission.release(item)
+            for run_id in ended_runs:
+                self.admission.run_ended(run_id)
             wake_at = self._dispatch(free) if free > 0 else None
             with self._cond:
                 if self._dirty or self._stopped:
@@ -129,18 +146,19 @@ class Queue:
         """
         now = self._clock.now_ms()
         wake_at: int | None = None
-        held = 0
+        held = False
+        after: QueuePosition | None = None
         while free > 0:
             # Each row read is parsed: read only what free workers can take, unless the
             # admission policy is holding items back and the scan has to page past them.
             size = _PAGE if held else free
-            page = self._store.due_items(now, size, held)
-            for item in page:
+            page = self._store.due_items(now, size, after)
+            for after, item in page:
                 if free == 0:
                     return now
                 retry_at = self.admission.admit(item, now)
                 if retry_at is not None:
-                    held += 1
+                    held = True
                     wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
                     continue
                 self._start(item)

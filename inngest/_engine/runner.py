@@ -196,7 +196,7 @@ class Runner:
     def _add_cancel_pauses(self, fn: Function, run: Run, event: dict[str, JSON]) -> None:
         for index, cancel in enumerate(fn.config.get("cancel") or []):
             expires = self._deadline(cancel.get("timeout"), DEFAULT_PAUSE_MS)
-            self.store.add_pause(Pause(
+            self.add_pause(Pause(
                 id=f"{run.id}-cancel-{index}", run_id=run.id, kind=PauseKind.CANCEL,
                 event_name=str(cancel.get("event")), expires_at_ms=expires,
                 after_seq=run.event_seq, expression=cancel.get("if") or None,
@@ -226,8 +226,9 @@ class Runner:
             ))
 
     def timeout_pause(self, pause_id: str) -> None:
+        """A pause's time ran out: resume its step, or just forget an expired cancel."""
         pause = self.store.take_pause(pause_id)
-        if pause is None:
+        if pause is None or pause.kind is PauseKind.CANCEL:
             return
         value = {"error": INVOKE_TIMEOUT_ERROR} if pause.kind is PauseKind.INVOKE else None
         self.life.step_done(pause.run_id, pause.step_id, value)
@@ -236,6 +237,8 @@ class Runner:
         now = self.life.clock.now_ms()
         for pause in self.store.pauses_for(stored.name, stored.seq):
             if pause.expires_at_ms < now and pause.kind is PauseKind.CANCEL:
+                # Databases from before cancel pauses had timeout jobs still hold some.
+                self.store.take_pause(pause.id)
                 continue
             if not self._pause_matches(pause, stored.event):
                 continue

@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS buffers (
 
 # How far behind its due time priority can push an item's sort key.
 MAX_PRIORITY_MS = PRIORITY_LIMIT_S * 1000
+_MAX_INT = 2**63 - 1
+
+QueuePosition = tuple[int, int]
+"""Where an item sits in the queue order: (sort key, row id)."""
 
 
 def _dump(value: JSON) -> str:
@@ -81,7 +85,20 @@ class Store:
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(queue)")}
         if "sort" not in columns:
             self._conn.execute("ALTER TABLE queue ADD COLUMN sort INTEGER NOT NULL DEFAULT 0")
-            self._conn.execute("UPDATE queue SET sort = due")
+            self._sort_existing_items()
+
+    def _sort_existing_items(self) -> None:
+        """Give rows written before the sort column their key: due time minus priority."""
+        with self.transaction():
+            for item_id, due, data in self._conn.execute(
+                "SELECT id, due, data FROM queue"
+            ).fetchall():
+                priority = json.loads(data).get("priority_ms")
+                if not isinstance(priority, int) or isinstance(priority, bool):
+                    priority = 0
+                self._conn.execute(
+                    "UPDATE queue SET sort = ? WHERE id = ?", (due - priority, item_id)
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -293,6 +310,20 @@ class Store:
         rows = self._rows("SELECT step_id, name, op FROM step_info WHERE run_id = ?", run_id)
         return {step_id: (name, op) for step_id, name, op in rows}
 
+    def state_bytes(self, run: Run) -> int:
+        """Bytes of the run's state: its triggering events and every memoized step."""
+        marks = ", ".join("?" * len(run.event_ids))
+        with self._lock:
+            steps = self._conn.execute(
+                "SELECT COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
+                " WHERE run_id = ?", (run.id,),
+            ).fetchone()[0]
+            trigger_events = self._conn.execute(
+                "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events"
+                f" WHERE internal_id IN ({marks})", run.event_ids,
+            ).fetchone()[0] if run.event_ids else 0
+        return int(steps) + int(trigger_events)
+
     def steps(self, run_id: str) -> list[tuple[str, JSON]]:
         """The run's memos in the order they were saved (the stack)."""
         rows = self._rows(
@@ -315,18 +346,24 @@ class Store:
                 return None
             return QueueItem.from_dict({**item.to_dict(), "id": cursor.lastrowid})
 
-    def due_items(self, now_ms: int, limit: int, offset: int = 0) -> list[QueueItem]:
+    def due_items(self, now_ms: int, limit: int,
+                  after: QueuePosition | None = None) -> list[tuple[QueuePosition, QueueItem]]:
         """Unleased items due by ``now_ms``, ahead-most first (enqueue time minus priority).
 
+        Each item comes with its queue position; pass the last one as ``after`` to read on.
+        Rows inserted or removed meanwhile cannot shift the next page, as an offset would.
         The scan walks the sort index and stops at the latest sort a due item can have, so
         it reads only the rows it returns plus the few not yet due that sort among them.
         """
+        sort, item_id = after if after is not None else (-_MAX_INT, -1)
         rows = self._rows(
-            "SELECT id, data FROM queue INDEXED BY queue_sort"
-            " WHERE leased = 0 AND sort <= ? AND due <= ? ORDER BY sort, id LIMIT ? OFFSET ?",
-            now_ms + MAX_PRIORITY_MS, now_ms, limit, offset,
+            "SELECT sort, id, data FROM queue INDEXED BY queue_sort"
+            " WHERE leased = 0 AND (sort, id) > (?, ?) AND sort <= ? AND due <= ?"
+            " ORDER BY sort, id LIMIT ?",
+            sort, item_id, now_ms + MAX_PRIORITY_MS, now_ms, limit,
         )
-        return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
+        return [((sort, item_id), QueueItem.from_dict({**json.loads(data), "id": item_id}))
+                for sort, item_id, data in rows]
 
     def next_due(self) -> int | None:
         rows = self._rows("SELECT MIN(due) FROM queue WHERE leased = 0")

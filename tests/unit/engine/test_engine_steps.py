@@ -244,3 +244,18 @@ def test_step_output_over_4_mib_fails_the_run(client: Client, app: FakeApp) -> N
         "fn", handler=lambda call: ops(op("StepRun", "big", data=big)))])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0])
     assert run["status"] == "Failed" and run["output"]["name"] == "OutputTooLarge"
+
+
+def test_run_state_over_32_mib_fails_the_run(client: Client, app: FakeApp) -> None:
+    # Each step result is under the 4 MiB step limit; the ninth takes the run past 32 MiB.
+    chunk = "x" * (39 * 1024 * 1024 // 10)
+    calls: list[int] = []
+
+    def handler(call: Call) -> Reply:
+        calls.append(len(calls))
+        return ops(op("StepRun", f"s{len(calls)}", data=chunk))
+
+    client.register(app, [app.function("fn", handler=handler)])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0], timeout=30)
+    assert run["status"] == "Failed" and run["output"]["name"] == "StateTooLarge"
+    assert len(calls) == 9

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import pathlib
 import threading
 import time
 import typing
 
-from engine_fakes import Call, Client, FakeApp, Reply, T0, list_runs, ok, op, ops, wait
+import pytest
+from engine_fakes import (
+    Call, Client, FakeApp, Reply, T0, list_runs, ok, op, ops, step_hash, wait,
+)
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
+from inngest._engine.server import DevServer
 
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
@@ -58,9 +63,12 @@ class Gate:
 # Concurrency
 
 
-def test_number_limits_steps_running_at_once(client: Client, app: FakeApp) -> None:
+@pytest.mark.parametrize("limit", [2, {"step": [{"limit": 2}]}], ids=["number", "step"])
+def test_number_limits_steps_running_at_once(
+    client: Client, app: FakeApp, limit: typing.Any
+) -> None:
     gate = Gate()
-    client.register(app, [app.function("fn", handler=gate, concurrency=2)])
+    client.register(app, [app.function("fn", handler=gate, concurrency=limit)])
     client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(6)])
     assert len(gate.inflight(2)) == 2
     gate.open.set()
@@ -92,18 +100,93 @@ def test_env_scoped_key_is_shared_across_functions(client: Client, app: FakeApp)
     assert gate.most == 1
 
 
-def test_sleeping_runs_hold_no_capacity(client: Client, app: FakeApp) -> None:
+@pytest.mark.parametrize("limit", [1, {"step": [{"limit": 1}]}], ids=["number", "step"])
+def test_sleeping_runs_hold_no_capacity(
+    client: Client, app: FakeApp, limit: typing.Any
+) -> None:
     def handler(call: Call) -> Reply:
         if call.body["event"]["data"]["sleep"]:
             return ops(op("Sleep", "nap", opts={"duration": "1h"}))
         return ok("done")
 
-    client.register(app, [app.function("fn", handler=handler, concurrency=1)])
+    client.register(app, [app.function("fn", handler=handler, concurrency=limit)])
     [sleeper] = client.send({"name": "test/fn", "data": {"sleep": True}})
     wait(lambda: app.posts())
     [worker] = client.send({"name": "test/fn", "data": {"sleep": False}})
     assert client.wait_for_run(worker)["status"] == "Completed"
     assert client.runs(sleeper)[0]["status"] == "Running"
+
+
+def napper(call: Call) -> Reply:
+    """Sleeps an hour on its first call, then completes."""
+    if step_hash("nap") in call.body["steps"]:
+        return ok("done")
+    return ops(op("Sleep", "nap", opts={"duration": "1h"}))
+
+
+RUN_LIMIT = {"fn": [{"limit": 1, "key": "event.data.user"}]}
+
+
+def register_run_limited(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=napper, concurrency=RUN_LIMIT),
+                          app.function("probe", handler=lambda call: ok("probe"))])
+
+
+def started(app: FakeApp) -> list[str]:
+    return [c.body["event"]["data"]["name"] for c in app.posts("app-fn")]
+
+
+def scanned(client: Client) -> None:
+    """Return once the queue has looked at every item queued before this call."""
+    [probe] = client.send({"name": "test/probe"})
+    client.wait_for_run(probe)
+
+
+def test_fn_limit_holds_a_run_slot_until_the_run_ends(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    register_run_limited(client, app)
+    [first] = client.send({"name": "test/fn", "data": {"name": "a", "user": "u"}})
+    wait(lambda: started(app))
+    client.send({"name": "test/fn", "data": {"name": "b", "user": "u"}},
+                {"name": "test/fn", "data": {"name": "other", "user": "v"}})
+    scanned(client)
+    # "a" sleeps, yet keeps its slot: "b" waits, while another key's run starts.
+    assert started(app) == ["a", "other"]
+    clock.advance(3600)
+    assert client.wait_for_run(first)["status"] == "Completed"
+    order = wait(lambda: (lambda names: names if "b" in names else None)(started(app)))
+    # "b" started only after "a" had woken up and finished.
+    assert order.index("b") > order.index("a", 1)
+
+
+def test_cancelling_a_run_frees_its_fn_limit_slot(client: Client, app: FakeApp) -> None:
+    register_run_limited(client, app)
+    [first] = client.send({"name": "test/fn", "data": {"name": "a", "user": "u"}})
+    wait(lambda: started(app))
+    client.send({"name": "test/fn", "data": {"name": "b", "user": "u"}})
+    scanned(client)
+    assert started(app) == ["a"]
+    run_id = client.runs(first)[0]["run_id"]
+    assert client.request("DELETE", f"/v1/runs/{run_id}")[0] == 200
+    wait(lambda: started(app) == ["a", "b"])
+
+
+def test_fn_limit_slots_survive_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> None:
+    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as dev:
+        client = Client(dev)
+        register_run_limited(client, app)
+        [first] = client.send({"name": "test/fn", "data": {"name": "a", "user": "u"}})
+        wait(lambda: started(app))
+    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as dev:
+        client = Client(dev)
+        client.send({"name": "test/fn", "data": {"name": "b", "user": "u"}})
+        scanned(client)
+        assert started(app) == ["a"]
+        run_id = client.runs(first)[0]["run_id"]
+        assert client.request("DELETE", f"/v1/runs/{run_id}")[0] == 200
+        wait(lambda: started(app) == ["a", "b"])
 
 
 # Throttle

@@ -6,6 +6,7 @@ import typing
 
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 
+from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
 
 WAIT_IF = "async.data.resume == true && async.data.id == event.data.id"
@@ -123,6 +124,36 @@ def test_cancel_by_event(client: Client, app: FakeApp) -> None:
     run = client.wait_for_run(event_id)
     assert run["status"] == "Cancelled" and "output" not in run
     assert len(app.posts()) == 1
+
+
+def cancel_pauses(dev: DevServer, event_name: str) -> list[str]:
+    return [pause.run_id for pause in dev.engine.store.pauses_for(event_name, 2**62)]
+
+
+def test_cancel_pause_is_deleted_when_its_timeout_passes(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    client = manual
+    cancel = [{"event": "test/cancel", "timeout": "10s"}]
+    client.register(app, [app.function("fn", handler=sleeper, cancel=cancel)])
+    [event_id] = client.send({"name": "test/fn"})
+    wait_for_calls(app, 1)
+    run_id = client.runs(event_id)[0]["run_id"]
+    assert cancel_pauses(client.dev, "test/cancel") == [run_id]
+    clock.advance(11)
+    wait(lambda: not cancel_pauses(client.dev, "test/cancel"))
+    client.send({"name": "test/cancel"})
+    assert client.runs(event_id)[0]["status"] == "Running"
+
+
+def test_ending_a_run_deletes_its_cancel_pauses(client: Client, app: FakeApp) -> None:
+    cancel = [{"event": "test/cancel"}, {"event": "test/stop"}]
+    client.register(app, [app.function("fn", handler=lambda call: ok("done"), cancel=cancel)])
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id)["status"] == "Completed"
+    assert not cancel_pauses(client.dev, "test/cancel") + cancel_pauses(client.dev, "test/stop")
+    run_id = client.runs(event_id)[0]["run_id"]
+    assert not [item for item in client.dev.engine.store.items() if item.run_id == run_id]
 
 
 def test_cancel_by_rest_and_v0(dev: DevServer, client: Client, app: FakeApp) -> None:
