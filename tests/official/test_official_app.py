@@ -146,7 +146,7 @@ class Deployment:
     def runs(self) -> list[dict[str, typing.Any]]:
         response = HTTP.request("POST", self.engine_url + "/v0/gql",
                                 body=json.dumps({"query": RUNS_QUERY}), timeout=10)
-        body = response.json()
+        body = json.loads(response.data)
         assert "errors" not in body, body
         return [edge["node"] for edge in body["data"]["runs"]["edges"]]
 

@@ -31,8 +31,8 @@ def test_dev_process_serves_and_stops_on_sigterm() -> None:
         deadline = time.monotonic() + 10
         while True:
             try:
-                response = urllib3.request("GET", f"http://127.0.0.1:{port}/health",
-                                           retries=False)
+                response = urllib3.PoolManager().request(
+                    "GET", f"http://127.0.0.1:{port}/health", retries=False)
                 break
             except urllib3.exceptions.HTTPError:
                 assert time.monotonic() < deadline and process.poll() is None

@@ -8,6 +8,7 @@ and a step whose result the engine had saved before the kill must never run agai
 from __future__ import annotations
 
 import collections
+import json
 import os
 import pathlib
 import signal
@@ -129,7 +130,7 @@ class Engine:
     def get(self, path: str) -> typing.Any:
         response = HTTP.request("GET", self.url + path, timeout=5)
         assert response.status == 200, response.data
-        return response.json()
+        return json.loads(response.data)
 
 
 def wait_until(probe: typing.Callable[[], object], timeout: float, what: str) -> None:

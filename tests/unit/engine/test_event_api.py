@@ -143,6 +143,6 @@ def test_misc_routes(client: Client) -> None:
 def test_every_response_says_dev(dev: DevServer) -> None:
     import urllib3
 
-    response = urllib3.request("GET", dev.url + "/nope")
+    response = urllib3.PoolManager().request("GET", dev.url + "/nope")
     assert response.headers["x-inngest-server-kind"] == "dev"
     assert response.headers["content-type"] == "application/json"
