@@ -143,18 +143,9 @@ class SigVerificationFailedError(Error):
     code = "sig_verification_failed"
 
 
-class StepNestedError(Error):
-    code = "step_nested"
-    is_retriable = False
-
-
 class StepUnexpectedError(Error):
     code = "step_unexpected"
     include_stack = False
-
-
-class URLInvalidError(Error):
-    code = "url_invalid"
 
 
 class UnknownError(Error):

@@ -21,11 +21,6 @@ def strip_key_prefix(signing_key: str) -> str:
     return _KEY_PREFIX.sub("", signing_key, count=1)
 
 
-def key_prefix(signing_key: str) -> str:
-    match = _KEY_PREFIX.match(signing_key)
-    return match.group(0) if match else ""
-
-
 def hash_signing_key(signing_key: str) -> str:
     """SHA-256 hex of the hex-decoded key, without the ``signkey-<env>-`` prefix."""
     import hashlib
@@ -80,20 +75,6 @@ def sign(body: bytes, signing_key: str, now: float | None = None) -> str:
 def sign_request_body(body: bytes, signing_key: str, now: float | None = None) -> str:
     """A signature as the server makes it: over the canonical form of a JSON body."""
     return sign(canonical_body(body), signing_key, now)
-
-
-def verify(
-    canonical: bytes,
-    header: str | None,
-    signing_keys: list[str],
-    now: float | None = None,
-) -> str:
-    """Return the key that verifies ``header`` over ``canonical``; raise if none does."""
-    timestamp, signature = _fresh_signature(header, now)
-    key = _matching_key(canonical, timestamp, signature, signing_keys)
-    if key is None:
-        raise _errors.SigVerificationFailedError("signature does not match")
-    return key
 
 
 def verify_request(

@@ -83,11 +83,6 @@ class FlowAdmission:
             if limits:
                 self._hold_for_run(run.id, limits)
 
-    def running(self, key: str) -> int:
-        """Items holding ``key`` right now."""
-        with self._lock:
-            return self._running[key]
-
     def _limits_of(self, run_id: str) -> RunLimits:
         cached = self._limits.get(run_id)
         if cached is not None:

@@ -46,41 +46,41 @@ def test_verify_fresh_signature_over_canonical_body() -> None:
     header = _signing.sign_request_body(body, KEY, now=NOW)
     canonical = _signing.canonical_body(body)
     assert canonical == b'{"a":[1],"b":1}'
-    assert _signing.verify(canonical, header, [KEY], now=NOW + 10) == KEY
+    assert _signing.verify_request(body, header, [KEY], now=NOW + 10)[1] == KEY
 
 
 def test_verify_uses_fallback_key() -> None:
     header = _signing.sign(b"{}", FALLBACK, now=NOW)
-    assert _signing.verify(b"{}", header, [KEY, FALLBACK], now=NOW) == FALLBACK
+    assert _signing.verify_request(b"{}", header, [KEY, FALLBACK], now=NOW)[1] == FALLBACK
 
 
 def test_expired_signature_is_refused() -> None:
     header = _signing.sign(b"{}", KEY, now=NOW)
     with pytest.raises(_errors.SigVerificationFailedError, match="expired"):
-        _signing.verify(b"{}", header, [KEY], now=NOW + 301)
+        _signing.verify_request(b"{}", header, [KEY], now=NOW + 301)
 
 
 def test_future_signature_beyond_window_is_refused() -> None:
     header = _signing.sign(b"{}", KEY, now=NOW + 400)
     with pytest.raises(_errors.SigVerificationFailedError):
-        _signing.verify(b"{}", header, [KEY], now=NOW)
+        _signing.verify_request(b"{}", header, [KEY], now=NOW)
 
 
 @pytest.mark.parametrize("header", ["garbage", "t=abc&s=00", f"t={NOW}", "s=abcd"])
 def test_malformed_headers_are_refused(header: str) -> None:
     with pytest.raises(_errors.SigVerificationFailedError):
-        _signing.verify(b"{}", header, [KEY], now=NOW)
+        _signing.verify_request(b"{}", header, [KEY], now=NOW)
 
 
 def test_missing_header() -> None:
     with pytest.raises(_errors.HeaderMissingError):
-        _signing.verify(b"{}", None, [KEY], now=NOW)
+        _signing.verify_request(b"{}", None, [KEY], now=NOW)
 
 
 def test_wrong_key_is_refused() -> None:
     header = _signing.sign(b"{}", "signkey-prod-ffff", now=NOW)
     with pytest.raises(_errors.SigVerificationFailedError, match="does not match"):
-        _signing.verify(b"{}", header, [KEY, FALLBACK], now=NOW)
+        _signing.verify_request(b"{}", header, [KEY, FALLBACK], now=NOW)
 
 
 def test_non_json_body_cannot_be_canonicalized() -> None:
