@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import http.server
-import socket
 import typing
 import urllib.parse
 
-from inngest import _errors, _sync
+from inngest import _sync
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request, Response
+from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
 
 FRAMEWORK = "http_server"
-_SOCKET_TIMEOUT_SECONDS = 60.0
 _NOT_FOUND = Response(
     404,
     {"content-type": "application/json"},
@@ -22,7 +19,7 @@ _NOT_FOUND = Response(
 )
 
 
-class InngestServer(http.server.HTTPServer):
+class InngestServer(PooledHTTPServer):
     """An HTTP server whose requests run on at most ``max_workers`` threads."""
 
     def __init__(
@@ -32,14 +29,9 @@ class InngestServer(http.server.HTTPServer):
         route: str,
         max_workers: int,
     ) -> None:
-        if max_workers < 1:
-            raise _errors.FunctionConfigInvalidError("max_workers: must be at least 1")
         self.comm_handler = handler
         self.route = route
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="inngest-http"
-        )
-        super().__init__(address, _RequestHandler)
+        super().__init__(address, _RequestHandler, max_workers, "inngest-http")
 
     @property
     def url(self) -> str:
@@ -49,32 +41,9 @@ class InngestServer(http.server.HTTPServer):
             host_text = f"[{host_text}]"
         return f"http://{host_text}:{port}{self.route}"
 
-    def process_request(
-        self, request: socket.socket | tuple[bytes, socket.socket], client_address: typing.Any
-    ) -> None:
-        self._pool.submit(self._process_in_worker, request, client_address)
 
-    def _process_in_worker(
-        self, request: socket.socket | tuple[bytes, socket.socket], client_address: typing.Any
-    ) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        self._pool.shutdown(wait=True)
-
-
-class _RequestHandler(http.server.BaseHTTPRequestHandler):
+class _RequestHandler(PooledRequestHandler):
     server: InngestServer
-    timeout = _SOCKET_TIMEOUT_SECONDS
-    # Headers and body go out in two writes; without this, Nagle's algorithm and the
-    # peer's delayed ACK can hold the body back for tens of milliseconds.
-    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
@@ -97,12 +66,7 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
         )
 
     def _write(self, response: Response) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        self.write_response(response.status, response.headers, response.body)
 
     def log_message(self, format: str, *args: typing.Any) -> None:
         self.server.comm_handler.client.logger.debug("http_server: " + format, *args)
@@ -133,30 +97,9 @@ def serve(
     return InngestServer((host, port), handler, _sync.route_path(serve_path), max_workers)
 
 
-def run(
-    client: Inngest,
-    functions: typing.Sequence[Function],
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    serve_path: str | None = None,
-    serve_origin: str | None = None,
-    public_path: str | None = None,
-    enable_unauthed_sync: bool | None = None,
-    max_workers: int = 8,
-) -> None:
-    """Serve until interrupted (Ctrl+C)."""
-    server = serve(
-        client,
-        functions,
-        host=host,
-        port=port,
-        serve_path=serve_path,
-        serve_origin=serve_origin,
-        public_path=public_path,
-        enable_unauthed_sync=enable_unauthed_sync,
-        max_workers=max_workers,
-    )
+def run(client: Inngest, functions: typing.Sequence[Function], **options: typing.Any) -> None:
+    """Serve until interrupted (Ctrl+C); ``options`` are those of ``serve``."""
+    server = serve(client, functions, **options)
     client.logger.info("serving Inngest functions at %s", server.url)
     try:
         server.serve_forever()

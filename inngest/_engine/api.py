@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime
-import http.server
 import importlib
 import json
 import logging
@@ -15,6 +13,7 @@ import urllib.parse
 from inngest._engine import events, registration, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus
+from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
 
 log = logging.getLogger("inngest.engine")
 
@@ -22,7 +21,6 @@ Headers = dict[str, str]
 Response = tuple[int, Headers, bytes]
 MAX_BODY_BYTES = 256 * 1024 * 1024
 DEFAULT_HTTP_WORKERS = 32
-SOCKET_TIMEOUT_SECONDS = 30.0
 BASE_HEADERS = {
     "content-type": "application/json",
     "x-inngest-server-kind": registration.SERVER_KIND,
@@ -285,46 +283,17 @@ class Api:
                                            request.get("operationName")))
 
 
-class Server(http.server.HTTPServer):
-    """Answers requests on a bounded pool of ``max_workers`` threads.
-
-    Connections close after each response (HTTP/1.0) and time out when a client stalls, so
-    idle or slow clients cannot hold every worker.
-    """
-
-    request_queue_size = 128
+class Server(PooledHTTPServer):
+    """The engine's HTTP listener, answering on a bounded pool of ``max_workers`` threads."""
 
     def __init__(self, address: tuple[str, int], api: Api,
                  max_workers: int = DEFAULT_HTTP_WORKERS) -> None:
         self.api = api
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max(1, max_workers), thread_name_prefix="inngest-api"
-        )
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: typing.Any, client_address: typing.Any) -> None:
-        self._pool.submit(self._process_in_worker, request, client_address)
-
-    def _process_in_worker(self, request: typing.Any, client_address: typing.Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        super().__init__(address, _Handler, max_workers, "inngest-api")
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(PooledRequestHandler):
     server: Server
-    protocol_version = "HTTP/1.0"
-    timeout = SOCKET_TIMEOUT_SECONDS
-    # Headers and body go out in two writes; with Nagle's algorithm on, the body can wait
-    # for the client's delayed ACK.
-    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
@@ -338,12 +307,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             status, out, payload = self.server.api.handle(
                 self.command, parts.path, query, headers, body
             )
-        self.send_response(status)
-        for key, value in out.items():
-            self.send_header(key, value)
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.write_response(status, out, payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _serve
 
