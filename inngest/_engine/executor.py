@@ -16,7 +16,7 @@ from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
 from inngest._engine.responses import (
-    LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret,
+    LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
 
@@ -119,14 +119,16 @@ class Executor:
 
     def _failed(self, item: QueueItem, fn: Function, failure: Failure) -> QueueItem | None:
         if failure.retriable and item.attempt + 1 < fn.max_attempts:
-            return self._retry(item, failure.retry_after)
+            return self._retry(item, failure.retry_after, failure.reason)
+        log.info("run %s: attempt %d failed: %s; no retries left", item.run_id, item.attempt,
+                 failure.reason)
         self.life.finish(item.run_id, RunStatus.FAILED, failure.output, True)
         return None
 
-    def _retry(self, item: QueueItem, retry_after: str | None) -> QueueItem:
+    def _retry(self, item: QueueItem, retry_after: str | None, reason: str) -> QueueItem:
         at = self.retry_at(item.attempt, retry_after)
-        log.info("run %s: attempt %d failed; retrying in %.1fs", item.run_id, item.attempt,
-                 (at - self.life.clock.now_ms()) / 1000)
+        log.info("run %s: attempt %d failed: %s; retrying in %.1fs", item.run_id, item.attempt,
+                 reason, (at - self.life.clock.now_ms()) / 1000)
         return dataclasses.replace(item, attempt=item.attempt + 1, available_at_ms=at)
 
     def retry_at(self, attempt: int, retry_after: str | None) -> int:
@@ -215,8 +217,8 @@ class Executor:
         for op in ops:
             if op.op == "StepError" and not outcome.no_retry \
                     and item.attempt + 1 < fn.max_attempts:
-                log.info("run %s: step %s errored", run.id, op.display_name)
-                return self._retry(item, outcome.retry_after)
+                reason = f"step {op.display_name} errored: {error_text(op.error)}"
+                return self._retry(item, outcome.retry_after, reason)
         waiting = [op.id for op in ops if op.op in _WAITING_OPS
                    and op.opts.get("parallelMode") != "race"]
         eager = [op for op in ops if op.op not in LAZY_OPS]
@@ -234,7 +236,8 @@ class Executor:
 
     def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem, depth: int,
                gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
-        log.info("run %s: %s %s", run.id, op.op, op.display_name)
+        log.info("run %s: %s %s%s", run.id, op.op, op.display_name,
+                 f": {error_text(op.error)}" if op.error else "")
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
         if op.op in ("StepRun", "Step"):
@@ -380,7 +383,7 @@ class Executor:
     def _gateway_failed(self, op: Op, run: Run, fn: Function, item: QueueItem,
                         error: dict[str, JSON]) -> QueueItem | None:
         if item.attempt + 1 < fn.max_attempts:
-            return self._retry(item, None)
+            return self._retry(item, None, f"gateway step {op.display_name}: {error_text(error)}")
         self.life.step_done(run.id, op.id, {"error": error})
         return None
 

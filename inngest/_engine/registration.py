@@ -28,8 +28,8 @@ _NAMESPACE = uuid.NAMESPACE_OID
 class RegisterError(Exception):
     """A refused registration: HTTP status and JSON body to answer with."""
 
-    def __init__(self, status: int, body: dict[str, JSON]) -> None:
-        super().__init__(body.get("error"))
+    def __init__(self, status: int, body: dict[str, JSON], detail: str = "") -> None:
+        super().__init__(f"{body.get('error')}: {detail}" if detail else body.get("error"))
         self.status = status
         self.body = body
 
@@ -96,7 +96,7 @@ def register(
     errors = _validate_all(functions)
     app = App(
         id=app_id, name=app_name, url=url, checksum=digest,
-        error="\n".join(errors) if errors else None,
+        error="\n".join(error for _, error in errors) if errors else None,
         sdk=str(request.get("sdk") or ""), framework=str(request.get("framework") or ""),
         app_version=str(request.get("appVersion") or ""), updated_at_ms=now_ms,
     )
@@ -110,7 +110,8 @@ def register(
             store.archive_functions(app_id, {fn.id for fn in kept})
     if errors:
         raise RegisterError(
-            400, {"error": "At least one function is invalid", "data": None, "status": 400}
+            400, {"error": "At least one function is invalid", "data": None, "status": 400},
+            "; ".join(f"function {fn_id!r}: {error}" for fn_id, error in errors),
         )
     return RegisterResult(app_id, sync_id, modified=True)
 
@@ -140,15 +141,16 @@ def step_url(raw: dict[str, JSON]) -> str:
     return str(((step or {}).get("runtime") or {}).get("url") or "")
 
 
-def _validate_all(functions: JSON) -> list[str]:
+def _validate_all(functions: JSON) -> list[tuple[str, str]]:
+    """Each problem, with the ID of the function it is in."""
     if not isinstance(functions, list):
-        return ["functions must be an array"]
-    errors: list[str] = []
+        return [("?", "functions must be an array")]
+    errors: list[tuple[str, str]] = []
     for raw in functions:
         if not isinstance(raw, dict):
-            errors.append("each function must be an object")
+            errors.append(("?", "each function must be an object"))
             continue
-        errors.extend(validate_function(raw))
+        errors.extend((str(raw.get("id") or "?"), error) for error in validate_function(raw))
     return errors
 
 

@@ -15,6 +15,7 @@ OPCODES = (
 )
 _BY_LOWER = {name.lower(): name for name in OPCODES}
 LAZY_OPS = ("DeferAdd", "DeferAbort")
+_TEXT_LIMIT = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +78,17 @@ class Failure:
     output: JSON
     retriable: bool
     retry_after: str | None
+    status: int = 0
+
+    @property
+    def reason(self) -> str:
+        """Why, for the engine's log: the status, the error, and a hint for a 401."""
+        text = error_text(self.output)
+        if self.status == 401:
+            text += " (the app refused the request's signature: is the engine's " \
+                    "--signing-key the app's INNGEST_SIGNING_KEY?)"
+        prefix = f"status {self.status}"
+        return text if not self.status or prefix in text else f"{prefix}: {text}"
 
 
 Outcome = typing.Union[Complete, Ops, Failure]
@@ -84,7 +96,8 @@ Outcome = typing.Union[Complete, Ops, Failure]
 
 def interpret(reply: Reply) -> Outcome:
     if "x-inngest-sdk" not in reply.headers:
-        return Failure(not_sdk_error(reply), retriable=True, retry_after=None)
+        return Failure(not_sdk_error(reply), retriable=True, retry_after=None,
+                       status=reply.status)
     if reply.status == 201:
         reply = unwrap_stream(reply)
     retry_after = reply.headers.get("retry-after")
@@ -93,10 +106,12 @@ def interpret(reply: Reply) -> Outcome:
         try:
             return Ops(parse_ops(reply.body), no_retry, retry_after)
         except ValueError as err:
-            return Failure(error_body("OpcodeParseError", str(err)), True, retry_after)
+            return Failure(error_body("OpcodeParseError", str(err)), True, retry_after,
+                           reply.status)
     if 200 <= reply.status < 300:
         return Complete(parse_output(reply.body))
-    return Failure(parse_output(reply.body), retriable=not no_retry, retry_after=retry_after)
+    return Failure(parse_output(reply.body), retriable=not no_retry, retry_after=retry_after,
+                   status=reply.status)
 
 
 def unwrap_stream(reply: Reply) -> Reply:
@@ -152,6 +167,15 @@ def parse_ops(body: bytes) -> list[Op]:
             raise ValueError("StepError opcode without an error")
         ops.append(Op(name, str(item.get("id") or ""), item))
     return ops
+
+
+def error_text(error: JSON) -> str:
+    """An SDK error as ``Name: message`` (other bodies as they came, shortened)."""
+    if isinstance(error, dict) and (error.get("name") or error.get("message")):
+        return f"{error.get('name') or 'Error'}: {error.get('message') or ''}"
+    if isinstance(error, dict) and error.get("error"):
+        return str(error["error"])[:_TEXT_LIMIT]
+    return (error if isinstance(error, str) else json.dumps(error))[:_TEXT_LIMIT]
 
 
 def error_body(name: str, message: str) -> dict[str, JSON]:

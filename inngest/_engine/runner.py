@@ -63,9 +63,12 @@ class Runner:
             if stored.name == events.FUNCTION_INVOKED:
                 self._start_invoked(stored)
             else:
-                for fn in self.store.functions():
-                    if self._triggered(fn, stored.event):
-                        self.trigger(fn, stored)
+                matched = [fn for fn in self.store.functions() if self._triggered(fn, stored.event)]
+                for fn in matched:
+                    self.trigger(fn, stored)
+                if not matched:
+                    log.log(logging.DEBUG if stored.name.startswith("inngest/") else logging.INFO,
+                            "event %s (%s) matched no function", stored.name, stored.internal_id)
             self._resume_pauses(stored)
         return stored
 

@@ -91,19 +91,24 @@ class DevServer:
         thread.start()
         engine.start()
         syncer.start()
-        log.info("Inngest dev server listening on %s", self.url)
+        log.info("Inngest dev server listening on %s (GraphQL API: %s/v0/gql)", self.url, self.url)
+        log.info("state: %s", f"SQLite database at {os.path.abspath(self.db_path)}"
+                 if self.persist else "in memory (lost on exit; --persist keeps it)")
 
     def _bind(self, api: Api) -> Server:
         """Listen on ``port``, moving up to the next free port if it is taken."""
         for attempt in range(PORT_SEARCH):
             port = self.port + attempt if self.port else 0
             try:
-                return Server((self.host, port), api)
+                server = Server((self.host, port), api)
             except OSError as err:
                 if err.errno != errno.EADDRINUSE or not self.port \
                         or attempt == PORT_SEARCH - 1:
                     raise
-                log.info("Port conflict on %d, trying %d", port, port + 1)
+                continue
+            if attempt:
+                _warn_port_moved(self.port, server.server_address[1])
+            return server
         raise AssertionError("unreachable")
 
     def stop(self) -> None:
@@ -132,3 +137,12 @@ class DevServer:
             "retry_interval": self.retry_interval, "queue_workers": self.queue_workers,
             "require_keys": False, "persist": self.persist, "host": self.host,
         }
+
+
+def _warn_port_moved(wanted: int, port: int) -> None:
+    """Dev clients default to 8288, so a moved engine gets events only if they are told."""
+    log.warning(
+        "PORT %d IS IN USE (another dev server?): this engine listens on %d instead. Clients "
+        "still send to %d unless told: set INNGEST_DEV=http://127.0.0.1:%d or INNGEST_BASE_URL, "
+        "or stop the other server, or pass --port.", wanted, port, wanted, port,
+    )

@@ -59,6 +59,7 @@ class Syncer:
         self.signing_key = signing_key
         self.server_port = server_port
         self.http = http or urllib3.PoolManager(maxsize=4)
+        self._reported: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="inngest-sync", daemon=True)
 
@@ -108,14 +109,27 @@ class Syncer:
             response = self.http.request("PUT", url, body=body, headers=headers,
                                          timeout=PING_TIMEOUT, retries=False)
             problem = ping_error(response.status, response.data)
+            cause = f"status {response.status}: {_body_text(response.data)}"
         except urllib3.exceptions.HTTPError as err:
             problem = "unsupported_protocol" if "SSL" in str(err) else "unreachable"
+            cause = str(getattr(err, "reason", None) or err)
+        self._report(url, problem, cause)
         self._record(url, problem)
+
+    def _report(self, url: str, problem: str | None, cause: str) -> None:
+        """Log a failing app once (until it recovers), with the cause and when we try again."""
+        if problem is None:
+            self._reported.discard(url)
+            return
+        if url in self._reported:
+            return
+        self._reported.add(url)
+        log.warning("app at %s could not be synced: %s (%s); retrying every %gs", url, problem,
+                    cause, self.poll_interval)
 
     def _record(self, url: str, problem: str | None) -> None:
         for app in self.store.apps_by_url(registration.normalize_url(url)):
             if problem is not None and app.error != problem:
-                log.info("app at %s: %s", url, problem)
                 self.store.put_app(App.from_dict({**app.to_dict(), "error": problem}))
 
     def discover(self) -> list[str]:
@@ -136,6 +150,11 @@ class Syncer:
                 if "x-inngest-sdk" in response.headers:
                     found.append(url)
         return found
+
+
+def _body_text(body: bytes) -> str:
+    text = body[:300].decode("utf-8", errors="replace").strip()
+    return text or "(empty body)"
 
 
 def _port_open(port: int) -> bool:
