@@ -198,7 +198,10 @@ class Inngest:
         key = self.event_key
         if key is None:
             if self._mode_is_production:
-                raise _errors.EventKeyUnspecifiedError("event key is required in cloud mode")
+                raise _errors.EventKeyUnspecifiedError(
+                    "event key is required in cloud mode: set INNGEST_EVENT_KEY, or send to a "
+                    "local dev server with INNGEST_DEV=1 (or is_production=False)"
+                )
             key = DEV_EVENT_KEY
         return urllib.parse.urljoin(self.event_api_origin, f"/e/{key}")
 
@@ -244,8 +247,6 @@ class Inngest:
             f"{now_ms},{base64.b64encode(os.urandom(10)).decode('ascii')}"
         )
         response = self._post_with_retries(url, headers, body)
-        if response is None:
-            raise _errors.SendEventsError("never received response while sending events", [])
         try:
             result = SendEventsResult.from_dict(response.json())
         except _errors.BodyInvalidError as err:
@@ -258,8 +259,9 @@ class Inngest:
 
     def _post_with_retries(
         self, url: str, headers: dict[str, str], body: bytes
-    ) -> _transport.Response | None:
+    ) -> _transport.Response:
         response: _transport.Response | None = None
+        failure = ""
         for attempt in range(_SEND_ATTEMPTS):
             try:
                 response = _transport.request(
@@ -267,6 +269,7 @@ class Inngest:
                 )
             except _transport.TransportError as err:
                 self.logger.debug("sending events failed: %s", err)
+                failure = err.message
             else:
                 if response.status < 500:
                     return response
@@ -274,4 +277,14 @@ class Inngest:
                 import random
 
                 time.sleep(0.1 * 2**attempt + random.uniform(0, 0.1))
+        if response is None:
+            raise _errors.SendEventsError(self._unreachable_message(failure), [])
         return response
+
+    def _unreachable_message(self, failure: str) -> str:
+        hint = "" if self._mode_is_production else (
+            "; is the dev server running? Start it with `python -m inngest dev`, or point "
+            "INNGEST_DEV / event_api_base_url at it"
+        )
+        return f"never received response while sending events ({_SEND_ATTEMPTS} attempts). " \
+            f"{failure}{hint}"

@@ -426,10 +426,12 @@ def _unauthorized(timings: ServerTimings) -> Response:
 def _server_kind_mismatch(server_kind: str) -> _errors.ServerKindMismatchError:
     if server_kind == "dev":
         return _errors.ServerKindMismatchError(
-            "Sync rejected since it's from a Dev Server but expected Cloud"
+            "Sync rejected since it's from a Dev Server but expected Cloud. To use the dev "
+            "server, create the client with is_production=False or set INNGEST_DEV=1"
         )
     return _errors.ServerKindMismatchError(
-        "Sync rejected since it's from Cloud but expected Dev Server"
+        "Sync rejected since it's from Cloud but expected Dev Server. For Inngest Cloud, "
+        "create the client with is_production=True (the default without INNGEST_DEV)"
     )
 
 

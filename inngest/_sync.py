@@ -145,7 +145,9 @@ def register(
     )
     answer = _registration_answer(response)
     if response.status >= 400:
-        raise _errors.RegistrationFailedError(_server_message(answer, response))
+        raise _errors.RegistrationFailedError(
+            _server_message(answer, response) + _mode_hint(server_kind, answer)
+        )
     if not isinstance(answer, dict):
         raise _errors.RegistrationFailedError(
             f"registration response is not a JSON object (status {response.status})"
@@ -162,6 +164,14 @@ def _registration_answer(response: _transport.Response) -> object:
         raise _errors.RegistrationFailedError(
             f"registration response is not JSON (status {response.status})"
         ) from None
+
+
+def _mode_hint(server_kind: str | None, answer: object) -> str:
+    """A production-mode app pointed at a dev server is told how to switch modes."""
+    if server_kind != "cloud" or "server kind dev" not in json.dumps(answer):
+        return ""
+    return (". This app is in production mode and the server is a dev server: create the "
+            "client with is_production=False or set INNGEST_DEV=1")
 
 
 def _server_message(answer: object, response: _transport.Response) -> str:

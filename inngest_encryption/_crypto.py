@@ -12,11 +12,17 @@ import binascii
 import json
 import typing
 
-import nacl.encoding
-import nacl.exceptions
-import nacl.hash
-import nacl.secret
-import nacl.utils
+try:
+    import nacl.encoding
+    import nacl.exceptions
+    import nacl.hash
+    import nacl.secret
+    import nacl.utils
+except ModuleNotFoundError as err:
+    raise ModuleNotFoundError(
+        f"inngest_encryption needs PyNaCl ({err}): pip install 'inngest-sync[encryption]'",
+        name=err.name,
+    ) from err
 
 from inngest import _errors as sdk_errors
 from inngest_encryption._errors import DecryptionFailedError, EncryptionKeyInvalidError

@@ -74,7 +74,9 @@ def register(
     """Apply a registration; raises RegisterError with the reply for refused ones."""
     expected = headers.get("x-inngest-expected-server-kind")
     if expected and expected != SERVER_KIND:
-        raise RegisterError(400, {"error": f"Expected server kind {SERVER_KIND}, got {expected}"})
+        raise RegisterError(400, {"error": f"Expected server kind {SERVER_KIND}, got {expected}"},
+                            "the app is in production mode; create its client with "
+                            "is_production=False or set INNGEST_DEV=1 to use this dev server")
     try:
         request = json.loads(body)
     except ValueError as err:

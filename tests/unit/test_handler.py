@@ -849,7 +849,7 @@ def test_out_of_band_server_kind_mismatch_is_400(
         make_request("PUT", headers={"x-inngest-server-kind": server_kind})
     )
     body = assert_error(response, 400, "server_kind_mismatch")
-    assert body["message"] == message
+    assert body["message"].startswith(message + ". ") and "is_production=" in body["message"]
     assert api.calls == []
 
 

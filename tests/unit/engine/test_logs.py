@@ -126,6 +126,22 @@ def test_an_app_unreachable_at_start_up_is_reported_with_cause_and_retry(
     assert "unreachable" in line and "refused" in line.lower() and "retrying every 30s" in line
 
 
+def test_a_production_app_refusing_the_sync_is_logged_with_its_hint(
+    engine_logs: pytest.LogCaptureFixture
+) -> None:
+    client = inngest.Inngest(app_id="app", is_production=True,
+                             signing_key="signkey-prod-" + "aa" * 32)
+
+    @client.create_function(fn_id="fn", trigger=inngest.TriggerEvent(event="e"))
+    def fn(ctx: inngest.ContextSync) -> None:
+        return None
+
+    with serving(client, [fn]) as url, DevServer(port=0, poll=False, sdk_urls=[url]):
+        line = logged(engine_logs, "could not be synced")
+    assert "status 400" in line and "expected Cloud" in line
+    assert "is_production=False" in line and "INNGEST_DEV=1" in line
+
+
 def test_an_event_no_function_matches_is_logged(
     dev: DevServer, client: Client, engine_logs: pytest.LogCaptureFixture
 ) -> None:
