@@ -87,7 +87,7 @@ def request(
             preload_content=True,
         )
     except urllib3.exceptions.HTTPError as err:
-        raise TransportError(f"Failed request to {url}: {_cause(err)}") from None
+        raise TransportError(f"Failed request to {url}: {error_cause(err)}") from None
     return Response(
         status=resp.status,
         headers={key.lower(): value for key, value in resp.headers.items()},
@@ -95,7 +95,7 @@ def request(
     )
 
 
-def _cause(err: Exception) -> str:
+def error_cause(err: Exception) -> str:
     """urllib3's error without the connection object it prefixes (``[Errno 111] ...``)."""
     text = str(getattr(err, "reason", None) or err)
     if text.startswith(("HTTPConnection", "HTTPSConnection", "<urllib3")) and ": " in text:

@@ -10,7 +10,7 @@ import urllib.parse
 
 import urllib3
 
-from inngest import _jcs, _signing
+from inngest import _jcs, _signing, _transport
 from inngest._engine import events, expressions, timeparse
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -191,7 +191,7 @@ class Executor:
                 retries=CALL_RETRIES, preload_content=False,
             )
         except urllib3.exceptions.HTTPError as err:
-            log.info("run %s: calling %s failed: %s", run.id, url, err)
+            log.info("run %s: calling %s failed: %s", run.id, url, _transport.error_cause(err))
             return None
         try:
             data = response.read(MAX_RESPONSE_BYTES + 1)

@@ -12,7 +12,7 @@ import uuid
 
 import urllib3
 
-from inngest import _jcs, _signing
+from inngest import _jcs, _signing, _transport
 from inngest._engine import registration
 from inngest._engine.models import App
 from inngest._engine.store import Store
@@ -112,7 +112,7 @@ class Syncer:
             cause = f"status {response.status}: {_body_text(response.data)}"
         except urllib3.exceptions.HTTPError as err:
             problem = "unsupported_protocol" if "SSL" in str(err) else "unreachable"
-            cause = str(getattr(err, "reason", None) or err)
+            cause = _transport.error_cause(err)
         self._report(url, problem, cause)
         self._record(url, problem)
 

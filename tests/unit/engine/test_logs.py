@@ -124,6 +124,7 @@ def test_an_app_unreachable_at_start_up_is_reported_with_cause_and_retry(
     with DevServer(port=0, poll=False, poll_interval=30, sdk_urls=[url]):
         line = logged(engine_logs, f":{port}/api/inngest", "could not be synced")
     assert "unreachable" in line and "refused" in line.lower() and "retrying every 30s" in line
+    assert "HTTPConnection" not in line and "object at 0x" not in line
 
 
 def test_a_production_app_refusing_the_sync_is_logged_with_its_hint(
