@@ -116,6 +116,8 @@ _LEGACY_RUN_FIELDS = {
     "finishedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
     "events": Field("[Event!]!", lambda run, a, ctx: _run_events(run, ctx)),
     "event": Field("Event", lambda run, a, ctx: next(iter(_run_events(run, ctx)), None)),
+    "history": Field("[RunHistoryItem!]!", lambda run, a, ctx: _run_history(run, a, ctx)),
+    "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx)),
 }
 
 
@@ -142,6 +144,37 @@ def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
         "batchID": run.batch_id,
         "cron": run.cron,
     }
+
+
+# ---------------------------------------------------------------------------- history
+
+_HISTORY_TIMES = (("sleep", "until"), ("waitForEvent", "timeout"), ("invokeFunction", "timeout"))
+
+
+def _history_item(item: dict[str, JSON]) -> dict[str, object]:
+    out: dict[str, object] = {
+        "cancel": None, "result": None, "sleep": None, "stepName": None, "stepType": None,
+        "url": None, "waitForEvent": None, "waitResult": None, "invokeFunction": None,
+        "invokeFunctionResult": None, **item, "createdAt": rfc3339(item.get("createdAt")),
+    }
+    for key, time_key in _HISTORY_TIMES:
+        value = item.get(key)
+        if isinstance(value, dict):
+            out[key] = {**value, time_key: rfc3339(value.get(time_key))}
+    return out
+
+
+def _run_history(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
+    assert isinstance(parent, Run)
+    return [_history_item(item) for item in _engine(ctx).store.history(parent.id)]
+
+
+def _history_output(parent: object, args: Args, ctx: object) -> str | None:
+    assert isinstance(parent, Run)
+    for item in _engine(ctx).store.history(parent.id):
+        if item.get("id") == args.get("id"):
+            return str(item.get("output") or "")
+    return None
 
 
 # ---------------------------------------------------------------------------- trace
@@ -533,6 +566,32 @@ SCHEMA = Schema(
             "concurrency": Field("Int!", _function_field(_concurrency)),
             "triggers": Field("[FunctionTrigger!]", _triggers),
             "app": Field("App!", _function_app),
+        },
+        "RunHistoryItem": {
+            **{name: Field("String") for name in (
+                "createdAt", "groupID", "id", "stepName", "stepType", "type", "url")},
+            "attempt": Field("Int!"), "functionVersion": Field("Int!"),
+            "cancel": Field("RunHistoryCancel"), "result": Field("RunHistoryResult"),
+            "sleep": Field("RunHistorySleep"), "waitForEvent": Field("RunHistoryWaitForEvent"),
+            "waitResult": Field("RunHistoryWaitResult"),
+            "invokeFunction": Field("RunHistoryInvokeFunction"),
+            "invokeFunctionResult": Field("RunHistoryInvokeFunctionResult"),
+        },
+        "RunHistoryCancel": {name: Field("String") for name in (
+            "eventID", "expression", "userID")},
+        "RunHistoryResult": {
+            **{name: Field("String") for name in (
+                "errorCode", "framework", "platform", "sdkLanguage", "sdkVersion")},
+            "durationMS": Field("Int!"), "sizeBytes": Field("Int!"),
+        },
+        "RunHistorySleep": {"until": Field("Time!")},
+        "RunHistoryWaitForEvent": {name: Field("String") for name in (
+            "eventName", "expression", "timeout")},
+        "RunHistoryWaitResult": {"eventID": Field("ULID"), "timeout": Field("Boolean!")},
+        "RunHistoryInvokeFunction": {name: Field("String") for name in (
+            "eventID", "functionID", "correlationID", "timeout")},
+        "RunHistoryInvokeFunctionResult": {
+            "eventID": Field("ULID"), "timeout": Field("Boolean!"), "runID": Field("ULID"),
         },
         "FunctionTrigger": {name: Field("String") for name in ("type", "value", "condition")},
     },

@@ -44,6 +44,10 @@ CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
 CREATE INDEX IF NOT EXISTS pauses_run ON pauses (run_id);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS history_run ON history (run_id, seq);
 CREATE TABLE IF NOT EXISTS buffers (
     kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, function_id, key));
@@ -330,6 +334,18 @@ class Store:
             "SELECT step_id, value FROM steps WHERE run_id = ? ORDER BY seq", run_id
         )
         return [(step_id, json.loads(value)) for step_id, value in rows]
+
+    # Run history
+
+    def add_history(self, run_id: str, item_id: str, data: dict[str, JSON]) -> None:
+        self._write(
+            "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, _dump(data)
+        )
+
+    def history(self, run_id: str) -> list[dict[str, JSON]]:
+        """The run's history items in the order they were recorded."""
+        rows = self._rows("SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)
+        return [dict(json.loads(row[0])) for row in rows]
 
     # Queue
 
