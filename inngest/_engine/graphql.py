@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import typing
 
-from inngest._engine import events, timeparse
+from inngest._engine import events, timeparse, trace, ulid
 from inngest._engine.api import rfc3339
 from inngest._engine.engine import Engine
 from inngest._engine.gql_core import Field, GraphQLError, Schema, execute as execute_document
@@ -13,11 +13,8 @@ from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEv
 
 Args = dict[str, object]
 
-_SPAN_OPS = {
-    "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
-    "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT", "InvokeFunction": "INVOKE",
-    "AIGateway": "AI_GATEWAY", "Gateway": "RUN", "WaitForSignal": "WAIT_FOR_SIGNAL",
-}
+# The legacy ``events`` query lists this many of the newest events.
+_MAX_EVENTS = 51
 _ORDER_FIELDS = {"QUEUED_AT": "created_at_ms", "STARTED_AT": "started_at_ms",
                  "ENDED_AT": "ended_at_ms"}
 
@@ -108,6 +105,10 @@ _RUN_V2_FIELDS = {
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
     "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx)),
+    "eventName": Field("String", lambda run, a, ctx: _event_name(run, ctx)),
+    "hasAI": Field("Boolean!", _run_field(lambda run: False)),
+    "batchCreatedAt": Field("Time", _run_field(
+        lambda run: rfc3339(ulid.timestamp_ms(run.batch_id)) if run.batch_id else None)),
 }
 _LEGACY_RUN_FIELDS = {
     **_RUN_FIELDS,
@@ -130,6 +131,11 @@ def _run_events(run: object, ctx: object) -> list[StoredEvent]:
     assert isinstance(run, Run)
     stored = (_engine(ctx).store.event(event_id) for event_id in run.event_ids)
     return [event for event in stored if event is not None]
+
+
+def _event_name(run: object, ctx: object) -> str | None:
+    stored = _run_events(run, ctx)
+    return stored[0].name if stored else None
 
 
 def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
@@ -180,81 +186,60 @@ def _history_output(parent: object, args: Args, ctx: object) -> str | None:
 # ---------------------------------------------------------------------------- trace
 
 
-def _output_id(run_id: str, step_id: str) -> str:
-    return f"{run_id}:{step_id}"
-
-
 def _root_span(parent: object, ctx: object) -> dict[str, object]:
     assert isinstance(parent, Run)
     run = parent
-    fn = _function_of(run, ctx)
-    status = _status(run)
-    return {
-        **_span_base(run, run.id), "name": fn.name if fn else run.function_id,
-        "isRoot": True, "parentSpanID": None, "status": status,
-        "startedAt": rfc3339(run.started_at_ms), "endedAt": rfc3339(run.ended_at_ms),
-        "outputID": _output_id(run.id, "") if run.has_output else None,
-        "duration": _duration(run.started_at_ms, run.ended_at_ms),
-        "childrenSpans": _step_spans(run, ctx),
-    }
-
-
-def _span_base(run: Run, span_id: str) -> dict[str, object]:
-    return {
-        "runID": run.id, "traceID": run.id, "spanID": span_id, "functionID": run.function_id,
-        "queuedAt": rfc3339(run.created_at_ms), "attempts": None, "stepOp": None,
-        "stepID": None, "childrenSpans": [],
-    }
-
-
-def _duration(start: int | None, end: int | None) -> int | None:
-    return None if start is None or end is None else end - start
-
-
-def _step_spans(run: Run, ctx: object) -> list[dict[str, object]]:
     store = _engine(ctx).store
-    records = store.step_info(run.id)
-    memos = store.steps(run.id)
-    spans = [_step_span(run, step_id, records.get(step_id), value) for step_id, value in memos]
-    memoized = {step_id for step_id, _ in memos}
-    for step_id in run.pending_steps:
-        if step_id not in memoized:
-            spans.append(_pending_span(run, step_id, records.get(step_id)))
-    return spans
-
-
-def _step_span(run: Run, step_id: str, record: tuple[str, str] | None,
-               value: JSON) -> dict[str, object]:
-    failed = isinstance(value, dict) and value.get("error") is not None
-    return {
-        **_span_base(run, f"{run.id}-{step_id}"),
-        "name": record[0] if record else step_id, "isRoot": False, "parentSpanID": run.id,
-        "status": "FAILED" if failed else "COMPLETED", "stepID": step_id,
-        "stepOp": _SPAN_OPS.get(record[1]) if record else None,
-        "outputID": _output_id(run.id, step_id), "startedAt": None, "endedAt": None,
-        "duration": None,
+    fn = _function_of(run, ctx)
+    children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
+                              store.step_info(run.id))
+    root: dict[str, object] = {
+        "spanID": run.id, "name": fn.slug if fn else run.function_id, "isRoot": True,
+        "parentSpanID": None, "status": _status(run), "attempts": 0, "stepOp": None,
+        "stepID": None, "outputID": trace.step_output_id(run.id, "") if run.has_output
+        else None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
+        "endedAt": run.ended_at_ms,
+        "duration": None if run.started_at_ms is None or run.ended_at_ms is None
+        else run.ended_at_ms - run.started_at_ms,
+        "childrenSpans": children,
     }
+    return _span_fields(run, fn, root)
 
 
-def _pending_span(run: Run, step_id: str,
-                  record: tuple[str, str] | None) -> dict[str, object]:
+def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict[str, object]:
+    """Fill in what every span shares and render its times; children likewise."""
+    times = {key: rfc3339(value if isinstance(value, int) else None)
+             for key in ("queuedAt", "startedAt", "endedAt")
+             for value in [span.get(key)]}
+    children = span.get("childrenSpans")
     return {
-        **_step_span(run, step_id, record, None), "status": "WAITING", "outputID": None,
+        **span, **times, "runID": run.id, "traceID": run.id, "functionID": run.function_id,
+        "appID": fn.app_id if fn else None, "groupID": None,
+        "scheduledAt": times["queuedAt"], "stepType": "", "isUserland": False,
+        "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
+                          for child in (children if isinstance(children, list) else [])],
     }
 
 
 def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run_id, _, step_id = str(args.get("outputID")).partition(":")
     run = _get_run(run_id, ctx)
+    store = _engine(ctx).store
+    if step_id.startswith("h:"):
+        outputs = {item.get("id"): item.get("output") for item in store.history(run.id)}
+        text = outputs.get(step_id[2:])
+        if not isinstance(text, str) or not text:
+            raise GraphQLError("output not found")
+        return _output_of({"error": json.loads(text)})
     if not step_id:
         value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
             "data": run.output}
-    else:
-        values = dict(_engine(ctx).store.steps(run.id))
-        if step_id not in values:
-            raise GraphQLError("output not found")
-        value = values[step_id]
-    return _output_of(value)
+        inputs = [event.event for event in _run_events(run, ctx)]
+        return {**_output_of(value), "input": _dumps(inputs)}
+    values = dict(store.steps(run.id))
+    if step_id not in values:
+        raise GraphQLError("output not found")
+    return _output_of(values[step_id])
 
 
 def _output_of(value: JSON) -> dict[str, object]:
@@ -354,7 +339,7 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
         "createdAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
         "occurredAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
         "receivedAt": rfc3339(stored.received_at_ms),
-        "payload": _dumps(event), "raw": _dumps(event),
+        "payload": _dumps(event.get("data")), "raw": _dumps(event), "schema": None,
         "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
         "externalID": event.get("id") or None,
     }
@@ -377,12 +362,10 @@ def _event_status(parent: object, args: Args, ctx: object) -> str:
     runs = _event_runs(parent, args, ctx)
     if not runs:
         return "NO_FUNCTIONS"
-    if any(not run.status.ended for run in runs):
-        return "RUNNING"
     failed = [run for run in runs if run.status is RunStatus.FAILED]
-    if not failed:
-        return "COMPLETED"
-    return "FAILED" if len(failed) == len(runs) else "PARTIALLY_FAILED"
+    if failed:
+        return "FAILED" if len(failed) == len(runs) else "PARTIALLY_FAILED"
+    return "RUNNING" if any(not run.status.ended for run in runs) else "COMPLETED"
 
 
 def _get_event(event_id: object, ctx: object) -> StoredEvent:
@@ -394,7 +377,7 @@ def _get_event(event_id: object, ctx: object) -> StoredEvent:
 
 _EVENT_FIELDS = {
     **{name: Field("String", _event_object(name)) for name in (
-        "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw",
+        "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw", "schema",
         "idempotencyKey", "version", "externalID")},
     "functionRuns": Field("[FunctionRun!]!", _event_runs),
     "runs": Field("[FunctionRunV2!]!", _event_runs),
@@ -494,9 +477,13 @@ SCHEMA = Schema(
             "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx)),
             "runTrigger": Field("RunTraceTrigger!", _run_trigger),
             "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output),
+            "runTrace": Field("RunTraceSpan!", lambda p, a, ctx: _root_span(
+                _get_run(a.get("runID"), ctx), ctx)),
             "runs": Field("RunsV2Connection!", _runs),
             "event": Field("Event", lambda p, a, ctx: _get_event(
                 _mapping(a.get("query"), "query").get("eventId"), ctx)),
+            "events": Field("[Event!]", lambda p, a, ctx: _engine(ctx).store.recent_events(
+                _MAX_EVENTS)),
             "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx)),
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
                 _mapping(a.get("query"), "query").get("functionRunId"), ctx)),
@@ -519,8 +506,10 @@ SCHEMA = Schema(
         "RunTraceSpan": {
             **{name: Field("String") for name in (
                 "runID", "traceID", "spanID", "functionID", "name", "status", "parentSpanID",
-                "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID")},
+                "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID", "appID",
+                "groupID", "scheduledAt", "stepType")},
             "attempts": Field("Int"), "duration": Field("Int"), "isRoot": Field("Boolean!"),
+            "isUserland": Field("Boolean!"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
         },
         "RunTraceSpanOutput": {

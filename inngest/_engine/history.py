@@ -230,6 +230,7 @@ class History:
         group = _group(run.id, pause.id)
         if pause.kind is PauseKind.WAIT:
             self._record(run, "StepCompleted", groupID=group, stepName=None,
+                         stepID=pause.step_id,
                          waitResult={"eventID": event_id, "timeout": stored is None})
             return
         name = self.store.step_info(run.id).get(pause.step_id, ("", ""))[0] or None
@@ -238,6 +239,7 @@ class History:
         data = (stored.event.get("data") or {}) if stored else {}
         self._record(
             run, "StepFailed" if failed else "StepCompleted", groupID=group, stepName=name,
+            stepID=pause.step_id,
             invokeFunctionResult={"eventID": event_id, "timeout": stored is None,
                                   "runID": data.get("run_id")},
             result={"durationMS": 0, "errorCode": None, "framework": None, "platform": None,

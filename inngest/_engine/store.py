@@ -232,6 +232,29 @@ class Store:
         raw["seq"] = rows[0][1]
         return StoredEvent.from_dict(raw)
 
+    def recent_events(self, limit: int, *, name: str | None = None,
+                      before_id: str | None = None, received_after_ms: int | None = None,
+                      received_before_ms: int | None = None) -> list[StoredEvent]:
+        """Events sent to the engine (not its own ``inngest/`` ones), newest first."""
+        where, args = ["name NOT LIKE 'inngest/%'"], list[object]()
+        if name is not None:
+            where.append("name = ?")
+            args.append(name)
+        if before_id is not None:
+            where.append("internal_id < ?")
+            args.append(before_id)
+        if received_after_ms is not None:
+            where.append("json_extract(data, '$.received_at_ms') >= ?")
+            args.append(received_after_ms)
+        if received_before_ms is not None:
+            where.append("json_extract(data, '$.received_at_ms') <= ?")
+            args.append(received_before_ms)
+        rows = self._rows(
+            f"SELECT data, seq FROM events WHERE {' AND '.join(where)}"
+            " ORDER BY internal_id DESC LIMIT ?", *args, limit,
+        )
+        return [StoredEvent.from_dict({**json.loads(data), "seq": seq}) for data, seq in rows]
+
     def last_event_seq(self) -> int:
         return int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
 
