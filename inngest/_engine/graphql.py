@@ -28,6 +28,13 @@ def _dumps(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
+    """An event with the server's key order, leaving out empty optional fields."""
+    out = {key: event.get(key) for key in ("id", "name", "data", "ts", "v", "meta", "user")}
+    return {key: value for key, value in out.items()
+            if value or key in ("name", "data")}
+
+
 def _mapping(value: object, what: str) -> dict[str, object]:
     if value is None:
         return {}
@@ -100,7 +107,7 @@ _RUN_V2_FIELDS = {
     "app": Field("App", lambda run, a, ctx: _app_of_run(run, ctx)),
     "traceID": Field("String", _run_field(lambda run: run.id)),
     "queuedAt": Field("Time", _run_field(lambda run: rfc3339(run.created_at_ms))),
-    "sourceID": Field("String", _run_field(lambda run: next(iter(run.event_ids), None))),
+    "sourceID": Field("String", _run_field(lambda run: None)),
     "triggerIDs": Field("[ULID!]!", _run_field(lambda run: run.event_ids)),
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
@@ -142,7 +149,7 @@ def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run = _get_run(args.get("runID"), ctx)
     stored = _run_events(run, ctx)
     return {
-        "payloads": [_dumps(event.event) for event in stored],
+        "payloads": [_dumps(_wire_event(event.event)) for event in stored],
         "IDs": list(run.event_ids),
         "eventName": stored[0].name if stored and len(stored) == 1 else None,
         "timestamp": rfc3339(stored[0].received_at_ms if stored else run.created_at_ms),
@@ -215,7 +222,7 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
     return {
         **span, **times, "runID": run.id, "traceID": run.id, "functionID": run.function_id,
         "appID": fn.app_id if fn else None, "groupID": None,
-        "scheduledAt": times["queuedAt"], "stepType": "", "isUserland": False,
+        "scheduledAt": None, "stepType": "", "isUserland": False,
         "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
                           for child in (children if isinstance(children, list) else [])],
     }
@@ -234,7 +241,7 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     if not step_id:
         value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
             "data": run.output}
-        inputs = [event.event for event in _run_events(run, ctx)]
+        inputs = [_wire_event(event.event) for event in _run_events(run, ctx)]
         return {**_output_of(value), "input": _dumps(inputs)}
     values = dict(store.steps(run.id))
     if step_id not in values:
@@ -339,7 +346,8 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
         "createdAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
         "occurredAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
         "receivedAt": rfc3339(stored.received_at_ms),
-        "payload": _dumps(event.get("data")), "raw": _dumps(event), "schema": None,
+        "payload": _dumps(event.get("data")), "raw": _dumps(_wire_event(event)),
+        "schema": None,
         "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
         "externalID": event.get("id") or None,
     }

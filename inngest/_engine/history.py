@@ -187,7 +187,8 @@ class History:
     def _schedule_next(self, call: Call) -> None:
         if call.retry is not None:
             self._record(call.run, "StepScheduled", attempt=call.retry.attempt,
-                         groupID=call.group)
+                         groupID=call.group,
+                         stepName=str(call.retry.payload.get("step_id", "step")))
             return
         outcome = call.outcome
         run = self.store.run(call.run.id)

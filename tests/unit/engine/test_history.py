@@ -60,7 +60,7 @@ def test_steps_retries_and_sleep(client: Client, app: FakeApp) -> None:
     assert outline(items) == [
         ("FunctionScheduled", 0, None), ("FunctionStarted", 0, None),
         ("StepStarted", 0, "step"), ("StepCompleted", 0, "first"), ("StepScheduled", 0, None),
-        ("StepStarted", 0, "step"), ("StepErrored", 0, "step"), ("StepScheduled", 1, None),
+        ("StepStarted", 0, "step"), ("StepErrored", 0, "step"), ("StepScheduled", 1, "step"),
         ("StepStarted", 1, "step"), ("StepCompleted", 1, "flaky"), ("StepScheduled", 0, None),
         ("StepStarted", 0, "step"), ("StepCompleted", 0, "step"), ("StepSleeping", 0, "nap"),
         ("StepStarted", 0, "step"), ("StepCompleted", 0, "step"),
@@ -95,7 +95,7 @@ def test_failed_function_attempts(client: Client, app: FakeApp) -> None:
     items = history(client, run_id)
     assert outline(items) == [
         ("FunctionScheduled", 0, None), ("FunctionStarted", 0, None),
-        ("StepStarted", 0, "step"), ("StepErrored", 0, "step"), ("StepScheduled", 1, None),
+        ("StepStarted", 0, "step"), ("StepErrored", 0, "step"), ("StepScheduled", 1, "step"),
         ("StepStarted", 1, "step"), ("StepFailed", 1, "step"), ("FunctionFailed", 1, None),
     ]
     assert json.loads(output(client, run_id, items[-1])) == error
