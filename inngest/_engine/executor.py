@@ -84,8 +84,8 @@ class Executor:
             return None
         if run.status is RunStatus.QUEUED:
             run = self.life.mark_started(run, fn)
-        url = with_step_id(fn.url, str(item.payload.get("step_id", "step")))
-        with self.life.history.call(run, item, url) as call:
+        # History shows the function's own URL, as the server does, even for planned steps.
+        with self.life.history.call(run, item, with_step_id(fn.url, "step")) as call:
             return self._call_sdk(item, run, fn, call)
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,

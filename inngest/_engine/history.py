@@ -133,7 +133,7 @@ class History:
         """
         call = Call(run, item, self.clock.now_ms(), url)
         self._record(run, "StepStarted", attempt=item.attempt, groupID=call.group, url=url,
-                     stepName=str(item.payload.get("step_id", "step")))
+                     stepName="step")
         self._local.call = call
         try:
             yield call
@@ -187,14 +187,16 @@ class History:
     def _schedule_next(self, call: Call) -> None:
         if call.retry is not None:
             self._record(call.run, "StepScheduled", attempt=call.retry.attempt,
-                         groupID=call.group,
-                         stepName=str(call.retry.payload.get("step_id", "step")))
+                         groupID=call.group, stepName="step")
             return
         outcome = call.outcome
         run = self.store.run(call.run.id)
         if run is None or run.status.ended or not isinstance(outcome, Ops):
             return
-        if any(op.op in _STEP_OPS for op in outcome.ops):
+        planned = [op for op in outcome.ops if op.op == "StepPlanned"]
+        for op in planned:
+            self._record(run, "StepScheduled", stepName=op.display_name, stepID=op.id)
+        if not planned and any(op.op in _STEP_OPS for op in outcome.ops):
             self._record(run, "StepScheduled")
 
     # Steps that wait

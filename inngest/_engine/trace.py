@@ -54,6 +54,8 @@ class _Builder:
         self.memos = memos
         self.info = info
         self.steps: dict[str, _Step] = {}
+        # Steps in the order the SDK reported them (planned steps may finish in any order).
+        self.order: dict[str, int] = {}
         # Failed calls that no step claimed yet: the next step reply owns them.
         self.function_attempts: list[Span] = []
         self.started_ms: int | None = None
@@ -63,13 +65,16 @@ class _Builder:
         for item in self.history:
             self._read(item)
         self._add_unrecorded_steps()
-        spans = [self._step_span(step) for step in self.steps.values()]
+        ordered = sorted(self.steps.values(), key=lambda step: self.order[step.step_id])
+        spans = [self._step_span(step) for step in ordered]
         end = self._function_end()
         return spans + ([end] if end else [])
 
     def _read(self, item: dict[str, JSON]) -> None:
         kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
         step_id = item.get("stepID")
+        if isinstance(step_id, str):
+            self.order.setdefault(step_id, len(self.order))
         if kind in ("StepScheduled", "FunctionStarted"):
             self.scheduled_ms = at
         elif kind == "StepStarted":
@@ -131,6 +136,7 @@ class _Builder:
                 continue
             name, op = self.info.get(step_id, (step_id, ""))
             step = self.steps[step_id] = _Step(step_id, name, _OPS.get(op))
+            self.order.setdefault(step_id, len(self.order))
             if step_id in self.memos:
                 value = self.memos[step_id]
                 failed = isinstance(value, dict) and value.get("error") is not None

@@ -166,3 +166,33 @@ def test_history_survives_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> Non
     with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as second:
         assert history(Client(second), run_id) == before
     assert outline(before)[-1] == ("FunctionCompleted", 0, None)
+
+
+def parallel(call: Call) -> Reply:
+    replies = {step_hash("pa"): ops(op("StepRun", "pa", data=1)),
+               step_hash("pb"): ops(op("StepRun", "pb", data=2))}
+    if call.step_id in replies:
+        return replies[call.step_id]
+    if all(step in call.body["steps"] for step in replies):
+        return ok(3)
+    return ops(op("StepPlanned", "pa"), op("StepPlanned", "pb"))
+
+
+def test_parallel_steps(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=parallel)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    items = history(client, run_id)
+    assert outline(items)[3:6] == [
+        ("StepCompleted", 0, "step"), ("StepScheduled", 0, "pa"), ("StepScheduled", 0, "pb")]
+    assert sorted(name for kind, _, name in outline(items) if kind == "StepCompleted") == [
+        "pa", "pb", "step", "step"]
+    assert {item["url"] for item in items if item["type"] == "StepStarted"} == {
+        f"{app.url}?fnId=app-fn&stepId=step"}
+    spans = data(client, """query T($id: String!) { run(runID: $id) { trace {
+        childrenSpans { name status stepOp } } } }""", id=run_id)["run"]["trace"]
+    assert spans["childrenSpans"] == [
+        {"name": "pa", "status": "COMPLETED", "stepOp": "RUN"},
+        {"name": "pb", "status": "COMPLETED", "stepOp": "RUN"},
+        {"name": "function success", "status": "COMPLETED", "stepOp": None}]
