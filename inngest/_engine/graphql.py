@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 
@@ -113,6 +114,8 @@ _RUN_V2_FIELDS = {
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
     "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx)),
     "eventName": Field("String", lambda run, a, ctx: _event_name(run, ctx)),
+    "output": Field("String", _run_field(
+        lambda run: None if isinstance(run, _ListedRun) else _run_output(run))),
     "hasAI": Field("Boolean!", _run_field(lambda run: False)),
     "batchCreatedAt": Field("Time", _run_field(
         lambda run: rfc3339(ulid.timestamp_ms(run.batch_id)) if run.batch_id else None)),
@@ -140,7 +143,18 @@ def _run_events(run: object, ctx: object) -> list[StoredEvent]:
     return [event for event in stored if event is not None]
 
 
+@dataclasses.dataclass(frozen=True)
+class _ListedRun(Run):
+    """A run as the ``runs`` list shows it: with its event's name, without its output."""
+
+    @classmethod
+    def of(cls, run: Run) -> _ListedRun:
+        return cls(**{field.name: getattr(run, field.name) for field in dataclasses.fields(run)})
+
+
 def _event_name(run: object, ctx: object) -> str | None:
+    if not isinstance(run, _ListedRun):
+        return None
     stored = _run_events(run, ctx)
     return stored[0].name if stored else None
 
@@ -285,7 +299,7 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
     limit = first if isinstance(first, int) and first >= 0 else 40
     page = runs[start:start + limit]
     return {
-        "edges": [{"cursor": run.id, "node": run} for run in page],
+        "edges": [{"cursor": run.id, "node": _ListedRun.of(run)} for run in page],
         "pageInfo": {
             "hasNextPage": start + limit < len(runs), "hasPreviousPage": start > 0,
             "startCursor": page[0].id if page else None,
@@ -534,7 +548,8 @@ SCHEMA = Schema(
             "startCursor": Field("String"), "endCursor": Field("String"),
         },
         "Event": _EVENT_FIELDS,
-        "EventV2": _EVENT_FIELDS,
+        "EventV2": {**_EVENT_FIELDS, "source": Field("EventSource", lambda e, a, ctx: None)},
+        "EventSource": {name: Field("String") for name in ("id", "name", "sourceKind")},
         "App": {
             "id": Field("ID!", _app_field(lambda app: app.id)),
             "externalID": Field("String!", _app_field(lambda app: app.name)),

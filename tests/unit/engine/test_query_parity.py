@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import typing
 
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
 from test_graphql import data, gql, run_id_for, wait_for_status
 
 SPAN = "name status stepOp stepID attempts outputID isRoot duration"
@@ -55,7 +55,9 @@ def test_trace_of_retried_step_and_sleep(client: Client, app: FakeApp) -> None:
     wait_for_status(client, run_id, "COMPLETED")
     found = trace(client, run_id)
     run = found["run"]
-    assert (run["eventName"], run["sourceID"], run["hasAI"]) == ("test/fn", None, False)
+    assert (run["eventName"], run["sourceID"], run["hasAI"]) == (None, None, False)
+    [listed] = list_runs(client, "id eventName output")
+    assert listed == {"id": run_id, "eventName": "test/fn", "output": None}
     root = run["trace"]
     assert shape(root) == ["app-fn", "COMPLETED", None, 0, [
         ["first", "COMPLETED", "RUN", 0, []],
