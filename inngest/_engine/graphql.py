@@ -375,6 +375,15 @@ def _event_object(field: str) -> typing.Callable[..., object]:
     return resolve
 
 
+def _event_v2_raw(parent: object, args: Args, ctx: object) -> str:
+    """``eventV2.raw``: sorted keys, ``v`` always present, as the server stores it."""
+    assert isinstance(parent, StoredEvent)
+    event = parent.event
+    raw = {key: event.get(key) for key in ("data", "id", "name", "ts", "v")}
+    raw.update({key: event[key] for key in ("meta", "user") if event.get(key)})
+    return _dumps(dict(sorted(raw.items())))
+
+
 def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:
     assert isinstance(parent, StoredEvent)
     return _engine(ctx).store.runs_for_event(parent.internal_id)
@@ -548,7 +557,8 @@ SCHEMA = Schema(
             "startCursor": Field("String"), "endCursor": Field("String"),
         },
         "Event": _EVENT_FIELDS,
-        "EventV2": {**_EVENT_FIELDS, "source": Field("EventSource", lambda e, a, ctx: None)},
+        "EventV2": {**_EVENT_FIELDS, "source": Field("EventSource", lambda e, a, ctx: None),
+                    "raw": Field("String", _event_v2_raw)},
         "EventSource": {name: Field("String") for name in ("id", "name", "sourceKind")},
         "App": {
             "id": Field("ID!", _app_field(lambda app: app.id)),
