@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 import threading
 import typing
 import uuid
@@ -32,6 +33,28 @@ _END_TYPES = {
 
 def _dumps(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# A quoted string (left alone), or a reference to the triggering event's fields.
+_EVENT_REFERENCE = re.compile(
+    r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?<![\w.])event((?:\.[A-Za-z_]\w*)+)""")
+
+
+def interpolate(expression: str, event: dict[str, JSON]) -> str:
+    """The expression with ``event.…`` replaced by the triggering event's values, as the
+    server shows a cancellation's expression."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)
+        value: JSON = event
+        for name in match.group(1)[1:].split("."):
+            if not isinstance(value, dict) or name not in value:
+                return match.group(0)
+            value = value[name]
+        return _dumps(value)
+
+    return _EVENT_REFERENCE.sub(replace, expression)
 
 
 def _group(*parts: object) -> str:
@@ -113,7 +136,7 @@ class History:
         call = self._current()
         fields: dict[str, JSON] = {}
         if run.status is RunStatus.CANCELLED:
-            fields["cancel"] = {"eventID": None, "expression": None, "userID": None}
+            fields["cancel"] = self._cancel_cause(run)
             fields["groupID"] = str(uuid.uuid4())
         else:
             fields["output"] = _dumps(run.output) if run.has_output else ""
@@ -121,6 +144,23 @@ class History:
                 fields.update(attempt=call.item.attempt, groupID=call.group,
                               result=call.result(self.clock.now_ms(), sdk=False))
         self._record(run, kind, **fields)
+
+    def _cancel_cause(self, run: Run) -> Item:
+        cause = getattr(self._local, "cancel", None) or {}
+        expression = cause.get("expression")
+        if isinstance(expression, str) and run.event_ids:
+            trigger = self.store.event(run.event_ids[0])
+            expression = interpolate(expression, trigger.event if trigger else {})
+        return {"eventID": cause.get("eventID"), "expression": expression, "userID": None}
+
+    @contextlib.contextmanager
+    def cancelling(self, event_id: str, expression: str | None) -> typing.Iterator[None]:
+        """Runs cancelled inside the block were cancelled by this event (and expression)."""
+        self._local.cancel = {"eventID": event_id, "expression": expression, "userID": None}
+        try:
+            yield
+        finally:
+            self._local.cancel = None
 
     # SDK calls
 

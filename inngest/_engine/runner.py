@@ -249,7 +249,8 @@ class Runner:
             self.store.delete_job(f"timeout-{pause.id}")
             if pause.kind is PauseKind.CANCEL:
                 log.info("run %s cancelled by event %s", pause.run_id, stored.name)
-                self.cancel(pause.run_id, Reason.CANCEL_EVENT)
+                with self.life.history.cancelling(stored.internal_id, pause.expression):
+                    self.cancel(pause.run_id, Reason.CANCEL_EVENT)
             else:
                 value = resume_value(pause, stored)
                 self.life.history.resumed(pause, stored, value)

@@ -14,6 +14,7 @@ import typing
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 from test_graphql import data, run_id_for, wait_for_status
 
+from inngest._engine.history import interpolate
 from inngest._engine.server import DevServer
 
 HISTORY = """query H($id: ID!) { functionRun(query: {functionRunId: $id}) { history {
@@ -196,3 +197,24 @@ def test_parallel_steps(client: Client, app: FakeApp) -> None:
         {"name": "pa", "status": "COMPLETED", "stepOp": "RUN"},
         {"name": "pb", "status": "COMPLETED", "stepOp": "RUN"},
         {"name": "function success", "status": "COMPLETED", "stepOp": None}]
+
+
+def test_cancelled_by_an_event(client: Client, app: FakeApp) -> None:
+    cancel = [{"event": "test/cancel", "if": "async.data.id == event.data.id"}]
+    client.register(app, [app.function("fn", handler=step_then_sleep, cancel=cancel)])
+    [event_id] = client.send({"name": "test/fn", "data": {"id": "a"}})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    [cancel_id] = client.send({"name": "test/cancel", "data": {"id": "a"}})
+    wait_for_status(client, run_id, "CANCELLED")
+    assert history(client, run_id)[-1]["cancel"] == {
+        "eventID": cancel_id, "expression": 'async.data.id == "a"', "userID": None}
+
+
+def test_cancel_expression_shows_the_trigger_values() -> None:
+    event = {"data": {"id": "a", "n": 3, "nested": {"ok": True}}}
+    assert interpolate(
+        'async.data.id == event.data.id && "event.data.id" != event.data.n'
+        " && event.data.nested.ok && event.data.missing == 1 && myevent.data.id", event,
+    ) == ('async.data.id == "a" && "event.data.id" != 3'
+          " && true && event.data.missing == 1 && myevent.data.id")
