@@ -67,7 +67,7 @@ class _Builder:
         self._add_unrecorded_steps()
         ordered = sorted(self.steps.values(), key=lambda step: self.order[step.step_id])
         spans = [self._step_span(step) for step in ordered]
-        end = self._function_end()
+        end = self._function_end() or self._queued_call()
         return spans + ([end] if end else [])
 
     def _read(self, item: dict[str, JSON]) -> None:
@@ -185,6 +185,16 @@ class _Builder:
                 **_times(attempts[0]["queuedAt"], attempts[0]["startedAt"], run.ended_at_ms),
             }
         return None
+
+    def _queued_call(self) -> Span | None:
+        """A live run waiting in the queue for its next call (not for a step)."""
+        run, last = self.run, self.history[-1] if self.history else {}
+        if run.status.ended or run.pending_steps or last.get("type") == "StepStarted":
+            return None
+        return {
+            **self._base(f"{run.id}-queued"), "name": "Queued step", "status": "QUEUED",
+            "attempts": 0, **_times(last.get("createdAt") or run.created_at_ms, None, None),
+        }
 
     def _base(self, span_id: str) -> Span:
         return {

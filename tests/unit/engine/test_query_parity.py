@@ -7,6 +7,7 @@ kinds of functions (see docs/compatibility.md, "Engine", for what still differs)
 from __future__ import annotations
 
 import json
+import time
 import typing
 
 from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
@@ -104,13 +105,22 @@ def test_cancelled_run_keeps_its_sleep_span(client: Client, app: FakeApp) -> Non
         "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
     [event_id] = client.send({"name": "test/fn"})
     run_id = run_id_for(client, event_id)
-    wait(lambda: trace(client, run_id)["run"]["trace"]["childrenSpans"])
-    assert shape(trace(client, run_id)["run"]["trace"])[4] == [
-        ["long", "WAITING", "SLEEP", 0, []]]
+    wait(lambda: shape(trace(client, run_id)["run"]["trace"])[4] == [
+        ["long", "WAITING", "SLEEP", 0, []]])
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     root = trace(client, run_id)["run"]["trace"]
     assert shape(root) == ["app-fn", "CANCELLED", None, 0, [["long", "RUNNING", "SLEEP", 0, []]]]
     assert root["outputID"] is None
+
+
+def test_queued_run_shows_a_queued_step(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    later = int(time.time() * 1000) + 3_600_000
+    [event_id] = client.send({"name": "test/fn", "ts": later})
+    root = trace(client, run_id_for(client, event_id))["run"]["trace"]
+    assert shape(root) == ["app-fn", "QUEUED", None, 0, [["Queued step", "QUEUED", None, 0, []]]]
+    assert root["childrenSpans"][0]["outputID"] is None
+    assert not app.posts()
 
 
 def test_run_trace_of_unknown_run_is_an_error(client: Client) -> None:
