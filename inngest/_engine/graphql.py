@@ -84,6 +84,10 @@ def _reason_when(status: RunStatus) -> typing.Callable[[Run], str | None]:
     return lambda run: run.reason if run.status is status else None
 
 
+def _batch_created_at(run: Run) -> str | None:
+    return rfc3339(ulid.timestamp_ms(run.batch_id)) if run.batch_id else None
+
+
 def _legacy_status(run: Run) -> str:
     return "RUNNING" if run.status is RunStatus.QUEUED else _status(run)
 
@@ -117,8 +121,7 @@ _RUN_V2_FIELDS = {
     "output": Field("String", _run_field(
         lambda run: None if isinstance(run, _ListedRun) else _run_output(run))),
     "hasAI": Field("Boolean!", _run_field(lambda run: False)),
-    "batchCreatedAt": Field("Time", _run_field(
-        lambda run: rfc3339(ulid.timestamp_ms(run.batch_id)) if run.batch_id else None)),
+    "batchCreatedAt": Field("Time", _run_field(_batch_created_at)),
 }
 _LEGACY_RUN_FIELDS = {
     **_RUN_FIELDS,
@@ -127,6 +130,9 @@ _LEGACY_RUN_FIELDS = {
     "finishedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
     "events": Field("[Event!]!", lambda run, a, ctx: _run_events(run, ctx)),
     "event": Field("Event", lambda run, a, ctx: next(iter(_run_events(run, ctx)), None)),
+    "batchCreatedAt": Field("Time", _run_field(_batch_created_at)),
+    "waitingFor": Field("StepEventWait", _run_field(lambda run: None)),
+    "pendingSteps": Field("Int", lambda run, a, ctx: _pending_jobs(run, ctx)),
     "history": Field("[RunHistoryItem!]!", lambda run, a, ctx: _run_history(run, a, ctx)),
     "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx)),
 }
@@ -141,6 +147,12 @@ def _run_events(run: object, ctx: object) -> list[StoredEvent]:
     assert isinstance(run, Run)
     stored = (_engine(ctx).store.event(event_id) for event_id in run.event_ids)
     return [event for event in stored if event is not None]
+
+
+def _pending_jobs(run: object, ctx: object) -> int:
+    """Queued work of the run (calls, sleeps, pause timeouts), as the legacy field counts it."""
+    assert isinstance(run, Run)
+    return sum(item.run_id == run.id for item in _engine(ctx).store.items())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -589,6 +601,8 @@ SCHEMA = Schema(
             "triggers": Field("[FunctionTrigger!]", _triggers),
             "app": Field("App!", _function_app),
         },
+        "StepEventWait": {name: Field("String") for name in (
+            "eventName", "expression", "expiryTime")},
         "RunHistoryItem": {
             **{name: Field("String") for name in (
                 "createdAt", "groupID", "id", "stepName", "stepType", "type", "url")},

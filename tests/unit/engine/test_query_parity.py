@@ -207,3 +207,18 @@ def test_rest_cancel_and_run(client: Client, app: FakeApp) -> None:
     [listed] = client.runs(event_id)
     assert listed["environment_id"] == "00000000-0000-0000-0000-000000000000"
     assert client.request("DELETE", f"/v1/runs/{run_id}") == (200, None)
+
+
+def test_legacy_function_run_fields(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    query = """query Q($id: ID!) { functionRun(query: {functionRunId: $id}) {
+        status pendingSteps waitingFor { eventName } batchCreatedAt } }"""
+    found = wait(lambda: data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 1
+                 and data(client, query, id=run_id)["functionRun"])
+    assert found == {"status": "RUNNING", "pendingSteps": 1, "waitingFor": None,
+                     "batchCreatedAt": None}
+    data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+    assert data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 0
