@@ -137,10 +137,6 @@ class _Builder:
             name, op = self.info.get(step_id, (step_id, ""))
             step = self.steps[step_id] = _Step(step_id, name, _OPS.get(op))
             self.order.setdefault(step_id, len(self.order))
-            if step_id in self.memos:
-                value = self.memos[step_id]
-                failed = isinstance(value, dict) and value.get("error") is not None
-                step.status = "FAILED" if failed else "COMPLETED"
             step.has_output = step_id in self.memos
 
     def _step_span(self, step: _Step) -> Span:
