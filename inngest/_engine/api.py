@@ -10,9 +10,9 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import events, registration, ulid
+from inngest._engine import events, registration, timeparse, ulid
 from inngest._engine.engine import Engine
-from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
 
 log = logging.getLogger("inngest.engine")
@@ -27,6 +27,11 @@ BASE_HEADERS = {
     "access-control-allow-origin": "*",
 }
 _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
+# The Inngest dev server reports these environment ids, one for event runs and one for a run.
+_ENV_ID = "00000000-0000-0000-0000-000000000000"
+_RUN_ENV_ID = "00000000-0000-4000-b000-000000000000"
+DEFAULT_EVENTS = 20
+MAX_EVENTS = 51
 
 
 _ERROR_CODES = {
@@ -50,6 +55,11 @@ def _with_code(status: int, body: dict[str, JSON]) -> dict[str, JSON]:
 
 def error(status: int, message: str) -> Response:
     return respond(status, {"error": message, "status": status})
+
+
+def v1_error(status: int, message: str) -> Response:
+    """An error from the REST v1 API, in the server's ``{data, error, status}`` shape."""
+    return respond(status, {"data": None, "error": message, "status": status})
 
 
 def rfc3339(ms: int | None) -> str | None:
@@ -77,6 +87,8 @@ class Api:
             ("DELETE", re.compile(r"/v0/runs/(?P<run_id>[^/]+)"), self.cancel_v0),
             ("POST", re.compile(r"/v0/connect/start"), self.connect_start),
             ("POST", re.compile(r"/v0/gql"), self.graphql),
+            ("GET", re.compile(r"/v1/events"), self.list_events),
+            ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)"), self.get_event),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)/runs"), self.event_runs),
             ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.get_run),
             ("DELETE", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.cancel_v1),
@@ -222,43 +234,75 @@ class Api:
         return respond(204)
 
     def cancel_v1(self, run_id: str, **_: object) -> Response:
+        if not ulid.is_ulid(run_id):
+            return v1_error(400, f"Invalid run ID: {run_id}")
         if self._run(run_id) is None:
-            return error(404, "run not found")
+            return v1_error(404, f"Unable to load function run: {run_id}")
         self.engine.runner.cancel(run_id)
-        run = self._run(run_id)
-        assert run is not None
-        return respond(200, {"data": self.run_json(run), "metadata": self._metadata()})
+        return 200, dict(BASE_HEADERS), b""
 
     def event_runs(self, event_id: str, **_: object) -> Response:
+        if not ulid.is_ulid(event_id):
+            return v1_error(400, f"Invalid event ID: {event_id}")
         runs = self.engine.store.runs_for_event(event_id)
-        return respond(200, {"data": [self.run_json(run) for run in runs],
+        return respond(200, {"data": [self.run_json(run, _ENV_ID) for run in runs],
                              "metadata": self._metadata()})
 
     def get_run(self, run_id: str, **_: object) -> Response:
+        if not ulid.is_ulid(run_id):
+            return v1_error(400, f"Invalid run ID: {run_id}")
         run = self._run(run_id)
         if run is None:
-            return error(404, "run not found")
+            return v1_error(404, f"Unable to load function run: {run_id}")
         return respond(200, {"data": self.run_json(run), "metadata": self._metadata()})
+
+    def get_event(self, event_id: str, **_: object) -> Response:
+        if not ulid.is_ulid(event_id):
+            return v1_error(400, f"Invalid event ID: {event_id}")
+        stored = self.engine.store.event(event_id)
+        if stored is None:
+            return v1_error(404, "Event not found")
+        return respond(200, {"data": event_json(stored), "metadata": self._metadata()})
+
+    def list_events(self, query: dict[str, str], **_: object) -> Response:
+        limit = int(query["limit"]) if query.get("limit", "").isdigit() else 0
+        cursor = query.get("cursor") or None
+        if cursor is not None and not ulid.is_ulid(cursor):
+            return v1_error(400, "Invalid cursor query parameter")
+        bounds: list[int | None] = []
+        for key in ("received_after", "received_before"):
+            moment = timeparse.parse_date(query[key]) if query.get(key) else None
+            if query.get(key) and moment is None:
+                return v1_error(400, f"Invalid {key} query parameter")
+            bounds.append(None if moment is None else round(moment.timestamp() * 1000))
+        found = self.engine.store.recent_events(
+            min(max(limit or DEFAULT_EVENTS, 1), MAX_EVENTS), name=query.get("name") or None,
+            before_id=cursor, received_after_ms=bounds[0], received_before_ms=bounds[1],
+        )
+        now = rfc3339(self.engine.clock.now_ms())
+        return respond(200, {"data": [event_json(e) for e in found],
+                             "metadata": {"fetched_at": now}})
 
     def _metadata(self) -> dict[str, JSON]:
         now = rfc3339(self.engine.clock.now_ms())
         return {"fetched_at": now, "cached_until": now}
 
-    def run_json(self, run: Run) -> dict[str, JSON]:
+    def run_json(self, run: Run, environment_id: str = _RUN_ENV_ID) -> dict[str, JSON]:
         out: dict[str, JSON] = {
             "run_id": run.id,
-            "run_started_at": rfc3339(run.started_at_ms or run.created_at_ms),
+            "run_started_at": rfc3339(run.created_at_ms),
             "function_id": run.function_id,
-            "function_version": run.function_version,
-            "environment_id": "00000000-0000-4000-b000-000000000000",
+            "function_version": 0,
+            "environment_id": environment_id,
             "event_id": run.event_ids[0] if run.event_ids else None,
-            "batch_id": run.batch_id,
-            "original_run_id": None,
-            "cron": run.cron,
             "status": _RUN_STATUS_NAMES.get(run.status, run.status.value),
             "ended_at": rfc3339(run.ended_at_ms),
         }
-        if run.has_output:
+        optional = {"batch_id": run.batch_id, "cron": run.cron}
+        out.update({key: value for key, value in optional.items() if value is not None})
+        if run.status is RunStatus.CANCELLED:
+            out["output"] = {}
+        elif run.has_output:
             out["output"] = run.output
         return out
 
@@ -281,6 +325,17 @@ class Api:
         return respond(200, module.execute(self.engine, request["query"],
                                            request.get("variables") or {},
                                            request.get("operationName")))
+
+
+def event_json(stored: StoredEvent) -> dict[str, JSON]:
+    """An event as the REST v1 API lists it."""
+    event = stored.event
+    return {
+        "account_id": _ENV_ID, "data": event.get("data"), "environment_id": _ENV_ID,
+        "id": event.get("id") or stored.internal_id, "internal_id": stored.internal_id,
+        "name": stored.name, "received_at": rfc3339(stored.received_at_ms), "source": "",
+        "source_id": None, "ts": event.get("ts"),
+    }
 
 
 class Server(PooledHTTPServer):

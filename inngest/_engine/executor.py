@@ -11,7 +11,7 @@ import urllib.parse
 import urllib3
 
 from inngest import _jcs, _signing, _transport
-from inngest._engine import events, expressions, timeparse
+from inngest._engine import events, expressions, history, timeparse
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -84,7 +84,13 @@ class Executor:
             return None
         if run.status is RunStatus.QUEUED:
             run = self.life.mark_started(run, fn)
-        reply = self._post(run, fn, item)
+        # History shows the function's own URL, as the server does, even for planned steps.
+        with self.life.history.call(run, item, with_step_id(fn.url, "step")) as call:
+            return self._call_sdk(item, run, fn, call)
+
+    def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
+                  call: history.Call) -> QueueItem | None:
+        reply = call.reply = self._post(run, fn, item)
         version = reply.headers.get("x-inngest-req-version", "") if reply else ""
         with self.store.transaction():
             run = self.store.run(run.id) or run
@@ -95,11 +101,13 @@ class Executor:
         outcome: Outcome = interpret(reply) if reply else Failure(
             error_body("Error", f"could not reach {fn.url}"), True, None
         )
+        call.outcome = outcome
         gateway_replies = self._call_gateways(outcome)
         # Applying the reply and deleting the item commit together: a crash in between
         # would otherwise run the item again and repeat the step that follows it.
         with self.store.transaction():
             again = self._act(item, run, fn, outcome, gateway_replies)
+            self.life.history.replied(call, again)
             if again is None:
                 self.store.ack(item.id)
             return again
@@ -282,6 +290,7 @@ class Executor:
 
     def _sleep(self, op: Op, run: Run) -> None:
         wake = self._deadline(str(op.opts.get("duration") or op.name or ""))
+        self.life.history.sleeping(run, op.display_name, op.id, wake)
         self.life.queue.enqueue(QueueItem(
             kind=Kind.SLEEP_WAKE, available_at_ms=wake, run_id=run.id,
             payload={"step_id": op.id}, partition=run.function_id,
@@ -295,13 +304,15 @@ class Executor:
                 expressions.validate(str(expression))
             except expressions.ExpressionError as err:
                 raise RunError("Error", str(err)) from None
-        self.runner.add_pause(Pause(
+        pause = Pause(
             id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.WAIT,
             event_name=str(op.opts.get("event") or op.name),
             expires_at_ms=self._deadline(str(op.opts.get("timeout") or "")),
             after_seq=self.store.last_event_seq(), step_id=op.id,
             expression=str(expression) if expression else None,
-        ))
+        )
+        self.runner.add_pause(pause)
+        self.life.history.waiting(run, op.display_name, pause)
 
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")
@@ -309,15 +320,17 @@ class Executor:
         timeout = op.opts.get("timeout")
         expires = self._deadline(str(timeout or ""), DEFAULT_PAUSE_MS)
         correlation_id = f"{run.id}.{op.id}"
-        self.runner.add_pause(Pause(
+        pause = Pause(
             id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.INVOKE,
             event_name=events.FUNCTION_FINISHED, expires_at_ms=expires,
             after_seq=self.store.last_event_seq(), step_id=op.id,
             correlation_id=correlation_id,
-        ))
+        )
+        self.runner.add_pause(pause)
         child = self.store.function(target) or self.store.function_by_slug(target)
         now = self.life.clock.now_ms()
         if child is None:
+            self.life.history.invoking(run, op.display_name, pause, target, None)
             error = error_body("Error", f"could not find function with ID: {target}")
             self.life.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
                 "function_id": target, "correlation_id": correlation_id, "error": error,
@@ -333,7 +346,8 @@ class Executor:
         invoked.update(name=events.FUNCTION_INVOKED, data=data,
                        id=payload.get("id") or self.life.ids.new(now),
                        ts=payload.get("ts") or now)
-        self.life.publish([invoked])
+        [event_id] = self.life.publish([invoked])
+        self.life.history.invoking(run, op.display_name, pause, target, event_id)
 
     def _call_gateways(self, outcome: Outcome) -> dict[str, GatewayReply]:
         """Make the HTTP calls that gateway ops describe, before any state changes."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 
-from inngest._engine import events, timeparse
+from inngest._engine import events, timeparse, trace, ulid
 from inngest._engine.api import rfc3339
 from inngest._engine.engine import Engine
 from inngest._engine.gql_core import Field, GraphQLError, Schema, execute as execute_document
@@ -13,11 +14,8 @@ from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEv
 
 Args = dict[str, object]
 
-_SPAN_OPS = {
-    "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
-    "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT", "InvokeFunction": "INVOKE",
-    "AIGateway": "AI_GATEWAY", "Gateway": "RUN", "WaitForSignal": "WAIT_FOR_SIGNAL",
-}
+# The legacy ``events`` query lists this many of the newest events.
+_MAX_EVENTS = 51
 _ORDER_FIELDS = {"QUEUED_AT": "created_at_ms", "STARTED_AT": "started_at_ms",
                  "ENDED_AT": "ended_at_ms"}
 
@@ -29,6 +27,13 @@ def _engine(ctx: object) -> Engine:
 
 def _dumps(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
+    """An event with the server's key order, leaving out empty optional fields."""
+    out = {key: event.get(key) for key in ("id", "name", "data", "ts", "v", "meta", "user")}
+    return {key: value for key, value in out.items()
+            if value or key in ("name", "data")}
 
 
 def _mapping(value: object, what: str) -> dict[str, object]:
@@ -79,6 +84,10 @@ def _reason_when(status: RunStatus) -> typing.Callable[[Run], str | None]:
     return lambda run: run.reason if run.status is status else None
 
 
+def _batch_created_at(run: Run) -> str | None:
+    return rfc3339(ulid.timestamp_ms(run.batch_id)) if run.batch_id else None
+
+
 def _legacy_status(run: Run) -> str:
     return "RUNNING" if run.status is RunStatus.QUEUED else _status(run)
 
@@ -103,11 +112,16 @@ _RUN_V2_FIELDS = {
     "app": Field("App", lambda run, a, ctx: _app_of_run(run, ctx)),
     "traceID": Field("String", _run_field(lambda run: run.id)),
     "queuedAt": Field("Time", _run_field(lambda run: rfc3339(run.created_at_ms))),
-    "sourceID": Field("String", _run_field(lambda run: next(iter(run.event_ids), None))),
+    "sourceID": Field("String", _run_field(lambda run: None)),
     "triggerIDs": Field("[ULID!]!", _run_field(lambda run: run.event_ids)),
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
     "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx)),
+    "eventName": Field("String", lambda run, a, ctx: _event_name(run, ctx)),
+    "output": Field("String", _run_field(
+        lambda run: None if isinstance(run, _ListedRun) else _run_output(run))),
+    "hasAI": Field("Boolean!", _run_field(lambda run: False)),
+    "batchCreatedAt": Field("Time", _run_field(_batch_created_at)),
 }
 _LEGACY_RUN_FIELDS = {
     **_RUN_FIELDS,
@@ -116,6 +130,11 @@ _LEGACY_RUN_FIELDS = {
     "finishedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
     "events": Field("[Event!]!", lambda run, a, ctx: _run_events(run, ctx)),
     "event": Field("Event", lambda run, a, ctx: next(iter(_run_events(run, ctx)), None)),
+    "batchCreatedAt": Field("Time", _run_field(_batch_created_at)),
+    "waitingFor": Field("StepEventWait", _run_field(lambda run: None)),
+    "pendingSteps": Field("Int", lambda run, a, ctx: _pending_jobs(run, ctx)),
+    "history": Field("[RunHistoryItem!]!", lambda run, a, ctx: _run_history(run, a, ctx)),
+    "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx)),
 }
 
 
@@ -130,11 +149,33 @@ def _run_events(run: object, ctx: object) -> list[StoredEvent]:
     return [event for event in stored if event is not None]
 
 
+def _pending_jobs(run: object, ctx: object) -> int:
+    """Queued work of the run (calls, sleeps, pause timeouts), as the legacy field counts it."""
+    assert isinstance(run, Run)
+    return sum(item.run_id == run.id for item in _engine(ctx).store.items())
+
+
+@dataclasses.dataclass(frozen=True)
+class _ListedRun(Run):
+    """A run as the ``runs`` list shows it: with its event's name, without its output."""
+
+    @classmethod
+    def of(cls, run: Run) -> _ListedRun:
+        return cls(**{field.name: getattr(run, field.name) for field in dataclasses.fields(run)})
+
+
+def _event_name(run: object, ctx: object) -> str | None:
+    if not isinstance(run, _ListedRun):
+        return None
+    stored = _run_events(run, ctx)
+    return stored[0].name if stored else None
+
+
 def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run = _get_run(args.get("runID"), ctx)
     stored = _run_events(run, ctx)
     return {
-        "payloads": [_dumps(event.event) for event in stored],
+        "payloads": [_dumps(_wire_event(event.event)) for event in stored],
         "IDs": list(run.event_ids),
         "eventName": stored[0].name if stored and len(stored) == 1 else None,
         "timestamp": rfc3339(stored[0].received_at_ms if stored else run.created_at_ms),
@@ -144,84 +185,94 @@ def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
     }
 
 
+# ---------------------------------------------------------------------------- history
+
+_HISTORY_TIMES = (("sleep", "until"), ("waitForEvent", "timeout"), ("invokeFunction", "timeout"))
+
+
+def _history_item(item: dict[str, JSON]) -> dict[str, object]:
+    out: dict[str, object] = {
+        "cancel": None, "result": None, "sleep": None, "stepName": None, "stepType": None,
+        "url": None, "waitForEvent": None, "waitResult": None, "invokeFunction": None,
+        "invokeFunctionResult": None, **item, "createdAt": rfc3339(item.get("createdAt")),
+    }
+    for key, time_key in _HISTORY_TIMES:
+        value = item.get(key)
+        if isinstance(value, dict):
+            out[key] = {**value, time_key: rfc3339(value.get(time_key))}
+    return out
+
+
+def _run_history(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
+    assert isinstance(parent, Run)
+    return [_history_item(item) for item in _engine(ctx).store.history(parent.id)]
+
+
+def _history_output(parent: object, args: Args, ctx: object) -> str | None:
+    assert isinstance(parent, Run)
+    for item in _engine(ctx).store.history(parent.id):
+        if item.get("id") == args.get("id"):
+            return str(item.get("output") or "")
+    return None
+
+
 # ---------------------------------------------------------------------------- trace
-
-
-def _output_id(run_id: str, step_id: str) -> str:
-    return f"{run_id}:{step_id}"
 
 
 def _root_span(parent: object, ctx: object) -> dict[str, object]:
     assert isinstance(parent, Run)
     run = parent
-    fn = _function_of(run, ctx)
-    status = _status(run)
-    return {
-        **_span_base(run, run.id), "name": fn.name if fn else run.function_id,
-        "isRoot": True, "parentSpanID": None, "status": status,
-        "startedAt": rfc3339(run.started_at_ms), "endedAt": rfc3339(run.ended_at_ms),
-        "outputID": _output_id(run.id, "") if run.has_output else None,
-        "duration": _duration(run.started_at_ms, run.ended_at_ms),
-        "childrenSpans": _step_spans(run, ctx),
-    }
-
-
-def _span_base(run: Run, span_id: str) -> dict[str, object]:
-    return {
-        "runID": run.id, "traceID": run.id, "spanID": span_id, "functionID": run.function_id,
-        "queuedAt": rfc3339(run.created_at_ms), "attempts": None, "stepOp": None,
-        "stepID": None, "childrenSpans": [],
-    }
-
-
-def _duration(start: int | None, end: int | None) -> int | None:
-    return None if start is None or end is None else end - start
-
-
-def _step_spans(run: Run, ctx: object) -> list[dict[str, object]]:
     store = _engine(ctx).store
-    records = store.step_info(run.id)
-    memos = store.steps(run.id)
-    spans = [_step_span(run, step_id, records.get(step_id), value) for step_id, value in memos]
-    memoized = {step_id for step_id, _ in memos}
-    for step_id in run.pending_steps:
-        if step_id not in memoized:
-            spans.append(_pending_span(run, step_id, records.get(step_id)))
-    return spans
-
-
-def _step_span(run: Run, step_id: str, record: tuple[str, str] | None,
-               value: JSON) -> dict[str, object]:
-    failed = isinstance(value, dict) and value.get("error") is not None
-    return {
-        **_span_base(run, f"{run.id}-{step_id}"),
-        "name": record[0] if record else step_id, "isRoot": False, "parentSpanID": run.id,
-        "status": "FAILED" if failed else "COMPLETED", "stepID": step_id,
-        "stepOp": _SPAN_OPS.get(record[1]) if record else None,
-        "outputID": _output_id(run.id, step_id), "startedAt": None, "endedAt": None,
-        "duration": None,
+    fn = _function_of(run, ctx)
+    children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
+                              store.step_info(run.id))
+    root: dict[str, object] = {
+        "spanID": run.id, "name": fn.slug if fn else run.function_id, "isRoot": True,
+        "parentSpanID": None, "status": _status(run), "attempts": 0, "stepOp": None,
+        "stepID": None, "outputID": trace.step_output_id(run.id, "") if run.has_output
+        else None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
+        "endedAt": run.ended_at_ms,
+        "duration": None if run.started_at_ms is None or run.ended_at_ms is None
+        else run.ended_at_ms - run.started_at_ms,
+        "childrenSpans": children,
     }
+    return _span_fields(run, fn, root)
 
 
-def _pending_span(run: Run, step_id: str,
-                  record: tuple[str, str] | None) -> dict[str, object]:
+def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict[str, object]:
+    """Fill in what every span shares and render its times; children likewise."""
+    times = {key: rfc3339(value if isinstance(value, int) else None)
+             for key in ("queuedAt", "startedAt", "endedAt")
+             for value in [span.get(key)]}
+    children = span.get("childrenSpans")
     return {
-        **_step_span(run, step_id, record, None), "status": "WAITING", "outputID": None,
+        **span, **times, "runID": run.id, "traceID": run.id, "functionID": run.function_id,
+        "appID": fn.app_id if fn else None, "groupID": None,
+        "scheduledAt": None, "stepType": "", "isUserland": False,
+        "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
+                          for child in (children if isinstance(children, list) else [])],
     }
 
 
 def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run_id, _, step_id = str(args.get("outputID")).partition(":")
     run = _get_run(run_id, ctx)
+    store = _engine(ctx).store
+    if step_id.startswith("h:"):
+        outputs = {item.get("id"): item.get("output") for item in store.history(run.id)}
+        text = outputs.get(step_id[2:])
+        if not isinstance(text, str) or not text:
+            raise GraphQLError("output not found")
+        return _output_of({"error": json.loads(text)})
     if not step_id:
         value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
             "data": run.output}
-    else:
-        values = dict(_engine(ctx).store.steps(run.id))
-        if step_id not in values:
-            raise GraphQLError("output not found")
-        value = values[step_id]
-    return _output_of(value)
+        inputs = [_wire_event(event.event) for event in _run_events(run, ctx)]
+        return {**_output_of(value), "input": _dumps(inputs)}
+    values = dict(store.steps(run.id))
+    if step_id not in values:
+        raise GraphQLError("output not found")
+    return _output_of(values[step_id])
 
 
 def _output_of(value: JSON) -> dict[str, object]:
@@ -260,7 +311,7 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
     limit = first if isinstance(first, int) and first >= 0 else 40
     page = runs[start:start + limit]
     return {
-        "edges": [{"cursor": run.id, "node": run} for run in page],
+        "edges": [{"cursor": run.id, "node": _ListedRun.of(run)} for run in page],
         "pageInfo": {
             "hasNextPage": start + limit < len(runs), "hasPreviousPage": start > 0,
             "startCursor": page[0].id if page else None,
@@ -321,7 +372,8 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
         "createdAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
         "occurredAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
         "receivedAt": rfc3339(stored.received_at_ms),
-        "payload": _dumps(event), "raw": _dumps(event),
+        "payload": _dumps(event.get("data")), "raw": _dumps(_wire_event(event)),
+        "schema": None,
         "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
         "externalID": event.get("id") or None,
     }
@@ -335,6 +387,15 @@ def _event_object(field: str) -> typing.Callable[..., object]:
     return resolve
 
 
+def _event_v2_raw(parent: object, args: Args, ctx: object) -> str:
+    """``eventV2.raw``: sorted keys, ``v`` always present, as the server stores it."""
+    assert isinstance(parent, StoredEvent)
+    event = parent.event
+    raw = {key: event.get(key) for key in ("data", "id", "name", "ts", "v")}
+    raw.update({key: event[key] for key in ("meta", "user") if event.get(key)})
+    return _dumps(dict(sorted(raw.items())))
+
+
 def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:
     assert isinstance(parent, StoredEvent)
     return _engine(ctx).store.runs_for_event(parent.internal_id)
@@ -344,12 +405,10 @@ def _event_status(parent: object, args: Args, ctx: object) -> str:
     runs = _event_runs(parent, args, ctx)
     if not runs:
         return "NO_FUNCTIONS"
-    if any(not run.status.ended for run in runs):
-        return "RUNNING"
     failed = [run for run in runs if run.status is RunStatus.FAILED]
-    if not failed:
-        return "COMPLETED"
-    return "FAILED" if len(failed) == len(runs) else "PARTIALLY_FAILED"
+    if failed:
+        return "FAILED" if len(failed) == len(runs) else "PARTIALLY_FAILED"
+    return "RUNNING" if any(not run.status.ended for run in runs) else "COMPLETED"
 
 
 def _get_event(event_id: object, ctx: object) -> StoredEvent:
@@ -361,7 +420,7 @@ def _get_event(event_id: object, ctx: object) -> StoredEvent:
 
 _EVENT_FIELDS = {
     **{name: Field("String", _event_object(name)) for name in (
-        "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw",
+        "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw", "schema",
         "idempotencyKey", "version", "externalID")},
     "functionRuns": Field("[FunctionRun!]!", _event_runs),
     "runs": Field("[FunctionRunV2!]!", _event_runs),
@@ -461,9 +520,13 @@ SCHEMA = Schema(
             "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx)),
             "runTrigger": Field("RunTraceTrigger!", _run_trigger),
             "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output),
+            "runTrace": Field("RunTraceSpan!", lambda p, a, ctx: _root_span(
+                _get_run(a.get("runID"), ctx), ctx)),
             "runs": Field("RunsV2Connection!", _runs),
             "event": Field("Event", lambda p, a, ctx: _get_event(
                 _mapping(a.get("query"), "query").get("eventId"), ctx)),
+            "events": Field("[Event!]", lambda p, a, ctx: _engine(ctx).store.recent_events(
+                _MAX_EVENTS)),
             "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx)),
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
                 _mapping(a.get("query"), "query").get("functionRunId"), ctx)),
@@ -486,8 +549,10 @@ SCHEMA = Schema(
         "RunTraceSpan": {
             **{name: Field("String") for name in (
                 "runID", "traceID", "spanID", "functionID", "name", "status", "parentSpanID",
-                "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID")},
+                "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID", "appID",
+                "groupID", "scheduledAt", "stepType")},
             "attempts": Field("Int"), "duration": Field("Int"), "isRoot": Field("Boolean!"),
+            "isUserland": Field("Boolean!"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
         },
         "RunTraceSpanOutput": {
@@ -504,7 +569,9 @@ SCHEMA = Schema(
             "startCursor": Field("String"), "endCursor": Field("String"),
         },
         "Event": _EVENT_FIELDS,
-        "EventV2": _EVENT_FIELDS,
+        "EventV2": {**_EVENT_FIELDS, "source": Field("EventSource", lambda e, a, ctx: None),
+                    "raw": Field("String", _event_v2_raw)},
+        "EventSource": {name: Field("String") for name in ("id", "name", "sourceKind")},
         "App": {
             "id": Field("ID!", _app_field(lambda app: app.id)),
             "externalID": Field("String!", _app_field(lambda app: app.name)),
@@ -533,6 +600,34 @@ SCHEMA = Schema(
             "concurrency": Field("Int!", _function_field(_concurrency)),
             "triggers": Field("[FunctionTrigger!]", _triggers),
             "app": Field("App!", _function_app),
+        },
+        "StepEventWait": {name: Field("String") for name in (
+            "eventName", "expression", "expiryTime")},
+        "RunHistoryItem": {
+            **{name: Field("String") for name in (
+                "createdAt", "groupID", "id", "stepName", "stepType", "type", "url")},
+            "attempt": Field("Int!"), "functionVersion": Field("Int!"),
+            "cancel": Field("RunHistoryCancel"), "result": Field("RunHistoryResult"),
+            "sleep": Field("RunHistorySleep"), "waitForEvent": Field("RunHistoryWaitForEvent"),
+            "waitResult": Field("RunHistoryWaitResult"),
+            "invokeFunction": Field("RunHistoryInvokeFunction"),
+            "invokeFunctionResult": Field("RunHistoryInvokeFunctionResult"),
+        },
+        "RunHistoryCancel": {name: Field("String") for name in (
+            "eventID", "expression", "userID")},
+        "RunHistoryResult": {
+            **{name: Field("String") for name in (
+                "errorCode", "framework", "platform", "sdkLanguage", "sdkVersion")},
+            "durationMS": Field("Int!"), "sizeBytes": Field("Int!"),
+        },
+        "RunHistorySleep": {"until": Field("Time!")},
+        "RunHistoryWaitForEvent": {name: Field("String") for name in (
+            "eventName", "expression", "timeout")},
+        "RunHistoryWaitResult": {"eventID": Field("ULID"), "timeout": Field("Boolean!")},
+        "RunHistoryInvokeFunction": {name: Field("String") for name in (
+            "eventID", "functionID", "correlationID", "timeout")},
+        "RunHistoryInvokeFunctionResult": {
+            "eventID": Field("ULID"), "timeout": Field("Boolean!"), "runID": Field("ULID"),
         },
         "FunctionTrigger": {name: Field("String") for name in ("type", "value", "condition")},
     },

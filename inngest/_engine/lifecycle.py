@@ -8,6 +8,7 @@ import typing
 from inngest._engine import events
 from inngest._engine.clock import Clock
 from inngest._engine.flow import RunGate
+from inngest._engine.history import History
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
 from inngest._engine.queue import Queue
 from inngest._engine.responses import error_body
@@ -31,6 +32,7 @@ class Lifecycle:
         self.clock = clock
         self.ids = ids
         self.gate = RunGate(store, clock)
+        self.history = History(store, clock, ids)
         self.publish: Publish = lambda _events: []
 
     def call_item(self, run: Run, kind: Kind, at_ms: int | None = None,
@@ -47,6 +49,7 @@ class Lifecycle:
         with self.store.transaction():
             run = self.store.update_run(run.id, status=RunStatus.RUNNING.value,
                                         started_at_ms=self.clock.now_ms())
+            self.history.started(run)
             timeout = self.gate.finish_timeout(fn, run)
             if timeout is not None:
                 self.queue.enqueue(timeout)
@@ -98,6 +101,7 @@ class Lifecycle:
             )
             self.store.delete_run_items(run_id)
             self.store.delete_run_pauses(run_id)
+            self.history.finished(run)
         self.queue.run_ended(run_id)
         fn = self.store.function(run.function_id)
         log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")

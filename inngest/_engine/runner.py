@@ -153,6 +153,7 @@ class Runner:
         start_at = now if batch_id else max(now, int(first.event.get("ts") or now))
         with self.store.transaction():
             self.store.add_run(run)
+            self.life.history.scheduled(run)
             self._add_cancel_pauses(fn, run, first.event)
             self.life.queue.enqueue(self.life.call_item(run, Kind.START, start_at))
             timeout = self.gate.start_timeout(fn, run)
@@ -234,6 +235,7 @@ class Runner:
         if pause is None or pause.kind is PauseKind.CANCEL:
             return
         value = {"error": INVOKE_TIMEOUT_ERROR} if pause.kind is PauseKind.INVOKE else None
+        self.life.history.resumed(pause, None, value)
         self.life.step_done(pause.run_id, pause.step_id, value)
 
     def _resume_pauses(self, stored: StoredEvent) -> None:
@@ -250,9 +252,12 @@ class Runner:
             self.store.delete_job(f"timeout-{pause.id}")
             if pause.kind is PauseKind.CANCEL:
                 log.info("run %s cancelled by event %s", pause.run_id, stored.name)
-                self.cancel(pause.run_id, Reason.CANCEL_EVENT)
+                with self.life.history.cancelling(stored.internal_id, pause.expression):
+                    self.cancel(pause.run_id, Reason.CANCEL_EVENT)
             else:
-                self.life.step_done(pause.run_id, pause.step_id, resume_value(pause, stored))
+                value = resume_value(pause, stored)
+                self.life.history.resumed(pause, stored, value)
+                self.life.step_done(pause.run_id, pause.step_id, value)
 
     def _pause_matches(self, pause: Pause, event: dict[str, JSON]) -> bool:
         if pause.kind is PauseKind.INVOKE:

@@ -44,6 +44,10 @@ CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
 CREATE INDEX IF NOT EXISTS pauses_run ON pauses (run_id);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS history_run ON history (run_id, seq);
 CREATE TABLE IF NOT EXISTS buffers (
     kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, function_id, key));
@@ -228,6 +232,29 @@ class Store:
         raw["seq"] = rows[0][1]
         return StoredEvent.from_dict(raw)
 
+    def recent_events(self, limit: int, *, name: str | None = None,
+                      before_id: str | None = None, received_after_ms: int | None = None,
+                      received_before_ms: int | None = None) -> list[StoredEvent]:
+        """Events sent to the engine (not its own ``inngest/`` ones), newest first."""
+        where, args = ["name NOT LIKE 'inngest/%'"], list[object]()
+        if name is not None:
+            where.append("name = ?")
+            args.append(name)
+        if before_id is not None:
+            where.append("internal_id < ?")
+            args.append(before_id)
+        if received_after_ms is not None:
+            where.append("json_extract(data, '$.received_at_ms') >= ?")
+            args.append(received_after_ms)
+        if received_before_ms is not None:
+            where.append("json_extract(data, '$.received_at_ms') <= ?")
+            args.append(received_before_ms)
+        rows = self._rows(
+            f"SELECT data, seq FROM events WHERE {' AND '.join(where)}"
+            " ORDER BY internal_id DESC LIMIT ?", *args, limit,
+        )
+        return [StoredEvent.from_dict({**json.loads(data), "seq": seq}) for data, seq in rows]
+
     def last_event_seq(self) -> int:
         return int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
 
@@ -330,6 +357,18 @@ class Store:
             "SELECT step_id, value FROM steps WHERE run_id = ? ORDER BY seq", run_id
         )
         return [(step_id, json.loads(value)) for step_id, value in rows]
+
+    # Run history
+
+    def add_history(self, run_id: str, item_id: str, data: dict[str, JSON]) -> None:
+        self._write(
+            "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, _dump(data)
+        )
+
+    def history(self, run_id: str) -> list[dict[str, JSON]]:
+        """The run's history items in the order they were recorded."""
+        rows = self._rows("SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)
+        return [dict(json.loads(row[0])) for row in rows]
 
     # Queue
 

@@ -1,0 +1,291 @@
+"""A run's history: what happened to it, in order, as ``functionRun { history }`` lists it.
+
+Items are recorded as the run moves (scheduled, started, each SDK call and its reply,
+sleeps, waits, invokes, the end) and stored with the run, so a restarted engine still
+answers with them. Item types, attempt numbers and fields follow the Inngest server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import re
+import threading
+import typing
+import uuid
+
+from inngest._engine.clock import Clock
+from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
+from inngest._engine.responses import Complete, Failure, Ops, Outcome, Reply
+from inngest._engine.store import Store
+from inngest._engine.ulid import Generator
+
+Item = dict[str, JSON]
+
+# Ops whose reply ends a step, after which the next call is scheduled.
+_STEP_OPS = ("StepRun", "Step", "StepError", "StepFailed", "StepPlanned", "AIGateway", "Gateway")
+_END_TYPES = {
+    RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
+    RunStatus.CANCELLED: "FunctionCancelled",
+}
+
+
+def _dumps(value: JSON) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# A quoted string (left alone), or a reference to the triggering event's fields.
+_EVENT_REFERENCE = re.compile(
+    r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?<![\w.])event((?:\.[A-Za-z_]\w*)+)""")
+
+
+def interpolate(expression: str, event: dict[str, JSON]) -> str:
+    """The expression with ``event.…`` replaced by the triggering event's values, as the
+    server shows a cancellation's expression."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)
+        value: JSON = event
+        for name in match.group(1)[1:].split("."):
+            if not isinstance(value, dict) or name not in value:
+                return match.group(0)
+            value = value[name]
+        return _dumps(value)
+
+    return _EVENT_REFERENCE.sub(replace, expression)
+
+
+def _group(*parts: object) -> str:
+    """A stable UUID grouping the items of one queue item (its call, retries and reply)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(map(str, parts))))
+
+
+@dataclasses.dataclass
+class Call:
+    """One SDK call in progress: what its reply and the items recorded meanwhile need."""
+
+    run: Run
+    item: QueueItem
+    started_ms: int
+    url: str
+    reply: Reply | None = None
+    outcome: Outcome | None = None
+    retry: QueueItem | None = None
+    deferred: list[Item] = dataclasses.field(default_factory=list)
+
+    @property
+    def group(self) -> str:
+        return _group(self.run.id, self.item.id or self.item.job_id)
+
+    def result(self, now_ms: int, sdk: bool = True) -> Item:
+        reply = self.reply
+        language, _, version = (reply.headers.get("x-inngest-sdk", "") if reply else "") \
+            .partition(":")
+        return {
+            "durationMS": max(now_ms - self.started_ms, 0), "errorCode": None,
+            "framework": None, "platform": None,
+            "sdkLanguage": language.removeprefix("inngest-") if sdk else "",
+            "sdkVersion": version if sdk else "",
+            "sizeBytes": len(reply.body) if reply else 0,
+        }
+
+
+class History:
+    """Records history items; executor, runner and lifecycle call it at each transition."""
+
+    def __init__(self, store: Store, clock: Clock, ids: Generator) -> None:
+        self.store = store
+        self.clock = clock
+        self.ids = ids
+        self._local = threading.local()
+
+    def _current(self) -> Call | None:
+        return typing.cast("Call | None", getattr(self._local, "call", None))
+
+    def _record(self, run: Run, kind: str, **fields: JSON) -> None:
+        now = self.clock.now_ms()
+        item: Item = {
+            "id": self.ids.new(now), "type": kind, "attempt": 0, "createdAt": now,
+            "functionVersion": run.function_version, "groupID": _group(run.id),
+            "output": "", **fields,
+        }
+        call = self._current()
+        if call is not None and call.run.id == run.id:
+            call.deferred.append(item)
+        else:
+            self.store.add_history(run.id, str(item["id"]), item)
+
+    def _write(self, run: Run, items: list[Item]) -> None:
+        for item in items:
+            self.store.add_history(run.id, str(item["id"]), item)
+
+    # The run
+
+    def scheduled(self, run: Run) -> None:
+        self._record(run, "FunctionScheduled")
+
+    def started(self, run: Run) -> None:
+        self._record(run, "FunctionStarted")
+
+    def finished(self, run: Run) -> None:
+        kind = _END_TYPES.get(run.status)
+        if kind is None:
+            return
+        call = self._current()
+        fields: dict[str, JSON] = {}
+        if run.status is RunStatus.CANCELLED:
+            fields["cancel"] = self._cancel_cause(run)
+            fields["groupID"] = str(uuid.uuid4())
+        else:
+            fields["output"] = _dumps(run.output) if run.has_output else ""
+            if call is not None:
+                fields.update(attempt=call.item.attempt, groupID=call.group,
+                              result=call.result(self.clock.now_ms(), sdk=False))
+        self._record(run, kind, **fields)
+
+    def _cancel_cause(self, run: Run) -> Item:
+        cause = getattr(self._local, "cancel", None) or {}
+        expression = cause.get("expression")
+        if isinstance(expression, str) and run.event_ids:
+            trigger = self.store.event(run.event_ids[0])
+            expression = interpolate(expression, trigger.event if trigger else {})
+        return {"eventID": cause.get("eventID"), "expression": expression, "userID": None}
+
+    @contextlib.contextmanager
+    def cancelling(self, event_id: str, expression: str | None) -> typing.Iterator[None]:
+        """Runs cancelled inside the block were cancelled by this event (and expression)."""
+        self._local.cancel = {"eventID": event_id, "expression": expression, "userID": None}
+        try:
+            yield
+        finally:
+            self._local.cancel = None
+
+    # SDK calls
+
+    @contextlib.contextmanager
+    def call(self, run: Run, item: QueueItem, url: str) -> typing.Iterator[Call]:
+        """Around one SDK call: StepStarted now, then ``replied`` once the reply is acted on.
+
+        Items recorded in between (sleeps, waits, the run's end) are held back so that
+        they follow the reply's own item.
+        """
+        call = Call(run, item, self.clock.now_ms(), url)
+        self._record(run, "StepStarted", attempt=item.attempt, groupID=call.group, url=url,
+                     stepName="step")
+        self._local.call = call
+        try:
+            yield call
+        finally:
+            self._local.call = None
+        self._write(run, call.deferred)
+
+    def replied(self, call: Call, retry: QueueItem | None) -> None:
+        """The reply was acted on (``retry`` is the item to try again, if any): record it."""
+        call.retry = retry
+        self._local.call = None
+        items, call.deferred = [self._reply_item(call)] + call.deferred, []
+        self._write(call.run, items)
+        self._schedule_next(call)
+
+    def _reply_item(self, call: Call) -> Item:
+        now = self.clock.now_ms()
+        item: Item = {
+            "id": self.ids.new(now), "type": "StepCompleted", "attempt": call.item.attempt,
+            "createdAt": now, "functionVersion": call.run.function_version,
+            "groupID": call.group, "stepName": "step", "url": call.url,
+            "result": call.result(now), "output": "",
+        }
+        outcome = call.outcome
+        if isinstance(outcome, Complete):
+            item["output"] = _dumps(outcome.output)
+        elif isinstance(outcome, Failure):
+            item.update(type=self._failed_type(call), output=_dumps(outcome.output))
+        elif isinstance(outcome, Ops):
+            item.update(self._ops_fields(call, outcome))
+        return item
+
+    def _failed_type(self, call: Call) -> str:
+        return "StepErrored" if call.retry is not None else "StepFailed"
+
+    def _ops_fields(self, call: Call, outcome: Ops) -> Item:
+        ops = [op for op in outcome.ops if op.op != "None"]
+        errors = [op for op in ops if op.op in ("StepError", "StepFailed")]
+        if errors:
+            return {"type": self._failed_type(call), "output": _dumps(errors[0].error),
+                    "stepID": errors[0].id}
+        if len(ops) == 1 and ops[0].op in ("StepRun", "Step"):
+            op = ops[0]
+            value = {"data": op.data} if op.op == "StepRun" else op.data
+            return {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
+                    "output": _dumps(value)}
+        if len(ops) == 1 and ops[0].op in ("RunComplete", "SyncRunComplete"):
+            return {"output": _dumps(ops[0].data)}
+        return {}
+
+    def _schedule_next(self, call: Call) -> None:
+        if call.retry is not None:
+            self._record(call.run, "StepScheduled", attempt=call.retry.attempt,
+                         groupID=call.group, stepName="step")
+            return
+        outcome = call.outcome
+        run = self.store.run(call.run.id)
+        if run is None or run.status.ended or not isinstance(outcome, Ops):
+            return
+        planned = [op for op in outcome.ops if op.op == "StepPlanned"]
+        for op in planned:
+            self._record(run, "StepScheduled", stepName=op.display_name, stepID=op.id)
+        if not planned and any(op.op in _STEP_OPS for op in outcome.ops):
+            self._record(run, "StepScheduled")
+
+    # Steps that wait
+
+    def sleeping(self, run: Run, name: str, step_id: str, until_ms: int) -> None:
+        self._record(run, "StepSleeping", stepName=name, stepID=step_id,
+                     sleep={"until": until_ms}, **self._call_fields())
+
+    def waiting(self, run: Run, name: str, pause: Pause) -> None:
+        self._record(run, "StepWaiting", stepName=name, stepID=pause.step_id,
+                     waitForEvent={"eventName": pause.event_name,
+                                   "expression": pause.expression,
+                                   "timeout": pause.expires_at_ms},
+                     **self._call_fields())
+
+    def invoking(self, run: Run, name: str, pause: Pause, function_id: str,
+                 event_id: str | None) -> None:
+        self._record(run, "StepInvoking", stepName=name, stepID=pause.step_id,
+                     invokeFunction={"eventID": event_id, "functionID": function_id,
+                                     "correlationID": pause.correlation_id,
+                                     "timeout": pause.expires_at_ms},
+                     **self._call_fields())
+
+    def _call_fields(self) -> dict[str, JSON]:
+        call = self._current()
+        return {} if call is None else {"attempt": call.item.attempt, "groupID": call.group}
+
+    def resumed(self, pause: Pause, stored: StoredEvent | None, value: JSON) -> None:
+        """A wait or invoke ended: by a matching event, or (``stored`` None) by timing out."""
+        run = self.store.run(pause.run_id)
+        if run is None or run.status.ended:
+            return
+        event_id = stored.internal_id if stored else None
+        group = _group(run.id, pause.id)
+        if pause.kind is PauseKind.WAIT:
+            self._record(run, "StepCompleted", groupID=group, stepName=None,
+                         stepID=pause.step_id,
+                         waitResult={"eventID": event_id, "timeout": stored is None})
+            return
+        name = self.store.step_info(run.id).get(pause.step_id, ("", ""))[0] or None
+        failed = isinstance(value, dict) and value.get("error") is not None
+        output = value.get("error" if failed else "data") if isinstance(value, dict) else value
+        data = (stored.event.get("data") or {}) if stored else {}
+        self._record(
+            run, "StepFailed" if failed else "StepCompleted", groupID=group, stepName=name,
+            stepID=pause.step_id,
+            invokeFunctionResult={"eventID": event_id, "timeout": stored is None,
+                                  "runID": data.get("run_id")},
+            result={"durationMS": 0, "errorCode": None, "framework": None, "platform": None,
+                    "sdkLanguage": "", "sdkVersion": "", "sizeBytes": 0},
+            output=_dumps(output),
+        )

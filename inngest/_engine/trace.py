@@ -1,0 +1,217 @@
+"""A run's trace (``run { trace }`` / ``runTrace``), built from its history and step memos.
+
+The tree follows the Inngest dev server: the root span is named after the function's slug;
+each step is a child (with one ``Attempt N`` child per try once a step was retried); the
+function's own end is a ``function success`` span, or an ``execute`` span with its failed
+attempts. Span outputs are read back through ``runTraceSpanOutputByID``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from inngest._engine.models import JSON, Run, RunStatus
+
+Span = dict[str, object]
+
+_OPS = {
+    "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
+    "StepPlanned": "RUN", "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT",
+    "InvokeFunction": "INVOKE", "AIGateway": "AI_GATEWAY", "Gateway": "RUN",
+    "WaitForSignal": "WAIT_FOR_SIGNAL",
+}
+_WAIT_TYPES = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
+               "StepInvoking": "INVOKE"}
+
+
+def history_output_id(run_id: str, item_id: str) -> str:
+    return f"{run_id}:h:{item_id}"
+
+
+def step_output_id(run_id: str, step_id: str) -> str:
+    return f"{run_id}:{step_id}"
+
+
+@dataclasses.dataclass
+class _Step:
+    step_id: str
+    name: str
+    op: str | None
+    queued_ms: int | None = None
+    started_ms: int | None = None
+    ended_ms: int | None = None
+    status: str = "RUNNING"
+    attempts: list[Span] = dataclasses.field(default_factory=list)
+    # Sleeps and waits have no output of their own in the server's trace.
+    has_output: bool = True
+
+
+class _Builder:
+    def __init__(self, run: Run, history: list[dict[str, JSON]],
+                 memos: dict[str, JSON], info: dict[str, tuple[str, str]]) -> None:
+        self.run = run
+        self.history = history
+        self.memos = memos
+        self.info = info
+        self.steps: dict[str, _Step] = {}
+        # Steps in the order the SDK reported them (planned steps may finish in any order).
+        self.order: dict[str, int] = {}
+        # Failed calls that no step claimed yet: the next step reply owns them.
+        self.function_attempts: list[Span] = []
+        self.started_ms: int | None = None
+        self.scheduled_ms: int | None = None
+
+    def build(self) -> list[Span]:
+        for item in self.history:
+            self._read(item)
+        self._add_unrecorded_steps()
+        ordered = sorted(self.steps.values(), key=lambda step: self.order[step.step_id])
+        spans = [self._step_span(step) for step in ordered]
+        end = self._function_end() or self._queued_call()
+        return spans + ([end] if end else [])
+
+    def _read(self, item: dict[str, JSON]) -> None:
+        kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
+        step_id = item.get("stepID")
+        if isinstance(step_id, str):
+            self.order.setdefault(step_id, len(self.order))
+        if kind in ("StepScheduled", "FunctionStarted"):
+            self.scheduled_ms = at
+        elif kind == "StepStarted":
+            self.started_ms = at
+        elif kind in _WAIT_TYPES and isinstance(step_id, str):
+            step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind], at)
+            step.has_output = kind == "StepInvoking"
+            sleep = item.get("sleep")
+            if isinstance(sleep, dict) and isinstance(sleep.get("until"), int):
+                step.ended_ms = sleep["until"]
+        elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
+            self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
+
+    def _step(self, step_id: str, name: str, op: str | None, at: int) -> _Step:
+        step = self.steps.get(step_id)
+        if step is None:
+            step = self.steps[step_id] = _Step(step_id, name, op, self.scheduled_ms or at,
+                                               self.started_ms or at)
+        return step
+
+    def _reply(self, item: dict[str, JSON], kind: str, step_id: str | None, at: int) -> None:
+        failed = kind != "StepCompleted"
+        if step_id is None:
+            if failed:
+                self.function_attempts.append(self._attempt(item, "FAILED", None, at))
+            return
+        name = self.info.get(step_id, (str(item.get("stepName") or step_id), ""))[0]
+        step = self._step(step_id, name, _OPS.get(self.info.get(step_id, ("", ""))[1], "RUN"),
+                          at)
+        status = "FAILED" if failed else "COMPLETED"
+        for attempt in self.function_attempts:
+            attempt["stepOp"] = step.op
+        if self.function_attempts and not step.attempts:
+            first = self.function_attempts[0]
+            step.queued_ms, step.started_ms = _ms(first["queuedAt"]), _ms(first["startedAt"])
+        step.attempts += self.function_attempts + [self._attempt(item, status, step, at)]
+        self.function_attempts = []
+        if kind != "StepErrored":
+            step.status, step.ended_ms = status, at
+
+    def _attempt(self, item: dict[str, JSON], status: str, step: _Step | None,
+                 at: int) -> Span:
+        number = int(item.get("attempt") or 0)
+        output_id = history_output_id(self.run.id, str(item.get("id")))
+        if status == "COMPLETED" and step is not None:
+            output_id = step_output_id(self.run.id, step.step_id)
+        return {
+            **self._base(f"{self.run.id}-{item.get('id')}"), "name": f"Attempt {number}",
+            "status": status, "attempts": number, "stepOp": step.op if step else None,
+            "stepID": step.step_id if step and status == "COMPLETED" else None,
+            "outputID": output_id if item.get("output") or status == "COMPLETED" else None,
+            **_times(self.scheduled_ms or at, self.started_ms or at, at),
+        }
+
+    def _add_unrecorded_steps(self) -> None:
+        """Memos (and pending steps) that no history item describes, e.g. older runs."""
+        for step_id in list(self.memos) + list(self.run.pending_steps):
+            if step_id in self.steps:
+                continue
+            name, op = self.info.get(step_id, (step_id, ""))
+            step = self.steps[step_id] = _Step(step_id, name, _OPS.get(op))
+            self.order.setdefault(step_id, len(self.order))
+            step.has_output = step_id in self.memos
+
+    def _step_span(self, step: _Step) -> Span:
+        done = step.step_id in self.memos or step.status == "FAILED"
+        status = self._pending_status()
+        if done:
+            value = self.memos.get(step.step_id)
+            failed = step.status == "FAILED" or (
+                isinstance(value, dict) and value.get("error") is not None)
+            status = "FAILED" if failed else "COMPLETED"
+        attempts = step.attempts if len(step.attempts) > 1 else []
+        return {
+            **self._base(f"{self.run.id}-{step.step_id}"), "name": step.name, "status": status,
+            "attempts": len(step.attempts) - 1 if step.attempts else 0, "stepOp": step.op,
+            "stepID": None if attempts else step.step_id,
+            "outputID": step_output_id(self.run.id, step.step_id)
+            if done and step.has_output and step.step_id in self.memos else None,
+            "childrenSpans": attempts,
+            **_times(step.queued_ms, step.started_ms, step.ended_ms if done else None),
+        }
+
+    def _pending_status(self) -> str:
+        return "RUNNING" if self.run.status.ended else "WAITING"
+
+    def _function_end(self) -> Span | None:
+        run = self.run
+        if run.status is RunStatus.COMPLETED:
+            end = self.history[-1] if self.history else {}
+            at = int(end.get("createdAt") or run.ended_at_ms or 0)
+            return {
+                **self._base(f"{run.id}-end"), "name": "function success",
+                "status": "COMPLETED", "attempts": int(end.get("attempt") or 0),
+                "outputID": step_output_id(run.id, ""), "childrenSpans": self.function_attempts,
+                **_times(self.scheduled_ms, self.started_ms, at),
+            }
+        if run.status is RunStatus.FAILED and self.function_attempts:
+            attempts = self.function_attempts
+            return {
+                **self._base(f"{run.id}-execute"), "name": "execute", "status": "FAILED",
+                "attempts": len(attempts), "outputID": step_output_id(run.id, ""),
+                "childrenSpans": attempts,
+                **_times(attempts[0]["queuedAt"], attempts[0]["startedAt"], run.ended_at_ms),
+            }
+        return None
+
+    def _queued_call(self) -> Span | None:
+        """A live run waiting in the queue for its next call (not for a step)."""
+        run, last = self.run, self.history[-1] if self.history else {}
+        if run.status.ended or run.pending_steps or last.get("type") == "StepStarted":
+            return None
+        return {
+            **self._base(f"{run.id}-queued"), "name": "Queued step", "status": "QUEUED",
+            "attempts": 0, **_times(last.get("createdAt") or run.created_at_ms, None, None),
+        }
+
+    def _base(self, span_id: str) -> Span:
+        return {
+            "spanID": span_id, "parentSpanID": self.run.id, "isRoot": False,
+            "stepOp": None, "stepID": None, "childrenSpans": [], "outputID": None,
+        }
+
+
+def _ms(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _times(queued: object, started: object, ended: object) -> Span:
+    start, end = _ms(started), _ms(ended)
+    return {
+        "queuedAt": _ms(queued), "startedAt": start, "endedAt": end,
+        "duration": None if start is None or end is None else max(end - start, 0),
+    }
+
+
+def children(run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON],
+             info: dict[str, tuple[str, str]]) -> list[Span]:
+    """The root span's children: steps in the order they were reported, then the end."""
+    return _Builder(run, history, memos, info).build()

@@ -1,0 +1,220 @@
+"""``functionRun { history }``: the items a run records, in the Inngest server's order and shape.
+
+``golden/real_server_history.json`` holds what the real dev server recorded for the same four
+functions (see its ``_produced_by``); each test replays one of them with a fake SDK app and
+compares item types, attempts, step names and which fields are set.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import typing
+
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from test_graphql import data, run_id_for, wait_for_status
+
+from inngest._engine.history import interpolate
+from inngest._engine.server import DevServer
+
+HISTORY = """query H($id: ID!) { functionRun(query: {functionRunId: $id}) { history {
+  id attempt type stepName stepType createdAt functionVersion groupID url
+  cancel { eventID expression userID }
+  result { durationMS sdkLanguage sdkVersion sizeBytes }
+  sleep { until } waitForEvent { eventName expression timeout } waitResult { eventID timeout }
+  invokeFunction { eventID functionID correlationID timeout }
+  invokeFunctionResult { eventID timeout runID } } } }"""
+OUTPUT = """query O($id: ID!, $item: ULID!) {
+  functionRun(query: {functionRunId: $id}) { historyItemOutput(id: $item) } }"""
+
+
+GOLDEN = json.loads((pathlib.Path(__file__).parent / "golden" / "real_server_history.json")
+                    .read_text())
+
+
+def reduced(items: list[dict[str, typing.Any]]) -> list[list[typing.Any]]:
+    """The golden file's form of history items: no ids, times or sizes."""
+    return [[item["type"], item["attempt"], item["stepName"], item["stepType"],
+             sorted(key for key, value in item.items() if value is not None)] for item in items]
+
+
+def history(client: Client, run_id: str) -> list[dict[str, typing.Any]]:
+    return list(data(client, HISTORY, id=run_id)["functionRun"]["history"])
+
+
+def outline(items: list[dict[str, typing.Any]]) -> list[tuple[str, int, str | None]]:
+    return [(item["type"], item["attempt"], item["stepName"]) for item in items]
+
+
+def output(client: Client, run_id: str, item: dict[str, typing.Any]) -> str:
+    return str(data(client, OUTPUT, id=run_id, item=item["id"])["functionRun"][
+        "historyItemOutput"])
+
+
+def flaky_then_sleep(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("first") not in steps:
+        return ops(op("StepRun", "first", data={"n": 1}))
+    if step_hash("flaky") not in steps:
+        if call.body["ctx"]["attempt"] < 2:
+            return ops(op("StepError", "flaky", error={"name": "Error", "message": "not yet"}))
+        return ops(op("StepRun", "flaky", data="ok"))
+    if step_hash("nap") not in steps:
+        return ops(op("Sleep", "nap", opts={"duration": "10ms"}))
+    return ok({"done": True})
+
+
+def test_steps_retries_and_sleep(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=flaky_then_sleep)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    items = history(client, run_id)
+    assert reduced(items) == GOLDEN["steps"]
+    assert [item["stepType"] for item in items if item["stepName"] in ("first", "flaky")] == [
+        "Run", "Run"]
+    assert len({item["id"] for item in items}) == len(items)
+    assert all(item["createdAt"].endswith("Z") and item["functionVersion"] == 1
+               and item["groupID"] for item in items)
+    started = items[2]
+    assert started["url"] == f"{app.url}?fnId=app-fn&stepId=step"
+    completed = items[3]
+    assert completed["result"]["sdkLanguage"] == "sync"
+    assert completed["result"]["sdkVersion"] == "v0.1.0"
+    assert completed["result"]["sizeBytes"] > 0
+    assert json.loads(output(client, run_id, completed)) == {"data": {"n": 1}}
+    assert json.loads(output(client, run_id, items[6])) == {"name": "Error", "message": "not yet"}
+    assert items[16]["sleep"]["until"].endswith("Z")
+    assert items[-1]["result"]["sdkLanguage"] == ""
+    assert json.loads(output(client, run_id, items[-1])) == {"done": True}
+    assert output(client, run_id, items[0]) == ""
+
+
+def test_failed_function_attempts(client: Client, app: FakeApp) -> None:
+    error = {"name": "Error", "message": "always"}
+    client.register(app, [app.function("fn", retries=1,
+                                       handler=lambda call: (500, {}, error))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    items = history(client, run_id)
+    assert reduced(items) == GOLDEN["fails"]
+    assert json.loads(output(client, run_id, items[-1])) == error
+
+
+def wait_then_invoke(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("wait") not in steps:
+        return ops(op("WaitForEvent", "wait", name="test/never",
+                      opts={"event": "test/never", "timeout": "10ms"}))
+    if step_hash("call") not in steps:
+        return ops(op("InvokeFunction", "call", opts={
+            "function_id": "app-child", "payload": {"data": {"x": 5}}}))
+    return ok(steps[step_hash("call")])
+
+
+def test_wait_and_invoke(client: Client, app: FakeApp) -> None:
+    client.register(app, [
+        app.function("fn", handler=wait_then_invoke),
+        app.function("child", handler=lambda call: ok({"child": call.body["event"]["data"]["x"]})),
+    ])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    items = history(client, run_id)
+    assert reduced(items) == GOLDEN["waits"]
+    waiting = items[4]["waitForEvent"]
+    assert waiting["eventName"] == "test/never" and waiting["expression"] is None
+    assert waiting["timeout"].endswith("Z")
+    assert items[5]["waitResult"] == {"eventID": None, "timeout": True}
+    invoking = items[8]["invokeFunction"]
+    assert invoking["functionID"] == "app-child"
+    assert invoking["correlationID"] == f"{run_id}.{step_hash('call')}"
+    child_runs = data(client, """query Q($id: ID!) { event(query: {eventId: $id}) {
+        name functionRuns { id } } }""", id=invoking["eventID"])["event"]
+    assert child_runs["name"] == "inngest/function.invoked"
+    result = items[9]["invokeFunctionResult"]
+    assert result["timeout"] is False and result["eventID"]
+    assert result["runID"] == child_runs["functionRuns"][0]["id"]
+    assert json.loads(output(client, run_id, items[9])) == {"child": 5}
+
+
+def step_then_sleep(call: Call) -> Reply:
+    if step_hash("before") not in call.body["steps"]:
+        return ops(op("StepRun", "before", data=1))
+    return ops(op("Sleep", "long", opts={"duration": "1h"}))
+
+
+def test_cancelled_run(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=step_then_sleep)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+    items = history(client, run_id)
+    assert reduced(items) == GOLDEN["cancel"]
+    assert items[-1]["cancel"] == {"eventID": None, "expression": None, "userID": None}
+
+
+def test_history_survives_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> None:
+    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as first:
+        client = Client(first)
+        client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+        [event_id] = client.send({"name": "test/fn"})
+        run_id = run_id_for(client, event_id)
+        wait_for_status(client, run_id, "COMPLETED")
+        before = history(client, run_id)
+    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as second:
+        assert history(Client(second), run_id) == before
+    assert outline(before)[-1] == ("FunctionCompleted", 0, None)
+
+
+def parallel(call: Call) -> Reply:
+    replies = {step_hash("pa"): ops(op("StepRun", "pa", data=1)),
+               step_hash("pb"): ops(op("StepRun", "pb", data=2))}
+    if call.step_id in replies:
+        return replies[call.step_id]
+    if all(step in call.body["steps"] for step in replies):
+        return ok(3)
+    return ops(op("StepPlanned", "pa"), op("StepPlanned", "pb"))
+
+
+def test_parallel_steps(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=parallel)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    items = history(client, run_id)
+    assert outline(items)[3:6] == [
+        ("StepCompleted", 0, "step"), ("StepScheduled", 0, "pa"), ("StepScheduled", 0, "pb")]
+    assert sorted(name for kind, _, name in outline(items) if kind == "StepCompleted") == [
+        "pa", "pb", "step", "step"]
+    assert {item["url"] for item in items if item["type"] == "StepStarted"} == {
+        f"{app.url}?fnId=app-fn&stepId=step"}
+    spans = data(client, """query T($id: String!) { run(runID: $id) { trace {
+        childrenSpans { name status stepOp } } } }""", id=run_id)["run"]["trace"]
+    assert spans["childrenSpans"] == [
+        {"name": "pa", "status": "COMPLETED", "stepOp": "RUN"},
+        {"name": "pb", "status": "COMPLETED", "stepOp": "RUN"},
+        {"name": "function success", "status": "COMPLETED", "stepOp": None}]
+
+
+def test_cancelled_by_an_event(client: Client, app: FakeApp) -> None:
+    cancel = [{"event": "test/cancel", "if": "async.data.id == event.data.id"}]
+    client.register(app, [app.function("fn", handler=step_then_sleep, cancel=cancel)])
+    [event_id] = client.send({"name": "test/fn", "data": {"id": "a"}})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    [cancel_id] = client.send({"name": "test/cancel", "data": {"id": "a"}})
+    wait_for_status(client, run_id, "CANCELLED")
+    assert history(client, run_id)[-1]["cancel"] == {
+        "eventID": cancel_id, "expression": 'async.data.id == "a"', "userID": None}
+
+
+def test_cancel_expression_shows_the_trigger_values() -> None:
+    event = {"data": {"id": "a", "n": 3, "nested": {"ok": True}}}
+    assert interpolate(
+        'async.data.id == event.data.id && "event.data.id" != event.data.n'
+        " && event.data.nested.ok && event.data.missing == 1 && myevent.data.id", event,
+    ) == ('async.data.id == "a" && "event.data.id" != 3'
+          " && true && event.data.missing == 1 && myevent.data.id")

@@ -1,0 +1,224 @@
+"""Traces, events and the REST v1 API answer as the Inngest dev server does.
+
+The expected trees, fields and error bodies were read off the real dev server running the same
+kinds of functions (see docs/compatibility.md, "Engine", for what still differs).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import typing
+
+from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
+from test_graphql import data, gql, run_id_for, wait_for_status
+
+SPAN = "name status stepOp stepID attempts outputID isRoot duration"
+TRACE = """query T($id: String!) {
+  run(runID: $id) { eventName sourceID hasAI trace { %s childrenSpans { %s
+    childrenSpans { %s } } } }
+  runTrace(runID: $id) { name childrenSpans { name } } }""" % (SPAN, SPAN, SPAN)
+OUTPUT = """query O($id: String!) {
+  runTraceSpanOutputByID(outputID: $id) { data input error { message name } } }"""
+ERROR = {"name": "Error", "message": "not yet"}
+
+
+def trace(client: Client, run_id: str) -> dict[str, typing.Any]:
+    return dict(data(client, TRACE, id=run_id))
+
+
+def shape(span: dict[str, typing.Any]) -> list[typing.Any]:
+    return [span["name"], span["status"], span["stepOp"], span["attempts"],
+            [shape(child) for child in span.get("childrenSpans") or []]]
+
+
+def span_output(client: Client, output_id: str) -> dict[str, typing.Any]:
+    return dict(data(client, OUTPUT, id=output_id)["runTraceSpanOutputByID"])
+
+
+def flaky(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("first") not in steps:
+        return ops(op("StepRun", "first", data={"n": 1}))
+    if step_hash("flaky") not in steps:
+        if call.body["ctx"]["attempt"] < 2:
+            return ops(op("StepError", "flaky", error=ERROR))
+        return ops(op("StepRun", "flaky", data="ok"))
+    if step_hash("nap") not in steps:
+        return ops(op("Sleep", "nap", opts={"duration": "10ms"}))
+    return ok({"done": True})
+
+
+def test_trace_of_retried_step_and_sleep(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=flaky)])
+    [event_id] = client.send({"name": "test/fn", "data": {"k": 1}})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    found = trace(client, run_id)
+    run = found["run"]
+    assert (run["eventName"], run["sourceID"], run["hasAI"]) == (None, None, False)
+    [listed] = list_runs(client, "id eventName output")
+    assert listed == {"id": run_id, "eventName": "test/fn", "output": None}
+    root = run["trace"]
+    assert shape(root) == ["app-fn", "COMPLETED", None, 0, [
+        ["first", "COMPLETED", "RUN", 0, []],
+        ["flaky", "COMPLETED", "RUN", 2, [
+            ["Attempt 0", "FAILED", "RUN", 0, []], ["Attempt 1", "FAILED", "RUN", 1, []],
+            ["Attempt 2", "COMPLETED", "RUN", 2, []]]],
+        ["nap", "COMPLETED", "SLEEP", 0, []],
+        ["function success", "COMPLETED", None, 0, []],
+    ]]
+    assert root["isRoot"] is True and root["duration"] >= 0
+    first, retried, nap, end = root["childrenSpans"]
+    assert first["stepID"] == step_hash("first") and retried["stepID"] is None
+    assert retried["childrenSpans"][2]["stepID"] == step_hash("flaky")
+    assert nap["outputID"] is None
+    assert span_output(client, first["outputID"]) == {
+        "data": '{"n":1}', "input": None, "error": None}
+    failed = span_output(client, retried["childrenSpans"][0]["outputID"])
+    assert failed == {"data": None, "input": None, "error": ERROR}
+    assert span_output(client, retried["childrenSpans"][2]["outputID"])["data"] == '"ok"'
+    success = span_output(client, end["outputID"])
+    assert json.loads(success["data"]) == {"done": True}
+    [sent] = json.loads(success["input"])
+    assert list(sent) == ["id", "name", "data", "ts"] and sent["data"] == {"k": 1}
+    assert found["runTrace"] == {"name": "app-fn",
+                                 "childrenSpans": [{"name": span[0]} for span in shape(root)[4]]}
+
+
+def test_trace_of_failed_function(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", retries=1, handler=lambda call: (500, {}, ERROR))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    root = trace(client, run_id)["run"]["trace"]
+    assert shape(root) == ["app-fn", "FAILED", None, 0, [
+        ["execute", "FAILED", None, 2, [
+            ["Attempt 0", "FAILED", None, 0, []], ["Attempt 1", "FAILED", None, 1, []]]]]]
+    for attempt in root["childrenSpans"][0]["childrenSpans"]:
+        assert span_output(client, attempt["outputID"])["error"] == ERROR
+    assert span_output(client, root["outputID"])["error"] == ERROR
+
+
+def test_cancelled_run_keeps_its_sleep_span(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: shape(trace(client, run_id)["run"]["trace"])[4] == [
+        ["long", "WAITING", "SLEEP", 0, []]])
+    data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+    root = trace(client, run_id)["run"]["trace"]
+    assert shape(root) == ["app-fn", "CANCELLED", None, 0, [["long", "RUNNING", "SLEEP", 0, []]]]
+    assert root["outputID"] is None
+
+
+def test_queued_run_shows_a_queued_step(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    later = int(time.time() * 1000) + 3_600_000
+    [event_id] = client.send({"name": "test/fn", "ts": later})
+    root = trace(client, run_id_for(client, event_id))["run"]["trace"]
+    assert shape(root) == ["app-fn", "QUEUED", None, 0, [["Queued step", "QUEUED", None, 0, []]]]
+    assert root["childrenSpans"][0]["outputID"] is None
+    assert not app.posts()
+
+
+def test_run_trace_of_unknown_run_is_an_error(client: Client) -> None:
+    body = gql(client, '{ runTrace(runID: "01HZZZZZZZZZZZZZZZZZZZZZZZ") { name } }')
+    assert body["errors"][0]["message"] == "run not found"
+
+
+def test_event_fields_and_events_list(client: Client, app: FakeApp) -> None:
+    client.register(app, [
+        app.function("bad", [{"event": "test/both"}], retries=0,
+                     handler=lambda call: (500, {}, ERROR)),
+        app.function("slow", [{"event": "test/both"}],
+                     handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"}))),
+    ])
+    [first, second] = client.send({"name": "test/other", "data": {"a": 1}},
+                                  {"name": "test/both", "data": {"b": 2}, "id": "my-id"})
+    query = """query E($id: ID!) { event(query: {eventId: $id}) {
+        id externalID name payload raw schema status totalRuns pendingRuns } }"""
+
+    def partially_failed() -> dict[str, typing.Any] | None:
+        event = data(client, query, id=second)["event"]
+        return event if event["status"] == "PARTIALLY_FAILED" else None
+
+    event = wait(partially_failed)
+    assert event["payload"] == '{"b":2}' and event["schema"] is None
+    assert (event["id"], event["externalID"], event["name"]) == (second, "my-id", "test/both")
+    assert list(json.loads(event["raw"])) == ["id", "name", "data", "ts"]
+    assert (event["totalRuns"], event["pendingRuns"]) == (2, 1)
+    other = data(client, query, id=first)["event"]
+    assert (other["status"], other["totalRuns"]) == ("NO_FUNCTIONS", 0)
+    listed = data(client, "{ events(query: {}) { id name payload } }")["events"]
+    assert [e["id"] for e in listed[:2]] == [second, first]
+    assert not [e for e in listed if e["name"].startswith("inngest/")]
+
+
+def test_rest_events(client: Client, app: FakeApp) -> None:
+    ids = client.send(*({"name": f"test/e{i % 2}", "data": {"i": i}} for i in range(4)))
+    status, body = client.request("GET", f"/v1/events/{ids[0]}")
+    assert status == 200 and set(body) == {"data", "metadata"}
+    assert body["data"] == {
+        "account_id": "00000000-0000-0000-0000-000000000000", "data": {"i": 0},
+        "environment_id": "00000000-0000-0000-0000-000000000000", "id": ids[0],
+        "internal_id": ids[0], "name": "test/e0", "received_at": body["data"]["received_at"],
+        "source": "", "source_id": None, "ts": body["data"]["ts"],
+    }
+    status, body = client.request("GET", "/v1/events?name=test/e1&limit=1")
+    assert status == 200 and [e["internal_id"] for e in body["data"]] == [ids[3]]
+    assert set(body["metadata"]) == {"fetched_at"}
+    status, body = client.request("GET", f"/v1/events?cursor={ids[2]}")
+    assert [e["internal_id"] for e in body["data"]] == [ids[1], ids[0]]
+    assert client.request("GET", "/v1/events?cursor=nope")[1]["error"] == (
+        "Invalid cursor query parameter")
+
+
+def test_rest_errors_have_the_server_shape(client: Client) -> None:
+    missing = "01HZZZZZZZZZZZZZZZZZZZZZZZ"
+    cases = [
+        ("GET", f"/v1/runs/{missing}", 404, f"Unable to load function run: {missing}"),
+        ("GET", "/v1/runs/nope", 400, "Invalid run ID: nope"),
+        ("DELETE", f"/v1/runs/{missing}", 404, f"Unable to load function run: {missing}"),
+        ("DELETE", "/v1/runs/nope", 400, "Invalid run ID: nope"),
+        ("GET", f"/v1/events/{missing}", 404, "Event not found"),
+        ("GET", "/v1/events/nope", 400, "Invalid event ID: nope"),
+        ("GET", "/v1/events/nope/runs", 400, "Invalid event ID: nope"),
+    ]
+    for method, path, status, message in cases:
+        got, body = client.request(method, path)
+        assert (got, body["data"], body["error"], body["status"]) == (
+            status, None, message, status), path
+    assert client.request("GET", f"/v1/events/{missing}/runs")[1]["data"] == []
+
+
+def test_rest_cancel_and_run(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(app.posts)
+    assert client.request("DELETE", f"/v1/runs/{run_id}") == (200, None)
+    run = client.run(run_id)
+    assert run["status"] == "Cancelled" and run["output"] == {}
+    assert run["function_version"] == 0 and "batch_id" not in run and "cron" not in run
+    assert run["environment_id"] == "00000000-0000-4000-b000-000000000000"
+    [listed] = client.runs(event_id)
+    assert listed["environment_id"] == "00000000-0000-0000-0000-000000000000"
+    assert client.request("DELETE", f"/v1/runs/{run_id}") == (200, None)
+
+
+def test_legacy_function_run_fields(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    query = """query Q($id: ID!) { functionRun(query: {functionRunId: $id}) {
+        status pendingSteps waitingFor { eventName } batchCreatedAt } }"""
+    found = wait(lambda: data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 1
+                 and data(client, query, id=run_id)["functionRun"])
+    assert found == {"status": "RUNNING", "pendingSteps": 1, "waitingFor": None,
+                     "batchCreatedAt": None}
+    data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+    assert data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 0
