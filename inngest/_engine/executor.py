@@ -82,6 +82,9 @@ class Executor:
             self.life.finish(run.id, RunStatus.FAILED,
                              error_body("Error", "function not found"), True)
             return None
+        if item.kind is Kind.PLANNED_STEP \
+                and self.store.has_step(run.id, str(item.payload.get("step_id"))):
+            return None
         if run.status is RunStatus.QUEUED:
             run = self.life.mark_started(run, fn)
         reply = self._post(run, fn, item)
@@ -205,7 +208,9 @@ class Executor:
 
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
-        ops = [op for op in outcome.ops if op.op != "None"]
+        # A step whose result is saved never runs or waits again, whatever the SDK reports.
+        ops = [op for op in outcome.ops if op.op != "None"
+               and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if not ops:
             return None
         depth = len(self.store.steps(run.id))
@@ -244,10 +249,7 @@ class Executor:
         elif op.op in ("StepError", "StepFailed"):
             self.life.step_done(run.id, op.id, {"error": op.error})
         elif op.op == "StepPlanned":
-            self.life.queue.enqueue(dataclasses.replace(
-                self.life.call_item(run, Kind.PLANNED_STEP, step_id=op.id, stack_index=depth),
-                job_id=f"{run.id}-plan-{op.id}",
-            ))
+            self.life.plan_step(run, op.id, depth)
         elif op.op == "Sleep":
             self._sleep(op, run)
         elif op.op == "WaitForEvent":

@@ -73,6 +73,22 @@ class Lifecycle:
                 return
             self.discover(run)
 
+    def plan_step(self, run: Run, step_id: str, stack_index: int) -> None:
+        """Queue the call that runs one planned step, at most once per step.
+
+        A plan for a step whose result is saved is dropped: the job id alone deduplicates
+        only while the step's queue row exists (queued, running or awaiting a retry), and
+        an SDK answering from older state may plan a step that has since finished.
+        """
+        with self.store.transaction():
+            if self.store.has_step(run.id, step_id):
+                return
+            item = self.call_item(run, Kind.PLANNED_STEP, step_id=step_id,
+                                  stack_index=stack_index)
+            self.queue.enqueue(QueueItem.from_dict(
+                {**item.to_dict(), "job_id": f"{run.id}-plan-{step_id}"}
+            ))
+
     def discover(self, run: Run) -> None:
         """Queue the next discovery request (deduplicated per stack position)."""
         with self.store.transaction():
