@@ -88,16 +88,18 @@ class Executor:
         if run.status is RunStatus.QUEUED:
             run = self.life.mark_started(run, fn)
         reply = self._post(run, fn, item)
-        version = reply.headers.get("x-inngest-req-version", "") if reply else ""
+        outcome: Outcome = interpret(reply) if reply else Failure(
+            error_body("Error", f"could not reach {fn.url}"), True, None
+        )
         with self.store.transaction():
             run = self.store.run(run.id) or run
             if run.status.ended:
                 return None
-            if run.version < 0 and version.lstrip("-").isdigit():
+            # Only a reply that reports steps pins the version; errors and `[]` leave it open.
+            version = reply.headers.get("x-inngest-req-version", "") if reply else ""
+            if run.version < 0 and version.lstrip("-").isdigit() and isinstance(outcome, Ops) \
+                    and any(op.op != "None" for op in outcome.ops):
                 run = self.store.update_run(run.id, version=int(version))
-        outcome: Outcome = interpret(reply) if reply else Failure(
-            error_body("Error", f"could not reach {fn.url}"), True, None
-        )
         gateway_replies = self._call_gateways(outcome)
         # Applying the reply and deleting the item commit together: a crash in between
         # would otherwise run the item again and repeat the step that follows it.
