@@ -118,6 +118,10 @@ class Runner:
         correlation_id = correlation_id or invoke_correlation(first)
         if batch_id is None and not debounced:
             reason = self.gate.limited(fn, first.event)
+            if reason is Reason.IDEMPOTENCY:
+                log.info("event %s: idempotency key already used for %s; no run",
+                         first.internal_id, fn.slug)
+                return None
             if reason is not None:
                 self._skip(fn, triggers, reason, correlation_id)
                 return None
@@ -169,7 +173,7 @@ class Runner:
             ended_at_ms=now, correlation_id=correlation_id, reason=reason.value,
         ))
         log.info("event %s skipped for %s: %s", triggers[0].internal_id, fn.slug, reason.value)
-        if correlation_id and reason in (Reason.RATE_LIMITED, Reason.IDEMPOTENCY):
+        if correlation_id and reason is Reason.RATE_LIMITED:
             self.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
                 "function_id": fn.slug, "correlation_id": correlation_id,
                 "error": error_body("Error", flow.RATE_LIMITED_MESSAGE),

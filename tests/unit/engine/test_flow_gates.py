@@ -66,10 +66,13 @@ def test_rate_limit_is_per_key_and_off_when_the_key_is_false(
 
 def test_idempotency_key_allows_one_run_per_value(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=echo, idempotency="event.data.order")])
-    client.send(*[{"name": "test/fn", "data": {"order": order}} for order in [1, 1, 2, 1]])
-    assert len(with_status(client, "COMPLETED", 2)) == 2
-    skipped = with_status(client, "SKIPPED", 2)
-    assert {run["skipReason"] for run in skipped} == {"Idempotency"}
+    event_ids = client.send(*[{"name": "test/fn", "data": {"order": order}}
+                              for order in [1, 1, 2, 1]])
+    done = with_status(client, "COMPLETED", 2)
+    # As on the real server, a duplicate creates no run at all (not even a skipped one).
+    assert len(runs(client)) == 2
+    assert {run["eventID"] for run in done} == {event_ids[0], event_ids[2]}
+    assert client.runs(event_ids[1]) == [] and client.runs(event_ids[3]) == []
     assert sorted(c.body["event"]["data"]["order"] for c in app.posts()) == [1, 2]
 
 
