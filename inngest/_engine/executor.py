@@ -16,7 +16,7 @@ from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
 from inngest._engine.responses import (
-    LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret,
+    LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
 
@@ -24,7 +24,6 @@ log = logging.getLogger("inngest.engine")
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 MAX_WAIT_MS = 366 * 24 * 3600 * 1000
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200)
 BACKOFF_JITTER_MS = 30_000
@@ -45,9 +44,9 @@ class Settings:
 class RunError(Exception):
     """A problem that fails the run outright (bad op options, limits)."""
 
-    def __init__(self, name: str, message: str) -> None:
+    def __init__(self, name: str, message: str, wrapped: bool = False) -> None:
         super().__init__(message)
-        self.body = error_body(name, message)
+        self.body = wrapped_error(name, message) if wrapped else error_body(name, message)
 
 
 class Executor:
@@ -245,7 +244,6 @@ class Executor:
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
         if op.op in ("StepRun", "Step"):
-            check_size(op.data)
             value = {"data": op.data} if op.op == "StepRun" else op.data
             self.life.step_done(run.id, op.id, value)
         elif op.op in ("StepError", "StepFailed"):
@@ -261,7 +259,6 @@ class Executor:
         elif op.op in ("AIGateway", "Gateway"):
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in ("RunComplete", "SyncRunComplete"):
-            check_size(op.data)
             self.life.finish(run.id, RunStatus.COMPLETED, op.data, True)
         elif op.op == "DiscoveryRequest":
             self.life.discover(run)
@@ -269,7 +266,9 @@ class Executor:
             raise RunError("Error", "WaitForSignal is not supported by this dev server")
         return None
 
-    def _deadline(self, text: str, default_ms: int | None = None) -> int:
+    def _deadline(self, text: str, default_ms: int | None = None,
+                  too_long: str | None = None) -> int:
+        """When ``text`` (a duration or a time) ends; ``too_long`` words the error past a year."""
         now = self.life.clock.now_ms()
         if not text:
             return now + (default_ms or 0)
@@ -278,11 +277,18 @@ class Executor:
         except timeparse.DurationError as err:
             raise RunError("Error", str(err)) from None
         if moment - now > MAX_WAIT_MS:
-            raise RunError("Error", f"timeout too long: {text}")
+            if too_long is None:
+                raise RunError("Error", f"timeout too long: {text}")
+            quoted = json.dumps(text, ensure_ascii=False)
+            raise RunError("InngestErrTimeoutTooLong", too_long.format(quoted), wrapped=True)
         return max(moment, now)
 
     def _sleep(self, op: Op, run: Run) -> None:
-        wake = self._deadline(str(op.opts.get("duration") or op.name or ""))
+        wake = self._deadline(
+            str(op.opts.get("duration") or op.name or ""),
+            too_long="The sleep {} ends more than one year in the future; "
+                     "sleeps may last at most one year.",
+        )
         self.life.queue.enqueue(QueueItem(
             kind=Kind.SLEEP_WAKE, available_at_ms=wake, run_id=run.id,
             payload={"step_id": op.id}, partition=run.function_id,
@@ -299,7 +305,11 @@ class Executor:
         self.runner.add_pause(Pause(
             id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.WAIT,
             event_name=str(op.opts.get("event") or op.name),
-            expires_at_ms=self._deadline(str(op.opts.get("timeout") or "")),
+            expires_at_ms=self._deadline(
+                str(op.opts.get("timeout") or ""),
+                too_long="The wait-for-event timeout {} expires more than one year in the "
+                         "future; timeouts may last at most one year.",
+            ),
             after_seq=self.store.last_event_seq(), step_id=op.id,
             expression=str(expression) if expression else None,
         ))
@@ -395,13 +405,6 @@ class GatewayReply:
 
     value: JSON = None
     error: dict[str, JSON] | None = None
-
-
-def check_size(value: JSON) -> None:
-    size = len(json.dumps(value).encode("utf-8"))
-    if size > MAX_OUTPUT_BYTES:
-        raise RunError("OutputTooLarge",
-                       f"step output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} bytes")
 
 
 def with_step_id(url: str, step_id: str) -> str:
