@@ -18,7 +18,7 @@ from inngest._engine.models import (
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret, wrapped_error,
 )
-from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
+from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
 
 log = logging.getLogger("inngest.engine")
 
@@ -30,7 +30,7 @@ BACKOFF_JITTER_MS = 30_000
 CALL_TIMEOUT = urllib3.Timeout(connect=10.0, read=7200.0)
 CALL_RETRIES = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=60)
 # Ops after which the run waits for something else to call the SDK again.
-_WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction")
+_WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction", "WaitForSignal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,7 +263,7 @@ class Executor:
         elif op.op == "DiscoveryRequest":
             self.life.discover(run)
         elif op.op == "WaitForSignal":
-            raise RunError("Error", "WaitForSignal is not supported by this dev server")
+            self._wait_for_signal(op, run)
         return None
 
     def _deadline(self, text: str, default_ms: int | None = None,
@@ -313,6 +313,18 @@ class Executor:
             after_seq=self.store.last_event_seq(), step_id=op.id,
             expression=str(expression) if expression else None,
         ))
+
+    def _wait_for_signal(self, op: Op, run: Run) -> None:
+        signal = str(op.opts.get("signal") or "")
+        if not signal:
+            raise RunError("Error", "signal name is empty")
+        pause = Pause(
+            id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.SIGNAL, event_name=signal,
+            expires_at_ms=self._deadline(str(op.opts.get("timeout") or ""), DEFAULT_PAUSE_MS),
+            after_seq=self.store.last_event_seq(), step_id=op.id,
+        )
+        if not self.runner.wait_for_signal(pause, replace=op.opts.get("conflict") == "replace"):
+            raise RunError("Error", SIGNAL_CONFLICT, wrapped=True)
 
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import logging
@@ -19,6 +20,7 @@ log = logging.getLogger("inngest.engine")
 
 DEDUPE_MS = 24 * 3600 * 1000
 DEFAULT_PAUSE_MS = 365 * 24 * 3600 * 1000
+SIGNAL_CONFLICT = "Signal conflict; signal wait already exists for another run"
 INVOKE_TIMEOUT_ERROR = {
     "error": "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
     "name": "InngestInvokeTimeoutError",
@@ -240,6 +242,8 @@ class Runner:
     def _resume_pauses(self, stored: StoredEvent) -> None:
         now = self.life.clock.now_ms()
         for pause in self.store.pauses_for(stored.name, stored.seq):
+            if pause.kind is PauseKind.SIGNAL:
+                continue
             if pause.expires_at_ms < now and pause.kind is PauseKind.CANCEL:
                 # Databases from before cancel pauses had timeout jobs still hold some.
                 self.store.take_pause(pause.id)
@@ -254,6 +258,40 @@ class Runner:
                 self.cancel(pause.run_id, Reason.CANCEL_EVENT)
             else:
                 self.life.step_done(pause.run_id, pause.step_id, resume_value(pause, stored))
+
+    # Signals
+
+    def wait_for_signal(self, pause: Pause, replace: bool) -> bool:
+        """Store a signal wait; False if another wait holds the signal and ``replace`` is off.
+
+        A replaced wait no longer answers the signal; its run resumes when it times out.
+        """
+        with self.store.transaction():
+            holder = self._signal_holder(pause.event_name)
+            if holder is not None and holder.id != pause.id:
+                if not replace:
+                    return False
+                self.store.add_pause(dataclasses.replace(holder, event_name=""))
+            self.add_pause(pause)
+        return True
+
+    def signal(self, signal: str, data: JSON) -> str | None:
+        """Resume the run waiting for ``signal``; returns its id, or None if none waits."""
+        with self.store.transaction():
+            holder = self._signal_holder(signal)
+            if holder is None or self.store.take_pause(holder.id) is None:
+                return None
+            self.store.delete_job(f"timeout-{holder.id}")
+            self.life.step_done(holder.run_id, holder.step_id,
+                                {"data": {"data": data, "signal": signal}})
+        return holder.run_id
+
+    def _signal_holder(self, signal: str) -> Pause | None:
+        """The unexpired wait that a signal would resume, if any."""
+        now = self.life.clock.now_ms()
+        waits = self.store.pauses_for(signal, self.store.last_event_seq() + 1)
+        return next((pause for pause in waits
+                     if pause.kind is PauseKind.SIGNAL and pause.expires_at_ms >= now), None)
 
     def _pause_matches(self, pause: Pause, event: dict[str, JSON]) -> bool:
         if pause.kind is PauseKind.INVOKE:
