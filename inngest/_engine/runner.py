@@ -14,7 +14,6 @@ from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
 )
-from inngest._engine.responses import error_body
 
 log = logging.getLogger("inngest.engine")
 
@@ -120,12 +119,8 @@ class Runner:
         correlation_id = correlation_id or invoke_correlation(first)
         if batch_id is None and not debounced:
             reason = self.gate.limited(fn, first.event)
-            if reason is Reason.IDEMPOTENCY:
-                log.info("event %s: idempotency key already used for %s; no run",
-                         first.internal_id, fn.slug)
-                return None
             if reason is not None:
-                self._skip(fn, triggers, reason, correlation_id)
+                self._limited(fn, first, reason, correlation_id)
                 return None
             debounce = flow_keys.debounce(fn, first.event)
             if debounce is not None:
@@ -141,7 +136,7 @@ class Runner:
         if admitted.singleton is not None:
             holders = self.gate.singleton_holders(fn, admitted.singleton)
             if holders and admitted.singleton.mode != "cancel":
-                self._skip(fn, triggers, Reason.SINGLETON, None)
+                self._skip(fn, triggers, Reason.SINGLETON)
                 return None
             for holder in holders:
                 self.life.finish(holder.id, RunStatus.CANCELLED, reason=Reason.SINGLETON)
@@ -164,22 +159,29 @@ class Runner:
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
 
-    def _skip(self, fn: Function, triggers: list[StoredEvent], reason: Reason,
-              correlation_id: str | None) -> None:
-        """Record a run that flow control skipped; a rate-limited invoke fails its caller."""
+    def _limited(self, fn: Function, event: StoredEvent, reason: Reason,
+                 correlation_id: str | None) -> None:
+        """A rate limit or a used idempotency key creates no run; an invoke fails its caller.
+
+        As on the real server, where an idempotency key is a rate limit of one per key.
+        """
+        log.info("event %s starts no run of %s: %s", event.internal_id, fn.slug, reason.value)
+        if correlation_id:
+            self.publish([{"name": events.FUNCTION_FINISHED, "ts": self.life.clock.now_ms(),
+                           "data": {"function_id": fn.slug, "correlation_id": correlation_id,
+                                    "error": {"name": "Error",
+                                              "message": flow.RATE_LIMITED_MESSAGE}}}])
+
+    def _skip(self, fn: Function, triggers: list[StoredEvent], reason: Reason) -> None:
+        """Record a run that flow control skipped."""
         now = self.life.clock.now_ms()
         self.store.add_run(Run(
             id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
             event_ids=[t.internal_id for t in triggers], created_at_ms=now,
             event_seq=max(t.seq for t in triggers), status=RunStatus.SKIPPED,
-            ended_at_ms=now, correlation_id=correlation_id, reason=reason.value,
+            ended_at_ms=now, reason=reason.value,
         ))
         log.info("event %s skipped for %s: %s", triggers[0].internal_id, fn.slug, reason.value)
-        if correlation_id and reason is Reason.RATE_LIMITED:
-            self.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
-                "function_id": fn.slug, "correlation_id": correlation_id,
-                "error": error_body("Error", flow.RATE_LIMITED_MESSAGE),
-            }}])
 
     def _start_released(self, release: Release) -> None:
         self.start_run(release.function, release.events, batch_id=release.batch_id,
