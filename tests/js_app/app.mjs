@@ -11,7 +11,8 @@
 //   js/parallel  -> parallel: data.n parallel step.run calls ("p0".."p{n-1}") via
 //                   Promise.all, each taking up to data.delay_ms (random); step
 //                   data.fail_once throws on its first attempt.
-//   js/fail      -> fail: throws an Error (data.message) with retries: 0.
+//   js/fail      -> fail: throws an Error (data.message) with retries: 0, from a step
+//                   ("failing") when data.in_step is true.
 //   js/sleep-far -> sleep-far: step.sleepUntil data.until (an ISO time).
 //   js/idem      -> idem: idempotency "event.data.key"; returns data.key.
 import fs from "node:fs";
@@ -54,7 +55,12 @@ const parallel = client.createFunction(
 const fail = client.createFunction(
   { id: "fail", retries: 0 },
   { event: "js/fail" },
-  async ({ event }) => {
+  async ({ event, step }) => {
+    if (event.data.in_step) {
+      await step.run("failing", () => {
+        throw new Error(event.data.message);
+      });
+    }
     throw new Error(event.data.message);
   },
 );
