@@ -216,8 +216,9 @@ class Executor:
             return None
         depth = len(self.store.steps(run.id))
         if depth + len(ops) > self.settings.step_limit:
-            raise RunError("StepLimitExceeded",
-                           f"function has exceeded the step limit of {self.settings.step_limit}")
+            raise RunError("InngestErrFunctionOverflowed",
+                           "The function run exceeded the step limit of "
+                           f"{self.settings.step_limit} steps.", wrapped=True)
         for op in ops:
             if op.op == "StepError" and not outcome.no_retry \
                     and item.attempt + 1 < fn.max_attempts:

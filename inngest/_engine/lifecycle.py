@@ -10,7 +10,7 @@ from inngest._engine.clock import Clock
 from inngest._engine.flow import RunGate
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
 from inngest._engine.queue import Queue
-from inngest._engine.responses import error_body
+from inngest._engine.responses import wrapped_error
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 
@@ -61,9 +61,9 @@ class Lifecycle:
                 return
             self.store.save_step(run_id, step_id, value)
             if self.store.state_bytes(run) > MAX_STATE_BYTES:
-                self.finish(run_id, RunStatus.FAILED, error_body(
-                    "StateTooLarge",
-                    f"function run state has exceeded the limit of {MAX_STATE_BYTES} bytes",
+                self.finish(run_id, RunStatus.FAILED, wrapped_error(
+                    "InngestErrStateOverflowed",
+                    f"The function run exceeded the state size limit of {MAX_STATE_BYTES} bytes.",
                 ), True)
                 return
             pending = [other for other in run.pending_steps if other != step_id]
@@ -151,6 +151,8 @@ class Lifecycle:
 
 def error_object(output: JSON) -> dict[str, JSON]:
     """The ``{error, name, message, stack?}`` form of a failed run's output."""
+    if isinstance(output, dict) and list(output) == ["error"] and isinstance(output["error"], dict):
+        output = output["error"]  # an error the engine raised, stored under "error"
     if isinstance(output, dict):
         name = str(output.get("name") or "Error")
         message = output.get("message")

@@ -235,7 +235,11 @@ def test_step_limit_fails_the_run(client: Client, app: FakeApp) -> None:
     many = [op("StepPlanned", f"s{i}") for i in range(1001)]
     client.register(app, [app.function("fn", handler=lambda call: ops(*many))])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0])
-    assert run["status"] == "Failed" and run["output"]["name"] == "StepLimitExceeded"
+    message = "The function run exceeded the step limit of 1000 steps."
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": {"error": f"InngestErrFunctionOverflowed: {message}",
+                                       "name": "InngestErrFunctionOverflowed",
+                                       "message": message}}
 
 
 def test_step_output_over_4_mib_is_a_retried_error(client: Client, app: FakeApp) -> None:
@@ -275,5 +279,8 @@ def test_run_state_over_32_mib_fails_the_run(client: Client, app: FakeApp) -> No
 
     client.register(app, [app.function("fn", handler=handler)])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0], timeout=30)
-    assert run["status"] == "Failed" and run["output"]["name"] == "StateTooLarge"
+    message = "The function run exceeded the state size limit of 33554432 bytes."
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": {"error": f"InngestErrStateOverflowed: {message}",
+                                       "name": "InngestErrStateOverflowed", "message": message}}
     assert len(calls) == 9

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, wait
 
 
 def gql_output(client: Client, run_id: str) -> tuple[str, str]:
@@ -74,3 +74,20 @@ def test_an_unknown_opcode_is_a_driver_error(client: Client, app: FakeApp) -> No
     message = "error reading generator opcode response: Nope does not belong to Opcode values"
     assert run["status"] == "Failed"
     assert run["output"] == {"error": {"error": message, "name": "Error", "message": message}}
+
+
+def test_the_failed_event_carries_the_error_an_engine_error_wraps(
+    client: Client, app: FakeApp
+) -> None:
+    main = app.function("main", retries=0, handler=lambda call: ops(
+        op("Sleep", "far", opts={"duration": "400d"})))
+    trigger = {"event": "inngest/function.failed",
+               "expression": "event.data.function_id == 'app-main'"}
+    on_failure = app.function("main-failure", [trigger], handler=lambda call: ok(None))
+    client.register(app, [main, on_failure])
+    [event_id] = client.send({"name": "test/main"})
+    failed = client.wait_for_run(event_id)
+    [handler_call] = wait(lambda: app.posts("app-main-failure"))
+    data = handler_call.body["event"]["data"]
+    assert data["error"] == failed["output"]["error"]
+    assert data["error"]["name"] == "InngestErrTimeoutTooLong"
