@@ -4,7 +4,8 @@
 // Environment:
 //   PORT                  port to listen on (127.0.0.1)
 //   INNGEST_BASE_URL      the server's URL (events are sent there, the app syncs with it)
-//   JS_APP_LEDGER         file that gets one JSON line per step body execution
+//   JS_APP_LEDGER         file that gets one JSON line per step body execution:
+//                         {run, step, attempt, at (ms since the epoch)}
 //   JS_APP_OPTIMIZE       "1" for request version 2 (optimizeParallelism), else version 1
 //
 // Functions (event name -> function id):
@@ -24,7 +25,8 @@ const ledger = process.env.JS_APP_LEDGER;
 
 function record(runId, step, attempt) {
   if (ledger) {
-    fs.appendFileSync(ledger, JSON.stringify({ run: runId, step, attempt }) + "\n");
+    const line = { run: runId, step, attempt, at: Date.now() };
+    fs.appendFileSync(ledger, JSON.stringify(line) + "\n");
   }
 }
 

@@ -9,6 +9,7 @@ step retries and across an engine crash.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import pathlib
@@ -211,41 +212,102 @@ def js_app_dir() -> pathlib.Path:
     return JS_APP_DIR
 
 
+@contextlib.contextmanager
+def js_app(app_dir: pathlib.Path, ledger: pathlib.Path, server_port: int,
+           optimize: str = "0") -> typing.Iterator[str]:
+    """Serve tests/js_app on a free port; yields its URL."""
+    app_port = free_port()
+    env = {**os.environ, "PORT": str(app_port), "JS_APP_LEDGER": str(ledger),
+           "INNGEST_BASE_URL": f"http://127.0.0.1:{server_port}", "JS_APP_OPTIMIZE": optimize,
+           "INNGEST_DEV": "1"}
+    node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=app_dir, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait(lambda: listening(app_port), 15)
+        yield f"http://127.0.0.1:{app_port}/api/inngest"
+    finally:
+        node.terminate()
+        node.wait(10)
+
+
+def ledger_entries(ledger: pathlib.Path) -> list[dict[str, typing.Any]]:
+    return [json.loads(line) for line in ledger.read_text().splitlines()]
+
+
 @pytest.mark.parametrize("optimize", ["0", "1"])
 def test_js_sdk_parallel_steps_run_once_with_a_retry(
     js_app_dir: pathlib.Path, tmp_path: pathlib.Path, optimize: str
 ) -> None:
-    port, app_port = free_port(), free_port()
+    port = free_port()
     ledger = tmp_path / "ledger.jsonl"
-    app_url = f"http://127.0.0.1:{app_port}/api/inngest"
-    env = {**os.environ, "PORT": str(app_port), "INNGEST_BASE_URL": f"http://127.0.0.1:{port}",
-           "JS_APP_LEDGER": str(ledger), "JS_APP_OPTIMIZE": optimize, "INNGEST_DEV": "1"}
-    node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=js_app_dir, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dev = DevServer(port=port, poll=False, retry_interval=0.05, sdk_urls=[app_url])
-    try:
-        wait(lambda: listening(app_port), 15)
+    with js_app(js_app_dir, ledger, port, optimize) as app_url:
+        dev = DevServer(port=port, poll=False, retry_interval=0.05, sdk_urls=[app_url])
         dev.start()
-        api = Client(dev)
-        wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
-        event_ids = api.send(*[{"name": "js/parallel",
-                                "data": {"n": 6, "fail_once": "p3", "delay_ms": 30}}
-                               for _ in range(6)])
-        for event_id in event_ids:
-            run = api.wait_for_run(event_id, timeout=60)
-            assert run["status"] == "Completed", run
-            assert run["output"] == ",".join(STEPS)
-    finally:
-        dev.stop()
-        node.terminate()
-        node.wait(10)
-    counts = collections.Counter(
-        (entry["run"], entry["step"])
-        for entry in map(json.loads, ledger.read_text().splitlines())
-    )
+        try:
+            api = Client(dev)
+            wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
+            event_ids = api.send(*[{"name": "js/parallel",
+                                    "data": {"n": 6, "fail_once": "p3", "delay_ms": 30}}
+                                   for _ in range(6)])
+            for event_id in event_ids:
+                run = api.wait_for_run(event_id, timeout=60)
+                assert run["status"] == "Completed", run
+                assert run["output"] == ",".join(STEPS)
+        finally:
+            dev.stop()
+    counts = collections.Counter((entry["run"], entry["step"]) for entry in ledger_entries(ledger))
     assert len(counts) == 6 * len(STEPS)
     for (run_id, name), total in counts.items():
         assert total == (2 if name == "p3" else 1), (run_id, name, total)
+
+
+def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
+    js_app_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    from test_crash_recovery import Engine, saved_state, wait_until
+
+    port = free_port()
+    ledger = tmp_path / "ledger.jsonl"
+    with js_app(js_app_dir, ledger, port) as app_url:
+        engine = Engine(port, tmp_path, app_url)
+        try:
+            engine.start()
+            engine.wait_for_sync()
+            sent = HTTP.request("POST", engine.url + "/e/key", body=json.dumps([
+                {"name": "js/parallel", "data": {"n": 6, "delay_ms": 50}} for _ in range(20)]))
+            event_ids = json.loads(sent.data)["ids"]
+            wait_until(lambda: ledger.exists() and len(ledger_entries(ledger)) >= 30, 30,
+                       "no step ran before the kill")
+            engine.kill()
+            memos_at_kill, _ = saved_state(tmp_path / "main.db")
+            # Requests the killed engine sent before it died still reach step bodies a
+            # little later; leave them time, so the ledger's clock tells the engines apart.
+            time.sleep(1)
+            restarted_at_ms = time.time() * 1000
+            engine.start()
+            for event_id in event_ids:
+                def ended(event_id: str = event_id) -> bool:
+                    found = engine.get(f"/v1/events/{event_id}/runs")["data"]
+                    return bool(found) and found[0]["status"] not in ("Running", "Scheduled")
+                wait_until(ended, 60, f"the run for event {event_id} did not end")
+                [run] = engine.get(f"/v1/events/{event_id}/runs")["data"]
+                assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
+        finally:
+            engine.stop()
+    assert 0 < len(memos_at_kill) < 20 * len(STEPS), "the kill must land mid-way"
+    runs: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
+    for entry in ledger_entries(ledger):
+        engine_name = "first" if entry["at"] < restarted_at_ms else "second"
+        runs[(entry["run"], entry["step"])].append(engine_name)
+    assert len(runs) == 20 * len(STEPS)
+    for (run_id, name), engines in runs.items():
+        if (run_id, step_hash(name)) in memos_at_kill:
+            assert engines == ["first"], (run_id, name, engines)
+        else:
+            assert engines.count("first") <= 1 and engines.count("second") == 1, \
+                (run_id, name, engines)
+    in_flight = sum(engines == ["first", "second"] for engines in runs.values())
+    print(f"saved at kill: {len(memos_at_kill)}, bodies in flight at kill: {in_flight}")
 
 
 def listening(port: int) -> bool:
