@@ -92,6 +92,7 @@ class Api:
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)/runs"), self.event_runs),
             ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.get_run),
             ("DELETE", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.cancel_v1),
+            ("POST", re.compile(r"/v1/signals"), self.signal),
         ]
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
@@ -282,6 +283,21 @@ class Api:
         now = rfc3339(self.engine.clock.now_ms())
         return respond(200, {"data": [event_json(e) for e in found],
                              "metadata": {"fetched_at": now}})
+
+    def signal(self, body: bytes, **_: object) -> Response:
+        """Resume the run waiting for a signal, with the statuses the real server uses."""
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return error(400, "Invalid signal data")
+        if not isinstance(request, dict) or not isinstance(request.get("signal", ""), str):
+            return error(400, "Invalid signal data")
+        if not request.get("signal"):
+            return error(500, "Failed to receive signal")
+        run_id = self.engine.runner.signal(request["signal"], request.get("data"))
+        if run_id is None:
+            return error(404, "No signal found")
+        return respond(200, {"data": {"run_id": run_id}, "metadata": self._metadata()})
 
     def _metadata(self) -> dict[str, JSON]:
         now = rfc3339(self.engine.clock.now_ms())

@@ -17,21 +17,21 @@ from inngest._engine.models import (
 )
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
+    wrapped_error,
 )
-from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
+from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
 
 log = logging.getLogger("inngest.engine")
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 MAX_WAIT_MS = 366 * 24 * 3600 * 1000
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200)
 BACKOFF_JITTER_MS = 30_000
 CALL_TIMEOUT = urllib3.Timeout(connect=10.0, read=7200.0)
 CALL_RETRIES = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=60)
 # Ops after which the run waits for something else to call the SDK again.
-_WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction")
+_WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction", "WaitForSignal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,9 +45,9 @@ class Settings:
 class RunError(Exception):
     """A problem that fails the run outright (bad op options, limits)."""
 
-    def __init__(self, name: str, message: str) -> None:
+    def __init__(self, name: str, message: str, wrapped: bool = False) -> None:
         super().__init__(message)
-        self.body = error_body(name, message)
+        self.body = wrapped_error(name, message) if wrapped else error_body(name, message)
 
 
 class Executor:
@@ -82,6 +82,9 @@ class Executor:
             self.life.finish(run.id, RunStatus.FAILED,
                              error_body("Error", "function not found"), True)
             return None
+        if item.kind is Kind.PLANNED_STEP \
+                and self.store.has_step(run.id, str(item.payload.get("step_id"))):
+            return None
         if run.status is RunStatus.QUEUED:
             run = self.life.mark_started(run, fn)
         # History shows the function's own URL, as the server does, even for planned steps.
@@ -91,17 +94,19 @@ class Executor:
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
         reply = call.reply = self._post(run, fn, item)
-        version = reply.headers.get("x-inngest-req-version", "") if reply else ""
-        with self.store.transaction():
-            run = self.store.run(run.id) or run
-            if run.status.ended:
-                return None
-            if run.version < 0 and version.lstrip("-").isdigit():
-                run = self.store.update_run(run.id, version=int(version))
         outcome: Outcome = interpret(reply) if reply else Failure(
             error_body("Error", f"could not reach {fn.url}"), True, None
         )
         call.outcome = outcome
+        with self.store.transaction():
+            run = self.store.run(run.id) or run
+            if run.status.ended:
+                return None
+            # Only a reply that reports steps pins the version; errors and `[]` leave it open.
+            version = reply.headers.get("x-inngest-req-version", "") if reply else ""
+            if run.version < 0 and version.lstrip("-").isdigit() and isinstance(outcome, Ops) \
+                    and any(op.op != "None" for op in outcome.ops):
+                run = self.store.update_run(run.id, version=int(version))
         gateway_replies = self._call_gateways(outcome)
         # Applying the reply and deleting the item commit together: a crash in between
         # would otherwise run the item again and repeat the step that follows it.
@@ -215,13 +220,16 @@ class Executor:
 
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
-        ops = [op for op in outcome.ops if op.op != "None"]
+        # A step whose result is saved never runs or waits again, whatever the SDK reports.
+        ops = [op for op in outcome.ops if op.op != "None"
+               and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if not ops:
             return None
         depth = len(self.store.steps(run.id))
         if depth + len(ops) > self.settings.step_limit:
-            raise RunError("StepLimitExceeded",
-                           f"function has exceeded the step limit of {self.settings.step_limit}")
+            raise RunError("InngestErrFunctionOverflowed",
+                           "The function run exceeded the step limit of "
+                           f"{self.settings.step_limit} steps.", wrapped=True)
         for op in ops:
             if op.op == "StepError" and not outcome.no_retry \
                     and item.attempt + 1 < fn.max_attempts:
@@ -249,16 +257,12 @@ class Executor:
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
         if op.op in ("StepRun", "Step"):
-            check_size(op.data)
             value = {"data": op.data} if op.op == "StepRun" else op.data
             self.life.step_done(run.id, op.id, value)
         elif op.op in ("StepError", "StepFailed"):
             self.life.step_done(run.id, op.id, {"error": op.error})
         elif op.op == "StepPlanned":
-            self.life.queue.enqueue(dataclasses.replace(
-                self.life.call_item(run, Kind.PLANNED_STEP, step_id=op.id, stack_index=depth),
-                job_id=f"{run.id}-plan-{op.id}",
-            ))
+            self.life.plan_step(run, op.id, depth)
         elif op.op == "Sleep":
             self._sleep(op, run)
         elif op.op == "WaitForEvent":
@@ -268,15 +272,16 @@ class Executor:
         elif op.op in ("AIGateway", "Gateway"):
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in ("RunComplete", "SyncRunComplete"):
-            check_size(op.data)
             self.life.finish(run.id, RunStatus.COMPLETED, op.data, True)
         elif op.op == "DiscoveryRequest":
             self.life.discover(run)
         elif op.op == "WaitForSignal":
-            raise RunError("Error", "WaitForSignal is not supported by this dev server")
+            self._wait_for_signal(op, run)
         return None
 
-    def _deadline(self, text: str, default_ms: int | None = None) -> int:
+    def _deadline(self, text: str, default_ms: int | None = None,
+                  too_long: str | None = None) -> int:
+        """When ``text`` (a duration or a time) ends; ``too_long`` words the error past a year."""
         now = self.life.clock.now_ms()
         if not text:
             return now + (default_ms or 0)
@@ -285,11 +290,18 @@ class Executor:
         except timeparse.DurationError as err:
             raise RunError("Error", str(err)) from None
         if moment - now > MAX_WAIT_MS:
-            raise RunError("Error", f"timeout too long: {text}")
+            if too_long is None:
+                raise RunError("Error", f"timeout too long: {text}")
+            quoted = json.dumps(text, ensure_ascii=False)
+            raise RunError("InngestErrTimeoutTooLong", too_long.format(quoted), wrapped=True)
         return max(moment, now)
 
     def _sleep(self, op: Op, run: Run) -> None:
-        wake = self._deadline(str(op.opts.get("duration") or op.name or ""))
+        wake = self._deadline(
+            str(op.opts.get("duration") or op.name or ""),
+            too_long="The sleep {} ends more than one year in the future; "
+                     "sleeps may last at most one year.",
+        )
         self.life.history.sleeping(run, op.display_name, op.id, wake)
         self.life.queue.enqueue(QueueItem(
             kind=Kind.SLEEP_WAKE, available_at_ms=wake, run_id=run.id,
@@ -307,12 +319,28 @@ class Executor:
         pause = Pause(
             id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.WAIT,
             event_name=str(op.opts.get("event") or op.name),
-            expires_at_ms=self._deadline(str(op.opts.get("timeout") or "")),
+            expires_at_ms=self._deadline(
+                str(op.opts.get("timeout") or ""),
+                too_long="The wait-for-event timeout {} expires more than one year in the "
+                         "future; timeouts may last at most one year.",
+            ),
             after_seq=self.store.last_event_seq(), step_id=op.id,
             expression=str(expression) if expression else None,
         )
         self.runner.add_pause(pause)
         self.life.history.waiting(run, op.display_name, pause)
+
+    def _wait_for_signal(self, op: Op, run: Run) -> None:
+        signal = str(op.opts.get("signal") or "")
+        if not signal:
+            raise RunError("Error", "signal name is empty")
+        pause = Pause(
+            id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.SIGNAL, event_name=signal,
+            expires_at_ms=self._deadline(str(op.opts.get("timeout") or ""), DEFAULT_PAUSE_MS),
+            after_seq=self.store.last_event_seq(), step_id=op.id,
+        )
+        if not self.runner.wait_for_signal(pause, replace=op.opts.get("conflict") == "replace"):
+            raise RunError("Error", SIGNAL_CONFLICT, wrapped=True)
 
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")
@@ -408,13 +436,6 @@ class GatewayReply:
 
     value: JSON = None
     error: dict[str, JSON] | None = None
-
-
-def check_size(value: JSON) -> None:
-    size = len(json.dumps(value).encode("utf-8"))
-    if size > MAX_OUTPUT_BYTES:
-        raise RunError("OutputTooLarge",
-                       f"step output is {size} bytes; the limit is {MAX_OUTPUT_BYTES} bytes")
 
 
 def with_step_id(url: str, step_id: str) -> str:

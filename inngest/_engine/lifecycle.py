@@ -11,7 +11,7 @@ from inngest._engine.flow import RunGate
 from inngest._engine.history import History
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
 from inngest._engine.queue import Queue
-from inngest._engine.responses import error_body
+from inngest._engine.responses import wrapped_error
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 
@@ -64,9 +64,9 @@ class Lifecycle:
                 return
             self.store.save_step(run_id, step_id, value)
             if self.store.state_bytes(run) > MAX_STATE_BYTES:
-                self.finish(run_id, RunStatus.FAILED, error_body(
-                    "StateTooLarge",
-                    f"function run state has exceeded the limit of {MAX_STATE_BYTES} bytes",
+                self.finish(run_id, RunStatus.FAILED, wrapped_error(
+                    "InngestErrStateOverflowed",
+                    f"The function run exceeded the state size limit of {MAX_STATE_BYTES} bytes.",
                 ), True)
                 return
             pending = [other for other in run.pending_steps if other != step_id]
@@ -75,6 +75,22 @@ class Lifecycle:
             if pending and run.version >= 2:
                 return
             self.discover(run)
+
+    def plan_step(self, run: Run, step_id: str, stack_index: int) -> None:
+        """Queue the call that runs one planned step, at most once per step.
+
+        A plan for a step whose result is saved is dropped: the job id alone deduplicates
+        only while the step's queue row exists (queued, running or awaiting a retry), and
+        an SDK answering from older state may plan a step that has since finished.
+        """
+        with self.store.transaction():
+            if self.store.has_step(run.id, step_id):
+                return
+            item = self.call_item(run, Kind.PLANNED_STEP, step_id=step_id,
+                                  stack_index=stack_index)
+            self.queue.enqueue(QueueItem.from_dict(
+                {**item.to_dict(), "job_id": f"{run.id}-plan-{step_id}"}
+            ))
 
     def discover(self, run: Run) -> None:
         """Queue the next discovery request (deduplicated per stack position)."""
@@ -139,6 +155,8 @@ class Lifecycle:
 
 def error_object(output: JSON) -> dict[str, JSON]:
     """The ``{error, name, message, stack?}`` form of a failed run's output."""
+    if isinstance(output, dict) and list(output) == ["error"] and isinstance(output["error"], dict):
+        output = output["error"]  # an error the engine raised, stored under "error"
     if isinstance(output, dict):
         name = str(output.get("name") or "Error")
         message = output.get("message")

@@ -208,11 +208,13 @@ class PauseKind(str, enum.Enum):
     WAIT = "wait"
     CANCEL = "cancel"
     INVOKE = "invoke"
+    SIGNAL = "signal"
 
 
 @dataclasses.dataclass(frozen=True)
 class Pause(Stored):
-    """A run waiting for an event: waitForEvent, a cancel trigger, or an invoked child."""
+    """A run waiting: for an event (waitForEvent, a cancel trigger, an invoked child's end),
+    or for a signal (``event_name`` then holds the signal's name)."""
 
     id: str
     run_id: str

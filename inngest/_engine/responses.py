@@ -16,6 +16,8 @@ OPCODES = (
 _BY_LOWER = {name.lower(): name for name in OPCODES}
 LAZY_OPS = ("DeferAdd", "DeferAbort")
 _TEXT_LIMIT = 500
+MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+_READING = "error reading generator opcode response"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,10 +106,17 @@ def interpret(reply: Reply) -> Outcome:
     no_retry = reply.headers.get("x-inngest-no-retry", "").lower() == "true"
     if reply.status == 206:
         try:
-            return Ops(parse_ops(reply.body), no_retry, retry_after)
+            ops = parse_ops(reply.body)
         except ValueError as err:
-            return Failure(error_body("OpcodeParseError", str(err)), True, retry_after,
-                           reply.status)
+            return Failure(wrapped_error("Error", str(err), prefixed=False), not no_retry,
+                           retry_after, reply.status)
+        too_large = next((op for op in ops if stored_size(op) > MAX_OUTPUT_BYTES), None)
+        if too_large is not None:
+            message = (f"error validating generator opcode {too_large.id}: "
+                       "step output size is greater than the limit")
+            return Failure(wrapped_error("Error", message, prefixed=False), not no_retry,
+                           retry_after, reply.status)
+        return Ops(ops, no_retry, retry_after)
     if 200 <= reply.status < 300:
         return Complete(parse_output(reply.body))
     return Failure(parse_output(reply.body), retriable=not no_retry, retry_after=retry_after,
@@ -131,7 +140,10 @@ def unwrap_stream(reply: Reply) -> Reply:
 
 
 def parse_output(body: bytes) -> JSON:
-    """Lenient: JSON if it parses (a string holding a JSON object is decoded), else text."""
+    """Lenient: JSON if it parses (a string holding a JSON object is decoded), else text.
+
+    Object keys come out sorted at every level, as the server re-encodes an SDK's output.
+    """
     text = body.decode("utf-8", errors="replace")
     try:
         value = json.loads(text)
@@ -143,26 +155,45 @@ def parse_output(body: bytes) -> JSON:
         except ValueError:
             return value
         if isinstance(inner, dict):
-            return inner
+            return sorted_keys(inner)
+    return sorted_keys(value)
+
+
+def sorted_keys(value: JSON) -> JSON:
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
     return value
+
+
+def stored_size(op: Op) -> int:
+    """Bytes of the value a step op would store (wrapped as the state store keeps it)."""
+    if op.op in ("StepError", "StepFailed"):
+        value: JSON = {"error": op.error}
+    elif op.op == "StepRun":
+        value = {"data": op.data}
+    else:
+        value = op.data
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def parse_ops(body: bytes) -> list[Op]:
     try:
         raw = json.loads(body) if body.strip() else []
     except ValueError as err:
-        raise ValueError(f"error parsing opcodes: {err}") from None
+        raise ValueError(f"{_READING}: {err}") from None
     if isinstance(raw, dict):
         raw = [raw]
     if not isinstance(raw, list):
-        raise ValueError("opcodes must be an array of objects")
+        raise ValueError(f"{_READING}: expected JSON object or array")
     ops = []
     for item in raw:
         if not isinstance(item, dict):
-            raise ValueError("opcodes must be an array of objects")
+            raise ValueError(f"{_READING}: expected JSON object or array")
         name = _BY_LOWER.get(str(item.get("op", "")).lower())
         if name is None:
-            raise ValueError(f"unknown opcode: {item.get('op')!r}")
+            raise ValueError(f"{_READING}: {item.get('op')} does not belong to Opcode values")
         if name == "StepError" and not item.get("error"):
             raise ValueError("StepError opcode without an error")
         ops.append(Op(name, str(item.get("id") or ""), item))
@@ -180,6 +211,15 @@ def error_text(error: JSON) -> str:
 
 def error_body(name: str, message: str) -> dict[str, JSON]:
     return {"error": f"{name}: {message}", "name": name, "message": message}
+
+
+def wrapped_error(name: str, message: str, prefixed: bool = True) -> dict[str, JSON]:
+    """A run output for an error the server itself raised: the error under an ``error`` key.
+
+    Named errors repeat the name before the message; plain driver errors do not.
+    """
+    return {"error": {"error": f"{name}: {message}" if prefixed else message,
+                      "name": name, "message": message}}
 
 
 def not_sdk_error(reply: Reply) -> dict[str, JSON]:

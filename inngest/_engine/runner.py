@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import logging
@@ -13,12 +14,12 @@ from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
 )
-from inngest._engine.responses import error_body
 
 log = logging.getLogger("inngest.engine")
 
 DEDUPE_MS = 24 * 3600 * 1000
 DEFAULT_PAUSE_MS = 365 * 24 * 3600 * 1000
+SIGNAL_CONFLICT = "Signal conflict; signal wait already exists for another run"
 INVOKE_TIMEOUT_ERROR = {
     "error": "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
     "name": "InngestInvokeTimeoutError",
@@ -122,7 +123,7 @@ class Runner:
         if batch_id is None and not debounced:
             reason = self.gate.limited(fn, first.event)
             if reason is not None:
-                self._skip(fn, triggers, reason, correlation_id)
+                self._limited(fn, first, reason, correlation_id)
                 return None
             debounce = flow_keys.debounce(fn, first.event)
             if debounce is not None:
@@ -138,7 +139,7 @@ class Runner:
         if admitted.singleton is not None:
             holders = self.gate.singleton_holders(fn, admitted.singleton)
             if holders and admitted.singleton.mode != "cancel":
-                self._skip(fn, triggers, Reason.SINGLETON, None)
+                self._skip(fn, triggers, Reason.SINGLETON)
                 return None
             for holder in holders:
                 self.life.finish(holder.id, RunStatus.CANCELLED, reason=Reason.SINGLETON)
@@ -162,22 +163,29 @@ class Runner:
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
 
-    def _skip(self, fn: Function, triggers: list[StoredEvent], reason: Reason,
-              correlation_id: str | None) -> None:
-        """Record a run that flow control skipped; a rate-limited invoke fails its caller."""
+    def _limited(self, fn: Function, event: StoredEvent, reason: Reason,
+                 correlation_id: str | None) -> None:
+        """A rate limit or a used idempotency key creates no run; an invoke fails its caller.
+
+        As on the real server, where an idempotency key is a rate limit of one per key.
+        """
+        log.info("event %s starts no run of %s: %s", event.internal_id, fn.slug, reason.value)
+        if correlation_id:
+            self.publish([{"name": events.FUNCTION_FINISHED, "ts": self.life.clock.now_ms(),
+                           "data": {"function_id": fn.slug, "correlation_id": correlation_id,
+                                    "error": {"name": "Error",
+                                              "message": flow.RATE_LIMITED_MESSAGE}}}])
+
+    def _skip(self, fn: Function, triggers: list[StoredEvent], reason: Reason) -> None:
+        """Record a run that flow control skipped."""
         now = self.life.clock.now_ms()
         self.store.add_run(Run(
             id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
             event_ids=[t.internal_id for t in triggers], created_at_ms=now,
             event_seq=max(t.seq for t in triggers), status=RunStatus.SKIPPED,
-            ended_at_ms=now, correlation_id=correlation_id, reason=reason.value,
+            ended_at_ms=now, reason=reason.value,
         ))
         log.info("event %s skipped for %s: %s", triggers[0].internal_id, fn.slug, reason.value)
-        if correlation_id and reason in (Reason.RATE_LIMITED, Reason.IDEMPOTENCY):
-            self.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
-                "function_id": fn.slug, "correlation_id": correlation_id,
-                "error": error_body("Error", flow.RATE_LIMITED_MESSAGE),
-            }}])
 
     def _start_released(self, release: Release) -> None:
         self.start_run(release.function, release.events, batch_id=release.batch_id,
@@ -241,6 +249,8 @@ class Runner:
     def _resume_pauses(self, stored: StoredEvent) -> None:
         now = self.life.clock.now_ms()
         for pause in self.store.pauses_for(stored.name, stored.seq):
+            if pause.kind is PauseKind.SIGNAL:
+                continue
             if pause.expires_at_ms < now and pause.kind is PauseKind.CANCEL:
                 # Databases from before cancel pauses had timeout jobs still hold some.
                 self.store.take_pause(pause.id)
@@ -258,6 +268,40 @@ class Runner:
                 value = resume_value(pause, stored)
                 self.life.history.resumed(pause, stored, value)
                 self.life.step_done(pause.run_id, pause.step_id, value)
+
+    # Signals
+
+    def wait_for_signal(self, pause: Pause, replace: bool) -> bool:
+        """Store a signal wait; False if another wait holds the signal and ``replace`` is off.
+
+        A replaced wait no longer answers the signal; its run resumes when it times out.
+        """
+        with self.store.transaction():
+            holder = self._signal_holder(pause.event_name)
+            if holder is not None and holder.id != pause.id:
+                if not replace:
+                    return False
+                self.store.add_pause(dataclasses.replace(holder, event_name=""))
+            self.add_pause(pause)
+        return True
+
+    def signal(self, signal: str, data: JSON) -> str | None:
+        """Resume the run waiting for ``signal``; returns its id, or None if none waits."""
+        with self.store.transaction():
+            holder = self._signal_holder(signal)
+            if holder is None or self.store.take_pause(holder.id) is None:
+                return None
+            self.store.delete_job(f"timeout-{holder.id}")
+            self.life.step_done(holder.run_id, holder.step_id,
+                                {"data": {"data": data, "signal": signal}})
+        return holder.run_id
+
+    def _signal_holder(self, signal: str) -> Pause | None:
+        """The unexpired wait that a signal would resume, if any."""
+        now = self.life.clock.now_ms()
+        waits = self.store.pauses_for(signal, self.store.last_event_seq() + 1)
+        return next((pause for pause in waits
+                     if pause.kind is PauseKind.SIGNAL and pause.expires_at_ms >= now), None)
 
     def _pause_matches(self, pause: Pause, event: dict[str, JSON]) -> bool:
         if pause.kind is PauseKind.INVOKE:

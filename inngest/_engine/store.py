@@ -325,6 +325,12 @@ class Store:
                 (run_id, step_id, seq, _dump(value)),
             ).rowcount == 1
 
+    def has_step(self, run_id: str, step_id: str) -> bool:
+        """Whether the step's result (value or final error) is saved."""
+        return bool(self._rows(
+            "SELECT 1 FROM steps WHERE run_id = ? AND step_id = ?", run_id, step_id
+        ))
+
     def save_step_info(self, run_id: str, step_id: str, name: str, op: str) -> None:
         """Remember a step's user-facing name and opcode; the first record wins."""
         self._write(

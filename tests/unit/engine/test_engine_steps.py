@@ -188,7 +188,7 @@ def test_unknown_opcode_is_a_retriable_error(client: Client, app: FakeApp) -> No
         "fn", retries=0, handler=lambda call: ops({"op": "StepNotFound", "id": "x"}))])
     [event_id] = client.send({"name": "test/fn"})
     run = client.wait_for_run(event_id)
-    assert run["status"] == "Failed" and "StepNotFound" in run["output"]["message"]
+    assert run["status"] == "Failed" and "StepNotFound" in run["output"]["error"]["message"]
 
 
 def test_streamed_response_is_unwrapped(client: Client, app: FakeApp) -> None:
@@ -235,15 +235,37 @@ def test_step_limit_fails_the_run(client: Client, app: FakeApp) -> None:
     many = [op("StepPlanned", f"s{i}") for i in range(1001)]
     client.register(app, [app.function("fn", handler=lambda call: ops(*many))])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0])
-    assert run["status"] == "Failed" and run["output"]["name"] == "StepLimitExceeded"
+    message = "The function run exceeded the step limit of 1000 steps."
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": {"error": f"InngestErrFunctionOverflowed: {message}",
+                                       "name": "InngestErrFunctionOverflowed",
+                                       "message": message}}
 
 
-def test_step_output_over_4_mib_fails_the_run(client: Client, app: FakeApp) -> None:
-    big = "x" * (4 * 1024 * 1024 + 1)
+def test_step_output_over_4_mib_is_a_retried_error(client: Client, app: FakeApp) -> None:
+    # The limit applies to the stored value, {"data": ...}: 4 MiB of data is too much.
+    big = "x" * (4 * 1024 * 1024 - len('{"data":""}') + 1)
     client.register(app, [app.function(
-        "fn", handler=lambda call: ops(op("StepRun", "big", data=big)))])
+        "fn", retries=1, handler=lambda call: ops(op("StepRun", "big", data=big)))])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0])
-    assert run["status"] == "Failed" and run["output"]["name"] == "OutputTooLarge"
+    message = (f"error validating generator opcode {step_hash('big')}: "
+               "step output size is greater than the limit")
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": {"error": message, "name": "Error", "message": message}}
+    assert [call.body["ctx"]["attempt"] for call in app.posts()] == [0, 1]
+
+
+def test_step_output_of_exactly_4_mib_is_saved(client: Client, app: FakeApp) -> None:
+    data = "x" * (4 * 1024 * 1024 - len('{"data":""}'))
+
+    def handler(call: Call) -> Reply:
+        if call.body["ctx"]["stack"]["stack"]:
+            return ok(call.body["ctx"]["stack"]["stack"])
+        return ops(op("StepRun", "big", data=data))
+
+    client.register(app, [app.function("fn", handler=handler)])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    assert run["status"] == "Completed" and run["output"] == [step_hash("big")]
 
 
 def test_run_state_over_32_mib_fails_the_run(client: Client, app: FakeApp) -> None:
@@ -257,5 +279,8 @@ def test_run_state_over_32_mib_fails_the_run(client: Client, app: FakeApp) -> No
 
     client.register(app, [app.function("fn", handler=handler)])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0], timeout=30)
-    assert run["status"] == "Failed" and run["output"]["name"] == "StateTooLarge"
+    message = "The function run exceeded the state size limit of 33554432 bytes."
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": {"error": f"InngestErrStateOverflowed: {message}",
+                                       "name": "InngestErrStateOverflowed", "message": message}}
     assert len(calls) == 9

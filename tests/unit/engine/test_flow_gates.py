@@ -35,18 +35,17 @@ def test_rate_limited_burst_starts_only_the_allowed_runs(
     event_ids = client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(100)])
     # GCRA with burst floor(10 / 10) = 1: two back-to-back, then one per 6 minutes.
     done = with_status(client, "COMPLETED", 2)
-    skipped = with_status(client, "SKIPPED", 98)
-    assert len(done) == 2 and len(runs(client)) == 100
+    # As on the real server, a rate-limited event starts no run at all (no skipped run).
+    assert len(runs(client)) == 2
     assert {run["eventID"] for run in done} == set(event_ids[:2])
-    assert {run["skipReason"] for run in skipped} == {"RateLimited"}
-    assert all(run["cancellationReason"] is None for run in skipped)
+    assert client.runs(event_ids[2]) == [] and client.runs(event_ids[99]) == []
     assert len(app.posts()) == 2
     clock.advance(359)
-    client.send({"name": "test/fn", "data": {"n": "early"}})
+    [early] = client.send({"name": "test/fn", "data": {"n": "early"}})
     clock.advance(1)
     [late] = client.send({"name": "test/fn", "data": {"n": "late"}})
     assert client.wait_for_run(late)["status"] == "Completed"
-    assert len(with_status(client, "SKIPPED", 99)) == 99
+    assert client.runs(early) == [] and len(runs(client)) == 3
     assert [c.body["event"]["data"]["n"] for c in app.posts()][2:] == ["late"]
 
 
@@ -55,21 +54,23 @@ def test_rate_limit_is_per_key_and_off_when_the_key_is_false(
 ) -> None:
     client.register(app, [app.function("fn", handler=echo, rateLimit={
         "limit": 1, "period": "1h", "key": "event.data.user"})])
-    client.send(*[{"name": "test/fn", "data": {"user": user}}
-                  for user in ["a", "a", "b", False, False, False]])
+    event_ids = client.send(*[{"name": "test/fn", "data": {"user": user}}
+                              for user in ["a", "a", "b", False, False, False]])
     assert len(with_status(client, "COMPLETED", 5)) == 5
-    [skipped] = with_status(client, "SKIPPED", 1)
-    assert skipped["skipReason"] == "RateLimited"
+    assert len(runs(client)) == 5 and client.runs(event_ids[1]) == []
     users = sorted(str(c.body["event"]["data"]["user"]) for c in app.posts())
     assert users == ["False", "False", "False", "a", "b"]
 
 
 def test_idempotency_key_allows_one_run_per_value(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=echo, idempotency="event.data.order")])
-    client.send(*[{"name": "test/fn", "data": {"order": order}} for order in [1, 1, 2, 1]])
-    assert len(with_status(client, "COMPLETED", 2)) == 2
-    skipped = with_status(client, "SKIPPED", 2)
-    assert {run["skipReason"] for run in skipped} == {"Idempotency"}
+    event_ids = client.send(*[{"name": "test/fn", "data": {"order": order}}
+                              for order in [1, 1, 2, 1]])
+    done = with_status(client, "COMPLETED", 2)
+    # As on the real server, a duplicate creates no run at all (not even a skipped one).
+    assert len(runs(client)) == 2
+    assert {run["eventID"] for run in done} == {event_ids[0], event_ids[2]}
+    assert client.runs(event_ids[1]) == [] and client.runs(event_ids[3]) == []
     assert sorted(c.body["event"]["data"]["order"] for c in app.posts()) == [1, 2]
 
 
@@ -96,7 +97,29 @@ def test_rate_limited_invoke_fails_the_callers_step(client: Client, app: FakeApp
     assert "data" in client.wait_for_run(first)["output"]
     [second] = client.send({"name": "test/caller"})
     output = client.wait_for_run(second)["output"]
-    assert output["error"]["message"] == "invoked function is rate limited"
+    assert output == {"error": {"name": "Error", "message": "invoked function is rate limited"}}
+
+
+def test_an_invoke_with_a_used_idempotency_key_fails_the_callers_step(
+    client: Client, app: FakeApp
+) -> None:
+    def caller(call: Call) -> Reply:
+        steps = call.body["steps"]
+        if step_hash("child") not in steps:
+            return ops(op("InvokeFunction", "child", opts={
+                "function_id": "app-child", "payload": {"data": {"key": "same"}}}))
+        return ok(steps[step_hash("child")])
+
+    client.register(app, [
+        app.function("caller", handler=caller),
+        app.function("child", handler=echo, idempotency="event.data.key"),
+    ])
+    [first] = client.send({"name": "test/caller"})
+    assert client.wait_for_run(first)["output"]["data"]["key"] == "same"
+    [second] = client.send({"name": "test/caller"})
+    output = client.wait_for_run(second)["output"]
+    assert output == {"error": {"name": "Error", "message": "invoked function is rate limited"}}
+    assert len(app.posts("app-child")) == 1
 
 
 # Singleton
