@@ -5,14 +5,17 @@
 - ``DEV_SERVER_IMPL``: ``embedded`` (default, ``python -m inngest dev``) or ``cli`` (the real
   Inngest dev server).
 - ``DEV_SERVER_BIN``: for ``cli``, the path of a local ``inngest`` binary; without it ``cli``
-  runs ``npx inngest-cli@DEV_SERVER_VERSION`` (``latest`` by default).
+  runs ``npx inngest-cli@DEV_SERVER_VERSION`` (``latest`` by default), unless
+  ``DEV_SERVER_NPX=0``: then ``unavailable()`` says why and ``start`` refuses.
 - ``DEV_SERVER_PORT``: the API port (8288). For ``cli`` the connect gateway and its two gRPC
   ports are free ports chosen at start, so two servers or a busy 8289 cannot collide.
 - ``DEV_SERVER_LOGS=1``: write the server's output to ``artifacts/dev_server.<impl>.log``.
 - ``DEV_SERVER_ENABLED=0``: start nothing; use a server started elsewhere.
 
 ``server.retry_interval`` (seconds, set before ``start``) is passed as ``--retry-interval``;
-the real server takes whole seconds of at least 1, so it is rounded up for ``cli``.
+the real server takes whole seconds of at least 1, so it is rounded up for ``cli``. Both
+servers also read ``INNGEST_*`` variables (the real one exits on a fractional
+``INNGEST_RETRY_INTERVAL``), so none reaches the server: its settings are these flags alone.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class _Server:
         self.impl = os.environ.get("DEV_SERVER_IMPL") or "embedded"
         self.binary = os.environ.get("DEV_SERVER_BIN") or None
         self.version = os.environ.get("DEV_SERVER_VERSION") or "latest"
+        self.allow_npx = os.environ.get("DEV_SERVER_NPX") != "0"
         self.write_logs = os.environ.get("DEV_SERVER_LOGS") == "1"
         self.retry_interval: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -72,9 +76,21 @@ class _Server:
     def log_path(self) -> str:
         return os.path.join("artifacts", f"dev_server.{self.impl}.log")
 
+    def unavailable(self) -> str | None:
+        """Why the real server cannot be started here (no binary, no npx), or None."""
+        if self.impl == "cli" and self.binary is None and not self.allow_npx:
+            return (
+                "the real Inngest server is not available: set DEV_SERVER_BIN=/path/to/inngest,"
+                f" or DEV_SERVER_NPX=1 to run npx inngest-cli@{self.version}"
+            )
+        return None
+
     def command(self) -> list[str]:
         if self.impl not in _IMPLS:
             raise DevServerError(f"DEV_SERVER_IMPL must be 'embedded' or 'cli', got {self.impl!r}")
+        reason = self.unavailable()
+        if reason is not None:
+            raise DevServerError(reason)
         flags = ["dev", "--no-discovery", "--no-poll", "--port", str(self.port)]
         if self.impl == "embedded":
             if self.retry_interval is not None:
@@ -97,8 +113,10 @@ class _Server:
             os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
             self._log = open(self.log_path, "wb")
             output = self._log
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith("INNGEST_")}
         self._process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
         self._wait_until_ready()
 

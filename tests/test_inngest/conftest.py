@@ -23,10 +23,16 @@ pytest.register_assert_rewrite(
 
 # Seconds between retries, so retry cases stay fast (the real server takes whole seconds only).
 _RETRY_INTERVAL = {"embedded": 0.2, "cli": 1.0}
+_SUITE_DIR = os.path.join(_TESTS_DIR, "test_inngest")
+_UNAVAILABLE = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     server = dev_server.server
+    reason = server.unavailable() if server.enabled else None
+    if reason is not None:
+        config.stash[_UNAVAILABLE] = reason  # every case is skipped with this reason
+        return
     if server.enabled and not os.environ.get("DEV_SERVER_PORT"):
         # A free port, so a busy 8288 (e.g. a developer's own dev server) cannot interfere.
         server.port = dev_server.free_port()
@@ -35,6 +41,16 @@ def pytest_configure(config: pytest.Config) -> None:
         float(configured) if configured else _RETRY_INTERVAL.get(server.impl, 1.0)
     )
     server.start()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = config.stash.get(_UNAVAILABLE, None)
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if str(item.path).startswith(_SUITE_DIR + os.sep):
+            item.add_marker(skip)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
