@@ -272,10 +272,13 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     values = dict(store.steps(run.id))
     if step_id not in values:
         raise GraphQLError("output not found")
-    return _output_of(values[step_id])
+    record = store.step_info(run.id).get(step_id)
+    # An invoke span shows the child's result as stored, {"data": ...}, like the real server.
+    invoke = record is not None and trace.STEP_OPS.get(record[1]) == "INVOKE"
+    return _output_of(values[step_id], unwrap=not invoke)
 
 
-def _output_of(value: JSON) -> dict[str, object]:
+def _output_of(value: JSON, *, unwrap: bool = True) -> dict[str, object]:
     if isinstance(value, dict) and value.get("error") is not None:
         error = value["error"]
         if not isinstance(error, dict):
@@ -284,7 +287,8 @@ def _output_of(value: JSON) -> dict[str, object]:
             "message": str(error.get("message") or ""), "name": error.get("name"),
             "stack": error.get("stack"), "cause": _cause(error.get("cause")),
         }}
-    data = value.get("data") if isinstance(value, dict) and set(value) == {"data"} else value
+    data = value.get("data") if unwrap and isinstance(value, dict) and set(value) == {
+        "data"} else value
     return {"data": _dumps(data), "input": None, "error": None}
 
 

@@ -14,7 +14,7 @@ from inngest._engine.models import JSON, Run, RunStatus
 
 Span = dict[str, object]
 
-_OPS = {
+STEP_OPS = {
     "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
     "StepPlanned": "RUN", "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT",
     "InvokeFunction": "INVOKE", "AIGateway": "AI_GATEWAY", "Gateway": "RUN",
@@ -102,7 +102,7 @@ class _Builder:
                 self.function_attempts.append(self._attempt(item, "FAILED", None, at))
             return
         name = self.info.get(step_id, (str(item.get("stepName") or step_id), ""))[0]
-        step = self._step(step_id, name, _OPS.get(self.info.get(step_id, ("", ""))[1], "RUN"),
+        step = self._step(step_id, name, STEP_OPS.get(self.info.get(step_id, ("", ""))[1], "RUN"),
                           at)
         status = "FAILED" if failed else "COMPLETED"
         for attempt in self.function_attempts:
@@ -135,7 +135,7 @@ class _Builder:
             if step_id in self.steps:
                 continue
             name, op = self.info.get(step_id, (step_id, ""))
-            step = self.steps[step_id] = _Step(step_id, name, _OPS.get(op))
+            step = self.steps[step_id] = _Step(step_id, name, STEP_OPS.get(op))
             self.order.setdefault(step_id, len(self.order))
             step.has_output = step_id in self.memos
 

@@ -1,15 +1,29 @@
 """Start and stop a local Inngest dev server for tests: the embedded engine or ``inngest-cli``.
 
 ``from inngest.experimental import dev_server; dev_server.server.start()``. Environment:
-``DEV_SERVER_PORT`` (8288), ``DEV_SERVER_IMPL`` (``embedded`` or ``cli``),
-``DEV_SERVER_VERSION`` (``latest``, for ``cli``), ``DEV_SERVER_LOGS=1`` (write
-``artifacts/dev_server.log``), ``DEV_SERVER_ENABLED=0`` (use a server started elsewhere).
+
+- ``DEV_SERVER_IMPL``: ``embedded`` (default, ``python -m inngest dev``) or ``cli`` (the real
+  Inngest dev server).
+- ``DEV_SERVER_BIN``: for ``cli``, the path of a local ``inngest`` binary; without it ``cli``
+  runs ``npx inngest-cli@DEV_SERVER_VERSION`` (``latest`` by default), unless
+  ``DEV_SERVER_NPX=0``: then ``unavailable()`` says why and ``start`` refuses.
+- ``DEV_SERVER_PORT``: the API port (8288). For ``cli`` the connect gateway and its two gRPC
+  ports are free ports chosen at start, so two servers or a busy 8289 cannot collide.
+- ``DEV_SERVER_LOGS=1``: write the server's output to ``artifacts/dev_server.<impl>.log``.
+- ``DEV_SERVER_ENABLED=0``: start nothing; use a server started elsewhere.
+
+``server.retry_interval`` (seconds, set before ``start``) is passed as ``--retry-interval``;
+the real server takes whole seconds of at least 1, so it is rounded up for ``cli``. Both
+servers also read ``INNGEST_*`` variables (the real one exits on a fractional
+``INNGEST_RETRY_INTERVAL``), so none reaches the server: its settings are these flags alone.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,11 +35,24 @@ from inngest import _errors
 
 _READY_TIMEOUT_SECONDS = 60.0
 _STOP_TIMEOUT_SECONDS = 10.0
-_LOG_PATH = os.path.join("artifacts", "dev_server.log")
+_IMPLS = ("embedded", "cli")
+# The real server's listeners besides --port; each gets a free port.
+_CLI_PORT_FLAGS = (
+    "--connect-gateway-port",
+    "--connect-gateway-grpc-port",
+    "--connect-executor-grpc-port",
+)
 
 
 class DevServerError(_errors.Error):
     code = "dev_server_failed"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class _Server:
@@ -33,8 +60,11 @@ class _Server:
         self.port = int(os.environ.get("DEV_SERVER_PORT") or "8288")
         self.enabled = os.environ.get("DEV_SERVER_ENABLED") != "0"
         self.impl = os.environ.get("DEV_SERVER_IMPL") or "embedded"
+        self.binary = os.environ.get("DEV_SERVER_BIN") or None
         self.version = os.environ.get("DEV_SERVER_VERSION") or "latest"
+        self.allow_npx = os.environ.get("DEV_SERVER_NPX") != "0"
         self.write_logs = os.environ.get("DEV_SERVER_LOGS") == "1"
+        self.retry_interval: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: typing.BinaryIO | None = None
 
@@ -42,13 +72,37 @@ class _Server:
     def origin(self) -> str:
         return f"http://0.0.0.0:{self.port}"
 
+    @property
+    def log_path(self) -> str:
+        return os.path.join("artifacts", f"dev_server.{self.impl}.log")
+
+    def unavailable(self) -> str | None:
+        """Why the real server cannot be started here (no binary, no npx), or None."""
+        if self.impl == "cli" and self.binary is None and not self.allow_npx:
+            return (
+                "the real Inngest server is not available: set DEV_SERVER_BIN=/path/to/inngest,"
+                f" or DEV_SERVER_NPX=1 to run npx inngest-cli@{self.version}"
+            )
+        return None
+
     def command(self) -> list[str]:
+        if self.impl not in _IMPLS:
+            raise DevServerError(f"DEV_SERVER_IMPL must be 'embedded' or 'cli', got {self.impl!r}")
+        reason = self.unavailable()
+        if reason is not None:
+            raise DevServerError(reason)
         flags = ["dev", "--no-discovery", "--no-poll", "--port", str(self.port)]
         if self.impl == "embedded":
+            if self.retry_interval is not None:
+                flags += ["--retry-interval", str(self.retry_interval)]
             return [sys.executable, "-m", "inngest", *flags]
-        if self.impl == "cli":
-            return ["npx", "--ignore-scripts=false", "--yes", f"inngest-cli@{self.version}", *flags]
-        raise DevServerError(f"DEV_SERVER_IMPL must be 'embedded' or 'cli', got {self.impl!r}")
+        if self.retry_interval is not None:
+            flags += ["--retry-interval", str(max(1, math.ceil(self.retry_interval)))]
+        for flag in _CLI_PORT_FLAGS:
+            flags += [flag, str(free_port())]
+        if self.binary is not None:
+            return [self.binary, *flags]
+        return ["npx", "--ignore-scripts=false", "--yes", f"inngest-cli@{self.version}", *flags]
 
     def start(self) -> None:
         if not self.enabled or self._process is not None:
@@ -56,11 +110,13 @@ class _Server:
         command = self.command()
         output: int | typing.BinaryIO = subprocess.DEVNULL
         if self.write_logs:
-            os.makedirs(os.path.dirname(_LOG_PATH), exist_ok=True)
-            self._log = open(_LOG_PATH, "wb")
+            os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+            self._log = open(self.log_path, "wb")
             output = self._log
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith("INNGEST_")}
         self._process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
         self._wait_until_ready()
 
@@ -73,7 +129,7 @@ class _Server:
                 self._close_log()
                 raise DevServerError(
                     f"dev server exited with code {self._process.returncode} before it was ready"
-                    + (f"; see {_LOG_PATH}" if self.write_logs else "")
+                    + (f"; see {self.log_path}" if self.write_logs else "")
                 )
             try:
                 if http.request("GET", url, timeout=1.0).status == 200:

@@ -1,10 +1,9 @@
-"""Start the dev server (embedded engine, or ``inngest-cli dev`` with DEV_SERVER_IMPL=cli)
+"""Start the dev server (embedded engine, or the real one with DEV_SERVER_IMPL=cli)
 for the whole integration session."""
 
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 import pytest
@@ -15,28 +14,43 @@ if _TESTS_DIR not in sys.path:
 
 from inngest.experimental import dev_server  # noqa: E402
 
-# Seconds between retries, so retry cases stay fast (inngest-cli takes whole seconds only).
-_RETRY_INTERVAL = {"embedded": "0.2", "cli": "1"}
+# Case modules are not test files: register them so a failing assert shows its values.
+pytest.register_assert_rewrite(
+    "test_core",
+    *(f"test_inngest.{feature}.cases" for feature in (
+        "test_auth", "test_function", "test_introspection", "test_registration", "test_wire")),
+)
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Seconds between retries, so retry cases stay fast (the real server takes whole seconds only).
+_RETRY_INTERVAL = {"embedded": 0.2, "cli": 1.0}
+_SUITE_DIR = os.path.join(_TESTS_DIR, "test_inngest")
+_UNAVAILABLE = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     server = dev_server.server
+    reason = server.unavailable() if server.enabled else None
+    if reason is not None:
+        config.stash[_UNAVAILABLE] = reason  # every case is skipped with this reason
+        return
     if server.enabled and not os.environ.get("DEV_SERVER_PORT"):
         # A free port, so a busy 8288 (e.g. a developer's own dev server) cannot interfere.
-        server.port = _free_port()
-    previous = os.environ.get("INNGEST_RETRY_INTERVAL")
-    os.environ["INNGEST_RETRY_INTERVAL"] = previous or _RETRY_INTERVAL.get(server.impl, "1")
-    try:
-        server.start()
-    finally:
-        if previous is None:
-            del os.environ["INNGEST_RETRY_INTERVAL"]
+        server.port = dev_server.free_port()
+    configured = os.environ.get("INNGEST_RETRY_INTERVAL")
+    server.retry_interval = (
+        float(configured) if configured else _RETRY_INTERVAL.get(server.impl, 1.0)
+    )
+    server.start()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = config.stash.get(_UNAVAILABLE, None)
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if str(item.path).startswith(_SUITE_DIR + os.sep):
+            item.add_marker(skip)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -121,6 +121,28 @@ def test_step_spans_and_outputs(client: Client, app: FakeApp, dev: DevServer) ->
                       "error": {"message": "bad", "name": "ValueError", "stack": "tb"}}
 
 
+def invoke_child(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("call") not in steps:
+        return ops(op("InvokeFunction", "call", opts={
+            "function_id": "app-child", "payload": {"data": {}}}))
+    return ok(steps[step_hash("call")])
+
+
+def test_invoke_span_output_keeps_the_data_wrapper(client: Client, app: FakeApp) -> None:
+    # The real server shows an invoke step's output as stored: {"data": <child output>}.
+    child = app.function("child", [], handler=lambda call: ok({"doubled": 4}))
+    client.register(app, [app.function("parent", handler=invoke_child), child])
+    [event_id] = client.send({"name": "test/parent"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    span, end = data(client, GET_SPANS, run_id=run_id)["run"]["trace"]["childrenSpans"]
+    assert (span["name"], span["stepOp"]) == ("call", "INVOKE")
+    assert end["name"] == "function success"
+    output = data(client, GET_OUTPUT, output_id=span["outputID"])["runTraceSpanOutputByID"]
+    assert json.loads(output["data"]) == {"data": {"doubled": 4}} and output["error"] is None
+
+
 def test_event_v2_lists_runs_with_function(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=lambda call: ok(1))])
     [event_id] = client.send({"name": "test/fn", "data": {"k": "v"}})

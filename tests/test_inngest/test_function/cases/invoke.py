@@ -44,7 +44,8 @@ def create(client: inngest.Inngest, framework: str) -> case.Case:
             {"name": "inngest/function.invoked", "n": 2},
             {"name": "inngest/function.invoked", "n": 5},
         ]
+        # An invoke span's output is the child's result as stored, wrapped in "data".
         assert helper.client.get_step_output(run_id=run_id, step_id="by-id") == {
-            "data": {"doubled": 10}}
+            "data": {"data": {"doubled": 10}}}
 
     return case.Case(name, [child, parent], run_test)
