@@ -81,7 +81,7 @@ class _Builder:
             self.started_ms = at
         elif kind in _WAIT_TYPES and isinstance(step_id, str):
             step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind], at)
-            step.has_output = kind == "StepInvoking"
+            step.has_output = kind != "StepSleeping"
             sleep = item.get("sleep")
             if isinstance(sleep, dict) and isinstance(sleep.get("until"), int):
                 step.ended_ms = sleep["until"]
