@@ -17,6 +17,7 @@ from inngest._engine.models import (
 )
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret,
+    sorted_keys,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
 
@@ -258,7 +259,7 @@ class Executor:
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in ("RunComplete", "SyncRunComplete"):
             check_size(op.data)
-            self.life.finish(run.id, RunStatus.COMPLETED, op.data, True)
+            self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(op.data), True)
         elif op.op == "DiscoveryRequest":
             self.life.discover(run)
         elif op.op == "WaitForSignal":

@@ -95,8 +95,9 @@ def interpret(reply: Reply) -> Outcome:
         except ValueError as err:
             return Failure(error_body("OpcodeParseError", str(err)), True, retry_after)
     if 200 <= reply.status < 300:
-        return Complete(parse_output(reply.body))
-    return Failure(parse_output(reply.body), retriable=not no_retry, retry_after=retry_after)
+        return Complete(sorted_keys(parse_output(reply.body)))
+    return Failure(sorted_keys(parse_output(reply.body)), retriable=not no_retry,
+                   retry_after=retry_after)
 
 
 def unwrap_stream(reply: Reply) -> Reply:
@@ -129,6 +130,16 @@ def parse_output(body: bytes) -> JSON:
             return value
         if isinstance(inner, dict):
             return inner
+    return value
+
+
+def sorted_keys(value: JSON) -> JSON:
+    """Objects with their keys sorted, at every depth: the real server decodes a function's
+    output into a map and encodes it again, so a run's output lists keys in sorted order."""
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
     return value
 
 
