@@ -228,6 +228,17 @@ class Store:
         raw["seq"] = rows[0][1]
         return StoredEvent.from_dict(raw)
 
+    def recent_events(self, limit: int) -> list[StoredEvent]:
+        """The ``limit`` newest events, newest first."""
+        found = []
+        for data, seq in self._rows(
+            "SELECT data, seq FROM events ORDER BY seq DESC LIMIT ?", limit
+        ):
+            raw = json.loads(data)
+            raw["seq"] = seq
+            found.append(StoredEvent.from_dict(raw))
+        return found
+
     def last_event_seq(self) -> int:
         return int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
 

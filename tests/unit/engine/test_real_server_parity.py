@@ -43,3 +43,37 @@ def test_failed_and_run_complete_outputs_are_sorted_too(client: Client, app: Fak
     assert data(client, OUTPUT, id=failed_id)["run"]["output"] == (
         '{"message":"m","name":"E","stack":"s"}')
     assert data(client, OUTPUT, id=completed_id)["run"]["output"] == '{"a":2,"b":1}'
+
+
+def test_app_sdk_version_keeps_its_v(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    [found] = data(client, "{ apps { sdkLanguage sdkVersion } }")["apps"]
+    assert found == {"sdkLanguage": "py", "sdkVersion": "v0.1.0"}
+
+
+def test_event_without_runs_has_null_function_runs(client: Client) -> None:
+    [event_id] = client.send({"name": "test/nobody-listens"})
+    query = "query($id: ID!) { event(query: {eventId: $id}) { name functionRuns { id } } }"
+    event = data(client, query, id=event_id)["event"]
+    assert event == {"name": "test/nobody-listens", "functionRuns": None}
+
+
+def test_events_lists_the_newest_first(client: Client) -> None:
+    sent = [client.send({"name": f"test/listed.{n}", "data": {"n": n}})[0] for n in range(3)]
+    listed = data(client, "{ events(query: {}) { id name } }")["events"]
+    assert [event["id"] for event in listed] == sent[::-1]
+    assert [event["name"] for event in listed] == ["test/listed.2", "test/listed.1",
+                                                   "test/listed.0"]
+
+
+def test_function_failure_handler_is_its_failure_function(client: Client, app: FakeApp) -> None:
+    main = app.function("main", handler=lambda call: ok(1))
+    handler = app.function("main-failure", triggers=[{"event": "inngest/function.failed"}],
+                           handler=lambda call: ok(1))
+    client.register(app, [main, handler])
+    found = data(client, "{ functions { slug failureHandler { slug name } } }")["functions"]
+    assert sorted(found, key=lambda fn: fn["slug"]) == [
+        {"slug": "app-main", "failureHandler": {"slug": "app-main-failure",
+                                                "name": "main-failure"}},
+        {"slug": "app-main-failure", "failureHandler": None},
+    ]
