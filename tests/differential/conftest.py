@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import typing
 
@@ -128,17 +129,35 @@ class Pair:
         wait_for(synced, 60)
 
     def start_all(self, names: typing.Iterable[str]) -> None:
-        """Start every case on both servers at once: the suite's wall time is its slowest."""
-        for name in names:
-            case = cases.CASES[name]
-            if case.js and self.js_skip is not None:
-                continue
-            for side_name, side in self.sides.items():
-                self._futures[f"{name}/{side_name}"] = self._pool.submit(case.drive, side)
+        """Start every case on both servers at once (the suite's wall time is its slowest),
+        then, once those ended, the cases that must run alone, one by one."""
+        runnable = [
+            name for name in names if not (cases.CASES[name].js and self.js_skip is not None)
+        ]
+        crowd = [name for name in runnable if not cases.CASES[name].alone]
+        for name in crowd:
+            self._submit(name)
+        crowd_futures = list(self._futures.values())
+
+        def then_alone() -> None:
+            concurrent.futures.wait(crowd_futures)
+            for name in runnable:
+                if cases.CASES[name].alone:
+                    concurrent.futures.wait(self._submit(name))
+
+        self._later = threading.Thread(target=then_alone, daemon=True)
+        self._later.start()
+
+    def _submit(self, name: str) -> list[concurrent.futures.Future[object]]:
+        for side_name, side in self.sides.items():
+            key = f"{name}/{side_name}"
+            self._futures[key] = self._pool.submit(cases.CASES[name].drive, side)
+        return [self._futures[f"{name}/{side_name}"] for side_name in self.sides]
 
     def outcome(self, name: str) -> tuple[object, object]:
         if cases.CASES[name].js and self.js_skip is not None:
             pytest.skip(self.js_skip)
+        self._later.join(300)  # alone cases are submitted by then
         return (
             self._futures[f"{name}/real"].result(timeout=120),
             self._futures[f"{name}/ours"].result(timeout=120),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import datetime
 import threading
+import time
 import typing
 
 import inngest
@@ -142,8 +143,17 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
 
     @client.create_function(fn_id="parallel", trigger=_on("parallel"))
     def parallel(ctx: inngest.ContextSync) -> object:
+        # Every call first waits 0.4 s and p3 ends 0.2 s after p1 and p2: the call that
+        # follows p1 (or p2) answers after p3 ended, still planning p3 as unfinished.
+        time.sleep(0.4)
+
         def branch(name: str) -> typing.Callable[[], object]:
-            return lambda: ctx.step.run(name, lambda: record.hit(key(ctx), name) and name)
+            def body() -> str:
+                record.hit(key(ctx), name)
+                time.sleep(0.2 if name == "p3" else 0)
+                return name
+
+            return lambda: ctx.step.run(name, body)
 
         results = ctx.group.parallel(tuple(branch(name) for name in ("p1", "p2", "p3")))
         return {"results": list(results), "after": ctx.step.run("after", lambda: "joined")}

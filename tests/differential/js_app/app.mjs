@@ -63,9 +63,17 @@ const invoker = inngest.createFunction({ id: "invoker" }, on("invoker"), async (
   return { invoked: answer };
 });
 
+// Every call of the function first waits 400 ms and p3 ends 200 ms after p1 and p2: the call
+// that follows p1 (or p2) answers after p3 ended, still planning p3 as it saw it unfinished.
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const parallel = inngest.createFunction({ id: "parallel" }, on("parallel"), async ({ event, step }) => {
-  const results = await Promise.all(["p1", "p2", "p3"].map(
-    (name) => step.run(name, () => { hit(event.data.key, name); return name; })));
+  await pause(400);
+  const results = await Promise.all(["p1", "p2", "p3"].map((name) => step.run(name, async () => {
+    hit(event.data.key, name);
+    await pause(name === "p3" ? 200 : 0);
+    return name;
+  })));
   return { results, after: await step.run("after", () => "joined") };
 });
 
