@@ -77,3 +77,16 @@ def test_function_failure_handler_is_its_failure_function(client: Client, app: F
                                                 "name": "main-failure"}},
         {"slug": "app-main-failure", "failureHandler": None},
     ]
+
+
+def test_a_batch_run_belongs_to_its_first_event(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(len(call.body["events"])),
+                                       batchEvents={"maxSize": 3, "timeout": "5s"})])
+    sent = client.send(*({"name": "test/fn", "data": {"n": n}} for n in range(3)))
+    run = client.wait_for_run(sent[0], "Completed")
+    assert run["output"] == 3
+    query = "query($id: ID!) { event(query: {eventId: $id}) { functionRuns { id } } }"
+    linked = [data(client, query, id=event_id)["event"]["functionRuns"] for event_id in sent]
+    assert linked == [[{"id": run["run_id"]}], None, None]
+    for event_id in sent[1:]:
+        assert client.request("GET", f"/v1/events/{event_id}/runs")[1]["data"] == []
