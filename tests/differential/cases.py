@@ -8,6 +8,7 @@ aspect, so a difference in one aspect (say the history) does not hide the others
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import re
 import time
@@ -33,7 +34,9 @@ class Case:
     drive: typing.Callable[[Side], Answer]
     aspects: tuple[str, ...]
     js: bool = False
-    alone: bool = False  # runs after the others: its timing must not compete with them
+    # Cases run in phases, each once the one before ended, all of a phase at once: timing
+    # cases run after the crowd of phase 0, so a busy machine does not make them late.
+    phase: int = 0
 
 
 CASES: dict[str, Case] = {}
@@ -134,6 +137,25 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
     return ids(answer, labels)  # type: ignore[return-value]
 
 
+DURATION = "query($id: String!) { run(runID: $id) { startedAt endedAt } }"
+
+
+LATE_SECONDS = 2.0
+
+
+def duration(probe: Probe, run_id: str, expected: float) -> str:
+    """Whether the run took ``expected`` seconds, give or take: both servers add their own
+    scheduling delay (the real one polls its queue every 150 ms) and the machine may be busy,
+    so a run counts as on time from ``expected`` to ``LATE_SECONDS`` more."""
+    run = probe.data(DURATION, id=run_id)["run"]
+    started, ended = (datetime.datetime.fromisoformat(run[field].replace("Z", "+00:00"))
+                      for field in ("startedAt", "endedAt"))
+    seconds = (ended - started).total_seconds()
+    if expected <= seconds <= expected + LATE_SECONDS:
+        return f"{expected} s, on time"
+    return f"{seconds:.2f} s where {expected} s was expected"
+
+
 def rest(probe: Probe, path: str, method: str = "GET") -> object:
     status, body = probe.request(method, path)
     if isinstance(body, dict):
@@ -150,7 +172,7 @@ def rest(probe: Probe, path: str, method: str = "GET") -> object:
 
 
 def one_run(side: Side, event: str, data: dict[str, object], aspects: typing.Iterable[str],
-            **fields: object) -> Answer:
+            expect_seconds: float = 0.0, **fields: object) -> Answer:
     """Send ``event``; inspect the run it starts (after it ended, for run aspects)."""
     event_id = side.probe.send(event, data, **fields)
     run_id = side.probe.run_ids(event_id)[0]
@@ -159,6 +181,8 @@ def one_run(side: Side, event: str, data: dict[str, object], aspects: typing.Ite
     answer = inspect(side, run_id, wanted)
     if "event" in wanted:
         answer["event"] = attempt(lambda: side.probe.data(EVENT, id=event_id)["event"])
+    if "duration" in wanted:
+        answer["duration"] = attempt(lambda: duration(side.probe, run_id, expect_seconds))
     if "rest_event_runs" in wanted:
         answer["rest_event_runs"] = attempt(
             lambda: rest(side.probe, f"/v1/events/{event_id}/runs"))
@@ -166,8 +190,10 @@ def one_run(side: Side, event: str, data: dict[str, object], aspects: typing.Ite
 
 
 def _simple(name: str, event: str, data: dict[str, object], *aspects: str,
-            js: bool = False) -> None:
-    CASES[name] = Case(lambda side: one_run(side, event, data, aspects), aspects, js)
+            js: bool = False, seconds: float = 0.0) -> None:
+    """A case that sends one event and reads its run; ``seconds``: how long the run takes."""
+    CASES[name] = Case(lambda side: one_run(side, event, data, aspects, seconds), aspects, js,
+                       phase=1 if seconds else 0)
 
 
 RUN_ASPECTS = ("run", "history", "trace")
@@ -183,9 +209,10 @@ for lang in ("py", "js"):
             js=on_js)
     _simple(f"{lang}_retry_after", f"{lang}/retry-after", {"key": "ra"}, *RUN_ASPECTS,
             js=on_js)
-    _simple(f"{lang}_sleep", f"{lang}/sleeper", {"key": "sl"}, *RUN_ASPECTS, js=on_js)
+    _simple(f"{lang}_sleep", f"{lang}/sleeper", {"key": "sl"}, *RUN_ASPECTS, "duration",
+            js=on_js, seconds=1)
     _simple(f"{lang}_wait_timeout", f"{lang}/waiter", {"key": "wt", "timeout": 2},
-            *RUN_ASPECTS, js=on_js)
+            *RUN_ASPECTS, "duration", js=on_js, seconds=2)
     _simple(f"{lang}_invoke", f"{lang}/invoker", {"key": "inv", "n": 21}, *RUN_ASPECTS,
             js=on_js)
 
@@ -252,9 +279,8 @@ def _parallel(lang: str) -> typing.Callable[[Side], Answer]:
     return drive
 
 
-CASES["py_parallel"] = Case(_parallel("py"), (*RUN_ASPECTS, "executions"), alone=True)
-CASES["js_parallel"] = Case(_parallel("js"), (*RUN_ASPECTS, "executions"), js=True,
-                            alone=True)
+CASES["py_parallel"] = Case(_parallel("py"), (*RUN_ASPECTS, "executions"), phase=2)
+CASES["js_parallel"] = Case(_parallel("js"), (*RUN_ASPECTS, "executions"), js=True, phase=3)
 
 
 # -- cancellation --------------------------------------------------------------------------
@@ -342,6 +368,50 @@ CASES["py_debounce"] = Case(
     _sequence("py/debounced", "deb", 3, 0.5, gap=0.3), ("runs_per_event",))
 CASES["py_idempotency"] = Case(
     _sequence("py/idempotent", "idem", 2, 1.0, first_runs=True), ("runs_per_event",))
+
+
+@case("py_batch", "runs_per_event", "rest_event_runs")
+def _batch(side: Side) -> Answer:
+    """Three events fill a batch of three; sent 0.2 s apart so both servers batch them in the
+    order sent (the real one orders events that arrive together at random)."""
+    sent = []
+    for n in range(3):
+        sent.append(side.probe.send("py/batched", {"key": "batch", "n": n}))
+        time.sleep(0.2)
+    answer = runs_per_event(side, sent, 0.5)
+    answer["rest_event_runs"] = [
+        len(typing.cast(typing.Any, rest(side.probe, f"/v1/events/{event_id}/runs"))["body"]
+            .get("data") or [])
+        for event_id in sent
+    ]
+    return answer
+
+
+@case("py_concurrency", "runs_per_event", "executions")
+def _concurrency(side: Side) -> Answer:
+    """Concurrency 1: two runs at once both complete, their 1 s steps one after the other."""
+    sent = [side.probe.send("py/one-at-a-time", {"key": "conc", "n": n}) for n in range(2)]
+    answer = runs_per_event(side, sent, 0.0)
+    answer["executions"] = side.record.counts("conc")
+    return answer
+
+
+@case("py_throttle", "runs_per_event", "starts")
+def _throttle(side: Side) -> Answer:
+    """A throttle of 1 per 2 s (burst 1): of three runs at once, two start at once and the
+    third about 2 s later. Starts are bucketed to whole seconds: both servers add their own
+    scheduling delay."""
+    sent = [side.probe.send("py/throttled", {"key": "thr", "n": n}) for n in range(3)]
+
+    def all_started() -> list[float]:
+        found = side.record.starts("thr")
+        assert len(found) == 3, f"{side.probe.name}: {len(found)} throttled runs started"
+        return found
+
+    starts = wait_for(all_started, 20)
+    answer = runs_per_event(side, sent, 0.0)
+    answer["starts"] = [round(start) for start in starts]
+    return answer
 
 
 @case("py_singleton_skip", "runs_per_event")

@@ -129,24 +129,21 @@ class Pair:
         wait_for(synced, 60)
 
     def start_all(self, names: typing.Iterable[str]) -> None:
-        """Start every case on both servers at once (the suite's wall time is its slowest),
-        then, once those ended, the cases that must run alone, one by one."""
+        """Run the cases phase by phase (see ``cases.Case.phase``), every case of a phase on
+        both servers at once: the suite's wall time is the sum of its phases' slowest cases."""
         runnable = [
             name for name in names if not (cases.CASES[name].js and self.js_skip is not None)
         ]
-        crowd = [name for name in runnable if not cases.CASES[name].alone]
-        for name in crowd:
-            self._submit(name)
-        crowd_futures = list(self._futures.values())
+        phases = sorted({cases.CASES[name].phase for name in runnable})
 
-        def then_alone() -> None:
-            concurrent.futures.wait(crowd_futures)
-            for name in runnable:
-                if cases.CASES[name].alone:
-                    concurrent.futures.wait(self._submit(name))
+        def run_phases() -> None:
+            for phase in phases:
+                started = [future for name in runnable if cases.CASES[name].phase == phase
+                           for future in self._submit(name)]
+                concurrent.futures.wait(started)
 
-        self._later = threading.Thread(target=then_alone, daemon=True)
-        self._later.start()
+        self._phases = threading.Thread(target=run_phases, daemon=True)
+        self._phases.start()
 
     def _submit(self, name: str) -> list[concurrent.futures.Future[object]]:
         for side_name, side in self.sides.items():
@@ -157,7 +154,8 @@ class Pair:
     def outcome(self, name: str) -> tuple[object, object]:
         if cases.CASES[name].js and self.js_skip is not None:
             pytest.skip(self.js_skip)
-        self._later.join(300)  # alone cases are submitted by then
+        while f"{name}/ours" not in self._futures and self._phases.is_alive():
+            time.sleep(0.1)  # its phase has not started yet
         return (
             self._futures[f"{name}/real"].result(timeout=120),
             self._futures[f"{name}/ours"].result(timeout=120),

@@ -28,6 +28,8 @@ class Record:
             collections.Counter
         )
         self.failures: dict[str, dict[str, typing.Any]] = {}
+        self._active: collections.Counter[str] = collections.Counter()
+        self._began: dict[str, dict[str, float]] = {}
 
     def hit(self, key: str, what: str) -> int:
         with self._lock:
@@ -37,6 +39,28 @@ class Record:
     def counts(self, key: str) -> dict[str, int]:
         with self._lock:
             return dict(self._seen[key])
+
+    def hold(self, key: str, seconds: float) -> None:
+        """Run for ``seconds``, counting how many holds for ``key`` overlap at most."""
+        with self._lock:
+            self._active[key] += 1
+            self._seen[key]["most at once"] = max(
+                self._seen[key]["most at once"], self._active[key])
+        time.sleep(seconds)
+        with self._lock:
+            self._active[key] -= 1
+
+    def began(self, key: str, n: object) -> None:
+        """When the run for event ``n`` first ran, in seconds since the first for ``key``."""
+        with self._lock:
+            first = self._began.setdefault(key, {}).setdefault("first", time.monotonic())
+            self._began[key].setdefault(str(n), time.monotonic() - first)
+
+    def starts(self, key: str) -> list[float]:
+        with self._lock:
+            found = dict(self._began.get(key, {}))
+        found.pop("first", None)
+        return sorted(found.values())
 
 
 def _on(fn_id: str) -> inngest.TriggerEvent:
@@ -187,7 +211,32 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         ctx.step.sleep("hold", datetime.timedelta(seconds=2))
         return {"n": ctx.event.data.get("n")}
 
+    @client.create_function(
+        fn_id="batched", trigger=_on("batched"),
+        batch_events=inngest.Batch(max_size=3, timeout=datetime.timedelta(seconds=5)),
+    )
+    def batched(ctx: inngest.ContextSync) -> object:
+        return {"ns": [event.data.get("n") for event in ctx.events]}
+
+    @client.create_function(
+        fn_id="one-at-a-time", trigger=_on("one-at-a-time"),
+        concurrency=[inngest.Concurrency(limit=1, key="event.data.key")],
+    )
+    def one_at_a_time(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("hold", lambda: record.hold(key(ctx), 1.0))
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="throttled", trigger=_on("throttled"),
+        throttle=inngest.Throttle(limit=1, period=datetime.timedelta(seconds=2),
+                                  key="event.data.key"),
+    )
+    def throttled(ctx: inngest.ContextSync) -> object:
+        record.began(key(ctx), ctx.event.data.get("n"))
+        return {"n": ctx.event.data.get("n")}
+
     return [
+        batched, one_at_a_time, throttled,
         steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
         waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
         debounced, idempotent, singleton,
