@@ -41,6 +41,7 @@ class Case:
 
 CASES: dict[str, Case] = {}
 
+FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { status output } }"
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
   history { attempt type stepName } } }"""
 TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
@@ -129,6 +130,7 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
         "history": lambda: probe.data(HISTORY, id=run_id)["functionRun"]["history"],
         "trace": lambda: trace_tree(probe.data(TRACE, id=run_id)["runTrace"]),
         "rest_run": lambda: rest(probe, f"/v1/runs/{run_id}"),
+        "function_run": lambda: probe.data(FUNCTION_RUN, id=run_id)["functionRun"],
     }
     for aspect in aspects:
         if aspect in readers:
@@ -202,9 +204,9 @@ RUN_ASPECTS = ("run", "history", "trace")
 for lang in ("py", "js"):
     on_js = lang == "js"
     _simple(f"{lang}_steps", f"{lang}/steps", {"key": "steps", "n": 1},
-            *RUN_ASPECTS, "event", "rest_run", "rest_event_runs", js=on_js)
+            *RUN_ASPECTS, "event", "rest_run", "rest_event_runs", "function_run", js=on_js)
     _simple(f"{lang}_non_retriable", f"{lang}/non-retriable", {"key": "nr"}, *RUN_ASPECTS,
-            "rest_run", js=on_js)
+            "rest_run", "function_run", js=on_js)
     _simple(f"{lang}_exhausted_retries", f"{lang}/exhausted", {"key": "ex"}, *RUN_ASPECTS,
             js=on_js)
     _simple(f"{lang}_retry_after", f"{lang}/retry-after", {"key": "ra"}, *RUN_ASPECTS,
@@ -217,6 +219,7 @@ for lang in ("py", "js"):
             js=on_js)
 
 _simple("py_flaky_step", "py/flaky-step", {"key": "flaky"}, *RUN_ASPECTS)
+_simple("py_step_fails", "py/step-fails", {"key": "stepfail"}, *RUN_ASPECTS)
 _simple("py_sleep_too_long", "py/sleep-too-long", {"key": "long"}, "run")
 _simple("py_invoke_failed", "py/invoker", {"key": "invf", "fail": True}, *RUN_ASPECTS)
 
@@ -293,14 +296,14 @@ def _cancel_on_event(side: Side) -> Answer:
     return inspect(side, run_id, RUN_ASPECTS, event_id)
 
 
-@case("py_cancel_rest", "cancel", "run", "rest_run", "history")
+@case("py_cancel_rest", "cancel", "run", "rest_run", "history", "function_run")
 def _cancel_rest(side: Side) -> Answer:
     event_id = side.probe.send("py/cancellable", {"key": "crest"})
     run_id = side.probe.run_ids(event_id)[0]
     wait_until_ready(side, "py", "crest")
     time.sleep(1.0)  # the sleep after the ready step is recorded: same history on both
     cancelled = rest(side.probe, f"/v1/runs/{run_id}", "DELETE")
-    answer = inspect(side, run_id, ("run", "rest_run", "history"), event_id)
+    answer = inspect(side, run_id, ("run", "rest_run", "history", "function_run"), event_id)
     answer["cancel"] = ids(cancelled, {run_id: "<run>", event_id: "<event>"})
     return answer
 

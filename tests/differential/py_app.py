@@ -107,6 +107,17 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         value = ctx.step.run("flaky", flaky)
         return {"value": value, "after": ctx.step.run("after", lambda: "after")}
 
+    @client.create_function(fn_id="step-fails", trigger=_on("step-fails"), retries=1)
+    def step_fails(ctx: inngest.ContextSync) -> object:
+        def bad() -> None:
+            raise ValueError("this step always fails")
+
+        try:
+            ctx.step.run("bad", bad)
+        except inngest.StepError as err:
+            return {"caught": {"name": err.name, "message": err.message}}
+        return "not reached"
+
     @client.create_function(fn_id="sleeper", trigger=_on("sleeper"))
     def sleeper(ctx: inngest.ContextSync) -> object:
         ctx.step.sleep("nap", datetime.timedelta(seconds=1))
@@ -236,7 +247,7 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         return {"n": ctx.event.data.get("n")}
 
     return [
-        batched, one_at_a_time, throttled,
+        batched, one_at_a_time, throttled, step_fails,
         steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
         waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
         debounced, idempotent, singleton,
