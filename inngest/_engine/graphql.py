@@ -18,7 +18,7 @@ _SPAN_OPS = {
     "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT", "InvokeFunction": "INVOKE",
     "AIGateway": "AI_GATEWAY", "Gateway": "RUN", "WaitForSignal": "WAIT_FOR_SIGNAL",
 }
-RECENT_EVENTS = 50  # how many events the `events` query lists
+RECENT_EVENTS = 51  # how many events the real dev server's `events` query lists (measured)
 _ORDER_FIELDS = {"QUEUED_AT": "created_at_ms", "STARTED_AT": "started_at_ms",
                  "ENDED_AT": "ended_at_ms"}
 

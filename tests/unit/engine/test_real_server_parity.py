@@ -58,6 +58,13 @@ def test_event_without_runs_has_null_function_runs(client: Client) -> None:
     assert event == {"name": "test/nobody-listens", "functionRuns": None}
 
 
+def test_events_lists_the_newest_51(client: Client) -> None:
+    for n in range(55):
+        client.send({"name": "test/many", "data": {"n": n}})
+    listed = data(client, "{ events(query: {}) { name } }")["events"]
+    assert len(listed) == 51
+
+
 def test_events_lists_the_newest_first(client: Client) -> None:
     sent = [client.send({"name": f"test/listed.{n}", "data": {"n": n}})[0] for n in range(3)]
     listed = data(client, "{ events(query: {}) { id name } }")["events"]
