@@ -1,5 +1,5 @@
 """The cases: each drives one server (events and actions) and answers what a user or a tool
-sees, per aspect, normalized only where the two servers must differ (see ``normalize``).
+sees, per aspect, normalized only where the two servers must differ (each rule below says why).
 
 A case runs unchanged against both servers; the test compares the two answers aspect by
 aspect, so a difference in one aspect (say the history) does not hide the others.
