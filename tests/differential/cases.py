@@ -367,26 +367,33 @@ def _sequence(event: str, key: str, count: int, settle: float,
 
 CASES["py_rate_limit"] = Case(
     _sequence("py/rate-limited", "rl", 3, 1.0, first_runs=True), ("runs_per_event",))
+# Not in the crowd: under load the real server may take events sent 0.3 s apart out of order,
+# and which event is last is the point here.
 CASES["py_debounce"] = Case(
-    _sequence("py/debounced", "deb", 3, 0.5, gap=0.3), ("runs_per_event",))
+    _sequence("py/debounced", "deb", 3, 0.5, gap=0.3), ("runs_per_event",), phase=1)
 CASES["py_idempotency"] = Case(
     _sequence("py/idempotent", "idem", 2, 1.0, first_runs=True), ("runs_per_event",))
 
 
 @case("py_batch", "runs_per_event", "rest_event_runs")
 def _batch(side: Side) -> Answer:
-    """Three events, 0.2 s apart, fill a batch of three: one run, for the first event."""
+    """Three events fill a batch of three: one run, listed for one of the events. Which one is
+    not compared: the real server lists it for the event its queue batched first, under load
+    not always the first sent."""
     sent = []
     for n in range(3):
         sent.append(side.probe.send("py/batched", {"key": "batch", "n": n}))
         time.sleep(0.2)
-    answer = runs_per_event(side, sent, 0.5)
-    answer["rest_event_runs"] = [
+    per_event = runs_per_event(side, sent, 0.5)["runs_per_event"]
+    rest_counts = [
         len(typing.cast(typing.Any, rest(side.probe, f"/v1/events/{event_id}/runs"))["body"]
             .get("data") or [])
         for event_id in sent
     ]
-    return answer
+    return {
+        "runs_per_event": sorted(typing.cast("list[list[str]]", per_event)),
+        "rest_event_runs": sorted(rest_counts),
+    }
 
 
 @case("py_concurrency", "runs_per_event", "executions")
