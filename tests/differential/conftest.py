@@ -90,6 +90,15 @@ class Pair:
         self.js_skip = js_unavailable()
         self.sides: dict[str, cases.Side] = {}
         self._stoppers: list[typing.Callable[[], None]] = []
+        try:
+            self._start(binary)
+        except BaseException:
+            self._stop_processes()  # nothing started may outlive a failed start
+            raise
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2 * len(cases.CASES))
+        self._futures: dict[str, concurrent.futures.Future[object]] = {}
+
+    def _start(self, binary: str) -> None:
         started = []
         for name in ("real", "ours"):
             port = servers.free_port()
@@ -114,8 +123,6 @@ class Pair:
             server.wait_ready()
         for side in self.sides.values():
             self._wait_synced(side.probe, expect_js=self.js_skip is None)
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2 * len(cases.CASES))
-        self._futures: dict[str, concurrent.futures.Future[object]] = {}
 
     @staticmethod
     def _wait_synced(probe: Probe, *, expect_js: bool) -> None:
@@ -174,6 +181,9 @@ class Pair:
     def stop(self) -> None:
         self.write_answers()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stop_processes()
+
+    def _stop_processes(self) -> None:
         for stop in reversed(self._stoppers):
             stop()
 
