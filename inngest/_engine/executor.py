@@ -17,7 +17,7 @@ from inngest._engine.models import (
 )
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
-    wrapped_error,
+    sorted_keys, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
 
@@ -272,7 +272,7 @@ class Executor:
         elif op.op in ("AIGateway", "Gateway"):
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in ("RunComplete", "SyncRunComplete"):
-            self.life.finish(run.id, RunStatus.COMPLETED, op.data, True)
+            self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(op.data), True)
         elif op.op == "DiscoveryRequest":
             self.life.discover(run)
         elif op.op == "WaitForSignal":

@@ -14,8 +14,7 @@ from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEv
 
 Args = dict[str, object]
 
-# The legacy ``events`` query lists this many of the newest events.
-_MAX_EVENTS = 51
+RECENT_EVENTS = 51  # how many events the real dev server's `events` query lists (measured)
 _ORDER_FIELDS = {"QUEUED_AT": "created_at_ms", "STARTED_AT": "started_at_ms",
                  "ENDED_AT": "ended_at_ms"}
 
@@ -405,6 +404,16 @@ def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:
     return _engine(ctx).store.runs_for_event(parent.internal_id)
 
 
+def _event_function_runs(parent: object, args: Args, ctx: object) -> list[Run] | None:
+    """The real server answers null, not an empty list, for an event that started no run."""
+    return _event_runs(parent, args, ctx) or None
+
+
+def _recent_events(parent: object, args: Args, ctx: object) -> list[StoredEvent]:
+    """The newest events first; like the real dev server, ``lastEventId`` does not page."""
+    return _engine(ctx).store.recent_events(RECENT_EVENTS)
+
+
 def _event_status(parent: object, args: Args, ctx: object) -> str:
     runs = _event_runs(parent, args, ctx)
     if not runs:
@@ -426,7 +435,7 @@ _EVENT_FIELDS = {
     **{name: Field("String", _event_object(name)) for name in (
         "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw", "schema",
         "idempotencyKey", "version", "externalID")},
-    "functionRuns": Field("[FunctionRun!]!", _event_runs),
+    "functionRuns": Field("[FunctionRun!]", _event_function_runs),
     "runs": Field("[FunctionRunV2!]!", _event_runs),
     "status": Field("String", _event_status),
     "totalRuns": Field("Int", lambda e, a, ctx: len(_event_runs(e, a, ctx))),
@@ -482,6 +491,12 @@ def _function_field(read: typing.Callable[[Function], object]) -> typing.Callabl
     return resolve
 
 
+def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None:
+    """The SDK registers a function's on_failure handler as ``<slug>-failure``."""
+    assert isinstance(parent, Function)
+    return _engine(ctx).store.function_by_slug(f"{parent.slug}-failure")
+
+
 def _concurrency(fn: Function) -> int:
     limits = fn.config.get("concurrency")
     first = limits[0] if isinstance(limits, list) and limits else limits
@@ -529,8 +544,7 @@ SCHEMA = Schema(
             "runs": Field("RunsV2Connection!", _runs),
             "event": Field("Event", lambda p, a, ctx: _get_event(
                 _mapping(a.get("query"), "query").get("eventId"), ctx)),
-            "events": Field("[Event!]", lambda p, a, ctx: _engine(ctx).store.recent_events(
-                _MAX_EVENTS)),
+            "events": Field("[Event!]", _recent_events),
             "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx)),
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
                 _mapping(a.get("query"), "query").get("functionRunId"), ctx)),
@@ -585,7 +599,7 @@ SCHEMA = Schema(
             "checksum": Field("String", _app_field(lambda app: app.checksum)),
             "framework": Field("String", _app_field(lambda app: app.framework or None)),
             "sdkLanguage": Field("String!", _app_field(lambda app: app.sdk.split(":")[0])),
-            "sdkVersion": Field("String!", _app_field(lambda app: app.sdk.rpartition(":v")[2])),
+            "sdkVersion": Field("String!", _app_field(lambda app: app.sdk.partition(":")[2])),
             "appVersion": Field("String", _app_field(lambda app: app.app_version or None)),
             "connected": Field("Boolean!", _app_field(lambda app: app.error is None)),
             "autodiscovered": Field("Boolean!", _app_field(lambda app: False)),
@@ -603,6 +617,7 @@ SCHEMA = Schema(
             "configuration": Field("Map", _function_field(lambda fn: fn.config)),
             "concurrency": Field("Int!", _function_field(_concurrency)),
             "triggers": Field("[FunctionTrigger!]", _triggers),
+            "failureHandler": Field("Function", _failure_handler),
             "app": Field("App!", _function_app),
         },
         "StepEventWait": {name: Field("String") for name in (

@@ -291,11 +291,14 @@ class Store:
             return updated
 
     def runs_for_event(self, event_id: str) -> list[Run]:
+        """The runs ``event_id`` started: a batch's run counts for its first event only, as on
+        the real server."""
         rows = self._rows(
             "SELECT r.data FROM run_events e JOIN runs r ON r.id = e.run_id"
             " WHERE e.event_id = ? ORDER BY r.id", event_id,
         )
-        return [Run.from_dict(json.loads(r[0])) for r in rows]
+        runs = [Run.from_dict(json.loads(r[0])) for r in rows]
+        return [run for run in runs if run.event_ids[:1] == [event_id]]
 
     def active_runs(self, function_id: str) -> list[Run]:
         """The function's runs that have not ended yet."""

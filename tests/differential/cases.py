@@ -1,0 +1,516 @@
+"""The cases: each drives one server (events and actions) and answers what a user or a tool
+sees, per aspect, normalized only where the two servers must differ (each rule below says why).
+
+A case runs unchanged against both servers; the test compares the two answers aspect by
+aspect, so a difference in one aspect (say the history) does not hide the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+import time
+import typing
+
+import py_app
+from probe import Probe, wait_for
+
+Answer = typing.Dict[str, object]
+
+
+@dataclasses.dataclass(frozen=True)
+class Side:
+    """One server with its own app instances."""
+
+    probe: Probe
+    record: py_app.Record
+    js_counts: typing.Callable[[str], dict[str, int]] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    drive: typing.Callable[[Side], Answer]
+    aspects: tuple[str, ...]
+    js: bool = False
+    # Cases run in phases, each once the one before ended, all of a phase at once: timing
+    # cases run after the crowd of phase 0, so a busy machine does not make them late.
+    phase: int = 0
+
+
+CASES: dict[str, Case] = {}
+
+FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { status output } }"
+HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
+  history { attempt type stepName } } }"""
+TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
+  childrenSpans { name status stepOp childrenSpans { name status stepOp } } } }"""
+EVENT = """query($id: ID!) { event(query: {eventId: $id}) {
+  name payload functionRuns { status output } } }"""
+
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+_PORT = re.compile(r"(localhost|127\.0\.0\.1):\d+")
+
+
+def case(name: str, *aspects: str, js: bool = False) -> typing.Callable[..., typing.Any]:
+    def register(drive: typing.Callable[[Side], Answer]) -> typing.Callable[[Side], Answer]:
+        CASES[name] = Case(drive, aspects, js)
+        return drive
+
+    return register
+
+
+# -- normalization: each rule says why the servers may differ there -----------------------
+
+def ids(value: object, labels: dict[str, str]) -> object:
+    """Replace ids with labels: ULIDs and UUIDs are random per server, while which answer
+    refers to which event or run is what must match."""
+    if isinstance(value, str):
+        for real, label in labels.items():
+            value = value.replace(real, label)
+        return value
+    if isinstance(value, list):
+        return [ids(item, labels) for item in value]
+    if isinstance(value, dict):
+        return {key: ids(item, labels) for key, item in value.items()}
+    return value
+
+
+def times(value: object) -> object:
+    """Timestamps differ by when each server ran the case; their presence and place must not."""
+    if isinstance(value, str):
+        return _TIME.sub("<time>", value)
+    if isinstance(value, list):
+        return [times(item) for item in value]
+    if isinstance(value, dict):
+        return {key: times(item) for key, item in value.items()}
+    return value
+
+
+def ports(value: object) -> object:
+    """Each server has its own app instance on its own free port."""
+    return _PORT.sub(r"\1:<port>", value) if isinstance(value, str) else value
+
+
+def trace_tree(span: typing.Any) -> object:
+    """The span tree a run's trace view shows: names, statuses and step kinds, in order."""
+    if not isinstance(span, dict):
+        return span
+    return {
+        "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
+        "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
+    }
+
+
+# -- inspection -----------------------------------------------------------------------------
+
+def attempt(read: typing.Callable[[], object]) -> object:
+    """An aspect's answer, or the failure: one unsupported query must not hide other aspects."""
+    try:
+        return read()
+    except AssertionError as err:
+        return {"query failed": str(err).split("\n")[0]}
+
+
+def settled_run(probe: Probe, run_id: str, timeout: float = 45) -> dict[str, typing.Any]:
+    """``run { status output }`` once ended. Read twice: the real server may show the final
+    status a moment before the output."""
+    probe.ended_run(run_id, timeout)
+    time.sleep(0.5)
+    return probe.run(run_id)
+
+
+def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
+            event_id: str = "") -> Answer:
+    probe = side.probe
+    answer: Answer = {}
+    readers: dict[str, typing.Callable[[], object]] = {
+        "run": lambda: settled_run(probe, run_id),
+        "history": lambda: probe.data(HISTORY, id=run_id)["functionRun"]["history"],
+        "trace": lambda: trace_tree(probe.data(TRACE, id=run_id)["runTrace"]),
+        "rest_run": lambda: rest(probe, f"/v1/runs/{run_id}"),
+        "function_run": lambda: probe.data(FUNCTION_RUN, id=run_id)["functionRun"],
+    }
+    for aspect in aspects:
+        if aspect in readers:
+            answer[aspect] = attempt(readers[aspect])
+    labels = {run_id: "<run>", **({event_id: "<event>"} if event_id else {})}
+    return ids(answer, labels)  # type: ignore[return-value]
+
+
+DURATION = "query($id: String!) { run(runID: $id) { startedAt endedAt } }"
+
+
+LATE_SECONDS = 2.0
+
+
+def duration(probe: Probe, run_id: str, expected: float) -> str:
+    """Whether the run took ``expected`` seconds, give or take: both servers add their own
+    scheduling delay (the real one polls its queue every 150 ms) and the machine may be busy,
+    so a run counts as on time from ``expected`` to ``LATE_SECONDS`` more."""
+    run = probe.data(DURATION, id=run_id)["run"]
+    started, ended = (datetime.datetime.fromisoformat(run[field].replace("Z", "+00:00"))
+                      for field in ("startedAt", "endedAt"))
+    seconds = (ended - started).total_seconds()
+    if expected <= seconds <= expected + LATE_SECONDS:
+        return f"{expected} s, on time"
+    return f"{seconds:.2f} s where {expected} s was expected"
+
+
+def rest(probe: Probe, path: str, method: str = "GET") -> object:
+    status, body = probe.request(method, path)
+    if isinstance(body, dict):
+        # Cache hints are computed per request from the clock.
+        (body.get("metadata") or {}).pop("fetched_at", None)
+        (body.get("metadata") or {}).pop("cached_until", None)
+        data = body.get("data")
+        for run in data if isinstance(data, list) else [data]:
+            if isinstance(run, dict) and "function_id" in run:
+                # A function's UUID is derived from its app's URL (each server has its own
+                # app instance on its own port) by the real server and by ours.
+                run["function_id"] = "<function uuid>"
+    return {"status": status, "body": times(body)}
+
+
+def one_run(side: Side, event: str, data: dict[str, object], aspects: typing.Iterable[str],
+            expect_seconds: float = 0.0, **fields: object) -> Answer:
+    """Send ``event``; inspect the run it starts (after it ended, for run aspects)."""
+    event_id = side.probe.send(event, data, **fields)
+    run_id = side.probe.run_ids(event_id)[0]
+    wanted = list(aspects)
+    settled_run(side.probe, run_id)  # every aspect is read once the run has ended
+    answer = inspect(side, run_id, wanted)
+    if "event" in wanted:
+        answer["event"] = attempt(lambda: side.probe.data(EVENT, id=event_id)["event"])
+    if "duration" in wanted:
+        answer["duration"] = attempt(lambda: duration(side.probe, run_id, expect_seconds))
+    if "rest_event_runs" in wanted:
+        answer["rest_event_runs"] = attempt(
+            lambda: rest(side.probe, f"/v1/events/{event_id}/runs"))
+    return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
+
+
+def _simple(name: str, event: str, data: dict[str, object], *aspects: str,
+            js: bool = False, seconds: float = 0.0) -> None:
+    """A case that sends one event and reads its run; ``seconds``: how long the run takes."""
+    CASES[name] = Case(lambda side: one_run(side, event, data, aspects, seconds), aspects, js,
+                       phase=1 if seconds else 0)
+
+
+RUN_ASPECTS = ("run", "history", "trace")
+
+# -- run status, output, error shapes, history and trace ------------------------------------
+for lang in ("py", "js"):
+    on_js = lang == "js"
+    _simple(f"{lang}_steps", f"{lang}/steps", {"key": "steps", "n": 1},
+            *RUN_ASPECTS, "event", "rest_run", "rest_event_runs", "function_run", js=on_js)
+    _simple(f"{lang}_non_retriable", f"{lang}/non-retriable", {"key": "nr"}, *RUN_ASPECTS,
+            "rest_run", "function_run", js=on_js)
+    _simple(f"{lang}_exhausted_retries", f"{lang}/exhausted", {"key": "ex"}, *RUN_ASPECTS,
+            js=on_js)
+    _simple(f"{lang}_retry_after", f"{lang}/retry-after", {"key": "ra"}, *RUN_ASPECTS,
+            js=on_js)
+    _simple(f"{lang}_sleep", f"{lang}/sleeper", {"key": "sl"}, *RUN_ASPECTS, "duration",
+            js=on_js, seconds=1)
+    _simple(f"{lang}_wait_timeout", f"{lang}/waiter", {"key": "wt", "timeout": 2},
+            *RUN_ASPECTS, "duration", js=on_js, seconds=2)
+    _simple(f"{lang}_invoke", f"{lang}/invoker", {"key": "inv", "n": 21}, *RUN_ASPECTS,
+            js=on_js)
+
+_simple("py_flaky_step", "py/flaky-step", {"key": "flaky"}, *RUN_ASPECTS)
+_simple("py_step_fails", "py/step-fails", {"key": "stepfail"}, *RUN_ASPECTS)
+_simple("py_sleep_too_long", "py/sleep-too-long", {"key": "long"}, "run")
+_simple("py_invoke_failed", "py/invoker", {"key": "invf", "fail": True}, *RUN_ASPECTS)
+
+
+def _wait_matched(lang: str) -> typing.Callable[[Side], Answer]:
+    def drive(side: Side) -> Answer:
+        key = f"wm-{lang}"
+        event_id = side.probe.send(f"{lang}/waiter", {"key": key, "timeout": 30})
+        run_id = side.probe.run_ids(event_id)[0]
+        wait_until_ready(side, lang, key)
+        send_until_ended(side, run_id, f"{lang}/waiter.resolve", {"key": key, "answer": 42})
+        return inspect(side, run_id, RUN_ASPECTS, event_id)
+
+    return drive
+
+
+def wait_until_ready(side: Side, lang: str, key: str) -> None:
+    """Until the function ran its ``ready`` step, the one before its wait or sleep."""
+
+    def ready() -> None:
+        counts = side.record.counts(key) if lang == "py" else (side.js_counts or dict)(key)
+        assert counts.get("ready"), f"{side.probe.name}: {key} not ready"
+
+    wait_for(ready, 30)
+
+
+def send_until_ended(side: Side, run_id: str, event: str, data: dict[str, object]) -> None:
+    """Send ``event`` until the run ends: a busy server records a wait (or cancel) a moment
+    after the step before it, and an event sent before that matches nothing."""
+
+    def ended() -> None:
+        side.probe.send(event, data)
+        time.sleep(1.0)
+        status = side.probe.run(run_id)["status"]
+        assert status not in ("RUNNING", "QUEUED"), f"{side.probe.name}: run still {status}"
+
+    wait_for(ended, 30)
+
+
+CASES["py_wait_matched"] = Case(_wait_matched("py"), RUN_ASPECTS)
+CASES["js_wait_matched"] = Case(_wait_matched("js"), RUN_ASPECTS, js=True)
+
+
+# -- parallel steps: each step body runs once -------------------------------------------------
+PARALLEL_RUNS = 4  # a step body run twice depends on timing: several runs make it show
+
+
+def _parallel(lang: str) -> typing.Callable[[Side], Answer]:
+    def drive(side: Side) -> Answer:
+        keys = [f"par-{lang}-{n}" for n in range(PARALLEL_RUNS)]
+        sent = [side.probe.send(f"{lang}/parallel", {"key": key}) for key in keys]
+        runs = [side.probe.run_ids(event_id)[0] for event_id in sent]
+        for run_id in runs:
+            side.probe.ended_run(run_id)
+        answer = inspect(side, runs[0], RUN_ASPECTS, sent[0])
+        counts = side.record.counts if lang == "py" else (side.js_counts or dict)
+        answer["executions"] = [counts(key) for key in keys]
+        return answer
+
+    return drive
+
+
+CASES["py_parallel"] = Case(_parallel("py"), (*RUN_ASPECTS, "executions"), phase=2)
+CASES["js_parallel"] = Case(_parallel("js"), (*RUN_ASPECTS, "executions"), js=True, phase=3)
+
+
+# -- cancellation --------------------------------------------------------------------------
+@case("py_cancel_on_event", *RUN_ASPECTS)
+def _cancel_on_event(side: Side) -> Answer:
+    event_id = side.probe.send("py/cancellable", {"key": "coe"})
+    run_id = side.probe.run_ids(event_id)[0]
+    wait_until_ready(side, "py", "coe")
+    send_until_ended(side, run_id, "py/cancellable.stop", {"key": "coe"})
+    return inspect(side, run_id, RUN_ASPECTS, event_id)
+
+
+@case("py_cancel_rest", "cancel", "run", "rest_run", "history", "function_run")
+def _cancel_rest(side: Side) -> Answer:
+    event_id = side.probe.send("py/cancellable", {"key": "crest"})
+    run_id = side.probe.run_ids(event_id)[0]
+    wait_until_ready(side, "py", "crest")
+    time.sleep(1.0)  # the sleep after the ready step is recorded: same history on both
+    cancelled = rest(side.probe, f"/v1/runs/{run_id}", "DELETE")
+    answer = inspect(side, run_id, ("run", "rest_run", "history", "function_run"), event_id)
+    answer["cancel"] = ids(cancelled, {run_id: "<run>", event_id: "<event>"})
+    return answer
+
+
+# -- on_failure ------------------------------------------------------------------------------
+@case("py_on_failure", "run", "handler")
+def _on_failure(side: Side) -> Answer:
+    answer = one_run(side, "py/with-on-failure", {"key": "onf"}, ("run",))
+
+    def handled() -> object:
+        assert "onf" in side.record.failures, f"{side.probe.name}: on_failure did not run"
+        return side.record.failures["onf"]
+
+    answer["handler"] = attempt(lambda: wait_for(handled, 20))
+    return answer
+
+
+# -- flow control: which runs start -----------------------------------------------------------
+def runs_per_event(side: Side, event_ids: list[str], settle: float) -> Answer:
+    """For each event, its runs' (status, output), read once some event has a run, ``settle``
+    more seconds passed (for runs that should not start) and every run ended."""
+
+    def any_run() -> None:
+        assert any(
+            (side.probe.data(EVENT, id=event_id)["event"] or {}).get("functionRuns")
+            for event_id in event_ids
+        ), f"{side.probe.name}: no run yet"
+
+    wait_for(any_run, 30)
+    time.sleep(settle)
+
+    def ended() -> list[object]:
+        answer: list[object] = []
+        for event_id in event_ids:
+            event = side.probe.data(EVENT, id=event_id)["event"] or {}
+            runs = event.get("functionRuns") or []
+            assert all(run["status"] not in ("RUNNING", "QUEUED") for run in runs), runs
+            answer.append(sorted(json.dumps(run, sort_keys=True) for run in runs))
+        return answer
+
+    return {"runs_per_event": wait_for(ended, 30)}
+
+
+def _sequence(event: str, key: str, count: int, settle: float,
+              gap: float = 0.0, first_runs: bool = False) -> typing.Callable[[Side], Answer]:
+    """Send ``count`` events one after another, ``gap`` seconds apart; with ``first_runs``
+    the rest only once the first has its run (the real server may create runs for events sent
+    together in any order)."""
+
+    def drive(side: Side) -> Answer:
+        sent = []
+        for n in range(count):
+            sent.append(side.probe.send(event, {"key": key, "n": n}))
+            if first_runs and n == 0:
+                side.probe.run_ids(sent[0])
+            time.sleep(gap)
+        return runs_per_event(side, sent, settle)
+
+    return drive
+
+
+CASES["py_rate_limit"] = Case(
+    _sequence("py/rate-limited", "rl", 3, 1.0, first_runs=True), ("runs_per_event",))
+# Not in the crowd: under load the real server may take events sent 0.3 s apart out of order,
+# and which event is last is the point here.
+CASES["py_debounce"] = Case(
+    _sequence("py/debounced", "deb", 3, 0.5, gap=0.3), ("runs_per_event",), phase=1)
+CASES["py_idempotency"] = Case(
+    _sequence("py/idempotent", "idem", 2, 1.0, first_runs=True), ("runs_per_event",))
+
+
+@case("py_batch", "runs_per_event", "rest_event_runs")
+def _batch(side: Side) -> Answer:
+    """Three events fill a batch of three: one run, listed for one of the events. Which one is
+    not compared: the real server lists it for the event its queue batched first, under load
+    not always the first sent."""
+    sent = []
+    for n in range(3):
+        sent.append(side.probe.send("py/batched", {"key": "batch", "n": n}))
+        time.sleep(0.2)
+    per_event = runs_per_event(side, sent, 0.5)["runs_per_event"]
+    rest_counts = [
+        len(typing.cast(typing.Any, rest(side.probe, f"/v1/events/{event_id}/runs"))["body"]
+            .get("data") or [])
+        for event_id in sent
+    ]
+    return {
+        "runs_per_event": sorted(typing.cast("list[list[str]]", per_event)),
+        "rest_event_runs": sorted(rest_counts),
+    }
+
+
+@case("py_concurrency", "runs_per_event", "executions")
+def _concurrency(side: Side) -> Answer:
+    """Concurrency 1: two runs at once both complete, their 1 s steps one after the other."""
+    sent = [side.probe.send("py/one-at-a-time", {"key": "conc", "n": n}) for n in range(2)]
+    answer = runs_per_event(side, sent, 0.0)
+    answer["executions"] = side.record.counts("conc")
+    return answer
+
+
+@case("py_throttle", "runs_per_event", "starts")
+def _throttle(side: Side) -> Answer:
+    """A throttle of 1 per 2 s (burst 1): of three runs at once, two start at once and the
+    third about 2 s later. Starts are bucketed to whole seconds: both servers add their own
+    scheduling delay."""
+    sent = [side.probe.send("py/throttled", {"key": "thr", "n": n}) for n in range(3)]
+
+    def all_started() -> list[float]:
+        found = side.record.starts("thr")
+        assert len(found) == 3, f"{side.probe.name}: {len(found)} throttled runs started"
+        return found
+
+    starts = wait_for(all_started, 20)
+    answer = runs_per_event(side, sent, 0.0)
+    answer["starts"] = [round(start) for start in starts]
+    return answer
+
+
+@case("py_singleton_skip", "runs_per_event")
+def _singleton(side: Side) -> Answer:
+    first = side.probe.send("py/singleton", {"key": "single", "n": 0})
+    side.probe.run_ids(first)
+    second = side.probe.send("py/singleton", {"key": "single", "n": 1})
+    return runs_per_event(side, [first, second], 1.0)
+
+
+@case("event_id_dedup", "runs_per_event", "events")
+def _event_id_dedup(side: Side) -> Answer:
+    """A second event with the same ``id`` field, sent once the first started its run, is a
+    duplicate. (Sent together, the real server links the run to either event or neither.)"""
+    first = side.probe.send("py/steps", {"key": "dedup", "n": 0}, id="dedup-1")
+    side.probe.run_ids(first)
+    sent = [first, side.probe.send("py/steps", {"key": "dedup", "n": 1}, id="dedup-1")]
+    answer = runs_per_event(side, sent, 1.0)
+    answer["events"] = [
+        attempt(lambda e=e: side.probe.data(EVENT, id=e)["event"]) for e in sent]  # type: ignore
+    return ids(answer, {first: "<first event>", sent[1]: "<second event>"})  # type: ignore
+
+
+# -- what tools list: apps, functions, events ------------------------------------------------
+APPS = """{ apps { name sdkLanguage sdkVersion framework url error functionCount connected
+  method functions { name slug } } }"""
+FUNCTIONS = "{ functions { name slug url triggers { type value } app { name } } }"
+FAILURE_HANDLERS = "{ functions { slug failureHandler { slug } } }"
+EVENTS = "{ events(query: {}) { name } }"
+
+
+@case("apps", "apps")
+def _apps(side: Side) -> Answer:
+    apps = side.probe.data(APPS)["apps"]
+    for app in apps:
+        app["url"] = ports(app["url"])
+        app["functions"] = sorted(app["functions"], key=lambda fn: fn["slug"])
+    return {"apps": sorted(apps, key=lambda app: app["name"])}
+
+
+@case("functions", "functions", "failure_handlers")
+def _functions(side: Side) -> Answer:
+    functions = side.probe.data(FUNCTIONS)["functions"]
+    for fn in functions:
+        fn["url"] = ports(fn["url"])
+
+    def handlers() -> object:
+        found = side.probe.data(FAILURE_HANDLERS)["functions"]
+        return sorted(found, key=lambda fn: str(fn["slug"]))
+
+    return {
+        "functions": sorted(functions, key=lambda fn: fn["slug"]),
+        "failure_handlers": attempt(handlers),
+    }
+
+
+def _events(side: Side) -> Answer:
+    """The newest events first. Sent 50 ms apart: the real server orders events by ULID, random
+    within one millisecond."""
+    names = [f"py/listed.{n}" for n in range(3)]
+    for name in names:
+        side.probe.send(name, {})
+        time.sleep(0.05)
+
+    def listed() -> list[object]:
+        events = side.probe.data(EVENTS)["events"] or []
+        mine = [event for event in events if event["name"] in names]
+        assert len(mine) == 3, f"{side.probe.name}: {len(mine)} listed"
+        return mine
+
+    return {"events": attempt(lambda: wait_for(listed, 10))}
+
+
+# Away from the crowd and from events_limit, whose events would push these out of the list.
+CASES["events_list"] = Case(_events, ("events",), phase=2)
+
+
+def _events_limit(side: Side) -> Answer:
+    """How many events the ``events`` query lists once there are more (the real server shows
+    an event there a moment after accepting it, hence the wait)."""
+    for n in range(55):
+        side.probe.send("py/many", {"n": n})
+
+    def count() -> int:
+        found = len(side.probe.data(EVENTS)["events"] or [])
+        assert found >= 51, f"{side.probe.name}: {found} events listed"
+        return found
+
+    return {"count": attempt(lambda: wait_for(count, 10))}
+
+
+# After the crowd: its 55 events would push other cases' events out of the list.
+CASES["events_limit"] = Case(_events_limit, ("count",), phase=1)

@@ -1,0 +1,215 @@
+"""Session fixtures: the real Inngest dev server and our embedded engine, each with its own
+instance of the Python app (and of the JS app when node is available), then every case run on
+both servers at once.
+
+Enable the suite by setting ``DEV_SERVER_BIN`` to an ``inngest`` binary (``npx inngest-cli``
+installs one) or by having ``../shared/inngest-server/install.sh`` beside the repo.
+Server logs stay in ``artifacts/differential/`` after the run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import typing
+
+import pytest
+import urllib3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import cases  # noqa: E402
+import py_app  # noqa: E402
+import servers  # noqa: E402
+from probe import Probe, wait_for  # noqa: E402
+
+JS_APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js_app")
+_HTTP = urllib3.PoolManager(retries=False)
+
+
+def js_unavailable() -> str | None:
+    """Why the JS app cannot run here, or None."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node and npm are needed for the JS app cases; install Node.js 18+"
+    if not os.path.isdir(os.path.join(JS_APP_DIR, "node_modules", "inngest")):
+        return f"run `npm ci` in {JS_APP_DIR} (tox -e differential does it)"
+    return None
+
+
+class JsApp:
+    """``node app.mjs`` on a free port, for the server at ``server_origin``."""
+
+    def __init__(self, name: str, server_origin: str) -> None:
+        self.port = servers.free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/inngest"
+        self.log_path = os.path.join(servers.LOG_DIR, f"js_app_{name}.log")
+        os.makedirs(servers.LOG_DIR, exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        env = {**os.environ, "PORT": str(self.port), "INNGEST_DEV": server_origin}
+        self._process = subprocess.Popen(
+            ["node", "app.mjs"], cwd=JS_APP_DIR, env=env, stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self) -> None:
+        def listening() -> None:
+            assert self._process.poll() is None, f"JS app exited; see {self.log_path}"
+            try:
+                _HTTP.request("GET", f"http://127.0.0.1:{self.port}/counts", timeout=1.0)
+            except urllib3.exceptions.HTTPError as err:
+                raise AssertionError(str(err)) from None
+
+        wait_for(listening, 30)
+
+    def counts(self, key: str) -> dict[str, int]:
+        response = _HTTP.request(
+            "GET", f"http://127.0.0.1:{self.port}/counts", fields={"key": key}, timeout=5.0
+        )
+        return typing.cast("dict[str, int]", json.loads(response.data))
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
+
+
+class Pair:
+    """Both servers with their apps; ``outcome(case)`` is that case's (real, ours) answers."""
+
+    def __init__(self, binary: str) -> None:
+        self.js_skip = js_unavailable()
+        self.sides: dict[str, cases.Side] = {}
+        self._stoppers: list[typing.Callable[[], None]] = []
+        try:
+            self._start(binary)
+        except BaseException:
+            self._stop_processes()  # nothing started may outlive a failed start
+            raise
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2 * len(cases.CASES))
+        self._futures: dict[str, concurrent.futures.Future[object]] = {}
+
+    def _start(self, binary: str) -> None:
+        started = []
+        for name in ("real", "ours"):
+            port = servers.free_port()
+            origin = f"http://127.0.0.1:{port}"
+            app = py_app.App(origin)
+            self._stoppers.append(app.stop)
+            urls = [app.url]
+            js = None
+            if self.js_skip is None:
+                js = JsApp(name, origin)
+                self._stoppers.append(js.stop)
+                js.wait_ready()
+                urls.append(js.url)
+            if name == "real":
+                server = servers.start_real(binary, port, urls)
+            else:
+                server = servers.start_ours(port, urls)
+            self._stoppers.append(server.stop)
+            started.append(server)
+            self.sides[name] = cases.Side(Probe(name, origin), app.record, js and js.counts)
+        for server in started:
+            server.wait_ready()
+        for side in self.sides.values():
+            self._wait_synced(side.probe, expect_js=self.js_skip is None)
+
+    @staticmethod
+    def _wait_synced(probe: Probe, *, expect_js: bool) -> None:
+        wanted = {py_app.APP_ID} | ({"diff-js"} if expect_js else set())
+
+        def synced() -> None:
+            apps = probe.data("{ apps { name functionCount } }")["apps"]
+            ready = {app["name"] for app in apps if app["functionCount"]}
+            assert wanted <= ready, f"{probe.name}: apps synced so far: {sorted(ready)}"
+
+        wait_for(synced, 60)
+
+    def start_all(self, names: typing.Iterable[str]) -> None:
+        """Run the cases phase by phase (see ``cases.Case.phase``), every case of a phase on
+        both servers at once: the suite's wall time is the sum of its phases' slowest cases."""
+        runnable = [
+            name for name in names if not (cases.CASES[name].js and self.js_skip is not None)
+        ]
+        phases = sorted({cases.CASES[name].phase for name in runnable})
+
+        def run_phases() -> None:
+            for phase in phases:
+                started = [future for name in runnable if cases.CASES[name].phase == phase
+                           for future in self._submit(name)]
+                concurrent.futures.wait(started)
+
+        self._phases = threading.Thread(target=run_phases, daemon=True)
+        self._phases.start()
+
+    def _submit(self, name: str) -> list[concurrent.futures.Future[object]]:
+        for side_name, side in self.sides.items():
+            key = f"{name}/{side_name}"
+            self._futures[key] = self._pool.submit(cases.CASES[name].drive, side)
+        return [self._futures[f"{name}/{side_name}"] for side_name in self.sides]
+
+    def outcome(self, name: str) -> tuple[object, object]:
+        if cases.CASES[name].js and self.js_skip is not None:
+            pytest.skip(self.js_skip)
+        while f"{name}/ours" not in self._futures and self._phases.is_alive():
+            time.sleep(0.1)  # its phase has not started yet
+        return (
+            self._futures[f"{name}/real"].result(timeout=120),
+            self._futures[f"{name}/ours"].result(timeout=120),
+        )
+
+    def write_answers(self) -> None:
+        """Both servers' answers side by side, for reading a failure after the run."""
+        answers: dict[str, object] = {}
+        for key, future in self._futures.items():
+            if future.done():
+                error = future.exception()
+                answers[key] = repr(error) if error else future.result()
+        with open(os.path.join(servers.LOG_DIR, "answers.json"), "w") as out:
+            json.dump(answers, out, indent=1, sort_keys=True, default=repr)
+
+    def stop(self) -> None:
+        self.write_answers()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stop_processes()
+
+    def _stop_processes(self) -> None:
+        for stop in reversed(self._stoppers):
+            stop()
+
+
+@pytest.fixture(scope="session")
+def pair(request: pytest.FixtureRequest) -> typing.Iterator[Pair]:
+    try:
+        binary = servers.real_server_binary()
+    except (OSError, subprocess.SubprocessError) as err:
+        pytest.skip(f"could not unpack the real Inngest server: {err}")
+    if binary is None:
+        pytest.skip(
+            "the differential suite needs the real Inngest server: set DEV_SERVER_BIN to an "
+            "`inngest` binary (e.g. from `npm i -g inngest-cli`) or provide "
+            "../shared/inngest-server/install.sh beside the repo"
+        )
+    began = time.monotonic()
+    running = Pair(binary)
+    try:
+        selected = {  # each case once, however many of its aspects are selected
+            item.callspec.params["name"]: None for item in request.session.items
+            if hasattr(item, "callspec") and "name" in item.callspec.params
+        }
+        running.start_all(selected)
+        yield running
+    finally:
+        running.stop()
+        print(f"\ndifferential: servers up for {time.monotonic() - began:.1f}s; "
+              f"logs in {servers.LOG_DIR}")

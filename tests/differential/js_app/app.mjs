@@ -1,0 +1,95 @@
+// The app written with the official JS SDK (inngest@3), run once per server by the
+// differential suite. Environment: PORT (listen port), INNGEST_DEV (the server's origin).
+// GET /counts?key=K answers how often each step body ran for the trigger with data.key K.
+import http from "node:http";
+import { Inngest, NonRetriableError, RetryAfterError } from "inngest";
+import { serve } from "inngest/node";
+
+const inngest = new Inngest({ id: "diff-js" });
+const counts = new Map();
+
+function hit(key, what) {
+  const seen = counts.get(key) ?? {};
+  seen[what] = (seen[what] ?? 0) + 1;
+  counts.set(key, seen);
+  return seen[what];
+}
+
+const on = (id) => ({ event: `js/${id}` });
+
+const steps = inngest.createFunction({ id: "steps" }, on("steps"), async ({ event, step }) => {
+  const first = await step.run("first", () => 1);
+  const second = await step.run("second", () => first + 1);
+  return { sum: first + second, data: event.data };
+});
+
+const nonRetriable = inngest.createFunction(
+  { id: "non-retriable", retries: 3 }, on("non-retriable"), async ({ step }) => {
+    await step.run("before", () => "ok");
+    throw new NonRetriableError("no retry for this");
+  });
+
+const exhausted = inngest.createFunction(
+  { id: "exhausted", retries: 1 }, on("exhausted"), async ({ attempt }) => {
+    throw new Error(`boom on attempt ${attempt}`);
+  });
+
+const retryAfter = inngest.createFunction(
+  { id: "retry-after", retries: 2 }, on("retry-after"), async ({ attempt }) => {
+    if (attempt === 0) throw new RetryAfterError("not yet", 1000);
+    return { attempt };
+  });
+
+const sleeper = inngest.createFunction({ id: "sleeper" }, on("sleeper"), async ({ step }) => {
+  await step.sleep("nap", "1s");
+  return "rested";
+});
+
+const waiter = inngest.createFunction({ id: "waiter" }, on("waiter"), async ({ event, step }) => {
+  await step.run("ready", () => hit(event.data.key, "ready"));
+  const matched = await step.waitForEvent("resolve", {
+    event: "js/waiter.resolve", if: "async.data.key == event.data.key",
+    timeout: `${event.data.timeout ?? 20}s`,
+  });
+  return { matched: matched === null ? null : matched.data };
+});
+
+const invokee = inngest.createFunction({ id: "invokee" }, on("invokee"), async ({ event }) => {
+  return { doubled: (event.data.n ?? 0) * 2 };
+});
+
+const invoker = inngest.createFunction({ id: "invoker" }, on("invoker"), async ({ event, step }) => {
+  const answer = await step.invoke("call", { function: invokee, data: event.data });
+  return { invoked: answer };
+});
+
+// Every call of the function first waits 400 ms and p3 ends 200 ms after p1 and p2: the call
+// that follows p1 (or p2) answers after p3 ended, still planning p3 as it saw it unfinished.
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const parallel = inngest.createFunction({ id: "parallel" }, on("parallel"), async ({ event, step }) => {
+  await pause(400);
+  const results = await Promise.all(["p1", "p2", "p3"].map((name) => step.run(name, async () => {
+    hit(event.data.key, name);
+    await pause(name === "p3" ? 200 : 0);
+    return name;
+  })));
+  return { results, after: await step.run("after", () => "joined") };
+});
+
+const handler = serve({
+  client: inngest,
+  functions: [steps, nonRetriable, exhausted, retryAfter, sleeper, waiter, invokee, invoker, parallel],
+});
+
+http.createServer((req, res) => {
+  const url = new URL(req.url, "http://127.0.0.1");
+  if (url.pathname === "/counts") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(counts.get(url.searchParams.get("key")) ?? {}));
+    return;
+  }
+  handler(req, res);
+}).listen(Number(process.env.PORT), "127.0.0.1", () => {
+  console.log(`listening on ${process.env.PORT}`);
+});

@@ -1,0 +1,278 @@
+"""The app written with this project's SDK: one instance per server, same functions.
+
+Every function triggers on ``py/<fn id>``; functions record what they execute in ``Record``
+(keyed by the trigger's ``data.key``) so a case can count step executions and know when a run
+has reached a wait.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import threading
+import time
+import typing
+
+import inngest
+from inngest import http_server
+
+APP_ID = "diff-py"
+
+
+class Record:
+    """What functions did, per ``data.key``; functions run on server threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter
+        )
+        self.failures: dict[str, dict[str, typing.Any]] = {}
+        self._active: collections.Counter[str] = collections.Counter()
+        self._began: dict[str, dict[str, float]] = {}
+
+    def hit(self, key: str, what: str) -> int:
+        with self._lock:
+            self._seen[key][what] += 1
+            return self._seen[key][what]
+
+    def counts(self, key: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._seen[key])
+
+    def hold(self, key: str, seconds: float) -> None:
+        """Run for ``seconds``, counting how many holds for ``key`` overlap at most."""
+        with self._lock:
+            self._active[key] += 1
+            self._seen[key]["most at once"] = max(
+                self._seen[key]["most at once"], self._active[key])
+        time.sleep(seconds)
+        with self._lock:
+            self._active[key] -= 1
+
+    def began(self, key: str, n: object) -> None:
+        """When the run for event ``n`` first ran, in seconds since the first for ``key``."""
+        with self._lock:
+            first = self._began.setdefault(key, {}).setdefault("first", time.monotonic())
+            self._began[key].setdefault(str(n), time.monotonic() - first)
+
+    def starts(self, key: str) -> list[float]:
+        with self._lock:
+            found = dict(self._began.get(key, {}))
+        found.pop("first", None)
+        return sorted(found.values())
+
+
+def _on(fn_id: str) -> inngest.TriggerEvent:
+    return inngest.TriggerEvent(event=f"py/{fn_id}")
+
+
+def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  # noqa: C901
+    """The app's functions; ``record`` is this instance's own."""
+
+    def key(ctx: inngest.ContextSync) -> str:
+        return str(ctx.event.data.get("key"))
+
+    @client.create_function(fn_id="steps", trigger=_on("steps"))
+    def steps(ctx: inngest.ContextSync) -> object:
+        first = ctx.step.run("first", lambda: 1)
+        second = ctx.step.run("second", lambda: first + 1)
+        # Key order as the function sees a memoized step result.
+        unordered = ctx.step.run("unordered", lambda: {"z": 1, "a": 2, "m": {"y": 1, "b": 2}})
+        return {"sum": first + second, "data": ctx.event.data,
+                "order": [list(unordered), list(unordered["m"])]}
+
+    @client.create_function(fn_id="non-retriable", trigger=_on("non-retriable"), retries=3)
+    def non_retriable(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("before", lambda: "ok")
+        raise inngest.NonRetriableError("no retry for this")
+
+    @client.create_function(fn_id="exhausted", trigger=_on("exhausted"), retries=1)
+    def exhausted(ctx: inngest.ContextSync) -> object:
+        raise ValueError(f"boom on attempt {ctx.attempt}")
+
+    @client.create_function(fn_id="retry-after", trigger=_on("retry-after"), retries=2)
+    def retry_after(ctx: inngest.ContextSync) -> object:
+        if ctx.attempt == 0:
+            raise inngest.RetryAfterError("not yet", datetime.timedelta(seconds=1))
+        return {"attempt": ctx.attempt}
+
+    @client.create_function(fn_id="flaky-step", trigger=_on("flaky-step"), retries=2)
+    def flaky_step(ctx: inngest.ContextSync) -> object:
+        def flaky() -> str:
+            if record.hit(key(ctx), "flaky") < 3:
+                raise ValueError("flaky step fails")
+            return "done"
+
+        value = ctx.step.run("flaky", flaky)
+        return {"value": value, "after": ctx.step.run("after", lambda: "after")}
+
+    @client.create_function(fn_id="step-fails", trigger=_on("step-fails"), retries=1)
+    def step_fails(ctx: inngest.ContextSync) -> object:
+        def bad() -> None:
+            raise ValueError("this step always fails")
+
+        try:
+            ctx.step.run("bad", bad)
+        except inngest.StepError as err:
+            return {"caught": {"name": err.name, "message": err.message}}
+        return "not reached"
+
+    @client.create_function(fn_id="sleeper", trigger=_on("sleeper"))
+    def sleeper(ctx: inngest.ContextSync) -> object:
+        ctx.step.sleep("nap", datetime.timedelta(seconds=1))
+        return "rested"
+
+    @client.create_function(fn_id="sleep-too-long", trigger=_on("sleep-too-long"))
+    def sleep_too_long(ctx: inngest.ContextSync) -> object:
+        ctx.step.sleep("forever", datetime.timedelta(days=800))
+        return "woke"
+
+    @client.create_function(fn_id="waiter", trigger=_on("waiter"))
+    def waiter(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("ready", lambda: record.hit(key(ctx), "ready"))
+        matched = ctx.step.wait_for_event(
+            "resolve", event="py/waiter.resolve", if_exp="async.data.key == event.data.key",
+            timeout=datetime.timedelta(seconds=float(ctx.event.data.get("timeout", 20))),
+        )
+        return {"matched": None if matched is None else matched.data}
+
+    @client.create_function(
+        fn_id="cancellable", trigger=_on("cancellable"),
+        cancel=[inngest.Cancel(event="py/cancellable.stop",
+                               if_exp="async.data.key == event.data.key")],
+    )
+    def cancellable(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("ready", lambda: record.hit(key(ctx), "ready"))
+        ctx.step.sleep("long-nap", datetime.timedelta(seconds=60))
+        return "not cancelled"
+
+    @client.create_function(fn_id="invokee", trigger=_on("invokee"))
+    def invokee(ctx: inngest.ContextSync) -> object:
+        if ctx.event.data.get("fail"):
+            raise inngest.NonRetriableError("invokee refuses")
+        return {"doubled": int(ctx.event.data.get("n", 0)) * 2}
+
+    @client.create_function(fn_id="invoker", trigger=_on("invoker"))
+    def invoker(ctx: inngest.ContextSync) -> object:
+        try:
+            answer = ctx.step.invoke("call", function=invokee, data=dict(ctx.event.data))
+        except inngest.StepError as err:
+            return {"invoke_error": {"name": err.name, "message": err.message}}
+        return {"invoked": answer}
+
+    def on_failure(ctx: inngest.ContextSync) -> object:
+        data = ctx.event.data
+        error = data.get("error") or {}
+        record.failures[str((data.get("event") or {}).get("data", {}).get("key"))] = {
+            "event": ctx.event.name, "error_name": error.get("name"),
+            "error_message": error.get("message"), "function_id": data.get("function_id"),
+        }
+        return "handled"
+
+    @client.create_function(
+        fn_id="with-on-failure", trigger=_on("with-on-failure"), retries=0, on_failure=on_failure
+    )
+    def with_on_failure(ctx: inngest.ContextSync) -> object:
+        raise ValueError("main handler failed")
+
+    @client.create_function(fn_id="parallel", trigger=_on("parallel"))
+    def parallel(ctx: inngest.ContextSync) -> object:
+        # Every call first waits 0.4 s and p3 ends 0.2 s after p1 and p2: the call that
+        # follows p1 (or p2) answers after p3 ended, still planning p3 as unfinished.
+        time.sleep(0.4)
+
+        def branch(name: str) -> typing.Callable[[], object]:
+            def body() -> str:
+                record.hit(key(ctx), name)
+                time.sleep(0.2 if name == "p3" else 0)
+                return name
+
+            return lambda: ctx.step.run(name, body)
+
+        results = ctx.group.parallel(tuple(branch(name) for name in ("p1", "p2", "p3")))
+        return {"results": list(results), "after": ctx.step.run("after", lambda: "joined")}
+
+    @client.create_function(
+        fn_id="rate-limited", trigger=_on("rate-limited"),
+        rate_limit=inngest.RateLimit(limit=1, period=datetime.timedelta(minutes=1),
+                                     key="event.data.key"),
+    )
+    def rate_limited(ctx: inngest.ContextSync) -> object:
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="debounced", trigger=_on("debounced"),
+        debounce=inngest.Debounce(period=datetime.timedelta(seconds=2), key="event.data.key"),
+    )
+    def debounced(ctx: inngest.ContextSync) -> object:
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="idempotent", trigger=_on("idempotent"), idempotency="event.data.key"
+    )
+    def idempotent(ctx: inngest.ContextSync) -> object:
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="singleton", trigger=_on("singleton"),
+        singleton=inngest.Singleton(mode="skip", key="event.data.key"),
+    )
+    def singleton(ctx: inngest.ContextSync) -> object:
+        ctx.step.sleep("hold", datetime.timedelta(seconds=2))
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="batched", trigger=_on("batched"),
+        batch_events=inngest.Batch(max_size=3, timeout=datetime.timedelta(seconds=5)),
+    )
+    def batched(ctx: inngest.ContextSync) -> object:
+        # Sorted: under load the real server batches events in the order its queue took them,
+        # not always the order they arrived in.
+        return {"ns": sorted(int(event.data.get("n", -1)) for event in ctx.events)}
+
+    @client.create_function(
+        fn_id="one-at-a-time", trigger=_on("one-at-a-time"),
+        concurrency=[inngest.Concurrency(limit=1, key="event.data.key")],
+    )
+    def one_at_a_time(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("hold", lambda: record.hold(key(ctx), 1.0))
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="throttled", trigger=_on("throttled"),
+        throttle=inngest.Throttle(limit=1, period=datetime.timedelta(seconds=2),
+                                  key="event.data.key"),
+    )
+    def throttled(ctx: inngest.ContextSync) -> object:
+        record.began(key(ctx), ctx.event.data.get("n"))
+        return {"n": ctx.event.data.get("n")}
+
+    return [
+        batched, one_at_a_time, throttled, step_fails,
+        steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
+        waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
+        debounced, idempotent, singleton,
+    ]
+
+
+class App:
+    """The app served on a free port for the server at ``server_origin``."""
+
+    def __init__(self, server_origin: str) -> None:
+        self.record = Record()
+        client = inngest.Inngest(
+            app_id=APP_ID, api_base_url=server_origin, event_api_base_url=server_origin,
+            is_production=False,
+        )
+        self.functions = build(client, self.record)
+        self._server = http_server.serve(client, self.functions, port=0, max_workers=16)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/inngest"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
