@@ -81,6 +81,7 @@ class Inngest:
         request_timeout: int | datetime.timedelta | None = None,
         serializer: object | None = None,
         signing_key: str | None = None,
+        transport: _transport.Transport | None = None,
     ) -> None:
         if not isinstance(app_id, str) or not app_id:
             raise _errors.FunctionConfigInvalidError("app_id: must be a non-empty string")
@@ -91,6 +92,8 @@ class Inngest:
         )
         self.middleware: list[MiddlewareFactory] = list(middleware or [])
         self.serializer = serializer
+        # Every outbound call (events, registration, run data) goes through it.
+        self.transport: _transport.Transport = transport or _transport.DEFAULT_TRANSPORT
         dev_env = os.environ.get("INNGEST_DEV")
         if is_production is None:
             is_production = not _is_truthy_env(dev_env)
@@ -263,7 +266,8 @@ class Inngest:
         for attempt in range(_SEND_ATTEMPTS):
             try:
                 response = _transport.request(
-                    "POST", url, headers=headers, body=body, timeout=self._request_timeout
+                    self.transport, "POST", url, headers=headers, body=body,
+                    timeout=self._request_timeout,
                 )
             except _transport.TransportError as err:
                 self.logger.debug("sending events failed: %s", err)
