@@ -73,6 +73,9 @@ class Queue:
         self._inflight = 0
         self._finished: list[QueueItem] = []
         self._ended_runs: list[str] = []
+        # Set while the scheduler waits with nothing running: the time it next has work.
+        self._idle_until: int | None = None
+        self._idle = False
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
@@ -133,10 +136,18 @@ class Queue:
             with self._cond:
                 if self._dirty or self._stopped:
                     continue
-                timeout = None
-                if wake_at is not None:
-                    timeout = max(0.0, (wake_at - self._clock.now_ms()) / 1000)
+                timeout = None if wake_at is None else self._clock.seconds_until(wake_at)
+                self._idle, self._idle_until = self._inflight == 0, wake_at
+                self._cond.notify_all()
                 self._cond.wait(timeout)
+                self._idle = False
+
+    def wait_idle(self, timeout: float) -> tuple[bool, int | None]:
+        """Wait until nothing is running or due; return whether it got there, and when the
+        scheduler next has something to do (None: nothing is queued)."""
+        with self._cond:
+            idle = self._cond.wait_for(lambda: self._idle and not self._dirty, timeout)
+            return idle, self._idle_until
 
     def _dispatch(self, free: int) -> int | None:
         """Start up to ``free`` admitted due items; return when to look again.
