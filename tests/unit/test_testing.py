@@ -1,0 +1,241 @@
+"""inngest.testing.TestEngine: durable semantics on a virtual clock, in one process."""
+
+from __future__ import annotations
+
+import datetime
+import typing
+
+import pytest
+
+import inngest
+import inngest.testing
+from inngest.testing import RunStatus, TestEngine, TestEngineError
+
+DAY = datetime.timedelta(days=1)
+
+
+def _client() -> inngest.Inngest:
+    return inngest.Inngest(app_id="test-app", is_production=False)
+
+
+def test_a_wait_resumes_with_the_matching_event_only() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="checkout", trigger=inngest.TriggerEvent(event="cart/done"))
+    def checkout(ctx: inngest.ContextSync) -> object:
+        paid = ctx.step.wait_for_event("paid", event="pay/ok", timeout=DAY,
+                                       if_exp="async.data.cart == event.data.cart")
+        return None if paid is None else paid.data
+
+    with TestEngine(client, [checkout]) as engine:
+        (event_id,) = engine.send(inngest.Event(name="cart/done", data={"cart": 7}))
+        engine.settle()
+        engine.send(inngest.Event(name="pay/ok", data={"cart": 8, "amount": 1}))
+        engine.send(inngest.Event(name="pay/ok", data={"cart": 7, "amount": 2}))
+        run = engine.wait_for_run(engine.runs(event_id=event_id)[0].id)
+
+    assert run.status is RunStatus.COMPLETED
+    assert run.output == {"cart": 7, "amount": 2}
+
+
+def test_invoke_returns_the_other_functions_output() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="square", trigger=inngest.TriggerEvent(event="math/square"))
+    def square(ctx: inngest.ContextSync) -> int:
+        ctx.step.sleep("think", datetime.timedelta(hours=1))
+        return int(ctx.event.data["n"]) ** 2
+
+    @client.create_function(fn_id="sum", trigger=inngest.TriggerEvent(event="math/sum"))
+    def total(ctx: inngest.ContextSync) -> int:
+        return sum(ctx.step.invoke(f"square-{n}", function=square, data={"n": n})
+                   for n in (2, 3))
+
+    with TestEngine(client, [square, total]) as engine:
+        run = engine.execute(inngest.Event(name="math/sum"))
+        children = engine.runs(function=square)
+
+    assert run.status is RunStatus.COMPLETED
+    assert run.output == 13
+    assert sorted(child.output for child in children) == [4, 9]
+    assert [step.op for step in run.steps] == ["InvokeFunction", "InvokeFunction"]
+
+
+def test_an_event_cancels_a_sleeping_run() -> None:
+    client = _client()
+    reached: list[str] = []
+
+    @client.create_function(
+        fn_id="trial", trigger=inngest.TriggerEvent(event="trial/started"),
+        cancel=[inngest.Cancel(event="trial/converted", if_exp="async.data.id == event.data.id")],
+    )
+    def trial(ctx: inngest.ContextSync) -> None:
+        ctx.step.sleep("trial-period", datetime.timedelta(days=14))
+        ctx.step.run("expire", lambda: reached.append("expire"))
+
+    with TestEngine(client, [trial]) as engine:
+        (event_id,) = engine.send(inngest.Event(name="trial/started", data={"id": 1}))
+        engine.advance(DAY)
+        engine.send(inngest.Event(name="trial/converted", data={"id": 2}))
+        engine.send(inngest.Event(name="trial/converted", data={"id": 1}))
+        run = engine.wait_for_run(engine.runs(event_id=event_id)[0].id)
+
+    assert run.status is RunStatus.CANCELLED
+    assert run.reason == "CancelEvent"
+    assert reached == []
+
+
+def test_a_rate_limit_skips_the_second_run_and_a_throttle_spaces_starts() -> None:
+    client = _client()
+
+    hour, minute = datetime.timedelta(hours=1), datetime.timedelta(minutes=1)
+
+    @client.create_function(fn_id="limited", trigger=inngest.TriggerEvent(event="go/limited"),
+                            rate_limit=inngest.RateLimit(limit=1, period=hour))
+    def limited(ctx: inngest.ContextSync) -> str:
+        return "ran"
+
+    @client.create_function(fn_id="throttled", trigger=inngest.TriggerEvent(event="go/slow"),
+                            throttle=inngest.Throttle(limit=1, period=minute))
+    def throttled(ctx: inngest.ContextSync) -> str:
+        return "ran"
+
+    with TestEngine(client, [limited, throttled]) as engine:
+        engine.send(*[inngest.Event(name="go/limited") for _ in range(2)])
+        engine.send(*[inngest.Event(name="go/slow") for _ in range(3)])
+        engine.settle()
+        skipped = [run for run in engine.runs(function=limited) if run.status.ended]
+        slow = [engine.wait_for_run(run.id) for run in engine.runs(function=throttled)]
+
+    assert sorted(run.status for run in skipped) == [RunStatus.COMPLETED, RunStatus.SKIPPED]
+    assert [run.reason for run in skipped if run.status is RunStatus.SKIPPED] == ["RateLimited"]
+    assert [run.status for run in slow] == [RunStatus.COMPLETED] * 3
+    starts = sorted(typing.cast(datetime.datetime, run.started_at) for run in slow)
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    # limit + burst runs start at once; the next one waits for the period to pass.
+    assert gaps[0] == datetime.timedelta(0)
+    assert gaps[1] >= minute
+
+
+def _counter(client: inngest.Inngest, retries: int = 3) -> tuple[inngest.Function, list[int]]:
+    attempts: list[int] = []
+
+    @client.create_function(fn_id="count", trigger=inngest.TriggerEvent(event="go/count"),
+                            retries=retries)
+    def count(ctx: inngest.ContextSync) -> int:
+        attempts.append(ctx.attempt)
+        return ctx.attempt
+
+    return count, attempts
+
+
+def test_injected_failures_are_retried_with_backoff() -> None:
+    client = _client()
+    count, attempts = _counter(client)
+
+    with TestEngine(client, [count]) as engine:
+        engine.fail_next_call(count, status=503, times=2)
+        run = engine.execute(inngest.Event(name="go/count"))
+
+    assert run.status is RunStatus.COMPLETED
+    assert run.output == 2
+    assert attempts == [2]
+    assert [(call.status, call.fault) for call in run.history] == [
+        (503, "fail"), (503, "fail"), (200, None),
+    ]
+    assert run.history[1].at - run.history[0].at >= datetime.timedelta(seconds=15)
+
+
+def test_a_dropped_call_fails_the_run_when_no_retries_are_left() -> None:
+    client = _client()
+    count, attempts = _counter(client, retries=0)
+
+    with TestEngine(client, [count]) as engine:
+        engine.drop_next_call("count")
+        run = engine.execute(inngest.Event(name="go/count"))
+
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and "could not reach" in str(run.error["message"])
+    assert attempts == []
+    assert [call.fault for call in run.history] == ["drop"]
+
+
+def test_a_delayed_call_runs_into_the_finish_timeout() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="slow", trigger=inngest.TriggerEvent(event="go/slow"),
+                            timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=1)))
+    def slow(ctx: inngest.ContextSync) -> str:
+        ctx.step.run("first", lambda: "one")
+        return "done"
+
+    with TestEngine(client, [slow]) as engine:
+        engine.delay_next_call(slow, datetime.timedelta(minutes=5), times=2)
+        run = engine.execute(inngest.Event(name="go/slow"))
+
+    assert run.status is RunStatus.CANCELLED
+    assert run.reason == "FinishTimeout"
+
+
+def test_frozen_time_moves_only_when_advanced() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="nap", trigger=inngest.TriggerEvent(event="go/nap"))
+    def nap(ctx: inngest.ContextSync) -> str:
+        ctx.step.sleep("nap", datetime.timedelta(hours=2))
+        return "rested"
+
+    with TestEngine(client, [nap]) as engine:
+        with engine.freeze_time():
+            (event_id,) = engine.send(inngest.Event(name="go/nap"))
+            engine.settle()
+            run_id = engine.runs(event_id=event_id)[0].id
+            with pytest.raises(TestEngineError):
+                engine.wait_for_run(run_id)
+            engine.advance(datetime.timedelta(hours=1))
+            assert engine.run(run_id).status is RunStatus.RUNNING
+            engine.advance(datetime.timedelta(hours=1))
+            assert engine.run(run_id).output == "rested"
+
+
+def test_a_wait_nobody_answers_times_out_on_the_virtual_clock() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="forever", trigger=inngest.TriggerEvent(event="go/forever"))
+    def forever(ctx: inngest.ContextSync) -> None:
+        ctx.step.wait_for_event("never", event="never/sent", timeout=DAY)
+
+    with TestEngine(client, [forever]) as engine:
+        run = engine.execute(inngest.Event(name="go/forever"))
+
+    # A wait always has a timeout, so the virtual clock gets the run to its end.
+    assert run.status is RunStatus.COMPLETED
+    assert run.step("never").value is None
+
+
+def test_the_client_is_restored_after_the_engine_stops() -> None:
+    client = _client()
+    count, _ = _counter(client)
+    before = (client.transport, client.event_api_origin, client.api_origin)
+
+    with TestEngine(client, [count]):
+        assert client.transport is not before[0]
+
+    assert (client.transport, client.event_api_origin, client.api_origin) == before
+
+
+def test_functions_sending_events_start_runs_in_the_engine() -> None:
+    client = _client()
+    count, attempts = _counter(client)
+
+    @client.create_function(fn_id="fan-out", trigger=inngest.TriggerEvent(event="go/fan-out"))
+    def fan_out(ctx: inngest.ContextSync) -> list[str]:
+        return ctx.step.send_event("send", [inngest.Event(name="go/count") for _ in range(2)])
+
+    with TestEngine(client, [count, fan_out]) as engine:
+        run = engine.execute(inngest.Event(name="go/fan-out"))
+        children = [engine.wait_for_run(child.id) for child in engine.runs(function=count)]
+
+    assert len(typing.cast(list[str], run.output)) == 2
+    assert [child.status for child in children] == [RunStatus.COMPLETED] * 2
+    assert attempts == [0, 0]
