@@ -168,9 +168,9 @@ class LoopbackDev:
     url = "http://engine.test"
 
     def __init__(self, transport: LoopbackTransport, *, retry_interval: float = 0.05,
-                 signing_key: str | None = None) -> None:
+                 signing_key: str | None = None, clock: ManualClock | None = None) -> None:
         self.transport = transport
-        self.clock = ManualClock(time.time_ns() // 1_000_000)
+        self.clock = clock or ManualClock(time.time_ns() // 1_000_000)
         settings = Settings(retry_interval=retry_interval, signing_key=signing_key)
         self.engine = Engine(Store(), settings, self.clock, transport=transport)
         transport.mount(self.url, api_endpoint(Api(self.engine)))

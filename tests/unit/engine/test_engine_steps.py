@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import json
-import typing
 
-import pytest
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
 from inngest import _jcs, _signing
 from inngest._engine import ulid
 from inngest._loopback import LoopbackTransport
-from inngest._transport import Urllib3Transport
 
-
-@pytest.fixture
-def loopback() -> LoopbackTransport:
-    """The engine reaches the fake apps in-process; other origins go over the network."""
-    return LoopbackTransport(fallback=Urllib3Transport())
-
-
-@pytest.fixture
-def client(loopback: LoopbackTransport) -> typing.Iterator[Client]:
-    dev = LoopbackDev(loopback)
-    yield Client(dev)
-    dev.stop()
-
-
-@pytest.fixture
-def app(loopback: LoopbackTransport) -> FakeApp:
-    return FakeApp(loopback=loopback)
+LOOPBACK = True
 
 
 def test_step_run_then_complete(client: Client, app: FakeApp) -> None:
