@@ -182,13 +182,13 @@ class LoopbackDev:
             value = probe()
             if value:
                 return value
-            idle, next_at = self.engine.queue.wait_idle(max(0.0, deadline - time.monotonic()))
-            value = probe()
-            if value:
-                return value
-            if not idle or next_at is None:
+            idle, next_at = self.engine.queue.wait_idle(0.01)
+            if idle and probe():
+                continue
+            if (idle and next_at is None) or time.monotonic() > deadline:
                 raise AssertionError("timed out waiting")
-            self.clock.set(max(next_at, self.clock.now_ms() + 1))
+            if next_at is not None and idle:
+                self.clock.set(max(next_at, self.clock.now_ms() + 1))
 
     def stop(self) -> None:
         self.engine.stop()
