@@ -231,11 +231,20 @@ class TestEngine:
     def execute(self, event: Event, *, function: Function | str | None = None) -> RunResult:
         """Send one event and wait for the one run it starts (of ``function``, if given)."""
         event_id = self.send(event)[0]
-        self.settle()
-        runs = self.runs(event_id=event_id, function=function)
+        runs = self.wait_for_runs(event_id=event_id, function=function)
         if len(runs) != 1:
             raise TestEngineError(f"event {event.name} started {len(runs)} runs, not one")
-        return self.wait_for_run(runs[0].id)
+        return runs[0]
+
+    def wait_for_runs(self, *, event_id: str | None = None,
+                      function: Function | str | None = None, count: int = 1,
+                      ) -> list[RunResult]:
+        """Wait until at least ``count`` runs match (an event's, a function's), moving the
+        clock for debounces, batches and throttles; then wait for all of them to end."""
+        self._skip_until(lambda: len(self.runs(event_id=event_id, function=function)) >= count,
+                         f"{count} run(s) for {event_id or function}")
+        return [self.wait_for_run(run.id)
+                for run in self.runs(event_id=event_id, function=function)]
 
     def runs(self, *, event_id: str | None = None,
              function: Function | str | None = None) -> list[RunResult]:
@@ -256,25 +265,26 @@ class TestEngine:
 
     def wait_for_run(self, run_id: str) -> RunResult:
         """Wait until the run ends, moving the clock to each next timer unless frozen."""
+        self._skip_until(lambda: self.run(run_id).status.ended, f"run {run_id}")
+        return self.run(run_id)
+
+    def _skip_until(self, done: typing.Callable[[], bool], what: str) -> None:
+        """Let the engine work, moving the clock to the next timer whenever it is idle."""
         deadline = time.monotonic() + self.wait_seconds
-        while True:
-            result = self.run(run_id)
-            if result.status.ended:
-                return result
-            # In slices, so a run that ends while another run's step is still busy returns.
+        while not done():
+            # In slices, so what ends while another run's step is still busy is seen at once.
             idle, next_at = self.engine.queue.wait_idle(_SLICE_SECONDS)
             if not idle:
                 if time.monotonic() > deadline:
                     raise TestEngineError(f"the engine is still busy after {self.wait_seconds}"
                                           " seconds; is a step stuck?")
                 continue
-            if self.run(run_id).status.ended:
-                continue
+            if done():
+                return
             if not self.auto_skip:
-                raise TestEngineError(f"run {run_id} is waiting and time is frozen")
+                raise TestEngineError(f"{what}: waiting, and time is frozen")
             if next_at is None:
-                raise TestEngineError(f"run {run_id} can never end: it waits for an event or "
-                                      "run that nothing will send")
+                raise TestEngineError(f"{what}: can never happen; nothing is scheduled")
             self.clock.set(max(next_at, self.clock.now_ms() + 1))
 
     def cancel(self, run_id: str) -> None:

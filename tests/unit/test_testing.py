@@ -103,9 +103,8 @@ def test_a_rate_limit_skips_the_second_run_and_a_throttle_spaces_starts() -> Non
     with TestEngine(client, [limited, throttled]) as engine:
         engine.send(*[inngest.Event(name="go/limited") for _ in range(2)])
         engine.send(*[inngest.Event(name="go/slow") for _ in range(3)])
-        engine.settle()
-        skipped = [run for run in engine.runs(function=limited) if run.status.ended]
-        slow = [engine.wait_for_run(run.id) for run in engine.runs(function=throttled)]
+        skipped = engine.wait_for_runs(function=limited, count=2)
+        slow = engine.wait_for_runs(function=throttled, count=3)
 
     assert sorted(run.status for run in skipped) == [RunStatus.COMPLETED, RunStatus.SKIPPED]
     assert [run.reason for run in skipped if run.status is RunStatus.SKIPPED] == ["RateLimited"]
@@ -115,6 +114,38 @@ def test_a_rate_limit_skips_the_second_run_and_a_throttle_spaces_starts() -> Non
     # limit + burst runs start at once; the next one waits for the period to pass.
     assert gaps[0] == datetime.timedelta(0)
     assert gaps[1] >= minute
+
+
+def test_debounce_and_batch_start_runs_when_their_timers_fire() -> None:
+    client = _client()
+
+    @client.create_function(
+        fn_id="debounced", trigger=inngest.TriggerEvent(event="go/typing"),
+        debounce=inngest.Debounce(period=datetime.timedelta(minutes=5)),
+    )
+    def debounced(ctx: inngest.ContextSync) -> object:
+        return ctx.event.data
+
+    @client.create_function(
+        fn_id="batched", trigger=inngest.TriggerEvent(event="go/item"),
+        batch_events=inngest.Batch(max_size=10, timeout=datetime.timedelta(seconds=30)),
+    )
+    def batched(ctx: inngest.ContextSync) -> object:
+        return [event.data["n"] for event in ctx.events]
+
+    with TestEngine(client, [debounced, batched]) as engine:
+        start = engine.now()
+        engine.send(inngest.Event(name="go/typing", data={"text": "he"}))
+        engine.advance(datetime.timedelta(minutes=1))
+        last = engine.execute(inngest.Event(name="go/typing", data={"text": "hello"}))
+        engine.send(*[inngest.Event(name="go/item", data={"n": n}) for n in range(3)])
+        [batch] = engine.wait_for_runs(function=batched)
+        debounced_runs = engine.runs(function=debounced)
+
+    assert last.output == {"text": "hello"}
+    assert typing.cast(datetime.datetime, last.started_at) - start >= datetime.timedelta(minutes=6)
+    assert len(debounced_runs) == 1
+    assert batch.output == [0, 1, 2]
 
 
 def _counter(client: inngest.Inngest, retries: int = 3) -> tuple[inngest.Function, list[int]]:
