@@ -47,6 +47,9 @@ class OutboundRequest:
     body: bytes | None = None
     # Seconds: the whole request by default; see ``Urllib3Transport.connect_timeout``.
     timeout: float = 30.0
+    # A transport may stop reading the body after this many bytes plus one (the caller can
+    # then tell it was too large) instead of holding all of it in memory.
+    max_response_bytes: int | None = None
 
 
 class Transport(typing.Protocol):
@@ -66,18 +69,14 @@ class Transport(typing.Protocol):
 class Urllib3Transport:
     """The default transport: one urllib3 pool, created on the first request.
 
-    ``connect_timeout`` makes the request's timeout a per-read timeout instead of a total one;
-    ``max_response_bytes`` stops reading a body after that many bytes plus one, so a caller
-    can tell it was too large.
+    ``connect_timeout`` makes the request's timeout a per-read timeout instead of a total one.
     """
 
     def __init__(self, *, maxsize: int = 16, redirects: int = 0,
-                 connect_timeout: float | None = None,
-                 max_response_bytes: int | None = None) -> None:
+                 connect_timeout: float | None = None) -> None:
         self.maxsize = maxsize
         self.redirects = redirects
         self.connect_timeout = connect_timeout
-        self.max_response_bytes = max_response_bytes
         self._pool: urllib3.PoolManager | None = None
         self._lock = threading.Lock()
 
@@ -105,7 +104,7 @@ class Urllib3Transport:
                 preload_content=False,
             )
             try:
-                limit = self.max_response_bytes
+                limit = request.max_response_bytes
                 data = resp.read() if limit is None else resp.read(limit + 1)
             finally:
                 resp.release_conn()

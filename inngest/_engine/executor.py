@@ -9,7 +9,6 @@ import random
 import urllib.parse
 
 from inngest import _jcs, _signing
-from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 from inngest._engine import events, expressions, timeparse
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -18,6 +17,7 @@ from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, interpret,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, Runner, to_datetime, to_ms
+from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
 
@@ -184,7 +184,8 @@ class Executor:
             headers["x-inngest-signature"] = _signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
-            response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT))
+            response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,
+                                                      MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
             return None
@@ -389,8 +390,7 @@ class GatewayReply:
 
 def default_transport() -> Urllib3Transport:
     """How the executor reaches apps and gateways over the network."""
-    return Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT,
-                            max_response_bytes=MAX_RESPONSE_BYTES)
+    return Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
 
 
 def check_size(value: JSON) -> None:

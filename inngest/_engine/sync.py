@@ -11,10 +11,10 @@ import typing
 import uuid
 
 from inngest import _jcs, _signing
-from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 from inngest._engine import registration
 from inngest._engine.models import App
 from inngest._engine.store import Store
+from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
 

@@ -114,16 +114,15 @@ def big_server() -> typing.Iterator[str]:
 
 
 def test_urllib3_transport_reads_at_most_one_byte_past_the_limit(big_server: str) -> None:
-    limited = Urllib3Transport(max_response_bytes=100)
-    unlimited = Urllib3Transport()
+    transport = Urllib3Transport()
     try:
-        response = limited.send(OutboundRequest("GET", big_server, {}))
+        limited = OutboundRequest("GET", big_server, {}, max_response_bytes=100)
+        response = transport.send(limited)
         assert len(response.body) == 101
         assert response.headers["X-Mixed-Case"] == "yes"
-        assert len(unlimited.send(OutboundRequest("GET", big_server, {})).body) == 1000
+        assert len(transport.send(OutboundRequest("GET", big_server, {})).body) == 1000
     finally:
-        limited.close()
-        unlimited.close()
+        transport.close()
 
 
 def test_urllib3_transport_raises_transport_error_without_a_response() -> None:
