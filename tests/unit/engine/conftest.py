@@ -2,6 +2,7 @@
 
 A test module that sets ``LOOPBACK = True`` gets them without sockets: the engine and the
 fake apps talk through a loopback transport, and waiting for a run skips to the next timer.
+Its tests marked ``@pytest.mark.sockets`` (a real server across a restart, say) do not.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from inngest._transport import Urllib3Transport
 
 
 def _loopback(request: pytest.FixtureRequest) -> LoopbackTransport | None:
-    if not getattr(request.module, "LOOPBACK", False):
+    if not getattr(request.module, "LOOPBACK", False) or request.node.get_closest_marker("sockets"):
         return None
     return typing.cast(LoopbackTransport, request.getfixturevalue("loopback"))
 
