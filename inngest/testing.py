@@ -167,18 +167,17 @@ class TestEngine:
         if self._engine is not None:
             return
         self._point_client_here()
-        engine = Engine(Store(":memory:"), self._settings, self.clock, self._queue_workers,
-                        transport=self.transport)
-        self.transport.mount(ENGINE_ORIGIN, api_endpoint(Api(engine)))
-        handler = CommHandler(self.client, self.functions, "testing")
-        self.transport.mount(APP_URL, self._recorded(app_endpoint(handler)))
-        self._engine = engine
         try:
+            self._engine = Engine(Store(":memory:"), self._settings, self.clock,
+                                  self._queue_workers, transport=self.transport)
+            self.transport.mount(ENGINE_ORIGIN, api_endpoint(Api(self._engine)))
+            handler = CommHandler(self.client, self.functions, "testing")
+            self.transport.mount(APP_URL, self._recorded(app_endpoint(handler)))
             self._sync()
-        except TestEngineError:
-            self.stop()
+            self._engine.start()
+        except BaseException:
+            self.stop()  # the client gets its own settings back
             raise
-        engine.start()
 
     def stop(self) -> None:
         engine, self._engine = self._engine, None

@@ -255,6 +255,21 @@ def test_the_client_is_restored_after_the_engine_stops() -> None:
     assert (client.transport, client.event_api_origin, client.api_origin) == before
 
 
+def test_a_sync_the_engine_refuses_raises_and_leaves_the_client_as_it_was() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="tick", trigger=inngest.TriggerCron(cron="not a cron"))
+    def tick(ctx: inngest.ContextSync) -> None:
+        return None
+
+    before = (client.transport, client.event_api_origin, client.api_origin)
+
+    with pytest.raises(TestEngineError, match="did not sync"):
+        TestEngine(client, [tick]).start()
+
+    assert (client.transport, client.event_api_origin, client.api_origin) == before
+
+
 def test_functions_sending_events_start_runs_in_the_engine() -> None:
     client = _client()
     count, attempts = _counter(client)
