@@ -338,7 +338,8 @@ class TestEngine:
     def delay_next_call(self, function: Function | str, delay: datetime.timedelta, *,
                         times: int = 1) -> None:
         """Let ``delay`` of virtual time pass before each of the next ``times`` calls for
-        ``function`` reaches the app."""
+        ``function`` reaches the app; the engine handles whatever fell due in the meantime
+        (a ``timeouts`` cancellation, another run's sleep) first."""
         self._add_fault(_Fault(self._function_id(function), "delay", times, delay=delay))
 
     def _function_id(self, function: Function | str) -> str:
@@ -371,6 +372,8 @@ class TestEngine:
             fault = self._take_fault(query.get("fnId", "")) if run_id else None
             if fault is not None and fault.kind == "delay":
                 self.clock.advance(fault.delay.total_seconds())
+                # What fell due meanwhile (a timeout, say) happens before the app answers.
+                self.engine.queue.wait_idle(self.wait_seconds, running=1)
             at = self.now()
             try:
                 response = self._answer(endpoint, request, fault)

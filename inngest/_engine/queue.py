@@ -73,9 +73,9 @@ class Queue:
         self._inflight = 0
         self._finished: list[QueueItem] = []
         self._ended_runs: list[str] = []
-        # Set while the scheduler waits with nothing running: the time it next has work.
+        # While the scheduler waits: how many items are running, and when it next has work.
+        self._waiting_with: int | None = None
         self._idle_until: int | None = None
-        self._idle = False
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
@@ -137,17 +137,21 @@ class Queue:
                 if self._dirty or self._stopped:
                     continue
                 timeout = None if wake_at is None else self._clock.seconds_until(wake_at)
-                self._idle, self._idle_until = self._inflight == 0, wake_at
+                self._waiting_with, self._idle_until = self._inflight, wake_at
                 self._cond.notify_all()
                 self._cond.wait(timeout)
-                self._idle = False
+                self._waiting_with = None
 
-    def wait_idle(self, timeout: float) -> tuple[bool, int | None]:
-        """Wait until nothing is running or due; return whether it got there, and when the
-        scheduler next has something to do (None: nothing is queued)."""
+    def wait_idle(self, timeout: float, *, running: int = 0) -> tuple[bool, int | None]:
+        """Wait until nothing is due and at most ``running`` items are running; return whether
+        it got there, and when the scheduler next has something to do (None: nothing queued)."""
+
+        def idle() -> bool:
+            return not self._dirty and self._waiting_with is not None \
+                and self._waiting_with <= running
+
         with self._cond:
-            idle = self._cond.wait_for(lambda: self._idle and not self._dirty, timeout)
-            return idle, self._idle_until
+            return self._cond.wait_for(idle, timeout), self._idle_until
 
     def _dispatch(self, free: int) -> int | None:
         """Start up to ``free`` admitted due items; return when to look again.
