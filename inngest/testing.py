@@ -150,6 +150,7 @@ class TestEngine:
         self._queue_workers = queue_workers
         self._faults: list[_Fault] = []
         self._calls: dict[str, list[Call]] = {}
+        self._delaying = 0  # calls inside ``_let_time_pass`` right now
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._saved: dict[str, object] = {}
@@ -371,9 +372,7 @@ class TestEngine:
             run_id = request.headers.get("x-run-id")
             fault = self._take_fault(query.get("fnId", "")) if run_id else None
             if fault is not None and fault.kind == "delay":
-                self.clock.advance(fault.delay.total_seconds())
-                # What fell due meanwhile (a timeout, say) happens before the app answers.
-                self.engine.queue.wait_idle(self.wait_seconds, running=1)
+                self._let_time_pass(fault.delay)
             at = self.now()
             try:
                 response = self._answer(endpoint, request, fault)
@@ -397,6 +396,21 @@ class TestEngine:
             body = json.dumps({"message": f"injected failure ({fault.status})"}).encode()
             return _transport.Response(fault.status, {"content-type": "application/json"}, body)
         return endpoint(request)
+
+    def _let_time_pass(self, delay: datetime.timedelta) -> None:
+        """Move the clock, then let the engine handle what fell due meanwhile (a timeout, say)
+        before the delayed call goes on; other delayed calls count as still running."""
+        with self._lock:
+            self._delaying += 1
+        try:
+            self.clock.advance(delay.total_seconds())
+            deadline = time.monotonic() + self.wait_seconds
+            while time.monotonic() < deadline:
+                if self.engine.queue.wait_idle(_SLICE_SECONDS, running=self._delaying)[0]:
+                    return
+        finally:
+            with self._lock:
+                self._delaying -= 1
 
     def _record(self, run_id: str | None, call: Call) -> None:
         if run_id:

@@ -208,6 +208,29 @@ def test_a_delayed_call_runs_into_the_finish_timeout() -> None:
     assert run.reason == "FinishTimeout"
 
 
+def test_a_concurrency_limit_holds_the_second_run_until_the_first_ends() -> None:
+    client = _client()
+
+    @client.create_function(
+        fn_id="report", trigger=inngest.TriggerEvent(event="go/report"),
+        concurrency=[inngest.Concurrency(limit=1)],
+    )
+    def report(ctx: inngest.ContextSync) -> str:
+        return "done"
+
+    with TestEngine(client, [report]) as engine:
+        engine.delay_next_call(report, datetime.timedelta(minutes=1), times=2)
+        engine.send(*[inngest.Event(name="go/report") for _ in range(2)])
+        first, second = sorted(engine.wait_for_runs(function=report, count=2),
+                               key=lambda run: typing.cast(datetime.datetime, run.started_at))
+
+    assert [first.status, second.status] == [RunStatus.COMPLETED] * 2
+    # Each call took a virtual minute; the second run started only once the first had ended.
+    assert typing.cast(datetime.datetime, second.started_at) >= \
+        typing.cast(datetime.datetime, first.ended_at)
+    assert second.history[0].at - first.history[0].at >= datetime.timedelta(minutes=1)
+
+
 def test_frozen_time_moves_only_when_advanced() -> None:
     client = _client()
 
