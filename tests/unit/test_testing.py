@@ -177,6 +177,40 @@ def test_injected_failures_are_retried_with_backoff() -> None:
     assert run.history[1].at - run.history[0].at >= datetime.timedelta(seconds=15)
 
 
+def test_start_and_retry_interval_make_times_exact() -> None:
+    client = _client()
+    count, _ = _counter(client)
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+
+    with TestEngine(client, [count], start=start,
+                    retry_interval=datetime.timedelta(minutes=1)) as engine:
+        engine.fail_next_call(count, times=2)
+        run = engine.execute(inngest.Event(name="go/count"))
+
+    assert run.started_at == start
+    assert [call.at - start for call in run.history] == [
+        datetime.timedelta(minutes=minutes) for minutes in (0, 1, 2)
+    ]
+
+
+def test_cancel_ends_a_sleeping_run() -> None:
+    client = _client()
+
+    @client.create_function(fn_id="nap", trigger=inngest.TriggerEvent(event="go/nap"))
+    def nap(ctx: inngest.ContextSync) -> None:
+        ctx.step.sleep("nap", DAY)
+
+    with TestEngine(client, [nap]) as engine:
+        (event_id,) = engine.send(inngest.Event(name="go/nap"))
+        engine.settle()
+        [run] = engine.runs(event_id=event_id)
+        engine.cancel(run.id)
+        cancelled = engine.wait_for_run(run.id)
+
+    assert cancelled.status is RunStatus.CANCELLED
+    assert [call.ops for call in cancelled.history] == [("Sleep",)]
+
+
 def test_a_dropped_call_fails_the_run_when_no_retries_are_left() -> None:
     client = _client()
     count, attempts = _counter(client, retries=0)
