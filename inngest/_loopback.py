@@ -11,7 +11,7 @@ import typing
 import urllib.parse
 
 from inngest._handler import CommHandler, Request
-from inngest._transport import OutboundRequest, Response, Transport, TransportError
+from inngest._transport import OutboundRequest, Response, TransportError
 
 Endpoint = typing.Callable[[OutboundRequest], Response]
 """Answers one request that reached a mounted origin."""
@@ -31,15 +31,12 @@ def origin_of(url: str) -> str:
 
 
 class LoopbackTransport:
-    """Routes each request by its URL's origin (scheme, host and port) to an endpoint.
+    """Routes each request by its URL's origin (scheme, host and port) to an endpoint;
+    a request to any other origin fails as an unreachable host would."""
 
-    Requests to other origins go to ``fallback`` if there is one, else fail.
-    """
-
-    def __init__(self, fallback: Transport | None = None) -> None:
+    def __init__(self) -> None:
         self._endpoints: dict[str, Endpoint] = {}
         self._lock = threading.Lock()
-        self._fallback = fallback
 
     def mount(self, origin: str, endpoint: Endpoint) -> None:
         with self._lock:
@@ -48,15 +45,12 @@ class LoopbackTransport:
     def send(self, request: OutboundRequest) -> Response:
         with self._lock:
             endpoint = self._endpoints.get(origin_of(request.url))
-        if endpoint is not None:
-            return endpoint(request)
-        if self._fallback is not None:
-            return self._fallback.send(request)
-        raise TransportError(f"Failed request to {request.url}: nothing is mounted there")
+        if endpoint is None:
+            raise TransportError(f"Failed request to {request.url}: nothing is mounted there")
+        return endpoint(request)
 
     def close(self) -> None:
-        if self._fallback is not None:
-            self._fallback.close()
+        pass
 
 
 def app_endpoint(handler: CommHandler) -> Endpoint:

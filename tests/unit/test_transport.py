@@ -82,14 +82,6 @@ def test_loopback_routes_by_origin_and_refuses_unknown_ones() -> None:
         loopback.send(OutboundRequest("GET", "http://app.test:81/api/inngest", {}))
 
 
-def test_loopback_hands_unknown_origins_to_its_fallback() -> None:
-    recorder = Recorder(_json(204, None))
-    loopback = LoopbackTransport(fallback=recorder)
-
-    assert loopback.send(OutboundRequest("DELETE", "http://elsewhere.test/x", {})).status == 204
-    assert [r.url for r in recorder.requests] == ["http://elsewhere.test/x"]
-
-
 class _Big(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = b"x" * 1000

@@ -15,7 +15,6 @@ from engine_fakes import T0, Client, FakeApp, LoopbackDev
 from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
 from inngest._loopback import LoopbackTransport
-from inngest._transport import Urllib3Transport
 
 
 def _loopback(request: pytest.FixtureRequest) -> LoopbackTransport | None:
@@ -26,8 +25,8 @@ def _loopback(request: pytest.FixtureRequest) -> LoopbackTransport | None:
 
 @pytest.fixture
 def loopback() -> LoopbackTransport:
-    """Fake apps and the engine are mounted here; other origins go over the network."""
-    return LoopbackTransport(fallback=Urllib3Transport())
+    """Fake apps and the engine are mounted here; a request anywhere else fails."""
+    return LoopbackTransport()
 
 
 @pytest.fixture

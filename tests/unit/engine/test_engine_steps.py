@@ -215,8 +215,10 @@ def test_signing_key_signs_requests(loopback: LoopbackTransport, app: FakeApp) -
     assert _signing.verify_request(call.raw, signature, [key])[1] == key and timestamp.isdigit()
 
 
-def test_ai_gateway_call_is_made_by_the_engine(client: Client, app: FakeApp) -> None:
-    provider = FakeApp("provider")  # over a real socket: the gateway call is plain HTTP
+def test_ai_gateway_call_is_made_by_the_engine(
+    client: Client, app: FakeApp, loopback: LoopbackTransport
+) -> None:
+    provider = FakeApp("provider", loopback=loopback)
     provider.handlers[""] = lambda call: ok({"answer": call.body["q"]})
     opts = {"url": provider.url, "headers": {"x-extra": "1"}, "body": {"q": "hi"},
             "format": "openai-chat", "auth_key": "sk-test", "type": "step.ai.infer"}
