@@ -49,6 +49,10 @@ class SendEventsResult:
         return {"ids": self.ids, "error": self.error}
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 def _is_truthy_env(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "false", "0")
 
@@ -81,6 +85,7 @@ class Inngest:
         request_timeout: int | datetime.timedelta | None = None,
         serializer: object | None = None,
         signing_key: str | None = None,
+        transport: _transport.Transport | None = None,
     ) -> None:
         if not isinstance(app_id, str) or not app_id:
             raise _errors.FunctionConfigInvalidError("app_id: must be a non-empty string")
@@ -91,6 +96,10 @@ class Inngest:
         )
         self.middleware: list[MiddlewareFactory] = list(middleware or [])
         self.serializer = serializer
+        # Every outbound call (events, registration, run data) goes through it.
+        self.transport: _transport.Transport = transport or _transport.DEFAULT_TRANSPORT
+        # Event timestamps and step.sleep read the time here (inngest.testing moves it).
+        self._wall_clock: typing.Callable[[], datetime.datetime] = _utc_now
         dev_env = os.environ.get("INNGEST_DEV")
         if is_production is None:
             is_production = not _is_truthy_env(dev_env)
@@ -236,7 +245,7 @@ class Inngest:
 
     def _post_events(self, events: list[_event.Event]) -> SendEventsResult:
         url = self._event_url()
-        now_ms = round(time.time() * 1000)
+        now_ms = round(self._wall_clock().timestamp() * 1000)
         body = _transport.json_body(
             [{**event.to_dict(), "ts": event.ts or now_ms} for event in events]
         )
@@ -265,7 +274,8 @@ class Inngest:
         for attempt in range(_SEND_ATTEMPTS):
             try:
                 response = _transport.request(
-                    "POST", url, headers=headers, body=body, timeout=self._request_timeout
+                    self.transport, "POST", url, headers=headers, body=body,
+                    timeout=self._request_timeout,
                 )
             except _transport.TransportError as err:
                 self.logger.debug("sending events failed: %s", err)

@@ -366,6 +366,7 @@ class CommHandler:
     def _fetch_run_data(self, path: str) -> object:
         url = urllib.parse.urljoin(self._client.api_origin, path)
         response = _transport.request_with_auth(
+            self._client.transport,
             "GET",
             url,
             headers=_transport.standard_headers(self._client.env),

@@ -372,7 +372,7 @@ class StepSync:
     def sleep(self, step_id: str, duration: Duration) -> None:
         """Pause the run for ``duration`` (int milliseconds or timedelta)."""
         delta = datetime.timedelta(milliseconds=to_milliseconds(duration))
-        self.sleep_until(step_id, datetime.datetime.now(datetime.timezone.utc) + delta)
+        self.sleep_until(step_id, self._state.client._wall_clock() + delta)
 
     def sleep_until(self, step_id: str, until: datetime.datetime) -> None:
         """Pause the run until ``until`` (a naive datetime is local time)."""

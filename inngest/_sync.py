@@ -136,6 +136,7 @@ def register(
     if server_kind is not None:
         headers["x-inngest-expected-server-kind"] = server_kind
     response = _transport.request_with_auth(
+        client.transport,
         "POST",
         url,
         headers=headers,

@@ -14,6 +14,10 @@ class Clock(typing.Protocol):
     def subscribe(self, callback: typing.Callable[[], None]) -> None:
         """Call ``callback`` whenever time jumps (not for the steady passing of time)."""
 
+    def seconds_until(self, at_ms: int) -> float | None:
+        """Real seconds to wait for the clock to reach ``at_ms``; None when only a jump
+        (which calls the subscribers) will get it there."""
+
 
 class SystemClock:
     def now_ms(self) -> int:
@@ -21,6 +25,9 @@ class SystemClock:
 
     def subscribe(self, callback: typing.Callable[[], None]) -> None:
         pass
+
+    def seconds_until(self, at_ms: int) -> float | None:
+        return max(0.0, (at_ms - self.now_ms()) / 1000)
 
 
 class ManualClock:
@@ -37,6 +44,9 @@ class ManualClock:
 
     def subscribe(self, callback: typing.Callable[[], None]) -> None:
         self._callbacks.append(callback)
+
+    def seconds_until(self, at_ms: int) -> float | None:
+        return 0.0 if at_ms <= self.now_ms() else None
 
     def advance(self, seconds: float) -> None:
         self.set(self.now_ms() + round(seconds * 1000))

@@ -10,11 +10,12 @@ from inngest._engine.queue import Queue
 from inngest._engine.runner import Runner
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
+from inngest._transport import Transport
 
 
 class Engine:
     def __init__(self, store: Store, settings: Settings, clock: Clock | None = None,
-                 queue_workers: int = 8) -> None:
+                 queue_workers: int = 8, *, transport: Transport | None = None) -> None:
         self.store = store
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -25,7 +26,7 @@ class Engine:
                            queue_workers, self.admission)
         self.lifecycle = Lifecycle(store, self.queue, self.clock, self.ids)
         self.runner = Runner(self.lifecycle)
-        self.executor = Executor(self.runner, settings)
+        self.executor = Executor(self.runner, settings, transport)
 
     def start(self) -> None:
         for fn in self.store.functions():
@@ -34,4 +35,4 @@ class Engine:
 
     def stop(self) -> None:
         self.queue.stop()
-        self.executor.http.clear()
+        self.executor.http.close()

@@ -8,9 +8,7 @@ import logging
 import random
 import urllib.parse
 
-import urllib3
-
-from inngest import _jcs, _signing, _transport
+from inngest import _jcs, _signing
 from inngest._engine import events, expressions, history, timeparse
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -20,6 +18,7 @@ from inngest._engine.responses import (
     sorted_keys, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
+from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
 
@@ -28,8 +27,9 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 MAX_WAIT_MS = 366 * 24 * 3600 * 1000
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200)
 BACKOFF_JITTER_MS = 30_000
-CALL_TIMEOUT = urllib3.Timeout(connect=10.0, read=7200.0)
-CALL_RETRIES = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=60)
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 7200.0
+MAX_REDIRECTS = 60
 # Ops after which the run waits for something else to call the SDK again.
 _WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction", "WaitForSignal")
 
@@ -52,12 +52,12 @@ class RunError(Exception):
 
 class Executor:
     def __init__(self, runner: Runner, settings: Settings,
-                 http: urllib3.PoolManager | None = None) -> None:
+                 http: Transport | None = None) -> None:
         self.runner = runner
         self.life = runner.life
         self.store = runner.store
         self.settings = settings
-        self.http = http or urllib3.PoolManager(maxsize=16)
+        self.http = http or default_transport()
 
     def handle(self, item: QueueItem) -> QueueItem | None:
         """The queue handler: run one item, returning it to retry later or None when done."""
@@ -199,17 +199,12 @@ class Executor:
             headers["x-inngest-signature"] = _signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
-            response = self.http.request(
-                "POST", url, body=body, headers=headers, timeout=CALL_TIMEOUT,
-                retries=CALL_RETRIES, preload_content=False,
-            )
-        except urllib3.exceptions.HTTPError as err:
-            log.info("run %s: calling %s failed: %s", run.id, url, _transport.error_cause(err))
+            response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,
+                                                      MAX_RESPONSE_BYTES))
+        except TransportError as err:
+            log.info("run %s: calling %s failed: %s", run.id, url, err)
             return None
-        try:
-            data = response.read(MAX_RESPONSE_BYTES + 1)
-        finally:
-            response.release_conn()
+        data = response.body
         reply_headers = {k.lower(): v for k, v in response.headers.items()}
         if len(data) > MAX_RESPONSE_BYTES:
             too_large = error_body("OutputTooLarge", "output_too_large")
@@ -396,14 +391,14 @@ class Executor:
         if body is not None and not isinstance(body, (str, bytes)):
             body = json.dumps(body)
             headers.setdefault("Content-Type", "application/json")
+        encoded = body.encode("utf-8") if isinstance(body, str) else body
+        request = OutboundRequest(str(opts.get("method") or "POST"), str(opts.get("url")),
+                                  headers, encoded, READ_TIMEOUT)
         try:
-            response = self.http.request(
-                str(opts.get("method") or "POST"), str(opts.get("url")), body=body,
-                headers=headers, timeout=CALL_TIMEOUT, retries=CALL_RETRIES,
-            )
-        except urllib3.exceptions.HTTPError as err:
+            response = self.http.send(request)
+        except TransportError as err:
             return GatewayReply(error=error_body("Error", str(err)))
-        text = response.data.decode("utf-8", errors="replace")
+        text = response.body.decode("utf-8", errors="replace")
         if op.op == "Gateway":
             return GatewayReply(value={"status_code": response.status,
                                        "headers": dict(response.headers), "body": text})
@@ -436,6 +431,11 @@ class GatewayReply:
 
     value: JSON = None
     error: dict[str, JSON] | None = None
+
+
+def default_transport() -> Urllib3Transport:
+    """How the executor reaches apps and gateways over the network."""
+    return Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
 
 
 def with_step_id(url: str, step_id: str) -> str:

@@ -73,6 +73,9 @@ class Queue:
         self._inflight = 0
         self._finished: list[QueueItem] = []
         self._ended_runs: list[str] = []
+        # While the scheduler waits: how many items are running, and when it next has work.
+        self._waiting_with: int | None = None
+        self._idle_until: int | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
@@ -133,10 +136,22 @@ class Queue:
             with self._cond:
                 if self._dirty or self._stopped:
                     continue
-                timeout = None
-                if wake_at is not None:
-                    timeout = max(0.0, (wake_at - self._clock.now_ms()) / 1000)
+                timeout = None if wake_at is None else self._clock.seconds_until(wake_at)
+                self._waiting_with, self._idle_until = self._inflight, wake_at
+                self._cond.notify_all()
                 self._cond.wait(timeout)
+                self._waiting_with = None
+
+    def wait_idle(self, timeout: float, *, running: int = 0) -> tuple[bool, int | None]:
+        """Wait until nothing is due and at most ``running`` items are running; return whether
+        it got there, and when the scheduler next has something to do (None: nothing queued)."""
+
+        def idle() -> bool:
+            return not self._dirty and self._waiting_with is not None \
+                and self._waiting_with <= running
+
+        with self._cond:
+            return self._cond.wait_for(idle, timeout), self._idle_until
 
     def _dispatch(self, free: int) -> int | None:
         """Start up to ``free`` admitted due items; return when to look again.

@@ -10,12 +10,11 @@ import threading
 import typing
 import uuid
 
-import urllib3
-
 from inngest import _jcs, _signing, _transport
 from inngest._engine import registration
 from inngest._engine.models import App
 from inngest._engine.store import Store
+from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
 
@@ -23,8 +22,8 @@ DISCOVERY_PORTS = (80, 443, *range(3000, 3011), 4321, 5000, 5173, 8000, 8080, 80
                    *range(8910, 8916), 8787)
 DISCOVERY_PATHS = ("/api/inngest", "/x/inngest", "/.netlify/functions/inngest",
                    "/.redwood/functions/inngest")
-PING_TIMEOUT = urllib3.Timeout(10.0)
-PROBE_TIMEOUT = urllib3.Timeout(2.0)
+PING_TIMEOUT = 10.0
+PROBE_TIMEOUT = 2.0
 _STATUS_ERRORS = {401: "unauthorized", 403: "forbidden", 404: "url_not_found",
                   500: "internal_server_error"}
 
@@ -49,7 +48,7 @@ def ping_error(status: int, body: bytes) -> str | None:
 class Syncer:
     def __init__(self, store: Store, urls: typing.Sequence[str], *, poll: bool = True,
                  poll_interval: float = 5.0, discovery: bool = False,
-                 signing_key: str | None = None, http: urllib3.PoolManager | None = None,
+                 signing_key: str | None = None, http: Transport | None = None,
                  server_port: int | None = None) -> None:
         self.store = store
         self.urls = [registration.normalize_url(with_scheme(url)) for url in urls]
@@ -58,7 +57,7 @@ class Syncer:
         self.discovery = discovery
         self.signing_key = signing_key
         self.server_port = server_port
-        self.http = http or urllib3.PoolManager(maxsize=4)
+        self.http = http or Urllib3Transport(maxsize=4)
         self._reported: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="inngest-sync", daemon=True)
@@ -106,11 +105,10 @@ class Syncer:
                 _jcs.canonicalize(json.loads(body)), self.signing_key
             )
         try:
-            response = self.http.request("PUT", url, body=body, headers=headers,
-                                         timeout=PING_TIMEOUT, retries=False)
-            problem = ping_error(response.status, response.data)
-            cause = f"status {response.status}: {_body_text(response.data)}"
-        except urllib3.exceptions.HTTPError as err:
+            response = self.http.send(OutboundRequest("PUT", url, headers, body, PING_TIMEOUT))
+            problem = ping_error(response.status, response.body)
+            cause = f"status {response.status}: {_body_text(response.body)}"
+        except TransportError as err:
             problem = "unsupported_protocol" if "SSL" in str(err) else "unreachable"
             cause = _transport.error_cause(err)
         self._report(url, problem, cause)
@@ -144,10 +142,10 @@ class Syncer:
             for path in DISCOVERY_PATHS:
                 url = f"http://localhost:{port}{path}"
                 try:
-                    response = self.http.request("GET", url, timeout=PROBE_TIMEOUT, retries=False)
-                except urllib3.exceptions.HTTPError:
+                    response = self.http.send(OutboundRequest("GET", url, {}, None, PROBE_TIMEOUT))
+                except TransportError:
                     continue
-                if "x-inngest-sdk" in response.headers:
+                if "x-inngest-sdk" in {name.lower() for name in response.headers}:
                     found.append(url)
         return found
 

@@ -12,10 +12,18 @@ import urllib.parse
 
 import urllib3
 
+from inngest._engine.api import Api
+from inngest._engine.clock import ManualClock
+from inngest._engine.engine import Engine
+from inngest._engine.executor import Settings
 from inngest._engine.server import DevServer
+from inngest._engine.store import Store
+from inngest._loopback import LoopbackTransport, api_endpoint
+from inngest._transport import OutboundRequest, Response
 
 SDK_HEADERS = {"x-inngest-sdk": "inngest-sync:v0.1.0", "x-inngest-req-version": "2"}
 Reply = tuple[int, dict[str, str], typing.Any]
+T = typing.TypeVar("T")
 HTTP = urllib3.PoolManager()
 
 
@@ -64,14 +72,22 @@ def step_hash(step: str) -> str:
 
 
 class FakeApp:
-    """A serve endpoint at ``url``; ``handlers[fn slug](call) -> (status, headers, body)``."""
+    """A serve endpoint at ``url``; ``handlers[fn slug](call) -> (status, headers, body)``.
 
-    def __init__(self, app_id: str = "app") -> None:
+    With ``loopback`` it is mounted there (no socket); otherwise it listens on a free port.
+    """
+
+    def __init__(self, app_id: str = "app", loopback: LoopbackTransport | None = None) -> None:
         self.app_id = app_id
         self.calls: list[Call] = []
         self.handlers: dict[str, typing.Callable[[Call], Reply]] = {}
         self.sdk_headers = dict(SDK_HEADERS)
         self._lock = threading.Lock()
+        self.server: http.server.ThreadingHTTPServer | None = None
+        if loopback is not None:
+            self.url = f"http://{app_id}.fake-app.test/api/inngest"
+            loopback.mount(self.url, self._answer)
+            return
         app = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -103,6 +119,14 @@ class FakeApp:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/inngest"
         threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
+    def _answer(self, request: OutboundRequest) -> Response:
+        parts = urllib.parse.urlsplit(request.url)
+        call = Call(request.method, parts.path, dict(urllib.parse.parse_qsl(parts.query)),
+                    {k.lower(): v for k, v in request.headers.items()}, request.body or b"")
+        status, headers, body = self.dispatch(call)
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return Response(status, {**self.sdk_headers, **headers}, payload)
+
     def dispatch(self, call: Call) -> Reply:
         with self._lock:
             self.calls.append(call)
@@ -132,22 +156,62 @@ class FakeApp:
         }
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+class LoopbackDev:
+    """An engine whose API is mounted on ``transport``: a dev server without sockets, on a
+    manual clock that ``run_until`` moves to the next timer whenever the engine is idle."""
+
+    url = "http://engine.test"
+
+    def __init__(self, transport: LoopbackTransport, *, retry_interval: float = 0.05,
+                 signing_key: str | None = None, clock: ManualClock | None = None) -> None:
+        self.transport = transport
+        self.clock = clock or ManualClock(time.time_ns() // 1_000_000)
+        settings = Settings(retry_interval=retry_interval, signing_key=signing_key)
+        self.engine = Engine(Store(), settings, self.clock, transport=transport)
+        transport.mount(self.url, api_endpoint(Api(self.engine)))
+        self.engine.start()
+
+    def run_until(self, probe: typing.Callable[[], T | None], timeout: float = 5.0) -> T:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value:
+                return value
+            idle, next_at = self.engine.queue.wait_idle(0.01)
+            if idle and probe():
+                continue
+            if (idle and next_at is None) or time.monotonic() > deadline:
+                raise AssertionError("timed out waiting")
+            if next_at is not None and idle:
+                self.clock.set(max(next_at, self.clock.now_ms() + 1))
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self.engine.store.close()
 
 
 class Client:
-    """Talks to a dev server over HTTP."""
+    """Talks to a dev server over HTTP, or to a loopback one in-process."""
 
-    def __init__(self, dev: DevServer) -> None:
+    def __init__(self, dev: DevServer | LoopbackDev) -> None:
         self.dev = dev
 
     def request(self, method: str, path: str, body: typing.Any = None,
                 headers: dict[str, str] | None = None) -> tuple[int, typing.Any]:
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-        response = HTTP.request(method, self.dev.url + path, body=data, headers=headers or {})
-        text = response.data
-        return response.status, json.loads(text) if text else None
+        if isinstance(self.dev, LoopbackDev):
+            request = OutboundRequest(method, self.dev.url + path, headers or {}, data)
+            reply = self.dev.transport.send(request)
+            status, text = reply.status, reply.body
+        else:
+            response = HTTP.request(method, self.dev.url + path, body=data, headers=headers or {})
+            status, text = response.status, response.data
+        return status, json.loads(text) if text else None
 
     def register(self, app: FakeApp, functions: list[dict[str, typing.Any]],
                  **extra: typing.Any) -> tuple[int, typing.Any]:
@@ -170,6 +234,8 @@ class Client:
     def wait_for_run(self, event_id: str, status: str | None = None,
                      timeout: float = 5.0) -> dict[str, typing.Any]:
         """Poll until the event's (single) run has ended, or has ``status``."""
+        if isinstance(self.dev, LoopbackDev):
+            return self.dev.run_until(lambda: self._ended(event_id, status), timeout)
         return wait(lambda: self._ended(event_id, status), timeout)
 
     def _ended(self, event_id: str, status: str | None) -> dict[str, typing.Any] | None:
@@ -180,9 +246,6 @@ class Client:
         if status is not None:
             return run if run["status"] == status else None
         return run if run["status"] not in ("Running", "Scheduled") else None
-
-
-T = typing.TypeVar("T")
 
 
 def wait(probe: typing.Callable[[], T | None], timeout: float = 5.0) -> T:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash
+from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
 from inngest import _jcs, _signing
 from inngest._engine import ulid
-from inngest._engine.server import DevServer
+from inngest._loopback import LoopbackTransport
+
+LOOPBACK = True
 
 
 def test_step_run_then_complete(client: Client, app: FakeApp) -> None:
@@ -198,20 +200,25 @@ def test_streamed_response_is_unwrapped(client: Client, app: FakeApp) -> None:
     assert client.wait_for_run(event_id)["output"] == {"streamed": True}
 
 
-def test_signing_key_signs_requests(app: FakeApp) -> None:
+def test_signing_key_signs_requests(loopback: LoopbackTransport, app: FakeApp) -> None:
     key = "signkey-test-" + "ab" * 32
-    with DevServer(port=0, poll=False, signing_key=key) as dev:
+    dev = LoopbackDev(loopback, signing_key=key)
+    try:
         client = Client(dev)
         client.register(app, [app.function("fn", handler=lambda call: ok(1))])
         client.wait_for_run(client.send({"name": "test/fn"})[0])
+    finally:
+        dev.stop()
     [call] = app.posts()
     signature = call.headers["x-inngest-signature"]
     timestamp = signature.split("&")[0][2:]
     assert _signing.verify_request(call.raw, signature, [key])[1] == key and timestamp.isdigit()
 
 
-def test_ai_gateway_call_is_made_by_the_engine(client: Client, app: FakeApp) -> None:
-    provider = FakeApp("provider")
+def test_ai_gateway_call_is_made_by_the_engine(
+    client: Client, app: FakeApp, loopback: LoopbackTransport
+) -> None:
+    provider = FakeApp("provider", loopback=loopback)
     provider.handlers[""] = lambda call: ok({"answer": call.body["q"]})
     opts = {"url": provider.url, "headers": {"x-extra": "1"}, "body": {"q": "hi"},
             "format": "openai-chat", "auth_key": "sk-test", "type": "step.ai.infer"}

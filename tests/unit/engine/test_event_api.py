@@ -11,6 +11,8 @@ from engine_fakes import Client, FakeApp, ok
 from inngest._engine import ulid
 from inngest._engine.server import DevServer
 
+LOOPBACK = True
+
 
 def post(client: Client, body: bytes | object) -> tuple[int, object]:
     return client.request("POST", "/e/key", body)
@@ -129,6 +131,7 @@ def test_invoke_route(client: Client, app: FakeApp) -> None:
     assert status == 404 and body["status"] == 404
 
 
+@pytest.mark.sockets
 def test_misc_routes(client: Client) -> None:
     assert client.request("GET", "/health") == (200, {"status": 200, "message": "OK"})
     status, body = client.request("GET", "/nope")
@@ -140,6 +143,7 @@ def test_misc_routes(client: Client) -> None:
     assert status == 200 and info["startOpts"]["poll"] is False
 
 
+@pytest.mark.sockets
 def test_every_response_says_dev(dev: DevServer) -> None:
     import urllib3
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pathlib
 import typing
 
+import pytest
 from engine_fakes import Call, Client, FakeApp, Reply, T0, list_runs, ok, wait
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
+
+LOOPBACK = True
 
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
@@ -128,6 +131,7 @@ def test_batch_key_partitions_and_if_runs_others_alone(client: Client, app: Fake
 # Restarts
 
 
+@pytest.mark.sockets
 def test_pending_debounce_and_batch_survive_a_restart(
     tmp_path: pathlib.Path, clock: ManualClock, app: FakeApp
 ) -> None:

@@ -9,6 +9,8 @@ from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, s
 
 from inngest._engine.clock import ManualClock
 
+LOOPBACK = True
+
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
     return list_runs(client, "id status eventID skipReason cancellationReason")

@@ -16,6 +16,8 @@ from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
 
+LOOPBACK = True
+
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
     return list_runs(client, "id status startedAt eventID skipReason cancellationReason")
@@ -173,6 +175,7 @@ def test_cancelling_a_run_frees_its_fn_limit_slot(client: Client, app: FakeApp) 
     wait(lambda: started(app) == ["a", "b"])
 
 
+@pytest.mark.sockets
 def test_fn_limit_slots_survive_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> None:
     with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as dev:
         client = Client(dev)

@@ -10,6 +10,8 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 from inngest._engine.registration import normalize_url
 from inngest._engine.server import DevServer
 
+LOOPBACK = True
+
 GET_RUN = """
 query GetRun($run_id: String!) {
   run(runID: $run_id) { output status }

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import typing
 
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from engine_fakes import (
+    Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, wait,
+)
 
 from inngest._engine.clock import ManualClock
 from inngest._engine.server import DevServer
 
+LOOPBACK = True
 WAIT_IF = "async.data.resume == true && async.data.id == event.data.id"
 
 
@@ -126,7 +129,7 @@ def test_cancel_by_event(client: Client, app: FakeApp) -> None:
     assert len(app.posts()) == 1
 
 
-def cancel_pauses(dev: DevServer, event_name: str) -> list[str]:
+def cancel_pauses(dev: DevServer | LoopbackDev, event_name: str) -> list[str]:
     return [pause.run_id for pause in dev.engine.store.pauses_for(event_name, 2**62)]
 
 

@@ -11,10 +11,12 @@ from engine_fakes import Call, Client, FakeApp, ok, wait
 from inngest._engine import registration
 from inngest._engine.server import DevServer
 
+LOOPBACK = True
 INVALID = {"error": "At least one function is invalid", "data": None, "status": 400,
            "code": "bad_request", "message": "At least one function is invalid"}
 
 
+@pytest.mark.sockets
 def test_sync_and_resync_is_a_no_op(dev: DevServer, client: Client, app: FakeApp) -> None:
     functions = [app.function("fn")]
     status, first = client.register(app, functions)
@@ -104,6 +106,7 @@ def test_normalize_url(url: str, expected: str) -> None:
     assert registration.normalize_url(url) == expected
 
 
+@pytest.mark.sockets
 def test_sdk_urls_are_pinged_and_sync(app: FakeApp) -> None:
     pings: list[Call] = []
 
@@ -130,6 +133,7 @@ def test_unreachable_url_keeps_an_error(app: FakeApp) -> None:
         assert stored.error == "unreachable"
 
 
+@pytest.mark.sockets
 def test_ping_errors_are_recorded(app: FakeApp) -> None:
     app.handlers[""] = lambda call: (404, {}, {})
     with DevServer(port=0, sdk_urls=[app.url], poll=False) as dev:
