@@ -136,7 +136,7 @@ class Outcome:
 def execute(
     *,
     client: Inngest,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
     request: ExecutionRequest,
     target_step_id: str | None,
@@ -163,7 +163,7 @@ def execute(
 def run(
     *,
     client: Inngest,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
     request: ExecutionRequest,
     target_step_id: str | None,
@@ -221,7 +221,7 @@ def _call(
     middleware: MiddlewareManager,
     state: _step.RunState,
     ctx: ContextSync,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
     timings: ServerTimings,
 ) -> Outcome:
@@ -245,7 +245,7 @@ def _call_handler(
     middleware: MiddlewareManager,
     state: _step.RunState,
     ctx: ContextSync,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
 ) -> Outcome:
     try:

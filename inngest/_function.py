@@ -14,6 +14,7 @@ if typing.TYPE_CHECKING:
     from inngest._middleware import MiddlewareFactory
 
 Handler = typing.Callable[["ContextSync"], typing.Any]
+T = typing.TypeVar("T")
 Trigger = typing.Union[cfg.TriggerEvent, cfg.TriggerCron]
 FAILURE_EVENT = "inngest/function.failed"
 
@@ -99,14 +100,14 @@ def _as_tuple(value: object, field: str) -> tuple[typing.Any, ...] | None:
     raise _errors.FunctionConfigInvalidError(f"{field}: expected a list")
 
 
-class Function:
-    """A function created by ``Inngest.create_function``."""
+class Function(typing.Generic[T]):
+    """A function created by ``Inngest.create_function``; ``T`` is what its handler returns."""
 
     def __init__(
         self,
         app_id: str,
         opts: FunctionOpts,
-        handler: Handler,
+        handler: typing.Callable[[ContextSync], T],
         on_failure: Handler | None = None,
         middleware: typing.Sequence[MiddlewareFactory] = (),
         output_type: object = UNSET,
@@ -119,7 +120,7 @@ class Function:
                 )
         self.app_id = app_id
         self.opts = opts
-        self.handler = handler
+        self.handler: Handler = handler
         self.on_failure = on_failure
         self.middleware = list(middleware)
         self.output_type = output_type

@@ -402,7 +402,7 @@ class StepSync:
         self,
         step_id: str,
         *,
-        function: Function,
+        function: Function[typing.Any],
         data: typing.Mapping[str, object] | None = None,
         timeout: Duration | None = None,
         v: str | None = None,
