@@ -11,6 +11,7 @@ import typing
 from inngest import _errors, _event, _step
 from inngest._context import ContextSync
 from inngest._function import Function, Handler
+from inngest._step_context import set_step_context
 from inngest._middleware import (
     NO_OUTPUT,
     MiddlewareManager,
@@ -249,7 +250,8 @@ def _call_handler(
     handler: Handler,
 ) -> Outcome:
     try:
-        output = handler(ctx)
+        with set_step_context(ctx.step):
+            output = handler(ctx)
         output = state.serialize(output, function.output_type)
     except _step.ResponseInterrupt as interrupt:
         return _after_execution(middleware, Outcome(reports=interrupt.reports))

@@ -112,18 +112,22 @@ class Function(typing.Generic[T]):
         middleware: typing.Sequence[MiddlewareFactory] = (),
         output_type: object = UNSET,
     ) -> None:
-        for label, candidate in (("handler", handler), ("on_failure", on_failure)):
-            if candidate is not None and inspect.iscoroutinefunction(candidate):
-                raise _errors.FunctionConfigInvalidError(
-                    f"{label}: async functions are not supported by inngest-sync "
-                    f"(function {opts.fn_id})"
-                )
         self.app_id = app_id
         self.opts = opts
         self.handler: Handler = handler
         self.on_failure = on_failure
         self.middleware = list(middleware)
         self.output_type = output_type
+
+    def require_sync(self) -> None:
+        """Raise when a handler is async: creating one is allowed (code shared with the
+        official SDK's async API imports fine), serving or running it is not."""
+        for label, candidate in (("handler", self.handler), ("on_failure", self.on_failure)):
+            if candidate is not None and inspect.iscoroutinefunction(candidate):
+                raise _errors.FunctionConfigInvalidError(
+                    f"{label}: async functions are not supported by inngest-sync "
+                    f"(function {self.opts.fn_id})"
+                )
 
     @property
     def id(self) -> str:

@@ -473,6 +473,7 @@ def _index_functions(functions: object) -> dict[str, Function[typing.Any]]:
                 f"functions[{index}]: expected a function made by create_function, "
                 f"got {type(function).__name__}"
             )
+        function.require_sync()
         indexed.pop(function.id, None)
         indexed[function.id] = function
     return indexed

@@ -41,6 +41,16 @@ def _module(name: str, **attrs: object) -> types.ModuleType:
     return module
 
 
+def _install_async_placeholders() -> None:
+    """The shared case modules name the async API at import time (annotations, a base class
+    of their async middleware, isinstance tuples); inngest-sync has no async API."""
+    import inngest
+
+    for name in ("Context", "Group", "Middleware", "Step"):
+        if not hasattr(inngest, name):
+            setattr(inngest, name, type(name, (), {"__module__": "official_suite_harness"}))
+
+
 def _install_shim() -> None:
     import pydantic
 
@@ -80,6 +90,7 @@ def _install_shim() -> None:
 
 if importlib.util.find_spec("inngest._internal") is None:
     _install_shim()
+    _install_async_placeholders()
 
 _INNGEST_FILE = importlib.import_module("inngest").__file__ or ""
 print(f"official suite: inngest from {os.path.dirname(_INNGEST_FILE)}", file=sys.stderr)

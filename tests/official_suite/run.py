@@ -39,8 +39,8 @@ SELECTED = [
     "tests/test_inngest/test_function/cases",
     "tests/test_inngest/test_function/test_flask.py",
     "tests/test_inngest/test_function/test_django.py",
-    "tests/test_inngest/test_client/__init__.py",
-    "tests/test_inngest/test_client/test_client_middleware.py",
+    "tests/test_inngest/test_serialization/__init__.py",
+    "tests/test_inngest/test_serialization/test_flask.py",
     "pkg/inngest/inngest/experimental/mocked/trigger_test.py",
 ]
 RENAMED = {
@@ -51,8 +51,6 @@ RENAMED = {
 # Tests inside the selected files that are not run, and why.
 DESELECTED = {
     "test_mocked/test_trigger.py::TestTriggerAsync": "async handlers (async API)",
-    "test_inngest/test_client/test_client_middleware.py::TestClientMiddleware::test_async":
-        "async middleware served by FastAPI",
 }
 
 # What is set aside in inngest-py's tests, and why (printed with every run).
@@ -62,12 +60,14 @@ SET_ASIDE = {
     "tests/test_inngest/test_function/test_digital_ocean.py": "DigitalOcean simulator (private)",
     "tests/test_inngest/test_connect/": "Connect",
     "tests/test_inngest/test_client/test_send.py": "async client.send and private error classes",
-    "tests/test_inngest/test_experimental/": "FastAPI + remote state S3/moto cases",
-    "tests/test_inngest/test_introspection/": "private const/server_lib expectations",
-    "tests/test_inngest/test_registration/": "private comm_lib/server_lib internals",
-    "tests/test_inngest/test_serve/": "private handler internals and async streaming",
-    "tests/test_inngest/test_serialization/": "private serializer_lib",
-    "tests/test_inngest/test_server_timings/": "private server_timings",
+    "tests/test_inngest/test_client/test_client_middleware.py":
+        "imports inngest.fast_api (async serve) at module level",
+    "tests/test_inngest/test_experimental/": "remote_state_middleware: not provided",
+    "tests/test_inngest/test_introspection/": "private net/const modules",
+    "tests/test_inngest/test_registration/": "private net/const modules",
+    "tests/test_inngest/test_serve/": "private errors module and async streaming",
+    "tests/test_inngest/test_serialization/test_fast_api.py": "FastAPI (async serve)",
+    "tests/test_inngest/test_server_timings/": "async handler and async middleware",
     "tests/test_inngest/test_probes/": "private comm_lib probes",
     "tests/test_inngest/test_execution/": "private execution_lib",
     "tests/test_inngest/test_types.py": "static type checks only, never run",

@@ -57,6 +57,7 @@ def trigger(
     step_stubs: dict[str, object] | None = None,
 ) -> Result:
     """Run ``fn`` to completion the way the server would, stubbing steps by user id."""
+    fn.require_sync()
     events = [event] if isinstance(event, _event.Event) else list(event)
     return _Run(fn, events, client, step_stubs or {}).until_done()
 
