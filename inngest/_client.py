@@ -235,6 +235,17 @@ class Inngest:
             manager.after_send_events(result)
         return result.ids
 
+    async def send(
+        self,
+        events: _event.Event | list[_event.Event],
+        *,
+        skip_middleware: bool = False,
+    ) -> list[str]:
+        """``send_sync`` for async callers: it runs in a worker thread, the loop stays free."""
+        import asyncio
+
+        return await asyncio.to_thread(self.send_sync, events, skip_middleware=skip_middleware)
+
     def _post_events(self, events: list[_event.Event]) -> SendEventsResult:
         url = self._event_url()
         now_ms = round(time.time() * 1000)

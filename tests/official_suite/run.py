@@ -51,6 +51,12 @@ RENAMED = {
 # Tests inside the selected files that are not run, and why.
 DESELECTED = {
     "test_mocked/test_trigger.py::TestTriggerAsync": "async handlers (async API)",
+    **{
+        f"test_inngest/test_function/test_{framework}.py::TestFunctions"
+        "::test_unexpected_step_during_targeting":
+        "reads the private attribute ctx.step._target_hashed_id"
+        for framework in ("flask", "django")
+    },
 }
 
 # What is set aside in inngest-py's tests, and why (printed with every run).
@@ -186,7 +192,12 @@ def main() -> int:
     )
     try:
         wait_ready(server, port)
-        env = {**os.environ, "DEV_SERVER_ENABLED": "0", "DEV_SERVER_PORT": str(port)}
+        origin = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ, "DEV_SERVER_ENABLED": "0", "DEV_SERVER_PORT": str(port),
+            # Some cases build clients without origins and expect the dev server's default.
+            "INNGEST_API_BASE_URL": origin, "INNGEST_EVENT_API_BASE_URL": origin,
+        }
         command = [
             args.python, "-m", "pytest", str(workdir), "-p", "no:cacheprovider",
             "--rootdir", str(workdir), "-o", "python_files=test_*.py", "-rfE",
