@@ -188,3 +188,12 @@ def test_send_5xx_after_retries_still_raises(api: EventAPI) -> None:
     client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
     with pytest.raises(_errors.SendEventsError, match="500"):
         client.send_sync(Event(name="a"))
+
+
+def test_async_send_sends_from_a_worker_thread(api: EventAPI) -> None:
+    import asyncio
+
+    api.answers.append((200, {"ids": ["A1"]}))
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    assert asyncio.run(client.send(Event(name="a"))) == ["A1"]
+    assert json.loads(api.requests[0][2])[0]["name"] == "a"
