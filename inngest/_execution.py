@@ -252,7 +252,7 @@ def _call_handler(
     try:
         with set_step_context(ctx.step):
             output = handler(ctx)
-        output = state.serialize(output, function.output_type)
+        output = state.serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
         return _after_execution(middleware, Outcome(reports=interrupt.reports))
     except _step.SkipInterrupt as skip:
@@ -267,6 +267,11 @@ def _call_handler(
         _step.strip_first_frame(err)
         return Outcome(error=err)
     return _after_execution(middleware, Outcome(output=output))
+
+
+def _output_type(function: Function[typing.Any], handler: Handler) -> object:
+    # An on_failure output is only ever serialized (never invoked), so any type will do.
+    return object if handler is function.on_failure else function.output_type
 
 
 def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome:

@@ -41,6 +41,10 @@ SELECTED = [
     "tests/test_inngest/test_function/test_django.py",
     "tests/test_inngest/test_serialization/__init__.py",
     "tests/test_inngest/test_serialization/test_flask.py",
+    "tests/test_inngest/test_experimental/__init__.py",
+    "tests/test_inngest/test_experimental/test_remote_state_middleware/__init__.py",
+    "tests/test_inngest/test_experimental/test_remote_state_middleware/cases",
+    "tests/test_inngest/test_experimental/test_remote_state_middleware/test_flask.py",
     "pkg/inngest/inngest/experimental/mocked/trigger_test.py",
 ]
 RENAMED = {
@@ -68,7 +72,8 @@ SET_ASIDE = {
     "tests/test_inngest/test_client/test_send.py": "async client.send and private error classes",
     "tests/test_inngest/test_client/test_client_middleware.py":
         "imports inngest.fast_api (async serve) at module level",
-    "tests/test_inngest/test_experimental/": "remote_state_middleware: not provided",
+    "tests/test_inngest/test_experimental/test_remote_state_middleware/test_fast_api.py":
+        "FastAPI (async serve)",
     "tests/test_inngest/test_introspection/": "private net/const modules",
     "tests/test_inngest/test_registration/": "private net/const modules",
     "tests/test_inngest/test_serve/": "private errors module and async streaming",

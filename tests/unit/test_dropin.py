@@ -346,3 +346,25 @@ def test_given_headers_replace_the_anthropic_default() -> None:
     assert ai.anthropic.Adapter(auth_key="k", model="m", headers={"x": "y"}).headers() == {
         "x": "y"
     }
+
+
+def test_pydantic_serializer_serializes_on_failure_output_without_output_type() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class User(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        name: str
+
+    client = Inngest(app_id="app", is_production=False, serializer=inngest.PydanticSerializer())
+
+    def on_failure(ctx: ContextSync) -> object:
+        return [User(name="ann")]
+
+    fn = client.create_function(
+        fn_id="fn", trigger=TriggerEvent(event="app/go"), on_failure=on_failure
+    )(lambda ctx: None)
+    result = execute(
+        client=client, function=fn, handler=on_failure,
+        request=ExecutionRequest.from_dict(make_body({})),
+        target_step_id=None, raw_request=None, job_id=None, request_id=None,
+    )
+    assert (result.status, json.loads(result.body)) == (200, [{"name": "ann"}])
