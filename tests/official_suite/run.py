@@ -3,14 +3,16 @@
 Usage (from the repo root, in an environment where inngest-sync is installed)::
 
     INNGEST_PY_SRC=/path/to/inngest-py python tests/official_suite/run.py \
-        [--server embedded|real] [--python /path/to/python] [-- pytest args]
+        [--server all|embedded|real] [--python /path/to/python] [-- pytest args]
 
 ``INNGEST_PY_SRC`` is a checkout of github.com/inngest/inngest-py; nothing of it is kept in
 this repository. The chosen test files are copied into a temp dir and run with pytest by
 ``--python`` (default: this interpreter; pass another venv's python to run the same tests on
 the official SDK). The dev server is started here on free ports: ``embedded`` is our engine
 (``python -m inngest dev`` with this interpreter), ``real`` is the Go server from
-``DEV_SERVER_BIN`` or ``../shared/inngest-server/install.sh``. Exit status is pytest's.
+``DEV_SERVER_BIN`` or ``../shared/inngest-server/install.sh``; ``all`` (the default) runs on
+the embedded engine, then on the real server when one is available. Exit status: the worst
+of pytest's.
 """
 
 from __future__ import annotations
@@ -117,14 +119,18 @@ def copy_selected(src: pathlib.Path, dest: pathlib.Path) -> None:
     shutil.copyfile(HERE / "harness_conftest.py", dest / "conftest.py")
 
 
+INSTALL_SCRIPT = REPO.parent / "shared" / "inngest-server" / "install.sh"
+
+
+def real_server_available() -> bool:
+    return bool(os.environ.get("DEV_SERVER_BIN")) or INSTALL_SCRIPT.exists()
+
+
 def real_server_bin() -> str:
     explicit = os.environ.get("DEV_SERVER_BIN")
     if explicit:
         return explicit
-    install = REPO.parent / "shared" / "inngest-server" / "install.sh"
-    if not install.exists():
-        install = pathlib.Path("/work/shared/inngest-server/install.sh")
-    out = subprocess.run([str(install)], check=True, capture_output=True, text=True)
+    out = subprocess.run([str(INSTALL_SCRIPT)], check=True, capture_output=True, text=True)
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -176,24 +182,13 @@ def describe() -> None:
         print(f"  {path}: {reason}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", choices=("embedded", "real"), default="embedded")
-    parser.add_argument("--python", default=sys.executable, help="interpreter running the tests")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
-    parser.add_argument("pytest_args", nargs="*")
-    args = parser.parse_args()
-    src = os.environ.get("INNGEST_PY_SRC")
-    if not src or not (pathlib.Path(src) / "tests" / "test_inngest").is_dir():
-        raise SystemExit("set INNGEST_PY_SRC to a checkout of github.com/inngest/inngest-py")
-    describe()
+def run_suite(kind: str, src: pathlib.Path, python: str, keep: bool, extra: list[str]) -> int:
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="official-suite-"))
-    copy_selected(pathlib.Path(src), workdir)
+    copy_selected(src, workdir)
     port = free_port()
     log = open(workdir / "dev_server.log", "wb")
     server = subprocess.Popen(
-        server_command(args.server, port), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
+        server_command(kind, port), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         wait_ready(server, port)
@@ -204,19 +199,47 @@ def main() -> int:
             "INNGEST_API_BASE_URL": origin, "INNGEST_EVENT_API_BASE_URL": origin,
         }
         command = [
-            args.python, "-m", "pytest", str(workdir), "-p", "no:cacheprovider",
+            python, "-m", "pytest", str(workdir), "-p", "no:cacheprovider",
             "--rootdir", str(workdir), "-o", "python_files=test_*.py", "-rfE",
             *[f"--deselect={node}" for node in DESELECTED],
-            *args.pytest_args,
+            *extra,
         ]
+        print(f"== {kind} dev server, tests run by {python}", flush=True)
         return subprocess.run(command, cwd=workdir, env=env).returncode
     finally:
         stop(server)
         log.close()
-        if args.keep:
+        if keep:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--server", choices=("all", "embedded", "real"), default="all",
+        help="all: the embedded engine, then the real server when one is available",
+    )
+    parser.add_argument("--python", default=sys.executable, help="interpreter running the tests")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument("pytest_args", nargs="*")
+    args = parser.parse_args()
+    src = os.environ.get("INNGEST_PY_SRC")
+    if not src or not (pathlib.Path(src) / "tests" / "test_inngest").is_dir():
+        raise SystemExit("set INNGEST_PY_SRC to a checkout of github.com/inngest/inngest-py")
+    describe()
+    kinds = [args.server] if args.server != "all" else ["embedded"]
+    if args.server == "all":
+        if real_server_available():
+            kinds.append("real")
+        else:
+            print(f"real server: skipped (no DEV_SERVER_BIN, no {INSTALL_SCRIPT})")
+    codes = [
+        run_suite(kind, pathlib.Path(src), args.python, args.keep, args.pytest_args)
+        for kind in kinds
+    ]
+    return max(codes)
 
 
 if __name__ == "__main__":
