@@ -15,6 +15,17 @@ Logger = typing.Union[
 ]
 
 
+_METHOD_NAMES = (
+    "debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"
+)
+_STDLIB_METHODS = frozenset(
+    getattr(cls, name)
+    for cls in (logging.Logger, logging.LoggerAdapter)
+    for name in _METHOD_NAMES
+    if hasattr(cls, name)
+)
+
+
 class ReplayQuietLogger:
     """Forwards each call (``info``, ``warning``, ...) to the user's logger object, as is,
     except while memoized code replays. Forwarding the method itself (not ``log(level)``)
@@ -32,8 +43,12 @@ class ReplayQuietLogger:
         return getattr(self.logger, name)
 
     def _forward(self, method: str, args: tuple[object, ...], kwargs: dict[str, object]) -> None:
-        if self._live:
-            getattr(self.logger, method)(*args, **kwargs)
+        if not self._live:
+            return
+        if getattr(type(self.logger), method, None) in _STDLIB_METHODS:
+            # Records name the user's line, not this proxy's two frames.
+            kwargs = {**kwargs, "stacklevel": typing.cast(int, kwargs.get("stacklevel", 1)) + 2}
+        getattr(self.logger, method)(*args, **kwargs)
 
     def debug(self, *args: typing.Any, **kwargs: typing.Any) -> None:
         self._forward("debug", args, kwargs)

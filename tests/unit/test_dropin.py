@@ -368,3 +368,17 @@ def test_pydantic_serializer_serializes_on_failure_output_without_output_type() 
         target_step_id=None, raw_request=None, job_id=None, request_id=None,
     )
     assert (result.status, json.loads(result.body)) == (200, [{"name": "ann"}])
+
+
+def test_stdlib_records_name_the_callers_line(caplog: pytest.LogCaptureFixture) -> None:
+    client = Inngest(app_id="app", is_production=False)
+
+    def handler_that_logs(ctx: ContextSync) -> None:
+        ctx.logger.info("here")
+        ctx.logger.log(logging.WARNING, "there")
+
+    with caplog.at_level(logging.INFO, logger="inngest"):
+        run(client, make_fn(client, handler_that_logs))
+    assert [(r.getMessage(), r.funcName) for r in caplog.records] == [
+        ("here", "handler_that_logs"), ("there", "handler_that_logs")
+    ]
