@@ -240,7 +240,8 @@ def test_mocked_unstubbed_wait_raises_unstubbed_step_error(client: Inngest) -> N
 
 def test_importing_inngest_does_not_import_pydantic() -> None:
     code = (
-        "import sys, inngest, inngest.experimental, inngest.experimental.ai, inngest.flask;"
+        "import sys, inngest, inngest.experimental, inngest.experimental.ai, inngest.flask,"
+        " inngest.experimental.realtime, inngest.experimental.remote_state_middleware;"
         "print('pydantic' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
