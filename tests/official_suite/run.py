@@ -71,7 +71,7 @@ SET_ASIDE = {
     "tests/test_inngest/test_function/test_connect.py": "Connect (WebSocket workers)",
     "tests/test_inngest/test_function/test_digital_ocean.py": "DigitalOcean simulator (private)",
     "tests/test_inngest/test_connect/": "Connect",
-    "tests/test_inngest/test_client/test_send.py": "async client.send and private error classes",
+    "tests/test_inngest/test_client/test_send.py": "private errors and const modules",
     "tests/test_inngest/test_client/test_client_middleware.py":
         "imports inngest.fast_api (async serve) at module level",
     "tests/test_inngest/test_experimental/test_remote_state_middleware/test_fast_api.py":
