@@ -23,6 +23,7 @@ from inngest._function_config import (
     TriggerEvent,
 )
 from inngest._middleware import MiddlewareSync, TransformOutputResult
+from inngest._pydantic_serializer import PydanticSerializer
 from inngest._step import GroupSync, ParallelMode, Serializer, StepMemos, StepSync
 from inngest._types import JSON
 from inngest._version import VERSION as __version__
@@ -42,6 +43,7 @@ __all__ = [
     "NonRetriableError",
     "ParallelMode",
     "Priority",
+    "PydanticSerializer",
     "RateLimit",
     "RetryAfterError",
     "SendEventsResult",

@@ -12,9 +12,13 @@ import urllib.parse
 
 from inngest import _errors, _event, _function, _function_config as cfg, _signing, _transport
 from inngest._durations import to_milliseconds
+from inngest._model import Model
 
 if typing.TYPE_CHECKING:
+    from inngest._context import ContextSync
     from inngest._middleware import MiddlewareFactory
+
+T = typing.TypeVar("T")
 
 DEFAULT_API_ORIGIN = "https://api.inngest.com/"
 DEFAULT_EVENT_API_ORIGIN = "https://inn.gs/"
@@ -27,7 +31,7 @@ _BRANCH_ENV_VARS = (
 
 
 @dataclasses.dataclass(frozen=True)
-class SendEventsResult:
+class SendEventsResult(Model):
     """What the event API answered: the accepted ids and an error, if any."""
 
     ids: list[str]
@@ -172,7 +176,7 @@ class Inngest:
         singleton: cfg.Singleton | None = None,
         throttle: cfg.Throttle | None = None,
         timeouts: cfg.Timeouts | None = None,
-    ) -> typing.Callable[[_function.Handler], _function.Function]:
+    ) -> typing.Callable[[typing.Callable[[ContextSync], T]], _function.Function[T]]:
         """Decorator that turns a handler ``fn(ctx)`` into a durable function."""
         opts = _function.make_opts(
             fn_id=fn_id,
@@ -191,7 +195,7 @@ class Inngest:
             timeouts=timeouts,
         )
 
-        def decorator(handler: _function.Handler) -> _function.Function:
+        def decorator(handler: typing.Callable[[ContextSync], T]) -> _function.Function[T]:
             return _function.Function(
                 self.app_id,
                 opts,
@@ -243,6 +247,17 @@ class Inngest:
             manager.after_send_events(result)
         return result.ids
 
+    async def send(
+        self,
+        events: _event.Event | list[_event.Event],
+        *,
+        skip_middleware: bool = False,
+    ) -> list[str]:
+        """``send_sync`` for async callers: it runs in a worker thread, the loop stays free."""
+        import asyncio
+
+        return await asyncio.to_thread(self.send_sync, events, skip_middleware=skip_middleware)
+
     def _post_events(self, events: list[_event.Event]) -> SendEventsResult:
         url = self._event_url()
         now_ms = round(self._wall_clock().timestamp() * 1000)
@@ -262,7 +277,8 @@ class Inngest:
             raise _errors.SendEventsError(err.message, []) from None
         if result.error is not None:
             raise _errors.SendEventsError(result.error, result.ids)
-        if response.status >= 400:
+        # A 4xx without an error in its body still answers ids, as with the official SDK.
+        if response.status >= 500:
             raise _errors.SendEventsError(f"event API answered {response.status}", result.ids)
         return result
 

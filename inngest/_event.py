@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 
 from inngest import _errors
+from inngest._model import Model
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Event:
+class Event(Model):
     """An event: what triggers functions and what ``send_sync`` sends."""
 
     name: str
@@ -52,8 +54,19 @@ class Event:
             v=raw.get("v"),
         )
 
-    # The official SDK's name for from_dict.
-    from_raw = from_dict
+    @classmethod
+    def from_raw(cls, raw: object) -> Event | Exception:
+        """Like ``from_dict`` (also given JSON text) but returns the error instead of raising."""
+        try:
+            if isinstance(raw, (str, bytes, bytearray)):
+                raw = json.loads(raw)
+            return cls.from_dict(raw)
+        except (ValueError, _errors.Error) as err:
+            return err
+
+    @classmethod
+    def model_validate(cls, obj: object) -> Event:
+        return obj if isinstance(obj, Event) else cls.from_dict(obj)
 
     def to_dict(self) -> dict[str, typing.Any]:
         # Key order follows the official SDK's bytes.

@@ -11,6 +11,7 @@ import typing
 from inngest import _errors, _event, _step
 from inngest._context import ContextSync
 from inngest._function import Function, Handler
+from inngest._step_context import set_step_context
 from inngest._middleware import (
     NO_OUTPUT,
     MiddlewareManager,
@@ -136,7 +137,7 @@ class Outcome:
 def execute(
     *,
     client: Inngest,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
     request: ExecutionRequest,
     target_step_id: str | None,
@@ -163,7 +164,7 @@ def execute(
 def run(
     *,
     client: Inngest,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
     request: ExecutionRequest,
     target_step_id: str | None,
@@ -221,7 +222,7 @@ def _call(
     middleware: MiddlewareManager,
     state: _step.RunState,
     ctx: ContextSync,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
     timings: ServerTimings,
 ) -> Outcome:
@@ -245,12 +246,13 @@ def _call_handler(
     middleware: MiddlewareManager,
     state: _step.RunState,
     ctx: ContextSync,
-    function: Function,
+    function: Function[typing.Any],
     handler: Handler,
 ) -> Outcome:
     try:
-        output = handler(ctx)
-        output = state.serialize(output, function.output_type)
+        with set_step_context(ctx.step):
+            output = handler(ctx)
+        output = state.serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
         return _after_execution(middleware, Outcome(reports=interrupt.reports))
     except _step.SkipInterrupt as skip:
@@ -265,6 +267,11 @@ def _call_handler(
         _step.strip_first_frame(err)
         return Outcome(error=err)
     return _after_execution(middleware, Outcome(output=output))
+
+
+def _output_type(function: Function[typing.Any], handler: Handler) -> object:
+    # An on_failure output is only ever serialized (never invoked), so any type will do.
+    return object if handler is function.on_failure else function.output_type
 
 
 def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome:

@@ -14,6 +14,7 @@ if typing.TYPE_CHECKING:
     from inngest._middleware import MiddlewareFactory
 
 Handler = typing.Callable[["ContextSync"], typing.Any]
+T = typing.TypeVar("T")
 Trigger = typing.Union[cfg.TriggerEvent, cfg.TriggerCron]
 FAILURE_EVENT = "inngest/function.failed"
 
@@ -99,30 +100,34 @@ def _as_tuple(value: object, field: str) -> tuple[typing.Any, ...] | None:
     raise _errors.FunctionConfigInvalidError(f"{field}: expected a list")
 
 
-class Function:
-    """A function created by ``Inngest.create_function``."""
+class Function(typing.Generic[T]):
+    """A function created by ``Inngest.create_function``; ``T`` is what its handler returns."""
 
     def __init__(
         self,
         app_id: str,
         opts: FunctionOpts,
-        handler: Handler,
+        handler: typing.Callable[[ContextSync], T],
         on_failure: Handler | None = None,
         middleware: typing.Sequence[MiddlewareFactory] = (),
         output_type: object = UNSET,
     ) -> None:
-        for label, candidate in (("handler", handler), ("on_failure", on_failure)):
-            if candidate is not None and inspect.iscoroutinefunction(candidate):
-                raise _errors.FunctionConfigInvalidError(
-                    f"{label}: async functions are not supported by inngest-sync "
-                    f"(function {opts.fn_id})"
-                )
         self.app_id = app_id
         self.opts = opts
-        self.handler = handler
+        self.handler: Handler = handler
         self.on_failure = on_failure
         self.middleware = list(middleware)
         self.output_type = output_type
+
+    def require_sync(self) -> None:
+        """Raise when a handler is async: creating one is allowed (code shared with the
+        official SDK's async API imports fine), serving or running it is not."""
+        for label, candidate in (("handler", self.handler), ("on_failure", self.on_failure)):
+            if candidate is not None and inspect.iscoroutinefunction(candidate):
+                raise _errors.FunctionConfigInvalidError(
+                    f"{label}: async functions are not supported by inngest-sync "
+                    f"(function {self.opts.fn_id})"
+                )
 
     @property
     def id(self) -> str:

@@ -6,6 +6,7 @@ import dataclasses
 import typing
 
 from inngest import _durations, _errors
+from inngest._model import Model
 
 OptionalDuration = typing.Optional[_durations.Duration]
 
@@ -48,7 +49,7 @@ def _without_none(values: dict[str, object]) -> dict[str, object]:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TriggerEvent:
+class TriggerEvent(Model):
     event: str
     expression: str | None = None
 
@@ -61,7 +62,7 @@ class TriggerEvent:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TriggerCron:
+class TriggerCron(Model):
     cron: str
     jitter: str | None = None
 
@@ -74,7 +75,7 @@ class TriggerCron:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Batch:
+class Batch(Model):
     max_size: int
     timeout: OptionalDuration = None
     key: str | None = None
@@ -98,7 +99,7 @@ class Batch:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Cancel:
+class Cancel(Model):
     event: str
     if_exp: str | None = None
     timeout: OptionalDuration = None
@@ -118,7 +119,7 @@ _SCOPES = ("account", "env", "fn")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Concurrency:
+class Concurrency(Model):
     limit: int
     key: str | None = None
     scope: typing.Literal["account", "env", "fn"] | None = None
@@ -134,7 +135,7 @@ class Concurrency:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Debounce:
+class Debounce(Model):
     period: _durations.Duration
     key: str | None = None
     timeout: OptionalDuration = None
@@ -151,7 +152,7 @@ class Debounce:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Priority:
+class Priority(Model):
     run: str | None = None
 
     def __post_init__(self) -> None:
@@ -162,7 +163,7 @@ class Priority:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RateLimit:
+class RateLimit(Model):
     limit: int
     period: _durations.Duration
     key: str | None = None
@@ -179,7 +180,7 @@ class RateLimit:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Throttle:
+class Throttle(Model):
     limit: int
     period: _durations.Duration
     key: str | None = None
@@ -203,7 +204,7 @@ class Throttle:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Timeouts:
+class Timeouts(Model):
     start: OptionalDuration = None
     finish: OptionalDuration = None
 
@@ -216,7 +217,7 @@ class Timeouts:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Singleton:
+class Singleton(Model):
     mode: typing.Literal["skip", "cancel"]
     key: str | None = None
 

@@ -108,7 +108,7 @@ class CommHandler:
     def __init__(
         self,
         client: Inngest,
-        functions: typing.Sequence[Function],
+        functions: typing.Sequence[Function[typing.Any]],
         framework: str,
         *,
         public_path: str | None = None,
@@ -339,7 +339,7 @@ class CommHandler:
         headers = {**self._headers_for_client(), **_result_headers(result)}
         return Response(status=result.status, headers=headers, body=result.body)
 
-    def _find_handler(self, fn_id: str) -> tuple[Function, Handler]:
+    def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
         indexed = self._handler_ids.get(fn_id)
         if indexed is not None:
             handler = indexed.handler_for(fn_id)
@@ -463,27 +463,30 @@ def _require_signing_key(client: Inngest) -> None:
         )
 
 
-def _index_functions(functions: object) -> dict[str, Function]:
+def _index_functions(functions: object) -> dict[str, Function[typing.Any]]:
     """Functions by fully-qualified id; a repeated id keeps the last function."""
     if not isinstance(functions, (list, tuple)):
         raise _errors.FunctionConfigInvalidError(
             f"functions: expected a list of functions, got {type(functions).__name__}"
         )
-    indexed: dict[str, Function] = {}
+    indexed: dict[str, Function[typing.Any]] = {}
     for index, function in enumerate(functions):
         if not isinstance(function, Function):
             raise _errors.FunctionConfigInvalidError(
                 f"functions[{index}]: expected a function made by create_function, "
                 f"got {type(function).__name__}"
             )
+        function.require_sync()
         indexed.pop(function.id, None)
         indexed[function.id] = function
     return indexed
 
 
-def _index_handler_ids(functions: typing.Iterable[Function]) -> dict[str, Function]:
+def _index_handler_ids(
+    functions: typing.Iterable[Function[typing.Any]],
+) -> dict[str, Function[typing.Any]]:
     """Functions by the ids their handlers answer to (main and on_failure)."""
-    by_id: dict[str, Function] = {}
+    by_id: dict[str, Function[typing.Any]] = {}
     for function in functions:
         for fn_id in (function.id, function.on_failure_fn_id):
             if fn_id is not None:

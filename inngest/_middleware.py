@@ -24,7 +24,7 @@ class MiddlewareSync:
         self.raw_request = raw_request
 
     def transform_input(
-        self, ctx: ContextSync, function: Function, steps: StepMemos
+        self, ctx: ContextSync, function: Function[typing.Any], steps: StepMemos
     ) -> None:
         """Before the handler runs; may replace ctx.event/events/logger and memo data."""
 
@@ -89,7 +89,7 @@ class LoggerMiddleware(MiddlewareSync):
         self._logger = ReplayQuietLogger(client.logger)
 
     def transform_input(
-        self, ctx: ContextSync, function: Function, steps: StepMemos
+        self, ctx: ContextSync, function: Function[typing.Any], steps: StepMemos
     ) -> None:
         self._logger.logger = ctx.logger
         ctx.logger = self._logger
@@ -128,12 +128,14 @@ class MiddlewareManager:
 
     @classmethod
     def for_request(
-        cls, client: Inngest, function: Function, raw_request: object
+        cls, client: Inngest, function: Function[typing.Any], raw_request: object
     ) -> MiddlewareManager:
         factories = [LoggerMiddleware, *client.middleware, *function.middleware]
         return cls(client, raw_request, factories)
 
-    def transform_input(self, ctx: ContextSync, function: Function, steps: StepMemos) -> None:
+    def transform_input(
+        self, ctx: ContextSync, function: Function[typing.Any], steps: StepMemos
+    ) -> None:
         for middleware in self._hooks("transform_input"):
             middleware.transform_input(ctx, function, steps)
 

@@ -14,6 +14,7 @@ from inngest._middleware import NO_OUTPUT
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
+    from inngest.experimental.ai.base import BaseAdapter
     from inngest._function import Function
     from inngest._middleware import MiddlewareManager
 
@@ -402,7 +403,7 @@ class StepSync:
         self,
         step_id: str,
         *,
-        function: Function,
+        function: Function[typing.Any],
         data: typing.Mapping[str, object] | None = None,
         timeout: Duration | None = None,
         v: str | None = None,
@@ -439,6 +440,11 @@ class StepSync:
         memo = state.resolve(report)
         return None if memo is None else _memo_value(memo)
 
+    @property
+    def ai(self) -> AISync:
+        """Model calls made by the Inngest server (experimental)."""
+        return AISync(self._state)
+
     def send_event(
         self, step_id: str, events: _event.Event | list[_event.Event]
     ) -> list[str]:
@@ -466,6 +472,30 @@ class StepSync:
             if result is not None:
                 middleware.after_send_events(result)
         return result.ids
+
+
+class AISync:
+    """``ctx.step.ai``: steps whose request the Inngest server sends to a model provider."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    def infer(
+        self, step_id: str, *, adapter: BaseAdapter, body: dict[str, typing.Any]
+    ) -> typing.Any:
+        """Have the server POST ``body`` (completed by ``adapter``); returns the response."""
+        adapter.on_call(body)
+        opts: dict[str, object] = {
+            "auth_key": adapter.auth_key(),
+            "body": body,
+            "format": adapter.format(),
+            "headers": adapter.headers(),
+            "type": "step.ai.infer",
+            "url": adapter.url_infer(),
+        }
+        report = self._state.new_report(step_id, Opcode.AI_GATEWAY, opts)
+        memo = self._state.resolve(report)
+        return None if memo is None else _memo_value(memo)
 
 
 class GroupSync:

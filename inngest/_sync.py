@@ -59,7 +59,7 @@ def strip_nulls(value: object) -> object:
     return value
 
 
-def function_configs(functions: typing.Iterable[Function], url: str) -> list[object]:
+def function_configs(functions: typing.Iterable[Function[typing.Any]], url: str) -> list[object]:
     configs: list[object] = []
     for function in functions:
         configs.extend(function.get_config(url))
@@ -69,7 +69,7 @@ def function_configs(functions: typing.Iterable[Function], url: str) -> list[obj
 
 
 def out_of_band_body(
-    client: Inngest, functions: typing.Iterable[Function], framework: str, url: str
+    client: Inngest, functions: typing.Iterable[Function[typing.Any]], framework: str, url: str
 ) -> dict[str, object]:
     body = {
         "appname": client.app_id,
@@ -87,7 +87,7 @@ def out_of_band_body(
 
 def in_band_body(
     client: Inngest,
-    functions: typing.Iterable[Function],
+    functions: typing.Iterable[Function[typing.Any]],
     framework: str,
     url: str,
     inspection: dict[str, object],

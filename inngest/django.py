@@ -18,7 +18,7 @@ FRAMEWORK = "django"
 
 def serve(
     client: Inngest,
-    functions: typing.Sequence[Function],
+    functions: typing.Sequence[Function[typing.Any]],
     *,
     public_path: str | None = None,
     serve_origin: str | None = None,

@@ -17,7 +17,7 @@ FRAMEWORK = "flask"
 def serve(
     app: flask.Flask,
     client: Inngest,
-    functions: typing.Sequence[Function],
+    functions: typing.Sequence[Function[typing.Any]],
     *,
     public_path: str | None = None,
     serve_origin: str | None = None,

@@ -74,7 +74,7 @@ class _RequestHandler(PooledRequestHandler):
 
 def serve(
     client: Inngest,
-    functions: typing.Sequence[Function],
+    functions: typing.Sequence[Function[typing.Any]],
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -97,7 +97,9 @@ def serve(
     return InngestServer((host, port), handler, _sync.route_path(serve_path), max_workers)
 
 
-def run(client: Inngest, functions: typing.Sequence[Function], **options: typing.Any) -> None:
+def run(
+    client: Inngest, functions: typing.Sequence[Function[typing.Any]], **options: typing.Any
+) -> None:
     """Serve until interrupted (Ctrl+C); ``options`` are those of ``serve``."""
     server = serve(client, functions, **options)
     client.logger.info("serving Inngest functions at %s", server.url)

@@ -25,7 +25,7 @@ _NOT_FOUND_BODY = json.dumps(
 
 def serve(
     client: Inngest,
-    functions: typing.Sequence[Function],
+    functions: typing.Sequence[Function[typing.Any]],
     *,
     serve_path: str | None = None,
     serve_origin: str | None = None,

@@ -71,7 +71,9 @@ class EncryptionMiddleware(MiddlewareSync):
 
         return create
 
-    def transform_input(self, ctx: ContextSync, function: Function, steps: StepMemos) -> None:
+    def transform_input(
+        self, ctx: ContextSync, function: Function[typing.Any], steps: StepMemos
+    ) -> None:
         for hashed_id, memo in steps.items():
             memo.data = self._open(memo.data, f"the output of step with hashed id {hashed_id!r}")
         ctx.event = self._open_event(ctx.event)

@@ -168,3 +168,32 @@ def test_keys_from_environment(clean_env: pytest.MonkeyPatch) -> None:
         "94bab7f22b92278ccab46e15da43a9fb8b079c05fa099d4134c6c39bbcee49f6"
     )
     assert client.event_key == "ek"
+
+
+def test_send_4xx_without_error_answers_the_body_ids(api: EventAPI) -> None:
+    api.answers.append((400, {"ids": ["A1", "B2"]}))
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    assert client.send_sync([Event(name="a"), Event(name="b")]) == ["A1", "B2"]
+    assert len(api.requests) == 1  # a 4xx is not retried
+
+
+def test_send_4xx_empty_body_answers_no_ids(api: EventAPI) -> None:
+    api.answers.append((400, {}))
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    assert client.send_sync(Event(name="a")) == []
+
+
+def test_send_5xx_after_retries_still_raises(api: EventAPI) -> None:
+    api.answers.extend([(500, {})] * 5)
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    with pytest.raises(_errors.SendEventsError, match="500"):
+        client.send_sync(Event(name="a"))
+
+
+def test_async_send_sends_from_a_worker_thread(api: EventAPI) -> None:
+    import asyncio
+
+    api.answers.append((200, {"ids": ["A1"]}))
+    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    assert asyncio.run(client.send(Event(name="a"))) == ["A1"]
+    assert json.loads(api.requests[0][2])[0]["name"] == "a"

@@ -5,6 +5,7 @@ import pytest
 import inngest._function_config as cfg
 from inngest import _errors
 from inngest._client import Inngest
+from inngest._handler import CommHandler
 
 APP_URL = "http://localhost:8000/api/inngest"
 
@@ -156,5 +157,8 @@ def test_async_handlers_are_refused_clearly() -> None:
     async def handler(ctx: object) -> None:
         return None
 
+    client = make_client()
+    # Creating succeeds (modules shared with async code must import); serving is refused.
+    fn = client.create_function(fn_id="f", trigger=cfg.TriggerEvent(event="e"))(handler)
     with pytest.raises(_errors.FunctionConfigInvalidError, match="async"):
-        make_client().create_function(fn_id="f", trigger=cfg.TriggerEvent(event="e"))(handler)
+        CommHandler(client, [fn], "flask")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import typing
 
 from inngest import _client, _errors, _event, _execution, _step
 from inngest._function import Function
+from inngest.experimental.mocked.errors import UnstubbedStepError
 
 _MOCK_EVENT_ID = "00000000000000000000000000"
 _DEFAULT_MAX_ATTEMPT = 4
@@ -40,10 +42,6 @@ class _Timeout:
 Timeout = _Timeout()
 
 
-class UnstubbedStepError(_errors.Error):
-    """A step that only a server can complete (wait, invoke) has no stub."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Result:
     error: Exception | None
@@ -52,13 +50,14 @@ class Result:
 
 
 def trigger(
-    fn: Function,
+    fn: Function[typing.Any],
     event: _event.Event | list[_event.Event],
     client: _client.Inngest,
     *,
     step_stubs: dict[str, object] | None = None,
 ) -> Result:
     """Run ``fn`` to completion the way the server would, stubbing steps by user id."""
+    fn.require_sync()
     events = [event] if isinstance(event, _event.Event) else list(event)
     return _Run(fn, events, client, step_stubs or {}).until_done()
 
@@ -66,7 +65,7 @@ def trigger(
 class _Run:
     def __init__(
         self,
-        fn: Function,
+        fn: Function[typing.Any],
         events: list[_event.Event],
         client: _client.Inngest,
         stubs: dict[str, object],

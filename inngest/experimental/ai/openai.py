@@ -1,0 +1,8 @@
+"""OpenAI chat completions."""
+
+from inngest.experimental.ai.base import ChatAdapter
+
+
+class Adapter(ChatAdapter):
+    FORMAT = "openai-chat"
+    DEFAULT_BASE_URL = "https://api.openai.com/v1"

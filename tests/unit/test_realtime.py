@@ -1,0 +1,94 @@
+"""inngest.experimental.realtime: the requests it sends to the realtime API."""
+
+import asyncio
+import hashlib
+import http.server
+import json
+import threading
+import typing
+
+import pytest
+
+from inngest._client import Inngest
+from inngest.experimental import realtime
+
+
+class RealtimeAPI:
+    """Records each POST and answers with the next scripted (status, body)."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, object]] = []
+        self.requests: list[tuple[str, dict[str, str], object]] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                api.requests.append(
+                    (self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(body))
+                )
+                status, payload = api.answers.pop(0) if api.answers else (200, {})
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def api() -> typing.Iterator[RealtimeAPI]:
+    server = RealtimeAPI()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def make_client(api: RealtimeAPI) -> Inngest:
+    return Inngest(app_id="app", is_production=False, api_base_url=api.url,
+                   signing_key="signkey-test-abc123")
+
+
+def test_publish_posts_data_to_the_channel_topic(api: RealtimeAPI) -> None:
+    realtime.publish_sync(make_client(api), "chat/1", "messages", {"text": "hi"})
+    [(path, headers, body)] = api.requests
+    assert path == "/v1/realtime/publish?channel=chat%2F1&topic=messages"
+    assert body == {"text": "hi"}
+    # The signing key is sent hashed, as in every API call the SDK makes.
+    hashed = hashlib.sha256(bytes.fromhex("abc123")).hexdigest()
+    assert headers["authorization"] == f"Bearer {hashed}"
+    assert headers["content-type"] == "application/json"
+
+
+def test_subscription_token_asks_for_each_topic(api: RealtimeAPI) -> None:
+    api.answers.append((200, {"jwt": "token-1"}))
+    token = realtime.get_subscription_token_sync(make_client(api), "chat/1", ["a", "b"])
+    assert token == {"channel": "chat/1", "topics": ["a", "b"], "key": "token-1"}
+    [(path, _, body)] = api.requests
+    assert path == "/v1/realtime/token"
+    assert body == [{"channel": "chat/1", "name": "a", "kind": "run"},
+                    {"channel": "chat/1", "name": "b", "kind": "run"}]
+
+
+def test_async_variants_send_the_same_requests(api: RealtimeAPI) -> None:
+    api.answers.extend([(200, {}), (200, {"jwt": "t"})])
+    client = make_client(api)
+    asyncio.run(realtime.publish(client, "c", "t", {"n": 1}))
+    assert asyncio.run(realtime.get_subscription_token(client, "c", ["t"]))["key"] == "t"
+    assert [r[0] for r in api.requests] == [
+        "/v1/realtime/publish?channel=c&topic=t", "/v1/realtime/token"
+    ]
+
+
+@pytest.mark.parametrize("answer", [(500, {"error": "down"}), (200, {"nojwt": 1})])
+def test_errors_raise_a_coded_error(api: RealtimeAPI, answer: tuple[int, object]) -> None:
+    api.answers.append(answer)
+    with pytest.raises(realtime.RealtimeRequestError) as caught:
+        realtime.get_subscription_token_sync(make_client(api), "c", ["t"])
+    assert caught.value.code == "realtime_request_failed"
