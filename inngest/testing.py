@@ -31,6 +31,8 @@ from inngest._handler import CommHandler
 from inngest._loopback import LoopbackTransport, api_endpoint, app_endpoint
 from inngest._types import JSON
 
+_AnyFunction = Function[typing.Any]
+
 __all__ = [
     "Call", "RunResult", "RunStatus", "StepRecord", "TestEngine", "TestEngineError",
 ]
@@ -128,7 +130,7 @@ class TestEngine:
     def __init__(
         self,
         client: Inngest,
-        functions: typing.Sequence[Function],
+        functions: typing.Sequence[_AnyFunction],
         *,
         start: datetime.datetime | None = None,
         retry_interval: datetime.timedelta | None = None,
@@ -228,7 +230,7 @@ class TestEngine:
             raise TestEngineError(f"sending events failed ({response.status}): {answer}")
         return [str(event_id) for event_id in answer.get("ids") or []]
 
-    def execute(self, event: Event, *, function: Function | str | None = None) -> RunResult:
+    def execute(self, event: Event, *, function: _AnyFunction | str | None = None) -> RunResult:
         """Send one event and wait for the one run it starts (of ``function``, if given)."""
         event_id = self.send(event)[0]
         runs = self.wait_for_runs(event_id=event_id, function=function)
@@ -237,7 +239,7 @@ class TestEngine:
         return runs[0]
 
     def wait_for_runs(self, *, event_id: str | None = None,
-                      function: Function | str | None = None, count: int = 1,
+                      function: _AnyFunction | str | None = None, count: int = 1,
                       ) -> list[RunResult]:
         """Wait until at least ``count`` runs match (an event's, a function's), moving the
         clock for debounces, batches and throttles; then wait for all of them to end."""
@@ -247,7 +249,7 @@ class TestEngine:
                 for run in self.runs(event_id=event_id, function=function)]
 
     def runs(self, *, event_id: str | None = None,
-             function: Function | str | None = None) -> list[RunResult]:
+             function: _AnyFunction | str | None = None) -> list[RunResult]:
         """Runs as they are now: those an event started, and/or those of one function."""
         store = self.engine.store
         found = store.runs_for_event(event_id) if event_id else store.runs()
@@ -326,24 +328,24 @@ class TestEngine:
 
     # Faults
 
-    def fail_next_call(self, function: Function | str, *, status: int = 500,
+    def fail_next_call(self, function: _AnyFunction | str, *, status: int = 500,
                        times: int = 1) -> None:
         """Answer the engine's next ``times`` calls for ``function`` with a bare ``status``,
         as a crashed or overloaded app would, without running the function."""
         self._add_fault(_Fault(self._function_id(function), "fail", times, status=status))
 
-    def drop_next_call(self, function: Function | str, *, times: int = 1) -> None:
+    def drop_next_call(self, function: _AnyFunction | str, *, times: int = 1) -> None:
         """Make the next ``times`` calls for ``function`` get no response at all."""
         self._add_fault(_Fault(self._function_id(function), "drop", times))
 
-    def delay_next_call(self, function: Function | str, delay: datetime.timedelta, *,
+    def delay_next_call(self, function: _AnyFunction | str, delay: datetime.timedelta, *,
                         times: int = 1) -> None:
         """Let ``delay`` of virtual time pass before each of the next ``times`` calls for
         ``function`` reaches the app; the engine handles whatever fell due in the meantime
         (a ``timeouts`` cancellation, another run's sleep) first."""
         self._add_fault(_Fault(self._function_id(function), "delay", times, delay=delay))
 
-    def _function_id(self, function: Function | str) -> str:
+    def _function_id(self, function: _AnyFunction | str) -> str:
         """The full id (``app-fn``) of a function, or of a function id given without its app."""
         if isinstance(function, Function):
             return function.id

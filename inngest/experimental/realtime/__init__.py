@@ -59,6 +59,7 @@ async def get_subscription_token(
 
 def _post(client: Inngest, path: str, payload: object) -> _transport.Response:
     response = _transport.request_with_auth(
+        client.transport,
         "POST",
         urllib.parse.urljoin(client.api_origin, path),
         headers=_transport.standard_headers(client.env),
