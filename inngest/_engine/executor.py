@@ -381,10 +381,11 @@ class Executor:
 
     def _call_gateway(self, op: Op) -> GatewayReply:
         opts = op.opts
-        headers = {str(k): str(v) for k, v in (opts.get("headers") or {}).items()}
+        headers = {_canonical_header(str(k)): str(v)
+                   for k, v in (opts.get("headers") or {}).items()}
         auth_key = opts.get("auth_key")
         if auth_key and opts.get("format") == "anthropic":
-            headers.setdefault("x-api-key", str(auth_key))
+            headers.setdefault("X-Api-Key", str(auth_key))
         elif auth_key and opts.get("format") != "gemini":
             headers.setdefault("Authorization", f"Bearer {auth_key}")
         body = opts.get("body")
@@ -431,6 +432,11 @@ class GatewayReply:
 
     value: JSON = None
     error: dict[str, JSON] | None = None
+
+
+def _canonical_header(name: str) -> str:
+    """``x-api-key`` as ``X-Api-Key``: the real server's HTTP client sends every header so."""
+    return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
 def default_transport() -> Urllib3Transport:

@@ -36,6 +36,7 @@ class Call:
     query: dict[str, str]
     headers: dict[str, str]
     raw: bytes
+    header_names: tuple[str, ...] = ()  # as sent, before lower-casing
 
     @property
     def body(self) -> typing.Any:
@@ -99,7 +100,8 @@ class FakeApp:
                 call = Call(self.command, parts.path,
                             dict(urllib.parse.parse_qsl(parts.query)),
                             {k.lower(): v for k, v in self.headers.items()},
-                            self.rfile.read(length) if length else b"")
+                            self.rfile.read(length) if length else b"",
+                            tuple(self.headers.keys()))
                 status, headers, body = app.dispatch(call)
                 payload = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
@@ -122,7 +124,8 @@ class FakeApp:
     def _answer(self, request: OutboundRequest) -> Response:
         parts = urllib.parse.urlsplit(request.url)
         call = Call(request.method, parts.path, dict(urllib.parse.parse_qsl(parts.query)),
-                    {k.lower(): v for k, v in request.headers.items()}, request.body or b"")
+                    {k.lower(): v for k, v in request.headers.items()}, request.body or b"",
+                    tuple(request.headers))
         status, headers, body = self.dispatch(call)
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
         return Response(status, {**self.sdk_headers, **headers}, payload)

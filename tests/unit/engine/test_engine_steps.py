@@ -238,6 +238,29 @@ def test_ai_gateway_call_is_made_by_the_engine(
         provider.close()
 
 
+def test_ai_gateway_sends_header_names_as_the_real_server_does(
+    client: Client, app: FakeApp, loopback: LoopbackTransport
+) -> None:
+    # The real server's Go client canonicalizes names: x-api-key goes out as X-Api-Key.
+    provider = FakeApp("provider", loopback=loopback)
+    provider.handlers[""] = lambda call: ok({"answer": 1})
+    opts = {"url": provider.url, "headers": {"anthropic-version": "2023-06-01"}, "body": {},
+            "format": "anthropic", "auth_key": "sk-test", "type": "step.ai.infer"}
+
+    def handler(call: Call) -> Reply:
+        memo = call.body["steps"].get(step_hash("ask"))
+        return ok(memo) if memo else ops(op("AIGateway", "ask", opts=opts))
+
+    try:
+        client.register(app, [app.function("fn", handler=handler)])
+        client.wait_for_run(client.send({"name": "test/fn"})[0])
+        [request] = provider.calls
+        assert {"X-Api-Key", "Anthropic-Version", "Content-Type"} <= set(request.header_names)
+        assert request.headers["x-api-key"] == "sk-test"
+    finally:
+        provider.close()
+
+
 def test_step_limit_fails_the_run(client: Client, app: FakeApp) -> None:
     many = [op("StepPlanned", f"s{i}") for i in range(1001)]
     client.register(app, [app.function("fn", handler=lambda call: ops(*many))])
