@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
-import importlib
 import json
 import logging
 import re
 import typing
 import urllib.parse
 
-from inngest._engine import events, registration, timeparse, ulid
+from inngest._engine import events, graphql, registration, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
+from inngest._engine.timeparse import rfc3339
 from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
 
 log = logging.getLogger("inngest.engine")
@@ -60,13 +59,6 @@ def error(status: int, message: str) -> Response:
 def v1_error(status: int, message: str) -> Response:
     """An error from the REST v1 API, in the server's ``{data, error, status}`` shape."""
     return respond(status, {"data": None, "error": message, "status": status})
-
-
-def rfc3339(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Api:
@@ -329,18 +321,14 @@ class Api:
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:
-            module = importlib.import_module("inngest._engine.graphql")
-        except ModuleNotFoundError:
-            return error(404, "GraphQL is not available")
-        try:
             request = json.loads(body)
         except ValueError as err:
             return error(400, f"Invalid request: {err}")
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
             return error(400, "Invalid request: a query string is required")
-        return respond(200, module.execute(self.engine, request["query"],
-                                           request.get("variables") or {},
-                                           request.get("operationName")))
+        return respond(200, graphql.execute(self.engine, request["query"],
+                                            request.get("variables") or {},
+                                            request.get("operationName")))
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:

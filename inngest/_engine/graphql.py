@@ -7,10 +7,10 @@ import json
 import typing
 
 from inngest._engine import events, timeparse, trace, ulid
-from inngest._engine.api import rfc3339
 from inngest._engine.engine import Engine
 from inngest._engine.gql_core import Field, GraphQLError, Schema, execute as execute_document
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
+from inngest._engine.timeparse import rfc3339
 
 Args = dict[str, object]
 

@@ -157,3 +157,11 @@ def parse_retry_after(value: str, now: datetime) -> datetime | None:
             return None
         target = parsed
     return min(max(target, now + _RETRY_AFTER_MIN), now + _RETRY_AFTER_MAX)
+
+
+def rfc3339(ms: int | None) -> str | None:
+    """Epoch milliseconds as the real server writes times: ``2026-01-02T03:04:05.678Z``."""
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

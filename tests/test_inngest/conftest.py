@@ -4,15 +4,10 @@ for the whole integration session."""
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
-_TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from inngest.experimental import dev_server  # noqa: E402
+from inngest.experimental import dev_server
 
 # Case modules are not test files: register them so a failing assert shows its values.
 pytest.register_assert_rewrite(
@@ -23,7 +18,7 @@ pytest.register_assert_rewrite(
 
 # Seconds between retries, so retry cases stay fast (the real server takes whole seconds only).
 _RETRY_INTERVAL = {"embedded": 0.2, "cli": 1.0}
-_SUITE_DIR = os.path.join(_TESTS_DIR, "test_inngest")
+_SUITE_DIR = os.path.dirname(os.path.abspath(__file__))
 _UNAVAILABLE = pytest.StashKey[str]()
 
 
