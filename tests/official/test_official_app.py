@@ -36,10 +36,12 @@ RUNS_QUERY = """
 query {
   runs(first: 100, filter: {from: "2000-01-01T00:00:00Z"},
        orderBy: [{field: QUEUED_AT, direction: ASC}]) {
-    edges { node { status output function { slug } } }
+    edges { node { id status function { slug } } }
   }
 }
 """
+# The runs list carries no output (as on the real server); run(runID) does.
+OUTPUT_QUERY = "query ($id: ULID!) { run(runID: $id) { output } }"
 
 EXPECTED: dict[str, list[tuple[str, typing.Any]]] = {
     "steps": [("COMPLETED", {"greet": "hello Ada", "shout": "HELLO ADA"})],
@@ -143,18 +145,22 @@ class Deployment:
                                 body=json.dumps({"name": name, "data": data}), timeout=10)
         assert response.status == 200, response.data
 
-    def runs(self) -> list[dict[str, typing.Any]]:
-        response = HTTP.request("POST", self.engine_url + "/v0/gql",
-                                body=json.dumps({"query": RUNS_QUERY}), timeout=10)
+    def query(self, query: str, variables: dict[str, str] | None = None) -> typing.Any:
+        response = HTTP.request("POST", self.engine_url + "/v0/gql", timeout=10,
+                                body=json.dumps({"query": query, "variables": variables or {}}))
         body = json.loads(response.data)
         assert "errors" not in body, body
-        return [edge["node"] for edge in body["data"]["runs"]["edges"]]
+        return body["data"]
+
+    def runs(self) -> list[dict[str, typing.Any]]:
+        return [edge["node"] for edge in self.query(RUNS_QUERY)["runs"]["edges"]]
 
     def outcomes(self) -> dict[str, list[tuple[str, typing.Any]]]:
         out: dict[str, list[tuple[str, typing.Any]]] = {}
         for run in self.runs():
             name = run["function"]["slug"].removeprefix(SLUG)
-            out.setdefault(name, []).append((run["status"], normalized(run)))
+            output = self.query(OUTPUT_QUERY, {"id": run["id"]})["run"]["output"]
+            out.setdefault(name, []).append((run["status"], normalized(run["status"], output)))
         return {name: sorted(found, key=json.dumps) for name, found in out.items()}
 
     def all_ended(self, count: int) -> bool:
@@ -163,10 +169,10 @@ class Deployment:
                                           for run in runs)
 
 
-def normalized(run: dict[str, typing.Any]) -> typing.Any:
+def normalized(status: str, text: str | None) -> typing.Any:
     """The output without a failure's traceback (its module paths name the package)."""
-    output = None if run["output"] is None else json.loads(run["output"])
-    if run["status"] == "FAILED" and isinstance(output, dict):
+    output = None if text is None else json.loads(text)
+    if status == "FAILED" and isinstance(output, dict):
         output.pop("stack", None)
     return output
 
