@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inngest._engine.errors import EngineError
 from inngest._engine.timeparse import DurationError, parse_duration
 
 _TZ_PREFIX = re.compile(r"(?:CRON_)?TZ=(\S+)\s+")
@@ -27,8 +28,10 @@ _SUNDAY_ALIAS = 7
 _DAYS_IN_MONTH_MAX = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-class CronError(ValueError):
+class CronError(EngineError, ValueError):
     """A cron expression or jitter that the server would reject."""
+
+    code = "cron_invalid"
 
 
 class _Field(NamedTuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import typing
 
+from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON
 
 MAX_EVENTS = 5000
@@ -21,8 +22,10 @@ FUNCTION_INVOKED = "inngest/function.invoked"
 SCHEDULED_TIMER = "inngest/scheduled.timer"
 
 
-class EventError(ValueError):
+class EventError(EngineError, ValueError):
     """An event the API refuses; the message is returned to the sender."""
+
+    code = "event_invalid"
 
 
 def split_body(body: bytes) -> list[JSON]:

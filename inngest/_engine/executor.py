@@ -10,6 +10,7 @@ import urllib.parse
 
 from inngest import _jcs, _signing
 from inngest._engine import events, expressions, history, timeparse
+from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -42,10 +43,12 @@ class Settings:
     step_limit: int = 1000
 
 
-class RunError(Exception):
+class RunError(EngineError):
     """A problem that fails the run outright (bad op options, limits)."""
 
-    def __init__(self, name: str, message: str, wrapped: bool = False) -> None:
+    code = "run_failed"
+
+    def __init__(self, name: str, message: str, *, wrapped: bool = False) -> None:
         super().__init__(message)
         self.body = wrapped_error(name, message) if wrapped else error_body(name, message)
 
@@ -80,7 +83,7 @@ class Executor:
         fn = self.store.function(run.function_id)
         if fn is None:
             self.life.finish(run.id, RunStatus.FAILED,
-                             error_body("Error", "function not found"), True)
+                             error_body("Error", "function not found"), has_output=True)
             return None
         if item.kind is Kind.PLANNED_STEP \
                 and self.store.has_step(run.id, str(item.payload.get("step_id"))):
@@ -121,13 +124,13 @@ class Executor:
              gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
         try:
             if isinstance(outcome, Complete):
-                self.life.finish(run.id, RunStatus.COMPLETED, outcome.output, True)
+                self.life.finish(run.id, RunStatus.COMPLETED, outcome.output, has_output=True)
                 return None
             if isinstance(outcome, Failure):
                 return self._failed(item, fn, outcome)
             return self._handle_ops(item, run, fn, outcome, gateway_replies)
         except RunError as err:
-            self.life.finish(run.id, RunStatus.FAILED, err.body, True)
+            self.life.finish(run.id, RunStatus.FAILED, err.body, has_output=True)
             return None
 
     def _failed(self, item: QueueItem, fn: Function, failure: Failure) -> QueueItem | None:
@@ -135,7 +138,7 @@ class Executor:
             return self._retry(item, failure.retry_after, failure.reason)
         log.info("run %s: attempt %d failed: %s; no retries left", item.run_id, item.attempt,
                  failure.reason)
-        self.life.finish(item.run_id, RunStatus.FAILED, failure.output, True)
+        self.life.finish(item.run_id, RunStatus.FAILED, failure.output, has_output=True)
         return None
 
     def _retry(self, item: QueueItem, retry_after: str | None, reason: str) -> QueueItem:
@@ -267,7 +270,7 @@ class Executor:
         elif op.op in ("AIGateway", "Gateway"):
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in ("RunComplete", "SyncRunComplete"):
-            self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(op.data), True)
+            self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(op.data), has_output=True)
         elif op.op == "DiscoveryRequest":
             self.life.discover(run)
         elif op.op == "WaitForSignal":

@@ -25,17 +25,20 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeGuard
 
+from inngest._engine.errors import EngineError
 from inngest._engine.timeparse import format_rfc3339_ms, parse_date, parse_duration
 
 _CACHE_SIZE = 1024
 _INVALID_KEY = "<invalid>"
 
 
-class ExpressionError(ValueError):
+class ExpressionError(EngineError, ValueError):
     """An expression that does not compile or cannot be evaluated.
 
     Syntax errors name the 0-based character position of the problem.
     """
+
+    code = "expression_invalid"
 
 
 class _EvaluationFailure(Exception):

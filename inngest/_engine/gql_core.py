@@ -15,14 +15,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Union
 
-from inngest._errors import Error
+from inngest._engine.errors import EngineError
 
 Resolver = Callable[[object, dict[str, object], object], object]
 Location = tuple[int, int]
 PathKey = Union[str, int]
 
 
-class GraphQLError(Error):
+class GraphQLError(EngineError):
     """An error reported in the ``errors`` array of a GraphQL response."""
 
     code = "graphql_error"

@@ -79,7 +79,7 @@ class Call:
     def group(self) -> str:
         return _group(self.run.id, self.item.id or self.item.job_id)
 
-    def result(self, now_ms: int, sdk: bool = True) -> Item:
+    def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
         language, _, version = (reply.headers.get("x-inngest-sdk", "") if reply else "") \
             .partition(":")

@@ -67,7 +67,7 @@ class Lifecycle:
                 self.finish(run_id, RunStatus.FAILED, wrapped_error(
                     "InngestErrStateOverflowed",
                     f"The function run exceeded the state size limit of {MAX_STATE_BYTES} bytes.",
-                ), True)
+                ), has_output=True)
                 return
             pending = [other for other in run.pending_steps if other != step_id]
             if pending != run.pending_steps:
@@ -103,7 +103,7 @@ class Lifecycle:
                 {**item.to_dict(), "job_id": f"{run.id}-discover-{depth}"}
             ))
 
-    def finish(self, run_id: str, status: RunStatus, output: JSON = None,
+    def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
                has_output: bool = False, reason: Reason | None = None) -> Run | None:
         """End a run, drop its queued work and pauses, and emit the finish events."""
         with self.store.transaction():

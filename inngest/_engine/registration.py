@@ -11,6 +11,7 @@ import uuid
 
 from inngest import _jcs
 from inngest._engine import cron, expressions, timeparse
+from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
 from inngest._engine.store import Store
 
@@ -25,8 +26,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NAMESPACE = uuid.NAMESPACE_OID
 
 
-class RegisterError(Exception):
+class RegisterError(EngineError):
     """A refused registration: HTTP status and JSON body to answer with."""
+
+    code = "registration_refused"
 
     def __init__(self, status: int, body: dict[str, JSON], detail: str = "") -> None:
         super().__init__(f"{body.get('error')}: {detail}" if detail else body.get("error"))

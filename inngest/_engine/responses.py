@@ -213,7 +213,7 @@ def error_body(name: str, message: str) -> dict[str, JSON]:
     return {"error": f"{name}: {message}", "name": name, "message": message}
 
 
-def wrapped_error(name: str, message: str, prefixed: bool = True) -> dict[str, JSON]:
+def wrapped_error(name: str, message: str, *, prefixed: bool = True) -> dict[str, JSON]:
     """A run output for an error the server itself raised: the error under an ``error`` key.
 
     Named errors repeat the name before the message; plain driver errors do not.

@@ -78,14 +78,14 @@ class Syncer:
         first = True
         while not self._stop.is_set():
             try:
-                self.sync_once(first)
+                self.sync_once(first=first)
             except Exception:
                 log.exception("app sync loop failed")
             first = False
             if self._stop.wait(self.poll_interval):
                 return
 
-    def sync_once(self, first: bool = False) -> None:
+    def sync_once(self, *, first: bool = False) -> None:
         """Ping known apps (all of them when polling, else only failing ones) and discover."""
         for app in self.store.apps():
             if first or self.poll or app.error:

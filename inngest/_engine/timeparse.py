@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from inngest._engine.errors import EngineError
+
 _UNIT_SECONDS: dict[str, float] = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -48,8 +50,10 @@ _RETRY_AFTER_MIN = timedelta(seconds=1)
 _RETRY_AFTER_MAX = timedelta(hours=24)
 
 
-class DurationError(ValueError):
+class DurationError(EngineError, ValueError):
     """The text is neither a duration nor (where accepted) a timestamp."""
+
+    code = "duration_invalid"
 
 
 def parse_duration(s: str) -> float:
