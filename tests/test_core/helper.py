@@ -65,6 +65,16 @@ def origin() -> str:
     return f"http://127.0.0.1:{dev_server.server.port}"
 
 
+# Set by conftest when a second `inngest start` shares the first one's Redis and Postgres:
+# apps then send their events to it.
+event_server: typing.Any = None
+
+
+def event_origin() -> str:
+    port = event_server.port if event_server is not None else dev_server.server.port
+    return f"http://127.0.0.1:{port}"
+
+
 class Client:
     """Reads runs, triggers and step outputs from the dev server's GraphQL API."""
 
