@@ -76,10 +76,11 @@ def event_origin() -> str:
 
 
 class Client:
-    """Reads runs, triggers and step outputs from the dev server's GraphQL API."""
+    """Reads runs, triggers and step outputs from the server's GraphQL API (the session's
+    server unless ``server_origin`` says otherwise)."""
 
-    def __init__(self) -> None:
-        self.gql = gql.Client(lambda: origin() + "/v0/gql")
+    def __init__(self, server_origin: typing.Callable[[], str] = origin) -> None:
+        self.gql = gql.Client(lambda: server_origin() + "/v0/gql")
 
     def get_run(self, run_id: str) -> Run:
         data = self.gql.query(_GET_RUN, {"run_id": run_id})
