@@ -1,5 +1,7 @@
 """Signing-key rotation on a self-hosted `inngest start`, as an operator does it.
 
+Every adapter at once, one app each.
+
 1. The server signs with key 1; apps hold key 1.
 2. Apps are redeployed with key 1 as primary and key 2 as ``INNGEST_SIGNING_KEY_FALLBACK``.
 3. The server restarts with key 2 (same database): those apps keep running functions and
@@ -48,10 +50,18 @@ class _Rotation:
 
         return client, apps.start(framework, client, [echo])
 
-    def run(self, client: inngest.Inngest, n: int, expected: RunStatus) -> helper.Run:
-        [event_id] = client.send_sync(inngest.Event(name=_event(client.app_id), data={"n": n}))
-        [run_id] = self.inspect.get_run_ids_from_event_id(event_id, timeout=20)
-        return self.inspect.wait_for_run_status(run_id, expected, timeout=30)
+    def run_all(self, clients: typing.Iterable[inngest.Inngest], n: int,
+                expected: RunStatus) -> list[typing.Any]:
+        """Send each app its event, then wait for every run: their outputs."""
+        event_ids = [
+            client.send_sync(inngest.Event(name=_event(client.app_id), data={"n": n}))[0]
+            for client in clients
+        ]
+        runs = []
+        for event_id in event_ids:
+            [run_id] = self.inspect.get_run_ids_from_event_id(event_id, timeout=20)
+            runs.append(self.inspect.wait_for_run_status(run_id, expected, timeout=30).output)
+        return runs
 
 
 def _event(app_id: str) -> str:
@@ -76,44 +86,51 @@ def rotation() -> typing.Iterator[_Rotation]:
         server.stop()
 
 
-@pytest.mark.parametrize("framework", apps.FRAMEWORKS)
-def test_the_server_moves_to_a_new_key_while_apps_hold_both(
-    framework: str, rotation: _Rotation
-) -> None:
+def test_the_server_moves_to_a_new_key_while_apps_hold_both(rotation: _Rotation) -> None:
     server = rotation.server
     old_key = server.app_signing_key
     new_hex = secrets.token_hex(32)
     new_key = f"signkey-prod-{new_hex}"
-    app_id = f"{framework}-rotation"
+    count = len(apps.FRAMEWORKS)
     with contextlib.ExitStack() as stack:
-        client, app = rotation.deploy(framework, app_id, old_key)
-        stack.enter_context(app)
-        assert _sync(app).status == 200
-        assert rotation.run(client, 1, RunStatus.COMPLETED).output == 1
-        stale_client, stale = rotation.deploy(framework, f"{app_id}-stale", old_key)
-        stack.enter_context(stale)
-        assert _sync(stale).status == 200
-        app.stop()
 
-        client, app = rotation.deploy(framework, app_id, old_key, fallback=new_key)
-        stack.enter_context(app)
-        assert _sync(app).status == 200
-        assert rotation.run(client, 2, RunStatus.COMPLETED).output == 2
+        def deploy(primary: str, fallback: str | None = None,
+                   suffix: str = "") -> tuple[list[inngest.Inngest], list[apps.App]]:
+            deployed = [rotation.deploy(framework, f"{framework}-rotation{suffix}", primary,
+                                        fallback) for framework in apps.FRAMEWORKS]
+            for _, app in deployed:
+                stack.enter_context(app)
+            return [client for client, _ in deployed], [app for _, app in deployed]
+
+        def sync(deployed: list[apps.App]) -> list[int]:
+            return [_sync(app).status for app in deployed]
+
+        clients, deployed = deploy(old_key)
+        stale_clients, stale = deploy(old_key, suffix="-stale")
+        assert sync(deployed) == sync(stale) == [200] * count
+        assert rotation.run_all(clients, 1, RunStatus.COMPLETED) == [1] * count
+        for app in deployed:
+            app.stop()
+
+        clients, deployed = deploy(old_key, fallback=new_key)
+        assert sync(deployed) == [200] * count
+        assert rotation.run_all(clients, 2, RunStatus.COMPLETED) == [2] * count
 
         server.stop(keep_state=True)
         server.signing_key = new_hex
         server.start()
-        assert rotation.run(client, 3, RunStatus.COMPLETED).output == 3
-        assert _sync(app).status == 200
-        assert rotation.run(client, 4, RunStatus.COMPLETED).output == 4
-        app.stop()
+        assert rotation.run_all(clients, 3, RunStatus.COMPLETED) == [3] * count
+        assert sync(deployed) == [200] * count
+        assert rotation.run_all(clients, 4, RunStatus.COMPLETED) == [4] * count
+        for app in deployed:
+            app.stop()
 
-        client, app = rotation.deploy(framework, app_id, new_key)
-        stack.enter_context(app)
-        assert _sync(app).status == 200
-        assert rotation.run(client, 5, RunStatus.COMPLETED).output == 5
+        clients, deployed = deploy(new_key)
+        assert sync(deployed) == [200] * count
+        assert rotation.run_all(clients, 5, RunStatus.COMPLETED) == [5] * count
 
-        refused = _sync(stale)
-        assert refused.status == 500
-        assert cloud.json_body(refused)["code"] == "registration_failed"
-        rotation.run(stale_client, 6, RunStatus.FAILED)
+        refused = [_sync(app) for app in stale]
+        assert [response.status for response in refused] == [500] * count
+        assert {cloud.json_body(response)["code"] for response in refused} == {
+            "registration_failed"}
+        rotation.run_all(stale_clients, 6, RunStatus.FAILED)
