@@ -67,7 +67,7 @@ def origin() -> str:
 
 # Set by conftest when a second `inngest start` shares the first one's Redis and Postgres:
 # apps then send their events to it.
-event_server: typing.Any = None
+event_server: dev_server._Server | None = None
 
 
 def event_origin() -> str:

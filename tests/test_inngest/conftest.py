@@ -46,7 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     server.start()
     if server.production and os.environ.get("DEV_SERVER_INSTANCES") == "2":
-        helper.event_server = _second_instance(server)
+        try:
+            helper.event_server = _second_instance(server)
+        except BaseException:
+            server.stop()  # pytest does not unconfigure after a failed configure
+            raise
 
 
 def _second_instance(first: dev_server._Server) -> dev_server._Server:
