@@ -14,7 +14,8 @@ import typing
 import pytest
 
 import inngest
-from test_core import apps, helper
+from inngest.experimental import dev_server
+from test_core import apps, cloud, helper
 
 # Event names carry a per-session suffix so a reused dev server never matches old waits.
 SESSION = secrets.token_hex(4)
@@ -50,18 +51,32 @@ def load(package: types.ModuleType) -> list[types.ModuleType]:
     return [importlib.import_module(f"{package.__name__}.{name}") for name in names]
 
 
-def dev_client(framework: str, app_id: str | None = None) -> inngest.Inngest:
-    """A dev-mode client talking to the dev server; the app id defaults to the framework's."""
-    origin = helper.origin()
+def server_client(framework: str, app_id: str | None = None) -> inngest.Inngest:
+    """A client of the session's server; the app id defaults to the framework's.
+
+    Dev mode against a dev server; production mode against ``inngest start``, configured as a
+    deployed app is: its keys and the server's URLs come from ``INNGEST_*`` variables.
+    """
     logger = logging.getLogger(f"itest.{framework}")
     logger.setLevel(logging.INFO)
-    return inngest.Inngest(
-        app_id=app_id or f"{framework}-functions",
-        api_base_url=origin,
-        event_api_base_url=origin,
-        is_production=False,
-        logger=logger,
-    )
+    app_id = app_id or f"{framework}-functions"
+    server = dev_server.server
+    if not server.production:
+        origin = helper.origin()
+        return inngest.Inngest(
+            app_id=app_id,
+            api_base_url=origin,
+            event_api_base_url=origin,
+            is_production=False,
+            logger=logger,
+        )
+    with cloud.scoped_env({
+        "INNGEST_SIGNING_KEY": server.app_signing_key,
+        "INNGEST_EVENT_KEY": server.event_key,
+        "INNGEST_API_BASE_URL": helper.origin(),
+        "INNGEST_EVENT_API_BASE_URL": helper.event_origin(),
+    }):
+        return inngest.Inngest(app_id=app_id, is_production=True, logger=logger)
 
 
 class Served:
@@ -82,7 +97,7 @@ class Served:
         return context, cases[module.__name__]
 
     def _start(self, framework: str) -> tuple[CaseContext, dict[str, Case]]:
-        client = dev_client(framework)
+        client = server_client(framework)
         cases: dict[str, Case] = {
             module.__name__: module.create(client, framework) for module in self._modules
         }

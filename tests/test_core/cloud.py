@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -29,24 +30,40 @@ def client(
     The fallback key only comes from ``INNGEST_SIGNING_KEY_FALLBACK``, so it is set while
     the client reads its configuration.
     """
+    with scoped_env({"INNGEST_SIGNING_KEY_FALLBACK": fallback_key}):
+        return inngest.Inngest(
+            app_id=app_id,
+            api_base_url=api_origin,
+            event_api_base_url=api_origin,
+            env=env,
+            event_key=event_key,
+            is_production=True,
+            signing_key=base.SIGNING_KEY,
+        )
+
+
+@contextlib.contextmanager
+def scoped_env(variables: dict[str, str | None]) -> typing.Iterator[None]:
+    """Set (or, for None, unset) environment variables while a client reads them.
+
+    Apps of several cases run in one process, so nothing else may see them.
+    """
     with _env_lock:
-        previous = os.environ.pop("INNGEST_SIGNING_KEY_FALLBACK", None)
-        if fallback_key is not None:
-            os.environ["INNGEST_SIGNING_KEY_FALLBACK"] = fallback_key
+        previous = {name: os.environ.get(name) for name in variables}
         try:
-            return inngest.Inngest(
-                app_id=app_id,
-                api_base_url=api_origin,
-                event_api_base_url=api_origin,
-                env=env,
-                event_key=event_key,
-                is_production=True,
-                signing_key=base.SIGNING_KEY,
-            )
+            for name, value in variables.items():
+                _set_env(name, value)
+            yield
         finally:
-            os.environ.pop("INNGEST_SIGNING_KEY_FALLBACK", None)
-            if previous is not None:
-                os.environ["INNGEST_SIGNING_KEY_FALLBACK"] = previous
+            for name, value in previous.items():
+                _set_env(name, value)
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def fake_cloud(

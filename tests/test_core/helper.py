@@ -65,11 +65,22 @@ def origin() -> str:
     return f"http://127.0.0.1:{dev_server.server.port}"
 
 
-class Client:
-    """Reads runs, triggers and step outputs from the dev server's GraphQL API."""
+# Set by conftest when a second `inngest start` shares the first one's Redis and Postgres:
+# apps then send their events to it.
+event_server: dev_server._Server | None = None
 
-    def __init__(self) -> None:
-        self.gql = gql.Client(lambda: origin() + "/v0/gql")
+
+def event_origin() -> str:
+    port = event_server.port if event_server is not None else dev_server.server.port
+    return f"http://127.0.0.1:{port}"
+
+
+class Client:
+    """Reads runs, triggers and step outputs from the server's GraphQL API (the session's
+    server unless ``server_origin`` says otherwise)."""
+
+    def __init__(self, server_origin: typing.Callable[[], str] = origin) -> None:
+        self.gql = gql.Client(lambda: server_origin() + "/v0/gql")
 
     def get_run(self, run_id: str) -> Run:
         data = self.gql.query(_GET_RUN, {"run_id": run_id})

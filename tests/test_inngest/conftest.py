@@ -1,5 +1,7 @@
-"""Start the dev server (embedded engine, or the real one with DEV_SERVER_IMPL=cli)
-for the whole integration session."""
+"""Start the server for the whole integration session: the embedded engine, the real dev
+server (DEV_SERVER_IMPL=cli) or the real server in production mode (DEV_SERVER_IMPL=start,
+then apps sign; DEV_SERVER_INSTANCES=2 adds a second `inngest start` sharing the first one's
+DEV_SERVER_REDIS_URI and DEV_SERVER_POSTGRES_URI, which receives the apps' events)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ pytest.register_assert_rewrite(
         "test_auth", "test_function", "test_introspection", "test_registration", "test_wire")),
 )
 
+from test_core import helper  # noqa: E402
+
 # Seconds between retries, so retry cases stay fast (the real server takes whole seconds only).
-_RETRY_INTERVAL = {"embedded": 0.2, "cli": 1.0}
+_RETRY_INTERVAL = {"embedded": 0.2, "cli": 1.0, "start": 1.0}
 _SUITE_DIR = os.path.dirname(os.path.abspath(__file__))
 _UNAVAILABLE = pytest.StashKey[str]()
 
@@ -36,6 +40,24 @@ def pytest_configure(config: pytest.Config) -> None:
         float(configured) if configured else _RETRY_INTERVAL.get(server.impl, 1.0)
     )
     server.start()
+    if server.production and os.environ.get("DEV_SERVER_INSTANCES") == "2":
+        try:
+            helper.event_server = _second_instance(server)
+        except BaseException:
+            server.stop()  # pytest does not unconfigure after a failed configure
+            raise
+
+
+def _second_instance(first: dev_server._Server) -> dev_server._Server:
+    if first.redis_uri is None or first.postgres_uri is None:
+        raise dev_server.DevServerError(
+            "DEV_SERVER_INSTANCES=2 needs DEV_SERVER_REDIS_URI and DEV_SERVER_POSTGRES_URI")
+    second = dev_server._Server()
+    second.port = dev_server.free_port()
+    second.retry_interval = first.retry_interval
+    second.signing_key, second.event_key = first.signing_key, first.event_key
+    second.start()
+    return second
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,4 +71,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if helper.event_server is not None:
+        helper.event_server.stop()
     dev_server.server.stop()

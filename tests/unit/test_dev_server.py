@@ -108,3 +108,61 @@ def test_cli_without_a_binary_and_without_npx_is_unavailable(
     assert reason is not None and "DEV_SERVER_BIN" in reason and "DEV_SERVER_NPX=1" in reason
     with pytest.raises(dev_server.DevServerError, match="DEV_SERVER_BIN"):
         server.start()
+
+
+def test_start_runs_production_mode_with_generated_keys_and_a_temporary_sqlite_dir(
+    monkeypatch: pytest.MonkeyPatch, fake_binary: tuple[str, pathlib.Path],
+) -> None:
+    binary, record = fake_binary
+    monkeypatch.setenv("DEV_SERVER_IMPL", "start")
+    monkeypatch.setenv("DEV_SERVER_BIN", binary)
+    monkeypatch.setenv("DEV_SERVER_REDIS_URI", "redis://127.0.0.1:1/0")
+    monkeypatch.delenv("DEV_SERVER_POSTGRES_URI", raising=False)
+    monkeypatch.setenv("INNGEST_SIGNING_KEY", "signkey-prod-00")
+    server = dev_server._Server()
+    server.port = dev_server.free_port()
+    server.retry_interval = 0.2
+    server.start()
+    try:
+        argv = json.loads(record.read_text())["argv"]
+        sqlite_dir = pathlib.Path(_flag(argv, "--sqlite-dir"))
+        assert sqlite_dir.is_dir()
+        env = json.loads(record.read_text())["env"]
+    finally:
+        server.stop()
+    assert argv[0] == "start" and "--no-discovery" not in argv
+    assert _flag(argv, "--signing-key") == server.signing_key
+    assert server.app_signing_key == f"signkey-prod-{server.signing_key}"
+    assert len(bytes.fromhex(server.signing_key or "")) == 32
+    assert _flag(argv, "--event-key") == server.event_key
+    assert _flag(argv, "--redis-uri") == "redis://127.0.0.1:1/0"
+    assert "--postgres-uri" not in argv
+    assert _flag(argv, "--retry-interval") == "1"
+    ports = {_flag(argv, name) for name in (
+        "--connect-gateway-port", "--connect-gateway-grpc-port", "--connect-executor-grpc-port")}
+    assert len(ports | {str(server.port)}) == 4
+    assert env == []
+    assert not sqlite_dir.exists()
+
+
+def test_a_restart_keeping_state_reuses_the_sqlite_dir_with_a_new_key(
+    monkeypatch: pytest.MonkeyPatch, fake_binary: tuple[str, pathlib.Path],
+) -> None:
+    binary, record = fake_binary
+    monkeypatch.setenv("DEV_SERVER_IMPL", "start")
+    monkeypatch.setenv("DEV_SERVER_BIN", binary)
+    server = dev_server._Server()
+    server.port = dev_server.free_port()
+    server.start()
+    first = json.loads(record.read_text())["argv"]
+    server.stop(keep_state=True)
+    server.signing_key = "ab" * 32
+    server.start()
+    try:
+        second = json.loads(record.read_text())["argv"]
+    finally:
+        server.stop()
+    assert _flag(second, "--sqlite-dir") == _flag(first, "--sqlite-dir")
+    assert _flag(second, "--signing-key") == "ab" * 32 != _flag(first, "--signing-key")
+    assert _flag(second, "--event-key") == _flag(first, "--event-key")
+    assert not pathlib.Path(_flag(first, "--sqlite-dir")).exists()

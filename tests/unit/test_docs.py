@@ -4,12 +4,23 @@ Mark a ```python block by putting ``<!-- snippet: run -->`` (it must exit 0; cod
 ``if __name__ == "__main__":`` is skipped) or ``<!-- snippet: serve -->`` (run as a script
 with ``port=8000`` swapped for a free port; it must answer as an Inngest endpoint) on the
 line before it.
+
+``<!-- snippet: file NAME -->`` before a ```python block writes it to ``NAME`` for the shell
+snippets of the same page; ``<!-- snippet: sh -->`` before a ```sh block runs it with
+``bash -euo pipefail`` in a temporary directory holding those files, with ``8288`` and
+``8000`` swapped for free ports (in those files too) and ``inngest`` on PATH being the real
+server (``DEV_SERVER_BIN``, an ``inngest`` on PATH, or npx with ``DEV_SERVER_NPX=1``; skipped
+without one) with free ports for its other listeners. Whatever the block leaves running in
+the background is stopped after it.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +33,10 @@ import urllib3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-_SNIPPET = re.compile(r"^<!-- snippet: (run|serve) -->\n```python\n(.*?)^```$", re.M | re.S)
+_SNIPPET = re.compile(
+    r"^<!-- snippet: (run|serve|sh|file [\w.]+) -->\n```(?:python|sh)\n(.*?)^```$", re.M | re.S)
+_SERVER_LISTENERS = (
+    "--connect-gateway-port", "--connect-gateway-grpc-port", "--connect-executor-grpc-port")
 _RUN_AS_MODULE = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='snippet')"
 
 
@@ -96,3 +110,80 @@ def _first_answer(url: str, process: subprocess.Popen[str]) -> urllib3.BaseHTTPR
 def test_links_are_absolute_so_they_work_on_pypi(path: pathlib.Path) -> None:
     targets = re.findall(r"\]\(([^)]+)\)", path.read_text(encoding="utf-8"))
     assert targets and all(t.startswith("https://") for t in targets), targets
+
+
+def _server_command() -> list[str] | None:
+    binary = os.environ.get("DEV_SERVER_BIN") or shutil.which("inngest")
+    if binary is not None:
+        return [binary]
+    if os.environ.get("DEV_SERVER_NPX") == "1":
+        version = os.environ.get("DEV_SERVER_VERSION") or "latest"
+        return ["npx", "--ignore-scripts=false", "--yes", f"inngest-cli@{version}"]
+    return None
+
+
+def _fake_inngest_on_path(directory: pathlib.Path, command: list[str]) -> None:
+    """An ``inngest`` that runs the real one, giving its other listeners free ports."""
+    directory.mkdir()
+    listeners = " ".join(f"{flag} {free_port()}" for flag in _SERVER_LISTENERS)
+    real = shlex.join(command)
+    script = directory / "inngest"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = start ] || [ "$1" = dev ]; then exec {real} "$@" {listeners}; fi\n'
+        f'exec {real} "$@"\n'
+    )
+    script.chmod(0o755)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("snippet", [s for s in snippets() if s.mode == "sh"],
+                         ids=lambda s: s.where)
+def test_shell_snippet_runs(snippet: Snippet, tmp_path: pathlib.Path) -> None:
+    command = _server_command()
+    if command is None:
+        pytest.skip("shell snippets run the real Inngest server: set DEV_SERVER_BIN "
+                    "(tox -e itest-prod does) or DEV_SERVER_NPX=1")
+    ports = {"8288": str(free_port()), "8000": str(free_port())}
+
+    def with_free_ports(code: str) -> str:
+        for port, free in ports.items():
+            code = code.replace(port, free)
+        return code
+
+    page = snippet.where.split(":")[0]
+    for other in snippets():
+        if other.where.split(":")[0] == page and other.mode.startswith("file "):
+            name = other.mode.split(" ", 1)[1]
+            (tmp_path / name).write_text(with_free_ports(other.code), encoding="utf-8")
+    _fake_inngest_on_path(tmp_path / "bin", command)
+    code = with_free_ports(snippet.code)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("INNGEST_")}
+    env["PATH"] = os.pathsep.join(
+        [str(tmp_path / "bin"), os.path.dirname(sys.executable), env.get("PATH", "")])
+    log = tmp_path / "output.log"
+    with log.open("wb") as output:  # a file: what runs in the background keeps a pipe open
+        process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path,
+                                   env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            process.wait(timeout=60)
+        finally:
+            _stop_group(process.pid)
+    assert process.returncode == 0, f"{snippet.where} failed:\n{log.read_text()}"
+
+
+def _stop_group(pgid: int) -> None:
+    """Stop what a shell snippet left running in the background (a server, an app)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)

@@ -10,6 +10,7 @@ import threading
 import urllib.parse
 
 import inngest
+from inngest.experimental import dev_server
 from test_core import apps, base, case, helper, http_proxy
 from test_core.helper import RunStatus
 
@@ -47,7 +48,7 @@ def create(client: inngest.Inngest, framework: str) -> case.Case:
     event = case.event_name(framework, name)
 
     def run_test(ctx: case.CaseContext) -> None:
-        app_client = case.dev_client(framework, app_id=f"{framework}-{name}")
+        app_client = case.server_client(framework, app_id=f"{framework}-{name}")
         runs = {kind: base.BaseState() for kind in ("steps", "no-retry", "retry-after")}
 
         @app_client.create_function(fn_id="steps", trigger=inngest.TriggerEvent(event=event))
@@ -110,6 +111,10 @@ def create(client: inngest.Inngest, framework: str) -> case.Case:
             assert response.headers["x-inngest-framework"] == framework
             assert response.headers["x-inngest-sdk"] == f"inngest-sync:v{inngest.__version__}"
             assert response.headers["x-inngest-req-version"] == "2"
-            assert response.headers["x-inngest-expected-server-kind"] == "dev"
+            assert response.headers["x-inngest-expected-server-kind"] == app_client.mode
+            if app_client.is_production:  # signed with the key the server signed with
+                assert base.verify_response_signature(
+                    response.body, response.headers.get("x-inngest-signature"),
+                    dev_server.server.app_signing_key)
 
     return case.Case(name, [], run_test)
