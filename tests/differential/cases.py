@@ -88,6 +88,44 @@ def times(value: object) -> object:
     return value
 
 
+_SWAPPED = (("StepScheduled", "StepErrored"), ("StepStarted", "FunctionStarted"),
+            ("FunctionCompleted", "StepCompleted"), ("FunctionFailed", "StepFailed"),
+            ("StepSleeping", "StepCompleted"))
+
+
+def simultaneous(history: object) -> object:
+    """Pairs of history items the real server records in the same moment, in a fixed order:
+    it lists items by time, so such a pair comes in either order from one run to the next
+    (seen: a retry's StepScheduled before the StepErrored it follows; the first call's
+    StepStarted before FunctionStarted; FunctionCompleted before the reply that ended the
+    run; StepSleeping before the reply that asked for the sleep)."""
+    if not isinstance(history, list):
+        return history
+    items = list(history)
+    for n in range(len(items) - 1):
+        first, second = items[n], items[n + 1]
+        if not (isinstance(first, dict) and isinstance(second, dict)):
+            continue
+        pair = (first.get("type"), second.get("type"))
+        if pair in _SWAPPED:
+            items[n], items[n + 1] = second, first
+    return items
+
+
+def any_order(answer: Answer) -> Answer:
+    """Parallel steps run at once: the real server records their items and spans in
+    whatever order they happened to start and end, so for parallel runs the history and the
+    trace's spans are compared as sorted lists: which items and spans, not their order."""
+    history = answer.get("history")
+    if isinstance(history, list):
+        answer["history"] = sorted(history, key=lambda item: json.dumps(item, sort_keys=True))
+    trace = answer.get("trace")
+    if isinstance(trace, dict):
+        trace["children"] = sorted(trace["children"], key=lambda span: json.dumps(
+            span, sort_keys=True))
+    return answer
+
+
 def ports(value: object) -> object:
     """Each server has its own app instance on its own free port."""
     return _PORT.sub(r"\1:<port>", value) if isinstance(value, str) else value
@@ -101,6 +139,21 @@ def trace_tree(span: typing.Any) -> object:
         "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
         "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
     }
+
+
+def finalization_first(tree: object) -> object:
+    """The real server's ``Finalization`` span starts in the same moment as the function's
+    call it sums up (``executor.nonstep``); spans are listed by start, so the two come in
+    either order from one run to the next (seen on py_sleep). Put Finalization first."""
+    if not isinstance(tree, dict):
+        return tree
+    children = list(tree["children"])
+    for n in range(1, len(children)):
+        if children[n]["name"] == "Finalization" and \
+                children[n - 1]["name"] == "executor.nonstep":
+            children[n - 1], children[n] = children[n], children[n - 1]
+            break
+    return {**tree, "children": children}
 
 
 # -- inspection -----------------------------------------------------------------------------
@@ -126,9 +179,12 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
     probe = side.probe
     answer: Answer = {}
     readers: dict[str, typing.Callable[[], object]] = {
-        "run": lambda: settled_run(probe, run_id),
-        "history": lambda: probe.data(HISTORY, id=run_id)["functionRun"]["history"],
-        "trace": lambda: trace_tree(probe.data(TRACE, id=run_id)["runTrace"]),
+        # The output may quote a time computed from "now" (a sleep's end, say).
+        "run": lambda: times(settled_run(probe, run_id)),
+        "history": lambda: simultaneous(
+            probe.data(HISTORY, id=run_id)["functionRun"]["history"]),
+        "trace": lambda: finalization_first(
+            trace_tree(probe.data(TRACE, id=run_id)["runTrace"])),
         "rest_run": lambda: rest(probe, f"/v1/runs/{run_id}"),
         "function_run": lambda: probe.data(FUNCTION_RUN, id=run_id)["functionRun"],
     }
@@ -246,6 +302,18 @@ def wait_until_ready(side: Side, lang: str, key: str) -> None:
     wait_for(ready, 30)
 
 
+def sleeping(probe: Probe, run_id: str) -> None:
+    """Until the run's sleep is recorded: a cancel meant for a sleeping run, sent between
+    the step before it and the sleep, would find the run at another point on each server."""
+
+    def asleep() -> None:
+        history = probe.data(HISTORY, id=run_id)["functionRun"]["history"]
+        assert any(item["type"] == "StepSleeping" for item in history), \
+            f"{probe.name}: not asleep yet"
+
+    wait_for(asleep, 30)
+
+
 def send_until_ended(side: Side, run_id: str, event: str, data: dict[str, object]) -> None:
     """Send ``event`` until the run ends: a busy server records a wait (or cancel) a moment
     after the step before it, and an event sent before that matches nothing."""
@@ -274,7 +342,7 @@ def _parallel(lang: str) -> typing.Callable[[Side], Answer]:
         runs = [side.probe.run_ids(event_id)[0] for event_id in sent]
         for run_id in runs:
             side.probe.ended_run(run_id)
-        answer = inspect(side, runs[0], RUN_ASPECTS, sent[0])
+        answer = any_order(inspect(side, runs[0], RUN_ASPECTS, sent[0]))
         counts = side.record.counts if lang == "py" else (side.js_counts or dict)
         answer["executions"] = [counts(key) for key in keys]
         return answer
@@ -292,6 +360,7 @@ def _cancel_on_event(side: Side) -> Answer:
     event_id = side.probe.send("py/cancellable", {"key": "coe"})
     run_id = side.probe.run_ids(event_id)[0]
     wait_until_ready(side, "py", "coe")
+    sleeping(side.probe, run_id)
     send_until_ended(side, run_id, "py/cancellable.stop", {"key": "coe"})
     return inspect(side, run_id, RUN_ASPECTS, event_id)
 
@@ -301,7 +370,7 @@ def _cancel_rest(side: Side) -> Answer:
     event_id = side.probe.send("py/cancellable", {"key": "crest"})
     run_id = side.probe.run_ids(event_id)[0]
     wait_until_ready(side, "py", "crest")
-    time.sleep(1.0)  # the sleep after the ready step is recorded: same history on both
+    sleeping(side.probe, run_id)  # the same history on both
     cancelled = rest(side.probe, f"/v1/runs/{run_id}", "DELETE")
     answer = inspect(side, run_id, ("run", "rest_run", "history", "function_run"), event_id)
     answer["cancel"] = ids(cancelled, {run_id: "<run>", event_id: "<event>"})

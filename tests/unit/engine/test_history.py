@@ -57,7 +57,9 @@ def flaky_then_sleep(call: Call) -> Reply:
         return ops(op("StepRun", "first", data={"n": 1}))
     if step_hash("flaky") not in steps:
         if call.body["ctx"]["attempt"] < 2:
-            return ops(op("StepError", "flaky", error={"name": "Error", "message": "not yet"}))
+            # What the SDK sends for a RetryAfterError raised in the step, as when the
+            # golden history was recorded: the function's error, not a StepError op.
+            return 500, {}, {"name": "Error", "message": "not yet"}
         return ops(op("StepRun", "flaky", data="ok"))
     if step_hash("nap") not in steps:
         return ops(op("Sleep", "nap", opts={"duration": "10ms"}))
