@@ -225,3 +225,61 @@ def test_legacy_function_run_fields(client: Client, app: FakeApp) -> None:
                      "batchCreatedAt": None}
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     assert data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 0
+
+
+RAW = """query R($id: String!) { runTrace(runID: $id) { name status stepOp
+  childrenSpans { name status stepOp childrenSpans { name status stepOp } } } }"""
+
+
+def raw_shape(span: dict[str, typing.Any]) -> list[typing.Any]:
+    return [span["name"], span["status"], span["stepOp"],
+            [raw_shape(child) for child in span.get("childrenSpans") or []]]
+
+
+def raw_trace(client: Client, run_id: str) -> list[typing.Any]:
+    return raw_shape(data(client, RAW, id=run_id)["runTrace"])
+
+
+def test_run_trace_of_failed_function_sums_up_its_calls(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", retries=1, handler=lambda call: (500, {}, ERROR))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    assert raw_trace(client, run_id) == ["Run", "FAILED", None, [
+        ["Finalization", "FAILED", None, [
+            ["Attempt 0", "FAILED", None, []], ["Attempt 1", "FAILED", None, []]]],
+        ["executor.nonstep", "FAILED", None, []], ["executor.nonstep", "FAILED", None, []]]]
+
+
+def fails_in_step(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("bad") not in steps:
+        kind = "StepFailed" if call.body["ctx"]["attempt"] else "StepError"
+        return ops(op(kind, "bad", error=ERROR))
+    return ok("caught")
+
+
+def test_run_trace_of_step_that_fails_for_good(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", retries=1, handler=fails_in_step)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    # The last attempt, which failed the step for good, has no step kind on the real server.
+    assert raw_trace(client, run_id) == ["Run", "COMPLETED", None, [
+        ["bad", "FAILED", "RUN", [
+            ["Attempt 0", "FAILED", "RUN", []], ["Attempt 1", "FAILED", None, []]]],
+        ["bad", "FAILED", "RUN", []], ["bad", "FAILED", None, []],
+        ["Finalization", "COMPLETED", None, []], ["executor.nonstep", "COMPLETED", None, []]]]
+    # The cleaned tree of the run's page is unchanged.
+    assert shape(trace(client, run_id)["run"]["trace"])[4][0][:2] == ["bad", "FAILED"]
+
+
+def test_run_trace_of_cancelled_sleep_is_waiting(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: raw_trace(client, run_id)[3] == [["long", "WAITING", "SLEEP", []]])
+    data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+    assert raw_trace(client, run_id) == ["Run", "CANCELLED", None, [
+        ["long", "WAITING", "SLEEP", []]]]
