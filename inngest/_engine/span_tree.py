@@ -77,11 +77,12 @@ class _Builder:
             group = self._group(step_id, str(item.get("stepName") or ""), at)
             # The server gives a step's last, failing attempt no step kind.
             op = None if item.get("stepFailed") else group.op
-            attempt = self._span(group.name, status, op, item, at)
+            attempt = self._span(group.name, status, op, item, at, step_id)
             group.attempts.append(attempt)
             self.spans.append(attempt)
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
-            self.function_attempts.append(self._span("executor.nonstep", status, None, item, at))
+            self.function_attempts.append(
+                self._span("executor.nonstep", status, None, item, at, ""))
             self.spans.append(self.function_attempts[-1])
 
     def _group(self, step_id: str, name: str, at: int) -> _Group:
@@ -118,12 +119,17 @@ class _Builder:
         return span
 
     def _span(self, name: str, status: str, op: str | None, item: dict[str, JSON],
-              at: int) -> Span:
+              at: int, step_id: str) -> Span:
+        """One call's span; ``step_id`` is the step it ran ("" for the function itself)."""
         span = self._base(f"{self.run.id}-{item.get('id')}", name, status, op)
         span.update(attempts=int(item.get("attempt") or 0), queuedAt=self.started_ms or at,
                     startedAt=self.started_ms or at, endedAt=at)
-        if item.get("output"):
+        # A failed call's output is its error as recorded; a completed one's is the result.
+        if status == "FAILED" and item.get("output"):
             span["outputID"] = history_output_id(self.run.id, str(item.get("id")))
+        elif status == "COMPLETED" and (step_id in self.memos if step_id
+                                        else self.run.has_output):
+            span["outputID"] = step_output_id(self.run.id, step_id)
         span["duration"] = _duration(span)
         return span
 

@@ -249,6 +249,25 @@ def test_run_trace_of_failed_function_sums_up_its_calls(client: Client, app: Fak
         ["Finalization", "FAILED", None, [
             ["Attempt 0", "FAILED", None, []], ["Attempt 1", "FAILED", None, []]]],
         ["executor.nonstep", "FAILED", None, []], ["executor.nonstep", "FAILED", None, []]]]
+    spans = data(client, RAW_OUTPUTS, id=run_id)["runTrace"]["childrenSpans"]
+    for span in spans[1:]:
+        assert span_output(client, span["outputID"])["error"] == ERROR
+
+
+RAW_OUTPUTS = "query R($id: String!) { runTrace(runID: $id) { childrenSpans { name outputID } } }"
+
+
+def test_run_trace_outputs_of_completed_calls(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=flaky)])
+    [event_id] = client.send({"name": "test/fn", "data": {"k": 1}})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    spans = data(client, RAW_OUTPUTS, id=run_id)["runTrace"]["childrenSpans"]
+    outputs = [span_output(client, span["outputID"]) if span["outputID"] else None
+               for span in spans]
+    assert [output and (output["data"], output["error"]) for output in outputs] == [
+        ('{"n":1}', None), ('{"n":1}', None), ('"ok"', None), (None, ERROR), (None, ERROR),
+        ('"ok"', None), None, ('{"done":true}', None), ('{"done":true}', None)]
 
 
 def fails_in_step(call: Call) -> Reply:
