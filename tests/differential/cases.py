@@ -89,25 +89,22 @@ def times(value: object) -> object:
 
 
 _SWAPPED = (("StepScheduled", "StepErrored"), ("FunctionCompleted", "StepCompleted"),
-            ("FunctionFailed", "StepFailed"), ("StepSleeping", "StepCompleted"))
+            ("FunctionFailed", "StepFailed"), ("StepSleeping", "StepCompleted"),
+            ("StepWaiting", "StepCompleted"), ("StepInvoking", "StepCompleted"))
 
 
 def simultaneous(history: object) -> object:
     """Pairs of history items the real server records in the same moment, in a fixed order:
     it lists items by time, so such a pair comes in either order from one run to the next
     (seen: a retry's StepScheduled before the StepErrored it follows; FunctionCompleted before
-    the reply that ended the run; StepSleeping before the reply that asked for the sleep).
-    FunctionStarted has no fixed place at all on the real server (seen after the first
-    StepStarted, and once after the first sleep): it is put right after FunctionScheduled."""
+    the reply that ended the run; StepSleeping or StepWaiting before the reply that asked for
+    it). FunctionScheduled and FunctionStarted have no fixed place at all on the real server
+    (seen after the first StepStarted, StepSleeping or StepScheduled): both go first."""
     if not isinstance(history, list):
         return history
-    started = [item for item in history
-               if isinstance(item, dict) and item.get("type") == "FunctionStarted"]
-    items = [item for item in history if item not in started]
-    scheduled = [n for n, item in enumerate(items)
-                 if isinstance(item, dict) and item.get("type") == "FunctionScheduled"]
-    at = scheduled[0] + 1 if scheduled else 0
-    items[at:at] = started
+    first = [item for kind in ("FunctionScheduled", "FunctionStarted") for item in history
+             if isinstance(item, dict) and item.get("type") == kind]
+    items = first + [item for item in history if item not in first]
     for n in range(len(items) - 1):
         first, second = items[n], items[n + 1]
         if not (isinstance(first, dict) and isinstance(second, dict)):
