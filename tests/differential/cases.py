@@ -43,7 +43,7 @@ CASES: dict[str, Case] = {}
 
 FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { status output } }"
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
-  history { attempt type stepName } } }"""
+  history { attempt type stepName createdAt } } }"""
 TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
   childrenSpans { name status stepOp childrenSpans { name status stepOp } } } }"""
 EVENT = """query($id: ID!) { event(query: {eventId: $id}) {
@@ -88,31 +88,45 @@ def times(value: object) -> object:
     return value
 
 
-_SWAPPED = (("StepScheduled", "StepErrored"), ("FunctionCompleted", "StepCompleted"),
-            ("FunctionFailed", "StepFailed"), ("StepSleeping", "StepCompleted"),
-            ("StepWaiting", "StepCompleted"), ("StepInvoking", "StepCompleted"))
+# The order of the items of one moment: a call starts, its reply, what the reply asked for,
+# the next call scheduled, the run's end.
+_MOMENT_ORDER = {
+    "FunctionScheduled": 0, "FunctionStarted": 1, "StepStarted": 2, "StepCompleted": 3,
+    "StepErrored": 3, "StepFailed": 3, "StepSleeping": 4, "StepWaiting": 4, "StepInvoking": 4,
+    "StepScheduled": 5, "FunctionCompleted": 6, "FunctionFailed": 6, "FunctionCancelled": 6,
+}
 
 
-def simultaneous(history: object) -> object:
-    """Pairs of history items the real server records in the same moment, in a fixed order:
-    it lists items by time, so such a pair comes in either order from one run to the next
-    (seen: a retry's StepScheduled before the StepErrored it follows; FunctionCompleted before
-    the reply that ended the run; StepSleeping or StepWaiting before the reply that asked for
-    it). FunctionScheduled and FunctionStarted have no fixed place at all on the real server
-    (seen after the first StepStarted, StepSleeping or StepScheduled): both go first."""
+def _ms(moment: object) -> float:
+    """Milliseconds since the epoch of an RFC 3339 time (the real server drops trailing zeros
+    of the fraction, so the text does not sort)."""
+    text = str(moment)
+    whole, _, fraction = text.rstrip("Z").partition(".")
+    seconds = datetime.datetime.fromisoformat(whole).replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    return seconds * 1000 + float(f"0.{fraction or 0}") * 1000
+
+
+def in_time_order(history: object, listed_in_order: bool) -> object:
+    """The history in the order things happened, without the times.
+
+    Ours lists items in the order it recorded them (``listed_in_order``). The real server's
+    list order is not reliable: seen FunctionScheduled after a StepScheduled, a retry's
+    StepScheduled before its StepErrored, FunctionStarted after a sleep. Its items carry
+    millisecond times, and several items of one moment share a millisecond, so they are put
+    in time order, those of one millisecond in the order of ``_MOMENT_ORDER``. Its
+    FunctionStarted is stamped whenever it is written (seen 10 ms after the first call
+    started), so the run's start (FunctionScheduled, FunctionStarted) goes first."""
     if not isinstance(history, list):
         return history
-    first = [item for kind in ("FunctionScheduled", "FunctionStarted") for item in history
-             if isinstance(item, dict) and item.get("type") == kind]
-    items = first + [item for item in history if item not in first]
-    for n in range(len(items) - 1):
-        first, second = items[n], items[n + 1]
-        if not (isinstance(first, dict) and isinstance(second, dict)):
-            continue
-        pair = (first.get("type"), second.get("type"))
-        if pair in _SWAPPED:
-            items[n], items[n + 1] = second, first
-    return items
+    items = [item for item in history if isinstance(item, dict)]
+    if not listed_in_order:
+        items.sort(key=lambda item: (
+            -1.0 if _MOMENT_ORDER.get(str(item.get("type"))) in (0, 1)
+            else _ms(item.get("createdAt")),
+            _MOMENT_ORDER.get(str(item.get("type")), 9)))
+    return [{key: value for key, value in item.items() if key != "createdAt"}
+            for item in items]
 
 
 def any_order(answer: Answer) -> Answer:
@@ -184,8 +198,8 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
     readers: dict[str, typing.Callable[[], object]] = {
         # The output may quote a time computed from "now" (a sleep's end, say).
         "run": lambda: times(settled_run(probe, run_id)),
-        "history": lambda: simultaneous(
-            probe.data(HISTORY, id=run_id)["functionRun"]["history"]),
+        "history": lambda: in_time_order(
+            probe.data(HISTORY, id=run_id)["functionRun"]["history"], probe.name == "ours"),
         "trace": lambda: finalization_first(
             trace_tree(probe.data(TRACE, id=run_id)["runTrace"])),
         "rest_run": lambda: rest(probe, f"/v1/runs/{run_id}"),
