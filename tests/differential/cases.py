@@ -88,13 +88,7 @@ def times(value: object) -> object:
     return value
 
 
-# The order of the items of one moment: a call starts, its reply, what the reply asked for,
-# the next call scheduled, the run's end.
-_MOMENT_ORDER = {
-    "FunctionScheduled": 0, "FunctionStarted": 1, "StepStarted": 2, "StepCompleted": 3,
-    "StepErrored": 3, "StepFailed": 3, "StepSleeping": 4, "StepWaiting": 4, "StepInvoking": 4,
-    "StepScheduled": 5, "FunctionCompleted": 6, "FunctionFailed": 6, "FunctionCancelled": 6,
-}
+_REPLIES = ("StepCompleted", "StepErrored", "StepFailed")
 
 
 def _ms(moment: object) -> float:
@@ -107,26 +101,35 @@ def _ms(moment: object) -> float:
     return seconds * 1000 + float(f"0.{fraction or 0}") * 1000
 
 
-def in_time_order(history: object, listed_in_order: bool) -> object:
-    """The history in the order things happened, without the times.
+def history_shape(history: object, listed_in_order: bool) -> object:
+    """Which items the history has (``items``, sorted), and in what order the run's calls and
+    waits ended (``ends``: replies and wait results, in time order).
 
-    Ours lists items in the order it recorded them (``listed_in_order``). The real server's
-    list order is not reliable: seen FunctionScheduled after a StepScheduled, a retry's
-    StepScheduled before its StepErrored, FunctionStarted after a sleep. Its items carry
-    millisecond times, and several items of one moment share a millisecond, so they are put
-    in time order, those of one millisecond in the order of ``_MOMENT_ORDER``. Its
-    FunctionStarted is stamped whenever it is written (seen 10 ms after the first call
-    started), so the run's start (FunctionScheduled, FunctionStarted) goes first."""
+    The real server's list order is not reliable, and neither are its times for the items of
+    one moment: seen FunctionScheduled after a StepScheduled, a retry's StepScheduled before
+    its StepErrored, FunctionStarted stamped 10 ms after the first call started, a first
+    call's StepStarted stamped after its reply, a StepInvoking stamped before the reply that
+    asked for it. What is reliable is which items there are and the order of the calls' and
+    waits' ends, which lie a queue hop apart. Ours lists items in the order it recorded them
+    (``listed_in_order``); the real server's ends are put in time order."""
     if not isinstance(history, list):
         return history
     items = [item for item in history if isinstance(item, dict)]
+    ends = [item for item in items if item.get("type") in _REPLIES]
     if not listed_in_order:
-        items.sort(key=lambda item: (
-            -1.0 if _MOMENT_ORDER.get(str(item.get("type"))) in (0, 1)
-            else _ms(item.get("createdAt")),
-            _MOMENT_ORDER.get(str(item.get("type")), 9)))
-    return [{key: value for key, value in item.items() if key != "createdAt"}
-            for item in items]
+        ends.sort(key=lambda item: _ms(item.get("createdAt")))
+
+    def plain(item: dict[str, object]) -> dict[str, object]:
+        return {key: value for key, value in item.items() if key != "createdAt"}
+
+    return {
+        "items": sorted((plain(item) for item in items), key=_sort_key),
+        "ends": [plain(item) for item in ends],
+    }
+
+
+def _sort_key(item: object) -> str:
+    return json.dumps(item, sort_keys=True)
 
 
 def any_order(answer: Answer) -> Answer:
@@ -134,12 +137,11 @@ def any_order(answer: Answer) -> Answer:
     whatever order they happened to start and end, so for parallel runs the history and the
     trace's spans are compared as sorted lists: which items and spans, not their order."""
     history = answer.get("history")
-    if isinstance(history, list):
-        answer["history"] = sorted(history, key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(history, dict):
+        history["ends"] = sorted(history["ends"], key=_sort_key)
     trace = answer.get("trace")
     if isinstance(trace, dict):
-        trace["children"] = sorted(trace["children"], key=lambda span: json.dumps(
-            span, sort_keys=True))
+        trace["children"] = sorted(trace["children"], key=_sort_key)
     return answer
 
 
@@ -198,7 +200,7 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
     readers: dict[str, typing.Callable[[], object]] = {
         # The output may quote a time computed from "now" (a sleep's end, say).
         "run": lambda: times(settled_run(probe, run_id)),
-        "history": lambda: in_time_order(
+        "history": lambda: history_shape(
             probe.data(HISTORY, id=run_id)["functionRun"]["history"], probe.name == "ours"),
         "trace": lambda: finalization_first(
             trace_tree(probe.data(TRACE, id=run_id)["runTrace"])),
