@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine import events, timeparse, trace, ulid
+from inngest._engine import events, span_tree, timeparse, trace, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.gql_core import Field, GraphQLError, Schema, execute as execute_document
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
@@ -218,15 +218,22 @@ def _history_output(parent: object, args: Args, ctx: object) -> str | None:
 # ---------------------------------------------------------------------------- trace
 
 
-def _root_span(parent: object, ctx: object) -> dict[str, object]:
+def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, object]:
+    """``run { trace }``: the tree a run's page shows; with ``raw``, ``runTrace``: the span
+    tree as the server stores it (span_tree.py)."""
     assert isinstance(parent, Run)
     run = parent
     store = _engine(ctx).store
     fn = _function_of(run, ctx)
-    children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
-                              store.step_info(run.id))
+    if raw:
+        children = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)))
+        name = "Run"
+    else:
+        children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
+                                  store.step_info(run.id))
+        name = fn.slug if fn else run.function_id
     root: dict[str, object] = {
-        "spanID": run.id, "name": fn.slug if fn else run.function_id, "isRoot": True,
+        "spanID": run.id, "name": name, "isRoot": True,
         "parentSpanID": None, "status": _status(run), "attempts": 0, "stepOp": None,
         "stepID": None, "outputID": trace.step_output_id(run.id, "") if run.has_output
         else None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
@@ -540,7 +547,7 @@ SCHEMA = Schema(
             "runTrigger": Field("RunTraceTrigger!", _run_trigger),
             "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output),
             "runTrace": Field("RunTraceSpan!", lambda p, a, ctx: _root_span(
-                _get_run(a.get("runID"), ctx), ctx)),
+                _get_run(a.get("runID"), ctx), ctx, raw=True)),
             "runs": Field("RunsV2Connection!", _runs),
             "event": Field("Event", lambda p, a, ctx: _get_event(
                 _mapping(a.get("query"), "query").get("eventId"), ctx)),

@@ -17,7 +17,7 @@ import uuid
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
-from inngest._engine.responses import Complete, Failure, Ops, Outcome, Reply
+from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 
@@ -73,6 +73,8 @@ class Call:
     reply: Reply | None = None
     outcome: Outcome | None = None
     retry: QueueItem | None = None
+    retry_name: str = "step"
+    planned: list[str] = dataclasses.field(default_factory=list)
     deferred: list[Item] = dataclasses.field(default_factory=list)
 
     @property
@@ -213,8 +215,7 @@ class History:
         ops = [op for op in outcome.ops if op.op != "None"]
         errors = [op for op in ops if op.op in ("StepError", "StepFailed")]
         if errors:
-            return {"type": self._failed_type(call), "output": _dumps(errors[0].error),
-                    "stepID": errors[0].id}
+            return self._step_error_fields(call, errors[0])
         if len(ops) == 1 and ops[0].op in ("StepRun", "Step"):
             op = ops[0]
             value = {"data": op.data} if op.op == "StepRun" else op.data
@@ -224,20 +225,39 @@ class History:
             return {"output": _dumps(ops[0].data)}
         return {}
 
+    def _step_error_fields(self, call: Call, error: Op) -> Item:
+        """A step's error names the step, as does its retry. Its last attempt is listed by
+        the server as a StepCompleted of "step" (``stepFailed`` keeps the failure for the
+        trace)."""
+        fields: Item = {"output": _dumps(error.error), "stepID": error.id}
+        if call.retry is None:
+            return {**fields, "type": "StepCompleted", "stepFailed": True}
+        call.retry_name = error.display_name
+        return {**fields, "type": "StepErrored", "stepName": error.display_name}
+
     def _schedule_next(self, call: Call) -> None:
         if call.retry is not None:
             self._record(call.run, "StepScheduled", attempt=call.retry.attempt,
-                         groupID=call.group, stepName="step")
+                         groupID=call.group, stepName=call.retry_name)
             return
         outcome = call.outcome
         run = self.store.run(call.run.id)
         if run is None or run.status.ended or not isinstance(outcome, Ops):
             return
-        planned = [op for op in outcome.ops if op.op == "StepPlanned"]
+        # A plan for a step already queued or running is dropped, and not listed again.
+        planned = [op for op in outcome.ops if op.op == "StepPlanned" and op.id in call.planned]
         for op in planned:
             self._record(run, "StepScheduled", stepName=op.display_name, stepID=op.id)
-        if not planned and any(op.op in _STEP_OPS for op in outcome.ops):
+        if not planned and any(op.op in _STEP_OPS and op.op != "StepPlanned"
+                               for op in outcome.ops):
             self._record(run, "StepScheduled")
+
+    def planned(self, run: Run, step_id: str) -> None:
+        """A planned step was queued by the current call (its StepScheduled follows the
+        reply)."""
+        call = self._current()
+        if call is not None and call.run.id == run.id:
+            call.planned.append(step_id)
 
     # Steps that wait
 
@@ -271,12 +291,13 @@ class History:
             return
         event_id = stored.internal_id if stored else None
         group = _group(run.id, pause.id)
+        name = self.store.step_info(run.id).get(pause.step_id, ("", ""))[0] or None
         if pause.kind is PauseKind.WAIT:
-            self._record(run, "StepCompleted", groupID=group, stepName=None,
+            # The server names the wait's step only when an event ended it.
+            self._record(run, "StepCompleted", groupID=group, stepName=name if stored else None,
                          stepID=pause.step_id,
                          waitResult={"eventID": event_id, "timeout": stored is None})
             return
-        name = self.store.step_info(run.id).get(pause.step_id, ("", ""))[0] or None
         failed = isinstance(value, dict) and value.get("error") is not None
         output = value.get("error" if failed else "data") if isinstance(value, dict) else value
         data = (stored.event.get("data") or {}) if stored else {}

@@ -88,9 +88,10 @@ class Lifecycle:
                 return
             item = self.call_item(run, Kind.PLANNED_STEP, step_id=step_id,
                                   stack_index=stack_index)
-            self.queue.enqueue(QueueItem.from_dict(
+            if self.queue.enqueue(QueueItem.from_dict(
                 {**item.to_dict(), "job_id": f"{run.id}-plan-{step_id}"}
-            ))
+            )) is not None:
+                self.history.planned(run, step_id)
 
     def discover(self, run: Run) -> None:
         """Queue the next discovery request (deduplicated per stack position)."""

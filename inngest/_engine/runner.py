@@ -139,7 +139,9 @@ class Runner:
         if admitted.singleton is not None:
             holders = self.gate.singleton_holders(fn, admitted.singleton)
             if holders and admitted.singleton.mode != "cancel":
-                self._skip(fn, triggers, Reason.SINGLETON)
+                # As on the real server, a skipped event creates no run (not a skipped one).
+                log.info("event %s starts no run of %s: %s", first.internal_id, fn.slug,
+                         Reason.SINGLETON.value)
                 return None
             for holder in holders:
                 self.life.finish(holder.id, RunStatus.CANCELLED, reason=Reason.SINGLETON)
@@ -175,17 +177,6 @@ class Runner:
                            "data": {"function_id": fn.slug, "correlation_id": correlation_id,
                                     "error": {"name": "Error",
                                               "message": flow.RATE_LIMITED_MESSAGE}}}])
-
-    def _skip(self, fn: Function, triggers: list[StoredEvent], reason: Reason) -> None:
-        """Record a run that flow control skipped."""
-        now = self.life.clock.now_ms()
-        self.store.add_run(Run(
-            id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
-            event_ids=[t.internal_id for t in triggers], created_at_ms=now,
-            event_seq=max(t.seq for t in triggers), status=RunStatus.SKIPPED,
-            ended_at_ms=now, reason=reason.value,
-        ))
-        log.info("event %s skipped for %s: %s", triggers[0].internal_id, fn.slug, reason.value)
 
     def _start_released(self, release: Release) -> None:
         self.start_run(release.function, release.events, batch_id=release.batch_id,

@@ -96,7 +96,7 @@ class _Builder:
         return step
 
     def _reply(self, item: dict[str, JSON], kind: str, step_id: str | None, at: int) -> None:
-        failed = kind != "StepCompleted"
+        failed = kind != "StepCompleted" or bool(item.get("stepFailed"))
         if step_id is None:
             if failed:
                 self.function_attempts.append(self._attempt(item, "FAILED", None, at))

@@ -43,7 +43,7 @@ CASES: dict[str, Case] = {}
 
 FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { status output } }"
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
-  history { attempt type stepName } } }"""
+  history { attempt type stepName createdAt } } }"""
 TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
   childrenSpans { name status stepOp childrenSpans { name status stepOp } } } }"""
 EVENT = """query($id: ID!) { event(query: {eventId: $id}) {
@@ -88,6 +88,63 @@ def times(value: object) -> object:
     return value
 
 
+_REPLIES = ("StepCompleted", "StepErrored", "StepFailed")
+
+
+def _ms(moment: object) -> float:
+    """Milliseconds since the epoch of an RFC 3339 time (the real server drops trailing zeros
+    of the fraction, so the text does not sort)."""
+    text = str(moment)
+    whole, _, fraction = text.rstrip("Z").partition(".")
+    seconds = datetime.datetime.fromisoformat(whole).replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    return seconds * 1000 + float(f"0.{fraction or 0}") * 1000
+
+
+def history_shape(history: object, listed_in_order: bool) -> object:
+    """Which items the history has (``items``, sorted), and in what order the run's calls and
+    waits ended (``ends``: replies and wait results, in time order).
+
+    The real server's list order is not reliable, and neither are its times for the items of
+    one moment: seen FunctionScheduled after a StepScheduled, a retry's StepScheduled before
+    its StepErrored, FunctionStarted stamped 10 ms after the first call started, a first
+    call's StepStarted stamped after its reply, a StepInvoking stamped before the reply that
+    asked for it. What is reliable is which items there are and the order of the calls' and
+    waits' ends, which lie a queue hop apart. Ours lists items in the order it recorded them
+    (``listed_in_order``); the real server's ends are put in time order."""
+    if not isinstance(history, list):
+        return history
+    items = [item for item in history if isinstance(item, dict)]
+    ends = [item for item in items if item.get("type") in _REPLIES]
+    if not listed_in_order:
+        ends.sort(key=lambda item: _ms(item.get("createdAt")))
+
+    def plain(item: dict[str, object]) -> dict[str, object]:
+        return {key: value for key, value in item.items() if key != "createdAt"}
+
+    return {
+        "items": sorted((plain(item) for item in items), key=_sort_key),
+        "ends": [plain(item) for item in ends],
+    }
+
+
+def _sort_key(item: object) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+def any_order(answer: Answer) -> Answer:
+    """Parallel steps run at once: the real server records their items and spans in
+    whatever order they happened to start and end, so for parallel runs the history and the
+    trace's spans are compared as sorted lists: which items and spans, not their order."""
+    history = answer.get("history")
+    if isinstance(history, dict):
+        history["ends"] = sorted(history["ends"], key=_sort_key)
+    trace = answer.get("trace")
+    if isinstance(trace, dict):
+        trace["children"] = sorted(trace["children"], key=_sort_key)
+    return answer
+
+
 def ports(value: object) -> object:
     """Each server has its own app instance on its own free port."""
     return _PORT.sub(r"\1:<port>", value) if isinstance(value, str) else value
@@ -101,6 +158,21 @@ def trace_tree(span: typing.Any) -> object:
         "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
         "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
     }
+
+
+def finalization_first(tree: object) -> object:
+    """The real server's ``Finalization`` span starts in the same moment as the function's
+    call it sums up (``executor.nonstep``); spans are listed by start, so the two come in
+    either order from one run to the next (seen on py_sleep). Put Finalization first."""
+    if not isinstance(tree, dict):
+        return tree
+    children = list(tree["children"])
+    for n in range(1, len(children)):
+        if children[n]["name"] == "Finalization" and \
+                children[n - 1]["name"] == "executor.nonstep":
+            children[n - 1], children[n] = children[n], children[n - 1]
+            break
+    return {**tree, "children": children}
 
 
 # -- inspection -----------------------------------------------------------------------------
@@ -126,9 +198,12 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
     probe = side.probe
     answer: Answer = {}
     readers: dict[str, typing.Callable[[], object]] = {
-        "run": lambda: settled_run(probe, run_id),
-        "history": lambda: probe.data(HISTORY, id=run_id)["functionRun"]["history"],
-        "trace": lambda: trace_tree(probe.data(TRACE, id=run_id)["runTrace"]),
+        # The output may quote a time computed from "now" (a sleep's end, say).
+        "run": lambda: times(settled_run(probe, run_id)),
+        "history": lambda: history_shape(
+            probe.data(HISTORY, id=run_id)["functionRun"]["history"], probe.name == "ours"),
+        "trace": lambda: finalization_first(
+            trace_tree(probe.data(TRACE, id=run_id)["runTrace"])),
         "rest_run": lambda: rest(probe, f"/v1/runs/{run_id}"),
         "function_run": lambda: probe.data(FUNCTION_RUN, id=run_id)["functionRun"],
     }
@@ -246,6 +321,18 @@ def wait_until_ready(side: Side, lang: str, key: str) -> None:
     wait_for(ready, 30)
 
 
+def sleeping(probe: Probe, run_id: str) -> None:
+    """Until the run's sleep is recorded: a cancel meant for a sleeping run, sent between
+    the step before it and the sleep, would find the run at another point on each server."""
+
+    def asleep() -> None:
+        history = probe.data(HISTORY, id=run_id)["functionRun"]["history"]
+        assert any(item["type"] == "StepSleeping" for item in history), \
+            f"{probe.name}: not asleep yet"
+
+    wait_for(asleep, 30)
+
+
 def send_until_ended(side: Side, run_id: str, event: str, data: dict[str, object]) -> None:
     """Send ``event`` until the run ends: a busy server records a wait (or cancel) a moment
     after the step before it, and an event sent before that matches nothing."""
@@ -274,7 +361,7 @@ def _parallel(lang: str) -> typing.Callable[[Side], Answer]:
         runs = [side.probe.run_ids(event_id)[0] for event_id in sent]
         for run_id in runs:
             side.probe.ended_run(run_id)
-        answer = inspect(side, runs[0], RUN_ASPECTS, sent[0])
+        answer = any_order(inspect(side, runs[0], RUN_ASPECTS, sent[0]))
         counts = side.record.counts if lang == "py" else (side.js_counts or dict)
         answer["executions"] = [counts(key) for key in keys]
         return answer
@@ -292,6 +379,7 @@ def _cancel_on_event(side: Side) -> Answer:
     event_id = side.probe.send("py/cancellable", {"key": "coe"})
     run_id = side.probe.run_ids(event_id)[0]
     wait_until_ready(side, "py", "coe")
+    sleeping(side.probe, run_id)
     send_until_ended(side, run_id, "py/cancellable.stop", {"key": "coe"})
     return inspect(side, run_id, RUN_ASPECTS, event_id)
 
@@ -301,7 +389,7 @@ def _cancel_rest(side: Side) -> Answer:
     event_id = side.probe.send("py/cancellable", {"key": "crest"})
     run_id = side.probe.run_ids(event_id)[0]
     wait_until_ready(side, "py", "crest")
-    time.sleep(1.0)  # the sleep after the ready step is recorded: same history on both
+    sleeping(side.probe, run_id)  # the same history on both
     cancelled = rest(side.probe, f"/v1/runs/{run_id}", "DELETE")
     answer = inspect(side, run_id, ("run", "rest_run", "history", "function_run"), event_id)
     answer["cancel"] = ids(cancelled, {run_id: "<run>", event_id: "<event>"})

@@ -29,7 +29,9 @@ import py_app  # noqa: E402
 import servers  # noqa: E402
 from probe import Probe, wait_for  # noqa: E402
 
-JS_APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js_app")
+JS_APP_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "js_app"
+)
 _HTTP = urllib3.PoolManager(retries=False)
 
 
@@ -43,7 +45,8 @@ def js_unavailable() -> str | None:
 
 
 class JsApp:
-    """``node app.mjs`` on a free port, for the server at ``server_origin``."""
+    """``node differential.mjs`` (in tests/js_app) on a free port, for the server at
+    ``server_origin``."""
 
     def __init__(self, name: str, server_origin: str) -> None:
         self.port = servers.free_port()
@@ -53,7 +56,7 @@ class JsApp:
         self._log = open(self.log_path, "wb")
         env = {**os.environ, "PORT": str(self.port), "INNGEST_DEV": server_origin}
         self._process = subprocess.Popen(
-            ["node", "app.mjs"], cwd=JS_APP_DIR, env=env, stdout=self._log,
+            ["node", "differential.mjs"], cwd=JS_APP_DIR, env=env, stdout=self._log,
             stderr=subprocess.STDOUT,
         )
 

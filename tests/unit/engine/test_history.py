@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import threading
 import typing
 
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
@@ -57,7 +58,9 @@ def flaky_then_sleep(call: Call) -> Reply:
         return ops(op("StepRun", "first", data={"n": 1}))
     if step_hash("flaky") not in steps:
         if call.body["ctx"]["attempt"] < 2:
-            return ops(op("StepError", "flaky", error={"name": "Error", "message": "not yet"}))
+            # What the SDK sends for a RetryAfterError raised in the step, as when the
+            # golden history was recorded: the function's error, not a StepError op.
+            return 500, {}, {"name": "Error", "message": "not yet"}
         return ops(op("StepRun", "flaky", data="ok"))
     if step_hash("nap") not in steps:
         return ops(op("Sleep", "nap", opts={"duration": "10ms"}))
@@ -218,3 +221,44 @@ def test_cancel_expression_shows_the_trigger_values() -> None:
         " && event.data.nested.ok && event.data.missing == 1 && myevent.data.id", event,
     ) == ('async.data.id == "a" && "event.data.id" != 3'
           " && true && event.data.missing == 1 && myevent.data.id")
+
+
+def test_step_error_names_the_step(client: Client, app: FakeApp) -> None:
+    """A StepError op names its step in StepErrored and in the retry's StepScheduled; the
+    StepFailed op of the last attempt is listed as a StepCompleted of "step" (as the real
+    server lists them for an app of this SDK, see tests/differential)."""
+
+    def handler(call: Call) -> Reply:
+        if step_hash("bad") not in call.body["steps"]:
+            kind = "StepFailed" if call.body["ctx"]["attempt"] else "StepError"
+            return ops(op(kind, "bad", error={"name": "Error", "message": "no"}))
+        return ok("caught")
+
+    client.register(app, [app.function("fn", retries=1, handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    assert outline(history(client, run_id))[2:7] == [
+        ("StepStarted", 0, "step"), ("StepErrored", 0, "bad"), ("StepScheduled", 1, "bad"),
+        ("StepStarted", 1, "step"), ("StepCompleted", 1, "step")]
+
+
+def test_a_plan_dropped_is_not_listed_again(client: Client, app: FakeApp) -> None:
+    """Request version 1: once pa is done the SDK is asked again while pb still runs, and
+    plans both again; the server drops both plans and lists neither again."""
+    app.sdk_headers["x-inngest-req-version"] = "1"
+    asked_again = threading.Event()
+
+    def handler(call: Call) -> Reply:
+        if call.step_id == step_hash("pb"):
+            asked_again.wait(5)  # pb is in flight while the SDK plans it again
+        elif step_hash("pa") in call.body["steps"]:
+            asked_again.set()
+        return parallel(call)
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    assert sorted(name for kind, _, name in outline(history(client, run_id))
+                  if kind == "StepScheduled" and name) == ["pa", "pb"]

@@ -82,8 +82,11 @@ def test_trace_of_retried_step_and_sleep(client: Client, app: FakeApp) -> None:
     assert json.loads(success["data"]) == {"done": True}
     [sent] = json.loads(success["input"])
     assert list(sent) == ["id", "name", "data", "ts"] and sent["data"] == {"k": 1}
-    assert found["runTrace"] == {"name": "app-fn",
-                                 "childrenSpans": [{"name": span[0]} for span in shape(root)[4]]}
+    # runTrace is the raw tree the real server stores: a step span and one span per attempt
+    # of it, then the function's own call summed up (Finalization) and itself.
+    assert found["runTrace"] == {"name": "Run", "childrenSpans": [{"name": name} for name in (
+        "first", "first", "flaky", "flaky", "flaky", "flaky", "nap", "Finalization",
+        "executor.nonstep")]}
 
 
 def test_trace_of_failed_function(client: Client, app: FakeApp) -> None:
@@ -222,3 +225,80 @@ def test_legacy_function_run_fields(client: Client, app: FakeApp) -> None:
                      "batchCreatedAt": None}
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     assert data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 0
+
+
+RAW = """query R($id: String!) { runTrace(runID: $id) { name status stepOp
+  childrenSpans { name status stepOp childrenSpans { name status stepOp } } } }"""
+
+
+def raw_shape(span: dict[str, typing.Any]) -> list[typing.Any]:
+    return [span["name"], span["status"], span["stepOp"],
+            [raw_shape(child) for child in span.get("childrenSpans") or []]]
+
+
+def raw_trace(client: Client, run_id: str) -> list[typing.Any]:
+    return raw_shape(data(client, RAW, id=run_id)["runTrace"])
+
+
+def test_run_trace_of_failed_function_sums_up_its_calls(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", retries=1, handler=lambda call: (500, {}, ERROR))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    assert raw_trace(client, run_id) == ["Run", "FAILED", None, [
+        ["Finalization", "FAILED", None, [
+            ["Attempt 0", "FAILED", None, []], ["Attempt 1", "FAILED", None, []]]],
+        ["executor.nonstep", "FAILED", None, []], ["executor.nonstep", "FAILED", None, []]]]
+    spans = data(client, RAW_OUTPUTS, id=run_id)["runTrace"]["childrenSpans"]
+    for span in spans[1:]:
+        assert span_output(client, span["outputID"])["error"] == ERROR
+
+
+RAW_OUTPUTS = "query R($id: String!) { runTrace(runID: $id) { childrenSpans { name outputID } } }"
+
+
+def test_run_trace_outputs_of_completed_calls(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=flaky)])
+    [event_id] = client.send({"name": "test/fn", "data": {"k": 1}})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    spans = data(client, RAW_OUTPUTS, id=run_id)["runTrace"]["childrenSpans"]
+    outputs = [span_output(client, span["outputID"]) if span["outputID"] else None
+               for span in spans]
+    assert [output and (output["data"], output["error"]) for output in outputs] == [
+        ('{"n":1}', None), ('{"n":1}', None), ('"ok"', None), (None, ERROR), (None, ERROR),
+        ('"ok"', None), None, ('{"done":true}', None), ('{"done":true}', None)]
+
+
+def fails_in_step(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("bad") not in steps:
+        kind = "StepFailed" if call.body["ctx"]["attempt"] else "StepError"
+        return ops(op(kind, "bad", error=ERROR))
+    return ok("caught")
+
+
+def test_run_trace_of_step_that_fails_for_good(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", retries=1, handler=fails_in_step)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    # The last attempt, which failed the step for good, has no step kind on the real server.
+    assert raw_trace(client, run_id) == ["Run", "COMPLETED", None, [
+        ["bad", "FAILED", "RUN", [
+            ["Attempt 0", "FAILED", "RUN", []], ["Attempt 1", "FAILED", None, []]]],
+        ["bad", "FAILED", "RUN", []], ["bad", "FAILED", None, []],
+        ["Finalization", "COMPLETED", None, []], ["executor.nonstep", "COMPLETED", None, []]]]
+    # The cleaned tree of the run's page is unchanged.
+    assert shape(trace(client, run_id)["run"]["trace"])[4][0][:2] == ["bad", "FAILED"]
+
+
+def test_run_trace_of_cancelled_sleep_is_waiting(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function(
+        "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(lambda: raw_trace(client, run_id)[3] == [["long", "WAITING", "SLEEP", []]])
+    data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+    assert raw_trace(client, run_id) == ["Run", "CANCELLED", None, [
+        ["long", "WAITING", "SLEEP", []]]]

@@ -1,0 +1,171 @@
+"""The raw span tree ``runTrace`` answers, as the Inngest server stores it.
+
+Where ``run { trace }`` (trace.py) shows one span per step, the server's raw tree has, under a
+root named ``Run``: per step, a span for the step (with ``Attempt N`` children once an attempt
+failed or there were several) and one span per attempt of it; one span per sleep, wait or
+invoke; and for the function's own calls (those not running a step) a ``Finalization`` span
+with their attempts, then one ``executor.nonstep`` span per call. Tools reading ``runTrace``
+see that shape, so it is built from the run's history here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.trace import Span, history_output_id, step_output_id
+
+_WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
+             "StepInvoking": "INVOKE"}
+_RUN_END = {RunStatus.COMPLETED: "COMPLETED", RunStatus.FAILED: "FAILED"}
+
+
+@dataclasses.dataclass
+class _Group:
+    """A step's span: its attempts, in order."""
+
+    step_id: str
+    name: str
+    op: str
+    span: Span
+    attempts: list[Span] = dataclasses.field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, run: Run, history: list[dict[str, JSON]],
+                 memos: dict[str, JSON]) -> None:
+        self.run = run
+        self.history = history
+        self.memos = memos
+        self.spans: list[Span] = []
+        self.groups: dict[str, _Group] = {}
+        self.function_attempts: list[Span] = []
+        self.finalization: int | None = None
+        self.started_ms: int | None = None
+        # The calls whose reply ended the run: their reply is the function's result.
+        self.ending_calls = {item.get("groupID") for item in history
+                             if item.get("type") in ("FunctionCompleted", "FunctionFailed")}
+
+    def build(self) -> list[Span]:
+        for item in self.history:
+            self._read(item)
+        for group in self.groups.values():
+            self._close_group(group)
+        end = _RUN_END.get(self.run.status)
+        if end is not None and self.function_attempts:
+            self._insert_finalization(end)
+        return self.spans
+
+    def _read(self, item: dict[str, JSON]) -> None:
+        kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
+        step_id, name = item.get("stepID"), str(item.get("stepName") or "")
+        if kind == "StepStarted":
+            self.started_ms = at
+        elif kind == "StepScheduled" and isinstance(step_id, str):
+            self._group(step_id, name, at)
+        elif kind in _WAIT_OPS and isinstance(step_id, str):
+            self.spans.append(self._wait_span(step_id, name, _WAIT_OPS[kind], at))
+        elif "waitResult" in item or "invokeFunctionResult" in item:
+            return
+        elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
+            self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
+
+    def _reply(self, item: dict[str, JSON], kind: str, step_id: str | None, at: int) -> None:
+        failed = kind != "StepCompleted" or bool(item.get("stepFailed"))
+        status = "FAILED" if failed else "COMPLETED"
+        if step_id is not None and (item.get("stepType") == "Run" or failed):
+            group = self._group(step_id, str(item.get("stepName") or ""), at)
+            # The server gives a step's last, failing attempt no step kind.
+            op = None if item.get("stepFailed") else group.op
+            attempt = self._span(group.name, status, op, item, at, step_id)
+            group.attempts.append(attempt)
+            self.spans.append(attempt)
+        elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
+            self.function_attempts.append(
+                self._span("executor.nonstep", status, None, item, at, ""))
+            self.spans.append(self.function_attempts[-1])
+
+    def _group(self, step_id: str, name: str, at: int) -> _Group:
+        group = self.groups.get(step_id)
+        if group is None:
+            span = self._base(f"{self.run.id}-{step_id}", name, "RUNNING", "RUN")
+            span.update(stepID=step_id, queuedAt=at, startedAt=self.started_ms or at)
+            group = self.groups[step_id] = _Group(step_id, name, "RUN", span)
+            self.spans.append(span)
+        return group
+
+    def _close_group(self, group: _Group) -> None:
+        if not group.attempts:
+            group.span["status"] = "QUEUED"
+            return
+        last = group.attempts[-1]
+        group.span.update(status=last["status"], endedAt=last["endedAt"],
+                          attempts=len(group.attempts) - 1,
+                          childrenSpans=_numbered(group.attempts),
+                          outputID=step_output_id(self.run.id, group.step_id)
+                          if group.step_id in self.memos else None)
+        group.span["duration"] = _duration(group.span)
+
+    def _wait_span(self, step_id: str, name: str, op: str, at: int) -> Span:
+        status = "WAITING"
+        if step_id in self.memos:
+            value = self.memos[step_id]
+            failed = isinstance(value, dict) and value.get("error") is not None
+            status = "FAILED" if failed else "COMPLETED"
+        span = self._base(f"{self.run.id}-{step_id}", name, status, op)
+        span.update(stepID=step_id, queuedAt=at, startedAt=at)
+        if status != "WAITING" and op != "SLEEP":
+            span["outputID"] = step_output_id(self.run.id, step_id)
+        return span
+
+    def _span(self, name: str, status: str, op: str | None, item: dict[str, JSON],
+              at: int, step_id: str) -> Span:
+        """One call's span; ``step_id`` is the step it ran ("" for the function itself)."""
+        span = self._base(f"{self.run.id}-{item.get('id')}", name, status, op)
+        span.update(attempts=int(item.get("attempt") or 0), queuedAt=self.started_ms or at,
+                    startedAt=self.started_ms or at, endedAt=at)
+        # A failed call's output is its error as recorded; a completed one's is the result.
+        if status == "FAILED" and item.get("output"):
+            span["outputID"] = history_output_id(self.run.id, str(item.get("id")))
+        elif status == "COMPLETED" and (step_id in self.memos if step_id
+                                        else self.run.has_output):
+            span["outputID"] = step_output_id(self.run.id, step_id)
+        span["duration"] = _duration(span)
+        return span
+
+    def _insert_finalization(self, status: str) -> None:
+        first = self.function_attempts[0]
+        span = self._base(f"{self.run.id}-finalization", "Finalization", status, None)
+        span.update(attempts=len(self.function_attempts) - 1,
+                    queuedAt=first["queuedAt"], startedAt=first["startedAt"],
+                    endedAt=self.run.ended_at_ms,
+                    childrenSpans=_numbered(self.function_attempts),
+                    outputID=step_output_id(self.run.id, "") if self.run.has_output else None)
+        span["duration"] = _duration(span)
+        self.spans.insert(self.spans.index(first), span)
+
+    def _base(self, span_id: str, name: str, status: str, op: str | None) -> Span:
+        return {
+            "spanID": span_id, "parentSpanID": self.run.id, "isRoot": False, "name": name,
+            "status": status, "attempts": 0, "stepOp": op, "stepID": None,
+            "childrenSpans": [], "outputID": None, "queuedAt": None, "startedAt": None,
+            "endedAt": None, "duration": None,
+        }
+
+
+def _numbered(attempts: list[Span]) -> list[Span]:
+    """``Attempt N`` children, shown once an attempt failed or there were several."""
+    if len(attempts) < 2 and all(span["status"] != "FAILED" for span in attempts):
+        return []
+    return [{**span, "spanID": f"{span['spanID']}-attempt", "name": f"Attempt {span['attempts']}"}
+            for span in attempts]
+
+
+def _duration(span: Span) -> int | None:
+    start, end = span.get("startedAt"), span.get("endedAt")
+    return max(end - start, 0) if isinstance(start, int) and isinstance(end, int) else None
+
+
+def children(run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON]) -> list[Span]:
+    """The raw root span's children, in the order they started."""
+    return _Builder(run, history, memos).build()
