@@ -105,8 +105,13 @@ class Lifecycle:
             ))
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
-               has_output: bool = False, reason: Reason | None = None) -> Run | None:
-        """End a run, drop its queued work and pauses, and emit the finish events."""
+               has_output: bool = False, reason: Reason | None = None,
+               http_status: int | None = None) -> Run | None:
+        """End a run, drop its queued work and pauses, and emit the finish events.
+
+        ``http_status`` is the app's error status when its reply failed the run: the finish
+        events then describe the error as the real server does, by that status.
+        """
         with self.store.transaction():
             run = self.store.run(run_id)
             if run is None or run.status.ended:
@@ -122,10 +127,10 @@ class Lifecycle:
         self.queue.run_ended(run_id)
         fn = self.store.function(run.function_id)
         log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
-        self._emit_finish_events(run)
+        self._emit_finish_events(run, http_status)
         return run
 
-    def _emit_finish_events(self, run: Run) -> None:
+    def _emit_finish_events(self, run: Run, http_status: int | None) -> None:
         trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
         fn = self.store.function(run.function_id)
         if not trigger_events or fn is None or trigger_events[0]["name"] in _NO_FINISH_EVENTS:
@@ -140,7 +145,10 @@ class Lifecycle:
         if run.correlation_id:
             data["correlation_id"] = run.correlation_id
         if run.status is RunStatus.FAILED:
-            data["error"] = error_object(run.output)
+            error = error_object(run.output)
+            if http_status is not None:
+                error["error"] = f"invalid status code: {http_status}"
+            data["error"] = error
         if run.has_output and run.status is not RunStatus.CANCELLED:
             data["result"] = run.output
         now = self.clock.now_ms()

@@ -166,7 +166,8 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         error = data.get("error") or {}
         record.failures[str((data.get("event") or {}).get("data", {}).get("key"))] = {
             "event": ctx.event.name, "error_name": error.get("name"),
-            "error_message": error.get("message"), "function_id": data.get("function_id"),
+            "error_message": error.get("message"), "error_text": error.get("error"),
+            "function_id": data.get("function_id"),
         }
         return "handled"
 

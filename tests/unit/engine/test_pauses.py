@@ -193,7 +193,8 @@ def test_failure_handler_runs_on_failed_event(client: Client, app: FakeApp) -> N
     assert event["name"] == "inngest/function.failed" and event["id"] == failed["run_id"]
     data = event["data"]
     assert data["function_id"] == "app-main" and data["run_id"] == failed["run_id"]
-    assert data["error"] == {"error": "Error: nope", "name": "Error", "message": "nope",
-                             "stack": "x"}
+    # The real server describes an app's failed reply by its status (measured, issue #17).
+    assert data["error"] == {"error": "invalid status code: 500", "name": "Error",
+                             "message": "nope", "stack": "x"}
     assert data["result"] == error and data["_inngest"] == {"status": "Failed"}
     assert data["event"]["data"] == {"k": 1} and data["events"] == [data["event"]]
