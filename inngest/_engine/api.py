@@ -129,7 +129,8 @@ class Api:
             try:
                 event = events.normalize(raw, now, internal_id)
             except events.EventError as err:
-                return respond(400, {"ids": ids + [""], "status": 400, "error": str(err)})
+                # Like the real server: the ids accepted so far, or [""] when none was.
+                return respond(400, {"ids": ids or [""], "status": 400, "error": str(err)})
             self.engine.runner.ingest(event, internal_id)
             ids.append(internal_id)
         return respond(200, {"ids": ids, "status": 200})

@@ -67,7 +67,8 @@ def parse_seed(header: str) -> tuple[int, bytes] | None:
 
 
 def from_seed(seed: tuple[int, bytes], index: int) -> str:
-    """The ULID for the ``index``-th event of a seeded send: the low 4 bytes plus ``index``."""
+    """The ULID for the ``index``-th (0-based) event of a seeded send: the seed's low 4 bytes
+    plus ``index + 1``, as the real server counts (measured against it)."""
     millis, entropy = seed
-    low = (int.from_bytes(entropy[6:], "big") + index) & 0xFFFFFFFF
+    low = (int.from_bytes(entropy[6:], "big") + index + 1) & 0xFFFFFFFF
     return encode(millis, int.from_bytes(entropy[:6] + low.to_bytes(4, "big"), "big"))

@@ -65,9 +65,22 @@ def test_event_over_max_size(client: Client) -> None:
 
 
 def test_error_after_valid_events_keeps_earlier_ids(client: Client) -> None:
+    # As the real server answers: only the ids accepted before the refused event.
     status, body = post(client, [{"name": "ok"}, {"name": "inngest/x"}])
     assert status == 400
-    assert len(body["ids"]) == 2 and ulid.is_ulid(body["ids"][0]) and body["ids"][1] == ""
+    assert len(body["ids"]) == 1 and ulid.is_ulid(body["ids"][0])
+
+
+def test_seeded_ids_count_from_one_as_on_the_real_server(client: Client) -> None:
+    # Answers of the real server (../shared/inngest-server) to the same seeds.
+    for entropy, expected in (
+        (bytes(10), ["01HF7YAT000000000000000001", "01HF7YAT000000000000000002"]),
+        (bytes([1] * 10), ["01HF7YAT00040G2081040G2082", "01HF7YAT00040G2081040G2083"]),
+    ):
+        seed = f"1700000000000,{base64.b64encode(entropy).decode()}"
+        headers = {"x-inngest-event-id-seed": seed, "content-type": "application/json"}
+        _, body = client.request("POST", "/e/key", [{"name": "a"}, {"name": "b"}], headers)
+        assert body["ids"] == expected
 
 
 def test_seeded_ids_are_deterministic(client: Client) -> None:
