@@ -11,7 +11,8 @@ import re
 import time
 import urllib.parse
 
-from inngest import _errors, _jcs
+from inngest import _errors
+from inngest._protocol import jcs
 
 MAX_SIGNATURE_AGE_SECONDS = 5 * 60
 _KEY_PREFIX = re.compile(r"^signkey-\w+-")
@@ -49,8 +50,8 @@ def parse_canonical_body(body: bytes) -> tuple[object, bytes]:
     if not body:
         return None, b""
     try:
-        value, has_floats = _jcs.parse_document(body)
-        return value, _jcs.canonicalize_parsed(body, value, has_floats)
+        value, has_floats = jcs.parse_document(body)
+        return value, jcs.canonicalize_parsed(body, value, has_floats)
     except (ValueError, TypeError, RecursionError) as err:
         raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
 
@@ -94,14 +95,14 @@ def verify_request(
     has_floats = False
     if body:
         try:
-            payload, has_floats = _jcs.parse_document(body)
+            payload, has_floats = jcs.parse_document(body)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
     timestamp, signature = _fresh_signature(header, now)
     key = _matching_key(body, timestamp, signature, signing_keys)
     if key is None and body:
         try:
-            canonical = _jcs.canonicalize_parsed(body, payload, has_floats)
+            canonical = jcs.canonicalize_parsed(body, payload, has_floats)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
         key = _matching_key(canonical, timestamp, signature, signing_keys)

@@ -8,7 +8,8 @@ import logging
 import random
 import urllib.parse
 
-from inngest import _jcs, _signing
+from inngest import _signing
+from inngest._protocol import jcs
 from inngest._engine import events, expressions, history, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
@@ -178,12 +179,12 @@ class Executor:
             "events": trigger_events, "steps": dict(stack), "ctx": ctx,
             "version": run.version, "use_api": False,
         }
-        encoded = _jcs.canonicalize(body)
+        encoded = jcs.canonicalize(body)
         if len(encoded) <= MAX_REQUEST_BYTES:
             return encoded
         ctx["use_api"] = body["use_api"] = True
         body["events"], body["steps"] = [], {}
-        return _jcs.canonicalize(body)
+        return jcs.canonicalize(body)
 
     @staticmethod
     def job_id(item: QueueItem) -> str:

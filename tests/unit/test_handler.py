@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from inngest import _errors, _execution, _signing, _sync, _version
+from inngest import _errors, _execution, _registration, _signing, _version
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._function_config import Concurrency, TriggerEvent
@@ -960,7 +960,7 @@ def test_app_url_overrides(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     options = {"serve_origin": None, "serve_path": None, "public_path": None, **kwargs}
-    assert _sync.app_url(URL + "?fnId=x#frag", **options) == expected
+    assert _registration.app_url(URL + "?fnId=x#frag", **options) == expected
 
 
 def test_inspection_reports_serve_arguments_not_environment(

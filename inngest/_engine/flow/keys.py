@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from inngest._engine import expressions, timeparse
-from inngest._engine.flow_gcra import Rate
+from inngest._engine.flow.gcra import Rate
 from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
 
 DAY_MS = 24 * 3600 * 1000

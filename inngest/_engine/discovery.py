@@ -10,7 +10,8 @@ import threading
 import typing
 import uuid
 
-from inngest import _jcs, _signing, _transport
+from inngest import _signing, _transport
+from inngest._protocol import jcs
 from inngest._engine import registration
 from inngest._engine.models import App
 from inngest._engine.store import Store
@@ -102,7 +103,7 @@ class Syncer:
                    "x-inngest-server-kind": registration.SERVER_KIND}
         if self.signing_key:
             headers["x-inngest-signature"] = _signing.sign(
-                _jcs.canonicalize(json.loads(body)), self.signing_key
+                jcs.canonicalize(json.loads(body)), self.signing_key
             )
         try:
             response = self.http.send(OutboundRequest("PUT", url, headers, body, PING_TIMEOUT))

@@ -1,0 +1,4 @@
+"""Wire formats shared by the SDK and the engine: JCS canonical JSON and step id hashes.
+
+Nothing here imports the SDK or the engine.
+"""
