@@ -4,5 +4,6 @@
 work items with one admission hook for ``flow`` control), ``runner`` (events to runs, pauses,
 cron), ``executor`` (SDK calls and opcodes, read by ``responses``), ``lifecycle`` (memoizing
 steps and ending runs), ``registration`` and ``discovery`` (app sync), ``http.api`` (HTTP
-routes), ``graphql`` (the API the UI and tests query).
+routes), ``graphql`` (the API the UI and tests query), ``cel`` (trigger, ``if`` and key
+expressions).
 """

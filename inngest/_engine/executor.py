@@ -10,7 +10,7 @@ import urllib.parse
 
 from inngest import _signing
 from inngest._protocol import jcs
-from inngest._engine import events, expressions, history, timeparse
+from inngest._engine import events, cel, history, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -312,8 +312,8 @@ class Executor:
         expression = op.opts.get("if")
         if expression:
             try:
-                expressions.validate(str(expression))
-            except expressions.ExpressionError as err:
+                cel.validate(str(expression))
+            except cel.ExpressionError as err:
                 raise RunError("Error", str(err)) from None
         pause = Pause(
             id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.WAIT,

@@ -9,7 +9,7 @@ import typing
 import urllib.parse
 import uuid
 
-from inngest._engine import cron, expressions, timeparse
+from inngest._engine import cron, cel, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
 from inngest._engine.store import Store
@@ -342,7 +342,7 @@ def _check_priority(raw: dict[str, JSON]) -> list[str]:
 def _check_expression(expression: JSON) -> list[str]:
     if not isinstance(expression, str):
         return [f"Invalid expression: {expression!r}"]
-    return _try(lambda: expressions.validate(expression), ValueError)
+    return _try(lambda: cel.validate(expression), ValueError)
 
 
 def _seconds(text: str) -> float | None:

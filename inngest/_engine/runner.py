@@ -8,7 +8,7 @@ import hashlib
 import logging
 import random
 
-from inngest._engine import cron, events, expressions, timeparse
+from inngest._engine import cron, events, cel, timeparse
 from inngest._engine.flow import keys as flow_keys
 from inngest._engine.flow.buffers import Buffers, Release
 from inngest._engine.flow.creation import RATE_LIMITED_MESSAGE, timeout_reason
@@ -89,7 +89,7 @@ class Runner:
             if not isinstance(pattern, str) or not trigger_matches(pattern, event["name"]):
                 continue
             expression = trigger.get("expression")
-            if not expression or expressions.matches(expression, {"event": event}):
+            if not expression or cel.matches(expression, {"event": event}):
                 return True
         return False
 
@@ -304,7 +304,7 @@ class Runner:
         run = self.store.run(pause.run_id)
         first = self.store.event(run.event_ids[0]) if run and run.event_ids else None
         variables = {"event": first.event if first else {}, "async": event}
-        return expressions.matches(pause.expression, variables)
+        return cel.matches(pause.expression, variables)
 
     # Cron
 
