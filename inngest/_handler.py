@@ -24,6 +24,7 @@ from inngest import (
 )
 from inngest._client import Inngest
 from inngest._function import Function, Handler
+from inngest._protocol import signing
 from inngest._timing import ServerTimings
 
 SERVER_KINDS = ("cloud", "dev")
@@ -208,7 +209,7 @@ class CommHandler:
         headers["x-inngest-sdk-handled"] = "true"
         headers["server-timing"] = timings.header()
         if key is not None:
-            headers["x-inngest-signature"] = _signing.sign(response.body, key)
+            headers["x-inngest-signature"] = signing.sign(response.body, key)
         return Response(status=response.status, headers=headers, body=response.body)
 
     def _headers_for_client(self) -> dict[str, str]:

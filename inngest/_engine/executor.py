@@ -8,9 +8,7 @@ import logging
 import random
 import urllib.parse
 
-from inngest import _signing
-from inngest._protocol import jcs
-from inngest._engine import events, cel, history, timeparse
+from inngest._engine import cel, events, history, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -20,6 +18,7 @@ from inngest._engine.responses import (
     sorted_keys, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
+from inngest._protocol import jcs, signing
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
@@ -200,7 +199,7 @@ class Executor:
             "x-inngest-job-id": self.job_id(item),
         }
         if self.settings.signing_key:
-            headers["x-inngest-signature"] = _signing.sign(body, self.settings.signing_key)
+            headers["x-inngest-signature"] = signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
             response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,

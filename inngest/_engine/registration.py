@@ -9,7 +9,7 @@ import typing
 import urllib.parse
 import uuid
 
-from inngest._engine import cron, cel, timeparse
+from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
 from inngest._engine.store import Store

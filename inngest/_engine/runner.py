@@ -8,7 +8,7 @@ import hashlib
 import logging
 import random
 
-from inngest._engine import cron, events, cel, timeparse
+from inngest._engine import cel, cron, events, timeparse
 from inngest._engine.flow import keys as flow_keys
 from inngest._engine.flow.buffers import Buffers, Release
 from inngest._engine.flow.creation import RATE_LIMITED_MESSAGE, timeout_reason
