@@ -18,12 +18,13 @@ from inngest import (
     _errors,
     _execution,
     _inspection,
+    _registration,
     _signing,
-    _sync,
     _transport,
 )
 from inngest._client import Inngest
 from inngest._function import Function, Handler
+from inngest._protocol import signing
 from inngest._timing import ServerTimings
 
 SERVER_KINDS = ("cloud", "dev")
@@ -208,7 +209,7 @@ class CommHandler:
         headers["x-inngest-sdk-handled"] = "true"
         headers["server-timing"] = timings.header()
         if key is not None:
-            headers["x-inngest-signature"] = _signing.sign(response.body, key)
+            headers["x-inngest-signature"] = signing.sign(response.body, key)
         return Response(status=response.status, headers=headers, body=response.body)
 
     def _headers_for_client(self) -> dict[str, str]:
@@ -261,7 +262,7 @@ class CommHandler:
         return self._sync_out_of_band(request)
 
     def _app_url(self, base_url: str) -> str:
-        return _sync.app_url(
+        return _registration.app_url(
             base_url,
             serve_origin=self._serve_origin,
             serve_path=self._serve_path,
@@ -269,9 +270,9 @@ class CommHandler:
         )
 
     def _sync_in_band(self, request: Request) -> Response:
-        url = self._app_url(_sync.in_band_request_url(request.body))
+        url = self._app_url(_registration.in_band_request_url(request.body))
         inspection = _inspection.authenticated(self._client, self._serve_info())
-        body = _sync.in_band_body(
+        body = _registration.in_band_body(
             self._client, self._functions.values(), self._framework, url, inspection
         )
         return _json_response(200, body, {"x-inngest-sync-kind": "in_band"})
@@ -281,10 +282,10 @@ class CommHandler:
         if kind is not None and kind != self._client.mode:
             return _error_response(400, _server_kind_mismatch(kind))
         url = self._app_url(request.url)
-        payload = _sync.out_of_band_body(
+        payload = _registration.out_of_band_body(
             self._client, self._functions.values(), self._framework, url
         )
-        answer = _sync.register(
+        answer = _registration.register(
             self._client,
             payload,
             framework=self._framework,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from inngest import _signing, _sync, _version
+from inngest import _registration, _signing, _version
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -40,7 +40,7 @@ def authenticated(client: Inngest, info: ServeInfo) -> dict[str, object]:
         "api_origin": client.api_origin,
         "app_id": client.app_id,
         "authentication_succeeded": True,
-        "capabilities": dict(_sync.CAPABILITIES),
+        "capabilities": dict(_registration.CAPABILITIES),
         "env": client.env,
         "event_api_origin": client.event_api_origin,
         "event_key_hash": _optional(_signing.hash_event_key, client.event_key),

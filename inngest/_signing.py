@@ -1,4 +1,4 @@
-"""Request signatures (HMAC-SHA256 over canonical body and timestamp) and Bearer key hashes.
+"""Verifying signed requests (the MAC is in ``_protocol.signing``) and Bearer key hashes.
 
 hashlib and hmac are imported where used: loading OpenSSL is the largest part of the memory
 ``import inngest`` would otherwise take, and dev mode may never sign anything.
@@ -6,19 +6,15 @@ hashlib and hmac are imported where used: loading OpenSSL is the largest part of
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 import urllib.parse
 
-from inngest import _errors, _jcs
+from inngest import _errors
+from inngest._protocol import jcs
+from inngest._protocol.signing import mac, sign, strip_key_prefix
 
 MAX_SIGNATURE_AGE_SECONDS = 5 * 60
-_KEY_PREFIX = re.compile(r"^signkey-\w+-")
-
-
-def strip_key_prefix(signing_key: str) -> str:
-    return _KEY_PREFIX.sub("", signing_key, count=1)
 
 
 def hash_signing_key(signing_key: str) -> str:
@@ -49,27 +45,10 @@ def parse_canonical_body(body: bytes) -> tuple[object, bytes]:
     if not body:
         return None, b""
     try:
-        value, has_floats = _jcs.parse_document(body)
-        return value, _jcs.canonicalize_parsed(body, value, has_floats)
+        value, has_floats = jcs.parse_document(body)
+        return value, jcs.canonicalize_parsed(body, value, has_floats)
     except (ValueError, TypeError, RecursionError) as err:
         raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
-
-
-def mac(signing_key: str, message: bytes, timestamp: str) -> str:
-    import hmac
-
-    return hmac.digest(_mac_key(signing_key), message + timestamp.encode("ascii"), "sha256").hex()
-
-
-@functools.lru_cache(maxsize=16)
-def _mac_key(signing_key: str) -> bytes:
-    return strip_key_prefix(signing_key).encode("utf-8")
-
-
-def sign(body: bytes, signing_key: str, now: float | None = None) -> str:
-    """The ``x-inngest-signature`` value for raw bytes, signed now."""
-    timestamp = str(round(time.time() if now is None else now))
-    return f"t={timestamp}&s={mac(signing_key, body, timestamp)}"
 
 
 def sign_request_body(body: bytes, signing_key: str, now: float | None = None) -> str:
@@ -94,14 +73,14 @@ def verify_request(
     has_floats = False
     if body:
         try:
-            payload, has_floats = _jcs.parse_document(body)
+            payload, has_floats = jcs.parse_document(body)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
     timestamp, signature = _fresh_signature(header, now)
     key = _matching_key(body, timestamp, signature, signing_keys)
     if key is None and body:
         try:
-            canonical = _jcs.canonicalize_parsed(body, payload, has_floats)
+            canonical = jcs.canonicalize_parsed(body, payload, has_floats)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
         key = _matching_key(canonical, timestamp, signature, signing_keys)

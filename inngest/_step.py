@@ -202,7 +202,7 @@ class RunState:
         self.attempt = attempt
         self.max_attempts = max_attempts
         # Imported here: step hashing loads hashlib (OpenSSL), which `import inngest` avoids.
-        from inngest._step_ids import StepIdCounter
+        from inngest._protocol.step_ids import StepIdCounter
 
         self.counter = StepIdCounter()
         self.in_parallel = False

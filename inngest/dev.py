@@ -3,6 +3,6 @@
 The same engine runs from the command line as ``python -m inngest dev``.
 """
 
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 __all__ = ["DevServer"]

@@ -8,7 +8,7 @@ import django.http
 import django.urls
 from django.views.decorators.csrf import csrf_exempt
 
-from inngest import _sync
+from inngest import _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request
@@ -53,5 +53,5 @@ def serve(
         )
 
     return django.urls.path(
-        _sync.route_path(serve_path).lstrip("/"), csrf_exempt(inngest_api)
+        _registration.route_path(serve_path).lstrip("/"), csrf_exempt(inngest_api)
     )

@@ -6,7 +6,7 @@ import typing
 
 import flask
 
-from inngest import _sync
+from inngest import _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request
@@ -51,7 +51,7 @@ def serve(
         )
 
     app.add_url_rule(
-        _sync.route_path(serve_path),
+        _registration.route_path(serve_path),
         endpoint="inngest_api",
         view_func=inngest_api,
         methods=["GET", "POST", "PUT"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 import urllib.parse
 
-from inngest import _sync
+from inngest import _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request, Response
@@ -94,7 +94,7 @@ def serve(
         serve_path=serve_path,
         enable_unauthed_sync=enable_unauthed_sync,
     )
-    return InngestServer((host, port), handler, _sync.route_path(serve_path), max_workers)
+    return InngestServer((host, port), handler, _registration.route_path(serve_path), max_workers)
 
 
 def run(

@@ -18,7 +18,7 @@ import urllib.parse
 
 from inngest import _errors, _transport
 from inngest._client import Inngest
-from inngest._engine.api import Api
+from inngest._engine.http.api import Api
 from inngest._engine.clock import ManualClock
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings

@@ -7,7 +7,7 @@ import json
 import typing
 import wsgiref.util
 
-from inngest import _sync
+from inngest import _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request, Response
@@ -42,7 +42,7 @@ def serve(
         serve_path=serve_path,
         enable_unauthed_sync=enable_unauthed_sync,
     )
-    route = _sync.route_path(serve_path)
+    route = _registration.route_path(serve_path)
 
     def app(environ: Environ, start_response: StartResponse) -> typing.Iterable[bytes]:
         full_path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")

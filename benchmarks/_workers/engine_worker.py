@@ -21,7 +21,7 @@ import _common
 
 def engine_child(queue_workers: int) -> None:
     """Child mode: run a DevServer until stdin closes."""
-    from inngest._engine.server import DevServer
+    from inngest._engine.http.server import DevServer
 
     logging.getLogger("inngest").setLevel(logging.ERROR)
     server = DevServer(port=0, poll=False, queue_workers=queue_workers)

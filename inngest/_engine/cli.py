@@ -9,7 +9,7 @@ import signal
 import threading
 import typing
 
-from inngest._engine.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
+from inngest._engine.http.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
 
 _TRUE = ("1", "true", "yes", "on")
 

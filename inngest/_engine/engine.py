@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inngest._engine.clock import Clock, SystemClock
 from inngest._engine.executor import Executor, Settings
-from inngest._engine.flow_admission import FlowAdmission
+from inngest._engine.flow.admission import FlowAdmission
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.queue import Queue
 from inngest._engine.runner import Runner

@@ -8,8 +8,7 @@ import logging
 import random
 import urllib.parse
 
-from inngest import _jcs, _signing
-from inngest._engine import events, expressions, history, timeparse
+from inngest._engine import cel, events, history, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -19,6 +18,7 @@ from inngest._engine.responses import (
     sorted_keys, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
+from inngest._protocol import jcs, signing
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
@@ -179,12 +179,12 @@ class Executor:
             "events": trigger_events, "steps": dict(stack), "ctx": ctx,
             "version": run.version, "use_api": False,
         }
-        encoded = _jcs.canonicalize(body)
+        encoded = jcs.canonicalize(body)
         if len(encoded) <= MAX_REQUEST_BYTES:
             return encoded
         ctx["use_api"] = body["use_api"] = True
         body["events"], body["steps"] = [], {}
-        return _jcs.canonicalize(body)
+        return jcs.canonicalize(body)
 
     @staticmethod
     def job_id(item: QueueItem) -> str:
@@ -200,7 +200,7 @@ class Executor:
             "x-inngest-job-id": self.job_id(item),
         }
         if self.settings.signing_key:
-            headers["x-inngest-signature"] = _signing.sign(body, self.settings.signing_key)
+            headers["x-inngest-signature"] = signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
             response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,
@@ -312,8 +312,8 @@ class Executor:
         expression = op.opts.get("if")
         if expression:
             try:
-                expressions.validate(str(expression))
-            except expressions.ExpressionError as err:
+                cel.validate(str(expression))
+            except cel.ExpressionError as err:
                 raise RunError("Error", str(err)) from None
         pause = Pause(
             id=f"{run.id}-{op.id}", run_id=run.id, kind=PauseKind.WAIT,

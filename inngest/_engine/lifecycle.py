@@ -7,7 +7,7 @@ import typing
 
 from inngest._engine import events
 from inngest._engine.clock import Clock
-from inngest._engine.flow import RunGate
+from inngest._engine.flow.creation import RunGate
 from inngest._engine.history import History
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
 from inngest._engine.queue import Queue

@@ -9,11 +9,11 @@ import typing
 import urllib.parse
 import uuid
 
-from inngest import _jcs
-from inngest._engine import cron, expressions, timeparse
+from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
 from inngest._engine.store import Store
+from inngest._protocol import jcs
 
 SERVER_KIND = "dev"
 MAX_TRIGGERS = 10
@@ -123,7 +123,7 @@ def register(
 
 def checksum(request: dict[str, JSON]) -> str:
     body = {key: value for key, value in request.items() if key != "featureObservations"}
-    return hashlib.sha256(_jcs.canonicalize(body)).hexdigest()
+    return hashlib.sha256(jcs.canonicalize(body)).hexdigest()
 
 
 def _store_function(store: Store, app: App, raw: dict[str, JSON]) -> Function:
@@ -342,7 +342,7 @@ def _check_priority(raw: dict[str, JSON]) -> list[str]:
 def _check_expression(expression: JSON) -> list[str]:
     if not isinstance(expression, str):
         return [f"Invalid expression: {expression!r}"]
-    return _try(lambda: expressions.validate(expression), ValueError)
+    return _try(lambda: cel.validate(expression), ValueError)
 
 
 def _seconds(text: str) -> float | None:

@@ -8,8 +8,10 @@ import hashlib
 import logging
 import random
 
-from inngest._engine import cron, events, expressions, flow, flow_keys, timeparse
-from inngest._engine.flow_buffers import Buffers, Release
+from inngest._engine import cel, cron, events, timeparse
+from inngest._engine.flow import keys as flow_keys
+from inngest._engine.flow.buffers import Buffers, Release
+from inngest._engine.flow.creation import RATE_LIMITED_MESSAGE, timeout_reason
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
@@ -87,7 +89,7 @@ class Runner:
             if not isinstance(pattern, str) or not trigger_matches(pattern, event["name"]):
                 continue
             expression = trigger.get("expression")
-            if not expression or expressions.matches(expression, {"event": event}):
+            if not expression or cel.matches(expression, {"event": event}):
                 return True
         return False
 
@@ -176,7 +178,7 @@ class Runner:
             self.publish([{"name": events.FUNCTION_FINISHED, "ts": self.life.clock.now_ms(),
                            "data": {"function_id": fn.slug, "correlation_id": correlation_id,
                                     "error": {"name": "Error",
-                                              "message": flow.RATE_LIMITED_MESSAGE}}}])
+                                              "message": RATE_LIMITED_MESSAGE}}}])
 
     def _start_released(self, release: Release) -> None:
         self.start_run(release.function, release.events, batch_id=release.batch_id,
@@ -186,7 +188,7 @@ class Runner:
         """A debounce or batch timer, or a start/finish timeout, came due."""
         if item.kind is Kind.TIMEOUT:
             run = self.store.run(item.run_id)
-            reason = flow.timeout_reason(item, run) if run else None
+            reason = timeout_reason(item, run) if run else None
             if reason is not None:
                 self.life.finish(item.run_id, RunStatus.CANCELLED, reason=reason)
             return None
@@ -302,7 +304,7 @@ class Runner:
         run = self.store.run(pause.run_id)
         first = self.store.event(run.event_ids[0]) if run and run.event_ids else None
         variables = {"event": first.event if first else {}, "async": event}
-        return expressions.matches(pause.expression, variables)
+        return cel.matches(pause.expression, variables)
 
     # Cron
 

@@ -10,7 +10,7 @@ from inngest import _errors
 from inngest._client import Inngest
 from inngest._context import ContextSync
 from inngest._event import Event
-from inngest._sync import app_url
+from inngest._registration import app_url
 from test_client import EventAPI
 from test_steps import make_fn, run
 

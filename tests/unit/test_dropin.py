@@ -18,7 +18,7 @@ from inngest._event import Event
 from inngest._execution import ExecutionRequest, ExecutionResult, execute
 from inngest._function import Function
 from inngest._function_config import TriggerEvent
-from inngest._step_ids import hash_step_id
+from inngest._protocol.step_ids import hash_step_id
 from inngest.experimental import ai, mocked
 from inngest.experimental.mocked.errors import UnstubbedStepError
 

@@ -13,7 +13,7 @@ from inngest._event import Event
 from inngest._execution import ExecutionRequest, ExecutionResult, execute
 from inngest._function import Function
 from inngest._function_config import TriggerEvent
-from inngest._step_ids import hash_step_id
+from inngest._protocol.step_ids import hash_step_id
 from inngest.experimental import mocked
 
 A = "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"

@@ -13,7 +13,7 @@ from inngest._context import ContextSync
 from inngest._execution import ExecutionRequest, ExecutionResult, execute
 from inngest._function import Function
 from inngest._function_config import TriggerEvent
-from inngest._step_ids import hash_step_id
+from inngest._protocol.step_ids import hash_step_id
 from inngest.experimental.remote_state_middleware import (
     InMemoryDriver,
     RemoteStateMiddleware,

@@ -10,11 +10,12 @@ import urllib.parse
 
 import pytest
 
-from inngest import _errors, _execution, _signing, _sync, _version
+from inngest import _errors, _execution, _registration, _signing, _version
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._function_config import Concurrency, TriggerEvent
 from inngest._handler import CommHandler, Request, Response, format_retry_after
+from inngest._protocol import signing
 
 SIGNING_KEY = "signkey-prod-123abc"
 FALLBACK_KEY = "signkey-prod-456def"
@@ -173,7 +174,7 @@ def json_body(response: Response) -> typing.Any:
 
 def assert_signed_by(response: Response, key: str) -> None:
     fields = dict(urllib.parse.parse_qsl(response.headers["x-inngest-signature"]))
-    assert fields["s"] == _signing.mac(key, response.body, fields["t"])
+    assert fields["s"] == signing.mac(key, response.body, fields["t"])
 
 
 def assert_unauthorized(response: Response) -> None:
@@ -450,7 +451,7 @@ def test_cloud_post_with_bad_signature_is_unauthorized(signature: str | None) ->
 
 def test_cloud_post_without_timestamp_but_valid_mac_is_unauthorized() -> None:
     body = b"{}"
-    mac = _signing.mac(SIGNING_KEY, _signing.canonical_body(body), "")
+    mac = signing.mac(SIGNING_KEY, _signing.canonical_body(body), "")
     response = make_handler(make_client("cloud")).handle(
         make_request("POST", url=URL + "?probe=trust", body=body,
                      headers={"x-inngest-signature": f"s={mac}"})
@@ -960,7 +961,7 @@ def test_app_url_overrides(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     options = {"serve_origin": None, "serve_path": None, "public_path": None, **kwargs}
-    assert _sync.app_url(URL + "?fnId=x#frag", **options) == expected
+    assert _registration.app_url(URL + "?fnId=x#frag", **options) == expected
 
 
 def test_inspection_reports_serve_arguments_not_environment(

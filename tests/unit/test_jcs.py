@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from inngest import _jcs
-from inngest._jcs import canonicalize, format_number
+from inngest._protocol import jcs
+from inngest._protocol.jcs import canonicalize, format_number
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ TRICKY_VALUES = [
 
 @pytest.mark.parametrize("value", TRICKY_VALUES)
 def test_fast_path_matches_slow_path(value: object) -> None:
-    assert canonicalize(value) == _jcs._canonicalize_slowly(value)
+    assert canonicalize(value) == jcs._canonicalize_slowly(value)
 
 
 @pytest.mark.parametrize(
@@ -92,15 +92,15 @@ def test_fast_path_matches_slow_path(value: object) -> None:
     ],
 )
 def test_document_path_matches_slow_path(document: bytes) -> None:
-    value, has_floats = _jcs.parse_document(document)
+    value, has_floats = jcs.parse_document(document)
     assert value == json.loads(document) or has_floats  # NaN != NaN
     try:
-        expected = _jcs._canonicalize_slowly(value)
+        expected = jcs._canonicalize_slowly(value)
     except ValueError as err:  # NaN and Infinity
         with pytest.raises(ValueError, match=str(err)):
-            _jcs.canonicalize_parsed(document, value, has_floats)
+            jcs.canonicalize_parsed(document, value, has_floats)
     else:
-        assert _jcs.canonicalize_parsed(document, value, has_floats) == expected
+        assert jcs.canonicalize_parsed(document, value, has_floats) == expected
 
 
 @pytest.mark.parametrize("value", [{"\ud800": 1}, {"a": "\udfff"}, ["\ud83d"]])
@@ -108,7 +108,7 @@ def test_lone_surrogates_fail_like_the_slow_path(value: object) -> None:
     with pytest.raises(UnicodeEncodeError) as fast:
         canonicalize(value)
     with pytest.raises(UnicodeEncodeError) as slow:
-        _jcs._canonicalize_slowly(value)
+        jcs._canonicalize_slowly(value)
     assert str(fast.value) == str(slow.value)
 
 
@@ -119,4 +119,4 @@ def test_int_subclasses_and_non_string_keys_keep_slow_path_output() -> None:
         HIGH = 3
 
     value = {"level": Level.HIGH, 1: "one"}
-    assert canonicalize(value) == _jcs._canonicalize_slowly(value)
+    assert canonicalize(value) == jcs._canonicalize_slowly(value)

@@ -15,7 +15,7 @@ import urllib3
 import inngest
 import inngest.http_server
 from inngest import _errors
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 HTTP = urllib3.PoolManager()
 

@@ -16,7 +16,7 @@ from inngest._middleware import (
     TransformOutputResult,
 )
 from inngest._step import Opcode, ParallelMode, StepMemos
-from inngest._step_ids import hash_step_id
+from inngest._protocol.step_ids import hash_step_id
 from inngest.experimental import mocked
 
 

@@ -4,6 +4,7 @@ import hmac
 import pytest
 
 from inngest import _errors, _signing
+from inngest._protocol import signing
 
 KEY = "signkey-prod-123abc"
 FALLBACK = "signkey-prod-456def"
@@ -36,7 +37,7 @@ def test_event_key_hash_vector() -> None:
 
 
 def test_sign_is_hmac_of_stripped_key_over_body_and_seconds() -> None:
-    header = _signing.sign(b'{"a":1}', KEY, now=NOW)
+    header = signing.sign(b'{"a":1}', KEY, now=NOW)
     expected = hmac.new(b"123abc", b'{"a":1}' + str(NOW).encode(), hashlib.sha256).hexdigest()
     assert header == f"t={NOW}&s={expected}"
 
@@ -50,18 +51,18 @@ def test_verify_fresh_signature_over_canonical_body() -> None:
 
 
 def test_verify_uses_fallback_key() -> None:
-    header = _signing.sign(b"{}", FALLBACK, now=NOW)
+    header = signing.sign(b"{}", FALLBACK, now=NOW)
     assert _signing.verify_request(b"{}", header, [KEY, FALLBACK], now=NOW)[1] == FALLBACK
 
 
 def test_expired_signature_is_refused() -> None:
-    header = _signing.sign(b"{}", KEY, now=NOW)
+    header = signing.sign(b"{}", KEY, now=NOW)
     with pytest.raises(_errors.SigVerificationFailedError, match="expired"):
         _signing.verify_request(b"{}", header, [KEY], now=NOW + 301)
 
 
 def test_future_signature_beyond_window_is_refused() -> None:
-    header = _signing.sign(b"{}", KEY, now=NOW + 400)
+    header = signing.sign(b"{}", KEY, now=NOW + 400)
     with pytest.raises(_errors.SigVerificationFailedError):
         _signing.verify_request(b"{}", header, [KEY], now=NOW)
 
@@ -78,7 +79,7 @@ def test_missing_header() -> None:
 
 
 def test_wrong_key_is_refused() -> None:
-    header = _signing.sign(b"{}", "signkey-prod-ffff", now=NOW)
+    header = signing.sign(b"{}", "signkey-prod-ffff", now=NOW)
     with pytest.raises(_errors.SigVerificationFailedError, match="does not match"):
         _signing.verify_request(b"{}", header, [KEY, FALLBACK], now=NOW)
 
@@ -94,21 +95,21 @@ def test_empty_body_canonicalizes_to_empty() -> None:
 
 def test_verify_request_accepts_the_canonical_bytes_as_sent() -> None:
     body = b'{"a":[1,2.5],"b":"\xc3\xa9"}'
-    header = _signing.sign(body, KEY, now=NOW)
+    header = signing.sign(body, KEY, now=NOW)
     assert _signing.verify_request(body, header, [KEY], now=NOW) == (
         {"a": [1, 2.5], "b": "\u00e9"}, KEY
     )
 
 
 def test_verify_request_canonicalizes_a_re_encoded_body() -> None:
-    signed = _signing.sign(b'{"a":1,"b":[true,null]}', FALLBACK, now=NOW)
+    signed = signing.sign(b'{"a":1,"b":[true,null]}', FALLBACK, now=NOW)
     re_encoded = b'{ "b": [ true, null ],\n "a": 1.0 }'
     payload, key = _signing.verify_request(re_encoded, signed, [KEY, FALLBACK], now=NOW)
     assert (payload, key) == ({"a": 1.0, "b": [True, None]}, FALLBACK)
 
 
 def test_verify_request_refuses_a_changed_body() -> None:
-    header = _signing.sign(b'{"a":1}', KEY, now=NOW)
+    header = signing.sign(b'{"a":1}', KEY, now=NOW)
     with pytest.raises(_errors.SigVerificationFailedError, match="does not match"):
         _signing.verify_request(b'{"a":2}', header, [KEY], now=NOW)
 
@@ -119,5 +120,5 @@ def test_verify_request_reports_non_json_before_the_signature() -> None:
 
 
 def test_verify_request_with_an_empty_body() -> None:
-    header = _signing.sign(b"", KEY, now=NOW)
+    header = signing.sign(b"", KEY, now=NOW)
     assert _signing.verify_request(b"", header, [KEY], now=NOW) == (None, KEY)

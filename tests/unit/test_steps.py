@@ -13,7 +13,7 @@ from inngest._execution import ExecutionRequest, ExecutionResult, execute
 from inngest._function import Function
 from inngest._function_config import TriggerEvent
 from inngest._step import ParallelMode, StepMemos
-from inngest._step_ids import hash_step_id
+from inngest._protocol.step_ids import hash_step_id
 
 A = "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"
 A1 = "de89bfaf06245091a7873290a793604612302247"

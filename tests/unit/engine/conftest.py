@@ -13,7 +13,7 @@ import pytest
 from engine_fakes import T0, Client, FakeApp, LoopbackDev
 
 from inngest._engine.clock import ManualClock
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 from inngest._loopback import LoopbackTransport
 
 

@@ -12,11 +12,11 @@ import urllib.parse
 
 import urllib3
 
-from inngest._engine.api import Api
+from inngest._engine.http.api import Api
 from inngest._engine.clock import ManualClock
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 from inngest._engine.store import Store
 from inngest._loopback import LoopbackTransport, api_endpoint
 from inngest._transport import OutboundRequest, Response
@@ -60,14 +60,14 @@ def ops(*items: dict[str, typing.Any]) -> Reply:
 
 
 def op(kind: str, step: str, **fields: typing.Any) -> dict[str, typing.Any]:
-    from inngest._step_ids import hash_step_id
+    from inngest._protocol.step_ids import hash_step_id
 
     return {"op": kind, "id": hash_step_id(step), "name": step, "displayName": step,
             "data": None, "opts": None, **fields}
 
 
 def step_hash(step: str) -> str:
-    from inngest._step_ids import hash_step_id
+    from inngest._protocol.step_ids import hash_step_id
 
     return hash_step_id(step)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from inngest._engine.api import Api, Server
+from inngest._engine.http.api import Api, Server
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
 from inngest._engine.store import Store

@@ -26,7 +26,7 @@ import urllib3
 import inngest
 import inngest.http_server
 from inngest._engine import ulid
-from inngest._step_ids import hash_step_id
+from inngest._protocol.step_ids import hash_step_id
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 RUNS = 50

@@ -9,7 +9,7 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 
 from inngest._engine.clock import ManualClock
 from inngest._engine.models import Kind
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 START = datetime.datetime(2026, 1, 1, 0, 0, 30, tzinfo=datetime.timezone.utc)
 

@@ -6,7 +6,8 @@ import json
 
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
-from inngest import _jcs, _signing
+from inngest import _signing
+from inngest._protocol import jcs
 from inngest._engine import ulid
 from inngest._loopback import LoopbackTransport
 
@@ -27,7 +28,7 @@ def test_step_run_then_complete(client: Client, app: FakeApp) -> None:
 
     first, second = app.posts()
     assert first.step_id == "step"
-    assert first.raw == _jcs.canonicalize(first.body)
+    assert first.raw == jcs.canonicalize(first.body)
     assert first.headers["x-run-id"] == run["run_id"]
     assert first.headers["x-inngest-step-id"] == "step"
     assert first.headers["content-type"] == "application/json"

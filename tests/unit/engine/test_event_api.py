@@ -9,7 +9,7 @@ import pytest
 from engine_fakes import Client, FakeApp, ok
 
 from inngest._engine import ulid
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 

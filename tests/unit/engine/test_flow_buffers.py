@@ -10,7 +10,7 @@ from engine_fakes import Call, Client, FakeApp, Reply, T0, list_runs, ok, wait
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 

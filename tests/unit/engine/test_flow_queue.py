@@ -14,7 +14,7 @@ from engine_fakes import (
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 

@@ -8,7 +8,7 @@ import typing
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 
 from inngest._engine.registration import normalize_url
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 

@@ -16,7 +16,7 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 from test_graphql import data, run_id_for, wait_for_status
 
 from inngest._engine.history import interpolate
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 HISTORY = """query H($id: ID!) { functionRun(query: {functionRunId: $id}) { history {
   id attempt type stepName stepType createdAt functionVersion groupID url

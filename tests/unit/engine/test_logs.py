@@ -15,7 +15,7 @@ from engine_fakes import Client, wait
 
 import inngest
 import inngest.http_server
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 HTTP = urllib3.PoolManager()
 

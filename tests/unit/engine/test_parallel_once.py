@@ -27,7 +27,7 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 import inngest
 import inngest.http_server
 from inngest._engine import ulid
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 STEPS = [f"p{i}" for i in range(6)]
 JS_APP_DIR = pathlib.Path(__file__).resolve().parents[2] / "js_app"

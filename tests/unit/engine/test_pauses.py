@@ -9,7 +9,7 @@ from engine_fakes import (
 )
 
 from inngest._engine.clock import ManualClock
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 WAIT_IF = "async.data.resume == true && async.data.id == event.data.id"

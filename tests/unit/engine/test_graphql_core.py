@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from inngest._engine import gql_core
-from inngest._engine.gql_core import Field, GraphQLError, Schema, execute
+from inngest._engine.graphql import core as gql_core
+from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute
 
 
 @dataclasses.dataclass(frozen=True)

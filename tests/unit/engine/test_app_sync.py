@@ -9,7 +9,7 @@ import pytest
 from engine_fakes import Call, Client, FakeApp, ok, wait
 
 from inngest._engine import registration
-from inngest._engine.server import DevServer
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 INVALID = {"error": "At least one function is invalid", "data": None, "status": 400,

@@ -10,10 +10,11 @@ import threading
 import typing
 import uuid
 
-from inngest import _jcs, _signing, _transport
+from inngest import _transport
 from inngest._engine import registration
 from inngest._engine.models import App
 from inngest._engine.store import Store
+from inngest._protocol import jcs, signing
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
@@ -101,8 +102,8 @@ class Syncer:
         headers = {"content-type": "application/json",
                    "x-inngest-server-kind": registration.SERVER_KIND}
         if self.signing_key:
-            headers["x-inngest-signature"] = _signing.sign(
-                _jcs.canonicalize(json.loads(body)), self.signing_key
+            headers["x-inngest-signature"] = signing.sign(
+                jcs.canonicalize(json.loads(body)), self.signing_key
             )
         try:
             response = self.http.send(OutboundRequest("PUT", url, headers, body, PING_TIMEOUT))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from inngest._engine import expressions, timeparse
-from inngest._engine.flow_gcra import Rate
+from inngest._engine import cel, timeparse
+from inngest._engine.flow.gcra import Rate
 from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
 
 DAY_MS = 24 * 3600 * 1000
@@ -54,14 +54,14 @@ def _int(value: JSON) -> int | None:
 
 
 def _key_value(expression: JSON, event: dict[str, JSON]) -> str:
-    return expressions.evaluate_key(str(expression), {"event": event})
+    return cel.evaluate_key(str(expression), {"event": event})
 
 
 def _disabled(expression: JSON, event: dict[str, JSON]) -> bool:
     """True if a key expression evaluates to boolean false (the option is then off)."""
     try:
-        return expressions.evaluate(str(expression), {"event": event}) is False
-    except expressions.ExpressionError:
+        return cel.evaluate(str(expression), {"event": event}) is False
+    except cel.ExpressionError:
         return False
 
 
@@ -163,8 +163,8 @@ def priority_seconds(fn: Function, event: dict[str, JSON]) -> int:
     if not expression:
         return 0
     try:
-        value = expressions.evaluate(str(expression), {"event": event})
-    except expressions.ExpressionError:
+        value = cel.evaluate(str(expression), {"event": event})
+    except cel.ExpressionError:
         return 0
     factor = _int(value)
     if factor is None:
@@ -187,8 +187,8 @@ def singleton(fn: Function, event: dict[str, JSON]) -> Singleton | None:
     if not key:
         return Singleton(fn.id, mode)
     try:
-        value = expressions.evaluate(str(key), {"event": event})
-    except expressions.ExpressionError:
+        value = cel.evaluate(str(key), {"event": event})
+    except cel.ExpressionError:
         return None
     if value is False:
         return None
@@ -230,7 +230,7 @@ def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
     if not isinstance(config, dict):
         return None
     condition = config.get("if")
-    if condition and not expressions.matches(str(condition), {"event": event}):
+    if condition and not cel.matches(str(condition), {"event": event}):
         return None
     key = config.get("key")
     return Batching(_key_value(key, event) if key else "",

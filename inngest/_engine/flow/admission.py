@@ -14,8 +14,8 @@ from __future__ import annotations
 import collections
 import threading
 
-from inngest._engine.flow_gcra import Limiter
-from inngest._engine.flow_keys import Concurrency, RunLimits, run_limits
+from inngest._engine.flow.gcra import Limiter
+from inngest._engine.flow.keys import Concurrency, RunLimits, run_limits
 from inngest._engine.models import Kind, QueueItem, RunStatus
 from inngest._engine.store import Store
 

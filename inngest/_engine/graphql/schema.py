@@ -6,9 +6,10 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine import events, span_tree, timeparse, trace, ulid
+from inngest._engine import events, timeparse, ulid
 from inngest._engine.engine import Engine
-from inngest._engine.gql_core import Field, GraphQLError, Schema, execute as execute_document
+from inngest._engine.graphql import span_tree, trace
+from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute as execute_document
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.timeparse import rfc3339
 

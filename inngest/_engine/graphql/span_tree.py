@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from inngest._engine.models import JSON, Run, RunStatus
-from inngest._engine.trace import Span, history_output_id, step_output_id
+from inngest._engine.graphql.trace import Span, history_output_id, step_output_id
 
 _WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
              "StepInvoking": "INVOKE"}

@@ -8,7 +8,8 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import events, graphql, registration, timeparse, ulid
+from inngest._engine import events, registration, timeparse, ulid
+from inngest._engine.graphql import schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.timeparse import rfc3339

@@ -8,12 +8,12 @@ import os
 import threading
 import typing
 
-from inngest._engine.api import Api, Server
+from inngest._engine.http.api import Api, Server
 from inngest._engine.clock import Clock
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
 from inngest._engine.store import Store
-from inngest._engine.sync import Syncer
+from inngest._engine.discovery import Syncer
 
 log = logging.getLogger("inngest.engine")
 

@@ -1,17 +1,17 @@
 """Flow control decided when a run is created: rate limit, idempotency, singleton, priority
 and start/finish timeouts.
 
-Queue-level limits (concurrency, throttle) are in ``flow_admission``; debounce and batching
-in ``flow_buffers``; the option parsing in ``flow_keys``.
+Queue-level limits (concurrency, throttle) are in ``admission``; debounce and batching
+in ``buffers``; the option parsing in ``keys``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from inngest._engine import flow_keys
+from inngest._engine.flow import keys
 from inngest._engine.clock import Clock
-from inngest._engine.flow_gcra import Limiter
+from inngest._engine.flow.gcra import Limiter
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run
 from inngest._engine.store import Store
 
@@ -25,7 +25,7 @@ class Admitted:
     """A run may be created; with these settings."""
 
     priority_s: int = 0
-    singleton: flow_keys.Singleton | None = None
+    singleton: keys.Singleton | None = None
 
 
 class RunGate:
@@ -37,28 +37,28 @@ class RunGate:
     def limited(self, fn: Function, event: dict[str, JSON]) -> Reason | None:
         """Why the event may not start a run of ``fn`` (rate limit, idempotency), if so."""
         now = self.clock.now_ms()
-        rate = flow_keys.rate_limit(fn, event)
+        rate = keys.rate_limit(fn, event)
         if rate is not None and self.limiter.take(rate, now) is not None:
             return Reason.RATE_LIMITED
-        once = flow_keys.idempotency(fn, event)
+        once = keys.idempotency(fn, event)
         if once is not None and self.limiter.take(once, now) is not None:
             return Reason.IDEMPOTENCY
         return None
 
-    def singleton_holders(self, fn: Function, single: flow_keys.Singleton) -> list[Run]:
+    def singleton_holders(self, fn: Function, single: keys.Singleton) -> list[Run]:
         """The function's unfinished runs holding the singleton key."""
         return [run for run in self.store.active_runs(fn.id) if run.singleton_key == single.key]
 
     def settings(self, fn: Function, event: dict[str, JSON]) -> Admitted:
-        return Admitted(flow_keys.priority_seconds(fn, event), flow_keys.singleton(fn, event))
+        return Admitted(keys.priority_seconds(fn, event), keys.singleton(fn, event))
 
     def start_timeout(self, fn: Function, run: Run) -> QueueItem | None:
-        start, _ = flow_keys.timeouts(fn)
+        start, _ = keys.timeouts(fn)
         return None if start is None else _timeout_item(run, START_TIMEOUT,
                                                         run.created_at_ms + start)
 
     def finish_timeout(self, fn: Function, run: Run) -> QueueItem | None:
-        _, finish = flow_keys.timeouts(fn)
+        _, finish = keys.timeouts(fn)
         if finish is None or run.started_at_ms is None:
             return None
         return _timeout_item(run, FINISH_TIMEOUT, run.started_at_ms + finish)

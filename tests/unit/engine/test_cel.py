@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from inngest._engine.expressions import (
+from inngest._engine.cel import (
     Expression,
     ExpressionError,
     compile_expression,

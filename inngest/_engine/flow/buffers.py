@@ -11,7 +11,7 @@ import dataclasses
 import json
 
 from inngest._engine.clock import Clock
-from inngest._engine.flow_keys import Batching, Debounce
+from inngest._engine.flow.keys import Batching, Debounce
 from inngest._engine.models import JSON, Function, Kind, QueueItem, StoredEvent
 from inngest._engine.queue import Queue
 from inngest._engine.store import Store

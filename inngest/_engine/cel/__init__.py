@@ -1,0 +1,90 @@
+"""A safe evaluator for the CEL subset used in Inngest expressions.
+
+Sources are tokenized and parsed into a tree of frozen dataclasses, which is
+evaluated against plain values: ``None``, ``bool``, ``int``, ``float``,
+``str``, lists, mappings and aware ``datetime``s. As on the Inngest server,
+missing fields evaluate to ``null`` and comparing values of unrelated types
+gives ``false`` rather than an error. Nothing is ever run through Python's
+``eval``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from inngest._engine.cel.errors import EvaluationFailure, ExpressionError
+from inngest._engine.cel.evaluator import Node
+from inngest._engine.cel.operations import type_name
+from inngest._engine.cel.parser import Parser
+from inngest._engine.timeparse import format_rfc3339_ms
+
+__all__ = [
+    "Expression", "ExpressionError", "compile_expression", "evaluate", "evaluate_key", "matches",
+    "validate",
+]
+
+_CACHE_SIZE = 1024
+_INVALID_KEY = "<invalid>"
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled expression, safe to evaluate many times and from many threads."""
+
+    source: str
+    tree: Node
+
+    def evaluate(self, variables: Mapping[str, object]) -> object:
+        """The expression's value; raises ExpressionError on runtime errors."""
+        try:
+            return self.tree.evaluate(variables)
+        except (EvaluationFailure, ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+            raise ExpressionError(f"cannot evaluate {self.source!r}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def compile_expression(source: str) -> Expression:
+    """Parse ``source``; raises ExpressionError naming the position of a syntax error."""
+    try:
+        return Expression(source, Parser(source).parse())
+    except RecursionError:
+        raise ExpressionError(f"expression {source!r} is nested too deeply") from None
+
+
+def evaluate(source: str, variables: Mapping[str, object]) -> object:
+    """Compile (cached) and evaluate ``source``."""
+    return compile_expression(source).evaluate(variables)
+
+
+def matches(source: str, variables: Mapping[str, object]) -> bool:
+    """True only if ``source`` evaluates to boolean true; errors count as false."""
+    try:
+        return evaluate(source, variables) is True
+    except ExpressionError:
+        return False
+
+
+def evaluate_key(source: str, variables: Mapping[str, object]) -> str:
+    """A flow-control key: strings as they are, other values as compact sorted JSON."""
+    try:
+        value = evaluate(source, variables)
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+    except (ExpressionError, TypeError, ValueError):
+        return _INVALID_KEY
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return format_rfc3339_ms(value)
+    raise TypeError(f"{type_name(value)} is not JSON serializable")
+
+
+def validate(source: str) -> None:
+    """Raise ExpressionError if ``source`` does not compile."""
+    compile_expression(source)

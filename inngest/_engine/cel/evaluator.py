@@ -1,0 +1,211 @@
+"""The syntax tree: frozen nodes that evaluate themselves against the top-level variables."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from inngest._engine.cel.errors import EvaluationFailure
+from inngest._engine.cel.operations import (
+    ARITHMETIC,
+    FUNCTIONS,
+    get_field,
+    get_item,
+    is_list,
+    is_number,
+    no_overload,
+    ordered,
+    type_name,
+    values_equal,
+)
+
+_Scope = Mapping[str, object]
+
+
+class Node(ABC):
+    @abstractmethod
+    def evaluate(self, scope: _Scope) -> object:
+        """The node's value given the top-level variables."""
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    value: object
+
+    def evaluate(self, scope: _Scope) -> object:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Variable(Node):
+    name: str
+
+    def evaluate(self, scope: _Scope) -> object:
+        return scope.get(self.name)
+
+
+@dataclass(frozen=True)
+class Select(Node):
+    operand: Node
+    field: str
+
+    def evaluate(self, scope: _Scope) -> object:
+        return get_field(self.operand.evaluate(scope), self.field)
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    operand: Node
+    key: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        return get_item(self.operand.evaluate(scope), self.key.evaluate(scope))
+
+
+@dataclass(frozen=True)
+class Has(Node):
+    operand: Node
+    field: str
+
+    def evaluate(self, scope: _Scope) -> object:
+        container = self.operand.evaluate(scope)
+        return isinstance(container, Mapping) and self.field in container
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    function: str
+    arguments: tuple[Node, ...]
+
+    def evaluate(self, scope: _Scope) -> object:
+        if self.function not in FUNCTIONS:
+            raise EvaluationFailure(f"unknown function {self.function!r}")
+        arity, implementation = FUNCTIONS[self.function]
+        if len(self.arguments) != arity:
+            raise EvaluationFailure(
+                f"{self.function!r} takes {arity} argument(s), got {len(self.arguments)}"
+            )
+        return implementation(*(argument.evaluate(scope) for argument in self.arguments))
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        value = self.operand.evaluate(scope)
+        if not isinstance(value, bool):
+            raise no_overload("!", value)
+        return not value
+
+
+@dataclass(frozen=True)
+class Negate(Node):
+    operand: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        value = self.operand.evaluate(scope)
+        if not is_number(value):
+            raise no_overload("-", value)
+        return -value
+
+
+@dataclass(frozen=True)
+class Logical(Node):
+    """``&&`` or ``||``: like CEL, a deciding operand wins even over an error in the other."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        deciding = self.op == "||"  # true decides ||, false decides &&
+        try:
+            left = self.left.evaluate(scope)
+        except EvaluationFailure:
+            if self.right.evaluate(scope) is deciding:
+                return deciding
+            raise
+        if left is deciding:
+            return deciding
+        right = self.right.evaluate(scope)
+        if right is deciding:
+            return deciding
+        if isinstance(left, bool) and isinstance(right, bool):
+            return not deciding
+        raise no_overload(self.op, left, right)
+
+
+@dataclass(frozen=True)
+class Conditional(Node):
+    condition: Node
+    then: Node
+    otherwise: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        condition = self.condition.evaluate(scope)
+        if not isinstance(condition, bool):
+            raise no_overload("?:", condition)
+        return (self.then if condition else self.otherwise).evaluate(scope)
+
+
+@dataclass(frozen=True)
+class Comparison(Node):
+    op: str
+    left: Node
+    right: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        left, right = self.left.evaluate(scope), self.right.evaluate(scope)
+        if self.op == "==":
+            return values_equal(left, right)
+        if self.op == "!=":
+            return not values_equal(left, right)
+        return ordered(self.op, left, right)
+
+
+@dataclass(frozen=True)
+class In(Node):
+    item: Node
+    container: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        item, container = self.item.evaluate(scope), self.container.evaluate(scope)
+        if isinstance(container, Mapping):
+            return any(values_equal(item, key) for key in container)
+        if is_list(container):
+            return any(values_equal(item, element) for element in container)
+        return False
+
+
+@dataclass(frozen=True)
+class Arithmetic(Node):
+    op: str
+    left: Node
+    right: Node
+
+    def evaluate(self, scope: _Scope) -> object:
+        return ARITHMETIC[self.op](self.left.evaluate(scope), self.right.evaluate(scope))
+
+
+@dataclass(frozen=True)
+class ListLiteral(Node):
+    items: tuple[Node, ...]
+
+    def evaluate(self, scope: _Scope) -> object:
+        return [item.evaluate(scope) for item in self.items]
+
+
+@dataclass(frozen=True)
+class MapLiteral(Node):
+    entries: tuple[tuple[Node, Node], ...]
+
+    def evaluate(self, scope: _Scope) -> object:
+        result: dict[object, object] = {}
+        for key_node, value_node in self.entries:
+            key = key_node.evaluate(scope)
+            if not isinstance(key, (str, int)):  # CEL map keys: string, int, bool
+                raise EvaluationFailure(f"invalid map key type {type_name(key)}")
+            result[key] = value_node.evaluate(scope)
+        return result

@@ -1,0 +1,1 @@
+"""Flow control: limits decided at run creation, queue admission, debounce/batch buffers."""
