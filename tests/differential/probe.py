@@ -31,6 +31,15 @@ class Probe:
         except ValueError:
             return response.status, response.data.decode(errors="replace")
 
+    def raw(self, method: str, path: str, body: bytes | None) -> tuple[int, typing.Any]:
+        """Send ``body`` as it is (for malformed requests); answer the status and JSON body."""
+        response = _HTTP.request(method, self.origin + path, body=body, timeout=30.0,
+                                 headers={"content-type": "application/json"})
+        try:
+            return response.status, json.loads(response.data)
+        except ValueError:
+            return response.status, None
+
     def send(self, name: str, data: dict[str, typing.Any], **fields: object) -> str:
         """Send one event; return its id."""
         status, answer = self.request("POST", "/e/test", [{"name": name, "data": data, **fields}])

@@ -22,6 +22,11 @@ Location = tuple[int, int]
 PathKey = Union[str, int]
 
 
+# Codes of errors found before execution, as the real server (gqlgen) names them.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
 class GraphQLError(EngineError):
     """An error reported in the ``errors`` array of a GraphQL response."""
 
@@ -720,15 +725,18 @@ def execute(
     """Run one GraphQL request; every problem is reported in ``errors``, never raised."""
     try:
         parsed = parse(document)
+    except GraphQLError as error:
+        return _request_failure([error], PARSE_FAILED)
+    try:
         operation = _select_operation(parsed, operation_name)
         root = _root_type(schema, operation)
     except GraphQLError as error:
-        return _request_failure([error])
+        return _request_failure([error], VALIDATION_FAILED)
     validator = _Validator(schema, parsed, operation)
     validator.selections(root, operation.selections, frozenset())
     coerced, variable_errors = _coerce_variables(operation, variables or {})
     if validator.errors or variable_errors:
-        return _request_failure(validator.errors + variable_errors)
+        return _request_failure(validator.errors + variable_errors, VALIDATION_FAILED)
     executor = _Executor(schema, parsed, coerced, context)
     data = executor.execute_object(root, None, operation.selections, [])
     response: dict[str, object] = {"data": data}
@@ -737,6 +745,15 @@ def execute(
     return response
 
 
-def _request_failure(errors: list[GraphQLError]) -> dict[str, object]:
+def _request_failure(errors: list[GraphQLError], code: str) -> dict[str, object]:
     """Errors found before execution: nothing ran, so ``data`` is null."""
-    return {"data": None, "errors": [error.to_dict() for error in errors]}
+    return {"data": None, "errors": [{**error.to_dict(), "extensions": {"code": code}}
+                                     for error in errors]}
+
+
+def failed_before_execution(response: Mapping[str, object]) -> bool:
+    """Whether the request never ran: the HTTP answer is then 422, as the real server's."""
+    errors = response.get("errors")
+    return response.get("data") is None and isinstance(errors, list) and any(
+        isinstance(error, dict) and (error.get("extensions") or {}).get("code")
+        in (PARSE_FAILED, VALIDATION_FAILED) for error in errors)

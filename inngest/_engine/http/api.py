@@ -9,7 +9,7 @@ import typing
 import urllib.parse
 
 from inngest._engine import events, registration, timeparse, ulid
-from inngest._engine.graphql import schema as graphql
+from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.timeparse import rfc3339
@@ -328,9 +328,12 @@ class Api:
             return error(400, f"Invalid request: {err}")
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
             return error(400, "Invalid request: a query string is required")
-        return respond(200, graphql.execute(self.engine, request["query"],
-                                            request.get("variables") or {},
-                                            request.get("operationName")))
+        answer = graphql.execute(self.engine, request["query"], request.get("variables") or {},
+                                 request.get("operationName"))
+        if gql_core.failed_before_execution(answer):
+            # A GraphQL body stays one (errors carry their codes), as the real server's 422.
+            return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
+        return respond(200, answer)
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:

@@ -97,14 +97,18 @@ def test_unknown_run_is_a_graphql_error(client: Client) -> None:
 
 
 def test_unknown_field_and_syntax_errors(client: Client) -> None:
-    body = gql(client, "{ apps { id nope } }")
+    # As the real server: a request that cannot run answers 422 with coded errors.
+    status, body = client.request("POST", "/v0/gql", {"query": "{ apps { id nope } }"})
+    assert status == 422
     assert body == {"data": None, "errors": [{
         "message": 'Cannot query field "nope" on type "App".',
         "locations": [{"line": 1, "column": 13}],
+        "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
     }]}
-    body = gql(client, "{ apps { id }")
-    assert body["data"] is None
+    status, body = client.request("POST", "/v0/gql", {"query": "{ apps { id }"})
+    assert status == 422 and body["data"] is None
     assert body["errors"][0]["message"] == "Syntax Error: Expected Name, found <EOF>."
+    assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
 def test_step_spans_and_outputs(client: Client, app: FakeApp, dev: DevServer) -> None:

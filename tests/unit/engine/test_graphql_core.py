@@ -7,6 +7,9 @@ import pytest
 from inngest._engine.graphql import core as gql_core
 from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute
 
+VALIDATION = gql_core.VALIDATION_FAILED
+PARSE = gql_core.PARSE_FAILED
+
 
 @dataclasses.dataclass(frozen=True)
 class _Run:
@@ -146,6 +149,7 @@ def test_missing_required_variable() -> None:
         "errors": [{
             "message": 'Variable "$run_id" of required type "String!" was not provided.',
             "locations": [{"line": 1, "column": 14}],
+            "extensions": {"code": VALIDATION},
         }],
     }
 
@@ -163,6 +167,7 @@ def test_undefined_variable() -> None:
     assert result["errors"] == [{
         "message": 'Variable "$nope" is not defined.',
         "locations": [{"line": 1, "column": 3}],
+        "extensions": {"code": VALIDATION},
     }]
 
 
@@ -211,10 +216,11 @@ def test_operation_name_selects_among_many() -> None:
     document = 'query A { run(runID: "r1") { id } } query B { run(runID: "r2") { id } }'
     assert _exec(document, operation_name="B") == {"data": {"run": {"id": "r2"}}}
     assert _exec(document)["errors"] == [
-        {"message": "Must provide operation name if query contains multiple operations."}
+        {"message": "Must provide operation name if query contains multiple operations.",
+         "extensions": {"code": VALIDATION}}
     ]
     assert _exec(document, operation_name="C")["errors"] == [
-        {"message": 'Unknown operation named "C".'}
+        {"message": 'Unknown operation named "C".', "extensions": {"code": VALIDATION}}
     ]
 
 
@@ -238,6 +244,7 @@ def test_unknown_field_is_a_validation_error() -> None:
         "errors": [{
             "message": 'Cannot query field "nope" on type "Run".',
             "locations": [{"line": 4, "column": 5}],
+            "extensions": {"code": VALIDATION},
         }],
     }
     assert calls == []
@@ -248,6 +255,7 @@ def test_unknown_field_inside_fragment() -> None:
     assert result["errors"] == [{
         "message": 'Cannot query field "bogus" on type "Run".',
         "locations": [{"line": 1, "column": 39}],
+        "extensions": {"code": VALIDATION},
     }]
 
 
@@ -293,7 +301,8 @@ def test_syntax_errors_have_line_and_column(document: str, message: str, line: i
                                             column: int) -> None:
     assert _exec(document) == {
         "data": None,
-        "errors": [{"message": message, "locations": [{"line": line, "column": column}]}],
+        "errors": [{"message": message, "locations": [{"line": line, "column": column}],
+                    "extensions": {"code": PARSE}}],
     }
 
 
