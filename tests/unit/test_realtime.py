@@ -2,57 +2,47 @@
 
 import asyncio
 import hashlib
-import http.server
 import json
-import threading
-import typing
+import urllib.parse
 
 import pytest
 
 from inngest._client import Inngest
+from inngest._transport import OutboundRequest, Response
 from inngest.experimental import realtime
 
 
 class RealtimeAPI:
-    """Records each POST and answers with the next scripted (status, body)."""
+    """A transport standing in for the API: records each request, answers the next scripted
+    (status, body), with no sockets."""
+
+    url = "http://api.inngest.test"
 
     def __init__(self) -> None:
         self.answers: list[tuple[int, object]] = []
         self.requests: list[tuple[str, dict[str, str], object]] = []
-        api = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                api.requests.append(
-                    (self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(body))
-                )
-                status, payload = api.answers.pop(0) if api.answers else (200, {})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def send(self, request: OutboundRequest) -> Response:
+        parts = urllib.parse.urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.requests.append((path, headers, json.loads(request.body or b"null")))
+        status, payload = self.answers.pop(0) if self.answers else (200, {})
+        return Response(status, {"content-type": "application/json"},
+                        json.dumps(payload).encode())
 
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def close(self) -> None:
+        return None
 
 
 @pytest.fixture
-def api() -> typing.Iterator[RealtimeAPI]:
-    server = RealtimeAPI()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+def api() -> RealtimeAPI:
+    return RealtimeAPI()
 
 
 def make_client(api: RealtimeAPI) -> Inngest:
     return Inngest(app_id="app", is_production=False, api_base_url=api.url,
-                   signing_key="signkey-test-abc123")
+                   signing_key="signkey-test-abc123", transport=api)
 
 
 def test_publish_posts_data_to_the_channel_topic(api: RealtimeAPI) -> None:
