@@ -67,12 +67,21 @@ def _get_run(run_id: object, ctx: object) -> Run:
     return run
 
 
-def _run_field(read: typing.Callable[[Run], object]) -> typing.Callable[..., object]:
+_Model = typing.TypeVar("_Model", Run, App, Function)
+
+
+def _field_of(kind: type[_Model],
+              read: typing.Callable[[_Model], object]) -> typing.Callable[..., object]:
+    """A resolver reading one field of a ``kind`` parent."""
     def resolve(parent: object, args: Args, ctx: object) -> object:
-        assert isinstance(parent, Run)
+        assert isinstance(parent, kind)
         return read(parent)
 
     return resolve
+
+
+def _run_field(read: typing.Callable[[Run], object]) -> typing.Callable[..., object]:
+    return _field_of(Run, read)
 
 
 def _legacy_output(run: Run) -> str | None:
@@ -484,19 +493,11 @@ def _function_by_slug(parent: object, args: Args, ctx: object) -> Function | Non
 
 
 def _app_field(read: typing.Callable[[App], object]) -> typing.Callable[..., object]:
-    def resolve(parent: object, args: Args, ctx: object) -> object:
-        assert isinstance(parent, App)
-        return read(parent)
-
-    return resolve
+    return _field_of(App, read)
 
 
 def _function_field(read: typing.Callable[[Function], object]) -> typing.Callable[..., object]:
-    def resolve(parent: object, args: Args, ctx: object) -> object:
-        assert isinstance(parent, Function)
-        return read(parent)
-
-    return resolve
+    return _field_of(Function, read)
 
 
 def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None:
