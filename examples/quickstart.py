@@ -52,7 +52,7 @@ def process_order(ctx: inngest.ContextSync) -> dict[str, object]:
 
 TRACE = """
 query Trace($runID: String!) {
-  run(runID: $runID) { status output trace { childrenSpans { name status outputID } } }
+  run(runID: $runID) { status output trace { childrenSpans { name status stepOp outputID } } }
 }"""
 OUTPUT = """
 query Output($outputID: String!) { runTraceSpanOutputByID(outputID: $outputID) { data } }
@@ -88,7 +88,8 @@ def follow(run_id: str) -> dict[str, object]:
             time.sleep(0.05)
             continue
         for span in run["trace"]["childrenSpans"]:
-            if span["outputID"] and span["name"] not in shown:
+            # Step spans only: the run's own end ("function success") has no step op.
+            if span["stepOp"] and span["outputID"] and span["name"] not in shown:
                 shown.add(span["name"])
                 data = graphql(OUTPUT, outputID=span["outputID"])["runTraceSpanOutputByID"]
                 print(f"  step {span['name']!r}: {span['status'].lower()} -> {data['data']}")
