@@ -34,7 +34,7 @@ def split_body(body: bytes) -> list[JSON]:
     if not text:
         return []
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as err:
         raise EventError(f"Unable to parse request body: {err}") from None
     if isinstance(parsed, dict):
@@ -44,6 +44,11 @@ def split_body(body: bytes) -> list[JSON]:
     if len(parsed) > MAX_EVENTS:
         raise EventError(f"Cannot have more than {MAX_EVENTS} events in a batch")
     return parsed
+
+
+def _refuse_constant(name: str) -> JSON:
+    """NaN and Infinity are not JSON: refuse them, as the real server's decoder does."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def normalize(raw: JSON, now_ms: int, internal_id: str) -> dict[str, JSON]:

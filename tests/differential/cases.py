@@ -615,6 +615,8 @@ BAD_REQUESTS: tuple[tuple[str, str, bytes | None], ...] = (
     ("POST", "/e/test", b'{"name": "x", "id": 5}'),
     ("POST", "/e/test", b'{"name": "inngest/function.failed"}'),
     ("POST", "/e/test", b"[1, 2]"),
+    ("POST", "/e/test", b'{"name": "x", "data": {"v": NaN}}'),
+    ("POST", "/e/test", b'{"name": "x", "data": {"v": -Infinity}}'),
     ("POST", "/v0/gql", b"not json"),
     ("POST", "/v0/gql", b'{"query": "{ nope }"}'),
     ("POST", "/v0/gql", b'{"query": "{ apps { id }"}'),

@@ -132,7 +132,10 @@ class Api:
             except events.EventError as err:
                 # Like the real server: the ids accepted so far, or [""] when none was.
                 return respond(400, {"ids": ids or [""], "status": 400, "error": str(err)})
-            self.engine.runner.ingest(event, internal_id)
+            # A send retried with its seed (after a lost reply) gets the same ids again, once.
+            with self.engine.store.transaction():
+                if not (seed and self.engine.store.event(internal_id)):
+                    self.engine.runner.ingest(event, internal_id)
             ids.append(internal_id)
         return respond(200, {"ids": ids, "status": 200})
 

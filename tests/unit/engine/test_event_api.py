@@ -163,3 +163,30 @@ def test_every_response_says_dev(dev: DevServer) -> None:
     response = urllib3.PoolManager().request("GET", dev.url + "/nope")
     assert response.headers["x-inngest-server-kind"] == "dev"
     assert response.headers["content-type"] == "application/json"
+
+
+def test_a_send_retried_with_its_seed_gets_the_same_ids_and_starts_no_second_run(
+    client: Client, app: FakeApp
+) -> None:
+    # What send_sync does after a lost reply; the real server answers 200 with the same ids.
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    seed = f"1700000000000,{base64.b64encode(bytes(range(10))).decode()}"
+    headers = {"x-inngest-event-id-seed": seed, "content-type": "application/json"}
+    answers = [client.request("POST", "/e/key", [{"name": "test/fn"}], headers)
+               for _ in range(2)]
+    assert answers[0] == answers[1] and answers[0][0] == 200
+    [event_id] = answers[0][1]["ids"]
+    client.wait_for_run(event_id)
+    assert len(client.runs(event_id)) == 1
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_refused_before_anything_is_stored(
+    client: Client, constant: bytes
+) -> None:
+    status, body = post(client, b'[{"name": "a/ok"}, {"name": "a/x", "data": {"v": %s}}]'
+                        % constant)
+    assert status == 400 and body["ids"] == [""]
+    assert constant.decode().lstrip("-") in body["error"]
+    _, listed = client.request("GET", "/v1/events?name=a/ok")
+    assert listed["data"] == []
