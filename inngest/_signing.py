@@ -116,11 +116,14 @@ def _parse_header(header: str) -> tuple[str, str]:
     signature = fields.get("s", "")
     if not signature:
         raise _errors.SigVerificationFailedError("signature header is malformed")
-    if not timestamp.isdigit():
+    if _TIMESTAMP.fullmatch(timestamp) is None:
         raise _errors.SigVerificationFailedError("signature has no valid timestamp")
     return timestamp, signature
 
 
+# Unix seconds in ASCII digits: str.isdigit() would take other scripts' digits, and int()
+# refuses strings past 4300 digits with an error of its own.
+_TIMESTAMP = re.compile(r"[0-9]{1,19}")
 _PLAIN_FORM = re.compile(r"[0-9A-Za-z=&]*")
 
 

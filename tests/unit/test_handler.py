@@ -438,8 +438,11 @@ def test_signature_within_five_minutes_is_accepted() -> None:
         "t=abc&s=" + "0" * 64,
         "t=" + str(int(time.time())),
         "t=" + str(int(time.time())) + "&s=" + "0" * 64,
+        "t=" + "\u0661" * 10 + "&s=" + "0" * 64,
+        "t=" + "9" * 5000 + "&s=" + "0" * 64,
     ],
-    ids=["missing", "no-timestamp", "non-integer-timestamp", "no-mac", "wrong-mac"],
+    ids=["missing", "no-timestamp", "non-integer-timestamp", "no-mac", "wrong-mac",
+         "non-ascii-digits", "5000-digits"],
 )
 def test_cloud_post_with_bad_signature_is_unauthorized(signature: str | None) -> None:
     headers = {} if signature is None else {"x-inngest-signature": signature}
