@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import typing
 
 from inngest._engine.errors import EngineError
@@ -10,6 +11,10 @@ from inngest._engine.models import JSON
 
 MAX_EVENTS = 5000
 MAX_EVENT_SIZE = 3 * 1024 * 1024
+# Nesting deeper than this is refused: the engine walks event data recursively (storing,
+# matching expressions), within Python's recursion limit. The real server allows 10,000.
+MAX_DEPTH = 200
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MIN_TS_MS = 315532800000  # 1980-01-01T00:00:00Z
 MAX_TS_MS = 4102444800000  # 2100-01-01T00:00:00Z
 RESERVED_PREFIX = "inngest/"
@@ -34,9 +39,11 @@ def split_body(body: bytes) -> list[JSON]:
     if not text:
         return []
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        parsed = _valid_text(json.loads(text, parse_constant=_refuse_constant), 0)
     except ValueError as err:
         raise EventError(f"Unable to parse request body: {err}") from None
+    except RecursionError:
+        raise EventError(_too_deep()) from None
     if isinstance(parsed, dict):
         return [parsed]
     if not isinstance(parsed, list):
@@ -44,6 +51,25 @@ def split_body(body: bytes) -> list[JSON]:
     if len(parsed) > MAX_EVENTS:
         raise EventError(f"Cannot have more than {MAX_EVENTS} events in a batch")
     return parsed
+
+
+def _valid_text(value: JSON, depth: int) -> JSON:
+    """``value`` with each lone UTF-16 surrogate replaced by U+FFFD, as the real server's
+    decoder does (they cannot be stored as UTF-8); refuses nesting past MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise EventError(_too_deep())
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_valid_text(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {_LONE_SURROGATE.sub("\ufffd", key): _valid_text(item, depth + 1)
+                for key, item in value.items()}
+    return value
+
+
+def _too_deep() -> str:
+    return f"Request body is nested more than {MAX_DEPTH} levels deep"
 
 
 def _refuse_constant(name: str) -> JSON:

@@ -617,6 +617,7 @@ BAD_REQUESTS: tuple[tuple[str, str, bytes | None], ...] = (
     ("POST", "/e/test", b"[1, 2]"),
     ("POST", "/e/test", b'{"name": "x", "data": {"v": NaN}}'),
     ("POST", "/e/test", b'{"name": "x", "data": {"v": -Infinity}}'),
+    ("POST", "/e/test", b'{"name": "x", "data": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"),
     ("POST", "/v0/gql", b"not json"),
     ("POST", "/v0/gql", b'{"query": "{ nope }"}'),
     ("POST", "/v0/gql", b'{"query": "{ apps { id }"}'),

@@ -190,3 +190,24 @@ def test_nan_and_infinity_are_refused_before_anything_is_stored(
     assert constant.decode().lstrip("-") in body["error"]
     _, listed = client.request("GET", "/v1/events?name=a/ok")
     assert listed["data"] == []
+
+
+def test_lone_surrogates_are_stored_as_replacement_characters(client: Client) -> None:
+    # The real server's decoder does the same; UTF-8 cannot hold a lone surrogate.
+    status, body = post(client, b'{"name": "a/\\ud800x", "data": {"\\udc00": "\\ud83d"}}')
+    assert status == 200
+    _, stored = client.request("GET", f"/v1/events/{body['ids'][0]}")
+    assert stored["data"]["name"] == "a/\ufffdx"
+    assert stored["data"]["data"] == {"\ufffd": "\ufffd"}
+
+
+def test_nesting_past_the_limit_is_refused_and_within_it_is_stored(client: Client) -> None:
+    def nested(depth: int) -> bytes:
+        return b'{"name": "a/deep", "data": {"v": ' + b"[" * depth + b"]" * depth + b"}}"
+
+    status, body = post(client, nested(100_000))
+    assert status == 400 and "nested more than" in body["error"]
+    status, body = post(client, nested(190))
+    assert status == 200, body
+    _, stored = client.request("GET", f"/v1/events/{body['ids'][0]}")
+    assert stored["data"]["name"] == "a/deep"
