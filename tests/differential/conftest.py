@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import typing
@@ -22,12 +21,10 @@ import typing
 import pytest
 import urllib3
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import cases  # noqa: E402
-import py_app  # noqa: E402
-import servers  # noqa: E402
-from probe import Probe, wait_for  # noqa: E402
+import cases
+import py_app
+import servers
+from probe import Probe, wait_for
 
 JS_APP_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "js_app"
