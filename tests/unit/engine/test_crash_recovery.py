@@ -132,6 +132,16 @@ class Engine:
         assert response.status == 200, response.data
         return json.loads(response.data)
 
+    def ended_run(self, event_id: str, timeout: float) -> dict[str, typing.Any]:
+        """The (single) run of ``event_id``, once it has ended."""
+        def ended() -> bool:
+            found = self.get(f"/v1/events/{event_id}/runs")["data"]
+            return bool(found) and found[0]["status"] not in ("Running", "Scheduled")
+
+        wait_until(ended, timeout, f"the run for event {event_id} did not end")
+        [run] = self.get(f"/v1/events/{event_id}/runs")["data"]
+        return dict(run)
+
 
 def wait_until(probe: typing.Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
@@ -200,11 +210,7 @@ def test_sigkill_mid_run_loses_no_run_and_reruns_no_saved_step(
     engine.start()
     runs = {}
     for index, event_id in enumerate(event_ids):
-        def ended(event_id: str = event_id) -> bool:
-            found = engine.get(f"/v1/events/{event_id}/runs")["data"]
-            return bool(found) and found[0]["status"] not in ("Running", "Scheduled")
-        wait_until(ended, 30, f"the run for event {index} did not end after the restart")
-        [runs[index]] = engine.get(f"/v1/events/{event_id}/runs")["data"]
+        runs[index] = engine.ended_run(event_id, 30)
     for index, run in runs.items():
         assert run["status"] == "Completed", run
         assert run["output"] == f"a{index}-b{index}-c{index}"

@@ -173,11 +173,7 @@ def test_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
         memos_at_kill, _ = saved_state(tmp_path / "main.db")
         engine.start()
         for event_id in event_ids:
-            def ended(event_id: str = event_id) -> bool:
-                found = engine.get(f"/v1/events/{event_id}/runs")["data"]
-                return bool(found) and found[0]["status"] not in ("Running", "Scheduled")
-            wait_until(ended, 60, f"the run for event {event_id} did not end")
-            [run] = engine.get(f"/v1/events/{event_id}/runs")["data"]
+            run = engine.ended_run(event_id, 60)
             assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
     finally:
         engine.stop()
@@ -286,11 +282,7 @@ def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
             restarted_at_ms = time.time() * 1000
             engine.start()
             for event_id in event_ids:
-                def ended(event_id: str = event_id) -> bool:
-                    found = engine.get(f"/v1/events/{event_id}/runs")["data"]
-                    return bool(found) and found[0]["status"] not in ("Running", "Scheduled")
-                wait_until(ended, 60, f"the run for event {event_id} did not end")
-                [run] = engine.get(f"/v1/events/{event_id}/runs")["data"]
+                run = engine.ended_run(event_id, 60)
                 assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
         finally:
             engine.stop()
