@@ -13,6 +13,7 @@ from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
+from inngest._engine.payload import object_or_empty, to_int
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
     sorted_keys, wrapped_error,
@@ -164,7 +165,7 @@ class Executor:
     def request_body(self, run: Run, fn: Function, item: QueueItem) -> bytes:
         trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
         stack = self.store.steps(run.id)
-        current = int(item.payload.get("stack_index", len(stack)))
+        current = to_int(item.payload.get("stack_index", len(stack)), "stack_index")
         ctx: dict[str, JSON] = {
             "fn_id": fn.id, "run_id": run.id, "env": "", "step_id": "step",
             "attempt": item.attempt, "max_attempts": fn.max_attempts,
@@ -343,7 +344,7 @@ class Executor:
 
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")
-        payload = op.opts.get("payload") or {}
+        payload = object_or_empty(op.opts.get("payload"), "payload")
         timeout = op.opts.get("timeout")
         expires = self._deadline(str(timeout or ""), DEFAULT_PAUSE_MS)
         correlation_id = f"{run.id}.{op.id}"
@@ -363,7 +364,7 @@ class Executor:
                 "function_id": target, "correlation_id": correlation_id, "error": error,
             }}])
             return
-        data = dict(payload.get("data") or {})
+        data = dict(object_or_empty(payload.get("data"), "payload.data"))
         data[events.INTERNAL_DATA_KEY] = {
             "source_app_id": fn.app_id, "source_fn_id": fn.id, "source_fn_v": fn.version,
             "fn_id": child.id, "correlation_id": correlation_id, "expire": expires,
@@ -386,7 +387,7 @@ class Executor:
     def _call_gateway(self, op: Op) -> GatewayReply:
         opts = op.opts
         headers = {_canonical_header(str(k)): str(v)
-                   for k, v in (opts.get("headers") or {}).items()}
+                   for k, v in object_or_empty(opts.get("headers"), "headers").items()}
         auth_key = opts.get("auth_key")
         if auth_key and opts.get("format") == "anthropic":
             headers.setdefault("X-Api-Key", str(auth_key))

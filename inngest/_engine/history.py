@@ -17,6 +17,7 @@ import uuid
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
+from inngest._engine.payload import object_or_empty
 from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
@@ -300,7 +301,7 @@ class History:
             return
         failed = isinstance(value, dict) and value.get("error") is not None
         output = value.get("error" if failed else "data") if isinstance(value, dict) else value
-        data = (stored.event.get("data") or {}) if stored else {}
+        data = object_or_empty(stored.event.get("data"), "data") if stored else {}
         self._record(
             run, "StepFailed" if failed else "StepCompleted", groupID=group, stepName=name,
             stepID=pause.step_id,

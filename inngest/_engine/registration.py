@@ -12,6 +12,7 @@ import uuid
 from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
+from inngest._engine.payload import object_or_empty
 from inngest._engine.store import Store
 from inngest._protocol import jcs
 
@@ -141,9 +142,10 @@ def _store_function(store: Store, app: App, raw: dict[str, JSON]) -> Function:
 
 
 def step_url(raw: dict[str, JSON]) -> str:
-    steps = raw.get("steps") or {}
-    step = next(iter(steps.values())) if isinstance(steps, dict) and steps else {}
-    return str(((step or {}).get("runtime") or {}).get("url") or "")
+    steps = raw.get("steps")
+    step = next(iter(steps.values()), None) if isinstance(steps, typing.Mapping) else None
+    runtime = object_or_empty(object_or_empty(step, "the step").get("runtime"), "runtime")
+    return str(runtime.get("url") or "")
 
 
 def _validate_all(functions: JSON) -> list[tuple[str, str]]:
@@ -283,7 +285,8 @@ def _check_batch(raw: dict[str, JSON]) -> list[str]:
     for other in ("cancel", "debounce", "singleton"):
         if raw.get(other):
             errors.append(f"Batching cannot be combined with {other}")
-    if (raw.get("priority") or {}).get("run"):
+    priority = raw.get("priority")
+    if isinstance(priority, typing.Mapping) and priority.get("run"):
         errors.append("Batching cannot be combined with priority")
     return errors
 
@@ -307,6 +310,8 @@ def _check_debounce(raw: dict[str, JSON]) -> list[str]:
     debounce = raw.get("debounce")
     if not debounce:
         return []
+    if not isinstance(debounce, typing.Mapping):
+        return ["debounce must be an object"]
     seconds = _seconds(str(debounce.get("period") or ""))
     errors = []
     if seconds is None or not 1 <= seconds <= 7 * _DAY:
@@ -320,6 +325,8 @@ def _check_rate_limit(raw: dict[str, JSON]) -> list[str]:
     rate = raw.get("rateLimit")
     if not rate:
         return []
+    if not isinstance(rate, typing.Mapping):
+        return ["rateLimit must be an object"]
     errors = []
     limit = rate.get("limit")
     if not isinstance(limit, int) or limit <= 0:
@@ -335,7 +342,10 @@ def _check_rate_limit(raw: dict[str, JSON]) -> list[str]:
 
 
 def _check_priority(raw: dict[str, JSON]) -> list[str]:
-    run = (raw.get("priority") or {}).get("run")
+    priority = raw.get("priority")
+    if priority and not isinstance(priority, typing.Mapping):
+        return ["priority must be an object"]
+    run = priority.get("run") if isinstance(priority, typing.Mapping) else None
     return _check_expression(run) if run else []
 
 

@@ -11,6 +11,7 @@ import dataclasses
 from inngest._engine import cel, timeparse
 from inngest._engine.flow.gcra import Rate
 from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
+from inngest._engine.payload import object_or_empty
 
 DAY_MS = 24 * 3600 * 1000
 _SCOPES = ("fn", "env", "account")
@@ -49,7 +50,7 @@ def duration_ms(value: JSON) -> int | None:
         return None
 
 
-def _int(value: JSON) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -88,8 +89,9 @@ def concurrency(fn: Function, event: dict[str, JSON]) -> list[Concurrency]:
     default = Concurrency(f"default:{fn.id}", DEFAULT_FUNCTION_STEPS)
     if value is None:
         return [default]
-    if _int(value) is not None:
-        return [Concurrency(f"fn:{fn.id}", value), default] if value > 0 else [default]
+    limit = _int(value)
+    if limit is not None:
+        return [Concurrency(f"fn:{fn.id}", limit), default] if limit > 0 else [default]
     return _limits(fn, _concurrency_entries(value)[1], event, "") + [default]
 
 
@@ -159,7 +161,7 @@ def idempotency(fn: Function, event: dict[str, JSON]) -> Rate | None:
 
 
 def priority_seconds(fn: Function, event: dict[str, JSON]) -> int:
-    expression = (fn.config.get("priority") or {}).get("run")
+    expression = object_or_empty(fn.config.get("priority"), "priority").get("run")
     if not expression:
         return 0
     try:

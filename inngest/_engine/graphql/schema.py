@@ -11,6 +11,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.graphql import span_tree, trace
 from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute as execute_document
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
+from inngest._engine.payload import optional_int, to_int
 from inngest._engine.timeparse import rfc3339
 
 Args = dict[str, object]
@@ -36,7 +37,7 @@ def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
             if value or key in ("name", "data")}
 
 
-def _mapping(value: object, what: str) -> dict[str, object]:
+def _mapping(value: object, what: str) -> dict[str, JSON]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -203,7 +204,8 @@ def _history_item(item: dict[str, JSON]) -> dict[str, object]:
     out: dict[str, object] = {
         "cancel": None, "result": None, "sleep": None, "stepName": None, "stepType": None,
         "url": None, "waitForEvent": None, "waitResult": None, "invokeFunction": None,
-        "invokeFunctionResult": None, **item, "createdAt": rfc3339(item.get("createdAt")),
+        "invokeFunctionResult": None, **item,
+        "createdAt": rfc3339(optional_int(item.get("createdAt"), "createdAt")),
     }
     for key, time_key in _HISTORY_TIMES:
         value = item.get(key)
@@ -345,7 +347,7 @@ def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-def _filtered_runs(runs: list[Run], flt: dict[str, object]) -> list[Run]:
+def _filtered_runs(runs: list[Run], flt: typing.Mapping[str, object]) -> list[Run]:
     time_field = _ORDER_FIELDS.get(str(flt.get("timeField") or "QUEUED_AT"), "created_at_ms")
     since, until = _ms(flt.get("from")), _ms(flt.get("until"))
     statuses = _list(flt.get("status"))
@@ -389,8 +391,8 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
     event = stored.event
     return {
         "id": stored.internal_id, "name": stored.name,
-        "createdAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
-        "occurredAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
+        "createdAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
+        "occurredAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "receivedAt": rfc3339(stored.received_at_ms),
         "payload": _dumps(event.get("data")), "raw": _dumps(_wire_event(event)),
         "schema": None,

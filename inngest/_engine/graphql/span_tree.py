@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.payload import to_int
 from inngest._engine.graphql.trace import Span, history_output_id, step_output_id
 
 _WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
@@ -57,7 +58,7 @@ class _Builder:
         return self.spans
 
     def _read(self, item: dict[str, JSON]) -> None:
-        kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
+        kind, at = str(item.get("type")), to_int(item.get("createdAt") or 0, "createdAt")
         step_id, name = item.get("stepID"), str(item.get("stepName") or "")
         if kind == "StepStarted":
             self.started_ms = at
@@ -122,8 +123,8 @@ class _Builder:
               at: int, step_id: str) -> Span:
         """One call's span; ``step_id`` is the step it ran ("" for the function itself)."""
         span = self._base(f"{self.run.id}-{item.get('id')}", name, status, op)
-        span.update(attempts=int(item.get("attempt") or 0), queuedAt=self.started_ms or at,
-                    startedAt=self.started_ms or at, endedAt=at)
+        span.update(attempts=to_int(item.get("attempt") or 0, "attempt"),
+                    queuedAt=self.started_ms or at, startedAt=self.started_ms or at, endedAt=at)
         # A failed call's output is its error as recorded; a completed one's is the result.
         if status == "FAILED" and item.get("output"):
             span["outputID"] = history_output_id(self.run.id, str(item.get("id")))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.payload import to_int
 
 Span = dict[str, object]
 
@@ -71,7 +72,7 @@ class _Builder:
         return spans + ([end] if end else [])
 
     def _read(self, item: dict[str, JSON]) -> None:
-        kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
+        kind, at = str(item.get("type")), to_int(item.get("createdAt") or 0, "createdAt")
         step_id = item.get("stepID")
         if isinstance(step_id, str):
             self.order.setdefault(step_id, len(self.order))
@@ -117,7 +118,7 @@ class _Builder:
 
     def _attempt(self, item: dict[str, JSON], status: str, step: _Step | None,
                  at: int) -> Span:
-        number = int(item.get("attempt") or 0)
+        number = to_int(item.get("attempt") or 0, "attempt")
         output_id = history_output_id(self.run.id, str(item.get("id")))
         if status == "COMPLETED" and step is not None:
             output_id = step_output_id(self.run.id, step.step_id)
@@ -165,10 +166,10 @@ class _Builder:
         run = self.run
         if run.status is RunStatus.COMPLETED:
             end = self.history[-1] if self.history else {}
-            at = int(end.get("createdAt") or run.ended_at_ms or 0)
+            at = to_int(end.get("createdAt") or run.ended_at_ms or 0, "createdAt")
             return {
                 **self._base(f"{run.id}-end"), "name": "function success",
-                "status": "COMPLETED", "attempts": int(end.get("attempt") or 0),
+                "status": "COMPLETED", "attempts": to_int(end.get("attempt") or 0, "attempt"),
                 "outputID": step_output_id(run.id, ""), "childrenSpans": self.function_attempts,
                 **_times(self.scheduled_ms, self.started_ms, at),
             }

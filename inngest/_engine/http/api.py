@@ -40,7 +40,7 @@ _ERROR_CODES = {
 }
 
 
-def respond(status: int, body: JSON = None) -> Response:
+def respond(status: int, body: object = None) -> Response:
     if status >= 400 and isinstance(body, dict) and "code" not in body:
         body = _with_code(status, body)
     payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
