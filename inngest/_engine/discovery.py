@@ -15,6 +15,7 @@ from inngest._engine import registration
 from inngest._engine.models import App
 from inngest._engine.store import Store
 from inngest._protocol import jcs, signing
+from inngest._protocol.headers import Header
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
@@ -100,9 +101,9 @@ class Syncer:
     def ping(self, url: str) -> None:
         body = json.dumps({"url": url}).encode()
         headers = {"content-type": "application/json",
-                   "x-inngest-server-kind": registration.SERVER_KIND}
+                   Header.SERVER_KIND: registration.SERVER_KIND}
         if self.signing_key:
-            headers["x-inngest-signature"] = signing.sign(
+            headers[Header.SIGNATURE] = signing.sign(
                 jcs.canonicalize(json.loads(body)), self.signing_key
             )
         try:
@@ -146,7 +147,7 @@ class Syncer:
                     response = self.http.send(OutboundRequest("GET", url, {}, None, PROBE_TIMEOUT))
                 except TransportError:
                     continue
-                if "x-inngest-sdk" in {name.lower() for name in response.headers}:
+                if Header.SDK in {name.lower() for name in response.headers}:
                     found.append(url)
         return found
 

@@ -21,11 +21,14 @@ from inngest._engine.payload import object_or_empty
 from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
+from inngest._protocol.headers import Header
+from inngest._protocol.opcodes import Opcode
 
 Item = dict[str, JSON]
 
 # Ops whose reply ends a step, after which the next call is scheduled.
-_STEP_OPS = ("StepRun", "Step", "StepError", "StepFailed", "StepPlanned", "AIGateway", "Gateway")
+_STEP_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED, Opcode.PLANNED,
+             Opcode.AI_GATEWAY, Opcode.GATEWAY)
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -84,7 +87,7 @@ class Call:
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
-        language, _, version = (reply.headers.get("x-inngest-sdk", "") if reply else "") \
+        language, _, version = (reply.headers.get(Header.SDK, "") if reply else "") \
             .partition(":")
         return {
             "durationMS": max(now_ms - self.started_ms, 0), "errorCode": None,
@@ -214,15 +217,15 @@ class History:
 
     def _ops_fields(self, call: Call, outcome: Ops) -> Item:
         ops = [op for op in outcome.ops if op.op != "None"]
-        errors = [op for op in ops if op.op in ("StepError", "StepFailed")]
+        errors = [op for op in ops if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED)]
         if errors:
             return self._step_error_fields(call, errors[0])
-        if len(ops) == 1 and ops[0].op in ("StepRun", "Step"):
+        if len(ops) == 1 and ops[0].op in (Opcode.STEP_RUN, Opcode.STEP):
             op = ops[0]
-            value = {"data": op.data} if op.op == "StepRun" else op.data
+            value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
             return {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
                     "output": _dumps(value)}
-        if len(ops) == 1 and ops[0].op in ("RunComplete", "SyncRunComplete"):
+        if len(ops) == 1 and ops[0].op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
             return {"output": _dumps(ops[0].data)}
         return {}
 
@@ -246,10 +249,10 @@ class History:
         if run is None or run.status.ended or not isinstance(outcome, Ops):
             return
         # A plan for a step already queued or running is dropped, and not listed again.
-        planned = [op for op in outcome.ops if op.op == "StepPlanned" and op.id in call.planned]
+        planned = [op for op in outcome.ops if op.op == Opcode.PLANNED and op.id in call.planned]
         for op in planned:
             self._record(run, "StepScheduled", stepName=op.display_name, stepID=op.id)
-        if not planned and any(op.op in _STEP_OPS and op.op != "StepPlanned"
+        if not planned and any(op.op in _STEP_OPS and op.op != Opcode.PLANNED
                                for op in outcome.ops):
             self._record(run, "StepScheduled")
 

@@ -15,6 +15,7 @@ from inngest._engine.models import JSON, App, Function
 from inngest._engine.payload import object_or_empty
 from inngest._engine.store import Store
 from inngest._protocol import jcs
+from inngest._protocol.headers import Header
 
 SERVER_KIND = "dev"
 MAX_TRIGGERS = 10
@@ -76,7 +77,7 @@ def register(
     store: Store, body: bytes, headers: typing.Mapping[str, str], now_ms: int
 ) -> RegisterResult:
     """Apply a registration; raises RegisterError with the reply for refused ones."""
-    expected = headers.get("x-inngest-expected-server-kind")
+    expected = headers.get(Header.EXPECTED_SERVER_KIND)
     if expected and expected != SERVER_KIND:
         raise RegisterError(400, {"error": f"Expected server kind {SERVER_KIND}, got {expected}"},
                             "the app is in production mode; create its client with "

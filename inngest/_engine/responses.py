@@ -7,14 +7,11 @@ import json
 import typing
 
 from inngest._engine.models import JSON
+from inngest._protocol.headers import Header
+from inngest._protocol.opcodes import Opcode
 
-OPCODES = (
-    "None", "Step", "StepRun", "StepError", "StepPlanned", "Sleep", "WaitForEvent",
-    "InvokeFunction", "AIGateway", "Gateway", "WaitForSignal", "RunComplete", "StepFailed",
-    "SyncRunComplete", "DiscoveryRequest", "DeferAdd", "DeferAbort",
-)
-_BY_LOWER = {name.lower(): name for name in OPCODES}
-LAZY_OPS = ("DeferAdd", "DeferAbort")
+_BY_LOWER = {op.value.lower(): op.value for op in Opcode}
+LAZY_OPS = (Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 _TEXT_LIMIT = 500
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 _READING = "error reading generator opcode response"
@@ -97,13 +94,13 @@ Outcome = typing.Union[Complete, Ops, Failure]
 
 
 def interpret(reply: Reply) -> Outcome:
-    if "x-inngest-sdk" not in reply.headers:
+    if Header.SDK not in reply.headers:
         return Failure(not_sdk_error(reply), retriable=True, retry_after=None,
                        status=reply.status)
     if reply.status == 201:
         reply = unwrap_stream(reply)
     retry_after = reply.headers.get("retry-after")
-    no_retry = reply.headers.get("x-inngest-no-retry", "").lower() == "true"
+    no_retry = reply.headers.get(Header.NO_RETRY, "").lower() == "true"
     if reply.status == 206:
         try:
             ops = parse_ops(reply.body)
@@ -169,9 +166,9 @@ def sorted_keys(value: JSON) -> JSON:
 
 def stored_size(op: Op) -> int:
     """Bytes of the value a step op would store (wrapped as the state store keeps it)."""
-    if op.op in ("StepError", "StepFailed"):
+    if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED):
         value: JSON = {"error": op.error}
-    elif op.op == "StepRun":
+    elif op.op == Opcode.STEP_RUN:
         value = {"data": op.data}
     else:
         value = op.data
@@ -194,7 +191,7 @@ def parse_ops(body: bytes) -> list[Op]:
         name = _BY_LOWER.get(str(item.get("op", "")).lower())
         if name is None:
             raise ValueError(f"{_READING}: {item.get('op')} does not belong to Opcode values")
-        if name == "StepError" and not item.get("error"):
+        if name == Opcode.STEP_ERROR and not item.get("error"):
             raise ValueError("StepError opcode without an error")
         ops.append(Op(name, str(item.get("id") or ""), item))
     return ops

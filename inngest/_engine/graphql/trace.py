@@ -12,14 +12,16 @@ import dataclasses
 
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
+from inngest._protocol.opcodes import Opcode
 
 Span = dict[str, object]
 
-STEP_OPS = {
-    "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
-    "StepPlanned": "RUN", "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT",
-    "InvokeFunction": "INVOKE", "AIGateway": "AI_GATEWAY", "Gateway": "RUN",
-    "WaitForSignal": "WAIT_FOR_SIGNAL",
+STEP_OPS: dict[str, str] = {
+    Opcode.STEP_RUN: "RUN", Opcode.STEP: "RUN", Opcode.STEP_ERROR: "RUN",
+    Opcode.STEP_FAILED: "RUN", Opcode.PLANNED: "RUN", Opcode.SLEEP: "SLEEP",
+    Opcode.WAIT_FOR_EVENT: "WAIT_FOR_EVENT", Opcode.INVOKE: "INVOKE",
+    Opcode.AI_GATEWAY: "AI_GATEWAY", Opcode.GATEWAY: "RUN",
+    Opcode.WAIT_FOR_SIGNAL: "WAIT_FOR_SIGNAL",
 }
 _WAIT_TYPES = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
                "StepInvoking": "INVOKE"}

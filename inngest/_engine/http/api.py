@@ -14,6 +14,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.timeparse import rfc3339
 from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
+from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
 
@@ -23,7 +24,7 @@ MAX_BODY_BYTES = 256 * 1024 * 1024
 DEFAULT_HTTP_WORKERS = 32
 BASE_HEADERS = {
     "content-type": "application/json",
-    "x-inngest-server-kind": registration.SERVER_KIND,
+    Header.SERVER_KIND: registration.SERVER_KIND,
     "access-control-allow-origin": "*",
 }
 _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
@@ -122,7 +123,7 @@ class Api:
             return respond(400, {"ids": [""], "status": 400, "error": str(err)})
         if not raw_events:
             return respond(200, {"ids": [""], "status": 200})
-        seed = ulid.parse_seed(headers.get("x-inngest-event-id-seed", ""))
+        seed = ulid.parse_seed(headers.get(Header.EVENT_ID_SEED, ""))
         ids: list[str] = []
         for index, raw in enumerate(raw_events):
             now = self.engine.clock.now_ms()
