@@ -6,6 +6,7 @@ Function configs and step replies come from apps; a value of the wrong shape bec
 
 from __future__ import annotations
 
+import json
 import typing
 
 from inngest._engine.errors import EngineError
@@ -19,14 +20,28 @@ class PayloadError(EngineError):
     code = "payload_invalid"
 
 
+def load(text: str | bytes) -> JSON:
+    """``json.loads``, typed: the decoder makes nothing but JSON values."""
+    value: JSON = json.loads(text)
+    return value
+
+
+def load_object(text: str | bytes, field: str) -> Object:
+    return as_object(load(text), field)
+
+
 def as_object(value: JSON, field: str) -> Object:
     if isinstance(value, typing.Mapping):
         return value
     raise _wrong(value, field, "an object")
 
 
+def is_array(value: JSON) -> typing.TypeGuard[Array]:
+    return isinstance(value, typing.Sequence) and not isinstance(value, str)
+
+
 def as_array(value: JSON, field: str) -> Array:
-    if isinstance(value, typing.Sequence) and not isinstance(value, str):
+    if is_array(value):
         return value
     raise _wrong(value, field, "an array")
 
