@@ -13,7 +13,7 @@ from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
-from inngest._engine.payload import object_or_empty, to_int
+from inngest._engine.payload import load, object_or_empty, to_int
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
     sorted_keys, wrapped_error,
@@ -415,7 +415,7 @@ class Executor:
             message = f"AI request failed with status {response.status}: {text[:1024]}"
             return GatewayReply(error=error_body("Error", message))
         try:
-            return GatewayReply(value=json.loads(text))
+            return GatewayReply(value=load(text))
         except ValueError:
             return GatewayReply(value=text)
 

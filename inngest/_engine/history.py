@@ -53,7 +53,7 @@ def interpolate(expression: str, event: dict[str, JSON]) -> str:
             return match.group(0)
         value: JSON = event
         for name in match.group(1)[1:].split("."):
-            if not isinstance(value, dict) or name not in value:
+            if not isinstance(value, typing.Mapping) or name not in value:
                 return match.group(0)
             value = value[name]
         return _dumps(value)
@@ -152,7 +152,7 @@ class History:
         self._record(run, kind, **fields)
 
     def _cancel_cause(self, run: Run) -> Item:
-        cause = getattr(self._local, "cancel", None) or {}
+        cause: Item = getattr(self._local, "cancel", None) or {}
         expression = cause.get("expression")
         if isinstance(expression, str) and run.event_ids:
             trigger = self.store.event(run.event_ids[0])
@@ -302,8 +302,9 @@ class History:
                          stepID=pause.step_id,
                          waitResult={"eventID": event_id, "timeout": stored is None})
             return
-        failed = isinstance(value, dict) and value.get("error") is not None
-        output = value.get("error" if failed else "data") if isinstance(value, dict) else value
+        failed = isinstance(value, typing.Mapping) and value.get("error") is not None
+        output = value.get("error" if failed else "data") \
+            if isinstance(value, typing.Mapping) else value
         data = object_or_empty(stored.event.get("data"), "data") if stored else {}
         self._record(
             run, "StepFailed" if failed else "StepCompleted", groupID=group, stepName=name,

@@ -12,6 +12,7 @@ from inngest._engine import events, registration, timeparse, ulid
 from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
+from inngest._engine.payload import load
 from inngest._engine.timeparse import rfc3339
 from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
 from inngest._protocol.headers import Header
@@ -147,14 +148,14 @@ class Api:
             return respond(404, {"error": f"function not found: {slug}", "data": None,
                                  "status": 404})
         try:
-            raw = json.loads(body) if body.strip() else {}
+            raw = load(body) if body.strip() else {}
         except ValueError as err:
             return respond(400, {"error": f"Invalid request: {err}", "data": None, "status": 400})
-        if not isinstance(raw, dict):
+        if not isinstance(raw, typing.Mapping):
             return respond(400, {"error": "Invalid request: body must be an event object",
                                  "data": None, "status": 400})
         data = raw.get("data") or {}
-        if not isinstance(data, dict):
+        if not isinstance(data, typing.Mapping):
             return respond(400, {"error": "event data must be an object", "data": None,
                                  "status": 400})
         data = {**data, events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
@@ -285,14 +286,15 @@ class Api:
     def signal(self, body: bytes, **_: object) -> Response:
         """Resume the run waiting for a signal, with the statuses the real server uses."""
         try:
-            request = json.loads(body)
+            request = load(body)
         except ValueError:
             return error(400, "Invalid signal data")
-        if not isinstance(request, dict) or not isinstance(request.get("signal", ""), str):
+        signal = request.get("signal", "") if isinstance(request, typing.Mapping) else None
+        if not isinstance(request, typing.Mapping) or not isinstance(signal, str):
             return error(400, "Invalid signal data")
-        if not request.get("signal"):
+        if not signal:
             return error(500, "Failed to receive signal")
-        run_id = self.engine.runner.signal(request["signal"], request.get("data"))
+        run_id = self.engine.runner.signal(signal, request.get("data"))
         if run_id is None:
             return error(404, "No signal found")
         return respond(200, {"data": {"run_id": run_id}, "metadata": self._metadata()})
