@@ -11,6 +11,7 @@ see that shape, so it is built from the run's history here.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
@@ -111,7 +112,7 @@ class _Builder:
         status = "WAITING"
         if step_id in self.memos:
             value = self.memos[step_id]
-            failed = isinstance(value, dict) and value.get("error") is not None
+            failed = isinstance(value, typing.Mapping) and value.get("error") is not None
             status = "FAILED" if failed else "COMPLETED"
         span = self._base(f"{self.run.id}-{step_id}", name, status, op)
         span.update(stepID=step_id, queuedAt=at, startedAt=at)

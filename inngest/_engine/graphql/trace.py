@@ -9,6 +9,7 @@ attempts. Span outputs are read back through ``runTraceSpanOutputByID``.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
@@ -86,8 +87,9 @@ class _Builder:
             step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind], at)
             step.has_output = kind != "StepSleeping"
             sleep = item.get("sleep")
-            if isinstance(sleep, dict) and isinstance(sleep.get("until"), int):
-                step.ended_ms = sleep["until"]
+            until = sleep.get("until") if isinstance(sleep, typing.Mapping) else None
+            if isinstance(until, int):
+                step.ended_ms = until
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 
@@ -148,7 +150,7 @@ class _Builder:
         if done:
             value = self.memos.get(step.step_id)
             failed = step.status == "FAILED" or (
-                isinstance(value, dict) and value.get("error") is not None)
+                isinstance(value, typing.Mapping) and value.get("error") is not None)
             status = "FAILED" if failed else "COMPLETED"
         attempts = step.attempts if len(step.attempts) > 1 else []
         return {
