@@ -13,6 +13,7 @@ import uuid
 from inngest import _transport
 from inngest._engine import registration
 from inngest._engine.models import App
+from inngest._engine.payload import load
 from inngest._engine.store import Store
 from inngest._protocol import jcs, signing
 from inngest._protocol.headers import Header
@@ -40,9 +41,10 @@ def ping_error(status: int, body: bytes) -> str | None:
         return None
     if status == 400:
         try:
-            message = json.loads(body).get("message")
-        except (ValueError, AttributeError):
-            message = None
+            reply = load(body)
+        except ValueError:
+            reply = None
+        message = reply.get("message") if isinstance(reply, typing.Mapping) else None
         return str(message) if message else "invalid_request"
     return _STATUS_ERRORS.get(status, f"status_{status}")
 
@@ -104,7 +106,7 @@ class Syncer:
                    Header.SERVER_KIND: registration.SERVER_KIND}
         if self.signing_key:
             headers[Header.SIGNATURE] = signing.sign(
-                jcs.canonicalize(json.loads(body)), self.signing_key
+                jcs.canonicalize(load(body)), self.signing_key
             )
         try:
             response = self.http.send(OutboundRequest("PUT", url, headers, body, PING_TIMEOUT))
