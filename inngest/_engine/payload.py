@@ -26,10 +26,6 @@ def load(text: str | bytes) -> JSON:
     return value
 
 
-def load_object(text: str | bytes, field: str) -> Object:
-    return as_object(load(text), field)
-
-
 def as_object(value: JSON, field: str) -> Object:
     if isinstance(value, typing.Mapping):
         return value
