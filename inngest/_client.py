@@ -13,6 +13,7 @@ import urllib.parse
 from inngest import _errors, _event, _function, _function_config as cfg, _signing, _transport
 from inngest._durations import to_milliseconds
 from inngest._model import Model
+from inngest._protocol.headers import Header
 
 if typing.TYPE_CHECKING:
     from inngest._context import ContextSync
@@ -267,7 +268,7 @@ class Inngest:
         headers = _transport.standard_headers(self.env)
         import base64  # imported on first send, like urllib3
 
-        headers["x-inngest-event-id-seed"] = (
+        headers[Header.EVENT_ID_SEED] = (
             f"{now_ms},{base64.b64encode(os.urandom(10)).decode('ascii')}"
         )
         response = self._post_with_retries(url, headers, body)

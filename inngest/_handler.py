@@ -25,6 +25,7 @@ from inngest import (
 from inngest._client import Inngest
 from inngest._function import Function, Handler
 from inngest._protocol import signing
+from inngest._protocol.headers import Header
 from inngest._timing import ServerTimings
 
 SERVER_KINDS = ("cloud", "dev")
@@ -182,7 +183,7 @@ class CommHandler:
             return _NO_AUTH
         try:
             payload, key = _signing.verify_request(
-                request.body, request.header("x-inngest-signature"), self._client.signing_keys()
+                request.body, request.header(Header.SIGNATURE), self._client.signing_keys()
             )
         except _errors.Error as err:
             return _Auth(error=err)
@@ -205,11 +206,11 @@ class CommHandler:
         # then mode, handled and timing. Standard headers win over same-named ones.
         headers = dict(response.headers)
         headers.update(self._headers_for_client())
-        headers["x-inngest-expected-server-kind"] = self._client.mode
-        headers["x-inngest-sdk-handled"] = "true"
+        headers[Header.EXPECTED_SERVER_KIND] = self._client.mode
+        headers[Header.SDK_HANDLED] = "true"
         headers["server-timing"] = timings.header()
         if key is not None:
-            headers["x-inngest-signature"] = signing.sign(response.body, key)
+            headers[Header.SIGNATURE] = signing.sign(response.body, key)
         return Response(status=response.status, headers=headers, body=response.body)
 
     def _headers_for_client(self) -> dict[str, str]:
@@ -217,7 +218,7 @@ class CommHandler:
         env = self._client.env
         if self._static_headers is None or self._static_headers[0] != env:
             headers = _transport.standard_headers(env)
-            headers["x-inngest-framework"] = self._framework
+            headers[Header.FRAMEWORK] = self._framework
             self._static_headers = (env, headers)
         return self._static_headers[1]
 
@@ -230,7 +231,7 @@ class CommHandler:
         )
 
     def _server_kind(self, request: Request) -> str | None:
-        kind = request.header("x-inngest-server-kind")
+        kind = request.header(Header.SERVER_KIND)
         if kind is not None and kind not in SERVER_KINDS:
             self._client.logger.warning("ignoring invalid x-inngest-server-kind: %r", kind)
             return None
@@ -253,7 +254,7 @@ class CommHandler:
         return (
             request.method == "PUT"
             and self._client.is_production
-            and request.header("x-inngest-sync-kind") == "in_band"
+            and request.header(Header.SYNC_KIND) == "in_band"
         )
 
     def _sync(self, request: Request) -> Response:
@@ -275,7 +276,7 @@ class CommHandler:
         body = _registration.in_band_body(
             self._client, self._functions.values(), self._framework, url, inspection
         )
-        return _json_response(200, body, {"x-inngest-sync-kind": "in_band"})
+        return _json_response(200, body, {Header.SYNC_KIND: "in_band"})
 
     def _sync_out_of_band(self, request: Request) -> Response:
         kind = self._server_kind(request)
@@ -292,7 +293,7 @@ class CommHandler:
             server_kind=kind,
             deploy_id=request.query().get("deployId"),
         )
-        return _json_response(200, answer, {"x-inngest-sync-kind": "out_of_band"})
+        return _json_response(200, answer, {Header.SYNC_KIND: "out_of_band"})
 
     # POST
 
@@ -302,7 +303,7 @@ class CommHandler:
         try:
             payload = _json_body(request.body) if auth.payload is _UNPARSED else auth.payload
         except _errors.BodyInvalidError as err:
-            return _error_response(400, err, {"x-inngest-no-retry": "true"})
+            return _error_response(400, err, {Header.NO_RETRY: "true"})
         query = request.query()
         probe = query.get("probe")
         if probe is not None:
@@ -311,7 +312,7 @@ class CommHandler:
             return _json_response(200, None)
         if payload is _EMPTY:
             error = _errors.BodyInvalidError("request body is empty")
-            return _error_response(400, error, {"x-inngest-no-retry": "true"})
+            return _error_response(400, error, {Header.NO_RETRY: "true"})
         execution_request = _execution.ExecutionRequest.from_dict(payload)
         fn_id = query.get("fnId")
         if not fn_id:
@@ -333,7 +334,7 @@ class CommHandler:
             request=execution_request,
             target_step_id=None if step_id in (None, "", "step") else step_id,
             raw_request=raw_request,
-            job_id=request.header("x-inngest-job-id"),
+            job_id=request.header(Header.JOB_ID),
             request_id=request.header("x-request-id"),
             timings=timings,
         )
@@ -419,7 +420,7 @@ def _unauthorized(timings: ServerTimings) -> Response:
     timings.stop("comm_handler")
     headers = {
         "content-type": "application/json",
-        "x-inngest-sdk-handled": "true",
+        Header.SDK_HANDLED: "true",
         "server-timing": timings.header(),
     }
     return Response(status=401, headers=headers, body=_UNAUTHORIZED_BODY)
@@ -440,7 +441,7 @@ def _server_kind_mismatch(server_kind: str) -> _errors.ServerKindMismatchError:
 def _result_headers(result: _execution.ExecutionResult) -> dict[str, str]:
     headers: dict[str, str] = {}
     if result.no_retry:
-        headers["x-inngest-no-retry"] = "true"
+        headers[Header.NO_RETRY] = "true"
     if result.retry_after is not None:
         headers["retry-after"] = format_retry_after(result.retry_after)
     return headers

@@ -13,7 +13,8 @@ if typing.TYPE_CHECKING:
     from inngest._context import ContextSync
     from inngest._event import Event
     from inngest._function import Function
-    from inngest._step import Opcode, StepMemos
+    from inngest._protocol.opcodes import Opcode
+    from inngest._step import StepMemos
 
 
 class MiddlewareSync:

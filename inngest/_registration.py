@@ -8,6 +8,7 @@ import typing
 import urllib.parse
 
 from inngest import _errors, _transport, _version
+from inngest._protocol.headers import Header
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -132,9 +133,9 @@ def register(
     if deploy_id is not None:
         url += "?" + urllib.parse.urlencode({"deployId": deploy_id})
     headers = _transport.standard_headers(client.env)
-    headers["x-inngest-framework"] = framework
+    headers[Header.FRAMEWORK] = framework
     if server_kind is not None:
-        headers["x-inngest-expected-server-kind"] = server_kind
+        headers[Header.EXPECTED_SERVER_KIND] = server_kind
     response = _transport.request_with_auth(
         client.transport,
         "POST",

@@ -11,6 +11,7 @@ from inngest import _errors, _event
 from inngest._durations import Duration, to_duration_str, to_milliseconds
 from inngest._function import UNSET
 from inngest._middleware import NO_OUTPUT
+from inngest._protocol.opcodes import Opcode as Opcode
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -19,19 +20,6 @@ if typing.TYPE_CHECKING:
     from inngest._middleware import MiddlewareManager
 
 T = typing.TypeVar("T")
-
-
-class Opcode(str, enum.Enum):
-    """The ``op`` of a step report."""
-
-    AI_GATEWAY = "AIGateway"
-    INVOKE = "InvokeFunction"
-    PLANNED = "StepPlanned"
-    SLEEP = "Sleep"
-    STEP_RUN = "StepRun"
-    STEP_ERROR = "StepError"
-    WAIT_FOR_EVENT = "WaitForEvent"
-    STEP_FAILED = "StepFailed"
 
 
 class ParallelMode(str, enum.Enum):

@@ -13,6 +13,7 @@ import threading
 import typing
 
 from inngest import _errors, _version
+from inngest._protocol.headers import Header
 
 if typing.TYPE_CHECKING:
     import urllib3
@@ -133,12 +134,12 @@ def json_body(payload: object) -> bytes:
 def standard_headers(env: str | None) -> dict[str, str]:
     headers = {
         "content-type": "application/json",
-        "x-inngest-sdk": _version.SDK_IDENTITY,
-        "x-inngest-req-version": _version.REQUEST_VERSION,
+        Header.SDK: _version.SDK_IDENTITY,
+        Header.REQ_VERSION: _version.REQUEST_VERSION,
         "user-agent": _version.SDK_IDENTITY,
     }
     if env:
-        headers["x-inngest-env"] = env
+        headers[Header.ENV] = env
     return headers
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typing
+from inngest._protocol.json_value import JSON
 
-JSON = typing.Union[
-    None, bool, int, float, str, typing.Sequence["JSON"], typing.Mapping[str, "JSON"]
-]
+__all__ = ["JSON"]

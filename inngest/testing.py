@@ -29,6 +29,7 @@ from inngest._event import Event
 from inngest._function import Function
 from inngest._handler import CommHandler
 from inngest._loopback import LoopbackTransport, api_endpoint, app_endpoint
+from inngest._protocol.headers import Header
 from inngest._types import JSON
 
 _AnyFunction = Function[typing.Any]
@@ -201,7 +202,7 @@ class TestEngine:
         self.client._mode_is_production = False
 
     def _sync(self) -> None:
-        headers = {"content-type": "application/json", "x-inngest-server-kind": "dev"}
+        headers = {"content-type": "application/json", Header.SERVER_KIND: "dev"}
         body = json.dumps({"url": APP_URL}).encode()
         request = _transport.OutboundRequest("PUT", APP_URL, headers, body)
         response = self.transport.send(request)

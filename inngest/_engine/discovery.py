@@ -13,8 +13,10 @@ import uuid
 from inngest import _transport
 from inngest._engine import registration
 from inngest._engine.models import App
+from inngest._engine.payload import load
 from inngest._engine.store import Store
 from inngest._protocol import jcs, signing
+from inngest._protocol.headers import Header
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
@@ -39,9 +41,10 @@ def ping_error(status: int, body: bytes) -> str | None:
         return None
     if status == 400:
         try:
-            message = json.loads(body).get("message")
-        except (ValueError, AttributeError):
-            message = None
+            reply = load(body)
+        except ValueError:
+            reply = None
+        message = reply.get("message") if isinstance(reply, typing.Mapping) else None
         return str(message) if message else "invalid_request"
     return _STATUS_ERRORS.get(status, f"status_{status}")
 
@@ -100,10 +103,10 @@ class Syncer:
     def ping(self, url: str) -> None:
         body = json.dumps({"url": url}).encode()
         headers = {"content-type": "application/json",
-                   "x-inngest-server-kind": registration.SERVER_KIND}
+                   Header.SERVER_KIND: registration.SERVER_KIND}
         if self.signing_key:
-            headers["x-inngest-signature"] = signing.sign(
-                jcs.canonicalize(json.loads(body)), self.signing_key
+            headers[Header.SIGNATURE] = signing.sign(
+                jcs.canonicalize(load(body)), self.signing_key
             )
         try:
             response = self.http.send(OutboundRequest("PUT", url, headers, body, PING_TIMEOUT))
@@ -146,7 +149,7 @@ class Syncer:
                     response = self.http.send(OutboundRequest("GET", url, {}, None, PROBE_TIMEOUT))
                 except TransportError:
                     continue
-                if "x-inngest-sdk" in {name.lower() for name in response.headers}:
+                if Header.SDK in {name.lower() for name in response.headers}:
                     found.append(url)
         return found
 

@@ -13,12 +13,15 @@ from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
+from inngest._engine.payload import load, object_or_empty, to_int
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
     sorted_keys, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
 from inngest._protocol import jcs, signing
+from inngest._protocol.headers import Header
+from inngest._protocol.opcodes import Opcode
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
@@ -32,7 +35,8 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
 # Ops after which the run waits for something else to call the SDK again.
-_WAITING_OPS = ("StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction", "WaitForSignal")
+_WAITING_OPS = (Opcode.PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE,
+                Opcode.WAIT_FOR_SIGNAL)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,9 +110,9 @@ class Executor:
             if run.status.ended:
                 return None
             # Only a reply that reports steps pins the version; errors and `[]` leave it open.
-            version = reply.headers.get("x-inngest-req-version", "") if reply else ""
+            version = reply.headers.get(Header.REQ_VERSION, "") if reply else ""
             if run.version < 0 and version.lstrip("-").isdigit() and isinstance(outcome, Ops) \
-                    and any(op.op != "None" for op in outcome.ops):
+                    and any(op.op != Opcode.NONE for op in outcome.ops):
                 run = self.store.update_run(run.id, version=int(version))
         gateway_replies = self._call_gateways(outcome)
         # Applying the reply and deleting the item commit together: a crash in between
@@ -164,7 +168,7 @@ class Executor:
     def request_body(self, run: Run, fn: Function, item: QueueItem) -> bytes:
         trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
         stack = self.store.steps(run.id)
-        current = int(item.payload.get("stack_index", len(stack)))
+        current = to_int(item.payload.get("stack_index", len(stack)), "stack_index")
         ctx: dict[str, JSON] = {
             "fn_id": fn.id, "run_id": run.id, "env": "", "step_id": "step",
             "attempt": item.attempt, "max_attempts": fn.max_attempts,
@@ -195,12 +199,12 @@ class Executor:
         body = self.request_body(run, fn, item)
         headers = {
             "content-type": "application/json", "x-run-id": run.id,
-            "x-inngest-step-id": step_id, "x-inngest-req-version": str(run.version),
+            Header.STEP_ID: step_id, Header.REQ_VERSION: str(run.version),
             "x-request-id": self.life.ids.new(self.life.clock.now_ms()),
-            "x-inngest-job-id": self.job_id(item),
+            Header.JOB_ID: self.job_id(item),
         }
         if self.settings.signing_key:
-            headers["x-inngest-signature"] = signing.sign(body, self.settings.signing_key)
+            headers[Header.SIGNATURE] = signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
             response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,
@@ -220,7 +224,7 @@ class Executor:
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
         # A step whose result is saved never runs or waits again, whatever the SDK reports.
-        ops = [op for op in outcome.ops if op.op != "None"
+        ops = [op for op in outcome.ops if op.op != Opcode.NONE
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if not ops:
             return None
@@ -230,7 +234,7 @@ class Executor:
                            "The function run exceeded the step limit of "
                            f"{self.settings.step_limit} steps.", wrapped=True)
         for op in ops:
-            if op.op == "StepError" and not outcome.no_retry \
+            if op.op == Opcode.STEP_ERROR and not outcome.no_retry \
                     and item.attempt + 1 < fn.max_attempts:
                 reason = f"step {op.display_name} errored: {error_text(op.error)}"
                 return self._retry(item, outcome.retry_after, reason)
@@ -243,7 +247,7 @@ class Executor:
                     run.id, pending_steps=run.pending_steps + waiting,
                     force_step_plan=run.force_step_plan or len(eager) > 1,
                 )
-        for op in sorted(ops, key=lambda op: op.op != "WaitForEvent"):
+        for op in sorted(ops, key=lambda op: op.op != Opcode.WAIT_FOR_EVENT):
             again = self._apply(op, run, fn, item, depth, gateway_replies)
             if again is not None:
                 return again
@@ -255,26 +259,26 @@ class Executor:
                  f": {error_text(op.error)}" if op.error else "")
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
-        if op.op in ("StepRun", "Step"):
-            value = {"data": op.data} if op.op == "StepRun" else op.data
+        if op.op in (Opcode.STEP_RUN, Opcode.STEP):
+            value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
             self.life.step_done(run.id, op.id, value)
-        elif op.op in ("StepError", "StepFailed"):
+        elif op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED):
             self.life.step_done(run.id, op.id, {"error": op.error})
-        elif op.op == "StepPlanned":
+        elif op.op == Opcode.PLANNED:
             self.life.plan_step(run, op.id, depth)
-        elif op.op == "Sleep":
+        elif op.op == Opcode.SLEEP:
             self._sleep(op, run)
-        elif op.op == "WaitForEvent":
+        elif op.op == Opcode.WAIT_FOR_EVENT:
             self._wait(op, run)
-        elif op.op == "InvokeFunction":
+        elif op.op == Opcode.INVOKE:
             self._invoke(op, run, fn)
-        elif op.op in ("AIGateway", "Gateway"):
+        elif op.op in (Opcode.AI_GATEWAY, Opcode.GATEWAY):
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
-        elif op.op in ("RunComplete", "SyncRunComplete"):
+        elif op.op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
             self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(op.data), has_output=True)
-        elif op.op == "DiscoveryRequest":
+        elif op.op == Opcode.DISCOVERY_REQUEST:
             self.life.discover(run)
-        elif op.op == "WaitForSignal":
+        elif op.op == Opcode.WAIT_FOR_SIGNAL:
             self._wait_for_signal(op, run)
         return None
 
@@ -343,7 +347,7 @@ class Executor:
 
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")
-        payload = op.opts.get("payload") or {}
+        payload = object_or_empty(op.opts.get("payload"), "payload")
         timeout = op.opts.get("timeout")
         expires = self._deadline(str(timeout or ""), DEFAULT_PAUSE_MS)
         correlation_id = f"{run.id}.{op.id}"
@@ -363,7 +367,7 @@ class Executor:
                 "function_id": target, "correlation_id": correlation_id, "error": error,
             }}])
             return
-        data = dict(payload.get("data") or {})
+        data = dict(object_or_empty(payload.get("data"), "payload.data"))
         data[events.INTERNAL_DATA_KEY] = {
             "source_app_id": fn.app_id, "source_fn_id": fn.id, "source_fn_v": fn.version,
             "fn_id": child.id, "correlation_id": correlation_id, "expire": expires,
@@ -381,12 +385,12 @@ class Executor:
         if not isinstance(outcome, Ops):
             return {}
         return {op.id: self._call_gateway(op) for op in outcome.ops
-                if op.op in ("AIGateway", "Gateway")}
+                if op.op in (Opcode.AI_GATEWAY, Opcode.GATEWAY)}
 
     def _call_gateway(self, op: Op) -> GatewayReply:
         opts = op.opts
         headers = {_canonical_header(str(k)): str(v)
-                   for k, v in (opts.get("headers") or {}).items()}
+                   for k, v in object_or_empty(opts.get("headers"), "headers").items()}
         auth_key = opts.get("auth_key")
         if auth_key and opts.get("format") == "anthropic":
             headers.setdefault("X-Api-Key", str(auth_key))
@@ -404,14 +408,14 @@ class Executor:
         except TransportError as err:
             return GatewayReply(error=error_body("Error", str(err)))
         text = response.body.decode("utf-8", errors="replace")
-        if op.op == "Gateway":
+        if op.op == Opcode.GATEWAY:
             return GatewayReply(value={"status_code": response.status,
                                        "headers": dict(response.headers), "body": text})
         if response.status >= 300:
             message = f"AI request failed with status {response.status}: {text[:1024]}"
             return GatewayReply(error=error_body("Error", message))
         try:
-            return GatewayReply(value=json.loads(text))
+            return GatewayReply(value=load(text))
         except ValueError:
             return GatewayReply(value=text)
 

@@ -17,14 +17,18 @@ import uuid
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
+from inngest._engine.payload import object_or_empty
 from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
+from inngest._protocol.headers import Header
+from inngest._protocol.opcodes import Opcode
 
 Item = dict[str, JSON]
 
 # Ops whose reply ends a step, after which the next call is scheduled.
-_STEP_OPS = ("StepRun", "Step", "StepError", "StepFailed", "StepPlanned", "AIGateway", "Gateway")
+_STEP_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED, Opcode.PLANNED,
+             Opcode.AI_GATEWAY, Opcode.GATEWAY)
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -49,7 +53,7 @@ def interpolate(expression: str, event: dict[str, JSON]) -> str:
             return match.group(0)
         value: JSON = event
         for name in match.group(1)[1:].split("."):
-            if not isinstance(value, dict) or name not in value:
+            if not isinstance(value, typing.Mapping) or name not in value:
                 return match.group(0)
             value = value[name]
         return _dumps(value)
@@ -83,7 +87,7 @@ class Call:
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
-        language, _, version = (reply.headers.get("x-inngest-sdk", "") if reply else "") \
+        language, _, version = (reply.headers.get(Header.SDK, "") if reply else "") \
             .partition(":")
         return {
             "durationMS": max(now_ms - self.started_ms, 0), "errorCode": None,
@@ -148,7 +152,7 @@ class History:
         self._record(run, kind, **fields)
 
     def _cancel_cause(self, run: Run) -> Item:
-        cause = getattr(self._local, "cancel", None) or {}
+        cause: Item = getattr(self._local, "cancel", None) or {}
         expression = cause.get("expression")
         if isinstance(expression, str) and run.event_ids:
             trigger = self.store.event(run.event_ids[0])
@@ -213,15 +217,15 @@ class History:
 
     def _ops_fields(self, call: Call, outcome: Ops) -> Item:
         ops = [op for op in outcome.ops if op.op != "None"]
-        errors = [op for op in ops if op.op in ("StepError", "StepFailed")]
+        errors = [op for op in ops if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED)]
         if errors:
             return self._step_error_fields(call, errors[0])
-        if len(ops) == 1 and ops[0].op in ("StepRun", "Step"):
+        if len(ops) == 1 and ops[0].op in (Opcode.STEP_RUN, Opcode.STEP):
             op = ops[0]
-            value = {"data": op.data} if op.op == "StepRun" else op.data
+            value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
             return {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
                     "output": _dumps(value)}
-        if len(ops) == 1 and ops[0].op in ("RunComplete", "SyncRunComplete"):
+        if len(ops) == 1 and ops[0].op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
             return {"output": _dumps(ops[0].data)}
         return {}
 
@@ -245,10 +249,10 @@ class History:
         if run is None or run.status.ended or not isinstance(outcome, Ops):
             return
         # A plan for a step already queued or running is dropped, and not listed again.
-        planned = [op for op in outcome.ops if op.op == "StepPlanned" and op.id in call.planned]
+        planned = [op for op in outcome.ops if op.op == Opcode.PLANNED and op.id in call.planned]
         for op in planned:
             self._record(run, "StepScheduled", stepName=op.display_name, stepID=op.id)
-        if not planned and any(op.op in _STEP_OPS and op.op != "StepPlanned"
+        if not planned and any(op.op in _STEP_OPS and op.op != Opcode.PLANNED
                                for op in outcome.ops):
             self._record(run, "StepScheduled")
 
@@ -298,9 +302,10 @@ class History:
                          stepID=pause.step_id,
                          waitResult={"eventID": event_id, "timeout": stored is None})
             return
-        failed = isinstance(value, dict) and value.get("error") is not None
-        output = value.get("error" if failed else "data") if isinstance(value, dict) else value
-        data = (stored.event.get("data") or {}) if stored else {}
+        failed = isinstance(value, typing.Mapping) and value.get("error") is not None
+        output = value.get("error" if failed else "data") \
+            if isinstance(value, typing.Mapping) else value
+        data = object_or_empty(stored.event.get("data"), "data") if stored else {}
         self._record(
             run, "StepFailed" if failed else "StepCompleted", groupID=group, stepName=name,
             stepID=pause.step_id,

@@ -164,9 +164,10 @@ class Lifecycle:
 
 def error_object(output: JSON) -> dict[str, JSON]:
     """The ``{error, name, message, stack?}`` form of a failed run's output."""
-    if isinstance(output, dict) and list(output) == ["error"] and isinstance(output["error"], dict):
+    if isinstance(output, typing.Mapping) and list(output) == ["error"] \
+            and isinstance(output["error"], typing.Mapping):
         output = output["error"]  # an error the engine raised, stored under "error"
-    if isinstance(output, dict):
+    if isinstance(output, typing.Mapping):
         name = str(output.get("name") or "Error")
         message = output.get("message")
         message = str(message) if message is not None else str(output.get("error") or "")

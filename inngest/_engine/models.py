@@ -6,7 +6,9 @@ import dataclasses
 import enum
 import typing
 
-JSON = typing.Any
+from inngest._engine.payload import Object, array_or_empty, as_object, object_or_empty
+from inngest._protocol.json_value import JSON as JSON
+
 T = typing.TypeVar("T", bound="Stored")
 
 DEFAULT_RETRIES = 4
@@ -27,7 +29,12 @@ class Stored:
 
     @classmethod
     def from_dict(cls: type[T], raw: typing.Mapping[str, JSON]) -> T:
-        return cls(**cls._known_fields(raw))
+        return cls._build(cls._known_fields(raw))
+
+    @classmethod
+    def _build(cls: type[T], fields: dict[str, JSON]) -> T:
+        # The fields come from ``to_dict`` of the same class, by way of the engine's store.
+        return cls(**fields)
 
     @classmethod
     def _known_fields(cls, raw: typing.Mapping[str, JSON]) -> dict[str, JSON]:
@@ -85,13 +92,16 @@ class Function(Stored):
     version: int = 1
 
     @property
-    def triggers(self) -> list[dict[str, JSON]]:
-        return list(self.config.get("triggers") or [])
+    def triggers(self) -> list[Object]:
+        triggers = array_or_empty(self.config.get("triggers"), "triggers")
+        return [as_object(trigger, "a trigger") for trigger in triggers]
 
     @property
     def max_attempts(self) -> int:
-        step = (self.config.get("steps") or {}).get("step") or {}
-        retries = (step.get("retries") or self.config.get("retries") or {}).get("attempts")
+        step = object_or_empty(object_or_empty(self.config.get("steps"), "steps").get("step"),
+                               "steps.step")
+        retries = object_or_empty(step.get("retries") or self.config.get("retries"),
+                                  "retries").get("attempts")
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             retries = DEFAULT_RETRIES
         return min(retries, MAX_RETRIES) + 1
@@ -147,7 +157,7 @@ class Run(Stored):
         fields = cls._known_fields(raw)
         if "status" in fields:
             fields["status"] = RunStatus(fields["status"])
-        return cls(**fields)
+        return cls._build(fields)
 
 
 class Reason(str, enum.Enum):
@@ -201,7 +211,7 @@ class QueueItem(Stored):
         fields = cls._known_fields(raw)
         if "kind" in fields:
             fields["kind"] = Kind(fields["kind"])
-        return cls(**fields)
+        return cls._build(fields)
 
 
 class PauseKind(str, enum.Enum):
@@ -237,4 +247,4 @@ class Pause(Stored):
         fields = cls._known_fields(raw)
         if "kind" in fields:
             fields["kind"] = PauseKind(fields["kind"])
-        return cls(**fields)
+        return cls._build(fields)

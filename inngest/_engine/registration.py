@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import typing
 import urllib.parse
 import uuid
@@ -12,8 +11,12 @@ import uuid
 from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
+from inngest._engine.payload import (
+    Object, as_array, as_object, is_array, load, object_or_empty,
+)
 from inngest._engine.store import Store
 from inngest._protocol import jcs
+from inngest._protocol.headers import Header
 
 SERVER_KIND = "dev"
 MAX_TRIGGERS = 10
@@ -75,16 +78,16 @@ def register(
     store: Store, body: bytes, headers: typing.Mapping[str, str], now_ms: int
 ) -> RegisterResult:
     """Apply a registration; raises RegisterError with the reply for refused ones."""
-    expected = headers.get("x-inngest-expected-server-kind")
+    expected = headers.get(Header.EXPECTED_SERVER_KIND)
     if expected and expected != SERVER_KIND:
         raise RegisterError(400, {"error": f"Expected server kind {SERVER_KIND}, got {expected}"},
                             "the app is in production mode; create its client with "
                             "is_production=False or set INNGEST_DEV=1 to use this dev server")
     try:
-        request = json.loads(body)
+        request = load(body)
     except ValueError as err:
         raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
-    if not isinstance(request, dict):
+    if not isinstance(request, typing.Mapping):
         raise RegisterError(400, {"error": "Invalid request: body must be a JSON object"})
     # Go decodes JSON keys case-insensitively: SDKs send "appname" as well as "appName".
     app_name = next((v for k, v in request.items() if k.lower() == "appname"), None)
@@ -111,7 +114,8 @@ def register(
                 store.delete_app(placeholder.id)
         store.put_app(app)
         if not errors:
-            kept = [_store_function(store, app, raw) for raw in functions]
+            kept = [_store_function(store, app, as_object(raw, "a function"))
+                    for raw in as_array(functions, "functions")]
             store.archive_functions(app_id, {fn.id for fn in kept})
     if errors:
         raise RegisterError(
@@ -121,12 +125,12 @@ def register(
     return RegisterResult(app_id, sync_id, modified=True)
 
 
-def checksum(request: dict[str, JSON]) -> str:
+def checksum(request: Object) -> str:
     body = {key: value for key, value in request.items() if key != "featureObservations"}
     return hashlib.sha256(jcs.canonicalize(body)).hexdigest()
 
 
-def _store_function(store: Store, app: App, raw: dict[str, JSON]) -> Function:
+def _store_function(store: Store, app: App, raw: Object) -> Function:
     slug = str(raw["id"])
     url = step_url(raw)
     existing = store.function_by_slug(slug)
@@ -135,31 +139,32 @@ def _store_function(store: Store, app: App, raw: dict[str, JSON]) -> Function:
     else:
         fn_id, version = str(uuid.uuid5(_NAMESPACE, str(raw["name"]) + url)), 1
     fn = Function(id=fn_id, app_id=app.id, slug=slug, name=str(raw["name"]), url=url,
-                  config=raw, version=version)
+                  config=dict(raw), version=version)
     store.put_function(fn)
     return fn
 
 
-def step_url(raw: dict[str, JSON]) -> str:
-    steps = raw.get("steps") or {}
-    step = next(iter(steps.values())) if isinstance(steps, dict) and steps else {}
-    return str(((step or {}).get("runtime") or {}).get("url") or "")
+def step_url(raw: Object) -> str:
+    steps = raw.get("steps")
+    step = next(iter(steps.values()), None) if isinstance(steps, typing.Mapping) else None
+    runtime = object_or_empty(object_or_empty(step, "the step").get("runtime"), "runtime")
+    return str(runtime.get("url") or "")
 
 
 def _validate_all(functions: JSON) -> list[tuple[str, str]]:
     """Each problem, with the ID of the function it is in."""
-    if not isinstance(functions, list):
+    if not is_array(functions):
         return [("?", "functions must be an array")]
     errors: list[tuple[str, str]] = []
     for raw in functions:
-        if not isinstance(raw, dict):
+        if not isinstance(raw, typing.Mapping):
             errors.append(("?", "each function must be an object"))
             continue
         errors.extend((str(raw.get("id") or "?"), error) for error in validate_function(raw))
     return errors
 
 
-def validate_function(raw: dict[str, JSON]) -> list[str]:
+def validate_function(raw: Object) -> list[str]:
     """Every problem with one function config, in the server's words where it has them."""
     errors: list[str] = []
     name = raw.get("name")
@@ -175,15 +180,15 @@ def validate_function(raw: dict[str, JSON]) -> list[str]:
     return errors
 
 
-def _check_steps(raw: dict[str, JSON]) -> list[str]:
+def _check_steps(raw: Object) -> list[str]:
     steps = raw.get("steps")
-    if not isinstance(steps, dict) or len(steps) != 1:
+    if not isinstance(steps, typing.Mapping) or len(steps) != 1:
         return ["Functions must contain one step"]
     step = next(iter(steps.values()))
-    if not isinstance(step, dict):
+    if not isinstance(step, typing.Mapping):
         return ["Functions must contain one step"]
     errors = [] if step.get("name") else ["A step name is required"]
-    url = (step.get("runtime") or {}).get("url")
+    url = object_or_empty(step.get("runtime"), "runtime").get("url")
     if not url:
         errors.append(f"No SDK URL provided for function '{raw.get('name')}'")
     elif urllib.parse.urlsplit(str(url)).scheme not in ("http", "https", "ws", "wss"):
@@ -194,7 +199,7 @@ def _check_steps(raw: dict[str, JSON]) -> list[str]:
 def _check_triggers(triggers: JSON) -> list[str]:
     if triggers is None:
         return []
-    if not isinstance(triggers, list):
+    if not is_array(triggers):
         return ["triggers must be an array"]
     errors = []
     if len(triggers) > MAX_TRIGGERS:
@@ -209,7 +214,7 @@ def _check_triggers(triggers: JSON) -> list[str]:
 
 
 def _check_trigger(trigger: JSON) -> list[str]:
-    if not isinstance(trigger, dict):
+    if not isinstance(trigger, typing.Mapping):
         return ["A trigger must be an object"]
     event, cron_expr = trigger.get("event"), trigger.get("cron")
     if event and cron_expr:
@@ -218,8 +223,7 @@ def _check_trigger(trigger: JSON) -> list[str]:
         errors = _try(lambda: cron.validate_cron(str(cron_expr)), cron.CronError)
         if len(str(cron_expr)) > MAX_NAME_LENGTH:
             errors.append("Cron expressions must be 255 characters or less")
-        jitter = trigger.get("jitter")
-        return errors + _try(lambda: cron.parse_jitter(jitter), cron.CronError)
+        return errors + _check_jitter(trigger.get("jitter"))
     if not isinstance(event, str) or not event:
         return ["A trigger must have an event or a cron"]
     errors = []
@@ -231,22 +235,32 @@ def _check_trigger(trigger: JSON) -> list[str]:
     return errors
 
 
-def _check_concurrency(raw: dict[str, JSON]) -> list[str]:
+def _check_jitter(jitter: JSON) -> list[str]:
+    if not jitter:
+        return []
+    if not isinstance(jitter, str):
+        return [f"invalid cron jitter {jitter!r}"]
+    return _try(lambda: cron.parse_jitter(jitter), cron.CronError)
+
+
+def _check_concurrency(raw: Object) -> list[str]:
     value = raw.get("concurrency")
     if value is None or isinstance(value, int):
         return []
-    if isinstance(value, dict) and ("fn" in value or "step" in value):
-        fn_limits = value.get("fn") or []
-        limits = list(fn_limits) + list(value.get("step") or [])
+    if isinstance(value, typing.Mapping) and ("fn" in value or "step" in value):
+        fn_limits, step_limits = value.get("fn") or [], value.get("step") or []
+        if not is_array(fn_limits) or not is_array(step_limits):
+            return ["concurrency.fn and concurrency.step must be arrays"]
+        limits = [*fn_limits, *step_limits]
         errors = ["Only one function-scoped run concurrency limit is allowed"] \
             if len(fn_limits) > 1 else []
     else:
-        limits = value if isinstance(value, list) else [value]
+        limits = list(value) if is_array(value) else [value]
         errors = []
     if len(limits) > MAX_CONCURRENCY_LIMITS:
         errors.append(f"There are more than {MAX_CONCURRENCY_LIMITS} concurrency limits")
     for limit in limits:
-        if not isinstance(limit, dict):
+        if not isinstance(limit, typing.Mapping):
             errors.append("A concurrency limit must be an object")
             continue
         scope = str(limit.get("scope") or "fn").lower()
@@ -260,11 +274,11 @@ def _check_concurrency(raw: dict[str, JSON]) -> list[str]:
     return errors
 
 
-def _check_batch(raw: dict[str, JSON]) -> list[str]:
+def _check_batch(raw: Object) -> list[str]:
     batch = raw.get("batchEvents")
     if not batch:
         return []
-    if not isinstance(batch, dict):
+    if not isinstance(batch, typing.Mapping):
         return ["batchEvents must be an object"]
     errors = []
     size = batch.get("maxSize")
@@ -283,30 +297,33 @@ def _check_batch(raw: dict[str, JSON]) -> list[str]:
     for other in ("cancel", "debounce", "singleton"):
         if raw.get(other):
             errors.append(f"Batching cannot be combined with {other}")
-    if (raw.get("priority") or {}).get("run"):
+    priority = raw.get("priority")
+    if isinstance(priority, typing.Mapping) and priority.get("run"):
         errors.append("Batching cannot be combined with priority")
     return errors
 
 
-def _check_cancel(raw: dict[str, JSON]) -> list[str]:
+def _check_cancel(raw: Object) -> list[str]:
     cancels = raw.get("cancel") or []
-    if not isinstance(cancels, list):
+    if not is_array(cancels):
         return ["cancel must be an array"]
     errors = [] if len(cancels) <= MAX_CANCELS else [
         f"This function exceeds the max number of cancellations: {MAX_CANCELS}"
     ]
     for cancel in cancels:
-        if not isinstance(cancel, dict) or not cancel.get("event"):
+        if not isinstance(cancel, typing.Mapping) or not cancel.get("event"):
             errors.append("A cancellation needs an event")
         elif cancel.get("if"):
             errors.extend(_check_expression(cancel["if"]))
     return errors
 
 
-def _check_debounce(raw: dict[str, JSON]) -> list[str]:
+def _check_debounce(raw: Object) -> list[str]:
     debounce = raw.get("debounce")
     if not debounce:
         return []
+    if not isinstance(debounce, typing.Mapping):
+        return ["debounce must be an object"]
     seconds = _seconds(str(debounce.get("period") or ""))
     errors = []
     if seconds is None or not 1 <= seconds <= 7 * _DAY:
@@ -316,10 +333,12 @@ def _check_debounce(raw: dict[str, JSON]) -> list[str]:
     return errors
 
 
-def _check_rate_limit(raw: dict[str, JSON]) -> list[str]:
+def _check_rate_limit(raw: Object) -> list[str]:
     rate = raw.get("rateLimit")
     if not rate:
         return []
+    if not isinstance(rate, typing.Mapping):
+        return ["rateLimit must be an object"]
     errors = []
     limit = rate.get("limit")
     if not isinstance(limit, int) or limit <= 0:
@@ -334,8 +353,11 @@ def _check_rate_limit(raw: dict[str, JSON]) -> list[str]:
     return errors
 
 
-def _check_priority(raw: dict[str, JSON]) -> list[str]:
-    run = (raw.get("priority") or {}).get("run")
+def _check_priority(raw: Object) -> list[str]:
+    priority = raw.get("priority")
+    if priority and not isinstance(priority, typing.Mapping):
+        return ["priority must be an object"]
+    run = priority.get("run") if isinstance(priority, typing.Mapping) else None
     return _check_expression(run) if run else []
 
 

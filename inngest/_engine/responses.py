@@ -7,14 +7,12 @@ import json
 import typing
 
 from inngest._engine.models import JSON
+from inngest._engine.payload import Object, load, object_or_empty
+from inngest._protocol.headers import Header
+from inngest._protocol.opcodes import Opcode
 
-OPCODES = (
-    "None", "Step", "StepRun", "StepError", "StepPlanned", "Sleep", "WaitForEvent",
-    "InvokeFunction", "AIGateway", "Gateway", "WaitForSignal", "RunComplete", "StepFailed",
-    "SyncRunComplete", "DiscoveryRequest", "DeferAdd", "DeferAbort",
-)
-_BY_LOWER = {name.lower(): name for name in OPCODES}
-LAZY_OPS = ("DeferAdd", "DeferAbort")
+_BY_LOWER = {op.value.lower(): op.value for op in Opcode}
+LAZY_OPS = (Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 _TEXT_LIMIT = 500
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 _READING = "error reading generator opcode response"
@@ -33,12 +31,12 @@ class Reply:
 class Op:
     op: str
     id: str
-    raw: dict[str, JSON]
+    raw: Object
 
     @property
-    def opts(self) -> dict[str, JSON]:
+    def opts(self) -> Object:
         opts = self.raw.get("opts")
-        return opts if isinstance(opts, dict) else {}
+        return opts if isinstance(opts, typing.Mapping) else {}
 
     @property
     def data(self) -> JSON:
@@ -97,13 +95,13 @@ Outcome = typing.Union[Complete, Ops, Failure]
 
 
 def interpret(reply: Reply) -> Outcome:
-    if "x-inngest-sdk" not in reply.headers:
+    if Header.SDK not in reply.headers:
         return Failure(not_sdk_error(reply), retriable=True, retry_after=None,
                        status=reply.status)
     if reply.status == 201:
         reply = unwrap_stream(reply)
     retry_after = reply.headers.get("retry-after")
-    no_retry = reply.headers.get("x-inngest-no-retry", "").lower() == "true"
+    no_retry = reply.headers.get(Header.NO_RETRY, "").lower() == "true"
     if reply.status == 206:
         try:
             ops = parse_ops(reply.body)
@@ -126,17 +124,19 @@ def interpret(reply: Reply) -> Outcome:
 def unwrap_stream(reply: Reply) -> Reply:
     """A 201 body wraps the real ``{status, body, headers}``."""
     try:
-        wrapper = json.loads(reply.body)
+        wrapper = load(reply.body)
     except ValueError:
         wrapper = None
-    if not isinstance(wrapper, dict) or not isinstance(wrapper.get("status"), int):
+    status = wrapper.get("status") if isinstance(wrapper, typing.Mapping) else None
+    if not isinstance(wrapper, typing.Mapping) or not isinstance(status, int):
         return Reply(500, reply.headers, reply.body)
     inner = wrapper.get("body")
     body = inner.encode() if isinstance(inner, str) else json.dumps(inner).encode()
     headers = {**reply.headers, **{
-        str(k).lower(): str(v) for k, v in (wrapper.get("headers") or {}).items()
+        str(k).lower(): str(v)
+        for k, v in object_or_empty(wrapper.get("headers"), "headers").items()
     }}
-    return Reply(wrapper["status"], headers, body)
+    return Reply(status, headers, body)
 
 
 def parse_output(body: bytes) -> JSON:
@@ -146,32 +146,32 @@ def parse_output(body: bytes) -> JSON:
     """
     text = body.decode("utf-8", errors="replace")
     try:
-        value = json.loads(text)
+        value = load(text)
     except ValueError:
         return text
     if isinstance(value, str):
         try:
-            inner = json.loads(value)
+            inner = load(value)
         except ValueError:
             return value
-        if isinstance(inner, dict):
+        if isinstance(inner, typing.Mapping):
             return sorted_keys(inner)
     return sorted_keys(value)
 
 
 def sorted_keys(value: JSON) -> JSON:
-    if isinstance(value, dict):
+    if isinstance(value, typing.Mapping):
         return {key: sorted_keys(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
+    if isinstance(value, typing.Sequence) and not isinstance(value, str):
         return [sorted_keys(item) for item in value]
     return value
 
 
 def stored_size(op: Op) -> int:
     """Bytes of the value a step op would store (wrapped as the state store keeps it)."""
-    if op.op in ("StepError", "StepFailed"):
+    if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED):
         value: JSON = {"error": op.error}
-    elif op.op == "StepRun":
+    elif op.op == Opcode.STEP_RUN:
         value = {"data": op.data}
     else:
         value = op.data
@@ -180,21 +180,21 @@ def stored_size(op: Op) -> int:
 
 def parse_ops(body: bytes) -> list[Op]:
     try:
-        raw = json.loads(body) if body.strip() else []
+        raw = load(body) if body.strip() else []
     except ValueError as err:
         raise ValueError(f"{_READING}: {err}") from None
-    if isinstance(raw, dict):
+    if isinstance(raw, typing.Mapping):
         raw = [raw]
-    if not isinstance(raw, list):
+    if not isinstance(raw, typing.Sequence) or isinstance(raw, str):
         raise ValueError(f"{_READING}: expected JSON object or array")
     ops = []
     for item in raw:
-        if not isinstance(item, dict):
+        if not isinstance(item, typing.Mapping):
             raise ValueError(f"{_READING}: expected JSON object or array")
         name = _BY_LOWER.get(str(item.get("op", "")).lower())
         if name is None:
             raise ValueError(f"{_READING}: {item.get('op')} does not belong to Opcode values")
-        if name == "StepError" and not item.get("error"):
+        if name == Opcode.STEP_ERROR and not item.get("error"):
             raise ValueError("StepError opcode without an error")
         ops.append(Op(name, str(item.get("id") or ""), item))
     return ops
@@ -202,9 +202,9 @@ def parse_ops(body: bytes) -> list[Op]:
 
 def error_text(error: JSON) -> str:
     """An SDK error as ``Name: message`` (other bodies as they came, shortened)."""
-    if isinstance(error, dict) and (error.get("name") or error.get("message")):
+    if isinstance(error, typing.Mapping) and (error.get("name") or error.get("message")):
         return f"{error.get('name') or 'Error'}: {error.get('message') or ''}"
-    if isinstance(error, dict) and error.get("error"):
+    if isinstance(error, typing.Mapping) and error.get("error"):
         return str(error["error"])[:_TEXT_LIMIT]
     return (error if isinstance(error, str) else json.dumps(error))[:_TEXT_LIMIT]
 

@@ -16,6 +16,9 @@ from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
 )
+from inngest._engine.payload import (
+    Object, array_or_empty, as_number, as_object, as_str, object_or_empty, optional_str, to_int,
+)
 
 log = logging.getLogger("inngest.engine")
 
@@ -86,15 +89,17 @@ class Runner:
     def _triggered(self, fn: Function, event: dict[str, JSON]) -> bool:
         for trigger in fn.triggers:
             pattern = trigger.get("event")
-            if not isinstance(pattern, str) or not trigger_matches(pattern, event["name"]):
+            if not isinstance(pattern, str) or not trigger_matches(
+                    pattern, as_str(event["name"], "name")):
                 continue
             expression = trigger.get("expression")
-            if not expression or cel.matches(expression, {"event": event}):
+            if not expression or cel.matches(as_str(expression, "expression"),
+                                             {"event": event}):
                 return True
         return False
 
     def _start_invoked(self, stored: StoredEvent) -> None:
-        meta = (stored.event.get("data") or {}).get(events.INTERNAL_DATA_KEY) or {}
+        meta = _internal_data(stored)
         target = str(meta.get("fn_id") or "")
         fn = self.store.function(target) or self.store.function_by_slug(target)
         if fn is None:
@@ -155,7 +160,7 @@ class Runner:
             priority_s=admitted.priority_s,
             singleton_key=admitted.singleton.key if admitted.singleton else None,
         )
-        start_at = now if batch_id else max(now, int(first.event.get("ts") or now))
+        start_at = now if batch_id else max(now, to_int(first.event.get("ts") or now, "ts"))
         with self.store.transaction():
             self.store.add_run(run)
             self.life.history.scheduled(run)
@@ -199,12 +204,14 @@ class Runner:
         return fired
 
     def _add_cancel_pauses(self, fn: Function, run: Run, event: dict[str, JSON]) -> None:
-        for index, cancel in enumerate(fn.config.get("cancel") or []):
+        for index, raw in enumerate(array_or_empty(fn.config.get("cancel"), "cancel")):
+            cancel = as_object(raw, "a cancel")
             expires = self._deadline(cancel.get("timeout"), DEFAULT_PAUSE_MS)
             self.add_pause(Pause(
                 id=f"{run.id}-cancel-{index}", run_id=run.id, kind=PauseKind.CANCEL,
                 event_name=str(cancel.get("event")), expires_at_ms=expires,
-                after_seq=run.event_seq, expression=cancel.get("if") or None,
+                after_seq=run.event_seq,
+                expression=optional_str(cancel.get("if") or None, "cancel.if"),
             ))
 
     def _deadline(self, timeout: JSON, default_ms: int) -> int:
@@ -298,7 +305,8 @@ class Runner:
 
     def _pause_matches(self, pause: Pause, event: dict[str, JSON]) -> bool:
         if pause.kind is PauseKind.INVOKE:
-            return (event.get("data") or {}).get("correlation_id") == pause.correlation_id
+            data = object_or_empty(event.get("data"), "data")
+            return data.get("correlation_id") == pause.correlation_id
         if not pause.expression:
             return True
         run = self.store.run(pause.run_id)
@@ -315,11 +323,12 @@ class Runner:
             if not expression:
                 continue
             after = to_datetime(self.life.clock.now_ms())
-            fire_at = cron.parse_cron(expression).next_after(after)
+            fire_at = cron.parse_cron(as_str(expression, "cron")).next_after(after)
             self.life.queue.enqueue(QueueItem(
                 kind=Kind.CRON, available_at_ms=to_ms(fire_at), partition=fn.id,
                 payload={"function_id": fn.id, "cron": expression, "index": index,
-                         "jitter": cron.parse_jitter(trigger.get("jitter")),
+                         "jitter": cron.parse_jitter(
+                             optional_str(trigger.get("jitter") or None, "jitter")),
                          "scheduled_ms": to_ms(fire_at)},
                 job_id=f"cron-{fn.id}-{index}-{to_ms(fire_at)}",
             ))
@@ -330,8 +339,9 @@ class Runner:
             return
         if fn.id not in {current.id for current in self.store.functions()}:
             return
-        scheduled = to_datetime(int(payload["scheduled_ms"]))
-        fire = scheduled + datetime.timedelta(seconds=random.uniform(0, payload["jitter"]))
+        scheduled = to_datetime(to_int(payload["scheduled_ms"], "scheduled_ms"))
+        jitter = as_number(payload["jitter"], "jitter")
+        fire = scheduled + datetime.timedelta(seconds=random.uniform(0, jitter))
         stamp = timeparse.format_rfc3339_ms(scheduled).replace(".000Z", "Z")
         now = self.life.clock.now_ms()
         internal_id = self.life.ids.new(now)
@@ -349,8 +359,7 @@ def invoke_correlation(stored: StoredEvent) -> str | None:
     """The correlation id an ``inngest/function.invoked`` event carries, if any."""
     if stored.name != events.FUNCTION_INVOKED:
         return None
-    meta = (stored.event.get("data") or {}).get(events.INTERNAL_DATA_KEY) or {}
-    value = meta.get("correlation_id")
+    value = _internal_data(stored).get("correlation_id")
     return str(value) if value else None
 
 
@@ -358,9 +367,15 @@ def resume_value(pause: Pause, stored: StoredEvent) -> JSON:
     """The step value a matching event gives a waiting run."""
     if pause.kind is not PauseKind.INVOKE:
         return stored.event
-    data = stored.event.get("data") or {}
+    data = object_or_empty(stored.event.get("data"), "data")
     if "error" in data:
         return {"error": data["error"]}
     if "result" in data:
         return {"data": data["result"]}
     return stored.event
+
+
+def _internal_data(stored: StoredEvent) -> Object:
+    """What the engine put in an event it sent itself (an invoke's target and correlation)."""
+    data = object_or_empty(stored.event.get("data"), "data")
+    return object_or_empty(data.get(events.INTERNAL_DATA_KEY), events.INTERNAL_DATA_KEY)

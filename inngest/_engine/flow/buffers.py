@@ -13,6 +13,7 @@ import json
 from inngest._engine.clock import Clock
 from inngest._engine.flow.keys import Batching, Debounce
 from inngest._engine.models import JSON, Function, Kind, QueueItem, StoredEvent
+from inngest._engine.payload import as_array, to_int
 from inngest._engine.queue import Queue
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
@@ -43,7 +44,7 @@ class Buffers:
         now = self.clock.now_ms()
         with self.store.transaction():
             row = self.store.buffer(_DEBOUNCE, fn.id, config.key)
-            first_ms = int(row["first_ms"]) if row else now
+            first_ms = to_int(row["first_ms"], "first_ms") if row else now
             fire_ms = now + config.period_ms
             if config.timeout_ms is not None:
                 fire_ms = min(fire_ms, first_ms + config.timeout_ms)
@@ -68,9 +69,10 @@ class Buffers:
                 row = {"id": self.ids.new(now), "event_ids": [], "bytes": 0}
                 self._set_timer(Kind.BATCH, fn, config.key, str(row["id"]),
                                 now + config.timeout_ms)
-            row["event_ids"].append(stored.internal_id)
-            row["bytes"] += size
-            if len(row["event_ids"]) < config.max_size and row["bytes"] < MAX_BATCH_BYTES:
+            event_ids = [*as_array(row["event_ids"], "event_ids"), stored.internal_id]
+            total = to_int(row["bytes"], "bytes") + size
+            row["event_ids"], row["bytes"] = event_ids, total
+            if len(event_ids) < config.max_size and total < MAX_BATCH_BYTES:
                 self.store.put_buffer(_BATCH, fn.id, config.key, row)
                 return None
             self.store.delete_buffer(_BATCH, fn.id, config.key)
@@ -85,7 +87,7 @@ class Buffers:
             row = self.store.buffer(kind, fn_id, key)
             if row is None or row["id"] != item.payload["id"]:
                 return None
-            fire_ms = int(row.get("fire_ms") or 0)
+            fire_ms = to_int(row.get("fire_ms") or 0, "fire_ms")
             if fire_ms > self.clock.now_ms():
                 return dataclasses.replace(item, available_at_ms=fire_ms)
             self.store.delete_buffer(kind, fn_id, key)
@@ -98,7 +100,8 @@ class Buffers:
         if "event_id" in row:
             stored = self.store.event(str(row["event_id"]))
             return Release(fn, [stored]) if stored else None
-        found = [self.store.event(str(event_id)) for event_id in row["event_ids"]]
+        event_ids = as_array(row["event_ids"], "event_ids")
+        found = [self.store.event(str(event_id)) for event_id in event_ids]
         events = [event for event in found if event is not None]
         return Release(fn, events, str(row["id"])) if events else None
 

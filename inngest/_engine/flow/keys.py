@@ -7,10 +7,12 @@ Everything here is pure: config and event in, keys and numbers out.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from inngest._engine import cel, timeparse
 from inngest._engine.flow.gcra import Rate
 from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
+from inngest._engine.payload import array_or_empty, is_array, object_or_empty
 
 DAY_MS = 24 * 3600 * 1000
 _SCOPES = ("fn", "env", "account")
@@ -49,7 +51,7 @@ def duration_ms(value: JSON) -> int | None:
         return None
 
 
-def _int(value: JSON) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -75,10 +77,11 @@ def run_limits(fn: Function, event: dict[str, JSON]) -> RunLimits:
 
 def _concurrency_entries(value: JSON) -> tuple[list[JSON], list[JSON]]:
     """(run entries, step entries): only the ``{"fn": [...], "step": [...]}`` form has runs."""
-    if isinstance(value, dict) and ("fn" in value or "step" in value):
-        return list(value.get("fn") or []), list(value.get("step") or [])
-    if isinstance(value, list):
-        return [], value
+    if isinstance(value, typing.Mapping) and ("fn" in value or "step" in value):
+        fn_entries = array_or_empty(value.get("fn"), "concurrency.fn")
+        return list(fn_entries), list(array_or_empty(value.get("step"), "concurrency.step"))
+    if is_array(value):
+        return [], list(value)
     return [], [value]
 
 
@@ -88,8 +91,9 @@ def concurrency(fn: Function, event: dict[str, JSON]) -> list[Concurrency]:
     default = Concurrency(f"default:{fn.id}", DEFAULT_FUNCTION_STEPS)
     if value is None:
         return [default]
-    if _int(value) is not None:
-        return [Concurrency(f"fn:{fn.id}", value), default] if value > 0 else [default]
+    limit = _int(value)
+    if limit is not None:
+        return [Concurrency(f"fn:{fn.id}", limit), default] if limit > 0 else [default]
     return _limits(fn, _concurrency_entries(value)[1], event, "") + [default]
 
 
@@ -105,7 +109,7 @@ def _limits(fn: Function, entries: list[JSON], event: dict[str, JSON],
             prefix: str) -> list[Concurrency]:
     out = []
     for entry in entries:
-        if not isinstance(entry, dict):
+        if not isinstance(entry, typing.Mapping):
             continue
         limit = _int(entry.get("limit"))
         scope = str(entry.get("scope") or "fn").lower()
@@ -121,7 +125,7 @@ def _limits(fn: Function, entries: list[JSON], event: dict[str, JSON],
 
 def throttle(fn: Function, event: dict[str, JSON]) -> Rate | None:
     config = fn.config.get("throttle")
-    if not isinstance(config, dict):
+    if not isinstance(config, typing.Mapping):
         return None
     period = duration_ms(config.get("period"))
     if not period:
@@ -140,7 +144,7 @@ def throttle(fn: Function, event: dict[str, JSON]) -> Rate | None:
 def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
     """None when the function has no rate limit or its key evaluates to false."""
     config = fn.config.get("rateLimit")
-    if not isinstance(config, dict):
+    if not isinstance(config, typing.Mapping):
         return None
     limit, period = _int(config.get("limit")), duration_ms(config.get("period"))
     key = config.get("key")
@@ -159,7 +163,7 @@ def idempotency(fn: Function, event: dict[str, JSON]) -> Rate | None:
 
 
 def priority_seconds(fn: Function, event: dict[str, JSON]) -> int:
-    expression = (fn.config.get("priority") or {}).get("run")
+    expression = object_or_empty(fn.config.get("priority"), "priority").get("run")
     if not expression:
         return 0
     try:
@@ -180,7 +184,7 @@ class Singleton:
 
 def singleton(fn: Function, event: dict[str, JSON]) -> Singleton | None:
     config = fn.config.get("singleton")
-    if not isinstance(config, dict):
+    if not isinstance(config, typing.Mapping):
         return None
     mode = str(config.get("mode") or "skip").lower()
     key = config.get("key")
@@ -207,7 +211,7 @@ class Debounce:
 
 def debounce(fn: Function, event: dict[str, JSON]) -> Debounce | None:
     config = fn.config.get("debounce")
-    if not isinstance(config, dict):
+    if not isinstance(config, typing.Mapping):
         return None
     period = duration_ms(config.get("period"))
     if not period:
@@ -227,7 +231,7 @@ class Batching:
 def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
     """None when the function does not batch, or this event fails the batch ``if``."""
     config = fn.config.get("batchEvents")
-    if not isinstance(config, dict):
+    if not isinstance(config, typing.Mapping):
         return None
     condition = config.get("if")
     if condition and not cel.matches(str(condition), {"event": event}):
@@ -241,6 +245,6 @@ def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
 def timeouts(fn: Function) -> tuple[int | None, int | None]:
     """(start, finish) timeouts in milliseconds."""
     config = fn.config.get("timeouts")
-    if not isinstance(config, dict):
+    if not isinstance(config, typing.Mapping):
         return None, None
     return duration_ms(config.get("start")), duration_ms(config.get("finish"))

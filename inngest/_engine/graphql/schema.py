@@ -11,6 +11,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.graphql import span_tree, trace
 from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute as execute_document
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
+from inngest._engine.payload import is_array, load, optional_int, to_int
 from inngest._engine.timeparse import rfc3339
 
 Args = dict[str, object]
@@ -36,7 +37,7 @@ def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
             if value or key in ("name", "data")}
 
 
-def _mapping(value: object, what: str) -> dict[str, object]:
+def _mapping(value: object, what: str) -> dict[str, JSON]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -203,12 +204,13 @@ def _history_item(item: dict[str, JSON]) -> dict[str, object]:
     out: dict[str, object] = {
         "cancel": None, "result": None, "sleep": None, "stepName": None, "stepType": None,
         "url": None, "waitForEvent": None, "waitResult": None, "invokeFunction": None,
-        "invokeFunctionResult": None, **item, "createdAt": rfc3339(item.get("createdAt")),
+        "invokeFunctionResult": None, **item,
+        "createdAt": rfc3339(optional_int(item.get("createdAt"), "createdAt")),
     }
     for key, time_key in _HISTORY_TIMES:
         value = item.get(key)
-        if isinstance(value, dict):
-            out[key] = {**value, time_key: rfc3339(value.get(time_key))}
+        if isinstance(value, typing.Mapping):
+            out[key] = {**value, time_key: rfc3339(optional_int(value.get(time_key), time_key))}
     return out
 
 
@@ -279,7 +281,7 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
         text = outputs.get(step_id[2:])
         if not isinstance(text, str) or not text:
             raise GraphQLError("output not found")
-        return _output_of({"error": json.loads(text)})
+        return _output_of({"error": load(text)})
     if not step_id:
         value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
             "data": run.output}
@@ -295,15 +297,15 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
 
 
 def _output_of(value: JSON, *, unwrap: bool = True) -> dict[str, object]:
-    if isinstance(value, dict) and value.get("error") is not None:
+    if isinstance(value, typing.Mapping) and value.get("error") is not None:
         error = value["error"]
-        if not isinstance(error, dict):
+        if not isinstance(error, typing.Mapping):
             error = {"name": "Error", "message": str(error)}
         return {"data": None, "input": None, "error": {
             "message": str(error.get("message") or ""), "name": error.get("name"),
             "stack": error.get("stack"), "cause": _cause(error.get("cause")),
         }}
-    data = value.get("data") if unwrap and isinstance(value, dict) and set(value) == {
+    data = value.get("data") if unwrap and isinstance(value, typing.Mapping) and set(value) == {
         "data"} else value
     return {"data": _dumps(data), "input": None, "error": None}
 
@@ -345,7 +347,7 @@ def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-def _filtered_runs(runs: list[Run], flt: dict[str, object]) -> list[Run]:
+def _filtered_runs(runs: list[Run], flt: typing.Mapping[str, object]) -> list[Run]:
     time_field = _ORDER_FIELDS.get(str(flt.get("timeField") or "QUEUED_AT"), "created_at_ms")
     since, until = _ms(flt.get("from")), _ms(flt.get("until"))
     statuses = _list(flt.get("status"))
@@ -389,8 +391,8 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
     event = stored.event
     return {
         "id": stored.internal_id, "name": stored.name,
-        "createdAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
-        "occurredAt": rfc3339(int(event.get("ts") or stored.received_at_ms)),
+        "createdAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
+        "occurredAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "receivedAt": rfc3339(stored.received_at_ms),
         "payload": _dumps(event.get("data")), "raw": _dumps(_wire_event(event)),
         "schema": None,
@@ -508,8 +510,8 @@ def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None
 
 def _concurrency(fn: Function) -> int:
     limits = fn.config.get("concurrency")
-    first = limits[0] if isinstance(limits, list) and limits else limits
-    return int(first.get("limit") or 0) if isinstance(first, dict) else 0
+    first = limits[0] if is_array(limits) and limits else limits
+    return to_int(first.get("limit") or 0, "limit") if isinstance(first, typing.Mapping) else 0
 
 
 # ---------------------------------------------------------------------------- mutations

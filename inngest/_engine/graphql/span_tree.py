@@ -11,8 +11,10 @@ see that shape, so it is built from the run's history here.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.payload import to_int
 from inngest._engine.graphql.trace import Span, history_output_id, step_output_id
 
 _WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
@@ -57,7 +59,7 @@ class _Builder:
         return self.spans
 
     def _read(self, item: dict[str, JSON]) -> None:
-        kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
+        kind, at = str(item.get("type")), to_int(item.get("createdAt") or 0, "createdAt")
         step_id, name = item.get("stepID"), str(item.get("stepName") or "")
         if kind == "StepStarted":
             self.started_ms = at
@@ -110,7 +112,7 @@ class _Builder:
         status = "WAITING"
         if step_id in self.memos:
             value = self.memos[step_id]
-            failed = isinstance(value, dict) and value.get("error") is not None
+            failed = isinstance(value, typing.Mapping) and value.get("error") is not None
             status = "FAILED" if failed else "COMPLETED"
         span = self._base(f"{self.run.id}-{step_id}", name, status, op)
         span.update(stepID=step_id, queuedAt=at, startedAt=at)
@@ -122,8 +124,8 @@ class _Builder:
               at: int, step_id: str) -> Span:
         """One call's span; ``step_id`` is the step it ran ("" for the function itself)."""
         span = self._base(f"{self.run.id}-{item.get('id')}", name, status, op)
-        span.update(attempts=int(item.get("attempt") or 0), queuedAt=self.started_ms or at,
-                    startedAt=self.started_ms or at, endedAt=at)
+        span.update(attempts=to_int(item.get("attempt") or 0, "attempt"),
+                    queuedAt=self.started_ms or at, startedAt=self.started_ms or at, endedAt=at)
         # A failed call's output is its error as recorded; a completed one's is the result.
         if status == "FAILED" and item.get("output"):
             span["outputID"] = history_output_id(self.run.id, str(item.get("id")))

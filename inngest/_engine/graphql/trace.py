@@ -9,16 +9,20 @@ attempts. Span outputs are read back through ``runTraceSpanOutputByID``.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.payload import to_int
+from inngest._protocol.opcodes import Opcode
 
 Span = dict[str, object]
 
-STEP_OPS = {
-    "StepRun": "RUN", "Step": "RUN", "StepError": "RUN", "StepFailed": "RUN",
-    "StepPlanned": "RUN", "Sleep": "SLEEP", "WaitForEvent": "WAIT_FOR_EVENT",
-    "InvokeFunction": "INVOKE", "AIGateway": "AI_GATEWAY", "Gateway": "RUN",
-    "WaitForSignal": "WAIT_FOR_SIGNAL",
+STEP_OPS: dict[str, str] = {
+    Opcode.STEP_RUN: "RUN", Opcode.STEP: "RUN", Opcode.STEP_ERROR: "RUN",
+    Opcode.STEP_FAILED: "RUN", Opcode.PLANNED: "RUN", Opcode.SLEEP: "SLEEP",
+    Opcode.WAIT_FOR_EVENT: "WAIT_FOR_EVENT", Opcode.INVOKE: "INVOKE",
+    Opcode.AI_GATEWAY: "AI_GATEWAY", Opcode.GATEWAY: "RUN",
+    Opcode.WAIT_FOR_SIGNAL: "WAIT_FOR_SIGNAL",
 }
 _WAIT_TYPES = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
                "StepInvoking": "INVOKE"}
@@ -71,7 +75,7 @@ class _Builder:
         return spans + ([end] if end else [])
 
     def _read(self, item: dict[str, JSON]) -> None:
-        kind, at = str(item.get("type")), int(item.get("createdAt") or 0)
+        kind, at = str(item.get("type")), to_int(item.get("createdAt") or 0, "createdAt")
         step_id = item.get("stepID")
         if isinstance(step_id, str):
             self.order.setdefault(step_id, len(self.order))
@@ -83,8 +87,9 @@ class _Builder:
             step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind], at)
             step.has_output = kind != "StepSleeping"
             sleep = item.get("sleep")
-            if isinstance(sleep, dict) and isinstance(sleep.get("until"), int):
-                step.ended_ms = sleep["until"]
+            until = sleep.get("until") if isinstance(sleep, typing.Mapping) else None
+            if isinstance(until, int):
+                step.ended_ms = until
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 
@@ -117,7 +122,7 @@ class _Builder:
 
     def _attempt(self, item: dict[str, JSON], status: str, step: _Step | None,
                  at: int) -> Span:
-        number = int(item.get("attempt") or 0)
+        number = to_int(item.get("attempt") or 0, "attempt")
         output_id = history_output_id(self.run.id, str(item.get("id")))
         if status == "COMPLETED" and step is not None:
             output_id = step_output_id(self.run.id, step.step_id)
@@ -145,7 +150,7 @@ class _Builder:
         if done:
             value = self.memos.get(step.step_id)
             failed = step.status == "FAILED" or (
-                isinstance(value, dict) and value.get("error") is not None)
+                isinstance(value, typing.Mapping) and value.get("error") is not None)
             status = "FAILED" if failed else "COMPLETED"
         attempts = step.attempts if len(step.attempts) > 1 else []
         return {
@@ -165,10 +170,10 @@ class _Builder:
         run = self.run
         if run.status is RunStatus.COMPLETED:
             end = self.history[-1] if self.history else {}
-            at = int(end.get("createdAt") or run.ended_at_ms or 0)
+            at = to_int(end.get("createdAt") or run.ended_at_ms or 0, "createdAt")
             return {
                 **self._base(f"{run.id}-end"), "name": "function success",
-                "status": "COMPLETED", "attempts": int(end.get("attempt") or 0),
+                "status": "COMPLETED", "attempts": to_int(end.get("attempt") or 0, "attempt"),
                 "outputID": step_output_id(run.id, ""), "childrenSpans": self.function_attempts,
                 **_times(self.scheduled_ms, self.started_ms, at),
             }

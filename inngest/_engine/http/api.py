@@ -12,8 +12,10 @@ from inngest._engine import events, registration, timeparse, ulid
 from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
+from inngest._engine.payload import load
 from inngest._engine.timeparse import rfc3339
 from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
+from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
 
@@ -23,7 +25,7 @@ MAX_BODY_BYTES = 256 * 1024 * 1024
 DEFAULT_HTTP_WORKERS = 32
 BASE_HEADERS = {
     "content-type": "application/json",
-    "x-inngest-server-kind": registration.SERVER_KIND,
+    Header.SERVER_KIND: registration.SERVER_KIND,
     "access-control-allow-origin": "*",
 }
 _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
@@ -40,7 +42,7 @@ _ERROR_CODES = {
 }
 
 
-def respond(status: int, body: JSON = None) -> Response:
+def respond(status: int, body: object = None) -> Response:
     if status >= 400 and isinstance(body, dict) and "code" not in body:
         body = _with_code(status, body)
     payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
@@ -122,7 +124,7 @@ class Api:
             return respond(400, {"ids": [""], "status": 400, "error": str(err)})
         if not raw_events:
             return respond(200, {"ids": [""], "status": 200})
-        seed = ulid.parse_seed(headers.get("x-inngest-event-id-seed", ""))
+        seed = ulid.parse_seed(headers.get(Header.EVENT_ID_SEED, ""))
         ids: list[str] = []
         for index, raw in enumerate(raw_events):
             now = self.engine.clock.now_ms()
@@ -146,14 +148,14 @@ class Api:
             return respond(404, {"error": f"function not found: {slug}", "data": None,
                                  "status": 404})
         try:
-            raw = json.loads(body) if body.strip() else {}
+            raw = load(body) if body.strip() else {}
         except ValueError as err:
             return respond(400, {"error": f"Invalid request: {err}", "data": None, "status": 400})
-        if not isinstance(raw, dict):
+        if not isinstance(raw, typing.Mapping):
             return respond(400, {"error": "Invalid request: body must be an event object",
                                  "data": None, "status": 400})
         data = raw.get("data") or {}
-        if not isinstance(data, dict):
+        if not isinstance(data, typing.Mapping):
             return respond(400, {"error": "event data must be an object", "data": None,
                                  "status": 400})
         data = {**data, events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
@@ -284,14 +286,15 @@ class Api:
     def signal(self, body: bytes, **_: object) -> Response:
         """Resume the run waiting for a signal, with the statuses the real server uses."""
         try:
-            request = json.loads(body)
+            request = load(body)
         except ValueError:
             return error(400, "Invalid signal data")
-        if not isinstance(request, dict) or not isinstance(request.get("signal", ""), str):
+        signal = request.get("signal", "") if isinstance(request, typing.Mapping) else None
+        if not isinstance(request, typing.Mapping) or not isinstance(signal, str):
             return error(400, "Invalid signal data")
-        if not request.get("signal"):
+        if not signal:
             return error(500, "Failed to receive signal")
-        run_id = self.engine.runner.signal(request["signal"], request.get("data"))
+        run_id = self.engine.runner.signal(signal, request.get("data"))
         if run_id is None:
             return error(404, "No signal found")
         return respond(200, {"data": {"run_id": run_id}, "metadata": self._metadata()})

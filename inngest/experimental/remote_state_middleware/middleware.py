@@ -8,7 +8,8 @@ from inngest._client import Inngest
 from inngest._context import ContextSync
 from inngest._function import Function
 from inngest._middleware import MiddlewareSync, TransformOutputResult
-from inngest._step import Opcode, StepMemos
+from inngest._protocol.opcodes import Opcode
+from inngest._step import StepMemos
 
 
 class StateDriver(typing.Protocol):

@@ -58,6 +58,12 @@ def test_functions_missing_from_a_sync_are_archived(
     ({"rateLimit": {"limit": 0, "period": "1h"}}, "The rate limit must be greater than 0"),
     ({"debounce": {"period": "8d"}}, "The debounce period must be between 1s and 7d"),
     ({"cancel": [{"event": "a"}] * 6}, "This function exceeds the max number of cancellations"),
+    # Wrong shapes are refused with a message, not a 500.
+    ({"triggers": [{"cron": "* * * * *", "jitter": 5}]}, "invalid cron jitter 5"),
+    ({"concurrency": {"fn": 2}}, "concurrency.fn and concurrency.step must be arrays"),
+    ({"debounce": "1s"}, "debounce must be an object"),
+    ({"rateLimit": ["1/h"]}, "rateLimit must be an object"),
+    ({"priority": "event.data.p"}, "priority must be an object"),
 ])
 def test_invalid_functions_are_refused_and_kept_on_the_app(
     dev: DevServer, client: Client, app: FakeApp, change: dict[str, object], message: str

@@ -1,0 +1,95 @@
+"""Narrowing decoded JSON to the shapes the engine reads.
+
+Function configs and step replies come from apps; a value of the wrong shape becomes a
+``PayloadError`` naming the field, rather than an ``AttributeError`` deep inside the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+
+from inngest._engine.errors import EngineError
+from inngest._protocol.json_value import JSON
+
+Object = typing.Mapping[str, JSON]
+Array = typing.Sequence[JSON]
+
+
+class PayloadError(EngineError):
+    code = "payload_invalid"
+
+
+def load(text: str | bytes) -> JSON:
+    """``json.loads``, typed: the decoder makes nothing but JSON values."""
+    value: JSON = json.loads(text)
+    return value
+
+
+def as_object(value: JSON, field: str) -> Object:
+    if isinstance(value, typing.Mapping):
+        return value
+    raise _wrong(value, field, "an object")
+
+
+def is_array(value: JSON) -> typing.TypeGuard[Array]:
+    return isinstance(value, typing.Sequence) and not isinstance(value, str)
+
+
+def as_array(value: JSON, field: str) -> Array:
+    if is_array(value):
+        return value
+    raise _wrong(value, field, "an array")
+
+
+def object_or_empty(value: JSON, field: str) -> Object:
+    """``value`` as an object, with a missing or empty value read as ``{}``."""
+    return as_object(value, field) if value else {}
+
+
+def array_or_empty(value: JSON, field: str) -> Array:
+    """``value`` as an array, with a missing or empty value read as ``[]``."""
+    return as_array(value, field) if value else []
+
+
+def as_str(value: JSON, field: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise _wrong(value, field, "a string")
+
+
+def optional_str(value: JSON, field: str) -> str | None:
+    return None if value is None else as_str(value, field)
+
+
+def to_int(value: JSON, field: str) -> int:
+    """``int(value)`` for the values ``int`` accepts: numbers and numeric strings."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise _wrong(value, field, "a number")
+
+
+def optional_int(value: JSON, field: str) -> int | None:
+    return None if value is None else to_int(value, field)
+
+
+def as_number(value: JSON, field: str) -> float:
+    if isinstance(value, (int, float)):
+        return value
+    raise _wrong(value, field, "a number")
+
+
+def _wrong(value: JSON, field: str, expected: str) -> PayloadError:
+    return PayloadError(f"{field} must be {expected}, not {_json_kind(value)}")
+
+
+def _json_kind(value: JSON) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an object" if isinstance(value, typing.Mapping) else "an array"
