@@ -211,8 +211,11 @@ class Executor:
         data = response.body
         reply_headers = {k.lower(): v for k, v in response.headers.items()}
         if len(data) > MAX_RESPONSE_BYTES:
+            # The step has run and its side effects happened: running it again would repeat
+            # them and then fail the same way.
             too_large = error_body("OutputTooLarge", "output_too_large")
-            return Reply(500, reply_headers, json.dumps(too_large).encode())
+            return Reply(500, {**reply_headers, "x-inngest-no-retry": "true"},
+                         json.dumps(too_large).encode())
         return Reply(response.status, reply_headers, data)
 
     # Opcodes

@@ -273,7 +273,7 @@ def test_step_limit_fails_the_run(client: Client, app: FakeApp) -> None:
                                        "message": message}}
 
 
-def test_step_output_over_4_mib_is_a_retried_error(client: Client, app: FakeApp) -> None:
+def test_step_output_over_4_mib_fails_after_one_execution(client: Client, app: FakeApp) -> None:
     # The limit applies to the stored value, {"data": ...}: 4 MiB of data is too much.
     big = "x" * (4 * 1024 * 1024 - len('{"data":""}') + 1)
     client.register(app, [app.function(
@@ -283,7 +283,19 @@ def test_step_output_over_4_mib_is_a_retried_error(client: Client, app: FakeApp)
                "step output size is greater than the limit")
     assert run["status"] == "Failed"
     assert run["output"] == {"error": {"error": message, "name": "Error", "message": message}}
-    assert [call.body["ctx"]["attempt"] for call in app.posts()] == [0, 1]
+    assert [call.body["ctx"]["attempt"] for call in app.posts()] == [0]
+
+
+def test_reply_over_8_mib_fails_the_run_after_one_execution(client: Client, app: FakeApp) -> None:
+    """Finding 7: a reply past the response limit was retried, so its step ran twice."""
+    big = "x" * (8 * 1024 * 1024 + 1)
+    client.register(app, [app.function(
+        "fn", retries=3, handler=lambda call: ops(op("StepRun", "big", data=big)))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": "OutputTooLarge: output_too_large",
+                             "name": "OutputTooLarge", "message": "output_too_large"}
+    assert len(app.posts()) == 1
 
 
 def test_step_output_of_exactly_4_mib_is_saved(client: Client, app: FakeApp) -> None:
