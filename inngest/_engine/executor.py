@@ -63,7 +63,23 @@ class Executor:
         self.http = http or default_transport()
 
     def handle(self, item: QueueItem) -> QueueItem | None:
-        """The queue handler: run one item, returning it to retry later or None when done."""
+        """The queue handler: run one item, returning it to retry later or None when done.
+
+        An item that crashes fails its run: dropped silently, it would leave it Running.
+        """
+        try:
+            return self._handle(item)
+        except Exception as err:
+            log.exception("run %s: queue item %s (%s) crashed", item.run_id or "-", item.id,
+                          item.kind.value)
+            if item.run_id:
+                message = (f"the engine failed while processing this run ({item.kind.value} "
+                           f"item): {type(err).__name__}: {err}")
+                self.life.finish(item.run_id, RunStatus.FAILED,
+                                 error_body("InternalError", message), has_output=True)
+            return None
+
+    def _handle(self, item: QueueItem) -> QueueItem | None:
         if item.kind is Kind.CRON:
             self.runner.fire_cron(item.payload)
         elif item.kind is Kind.PAUSE_TIMEOUT:

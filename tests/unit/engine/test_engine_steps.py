@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
 from inngest import _signing
@@ -327,3 +329,22 @@ def test_run_state_over_32_mib_fails_the_run(client: Client, app: FakeApp) -> No
     assert run["output"] == {"error": {"error": f"InngestErrStateOverflowed: {message}",
                                        "name": "InngestErrStateOverflowed", "message": message}}
     assert len(calls) == 9
+
+
+def test_a_crashing_queue_item_fails_its_run(
+    client: Client, app: FakeApp, dev: LoopbackDev, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 5: an item whose processing raised was dropped, leaving its run Running."""
+
+    def crash(*args: object) -> bytes:
+        raise ValueError("NaN and Infinity are not JSON numbers")
+
+    monkeypatch.setattr(dev.engine.executor, "request_body", crash)
+    client.register(app, [app.function("fn", handler=lambda call: ok("never"))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    message = ("the engine failed while processing this run (start item): "
+               "ValueError: NaN and Infinity are not JSON numbers")
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": f"InternalError: {message}", "name": "InternalError",
+                             "message": message}
+    assert app.posts() == []
