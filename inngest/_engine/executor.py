@@ -29,6 +29,7 @@ MAX_WAIT_MS = 366 * 24 * 3600 * 1000
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200)
 BACKOFF_JITTER_MS = 30_000
 CONNECT_TIMEOUT = 10.0
+# The real server waits up to 2 hours for an app's answer (--call-timeout shortens it).
 READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
 # Ops after which the run waits for something else to call the SDK again.
@@ -41,6 +42,8 @@ class Settings:
     retry_interval: float = 0.0
     signing_key: str | None = None
     step_limit: int = 1000
+    # Seconds to wait for an app's answer to one call before the attempt fails.
+    call_timeout: float = READ_TIMEOUT
 
 
 class RunError(EngineError):
@@ -219,8 +222,8 @@ class Executor:
             headers["x-inngest-signature"] = signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
-            response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,
-                                                      MAX_RESPONSE_BYTES))
+            response = self.http.send(OutboundRequest(
+                "POST", url, headers, body, self.settings.call_timeout, MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
             return None
