@@ -283,6 +283,12 @@ class CommHandler:
         if kind is not None and kind != self._client.mode:
             return _error_response(400, _server_kind_mismatch(kind))
         url = self._app_url(request.url)
+        if self._client.is_production and not _registration.configured_origin(self._serve_origin):
+            self._client.logger.warning(
+                "syncing with %s, taken from the request's Host header: anyone who can send "
+                "this app a PUT can choose it; set serve_origin (INNGEST_SERVE_ORIGIN) to the "
+                "app's public origin, or enable_unauthed_sync=False (docs/security.md)", url
+            )
         payload = _registration.out_of_band_body(
             self._client, self._functions.values(), self._framework, url
         )
