@@ -247,3 +247,24 @@ def test_keep_alive_serves_several_requests_on_one_connection(engine_port: int) 
         status, headers, _ = read_response(sock)
         assert status == 200 and headers["connection"] == "close"
         assert closed_by_server(sock)
+
+
+def test_bodies_in_flight_share_one_memory_budget() -> None:
+    """Many clients each under the body limit cannot together buffer more than the budget."""
+    store = Store()
+    limits = Limits(max_body_bytes=60, max_buffered_bytes=100)
+    server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    port = int(server.server_address[1])
+    try:
+        with connect(port) as first:
+            first.sendall(b"POST /e/key HTTP/1.1\r\nContent-Length: 60\r\n\r\n[")
+            time.sleep(0.2)  # until the server has reserved the first body
+            status, _, body = ask(port, b"POST /e/key HTTP/1.1\r\nContent-Length: 60\r\n\r\n")
+            assert status == 503 and json.loads(body)["code"] == "server_busy"
+            first.sendall(b"]" + b" " * 58)
+            assert read_response(first)[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
