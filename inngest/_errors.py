@@ -113,6 +113,10 @@ class OutputUnserializableError(Error):
     is_retriable = False
 
 
+class QueryParamInvalidError(Error):
+    code = "query_param_invalid"
+
+
 class QueryParamMissingError(Error):
     code = "query_param_missing"
 

@@ -146,9 +146,10 @@ class CommHandler:
         timings.start("comm_handler")
         try:
             return self._handle(request, raw_request, timings)
-        except Exception as err:  # the last line of defence: adapters must get a response
+        except Exception:  # the last line of defence: adapters must get a response
             self._client.logger.exception("inngest serve handler failed")
-            body = _error_body("unknown", str(err), type(err).__name__)
+            # The exception's text stays in the log: it may describe the app's internals.
+            body = _error_body("unknown", "internal error (see the app's log)", "UnknownError")
             return self._finish(_json_response(500, body), None, timings)
 
     def _handle(self, request: Request, raw_request: object, timings: ServerTimings) -> Response:
@@ -283,6 +284,12 @@ class CommHandler:
         if kind is not None and kind != self._client.mode:
             return _error_response(400, _server_kind_mismatch(kind))
         url = self._app_url(request.url)
+        if self._client.is_production and not _registration.configured_origin(self._serve_origin):
+            self._client.logger.warning(
+                "syncing with %s, taken from the request's Host header: anyone who can send "
+                "this app a PUT can choose it; set serve_origin (INNGEST_SERVE_ORIGIN) to the "
+                "app's public origin, or enable_unauthed_sync=False (docs/security.md)", url
+            )
         payload = _registration.out_of_band_body(
             self._client, self._functions.values(), self._framework, url
         )
@@ -300,24 +307,16 @@ class CommHandler:
     def _execute(
         self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
     ) -> Response:
-        try:
-            payload = _json_body(request.body) if auth.payload is _UNPARSED else auth.payload
-        except _errors.BodyInvalidError as err:
-            return _error_response(400, err, {Header.NO_RETRY: "true"})
         query = request.query()
-        probe = query.get("probe")
-        if probe is not None:
-            if probe != "trust":
-                raise _errors.UnknownError(f"unsupported probe: {probe}")
-            return _json_response(200, None)
-        if payload is _EMPTY:
-            error = _errors.BodyInvalidError("request body is empty")
-            return _error_response(400, error, {Header.NO_RETRY: "true"})
-        execution_request = _execution.ExecutionRequest.from_dict(payload)
-        fn_id = query.get("fnId")
-        if not fn_id:
-            raise _errors.QueryParamMissingError("fnId")
-        function, handler = self._find_handler(fn_id)
+        try:
+            if _is_trust_probe(query):
+                return _json_response(200, None)
+            execution_request = _execution.ExecutionRequest.from_dict(_payload(request, auth))
+            function, handler = self._find_handler(query.get("fnId") or "")
+        except _MALFORMED_CALL as err:
+            # The same request would fail the same way: the server must not retry it.
+            status = 404 if isinstance(err, _errors.FunctionNotFoundError) else 400
+            return _error_response(status, err, {Header.NO_RETRY: "true"})
         if execution_request.use_api:
             timings.start("use_api")
             try:
@@ -342,6 +341,8 @@ class CommHandler:
         return Response(status=result.status, headers=headers, body=result.body)
 
     def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
+        if not fn_id:
+            raise _errors.QueryParamMissingError("fnId")
         indexed = self._handler_ids.get(fn_id)
         if indexed is not None:
             handler = indexed.handler_for(fn_id)
@@ -379,6 +380,30 @@ class CommHandler:
         return response.json()
 
 
+_MALFORMED_CALL = (
+    _errors.BodyInvalidError,
+    _errors.QueryParamInvalidError,
+    _errors.QueryParamMissingError,
+    _errors.FunctionNotFoundError,
+)
+
+
+def _is_trust_probe(query: dict[str, str]) -> bool:
+    probe = query.get("probe")
+    if probe is None:
+        return False
+    if probe != "trust":
+        raise _errors.QueryParamInvalidError(f"unsupported probe: {probe}")
+    return True
+
+
+def _payload(request: Request, auth: _Auth) -> object:
+    payload = _json_body(request.body) if auth.payload is _UNPARSED else auth.payload
+    if payload is _EMPTY:
+        raise _errors.BodyInvalidError("request body is empty")
+    return payload
+
+
 class _Empty:
     """Marks a request without a body (distinct from a JSON ``null``)."""
 
@@ -391,8 +416,12 @@ def _json_body(body: bytes) -> object:
         return _EMPTY
     try:
         return json.loads(body)
-    except (ValueError, RecursionError) as err:
-        raise _errors.BodyInvalidError(f"request body is not JSON: {err}") from None
+    except json.JSONDecodeError as err:
+        raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
+    except ValueError:
+        raise _errors.BodyInvalidError("request body is not UTF-8 JSON") from None
+    except RecursionError:
+        raise _errors.BodyInvalidError("request body is nested too deeply") from None
 
 
 def _json_response(

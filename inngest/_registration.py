@@ -24,6 +24,12 @@ def route_path(serve_path: str | None) -> str:
     return serve_path or os.environ.get("INNGEST_SERVE_PATH") or DEFAULT_SERVE_PATH
 
 
+def configured_origin(argument: str | None) -> str | None:
+    """The configured public origin (argument, else ``INNGEST_SERVE_ORIGIN``); with one, the
+    URL the app syncs with does not depend on the request's Host header."""
+    return argument or os.environ.get("INNGEST_SERVE_ORIGIN") or None
+
+
 def app_url(
     base_url: str,
     *,
@@ -34,7 +40,7 @@ def app_url(
     """The URL the server should call: ``base_url`` with the configured overrides applied."""
     base = urllib.parse.urlsplit(base_url)
     scheme, netloc, path = base.scheme, base.netloc, base.path
-    origin = serve_origin or os.environ.get("INNGEST_SERVE_ORIGIN")
+    origin = configured_origin(serve_origin)
     if origin:
         if "://" in origin:
             parsed_origin = urllib.parse.urlsplit(origin)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import typing
 import urllib.parse
 
-from inngest import _registration
+from inngest import _http_core, _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request, Response
-from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
 
 FRAMEWORK = "http_server"
+# The engine sends at most ~4 MiB of run state per request (then the SDK fetches it), so
+# 16 MiB leaves room for a self-hosted server's larger limits without letting one
+# unsigned request grow the process much.
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+DEFAULT_LIMITS = _http_core.Limits(
+    max_body_bytes=DEFAULT_MAX_BODY_BYTES, max_buffered_bytes=4 * DEFAULT_MAX_BODY_BYTES
+)
 _NOT_FOUND = Response(
     404,
     {"content-type": "application/json"},
@@ -19,7 +25,7 @@ _NOT_FOUND = Response(
 )
 
 
-class InngestServer(PooledHTTPServer):
+class InngestServer(_http_core.CoreServer):
     """An HTTP server whose requests run on at most ``max_workers`` threads."""
 
     def __init__(
@@ -28,10 +34,11 @@ class InngestServer(PooledHTTPServer):
         handler: CommHandler,
         route: str,
         max_workers: int,
+        limits: _http_core.Limits = DEFAULT_LIMITS,
     ) -> None:
         self.comm_handler = handler
         self.route = route
-        super().__init__(address, _RequestHandler, max_workers, "inngest-http")
+        super().__init__(address, self._serve, limits, max_workers, "inngest-http")
 
     @property
     def url(self) -> str:
@@ -41,35 +48,19 @@ class InngestServer(PooledHTTPServer):
             host_text = f"[{host_text}]"
         return f"http://{host_text}:{port}{self.route}"
 
-
-class _RequestHandler(PooledRequestHandler):
-    server: InngestServer
-
-    def _serve(self) -> None:
-        path = urllib.parse.urlsplit(self.path).path
-        if path.rstrip("/") != self.server.route.rstrip("/"):
-            self._write(_NOT_FOUND)
-            return
-        self._write(self.server.comm_handler.handle(self._to_request(), self))
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
-
-    def _to_request(self) -> Request:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        host = self.headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
-        headers: dict[str, str] = {}
-        for name, value in self.headers.items():
-            headers.setdefault(name.lower(), value)
-        return Request(
-            method=self.command, url=f"http://{host}{self.path}", headers=headers, body=body
+    def _serve(self, request: _http_core.HTTPRequest) -> _http_core.HTTPResponse:
+        path = urllib.parse.urlsplit(request.target).path
+        if path.rstrip("/") != self.route.rstrip("/"):
+            return _NOT_FOUND.status, _NOT_FOUND.headers, _NOT_FOUND.body
+        host = request.headers.get("host") or "{}:{}".format(*self.server_address[:2])
+        sdk_request = Request(
+            method=request.method,
+            url=f"http://{host}{request.target}",
+            headers=dict(request.headers),
+            body=request.body,
         )
-
-    def _write(self, response: Response) -> None:
-        self.write_response(response.status, response.headers, response.body)
-
-    def log_message(self, format: str, *args: typing.Any) -> None:
-        self.server.comm_handler.client.logger.debug("http_server: " + format, *args)
+        response = self.comm_handler.handle(sdk_request, request)
+        return response.status, response.headers, response.body
 
 
 def serve(
@@ -83,8 +74,22 @@ def serve(
     public_path: str | None = None,
     enable_unauthed_sync: bool | None = None,
     max_workers: int = 8,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    request_timeout: float = DEFAULT_LIMITS.request_timeout,
+    max_connections: int = DEFAULT_LIMITS.max_connections,
 ) -> InngestServer:
-    """A bound server; call ``serve_forever()`` (and ``shutdown()`` from another thread)."""
+    """A bound server; call ``serve_forever()`` (and ``shutdown()`` from another thread).
+
+    A request whose ``Content-Length`` exceeds ``max_body_bytes`` is refused (413) before
+    its body is read; its head and body must arrive within ``request_timeout`` seconds;
+    past ``max_connections`` open connections, new ones get a 503.
+    """
+    limits = _http_core.Limits(
+        max_body_bytes=max_body_bytes,
+        max_buffered_bytes=max(4 * max_body_bytes, DEFAULT_LIMITS.max_buffered_bytes),
+        max_connections=max_connections,
+        request_timeout=request_timeout,
+    )
     handler = CommHandler(
         client,
         functions,
@@ -94,7 +99,8 @@ def serve(
         serve_path=serve_path,
         enable_unauthed_sync=enable_unauthed_sync,
     )
-    return InngestServer((host, port), handler, _registration.route_path(serve_path), max_workers)
+    route = _registration.route_path(serve_path)
+    return InngestServer((host, port), handler, route, max_workers, limits)
 
 
 def run(

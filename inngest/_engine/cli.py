@@ -9,6 +9,7 @@ import signal
 import threading
 import typing
 
+from inngest._engine.executor import READ_TIMEOUT
 from inngest._engine.http.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
 
 _TRUE = ("1", "true", "yes", "on")
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--queue-workers", type=int,
                      default=int(_env("QUEUE_WORKERS") or DEFAULT_QUEUE_WORKERS),
                      help="requests to apps in flight at once (default %(default)s)")
+    dev.add_argument("--call-timeout", type=_positive_seconds,
+                     default=float(_env("CALL_TIMEOUT") or READ_TIMEOUT), metavar="SECONDS",
+                     help="seconds to wait for an app's answer to one call; the attempt then "
+                          "fails and is retried (default %(default)s, the real server's)")
     dev.add_argument("--persist", action="store_true", default=_env_flag("PERSIST"),
                      help="keep state in SQLite at ./.inngest/main.db (or --sqlite-dir)")
     dev.add_argument("--sqlite-dir", default=_env("SQLITE_DIR"),
@@ -64,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=("debug", "info", "warning", "error"),
                      help="log verbosity (default %(default)s)")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text}")
+    return seconds
 
 
 def sdk_urls(flags: list[str] | None) -> list[str]:
@@ -86,6 +98,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         discovery=not args.no_discovery, queue_workers=args.queue_workers,
         retry_interval=args.retry_interval, persist=args.persist,
         sqlite_dir=args.sqlite_dir, signing_key=args.signing_key,
+        call_timeout=args.call_timeout,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -32,6 +32,7 @@ MAX_WAIT_MS = 366 * 24 * 3600 * 1000
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200)
 BACKOFF_JITTER_MS = 30_000
 CONNECT_TIMEOUT = 10.0
+# The real server waits up to 2 hours for an app's answer (--call-timeout shortens it).
 READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
 # Ops after which the run waits for something else to call the SDK again.
@@ -45,6 +46,8 @@ class Settings:
     retry_interval: float = 0.0
     signing_key: str | None = None
     step_limit: int = 1000
+    # Seconds to wait for an app's answer to one call before the attempt fails.
+    call_timeout: float = READ_TIMEOUT
 
 
 class RunError(EngineError):
@@ -67,7 +70,23 @@ class Executor:
         self.http = http or default_transport()
 
     def handle(self, item: QueueItem) -> QueueItem | None:
-        """The queue handler: run one item, returning it to retry later or None when done."""
+        """The queue handler: run one item, returning it to retry later or None when done.
+
+        An item that crashes fails its run: dropped silently, it would leave it Running.
+        """
+        try:
+            return self._handle(item)
+        except Exception as err:
+            log.exception("run %s: queue item %s (%s) crashed", item.run_id or "-", item.id,
+                          item.kind.value)
+            if item.run_id:
+                message = (f"the engine failed while processing this run ({item.kind.value} "
+                           f"item): {type(err).__name__}: {err}")
+                self.life.finish(item.run_id, RunStatus.FAILED,
+                                 error_body("InternalError", message), has_output=True)
+            return None
+
+    def _handle(self, item: QueueItem) -> QueueItem | None:
         if item.kind is Kind.CRON:
             self.runner.fire_cron(item.payload)
         elif item.kind is Kind.PAUSE_TIMEOUT:
@@ -207,16 +226,19 @@ class Executor:
             headers[Header.SIGNATURE] = signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
-            response = self.http.send(OutboundRequest("POST", url, headers, body, READ_TIMEOUT,
-                                                      MAX_RESPONSE_BYTES))
+            response = self.http.send(OutboundRequest(
+                "POST", url, headers, body, self.settings.call_timeout, MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
             return None
         data = response.body
         reply_headers = {k.lower(): v for k, v in response.headers.items()}
         if len(data) > MAX_RESPONSE_BYTES:
+            # The step has run and its side effects happened: running it again would repeat
+            # them and then fail the same way.
             too_large = error_body("OutputTooLarge", "output_too_large")
-            return Reply(500, reply_headers, json.dumps(too_large).encode())
+            return Reply(500, {**reply_headers, Header.NO_RETRY: "true"},
+                         json.dumps(too_large).encode())
         return Reply(response.status, reply_headers, data)
 
     # Opcodes

@@ -5,6 +5,9 @@ the earliest due time (or until new work or a free worker wakes it), asks the ad
 policy whether each due item may run now, leases it and hands it to a worker. Leases are
 dropped at start-up, so an item that was running when the process died runs again.
 
+A function (an item's partition) holds at most ``function_share`` workers at once, so calls
+to one slow or hung app leave workers for the other functions' items.
+
 Finished items are released to the admission policy by the scheduler, between scans: capacity
 freed in the middle of a scan would go to whichever item the scan reaches next, not to the
 ahead-most item it has already held back.
@@ -12,6 +15,7 @@ ahead-most item it has already held back.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import logging
 import threading
@@ -61,11 +65,14 @@ class Queue:
         handler: Handler,
         workers: int = 8,
         admission: Admission | None = None,
+        function_share: int | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._handler = handler
         self._workers = max(1, workers)
+        self._share = function_share or default_function_share(self._workers)
+        self._running: collections.Counter[str] = collections.Counter()
         self.admission: Admission = admission or AdmitAll()
         self._cond = threading.Condition()
         self._dirty = False
@@ -129,6 +136,7 @@ class Queue:
                 finished, self._finished = self._finished, []
                 ended_runs, self._ended_runs = self._ended_runs, []
             for item in finished:
+                self._running[item.partition] -= 1
                 self.admission.release(item)
             for run_id in ended_runs:
                 self.admission.run_ended(run_id)
@@ -171,6 +179,9 @@ class Queue:
             for after, item in page:
                 if free == 0:
                     return now
+                if item.partition and self._running[item.partition] >= self._share:
+                    held = True  # looked at again when one of its items finishes
+                    continue
                 retry_at = self.admission.admit(item, now)
                 if retry_at is not None:
                     held = True
@@ -186,6 +197,7 @@ class Queue:
         return wake_at
 
     def _start(self, item: QueueItem) -> None:
+        self._running[item.partition] += 1
         self._store.lease(item.id)
         with self._cond:
             self._inflight += 1
@@ -208,3 +220,9 @@ class Queue:
                 self._inflight -= 1
                 self._dirty = True
                 self._cond.notify_all()
+
+
+def default_function_share(workers: int) -> int:
+    """Three quarters of the workers (all but one of 2-4): one function's hung calls leave
+    the rest to the others, and a lone function still gets most of the pool."""
+    return max(1, workers - max(1, workers // 4))

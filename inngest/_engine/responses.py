@@ -112,7 +112,8 @@ def interpret(reply: Reply) -> Outcome:
         if too_large is not None:
             message = (f"error validating generator opcode {too_large.id}: "
                        "step output size is greater than the limit")
-            return Failure(wrapped_error("Error", message, prefixed=False), not no_retry,
+            # Not retried (the real server retries): the step ran, and would run again.
+            return Failure(wrapped_error("Error", message, prefixed=False), False,
                            retry_after, reply.status)
         return Ops(ops, no_retry, retry_after)
     if 200 <= reply.status < 300:

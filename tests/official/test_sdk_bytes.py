@@ -108,21 +108,16 @@ ALLOWED = (
         "docs/compatibility.md 17: plumbing errors are named after our error classes "
         "(UnknownError) where the official SDK raises a bare Exception",
         frozenset({f"{mode}/{case}" for mode in ("dev", "cloud")
-                   for case in ("post-probe-unknown", "post-events-null")}),
+                   for case in ("post-events-null",)}),
     ),
     Allowed(
-        "execution-body-validation",
-        "docs/compatibility.md 12: a JSON body of the wrong shape answers 500 body_invalid "
-        "naming the field instead of 500 unknown with a pydantic message",
+        "malformed-call",
+        "docs/compatibility.md 12: a call that would fail the same way again (JSON body of "
+        "the wrong shape, missing or unknown fnId, unknown probe) answers 400 (404 for an "
+        "unknown function) with x-inngest-no-retry and a named code instead of a retried 500",
         frozenset({f"{mode}/{case}" for mode in ("dev", "cloud")
-                   for case in ("post-json-array", "post-invalid-schema")}),
-    ),
-    Allowed(
-        "unprefixed-fn-id",
-        "docs/compatibility.md 17: an fnId without the app prefix answers "
-        "function_not_found naming the id (the official legacy lookup answers 'function ID "
-        "mismatch' with a stack)",
-        frozenset({"dev/post-legacy-fnid", "cloud/post-legacy-fnid"}),
+                   for case in ("post-json-array", "post-invalid-schema", "post-probe-unknown",
+                                "post-missing-fnid", "post-unknown-fnid", "post-legacy-fnid")}),
     ),
     Allowed(
         "out-of-band-sync-failure",
@@ -842,6 +837,14 @@ def _header(answer: Answer, name: str) -> str | None:
     return None
 
 
+def assert_same_headers(official: Answer, ours: Answer) -> None:
+    same_headers = differences(
+        {**normalise(official), "status": "", "body": b""},
+        {**normalise(ours), "status": "", "body": b""},
+    )
+    assert not same_headers, "undocumented difference:\n" + "\n".join(same_headers)
+
+
 def check_allowed(name: str, official: Answer, ours: Answer) -> None:
     """Each deliberate difference must look exactly as documented, nothing more."""
     if name == "signature-freshness":
@@ -889,22 +892,24 @@ def check_allowed(name: str, official: Answer, ours: Answer) -> None:
             {**normalise(ours), "status": "", "body": b""},
         )
         assert not same_headers, "undocumented difference:\n" + "\n".join(same_headers)
-    elif name in ("plumbing-error-names", "execution-body-validation", "unprefixed-fn-id"):
+    elif name == "plumbing-error-names":
         official_body, our_body = json.loads(official.body), json.loads(ours.body)
         assert official.status == ours.status == 500
-        assert our_body["name"] == {
-            "plumbing-error-names": "UnknownError",
-            "execution-body-validation": "BodyInvalidError",
-            "unprefixed-fn-id": "FunctionNotFoundError",
-        }[name]
-        assert our_body["code"] == (
-            "body_invalid" if name == "execution-body-validation" else official_body["code"]
+        assert our_body["name"] == "UnknownError"
+        assert our_body["code"] == official_body["code"]
+        assert set(our_body) == {"code", "message", "name"}
+        assert_same_headers(official, ours)
+    elif name == "malformed-call":
+        our_body = json.loads(ours.body)
+        assert official.status == 500
+        assert (ours.status, our_body["code"]) in (
+            (400, "body_invalid"), (400, "query_param_invalid"), (400, "query_param_missing"),
+            (404, "function_not_found"),
         )
         assert set(our_body) == {"code", "message", "name"}
-        same_headers = differences(
-            {**normalise(official), "status": "", "body": b""},
-            {**normalise(ours), "status": "", "body": b""},
-        )
-        assert not same_headers, "undocumented difference:\n" + "\n".join(same_headers)
+        assert _header(ours, "x-inngest-no-retry") == "true"
+        assert_same_headers(official, dataclasses.replace(ours, headers=[
+            (key, value) for key, value in ours.headers if key.lower() != "x-inngest-no-retry"
+        ]))
     else:
         raise AssertionError(f"no check for allowed difference {name}")

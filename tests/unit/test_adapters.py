@@ -1,5 +1,6 @@
 import http.server
 import json
+import socket
 import threading
 import types
 import typing
@@ -312,3 +313,54 @@ def test_django_routes_get_put_post(
         deleted = test_client.delete("/api/inngest")
         assert deleted.status_code == 405
         assert json.loads(deleted.content)["code"] == "unknown"
+
+
+def raw_put(port: int, host: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"PUT /api/inngest HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+                     "Content-Length: 0\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("from_env", [False, True])
+def test_sync_ignores_a_forged_host_when_serve_origin_is_set(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch, from_env: bool
+) -> None:
+    """Finding 9: an unsigned PUT with Host: attacker.example registered the attacker's URL."""
+    client = Inngest(app_id="adapters", is_production=True, signing_key="signkey-prod-12ab",
+                     api_base_url=api.url)
+    options = {"serve_origin": "https://shop.example"}
+    if from_env:
+        monkeypatch.setenv("INNGEST_SERVE_ORIGIN", options.pop("serve_origin"))
+    server = http_server.serve(client, [thread_name_function(client)], port=0, **options)
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    try:
+        answer = raw_put(server.server_address[1], "attacker.example")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    [register] = api.bodies
+    assert register["url"] == "https://shop.example/api/inngest"
+    assert all(step["runtime"]["url"].startswith("https://shop.example/api/inngest?")
+               for fn in register["functions"] for step in fn["steps"].values())
+
+
+def test_sync_from_the_host_header_is_logged_as_a_risk(
+    api: FakeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Inngest(app_id="adapters", is_production=True, signing_key="signkey-prod-12ab",
+                     api_base_url=api.url)
+    server = http_server.serve(client, [thread_name_function(client)], port=0)
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    try:
+        raw_put(server.server_address[1], "attacker.example")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert api.bodies[0]["url"] == "http://attacker.example/api/inngest"
+    assert any("taken from the request's Host header" in record.getMessage()
+               and "serve_origin" in record.getMessage() for record in caplog.records)

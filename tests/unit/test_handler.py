@@ -518,38 +518,66 @@ def test_signed_probe_is_answered_signed() -> None:
     assert_signed_by(response, SIGNING_KEY)
 
 
-def test_unknown_probe_is_500_unknown() -> None:
+def assert_rejected(response: Response, status: int, code: str) -> dict[str, str]:
+    """A 4xx the server must not retry, with a named error and none of our exceptions' text."""
+    body = assert_error(response, status, code)
+    assert response.headers["x-inngest-no-retry"] == "true"
+    assert "Error" not in body["message"] and "Traceback" not in body["message"]
+    return body
+
+
+def test_unknown_probe_is_400_no_retry() -> None:
     response = make_handler(make_client()).handle(
         make_request("POST", url=URL + "?probe=distrust")
     )
-    body = assert_error(response, 500, "unknown")
+    body = assert_rejected(response, 400, "query_param_invalid")
     assert body["message"] == "unsupported probe: distrust"
 
 
-def test_invalid_execution_body_is_500_body_invalid() -> None:
+def test_invalid_execution_body_is_400_body_invalid() -> None:
     ctx = {"run_id": "run-1", "attempt": "1", "disable_immediate_execution": False,
            "stack": {"stack": []}}
     response = make_handler(make_client()).handle(
         make_request("POST", url=URL + "?fnId=my-app-hello", body=execution_body(ctx=ctx))
     )
-    body = assert_error(response, 500, "body_invalid")
-    assert "attempt" in body["message"]
+    body = assert_rejected(response, 400, "body_invalid")
+    assert body["message"] == "ctx.attempt: expected int"
 
 
-def test_missing_fn_id_is_500_query_param_missing() -> None:
-    response = make_handler(make_client()).handle(
-        make_request("POST", body=execution_body())
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"x"', b"{}", b'{"event": {}, "steps": {}}'])
+def test_signed_malformed_bodies_are_400_no_retry(body: bytes) -> None:
+    """Finding 6: these answered 500, which the server retries."""
+    response = make_handler(make_client("cloud")).handle(
+        make_request("POST", url=URL + "?fnId=my-app-hello", body=body, sign_with=SIGNING_KEY)
     )
-    body = assert_error(response, 500, "query_param_missing")
+    assert_rejected(response, 400, "body_invalid")
+    assert_signed_by(response, SIGNING_KEY)
+
+
+@pytest.mark.parametrize("query", ["", "?fnId=", "?stepId=step"])
+def test_missing_fn_id_is_400_query_param_missing(query: str) -> None:
+    response = make_handler(make_client("cloud")).handle(
+        make_request("POST", url=URL + query, body=execution_body(), sign_with=SIGNING_KEY)
+    )
+    body = assert_rejected(response, 400, "query_param_missing")
     assert body["message"] == "fnId"
 
 
-def test_unknown_fn_id_is_500_function_not_found() -> None:
-    response = make_handler(make_client()).handle(
-        make_request("POST", url=URL + "?fnId=hello&stepId=step", body=execution_body())
+def test_unknown_fn_id_is_404_function_not_found() -> None:
+    response = make_handler(make_client("cloud")).handle(
+        make_request("POST", url=URL + "?fnId=hello&stepId=step", body=execution_body(),
+                     sign_with=SIGNING_KEY)
     )
-    body = assert_error(response, 500, "function_not_found")
+    body = assert_rejected(response, 404, "function_not_found")
     assert body["message"] == "function hello not found"
+
+
+def test_non_json_body_names_no_decoder_exception() -> None:
+    response = make_handler(make_client()).handle(
+        make_request("POST", url=URL + "?fnId=my-app-hello", body=b"{oops")
+    )
+    assert assert_rejected(response, 400, "body_invalid")["message"] == \
+        "request body is not JSON (byte 1)"
 
 
 def test_events_null_without_use_api_is_500_unknown() -> None:
@@ -569,7 +597,8 @@ def test_nothing_raises_past_handle(monkeypatch: pytest.MonkeyPatch) -> None:
         make_request("POST", url=URL + "?fnId=my-app-hello", body=execution_body())
     )
     body = assert_error(response, 500, "unknown")
-    assert body["name"] == "ZeroDivisionError"
+    assert body == {"code": "unknown", "message": "internal error (see the app's log)",
+                    "name": "UnknownError"}  # the exception's text is in the log only
     assert response.headers["x-inngest-sdk-handled"] == "true"
 
 

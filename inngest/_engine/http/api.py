@@ -14,14 +14,17 @@ from inngest._engine.engine import Engine
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.payload import load
 from inngest._engine.timeparse import rfc3339
-from inngest._pooled_server import PooledHTTPServer, PooledRequestHandler
+from inngest._http_core import CoreServer, HTTPRequest, Limits
 from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
 
 Headers = dict[str, str]
 Response = tuple[int, Headers, bytes]
-MAX_BODY_BYTES = 256 * 1024 * 1024
+# Registrations of large apps and batches of events stay well under 32 MiB (the real
+# server's run state limit); all bodies being read at once stay under 256 MiB.
+DEFAULT_LIMITS = Limits(max_body_bytes=32 * 1024 * 1024, max_buffered_bytes=256 * 1024 * 1024,
+                        max_connections=256)
 DEFAULT_HTTP_WORKERS = 32
 BASE_HEADERS = {
     "content-type": "application/json",
@@ -353,33 +356,15 @@ def event_json(stored: StoredEvent) -> dict[str, JSON]:
     }
 
 
-class Server(PooledHTTPServer):
+class Server(CoreServer):
     """The engine's HTTP listener, answering on a bounded pool of ``max_workers`` threads."""
 
     def __init__(self, address: tuple[str, int], api: Api,
-                 max_workers: int = DEFAULT_HTTP_WORKERS) -> None:
+                 max_workers: int = DEFAULT_HTTP_WORKERS, limits: Limits = DEFAULT_LIMITS) -> None:
         self.api = api
-        super().__init__(address, _Handler, max_workers, "inngest-api")
+        super().__init__(address, self._serve, limits, max_workers, "inngest-api")
 
-
-class _Handler(PooledRequestHandler):
-    server: Server
-
-    def _serve(self) -> None:
-        parts = urllib.parse.urlsplit(self.path)
+    def _serve(self, request: HTTPRequest) -> Response:
+        parts = urllib.parse.urlsplit(request.target)
         query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        length = int(headers.get("content-length") or 0)
-        if length > MAX_BODY_BYTES:
-            status, out, payload = error(413, "request body too large")
-        else:
-            body = self.rfile.read(length) if length > 0 else b""
-            status, out, payload = self.server.api.handle(
-                self.command, parts.path, query, headers, body
-            )
-        self.write_response(status, out, payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _serve
-
-    def log_message(self, format: str, *args: typing.Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+        return self.api.handle(request.method, parts.path, query, request.headers, request.body)

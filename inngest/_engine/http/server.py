@@ -11,7 +11,7 @@ import typing
 from inngest._engine.http.api import Api, Server
 from inngest._engine.clock import Clock
 from inngest._engine.engine import Engine
-from inngest._engine.executor import Settings
+from inngest._engine.executor import READ_TIMEOUT, Settings
 from inngest._engine.store import Store
 from inngest._engine.discovery import Syncer
 
@@ -40,6 +40,7 @@ class DevServer:
         sqlite_dir: str | None = None,
         signing_key: str | None = None,
         clock: Clock | None = None,
+        call_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.port = port
         self.host = host
@@ -53,6 +54,7 @@ class DevServer:
         self.sqlite_dir = sqlite_dir
         self.signing_key = signing_key
         self.clock = clock
+        self.call_timeout = call_timeout
         self._parts: tuple[Engine, Server, Syncer, threading.Thread] | None = None
 
     @property
@@ -76,7 +78,8 @@ class DevServer:
         if self._parts is not None:
             return
         store = Store(self.db_path)
-        settings = Settings(retry_interval=self.retry_interval, signing_key=self.signing_key)
+        settings = Settings(retry_interval=self.retry_interval, signing_key=self.signing_key,
+                            call_timeout=self.call_timeout)
         engine = Engine(store, settings, self.clock, self.queue_workers)
         api = Api(engine, self._start_opts())
         server = self._bind(api)

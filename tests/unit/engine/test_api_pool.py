@@ -14,11 +14,13 @@ HEALTH = b"GET /health HTTP/1.1\r\nHost: engine\r\nConnection: keep-alive\r\n\r\
 
 
 def ask_health(port: int) -> tuple[bytes, socket.socket]:
-    """Send one keep-alive request and read until the server closes; return the socket open."""
+    """Send one keep-alive request and read its response; return the socket still open."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall(HEALTH)
     received = b""
-    while chunk := sock.recv(4096):
+    while b"\r\n\r\n" not in received or not received.endswith(b"}"):
+        chunk = sock.recv(4096)
+        assert chunk, received
         received += chunk
     return received, sock
 
@@ -33,7 +35,7 @@ def test_keep_alive_clients_do_not_hold_the_workers() -> None:
         for _ in range(5):
             answer, sock = ask_health(port)
             held.append(sock)
-            assert answer.startswith(b"HTTP/1.0 200") and answer.endswith(b'"message": "OK"}')
+            assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'"message": "OK"}')
     finally:
         for sock in held:
             sock.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
 from inngest import _signing
@@ -273,7 +275,7 @@ def test_step_limit_fails_the_run(client: Client, app: FakeApp) -> None:
                                        "message": message}}
 
 
-def test_step_output_over_4_mib_is_a_retried_error(client: Client, app: FakeApp) -> None:
+def test_step_output_over_4_mib_fails_after_one_execution(client: Client, app: FakeApp) -> None:
     # The limit applies to the stored value, {"data": ...}: 4 MiB of data is too much.
     big = "x" * (4 * 1024 * 1024 - len('{"data":""}') + 1)
     client.register(app, [app.function(
@@ -283,7 +285,19 @@ def test_step_output_over_4_mib_is_a_retried_error(client: Client, app: FakeApp)
                "step output size is greater than the limit")
     assert run["status"] == "Failed"
     assert run["output"] == {"error": {"error": message, "name": "Error", "message": message}}
-    assert [call.body["ctx"]["attempt"] for call in app.posts()] == [0, 1]
+    assert [call.body["ctx"]["attempt"] for call in app.posts()] == [0]
+
+
+def test_reply_over_8_mib_fails_the_run_after_one_execution(client: Client, app: FakeApp) -> None:
+    """Finding 7: a reply past the response limit was retried, so its step ran twice."""
+    big = "x" * (8 * 1024 * 1024 + 1)
+    client.register(app, [app.function(
+        "fn", retries=3, handler=lambda call: ops(op("StepRun", "big", data=big)))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": "OutputTooLarge: output_too_large",
+                             "name": "OutputTooLarge", "message": "output_too_large"}
+    assert len(app.posts()) == 1
 
 
 def test_step_output_of_exactly_4_mib_is_saved(client: Client, app: FakeApp) -> None:
@@ -315,3 +329,22 @@ def test_run_state_over_32_mib_fails_the_run(client: Client, app: FakeApp) -> No
     assert run["output"] == {"error": {"error": f"InngestErrStateOverflowed: {message}",
                                        "name": "InngestErrStateOverflowed", "message": message}}
     assert len(calls) == 9
+
+
+def test_a_crashing_queue_item_fails_its_run(
+    client: Client, app: FakeApp, dev: LoopbackDev, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 5: an item whose processing raised was dropped, leaving its run Running."""
+
+    def crash(*args: object) -> bytes:
+        raise ValueError("NaN and Infinity are not JSON numbers")
+
+    monkeypatch.setattr(dev.engine.executor, "request_body", crash)
+    client.register(app, [app.function("fn", handler=lambda call: ok("never"))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    message = ("the engine failed while processing this run (start item): "
+               "ValueError: NaN and Infinity are not JSON numbers")
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": f"InternalError: {message}", "name": "InternalError",
+                             "message": message}
+    assert app.posts() == []

@@ -1,0 +1,471 @@
+"""The HTTP/1.1 server core shared by the SDK's stdlib adapter and the embedded engine.
+
+One selector thread accepts connections and reads every request head and body without
+blocking; only complete requests reach the worker pool. A slow or idle client therefore
+holds a file descriptor, never a worker, and each limit below is enforced before the
+bytes it guards are read:
+
+* the whole head and body must arrive within ``request_timeout`` (not per read);
+* a ``Content-Length`` over ``max_body_bytes`` is refused (413) before the body is read,
+  and all buffered bodies together stay under ``max_buffered_bytes`` (503 beyond);
+* at most ``max_connections`` are open; past that an idle keep-alive connection is
+  dropped, or the newcomer gets a 503;
+* an idle keep-alive connection is closed after ``keep_alive_timeout``;
+* a missing-or-invalid ``Content-Length`` or a malformed head is a 400 in JSON.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import errno
+import http
+import json
+import logging
+import re
+import selectors
+import socket
+import threading
+import time
+import typing
+
+from inngest import _errors
+
+log = logging.getLogger("inngest.http")
+
+_HEAD_END = b"\r\n\r\n"
+_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/(1\.[01])")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_MAX_HEADERS = 100
+_DRAIN_SECONDS = 1.0
+_DRAIN_BYTES = 256 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one server accepts; see the module docstring for what each bound protects."""
+
+    max_body_bytes: int
+    max_buffered_bytes: int
+    max_connections: int = 128
+    request_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    write_timeout: float = 30.0
+    max_head_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_buffered_bytes", "max_connections", "max_head_bytes"):
+            if getattr(self, name) < 1:
+                raise _errors.FunctionConfigInvalidError(f"{name}: must be at least 1")
+        for name in ("request_timeout", "keep_alive_timeout", "write_timeout"):
+            if not getattr(self, name) > 0:
+                raise _errors.FunctionConfigInvalidError(f"{name}: must be positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class HTTPRequest:
+    """One complete request; header names are lower-case, the first of repeated ones wins."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    client_address: tuple[typing.Any, ...]
+
+
+HTTPResponse = tuple[int, typing.Mapping[str, str], bytes]
+RequestHandler = typing.Callable[[HTTPRequest], HTTPResponse]
+
+
+class _Refusal(Exception):
+    """A request the core answers itself, then closes the connection."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclasses.dataclass(eq=False)
+class _Connection:
+    sock: socket.socket
+    address: tuple[typing.Any, ...]
+    deadline: float
+    buffer: bytearray = dataclasses.field(default_factory=bytearray)
+    head: tuple[str, str, str, dict[str, str]] | None = None
+    head_size: int = 0
+    body_size: int = 0
+    reserved: int = 0
+    idle: bool = False
+    draining: bool = False
+    drained: int = 0
+
+
+class CoreServer:
+    """Serve ``handler`` on ``address`` with ``max_workers`` threads under ``limits``.
+
+    ``serve_forever()`` runs the selector loop; ``shutdown()`` (from another thread) stops
+    it and ``server_close()`` releases the socket and the pool.
+    """
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: RequestHandler,
+        limits: Limits,
+        max_workers: int,
+        thread_name_prefix: str,
+    ) -> None:
+        if max_workers < 1:
+            raise _errors.FunctionConfigInvalidError("max_workers: must be at least 1")
+        self.limits = limits
+        self._handler = handler
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.socket.bind(address)
+            self.socket.listen(min(limits.max_connections, socket.SOMAXCONN))
+        except OSError:
+            self.socket.close()
+            raise
+        self.socket.setblocking(False)
+        self.server_address: tuple[typing.Any, ...] = self.socket.getsockname()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix=thread_name_prefix
+        )
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._returned: collections.deque[_Connection] = collections.deque()
+        self._connections: set[_Connection] = set()
+        self._buffered = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
+
+    # The selector thread
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self._stop.clear()
+        self._stopped.clear()
+        selector = selectors.DefaultSelector()
+        selector.register(self.socket, selectors.EVENT_READ, None)
+        selector.register(self._wake_read, selectors.EVENT_READ, None)
+        try:
+            while not self._stop.is_set():
+                for key, _ in selector.select(self._wait(poll_interval)):
+                    if key.fileobj is self.socket:
+                        self._accept(selector)
+                    elif key.fileobj is self._wake_read:
+                        self._take_returned(selector)
+                    else:
+                        self._on_readable(selector, key.data)
+                self._expire(selector)
+        finally:
+            for conn in self._snapshot():
+                if _registered(selector, conn):
+                    self._close(selector, conn)
+            selector.close()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake()
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        self.socket.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            returned, self._returned = list(self._returned), collections.deque()
+        for conn in returned:
+            self._forget(conn)
+        self._wake_read.close()
+        self._wake_write.close()
+
+    def _wait(self, poll_interval: float) -> float:
+        now = time.monotonic()
+        deadlines = [conn.deadline for conn in self._snapshot() if conn.deadline]
+        return max(0.0, min([poll_interval, *(d - now for d in deadlines)]))
+
+    def _snapshot(self) -> list[_Connection]:
+        with self._lock:
+            return list(self._connections)
+
+    def _accept(self, selector: selectors.BaseSelector) -> None:
+        while True:
+            try:
+                sock, address = self.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as err:  # e.g. out of file descriptors: try again later
+                if err.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log.warning("cannot accept a connection: %s", err)
+                    return
+                raise
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if len(self._connections) >= self.limits.max_connections:
+                self._take_returned(selector)
+            if len(self._connections) >= self.limits.max_connections \
+                    and not self._evict_idle(selector):
+                _send_quietly(sock, _refusal_bytes(
+                    _Refusal(503, "server_busy", "too many open connections")))
+                sock.close()
+                continue
+            conn = _Connection(sock, address, time.monotonic() + self.limits.request_timeout)
+            with self._lock:
+                self._connections.add(conn)
+            selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _evict_idle(self, selector: selectors.BaseSelector) -> bool:
+        idle = [conn for conn in self._snapshot() if conn.idle and not conn.buffer]
+        if not idle:
+            return False
+        self._close(selector, min(idle, key=lambda conn: conn.deadline))
+        return True
+
+    def _take_returned(self, selector: selectors.BaseSelector) -> None:
+        try:
+            while self._wake_read.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        while True:
+            with self._lock:
+                if not self._returned:
+                    return
+                conn = self._returned.popleft()
+            selector.register(conn.sock, selectors.EVENT_READ, conn)
+            if conn.buffer:  # a pipelined request already arrived
+                conn.deadline = time.monotonic() + self.limits.request_timeout
+                self._advance(selector, conn)
+            else:
+                conn.idle = True
+                conn.deadline = time.monotonic() + self.limits.keep_alive_timeout
+
+    def _on_readable(self, selector: selectors.BaseSelector, conn: _Connection) -> None:
+        try:
+            chunk = conn.sock.recv(_DRAIN_BYTES if conn.draining else 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._close(selector, conn)
+            return
+        if conn.draining:
+            conn.drained += len(chunk)
+            if conn.drained > _DRAIN_BYTES:
+                self._close(selector, conn)
+            return
+        if conn.idle:
+            conn.idle = False
+            conn.deadline = time.monotonic() + self.limits.request_timeout
+        conn.buffer += chunk
+        self._advance(selector, conn)
+
+    def _advance(self, selector: selectors.BaseSelector, conn: _Connection) -> None:
+        """Parse what ``conn`` has buffered; hand a complete request to a worker."""
+        try:
+            if conn.head is None and not self._read_head(conn):
+                return
+        except _Refusal as refusal:
+            self._refuse(selector, conn, refusal)
+            return
+        if len(conn.buffer) < conn.head_size + conn.body_size:
+            return
+        method, target, _, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)
+        end = conn.head_size + conn.body_size
+        request = HTTPRequest(method, target, headers, bytes(conn.buffer[conn.head_size:end]),
+                              conn.address)
+        del conn.buffer[:end]
+        selector.unregister(conn.sock)
+        conn.deadline, conn.idle = 0.0, False
+        self._pool.submit(self._respond, conn, request)
+
+    def _read_head(self, conn: _Connection) -> bool:
+        end = conn.buffer.find(_HEAD_END)
+        if end < 0:
+            if len(conn.buffer) > self.limits.max_head_bytes:
+                raise _Refusal(431, "head_too_large", "request head too large")
+            return False
+        if end > self.limits.max_head_bytes:
+            raise _Refusal(431, "head_too_large", "request head too large")
+        method, target, version, headers = _parse_head(bytes(conn.buffer[:end]))
+        length = _content_length(headers)
+        if length > self.limits.max_body_bytes:
+            raise _Refusal(413, "body_too_large",
+                           f"request body over {self.limits.max_body_bytes} bytes")
+        with self._lock:
+            if self._buffered + length > self.limits.max_buffered_bytes:
+                raise _Refusal(503, "server_busy", "too many request bodies in flight")
+            self._buffered += length
+        conn.reserved = length
+        conn.head = (method, target, version, headers)
+        conn.head_size = end + len(_HEAD_END)
+        conn.body_size = length
+        waiting = len(conn.buffer) < conn.head_size + length
+        if waiting and version == "1.1" and headers.get("expect", "").lower() == "100-continue":
+            _send_quietly(conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
+        return True
+
+    def _refuse(self, selector: selectors.BaseSelector, conn: _Connection,
+                refusal: _Refusal) -> None:
+        """Answer, stop writing, and read (and drop) a little of what the client still sends
+        so that closing does not reset the connection before the answer is read."""
+        _send_quietly(conn.sock, _refusal_bytes(refusal))
+        self._release(conn)
+        conn.buffer.clear()
+        conn.draining = True
+        conn.deadline = time.monotonic() + _DRAIN_SECONDS
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(selector, conn)
+
+    def _expire(self, selector: selectors.BaseSelector) -> None:
+        now = time.monotonic()
+        for conn in [c for c in self._snapshot() if c.deadline and c.deadline <= now]:
+            if conn.draining or conn.idle or not conn.buffer:
+                self._close(selector, conn)
+            else:
+                self._refuse(selector, conn, _Refusal(408, "request_timeout",
+                                                      "request not received in time"))
+
+    def _close(self, selector: selectors.BaseSelector, conn: _Connection) -> None:
+        try:
+            selector.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass
+        self._forget(conn)
+
+    def _forget(self, conn: _Connection) -> None:
+        self._release(conn)
+        with self._lock:
+            self._connections.discard(conn)
+        conn.sock.close()
+
+    def _release(self, conn: _Connection) -> None:
+        with self._lock:
+            self._buffered -= conn.reserved
+        conn.reserved = 0
+
+    def _wake(self) -> None:
+        try:
+            self._wake_write.send(b"\0")
+        except OSError:
+            pass
+
+    # Worker threads
+
+    def _respond(self, conn: _Connection, request: HTTPRequest) -> None:
+        self._release(conn)
+        version, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)[2:]
+        conn.head = None
+        keep_alive = _keeps_alive(version, headers) and not self._stop.is_set()
+        try:
+            status, out, body = self._handler(request)
+        except Exception:
+            log.exception("error handling %s %s", request.method, request.target)
+            status, out, body = _error_response(500, "internal_error", "internal error")
+        data = _response_bytes(status, out, body, keep_alive)
+        if request.method == "HEAD":
+            data = data[:len(data) - len(body)]
+        conn.sock.settimeout(self.limits.write_timeout)
+        try:
+            conn.sock.sendall(data)
+        except OSError:
+            keep_alive = False
+        if not keep_alive:
+            self._forget(conn)
+            return
+        conn.sock.setblocking(False)
+        with self._lock:
+            self._returned.append(conn)
+        self._wake()
+
+
+def _registered(selector: selectors.BaseSelector, conn: _Connection) -> bool:
+    try:
+        selector.get_key(conn.sock)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
+    lines = raw.decode("iso-8859-1").split("\r\n")
+    match = _REQUEST_LINE.fullmatch(lines[0])
+    if match is None:
+        raise _Refusal(400, "bad_request", "malformed request line")
+    if len(lines) - 1 > _MAX_HEADERS:
+        raise _Refusal(431, "head_too_large", "too many headers")
+    headers: dict[str, str] = {}
+    lengths: set[str] = set()
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip() or name[0] in " \t":
+            raise _Refusal(400, "bad_request", "malformed header line")
+        key, value = name.lower(), value.strip(" \t")
+        if key == "content-length":
+            lengths.add(value)
+        headers.setdefault(key, value)
+    if len(lengths) > 1:
+        raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
+    return match.group(1), match.group(2), match.group(3), headers
+
+
+def _content_length(headers: dict[str, str]) -> int:
+    if "transfer-encoding" in headers:
+        raise _Refusal(411, "length_required",
+                       "Transfer-Encoding is not supported: send a Content-Length")
+    value = headers.get("content-length")
+    if value is None:
+        return 0
+    if not _DIGITS.fullmatch(value):
+        raise _Refusal(400, "content_length_invalid",
+                       "Content-Length must be a non-negative decimal integer")
+    return int(value)
+
+
+def _keeps_alive(version: str, headers: dict[str, str]) -> bool:
+    tokens = {token.strip().lower() for token in headers.get("connection", "").split(",")}
+    if version == "1.0":
+        return "keep-alive" in tokens
+    return "close" not in tokens
+
+
+def _error_response(status: int, code: str, message: str) -> HTTPResponse:
+    body = json.dumps({"code": code, "message": message}).encode("utf-8")
+    return status, {"content-type": "application/json"}, body
+
+
+def _refusal_bytes(refusal: _Refusal) -> bytes:
+    status, headers, body = _error_response(refusal.status, refusal.code, refusal.message)
+    return _response_bytes(status, headers, body, keep_alive=False)
+
+
+def _response_bytes(
+    status: int, headers: typing.Mapping[str, str], body: bytes, keep_alive: bool
+) -> bytes:
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    for name, value in headers.items():
+        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            lines.append(f"{name}: {value}")
+    lines.append(f"content-length: {len(body)}")
+    lines.append("connection: " + ("keep-alive" if keep_alive else "close"))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("iso-8859-1") + body
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    """A best-effort write of a short answer on a non-blocking socket."""
+    try:
+        sock.send(data)
+    except OSError:
+        pass

@@ -1,0 +1,270 @@
+"""The HTTP core under both the SDK's stdlib server and the engine, over real loopback sockets:
+slow, idle, oversized and malformed clients get bounded answers and starve no one."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import typing
+
+import pytest
+
+import inngest
+from inngest import http_server
+from inngest._engine.engine import Engine
+from inngest._engine.executor import Settings
+from inngest._engine.http.api import Api, Server
+from inngest._engine.store import Store
+from inngest._http_core import Limits
+
+pytestmark = pytest.mark.sockets
+
+Serving = typing.Callable[..., int]
+
+
+@pytest.fixture
+def app() -> typing.Iterator[Serving]:
+    """Start the SDK's stdlib server with the given ``serve`` options; return its port."""
+    servers: list[http_server.InngestServer] = []
+
+    def start(**options: typing.Any) -> int:
+        client = inngest.Inngest(app_id="core-test", is_production=False)
+        server = http_server.serve(client, [], port=0, **options)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return int(server.server_address[1])
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def engine_port() -> typing.Iterator[int]:
+    store = Store()
+    server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), max_workers=2)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+    store.close()
+
+
+def connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+_unread: dict[int, bytes] = {}
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One response, read by its Content-Length (bytes past it wait for the next call)."""
+    data = _unread.pop(id(sock), b"")
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("iso-8859-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    while len(body) < int(headers["content-length"]):
+        chunk = sock.recv(65536)
+        assert chunk
+        body += chunk
+    length = int(headers["content-length"])
+    _unread[id(sock)] = body[length:]
+    return int(lines[0].split()[1]), headers, body[:length]
+
+
+def ask(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    with connect(port) as sock:
+        sock.sendall(raw)
+        return read_response(sock)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+INSPECT = b"GET /api/inngest HTTP/1.1\r\nHost: app\r\n\r\n"
+HEALTH = b"GET /health HTTP/1.1\r\nHost: engine\r\n\r\n"
+
+
+def test_slow_clients_do_not_starve_the_app(app: Serving) -> None:
+    """Finding 1: 8 clients trickling a request head held all 8 workers for minutes."""
+    port = app(max_workers=2)
+    slow = [connect(port) for _ in range(8)]
+    try:
+        for sock in slow:
+            sock.sendall(b"POST /api/inngest HTTP/1.1\r\nHost: app\r\n")
+        status, _, body = ask(port, INSPECT)  # times out (5 s) if a slow client holds a worker
+        assert status == 200 and json.loads(body)["function_count"] == 0
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_idle_connections_do_not_delay_engine_health(engine_port: int) -> None:
+    """Finding 1: 40 idle connections delayed the engine's /health by 29 s."""
+    idle = [connect(engine_port) for _ in range(40)]
+    try:
+        status, _, body = ask(engine_port, HEALTH)
+        assert status == 200 and json.loads(body)["status"] == 200
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_request_deadline_covers_the_whole_request(app: Serving) -> None:
+    """A client sending a byte more often than any per-read timeout is still cut off."""
+    port = app(request_timeout=0.5)
+    with connect(port) as sock:
+        started = time.monotonic()
+        answer = b""
+        for byte in b"POST /api/inngest HTTP/1.1\r\nHost: app\r\nX-Slow: " + b"a" * 200:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.05)
+            if time.monotonic() - started > 2:
+                break
+        try:
+            answer = sock.recv(65536)
+        except ConnectionResetError:
+            pass
+    assert answer.startswith(b"HTTP/1.1 408 ") and b'"code": "request_timeout"' in answer
+
+
+def test_oversized_body_is_refused_before_it_is_read(app: Serving) -> None:
+    """Finding 2: an unsigned 400 MB POST was read whole into memory before any check."""
+    port = app()
+    with connect(port) as sock:
+        sock.sendall(b"POST /api/inngest?fnId=x HTTP/1.1\r\nHost: app\r\n"
+                     b"Content-Length: 400000000\r\n\r\n" + b"{" * 1024)
+        status, headers, body = read_response(sock)
+        assert closed_by_server(sock)
+    assert status == 413 and headers["connection"] == "close"
+    assert json.loads(body) == {
+        "code": "body_too_large", "message": "request body over 16777216 bytes"}
+
+
+def test_body_limit_is_configurable(app: Serving) -> None:
+    port = app(max_body_bytes=10)
+    status, _, _ = ask(port, b"POST /api/inngest HTTP/1.1\r\nContent-Length: 11\r\n\r\n")
+    assert status == 413
+
+
+def test_engine_refuses_oversized_bodies_before_reading(engine_port: int) -> None:
+    status, _, body = ask(engine_port, b"POST /e/key HTTP/1.1\r\nContent-Length: 400000000\r\n"
+                                       b"\r\n[]")
+    assert status == 413 and json.loads(body)["code"] == "body_too_large"
+
+
+@pytest.mark.parametrize("lengths", [
+    ["abc"], ["-1"], ["1, 1"], ["+5"], ["0x10"], ["99999999999999999999"], ["1", "2"],
+])
+def test_bad_content_length_is_a_400_without_traceback(
+    app: Serving, lengths: list[str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 6: a bad Content-Length dropped the connection with a traceback on stderr."""
+    port = app()
+    head = "".join(f"Content-Length: {value}\r\n" for value in lengths)
+    status, _, body = ask(port, f"POST /api/inngest HTTP/1.1\r\n{head}\r\n{{}}".encode())
+    assert status == 400 and json.loads(body)["code"] == "content_length_invalid"
+    assert capfd.readouterr().err == ""
+
+
+def test_malformed_request_line_is_a_400(engine_port: int) -> None:
+    status, _, body = ask(engine_port, b"GARBAGE\r\n\r\n")
+    assert status == 400 and json.loads(body) == {
+        "code": "bad_request", "message": "malformed request line"}
+
+
+def test_chunked_bodies_ask_for_a_length(app: Serving) -> None:
+    status, _, _ = ask(app(), b"POST /api/inngest HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                              b"\r\n0\r\n\r\n")
+    assert status == 411
+
+
+def test_connections_past_the_limit_get_a_503(app: Serving) -> None:
+    port = app(max_connections=2)
+    held = [connect(port) for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(b"GET /api/inngest HTTP/1.1\r\n")  # busy: mid-request
+        time.sleep(0.2)
+        status, _, body = ask(port, INSPECT)
+        assert status == 503 and json.loads(body)["code"] == "server_busy"
+    finally:
+        for sock in held:
+            sock.close()
+    statuses = [ask(port, INSPECT)[0] for _ in range(20) if not time.sleep(0.05)]
+    assert statuses[-1] == 200  # once the server has seen the closes
+
+
+def test_idle_keep_alive_connections_make_room_for_new_ones(app: Serving) -> None:
+    port = app(max_connections=1)
+    with connect(port) as kept:
+        kept.sendall(INSPECT)
+        assert read_response(kept)[0] == 200
+        time.sleep(0.1)  # until the server has the answered connection back as idle
+        assert ask(port, INSPECT)[0] == 200
+        assert closed_by_server(kept)
+
+
+def test_idle_keep_alive_connections_are_closed() -> None:
+    store = Store()
+    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.2)
+    server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with connect(int(server.server_address[1])) as sock:
+            sock.sendall(HEALTH)
+            assert read_response(sock)[1]["connection"] == "keep-alive"
+            assert closed_by_server(sock)  # within the 5 s socket timeout
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(engine_port: int) -> None:
+    with connect(engine_port) as sock:
+        sock.sendall(HEALTH + HEALTH)
+        assert read_response(sock)[0] == 200
+        assert read_response(sock)[0] == 200
+        sock.sendall(HEALTH.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        status, headers, _ = read_response(sock)
+        assert status == 200 and headers["connection"] == "close"
+        assert closed_by_server(sock)
+
+
+def test_bodies_in_flight_share_one_memory_budget() -> None:
+    """Many clients each under the body limit cannot together buffer more than the budget."""
+    store = Store()
+    limits = Limits(max_body_bytes=60, max_buffered_bytes=100)
+    server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    port = int(server.server_address[1])
+    try:
+        with connect(port) as first:
+            first.sendall(b"POST /e/key HTTP/1.1\r\nContent-Length: 60\r\n\r\n[")
+            time.sleep(0.2)  # until the server has reserved the first body
+            status, _, body = ask(port, b"POST /e/key HTTP/1.1\r\nContent-Length: 60\r\n\r\n")
+            assert status == 503 and json.loads(body)["code"] == "server_busy"
+            first.sendall(b"]" + b" " * 58)
+            assert read_response(first)[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
