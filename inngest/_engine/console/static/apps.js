@@ -37,9 +37,12 @@ export async function render(view) {
       },
     }, h("h2", {}, "Add an app"), h("div", { class: "row inline" }, url, add)),
     list);
+  let shown = "";
   async function poll() {
     const { apps } = await gql(APPS);
-    if (list.contains(document.activeElement)) return;
+    // Redraw only on a change, so a focused button or a selection survives the refresh.
+    if (JSON.stringify(apps) === shown) return;
+    shown = JSON.stringify(apps);
     replace(list, apps.length ? apps.map((app) => appCard(app, poll))
       : h("p", { class: "empty" }, "No apps yet. Add your app's serve URL above, or start the engine with -u URL."));
   }

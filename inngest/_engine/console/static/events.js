@@ -23,8 +23,11 @@ async function renderList(view) {
     h("table", { class: "list events" },
       h("thead", {}, h("tr", {}, ["Event", "Received", "Runs"].map((t) => h("th", {}, t)))),
       body));
+  let shown = "";
   async function poll() {
     const { events } = await gql(EVENTS);
+    if (JSON.stringify(events) === shown) return;
+    shown = JSON.stringify(events);
     replace(body, events.length ? events.map(eventRow)
       : h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No events yet. Send one above.")));
   }
@@ -59,6 +62,7 @@ function sendForm(initial = { name: "", data: "{}" }) {
   data.value = initial.data;
   const problem = h("div", { class: "error-text", id: "send-problem", role: "alert" });
   const send = h("button", { type: "submit", id: "send-event", class: "primary" }, "Send event");
+  let touched = false;
   function check() {
     const parsed = parseJSON(data.value.trim() || "{}");
     let message = "";
@@ -66,13 +70,14 @@ function sendForm(initial = { name: "", data: "{}" }) {
     else if (parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
       message = "Data must be a JSON object, like {\"id\": 1}";
     } else if (!name.value.trim()) message = "The event needs a name";
-    problem.textContent = message;
+    problem.textContent = touched ? message : "";
     send.disabled = Boolean(message);
     data.setAttribute("aria-invalid", parsed.error ? "true" : "false");
     return message ? null : parsed.value;
   }
-  name.addEventListener("input", check);
-  data.addEventListener("input", check);
+  for (const field of [name, data]) {
+    field.addEventListener("input", () => { touched = true; check(); });
+  }
   const form = h("form", {
     class: "card send-form", "aria-label": "Send an event",
     onsubmit: async (event) => {
@@ -97,8 +102,11 @@ function sendForm(initial = { name: "", data: "{}" }) {
 async function renderEvent(view, eventId) {
   const box = h("div", {});
   replace(view, h("nav", { class: "crumbs" }, h("a", { href: "#/events" }, "Events")), box);
+  let shown = "";
   async function poll() {
     const { eventV2: event } = await gql(EVENT, { id: eventId });
+    if (JSON.stringify(event) === shown) return;
+    shown = JSON.stringify(event);
     const raw = JSON.parse(event.raw);
     const replay = button("Replay", (e) => busy(e.target, async () => {
       const copy = { name: raw.name, data: raw.data || {} };

@@ -38,7 +38,7 @@ function appSection(app) {
 
 function functionCard(fn) {
   const config = JSON.parse(fn.config || "{}");
-  const retries = ((config.steps || {}).step || {}).retries;
+  const retries = (((config.steps || {}).step || {}).retries || {}).attempts;
   const flow = FLOW.filter(([key]) => config[key] !== undefined && config[key] !== null);
   return h("article", { class: "card fn-card", "data-slug": fn.slug },
     h("div", { class: "title-row" }, h("h3", {}, fn.name),
@@ -49,14 +49,15 @@ function functionCard(fn) {
       h("dd", {}, (fn.triggers || []).length ? fn.triggers.map((t) => h("div", { class: "trigger" },
         t.type === "CRON" ? `cron ${t.value}` : t.value, t.condition ? ` if ${t.condition}` : ""))
         : h("span", { class: "muted" }, "invoke only")),
-      h("dt", {}, "Retries"), h("dd", {}, retries === undefined ? "default (4)" : String(retries)),
+      h("dt", {}, "Retries"), h("dd", {}, retries === undefined ? "4 (default)" : String(retries)),
       flow.map(([key, label]) => [h("dt", {}, label), h("dd", {}, flowText(config[key]))])),
     invokeForm(fn));
 }
 
 function flowText(value) {
-  if (value && typeof value === "object") return jsonView(value);
-  return String(value);
+  if (!value || typeof value !== "object") return String(value);
+  const text = JSON.stringify(value);
+  return text.length <= 70 ? h("code", {}, text) : jsonView(value);
 }
 
 function invokeForm(fn) {

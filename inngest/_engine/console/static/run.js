@@ -149,7 +149,7 @@ export async function render(view, runId) {
       ? h("div", { class: "bar queue", style: `left:${((queued - t0) / total) * 100}%;` +
         `width:${((start - queued) / total) * 100}%`, title: `queued ${duration(start - queued)}` })
       : null;
-    const op = OPS[span.stepOp] || (span.isRoot ? "run" : "step");
+    const op = span.isRoot ? "run" : (depth === 2 ? "try" : OPS[span.stepOp] || "step");
     const note = stepNote(span);
     const isSelected = span.spanID === selected;
     const select = () => {

@@ -48,6 +48,7 @@ export async function render(view, _id, params) {
         ["Function", "Status", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
       body));
 
+  let drawn = "";
   async function poll() {
     const variables = { first: PAGE, filter: {} };
     if (filter.status) variables.filter.status = [filter.status];
@@ -57,6 +58,10 @@ export async function render(view, _id, params) {
       variables.filter.from = new Date(Date.now() - RANGES[filter.range]).toISOString();
     }
     const { runs } = await gql(RUNS, variables);
+    // Unchanged and all ended: nothing to redraw (live durations need the redraw).
+    const key = JSON.stringify(runs);
+    if (key === drawn && runs.edges.every(({ node }) => isEnded(node.status))) return;
+    drawn = key;
     const shown = runs.edges.length;
     count.textContent = runs.totalCount > shown ? `newest ${shown} of ${runs.totalCount}`
       : `${runs.totalCount} run${runs.totalCount === 1 ? "" : "s"}`;

@@ -7,11 +7,19 @@ export function h(tag, attrs = {}, ...children) {
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
-    else if (key === "style") node.setAttribute("style", value);
+    else if (key === "style") setStyle(node, value);
     else node.setAttribute(key, value === true ? "" : value);
   }
   append(node, children);
   return node;
+}
+
+// Through the CSSOM: the console's Content-Security-Policy refuses inline style attributes.
+function setStyle(node, text) {
+  for (const declaration of text.split(";")) {
+    const [property, value] = declaration.split(":");
+    if (property && value) node.style.setProperty(property.trim(), value.trim());
+  }
 }
 
 function append(node, children) {
@@ -110,11 +118,14 @@ function jsonNode(value, depth, indent) {
   });
   body.push("\n", indent, close);
   const size = JSON.stringify(value).length;
-  if (depth === 0 || size <= FOLD_CHARS) return h("span", {}, open, ...body);
+  const full = h("span", {}, open, ...body);
+  if (depth === 0 || size <= FOLD_CHARS) return full;
   const label = isArray ? `${entries.length} items` : `${entries.length} keys`;
-  return h("details", { class: "fold" },
-    h("summary", {}, `${open} … ${close} `, h("span", { class: "muted" }, `${label}, ${size} chars`)),
-    h("span", {}, open, ...body));
+  const fold = h("button", {
+    type: "button", class: "fold", title: "Show all",
+    onclick: () => fold.replaceWith(full),
+  }, `${open} … ${close}`, h("span", { class: "muted" }, ` ${label}, ${size} chars`));
+  return fold;
 }
 
 export function parseJSON(text) {
