@@ -2,7 +2,8 @@
 // and the event(s) that triggered it.
 import { gql } from "./api.js";
 import {
-  h, replace, when, duration, statusBadge, ms, isEnded, absolute, jsonView, button, busy, flash,
+  h, replace, when, duration, statusBadge, ms, isEnded, absolute, clock, jsonView, button, busy,
+  flash,
 } from "./ui.js";
 
 const RUN = `
@@ -149,7 +150,7 @@ export async function render(view, runId) {
       ? h("div", { class: "bar queue", style: `left:${((queued - t0) / total) * 100}%;` +
         `width:${((start - queued) / total) * 100}%`, title: `queued ${duration(start - queued)}` })
       : null;
-    const op = span.isRoot ? "run" : (depth === 2 ? "try" : OPS[span.stepOp] || "step");
+    const op = span.isRoot ? "run" : (depth === 2 ? "try" : OPS[span.stepOp] || "fn");
     const note = stepNote(span);
     const isSelected = span.spanID === selected;
     const select = () => {
@@ -252,7 +253,7 @@ export async function render(view, runId) {
     return h("div", { class: "attempt", "data-status": attempt.status },
       h("div", { class: "attempt-head" }, h("strong", {}, attempt.name), " ",
         statusBadge(attempt.status), " ", h("span", { class: "muted" },
-          attempt.startedAt ? absolute(attempt.startedAt) : "",
+          attempt.startedAt ? clock(attempt.startedAt) : "",
           attempt.duration !== null ? ` · ${duration(attempt.duration)}` : "")),
       out && out.error ? errorView(out.error)
         : (out && out.data ? jsonText(out.data) : null));
@@ -299,7 +300,8 @@ function meta(label, value) {
 
 function stamp(iso) {
   if (!iso) return h("span", { class: "muted" }, "—");
-  return h("span", { class: "stamp" }, absolute(iso), " ", h("span", { class: "muted" }, "(", when(iso), ")"));
+  return h("span", { class: "stamp", title: absolute(iso) }, clock(iso), " ",
+    h("span", { class: "muted" }, "(", when(iso), ")"));
 }
 
 function jsonText(text) {

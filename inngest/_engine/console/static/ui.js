@@ -47,6 +47,14 @@ export function absolute(iso) {
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+// A short local time: the time of day for today, the date as well otherwise.
+export function clock(iso) {
+  if (!iso) return "";
+  const full = absolute(iso);
+  const today = absolute(new Date().toISOString()).slice(0, 10);
+  return full.startsWith(today) ? full.slice(11) : full.slice(0, 19);
+}
+
 export function relative(iso, now = Date.now()) {
   if (!iso) return "";
   const seconds = Math.round((now - ms(iso)) / 1000);
