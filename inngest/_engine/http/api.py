@@ -69,7 +69,7 @@ class Api:
     def __init__(self, engine: Engine, info: dict[str, JSON] | None = None) -> None:
         self.engine = engine
         self.info = info or {}
-        self._names = guard.allowed_names(str(self.info.get("host", "127.0.0.1")))
+        self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -95,7 +95,7 @@ class Api:
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
                body: bytes) -> Response:
         """Answer one request; header names in ``headers`` must be lower-case."""
-        refusal = guard.refusal(method, headers, self._names)
+        refusal = self._guard.refusal(method, headers)
         if refusal is not None:
             log.warning("refused %s %s: %s", method, path, refusal)
             return error(403, refusal)

@@ -4,7 +4,9 @@ A page on another origin can make a developer's browser send requests to the eng
 rebinding can even make such a page same-origin with it. So:
 
 - ``Host`` must name the engine: a loopback name, an IP literal (no DNS, so no rebinding),
-  the bound host, or, when bound to every interface, this machine's own names.
+  the bound host, or, when bound to every interface, this machine's own names. An engine
+  bound to every interface is meant to be reached by other names too, so there only
+  requests from a browser (with an ``Origin``) are held to these names.
 - A request that can change state (any method but GET, HEAD, OPTIONS) with an ``Origin``
   header must come from the engine's own origin. SDKs and scripts send no ``Origin``, so
   the event API, app sync and the SDK's ``/v0`` calls work as before.
@@ -44,24 +46,28 @@ def _is_ip(name: str) -> bool:
     return True
 
 
-def allowed_names(bound_host: str) -> frozenset[str]:
-    """Host names (besides IP literals) that address an engine bound to ``bound_host``."""
-    names = set(LOOPBACK_NAMES) | {bound_host.lower().strip("[]")}
-    if bound_host in WILDCARD_HOSTS:
-        names |= CONTAINER_HOST_NAMES | {socket.gethostname().lower(), socket.getfqdn().lower()}
-    return frozenset(names)
+class Guard:
+    """The checks for an engine bound to ``bound_host``."""
 
+    def __init__(self, bound_host: str) -> None:
+        self.wildcard = bound_host in WILDCARD_HOSTS
+        names = set(LOOPBACK_NAMES) | {bound_host.lower().strip("[]")}
+        if self.wildcard:
+            names |= CONTAINER_HOST_NAMES | {socket.gethostname().lower(),
+                                             socket.getfqdn().lower()}
+        self.names = frozenset(names)
 
-def refusal(method: str, headers: dict[str, str], names: frozenset[str]) -> str | None:
-    """Why a request must be refused, or None; ``headers`` has lower-case names."""
-    host = headers.get("host")
-    if host is not None:
-        name = host_name(host)
-        if name is None or not (_is_ip(name) or name in names):
-            return f"host {host!r} does not name this engine"
-    origin = headers.get("origin")
-    if method.upper() in SAFE_METHODS or origin is None:
+    def refusal(self, method: str, headers: dict[str, str]) -> str | None:
+        """Why a request must be refused, or None; ``headers`` has lower-case names."""
+        host, origin = headers.get("host"), headers.get("origin")
+        # Bound to every interface, the engine answers to any name its network gives it
+        # (a compose service name, say) unless a browser sent the request.
+        if host is not None and (origin is not None or not self.wildcard):
+            name = host_name(host)
+            if name is None or not (_is_ip(name) or name in self.names):
+                return f"host {host!r} does not name this engine"
+        if method.upper() in SAFE_METHODS or origin is None:
+            return None
+        if host is None or origin.lower().rstrip("/") != f"http://{host.lower()}":
+            return f"origin {origin!r} may not change this engine's state"
         return None
-    if host is None or origin.lower().rstrip("/") != f"http://{host.lower()}":
-        return f"origin {origin!r} may not change this engine's state"
-    return None

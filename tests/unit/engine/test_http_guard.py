@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import typing
 
 import pytest
@@ -83,14 +84,21 @@ def test_reads_from_another_origin_get_no_cors_grant(api: Api) -> None:
     assert not any(name.startswith("access-control-") for name in headers)
 
 
-def test_a_wildcard_bound_engine_answers_to_this_machine_name() -> None:
-    import socket
+def test_a_wildcard_bound_engine_holds_only_browsers_to_its_names() -> None:
     store = Store(":memory:")
     api = Api(Engine(store, Settings()), {"host": "0.0.0.0"})
     try:
-        assert call(api, "GET", "/health", host=f"{socket.gethostname()}:8288")[0] == 200
-        assert call(api, "GET", "/health", host="host.docker.internal:8288")[0] == 200
-        assert call(api, "GET", "/health", host="evil.example:8288")[0] == 403
+        # SDKs in other containers reach it by a service name, without an Origin.
+        assert call(api, "POST", "/e/key", EVENT, host="engine:8288")[0] == 200
+        # A browser page whose name was rebound to this machine sends an Origin.
+        assert call(api, "POST", "/e/key", EVENT, host="evil.example:8288",
+                    origin="http://evil.example:8288")[0] == 403
+        assert call(api, "GET", "/v1/events", host="evil.example:8288",
+                    origin="http://evil.example:8288")[0] == 403
+        for name in (socket.gethostname(), "host.docker.internal", "192.168.1.20"):
+            assert call(api, "POST", "/e/key", EVENT, host=f"{name}:8288",
+                        origin=f"http://{name}:8288")[0] == 200
+        assert len(store.recent_events(10)) == 4
     finally:
         store.close()
 
