@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = pytest.mark.timeout(120)
 T = typing.TypeVar("T")
@@ -229,3 +229,26 @@ def test_a_page_on_another_origin_cannot_send_events(browser: WebDriver, demo: D
         other.server_close()
     names = {e["name"] for e in api.gql("{ events { name } }")["events"]}
     assert "evil/event" not in names
+
+
+def test_filter_runs_by_status_and_function(browser: WebDriver, demo: Demo, api: Api) -> None:
+    failed = run_of(api, demo.send("shop/card.charge", {"amount": 1}), "FAILED")
+    greeted = run_of(api, demo.send("shop/greet", {"who": "filter"}), "COMPLETED")
+    open_page(browser, demo, "#/runs")
+    find(browser, f'tr[data-run-id="{greeted}"]')
+    Select(find(browser, 'select[name="status"]')).select_by_value("FAILED")
+    until(browser, lambda: "status=FAILED" in browser.current_url, "the filter in the URL")
+
+    def statuses() -> set[str] | None:
+        rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-run-id] .badge")
+        found = {str(row.get_attribute("data-status")) for row in rows}
+        return found or None
+
+    assert until(browser, statuses, "filtered rows") == {"FAILED"}
+    find(browser, f'tr[data-run-id="{failed}"]')
+    Select(find(browser, 'select[name="status"]')).select_by_value("")
+    find(browser, f'tr[data-run-id="{greeted}"]')  # the unfiltered page is drawn
+    Select(find(browser, 'select[name="function"]')).select_by_visible_text("Greet")
+    until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{greeted}"]')
+          and not browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{failed}"]'),
+          "only the function's runs")

@@ -134,9 +134,13 @@ export async function render(view, runId) {
       [0, 25, 50, 75, 100].map((p) => h("span", { style: `left:${p}%` },
         p === 0 ? "0" : duration(total * p / 100))));
     const rows = spans.map(({ span, depth }) => spanRow(span, depth, t0, total));
+    const focused = timeline.contains(document.activeElement)
+      ? document.activeElement.dataset.span : null;
     replace(timeline, h("div", { class: "tl-row tl-axis" },
       h("div", { class: "tl-name" }), h("div", { class: "tl-track" }, ticks),
       h("div", { class: "tl-dur" })), rows);
+    const again = focused && rows.find((row) => row.dataset.span === focused);
+    if (again) again.focus();
   }
 
   function spanRow(span, depth, t0, total) {

@@ -26,6 +26,9 @@ export async function render(view, _id, params) {
   const functions = apps.flatMap((app) => app.functions.map((fn) => ({ ...fn, app })));
   const count = h("span", { class: "muted", id: "run-count" });
   const body = h("tbody", { id: "runs-body" });
+  let limit = PAGE;
+  const more = h("button", { type: "button", id: "more-runs", hidden: true,
+    onclick: async () => { limit += PAGE; await poll(); } }, `Show ${PAGE} more`);
   const change = (key) => (event) => {
     const next = new URLSearchParams({ ...filter, [key]: event.target.value });
     for (const [name, value] of [...next]) if (!value) next.delete(name);
@@ -46,11 +49,12 @@ export async function render(view, _id, params) {
     h("table", { class: "list runs" },
       h("thead", {}, h("tr", {},
         ["Function", "Status", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
-      body));
+      body),
+    h("div", { class: "more" }, more));
 
   let drawn = "";
   async function poll() {
-    const variables = { first: PAGE, filter: {} };
+    const variables = { first: limit, filter: {} };
     if (filter.status) variables.filter.status = [filter.status];
     if (filter.function) variables.filter.functionIDs = [filter.function];
     if (filter.app) variables.filter.appIDs = [filter.app];
@@ -63,6 +67,7 @@ export async function render(view, _id, params) {
     if (key === drawn && runs.edges.every(({ node }) => isEnded(node.status))) return;
     drawn = key;
     const shown = runs.edges.length;
+    more.hidden = runs.totalCount <= shown;
     count.textContent = runs.totalCount > shown ? `newest ${shown} of ${runs.totalCount}`
       : `${runs.totalCount} run${runs.totalCount === 1 ? "" : "s"}`;
     const rows = runs.edges.map(({ node }) => row(node));
