@@ -252,3 +252,15 @@ def test_filter_runs_by_status_and_function(browser: WebDriver, demo: Demo, api:
     until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{greeted}"]')
           and not browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{failed}"]'),
           "only the function's runs")
+
+
+def test_replay_an_event(browser: WebDriver, demo: Demo, api: Api) -> None:
+    event_id = demo.send("shop/greet", {"who": "replayed"})
+    run_of(api, event_id, "COMPLETED")
+    open_page(browser, demo, f"#/events/{event_id}")
+    find(browser, "#replay").click()
+    until(browser, lambda: event_id not in browser.current_url, "the new event's page")
+    copy = browser.current_url.rsplit("/", 1)[1]
+    run_id = run_of(api, copy, "COMPLETED")
+    assert json.loads(api.run(run_id)["output"]) == "hello replayed"
+    find(browser, f'.run-links a[href="#/runs/{run_id}"]')
