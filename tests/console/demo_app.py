@@ -61,7 +61,15 @@ def functions(client: inngest.Inngest) -> list[inngest.Function[typing.Any]]:
     def welcome(ctx: inngest.ContextSync) -> object:
         return ctx.step.invoke("call-greet", function=greet, data={"who": "new user"})
 
-    return [process_order, charge_card, remind_later, greet, welcome]
+    @client.create_function(fn_id="await-approval", name="Await approval",
+                            trigger=inngest.TriggerEvent(event="shop/approval.requested"))
+    def await_approval(ctx: inngest.ContextSync) -> bool:
+        approval = ctx.step.wait_for_event(
+            "wait-for-approval", event="shop/approved",
+            if_exp="async.data.order == event.data.order", timeout=datetime.timedelta(hours=1))
+        return approval is not None
+
+    return [process_order, charge_card, remind_later, greet, welcome, await_approval]
 
 
 class Demo:

@@ -264,3 +264,42 @@ def test_replay_an_event(browser: WebDriver, demo: Demo, api: Api) -> None:
     run_id = run_of(api, copy, "COMPLETED")
     assert json.loads(api.run(run_id)["output"]) == "hello replayed"
     find(browser, f'.run-links a[href="#/runs/{run_id}"]')
+
+
+def test_a_wait_shows_its_deadline_and_the_event_that_ended_it(browser: WebDriver, demo: Demo,
+                                                               api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/approval.requested", {"order": 12}))
+    open_page(browser, demo, f"#/runs/{run_id}")
+    row = '.span-row[data-name="wait-for-approval"]'
+    note = until(browser, lambda: find(browser, f"{row} .sub").text, "the wait's description")
+    assert note.startswith("waits for shop/approved if async.data.order == event.data.order")
+    assert "until" in note and ("(in 59m" in note or "(in 1h" in note)
+    approved = demo.send("shop/approved", {"order": 12})
+    until(browser, lambda: badge(browser, "#run-status") == "COMPLETED", "the run completed")
+    find(browser, f'{row} .sub a[href="#/events/{approved}"]')
+
+
+def test_an_invoke_links_to_the_child_run(browser: WebDriver, demo: Demo, api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/signup", {}), "COMPLETED")
+    open_page(browser, demo, f"#/runs/{run_id}")
+    find(browser, '.span-row[data-name="call-greet"] a.child-run').click()
+    until(browser, lambda: find(browser, ".run-head h1").text == "Greet", "the child run's page")
+    child = browser.current_url.rsplit("/", 1)[1]
+    assert json.loads(api.run(child)["output"]) == "hello new user"
+
+
+def test_the_keyboard_walks_the_runs_list(browser: WebDriver, demo: Demo, api: Api) -> None:
+    older = run_of(api, demo.send("shop/greet", {"who": "older"}), "COMPLETED")
+    newer = run_of(api, demo.send("shop/greet", {"who": "newer"}), "COMPLETED")
+    open_page(browser, demo, "#/runs")
+    find(browser, f'tr[data-run-id="{older}"]')
+    body = browser.find_element(By.CSS_SELECTOR, "body")
+    body.send_keys("j")
+    assert browser.switch_to.active_element.get_attribute("data-run-id") == newer
+    browser.switch_to.active_element.send_keys("j")
+    assert browser.switch_to.active_element.get_attribute("data-run-id") == older
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    until(browser, lambda: browser.current_url.endswith(f"#/runs/{older}"), "the run's page")
+    find(browser, ".span-row")
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    until(browser, lambda: browser.current_url.endswith("#/runs"), "back to the list")
