@@ -210,6 +210,8 @@ def test_a_page_on_another_origin_cannot_send_events(browser: WebDriver, demo: D
             '.finally(() => { document.title = "sent"; });</script>').encode()
 
     class Page(http.server.BaseHTTPRequestHandler):
+        timeout = 5  # Chrome's spare connections must not hold the server
+
         def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("content-type", "text/html")
@@ -219,7 +221,8 @@ def test_a_page_on_another_origin_cannot_send_events(browser: WebDriver, demo: D
         def log_message(self, *args: object) -> None:
             pass
 
-    other = http.server.HTTPServer(("127.0.0.1", 0), Page)
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    other.daemon_threads = True
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
         browser.get(f"http://127.0.0.1:{other.server_address[1]}/")
