@@ -306,3 +306,8 @@ def test_the_keyboard_walks_the_runs_list(browser: WebDriver, demo: Demo, api: A
     find(browser, ".span-row")
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
     until(browser, lambda: browser.current_url.endswith("#/runs"), "back to the list")
+
+
+def test_a_link_to_a_missing_run_says_so(browser: WebDriver, demo: Demo) -> None:
+    open_page(browser, demo, "#/runs/01HZZZZZZZZZZZZZZZZZZZZZZZ")
+    assert find(browser, "#page-error").text == "run not found"

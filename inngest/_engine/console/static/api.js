@@ -24,7 +24,7 @@ async function post(path, body) {
 export async function gql(query, variables = {}) {
   const answer = await post("/v0/gql", { query, variables });
   if (answer.errors && answer.errors.length) {
-    throw new ApiError(answer.errors.map((e) => e.message).join("; "));
+    throw new ApiError([...new Set(answer.errors.map((e) => e.message))].join("; "));
   }
   return answer.data;
 }

@@ -43,7 +43,17 @@ async function route() {
   const [match, page] = found;
   const token = {};
   current = token;
-  const handle = await page.render(view, decodeURIComponent(match[1] || ""), params);
+  let handle;
+  try {
+    handle = await page.render(view, decodeURIComponent(match[1] || ""), params);
+  } catch (err) {
+    if (current === token) {
+      replace(view, h("h1", {}, "Could not load this page"),
+        h("p", { class: "error-text", id: "page-error" }, err.message),
+        h("p", {}, h("a", { href: "#/runs" }, "Go to runs")));
+    }
+    return;
+  }
   if (current !== token) {
     if (handle && handle.stop) handle.stop();
     return;
