@@ -169,11 +169,12 @@ class Runner:
         return run
 
     def rerun(self, run: Run) -> Run | None:
-        """A new run of ``run``'s function from the same events (None if they are gone)."""
+        """A new run of ``run``'s function from the same events (None if the function was
+        removed or the events are gone)."""
         fn = self.store.function(run.function_id)
         found = (self.store.event(event_id) for event_id in run.event_ids)
         triggers = [stored for stored in found if stored is not None]
-        if fn is None or not triggers:
+        if fn is None or not triggers or fn.id not in {f.id for f in self.store.functions()}:
             return None
         return self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True)
 

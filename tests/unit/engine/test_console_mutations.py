@@ -81,3 +81,13 @@ def test_adding_an_app_syncs_it_now(client: Client, app: FakeApp, dev: DevServer
     assert added["error"] is None and added["name"] == "app"
     [listed] = data(client, APPS)["apps"]
     assert listed["functionCount"] == 1 and listed["error"] is None
+
+
+def test_rerun_of_a_removed_function_is_an_error(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    [event_id] = client.send({"name": "test/fn"})
+    [run] = ended_runs(client, event_id, 1)
+    client.register(app, [])
+    body = gql(client, RERUN, id=run["id"])
+    assert body["errors"][0]["message"] == "the run's function or triggering events are gone"
+    assert len(ended_runs(client, event_id, 1)) == 1
