@@ -311,3 +311,10 @@ def test_the_keyboard_walks_the_runs_list(browser: WebDriver, demo: Demo, api: A
 def test_a_link_to_a_missing_run_says_so(browser: WebDriver, demo: Demo) -> None:
     open_page(browser, demo, "#/runs/01HZZZZZZZZZZZZZZZZZZZZZZZ")
     assert find(browser, "#page-error").text == "run not found"
+
+
+def test_a_run_can_be_linked_by_path(browser: WebDriver, demo: Demo, api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/greet", {"who": "path"}), "COMPLETED")
+    browser.get(f"{demo.url}/runs/{run_id}")
+    until(browser, lambda: find(browser, ".run-head h1").text == "Greet", "the run's page")
+    assert browser.current_url == f"{demo.url}/#/runs/{run_id}"

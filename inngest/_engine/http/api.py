@@ -73,6 +73,9 @@ class Api:
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
+            # Console pages by path as well as by hash: /runs/<id> is a link to share.
+            ("GET", re.compile(r"/(runs|events)(/[0-9A-Za-z]+)?|/functions|/apps"),
+             self.console_page),
             ("POST", re.compile(r"/e/(?P<key>[^/]*)"), self.send_events),
             ("POST", re.compile(r"/invoke/(?P<slug>.+)"), self.invoke),
             ("GET", re.compile(r"/health"), self.health),

@@ -117,3 +117,16 @@ def test_the_console_is_served_at_the_root(api: Api) -> None:
                                   "static/app.js", ".hidden.js", "app.py"])
 def test_only_console_files_are_served(api: Api, name: str) -> None:
     assert call(api, "GET", f"/console/{name}")[0] == 404
+
+
+@pytest.mark.parametrize("path", ["/runs", "/runs/01HZZZZZZZZZZZZZZZZZZZZZZZ", "/events",
+                                  "/events/01HZZZZZZZZZZZZZZZZZZZZZZZ", "/functions", "/apps"])
+def test_console_pages_have_paths_too(api: Api, path: str) -> None:
+    status, headers, _ = call(api, "GET", path)
+    assert status == 200 and headers["content-type"].startswith("text/html")
+
+
+def test_other_paths_stay_json_404s(api: Api) -> None:
+    for path in ("/runs/a/b", "/nope", "/v1/nope"):
+        status, headers, _ = call(api, "GET", path)
+        assert status == 404 and headers["content-type"] == "application/json"

@@ -18,6 +18,11 @@ const ROUTES = [
 
 let current = null;
 
+// A page linked by path (/runs/<id>) moves to the same page by hash (/#/runs/<id>).
+if (location.pathname !== "/" && !location.hash) {
+  history.replaceState(null, "", `/#${location.pathname}${location.search}`);
+}
+
 function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/runs";
   const [path, search] = raw.split("?");
