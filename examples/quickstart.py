@@ -3,7 +3,8 @@
 Run with ``python3 examples/quickstart.py``. It starts the engine (the same one as
 ``python -m inngest dev``), serves a durable function with the standard library's HTTP
 server, syncs the app, sends an event, prints each step as the engine records it, and
-prints the run's output.
+prints the run's output. With ``--keep`` it keeps both running until Ctrl-C, so you can open
+the console at the URL it prints and find the run, its steps and their outputs.
 """
 
 from __future__ import annotations
@@ -114,6 +115,12 @@ def main() -> int:
         print(f"event {event_id} started run {run_id}")
         run = follow(run_id)
         print(f"run {str(run['status']).lower()}: {run['output']}")
+        if "--keep" in sys.argv[1:]:
+            print(f"console: {engine.url}/#/runs/{run_id} (Ctrl-C stops)", flush=True)
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
         return 0 if run["status"] == "COMPLETED" else 1
     finally:
         server.shutdown()

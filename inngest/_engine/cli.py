@@ -104,6 +104,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     server.start()
+    print(f"Inngest console: {server.url}/", flush=True)
     try:
         stop.wait()
     finally:

@@ -68,10 +68,21 @@ class Syncer:
 
     def start(self) -> None:
         for url in self.urls:
-            if not self.store.apps_by_url(url):
-                placeholder_id = str(uuid.uuid5(uuid.NAMESPACE_URL, url))
-                self.store.put_app(App(id=placeholder_id, name=url, url=url, error="unreachable"))
+            self._placeholder(url)
         self._thread.start()
+
+    def _placeholder(self, url: str) -> None:
+        """An app entry for ``url``, unreachable until the app there syncs."""
+        if not self.store.apps_by_url(url):
+            placeholder_id = str(uuid.uuid5(uuid.NAMESPACE_URL, url))
+            self.store.put_app(App(id=placeholder_id, name=url, url=url, error="unreachable"))
+
+    def add(self, url: str) -> str:
+        """Sync the app at ``url`` now, keeping it listed even when that fails; its URL."""
+        url = registration.normalize_url(with_scheme(url))
+        self._placeholder(url)
+        self.ping(url)
+        return url
 
     def stop(self) -> None:
         self._stop.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 from inngest._engine.clock import Clock, SystemClock
 from inngest._engine.executor import Executor, Settings
 from inngest._engine.flow.admission import FlowAdmission
@@ -27,6 +29,9 @@ class Engine:
         self.lifecycle = Lifecycle(store, self.queue, self.clock, self.ids)
         self.runner = Runner(self.lifecycle)
         self.executor = Executor(self.runner, settings, transport)
+        # Syncs the app at a URL now and says its normalized URL (set by the dev server,
+        # which owns the app syncer).
+        self.sync_app: typing.Callable[[str], str] | None = None
 
     def start(self) -> None:
         for fn in self.store.functions():

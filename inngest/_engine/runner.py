@@ -120,14 +120,15 @@ class Runner:
 
     def start_run(self, fn: Function, triggers: list[StoredEvent], cron_expr: str | None = None,
                   correlation_id: str | None = None, *, batch_id: str | None = None,
-                  debounced: bool = False) -> Run | None:
+                  debounced: bool = False, rerun: bool = False) -> Run | None:
         """Create and queue a run, unless flow control holds, skips or deduplicates it.
 
-        Batched and debounced runs passed the rate limit when their events arrived.
+        Batched and debounced runs passed the rate limit when their events arrived; a rerun,
+        asked for by a person, passes flow control and deduplication.
         """
         first = triggers[0]
         correlation_id = correlation_id or invoke_correlation(first)
-        if batch_id is None and not debounced:
+        if batch_id is None and not debounced and not rerun:
             reason = self.gate.limited(fn, first.event)
             if reason is not None:
                 self._limited(fn, first, reason, correlation_id)
@@ -139,7 +140,7 @@ class Runner:
         now = self.life.clock.now_ms()
         dedupe = batch_id or str(first.event["id"])
         key = hashlib.sha256(f"{fn.id}-{dedupe}".encode()).hexdigest()
-        if not self.store.claim_key(key, now, now + DEDUPE_MS):
+        if not rerun and not self.store.claim_key(key, now, now + DEDUPE_MS):
             log.info("event %s already ran %s; skipping", first.internal_id, fn.slug)
             return None
         admitted = self.gate.settings(fn, first.event)
@@ -171,6 +172,16 @@ class Runner:
                 self.life.queue.enqueue(timeout)
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
+
+    def rerun(self, run: Run) -> Run | None:
+        """A new run of ``run``'s function from the same events (None if the function was
+        removed or the events are gone)."""
+        fn = self.store.function(run.function_id)
+        found = (self.store.event(event_id) for event_id in run.event_ids)
+        triggers = [stored for stored in found if stored is not None]
+        if fn is None or not triggers or fn.id not in {f.id for f in self.store.functions()}:
+            return None
+        return self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True)
 
     def _limited(self, fn: Function, event: StoredEvent, reason: Reason,
                  correlation_id: str | None) -> None:

@@ -96,7 +96,7 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 INSPECT = b"GET /api/inngest HTTP/1.1\r\nHost: app\r\n\r\n"
-HEALTH = b"GET /health HTTP/1.1\r\nHost: engine\r\n\r\n"
+HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 def test_slow_clients_do_not_starve_the_app(app: Serving) -> None:

@@ -542,6 +542,36 @@ def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
     return True
 
 
+def _rerun(parent: object, args: Args, ctx: object) -> str:
+    run = _engine(ctx).runner.rerun(_get_run(args.get("runID"), ctx))
+    if run is None:
+        raise GraphQLError("the run's function or triggering events are gone")
+    return run.id
+
+
+def _create_app(parent: object, args: Args, ctx: object) -> App:
+    """Sync the app at a URL now; it is listed (with the reason) even when that fails."""
+    url = str(_mapping(args.get("input"), "input").get("url") or "").strip()
+    engine = _engine(ctx)
+    if not url:
+        raise GraphQLError("url is required")
+    if engine.sync_app is None:
+        raise GraphQLError("this engine does not sync apps")
+    apps = engine.store.apps_by_url(engine.sync_app(url))
+    if not apps:
+        raise GraphQLError("app not found")
+    return apps[0]
+
+
+def _delete_app(parent: object, args: Args, ctx: object) -> str:
+    store = _engine(ctx).store
+    app_id = str(args.get("id"))
+    if store.app(app_id) is None:
+        raise GraphQLError("app not found")
+    store.delete_app(app_id)
+    return app_id
+
+
 # ---------------------------------------------------------------------------- schema
 
 SCHEMA = Schema(
@@ -567,6 +597,9 @@ SCHEMA = Schema(
         "Mutation": {
             "cancelRun": Field("FunctionRun!", _cancel_run),
             "invokeFunction": Field("Boolean", _invoke_function),
+            "rerun": Field("ULID!", _rerun),
+            "createApp": Field("App", _create_app),
+            "deleteApp": Field("String", _delete_app),
         },
         "FunctionRunV2": _RUN_V2_FIELDS,
         "FunctionRun": _LEGACY_RUN_FIELDS,

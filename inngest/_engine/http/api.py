@@ -8,9 +8,10 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import events, registration, timeparse, ulid
+from inngest._engine import console, events, registration, timeparse, ulid
 from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
+from inngest._engine.http import guard
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.payload import load
 from inngest._engine.timeparse import rfc3339
@@ -29,7 +30,6 @@ DEFAULT_HTTP_WORKERS = 32
 BASE_HEADERS = {
     "content-type": "application/json",
     Header.SERVER_KIND: registration.SERVER_KIND,
-    "access-control-allow-origin": "*",
 }
 _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
 # The Inngest dev server reports these environment ids, one for event runs and one for a run.
@@ -40,8 +40,9 @@ MAX_EVENTS = 51
 
 
 _ERROR_CODES = {
-    400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 410: "gone", 413: "too_large", 500: "internal_error",
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
+    500: "internal_error",
 }
 
 
@@ -73,7 +74,13 @@ class Api:
     def __init__(self, engine: Engine, info: dict[str, JSON] | None = None) -> None:
         self.engine = engine
         self.info = info or {}
+        self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
+            ("GET", re.compile(r"/"), self.console_page),
+            ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
+            # Console pages by path as well as by hash: /runs/<id> is a link to share.
+            ("GET", re.compile(r"/(runs|events)(/[0-9A-Za-z]+)?|/functions|/apps"),
+             self.console_page),
             ("POST", re.compile(r"/e/(?P<key>[^/]*)"), self.send_events),
             ("POST", re.compile(r"/invoke/(?P<slug>.+)"), self.invoke),
             ("GET", re.compile(r"/health"), self.health),
@@ -96,11 +103,13 @@ class Api:
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
                body: bytes) -> Response:
         """Answer one request; header names in ``headers`` must be lower-case."""
+        refusal = self._guard.refusal(method, headers)
+        if refusal is not None:
+            log.warning("refused %s %s: %s", method, path, refusal)
+            return error(403, refusal)
         if method == "OPTIONS":
-            status, out, payload = respond(204)
-            out.update({"access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
-                        "access-control-allow-headers": "*"})
-            return status, out, payload
+            # No CORS headers: browsers then keep other origins' pages from using the API.
+            return respond(204)
         path = path.rstrip("/") or "/"
         known_path = False
         for route_method, pattern, handler in self._routes:
@@ -115,6 +124,18 @@ class Api:
                     log.exception("error handling %s %s", method, path)
                     return error(500, "internal error")
         return error(405, "method not allowed") if known_path else error(404, "not found")
+
+    # Console
+
+    def console_page(self, **_: object) -> Response:
+        return self.console_asset("index.html")
+
+    def console_asset(self, name: str, **_: object) -> Response:
+        found = console.asset(name)
+        if found is None:
+            return error(404, "not found")
+        payload, content_type = found
+        return 200, {**console.HEADERS, "content-type": content_type}, payload
 
     # Events
 

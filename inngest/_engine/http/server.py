@@ -90,6 +90,7 @@ class DevServer:
         syncer = Syncer(store, self.sdk_urls, poll=self.poll, poll_interval=self.poll_interval,
                         discovery=self.discovery, signing_key=self.signing_key,
                         server_port=self.port)
+        engine.sync_app = syncer.add
         self._parts = (engine, server, syncer, thread)
         thread.start()
         engine.start()

@@ -10,7 +10,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
 from inngest._engine.store import Store
 
-HEALTH = b"GET /health HTTP/1.1\r\nHost: engine\r\nConnection: keep-alive\r\n\r\n"
+HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
 
 
 def ask_health(port: int) -> tuple[bytes, socket.socket]:

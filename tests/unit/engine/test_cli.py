@@ -25,7 +25,7 @@ def test_dev_process_serves_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "inngest", "dev", "-p", str(port), "--no-discovery",
          "--no-poll"],
-        stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         deadline = time.monotonic() + 10
@@ -39,10 +39,13 @@ def test_dev_process_serves_and_stops_on_sigterm() -> None:
                 time.sleep(0.05)
         assert response.status == 200
         assert response.headers["x-inngest-server-kind"] == "dev"
+        console = urllib3.PoolManager().request("GET", f"http://127.0.0.1:{port}/")
+        assert console.status == 200 and b"<title>Inngest dev console" in console.data
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=10)
+        stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == 0
+    assert f"Inngest console: http://127.0.0.1:{port}/" in stdout
     assert f"listening on http://127.0.0.1:{port}" in stderr and "shutting down" in stderr
 
 
