@@ -353,13 +353,16 @@ class Api:
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:
-            request = json.loads(body)
+            request = load(body)
         except ValueError as err:
             return error(400, f"Invalid request: {err}")
-        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        query = request.get("query") if isinstance(request, typing.Mapping) else None
+        if not isinstance(request, typing.Mapping) or not isinstance(query, str):
             return error(400, "Invalid request: a query string is required")
-        answer = graphql.execute(self.engine, request["query"], request.get("variables") or {},
-                                 request.get("operationName"))
+        operation = request.get("operationName")
+        if operation is not None and not isinstance(operation, str):
+            return error(400, "Invalid request: operationName must be a string")
+        answer = graphql.execute(self.engine, query, request.get("variables") or {}, operation)
         if gql_core.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
             return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
