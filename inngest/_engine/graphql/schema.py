@@ -10,10 +10,12 @@ from inngest._engine import events, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.graphql import span_tree, trace
 from inngest._engine.graphql.core import (
-    Field, GraphQLError, Resolver, Schema, execute as execute_document, is_list,
+    Field, GraphQLError, Resolver, Schema, execute as execute_document, is_list, is_mapping,
 )
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
-from inngest._engine.payload import is_array, load, optional_int, to_int
+from inngest._engine.payload import (
+    Object, PayloadError, as_object, from_object, is_array, load, optional_int, to_int,
+)
 from inngest._engine.timeparse import rfc3339
 
 Args = dict[str, object]
@@ -40,12 +42,16 @@ def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
             if value or key in ("name", "data")}
 
 
-def _mapping(value: object, what: str) -> dict[str, JSON]:
+def _mapping(value: object, what: str) -> Object:
+    """An object argument, from a literal or a variable, as JSON."""
     if value is None:
         return {}
-    if not isinstance(value, dict):
+    if not is_mapping(value):
         raise GraphQLError(f"{what} must be an object")
-    return value
+    try:
+        return as_object(from_object(value, what), what)
+    except PayloadError as err:
+        raise GraphQLError(str(err)) from None
 
 
 # ---------------------------------------------------------------------------- runs

@@ -247,3 +247,5 @@ def test_invoke_function_mutation_starts_a_run(client: Client, app: FakeApp) -> 
     assert output["data"]["answer"] == 42 and output["user"] == {"id": "u1"}
     body = gql(client, 'mutation { invokeFunction(functionSlug: "nope") }')
     assert body["errors"][0]["message"] == "function not found: nope"
+    body = gql(client, 'mutation { invokeFunction(functionSlug: "app-fn", data: [1]) }')
+    assert body["errors"][0]["message"] == "data must be an object"
