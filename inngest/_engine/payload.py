@@ -30,7 +30,7 @@ def from_object(value: object, field: str) -> JSON:
     """``value``, built in memory (not decoded), checked to be JSON all the way down."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if _is_mapping(value):
+    if is_mapping(value):
         out: dict[str, JSON] = {}
         for key, item in value.items():
             if not isinstance(key, str):
@@ -42,7 +42,8 @@ def from_object(value: object, field: str) -> JSON:
     raise PayloadError(f"{field} must be a JSON value, not {type(value).__name__}")
 
 
-def _is_mapping(value: object) -> typing.TypeGuard[typing.Mapping[object, object]]:
+def is_mapping(value: object) -> typing.TypeGuard[typing.Mapping[object, object]]:
+    """``isinstance(value, Mapping)``, without typing the mapping's items as ``Any``."""
     return isinstance(value, typing.Mapping)
 
 

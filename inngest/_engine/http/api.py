@@ -13,7 +13,7 @@ from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
-from inngest._engine.payload import load
+from inngest._engine.payload import is_mapping, load
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits
 from inngest._protocol.headers import Header
@@ -47,13 +47,13 @@ _ERROR_CODES = {
 
 
 def respond(status: int, body: object = None) -> Response:
-    if status >= 400 and isinstance(body, dict) and "code" not in body:
+    if status >= 400 and is_mapping(body) and "code" not in body:
         body = _with_code(status, body)
     payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
     return status, dict(BASE_HEADERS), payload
 
 
-def _with_code(status: int, body: dict[str, JSON]) -> dict[str, JSON]:
+def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:
     """Errors keep the server's own shape and also carry a stable code and a message."""
     code = _ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     return {**body, "code": code, "message": body.get("message") or body.get("error") or code}
