@@ -150,7 +150,7 @@ class Syncer:
         ports = list(DISCOVERY_PORTS)
         if os.environ.get("PORT", "").isdigit():
             ports.append(int(os.environ["PORT"]))
-        found = []
+        found: list[str] = []
         for port in ports:
             if port == self.server_port or not _port_open(port):
                 continue

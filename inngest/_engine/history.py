@@ -98,6 +98,13 @@ class Call:
         }
 
 
+class _Local(threading.local):
+    """What this thread is recording: the SDK call it handles, the cancel it applies."""
+
+    call: Call | None = None
+    cancel: Item | None = None
+
+
 class History:
     """Records history items; executor, runner and lifecycle call it at each transition."""
 
@@ -105,10 +112,10 @@ class History:
         self.store = store
         self.clock = clock
         self.ids = ids
-        self._local = threading.local()
+        self._local = _Local()
 
     def _current(self) -> Call | None:
-        return typing.cast("Call | None", getattr(self._local, "call", None))
+        return self._local.call
 
     def _record(self, run: Run, kind: str, **fields: JSON) -> None:
         now = self.clock.now_ms()
@@ -152,7 +159,7 @@ class History:
         self._record(run, kind, **fields)
 
     def _cancel_cause(self, run: Run) -> Item:
-        cause: Item = getattr(self._local, "cancel", None) or {}
+        cause: Item = self._local.cancel or {}
         expression = cause.get("expression")
         if isinstance(expression, str) and run.event_ids:
             trigger = self.store.event(run.event_ids[0])

@@ -26,6 +26,31 @@ def load(text: str | bytes) -> JSON:
     return value
 
 
+def from_object(value: object, field: str) -> JSON:
+    """``value``, built in memory (not decoded), checked to be JSON all the way down."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if is_mapping(value):
+        out: dict[str, JSON] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PayloadError(f"{field} must have string keys, not {type(key).__name__}")
+            out[key] = from_object(item, f"{field}.{key}")
+        return out
+    if _is_list(value):
+        return [from_object(item, f"{field}[{index}]") for index, item in enumerate(value)]
+    raise PayloadError(f"{field} must be a JSON value, not {type(value).__name__}")
+
+
+def is_mapping(value: object) -> typing.TypeGuard[typing.Mapping[object, object]]:
+    """``isinstance(value, Mapping)``, without typing the mapping's items as ``Any``."""
+    return isinstance(value, typing.Mapping)
+
+
+def _is_list(value: object) -> typing.TypeGuard[list[object] | tuple[object, ...]]:
+    return isinstance(value, (list, tuple))
+
+
 def as_object(value: JSON, field: str) -> Object:
     if isinstance(value, typing.Mapping):
         return value

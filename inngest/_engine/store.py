@@ -9,9 +9,11 @@ import sqlite3
 import threading
 import typing
 
+from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, PRIORITY_LIMIT_S, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
 )
+from inngest._engine.payload import Object, as_object, load
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
@@ -59,10 +61,42 @@ _MAX_INT = 2**63 - 1
 
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
+Row = tuple[object, ...]
+
+
+class StoreError(EngineError):
+    """A column holding another type than the schema gives it: the database was altered."""
+
+    code = "store_invalid"
 
 
 def _dump(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise StoreError(f"expected a text column, not {type(value).__name__}")
+
+
+def _int(value: object) -> int:
+    if isinstance(value, int):
+        return value
+    raise StoreError(f"expected an integer column, not {type(value).__name__}")
+
+
+def _json(value: object) -> JSON:
+    return load(_text(value))
+
+
+def _record(value: object) -> Object:
+    """A stored record's JSON object (every ``data`` column holds one)."""
+    return as_object(_json(value), "stored record")
+
+
+def _queue_item(item_id: object, data: object) -> QueueItem:
+    return QueueItem.from_dict({**_record(data), "id": _int(item_id)})
 
 
 class Store:
@@ -86,7 +120,7 @@ class Store:
 
     def _add_missing_columns(self) -> None:
         """Bring a database written by an older engine up to the current schema."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(queue)")}
+        columns = {row[1] for row in self._rows("PRAGMA table_info(queue)")}
         if "sort" not in columns:
             self._conn.execute("ALTER TABLE queue ADD COLUMN sort INTEGER NOT NULL DEFAULT 0")
             self._sort_existing_items()
@@ -94,14 +128,12 @@ class Store:
     def _sort_existing_items(self) -> None:
         """Give rows written before the sort column their key: due time minus priority."""
         with self.transaction():
-            for item_id, due, data in self._conn.execute(
-                "SELECT id, due, data FROM queue"
-            ).fetchall():
-                priority = json.loads(data).get("priority_ms")
+            for item_id, due, data in self._rows("SELECT id, due, data FROM queue"):
+                priority = _record(data).get("priority_ms")
                 if not isinstance(priority, int) or isinstance(priority, bool):
                     priority = 0
                 self._conn.execute(
-                    "UPDATE queue SET sort = ? WHERE id = ?", (due - priority, item_id)
+                    "UPDATE queue SET sort = ? WHERE id = ?", (_int(due) - priority, item_id)
                 )
 
     def close(self) -> None:
@@ -126,9 +158,10 @@ class Store:
             if self._depth == 0:
                 self._conn.execute("COMMIT")
 
-    def _rows(self, sql: str, *args: object) -> list[tuple[typing.Any, ...]]:
+    def _rows(self, sql: str, *args: object) -> list[Row]:
         with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+            rows: list[Row] = self._conn.execute(sql, args).fetchall()
+            return rows
 
     def _write(self, sql: str, *args: object) -> int:
         """Run one statement atomically; returns the number of rows changed."""
@@ -144,15 +177,15 @@ class Store:
         )
 
     def apps(self) -> list[App]:
-        return [App.from_dict(json.loads(r[0])) for r in self._rows("SELECT data FROM apps")]
+        return [App.from_dict(_record(r[0])) for r in self._rows("SELECT data FROM apps")]
 
     def app(self, app_id: str) -> App | None:
         rows = self._rows("SELECT data FROM apps WHERE id = ?", app_id)
-        return App.from_dict(json.loads(rows[0][0])) if rows else None
+        return App.from_dict(_record(rows[0][0])) if rows else None
 
     def apps_by_url(self, url: str) -> list[App]:
         rows = self._rows("SELECT data FROM apps WHERE url = ?", url)
-        return [App.from_dict(json.loads(r[0])) for r in rows]
+        return [App.from_dict(_record(r[0])) for r in rows]
 
     def delete_app(self, app_id: str) -> None:
         with self.transaction():
@@ -176,9 +209,9 @@ class Store:
     def archive_functions(self, app_id: str, keep: typing.Collection[str]) -> None:
         with self.transaction():
             self._forget_functions()
-            for (fn_id,) in self._conn.execute(
-                "SELECT id FROM functions WHERE app_id = ? AND archived = 0", (app_id,)
-            ).fetchall():
+            for (fn_id,) in self._rows(
+                "SELECT id FROM functions WHERE app_id = ? AND archived = 0", app_id
+            ):
                 if fn_id not in keep:
                     self._conn.execute("UPDATE functions SET archived = 1 WHERE id = ?", (fn_id,))
 
@@ -187,11 +220,11 @@ class Store:
             rows = self._rows(
                 "SELECT data FROM functions WHERE archived = 0 AND app_id = ?", app_id
             )
-            return [Function.from_dict(json.loads(r[0])) for r in rows]
+            return [Function.from_dict(_record(r[0])) for r in rows]
         with self._lock:
             if self._active_functions is None:
                 rows = self._rows("SELECT data FROM functions WHERE archived = 0")
-                self._active_functions = [Function.from_dict(json.loads(r[0])) for r in rows]
+                self._active_functions = [Function.from_dict(_record(r[0])) for r in rows]
             return list(self._active_functions)
 
     def function(self, fn_id: str) -> Function | None:
@@ -203,14 +236,14 @@ class Store:
             rows = self._rows("SELECT data FROM functions WHERE id = ?", fn_id)
             if not rows:
                 return None
-            fn = self._function_cache[fn_id] = Function.from_dict(json.loads(rows[0][0]))
+            fn = self._function_cache[fn_id] = Function.from_dict(_record(rows[0][0]))
             return fn
 
     def function_by_slug(self, slug: str) -> Function | None:
         rows = self._rows(
             "SELECT data FROM functions WHERE slug = ? ORDER BY archived LIMIT 1", slug
         )
-        return Function.from_dict(json.loads(rows[0][0])) if rows else None
+        return Function.from_dict(_record(rows[0][0])) if rows else None
 
     # Events
 
@@ -228,8 +261,8 @@ class Store:
         rows = self._rows("SELECT data, seq FROM events WHERE internal_id = ?", internal_id)
         if not rows:
             return None
-        raw = json.loads(rows[0][0])
-        raw["seq"] = rows[0][1]
+        raw = dict(_record(rows[0][0]))
+        raw["seq"] = _int(rows[0][1])
         return StoredEvent.from_dict(raw)
 
     def recent_events(self, limit: int, *, name: str | None = None,
@@ -253,10 +286,10 @@ class Store:
             f"SELECT data, seq FROM events WHERE {' AND '.join(where)}"
             " ORDER BY internal_id DESC LIMIT ?", *args, limit,
         )
-        return [StoredEvent.from_dict({**json.loads(data), "seq": seq}) for data, seq in rows]
+        return [StoredEvent.from_dict({**_record(data), "seq": _int(seq)}) for data, seq in rows]
 
     def last_event_seq(self) -> int:
-        return int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
+        return _int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
 
     # Runs
 
@@ -274,7 +307,7 @@ class Store:
 
     def run(self, run_id: str) -> Run | None:
         rows = self._rows("SELECT data FROM runs WHERE id = ?", run_id)
-        return Run.from_dict(json.loads(rows[0][0])) if rows else None
+        return Run.from_dict(_record(rows[0][0])) if rows else None
 
     def update_run(self, run_id: str, **changes: JSON) -> Run:
         with self.transaction():
@@ -297,7 +330,7 @@ class Store:
             "SELECT r.data FROM run_events e JOIN runs r ON r.id = e.run_id"
             " WHERE e.event_id = ? ORDER BY r.id", event_id,
         )
-        runs = [Run.from_dict(json.loads(r[0])) for r in rows]
+        runs = [Run.from_dict(_record(r[0])) for r in rows]
         return [run for run in runs if run.event_ids[:1] == [event_id]]
 
     def active_runs(self, function_id: str) -> list[Run]:
@@ -306,23 +339,21 @@ class Store:
             "SELECT data FROM runs WHERE function_id = ? AND status IN (?, ?) ORDER BY id",
             function_id, RunStatus.QUEUED.value, RunStatus.RUNNING.value,
         )
-        return [Run.from_dict(json.loads(r[0])) for r in rows]
+        return [Run.from_dict(_record(r[0])) for r in rows]
 
     def runs(self, status: RunStatus | None = None) -> list[Run]:
         if status is None:
             rows = self._rows("SELECT data FROM runs ORDER BY id")
         else:
             rows = self._rows("SELECT data FROM runs WHERE status = ? ORDER BY id", status.value)
-        return [Run.from_dict(json.loads(r[0])) for r in rows]
+        return [Run.from_dict(_record(r[0])) for r in rows]
 
     # Step memos
 
     def save_step(self, run_id: str, step_id: str, value: JSON) -> bool:
         """Memoize a step; a second save of the same id keeps the first value."""
         with self.transaction():
-            seq = self._conn.execute(
-                "SELECT COUNT(*) FROM steps WHERE run_id = ?", (run_id,)
-            ).fetchone()[0]
+            seq = _int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
             return self._conn.execute(
                 "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value) VALUES (?, ?, ?, ?)",
                 (run_id, step_id, seq, _dump(value)),
@@ -344,28 +375,28 @@ class Store:
     def step_info(self, run_id: str) -> dict[str, tuple[str, str]]:
         """(name, opcode) of the run's reported steps by hashed step id."""
         rows = self._rows("SELECT step_id, name, op FROM step_info WHERE run_id = ?", run_id)
-        return {step_id: (name, op) for step_id, name, op in rows}
+        return {_text(step_id): (_text(name), _text(op)) for step_id, name, op in rows}
 
     def state_bytes(self, run: Run) -> int:
         """Bytes of the run's state: its triggering events and every memoized step."""
         marks = ", ".join("?" * len(run.event_ids))
         with self._lock:
-            steps = self._conn.execute(
+            steps = self._rows(
                 "SELECT COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
-                " WHERE run_id = ?", (run.id,),
-            ).fetchone()[0]
-            trigger_events = self._conn.execute(
+                " WHERE run_id = ?", run.id,
+            )[0][0]
+            trigger_events = self._rows(
                 "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events"
-                f" WHERE internal_id IN ({marks})", run.event_ids,
-            ).fetchone()[0] if run.event_ids else 0
-        return int(steps) + int(trigger_events)
+                f" WHERE internal_id IN ({marks})", *run.event_ids,
+            )[0][0] if run.event_ids else 0
+        return _int(steps) + _int(trigger_events)
 
     def steps(self, run_id: str) -> list[tuple[str, JSON]]:
         """The run's memos in the order they were saved (the stack)."""
         rows = self._rows(
             "SELECT step_id, value FROM steps WHERE run_id = ? ORDER BY seq", run_id
         )
-        return [(step_id, json.loads(value)) for step_id, value in rows]
+        return [(_text(step_id), _json(value)) for step_id, value in rows]
 
     # Run history
 
@@ -377,7 +408,7 @@ class Store:
     def history(self, run_id: str) -> list[dict[str, JSON]]:
         """The run's history items in the order they were recorded."""
         rows = self._rows("SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)
-        return [dict(json.loads(row[0])) for row in rows]
+        return [dict(_record(row[0])) for row in rows]
 
     # Queue
 
@@ -410,12 +441,12 @@ class Store:
             " ORDER BY sort, id LIMIT ?",
             sort, item_id, now_ms + MAX_PRIORITY_MS, now_ms, limit,
         )
-        return [((sort, item_id), QueueItem.from_dict({**json.loads(data), "id": item_id}))
+        return [((_int(sort), _int(item_id)), _queue_item(item_id, data))
                 for sort, item_id, data in rows]
 
     def next_due(self) -> int | None:
         rows = self._rows("SELECT MIN(due) FROM queue WHERE leased = 0")
-        return None if rows[0][0] is None else int(rows[0][0])
+        return None if rows[0][0] is None else _int(rows[0][0])
 
     def lease(self, item_id: int) -> None:
         self._write("UPDATE queue SET leased = 1 WHERE id = ?", item_id)
@@ -438,7 +469,7 @@ class Store:
         """Move a queued (not running) job to a new due time."""
         rows = self._rows("SELECT id, data FROM queue WHERE job_id = ? AND leased = 0", job_id)
         if rows:
-            item = QueueItem.from_dict({**json.loads(rows[0][1]), "id": rows[0][0]})
+            item = _queue_item(rows[0][0], rows[0][1])
             self.requeue(QueueItem.from_dict({**item.to_dict(), "available_at_ms": at_ms}))
 
     def delete_job(self, job_id: str) -> None:
@@ -449,7 +480,7 @@ class Store:
 
     def items(self) -> list[QueueItem]:
         rows = self._rows("SELECT id, data FROM queue ORDER BY sort, id")
-        return [QueueItem.from_dict({**json.loads(data), "id": item_id}) for item_id, data in rows]
+        return [_queue_item(item_id, data) for item_id, data in rows]
 
     # Pauses
 
@@ -461,19 +492,17 @@ class Store:
 
     def pauses_for(self, event_name: str, seq: int) -> list[Pause]:
         rows = self._rows("SELECT data FROM pauses WHERE event_name = ?", event_name)
-        pauses = [Pause.from_dict(json.loads(r[0])) for r in rows]
+        pauses = [Pause.from_dict(_record(r[0])) for r in rows]
         return [pause for pause in pauses if pause.after_seq < seq]
 
     def take_pause(self, pause_id: str) -> Pause | None:
         """Remove and return a pause; only one caller can win it."""
         with self.transaction():
-            rows = self._conn.execute(
-                "SELECT data FROM pauses WHERE id = ?", (pause_id,)
-            ).fetchall()
+            rows = self._rows("SELECT data FROM pauses WHERE id = ?", pause_id)
             if not rows:
                 return None
             self._conn.execute("DELETE FROM pauses WHERE id = ?", (pause_id,))
-            return Pause.from_dict(json.loads(rows[0][0]))
+            return Pause.from_dict(_record(rows[0][0]))
 
     def delete_run_pauses(self, run_id: str) -> None:
         self._write("DELETE FROM pauses WHERE run_id = ?", run_id)
@@ -496,7 +525,7 @@ class Store:
     def gcra_tat(self, key: str) -> int | None:
         """The theoretical arrival time stored for a GCRA key."""
         rows = self._rows("SELECT tat FROM gcra WHERE key = ?", key)
-        return int(rows[0][0]) if rows else None
+        return _int(rows[0][0]) if rows else None
 
     def set_gcra_tat(self, key: str, tat: int) -> None:
         self._write("INSERT OR REPLACE INTO gcra (key, tat) VALUES (?, ?)", key, tat)
@@ -507,7 +536,7 @@ class Store:
             "SELECT data FROM buffers WHERE kind = ? AND function_id = ? AND key = ?",
             kind, function_id, key,
         )
-        return dict(json.loads(rows[0][0])) if rows else None
+        return dict(_record(rows[0][0])) if rows else None
 
     def put_buffer(self, kind: str, function_id: str, key: str, data: dict[str, JSON]) -> None:
         self._write(

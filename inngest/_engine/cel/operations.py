@@ -5,7 +5,6 @@ string and date functions, arithmetic. Unrelated types compare unequal, as on th
 from __future__ import annotations
 
 import base64
-import json
 import math
 import operator
 import re
@@ -16,7 +15,9 @@ from decimal import Decimal
 from typing import Any, TypeGuard
 
 from inngest._engine.cel.errors import EvaluationFailure
+from inngest._engine.payload import load
 from inngest._engine.timeparse import parse_date, parse_duration
+from inngest._protocol.json_value import JSON
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
@@ -215,8 +216,8 @@ def _b64decode(text: object) -> str:
     return decoded.decode("utf-8", errors="replace")
 
 
-def _json_parse(text: object) -> object:
-    return json.loads(_require_str("json_parse", text))
+def _json_parse(text: object) -> JSON:
+    return load(_require_str("json_parse", text))
 
 
 def _date(value: object) -> datetime:

@@ -12,14 +12,24 @@ import bisect
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Union
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeGuard, Union
 
 from inngest._engine.errors import EngineError
 
 Resolver = Callable[[object, dict[str, object], object], object]
 Location = tuple[int, int]
 PathKey = Union[str, int]
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[object, object]]:
+    """``isinstance(value, Mapping)``, without typing the mapping's items as ``Any``."""
+    return isinstance(value, Mapping)
+
+
+def is_list(value: object) -> TypeGuard[Sequence[object]]:
+    """``isinstance(value, (list, tuple))``, without typing the items as ``Any``."""
+    return isinstance(value, (list, tuple))
 
 
 # Codes of errors found before execution, as the real server (gqlgen) names them.
@@ -434,7 +444,7 @@ def parse_type(text: str) -> TypeRef:
 
 def _default_resolver(name: str) -> Resolver:
     def resolve(parent: object, args: dict[str, object], ctx: object) -> object:
-        if isinstance(parent, Mapping):
+        if is_mapping(parent):
             return parent.get(name)
         return getattr(parent, name, None)
 
@@ -704,7 +714,7 @@ class _Executor:
         if value is None:
             return None
         if type_ref.of is not None:
-            items = value if isinstance(value, (list, tuple)) else [value]
+            items = value if is_list(value) else [value]
             return [
                 self._complete(type_ref.of, item, selections, path + [index])
                 for index, item in enumerate(items)
@@ -754,6 +764,11 @@ def _request_failure(errors: list[GraphQLError], code: str) -> dict[str, object]
 def failed_before_execution(response: Mapping[str, object]) -> bool:
     """Whether the request never ran: the HTTP answer is then 422, as the real server's."""
     errors = response.get("errors")
-    return response.get("data") is None and isinstance(errors, list) and any(
-        isinstance(error, dict) and (error.get("extensions") or {}).get("code")
-        in (PARSE_FAILED, VALIDATION_FAILED) for error in errors)
+    return response.get("data") is None and is_list(errors) and any(
+        is_mapping(error) and _error_code(error) in (PARSE_FAILED, VALIDATION_FAILED)
+        for error in errors)
+
+
+def _error_code(error: Mapping[object, object]) -> object:
+    extensions = error.get("extensions")
+    return extensions.get("code") if is_mapping(extensions) else None

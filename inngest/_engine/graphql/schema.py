@@ -9,16 +9,21 @@ import typing
 from inngest._engine import events, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.graphql import span_tree, trace
-from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute as execute_document
+from inngest._engine.graphql.core import (
+    Field, GraphQLError, Resolver, Schema, execute as execute_document, is_list, is_mapping,
+)
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
-from inngest._engine.payload import is_array, load, optional_int, to_int
+from inngest._engine.payload import (
+    Object, PayloadError, as_object, from_object, is_array, load, optional_int, to_int,
+)
 from inngest._engine.timeparse import rfc3339
 
 Args = dict[str, object]
 
 RECENT_EVENTS = 51  # how many events the real dev server's `events` query lists (measured)
-_ORDER_FIELDS = {"QUEUED_AT": "created_at_ms", "STARTED_AT": "started_at_ms",
-                 "ENDED_AT": "ended_at_ms"}
+_ORDER_FIELDS: dict[str, typing.Callable[[Run], int | None]] = {
+    "QUEUED_AT": lambda run: run.created_at_ms, "STARTED_AT": lambda run: run.started_at_ms,
+    "ENDED_AT": lambda run: run.ended_at_ms}
 
 
 def _engine(ctx: object) -> Engine:
@@ -37,12 +42,16 @@ def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
             if value or key in ("name", "data")}
 
 
-def _mapping(value: object, what: str) -> dict[str, JSON]:
+def _mapping(value: object, what: str) -> Object:
+    """An object argument, from a literal or a variable, as JSON."""
     if value is None:
         return {}
-    if not isinstance(value, dict):
+    if not is_mapping(value):
         raise GraphQLError(f"{what} must be an object")
-    return value
+    try:
+        return as_object(from_object(value, what), what)
+    except PayloadError as err:
+        raise GraphQLError(str(err)) from None
 
 
 # ---------------------------------------------------------------------------- runs
@@ -72,7 +81,7 @@ _Model = typing.TypeVar("_Model", Run, App, Function)
 
 
 def _field_of(kind: type[_Model],
-              read: typing.Callable[[_Model], object]) -> typing.Callable[..., object]:
+              read: typing.Callable[[_Model], object]) -> Resolver:
     """A resolver reading one field of a ``kind`` parent."""
     def resolve(parent: object, args: Args, ctx: object) -> object:
         assert isinstance(parent, kind)
@@ -81,7 +90,7 @@ def _field_of(kind: type[_Model],
     return resolve
 
 
-def _run_field(read: typing.Callable[[Run], object]) -> typing.Callable[..., object]:
+def _run_field(read: typing.Callable[[Run], object]) -> Resolver:
     return _field_of(Run, read)
 
 
@@ -118,7 +127,7 @@ _RUN_FIELDS = {
 }
 _RUN_V2_FIELDS = {
     **_RUN_FIELDS,
-    "appID": Field("ID", lambda run, a, ctx: getattr(_function_of(run, ctx), "app_id", None)),
+    "appID": Field("ID", lambda run, a, ctx: _app_id_of_run(run, ctx)),
     "app": Field("App", lambda run, a, ctx: _app_of_run(run, ctx)),
     "traceID": Field("String", _run_field(lambda run: run.id)),
     "queuedAt": Field("Time", _run_field(lambda run: rfc3339(run.created_at_ms))),
@@ -146,6 +155,11 @@ _LEGACY_RUN_FIELDS = {
     "history": Field("[RunHistoryItem!]!", lambda run, a, ctx: _run_history(run, a, ctx)),
     "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx)),
 }
+
+
+def _app_id_of_run(run: object, ctx: object) -> str | None:
+    fn = _function_of(run, ctx)
+    return None if fn is None else fn.app_id
 
 
 def _app_of_run(run: object, ctx: object) -> App | None:
@@ -268,7 +282,7 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
         "appID": fn.app_id if fn else None, "groupID": None,
         "scheduledAt": None, "stepType": "", "isUserland": False,
         "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
-                          for child in (children if isinstance(children, list) else [])],
+                          for child in _list(children)],
     }
 
 
@@ -343,18 +357,18 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
     }
 
 
-def _list(value: object) -> list[object]:
-    return value if isinstance(value, list) else []
+def _list(value: object) -> typing.Sequence[object]:
+    return value if is_list(value) else []
 
 
 def _filtered_runs(runs: list[Run], flt: typing.Mapping[str, object]) -> list[Run]:
-    time_field = _ORDER_FIELDS.get(str(flt.get("timeField") or "QUEUED_AT"), "created_at_ms")
+    time_of = _time_of(flt.get("timeField"))
     since, until = _ms(flt.get("from")), _ms(flt.get("until"))
     statuses = _list(flt.get("status"))
     function_ids = _list(flt.get("functionIDs"))
 
     def keep(run: Run) -> bool:
-        moment = getattr(run, time_field)
+        moment = time_of(run)
         return not (
             (since is not None and (moment is None or moment < since))
             or (until is not None and (moment is None or moment >= until))
@@ -363,6 +377,11 @@ def _filtered_runs(runs: list[Run], flt: typing.Mapping[str, object]) -> list[Ru
         )
 
     return [run for run in runs if keep(run)]
+
+
+def _time_of(field: object) -> typing.Callable[[Run], int | None]:
+    """The run's time a filter or an order names (``QUEUED_AT`` by default)."""
+    return _ORDER_FIELDS.get(str(field), _ORDER_FIELDS["QUEUED_AT"])
 
 
 def _ms(value: object) -> int | None:
@@ -378,8 +397,9 @@ def _ordered(runs: list[Run], order_by: object) -> list[Run]:
     orders = _list(order_by) or [{"field": "QUEUED_AT", "direction": "DESC"}]
     for order in reversed(orders):
         order = _mapping(order, "orderBy")
-        attribute = _ORDER_FIELDS.get(str(order.get("field")), "created_at_ms")
-        runs = sorted(runs, key=lambda run: (getattr(run, attribute) or 0, run.id),
+        time_of = _time_of(order.get("field"))
+        key: typing.Callable[[Run], tuple[int, str]] = lambda run: (time_of(run) or 0, run.id)
+        runs = sorted(runs, key=key,
                       reverse=order.get("direction") != "ASC")
     return runs
 
@@ -401,7 +421,7 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
     }
 
 
-def _event_object(field: str) -> typing.Callable[..., object]:
+def _event_object(field: str) -> Resolver:
     def resolve(parent: object, args: Args, ctx: object) -> object:
         assert isinstance(parent, StoredEvent)
         return _event_fields(parent)[field]
@@ -494,11 +514,11 @@ def _function_by_slug(parent: object, args: Args, ctx: object) -> Function | Non
     return fn if fn is not None and fn.id in active else None
 
 
-def _app_field(read: typing.Callable[[App], object]) -> typing.Callable[..., object]:
+def _app_field(read: typing.Callable[[App], object]) -> Resolver:
     return _field_of(App, read)
 
 
-def _function_field(read: typing.Callable[[Function], object]) -> typing.Callable[..., object]:
+def _function_field(read: typing.Callable[[Function], object]) -> Resolver:
     return _field_of(Function, read)
 
 
@@ -699,9 +719,9 @@ SCHEMA = Schema(
 )
 
 
-def execute(engine: Engine, query: str, variables: object,
+def execute(engine: Engine, query: str, variables: JSON,
             operation_name: str | None = None) -> dict[str, object]:
     """Answer one GraphQL request against ``engine``; errors are reported, never raised."""
-    if variables is not None and not isinstance(variables, dict):
+    if variables is not None and not isinstance(variables, typing.Mapping):
         return {"data": None, "errors": [{"message": "variables must be a JSON object"}]}
     return execute_document(SCHEMA, query, variables, operation_name, engine)

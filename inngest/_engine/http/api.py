@@ -13,7 +13,7 @@ from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
-from inngest._engine.payload import load
+from inngest._engine.payload import is_mapping, load
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits
 from inngest._protocol.headers import Header
@@ -47,13 +47,13 @@ _ERROR_CODES = {
 
 
 def respond(status: int, body: object = None) -> Response:
-    if status >= 400 and isinstance(body, dict) and "code" not in body:
+    if status >= 400 and is_mapping(body) and "code" not in body:
         body = _with_code(status, body)
     payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
     return status, dict(BASE_HEADERS), payload
 
 
-def _with_code(status: int, body: dict[str, JSON]) -> dict[str, JSON]:
+def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:
     """Errors keep the server's own shape and also carry a stable code and a message."""
     code = _ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     return {**body, "code": code, "message": body.get("message") or body.get("error") or code}
@@ -353,13 +353,16 @@ class Api:
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:
-            request = json.loads(body)
+            request = load(body)
         except ValueError as err:
             return error(400, f"Invalid request: {err}")
-        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        query = request.get("query") if isinstance(request, typing.Mapping) else None
+        if not isinstance(request, typing.Mapping) or not isinstance(query, str):
             return error(400, "Invalid request: a query string is required")
-        answer = graphql.execute(self.engine, request["query"], request.get("variables") or {},
-                                 request.get("operationName"))
+        operation = request.get("operationName")
+        if operation is not None and not isinstance(operation, str):
+            return error(400, "Invalid request: operationName must be a string")
+        answer = graphql.execute(self.engine, query, request.get("variables") or {}, operation)
         if gql_core.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
             return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")

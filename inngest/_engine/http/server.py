@@ -14,6 +14,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.executor import READ_TIMEOUT, Settings
 from inngest._engine.store import Store
 from inngest._engine.discovery import Syncer
+from inngest._protocol.json_value import JSON
 
 log = logging.getLogger("inngest.engine")
 
@@ -134,7 +135,7 @@ class DevServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _start_opts(self) -> dict[str, typing.Any]:
+    def _start_opts(self) -> dict[str, JSON]:
         return {
             "dir": os.getcwd(), "urls": self.sdk_urls, "autodiscover": self.discovery,
             "poll": self.poll, "poll_interval": self.poll_interval, "tick": 150,

@@ -111,6 +111,19 @@ def test_unknown_field_and_syntax_errors(client: Client) -> None:
     assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
+def test_malformed_request_bodies_are_400s(client: Client) -> None:
+    for request in ([], {"query": 1}, {"query": "{ apps { id } }", "operationName": 5}):
+        status, body = client.request("POST", "/v0/gql", request)
+        assert status == 400 and body["error"].startswith("Invalid request: "), request
+
+
+def test_variables_that_are_not_an_object_are_reported(client: Client) -> None:
+    status, body = client.request("POST", "/v0/gql",
+                                  {"query": "{ apps { id } }", "variables": [1]})
+    assert status == 200
+    assert body == {"data": None, "errors": [{"message": "variables must be a JSON object"}]}
+
+
 def test_step_spans_and_outputs(client: Client, app: FakeApp, dev: DevServer) -> None:
     client.register(app, [app.function("fn", handler=two_steps, retries=0)])
     [event_id] = client.send({"name": "test/fn"})
@@ -234,3 +247,5 @@ def test_invoke_function_mutation_starts_a_run(client: Client, app: FakeApp) -> 
     assert output["data"]["answer"] == 42 and output["user"] == {"id": "u1"}
     body = gql(client, 'mutation { invokeFunction(functionSlug: "nope") }')
     assert body["errors"][0]["message"] == "function not found: nope"
+    body = gql(client, 'mutation { invokeFunction(functionSlug: "app-fn", data: [1]) }')
+    assert body["errors"][0]["message"] == "data must be an object"

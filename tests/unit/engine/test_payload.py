@@ -35,3 +35,12 @@ def test_a_wrong_shape_is_a_payload_error_naming_the_field(
         read(value, "steps")
     assert str(raised.value) == message
     assert isinstance(raised.value, EngineError) and raised.value.code == "payload_invalid"
+
+
+def test_values_built_in_memory_are_checked_all_the_way_down() -> None:
+    built = {"a": (1, [None, True]), "b": {"c": 1.5, "d": "e"}}
+    assert payload.from_object(built, "x") == {"a": [1, [None, True]], "b": {"c": 1.5, "d": "e"}}
+    with pytest.raises(payload.PayloadError, match=r"^x\.a\[1\] must be a JSON value, not set$"):
+        payload.from_object({"a": [1, {2}]}, "x")
+    with pytest.raises(payload.PayloadError, match=r"^x\.b must have string keys, not int$"):
+        payload.from_object({"b": {1: 2}}, "x")
