@@ -63,6 +63,12 @@ def error(status: int, message: str) -> Response:
     return respond(status, {"error": message, "status": status})
 
 
+def graphql_request_error(reason: str) -> Response:
+    """A GraphQL body that cannot be read: 400 in GraphQL's shape, as the real server answers."""
+    message = f"json request body could not be decoded: {reason}"
+    return respond(400, {"errors": [{"message": message}], "data": None, "message": message})
+
+
 def v1_error(status: int, message: str) -> Response:
     """An error from the REST v1 API, in the server's ``{data, error, status}`` shape."""
     return respond(status, {"data": None, "error": message, "status": status})
@@ -355,14 +361,18 @@ class Api:
         try:
             request = load(body)
         except ValueError as err:
-            return error(400, f"Invalid request: {err}")
-        query = request.get("query") if isinstance(request, typing.Mapping) else None
-        if not isinstance(request, typing.Mapping) or not isinstance(query, str):
-            return error(400, "Invalid request: a query string is required")
-        operation = request.get("operationName")
+            return graphql_request_error(str(err))
+        if not isinstance(request, typing.Mapping):
+            return graphql_request_error("the body must be an object")
+        query, operation, variables = (request.get(name) for name in
+                                       ("query", "operationName", "variables"))
+        if not isinstance(query, str):
+            return graphql_request_error("query must be a string")
         if operation is not None and not isinstance(operation, str):
-            return error(400, "Invalid request: operationName must be a string")
-        answer = graphql.execute(self.engine, query, request.get("variables") or {}, operation)
+            return graphql_request_error("operationName must be a string")
+        if variables is not None and not isinstance(variables, typing.Mapping):
+            return graphql_request_error("variables must be an object")
+        answer = graphql.execute(self.engine, query, variables or {}, operation)
         if gql_core.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
             return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
