@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import http.server
+import selectors
+import socket
+import threading
 import typing
 
 from inngest import _errors
@@ -27,7 +30,48 @@ class PooledHTTPServer(http.server.HTTPServer):
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix=thread_name_prefix
         )
+        # shutdown() writes a byte here so serve_forever stops at once; socketserver's own
+        # loop only notices a shutdown at its next poll.
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
         super().__init__(address, handler_class)
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Accept connections until ``shutdown()``, which wakes it (``poll_interval`` is
+        accepted for compatibility and unused)."""
+        self._stopped.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._wake_reader, selectors.EVENT_READ)
+                while not self._stopping.is_set():
+                    for key, _ in selector.select():
+                        if key.fileobj is self._wake_reader:
+                            self._wake_reader.recv(64)
+                        elif not self._stopping.is_set():
+                            self._accept()
+        finally:
+            self._stopping.clear()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop ``serve_forever`` and wait until it has returned."""
+        self._stopping.set()
+        self._wake_writer.send(b"\0")
+        self._stopped.wait()
+
+    def _accept(self) -> None:
+        try:
+            request, client_address = self.get_request()
+        except OSError:
+            return
+        try:
+            self.process_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+            self.shutdown_request(request)
 
     def process_request(self, request: typing.Any, client_address: typing.Any) -> None:
         self._pool.submit(self._process_in_worker, request, client_address)
@@ -42,6 +86,8 @@ class PooledHTTPServer(http.server.HTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -1,58 +1,57 @@
 import base64
-import http.server
 import json
-import threading
 import typing
+import urllib.parse
 
 import pytest
 
 from inngest import _errors
 from inngest._client import Inngest
 from inngest._event import Event
+from inngest._transport import OutboundRequest, Response, TransportError
 
 
 class EventAPI:
-    """A local event API that records requests and answers from a script."""
+    """A fake event API behind the client's transport: records requests, answers from a script.
+
+    ``client()`` builds a client sending to it whose waits between retries are recorded in
+    ``waits`` instead of slept.
+    """
+
+    url = "http://events.test:8288"
 
     def __init__(self, answers: list[tuple[int, object]]) -> None:
         self.answers = answers
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        api = self
+        self.waits: list[float] = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                api.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()},
-                                     body))
-                status, payload = api.answers.pop(0) if api.answers else (200, {"ids": []})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
+    def send(self, request: OutboundRequest) -> Response:
+        parts = urllib.parse.urlsplit(request.url)
+        assert (request.method, f"{parts.scheme}://{parts.netloc}") == ("POST", self.url)
+        self.requests.append((parts.path, {k.lower(): v for k, v in request.headers.items()},
+                              request.body or b""))
+        status, payload = self.answers.pop(0) if self.answers else (200, {"ids": []})
+        return Response(status, {"content-type": "application/json"},
+                        json.dumps(payload).encode())
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        pass
+
+    def client(self, **options: typing.Any) -> Inngest:
+        options.setdefault("event_api_base_url", self.url)
+        client = Inngest(app_id="app", is_production=False, transport=self, **options)
+        client._sleep = self.waits.append
+        return client
 
 
 @pytest.fixture
-def api() -> typing.Iterator[EventAPI]:
-    server = EventAPI([])
-    yield server
-    server.close()
+def api() -> EventAPI:
+    return EventAPI([])
 
 
 def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
     api.answers.append((200, {"ids": ["01A", "01B"], "status": 200}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url, env="br")
+    client = api.client(env="br")
     ids = client.send_sync([Event(name="a/b", data={"x": 1}), Event(name="c", id="k", ts=5)])
     assert ids == ["01A", "01B"]
     path, headers, body = api.requests[0]
@@ -71,16 +70,16 @@ def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
 
 def test_send_retries_server_errors_with_the_same_seed(api: EventAPI) -> None:
     api.answers.extend([(500, {}), (502, {}), (200, {"ids": ["X"]})])
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url,
-                     event_key="key1")
+    client = api.client(event_key="key1")
     assert client.send_sync(Event(name="e")) == ["X"]
     assert [r[0] for r in api.requests] == ["/e/key1"] * 3
     assert len({r[1]["x-inngest-event-id-seed"] for r in api.requests}) == 1
+    assert len(api.waits) == 2 and api.waits[0] < api.waits[1]  # backoff grows
 
 
 def test_send_error_keeps_accepted_ids(api: EventAPI) -> None:
     api.answers.append((400, {"ids": ["OK1", ""], "status": 400, "error": "bad event"}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    client = api.client()
     with pytest.raises(_errors.SendEventsError) as caught:
         client.send_sync([Event(name="ok"), Event(name="inngest/x")])
     assert caught.value.ids == ["OK1", ""]
@@ -89,10 +88,21 @@ def test_send_error_keeps_accepted_ids(api: EventAPI) -> None:
     assert len(api.requests) == 1
 
 
-def test_send_without_a_server() -> None:
-    client = Inngest(app_id="app", is_production=False, event_api_base_url="http://127.0.0.1:9")
-    with pytest.raises(_errors.SendEventsError, match="never received response"):
+def test_send_without_a_server(api: EventAPI) -> None:
+    attempts = []
+
+    def unreachable(request: OutboundRequest) -> Response:
+        attempts.append(request)
+        raise TransportError(f"Failed request to {request.url}: Connection refused")
+
+    client = api.client()
+    api.send = unreachable  # type: ignore[method-assign]
+    with pytest.raises(_errors.SendEventsError,
+                       match=r"never received response .*\(5 attempts\)\. Failed request to "
+                             r"http://events.test:8288/e/NO_EVENT_KEY_SET: Connection refused"):
         client.send_sync(Event(name="e"))
+    assert len(attempts) == 5 and len(api.waits) == 4
+    assert sorted(api.waits) == api.waits
 
 
 def test_cloud_send_needs_an_event_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,28 +182,29 @@ def test_keys_from_environment(clean_env: pytest.MonkeyPatch) -> None:
 
 def test_send_4xx_without_error_answers_the_body_ids(api: EventAPI) -> None:
     api.answers.append((400, {"ids": ["A1", "B2"]}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    client = api.client()
     assert client.send_sync([Event(name="a"), Event(name="b")]) == ["A1", "B2"]
     assert len(api.requests) == 1  # a 4xx is not retried
 
 
 def test_send_4xx_empty_body_answers_no_ids(api: EventAPI) -> None:
     api.answers.append((400, {}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    client = api.client()
     assert client.send_sync(Event(name="a")) == []
 
 
 def test_send_5xx_after_retries_still_raises(api: EventAPI) -> None:
     api.answers.extend([(500, {})] * 5)
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    client = api.client()
     with pytest.raises(_errors.SendEventsError, match="500"):
         client.send_sync(Event(name="a"))
+    assert len(api.requests) == 5 and len(api.waits) == 4
 
 
 def test_async_send_sends_from_a_worker_thread(api: EventAPI) -> None:
     import asyncio
 
     api.answers.append((200, {"ids": ["A1"]}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    client = api.client()
     assert asyncio.run(client.send(Event(name="a"))) == ["A1"]
     assert json.loads(api.requests[0][2])[0]["name"] == "a"

@@ -106,18 +106,9 @@ def test_origin_env_vars_are_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
 # §5.2: the event URL is urljoin(event_api_origin, "/e/<key>"): an origin's path is replaced.
 
 
-@pytest.fixture
-def event_api() -> typing.Iterator[EventAPI]:
-    server = EventAPI([])
-    yield server
-    server.close()
-
-
-def test_event_url_replaces_the_origin_path(event_api: EventAPI) -> None:
-    event_api.answers.append((200, {"ids": ["01A"]}))
-    client = Inngest(
-        app_id="app", is_production=False, event_api_base_url=event_api.url + "/prefix/"
-    )
+def test_event_url_replaces_the_origin_path() -> None:
+    event_api = EventAPI([(200, {"ids": ["01A"]})])
+    client = event_api.client(event_api_base_url=event_api.url + "/prefix/")
     assert client.send_sync(Event(name="a")) == ["01A"]
     assert event_api.requests[0][0] == "/e/NO_EVENT_KEY_SET"
 
