@@ -12,11 +12,13 @@ import pathlib
 import threading
 import typing
 
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, wait
 from test_graphql import data, run_id_for, wait_for_status
 
 from inngest._engine.history import interpolate
-from inngest._engine.http.server import DevServer
+from inngest._loopback import LoopbackTransport
+
+LOOPBACK = True
 
 HISTORY = """query H($id: ID!) { functionRun(query: {functionRunId: $id}) { history {
   id attempt type stepName stepType createdAt functionVersion groupID url
@@ -159,15 +161,17 @@ def test_cancelled_run(client: Client, app: FakeApp) -> None:
     assert items[-1]["cancel"] == {"eventID": None, "expression": None, "userID": None}
 
 
-def test_history_survives_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> None:
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as first:
+def test_history_survives_a_restart(tmp_path: pathlib.Path, app: FakeApp,
+                                    loopback: LoopbackTransport) -> None:
+    db_path = str(tmp_path / "main.db")
+    with LoopbackDev(loopback, db_path=db_path) as first:
         client = Client(first)
         client.register(app, [app.function("fn", handler=lambda call: ok(1))])
         [event_id] = client.send({"name": "test/fn"})
         run_id = run_id_for(client, event_id)
         wait_for_status(client, run_id, "COMPLETED")
         before = history(client, run_id)
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as second:
+    with LoopbackDev(loopback, db_path=db_path) as second:
         assert history(Client(second), run_id) == before
     assert outline(before)[-1] == ("FunctionCompleted", 0, None)
 

@@ -13,6 +13,8 @@ import typing
 from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
 from test_graphql import data, gql, run_id_for, wait_for_status
 
+LOOPBACK = True
+
 SPAN = "name status stepOp stepID attempts outputID isRoot duration"
 TRACE = """query T($id: String!) {
   run(runID: $id) { eventName sourceID hasAI trace { %s childrenSpans { %s
