@@ -26,12 +26,14 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 
 import inngest
 import inngest.http_server
+import inngest.testing
 from inngest._engine import ulid
 from inngest._engine.http.server import DevServer
 
 STEPS = [f"p{i}" for i in range(6)]
 JS_APP_DIR = pathlib.Path(__file__).resolve().parents[2] / "js_app"
 HTTP = urllib3.PoolManager(retries=False)
+LOOPBACK = True  # the fake-app tests; the SDK and JS SDK apps below use real processes
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -128,25 +130,14 @@ def free_port() -> int:
 
 def test_sdk_parallel_steps_run_once_with_a_retry() -> None:
     counter = Counter()
-    port = free_port()
-    client, fn = build_app(f"http://127.0.0.1:{port}", counter, fail_once="p1")
-    server = inngest.http_server.serve(client, [fn], port=0, max_workers=16)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    dev = DevServer(port=port, poll=False, retry_interval=0.05, sdk_urls=[server.url])
-    dev.start()
-    try:
-        api = Client(dev)
-        wait(lambda: api.request("GET", "/dev")[1]["functions"], 10)
-        event_ids = client.send_sync([inngest.Event(name="fan/go", data={"i": i})
-                                      for i in range(6)])
+    client, fn = build_app("http://engine.test", counter, fail_once="p1")
+    with inngest.testing.TestEngine(client, [fn], queue_workers=8) as engine:
+        event_ids = engine.send(*[inngest.Event(name="fan/go", data={"i": i})
+                                  for i in range(6)])
         for event_id in event_ids:
-            run = api.wait_for_run(event_id, timeout=60)
-            assert run["status"] == "Completed", run
-            assert run["output"] == ",".join(STEPS)
-    finally:
-        dev.stop()
-        server.shutdown()
-        server.server_close()
+            [run] = engine.wait_for_runs(event_id=event_id)
+            assert run.status == "Completed", run
+            assert run.output == ",".join(STEPS)
     for name in STEPS:
         assert counter.runs_of(name) == [2 if name == "p1" else 1] * 6, (name, counter.counts)
 
@@ -277,8 +268,8 @@ def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
             engine.kill()
             memos_at_kill, _ = saved_state(tmp_path / "main.db")
             # Requests the killed engine sent before it died still reach step bodies a
-            # little later; leave them time, so the ledger's clock tells the engines apart.
-            time.sleep(1)
+            # little later; let them land, so the ledger's clock tells the engines apart.
+            wait_until_quiet(ledger)
             restarted_at_ms = time.time() * 1000
             engine.start()
             for event_id in event_ids:
@@ -300,6 +291,17 @@ def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
                 (run_id, name, engines)
     in_flight = sum(engines == ["first", "second"] for engines in runs.values())
     print(f"saved at kill: {len(memos_at_kill)}, bodies in flight at kill: {in_flight}")
+
+
+def wait_until_quiet(ledger: pathlib.Path, quiet: float = 0.3) -> None:
+    """Until no step body has started for ``quiet`` seconds."""
+    size, still_since = ledger.stat().st_size, time.monotonic()
+    deadline = still_since + 10
+    while time.monotonic() - still_since < quiet:
+        assert time.monotonic() < deadline, "step bodies kept starting after the kill"
+        time.sleep(0.02)
+        if ledger.stat().st_size != size:
+            size, still_since = ledger.stat().st_size, time.monotonic()
 
 
 def listening(port: int) -> bool:
