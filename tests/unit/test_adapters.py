@@ -1,4 +1,3 @@
-import http.server
 import json
 import threading
 import types
@@ -8,40 +7,12 @@ import urllib.request
 import wsgiref.simple_server
 
 import pytest
+from fake_api import FakeAPI
 
 from inngest import http_server, wsgi
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._function_config import TriggerEvent
-
-
-class FakeAPI:
-    """A local stand-in for the Inngest API that records register calls."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, typing.Any]] = []
-        api = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                api.bodies.append(json.loads(body))
-                data = b'{"ok": true}'
-                self.send_response(200)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -53,15 +24,19 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def api() -> typing.Iterator[FakeAPI]:
-    fake = FakeAPI()
-    yield fake
-    fake.close()
+def api() -> FakeAPI:
+    return FakeAPI({"/fn/register": [(200, {"ok": True})]})
 
 
 @pytest.fixture
 def client(api: FakeAPI) -> Inngest:
-    return Inngest(app_id="adapters", is_production=False, api_base_url=api.url)
+    return Inngest(app_id="adapters", is_production=False, api_base_url=api.url, transport=api)
+
+
+def registered(api: FakeAPI) -> list[dict[str, typing.Any]]:
+    """The bodies the app registered with."""
+    return [json.loads(call.body) for call in api.calls
+            if call.path.split("?")[0] == "/fn/register"]
 
 
 def thread_name_function(client: Inngest) -> Function:
@@ -128,7 +103,7 @@ def test_http_server_syncs_with_its_own_url(
     assert status == 200
     assert headers["x-inngest-sync-kind"] == "out_of_band"
     assert json.loads(body) == {"ok": True}
-    [register] = api.bodies
+    [register] = registered(api)
     assert register["url"] == served.url
     assert register["framework"] == "http_server"
 
@@ -191,7 +166,7 @@ def test_wsgi_inspects(wsgi_url: str) -> None:
 def test_wsgi_syncs_with_request_url(wsgi_url: str, api: FakeAPI) -> None:
     status, _, _ = call("PUT", wsgi_url + "?x=1")
     assert status == 200
-    assert api.bodies[0]["url"] == wsgi_url
+    assert registered(api)[0]["url"] == wsgi_url
 
 
 def test_wsgi_executes_posted_body(wsgi_url: str) -> None:
@@ -231,7 +206,7 @@ def test_flask_routes_get_put_post(client: Inngest, api: FakeAPI) -> None:
 
     put = test_client.put("/api/inngest")
     assert put.status_code == 200
-    assert api.bodies[0]["url"] == "http://localhost/api/inngest"
+    assert registered(api)[0]["url"] == "http://localhost/api/inngest"
 
     posted = test_client.post("/api/inngest?fnId=adapters-where", data=execution_body(),
                               content_type="application/json")
@@ -300,7 +275,7 @@ def test_django_routes_get_put_post(
 
         put = test_client.put("/api/inngest")
         assert put.status_code == 200
-        assert api.bodies[0]["url"] == "http://testserver/api/inngest"
+        assert registered(api)[0]["url"] == "http://testserver/api/inngest"
 
         posted = test_client.post("/api/inngest?fnId=adapters-where", data=execution_body(),
                                   content_type="application/json")

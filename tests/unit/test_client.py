@@ -1,65 +1,34 @@
 import base64
 import json
-import typing
-import urllib.parse
 
 import pytest
+from fake_api import FakeAPI
 
 from inngest import _errors
 from inngest._client import Inngest
 from inngest._event import Event
-from inngest._transport import OutboundRequest, Response, TransportError
 
 
-class EventAPI:
-    """A fake event API behind the client's transport: records requests, answers from a script.
-
-    ``client()`` builds a client sending to it whose waits between retries are recorded in
-    ``waits`` instead of slept.
-    """
-
-    url = "http://events.test:8288"
-
-    def __init__(self, answers: list[tuple[int, object]]) -> None:
-        self.answers = answers
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.waits: list[float] = []
-
-    def send(self, request: OutboundRequest) -> Response:
-        parts = urllib.parse.urlsplit(request.url)
-        assert (request.method, f"{parts.scheme}://{parts.netloc}") == ("POST", self.url)
-        self.requests.append((parts.path, {k.lower(): v for k, v in request.headers.items()},
-                              request.body or b""))
-        status, payload = self.answers.pop(0) if self.answers else (200, {"ids": []})
-        return Response(status, {"content-type": "application/json"},
-                        json.dumps(payload).encode())
-
-    def close(self) -> None:
-        pass
-
-    def client(self, **options: typing.Any) -> Inngest:
-        options.setdefault("event_api_base_url", self.url)
-        client = Inngest(app_id="app", is_production=False, transport=self, **options)
-        client._sleep = self.waits.append
-        return client
+NO_KEY = "/e/NO_EVENT_KEY_SET"
 
 
 @pytest.fixture
-def api() -> EventAPI:
-    return EventAPI([])
+def api() -> FakeAPI:
+    return FakeAPI()
 
 
-def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
-    api.answers.append((200, {"ids": ["01A", "01B"], "status": 200}))
+def test_send_sync_posts_an_array_with_standard_headers(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(200, {"ids": ["01A", "01B"], "status": 200})]
     client = api.client(env="br")
     ids = client.send_sync([Event(name="a/b", data={"x": 1}), Event(name="c", id="k", ts=5)])
     assert ids == ["01A", "01B"]
-    path, headers, body = api.requests[0]
-    assert path == "/e/NO_EVENT_KEY_SET"
-    sent = json.loads(body)
+    [call] = api.calls
+    assert (call.method, call.path) == ("POST", NO_KEY)
+    sent = json.loads(call.body)
     assert sent[0]["name"] == "a/b" and sent[0]["data"] == {"x": 1} and "id" not in sent[0]
     assert sent[0]["ts"] > 1_600_000_000_000
     assert sent[1] == {"data": {}, "id": "k", "name": "c", "ts": 5}
+    headers = call.headers
     assert headers["x-inngest-sdk"] == "inngest-sync:v0.1.0"
     assert headers["user-agent"] == "inngest-sync:v0.1.0"
     assert headers["x-inngest-env"] == "br"
@@ -68,41 +37,34 @@ def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
     assert int(millis) > 0 and len(base64.b64decode(entropy)) == 10
 
 
-def test_send_retries_server_errors_with_the_same_seed(api: EventAPI) -> None:
-    api.answers.extend([(500, {}), (502, {}), (200, {"ids": ["X"]})])
+def test_send_retries_server_errors_with_the_same_seed(api: FakeAPI) -> None:
+    api.answers["/e/key1"] = [(500, {}), (502, {}), (200, {"ids": ["X"]})]
     client = api.client(event_key="key1")
     assert client.send_sync(Event(name="e")) == ["X"]
-    assert [r[0] for r in api.requests] == ["/e/key1"] * 3
-    assert len({r[1]["x-inngest-event-id-seed"] for r in api.requests}) == 1
+    assert [c.path for c in api.calls] == ["/e/key1"] * 3
+    assert len({c.headers["x-inngest-event-id-seed"] for c in api.calls}) == 1
     assert len(api.waits) == 2 and api.waits[0] < api.waits[1]  # backoff grows
 
 
-def test_send_error_keeps_accepted_ids(api: EventAPI) -> None:
-    api.answers.append((400, {"ids": ["OK1", ""], "status": 400, "error": "bad event"}))
+def test_send_error_keeps_accepted_ids(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(400, {"ids": ["OK1", ""], "status": 400, "error": "bad event"})]
     client = api.client()
     with pytest.raises(_errors.SendEventsError) as caught:
         client.send_sync([Event(name="ok"), Event(name="inngest/x")])
     assert caught.value.ids == ["OK1", ""]
     assert caught.value.message == "bad event"
     assert caught.value.code == "send_event_failed"
-    assert len(api.requests) == 1
+    assert len(api.calls) == 1
 
 
-def test_send_without_a_server(api: EventAPI) -> None:
-    attempts = []
-
-    def unreachable(request: OutboundRequest) -> Response:
-        attempts.append(request)
-        raise TransportError(f"Failed request to {request.url}: Connection refused")
-
+def test_send_without_a_server(api: FakeAPI) -> None:
+    api.down = True
     client = api.client()
-    api.send = unreachable  # type: ignore[method-assign]
-    with pytest.raises(_errors.SendEventsError,
-                       match=r"never received response .*\(5 attempts\)\. Failed request to "
-                             r"http://events.test:8288/e/NO_EVENT_KEY_SET: Connection refused"):
+    refused = (r"never received response .*\(5 attempts\)\. Failed request to "
+               r"http://inngest-api.test:8288/e/NO_EVENT_KEY_SET: Connection refused")
+    with pytest.raises(_errors.SendEventsError, match=refused):
         client.send_sync(Event(name="e"))
-    assert len(attempts) == 5 and len(api.waits) == 4
-    assert sorted(api.waits) == api.waits
+    assert len(api.waits) == 4 and sorted(api.waits) == api.waits
 
 
 def test_cloud_send_needs_an_event_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,31 +142,31 @@ def test_keys_from_environment(clean_env: pytest.MonkeyPatch) -> None:
     assert client.event_key == "ek"
 
 
-def test_send_4xx_without_error_answers_the_body_ids(api: EventAPI) -> None:
-    api.answers.append((400, {"ids": ["A1", "B2"]}))
+def test_send_4xx_without_error_answers_the_body_ids(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(400, {"ids": ["A1", "B2"]})]
     client = api.client()
     assert client.send_sync([Event(name="a"), Event(name="b")]) == ["A1", "B2"]
-    assert len(api.requests) == 1  # a 4xx is not retried
+    assert len(api.calls) == 1  # a 4xx is not retried
 
 
-def test_send_4xx_empty_body_answers_no_ids(api: EventAPI) -> None:
-    api.answers.append((400, {}))
+def test_send_4xx_empty_body_answers_no_ids(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(400, {})]
     client = api.client()
     assert client.send_sync(Event(name="a")) == []
 
 
-def test_send_5xx_after_retries_still_raises(api: EventAPI) -> None:
-    api.answers.extend([(500, {})] * 5)
+def test_send_5xx_after_retries_still_raises(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(500, {})]
     client = api.client()
     with pytest.raises(_errors.SendEventsError, match="500"):
         client.send_sync(Event(name="a"))
-    assert len(api.requests) == 5 and len(api.waits) == 4
+    assert len(api.calls) == 5 and len(api.waits) == 4
 
 
-def test_async_send_sends_from_a_worker_thread(api: EventAPI) -> None:
+def test_async_send_sends_from_a_worker_thread(api: FakeAPI) -> None:
     import asyncio
 
-    api.answers.append((200, {"ids": ["A1"]}))
+    api.answers[NO_KEY] = [(200, {"ids": ["A1"]})]
     client = api.client()
     assert asyncio.run(client.send(Event(name="a"))) == ["A1"]
-    assert json.loads(api.requests[0][2])[0]["name"] == "a"
+    assert json.loads(api.calls[0].body)[0]["name"] == "a"

@@ -225,6 +225,7 @@ def test_legacy_function_run_fields(client: Client, app: FakeApp) -> None:
                  and data(client, query, id=run_id)["functionRun"])
     assert found == {"status": "RUNNING", "pendingSteps": 1, "waitingFor": None,
                      "batchCreatedAt": None}
+    client.settle()  # the engine is done with the app's reply: the run is asleep
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     assert data(client, query, id=run_id)["functionRun"]["pendingSteps"] == 0
 
