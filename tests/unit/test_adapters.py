@@ -76,7 +76,7 @@ def call(
 @pytest.fixture
 def served(client: Inngest) -> typing.Iterator[http_server.InngestServer]:
     server = http_server.serve(client, [thread_name_function(client)], port=0, max_workers=1)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -89,6 +89,23 @@ def test_http_server_inspects(served: http_server.InngestServer) -> None:
     assert json.loads(body)["function_count"] == 1
     assert headers["x-inngest-framework"] == "http_server"
     assert headers["x-inngest-sdk-handled"] == "true"
+
+
+@pytest.mark.timeout(10)
+def test_http_server_shutdown_stops_serving_at_once_and_it_can_serve_again(
+    client: Inngest,
+) -> None:
+    # With socketserver's loop, shutdown() waits for the next poll: an hour here.
+    server = http_server.serve(client, [thread_name_function(client)], port=0)
+    try:
+        for _ in range(2):
+            thread = threading.Thread(target=server.serve_forever, args=(3600,), daemon=True)
+            thread.start()
+            assert call("GET", server.url)[0] == 200
+            server.shutdown()
+            thread.join()
+    finally:
+        server.server_close()
 
 
 def test_http_server_url_reports_bound_port(served: http_server.InngestServer) -> None:
