@@ -155,6 +155,7 @@ def test_cancelled_run(client: Client, app: FakeApp) -> None:
     [event_id] = client.send({"name": "test/fn"})
     run_id = run_id_for(client, event_id)
     wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    client.settle()
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     items = history(client, run_id)
     assert reduced(items) == GOLDEN["cancel"]
@@ -212,6 +213,7 @@ def test_cancelled_by_an_event(client: Client, app: FakeApp) -> None:
     [event_id] = client.send({"name": "test/fn", "data": {"id": "a"}})
     run_id = run_id_for(client, event_id)
     wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    client.settle()
     [cancel_id] = client.send({"name": "test/cancel", "data": {"id": "a"}})
     wait_for_status(client, run_id, "CANCELLED")
     assert history(client, run_id)[-1]["cancel"] == {
