@@ -94,7 +94,9 @@ class Engine:
         self.url = f"http://127.0.0.1:{port}"
         self.args = [sys.executable, "-m", "inngest", "dev", "--persist",
                      "--sqlite-dir", str(sqlite_dir), "--no-discovery", "--no-poll",
-                     "--port", str(port), "--retry-interval", "0.1", "-u", app_url]
+                     "--port", str(port), "--retry-interval", "0.1", "-u", app_url,
+                     # how soon an app that did not answer yet is pinged again
+                     "--poll-interval", "0.05"]
         self.log = sqlite_dir / "engine.log"
         self.process: subprocess.Popen[bytes] | None = None
 

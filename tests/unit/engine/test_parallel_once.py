@@ -200,16 +200,21 @@ def js_app_dir() -> pathlib.Path:
 
 
 @contextlib.contextmanager
-def js_app(app_dir: pathlib.Path, ledger: pathlib.Path, server_port: int,
-           optimize: str = "0") -> typing.Iterator[str]:
-    """Serve tests/js_app on a free port; yields its URL."""
-    app_port = free_port()
+def js_app(app_dir: pathlib.Path, ledger: pathlib.Path, server_port: int, optimize: str = "0",
+           app_port: int = 0, starting: typing.Callable[[], None] = lambda: None,
+           ) -> typing.Iterator[str]:
+    """Serve tests/js_app on ``app_port`` (default: a free one); yields its URL.
+
+    ``starting`` runs while node starts up (it takes a while).
+    """
+    app_port = app_port or free_port()
     env = {**os.environ, "PORT": str(app_port), "JS_APP_LEDGER": str(ledger),
            "INNGEST_BASE_URL": f"http://127.0.0.1:{server_port}", "JS_APP_OPTIMIZE": optimize,
            "INNGEST_DEV": "1"}
     node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=app_dir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        starting()
         wait(lambda: listening(app_port), 15)
         yield f"http://127.0.0.1:{app_port}/api/inngest"
     finally:
@@ -253,12 +258,12 @@ def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
 ) -> None:
     from test_crash_recovery import Engine, saved_state, wait_until
 
-    port = free_port()
+    port, app_port = free_port(), free_port()
     ledger = tmp_path / "ledger.jsonl"
-    with js_app(js_app_dir, ledger, port) as app_url:
-        engine = Engine(port, tmp_path, app_url)
-        try:
-            engine.start()
+    engine = Engine(port, tmp_path, f"http://127.0.0.1:{app_port}/api/inngest")
+    # The engine starts while node does, and syncs the app once it answers.
+    try:
+        with js_app(js_app_dir, ledger, port, app_port=app_port, starting=engine.start):
             engine.wait_for_sync()
             sent = HTTP.request("POST", engine.url + "/e/key", body=json.dumps([
                 {"name": "js/parallel", "data": {"n": 6, "delay_ms": 50}} for _ in range(20)]))
@@ -275,8 +280,8 @@ def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
             for event_id in event_ids:
                 run = engine.ended_run(event_id, 60)
                 assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
-        finally:
-            engine.stop()
+    finally:
+        engine.stop()
     assert 0 < len(memos_at_kill) < 20 * len(STEPS), "the kill must land mid-way"
     runs: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
     for entry in ledger_entries(ledger):
