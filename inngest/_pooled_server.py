@@ -33,7 +33,8 @@ class PooledHTTPServer(http.server.HTTPServer):
         # shutdown() writes a byte here so serve_forever stops at once; socketserver's own
         # loop only notices a shutdown at its next poll.
         self._wake_reader, self._wake_writer = socket.socketpair()
-        self._stopping = threading.Event()
+        self._state = threading.Lock()
+        self._stopping = False
         self._stopped = threading.Event()
         self._stopped.set()
         super().__init__(address, handler_class)
@@ -41,26 +42,35 @@ class PooledHTTPServer(http.server.HTTPServer):
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Accept connections until ``shutdown()``, which wakes it (``poll_interval`` is
         accepted for compatibility and unused)."""
-        self._stopped.clear()
+        with self._state:
+            if self._stopping:  # shutdown() came first
+                self._stopping = False
+                return
+            self._stopped.clear()
         try:
             with selectors.DefaultSelector() as selector:
                 selector.register(self, selectors.EVENT_READ)
                 selector.register(self._wake_reader, selectors.EVENT_READ)
-                while not self._stopping.is_set():
+                while not self._stopping:
                     for key, _ in selector.select():
                         if key.fileobj is self._wake_reader:
                             self._wake_reader.recv(64)
-                        elif not self._stopping.is_set():
+                        elif not self._stopping:
                             self._accept()
         finally:
-            self._stopping.clear()
-            self._stopped.set()
+            with self._state:
+                self._stopping = False
+                self._stopped.set()
 
     def shutdown(self) -> None:
-        """Stop ``serve_forever`` and wait until it has returned."""
-        self._stopping.set()
-        self._wake_writer.send(b"\0")
-        self._stopped.wait()
+        """Stop ``serve_forever`` and wait until it has returned; called before it, it makes
+        the next ``serve_forever`` return at once."""
+        with self._state:
+            self._stopping = True
+            serving = not self._stopped.is_set()
+        if serving:
+            self._wake_writer.send(b"\0")
+            self._stopped.wait()
 
     def _accept(self) -> None:
         try:

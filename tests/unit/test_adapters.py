@@ -104,6 +104,8 @@ def test_http_server_shutdown_stops_serving_at_once_and_it_can_serve_again(
             assert call("GET", server.url)[0] == 200
             server.shutdown()
             thread.join()
+        server.shutdown()  # before serve_forever (a stop right after a start, say)
+        server.serve_forever()  # returns at once
     finally:
         server.server_close()
 
