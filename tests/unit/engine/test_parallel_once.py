@@ -9,7 +9,6 @@ step retries and across an engine crash.
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import os
 import pathlib
@@ -199,24 +198,34 @@ def js_app_dir() -> pathlib.Path:
     return JS_APP_DIR
 
 
-@contextlib.contextmanager
-def js_app(app_dir: pathlib.Path, ledger: pathlib.Path, server_port: int, optimize: str = "0",
-           app_port: int = 0, starting: typing.Callable[[], None] = lambda: None,
-           ) -> typing.Iterator[str]:
-    """Serve tests/js_app on ``app_port`` (default: a free one); yields its URL.
+class JsApp(typing.NamedTuple):
+    """tests/js_app, served once for this module's tests: each runs its own engine on
+    ``engine_port`` (the app syncs with that URL) and reads its runs' lines of ``ledger``."""
 
-    ``starting`` runs while node starts up (it takes a while).
-    """
-    app_port = app_port or free_port()
+    engine_port: int
+    ledger: pathlib.Path
+    urls: dict[str, str]  # by request version: "1", and "2" (optimizeParallelism)
+
+    def entries(self, run_ids: typing.Collection[str]) -> list[dict[str, typing.Any]]:
+        """The ledger's lines for these runs."""
+        if not self.ledger.exists():
+            return []
+        return [entry for entry in ledger_entries(self.ledger) if entry["run"] in run_ids]
+
+
+@pytest.fixture(scope="module")
+def js_app(js_app_dir: pathlib.Path,
+           tmp_path_factory: pytest.TempPathFactory) -> typing.Iterator[JsApp]:
+    engine_port, app_port = free_port(), free_port()
+    ledger = tmp_path_factory.mktemp("js_app") / "ledger.jsonl"
     env = {**os.environ, "PORT": str(app_port), "JS_APP_LEDGER": str(ledger),
-           "INNGEST_BASE_URL": f"http://127.0.0.1:{server_port}", "JS_APP_OPTIMIZE": optimize,
-           "INNGEST_DEV": "1"}
-    node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=app_dir, env=env,
+           "INNGEST_BASE_URL": f"http://127.0.0.1:{engine_port}", "INNGEST_DEV": "1"}
+    node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=js_app_dir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        starting()
         wait(lambda: listening(app_port), 15)
-        yield f"http://127.0.0.1:{app_port}/api/inngest"
+        url = f"http://127.0.0.1:{app_port}/api/inngest"
+        yield JsApp(engine_port, ledger, {"1": url, "2": url + "-v2"})
     finally:
         node.terminate()
         node.wait(10)
@@ -226,65 +235,65 @@ def ledger_entries(ledger: pathlib.Path) -> list[dict[str, typing.Any]]:
     return [json.loads(line) for line in ledger.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("optimize", ["0", "1"])
-def test_js_sdk_parallel_steps_run_once_with_a_retry(
-    js_app_dir: pathlib.Path, tmp_path: pathlib.Path, optimize: str
-) -> None:
-    port = free_port()
-    ledger = tmp_path / "ledger.jsonl"
-    with js_app(js_app_dir, ledger, port, optimize) as app_url:
-        dev = DevServer(port=port, poll=False, retry_interval=0.05, sdk_urls=[app_url])
-        dev.start()
-        try:
-            api = Client(dev)
-            wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
-            event_ids = api.send(*[{"name": "js/parallel",
-                                    "data": {"n": 6, "fail_once": "p3", "delay_ms": 30}}
-                                   for _ in range(6)])
-            for event_id in event_ids:
-                run = api.wait_for_run(event_id, timeout=60)
-                assert run["status"] == "Completed", run
-                assert run["output"] == ",".join(STEPS)
-        finally:
-            dev.stop()
-    counts = collections.Counter((entry["run"], entry["step"]) for entry in ledger_entries(ledger))
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_js_sdk_parallel_steps_run_once_with_a_retry(js_app: JsApp, version: str) -> None:
+    dev = DevServer(port=js_app.engine_port, poll=False, retry_interval=0.05,
+                    sdk_urls=[js_app.urls[version]])
+    dev.start()
+    try:
+        api = Client(dev)
+        wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
+        event_ids = api.send(*[{"name": "js/parallel",
+                                "data": {"n": 6, "fail_once": "p3", "delay_ms": 30}}
+                               for _ in range(6)])
+        run_ids = []
+        for event_id in event_ids:
+            run = api.wait_for_run(event_id, timeout=60)
+            assert run["status"] == "Completed", run
+            assert run["output"] == ",".join(STEPS)
+            run_ids.append(run["run_id"])
+    finally:
+        dev.stop()
+    counts = collections.Counter((entry["run"], entry["step"])
+                                 for entry in js_app.entries(run_ids))
     assert len(counts) == 6 * len(STEPS)
     for (run_id, name), total in counts.items():
         assert total == (2 if name == "p3" else 1), (run_id, name, total)
 
 
 def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
-    js_app_dir: pathlib.Path, tmp_path: pathlib.Path
+    js_app: JsApp, tmp_path: pathlib.Path
 ) -> None:
     from test_crash_recovery import Engine, saved_state, wait_until
 
-    port, app_port = free_port(), free_port()
-    ledger = tmp_path / "ledger.jsonl"
-    engine = Engine(port, tmp_path, f"http://127.0.0.1:{app_port}/api/inngest")
-    # The engine starts while node does, and syncs the app once it answers.
+    engine = Engine(js_app.engine_port, tmp_path, js_app.urls["1"])
+    ledger = js_app.ledger
+    earlier = len(ledger_entries(ledger)) if ledger.exists() else 0
     try:
-        with js_app(js_app_dir, ledger, port, app_port=app_port, starting=engine.start):
-            engine.wait_for_sync()
-            sent = HTTP.request("POST", engine.url + "/e/key", body=json.dumps([
-                {"name": "js/parallel", "data": {"n": 6, "delay_ms": 50}} for _ in range(20)]))
-            event_ids = json.loads(sent.data)["ids"]
-            wait_until(lambda: ledger.exists() and len(ledger_entries(ledger)) >= 30, 30,
-                       "no step ran before the kill")
-            engine.kill()
-            memos_at_kill, _ = saved_state(tmp_path / "main.db")
-            # Requests the killed engine sent before it died still reach step bodies a
-            # little later; let them land, so the ledger's clock tells the engines apart.
-            wait_until_quiet(ledger)
-            restarted_at_ms = time.time() * 1000
-            engine.start()
-            for event_id in event_ids:
-                run = engine.ended_run(event_id, 60)
-                assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
+        engine.start()
+        engine.wait_for_sync()
+        sent = HTTP.request("POST", engine.url + "/e/key", body=json.dumps([
+            {"name": "js/parallel", "data": {"n": 6, "delay_ms": 50}} for _ in range(20)]))
+        event_ids = json.loads(sent.data)["ids"]
+        wait_until(lambda: ledger.exists() and len(ledger_entries(ledger)) >= earlier + 30, 30,
+                   "no step ran before the kill")
+        engine.kill()
+        memos_at_kill, _ = saved_state(tmp_path / "main.db")
+        # Requests the killed engine sent before it died still reach step bodies a little
+        # later; let them land, so the ledger's clock tells the engines apart.
+        wait_until_quiet(ledger)
+        restarted_at_ms = time.time() * 1000
+        engine.start()
+        run_ids = []
+        for event_id in event_ids:
+            run = engine.ended_run(event_id, 60)
+            assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
+            run_ids.append(run["run_id"])
     finally:
         engine.stop()
     assert 0 < len(memos_at_kill) < 20 * len(STEPS), "the kill must land mid-way"
     runs: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
-    for entry in ledger_entries(ledger):
+    for entry in js_app.entries(run_ids):
         engine_name = "first" if entry["at"] < restarted_at_ms else "second"
         runs[(entry["run"], entry["step"])].append(engine_name)
     assert len(runs) == 20 * len(STEPS)
