@@ -94,9 +94,7 @@ class Engine:
         self.url = f"http://127.0.0.1:{port}"
         self.args = [sys.executable, "-m", "inngest", "dev", "--persist",
                      "--sqlite-dir", str(sqlite_dir), "--no-discovery", "--no-poll",
-                     "--port", str(port), "--retry-interval", "0.1", "-u", app_url,
-                     # how soon an app that did not answer yet is pinged again
-                     "--poll-interval", "0.05"]
+                     "--port", str(port), "--retry-interval", "0.1", "-u", app_url]
         self.log = sqlite_dir / "engine.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -148,8 +146,8 @@ class Engine:
 
 def wait_until(probe: typing.Callable[[], object], timeout: float, what: str,
                interval: float = 0.002) -> None:
-    """Poll ``probe``: often for the test's own counters (the kill must land mid-way), every
-    ``interval`` seconds for an engine's HTTP API, so polling does not starve the engine."""
+    """Poll ``probe`` every ``interval`` seconds: 2 ms for the test's own counters (the kill
+    must land mid-way), ``HTTP_POLL`` for an engine's HTTP API so polling does not starve it."""
     deadline = time.monotonic() + timeout
     while not probe():
         if time.monotonic() > deadline:
