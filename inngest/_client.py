@@ -105,6 +105,8 @@ class Inngest:
         self.transport: _transport.Transport = transport or _transport.DEFAULT_TRANSPORT
         # Event timestamps and step.sleep read the time here (inngest.testing moves it).
         self._wall_clock: typing.Callable[[], datetime.datetime] = _utc_now
+        # Waits between send attempts (tests replace it to skip the backoff).
+        self._sleep: typing.Callable[[float], None] = time.sleep
         dev_env = os.environ.get("INNGEST_DEV")
         if is_production is None:
             is_production = not _is_truthy_env(dev_env)
@@ -303,7 +305,7 @@ class Inngest:
             if attempt + 1 < _SEND_ATTEMPTS:
                 import random
 
-                time.sleep(0.1 * 2**attempt + random.uniform(0, 0.1))
+                self._sleep(0.1 * 2**attempt + random.uniform(0, 0.1))
         if response is None:
             raise _errors.SendEventsError(self._unreachable_message(failure), [])
         return response

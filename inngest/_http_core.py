@@ -147,7 +147,7 @@ class CoreServer:
     # The selector thread
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
-        self._stop.clear()
+        # A shutdown() that came first (a stop right after a start) makes this return at once.
         self._stopped.clear()
         selector = selectors.DefaultSelector()
         selector.register(self.socket, selectors.EVENT_READ, None)
@@ -167,6 +167,7 @@ class CoreServer:
                 if _registered(selector, conn):
                     self._close(selector, conn)
             selector.close()
+            self._stop.clear()
             self._stopped.set()
 
     def shutdown(self) -> None:

@@ -6,7 +6,10 @@
 //   INNGEST_BASE_URL      the server's URL (events are sent there, the app syncs with it)
 //   JS_APP_LEDGER         file that gets one JSON line per step body execution:
 //                         {run, step, attempt, at (ms since the epoch)}
-//   JS_APP_OPTIMIZE       "1" for request version 2 (optimizeParallelism), else version 1
+//
+// Endpoints: /api/inngest serves app "js-app" (request version 1) with every function below;
+// /api/inngest-v2 serves app "js-app-v2" (optimizeParallelism: request version 2) with
+// js/parallel only. Sync one of them with a server, not both: both run js/parallel.
 //
 // Functions (event name -> function id):
 //   js/parallel  -> parallel: data.n parallel step.run calls ("p0".."p{n-1}") via
@@ -30,14 +33,14 @@ function record(runId, step, attempt) {
   }
 }
 
-const client = new Inngest({
-  id: "js-app",
-  isDev: true,
-  baseUrl: process.env.INNGEST_BASE_URL,
-  optimizeParallelism: process.env.JS_APP_OPTIMIZE === "1",
-});
+function inngestClient(id, optimizeParallelism) {
+  return new Inngest({ id, isDev: true, baseUrl: process.env.INNGEST_BASE_URL, optimizeParallelism });
+}
 
-const parallel = client.createFunction(
+const client = inngestClient("js-app", false);
+const clientV2 = inngestClient("js-app-v2", true);
+
+const parallelFor = (owner) => owner.createFunction(
   { id: "parallel", retries: 3 },
   { event: "js/parallel" },
   async ({ event, step, runId, attempt }) => {
@@ -82,5 +85,16 @@ const idem = client.createFunction(
   async ({ event }) => event.data.key,
 );
 
-const handler = serve({ client, functions: [parallel, fail, sleepFar, idem] });
-http.createServer(handler).listen(Number(process.env.PORT), "127.0.0.1");
+const handlers = {
+  "/api/inngest": serve({ client, functions: [parallelFor(client), fail, sleepFar, idem] }),
+  "/api/inngest-v2": serve({ client: clientV2, functions: [parallelFor(clientV2)] }),
+};
+
+http.createServer((req, res) => {
+  const handler = handlers[new URL(req.url, "http://app").pathname];
+  if (handler === undefined) {
+    res.writeHead(404).end();
+    return;
+  }
+  handler(req, res);
+}).listen(Number(process.env.PORT), "127.0.0.1");

@@ -1,4 +1,3 @@
-import http.server
 import json
 import socket
 import threading
@@ -9,40 +8,12 @@ import urllib.request
 import wsgiref.simple_server
 
 import pytest
+from fake_api import FakeAPI
 
 from inngest import http_server, wsgi
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._function_config import TriggerEvent
-
-
-class FakeAPI:
-    """A local stand-in for the Inngest API that records register calls."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, typing.Any]] = []
-        api = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                api.bodies.append(json.loads(body))
-                data = b'{"ok": true}'
-                self.send_response(200)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -54,15 +25,19 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def api() -> typing.Iterator[FakeAPI]:
-    fake = FakeAPI()
-    yield fake
-    fake.close()
+def api() -> FakeAPI:
+    return FakeAPI({"/fn/register": [(200, {"ok": True})]})
 
 
 @pytest.fixture
 def client(api: FakeAPI) -> Inngest:
-    return Inngest(app_id="adapters", is_production=False, api_base_url=api.url)
+    return Inngest(app_id="adapters", is_production=False, api_base_url=api.url, transport=api)
+
+
+def registered(api: FakeAPI) -> list[dict[str, typing.Any]]:
+    """The bodies the app registered with."""
+    return [json.loads(call.body) for call in api.calls
+            if call.path.split("?")[0] == "/fn/register"]
 
 
 def thread_name_function(client: Inngest) -> Function:
@@ -102,7 +77,7 @@ def call(
 @pytest.fixture
 def served(client: Inngest) -> typing.Iterator[http_server.InngestServer]:
     server = http_server.serve(client, [thread_name_function(client)], port=0, max_workers=1)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -117,6 +92,25 @@ def test_http_server_inspects(served: http_server.InngestServer) -> None:
     assert headers["x-inngest-sdk-handled"] == "true"
 
 
+@pytest.mark.timeout(10)
+def test_http_server_shutdown_stops_serving_at_once_and_it_can_serve_again(
+    client: Inngest,
+) -> None:
+    # shutdown() must not wait for the loop's poll interval: an hour here.
+    server = http_server.serve(client, [thread_name_function(client)], port=0)
+    try:
+        for _ in range(2):
+            thread = threading.Thread(target=server.serve_forever, args=(3600,), daemon=True)
+            thread.start()
+            assert call("GET", server.url)[0] == 200
+            server.shutdown()
+            thread.join()
+        server.shutdown()  # before serve_forever (a stop right after a start, say)
+        server.serve_forever()  # returns at once
+    finally:
+        server.server_close()
+
+
 def test_http_server_url_reports_bound_port(served: http_server.InngestServer) -> None:
     port = served.server_address[1]
     assert served.url == f"http://127.0.0.1:{port}/api/inngest"
@@ -129,7 +123,7 @@ def test_http_server_syncs_with_its_own_url(
     assert status == 200
     assert headers["x-inngest-sync-kind"] == "out_of_band"
     assert json.loads(body) == {"ok": True}
-    [register] = api.bodies
+    [register] = registered(api)
     assert register["url"] == served.url
     assert register["framework"] == "http_server"
 
@@ -192,7 +186,7 @@ def test_wsgi_inspects(wsgi_url: str) -> None:
 def test_wsgi_syncs_with_request_url(wsgi_url: str, api: FakeAPI) -> None:
     status, _, _ = call("PUT", wsgi_url + "?x=1")
     assert status == 200
-    assert api.bodies[0]["url"] == wsgi_url
+    assert registered(api)[0]["url"] == wsgi_url
 
 
 def test_wsgi_executes_posted_body(wsgi_url: str) -> None:
@@ -232,7 +226,7 @@ def test_flask_routes_get_put_post(client: Inngest, api: FakeAPI) -> None:
 
     put = test_client.put("/api/inngest")
     assert put.status_code == 200
-    assert api.bodies[0]["url"] == "http://localhost/api/inngest"
+    assert registered(api)[0]["url"] == "http://localhost/api/inngest"
 
     posted = test_client.post("/api/inngest?fnId=adapters-where", data=execution_body(),
                               content_type="application/json")
@@ -301,7 +295,7 @@ def test_django_routes_get_put_post(
 
         put = test_client.put("/api/inngest")
         assert put.status_code == 200
-        assert api.bodies[0]["url"] == "http://testserver/api/inngest"
+        assert registered(api)[0]["url"] == "http://testserver/api/inngest"
 
         posted = test_client.post("/api/inngest?fnId=adapters-where", data=execution_body(),
                                   content_type="application/json")
@@ -331,7 +325,7 @@ def test_sync_ignores_a_forged_host_when_serve_origin_is_set(
 ) -> None:
     """Finding 9: an unsigned PUT with Host: attacker.example registered the attacker's URL."""
     client = Inngest(app_id="adapters", is_production=True, signing_key="signkey-prod-12ab",
-                     api_base_url=api.url)
+                     api_base_url=api.url, transport=api)
     options = {"serve_origin": "https://shop.example"}
     if from_env:
         monkeypatch.setenv("INNGEST_SERVE_ORIGIN", options.pop("serve_origin"))
@@ -343,7 +337,7 @@ def test_sync_ignores_a_forged_host_when_serve_origin_is_set(
         server.shutdown()
         server.server_close()
     assert answer.startswith(b"HTTP/1.1 200 ")
-    [register] = api.bodies
+    [register] = registered(api)
     assert register["url"] == "https://shop.example/api/inngest"
     assert all(step["runtime"]["url"].startswith("https://shop.example/api/inngest?")
                for fn in register["functions"] for step in fn["steps"].values())
@@ -353,7 +347,7 @@ def test_sync_from_the_host_header_is_logged_as_a_risk(
     api: FakeAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = Inngest(app_id="adapters", is_production=True, signing_key="signkey-prod-12ab",
-                     api_base_url=api.url)
+                     api_base_url=api.url, transport=api)
     server = http_server.serve(client, [thread_name_function(client)], port=0)
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     try:
@@ -361,6 +355,6 @@ def test_sync_from_the_host_header_is_logged_as_a_risk(
     finally:
         server.shutdown()
         server.server_close()
-    assert api.bodies[0]["url"] == "http://attacker.example/api/inngest"
+    assert registered(api)[0]["url"] == "http://attacker.example/api/inngest"
     assert any("taken from the request's Host header" in record.getMessage()
                and "serve_origin" in record.getMessage() for record in caplog.records)

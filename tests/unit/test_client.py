@@ -1,66 +1,34 @@
 import base64
-import http.server
 import json
-import threading
-import typing
 
 import pytest
+from fake_api import FakeAPI
 
 from inngest import _errors
 from inngest._client import Inngest
 from inngest._event import Event
 
 
-class EventAPI:
-    """A local event API that records requests and answers from a script."""
-
-    def __init__(self, answers: list[tuple[int, object]]) -> None:
-        self.answers = answers
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        api = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                api.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()},
-                                     body))
-                status, payload = api.answers.pop(0) if api.answers else (200, {"ids": []})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+NO_KEY = "/e/NO_EVENT_KEY_SET"
 
 
 @pytest.fixture
-def api() -> typing.Iterator[EventAPI]:
-    server = EventAPI([])
-    yield server
-    server.close()
+def api() -> FakeAPI:
+    return FakeAPI()
 
 
-def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
-    api.answers.append((200, {"ids": ["01A", "01B"], "status": 200}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url, env="br")
+def test_send_sync_posts_an_array_with_standard_headers(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(200, {"ids": ["01A", "01B"], "status": 200})]
+    client = api.client(env="br")
     ids = client.send_sync([Event(name="a/b", data={"x": 1}), Event(name="c", id="k", ts=5)])
     assert ids == ["01A", "01B"]
-    path, headers, body = api.requests[0]
-    assert path == "/e/NO_EVENT_KEY_SET"
-    sent = json.loads(body)
+    [call] = api.calls
+    assert (call.method, call.path) == ("POST", NO_KEY)
+    sent = json.loads(call.body)
     assert sent[0]["name"] == "a/b" and sent[0]["data"] == {"x": 1} and "id" not in sent[0]
     assert sent[0]["ts"] > 1_600_000_000_000
     assert sent[1] == {"data": {}, "id": "k", "name": "c", "ts": 5}
+    headers = call.headers
     assert headers["x-inngest-sdk"] == "inngest-sync:v0.1.0"
     assert headers["user-agent"] == "inngest-sync:v0.1.0"
     assert headers["x-inngest-env"] == "br"
@@ -69,30 +37,34 @@ def test_send_sync_posts_an_array_with_standard_headers(api: EventAPI) -> None:
     assert int(millis) > 0 and len(base64.b64decode(entropy)) == 10
 
 
-def test_send_retries_server_errors_with_the_same_seed(api: EventAPI) -> None:
-    api.answers.extend([(500, {}), (502, {}), (200, {"ids": ["X"]})])
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url,
-                     event_key="key1")
+def test_send_retries_server_errors_with_the_same_seed(api: FakeAPI) -> None:
+    api.answers["/e/key1"] = [(500, {}), (502, {}), (200, {"ids": ["X"]})]
+    client = api.client(event_key="key1")
     assert client.send_sync(Event(name="e")) == ["X"]
-    assert [r[0] for r in api.requests] == ["/e/key1"] * 3
-    assert len({r[1]["x-inngest-event-id-seed"] for r in api.requests}) == 1
+    assert [c.path for c in api.calls] == ["/e/key1"] * 3
+    assert len({c.headers["x-inngest-event-id-seed"] for c in api.calls}) == 1
+    assert len(api.waits) == 2 and api.waits[0] < api.waits[1]  # backoff grows
 
 
-def test_send_error_keeps_accepted_ids(api: EventAPI) -> None:
-    api.answers.append((400, {"ids": ["OK1", ""], "status": 400, "error": "bad event"}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+def test_send_error_keeps_accepted_ids(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(400, {"ids": ["OK1", ""], "status": 400, "error": "bad event"})]
+    client = api.client()
     with pytest.raises(_errors.SendEventsError) as caught:
         client.send_sync([Event(name="ok"), Event(name="inngest/x")])
     assert caught.value.ids == ["OK1", ""]
     assert caught.value.message == "bad event"
     assert caught.value.code == "send_event_failed"
-    assert len(api.requests) == 1
+    assert len(api.calls) == 1
 
 
-def test_send_without_a_server() -> None:
-    client = Inngest(app_id="app", is_production=False, event_api_base_url="http://127.0.0.1:9")
-    with pytest.raises(_errors.SendEventsError, match="never received response"):
+def test_send_without_a_server(api: FakeAPI) -> None:
+    api.down = True
+    client = api.client()
+    refused = (r"never received response .*\(5 attempts\)\. Failed request to "
+               r"http://inngest-api.test:8288/e/NO_EVENT_KEY_SET: Connection refused")
+    with pytest.raises(_errors.SendEventsError, match=refused):
         client.send_sync(Event(name="e"))
+    assert len(api.waits) == 4 and sorted(api.waits) == api.waits
 
 
 def test_cloud_send_needs_an_event_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,30 +142,31 @@ def test_keys_from_environment(clean_env: pytest.MonkeyPatch) -> None:
     assert client.event_key == "ek"
 
 
-def test_send_4xx_without_error_answers_the_body_ids(api: EventAPI) -> None:
-    api.answers.append((400, {"ids": ["A1", "B2"]}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+def test_send_4xx_without_error_answers_the_body_ids(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(400, {"ids": ["A1", "B2"]})]
+    client = api.client()
     assert client.send_sync([Event(name="a"), Event(name="b")]) == ["A1", "B2"]
-    assert len(api.requests) == 1  # a 4xx is not retried
+    assert len(api.calls) == 1  # a 4xx is not retried
 
 
-def test_send_4xx_empty_body_answers_no_ids(api: EventAPI) -> None:
-    api.answers.append((400, {}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+def test_send_4xx_empty_body_answers_no_ids(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(400, {})]
+    client = api.client()
     assert client.send_sync(Event(name="a")) == []
 
 
-def test_send_5xx_after_retries_still_raises(api: EventAPI) -> None:
-    api.answers.extend([(500, {})] * 5)
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+def test_send_5xx_after_retries_still_raises(api: FakeAPI) -> None:
+    api.answers[NO_KEY] = [(500, {})]
+    client = api.client()
     with pytest.raises(_errors.SendEventsError, match="500"):
         client.send_sync(Event(name="a"))
+    assert len(api.calls) == 5 and len(api.waits) == 4
 
 
-def test_async_send_sends_from_a_worker_thread(api: EventAPI) -> None:
+def test_async_send_sends_from_a_worker_thread(api: FakeAPI) -> None:
     import asyncio
 
-    api.answers.append((200, {"ids": ["A1"]}))
-    client = Inngest(app_id="app", is_production=False, event_api_base_url=api.url)
+    api.answers[NO_KEY] = [(200, {"ids": ["A1"]})]
+    client = api.client()
     assert asyncio.run(client.send(Event(name="a"))) == ["A1"]
-    assert json.loads(api.requests[0][2])[0]["name"] == "a"
+    assert json.loads(api.calls[0].body)[0]["name"] == "a"

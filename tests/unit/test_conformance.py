@@ -11,7 +11,7 @@ from inngest._client import Inngest
 from inngest._context import ContextSync
 from inngest._event import Event
 from inngest._registration import app_url
-from test_client import EventAPI
+from fake_api import FakeAPI
 from test_steps import make_fn, run
 
 # §7: like NonRetriableError, a None message of RetryAfterError is the string "None".
@@ -106,20 +106,11 @@ def test_origin_env_vars_are_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
 # §5.2: the event URL is urljoin(event_api_origin, "/e/<key>"): an origin's path is replaced.
 
 
-@pytest.fixture
-def event_api() -> typing.Iterator[EventAPI]:
-    server = EventAPI([])
-    yield server
-    server.close()
-
-
-def test_event_url_replaces_the_origin_path(event_api: EventAPI) -> None:
-    event_api.answers.append((200, {"ids": ["01A"]}))
-    client = Inngest(
-        app_id="app", is_production=False, event_api_base_url=event_api.url + "/prefix/"
-    )
+def test_event_url_replaces_the_origin_path() -> None:
+    event_api = FakeAPI({"/e/NO_EVENT_KEY_SET": [(200, {"ids": ["01A"]})]})
+    client = event_api.client(event_api_base_url=event_api.url + "prefix/")
     assert client.send_sync(Event(name="a")) == ["01A"]
-    assert event_api.requests[0][0] == "/e/NO_EVENT_KEY_SET"
+    assert event_api.calls[0].path == "/e/NO_EVENT_KEY_SET"
 
 
 @pytest.mark.parametrize("data", [None, []])

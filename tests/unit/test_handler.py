@@ -1,14 +1,12 @@
-import dataclasses
 import datetime
-import http.server
 import json
 import re
-import threading
 import time
 import typing
 import urllib.parse
 
 import pytest
+from fake_api import FakeAPI
 
 from inngest import _errors, _execution, _registration, _signing, _version
 from inngest._client import Inngest
@@ -28,52 +26,6 @@ CAPABILITIES = {"connect": "v1", "in_band_sync": "v1", "trust_probe": "v1"}
 UNAUTHORIZED = b'{"message": "Unauthorized"}'
 
 
-@dataclasses.dataclass
-class Call:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class FakeAPI:
-    """A local stand-in for the Inngest API answering scripted responses per path."""
-
-    def __init__(self, answers: dict[str, list[tuple[int, object]]]) -> None:
-        self.answers = answers
-        self.calls: list[Call] = []
-        api = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                api.calls.append(Call(self.command, self.path, headers, body))
-                path = urllib.parse.urlsplit(self.path).path
-                queue = api.answers.get(path) or [(404, {"error": "not found"})]
-                status, payload = queue.pop(0) if len(queue) > 1 else queue[0]
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
@@ -86,28 +38,16 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake_api() -> typing.Iterator[typing.Callable[..., FakeAPI]]:
-    started: list[FakeAPI] = []
-
-    def start(answers: dict[str, list[tuple[int, object]]]) -> FakeAPI:
-        api = FakeAPI(answers)
-        started.append(api)
-        return api
-
-    yield start
-    for api in started:
-        api.close()
+def fake_api() -> typing.Callable[..., FakeAPI]:
+    return FakeAPI
 
 
 def make_client(mode: str = "dev", api: FakeAPI | None = None, **kwargs: typing.Any) -> Inngest:
     if mode == "cloud":
         kwargs.setdefault("signing_key", SIGNING_KEY)
-    return Inngest(
-        app_id="my-app",
-        is_production=mode == "cloud",
-        api_base_url=api.url if api else None,
-        **kwargs,
-    )
+    if api is not None:
+        kwargs.update(api_base_url=api.url, transport=api)
+    return Inngest(app_id="my-app", is_production=mode == "cloud", **kwargs)
 
 
 def make_function(
@@ -904,8 +844,8 @@ def test_registration_non_json_answer_is_500(
 
 
 def test_registration_transport_failure_is_500_unknown() -> None:
-    closed = FakeAPI({})
-    closed.close()
+    closed = FakeAPI()
+    closed.down = True
     response = make_handler(make_client(api=closed)).handle(make_request("PUT"))
     body = assert_error(response, 500, "unknown")
     assert "Failed request to" in body["message"]

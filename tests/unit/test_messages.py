@@ -39,12 +39,15 @@ def test_cloud_mode_without_an_event_key_hints_at_dev_mode(
 def test_sending_to_a_stopped_dev_server_names_the_url_and_the_cause() -> None:
     url = f"http://127.0.0.1:{closed_port()}"
     client = inngest.Inngest(app_id="app", is_production=False, event_api_base_url=url)
+    waits: list[float] = []
+    client._sleep = waits.append  # every attempt is refused: no need to wait between them
     with pytest.raises(_errors.SendEventsError) as caught:
         client.send_sync(inngest.Event(name="e"))
     message = str(caught.value)
     assert f"{url}/e/" in message and "Connection refused" in message
     assert "python -m inngest dev" in message
     assert "HTTPConnection" not in message and "object at 0x" not in message
+    assert "(5 attempts)" in message and len(waits) == 4
 
 
 def production_app(**options: typing.Any) -> tuple[inngest.Inngest, list[inngest.Function]]:

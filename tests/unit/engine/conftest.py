@@ -2,7 +2,8 @@
 
 A test module that sets ``LOOPBACK = True`` gets them without sockets: the engine and the
 fake apps talk through a loopback transport, and waiting for a run skips to the next timer.
-Its tests marked ``@pytest.mark.sockets`` (a real server across a restart, say) do not.
+Its tests marked ``@pytest.mark.sockets`` (where the HTTP listener, app discovery or start-up
+is what is tested) do not. A restart is two ``LoopbackDev`` on one SQLite file.
 """
 
 from __future__ import annotations

@@ -166,16 +166,21 @@ class FakeApp:
 
 class LoopbackDev:
     """An engine whose API is mounted on ``transport``: a dev server without sockets, on a
-    manual clock that ``run_until`` moves to the next timer whenever the engine is idle."""
+    manual clock that ``run_until`` moves to the next timer whenever the engine is idle.
+
+    With ``db_path`` its state is kept in that SQLite file, as with ``dev --persist``: a
+    second one on the same file is the engine after a restart.
+    """
 
     url = "http://engine.test"
 
     def __init__(self, transport: LoopbackTransport, *, retry_interval: float = 0.05,
-                 signing_key: str | None = None, clock: ManualClock | None = None) -> None:
+                 signing_key: str | None = None, clock: ManualClock | None = None,
+                 db_path: str = ":memory:") -> None:
         self.transport = transport
         self.clock = clock or ManualClock(time.time_ns() // 1_000_000)
         settings = Settings(retry_interval=retry_interval, signing_key=signing_key)
-        self.engine = Engine(Store(), settings, self.clock, transport=transport)
+        self.engine = Engine(Store(db_path), settings, self.clock, transport=transport)
         transport.mount(self.url, api_endpoint(Api(self.engine)))
         self.engine.start()
 
@@ -185,7 +190,7 @@ class LoopbackDev:
             value = probe()
             if value:
                 return value
-            idle, next_at = self.engine.queue.wait_idle(0.01)
+            idle, next_at = self.engine.queue.wait_idle(0.1)
             if idle and probe():
                 continue
             if (idle and next_at is None) or time.monotonic() > deadline:
@@ -196,6 +201,12 @@ class LoopbackDev:
     def stop(self) -> None:
         self.engine.stop()
         self.engine.store.close()
+
+    def __enter__(self) -> LoopbackDev:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class Client:
@@ -236,10 +247,22 @@ class Client:
 
     def wait_for_run(self, event_id: str, status: str | None = None,
                      timeout: float = 5.0) -> dict[str, typing.Any]:
-        """Poll until the event's (single) run has ended, or has ``status``."""
+        """Until the event's (single) run has ended, or has ``status``."""
+        return self.wait(lambda: self._ended(event_id, status), timeout)
+
+    def wait(self, probe: typing.Callable[[], T | None], timeout: float = 5.0) -> T:
+        """Until ``probe()`` answers; in-process, time skips to the next timer whenever the
+        engine is idle (so retries and sleeps pass at once)."""
         if isinstance(self.dev, LoopbackDev):
-            return self.dev.run_until(lambda: self._ended(event_id, status), timeout)
-        return wait(lambda: self._ended(event_id, status), timeout)
+            return self.dev.run_until(probe, timeout)
+        return wait(probe, timeout)
+
+    def settle(self, running: int = 0, timeout: float = 5.0) -> None:
+        """Wait until the engine has handled what it was sent (a reply the app gave, say)
+        and has nothing it may start, with at most ``running`` items still in flight; the
+        clock does not move."""
+        if not self.dev.engine.queue.wait_idle(timeout, running=running)[0]:
+            raise AssertionError("the engine did not settle")
 
     def _ended(self, event_id: str, status: str | None) -> dict[str, typing.Any] | None:
         runs = self.runs(event_id)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime
 import pathlib
 
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, wait
 
 from inngest._engine.clock import ManualClock
 from inngest._engine.models import Kind
-from inngest._engine.http.server import DevServer
+from inngest._loopback import LoopbackTransport
+
+LOOPBACK = True
 
 START = datetime.datetime(2026, 1, 1, 0, 0, 30, tzinfo=datetime.timezone.utc)
 
 
-def test_cron_fires_on_the_injected_clock(app: FakeApp) -> None:
+def test_cron_fires_on_the_injected_clock(app: FakeApp, loopback: LoopbackTransport) -> None:
     clock = ManualClock(round(START.timestamp() * 1000))
-    with DevServer(port=0, poll=False, clock=clock) as dev:
+    with LoopbackDev(loopback, clock=clock) as dev:
         client = Client(dev)
         client.register(app, [app.function(
             "tick", [{"cron": "TZ=UTC * * * * *"}],
@@ -39,7 +41,7 @@ def test_cron_fires_on_the_injected_clock(app: FakeApp) -> None:
 
 
 def test_run_resumes_after_restart_without_rerunning_steps(
-    tmp_path: pathlib.Path, app: FakeApp
+    tmp_path: pathlib.Path, app: FakeApp, loopback: LoopbackTransport
 ) -> None:
     def handler(call: Call) -> Reply:
         steps = call.body["steps"]
@@ -49,8 +51,8 @@ def test_run_resumes_after_restart_without_rerunning_steps(
             return ops(op("Sleep", "nap", opts={"duration": "500ms"}))
         return ok(steps[step_hash("a")]["data"] + "!")
 
-    first = DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path))
-    first.start()
+    db_path = str(tmp_path / "main.db")
+    first = LoopbackDev(loopback, db_path=db_path)
     client = Client(first)
     client.register(app, [app.function("fn", handler=handler)])
     [event_id] = client.send({"name": "test/fn"})
@@ -59,7 +61,7 @@ def test_run_resumes_after_restart_without_rerunning_steps(
     first.stop()
     assert (tmp_path / "main.db").exists()
 
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as second:
+    with LoopbackDev(loopback, db_path=db_path) as second:
         client = Client(second)
         run = client.wait_for_run(event_id)
         assert run["run_id"] == run_id and run["status"] == "Completed"

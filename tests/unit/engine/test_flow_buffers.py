@@ -5,12 +5,11 @@ from __future__ import annotations
 import pathlib
 import typing
 
-import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, T0, list_runs, ok, wait
+from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, T0, list_runs, ok, wait
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
-from inngest._engine.http.server import DevServer
+from inngest._loopback import LoopbackTransport
 
 LOOPBACK = True
 
@@ -131,13 +130,11 @@ def test_batch_key_partitions_and_if_runs_others_alone(client: Client, app: Fake
 # Restarts
 
 
-@pytest.mark.sockets
 def test_pending_debounce_and_batch_survive_a_restart(
-    tmp_path: pathlib.Path, clock: ManualClock, app: FakeApp
+    tmp_path: pathlib.Path, clock: ManualClock, app: FakeApp, loopback: LoopbackTransport
 ) -> None:
-    def server() -> DevServer:
-        return DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path),
-                         clock=clock, retry_interval=0.05)
+    def server() -> LoopbackDev:
+        return LoopbackDev(loopback, db_path=str(tmp_path / "main.db"), clock=clock)
 
     with server() as first:
         client = Client(first)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pathlib
 import threading
-import time
 import typing
 
 import pytest
 from engine_fakes import (
-    Call, Client, FakeApp, Reply, T0, list_runs, ok, op, ops, step_hash, wait,
+    Call, Client, FakeApp, LoopbackDev, Reply, T0, list_runs, ok, op, ops, step_hash, wait,
 )
 
 from inngest._engine import timeparse
 from inngest._engine.clock import ManualClock
-from inngest._engine.http.server import DevServer
+from inngest._loopback import LoopbackTransport
 
 LOOPBACK = True
 
@@ -53,10 +52,11 @@ class Gate:
             self.active.remove(data)
         return ok(data)
 
-    def inflight(self, count: int) -> list[typing.Any]:
-        """Wait for ``count`` overlapping calls, then check no more join them."""
+    def inflight(self, client: Client, count: int) -> list[typing.Any]:
+        """Wait for ``count`` overlapping calls and for the engine to have nothing more it
+        may start, then check no more joined them."""
         wait(lambda: len(self.active) >= count)
-        time.sleep(0.2)
+        client.settle(running=count)
         with self.lock:
             assert len(self.active) == count, self.active
             return list(self.active)
@@ -72,7 +72,7 @@ def test_number_limits_steps_running_at_once(
     gate = Gate()
     client.register(app, [app.function("fn", handler=gate, concurrency=limit)])
     client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(6)])
-    assert len(gate.inflight(2)) == 2
+    assert len(gate.inflight(client, 2)) == 2
     gate.open.set()
     assert len(completed(client, 6)) == 6
     assert gate.most == 2
@@ -84,7 +84,7 @@ def test_keyed_limit_applies_per_key_value(client: Client, app: FakeApp) -> None
         "fn", handler=gate, concurrency=[{"limit": 1, "key": "event.data.user"}])])
     client.send(*[{"name": "test/fn", "data": {"user": u, "n": n}}
                   for n, u in enumerate(["a", "a", "b"])])
-    running = gate.inflight(2)
+    running = gate.inflight(client, 2)
     assert sorted(d["user"] for d in running) == ["a", "b"]
     gate.open.set()
     assert len(completed(client, 3)) == 3
@@ -96,7 +96,7 @@ def test_env_scoped_key_is_shared_across_functions(client: Client, app: FakeApp)
     client.register(app, [app.function("one", handler=gate, concurrency=[shared]),
                           app.function("two", handler=gate, concurrency=[shared])])
     client.send({"name": "test/one", "data": {"fn": 1}}, {"name": "test/two", "data": {"fn": 2}})
-    gate.inflight(1)
+    gate.inflight(client, 1)
     gate.open.set()
     assert len(completed(client, 2)) == 2
     assert gate.most == 1
@@ -175,14 +175,15 @@ def test_cancelling_a_run_frees_its_fn_limit_slot(client: Client, app: FakeApp) 
     wait(lambda: started(app) == ["a", "b"])
 
 
-@pytest.mark.sockets
-def test_fn_limit_slots_survive_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> None:
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as dev:
+def test_fn_limit_slots_survive_a_restart(tmp_path: pathlib.Path, app: FakeApp,
+                                          loopback: LoopbackTransport) -> None:
+    db_path = str(tmp_path / "main.db")
+    with LoopbackDev(loopback, db_path=db_path) as dev:
         client = Client(dev)
         register_run_limited(client, app)
         [first] = client.send({"name": "test/fn", "data": {"name": "a", "user": "u"}})
         wait(lambda: started(app))
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as dev:
+    with LoopbackDev(loopback, db_path=db_path) as dev:
         client = Client(dev)
         client.send({"name": "test/fn", "data": {"name": "b", "user": "u"}})
         scanned(client)
@@ -229,7 +230,7 @@ def test_priority_orders_queued_runs(manual: Client, clock: ManualClock, app: Fa
     client.register(app, [app.function("fn", handler=gate, concurrency=1,
                                        priority={"run": "event.data.p"})])
     client.send({"name": "test/fn", "data": {"name": "blocker", "p": 0}})
-    gate.inflight(1)
+    gate.inflight(client, 1)
     client.send({"name": "test/fn", "data": {"name": "plain", "p": 0}},
                 {"name": "test/fn", "data": {"name": "fraction", "p": 100.5}},
                 {"name": "test/fn", "data": {"name": "urgent", "p": 60}})
@@ -250,7 +251,7 @@ def test_priority_is_clamped_to_twelve_hours(
     client.register(app, [app.function("fn", handler=gate, concurrency=1,
                                        priority={"run": "event.data.p"})])
     client.send({"name": "test/fn", "data": {"name": "blocker", "p": 0}})
-    gate.inflight(1)
+    gate.inflight(client, 1)
     client.send({"name": "test/fn", "data": {"name": "early", "p": 0}})
     clock.advance(43_300)
     client.send({"name": "test/fn", "data": {"name": "huge", "p": 50_000}})

@@ -48,7 +48,7 @@ def run_id_for(client: Client, event_id: str) -> str:
         runs = data(client, GET_RUNS_FOR_EVENT, event_id=event_id)["event"]["functionRuns"]
         return str(runs[0]["id"]) if runs else None
 
-    return wait(probe)
+    return client.wait(probe)
 
 
 def wait_for_status(client: Client, run_id: str, status: str) -> dict[str, typing.Any]:
@@ -56,7 +56,7 @@ def wait_for_status(client: Client, run_id: str, status: str) -> dict[str, typin
         found = data(client, GET_RUN, run_id=run_id)
         return found if found["run"]["status"] == status else None
 
-    return wait(probe)
+    return client.wait(probe)
 
 
 def two_steps(call: Call) -> Reply:

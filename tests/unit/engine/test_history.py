@@ -12,11 +12,13 @@ import pathlib
 import threading
 import typing
 
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, wait
 from test_graphql import data, run_id_for, wait_for_status
 
 from inngest._engine.history import interpolate
-from inngest._engine.http.server import DevServer
+from inngest._loopback import LoopbackTransport
+
+LOOPBACK = True
 
 HISTORY = """query H($id: ID!) { functionRun(query: {functionRunId: $id}) { history {
   id attempt type stepName stepType createdAt functionVersion groupID url
@@ -153,21 +155,24 @@ def test_cancelled_run(client: Client, app: FakeApp) -> None:
     [event_id] = client.send({"name": "test/fn"})
     run_id = run_id_for(client, event_id)
     wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    client.settle()
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     items = history(client, run_id)
     assert reduced(items) == GOLDEN["cancel"]
     assert items[-1]["cancel"] == {"eventID": None, "expression": None, "userID": None}
 
 
-def test_history_survives_a_restart(tmp_path: pathlib.Path, app: FakeApp) -> None:
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as first:
+def test_history_survives_a_restart(tmp_path: pathlib.Path, app: FakeApp,
+                                    loopback: LoopbackTransport) -> None:
+    db_path = str(tmp_path / "main.db")
+    with LoopbackDev(loopback, db_path=db_path) as first:
         client = Client(first)
         client.register(app, [app.function("fn", handler=lambda call: ok(1))])
         [event_id] = client.send({"name": "test/fn"})
         run_id = run_id_for(client, event_id)
         wait_for_status(client, run_id, "COMPLETED")
         before = history(client, run_id)
-    with DevServer(port=0, poll=False, persist=True, sqlite_dir=str(tmp_path)) as second:
+    with LoopbackDev(loopback, db_path=db_path) as second:
         assert history(Client(second), run_id) == before
     assert outline(before)[-1] == ("FunctionCompleted", 0, None)
 
@@ -208,6 +213,7 @@ def test_cancelled_by_an_event(client: Client, app: FakeApp) -> None:
     [event_id] = client.send({"name": "test/fn", "data": {"id": "a"}})
     run_id = run_id_for(client, event_id)
     wait(lambda: outline(history(client, run_id))[-1:] == [("StepSleeping", 0, "long")])
+    client.settle()
     [cancel_id] = client.send({"name": "test/cancel", "data": {"id": "a"}})
     wait_for_status(client, run_id, "CANCELLED")
     assert history(client, run_id)[-1]["cancel"] == {

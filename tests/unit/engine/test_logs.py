@@ -10,14 +10,16 @@ import threading
 import typing
 
 import pytest
-import urllib3
-from engine_fakes import Client, wait
+from engine_fakes import Client, LoopbackDev, wait
 
 import inngest
 import inngest.http_server
 from inngest._engine.http.server import DevServer
+from inngest._handler import CommHandler
+from inngest._loopback import LoopbackTransport, app_endpoint
+from inngest._transport import OutboundRequest
 
-HTTP = urllib3.PoolManager()
+LOOPBACK = True
 
 
 @pytest.fixture(autouse=True)
@@ -26,18 +28,20 @@ def engine_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def logged(caplog: pytest.LogCaptureFixture, *parts: str) -> str:
-    """Wait for an engine log line holding every part; return it."""
+def logged(caplog: pytest.LogCaptureFixture, *parts: str, dev: LoopbackDev | None = None) -> str:
+    """Wait for an engine log line holding every part (letting ``dev``'s time pass);
+    return it."""
     def find() -> str | None:
         return next((r.getMessage() for r in list(caplog.records)
                      if r.name == "inngest.engine" and all(p in r.getMessage() for p in parts)),
                     None)
-    return wait(find)
+    return dev.run_until(find) if dev else wait(find)
 
 
 @contextlib.contextmanager
 def serving(client: inngest.Inngest,
             functions: list[inngest.Function]) -> typing.Iterator[str]:
+    """Serve the app on a free port (for an engine that finds it by itself)."""
     server = inngest.http_server.serve(client, functions, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -48,13 +52,25 @@ def serving(client: inngest.Inngest,
         server.server_close()
 
 
-def dev_client(dev: DevServer, app_id: str = "app") -> inngest.Inngest:
+def mounted(dev: LoopbackDev, client: inngest.Inngest, functions: list[inngest.Function]) -> str:
+    """Serve the app on the engine's loopback transport; return its URL."""
+    url = "http://app.test/api/inngest"
+    dev.transport.mount(url, app_endpoint(CommHandler(client, functions, "http_server")))
+    return url
+
+
+def sync(dev: LoopbackDev, url: str) -> int:
+    """What a PUT to the app's URL (a deploy hook, say) answers."""
+    return dev.transport.send(OutboundRequest("PUT", url, {})).status
+
+
+def dev_client(dev: LoopbackDev, app_id: str = "app") -> inngest.Inngest:
     return inngest.Inngest(app_id=app_id, is_production=False, api_base_url=dev.url,
-                           event_api_base_url=dev.url)
+                           event_api_base_url=dev.url, transport=dev.transport)
 
 
 def test_a_step_that_raises_is_logged_with_its_error_and_the_retry(
-    dev: DevServer, engine_logs: pytest.LogCaptureFixture
+    dev: LoopbackDev, engine_logs: pytest.LogCaptureFixture
 ) -> None:
     client = dev_client(dev)
 
@@ -63,17 +79,16 @@ def test_a_step_that_raises_is_logged_with_its_error_and_the_retry(
     def fn(ctx: inngest.ContextSync) -> None:
         ctx.step.run("risky", lambda: int("not a number"))
 
-    with serving(client, [fn]) as url:
-        assert HTTP.request("PUT", url).status == 200
-        client.send_sync(inngest.Event(name="test/risky"))
-        line = logged(engine_logs, "attempt 0 failed", "retrying in")
-        assert "step risky errored: ValueError: invalid literal for int()" in line
-        final = logged(engine_logs, "StepFailed risky")
-        assert "ValueError: invalid literal for int()" in final
+    assert sync(dev, mounted(dev, client, [fn])) == 200
+    client.send_sync(inngest.Event(name="test/risky"))
+    line = logged(engine_logs, "attempt 0 failed", "retrying in", dev=dev)
+    assert "step risky errored: ValueError: invalid literal for int()" in line
+    final = logged(engine_logs, "StepFailed risky", dev=dev)
+    assert "ValueError: invalid literal for int()" in final
 
 
 def test_a_wrong_signing_key_shows_the_status_and_the_apps_message(
-    engine_logs: pytest.LogCaptureFixture
+    engine_logs: pytest.LogCaptureFixture, loopback: LoopbackTransport
 ) -> None:
     client = inngest.Inngest(app_id="app", is_production=True,
                              signing_key="signkey-prod-" + "aa" * 32)
@@ -82,8 +97,8 @@ def test_a_wrong_signing_key_shows_the_status_and_the_apps_message(
     def fn(ctx: inngest.ContextSync) -> str:
         return "never"
 
-    with DevServer(port=0, poll=False, retry_interval=0.05,
-                   signing_key="signkey-prod-" + "bb" * 32) as dev, serving(client, [fn]) as url:
+    with LoopbackDev(loopback, signing_key="signkey-prod-" + "bb" * 32) as dev:
+        url = mounted(dev, client, [fn])
         engine = Client(dev)
         status, _ = engine.request("POST", "/fn/register", {
             "url": url, "appName": "app", "functions": [{
@@ -94,12 +109,12 @@ def test_a_wrong_signing_key_shows_the_status_and_the_apps_message(
         })
         assert status == 200
         engine.send({"name": "test/signed", "data": {}})
-        line = logged(engine_logs, "attempt 0 failed", "retrying in")
+        line = logged(engine_logs, "attempt 0 failed", "retrying in", dev=dev)
         assert "status 401" in line and "Unauthorized" in line and "--signing-key" in line
 
 
 def test_an_invalid_function_config_names_the_function_and_the_cause(
-    dev: DevServer, engine_logs: pytest.LogCaptureFixture
+    dev: LoopbackDev, engine_logs: pytest.LogCaptureFixture
 ) -> None:
     client = dev_client(dev)
 
@@ -107,13 +122,13 @@ def test_an_invalid_function_config_names_the_function_and_the_cause(
     def nightly(ctx: inngest.ContextSync) -> None:
         return None
 
-    with serving(client, [nightly]) as url:
-        assert HTTP.request("PUT", url).status != 200
+    assert sync(dev, mounted(dev, client, [nightly])) != 200
     line = logged(engine_logs, "app sync failed")
     assert "At least one function is invalid" in line
     assert "function 'app-nightly'" in line and "not a cron" in line
 
 
+@pytest.mark.sockets
 def test_an_app_unreachable_at_start_up_is_reported_with_cause_and_retry(
     engine_logs: pytest.LogCaptureFixture
 ) -> None:
@@ -127,6 +142,7 @@ def test_an_app_unreachable_at_start_up_is_reported_with_cause_and_retry(
     assert "HTTPConnection" not in line and "object at 0x" not in line
 
 
+@pytest.mark.sockets
 def test_a_production_app_refusing_the_sync_is_logged_with_its_hint(
     engine_logs: pytest.LogCaptureFixture
 ) -> None:
@@ -144,13 +160,14 @@ def test_a_production_app_refusing_the_sync_is_logged_with_its_hint(
 
 
 def test_an_event_no_function_matches_is_logged(
-    dev: DevServer, client: Client, engine_logs: pytest.LogCaptureFixture
+    client: Client, engine_logs: pytest.LogCaptureFixture
 ) -> None:
     [event_id] = client.send({"name": "shop/nobody.listens", "data": {}})
     assert logged(engine_logs, "matched no function") == \
         f"event shop/nobody.listens ({event_id}) matched no function"
 
 
+@pytest.mark.sockets
 def test_the_log_says_where_state_is_kept(
     tmp_path: pathlib.Path, engine_logs: pytest.LogCaptureFixture
 ) -> None:
@@ -161,6 +178,7 @@ def test_the_log_says_where_state_is_kept(
             f"state: SQLite database at {tmp_path / 'main.db'}"
 
 
+@pytest.mark.sockets
 def test_a_busy_port_moves_the_engine_with_a_loud_warning(
     engine_logs: pytest.LogCaptureFixture
 ) -> None:

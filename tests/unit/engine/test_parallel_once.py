@@ -9,7 +9,6 @@ step retries and across an engine crash.
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import os
 import pathlib
@@ -26,12 +25,14 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 
 import inngest
 import inngest.http_server
+import inngest.testing
 from inngest._engine import ulid
 from inngest._engine.http.server import DevServer
 
 STEPS = [f"p{i}" for i in range(6)]
 JS_APP_DIR = pathlib.Path(__file__).resolve().parents[2] / "js_app"
 HTTP = urllib3.PoolManager(retries=False)
+LOOPBACK = True  # the fake-app tests; the SDK and JS SDK apps below use real processes
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -128,25 +129,14 @@ def free_port() -> int:
 
 def test_sdk_parallel_steps_run_once_with_a_retry() -> None:
     counter = Counter()
-    port = free_port()
-    client, fn = build_app(f"http://127.0.0.1:{port}", counter, fail_once="p1")
-    server = inngest.http_server.serve(client, [fn], port=0, max_workers=16)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    dev = DevServer(port=port, poll=False, retry_interval=0.05, sdk_urls=[server.url])
-    dev.start()
-    try:
-        api = Client(dev)
-        wait(lambda: api.request("GET", "/dev")[1]["functions"], 10)
-        event_ids = client.send_sync([inngest.Event(name="fan/go", data={"i": i})
-                                      for i in range(6)])
+    client, fn = build_app("http://engine.test", counter, fail_once="p1")
+    with inngest.testing.TestEngine(client, [fn], queue_workers=8) as engine:
+        event_ids = engine.send(*[inngest.Event(name="fan/go", data={"i": i})
+                                  for i in range(6)])
         for event_id in event_ids:
-            run = api.wait_for_run(event_id, timeout=60)
-            assert run["status"] == "Completed", run
-            assert run["output"] == ",".join(STEPS)
-    finally:
-        dev.stop()
-        server.shutdown()
-        server.server_close()
+            [run] = engine.wait_for_runs(event_id=event_id)
+            assert run.status == "Completed", run
+            assert run.output == ",".join(STEPS)
     for name in STEPS:
         assert counter.runs_of(name) == [2 if name == "p1" else 1] * 6, (name, counter.counts)
 
@@ -208,19 +198,34 @@ def js_app_dir() -> pathlib.Path:
     return JS_APP_DIR
 
 
-@contextlib.contextmanager
-def js_app(app_dir: pathlib.Path, ledger: pathlib.Path, server_port: int,
-           optimize: str = "0") -> typing.Iterator[str]:
-    """Serve tests/js_app on a free port; yields its URL."""
-    app_port = free_port()
+class JsApp(typing.NamedTuple):
+    """tests/js_app, served once for this module's tests: each runs its own engine on
+    ``engine_port`` (the app syncs with that URL) and reads its runs' lines of ``ledger``."""
+
+    engine_port: int
+    ledger: pathlib.Path
+    urls: dict[str, str]  # by request version: "1", and "2" (optimizeParallelism)
+
+    def entries(self, run_ids: typing.Collection[str]) -> list[dict[str, typing.Any]]:
+        """The ledger's lines for these runs."""
+        if not self.ledger.exists():
+            return []
+        return [entry for entry in ledger_entries(self.ledger) if entry["run"] in run_ids]
+
+
+@pytest.fixture(scope="module")
+def js_app(js_app_dir: pathlib.Path,
+           tmp_path_factory: pytest.TempPathFactory) -> typing.Iterator[JsApp]:
+    engine_port, app_port = free_port(), free_port()
+    ledger = tmp_path_factory.mktemp("js_app") / "ledger.jsonl"
     env = {**os.environ, "PORT": str(app_port), "JS_APP_LEDGER": str(ledger),
-           "INNGEST_BASE_URL": f"http://127.0.0.1:{server_port}", "JS_APP_OPTIMIZE": optimize,
-           "INNGEST_DEV": "1"}
-    node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=app_dir, env=env,
+           "INNGEST_BASE_URL": f"http://127.0.0.1:{engine_port}", "INNGEST_DEV": "1"}
+    node = subprocess.Popen([str(shutil.which("node")), "app.mjs"], cwd=js_app_dir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait(lambda: listening(app_port), 15)
-        yield f"http://127.0.0.1:{app_port}/api/inngest"
+        url = f"http://127.0.0.1:{app_port}/api/inngest"
+        yield JsApp(engine_port, ledger, {"1": url, "2": url + "-v2"})
     finally:
         node.terminate()
         node.wait(10)
@@ -230,65 +235,65 @@ def ledger_entries(ledger: pathlib.Path) -> list[dict[str, typing.Any]]:
     return [json.loads(line) for line in ledger.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("optimize", ["0", "1"])
-def test_js_sdk_parallel_steps_run_once_with_a_retry(
-    js_app_dir: pathlib.Path, tmp_path: pathlib.Path, optimize: str
-) -> None:
-    port = free_port()
-    ledger = tmp_path / "ledger.jsonl"
-    with js_app(js_app_dir, ledger, port, optimize) as app_url:
-        dev = DevServer(port=port, poll=False, retry_interval=0.05, sdk_urls=[app_url])
-        dev.start()
-        try:
-            api = Client(dev)
-            wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
-            event_ids = api.send(*[{"name": "js/parallel",
-                                    "data": {"n": 6, "fail_once": "p3", "delay_ms": 30}}
-                                   for _ in range(6)])
-            for event_id in event_ids:
-                run = api.wait_for_run(event_id, timeout=60)
-                assert run["status"] == "Completed", run
-                assert run["output"] == ",".join(STEPS)
-        finally:
-            dev.stop()
-    counts = collections.Counter((entry["run"], entry["step"]) for entry in ledger_entries(ledger))
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_js_sdk_parallel_steps_run_once_with_a_retry(js_app: JsApp, version: str) -> None:
+    dev = DevServer(port=js_app.engine_port, poll=False, retry_interval=0.05,
+                    sdk_urls=[js_app.urls[version]])
+    dev.start()
+    try:
+        api = Client(dev)
+        wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
+        event_ids = api.send(*[{"name": "js/parallel",
+                                "data": {"n": 6, "fail_once": "p3", "delay_ms": 30}}
+                               for _ in range(6)])
+        run_ids = []
+        for event_id in event_ids:
+            run = api.wait_for_run(event_id, timeout=60)
+            assert run["status"] == "Completed", run
+            assert run["output"] == ",".join(STEPS)
+            run_ids.append(run["run_id"])
+    finally:
+        dev.stop()
+    counts = collections.Counter((entry["run"], entry["step"])
+                                 for entry in js_app.entries(run_ids))
     assert len(counts) == 6 * len(STEPS)
     for (run_id, name), total in counts.items():
         assert total == (2 if name == "p3" else 1), (run_id, name, total)
 
 
 def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
-    js_app_dir: pathlib.Path, tmp_path: pathlib.Path
+    js_app: JsApp, tmp_path: pathlib.Path
 ) -> None:
     from test_crash_recovery import Engine, saved_state, wait_until
 
-    port = free_port()
-    ledger = tmp_path / "ledger.jsonl"
-    with js_app(js_app_dir, ledger, port) as app_url:
-        engine = Engine(port, tmp_path, app_url)
-        try:
-            engine.start()
-            engine.wait_for_sync()
-            sent = HTTP.request("POST", engine.url + "/e/key", body=json.dumps([
-                {"name": "js/parallel", "data": {"n": 6, "delay_ms": 50}} for _ in range(20)]))
-            event_ids = json.loads(sent.data)["ids"]
-            wait_until(lambda: ledger.exists() and len(ledger_entries(ledger)) >= 30, 30,
-                       "no step ran before the kill")
-            engine.kill()
-            memos_at_kill, _ = saved_state(tmp_path / "main.db")
-            # Requests the killed engine sent before it died still reach step bodies a
-            # little later; leave them time, so the ledger's clock tells the engines apart.
-            time.sleep(1)
-            restarted_at_ms = time.time() * 1000
-            engine.start()
-            for event_id in event_ids:
-                run = engine.ended_run(event_id, 60)
-                assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
-        finally:
-            engine.stop()
+    engine = Engine(js_app.engine_port, tmp_path, js_app.urls["1"])
+    ledger = js_app.ledger
+    earlier = len(ledger_entries(ledger)) if ledger.exists() else 0
+    try:
+        engine.start()
+        engine.wait_for_sync()
+        sent = HTTP.request("POST", engine.url + "/e/key", body=json.dumps([
+            {"name": "js/parallel", "data": {"n": 6, "delay_ms": 50}} for _ in range(20)]))
+        event_ids = json.loads(sent.data)["ids"]
+        wait_until(lambda: ledger.exists() and len(ledger_entries(ledger)) >= earlier + 30, 30,
+                   "no step ran before the kill")
+        engine.kill()
+        memos_at_kill, _ = saved_state(tmp_path / "main.db")
+        # Requests the killed engine sent before it died still reach step bodies a little
+        # later; let them land, so the ledger's clock tells the engines apart.
+        wait_until_quiet(ledger)
+        restarted_at_ms = time.time() * 1000
+        engine.start()
+        run_ids = []
+        for event_id in event_ids:
+            run = engine.ended_run(event_id, 60)
+            assert run["status"] == "Completed" and run["output"] == ",".join(STEPS), run
+            run_ids.append(run["run_id"])
+    finally:
+        engine.stop()
     assert 0 < len(memos_at_kill) < 20 * len(STEPS), "the kill must land mid-way"
     runs: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
-    for entry in ledger_entries(ledger):
+    for entry in js_app.entries(run_ids):
         engine_name = "first" if entry["at"] < restarted_at_ms else "second"
         runs[(entry["run"], entry["step"])].append(engine_name)
     assert len(runs) == 20 * len(STEPS)
@@ -300,6 +305,17 @@ def test_js_sdk_parallel_steps_survive_sigkill_without_rerunning_saved_steps(
                 (run_id, name, engines)
     in_flight = sum(engines == ["first", "second"] for engines in runs.values())
     print(f"saved at kill: {len(memos_at_kill)}, bodies in flight at kill: {in_flight}")
+
+
+def wait_until_quiet(ledger: pathlib.Path, quiet: float = 0.3) -> None:
+    """Until no step body has started for ``quiet`` seconds."""
+    size, still_since = ledger.stat().st_size, time.monotonic()
+    deadline = still_since + 10
+    while time.monotonic() - still_since < quiet:
+        assert time.monotonic() < deadline, "step bodies kept starting after the kill"
+        time.sleep(0.02)
+        if ledger.stat().st_size != size:
+            size, still_since = ledger.stat().st_size, time.monotonic()
 
 
 def listening(port: int) -> bool:

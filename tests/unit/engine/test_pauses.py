@@ -25,14 +25,16 @@ def waiter(timeout: str) -> typing.Callable[[Call], Reply]:
     return handler
 
 
-def wait_for_calls(app: FakeApp, count: int) -> None:
+def wait_for_calls(client: Client, app: FakeApp, count: int) -> None:
+    """Until the app has answered ``count`` calls and the engine has handled the answers."""
     wait(lambda: len(app.posts()) >= count)
+    client.settle()
 
 
 def test_wait_for_event_matches(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=waiter("10s"))])
     [event_id] = client.send({"name": "test/fn", "data": {"id": "123"}})
-    wait_for_calls(app, 1)
+    wait_for_calls(client, app, 1)
     client.send({"name": "test/resume", "data": {"id": "999", "resume": True}})
     [resume_id] = client.send({"name": "test/resume", "data": {"id": "123", "resume": True}})
     run = client.wait_for_run(event_id)
@@ -120,7 +122,7 @@ def test_cancel_by_event(client: Client, app: FakeApp) -> None:
     cancel = [{"event": "test/cancel", "if": "async.data.id == event.data.id"}]
     client.register(app, [app.function("fn", handler=sleeper, cancel=cancel)])
     [event_id] = client.send({"name": "test/fn", "data": {"id": "a"}})
-    wait_for_calls(app, 1)
+    wait_for_calls(client, app, 1)
     client.send({"name": "test/cancel", "data": {"id": "other"}})
     assert client.runs(event_id)[0]["status"] == "Running"
     client.send({"name": "test/cancel", "data": {"id": "a"}})
@@ -140,7 +142,7 @@ def test_cancel_pause_is_deleted_when_its_timeout_passes(
     cancel = [{"event": "test/cancel", "timeout": "10s"}]
     client.register(app, [app.function("fn", handler=sleeper, cancel=cancel)])
     [event_id] = client.send({"name": "test/fn"})
-    wait_for_calls(app, 1)
+    wait_for_calls(client, app, 1)
     run_id = client.runs(event_id)[0]["run_id"]
     assert cancel_pauses(client.dev, "test/cancel") == [run_id]
     clock.advance(11)
@@ -162,7 +164,7 @@ def test_ending_a_run_deletes_its_cancel_pauses(client: Client, app: FakeApp) ->
 def test_cancel_by_rest_and_v0(dev: DevServer, client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=sleeper)])
     [first, second] = client.send({"name": "test/fn"}, {"name": "test/fn"})
-    wait_for_calls(app, 2)
+    wait_for_calls(client, app, 2)
     run_id = client.runs(first)[0]["run_id"]
     assert client.request("DELETE", f"/v1/runs/{run_id}") == (200, None)
     assert client.run(run_id)["status"] == "Cancelled"

@@ -7,6 +7,8 @@ import typing
 
 from engine_fakes import Client, FakeApp, ok, op, ops, step_hash
 
+LOOPBACK = True
+
 
 def data(client: Client, query: str, **variables: object) -> dict[str, typing.Any]:
     status, answer = client.request("POST", "/v0/gql", {"query": query, "variables": variables})

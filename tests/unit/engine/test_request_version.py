@@ -10,6 +10,8 @@ import typing
 
 from engine_fakes import Call, Client, FakeApp, Reply, op, step_hash
 
+LOOPBACK = True
+
 
 def versioned(status: int, version: str, body: typing.Any) -> Reply:
     return status, {"x-inngest-req-version": version}, body

@@ -11,6 +11,8 @@ import typing
 import pytest
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, wait
 
+LOOPBACK = True
+
 
 def gql_output(client: Client, run_id: str) -> tuple[str, str]:
     status, body = client.request("POST", "/v0/gql", {

@@ -8,6 +8,8 @@ from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, w
 
 from inngest._engine.clock import ManualClock
 
+LOOPBACK = True
+
 CONFLICT = "Signal conflict; signal wait already exists for another run"
 
 
