@@ -56,7 +56,8 @@ def serve(
     return app
 
 
-def to_request(environ: Environ) -> Request:
+def to_request(environ: Environ, body: bytes | None = None) -> Request:
+    """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
     headers = {
         key[5:].replace("_", "-").lower(): value
         for key, value in environ.items()
@@ -69,7 +70,7 @@ def to_request(environ: Environ) -> Request:
         method=environ.get("REQUEST_METHOD", "GET"),
         url=_request_url(environ),
         headers=headers,
-        body=_read_body(environ),
+        body=_read_body(environ) if body is None else body,
     )
 
 
