@@ -232,6 +232,9 @@ class Store:
         raw["seq"] = rows[0][1]
         return StoredEvent.from_dict(raw)
 
+    def has_event(self, internal_id: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
+
     def recent_events(self, limit: int, *, name: str | None = None,
                       before_id: str | None = None, received_after_ms: int | None = None,
                       received_before_ms: int | None = None) -> list[StoredEvent]:
