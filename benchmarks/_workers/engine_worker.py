@@ -21,9 +21,11 @@ import _common
 
 def engine_child(queue_workers: int) -> None:
     """Child mode: run a DevServer until stdin closes."""
+    from inngest._engine import memory
     from inngest._engine.http.server import DevServer
 
     logging.getLogger("inngest").setLevel(logging.ERROR)
+    memory.return_large_buffers()  # as `python -m inngest dev` does
     server = DevServer(port=0, poll=False, queue_workers=queue_workers)
     server.start()
     print(json.dumps({"url": server.url}), flush=True)

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS buffers (
 MAX_PRIORITY_MS = PRIORITY_LIMIT_S * 1000
 _MAX_INT = 2**63 - 1
 
+TEMPORARY = ""
+"""The path of a database that lasts as long as its store (kept on disk, not in memory)."""
+
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
 
@@ -69,7 +72,11 @@ class Store:
     """One SQLite connection guarded by a re-entrant lock; ``transaction`` groups writes."""
 
     def __init__(self, path: str = ":memory:") -> None:
-        if path != ":memory:":
+        """``path`` is a file, ``":memory:"``, or ``TEMPORARY``: a private file that SQLite
+        deletes on close, so stored outputs live on disk (beyond a small page cache), not in
+        the engine's memory."""
+        on_file = path not in (":memory:", TEMPORARY)
+        if on_file:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
@@ -77,7 +84,7 @@ class Store:
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
-        if path != ":memory:":
+        if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
