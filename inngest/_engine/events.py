@@ -39,7 +39,9 @@ def split_body(body: bytes) -> list[JSON]:
     if not text:
         return []
     try:
-        parsed = _valid_text(json.loads(text, parse_constant=_refuse_constant), 0)
+        parsed = json.loads(text, parse_constant=_refuse_constant)
+        if _may_need_cleaning(text):
+            parsed = _valid_text(parsed, 0)
     except ValueError as err:
         raise EventError(f"Unable to parse request body: {err}") from None
     except RecursionError:
@@ -51,6 +53,17 @@ def split_body(body: bytes) -> list[JSON]:
     if len(parsed) > MAX_EVENTS:
         raise EventError(f"Cannot have more than {MAX_EVENTS} events in a batch")
     return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _may_need_cleaning(text: bytes) -> bool:
+    """Whether the parsed body may hold a lone surrogate (only a ``\\uD8..``-``\\uDF..``
+    escape makes one) or nest past MAX_DEPTH (that needs as many brackets): most bodies
+    do neither, and are not walked."""
+    return text.count(b"[") + text.count(b"{") > MAX_DEPTH \
+        or _SURROGATE_ESCAPE.search(text) is not None
 
 
 def _valid_text(value: JSON, depth: int) -> JSON:
