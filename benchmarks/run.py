@@ -214,9 +214,14 @@ def main() -> None:
         "cpus": os.cpu_count(),
     }
     rows = _report.build_rows(raw)
+    table = _report.format_table(rows, raw)
     print()
-    print(_report.format_table(rows, raw))
+    print(table)
     os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.txt"), "w") as out:
+        command = " ".join(["python3", "benchmarks/run.py", *sys.argv[1:]])
+        out.write(f"$ {command}\n# {raw['meta']['when']}, {raw['meta']['cpus']} CPUs\n"
+                  f"{table}\n")
     json_path = os.path.join(args.out, "latest.json")
     with open(json_path, "w") as out:
         json.dump({"rows": rows, "raw": raw}, out, indent=2)

@@ -224,7 +224,7 @@ class Executor:
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if not ops:
             return None
-        depth = len(self.store.steps(run.id))
+        depth = self.store.step_count(run.id)
         if depth + len(ops) > self.settings.step_limit:
             raise RunError("InngestErrFunctionOverflowed",
                            "The function run exceeded the step limit of "

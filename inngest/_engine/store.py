@@ -138,8 +138,11 @@ class Store:
             return self._conn.execute(sql, args).fetchall()
 
     def _write(self, sql: str, *args: object) -> int:
-        """Run one statement atomically; returns the number of rows changed."""
-        with self.transaction():
+        """Run one statement atomically; returns the number of rows changed.
+
+        Outside a transaction the statement commits on its own (autocommit), which is
+        atomic and saves the BEGIN and COMMIT round trips."""
+        with self._lock:
             return self._conn.execute(sql, args).rowcount
 
     # Apps and functions
@@ -337,6 +340,10 @@ class Store:
                 "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value) VALUES (?, ?, ?, ?)",
                 (run_id, step_id, seq, _dump(value)),
             ).rowcount == 1
+
+    def step_count(self, run_id: str) -> int:
+        """How many memos the run has (the depth of its stack)."""
+        return int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
 
     def has_step(self, run_id: str, step_id: str) -> bool:
         """Whether the step's result (value or final error) is saved."""
