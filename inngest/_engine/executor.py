@@ -10,6 +10,7 @@ import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
 from inngest._engine.errors import EngineError
+from inngest._engine.http.client import KeepAliveTransport
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -443,9 +444,11 @@ def _canonical_header(name: str) -> str:
     return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
-def default_transport() -> Urllib3Transport:
-    """How the executor reaches apps and gateways over the network."""
-    return Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
+def default_transport() -> Transport:
+    """How the executor reaches apps and gateways over the network: kept connections over
+    plain HTTP, urllib3 for HTTPS and redirects."""
+    fallback = Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
+    return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT)
 
 
 def with_step_id(url: str, step_id: str) -> str:
