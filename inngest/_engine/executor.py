@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import random
@@ -451,6 +452,7 @@ def default_transport() -> Transport:
     return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT)
 
 
+@functools.lru_cache(maxsize=1024)  # a function's URL with its step ids, on every call
 def with_step_id(url: str, step_id: str) -> str:
     parts = urllib.parse.urlsplit(url)
     query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)

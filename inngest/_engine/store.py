@@ -60,6 +60,8 @@ _MAX_INT = 2**63 - 1
 TEMPORARY = ""
 """The path of a database that lasts as long as its store (kept on disk, not in memory)."""
 
+_RUN_CACHE_SIZE = 256
+
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
 
@@ -84,6 +86,7 @@ class Store:
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
+        self._run_cache: dict[str, tuple[str, Run]] = {}
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -287,7 +290,19 @@ class Store:
 
     def run(self, run_id: str) -> Run | None:
         rows = self._rows("SELECT data FROM runs WHERE id = ?", run_id)
-        return Run.from_dict(json.loads(rows[0][0])) if rows else None
+        if not rows:
+            return None
+        # A run is read several times per call: while its row holds the same text, the
+        # parsed (immutable) run is given again instead of parsing that text again.
+        data = rows[0][0]
+        cached = self._run_cache.get(run_id)
+        if cached is not None and cached[0] == data:
+            return cached[1]
+        run = Run.from_dict(json.loads(data))
+        if len(self._run_cache) >= _RUN_CACHE_SIZE:
+            self._run_cache.clear()
+        self._run_cache[run_id] = (data, run)
+        return run
 
     def update_run(self, run_id: str, **changes: JSON) -> Run:
         with self.transaction():
