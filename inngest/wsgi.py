@@ -66,11 +66,11 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
             headers[name] = environ[key]
-    return Request(
-        method=environ.get("REQUEST_METHOD", "GET"),
-        url=_request_url(environ),
-        headers=headers,
-        body=_read_body(environ) if body is None else body,
+    return Request.normalized(
+        environ.get("REQUEST_METHOD", "GET"),
+        _request_url(environ),
+        headers,
+        _read_body(environ) if body is None else body,
     )
 
 
