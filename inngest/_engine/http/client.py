@@ -157,11 +157,12 @@ def _request_head(request: OutboundRequest, parts: urllib.parse.SplitResult,
 
 
 class _Reader:
-    """Buffered reads from a socket."""
+    """Buffered reads from a socket (a growing ``bytearray``: large bodies are not copied
+    once per chunk)."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self._buffer = b""
+        self._buffer = bytearray()
         self.received = False
 
     def _fill(self) -> bool:
@@ -172,16 +173,21 @@ class _Reader:
         self._buffer += chunk
         return True
 
+    def _take(self, size: int) -> bytes:
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
     def until(self, marker: bytes, limit: int) -> bytes | None:
         """Bytes up to and including ``marker``; None at end of stream."""
+        start = 0
         while True:
-            end = self._buffer.find(marker)
+            end = self._buffer.find(marker, start)
             if end >= 0:
-                data, self._buffer = self._buffer[:end + len(marker)], \
-                    self._buffer[end + len(marker):]
-                return data
+                return self._take(end + len(marker))
             if len(self._buffer) > limit:
                 raise ValueError("response head too large")
+            start = max(0, len(self._buffer) - len(marker) + 1)
             if not self._fill():
                 return None
 
@@ -189,14 +195,13 @@ class _Reader:
         while len(self._buffer) < size:
             if not self._fill():
                 raise ValueError("response ended early")
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+        return self._take(size)
 
     def rest(self, limit: int | None) -> bytes:
         """Everything until the app closes the connection (or ``limit`` + 1 bytes)."""
         while (limit is None or len(self._buffer) <= limit) and self._fill():
             pass
-        return self._buffer
+        return bytes(self._buffer)
 
 
 def _read_head(reader: _Reader, reused: bool) -> tuple[int, dict[str, str], bool]:

@@ -146,6 +146,20 @@ def test_a_body_past_the_limit_is_cut_one_byte_after_it(transport: KeepAliveTran
     assert server.connections == 2  # the cut connection was not kept
 
 
+def test_large_bodies_arrive_whole(transport: KeepAliveTransport) -> None:
+    big = bytes(range(256)) * 20_000  # 5 MB
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part) for part in (big[:3_000_000], big[3_000_000:])
+    ) + b"0\r\n\r\n"
+    answers = iter([ok(big), chunked])
+    server = RawServer(lambda request: next(answers))
+    try:
+        assert post(transport, server.url, limit=8_000_000).body == big
+        assert post(transport, server.url, limit=8_000_000).body == big
+    finally:
+        server.close()
+
+
 def test_a_kept_connection_the_app_closed_is_replaced(transport: KeepAliveTransport) -> None:
     answers = iter([ok(b"one"), None, ok(b"two")])
     server = RawServer(lambda request: next(answers))
