@@ -128,7 +128,8 @@ class Api:
             now = self.engine.clock.now_ms()
             internal_id = ulid.from_seed(seed, index) if seed else self.engine.ids.new(now)
             try:
-                accepted.append((internal_id, events.normalize(raw, now, internal_id)))
+                accepted.append((internal_id, events.normalize(raw, now, internal_id,
+                                                               body_bytes=len(body))))
             except events.EventError as err:
                 # The real server's answer: the ids before the refused event, or [""] when
                 # none was. Unlike it, none of them is stored: a batch is all or nothing.
