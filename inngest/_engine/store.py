@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -66,6 +65,20 @@ QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
 
 
+class _Transaction:
+    """``Store.transaction``'s context manager (a class: it is entered many times per call,
+    and a generator-based one costs several times more)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._begin()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._store._end(failed=kind is not None)
+
+
 def _dump(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -87,6 +100,7 @@ class Store:
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
         self._run_cache: dict[str, tuple[str, Run]] = {}
+        self._transaction = _Transaction(self)
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -118,23 +132,31 @@ class Store:
         with self._lock:
             self._conn.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> typing.Iterator[None]:
-        with self._lock:
+    def transaction(self) -> typing.ContextManager[None]:
+        """Group writes: the outermost block commits them, or rolls all back if it raises."""
+        return self._transaction
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        try:
             if self._depth == 0:
                 self._conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._conn.execute("ROLLBACK")
-                    self._forget_functions()
-                raise
+        except BaseException:
+            self._lock.release()
+            raise
+        self._depth += 1
+
+    def _end(self, failed: bool) -> None:
+        try:
             self._depth -= 1
             if self._depth == 0:
-                self._conn.execute("COMMIT")
+                if failed:
+                    self._conn.execute("ROLLBACK")
+                    self._forget_functions()
+                else:
+                    self._conn.execute("COMMIT")
+        finally:
+            self._lock.release()
 
     def _rows(self, sql: str, *args: object) -> list[tuple[typing.Any, ...]]:
         with self._lock:
