@@ -4,8 +4,8 @@ Every step is one POST to the app, so the engine spends much of its time in its 
 client; urllib3 (with http.client and the email header parser under it) took about half of
 the engine's CPU per call. This client writes the request in one piece, parses the response
 head itself and keeps the connection for the next call when the app allows it. Plain
-``http`` only: an ``https`` URL, and any redirect, go to the fallback transport (urllib3), as
-do the rare responses this parser leaves to it (see ``_Fallback``).
+``http`` only: an ``https`` URL goes to the fallback transport (urllib3), and so does a
+request answered with a redirect (sent again there, which follows it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ Address = tuple[str, int]
 
 
 class _Fallback(Exception):
-    """The request went out but the answer is one for the fallback transport to get."""
+    """The app answered with a redirect: the fallback transport sends the request again
+    and follows it."""
 
 
 class _Stale(Exception):
@@ -75,16 +76,16 @@ class KeepAliveTransport:
     def _over(self, sock: socket.socket, address: Address, head: bytes,
               request: OutboundRequest, *, reused: bool) -> Response:
         """One request on ``sock``; the socket goes back to the pool or is closed."""
-        keep = False
+        keep = False  # set only once a whole response has been read
         reader = _Reader(sock)
         try:
             sock.settimeout(request.timeout)
             sock.sendall(head + request.body if request.body else head)
-            status, headers, keep = _read_head(reader, reused)
+            status, headers, reusable = _read_head(reader, reused)
             if status in _REDIRECTS and _header(headers, "location"):
-                keep = False
                 raise _Fallback()
-            body, keep = _read_body(reader, status, headers, keep, request.max_response_bytes)
+            body, keep = _read_body(reader, status, headers, reusable,
+                                    request.max_response_bytes)
             return Response(status=status, headers=headers, body=body)
         except (_Stale, _Fallback):
             raise

@@ -93,9 +93,9 @@ def transport(fallback: RecordingFallback) -> typing.Iterator[KeepAliveTransport
 
 
 def post(transport: KeepAliveTransport, url: str, body: bytes = b"{}",
-         limit: int | None = None) -> Response:
+         limit: int | None = None, timeout: float = 5) -> Response:
     return transport.send(OutboundRequest("POST", url + "/api/inngest?fnId=f", {
-        "content-type": "application/json", "x-run-id": "r1"}, body, 5, limit))
+        "content-type": "application/json", "x-run-id": "r1"}, body, timeout, limit))
 
 
 def test_requests_share_one_kept_connection(transport: KeepAliveTransport) -> None:
@@ -166,6 +166,18 @@ def test_a_kept_connection_the_app_closed_is_replaced(transport: KeepAliveTransp
     try:
         assert post(transport, server.url).body == b"one"
         assert post(transport, server.url).body == b"two"
+    finally:
+        server.close()
+    assert server.connections == 2
+
+
+def test_a_connection_left_mid_answer_is_not_kept(transport: KeepAliveTransport) -> None:
+    answers = iter([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", ok(b"fine")])
+    server = RawServer(lambda request: next(answers))
+    try:
+        with pytest.raises(TransportError, match="timed out"):
+            post(transport, server.url, timeout=0.3)
+        assert post(transport, server.url).body == b"fine"
     finally:
         server.close()
     assert server.connections == 2
