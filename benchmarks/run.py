@@ -26,7 +26,7 @@ WORKERS = os.path.join(HERE, "_workers")
 RESULTS = os.path.join(HERE, "results")
 # Outside the repo, so the official SDK never lands in it.
 DEFAULT_VENV = os.path.expanduser("~/.cache/inngest-sync/official-sdk-venv")
-WORKER_TIMEOUT_S = 150
+WORKER_TIMEOUT_S = 240
 
 
 class Sdk(typing.NamedTuple):
@@ -53,6 +53,20 @@ def ensure_venv(venv: str) -> str:
             print(f"installing {' '.join(packages)} into {venv} ...", flush=True)
             subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=required)
     return python
+
+
+def real_server_binary() -> str | None:
+    """The real Go server's binary: ``$INNGEST_SERVER_BIN``, or what
+    ``../shared/inngest-server/install.sh`` (next to the checkout) prints; None if neither."""
+    if os.environ.get("INNGEST_SERVER_BIN"):
+        return os.environ["INNGEST_SERVER_BIN"]
+    for parent in (os.path.dirname(REPO), os.path.dirname(os.path.dirname(REPO))):
+        script = os.path.join(parent, "shared", "inngest-server", "install.sh")
+        if os.path.exists(script):
+            proc = subprocess.run([script], capture_output=True, text=True)
+            path = proc.stdout.strip().splitlines()[-1:] if proc.returncode == 0 else []
+            return path[0] if path and os.path.exists(path[0]) else None
+    return None
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -186,9 +200,11 @@ def main() -> None:
     if args.skip_engine:
         raw["engine"] = {"error": "skipped (--skip-engine)"}
     else:
-        print("[ours] engine ...", flush=True)
+        print("[ours] engine (and the real server, when its binary is there) ...", flush=True)
+        real = real_server_binary()
         raw["engine"] = run_worker(ours, "engine_worker.py",
-                                   "--scale", "0.3" if args.quick else "1")
+                                   "--scale", "0.3" if args.quick else "1",
+                                   *(("--real-server", real) if real else ()))
     raw["meta"] = {
         "seconds": time.perf_counter() - started,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -198,9 +214,14 @@ def main() -> None:
         "cpus": os.cpu_count(),
     }
     rows = _report.build_rows(raw)
+    table = _report.format_table(rows, raw)
     print()
-    print(_report.format_table(rows, raw))
+    print(table)
     os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.txt"), "w") as out:
+        command = " ".join(["python3", "benchmarks/run.py", *sys.argv[1:]])
+        out.write(f"$ {command}\n# {raw['meta']['when']}, {raw['meta']['cpus']} CPUs\n"
+                  f"{table}\n")
     json_path = os.path.join(args.out, "latest.json")
     with open(json_path, "w") as out:
         json.dump({"rows": rows, "raw": raw}, out, indent=2)

@@ -46,6 +46,16 @@ class Request:
         object.__setattr__(self, "method", self.method.upper())
         object.__setattr__(self, "headers", normalize_headers(self.headers))
 
+    @classmethod
+    def normalized(cls, method: str, url: str, headers: dict[str, str], body: bytes) -> Request:
+        """A request whose header names are lower-case already, one ``str`` value each (as
+        adapters reading a WSGI environ build them): they are not normalized again."""
+        request = cls.__new__(cls)
+        for name, value in (("method", method.upper()), ("url", url), ("headers", headers),
+                            ("body", body)):
+            object.__setattr__(request, name, value)
+        return request
+
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 

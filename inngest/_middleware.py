@@ -7,6 +7,7 @@ import inspect
 import typing
 
 from inngest import _errors
+from inngest._context import ReplayQuietLogger
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest, SendEventsResult
@@ -85,8 +86,6 @@ class LoggerMiddleware(MiddlewareSync):
 
     def __init__(self, client: Inngest, raw_request: object) -> None:
         super().__init__(client, raw_request)
-        from inngest._context import ReplayQuietLogger
-
         self._logger = ReplayQuietLogger(client.logger)
 
     def transform_input(

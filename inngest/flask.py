@@ -6,7 +6,7 @@ import typing
 
 import flask
 
-from inngest import _registration
+from inngest import _registration, wsgi
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request
@@ -37,15 +37,7 @@ def serve(
 
     def inngest_api() -> flask.Response:
         request = flask.request
-        response = handler.handle(
-            Request(
-                method=request.method,
-                url=request.url,
-                headers=dict(request.headers.items()),
-                body=request.get_data(),
-            ),
-            request,
-        )
+        response = handler.handle(_to_request(request), request)
         return flask.Response(
             response=response.body, status=response.status, headers=response.headers
         )
@@ -56,3 +48,13 @@ def serve(
         view_func=inngest_api,
         methods=["GET", "POST", "PUT"],
     )
+
+
+def _to_request(request: flask.Request) -> Request:
+    """The request read from the WSGI environ (as the plain WSGI adapter reads it), which
+    skips building werkzeug's URL and header objects; the body comes through Flask when
+    something (a ``before_request`` hook, say) may have opened its stream already."""
+    environ = request.environ
+    if "stream" in request.__dict__ or not environ.get("CONTENT_LENGTH"):
+        return wsgi.to_request(environ, body=request.get_data())
+    return wsgi.to_request(environ)

@@ -56,7 +56,8 @@ def serve(
     return app
 
 
-def to_request(environ: Environ) -> Request:
+def to_request(environ: Environ, body: bytes | None = None) -> Request:
+    """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
     headers = {
         key[5:].replace("_", "-").lower(): value
         for key, value in environ.items()
@@ -65,11 +66,11 @@ def to_request(environ: Environ) -> Request:
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
             headers[name] = environ[key]
-    return Request(
-        method=environ.get("REQUEST_METHOD", "GET"),
-        url=_request_url(environ),
-        headers=headers,
-        body=_read_body(environ),
+    return Request.normalized(
+        environ.get("REQUEST_METHOD", "GET"),
+        _request_url(environ),
+        headers,
+        _read_body(environ) if body is None else body,
     )
 
 

@@ -9,8 +9,10 @@ import argparse
 import json
 import logging
 import statistics
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import typing
@@ -19,12 +21,15 @@ import urllib.request
 import _common
 
 
-def engine_child(queue_workers: int) -> None:
-    """Child mode: run a DevServer until stdin closes."""
+def engine_child(queue_workers: int, persist_dir: str | None) -> None:
+    """Child mode: run a DevServer until stdin closes (state in ``persist_dir`` if given)."""
+    from inngest._engine import memory
     from inngest._engine.http.server import DevServer
 
     logging.getLogger("inngest").setLevel(logging.ERROR)
-    server = DevServer(port=0, poll=False, queue_workers=queue_workers)
+    memory.return_large_buffers()  # as `python -m inngest dev` does
+    server = DevServer(port=0, poll=False, queue_workers=queue_workers,
+                       persist=persist_dir is not None, sqlite_dir=persist_dir)
     server.start()
     print(json.dumps({"url": server.url}), flush=True)
     sys.stdin.read()
@@ -34,13 +39,15 @@ def engine_child(queue_workers: int) -> None:
 class Engine:
     """A DevServer in a child process of this interpreter."""
 
-    def __init__(self, queue_workers: int) -> None:
+    def __init__(self, queue_workers: int, persist_dir: str | None = None) -> None:
+        persist = ["--engine-persist", persist_dir] if persist_dir else []
         self._proc = subprocess.Popen(
-            [sys.executable, __file__, "--engine-child", str(queue_workers)],
+            [sys.executable, __file__, "--engine-child", str(queue_workers), *persist],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         assert self._proc.stdout is not None
         self.url = json.loads(self._proc.stdout.readline())["url"]
+        self.pid = self._proc.pid
 
     def __enter__(self) -> Engine:
         return self
@@ -53,6 +60,106 @@ class Engine:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+
+
+class RealServer:
+    """The real Go server (``inngest dev``) on four free loopback ports."""
+
+    def __init__(self, binary: str) -> None:
+        ports = _free_ports(4)
+        self._proc = subprocess.Popen(
+            [binary, "dev", "--no-discovery", "--no-poll", "--port", str(ports[0]),
+             "--connect-gateway-port", str(ports[1]), "--connect-gateway-grpc-port",
+             str(ports[2]), "--connect-executor-grpc-port", str(ports[3])],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{ports[0]}"
+        deadline = time.perf_counter() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2):
+                    break
+            except OSError:
+                if time.perf_counter() > deadline or self._proc.poll() is not None:
+                    self.__exit__()
+                    raise RuntimeError("the real server did not come up in 60 s") from None
+                time.sleep(0.2)
+
+    def __enter__(self) -> RealServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def ingest_rates(urls: dict[str, str], rounds: int = 5) -> dict[str, dict[str, float]]:
+    """Events/s into each server's event API over one keep-alive connection: 300 events in
+    batches of 50, and 100 single-event sends. The servers take turns, ``rounds`` times, and
+    each keeps its best round, so a burst of load elsewhere hits both alike. Names match no
+    function."""
+    import urllib3
+
+    pool = urllib3.PoolManager(maxsize=1)
+    batch = json.dumps([{"name": "bench/ingest", "data": {"i": i}} for i in range(50)]).encode()
+    single = json.dumps({"name": "bench/ingest", "data": {"i": 0}}).encode()
+
+    def seconds(url: str, body: bytes, sends: int) -> float:
+        start = time.perf_counter()
+        for _ in range(sends):
+            response = pool.request("POST", url + "/e/bench-key", body=body,
+                                    headers={"content-type": "application/json"})
+            if response.status != 200:
+                raise RuntimeError(f"event API answered {response.status}: {response.data!r}")
+        return time.perf_counter() - start
+
+    best = {name: {"batch50_eps": 0.0, "single_eps": 0.0} for name in urls}
+    for url in urls.values():
+        seconds(url, batch, 2)
+    for _ in range(rounds):
+        for name, url in urls.items():
+            rates = best[name]
+            rates["batch50_eps"] = max(rates["batch50_eps"], 300 / seconds(url, batch, 6))
+            rates["single_eps"] = max(rates["single_eps"], 100 / seconds(url, single, 100))
+    return best
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def memory_after_large_outputs(app: App, recorder: Recorder, pid: int,
+                               runs: int) -> dict[str, object]:
+    """Engine RSS idle, then after ``runs`` runs of three 1 MB step outputs have ended."""
+    time.sleep(0.5)
+    idle = rss_mib(pid)
+    tag = f"big-{time.monotonic_ns()}"
+    recorder.arm(tag, runs)
+    app.send_named("bench/engine-big", tag, runs)
+    finished = recorder.all_done.wait(60)
+    time.sleep(1.0)
+    after = rss_mib(pid)
+    return {"runs": runs, "capped": not finished, "idle_mib": idle, "after_mib": after,
+            "growth_mib": after - idle}
 
 
 class Recorder:
@@ -99,6 +206,16 @@ def make_functions(inngest: typing.Any, client: typing.Any, recorder: Recorder,
             return _steps
 
         functions.append(fn)
+
+    @client.create_function(fn_id="engine-big",
+                            trigger=inngest.TriggerEvent(event="bench/engine-big"))
+    def big(ctx: typing.Any) -> int:
+        for i in range(3):
+            ctx.step.run(f"big{i}", lambda: "x" * 1_000_000)
+        recorder.complete(ctx.event.data["tag"])
+        return 3
+
+    functions.append(big)
     return functions
 
 
@@ -126,10 +243,10 @@ class App:
                 raise RuntimeError(f"sync failed: {response.status}")
 
     def send(self, steps: int, tag: str, count: int) -> list[str]:
-        events = [
-            self.inngest.Event(name=f"bench/engine-{steps}", data={"tag": tag})
-            for _ in range(count)
-        ]
+        return self.send_named(f"bench/engine-{steps}", tag, count)
+
+    def send_named(self, name: str, tag: str, count: int) -> list[str]:
+        events = [self.inngest.Event(name=name, data={"tag": tag}) for _ in range(count)]
         ids: list[str] = []
         for start in range(0, count, 100):
             ids.extend(self.client.send_sync(events[start:start + 100]))
@@ -170,16 +287,24 @@ def throughput(engine_url: str, app: App, recorder: Recorder, steps: int, runs: 
     return {
         "runs": runs, "completed": done, "seconds": elapsed, "capped": not finished,
         "runs_per_s": done / elapsed, "steps_per_s": done * steps / elapsed,
+        "calls_per_s": done * (steps + 1) / elapsed,  # each step, then the return
         "last_run_status": status,  # a check that runs really complete
     }
 
 
-def completion_latency(engine_url: str, app: App, samples: int) -> dict[str, object]:
-    """Event sent -> REST reports the run Completed, one run at a time (1 ms polling)."""
+def completion_latency(engine_url: str, app: App, recorder: Recorder,
+                       samples: int) -> dict[str, object]:
+    """Event sent -> REST reports the run Completed, one run at a time. REST is polled (every
+    1 ms) once the function has returned its result, so polls do not load the engine while
+    the run is going."""
     latencies: list[float] = []
     for index in range(samples):
+        tag = f"lat-{index}-{time.monotonic_ns()}"
+        recorder.arm(tag, 1)
         start = time.perf_counter()
-        (event_id,) = app.send(3, f"lat-{index}", 1)
+        (event_id,) = app.send(3, tag, 1)
+        if not recorder.all_done.wait(10):
+            raise RuntimeError(f"run for event {event_id} did not return in 10 s")
         while run_status(engine_url, event_id) != "Completed":
             if time.perf_counter() - start > 10:
                 raise RuntimeError(f"run for event {event_id} did not complete in 10 s")
@@ -220,10 +345,12 @@ def step_latency(app: App, recorder: Recorder, in_flight: int, cap_s: float) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--engine-persist", help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply run counts")
+    parser.add_argument("--real-server", help="the real server's binary (rows skipped without)")
     args = parser.parse_args()
     if args.engine_child is not None:
-        engine_child(args.engine_child)
+        engine_child(args.engine_child, args.engine_persist)
         return
     logging.getLogger("inngest").setLevel(logging.ERROR)
     recorder = Recorder()
@@ -241,13 +368,56 @@ def main() -> None:
     with Engine(8) as engine:
         app = App(engine.url, recorder)
         try:
-            results["latency_3step"] = completion_latency(engine.url, app, 40)
+            results["latency_3step"] = completion_latency(engine.url, app, recorder, 40)
             for in_flight in (10, 100, 1000):
                 count = max(10, int(in_flight * args.scale))
                 results[f"step_latency_{in_flight}"] = step_latency(app, recorder, count, 30.0)
         finally:
             app.close()
+    _section(results, "memory_large_outputs", lambda: _memory(recorder))
+    with tempfile.TemporaryDirectory() as state, Engine(8, state) as engine:
+        if args.real_server:
+            _section(results, "real",
+                     lambda: _real(args.real_server, engine.url, recorder, args.scale, results))
+        else:
+            results["real"] = {"error": "no real server binary (../shared/inngest-server)"}
+            _section(results, "ingest_ours", lambda: ingest_rates({"ours": engine.url})["ours"])
     _common.emit(results)
+
+
+def _section(results: dict[str, object], name: str,
+             run: typing.Callable[[], dict[str, object]]) -> None:
+    try:
+        results[name] = run()
+    except Exception as err:  # report and keep the other sections
+        results[name] = {"error": f"{type(err).__name__}: {err}"}
+
+
+def _memory(recorder: Recorder) -> dict[str, object]:
+    with Engine(8) as engine:
+        app = App(engine.url, recorder)
+        try:
+            return memory_after_large_outputs(app, recorder, engine.pid, 40)
+        finally:
+            app.close()
+
+
+def _real(binary: str, ours_url: str, recorder: Recorder, scale: float,
+          results: dict[str, object]) -> dict[str, object]:
+    """Ingest into ours (``ours_url``, durable) and the real server in turns, then the same
+    app's runs on the real server."""
+    real_results: dict[str, object] = {}
+    with RealServer(binary) as real:
+        rates = ingest_rates({"ours": ours_url, "real": real.url})
+        results["ingest_ours"], real_results["ingest"] = rates["ours"], rates["real"]
+        app = App(real.url, recorder)
+        try:
+            for steps, runs in ((1, max(20, int(100 * scale))), (10, max(5, int(30 * scale)))):
+                real_results[f"throughput_s{steps}"] = throughput(real.url, app, recorder, steps,
+                                                                  runs, 60.0)
+        finally:
+            app.close()
+    return real_results
 
 
 if __name__ == "__main__":

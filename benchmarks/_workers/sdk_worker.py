@@ -112,6 +112,20 @@ def make_app(cloud: bool, api_url: str, adapter: str) -> typing.Any:
     return app.wsgi_app
 
 
+def flask_noop() -> dict[str, float]:
+    """A Flask route that reads the body and answers it: what Flask alone costs per POST."""
+    import flask
+
+    app = flask.Flask("noop")
+
+    @app.route(_common.SERVE_PATH, methods=["POST"])
+    def noop() -> tuple[bytes, int]:
+        return flask.request.get_data(), 206
+
+    body = _common.execution_body(0)
+    return _common.measure(checked(wsgi_call(app.wsgi_app, "POST", "", body, {}), 206))
+
+
 def checked(call: Call, expected: int) -> Call:
     """Fail fast (with the SDK's answer) if a request does not get the expected status."""
     status, body = call()
@@ -200,6 +214,8 @@ def main() -> None:
                      lambda m=mode: bench_post(app_for(m, "flask"), m == "cloud"))
         _section(results, f"get_{mode}", lambda m=mode: bench_get(app_for(m), m == "cloud"))
         _section(results, f"put_{mode}", lambda m=mode: bench_put(app_for(m)))
+    # Flask's own cost, in this process (this SDK's Flask), subtracted from the Flask rows.
+    _section(results, "flask_noop", flask_noop)
     _section(results, "send", lambda: bench_send(args.event_url))
     _common.emit(results)
 

@@ -9,6 +9,7 @@ import signal
 import threading
 import typing
 
+from inngest._engine import memory
 from inngest._engine.executor import READ_TIMEOUT
 from inngest._engine.http.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
 
@@ -92,6 +93,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         return 0 if args.command is None else 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
+    memory.return_large_buffers()
     server = DevServer(
         port=args.port, host=args.host, sdk_urls=sdk_urls(args.sdk_url),
         poll=not args.no_poll, poll_interval=args.poll_interval,

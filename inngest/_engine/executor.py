@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import random
@@ -10,6 +11,7 @@ import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
 from inngest._engine.errors import EngineError
+from inngest._engine.http.client import KeepAliveTransport
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -250,7 +252,7 @@ class Executor:
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if not ops:
             return None
-        depth = len(self.store.steps(run.id))
+        depth = self.store.step_count(run.id)
         if depth + len(ops) > self.settings.step_limit:
             raise RunError("InngestErrFunctionOverflowed",
                            "The function run exceeded the step limit of "
@@ -469,11 +471,14 @@ def _canonical_header(name: str) -> str:
     return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
-def default_transport() -> Urllib3Transport:
-    """How the executor reaches apps and gateways over the network."""
-    return Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
+def default_transport() -> Transport:
+    """How the executor reaches apps and gateways over the network: kept connections over
+    plain HTTP, urllib3 for HTTPS and redirects."""
+    fallback = Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
+    return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT)
 
 
+@functools.lru_cache(maxsize=1024)  # a function's URL with its step ids, on every call
 def with_step_id(url: str, step_id: str) -> str:
     parts = urllib.parse.urlsplit(url)
     query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import re
 import threading
@@ -61,6 +62,7 @@ def interpolate(expression: str, event: dict[str, JSON]) -> str:
     return _EVENT_REFERENCE.sub(replace, expression)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for several times per call
 def _group(*parts: object) -> str:
     """A stable UUID grouping the items of one queue item (its call, retries and reply)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(map(str, parts))))

@@ -98,7 +98,7 @@ class Lifecycle:
         with self.store.transaction():
             if not run.pending_steps and run.version >= 2 and run.force_step_plan:
                 run = self.store.update_run(run.id, force_step_plan=False)
-            depth = len(self.store.steps(run.id))
+            depth = self.store.step_count(run.id)
             item = self.call_item(run, Kind.DISCOVERY)
             self.queue.enqueue(QueueItem.from_dict(
                 {**item.to_dict(), "job_id": f"{run.id}-discover-{depth}"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -59,6 +58,11 @@ CREATE TABLE IF NOT EXISTS buffers (
 MAX_PRIORITY_MS = PRIORITY_LIMIT_S * 1000
 _MAX_INT = 2**63 - 1
 
+TEMPORARY = ""
+"""The path of a database that lasts as long as its store (kept on disk, not in memory)."""
+
+_RUN_CACHE_SIZE = 256
+
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
 Row = tuple[object, ...]
@@ -68,6 +72,20 @@ class StoreError(EngineError):
     """A column holding another type than the schema gives it: the database was altered."""
 
     code = "store_invalid"
+
+
+class _Transaction:
+    """``Store.transaction``'s context manager (a class: it is entered many times per call,
+    and a generator-based one costs several times more)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._begin()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._store._end(failed=kind is not None)
 
 
 def _dump(value: JSON) -> str:
@@ -103,7 +121,11 @@ class Store:
     """One SQLite connection guarded by a re-entrant lock; ``transaction`` groups writes."""
 
     def __init__(self, path: str = ":memory:") -> None:
-        if path != ":memory:":
+        """``path`` is a file, ``":memory:"``, or ``TEMPORARY``: a private file that SQLite
+        deletes on close, so stored outputs live on disk (beyond a small page cache), not in
+        the engine's memory."""
+        on_file = path not in (":memory:", TEMPORARY)
+        if on_file:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
@@ -111,7 +133,9 @@ class Store:
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
-        if path != ":memory:":
+        self._run_cache: dict[str, tuple[str, Run]] = {}
+        self._transaction = _Transaction(self)
+        if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
@@ -140,23 +164,31 @@ class Store:
         with self._lock:
             self._conn.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> typing.Iterator[None]:
-        with self._lock:
+    def transaction(self) -> typing.ContextManager[None]:
+        """Group writes: the outermost block commits them, or rolls all back if it raises."""
+        return self._transaction
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        try:
             if self._depth == 0:
                 self._conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._conn.execute("ROLLBACK")
-                    self._forget_functions()
-                raise
+        except BaseException:
+            self._lock.release()
+            raise
+        self._depth += 1
+
+    def _end(self, failed: bool) -> None:
+        try:
             self._depth -= 1
             if self._depth == 0:
-                self._conn.execute("COMMIT")
+                if failed:
+                    self._conn.execute("ROLLBACK")
+                    self._forget_functions()
+                else:
+                    self._conn.execute("COMMIT")
+        finally:
+            self._lock.release()
 
     def _rows(self, sql: str, *args: object) -> list[Row]:
         with self._lock:
@@ -164,8 +196,11 @@ class Store:
             return rows
 
     def _write(self, sql: str, *args: object) -> int:
-        """Run one statement atomically; returns the number of rows changed."""
-        with self.transaction():
+        """Run one statement atomically; returns the number of rows changed.
+
+        Outside a transaction the statement commits on its own (autocommit), which is
+        atomic and saves the BEGIN and COMMIT round trips."""
+        with self._lock:
             return self._conn.execute(sql, args).rowcount
 
     # Apps and functions
@@ -265,6 +300,9 @@ class Store:
         raw["seq"] = _int(rows[0][1])
         return StoredEvent.from_dict(raw)
 
+    def has_event(self, internal_id: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
+
     def recent_events(self, limit: int, *, name: str | None = None,
                       before_id: str | None = None, received_after_ms: int | None = None,
                       received_before_ms: int | None = None) -> list[StoredEvent]:
@@ -307,7 +345,19 @@ class Store:
 
     def run(self, run_id: str) -> Run | None:
         rows = self._rows("SELECT data FROM runs WHERE id = ?", run_id)
-        return Run.from_dict(_record(rows[0][0])) if rows else None
+        if not rows:
+            return None
+        # A run is read several times per call: while its row holds the same text, the
+        # parsed (immutable) run is given again instead of parsing that text again.
+        data = _text(rows[0][0])
+        cached = self._run_cache.get(run_id)
+        if cached is not None and cached[0] == data:
+            return cached[1]
+        run = Run.from_dict(_record(data))
+        if len(self._run_cache) >= _RUN_CACHE_SIZE:
+            self._run_cache.clear()
+        self._run_cache[run_id] = (data, run)
+        return run
 
     def update_run(self, run_id: str, **changes: JSON) -> Run:
         with self.transaction():
@@ -358,6 +408,10 @@ class Store:
                 "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value) VALUES (?, ?, ?, ?)",
                 (run_id, step_id, seq, _dump(value)),
             ).rowcount == 1
+
+    def step_count(self, run_id: str) -> int:
+        """How many memos the run has (the depth of its stack)."""
+        return _int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
 
     def has_step(self, run_id: str, step_id: str) -> bool:
         """Whether the step's result (value or final error) is saved."""

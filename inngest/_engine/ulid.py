@@ -10,14 +10,14 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ENTROPY_BITS = 80
 _ENTROPY_MAX = (1 << _ENTROPY_BITS) - 1
 
+# Two digits (10 bits) per lookup: 13 lookups for the 26 digits (130 bits, the top 2 zero).
+_PAIRS = [first + second for first in _ALPHABET for second in _ALPHABET]
+_SHIFTS = tuple(range(120, -1, -10))
+
 
 def encode(ms: int, entropy: int) -> str:
     value = (ms << _ENTROPY_BITS) | entropy
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def timestamp_ms(ulid: str) -> int:

@@ -239,6 +239,22 @@ def test_flask_routes_get_put_post(client: Inngest, api: FakeAPI) -> None:
     assert test_client.delete("/api/inngest").status_code == 405
 
 
+def test_flask_executes_after_a_hook_read_the_body(client: Inngest) -> None:
+    flask = pytest.importorskip("flask")
+    from inngest import flask as inngest_flask
+
+    app = flask.Flask(__name__)
+    seen: list[bytes] = []
+    app.before_request(lambda: seen.append(flask.request.get_data()) and None)
+    inngest_flask.serve(app, client, [thread_name_function(client)])
+
+    posted = app.test_client().post("/api/inngest?fnId=adapters-where", data=execution_body(),
+                                    content_type="application/json")
+    assert posted.status_code == 200
+    assert seen == [execution_body()]
+    assert json.loads(posted.data) == threading.current_thread().name
+
+
 def test_flask_honours_serve_path(client: Inngest) -> None:
     flask = pytest.importorskip("flask")
     from inngest import flask as inngest_flask

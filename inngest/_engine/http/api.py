@@ -155,21 +155,25 @@ class Api:
         if not raw_events:
             return respond(200, {"ids": [""], "status": 200})
         seed = ulid.parse_seed(headers.get(Header.EVENT_ID_SEED, ""))
-        ids: list[str] = []
+        accepted: list[tuple[str, dict[str, JSON]]] = []
         for index, raw in enumerate(raw_events):
             now = self.engine.clock.now_ms()
             internal_id = ulid.from_seed(seed, index) if seed else self.engine.ids.new(now)
             try:
-                event = events.normalize(raw, now, internal_id)
+                accepted.append((internal_id, events.normalize(raw, now, internal_id,
+                                                               body_bytes=len(body))))
             except events.EventError as err:
-                # Like the real server: the ids accepted so far, or [""] when none was.
+                # The real server's answer: the ids before the refused event, or [""] when
+                # none was. Unlike it, none of them is stored: a batch is all or nothing.
+                ids = [internal_id for internal_id, _ in accepted]
                 return respond(400, {"ids": ids or [""], "status": 400, "error": str(err)})
-            # A send retried with its seed (after a lost reply) gets the same ids again, once.
-            with self.engine.store.transaction():
-                if not (seed and self.engine.store.event(internal_id)):
+        # One transaction for the batch: stored whole or not at all, and one commit.
+        with self.engine.store.transaction():
+            for internal_id, event in accepted:
+                # A send retried with its seed (after a lost reply) gets the same ids, once.
+                if not (seed and self.engine.store.has_event(internal_id)):
                     self.engine.runner.ingest(event, internal_id)
-            ids.append(internal_id)
-        return respond(200, {"ids": ids, "status": 200})
+        return respond(200, {"ids": [internal_id for internal_id, _ in accepted], "status": 200})
 
     def invoke(self, slug: str, body: bytes, **_: object) -> Response:
         slug = urllib.parse.unquote(slug)

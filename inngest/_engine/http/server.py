@@ -12,7 +12,7 @@ from inngest._engine.http.api import Api, Server
 from inngest._engine.clock import Clock
 from inngest._engine.engine import Engine
 from inngest._engine.executor import READ_TIMEOUT, Settings
-from inngest._engine.store import Store
+from inngest._engine.store import TEMPORARY, Store
 from inngest._engine.discovery import Syncer
 from inngest._protocol.json_value import JSON
 
@@ -61,7 +61,7 @@ class DevServer:
     @property
     def db_path(self) -> str:
         if not self.persist:
-            return ":memory:"
+            return TEMPORARY
         return os.path.join(self.sqlite_dir or os.path.join(".", ".inngest"), "main.db")
 
     @property

@@ -64,11 +64,37 @@ def test_event_over_max_size(client: Client) -> None:
     assert body["error"] == f"Event is over the max size: Max 3145728 bytes / Size {size} bytes"
 
 
-def test_error_after_valid_events_keeps_earlier_ids(client: Client) -> None:
-    # As the real server answers: only the ids accepted before the refused event.
-    status, body = post(client, [{"name": "ok"}, {"name": "inngest/x"}])
+def test_a_refused_event_midway_stores_none_of_the_batch(client: Client) -> None:
+    # The answer is the real server's (the ids before the refused event); the batch is
+    # all or nothing, so none of them is stored.
+    status, body = post(client, [{"name": "a/ok"}, {"name": "inngest/x"}])
     assert status == 400
     assert len(body["ids"]) == 1 and ulid.is_ulid(body["ids"][0])
+    _, listed = client.request("GET", "/v1/events?name=a/ok")
+    assert listed["data"] == []
+
+
+def test_a_batch_failing_midway_in_storage_stores_nothing(
+    dev: DevServer, client: Client, app: FakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    runner = dev.engine.runner
+    real_ingest = runner.ingest
+
+    def fail_on_the_second(event: dict[str, object], internal_id: str) -> object:
+        if event["name"] == "test/broken":
+            raise RuntimeError("disk gone")
+        return real_ingest(event, internal_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "ingest", fail_on_the_second)
+    status, _ = post(client, [{"name": "test/fn"}, {"name": "test/broken"}, {"name": "test/fn"}])
+    assert status == 500
+    monkeypatch.undo()
+    _, listed = client.request("GET", "/v1/events?name=test/fn")
+    assert listed["data"] == []
+    assert dev.engine.store.runs() == [] and dev.engine.store.items() == []
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id)["status"] == "Completed"
 
 
 def test_seeded_ids_count_from_one_as_on_the_real_server(client: Client) -> None:
