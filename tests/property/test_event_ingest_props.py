@@ -40,7 +40,7 @@ bodies = st.one_of(
     st.binary(max_size=64),
     _values.map(lambda value: json.dumps(value).encode()),
     _events.map(lambda event: json.dumps(event).encode()),
-    st.lists(_events, max_size=5).map(lambda batch: json.dumps(batch).encode()),
+    st.lists(_events, max_size=4).map(lambda batch: json.dumps(batch).encode()),
     st.integers(150, 600).map(_deep),
 )
 seeds = st.one_of(st.none(), st.sampled_from(["", "garbage", "AAAAAAAAAAAAAAAAAAAAAAAA"]),

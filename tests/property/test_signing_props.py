@@ -4,10 +4,14 @@ errors, and what ``sign_request_body`` makes verifies only with its key, body an
 from __future__ import annotations
 
 import json
+import typing
 
 from hypothesis import given, settings, strategies as st
 
 from inngest import _errors, _signing
+from inngest._client import Inngest
+from inngest._function_config import TriggerEvent
+from inngest._handler import CommHandler, Request
 
 KEY = "signkey-test-" + "ab" * 32
 NOW = 1_700_000_000
@@ -24,7 +28,7 @@ near_valid_headers = st.builds(lambda fields, sep: sep.join(fields),
 headers = st.one_of(st.none(), st.text(), near_valid_headers)
 # The robustness test runs the profile's 10,000 cases; the round trips, whose inputs cost
 # more to draw, run fewer each.
-ROUND_TRIPS = 1_500
+ROUND_TRIPS = 1_000
 bodies = st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode))
 
 
@@ -92,3 +96,28 @@ def _refusal(body: bytes, header: str, keys: list[str], now: int) -> str:
     except _errors.Error as err:
         return err.code
     return "accepted"
+
+
+def _handler() -> CommHandler:
+    client = Inngest(app_id="props", is_production=True, signing_key=KEY)
+
+    @client.create_function(fn_id="fn", trigger=TriggerEvent(event="props/e"))
+    def fn(ctx: typing.Any) -> int:
+        raise AssertionError("an unsigned request reached the function")
+
+    return CommHandler(client, [fn], "props")
+
+
+HANDLER = _handler()
+
+
+@settings(max_examples=ROUND_TRIPS)
+@given(body=bodies, header=headers)
+def test_an_app_answers_401_to_any_unsigned_execution_request(
+    body: bytes, header: str | None
+) -> None:
+    response = HANDLER.handle(Request(
+        "POST", "http://127.0.0.1/api/inngest?fnId=props-fn&stepId=step",
+        {} if header is None else {"x-inngest-signature": header}, body))
+    assert response.status == 401
+    assert json.loads(response.body) == {"message": "Unauthorized"}
