@@ -25,8 +25,10 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(
     r"(?P<hex>0[xX][0-9a-fA-F]+)[uU]?"
     r"|(?P<float>\d*\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)"
-    r"|(?P<int>\d+)[uU]?"
+    r"|(?P<int>\d+)[uU]?",
+    re.ASCII,  # CEL's digits are ASCII: str.isdigit() and \d would take other scripts'
 )
+_MAX_INT_DIGITS = 1_000
 _WHITESPACE = re.compile(r"\s+")
 _SIMPLE_ESCAPES = {
     "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
@@ -67,7 +69,7 @@ def _next_token(source: str, pos: int) -> tuple[Token, int]:
     if char in "\"'" or (char in "rR" and source[pos + 1:pos + 2] in ("'", '"')):
         value, end = _scan_string(source, pos)
         return Token("string", value, pos), end
-    if char.isdigit() or (char == "." and source[pos + 1:pos + 2].isdigit()):
+    if _NUMBER.match(source, pos):
         return _scan_number(source, pos)
     identifier = _IDENTIFIER.match(source, pos)
     if identifier:
@@ -80,14 +82,16 @@ def _next_token(source: str, pos: int) -> tuple[Token, int]:
 
 def _scan_number(source: str, pos: int) -> tuple[Token, int]:
     match = _NUMBER.match(source, pos)
-    assert match is not None  # callers only come here on a digit or ".<digit>"
+    assert match is not None  # callers only come here where a number starts
     value: int | float
     if match.group("hex"):
         value = int(match.group("hex"), 16)
     elif match.group("float"):
         value = float(match.group("float"))
-    else:
+    elif len(match.group("int")) <= _MAX_INT_DIGITS:
         value = int(match.group("int"))
+    else:  # int() refuses these with an error of its own
+        raise syntax_error(source, pos, "integer literal out of range")
     return Token("number", value, pos), match.end()
 
 

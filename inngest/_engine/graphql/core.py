@@ -190,6 +190,10 @@ _TOKEN_RE = re.compile(
 )
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _NAME_CHAR = re.compile(r"[_0-9A-Za-z.]")
+# Selection sets, list and object values and list types inside each other: real queries
+# stay under 20 levels.
+MAX_NESTING = 100
+_MAX_INT_DIGITS = 1_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,6 +267,17 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self._tokens = _tokenize(source)
         self._index = 0
+        self._depth = 0
+
+    def _enter(self) -> None:
+        """One more level of nesting; refused past MAX_NESTING, so that parsing, validating
+        and executing a document stay within Python's recursion limit."""
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise GraphQLError(
+                f"Syntax Error: Document is nested more than {MAX_NESTING} levels deep.",
+                [self._tokens[self._index].loc],
+            )
 
     def _peek(self, kind: str, value: str | None = None) -> bool:
         token = self._tokens[self._index]
@@ -294,9 +309,11 @@ class _Parser:
 
     def _many(self, open_: str, close: str, item: Callable[[], object]) -> list[object]:
         self._expect("punct", open_)
+        self._enter()
         items = [item()]
         while not self._skip("punct", close):
             items.append(item())
+        self._depth -= 1
         return items
 
     def document(self) -> Document:
@@ -340,8 +357,10 @@ class _Parser:
 
     def type_ref(self) -> TypeRef:
         if self._skip("punct", "["):
+            self._enter()
             inner = self.type_ref()
             self._expect("punct", "]")
+            self._depth -= 1
             ref = TypeRef(of=inner)
         else:
             ref = TypeRef(name=self._expect("name").value)
@@ -405,19 +424,23 @@ class _Parser:
             return Variable(self._expect("name").value)
         if token.kind == "punct" and token.value == "[":
             self._advance()
+            self._enter()
             items: list[Value] = []
             while not self._skip("punct", "]"):
                 items.append(self._value(const))
+            self._depth -= 1
             return tuple(items)
         if token.kind == "punct" and token.value == "{":
             self._advance()
+            self._enter()
             fields: list[tuple[str, Value]] = []
             while not self._skip("punct", "}"):
                 fields.append(self._pair(const))
+            self._depth -= 1
             return ObjectValue(tuple(fields))
         self._advance()
         if token.kind == "int":
-            return int(token.value)
+            return _int_value(token)
         if token.kind == "float":
             return float(token.value)
         if token.kind == "string":
@@ -426,6 +449,13 @@ class _Parser:
             literals: dict[str, Value] = {"true": True, "false": False, "null": None}
             return literals[token.value] if token.value in literals else EnumValue(token.value)
         raise self._unexpected(token)
+
+
+def _int_value(token: _Token) -> int:
+    if len(token.value) > _MAX_INT_DIGITS:  # int() refuses these with an error of its own
+        raise GraphQLError(f"Syntax Error: Int {token.value[:20]}... has too many digits.",
+                           [token.loc])
+    return int(token.value)
 
 
 @functools.lru_cache(maxsize=256)
@@ -488,6 +518,7 @@ class _Validator:
         self._schema = schema
         self._document = document
         self._defined = {v.name for v in operation.variables}
+        self._checked: set[str] = set()
         self.errors: list[GraphQLError] = []
 
     def _error(self, message: str, loc: Location) -> None:
@@ -531,7 +562,10 @@ class _Validator:
             self._error(f'Unknown fragment "{spread.name}".', spread.loc)
         elif spread.name in spreading:
             self._error(f'Cannot spread fragment "{spread.name}" within itself.', spread.loc)
+        elif spread.name in self._checked:
+            return  # once per fragment: spreading one many times must not cost exponential time
         elif self._known_type(fragment.type_condition, fragment.loc):
+            self._checked.add(spread.name)
             self.selections(
                 fragment.type_condition, fragment.selections, spreading | {spread.name}
             )
@@ -662,7 +696,9 @@ class _Executor:
         type_name: str,
         selections: Iterable[Selection],
         fields: dict[str, list[FieldNode]],
+        visited: set[str],
     ) -> dict[str, list[FieldNode]]:
+        """The spec's CollectFields: each fragment is spread once per selection set."""
         for selection in selections:
             if not self._included(selection.directives):
                 continue
@@ -670,10 +706,11 @@ class _Executor:
                 fields.setdefault(selection.key, []).append(selection)
             elif isinstance(selection, FragmentSpread):
                 fragment = self._document.fragments[selection.name]
-                if fragment.type_condition == type_name:
-                    self._collect(type_name, fragment.selections, fields)
+                if fragment.type_condition == type_name and selection.name not in visited:
+                    visited.add(selection.name)
+                    self._collect(type_name, fragment.selections, fields, visited)
             elif selection.type_condition in (None, type_name):
-                self._collect(type_name, selection.selections, fields)
+                self._collect(type_name, selection.selections, fields, visited)
         return fields
 
     def execute_object(
@@ -684,7 +721,7 @@ class _Executor:
         path: list[PathKey],
     ) -> dict[str, object]:
         result: dict[str, object] = {}
-        for key, nodes in self._collect(type_name, selections, {}).items():
+        for key, nodes in self._collect(type_name, selections, {}, set()).items():
             result[key] = self._field(type_name, parent, nodes, path + [key])
         return result
 
@@ -742,9 +779,25 @@ def execute(
         root = _root_type(schema, operation)
     except GraphQLError as error:
         return _request_failure([error], VALIDATION_FAILED)
+    try:
+        return _validate_and_run(schema, parsed, operation, root, variables or {}, context)
+    except RecursionError:  # fragments spread inside each other past the parser's limit
+        return _request_failure([GraphQLError(
+            f"Document is nested more than {MAX_NESTING} levels deep.", [operation.loc])],
+            VALIDATION_FAILED)
+
+
+def _validate_and_run(
+    schema: Schema,
+    parsed: Document,
+    operation: Operation,
+    root: str,
+    variables: Mapping[str, object],
+    context: object,
+) -> dict[str, object]:
     validator = _Validator(schema, parsed, operation)
     validator.selections(root, operation.selections, frozenset())
-    coerced, variable_errors = _coerce_variables(operation, variables or {})
+    coerced, variable_errors = _coerce_variables(operation, variables)
     if validator.errors or variable_errors:
         return _request_failure(validator.errors + variable_errors, VALIDATION_FAILED)
     executor = _Executor(schema, parsed, coerced, context)

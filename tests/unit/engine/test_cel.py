@@ -409,3 +409,16 @@ def test_evaluate_key(source: str, expected: str) -> None:
 
 def test_expression_error_is_a_value_error() -> None:
     assert issubclass(ExpressionError, ValueError)
+
+
+# Found by tests/property/test_cel_props.py: these raised AssertionError and ValueError.
+@pytest.mark.parametrize("source", ["¹", "²² == 4", "1٣", "event.data.n == ٣"])
+def test_digits_of_other_scripts_are_a_syntax_error(source: str) -> None:
+    with pytest.raises(ExpressionError, match="unexpected character"):
+        compile_expression(source)
+
+
+def test_an_integer_literal_too_long_to_convert_is_a_syntax_error() -> None:
+    with pytest.raises(ExpressionError, match="integer literal out of range at position 5"):
+        compile_expression("1 + (" + "7" * 5000 + ")")
+    assert evaluate("9" * 1000 + " > 0", VARIABLES) is True

@@ -332,3 +332,47 @@ def test_parse_is_cached_and_bounded() -> None:
 def test_parse_type_notation() -> None:
     assert str(gql_core.parse_type("[ID!]!")) == "[ID!]!"
     assert gql_core.parse_type("[[Run]]").named() == "Run"
+
+
+# Found by tests/property/test_graphql_props.py: these raised RecursionError or ValueError
+# (the engine's /v0/gql answered 500), or took minutes.
+@pytest.mark.parametrize("document", [
+    "{ runs " + "{ steps " * 150 + "{ name }" + " }" * 151,
+    "{ echo(v: " + "[" * 150 + "]" * 150 + ") }",
+    "query Q($v: " + "[" * 150 + "Int" + "]" * 150 + ") { runs { id } }",
+    "{ echo(v: " + "{a: " * 150 + "1" + "}" * 150 + ") }",
+])
+def test_nesting_past_the_limit_is_a_syntax_error(document: str) -> None:
+    result = _exec(document)
+    assert result["data"] is None
+    [error] = result["errors"]  # type: ignore[misc]
+    assert error["message"] == "Syntax Error: Document is nested more than 100 levels deep."
+    assert error["extensions"] == {"code": PARSE}
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    # The selection set and the argument list are two of the 100 levels.
+    assert _echo_args("(v: " + "[" * 98 + "1" + "]" * 98 + ")")
+
+
+def test_an_int_literal_too_long_to_convert_is_a_syntax_error() -> None:
+    result = _exec("{ echo(v: " + "1" * 5000 + ") }")
+    assert result["errors"][0]["message"].startswith(  # type: ignore[index]
+        "Syntax Error: Int 11111111111111111111... has too many digits")
+    assert _echo_args("(v: " + "1" * 1000 + ")") == {"v": int("1" * 1000)}
+
+
+def test_a_chain_of_fragments_past_the_limit_is_a_validation_error() -> None:
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(2000))
+    result = _exec("{ ...F0 } " + chain + " fragment F2000 on Query { ctx }")
+    assert result == {"data": None, "errors": [{
+        "message": "Document is nested more than 100 levels deep.",
+        "locations": [{"line": 1, "column": 1}], "extensions": {"code": VALIDATION}}]}
+
+
+def test_a_fragment_spread_many_times_is_validated_and_collected_once() -> None:
+    # 2**60 spreads if each were followed: this answers at once.
+    fan_out = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(60))
+    result = _exec("{ ...F0 } " + fan_out + " fragment F60 on Query { ctx runs { id } }",
+                   context="c")
+    assert result == {"data": {"ctx": "c", "runs": [{"id": "r1"}, {"id": "r2"}]}}
