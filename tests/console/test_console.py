@@ -282,6 +282,41 @@ def test_a_wait_shows_its_deadline_and_the_event_that_ended_it(browser: WebDrive
     find(browser, f'{row} .sub a[href="#/events/{approved}"]')
 
 
+def test_parallel_steps_are_never_queued_after_they_started(browser: WebDriver, demo: Demo,
+                                                            api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/order.created", {}), "COMPLETED")
+    open_page(browser, demo, f"#/runs/{run_id}")
+    for name in ("price-order", "wait-for-fraud-window", "email-receipt", "book-shipment",
+                 "function success"):
+        find(browser, f'.span-row[data-name="{name}"]').click()
+
+        def queue_delay(step: str = name) -> str | None:
+            if find(browser, ".details h2").text != step:
+                return None
+            facts = browser.find_elements(By.CSS_SELECTOR, ".details .facts > *")
+            return dict(zip(*[iter(fact.text for fact in facts)] * 2))["Queue delay"]
+
+        delay = until(browser, queue_delay, f"{name}'s details")
+        assert delay.endswith("ms") and not delay.startswith("-"), (name, delay)
+
+
+def test_two_steps_with_one_name_show_their_own_details(browser: WebDriver, demo: Demo,
+                                                        api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/nap", {}), "RUNNING")
+    open_page(browser, demo, f"#/runs/{run_id}")
+
+    def notes() -> list[str] | None:
+        rows = browser.find_elements(By.CSS_SELECTOR, '.span-row[data-name="nap"] .sub')
+        found = [row.text for row in rows]
+        return found if len(found) == 2 else None
+
+    first, second = until(browser, notes, "both naps described")
+    assert first.startswith("sleeps until") and "(in " not in first, first
+    assert second.startswith("sleeps until") and "(in 1h" in second, second
+    demo_cancel = "mutation C($id: ULID!) { cancelRun(runID: $id) { id } }"
+    api.gql(demo_cancel, id=run_id)
+
+
 def test_an_invoke_links_to_the_child_run(browser: WebDriver, demo: Demo, api: Api) -> None:
     run_id = run_of(api, demo.send("shop/signup", {}), "COMPLETED")
     open_page(browser, demo, f"#/runs/{run_id}")

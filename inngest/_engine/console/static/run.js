@@ -16,18 +16,16 @@ query Run($id: String!) {
   runTrigger(runID: $id) { payloads IDs eventName timestamp cron isBatch }
   functionRun(query: {functionRunId: $id}) {
     cancellationReason
-    history {
-      type stepName createdAt
-      sleep { until }
-      waitForEvent { eventName expression timeout }
-      waitResult { eventID timeout }
-      invokeFunction { functionID timeout }
-      invokeFunctionResult { runID timeout }
-    }
   }
 }
 fragment S on RunTraceSpan {
   spanID functionID name status stepOp attempts queuedAt startedAt endedAt duration outputID isRoot
+  stepInfo {
+    __typename
+    ... on SleepStepInfo { sleepUntil }
+    ... on WaitForEventStepInfo { eventName expression timeout foundEventID timedOut }
+    ... on InvokeStepInfo { functionID timeout runID timedOut }
+  }
 }`;
 const OUTPUT = `
 query Output($id: String!) {
@@ -183,32 +181,22 @@ export async function render(view, runId) {
       : (live && start ? duration(end - start) : "")));
   }
 
-  // Sleeps, waits and invokes, described from the run's history (by step name).
+  // Sleeps, waits and invokes, described by the span's own stepInfo.
   function stepNote(span) {
-    const history = (data.functionRun && data.functionRun.history) || [];
-    const items = history.filter((item) => item.stepName === span.name);
-    if (span.stepOp === "SLEEP") {
-      const item = items.find((i) => i.sleep);
-      return item ? ["sleeps until ", stamp(item.sleep.until)] : null;
+    const info = span.stepInfo;
+    if (!info) return null;
+    if (info.__typename === "SleepStepInfo") return ["sleeps until ", stamp(info.sleepUntil)];
+    if (info.__typename === "WaitForEventStepInfo") {
+      return [`waits for ${info.eventName}`, info.expression ? ` if ${info.expression}` : "",
+        " until ", stamp(info.timeout),
+        info.timedOut ? " · timed out" : (info.foundEventID ? [" · got ",
+          h("a", { href: `#/events/${info.foundEventID}` }, "event")] : "")];
     }
-    if (span.stepOp === "WAIT_FOR_EVENT") {
-      const item = items.find((i) => i.waitForEvent);
-      const result = items.find((i) => i.waitResult);
-      if (!item) return null;
-      const w = item.waitForEvent;
-      return [`waits for ${w.eventName}`, w.expression ? ` if ${w.expression}` : "",
-        " until ", stamp(w.timeout),
-        result ? (result.waitResult.timeout ? " · timed out" : [" · got ",
-          h("a", { href: `#/events/${result.waitResult.eventID}` }, "event")]) : ""];
-    }
-    if (span.stepOp === "INVOKE") {
-      const item = items.find((i) => i.invokeFunction);
-      const result = items.find((i) => i.invokeFunctionResult);
-      if (!item) return null;
-      const child = result && result.invokeFunctionResult.runID;
-      return [`invokes ${item.invokeFunction.functionID} until `, stamp(item.invokeFunction.timeout),
-        child ? [" · ", h("a", { href: `#/runs/${child}`, class: "child-run" }, "child run →")] : "",
-        result && result.invokeFunctionResult.timeout ? " · timed out" : ""];
+    if (info.__typename === "InvokeStepInfo") {
+      return [`invokes ${info.functionID} until `, stamp(info.timeout),
+        info.runID ? [" · ", h("a", { href: `#/runs/${info.runID}`, class: "child-run" },
+          "child run →")] : "",
+        info.timedOut ? " · timed out" : ""];
     }
     return null;
   }
