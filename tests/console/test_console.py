@@ -257,6 +257,29 @@ def test_filter_runs_by_status_and_function(browser: WebDriver, demo: Demo, api:
           "only the function's runs")
 
 
+def test_filter_runs_by_a_custom_time_range(browser: WebDriver, demo: Demo, api: Api) -> None:
+    greeted = run_of(api, demo.send("shop/greet", {"who": "custom range"}), "COMPLETED")
+    open_page(browser, demo, "#/runs")
+    Select(find(browser, 'select[name="range"]')).select_by_value("custom")
+
+    def set_time(name: str, value: str) -> None:
+        field = find(browser, f'input[name="{name}"]')
+        browser.execute_script("arguments[0].value = arguments[1];"
+                               "arguments[0].dispatchEvent(new Event('change'))", field, value)
+
+    set_time("until", "2020-01-01T00:00")
+    until(browser, lambda: "until=2020-01-01" in browser.current_url, "the range in the URL")
+    until(browser, lambda: find(browser, "#run-count").text == "0 runs", "no run before 2020")
+    set_time("from", "2020-01-01T00:00")
+    set_time("until", "")
+    find(browser, f'tr[data-run-id="{greeted}"]')
+    assert "from=2020-01-01" in browser.current_url and "until" not in browser.current_url
+    Select(find(browser, 'select[name="range"]')).select_by_value("1h")
+    until(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, 'input[name="from"]'),
+          "the custom fields gone with a preset")
+    assert "from=" not in browser.current_url
+
+
 def test_replay_an_event(browser: WebDriver, demo: Demo, api: Api) -> None:
     event_id = demo.send("shop/greet", {"who": "replayed"})
     run_of(api, event_id, "COMPLETED")

@@ -21,7 +21,9 @@ export async function render(view, _id, params) {
   const filter = {
     status: params.get("status") || "", function: params.get("function") || "",
     app: params.get("app") || "", range: params.get("range") || "",
+    from: params.get("from") || "", until: params.get("until") || "",
   };
+  const custom = filter.range === "custom";
   const { apps } = await gql(CHOICES);
   const functions = apps.flatMap((app) => app.functions.map((fn) => ({ ...fn, app })));
   const count = h("span", { class: "muted", id: "run-count" });
@@ -31,6 +33,7 @@ export async function render(view, _id, params) {
     onclick: async () => { limit += PAGE; await poll(); } }, `Show ${PAGE} more`);
   const change = (key) => (event) => {
     const next = new URLSearchParams({ ...filter, [key]: event.target.value });
+    if (next.get("range") !== "custom") { next.delete("from"); next.delete("until"); }
     for (const [name, value] of [...next]) if (!value) next.delete(name);
     const query = next.toString();
     location.hash = `#/runs${query ? `?${query}` : ""}`;
@@ -45,12 +48,20 @@ export async function render(view, _id, params) {
       select("status", "Status", STATUSES.map((s) => [s, s[0] + s.slice(1).toLowerCase()])),
       select("function", "Function", functions.map((fn) => [fn.id, fn.name])),
       select("app", "App", apps.map((app) => [app.id, app.name])),
-      select("range", "Queued in", Object.keys(RANGES).map((r) => [r, `last ${r}`]))),
+      select("range", "Queued in", [...Object.keys(RANGES).map((r) => [r, `last ${r}`]),
+        ["custom", "custom range…"]]),
+      custom ? [moment("from", "From"), moment("until", "Until")] : null),
     h("table", { class: "list runs" },
       h("thead", {}, h("tr", {},
         ["Function", "Status", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
       body),
     h("div", { class: "more" }, more));
+
+  // A local date and time (the input's own format), kept in the link as typed.
+  function moment(key, label) {
+    return h("label", {}, label, h("input", { type: "datetime-local", name: key, step: 1,
+      value: filter[key], onchange: change(key) }));
+  }
 
   let drawn = "";
   async function poll() {
@@ -60,6 +71,10 @@ export async function render(view, _id, params) {
     if (filter.app) variables.filter.appIDs = [filter.app];
     if (RANGES[filter.range]) {
       variables.filter.from = new Date(Date.now() - RANGES[filter.range]).toISOString();
+    }
+    for (const key of custom ? ["from", "until"] : []) {
+      const at = new Date(filter[key]);
+      if (filter[key] && !Number.isNaN(at.getTime())) variables.filter[key] = at.toISOString();
     }
     const { runs } = await gql(RUNS, variables);
     // Unchanged and all ended: nothing to redraw (live durations need the redraw).
