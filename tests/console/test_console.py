@@ -108,6 +108,12 @@ def test_a_failed_run_shows_each_attempt_error_and_stack(browser: WebDriver, dem
             "card declined for 7"
         stack = attempt.find_element(By.CSS_SELECTOR, ".stack").text
         assert "Traceback" in stack and "raise PaymentDeclined" in stack
+    # Numbered from 1, with the SDK's zero-based ctx.attempt beside each.
+    heads = [a.find_element(By.CSS_SELECTOR, ".attempt-head").text for a in attempts]
+    for number, head in enumerate(heads):
+        assert head.startswith(f"Attempt {number + 1} ") and f"ctx.attempt {number}" in head
+    rows = browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-2 .name")
+    assert [row.text for row in rows][:3] == ["Attempt 1", "Attempt 2", "Attempt 3"]
 
 
 def test_cancel_a_sleeping_run(browser: WebDriver, demo: Demo, api: Api) -> None:

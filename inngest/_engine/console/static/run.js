@@ -169,7 +169,7 @@ export async function render(view, runId) {
     },
     h("div", { class: "tl-name", style: `padding-left:${depth * 16}px` },
       h("span", { class: `op op-${op}` }, op),
-      h("span", { class: "name", title: span.name }, span.name),
+      h("span", { class: "name", title: span.name }, depth === 2 ? attemptLabel(span) : span.name),
       note ? h("div", { class: "sub" }, note) : null),
     h("div", { class: "tl-track" }, wait,
       start ? h("div", {
@@ -211,10 +211,12 @@ export async function render(view, runId) {
       ["Queue delay", span.startedAt && span.queuedAt
         ? duration(ms(span.startedAt) - ms(span.queuedAt)) : "—"],
       ["Duration", span.duration !== null ? duration(span.duration) : "—"],
-      span.attempts ? ["Retries", String(span.attempts)] : null,
+      span.attempts && depth(span) < 2 ? ["Retries", String(span.attempts)] : null,
+      depth(span) === 2 ? ["Attempt", `${attemptLabel(span)} (ctx.attempt ${span.attempts})`]
+        : null,
     ].filter(Boolean);
     const parts = [
-      h("h2", {}, span.isRoot ? "Run" : span.name),
+      h("h2", {}, span.isRoot ? "Run" : (depth(span) === 2 ? attemptLabel(span) : span.name)),
       h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     ];
     const note = stepNote(span);
@@ -243,12 +245,20 @@ export async function render(view, runId) {
   async function attemptBlock(attempt) {
     const out = attempt.outputID ? await output(attempt.outputID) : null;
     return h("div", { class: "attempt", "data-status": attempt.status },
-      h("div", { class: "attempt-head" }, h("strong", {}, attempt.name), " ",
+      h("div", { class: "attempt-head" }, h("strong", {}, attemptLabel(attempt)), " ",
         statusBadge(attempt.status), " ", h("span", { class: "muted" },
+          `ctx.attempt ${attempt.attempts}`, attempt.startedAt ? " · " : "",
           attempt.startedAt ? clock(attempt.startedAt) : "",
           attempt.duration !== null ? ` · ${duration(attempt.duration)}` : "")),
       out && out.error ? errorView(out.error)
         : (out && out.data ? jsonText(out.data) : null));
+  }
+
+  // Which level of the tree a span is at: attempts (level 2) are numbered from 1 here, while
+  // the trace (as the server's) and the SDK's ctx.attempt count from 0.
+  function depth(span) {
+    const found = flatten(data.run.trace).find((s) => s.span.spanID === span.spanID);
+    return found ? found.depth : 0;
   }
 
   function renderTrigger() {
@@ -284,6 +294,10 @@ function flatten(root) {
     for (const attempt of child.childrenSpans || []) out.push({ span: attempt, depth: 2 });
   }
   return out;
+}
+
+function attemptLabel(span) {
+  return `Attempt ${(span.attempts || 0) + 1}`;
 }
 
 function meta(label, value) {
