@@ -184,6 +184,13 @@ def test_an_unreachable_app_shows_why_and_can_be_removed(browser: WebDriver, dem
     assert find(browser, f"{card} .sync-status").text == "Not synced"
     reason = find(browser, f"{card} .sync-error").text
     assert "unreachable" in reason and "could not connect" in reason
+    # The long URL title wraps: its badge stays inside the card, on a laptop's screen too.
+    browser.set_window_size(1280, 900)
+    try:
+        box, status = find(browser, card).rect, find(browser, f"{card} .sync-status").rect
+        assert status["x"] + status["width"] <= box["x"] + box["width"]
+    finally:
+        browser.set_window_size(1400, 900)
     find(browser, f"{card} button.resync").click()
     until(browser, lambda: "Sync failed: unreachable" in find(browser, "#flash").text,
           "the resync's result")
@@ -191,6 +198,12 @@ def test_an_unreachable_app_shows_why_and_can_be_removed(browser: WebDriver, dem
     browser.switch_to.alert.accept()
     until(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, card), "the app removed")
     assert browser.find_elements(By.CSS_SELECTOR, "article.app-card.ok")  # the shop app stays
+
+
+def test_functions_show_their_limits_in_words(browser: WebDriver, demo: Demo) -> None:
+    open_page(browser, demo, "#/functions")
+    card = 'article.fn-card[data-slug="shop-process-order"]'
+    assert find(browser, f"{card} .concurrency").text == "5 at a time"
 
 
 def test_a_run_link_can_be_shared_and_ids_can_be_searched(browser: WebDriver, demo: Demo,
