@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import typing
@@ -395,3 +399,31 @@ def test_a_run_can_be_linked_by_path(browser: WebDriver, demo: Demo, api: Api) -
     browser.get(f"{demo.url}/runs/{run_id}")
     until(browser, lambda: find(browser, ".run-head h1").text == "Greet", "the run's page")
     assert browser.current_url == f"{demo.url}/#/runs/{run_id}"
+
+
+def test_the_quickstart_prints_a_link_to_its_run(browser: WebDriver) -> None:
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "quickstart.py")
+    quickstart = subprocess.Popen([sys.executable, "-u", script, "--keep"],
+                                  stdout=subprocess.PIPE, text=True)
+    try:
+        assert quickstart.stdout is not None
+        link = None
+        for line in quickstart.stdout:
+            found = re.search(r"console: (http://\S+#/runs/\w+)", line)
+            if found:
+                link = found[1]
+                break
+        assert link, "the quickstart printed no console link"
+        browser.get(link)
+        until(browser, lambda: find(browser, ".run-head h1").text == "process-order",
+              "the quickstart's run")
+        assert badge(browser, "#run-status") == "COMPLETED"
+        names = [row.get_attribute("data-name")
+                 for row in browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-1")]
+        assert names == ["price-order", "wait-for-fraud-window", "email-receipt",
+                         "book-shipment", "function success"]
+        browser.get(link.split("#")[0])
+        find(browser, "tr[data-run-id]")  # and the runs list, the page a new user lands on
+    finally:
+        quickstart.terminate()
+        quickstart.wait(10)
