@@ -31,6 +31,12 @@ const OUTPUT = `
 query Output($id: String!) {
   runTraceSpanOutputByID(outputID: $id) { data input error { name message stack cause } }
 }`;
+// The function's own calls (outside any step), named as the Inngest server names them.
+const FN_NOTES = {
+  "function success": "the call that returned the function's result",
+  execute: "the function's own code, outside any step",
+  "Queued step": "the next call, waiting in the queue",
+};
 const OPS = { RUN: "step", SLEEP: "sleep", WAIT_FOR_EVENT: "wait", INVOKE: "invoke",
   WAIT_FOR_SIGNAL: "signal", AI_GATEWAY: "ai" };
 
@@ -153,7 +159,8 @@ export async function render(view, runId) {
         `width:${((start - queued) / total) * 100}%`, title: `queued ${duration(start - queued)}` })
       : null;
     const op = span.isRoot ? "run" : (depth === 2 ? "try" : OPS[span.stepOp] || "fn");
-    const note = stepNote(span);
+    // The function's own calls are explained in the details only: the rows stay one line.
+    const note = span.stepInfo ? stepNote(span) : null;
     const isSelected = span.spanID === selected;
     const select = () => {
       selected = span.spanID;
@@ -169,7 +176,8 @@ export async function render(view, runId) {
     },
     h("div", { class: "tl-name", style: `padding-left:${depth * 16}px` },
       h("span", { class: `op op-${op}` }, op),
-      h("span", { class: "name", title: span.name }, depth === 2 ? attemptLabel(span) : span.name),
+      h("span", { class: "name", title: FN_NOTES[span.name] && !span.stepOp
+        ? `${span.name}: ${FN_NOTES[span.name]}` : span.name }, depth === 2 ? attemptLabel(span) : span.name),
       note ? h("div", { class: "sub" }, note) : null),
     h("div", { class: "tl-track" }, wait,
       start ? h("div", {
@@ -184,7 +192,7 @@ export async function render(view, runId) {
   // Sleeps, waits and invokes, described by the span's own stepInfo.
   function stepNote(span) {
     const info = span.stepInfo;
-    if (!info) return null;
+    if (!info) return FN_NOTES[span.name] && !span.stepOp ? FN_NOTES[span.name] : null;
     if (info.__typename === "SleepStepInfo") return ["sleeps until ", stamp(info.sleepUntil)];
     if (info.__typename === "WaitForEventStepInfo") {
       return [`waits for ${info.eventName}`, info.expression ? ` if ${info.expression}` : "",
