@@ -73,7 +73,7 @@ def functions(client: inngest.Inngest) -> list[inngest.Function[typing.Any]]:
                             trigger=inngest.TriggerEvent(event="shop/nap"))
     def nap_twice(ctx: inngest.ContextSync) -> None:
         # Two steps with the same name: the console tells them apart by span.
-        ctx.step.sleep("nap", datetime.timedelta(milliseconds=50))
+        ctx.step.sleep("nap", datetime.timedelta(seconds=1))
         ctx.step.sleep("nap", datetime.timedelta(hours=2))
 
     return [process_order, charge_card, remind_later, greet, welcome, await_approval, nap_twice]

@@ -363,6 +363,17 @@ def test_two_steps_with_one_name_show_their_own_details(browser: WebDriver, demo
     first, second = until(browser, notes, "both naps described")
     assert first.startswith("sleeps until") and "(in " not in first, first
     assert second.startswith("sleeps until") and "(in 1h" in second, second
+    # The second nap was queued when the first ended, not while it slept.
+    until(browser, lambda: browser.find_elements(
+        By.CSS_SELECTOR, '.span-row[data-name="nap"]')[1].click() or True, "the second nap")
+
+    def queue_delay() -> str | None:
+        facts = browser.find_elements(By.CSS_SELECTOR, ".details .facts > *")
+        texts = [fact.text for fact in facts]
+        return dict(zip(*[iter(texts)] * 2)).get("Queue delay") if "Kind" in texts else None
+
+    delay = until(browser, queue_delay, "the second nap's details")
+    assert delay.endswith("ms") and not delay.startswith("-"), delay
     demo_cancel = "mutation C($id: ULID!) { cancelRun(runID: $id) { id } }"
     api.gql(demo_cancel, id=run_id)
 

@@ -82,6 +82,9 @@ class _Builder:
         step_id = item.get("stepID")
         if isinstance(step_id, str):
             self.order.setdefault(step_id, len(self.order))
+        if "waitResult" in item or "invokeFunctionResult" in item:
+            # A wait or invoke that ended queues the function's next call.
+            self.scheduled_ms = at
         if kind in ("StepScheduled", "FunctionStarted"):
             self.scheduled_ms = at
         elif kind == "StepStarted":
@@ -94,7 +97,8 @@ class _Builder:
             sleep = item.get("sleep")
             until = sleep.get("until") if isinstance(sleep, typing.Mapping) else None
             if isinstance(until, int):
-                step.ended_ms = until
+                # The next call is queued when the sleep ends.
+                step.ended_ms = self.scheduled_ms = until
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 

@@ -50,7 +50,8 @@ export async function render(view, _id, params) {
       select("app", "App", apps.map((app) => [app.id, app.name])),
       select("range", "Queued in", [...Object.keys(RANGES).map((r) => [r, `last ${r}`]),
         ["custom", "custom range…"]]),
-      custom ? [moment("from", "From"), moment("until", "Until")] : null),
+      custom ? h("span", { class: "custom-range" }, moment("from", "From"), moment("until", "until"))
+        : null),
     h("table", { class: "list runs" },
       h("thead", {}, h("tr", {},
         ["Function", "Status", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
