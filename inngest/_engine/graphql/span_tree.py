@@ -141,7 +141,7 @@ class _Builder:
         started = self._started(item) or at
         span.update(attempts=to_int(item.get("attempt") or 0, "attempt"),
                     queuedAt=started, startedAt=started, endedAt=at,
-                    stepInfo=_RUN_INFO if step_id else None)
+                    stepInfo=_RUN_INFO if op else None)
         # A failed call's output is its error as recorded; a completed one's is the result.
         if status == "FAILED" and item.get("output"):
             span["outputID"] = history_output_id(self.run.id, str(item.get("id")))
