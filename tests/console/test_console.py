@@ -297,6 +297,7 @@ def test_filter_runs_by_a_custom_time_range(browser: WebDriver, demo: Demo, api:
     set_time("until", "2020-01-01T00:00")
     until(browser, lambda: "until=2020-01-01" in browser.current_url, "the range in the URL")
     until(browser, lambda: find(browser, "#run-count").text == "0 runs", "no run before 2020")
+    assert find(browser, "#runs-body .empty").text.startswith("No runs match these filters")
     set_time("from", "2020-01-01T00:00")
     set_time("until", "")
     find(browser, f'tr[data-run-id="{greeted}"]')

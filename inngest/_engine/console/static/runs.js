@@ -88,10 +88,13 @@ export async function render(view, _id, params) {
       : `${runs.totalCount} run${runs.totalCount === 1 ? "" : "s"}`;
     const rows = runs.edges.map(({ node }) => row(node));
     const focused = document.activeElement && document.activeElement.dataset.runId;
+    const filtered = Object.values(filter).some(Boolean);
     replace(body, rows.length ? rows
-      : h("tr", {}, h("td", { colspan: 5, class: "empty" },
-        "No runs yet. Send an event from ", h("a", { href: "#/events" }, "Events"),
-        " or invoke a function from ", h("a", { href: "#/functions" }, "Functions"), ".")));
+      : h("tr", {}, h("td", { colspan: 5, class: "empty" }, filtered
+        ? ["No runs match these filters. ", h("a", { href: "#/runs", id: "clear-filters" },
+          "Show all runs")]
+        : ["No runs yet. Send an event from ", h("a", { href: "#/events" }, "Events"),
+          " or invoke a function from ", h("a", { href: "#/functions" }, "Functions"), "."])));
     if (focused) {
       const again = body.querySelector(`[data-run-id="${focused}"]`);
       if (again) again.focus();
