@@ -67,7 +67,7 @@ class _Builder:
         if kind == "StepStarted":
             self.started[str(item.get("groupID"))] = at
         elif kind == "StepScheduled" and isinstance(step_id, str):
-            self._group(step_id, name, at, None)
+            self._group(step_id, name, at)
         elif kind in _WAIT_OPS and isinstance(step_id, str):
             self.waits[step_id] = self._wait_span(step_id, name, _WAIT_OPS[kind], at)
             self.waits[step_id]["stepInfo"] = step_info(item, None)
@@ -83,8 +83,7 @@ class _Builder:
         failed = kind != "StepCompleted" or bool(item.get("stepFailed"))
         status = "FAILED" if failed else "COMPLETED"
         if step_id is not None and (item.get("stepType") == "Run" or failed):
-            group = self._group(step_id, str(item.get("stepName") or ""), at,
-                                self._started(item))
+            group = self._group(step_id, str(item.get("stepName") or ""), at)
             # The server gives a step's last, failing attempt no step kind.
             op = None if item.get("stepFailed") else group.op
             attempt = self._span(group.name, status, op, item, at, step_id)
@@ -98,19 +97,19 @@ class _Builder:
     def _started(self, item: dict[str, JSON]) -> int | None:
         return self.started.get(str(item.get("groupID")))
 
-    def _group(self, step_id: str, name: str, at: int, started: int | None) -> _Group:
+    def _group(self, step_id: str, name: str, at: int) -> _Group:
+        """A step's span, queued at ``at``; it starts with its first attempt."""
         group = self.groups.get(step_id)
         if group is None:
             span = self._base(f"{self.run.id}-{step_id}", name, "RUNNING", "RUN")
-            span.update(stepID=step_id, queuedAt=min(at, started or at),
-                        startedAt=started or at, stepInfo=_RUN_INFO)
+            span.update(stepID=step_id, queuedAt=at, startedAt=at, stepInfo=_RUN_INFO)
             group = self.groups[step_id] = _Group(step_id, name, "RUN", span)
             self.spans.append(span)
         return group
 
     def _close_group(self, group: _Group) -> None:
         if not group.attempts:
-            group.span["status"] = "QUEUED"
+            group.span.update(status="QUEUED", startedAt=None)
             return
         first, last = group.attempts[0], group.attempts[-1]
         group.span.update(status=last["status"], startedAt=first["startedAt"],

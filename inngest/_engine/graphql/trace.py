@@ -223,8 +223,11 @@ class _Builder:
 def step_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
     """The server's ``stepInfo`` of a sleep, wait or invoke: from the history item that
     began it, completed by the one that ended it (``info`` so far, or None)."""
+    return _begun_info(item) or _ended_info(item, info)
+
+
+def _begun_info(item: typing.Mapping[str, JSON]) -> Span | None:
     sleep, wait, invoke = (item.get(key) for key in ("sleep", "waitForEvent", "invokeFunction"))
-    found, returned = item.get("waitResult"), item.get("invokeFunctionResult")
     if isinstance(sleep, typing.Mapping):
         return {"__typename": "SleepStepInfo", "sleepUntil": rfc3339(_ms(sleep.get("until")))}
     if isinstance(wait, typing.Mapping):
@@ -237,6 +240,11 @@ def step_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
                 "functionID": invoke.get("functionID"),
                 "timeout": rfc3339(_ms(invoke.get("timeout"))), "returnEventID": None,
                 "runID": None, "timedOut": None}
+    return None
+
+
+def _ended_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
+    found, returned = item.get("waitResult"), item.get("invokeFunctionResult")
     if not isinstance(info, typing.Mapping):
         return None
     if isinstance(found, typing.Mapping):
