@@ -46,6 +46,12 @@ def open_page(browser: WebDriver, demo: Demo, fragment: str) -> None:
     find(browser, "main#view > *:not(p.muted)")
 
 
+def click(browser: WebDriver, css: str) -> None:
+    """Click ``css``, again if a refresh redrew it between finding and clicking."""
+    until(browser, lambda: browser.find_element(By.CSS_SELECTOR, css).click() or True,
+          f"a click on {css}")
+
+
 def run_of(api: Api, event_id: str, status: str | None = None) -> str:
     def probe() -> str | None:
         runs = api.runs_of_event(event_id)
@@ -119,7 +125,7 @@ def test_a_failed_run_shows_each_attempt_error_and_stack(browser: WebDriver, dem
     rows = browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-2 .name")
     assert [row.text for row in rows][:3] == ["Attempt 1", "Attempt 2", "Attempt 3"]
     # The function's own failed call says what it is.
-    find(browser, '.span-row[data-name="execute"]').click()
+    click(browser, '.span-row[data-name="execute"]')
     until(browser, lambda: "outside any step" in find(browser, ".details .note").text,
           "what the execute span is")
 
@@ -339,7 +345,7 @@ def test_parallel_steps_are_never_queued_after_they_started(browser: WebDriver, 
     open_page(browser, demo, f"#/runs/{run_id}")
     for name in ("price-order", "wait-for-fraud-window", "email-receipt", "book-shipment",
                  "function success"):
-        find(browser, f'.span-row[data-name="{name}"]').click()
+        click(browser, f'.span-row[data-name="{name}"]')
 
         def queue_delay(step: str = name) -> str | None:
             if find(browser, ".details h2").text != step:
