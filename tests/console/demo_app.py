@@ -69,7 +69,14 @@ def functions(client: inngest.Inngest) -> list[inngest.Function[typing.Any]]:
             if_exp="async.data.order == event.data.order", timeout=datetime.timedelta(hours=1))
         return approval is not None
 
-    return [process_order, charge_card, remind_later, greet, welcome, await_approval]
+    @client.create_function(fn_id="nap-twice", name="Nap twice",
+                            trigger=inngest.TriggerEvent(event="shop/nap"))
+    def nap_twice(ctx: inngest.ContextSync) -> None:
+        # Two steps with the same name: the console tells them apart by span.
+        ctx.step.sleep("nap", datetime.timedelta(seconds=1))
+        ctx.step.sleep("nap", datetime.timedelta(hours=2))
+
+    return [process_order, charge_card, remind_later, greet, welcome, await_approval, nap_twice]
 
 
 class Demo:

@@ -2,18 +2,24 @@
 
 Run ``python tests/console/screenshots.py`` with selenium installed and Debian's chromium and
 chromium-driver (apt-get install -y chromium chromium-driver). It starts the engine and the
-demo app of the browser tests, sends a few events, and saves the runs list, a run's
-timeline and a failed run's attempts as PNG files.
+demo app of the browser tests, sends a few events, and saves each page (runs, a run, a failed
+run, events, an event, functions, apps with an unreachable one, a run in dark mode) as PNG.
+The demo app is imported from a copy in a temporary folder (``shop/demo_app.py``) and run from
+there, so the stack traces in the pictures show that short path, not this checkout's.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import sys
+import tempfile
 import time
+import types
+import typing
 
 from conftest import CHROMEDRIVER, CHROMIUM, Api
-from demo_app import Demo
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -46,7 +52,10 @@ def _run_of(api: Api, event_id: str, done: bool = True) -> str:
 
 
 def _shoot(browser: webdriver.Chrome, url: str, name: str, ready: str,
-           click: str | None = None) -> None:
+           click: str | None = None, dark: bool = False) -> None:
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
+    browser.get("about:blank")
     browser.get(url)
     deadline = time.monotonic() + 15
     while not browser.find_elements(By.CSS_SELECTOR, ready):
@@ -61,9 +70,32 @@ def _shoot(browser: webdriver.Chrome, url: str, name: str, ready: str,
     print(path)
 
 
+def _neutral_demo() -> type:
+    """The demo app's module, loaded from ``<temp>/shop/demo_app.py`` under the short name
+    ``shop/demo_app.py`` (the temp folder is the cwd, so tracebacks still show its lines)."""
+    root = tempfile.mkdtemp()
+    os.makedirs(os.path.join(root, "shop"))
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_app.py")
+    shutil.copy(source, os.path.join(root, "shop"))
+    os.chdir(root)
+    module = types.ModuleType("demo_app")
+    sys.modules["demo_app"] = module  # replaces the checkout's copy conftest imported
+    with open("shop/demo_app.py", encoding="utf-8") as file:
+        exec(compile(file.read(), "shop/demo_app.py", "exec"), module.__dict__)
+    return typing.cast(type, module.Demo)
+
+
+def _unreachable_app(api: Api) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    api.gql("mutation A($url: String!) { createApp(input: {url: $url}) { id } }",
+            url=f"http://127.0.0.1:{port}/api/inngest")
+
+
 def main() -> int:
     os.makedirs(OUT, exist_ok=True)
-    demo = Demo()
+    demo = _neutral_demo()()
     api = Api(demo.url)
     browser = _browser()
     try:
@@ -82,6 +114,13 @@ def main() -> int:
                ".span-row", click='.span-row[data-name="book-shipment"]')
         _shoot(browser, f"{demo.url}/#/runs/{charge_run}", "console-failed-run.png",
                ".span-row", click='.span-row[data-name="charge"]')
+        _shoot(browser, f"{demo.url}/#/events", "console-events.png", "tr[data-event-id]")
+        _shoot(browser, f"{demo.url}/#/events/{order}", "console-event.png", ".card")
+        _shoot(browser, f"{demo.url}/#/functions", "console-functions.png", "article.fn-card")
+        _unreachable_app(api)
+        _shoot(browser, f"{demo.url}/#/apps", "console-apps.png", "article.app-card")
+        _shoot(browser, f"{demo.url}/#/runs/{order_run}", "console-run-dark.png",
+               ".span-row", click='.span-row[data-name="wait-for-fraud-window"]', dark=True)
     finally:
         browser.quit()
         demo.close()

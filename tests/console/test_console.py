@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import typing
@@ -40,6 +44,12 @@ def find(browser: WebDriver, css: str) -> WebElement:
 def open_page(browser: WebDriver, demo: Demo, fragment: str) -> None:
     browser.get(f"{demo.url}/{fragment}")
     find(browser, "main#view > *:not(p.muted)")
+
+
+def click(browser: WebDriver, css: str) -> None:
+    """Click ``css``, again if a refresh redrew it between finding and clicking."""
+    until(browser, lambda: browser.find_element(By.CSS_SELECTOR, css).click() or True,
+          f"a click on {css}")
 
 
 def run_of(api: Api, event_id: str, status: str | None = None) -> str:
@@ -108,6 +118,16 @@ def test_a_failed_run_shows_each_attempt_error_and_stack(browser: WebDriver, dem
             "card declined for 7"
         stack = attempt.find_element(By.CSS_SELECTOR, ".stack").text
         assert "Traceback" in stack and "raise PaymentDeclined" in stack
+    # Numbered from 1, with the SDK's zero-based ctx.attempt beside each.
+    heads = [a.find_element(By.CSS_SELECTOR, ".attempt-head").text for a in attempts]
+    for number, head in enumerate(heads):
+        assert head.startswith(f"Attempt {number + 1} ") and f"ctx.attempt {number}" in head
+    rows = browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-2 .name")
+    assert [row.text for row in rows][:3] == ["Attempt 1", "Attempt 2", "Attempt 3"]
+    # The function's own failed call says what it is.
+    click(browser, '.span-row[data-name="execute"]')
+    until(browser, lambda: "outside any step" in find(browser, ".details .note").text,
+          "what the execute span is")
 
 
 def test_cancel_a_sleeping_run(browser: WebDriver, demo: Demo, api: Api) -> None:
@@ -178,6 +198,13 @@ def test_an_unreachable_app_shows_why_and_can_be_removed(browser: WebDriver, dem
     assert find(browser, f"{card} .sync-status").text == "Not synced"
     reason = find(browser, f"{card} .sync-error").text
     assert "unreachable" in reason and "could not connect" in reason
+    # The long URL title wraps: its badge stays inside the card, on a laptop's screen too.
+    browser.set_window_size(1280, 900)
+    try:
+        box, status = find(browser, card).rect, find(browser, f"{card} .sync-status").rect
+        assert status["x"] + status["width"] <= box["x"] + box["width"]
+    finally:
+        browser.set_window_size(1400, 900)
     find(browser, f"{card} button.resync").click()
     until(browser, lambda: "Sync failed: unreachable" in find(browser, "#flash").text,
           "the resync's result")
@@ -185,6 +212,12 @@ def test_an_unreachable_app_shows_why_and_can_be_removed(browser: WebDriver, dem
     browser.switch_to.alert.accept()
     until(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, card), "the app removed")
     assert browser.find_elements(By.CSS_SELECTOR, "article.app-card.ok")  # the shop app stays
+
+
+def test_functions_show_their_limits_in_words(browser: WebDriver, demo: Demo) -> None:
+    open_page(browser, demo, "#/functions")
+    card = 'article.fn-card[data-slug="shop-process-order"]'
+    assert find(browser, f"{card} .concurrency").text == "5 at a time"
 
 
 def test_a_run_link_can_be_shared_and_ids_can_be_searched(browser: WebDriver, demo: Demo,
@@ -257,6 +290,30 @@ def test_filter_runs_by_status_and_function(browser: WebDriver, demo: Demo, api:
           "only the function's runs")
 
 
+def test_filter_runs_by_a_custom_time_range(browser: WebDriver, demo: Demo, api: Api) -> None:
+    greeted = run_of(api, demo.send("shop/greet", {"who": "custom range"}), "COMPLETED")
+    open_page(browser, demo, "#/runs")
+    Select(find(browser, 'select[name="range"]')).select_by_value("custom")
+
+    def set_time(name: str, value: str) -> None:
+        field = find(browser, f'input[name="{name}"]')
+        browser.execute_script("arguments[0].value = arguments[1];"
+                               "arguments[0].dispatchEvent(new Event('change'))", field, value)
+
+    set_time("until", "2020-01-01T00:00")
+    until(browser, lambda: "until=2020-01-01" in browser.current_url, "the range in the URL")
+    until(browser, lambda: find(browser, "#run-count").text == "0 runs", "no run before 2020")
+    assert find(browser, "#runs-body .empty").text.startswith("No runs match these filters")
+    set_time("from", "2020-01-01T00:00")
+    set_time("until", "")
+    find(browser, f'tr[data-run-id="{greeted}"]')
+    assert "from=2020-01-01" in browser.current_url and "until" not in browser.current_url
+    Select(find(browser, 'select[name="range"]')).select_by_value("1h")
+    until(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, 'input[name="from"]'),
+          "the custom fields gone with a preset")
+    assert "from=" not in browser.current_url
+
+
 def test_replay_an_event(browser: WebDriver, demo: Demo, api: Api) -> None:
     event_id = demo.send("shop/greet", {"who": "replayed"})
     run_of(api, event_id, "COMPLETED")
@@ -280,6 +337,52 @@ def test_a_wait_shows_its_deadline_and_the_event_that_ended_it(browser: WebDrive
     approved = demo.send("shop/approved", {"order": 12})
     until(browser, lambda: badge(browser, "#run-status") == "COMPLETED", "the run completed")
     find(browser, f'{row} .sub a[href="#/events/{approved}"]')
+
+
+def test_parallel_steps_are_never_queued_after_they_started(browser: WebDriver, demo: Demo,
+                                                            api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/order.created", {}), "COMPLETED")
+    open_page(browser, demo, f"#/runs/{run_id}")
+    for name in ("price-order", "wait-for-fraud-window", "email-receipt", "book-shipment",
+                 "function success"):
+        click(browser, f'.span-row[data-name="{name}"]')
+
+        def queue_delay(step: str = name) -> str | None:
+            if find(browser, ".details h2").text != step:
+                return None
+            facts = browser.find_elements(By.CSS_SELECTOR, ".details .facts > *")
+            return dict(zip(*[iter(fact.text for fact in facts)] * 2))["Queue delay"]
+
+        delay = until(browser, queue_delay, f"{name}'s details")
+        assert delay.endswith("ms") and not delay.startswith("-"), (name, delay)
+
+
+def test_two_steps_with_one_name_show_their_own_details(browser: WebDriver, demo: Demo,
+                                                        api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/nap", {}), "RUNNING")
+    open_page(browser, demo, f"#/runs/{run_id}")
+
+    def notes() -> list[str] | None:
+        rows = browser.find_elements(By.CSS_SELECTOR, '.span-row[data-name="nap"] .sub')
+        found = [row.text for row in rows]
+        return found if len(found) == 2 else None
+
+    first, second = until(browser, notes, "both naps described")
+    assert first.startswith("sleeps until") and "(in " not in first, first
+    assert second.startswith("sleeps until") and "(in 1h" in second, second
+    # The second nap was queued when the first ended, not while it slept.
+    until(browser, lambda: browser.find_elements(
+        By.CSS_SELECTOR, '.span-row[data-name="nap"]')[1].click() or True, "the second nap")
+
+    def queue_delay() -> str | None:
+        facts = browser.find_elements(By.CSS_SELECTOR, ".details .facts > *")
+        texts = [fact.text for fact in facts]
+        return dict(zip(*[iter(texts)] * 2)).get("Queue delay") if "Kind" in texts else None
+
+    delay = until(browser, queue_delay, "the second nap's details")
+    assert delay.endswith("ms") and not delay.startswith("-"), delay
+    demo_cancel = "mutation C($id: ULID!) { cancelRun(runID: $id) { id } }"
+    api.gql(demo_cancel, id=run_id)
 
 
 def test_an_invoke_links_to_the_child_run(browser: WebDriver, demo: Demo, api: Api) -> None:
@@ -318,3 +421,31 @@ def test_a_run_can_be_linked_by_path(browser: WebDriver, demo: Demo, api: Api) -
     browser.get(f"{demo.url}/runs/{run_id}")
     until(browser, lambda: find(browser, ".run-head h1").text == "Greet", "the run's page")
     assert browser.current_url == f"{demo.url}/#/runs/{run_id}"
+
+
+def test_the_quickstart_prints_a_link_to_its_run(browser: WebDriver) -> None:
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "quickstart.py")
+    quickstart = subprocess.Popen([sys.executable, "-u", script, "--keep"],
+                                  stdout=subprocess.PIPE, text=True)
+    try:
+        assert quickstart.stdout is not None
+        link = None
+        for line in quickstart.stdout:
+            found = re.search(r"console: (http://\S+#/runs/\w+)", line)
+            if found:
+                link = found[1]
+                break
+        assert link, "the quickstart printed no console link"
+        browser.get(link)
+        until(browser, lambda: find(browser, ".run-head h1").text == "process-order",
+              "the quickstart's run")
+        assert badge(browser, "#run-status") == "COMPLETED"
+        names = [row.get_attribute("data-name")
+                 for row in browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-1")]
+        assert names == ["price-order", "wait-for-fraud-window", "email-receipt",
+                         "book-shipment", "function success"]
+        browser.get(link.split("#")[0])
+        find(browser, "tr[data-run-id]")  # and the runs list, the page a new user lands on
+    finally:
+        quickstart.terminate()
+        quickstart.wait(10)

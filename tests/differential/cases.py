@@ -45,7 +45,8 @@ FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { sta
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
   history { attempt type stepName createdAt } } }"""
 TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
-  childrenSpans { name status stepOp childrenSpans { name status stepOp } } } }"""
+  childrenSpans { name status stepOp stepInfo { __typename }
+    childrenSpans { name status stepOp stepInfo { __typename } } } } }"""
 EVENT = """query($id: ID!) { event(query: {eventId: $id}) {
   name payload functionRuns { status output } } }"""
 
@@ -156,6 +157,7 @@ def trace_tree(span: typing.Any) -> object:
         return span
     return {
         "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
+        "stepInfo": (span.get("stepInfo") or {}).get("__typename"),
         "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
     }
 

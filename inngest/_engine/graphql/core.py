@@ -494,9 +494,17 @@ class Field:
 
 @dataclasses.dataclass(frozen=True)
 class Schema:
+    """``types`` holds object types (a union too, with no fields); ``unions`` the object
+    types each union may be. A union's value names its type under ``__typename``."""
+
     types: Mapping[str, Mapping[str, Field]]
     query: str = "Query"
     mutation: str | None = None
+    unions: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+
+    def matches(self, condition: str | None, type_name: str) -> bool:
+        """Whether a fragment on ``condition`` applies to an object of ``type_name``."""
+        return condition in (None, type_name) or type_name in self.unions.get(str(condition), ())
 
 
 # ---------------------------------------------------------------------------- validation
@@ -706,10 +714,11 @@ class _Executor:
                 fields.setdefault(selection.key, []).append(selection)
             elif isinstance(selection, FragmentSpread):
                 fragment = self._document.fragments[selection.name]
-                if fragment.type_condition == type_name and selection.name not in visited:
+                if (self._schema.matches(fragment.type_condition, type_name)
+                        and selection.name not in visited):
                     visited.add(selection.name)
                     self._collect(type_name, fragment.selections, fields, visited)
-            elif selection.type_condition in (None, type_name):
+            elif self._schema.matches(selection.type_condition, type_name):
                 self._collect(type_name, selection.selections, fields, visited)
         return fields
 
@@ -757,6 +766,8 @@ class _Executor:
                 for index, item in enumerate(items)
             ]
         name = str(type_ref.name)
+        if name in self._schema.unions and isinstance(value, Mapping):
+            name = str(value["__typename"])
         if name in self._schema.types:
             return self.execute_object(name, value, selections, path)
         return value

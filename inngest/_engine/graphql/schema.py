@@ -634,8 +634,21 @@ SCHEMA = Schema(
                 "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID", "appID",
                 "groupID", "scheduledAt", "stepType")},
             "attempts": Field("Int"), "duration": Field("Int"), "isRoot": Field("Boolean!"),
-            "isUserland": Field("Boolean!"),
+            "isUserland": Field("Boolean!"), "stepInfo": Field("StepInfo"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
+        },
+        "StepInfo": {},
+        "RunStepInfo": {"type": Field("String")},
+        "SleepStepInfo": {"sleepUntil": Field("Time!")},
+        "WaitForEventStepInfo": {
+            "eventName": Field("String!"), "expression": Field("String"),
+            "timeout": Field("Time!"), "foundEventID": Field("ULID"),
+            "timedOut": Field("Boolean"),
+        },
+        "InvokeStepInfo": {
+            "triggeringEventID": Field("ULID!"), "functionID": Field("String!"),
+            "timeout": Field("Time!"), "returnEventID": Field("ULID"), "runID": Field("ULID"),
+            "timedOut": Field("Boolean"),
         },
         "RunTraceSpanOutput": {
             "data": Field("Bytes"), "input": Field("Bytes"), "error": Field("StepError"),
@@ -716,6 +729,8 @@ SCHEMA = Schema(
     },
     query="Query",
     mutation="Mutation",
+    unions={"StepInfo": frozenset(("RunStepInfo", "SleepStepInfo", "WaitForEventStepInfo",
+                                   "InvokeStepInfo"))},
 )
 
 

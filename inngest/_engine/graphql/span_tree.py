@@ -15,11 +15,12 @@ import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
-from inngest._engine.graphql.trace import Span, history_output_id, step_output_id
+from inngest._engine.graphql.trace import Span, history_output_id, step_info, step_output_id
 
 _WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
              "StepInvoking": "INVOKE"}
 _RUN_END = {RunStatus.COMPLETED: "COMPLETED", RunStatus.FAILED: "FAILED"}
+_RUN_INFO: Span = {"__typename": "RunStepInfo", "type": None}
 
 
 @dataclasses.dataclass
@@ -41,9 +42,11 @@ class _Builder:
         self.memos = memos
         self.spans: list[Span] = []
         self.groups: dict[str, _Group] = {}
+        self.waits: dict[str, Span] = {}
         self.function_attempts: list[Span] = []
         self.finalization: int | None = None
-        self.started_ms: int | None = None
+        # When each call started, by its groupID: parallel calls interleave.
+        self.started: dict[str, int] = {}
         # The calls whose reply ended the run: their reply is the function's result.
         self.ending_calls = {item.get("groupID") for item in history
                              if item.get("type") in ("FunctionCompleted", "FunctionFailed")}
@@ -62,13 +65,17 @@ class _Builder:
         kind, at = str(item.get("type")), to_int(item.get("createdAt") or 0, "createdAt")
         step_id, name = item.get("stepID"), str(item.get("stepName") or "")
         if kind == "StepStarted":
-            self.started_ms = at
+            self.started[str(item.get("groupID"))] = at
         elif kind == "StepScheduled" and isinstance(step_id, str):
             self._group(step_id, name, at)
         elif kind in _WAIT_OPS and isinstance(step_id, str):
-            self.spans.append(self._wait_span(step_id, name, _WAIT_OPS[kind], at))
+            self.waits[step_id] = self._wait_span(step_id, name, _WAIT_OPS[kind], at)
+            self.waits[step_id]["stepInfo"] = step_info(item, None)
+            self.spans.append(self.waits[step_id])
         elif "waitResult" in item or "invokeFunctionResult" in item:
-            return
+            wait = self.waits.get(str(step_id))
+            if wait is not None:
+                wait["stepInfo"] = step_info(item, wait["stepInfo"])
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 
@@ -87,21 +94,27 @@ class _Builder:
                 self._span("executor.nonstep", status, None, item, at, ""))
             self.spans.append(self.function_attempts[-1])
 
+    def _started(self, item: dict[str, JSON]) -> int | None:
+        return self.started.get(str(item.get("groupID")))
+
     def _group(self, step_id: str, name: str, at: int) -> _Group:
+        """A step's span, queued at ``at``; it starts with its first attempt."""
         group = self.groups.get(step_id)
         if group is None:
             span = self._base(f"{self.run.id}-{step_id}", name, "RUNNING", "RUN")
-            span.update(stepID=step_id, queuedAt=at, startedAt=self.started_ms or at)
+            span.update(stepID=step_id, queuedAt=at, startedAt=at, stepInfo=_RUN_INFO)
             group = self.groups[step_id] = _Group(step_id, name, "RUN", span)
             self.spans.append(span)
         return group
 
     def _close_group(self, group: _Group) -> None:
         if not group.attempts:
-            group.span["status"] = "QUEUED"
+            group.span.update(status="QUEUED", startedAt=None)
             return
-        last = group.attempts[-1]
-        group.span.update(status=last["status"], endedAt=last["endedAt"],
+        first, last = group.attempts[0], group.attempts[-1]
+        group.span.update(status=last["status"], startedAt=first["startedAt"],
+                          queuedAt=_earliest(group.span["queuedAt"], first["startedAt"]),
+                          endedAt=last["endedAt"],
                           attempts=len(group.attempts) - 1,
                           childrenSpans=_numbered(group.attempts),
                           outputID=step_output_id(self.run.id, group.step_id)
@@ -124,8 +137,10 @@ class _Builder:
               at: int, step_id: str) -> Span:
         """One call's span; ``step_id`` is the step it ran ("" for the function itself)."""
         span = self._base(f"{self.run.id}-{item.get('id')}", name, status, op)
+        started = self._started(item) or at
         span.update(attempts=to_int(item.get("attempt") or 0, "attempt"),
-                    queuedAt=self.started_ms or at, startedAt=self.started_ms or at, endedAt=at)
+                    queuedAt=started, startedAt=started, endedAt=at,
+                    stepInfo=_RUN_INFO if op else None)
         # A failed call's output is its error as recorded; a completed one's is the result.
         if status == "FAILED" and item.get("output"):
             span["outputID"] = history_output_id(self.run.id, str(item.get("id")))
@@ -151,7 +166,7 @@ class _Builder:
             "spanID": span_id, "parentSpanID": self.run.id, "isRoot": False, "name": name,
             "status": status, "attempts": 0, "stepOp": op, "stepID": None,
             "childrenSpans": [], "outputID": None, "queuedAt": None, "startedAt": None,
-            "endedAt": None, "duration": None,
+            "endedAt": None, "duration": None, "stepInfo": None,
         }
 
 
@@ -161,6 +176,13 @@ def _numbered(attempts: list[Span]) -> list[Span]:
         return []
     return [{**span, "spanID": f"{span['spanID']}-attempt", "name": f"Attempt {span['attempts']}"}
             for span in attempts]
+
+
+def _earliest(queued: object, started: object) -> object:
+    """A queue time is never after the start it led to."""
+    if isinstance(queued, int) and isinstance(started, int):
+        return min(queued, started)
+    return queued
 
 
 def _duration(span: Span) -> int | None:

@@ -13,6 +13,7 @@ import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
+from inngest._engine.timeparse import rfc3339
 from inngest._protocol.opcodes import Opcode
 
 Span = dict[str, object]
@@ -48,6 +49,7 @@ class _Step:
     attempts: list[Span] = dataclasses.field(default_factory=list)
     # Sleeps and waits have no output of their own in the server's trace.
     has_output: bool = True
+    info: Span | None = None
 
 
 class _Builder:
@@ -62,8 +64,9 @@ class _Builder:
         self.order: dict[str, int] = {}
         # Failed calls that no step claimed yet: the next step reply owns them.
         self.function_attempts: list[Span] = []
-        self.started_ms: int | None = None
         self.scheduled_ms: int | None = None
+        # Each call's (queued, started) times, by its groupID: parallel calls interleave.
+        self.calls: dict[str, tuple[int, int]] = {}
 
     def build(self) -> list[Span]:
         for item in self.history:
@@ -79,25 +82,36 @@ class _Builder:
         step_id = item.get("stepID")
         if isinstance(step_id, str):
             self.order.setdefault(step_id, len(self.order))
+        if "waitResult" in item or "invokeFunctionResult" in item:
+            # A wait or invoke that ended queues the function's next call.
+            self.scheduled_ms = at
         if kind in ("StepScheduled", "FunctionStarted"):
             self.scheduled_ms = at
         elif kind == "StepStarted":
-            self.started_ms = at
+            self.calls[str(item.get("groupID"))] = (min(self.scheduled_ms or at, at), at)
         elif kind in _WAIT_TYPES and isinstance(step_id, str):
-            step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind], at)
+            step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind],
+                              self._call(item, at))
             step.has_output = kind != "StepSleeping"
+            step.info = step_info(item, None)
             sleep = item.get("sleep")
             until = sleep.get("until") if isinstance(sleep, typing.Mapping) else None
             if isinstance(until, int):
-                step.ended_ms = until
+                # The next call is queued when the sleep ends.
+                step.ended_ms = self.scheduled_ms = until
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 
-    def _step(self, step_id: str, name: str, op: str | None, at: int) -> _Step:
+    def _call(self, item: dict[str, JSON], at: int) -> tuple[int, int]:
+        """When the call ``item`` belongs to was queued and started (a queue time is never
+        after its start)."""
+        return self.calls.get(str(item.get("groupID")), (at, at))
+
+    def _step(self, step_id: str, name: str, op: str | None,
+              times: tuple[int, int]) -> _Step:
         step = self.steps.get(step_id)
         if step is None:
-            step = self.steps[step_id] = _Step(step_id, name, op, self.scheduled_ms or at,
-                                               self.started_ms or at)
+            step = self.steps[step_id] = _Step(step_id, name, op, *times)
         return step
 
     def _reply(self, item: dict[str, JSON], kind: str, step_id: str | None, at: int) -> None:
@@ -108,8 +122,9 @@ class _Builder:
             return
         name = self.info.get(step_id, (str(item.get("stepName") or step_id), ""))[0]
         step = self._step(step_id, name, STEP_OPS.get(self.info.get(step_id, ("", ""))[1], "RUN"),
-                          at)
+                          self._call(item, at))
         status = "FAILED" if failed else "COMPLETED"
+        step.info = step_info(item, step.info)
         for attempt in self.function_attempts:
             attempt["stepOp"] = step.op
         if self.function_attempts and not step.attempts:
@@ -131,7 +146,7 @@ class _Builder:
             "status": status, "attempts": number, "stepOp": step.op if step else None,
             "stepID": step.step_id if step and status == "COMPLETED" else None,
             "outputID": output_id if item.get("output") or status == "COMPLETED" else None,
-            **_times(self.scheduled_ms or at, self.started_ms or at, at),
+            **_times(*self._call(item, at), at),
         }
 
     def _add_unrecorded_steps(self) -> None:
@@ -159,7 +174,7 @@ class _Builder:
             "stepID": None if attempts else step.step_id,
             "outputID": step_output_id(self.run.id, step.step_id)
             if done and step.has_output and step.step_id in self.memos else None,
-            "childrenSpans": attempts,
+            "childrenSpans": attempts, "stepInfo": step.info,
             **_times(step.queued_ms, step.started_ms, step.ended_ms if done else None),
         }
 
@@ -175,7 +190,7 @@ class _Builder:
                 **self._base(f"{run.id}-end"), "name": "function success",
                 "status": "COMPLETED", "attempts": to_int(end.get("attempt") or 0, "attempt"),
                 "outputID": step_output_id(run.id, ""), "childrenSpans": self.function_attempts,
-                **_times(self.scheduled_ms, self.started_ms, at),
+                **_times(*self._call(end, at), at),
             }
         if run.status is RunStatus.FAILED and self.function_attempts:
             attempts = self.function_attempts
@@ -201,7 +216,44 @@ class _Builder:
         return {
             "spanID": span_id, "parentSpanID": self.run.id, "isRoot": False,
             "stepOp": None, "stepID": None, "childrenSpans": [], "outputID": None,
+            "stepInfo": None,
         }
+
+
+def step_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
+    """The server's ``stepInfo`` of a sleep, wait or invoke: from the history item that
+    began it, completed by the one that ended it (``info`` so far, or None)."""
+    return _begun_info(item) or _ended_info(item, info)
+
+
+def _begun_info(item: typing.Mapping[str, JSON]) -> Span | None:
+    sleep, wait, invoke = (item.get(key) for key in ("sleep", "waitForEvent", "invokeFunction"))
+    if isinstance(sleep, typing.Mapping):
+        return {"__typename": "SleepStepInfo", "sleepUntil": rfc3339(_ms(sleep.get("until")))}
+    if isinstance(wait, typing.Mapping):
+        return {"__typename": "WaitForEventStepInfo", "eventName": wait.get("eventName"),
+                "expression": wait.get("expression"),
+                "timeout": rfc3339(_ms(wait.get("timeout"))), "foundEventID": None,
+                "timedOut": None}
+    if isinstance(invoke, typing.Mapping):
+        return {"__typename": "InvokeStepInfo", "triggeringEventID": invoke.get("eventID"),
+                "functionID": invoke.get("functionID"),
+                "timeout": rfc3339(_ms(invoke.get("timeout"))), "returnEventID": None,
+                "runID": None, "timedOut": None}
+    return None
+
+
+def _ended_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
+    found, returned = item.get("waitResult"), item.get("invokeFunctionResult")
+    if not isinstance(info, typing.Mapping):
+        return None
+    if isinstance(found, typing.Mapping):
+        return {**info, "foundEventID": found.get("eventID"),
+                "timedOut": bool(found.get("timeout"))}
+    if isinstance(returned, typing.Mapping):
+        return {**info, "returnEventID": returned.get("eventID"), "runID": returned.get("runID"),
+                "timedOut": bool(returned.get("timeout"))}
+    return dict(info)
 
 
 def _ms(value: object) -> int | None:

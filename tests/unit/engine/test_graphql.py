@@ -254,3 +254,42 @@ def test_invoke_function_mutation_starts_a_run(client: Client, app: FakeApp) -> 
     assert body["errors"][0]["message"] == "function not found: nope"
     body = gql(client, 'mutation { invokeFunction(functionSlug: "app-fn", data: [1]) }')
     assert body["errors"][0]["message"] == "data must be an object"
+
+
+GET_STEP_INFO = """
+query Info($run_id: String!) {
+  run(runID: $run_id) { trace { childrenSpans {
+    name queuedAt startedAt
+    stepInfo { __typename ... on SleepStepInfo { sleepUntil } ... on RunStepInfo { type } }
+  } } }
+}"""
+
+
+def sleep_then_parallel(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if call.step_id != "step":
+        name = {step_hash(n): n for n in ("a", "b")}[call.step_id]
+        return ops(op("StepRun", name, data=name))
+    if step_hash("first") not in steps:
+        return ops(op("StepRun", "first", data=1))
+    if step_hash("nap") not in steps:
+        return ops(op("Sleep", "nap", opts={"duration": "10ms"}))
+    todo = [name for name in ("a", "b") if step_hash(name) not in steps]
+    if todo:
+        return ops(*[op("StepPlanned", name) for name in todo])
+    return ok("done")
+
+
+def test_spans_carry_step_info_and_are_never_queued_after_they_start(
+        client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=sleep_then_parallel, retries=0)])
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id)["status"] == "Completed"
+    run_id = run_id_for(client, event_id)
+    spans = data(client, GET_STEP_INFO, run_id=run_id)["run"]["trace"]["childrenSpans"]
+    infos = {span["name"]: span["stepInfo"] for span in spans}
+    assert infos["nap"]["__typename"] == "SleepStepInfo"
+    assert infos["nap"]["sleepUntil"].endswith("Z")
+    assert infos["function success"] is None
+    for span in spans:
+        assert span["queuedAt"] <= span["startedAt"], span

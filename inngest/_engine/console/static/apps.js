@@ -55,7 +55,7 @@ function appCard(app, refresh) {
   const sdk = app.sdkLanguage ? `${app.sdkLanguage} ${app.sdkVersion}` : "unknown";
   return h("article", { class: `card app-card ${synced ? "ok" : "bad"}`, "data-url": app.url,
     "data-app-id": app.id },
-  h("div", { class: "title-row" }, h("h3", {}, app.name),
+  h("div", { class: "title-row" }, h("h3", {}, breakable(app.name)),
     h("span", { class: `badge ${synced ? "s-completed" : "s-failed"} sync-status` },
       synced ? "Synced" : "Not synced")),
   h("dl", { class: "facts" },
@@ -80,4 +80,9 @@ function appCard(app, refresh) {
       flash(`Removed ${app.name}`);
       await refresh();
     }), { class: "danger remove" })));
+}
+
+// A name that is a URL (an app never synced) may wrap after its slashes.
+function breakable(text) {
+  return text.split("/").flatMap((part, i) => (i ? ["/", h("wbr"), part] : [part]));
 }

@@ -50,8 +50,19 @@ function functionCard(fn) {
         t.type === "CRON" ? `cron ${t.value}` : t.value, t.condition ? ` if ${t.condition}` : ""))
         : h("span", { class: "muted" }, "invoke only")),
       h("dt", {}, "Retries"), h("dd", {}, retries === undefined ? "4 (default)" : String(retries)),
-      flow.map(([key, label]) => [h("dt", {}, label), h("dd", {}, flowText(config[key]))])),
+      flow.map(([key, label]) => [h("dt", {}, label), h("dd", {},
+        key === "concurrency" ? concurrencyText(config[key]) : flowText(config[key]))])),
     invokeForm(fn));
+}
+
+// "5 at a time", "1 at a time per event.data.user (account)": limits, not raw JSON.
+function concurrencyText(value) {
+  const limits = Array.isArray(value) ? value : [value];
+  if (!limits.every((c) => c && typeof c === "object" && typeof c.limit === "number")) {
+    return flowText(value);
+  }
+  return limits.map((c) => h("div", { class: "concurrency" }, `${c.limit} at a time`,
+    c.key ? [" per ", h("code", {}, c.key)] : "", c.scope ? ` (${c.scope.toLowerCase()})` : ""));
 }
 
 function flowText(value) {

@@ -16,23 +16,27 @@ query Run($id: String!) {
   runTrigger(runID: $id) { payloads IDs eventName timestamp cron isBatch }
   functionRun(query: {functionRunId: $id}) {
     cancellationReason
-    history {
-      type stepName createdAt
-      sleep { until }
-      waitForEvent { eventName expression timeout }
-      waitResult { eventID timeout }
-      invokeFunction { functionID timeout }
-      invokeFunctionResult { runID timeout }
-    }
   }
 }
 fragment S on RunTraceSpan {
   spanID functionID name status stepOp attempts queuedAt startedAt endedAt duration outputID isRoot
+  stepInfo {
+    __typename
+    ... on SleepStepInfo { sleepUntil }
+    ... on WaitForEventStepInfo { eventName expression timeout foundEventID timedOut }
+    ... on InvokeStepInfo { functionID timeout runID timedOut }
+  }
 }`;
 const OUTPUT = `
 query Output($id: String!) {
   runTraceSpanOutputByID(outputID: $id) { data input error { name message stack cause } }
 }`;
+// The function's own calls (outside any step), named as the Inngest server names them.
+const FN_NOTES = {
+  "function success": "the call that returned the function's result",
+  execute: "the function's own code, outside any step",
+  "Queued step": "the next call, waiting in the queue",
+};
 const OPS = { RUN: "step", SLEEP: "sleep", WAIT_FOR_EVENT: "wait", INVOKE: "invoke",
   WAIT_FOR_SIGNAL: "signal", AI_GATEWAY: "ai" };
 
@@ -155,7 +159,8 @@ export async function render(view, runId) {
         `width:${((start - queued) / total) * 100}%`, title: `queued ${duration(start - queued)}` })
       : null;
     const op = span.isRoot ? "run" : (depth === 2 ? "try" : OPS[span.stepOp] || "fn");
-    const note = stepNote(span);
+    // The function's own calls are explained in the details only: the rows stay one line.
+    const note = span.stepInfo ? stepNote(span) : null;
     const isSelected = span.spanID === selected;
     const select = () => {
       selected = span.spanID;
@@ -171,7 +176,8 @@ export async function render(view, runId) {
     },
     h("div", { class: "tl-name", style: `padding-left:${depth * 16}px` },
       h("span", { class: `op op-${op}` }, op),
-      h("span", { class: "name", title: span.name }, span.name),
+      h("span", { class: "name", title: FN_NOTES[span.name] && !span.stepOp
+        ? `${span.name}: ${FN_NOTES[span.name]}` : span.name }, depth === 2 ? attemptLabel(span) : span.name),
       note ? h("div", { class: "sub" }, note) : null),
     h("div", { class: "tl-track" }, wait,
       start ? h("div", {
@@ -183,32 +189,22 @@ export async function render(view, runId) {
       : (live && start ? duration(end - start) : "")));
   }
 
-  // Sleeps, waits and invokes, described from the run's history (by step name).
+  // Sleeps, waits and invokes, described by the span's own stepInfo.
   function stepNote(span) {
-    const history = (data.functionRun && data.functionRun.history) || [];
-    const items = history.filter((item) => item.stepName === span.name);
-    if (span.stepOp === "SLEEP") {
-      const item = items.find((i) => i.sleep);
-      return item ? ["sleeps until ", stamp(item.sleep.until)] : null;
+    const info = span.stepInfo;
+    if (!info) return FN_NOTES[span.name] && !span.stepOp ? FN_NOTES[span.name] : null;
+    if (info.__typename === "SleepStepInfo") return ["sleeps until ", stamp(info.sleepUntil)];
+    if (info.__typename === "WaitForEventStepInfo") {
+      return [`waits for ${info.eventName}`, info.expression ? ` if ${info.expression}` : "",
+        " until ", stamp(info.timeout),
+        info.timedOut ? " · timed out" : (info.foundEventID ? [" · got ",
+          h("a", { href: `#/events/${info.foundEventID}` }, "event")] : "")];
     }
-    if (span.stepOp === "WAIT_FOR_EVENT") {
-      const item = items.find((i) => i.waitForEvent);
-      const result = items.find((i) => i.waitResult);
-      if (!item) return null;
-      const w = item.waitForEvent;
-      return [`waits for ${w.eventName}`, w.expression ? ` if ${w.expression}` : "",
-        " until ", stamp(w.timeout),
-        result ? (result.waitResult.timeout ? " · timed out" : [" · got ",
-          h("a", { href: `#/events/${result.waitResult.eventID}` }, "event")]) : ""];
-    }
-    if (span.stepOp === "INVOKE") {
-      const item = items.find((i) => i.invokeFunction);
-      const result = items.find((i) => i.invokeFunctionResult);
-      if (!item) return null;
-      const child = result && result.invokeFunctionResult.runID;
-      return [`invokes ${item.invokeFunction.functionID} until `, stamp(item.invokeFunction.timeout),
-        child ? [" · ", h("a", { href: `#/runs/${child}`, class: "child-run" }, "child run →")] : "",
-        result && result.invokeFunctionResult.timeout ? " · timed out" : ""];
+    if (info.__typename === "InvokeStepInfo") {
+      return [`invokes ${info.functionID} until `, stamp(info.timeout),
+        info.runID ? [" · ", h("a", { href: `#/runs/${info.runID}`, class: "child-run" },
+          "child run →")] : "",
+        info.timedOut ? " · timed out" : ""];
     }
     return null;
   }
@@ -223,10 +219,12 @@ export async function render(view, runId) {
       ["Queue delay", span.startedAt && span.queuedAt
         ? duration(ms(span.startedAt) - ms(span.queuedAt)) : "—"],
       ["Duration", span.duration !== null ? duration(span.duration) : "—"],
-      span.attempts ? ["Retries", String(span.attempts)] : null,
+      span.attempts && depth(span) < 2 ? ["Retries", String(span.attempts)] : null,
+      depth(span) === 2 ? ["Attempt", `${attemptLabel(span)} (ctx.attempt ${span.attempts})`]
+        : null,
     ].filter(Boolean);
     const parts = [
-      h("h2", {}, span.isRoot ? "Run" : span.name),
+      h("h2", {}, span.isRoot ? "Run" : (depth(span) === 2 ? attemptLabel(span) : span.name)),
       h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     ];
     const note = stepNote(span);
@@ -255,12 +253,20 @@ export async function render(view, runId) {
   async function attemptBlock(attempt) {
     const out = attempt.outputID ? await output(attempt.outputID) : null;
     return h("div", { class: "attempt", "data-status": attempt.status },
-      h("div", { class: "attempt-head" }, h("strong", {}, attempt.name), " ",
+      h("div", { class: "attempt-head" }, h("strong", {}, attemptLabel(attempt)), " ",
         statusBadge(attempt.status), " ", h("span", { class: "muted" },
+          `ctx.attempt ${attempt.attempts}`, attempt.startedAt ? " · " : "",
           attempt.startedAt ? clock(attempt.startedAt) : "",
           attempt.duration !== null ? ` · ${duration(attempt.duration)}` : "")),
       out && out.error ? errorView(out.error)
         : (out && out.data ? jsonText(out.data) : null));
+  }
+
+  // Which level of the tree a span is at: attempts (level 2) are numbered from 1 here, while
+  // the trace (as the server's) and the SDK's ctx.attempt count from 0.
+  function depth(span) {
+    const found = flatten(data.run.trace).find((s) => s.span.spanID === span.spanID);
+    return found ? found.depth : 0;
   }
 
   function renderTrigger() {
@@ -296,6 +302,10 @@ function flatten(root) {
     for (const attempt of child.childrenSpans || []) out.push({ span: attempt, depth: 2 });
   }
   return out;
+}
+
+function attemptLabel(span) {
+  return `Attempt ${(span.attempts || 0) + 1}`;
 }
 
 function meta(label, value) {

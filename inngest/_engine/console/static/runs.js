@@ -21,7 +21,9 @@ export async function render(view, _id, params) {
   const filter = {
     status: params.get("status") || "", function: params.get("function") || "",
     app: params.get("app") || "", range: params.get("range") || "",
+    from: params.get("from") || "", until: params.get("until") || "",
   };
+  const custom = filter.range === "custom";
   const { apps } = await gql(CHOICES);
   const functions = apps.flatMap((app) => app.functions.map((fn) => ({ ...fn, app })));
   const count = h("span", { class: "muted", id: "run-count" });
@@ -31,6 +33,7 @@ export async function render(view, _id, params) {
     onclick: async () => { limit += PAGE; await poll(); } }, `Show ${PAGE} more`);
   const change = (key) => (event) => {
     const next = new URLSearchParams({ ...filter, [key]: event.target.value });
+    if (next.get("range") !== "custom") { next.delete("from"); next.delete("until"); }
     for (const [name, value] of [...next]) if (!value) next.delete(name);
     const query = next.toString();
     location.hash = `#/runs${query ? `?${query}` : ""}`;
@@ -45,12 +48,21 @@ export async function render(view, _id, params) {
       select("status", "Status", STATUSES.map((s) => [s, s[0] + s.slice(1).toLowerCase()])),
       select("function", "Function", functions.map((fn) => [fn.id, fn.name])),
       select("app", "App", apps.map((app) => [app.id, app.name])),
-      select("range", "Queued in", Object.keys(RANGES).map((r) => [r, `last ${r}`]))),
+      select("range", "Queued in", [...Object.keys(RANGES).map((r) => [r, `last ${r}`]),
+        ["custom", "custom range…"]]),
+      custom ? h("span", { class: "custom-range" }, moment("from", "From"), moment("until", "until"))
+        : null),
     h("table", { class: "list runs" },
       h("thead", {}, h("tr", {},
         ["Function", "Status", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
       body),
     h("div", { class: "more" }, more));
+
+  // A local date and time (the input's own format), kept in the link as typed.
+  function moment(key, label) {
+    return h("label", {}, label, h("input", { type: "datetime-local", name: key, step: 1,
+      value: filter[key], onchange: change(key) }));
+  }
 
   let drawn = "";
   async function poll() {
@@ -60,6 +72,10 @@ export async function render(view, _id, params) {
     if (filter.app) variables.filter.appIDs = [filter.app];
     if (RANGES[filter.range]) {
       variables.filter.from = new Date(Date.now() - RANGES[filter.range]).toISOString();
+    }
+    for (const key of custom ? ["from", "until"] : []) {
+      const at = new Date(filter[key]);
+      if (filter[key] && !Number.isNaN(at.getTime())) variables.filter[key] = at.toISOString();
     }
     const { runs } = await gql(RUNS, variables);
     // Unchanged and all ended: nothing to redraw (live durations need the redraw).
@@ -72,10 +88,13 @@ export async function render(view, _id, params) {
       : `${runs.totalCount} run${runs.totalCount === 1 ? "" : "s"}`;
     const rows = runs.edges.map(({ node }) => row(node));
     const focused = document.activeElement && document.activeElement.dataset.runId;
+    const filtered = Object.values(filter).some(Boolean);
     replace(body, rows.length ? rows
-      : h("tr", {}, h("td", { colspan: 5, class: "empty" },
-        "No runs yet. Send an event from ", h("a", { href: "#/events" }, "Events"),
-        " or invoke a function from ", h("a", { href: "#/functions" }, "Functions"), ".")));
+      : h("tr", {}, h("td", { colspan: 5, class: "empty" }, filtered
+        ? ["No runs match these filters. ", h("a", { href: "#/runs", id: "clear-filters" },
+          "Show all runs")]
+        : ["No runs yet. Send an event from ", h("a", { href: "#/events" }, "Events"),
+          " or invoke a function from ", h("a", { href: "#/functions" }, "Functions"), "."])));
     if (focused) {
       const again = body.querySelector(`[data-run-id="${focused}"]`);
       if (again) again.focus();
