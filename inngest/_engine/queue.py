@@ -111,15 +111,14 @@ class Queue:
         """Persist an item; returns None if its job id is already queued."""
         stored = self._store.insert_item(item)
         if stored is not None:
-            self.wake()
+            self._store.after_commit(self.wake)
         return stored
 
     def run_ended(self, run_id: str) -> None:
         """Tell the admission policy, between scans, that a run has ended."""
         with self._cond:
             self._ended_runs.append(run_id)
-            self._dirty = True
-            self._cond.notify_all()
+        self._store.after_commit(self.wake)
 
     def wake(self) -> None:
         with self._cond:

@@ -130,6 +130,7 @@ class Store:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._depth = 0
+        self._after_commit: list[typing.Callable[[], None]] = []
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
@@ -191,9 +192,11 @@ class Store:
         self._depth += 1
 
     def _end(self, failed: bool) -> None:
+        actions: list[typing.Callable[[], None]] = []
         try:
             self._depth -= 1
             if self._depth == 0:
+                actions, self._after_commit = self._after_commit, []
                 if failed:
                     self._conn.execute("ROLLBACK")
                     self._forget_functions()
@@ -201,6 +204,19 @@ class Store:
                     self._conn.execute("COMMIT")
         finally:
             self._lock.release()
+        for action in actions:
+            action()
+
+    def after_commit(self, action: typing.Callable[[], None]) -> None:
+        """Call ``action`` once the open transaction has ended (at once outside one).
+
+        For wake-ups: a thread woken in the middle of a transaction finds the store locked
+        and goes back to sleep, and the one it interrupted has lost its time slice."""
+        with self._lock:
+            if self._depth:
+                self._after_commit.append(action)
+                return
+        action()
 
     def _rows(self, sql: str, *args: object) -> list[Row]:
         with self._lock:
