@@ -1,4 +1,5 @@
-"""The queue's scan past held-back items, and the sort order of upgraded databases."""
+"""The queue's scan past held-back items, the sort order of upgraded databases, and wake-ups
+after commit."""
 
 from __future__ import annotations
 
@@ -107,3 +108,25 @@ def test_upgraded_database_skips_the_partitions_asked(tmp_path: pathlib.Path) ->
     finally:
         store.close()
     assert (left, right) == (["run-1"], ["run-0", "run-2"])
+
+
+def test_after_commit_runs_once_the_outermost_transaction_has_committed() -> None:
+    store = Store()
+    seen: list[tuple[str, bool]] = []
+
+    def queued_item_visible() -> None:
+        # Read from another thread: it could not take the store while the writer held it.
+        result: list[list[str | None]] = []
+        reader = threading.Thread(
+            target=lambda: result.append([item.job_id for item in store.items()]))
+        reader.start()
+        reader.join(5)
+        seen.append(("woken", result == [["job"]]))
+
+    with store.transaction():
+        with store.transaction():
+            store.insert_item(QueueItem(Kind.CRON, 0, job_id="job"))
+            store.after_commit(queued_item_visible)
+        seen.append(("inner ended", False))
+    store.after_commit(lambda: seen.append(("outside", True)))
+    assert seen == [("inner ended", False), ("woken", True), ("outside", True)]
