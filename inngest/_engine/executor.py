@@ -138,8 +138,7 @@ class Executor:
             gateway_replies = self._call_gateways(outcome)
         # Applying the reply and deleting the item commit together: a crash in between
         # would otherwise run the item again and repeat the step that follows it. Without
-        # gateway calls the check is in the same transaction, so no reader sees the run
-        # between the two (a run already Completed reported as Running).
+        # gateway calls the check shares that transaction: one take of the store per reply.
         with self.store.transaction():
             current = self._current(run, reply, outcome)
             if current is None:
