@@ -38,6 +38,7 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
 # Ops after which the run waits for something else to call the SDK again.
+_GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
 _WAITING_OPS = (Opcode.PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE,
                 Opcode.WAIT_FOR_SIGNAL)
 
@@ -126,24 +127,39 @@ class Executor:
             error_body("Error", f"could not reach {fn.url}"), True, None
         )
         call.outcome = outcome
-        with self.store.transaction():
-            run = self.store.run(run.id) or run
-            if run.status.ended:
+        gateway_replies: dict[str, GatewayReply] = {}
+        if _calls_gateways(outcome):
+            # The run is checked (and its version pinned) before the gateway calls go out,
+            # and those are not made holding the store.
+            with self.store.transaction():
+                current = self._current(run, reply, outcome)
+            if current is None:
                 return None
-            # Only a reply that reports steps pins the version; errors and `[]` leave it open.
-            version = reply.headers.get(Header.REQ_VERSION, "") if reply else ""
-            if run.version < 0 and version.lstrip("-").isdigit() and isinstance(outcome, Ops) \
-                    and any(op.op != Opcode.NONE for op in outcome.ops):
-                run = self.store.update_run(run.id, version=int(version))
-        gateway_replies = self._call_gateways(outcome)
+            gateway_replies = self._call_gateways(outcome)
         # Applying the reply and deleting the item commit together: a crash in between
-        # would otherwise run the item again and repeat the step that follows it.
+        # would otherwise run the item again and repeat the step that follows it. Without
+        # gateway calls the check shares that transaction: one take of the store per reply.
         with self.store.transaction():
-            again = self._act(item, run, fn, outcome, gateway_replies)
+            current = self._current(run, reply, outcome)
+            if current is None:
+                return None
+            again = self._act(item, current, fn, outcome, gateway_replies)
             self.life.history.replied(call, again)
             if again is None:
                 self.store.ack(item.id)
             return again
+
+    def _current(self, run: Run, reply: Reply | None, outcome: Outcome) -> Run | None:
+        """The run as stored now, with the version the reply pins; None if it has ended."""
+        run = self.store.run(run.id) or run
+        if run.status.ended:
+            return None
+        # Only a reply that reports steps pins the version; errors and `[]` leave it open.
+        version = reply.headers.get(Header.REQ_VERSION, "") if reply else ""
+        if run.version < 0 and version.lstrip("-").isdigit() and isinstance(outcome, Ops) \
+                and any(op.op != Opcode.NONE for op in outcome.ops):
+            run = self.store.update_run(run.id, version=int(version))
+        return run
 
     def _act(self, item: QueueItem, run: Run, fn: Function, outcome: Outcome,
              gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
@@ -408,8 +424,7 @@ class Executor:
         """Make the HTTP calls that gateway ops describe, before any state changes."""
         if not isinstance(outcome, Ops):
             return {}
-        return {op.id: self._call_gateway(op) for op in outcome.ops
-                if op.op in (Opcode.AI_GATEWAY, Opcode.GATEWAY)}
+        return {op.id: self._call_gateway(op) for op in outcome.ops if op.op in _GATEWAY_OPS}
 
     def _call_gateway(self, op: Op) -> GatewayReply:
         opts = op.opts
@@ -469,6 +484,10 @@ class GatewayReply:
 def _canonical_header(name: str) -> str:
     """``x-api-key`` as ``X-Api-Key``: the real server's HTTP client sends every header so."""
     return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+
+
+def _calls_gateways(outcome: Outcome) -> bool:
+    return isinstance(outcome, Ops) and any(op.op in _GATEWAY_OPS for op in outcome.ops)
 
 
 def default_transport() -> Transport:

@@ -111,15 +111,14 @@ class Queue:
         """Persist an item; returns None if its job id is already queued."""
         stored = self._store.insert_item(item)
         if stored is not None:
-            self.wake()
+            self._store.after_commit(self.wake)
         return stored
 
     def run_ended(self, run_id: str) -> None:
         """Tell the admission policy, between scans, that a run has ended."""
         with self._cond:
             self._ended_runs.append(run_id)
-            self._dirty = True
-            self._cond.notify_all()
+        self._store.after_commit(self.wake)
 
     def wake(self) -> None:
         with self._cond:
@@ -165,7 +164,9 @@ class Queue:
         """Start up to ``free`` admitted due items; return when to look again.
 
         Items the admission policy holds back stay in place (keeping their order), so the
-        scan pages past them to reach items of other partitions.
+        scan pages past them to reach items of other partitions. Partitions holding their
+        whole share are left out by the store, unparsed: with many runs of one function
+        queued, reading and parsing their items on every scan cost more than the calls.
         """
         now = self._clock.now_ms()
         wake_at: int | None = None
@@ -175,7 +176,9 @@ class Queue:
             # Each row read is parsed: read only what free workers can take, unless the
             # admission policy is holding items back and the scan has to page past them.
             size = _PAGE if held else free
-            page = self._store.due_items(now, size, after)
+            full = [part for part, count in self._running.items()
+                    if part and count >= self._share]
+            page = self._store.due_items(now, size, after, full)
             for after, item in page:
                 if free == 0:
                     return now

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS step_info (
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE, run_id TEXT NOT NULL,
     due INTEGER NOT NULL, leased INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL,
-    sort INTEGER NOT NULL DEFAULT 0);
+    sort INTEGER NOT NULL DEFAULT 0, part TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS queue_due ON queue (leased, due);
 CREATE INDEX IF NOT EXISTS queue_run ON queue (run_id);
 CREATE TABLE IF NOT EXISTS pauses (
@@ -130,6 +130,7 @@ class Store:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._depth = 0
+        self._after_commit: list[typing.Callable[[], None]] = []
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
@@ -148,6 +149,9 @@ class Store:
         if "sort" not in columns:
             self._conn.execute("ALTER TABLE queue ADD COLUMN sort INTEGER NOT NULL DEFAULT 0")
             self._sort_existing_items()
+        if "part" not in columns:
+            self._conn.execute("ALTER TABLE queue ADD COLUMN part TEXT NOT NULL DEFAULT ''")
+            self._copy_existing_partitions()
 
     def _sort_existing_items(self) -> None:
         """Give rows written before the sort column their key: due time minus priority."""
@@ -158,6 +162,15 @@ class Store:
                     priority = 0
                 self._conn.execute(
                     "UPDATE queue SET sort = ? WHERE id = ?", (_int(due) - priority, item_id)
+                )
+
+    def _copy_existing_partitions(self) -> None:
+        """Fill the partition column of rows written before it existed."""
+        with self.transaction():
+            for item_id, data in self._rows("SELECT id, data FROM queue"):
+                self._conn.execute(
+                    "UPDATE queue SET part = ? WHERE id = ?",
+                    (_queue_item(item_id, data).partition, item_id),
                 )
 
     def close(self) -> None:
@@ -179,9 +192,11 @@ class Store:
         self._depth += 1
 
     def _end(self, failed: bool) -> None:
+        actions: list[typing.Callable[[], None]] = []
         try:
             self._depth -= 1
             if self._depth == 0:
+                actions, self._after_commit = self._after_commit, []
                 if failed:
                     self._conn.execute("ROLLBACK")
                     self._forget_functions()
@@ -189,6 +204,19 @@ class Store:
                     self._conn.execute("COMMIT")
         finally:
             self._lock.release()
+        for action in actions:
+            action()
+
+    def after_commit(self, action: typing.Callable[[], None]) -> None:
+        """Call ``action`` once the open transaction has ended (at once outside one).
+
+        For wake-ups: a thread woken in the middle of a transaction finds the store locked
+        and goes back to sleep, and the one it interrupted has lost its time slice."""
+        with self._lock:
+            if self._depth:
+                self._after_commit.append(action)
+                return
+        action()
 
     def _rows(self, sql: str, *args: object) -> list[Row]:
         with self._lock:
@@ -470,30 +498,33 @@ class Store:
         """Queue an item; returns None when an item with the same job id is already queued."""
         with self.transaction():
             cursor = self._conn.execute(
-                "INSERT OR IGNORE INTO queue (job_id, run_id, due, sort, data)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO queue (job_id, run_id, due, sort, part, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (item.job_id, item.run_id, item.available_at_ms,
-                 item.available_at_ms - item.priority_ms, _dump(item.to_dict())),
+                 item.available_at_ms - item.priority_ms, item.partition,
+                 _dump(item.to_dict())),
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:
                 return None
             return QueueItem.from_dict({**item.to_dict(), "id": cursor.lastrowid})
 
-    def due_items(self, now_ms: int, limit: int,
-                  after: QueuePosition | None = None) -> list[tuple[QueuePosition, QueueItem]]:
+    def due_items(self, now_ms: int, limit: int, after: QueuePosition | None = None,
+                  skip: typing.Collection[str] = ()) -> list[tuple[QueuePosition, QueueItem]]:
         """Unleased items due by ``now_ms``, ahead-most first (enqueue time minus priority).
 
         Each item comes with its queue position; pass the last one as ``after`` to read on.
         Rows inserted or removed meanwhile cannot shift the next page, as an offset would.
         The scan walks the sort index and stops at the latest sort a due item can have, so
         it reads only the rows it returns plus the few not yet due that sort among them.
+        Items of the partitions in ``skip`` are passed over in SQL, without being parsed.
         """
         sort, item_id = after if after is not None else (-_MAX_INT, -1)
+        skipped = f" AND part NOT IN ({','.join('?' * len(skip))})" if skip else ""
         rows = self._rows(
             "SELECT sort, id, data FROM queue INDEXED BY queue_sort"
             " WHERE leased = 0 AND (sort, id) > (?, ?) AND sort <= ? AND due <= ?"
-            " ORDER BY sort, id LIMIT ?",
-            sort, item_id, now_ms + MAX_PRIORITY_MS, now_ms, limit,
+            f"{skipped} ORDER BY sort, id LIMIT ?",
+            sort, item_id, now_ms + MAX_PRIORITY_MS, now_ms, *skip, limit,
         )
         return [((_int(sort), _int(item_id)), _queue_item(item_id, data))
                 for sort, item_id, data in rows]

@@ -1,4 +1,5 @@
-"""The queue's scan past held-back items, and the sort order of upgraded databases."""
+"""The queue's scan past held-back items, the sort order of upgraded databases, and wake-ups
+after commit."""
 
 from __future__ import annotations
 
@@ -66,8 +67,10 @@ def test_rows_removed_mid_scan_do_not_make_it_skip_a_due_item() -> None:
     assert admission.asked >= held
 
 
-def old_database(path: pathlib.Path, rows: list[tuple[int, int]]) -> None:
-    """A queue table as engines before the sort column wrote it: (due, priority_ms) rows."""
+def old_database(path: pathlib.Path, rows: list[tuple[int, int]],
+                 partitions: tuple[str, ...] = ()) -> None:
+    """A queue table as engines before the sort column wrote it: (due, priority_ms) rows,
+    in ``partitions`` (by row) when given."""
     conn = sqlite3.connect(path)
     conn.execute(
         "CREATE TABLE queue (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE,"
@@ -75,7 +78,7 @@ def old_database(path: pathlib.Path, rows: list[tuple[int, int]]) -> None:
         " data TEXT NOT NULL)")
     for n, (due, priority_ms) in enumerate(rows):
         item = QueueItem(Kind.CRON, due, run_id=f"run-{n}", priority_ms=priority_ms,
-                         job_id=f"job-{n}")
+                         job_id=f"job-{n}", partition=partitions[n] if partitions else "")
         conn.execute("INSERT INTO queue (job_id, run_id, due, data) VALUES (?, ?, ?, ?)",
                      (item.job_id, item.run_id, due, json.dumps(item.to_dict())))
     conn.commit()
@@ -92,3 +95,38 @@ def test_upgraded_database_orders_items_by_priority(tmp_path: pathlib.Path) -> N
     finally:
         store.close()
     assert order == ["run-1", "run-0", "run-2"]
+
+
+def test_upgraded_database_skips_the_partitions_asked(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "main.db"
+    old_database(path, [(T0, 0), (T0 + 1, 0), (T0 + 2, 0)], partitions=("a", "b", "a"))
+    store = Store(str(path))
+    try:
+        left = [item.run_id for _, item in store.due_items(T0 + 10, 10, skip=["a"])]
+        store.insert_item(QueueItem(Kind.CRON, T0 + 3, run_id="run-new", partition="b"))
+        right = [item.run_id for _, item in store.due_items(T0 + 10, 10, skip=["b"])]
+    finally:
+        store.close()
+    assert (left, right) == (["run-1"], ["run-0", "run-2"])
+
+
+def test_after_commit_runs_once_the_outermost_transaction_has_committed() -> None:
+    store = Store()
+    seen: list[tuple[str, bool]] = []
+
+    def queued_item_visible() -> None:
+        # Read from another thread: it could not take the store while the writer held it.
+        result: list[list[str | None]] = []
+        reader = threading.Thread(
+            target=lambda: result.append([item.job_id for item in store.items()]))
+        reader.start()
+        reader.join(5)
+        seen.append(("woken", result == [["job"]]))
+
+    with store.transaction():
+        with store.transaction():
+            store.insert_item(QueueItem(Kind.CRON, 0, job_id="job"))
+            store.after_commit(queued_item_visible)
+        seen.append(("inner ended", False))
+    store.after_commit(lambda: seen.append(("outside", True)))
+    assert seen == [("inner ended", False), ("woken", True), ("outside", True)]
