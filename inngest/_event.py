@@ -45,14 +45,22 @@ class Event(Model):
             raise _errors.BodyInvalidError("event must be an object")
         if "name" not in raw:
             raise _errors.BodyInvalidError("event.name is required")
-        return cls(
-            name=raw["name"],
-            data=raw.get("data") or {},
-            id=raw.get("id", ""),
-            ts=raw.get("ts", 0),
-            user=raw.get("user"),
-            v=raw.get("v"),
-        )
+        fields = {
+            "name": raw["name"],
+            "data": raw.get("data") or {},
+            "id": raw.get("id", ""),
+            "ts": raw.get("ts", 0),
+            "user": raw.get("user"),
+            "v": raw.get("v"),
+        }
+        if cls is not Event:  # a subclass may have fields of its own
+            return cls(**fields)
+        # Filled in directly rather than through the frozen dataclass's __init__ (one
+        # setattr per field): events are parsed on every request. Checked the same way.
+        event = cls.__new__(cls)
+        event.__dict__.update(fields)
+        event.__post_init__()
+        return event
 
     @classmethod
     def from_raw(cls, raw: object) -> Event | Exception:

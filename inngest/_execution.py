@@ -47,7 +47,10 @@ class ExecutionRequest:
             None if raw_max_attempts is None
             else _expect_int(raw_max_attempts, "ctx.max_attempts")
         )
-        return cls(
+        # Filled in directly rather than through the frozen dataclass's __init__ (one
+        # setattr per field): this runs on every request; the checks above are the same.
+        request = cls.__new__(cls)
+        request.__dict__.update(
             event=_parse_event(_required(body, "event", "event"), "event"),
             events=_parse_events(body.get("events"), "events"),
             steps=_expect_object(_required(body, "steps", "steps"), "steps"),
@@ -60,6 +63,7 @@ class ExecutionRequest:
             ),
             max_attempts=max_attempts,
         )
+        return request
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
@@ -284,6 +288,8 @@ def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome
 
 def _transform_output(middleware: MiddlewareManager, outcome: Outcome) -> None:
     """Only single results go through transform_output (not multi-step plans)."""
+    if not middleware.hooks_after_call:
+        return
     if outcome.reports is not None:
         if len(outcome.reports) != 1:
             return

@@ -121,6 +121,9 @@ class MiddlewareManager:
             if all(type(middleware) is LoggerMiddleware for middleware in self._middleware)
             else None
         )
+        # LoggerMiddleware has no hooks after the call: with no other middleware, those
+        # hook calls (and the results built for transform_output) are skipped.
+        self.hooks_after_call = self._checked is None
 
     @classmethod
     def for_send(cls, client: Inngest) -> MiddlewareManager:
@@ -148,14 +151,20 @@ class MiddlewareManager:
             middleware.before_execution()
 
     def after_execution(self) -> None:
+        if not self.hooks_after_call:
+            return
         for middleware in self._hooks("after_execution", reverse=True):
             middleware.after_execution()
 
     def transform_output(self, result: TransformOutputResult) -> None:
+        if not self.hooks_after_call:
+            return
         for middleware in self._hooks("transform_output", reverse=True):
             middleware.transform_output(result)
 
     def before_response(self) -> None:
+        if not self.hooks_after_call:
+            return
         for middleware in self._hooks("before_response"):
             middleware.before_response()
 
