@@ -422,10 +422,17 @@ _EMPTY = _Empty()
 
 
 def _json_body(body: bytes) -> object:
-    if not body.strip():
-        return _EMPTY
+    if body[:1] != b"{" or body[1:2] == b"\x00":
+        if not body.strip():
+            return _EMPTY
+        return _loads(body)
+    # UTF-8 is what json.loads detects for these bytes; decoding them here skips that step.
+    return _loads(body, text=True)
+
+
+def _loads(body: bytes, text: bool = False) -> object:
     try:
-        return json.loads(body)
+        return json.loads(body.decode("utf-8", "surrogatepass") if text else body)
     except json.JSONDecodeError as err:
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
     except ValueError:

@@ -58,11 +58,14 @@ def serve(
 
 def to_request(environ: Environ, body: bytes | None = None) -> Request:
     """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
-    headers = {
-        key[5:].replace("_", "-").lower(): value
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
+    names = _header_names
+    headers = {}
+    for key, value in environ.items():
+        name = names.get(key)
+        if name is None:
+            name = _header_name(key)
+        if name:
+            headers[name] = value
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
             headers[name] = environ[key]
@@ -74,6 +77,19 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     )
 
 
+_header_names: dict[str, str] = {}
+
+
+def _header_name(key: str) -> str:
+    """``HTTP_X_FOO`` -> ``x-foo`` ("" for the environ's other keys), remembered: the keys
+    of one server's environs are the same few each time."""
+    name = key[5:].replace("_", "-").lower() if key.startswith("HTTP_") else ""
+    if len(_header_names) >= 256:
+        _header_names.clear()
+    _header_names[key] = name
+    return name
+
+
 _URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
              "PATH_INFO")
 _url_prefixes: dict[tuple[object, ...], str] = {}
@@ -82,7 +98,7 @@ _url_prefixes: dict[tuple[object, ...], str] = {}
 def _request_url(environ: Environ) -> str:
     """``wsgiref.util.request_uri(environ)``; the part before the query is the same for
     every request to the serve path, so it is quoted once."""
-    key = tuple(environ.get(name) for name in _URL_KEYS)
+    key = tuple(map(environ.get, _URL_KEYS))
     prefix = _url_prefixes.get(key)
     if prefix is None:
         prefix = wsgiref.util.request_uri(environ, include_query=False)
