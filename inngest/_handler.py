@@ -51,9 +51,7 @@ class Request:
         """A request whose header names are lower-case already, one ``str`` value each (as
         adapters reading a WSGI environ build them): they are not normalized again."""
         request = cls.__new__(cls)
-        for name, value in (("method", method.upper()), ("url", url), ("headers", headers),
-                            ("body", body)):
-            object.__setattr__(request, name, value)
+        request.__dict__.update(method=method.upper(), url=url, headers=headers, body=body)
         return request
 
     def header(self, name: str) -> str | None:
@@ -71,6 +69,14 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
+
+    @classmethod
+    def _of(cls, status: int, headers: dict[str, str], body: bytes) -> Response:
+        """``Response(status, headers, body)`` without the frozen dataclass's ``__init__``
+        (one setattr per field): two are made per request."""
+        response = cls.__new__(cls)
+        response.__dict__.update(status=status, headers=headers, body=body)
+        return response
 
 
 @functools.lru_cache(maxsize=256)
@@ -222,7 +228,7 @@ class CommHandler:
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)
-        return Response(status=response.status, headers=headers, body=response.body)
+        return Response._of(response.status, headers, response.body)
 
     def _headers_for_client(self) -> dict[str, str]:
         """The headers that depend on the client only, rebuilt if its env changes."""
@@ -348,7 +354,7 @@ class CommHandler:
             timings=timings,
         )
         headers = {**self._headers_for_client(), **_result_headers(result)}
-        return Response(status=result.status, headers=headers, body=result.body)
+        return Response._of(result.status, headers, result.body)
 
     def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
         if not fn_id:
