@@ -99,6 +99,7 @@ class LoggerMiddleware(MiddlewareSync):
 
 
 _ASYNC_UNSUPPORTED = "encountered async middleware in non-async context"
+_BUILT_IN: tuple[MiddlewareFactory, ...] = (LoggerMiddleware,)
 
 
 class MiddlewareManager:
@@ -113,12 +114,13 @@ class MiddlewareManager:
         self._middleware: list[object] = [
             factory(client, raw_request) for factory in factories
         ]
-        self._started = False
+        self.started = False
         # The built-in middleware is known to be synchronous; anything else is checked at
         # each hook call (a hook may be replaced on the instance).
         self._checked: list[MiddlewareSync] | None = (
             typing.cast("list[MiddlewareSync]", self._middleware)
-            if all(type(middleware) is LoggerMiddleware for middleware in self._middleware)
+            if factories is _BUILT_IN
+            or all(type(middleware) is LoggerMiddleware for middleware in self._middleware)
             else None
         )
         # LoggerMiddleware has no hooks after the call: with no other middleware, those
@@ -133,6 +135,8 @@ class MiddlewareManager:
     def for_request(
         cls, client: Inngest, function: Function[typing.Any], raw_request: object
     ) -> MiddlewareManager:
+        if not client.middleware and not function.middleware:
+            return cls(client, raw_request, _BUILT_IN)
         factories = [LoggerMiddleware, *client.middleware, *function.middleware]
         return cls(client, raw_request, factories)
 
@@ -144,9 +148,9 @@ class MiddlewareManager:
 
     def before_execution(self) -> None:
         """Runs the hook the first time only; execution can start at several points."""
-        if self._started:
+        if self.started:
             return
-        self._started = True
+        self.started = True
         for middleware in self._hooks("before_execution"):
             middleware.before_execution()
 
