@@ -111,16 +111,16 @@ class MiddlewareManager:
         raw_request: object,
         factories: typing.Sequence[MiddlewareFactory],
     ) -> None:
-        self._middleware: list[object] = [
-            factory(client, raw_request) for factory in factories
-        ]
+        # Any: a factory may return async middleware, which the hooks turn away.
+        middleware: list[typing.Any] = [factory(client, raw_request) for factory in factories]
+        self._middleware: list[object] = middleware
         self.started = False
         # The built-in middleware is known to be synchronous; anything else is checked at
         # each hook call (a hook may be replaced on the instance).
         self._checked: list[MiddlewareSync] | None = (
-            typing.cast("list[MiddlewareSync]", self._middleware)
+            middleware
             if factories is _BUILT_IN
-            or all(type(middleware) is LoggerMiddleware for middleware in self._middleware)
+            or all(type(instance) is LoggerMiddleware for instance in middleware)
             else None
         )
         # LoggerMiddleware has no hooks after the call: with no other middleware, those

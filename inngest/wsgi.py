@@ -42,11 +42,11 @@ def serve(
         serve_path=serve_path,
         enable_unauthed_sync=enable_unauthed_sync,
     )
-    route = _registration.route_path(serve_path)
+    route = _registration.route_path(serve_path).rstrip("/")
 
     def app(environ: Environ, start_response: StartResponse) -> typing.Iterable[bytes]:
         full_path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        if full_path.rstrip("/") != route.rstrip("/"):
+        if full_path.rstrip("/") != route:
             response = Response(404, {"content-type": "application/json"}, _NOT_FOUND_BODY)
         else:
             response = handler.handle(to_request(environ), environ)
@@ -116,7 +116,8 @@ def _read_body(environ: Environ) -> bytes:
         length = 0
     if length <= 0:
         return b""
-    return typing.cast(bytes, environ["wsgi.input"].read(length))
+    body: bytes = environ["wsgi.input"].read(length)
+    return body
 
 
 def _status_line(status: int) -> str:
@@ -130,6 +131,6 @@ _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in h
 
 
 def _header_list(response: Response) -> list[tuple[str, str]]:
-    headers = [(name, value) for name, value in response.headers.items()]
+    headers = list(response.headers.items())
     headers.append(("content-length", str(len(response.body))))
     return headers
