@@ -376,9 +376,10 @@ def to_result(outcome: Outcome) -> ExecutionResult:
 
 def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
     elements = [_step_element(report) for report in reports]
-    no_retry = any(
-        report.error is not None and not _is_retriable(report.error) for report in reports
-    )
+    no_retry = False
+    for report in reports:
+        if report.error is not None and not _is_retriable(report.error):
+            no_retry = True
     try:
         body = _encode(elements).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
@@ -408,7 +409,7 @@ def _step_element(report: _step.StepReport) -> dict[str, object]:
         "displayName": report.display_name,
         "id": report.hashed_id,
         "name": report.name,
-        "op": report.op.value,
+        "op": report.op._value_,  # the same as .value, without the property's call
         "opts": report.opts,
         "userland": {"id": report.user_id, "index": report.index},
     }

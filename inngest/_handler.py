@@ -59,7 +59,7 @@ class Request:
 
     def query(self) -> dict[str, str]:
         """Query parameters of the URL, first value of each."""
-        return dict(_parse_query(urllib.parse.urlsplit(self.url).query))
+        return dict(_parse_query(self.url))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +80,10 @@ class Response:
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_query(query: str) -> dict[str, str]:
-    """Parsed once per distinct query string: the executor repeats the same few."""
+def _parse_query(url: str) -> dict[str, str]:
+    """Parsed once per distinct URL: the executor repeats the same few."""
     params: dict[str, str] = {}
+    query = urllib.parse.urlsplit(url).query
     for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
         params.setdefault(key, value)
     return params

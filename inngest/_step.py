@@ -77,7 +77,13 @@ class StepMemos:
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, object]) -> StepMemos:
-        return cls({hashed_id: _parse_memo(value) for hashed_id, value in raw.items()})
+        # The usual shape, {"data": X}, inline: one call less per memo.
+        return cls({
+            hashed_id: Memo(value["data"])
+            if type(value) is dict and len(value) == 1 and "data" in value
+            else _parse_memo(value)
+            for hashed_id, value in raw.items()
+        })
 
     from_raw = from_dict
 
