@@ -58,14 +58,7 @@ def serve(
 
 def to_request(environ: Environ, body: bytes | None = None) -> Request:
     """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
-    names = _header_names
-    headers = {}
-    for key, value in environ.items():
-        name = names.get(key)
-        if name is None:
-            name = _header_name(key)
-        if name:
-            headers[name] = value
+    headers = {name: environ[key] for key, name in _header_keys(environ)}
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
             headers[name] = environ[key]
@@ -77,17 +70,22 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     )
 
 
-_header_names: dict[str, str] = {}
+_header_keys_by_keyset: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 
 
-def _header_name(key: str) -> str:
-    """``HTTP_X_FOO`` -> ``x-foo`` ("" for the environ's other keys), remembered: the keys
-    of one server's environs are the same few each time."""
-    name = key[5:].replace("_", "-").lower() if key.startswith("HTTP_") else ""
-    if len(_header_names) >= 256:
-        _header_names.clear()
-    _header_names[key] = name
-    return name
+def _header_keys(environ: Environ) -> tuple[tuple[str, str], ...]:
+    """(``HTTP_X_FOO``, ``x-foo``) for each header key of ``environ``, in its order. Found
+    once per set of keys: one server's environs carry the same few sets."""
+    keyset = tuple(environ)
+    pairs = _header_keys_by_keyset.get(keyset)
+    if pairs is None:
+        pairs = tuple(
+            (key, key[5:].replace("_", "-").lower()) for key in keyset if key.startswith("HTTP_")
+        )
+        if len(_header_keys_by_keyset) >= 64:
+            _header_keys_by_keyset.clear()
+        _header_keys_by_keyset[keyset] = pairs
+    return pairs
 
 
 _URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
