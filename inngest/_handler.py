@@ -108,10 +108,10 @@ class _Unparsed:
 _UNPARSED = _Unparsed()
 
 
-@dataclasses.dataclass(frozen=True)
-class _Auth:
+class _Auth(typing.NamedTuple):
     """The outcome of signature checking: the key that verified, or why none did; and the
-    JSON body if checking had to parse it (so executing need not parse it again)."""
+    JSON body if checking had to parse it (so executing need not parse it again). A named
+    tuple: one is made per signed request, and it builds faster than a frozen dataclass."""
 
     key: str | None = None
     error: _errors.Error | None = None
