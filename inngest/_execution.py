@@ -39,27 +39,14 @@ class ExecutionRequest:
 
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
-        body = _expect_object(raw, "body")
-        ctx = _expect_object(_required(body, "ctx", "ctx"), "ctx")
-        _expect_object(_required(ctx, "stack", "ctx.stack"), "ctx.stack")
-        raw_max_attempts = ctx.get("max_attempts")
-        max_attempts = (
-            None if raw_max_attempts is None
-            else _expect_int(raw_max_attempts, "ctx.max_attempts")
-        )
-        return cls(
-            event=_parse_event(_required(body, "event", "event"), "event"),
-            events=_parse_events(body.get("events"), "events"),
-            steps=_expect_object(_required(body, "steps", "steps"), "steps"),
-            use_api=_expect_bool(_required(body, "use_api", "use_api"), "use_api"),
-            run_id=_expect_str(_required(ctx, "run_id", "ctx.run_id"), "ctx.run_id"),
-            attempt=_expect_int(_required(ctx, "attempt", "ctx.attempt"), "ctx.attempt"),
-            disable_immediate_execution=_expect_bool(
-                _required(ctx, "disable_immediate_execution", "ctx.disable_immediate_execution"),
-                "ctx.disable_immediate_execution",
-            ),
-            max_attempts=max_attempts,
-        )
+        fields = _fields_of_plain_body(raw)
+        if fields is None:
+            fields = _checked_fields(raw)
+        # Filled in directly rather than through the frozen dataclass's __init__ (one
+        # setattr per field): this runs on every request.
+        request = cls.__new__(cls)
+        request.__dict__.update(fields)
+        return request
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
@@ -68,6 +55,62 @@ class ExecutionRequest:
             events=_parse_events(events, "events"),
             steps=_expect_object(steps, "steps"),
         )
+
+
+def _fields_of_plain_body(raw: object) -> dict[str, object] | None:
+    """The fields of a body whose values all have the plain JSON types (what the server
+    sends), checked inline; None when anything is off, to check field by field and name it.
+    Only the events are left to check, and the field-by-field order checks them first too."""
+    if type(raw) is not dict:
+        return None
+    ctx, steps, use_api = raw.get("ctx"), raw.get("steps"), raw.get("use_api")
+    if type(ctx) is not dict or type(steps) is not dict or type(use_api) is not bool:
+        return None
+    run_id, attempt = ctx.get("run_id"), ctx.get("attempt")
+    no_immediate, max_attempts = ctx.get("disable_immediate_execution"), ctx.get("max_attempts")
+    if (
+        type(ctx.get("stack")) is not dict
+        or type(run_id) is not str
+        or type(attempt) is not int
+        or type(no_immediate) is not bool
+        or (max_attempts is not None and type(max_attempts) is not int)
+        or "event" not in raw
+    ):
+        return None
+    return {
+        "event": _parse_event(raw["event"], "event"),
+        "events": _parse_events(raw.get("events"), "events"),
+        "steps": steps,
+        "use_api": use_api,
+        "run_id": run_id,
+        "attempt": attempt,
+        "disable_immediate_execution": no_immediate,
+        "max_attempts": max_attempts,
+    }
+
+
+def _checked_fields(raw: object) -> dict[str, object]:
+    body = _expect_object(raw, "body")
+    ctx = _expect_object(_required(body, "ctx", "ctx"), "ctx")
+    _expect_object(_required(ctx, "stack", "ctx.stack"), "ctx.stack")
+    raw_max_attempts = ctx.get("max_attempts")
+    max_attempts = (
+        None if raw_max_attempts is None
+        else _expect_int(raw_max_attempts, "ctx.max_attempts")
+    )
+    return {
+        "event": _parse_event(_required(body, "event", "event"), "event"),
+        "events": _parse_events(body.get("events"), "events"),
+        "steps": _expect_object(_required(body, "steps", "steps"), "steps"),
+        "use_api": _expect_bool(_required(body, "use_api", "use_api"), "use_api"),
+        "run_id": _expect_str(_required(ctx, "run_id", "ctx.run_id"), "ctx.run_id"),
+        "attempt": _expect_int(_required(ctx, "attempt", "ctx.attempt"), "ctx.attempt"),
+        "disable_immediate_execution": _expect_bool(
+            _required(ctx, "disable_immediate_execution", "ctx.disable_immediate_execution"),
+            "ctx.disable_immediate_execution",
+        ),
+        "max_attempts": max_attempts,
+    }
 
 
 def _required(obj: dict[str, object], key: str, field: str) -> object:
@@ -284,6 +327,8 @@ def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome
 
 def _transform_output(middleware: MiddlewareManager, outcome: Outcome) -> None:
     """Only single results go through transform_output (not multi-step plans)."""
+    if not middleware.hooks_after_call:
+        return
     if outcome.reports is not None:
         if len(outcome.reports) != 1:
             return
@@ -314,6 +359,10 @@ class _Unserializable(Exception):
     pass
 
 
+# json.dumps with no options, without its per-call option handling.
+_encode = json.JSONEncoder().encode
+
+
 def to_result(outcome: Outcome) -> ExecutionResult:
     try:
         if outcome.reports is not None:
@@ -327,11 +376,12 @@ def to_result(outcome: Outcome) -> ExecutionResult:
 
 def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
     elements = [_step_element(report) for report in reports]
-    no_retry = any(
-        report.error is not None and not _is_retriable(report.error) for report in reports
-    )
+    no_retry = False
+    for report in reports:
+        if report.error is not None and not _is_retriable(report.error):
+            no_retry = True
     try:
-        body = json.dumps(elements).encode("utf-8")
+        body = _encode(elements).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
         _check_step_data(reports)  # names the step whose data is to blame, if one is
         raise _Unserializable("returned unserializable data") from None
@@ -359,7 +409,7 @@ def _step_element(report: _step.StepReport) -> dict[str, object]:
         "displayName": report.display_name,
         "id": report.hashed_id,
         "name": report.name,
-        "op": report.op.value,
+        "op": report.op._value_,  # the same as .value, without the property's call
         "opts": report.opts,
         "userland": {"id": report.user_id, "index": report.index},
     }
@@ -404,6 +454,6 @@ def _is_retriable(error: Exception) -> bool:
 
 def _dumps(value: object) -> bytes:
     try:
-        return json.dumps(value).encode("utf-8")
+        return _encode(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
         raise _Unserializable("returned unserializable data") from None

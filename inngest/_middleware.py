@@ -99,6 +99,7 @@ class LoggerMiddleware(MiddlewareSync):
 
 
 _ASYNC_UNSUPPORTED = "encountered async middleware in non-async context"
+_BUILT_IN: tuple[MiddlewareFactory, ...] = (LoggerMiddleware,)
 
 
 class MiddlewareManager:
@@ -110,17 +111,21 @@ class MiddlewareManager:
         raw_request: object,
         factories: typing.Sequence[MiddlewareFactory],
     ) -> None:
-        self._middleware: list[object] = [
-            factory(client, raw_request) for factory in factories
-        ]
-        self._started = False
+        # Any: a factory may return async middleware, which the hooks turn away.
+        middleware: list[typing.Any] = [factory(client, raw_request) for factory in factories]
+        self._middleware: list[object] = middleware
+        self.started = False
         # The built-in middleware is known to be synchronous; anything else is checked at
         # each hook call (a hook may be replaced on the instance).
         self._checked: list[MiddlewareSync] | None = (
-            typing.cast("list[MiddlewareSync]", self._middleware)
-            if all(type(middleware) is LoggerMiddleware for middleware in self._middleware)
+            middleware
+            if factories is _BUILT_IN
+            or all(type(instance) is LoggerMiddleware for instance in middleware)
             else None
         )
+        # LoggerMiddleware has no hooks after the call: with no other middleware, those
+        # hook calls (and the results built for transform_output) are skipped.
+        self.hooks_after_call = self._checked is None
 
     @classmethod
     def for_send(cls, client: Inngest) -> MiddlewareManager:
@@ -130,6 +135,8 @@ class MiddlewareManager:
     def for_request(
         cls, client: Inngest, function: Function[typing.Any], raw_request: object
     ) -> MiddlewareManager:
+        if not client.middleware and not function.middleware:
+            return cls(client, raw_request, _BUILT_IN)
         factories = [LoggerMiddleware, *client.middleware, *function.middleware]
         return cls(client, raw_request, factories)
 
@@ -141,21 +148,27 @@ class MiddlewareManager:
 
     def before_execution(self) -> None:
         """Runs the hook the first time only; execution can start at several points."""
-        if self._started:
+        if self.started:
             return
-        self._started = True
+        self.started = True
         for middleware in self._hooks("before_execution"):
             middleware.before_execution()
 
     def after_execution(self) -> None:
+        if not self.hooks_after_call:
+            return
         for middleware in self._hooks("after_execution", reverse=True):
             middleware.after_execution()
 
     def transform_output(self, result: TransformOutputResult) -> None:
+        if not self.hooks_after_call:
+            return
         for middleware in self._hooks("transform_output", reverse=True):
             middleware.transform_output(result)
 
     def before_response(self) -> None:
+        if not self.hooks_after_call:
+            return
         for middleware in self._hooks("before_response"):
             middleware.before_response()
 

@@ -77,7 +77,13 @@ class StepMemos:
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, object]) -> StepMemos:
-        return cls({hashed_id: _parse_memo(value) for hashed_id, value in raw.items()})
+        # The usual shape, {"data": X}, inline: one call less per memo.
+        return cls({
+            hashed_id: Memo(value["data"])
+            if type(value) is dict and len(value) == 1 and "data" in value
+            else _parse_memo(value)
+            for hashed_id, value in raw.items()
+        })
 
     from_raw = from_dict
 
@@ -223,7 +229,7 @@ class RunState:
     def take_memo(self, hashed_id: str) -> Memo | None:
         """Consume the step's memo; once none is left, new code is about to run."""
         memo, now_empty = self.memos.take(hashed_id)
-        if now_empty:
+        if now_empty and not self.middleware.started:
             self.start_execution()
         return memo
 
@@ -322,7 +328,9 @@ class StepSync:
     ) -> T:
         """Run ``handler`` once; later requests return its memoized output."""
         state = self._state
-        hashed_id, index = state.next_id(step_id)
+        if state.in_step:
+            raise NestedStepInterrupt()
+        hashed_id, index = state.counter.next(step_id)
         memo = state.take_memo(hashed_id)
         if memo is not None:  # replay, the common case: no report is needed
             if memo.error is not None or state.client.serializer is not None:

@@ -38,8 +38,9 @@ def serve(
     def inngest_api() -> flask.Response:
         request = flask.request
         response = handler.handle(_to_request(request), request)
+        # A list of pairs: werkzeug copies it with fewer steps than a dict, to the same headers.
         return flask.Response(
-            response=response.body, status=response.status, headers=response.headers
+            response=response.body, status=response.status, headers=list(response.headers.items())
         )
 
     app.add_url_rule(

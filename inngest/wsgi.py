@@ -42,11 +42,11 @@ def serve(
         serve_path=serve_path,
         enable_unauthed_sync=enable_unauthed_sync,
     )
-    route = _registration.route_path(serve_path)
+    route = _registration.route_path(serve_path).rstrip("/")
 
     def app(environ: Environ, start_response: StartResponse) -> typing.Iterable[bytes]:
         full_path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        if full_path.rstrip("/") != route.rstrip("/"):
+        if full_path.rstrip("/") != route:
             response = Response(404, {"content-type": "application/json"}, _NOT_FOUND_BODY)
         else:
             response = handler.handle(to_request(environ), environ)
@@ -58,11 +58,7 @@ def serve(
 
 def to_request(environ: Environ, body: bytes | None = None) -> Request:
     """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
-    headers = {
-        key[5:].replace("_", "-").lower(): value
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
+    headers = {name: environ[key] for key, name in _header_keys(environ)}
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
             headers[name] = environ[key]
@@ -74,6 +70,24 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     )
 
 
+_header_keys_by_keyset: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _header_keys(environ: Environ) -> tuple[tuple[str, str], ...]:
+    """(``HTTP_X_FOO``, ``x-foo``) for each header key of ``environ``, in its order. Found
+    once per set of keys: one server's environs carry the same few sets."""
+    keyset = tuple(environ)
+    pairs = _header_keys_by_keyset.get(keyset)
+    if pairs is None:
+        pairs = tuple(
+            (key, key[5:].replace("_", "-").lower()) for key in keyset if key.startswith("HTTP_")
+        )
+        if len(_header_keys_by_keyset) >= 64:
+            _header_keys_by_keyset.clear()
+        _header_keys_by_keyset[keyset] = pairs
+    return pairs
+
+
 _URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
              "PATH_INFO")
 _url_prefixes: dict[tuple[object, ...], str] = {}
@@ -82,7 +96,7 @@ _url_prefixes: dict[tuple[object, ...], str] = {}
 def _request_url(environ: Environ) -> str:
     """``wsgiref.util.request_uri(environ)``; the part before the query is the same for
     every request to the serve path, so it is quoted once."""
-    key = tuple(environ.get(name) for name in _URL_KEYS)
+    key = tuple(map(environ.get, _URL_KEYS))
     prefix = _url_prefixes.get(key)
     if prefix is None:
         prefix = wsgiref.util.request_uri(environ, include_query=False)
@@ -100,7 +114,8 @@ def _read_body(environ: Environ) -> bytes:
         length = 0
     if length <= 0:
         return b""
-    return typing.cast(bytes, environ["wsgi.input"].read(length))
+    body: bytes = environ["wsgi.input"].read(length)
+    return body
 
 
 def _status_line(status: int) -> str:
@@ -114,6 +129,6 @@ _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in h
 
 
 def _header_list(response: Response) -> list[tuple[str, str]]:
-    headers = [(name, value) for name, value in response.headers.items()]
+    headers = list(response.headers.items())
     headers.append(("content-length", str(len(response.body))))
     return headers

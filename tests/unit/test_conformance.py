@@ -1,6 +1,7 @@
 """Spec conformance checks found by a review against sdk-protocol.md."""
 
 import json
+import types
 import typing
 
 import pytest
@@ -83,6 +84,12 @@ def test_event_from_dict_rejects_wrong_types(raw: dict[str, object]) -> None:
 @pytest.mark.parametrize("data", [None, [], {}])
 def test_event_from_dict_empty_data_is_an_object(data: object) -> None:
     assert Event.from_dict({"name": "a", "data": data}).data == {}
+
+
+def test_event_from_dict_accepts_mappings_that_are_not_dicts() -> None:
+    data, user = types.MappingProxyType({"n": 1}), types.MappingProxyType({"id": "u"})
+    event = Event.from_dict({"name": "a", "data": data, "user": user})
+    assert (event.data, event.user) == (data, user)
 
 
 def test_event_from_dict_rejects_non_empty_array_data() -> None:

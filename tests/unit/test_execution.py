@@ -1,3 +1,4 @@
+import collections
 import datetime
 import json
 import logging
@@ -114,6 +115,14 @@ def test_from_dict_names_the_bad_field(
     with pytest.raises(_errors.BodyInvalidError) as caught:
         ExecutionRequest.from_dict(body)
     assert caught.value.message == message
+
+
+def test_from_dict_reads_dict_subclasses_like_plain_dicts() -> None:
+    # Bodies of plain JSON types take a shortcut; anything else is checked field by field.
+    plain = make_body({A: {"data": 1}}, attempt=2)
+    ordered = collections.OrderedDict(plain)
+    ordered["ctx"] = collections.OrderedDict(typing.cast(dict[str, object], plain["ctx"]))
+    assert ExecutionRequest.from_dict(ordered) == ExecutionRequest.from_dict(plain)
 
 
 def test_from_dict_rejects_a_non_object() -> None:

@@ -520,6 +520,26 @@ def test_non_json_body_names_no_decoder_exception() -> None:
         "request body is not JSON (byte 1)"
 
 
+def test_utf16_execution_body_is_read_like_utf8() -> None:
+    # json.loads detects UTF-16 and UTF-32 from the first bytes; bodies starting with "{"
+    # in UTF-8 skip that detection, and these must not be mistaken for them.
+    handler = make_handler(make_client())
+    url = URL + "?fnId=my-app-hello&stepId=step"
+    utf8 = handler.handle(make_request("POST", url=url, body=execution_body()))
+    text = execution_body().decode()
+    for encoded in (text.encode("utf-16-le"), text.encode("utf-16")):
+        response = handler.handle(make_request("POST", url=url, body=encoded))
+        assert (response.status, response.body) == (utf8.status, utf8.body)
+
+
+def test_body_that_is_not_utf8_is_400_body_invalid() -> None:
+    response = make_handler(make_client()).handle(
+        make_request("POST", url=URL + "?fnId=my-app-hello", body=b'{"a": "\xff"}')
+    )
+    assert assert_rejected(response, 400, "body_invalid")["message"] == \
+        "request body is not UTF-8 JSON"
+
+
 def test_events_null_without_use_api_is_500_unknown() -> None:
     response = make_handler(make_client()).handle(
         make_request("POST", url=URL + "?fnId=my-app-hello", body=execution_body(events=None))
