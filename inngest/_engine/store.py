@@ -452,6 +452,11 @@ class Store:
         )
         return [(_text(step_id), _json(value)) for step_id, value in rows]
 
+    def step_ids(self, run_id: str) -> list[str]:
+        """The run's memoized step ids in the order they were saved, without their values."""
+        rows = self._rows("SELECT step_id FROM steps WHERE run_id = ? ORDER BY seq", run_id)
+        return [_text(row[0]) for row in rows]
+
     # Run history
 
     def add_history(self, run_id: str, item_id: str, data: dict[str, JSON]) -> None:
