@@ -34,6 +34,9 @@ STEPS = ("a", "b", "c")
 KILL_AFTER_FINISHED = 5
 HTTP = urllib3.PoolManager(retries=False)
 HTTP_POLL = 0.02
+# ``python -m inngest`` that has imported the engine before it is told to run.
+LAUNCHER = ("import sys; from inngest._engine.cli import main; "
+            "sys.stdin.read(); sys.exit(main(sys.argv[1:]))")
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -87,22 +90,36 @@ def build_app(engine_url: str, ledger: Ledger) -> tuple[inngest.Inngest, inngest
 
 
 class Engine:
-    """``python -m inngest dev --persist`` as a subprocess importing this repository."""
+    """``python -m inngest dev --persist`` as a subprocess importing this repository.
+
+    The process for the restart is spawned (and imports the engine) while the first one
+    runs, and starts serving only when ``start`` is called again: the restart after a kill
+    does not wait for a new interpreter.
+    """
 
     def __init__(self, port: int, sqlite_dir: pathlib.Path, app_url: str) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.args = [sys.executable, "-m", "inngest", "dev", "--persist",
-                     "--sqlite-dir", str(sqlite_dir), "--no-discovery", "--no-poll",
-                     "--port", str(port), "--retry-interval", "0.1", "-u", app_url]
+        self.args = ["dev", "--persist", "--sqlite-dir", str(sqlite_dir), "--no-discovery",
+                     "--no-poll", "--port", str(port), "--retry-interval", "0.1", "-u", app_url]
         self.log = sqlite_dir / "engine.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.spare: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        first = self.process is None
+        self.process, self.spare = self.spare or self._spawn(), None
+        assert self.process.stdin is not None
+        self.process.stdin.close()  # go: the launcher waits for the end of its input
+        wait_until(self.healthy, 15, "the engine did not start", HTTP_POLL)
+        if first:
+            self.spare = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(self.args, env=env, stdout=log, stderr=log)
-        wait_until(self.healthy, 15, "the engine did not start", HTTP_POLL)
+            return subprocess.Popen([sys.executable, "-c", LAUNCHER, *self.args], env=env,
+                                    stdin=subprocess.PIPE, stdout=log, stderr=log)
 
     def healthy(self) -> bool:
         assert self.process is not None
@@ -124,6 +141,9 @@ class Engine:
         self.process.wait(10)
 
     def stop(self) -> None:
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare.wait(10)
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(10)
