@@ -107,7 +107,9 @@ def test_snippet_runs(snippet: Snippet, tmp_path: pathlib.Path,
     assert runner.stdin is not None and runner.stdout is not None
     runner.stdin.write(f"{script}\n")
     runner.stdin.flush()
-    exit_code = int(runner.stdout.readline())
+    answer = runner.stdout.readline()
+    assert answer, f"the snippet runner exited (code {runner.wait(10)})"
+    exit_code = int(answer)
     stderr = (tmp_path / "stderr").read_text()
     assert exit_code == 0, f"{snippet.where} failed:\n{stderr}"
 
