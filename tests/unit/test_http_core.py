@@ -233,7 +233,7 @@ def test_idle_keep_alive_connections_make_room_for_new_ones(app: Serving) -> Non
 
 def test_idle_keep_alive_connections_are_closed() -> None:
     store = Store()
-    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.2)
+    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.05)
     server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
