@@ -204,12 +204,16 @@ class Executor:
 
     def request_body(self, run: Run, fn: Function, item: QueueItem) -> bytes:
         trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
-        stack = self.store.steps(run.id)
-        current = to_int(item.payload.get("stack_index", len(stack)), "stack_index")
+        # A state already over the limit as stored is sent by API without reading its
+        # memos or encoding it: each call would otherwise cost the whole state, again.
+        small = self.store.state_bytes(run) <= MAX_REQUEST_BYTES
+        stack = self.store.steps(run.id) if small else []
+        step_ids = [sid for sid, _ in stack] if small else self.store.step_ids(run.id)
+        current = to_int(item.payload.get("stack_index", len(step_ids)), "stack_index")
         ctx: dict[str, JSON] = {
             "fn_id": fn.id, "run_id": run.id, "env": "", "step_id": "step",
             "attempt": item.attempt, "max_attempts": fn.max_attempts,
-            "stack": {"stack": [sid for sid, _ in stack], "current": current},
+            "stack": {"stack": list(step_ids), "current": current},
             "qi_id": str(item.id), "request_id": self.life.ids.new(self.life.clock.now_ms()),
             "job_id": self.job_id(item), "generation_id": 0,
             "disable_immediate_execution": run.force_step_plan,
@@ -220,9 +224,10 @@ class Executor:
             "events": trigger_events, "steps": dict(stack), "ctx": ctx,
             "version": run.version, "use_api": False,
         }
-        encoded = jcs.canonicalize(body)
-        if len(encoded) <= MAX_REQUEST_BYTES:
-            return encoded
+        if small:
+            encoded = jcs.canonicalize(body)
+            if len(encoded) <= MAX_REQUEST_BYTES:
+                return encoded
         ctx["use_api"] = body["use_api"] = True
         body["events"], body["steps"] = [], {}
         return jcs.canonicalize(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -53,6 +54,23 @@ CREATE TABLE IF NOT EXISTS buffers (
     kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, function_id, key));
 """
+
+_template_lock = threading.Lock()
+
+
+@functools.cache
+def _schema_template() -> sqlite3.Connection:
+    template = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    template.executescript(_SCHEMA)
+    return template
+
+
+def _copy_schema(conn: sqlite3.Connection) -> None:
+    """Give an empty in-memory database the schema by copying one built once per process:
+    a tenth of the time of running the script, for engines made per test."""
+    with _template_lock:
+        _schema_template().backup(conn)
+
 
 # How far behind its due time priority can push an item's sort key.
 MAX_PRIORITY_MS = PRIORITY_LIMIT_S * 1000
@@ -139,7 +157,10 @@ class Store:
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        if path == ":memory:":
+            _copy_schema(self._conn)
+        else:
+            self._conn.executescript(_SCHEMA)
         self._add_missing_columns()
         self._conn.execute("CREATE INDEX IF NOT EXISTS queue_sort ON queue (leased, sort)")
 
@@ -479,6 +500,11 @@ class Store:
             "SELECT step_id, value FROM steps WHERE run_id = ? ORDER BY seq", run_id
         )
         return [(_text(step_id), _json(value)) for step_id, value in rows]
+
+    def step_ids(self, run_id: str) -> list[str]:
+        """The run's memoized step ids in the order they were saved, without their values."""
+        rows = self._rows("SELECT step_id FROM steps WHERE run_id = ? ORDER BY seq", run_id)
+        return [_text(row[0]) for row in rows]
 
     # Run history
 

@@ -4,6 +4,7 @@ slow, idle, oversized and malformed clients get bounded answers and starve no on
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from inngest._http_core import Limits
 pytestmark = pytest.mark.sockets
 
 Serving = typing.Callable[..., int]
+T = typing.TypeVar("T")
 
 
 @pytest.fixture
@@ -126,7 +128,7 @@ def test_idle_connections_do_not_delay_engine_health(engine_port: int) -> None:
 
 def test_request_deadline_covers_the_whole_request(app: Serving) -> None:
     """A client sending a byte more often than any per-read timeout is still cut off."""
-    port = app(request_timeout=0.5)
+    port = app(request_timeout=0.3)
     with connect(port) as sock:
         started = time.monotonic()
         answer = b""
@@ -135,8 +137,8 @@ def test_request_deadline_covers_the_whole_request(app: Serving) -> None:
                 sock.sendall(bytes([byte]))
             except OSError:
                 break
-            time.sleep(0.05)
-            if time.monotonic() - started > 2:
+            # Until the server answers (it then drains what is still sent for a while).
+            if select.select([sock], [], [], 0.05)[0] or time.monotonic() - started > 2:
                 break
         try:
             answer = sock.recv(65536)
@@ -202,14 +204,21 @@ def test_connections_past_the_limit_get_a_503(app: Serving) -> None:
     try:
         for sock in held:
             sock.sendall(b"GET /api/inngest HTTP/1.1\r\n")  # busy: mid-request
-        time.sleep(0.2)
-        status, _, body = ask(port, INSPECT)
+        status, _, body = until(lambda: ask(port, INSPECT), lambda answer: answer[0] == 503)
         assert status == 503 and json.loads(body)["code"] == "server_busy"
     finally:
         for sock in held:
             sock.close()
-    statuses = [ask(port, INSPECT)[0] for _ in range(20) if not time.sleep(0.05)]
-    assert statuses[-1] == 200  # once the server has seen the closes
+    # Once the server has seen the closes.
+    assert until(lambda: ask(port, INSPECT), lambda answer: answer[0] == 200)[0] == 200
+
+
+def until(attempt: typing.Callable[[], T], done: typing.Callable[[T], bool]) -> T:
+    """``attempt()`` every 20 ms, for a second at most, until ``done`` with its result."""
+    deadline = time.monotonic() + 1
+    while not done(result := attempt()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return result
 
 
 def test_idle_keep_alive_connections_make_room_for_new_ones(app: Serving) -> None:
@@ -224,7 +233,7 @@ def test_idle_keep_alive_connections_make_room_for_new_ones(app: Serving) -> Non
 
 def test_idle_keep_alive_connections_are_closed() -> None:
     store = Store()
-    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.2)
+    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.05)
     server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:

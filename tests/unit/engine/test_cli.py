@@ -36,7 +36,7 @@ def test_dev_process_serves_and_stops_on_sigterm() -> None:
                 break
             except urllib3.exceptions.HTTPError:
                 assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.05)
+                time.sleep(0.01)
         assert response.status == 200
         assert response.headers["x-inngest-server-kind"] == "dev"
         console = urllib3.PoolManager().request("GET", f"http://127.0.0.1:{port}/")

@@ -7,6 +7,7 @@ and a step whose result the engine had saved before the kill must never run agai
 
 from __future__ import annotations
 
+import atexit
 import collections
 import json
 import os
@@ -34,6 +35,20 @@ STEPS = ("a", "b", "c")
 KILL_AFTER_FINISHED = 5
 HTTP = urllib3.PoolManager(retries=False)
 HTTP_POLL = 0.02
+# ``python -m inngest dev`` that has imported the engine before it is given its log file
+# and arguments (one JSON line on its input); it exits if its input ends first.
+LAUNCHER = """
+import json, os, sys
+from inngest._engine.cli import main
+line = sys.stdin.readline()
+if not line:
+    sys.exit(0)
+log, args = json.loads(line)
+output = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+os.dup2(output, 1)
+os.dup2(output, 2)
+sys.exit(main(args))
+"""
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -86,22 +101,48 @@ def build_app(engine_url: str, ledger: Ledger) -> tuple[inngest.Inngest, inngest
     return client, three_steps
 
 
+class Launchers:
+    """Engine processes started ahead: each one taken is replaced by a new one, which
+    starts its interpreter and imports the engine while the test (or the next) runs."""
+
+    def __init__(self) -> None:
+        self.spare: subprocess.Popen[bytes] | None = None
+
+    def take(self) -> subprocess.Popen[bytes]:
+        process, self.spare = self.spare or self._spawn(), self._spawn()
+        return process
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+
+    def close(self) -> None:
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare.wait(10)
+
+
+LAUNCHERS = Launchers()
+atexit.register(LAUNCHERS.close)
+
+
 class Engine:
     """``python -m inngest dev --persist`` as a subprocess importing this repository."""
 
     def __init__(self, port: int, sqlite_dir: pathlib.Path, app_url: str) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.args = [sys.executable, "-m", "inngest", "dev", "--persist",
-                     "--sqlite-dir", str(sqlite_dir), "--no-discovery", "--no-poll",
-                     "--port", str(port), "--retry-interval", "0.1", "-u", app_url]
+        self.args = ["dev", "--persist", "--sqlite-dir", str(sqlite_dir), "--no-discovery",
+                     "--no-poll", "--port", str(port), "--retry-interval", "0.1", "-u", app_url]
         self.log = sqlite_dir / "engine.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(self.args, env=env, stdout=log, stderr=log)
+        self.process = LAUNCHERS.take()
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps([str(self.log), self.args]).encode() + b"\n")
+        self.process.stdin.close()
         wait_until(self.healthy, 15, "the engine did not start", HTTP_POLL)
 
     def healthy(self) -> bool:

@@ -176,7 +176,7 @@ def test_a_connection_left_mid_answer_is_not_kept(transport: KeepAliveTransport)
     server = RawServer(lambda request: next(answers))
     try:
         with pytest.raises(TransportError, match="timed out"):
-            post(transport, server.url, timeout=0.3)
+            post(transport, server.url, timeout=0.1)
         assert post(transport, server.url).body == b"fine"
     finally:
         server.close()
