@@ -1,13 +1,18 @@
-"""Browser tests of the engine's console: Debian's Chromium, driven by Selenium.
+"""Browser tests of the engine's console: Debian's Chromium, driven by Selenium, and Firefox,
+driven over WebDriver BiDi (bidi.py).
 
 The engine runs in process on a free port with a real app served by this SDK (demo_app).
-Without /usr/bin/chromium and /usr/bin/chromedriver every test is skipped, saying so.
+Without /usr/bin/chromium and /usr/bin/chromedriver the Chromium tests (the ``browser``
+fixture) are skipped, saying so; without firefox-esr or firefox on PATH, or without the
+websockets package, the Firefox tests (the ``firefox`` fixture) are.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import typing
 
 import pytest
@@ -15,12 +20,17 @@ import urllib3
 
 from demo_app import Demo
 
+if typing.TYPE_CHECKING:
+    from bidi import Firefox
+
 CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CONSOLE_CHROMEDRIVER", "/usr/bin/chromedriver")
+FIREFOX = (os.environ.get("CONSOLE_FIREFOX") or shutil.which("firefox-esr")
+           or shutil.which("firefox"))
 WAIT_S = 20
 
 
-def _missing() -> str | None:
+def _chromium_missing() -> str | None:
     for path in (CHROMIUM, CHROMEDRIVER):
         if not os.access(path, os.X_OK):
             return (f"{path} not found: install Debian's chromium and chromium-driver "
@@ -28,12 +38,23 @@ def _missing() -> str | None:
     return None
 
 
+def _firefox_missing() -> str | None:
+    if FIREFOX is None:
+        return ("neither firefox-esr nor firefox is on PATH: install one "
+                "(apt-get install -y firefox-esr) or set CONSOLE_FIREFOX")
+    if not os.access(FIREFOX, os.X_OK):
+        return f"CONSOLE_FIREFOX={FIREFOX} is not an executable"
+    if importlib.util.find_spec("websockets") is None:
+        return "the websockets package is missing: run tox -e console, which installs it"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = _missing()
-    if reason is None:
-        return
+    missing = {"browser": _chromium_missing(), "firefox": _firefox_missing()}
     for item in items:
-        item.add_marker(pytest.mark.skip(reason=reason))
+        for fixture, reason in missing.items():
+            if reason is not None and fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +79,16 @@ def browser() -> typing.Iterator[typing.Any]:
     driver.set_page_load_timeout(WAIT_S)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def firefox() -> typing.Iterator[Firefox]:
+    import bidi  # only here: websockets may be missing, and then these tests are skipped
+
+    assert FIREFOX is not None
+    browser = bidi.Firefox(FIREFOX)
+    yield browser
+    browser.close()
 
 
 class Api:
