@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 WORKERS = os.path.join(HERE, "_workers")
 RESULTS = os.path.join(HERE, "results")
+README = os.path.join(REPO, "README.md")
+README_START = "<!-- benchmarks: the table below is written by benchmarks/run.py -->"
+README_END = "<!-- benchmarks: end of table -->"
 # Outside the repo, so the official SDK never lands in it.
 DEFAULT_VENV = os.path.expanduser("~/.cache/inngest-sync/official-sdk-venv")
 WORKER_TIMEOUT_S = 240
@@ -170,6 +174,8 @@ def main() -> None:
     parser.add_argument("--skip-engine", action="store_true")
     parser.add_argument("--quick", action="store_true", help="smaller engine run counts")
     parser.add_argument("--out", default=RESULTS, help="directory for latest.json/.png")
+    parser.add_argument("--no-readme", dest="readme", action="store_false",
+                        help="leave the table in README.md as it is")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -222,6 +228,9 @@ def main() -> None:
         command = " ".join(["python3", "benchmarks/run.py", *sys.argv[1:]])
         out.write(f"$ {command}\n# {raw['meta']['when']}, {raw['meta']['cpus']} CPUs\n"
                   f"{table}\n")
+    if args.readme:
+        _update_readme(command, raw["meta"], table)
+        print(f"updated the table in {README}")
     json_path = os.path.join(args.out, "latest.json")
     with open(json_path, "w") as out:
         json.dump({"rows": rows, "raw": raw}, out, indent=2)
@@ -234,6 +243,18 @@ def main() -> None:
     else:
         print(f"chart failed: {chart.stderr.strip().splitlines()[-1:]}")
     print(f"total {time.perf_counter() - started:.0f} s")
+
+
+def _update_readme(command: str, meta: dict[str, typing.Any], table: str) -> None:
+    """Put this run's table between the README's benchmark markers."""
+    with open(README) as f:
+        text = f.read()
+    start = text.index(README_START) + len(README_START)
+    end = text.index(README_END)
+    block = (f"\n```\n$ {command}\n# {meta['when']}, {meta['cpus']} CPUs, Python "
+             f"{platform.python_version()}\n{table.rstrip()}\n```\n")
+    with open(README, "w") as f:
+        f.write(text[:start] + block + text[end:])
 
 
 def _official_version(sdk: Sdk) -> str:
