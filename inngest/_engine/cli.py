@@ -11,6 +11,7 @@ import typing
 
 from inngest._engine import memory
 from inngest._engine.executor import READ_TIMEOUT
+from inngest._engine.http.api import DEFAULT_LIMITS
 from inngest._engine.http.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
 
 _TRUE = ("1", "true", "yes", "on")
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                      default=float(_env("CALL_TIMEOUT") or READ_TIMEOUT), metavar="SECONDS",
                      help="seconds to wait for an app's answer to one call; the attempt then "
                           "fails and is retried (default %(default)s, the real server's)")
+    dev.add_argument("--max-body-size", type=_positive_bytes,
+                     default=int(_env("MAX_BODY_SIZE") or DEFAULT_LIMITS.max_body_bytes),
+                     metavar="BYTES",
+                     help="largest request body the API reads; larger ones get a 413 before "
+                          "they are read (default %(default)s)")
     dev.add_argument("--persist", action="store_true", default=_env_flag("PERSIST"),
                      help="keep state in SQLite at ./.inngest/main.db (or --sqlite-dir)")
     dev.add_argument("--sqlite-dir", default=_env("SQLITE_DIR"),
@@ -77,6 +83,16 @@ def _positive_seconds(text: str) -> float:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text}")
     return seconds
+
+
+def _positive_bytes(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes: {text}")
+    return size
 
 
 def sdk_urls(flags: list[str] | None) -> list[str]:
@@ -100,7 +116,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         discovery=not args.no_discovery, queue_workers=args.queue_workers,
         retry_interval=args.retry_interval, persist=args.persist,
         sqlite_dir=args.sqlite_dir, signing_key=args.signing_key,
-        call_timeout=args.call_timeout,
+        call_timeout=args.call_timeout, max_body_bytes=args.max_body_size,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

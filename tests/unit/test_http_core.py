@@ -17,6 +17,7 @@ from inngest import http_server
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
 from inngest._engine.http.api import Api, Server
+from inngest._engine.http.server import DevServer
 from inngest._engine.store import Store
 from inngest._http_core import Limits
 
@@ -277,3 +278,19 @@ def test_bodies_in_flight_share_one_memory_budget() -> None:
         server.shutdown()
         server.server_close()
         store.close()
+
+
+def test_dev_server_body_limit_comes_from_its_option() -> None:
+    dev = DevServer(port=0, max_body_bytes=100)
+    dev.start()
+    try:
+        port = int(dev.url.rsplit(":", 1)[1])
+        request = b"POST /e/key HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
+        status, _, body = ask(port, request % 101 + b"x" * 101)
+        assert status == 413
+        assert json.loads(body) == {"code": "body_too_large",
+                                    "message": "request body over 100 bytes"}
+        status, _, _ = ask(port, request % 2 + b"[]")
+        assert status == 200
+    finally:
+        dev.stop()

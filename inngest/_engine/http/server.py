@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
 import threading
 import typing
 
-from inngest._engine.http.api import Api, Server
+from inngest._engine.http.api import DEFAULT_LIMITS, Api, Server
 from inngest._engine.clock import Clock
 from inngest._engine.engine import Engine
 from inngest._engine.executor import READ_TIMEOUT, Settings
@@ -42,6 +43,7 @@ class DevServer:
         signing_key: str | None = None,
         clock: Clock | None = None,
         call_timeout: float = READ_TIMEOUT,
+        max_body_bytes: int = DEFAULT_LIMITS.max_body_bytes,
     ) -> None:
         self.port = port
         self.host = host
@@ -56,6 +58,7 @@ class DevServer:
         self.signing_key = signing_key
         self.clock = clock
         self.call_timeout = call_timeout
+        self.limits = dataclasses.replace(DEFAULT_LIMITS, max_body_bytes=max_body_bytes)
         self._parts: tuple[Engine, Server, Syncer, threading.Thread] | None = None
 
     @property
@@ -105,7 +108,7 @@ class DevServer:
         for attempt in range(PORT_SEARCH):
             port = self.port + attempt if self.port else 0
             try:
-                server = Server((self.host, port), api)
+                server = Server((self.host, port), api, limits=self.limits)
             except OSError as err:
                 if err.errno != errno.EADDRINUSE or not self.port \
                         or attempt == PORT_SEARCH - 1:

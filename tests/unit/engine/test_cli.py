@@ -60,3 +60,14 @@ def test_environment_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.sdk_urls(args.sdk_url) == ["http://a:1/api", "http://b:2/api"]
     args = cli.build_parser().parse_args(["dev", "-p", "1", "-u", "x:3"])
     assert args.port == 1 and cli.sdk_urls(args.sdk_url) == ["x:3"]
+
+
+def test_max_body_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli.build_parser().parse_args(["dev"]).max_body_size == 32 * 1024 * 1024
+    monkeypatch.setenv("INNGEST_MAX_BODY_SIZE", "2048")
+    assert cli.build_parser().parse_args(["dev"]).max_body_size == 2048
+    args = cli.build_parser().parse_args(["dev", "--max-body-size", "512"])
+    assert args.max_body_size == 512
+    for bad in ("0", "-1", "1e3", "lots"):
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["dev", "--max-body-size", bad])
