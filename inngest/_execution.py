@@ -12,7 +12,7 @@ import typing
 from inngest import _errors, _event, _step
 from inngest._context import ContextSync
 from inngest._function import Function, Handler
-from inngest._step_context import set_step_context
+from inngest._step_context import enter_step_context, exit_step_context
 from inngest._middleware import (
     NO_OUTPUT,
     MiddlewareManager,
@@ -296,8 +296,11 @@ def _call_handler(
     handler: Handler,
 ) -> Outcome:
     try:
-        with set_step_context(ctx.step):
+        token = enter_step_context(ctx.step)
+        try:
             output = handler(ctx)
+        finally:
+            exit_step_context(token)
         output = state.serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
         return _after_execution(middleware, Outcome(reports=interrupt.reports))
