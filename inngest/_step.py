@@ -18,6 +18,7 @@ if typing.TYPE_CHECKING:
     from inngest.experimental.ai.base import BaseAdapter
     from inngest._function import Function
     from inngest._middleware import MiddlewareManager
+    from inngest._protocol.step_ids import StepIdCounter
 
 T = typing.TypeVar("T")
 
@@ -187,6 +188,7 @@ class RunState:
         disable_immediate_execution: bool,
         attempt: int,
         max_attempts: int | None,
+        counter: StepIdCounter,
     ) -> None:
         self.client = client
         self.middleware = middleware
@@ -195,10 +197,8 @@ class RunState:
         self.disable_immediate_execution = disable_immediate_execution
         self.attempt = attempt
         self.max_attempts = max_attempts
-        # Imported here: step hashing loads hashlib (OpenSSL), which `import inngest` avoids.
-        from inngest._protocol.step_ids import StepIdCounter
-
-        self.counter = StepIdCounter()
+        # Passed in: step hashing loads hashlib (OpenSSL), which `import inngest` avoids.
+        self.counter = counter
         self.in_parallel = False
         self.in_step = False
 

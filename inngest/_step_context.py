@@ -36,22 +36,29 @@ def set_step_context(step: StepSync) -> typing.ContextManager[None]:
     return _StepContext(step)
 
 
-class _StepContext:
-    """A class rather than ``contextlib.contextmanager``: it is entered on every request,
-    and a generator-based one costs several times as much."""
+def enter_step_context(step: StepSync) -> contextvars.Token[StepSync]:
+    """Make ``step`` current until ``exit_step_context(token)`` (not nestable). Two calls
+    rather than a context manager object: the SDK enters one on every request."""
+    if _current.get(None) is not None:
+        raise StepContextUnsetError("a step context is already set")
+    return _current.set(step)
 
+
+def exit_step_context(token: contextvars.Token[StepSync]) -> None:
+    _current.reset(token)
+
+
+class _StepContext:
     def __init__(self, step: StepSync) -> None:
         self._step = step
         self._token: contextvars.Token[StepSync] | None = None
 
     def __enter__(self) -> None:
-        if _current.get(None) is not None:
-            raise StepContextUnsetError("a step context is already set")
-        self._token = _current.set(self._step)
+        self._token = enter_step_context(self._step)
 
     def __exit__(self, *exc_info: object) -> None:
         if self._token is not None:
-            _current.reset(self._token)
+            exit_step_context(self._token)
             self._token = None
 
 
