@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import _json
 import dataclasses
 import datetime
 import json
@@ -365,16 +364,8 @@ class _Unserializable(Exception):
     pass
 
 
-def _encode(value: object) -> str:
-    """``json.dumps(value)``, by one C encoder made once (``JSONEncoder.encode`` makes one per
-    call). It keeps no markers: a circular value ends in RecursionError, not ValueError."""
-    return "".join(_C_ENCODER(value, 0))
-
-
-_C_ENCODER = _json.make_encoder(
-    None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
-    False, False, True,
-)
+# json.dumps with no options, without its per-call option handling.
+_encode = json.JSONEncoder().encode
 
 
 def to_result(outcome: Outcome) -> ExecutionResult:
