@@ -52,7 +52,8 @@ def _is_list(value: object) -> typing.TypeGuard[list[object] | tuple[object, ...
 
 
 def as_object(value: JSON, field: str) -> Object:
-    if isinstance(value, typing.Mapping):
+    # Decoded JSON objects are dicts: checked first, as the Mapping check is many times slower.
+    if type(value) is dict or isinstance(value, typing.Mapping):
         return value
     raise _wrong(value, field, "an object")
 

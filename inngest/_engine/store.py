@@ -80,6 +80,7 @@ TEMPORARY = ""
 """The path of a database that lasts as long as its store (kept on disk, not in memory)."""
 
 _RUN_CACHE_SIZE = 256
+_EVENT_CACHE_SIZE = 512
 
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
@@ -153,10 +154,16 @@ class Store:
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
         self._run_cache: dict[str, tuple[str, Run]] = {}
+        # Events never change once stored: each call reads its run's trigger events and
+        # their size, so both are kept (dropped on a rollback, which may undo an insert).
+        self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
         self._transaction = _Transaction(self)
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+        elif path == TEMPORARY:
+            # Nothing in a temporary database outlives the engine: no commit needs a sync.
+            self._conn.execute("PRAGMA synchronous=OFF")
         if path == ":memory:":
             _copy_schema(self._conn)
         else:
@@ -221,6 +228,7 @@ class Store:
                 if failed:
                     self._conn.execute("ROLLBACK")
                     self._forget_functions()
+                    self._event_cache.clear()
                 else:
                     self._conn.execute("COMMIT")
         finally:
@@ -342,12 +350,26 @@ class Store:
                                cursor.lastrowid)
 
     def event(self, internal_id: str) -> StoredEvent | None:
-        rows = self._rows("SELECT data, seq FROM events WHERE internal_id = ?", internal_id)
-        if not rows:
-            return None
-        raw = dict(_record(rows[0][0]))
-        raw["seq"] = _int(rows[0][1])
-        return StoredEvent.from_dict(raw)
+        cached = self._cached_event(internal_id)
+        return cached[0] if cached is not None else None
+
+    def _cached_event(self, internal_id: str) -> tuple[StoredEvent, int] | None:
+        """The event and the bytes of its stored record."""
+        with self._lock:
+            cached = self._event_cache.get(internal_id)
+            if cached is not None:
+                return cached
+            rows = self._rows("SELECT data, seq FROM events WHERE internal_id = ?", internal_id)
+            if not rows:
+                return None
+            data = _text(rows[0][0])
+            raw = dict(_record(data))
+            raw["seq"] = _int(rows[0][1])
+            if len(self._event_cache) >= _EVENT_CACHE_SIZE:
+                self._event_cache.clear()
+            cached = self._event_cache[internal_id] = (
+                StoredEvent.from_dict(raw), len(data.encode("utf-8", "surrogatepass")))
+            return cached
 
     def has_event(self, internal_id: str) -> bool:
         return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
@@ -482,17 +504,16 @@ class Store:
 
     def state_bytes(self, run: Run) -> int:
         """Bytes of the run's state: its triggering events and every memoized step."""
-        marks = ", ".join("?" * len(run.event_ids))
         with self._lock:
             steps = self._rows(
                 "SELECT COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
                 " WHERE run_id = ?", run.id,
             )[0][0]
-            trigger_events = self._rows(
-                "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events"
-                f" WHERE internal_id IN ({marks})", *run.event_ids,
-            )[0][0] if run.event_ids else 0
-        return _int(steps) + _int(trigger_events)
+            trigger_events = 0
+            for event_id in set(run.event_ids):
+                cached = self._cached_event(event_id)
+                trigger_events += cached[1] if cached is not None else 0
+        return _int(steps) + trigger_events
 
     def steps(self, run_id: str) -> list[tuple[str, JSON]]:
         """The run's memos in the order they were saved (the stack)."""
