@@ -20,6 +20,15 @@ class PayloadError(EngineError):
     code = "payload_invalid"
 
 
+# One encoder for every call: ``json.dumps`` with options builds a new one each time.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dump(value: JSON) -> str:
+    """Compact JSON text (``json.dumps`` with ``,`` and ``:`` separators, not ASCII-only)."""
+    return _compact(value)
+
+
 def load(text: str | bytes) -> JSON:
     """``json.loads``, typed: the decoder makes nothing but JSON values."""
     value: JSON = json.loads(text)
