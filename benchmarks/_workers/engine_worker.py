@@ -257,9 +257,20 @@ class App:
         self.server.server_close()
 
 
+_REST: list[typing.Any] = []
+
+
 def run_status(engine_url: str, event_id: str) -> str | None:
-    with urllib.request.urlopen(f"{engine_url}/v1/events/{event_id}/runs", timeout=10) as resp:
-        runs = json.loads(resp.read())["data"]
+    """The run's status over REST, on one kept connection (as a client polling a server
+    would): a new connection per poll costs the poller more than the engine's answer."""
+    if not _REST:
+        import urllib3
+
+        _REST.append(urllib3.PoolManager(maxsize=1))
+    response = _REST[0].request("GET", f"{engine_url}/v1/events/{event_id}/runs", timeout=10)
+    if response.status != 200:
+        raise RuntimeError(f"REST answered {response.status}: {response.data!r}")
+    runs = json.loads(response.data)["data"]
     return runs[0]["status"] if runs else None
 
 

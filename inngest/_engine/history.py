@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import json
 import re
 import threading
 import typing
@@ -18,7 +17,7 @@ import uuid
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
-from inngest._engine.payload import object_or_empty
+from inngest._engine.payload import dump, object_or_empty
 from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
@@ -34,10 +33,6 @@ _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
 }
-
-
-def _dumps(value: JSON) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 # A quoted string (left alone), or a reference to the triggering event's fields.
@@ -57,7 +52,7 @@ def interpolate(expression: str, event: dict[str, JSON]) -> str:
             if not isinstance(value, typing.Mapping) or name not in value:
                 return match.group(0)
             value = value[name]
-        return _dumps(value)
+        return dump(value)
 
     return _EVENT_REFERENCE.sub(replace, expression)
 
@@ -154,7 +149,7 @@ class History:
             fields["cancel"] = self._cancel_cause(run)
             fields["groupID"] = str(uuid.uuid4())
         else:
-            fields["output"] = _dumps(run.output) if run.has_output else ""
+            fields["output"] = dump(run.output) if run.has_output else ""
             if call is not None:
                 fields.update(attempt=call.item.attempt, groupID=call.group,
                               result=call.result(self.clock.now_ms(), sdk=False))
@@ -214,9 +209,9 @@ class History:
         }
         outcome = call.outcome
         if isinstance(outcome, Complete):
-            item["output"] = _dumps(outcome.output)
+            item["output"] = dump(outcome.output)
         elif isinstance(outcome, Failure):
-            item.update(type=self._failed_type(call), output=_dumps(outcome.output))
+            item.update(type=self._failed_type(call), output=dump(outcome.output))
         elif isinstance(outcome, Ops):
             item.update(self._ops_fields(call, outcome))
         return item
@@ -233,16 +228,16 @@ class History:
             op = ops[0]
             value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
             return {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
-                    "output": _dumps(value)}
+                    "output": dump(value)}
         if len(ops) == 1 and ops[0].op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
-            return {"output": _dumps(ops[0].data)}
+            return {"output": dump(ops[0].data)}
         return {}
 
     def _step_error_fields(self, call: Call, error: Op) -> Item:
         """A step's error names the step, as does its retry. Its last attempt is listed by
         the server as a StepCompleted of "step" (``stepFailed`` keeps the failure for the
         trace)."""
-        fields: Item = {"output": _dumps(error.error), "stepID": error.id}
+        fields: Item = {"output": dump(error.error), "stepID": error.id}
         if call.retry is None:
             return {**fields, "type": "StepCompleted", "stepFailed": True}
         call.retry_name = error.display_name
@@ -322,5 +317,5 @@ class History:
                                   "runID": data.get("run_id")},
             result={"durationMS": 0, "errorCode": None, "framework": None, "platform": None,
                     "sdkLanguage": "", "sdkVersion": "", "sizeBytes": 0},
-            output=_dumps(output),
+            output=dump(output),
         )

@@ -20,6 +20,15 @@ class PayloadError(EngineError):
     code = "payload_invalid"
 
 
+# One encoder for every call: ``json.dumps`` with options builds a new one each time.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dump(value: JSON) -> str:
+    """Compact JSON text (``json.dumps`` with ``,`` and ``:`` separators, not ASCII-only)."""
+    return _compact(value)
+
+
 def load(text: str | bytes) -> JSON:
     """``json.loads``, typed: the decoder makes nothing but JSON values."""
     value: JSON = json.loads(text)
@@ -52,7 +61,8 @@ def _is_list(value: object) -> typing.TypeGuard[list[object] | tuple[object, ...
 
 
 def as_object(value: JSON, field: str) -> Object:
-    if isinstance(value, typing.Mapping):
+    # Decoded JSON objects are dicts: checked first, as the Mapping check is many times slower.
+    if type(value) is dict or isinstance(value, typing.Mapping):
         return value
     raise _wrong(value, field, "an object")
 

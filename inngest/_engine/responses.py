@@ -7,7 +7,7 @@ import json
 import typing
 
 from inngest._engine.models import JSON
-from inngest._engine.payload import Object, load, object_or_empty
+from inngest._engine.payload import Object, dump, load, object_or_empty
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
@@ -176,7 +176,7 @@ def stored_size(op: Op) -> int:
         value = {"data": op.data}
     else:
         value = op.data
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    return len(dump(value).encode())
 
 
 def parse_ops(body: bytes) -> list[Op]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sqlite3
 import threading
@@ -13,7 +12,7 @@ from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, PRIORITY_LIMIT_S, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
 )
-from inngest._engine.payload import Object, as_object, load
+from inngest._engine.payload import Object, as_object, dump, load
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
@@ -80,6 +79,7 @@ TEMPORARY = ""
 """The path of a database that lasts as long as its store (kept on disk, not in memory)."""
 
 _RUN_CACHE_SIZE = 256
+_EVENT_CACHE_SIZE = 512
 
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
@@ -104,10 +104,6 @@ class _Transaction:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         self._store._end(failed=kind is not None)
-
-
-def _dump(value: JSON) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _text(value: object) -> str:
@@ -153,10 +149,16 @@ class Store:
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
         self._run_cache: dict[str, tuple[str, Run]] = {}
+        # Events never change once stored: each call reads its run's trigger events and
+        # their size, so both are kept (dropped on a rollback, which may undo an insert).
+        self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
         self._transaction = _Transaction(self)
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+        elif path == TEMPORARY:
+            # Nothing in a temporary database outlives the engine: no commit needs a sync.
+            self._conn.execute("PRAGMA synchronous=OFF")
         if path == ":memory:":
             _copy_schema(self._conn)
         else:
@@ -221,6 +223,7 @@ class Store:
                 if failed:
                     self._conn.execute("ROLLBACK")
                     self._forget_functions()
+                    self._event_cache.clear()
                 else:
                     self._conn.execute("COMMIT")
         finally:
@@ -257,7 +260,7 @@ class Store:
     def put_app(self, app: App) -> None:
         self._write(
             "INSERT OR REPLACE INTO apps (id, name, url, data) VALUES (?, ?, ?, ?)",
-            app.id, app.name, app.url, _dump(app.to_dict()),
+            app.id, app.name, app.url, dump(app.to_dict()),
         )
 
     def apps(self) -> list[App]:
@@ -287,7 +290,7 @@ class Store:
             self._conn.execute(
                 "INSERT OR REPLACE INTO functions (id, app_id, slug, archived, data)"
                 " VALUES (?, ?, ?, 0, ?)",
-                (fn.id, fn.app_id, fn.slug, _dump(fn.to_dict())),
+                (fn.id, fn.app_id, fn.slug, dump(fn.to_dict())),
             )
 
     def archive_functions(self, app_id: str, keep: typing.Collection[str]) -> None:
@@ -335,19 +338,33 @@ class Store:
         with self.transaction():
             cursor = self._conn.execute(
                 "INSERT INTO events (internal_id, name, data) VALUES (?, ?, ?)",
-                (event.internal_id, event.name, _dump(event.to_dict())),
+                (event.internal_id, event.name, dump(event.to_dict())),
             )
             assert cursor.lastrowid is not None
             return StoredEvent(event.internal_id, event.event, event.received_at_ms,
                                cursor.lastrowid)
 
     def event(self, internal_id: str) -> StoredEvent | None:
-        rows = self._rows("SELECT data, seq FROM events WHERE internal_id = ?", internal_id)
-        if not rows:
-            return None
-        raw = dict(_record(rows[0][0]))
-        raw["seq"] = _int(rows[0][1])
-        return StoredEvent.from_dict(raw)
+        cached = self._cached_event(internal_id)
+        return cached[0] if cached is not None else None
+
+    def _cached_event(self, internal_id: str) -> tuple[StoredEvent, int] | None:
+        """The event and the bytes of its stored record."""
+        with self._lock:
+            cached = self._event_cache.get(internal_id)
+            if cached is not None:
+                return cached
+            rows = self._rows("SELECT data, seq FROM events WHERE internal_id = ?", internal_id)
+            if not rows:
+                return None
+            data = _text(rows[0][0])
+            raw = dict(_record(data))
+            raw["seq"] = _int(rows[0][1])
+            if len(self._event_cache) >= _EVENT_CACHE_SIZE:
+                self._event_cache.clear()
+            cached = self._event_cache[internal_id] = (
+                StoredEvent.from_dict(raw), len(data.encode("utf-8", "surrogatepass")))
+            return cached
 
     def has_event(self, internal_id: str) -> bool:
         return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
@@ -384,7 +401,7 @@ class Store:
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO runs (id, function_id, status, data) VALUES (?, ?, ?, ?)",
-                (run.id, run.function_id, run.status.value, _dump(run.to_dict())),
+                (run.id, run.function_id, run.status.value, dump(run.to_dict())),
             )
             for event_id in run.event_ids:
                 self._conn.execute(
@@ -418,7 +435,7 @@ class Store:
             updated = Run.from_dict(raw)
             self._conn.execute(
                 "UPDATE runs SET status = ?, data = ? WHERE id = ?",
-                (updated.status.value, _dump(updated.to_dict()), run_id),
+                (updated.status.value, dump(updated.to_dict()), run_id),
             )
             return updated
 
@@ -455,7 +472,7 @@ class Store:
             seq = _int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
             return self._conn.execute(
                 "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value) VALUES (?, ?, ?, ?)",
-                (run_id, step_id, seq, _dump(value)),
+                (run_id, step_id, seq, dump(value)),
             ).rowcount == 1
 
     def step_count(self, run_id: str) -> int:
@@ -482,17 +499,16 @@ class Store:
 
     def state_bytes(self, run: Run) -> int:
         """Bytes of the run's state: its triggering events and every memoized step."""
-        marks = ", ".join("?" * len(run.event_ids))
         with self._lock:
             steps = self._rows(
                 "SELECT COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
                 " WHERE run_id = ?", run.id,
             )[0][0]
-            trigger_events = self._rows(
-                "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events"
-                f" WHERE internal_id IN ({marks})", *run.event_ids,
-            )[0][0] if run.event_ids else 0
-        return _int(steps) + _int(trigger_events)
+            trigger_events = 0
+            for event_id in set(run.event_ids):
+                cached = self._cached_event(event_id)
+                trigger_events += cached[1] if cached is not None else 0
+        return _int(steps) + trigger_events
 
     def steps(self, run_id: str) -> list[tuple[str, JSON]]:
         """The run's memos in the order they were saved (the stack)."""
@@ -510,7 +526,7 @@ class Store:
 
     def add_history(self, run_id: str, item_id: str, data: dict[str, JSON]) -> None:
         self._write(
-            "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, _dump(data)
+            "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, dump(data)
         )
 
     def history(self, run_id: str) -> list[dict[str, JSON]]:
@@ -528,7 +544,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (item.job_id, item.run_id, item.available_at_ms,
                  item.available_at_ms - item.priority_ms, item.partition,
-                 _dump(item.to_dict())),
+                 dump(item.to_dict())),
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:
                 return None
@@ -573,7 +589,7 @@ class Store:
         self._write(
             "UPDATE queue SET due = ?, sort = ?, leased = 0, data = ? WHERE id = ?",
             item.available_at_ms, item.available_at_ms - item.priority_ms,
-            _dump(item.to_dict()), item.id,
+            dump(item.to_dict()), item.id,
         )
 
     def reschedule_job(self, job_id: str, at_ms: int) -> None:
@@ -598,7 +614,7 @@ class Store:
     def add_pause(self, pause: Pause) -> None:
         self._write(
             "INSERT OR REPLACE INTO pauses (id, run_id, event_name, data) VALUES (?, ?, ?, ?)",
-            pause.id, pause.run_id, pause.event_name, _dump(pause.to_dict()),
+            pause.id, pause.run_id, pause.event_name, dump(pause.to_dict()),
         )
 
     def pauses_for(self, event_name: str, seq: int) -> list[Pause]:
@@ -652,7 +668,7 @@ class Store:
     def put_buffer(self, kind: str, function_id: str, key: str, data: dict[str, JSON]) -> None:
         self._write(
             "INSERT OR REPLACE INTO buffers (kind, function_id, key, data) VALUES (?, ?, ?, ?)",
-            kind, function_id, key, _dump(data),
+            kind, function_id, key, dump(data),
         )
 
     def delete_buffer(self, kind: str, function_id: str, key: str) -> None:

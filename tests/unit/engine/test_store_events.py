@@ -1,0 +1,43 @@
+"""Stored events as the engine reads them back: after a rollback, and in a run's state size."""
+
+from __future__ import annotations
+
+import pytest
+
+from inngest._engine.models import Run, StoredEvent
+from inngest._engine.store import TEMPORARY, Store
+
+
+class Undo(Exception):
+    pass
+
+
+def test_an_event_read_in_a_rolled_back_transaction_is_gone_afterwards() -> None:
+    store = Store(TEMPORARY)
+    try:
+        with pytest.raises(Undo), store.transaction():
+            store.add_event(StoredEvent("01EVENT", {"name": "a/b", "data": {}}, 1))
+            found = store.event("01EVENT")
+            assert found is not None and found.name == "a/b"
+            raise Undo()
+        assert store.event("01EVENT") is None
+        assert not store.has_event("01EVENT")
+    finally:
+        store.close()
+
+
+def test_state_size_counts_the_stored_bytes_of_each_trigger_event_once() -> None:
+    store = Store(TEMPORARY)
+    try:
+        for internal_id, text in (("01A", "é" * 100), ("01B", "plain")):
+            store.add_event(StoredEvent(internal_id, {"name": "a/b", "data": {"t": text}}, 1))
+        run = Run(id="run", function_id="fn", function_version=1,
+                  event_ids=["01A", "01B", "01A"], created_at_ms=1, event_seq=2)
+        store.save_step("run", "step", {"data": "ü"})
+        expected = store._rows(
+            "SELECT (SELECT SUM(LENGTH(CAST(data AS BLOB))) FROM events)"
+            " + (SELECT SUM(LENGTH(CAST(value AS BLOB))) FROM steps)")[0][0]
+        store.event("01A")  # once kept, the size is the same
+        assert store.state_bytes(run) == expected
+    finally:
+        store.close()
