@@ -40,9 +40,7 @@ class ExecutionRequest:
 
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
-        fields = _fields_of_plain_body(raw)
-        if fields is None:
-            fields = _checked_fields(raw)
+        fields = _checked_fields(raw)
         # Filled in directly rather than through the frozen dataclass's __init__ (one
         # setattr per field): this runs on every request.
         request = cls.__new__(cls)
@@ -56,38 +54,6 @@ class ExecutionRequest:
             events=_parse_events(events, "events"),
             steps=_expect_object(steps, "steps"),
         )
-
-
-def _fields_of_plain_body(raw: object) -> dict[str, object] | None:
-    """The fields of a body whose values all have the plain JSON types (what the server
-    sends), checked inline; None when anything is off, to check field by field and name it.
-    Only the events are left to check, and the field-by-field order checks them first too."""
-    if type(raw) is not dict:
-        return None
-    ctx, steps, use_api = raw.get("ctx"), raw.get("steps"), raw.get("use_api")
-    if type(ctx) is not dict or type(steps) is not dict or type(use_api) is not bool:
-        return None
-    run_id, attempt = ctx.get("run_id"), ctx.get("attempt")
-    no_immediate, max_attempts = ctx.get("disable_immediate_execution"), ctx.get("max_attempts")
-    if (
-        type(ctx.get("stack")) is not dict
-        or type(run_id) is not str
-        or type(attempt) is not int
-        or type(no_immediate) is not bool
-        or (max_attempts is not None and type(max_attempts) is not int)
-        or "event" not in raw
-    ):
-        return None
-    return {
-        "event": _parse_event(raw["event"], "event"),
-        "events": _parse_events(raw.get("events"), "events"),
-        "steps": steps,
-        "use_api": use_api,
-        "run_id": run_id,
-        "attempt": attempt,
-        "disable_immediate_execution": no_immediate,
-        "max_attempts": max_attempts,
-    }
 
 
 def _checked_fields(raw: object) -> dict[str, object]:
