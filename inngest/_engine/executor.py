@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import json.encoder
 import logging
 import random
+import typing
 import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
@@ -27,6 +29,7 @@ from inngest._protocol.opcodes import Opcode
 from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
 
 log = logging.getLogger("inngest.engine")
+_quote: typing.Callable[[str], str] = json.encoder.encode_basestring
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -37,6 +40,7 @@ CONNECT_TIMEOUT = 10.0
 # The real server waits up to 2 hours for an app's answer (--call-timeout shortens it).
 READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
+_EVENT_TEXTS = 512
 # Ops after which the run waits for something else to call the SDK again.
 _GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
 _WAITING_OPS = (Opcode.PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE,
@@ -71,6 +75,7 @@ class Executor:
         self.store = runner.store
         self.settings = settings
         self.http = http or default_transport()
+        self._event_texts: dict[str, str] = {}
 
     def handle(self, item: QueueItem) -> QueueItem | None:
         """The queue handler: run one item, returning it to retry later or None when done.
@@ -203,11 +208,13 @@ class Executor:
     # The request
 
     def request_body(self, run: Run, fn: Function, item: QueueItem) -> bytes:
-        trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
+        """The call's canonical JSON body, put together from the canonical texts of its
+        parts: the stored step results and trigger events are pasted, not re-encoded."""
+        trigger_events = [text for text in map(self._event_text, run.event_ids) if text]
         # A state already over the limit as stored is sent by API without reading its
         # memos or encoding it: each call would otherwise cost the whole state, again.
         small = self.store.state_bytes(run) <= MAX_REQUEST_BYTES
-        stack = self.store.steps(run.id) if small else []
+        stack = self.store.canonical_steps(run.id) if small else []
         step_ids = [sid for sid, _ in stack] if small else self.store.step_ids(run.id)
         current = to_int(item.payload.get("stack_index", len(step_ids)), "stack_index")
         ctx: dict[str, JSON] = {
@@ -219,18 +226,24 @@ class Executor:
             "disable_immediate_execution": run.force_step_plan,
             "use_api": False,
         }
-        body: dict[str, JSON] = {
-            "event": trigger_events[0] if trigger_events else {},
-            "events": trigger_events, "steps": dict(stack), "ctx": ctx,
-            "version": run.version, "use_api": False,
-        }
         if small:
-            encoded = jcs.canonicalize(body)
+            encoded = _body(ctx, trigger_events, stack, run.version)
             if len(encoded) <= MAX_REQUEST_BYTES:
                 return encoded
-        ctx["use_api"] = body["use_api"] = True
-        body["events"], body["steps"] = [], {}
-        return jcs.canonicalize(body)
+        ctx["use_api"] = True
+        return _body(ctx, [], [], run.version)
+
+    def _event_text(self, event_id: str) -> str | None:
+        """A trigger event's canonical JSON (kept: events never change once stored)."""
+        text = self._event_texts.get(event_id)
+        if text is None:
+            stored = self.store.event(event_id)
+            if stored is None:
+                return None
+            if len(self._event_texts) >= _EVENT_TEXTS:
+                self._event_texts.clear()
+            text = self._event_texts[event_id] = jcs.canonicalize(stored.event).decode()
+        return text
 
     @staticmethod
     def job_id(item: QueueItem) -> str:
@@ -484,6 +497,27 @@ class GatewayReply:
 
     value: JSON = None
     error: dict[str, JSON] | None = None
+
+
+def _body(ctx: dict[str, JSON], trigger_events: list[str], steps: list[tuple[str, str]],
+          version: int) -> bytes:
+    """A request body in canonical JSON (RFC 8785) from the canonical texts of its events
+    and step results: keys in UTF-16 order, as ``jcs.canonicalize`` of the whole would give."""
+    memos = ",".join(f"{_quote(step_id)}:{text}" for step_id, text in _key_order(steps))
+    events_text = ",".join(trigger_events)
+    first = trigger_events[0] if trigger_events else "{}"
+    use_api = "true" if ctx["use_api"] else "false"
+    ctx_text = jcs.canonicalize(ctx).decode()
+    return (f'{{"ctx":{ctx_text},"event":{first},"events":[{events_text}],'
+            f'"steps":{{{memos}}},"use_api":{use_api},"version":{version}}}').encode()
+
+
+def _key_order(steps: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Memos by step id as JCS orders keys: by UTF-16 code units (for ASCII ids, as
+    Python orders strings; step ids are unique, so their texts are never compared)."""
+    if all(step_id.isascii() for step_id, _ in steps):
+        return sorted(steps)
+    return sorted(steps, key=lambda memo: memo[0].encode("utf-16-be"))
 
 
 def _canonical_header(name: str) -> str:

@@ -13,6 +13,7 @@ from inngest._engine.models import (
     JSON, PRIORITY_LIMIT_S, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
 )
 from inngest._engine.payload import Object, as_object, dump, load
+from inngest._protocol import jcs
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS run_events (
     event_id TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (event_id, run_id));
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL, step_id TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (run_id, step_id));
+    canon TEXT, PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS step_info (
     run_id TEXT NOT NULL, step_id TEXT NOT NULL, name TEXT NOT NULL, op TEXT NOT NULL,
     PRIMARY KEY (run_id, step_id));
@@ -81,6 +82,9 @@ TEMPORARY = ""
 _RUN_CACHE_SIZE = 256
 _EVENT_CACHE_SIZE = 512
 
+# Stored in a step's canon column when its value has no canonical JSON.
+_NO_CANON = ""
+
 QueuePosition = tuple[int, int]
 """Where an item sits in the queue order: (sort key, row id)."""
 Row = tuple[object, ...]
@@ -127,6 +131,16 @@ def _record(value: object) -> Object:
     return as_object(_json(value), "stored record")
 
 
+def _canonical_or_none(text: str, value: JSON) -> str | None:
+    """The canonical JSON of ``value`` (stored as ``text``): None if it is ``text``, and
+    ``_NO_CANON`` if there is none (NaN or Infinity): a request carrying it then fails."""
+    try:
+        canon = jcs.canonicalize(value).decode("utf-8")
+    except ValueError:
+        return _NO_CANON
+    return None if canon == text else canon
+
+
 def _queue_item(item_id: object, data: object) -> QueueItem:
     return QueueItem.from_dict({**_record(data), "id": _int(item_id)})
 
@@ -145,6 +159,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._after_commit: list[typing.Callable[[], None]] = []
+        self._on_commit: list[typing.Callable[[], None]] = []
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
@@ -175,6 +190,9 @@ class Store:
         if "part" not in columns:
             self._conn.execute("ALTER TABLE queue ADD COLUMN part TEXT NOT NULL DEFAULT ''")
             self._copy_existing_partitions()
+        if "canon" not in {row[1] for row in self._rows("PRAGMA table_info(steps)")}:
+            self._conn.execute("ALTER TABLE steps ADD COLUMN canon TEXT")
+            self._canonicalize_existing_steps()
 
     def _sort_existing_items(self) -> None:
         """Give rows written before the sort column their key: due time minus priority."""
@@ -195,6 +213,13 @@ class Store:
                     "UPDATE queue SET part = ? WHERE id = ?",
                     (_queue_item(item_id, data).partition, item_id),
                 )
+
+    def _canonicalize_existing_steps(self) -> None:
+        """Give step rows written before the canon column their canonical text."""
+        with self.transaction():
+            for rowid, value in self._rows("SELECT rowid, value FROM steps"):
+                self._conn.execute("UPDATE steps SET canon = ? WHERE rowid = ?",
+                                   (_canonical_or_none(_text(value), _json(value)), rowid))
 
     def close(self) -> None:
         with self._lock:
@@ -220,12 +245,14 @@ class Store:
             self._depth -= 1
             if self._depth == 0:
                 actions, self._after_commit = self._after_commit, []
+                committed, self._on_commit = self._on_commit, []
                 if failed:
                     self._conn.execute("ROLLBACK")
                     self._forget_functions()
                     self._event_cache.clear()
                 else:
                     self._conn.execute("COMMIT")
+                    actions += committed
         finally:
             self._lock.release()
         for action in actions:
@@ -239,6 +266,15 @@ class Store:
         with self._lock:
             if self._depth:
                 self._after_commit.append(action)
+                return
+        action()
+
+    def on_commit(self, action: typing.Callable[[], None]) -> None:
+        """Call ``action`` once the open transaction has committed (never, if it rolls
+        back; at once outside one)."""
+        with self._lock:
+            if self._depth:
+                self._on_commit.append(action)
                 return
         action()
 
@@ -467,12 +503,20 @@ class Store:
     # Step memos
 
     def save_step(self, run_id: str, step_id: str, value: JSON) -> bool:
-        """Memoize a step; a second save of the same id keeps the first value."""
+        """Memoize a step; a second save of the same id keeps the first value.
+
+        The value's canonical JSON (what each later request to the SDK carries) is kept
+        too, when it differs from the stored text: requests paste it instead of decoding
+        and encoding every earlier step again on each call.
+        """
+        text = dump(value)
+        canon = _canonical_or_none(text, value)
         with self.transaction():
             seq = _int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
             return self._conn.execute(
-                "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value) VALUES (?, ?, ?, ?)",
-                (run_id, step_id, seq, dump(value)),
+                "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value, canon)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (run_id, step_id, seq, text, canon),
             ).rowcount == 1
 
     def step_count(self, run_id: str) -> int:
@@ -517,6 +561,20 @@ class Store:
         )
         return [(_text(step_id), _json(value)) for step_id, value in rows]
 
+    def canonical_steps(self, run_id: str) -> list[tuple[str, str]]:
+        """The run's memos in the order they were saved, as canonical JSON texts.
+
+        Raises the encoder's ValueError for a value that has none.
+        """
+        rows = self._rows(
+            "SELECT step_id, COALESCE(NULLIF(canon, ?), value), canon = ? FROM steps"
+            " WHERE run_id = ? ORDER BY seq", _NO_CANON, _NO_CANON, run_id,
+        )
+        for _, text, none in rows:
+            if none:
+                jcs.canonicalize(_json(text))
+        return [(_text(step_id), _text(text)) for step_id, text, _ in rows]
+
     def step_ids(self, run_id: str) -> list[str]:
         """The run's memoized step ids in the order they were saved, without their values."""
         rows = self._rows("SELECT step_id FROM steps WHERE run_id = ? ORDER BY seq", run_id)
@@ -536,14 +594,15 @@ class Store:
 
     # Queue
 
-    def insert_item(self, item: QueueItem) -> QueueItem | None:
-        """Queue an item; returns None when an item with the same job id is already queued."""
+    def insert_item(self, item: QueueItem, *, leased: bool = False) -> QueueItem | None:
+        """Queue an item (``leased``: already taken by a worker); returns None when an item
+        with the same job id is already queued."""
         with self.transaction():
             cursor = self._conn.execute(
-                "INSERT OR IGNORE INTO queue (job_id, run_id, due, sort, part, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO queue (job_id, run_id, due, sort, part, leased, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (item.job_id, item.run_id, item.available_at_ms,
-                 item.available_at_ms - item.priority_ms, item.partition,
+                 item.available_at_ms - item.priority_ms, item.partition, int(leased),
                  dump(item.to_dict())),
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:

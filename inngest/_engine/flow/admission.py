@@ -60,6 +60,19 @@ class FlowAdmission:
         with self._lock:
             self._running.subtract(self._held.pop(item.id, ()))
 
+    def hand_on(self, holder: QueueItem, item: QueueItem) -> bool:
+        """A run's next call may take its last call's place when it needs the same step
+        concurrency keys and none is full (no other item can be waiting for them).
+        Throttles and run concurrency apply to starts, which are never handed on."""
+        if item.kind not in SDK_CALLS:
+            return True
+        if item.kind is Kind.START:
+            return False
+        limits = self._limits_of(item.run_id).concurrency
+        with self._lock:
+            return self._held.get(holder.id) == tuple(c.key for c in limits) \
+                and not self._full(limits)
+
     def run_ended(self, run_id: str) -> None:
         """Give back the run's run concurrency keys, once its end is committed."""
         run = self._store.run(run_id)

@@ -176,11 +176,12 @@ class LoopbackDev:
 
     def __init__(self, transport: LoopbackTransport, *, retry_interval: float = 0.05,
                  signing_key: str | None = None, clock: ManualClock | None = None,
-                 db_path: str = ":memory:") -> None:
+                 db_path: str = ":memory:", queue_workers: int = 8) -> None:
         self.transport = transport
         self.clock = clock or ManualClock(time.time_ns() // 1_000_000)
         settings = Settings(retry_interval=retry_interval, signing_key=signing_key)
-        self.engine = Engine(Store(db_path), settings, self.clock, transport=transport)
+        self.engine = Engine(Store(db_path), settings, self.clock, queue_workers,
+                             transport=transport)
         transport.mount(self.url, api_endpoint(Api(self.engine)))
         self.engine.start()
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import pathlib
+import sqlite3
 
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, wait
 
 from inngest._engine.clock import ManualClock
 from inngest._engine.models import Kind
 from inngest._loopback import LoopbackTransport
+from inngest._protocol import jcs
 
 LOOPBACK = True
 
@@ -69,3 +71,35 @@ def test_run_resumes_after_restart_without_rerunning_steps(
     assert len(app.posts()) == 3
     assert app.posts()[-1].body["steps"] == {step_hash("a"): {"data": "A"},
                                              step_hash("nap"): None}
+
+
+def test_steps_saved_by_an_engine_without_canonical_texts_are_sent_canonical(
+    tmp_path: pathlib.Path, app: FakeApp, loopback: LoopbackTransport
+) -> None:
+    value = {"z": 1.0, "a": [0.5, {"y": 1, "x": 2}]}
+
+    def handler(call: Call) -> Reply:
+        steps = call.body["steps"]
+        if step_hash("a") not in steps:
+            return ops(op("StepRun", "a", data=value))
+        if step_hash("nap") not in steps:
+            return ops(op("Sleep", "nap", opts={"duration": "300ms"}))
+        return ok(steps[step_hash("a")]["data"])
+
+    db_path = tmp_path / "main.db"
+    first = LoopbackDev(loopback, db_path=str(db_path))
+    client = Client(first)
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    wait(lambda: len(app.posts()) == 2)
+    first.stop()
+    with sqlite3.connect(db_path) as conn:  # as an engine before the canon column left it
+        conn.execute("ALTER TABLE steps DROP COLUMN canon")
+    conn.close()
+
+    with LoopbackDev(loopback, db_path=str(db_path)) as second:
+        run = Client(second).wait_for_run(event_id)
+        assert run["status"] == "Completed" and run["output"] == value
+    last = app.posts()[-1]
+    assert last.body["steps"][step_hash("a")] == {"data": value}
+    assert last.raw == jcs.canonicalize(last.body)

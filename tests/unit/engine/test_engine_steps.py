@@ -53,6 +53,34 @@ def test_step_run_then_complete(client: Client, app: FakeApp) -> None:
     assert second.body["version"] == 2
 
 
+def test_request_bodies_stay_canonical_as_step_results_pile_up(
+        client: Client, app: FakeApp) -> None:
+    # Floats, keys out of order and step ids whose UTF-16 order differs from their code
+    # point order: each later body pastes the earlier results, and must still be JCS.
+    results = [
+        ("\uff61", {"z": 1.0, "a": [1e21, 0.1, -0.0], "\U0001f600": "x", "\u00e9": 2}),
+        ("\U0001f600", {"b": {"y": 2.50, "x": None}, "a": "\u2028\n"}),
+        ("plain", [1.5, {"k": 1e-7}]),
+    ]
+
+    def handler(call: Call) -> Reply:
+        done = len(call.body["steps"])
+        if done == len(results):
+            return ok(call.body["steps"])
+        step_id, value = results[done]
+        return ops({**op("StepRun", "s", data=value), "id": step_id})
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn", "data": {"f": 2.0, "b": 1, "a": 0.5}})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed"
+    assert run["output"] == {step_id: {"data": value} for step_id, value in results}
+    posts = app.posts()
+    assert len(posts) == len(results) + 1
+    for post in posts:
+        assert post.raw == jcs.canonicalize(post.body)
+
+
 def test_function_errors_retry_then_succeed(client: Client, app: FakeApp) -> None:
     def handler(call: Call) -> Reply:
         if call.body["ctx"]["attempt"] < 2:
@@ -348,3 +376,19 @@ def test_a_crashing_queue_item_fails_its_run(
     assert run["output"] == {"error": f"InternalError: {message}", "name": "InternalError",
                              "message": message}
     assert app.posts() == []
+
+
+def test_a_step_result_holding_nan_fails_the_run_at_the_next_call(
+        client: Client, app: FakeApp) -> None:
+    # Python's json writes NaN; it has no canonical JSON, so no request can carry it.
+    def handler(call: Call) -> Reply:
+        return ops(op("StepRun", "a", data=float("nan"))) if not call.body["steps"] else ok(1)
+
+    client.register(app, [app.function("fn", handler=handler)])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    message = ("the engine failed while processing this run (discovery item): "
+               "ValueError: NaN and Infinity are not JSON numbers")
+    assert run["status"] == "Failed"
+    assert run["output"] == {"error": f"InternalError: {message}", "name": "InternalError",
+                             "message": message}
+    assert len(app.posts()) == 1

@@ -258,3 +258,39 @@ def test_priority_is_clamped_to_twelve_hours(
     gate.open.set()
     completed(client, 3)
     assert [c.body["event"]["data"]["name"] for c in app.posts()] == ["blocker", "early", "huge"]
+
+
+# Handing a run's next call on to the worker that made its last one
+
+
+def three_steps(calls: list[tuple[int, int]]) -> typing.Callable[[Call], Reply]:
+    """A function of three steps that records (run's event n, steps done) per call."""
+
+    def handler(call: Call) -> Reply:
+        done = len(call.body["steps"])
+        calls.append((call.body["event"]["data"]["n"], done))
+        return ops(op("StepRun", f"s{done}")) if done < 3 else ok(done)
+
+    return handler
+
+
+def test_a_run_in_progress_goes_on_before_runs_not_started(
+    loopback: LoopbackTransport, app: FakeApp, clock: ManualClock
+) -> None:
+    calls: list[tuple[int, int]] = []
+    with LoopbackDev(loopback, clock=clock, queue_workers=1) as dev:
+        client = Client(dev)
+        client.register(app, [app.function("fn", handler=three_steps(calls))])
+        client.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(3)])
+        assert len(completed(client, 3)) == 3
+    assert calls == [(n, done) for n in range(3) for done in range(4)]
+
+
+def test_a_full_concurrency_limit_goes_to_the_waiting_run_not_the_next_step(
+    manual: Client, app: FakeApp
+) -> None:
+    calls: list[tuple[int, int]] = []
+    manual.register(app, [app.function("fn", handler=three_steps(calls), concurrency=1)])
+    manual.send(*[{"name": "test/fn", "data": {"n": n}} for n in range(2)])
+    assert len(completed(manual, 2)) == 2
+    assert calls == [(n, done) for done in range(4) for n in range(2)]
