@@ -151,7 +151,7 @@ class Executor:
             again = self._act(item, current, fn, outcome, gateway_replies)
             self.life.history.replied(call, again)
             if again is None:
-                self.store.ack(item.id)
+                self.life.queue.ack(item)
             return again
 
     def _current(self, run: Run, reply: Reply | None, outcome: Outcome) -> Run | None:

@@ -78,6 +78,8 @@ class _Worker(threading.local):
     holder: QueueItem | None = None
     claimed = False
     next: QueueItem | None = None
+    # The handler deleted its item itself, with the changes it made.
+    acked = False
 
 
 class Queue:
@@ -143,6 +145,12 @@ class Queue:
         if stored is not None:
             self._store.after_commit(self.wake)
         return stored
+
+    def ack(self, item: QueueItem) -> None:
+        """Delete a running item within the open transaction, so that it goes together with
+        the changes its handler made; the worker then has nothing left to delete."""
+        self._store.ack(item.id)
+        self._store.on_commit(lambda: setattr(self._worker, "acked", True))
 
     def _continues(self, item: QueueItem) -> bool:
         """Whether this worker thread runs ``item`` next itself: the first item its current
@@ -251,7 +259,7 @@ class Queue:
         worker.holder = current = item
         try:
             while True:
-                worker.claimed, worker.next = False, None
+                worker.claimed, worker.next, worker.acked = False, None, False
                 self._run_one(current)
                 if worker.next is None or self._stopped:
                     break
@@ -270,10 +278,10 @@ class Queue:
         except Exception:
             log.exception("queue item %s (%s) crashed; dropping it", item.id, item.kind.value)
             again = None
-        if again is None:
-            self._store.ack(item.id)
-        else:
+        if again is not None:
             self._store.requeue(again)
+        elif not self._worker.acked:
+            self._store.ack(item.id)
 
 
 def default_function_share(workers: int) -> int:

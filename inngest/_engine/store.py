@@ -131,6 +131,11 @@ def _record(value: object) -> Object:
     return as_object(_json(value), "stored record")
 
 
+def _utf8_size(text: str) -> int:
+    """Bytes of ``text`` as SQLite stores it (``LENGTH(CAST(text AS BLOB))``)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _canonical_or_none(text: str, value: JSON) -> str | None:
     """The canonical JSON of ``value`` (stored as ``text``): None if it is ``text``, and
     ``_NO_CANON`` if there is none (NaN or Infinity): a request carrying it then fails."""
@@ -163,7 +168,10 @@ class Store:
         # Parsed functions: read for every event and SDK call, written only by syncs.
         self._function_cache: dict[str, Function] = {}
         self._active_functions: list[Function] | None = None
-        self._run_cache: dict[str, tuple[str, Run]] = {}
+        self._run_cache: dict[str, Run] = {}
+        # Each run's memo count and stored bytes, read on every call and changed only by
+        # ``save_step``.
+        self._step_totals: dict[str, tuple[int, int]] = {}
         # Events never change once stored: each call reads its run's trigger events and
         # their size, so both are kept (dropped on a rollback, which may undo an insert).
         self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
@@ -250,6 +258,8 @@ class Store:
                     self._conn.execute("ROLLBACK")
                     self._forget_functions()
                     self._event_cache.clear()
+                    self._run_cache.clear()
+                    self._step_totals.clear()
                 else:
                     self._conn.execute("COMMIT")
                     actions += committed
@@ -398,8 +408,7 @@ class Store:
             raw["seq"] = _int(rows[0][1])
             if len(self._event_cache) >= _EVENT_CACHE_SIZE:
                 self._event_cache.clear()
-            cached = self._event_cache[internal_id] = (
-                StoredEvent.from_dict(raw), len(data.encode("utf-8", "surrogatepass")))
+            cached = self._event_cache[internal_id] = (StoredEvent.from_dict(raw), _utf8_size(data))
             return cached
 
     def has_event(self, internal_id: str) -> bool:
@@ -444,22 +453,26 @@ class Store:
                     "INSERT OR IGNORE INTO run_events (event_id, run_id) VALUES (?, ?)",
                     (event_id, run.id),
                 )
+            self._keep_run(run)
 
     def run(self, run_id: str) -> Run | None:
-        rows = self._rows("SELECT data FROM runs WHERE id = ?", run_id)
-        if not rows:
-            return None
-        # A run is read several times per call: while its row holds the same text, the
-        # parsed (immutable) run is given again instead of parsing that text again.
-        data = _text(rows[0][0])
-        cached = self._run_cache.get(run_id)
-        if cached is not None and cached[0] == data:
-            return cached[1]
-        run = Run.from_dict(_record(data))
+        # A run is read several times per call. Every change to it goes through this store,
+        # which keeps the (immutable) run it last read or wrote.
+        with self._lock:
+            cached = self._run_cache.get(run_id)
+            if cached is not None:
+                return cached
+            rows = self._rows("SELECT data FROM runs WHERE id = ?", run_id)
+            if not rows:
+                return None
+            run = Run.from_dict(_record(rows[0][0]))
+            self._keep_run(run)
+            return run
+
+    def _keep_run(self, run: Run) -> None:
         if len(self._run_cache) >= _RUN_CACHE_SIZE:
             self._run_cache.clear()
-        self._run_cache[run_id] = (data, run)
-        return run
+        self._run_cache[run.id] = run
 
     def update_run(self, run_id: str, **changes: JSON) -> Run:
         with self.transaction():
@@ -473,6 +486,7 @@ class Store:
                 "UPDATE runs SET status = ?, data = ? WHERE id = ?",
                 (updated.status.value, dump(updated.to_dict()), run_id),
             )
+            self._keep_run(updated)
             return updated
 
     def runs_for_event(self, event_id: str) -> list[Run]:
@@ -512,16 +526,33 @@ class Store:
         text = dump(value)
         canon = _canonical_or_none(text, value)
         with self.transaction():
-            seq = _int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
-            return self._conn.execute(
+            count, size = self._totals(run_id)
+            saved = self._conn.execute(
                 "INSERT OR IGNORE INTO steps (run_id, step_id, seq, value, canon)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (run_id, step_id, seq, text, canon),
+                (run_id, step_id, count, text, canon),
             ).rowcount == 1
+            if saved:
+                self._step_totals[run_id] = (count + 1, size + _utf8_size(text))
+            return saved
+
+    def _totals(self, run_id: str) -> tuple[int, int]:
+        """How many memos the run has, and their stored bytes."""
+        with self._lock:
+            totals = self._step_totals.get(run_id)
+            if totals is None:
+                [(count, size)] = self._rows(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
+                    " WHERE run_id = ?", run_id,
+                )
+                if len(self._step_totals) >= _RUN_CACHE_SIZE:
+                    self._step_totals.clear()
+                totals = self._step_totals[run_id] = (_int(count), _int(size))
+            return totals
 
     def step_count(self, run_id: str) -> int:
         """How many memos the run has (the depth of its stack)."""
-        return _int(self._rows("SELECT COUNT(*) FROM steps WHERE run_id = ?", run_id)[0][0])
+        return self._totals(run_id)[0]
 
     def has_step(self, run_id: str, step_id: str) -> bool:
         """Whether the step's result (value or final error) is saved."""
@@ -544,15 +575,11 @@ class Store:
     def state_bytes(self, run: Run) -> int:
         """Bytes of the run's state: its triggering events and every memoized step."""
         with self._lock:
-            steps = self._rows(
-                "SELECT COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
-                " WHERE run_id = ?", run.id,
-            )[0][0]
             trigger_events = 0
             for event_id in set(run.event_ids):
                 cached = self._cached_event(event_id)
                 trigger_events += cached[1] if cached is not None else 0
-        return _int(steps) + trigger_events
+            return self._totals(run.id)[1] + trigger_events
 
     def steps(self, run_id: str) -> list[tuple[str, JSON]]:
         """The run's memos in the order they were saved (the stack)."""

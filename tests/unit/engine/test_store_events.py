@@ -41,3 +41,40 @@ def test_state_size_counts_the_stored_bytes_of_each_trigger_event_once() -> None
         assert store.state_bytes(run) == expected
     finally:
         store.close()
+
+
+def test_a_run_changed_in_a_rolled_back_transaction_reads_as_before() -> None:
+    store = Store(TEMPORARY)
+    try:
+        store.add_run(Run(id="run", function_id="fn", function_version=1, event_ids=[],
+                          created_at_ms=1, event_seq=0))
+        with pytest.raises(Undo), store.transaction():
+            assert store.update_run("run", version=2).version == 2
+            store.add_run(Run(id="other", function_id="fn", function_version=1, event_ids=[],
+                              created_at_ms=1, event_seq=0))
+            assert store.run("run").version == 2  # type: ignore[union-attr]
+            raise Undo()
+        again = store.run("run")
+        assert again is not None and again.version == -1
+        assert store.run("other") is None
+    finally:
+        store.close()
+
+
+def test_steps_saved_in_a_rolled_back_transaction_leave_the_counts_as_before() -> None:
+    store = Store(TEMPORARY)
+    run = Run(id="run", function_id="fn", function_version=1, event_ids=[], created_at_ms=1,
+              event_seq=0)
+    try:
+        store.save_step("run", "a", {"data": "ü"})
+        before = store.step_count("run"), store.state_bytes(run)
+        with pytest.raises(Undo), store.transaction():
+            assert store.save_step("run", "b", {"data": "x" * 50})
+            assert store.step_count("run") == 2
+            raise Undo()
+        assert (store.step_count("run"), store.state_bytes(run)) == before == (1, 13)
+        assert store.save_step("run", "b", {"data": "y"})
+        assert [step_id for step_id, _ in store.steps("run")] == ["a", "b"]
+        assert store.state_bytes(run) == 13 + len('{"data":"y"}')
+    finally:
+        store.close()
