@@ -36,12 +36,12 @@ class Lifecycle:
         self.publish: Publish = lambda _events: []
 
     def call_item(self, run: Run, kind: Kind, at_ms: int | None = None,
-                  **payload: JSON) -> QueueItem:
+                  job_id: str | None = None, **payload: JSON) -> QueueItem:
         """A queue item that calls the SDK for ``run``."""
         return QueueItem(
             kind=kind, available_at_ms=self.clock.now_ms() if at_ms is None else at_ms,
             run_id=run.id, payload=payload, partition=run.function_id,
-            priority_ms=run.priority_s * 1000,
+            priority_ms=run.priority_s * 1000, job_id=job_id,
         )
 
     def mark_started(self, run: Run, fn: Function) -> Run:
@@ -86,11 +86,9 @@ class Lifecycle:
         with self.store.transaction():
             if self.store.has_step(run.id, step_id):
                 return
-            item = self.call_item(run, Kind.PLANNED_STEP, step_id=step_id,
-                                  stack_index=stack_index)
-            if self.queue.enqueue(QueueItem.from_dict(
-                {**item.to_dict(), "job_id": f"{run.id}-plan-{step_id}"}
-            )) is not None:
+            item = self.call_item(run, Kind.PLANNED_STEP, job_id=f"{run.id}-plan-{step_id}",
+                                  step_id=step_id, stack_index=stack_index)
+            if self.queue.enqueue(item) is not None:
                 self.history.planned(run, step_id)
 
     def discover(self, run: Run) -> None:
@@ -99,10 +97,8 @@ class Lifecycle:
             if not run.pending_steps and run.version >= 2 and run.force_step_plan:
                 run = self.store.update_run(run.id, force_step_plan=False)
             depth = self.store.step_count(run.id)
-            item = self.call_item(run, Kind.DISCOVERY)
-            self.queue.enqueue(QueueItem.from_dict(
-                {**item.to_dict(), "job_id": f"{run.id}-discover-{depth}"}
-            ))
+            self.queue.enqueue(
+                self.call_item(run, Kind.DISCOVERY, job_id=f"{run.id}-discover-{depth}"))
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
                has_output: bool = False, reason: Reason | None = None,

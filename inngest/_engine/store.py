@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sqlite3
@@ -637,7 +638,7 @@ class Store:
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:
                 return None
-            return QueueItem.from_dict({**item.to_dict(), "id": cursor.lastrowid})
+            return dataclasses.replace(item, id=cursor.lastrowid)
 
     def due_items(self, now_ms: int, limit: int, after: QueuePosition | None = None,
                   skip: typing.Collection[str] = ()) -> list[tuple[QueuePosition, QueueItem]]:
