@@ -226,12 +226,14 @@ class Executor:
             "disable_immediate_execution": run.force_step_plan,
             "use_api": False,
         }
+        first = trigger_events[0] if trigger_events else "{}"
         if small:
-            encoded = _body(ctx, trigger_events, stack, run.version)
+            encoded = _body(ctx, first, trigger_events, stack, run.version)
             if len(encoded) <= MAX_REQUEST_BYTES:
                 return encoded
+        # The SDK reads the events and step results by API; the first event still comes.
         ctx["use_api"] = True
-        return _body(ctx, [], [], run.version)
+        return _body(ctx, first, [], [], run.version)
 
     def _event_text(self, event_id: str) -> str | None:
         """A trigger event's canonical JSON (kept: events never change once stored)."""
@@ -499,13 +501,12 @@ class GatewayReply:
     error: dict[str, JSON] | None = None
 
 
-def _body(ctx: dict[str, JSON], trigger_events: list[str], steps: list[tuple[str, str]],
-          version: int) -> bytes:
+def _body(ctx: dict[str, JSON], first: str, trigger_events: list[str],
+          steps: list[tuple[str, str]], version: int) -> bytes:
     """A request body in canonical JSON (RFC 8785) from the canonical texts of its events
     and step results: keys in UTF-16 order, as ``jcs.canonicalize`` of the whole would give."""
     memos = ",".join(f"{_quote(step_id)}:{text}" for step_id, text in _key_order(steps))
     events_text = ",".join(trigger_events)
-    first = trigger_events[0] if trigger_events else "{}"
     use_api = "true" if ctx["use_api"] else "false"
     ctx_text = jcs.canonicalize(ctx).decode()
     return (f'{{"ctx":{ctx_text},"event":{first},"events":[{events_text}],'

@@ -209,7 +209,10 @@ def test_large_state_switches_to_use_api(client: Client, app: FakeApp) -> None:
     [event_id] = client.send({"name": "test/fn"})
     run = client.wait_for_run(event_id)
     assert run["output"] == {"use_api": True, "steps": {}, "events": []}
-    assert app.posts()[-1].body["ctx"]["use_api"] is True
+    last = app.posts()[-1]
+    assert last.body["ctx"]["use_api"] is True
+    assert last.body["event"]["name"] == "test/fn"  # the SDK still gets the trigger event
+    assert last.raw == jcs.canonicalize(last.body)
     _, actions = client.request("GET", f"/v0/runs/{run['run_id']}/actions")
     assert actions == {step_hash("s0"): {"data": big}, step_hash("s1"): {"data": big}}
     _, batch = client.request("GET", f"/v0/runs/{run['run_id']}/batch")
