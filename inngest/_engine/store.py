@@ -458,6 +458,7 @@ class Store:
                     (event_id, run.id),
                 )
             self._keep_run(run)
+            self._keep_totals(run.id, 0, 0)  # a new run has no memos yet
 
     def run(self, run_id: str) -> Run | None:
         # A run is read several times per call. Every change to it goes through this store,
@@ -537,7 +538,7 @@ class Store:
                 (run_id, step_id, count, text, canon),
             ).rowcount == 1
             if saved:
-                self._step_totals[run_id] = (count + 1, size + _utf8_size(text))
+                self._keep_totals(run_id, count + 1, size + _utf8_size(text))
             return saved
 
     def _totals(self, run_id: str) -> tuple[int, int]:
@@ -549,10 +550,14 @@ class Store:
                     "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) FROM steps"
                     " WHERE run_id = ?", run_id,
                 )
-                if len(self._step_totals) >= _RUN_CACHE_SIZE:
-                    self._step_totals.clear()
-                totals = self._step_totals[run_id] = (_int(count), _int(size))
+                totals = self._keep_totals(run_id, _int(count), _int(size))
             return totals
+
+    def _keep_totals(self, run_id: str, count: int, size: int) -> tuple[int, int]:
+        if len(self._step_totals) >= _RUN_CACHE_SIZE:
+            self._step_totals.clear()
+        totals = self._step_totals[run_id] = (count, size)
+        return totals
 
     def step_count(self, run_id: str) -> int:
         """How many memos the run has (the depth of its stack)."""
