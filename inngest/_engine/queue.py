@@ -12,11 +12,12 @@ Finished items are released to the admission policy by the scheduler, between sc
 freed in the middle of a scan would go to whichever item the scan reaches next, not to the
 ahead-most item it has already held back.
 
-A worker whose item queues the run's next call, due now and free of flow control, runs that
-call itself once the item's changes commit: the call is stored already leased, so it still
-runs after a crash, but it skips the scheduler's scan and two thread hand-offs. So a run in
-progress goes on before runs not yet started, as on the Inngest server, whose queue orders a
-run's items by the run's start.
+A worker whose item queues the run's next call, due now and needing no capacity that another
+item could be waiting for (``Admission.hand_on``), runs that call itself once the item's
+changes commit: the call is stored already leased, so it still runs after a crash, but it
+skips the scheduler's scan and two thread hand-offs. So a run in progress goes on before runs
+not yet started, as on the Inngest server, whose queue scores a run's next steps by the run's
+start time.
 """
 
 from __future__ import annotations
