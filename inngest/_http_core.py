@@ -45,6 +45,8 @@ _HEAD_END = b"\r\n\r\n"
 _REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/(1\.[01])")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _MAX_HEADERS = 100
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
+_FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding"})
 _DRAIN_SECONDS = 1.0
 _DRAIN_BYTES = 256 * 1024
 # Longer than a client's turn between two requests on one connection (about 0.3 ms for a
@@ -157,6 +159,7 @@ class CoreServer:
         self._returned: collections.deque[_Connection] = collections.deque()
         self._connections: set[_Connection] = set()
         self._buffered = 0
+        self._closed = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stopped = threading.Event()
@@ -197,6 +200,7 @@ class CoreServer:
         self.socket.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
+            self._closed = True
             returned, self._returned = list(self._returned), collections.deque()
         for conn in returned:
             self._forget(conn)
@@ -404,7 +408,12 @@ class CoreServer:
             with self._lock:
                 self._busy -= 1
         with self._lock:
-            self._returned.append(conn)
+            closed = self._closed
+            if not closed:
+                self._returned.append(conn)
+        if closed:  # server_close() has run: no one would take it back, or close it
+            self._forget(conn)
+            return
         self._wake()
 
     def _answer(self, conn: _Connection, request: HTTPRequest) -> bool:
@@ -538,13 +547,9 @@ def _refusal_bytes(refusal: _Refusal) -> bytes:
 def _response_bytes(
     status: int, headers: typing.Mapping[str, str], body: bytes, keep_alive: bool
 ) -> bytes:
-    try:
-        reason = http.HTTPStatus(status).phrase
-    except ValueError:
-        reason = ""
-    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
     for name, value in headers.items():
-        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+        if name.lower() not in _FRAMING_HEADERS:
             lines.append(f"{name}: {value}")
     lines.append(f"content-length: {len(body)}")
     lines.append("connection: " + ("keep-alive" if keep_alive else "close"))

@@ -344,3 +344,19 @@ def test_connections_closed_after_their_answer_free_their_places(app: Serving) -
 
     for _ in range(10):
         assert until(answered_then_closed, lambda status: status == 200) == 200
+
+
+def test_closing_the_server_closes_a_connection_just_answered() -> None:
+    """A client keeping its connection must see it closed once the server is, even when the
+    answering worker still held it (else the client's next request waits forever)."""
+    for _ in range(5):
+        client = inngest.Inngest(app_id="core-test", is_production=False)
+        server = http_server.serve(client, [], port=0)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        with connect(int(server.server_address[1])) as sock:
+            sock.sendall(INSPECT)
+            assert read_response(sock)[0] == 200
+            server.shutdown()
+            server.server_close()
+            assert closed_by_server(sock)
