@@ -503,7 +503,7 @@ def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
     lengths: set[str] = set()
     for line in lines[1:]:
         name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip() or name[0] in " \t":
+        if not colon or not name or name != name.strip():  # (strip() covers " \t" too)
             raise _Refusal(400, "bad_request", "malformed header line")
         key, value = name.lower(), value.strip(" \t")
         if key == "content-length":
@@ -528,7 +528,9 @@ def _content_length(headers: dict[str, str]) -> int:
 
 
 def _keeps_alive(version: str, headers: dict[str, str]) -> bool:
-    tokens = {token.strip().lower() for token in headers.get("connection", "").split(",")}
+    if "connection" not in headers:
+        return version != "1.0"
+    tokens = {token.strip().lower() for token in headers["connection"].split(",")}
     if version == "1.0":
         return "keep-alive" in tokens
     return "close" not in tokens
