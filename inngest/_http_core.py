@@ -475,6 +475,7 @@ class CoreServer:
                 raise _Gone
             if not conn.buffer:
                 conn.arrived = time.monotonic()
+                until = min(until, conn.arrived + self.limits.request_timeout)
             conn.buffer += chunk
             try:
                 request = self._complete_request(conn)
