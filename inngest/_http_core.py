@@ -14,10 +14,10 @@ bytes it guards are read:
 * a missing-or-invalid ``Content-Length`` or a malformed head is a 400 in JSON.
 
 A worker that has answered on a keep-alive connection waits a moment (``_LINGER_SECONDS``)
-for the client's next request and serves it itself, when other workers are free: a client
-sending requests one after another is then served without a hand-off to the selector thread
-and back. The limits above hold on that path too; a request not complete in time goes back
-to the selector thread.
+for the client's next request and serves it itself, when no other request is in progress:
+a client sending requests one after another is then served without a hand-off to the
+selector thread and back. The limits above hold on that path too; a request not complete
+in time goes back to the selector thread.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ _DRAIN_BYTES = 256 * 1024
 # Longer than a client's turn between two requests on one connection (about 0.3 ms for a
 # Python client), short enough that a worker is never held for long by a client's silence.
 _LINGER_SECONDS = 0.002
+# A waiting worker looks this often whether every worker is taken, and then stops waiting.
+_LINGER_SLICE = 0.001
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +155,6 @@ class CoreServer:
         )
         self._max_workers = max_workers
         self._busy = 0  # requests handed to the pool and not yet answered
-        self._lingering = 0
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
         self._returned: collections.deque[_Connection] = collections.deque()
@@ -439,8 +440,9 @@ class CoreServer:
     def _next_request(self, conn: _Connection) -> HTTPRequest | None:
         """The client's next request if it is whole within ``_LINGER_SECONDS`` (or already
         buffered); None to hand the connection back to the selector thread. Raises _Gone if
-        the client closed it. Waits only while other workers and connection places are free,
-        so waiting never delays or refuses another client's request."""
+        the client closed it. Waits only while no other request is being answered and a
+        connection place is free, so waiting neither refuses nor (beyond ``_LINGER_SLICE``)
+        delays another client's request."""
         try:
             request = self._complete_request(conn)
         except _Refusal:
@@ -448,23 +450,24 @@ class CoreServer:
         if request is not None or self._stop.is_set():
             return request
         with self._lock:
-            # A waiting worker's connection is not idle, so it cannot make room for a new
-            # one: wait only with a free place, as with a free worker.
-            if self._busy >= self._max_workers or self._lingering >= self._max_workers // 2 \
+            # Only a worker answering the server's one request waits: with more, requests
+            # run concurrently, and a worker waiting on one connection lowers the capacity
+            # for the others (measured: fewer runs/s). A waiting worker's connection is not
+            # idle, so it cannot make room for a new one: wait only with a free place too.
+            if self._busy > 1 or self._max_workers < 2 \
                     or len(self._connections) >= self.limits.max_connections:
                 return None
-            self._lingering += 1
-        try:
-            return self._wait_for_request(conn, time.monotonic() + _LINGER_SECONDS)
-        finally:
-            with self._lock:
-                self._lingering -= 1
+        return self._wait_for_request(conn, time.monotonic() + _LINGER_SECONDS)
 
     def _wait_for_request(self, conn: _Connection, until: float) -> HTTPRequest | None:
         while True:
             left = until - time.monotonic()
-            if left <= 0 or not _ready(conn.sock, left):
+            if left <= 0:
                 return None
+            if not _ready(conn.sock, min(left, _LINGER_SLICE)):
+                if self._busy >= self._max_workers:  # others' requests need this worker
+                    return None
+                continue
             try:
                 chunk = conn.sock.recv(65536)
             except (BlockingIOError, InterruptedError):
