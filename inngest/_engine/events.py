@@ -43,7 +43,7 @@ def split_body(body: bytes) -> list[JSON]:
     if not text:
         return []
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        parsed = _DECODER.decode(text.decode(json.detect_encoding(text), "surrogatepass"))
         if _may_need_cleaning(text):
             parsed = _valid_text(parsed, 0)
     except ValueError as err:
@@ -92,6 +92,10 @@ def _too_deep() -> str:
 def _refuse_constant(name: str) -> JSON:
     """NaN and Infinity are not JSON: refuse them, as the real server's decoder does."""
     raise ValueError(f"{name} is not a JSON value")
+
+
+# What json.loads(body, parse_constant=_refuse_constant) does, without a decoder per body.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def normalize(raw: JSON, now_ms: int, internal_id: str, *,

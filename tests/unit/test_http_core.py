@@ -294,3 +294,69 @@ def test_dev_server_body_limit_comes_from_its_option() -> None:
         assert status == 200
     finally:
         dev.stop()
+
+
+def test_next_request_on_a_kept_connection_meets_the_same_limits(app: Serving) -> None:
+    """The request that follows an answer at once (served by the answering worker) is
+    refused before its body is read, like any other."""
+    port = app(max_body_bytes=10)
+    with connect(port) as sock:
+        sock.sendall(INSPECT)
+        assert read_response(sock)[0] == 200
+        sock.sendall(b"POST /api/inngest HTTP/1.1\r\nContent-Length: 11\r\n\r\n")
+        status, headers, body = read_response(sock)
+        assert status == 413 and headers["connection"] == "close"
+        assert json.loads(body)["code"] == "body_too_large"
+        assert closed_by_server(sock)
+
+
+def test_a_kept_connection_serves_a_request_sent_in_pieces(app: Serving) -> None:
+    """A next request slower than the answering worker waits for is still served whole."""
+    port = app()
+    with connect(port) as sock:
+        for _ in range(3):
+            sock.sendall(INSPECT[:10])
+            time.sleep(0.05)
+            sock.sendall(INSPECT[10:])
+            status, headers, _ = read_response(sock)
+            assert status == 200 and headers["connection"] == "keep-alive"
+
+
+def test_a_kept_connection_gets_the_request_deadline(app: Serving) -> None:
+    port = app(request_timeout=0.3)
+    with connect(port) as sock:
+        sock.sendall(INSPECT)
+        assert read_response(sock)[0] == 200
+        sock.sendall(INSPECT[:10])  # and no more
+        status, _, body = read_response(sock)
+    assert status == 408 and json.loads(body)["code"] == "request_timeout"
+
+
+def test_connections_closed_after_their_answer_free_their_places(app: Serving) -> None:
+    """Clients that close right after an answer (while its worker may still wait for a next
+    request) do not use up the connection limit."""
+    port = app(max_connections=2)
+
+    def answered_then_closed() -> int:
+        with connect(port) as sock:
+            sock.sendall(INSPECT)
+            return read_response(sock)[0]
+
+    for _ in range(10):
+        assert until(answered_then_closed, lambda status: status == 200) == 200
+
+
+def test_closing_the_server_closes_a_connection_just_answered() -> None:
+    """A client keeping its connection must see it closed once the server is, even when the
+    answering worker still held it (else the client's next request waits forever)."""
+    for _ in range(5):
+        client = inngest.Inngest(app_id="core-test", is_production=False)
+        server = http_server.serve(client, [], port=0)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        with connect(int(server.server_address[1])) as sock:
+            sock.sendall(INSPECT)
+            assert read_response(sock)[0] == 200
+            server.shutdown()
+            server.server_close()
+            assert closed_by_server(sock)

@@ -403,6 +403,11 @@ class Server(CoreServer):
         super().__init__(address, self._serve, limits, max_workers, "inngest-api")
 
     def _serve(self, request: HTTPRequest) -> Response:
-        parts = urllib.parse.urlsplit(request.target)
-        query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-        return self.api.handle(request.method, parts.path, query, request.headers, request.body)
+        target = request.target
+        if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
+            path, query = target, {}  # a plain path: what splitting it would give
+        else:
+            parts = urllib.parse.urlsplit(target)
+            path = parts.path
+            query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        return self.api.handle(request.method, path, query, request.headers, request.body)

@@ -26,6 +26,9 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 # How containers reach a service on their host.
 CONTAINER_HOST_NAMES = frozenset({"host.docker.internal", "host.containers.internal"})
+# Clients send the same few Host values again and again: their verdicts are kept, up to this
+# many (then forgotten all at once, so many made-up names cannot grow the engine).
+_KEPT_HOSTS = 256
 
 
 def host_name(host_header: str) -> str | None:
@@ -56,16 +59,27 @@ class Guard:
             names |= CONTAINER_HOST_NAMES | {socket.gethostname().lower(),
                                              socket.getfqdn().lower()}
         self.names = frozenset(names)
+        self._hosts: dict[str, bool] = {}
+
+    def names_engine(self, host: str) -> bool:
+        """Whether the ``Host`` header ``host`` names this engine."""
+        known = self._hosts.get(host)
+        if known is None:
+            name = host_name(host)
+            known = name is not None and (_is_ip(name) or name in self.names)
+            if len(self._hosts) >= _KEPT_HOSTS:
+                self._hosts.clear()
+            self._hosts[host] = known
+        return known
 
     def refusal(self, method: str, headers: dict[str, str]) -> str | None:
         """Why a request must be refused, or None; ``headers`` has lower-case names."""
         host, origin = headers.get("host"), headers.get("origin")
         # Bound to every interface, the engine answers to any name its network gives it
         # (a compose service name, say) unless a browser sent the request.
-        if host is not None and (origin is not None or not self.wildcard):
-            name = host_name(host)
-            if name is None or not (_is_ip(name) or name in self.names):
-                return f"host {host!r} does not name this engine"
+        if host is not None and (origin is not None or not self.wildcard) \
+                and not self.names_engine(host):
+            return f"host {host!r} does not name this engine"
         if method.upper() in SAFE_METHODS or origin is None:
             return None
         if host is None or origin.lower().rstrip("/") != f"http://{host.lower()}":

@@ -55,6 +55,15 @@ def test_a_host_naming_another_site_is_refused(api: Api, host: str, method: str,
     assert api.engine.store.recent_events(10) == []
 
 
+def test_verdicts_hold_across_many_host_names(api: Api) -> None:
+    """Each Host value is judged once and remembered; many names do not change a verdict."""
+    for index in range(600):
+        assert call(api, "GET", "/health", host=f"evil{index}.example")[0] == 403
+        assert call(api, "GET", "/health", host=f"127.0.0.1:{index + 1}")[0] == 200
+    assert call(api, "GET", "/health", host="evil0.example")[0] == 403
+    assert call(api, "POST", "/e/key", EVENT, host="localhost:8288")[0] == 200
+
+
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost:3000",
                                     "https://127.0.0.1:8288", "http://127.0.0.1:8289"])
 @pytest.mark.parametrize("path, body", [("/e/key", EVENT), ("/v0/gql", QUERY),
