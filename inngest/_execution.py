@@ -9,7 +9,7 @@ import traceback
 import typing
 
 from inngest import _errors, _event, _step
-from inngest._context import ContextSync
+from inngest._context import ContextSync, ReplayQuietLogger
 from inngest._function import Function, Handler
 from inngest._step_context import enter_step_context, exit_step_context
 from inngest._middleware import (
@@ -19,7 +19,7 @@ from inngest._middleware import (
     TransformOutputStepInfo,
 )
 from inngest._protocol.step_ids import StepIdCounter
-from inngest._timing import ServerTimings
+from inngest._timing import ServerTimings, now
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -135,13 +135,16 @@ class ExecutionResult(typing.NamedTuple):
     retry_after: datetime.datetime | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Outcome:
-    """A call's result before serialization: steps, an error or the function output."""
+    """A call's result before serialization: steps, an error or the function output.
+    ``executed``: the handler returned or a step interrupted it (after_execution runs then;
+    not after an exception)."""
 
     reports: list[_step.StepReport] | None = None
     error: Exception | None = None
     output: object = NO_OUTPUT
+    executed: bool = False
 
 
 def execute(
@@ -157,7 +160,7 @@ def execute(
     timings: ServerTimings | None = None,
 ) -> ExecutionResult:
     """Run the handler once (replaying memos) and build the response facts."""
-    outcome = run(
+    return to_result(run(
         client=client,
         function=function,
         handler=handler,
@@ -167,8 +170,7 @@ def execute(
         job_id=job_id,
         request_id=request_id,
         timings=timings,
-    )
-    return to_result(outcome)
+    ))
 
 
 def run(
@@ -184,91 +186,94 @@ def run(
     timings: ServerTimings | None = None,
 ) -> Outcome:
     """The middleware pipeline around one handler call; never raises for user errors."""
-    timings = timings or ServerTimings()
     try:
         middleware = MiddlewareManager.for_request(client, function, raw_request)
     except Exception as err:
         return Outcome(error=err)
-    memos = _step.StepMemos.from_dict(request.steps)
+    logger = ReplayQuietLogger(client.logger)
     state = _step.RunState(
         client=client,
         middleware=middleware,
-        memos=memos,
+        memos=_step.StepMemos.from_dict(request.steps),
         target_step_id=target_step_id,
         disable_immediate_execution=request.disable_immediate_execution,
         attempt=request.attempt,
         max_attempts=request.max_attempts,
         counter=StepIdCounter(),
+        logger=logger,
     )
+    step = _step.StepSync(state)
     ctx = ContextSync(
         attempt=request.attempt,
         event=request.event,
-        events=list(request.events or []),
+        events=list(request.events or ()),
         group=_step.GroupSync(state),
         job_id=job_id,
-        logger=client.logger,
+        logger=logger,
         request_id=request_id,
         run_id=request.run_id,
-        step=_step.StepSync(state),
+        step=step,
     )
-    outcome = _call(middleware, state, ctx, function, handler, timings)
-    timings.start("mw.transform_output")
-    _transform_output(middleware, outcome)
-    timings.stop("mw.transform_output")
-    try:
-        middleware.before_response()
-    except Exception as err:
-        outcome = Outcome(error=err)
-    _log_function_error(client, outcome.error)
+    started = now()
+    outcome = _transform_input(middleware, state, ctx, function)
+    ended = now()
+    if timings is not None:
+        timings.add("mw.transform_input", started, ended)
+    if outcome is None:
+        started = ended
+        outcome = _call_handler(state, ctx, step, function, handler)
+        ended = now()
+        if timings is not None:
+            timings.add("function", started, ended)
+    if middleware.hooks_after_call:
+        outcome = _after_call(middleware, outcome)
+    if timings is not None:
+        timings.add("mw.transform_output", ended, now())
+    if outcome.error is not None:
+        _log_function_error(client, outcome.error)
     return outcome
 
 
-def _log_function_error(client: Inngest, error: Exception | None) -> None:
-    if error is not None and not getattr(error, "quiet", False):
+def _transform_input(
+    middleware: MiddlewareManager,
+    state: _step.RunState,
+    ctx: ContextSync,
+    function: Function[typing.Any],
+) -> Outcome | None:
+    """None, or the outcome when a hook failed (the handler is not called then)."""
+    try:
+        middleware.transform_input(ctx, function, state.memos)
+        if not state.memos.size:
+            state.start_execution()
+    except _step.HookFailedInterrupt as failed:
+        return Outcome(error=failed.error)
+    except Exception as err:
+        return Outcome(error=err)
+    return None
+
+
+def _log_function_error(client: Inngest, error: Exception) -> None:
+    if not getattr(error, "quiet", False):
         code = getattr(error, "code", "unknown")
         client.logger.error("%s: %s", code, error)
 
 
-def _call(
-    middleware: MiddlewareManager,
-    state: _step.RunState,
-    ctx: ContextSync,
-    function: Function[typing.Any],
-    handler: Handler,
-    timings: ServerTimings,
-) -> Outcome:
-    timings.start("mw.transform_input")
-    try:
-        middleware.transform_input(ctx, function, state.memos)
-        if state.memos.size == 0:
-            middleware.before_execution()
-    except Exception as err:
-        return Outcome(error=err)
-    finally:
-        timings.stop("mw.transform_input")
-    timings.start("function")
-    try:
-        return _call_handler(middleware, state, ctx, function, handler)
-    finally:
-        timings.stop("function")
-
-
 def _call_handler(
-    middleware: MiddlewareManager,
     state: _step.RunState,
     ctx: ContextSync,
+    step: _step.StepSync,
     function: Function[typing.Any],
     handler: Handler,
 ) -> Outcome:
     try:
-        token = enter_step_context(ctx.step)
+        token = enter_step_context(step)
         try:
             output = handler(ctx)
         finally:
             exit_step_context(token)
         output = state.serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
-        return _after_execution(middleware, Outcome(reports=interrupt.reports))
+        return Outcome(reports=interrupt.reports, executed=True)
     except _step.SkipInterrupt as skip:
         return Outcome(
             error=_errors.StepUnexpectedError(
@@ -280,7 +285,7 @@ def _call_handler(
     except Exception as err:
         _step.strip_first_frame(err)
         return Outcome(error=err)
-    return _after_execution(middleware, Outcome(output=output))
+    return Outcome(output=output, executed=True)
 
 
 def _output_type(function: Function[typing.Any], handler: Handler) -> object:
@@ -288,9 +293,17 @@ def _output_type(function: Function[typing.Any], handler: Handler) -> object:
     return object if handler is function.on_failure else function.output_type
 
 
-def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome:
+def _after_call(middleware: MiddlewareManager, outcome: Outcome) -> Outcome:
+    """The hooks after the handler call: after_execution (when it returned or a step
+    interrupted it), transform_output, then before_response."""
+    if outcome.executed:
+        try:
+            middleware.after_execution()
+        except Exception as err:
+            outcome = Outcome(error=err)
+    _transform_output(middleware, outcome)
     try:
-        middleware.after_execution()
+        middleware.before_response()
     except Exception as err:
         return Outcome(error=err)
     return outcome
@@ -298,8 +311,6 @@ def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome
 
 def _transform_output(middleware: MiddlewareManager, outcome: Outcome) -> None:
     """Only single results go through transform_output (not multi-step plans)."""
-    if not middleware.hooks_after_call:
-        return
     if outcome.reports is not None:
         if len(outcome.reports) != 1:
             return

@@ -26,7 +26,7 @@ from inngest._client import Inngest
 from inngest._function import Function, Handler
 from inngest._protocol import signing
 from inngest._protocol.headers import Header
-from inngest._timing import ServerTimings
+from inngest._timing import ServerTimings, now
 
 SERVER_KINDS = ("cloud", "dev")
 _SIGNED_METHODS = ("GET", "POST")
@@ -121,6 +121,16 @@ class _Auth(typing.NamedTuple):
 _NO_AUTH = _Auth()
 
 
+class _StaticHeaders(typing.NamedTuple):
+    """Response headers that depend on the client only: the client's own (first in an
+    execution response) and those plus mode and handled (on every response)."""
+
+    env: str | None
+    mode: str
+    client: dict[str, str]
+    standard: dict[str, str]
+
+
 class CommHandler:
     """Answers every serve request for one app; never raises from ``handle``."""
 
@@ -143,7 +153,7 @@ class CommHandler:
         self._client = client
         self._functions = _index_functions(functions)
         self._handler_ids = _index_handler_ids(self._functions.values())
-        self._static_headers: tuple[str | None, dict[str, str]] | None = None
+        self._static: _StaticHeaders | None = None
         self._framework = framework
         self._public_path = public_path
         self._serve_origin = serve_origin
@@ -160,7 +170,6 @@ class CommHandler:
 
     def handle(self, request: Request, raw_request: object = None) -> Response:
         timings = ServerTimings()
-        timings.start("comm_handler")
         try:
             return self._handle(request, raw_request, timings)
         except Exception:  # the last line of defence: adapters must get a response
@@ -170,35 +179,31 @@ class CommHandler:
             return self._finish(_json_response(500, body), None, timings)
 
     def _handle(self, request: Request, raw_request: object, timings: ServerTimings) -> Response:
-        if request.method not in ("GET", "PUT", "POST"):
-            error = _errors.UnknownError(f"unsupported method: {request.method}")
+        method = request.method
+        if method not in ("GET", "PUT", "POST"):
+            error = _errors.UnknownError(f"unsupported method: {method}")
             return self._finish(_error_response(405, error), None, timings)
-        auth = self._authenticate(request)
-        rejection = self._rejection(request, auth)
-        if rejection is not None:
-            self._client.logger.warning(
-                "rejected unauthorized %s request: %s", request.method, rejection.message
-            )
-            return _unauthorized(timings)
+        auth = self._authenticate(request) if self._client.is_production else _NO_AUTH
+        if auth.error is not None:
+            rejection = self._rejection(request, auth.error)
+            if rejection is not None:
+                self._client.logger.warning(
+                    "rejected unauthorized %s request: %s", method, rejection.message
+                )
+                return _unauthorized(timings)
         try:
-            response = self._dispatch(request, auth, raw_request, timings)
+            if method == "POST":
+                response = self._execute(request, auth, raw_request, timings)
+            elif method == "GET":
+                response = self._inspect(request, auth)
+            else:
+                response = self._sync(request)
         except _errors.Error as err:
-            self._client.logger.error("%s request failed: %s", request.method, err.message)
+            self._client.logger.error("%s request failed: %s", method, err.message)
             response = _error_response(500, err)
         return self._finish(response, auth.key, timings)
 
-    def _dispatch(
-        self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
-    ) -> Response:
-        if request.method == "GET":
-            return self._inspect(request, auth)
-        if request.method == "PUT":
-            return self._sync(request)
-        return self._execute(request, auth, raw_request, timings)
-
     def _authenticate(self, request: Request) -> _Auth:
-        if not self._client.is_production:
-            return _NO_AUTH
         try:
             payload, key = _signing.verify_request(
                 request.body, request.header(Header.SIGNATURE), self._client.signing_keys()
@@ -207,38 +212,39 @@ class CommHandler:
             return _Auth(error=err)
         return _Auth(key=key, payload=payload if request.body else _UNPARSED)
 
-    def _rejection(self, request: Request, auth: _Auth) -> _errors.Error | None:
+    def _rejection(self, request: Request, error: _errors.Error) -> _errors.Error | None:
         """The auth error that must turn this request away, if any."""
-        if auth.error is None:
-            return None
         if request.method in _SIGNED_METHODS or self._is_in_band(request):
-            return auth.error
+            return error
         if not self._enable_unauthed_sync:
-            return auth.error
+            return error
         return None
 
     def _finish(self, response: Response, key: str | None, timings: ServerTimings) -> Response:
-        timings.stop("comm_handler")
         # Header order follows the official SDK: the response's own headers (execution
         # results start with the client headers), then the client headers not yet present,
         # then mode, handled and timing. Standard headers win over same-named ones.
-        headers = dict(response.headers)
-        headers.update(self._headers_for_client())
-        headers[Header.EXPECTED_SERVER_KIND] = self._client.mode
-        headers[Header.SDK_HANDLED] = "true"
+        standard = self._static_headers().standard
+        headers = {**response.headers, **standard} if response.headers else dict(standard)
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)
         return Response._of(response.status, headers, response.body)
 
-    def _headers_for_client(self) -> dict[str, str]:
-        """The headers that depend on the client only, rebuilt if its env changes."""
-        env = self._client.env
-        if self._static_headers is None or self._static_headers[0] != env:
-            headers = _transport.standard_headers(env)
+    def _static_headers(self) -> _StaticHeaders:
+        """The headers that depend on the client only, rebuilt if its env or mode changes."""
+        client = self._client
+        static = self._static
+        if static is None or static.env != client.env or static.mode != client.mode:
+            headers = _transport.standard_headers(client.env)
             headers[Header.FRAMEWORK] = self._framework
-            self._static_headers = (env, headers)
-        return self._static_headers[1]
+            standard = {
+                **headers,
+                Header.EXPECTED_SERVER_KIND: client.mode,
+                Header.SDK_HANDLED: "true",
+            }
+            static = self._static = _StaticHeaders(client.env, client.mode, headers, standard)
+        return static
 
     def _serve_info(self) -> _inspection.ServeInfo:
         return _inspection.ServeInfo(
@@ -335,11 +341,11 @@ class CommHandler:
             status = 404 if isinstance(err, _errors.FunctionNotFoundError) else 400
             return _error_response(status, err, {Header.NO_RETRY: "true"})
         if execution_request.use_api:
-            timings.start("use_api")
+            started = now()
             try:
                 execution_request = self._with_api_data(execution_request)
             finally:
-                timings.stop("use_api")
+                timings.add("use_api", started, now())
         if execution_request.events is None:
             raise _errors.UnknownError("events not in request")
         step_id = query.get("stepId")
@@ -354,7 +360,10 @@ class CommHandler:
             request_id=request.header("x-request-id"),
             timings=timings,
         )
-        headers = {**self._headers_for_client(), **_result_headers(result)}
+        if not result.no_retry and result.retry_after is None:
+            # _finish puts the client headers first, as an execution response has them.
+            return Response._of(result.status, {}, result.body)
+        headers = {**self._static_headers().client, **_result_headers(result)}
         return Response._of(result.status, headers, result.body)
 
     def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
@@ -470,7 +479,6 @@ def _error_body(code: str, message: str, name: str) -> dict[str, str]:
 
 def _unauthorized(timings: ServerTimings) -> Response:
     """A 401 that tells nothing: no SDK identity, no signature, the reason only in our log."""
-    timings.stop("comm_handler")
     headers = {
         "content-type": "application/json",
         Header.SDK_HANDLED: "true",

@@ -15,6 +15,7 @@ from inngest._protocol.opcodes import Opcode as Opcode
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
+    from inngest._context import ReplayQuietLogger
     from inngest.experimental.ai.base import BaseAdapter
     from inngest._function import Function
     from inngest._middleware import MiddlewareManager
@@ -178,6 +179,11 @@ class NestedStepError(_errors.CodedError):
 class RunState:
     """Per-request execution state shared by ``StepSync`` and ``GroupSync``."""
 
+    __slots__ = (
+        "client", "middleware", "memos", "target_step_id", "disable_immediate_execution",
+        "attempt", "max_attempts", "counter", "logger", "started", "in_parallel", "in_step",
+    )
+
     def __init__(
         self,
         *,
@@ -189,6 +195,7 @@ class RunState:
         attempt: int,
         max_attempts: int | None,
         counter: StepIdCounter,
+        logger: ReplayQuietLogger,
     ) -> None:
         self.client = client
         self.middleware = middleware
@@ -199,6 +206,9 @@ class RunState:
         self.max_attempts = max_attempts
         # Passed in: step hashing loads hashlib (OpenSSL), which `import inngest` avoids.
         self.counter = counter
+        # ctx.logger, silent until code that was not memoized runs.
+        self.logger = logger
+        self.started = False
         self.in_parallel = False
         self.in_step = False
 
@@ -229,7 +239,7 @@ class RunState:
     def take_memo(self, hashed_id: str) -> Memo | None:
         """Consume the step's memo; once none is left, new code is about to run."""
         memo, now_empty = self.memos.take(hashed_id)
-        if now_empty and not self.middleware.started:
+        if now_empty and not self.started:
             self.start_execution()
         return memo
 
@@ -250,6 +260,9 @@ class RunState:
         raise ResponseInterrupt([report])
 
     def start_execution(self) -> None:
+        """Once per request, when code that was not memoized is about to run."""
+        self.started = True
+        self.logger.go_live()
         try:
             self.middleware.before_execution()
         except Exception as err:
