@@ -56,34 +56,63 @@ class ExecutionRequest:
         )
 
 
+# Checked one field after another in a fixed order (the first problem is the one reported),
+# inline rather than through a helper per field: this runs on every request.
 def _checked_fields(raw: object) -> dict[str, object]:
-    body = _expect_object(raw, "body")
-    ctx = _expect_object(_required(body, "ctx", "ctx"), "ctx")
-    _expect_object(_required(ctx, "stack", "ctx.stack"), "ctx.stack")
-    raw_max_attempts = ctx.get("max_attempts")
-    max_attempts = (
-        None if raw_max_attempts is None
-        else _expect_int(raw_max_attempts, "ctx.max_attempts")
-    )
+    if not isinstance(raw, dict):
+        _invalid("body", raw, "object")
+    ctx = raw.get("ctx", _MISSING)
+    if not isinstance(ctx, dict):
+        _invalid("ctx", ctx, "object")
+    stack = ctx.get("stack", _MISSING)
+    if not isinstance(stack, dict):
+        _invalid("ctx.stack", stack, "object")
+    max_attempts = ctx.get("max_attempts")
+    if max_attempts is not None and (
+        type(max_attempts) is bool or not isinstance(max_attempts, int)
+    ):
+        _invalid("ctx.max_attempts", max_attempts, "int")
+    event = raw.get("event", _MISSING)
+    if event is _MISSING:
+        _invalid("event", event, "object")
+    try:
+        event = _event.Event.from_dict(event)
+    except _errors.BodyInvalidError as err:
+        raise _errors.BodyInvalidError(f"event: {err.message}") from None
+    events = _parse_events(raw.get("events"), "events")
+    steps = raw.get("steps", _MISSING)
+    if not isinstance(steps, dict):
+        _invalid("steps", steps, "object")
+    use_api = raw.get("use_api", _MISSING)
+    if use_api is not True and use_api is not False:
+        _invalid("use_api", use_api, "bool")
+    run_id = ctx.get("run_id", _MISSING)
+    if not isinstance(run_id, str):
+        _invalid("ctx.run_id", run_id, "str")
+    attempt = ctx.get("attempt", _MISSING)
+    if type(attempt) is bool or not isinstance(attempt, int):
+        _invalid("ctx.attempt", attempt, "int")
+    disable = ctx.get("disable_immediate_execution", _MISSING)
+    if disable is not True and disable is not False:
+        _invalid("ctx.disable_immediate_execution", disable, "bool")
     return {
-        "event": _parse_event(_required(body, "event", "event"), "event"),
-        "events": _parse_events(body.get("events"), "events"),
-        "steps": _expect_object(_required(body, "steps", "steps"), "steps"),
-        "use_api": _expect_bool(_required(body, "use_api", "use_api"), "use_api"),
-        "run_id": _expect_str(_required(ctx, "run_id", "ctx.run_id"), "ctx.run_id"),
-        "attempt": _expect_int(_required(ctx, "attempt", "ctx.attempt"), "ctx.attempt"),
-        "disable_immediate_execution": _expect_bool(
-            _required(ctx, "disable_immediate_execution", "ctx.disable_immediate_execution"),
-            "ctx.disable_immediate_execution",
-        ),
+        "event": event,
+        "events": events,
+        "steps": steps,
+        "use_api": use_api,
+        "run_id": run_id,
+        "attempt": attempt,
+        "disable_immediate_execution": disable,
         "max_attempts": max_attempts,
     }
 
 
-def _required(obj: dict[str, object], key: str, field: str) -> object:
-    if key not in obj:
-        raise _errors.BodyInvalidError(f"{field}: required")
-    return obj[key]
+_MISSING: typing.Any = object()
+
+
+def _invalid(field: str, value: object, expected: str) -> typing.NoReturn:
+    problem = "required" if value is _MISSING else f"expected {expected}"
+    raise _errors.BodyInvalidError(f"{field}: {problem}")
 
 
 def _expect_object(value: object, field: str) -> dict[str, object]:
@@ -92,37 +121,19 @@ def _expect_object(value: object, field: str) -> dict[str, object]:
     return value
 
 
-def _expect_str(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise _errors.BodyInvalidError(f"{field}: expected str")
-    return value
-
-
-def _expect_int(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _errors.BodyInvalidError(f"{field}: expected int")
-    return value
-
-
-def _expect_bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise _errors.BodyInvalidError(f"{field}: expected bool")
-    return value
-
-
-def _parse_event(raw: object, field: str) -> _event.Event:
-    try:
-        return _event.Event.from_dict(raw)
-    except _errors.BodyInvalidError as err:
-        raise _errors.BodyInvalidError(f"{field}: {err.message}") from None
-
-
 def _parse_events(raw: object, field: str) -> list[_event.Event] | None:
     if raw is None:
         return None
     if not isinstance(raw, list):
         raise _errors.BodyInvalidError(f"{field}: expected list or null")
-    return [_parse_event(item, f"{field}[{index}]") for index, item in enumerate(raw)]
+    events: list[_event.Event] = []
+    parse = _event.Event.from_dict
+    try:
+        for item in raw:
+            events.append(parse(item))
+    except _errors.BodyInvalidError as err:
+        raise _errors.BodyInvalidError(f"{field}[{len(events)}]: {err.message}") from None
+    return events
 
 
 class ExecutionResult(typing.NamedTuple):

@@ -30,6 +30,8 @@ from inngest._timing import ServerTimings, now
 
 SERVER_KINDS = ("cloud", "dev")
 _SIGNED_METHODS = ("GET", "POST")
+_DECODER = json.JSONDecoder()
+_JSON_SPACE = " \t\n\r"
 _UNAUTHORIZED_BODY = json.dumps({"message": "Unauthorized"}).encode("utf-8")
 
 
@@ -448,7 +450,16 @@ def _json_body(body: bytes) -> object:
 
 def _loads(body: bytes, text: bool = False) -> object:
     try:
-        return json.loads(body.decode("utf-8", "surrogatepass") if text else body)
+        if not text:
+            return json.loads(body)
+        # decode() without its two whitespace scans: the text starts with "{" here.
+        decoded = body.decode("utf-8", "surrogatepass")
+        payload, end = _DECODER.raw_decode(decoded)
+        if end != len(decoded):
+            extra = decoded[end:].lstrip(_JSON_SPACE)
+            if extra:
+                raise json.JSONDecodeError("Extra data", decoded, len(decoded) - len(extra))
+        return payload
     except json.JSONDecodeError as err:
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
     except ValueError:
