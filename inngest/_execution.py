@@ -18,7 +18,6 @@ from inngest._middleware import (
     TransformOutputResult,
     TransformOutputStepInfo,
 )
-from inngest._protocol.step_ids import StepIdCounter
 from inngest._timing import ServerTimings, now
 
 if typing.TYPE_CHECKING:
@@ -202,23 +201,21 @@ def run(
     except Exception as err:
         return Outcome(error=err)
     logger = ReplayQuietLogger(client.logger)
-    state = _step.RunState(
-        client=client,
-        middleware=middleware,
-        memos=_step.StepMemos.from_dict(request.steps),
-        target_step_id=target_step_id,
-        disable_immediate_execution=request.disable_immediate_execution,
-        attempt=request.attempt,
-        max_attempts=request.max_attempts,
-        counter=StepIdCounter(),
-        logger=logger,
+    step = _step.StepSync(
+        client,
+        middleware,
+        _step.StepMemos(request.steps),
+        target_step_id,
+        request.disable_immediate_execution,
+        request.attempt,
+        request.max_attempts,
+        logger,
     )
-    step = _step.StepSync(state)
     ctx = ContextSync(
         attempt=request.attempt,
         event=request.event,
         events=list(request.events or ()),
-        group=_step.GroupSync(state),
+        group=_step.GroupSync(step),
         job_id=job_id,
         logger=logger,
         request_id=request_id,
@@ -226,13 +223,13 @@ def run(
         step=step,
     )
     started = now()
-    outcome = _transform_input(middleware, state, ctx, function)
+    outcome = _transform_input(middleware, step, ctx, function)
     ended = now()
     if timings is not None:
         timings.add("mw.transform_input", started, ended)
     if outcome is None:
         started = ended
-        outcome = _call_handler(state, ctx, step, function, handler)
+        outcome = _call_handler(step, ctx, function, handler)
         ended = now()
         if timings is not None:
             timings.add("function", started, ended)
@@ -247,15 +244,15 @@ def run(
 
 def _transform_input(
     middleware: MiddlewareManager,
-    state: _step.RunState,
+    step: _step.StepSync,
     ctx: ContextSync,
     function: Function[typing.Any],
 ) -> Outcome | None:
     """None, or the outcome when a hook failed (the handler is not called then)."""
     try:
-        middleware.transform_input(ctx, function, state.memos)
-        if not state.memos.size:
-            state.start_execution()
+        middleware.transform_input(ctx, function, step.memos)
+        if not step.memos.size:
+            step.start_execution()
     except _step.HookFailedInterrupt as failed:
         return Outcome(error=failed.error)
     except Exception as err:
@@ -270,9 +267,8 @@ def _log_function_error(client: Inngest, error: Exception) -> None:
 
 
 def _call_handler(
-    state: _step.RunState,
-    ctx: ContextSync,
     step: _step.StepSync,
+    ctx: ContextSync,
     function: Function[typing.Any],
     handler: Handler,
 ) -> Outcome:
@@ -282,7 +278,7 @@ def _call_handler(
             output = handler(ctx)
         finally:
             exit_step_context(token)
-        output = state.serialize(output, _output_type(function, handler))
+        output = step.serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
         return Outcome(reports=interrupt.reports, executed=True)
     except _step.SkipInterrupt as skip:
