@@ -233,7 +233,7 @@ def run(
         ended = now()
         if timings is not None:
             timings.add("function", started, ended)
-    if middleware.hooks_after_call:
+    if middleware is not None:
         outcome = _after_call(middleware, outcome)
     if timings is not None:
         timings.add("mw.transform_output", ended, now())
@@ -243,14 +243,15 @@ def run(
 
 
 def _transform_input(
-    middleware: MiddlewareManager,
+    middleware: MiddlewareManager | None,
     step: _step.StepSync,
     ctx: ContextSync,
     function: Function[typing.Any],
 ) -> Outcome | None:
     """None, or the outcome when a hook failed (the handler is not called then)."""
     try:
-        middleware.transform_input(ctx, function, step.memos)
+        if middleware is not None:
+            middleware.transform_input(ctx, function, step.memos)
         if not step.memos.size:
             step.start_execution()
     except _step.HookFailedInterrupt as failed:

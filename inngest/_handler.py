@@ -332,9 +332,9 @@ class CommHandler:
     def _execute(
         self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
     ) -> Response:
-        query = request.query()
+        query = _parse_query(request.url)  # shared: read only
         try:
-            if _is_trust_probe(query):
+            if "probe" in query and _is_trust_probe(query):
                 return _json_response(200, None)
             execution_request = _execution.ExecutionRequest.from_dict(_payload(request, auth))
             function, handler = self._find_handler(query.get("fnId") or "")
@@ -358,8 +358,8 @@ class CommHandler:
             request=execution_request,
             target_step_id=None if step_id in (None, "", "step") else step_id,
             raw_request=raw_request,
-            job_id=request.header(Header.JOB_ID),
-            request_id=request.header("x-request-id"),
+            job_id=request.headers.get(Header.JOB_ID),
+            request_id=request.headers.get("x-request-id"),
             timings=timings,
         )
         if not result.no_retry and result.retry_after is None:
@@ -426,33 +426,23 @@ def _is_trust_probe(query: dict[str, str]) -> bool:
 
 
 def _payload(request: Request, auth: _Auth) -> object:
-    payload = _json_body(request.body) if auth.payload is _UNPARSED else auth.payload
-    if payload is _EMPTY:
+    """The JSON body (parsed by signature checking already, or now)."""
+    if auth.payload is not _UNPARSED:
+        return auth.payload
+    body = request.body
+    if body[:1] == b"{" and body[1:2] != b"\x00":
+        # UTF-8 is what json.loads detects for these bytes; decoding them here skips that
+        # step, and raw_decode skips decode()'s whitespace scans (the text starts with "{").
+        return _loads(body, text=True)
+    if not body.strip():
         raise _errors.BodyInvalidError("request body is empty")
-    return payload
-
-
-class _Empty:
-    """Marks a request without a body (distinct from a JSON ``null``)."""
-
-
-_EMPTY = _Empty()
-
-
-def _json_body(body: bytes) -> object:
-    if body[:1] != b"{" or body[1:2] == b"\x00":
-        if not body.strip():
-            return _EMPTY
-        return _loads(body)
-    # UTF-8 is what json.loads detects for these bytes; decoding them here skips that step.
-    return _loads(body, text=True)
+    return _loads(body)
 
 
 def _loads(body: bytes, text: bool = False) -> object:
     try:
         if not text:
             return json.loads(body)
-        # decode() without its two whitespace scans: the text starts with "{" here.
         decoded = body.decode("utf-8", "surrogatepass")
         payload, end = _DECODER.raw_decode(decoded)
         if end != len(decoded):

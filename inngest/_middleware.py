@@ -98,20 +98,19 @@ class MiddlewareManager:
         # Each hook is checked for being synchronous when called (a hook may be replaced on
         # the instance); with no middleware there is nothing to call or check.
         self._checked: list[MiddlewareSync] | None = None if middleware else []
-        self.hooks_after_call = bool(middleware)
 
     @classmethod
     def for_send(cls, client: Inngest) -> MiddlewareManager:
-        return cls(client, None, client.middleware) if client.middleware else _NONE
+        return cls(client, None, client.middleware)
 
     @classmethod
     def for_request(
         cls, client: Inngest, function: Function[typing.Any], raw_request: object
-    ) -> MiddlewareManager:
-        """The request's middleware; one shared manager when none is registered (the
-        replay-quiet ``ctx.logger`` is the run's own, not a middleware's)."""
+    ) -> MiddlewareManager | None:
+        """The request's middleware; None when none is registered (the replay-quiet
+        ``ctx.logger`` is the run's own, not a middleware's)."""
         if not client.middleware and not function.middleware:
-            return _NONE
+            return None
         return cls(client, raw_request, [*client.middleware, *function.middleware])
 
     def transform_input(
@@ -125,20 +124,14 @@ class MiddlewareManager:
             middleware.before_execution()
 
     def after_execution(self) -> None:
-        if not self.hooks_after_call:
-            return
         for middleware in self._hooks("after_execution", reverse=True):
             middleware.after_execution()
 
     def transform_output(self, result: TransformOutputResult) -> None:
-        if not self.hooks_after_call:
-            return
         for middleware in self._hooks("transform_output", reverse=True):
             middleware.transform_output(result)
 
     def before_response(self) -> None:
-        if not self.hooks_after_call:
-            return
         for middleware in self._hooks("before_response"):
             middleware.before_response()
 
@@ -163,6 +156,3 @@ class MiddlewareManager:
                 raise _errors.AsyncUnsupportedError(_ASYNC_UNSUPPORTED)
             checked.append(middleware)
         return checked
-
-
-_NONE = MiddlewareManager(typing.cast("Inngest", None), None, ())

@@ -198,7 +198,7 @@ class RunState:
     def __init__(
         self,
         client: Inngest,
-        middleware: MiddlewareManager,
+        middleware: MiddlewareManager | None,
         memos: StepMemos,
         target_step_id: str | None,
         disable_immediate_execution: bool,
@@ -278,6 +278,8 @@ class RunState:
         """Once per request, when code that was not memoized is about to run."""
         self.started = True
         self.logger.go_live()
+        if self.middleware is None:
+            return
         try:
             self.middleware.before_execution()
         except Exception as err:
@@ -472,6 +474,8 @@ class StepSync(RunState):
         from inngest._client import SendEventsResult
 
         middleware = self.middleware
+        if middleware is None:
+            return self.client.send_sync(batch, skip_middleware=True)
         batch = middleware.before_send_events(batch)
         result: SendEventsResult | None = None
         try:

@@ -20,12 +20,9 @@ class ServerTimings:
     def add(self, name: str, started: float, ended: float) -> None:
         self._spans.append((name, started, ended))
 
-    def header(self, ended: float | None = None) -> str:
-        """The header value, with ``comm_handler`` ending now (or at ``ended``)."""
-        ended = now() if ended is None else ended
-        entry = f"comm_handler;dur={round((ended - self.started) * 1000)}"
-        if not self._spans:
-            return entry
-        return ", ".join([entry] + [
-            f"{name};dur={round((end - start) * 1000)}" for name, start, end in self._spans
-        ])
+    def header(self) -> str:
+        """The header value, with ``comm_handler`` ending now."""
+        value = f"comm_handler;dur={round((now() - self.started) * 1000)}"
+        for name, started, ended in self._spans:
+            value += f", {name};dur={round((ended - started) * 1000)}"
+        return value
