@@ -122,7 +122,7 @@ class StepMemos:
 _NO_MEMO = object()
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class StepReport:
     """One element of a 206 response."""
 
@@ -309,14 +309,9 @@ def make_report(
     opts: dict[str, object] | None = None,
     name: str | None = None,
 ) -> StepReport:
+    # Positional, in field order: hashed_id, display_name, name, op, opts, user_id, index.
     return StepReport(
-        hashed_id=hashed_id,
-        display_name=step_id,
-        name=step_id if name is None else name,
-        op=op,
-        opts=opts,
-        user_id=step_id,
-        index=index,
+        hashed_id, step_id, step_id if name is None else name, op, opts, step_id, index
     )
 
 
