@@ -222,21 +222,19 @@ def run(
         run_id=request.run_id,
         step=step,
     )
+    spans = (timings or ServerTimings()).spans
     started = now()
     outcome = _transform_input(middleware, step, ctx, function)
     ended = now()
-    if timings is not None:
-        timings.add("mw.transform_input", started, ended)
+    spans.append(("mw.transform_input", started, ended))
     if outcome is None:
         started = ended
         outcome = _call_handler(step, ctx, function, handler)
         ended = now()
-        if timings is not None:
-            timings.add("function", started, ended)
+        spans.append(("function", started, ended))
     if middleware is not None:
         outcome = _after_call(middleware, outcome)
-    if timings is not None:
-        timings.add("mw.transform_output", ended, now())
+    spans.append(("mw.transform_output", ended, now()))
     if outcome.error is not None:
         _log_function_error(client, outcome.error)
     return outcome
@@ -375,25 +373,21 @@ def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
     except (TypeError, ValueError, RecursionError):
         _check_step_data(reports)  # names the step whose data is to blame, if one is
         raise _Unserializable("returned unserializable data") from None
-    return ExecutionResult(status=206, body=body, no_retry=no_retry)
+    return ExecutionResult(206, body, no_retry)
 
 
 def _check_step_data(reports: list[_step.StepReport]) -> None:
     for report in reports:
         try:
-            json.dumps(_step_data(report))
+            json.dumps(None if report.output is NO_OUTPUT else report.output)
         except (TypeError, ValueError, RecursionError):
             raise _Unserializable(
                 f'"{report.display_name}" returned unserializable data'
             ) from None
 
 
-def _step_data(report: _step.StepReport) -> object:
-    return None if report.output is NO_OUTPUT else report.output
-
-
 def _step_element(report: _step.StepReport) -> dict[str, object]:
-    data = _step_data(report)
+    data = None if report.output is NO_OUTPUT else report.output
     # Key order follows the official SDK's bytes.
     element: dict[str, object] = {
         "displayName": report.display_name,

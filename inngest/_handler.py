@@ -226,12 +226,14 @@ class CommHandler:
         # Header order follows the official SDK: the response's own headers (execution
         # results start with the client headers), then the client headers not yet present,
         # then mode, handled and timing. Standard headers win over same-named ones.
-        standard = self._static_headers().standard
-        headers = {**response.headers, **standard} if response.headers else dict(standard)
+        # Each response's headers are a dict of its own until it is finished here: they are
+        # completed in place (update keeps the keys already present where they are).
+        headers = response.headers
+        headers.update(self._static_headers().standard)
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)
-        return Response._of(response.status, headers, response.body)
+        return response
 
     def _static_headers(self) -> _StaticHeaders:
         """The headers that depend on the client only, rebuilt if its env or mode changes."""
@@ -347,7 +349,7 @@ class CommHandler:
             try:
                 execution_request = self._with_api_data(execution_request)
             finally:
-                timings.add("use_api", started, now())
+                timings.spans.append(("use_api", started, now()))
         if execution_request.events is None:
             raise _errors.UnknownError("events not in request")
         step_id = query.get("stepId")

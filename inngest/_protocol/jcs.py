@@ -38,7 +38,13 @@ def canonicalize(value: object) -> bytes:
 
 def parse_document(document: bytes) -> tuple[object, bool]:
     """``json.loads(document)`` and whether it holds a float (NaN and Infinity included)."""
-    text = document.decode(json.detect_encoding(document), "surrogatepass")
+    # What json.detect_encoding answers for a document starting with "{" and a byte other
+    # than NUL (no byte order mark, not UTF-16/32), without its checks.
+    if document[:1] == b"{" and document[1:2] != b"\x00":
+        encoding = "utf-8"
+    else:
+        encoding = json.detect_encoding(document)
+    text = document.decode(encoding, "surrogatepass")
     try:
         return _decode_without_floats(text), False
     except _FloatFound:
