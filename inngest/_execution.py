@@ -39,12 +39,7 @@ class ExecutionRequest:
 
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
-        fields = _checked_fields(raw)
-        # Filled in directly rather than through the frozen dataclass's __init__ (one
-        # setattr per field): this runs on every request.
-        request = cls.__new__(cls)
-        request.__dict__.update(fields)
-        return request
+        return _checked(cls.__new__(cls), raw)
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
@@ -56,8 +51,9 @@ class ExecutionRequest:
 
 
 # Checked one field after another in a fixed order (the first problem is the one reported),
-# inline rather than through a helper per field: this runs on every request.
-def _checked_fields(raw: object) -> dict[str, object]:
+# inline rather than through a helper per field, and filled in directly rather than through
+# the frozen dataclass's __init__ (one setattr per field): this runs on every request.
+def _checked(request: ExecutionRequest, raw: object) -> ExecutionRequest:
     if not isinstance(raw, dict):
         _invalid("body", raw, "object")
     ctx = raw.get("ctx", _MISSING)
@@ -94,16 +90,17 @@ def _checked_fields(raw: object) -> dict[str, object]:
     disable = ctx.get("disable_immediate_execution", _MISSING)
     if disable is not True and disable is not False:
         _invalid("ctx.disable_immediate_execution", disable, "bool")
-    return {
-        "event": event,
-        "events": events,
-        "steps": steps,
-        "use_api": use_api,
-        "run_id": run_id,
-        "attempt": attempt,
-        "disable_immediate_execution": disable,
-        "max_attempts": max_attempts,
-    }
+    request.__dict__.update(
+        event=event,
+        events=events,
+        steps=steps,
+        use_api=use_api,
+        run_id=run_id,
+        attempt=attempt,
+        disable_immediate_execution=disable,
+        max_attempts=max_attempts,
+    )
+    return request
 
 
 _MISSING: typing.Any = object()
@@ -224,7 +221,16 @@ def run(
     )
     spans = (timings or ServerTimings()).spans
     started = now()
-    outcome = _transform_input(middleware, step, ctx, function)
+    outcome: Outcome | None = None
+    try:
+        if middleware is not None:
+            middleware.transform_input(ctx, function, step.memos)
+        if not step.memos.size:
+            step.start_execution()
+    except _step.HookFailedInterrupt as failed:  # before_execution failed
+        outcome = Outcome(error=failed.error)
+    except Exception as err:
+        outcome = Outcome(error=err)
     ended = now()
     spans.append(("mw.transform_input", started, ended))
     if outcome is None:
@@ -238,25 +244,6 @@ def run(
     if outcome.error is not None:
         _log_function_error(client, outcome.error)
     return outcome
-
-
-def _transform_input(
-    middleware: MiddlewareManager | None,
-    step: _step.StepSync,
-    ctx: ContextSync,
-    function: Function[typing.Any],
-) -> Outcome | None:
-    """None, or the outcome when a hook failed (the handler is not called then)."""
-    try:
-        if middleware is not None:
-            middleware.transform_input(ctx, function, step.memos)
-        if not step.memos.size:
-            step.start_execution()
-    except _step.HookFailedInterrupt as failed:
-        return Outcome(error=failed.error)
-    except Exception as err:
-        return Outcome(error=err)
-    return None
 
 
 def _log_function_error(client: Inngest, error: Exception) -> None:

@@ -69,7 +69,11 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     if content_length:
         headers["content-length"] = content_length
     if body is None:
-        body = _read_body(environ, content_length)
+        try:
+            length = int(content_length or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
     return Request.normalized(
         environ.get("REQUEST_METHOD", "GET"), _request_url(environ), headers, body
     )
@@ -110,17 +114,6 @@ def _request_url(environ: Environ) -> str:
         _url_prefixes[key] = prefix
     query = environ.get("QUERY_STRING")
     return f"{prefix}?{query}" if query else prefix
-
-
-def _read_body(environ: Environ, content_length: str | None) -> bytes:
-    try:
-        length = int(content_length or 0)
-    except ValueError:
-        length = 0
-    if length <= 0:
-        return b""
-    body: bytes = environ["wsgi.input"].read(length)
-    return body
 
 
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
