@@ -208,7 +208,10 @@ def run(
         request.max_attempts,
         logger,
     )
-    ctx = ContextSync(
+    # Filled in directly rather than through the dataclass's __init__ (one setattr per
+    # field): one is made per request.
+    ctx = ContextSync.__new__(ContextSync)
+    ctx.__dict__.update(
         attempt=request.attempt,
         event=request.event,
         events=list(request.events or ()),
