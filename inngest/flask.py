@@ -36,7 +36,9 @@ def serve(
     )
 
     def inngest_api() -> flask.Response:
-        request = flask.request
+        # The request itself, not the context-local proxy: each attribute read through the
+        # proxy looks the request up again (Flask documents this way to get the object).
+        request = flask.request._get_current_object()  # type: ignore[attr-defined]
         response = handler.handle(_to_request(request), request)
         # A list of pairs: werkzeug copies it with fewer steps than a dict, to the same headers.
         return flask.Response(
