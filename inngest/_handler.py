@@ -212,7 +212,7 @@ class CommHandler:
             )
         except _errors.Error as err:
             return _Auth(error=err)
-        return _Auth(key=key, payload=payload if request.body else _UNPARSED)
+        return _Auth(key, None, payload if request.body else _UNPARSED)
 
     def _rejection(self, request: Request, error: _errors.Error) -> _errors.Error | None:
         """The auth error that must turn this request away, if any."""
