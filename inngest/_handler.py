@@ -24,14 +24,13 @@ from inngest import (
 )
 from inngest._client import Inngest
 from inngest._function import Function, Handler
-from inngest._protocol import signing
+from inngest._protocol import json_value, signing
 from inngest._protocol.headers import Header
 from inngest._timing import ServerTimings, now
 
 SERVER_KINDS = ("cloud", "dev")
 _SIGNED_METHODS = ("GET", "POST")
 _DECODER = json.JSONDecoder()
-_JSON_SPACE = " \t\n\r"
 _UNAUTHORIZED_BODY = json.dumps({"message": "Unauthorized"}).encode("utf-8")
 
 
@@ -432,26 +431,10 @@ def _payload(request: Request, auth: _Auth) -> object:
     if auth.payload is not _UNPARSED:
         return auth.payload
     body = request.body
-    if body[:1] == b"{" and body[1:2] != b"\x00":
-        # UTF-8 is what json.loads detects for these bytes; decoding them here skips that
-        # step, and raw_decode skips decode()'s whitespace scans (the text starts with "{").
-        return _loads(body, text=True)
     if not body.strip():
         raise _errors.BodyInvalidError("request body is empty")
-    return _loads(body)
-
-
-def _loads(body: bytes, text: bool = False) -> object:
     try:
-        if not text:
-            return json.loads(body)
-        decoded = body.decode("utf-8", "surrogatepass")
-        payload, end = _DECODER.raw_decode(decoded)
-        if end != len(decoded):
-            extra = decoded[end:].lstrip(_JSON_SPACE)
-            if extra:
-                raise json.JSONDecodeError("Extra data", decoded, len(decoded) - len(extra))
-        return payload
+        return json_value.loads(body, _DECODER)
     except json.JSONDecodeError as err:
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
     except ValueError:
