@@ -49,8 +49,6 @@ _MEMO_KEYS = frozenset(("data", "error"))
 
 def _parse_memo(raw: object) -> Memo:
     """``{"data": X}``/``{"error": {...}}`` are unwrapped; anything else is the data itself."""
-    if type(raw) is dict and len(raw) == 1 and "data" in raw:  # the usual shape, first
-        return Memo(raw["data"])
     if not isinstance(raw, dict) or not set(raw) <= _MEMO_KEYS:
         return Memo(data=raw)
     error = raw.get("error")
@@ -106,6 +104,8 @@ class StepMemos:
         """``pop``, and whether no memo is left after it."""
         memos = self._memos
         raw = memos.pop(hashed_id, _NO_MEMO)
+        if type(raw) is dict and len(raw) == 1 and "data" in raw:  # the usual shape, inline
+            return Memo(raw["data"]), not memos
         if raw is _NO_MEMO:
             return None, not memos
         return raw if type(raw) is Memo else _parse_memo(raw), not memos
