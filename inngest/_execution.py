@@ -353,9 +353,10 @@ def to_result(outcome: Outcome) -> ExecutionResult:
 
 
 def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
-    elements = [_step_element(report) for report in reports]
+    elements = []
     no_retry = False
     for report in reports:
+        elements.append(_step_element(report))
         if report.error is not None and not _is_retriable(report.error):
             no_retry = True
     try:

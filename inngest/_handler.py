@@ -127,7 +127,6 @@ class _StaticHeaders(typing.NamedTuple):
     execution response) and those plus mode and handled (on every response)."""
 
     env: str | None
-    mode: str
     client: dict[str, str]
     standard: dict[str, str]
 
@@ -152,6 +151,8 @@ class CommHandler:
             )
         _require_signing_key(client)
         self._client = client
+        # Fixed when the client is made (is_production has no setter).
+        self._production = client.is_production
         self._functions = _index_functions(functions)
         self._handler_ids = _index_handler_ids(self._functions.values())
         self._static: _StaticHeaders | None = None
@@ -184,7 +185,7 @@ class CommHandler:
         if method not in ("GET", "PUT", "POST"):
             error = _errors.UnknownError(f"unsupported method: {method}")
             return self._finish(_error_response(405, error), None, timings)
-        auth = self._authenticate(request) if self._client.is_production else _NO_AUTH
+        auth = self._authenticate(request) if self._production else _NO_AUTH
         if auth.error is not None:
             rejection = self._rejection(request, auth.error)
             if rejection is not None:
@@ -235,10 +236,11 @@ class CommHandler:
         return response
 
     def _static_headers(self) -> _StaticHeaders:
-        """The headers that depend on the client only, rebuilt if its env or mode changes."""
+        """The headers that depend on the client only, rebuilt if its env changes (its mode
+        is fixed when it is made)."""
         client = self._client
         static = self._static
-        if static is None or static.env != client.env or static.mode != client.mode:
+        if static is None or static.env != client.env:
             headers = _transport.standard_headers(client.env)
             headers[Header.FRAMEWORK] = self._framework
             standard = {
@@ -246,7 +248,7 @@ class CommHandler:
                 Header.EXPECTED_SERVER_KIND: client.mode,
                 Header.SDK_HANDLED: "true",
             }
-            static = self._static = _StaticHeaders(client.env, client.mode, headers, standard)
+            static = self._static = _StaticHeaders(client.env, headers, standard)
         return static
 
     def _serve_info(self) -> _inspection.ServeInfo:
