@@ -20,9 +20,10 @@ def loads(document: bytes, decoder: json.JSONDecoder) -> object:
     without its checks), and whitespace is skipped without decode()'s two regex scans."""
     if document[:1] == b"{" and document[1:2] != b"\x00":
         text = document.decode("utf-8", "surrogatepass")
+        start = 0
     else:
         text = document.decode(json.detect_encoding(document), "surrogatepass")
-    start = len(text) - len(text.lstrip(_SPACE))
+        start = len(text) - len(text.lstrip(_SPACE))
     value, end = decoder.raw_decode(text, start)
     if end != len(text):
         extra = text[end:].lstrip(_SPACE)
