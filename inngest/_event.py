@@ -45,22 +45,25 @@ class Event(Model):
             raise _errors.BodyInvalidError("event must be an object")
         if "name" not in raw:
             raise _errors.BodyInvalidError("event.name is required")
-        fields = {
-            "name": raw["name"],
-            "data": raw.get("data") or {},
-            "id": raw.get("id", ""),
-            "ts": raw.get("ts", 0),
-            "user": raw.get("user"),
-            "v": raw.get("v"),
-        }
+        get = raw.get
+        name, data, id_, ts, user, v = (
+            raw["name"], get("data") or {}, get("id", ""), get("ts", 0), get("user"), get("v")
+        )
         if cls is not Event:  # a subclass may have fields of its own
-            return cls(**fields)
+            return cls(name=name, data=data, id=id_, ts=ts, user=user, v=v)
         # Filled in directly rather than through the frozen dataclass's __init__ (one
         # setattr per field): events are parsed on every request. Values of the plain
         # JSON types (what the server sends) need none of __post_init__'s checks.
         event = cls.__new__(cls)
-        event.__dict__.update(fields)
-        if not _plain(fields):
+        event.__dict__.update(name=name, data=data, id=id_, ts=ts, user=user, v=v)
+        if not (
+            type(name) is str
+            and type(data) is dict
+            and type(id_) is str
+            and type(ts) is int
+            and (user is None or type(user) is dict)
+            and (v is None or type(v) is str)
+        ):
             event.__post_init__()
         return event
 
@@ -90,18 +93,6 @@ class Event(Model):
         if self.v is not None:
             out["v"] = self.v
         return out
-
-
-def _plain(fields: dict[str, typing.Any]) -> bool:
-    user, v = fields["user"], fields["v"]
-    return (
-        type(fields["name"]) is str
-        and type(fields["data"]) is dict
-        and type(fields["id"]) is str
-        and type(fields["ts"]) is int
-        and (user is None or type(user) is dict)
-        and (v is None or type(v) is str)
-    )
 
 
 def _fail(field: str, expected: str) -> typing.NoReturn:

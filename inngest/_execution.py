@@ -9,7 +9,7 @@ import traceback
 import typing
 
 from inngest import _errors, _event, _step
-from inngest._context import ContextSync
+from inngest._context import ContextSync, ReplayQuietLogger
 from inngest._function import Function, Handler
 from inngest._step_context import enter_step_context, exit_step_context
 from inngest._middleware import (
@@ -18,8 +18,7 @@ from inngest._middleware import (
     TransformOutputResult,
     TransformOutputStepInfo,
 )
-from inngest._protocol.step_ids import StepIdCounter
-from inngest._timing import ServerTimings
+from inngest._timing import ServerTimings, now
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
@@ -40,12 +39,7 @@ class ExecutionRequest:
 
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
-        fields = _checked_fields(raw)
-        # Filled in directly rather than through the frozen dataclass's __init__ (one
-        # setattr per field): this runs on every request.
-        request = cls.__new__(cls)
-        request.__dict__.update(fields)
-        return request
+        return _checked(cls.__new__(cls), raw)
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
@@ -56,34 +50,65 @@ class ExecutionRequest:
         )
 
 
-def _checked_fields(raw: object) -> dict[str, object]:
-    body = _expect_object(raw, "body")
-    ctx = _expect_object(_required(body, "ctx", "ctx"), "ctx")
-    _expect_object(_required(ctx, "stack", "ctx.stack"), "ctx.stack")
-    raw_max_attempts = ctx.get("max_attempts")
-    max_attempts = (
-        None if raw_max_attempts is None
-        else _expect_int(raw_max_attempts, "ctx.max_attempts")
+# Checked one field after another in a fixed order (the first problem is the one reported),
+# inline rather than through a helper per field, and filled in directly rather than through
+# the frozen dataclass's __init__ (one setattr per field): this runs on every request.
+def _checked(request: ExecutionRequest, raw: object) -> ExecutionRequest:
+    if not isinstance(raw, dict):
+        _invalid("body", raw, "object")
+    ctx = raw.get("ctx", _MISSING)
+    if not isinstance(ctx, dict):
+        _invalid("ctx", ctx, "object")
+    stack = ctx.get("stack", _MISSING)
+    if not isinstance(stack, dict):
+        _invalid("ctx.stack", stack, "object")
+    max_attempts = ctx.get("max_attempts")
+    if max_attempts is not None and (
+        type(max_attempts) is bool or not isinstance(max_attempts, int)
+    ):
+        _invalid("ctx.max_attempts", max_attempts, "int")
+    event = raw.get("event", _MISSING)
+    if event is _MISSING:
+        _invalid("event", event, "object")
+    try:
+        event = _event.Event.from_dict(event)
+    except _errors.BodyInvalidError as err:
+        raise _errors.BodyInvalidError(f"event: {err.message}") from None
+    events = _parse_events(raw.get("events"), "events")
+    steps = raw.get("steps", _MISSING)
+    if not isinstance(steps, dict):
+        _invalid("steps", steps, "object")
+    use_api = raw.get("use_api", _MISSING)
+    if use_api is not True and use_api is not False:
+        _invalid("use_api", use_api, "bool")
+    run_id = ctx.get("run_id", _MISSING)
+    if not isinstance(run_id, str):
+        _invalid("ctx.run_id", run_id, "str")
+    attempt = ctx.get("attempt", _MISSING)
+    if type(attempt) is bool or not isinstance(attempt, int):
+        _invalid("ctx.attempt", attempt, "int")
+    disable = ctx.get("disable_immediate_execution", _MISSING)
+    if disable is not True and disable is not False:
+        _invalid("ctx.disable_immediate_execution", disable, "bool")
+    request.__dict__.update(
+        event=event,
+        events=events,
+        steps=steps,
+        use_api=use_api,
+        run_id=run_id,
+        attempt=attempt,
+        disable_immediate_execution=disable,
+        max_attempts=max_attempts,
     )
-    return {
-        "event": _parse_event(_required(body, "event", "event"), "event"),
-        "events": _parse_events(body.get("events"), "events"),
-        "steps": _expect_object(_required(body, "steps", "steps"), "steps"),
-        "use_api": _expect_bool(_required(body, "use_api", "use_api"), "use_api"),
-        "run_id": _expect_str(_required(ctx, "run_id", "ctx.run_id"), "ctx.run_id"),
-        "attempt": _expect_int(_required(ctx, "attempt", "ctx.attempt"), "ctx.attempt"),
-        "disable_immediate_execution": _expect_bool(
-            _required(ctx, "disable_immediate_execution", "ctx.disable_immediate_execution"),
-            "ctx.disable_immediate_execution",
-        ),
-        "max_attempts": max_attempts,
-    }
+    return request
 
 
-def _required(obj: dict[str, object], key: str, field: str) -> object:
-    if key not in obj:
-        raise _errors.BodyInvalidError(f"{field}: required")
-    return obj[key]
+_MISSING: typing.Any = object()
+
+
+def _invalid(field: str, value: object, expected: str) -> typing.NoReturn:
+    problem = "required" if value is _MISSING else f"expected {expected}"
+    raise _errors.BodyInvalidError(f"{field}: {problem}")
 
 
 def _expect_object(value: object, field: str) -> dict[str, object]:
@@ -92,37 +117,19 @@ def _expect_object(value: object, field: str) -> dict[str, object]:
     return value
 
 
-def _expect_str(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise _errors.BodyInvalidError(f"{field}: expected str")
-    return value
-
-
-def _expect_int(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _errors.BodyInvalidError(f"{field}: expected int")
-    return value
-
-
-def _expect_bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise _errors.BodyInvalidError(f"{field}: expected bool")
-    return value
-
-
-def _parse_event(raw: object, field: str) -> _event.Event:
-    try:
-        return _event.Event.from_dict(raw)
-    except _errors.BodyInvalidError as err:
-        raise _errors.BodyInvalidError(f"{field}: {err.message}") from None
-
-
 def _parse_events(raw: object, field: str) -> list[_event.Event] | None:
     if raw is None:
         return None
     if not isinstance(raw, list):
         raise _errors.BodyInvalidError(f"{field}: expected list or null")
-    return [_parse_event(item, f"{field}[{index}]") for index, item in enumerate(raw)]
+    events: list[_event.Event] = []
+    parse = _event.Event.from_dict
+    try:
+        for item in raw:
+            events.append(parse(item))
+    except _errors.BodyInvalidError as err:
+        raise _errors.BodyInvalidError(f"{field}[{len(events)}]: {err.message}") from None
+    return events
 
 
 class ExecutionResult(typing.NamedTuple):
@@ -135,13 +142,16 @@ class ExecutionResult(typing.NamedTuple):
     retry_after: datetime.datetime | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Outcome:
-    """A call's result before serialization: steps, an error or the function output."""
+    """A call's result before serialization: steps, an error or the function output.
+    ``executed``: the handler returned or a step interrupted it (after_execution runs then;
+    not after an exception)."""
 
     reports: list[_step.StepReport] | None = None
     error: Exception | None = None
     output: object = NO_OUTPUT
+    executed: bool = False
 
 
 def execute(
@@ -157,7 +167,7 @@ def execute(
     timings: ServerTimings | None = None,
 ) -> ExecutionResult:
     """Run the handler once (replaying memos) and build the response facts."""
-    outcome = run(
+    return to_result(run(
         client=client,
         function=function,
         handler=handler,
@@ -167,8 +177,7 @@ def execute(
         job_id=job_id,
         request_id=request_id,
         timings=timings,
-    )
-    return to_result(outcome)
+    ))
 
 
 def run(
@@ -184,91 +193,83 @@ def run(
     timings: ServerTimings | None = None,
 ) -> Outcome:
     """The middleware pipeline around one handler call; never raises for user errors."""
-    timings = timings or ServerTimings()
     try:
         middleware = MiddlewareManager.for_request(client, function, raw_request)
     except Exception as err:
         return Outcome(error=err)
-    memos = _step.StepMemos.from_dict(request.steps)
-    state = _step.RunState(
-        client=client,
-        middleware=middleware,
-        memos=memos,
-        target_step_id=target_step_id,
-        disable_immediate_execution=request.disable_immediate_execution,
-        attempt=request.attempt,
-        max_attempts=request.max_attempts,
-        counter=StepIdCounter(),
+    logger = ReplayQuietLogger(client.logger)
+    step = _step.StepSync(
+        client,
+        middleware,
+        _step.StepMemos(request.steps),
+        target_step_id,
+        request.disable_immediate_execution,
+        request.attempt,
+        request.max_attempts,
+        logger,
     )
-    ctx = ContextSync(
+    # Filled in directly rather than through the dataclass's __init__ (one setattr per
+    # field): one is made per request.
+    ctx = ContextSync.__new__(ContextSync)
+    ctx.__dict__.update(
         attempt=request.attempt,
         event=request.event,
-        events=list(request.events or []),
-        group=_step.GroupSync(state),
+        events=list(request.events or ()),
+        group=_step.GroupSync(step),
         job_id=job_id,
-        logger=client.logger,
+        logger=logger,
         request_id=request_id,
         run_id=request.run_id,
-        step=_step.StepSync(state),
+        step=step,
     )
-    outcome = _call(middleware, state, ctx, function, handler, timings)
-    timings.start("mw.transform_output")
-    _transform_output(middleware, outcome)
-    timings.stop("mw.transform_output")
+    spans = (timings or ServerTimings()).spans
+    started = now()
+    outcome: Outcome | None = None
     try:
-        middleware.before_response()
+        if middleware is not None:
+            middleware.transform_input(ctx, function, step.memos)
+        if not step.memos.size:
+            step.start_execution()
+    except _step.HookFailedInterrupt as failed:  # before_execution failed
+        outcome = Outcome(error=failed.error)
     except Exception as err:
         outcome = Outcome(error=err)
-    _log_function_error(client, outcome.error)
+    ended = now()
+    spans.append(("mw.transform_input", started, ended))
+    if outcome is None:
+        started = ended
+        outcome = _call_handler(step, ctx, function, handler)
+        ended = now()
+        spans.append(("function", started, ended))
+    if middleware is not None:
+        outcome = _after_call(middleware, outcome)
+    spans.append(("mw.transform_output", ended, now()))
+    if outcome.error is not None:
+        _log_function_error(client, outcome.error)
     return outcome
 
 
-def _log_function_error(client: Inngest, error: Exception | None) -> None:
-    if error is not None and not getattr(error, "quiet", False):
+def _log_function_error(client: Inngest, error: Exception) -> None:
+    if not getattr(error, "quiet", False):
         code = getattr(error, "code", "unknown")
         client.logger.error("%s: %s", code, error)
 
 
-def _call(
-    middleware: MiddlewareManager,
-    state: _step.RunState,
-    ctx: ContextSync,
-    function: Function[typing.Any],
-    handler: Handler,
-    timings: ServerTimings,
-) -> Outcome:
-    timings.start("mw.transform_input")
-    try:
-        middleware.transform_input(ctx, function, state.memos)
-        if state.memos.size == 0:
-            middleware.before_execution()
-    except Exception as err:
-        return Outcome(error=err)
-    finally:
-        timings.stop("mw.transform_input")
-    timings.start("function")
-    try:
-        return _call_handler(middleware, state, ctx, function, handler)
-    finally:
-        timings.stop("function")
-
-
 def _call_handler(
-    middleware: MiddlewareManager,
-    state: _step.RunState,
+    step: _step.StepSync,
     ctx: ContextSync,
     function: Function[typing.Any],
     handler: Handler,
 ) -> Outcome:
     try:
-        token = enter_step_context(ctx.step)
+        token = enter_step_context(step)
         try:
             output = handler(ctx)
         finally:
             exit_step_context(token)
-        output = state.serialize(output, _output_type(function, handler))
+        output = step.serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
-        return _after_execution(middleware, Outcome(reports=interrupt.reports))
+        return Outcome(reports=interrupt.reports, executed=True)
     except _step.SkipInterrupt as skip:
         return Outcome(
             error=_errors.StepUnexpectedError(
@@ -280,7 +281,7 @@ def _call_handler(
     except Exception as err:
         _step.strip_first_frame(err)
         return Outcome(error=err)
-    return _after_execution(middleware, Outcome(output=output))
+    return Outcome(output=output, executed=True)
 
 
 def _output_type(function: Function[typing.Any], handler: Handler) -> object:
@@ -288,9 +289,17 @@ def _output_type(function: Function[typing.Any], handler: Handler) -> object:
     return object if handler is function.on_failure else function.output_type
 
 
-def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome:
+def _after_call(middleware: MiddlewareManager, outcome: Outcome) -> Outcome:
+    """The hooks after the handler call: after_execution (when it returned or a step
+    interrupted it), transform_output, then before_response."""
+    if outcome.executed:
+        try:
+            middleware.after_execution()
+        except Exception as err:
+            outcome = Outcome(error=err)
+    _transform_output(middleware, outcome)
     try:
-        middleware.after_execution()
+        middleware.before_response()
     except Exception as err:
         return Outcome(error=err)
     return outcome
@@ -298,8 +307,6 @@ def _after_execution(middleware: MiddlewareManager, outcome: Outcome) -> Outcome
 
 def _transform_output(middleware: MiddlewareManager, outcome: Outcome) -> None:
     """Only single results go through transform_output (not multi-step plans)."""
-    if not middleware.hooks_after_call:
-        return
     if outcome.reports is not None:
         if len(outcome.reports) != 1:
             return
@@ -346,9 +353,10 @@ def to_result(outcome: Outcome) -> ExecutionResult:
 
 
 def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
-    elements = [_step_element(report) for report in reports]
+    elements = []
     no_retry = False
     for report in reports:
+        elements.append(_step_element(report))
         if report.error is not None and not _is_retriable(report.error):
             no_retry = True
     try:
@@ -356,25 +364,21 @@ def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
     except (TypeError, ValueError, RecursionError):
         _check_step_data(reports)  # names the step whose data is to blame, if one is
         raise _Unserializable("returned unserializable data") from None
-    return ExecutionResult(status=206, body=body, no_retry=no_retry)
+    return ExecutionResult(206, body, no_retry)
 
 
 def _check_step_data(reports: list[_step.StepReport]) -> None:
     for report in reports:
         try:
-            json.dumps(_step_data(report))
+            json.dumps(None if report.output is NO_OUTPUT else report.output)
         except (TypeError, ValueError, RecursionError):
             raise _Unserializable(
                 f'"{report.display_name}" returned unserializable data'
             ) from None
 
 
-def _step_data(report: _step.StepReport) -> object:
-    return None if report.output is NO_OUTPUT else report.output
-
-
 def _step_element(report: _step.StepReport) -> dict[str, object]:
-    data = _step_data(report)
+    data = None if report.output is NO_OUTPUT else report.output
     # Key order follows the official SDK's bytes.
     element: dict[str, object] = {
         "displayName": report.display_name,

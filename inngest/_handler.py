@@ -24,12 +24,13 @@ from inngest import (
 )
 from inngest._client import Inngest
 from inngest._function import Function, Handler
-from inngest._protocol import signing
+from inngest._protocol import json_value, signing
 from inngest._protocol.headers import Header
-from inngest._timing import ServerTimings
+from inngest._timing import ServerTimings, now
 
 SERVER_KINDS = ("cloud", "dev")
 _SIGNED_METHODS = ("GET", "POST")
+_DECODER = json.JSONDecoder()
 _UNAUTHORIZED_BODY = json.dumps({"message": "Unauthorized"}).encode("utf-8")
 
 
@@ -121,6 +122,15 @@ class _Auth(typing.NamedTuple):
 _NO_AUTH = _Auth()
 
 
+class _StaticHeaders(typing.NamedTuple):
+    """Response headers that depend on the client only: the client's own (first in an
+    execution response) and those plus mode and handled (on every response)."""
+
+    env: str | None
+    client: dict[str, str]
+    standard: dict[str, str]
+
+
 class CommHandler:
     """Answers every serve request for one app; never raises from ``handle``."""
 
@@ -141,9 +151,11 @@ class CommHandler:
             )
         _require_signing_key(client)
         self._client = client
+        # Fixed when the client is made (is_production has no setter).
+        self._production = client.is_production
         self._functions = _index_functions(functions)
         self._handler_ids = _index_handler_ids(self._functions.values())
-        self._static_headers: tuple[str | None, dict[str, str]] | None = None
+        self._static: _StaticHeaders | None = None
         self._framework = framework
         self._public_path = public_path
         self._serve_origin = serve_origin
@@ -160,7 +172,6 @@ class CommHandler:
 
     def handle(self, request: Request, raw_request: object = None) -> Response:
         timings = ServerTimings()
-        timings.start("comm_handler")
         try:
             return self._handle(request, raw_request, timings)
         except Exception:  # the last line of defence: adapters must get a response
@@ -170,75 +181,75 @@ class CommHandler:
             return self._finish(_json_response(500, body), None, timings)
 
     def _handle(self, request: Request, raw_request: object, timings: ServerTimings) -> Response:
-        if request.method not in ("GET", "PUT", "POST"):
-            error = _errors.UnknownError(f"unsupported method: {request.method}")
+        method = request.method
+        if method not in ("GET", "PUT", "POST"):
+            error = _errors.UnknownError(f"unsupported method: {method}")
             return self._finish(_error_response(405, error), None, timings)
-        auth = self._authenticate(request)
-        rejection = self._rejection(request, auth)
-        if rejection is not None:
-            self._client.logger.warning(
-                "rejected unauthorized %s request: %s", request.method, rejection.message
-            )
-            return _unauthorized(timings)
+        auth = self._authenticate(request) if self._production else _NO_AUTH
+        if auth.error is not None:
+            rejection = self._rejection(request, auth.error)
+            if rejection is not None:
+                self._client.logger.warning(
+                    "rejected unauthorized %s request: %s", method, rejection.message
+                )
+                return _unauthorized(timings)
         try:
-            response = self._dispatch(request, auth, raw_request, timings)
+            if method == "POST":
+                response = self._execute(request, auth, raw_request, timings)
+            elif method == "GET":
+                response = self._inspect(request, auth)
+            else:
+                response = self._sync(request)
         except _errors.Error as err:
-            self._client.logger.error("%s request failed: %s", request.method, err.message)
+            self._client.logger.error("%s request failed: %s", method, err.message)
             response = _error_response(500, err)
         return self._finish(response, auth.key, timings)
 
-    def _dispatch(
-        self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
-    ) -> Response:
-        if request.method == "GET":
-            return self._inspect(request, auth)
-        if request.method == "PUT":
-            return self._sync(request)
-        return self._execute(request, auth, raw_request, timings)
-
     def _authenticate(self, request: Request) -> _Auth:
-        if not self._client.is_production:
-            return _NO_AUTH
         try:
             payload, key = _signing.verify_request(
                 request.body, request.header(Header.SIGNATURE), self._client.signing_keys()
             )
         except _errors.Error as err:
             return _Auth(error=err)
-        return _Auth(key=key, payload=payload if request.body else _UNPARSED)
+        return _Auth(key, None, payload if request.body else _UNPARSED)
 
-    def _rejection(self, request: Request, auth: _Auth) -> _errors.Error | None:
+    def _rejection(self, request: Request, error: _errors.Error) -> _errors.Error | None:
         """The auth error that must turn this request away, if any."""
-        if auth.error is None:
-            return None
         if request.method in _SIGNED_METHODS or self._is_in_band(request):
-            return auth.error
+            return error
         if not self._enable_unauthed_sync:
-            return auth.error
+            return error
         return None
 
     def _finish(self, response: Response, key: str | None, timings: ServerTimings) -> Response:
-        timings.stop("comm_handler")
         # Header order follows the official SDK: the response's own headers (execution
         # results start with the client headers), then the client headers not yet present,
         # then mode, handled and timing. Standard headers win over same-named ones.
-        headers = dict(response.headers)
-        headers.update(self._headers_for_client())
-        headers[Header.EXPECTED_SERVER_KIND] = self._client.mode
-        headers[Header.SDK_HANDLED] = "true"
+        # Each response's headers are a dict of its own until it is finished here: they are
+        # completed in place (update keeps the keys already present where they are).
+        headers = response.headers
+        headers.update(self._static_headers().standard)
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)
-        return Response._of(response.status, headers, response.body)
+        return response
 
-    def _headers_for_client(self) -> dict[str, str]:
-        """The headers that depend on the client only, rebuilt if its env changes."""
-        env = self._client.env
-        if self._static_headers is None or self._static_headers[0] != env:
-            headers = _transport.standard_headers(env)
+    def _static_headers(self) -> _StaticHeaders:
+        """The headers that depend on the client only, rebuilt if its env changes (its mode
+        is fixed when it is made)."""
+        client = self._client
+        static = self._static
+        if static is None or static.env != client.env:
+            headers = _transport.standard_headers(client.env)
             headers[Header.FRAMEWORK] = self._framework
-            self._static_headers = (env, headers)
-        return self._static_headers[1]
+            standard = {
+                **headers,
+                Header.EXPECTED_SERVER_KIND: client.mode,
+                Header.SDK_HANDLED: "true",
+            }
+            static = self._static = _StaticHeaders(client.env, headers, standard)
+        return static
 
     def _serve_info(self) -> _inspection.ServeInfo:
         return _inspection.ServeInfo(
@@ -324,9 +335,9 @@ class CommHandler:
     def _execute(
         self, request: Request, auth: _Auth, raw_request: object, timings: ServerTimings
     ) -> Response:
-        query = request.query()
+        query = _parse_query(request.url)  # shared: read only
         try:
-            if _is_trust_probe(query):
+            if "probe" in query and _is_trust_probe(query):
                 return _json_response(200, None)
             execution_request = _execution.ExecutionRequest.from_dict(_payload(request, auth))
             function, handler = self._find_handler(query.get("fnId") or "")
@@ -335,11 +346,11 @@ class CommHandler:
             status = 404 if isinstance(err, _errors.FunctionNotFoundError) else 400
             return _error_response(status, err, {Header.NO_RETRY: "true"})
         if execution_request.use_api:
-            timings.start("use_api")
+            started = now()
             try:
                 execution_request = self._with_api_data(execution_request)
             finally:
-                timings.stop("use_api")
+                timings.spans.append(("use_api", started, now()))
         if execution_request.events is None:
             raise _errors.UnknownError("events not in request")
         step_id = query.get("stepId")
@@ -350,11 +361,14 @@ class CommHandler:
             request=execution_request,
             target_step_id=None if step_id in (None, "", "step") else step_id,
             raw_request=raw_request,
-            job_id=request.header(Header.JOB_ID),
-            request_id=request.header("x-request-id"),
+            job_id=request.headers.get(Header.JOB_ID),
+            request_id=request.headers.get("x-request-id"),
             timings=timings,
         )
-        headers = {**self._headers_for_client(), **_result_headers(result)}
+        if not result.no_retry and result.retry_after is None:
+            # _finish puts the client headers first, as an execution response has them.
+            return Response._of(result.status, {}, result.body)
+        headers = {**self._static_headers().client, **_result_headers(result)}
         return Response._of(result.status, headers, result.body)
 
     def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
@@ -415,31 +429,14 @@ def _is_trust_probe(query: dict[str, str]) -> bool:
 
 
 def _payload(request: Request, auth: _Auth) -> object:
-    payload = _json_body(request.body) if auth.payload is _UNPARSED else auth.payload
-    if payload is _EMPTY:
+    """The JSON body (parsed by signature checking already, or now)."""
+    if auth.payload is not _UNPARSED:
+        return auth.payload
+    body = request.body
+    if not body.strip():
         raise _errors.BodyInvalidError("request body is empty")
-    return payload
-
-
-class _Empty:
-    """Marks a request without a body (distinct from a JSON ``null``)."""
-
-
-_EMPTY = _Empty()
-
-
-def _json_body(body: bytes) -> object:
-    if body[:1] != b"{" or body[1:2] == b"\x00":
-        if not body.strip():
-            return _EMPTY
-        return _loads(body)
-    # UTF-8 is what json.loads detects for these bytes; decoding them here skips that step.
-    return _loads(body, text=True)
-
-
-def _loads(body: bytes, text: bool = False) -> object:
     try:
-        return json.loads(body.decode("utf-8", "surrogatepass") if text else body)
+        return json_value.loads(body, _DECODER)
     except json.JSONDecodeError as err:
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
     except ValueError:
@@ -470,7 +467,6 @@ def _error_body(code: str, message: str, name: str) -> dict[str, str]:
 
 def _unauthorized(timings: ServerTimings) -> Response:
     """A 401 that tells nothing: no SDK identity, no signature, the reason only in our log."""
-    timings.stop("comm_handler")
     headers = {
         "content-type": "application/json",
         Header.SDK_HANDLED: "true",

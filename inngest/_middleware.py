@@ -7,7 +7,6 @@ import inspect
 import typing
 
 from inngest import _errors
-from inngest._context import ReplayQuietLogger
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest, SendEventsResult
@@ -81,25 +80,7 @@ class TransformOutputResult:
         return self.output is not NO_OUTPUT
 
 
-class LoggerMiddleware(MiddlewareSync):
-    """Built in: makes ``ctx.logger`` silent while memoized code replays."""
-
-    def __init__(self, client: Inngest, raw_request: object) -> None:
-        super().__init__(client, raw_request)
-        self._logger = ReplayQuietLogger(client.logger)
-
-    def transform_input(
-        self, ctx: ContextSync, function: Function[typing.Any], steps: StepMemos
-    ) -> None:
-        self._logger.logger = ctx.logger
-        ctx.logger = self._logger
-
-    def before_execution(self) -> None:
-        self._logger.go_live()
-
-
 _ASYNC_UNSUPPORTED = "encountered async middleware in non-async context"
-_BUILT_IN: tuple[MiddlewareFactory, ...] = (LoggerMiddleware,)
 
 
 class MiddlewareManager:
@@ -114,31 +95,23 @@ class MiddlewareManager:
         # Any: a factory may return async middleware, which the hooks turn away.
         middleware: list[typing.Any] = [factory(client, raw_request) for factory in factories]
         self._middleware: list[object] = middleware
-        self.started = False
-        # The built-in middleware is known to be synchronous; anything else is checked at
-        # each hook call (a hook may be replaced on the instance).
-        self._checked: list[MiddlewareSync] | None = (
-            middleware
-            if factories is _BUILT_IN
-            or all(type(instance) is LoggerMiddleware for instance in middleware)
-            else None
-        )
-        # LoggerMiddleware has no hooks after the call: with no other middleware, those
-        # hook calls (and the results built for transform_output) are skipped.
-        self.hooks_after_call = self._checked is None
+        # Each hook is checked for being synchronous when called (a hook may be replaced on
+        # the instance); with no middleware there is nothing to call or check.
+        self._checked: list[MiddlewareSync] | None = None if middleware else []
 
     @classmethod
     def for_send(cls, client: Inngest) -> MiddlewareManager:
-        return cls(client, None, [LoggerMiddleware, *client.middleware])
+        return cls(client, None, client.middleware)
 
     @classmethod
     def for_request(
         cls, client: Inngest, function: Function[typing.Any], raw_request: object
-    ) -> MiddlewareManager:
+    ) -> MiddlewareManager | None:
+        """The request's middleware; None when none is registered (the replay-quiet
+        ``ctx.logger`` is the run's own, not a middleware's)."""
         if not client.middleware and not function.middleware:
-            return cls(client, raw_request, _BUILT_IN)
-        factories = [LoggerMiddleware, *client.middleware, *function.middleware]
-        return cls(client, raw_request, factories)
+            return None
+        return cls(client, raw_request, [*client.middleware, *function.middleware])
 
     def transform_input(
         self, ctx: ContextSync, function: Function[typing.Any], steps: StepMemos
@@ -147,28 +120,18 @@ class MiddlewareManager:
             middleware.transform_input(ctx, function, steps)
 
     def before_execution(self) -> None:
-        """Runs the hook the first time only; execution can start at several points."""
-        if self.started:
-            return
-        self.started = True
         for middleware in self._hooks("before_execution"):
             middleware.before_execution()
 
     def after_execution(self) -> None:
-        if not self.hooks_after_call:
-            return
         for middleware in self._hooks("after_execution", reverse=True):
             middleware.after_execution()
 
     def transform_output(self, result: TransformOutputResult) -> None:
-        if not self.hooks_after_call:
-            return
         for middleware in self._hooks("transform_output", reverse=True):
             middleware.transform_output(result)
 
     def before_response(self) -> None:
-        if not self.hooks_after_call:
-            return
         for middleware in self._hooks("before_response"):
             middleware.before_response()
 

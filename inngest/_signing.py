@@ -90,9 +90,16 @@ def verify_request(
 
 
 def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
+    """The header's timestamp and signature, if it has both and the timestamp is recent."""
     if header is None:
         raise _errors.HeaderMissingError("cannot validate signature: missing signature header")
-    timestamp, signature = _parse_header(header)
+    fields = _parse_form(header)
+    timestamp = fields.get("t", "")
+    signature = fields.get("s", "")
+    if not signature:
+        raise _errors.SigVerificationFailedError("signature header is malformed")
+    if _TIMESTAMP.fullmatch(timestamp) is None:
+        raise _errors.SigVerificationFailedError("signature has no valid timestamp")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > MAX_SIGNATURE_AGE_SECONDS:
         raise _errors.SigVerificationFailedError("signature expired")
@@ -108,17 +115,6 @@ def _matching_key(
         if hmac.compare_digest(mac(key, message, timestamp), signature):
             return key
     return None
-
-
-def _parse_header(header: str) -> tuple[str, str]:
-    fields = _parse_form(header)
-    timestamp = fields.get("t", "")
-    signature = fields.get("s", "")
-    if not signature:
-        raise _errors.SigVerificationFailedError("signature header is malformed")
-    if _TIMESTAMP.fullmatch(timestamp) is None:
-        raise _errors.SigVerificationFailedError("signature has no valid timestamp")
-    return timestamp, signature
 
 
 # Unix seconds in ASCII digits: str.isdigit() would take other scripts' digits, and int()

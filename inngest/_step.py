@@ -12,13 +12,14 @@ from inngest._durations import Duration, to_duration_str, to_milliseconds
 from inngest._function import UNSET
 from inngest._middleware import NO_OUTPUT
 from inngest._protocol.opcodes import Opcode as Opcode
+from inngest._protocol.step_ids import hash_step_id
 
 if typing.TYPE_CHECKING:
     from inngest._client import Inngest
+    from inngest._context import ReplayQuietLogger
     from inngest.experimental.ai.base import BaseAdapter
     from inngest._function import Function
     from inngest._middleware import MiddlewareManager
-    from inngest._protocol.step_ids import StepIdCounter
 
 T = typing.TypeVar("T")
 
@@ -48,8 +49,6 @@ _MEMO_KEYS = frozenset(("data", "error"))
 
 def _parse_memo(raw: object) -> Memo:
     """``{"data": X}``/``{"error": {...}}`` are unwrapped; anything else is the data itself."""
-    if type(raw) is dict and len(raw) == 1 and "data" in raw:  # the usual shape, first
-        return Memo(raw["data"])
     if not isinstance(raw, dict) or not set(raw) <= _MEMO_KEYS:
         return Memo(data=raw)
     error = raw.get("error")
@@ -71,20 +70,16 @@ def _parse_memoized_error(raw: object) -> MemoizedError | None:
 
 
 class StepMemos:
-    """The memoized step outcomes of one request, by hashed step id."""
+    """The memoized step outcomes of one request, by hashed step id. Each is parsed into a
+    ``Memo`` when first used (most are used once, by the step that replays it)."""
 
-    def __init__(self, memos: dict[str, Memo]) -> None:
-        self._memos = memos
+    def __init__(self, memos: typing.Mapping[str, object]) -> None:
+        # Raw memos as the request has them, or Memo objects.
+        self._memos: dict[str, object] = dict(memos)
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, object]) -> StepMemos:
-        # The usual shape, {"data": X}, inline: one call less per memo.
-        return cls({
-            hashed_id: Memo(value["data"])
-            if type(value) is dict and len(value) == 1 and "data" in value
-            else _parse_memo(value)
-            for hashed_id, value in raw.items()
-        })
+        return cls(raw)
 
     from_raw = from_dict
 
@@ -96,22 +91,38 @@ class StepMemos:
         return len(self._memos)
 
     def values(self) -> typing.Iterator[Memo]:
-        return iter(list(self._memos.values()))
+        return iter(list(self._parsed().values()))
 
     def items(self) -> typing.Iterator[tuple[str, Memo]]:
-        return iter(list(self._memos.items()))
+        return iter(list(self._parsed().items()))
 
     def pop(self, hashed_id: str) -> Memo | None:
         """Consume a memo: each one is used at most once per request."""
-        return self._memos.pop(hashed_id, None)
+        return self.take(hashed_id)[0]
 
     def take(self, hashed_id: str) -> tuple[Memo | None, bool]:
         """``pop``, and whether no memo is left after it."""
         memos = self._memos
-        return memos.pop(hashed_id, None), not memos
+        raw = memos.pop(hashed_id, _NO_MEMO)
+        if type(raw) is dict and len(raw) == 1 and "data" in raw:  # the usual shape, inline
+            return Memo(raw["data"]), not memos
+        if raw is _NO_MEMO:
+            return None, not memos
+        return raw if type(raw) is Memo else _parse_memo(raw), not memos
+
+    def _parsed(self) -> dict[str, Memo]:
+        """The memos, each parsed once: middleware may change a Memo object in place."""
+        memos = self._memos
+        for hashed_id, raw in memos.items():
+            if type(raw) is not Memo:
+                memos[hashed_id] = _parse_memo(raw)
+        return typing.cast("dict[str, Memo]", memos)
 
 
-@dataclasses.dataclass
+_NO_MEMO = object()
+
+
+@dataclasses.dataclass(slots=True)
 class StepReport:
     """One element of a 206 response."""
 
@@ -176,19 +187,24 @@ class NestedStepError(_errors.CodedError):
 
 
 class RunState:
-    """Per-request execution state shared by ``StepSync`` and ``GroupSync``."""
+    """Per-request execution state: ``ctx.step`` (a ``StepSync``) is this request's one,
+    and ``ctx.group`` and ``ctx.step.ai`` share it."""
+
+    __slots__ = (
+        "client", "middleware", "memos", "target_step_id", "disable_immediate_execution",
+        "attempt", "max_attempts", "logger", "seen", "started", "in_parallel", "in_step",
+    )
 
     def __init__(
         self,
-        *,
         client: Inngest,
-        middleware: MiddlewareManager,
+        middleware: MiddlewareManager | None,
         memos: StepMemos,
         target_step_id: str | None,
         disable_immediate_execution: bool,
         attempt: int,
         max_attempts: int | None,
-        counter: StepIdCounter,
+        logger: ReplayQuietLogger,
     ) -> None:
         self.client = client
         self.middleware = middleware
@@ -197,16 +213,25 @@ class RunState:
         self.disable_immediate_execution = disable_immediate_execution
         self.attempt = attempt
         self.max_attempts = max_attempts
-        # Passed in: step hashing loads hashlib (OpenSSL), which `import inngest` avoids.
-        self.counter = counter
+        # ctx.logger, silent until code that was not memoized runs.
+        self.logger = logger
+        # Uses of each user step id so far.
+        self.seen: dict[str, int] = {}
+        self.started = False
         self.in_parallel = False
         self.in_step = False
 
     def next_id(self, step_id: str) -> tuple[str, int | None]:
-        """The hashed id and userland index of the step about to be reported."""
+        """The hashed id and userland index (None for an id's first use) of the next step;
+        the N-th repeat of an id is hashed as ``id:N``."""
         if self.in_step:
             raise NestedStepInterrupt()
-        return self.counter.next(step_id)
+        seen = self.seen
+        count = seen.get(step_id, 0)
+        seen[step_id] = count + 1
+        if count == 0:
+            return hash_step_id(step_id), None
+        return hash_step_id(f"{step_id}:{count}"), count
 
     def new_report(
         self,
@@ -229,7 +254,7 @@ class RunState:
     def take_memo(self, hashed_id: str) -> Memo | None:
         """Consume the step's memo; once none is left, new code is about to run."""
         memo, now_empty = self.memos.take(hashed_id)
-        if now_empty and not self.middleware.started:
+        if now_empty and not self.started:
             self.start_execution()
         return memo
 
@@ -250,6 +275,11 @@ class RunState:
         raise ResponseInterrupt([report])
 
     def start_execution(self) -> None:
+        """Once per request, when code that was not memoized is about to run."""
+        self.started = True
+        self.logger.go_live()
+        if self.middleware is None:
+            return
         try:
             self.middleware.before_execution()
         except Exception as err:
@@ -279,14 +309,9 @@ def make_report(
     opts: dict[str, object] | None = None,
     name: str | None = None,
 ) -> StepReport:
+    # Positional, in field order: hashed_id, display_name, name, op, opts, user_id, index.
     return StepReport(
-        hashed_id=hashed_id,
-        display_name=step_id,
-        name=step_id if name is None else name,
-        op=op,
-        opts=opts,
-        user_id=step_id,
-        index=index,
+        hashed_id, step_id, step_id if name is None else name, op, opts, step_id, index
     )
 
 
@@ -313,11 +338,10 @@ def _iso_utc_ms(moment: datetime.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class StepSync:
+class StepSync(RunState):
     """The step API of ``ctx.step``."""
 
-    def __init__(self, state: RunState) -> None:
-        self._state = state
+    __slots__ = ()
 
     def run(
         self,
@@ -327,17 +351,14 @@ class StepSync:
         output_type: object = UNSET,
     ) -> T:
         """Run ``handler`` once; later requests return its memoized output."""
-        state = self._state
-        if state.in_step:
-            raise NestedStepInterrupt()
-        hashed_id, index = state.counter.next(step_id)
-        memo = state.take_memo(hashed_id)
+        hashed_id, index = self.next_id(step_id)
+        memo = self.take_memo(hashed_id)
         if memo is not None:  # replay, the common case: no report is needed
-            if memo.error is not None or state.client.serializer is not None:
-                return typing.cast(T, state.deserialize(_memo_value(memo), output_type))
+            if memo.error is not None or self.client.serializer is not None:
+                return typing.cast(T, self.deserialize(_memo_value(memo), output_type))
             return memo.data  # type: ignore[return-value]
         report = make_report(step_id, hashed_id, index, Opcode.STEP_RUN)
-        state.resolve_unmemoized(report)
+        self.resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
         raise ResponseInterrupt([report])
 
@@ -348,10 +369,9 @@ class StepSync:
         args: tuple[object, ...],
         output_type: object,
     ) -> object:
-        state = self._state
-        state.in_step = True
+        self.in_step = True
         try:
-            return state.serialize(handler(*args), output_type)
+            return self.serialize(handler(*args), output_type)
         except (_errors.NonRetriableError, _errors.RetryAfterError):
             raise
         except NestedStepInterrupt:
@@ -360,22 +380,21 @@ class StepSync:
             raise ResponseInterrupt([report]) from None
         except Exception as err:
             strip_first_frame(err)
-            report.op = Opcode.STEP_FAILED if state.is_last_attempt() else Opcode.STEP_ERROR
+            report.op = Opcode.STEP_FAILED if self.is_last_attempt() else Opcode.STEP_ERROR
             report.error = err
             raise ResponseInterrupt([report]) from None
         finally:
-            state.in_step = False
+            self.in_step = False
 
     def sleep(self, step_id: str, duration: Duration) -> None:
         """Pause the run for ``duration`` (int milliseconds or timedelta)."""
         delta = datetime.timedelta(milliseconds=to_milliseconds(duration))
-        self.sleep_until(step_id, self._state.client._wall_clock() + delta)
+        self.sleep_until(step_id, self.client._wall_clock() + delta)
 
     def sleep_until(self, step_id: str, until: datetime.datetime) -> None:
         """Pause the run until ``until`` (a naive datetime is local time)."""
-        state = self._state
-        report = state.new_report(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
-        memo = state.resolve(report)
+        report = self.new_report(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
+        memo = self.resolve(report)
         if memo is not None:
             _memo_value(memo)
 
@@ -388,10 +407,9 @@ class StepSync:
         timeout: Duration,
     ) -> _event.Event | None:
         """Wait for an event named ``event``; None when ``timeout`` passes first."""
-        state = self._state
         opts: dict[str, object] = {"if": if_exp, "timeout": to_duration_str(timeout)}
-        report = state.new_report(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
-        memo = state.resolve(report)
+        report = self.new_report(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
+        memo = self.resolve(report)
         data = _memo_value(memo) if memo is not None else None
         return None if data is None else _event.Event.from_dict(data)
 
@@ -407,13 +425,13 @@ class StepSync:
         """Run another function of this app and return its output."""
         output = self.invoke_by_id(
             step_id,
-            app_id=self._state.client.app_id,
+            app_id=self.client.app_id,
             function_id=function.local_id,
             data=data,
             timeout=timeout,
             v=v,
         )
-        return self._state.deserialize(output, function.output_type)
+        return self.deserialize(output, function.output_type)
 
     def invoke_by_id(
         self,
@@ -426,20 +444,19 @@ class StepSync:
         v: str | None = None,
     ) -> object:
         """Run a function by id (default: this app) and return its output."""
-        state = self._state
         opts: dict[str, object] = {
-            "function_id": f"{app_id or state.client.app_id}-{function_id}",
+            "function_id": f"{app_id or self.client.app_id}-{function_id}",
             "payload": {"data": None if data is None else dict(data), "v": v},
             "timeout": None if timeout is None else to_duration_str(timeout),
         }
-        report = state.new_report(step_id, Opcode.INVOKE, opts)
-        memo = state.resolve(report)
+        report = self.new_report(step_id, Opcode.INVOKE, opts)
+        memo = self.resolve(report)
         return None if memo is None else _memo_value(memo)
 
     @property
     def ai(self) -> AISync:
         """Model calls made by the Inngest server (experimental)."""
-        return AISync(self._state)
+        return AISync(self)
 
     def send_event(
         self, step_id: str, events: _event.Event | list[_event.Event]
@@ -451,12 +468,14 @@ class StepSync:
     def _send(self, batch: list[_event.Event]) -> list[str]:
         from inngest._client import SendEventsResult
 
-        middleware = self._state.middleware
+        middleware = self.middleware
+        if middleware is None:
+            return self.client.send_sync(batch, skip_middleware=True)
         batch = middleware.before_send_events(batch)
         result: SendEventsResult | None = None
         try:
             result = SendEventsResult(
-                ids=self._state.client.send_sync(batch, skip_middleware=True)
+                ids=self.client.send_sync(batch, skip_middleware=True)
             )
         except _errors.SendEventsError as err:
             result = SendEventsResult(ids=err.ids, error=err.message)

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import time
 
+now = time.perf_counter
+
 
 class ServerTimings:
-    """Named spans, reported in the order they started; spans never stopped are left out."""
+    """The spans of one request after ``comm_handler`` (which encloses them all), each added
+    when it ends; spans run one after another, so they are kept in the order they started."""
+
+    __slots__ = ("started", "spans")
 
     def __init__(self) -> None:
-        self._spans: dict[str, tuple[float, float | None]] = {}
-
-    def start(self, name: str) -> None:
-        self._spans[name] = (time.perf_counter(), None)
-
-    def stop(self, name: str) -> None:
-        started, ended = self._spans[name]
-        if ended is None:
-            self._spans[name] = (started, time.perf_counter())
+        self.started = now()
+        # (name, start, end) of each span, appended when it ends.
+        self.spans: list[tuple[str, float, float]] = []
 
     def header(self) -> str:
-        entries = []
-        for name, (started, ended) in self._spans.items():
-            if ended is not None:
-                entries.append(f"{name};dur={round((ended - started) * 1000)}")
-        return ", ".join(entries)
+        """The header value, with ``comm_handler`` ending now."""
+        value = f"comm_handler;dur={round((now() - self.started) * 1000)}"
+        for name, started, ended in self.spans:
+            value += f", {name};dur={round((ended - started) * 1000)}"
+        return value

@@ -36,8 +36,11 @@ def serve(
     )
 
     def inngest_api() -> flask.Response:
-        request = flask.request
-        response = handler.handle(_to_request(request), request)
+        # Read through the request itself, not the context-local proxy: each attribute read
+        # through the proxy looks the request up again (Flask documents this way to get the
+        # object). Middleware gets the proxy, as with the official SDK.
+        request = flask.request._get_current_object()  # type: ignore[attr-defined]
+        response = handler.handle(_to_request(request), flask.request)
         # A list of pairs: werkzeug copies it with fewer steps than a dict, to the same headers.
         return flask.Response(
             response=response.body, status=response.status, headers=list(response.headers.items())

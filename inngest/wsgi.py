@@ -46,11 +46,14 @@ def serve(
 
     def app(environ: Environ, start_response: StartResponse) -> typing.Iterable[bytes]:
         full_path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        if full_path.rstrip("/") != route:
+        if full_path != route and full_path.rstrip("/") != route:
             response = Response(404, {"content-type": "application/json"}, _NOT_FOUND_BODY)
         else:
             response = handler.handle(to_request(environ), environ)
-        start_response(_status_line(response.status), _header_list(response))
+        headers = list(response.headers.items())
+        headers.append(("content-length", str(len(response.body))))
+        status = _STATUS_LINES.get(response.status) or f"{response.status} Unknown"
+        start_response(status, headers)
         return [response.body]
 
     return app
@@ -59,14 +62,20 @@ def serve(
 def to_request(environ: Environ, body: bytes | None = None) -> Request:
     """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
     headers = {name: environ[key] for key, name in _header_keys(environ)}
-    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
-        if environ.get(key):
-            headers[name] = environ[key]
+    content_type = environ.get("CONTENT_TYPE")
+    if content_type:
+        headers["content-type"] = content_type
+    content_length = environ.get("CONTENT_LENGTH")
+    if content_length:
+        headers["content-length"] = content_length
+    if body is None:
+        try:
+            length = int(content_length or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
     return Request.normalized(
-        environ.get("REQUEST_METHOD", "GET"),
-        _request_url(environ),
-        headers,
-        _read_body(environ) if body is None else body,
+        environ.get("REQUEST_METHOD", "GET"), _request_url(environ), headers, body
     )
 
 
@@ -107,28 +116,4 @@ def _request_url(environ: Environ) -> str:
     return f"{prefix}?{query}" if query else prefix
 
 
-def _read_body(environ: Environ) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length <= 0:
-        return b""
-    body: bytes = environ["wsgi.input"].read(length)
-    return body
-
-
-def _status_line(status: int) -> str:
-    line = _STATUS_LINES.get(status)
-    if line is None:
-        line = f"{status} Unknown"
-    return line
-
-
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
-
-
-def _header_list(response: Response) -> list[tuple[str, str]]:
-    headers = list(response.headers.items())
-    headers.append(("content-length", str(len(response.body))))
-    return headers

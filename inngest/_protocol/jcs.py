@@ -16,6 +16,8 @@ import math
 import re
 import typing
 
+from inngest._protocol import json_value
+
 _quote: typing.Callable[[str], str] = json.encoder.encode_basestring
 _dumps_sorted = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
@@ -38,11 +40,10 @@ def canonicalize(value: object) -> bytes:
 
 def parse_document(document: bytes) -> tuple[object, bool]:
     """``json.loads(document)`` and whether it holds a float (NaN and Infinity included)."""
-    text = document.decode(json.detect_encoding(document), "surrogatepass")
     try:
-        return _decode_without_floats(text), False
+        return json_value.loads(document, _decoder_without_floats), False
     except _FloatFound:
-        return json.loads(text), True
+        return json.loads(document), True
 
 
 class _FloatFound(Exception):
@@ -54,9 +55,9 @@ def _refuse_float(_text: str) -> typing.NoReturn:
 
 
 # One decoder for every call (json.loads with hooks would build one each time).
-_decode_without_floats = json.JSONDecoder(
+_decoder_without_floats = json.JSONDecoder(
     parse_float=_refuse_float, parse_constant=_refuse_float
-).decode
+)
 
 
 def canonicalize_parsed(document: bytes, value: object, has_floats: bool) -> bytes:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
+import typing
+
+_MAX_HASHES = 4096
 
 
-def hash_step_id(pre_hash: str) -> str:
-    return hashlib.sha1(pre_hash.encode("utf-8")).hexdigest()
+class _Hashes(dict):  # type: ignore[type-arg]
+    """Hashes of the ids seen lately (a function's step ids repeat on every request of its
+    runs): a lookup of a known id runs no Python code."""
+
+    def __missing__(self, pre_hash: str) -> str:
+        # Imported here: hashlib loads OpenSSL, which `import inngest` avoids.
+        import hashlib
+
+        hashed = hashlib.sha1(pre_hash.encode("utf-8")).hexdigest()
+        if len(self) >= _MAX_HASHES:
+            self.clear()
+        self[pre_hash] = hashed
+        return hashed
 
 
-class StepIdCounter:
-    """Counts uses of each user step id within one request."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, int] = {}
-
-    def next(self, user_id: str) -> tuple[str, int | None]:
-        """Return (hashed id, userland index) for the next use of ``user_id``."""
-        count = self._seen.get(user_id, 0)
-        self._seen[user_id] = count + 1
-        if count == 0:
-            return hash_step_id(user_id), None
-        return hash_step_id(f"{user_id}:{count}"), count
+_hashes = _Hashes()
+hash_step_id: typing.Callable[[str], str] = _hashes.__getitem__

@@ -255,6 +255,29 @@ def test_flask_executes_after_a_hook_read_the_body(client: Inngest) -> None:
     assert json.loads(posted.data) == threading.current_thread().name
 
 
+def test_flask_middleware_gets_flasks_request_proxy(api: FakeAPI) -> None:
+    flask = pytest.importorskip("flask")
+    import werkzeug.local
+
+    from inngest import flask as inngest_flask
+    from inngest._middleware import MiddlewareSync
+
+    seen: list[object] = []
+
+    class Recorder(MiddlewareSync):
+        def before_response(self) -> None:
+            seen.append(self.raw_request)
+
+    client = Inngest(app_id="adapters", is_production=False, api_base_url=api.url,
+                     transport=api, middleware=[Recorder])
+    app = flask.Flask(__name__)
+    inngest_flask.serve(app, client, [thread_name_function(client)])
+    posted = app.test_client().post("/api/inngest?fnId=adapters-where", data=execution_body(),
+                                    content_type="application/json")
+    assert posted.status_code == 200
+    assert len(seen) == 1 and isinstance(seen[0], werkzeug.local.LocalProxy)
+
+
 def test_flask_honours_serve_path(client: Inngest) -> None:
     flask = pytest.importorskip("flask")
     from inngest import flask as inngest_flask

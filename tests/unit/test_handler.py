@@ -520,6 +520,22 @@ def test_non_json_body_names_no_decoder_exception() -> None:
         "request body is not JSON (byte 1)"
 
 
+@pytest.mark.parametrize("tail, error", [(b" \r\n\t", None), (b" x", "byte {}"),
+                                         (b"{}", "byte {}")])
+def test_text_after_the_json_body_is_rejected_unless_whitespace(
+    tail: bytes, error: str | None
+) -> None:
+    body = execution_body()
+    url = URL + "?fnId=my-app-hello&stepId=step"
+    response = make_handler(make_client()).handle(make_request("POST", url=url, body=body + tail))
+    if error is None:
+        assert (response.status, response.body) == (200, b'"done"')
+        return
+    position = len(body) + (1 if tail.startswith(b" ") else 0)
+    assert assert_rejected(response, 400, "body_invalid")["message"] == \
+        "request body is not JSON (" + error.format(position) + ")"
+
+
 def test_utf16_execution_body_is_read_like_utf8() -> None:
     # json.loads detects UTF-16 and UTF-32 from the first bytes; bodies starting with "{"
     # in UTF-8 skip that detection, and these must not be mistaken for them.
