@@ -227,9 +227,9 @@ def run(
     outcome: Outcome | None = None
     try:
         if middleware is not None:
-            middleware.transform_input(ctx, function, step.memos)
-        if not step.memos.size:
-            step.start_execution()
+            middleware.transform_input(ctx, function, step._memos)
+        if not step._memos.size:
+            step._start_execution()
     except _step.HookFailedInterrupt as failed:  # before_execution failed
         outcome = Outcome(error=failed.error)
     except Exception as err:
@@ -267,7 +267,7 @@ def _call_handler(
             output = handler(ctx)
         finally:
             exit_step_context(token)
-        output = step.serialize(output, _output_type(function, handler))
+        output = step._serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
         return Outcome(reports=interrupt.reports, executed=True)
     except _step.SkipInterrupt as skip:

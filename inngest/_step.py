@@ -191,8 +191,8 @@ class RunState:
     and ``ctx.group`` and ``ctx.step.ai`` share it."""
 
     __slots__ = (
-        "client", "middleware", "memos", "target_step_id", "disable_immediate_execution",
-        "attempt", "max_attempts", "logger", "seen", "started", "in_parallel", "in_step",
+        "_client", "_middleware", "_memos", "_target_step_id", "_disable_immediate_execution",
+        "_attempt", "_max_attempts", "_logger", "_seen", "_started", "_in_parallel", "_in_step",
     )
 
     def __init__(
@@ -206,96 +206,96 @@ class RunState:
         max_attempts: int | None,
         logger: ReplayQuietLogger,
     ) -> None:
-        self.client = client
-        self.middleware = middleware
-        self.memos = memos
-        self.target_step_id = target_step_id
-        self.disable_immediate_execution = disable_immediate_execution
-        self.attempt = attempt
-        self.max_attempts = max_attempts
+        self._client = client
+        self._middleware = middleware
+        self._memos = memos
+        self._target_step_id = target_step_id
+        self._disable_immediate_execution = disable_immediate_execution
+        self._attempt = attempt
+        self._max_attempts = max_attempts
         # ctx.logger, silent until code that was not memoized runs.
-        self.logger = logger
+        self._logger = logger
         # Uses of each user step id so far.
-        self.seen: dict[str, int] = {}
-        self.started = False
-        self.in_parallel = False
-        self.in_step = False
+        self._seen: dict[str, int] = {}
+        self._started = False
+        self._in_parallel = False
+        self._in_step = False
 
-    def next_id(self, step_id: str) -> tuple[str, int | None]:
+    def _next_id(self, step_id: str) -> tuple[str, int | None]:
         """The hashed id and userland index (None for an id's first use) of the next step;
         the N-th repeat of an id is hashed as ``id:N``."""
-        if self.in_step:
+        if self._in_step:
             raise NestedStepInterrupt()
-        seen = self.seen
+        seen = self._seen
         count = seen.get(step_id, 0)
         seen[step_id] = count + 1
         if count == 0:
             return hash_step_id(step_id), None
         return hash_step_id(f"{step_id}:{count}"), count
 
-    def new_report(
+    def _new_report(
         self,
         step_id: str,
         op: Opcode,
         opts: dict[str, object] | None = None,
         name: str | None = None,
     ) -> StepReport:
-        hashed_id, index = self.next_id(step_id)
+        hashed_id, index = self._next_id(step_id)
         return make_report(step_id, hashed_id, index, op, opts, name)
 
-    def resolve(self, report: StepReport) -> Memo | None:
+    def _resolve(self, report: StepReport) -> Memo | None:
         """The step's memo; None means "run the handler now"; otherwise interrupts."""
-        memo = self.take_memo(report.hashed_id)
+        memo = self._take_memo(report.hashed_id)
         if memo is not None:
             return memo
-        self.resolve_unmemoized(report)
+        self._resolve_unmemoized(report)
         return None
 
-    def take_memo(self, hashed_id: str) -> Memo | None:
+    def _take_memo(self, hashed_id: str) -> Memo | None:
         """Consume the step's memo; once none is left, new code is about to run."""
-        memo, now_empty = self.memos.take(hashed_id)
-        if now_empty and not self.started:
-            self.start_execution()
+        memo, now_empty = self._memos.take(hashed_id)
+        if now_empty and not self._started:
+            self._start_execution()
         return memo
 
-    def resolve_unmemoized(self, report: StepReport) -> None:
+    def _resolve_unmemoized(self, report: StepReport) -> None:
         """Returns when the handler is to run now; otherwise interrupts."""
-        targeting = self.target_step_id is not None
-        if targeting and self.target_step_id != report.hashed_id:
+        targeting = self._target_step_id is not None
+        if targeting and self._target_step_id != report.hashed_id:
             raise SkipInterrupt(report.display_name)
-        if self.in_parallel and not targeting:
+        if self._in_parallel and not targeting:
             if report.op is Opcode.STEP_RUN:
                 report.op = Opcode.PLANNED
             raise ResponseInterrupt([report])
         if report.op is Opcode.STEP_RUN:
-            if self.disable_immediate_execution and not targeting:
+            if self._disable_immediate_execution and not targeting:
                 report.op = Opcode.PLANNED
                 raise ResponseInterrupt([report])
             return
         raise ResponseInterrupt([report])
 
-    def start_execution(self) -> None:
+    def _start_execution(self) -> None:
         """Once per request, when code that was not memoized is about to run."""
-        self.started = True
-        self.logger.go_live()
-        if self.middleware is None:
+        self._started = True
+        self._logger.go_live()
+        if self._middleware is None:
             return
         try:
-            self.middleware.before_execution()
+            self._middleware.before_execution()
         except Exception as err:
             raise HookFailedInterrupt(err) from None
 
-    def is_last_attempt(self) -> bool:
-        return self.max_attempts is not None and self.attempt + 1 >= self.max_attempts
+    def _is_last_attempt(self) -> bool:
+        return self._max_attempts is not None and self._attempt + 1 >= self._max_attempts
 
-    def serialize(self, value: object, output_type: object) -> object:
-        serializer = self.client.serializer
+    def _serialize(self, value: object, output_type: object) -> object:
+        serializer = self._client.serializer
         if serializer is None or output_type is UNSET:
             return value
         return typing.cast(Serializer, serializer).serialize(value, output_type)
 
-    def deserialize(self, value: object, output_type: object) -> object:
-        serializer = self.client.serializer
+    def _deserialize(self, value: object, output_type: object) -> object:
+        serializer = self._client.serializer
         if serializer is None or output_type is UNSET:
             return value
         return typing.cast(Serializer, serializer).deserialize(value, output_type)
@@ -351,14 +351,14 @@ class StepSync(RunState):
         output_type: object = UNSET,
     ) -> T:
         """Run ``handler`` once; later requests return its memoized output."""
-        hashed_id, index = self.next_id(step_id)
-        memo = self.take_memo(hashed_id)
+        hashed_id, index = self._next_id(step_id)
+        memo = self._take_memo(hashed_id)
         if memo is not None:  # replay, the common case: no report is needed
-            if memo.error is not None or self.client.serializer is not None:
-                return typing.cast(T, self.deserialize(_memo_value(memo), output_type))
+            if memo.error is not None or self._client.serializer is not None:
+                return typing.cast(T, self._deserialize(_memo_value(memo), output_type))
             return memo.data  # type: ignore[return-value]
         report = make_report(step_id, hashed_id, index, Opcode.STEP_RUN)
-        self.resolve_unmemoized(report)
+        self._resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
         raise ResponseInterrupt([report])
 
@@ -369,9 +369,9 @@ class StepSync(RunState):
         args: tuple[object, ...],
         output_type: object,
     ) -> object:
-        self.in_step = True
+        self._in_step = True
         try:
-            return self.serialize(handler(*args), output_type)
+            return self._serialize(handler(*args), output_type)
         except (_errors.NonRetriableError, _errors.RetryAfterError):
             raise
         except NestedStepInterrupt:
@@ -380,21 +380,21 @@ class StepSync(RunState):
             raise ResponseInterrupt([report]) from None
         except Exception as err:
             strip_first_frame(err)
-            report.op = Opcode.STEP_FAILED if self.is_last_attempt() else Opcode.STEP_ERROR
+            report.op = Opcode.STEP_FAILED if self._is_last_attempt() else Opcode.STEP_ERROR
             report.error = err
             raise ResponseInterrupt([report]) from None
         finally:
-            self.in_step = False
+            self._in_step = False
 
     def sleep(self, step_id: str, duration: Duration) -> None:
         """Pause the run for ``duration`` (int milliseconds or timedelta)."""
         delta = datetime.timedelta(milliseconds=to_milliseconds(duration))
-        self.sleep_until(step_id, self.client._wall_clock() + delta)
+        self.sleep_until(step_id, self._client._wall_clock() + delta)
 
     def sleep_until(self, step_id: str, until: datetime.datetime) -> None:
         """Pause the run until ``until`` (a naive datetime is local time)."""
-        report = self.new_report(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
-        memo = self.resolve(report)
+        report = self._new_report(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
+        memo = self._resolve(report)
         if memo is not None:
             _memo_value(memo)
 
@@ -408,8 +408,8 @@ class StepSync(RunState):
     ) -> _event.Event | None:
         """Wait for an event named ``event``; None when ``timeout`` passes first."""
         opts: dict[str, object] = {"if": if_exp, "timeout": to_duration_str(timeout)}
-        report = self.new_report(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
-        memo = self.resolve(report)
+        report = self._new_report(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
+        memo = self._resolve(report)
         data = _memo_value(memo) if memo is not None else None
         return None if data is None else _event.Event.from_dict(data)
 
@@ -425,13 +425,13 @@ class StepSync(RunState):
         """Run another function of this app and return its output."""
         output = self.invoke_by_id(
             step_id,
-            app_id=self.client.app_id,
+            app_id=self._client.app_id,
             function_id=function.local_id,
             data=data,
             timeout=timeout,
             v=v,
         )
-        return self.deserialize(output, function.output_type)
+        return self._deserialize(output, function.output_type)
 
     def invoke_by_id(
         self,
@@ -445,12 +445,12 @@ class StepSync(RunState):
     ) -> object:
         """Run a function by id (default: this app) and return its output."""
         opts: dict[str, object] = {
-            "function_id": f"{app_id or self.client.app_id}-{function_id}",
+            "function_id": f"{app_id or self._client.app_id}-{function_id}",
             "payload": {"data": None if data is None else dict(data), "v": v},
             "timeout": None if timeout is None else to_duration_str(timeout),
         }
-        report = self.new_report(step_id, Opcode.INVOKE, opts)
-        memo = self.resolve(report)
+        report = self._new_report(step_id, Opcode.INVOKE, opts)
+        memo = self._resolve(report)
         return None if memo is None else _memo_value(memo)
 
     @property
@@ -468,14 +468,14 @@ class StepSync(RunState):
     def _send(self, batch: list[_event.Event]) -> list[str]:
         from inngest._client import SendEventsResult
 
-        middleware = self.middleware
+        middleware = self._middleware
         if middleware is None:
-            return self.client.send_sync(batch, skip_middleware=True)
+            return self._client.send_sync(batch, skip_middleware=True)
         batch = middleware.before_send_events(batch)
         result: SendEventsResult | None = None
         try:
             result = SendEventsResult(
-                ids=self.client.send_sync(batch, skip_middleware=True)
+                ids=self._client.send_sync(batch, skip_middleware=True)
             )
         except _errors.SendEventsError as err:
             result = SendEventsResult(ids=err.ids, error=err.message)
@@ -508,8 +508,8 @@ class AISync:
             "type": "step.ai.infer",
             "url": adapter.url_infer(),
         }
-        report = self._state.new_report(step_id, Opcode.AI_GATEWAY, opts)
-        memo = self._state.resolve(report)
+        report = self._state._new_report(step_id, Opcode.AI_GATEWAY, opts)
+        memo = self._state._resolve(report)
         return None if memo is None else _memo_value(memo)
 
 
@@ -528,8 +528,8 @@ class GroupSync:
         state = self._state
         outputs: list[T] = []
         reports: list[StepReport] = []
-        was_in_parallel = state.in_parallel
-        state.in_parallel = True
+        was_in_parallel = state._in_parallel
+        state._in_parallel = True
         try:
             for call in callables:
                 try:
@@ -539,7 +539,7 @@ class GroupSync:
                 except SkipInterrupt:
                     continue
         finally:
-            state.in_parallel = was_in_parallel
+            state._in_parallel = was_in_parallel
         if reports:
             for report in reports:
                 report.set_parallel_mode(parallel_mode)

@@ -512,3 +512,29 @@ def test_logger_is_quiet_during_replay(
         caplog.clear()
         run(client, fn, {A: {"data": 1}, hash_step_id("b"): {"data": 2}})
         assert caplog.records == []
+
+
+# Public surface
+
+
+def public_names(obj: object) -> set[str]:
+    return {name for name in dir(obj) if not name.startswith("_")}
+
+
+def test_objects_a_handler_reaches_expose_only_their_documented_api(client: Inngest) -> None:
+    reached: dict[str, object] = {}
+
+    def handler(ctx: ContextSync) -> None:
+        reached.update(ctx=ctx, step=ctx.step, group=ctx.group, ai=ctx.step.ai)
+
+    run(client, make_fn(client, handler))
+    assert public_names(reached["step"]) == {
+        "ai", "invoke", "invoke_by_id", "run", "send_event", "sleep", "sleep_until",
+        "wait_for_event",
+    }
+    assert public_names(reached["group"]) == {"parallel"}
+    assert public_names(reached["ai"]) == {"infer"}
+    assert public_names(reached["ctx"]) == {
+        "attempt", "event", "events", "group", "job_id", "logger", "request_id", "run_id",
+        "step",
+    }
