@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 
 import flask
+from werkzeug.datastructures import Headers
 
 from inngest import _registration, wsgi
 from inngest._client import Inngest
@@ -41,10 +42,11 @@ def serve(
         # object). Middleware gets the proxy, as with the official SDK.
         request = flask.request._get_current_object()  # type: ignore[attr-defined]
         response = handler.handle(_to_request(request), flask.request)
-        # A list of pairs: werkzeug copies it with fewer steps than a dict, to the same headers.
-        return flask.Response(
-            response=response.body, status=response.status, headers=list(response.headers.items())
-        )
+        # Given a Headers object, werkzeug keeps it rather than adding our pairs one call
+        # each to a new one; filled by slice assignment, which checks each value as add does.
+        headers = Headers()
+        headers[:] = response.headers.items()
+        return flask.Response(response=response.body, status=response.status, headers=headers)
 
     app.add_url_rule(
         _registration.route_path(serve_path),
