@@ -98,17 +98,8 @@ class StepMemos:
 
     def pop(self, hashed_id: str) -> Memo | None:
         """Consume a memo: each one is used at most once per request."""
-        return self.take(hashed_id)[0]
-
-    def take(self, hashed_id: str) -> tuple[Memo | None, bool]:
-        """``pop``, and whether no memo is left after it."""
-        memos = self._memos
-        raw = memos.pop(hashed_id, _NO_MEMO)
-        if type(raw) is dict and len(raw) == 1 and "data" in raw:  # the usual shape, inline
-            return Memo(raw["data"]), not memos
-        if raw is _NO_MEMO:
-            return None, not memos
-        return raw if type(raw) is Memo else _parse_memo(raw), not memos
+        raw = self._memos.pop(hashed_id, _NO_MEMO)
+        return None if raw is _NO_MEMO else _as_memo(raw)
 
     def _parsed(self) -> dict[str, Memo]:
         """The memos, each parsed once: middleware may change a Memo object in place."""
@@ -120,6 +111,11 @@ class StepMemos:
 
 
 _NO_MEMO = object()
+
+
+def _as_memo(raw: object) -> Memo:
+    """A memo as stored (raw, or a Memo already), as a Memo."""
+    return raw if type(raw) is Memo else _parse_memo(raw)
 
 
 @dataclasses.dataclass(slots=True)
@@ -221,42 +217,38 @@ class RunState:
         self._in_parallel = False
         self._in_step = False
 
-    def _next_id(self, step_id: str) -> tuple[str, int | None]:
-        """The hashed id and userland index (None for an id's first use) of the next step;
-        the N-th repeat of an id is hashed as ``id:N``."""
+    def _claim(self, step_id: str) -> tuple[str, int | None, object]:
+        """The next step's hashed id, userland index (None for an id's first use; the N-th
+        repeat of an id is hashed as ``id:N``) and memo as stored, consumed (``_NO_MEMO``
+        if it has none). Once no memo is left, new code is about to run."""
         if self._in_step:
             raise NestedStepInterrupt()
         seen = self._seen
         count = seen.get(step_id, 0)
         seen[step_id] = count + 1
-        if count == 0:
-            return hash_step_id(step_id), None
-        return hash_step_id(f"{step_id}:{count}"), count
+        if count:
+            hashed_id, index = hash_step_id(f"{step_id}:{count}"), count
+        else:
+            hashed_id, index = hash_step_id(step_id), None
+        memos = self._memos._memos
+        raw = memos.pop(hashed_id, _NO_MEMO)
+        if not memos and not self._started:
+            self._start_execution()
+        return hashed_id, index, raw
 
-    def _new_report(
+    def _resolve(
         self,
         step_id: str,
         op: Opcode,
         opts: dict[str, object] | None = None,
         name: str | None = None,
-    ) -> StepReport:
-        hashed_id, index = self._next_id(step_id)
-        return make_report(step_id, hashed_id, index, op, opts, name)
-
-    def _resolve(self, report: StepReport) -> Memo | None:
+    ) -> Memo | None:
         """The step's memo; None means "run the handler now"; otherwise interrupts."""
-        memo = self._take_memo(report.hashed_id)
-        if memo is not None:
-            return memo
-        self._resolve_unmemoized(report)
+        hashed_id, index, raw = self._claim(step_id)
+        if raw is not _NO_MEMO:
+            return _as_memo(raw)
+        self._resolve_unmemoized(make_report(step_id, hashed_id, index, op, opts, name))
         return None
-
-    def _take_memo(self, hashed_id: str) -> Memo | None:
-        """Consume the step's memo; once none is left, new code is about to run."""
-        memo, now_empty = self._memos.take(hashed_id)
-        if now_empty and not self._started:
-            self._start_execution()
-        return memo
 
     def _resolve_unmemoized(self, report: StepReport) -> None:
         """Returns when the handler is to run now; otherwise interrupts."""
@@ -351,12 +343,15 @@ class StepSync(RunState):
         output_type: object = UNSET,
     ) -> T:
         """Run ``handler`` once; later requests return its memoized output."""
-        hashed_id, index = self._next_id(step_id)
-        memo = self._take_memo(hashed_id)
-        if memo is not None:  # replay, the common case: no report is needed
-            if memo.error is not None or self._client.serializer is not None:
-                return typing.cast(T, self._deserialize(_memo_value(memo), output_type))
-            return memo.data  # type: ignore[return-value]
+        hashed_id, index, raw = self._claim(step_id)
+        if raw is not _NO_MEMO:  # replay, the common case: no report is needed
+            if (
+                type(raw) is dict and len(raw) == 1 and "data" in raw  # the usual shape
+                and self._client.serializer is None
+            ):
+                return raw["data"]  # type: ignore[no-any-return]
+            memo = _as_memo(raw)
+            return typing.cast(T, self._deserialize(_memo_value(memo), output_type))
         report = make_report(step_id, hashed_id, index, Opcode.STEP_RUN)
         self._resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
@@ -393,8 +388,7 @@ class StepSync(RunState):
 
     def sleep_until(self, step_id: str, until: datetime.datetime) -> None:
         """Pause the run until ``until`` (a naive datetime is local time)."""
-        report = self._new_report(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
-        memo = self._resolve(report)
+        memo = self._resolve(step_id, Opcode.SLEEP, name=_iso_utc_ms(until))
         if memo is not None:
             _memo_value(memo)
 
@@ -408,8 +402,7 @@ class StepSync(RunState):
     ) -> _event.Event | None:
         """Wait for an event named ``event``; None when ``timeout`` passes first."""
         opts: dict[str, object] = {"if": if_exp, "timeout": to_duration_str(timeout)}
-        report = self._new_report(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
-        memo = self._resolve(report)
+        memo = self._resolve(step_id, Opcode.WAIT_FOR_EVENT, opts, name=event)
         data = _memo_value(memo) if memo is not None else None
         return None if data is None else _event.Event.from_dict(data)
 
@@ -449,8 +442,7 @@ class StepSync(RunState):
             "payload": {"data": None if data is None else dict(data), "v": v},
             "timeout": None if timeout is None else to_duration_str(timeout),
         }
-        report = self._new_report(step_id, Opcode.INVOKE, opts)
-        memo = self._resolve(report)
+        memo = self._resolve(step_id, Opcode.INVOKE, opts)
         return None if memo is None else _memo_value(memo)
 
     @property
@@ -508,8 +500,7 @@ class AISync:
             "type": "step.ai.infer",
             "url": adapter.url_infer(),
         }
-        report = self._state._new_report(step_id, Opcode.AI_GATEWAY, opts)
-        memo = self._state._resolve(report)
+        memo = self._state._resolve(step_id, Opcode.AI_GATEWAY, opts)
         return None if memo is None else _memo_value(memo)
 
 
