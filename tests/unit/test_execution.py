@@ -1,5 +1,6 @@
 import collections
 import datetime
+import enum
 import json
 import logging
 import re
@@ -256,6 +257,34 @@ def test_unserializable_step_output_names_the_step(client: Inngest) -> None:
         "message": '"make" returned unserializable data',
         "name": "OutputUnserializableError",
     }
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+@pytest.mark.parametrize("output", [
+    "plain", "t\u00e9xt \U0001f600 \"quoted\"\n", 1.5, 10**30, -0.0, True, None, Level.HIGH,
+    {"nested": [1, {"b": None, "a": [2.25, "x"]}], "": {}}, [], ("a", 1),
+])
+def test_outputs_are_encoded_as_json_dumps_encodes_them(client: Inngest, output: object) -> None:
+    result = run(client, make_fn(client, lambda ctx: output))
+    assert (result.status, result.body) == (200, json.dumps(output).encode("utf-8"))
+
+
+def test_outputs_holding_themselves_are_unserializable(client: Inngest) -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    result = run(client, make_fn(client, lambda ctx: looped))
+    assert json.loads(result.body)["message"] == "returned unserializable data"
+
+    def handler(ctx: ContextSync) -> None:
+        ctx.step.run("loop", lambda: looped)
+
+    result = run(client, make_fn(client, handler))
+    assert json.loads(result.body)["message"] == '"loop" returned unserializable data'
+    assert run(client, make_fn(client, lambda ctx: [looped[:1], "ok"])).status == 500
+    assert run(client, make_fn(client, lambda ctx: "after")).body == b'"after"'
 
 
 def test_step_unexpected_when_targeting_another_step(client: Inngest) -> None:
