@@ -120,13 +120,12 @@ def _matching_key(
 # Unix seconds in ASCII digits: str.isdigit() would take other scripts' digits, and int()
 # refuses strings past 4300 digits with an error of its own.
 _TIMESTAMP = re.compile(r"[0-9]{1,19}")
-_PLAIN_FORM = re.compile(r"[0-9A-Za-z=&]*")
 
 
 def _parse_form(text: str) -> dict[str, str]:
     """``dict(parse_qsl(text, keep_blank_values=True))``, without its cost for the usual
-    header (no escapes, so nothing to unquote)."""
-    if _PLAIN_FORM.fullmatch(text) is None:
+    header: with no "%" or "+" there is nothing to unquote, and parse_qsl only splits."""
+    if "%" in text or "+" in text:
         return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
     fields: dict[str, str] = {}
     for field in text.split("&"):

@@ -122,3 +122,17 @@ def test_verify_request_reports_non_json_before_the_signature() -> None:
 def test_verify_request_with_an_empty_body() -> None:
     header = signing.sign(b"", KEY, now=NOW)
     assert _signing.verify_request(b"", header, [KEY], now=NOW) == (None, KEY)
+
+
+def test_signature_header_is_read_as_a_url_encoded_form() -> None:
+    signature = signing.sign(b"{}", KEY, now=NOW).split("&s=")[1]
+    for header in (
+        f"t={NOW}&s={signature}",
+        f"s=&t=1&&s={signature}&x=a=b&t={NOW}",  # the last of a repeated field wins
+        f"t=%3{str(NOW)[0]}{str(NOW)[1:]}&s={signature}",  # escapes are decoded
+        f"t={NOW}&s={signature}&note=caf\u00e9;x",
+    ):
+        assert _signing.verify_request(b"{}", header, [KEY], now=NOW)[1] == KEY
+    for header in (f"t={NOW}&s={signature}+", f"t={NOW};s={signature}", f"t= {NOW}&s={signature}"):
+        with pytest.raises(_errors.SigVerificationFailedError):
+            _signing.verify_request(b"{}", header, [KEY], now=NOW)
