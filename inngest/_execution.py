@@ -229,7 +229,7 @@ def run(
     try:
         if middleware is not None:
             middleware.transform_input(ctx, function, step._memos)
-        if not step._memos.size:
+        if not step._memos._memos:  # no memo left (transform_input may have taken some)
             step._start_execution()
     except _step.HookFailedInterrupt as failed:  # before_execution failed
         outcome = Outcome(error=failed.error)
