@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import json.encoder
 import traceback
 import typing
 
@@ -338,25 +337,8 @@ class _Unserializable(Exception):
     pass
 
 
-def _json_encoder() -> typing.Callable[[object, int], typing.Sequence[str]]:
-    """The pieces of ``json.dumps(value)``: the C encoder JSONEncoder.encode builds for each
-    call (with its options), built once. It keeps no cycle markers (one markers dict shared
-    by threads would be wrong): a cycle ends in RecursionError instead of ValueError, which
-    is caught alike."""
-    encoder = json.JSONEncoder()
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # an interpreter without json's C accelerator
-        return lambda value, _level: (encoder.encode(value),)
-    return typing.cast(
-        "typing.Callable[[object, int], typing.Sequence[str]]",
-        make(
-            None, encoder.default, json.encoder.encode_basestring_ascii, None,
-            encoder.key_separator, encoder.item_separator, False, False, True,
-        ),
-    )
-
-
-_json_pieces = _json_encoder()
+# json.dumps with no options, without its per-call option handling.
+_encode = json.JSONEncoder().encode
 
 
 def to_result(outcome: Outcome) -> ExecutionResult:
@@ -378,7 +360,7 @@ def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
         if report.error is not None and not _is_retriable(report.error):
             no_retry = True
     try:
-        body = "".join(_json_pieces(elements, 0)).encode("utf-8")
+        body = _encode(elements).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
         _check_step_data(reports)  # names the step whose data is to blame, if one is
         raise _Unserializable("returned unserializable data") from None
@@ -447,6 +429,6 @@ def _is_retriable(error: Exception) -> bool:
 
 def _dumps(value: object) -> bytes:
     try:
-        return "".join(_json_pieces(value, 0)).encode("utf-8")
+        return _encode(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
         raise _Unserializable("returned unserializable data") from None
