@@ -13,7 +13,6 @@ import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
 from inngest._engine.errors import EngineError
-from inngest._engine.http.client import KeepAliveTransport
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -26,7 +25,9 @@ from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to
 from inngest._protocol import jcs, signing
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
-from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
+from inngest._transport import (
+    KeepAliveTransport, OutboundRequest, Transport, TransportError, Urllib3Transport,
+)
 
 log = logging.getLogger("inngest.engine")
 _quote: typing.Callable[[str], str] = json.encoder.encode_basestring
@@ -534,7 +535,7 @@ def default_transport() -> Transport:
     """How the executor reaches apps and gateways over the network: kept connections over
     plain HTTP, urllib3 for HTTPS and redirects."""
     fallback = Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
-    return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT)
+    return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT, follow_redirects=True)
 
 
 @functools.lru_cache(maxsize=1024)  # a function's URL with its step ids, on every call
