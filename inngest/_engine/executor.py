@@ -152,7 +152,8 @@ class Executor:
             again = self._act(item, current, fn, outcome, gateway_replies)
             self.life.history.replied(call, again)
             if again is None:
-                self.life.queue.ack(item)
+                ended = self.store.run(run.id)
+                self.life.queue.ack(item, deleted=ended is not None and ended.status.ended)
             return again
 
     def _current(self, run: Run, reply: Reply | None, outcome: Outcome) -> Run | None:

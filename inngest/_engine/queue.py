@@ -79,6 +79,8 @@ class _Worker(threading.local):
     once its transaction has committed)."""
 
     holder: QueueItem | None = None
+    # The run of the item it runs now (the holder or one handed on).
+    run_id = ""
     claimed = False
     next: QueueItem | None = None
     # The handler deleted its item itself, with the changes it made.
@@ -187,10 +189,12 @@ class Queue:
     def _due_now(self, item: QueueItem) -> bool:
         return item.priority_ms == 0 and item.available_at_ms <= self._clock.now_ms()
 
-    def ack(self, item: QueueItem) -> None:
+    def ack(self, item: QueueItem, *, deleted: bool = False) -> None:
         """Delete a running item within the open transaction, so that it goes together with
-        the changes its handler made; the worker then has nothing left to delete."""
-        self._store.ack(item.id)
+        the changes its handler made; the worker then has nothing left to delete.
+        ``deleted``: those changes removed it already (a run's end drops all its items)."""
+        if not deleted:
+            self._store.ack(item.id)
         self._store.on_commit(lambda: setattr(self._worker, "acked", True))
 
     def _continues(self, item: QueueItem) -> bool:
@@ -205,7 +209,11 @@ class Queue:
         """Tell the admission policy, between scans, that a run has ended."""
         with self._cond:
             self._ended_runs.append(run_id)
-        self._store.after_commit(self.wake)
+        # A worker ending the run it runs wakes the scheduler anyway, when it is done (the
+        # run has nothing left to hand on): a second scan then would compete with the
+        # clients that are told of the end.
+        if self._worker.holder is None or self._worker.run_id != run_id:
+            self._store.after_commit(self.wake)
 
     def wake(self) -> None:
         with self._cond:
@@ -300,12 +308,13 @@ class Queue:
         try:
             while True:
                 worker.claimed, worker.next, worker.acked = False, None, False
+                worker.run_id = current.run_id
                 self._run_one(current)
                 if worker.next is None or self._stopped:
                     break
                 current = worker.next
         finally:
-            worker.holder, worker.next = None, None
+            worker.holder, worker.next, worker.run_id = None, None, ""
             self._finish(item)
 
     def _finish(self, item: QueueItem) -> None:

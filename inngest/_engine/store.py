@@ -484,9 +484,10 @@ class Store:
             run = self.run(run_id)
             if run is None:
                 raise KeyError(run_id)
-            raw = run.to_dict()
-            raw.update(changes)
-            updated = Run.from_dict(raw)
+            if "status" in changes:
+                changes["status"] = RunStatus(changes["status"])
+            # A copy with the changes: a tenth of the round trip through a dict.
+            updated = dataclasses.replace(run, **typing.cast(dict[str, typing.Any], changes))
             self._conn.execute(
                 "UPDATE runs SET status = ?, data = ? WHERE id = ?",
                 (updated.status.value, dump(updated.to_dict()), run_id),
@@ -497,12 +498,13 @@ class Store:
     def runs_for_event(self, event_id: str) -> list[Run]:
         """The runs ``event_id`` started: a batch's run counts for its first event only, as on
         the real server."""
-        rows = self._rows(
-            "SELECT r.data FROM run_events e JOIN runs r ON r.id = e.run_id"
-            " WHERE e.event_id = ? ORDER BY r.id", event_id,
-        )
-        runs = [Run.from_dict(_record(r[0])) for r in rows]
-        return [run for run in runs if run.event_ids[:1] == [event_id]]
+        with self._lock:
+            # Ids only: the runs are most often kept already (a client polls a recent run).
+            rows = self._rows(
+                "SELECT run_id FROM run_events WHERE event_id = ? ORDER BY run_id", event_id
+            )
+            runs = [self.run(_text(row[0])) for row in rows]
+        return [run for run in runs if run is not None and run.event_ids[:1] == [event_id]]
 
     def active_runs(self, function_id: str) -> list[Run]:
         """The function's runs that have not ended yet."""
