@@ -120,11 +120,11 @@ class Executor:
         if item.kind is Kind.PLANNED_STEP \
                 and self.store.has_step(run.id, str(item.payload.get("step_id"))):
             return None
-        if run.status is RunStatus.QUEUED:
-            run = self.life.mark_started(run, fn)
+        start = functools.partial(self.life.mark_started, run, fn) \
+            if run.status is RunStatus.QUEUED else None
         # History shows the function's own URL, as the server does, even for planned steps.
-        with self.life.history.call(run, item, with_step_id(fn.url, "step")) as call:
-            return self._call_sdk(item, run, fn, call)
+        with self.life.history.call(run, item, with_step_id(fn.url, "step"), start) as call:
+            return self._call_sdk(item, call.run, fn, call)
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
