@@ -108,6 +108,8 @@ class Queue:
         self._dirty = False
         self._stopped = False
         self._inflight = 0
+        # Items queued to start directly whose transactions have not ended yet.
+        self._direct = 0
         self._finished: list[QueueItem] = []
         self._ended_runs: list[str] = []
         # While the scheduler waits: how many items are running, and when it next has work.
@@ -146,7 +148,8 @@ class Queue:
                 self._worker.claimed = True
                 self._store.on_commit(lambda: setattr(self._worker, "next", stored))
             return stored
-        if self._worker.holder is None and self._due_now(item):
+        if self._worker.holder is None and self._due_now(item) and self._claim_direct(item):
+            self._store.after_commit(self._unclaim_direct)
             stored = self._store.insert_item(item, leased=True)
             if stored is not None:
                 self._store.on_commit(functools.partial(self._start_or_hand_over, stored))
@@ -155,6 +158,24 @@ class Queue:
         if stored is not None:
             self._store.after_commit(self.wake)
         return stored
+
+    def _claim_direct(self, item: QueueItem) -> bool:
+        """Whether ``item`` may try to start directly at its commit: the scheduler waits and
+        a worker would be free after the items claimed so far in open transactions (a batch
+        of events claims no more than the free workers; the rest go to the scheduler)."""
+        with self._cond:
+            busy = self._inflight + self._direct
+            if self._stopped or self._dirty or self._waiting_with is None \
+                    or busy >= self._workers \
+                    or (item.partition and self._running[item.partition] + self._direct
+                        >= self._share):
+                return False
+            self._direct += 1
+            return True
+
+    def _unclaim_direct(self) -> None:
+        with self._cond:
+            self._direct -= 1
 
     def _start_or_hand_over(self, item: QueueItem) -> None:
         """At the commit that queued ``item`` (due now, queued by a thread that is not a
