@@ -385,14 +385,19 @@ class Store:
     # Events
 
     def add_event(self, event: StoredEvent) -> StoredEvent:
+        """Store an event, and keep it: the run it starts reads it at once (flow control at
+        the commit, then the run's first call)."""
+        data = dump(event.to_dict())
         with self.transaction():
             cursor = self._conn.execute(
                 "INSERT INTO events (internal_id, name, data) VALUES (?, ?, ?)",
-                (event.internal_id, event.name, dump(event.to_dict())),
+                (event.internal_id, event.name, data),
             )
             assert cursor.lastrowid is not None
-            return StoredEvent(event.internal_id, event.event, event.received_at_ms,
-                               cursor.lastrowid)
+            stored = StoredEvent(event.internal_id, event.event, event.received_at_ms,
+                                 cursor.lastrowid)
+            self._keep_event(stored, _utf8_size(data))
+            return stored
 
     def event(self, internal_id: str) -> StoredEvent | None:
         cached = self._cached_event(internal_id)
@@ -410,10 +415,13 @@ class Store:
             data = _text(rows[0][0])
             raw = dict(_record(data))
             raw["seq"] = _int(rows[0][1])
-            if len(self._event_cache) >= _EVENT_CACHE_SIZE:
-                self._event_cache.clear()
-            cached = self._event_cache[internal_id] = (StoredEvent.from_dict(raw), _utf8_size(data))
-            return cached
+            return self._keep_event(StoredEvent.from_dict(raw), _utf8_size(data))
+
+    def _keep_event(self, event: StoredEvent, size: int) -> tuple[StoredEvent, int]:
+        if len(self._event_cache) >= _EVENT_CACHE_SIZE:
+            self._event_cache.clear()
+        cached = self._event_cache[event.internal_id] = (event, size)
+        return cached
 
     def has_event(self, internal_id: str) -> bool:
         return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
