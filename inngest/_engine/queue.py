@@ -108,7 +108,7 @@ class Queue:
         self._dirty = False
         self._stopped = False
         self._inflight = 0
-        # Items queued to start directly whose transactions have not ended yet.
+        # Items claimed to start directly whose transactions have not ended yet (0 or 1).
         self._direct = 0
         self._finished: list[QueueItem] = []
         self._ended_runs: list[str] = []
@@ -160,15 +160,15 @@ class Queue:
         return stored
 
     def _claim_direct(self, item: QueueItem) -> bool:
-        """Whether ``item`` may try to start directly at its commit: the scheduler waits and
-        a worker would be free after the items claimed so far in open transactions (a batch
-        of events claims no more than the free workers; the rest go to the scheduler)."""
+        """Whether ``item`` may try to start directly at its commit: the scheduler waits, a
+        worker is free, and no other item is claimed (in this transaction or another). Only
+        one: a second, leased until its own try at the commit, would be hidden from the
+        scheduler meanwhile, and the first run's next steps could take a concurrency slot
+        that it was waiting for. The rest of a batch goes to the scheduler."""
         with self._cond:
-            busy = self._inflight + self._direct
-            if self._stopped or self._dirty or self._waiting_with is None \
-                    or busy >= self._workers \
-                    or (item.partition and self._running[item.partition] + self._direct
-                        >= self._share):
+            if self._stopped or self._dirty or self._waiting_with is None or self._direct \
+                    or self._inflight >= self._workers \
+                    or (item.partition and self._running[item.partition] >= self._share):
                 return False
             self._direct += 1
             return True
