@@ -13,7 +13,6 @@ import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
 from inngest._engine.errors import EngineError
-from inngest._engine.http.client import KeepAliveTransport
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -26,7 +25,9 @@ from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to
 from inngest._protocol import jcs, signing
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
-from inngest._transport import OutboundRequest, Transport, TransportError, Urllib3Transport
+from inngest._transport import (
+    KeepAliveTransport, OutboundRequest, Transport, TransportError, Urllib3Transport,
+)
 
 log = logging.getLogger("inngest.engine")
 _quote: typing.Callable[[str], str] = json.encoder.encode_basestring
@@ -119,11 +120,11 @@ class Executor:
         if item.kind is Kind.PLANNED_STEP \
                 and self.store.has_step(run.id, str(item.payload.get("step_id"))):
             return None
-        if run.status is RunStatus.QUEUED:
-            run = self.life.mark_started(run, fn)
+        start = functools.partial(self.life.mark_started, run, fn) \
+            if run.status is RunStatus.QUEUED else None
         # History shows the function's own URL, as the server does, even for planned steps.
-        with self.life.history.call(run, item, with_step_id(fn.url, "step")) as call:
-            return self._call_sdk(item, run, fn, call)
+        with self.life.history.call(run, item, with_step_id(fn.url, "step"), start) as call:
+            return self._call_sdk(item, call.run, fn, call)
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
@@ -151,7 +152,8 @@ class Executor:
             again = self._act(item, current, fn, outcome, gateway_replies)
             self.life.history.replied(call, again)
             if again is None:
-                self.life.queue.ack(item)
+                ended = self.store.run(run.id)
+                self.life.queue.ack(item, deleted=ended is not None and ended.status.ended)
             return again
 
     def _current(self, run: Run, reply: Reply | None, outcome: Outcome) -> Run | None:
@@ -534,7 +536,7 @@ def default_transport() -> Transport:
     """How the executor reaches apps and gateways over the network: kept connections over
     plain HTTP, urllib3 for HTTPS and redirects."""
     fallback = Urllib3Transport(redirects=MAX_REDIRECTS, connect_timeout=CONNECT_TIMEOUT)
-    return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT)
+    return KeepAliveTransport(fallback, connect_timeout=CONNECT_TIMEOUT, follow_redirects=True)
 
 
 @functools.lru_cache(maxsize=1024)  # a function's URL with its step ids, on every call

@@ -175,21 +175,31 @@ class History:
     # SDK calls
 
     @contextlib.contextmanager
-    def call(self, run: Run, item: QueueItem, url: str) -> typing.Iterator[Call]:
+    def call(self, run: Run, item: QueueItem, url: str,
+             start: typing.Callable[[], Run] | None = None) -> typing.Iterator[Call]:
         """Around one SDK call: StepStarted now, then ``replied`` once the reply is acted on.
 
-        Items recorded in between (sleeps, waits, the run's end) are held back so that
-        they follow the reply's own item.
+        ``start`` marks the run started (on its first call): that and the StepStarted commit
+        together. Items recorded in between (sleeps, waits, the run's end) are held back so
+        that they follow the reply's own item.
         """
-        call = Call(run, item, self.clock.now_ms(), url)
-        self._record(run, "StepStarted", attempt=item.attempt, groupID=call.group, url=url,
-                     stepName="step")
+        if start is None:
+            call = self._step_started(run, item, url)
+        else:
+            with self.store.transaction():
+                call = self._step_started(start(), item, url)
         self._local.call = call
         try:
             yield call
         finally:
             self._local.call = None
-        self._write(run, call.deferred)
+        self._write(call.run, call.deferred)
+
+    def _step_started(self, run: Run, item: QueueItem, url: str) -> Call:
+        call = Call(run, item, self.clock.now_ms(), url)
+        self._record(run, "StepStarted", attempt=item.attempt, groupID=call.group, url=url,
+                     stepName="step")
+        return call
 
     def replied(self, call: Call, retry: QueueItem | None) -> None:
         """The reply was acted on (``retry`` is the item to try again, if any): record it."""

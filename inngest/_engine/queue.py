@@ -17,13 +17,15 @@ item could be waiting for (``Admission.hand_on``), runs that call itself once th
 changes commit: the call is stored already leased, so it still runs after a crash, but it
 skips the scheduler's scan and two thread hand-offs. So a run in progress goes on before runs
 not yet started, as on the Inngest server, whose queue scores a run's next steps by the run's
-start time.
+start time. Likewise an item due now that another thread queues (a new run's first call) goes
+straight to a free worker at its commit when the scheduler is idle and flow control admits it.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import functools
 import logging
 import threading
 import typing
@@ -77,6 +79,8 @@ class _Worker(threading.local):
     once its transaction has committed)."""
 
     holder: QueueItem | None = None
+    # The run of the item it runs now (the holder or one handed on).
+    run_id = ""
     claimed = False
     next: QueueItem | None = None
     # The handler deleted its item itself, with the changes it made.
@@ -104,6 +108,8 @@ class Queue:
         self._dirty = False
         self._stopped = False
         self._inflight = 0
+        # Items claimed to start directly whose transactions have not ended yet (0 or 1).
+        self._direct = 0
         self._finished: list[QueueItem] = []
         self._ended_runs: list[str] = []
         # While the scheduler waits: how many items are running, and when it next has work.
@@ -142,15 +148,74 @@ class Queue:
                 self._worker.claimed = True
                 self._store.on_commit(lambda: setattr(self._worker, "next", stored))
             return stored
+        if self._worker.holder is None and self._due_now(item) and self._claim_direct(item):
+            self._store.after_commit(self._unclaim_direct)
+            stored = self._store.insert_item(item, leased=True)
+            if stored is not None:
+                self._store.on_commit(functools.partial(self._start_or_hand_over, stored))
+            return stored
         stored = self._store.insert_item(item)
         if stored is not None:
             self._store.after_commit(self.wake)
         return stored
 
-    def ack(self, item: QueueItem) -> None:
+    def _claim_direct(self, item: QueueItem) -> bool:
+        """Whether ``item`` may try to start directly at its commit: the scheduler waits, a
+        worker is free, and no other item is claimed (in this transaction or another). Only
+        one: a second, leased until its own try at the commit, would be hidden from the
+        scheduler meanwhile, and the first run's next steps could take a concurrency slot
+        that it was waiting for. The rest of a batch goes to the scheduler."""
+        with self._cond:
+            if self._stopped or self._dirty or self._waiting_with is None or self._direct \
+                    or self._inflight >= self._workers \
+                    or (item.partition and self._running[item.partition] >= self._share):
+                return False
+            self._direct += 1
+            return True
+
+    def _unclaim_direct(self) -> None:
+        with self._cond:
+            self._direct -= 1
+
+    def _start_or_hand_over(self, item: QueueItem) -> None:
+        """At the commit that queued ``item`` (due now, queued by a thread that is not a
+        worker: an event's run start), a free worker takes it at once when the scheduler has
+        nothing else to do and flow control admits it: the scheduler's scan and its thread
+        hand-off cost a new run a tenth of a millisecond. Otherwise the scheduler gets it."""
+        if self._reserve_worker(item):
+            # Asked outside the condition: flow control reads the store, whose lock is held
+            # by threads that then take the condition.
+            if self.admission.admit(item, self._clock.now_ms()) is None:
+                with self._cond:
+                    if not self._stopped:
+                        self._pool.submit(self._run, item)
+                        return
+            self._finish(item)
+        self._store.requeue(item)
+        self.wake()
+
+    def _reserve_worker(self, item: QueueItem) -> bool:
+        """Take a worker for ``item``, only while the scheduler waits: it is then neither
+        scanning nor counting what runs, and nothing it has not handled yet is due."""
+        with self._cond:
+            if self._stopped or self._dirty or self._waiting_with is None \
+                    or self._inflight >= self._workers \
+                    or (item.partition and self._running[item.partition] >= self._share):
+                return False
+            self._running[item.partition] += 1
+            self._inflight += 1
+            self._waiting_with += 1
+            return True
+
+    def _due_now(self, item: QueueItem) -> bool:
+        return item.priority_ms == 0 and item.available_at_ms <= self._clock.now_ms()
+
+    def ack(self, item: QueueItem, *, deleted: bool = False) -> None:
         """Delete a running item within the open transaction, so that it goes together with
-        the changes its handler made; the worker then has nothing left to delete."""
-        self._store.ack(item.id)
+        the changes its handler made; the worker then has nothing left to delete.
+        ``deleted``: those changes removed it already (a run's end drops all its items)."""
+        if not deleted:
+            self._store.ack(item.id)
         self._store.on_commit(lambda: setattr(self._worker, "acked", True))
 
     def _continues(self, item: QueueItem) -> bool:
@@ -158,15 +223,18 @@ class Queue:
         item queues for the same partition, due now, that flow control lets take its place."""
         holder = self._worker.holder
         return holder is not None and holder.partition == item.partition \
-            and not self._worker.claimed and item.priority_ms == 0 \
-            and item.available_at_ms <= self._clock.now_ms() and not self._stopped \
+            and not self._worker.claimed and self._due_now(item) and not self._stopped \
             and self.admission.hand_on(holder, item)
 
     def run_ended(self, run_id: str) -> None:
         """Tell the admission policy, between scans, that a run has ended."""
         with self._cond:
             self._ended_runs.append(run_id)
-        self._store.after_commit(self.wake)
+        # A worker ending the run it runs wakes the scheduler anyway, when it is done (the
+        # run has nothing left to hand on): a second scan then would compete with the
+        # clients that are told of the end.
+        if self._worker.holder is None or self._worker.run_id != run_id:
+            self._store.after_commit(self.wake)
 
     def wake(self) -> None:
         with self._cond:
@@ -261,17 +329,23 @@ class Queue:
         try:
             while True:
                 worker.claimed, worker.next, worker.acked = False, None, False
+                worker.run_id = current.run_id
                 self._run_one(current)
                 if worker.next is None or self._stopped:
                     break
                 current = worker.next
         finally:
-            worker.holder, worker.next = None, None
-            with self._cond:
-                self._finished.append(item)
-                self._inflight -= 1
-                self._dirty = True
-                self._cond.notify_all()
+            worker.holder, worker.next, worker.run_id = None, None, ""
+            self._finish(item)
+
+    def _finish(self, item: QueueItem) -> None:
+        """Give back the worker ``item`` held; the scheduler releases its partition share and
+        flow control."""
+        with self._cond:
+            self._finished.append(item)
+            self._inflight -= 1
+            self._dirty = True
+            self._cond.notify_all()
 
     def _run_one(self, item: QueueItem) -> None:
         try:

@@ -1,15 +1,17 @@
-"""The engine's keep-alive HTTP client, against small servers that answer in raw bytes."""
+"""The keep-alive HTTP client (the SDK's and the engine's), against small servers that answer
+in raw bytes."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 import typing
 
 import pytest
 
-from inngest._engine.http.client import KeepAliveTransport
-from inngest._transport import OutboundRequest, Response, TransportError
+import inngest
+from inngest._transport import KeepAliveTransport, OutboundRequest, Response, TransportError
 
 Answer = typing.Callable[[bytes], bytes | None]
 """Given a request's bytes, the bytes to answer (None: close without answering)."""
@@ -87,7 +89,7 @@ def fallback() -> RecordingFallback:
 
 @pytest.fixture
 def transport(fallback: RecordingFallback) -> typing.Iterator[KeepAliveTransport]:
-    client = KeepAliveTransport(fallback, connect_timeout=5)
+    client = KeepAliveTransport(fallback, connect_timeout=5, follow_redirects=True)
     yield client
     client.close()
 
@@ -215,3 +217,51 @@ def test_refused_connections_are_transport_errors(transport: KeepAliveTransport)
         port = sock.getsockname()[1]
     with pytest.raises(TransportError, match="Failed request to"):
         post(transport, f"http://127.0.0.1:{port}")
+
+
+# As the SDK's default transport: redirects answered as they are, urllib3's error words.
+
+def test_the_sdk_sends_events_on_one_kept_connection() -> None:
+    server = RawServer(lambda request: ok(b'{"ids": ["E1"], "status": 200}'))
+    client = inngest.Inngest(app_id="app", is_production=False, event_api_base_url=server.url,
+                             transport=KeepAliveTransport())
+    try:
+        for _ in range(3):
+            assert client.send_sync(inngest.Event(name="a/b")) == ["E1"]
+    finally:
+        client.transport.close()
+        server.close()
+    assert server.connections == 1 and len(server.requests) == 3
+    assert server.requests[0].startswith(b"POST /e/NO_EVENT_KEY_SET HTTP/1.1\r\n")
+
+
+def test_without_following_a_redirect_is_the_answer() -> None:
+    server = RawServer(lambda request: b"HTTP/1.1 307 Temporary Redirect\r\n"
+                       b"Location: /elsewhere\r\nContent-Length: 0\r\n\r\n")
+    transport = KeepAliveTransport()
+    try:
+        response = post(transport, server.url)
+    finally:
+        transport.close()
+        server.close()
+    assert (response.status, response.headers["Location"]) == (307, "/elsewhere")
+    assert len(server.requests) == 1
+
+
+def test_failures_read_as_urllib3_words_them() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    silent = RawServer(lambda request: time.sleep(5) or None)  # type: ignore[func-returns-value]
+    transport = KeepAliveTransport()
+    try:
+        with pytest.raises(TransportError, match=r": Failed to establish a new connection: "
+                                                 r"\[Errno 111\] Connection refused$"):
+            post(transport, f"http://127.0.0.1:{port}")
+        with pytest.raises(TransportError, match=r": Read timed out\. \(read timeout=0\.\d+\)$"):
+            post(transport, silent.url, timeout=0.2)
+        with pytest.raises(TransportError, match=r": No host specified\.$"):
+            post(transport, "http://")
+    finally:
+        transport.close()
+        silent.close()
