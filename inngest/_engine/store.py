@@ -176,6 +176,9 @@ class Store:
         # Events never change once stored: each call reads its run's trigger events and
         # their size, so both are kept (dropped on a rollback, which may undo an insert).
         self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
+        # Every event name a stored pause waits for (maybe more): most events have none,
+        # and this spares them the pauses query.
+        self._pause_names: set[str] = set()
         self._transaction = _Transaction(self)
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -192,6 +195,7 @@ class Store:
             self._conn.executescript(_SCHEMA)
         self._add_missing_columns()
         self._conn.execute("CREATE INDEX IF NOT EXISTS queue_sort ON queue (leased, sort)")
+        self._load_pause_names()
 
     def _add_missing_columns(self) -> None:
         """Bring a database written by an older engine up to the current schema."""
@@ -264,6 +268,7 @@ class Store:
                     self._event_cache.clear()
                     self._run_cache.clear()
                     self._step_totals.clear()
+                    self._load_pause_names()
                 else:
                     self._conn.execute("COMMIT")
                     actions += committed
@@ -716,14 +721,28 @@ class Store:
 
     # Pauses
 
+    def _load_pause_names(self) -> None:
+        """Read the waited-for names anew (at open, and after a rollback, which may bring
+        back a pause whose name was dropped within the transaction)."""
+        rows = self._rows("SELECT DISTINCT event_name FROM pauses")
+        self._pause_names = {_text(row[0]) for row in rows}
+
     def add_pause(self, pause: Pause) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO pauses (id, run_id, event_name, data) VALUES (?, ?, ?, ?)",
-            pause.id, pause.run_id, pause.event_name, dump(pause.to_dict()),
-        )
+        with self._lock:
+            self._pause_names.add(pause.event_name)
+            self._write(
+                "INSERT OR REPLACE INTO pauses (id, run_id, event_name, data) VALUES (?, ?, ?, ?)",
+                pause.id, pause.run_id, pause.event_name, dump(pause.to_dict()),
+            )
 
     def pauses_for(self, event_name: str, seq: int) -> list[Pause]:
-        rows = self._rows("SELECT data FROM pauses WHERE event_name = ?", event_name)
+        with self._lock:
+            if event_name not in self._pause_names:
+                return []
+            rows = self._rows("SELECT data FROM pauses WHERE event_name = ?", event_name)
+            if not rows:
+                # Taken or deleted pauses leave their name behind until a lookup finds none.
+                self._pause_names.discard(event_name)
         pauses = [Pause.from_dict(_record(r[0])) for r in rows]
         return [pause for pause in pauses if pause.after_seq < seq]
 

@@ -191,6 +191,20 @@ def test_every_response_says_dev(dev: DevServer) -> None:
     assert response.headers["content-type"] == "application/json"
 
 
+@pytest.mark.sockets
+def test_the_answer_to_a_send_is_the_json_of_its_ids_as_json_dumps_writes_it(
+    dev: DevServer
+) -> None:
+    import urllib3
+
+    pool = urllib3.PoolManager()
+    for events in ({"name": "a/b"}, [{"name": "a/b"}, {"name": "a/c"}, {"name": "a/d"}]):
+        response = pool.request("POST", dev.url + "/e/key", body=json.dumps(events).encode())
+        ids = json.loads(response.data)["ids"]
+        assert len(ids) == (len(events) if isinstance(events, list) else 1)
+        assert response.data == json.dumps({"ids": ids, "status": 200}).encode()
+
+
 def test_a_send_retried_with_its_seed_gets_the_same_ids_and_starts_no_second_run(
     client: Client, app: FakeApp
 ) -> None:
