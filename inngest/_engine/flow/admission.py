@@ -40,12 +40,22 @@ class FlowAdmission:
         if item.kind not in SDK_CALLS:
             return None
         limits = self._limits_of(item.run_id)
+        throttled = item.kind is Kind.START and item.attempt == 0 and limits.throttle is not None
+        if throttled:
+            # The limiter writes to the store: its lock is taken before this one, the order
+            # in which hand_on (asked inside a store transaction) takes them.
+            with self._store.transaction():
+                return self._admit(item, limits, throttled, now_ms)
+        return self._admit(item, limits, throttled, now_ms)
+
+    def _admit(self, item: QueueItem, limits: RunLimits, throttled: bool,
+               now_ms: int) -> int | None:
         with self._lock:
             starting = item.kind is Kind.START and item.run_id not in self._run_holds
             run_limits = limits.run_concurrency if starting else ()
             if self._full(run_limits) or self._full(limits.concurrency):
                 return now_ms + CONCURRENCY_RECHECK_MS
-            if item.kind is Kind.START and item.attempt == 0 and limits.throttle:
+            if throttled and limits.throttle is not None:
                 retry_at = self._limiter.take(limits.throttle, now_ms)
                 if retry_at is not None:
                     return retry_at
