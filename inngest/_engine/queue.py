@@ -166,9 +166,7 @@ class Queue:
         scheduler meanwhile, and the first run's next steps could take a concurrency slot
         that it was waiting for. The rest of a batch goes to the scheduler."""
         with self._cond:
-            if self._stopped or self._dirty or self._waiting_with is None or self._direct \
-                    or self._inflight >= self._workers \
-                    or (item.partition and self._running[item.partition] >= self._share):
+            if self._direct or not self._worker_free_for(item):
                 return False
             self._direct += 1
             return True
@@ -198,14 +196,20 @@ class Queue:
         """Take a worker for ``item``, only while the scheduler waits: it is then neither
         scanning nor counting what runs, and nothing it has not handled yet is due."""
         with self._cond:
-            if self._stopped or self._dirty or self._waiting_with is None \
-                    or self._inflight >= self._workers \
-                    or (item.partition and self._running[item.partition] >= self._share):
+            waiting_with = self._waiting_with
+            if waiting_with is None or not self._worker_free_for(item):
                 return False
             self._running[item.partition] += 1
             self._inflight += 1
-            self._waiting_with += 1
+            self._waiting_with = waiting_with + 1
             return True
+
+    def _worker_free_for(self, item: QueueItem) -> bool:
+        """(Under the condition.) The scheduler waits, having handled every change so far,
+        and a worker is free that ``item``'s partition may take."""
+        return not (self._stopped or self._dirty or self._waiting_with is None
+                    or self._inflight >= self._workers
+                    or (item.partition and self._running[item.partition] >= self._share))
 
     def _due_now(self, item: QueueItem) -> bool:
         return item.priority_ms == 0 and item.available_at_ms <= self._clock.now_ms()
