@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import json.encoder
 import logging
 import random
-import typing
 import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
@@ -30,7 +28,6 @@ from inngest._transport import (
 )
 
 log = logging.getLogger("inngest.engine")
-_quote: typing.Callable[[str], str] = json.encoder.encode_basestring
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -506,21 +503,13 @@ class GatewayReply:
 def _body(ctx: dict[str, JSON], first: str, trigger_events: list[str],
           steps: list[tuple[str, str]], version: int) -> bytes:
     """A request body in canonical JSON (RFC 8785) from the canonical texts of its events
-    and step results: keys in UTF-16 order, as ``jcs.canonicalize`` of the whole would give."""
-    memos = ",".join(f"{_quote(step_id)}:{text}" for step_id, text in _key_order(steps))
+    and step results, as ``jcs.canonicalize`` of the whole would give."""
     events_text = ",".join(trigger_events)
     use_api = "true" if ctx["use_api"] else "false"
     ctx_text = jcs.canonicalize(ctx).decode()
     return (f'{{"ctx":{ctx_text},"event":{first},"events":[{events_text}],'
-            f'"steps":{{{memos}}},"use_api":{use_api},"version":{version}}}').encode()
-
-
-def _key_order(steps: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Memos by step id as JCS orders keys: by UTF-16 code units (for ASCII ids, as
-    Python orders strings; step ids are unique, so their texts are never compared)."""
-    if all(step_id.isascii() for step_id, _ in steps):
-        return sorted(steps)
-    return sorted(steps, key=lambda memo: memo[0].encode("utf-16-be"))
+            f'"steps":{jcs.object_of_texts(steps)},"use_api":{use_api},'
+            f'"version":{version}}}').encode()
 
 
 def _canonical_header(name: str) -> str:

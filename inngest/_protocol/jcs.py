@@ -136,9 +136,24 @@ def _write_array(items: typing.Sequence[object], parts: list[str]) -> None:
     parts.append("]")
 
 
+def object_of_texts(members: typing.Sequence[tuple[str, str]]) -> str:
+    """A JSON object's canonical text from its keys and the canonical texts of their values
+    (pasted as they are), the keys in JCS order. Keys must be unique."""
+    if all(key.isascii() for key, _ in members):  # UTF-16 order is code point order then
+        ordered = sorted(members, key=lambda member: member[0])
+    else:
+        ordered = sorted(members, key=lambda member: _utf16_order(member[0]))
+    return "{" + ",".join(f"{_quote(key)}:{text}" for key, text in ordered) + "}"
+
+
+def _utf16_order(key: object) -> bytes:
+    """JCS orders an object's keys by their UTF-16 code units."""
+    return str(key).encode("utf-16-be")
+
+
 def _write_object(obj: dict[typing.Any, object], parts: list[str]) -> None:
     parts.append("{")
-    keys = sorted(obj, key=lambda key: str(key).encode("utf-16-be"))
+    keys = sorted(obj, key=_utf16_order)
     for index, key in enumerate(keys):
         if index:
             parts.append(",")
