@@ -272,6 +272,26 @@ def test_outputs_are_encoded_as_json_dumps_encodes_them(client: Inngest, output:
     assert (result.status, result.body) == (200, json.dumps(output).encode("utf-8"))
 
 
+@pytest.mark.parametrize("output", [
+    "plain", "t\u00e9xt \U0001f600 \"quoted\"\n", 1.5, 10**30, -0.0, True, False, None,
+    Level.HIGH, {"nested": [1, {"b": None, "a": [2.25, "x"]}], "": {}}, [], ("a", 1),
+])
+def test_step_outputs_are_encoded_as_json_dumps_encodes_them(
+    client: Inngest, output: object
+) -> None:
+    step_id = "st\u00e9p \"one\""
+
+    def handler(ctx: ContextSync) -> None:
+        ctx.step.run(step_id, lambda: output)
+
+    result = run(client, make_fn(client, handler))
+    element = {
+        "displayName": step_id, "id": hash_step_id(step_id), "name": step_id, "op": "StepRun",
+        "opts": None, "userland": {"id": step_id, "index": None}, "data": output,
+    }
+    assert (result.status, result.body) == (206, json.dumps([element]).encode("utf-8"))
+
+
 def test_outputs_holding_themselves_are_unserializable(client: Inngest) -> None:
     looped: list[object] = []
     looped.append(looped)
