@@ -404,11 +404,10 @@ _quote = json.encoder.encode_basestring_ascii
 
 def _value_json(value: object) -> str:
     """``json.dumps(value)``; the small values steps usually return skip the encoder."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         return _quote(value)
-    if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]
+    if type(value) is int:
+        return int.__repr__(value)
     if value is None:
         return "null"
     if value is True:
