@@ -125,3 +125,19 @@ def test_an_app_answers_401_to_any_unsigned_execution_request(
         {} if header is None else {"x-inngest-signature": header}, body))
     assert response.status == 401
     assert json.loads(response.body) == {"message": "Unauthorized"}
+
+
+@settings(max_examples=ROUND_TRIPS)
+@given(key=st.text(max_size=150), prefixed=st.booleans(), message=st.binary(max_size=300),
+       timestamp=_ascii_digits)
+def test_mac_is_hmac_sha256_of_message_and_timestamp(
+    key: str, prefixed: bool, message: bytes, timestamp: str
+) -> None:
+    import hmac
+
+    from inngest._protocol import signing
+
+    signing_key = "signkey-prod-" + key if prefixed else key
+    raw_key = signing.strip_key_prefix(signing_key).encode("utf-8")
+    expected = hmac.new(raw_key, message + timestamp.encode("ascii"), "sha256").hexdigest()
+    assert signing.mac(signing_key, message, timestamp) == expected
