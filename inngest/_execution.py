@@ -389,9 +389,9 @@ def _step_json(report: _step.StepReport) -> str:
         ', "id": ', _quote(report.hashed_id),
         ', "name": ', _value_json(report.name),
         ', "op": "', report.op._value_,  # opcodes are plain ASCII words
-        '", "opts": ', _value_json(report.opts),
+        '", "opts": ', "null" if report.opts is None else _encode(report.opts),
         ', "userland": {"id": ', _quote(report.user_id),
-        ', "index": ', "null" if index is None else _value_json(index),
+        ', "index": ', "null" if index is None else str(index),
         "}" if error is None else '}, "error": ' + _encode(error_body(error)),
         ', "data": ', "null" if report.output is NO_OUTPUT else _value_json(report.output),
         "}",

@@ -19,8 +19,12 @@ class ServerTimings:
         self.spans: list[tuple[str, float, float]] = []
 
     def header(self) -> str:
-        """The header value, with ``comm_handler`` ending now."""
-        value = f"comm_handler;dur={round((now() - self.started) * 1000)}"
+        """The header value, with ``comm_handler`` ending now. Durations are whole
+        milliseconds as ``round`` gives them; most spans take well under half of one."""
+        milliseconds = (now() - self.started) * 1000
+        value = "comm_handler;dur=" + ("0" if milliseconds <= 0.5 else str(round(milliseconds)))
         for name, started, ended in self.spans:
-            value += f", {name};dur={round((ended - started) * 1000)}"
+            milliseconds = (ended - started) * 1000
+            duration = "0" if milliseconds <= 0.5 else str(round(milliseconds))
+            value += ", " + name + ";dur=" + duration
         return value
