@@ -6,12 +6,13 @@ hashlib and hmac are imported where used: loading OpenSSL is the largest part of
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.parse
 
 from inngest import _errors
-from inngest._protocol import jcs
+from inngest._protocol import jcs, json_value
 from inngest._protocol.signing import mac, sign, strip_key_prefix
 
 MAX_SIGNATURE_AGE_SECONDS = 5 * 60
@@ -70,23 +71,25 @@ def verify_request(
     the way. Both are HMACs over the bytes that were signed, so neither is weaker.
     """
     payload: object = None
-    has_floats = False
     if body:
         try:
-            payload, has_floats = jcs.parse_document(body)
+            payload = json_value.loads(body, _DECODER)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
     timestamp, signature = _fresh_signature(header, now)
     key = _matching_key(body, timestamp, signature, signing_keys)
     if key is None and body:
         try:
-            canonical = jcs.canonicalize_parsed(body, payload, has_floats)
+            canonical = jcs.canonicalize(payload)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
         key = _matching_key(canonical, timestamp, signature, signing_keys)
     if key is None:
         raise _errors.SigVerificationFailedError("signature does not match")
     return payload, key
+
+
+_DECODER = json.JSONDecoder()
 
 
 def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
