@@ -354,7 +354,7 @@ class CommHandler:
         if execution_request.events is None:
             raise _errors.UnknownError("events not in request")
         step_id = query.get("stepId")
-        result = _execution.execute(
+        outcome = _execution.run(
             client=self._client,
             function=function,
             handler=handler,
@@ -365,6 +365,7 @@ class CommHandler:
             request_id=request.headers.get("x-request-id"),
             timings=timings,
         )
+        result = _execution.to_result(outcome)
         if not result.no_retry and result.retry_after is None:
             # _finish puts the client headers first, as an execution response has them.
             return Response._of(result.status, {}, result.body)
