@@ -568,7 +568,7 @@ def test_nothing_raises_past_handle(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(**kwargs: object) -> object:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(_execution, "execute", explode)
+    monkeypatch.setattr(_execution, "run", explode)
     response = make_handler(make_client()).handle(
         make_request("POST", url=URL + "?fnId=my-app-hello", body=execution_body())
     )
