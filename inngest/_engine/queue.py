@@ -19,6 +19,12 @@ skips the scheduler's scan and two thread hand-offs. So a run in progress goes o
 not yet started, as on the Inngest server, whose queue scores a run's next steps by the run's
 start time. Likewise an item due now that another thread queues (a new run's first call) goes
 straight to a free worker at its commit when the scheduler is idle and flow control admits it.
+
+Workers take turns running engine code, and overlap only while they wait for an app's answer
+(``waiting``). The engine's Python code runs under one GIL whatever the number of workers;
+workers interleaving in it handed the GIL and the store's lock back and forth at each SQLite
+statement, in a convoy that once started did not clear: with 8 workers on 2 cores, a call
+cost up to half as much CPU again as with one worker, and runs/s fell below one worker's.
 """
 
 from __future__ import annotations
@@ -87,6 +93,23 @@ class _Worker(threading.local):
     acked = False
 
 
+class _Waiting:
+    """``Queue.waiting``'s context manager (a class: entered on every SDK call, and a
+    generator-based one costs several times more)."""
+
+    def __init__(self, turn: threading.Lock, worker: _Worker) -> None:
+        self._turn = turn
+        self._worker = worker
+
+    def __enter__(self) -> None:
+        if self._worker.holder is not None:
+            self._turn.release()
+
+    def __exit__(self, *_: object) -> None:
+        if self._worker.holder is not None:
+            self._turn.acquire()
+
+
 class Queue:
     def __init__(
         self,
@@ -115,11 +138,14 @@ class Queue:
         # While the scheduler waits: how many items are running, and when it next has work.
         self._waiting_with: int | None = None
         self._idle_until: int | None = None
+        # Held by the worker running engine code: workers overlap only while they wait.
+        self._turn = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
         self._thread = threading.Thread(target=self._loop, name="inngest-scheduler", daemon=True)
         self._worker = _Worker()
+        self._waiting = _Waiting(self._turn, self._worker)
         clock.subscribe(self.wake)
 
     def start(self) -> None:
@@ -330,6 +356,7 @@ class Queue:
         """Run ``item``, then each item it hands on (see ``enqueue``), in the same slot."""
         worker = self._worker
         worker.holder = current = item
+        self._turn.acquire()
         try:
             while True:
                 worker.claimed, worker.next, worker.acked = False, None, False
@@ -339,8 +366,14 @@ class Queue:
                     break
                 current = worker.next
         finally:
+            self._turn.release()
             worker.holder, worker.next, worker.run_id = None, None, ""
             self._finish(item)
+
+    def waiting(self) -> typing.ContextManager[None]:
+        """Around a wait for I/O (an app's answer): on a queue worker, the other workers run
+        engine code meanwhile."""
+        return self._waiting
 
     def _finish(self, item: QueueItem) -> None:
         """Give back the worker ``item`` held; the scheduler releases its partition share and
