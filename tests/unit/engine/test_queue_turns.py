@@ -1,4 +1,5 @@
-"""Queue workers take turns running engine code and overlap only while they wait for I/O."""
+"""Queue workers take turns running engine code (with the scheduler, and with other threads
+in ``Queue.turn``) and overlap only while they wait for I/O."""
 
 from __future__ import annotations
 
@@ -47,3 +48,81 @@ def test_waiting_outside_a_worker_changes_nothing() -> None:
     with queue.waiting():
         store.insert_item(QueueItem(Kind.CRON, T0, job_id="outside"))
     assert [item.job_id for _, item in store.due_items(T0, 10)] == ["outside"]
+
+
+class RecordAdmits:
+    """Admits everything; sets ``asked`` once the scheduler asks about ``job_id``."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.asked = threading.Event()
+
+    def admit(self, item: QueueItem, now_ms: int) -> int | None:
+        if item.job_id == self.job_id:
+            self.asked.set()
+        return None
+
+    def release(self, item: QueueItem) -> None:
+        pass
+
+    def hand_on(self, holder: QueueItem, item: QueueItem) -> bool:
+        return True
+
+    def run_ended(self, run_id: str) -> None:
+        pass
+
+
+def test_the_scheduler_scans_only_while_no_worker_runs_engine_code() -> None:
+    store = Store()
+    admission = RecordAdmits("queued-by-a")
+    a_done = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def handler(item: QueueItem) -> None:
+        if item.job_id != "a":
+            return
+        # Another partition's item: not handed on, the scheduler is woken for it at once.
+        queue.enqueue(QueueItem(Kind.CRON, T0, partition="other", job_id="queued-by-a"))
+        seen["scanned_while_a_ran"] = admission.asked.wait(0.3)
+        with queue.waiting():
+            seen["scanned_while_a_waited"] = admission.asked.wait(5)
+        a_done.set()
+
+    queue = Queue(store, ManualClock(T0), handler, workers=2, admission=admission)
+    store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
+    queue.start()
+    try:
+        assert a_done.wait(10)
+    finally:
+        queue.stop()
+    assert seen == {"scanned_while_a_ran": False, "scanned_while_a_waited": True}
+
+
+def test_a_thread_in_turn_waits_for_the_worker_in_engine_code() -> None:
+    store = Store()
+    a_inside, a_done, other_in = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def other_thread() -> None:
+        a_inside.wait(5)
+        with queue.turn():
+            other_in.set()
+
+    def handler(item: QueueItem) -> None:
+        a_inside.set()
+        seen["in_while_a_ran"] = other_in.wait(0.3)
+        with queue.waiting():
+            seen["in_while_a_waited"] = other_in.wait(5)
+        a_done.set()
+
+    queue = Queue(store, ManualClock(T0), handler, workers=1)
+    other = threading.Thread(target=other_thread)
+    other.start()
+    store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
+    queue.start()
+    try:
+        assert a_done.wait(10)
+    finally:
+        queue.stop()
+        other.join(10)
+    assert seen == {"in_while_a_ran": False, "in_while_a_waited": True}
