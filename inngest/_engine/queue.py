@@ -22,12 +22,13 @@ not yet started, as on the Inngest server, whose queue scores a run's next steps
 start time. Likewise an item due now that another thread queues (a new run's first call) goes
 straight to a free worker at its commit when the scheduler is idle and flow control admits it.
 
-Workers take turns running engine code with the scheduler (and event intake, ``turn``), and
-overlap only while they wait for an app's answer (``waiting``). The engine's Python code runs
-under one GIL whatever the number of workers; threads interleaving in it handed the GIL and
-the store's lock back and forth at each SQLite statement, in a convoy that once started did
-not clear: with 8 workers on 2 cores, a call cost up to half as much CPU again as with one
-worker, and runs/s fell below one worker's.
+Workers take turns running engine code with the scheduler, and overlap only while they wait
+for an app's answer (``waiting``). The engine's Python code runs under one GIL whatever the
+number of workers; threads interleaving in it handed the GIL and the store's lock back and
+forth at each SQLite statement, in a convoy that once started did not clear: with 8 workers
+on 2 cores, a call cost up to half as much CPU again as with one worker, and runs/s fell
+below one worker's. (Event intake does not take the turn: a batch's transaction would hold
+every worker back for its whole length, and runs in progress would wait between steps.)
 """
 
 from __future__ import annotations
@@ -96,25 +97,13 @@ class _Worker(threading.local):
     acked = False
 
 
-class _Turn:
-    """``Queue.turn``'s context manager (a class: entered for every event sent, and a
+class _Waiting:
+    """``Queue.waiting``'s context manager (a class: entered on every SDK call, and a
     generator-based one costs several times more)."""
 
     def __init__(self, turn: threading.Lock, worker: _Worker) -> None:
         self._turn = turn
         self._worker = worker
-
-    def __enter__(self) -> None:
-        if self._worker.holder is None:
-            self._turn.acquire()
-
-    def __exit__(self, *_: object) -> None:
-        if self._worker.holder is None:
-            self._turn.release()
-
-
-class _Waiting(_Turn):
-    """``Queue.waiting``'s context manager: the turn given up, on a worker."""
 
     def __enter__(self) -> None:
         if self._worker.holder is not None:
@@ -155,14 +144,13 @@ class Queue:
         self._idle_until: int | None = None
         # How many times the scheduler has woken from a wait.
         self._wakings = 0
-        # Held by the worker or the scheduler running engine code (or by ``turn``).
+        # Held by the worker or the scheduler running engine code.
         self._turn = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
         self._thread = threading.Thread(target=self._loop, name="inngest-scheduler", daemon=True)
         self._worker = _Worker()
-        self._turn_context = _Turn(self._turn, self._worker)
         self._waiting = _Waiting(self._turn, self._worker)
         clock.subscribe(self.wake)
 
@@ -443,12 +431,6 @@ class Queue:
                 if not mine or self._dirty:  # (idle waiters have to know)
                     self._cond.notify_all()
         return mine[0] if mine else None
-
-    def turn(self) -> typing.ContextManager[None]:
-        """Around engine code that changes much at once on a thread that is not a queue
-        worker (a batch of events taken in): it takes its turn with the workers and the
-        scheduler. Taken before the store (never inside a transaction)."""
-        return self._turn_context
 
     def waiting(self) -> typing.ContextManager[None]:
         """Around a wait for I/O (an app's answer) outside any store transaction: on a

@@ -175,7 +175,7 @@ class Api:
                 ids = [internal_id for internal_id, _ in accepted]
                 return respond(400, {"ids": ids or [""], "status": 400, "error": str(err)})
         # One transaction for the batch: stored whole or not at all, and one commit.
-        with self.engine.queue.turn(), self.engine.store.transaction():
+        with self.engine.store.transaction():
             for internal_id, event in accepted:
                 # A send retried with its seed (after a lost reply) gets the same ids, once.
                 if not (seed and self.engine.store.has_event(internal_id)):

@@ -1,5 +1,5 @@
-"""Queue workers take turns running engine code (with the scheduler, and with other threads
-in ``Queue.turn``) and overlap only while they wait for I/O."""
+"""Queue workers take turns running engine code (with the scheduler) and overlap only while
+they wait for I/O; a worker done with its item scans for the next in the scheduler's place."""
 
 from __future__ import annotations
 
@@ -96,36 +96,6 @@ def test_the_scheduler_scans_only_while_no_worker_runs_engine_code() -> None:
     finally:
         queue.stop()
     assert seen == {"scanned_while_a_ran": False, "scanned_while_a_waited": True}
-
-
-def test_a_thread_in_turn_waits_for_the_worker_in_engine_code() -> None:
-    store = Store()
-    a_inside, a_done, other_in = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, bool] = {}
-
-    def other_thread() -> None:
-        a_inside.wait(5)
-        with queue.turn():
-            other_in.set()
-
-    def handler(item: QueueItem) -> None:
-        a_inside.set()
-        seen["in_while_a_ran"] = other_in.wait(0.3)
-        with queue.waiting():
-            seen["in_while_a_waited"] = other_in.wait(5)
-        a_done.set()
-
-    queue = Queue(store, ManualClock(T0), handler, workers=1)
-    other = threading.Thread(target=other_thread)
-    other.start()
-    store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
-    queue.start()
-    try:
-        assert a_done.wait(10)
-    finally:
-        queue.stop()
-        other.join(10)
-    assert seen == {"in_while_a_ran": False, "in_while_a_waited": True}
 
 
 class RecordOrder(RecordAdmits):
