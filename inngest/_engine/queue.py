@@ -10,9 +10,7 @@ to one slow or hung app leave workers for the other functions' items.
 
 Finished items are released to the admission policy by the scheduler, between scans: capacity
 freed in the middle of a scan would go to whichever item the scan reaches next, not to the
-ahead-most item it has already held back. A worker done with its item while the scheduler
-waits, having handled every change, scans in its place (see ``_run``): the same release, then
-the same scan, whose first item runs on that worker.
+ahead-most item it has already held back.
 
 A worker whose item queues the run's next call, due now and needing no capacity that another
 item could be waiting for (``Admission.hand_on``), runs that call itself once the item's
@@ -142,8 +140,6 @@ class Queue:
         # While the scheduler waits: how many items are running, and when it next has work.
         self._waiting_with: int | None = None
         self._idle_until: int | None = None
-        # How many times the scheduler has woken from a wait.
-        self._wakings = 0
         # Held by the worker or the scheduler running engine code.
         self._turn = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -301,7 +297,6 @@ class Queue:
                 self._cond.notify_all()
                 self._cond.wait(timeout)
                 self._waiting_with = None
-                self._wakings += 1
 
     def wait_idle(self, timeout: float, *, running: int = 0) -> tuple[bool, int | None]:
         """Wait until nothing is due and at most ``running`` items are running; return whether
@@ -314,9 +309,8 @@ class Queue:
         with self._cond:
             return self._cond.wait_for(idle, timeout), self._idle_until
 
-    def _dispatch(self, free: int, mine: list[QueueItem] | None = None) -> int | None:
-        """Start up to ``free`` admitted due items; return when to look again. With ``mine``,
-        the first item started goes there, to run on this thread, in a slot it holds.
+    def _dispatch(self, free: int) -> int | None:
+        """Start up to ``free`` admitted due items; return when to look again.
 
         Items the admission policy holds back stay in place (keeping their order), so the
         scan pages past them to reach items of other partitions. Partitions holding their
@@ -345,7 +339,7 @@ class Queue:
                     held = True
                     wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
                     continue
-                self._start(item, mine)
+                self._start(item)
                 free -= 1
             if len(page) < size:
                 break
@@ -354,83 +348,30 @@ class Queue:
             wake_at = next_due if wake_at is None else min(wake_at, next_due)
         return wake_at
 
-    def _start(self, item: QueueItem, mine: list[QueueItem] | None = None) -> None:
+    def _start(self, item: QueueItem) -> None:
         self._running[item.partition] += 1
         self._store.lease(item.id)
-        if mine is not None and not mine:
-            mine.append(item)
-            return
         with self._cond:
-            # A worker scanning in the scheduler's place (see _run) may outlive stop(),
-            # which shuts the pool down once the scheduler has returned.
-            if self._stopped:
-                return
             self._inflight += 1
         self._pool.submit(self._run, item)
 
     def _run(self, item: QueueItem) -> None:
-        """Run ``item``, then each item it hands on (see ``enqueue``), in the same slot; then,
-        if the scheduler waits with nothing left to handle, scan in its place for the next
-        item to run in that slot: the scheduler's wake-up and a hand-off to another thread
-        cost about as much as a short run's engine code. (Scans cannot overlap: they take
-        the turn, which this worker holds.)"""
-        running: QueueItem | None = item
-        self._turn.acquire()
-        try:
-            while running is not None:
-                self._run_chain(running)
-                running = self._next_in_place(running)
-        finally:
-            self._turn.release()
-            if running is not None:  # its chain raised
-                self._finish(running)
-
-    def _run_chain(self, item: QueueItem) -> None:
+        """Run ``item``, then each item it hands on (see ``enqueue``), in the same slot."""
         worker = self._worker
         worker.holder = current = item
+        self._turn.acquire()
         try:
             while True:
                 worker.claimed, worker.next, worker.acked = False, None, False
                 worker.run_id = current.run_id
                 self._run_one(current)
                 if worker.next is None or self._stopped:
-                    return
+                    break
                 current = worker.next
         finally:
+            self._turn.release()
             worker.holder, worker.next, worker.run_id = None, None, ""
-
-    def _next_in_place(self, done: QueueItem) -> QueueItem | None:
-        """After ``done``'s chain: the next item for its slot, from a scan in the place of
-        the scheduler if it waits having handled every change; otherwise the slot goes back
-        (to the scheduler, or here when the scan finds nothing to run in it)."""
-        with self._cond:
-            if self._stopped or self._dirty or self._waiting_with is None:
-                self._finished.append(done)
-                self._inflight -= 1
-                self._dirty = True
-                self._cond.notify_all()
-                return None
-            # Not waiting while this scan runs: no direct start may count what runs meanwhile.
-            wakings, self._waiting_with = self._wakings, None
-            idle_until = self._idle_until
-            ended_runs, self._ended_runs = self._ended_runs, []
-            free = self._workers - self._inflight + 1
-        self._running[done.partition] -= 1
-        self.admission.release(done)
-        for run_id in ended_runs:
-            self.admission.run_ended(run_id)
-        mine: list[QueueItem] = []
-        wake_at = self._dispatch(free, mine)
-        with self._cond:
-            if not mine:
-                self._inflight -= 1
-            if self._wakings == wakings:  # the scheduler still waits, as told it would
-                self._waiting_with = self._inflight
-                if wake_at != idle_until:  # its wait ends at the wrong time: it looks again
-                    self._dirty = True
-                if not mine or self._dirty:  # (idle waiters have to know)
-                    self._cond.notify_all()
-        return mine[0] if mine else None
+            self._finish(item)
 
     def waiting(self) -> typing.ContextManager[None]:
         """Around a wait for I/O (an app's answer) outside any store transaction: on a

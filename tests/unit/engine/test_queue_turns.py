@@ -1,5 +1,5 @@
 """Queue workers take turns running engine code (with the scheduler) and overlap only while
-they wait for I/O; a worker done with its item scans for the next in the scheduler's place."""
+they wait for I/O."""
 
 from __future__ import annotations
 
@@ -96,47 +96,3 @@ def test_the_scheduler_scans_only_while_no_worker_runs_engine_code() -> None:
     finally:
         queue.stop()
     assert seen == {"scanned_while_a_ran": False, "scanned_while_a_waited": True}
-
-
-class RecordOrder(RecordAdmits):
-    """Admits everything; records which thread asked about each item."""
-
-    def __init__(self) -> None:
-        super().__init__("")
-        self.asked_on: dict[str, str] = {}
-
-    def admit(self, item: QueueItem, now_ms: int) -> int | None:
-        self.asked_on[str(item.job_id)] = threading.current_thread().name
-        return None
-
-
-def test_a_worker_done_with_its_run_starts_the_next_item_in_queue_order_itself() -> None:
-    store = Store()
-    admission = RecordOrder()
-    ran: list[str] = []
-    all_ran = threading.Event()
-
-    def handler(item: QueueItem) -> None:
-        ran.append(str(item.job_id))
-        # The scheduler has nothing to do but wait for this worker.
-        assert queue.wait_idle(5, running=1)[0]
-        if len(ran) == 3:
-            all_ran.set()
-
-    # "c" sorts first (priority), then "a", then "b"; one worker runs them one by one.
-    store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
-    store.insert_item(QueueItem(Kind.CRON, T0 + 1, job_id="b"))
-    store.insert_item(QueueItem(Kind.CRON, T0 + 2, job_id="c", priority_ms=1000))
-    queue = Queue(store, ManualClock(T0 + 2), handler, workers=1, admission=admission)
-    queue.start()
-    try:
-        assert all_ran.wait(10)
-        assert queue.wait_idle(10)[0]
-    finally:
-        queue.stop()
-    assert ran == ["c", "a", "b"]
-    # The scheduler started the first; the worker found each next one in its place.
-    assert admission.asked_on["c"] == "inngest-scheduler"
-    assert admission.asked_on["a"].startswith("inngest-queue")
-    assert admission.asked_on["b"].startswith("inngest-queue")
-    assert store.due_items(T0 + 10, 10) == []
