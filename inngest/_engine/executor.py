@@ -263,8 +263,9 @@ class Executor:
             headers[Header.SIGNATURE] = signing.sign(body, self.settings.signing_key)
         url = with_step_id(fn.url, step_id)
         try:
-            response = self.http.send(OutboundRequest(
-                "POST", url, headers, body, self.settings.call_timeout, MAX_RESPONSE_BYTES))
+            with self.life.queue.waiting():
+                response = self.http.send(OutboundRequest(
+                    "POST", url, headers, body, self.settings.call_timeout, MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
             return None
@@ -462,7 +463,8 @@ class Executor:
         request = OutboundRequest(str(opts.get("method") or "POST"), str(opts.get("url")),
                                   headers, encoded, READ_TIMEOUT)
         try:
-            response = self.http.send(request)
+            with self.life.queue.waiting():
+                response = self.http.send(request)
         except TransportError as err:
             return GatewayReply(error=error_body("Error", str(err)))
         text = response.body.decode("utf-8", errors="replace")

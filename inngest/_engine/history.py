@@ -78,8 +78,8 @@ class Call:
     planned: list[str] = dataclasses.field(default_factory=list)
     deferred: list[Item] = dataclasses.field(default_factory=list)
 
-    @property
-    def group(self) -> str:
+    @functools.cached_property
+    def group(self) -> str:  # (asked for by each item the call records)
         return _group(self.run.id, self.item.id or self.item.job_id)
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:

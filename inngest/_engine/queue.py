@@ -19,6 +19,14 @@ skips the scheduler's scan and two thread hand-offs. So a run in progress goes o
 not yet started, as on the Inngest server, whose queue scores a run's next steps by the run's
 start time. Likewise an item due now that another thread queues (a new run's first call) goes
 straight to a free worker at its commit when the scheduler is idle and flow control admits it.
+
+Workers take turns running engine code with the scheduler, and overlap only while they wait
+for an app's answer (``waiting``). The engine's Python code runs under one GIL whatever the
+number of workers; threads interleaving in it handed the GIL and the store's lock back and
+forth at each SQLite statement, in a convoy that once started did not clear: with 8 workers
+on 2 cores, a call cost up to half as much CPU again as with one worker, and runs/s fell
+below one worker's. (Event intake does not take the turn: a batch's transaction would hold
+every worker back for its whole length, and runs in progress would wait between steps.)
 """
 
 from __future__ import annotations
@@ -87,6 +95,23 @@ class _Worker(threading.local):
     acked = False
 
 
+class _Waiting:
+    """``Queue.waiting``'s context manager (a class: entered on every SDK call, and a
+    generator-based one costs several times more)."""
+
+    def __init__(self, turn: threading.Lock, worker: _Worker) -> None:
+        self._turn = turn
+        self._worker = worker
+
+    def __enter__(self) -> None:
+        if self._worker.holder is not None:
+            self._turn.release()
+
+    def __exit__(self, *_: object) -> None:
+        if self._worker.holder is not None:
+            self._turn.acquire()
+
+
 class Queue:
     def __init__(
         self,
@@ -115,11 +140,14 @@ class Queue:
         # While the scheduler waits: how many items are running, and when it next has work.
         self._waiting_with: int | None = None
         self._idle_until: int | None = None
+        # Held by the worker or the scheduler running engine code.
+        self._turn = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self._workers, thread_name_prefix="inngest-queue"
         )
         self._thread = threading.Thread(target=self._loop, name="inngest-scheduler", daemon=True)
         self._worker = _Worker()
+        self._waiting = _Waiting(self._turn, self._worker)
         clock.subscribe(self.wake)
 
     def start(self) -> None:
@@ -247,19 +275,20 @@ class Queue:
 
     def _loop(self) -> None:
         while True:
-            with self._cond:
-                if self._stopped:
-                    return
-                self._dirty = False
-                free = self._workers - self._inflight
-                finished, self._finished = self._finished, []
-                ended_runs, self._ended_runs = self._ended_runs, []
-            for item in finished:
-                self._running[item.partition] -= 1
-                self.admission.release(item)
-            for run_id in ended_runs:
-                self.admission.run_ended(run_id)
-            wake_at = self._dispatch(free) if free > 0 else None
+            with self._turn:
+                with self._cond:
+                    if self._stopped:
+                        return
+                    self._dirty = False
+                    free = self._workers - self._inflight
+                    finished, self._finished = self._finished, []
+                    ended_runs, self._ended_runs = self._ended_runs, []
+                for item in finished:
+                    self._running[item.partition] -= 1
+                    self.admission.release(item)
+                for run_id in ended_runs:
+                    self.admission.run_ended(run_id)
+                wake_at = self._dispatch(free) if free > 0 else None
             with self._cond:
                 if self._dirty or self._stopped:
                     continue
@@ -330,6 +359,7 @@ class Queue:
         """Run ``item``, then each item it hands on (see ``enqueue``), in the same slot."""
         worker = self._worker
         worker.holder = current = item
+        self._turn.acquire()
         try:
             while True:
                 worker.claimed, worker.next, worker.acked = False, None, False
@@ -339,8 +369,14 @@ class Queue:
                     break
                 current = worker.next
         finally:
+            self._turn.release()
             worker.holder, worker.next, worker.run_id = None, None, ""
             self._finish(item)
+
+    def waiting(self) -> typing.ContextManager[None]:
+        """Around a wait for I/O (an app's answer) outside any store transaction: on a
+        queue worker, the other workers and the scheduler run engine code meanwhile."""
+        return self._waiting
 
     def _finish(self, item: QueueItem) -> None:
         """Give back the worker ``item`` held; the scheduler releases its partition share and

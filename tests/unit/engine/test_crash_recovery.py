@@ -196,6 +196,16 @@ def wait_until(probe: typing.Callable[[], object], timeout: float, what: str,
         time.sleep(interval)
 
 
+def completed_runs(db_path: pathlib.Path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        count: int = conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'Completed'") \
+            .fetchone()[0]
+        return count
+    finally:
+        conn.close()
+
+
 def saved_state(db_path: pathlib.Path) -> tuple[set[tuple[str, str]], dict[str, str]]:
     """What the killed engine had durably saved: memoized (run, step hash) and run statuses.
 
@@ -239,7 +249,10 @@ def test_sigkill_mid_run_loses_no_run_and_reruns_no_saved_step(
                                   for i in range(RUNS)])
     assert len(event_ids) == RUNS
 
-    wait_until(lambda: ledger.finished_count() >= KILL_AFTER_FINISHED, 30,
+    # The engine records a run's end a moment after the app returns from it (runs in flight
+    # go on in step, so several can return at once): wait for both.
+    wait_until(lambda: ledger.finished_count() >= KILL_AFTER_FINISHED
+               and completed_runs(tmp_path / "main.db") > 0, 30,
                "no run finished before the kill")
     engine.kill()
     killed_at_ms = time.time() * 1000

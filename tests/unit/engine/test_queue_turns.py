@@ -1,0 +1,98 @@
+"""Queue workers take turns running engine code (with the scheduler) and overlap only while
+they wait for I/O."""
+
+from __future__ import annotations
+
+import threading
+
+from engine_fakes import T0
+
+from inngest._engine.clock import ManualClock
+from inngest._engine.models import Kind, QueueItem
+from inngest._engine.queue import Queue
+from inngest._engine.store import Store
+
+
+def test_a_worker_runs_engine_code_alone_and_others_run_while_it_waits() -> None:
+    store = Store()
+    a_inside, b_ran, a_done = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def handler(item: QueueItem) -> None:
+        if item.job_id == "a":
+            a_inside.set()
+            # Engine code: the other worker's item cannot get on meanwhile.
+            seen["b_ran_while_a_ran"] = b_ran.wait(0.3)
+            with queue.waiting():  # as for an app's answer: the other worker gets on
+                seen["b_ran_while_a_waited"] = b_ran.wait(5)
+            a_done.set()
+        else:
+            with queue.waiting():
+                a_inside.wait(5)
+            b_ran.set()
+
+    queue = Queue(store, ManualClock(T0), handler, workers=2)
+    store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
+    store.insert_item(QueueItem(Kind.CRON, T0, job_id="b"))
+    queue.start()
+    try:
+        assert a_done.wait(10)
+    finally:
+        queue.stop()
+    assert seen == {"b_ran_while_a_ran": False, "b_ran_while_a_waited": True}
+
+
+def test_waiting_outside_a_worker_changes_nothing() -> None:
+    store = Store()
+    queue = Queue(store, ManualClock(T0), lambda item: None, workers=1)
+    with queue.waiting():
+        store.insert_item(QueueItem(Kind.CRON, T0, job_id="outside"))
+    assert [item.job_id for _, item in store.due_items(T0, 10)] == ["outside"]
+
+
+class RecordAdmits:
+    """Admits everything; sets ``asked`` once the scheduler asks about ``job_id``."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.asked = threading.Event()
+
+    def admit(self, item: QueueItem, now_ms: int) -> int | None:
+        if item.job_id == self.job_id:
+            self.asked.set()
+        return None
+
+    def release(self, item: QueueItem) -> None:
+        pass
+
+    def hand_on(self, holder: QueueItem, item: QueueItem) -> bool:
+        return True
+
+    def run_ended(self, run_id: str) -> None:
+        pass
+
+
+def test_the_scheduler_scans_only_while_no_worker_runs_engine_code() -> None:
+    store = Store()
+    admission = RecordAdmits("queued-by-a")
+    a_done = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def handler(item: QueueItem) -> None:
+        if item.job_id != "a":
+            return
+        # Another partition's item: not handed on, the scheduler is woken for it at once.
+        queue.enqueue(QueueItem(Kind.CRON, T0, partition="other", job_id="queued-by-a"))
+        seen["scanned_while_a_ran"] = admission.asked.wait(0.3)
+        with queue.waiting():
+            seen["scanned_while_a_waited"] = admission.asked.wait(5)
+        a_done.set()
+
+    queue = Queue(store, ManualClock(T0), handler, workers=2, admission=admission)
+    store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
+    queue.start()
+    try:
+        assert a_done.wait(10)
+    finally:
+        queue.stop()
+    assert seen == {"scanned_while_a_ran": False, "scanned_while_a_waited": True}
