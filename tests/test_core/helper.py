@@ -54,6 +54,12 @@ query GetHistory($output_id: String!) {
   runTraceSpanOutputByID(outputID: $output_id) { data error { message name stack } }
 }
 """
+_EVENT = """
+query GetEvent($event_id: ID!) {
+  event(query: {eventId: $event_id}) { id }
+}
+"""
+
 _RUNS_FROM_EVENT = """
 query GetRunFromEventID($event_id: ID!) {
   event(query: {eventId: $event_id}) { functionRuns { id } }
@@ -122,6 +128,18 @@ class Client:
             f"timed out waiting for run {run_id} status: expected {expected.value}, "
             f"last seen {status}"
         )
+
+    def event_stored(self, event_id: str, *, timeout: float = 1) -> bool:
+        """Whether the server has stored the event within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.gql.query(_EVENT, {"event_id": event_id})["event"]:
+                    return True
+            except gql.GraphQLError:
+                pass
+            time.sleep(POLL_SECONDS)
+        return False
 
     def get_run_ids_from_event_id(
         self, event_id: str, *, run_count: int = 1, timeout: float = 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 import typing
 
 import pytest
@@ -62,6 +63,17 @@ class _Rotation:
             [run_id] = self.inspect.get_run_ids_from_event_id(event_id, timeout=20)
             runs.append(self.inspect.wait_for_run_status(run_id, expected, timeout=30).output)
         return runs
+
+    def wait_for_event_intake(self, client: inngest.Inngest) -> None:
+        """Until an event sent is stored. A restarted `inngest start` answers HTTP before its
+        runner subscribes to the event stream and drops the events published in between (its
+        log says "message sent to topic with no subscribers")."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            [probe] = client.send_sync(inngest.Event(name=f"rotation/probe.{case.SESSION}"))
+            if self.inspect.event_stored(probe):
+                return
+        raise AssertionError("the restarted server stored no event in 20 s")
 
 
 def _event(app_id: str) -> str:
@@ -119,6 +131,7 @@ def test_the_server_moves_to_a_new_key_while_apps_hold_both(rotation: _Rotation)
         server.stop(keep_state=True)
         server.signing_key = new_hex
         server.start()
+        rotation.wait_for_event_intake(clients[0])
         assert rotation.run_all(clients, 3, RunStatus.COMPLETED) == [3] * count
         assert sync(deployed) == [200] * count
         assert rotation.run_all(clients, 4, RunStatus.COMPLETED) == [4] * count
