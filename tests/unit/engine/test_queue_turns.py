@@ -9,7 +9,7 @@ from engine_fakes import T0
 
 from inngest._engine.clock import ManualClock
 from inngest._engine.models import Kind, QueueItem
-from inngest._engine.queue import Queue
+from inngest._engine.queue import AdmitAll, Queue
 from inngest._engine.store import Store
 
 
@@ -50,7 +50,7 @@ def test_waiting_outside_a_worker_changes_nothing() -> None:
     assert [item.job_id for _, item in store.due_items(T0, 10)] == ["outside"]
 
 
-class RecordAdmits:
+class RecordAdmits(AdmitAll):
     """Admits everything; sets ``asked`` once the scheduler asks about ``job_id``."""
 
     def __init__(self, job_id: str) -> None:
@@ -61,15 +61,6 @@ class RecordAdmits:
         if item.job_id == self.job_id:
             self.asked.set()
         return None
-
-    def release(self, item: QueueItem) -> None:
-        pass
-
-    def hand_on(self, holder: QueueItem, item: QueueItem) -> bool:
-        return True
-
-    def run_ended(self, run_id: str) -> None:
-        pass
 
 
 def test_the_scheduler_scans_only_while_no_worker_runs_engine_code() -> None:
