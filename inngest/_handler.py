@@ -30,7 +30,6 @@ from inngest._timing import ServerTimings, now
 
 SERVER_KINDS = ("cloud", "dev")
 _SIGNED_METHODS = ("GET", "POST")
-_DECODER = json.JSONDecoder()
 _UNAUTHORIZED_BODY = json.dumps({"message": "Unauthorized"}).encode("utf-8")
 
 
@@ -437,7 +436,7 @@ def _payload(request: Request, auth: _Auth) -> object:
     if not body.strip():
         raise _errors.BodyInvalidError("request body is empty")
     try:
-        return json_value.loads(body, _DECODER)
+        return json_value.loads(body)
     except json.JSONDecodeError as err:
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
     except ValueError:

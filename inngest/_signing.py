@@ -6,7 +6,6 @@ hashlib and hmac are imported where used: loading OpenSSL is the largest part of
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import urllib.parse
@@ -73,7 +72,7 @@ def verify_request(
     payload: object = None
     if body:
         try:
-            payload = json_value.loads(body, _DECODER)
+            payload = json_value.loads(body)
         except (ValueError, TypeError, RecursionError) as err:
             raise _errors.BodyInvalidError(f"failed to canonicalize: {err}") from None
     timestamp, signature = _fresh_signature(header, now)
@@ -87,9 +86,6 @@ def verify_request(
     if key is None:
         raise _errors.SigVerificationFailedError("signature does not match")
     return payload, key
-
-
-_DECODER = json.JSONDecoder()
 
 
 def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
