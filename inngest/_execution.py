@@ -74,7 +74,11 @@ def _checked(request: ExecutionRequest, raw: object) -> ExecutionRequest:
         event = _event.Event.from_dict(event)
     except _errors.BodyInvalidError as err:
         raise _errors.BodyInvalidError(f"event: {err.message}") from None
-    events = _parse_events(raw.get("events"), "events")
+    raw_events = raw.get("events")
+    if type(raw_events) is list and len(raw_events) == 1 and raw_events[0] == raw["event"]:
+        events: list[_event.Event] | None = [event]  # the usual body: the one event, twice
+    else:
+        events = _parse_events(raw_events, "events")
     steps = raw.get("steps", _MISSING)
     if not isinstance(steps, dict):
         _invalid("steps", steps, "object")

@@ -140,11 +140,13 @@ class StepReport:
 
 
 class ResponseInterrupt(BaseException):
-    """Stops user code to report steps. A BaseException so ``except Exception`` misses it."""
+    """Stops user code to report steps: ``ResponseInterrupt(reports)``. A BaseException so
+    ``except Exception`` misses it. One is raised on most requests, so it has no
+    ``__init__`` of its own: the list is its one argument."""
 
-    def __init__(self, reports: list[StepReport]) -> None:
-        super().__init__()
-        self.reports = reports
+    @property
+    def reports(self) -> list[StepReport]:
+        return typing.cast("list[StepReport]", self.args[0])
 
 
 class SkipInterrupt(BaseException):
