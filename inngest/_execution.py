@@ -273,7 +273,7 @@ def _call_handler(
             exit_step_context(token)
         output = step._serialize(output, _output_type(function, handler))
     except _step.ResponseInterrupt as interrupt:
-        return Outcome(reports=interrupt.reports, executed=True)
+        return Outcome(interrupt.reports, None, NO_OUTPUT, True)  # positional: the usual case
     except _step.SkipInterrupt as skip:
         return Outcome(
             error=_errors.StepUnexpectedError(

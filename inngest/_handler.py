@@ -50,8 +50,12 @@ class Request:
     def normalized(cls, method: str, url: str, headers: dict[str, str], body: bytes) -> Request:
         """A request whose header names are lower-case already, one ``str`` value each (as
         adapters reading a WSGI environ build them): they are not normalized again."""
-        request = cls.__new__(cls)
-        request.__dict__.update(method=method.upper(), url=url, headers=headers, body=body)
+        request = object.__new__(cls)
+        fields = request.__dict__
+        fields["method"] = method.upper()
+        fields["url"] = url
+        fields["headers"] = headers
+        fields["body"] = body
         return request
 
     def header(self, name: str) -> str | None:
@@ -74,8 +78,11 @@ class Response:
     def _of(cls, status: int, headers: dict[str, str], body: bytes) -> Response:
         """``Response(status, headers, body)`` without the frozen dataclass's ``__init__``
         (one setattr per field): two are made per request."""
-        response = cls.__new__(cls)
-        response.__dict__.update(status=status, headers=headers, body=body)
+        response = object.__new__(cls)
+        fields = response.__dict__
+        fields["status"] = status
+        fields["headers"] = headers
+        fields["body"] = body
         return response
 
 
@@ -227,8 +234,11 @@ class CommHandler:
         # then mode, handled and timing. Standard headers win over same-named ones.
         # Each response's headers are a dict of its own until it is finished here: they are
         # completed in place (update keeps the keys already present where they are).
+        static = self._static
+        if static is None or static.env != self._client.env:
+            static = self._static_headers()
         headers = response.headers
-        headers.update(self._static_headers().standard)
+        headers.update(static.standard)
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)

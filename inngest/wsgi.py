@@ -61,8 +61,7 @@ def serve(
 
 def to_request(environ: Environ, body: bytes | None = None) -> Request:
     """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
-    header_keys, url_prefix = _shape(environ)
-    headers = {name: environ[key] for key, name in header_keys}
+    headers = {name: environ[key] for key, name in _header_keys(environ)}
     content_type = environ.get("CONTENT_TYPE")
     if content_type:
         headers["content-type"] = content_type
@@ -75,36 +74,45 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
         except ValueError:
             length = 0
         body = environ["wsgi.input"].read(length) if length > 0 else b""
+    url = _url_prefix(environ)
     query = environ.get("QUERY_STRING")
-    return Request.normalized(
-        environ.get("REQUEST_METHOD", "GET"),
-        url_prefix + "?" + query if query else url_prefix,
-        headers,
-        body,
-    )
+    if query:
+        url += "?" + query
+    return Request.normalized(environ.get("REQUEST_METHOD", "GET"), url, headers, body)
 
 
-_URL_KEYS = ("HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "SERVER_NAME", "SERVER_PORT")
-_shapes: dict[tuple[object, ...], tuple[tuple[tuple[str, str], ...], str]] = {}
+# Both caches are keyed by what the value is computed from; a server's requests to the
+# serve path come in a few shapes. Cleared when they grow past 64 entries.
+_header_keys_by_keyset: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+_url_prefixes: dict[tuple[object, ...], str] = {}
 
 
-def _shape(environ: Environ) -> tuple[tuple[tuple[str, str], ...], str]:
-    """(``HTTP_X_FOO``, ``x-foo``) for each header key of ``environ`` in its order, and the
-    request's URL before the query (``wsgiref.util.request_uri``). Found once per shape of
-    environ: one server's requests to the serve path have the same few."""
-    key = (tuple(environ), environ.get("wsgi.url_scheme"), *map(environ.get, _URL_KEYS))
-    shape = _shapes.get(key)
-    if shape is None:
-        header_keys = tuple(
-            (name, name[5:].replace("_", "-").lower())
-            for name in environ
-            if name.startswith("HTTP_")
+def _header_keys(environ: Environ) -> tuple[tuple[str, str], ...]:
+    """(``HTTP_X_FOO``, ``x-foo``) for each header key of ``environ``, in its order."""
+    keyset = tuple(environ)
+    pairs = _header_keys_by_keyset.get(keyset)
+    if pairs is None:
+        pairs = tuple(
+            (key, key[5:].replace("_", "-").lower()) for key in keyset if key.startswith("HTTP_")
         )
-        shape = (header_keys, wsgiref.util.request_uri(environ, include_query=False))
-        if len(_shapes) >= 64:
-            _shapes.clear()
-        _shapes[key] = shape
-    return shape
+        if len(_header_keys_by_keyset) >= 64:
+            _header_keys_by_keyset.clear()
+        _header_keys_by_keyset[keyset] = pairs
+    return pairs
+
+
+def _url_prefix(environ: Environ) -> str:
+    """``wsgiref.util.request_uri(environ, include_query=False)``."""
+    get = environ.get
+    key = (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
+           get("SCRIPT_NAME"), get("PATH_INFO"))
+    prefix = _url_prefixes.get(key)
+    if prefix is None:
+        prefix = wsgiref.util.request_uri(environ, include_query=False)
+        if len(_url_prefixes) >= 64:
+            _url_prefixes.clear()
+        _url_prefixes[key] = prefix
+    return prefix
 
 
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
