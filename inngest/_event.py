@@ -54,8 +54,14 @@ class Event(Model):
         # Filled in directly rather than through the frozen dataclass's __init__ (one
         # setattr per field): events are parsed on every request. Values of the plain
         # JSON types (what the server sends) need none of __post_init__'s checks.
-        event = cls.__new__(cls)
-        event.__dict__.update(name=name, data=data, id=id_, ts=ts, user=user, v=v)
+        event = object.__new__(cls)
+        fields = event.__dict__
+        fields["name"] = name
+        fields["data"] = data
+        fields["id"] = id_
+        fields["ts"] = ts
+        fields["user"] = user
+        fields["v"] = v
         if not (
             type(name) is str
             and type(data) is dict

@@ -39,7 +39,7 @@ class ExecutionRequest:
 
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
-        return _checked(cls.__new__(cls), raw)
+        return _checked(cls, raw)
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
@@ -53,7 +53,7 @@ class ExecutionRequest:
 # Checked one field after another in a fixed order (the first problem is the one reported),
 # inline rather than through a helper per field, and filled in directly rather than through
 # the frozen dataclass's __init__ (one setattr per field): this runs on every request.
-def _checked(request: ExecutionRequest, raw: object) -> ExecutionRequest:
+def _checked(cls: type[ExecutionRequest], raw: object) -> ExecutionRequest:
     if not isinstance(raw, dict):
         _invalid("body", raw, "object")
     ctx = raw.get("ctx", _MISSING)
@@ -94,16 +94,16 @@ def _checked(request: ExecutionRequest, raw: object) -> ExecutionRequest:
     disable = ctx.get("disable_immediate_execution", _MISSING)
     if disable is not True and disable is not False:
         _invalid("ctx.disable_immediate_execution", disable, "bool")
-    request.__dict__.update(
-        event=event,
-        events=events,
-        steps=steps,
-        use_api=use_api,
-        run_id=run_id,
-        attempt=attempt,
-        disable_immediate_execution=disable,
-        max_attempts=max_attempts,
-    )
+    request = object.__new__(cls)
+    fields = request.__dict__
+    fields["event"] = event
+    fields["events"] = events
+    fields["steps"] = steps
+    fields["use_api"] = use_api
+    fields["run_id"] = run_id
+    fields["attempt"] = attempt
+    fields["disable_immediate_execution"] = disable
+    fields["max_attempts"] = max_attempts
     return request
 
 
@@ -387,19 +387,22 @@ def _step_json(report: _step.StepReport) -> str:
     official SDK's bytes), pieced together from its fields: the encoder's set-up costs more
     than the encoding of these few small values."""
     index = report.index
+    opts = report.opts
     error = report.error
-    return "".join((
-        '{"displayName": ', _quote(report.display_name),
-        ', "id": ', _quote(report.hashed_id),
-        ', "name": ', _value_json(report.name),
-        ', "op": "', report.op._value_,  # opcodes are plain ASCII words
-        '", "opts": ', "null" if report.opts is None else _encode(report.opts),
-        ', "userland": {"id": ', _quote(report.user_id),
-        ', "index": ', "null" if index is None else str(index),
-        "}" if error is None else '}, "error": ' + _encode(error_body(error)),
-        ', "data": ', "null" if report.output is NO_OUTPUT else _value_json(report.output),
-        "}",
-    ))
+    output = report.output
+    # Opcodes are plain ASCII words: they need no quoting.
+    return (
+        f'{{"displayName": {_quote(report.display_name)}, "id": {_quote(report.hashed_id)}, '
+        f'"name": {_value_json(report.name)}, "op": "{report.op._value_}", '
+        f'"opts": {"null" if opts is None else _encode(opts)}, '
+        f'"userland": {{"id": {_quote(report.user_id)}, '
+        f'"index": {"null" if index is None else index}}}'
+        f'{"" if error is None else _ERROR_KEY + _encode(error_body(error))}, '
+        f'"data": {"null" if output is NO_OUTPUT else _value_json(output)}}}'
+    )
+
+
+_ERROR_KEY = ', "error": '
 
 
 # json.dumps's own quoting of strings (ensure_ascii, its default).

@@ -160,7 +160,7 @@ class CommHandler:
         # Fixed when the client is made (is_production has no setter).
         self._production = client.is_production
         self._functions = _index_functions(functions)
-        self._handler_ids = _index_handler_ids(self._functions.values())
+        self._handlers = _index_handlers(self._functions.values())
         self._static: _StaticHeaders | None = None
         self._framework = framework
         self._public_path = public_path
@@ -384,11 +384,9 @@ class CommHandler:
     def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
         if not fn_id:
             raise _errors.QueryParamMissingError("fnId")
-        indexed = self._handler_ids.get(fn_id)
-        if indexed is not None:
-            handler = indexed.handler_for(fn_id)
-            if handler is not None:
-                return indexed, handler
+        found = self._handlers.get(fn_id)
+        if found is not None:
+            return found
         for function in self._functions.values():  # ids changed since serve() was called
             handler = function.handler_for(fn_id)
             if handler is not None:
@@ -543,15 +541,15 @@ def _index_functions(functions: object) -> dict[str, Function[typing.Any]]:
     return indexed
 
 
-def _index_handler_ids(
+def _index_handlers(
     functions: typing.Iterable[Function[typing.Any]],
-) -> dict[str, Function[typing.Any]]:
-    """Functions by the ids their handlers answer to (main and on_failure)."""
-    by_id: dict[str, Function[typing.Any]] = {}
+) -> dict[str, tuple[Function[typing.Any], Handler]]:
+    """Each function and handler by the id it answers to (main and on_failure)."""
+    by_id: dict[str, tuple[Function[typing.Any], Handler]] = {}
     for function in functions:
-        for fn_id in (function.id, function.on_failure_fn_id):
-            if fn_id is not None:
-                by_id.setdefault(fn_id, function)
+        by_id.setdefault(function.id, (function, function.handler))
+        if function.on_failure is not None and function.on_failure_fn_id is not None:
+            by_id.setdefault(function.on_failure_fn_id, (function, function.on_failure))
     return by_id
 
 

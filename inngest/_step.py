@@ -354,7 +354,7 @@ class StepSync(RunState):
                 return raw["data"]  # type: ignore[no-any-return]
             memo = _as_memo(raw)
             return typing.cast(T, self._deserialize(_memo_value(memo), output_type))
-        report = make_report(step_id, hashed_id, index, Opcode.STEP_RUN)
+        report = StepReport(hashed_id, step_id, step_id, Opcode.STEP_RUN, None, step_id, index)
         self._resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
         raise ResponseInterrupt([report])
