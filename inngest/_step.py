@@ -146,7 +146,8 @@ class ResponseInterrupt(BaseException):
 
     @property
     def reports(self) -> list[StepReport]:
-        return typing.cast("list[StepReport]", self.args[0])
+        reports: list[StepReport] = self.args[0]
+        return reports
 
 
 class SkipInterrupt(BaseException):
