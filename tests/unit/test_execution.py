@@ -87,6 +87,19 @@ def test_from_dict_parses_a_realistic_body() -> None:
     assert request.disable_immediate_execution is False
 
 
+def test_the_usual_body_parses_its_one_event_once() -> None:
+    body = make_body()
+    body["events"] = [dict(typing.cast(dict, body["event"]))]
+    request = ExecutionRequest.from_dict(body)
+    assert request.events is not None and request.events[0] is request.event
+
+
+def test_events_that_differ_from_the_event_are_parsed_on_their_own() -> None:
+    request = ExecutionRequest.from_dict(make_body())  # events[0] has no "user"
+    assert request.events is not None and request.events[0] is not request.event
+    assert (request.events[0].user, request.event.user) == (None, {})
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
