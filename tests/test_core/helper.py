@@ -160,18 +160,28 @@ class Client:
         )
 
     def get_step_output(
-        self, *, run_id: str, step_id: str, index: int | None = None
+        self, *, run_id: str, step_id: str, index: int | None = None, timeout: float = 5
     ) -> dict[str, typing.Any]:
         """``{"data": value}`` or ``{"error": {...}}`` of the step span named ``step_id``.
 
-        ``index`` picks among spans with the same name (0 is the first).
+        ``index`` picks among spans with the same name (0 is the first). The real server
+        writes a run's trace after its status: a step span can still be named ``execute``
+        when the run reads Completed, so the span is waited for.
         """
-        spans = self.gql.query(_GET_TRACE, {"run_id": run_id})["run"]["trace"]["childrenSpans"]
-        matching = [span for span in spans if span["name"] == step_id]
         position = index or 0
-        if len(matching) <= position:
-            names = [span["name"] for span in spans]
-            raise AssertionError(f"no span {step_id!r} (index {index}) in run {run_id}: {names}")
+        deadline = time.monotonic() + timeout
+        while True:
+            trace = self.gql.query(_GET_TRACE, {"run_id": run_id})["run"]["trace"]
+            spans = trace["childrenSpans"]
+            matching = [span for span in spans if span["name"] == step_id]
+            if len(matching) > position:
+                break
+            if time.monotonic() >= deadline:
+                names = [span["name"] for span in spans]
+                raise AssertionError(
+                    f"no span {step_id!r} (index {index}) in run {run_id}: {names}"
+                )
+            time.sleep(POLL_SECONDS)
         output_id = matching[position]["outputID"]
         if output_id is None:
             raise AssertionError(f"span {step_id!r} of run {run_id} has no output")
