@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import typing
 
 from inngest._engine.payload import Object, array_or_empty, as_object, object_or_empty
@@ -26,6 +27,22 @@ class Stored:
 
     def to_dict(self) -> dict[str, JSON]:
         return {name: getattr(self, name) for name in _field_names(type(self))}
+
+    def replace(self: T, **changes: typing.Any) -> T:
+        """``dataclasses.replace`` without running ``__init__`` again (a fifth of the time
+        for a run): these records have no ``__post_init__``, and the fields are as given."""
+        names = _field_names(type(self))
+        unknown = [name for name in changes if name not in names]
+        if unknown:
+            raise TypeError(f"not fields of {type(self).__name__}: {unknown}")
+        copy = object.__new__(type(self))
+        state = copy.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
+        if len(state) > len(names):  # values cached from the fields (``Function.triggers``)
+            for key in [key for key in state if key not in names]:
+                del state[key]
+        return copy
 
     @classmethod
     def from_dict(cls: type[T], raw: typing.Mapping[str, JSON]) -> T:
@@ -91,12 +108,14 @@ class Function(Stored):
     config: dict[str, JSON]
     version: int = 1
 
-    @property
+    # Both read for every event or SDK call; a function's config never changes once stored
+    # (a sync stores a new Function).
+    @functools.cached_property
     def triggers(self) -> list[Object]:
         triggers = array_or_empty(self.config.get("triggers"), "triggers")
         return [as_object(trigger, "a trigger") for trigger in triggers]
 
-    @property
+    @functools.cached_property
     def max_attempts(self) -> int:
         step = object_or_empty(object_or_empty(self.config.get("steps"), "steps").get("step"),
                                "steps.step")
