@@ -210,10 +210,10 @@ class KeepAliveTransport:
         try:
             sock.settimeout(timeout)
             sock.sendall(head + request.body if request.body else head)
-            status, headers, reusable = _read_head(reader, reused)
-            if self.follow_redirects and status in _REDIRECTS and _header(headers, "location"):
+            status, headers, fields, reusable = _read_head(reader, reused)
+            if self.follow_redirects and status in _REDIRECTS and fields.get("location"):
                 raise _Fallback()
-            body, keep = _read_body(reader, status, headers, reusable,
+            body, keep = _read_body(reader, status, fields, reusable,
                                     request.max_response_bytes)
             return Response(status=status, headers=headers, body=body)
         except (_Stale, _Fallback):
@@ -348,9 +348,10 @@ class _Reader:
         return bytes(self._buffer)
 
 
-def _read_head(reader: _Reader, reused: bool) -> tuple[int, dict[str, str], bool]:
-    """Status, headers (names as the app sent them) and whether the connection stays open;
-    1xx interim answers are skipped."""
+def _read_head(reader: _Reader,
+               reused: bool) -> tuple[int, dict[str, str], dict[str, str], bool]:
+    """Status, headers (names as the app sent them), the same by lower-case name (the first
+    name of each) and whether the connection stays open; 1xx interim answers are skipped."""
     while True:
         raw = reader.until(b"\r\n\r\n", _MAX_HEAD_BYTES)
         if raw is None:
@@ -369,25 +370,28 @@ def _read_head(reader: _Reader, reused: bool) -> tuple[int, dict[str, str], bool
             name, sep, value = line.partition(":")
             if sep:
                 headers[name.strip()] = value.strip()
-        connection = _header(headers, "connection").lower()
+        fields: dict[str, str] = {}
+        for name, value in headers.items():
+            fields.setdefault(name.lower(), value)
+        connection = fields.get("connection", "").lower()
         keep = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-        return int(code), headers, keep
+        return int(code), headers, fields, keep
 
 
-def _read_body(reader: _Reader, status: int, headers: dict[str, str], keep: bool,
+def _read_body(reader: _Reader, status: int, fields: dict[str, str], keep: bool,
                limit: int | None) -> tuple[bytes, bool]:
     """The body, and whether the connection can carry another request. Past ``limit`` only
     ``limit`` + 1 bytes are read (the caller can tell it was too large) and the connection
     is dropped."""
     if status in (204, 304):
         return b"", keep
-    encoding = _header(headers, "transfer-encoding").lower()
+    encoding = fields.get("transfer-encoding", "").lower()
     if encoding:
         if encoding != "chunked":
             raise ValueError(f"unsupported transfer-encoding: {encoding}")
         body, complete = _read_chunks(reader, limit)
         return body, keep and complete
-    length = _header(headers, "content-length")
+    length = fields.get("content-length", "")
     if not length:
         return reader.rest(limit), False
     if not length.isdigit():
@@ -416,13 +420,6 @@ def _read_chunks(reader: _Reader, limit: int | None) -> tuple[bytes, bool]:
         total += size
         if limit is not None and total > limit:
             return b"".join(parts)[:limit + 1], False
-
-
-def _header(headers: typing.Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return ""
 
 
 DEFAULT_TRANSPORT = KeepAliveTransport()

@@ -508,7 +508,7 @@ def _body(ctx: dict[str, JSON], first: str, trigger_events: list[str],
     and step results, as ``jcs.canonicalize`` of the whole would give."""
     events_text = ",".join(trigger_events)
     use_api = "true" if ctx["use_api"] else "false"
-    ctx_text = jcs.canonicalize(ctx).decode()
+    ctx_text = jcs.canonicalize_floatless(ctx).decode()  # the engine's own keys, no floats
     return (f'{{"ctx":{ctx_text},"event":{first},"events":[{events_text}],'
             f'"steps":{jcs.object_of_texts(steps)},"use_api":{use_api},'
             f'"version":{version}}}').encode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import re
 import threading
 import typing
@@ -57,10 +58,19 @@ def interpolate(expression: str, event: dict[str, JSON]) -> str:
     return _EVENT_REFERENCE.sub(replace, expression)
 
 
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
 @functools.lru_cache(maxsize=4096)  # asked for several times per call
 def _group(*parts: object) -> str:
-    """A stable UUID grouping the items of one queue item (its call, retries and reply)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(map(str, parts))))
+    """A stable UUID grouping the items of one queue item (its call, retries and reply):
+    ``str(uuid.uuid5(uuid.NAMESPACE_URL, name))``, in half the time."""
+    name = ":".join(map(str, parts)).encode("utf-8")
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @dataclasses.dataclass

@@ -38,6 +38,12 @@ def canonicalize(value: object) -> bytes:
     return _canonicalize_slowly(value)
 
 
+def canonicalize_floatless(value: object) -> bytes:
+    """``canonicalize`` for a value known to hold no floats and no keys outside the BMP (one
+    the caller put together itself): the same bytes, without looking through it first."""
+    return _encode_or_slowly(value)
+
+
 def parse_document(document: bytes) -> tuple[object, bool]:
     """``json.loads(document)`` and whether it holds a float (NaN and Infinity included)."""
     try:

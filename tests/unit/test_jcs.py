@@ -120,3 +120,9 @@ def test_int_subclasses_and_non_string_keys_keep_slow_path_output() -> None:
 
     value = {"level": Level.HIGH, 1: "one"}
     assert canonicalize(value) == jcs._canonicalize_slowly(value)
+
+
+def test_floatless_values_canonicalize_the_same_without_the_check() -> None:
+    value = {"z": [1, True, None, "\u00e9\U0001f600"], "a": {"stack": ["b", "a"], "n": -3},
+             "\u00e9": "x"}
+    assert jcs.canonicalize_floatless(value) == canonicalize(value)

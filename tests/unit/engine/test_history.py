@@ -11,11 +11,14 @@ import json
 import pathlib
 import threading
 import typing
+import uuid
+
+import pytest
 
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, wait
 from test_graphql import data, run_id_for, wait_for_status
 
-from inngest._engine.history import interpolate
+from inngest._engine.history import _group, interpolate
 from inngest._loopback import LoopbackTransport
 
 LOOPBACK = True
@@ -268,3 +271,10 @@ def test_a_plan_dropped_is_not_listed_again(client: Client, app: FakeApp) -> Non
     wait_for_status(client, run_id, "COMPLETED")
     assert sorted(name for kind, _, name in outline(history(client, run_id))
                   if kind == "StepScheduled" and name) == ["pa", "pb"]
+
+
+@pytest.mark.parametrize("parts", [("01M8N31RFTK7XRXX9CKN3B75HJ",), ("01M8N31RFT", 121),
+                                   ("r\u00e9", "\U0001f600", None)])
+def test_group_ids_are_uuid5_of_the_joined_parts(parts: tuple[object, ...]) -> None:
+    name = ":".join(map(str, parts))
+    assert _group(*parts) == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
