@@ -1,12 +1,14 @@
-"""The engine's stored records: copies with changes, and values read from a function's
-config."""
+"""The engine's stored records: copies with changes, values read from a function's config,
+and the JSON text they are stored as."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
+from inngest._engine import payload
 from inngest._engine.models import Function, Run, RunStatus
 
 
@@ -37,3 +39,16 @@ def test_a_function_with_another_config_reads_its_own_triggers() -> None:
     other = fn.replace(config={"triggers": [{"event": "a/two"}]})
     assert (other.triggers, other.max_attempts) == ([{"event": "a/two"}], 5)
     assert (fn.triggers, fn.max_attempts) == ([{"event": "a/one"}], 3)
+
+
+@pytest.mark.parametrize("value", [
+    {"id": "01M8", "n": 1.5, "none": None, "ok": True, "list": [1, "\u00e9\u2028", []]},
+    "text", 7, -0.0, float("nan"), float("inf"), None, [], {},
+])
+def test_records_are_stored_as_compact_json(value: payload.JSON) -> None:
+    assert payload.dump(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_a_value_that_is_not_json_is_not_stored() -> None:
+    with pytest.raises(TypeError, match="Object of type object is not JSON serializable"):
+        payload.dump({"a": object()})  # type: ignore[dict-item]
