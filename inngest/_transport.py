@@ -187,7 +187,7 @@ class KeepAliveTransport:
                 return self._over(sock, address, head, request, request.timeout, reused=True)
             except _Stale:
                 pass
-        connect_timeout = self.connect_timeout or request.timeout
+        connect_timeout = _bounded(self.connect_timeout or request.timeout)
         started = time.monotonic()
         try:
             sock = socket.create_connection(address, connect_timeout)
@@ -208,7 +208,7 @@ class KeepAliveTransport:
         keep = False  # set only once a whole response has been read
         reader = _Reader(sock)
         try:
-            sock.settimeout(timeout)
+            sock.settimeout(_bounded(timeout))
             sock.sendall(head + request.body if request.body else head)
             status, headers, fields, reusable = _read_head(reader, reused)
             if self.follow_redirects and status in _REDIRECTS and fields.get("location"):
@@ -261,6 +261,15 @@ class KeepAliveTransport:
             for sock in sockets:
                 sock.close()
         self.fallback.close()
+
+
+_YEAR_SECONDS = 365 * 24 * 3600.0
+
+
+def _bounded(timeout: float) -> float:
+    """A socket timeout: past a year (infinity too) is as good as none, and sockets refuse
+    what does not fit their C ``timeval`` (OverflowError)."""
+    return min(timeout, _YEAR_SECONDS)
 
 
 def _connect_failure(host: str, err: OSError, timeout: float) -> str:

@@ -265,3 +265,11 @@ def test_failures_read_as_urllib3_words_them() -> None:
     finally:
         transport.close()
         silent.close()
+
+
+def test_a_timeout_without_end_waits_for_the_answer(transport: KeepAliveTransport) -> None:
+    server = RawServer(lambda request: ok(b"late"))
+    try:
+        assert post(transport, server.url, timeout=float("inf")).body == b"late"
+    finally:
+        server.close()
