@@ -26,7 +26,11 @@ class Stored:
     """
 
     def to_dict(self) -> dict[str, JSON]:
-        return {name: getattr(self, name) for name in _field_names(type(self))}
+        names = _field_names(type(self))
+        state = self.__dict__
+        if len(state) == len(names):  # the fields alone, in their order (``__init__``'s)
+            return dict(state)
+        return {name: state[name] for name in names}
 
     def replace(self: T, **changes: typing.Any) -> T:
         """``dataclasses.replace`` without running ``__init__`` again (a fifth of the time

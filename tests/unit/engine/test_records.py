@@ -52,3 +52,14 @@ def test_records_are_stored_as_compact_json(value: payload.JSON) -> None:
 def test_a_value_that_is_not_json_is_not_stored() -> None:
     with pytest.raises(TypeError, match="Object of type object is not JSON serializable"):
         payload.dump({"a": object()})  # type: ignore[dict-item]
+
+
+def test_a_record_s_dict_has_its_fields_in_order_and_nothing_cached() -> None:
+    run = a_run().replace(status=RunStatus.RUNNING, output={"a": 1})
+    names = [field.name for field in dataclasses.fields(Run)]
+    assert list(run.to_dict()) == names
+    assert run.to_dict()["status"] == "Running" and run.to_dict()["output"] == {"a": 1}
+    fn = Function(id="F1", app_id="A", slug="app-fn", name="fn", url="http://app",
+                  config={"triggers": [{"event": "a/one"}]})
+    assert fn.triggers
+    assert list(fn.to_dict()) == [field.name for field in dataclasses.fields(Function)]
