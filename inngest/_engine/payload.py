@@ -32,10 +32,21 @@ def _not_json(value: object) -> typing.NoReturn:
 # The C encoder under ``_compact``, made once (``encode`` makes one per call, a quarter of
 # the time of a history item's). Without a circular-reference check: values come from JSON
 # documents or are built fresh (a cycle fails with RecursionError, not ValueError).
-_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER: typing.Callable[[object, int], typing.Iterable[str]] | None = None \
-    if _make_encoder is None else _make_encoder(
-        None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+def _c_encoder() -> typing.Callable[[object, int], typing.Iterable[str]] | None:
+    """None where the C encoder is missing or takes other arguments (``dump`` then uses
+    ``JSONEncoder.encode``)."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return None
+    try:
+        encoder: typing.Callable[[object, int], typing.Iterable[str]] = make_encoder(
+            None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    except TypeError:
+        return None
+    return encoder
+
+
+_C_ENCODER = _c_encoder()
 
 
 def dump(value: JSON) -> str:
