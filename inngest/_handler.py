@@ -234,11 +234,8 @@ class CommHandler:
         # then mode, handled and timing. Standard headers win over same-named ones.
         # Each response's headers are a dict of its own until it is finished here: they are
         # completed in place (update keeps the keys already present where they are).
-        static = self._static
-        if static is None or static.env != self._client.env:
-            static = self._static_headers()
         headers = response.headers
-        headers.update(static.standard)
+        headers.update(self._static_headers().standard)
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)
