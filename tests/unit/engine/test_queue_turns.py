@@ -34,11 +34,7 @@ def test_a_worker_runs_engine_code_alone_and_others_run_while_it_waits() -> None
     queue = Queue(store, ManualClock(T0), handler, workers=2)
     store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
     store.insert_item(QueueItem(Kind.CRON, T0, job_id="b"))
-    queue.start()
-    try:
-        assert a_done.wait(10)
-    finally:
-        queue.stop()
+    run_until(queue, a_done)
     assert seen == {"b_ran_while_a_ran": False, "b_ran_while_a_waited": True}
 
 
@@ -81,9 +77,14 @@ def test_the_scheduler_scans_only_while_no_worker_runs_engine_code() -> None:
 
     queue = Queue(store, ManualClock(T0), handler, workers=2, admission=admission)
     store.insert_item(QueueItem(Kind.CRON, T0, job_id="a"))
+    run_until(queue, a_done)
+    assert seen == {"scanned_while_a_ran": False, "scanned_while_a_waited": True}
+
+
+def run_until(queue: Queue, done: threading.Event) -> None:
+    """Run ``queue``'s workers until ``done`` is set (10 s at most), then stop them."""
     queue.start()
     try:
-        assert a_done.wait(10)
+        assert done.wait(10)
     finally:
         queue.stop()
-    assert seen == {"scanned_while_a_ran": False, "scanned_while_a_waited": True}
