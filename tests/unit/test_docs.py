@@ -121,8 +121,11 @@ def test_snippet_serves(snippet: Snippet, tmp_path: pathlib.Path) -> None:
     port = free_port()
     script = tmp_path / "snippet.py"
     script.write_text(snippet.code.replace("port=8000", f"port={port}"), encoding="utf-8")
+    # A parent that ignores SIGINT (a background job in a script) passes that on, and
+    # Python then never raises KeyboardInterrupt: give the snippet the default handling.
     process = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         response = _first_answer(f"http://127.0.0.1:{port}/api/inngest", process)
     finally:
