@@ -33,6 +33,9 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 RUNS = 50
 STEPS = ("a", "b", "c")
 KILL_AFTER_FINISHED = 5
+# This run's step "b" waits until the engine has been killed: at the kill, at least one run
+# has a saved step and has not finished, however the other runs happen to be timed.
+HELD_RUN = RUNS // 2
 HTTP = urllib3.PoolManager(retries=False)
 HTTP_POLL = 0.02
 # ``python -m inngest dev`` that has imported the engine before it is given its log file
@@ -66,6 +69,8 @@ class Ledger:
         self._lock = threading.Lock()
         self.executions: list[tuple[str, str, int, str]] = []
         self.finished: set[str] = set()
+        self.held = threading.Event()
+        self.release = threading.Event()
 
     def record(self, ctx: inngest.ContextSync, step: str) -> None:
         requested_at = ulid.timestamp_ms(ctx.request_id or "")
@@ -92,6 +97,9 @@ def build_app(engine_url: str, ledger: Ledger) -> tuple[inngest.Inngest, inngest
 
         def body(name: str) -> str:
             ledger.record(ctx, name)
+            if index == HELD_RUN and name == "b" and not ledger.release.is_set():
+                ledger.held.set()
+                ledger.release.wait(60)
             return f"{name}{index}"
 
         outputs = [ctx.step.run(name, body, name) for name in STEPS]
@@ -232,6 +240,7 @@ def served_app(tmp_path: pathlib.Path) -> typing.Iterator[tuple[Ledger, Engine]]
     try:
         yield ledger, engine
     finally:
+        ledger.release.set()
         engine.stop()
         server.shutdown()
         server.server_close()
@@ -250,13 +259,14 @@ def test_sigkill_mid_run_loses_no_run_and_reruns_no_saved_step(
     assert len(event_ids) == RUNS
 
     # The engine records a run's end a moment after the app returns from it (runs in flight
-    # go on in step, so several can return at once): wait for both.
-    wait_until(lambda: ledger.finished_count() >= KILL_AFTER_FINISHED
+    # go on in step, so several can return at once): wait for both, and for the held run.
+    wait_until(lambda: ledger.held.is_set() and ledger.finished_count() >= KILL_AFTER_FINISHED
                and completed_runs(tmp_path / "main.db") > 0, 30,
-               "no run finished before the kill")
+               "no run finished, or the held run did not reach its step b, before the kill")
     engine.kill()
     killed_at_ms = time.time() * 1000
     memos_at_kill, statuses_at_kill = saved_state(tmp_path / "main.db")
+    ledger.release.set()
 
     completed_at_kill = sum(status == "Completed" for status in statuses_at_kill.values())
     partial_at_kill = {run for run, _ in memos_at_kill} - {
