@@ -257,20 +257,36 @@ class App:
         self.server.server_close()
 
 
-_REST: list[typing.Any] = []
+_REST: dict[str, typing.Any] = {}
 
 
 def run_status(engine_url: str, event_id: str) -> str | None:
     """The run's status over REST, on one kept connection (as a client polling a server
-    would): a new connection per poll costs the poller more than the engine's answer."""
-    if not _REST:
-        import urllib3
+    would). http.client, not urllib3: the poll runs in the app's process, and urllib3's
+    per-request work there competed with the app for the GIL."""
+    import http.client
+    import urllib.parse
 
-        _REST.append(urllib3.PoolManager(maxsize=1))
-    response = _REST[0].request("GET", f"{engine_url}/v1/events/{event_id}/runs", timeout=10)
+    for attempt in range(2):
+        connection = _REST.get(engine_url)
+        if connection is None:
+            parts = urllib.parse.urlsplit(engine_url)
+            connection = _REST[engine_url] = http.client.HTTPConnection(
+                parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        try:
+            connection.request("GET", f"/v1/events/{event_id}/runs")
+            response = connection.getresponse()
+            data = response.read()
+            break
+        except (http.client.HTTPException, OSError):
+            # The engine closed the kept connection while it was idle: open a new one once.
+            connection.close()
+            del _REST[engine_url]
+            if attempt:
+                raise
     if response.status != 200:
-        raise RuntimeError(f"REST answered {response.status}: {response.data!r}")
-    runs = json.loads(response.data)["data"]
+        raise RuntimeError(f"REST answered {response.status}: {data!r}")
+    runs = json.loads(data)["data"]
     return runs[0]["status"] if runs else None
 
 
