@@ -395,7 +395,7 @@ def main() -> None:
     with Engine(8) as engine:
         app = App(engine.url, recorder)
         try:
-            results["latency_3step"] = completion_latency(engine.url, app, recorder, 40)
+            results["latency_3step"] = completion_latency(engine.url, app, recorder, 200)
             for in_flight in (10, 100, 1000):
                 count = max(10, int(in_flight * args.scale))
                 results[f"step_latency_{in_flight}"] = step_latency(app, recorder, count, 30.0)
