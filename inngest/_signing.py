@@ -96,6 +96,8 @@ def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
     signature = fields.get("s", "")
     if not signature:
         raise _errors.SigVerificationFailedError("signature header is malformed")
+    # Unix seconds in 1-19 ASCII digits: isdigit() alone takes other scripts' digits, and
+    # int() refuses strings past 4300 digits with an error of its own.
     if not (0 < len(timestamp) < 20 and timestamp.isascii() and timestamp.isdigit()):
         raise _errors.SigVerificationFailedError("signature has no valid timestamp")
     current = time.time() if now is None else now
