@@ -6,6 +6,7 @@ engine and the app do not share a GIL). Prints one ``BENCH-JSON`` line.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import statistics
@@ -16,6 +17,7 @@ import tempfile
 import threading
 import time
 import typing
+import urllib.parse
 import urllib.request
 
 import _common
@@ -118,37 +120,15 @@ def ingest_rates(urls: dict[str, str], rounds: int = 5,
     which may be ours. The client is ``http.client``: urllib3 spent more CPU per request
     (about 260 µs) than either server, so the rates measured it more than the servers. Names
     match no function."""
-    import http.client
-    import urllib.parse
-
     batch = json.dumps([{"name": "bench/ingest", "data": {"i": i}} for i in range(50)]).encode()
     single = json.dumps({"name": "bench/ingest", "data": {"i": 0}}).encode()
     connections: dict[str, http.client.HTTPConnection] = {}
 
     def send(url: str, body: bytes) -> None:
-        for attempt in range(2):
-            connection = connections.get(url)
-            if connection is None:
-                parts = urllib.parse.urlsplit(url)
-                connection = connections[url] = http.client.HTTPConnection(
-                    parts.hostname or "127.0.0.1", parts.port, timeout=10)
-            try:
-                connection.request("POST", "/e/bench-key", body,
-                                   {"content-type": "application/json"})
-                response = connection.getresponse()
-                data = response.read()
-                break
-            except (http.client.HTTPException, OSError):
-                # The server closed the kept connection: open a new one once.
-                connection.close()
-                del connections[url]
-                if attempt:
-                    raise
-        if response.status != 200:
-            raise RuntimeError(f"event API answered {response.status}: {data!r}")
-        if response.will_close:
-            connection.close()
-            del connections[url]
+        status, data = kept_exchange(connections, url, "POST", "/e/bench-key", body,
+                                     {"content-type": "application/json"})
+        if status != 200:
+            raise RuntimeError(f"event API answered {status}: {data!r}")
 
     def seconds(url: str, body: bytes, sends: int) -> float:
         time.sleep(settle_s)
@@ -290,37 +270,47 @@ class App:
         self.server.server_close()
 
 
-_REST: dict[str, typing.Any] = {}
+_REST: dict[str, http.client.HTTPConnection] = {}
 
 
 def run_status(engine_url: str, event_id: str) -> str | None:
     """The run's status over REST, on one kept connection (as a client polling a server
     would). http.client, not urllib3: the poll runs in the app's process, and urllib3's
     per-request work there competed with the app for the GIL."""
-    import http.client
-    import urllib.parse
-
-    for attempt in range(2):
-        connection = _REST.get(engine_url)
-        if connection is None:
-            parts = urllib.parse.urlsplit(engine_url)
-            connection = _REST[engine_url] = http.client.HTTPConnection(
-                parts.hostname or "127.0.0.1", parts.port, timeout=10)
-        try:
-            connection.request("GET", f"/v1/events/{event_id}/runs")
-            response = connection.getresponse()
-            data = response.read()
-            break
-        except (http.client.HTTPException, OSError):
-            # The engine closed the kept connection while it was idle: open a new one once.
-            connection.close()
-            del _REST[engine_url]
-            if attempt:
-                raise
-    if response.status != 200:
-        raise RuntimeError(f"REST answered {response.status}: {data!r}")
+    status, data = kept_exchange(_REST, engine_url, "GET", f"/v1/events/{event_id}/runs")
+    if status != 200:
+        raise RuntimeError(f"REST answered {status}: {data!r}")
     runs = json.loads(data)["data"]
     return runs[0]["status"] if runs else None
+
+
+def kept_exchange(connections: dict[str, http.client.HTTPConnection], origin: str, method: str,
+                  path: str, body: bytes | None = None,
+                  headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One request on the kept ``http.client`` connection to ``origin`` in ``connections``
+    (opened when there is none, and once more if the server had closed it); status, body."""
+    for attempt in range(2):
+        connection = connections.get(origin)
+        if connection is None:
+            parts = urllib.parse.urlsplit(origin)
+            connection = connections[origin] = http.client.HTTPConnection(
+                parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        try:
+            connection.request(method, path, body, headers or {})
+            response = connection.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError):
+            # The server closed the kept connection while it was idle: open a new one once.
+            connection.close()
+            del connections[origin]
+            if attempt:
+                raise
+            continue
+        if response.will_close:
+            connection.close()
+            del connections[origin]
+        return response.status, data
+    raise AssertionError("unreachable")
 
 
 def settled_status(engine_url: str, event_id: str, wait_s: float = 3.0) -> str | None:
