@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import signal
-import threading
+import time
 import typing
 
 from inngest._engine import memory
@@ -101,6 +101,22 @@ def sdk_urls(flags: list[str] | None) -> list[str]:
     return [url.strip() for url in (_env("SDK_URL") or "").split(",") if url.strip()]
 
 
+# How often the main loop looks whether a stop signal has come.
+_STOP_POLL_SECONDS = 0.1
+
+
+def _record_stop_signals() -> list[int]:
+    """SIGINT and SIGTERM, appended to the returned list as they come.
+
+    The handler only appends. Python runs it in the main thread between any two bytecodes:
+    inside a lock that thread holds, or inside the handler of an earlier signal. A handler
+    that takes a lock (``threading.Event.set`` does) deadlocks the process there."""
+    received: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda number, _frame: received.append(number))
+    return received
+
+
 def main(argv: typing.Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -118,13 +134,12 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         sqlite_dir=args.sqlite_dir, signing_key=args.signing_key,
         call_timeout=args.call_timeout, max_body_bytes=args.max_body_size,
     )
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    received = _record_stop_signals()
     server.start()
     print(f"Inngest console: {server.url}/", flush=True)
     try:
-        stop.wait()
+        while not received:
+            time.sleep(_STOP_POLL_SECONDS)
     finally:
         logging.getLogger("inngest.engine").info("shutting down")
         server.stop()

@@ -49,6 +49,47 @@ def test_dev_process_serves_and_stops_on_sigterm() -> None:
     assert f"listening on http://127.0.0.1:{port}" in stderr and "shutting down" in stderr
 
 
+# `python -m inngest dev` whose main thread gets a SIGTERM at each of its next calls once the
+# server is up: inside the main loop's wait, inside locks it holds, inside the handlers of the
+# earlier signals. A handler that took a lock deadlocked there (it used Event.set).
+_SIGNAL_STORM = """
+import signal, sys
+from inngest._engine import cli
+from inngest._engine.http import server
+
+raised = 0
+
+def storm(_frame, _event, _arg):
+    global raised
+    raised += 1
+    if raised == 40:
+        sys.setprofile(None)
+    signal.raise_signal(signal.SIGTERM)
+
+start = server.DevServer.start
+
+def start_then_storm(self):
+    start(self)
+    sys.setprofile(storm)
+
+server.DevServer.start = start_then_storm
+sys.exit(cli.main(["dev", "-p", "0", "--no-discovery", "--no-poll"]))
+"""
+
+
+def test_dev_process_stops_whenever_the_signals_come() -> None:
+    process = subprocess.Popen([sys.executable, "-c", _SIGNAL_STORM],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("a stop signal deadlocked the dev server: it was still running after 20 s")
+    assert process.returncode == 0, stderr
+    assert "shutting down" in stderr
+
+
 def test_environment_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INNGEST_PORT", "9999")
     monkeypatch.setenv("INNGEST_NO_POLL", "true")
