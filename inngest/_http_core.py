@@ -54,6 +54,8 @@ _DRAIN_BYTES = 256 * 1024
 _LINGER_SECONDS = 0.002
 # A waiting worker looks this often whether every worker is taken, and then stops waiting.
 _LINGER_SLICE = 0.001
+# How long server_close() gives the requests being answered to finish.
+_CLOSE_WAIT_SECONDS = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +164,7 @@ class CoreServer:
         self._buffered = 0
         self._closed = False
         self._lock = threading.Lock()
+        self._all_answered = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
@@ -198,12 +201,20 @@ class CoreServer:
         self._stopped.wait()
 
     def server_close(self) -> None:
+        """Close the listening socket and every connection. The requests being answered get
+        up to ``_CLOSE_WAIT_SECONDS`` to finish, and no other request reaches the handler:
+        once this returns, the handler's owner can close what the handler uses, and a client
+        holding a kept connection finds it closed rather than answered by a closed server."""
         self.socket.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             self._closed = True
             returned, self._returned = list(self._returned), collections.deque()
         for conn in returned:
+            self._forget(conn)
+        with self._all_answered:
+            self._all_answered.wait_for(lambda: not self._busy, _CLOSE_WAIT_SECONDS)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for conn in self._snapshot():  # a worker's that outlasted the wait
             self._forget(conn)
         self._wake_read.close()
         self._wake_write.close()
@@ -408,6 +419,8 @@ class CoreServer:
         finally:
             with self._lock:
                 self._busy -= 1
+                if self._closed and not self._busy:
+                    self._all_answered.notify_all()
         with self._lock:
             closed = self._closed
             if not closed:
@@ -442,7 +455,10 @@ class CoreServer:
         buffered); None to hand the connection back to the selector thread. Raises _Gone if
         the client closed it. Waits only while no other request is being answered and a
         connection place is free, so waiting neither refuses nor (beyond ``_LINGER_SLICE``)
-        delays another client's request."""
+        delays another client's request. Once the server is closed, there is no next
+        request."""
+        if self._closed:
+            return None
         try:
             request = self._complete_request(conn)
         except _Refusal:
@@ -462,7 +478,7 @@ class CoreServer:
     def _wait_for_request(self, conn: _Connection, until: float) -> HTTPRequest | None:
         while True:
             left = until - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self._closed:
                 return None
             if not _ready(conn.sock, min(left, _LINGER_SLICE)):
                 if self._busy >= self._max_workers:  # others' requests need this worker
@@ -483,6 +499,8 @@ class CoreServer:
             try:
                 request = self._complete_request(conn)
             except _Refusal:
+                return None
+            if self._closed:
                 return None
             if request is not None or self._stop.is_set():
                 return request

@@ -19,7 +19,7 @@ from inngest._engine.executor import Settings
 from inngest._engine.http.api import Api, Server
 from inngest._engine.http.server import DevServer
 from inngest._engine.store import Store
-from inngest._http_core import Limits
+from inngest._http_core import CoreServer, HTTPRequest, HTTPResponse, Limits
 
 pytestmark = pytest.mark.sockets
 
@@ -360,3 +360,34 @@ def test_closing_the_server_closes_a_connection_just_answered() -> None:
             server.shutdown()
             server.server_close()
             assert closed_by_server(sock)
+
+
+def test_no_request_is_handled_once_the_server_is_closed() -> None:
+    """A request sent on a kept connection after server_close() has returned never reaches
+    the handler, whose owner closes what it uses next (the engine closes its database): the
+    client finds the connection closed. The worker that had answered on it, still waiting
+    for the client's next request, used to handle it (a 500 from a closed database)."""
+    for _ in range(5):
+        handled_after_close: list[str] = []
+        closed = threading.Event()
+
+        def handler(request: HTTPRequest) -> HTTPResponse:
+            if closed.is_set():
+                handled_after_close.append(request.target)
+            return 200, {}, b"{}"
+
+        server = CoreServer(("127.0.0.1", 0), handler,
+                            Limits(max_body_bytes=1024, max_buffered_bytes=4096), 2, "close")
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        with connect(int(server.server_address[1])) as sock:
+            sock.sendall(HEALTH)
+            assert read_response(sock)[0] == 200
+            server.shutdown()
+            server.server_close()
+            closed.set()
+            try:
+                sock.sendall(HEALTH)
+            except OSError:
+                pass
+            assert closed_by_server(sock)
+        assert handled_after_close == []
