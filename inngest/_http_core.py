@@ -214,7 +214,7 @@ class CoreServer:
         with self._all_answered:
             self._all_answered.wait_for(lambda: not self._busy, _CLOSE_WAIT_SECONDS)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for conn in self._snapshot():  # a worker's that outlasted the wait
+        for conn in self._snapshot():  # of requests still being answered after the wait
             self._forget(conn)
         self._wake_read.close()
         self._wake_write.close()
