@@ -83,6 +83,11 @@ def request_rows(raw: dict[str, typing.Any]) -> list[Row]:
             rows.append(_row(group, f"k={k} vs floor (ours {_adapter(raw, 'ours')})", "us",
                              ours, floor, other_label="floor",
                              target="<= 3.0 x floor", max_ratio=3.0))
+        # No target: the floor the issue set leaves out work the protocol requires.
+        rows.append(_row(group, "k=0 vs protocol floor (same WSGI call; no target)", "us",
+                         _get(raw, "ours", "sdk", f"post_{mode}", "0", "median_us"),
+                         _get(raw, "floor", f"protocol_{mode}", "0", "median_us"),
+                         other_label="protocol"))
         rows.append(_row(group, "growth per memo", "us", _per_memo(raw, "ours", mode),
                          _per_memo(raw, "official", mode)))
     return rows
