@@ -148,8 +148,9 @@ class Syncer:
     def discover(self) -> list[str]:
         """Local serve URLs that answer with an ``x-inngest-sdk`` header."""
         ports = list(DISCOVERY_PORTS)
-        if os.environ.get("PORT", "").isdigit():
-            ports.append(int(os.environ["PORT"]))
+        port = os.environ.get("PORT", "")
+        if port.isascii() and port.isdigit():
+            ports.append(int(port))
         found: list[str] = []
         for port in ports:
             if port == self.server_port or not _port_open(port):

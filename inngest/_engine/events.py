@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 import typing
 
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON
+from inngest._engine.payload import BodyError, load_body
 
 MAX_EVENTS = 5000
 MAX_EVENT_SIZE = 3 * 1024 * 1024
-# Nesting deeper than this is refused: the engine walks event data recursively (storing,
-# matching expressions), within Python's recursion limit. The real server allows 10,000.
-MAX_DEPTH = 200
 # How much longer than its text in the body an event can be once re-encoded as compact
 # ASCII JSON: a character becomes at most a 6-byte escape, a number such as 1e15 becomes
 # 1000000000000000.0 (4.5 times its text).
 _MAX_GROWTH = 6
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MIN_TS_MS = 315532800000  # 1980-01-01T00:00:00Z
 MAX_TS_MS = 4102444800000  # 2100-01-01T00:00:00Z
 RESERVED_PREFIX = "inngest/"
@@ -39,17 +35,12 @@ class EventError(EngineError, ValueError):
 
 def split_body(body: bytes) -> list[JSON]:
     """The events of a request body: one object or an array of objects."""
-    text = body.strip()
-    if not text:
+    if not body.strip():
         return []
     try:
-        parsed = _DECODER.decode(text.decode(json.detect_encoding(text), "surrogatepass"))
-        if _may_need_cleaning(text):
-            parsed = _valid_text(parsed, 0)
-    except ValueError as err:
+        parsed = load_body(body)
+    except BodyError as err:
         raise EventError(f"Unable to parse request body: {err}") from None
-    except RecursionError:
-        raise EventError(_too_deep()) from None
     if isinstance(parsed, dict):
         return [parsed]
     if not isinstance(parsed, list):
@@ -57,45 +48,6 @@ def split_body(body: bytes) -> list[JSON]:
     if len(parsed) > MAX_EVENTS:
         raise EventError(f"Cannot have more than {MAX_EVENTS} events in a batch")
     return parsed
-
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _may_need_cleaning(text: bytes) -> bool:
-    """Whether the parsed body may hold a lone surrogate (only a ``\\uD8..``-``\\uDF..``
-    escape makes one) or nest past MAX_DEPTH (that needs as many brackets): most bodies
-    do neither, and are not walked."""
-    return text.count(b"[") + text.count(b"{") > MAX_DEPTH \
-        or _SURROGATE_ESCAPE.search(text) is not None
-
-
-def _valid_text(value: JSON, depth: int) -> JSON:
-    """``value`` with each lone UTF-16 surrogate replaced by U+FFFD, as the real server's
-    decoder does (they cannot be stored as UTF-8); refuses nesting past MAX_DEPTH."""
-    if depth > MAX_DEPTH:
-        raise EventError(_too_deep())
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_valid_text(item, depth + 1) for item in value]
-    if isinstance(value, dict):
-        return {_LONE_SURROGATE.sub("\ufffd", key): _valid_text(item, depth + 1)
-                for key, item in value.items()}
-    return value
-
-
-def _too_deep() -> str:
-    return f"Request body is nested more than {MAX_DEPTH} levels deep"
-
-
-def _refuse_constant(name: str) -> JSON:
-    """NaN and Infinity are not JSON: refuse them, as the real server's decoder does."""
-    raise ValueError(f"{name} is not a JSON value")
-
-
-# What json.loads(body, parse_constant=_refuse_constant) does, without a decoder per body.
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def normalize(raw: JSON, now_ms: int, internal_id: str, *,
@@ -144,6 +96,12 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> d
     event_id = raw.get("id")
     if event_id is not None and not isinstance(event_id, str):
         raise EventError("event id must be a string")
+    version = raw.get("v")
+    if version is not None and not isinstance(version, str):
+        raise EventError("event v must be a string")
+    meta = raw.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise EventError("event meta must be an object")
     event: dict[str, JSON] = {
         "name": raw["name"],
         "data": data,

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import random
+import re
 import urllib.parse
 
 from inngest._engine import cel, events, history, timeparse
@@ -41,6 +42,9 @@ MAX_REDIRECTS = 60
 _EVENT_TEXTS = 512
 # Ops after which the run waits for something else to call the SDK again.
 _GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
+# An app's x-inngest-req-version: ASCII digits (str.isdigit takes "²", which int refuses), few
+# enough to store.
+_REQ_VERSION = re.compile(r"-?[0-9]{1,9}")
 _WAITING_OPS = (Opcode.PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE,
                 Opcode.WAIT_FOR_SIGNAL)
 
@@ -160,7 +164,7 @@ class Executor:
             return None
         # Only a reply that reports steps pins the version; errors and `[]` leave it open.
         version = reply.headers.get(Header.REQ_VERSION, "") if reply else ""
-        if run.version < 0 and version.lstrip("-").isdigit() and isinstance(outcome, Ops) \
+        if run.version < 0 and _REQ_VERSION.fullmatch(version) and isinstance(outcome, Ops) \
                 and any(op.op != Opcode.NONE for op in outcome.ops):
             run = self.store.update_run(run.id, version=int(version))
         return run

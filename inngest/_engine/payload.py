@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import json.encoder
+import math
+import re
 import typing
 
 from inngest._engine.errors import EngineError
@@ -60,6 +62,97 @@ def load(text: str | bytes) -> JSON:
     """``json.loads``, typed: the decoder makes nothing but JSON values."""
     value: JSON = json.loads(text)
     return value
+
+
+# Request bodies nested deeper than this are refused: the engine walks values recursively
+# (storing, canonical JSON, matching expressions), within Python's recursion limit. The real
+# server allows 10,000.
+MAX_DEPTH = 200
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class BodyError(PayloadError, ValueError):
+    """A request body that is not JSON as the real server's decoder reads it."""
+
+    code = "body_invalid"
+
+
+def load_body(body: bytes) -> JSON:
+    """A request body's JSON value, read as strictly as the real server's decoder reads it.
+
+    Invalid UTF-8 becomes U+FFFD, as it does there, and so do lone UTF-16 surrogates
+    (``\\ud800``), which cannot be stored. Refused with ``BodyError``: a leading byte order
+    mark, ``NaN`` and ``Infinity``, numbers beyond a 64-bit float's range (``1e400``), and
+    nesting past ``MAX_DEPTH``.
+    """
+    text = body.decode("utf-8", "replace")
+    try:
+        value: JSON = _STRICT.decode(text)
+    except BodyError:
+        raise
+    except ValueError as err:  # JSONDecodeError says where: "Expecting value: line 1 ..."
+        raise BodyError(str(err)) from None
+    except RecursionError:
+        raise BodyError(_too_deep()) from None
+    # Only a ``\uD8..``-``\uDF..`` escape makes a lone surrogate, and nesting past
+    # MAX_DEPTH takes as many brackets: most bodies have neither, and are not walked.
+    if text.count("[") + text.count("{") > MAX_DEPTH or _SURROGATE_ESCAPE.search(text):
+        value = _cleaned(value, 0)
+    return value
+
+
+def _cleaned(value: JSON, depth: int) -> JSON:
+    if depth > MAX_DEPTH:
+        raise BodyError(_too_deep())
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_cleaned(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {_LONE_SURROGATE.sub("\ufffd", key): _cleaned(item, depth + 1)
+                for key, item in value.items()}
+    return value
+
+
+def _too_deep() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep"
+
+
+def _refuse_constant(name: str) -> JSON:
+    raise BodyError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise BodyError(f"number {_shortened(text)} is out of range")
+    return value
+
+
+# A 64-bit float's largest finite value has 309 digits before the point.
+_FLOAT_DIGITS = 309
+
+
+def _float_range_int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > _FLOAT_DIGITS:  # refused before int(), which refuses over 4,300 digits itself
+        raise BodyError(f"number {_shortened(text)} is out of range")
+    value = int(text)
+    if digits == _FLOAT_DIGITS:
+        try:
+            float(value)
+        except OverflowError:
+            raise BodyError(f"number {_shortened(text)} is out of range") from None
+    return value
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} characters)"
+
+
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float,
+                           parse_int=_float_range_int)
 
 
 def from_object(value: object, field: str) -> JSON:

@@ -12,7 +12,7 @@ from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
 from inngest._engine.payload import (
-    Object, as_array, as_object, is_array, load, object_or_empty,
+    Object, as_array, as_object, is_array, load_body, object_or_empty,
 )
 from inngest._engine.store import Store
 from inngest._protocol import jcs
@@ -84,7 +84,7 @@ def register(
                             "the app is in production mode; create its client with "
                             "is_production=False or set INNGEST_DEV=1 to use this dev server")
     try:
-        request = load(body)
+        request = load_body(body)
     except ValueError as err:
         raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
     if not isinstance(request, typing.Mapping):

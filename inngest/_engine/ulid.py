@@ -55,7 +55,8 @@ class Generator:
 def parse_seed(header: str) -> tuple[int, bytes] | None:
     """Parse ``x-inngest-event-id-seed`` (``<millis>,<base64 of 10 bytes>``)."""
     millis, sep, b64 = header.partition(",")
-    if not sep or not millis.strip().isdigit():
+    millis = millis.strip()
+    if not sep or not (millis.isascii() and millis.isdigit()):
         return None
     try:
         entropy = base64.b64decode(b64.strip(), validate=True)

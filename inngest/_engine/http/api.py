@@ -13,7 +13,7 @@ from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
-from inngest._engine.payload import is_mapping, load
+from inngest._engine.payload import is_mapping, load_body
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits
 from inngest._protocol.headers import Header
@@ -189,7 +189,7 @@ class Api:
             return respond(404, {"error": f"function not found: {slug}", "data": None,
                                  "status": 404})
         try:
-            raw = load(body) if body.strip() else {}
+            raw = load_body(body) if body.strip() else {}
         except ValueError as err:
             return respond(400, {"error": f"Invalid request: {err}", "data": None, "status": 400})
         if not isinstance(raw, typing.Mapping):
@@ -306,7 +306,8 @@ class Api:
         return respond(200, {"data": event_json(stored), "metadata": self._metadata()})
 
     def list_events(self, query: dict[str, str], **_: object) -> Response:
-        limit = int(query["limit"]) if query.get("limit", "").isdigit() else 0
+        text = query.get("limit", "")
+        limit = int(text) if text.isascii() and text.isdigit() else 0
         cursor = query.get("cursor") or None
         if cursor is not None and not ulid.is_ulid(cursor):
             return v1_error(400, "Invalid cursor query parameter")
@@ -327,7 +328,7 @@ class Api:
     def signal(self, body: bytes, **_: object) -> Response:
         """Resume the run waiting for a signal, with the statuses the real server uses."""
         try:
-            request = load(body)
+            request = load_body(body)
         except ValueError:
             return error(400, "Invalid signal data")
         signal = request.get("signal", "") if isinstance(request, typing.Mapping) else None
@@ -370,7 +371,7 @@ class Api:
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:
-            request = load(body)
+            request = load_body(body)
         except ValueError as err:
             return graphql_request_error(str(err))
         if not isinstance(request, typing.Mapping):
