@@ -320,9 +320,11 @@ class History:
         event_id = stored.internal_id if stored else None
         group = _group(run.id, pause.id)
         name = self.store.step_info(run.id).get(pause.step_id, ("", ""))[0] or None
+        # The server names a wait's or an invoke's step only when an event ended it.
+        if stored is None:
+            name = None
         if pause.kind is PauseKind.WAIT:
-            # The server names the wait's step only when an event ended it.
-            self._record(run, "StepCompleted", groupID=group, stepName=name if stored else None,
+            self._record(run, "StepCompleted", groupID=group, stepName=name,
                          stepID=pause.step_id,
                          waitResult={"eventID": event_id, "timeout": stored is None})
             return

@@ -135,7 +135,9 @@ class Lifecycle:
             "function_id": fn.slug,
             "run_id": run.id,
             "event": trigger_events[0],
-            "events": trigger_events,
+            # The real server leaves an empty user out of these (not out of "event").
+            "events": [event if event.get("user") else _without(event, "user")
+                       for event in trigger_events],
             "_inngest": {"status": run.status.value},
         }
         if run.correlation_id:
@@ -156,6 +158,10 @@ class Lifecycle:
         if follow_up:
             out.append({"name": follow_up, "data": data, "id": run.id, "ts": now, **meta})
         self.publish(out)
+
+
+def _without(event: typing.Mapping[str, JSON], key: str) -> dict[str, JSON]:
+    return {name: value for name, value in event.items() if name != key}
 
 
 def error_object(output: JSON) -> dict[str, JSON]:

@@ -14,7 +14,7 @@ from inngest._engine.graphql.core import (
 )
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import (
-    Object, PayloadError, as_object, from_object, is_array, load, optional_int, to_int,
+    Object, PayloadError, as_object, dump, from_object, is_array, load, optional_int, to_int,
 )
 from inngest._engine.timeparse import rfc3339
 
@@ -237,8 +237,23 @@ def _history_output(parent: object, args: Args, ctx: object) -> str | None:
     assert isinstance(parent, Run)
     for item in _engine(ctx).store.history(parent.id):
         if item.get("id") == args.get("id"):
-            return str(item.get("output") or "")
+            return _listed_output(item)
     return None
+
+
+def _listed_output(item: dict[str, JSON]) -> str:
+    """A history item's output as the server lists it. The trace shows a failing step's
+    error as the SDK reported it; this list names only its name, message and stack, under
+    "error", and gives the step's last attempt (a StepCompleted of "step") none."""
+    output = str(item.get("output") or "")
+    if item.get("stepFailed"):
+        return ""
+    if item.get("type") == "StepErrored" and item.get("stepID") and output:
+        error = load(output)
+        if isinstance(error, dict):
+            return dump({"error": {key: error[key] for key in ("name", "message", "stack")
+                                   if key in error}})
+    return output
 
 
 # ---------------------------------------------------------------------------- trace

@@ -394,12 +394,17 @@ class Api:
 def event_json(stored: StoredEvent) -> dict[str, JSON]:
     """An event as the REST v1 API lists it."""
     event = stored.event
-    return {
+    out: dict[str, JSON] = {
         "account_id": _ENV_ID, "data": event.get("data"), "environment_id": _ENV_ID,
         "id": event.get("id") or stored.internal_id, "internal_id": stored.internal_id,
         "name": stored.name, "received_at": rfc3339(stored.received_at_ms), "source": "",
         "source_id": None, "ts": event.get("ts"),
     }
+    # As the real server: present when the event has them.
+    for key in ("user", "v"):
+        if event.get(key):
+            out[key] = event[key]
+    return out
 
 
 class Server(CoreServer):

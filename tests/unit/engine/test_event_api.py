@@ -51,6 +51,18 @@ def test_rejections(client: Client, body: object, message: str) -> None:
                                         "code": "bad_request", "message": message})
 
 
+def test_rest_events_show_user_and_v_when_the_event_has_them(client: Client) -> None:
+    # As the real server answers (measured): absent when empty.
+    [full, bare] = client.send({"name": "a/u", "user": {"u": 1}, "v": "2024-01-01.1"},
+                               {"name": "a/u", "user": {}, "v": ""})
+    _, one = client.request("GET", f"/v1/events/{full}")
+    assert (one["data"]["user"], one["data"]["v"]) == ({"u": 1}, "2024-01-01.1")
+    _, listed = client.request("GET", "/v1/events?name=a/u")
+    by_id = {event["internal_id"]: event for event in listed["data"]}
+    assert by_id[full]["user"] == {"u": 1} and by_id[full]["v"] == "2024-01-01.1"
+    assert "user" not in by_id[bare] and "v" not in by_id[bare]
+
+
 def test_invalid_json(client: Client) -> None:
     status, body = post(client, b"{nope")
     assert status == 400 and body["error"].startswith("Unable to parse request body")

@@ -252,6 +252,52 @@ def test_step_error_names_the_step(client: Client, app: FakeApp) -> None:
         ("StepStarted", 1, "step"), ("StepCompleted", 1, "step")]
 
 
+def test_step_error_outputs_are_listed_as_the_real_server_lists_them(
+    client: Client, app: FakeApp
+) -> None:
+    """Measured on the real server (a step raising ValueError, retries=1): a retried step's
+    error is listed by name, message and stack under "error", its last attempt with no
+    output; the function's own failure keeps the error as the SDK sent it."""
+    error = {"name": "ValueError", "message": "no", "stack": "trace", "code": "unknown"}
+
+    def handler(call: Call) -> Reply:
+        if step_hash("bad") in call.body["steps"]:  # the SDK raises the step's error
+            return 500, {}, {**error, "code": "step_errored"}
+        kind = "StepFailed" if call.body["ctx"]["attempt"] else "StepError"
+        return ops(op(kind, "bad", error=error))
+
+    client.register(app, [app.function("fn", retries=1, handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    outputs = {(item["type"], item["stepName"]): output(client, run_id, item)
+               for item in history(client, run_id)}
+    assert json.loads(outputs["StepErrored", "bad"]) == {
+        "error": {"name": "ValueError", "message": "no", "stack": "trace"}}
+    assert outputs["StepCompleted", "step"] == ""
+    assert json.loads(outputs["FunctionFailed", None])["code"] == "step_errored"
+
+
+def test_an_invoke_that_times_out_is_not_named(client: Client, app: FakeApp) -> None:
+    """As a wait that times out: the real server names the step only when an event ends it."""
+
+    def handler(call: Call) -> Reply:
+        if step_hash("call") not in call.body["steps"]:
+            return ops(op("InvokeFunction", "call", opts={
+                "function_id": "app-child", "payload": {"data": {}}, "timeout": "10ms"}))
+        return ok("done")
+
+    client.register(app, [app.function("fn", handler=handler),
+                          app.function("child", [], handler=lambda call: ops(
+                              op("Sleep", "nap", opts={"duration": "1h"})))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    ended = [item for item in history(client, run_id) if item["invokeFunctionResult"]]
+    assert [(item["type"], item["stepName"]) for item in ended] == [("StepFailed", None)]
+    assert ended[0]["invokeFunctionResult"]["timeout"] is True
+
+
 def test_a_plan_dropped_is_not_listed_again(client: Client, app: FakeApp) -> None:
     """Request version 1: once pa is done the SDK is asked again while pb still runs, and
     plans both again; the server drops both plans and lists neither again."""
