@@ -3,9 +3,10 @@
 Sources are tokenized and parsed into a tree of frozen dataclasses, which is
 evaluated against plain values: ``None``, ``bool``, ``int``, ``float``,
 ``str``, lists, mappings and aware ``datetime``s. As on the Inngest server,
-missing fields evaluate to ``null`` and comparing values of unrelated types
-gives ``false`` rather than an error. Nothing is ever run through Python's
-``eval``.
+missing fields evaluate to ``null`` (but two missing fields, one of them on the
+incoming event ``async``, are not equal) and comparing values of unrelated
+types gives ``false`` rather than an error. Nothing is ever run through
+Python's ``eval``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from inngest._engine.cel.operations import (
 )
 
 _Scope = Mapping[str, object]
+# The variable that holds the incoming event in wait and cancel expressions.
+_INCOMING = "async"
 
 
 class Node(ABC):
@@ -159,10 +161,18 @@ class Comparison(Node):
     def evaluate(self, scope: _Scope) -> object:
         left, right = self.left.evaluate(scope), self.right.evaluate(scope)
         if self.op == "==":
-            return values_equal(left, right)
+            return values_equal(left, right) and not self._absent_on_both_sides(left, right, scope)
         if self.op == "!=":
-            return not values_equal(left, right)
+            return not values_equal(left, right) or self._absent_on_both_sides(left, right, scope)
         return ordered(self.op, left, right)
+
+    def _absent_on_both_sides(self, left: object, right: object, scope: _Scope) -> bool:
+        """Whether both sides read fields that are not there, one of them on the incoming
+        event: the real server (measured) finds ``async.data.a == event.data.b`` false and
+        ``async.data.a != async.data.b`` true then, though either absent field equals null."""
+        return left is None and right is None \
+            and _INCOMING in (_root(self.left), _root(self.right)) \
+            and _absent(self.left, scope) and _absent(self.right, scope)
 
 
 @dataclass(frozen=True)
@@ -209,3 +219,28 @@ class MapLiteral(Node):
                 raise EvaluationFailure(f"invalid map key type {type_name(key)}")
             result[key] = value_node.evaluate(scope)
         return result
+
+
+def _root(node: Node) -> str | None:
+    """The variable a chain of field reads starts from (``async`` for ``async.data.a``)."""
+    while isinstance(node, (Select, Index)):
+        node = node.operand
+    return node.name if isinstance(node, Variable) else None
+
+
+def _absent(node: Node, scope: _Scope) -> bool:
+    """Whether ``node`` reads a field, or a variable, that is not there."""
+    if isinstance(node, Variable):
+        return node.name not in scope
+    if isinstance(node, Select):
+        key: object = node.field
+    elif isinstance(node, Index):
+        key = node.key.evaluate(scope)
+    else:
+        return False
+    if _absent(node.operand, scope):
+        return True
+    parent = node.operand.evaluate(scope)
+    if isinstance(parent, Mapping):
+        return key not in parent
+    return not is_list(parent)  # an element of a list that is there is not absent

@@ -422,3 +422,38 @@ def test_an_integer_literal_too_long_to_convert_is_a_syntax_error() -> None:
     with pytest.raises(ExpressionError, match="integer literal out of range at position 5"):
         compile_expression("1 + (" + "7" * 5000 + ")")
     assert evaluate("9" * 1000 + " > 0", VARIABLES) is True
+
+
+# Measured on the real dev server: a run waiting with each expression, the trigger event
+# {"a": 1, "n": null}, then the event {"b": 2, "n": null} sent; True where the wait matched.
+MEASURED_MISSING = [
+    ("async.data.nope == event.data.nope", False),
+    ("async.data.b == event.data.nope", False),
+    ("event.data.nope == null", True),
+    ("async.data.b != event.data.nope", True),
+    ("event.data.nope != null", False),
+    ("async.data.nope != event.data.nope", True),
+    ("async.data.b > 1 && event.data.nope == null", True),
+    ("async.data.nope == event.data.a", False),
+    ("async.data.nope == async.data.nope2", False),
+    ("async.data.b == 2 || event.data.nope == 5", True),
+    ("async.data.n == event.data.n", True),
+    ("event.data.nope.deeper == null", True),
+    ("async.data.nope == event.data.n", True),
+    ("async.data.n == async.data.nope", True),
+    ("async.data.nope != event.data.n", False),
+    ("null == async.data.nope", True),
+    ("async.data.nope == async.data.nope", False),
+    ("event.data.nope == event.data.nope", True),
+    ("async.data.nope.x == null", True),
+    ("async.data.b == 2 && async.data.nope == event.data.nope", False),
+    ("!(async.data.nope == event.data.nope)", True),
+    ("async.data.nope == event.data.nope || async.data.b == 2", True),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), MEASURED_MISSING)
+def test_missing_fields_compare_as_on_the_real_server(source: str, expected: bool) -> None:
+    variables = {"event": {"name": "t", "data": {"a": 1, "n": None}},
+                 "async": {"name": "go", "data": {"b": 2, "n": None}}}
+    assert matches(source, variables) is expected
