@@ -235,10 +235,10 @@ def as_number(value: JSON, field: str) -> float:
 
 
 def _wrong(value: JSON, field: str, expected: str) -> PayloadError:
-    return PayloadError(f"{field} must be {expected}, not {_json_kind(value)}")
+    return PayloadError(f"{field} must be {expected}, not {json_kind(value)}")
 
 
-def _json_kind(value: JSON) -> str:
+def json_kind(value: JSON) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

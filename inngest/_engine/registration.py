@@ -12,7 +12,7 @@ from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON, App, Function
 from inngest._engine.payload import (
-    Object, as_array, as_object, is_array, load_body, object_or_empty,
+    Object, as_array, as_object, is_array, json_kind, load_body, object_or_empty,
 )
 from inngest._engine.store import Store
 from inngest._protocol import jcs
@@ -175,7 +175,7 @@ def validate_function(raw: Object) -> list[str]:
     errors.extend(_check_steps(raw))
     errors.extend(_check_triggers(raw.get("triggers")))
     for check in (_check_concurrency, _check_batch, _check_cancel, _check_debounce,
-                  _check_rate_limit, _check_priority):
+                  _check_rate_limit, _check_priority, _check_timeouts):
         errors.extend(check(raw))
     return errors
 
@@ -313,8 +313,10 @@ def _check_cancel(raw: Object) -> list[str]:
     for cancel in cancels:
         if not isinstance(cancel, typing.Mapping) or not cancel.get("event"):
             errors.append("A cancellation needs an event")
-        elif cancel.get("if"):
+            continue
+        if cancel.get("if"):
             errors.extend(_check_expression(cancel["if"]))
+        errors.extend(_check_timeout(cancel.get("timeout"), "cancel.timeout", dates=True))
     return errors
 
 
@@ -330,6 +332,7 @@ def _check_debounce(raw: Object) -> list[str]:
         errors.append("The debounce period must be between 1s and 7d")
     if debounce.get("key"):
         errors.extend(_check_expression(debounce["key"]))
+    errors.extend(_check_timeout(debounce.get("timeout"), "debounce.timeout"))
     return errors
 
 
@@ -359,6 +362,33 @@ def _check_priority(raw: Object) -> list[str]:
         return ["priority must be an object"]
     run = priority.get("run") if isinstance(priority, typing.Mapping) else None
     return _check_expression(run) if run else []
+
+
+def _check_timeouts(raw: Object) -> list[str]:
+    timeouts = raw.get("timeouts")
+    if timeouts is None:
+        return []
+    if not isinstance(timeouts, typing.Mapping):
+        return [f"timeouts must be an object, not {json_kind(timeouts)}"]
+    return [*_check_timeout(timeouts.get("start"), "timeouts.start"),
+            *_check_timeout(timeouts.get("finish"), "timeouts.finish")]
+
+
+def _check_timeout(value: JSON, field: str, *, dates: bool = False) -> list[str]:
+    """An optional timeout: a duration (or, with ``dates``, a time), however long.
+
+    The real server accepts any string here and ignores one it cannot parse; refused
+    instead, as such a timeout would never apply (docs/compatibility.md).
+    """
+    if value is None or value == "":
+        return []
+    if not isinstance(value, str):
+        return [f"{field} must be a string, not {json_kind(value)}"]
+    if dates and len(value) >= 10 and timeparse.parse_date(value) is not None:
+        return []
+    if _seconds(value) is None:
+        return [f"{field} is not a duration: {value!r}"]
+    return []
 
 
 def _check_expression(expression: JSON) -> list[str]:

@@ -217,7 +217,7 @@ class Runner:
     def _add_cancel_pauses(self, fn: Function, run: Run, event: dict[str, JSON]) -> None:
         for index, raw in enumerate(array_or_empty(fn.config.get("cancel"), "cancel")):
             cancel = as_object(raw, "a cancel")
-            expires = self._deadline(cancel.get("timeout"), DEFAULT_PAUSE_MS)
+            expires = self._cancel_deadline(cancel.get("timeout"))
             self.add_pause(Pause(
                 id=f"{run.id}-cancel-{index}", run_id=run.id, kind=PauseKind.CANCEL,
                 event_name=str(cancel.get("event")), expires_at_ms=expires,
@@ -225,12 +225,17 @@ class Runner:
                 expression=optional_str(cancel.get("if") or None, "cancel.if"),
             ))
 
-    def _deadline(self, timeout: JSON, default_ms: int) -> int:
+    def _cancel_deadline(self, timeout: JSON) -> int:
+        """When a cancel pause expires: its timeout (a duration or a time), else a year."""
         now = self.life.clock.now_ms()
-        if timeout is None:
-            return now + default_ms
-        moment = timeparse.parse_time_or_duration(str(timeout), to_datetime(now))
-        return to_ms(moment)
+        if not timeout:
+            return now + DEFAULT_PAUSE_MS
+        try:
+            return to_ms(timeparse.parse_time_or_duration(str(timeout), to_datetime(now)))
+        except timeparse.DurationError:
+            # A duration past any date (the real server accepts one at sync), or a timeout
+            # synced before sync refused unparsable ones: neither may fail the event's ingest.
+            return now + DEFAULT_PAUSE_MS
 
     def cancel(self, run_id: str, reason: Reason = Reason.MANUAL) -> Run | None:
         """Cancel a run; None if it had already ended."""

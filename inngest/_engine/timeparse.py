@@ -45,6 +45,8 @@ _MONTHS = {
         start=1,
     )
 }
+# The longest Go ``time.Duration`` (about 292 years): the real server holds no longer one.
+MAX_DURATION_S = (2**63 - 1) / 1e9
 _RETRY_AFTER_SECONDS = re.compile(r"[+-]?\d+")
 _RETRY_AFTER_MIN = timedelta(seconds=1)
 _RETRY_AFTER_MAX = timedelta(hours=24)

@@ -42,13 +42,17 @@ class RunLimits:
 
 
 def duration_ms(value: JSON) -> int | None:
-    """A str2duration value in milliseconds; None when absent or invalid."""
+    """A str2duration value in milliseconds, at most the longest Go duration; None when
+    absent or invalid."""
     if not value:
         return None
     try:
-        return round(timeparse.parse_duration(str(value)) * 1000)
+        seconds = timeparse.parse_duration(str(value))
     except timeparse.DurationError:
         return None
+    # Sync accepts longer timeouts, as the real server does; unclamped, the time they end at
+    # is too large for the store.
+    return round(min(seconds, timeparse.MAX_DURATION_S) * 1000)
 
 
 def _int(value: object) -> int | None:

@@ -64,6 +64,12 @@ def test_functions_missing_from_a_sync_are_archived(
     ({"debounce": "1s"}, "debounce must be an object"),
     ({"rateLimit": ["1/h"]}, "rateLimit must be an object"),
     ({"priority": "event.data.p"}, "priority must be an object"),
+    # Timeouts that could never apply: the real server takes them and ignores them.
+    ({"cancel": [{"event": "a", "timeout": "zz"}]}, "cancel.timeout is not a duration: 'zz'"),
+    ({"timeouts": {"start": "zz"}}, "timeouts.start is not a duration: 'zz'"),
+    ({"timeouts": {"finish": "1 hour"}}, "timeouts.finish is not a duration: '1 hour'"),
+    ({"debounce": {"period": "1s", "timeout": "zz"}},
+     "debounce.timeout is not a duration: 'zz'"),
 ])
 def test_invalid_functions_are_refused_and_kept_on_the_app(
     dev: DevServer, client: Client, app: FakeApp, change: dict[str, object], message: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import typing
 
+import pytest
 from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
 
 from inngest._engine.clock import ManualClock
@@ -238,3 +239,23 @@ def test_cancelled_runs_show_their_reason_in_the_legacy_run_query(
                                                       "variables": {"id": run_id}})
     assert body["data"]["functionRun"] == {"status": "CANCELLED",
                                            "cancellationReason": "Manual", "skipReason": None}
+
+
+# Durations the real server accepts at sync, however long
+
+HUGE = "99999999999999h"
+
+
+@pytest.mark.parametrize("config", [
+    {"timeouts": {"start": HUGE, "finish": HUGE}},
+    {"cancel": [{"event": "test/stop", "timeout": HUGE},
+                {"event": "test/halt", "timeout": "2030-01-01T00:00:00Z"}]},
+])
+def test_huge_durations_never_fail_the_events_that_trigger_them(
+    client: Client, app: FakeApp, config: dict[str, typing.Any]
+) -> None:
+    assert client.register(app, [app.function("fn", handler=echo, **config)])[0] == 200
+    status, body = client.request("POST", "/e/key", {"name": "test/fn", "data": {"n": 1}})
+    assert status == 200, body
+    run = client.wait_for_run(body["ids"][0])
+    assert run["status"] == "Completed" and run["output"] == {"n": 1}
