@@ -123,8 +123,11 @@ class Function(Stored):
     def max_attempts(self) -> int:
         step = object_or_empty(object_or_empty(self.config.get("steps"), "steps").get("step"),
                                "steps.step")
-        retries = object_or_empty(step.get("retries") or self.config.get("retries"),
-                                  "retries").get("attempts")
+        # The step's ``{"attempts": n}``, else the function's ``retries: n`` (the real
+        # server's shorthand). Read, never raised on: a run must not crash on its config.
+        retries = step.get("retries") or self.config.get("retries")
+        if isinstance(retries, typing.Mapping):
+            retries = retries.get("attempts")
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             retries = DEFAULT_RETRIES
         return min(retries, MAX_RETRIES) + 1

@@ -24,6 +24,11 @@ MAX_CANCELS = 5
 MAX_CONCURRENCY_LIMITS = 2
 MAX_NAME_LENGTH = 255
 _DAY = 86400.0
+# The integer types the real server decodes these fields into (Go int and uint).
+_INT_RANGE = (-(2**63), 2**63 - 1)
+_UINT_RANGE = (0, 2**64 - 1)
+_SINGLETON_MODES = ("skip", "cancel")
+_APP_STRINGS = ("url", "sdk", "framework", "appVersion")
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NAMESPACE = uuid.NAMESPACE_OID
@@ -93,6 +98,10 @@ def register(
     app_name = next((v for k, v in request.items() if k.lower() == "appname"), None)
     if not isinstance(app_name, str) or not app_name:
         raise RegisterError(400, {"error": "App ID required"})
+    for field in _APP_STRINGS:
+        problem = _check_string(request.get(field), field)
+        if problem:
+            raise RegisterError(400, {"error": f"Invalid request: {problem[0]}"})
     url = normalize_url(str(request.get("url") or ""))
     digest = checksum(request)
     app_id = app_uuid(app_name)
@@ -118,10 +127,11 @@ def register(
                     for raw in as_array(functions, "functions")]
             store.archive_functions(app_id, {fn.id for fn in kept})
     if errors:
-        raise RegisterError(
-            400, {"error": "At least one function is invalid", "data": None, "status": 400},
-            "; ".join(f"function {fn_id!r}: {error}" for fn_id, error in errors),
-        )
+        detail = "; ".join(f"function {fn_id!r}: {error}" for fn_id, error in errors)
+        raise RegisterError(400, {
+            "error": "At least one function is invalid", "data": None, "status": 400,
+            "message": f"At least one function is invalid: {detail}",
+        }, detail)
     return RegisterResult(app_id, sync_id, modified=True)
 
 
@@ -174,8 +184,10 @@ def validate_function(raw: Object) -> list[str]:
         errors.append("A function ID is required")
     errors.extend(_check_steps(raw))
     errors.extend(_check_triggers(raw.get("triggers")))
+    errors.extend(_check_integer(raw.get("retries"), "retries", _INT_RANGE))
     for check in (_check_concurrency, _check_batch, _check_cancel, _check_debounce,
-                  _check_rate_limit, _check_priority, _check_timeouts):
+                  _check_rate_limit, _check_priority, _check_timeouts, _check_throttle,
+                  _check_singleton, _check_idempotency):
         errors.extend(check(raw))
     return errors
 
@@ -184,16 +196,28 @@ def _check_steps(raw: Object) -> list[str]:
     steps = raw.get("steps")
     if not isinstance(steps, typing.Mapping) or len(steps) != 1:
         return ["Functions must contain one step"]
-    step = next(iter(steps.values()))
+    key, step = next(iter(steps.items()))
     if not isinstance(step, typing.Mapping):
         return ["Functions must contain one step"]
     errors = [] if step.get("name") else ["A step name is required"]
-    url = object_or_empty(step.get("runtime"), "runtime").get("url")
+    errors.extend(_check_retries(step.get("retries"), f"steps.{key}.retries"))
+    runtime = step.get("runtime")
+    if runtime is not None and not isinstance(runtime, typing.Mapping):
+        return [*errors, f"steps.{key}.runtime must be an object, not {json_kind(runtime)}"]
+    url = (runtime or {}).get("url")
     if not url:
         errors.append(f"No SDK URL provided for function '{raw.get('name')}'")
     elif urllib.parse.urlsplit(str(url)).scheme not in ("http", "https", "ws", "wss"):
         errors.append(f"Invalid SDK URL for function '{raw.get('name')}': {url}")
     return errors
+
+
+def _check_retries(retries: JSON, field: str) -> list[str]:
+    if retries is None:
+        return []
+    if not isinstance(retries, typing.Mapping):
+        return [f"{field} must be an object, not {json_kind(retries)}"]
+    return _check_integer(retries.get("attempts"), f"{field}.attempts", _INT_RANGE)
 
 
 def _check_triggers(triggers: JSON) -> list[str]:
@@ -263,6 +287,7 @@ def _check_concurrency(raw: Object) -> list[str]:
         if not isinstance(limit, typing.Mapping):
             errors.append("A concurrency limit must be an object")
             continue
+        errors.extend(_check_integer(limit.get("limit"), "concurrency.limit", _INT_RANGE))
         scope = str(limit.get("scope") or "fn").lower()
         if scope not in ("fn", "env", "account"):
             errors.append(f"Invalid concurrency scope: {scope}")
@@ -284,6 +309,8 @@ def _check_batch(raw: Object) -> list[str]:
     size = batch.get("maxSize")
     if not isinstance(size, int) or size < 2:
         errors.append("batchEvents.maxSize must be at least 2")
+    elif size > _INT_RANGE[1]:
+        errors.append(f"batchEvents.maxSize must be at most {_INT_RANGE[1]}")
     timeout = str(batch.get("timeout") or "")
     if "d" in timeout or "w" in timeout:
         errors.append(f"Invalid batch timeout: {timeout}")
@@ -291,6 +318,8 @@ def _check_batch(raw: Object) -> list[str]:
         seconds = _seconds(timeout)
         if seconds is None or seconds < 1:
             errors.append("batchEvents.timeout must be at least 1s")
+        elif seconds > timeparse.MAX_DURATION_S:
+            errors.append(f"Invalid batch timeout: {timeout}")
     for field in ("key", "if"):
         if batch.get(field):
             errors.extend(_check_expression(batch[field]))
@@ -314,6 +343,7 @@ def _check_cancel(raw: Object) -> list[str]:
         if not isinstance(cancel, typing.Mapping) or not cancel.get("event"):
             errors.append("A cancellation needs an event")
             continue
+        errors.extend(_check_string(cancel["event"], "cancel.event"))
         if cancel.get("if"):
             errors.extend(_check_expression(cancel["if"]))
         errors.extend(_check_timeout(cancel.get("timeout"), "cancel.timeout", dates=True))
@@ -342,9 +372,9 @@ def _check_rate_limit(raw: Object) -> list[str]:
         return []
     if not isinstance(rate, typing.Mapping):
         return ["rateLimit must be an object"]
-    errors = []
     limit = rate.get("limit")
-    if not isinstance(limit, int) or limit <= 0:
+    errors = _check_integer(limit, "rateLimit.limit", _UINT_RANGE)
+    if not errors and not limit:
         errors.append("The rate limit must be greater than 0")
     seconds = _seconds(str(rate.get("period") or ""))
     if seconds is None or seconds <= 0:
@@ -362,6 +392,45 @@ def _check_priority(raw: Object) -> list[str]:
         return ["priority must be an object"]
     run = priority.get("run") if isinstance(priority, typing.Mapping) else None
     return _check_expression(run) if run else []
+
+
+def _check_throttle(raw: Object) -> list[str]:
+    throttle = raw.get("throttle")
+    if throttle is None:
+        return []
+    if not isinstance(throttle, typing.Mapping):
+        return [f"throttle must be an object, not {json_kind(throttle)}"]
+    errors = [*_check_integer(throttle.get("limit"), "throttle.limit", _UINT_RANGE),
+              *_check_integer(throttle.get("burst"), "throttle.burst", _UINT_RANGE),
+              *_check_string(throttle.get("key"), "throttle.key")]
+    period = throttle.get("period")
+    if not isinstance(period, str):
+        errors.append(f"throttle.period must be a duration string, not {json_kind(period)}")
+    elif not _within_go_range(period):
+        errors.append(f"throttle.period is not a duration: {period!r}")
+    return errors
+
+
+def _check_singleton(raw: Object) -> list[str]:
+    singleton = raw.get("singleton")
+    if singleton is None:
+        return []
+    if not isinstance(singleton, typing.Mapping):
+        return [f"singleton must be an object, not {json_kind(singleton)}"]
+    errors = _check_string(singleton.get("key"), "singleton.key")
+    mode = singleton.get("mode")
+    if mode is not None and (not isinstance(mode, str) or mode.lower() not in _SINGLETON_MODES):
+        errors.append(f'singleton.mode must be "skip" or "cancel", not {mode!r}')
+    return errors
+
+
+def _check_idempotency(raw: Object) -> list[str]:
+    expression = raw.get("idempotency")
+    if expression is None or expression == "":
+        return []
+    if not isinstance(expression, str):
+        return [f"idempotency must be a string, not {json_kind(expression)}"]
+    return _check_expression(expression)
 
 
 def _check_timeouts(raw: Object) -> list[str]:
@@ -395,6 +464,29 @@ def _check_expression(expression: JSON) -> list[str]:
     if not isinstance(expression, str):
         return [f"Invalid expression: {expression!r}"]
     return _try(lambda: cel.validate(expression), ValueError)
+
+
+def _check_string(value: JSON, field: str) -> list[str]:
+    if value is None or isinstance(value, str):
+        return []
+    return [f"{field} must be a string, not {json_kind(value)}"]
+
+
+def _check_integer(value: JSON, field: str, bounds: tuple[int, int]) -> list[str]:
+    """An optional whole number that fits the server's integer type (not a float, not a bool)."""
+    if value is None:
+        return []
+    if isinstance(value, bool) or not isinstance(value, int):
+        return [f"{field} must be an integer, not {json_kind(value)}"]
+    low, high = bounds
+    if not low <= value <= high:
+        return [f"{field} must be an integer from {low} to {high}, not {value}"]
+    return []
+
+
+def _within_go_range(text: str) -> bool:
+    seconds = _seconds(text)
+    return seconds is not None and abs(seconds) <= timeparse.MAX_DURATION_S
 
 
 def _seconds(text: str) -> float | None:

@@ -13,7 +13,7 @@ from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 INVALID = {"error": "At least one function is invalid", "data": None, "status": 400,
-           "code": "bad_request", "message": "At least one function is invalid"}
+           "code": "bad_request"}
 
 
 @pytest.mark.sockets
@@ -70,12 +70,43 @@ def test_functions_missing_from_a_sync_are_archived(
     ({"timeouts": {"finish": "1 hour"}}, "timeouts.finish is not a duration: '1 hour'"),
     ({"debounce": {"period": "1s", "timeout": "zz"}},
      "debounce.timeout is not a duration: 'zz'"),
+    # Values the real server refuses (most at decoding) and ours ignored or crashed runs on.
+    ({"steps": {"step": {"name": "step", "runtime": "x"}}},
+     "steps.step.runtime must be an object, not a string"),
+    ({"steps": {"step": {"name": "step", "runtime": {"url": "http://a/"}, "retries": "x"}}},
+     "steps.step.retries must be an object, not a string"),
+    ({"steps": {"step": {"name": "step", "runtime": {"url": "http://a/"},
+                         "retries": {"attempts": "x"}}}},
+     "steps.step.retries.attempts must be an integer, not a string"),
+    ({"retries": {"attempts": 2}}, "retries must be an integer, not an object"),
+    ({"throttle": "x"}, "throttle must be an object, not a string"),
+    ({"throttle": {"limit": 1, "period": "abc"}}, "throttle.period is not a duration: 'abc'"),
+    ({"throttle": {"limit": 1, "period": "99999999999999h"}},
+     "throttle.period is not a duration: '99999999999999h'"),
+    ({"throttle": {"limit": 1}}, "throttle.period must be a duration string, not null"),
+    ({"throttle": {"limit": -1, "period": "1s"}},
+     f"throttle.limit must be an integer from 0 to {2**64 - 1}, not -1"),
+    ({"throttle": {"limit": 10**30, "period": "1s"}},
+     f"throttle.limit must be an integer from 0 to {2**64 - 1}, not {10**30}"),
+    ({"concurrency": [{"limit": "abc"}]}, "concurrency.limit must be an integer, not a string"),
+    ({"timeouts": {"finish": 5}}, "timeouts.finish must be a string, not a number"),
+    ({"singleton": {"mode": "explode"}}, 'singleton.mode must be "skip" or "cancel"'),
+    ({"idempotency": 5}, "idempotency must be a string, not a number"),
+    ({"idempotency": "(("}, "in expression '(('"),
+    ({"cancel": [{"event": 5}]}, "cancel.event must be a string, not a number"),
+    ({"rateLimit": {"limit": 10**30, "period": "1h"}},
+     f"rateLimit.limit must be an integer from 0 to {2**64 - 1}, not {10**30}"),
+    ({"batchEvents": {"maxSize": 10**30, "timeout": "5s"}},
+     f"batchEvents.maxSize must be at most {2**63 - 1}"),
 ])
 def test_invalid_functions_are_refused_and_kept_on_the_app(
     dev: DevServer, client: Client, app: FakeApp, change: dict[str, object], message: str
 ) -> None:
     status, body = client.register(app, [{**app.function("fn"), **change}])
+    detail = body.pop("message")
     assert (status, body) == (400, INVALID)
+    assert detail.startswith("At least one function is invalid: function 'app-fn': ")
+    assert message in detail
     [stored] = dev.engine.store.apps()
     assert stored.error is not None and message in stored.error
     assert dev.engine.store.functions() == []
@@ -85,7 +116,9 @@ def test_invalid_functions_are_refused_and_kept_on_the_app(
 def test_missing_step_url(dev: DevServer, client: Client, app: FakeApp) -> None:
     fn = app.function("fn")
     fn["steps"]["step"]["runtime"] = {"type": "http"}
-    assert client.register(app, [fn]) == (400, INVALID)
+    assert client.register(app, [fn]) == (400, {**INVALID, "message": (
+        "At least one function is invalid: function 'app-fn': "
+        "No SDK URL provided for function 'fn'")})
     assert dev.engine.store.apps()[0].error == "No SDK URL provided for function 'fn'"
 
 
@@ -98,6 +131,30 @@ def test_request_level_errors(client: Client, app: FakeApp) -> None:
     assert client.request("POST", "/fn/register", {"appName": "a"}, headers) == (
         400, {"error": "Expected server kind dev, got cloud", "code": "bad_request",
               "message": "Expected server kind dev, got cloud"})
+
+
+@pytest.mark.parametrize("field, value, kind", [
+    ("url", 5, "a number"), ("sdk", {"a": 1}, "an object"), ("framework", [], "an array"),
+    ("appVersion", 1.5, "a number"),
+])
+def test_app_fields_of_the_wrong_type_are_refused(
+    dev: DevServer, client: Client, app: FakeApp, field: str, value: object, kind: str
+) -> None:
+    error = f"Invalid request: {field} must be a string, not {kind}"
+    assert client.register(app, [app.function("fn")], **{field: value}) == (
+        400, {"error": error, "code": "bad_request", "message": error})
+    assert dev.engine.store.apps() == []
+
+
+def test_function_level_retries_count_when_the_step_has_none(
+    client: Client, app: FakeApp
+) -> None:
+    fn = app.function("fn", handler=lambda call: (500, {}, {"name": "Error", "message": "x"}))
+    del fn["steps"]["step"]["retries"]
+    assert client.register(app, [{**fn, "retries": 1}])[0] == 200
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id)["status"] == "Failed"
+    assert [call.body["ctx"]["max_attempts"] for call in app.posts("app-fn")] == [2, 2]
 
 
 def test_remove_app(dev: DevServer, client: Client, app: FakeApp) -> None:
