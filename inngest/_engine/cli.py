@@ -9,7 +9,8 @@ import signal
 import time
 import typing
 
-from inngest._engine import memory
+from inngest._engine import memory, registration
+from inngest._engine.discovery import with_scheme
 from inngest._engine.executor import READ_TIMEOUT
 from inngest._engine.http.api import DEFAULT_LIMITS
 from inngest._engine.http.server import DEFAULT_PORT, DEFAULT_QUEUE_WORKERS, DevServer
@@ -125,9 +126,15 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         return 0 if args.command is None else 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
+    urls = sdk_urls(args.sdk_url)
+    for url in urls:
+        try:
+            registration.normalize_url(with_scheme(url))
+        except registration.UrlError as err:
+            parser.error(f"--sdk-url / INNGEST_SDK_URL: {err}")
     memory.return_large_buffers()
     server = DevServer(
-        port=args.port, host=args.host, sdk_urls=sdk_urls(args.sdk_url),
+        port=args.port, host=args.host, sdk_urls=urls,
         poll=not args.no_poll, poll_interval=args.poll_interval,
         discovery=not args.no_discovery, queue_workers=args.queue_workers,
         retry_interval=args.retry_interval, persist=args.persist,

@@ -45,6 +45,12 @@ class RegisterError(EngineError):
         self.body = body
 
 
+class UrlError(EngineError, ValueError):
+    """A URL that cannot be parsed (an unclosed ``[``, a port that is not a number)."""
+
+    code = "url_invalid"
+
+
 @dataclasses.dataclass(frozen=True)
 class RegisterResult:
     app_id: str
@@ -57,11 +63,17 @@ class RegisterResult:
 
 
 def normalize_url(url: str) -> str:
-    """Drop ``deployId``/``probe``, default ports, and spell local hosts ``localhost``."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port
-    if port == _DEFAULT_PORTS.get(parts.scheme):
+    """Drop ``deployId``/``probe``, default ports, and spell local hosts ``localhost``.
+
+    Raises UrlError for a URL that cannot be parsed.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # an unclosed "[" around an IPv6 host, say
+        raise UrlError(f"invalid URL {url!r}: the host cannot be parsed") from None
+    port = _port(parts, url)
+    if port == str(_DEFAULT_PORTS.get(parts.scheme)):
         port = None
     if host in _LOCAL_HOSTS and port is not None:
         host = "localhost"
@@ -73,6 +85,19 @@ def normalize_url(url: str) -> str:
         if key not in ("deployId", "probe")
     ))
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _port(parts: urllib.parse.SplitResult, url: str) -> str | None:
+    try:
+        number = parts.port
+    except ValueError:
+        # Go's URL parser takes any digits as a port: the real server syncs an app at
+        # port 99999999 (which it then cannot reach), so ours keeps it as written too.
+        text = parts.netloc.rpartition(":")[2]
+        if not (text.isascii() and text.isdigit()):
+            raise UrlError(f"invalid URL {url!r}: the port is not a number") from None
+        return text
+    return None if number is None else str(number)
 
 
 def app_uuid(app_name: str) -> str:
@@ -102,7 +127,10 @@ def register(
         problem = _check_string(request.get(field), field)
         if problem:
             raise RegisterError(400, {"error": f"Invalid request: {problem[0]}"})
-    url = normalize_url(str(request.get("url") or ""))
+    try:
+        url = normalize_url(str(request.get("url") or ""))
+    except UrlError as err:
+        raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
     digest = checksum(request)
     app_id = app_uuid(app_name)
     sync_id = str(uuid.uuid4())

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine import events, timeparse, ulid
+from inngest._engine import events, registration, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.graphql import span_tree, trace
 from inngest._engine.graphql.core import (
@@ -592,7 +592,10 @@ def _create_app(parent: object, args: Args, ctx: object) -> App:
         raise GraphQLError("url is required")
     if engine.sync_app is None:
         raise GraphQLError("this engine does not sync apps")
-    apps = engine.store.apps_by_url(engine.sync_app(url))
+    try:
+        apps = engine.store.apps_by_url(engine.sync_app(url))
+    except registration.UrlError as err:
+        raise GraphQLError(str(err)) from None
     if not apps:
         raise GraphQLError("app not found")
     return apps[0]

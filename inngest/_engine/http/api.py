@@ -232,9 +232,12 @@ class Api:
         url = query.get("url", "")
         if not url:
             return error(400, "url is required")
-        apps = self.engine.store.apps_by_url(registration.normalize_url(url))
+        try:
+            apps = self.engine.store.apps_by_url(registration.normalize_url(url))
+        except registration.UrlError:
+            apps = []  # no app is synced at a URL that does not parse
         if not apps:
-            return error(404, "app not found")
+            return respond(404, {"error": f"App not found: {url}", "data": None, "status": 404})
         for app in apps:
             self.engine.store.delete_app(app.id)
         return respond(200, {"ok": True})

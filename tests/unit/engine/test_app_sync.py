@@ -164,6 +164,31 @@ def test_remove_app(dev: DevServer, client: Client, app: FakeApp) -> None:
     assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 404
 
 
+def test_an_app_url_that_does_not_parse_is_refused(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    error = "Invalid request: invalid URL 'http://[::1': the host cannot be parsed"
+    assert client.register(app, [app.function("fn")], url="http://[::1") == (
+        400, {"error": error, "code": "bad_request", "message": error})
+    assert dev.engine.store.apps() == []
+
+
+def test_an_app_url_with_a_port_out_of_range_syncs_as_on_the_real_server(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    status, body = client.register(app, [app.function("fn")], url="http://127.0.0.1:99999999/a")
+    assert status == 200 and body["ok"] is True
+    assert [a.url for a in dev.engine.store.apps()] == ["http://localhost:99999999/a"]
+    assert client.request("DELETE", "/fn/remove?url=http://127.0.0.1:99999999/a")[0] == 200
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:5/nothing"])
+def test_removing_an_unknown_or_unparsable_url_is_not_found(client: Client, url: str) -> None:
+    error = f"App not found: {url}"
+    assert client.request("DELETE", "/fn/remove?url=" + url) == (404, {
+        "error": error, "data": None, "status": 404, "code": "not_found", "message": error})
+
+
 @pytest.mark.parametrize("url, expected", [
     ("http://127.0.0.1:3000/api/inngest?deployId=1&fnId=x",
      "http://localhost:3000/api/inngest?fnId=x"),

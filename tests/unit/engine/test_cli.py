@@ -103,6 +103,15 @@ def test_environment_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.port == 1 and cli.sdk_urls(args.sdk_url) == ["x:3"]
 
 
+def test_an_sdk_url_that_does_not_parse_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["dev", "-u", "http://[::1"])
+    assert exited.value.code == 2
+    assert "invalid URL 'http://[::1': the host cannot be parsed" in capsys.readouterr().err
+
+
 def test_max_body_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.build_parser().parse_args(["dev"]).max_body_size == 32 * 1024 * 1024
     monkeypatch.setenv("INNGEST_MAX_BODY_SIZE", "2048")

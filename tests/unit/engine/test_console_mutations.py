@@ -70,6 +70,26 @@ def test_an_app_added_at_a_dead_url_is_listed_with_the_reason(client: Client) ->
 
 
 @pytest.mark.sockets
+@pytest.mark.parametrize("url, message", [
+    ("http://[::1", "invalid URL 'http://[::1': the host cannot be parsed"),
+    ("::::", "invalid URL 'http://::::': the port is not a number"),
+])
+def test_adding_an_app_at_a_url_that_does_not_parse_is_a_graphql_error(
+    client: Client, url: str, message: str
+) -> None:
+    body = gql(client, CREATE, url=url)
+    assert body["data"] == {"createApp": None}
+    assert [error["message"] for error in body["errors"]] == [message]
+    assert data(client, APPS)["apps"] == []
+
+
+@pytest.mark.sockets
+def test_an_app_at_a_port_out_of_range_is_listed_as_unreachable(client: Client) -> None:
+    added = data(client, CREATE, url="http://127.0.0.1:99999999/x")["createApp"]
+    assert added["url"] == "http://localhost:99999999/x" and added["error"] == "unreachable"
+
+
+@pytest.mark.sockets
 def test_adding_an_app_syncs_it_now(client: Client, app: FakeApp, dev: DevServer) -> None:
     def sync(call: Call) -> Reply:
         # What an SDK does on the engine's PUT: register its functions.
