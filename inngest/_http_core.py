@@ -42,7 +42,7 @@ from inngest import _errors
 log = logging.getLogger("inngest.http")
 
 _HEAD_END = b"\r\n\r\n"
-_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/(1\.[01])")
+_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/([0-9])\.([0-9])")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _MAX_HEADERS = 100
 _REASONS = {status.value: status.phrase for status in http.HTTPStatus}
@@ -516,9 +516,7 @@ def _registered(selector: selectors.BaseSelector, conn: _Connection) -> bool:
 
 def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
     lines = raw.decode("iso-8859-1").split("\r\n")
-    match = _REQUEST_LINE.fullmatch(lines[0])
-    if match is None:
-        raise _Refusal(400, "bad_request", "malformed request line")
+    method, target, version = _parse_request_line(lines[0])
     if len(lines) - 1 > _MAX_HEADERS:
         raise _Refusal(431, "head_too_large", "too many headers")
     headers: dict[str, str] = {}
@@ -533,7 +531,31 @@ def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
         headers.setdefault(key, value)
     if len(lengths) > 1:
         raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
-    return match.group(1), match.group(2), match.group(3), headers
+    return method, target, version, headers
+
+
+def _parse_request_line(line: str) -> tuple[str, str, str]:
+    """Method, target and version ("1.0" or "1.1") of a request line."""
+    match = _REQUEST_LINE.fullmatch(line)
+    if match is None:
+        raise _Refusal(400, "bad_request", "malformed request line")
+    method, target, major, minor = match.groups()
+    if major != "1":
+        raise _Refusal(505, "http_version_not_supported",
+                       f"HTTP/{major}.{minor} is not supported: send HTTP/1.1")
+    if not _is_request_target(method, target):
+        raise _Refusal(400, "bad_request", "malformed request target: it must start with /")
+    # A later 1.x minor version is answered as 1.1, the highest this server speaks
+    # (RFC 9110 section 2.5), as the real server does.
+    return method, target, "1.0" if minor == "0" else "1.1"
+
+
+def _is_request_target(method: str, target: str) -> bool:
+    """Whether ``target`` has a form a server that is no proxy serves (RFC 9112 section 3.2):
+    a path, an absolute URL, or ``*`` for OPTIONS. A target like ``health`` would otherwise
+    reach the handler as a path that matches no route (404 instead of 400)."""
+    return target[0] == "/" or target.lower().startswith(("http://", "https://")) \
+        or (target == "*" and method == "OPTIONS")
 
 
 def _content_length(headers: dict[str, str]) -> int:

@@ -193,6 +193,45 @@ def test_malformed_request_line_is_a_400(engine_port: int) -> None:
         "code": "bad_request", "message": "malformed request line"}
 
 
+@pytest.mark.parametrize("version", ["2.0", "0.9", "3.1"])
+def test_an_http_major_version_other_than_1_is_a_505(engine_port: int, version: str) -> None:
+    """As the real server: it was a 400 (malformed request line)."""
+    status, headers, body = ask(engine_port, f"GET /health HTTP/{version}\r\n"
+                                             f"Host: 127.0.0.1\r\n\r\n".encode())
+    assert status == 505 and headers["connection"] == "close"
+    assert json.loads(body) == {"code": "http_version_not_supported",
+                                "message": f"HTTP/{version} is not supported: send HTTP/1.1"}
+
+
+def test_a_later_http_1_minor_version_is_answered_as_1_1(engine_port: int) -> None:
+    status, headers, _ = ask(engine_port, HEALTH.replace(b"HTTP/1.1", b"HTTP/1.2"))
+    assert status == 200 and headers["connection"] == "keep-alive"
+
+
+@pytest.mark.parametrize("method, target", [
+    ("GET", "health"), ("POST", "e/key"), ("GET", "*"), ("GET", "127.0.0.1:8288"),
+])
+def test_a_request_target_that_is_not_a_path_is_a_400(
+    engine_port: int, method: str, target: str
+) -> None:
+    """As the real server: ``GET health`` reached the routes as a path and got a 404."""
+    status, _, body = ask(engine_port, f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                       f"Content-Length: 2\r\n\r\n[]".encode())
+    assert status == 400 and json.loads(body) == {
+        "code": "bad_request", "message": "malformed request target: it must start with /"}
+
+
+@pytest.mark.parametrize("request_line, expected", [
+    (b"OPTIONS * HTTP/1.1", 204), (b"GET http://127.0.0.1/health HTTP/1.1", 200),
+    (b"GET HTTP://127.0.0.1:8288/health HTTP/1.1", 200),
+])
+def test_options_star_and_absolute_urls_are_served(
+    engine_port: int, request_line: bytes, expected: int
+) -> None:
+    status, _, _ = ask(engine_port, request_line + b"\r\nHost: 127.0.0.1\r\n\r\n")
+    assert status == expected
+
+
 def test_chunked_bodies_ask_for_a_length(app: Serving) -> None:
     status, _, _ = ask(app(), b"POST /api/inngest HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
                               b"\r\n0\r\n\r\n")
