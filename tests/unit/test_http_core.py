@@ -163,13 +163,14 @@ def test_oversized_body_is_refused_before_it_is_read(app: Serving) -> None:
 
 def test_body_limit_is_configurable(app: Serving) -> None:
     port = app(max_body_bytes=10)
-    status, _, _ = ask(port, b"POST /api/inngest HTTP/1.1\r\nContent-Length: 11\r\n\r\n")
+    status, _, _ = ask(port, b"POST /api/inngest HTTP/1.1\r\nHost: app\r\n"
+                             b"Content-Length: 11\r\n\r\n")
     assert status == 413
 
 
 def test_engine_refuses_oversized_bodies_before_reading(engine_port: int) -> None:
-    status, _, body = ask(engine_port, b"POST /e/key HTTP/1.1\r\nContent-Length: 400000000\r\n"
-                                       b"\r\n[]")
+    status, _, body = ask(engine_port, b"POST /e/key HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                       b"Content-Length: 400000000\r\n\r\n[]")
     assert status == 413 and json.loads(body)["code"] == "body_too_large"
 
 
@@ -182,7 +183,8 @@ def test_bad_content_length_is_a_400_without_traceback(
     """Finding 6: a bad Content-Length dropped the connection with a traceback on stderr."""
     port = app()
     head = "".join(f"Content-Length: {value}\r\n" for value in lengths)
-    status, _, body = ask(port, f"POST /api/inngest HTTP/1.1\r\n{head}\r\n{{}}".encode())
+    status, _, body = ask(port, f"POST /api/inngest HTTP/1.1\r\nHost: app\r\n{head}\r\n"
+                                "{}".encode())
     assert status == 400 and json.loads(body)["code"] == "content_length_invalid"
     assert capfd.readouterr().err == ""
 
@@ -232,9 +234,32 @@ def test_options_star_and_absolute_urls_are_served(
     assert status == expected
 
 
+def test_an_http_1_1_request_without_host_is_a_400(engine_port: int, app: Serving) -> None:
+    """As the real server: it was answered (200)."""
+    for port in (engine_port, app()):
+        status, headers, body = ask(port, b"GET /health HTTP/1.1\r\n\r\n")
+        assert status == 400 and headers["connection"] == "close"
+        assert json.loads(body) == {"code": "host_missing",
+                                    "message": "an HTTP/1.1 request must have a Host header"}
+
+
+def test_an_http_1_0_request_may_omit_host(engine_port: int) -> None:
+    assert ask(engine_port, b"GET /health HTTP/1.0\r\n\r\n")[0] == 200
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.0"])
+def test_two_host_headers_are_a_400(engine_port: int, version: str) -> None:
+    """As the real server: the first was used, and passed the engine's Host guard, while a
+    proxy in front could have taken the second."""
+    status, _, body = ask(engine_port, f"GET /health HTTP/{version}\r\nHost: 127.0.0.1\r\n"
+                                       f"Host: evil.com\r\n\r\n".encode())
+    assert status == 400 and json.loads(body) == {
+        "code": "host_invalid", "message": "more than one Host header"}
+
+
 def test_chunked_bodies_ask_for_a_length(app: Serving) -> None:
-    status, _, _ = ask(app(), b"POST /api/inngest HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
-                              b"\r\n0\r\n\r\n")
+    status, _, _ = ask(app(), b"POST /api/inngest HTTP/1.1\r\nHost: app\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
     assert status == 411
 
 
@@ -307,9 +332,10 @@ def test_bodies_in_flight_share_one_memory_budget() -> None:
     port = int(server.server_address[1])
     try:
         with connect(port) as first:
-            first.sendall(b"POST /e/key HTTP/1.1\r\nContent-Length: 60\r\n\r\n[")
+            first.sendall(b"POST /e/key HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60\r\n\r\n[")
             time.sleep(0.2)  # until the server has reserved the first body
-            status, _, body = ask(port, b"POST /e/key HTTP/1.1\r\nContent-Length: 60\r\n\r\n")
+            status, _, body = ask(port, b"POST /e/key HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        b"Content-Length: 60\r\n\r\n")
             assert status == 503 and json.loads(body)["code"] == "server_busy"
             first.sendall(b"]" + b" " * 58)
             assert read_response(first)[0] == 200
@@ -342,7 +368,7 @@ def test_next_request_on_a_kept_connection_meets_the_same_limits(app: Serving) -
     with connect(port) as sock:
         sock.sendall(INSPECT)
         assert read_response(sock)[0] == 200
-        sock.sendall(b"POST /api/inngest HTTP/1.1\r\nContent-Length: 11\r\n\r\n")
+        sock.sendall(b"POST /api/inngest HTTP/1.1\r\nHost: app\r\nContent-Length: 11\r\n\r\n")
         status, headers, body = read_response(sock)
         assert status == 413 and headers["connection"] == "close"
         assert json.loads(body)["code"] == "body_too_large"
