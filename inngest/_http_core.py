@@ -42,7 +42,8 @@ from inngest import _errors
 
 log = logging.getLogger("inngest.http")
 
-_HEAD_END = b"\r\n\r\n"
+# An empty line; lines may end in a bare LF (RFC 9112 section 2.2), as the real server takes.
+_HEAD_END = re.compile(rb"\n\r?\n")
 _REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/([0-9])\.([0-9])")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _MAX_HEADERS = 100
@@ -332,11 +333,12 @@ class CoreServer:
         return request
 
     def _read_head(self, conn: _Connection) -> bool:
-        end = conn.buffer.find(_HEAD_END)
-        if end < 0:
+        found = _find_head_end(conn.buffer)
+        if found is None:
             if len(conn.buffer) > self.limits.max_head_bytes:
                 raise _Refusal(431, "head_too_large", "request head too large")
             return False
+        end, body_start = found
         if end > self.limits.max_head_bytes:
             raise _Refusal(431, "head_too_large", "request head too large")
         method, target, version, headers = _parse_head(bytes(conn.buffer[:end]))
@@ -350,7 +352,7 @@ class CoreServer:
             self._buffered += length
         conn.reserved = length
         conn.head = (method, target, version, headers)
-        conn.head_size = end + len(_HEAD_END)
+        conn.head_size = body_start
         conn.body_size = length
         waiting = len(conn.buffer) < conn.head_size + length
         if waiting and version == "1.1" and headers.get("expect", "").lower() == "100-continue":
@@ -515,8 +517,20 @@ def _registered(selector: selectors.BaseSelector, conn: _Connection) -> bool:
     return True
 
 
+def _find_head_end(buffer: bytearray) -> tuple[int, int] | None:
+    """Where the request head in ``buffer`` ends (before its last line's end) and where the
+    body starts, or None if the head is not whole yet."""
+    match = _HEAD_END.search(buffer)
+    if match is None:
+        return None
+    end = match.start()
+    if end and buffer[end - 1] == 0x0D:  # the CR of the last header line's CRLF
+        end -= 1
+    return end, match.end()
+
+
 def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
-    lines = raw.decode("iso-8859-1").split("\r\n")
+    lines = raw.decode("iso-8859-1").replace("\r\n", "\n").split("\n")
     method, target, version = _parse_request_line(lines[0])
     if len(lines) - 1 > _MAX_HEADERS:
         raise _Refusal(431, "head_too_large", "too many headers")

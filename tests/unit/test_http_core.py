@@ -257,6 +257,28 @@ def test_two_host_headers_are_a_400(engine_port: int, version: str) -> None:
         "code": "host_invalid", "message": "more than one Host header"}
 
 
+@pytest.mark.parametrize("newline, last_newline", [
+    (b"\n", b"\n"), (b"\r\n", b"\n"), (b"\n", b"\r\n"),
+])
+def test_header_lines_may_end_in_a_bare_lf(
+    engine_port: int, newline: bytes, last_newline: bytes
+) -> None:
+    """As the real server (RFC 9112 allows it): the core waited for CRLF CRLF, and answered
+    408 after the 30 s request deadline. Two requests on one connection check that the
+    first's body was taken from the right place."""
+    event = json.dumps({"name": "app/lf", "data": {}}).encode()
+    request = newline.join([b"POST /e/key HTTP/1.1", b"Host: 127.0.0.1",
+                            b"Content-Length: %d" % len(event)]) + newline + last_newline + event
+    with connect(engine_port) as sock:
+        sock.sendall(request + request)
+        for _ in range(2):
+            status, _, body = read_response(sock)
+            assert status == 200 and len(json.loads(body)["ids"]) == 1
+        sock.sendall(b"GET /health HTTP/1.1\nHost: 127.0.0.1\n\n")
+        status, _, body = read_response(sock)
+        assert status == 200 and json.loads(body)["status"] == 200
+
+
 def test_chunked_bodies_ask_for_a_length(app: Serving) -> None:
     status, _, _ = ask(app(), b"POST /api/inngest HTTP/1.1\r\nHost: app\r\n"
                               b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
