@@ -7,12 +7,13 @@ bytes it guards are read:
 
 * the whole head and body must arrive within ``request_timeout`` (not per read);
 * a ``Content-Length`` over ``max_body_bytes`` is refused (413) before the body is read,
+  a chunked body as soon as its chunk sizes pass it (its trailers are bounded like a head),
   and all buffered bodies together stay under ``max_buffered_bytes`` (503 beyond);
 * at most ``max_connections`` are open; past that an idle keep-alive connection is
   dropped, or the newcomer gets a 503;
 * an idle keep-alive connection is closed after ``keep_alive_timeout``;
-* a missing-or-invalid ``Content-Length`` or a malformed head (an HTTP/1.1 request without
-  ``Host``, two ``Host`` headers) is a 400 in JSON.
+* a missing-or-invalid ``Content-Length``, a malformed head (an HTTP/1.1 request without
+  ``Host``, two ``Host`` headers) or malformed chunking is a 400 in JSON.
 
 A worker that has answered on a keep-alive connection waits a moment (``_LINGER_SECONDS``)
 for the client's next request and serves it itself, when no other request is in progress:
@@ -46,6 +47,13 @@ log = logging.getLogger("inngest.http")
 _HEAD_END = re.compile(rb"\n\r?\n")
 _REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/([0-9])\.([0-9])")
 _DIGITS = re.compile(r"[0-9]{1,18}")
+# A chunk's size in hex, then optional extensions (ignored), on a line without its line end.
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r]*)?")
+_MAX_CHUNK_LINE = 4096
+# Chunk lines beyond 16 bytes for each chunk and twice its size are allowed up to this many
+# bytes in all (as Go's net/http does): many tiny chunks with long extensions would otherwise
+# keep the selector thread parsing framing for the whole request deadline.
+_MAX_CHUNK_OVERHEAD = 16 * 1024
 _MAX_HEADERS = 100
 _REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 _FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding"})
@@ -108,6 +116,93 @@ class _Gone(Exception):
     """The client closed its connection."""
 
 
+class _ChunkedBody:
+    """A chunked request body (RFC 9112 section 7.1) decoded as it arrives: ``feed()`` takes
+    what it can use off the front of the connection's buffer, so neither the raw bytes nor
+    the chunks are scanned again when more arrive. Chunk extensions and trailers are read
+    and ignored; lines may end in a bare LF, as in the head.
+
+    ``reserve(size)`` is called with each chunk's size before its data is read (it raises
+    when the server's buffer budget is spent), ``max_body_bytes`` bounds the decoded body as
+    a ``Content-Length`` does, and ``max_trailer_bytes`` the trailer section."""
+
+    def __init__(self, max_body_bytes: int, max_trailer_bytes: int,
+                 reserve: typing.Callable[[int], None]) -> None:
+        self.body = bytearray()
+        self._max_body_bytes = max_body_bytes
+        self._max_trailer_bytes = max_trailer_bytes
+        self._reserve = reserve
+        self._data_left = 0  # of the current chunk
+        self._data_read = False  # the current chunk's data is in: its line end comes next
+        self._trailer_bytes = -1  # -1 until the last chunk, then the trailers' size so far
+        self._overhead = 0
+        self.done = False
+
+    def feed(self, buffer: bytearray) -> bool:
+        """Decode from ``buffer``, deleting what was decoded; whether the body is whole."""
+        at = 0
+        try:
+            while not self.done:
+                if self._data_left:
+                    at = self._take_data(buffer, at)
+                    if self._data_left:
+                        break
+                    continue
+                end = buffer.find(b"\n", at, at + _MAX_CHUNK_LINE)
+                if end < 0:
+                    if len(buffer) - at >= _MAX_CHUNK_LINE:
+                        raise _bad_chunking("a chunk line is too long")
+                    break
+                line_end = end - 1 if end > at and buffer[end - 1] == 0x0D else end
+                self._on_line(bytes(buffer[at:line_end]))
+                at = end + 1
+        finally:
+            del buffer[:at]
+        return self.done
+
+    def _take_data(self, buffer: bytearray, at: int) -> int:
+        data = buffer[at:at + self._data_left]
+        self.body += data
+        self._data_left -= len(data)
+        self._data_read = not self._data_left
+        return at + len(data)
+
+    def _on_line(self, line: bytes) -> None:
+        if self._data_read:
+            if line:
+                raise _bad_chunking("chunk data is longer than its size")
+            self._data_read = False
+        elif self._trailer_bytes >= 0:
+            self._on_trailer_line(line)
+        else:
+            self._on_size_line(line)
+
+    def _on_size_line(self, line: bytes) -> None:
+        match = _CHUNK_SIZE_LINE.fullmatch(line)
+        if match is None:
+            raise _bad_chunking(f"malformed chunk size line {line[:40]!r}")
+        size = int(match.group(1), 16)
+        if len(self.body) + size > self._max_body_bytes:
+            raise _body_too_large(self._max_body_bytes)
+        overhead = max(0, self._overhead + len(line) + 2 - 16 - 2 * size)
+        if overhead > _MAX_CHUNK_OVERHEAD:
+            raise _bad_chunking("too many chunk framing bytes for the data")
+        self._overhead = overhead
+        if size:
+            self._reserve(size)
+            self._data_left = size
+        else:
+            self._trailer_bytes = 0
+
+    def _on_trailer_line(self, line: bytes) -> None:
+        if not line:
+            self.done = True
+            return
+        self._trailer_bytes += len(line)
+        if self._trailer_bytes > self._max_trailer_bytes:
+            raise _Refusal(431, "head_too_large", "request trailers too large")
+
+
 @dataclasses.dataclass(eq=False)
 class _Connection:
     sock: socket.socket
@@ -117,6 +212,7 @@ class _Connection:
     head: tuple[str, str, str, dict[str, str]] | None = None
     head_size: int = 0
     body_size: int = 0
+    chunks: _ChunkedBody | None = None  # of a chunked body being read
     reserved: int = 0
     arrived: float = 0.0
     idle: bool = False
@@ -275,7 +371,7 @@ class CoreServer:
                     return
                 conn = self._returned.popleft()
             selector.register(conn.sock, selectors.EVENT_READ, conn)
-            if conn.buffer:  # a pipelined request already arrived
+            if _mid_request(conn):  # (part of) a pipelined request already arrived
                 conn.deadline = (conn.arrived or time.monotonic()) + self.limits.request_timeout
                 self._advance(selector, conn)
             else:
@@ -322,15 +418,19 @@ class CoreServer:
         """The request ``conn`` has buffered whole (taken from its buffer), or None."""
         if conn.head is None and not self._read_head(conn):
             return None
-        if len(conn.buffer) < conn.head_size + conn.body_size:
-            return None
+        if conn.chunks is not None:
+            if not conn.chunks.feed(conn.buffer):
+                return None
+            body, conn.chunks = bytes(conn.chunks.body), None
+        else:
+            end = conn.head_size + conn.body_size
+            if len(conn.buffer) < end:
+                return None
+            body = bytes(conn.buffer[conn.head_size:end])
+            del conn.buffer[:end]
         method, target, _, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)
-        end = conn.head_size + conn.body_size
-        request = HTTPRequest(method, target, headers, bytes(conn.buffer[conn.head_size:end]),
-                              conn.address)
-        del conn.buffer[:end]
         conn.arrived = 0.0
-        return request
+        return HTTPRequest(method, target, headers, body, conn.address)
 
     def _read_head(self, conn: _Connection) -> bool:
         found = _find_head_end(conn.buffer)
@@ -342,22 +442,32 @@ class CoreServer:
         if end > self.limits.max_head_bytes:
             raise _Refusal(431, "head_too_large", "request head too large")
         method, target, version, headers = _parse_head(bytes(conn.buffer[:end]))
-        length = _content_length(headers)
-        if length > self.limits.max_body_bytes:
-            raise _Refusal(413, "body_too_large",
-                           f"request body over {self.limits.max_body_bytes} bytes")
-        with self._lock:
-            if self._buffered + length > self.limits.max_buffered_bytes:
-                raise _Refusal(503, "server_busy", "too many request bodies in flight")
-            self._buffered += length
-        conn.reserved = length
+        if _is_chunked(version, headers):
+            del conn.buffer[:body_start]
+            conn.head_size = conn.body_size = 0
+            conn.chunks = _ChunkedBody(self.limits.max_body_bytes, self.limits.max_head_bytes,
+                                       lambda size: self._reserve(conn, size))
+            waiting = not conn.buffer
+        else:
+            length = _content_length(headers)
+            if length > self.limits.max_body_bytes:
+                raise _body_too_large(self.limits.max_body_bytes)
+            self._reserve(conn, length)
+            conn.head_size = body_start
+            conn.body_size = length
+            waiting = len(conn.buffer) < body_start + length
         conn.head = (method, target, version, headers)
-        conn.head_size = body_start
-        conn.body_size = length
-        waiting = len(conn.buffer) < conn.head_size + length
         if waiting and version == "1.1" and headers.get("expect", "").lower() == "100-continue":
             _send_quietly(conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
         return True
+
+    def _reserve(self, conn: _Connection, size: int) -> None:
+        """Count ``size`` more bytes of ``conn``'s body against the server's buffer budget."""
+        with self._lock:
+            if self._buffered + size > self.limits.max_buffered_bytes:
+                raise _Refusal(503, "server_busy", "too many request bodies in flight")
+            self._buffered += size
+        conn.reserved += size
 
     def _refuse(self, selector: selectors.BaseSelector, conn: _Connection,
                 refusal: _Refusal) -> None:
@@ -376,7 +486,7 @@ class CoreServer:
     def _expire(self, selector: selectors.BaseSelector) -> None:
         now = time.monotonic()
         for conn in [c for c in self._snapshot() if c.deadline and c.deadline <= now]:
-            if conn.draining or conn.idle or not conn.buffer:
+            if conn.draining or conn.idle or not _mid_request(conn):
                 self._close(selector, conn)
             else:
                 self._refuse(selector, conn, _Refusal(408, "request_timeout",
@@ -495,7 +605,7 @@ class CoreServer:
                 chunk = b""
             if not chunk:
                 raise _Gone
-            if not conn.buffer:
+            if not _mid_request(conn):
                 conn.arrived = time.monotonic()
                 until = min(until, conn.arrived + self.limits.request_timeout)
             conn.buffer += chunk
@@ -507,6 +617,12 @@ class CoreServer:
                 return None
             if request is not None or self._stop.is_set():
                 return request
+
+
+def _mid_request(conn: _Connection) -> bool:
+    """Whether part of a request has arrived on ``conn`` (a chunked body is taken off the
+    buffer as it arrives, so the buffer can be empty in the middle of one)."""
+    return bool(conn.buffer) or conn.head is not None
 
 
 def _registered(selector: selectors.BaseSelector, conn: _Connection) -> bool:
@@ -546,6 +662,8 @@ def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
             lengths.add(value)
         elif key == "host":
             hosts += 1
+        elif key == "transfer-encoding" and key in headers:  # each one codes the body again
+            value = headers.pop(key) + ", " + value
         headers.setdefault(key, value)
     if len(lengths) > 1:
         raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
@@ -586,10 +704,30 @@ def _is_request_target(method: str, target: str) -> bool:
         or (target == "*" and method == "OPTIONS")
 
 
+def _is_chunked(version: str, headers: dict[str, str]) -> bool:
+    """Whether the body is chunked; raises if its Transfer-Encoding cannot be served."""
+    coding = headers.get("transfer-encoding")
+    if coding is None:
+        return False
+    # Both framings in one request is how requests are smuggled past a proxy that frames by
+    # the other one. RFC 9112 section 6.3 allows decoding it as chunked (and closing after)
+    # or refusing it; a refusal leaves no two readings of where the request ends.
+    if "content-length" in headers:
+        raise _Refusal(400, "transfer_encoding_invalid",
+                       "a request may not have both Transfer-Encoding and Content-Length")
+    if version == "1.0":  # 1.0 has no Transfer-Encoding (RFC 9112 section 6.1)
+        raise _Refusal(400, "transfer_encoding_invalid",
+                       "an HTTP/1.0 request may not have a Transfer-Encoding")
+    # 501, as RFC 9112 section 6.1 advises for a coding the server does not know and as the
+    # real server answers: "gzip, chunked" is valid HTTP, just not served here.
+    if coding.lower() != "chunked":
+        raise _Refusal(501, "transfer_encoding_unsupported",
+                       f"Transfer-Encoding {coding!r} is not supported: send chunked or a "
+                       "Content-Length")
+    return True
+
+
 def _content_length(headers: dict[str, str]) -> int:
-    if "transfer-encoding" in headers:
-        raise _Refusal(411, "length_required",
-                       "Transfer-Encoding is not supported: send a Content-Length")
     value = headers.get("content-length")
     if value is None:
         return 0
@@ -597,6 +735,14 @@ def _content_length(headers: dict[str, str]) -> int:
         raise _Refusal(400, "content_length_invalid",
                        "Content-Length must be a non-negative decimal integer")
     return int(value)
+
+
+def _body_too_large(max_body_bytes: int) -> _Refusal:
+    return _Refusal(413, "body_too_large", f"request body over {max_body_bytes} bytes")
+
+
+def _bad_chunking(message: str) -> _Refusal:
+    return _Refusal(400, "chunked_body_invalid", message)
 
 
 def _keeps_alive(version: str, headers: dict[str, str]) -> bool:

@@ -81,7 +81,8 @@ def serve(
     """A bound server; call ``serve_forever()`` (and ``shutdown()`` from another thread).
 
     A request whose ``Content-Length`` exceeds ``max_body_bytes`` is refused (413) before
-    its body is read; its head and body must arrive within ``request_timeout`` seconds;
+    its body is read (a chunked one once its chunk sizes pass it); its head and body must
+    arrive within ``request_timeout`` seconds;
     past ``max_connections`` open connections, new ones get a 503.
     """
     limits = _http_core.Limits(

@@ -279,10 +279,149 @@ def test_header_lines_may_end_in_a_bare_lf(
         assert status == 200 and json.loads(body)["status"] == 200
 
 
-def test_chunked_bodies_ask_for_a_length(app: Serving) -> None:
-    status, _, _ = ask(app(), b"POST /api/inngest HTTP/1.1\r\nHost: app\r\n"
-                              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-    assert status == 411
+@pytest.fixture
+def echo() -> typing.Iterator[Serving]:
+    """Start a core server answering each request with its body; return its port."""
+    servers: list[CoreServer] = []
+
+    def start(**limits: typing.Any) -> int:
+        def handler(request: HTTPRequest) -> HTTPResponse:
+            return 200, {}, request.body
+
+        options = {"max_body_bytes": 64, "max_buffered_bytes": 1024, **limits}
+        server = CoreServer(("127.0.0.1", 0), handler, Limits(**options), 2, "echo")
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return int(server.server_address[1])
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+CHUNKED = b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("chunks, body", [
+    (b"5\r\nhello\r\n0\r\n\r\n", b"hello"),
+    (b"0\r\n\r\n", b""),
+    (b"5;name=value\r\nhello\r\n6 ; x ; y=\"z\"\r\n world\r\n0;last\r\n\r\n", b"hello world"),
+    (b"3\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n", b"abc"),
+    (b"a\r\n0123456789\r\nB\r\n0123456789A\r\n0\r\n\r\n", b"01234567890123456789A"),
+    (b"0005\nhello\n0\n\n", b"hello"),
+])
+def test_chunked_request_bodies_are_decoded(echo: Serving, chunks: bytes, body: bytes) -> None:
+    """The real server takes chunked bodies; the core answered 411. A second request on the
+    connection checks that the first ended where its last chunk did."""
+    with connect(echo()) as sock:
+        sock.sendall(CHUNKED + chunks + CHUNKED + b"2\r\nok\r\n0\r\n\r\n")
+        assert read_response(sock)[::2] == (200, body)
+        assert read_response(sock)[::2] == (200, b"ok")
+
+
+def test_a_chunked_body_sent_byte_by_byte_is_decoded(echo: Serving) -> None:
+    with connect(echo()) as sock:
+        sock.sendall(CHUNKED.replace(b"chunked", b"Chunked"))
+        for byte in b"4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\n":
+            sock.sendall(bytes([byte]))
+            time.sleep(0.002)
+        status, headers, body = read_response(sock)
+    assert (status, body, headers["connection"]) == (200, b"Wikipedia", "keep-alive")
+
+
+def test_the_engine_takes_a_chunked_event(engine_port: int) -> None:
+    event = json.dumps({"name": "app/chunked", "data": {"n": 1}}).encode()
+    status, _, body = ask(engine_port, CHUNKED.replace(b"/echo", b"/e/key")
+                          + b"%x\r\n%s\r\n0\r\n\r\n" % (len(event), event))
+    assert status == 200 and len(json.loads(body)["ids"]) == 1
+
+
+@pytest.mark.parametrize("chunks", [
+    b"40\r\n" + b"x" * 64 + b"\r\n1\r\n",  # the second chunk passes the limit
+    b"ffffffffffffffff\r\n",  # refused before any data is read
+])
+def test_a_chunked_body_over_the_limit_is_a_413(echo: Serving, chunks: bytes) -> None:
+    status, headers, body = ask(echo(), CHUNKED + chunks)
+    assert status == 413 and headers["connection"] == "close"
+    assert json.loads(body) == {"code": "body_too_large", "message": "request body over 64 bytes"}
+
+
+@pytest.mark.parametrize("chunks, message", [
+    (b"zz\r\nhello\r\n0\r\n\r\n", "malformed chunk size line b'zz'"),
+    (b"-5\r\nhello\r\n0\r\n\r\n", "malformed chunk size line b'-5'"),
+    (b"0x5\r\nhello\r\n0\r\n\r\n", "malformed chunk size line b'0x5'"),
+    (b" 5\r\nhello\r\n0\r\n\r\n", "malformed chunk size line b' 5'"),
+    (b"\r\n", "malformed chunk size line b''"),
+    (b"5\rx\r\nhello\r\n0\r\n\r\n", "malformed chunk size line b'5\\rx'"),
+    (b"1" * 17 + b"\r\n", "malformed chunk size line b'" + "1" * 17 + "'"),
+    (b"5\r\nhello world\r\n0\r\n\r\n", "chunk data is longer than its size"),
+    (b"5\r\nhello\r\r\n0\r\n\r\n", "chunk data is longer than its size"),
+    (b"1;" + b"x" * 5000, "a chunk line is too long"),
+    (b"1;" + b"x" * 3000 + b"\r\nx\r\n" + b"1;" + b"x" * 3000 + b"\r\nx\r\n"
+     + b"1;" + b"x" * 3000 + b"\r\nx\r\n" + b"1;" + b"x" * 3000 + b"\r\nx\r\n"
+     + b"1;" + b"x" * 3000 + b"\r\nx\r\n" + b"1;" + b"x" * 3000 + b"\r\nx\r\n",
+     "too many chunk framing bytes for the data"),
+])
+def test_malformed_chunking_is_a_400(echo: Serving, chunks: bytes, message: str) -> None:
+    status, headers, body = ask(echo(), CHUNKED + chunks)
+    assert status == 400 and headers["connection"] == "close"
+    assert json.loads(body) == {"code": "chunked_body_invalid", "message": message}
+
+
+def test_chunked_trailers_are_bounded(echo: Serving) -> None:
+    status, _, body = ask(echo(max_head_bytes=1024),
+                          CHUNKED + b"0\r\n" + b"X-Trailer: 0123456789\r\n" * 100)
+    assert status == 431 and json.loads(body)["code"] == "head_too_large"
+
+
+def test_transfer_encoding_with_content_length_is_a_400(echo: Serving) -> None:
+    """Refused, where the real server reads the body as chunked: a proxy in front that frames
+    by Content-Length would see another request boundary (request smuggling)."""
+    status, _, body = ask(echo(), CHUNKED.replace(b"\r\n\r\n", b"\r\nContent-Length: 9\r\n\r\n")
+                          + b"2\r\nok\r\n0\r\n\r\n")
+    assert status == 400 and json.loads(body) == {
+        "code": "transfer_encoding_invalid",
+        "message": "a request may not have both Transfer-Encoding and Content-Length"}
+
+
+@pytest.mark.parametrize("codings", [
+    [b"gzip"], [b"gzip, chunked"], [b"chunked, gzip"], [b"chunked", b"gzip"], [b"identity"],
+])
+def test_transfer_codings_other_than_chunked_are_a_501(
+    echo: Serving, codings: list[bytes]
+) -> None:
+    head = b"".join(b"Transfer-Encoding: %s\r\n" % coding for coding in codings)
+    status, headers, body = ask(echo(), b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head
+                                + b"\r\n2\r\nok\r\n0\r\n\r\n")
+    assert status == 501 and headers["connection"] == "close"
+    assert json.loads(body)["code"] == "transfer_encoding_unsupported"
+
+
+def test_transfer_encoding_in_an_http_1_0_request_is_a_400(echo: Serving) -> None:
+    status, _, body = ask(echo(), CHUNKED.replace(b"HTTP/1.1", b"HTTP/1.0")
+                          + b"2\r\nok\r\n0\r\n\r\n")
+    assert status == 400 and json.loads(body)["code"] == "transfer_encoding_invalid"
+
+
+def test_an_unfinished_chunked_body_gets_the_request_deadline(echo: Serving) -> None:
+    """All its bytes read and decoded, the connection still holds a request in progress."""
+    with connect(echo(request_timeout=0.3)) as sock:
+        sock.sendall(CHUNKED + b"5\r\nhello\r\n")
+        status, _, body = read_response(sock)
+    assert status == 408 and json.loads(body)["code"] == "request_timeout"
+
+
+def test_chunked_bodies_count_against_the_memory_budget(echo: Serving) -> None:
+    port = echo(max_body_bytes=60, max_buffered_bytes=100)
+    with connect(port) as first:
+        first.sendall(CHUNKED + b"3c\r\n[")  # 60 bytes announced
+        time.sleep(0.2)  # until the server has reserved them
+        status, _, body = ask(port, CHUNKED + b"3c\r\n")
+        assert status == 503 and json.loads(body)["code"] == "server_busy"
+        first.sendall(b"x" * 59 + b"\r\n0\r\n\r\n")
+        assert read_response(first)[0] == 200
+    assert ask(port, CHUNKED + b"3c\r\n" + b"x" * 60 + b"\r\n0\r\n\r\n")[0] == 200
 
 
 def test_connections_past_the_limit_get_a_503(app: Serving) -> None:
