@@ -76,6 +76,17 @@ def graphql_request_error(reason: str) -> Response:
     return respond(400, {"errors": [{"message": message}], "data": None, "message": message})
 
 
+_INVALID_RUN_ID = "The run ID specified is invalid"
+
+
+def _no_run_state(run_id: str) -> Response:
+    """``/v0/runs/{id}/batch`` and ``/actions`` for a run the engine does not hold, with the
+    real server's statuses and words."""
+    if not ulid.is_ulid(run_id):
+        return v1_error(400, _INVALID_RUN_ID)
+    return v1_error(410, f"runtime state is no longer available for runID: {run_id}")
+
+
 def v1_error(status: int, message: str) -> Response:
     """An error from the REST v1 API, in the server's ``{data, error, status}`` shape."""
     return respond(status, {"data": None, "error": message, "status": status})
@@ -107,7 +118,7 @@ class Api:
             ("POST", re.compile(r"/v0/gql"), self.graphql),
             ("GET", re.compile(r"/v1/events"), self.list_events),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)"), self.get_event),
-            ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)/runs"), self.event_runs),
+            ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]*)/runs"), self.event_runs),
             ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.get_run),
             ("DELETE", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.cancel_v1),
             ("POST", re.compile(r"/v1/signals"), self.signal),
@@ -230,8 +241,6 @@ class Api:
 
     def remove_app(self, query: dict[str, str], **_: object) -> Response:
         url = query.get("url", "")
-        if not url:
-            return error(400, "url is required")
         try:
             apps = self.engine.store.apps_by_url(registration.normalize_url(url))
         except registration.UrlError:
@@ -260,19 +269,21 @@ class Api:
     def run_batch(self, run_id: str, **_: object) -> Response:
         run = self._run(run_id)
         if run is None:
-            return error(410, "run state not found")
+            return _no_run_state(run_id)
         stored = [self.engine.store.event(event_id) for event_id in run.event_ids]
         return respond(200, [e.event for e in stored if e])
 
     def run_actions(self, run_id: str, **_: object) -> Response:
         if self._run(run_id) is None:
-            return error(410, "run state not found")
+            return _no_run_state(run_id)
         return respond(200, dict(self.engine.store.steps(run_id)))
 
     def cancel_v0(self, run_id: str, **_: object) -> Response:
+        if not ulid.is_ulid(run_id):
+            return v1_error(400, _INVALID_RUN_ID)
         run = self._run(run_id)
         if run is None:
-            return error(404, "run not found")
+            return v1_error(404, "A function run with the given ID could not be found")
         if self.engine.runner.cancel(run_id) is None:
             return error(409, "This function has already completed")
         return respond(204)

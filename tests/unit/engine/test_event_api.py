@@ -182,6 +182,33 @@ def test_invoke_route(client: Client, app: FakeApp) -> None:
     assert status == 404 and body["status"] == 404
 
 
+UNKNOWN_RUN = "01H00000000000000000000000"
+
+
+# The real server's answers (measured with curl against ../shared/inngest-server); ours carry
+# `code` and `message` too.
+@pytest.mark.parametrize("method, path, status, message", [
+    ("GET", "/v0/runs/garbage/batch", 400, "The run ID specified is invalid"),
+    ("GET", "/v0/runs/garbage/actions", 400, "The run ID specified is invalid"),
+    ("GET", f"/v0/runs/{UNKNOWN_RUN}/batch", 410,
+     f"runtime state is no longer available for runID: {UNKNOWN_RUN}"),
+    ("GET", f"/v0/runs/{UNKNOWN_RUN}/actions", 410,
+     f"runtime state is no longer available for runID: {UNKNOWN_RUN}"),
+    ("DELETE", "/v0/runs/garbage", 400, "The run ID specified is invalid"),
+    ("DELETE", f"/v0/runs/{UNKNOWN_RUN}", 404,
+     "A function run with the given ID could not be found"),
+    ("GET", "/v1/events//runs", 400, "Invalid event ID: "),
+    ("DELETE", "/fn/remove", 404, "App not found: "),
+    ("DELETE", "/fn/remove?url=", 404, "App not found: "),
+])
+def test_requests_for_what_is_not_there_get_the_real_servers_answers(
+    client: Client, method: str, path: str, status: int, message: str
+) -> None:
+    answer_status, body = client.request(method, path)
+    assert (answer_status, body["error"], body["status"]) == (status, message, status)
+    assert body["data"] is None and body["message"] == message
+
+
 @pytest.mark.sockets
 def test_misc_routes(client: Client) -> None:
     assert client.request("GET", "/health") == (200, {"status": 200, "message": "OK"})
