@@ -87,6 +87,21 @@ def load_body(body: bytes) -> JSON:
     nesting past ``MAX_DEPTH``.
     """
     text = body.decode("utf-8", "replace")
+    value = _decode(text, _too_deep())
+    # Only a ``\uD8..``-``\uDF..`` escape makes a lone surrogate, and nesting past
+    # MAX_DEPTH takes as many brackets: most bodies have neither, and are not walked.
+    if text.count("[") + text.count("{") > MAX_DEPTH or _SURROGATE_ESCAPE.search(text):
+        value = _cleaned(value, 0)
+    return value
+
+
+def load_strict(body: bytes) -> JSON:
+    """An app's reply read as the real server's decoder reads it: invalid UTF-8 becomes
+    U+FFFD; ``NaN``, ``Infinity`` and numbers beyond a 64-bit float raise ``BodyError``."""
+    return _decode(body.decode("utf-8", "replace"), "nested too deeply")
+
+
+def _decode(text: str, too_deep: str) -> JSON:
     try:
         value: JSON = _STRICT.decode(text)
     except BodyError:
@@ -94,11 +109,7 @@ def load_body(body: bytes) -> JSON:
     except ValueError as err:  # JSONDecodeError says where: "Expecting value: line 1 ..."
         raise BodyError(str(err)) from None
     except RecursionError:
-        raise BodyError(_too_deep()) from None
-    # Only a ``\uD8..``-``\uDF..`` escape makes a lone surrogate, and nesting past
-    # MAX_DEPTH takes as many brackets: most bodies have neither, and are not walked.
-    if text.count("[") + text.count("{") > MAX_DEPTH or _SURROGATE_ESCAPE.search(text):
-        value = _cleaned(value, 0)
+        raise BodyError(too_deep) from None
     return value
 
 

@@ -7,7 +7,7 @@ import json
 import typing
 
 from inngest._engine.models import JSON
-from inngest._engine.payload import Object, dump, load, object_or_empty
+from inngest._engine.payload import Object, dump, load_strict, object_or_empty
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
@@ -125,7 +125,7 @@ def interpret(reply: Reply) -> Outcome:
 def unwrap_stream(reply: Reply) -> Reply:
     """A 201 body wraps the real ``{status, body, headers}``."""
     try:
-        wrapper = load(reply.body)
+        wrapper = load_strict(reply.body)
     except ValueError:
         wrapper = None
     status = wrapper.get("status") if isinstance(wrapper, typing.Mapping) else None
@@ -147,12 +147,12 @@ def parse_output(body: bytes) -> JSON:
     """
     text = body.decode("utf-8", errors="replace")
     try:
-        value = load(text)
-    except ValueError:
+        value = load_strict(body)
+    except ValueError:  # as the real server keeps a body it cannot decode ("Infinity")
         return text
     if isinstance(value, str):
         try:
-            inner = load(value)
+            inner = load_strict(value.encode("utf-8", "surrogatepass"))
         except ValueError:
             return value
         if isinstance(inner, typing.Mapping):
@@ -181,7 +181,7 @@ def stored_size(op: Op) -> int:
 
 def parse_ops(body: bytes) -> list[Op]:
     try:
-        raw = load(body) if body.strip() else []
+        raw = load_strict(body) if body.strip() else []
     except ValueError as err:
         raise ValueError(f"{_READING}: {err}") from None
     if isinstance(raw, typing.Mapping):

@@ -381,17 +381,24 @@ def test_a_crashing_queue_item_fails_its_run(
     assert app.posts() == []
 
 
-def test_a_step_result_holding_nan_fails_the_run_at_the_next_call(
+def test_a_reply_holding_nan_is_an_opcode_response_that_cannot_be_read(
         client: Client, app: FakeApp) -> None:
-    # Python's json writes NaN; it has no canonical JSON, so no request can carry it.
+    # Python's json writes NaN. The real server's decoder cannot read it (measured): the call
+    # fails as any unreadable reply does, and no step is stored.
     def handler(call: Call) -> Reply:
         return ops(op("StepRun", "a", data=float("nan"))) if not call.body["steps"] else ok(1)
 
-    client.register(app, [app.function("fn", handler=handler)])
+    client.register(app, [app.function("fn", retries=0, handler=handler)])
     run = client.wait_for_run(client.send({"name": "test/fn"})[0])
-    message = ("the engine failed while processing this run (discovery item): "
-               "ValueError: NaN and Infinity are not JSON numbers")
+    message = "error reading generator opcode response: NaN is not a JSON value"
     assert run["status"] == "Failed"
-    assert run["output"] == {"error": f"InternalError: {message}", "name": "InternalError",
-                             "message": message}
+    assert run["output"] == {"error": {"error": message, "name": "Error", "message": message}}
     assert len(app.posts()) == 1
+
+
+def test_an_output_that_is_not_json_is_kept_as_text(client: Client, app: FakeApp) -> None:
+    # Python's json writes Infinity for float("inf"); the real server keeps such a body as a
+    # string (measured), so the REST API answers JSON.
+    client.register(app, [app.function("fn", handler=lambda call: (200, {}, b"Infinity"))])
+    run = client.wait_for_run(client.send({"name": "test/fn"})[0])
+    assert (run["status"], run["output"]) == ("Completed", "Infinity")
