@@ -1,11 +1,12 @@
 """RFC 8785 JSON Canonicalization Scheme, used to verify request signatures.
 
 JCS output equals ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-except for floats (JCS formats them as ECMAScript does) and for keys outside the BMP (JCS
-sorts by UTF-16 code units, Python by code points; the two orders agree on BMP-only keys).
-String escaping is the same: only ``"``, ``\\`` and control characters, with the short forms
-``\\b \\f \\n \\r \\t`` and lower-case ``\\u00xx`` for the rest. So values without floats and
-non-BMP keys take the C encoder; the rest are written piece by piece.
+except for floats and integers past 2**53 (JCS formats them as ECMAScript formats doubles)
+and for keys outside the BMP (JCS sorts by UTF-16 code units, Python by code points; the two
+orders agree on BMP-only keys). String escaping is the same: only ``"``, ``\\`` and control
+characters, with the short forms ``\\b \\f \\n \\r \\t`` and lower-case ``\\u00xx`` for the
+rest. So values without floats, large integers and non-BMP keys take the C encoder; the rest
+are written piece by piece.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ _dumps_sorted = json.JSONEncoder(
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _WIDE_LEAD_BYTE = re.compile(rb"[\x00\xed\xf0-\xff]")
 _BMP_END = "\U00010000"
+# JSON numbers are IEEE doubles: JCS writes an integer past 2**53 as ECMAScript writes the
+# double nearest it (10**30 as 1e+30). Such an integer has 16 digits or more.
+_SAFE_INTEGER = 2**53
+_LONG_DIGITS = re.compile(rb"[0-9]{16}")
 
 
 def canonicalize(value: object) -> bytes:
@@ -69,7 +74,7 @@ _decoder_without_floats = json.JSONDecoder(
 def canonicalize_parsed(document: bytes, value: object, has_floats: bool) -> bytes:
     """The canonical form of ``value``, parsed from ``document`` by ``parse_document``; the
     bytes tell cheaply whether a key may lie outside the BMP."""
-    if has_floats or _may_leave_bmp(document):
+    if has_floats or _may_leave_bmp(document) or _LONG_DIGITS.search(document):
         return canonicalize(value)
     return _encode_or_slowly(value)
 
@@ -90,7 +95,8 @@ def _encode_or_slowly(value: object) -> bytes:
 
 
 def _fits_c_encoder(value: object) -> bool:
-    """True when ``value`` holds only exact JSON types, no floats, and only BMP string keys."""
+    """True when ``value`` holds only exact JSON types, no floats, no integers past 2**53
+    and only BMP string keys."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -101,7 +107,10 @@ def _fits_c_encoder(value: object) -> bool:
             stack.extend(item.values())
         elif type(item) is list or type(item) is tuple:
             stack.extend(item)
-        elif not (type(item) is str or type(item) is int or type(item) is bool or item is None):
+        elif type(item) is int:
+            if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                return False
+        elif not (type(item) is str or type(item) is bool or item is None):
             return False
     return True
 
@@ -120,7 +129,8 @@ def _write(value: object, parts: list[str]) -> None:
     elif value is False:
         parts.append("false")
     elif isinstance(value, int):
-        parts.append(str(value))
+        parts.append(str(value) if -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+                     else _format_large_integer(value))
     elif isinstance(value, float):
         parts.append(format_number(value))
     elif isinstance(value, str):
@@ -167,6 +177,13 @@ def _write_object(obj: dict[typing.Any, object], parts: list[str]) -> None:
         parts.append(":")
         _write(obj[key], parts)
     parts.append("}")
+
+
+def _format_large_integer(value: int) -> str:
+    try:
+        return format_number(float(value))
+    except OverflowError:
+        raise ValueError("an integer beyond a double's range is not a JSON number") from None
 
 
 def format_number(number: float) -> str:

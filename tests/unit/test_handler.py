@@ -13,7 +13,7 @@ from inngest._client import Inngest
 from inngest._function import Function
 from inngest._function_config import Concurrency, TriggerEvent
 from inngest._handler import CommHandler, Request, Response, format_retry_after
-from inngest._protocol import signing
+from inngest._protocol import jcs, signing
 
 SIGNING_KEY = "signkey-prod-123abc"
 FALLBACK_KEY = "signkey-prod-456def"
@@ -419,6 +419,20 @@ def test_cloud_post_with_fallback_key_is_accepted_and_signed_with_it(
     )
     assert response.status == 200
     assert_signed_by(response, FALLBACK_KEY)
+
+
+def test_cloud_post_with_integers_past_2_to_the_53_verifies_as_the_server_signs_it() -> None:
+    # The server signs the JCS form, where 10**30 is written as the double 1e+30 (as by the
+    # official SDK's jcs package); the body itself carries the integer's digits.
+    body = execution_body(event={"name": "app/ran", "data": {"big": 10**30}, "id": "evt-1",
+                                 "ts": 1700000000000})
+    as_double = json.loads(body.replace(b"1" + b"0" * 30, b"1e30"))
+    timestamp = str(round(time.time()))
+    mac = signing.mac(SIGNING_KEY, jcs.canonicalize(as_double), timestamp)
+    request = make_request("POST", url=URL + "?fnId=my-app-hello&stepId=step", body=body,
+                           headers={"X-Inngest-Signature": f"t={timestamp}&s={mac}"})
+    response = make_handler(make_client("cloud")).handle(request)
+    assert (response.status, json_body(response)) == (200, "done")
 
 
 def test_cloud_post_with_non_json_body_is_unauthorized() -> None:

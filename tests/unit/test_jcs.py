@@ -51,8 +51,20 @@ def test_nested_structures_have_no_whitespace() -> None:
     assert canonicalize(raw) == b'{"a":false,"b":[1,{"c":true,"d":null}]}'
 
 
-def test_big_integers_keep_their_digits() -> None:
-    assert canonicalize(json.loads("[12345678901234567890]")) == b"[12345678901234567890]"
+def test_integers_past_2_to_the_53_are_written_as_doubles() -> None:
+    # JSON numbers are doubles (RFC 8785 section 3.2.2.3): the official SDK's `jcs` package
+    # and JavaScript's JSON.stringify give these bytes (measured).
+    document = b"[12345678901234567890,1000000000000000000000000000000,9007199254740993,-1e21]"
+    expected = b"[12345678901234567000,1e+30,9007199254740992,-1e+21]"
+    assert canonicalize(json.loads(document)) == expected
+    value, has_floats = jcs.parse_document(document)
+    assert jcs.canonicalize_parsed(document, value, has_floats) == expected
+    assert canonicalize([2**53, -(2**53)]) == b"[9007199254740992,-9007199254740992]"
+
+
+def test_an_integer_beyond_a_double_is_refused() -> None:
+    with pytest.raises(ValueError):
+        canonicalize([10**400])
 
 
 TRICKY_VALUES = [
