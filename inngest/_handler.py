@@ -178,6 +178,8 @@ class CommHandler:
 
     def handle(self, request: Request, raw_request: object = None) -> Response:
         timings = ServerTimings()
+        if request.method == "HEAD":  # answered as GET; the adapter's server drops the body
+            request = dataclasses.replace(request, method="GET")
         try:
             return self._handle(request, raw_request, timings)
         except Exception:  # the last line of defence: adapters must get a response
@@ -185,6 +187,11 @@ class CommHandler:
             # The exception's text stays in the log: it may describe the app's internals.
             body = _error_body("unknown", "internal error (see the app's log)", "UnknownError")
             return self._finish(_json_response(500, body), None, timings)
+
+    def refuse(self, status: int, error: _errors.Error) -> Response:
+        """The answer to a request an adapter could not read (its body, say)."""
+        self._client.logger.warning("refused a request: %s", error.message)
+        return self._finish(_error_response(status, error), None, ServerTimings())
 
     def _handle(self, request: Request, raw_request: object, timings: ServerTimings) -> Response:
         method = request.method
@@ -306,7 +313,10 @@ class CommHandler:
         )
 
     def _sync_in_band(self, request: Request) -> Response:
-        url = self._app_url(_registration.in_band_request_url(request.body))
+        try:
+            url = self._app_url(_registration.in_band_request_url(request.body))
+        except _errors.BodyInvalidError as err:
+            return _error_response(400, err)
         inspection = _inspection.authenticated(self._client, self._serve_info())
         body = _registration.in_band_body(
             self._client, self._functions.values(), self._framework, url, inspection
@@ -346,6 +356,8 @@ class CommHandler:
             if "probe" in query and _is_trust_probe(query):
                 return _json_response(200, None)
             execution_request = _execution.ExecutionRequest.from_dict(_payload(request, auth))
+            if execution_request.events is None and not execution_request.use_api:
+                raise _errors.BodyInvalidError("events: required")
             function, handler = self._find_handler(query.get("fnId") or "")
         except _MALFORMED_CALL as err:
             # The same request would fail the same way: the server must not retry it.
@@ -426,7 +438,7 @@ _MALFORMED_CALL = (
 
 def _is_trust_probe(query: dict[str, str]) -> bool:
     probe = query.get("probe")
-    if probe is None:
+    if not probe:  # "probe=" is no probe, as for the official SDK
         return False
     if probe != "trust":
         raise _errors.QueryParamInvalidError(f"unsupported probe: {probe}")
@@ -444,8 +456,10 @@ def _payload(request: Request, auth: _Auth) -> object:
         return json_value.loads(body)
     except json.JSONDecodeError as err:
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
-    except ValueError:
+    except UnicodeDecodeError:
         raise _errors.BodyInvalidError("request body is not UTF-8 JSON") from None
+    except ValueError:  # Python's limit on the digits of an integer
+        raise _errors.BodyInvalidError("request body has a number too long to read") from None
     except RecursionError:
         raise _errors.BodyInvalidError("request body is nested too deeply") from None
 

@@ -121,9 +121,13 @@ def in_band_request_url(body: bytes) -> str:
         raw = json.loads(body)
     except ValueError:
         raise _errors.BodyInvalidError("in-band sync body is not JSON") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("url"), str):
+    if not isinstance(raw, dict):
+        raise _errors.BodyInvalidError("in-band sync body is not an object")
+    if "url" not in raw:
+        raise _errors.BodyInvalidError("in-band sync body: url is required")
+    if not isinstance(raw["url"], str):
         raise _errors.BodyInvalidError("in-band sync body: url must be a string")
-    return typing.cast(str, raw["url"])
+    return raw["url"]
 
 
 def register(

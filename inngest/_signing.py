@@ -118,13 +118,15 @@ def _matching_key(
 
 
 def _parse_form(text: str) -> dict[str, str]:
-    """``dict(parse_qsl(text, keep_blank_values=True))``, without its cost for the usual
-    header: with no "%" or "+" there is nothing to unquote, and parse_qsl only splits."""
-    if "%" in text or "+" in text:
-        return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+    """The header's fields, the first value of each (as the official SDK reads them with
+    ``parse_qs``); with no "%" or "+" there is nothing to unquote, and it is only split."""
     fields: dict[str, str] = {}
+    if "%" in text or "+" in text:
+        for name, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
+            fields.setdefault(name, value)
+        return fields
     for field in text.split("&"):
         if field:
             name, _, value = field.partition("=")
-            fields[name] = value
+            fields.setdefault(name, value)
     return fields

@@ -8,7 +8,7 @@ import django.http
 import django.urls
 from django.views.decorators.csrf import csrf_exempt
 
-from inngest import _registration
+from inngest import _errors, _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request
@@ -37,17 +37,23 @@ def serve(
     )
 
     def inngest_api(request: django.http.HttpRequest) -> django.http.HttpResponse:
-        response = handler.handle(
-            Request(
-                method=request.method or "GET",
-                url=request.build_absolute_uri(),
-                headers=dict(request.headers.items()),
-                # read(), not .body: Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
-                # (2.5 MiB) there, and servers send up to 4 MiB of run state.
-                body=request.read(),
-            ),
-            request,
-        )
+        try:
+            # read(), not .body: Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
+            # (2.5 MiB) there, and servers send up to 4 MiB of run state.
+            body = request.read()
+        except OSError as err:  # UnreadablePostError: the client went away mid-body
+            response = handler.refuse(400, _errors.BodyInvalidError(
+                f"request body could not be read ({type(err).__name__})"))
+        else:
+            response = handler.handle(
+                Request(
+                    method=request.method or "GET",
+                    url=request.build_absolute_uri(),
+                    headers=dict(request.headers.items()),
+                    body=body,
+                ),
+                request,
+            )
         return django.http.HttpResponse(
             content=response.body, status=response.status, headers=response.headers
         )

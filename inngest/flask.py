@@ -5,9 +5,10 @@ from __future__ import annotations
 import typing
 
 import flask
+import werkzeug.exceptions
 from werkzeug.datastructures import Headers
 
-from inngest import _registration, wsgi
+from inngest import _errors, _registration, wsgi
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request
@@ -41,7 +42,16 @@ def serve(
         # through the proxy looks the request up again (Flask documents this way to get the
         # object). Middleware gets the proxy, as with the official SDK.
         request = flask.request._get_current_object()  # type: ignore[attr-defined]
-        response = handler.handle(_to_request(request), flask.request)
+        try:
+            inbound = _to_request(request)
+        except werkzeug.exceptions.HTTPException as err:  # a malformed chunk, a body over
+            # MAX_CONTENT_LENGTH: answered in JSON with werkzeug's status, not its HTML page
+            response = handler.refuse(err.code or 400, _errors.BodyInvalidError(
+                f"request body could not be read: {err.description}"))
+        except _errors.BodyInvalidError as err:
+            response = handler.refuse(400, err)
+        else:
+            response = handler.handle(inbound, flask.request)
         # Given a Headers object, werkzeug keeps it rather than adding our pairs one call
         # each to a new one; filled by slice assignment, which checks each value as add does.
         headers = Headers()
@@ -59,8 +69,12 @@ def serve(
 def _to_request(request: flask.Request) -> Request:
     """The request read from the WSGI environ (as the plain WSGI adapter reads it), which
     skips building werkzeug's URL and header objects; the body comes through Flask when
-    something (a ``before_request`` hook, say) may have opened its stream already."""
+    something (a ``before_request`` hook, say) may have opened its stream already, or when
+    it has no length (werkzeug de-chunks it)."""
     environ = request.environ
     if "stream" in request.__dict__ or not environ.get("CONTENT_LENGTH"):
         return wsgi.to_request(environ, body=request.get_data())
+    limit = request.max_content_length  # the app's MAX_CONTENT_LENGTH, as get_data() checks
+    if limit is not None and (request.content_length or 0) > limit:
+        raise werkzeug.exceptions.RequestEntityTooLarge()
     return wsgi.to_request(environ)

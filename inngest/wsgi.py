@@ -7,7 +7,7 @@ import json
 import typing
 import wsgiref.util
 
-from inngest import _registration
+from inngest import _errors, _registration
 from inngest._client import Inngest
 from inngest._function import Function
 from inngest._handler import CommHandler, Request, Response
@@ -49,12 +49,17 @@ def serve(
         if full_path != route and full_path.rstrip("/") != route:
             response = Response(404, {"content-type": "application/json"}, _NOT_FOUND_BODY)
         else:
-            response = handler.handle(to_request(environ), environ)
+            try:
+                request = to_request(environ)
+            except _errors.BodyInvalidError as err:
+                response = handler.refuse(400, err)
+            else:
+                response = handler.handle(request, environ)
         headers = list(response.headers.items())
         headers.append(("content-length", str(len(response.body))))
         status = _STATUS_LINES.get(response.status) or f"{response.status} Unknown"
         start_response(status, headers)
-        return [response.body]
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
 
     return app
 
@@ -69,16 +74,36 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     if content_length:
         headers["content-length"] = content_length
     if body is None:
-        try:
-            length = int(content_length or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        body = _read_body(environ, content_length)
     url = _url_prefix(environ)
     query = environ.get("QUERY_STRING")
     if query:
         url += "?" + query
     return Request.normalized(environ.get("REQUEST_METHOD", "GET"), url, headers, body)
+
+
+def _read_body(environ: Environ, content_length: str | None) -> bytes:
+    """The body from ``wsgi.input``: ``Content-Length`` bytes, or all of a body the server
+    has de-chunked (``wsgi.input_terminated``). Raises BodyInvalidError for a body that
+    cannot be read whole."""
+    stream = environ["wsgi.input"]
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        length = 0
+    try:
+        if length > 0:
+            body: bytes = stream.read(length)
+        elif environ.get("wsgi.input_terminated") and environ.get("HTTP_TRANSFER_ENCODING"):
+            body = stream.read()
+        else:
+            return b""
+    except Exception as err:  # servers raise their own (werkzeug's for a malformed chunk)
+        raise _errors.BodyInvalidError(
+            f"request body could not be read ({type(err).__name__})") from None
+    if length > 0 and len(body) < length:
+        raise _errors.BodyInvalidError("request body ended before its Content-Length")
+    return body
 
 
 # Both caches are keyed by what the value is computed from; a server's requests to the

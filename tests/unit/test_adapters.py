@@ -1,3 +1,4 @@
+import io
 import json
 import socket
 import threading
@@ -209,6 +210,73 @@ def test_wsgi_answers_404_elsewhere(wsgi_url: str) -> None:
 
 
 # Flask
+
+
+def raw_wsgi_call(app: typing.Any, method: str, body: bytes,
+                  **environ: typing.Any) -> tuple[str, dict[str, str], bytes]:
+    """Call a WSGI app with a hand-made environ (no server in between to tidy it)."""
+    base = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": "/api/inngest",
+            "QUERY_STRING": "fnId=adapters-where&stepId=step", "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "localhost",
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": io.StringIO(), "wsgi.multithread": False,
+            "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
+            "CONTENT_LENGTH": str(len(body)), **environ}
+    answer: list[typing.Any] = []
+    chunks = app(base, lambda status, headers, exc=None: answer.extend([status, headers]))
+    return answer[0], {k.lower(): v for k, v in answer[1]}, b"".join(chunks)
+
+
+def flask_app(client: Inngest, **config: typing.Any) -> typing.Any:
+    import flask
+
+    import inngest.flask
+
+    app = flask.Flask("adapters")
+    app.config.update(config)
+    inngest.flask.serve(app, client, [thread_name_function(client)])
+    return app.wsgi_app
+
+
+@pytest.mark.parametrize("adapter", ["wsgi", "flask"])
+@pytest.mark.parametrize("environ, message", [
+    ({"CONTENT_LENGTH": "9" * 23}, "request body could not be read (OverflowError)"),
+    ({"CONTENT_LENGTH": "9999"}, "request body ended before its Content-Length"),
+])
+def test_a_body_that_cannot_be_read_gets_a_json_400(
+    client: Inngest, adapter: str, environ: dict[str, str], message: str
+) -> None:
+    app = wsgi.serve(client, [thread_name_function(client)]) if adapter == "wsgi" \
+        else flask_app(client)
+    status, headers, body = raw_wsgi_call(app, "POST", execution_body(), **environ)
+    assert status.startswith("400 ") and headers["content-type"] == "application/json"
+    assert json.loads(body) == {"code": "body_invalid", "message": message,
+                                "name": "BodyInvalidError"}
+
+
+def test_flask_answers_a_body_over_max_content_length_with_a_json_413(client: Inngest) -> None:
+    status, _, body = raw_wsgi_call(flask_app(client, MAX_CONTENT_LENGTH=10), "POST",
+                                    execution_body())
+    assert status.startswith("413 ") and json.loads(body)["code"] == "body_invalid"
+
+
+@pytest.mark.parametrize("adapter", ["wsgi", "flask"])
+def test_a_body_the_server_dechunked_is_read_to_its_end(client: Inngest, adapter: str) -> None:
+    # Servers that de-chunk a body say so with wsgi.input_terminated (werkzeug, gunicorn).
+    app = wsgi.serve(client, [thread_name_function(client)]) if adapter == "wsgi" \
+        else flask_app(client)
+    status, _, body = raw_wsgi_call(app, "POST", execution_body(), CONTENT_LENGTH="",
+                                    HTTP_TRANSFER_ENCODING="chunked",
+                                    **{"wsgi.input_terminated": True})
+    assert status.startswith("200 "), body
+
+
+def test_wsgi_answers_head_as_get_without_a_body(client: Inngest) -> None:
+    app = wsgi.serve(client, [thread_name_function(client)])
+    head_status, head_headers, head_body = raw_wsgi_call(app, "HEAD", b"", QUERY_STRING="")
+    get_status, get_headers, get_body = raw_wsgi_call(app, "GET", b"", QUERY_STRING="")
+    assert head_status == get_status == "200 OK" and head_body == b"" and get_body
+    assert head_headers["content-length"] == get_headers["content-length"]
 
 
 def test_flask_routes_get_put_post(client: Inngest, api: FakeAPI) -> None:

@@ -570,12 +570,48 @@ def test_body_that_is_not_utf8_is_400_body_invalid() -> None:
         "request body is not UTF-8 JSON"
 
 
-def test_events_null_without_use_api_is_500_unknown() -> None:
+def test_events_null_without_use_api_is_a_400_not_retried() -> None:
+    # A body of the wrong shape, as any other (compatibility.md item 12); the official SDK
+    # answers 500 "events not in request".
     response = make_handler(make_client()).handle(
         make_request("POST", url=URL + "?fnId=my-app-hello", body=execution_body(events=None))
     )
-    body = assert_error(response, 500, "unknown")
-    assert body["message"] == "events not in request"
+    body = assert_error(response, 400, "body_invalid")
+    assert body["message"] == "events: required"
+    assert response.headers["x-inngest-no-retry"] == "true"
+
+
+def test_an_empty_probe_is_no_probe() -> None:
+    # As the official SDK reads "probe=" (measured): the call runs.
+    response = make_handler(make_client()).handle(
+        make_request("POST", url=URL + "?fnId=my-app-hello&probe=", body=execution_body())
+    )
+    assert (response.status, json_body(response)) == (200, "done")
+
+
+def test_head_is_answered_as_get() -> None:
+    # Flask answers HEAD on a GET route through the view; the official SDK then inspects.
+    handler = make_handler(make_client())
+    head = handler.handle(make_request("HEAD"))
+    get = handler.handle(make_request("GET"))
+    assert head.status == get.status == 200 and json_body(head) == json_body(get)
+
+
+def test_a_number_too_long_to_read_is_named() -> None:
+    response = make_handler(make_client()).handle(make_request(
+        "POST", url=URL + "?fnId=my-app-hello",
+        body=execution_body()[:-1] + b', "n": ' + b"9" * 5000 + b"}"))
+    body = assert_error(response, 400, "body_invalid")
+    assert body["message"] == "request body has a number too long to read"
+
+
+def test_the_first_of_a_repeated_signature_field_is_read() -> None:
+    # As the official SDK reads the header (parse_qs, first value).
+    body = b"{}"
+    good = _signing.sign_request_body(body, SIGNING_KEY)
+    request = make_request("POST", url=URL + "?probe=trust", body=body,
+                           headers={"X-Inngest-Signature": good + "&s=" + "0" * 64})
+    assert make_handler(make_client("cloud")).handle(request).status == 200
 
 
 def test_nothing_raises_past_handle(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1066,13 +1102,19 @@ def test_in_band_sync_unsigned_is_unauthorized_even_with_unauthed_sync() -> None
     assert_unauthorized(response)
 
 
-def test_in_band_sync_with_bad_body_is_an_error() -> None:
+@pytest.mark.parametrize("body, message", [
+    (b'{"url": 5}', "in-band sync body: url must be a string"),
+    (b"{}", "in-band sync body: url is required"),
+    (b"[1]", "in-band sync body is not an object"),
+])
+def test_in_band_sync_with_bad_body_is_a_400(body: bytes, message: str) -> None:
+    # The official SDK answers 500 "unknown" (compatibility.md item 12).
     handler = make_handler(make_client("cloud"))
     response = handler.handle(
-        make_request("PUT", body=b'{"url": 5}', headers={"x-inngest-sync-kind": "in_band"},
+        make_request("PUT", body=body, headers={"x-inngest-sync-kind": "in_band"},
                      sign_with=SIGNING_KEY)
     )
-    assert_error(response, 500, "body_invalid")
+    assert assert_error(response, 400, "body_invalid")["message"] == message
     assert_signed_by(response, SIGNING_KEY)
 
 

@@ -128,7 +128,7 @@ def test_signature_header_is_read_as_a_url_encoded_form() -> None:
     signature = signing.sign(b"{}", KEY, now=NOW).split("&s=")[1]
     for header in (
         f"t={NOW}&s={signature}",
-        f"s=&t=1&&s={signature}&x=a=b&t={NOW}",  # the last of a repeated field wins
+        f"t={NOW}&&s={signature}&x=a=b&s=&t=1",  # the first of a repeated field wins
         f"t=%3{str(NOW)[0]}{str(NOW)[1:]}&s={signature}",  # escapes are decoded
         f"t={NOW}&s={signature}&note=caf\u00e9;x",
     ):
