@@ -11,7 +11,9 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import json
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeGuard, Union
 
@@ -75,11 +77,28 @@ class EnumValue:
 
 
 @dataclasses.dataclass(frozen=True)
+class Argument:
+    """``name: value`` in an argument list or an object value, with where each one starts."""
+
+    name: str
+    value: Value
+    loc: Location
+    value_loc: Location
+
+
+@dataclasses.dataclass(frozen=True)
 class ObjectValue:
-    fields: tuple[tuple[str, Value], ...]
+    fields: tuple[Argument, ...]
+    loc: Location
 
 
-Value = Union[None, bool, int, float, str, Variable, EnumValue, ObjectValue, tuple["Value", ...]]
+@dataclasses.dataclass(frozen=True)
+class ListValue:
+    items: tuple[Value, ...]
+    locs: tuple[Location, ...]
+
+
+Value = Union[None, bool, int, float, str, Variable, EnumValue, ObjectValue, ListValue]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +117,20 @@ class TypeRef:
         return self.name if self.of is None else self.of.named()  # type: ignore[return-value]
 
 
-Arguments = tuple[tuple[str, Value], ...]
+Arguments = tuple[Argument, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class InputDecl:
+    """The declared type of an argument or input object field, and its default."""
+
+    type: TypeRef
+    default: Value
+    has_default: bool
+
+    @property
+    def required(self) -> bool:
+        return self.type.non_null and not self.has_default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +179,7 @@ class VariableDef:
     default: Value
     has_default: bool
     loc: Location
+    default_loc: Location
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,8 +358,6 @@ class _Parser:
                 fragments[fragment.name] = fragment
             else:
                 operations.append(self._operation())
-        if not operations and not fragments:
-            raise self._unexpected()
         return Document(tuple(operations), fragments)
 
     def _operation(self) -> Operation:
@@ -351,9 +382,17 @@ class _Parser:
         self._expect("punct", ":")
         type_ref = self.type_ref()
         has_default = self._skip("punct", "=")
+        default_loc = self._tokens[self._index].loc
         default = self._value(const=True) if has_default else None
         self._directives(const=True)
-        return VariableDef(name, type_ref, default, has_default, start.loc)
+        return VariableDef(name, type_ref, default, has_default, start.loc, default_loc)
+
+    def input_declaration(self) -> InputDecl:
+        type_ref = self.type_ref()
+        has_default = self._skip("punct", "=")
+        default = self._value(const=True) if has_default else None
+        self._expect("eof")
+        return InputDecl(type_ref, default, has_default)
 
     def type_ref(self) -> TypeRef:
         if self._skip("punct", "["):
@@ -404,10 +443,11 @@ class _Parser:
             return ()
         return tuple(self._many("(", ")", lambda: self._pair(const)))  # type: ignore[arg-type]
 
-    def _pair(self, const: bool) -> tuple[str, Value]:
-        name = self._expect("name").value
+    def _pair(self, const: bool) -> Argument:
+        name = self._expect("name")
         self._expect("punct", ":")
-        return name, self._value(const)
+        value_loc = self._tokens[self._index].loc
+        return Argument(name.value, self._value(const), name.loc, value_loc)
 
     def _directives(self, const: bool) -> tuple[Directive, ...]:
         directives: list[Directive] = []
@@ -426,18 +466,20 @@ class _Parser:
             self._advance()
             self._enter()
             items: list[Value] = []
+            locs: list[Location] = []
             while not self._skip("punct", "]"):
+                locs.append(self._tokens[self._index].loc)
                 items.append(self._value(const))
             self._depth -= 1
-            return tuple(items)
+            return ListValue(tuple(items), tuple(locs))
         if token.kind == "punct" and token.value == "{":
             self._advance()
             self._enter()
-            fields: list[tuple[str, Value]] = []
+            fields: list[Argument] = []
             while not self._skip("punct", "}"):
                 fields.append(self._pair(const))
             self._depth -= 1
-            return ObjectValue(tuple(fields))
+            return ObjectValue(tuple(fields), token.loc)
         self._advance()
         if token.kind == "int":
             return _int_value(token)
@@ -469,6 +511,12 @@ def parse_type(text: str) -> TypeRef:
     return _Parser(text).type_ref()
 
 
+@functools.lru_cache(maxsize=1024)
+def parse_input_decl(text: str) -> InputDecl:
+    """An argument's or input field's declaration in SDL notation: ``"Int! = 100"``."""
+    return _Parser(text).input_declaration()
+
+
 # ---------------------------------------------------------------------------- schema
 
 
@@ -483,28 +531,47 @@ def _default_resolver(name: str) -> Resolver:
 
 @dataclasses.dataclass(frozen=True)
 class Field:
-    """A field's result type in GraphQL notation and its resolver.
+    """A field's result type in GraphQL notation, its resolver and its arguments.
 
-    Without a resolver the field reads the parent's key (mappings) or attribute.
+    Without a resolver the field reads the parent's key (mappings) or attribute. ``args``
+    declares each argument in SDL notation with its default, as ``{"first": "Int! = 100"}``;
+    an argument not declared there is refused.
     """
 
     type: str
     resolve: Resolver | None = None
+    args: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
 class Schema:
     """``types`` holds object types (a union too, with no fields); ``unions`` the object
-    types each union may be. A union's value names its type under ``__typename``."""
+    types each union may be. A union's value names its type under ``__typename``.
+
+    Input types: ``enums`` maps each enum to its values, ``inputs`` each input object to its
+    fields (declared as ``Field.args`` are), ``scalars`` names the custom scalars, which take
+    any literal (their resolvers parse them, as gqlgen's do)."""
 
     types: Mapping[str, Mapping[str, Field]]
     query: str = "Query"
     mutation: str | None = None
     unions: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    enums: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    inputs: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    scalars: frozenset[str] = frozenset()
 
     def matches(self, condition: str | None, type_name: str) -> bool:
         """Whether a fragment on ``condition`` applies to an object of ``type_name``."""
         return condition in (None, type_name) or type_name in self.unions.get(str(condition), ())
+
+    def is_input_type(self, name: str) -> bool:
+        return (name in BUILT_IN_SCALARS or name in self.scalars or name in self.enums
+                or name in self.inputs)
+
+
+BUILT_IN_SCALARS = frozenset(("Int", "Float", "String", "Boolean", "ID"))
+_DIRECTIVE_ARGS: Mapping[str, Mapping[str, str]] = {
+    "include": {"if": "Boolean!"}, "skip": {"if": "Boolean!"}}
 
 
 # ---------------------------------------------------------------------------- validation
@@ -513,21 +580,59 @@ class Schema:
 def _variables_in(value: Value) -> Iterable[Variable]:
     if isinstance(value, Variable):
         yield value
-    elif isinstance(value, tuple):
-        for item in value:
+    elif isinstance(value, ListValue):
+        for item in value.items:
             yield from _variables_in(item)
     elif isinstance(value, ObjectValue):
-        for _, item in value.fields:
-            yield from _variables_in(item)
+        for field in value.fields:
+            yield from _variables_in(field.value)
+
+
+def render_value(value: Value) -> str:
+    """A literal as gqlparser prints it in messages: no spaces inside lists and objects."""
+    if isinstance(value, ListValue):
+        return "[" + ",".join(render_value(item) for item in value.items) + "]"
+    if isinstance(value, ObjectValue):
+        return "{" + ",".join(f"{f.name}:{render_value(f.value)}" for f in value.fields) + "}"
+    if isinstance(value, (Variable, EnumValue)):
+        return f"${value.name}" if isinstance(value, Variable) else value.name
+    return json.dumps(value)
+
+
+# What a literal of each built-in scalar may be (exact types: a bool is no Int), and the
+# message gqlparser gives for anything else (measured on the real server).
+_SCALAR_LITERALS: Mapping[str, tuple[tuple[type, ...], str]] = {
+    "Int": ((int,), "Int cannot represent non-integer value: {}"),
+    "Float": ((int, float), "Float cannot represent non numeric value: {}"),
+    "String": ((str,), "String cannot represent a non string value: {}"),
+    "Boolean": ((bool,), "Boolean cannot represent a non boolean value: {}"),
+    "ID": ((str, int), "ID cannot represent a non-string and non-integer value: {}"),
+}
+
+
+def _fits(given: TypeRef, expected: TypeRef) -> bool:
+    """Whether a variable of type ``given`` may be used where ``expected`` is."""
+    if expected.non_null and not given.non_null:
+        return False
+    if given.of is None or expected.of is None:
+        return given.of is None and expected.of is None and given.name == expected.name
+    return _fits(given.of, expected.of)
 
 
 class _Validator:
     def __init__(self, schema: Schema, document: Document, operation: Operation) -> None:
         self._schema = schema
         self._document = document
-        self._defined = {v.name for v in operation.variables}
+        self._defined = {v.name: v for v in operation.variables}
         self._checked: set[str] = set()
         self.errors: list[GraphQLError] = []
+
+    def variable_definitions(self, operation: Operation) -> None:
+        for definition in operation.variables:
+            if not self._schema.is_input_type(definition.type.named()):
+                self._error(f'Unknown type "{definition.type.named()}".', definition.loc)
+            elif definition.has_default:
+                self._check_value(definition.default, definition.type, definition.default_loc)
 
     def _error(self, message: str, loc: Location) -> None:
         self.errors.append(GraphQLError(message, [loc]))
@@ -536,12 +641,114 @@ class _Validator:
         self, args: Arguments, directives: tuple[Directive, ...], loc: Location
     ) -> None:
         for directive in directives:
-            if directive.name not in ("include", "skip"):
+            if directive.name not in _DIRECTIVE_ARGS:
                 self._error(f'Unknown directive "@{directive.name}".', directive.loc)
-        values = [v for _, v in args] + [v for d in directives for _, v in d.args]
+            else:
+                self._check_arguments(directive.args, _DIRECTIVE_ARGS[directive.name],
+                                      f'directive "@{directive.name}"',
+                                      f'Directive "@{directive.name}"', directive.loc)
+        values = [a.value for a in args] + [a.value for d in directives for a in d.args]
         for variable in (var for value in values for var in _variables_in(value)):
             if variable.name not in self._defined:
                 self._error(f'Variable "${variable.name}" is not defined.', loc)
+
+    def _check_arguments(self, args: Arguments, declared: Mapping[str, str], owner: str,
+                         subject: str, loc: Location) -> None:
+        """``owner`` names where the arguments are (``field "Query.run"``) for unknown ones,
+        ``subject`` (``Field "run"``) for missing ones, as gqlparser words them."""
+        seen: set[str] = set()
+        for arg in args:
+            if arg.name in seen:
+                self._error(f'There can be only one argument named "{arg.name}".', arg.loc)
+                continue
+            seen.add(arg.name)
+            if arg.name not in declared:
+                self._error(f'Unknown argument "{arg.name}" on {owner}.', loc)
+            else:
+                self._check_value(arg.value, parse_input_decl(declared[arg.name]).type,
+                                  arg.value_loc)
+        for name, text in declared.items():
+            decl = parse_input_decl(text)
+            if decl.required and name not in seen:
+                self._error(f'{subject} argument "{name}" of type "{decl.type}" is required, '
+                            "but it was not provided.", loc)
+
+    def _check_value(self, value: Value, expected: TypeRef, loc: Location,
+                     shown: TypeRef | None = None) -> None:
+        """``shown`` is the type messages name: a list's, where one item stands for it."""
+        shown = shown or expected
+        if isinstance(value, Variable):
+            self._check_variable_position(value, expected, loc)
+        elif value is None:
+            if expected.non_null:
+                self._error(f'Expected value of type "{shown}", found null.', loc)
+        elif expected.of is not None:
+            self._check_list(value, expected, loc)
+        elif str(expected.name) in self._schema.inputs:
+            self._check_input_object(value, str(expected.name), shown, loc)
+        elif isinstance(value, ObjectValue) and not self._custom_scalar(expected):
+            for field in value.fields:
+                self._error(f'Field "{field.name}" is not defined by type "{expected.name}".',
+                            field.loc)
+        elif str(expected.name) in self._schema.enums:
+            self._check_enum(value, str(expected.name), shown, loc)
+        elif str(expected.name) in _SCALAR_LITERALS:
+            kinds, message = _SCALAR_LITERALS[str(expected.name)]
+            if type(value) not in kinds:
+                self._error(message.format(render_value(value)), loc)
+
+    def _custom_scalar(self, expected: TypeRef) -> bool:
+        return str(expected.name) in self._schema.scalars
+
+    def _check_list(self, value: Value, expected: TypeRef, loc: Location) -> None:
+        item_type = typing.cast(TypeRef, expected.of)
+        if isinstance(value, ListValue):
+            for item, item_loc in zip(value.items, value.locs):
+                self._check_value(item, item_type, item_loc)
+        else:  # one value stands for a list of it
+            self._check_value(value, item_type, loc, shown=expected)
+
+    def _check_enum(self, value: Value, enum: str, shown: TypeRef, loc: Location) -> None:
+        if not isinstance(value, EnumValue):
+            self._error(
+                f'Enum "{shown}" cannot represent non-enum value: {render_value(value)}.', loc)
+        elif value.name not in self._schema.enums[enum]:
+            self._error(f'Value "{value.name}" does not exist in "{shown}" enum.', loc)
+
+    def _check_input_object(self, value: Value, name: str, shown: TypeRef,
+                            loc: Location) -> None:
+        if not isinstance(value, ObjectValue):
+            self._error(f'Expected value of type "{shown}", found {render_value(value)}.', loc)
+            return
+        declared = self._schema.inputs[name]
+        given: set[str] = set()
+        for field in value.fields:
+            if field.name in given:
+                self._error(f'There can be only one input field named "{field.name}".',
+                            field.loc)
+            elif field.name not in declared:
+                self._error(f'Field "{field.name}" is not defined by type "{name}".', field.loc)
+            else:
+                self._check_value(field.value, parse_input_decl(declared[field.name]).type,
+                                  field.value_loc)
+            given.add(field.name)
+        for field_name, text in declared.items():
+            decl = parse_input_decl(text)
+            if decl.required and field_name not in given:
+                self._error(f'Field "{name}.{field_name}" of required type "{decl.type}" was '
+                            "not provided.", value.loc)
+
+    def _check_variable_position(self, variable: Variable, expected: TypeRef,
+                                 loc: Location) -> None:
+        definition = self._defined.get(variable.name)
+        if definition is None:
+            return  # reported as not defined
+        allowed = expected
+        if definition.has_default and definition.default is not None:
+            allowed = dataclasses.replace(expected, non_null=False)
+        if not _fits(definition.type, allowed):
+            self._error(f'Variable "${variable.name}" of type "{definition.type}" used in '
+                        f'position expecting type "{expected}".', loc)
 
     def selections(
         self, type_name: str, selections: tuple[Selection, ...], spreading: frozenset[str]
@@ -582,11 +789,16 @@ class _Validator:
         self._check_usage(node.args, node.directives, node.loc)
         if node.name == "__typename":
             result_type = "String"
+            self._check_arguments(node.args, {}, f'field "{type_name}.{node.name}"',
+                                  f'Field "{node.name}"', node.loc)
         elif node.name not in self._schema.types[type_name]:
             self._error(f'Cannot query field "{node.name}" on type "{type_name}".', node.loc)
             return
         else:
-            result_type = parse_type(self._schema.types[type_name][node.name].type).named()
+            field = self._schema.types[type_name][node.name]
+            self._check_arguments(node.args, field.args, f'field "{type_name}.{node.name}"',
+                                  f'Field "{node.name}"', node.loc)
+            result_type = parse_type(field.type).named()
         if result_type in self._schema.types:
             if not node.selections:
                 self._error(
@@ -606,6 +818,9 @@ class _Validator:
 # ---------------------------------------------------------------------------- execution
 
 _MISSING = object()
+# The real server's answer to a request without an operation: no query, an empty one, only
+# comments or only fragments (measured).
+NO_OPERATION = "no operation provided"
 
 
 def _select_operation(document: Document, operation_name: str | None) -> Operation:
@@ -614,12 +829,10 @@ def _select_operation(document: Document, operation_name: str | None) -> Operati
             if operation.name == operation_name:
                 return operation
         raise GraphQLError(f'Unknown operation named "{operation_name}".')
+    if not document.operations:
+        raise GraphQLError(NO_OPERATION)
     if len(document.operations) != 1:
-        raise GraphQLError(
-            "Must provide an operation."
-            if not document.operations
-            else "Must provide operation name if query contains multiple operations."
-        )
+        raise GraphQLError("Must provide operation name if query contains multiple operations.")
     return document.operations[0]
 
 
@@ -641,34 +854,136 @@ def _literal(value: Value, variables: Mapping[str, object]) -> object:
         return value.name
     if isinstance(value, ObjectValue):
         return {
-            key: _literal(item, variables)
-            for key, item in value.fields
-            if not isinstance(item, Variable) or item.name in variables
+            field.name: _literal(field.value, variables)
+            for field in value.fields
+            if not isinstance(field.value, Variable) or field.value.name in variables
         }
-    if isinstance(value, tuple):
-        return [_literal(item, variables) for item in value]
+    if isinstance(value, ListValue):
+        return [_literal(item, variables) for item in value.items]
     return value
 
 
-def _coerce_variables(
-    operation: Operation, provided: Mapping[str, object]
-) -> tuple[dict[str, object], list[GraphQLError]]:
+class _InputError(Exception):
+    """A variable's value that does not fit its type, at ``path``."""
+
+    def __init__(self, message: str, path: list[PathKey]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+_INT_TEXT = re.compile(r"-?[0-9]+")
+_FLOAT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _go_kind(value: object) -> str:
+    """The Go kind gqlgen names for a JSON value; numbers are json.Number, a string kind."""
+    if isinstance(value, bool):
+        return "bool"
+    if is_mapping(value):
+        return "map"
+    return "slice" if is_list(value) else "string"
+
+
+def _coerce_int(value: object) -> object:
+    if isinstance(value, float):
+        # gqlgen's own words for a JSON number with a fraction or exponent (measured).
+        raise ValueError("cannot use value 0 as Int")
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value):
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
+
+
+def _coerce_float(value: object) -> object:
+    if isinstance(value, str) and _FLOAT_TEXT.fullmatch(value):
+        return float(value)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else _MISSING
+
+
+def _coerce_string(value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return json.dumps(value)  # a JSON number is read as its text
+    return value if isinstance(value, str) else _MISSING
+
+
+def _coerce_boolean(value: object) -> object:
+    return value if isinstance(value, bool) else _MISSING
+
+
+# Each built-in scalar's variable coercion: the value to use, or _MISSING when it does not fit.
+_SCALAR_VARIABLES: Mapping[str, Callable[[object], object]] = {
+    "Int": _coerce_int, "Float": _coerce_float, "String": _coerce_string,
+    "Boolean": _coerce_boolean, "ID": _coerce_string,
+}
+
+
+def coerce_input(schema: Schema, value: object, type_ref: TypeRef, path: list[PathKey]) -> object:
+    """A JSON value as an input of ``type_ref``, worded as gqlgen words what does not fit."""
+    if value is None:
+        if type_ref.non_null:
+            raise _InputError("cannot be null", path)
+        return None
+    if type_ref.of is not None:
+        items = value if is_list(value) else [value]
+        return [coerce_input(schema, item, type_ref.of, path + [index])
+                for index, item in enumerate(items)]
+    name = str(type_ref.name)
+    if name in schema.inputs:
+        return _coerce_input_object(schema, value, name, path)
+    if name in schema.enums:
+        if not isinstance(value, str) or value not in schema.enums[name]:
+            shown = value if isinstance(value, str) else json.dumps(value)
+            raise _InputError(f"{shown} is not a valid {name}", path)
+        return value
+    if name not in _SCALAR_VARIABLES:
+        return value  # custom scalars: their resolvers parse them
+    try:
+        coerced = _SCALAR_VARIABLES[name](value)
+    except ValueError as err:
+        raise _InputError(str(err), path) from None
+    if coerced is _MISSING:
+        raise _InputError(f"cannot use {_go_kind(value)} as {name}", path)
+    return coerced
+
+
+def _coerce_input_object(
+    schema: Schema, value: object, name: str, path: list[PathKey]
+) -> dict[str, object]:
+    if not is_mapping(value):
+        raise _InputError(f"must be a {name}", path)
+    declared = schema.inputs[name]
+    for key in value:
+        if key not in declared:
+            raise _InputError("unknown field", path + [str(key)])
     coerced: dict[str, object] = {}
-    errors: list[GraphQLError] = []
+    for field_name, text in declared.items():
+        decl = parse_input_decl(text)
+        if field_name in value:
+            coerced[field_name] = coerce_input(
+                schema, value[field_name], decl.type, path + [field_name])
+        elif decl.type.non_null and not decl.has_default:
+            raise _InputError("must be defined", path + [field_name])
+    return coerced
+
+
+def _coerce_variables(
+    schema: Schema, operation: Operation, provided: Mapping[str, object]
+) -> tuple[dict[str, object], list[GraphQLError]]:
+    """The variables' values; like gqlgen, only the first that does not fit is reported."""
+    coerced: dict[str, object] = {}
     for definition in operation.variables:
+        path: list[PathKey] = ["variable", definition.name]
         value = provided.get(definition.name, _MISSING)
-        if value is _MISSING and definition.has_default:
-            value = _literal(definition.default, {})
-        if value is _MISSING and definition.type.non_null:
-            problem = f'of required type "{definition.type}" was not provided.'
-        elif value is None and definition.type.non_null:
-            problem = f'of non-null type "{definition.type}" must not be null.'
-        else:
+        try:
             if value is not _MISSING:
-                coerced[definition.name] = value
-            continue
-        errors.append(GraphQLError(f'Variable "${definition.name}" {problem}', [definition.loc]))
-    return coerced, errors
+                coerced[definition.name] = coerce_input(schema, value, definition.type, path)
+            elif definition.has_default:
+                coerced[definition.name] = _literal(definition.default, {})
+            elif definition.type.non_null:
+                raise _InputError("must be defined", path)
+        except _InputError as err:
+            return coerced, [GraphQLError(err.message, path=err.path)]
+    return coerced, []
 
 
 class _Executor:
@@ -685,16 +1000,26 @@ class _Executor:
         self._context = context
         self.errors: list[GraphQLError] = []
 
-    def _arguments(self, args: Arguments) -> dict[str, object]:
-        return {
-            name: _literal(value, self._variables)
-            for name, value in args
-            if not isinstance(value, Variable) or value.name in self._variables
+    def _arguments(self, args: Arguments, declared: Mapping[str, str]) -> dict[str, object]:
+        """The arguments as resolvers take them: defaults filled in, lists where one value
+        stood for a list, numbers given for a String as their text."""
+        values = {
+            arg.name: _literal(arg.value, self._variables)
+            for arg in args
+            if not isinstance(arg.value, Variable) or arg.value.name in self._variables
         }
+        for name, text in declared.items():
+            decl = parse_input_decl(text)
+            if name not in values and decl.has_default:
+                values[name] = _literal(decl.default, {})
+            if name in values:
+                values[name] = coerce_input(self._schema, values[name], decl.type, [name])
+        return values
 
     def _included(self, directives: tuple[Directive, ...]) -> bool:
         for directive in directives:
-            condition = bool(self._arguments(directive.args).get("if"))
+            args = self._arguments(directive.args, _DIRECTIVE_ARGS[directive.name])
+            condition = bool(args.get("if"))
             if condition == (directive.name == "skip"):
                 return False
         return True
@@ -743,7 +1068,10 @@ class _Executor:
         field = self._schema.types[type_name][node.name]
         resolve = field.resolve or _default_resolver(node.name)
         try:
-            value = resolve(parent, self._arguments(node.args), self._context)
+            value = resolve(parent, self._arguments(node.args, field.args), self._context)
+        except _InputError as error:  # validated before, so not expected
+            self.errors.append(GraphQLError(error.message, [node.loc], path))
+            return None
         except GraphQLError as error:
             self.errors.append(GraphQLError(error.message, [node.loc], path))
             return None
@@ -807,10 +1135,13 @@ def _validate_and_run(
     context: object,
 ) -> dict[str, object]:
     validator = _Validator(schema, parsed, operation)
+    validator.variable_definitions(operation)
     validator.selections(root, operation.selections, frozenset())
-    coerced, variable_errors = _coerce_variables(operation, variables)
-    if validator.errors or variable_errors:
-        return _request_failure(validator.errors + variable_errors, VALIDATION_FAILED)
+    if validator.errors:
+        return _request_failure(validator.errors, VALIDATION_FAILED)
+    coerced, variable_errors = _coerce_variables(schema, operation, variables)
+    if variable_errors:
+        return _request_failure(variable_errors, VALIDATION_FAILED)
     executor = _Executor(schema, parsed, coerced, context)
     data = executor.execute_object(root, None, operation.selections, [])
     response: dict[str, object] = {"data": data}

@@ -135,7 +135,8 @@ _RUN_V2_FIELDS = {
     "triggerIDs": Field("[ULID!]!", _run_field(lambda run: run.event_ids)),
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
-    "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx)),
+    "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx),
+                   {"preview": "Boolean"}),
     "eventName": Field("String", lambda run, a, ctx: _event_name(run, ctx)),
     "output": Field("String", _run_field(
         lambda run: None if isinstance(run, _ListedRun) else _run_output(run))),
@@ -153,7 +154,8 @@ _LEGACY_RUN_FIELDS = {
     "waitingFor": Field("StepEventWait", _run_field(lambda run: None)),
     "pendingSteps": Field("Int", lambda run, a, ctx: _pending_jobs(run, ctx)),
     "history": Field("[RunHistoryItem!]!", lambda run, a, ctx: _run_history(run, a, ctx)),
-    "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx)),
+    "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx),
+                               {"id": "ULID!"}),
 }
 
 
@@ -612,32 +614,69 @@ def _delete_app(parent: object, args: Args, ctx: object) -> str:
 
 # ---------------------------------------------------------------------------- schema
 
+_RUN_ID = {"runID": "String!"}
+# Input types of the real server's schema (its introspection) that our fields take.
+_ENUMS = {
+    "AppMethod": frozenset(("SERVE", "CONNECT", "API")),
+    "FunctionRunStatus": frozenset((
+        "COMPLETED", "FAILED", "CANCELLED", "RUNNING", "QUEUED", "SKIPPED")),
+    "RunsOrderByDirection": frozenset(("ASC", "DESC")),
+    "RunsV2OrderByField": frozenset(_ORDER_FIELDS),
+}
+_INPUTS = {
+    "AppsFilterV1": {"method": "AppMethod"},
+    "EventQuery": {"workspaceId": 'ID! = "local"', "eventId": "ID!"},
+    "EventsQuery": {"workspaceId": 'ID! = "local"', "lastEventId": "ID"},
+    "FunctionQuery": {"workspaceId": 'ID! = "local"', "functionSlug": "String!"},
+    "FunctionRunQuery": {"workspaceId": 'ID! = "local"', "functionRunId": "ID!"},
+    "RunsV2OrderBy": {"field": "RunsV2OrderByField!", "direction": "RunsOrderByDirection!"},
+    "RunsFilterV2": {
+        "from": "Time!", "until": "Time", "timeField": "RunsV2OrderByField = QUEUED_AT",
+        "status": "[FunctionRunStatus!]", "functionIDs": "[UUID!]", "appIDs": "[UUID!]",
+        "isDeferred": "Boolean", "query": "String"},
+    "CreateAppInput": {"url": "String!"},
+    "RerunFromStepInput": {"stepID": "String!", "input": "Bytes"},
+}
+
 SCHEMA = Schema(
     types={
         "Query": {
-            "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx)),
-            "runTrigger": Field("RunTraceTrigger!", _run_trigger),
-            "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output),
+            "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx),
+                         _RUN_ID),
+            "runTrigger": Field("RunTraceTrigger!", _run_trigger, _RUN_ID),
+            "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output,
+                                            {"outputID": "String!"}),
             "runTrace": Field("RunTraceSpan!", lambda p, a, ctx: _root_span(
-                _get_run(a.get("runID"), ctx), ctx, raw=True)),
-            "runs": Field("RunsV2Connection!", _runs),
+                _get_run(a.get("runID"), ctx), ctx, raw=True), _RUN_ID),
+            "runs": Field("RunsV2Connection!", _runs, {
+                "first": "Int! = 100", "after": "String", "orderBy": "[RunsV2OrderBy!]!",
+                "filter": "RunsFilterV2!", "preview": "Boolean"}),
             "event": Field("Event", lambda p, a, ctx: _get_event(
-                _mapping(a.get("query"), "query").get("eventId"), ctx)),
-            "events": Field("[Event!]", _recent_events),
-            "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx)),
+                _mapping(a.get("query"), "query").get("eventId"), ctx),
+                {"query": "EventQuery!"}),
+            "events": Field("[Event!]", _recent_events, {"query": "EventsQuery!"}),
+            "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx),
+                             {"id": "ULID!"}),
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
-                _mapping(a.get("query"), "query").get("functionRunId"), ctx)),
-            "apps": Field("[App!]!", lambda p, a, ctx: _engine(ctx).store.apps()),
-            "app": Field("App", lambda p, a, ctx: _engine(ctx).store.app(str(a.get("id")))),
+                _mapping(a.get("query"), "query").get("functionRunId"), ctx),
+                {"query": "FunctionRunQuery!"}),
+            "apps": Field("[App!]!", lambda p, a, ctx: _engine(ctx).store.apps(),
+                          {"filter": "AppsFilterV1"}),
+            "app": Field("App", lambda p, a, ctx: _engine(ctx).store.app(str(a.get("id"))),
+                         {"id": "UUID!"}),
             "functions": Field("[Function!]", lambda p, a, ctx: _engine(ctx).store.functions()),
-            "functionBySlug": Field("Function", _function_by_slug),
+            "functionBySlug": Field("Function", _function_by_slug, {"query": "FunctionQuery!"}),
         },
         "Mutation": {
-            "cancelRun": Field("FunctionRun!", _cancel_run),
-            "invokeFunction": Field("Boolean", _invoke_function),
-            "rerun": Field("ULID!", _rerun),
-            "createApp": Field("App", _create_app),
-            "deleteApp": Field("String", _delete_app),
+            "cancelRun": Field("FunctionRun!", _cancel_run, {"runID": "ULID!"}),
+            "invokeFunction": Field("Boolean", _invoke_function, {
+                "data": "Map", "functionSlug": "String!", "meta": "Map", "user": "Map",
+                "debugSessionID": "ULID", "debugRunID": "ULID"}),
+            "rerun": Field("ULID!", _rerun, {
+                "runID": "ULID!", "fromStep": "RerunFromStepInput", "debugSessionID": "ULID",
+                "debugRunID": "ULID"}),
+            "createApp": Field("App", _create_app, {"input": "CreateAppInput!"}),
+            "deleteApp": Field("String", _delete_app, {"id": "String!"}),
         },
         "FunctionRunV2": _RUN_V2_FIELDS,
         "FunctionRun": _LEGACY_RUN_FIELDS,
@@ -674,7 +713,7 @@ SCHEMA = Schema(
         "StepError": {name: Field("String") for name in ("message", "name", "stack", "cause")},
         "RunsV2Connection": {
             "edges": Field("[FunctionRunV2Edge!]!"), "pageInfo": Field("PageInfo!"),
-            "totalCount": Field("Int!"),
+            "totalCount": Field("Int!", args={"preview": "Boolean"}),
         },
         "FunctionRunV2Edge": {"cursor": Field("String!"), "node": Field("FunctionRunV2!")},
         "PageInfo": {
@@ -749,6 +788,9 @@ SCHEMA = Schema(
     mutation="Mutation",
     unions={"StepInfo": frozenset(("RunStepInfo", "SleepStepInfo", "WaitForEventStepInfo",
                                    "InvokeStepInfo"))},
+    enums=_ENUMS,
+    inputs=_INPUTS,
+    scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint")),
 )
 
 

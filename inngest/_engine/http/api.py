@@ -392,6 +392,8 @@ class Api:
             return graphql_request_error("the body must be an object")
         query, operation, variables = (request.get(name) for name in
                                        ("query", "operationName", "variables"))
+        if query is None:
+            query = ""  # answered as the real server does: no operation provided
         if not isinstance(query, str):
             return graphql_request_error("query must be a string")
         if operation is not None and not isinstance(operation, str):

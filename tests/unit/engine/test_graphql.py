@@ -245,7 +245,8 @@ def test_invoke_function_mutation_starts_a_run(client: Client, app: FakeApp) -> 
     invoked = data(client, """mutation { invokeFunction(functionSlug: "app-fn",
         data: {answer: 42}, user: {id: "u1"}) }""")
     assert invoked == {"invokeFunction": True}
-    query = '{ runs(first: 5, filter: {from: "2000-01-01T00:00:00Z"}) { edges { node { id } } } }'
+    query = ('{ runs(first: 5, orderBy: [], filter: {from: "2000-01-01T00:00:00Z"}) '
+             "{ edges { node { id } } } }")
     run_id = wait(lambda: data(client, query)["runs"]["edges"])[0]["node"]["id"]
     output = json.loads(wait_for_status(client, run_id, "COMPLETED")["run"]["output"])
     assert output["name"] == "inngest/function.invoked"

@@ -105,7 +105,7 @@ async function find(id) {
     // not a run
   }
   try {
-    await gql("query Find($id: ID!) { eventV2(id: $id) { id } }", { id });
+    await gql("query Find($id: ULID!) { eventV2(id: $id) { id } }", { id });
     location.replace(`#/events/${encodeURIComponent(id)}`);
   } catch {
     replace(view, h("h1", {}, "Nothing found"),

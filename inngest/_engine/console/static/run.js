@@ -7,14 +7,14 @@ import {
 } from "./ui.js";
 
 const RUN = `
-query Run($id: String!) {
+query Run($id: String!, $legacyID: ID!) {
   run(runID: $id) {
     id status queuedAt startedAt endedAt cronSchedule
     function { name slug } app { id name }
     trace { ...S childrenSpans { ...S childrenSpans { ...S } } }
   }
   runTrigger(runID: $id) { payloads IDs eventName timestamp cron isBatch }
-  functionRun(query: {functionRunId: $id}) {
+  functionRun(query: {functionRunId: $legacyID}) {
     cancellationReason
   }
 }
@@ -66,7 +66,7 @@ export async function render(view, runId) {
   }
 
   async function load() {
-    const fresh = await gql(RUN, { id: runId });
+    const fresh = await gql(RUN, { id: runId, legacyID: runId });
     if (!isEnded(fresh.run.status)) {
       // A live run's outputs (the run's, say) may still appear.
       for (const key of [...outputs.keys()]) outputs.delete(key);

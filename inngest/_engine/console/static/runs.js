@@ -3,10 +3,11 @@ import { gql } from "./api.js";
 import { h, replace, when, duration, statusBadge, ms, isEnded } from "./ui.js";
 
 const PAGE = 50;
+const LARGEST_PAGE = 399; // the server answers 40 runs when asked for 400 or more
 const STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 const RANGES = { "15m": 15 * 60e3, "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
 const RUNS = `
-query Runs($first: Int, $filter: RunsFilterV2) {
+query Runs($first: Int!, $filter: RunsFilterV2!) {
   runs(first: $first, filter: $filter, orderBy: [{field: QUEUED_AT, direction: DESC}]) {
     totalCount
     edges { node {
@@ -30,7 +31,7 @@ export async function render(view, _id, params) {
   const body = h("tbody", { id: "runs-body" });
   let limit = PAGE;
   const more = h("button", { type: "button", id: "more-runs", hidden: true,
-    onclick: async () => { limit += PAGE; await poll(); } }, `Show ${PAGE} more`);
+    onclick: async () => { limit = Math.min(limit + PAGE, LARGEST_PAGE); await poll(); } }, `Show ${PAGE} more`);
   const change = (key) => (event) => {
     const next = new URLSearchParams({ ...filter, [key]: event.target.value });
     if (next.get("range") !== "custom") { next.delete("from"); next.delete("until"); }
@@ -66,7 +67,8 @@ export async function render(view, _id, params) {
 
   let drawn = "";
   async function poll() {
-    const variables = { first: limit, filter: {} };
+    // `from` is required: without a range, every run since the epoch.
+    const variables = { first: limit, filter: { from: new Date(0).toISOString() } };
     if (filter.status) variables.filter.status = [filter.status];
     if (filter.function) variables.filter.functionIDs = [filter.function];
     if (filter.app) variables.filter.appIDs = [filter.app];
@@ -83,7 +85,7 @@ export async function render(view, _id, params) {
     if (key === drawn && runs.edges.every(({ node }) => isEnded(node.status))) return;
     drawn = key;
     const shown = runs.edges.length;
-    more.hidden = runs.totalCount <= shown;
+    more.hidden = runs.totalCount <= shown || limit >= LARGEST_PAGE;
     count.textContent = runs.totalCount > shown ? `newest ${shown} of ${runs.totalCount}`
       : `${runs.totalCount} run${runs.totalCount === 1 ? "" : "s"}`;
     const rows = runs.edges.map(({ node }) => row(node));
