@@ -41,7 +41,7 @@ query {
 }
 """
 # The runs list carries no output (as on the real server); run(runID) does.
-OUTPUT_QUERY = "query ($id: ULID!) { run(runID: $id) { output } }"
+OUTPUT_QUERY = "query ($id: String!) { run(runID: $id) { output } }"
 
 EXPECTED: dict[str, list[tuple[str, typing.Any]]] = {
     "steps": [("COMPLETED", {"greet": "hello Ada", "shout": "HELLO ADA"})],

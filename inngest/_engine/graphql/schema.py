@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine import events, registration, timeparse, ulid
+from inngest._engine import cel, events, registration, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.graphql import span_tree, trace
 from inngest._engine.graphql.core import (
@@ -21,6 +21,8 @@ from inngest._engine.timeparse import rfc3339
 Args = dict[str, object]
 
 RECENT_EVENTS = 51  # how many events the real dev server's `events` query lists (measured)
+# The real server's page of runs: `first` when 0 < first < 400, else 40 (measured).
+RUNS_PAGE, RUNS_PAGE_LIMIT = 40, 400
 _ORDER_FIELDS: dict[str, typing.Callable[[Run], int | None]] = {
     "QUEUED_AT": lambda run: run.created_at_ms, "STARTED_AT": lambda run: run.started_at_ms,
     "ENDED_AT": lambda run: run.ended_at_ms}
@@ -356,12 +358,13 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
         allowed = {fn.id for fn in store.functions() if fn.app_id in app_ids}
         flt = {**flt, "functionIDs": [i for i in _list(flt.get("functionIDs")) if i in allowed]
                or sorted(allowed) or [""]}
+    _check_run_query(flt.get("query"))
     runs = _ordered(_filtered_runs(store.runs(), flt), args.get("orderBy"))
     ids = [run.id for run in runs]
     after = args.get("after")
+    # A cursor that names no run starts at the first, as the real server's does.
     start = ids.index(after) + 1 if isinstance(after, str) and after in ids else 0
-    first = args.get("first")
-    limit = first if isinstance(first, int) and first >= 0 else 40
+    limit = _page_size(args.get("first"))
     page = runs[start:start + limit]
     return {
         "edges": [{"cursor": run.id, "node": _ListedRun.of(run)} for run in page],
@@ -372,6 +375,20 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
         },
         "totalCount": len(runs),
     }
+
+
+def _page_size(first: object) -> int:
+    return first if isinstance(first, int) and 0 < first < RUNS_PAGE_LIMIT else RUNS_PAGE
+
+
+def _check_run_query(query: object) -> None:
+    """The filter's CEL must compile, as on the real server; the engine does not filter by
+    it yet (docs/compatibility.md)."""
+    if isinstance(query, str) and query.strip():
+        try:
+            cel.validate(query)
+        except cel.ExpressionError as err:
+            raise GraphQLError(f"error retrieving runs: {err}") from None
 
 
 def _list(value: object) -> typing.Sequence[object]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import typing
 
+import pytest
+
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 
 from inngest._engine.registration import normalize_url
@@ -294,3 +296,29 @@ def test_spans_carry_step_info_and_are_never_queued_after_they_start(
     assert infos["function success"] is None
     for span in spans:
         assert span["queuedAt"] <= span["startedAt"], span
+
+
+RUN_PAGE = """query Q($first: Int!, $after: String, $cel: String) {
+  runs(first: $first, after: $after, orderBy: [],
+       filter: {from: "2000-01-01T00:00:00Z", query: $cel}) {
+    totalCount edges { node { id } }
+  }
+}"""
+
+
+@pytest.mark.parametrize("first", [0, 400])
+def test_runs_page_outside_1_to_399_is_40_runs(
+        client: Client, app: FakeApp, first: int) -> None:
+    # As measured on the real server: first <= 0 or >= 400 gives its default page of 40.
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    client.send(*({"name": "test/fn"} for _ in range(41)))
+    wait(lambda: data(client, RUN_PAGE, first=1)["runs"]["totalCount"] == 41)
+    runs = data(client, RUN_PAGE, first=first, after="garbage")["runs"]
+    assert len(runs["edges"]) == 40
+
+
+def test_runs_filter_query_that_does_not_compile_is_an_error(client: Client) -> None:
+    body = gql(client, RUN_PAGE, first=5, cel="event.name == ")
+    assert body["data"] == {"runs": None}
+    assert body["errors"][0]["message"].startswith("error retrieving runs: ")
+    assert "errors" not in gql(client, RUN_PAGE, first=5, cel='event.name == "x"')
