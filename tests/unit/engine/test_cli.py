@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 import urllib3
+from engine_fakes import free_port
 
 from inngest._engine import cli
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_dev_process_serves_and_stops_on_sigterm() -> None:

@@ -13,7 +13,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import typing
 
 import pytest
 import urllib3
+from engine_fakes import free_port
 
 import inngest
 import inngest.http_server
@@ -54,12 +54,6 @@ sys.exit(main(args))
 """
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Ledger:

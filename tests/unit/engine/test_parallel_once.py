@@ -21,7 +21,9 @@ import typing
 
 import pytest
 import urllib3
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
+from engine_fakes import (
+    Call, Client, FakeApp, Reply, free_port, free_ports, ok, op, ops, step_hash, wait,
+)
 
 import inngest
 import inngest.http_server
@@ -121,12 +123,6 @@ def build_app(engine_url: str, counter: Counter,
     return client, fan
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_sdk_parallel_steps_run_once_with_a_retry() -> None:
     counter = Counter()
     client, fn = build_app("http://engine.test", counter, fail_once="p1")
@@ -216,7 +212,7 @@ class JsApp(typing.NamedTuple):
 @pytest.fixture(scope="module")
 def js_app(js_app_dir: pathlib.Path,
            tmp_path_factory: pytest.TempPathFactory) -> typing.Iterator[JsApp]:
-    engine_port, app_port = free_port(), free_port()
+    engine_port, app_port = free_ports(2)
     ledger = tmp_path_factory.mktemp("js_app") / "ledger.jsonl"
     env = {**os.environ, "PORT": str(app_port), "JS_APP_LEDGER": str(ledger),
            "INNGEST_BASE_URL": f"http://127.0.0.1:{engine_port}", "INNGEST_DEV": "1"}
