@@ -28,6 +28,7 @@ so none reaches the server: its settings are these flags alone.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import secrets
@@ -62,9 +63,18 @@ class DevServerError(_errors.Error):
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 that nothing listens on right now: each
+    socket stays bound until all are, or the system may hand out one port twice."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                   for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 class _Server:
@@ -132,8 +142,9 @@ class _Server:
             return [sys.executable, "-m", "inngest", *flags]
         if self.retry_interval is not None:
             flags += ["--retry-interval", str(max(1, math.ceil(self.retry_interval)))]
-        for flag in _CLI_PORT_FLAGS:
-            flags += [flag, str(free_port())]
+        ports = [port for port in free_ports(len(_CLI_PORT_FLAGS) + 1) if port != self.port]
+        for flag, port in zip(_CLI_PORT_FLAGS, ports):
+            flags += [flag, str(port)]
         if self.binary is not None:
             return [self.binary, *flags]
         return ["npx", "--ignore-scripts=false", "--yes", f"inngest-cli@{self.version}", *flags]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import typing
 
 import urllib3
+
+from inngest.experimental import dev_server
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOG_DIR = os.path.join(REPO, "artifacts", "differential")
@@ -24,9 +25,7 @@ _HTTP = urllib3.PoolManager(retries=False, maxsize=16)
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return dev_server.free_port()
 
 
 def _install_scripts() -> list[str]:
@@ -102,11 +101,13 @@ class Server:
 
 
 def start_real(binary: str, port: int, app_urls: typing.Sequence[str]) -> Server:
+    gateway, gateway_grpc, executor_grpc = [
+        other for other in dev_server.free_ports(4) if other != port][:3]
     command = [
         binary, "dev", "--no-discovery", "--no-poll", "--port", str(port),
-        "--connect-gateway-port", str(free_port()),
-        "--connect-gateway-grpc-port", str(free_port()),
-        "--connect-executor-grpc-port", str(free_port()),
+        "--connect-gateway-port", str(gateway),
+        "--connect-gateway-grpc-port", str(gateway_grpc),
+        "--connect-executor-grpc-port", str(executor_grpc),
         "--retry-interval", str(RETRY_INTERVAL_SECONDS),
     ]
     for url in app_urls:

@@ -67,10 +67,17 @@ def official_sdk_installed() -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: each socket stays bound until all are (one at a time, the same
+    port can come back twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def wait_until(probe: typing.Callable[[], object], timeout: float, what: str) -> None:
@@ -118,8 +125,8 @@ class Deployment:
     """The engine and the app for one SDK implementation."""
 
     def __init__(self, implementation: str, processes: Processes) -> None:
-        self.engine_url = f"http://127.0.0.1:{free_port()}"
-        app_port = free_port()
+        engine_port, app_port = free_ports(2)
+        self.engine_url = f"http://127.0.0.1:{engine_port}"
         self.app_url = f"http://127.0.0.1:{app_port}/api/inngest"
         base_env = {k: v for k, v in os.environ.items()
                     if k != "PYTHONPATH" and not k.startswith("INNGEST_")}

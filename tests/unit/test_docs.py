@@ -22,7 +22,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ import typing
 
 import pytest
 import urllib3
+
+from inngest.experimental import dev_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -78,12 +79,6 @@ def snippets() -> list[Snippet]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_readme_marks_its_snippets() -> None:
     readme = [s for s in snippets() if s.where.startswith("README.md")]
     assert {s.mode for s in readme} == {"run", "serve"} and len(readme) >= 3
@@ -118,7 +113,7 @@ def test_snippet_runs(snippet: Snippet, tmp_path: pathlib.Path,
                          ids=lambda s: s.where)
 def test_snippet_serves(snippet: Snippet, tmp_path: pathlib.Path) -> None:
     assert "port=8000" in snippet.code, f"{snippet.where}: serve snippets use port=8000"
-    port = free_port()
+    port = dev_server.free_port()
     script = tmp_path / "snippet.py"
     script.write_text(snippet.code.replace("port=8000", f"port={port}"), encoding="utf-8")
     # A parent that ignores SIGINT (a background job in a script) passes that on, and
@@ -165,7 +160,8 @@ def _server_command() -> list[str] | None:
 def _fake_inngest_on_path(directory: pathlib.Path, command: list[str]) -> None:
     """An ``inngest`` that runs the real one, giving its other listeners free ports."""
     directory.mkdir()
-    listeners = " ".join(f"{flag} {free_port()}" for flag in _SERVER_LISTENERS)
+    listeners = " ".join(f"{flag} {port}" for flag, port
+                         in zip(_SERVER_LISTENERS, dev_server.free_ports(len(_SERVER_LISTENERS))))
     real = shlex.join(command)
     script = directory / "inngest"
     script.write_text(
@@ -184,7 +180,7 @@ def test_shell_snippet_runs(snippet: Snippet, tmp_path: pathlib.Path) -> None:
     if command is None:
         pytest.skip("shell snippets run the real Inngest server: set DEV_SERVER_BIN "
                     "(tox -e itest-prod does) or DEV_SERVER_NPX=1")
-    ports = {"8288": str(free_port()), "8000": str(free_port())}
+    ports = dict(zip(("8288", "8000"), map(str, dev_server.free_ports(2))))
 
     def with_free_ports(code: str) -> str:
         for port, free in ports.items():
