@@ -43,7 +43,7 @@ def serve(
         # object). Middleware gets the proxy, as with the official SDK.
         request = flask.request._get_current_object()  # type: ignore[attr-defined]
         try:
-            inbound = _to_request(request)
+            inbound = _to_request(request, app.config.get("MAX_CONTENT_LENGTH"))
         except werkzeug.exceptions.HTTPException as err:  # a malformed chunk, a body over
             # MAX_CONTENT_LENGTH: answered in JSON with werkzeug's status, not its HTML page
             response = handler.refuse(err.code or 400, _errors.BodyInvalidError(
@@ -66,7 +66,7 @@ def serve(
     )
 
 
-def _to_request(request: flask.Request) -> Request:
+def _to_request(request: flask.Request, max_content_length: int | None) -> Request:
     """The request read from the WSGI environ (as the plain WSGI adapter reads it), which
     skips building werkzeug's URL and header objects; the body comes through Flask when
     something (a ``before_request`` hook, say) may have opened its stream already, or when
@@ -74,7 +74,10 @@ def _to_request(request: flask.Request) -> Request:
     environ = request.environ
     if "stream" in request.__dict__ or not environ.get("CONTENT_LENGTH"):
         return wsgi.to_request(environ, body=request.get_data())
-    limit = request.max_content_length  # the app's MAX_CONTENT_LENGTH, as get_data() checks
-    if limit is not None and (request.content_length or 0) > limit:
+    # The app's MAX_CONTENT_LENGTH, as get_data() checks it (read from the config: the
+    # request's property looks the app up through the context, which costs more than the rest
+    # of the request's reading).
+    if max_content_length is not None \
+            and wsgi._content_length(environ["CONTENT_LENGTH"]) > max_content_length:
         raise werkzeug.exceptions.RequestEntityTooLarge()
     return wsgi.to_request(environ)

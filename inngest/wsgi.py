@@ -82,15 +82,20 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
     return Request.normalized(environ.get("REQUEST_METHOD", "GET"), url, headers, body)
 
 
+def _content_length(header: str | None) -> int:
+    """A ``CONTENT_LENGTH`` as a number; 0 when absent or not a number."""
+    try:
+        return int(header or 0)
+    except ValueError:
+        return 0
+
+
 def _read_body(environ: Environ, content_length: str | None) -> bytes:
     """The body from ``wsgi.input``: ``Content-Length`` bytes, or all of a body the server
     has de-chunked (``wsgi.input_terminated``). Raises BodyInvalidError for a body that
     cannot be read whole."""
     stream = environ["wsgi.input"]
-    try:
-        length = int(content_length or 0)
-    except ValueError:
-        length = 0
+    length = _content_length(content_length)
     try:
         if length > 0:
             body: bytes = stream.read(length)
