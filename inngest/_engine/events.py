@@ -78,12 +78,8 @@ def normalize(raw: JSON, now_ms: int, internal_id: str, *,
 
 def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> dict[str, JSON]:
     """Shape an event (also the engine's own) without the reserved-name check."""
-    data = raw.get("data")
-    if data is not None and not isinstance(data, dict):
-        raise EventError("event data must be an object")
-    user = raw.get("user")
-    if user is not None and not isinstance(user, dict):
-        raise EventError("event user must be an object")
+    data = _optional(raw, "data", dict, "an object")
+    user = _optional(raw, "user", dict, "an object")
     ts = raw.get("ts")
     if ts is None or ts == 0:
         ts = now_ms
@@ -93,15 +89,9 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> d
         raise EventError("timestamp is before Jan 1, 1980")
     elif ts > MAX_TS_MS:
         raise EventError("timestamp is after Jan 1, 2100")
-    event_id = raw.get("id")
-    if event_id is not None and not isinstance(event_id, str):
-        raise EventError("event id must be a string")
-    version = raw.get("v")
-    if version is not None and not isinstance(version, str):
-        raise EventError("event v must be a string")
-    meta = raw.get("meta")
-    if meta is not None and not isinstance(meta, dict):
-        raise EventError("event meta must be an object")
+    event_id = _optional(raw, "id", str, "a string")
+    _optional(raw, "v", str, "a string")
+    _optional(raw, "meta", dict, "an object")
     event: dict[str, JSON] = {
         "name": raw["name"],
         "data": data,
@@ -113,3 +103,11 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> d
         if raw.get(key) is not None:
             event[key] = raw[key]
     return event
+
+
+def _optional(raw: typing.Mapping[str, JSON], field: str, kind: type, what: str) -> JSON:
+    """``raw[field]``, None when absent; refused when present and not of ``kind``."""
+    value = raw.get(field)
+    if value is not None and not isinstance(value, kind):
+        raise EventError(f"event {field} must be {what}")
+    return value

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
-import socket
 import threading
 import time
 import typing
@@ -307,20 +306,3 @@ def list_runs(client: Client, fields: str) -> list[dict[str, typing.Any]]:
         if len(edges) < 399:
             return nodes
         after = edges[-1]["cursor"]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports: each socket stays bound until all are, so the
-    system cannot hand out one port twice (as binding and closing one at a time can)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def free_port() -> int:
-    return free_ports(1)[0]

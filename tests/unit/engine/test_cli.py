@@ -9,9 +9,9 @@ import time
 
 import pytest
 import urllib3
-from engine_fakes import free_port
 
 from inngest._engine import cli
+from inngest.experimental.dev_server import free_port
 
 
 def test_dev_process_serves_and_stops_on_sigterm() -> None:

@@ -22,11 +22,11 @@ import typing
 
 import pytest
 import urllib3
-from engine_fakes import free_port
 
 import inngest
 import inngest.http_server
 from inngest._engine import ulid
+from inngest.experimental.dev_server import free_port
 from inngest._protocol.step_ids import hash_step_id
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]

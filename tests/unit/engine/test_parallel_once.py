@@ -21,13 +21,12 @@ import typing
 
 import pytest
 import urllib3
-from engine_fakes import (
-    Call, Client, FakeApp, Reply, free_port, free_ports, ok, op, ops, step_hash, wait,
-)
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 
 import inngest
 import inngest.http_server
 import inngest.testing
+from inngest.experimental.dev_server import free_port, free_ports
 from inngest._engine import ulid
 from inngest._engine.http.server import DevServer
 
