@@ -8,13 +8,13 @@ import typing
 
 from inngest._engine import cel, events, registration, timeparse, ulid
 from inngest._engine.engine import Engine
-from inngest._engine.graphql import span_tree, trace
+from inngest._engine.graphql import function_config, span_tree, trace
 from inngest._engine.graphql.core import (
     Field, GraphQLError, Resolver, Schema, execute as execute_document, is_list, is_mapping,
 )
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import (
-    Object, PayloadError, as_object, dump, from_object, is_array, load, optional_int, to_int,
+    Object, PayloadError, as_object, dump, from_object, load, optional_int, to_int,
 )
 from inngest._engine.timeparse import rfc3339
 
@@ -562,12 +562,6 @@ def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None
     return _engine(ctx).store.function_by_slug(f"{parent.slug}-failure")
 
 
-def _concurrency(fn: Function) -> int:
-    limits = fn.config.get("concurrency")
-    first = limits[0] if is_array(limits) and limits else limits
-    return to_int(first.get("limit") or 0, "limit") if isinstance(first, typing.Mapping) else 0
-
-
 # ---------------------------------------------------------------------------- mutations
 
 
@@ -766,7 +760,7 @@ SCHEMA = Schema(
             "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
             "config": Field("String!", _function_field(lambda fn: _dumps(fn.config))),
             "configuration": Field("Map", _function_field(lambda fn: fn.config)),
-            "concurrency": Field("Int!", _function_field(_concurrency)),
+            "concurrency": Field("Int!", _function_field(function_config.function_scope_limit)),
             "triggers": Field("[FunctionTrigger!]", _triggers),
             "failureHandler": Field("Function", _failure_handler),
             "app": Field("App!", _function_app),
