@@ -633,6 +633,8 @@ _ENUMS = {
         "COMPLETED", "FAILED", "CANCELLED", "RUNNING", "QUEUED", "SKIPPED")),
     "RunsOrderByDirection": frozenset(("ASC", "DESC")),
     "RunsV2OrderByField": frozenset(_ORDER_FIELDS),
+    "ConcurrencyScope": frozenset(("ACCOUNT", "ENVIRONMENT", "FUNCTION")),
+    "SingletonMode": frozenset(("SKIP", "CANCEL")),
 }
 _INPUTS = {
     "AppsFilterV1": {"method": "AppMethod"},
@@ -647,6 +649,34 @@ _INPUTS = {
         "isDeferred": "Boolean", "query": "String"},
     "CreateAppInput": {"url": "String!"},
     "RerunFromStepInput": {"stepID": "String!", "input": "Bytes"},
+}
+
+# Read from the mappings function_config builds; the real server's introspection.
+_FUNCTION_CONFIGURATION_TYPES = {
+    "FunctionConfiguration": {
+        "cancellations": Field("[CancellationConfiguration!]!"),
+        "retries": Field("RetryConfiguration!"), "priority": Field("String"),
+        "eventsBatch": Field("EventsBatchConfiguration"),
+        "concurrency": Field("[ConcurrencyConfiguration!]!"),
+        "rateLimit": Field("RateLimitConfiguration"), "debounce": Field("DebounceConfiguration"),
+        "throttle": Field("ThrottleConfiguration"), "singleton": Field("SingletonConfiguration"),
+    },
+    "CancellationConfiguration": {
+        "event": Field("String!"), "timeout": Field("String"), "condition": Field("String")},
+    "RetryConfiguration": {"value": Field("Int!"), "isDefault": Field("Boolean")},
+    "EventsBatchConfiguration": {
+        "maxSize": Field("Int!"), "timeout": Field("String!"), "key": Field("String")},
+    "ConcurrencyConfiguration": {
+        "scope": Field("ConcurrencyScope!"), "limit": Field("ConcurrencyLimitConfiguration!"),
+        "key": Field("String")},
+    "ConcurrencyLimitConfiguration": {"value": Field("Int!"), "isPlanLimit": Field("Boolean")},
+    "RateLimitConfiguration": {
+        "limit": Field("Int!"), "period": Field("String!"), "key": Field("String")},
+    "DebounceConfiguration": {"period": Field("String!"), "key": Field("String")},
+    "ThrottleConfiguration": {
+        "burst": Field("Int!"), "key": Field("String"), "limit": Field("Int!"),
+        "period": Field("String!")},
+    "SingletonConfiguration": {"mode": Field("SingletonMode!"), "key": Field("String")},
 }
 
 SCHEMA = Schema(
@@ -759,7 +789,8 @@ SCHEMA = Schema(
             "url": Field("String!", _function_field(lambda fn: fn.url)),
             "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
             "config": Field("String!", _function_field(lambda fn: _dumps(fn.config))),
-            "configuration": Field("Map", _function_field(lambda fn: fn.config)),
+            "configuration": Field("FunctionConfiguration!",
+                                   _function_field(function_config.configuration)),
             "concurrency": Field("Int!", _function_field(function_config.function_scope_limit)),
             "triggers": Field("[FunctionTrigger!]", _triggers),
             "failureHandler": Field("Function", _failure_handler),
@@ -794,6 +825,7 @@ SCHEMA = Schema(
             "eventID": Field("ULID"), "timeout": Field("Boolean!"), "runID": Field("ULID"),
         },
         "FunctionTrigger": {name: Field("String") for name in ("type", "value", "condition")},
+        **_FUNCTION_CONFIGURATION_TYPES,
     },
     query="Query",
     mutation="Mutation",
