@@ -8,7 +8,7 @@ import typing
 
 from inngest._engine import cel, events, registration, timeparse, ulid
 from inngest._engine.engine import Engine
-from inngest._engine.graphql import function_config, span_tree, trace
+from inngest._engine.graphql import function_config, run_query, span_tree, trace
 from inngest._engine.graphql.core import (
     Field, GraphQLError, Resolver, Schema, execute as execute_document, is_list, is_mapping,
 )
@@ -358,8 +358,11 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
         allowed = {fn.id for fn in store.functions() if fn.app_id in app_ids}
         flt = {**flt, "functionIDs": [i for i in _list(flt.get("functionIDs")) if i in allowed]
                or sorted(allowed) or [""]}
-    _check_run_query(flt.get("query"))
-    runs = _ordered(_filtered_runs(store.runs(), flt), args.get("orderBy"))
+    runs = _filtered_runs(store.runs(), flt)
+    matches = _run_query(flt.get("query"))
+    if matches is not None:
+        runs = [run for run in runs if _trigger_matches(run, matches, ctx)]
+    runs = _ordered(runs, args.get("orderBy"))
     ids = [run.id for run in runs]
     after = args.get("after")
     # A cursor that names no run starts at the first, as the real server's does.
@@ -381,14 +384,19 @@ def _page_size(first: object) -> int:
     return first if isinstance(first, int) and 0 < first < RUNS_PAGE_LIMIT else RUNS_PAGE
 
 
-def _check_run_query(query: object) -> None:
-    """The filter's CEL must compile, as on the real server; the engine does not filter by
-    it yet (docs/compatibility.md)."""
-    if isinstance(query, str) and query.strip():
-        try:
-            cel.validate(query)
-        except cel.ExpressionError as err:
-            raise GraphQLError(f"error retrieving runs: {err}") from None
+def _run_query(query: object) -> run_query.Condition | None:
+    if not isinstance(query, str) or not query.strip():
+        return None
+    try:
+        return run_query.compile_run_query(query)
+    except (cel.ExpressionError, run_query.RunQueryError) as err:
+        raise GraphQLError(f"error retrieving runs: {err}") from None
+
+
+def _trigger_matches(run: Run, matches: run_query.Condition, ctx: object) -> bool:
+    """The query reads the run's (first) triggering event."""
+    stored = _engine(ctx).store.event(run.event_ids[0]) if run.event_ids else None
+    return stored is not None and matches(stored.event) is True
 
 
 def _list(value: object) -> typing.Sequence[object]:
