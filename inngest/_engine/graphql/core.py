@@ -14,7 +14,7 @@ import functools
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TypeGuard, Union
 
 from inngest._engine.errors import EngineError
@@ -550,13 +550,14 @@ class Schema:
 
     Input types: ``enums`` maps each enum to its values, ``inputs`` each input object to its
     fields (declared as ``Field.args`` are), ``scalars`` names the custom scalars, which take
-    any literal (their resolvers parse them, as gqlgen's do)."""
+    any literal (their resolvers parse them, as gqlgen's do). Introspection lists union
+    members and enum values in their collections' order: give them as tuples."""
 
     types: Mapping[str, Mapping[str, Field]]
     query: str = "Query"
     mutation: str | None = None
-    unions: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
-    enums: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    unions: Mapping[str, Collection[str]] = dataclasses.field(default_factory=dict)
+    enums: Mapping[str, Collection[str]] = dataclasses.field(default_factory=dict)
     inputs: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
     scalars: frozenset[str] = frozenset()
 
@@ -570,7 +571,7 @@ class Schema:
 
 
 BUILT_IN_SCALARS = frozenset(("Int", "Float", "String", "Boolean", "ID"))
-_DIRECTIVE_ARGS: Mapping[str, Mapping[str, str]] = {
+DIRECTIVE_ARGS: Mapping[str, Mapping[str, str]] = {
     "include": {"if": "Boolean!"}, "skip": {"if": "Boolean!"}}
 
 
@@ -641,10 +642,10 @@ class _Validator:
         self, args: Arguments, directives: tuple[Directive, ...], loc: Location
     ) -> None:
         for directive in directives:
-            if directive.name not in _DIRECTIVE_ARGS:
+            if directive.name not in DIRECTIVE_ARGS:
                 self._error(f'Unknown directive "@{directive.name}".', directive.loc)
             else:
-                self._check_arguments(directive.args, _DIRECTIVE_ARGS[directive.name],
+                self._check_arguments(directive.args, DIRECTIVE_ARGS[directive.name],
                                       f'directive "@{directive.name}"',
                                       f'Directive "@{directive.name}"', directive.loc)
         values = [a.value for a in args] + [a.value for d in directives for a in d.args]
@@ -1018,7 +1019,7 @@ class _Executor:
 
     def _included(self, directives: tuple[Directive, ...]) -> bool:
         for directive in directives:
-            args = self._arguments(directive.args, _DIRECTIVE_ARGS[directive.name])
+            args = self._arguments(directive.args, DIRECTIVE_ARGS[directive.name])
             condition = bool(args.get("if"))
             if condition == (directive.name == "skip"):
                 return False

@@ -12,6 +12,7 @@ from inngest._engine.graphql import function_config, run_query, span_tree, trace
 from inngest._engine.graphql.core import (
     Field, GraphQLError, Resolver, Schema, execute as execute_document, is_list, is_mapping,
 )
+from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import (
     Object, PayloadError, as_object, dump, from_object, load, optional_int, to_int,
@@ -635,14 +636,13 @@ def _delete_app(parent: object, args: Args, ctx: object) -> str:
 
 _RUN_ID = {"runID": "String!"}
 # Input types of the real server's schema (its introspection) that our fields take.
-_ENUMS = {
-    "AppMethod": frozenset(("SERVE", "CONNECT", "API")),
-    "FunctionRunStatus": frozenset((
-        "COMPLETED", "FAILED", "CANCELLED", "RUNNING", "QUEUED", "SKIPPED")),
-    "RunsOrderByDirection": frozenset(("ASC", "DESC")),
-    "RunsV2OrderByField": frozenset(_ORDER_FIELDS),
-    "ConcurrencyScope": frozenset(("ACCOUNT", "ENVIRONMENT", "FUNCTION")),
-    "SingletonMode": frozenset(("SKIP", "CANCEL")),
+_ENUMS = {  # values in the real server's order (its introspection lists them so)
+    "AppMethod": ("SERVE", "CONNECT", "API"),
+    "FunctionRunStatus": ("COMPLETED", "FAILED", "CANCELLED", "RUNNING", "QUEUED", "SKIPPED"),
+    "RunsOrderByDirection": ("ASC", "DESC"),
+    "RunsV2OrderByField": tuple(_ORDER_FIELDS),
+    "ConcurrencyScope": ("ACCOUNT", "ENVIRONMENT", "FUNCTION"),
+    "SingletonMode": ("SKIP", "CANCEL"),
 }
 _INPUTS = {
     "AppsFilterV1": {"method": "AppMethod"},
@@ -687,7 +687,7 @@ _FUNCTION_CONFIGURATION_TYPES = {
     "SingletonConfiguration": {"mode": Field("SingletonMode!"), "key": Field("String")},
 }
 
-SCHEMA = Schema(
+SCHEMA = with_introspection(Schema(
     types={
         "Query": {
             "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx),
@@ -837,12 +837,12 @@ SCHEMA = Schema(
     },
     query="Query",
     mutation="Mutation",
-    unions={"StepInfo": frozenset(("RunStepInfo", "SleepStepInfo", "WaitForEventStepInfo",
-                                   "InvokeStepInfo"))},
+    unions={"StepInfo": ("InvokeStepInfo", "SleepStepInfo", "WaitForEventStepInfo",
+                         "RunStepInfo")},
     enums=_ENUMS,
     inputs=_INPUTS,
     scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint")),
-)
+))
 
 
 def execute(engine: Engine, query: str, variables: typing.Mapping[str, object],

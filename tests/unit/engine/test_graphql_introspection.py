@@ -1,0 +1,301 @@
+"""GraphQL introspection at POST /v0/gql: ``__schema``, ``__type(name:)`` and the meta-types.
+
+Ours describes only the types it serves. Where a type is also the real dev server's, the
+shapes (kinds, wrapping, default value text, order) are its answers, measured on
+`inngest dev` with the queries below.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from engine_fakes import Client
+
+LOOPBACK = True
+
+# graphql-js getIntrospectionQuery() with its default options, as GraphiQL and codegen send it.
+INTROSPECTION_QUERY = """
+    query IntrospectionQuery {
+      __schema {
+        queryType { name }
+        mutationType { name }
+        subscriptionType { name }
+        types {
+          ...FullType
+        }
+        directives {
+          name
+          description
+          locations
+          args {
+            ...InputValue
+          }
+        }
+      }
+    }
+
+    fragment FullType on __Type {
+      kind
+      name
+      description
+      fields(includeDeprecated: true) {
+        name
+        description
+        args {
+          ...InputValue
+        }
+        type {
+          ...TypeRef
+        }
+        isDeprecated
+        deprecationReason
+      }
+      inputFields {
+        ...InputValue
+      }
+      interfaces {
+        ...TypeRef
+      }
+      enumValues(includeDeprecated: true) {
+        name
+        description
+        isDeprecated
+        deprecationReason
+      }
+      possibleTypes {
+        ...TypeRef
+      }
+    }
+
+    fragment InputValue on __InputValue {
+      name
+      description
+      type { ...TypeRef }
+      defaultValue
+    }
+
+    fragment TypeRef on __Type {
+      kind
+      name
+      ofType {
+        kind
+        name
+        ofType {
+          kind
+          name
+          ofType {
+            kind
+            name
+            ofType {
+              kind
+              name
+              ofType {
+                kind
+                name
+                ofType {
+                  kind
+                  name
+                  ofType {
+                    kind
+                    name
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+"""
+
+TYPE_REF = "type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"
+
+
+def gql(client: Client, query: str) -> dict[str, typing.Any]:
+    status, answer = client.request("POST", "/v0/gql", {"query": query})
+    assert status == 200, answer
+    assert "errors" not in answer, answer
+    return typing.cast(dict[str, typing.Any], answer["data"])
+
+
+def sdl(ref: dict[str, typing.Any]) -> str:
+    """An introspected type reference in SDL notation: ``[Event!]!``."""
+    if ref["kind"] == "NON_NULL":
+        assert ref["name"] is None
+        return sdl(ref["ofType"]) + "!"
+    if ref["kind"] == "LIST":
+        assert ref["name"] is None
+        return "[" + sdl(ref["ofType"]) + "]"
+    return str(ref["name"])
+
+
+def declarations(values: list[dict[str, typing.Any]]) -> dict[str, str]:
+    """Arguments or input fields as ``{name: "Type = default"}``."""
+    return {value["name"]: sdl(value["type"]) + (
+        "" if value["defaultValue"] is None else f" = {value['defaultValue']}")
+        for value in values}
+
+
+def full_schema(client: Client) -> dict[str, typing.Any]:
+    return typing.cast(dict[str, typing.Any], gql(client, INTROSPECTION_QUERY)["__schema"])
+
+
+def type_named(schema: dict[str, typing.Any], name: str) -> dict[str, typing.Any]:
+    return next(t for t in schema["types"] if t["name"] == name)
+
+
+# ---------------------------------------------------------------------------- __schema
+
+
+def test_the_standard_introspection_query_runs_and_names_the_roots(client: Client) -> None:
+    schema = full_schema(client)
+    assert schema["queryType"] == {"name": "Query"}
+    assert schema["mutationType"] == {"name": "Mutation"}
+    assert schema["subscriptionType"] is None
+
+
+def test_query_fields_and_their_arguments_are_described(client: Client) -> None:
+    query = type_named(full_schema(client), "Query")
+    fields = {field["name"]: field for field in query["fields"]}
+    assert query["kind"] == "OBJECT"
+    assert "__schema" not in fields and "__type" not in fields
+    assert sdl(fields["run"]["type"]) == "FunctionRunV2"
+    assert declarations(fields["run"]["args"]) == {"runID": "String!"}
+    # Measured: the real server's Query.runs arguments and defaults.
+    assert declarations(fields["runs"]["args"]) == {
+        "first": "Int! = 100", "after": "String", "orderBy": "[RunsV2OrderBy!]!",
+        "filter": "RunsFilterV2!", "preview": "Boolean"}
+    assert all(not field["isDeprecated"] and field["deprecationReason"] is None
+               for field in fields.values())
+
+
+def test_types_are_sorted_by_name_without_the_meta_types(client: Client) -> None:
+    names = [t["name"] for t in full_schema(client)["types"]]
+    assert names == sorted(names)
+    assert not [name for name in names if name.startswith("__")]
+    assert {"Boolean", "Float", "ID", "Int", "String", "Time", "ULID", "Query", "Mutation",
+            "StepInfo", "FunctionRunStatus", "RunsFilterV2"} <= set(names)
+
+
+def test_kinds_and_the_lists_a_kind_has_not_are_empty(client: Client) -> None:
+    schema = full_schema(client)
+    kinds = {name: type_named(schema, name)["kind"] for name in (
+        "Query", "StepInfo", "FunctionRunStatus", "RunsFilterV2", "Time", "Int")}
+    assert kinds == {"Query": "OBJECT", "StepInfo": "UNION", "FunctionRunStatus": "ENUM",
+                     "RunsFilterV2": "INPUT_OBJECT", "Time": "SCALAR", "Int": "SCALAR"}
+    time = type_named(schema, "Time")
+    # Measured: the real server answers [] (not null) for what a kind does not have.
+    assert [time[key] for key in ("fields", "inputFields", "interfaces", "enumValues",
+                                  "possibleTypes")] == [[], [], [], [], []]
+
+
+def test_directives_are_skip_and_include_as_the_real_server_describes_them(
+        client: Client) -> None:
+    directives = {d["name"]: d for d in full_schema(client)["directives"]}
+    assert set(directives) == {"include", "skip"}
+    for directive in directives.values():
+        assert directive["locations"] == ["FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT"]
+        assert declarations(directive["args"]) == {"if": "Boolean!"}
+    assert directives["skip"]["description"].startswith("The @skip directive may be provided")
+
+
+def test_schema_description_and_directive_repeatability(client: Client) -> None:
+    schema = gql(client, "{ __schema { description directives { name isRepeatable } } }")
+    assert schema["__schema"] == {"description": None, "directives": [
+        {"name": "include", "isRepeatable": False}, {"name": "skip", "isRepeatable": False}]}
+
+
+# ---------------------------------------------------------------------------- __type
+
+
+def test_type_of_an_object(client: Client) -> None:
+    answer = gql(client, '{ __type(name: "RunsV2Connection") { kind name description fields '
+                         f"{{ name {TYPE_REF} args {{ name {TYPE_REF} defaultValue }} }} }} }}")
+    found = answer["__type"]
+    assert (found["kind"], found["name"], found["description"]) == (
+        "OBJECT", "RunsV2Connection", None)
+    fields = {f["name"]: (sdl(f["type"]), declarations(f["args"])) for f in found["fields"]}
+    assert fields == {"edges": ("[FunctionRunV2Edge!]!", {}), "pageInfo": ("PageInfo!", {}),
+                      "totalCount": ("Int!", {"preview": "Boolean"})}
+
+
+def test_type_of_an_enum_lists_its_values_in_the_real_servers_order(client: Client) -> None:
+    answer = gql(client, '{ __type(name: "FunctionRunStatus") { kind enumValues { name '
+                         "description isDeprecated deprecationReason } } }")
+    # Measured on the real server.
+    assert answer["__type"] == {"kind": "ENUM", "enumValues": [
+        {"name": name, "description": None, "isDeprecated": False, "deprecationReason": None}
+        for name in ("COMPLETED", "FAILED", "CANCELLED", "RUNNING", "QUEUED", "SKIPPED")]}
+
+
+def test_type_of_an_input_object_gives_defaults_as_literals(client: Client) -> None:
+    answer = gql(client, '{ e: __type(name: "EventsQuery") { kind inputFields { name '
+                         f'{TYPE_REF} defaultValue }} }} r: __type(name: "RunsFilterV2") '
+                         f"{{ inputFields {{ name {TYPE_REF} defaultValue }} }} }}")
+    assert answer["e"]["kind"] == "INPUT_OBJECT"
+    # Measured: a String default is quoted, an enum one bare.
+    assert declarations(answer["e"]["inputFields"]) == {
+        "workspaceId": 'ID! = "local"', "lastEventId": "ID"}
+    assert declarations(answer["r"]["inputFields"]) == {
+        "from": "Time!", "until": "Time", "timeField": "RunsV2OrderByField = QUEUED_AT",
+        "status": "[FunctionRunStatus!]", "functionIDs": "[UUID!]", "appIDs": "[UUID!]",
+        "isDeferred": "Boolean", "query": "String"}
+
+
+def test_type_of_a_non_null_list_field_is_wrapped_as_declared(client: Client) -> None:
+    answer = gql(client, '{ __type(name: "App") { fields { name ' + TYPE_REF + " } } }")
+    functions = next(f for f in answer["__type"]["fields"] if f["name"] == "functions")
+    # Measured on the real server (TYPE_REF reads three levels of ofType).
+    assert functions["type"] == {"kind": "NON_NULL", "name": None, "ofType": {
+        "kind": "LIST", "name": None, "ofType": {"kind": "NON_NULL", "name": None, "ofType": {
+            "kind": "OBJECT", "name": "Function"}}}}
+
+
+def test_type_of_a_union_lists_its_members_in_the_real_servers_order(client: Client) -> None:
+    answer = gql(client, '{ __type(name: "StepInfo") { kind possibleTypes { kind name } } }')
+    # Measured; the real server also lists WaitForSignalStepInfo, a type ours does not serve.
+    assert answer["__type"] == {"kind": "UNION", "possibleTypes": [
+        {"kind": "OBJECT", "name": name} for name in (
+            "InvokeStepInfo", "SleepStepInfo", "WaitForEventStepInfo", "RunStepInfo")]}
+
+
+def test_type_of_a_built_in_and_a_custom_scalar(client: Client) -> None:
+    answer = gql(client, '{ i: __type(name: "Int") { kind description specifiedByURL } '
+                         't: __type(name: "Time") { kind description specifiedByURL } }')
+    assert answer["i"]["kind"] == "SCALAR"
+    assert answer["i"]["description"].startswith("The `Int` scalar type represents")
+    assert answer["t"] == {"kind": "SCALAR", "description": None, "specifiedByURL": None}
+
+
+def test_type_of_an_unknown_name_is_null(client: Client) -> None:
+    assert gql(client, '{ __type(name: "Nope") { name } }') == {"__type": None}
+
+
+def test_meta_types_are_described_too(client: Client) -> None:
+    answer = gql(client, '{ __type(name: "__Type") { kind fields { name '
+                         f"{TYPE_REF} args {{ name {TYPE_REF} defaultValue }} }} }} }}")
+    fields = {f["name"]: (sdl(f["type"]), declarations(f["args"]))
+              for f in answer["__type"]["fields"]}
+    # Measured: the real server's __Type (the October 2021 meta-schema).
+    deprecated = {"includeDeprecated": "Boolean = false"}
+    assert fields == {
+        "kind": ("__TypeKind!", {}), "name": ("String", {}), "description": ("String", {}),
+        "fields": ("[__Field!]", deprecated), "interfaces": ("[__Type!]", {}),
+        "possibleTypes": ("[__Type!]", {}), "enumValues": ("[__EnumValue!]", deprecated),
+        "inputFields": ("[__InputValue!]", {}), "ofType": ("__Type", {}),
+        "specifiedByURL": ("String", {})}
+
+
+def test_typename_and_fragments_work_inside_introspection(client: Client) -> None:
+    answer = gql(client, '{ __schema { __typename queryType { ...named } } '
+                         '__type(name: "Query") { __typename } } '
+                         "fragment named on __Type { name kind }")
+    assert answer == {"__schema": {"__typename": "__Schema", "queryType": {
+        "name": "Query", "kind": "OBJECT"}}, "__type": {"__typename": "__Type"}}
+
+
+def test_type_without_its_name_argument_is_refused(client: Client) -> None:
+    status, answer = client.request("POST", "/v0/gql", {"query": "{ __type { name } }"})
+    assert status == 422
+    assert answer["errors"][0]["message"] == (
+        'Field "__type" argument "name" of type "String!" is required, but it was not provided.')
