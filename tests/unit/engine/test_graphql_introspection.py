@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing
 
+import pytest
 from engine_fakes import Client
 
 LOOPBACK = True
@@ -299,3 +300,60 @@ def test_type_without_its_name_argument_is_refused(client: Client) -> None:
     assert status == 422
     assert answer["errors"][0]["message"] == (
         'Field "__type" argument "name" of type "String!" is required, but it was not provided.')
+
+
+# ---------------------------------------------------------------------------- real server
+
+# Measured on the real server: `__type(name: T) { fields(includeDeprecated: true) { name
+# type { kind name ofType {...} } args { name type {...} defaultValue } } }`, in SDL notation.
+REAL_FIELDS: dict[str, dict[str, str]] = {
+    "FunctionRun": {
+        "id": "ID!", "functionID": "String!", "function": "Function", "workspace": "Workspace",
+        "event": "Event", "events": "[Event!]!", "batchID": "ULID", "batchCreatedAt": "Time",
+        "status": "FunctionRunStatus", "waitingFor": "StepEventWait", "pendingSteps": "Int",
+        "startedAt": "Time", "finishedAt": "Time", "output": "String",
+        "history": "[RunHistoryItem!]!", "historyItemOutput": "String (id: ULID!)",
+        "eventID": "ID!", "cron": "String"},
+    "FunctionRunV2": {
+        "id": "ULID!", "appID": "UUID!", "app": "App!", "functionID": "UUID!",
+        "function": "Function!", "traceID": "String!", "queuedAt": "Time!", "startedAt": "Time",
+        "endedAt": "Time", "status": "FunctionRunStatus!", "sourceID": "String",
+        "triggerIDs": "[ULID!]!", "eventName": "String", "isBatch": "Boolean!",
+        "batchCreatedAt": "Time", "cronSchedule": "String", "output": "Bytes",
+        "trace": "RunTraceSpan (preview: Boolean)", "hasAI": "Boolean!",
+        "defers": "[RunDefer!]!", "siblingDefers": "[RunDefer!]!",
+        "deferredFrom": "[RunDeferredFrom!]!", "isDeferred": "Boolean!"},
+    "App": {
+        "id": "ID!", "externalID": "String!", "name": "String!", "sdkLanguage": "String!",
+        "sdkVersion": "String!", "framework": "String", "url": "String", "checksum": "String",
+        "error": "String", "functions": "[Function!]!", "method": "AppMethod!",
+        "appVersion": "String", "sdkFeatureReadiness": "SDKFeatureReadiness!",
+        "connected": "Boolean!", "functionCount": "Int!", "autodiscovered": "Boolean!"},
+}
+
+
+def field_shapes(found: dict[str, typing.Any]) -> dict[str, str]:
+    """Each field as ``Type`` or ``Type (arg: ArgType = default, ...)``."""
+    shapes = {}
+    for field in found["fields"]:
+        args = ", ".join(f"{name}: {text}" for name, text in declarations(field["args"]).items())
+        shapes[field["name"]] = sdl(field["type"]) + (f" ({args})" if args else "")
+    return shapes
+
+
+@pytest.mark.parametrize("type_name", sorted(REAL_FIELDS))
+def test_fields_both_servers_have_are_typed_as_the_real_server_types_them(
+        client: Client, type_name: str) -> None:
+    found = gql(client, f'{{ __type(name: "{type_name}") {{ fields(includeDeprecated: true) '
+                        f"{{ name {TYPE_REF} args {{ name {TYPE_REF} defaultValue }} }} }} }}")
+    ours = field_shapes(found["__type"])
+    shared = set(ours) & set(REAL_FIELDS[type_name])
+    assert shared, type_name
+    assert {name: ours[name] for name in shared} == {
+        name: REAL_FIELDS[type_name][name] for name in shared}
+
+
+def test_app_mutations_are_typed_as_the_real_server_types_them(client: Client) -> None:
+    found = gql(client, '{ __type(name: "Mutation") { fields { name ' + TYPE_REF + " } } }")
+    types = {field["name"]: sdl(field["type"]) for field in found["__type"]["fields"]}
+    assert (types["createApp"], types["deleteApp"]) == ("App!", "String!")  # measured
