@@ -88,8 +88,7 @@ class _Describer:
         return sorted(name for name in names if not name.startswith("__"))
 
     def type_named(self, name: object) -> TypeRef | None:
-        known = name in self.schema.types or name in self.schema.enums or (
-            name in self.schema.inputs or name in self.schema.scalars or name in BUILT_IN_SCALARS)
+        known = name in self.schema.types or self.schema.is_input_type(str(name))
         return TypeRef(name=str(name)) if known else None
 
     def kind(self, ref: TypeRef) -> str:
