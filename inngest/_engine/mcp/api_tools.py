@@ -10,6 +10,7 @@ not offered.
 from __future__ import annotations
 
 import json
+import re
 import typing
 import uuid
 
@@ -22,6 +23,7 @@ from inngest._engine.timeparse import rfc3339
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _READ_ONLY: dict[str, JSON] = {"destructiveHint": False, "idempotentHint": True,
                                "openWorldHint": False, "readOnlyHint": True}
 
@@ -83,8 +85,8 @@ class ApiTools:
         return _answered({"data": {"status": "ok"}, "metadata": self._metadata()})
 
     def list_functions(self, args: Arguments) -> Result:
-        app_name = args.get("appId")
-        if not isinstance(app_name, (str, int, float)) or not str(app_name).strip():
+        app_name = _go_text(args.get("appId"))
+        if not app_name.strip():
             return Result("appId is required", {"error": "appId is required"}, is_error=True)
         limit = _limit(args.get("limit"))
         if isinstance(limit, Result):
@@ -93,7 +95,7 @@ class ApiTools:
         if cursor not in (None, "") and not _is_uuid(cursor):
             return _failed(400, "invalid_field_format", "Cursor is invalid")
         store = self.engine.store
-        app = next((app for app in store.apps() if app.name == str(app_name)), None)
+        app = next((app for app in store.apps() if app.name == app_name), None)
         functions = sorted(store.functions(app.id), key=lambda fn: fn.id) if app else []
         if cursor:
             functions = [fn for fn in functions if fn.id > str(cursor)]
@@ -103,23 +105,34 @@ class ApiTools:
             page = {"cursor": functions[-1].id, "hasMore": True, "limit": limit}
         body: dict[str, JSON] = {}
         if functions:
-            body["data"] = [_function(fn, str(app_name)) for fn in functions]
+            body["data"] = [_function(fn, app_name) for fn in functions]
         body.update(metadata=self._metadata(), page=page)
         return _answered(body)
 
 
+def _go_text(value: JSON) -> str:
+    """An argument as the real server puts it in a REST API v2 path or query."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _limit(value: JSON) -> int | Result:
-    if value in (None, ""):
+    text = _go_text(value)
+    if not text:
         return DEFAULT_LIMIT
-    text = str(value)
-    if not text.lstrip("-").isdigit():
+    if not _INTEGER.fullmatch(text):
         return _failed(400, "api_error",
                        f'parsing field "limit": strconv.ParseInt: parsing "{text}": '
                        "invalid syntax")
     limit = int(text)
     if limit > MAX_LIMIT:
         return _failed(400, "invalid_field_format", f"Limit cannot exceed {MAX_LIMIT}")
-    return limit if limit > 0 else DEFAULT_LIMIT
+    if limit < 0:
+        return _failed(400, "invalid_field_format", "Limit must be at least 1")
+    return limit or DEFAULT_LIMIT
 
 
 def _is_uuid(value: JSON) -> bool:

@@ -114,11 +114,11 @@ def _message(value: JSON) -> Message:
         tag = version if isinstance(version, str) else ""
         raise Refused(f'malformed payload: invalid message version tag "{tag}"; expected "2.0"')
     message_id = value.get("id", _NO_ID)
-    if isinstance(message_id, float) and message_id.is_integer():
-        message_id = int(message_id)
+    if isinstance(message_id, float):
+        message_id = int(message_id)  # as the real server reads a number id: an int64
     if message_id is not _NO_ID and message_id is not None \
             and (isinstance(message_id, bool) or not isinstance(message_id, (str, int))):
-        raise Refused("malformed payload: invalid ID type")
+        raise Refused("malformed payload: parse error: invalid ID type")
     method = value.get("method")
     if not isinstance(method, str) or not method:
         if message_id is _NO_ID or message_id is None:
@@ -156,7 +156,7 @@ class Session:
 
     def answer(self, message: Message) -> dict[str, JSON] | None:
         """The reply to a call; None for a notification or a client's reply."""
-        if not message.is_call:
+        if not (message.method and message.is_call):
             return None
         try:
             result = self._dispatch(message)

@@ -22,6 +22,7 @@ from inngest._engine.payload import load
 
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_POLL_INTERVAL_MS = 1000
+MIN_POLL_INTERVAL_MS = 10
 # How often invoke_function_sync looks at its run (the real server: each second).
 INVOKE_POLL_S = 0.1
 # A call holds one of the engine's HTTP workers while it waits: never longer than this.
@@ -231,7 +232,7 @@ class RunTools:
             last = self._poll_once(run_ids)
             if last["running"] == 0:
                 break
-            time.sleep(max(interval, 0) / 1000)
+            time.sleep(max(interval, MIN_POLL_INTERVAL_MS) / 1000)
         if last is None:
             raise ToolFailed("no valid runs found")
         elapsed = go_duration(round((time.monotonic() - started) * 1000) * 1_000_000)

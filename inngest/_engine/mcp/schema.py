@@ -16,34 +16,43 @@ class SchemaError(ValueError):
 
 
 def validate(value: JSON, schema: typing.Mapping[str, JSON], path: str = "root") -> None:
-    _check_type(value, schema, path)
+    """Raise ``SchemaError`` naming each level down to the first problem, as
+    ``validating root: validating /properties/ids: validating /properties/ids/items: …``."""
+    try:
+        _validate_here(value, schema, "" if path == "root" else path)
+    except SchemaError as err:
+        raise SchemaError(f"validating {path}: {err}") from None
+
+
+def _validate_here(value: JSON, schema: typing.Mapping[str, JSON], pointer: str) -> None:
+    _check_type(value, schema)
     if isinstance(value, dict):
-        _check_object(value, schema, path)
+        _check_object(value, schema, pointer)
     items = schema.get("items")
     if isinstance(value, list) and isinstance(items, dict):
-        for index, item in enumerate(value):
-            validate(item, items, f"{_pointer(path)}/items/{index}")
+        for item in value:
+            validate(item, items, f"{pointer}/items")
 
 
-def _check_object(value: dict[str, JSON], schema: typing.Mapping[str, JSON], path: str) -> None:
+def _check_object(value: dict[str, JSON], schema: typing.Mapping[str, JSON],
+                  pointer: str) -> None:
     properties = schema.get("properties")
     properties = properties if isinstance(properties, dict) else {}
     for name, sub in properties.items():
         if name in value and isinstance(sub, dict):
-            _check_type(value[name], sub, f"{_pointer(path)}/properties/{name}")
+            validate(value[name], sub, f"{pointer}/properties/{name}")
     required = schema.get("required")
     missing = [name for name in (required if isinstance(required, list) else [])
                if isinstance(name, str) and name not in value]
     if missing:
-        raise SchemaError(f"validating {path}: required: missing properties: {_quoted(missing)}")
+        raise SchemaError(f"required: missing properties: {_quoted(missing)}")
     if schema.get("additionalProperties") is False:
         extra = [name for name in value if name not in properties]
         if extra:
-            raise SchemaError(f"validating {path}: unexpected additional properties "
-                              f"{_quoted(extra)}")
+            raise SchemaError(f"unexpected additional properties {_quoted(extra)}")
 
 
-def _check_type(value: JSON, schema: typing.Mapping[str, JSON], path: str) -> None:
+def _check_type(value: JSON, schema: typing.Mapping[str, JSON]) -> None:
     wanted = schema.get("type")
     if wanted is None:
         return
@@ -52,9 +61,7 @@ def _check_type(value: JSON, schema: typing.Mapping[str, JSON], path: str) -> No
     if kind in names or (kind == "integer" and "number" in names):
         return
     want = names[0] if len(names) == 1 else names
-    where = "" if path == "root" else f"validating {path}: "
-    raise SchemaError(f"validating root: {where}type: {_shown(value)} has type \"{kind}\", "
-                      f"want {_go_value(want)}")
+    raise SchemaError(f"type: {_shown(value)} has type \"{kind}\", want {_go_value(want)}")
 
 
 def type_name(value: JSON) -> str:
@@ -69,10 +76,6 @@ def type_name(value: JSON) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
-
-
-def _pointer(path: str) -> str:
-    return "" if path == "root" else path
 
 
 def _quoted(names: list[str]) -> str:

@@ -220,6 +220,11 @@ def test_other_mcp_methods_answer_as_a_tools_only_server(session: Mcp) -> None:
         "code": -32601, "message": 'method not found: "completion/complete"'}
     assert session.call("resources/read", {"uri": "x"})["error"] == {
         "code": -32002, "message": "Resource not found", "data": {"uri": "x"}}
+    # Notifications, and replies to requests (the server sends none), are taken without one.
+    for message in [{"jsonrpc": "2.0", "method": "notifications/cancelled"},
+                    {"jsonrpc": "2.0", "id": 5, "result": {}}]:
+        reply = session.post(message)
+        assert (reply.status, reply.body) == (202, b"")
 
 
 def test_a_batch_is_answered_before_2025_06_18_only(session: Mcp) -> None:
@@ -364,6 +369,17 @@ def test_list_functions_answers_as_the_rest_api_v2(session: Mcp) -> None:
         {"code": "invalid_field_format", "message": "Limit cannot exceed 100"}]}
     assert text_of(too_many) == ('REST API v2 returned HTTP 400: {"errors":[{"code":'
                                  '"invalid_field_format","message":"Limit cannot exceed 100"}]}')
+    for limit, code, message in [
+        (-1, "invalid_field_format", "Limit must be at least 1"),
+        (True, "api_error", 'parsing field "limit": strconv.ParseInt: parsing "true": '
+                            "invalid syntax"),
+        ("--1", "api_error", 'parsing field "limit": strconv.ParseInt: parsing "--1": '
+                             "invalid syntax"),
+    ]:
+        refused = session.tool("list_functions", appId="mcp-app", limit=limit)
+        assert refused["structuredContent"] == {"errors": [{"code": code, "message": message}]}
+    assert session.tool("list_functions", appId="mcp-app", limit=0)["structuredContent"][
+        "page"] == {"limit": 20}
 
 
 def test_health(session: Mcp) -> None:
@@ -411,6 +427,8 @@ def test_get_without_a_session_is_refused(mcp: Mcp) -> None:
     (b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call"}',
      'invalid request: missing required "params"'),
     (b'[]', "malformed payload: empty batch"),
+    (b'{"jsonrpc": "2.0", "id": {}, "method": "ping"}',
+     "malformed payload: parse error: invalid ID type"),
     (b"", "POST requires a non-empty body"),
 ])
 def test_messages_the_server_will_not_take_fail_the_request(session: Mcp, body: bytes,
@@ -432,6 +450,11 @@ def test_unknown_tools_and_bad_arguments_are_invalid_params(session: Mcp) -> Non
     ]:
         reply = session.call("tools/call", {"name": "send_event", "arguments": arguments})
         assert reply["error"] == {"code": -32602, "message": prefix + message}
+    polled = session.call("tools/call", {"name": "poll_run_status", "arguments": {
+        "runIds": ["ok", 1]}})
+    assert polled["error"]["message"] == prefix + (
+        'validating /properties/runIds: validating /properties/runIds/items: type: 1 has type '
+        '"integer", want "string"')
     not_object = session.call("tools/call", {"name": "send_event", "arguments": [1]})
     assert not_object["error"]["code"] == -32602
     assert session.call("tools/call", [1])["error"]["code"] == 0
