@@ -1,31 +1,35 @@
-"""Tools the real server derives from its REST API v2: ``list_functions`` and ``health``.
+"""Tools the real server derives from its REST API v2: apps, functions, runs, health.
 
 Their results are what the REST API v2 endpoint answers: the JSON body as text and as
 structured content, or, for an error status, ``REST API v2 returned HTTP <status>: <body>``
 with ``isError``. This engine has no REST API v2; it answers these tools from its store.
-The real server's other REST API v2 tools (apps, runs, traces, cancel, rerun, invoke) are
-not offered.
+Not offered: ``list_runs``, ``list_function_runs``, ``get_run_trace``, ``invoke_function``
+and ``rerun``. Arguments are taken as they come (the real server does not check these
+tools' schemas).
 """
 
 from __future__ import annotations
 
-import json
-import re
-import typing
 import uuid
 
+from inngest._engine import ulid
 from inngest._engine.engine import Engine
-from inngest._engine.graphql.function_config import configuration
-from inngest._engine.mcp.tools import Arguments, Result, Tool
-from inngest._engine.models import JSON, Function
-from inngest._engine.payload import load
+from inngest._engine.mcp import api_shapes as shapes
+from inngest._engine.mcp.tools import Arguments, Handler, Result, Tool
+from inngest._engine.models import JSON, App, Function, RunStatus
 from inngest._engine.timeparse import rfc3339
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+MAX_RUNS_LIMIT = 40
 _READ_ONLY: dict[str, JSON] = {"destructiveHint": False, "idempotentHint": True,
                                "openWorldHint": False, "readOnlyHint": True}
+_DESTRUCTIVE: dict[str, JSON] = {"destructiveHint": True, "openWorldHint": False}
+_STRING: dict[str, JSON] = {"type": "string"}
+_CURSOR: dict[str, JSON] = {"description": "The page cursor the page before answered",
+                            "type": "string"}
+_OUTPUT: dict[str, JSON] = {"description": "Whether to include run outputs",
+                            "type": "boolean"}
 
 
 def _schema(properties: dict[str, JSON], required: list[str]) -> dict[str, JSON]:
@@ -33,30 +37,26 @@ def _schema(properties: dict[str, JSON], required: list[str]) -> dict[str, JSON]
             "type": "object"}
 
 
-def _body_text(body: JSON) -> str:
-    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+def _limit(most: int) -> JSON:
+    return {"description": f"Items per page, 1 to {most} (default 20)", "type": "integer"}
 
 
-def _answered(body: JSON) -> Result:
-    """A REST API v2 answer: its JSON text, and the same value with keys in order."""
-    text = _body_text(body)
-    return Result(text, load(text))
+def _refusing(handler: Handler) -> Handler:
+    """``handler``, answering a ``Refusal`` as its error result."""
+    def call(args: Arguments) -> Result:
+        try:
+            return handler(args)
+        except shapes.Refusal as refusal:
+            return refusal.result
+    return call
 
 
-def _failed(status: int, code: str, message: str) -> Result:
-    body: JSON = {"errors": [{"code": code, "message": message}]}
-    return Result(f"REST API v2 returned HTTP {status}: {_body_text(body)}", body, is_error=True)
-
-
-def _proto_json(value: JSON) -> JSON:
-    """A value as protobuf's JSON writes it: unset (None), empty and zero fields left out."""
-    if isinstance(value, dict):
-        kept = {key: _proto_json(item) for key, item in value.items()}
-        return {key: item for key, item in kept.items()
-                if item not in (None, [], {}, 0, "") or isinstance(item, bool)}
-    if isinstance(value, list):
-        return [_proto_json(item) for item in value]
-    return value
+def _uuid_cursor(value: JSON) -> str:
+    text = shapes.go_text(value)
+    try:
+        return str(uuid.UUID(text)) if text else ""
+    except ValueError:
+        raise shapes.Refusal(400, "invalid_field_format", "Cursor is invalid") from None
 
 
 class ApiTools:
@@ -64,94 +64,155 @@ class ApiTools:
         self.engine = engine
 
     def tools(self) -> list[Tool]:
-        string: dict[str, JSON] = {"type": "string"}
-        return [
-            Tool("health", "Health", "Reports whether the API is up.", _schema({}, []),
-                 self.health, dict(_READ_ONLY), validated=False),
-            Tool("list_functions", "List an app's functions",
-                 "Lists the functions of one app with their triggers and configuration.",
-                 _schema({
-                     "appId": {**string, "description": "The app's ID (its name)"},
-                     "cursor": {**string, "description": "The cursor of the page before"},
-                     "limit": {"description": "Functions per page, 1 to 100 (default 20)",
-                               "type": "integer"},
-                 }, ["appId"]), self.list_functions, dict(_READ_ONLY), validated=False),
+        app_id: JSON = {"description": "The app's ID (its name in the SDK)", "type": "string"}
+        run_id: JSON = {"description": "The run's ID", "type": "string"}
+        read_only = [
+            ("health", "Health", "Reports whether the API is up.", _schema({}, []),
+             self.health),
+            ("get_apps", "List apps", "Lists the synced apps (none are archived here).",
+             _schema({"archived": {"description": "List archived apps instead",
+                                   "type": "boolean"},
+                      "cursor": _CURSOR, "limit": _limit(MAX_LIMIT)}, []), self.get_apps),
+            ("get_app", "Get an app",
+             "Answers one app: its last sync (URL, SDK, framework) and how many functions.",
+             _schema({"appId": app_id}, ["appId"]), self.get_app),
+            ("list_functions", "List an app's functions",
+             "Lists the functions of one app with their triggers and configuration.",
+             _schema({"appId": app_id, "cursor": _CURSOR, "limit": _limit(MAX_LIMIT)},
+                     ["appId"]), self.list_functions),
+            ("get_function", "Get a function",
+             "Answers one function of an app with its triggers and configuration.",
+             _schema({"appId": app_id, "functionId": {
+                 "description": "The function's ID in its app", "type": "string"}},
+                 ["appId", "functionId"]), self.get_function),
+            ("get_run", "Get a run",
+             "Answers a run's summary: status, function, trigger and times, and its output "
+             "if asked.", _schema({"includeOutput": _OUTPUT, "runId": run_id}, ["runId"]),
+             self.get_run),
+            ("get_event_runs", "List an event's runs",
+             "Lists the runs an event started, newest first.",
+             _schema({"cursor": _CURSOR, "eventId": {"description": "The event's ID",
+                                                     "type": "string"},
+                      "includeOutput": _OUTPUT, "limit": _limit(MAX_RUNS_LIMIT)},
+                     ["eventId"]), self.get_event_runs),
         ]
+        tools = [Tool(name, title, description, schema, _refusing(handler), dict(_READ_ONLY),
+                      validated=False)
+                 for name, title, description, schema, handler in read_only]
+        tools.append(Tool("cancel_run", "Cancel a run", "Cancels a run that has not ended.",
+                          _schema({"runId": run_id}, ["runId"]), _refusing(self.cancel_run),
+                          dict(_DESTRUCTIVE), validated=False))
+        return tools
 
     def _metadata(self) -> JSON:
         return {"fetchedAt": rfc3339(self.engine.clock.now_ms())}
 
+    def _app(self, name: str) -> App | None:
+        return next((app for app in self.engine.store.apps() if app.name == name), None)
+
     def health(self, args: Arguments) -> Result:
-        return _answered({"data": {"status": "ok"}, "metadata": self._metadata()})
+        return shapes.answered({"data": {"status": "ok"}, "metadata": self._metadata()})
+
+    # Apps and functions
+
+    def get_apps(self, args: Arguments) -> Result:
+        size = shapes.limit(args.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+        cursor = _uuid_cursor(args.get("cursor"))
+        store = self.engine.store
+        # Apps removed are forgotten, not archived: there are no archived apps to list.
+        archived = shapes.flag(args.get("archived"))
+        apps = [] if archived else sorted(store.apps(), key=lambda app: app.id)
+        listed, page = shapes.page(apps, lambda app: app.id, size, cursor)
+        data = [shapes.app_json(app, len(store.functions(app.id))) for app in listed]
+        return self._list(data, page)
+
+    def _list(self, data: list[JSON], page: dict[str, JSON]) -> Result:
+        body: dict[str, JSON] = {"data": data} if data else {}
+        body.update(metadata=self._metadata(), page=page)
+        return shapes.answered(body)
+
+    def get_app(self, args: Arguments) -> Result:
+        name = shapes.go_text(args.get("appId"))
+        if not name.strip():
+            return shapes.required("appId")
+        app = self._app(name)
+        if app is None:
+            raise shapes.Refusal(404, "not_found", "App not found")
+        data = shapes.app_json(app, len(self.engine.store.functions(app.id)))
+        return shapes.answered({"data": data, "metadata": self._metadata()})
 
     def list_functions(self, args: Arguments) -> Result:
-        app_name = _go_text(args.get("appId"))
-        if not app_name.strip():
-            return Result("appId is required", {"error": "appId is required"}, is_error=True)
-        limit = _limit(args.get("limit"))
-        if isinstance(limit, Result):
-            return limit
-        cursor = args.get("cursor")
-        if cursor not in (None, "") and not _is_uuid(cursor):
-            return _failed(400, "invalid_field_format", "Cursor is invalid")
+        name = shapes.go_text(args.get("appId"))
+        if not name.strip():
+            return shapes.required("appId")
+        size = shapes.limit(args.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+        cursor = _uuid_cursor(args.get("cursor"))
+        app = self._app(name)
+        functions = sorted(self.engine.store.functions(app.id), key=lambda fn: fn.id) \
+            if app else []
+        listed, page = shapes.page(functions, lambda fn: fn.id, size, cursor)
+        return self._list([shapes.function_json(fn, name) for fn in listed], page)
+
+    def get_function(self, args: Arguments) -> Result:
+        for field in ("appId", "functionId"):
+            if not shapes.go_text(args.get(field)).strip():
+                return shapes.required(field)
+        name, wanted = shapes.go_text(args["appId"]), shapes.go_text(args["functionId"])
+        fn = self._function(name, wanted)
+        if fn is None:
+            raise shapes.Refusal(404, "not_found", "Function not found")
+        return shapes.answered({"data": shapes.function_json(fn, name),
+                                "metadata": self._metadata()})
+
+    def _function(self, app_name: str, wanted: str) -> Function | None:
+        app = self._app(app_name)
+        functions = self.engine.store.functions(app.id) if app else []
+        return next((fn for fn in functions
+                     if wanted in (fn.slug, shapes.local_slug(fn, app_name))), None)
+
+    # Runs
+
+    def _run_json(self, run_id: str, with_output: bool) -> JSON:
         store = self.engine.store
-        app = next((app for app in store.apps() if app.name == app_name), None)
-        functions = sorted(store.functions(app.id), key=lambda fn: fn.id) if app else []
-        if cursor:
-            functions = [fn for fn in functions if fn.id > str(cursor)]
-        page: dict[str, JSON] = {"limit": limit}
-        if len(functions) > limit:
-            functions = functions[:limit]
-            page = {"cursor": functions[-1].id, "hasMore": True, "limit": limit}
-        body: dict[str, JSON] = {}
-        if functions:
-            body["data"] = [_function(fn, app_name) for fn in functions]
-        body.update(metadata=self._metadata(), page=page)
-        return _answered(body)
+        run = store.run(run_id)
+        if run is None:
+            raise shapes.Refusal(404, "not_found", "Run not found")
+        fn = store.function(run.function_id)
+        app = store.app(fn.app_id) if fn else None
+        return shapes.run_json(run, fn, app, with_output)
 
+    def get_run(self, args: Arguments) -> Result:
+        if not shapes.go_text(args.get("runId")).strip():
+            return shapes.required("runId")
+        data = self._run_json(shapes.run_id(args["runId"]), shapes.flag(args.get("includeOutput")))
+        return shapes.answered({"data": data, "metadata": self._metadata()})
 
-def _go_text(value: JSON) -> str:
-    """An argument as the real server puts it in a REST API v2 path or query."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
+    def get_event_runs(self, args: Arguments) -> Result:
+        event_id = shapes.go_text(args.get("eventId"))
+        if not event_id.strip():
+            return shapes.required("eventId")
+        if not ulid.is_ulid(event_id):
+            raise shapes.Refusal(400, "invalid_field_format", "Event ID must be a valid ULID")
+        size = shapes.limit(args.get("limit"), DEFAULT_LIMIT, MAX_RUNS_LIMIT)
+        cursor = shapes.go_text(args.get("cursor"))
+        if cursor and not ulid.is_ulid(cursor):
+            raise shapes.Refusal(400, "invalid_field_format", "Cursor is invalid")
+        runs = sorted(self.engine.store.runs_for_event(event_id.upper()),
+                      key=lambda run: run.id, reverse=True)
+        listed, page = shapes.page(runs, lambda run: run.id, size, cursor.upper(),
+                                   descending=True)
+        with_output = shapes.flag(args.get("includeOutput"))
+        return self._list([self._run_json(run.id, with_output) for run in listed], page)
 
-
-def _limit(value: JSON) -> int | Result:
-    text = _go_text(value)
-    if not text:
-        return DEFAULT_LIMIT
-    if not _INTEGER.fullmatch(text):
-        return _failed(400, "api_error",
-                       f'parsing field "limit": strconv.ParseInt: parsing "{text}": '
-                       "invalid syntax")
-    limit = int(text)
-    if limit > MAX_LIMIT:
-        return _failed(400, "invalid_field_format", f"Limit cannot exceed {MAX_LIMIT}")
-    if limit < 0:
-        return _failed(400, "invalid_field_format", "Limit must be at least 1")
-    return limit or DEFAULT_LIMIT
-
-
-def _is_uuid(value: JSON) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
-def _function(fn: Function, app_name: str) -> JSON:
-    slug = fn.slug[len(app_name) + 1:] if fn.slug.startswith(f"{app_name}-") else fn.slug
-    triggers: list[JSON] = []
-    for trigger in fn.triggers:
-        if isinstance(trigger.get("event"), str):
-            triggers.append({"type": "EVENT", "value": trigger["event"],
-                             "if": trigger.get("expression")})
-        elif isinstance(trigger.get("cron"), str):
-            triggers.append({"type": "CRON", "value": trigger["cron"]})
-    return _proto_json({"app": {"id": app_name},
-                        "configuration": typing.cast(JSON, configuration(fn)), "id": slug,
-                        "name": fn.name, "slug": slug, "triggers": triggers})
+    def cancel_run(self, args: Arguments) -> Result:
+        if not shapes.go_text(args.get("runId")).strip():
+            return shapes.required("runId")
+        run_id = shapes.run_id(args["runId"])
+        run = self.engine.store.run(run_id)
+        if run is None:
+            raise shapes.Refusal(404, "not_found", "Run not found")
+        if run.status is RunStatus.CANCELLED:
+            raise shapes.Refusal(409, "run_already_cancelled", "Run is already cancelled")
+        if run.status.ended or self.engine.runner.cancel(run_id) is None:
+            raise shapes.Refusal(409, "run_already_ended", "Cannot cancel an ended run")
+        return shapes.answered({"data": {"runId": run_id}, "metadata": self._metadata()})

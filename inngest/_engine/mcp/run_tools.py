@@ -9,7 +9,6 @@ event"), and a run's ``steps`` list its steps (the real server's list is always 
 
 from __future__ import annotations
 
-import datetime
 import time
 import typing
 
@@ -19,6 +18,7 @@ from inngest._engine.graphql.function_config import go_duration
 from inngest._engine.mcp.tools import Arguments, Result, Tool, ToolFailed, object_schema
 from inngest._engine.models import JSON, Function, Run, RunStatus
 from inngest._engine.payload import load
+from inngest._engine.timeparse import rfc3339_seconds
 
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_POLL_INTERVAL_MS = 1000
@@ -33,12 +33,6 @@ _FAILED = frozenset({RunStatus.FAILED, RunStatus.CANCELLED})
 _STEP_RESULTS = frozenset({"StepCompleted", "StepErrored", "StepFailed"})
 _ZERO_ULID = "0" * 26
 _ANY: dict[str, JSON] = {"description": "true"}  # what the real server lists for "any value"
-
-
-def _seconds(ms: int) -> str:
-    """RFC 3339 to the second, as the real server writes these tools' times."""
-    moment = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def as_object(value: JSON, fallback_key: str) -> dict[str, JSON] | None:
@@ -164,10 +158,10 @@ class RunTools:
         out: dict[str, JSON] = {
             "runId": run_id, "functionName": fn.name if fn else "Unknown Function",
             "status": _STATUS_NAMES.get(run.status, run.status.value),
-            "startedAt": _seconds(run.created_at_ms),
+            "startedAt": rfc3339_seconds(run.created_at_ms),
         }
         if run.ended_at_ms is not None:
-            out["endedAt"] = _seconds(run.ended_at_ms)
+            out["endedAt"] = rfc3339_seconds(run.ended_at_ms)
         out["eventId"] = event_id
         if stored is not None:
             out["eventName"] = stored.name
@@ -192,7 +186,7 @@ class RunTools:
             step: dict[str, JSON] = {
                 "stepName": names.get(step_id, (str(item.get("stepName") or ""), ""))[0],
                 "stepId": step_id, "status": "failed" if failed else "completed",
-                "startedAt": _seconds(int(typing.cast(int, item.get("createdAt") or 0))),
+                "startedAt": rfc3339_seconds(int(typing.cast(int, item.get("createdAt") or 0))),
                 "attempt": item.get("attempt") or 0,
             }
             if failed:

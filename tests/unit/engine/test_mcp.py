@@ -25,7 +25,8 @@ JSON_HEADERS = {"content-type": "application/json",
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                          "clientInfo": {"name": "test", "version": "1"}}}
-TOOLS = ["get_run_status", "grep_docs", "health", "invoke_function_sync", "list_docs",
+TOOLS = ["cancel_run", "get_app", "get_apps", "get_event_runs", "get_function", "get_run",
+         "get_run_status", "grep_docs", "health", "invoke_function_sync", "list_docs",
          "list_functions", "poll_run_status", "read_doc", "send_event"]
 
 pytestmark = pytest.mark.timeout(60)
@@ -380,6 +381,70 @@ def test_list_functions_answers_as_the_rest_api_v2(session: Mcp) -> None:
         assert refused["structuredContent"] == {"errors": [{"code": code, "message": message}]}
     assert session.tool("list_functions", appId="mcp-app", limit=0)["structuredContent"][
         "page"] == {"limit": 20}
+
+
+def refused(result: dict[str, typing.Any], status: int, code: str, message: str) -> None:
+    """A REST API v2 error status, as the real server's tools answer it."""
+    body = {"errors": [{"code": code, "message": message}]}
+    assert result == {"content": [{"type": "text", "text": f"REST API v2 returned HTTP {status}: "
+                                   + json.dumps(body, separators=(",", ":"))}],
+                      "structuredContent": body, "isError": True}
+
+
+def test_apps_and_functions_answer_as_the_rest_api_v2(session: Mcp) -> None:
+    [app] = session.tool("get_apps")["structuredContent"]["data"]
+    assert app == {"createdAt": app["createdAt"], "functionCount": 3, "id": "mcp-app",
+                   "latestSync": {"framework": "http_server", "sdkLanguage": "py",
+                                  "sdkVersion": app["latestSync"]["sdkVersion"],
+                                  "url": app["latestSync"]["url"]},
+                   "method": "SERVE", "name": "mcp-app"}
+    datetime.datetime.strptime(app["createdAt"], "%Y-%m-%dT%H:%M:%SZ")
+    assert session.tool("get_app", appId="mcp-app")["structuredContent"]["data"] == app
+    assert "data" not in session.tool("get_apps", archived=True)["structuredContent"]
+    refused(session.tool("get_app", appId="nope"), 404, "not_found", "App not found")
+
+    listed = session.tool("list_functions", appId="mcp-app")["structuredContent"]["data"]
+    hello = next(fn for fn in listed if fn["id"] == "hello")
+    for wanted in ("hello", "mcp-app-hello"):
+        found = session.tool("get_function", appId="mcp-app", functionId=wanted)
+        assert found["structuredContent"]["data"] == hello
+    refused(session.tool("get_function", appId="mcp-app", functionId="nope"), 404,
+            "not_found", "Function not found")
+    assert session.tool("get_function", appId="mcp-app") == {
+        "content": [{"type": "text", "text": "functionId is required"}],
+        "structuredContent": {"error": "functionId is required"}, "isError": True}
+
+
+def test_runs_answer_as_the_rest_api_v2_and_cancel(session: Mcp) -> None:
+    sent = send(session, "demo/fail")
+    [run_id] = sent["runIds"]
+    ended(session, run_id)
+    run = session.tool("get_run", runId=run_id)["structuredContent"]["data"]
+    assert run == {"app": {"id": "mcp-app"}, "durationMs": run["durationMs"],
+                   "endedAt": run["endedAt"], "function": {"id": "fails", "name": "fails"},
+                   "id": run_id, "queuedAt": run["queuedAt"], "startedAt": run["startedAt"],
+                   "status": "FAILED", "trigger": {"eventIds": [sent["eventId"]]}}
+    assert isinstance(run["durationMs"], str) and int(run["durationMs"]) >= 0
+    with_output = session.tool("get_run", runId=run_id, includeOutput=True)
+    assert with_output["structuredContent"]["data"]["output"]["message"] == "kaput"
+    by_event = session.tool("get_event_runs", eventId=sent["eventId"])["structuredContent"]
+    assert by_event["data"] == [run] and by_event["page"] == {"limit": 20}
+    refused(session.tool("get_run", runId="nope"), 400, "invalid_field_format",
+            "Run ID must be a valid ULID")
+    refused(session.tool("get_run", runId="01M8NXF0R0HR5TJEM1CJ6K7JH7"), 404, "not_found",
+            "Run not found")
+    refused(session.tool("get_event_runs", eventId=sent["eventId"], limit=41), 400,
+            "invalid_field_format", "Limit cannot exceed 40")
+    refused(session.tool("cancel_run", runId=run_id), 409, "run_already_ended",
+            "Cannot cancel an ended run")
+
+    [slow_id] = send(session, "demo/slow")["runIds"]
+    assert session.tool("cancel_run", runId=slow_id)["structuredContent"]["data"] == {
+        "runId": slow_id}
+    assert session.tool("get_run", runId=slow_id)["structuredContent"]["data"]["status"] == \
+        "CANCELLED"
+    refused(session.tool("cancel_run", runId=slow_id), 409, "run_already_cancelled",
+            "Run is already cancelled")
 
 
 def test_health(session: Mcp) -> None:
