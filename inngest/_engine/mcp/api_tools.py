@@ -3,18 +3,18 @@
 Their results are what the REST API v2 endpoint answers: the JSON body as text and as
 structured content, or, for an error status, ``REST API v2 returned HTTP <status>: <body>``
 with ``isError``. This engine has no REST API v2; it answers these tools from its store.
-Not offered: ``list_runs``, ``list_function_runs``, ``get_run_trace``, ``invoke_function``
-and ``rerun``. Arguments are taken as they come (the real server does not check these
-tools' schemas).
+Not offered: ``list_runs``, ``list_function_runs`` and ``get_run_trace``; ``rerun`` from a
+step and ``invoke_function`` with an idempotency key are refused. Arguments are taken as
+they come (the real server does not check these tools' schemas).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from inngest._engine import ulid
+from inngest._engine import events, ulid
 from inngest._engine.engine import Engine
-from inngest._engine.mcp import api_shapes as shapes
+from inngest._engine.mcp import api_shapes as shapes, run_tools
 from inngest._engine.mcp.tools import Arguments, Handler, Result, Tool
 from inngest._engine.models import JSON, App, Function, RunStatus
 from inngest._engine.timeparse import rfc3339
@@ -30,6 +30,20 @@ _CURSOR: dict[str, JSON] = {"description": "The page cursor the page before answ
                             "type": "string"}
 _OUTPUT: dict[str, JSON] = {"description": "Whether to include run outputs",
                             "type": "boolean"}
+
+
+_FROM_STEP: dict[str, JSON] = {
+    "additionalProperties": False,
+    "description": "Rerunning from a step is not supported by this engine",
+    "properties": {
+        "input": {"additionalProperties": False, "description": "The step's new input",
+                  "properties": {"values": {"description": "values", "items": {},
+                                            "type": "array"}},
+                  "required": [], "type": "object"},
+        "stepId": {"description": "The step's name", "type": "string"},
+    },
+    "required": [], "type": "object",
+}
 
 
 def _schema(properties: dict[str, JSON], required: list[str]) -> dict[str, JSON]:
@@ -99,9 +113,26 @@ class ApiTools:
         tools = [Tool(name, title, description, schema, _refusing(handler), dict(_READ_ONLY),
                       validated=False)
                  for name, title, description, schema, handler in read_only]
-        tools.append(Tool("cancel_run", "Cancel a run", "Cancels a run that has not ended.",
-                          _schema({"runId": run_id}, ["runId"]), _refusing(self.cancel_run),
-                          dict(_DESTRUCTIVE), validated=False))
+        changing = [
+            ("cancel_run", "Cancel a run", "Cancels a run that has not ended.",
+             _schema({"runId": run_id}, ["runId"]), self.cancel_run),
+            ("rerun", "Rerun a run",
+             "Starts a new run of a run's function with the same triggering events.",
+             _schema({"fromStep": _FROM_STEP, "runId": run_id}, ["runId"]), self.rerun),
+            ("invoke_function", "Invoke a function",
+             "Starts a function of an app with the given data and answers the new run's ID "
+             "without waiting for it.",
+             _schema({"appId": app_id, "data": {
+                 "additionalProperties": True, "description": "The data the function gets",
+                 "type": "object"}, "functionId": {
+                 "description": "The function's ID in its app", "type": "string"},
+                 "idempotencyKey": {"description": "Not supported by this engine",
+                                    "type": "string"}}, ["functionId", "appId"]),
+             self.invoke_function),
+        ]
+        tools += [Tool(name, title, description, schema, _refusing(handler), dict(_DESTRUCTIVE),
+                       validated=False)
+                  for name, title, description, schema, handler in changing]
         return tools
 
     def _metadata(self) -> JSON:
@@ -216,3 +247,45 @@ class ApiTools:
         if run.status.ended or self.engine.runner.cancel(run_id) is None:
             raise shapes.Refusal(409, "run_already_ended", "Cannot cancel an ended run")
         return shapes.answered({"data": {"runId": run_id}, "metadata": self._metadata()})
+
+    def rerun(self, args: Arguments) -> Result:
+        if not shapes.go_text(args.get("runId")).strip():
+            return shapes.required("runId")
+        run = self.engine.store.run(shapes.run_id(args["runId"]))
+        if run is None:
+            raise shapes.Refusal(404, "not_found", "Run not found")
+        from_step = args.get("fromStep")
+        if from_step is not None:
+            if not isinstance(from_step, dict) or not from_step.get("stepId"):
+                raise shapes.Refusal(400, "missing_field", "Step ID is required")
+            raise shapes.Refusal(400, "invalid_request",
+                                 "Rerunning from a step is not supported by this engine")
+        rerun = self.engine.runner.rerun(run)
+        if rerun is None:
+            raise shapes.Refusal(400, "invalid_request",
+                                 "The run's function or triggering events are gone")
+        return shapes.answered({"data": {"runId": rerun.id}, "metadata": self._metadata()})
+
+    def invoke_function(self, args: Arguments) -> Result:
+        for field in ("appId", "functionId"):
+            if not shapes.go_text(args.get(field)).strip():
+                return shapes.required(field)
+        data = args.get("data")
+        if data is None:
+            raise shapes.Refusal(400, "missing_field", "Input data is required")
+        if not isinstance(data, dict):
+            raise shapes.Refusal(400, "api_error", "data must be a JSON object")
+        if args.get("idempotencyKey"):
+            raise shapes.Refusal(400, "invalid_request",
+                                 "idempotencyKey is not supported by this engine")
+        fn = self._function(shapes.go_text(args["appId"]), shapes.go_text(args["functionId"]))
+        if fn is None:
+            raise shapes.Refusal(404, "not_found", "Function not found")
+        try:
+            _, run = run_tools.invoke(self.engine, fn, {"data": data})
+        except events.EventError as err:
+            raise shapes.Refusal(400, "invalid_request", str(err)) from None
+        if run is None:
+            raise shapes.Refusal(500, "internal_error",
+                                 "There was an error invoking your function")
+        return shapes.answered({"data": {"runId": run.id}, "metadata": self._metadata()})

@@ -249,17 +249,12 @@ class RunTools:
     def invoke_function_sync(self, args: Arguments) -> Result:
         wanted = typing.cast(str, args["functionId"])
         fn = self._function(wanted)
-        raw = _event(events.FUNCTION_INVOKED, args)
-        data = typing.cast("dict[str, JSON]", raw.get("data") or {})
-        raw["data"] = {**data, events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
         timeout = typing.cast(int, args.get("timeout") or DEFAULT_TIMEOUT_S)
         started = time.monotonic()
         try:
-            [event_id] = self.engine.runner.publish([raw])
+            event_id, run = invoke(self.engine, fn, _event(events.FUNCTION_INVOKED, args))
         except events.EventError as err:
             raise ToolFailed(f"failed to invoke function: {err}") from None
-        run = next((run for run in self.engine.store.runs_for_event(event_id)
-                    if run.function_id == fn.id), None)
         if run is None:
             raise ToolFailed("function was not triggered by invoke event")
         deadline = started + min(timeout, MAX_WAIT_S)
@@ -279,6 +274,19 @@ class RunTools:
             if wanted in (fn.id, fn.slug, fn.name):
                 return fn
         raise ToolFailed(f"function not found: {wanted}")
+
+
+def invoke(engine: Engine, fn: Function, raw: dict[str, JSON]) -> tuple[str, Run | None]:
+    """Start ``fn`` with the ``data`` and ``user`` of ``raw`` as the GraphQL
+    ``invokeFunction`` does: the invocation event's id, and the run (None when flow control
+    holds it back). Raises ``events.EventError`` for an event the engine refuses."""
+    data = typing.cast("dict[str, JSON]", raw.get("data") or {})
+    invoked = {**raw, "name": events.FUNCTION_INVOKED,
+               "data": {**data, events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}}
+    [event_id] = engine.runner.publish([invoked])
+    run = next((run for run in engine.store.runs_for_event(event_id)
+                if run.function_id == fn.id), None)
+    return event_id, run
 
 
 def _tally(status: str) -> str:

@@ -26,8 +26,8 @@ INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                          "clientInfo": {"name": "test", "version": "1"}}}
 TOOLS = ["cancel_run", "get_app", "get_apps", "get_event_runs", "get_function", "get_run",
-         "get_run_status", "grep_docs", "health", "invoke_function_sync", "list_docs",
-         "list_functions", "poll_run_status", "read_doc", "send_event"]
+         "get_run_status", "grep_docs", "health", "invoke_function", "invoke_function_sync",
+         "list_docs", "list_functions", "poll_run_status", "read_doc", "rerun", "send_event"]
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -445,6 +445,28 @@ def test_runs_answer_as_the_rest_api_v2_and_cancel(session: Mcp) -> None:
         "CANCELLED"
     refused(session.tool("cancel_run", runId=slow_id), 409, "run_already_cancelled",
             "Run is already cancelled")
+
+
+def test_invoke_function_and_rerun_start_runs(session: Mcp) -> None:
+    invoked = session.tool("invoke_function", appId="mcp-app", functionId="hello",
+                           data={"q": 1})["structuredContent"]
+    run_id = invoked["data"]["runId"]
+    assert set(invoked) == {"data", "metadata"}
+    assert ended(session, run_id)["output"] == {"sum": 2, "data": {"q": 1}}
+    rerun = session.tool("rerun", runId=run_id)["structuredContent"]["data"]["runId"]
+    assert rerun != run_id
+    assert ended(session, rerun)["output"] == {"sum": 2, "data": {"q": 1}}
+
+    refused(session.tool("invoke_function", appId="mcp-app", functionId="hello"), 400,
+            "missing_field", "Input data is required")
+    refused(session.tool("invoke_function", appId="mcp-app", functionId="nope", data={}), 404,
+            "not_found", "Function not found")
+    assert session.tool("invoke_function", functionId="hello")["structuredContent"] == {
+        "error": "appId is required"}
+    refused(session.tool("rerun", runId=run_id, fromStep={}), 400, "missing_field",
+            "Step ID is required")
+    refused(session.tool("rerun", runId="01M8NXF0R0HR5TJEM1CJ6K7JH7"), 404, "not_found",
+            "Run not found")
 
 
 def test_health(session: Mcp) -> None:
