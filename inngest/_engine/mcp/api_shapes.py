@@ -30,7 +30,7 @@ class Refusal(Exception):
 
 
 def body_text(body: JSON) -> str:
-    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+    return json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def answered(body: JSON) -> Result:

@@ -15,7 +15,10 @@ import typing
 from inngest._engine.mcp.tools import Arguments, Result, Tool, ToolFailed, object_schema
 from inngest._engine.models import JSON
 
-DEFAULT_ROOT = pathlib.Path(__file__).resolve().parents[3] / "docs"
+# The docs folder of a source checkout, next to the package (recognised by one of its
+# files, so that another ``docs`` folder next to an installed package is not taken for it).
+PROJECT_DOCS = pathlib.Path(__file__).resolve().parents[3] / "docs"
+_PROJECT_DOCS_MARK = "dev-server.md"
 DEFAULT_LIMIT = 10
 # read_doc's text shows this much of a file; the structured result has all of it.
 TEXT_PREVIEW_CHARS = 2000
@@ -25,7 +28,9 @@ _SDK_HINTS = {"typescript": ("typescript", "ts"), "python": ("python", "py"),
 
 
 class DocsTools:
-    def __init__(self, root: pathlib.Path = DEFAULT_ROOT) -> None:
+    def __init__(self, root: pathlib.Path | None = None) -> None:
+        if root is None and (PROJECT_DOCS / _PROJECT_DOCS_MARK).is_file():
+            root = PROJECT_DOCS
         self.root = root
 
     def tools(self) -> list[Tool]:
@@ -47,11 +52,12 @@ class DocsTools:
 
     def _documents(self) -> typing.Iterator[tuple[str, pathlib.Path]]:
         """(path relative to the root, file) of every Markdown file, in lexical order."""
-        if not self.root.is_dir():
+        root = self.root
+        if root is None or not root.is_dir():
             return
-        for path in sorted(self.root.rglob("*"), key=lambda p: p.relative_to(self.root).parts):
+        for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).parts):
             if path.is_file() and path.suffix in _SUFFIXES:
-                yield path.relative_to(self.root).as_posix(), path
+                yield path.relative_to(root).as_posix(), path
 
     def grep_docs(self, args: Arguments) -> Result:
         pattern = typing.cast(str, args["pattern"])
@@ -84,8 +90,8 @@ class DocsTools:
             raise ToolFailed("path cannot be empty")
         if ".." in name:
             raise ToolFailed("invalid path: directory traversal not allowed")
-        path = (self.root / name).resolve()
-        if not path.is_relative_to(self.root.resolve()) or not path.is_file():
+        path = self._file(name)
+        if path is None:
             raise ToolFailed(f"file not found: {name}")
         content = _read(path)
         size = path.stat().st_size
@@ -96,6 +102,13 @@ class DocsTools:
         else:
             text += content
         return Result(text, {"path": name, "size": size, "content": content})
+
+    def _file(self, name: str) -> pathlib.Path | None:
+        """The file ``name`` names under the root (never outside it), if there is one."""
+        if self.root is None:
+            return None
+        path = (self.root / name).resolve()
+        return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
 
     def list_docs(self, args: Arguments) -> Result:
         categories: dict[str, int] = {}

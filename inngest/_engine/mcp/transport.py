@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import collections
-import json
 import secrets
 import threading
 
 from inngest._engine.mcp import rpc, tools
 from inngest._engine.models import JSON
+from inngest._engine.payload import dump
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -117,7 +117,7 @@ class Endpoint:
             # Only a request that initializes a session keeps it (and learns its id).
             headers["mcp-session-id"] = session_id or self._keep(session)
         payload: JSON = replies[0] if len(replies) == 1 else list(replies)
-        return 200, headers, json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        return 200, headers, dump(payload).encode("utf-8")
 
     def _keep(self, session: rpc.Session) -> str:
         session_id = _new_session_id()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import pathlib
 import threading
 import typing
 
@@ -18,6 +19,7 @@ from engine_fakes import wait
 import inngest
 import inngest.http_server
 from inngest._engine.http.server import DevServer
+from inngest._engine.mcp import docs_tools
 
 HTTP = urllib3.PoolManager(retries=False)
 JSON_HEADERS = {"content-type": "application/json",
@@ -492,6 +494,40 @@ def test_docs_tools_read_the_docs_folder(session: Mcp) -> None:
         "file not found: /etc/hostname"
     assert failure(session.tool("grep_docs", pattern="")) == "pattern cannot be empty"
     assert failure(session.tool("grep_docs", pattern="(")).startswith("invalid pattern: ")
+
+
+def docs_engine(monkeypatch: pytest.MonkeyPatch, folder: pathlib.Path) -> DevServer:
+    monkeypatch.setattr(docs_tools, "PROJECT_DOCS", folder)
+    return DevServer(port=0, poll=False)
+
+
+def test_docs_tools_walk_folders_in_order_and_need_this_projects_docs(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "dev-server.md").write_text("# Dev\nstep.run here\n")
+    (tmp_path / "guides" / "python-steps.md").write_text("intro\n  Step.Run twice  \n")
+    (tmp_path / "notes.txt").write_text("step.run, but not Markdown\n")
+    with docs_engine(monkeypatch, tmp_path) as dev:
+        mcp = Mcp(dev.url)
+        mcp.initialize()
+        found = mcp.tool("grep_docs", pattern="step\\.run")["structuredContent"]
+        assert found == {"count": 2, "matches": [
+            {"file": "dev-server.md", "line": 2, "content": "step.run here"},
+            {"file": "guides/python-steps.md", "line": 2, "content": "Step.Run twice"}]}
+        listed = mcp.tool("list_docs")["structuredContent"]
+        assert (listed["totalDocs"], listed["categories"], listed["sdks"]) == (
+            2, {"dev-server.md": 1, "guides": 1}, {"python": 1})
+        read = mcp.tool("read_doc", path="guides/python-steps.md")["structuredContent"]
+        assert read == {"path": "guides/python-steps.md", "size": 25,
+                        "content": "intro\n  Step.Run twice  \n"}
+    (tmp_path / "dev-server.md").unlink()  # not this project's docs: none are served
+    with docs_engine(monkeypatch, tmp_path) as dev:
+        mcp = Mcp(dev.url)
+        mcp.initialize()
+        assert mcp.tool("list_docs")["structuredContent"]["totalDocs"] == 0
+        assert failure(mcp.tool("read_doc", path="guides/python-steps.md")) == \
+            "file not found: guides/python-steps.md"
 
 
 # Bad input
