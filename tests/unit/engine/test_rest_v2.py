@@ -162,6 +162,24 @@ def test_trace(client: Client, synced: FakeApp) -> None:
     assert names == ["Finalization", "executor.nonstep"]
 
 
+def test_trace_outputs(client: Client, synced: FakeApp) -> None:
+    event_id, listed = finished_run(client, "test/hello")
+    _, body = get(client, f"/runs/{listed['id']}/trace?includeOutput=true")
+    root = body["data"]["rootSpan"]
+    assert root["input"]["data"][0]["id"] == event_id
+    assert root["input"]["data"][0]["data"] == {"x": 1}
+    assert root["output"] == {"ok": 1, "data": {"x": 1}}
+    outputs = [(span["name"], span.get("output")) for span in root["children"]]
+    assert outputs == [("first", {"data": 1}), ("first", {"data": 1}), ("Finalization", None),
+                       ("executor.nonstep", {"ok": 1, "data": {"x": 1}})]
+    _, failed = finished_run(client, "test/fails")
+    _, body = get(client, f"/runs/{failed['id']}/trace?includeOutput=true")
+    [finalization, call] = body["data"]["rootSpan"]["children"]
+    assert finalization["children"][0]["output"] == {"name": "Error", "message": "boom"}
+    assert call["output"] == {"name": "Error", "message": "boom"}
+    assert "output" not in get(client, f"/runs/{failed['id']}/trace")[1]["data"]["rootSpan"]
+
+
 def test_list_runs_pages_newest_first(client: Client, synced: FakeApp) -> None:
     runs = [finished_run(client, "test/hello")[1] for _ in range(3)]
     status, body = get(client, "/runs?limit=2")

@@ -192,13 +192,13 @@ class RestV2:
         return self._answer(self._run_json(run, output))
 
     def get_trace(self, run_id: str, query: dict[str, str], **_: object) -> Object:
-        params.boolean(query, "include_output")
+        outputs = params.boolean(query, "include_output")
         if not ulid.is_ulid(run_id):
             raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
         run = self.engine.store.run(run_id.upper())
         if run is None:
             raise V2Error(404, NOT_FOUND, "Trace not found")
-        return self._answer(shapes.trace_json(run, self.engine.store))
+        return self._answer(shapes.trace_json(run, self.engine.store, outputs=outputs))
 
     def cancel_run(self, run_id: str, body: bytes, **_: object) -> Object:
         bodies.read(body, {"run_id": "string"})

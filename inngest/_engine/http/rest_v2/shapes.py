@@ -7,9 +7,10 @@ import datetime
 import typing
 
 from inngest._engine import ulid
-from inngest._engine.graphql import function_config, span_tree
+from inngest._engine.graphql import function_config, schema, span_tree
 from inngest._engine.http.rest_v2.envelope import Keep, Object, proto
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
+from inngest._engine.payload import load
 from inngest._engine.store import Store
 
 # The real server maps every other status (a skipped run) to QUEUED.
@@ -114,17 +115,50 @@ def as_struct(value: JSON) -> JSON:
 # Traces
 
 
-def trace_json(run: Run, store: Store) -> Object:
+def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
+    """A run's raw span tree (as GraphQL's ``runTrace``); with ``outputs``, the run's events
+    and output on the root and each step's or call's output on its span."""
     spans = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)))
     root: dict[str, object] = {
         "spanID": run.id, "name": "Run", "status": run.status.value.upper(), "stepOp": None,
         "stepID": None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
         "endedAt": run.ended_at_ms, "childrenSpans": spans,
     }
-    return proto(runId=run.id, rootSpan=_span_json(root))
+    read = _Outputs(run, store) if outputs else None
+    out = _span_json(root, read)
+    # Measured: an ended run shows its events, a cancelled one without an output.
+    if read is not None and (run.status.ended or run.has_output):
+        events = [store.event(event_id) for event_id in run.event_ids]
+        out["input"] = {"data": [schema.wire_event(e.event) for e in events if e]}
+    if read is not None and run.has_output and run.status is not RunStatus.CANCELLED:
+        out["output"] = as_struct(run.output)
+    return proto(runId=run.id, rootSpan=out)
 
 
-def _span_json(span: typing.Mapping[str, object]) -> Object:
+class _Outputs:
+    """Span outputs by output id: a step's memo, a failed call's recorded error, or (id
+    ``<run>:``) the run's output."""
+
+    def __init__(self, run: Run, store: Store) -> None:
+        self.run = run
+        self.memos = dict(store.steps(run.id))
+        self.errors = {item.get("id"): item.get("output") for item in store.history(run.id)}
+
+    def of(self, span: typing.Mapping[str, object]) -> JSON:
+        output_id = span.get("outputID")
+        # Measured: the dev server's Finalization span shows no output; its calls do.
+        if not isinstance(output_id, str) or span.get("name") == "Finalization":
+            return None
+        step_id = output_id.partition(":")[2]
+        if step_id.startswith("h:"):
+            text = self.errors.get(step_id[2:])
+            return as_struct(load(text)) if isinstance(text, str) and text else None
+        if not step_id:
+            return as_struct(self.run.output) if self.run.has_output else None
+        return as_struct(self.memos[step_id]) if step_id in self.memos else None
+
+
+def _span_json(span: typing.Mapping[str, object], outputs: _Outputs | None) -> Object:
     times = {key: value if isinstance(value, int) else None
              for key in ("queuedAt", "startedAt", "endedAt") for value in [span.get(key)]}
     started, ended = times["startedAt"], times["endedAt"]
@@ -138,6 +172,7 @@ def _span_json(span: typing.Mapping[str, object]) -> Object:
         startedAt=_optional_time(started), endedAt=_optional_time(ended),
         stepOp=None if op is None else (op if op in _STEP_OPS else "UNSPECIFIED"),
         stepId=span.get("stepID") or None,
-        children=[_span_json(child) for child in typing.cast(
+        output=None if outputs is None else outputs.of(span),
+        children=[_span_json(child, outputs) for child in typing.cast(
             list[typing.Mapping[str, object]], children or [])],
     )
