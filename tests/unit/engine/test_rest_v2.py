@@ -34,6 +34,8 @@ def without_times(body: Body) -> Body:
 def hello(call: Call) -> Reply:
     if not call.body["steps"]:
         return ops(op("StepRun", "first", data=1))
+    if len(call.body["steps"]) == 1:
+        return ops(op("StepRun", "second", data={"n": 2}))
     return ok({"ok": 1, "data": call.body["event"]["data"]})
 
 
@@ -158,7 +160,8 @@ def test_trace(client: Client, synced: FakeApp) -> None:
     assert (step["name"], step["status"], step["stepOp"], step["stepId"]) == (
         "first", "COMPLETED", "RUN", step_hash("first"))
     assert "children" not in step
-    names = [span["name"] for span in root["children"][2:]]
+    assert root["children"][1]["stepId"] == step_hash("first")
+    names = [span["name"] for span in root["children"][4:]]
     assert names == ["Finalization", "executor.nonstep"]
 
 
@@ -170,7 +173,9 @@ def test_trace_outputs(client: Client, synced: FakeApp) -> None:
     assert root["input"]["data"][0]["data"] == {"x": 1}
     assert root["output"] == {"ok": 1, "data": {"x": 1}}
     outputs = [(span["name"], span.get("output")) for span in root["children"]]
-    assert outputs == [("first", {"data": 1}), ("first", {"data": 1}), ("Finalization", None),
+    # Measured: a step's object result as it is, another value under "data".
+    assert outputs == [("first", {"data": 1}), ("first", {"data": 1}), ("second", {"n": 2}),
+                       ("second", {"n": 2}), ("Finalization", None),
                        ("executor.nonstep", {"ok": 1, "data": {"x": 1}})]
     _, failed = finished_run(client, "test/fails")
     _, body = get(client, f"/runs/{failed['id']}/trace?includeOutput=true")

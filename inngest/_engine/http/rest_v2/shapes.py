@@ -136,8 +136,9 @@ def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
 
 
 class _Outputs:
-    """Span outputs by output id: a step's memo, a failed call's recorded error, or (id
-    ``<run>:``) the run's output."""
+    """Span outputs by output id: a step's result (measured: an object as it is, another
+    value under "data") or its error, a failed call's recorded error, or (id ``<run>:``)
+    the run's output."""
 
     def __init__(self, run: Run, store: Store) -> None:
         self.run = run
@@ -155,7 +156,14 @@ class _Outputs:
             return as_struct(load(text)) if isinstance(text, str) and text else None
         if not step_id:
             return as_struct(self.run.output) if self.run.has_output else None
-        return as_struct(self.memos[step_id]) if step_id in self.memos else None
+        if step_id not in self.memos:
+            return None
+        memo = self.memos[step_id]
+        if isinstance(memo, typing.Mapping) and memo.get("error") is not None:
+            return as_struct(memo["error"])
+        if isinstance(memo, typing.Mapping) and set(memo) == {"data"}:
+            memo = memo["data"]
+        return as_struct(memo)
 
 
 def _span_json(span: typing.Mapping[str, object], outputs: _Outputs | None) -> Object:
