@@ -240,6 +240,8 @@ def test_send_event_starts_runs(client: Client, synced: FakeApp) -> None:
     (None, 400, error("missing_field", "Event name is required")),
     ([{"name": "a"}], 400, error("api_error", "proto: syntax error: unexpected token [")),
     ({"name": 5}, 400, error("api_error", "proto: invalid value for string field name: 5")),
+    ({"name": "a", "user": []}, 400, error("api_error", "proto: syntax error: unexpected token [")),
+    (b"null", 400, error("api_error", "proto: syntax error: unexpected token null")),
     ({"Name": "a"}, 400, error("api_error", 'proto: unknown field "Name"')),
     ({"name": "inngest/function.failed"}, 400, error(
         "invalid_field_format", "event name is reserved for internal use: "

@@ -49,6 +49,8 @@ def _typed(field: str, kind: str, value: JSON) -> JSON:
         "struct": isinstance(value, typing.Mapping),
         "list": isinstance(value, list),
     }[kind]
+    if not valid and kind == "struct":
+        raise _proto_error(f"syntax error: unexpected token {_token(value)}")
     if not valid:
         raise _proto_error(f"invalid value for {kind} field {field}: {_token(value)}")
     return value
@@ -61,4 +63,6 @@ def _token(value: JSON) -> str:
         return "{"
     if isinstance(value, str):
         return f'"{value}"'
+    if value is None:
+        return "null"
     return str(value).lower() if isinstance(value, bool) else str(value)
