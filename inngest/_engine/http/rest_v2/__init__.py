@@ -16,7 +16,8 @@ from inngest._engine import events, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.http.rest_v2 import body as bodies, params, refused, shapes
 from inngest._engine.http.rest_v2.envelope import (
-    API_ERROR, INVALID_FIELD_FORMAT, MISSING_FIELD, NOT_FOUND, RUN_ALREADY_CANCELLED,
+    API_ERROR, FUNCTION_SKIPPED, INTERNAL_ERROR, INVALID_FIELD_FORMAT, MISSING_FIELD, NOT_FOUND,
+    NOT_IMPLEMENTED, RUN_ALREADY_CANCELLED,
     RUN_ALREADY_ENDED, VALIDATION_ERROR, Object, Response, V2Error, encode, proto,
 )
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
@@ -43,6 +44,8 @@ def serves(path: str) -> bool:
 
 
 class RestV2:
+    """Routes ``/api/v2`` and ``/v2`` requests for one engine."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
@@ -74,8 +77,8 @@ class RestV2:
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                body: bytes) -> Response:
         """Answer a request whose path ``serves`` accepts."""
-        rest = next(path[len(prefix):] for prefix in PREFIXES if serves(path) and
-                    path.startswith(prefix))
+        rest = next(path[len(prefix):] for prefix in PREFIXES
+                    if path == prefix or path.startswith(prefix + "/"))
         if not rest:
             return V2Error(400, API_ERROR, "Bad Request").response()
         known_path = False
@@ -101,12 +104,12 @@ class RestV2:
             return err.response()
         except Exception:
             log.exception("error answering REST v2 %s", handler.__name__)
-            return V2Error(500, "internal_error", "Internal error").response()
+            return V2Error(500, INTERNAL_ERROR, "Internal error").response()
         return encode(200, answer)
 
-    def _answer(self, data: object, page: Object | None = None, **extra: object) -> Object:
+    def _answer(self, data: object, page: Object | None = None) -> Object:
         metadata = {"fetchedAt": shapes.timestamp(self.engine.clock.now_ms())}
-        out = proto(data=data, metadata=metadata, **extra)
+        out = proto(data=data, metadata=metadata)
         if page is not None:
             out["page"] = page
         return out
@@ -213,13 +216,13 @@ class RestV2:
         request = bodies.read(body, {"run_id": "string", "from_step": "struct"})
         run = self._stored_run(run_id)
         if request.get("from_step") is not None:
-            raise V2Error(501, "not_implemented", "Rerunning from a step is not yet supported")
+            raise V2Error(501, NOT_IMPLEMENTED, "Rerunning from a step is not yet supported")
         if run.cron is not None:
-            raise V2Error(501, "not_implemented",
+            raise V2Error(501, NOT_IMPLEMENTED,
                           "Rerunning cron-triggered runs is not yet supported")
         started = self.engine.runner.rerun(run)
         if started is None:
-            raise V2Error(500, "internal_error", "Unable to rerun run")
+            raise V2Error(500, INTERNAL_ERROR, "Unable to rerun run")
         return self._answer({"runId": started.id})
 
     def event_runs(self, event_id: str, query: dict[str, str], **_: object) -> Object:
@@ -323,7 +326,7 @@ class RestV2:
         [event_id] = self.engine.runner.publish([{"name": events.FUNCTION_INVOKED, "data": data}])
         runs = self.engine.store.runs_for_event(event_id)
         if not runs:
-            raise V2Error(422, "function_skipped", "Function invocation was skipped because the "
+            raise V2Error(422, FUNCTION_SKIPPED, "Function invocation was skipped because the "
                           "function is paused or draining.")
         return self._answer({"runId": runs[0].id})
 

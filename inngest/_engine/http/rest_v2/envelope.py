@@ -17,6 +17,8 @@ _HEADERS = {"content-type": "application/json", Header.SERVER_KIND: registration
 # Codes the real server uses (its apiv2base errors), and the gateway's own for what never
 # reached a handler (unknown path, wrong method, unreadable parameter or body).
 API_ERROR = "api_error"
+FUNCTION_SKIPPED = "function_skipped"
+INTERNAL_ERROR = "internal_error"
 INVALID_FIELD_FORMAT = "invalid_field_format"
 MISSING_FIELD = "missing_field"
 NOT_FOUND = "not_found"
@@ -42,7 +44,8 @@ class V2Error(Exception):
 
 def encode(status: int, body: Object) -> Response:
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return status, dict(_HEADERS), payload.encode("utf-8")
+    # Stored text has no lone surrogates (bodies are read with them replaced); never fail on one.
+    return status, dict(_HEADERS), payload.encode("utf-8", "replace")
 
 
 def proto(**fields: object) -> Object:
