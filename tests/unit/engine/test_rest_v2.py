@@ -68,6 +68,13 @@ def test_health_under_both_prefixes(client: Client, prefix: str) -> None:
     assert status == 200 and without_times(body) == {"data": {"status": "ok"}}
 
 
+@pytest.mark.sockets
+def test_served_by_the_http_listener(client: Client) -> None:
+    status, body = client.request("GET", "/api/v2/health")
+    assert status == 200 and body["data"] == {"status": "ok"}
+    assert client.request("GET", "/v2/nothing") == (404, error("api_error", "Not Found"))
+
+
 @pytest.mark.parametrize("method, path, status, message", [
     ("GET", "/api/v2/nothing", 404, "Not Found"),
     ("GET", "/api/v2/health/", 404, "Not Found"),
