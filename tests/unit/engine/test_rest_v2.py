@@ -254,6 +254,9 @@ def test_send_event_starts_runs(client: Client, synced: FakeApp) -> None:
         "invalid_field_format", "event name is reserved for internal use: "
                                 "inngest/function.failed")),
     ({"name": "a", "ts": 5}, 400, error("validation_error", "timestamp is before Jan 1, 1980")),
+    # Digits of other scripts are no int64 (str.isdigit takes "²", int() does not).
+    ({"name": "a", "ts": "\u00b2"}, 400, error(
+        "api_error", 'proto: invalid value for int64 field ts: "\u00b2"')),
 ])
 def test_send_event_refusals(client: Client, body: object, status: int,
                              expected: Body) -> None:

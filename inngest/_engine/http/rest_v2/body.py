@@ -41,7 +41,8 @@ def read(body: bytes, fields: Fields) -> dict[str, JSON]:
 
 
 def _typed(field: str, kind: str, value: JSON) -> JSON:
-    if kind == "int64" and isinstance(value, str) and value.lstrip("-").isdigit():
+    if (kind == "int64" and isinstance(value, str) and value.isascii()
+            and value.lstrip("-").isdigit()):
         value = int(value)
     valid = {
         "string": isinstance(value, str),
