@@ -567,6 +567,62 @@ def _functions(side: Side) -> Answer:
     }
 
 
+def rest_v2(probe: Probe, path: str, method: str = "GET", body: object = None) -> object:
+    """A REST v2 answer: status and body, without what the servers must differ in (each
+    rule in docs/compatibility.md, REST v2): the fetch time, span ids and span metadata
+    (HTTP timings)."""
+    status, answer = probe.request(method, "/api/v2" + path, body)
+    if isinstance(answer, dict):
+        answer.pop("metadata", None)
+        data = answer.get("data")
+        if isinstance(data, dict) and isinstance(data.get("rootSpan"), dict):
+            data["rootSpan"] = _v2_span(data["rootSpan"])
+    return {"status": status, "body": times(_v2_plain(answer))}
+
+
+def _v2_plain(value: object) -> object:
+    if isinstance(value, dict):
+        # Durations are each server's own timing; an event's ts its own receipt.
+        return {key: "<ms>" if key == "durationMs" else "<ts>" if key == "ts"
+                else ports(_v2_plain(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_v2_plain(item) for item in value]
+    return value
+
+
+def _v2_span(span: dict[str, typing.Any]) -> dict[str, typing.Any]:
+    """Span ids are each server's own; Finalization and executor.nonstep start in the same
+    moment, so they are put in one order (see ``finalization_first``)."""
+    children = [_v2_span(child) for child in span.get("children", [])]
+    for n in range(1, len(children)):
+        if children[n]["name"] == "Finalization" and \
+                children[n - 1]["name"] == "executor.nonstep":
+            children[n - 1], children[n] = children[n], children[n - 1]
+    out = {key: value for key, value in span.items() if key not in ("id", "metadata")}
+    return {**out, "children": children} if children else out
+
+
+@case("rest_v2", "v2_run", "v2_event_runs", "v2_trace", "v2_app", "v2_function", "v2_errors")
+def _rest_v2(side: Side) -> Answer:
+    """What scripts read from the REST API v2 about an app, a function and a finished run."""
+    probe = side.probe
+    event_id = probe.send("py/steps", {"key": "v2", "n": 1})
+    run_id = probe.run_ids(event_id)[0]
+    settled_run(probe, run_id)
+    app = f"/apps/{py_app.APP_ID}"
+    errors = ("/runs/01ABC", "/runs/01M8M3Q9NPQAT955XA7Y7V5HXH", "/runs?limit=101",
+              "/runs?cursor=nope", f"{app}/functions/nope", "/apps/nope", "/nothing")
+    answer: Answer = {
+        "v2_run": rest_v2(probe, f"/runs/{run_id}?includeOutput=true"),
+        "v2_event_runs": rest_v2(probe, f"/events/{event_id}/runs?includeOutput=true"),
+        "v2_trace": rest_v2(probe, f"/runs/{run_id}/trace?includeOutput=true"),
+        "v2_app": rest_v2(probe, app),
+        "v2_function": rest_v2(probe, f"{app}/functions/steps"),
+        "v2_errors": {path: rest_v2(probe, path) for path in errors},
+    }
+    return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
+
+
 def _events(side: Side) -> Answer:
     """The newest events first. Sent 50 ms apart: the real server orders events by ULID, random
     within one millisecond."""

@@ -38,7 +38,7 @@ def _dumps(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
+def wire_event(event: dict[str, JSON]) -> dict[str, JSON]:
     """An event with the server's key order, leaving out empty optional fields."""
     out = {key: event.get(key) for key in ("id", "name", "data", "ts", "v", "meta", "user")}
     return {key: value for key, value in out.items()
@@ -208,7 +208,7 @@ def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run = _get_run(args.get("runID"), ctx)
     stored = _run_events(run, ctx)
     return {
-        "payloads": [_dumps(_wire_event(event.event)) for event in stored],
+        "payloads": [_dumps(wire_event(event.event)) for event in stored],
         "IDs": list(run.event_ids),
         "eventName": stored[0].name if stored and len(stored) == 1 else None,
         "timestamp": rfc3339(stored[0].received_at_ms if stored else run.created_at_ms),
@@ -323,7 +323,7 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     if not step_id:
         value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
             "data": run.output}
-        inputs = [_wire_event(event.event) for event in _run_events(run, ctx)]
+        inputs = [wire_event(event.event) for event in _run_events(run, ctx)]
         return {**_output_of(value), "input": _dumps(inputs)}
     values = dict(store.steps(run.id))
     if step_id not in values:
@@ -461,7 +461,7 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
         "createdAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "occurredAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "receivedAt": rfc3339(stored.received_at_ms),
-        "payload": _dumps(event.get("data")), "raw": _dumps(_wire_event(event)),
+        "payload": _dumps(event.get("data")), "raw": _dumps(wire_event(event)),
         "schema": None,
         "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
         "externalID": event.get("id") or None,

@@ -87,6 +87,7 @@ class _Builder:
             # The server gives a step's last, failing attempt no step kind.
             op = None if item.get("stepFailed") else group.op
             attempt = self._span(group.name, status, op, item, at, step_id)
+            attempt["stepID"] = step_id
             group.attempts.append(attempt)
             self.spans.append(attempt)
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):

@@ -11,7 +11,7 @@ import urllib.parse
 from inngest._engine import console, events, mcp, registration, timeparse, ulid
 from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
-from inngest._engine.http import guard
+from inngest._engine.http import guard, rest_v2
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.payload import is_mapping, load_body
 from inngest._engine.timeparse import rfc3339
@@ -99,6 +99,7 @@ class Api:
         self.engine = engine
         self.info = info or {}
         self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
+        self._rest_v2 = rest_v2.RestV2(engine)
         self._mcp = mcp.endpoint(engine)
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
@@ -137,6 +138,8 @@ class Api:
         if method == "OPTIONS":
             # No CORS headers: browsers then keep other origins' pages from using the API.
             return respond(204)
+        if rest_v2.serves(path):
+            return self._rest_v2.handle(method, path, query, headers, body)
         path = path.rstrip("/") or "/"
         known_path = False
         for route_method, pattern, handler in self._routes:

@@ -1,0 +1,363 @@
+"""The REST API v2, served under ``/api/v2`` and ``/v2`` as the real dev server does.
+
+Routes follow the real server's ``proto/api/v2/service.proto``; the ones the dev server
+answers with data read the engine's store, the cloud-only ones answer the dev server's refusal
+(refused.py). Shapes are in shapes.py, parameters in params.py, bodies in body.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import typing
+import urllib.parse
+
+from inngest._engine import events, ulid
+from inngest._engine.engine import Engine
+from inngest._engine.http.rest_v2 import body as bodies, params, refused, shapes
+from inngest._engine.http.rest_v2.envelope import (
+    API_ERROR, FUNCTION_SKIPPED, INTERNAL_ERROR, INVALID_FIELD_FORMAT, MISSING_FIELD, NOT_FOUND,
+    NOT_IMPLEMENTED, RUN_ALREADY_CANCELLED,
+    RUN_ALREADY_ENDED, VALIDATION_ERROR, Object, Response, V2Error, encode, proto,
+)
+from inngest._engine.models import JSON, App, Function, Run, RunStatus
+
+log = logging.getLogger("inngest.engine")
+
+PREFIXES = ("/api/v2", "/v2")
+_APPS_LIMITS = (20, 100)
+_RUNS_LIMITS = (20, 100)
+_EVENT_RUNS_LIMITS = (20, 40)
+_RUN_ID = "Run ID must be a valid ULID"
+_RUN_FILTERS = {"QUEUED": RunStatus.QUEUED, "RUNNING": RunStatus.RUNNING,
+                "COMPLETED": RunStatus.COMPLETED, "FAILED": RunStatus.FAILED,
+                "CANCELLED": RunStatus.CANCELLED}
+_TIME_FIELDS = {"": "queued", "QUEUEDAT": "queued", "QUEUED_AT": "queued",
+                "STARTEDAT": "started", "STARTED_AT": "started",
+                "ENDEDAT": "ended", "ENDED_AT": "ended"}
+
+Handler = typing.Callable[..., Object]
+
+
+def serves(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PREFIXES)
+
+
+class RestV2:
+    """Routes ``/api/v2`` and ``/v2`` requests for one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+            ("GET", re.compile(r"/health"), self.health),
+            ("GET", re.compile(r"/account"), self.account),
+            ("GET", re.compile(r"/envs"), self.envs),
+            ("GET", re.compile(r"/keys/(events|signing)"), self.keys),
+            ("GET", re.compile(r"/runs"), self.list_runs),
+            ("GET", re.compile(r"/runs/(?P<run_id>[^/]+)"), self.get_run),
+            ("GET", re.compile(r"/runs/(?P<run_id>[^/]+)/trace"), self.get_trace),
+            ("POST", re.compile(r"/runs/(?P<run_id>[^/]+)/cancel"), self.cancel_run),
+            ("POST", re.compile(r"/runs/(?P<run_id>[^/]+)/rerun"), self.rerun),
+            ("GET", re.compile(r"/events/(?P<event_id>[^/]+)/runs"), self.event_runs),
+            ("POST", re.compile(r"/events"), self.send_event),
+            ("GET", re.compile(r"/apps"), self.list_apps),
+            ("GET", re.compile(r"/apps/(?P<app_id>[^/]+)"), self.get_app),
+            ("GET", re.compile(r"/apps/(?P<app_id>[^/]+)/functions"), self.list_functions),
+            ("GET", re.compile(r"/apps/(?P<app_id>[^/]+)/functions/(?P<function_id>[^/]+)"),
+             self.get_function),
+            ("POST", re.compile(
+                r"/apps/(?P<app_id>[^/]+)/functions/(?P<function_id>[^/]+)/invoke"), self.invoke),
+            ("GET", re.compile(
+                r"/apps/(?P<app_id>[^/]+)/functions/(?P<function_id>[^/]+)/runs"),
+             self.function_runs),
+            *((method, re.compile(pattern), refusal)
+              for method, pattern, refusal in refused.ROUTES),
+        ]
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
+               body: bytes) -> Response:
+        """Answer a request whose path ``serves`` accepts."""
+        rest = next(path[len(prefix):] for prefix in PREFIXES
+                    if path == prefix or path.startswith(prefix + "/"))
+        if not rest:
+            return V2Error(400, API_ERROR, "Bad Request").response()
+        known_path = False
+        for route_method, pattern, handler in self._routes:
+            match = pattern.fullmatch(rest)
+            if match is None:
+                continue
+            known_path = True
+            if route_method == method:
+                args = {key: urllib.parse.unquote(value)
+                        for key, value in match.groupdict().items()}
+                return self._call(handler, {"query": query, "headers": headers, "body": body},
+                                  args)
+        if known_path:
+            return V2Error(501, API_ERROR, "Method Not Allowed").response()
+        return V2Error(404, API_ERROR, "Not Found").response()
+
+    def _call(self, handler: Handler, request: dict[str, object],
+              args: dict[str, str]) -> Response:
+        try:
+            answer = handler(**request, **args)
+        except V2Error as err:
+            return err.response()
+        except Exception:
+            log.exception("error answering REST v2 %s", handler.__name__)
+            return V2Error(500, INTERNAL_ERROR, "Internal error").response()
+        return encode(200, answer)
+
+    def _answer(self, data: object, page: Object | None = None) -> Object:
+        metadata = {"fetchedAt": shapes.timestamp(self.engine.clock.now_ms())}
+        out = proto(data=data, metadata=metadata)
+        if page is not None:
+            out["page"] = page
+        return out
+
+    # Health
+
+    def health(self, **_: object) -> Object:
+        return self._answer({"status": "ok"})
+
+    def account(self, **_: object) -> Object:
+        return self._answer(refused.ACCOUNT)
+
+    def envs(self, **_: object) -> Object:
+        return self._answer(refused.ENVS, {})
+
+    def keys(self, **_: object) -> Object:
+        # A dev server has no keys to list.
+        return self._answer([], {})
+
+    # Apps and functions
+
+    def _app(self, name: str) -> App:
+        found = [app for app in self.engine.store.apps() if app.name == name]
+        if not found:
+            raise V2Error(404, NOT_FOUND, "App not found")
+        return found[0]
+
+    def _app_functions(self, app: App) -> list[Function]:
+        return sorted(self.engine.store.functions(app.id), key=lambda fn: fn.id)
+
+    def list_apps(self, query: dict[str, str], **_: object) -> Object:
+        size = params.limit(query, *_APPS_LIMITS)
+        apps = sorted(self.engine.store.apps(), key=lambda app: app.id)
+        start = _after_id(query, [app.id for app in apps])
+        shown = apps[start:start + size]
+        data = [shapes.app_json(app, len(self._app_functions(app))) for app in shown]
+        return self._answer(data, _page(size, [app.id for app in shown], start + size < len(apps)))
+
+    def get_app(self, app_id: str, **_: object) -> Object:
+        app = self._app(app_id)
+        return self._answer(shapes.app_json(app, len(self._app_functions(app))))
+
+    def list_functions(self, app_id: str, query: dict[str, str], **_: object) -> Object:
+        size = params.limit(query, *_APPS_LIMITS)
+        found = [app for app in self.engine.store.apps() if app.name == app_id]
+        functions = self._app_functions(found[0]) if found else []
+        start = _after_id(query, [fn.id for fn in functions])
+        shown = functions[start:start + size]
+        data = [shapes.function_json(fn, found[0]) for fn in shown]
+        return self._answer(data, _page(size, [fn.id for fn in shown],
+                                        start + size < len(functions)))
+
+    def _function(self, app_id: str, function_id: str) -> tuple[Function, App]:
+        found = [app for app in self.engine.store.apps() if app.name == app_id]
+        for fn in self._app_functions(found[0]) if found else []:
+            if function_id in (fn.slug, shapes.public_function_id(fn, found[0])):
+                return fn, found[0]
+        raise V2Error(404, NOT_FOUND, "Function not found")
+
+    def get_function(self, app_id: str, function_id: str, **_: object) -> Object:
+        return self._answer(shapes.function_json(*self._function(app_id, function_id)))
+
+    # Runs
+
+    def _run_json(self, run: Run, output: bool, listed: bool = False) -> Object:
+        fn = self.engine.store.function(run.function_id)
+        app = self.engine.store.app(fn.app_id) if fn else None
+        return shapes.run_json(run, fn, app, output=output, listed=listed)
+
+    def _stored_run(self, run_id: str) -> Run:
+        if not ulid.is_ulid(run_id):
+            raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
+        run = self.engine.store.run(run_id.upper())
+        if run is None:
+            raise V2Error(404, NOT_FOUND, "Run not found")
+        return run
+
+    def get_run(self, run_id: str, query: dict[str, str], **_: object) -> Object:
+        output = params.boolean(query, "include_output")
+        run = self._stored_run(run_id)
+        if self.engine.store.function(run.function_id) is None:
+            raise V2Error(404, NOT_FOUND, "Function not found")
+        return self._answer(self._run_json(run, output))
+
+    def get_trace(self, run_id: str, query: dict[str, str], **_: object) -> Object:
+        outputs = params.boolean(query, "include_output")
+        if not ulid.is_ulid(run_id):
+            raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
+        run = self.engine.store.run(run_id.upper())
+        if run is None:
+            raise V2Error(404, NOT_FOUND, "Trace not found")
+        return self._answer(shapes.trace_json(run, self.engine.store, outputs=outputs))
+
+    def cancel_run(self, run_id: str, body: bytes, **_: object) -> Object:
+        bodies.read(body, {"run_id": "string"})
+        run = self._stored_run(run_id)
+        if run.status is RunStatus.CANCELLED:
+            raise V2Error(409, RUN_ALREADY_CANCELLED, "Run is already cancelled")
+        if run.status.ended or self.engine.runner.cancel(run.id) is None:
+            raise V2Error(409, RUN_ALREADY_ENDED, "Cannot cancel an ended run")
+        return self._answer({"runId": run.id})
+
+    def rerun(self, run_id: str, body: bytes, **_: object) -> Object:
+        request = bodies.read(body, {"run_id": "string", "from_step": "struct"})
+        run = self._stored_run(run_id)
+        if request.get("from_step") is not None:
+            raise V2Error(501, NOT_IMPLEMENTED, "Rerunning from a step is not yet supported")
+        if run.cron is not None:
+            raise V2Error(501, NOT_IMPLEMENTED,
+                          "Rerunning cron-triggered runs is not yet supported")
+        started = self.engine.runner.rerun(run)
+        if started is None:
+            raise V2Error(500, INTERNAL_ERROR, "Unable to rerun run")
+        return self._answer({"runId": started.id})
+
+    def event_runs(self, event_id: str, query: dict[str, str], **_: object) -> Object:
+        if not ulid.is_ulid(event_id):
+            raise V2Error(400, INVALID_FIELD_FORMAT, "Event ID must be a valid ULID")
+        size = params.limit(query, *_EVENT_RUNS_LIMITS)
+        after = params.run_cursor(query)
+        output = params.boolean(query, "include_output")
+        runs = self.engine.store.runs_for_event(event_id.upper())
+        return self._run_page(runs, size, after, output, descending=True)
+
+    def list_runs(self, query: dict[str, str], **_: object) -> Object:
+        app_ids, function_ids = params.text(query, "app_id"), params.text(query, "function_id")
+        if function_ids and not app_ids:
+            raise V2Error(400, INVALID_FIELD_FORMAT,
+                          "appId is required when filtering by functionId")
+        return self._filtered_runs(query, app_ids, function_ids)
+
+    def function_runs(self, app_id: str, function_id: str, query: dict[str, str],
+                      **_: object) -> Object:
+        return self._filtered_runs(query, app_id, function_id)
+
+    def _filtered_runs(self, query: dict[str, str], app_id: str | None,
+                       function_id: str | None) -> Object:
+        size = params.limit(query, *_RUNS_LIMITS)
+        after = params.run_cursor(query)
+        span = [params.timestamp_ms(query, field) for field in ("from", "until")]
+        if span[0] is not None and span[1] is not None and span[0] >= span[1]:
+            raise V2Error(400, INVALID_FIELD_FORMAT, "from must be before until")
+        status_text = (params.text(query, "status") or "").strip().upper()
+        if status_text and status_text not in _RUN_FILTERS:
+            raise V2Error(400, INVALID_FIELD_FORMAT, "Status is invalid")
+        time_field = _TIME_FIELDS.get((params.text(query, "time_field") or "").strip().upper())
+        if time_field is None:
+            raise V2Error(400, INVALID_FIELD_FORMAT, "timeField is invalid")
+        order = (params.text(query, "order") or "").strip().upper()
+        if order not in ("", "DESC", "ASC"):
+            raise V2Error(400, INVALID_FIELD_FORMAT, "order is invalid")
+        output = params.boolean(query, "include_output")
+        runs = self.engine.store.runs(_RUN_FILTERS.get(status_text))
+        if app_id is not None:
+            runs = [run for run in runs if self._run_in(run, app_id, function_id)]
+        runs = [run for run in runs if _within(run, time_field, span[0], span[1])]
+        metadata_range = None if None in span else {
+            "from": shapes.timestamp(typing.cast(int, span[0])),
+            "until": shapes.timestamp(typing.cast(int, span[1]))}
+        page = self._run_page(runs, size, after, output, descending=order != "ASC")
+        if metadata_range is not None:
+            typing.cast(Object, page["metadata"])["timeRange"] = metadata_range
+        return page
+
+    def _run_in(self, run: Run, app_id: str, function_id: str | None) -> bool:
+        fn = self.engine.store.function(run.function_id)
+        app = self.engine.store.app(fn.app_id) if fn else None
+        if fn is None or app is None or app.name != app_id:
+            return False
+        return function_id is None or function_id in (fn.slug,
+                                                      shapes.public_function_id(fn, app))
+
+    def _run_page(self, runs: list[Run], size: int, after: tuple[int, str] | None,
+                  output: bool, *, descending: bool) -> Object:
+        ordered = sorted(runs, key=_run_position, reverse=descending)
+        if after is not None:
+            ordered = [run for run in ordered
+                       if (_run_position(run) < after) == descending
+                       and _run_position(run) != after]
+        shown = ordered[:size]
+        page = proto(limit=size, hasMore=len(ordered) > size)
+        if len(ordered) > size:
+            last = shown[-1]
+            page["cursor"] = params.encode_run_cursor(last.id, _run_position(last)[0])
+        return self._answer([self._run_json(run, output, listed=True) for run in shown], page)
+
+    # Events and invocations
+
+    def send_event(self, body: bytes, **_: object) -> Object:
+        request = bodies.read(body, {"name": "string", "data": "struct", "user": "struct",
+                                     "id": "string", "ts": "int64"})
+        if not request.get("name"):
+            raise V2Error(400, MISSING_FIELD, "Event name is required")
+        now = self.engine.clock.now_ms()
+        internal_id = self.engine.ids.new(now)
+        raw = {"data": {}, **request}
+        try:
+            event = events.normalize(raw, now, internal_id, body_bytes=len(body))
+        except events.EventError as err:
+            reserved = str(request["name"]).lower().startswith(events.RESERVED_PREFIX)
+            raise V2Error(400, INVALID_FIELD_FORMAT if reserved else VALIDATION_ERROR,
+                          str(err)) from None
+        self.engine.runner.ingest(event, internal_id)
+        return self._answer({"eventId": internal_id})
+
+    def invoke(self, app_id: str, function_id: str, body: bytes, **_: object) -> Object:
+        request = bodies.read(body, {"function_id": "string", "data": "struct",
+                                     "idempotency_key": "string", "app_id": "string"})
+        if "data" not in request:
+            raise V2Error(400, MISSING_FIELD, "Input data is required")
+        fn, _app = self._function(app_id, function_id)
+        data: dict[str, JSON] = {**typing.cast(typing.Mapping[str, JSON], request["data"]),
+                                 events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
+        [event_id] = self.engine.runner.publish([{"name": events.FUNCTION_INVOKED, "data": data}])
+        runs = self.engine.store.runs_for_event(event_id)
+        if not runs:
+            raise V2Error(422, FUNCTION_SKIPPED, "Function invocation was skipped because the "
+                          "function is paused or draining.")
+        return self._answer({"runId": runs[0].id})
+
+
+def _run_position(run: Run) -> tuple[int, str]:
+    started = run.started_at_ms if run.started_at_ms is not None else run.created_at_ms
+    return started, run.id
+
+
+def _within(run: Run, field: str, start: int | None, until: int | None) -> bool:
+    moment = {"queued": ulid.timestamp_ms(run.id), "started": run.started_at_ms,
+              "ended": run.ended_at_ms}[field]
+    if start is None and until is None:
+        return True
+    if moment is None:
+        return False
+    return (start is None or moment >= start) and (until is None or moment < until)
+
+
+def _after_id(query: typing.Mapping[str, str], ids: list[str]) -> int:
+    """Where a page of apps or functions (listed by internal id) starts after ``cursor``."""
+    cursor = params.text(query, "cursor")
+    if not cursor:
+        return 0
+    if not params.is_uuid(cursor):
+        raise params.invalid_cursor()
+    return sum(1 for known in ids if known <= cursor.lower())
+
+
+def _page(size: int, ids: list[str], has_more: bool) -> Object:
+    page = proto(limit=size, hasMore=has_more)
+    if has_more and ids:
+        page["cursor"] = ids[-1]
+    return page

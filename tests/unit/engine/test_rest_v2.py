@@ -1,0 +1,330 @@
+"""The REST API v2 under ``/api/v2`` and ``/v2``: statuses and bodies as the real dev server
+answers them (measured against it; see docs/compatibility.md for what differs)."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash
+
+from inngest._engine import ulid
+
+LOOPBACK = True
+Body = dict[str, typing.Any]
+
+
+def get(client: Client, path: str) -> tuple[int, Body]:
+    return client.request("GET", "/api/v2" + path)
+
+
+def post(client: Client, path: str, body: object = None) -> tuple[int, Body]:
+    return client.request("POST", "/api/v2" + path, body)
+
+
+def error(code: str, message: str) -> Body:
+    return {"errors": [{"code": code, "message": message}]}
+
+
+def without_times(body: Body) -> Body:
+    assert body["metadata"]["fetchedAt"].endswith("Z")
+    return {key: value for key, value in body.items() if key != "metadata"}
+
+
+def hello(call: Call) -> Reply:
+    if not call.body["steps"]:
+        return ops(op("StepRun", "first", data=1))
+    if len(call.body["steps"]) == 1:
+        return ops(op("StepRun", "second", data={"n": 2}))
+    return ok({"ok": 1, "data": call.body["event"]["data"]})
+
+
+def fails(call: Call) -> Reply:
+    return 500, {}, {"name": "Error", "message": "boom"}
+
+
+@pytest.fixture
+def synced(client: Client, app: FakeApp) -> FakeApp:
+    status, _ = client.register(app, [
+        app.function("hello", handler=hello),
+        app.function("fails", handler=fails, retries=0),
+        app.function("sleepy", handler=lambda call: ops(op("Sleep", "nap", opts={
+            "duration": "1h"})), triggers=[{"event": "test/sleepy", "expression": "true"}]),
+    ])
+    assert status == 200
+    return app
+
+
+def finished_run(client: Client, name: str) -> tuple[str, Body]:
+    [event_id] = client.send({"name": name, "data": {"x": 1}})
+    client.wait_for_run(event_id)
+    _, body = get(client, f"/events/{event_id}/runs")
+    return event_id, body["data"][0]
+
+
+@pytest.mark.parametrize("prefix", ["/api/v2", "/v2"])
+def test_health_under_both_prefixes(client: Client, prefix: str) -> None:
+    status, body = client.request("GET", prefix + "/health")
+    assert status == 200 and without_times(body) == {"data": {"status": "ok"}}
+
+
+@pytest.mark.sockets
+def test_served_by_the_http_listener(client: Client) -> None:
+    status, body = client.request("GET", "/api/v2/health")
+    assert status == 200 and body["data"] == {"status": "ok"}
+    assert client.request("GET", "/v2/nothing") == (404, error("api_error", "Not Found"))
+
+
+@pytest.mark.parametrize("method, path, status, message", [
+    ("GET", "/api/v2/nothing", 404, "Not Found"),
+    ("GET", "/api/v2/health/", 404, "Not Found"),
+    ("GET", "/api/v2", 400, "Bad Request"),
+    ("DELETE", "/api/v2/runs/01M8NXEFDE41VBG6ZJQBHHHAEN", 501, "Method Not Allowed"),
+    ("GET", "/v2/runs/01M8NXEFDE41VBG6ZJQBHHHAEN/cancel", 501, "Method Not Allowed"),
+])
+def test_unrouted_requests(client: Client, method: str, path: str, status: int,
+                           message: str) -> None:
+    assert client.request(method, path) == (status, error("api_error", message))
+
+
+def test_get_run_and_its_output(client: Client, synced: FakeApp) -> None:
+    event_id, listed = finished_run(client, "test/hello")
+    status, body = get(client, f"/runs/{listed['id']}")
+    assert status == 200
+    run = body["data"]
+    assert run == {
+        "id": listed["id"], "app": {"id": "app"}, "function": {"id": "hello", "name": "hello"},
+        "status": "COMPLETED", "trigger": {"eventIds": [event_id]},
+        "queuedAt": run["queuedAt"], "startedAt": run["startedAt"], "endedAt": run["endedAt"],
+        "durationMs": run["durationMs"],
+    }
+    assert isinstance(run["durationMs"], str) and run["durationMs"].isdigit()
+    assert listed == run
+    _, body = get(client, f"/runs/{listed['id']}?includeOutput=true")
+    assert body["data"]["output"] == {"ok": 1, "data": {"x": 1}}
+
+
+def test_a_failed_run_lists_its_output_under_error(client: Client, synced: FakeApp) -> None:
+    event_id, listed = finished_run(client, "test/fails")
+    assert listed["status"] == "FAILED" and "output" not in listed
+    _, body = get(client, f"/events/{event_id}/runs?include_output=1")
+    assert body["data"][0]["output"] == {"error": {"name": "Error", "message": "boom"}}
+    _, body = get(client, f"/runs/{listed['id']}?includeOutput=true")
+    assert body["data"]["output"] == {"name": "Error", "message": "boom"}
+
+
+@pytest.mark.parametrize("path, status, body", [
+    ("/runs/01ABC", 400, error("invalid_field_format", "Run ID must be a valid ULID")),
+    ("/runs/01M8NXEFDE41VBG6ZJQBHHHAEN", 404, error("not_found", "Run not found")),
+    ("/runs/01ABC/trace", 400, error("invalid_field_format", "Run ID must be a valid ULID")),
+    ("/runs/01M8NXEFDE41VBG6ZJQBHHHAEN/trace", 404, error("not_found", "Trace not found")),
+    ("/events/abc/runs", 400, error("invalid_field_format", "Event ID must be a valid ULID")),
+    ("/events/01M8NXEFDE41VBG6ZJQBHHHAEN/runs?limit=41", 400,
+     error("invalid_field_format", "Limit cannot exceed 40")),
+    ("/runs?limit=-1", 400, error("invalid_field_format", "Limit must be at least 1")),
+    ("/runs?limit=101", 400, error("invalid_field_format", "Limit cannot exceed 100")),
+    ("/runs?limit=abc", 400, error("api_error", 'parsing field "limit": strconv.ParseInt: '
+                                                'parsing "abc": invalid syntax')),
+    ("/runs?limit=99999999999", 400, error(
+        "api_error", 'parsing field "limit": strconv.ParseInt: parsing "99999999999": '
+                     'value out of range')),
+    ("/runs?includeOutput=maybe", 400, error(
+        "api_error", 'parsing field "include_output": strconv.ParseBool: parsing "maybe": '
+                     'invalid syntax')),
+    ("/runs?cursor=xyz", 400, error("invalid_field_format", "Cursor is invalid")),
+    ("/runs?status=bogus", 400, error("invalid_field_format", "Status is invalid")),
+    ("/runs?timeField=x", 400, error("invalid_field_format", "timeField is invalid")),
+    ("/runs?order=x", 400, error("invalid_field_format", "order is invalid")),
+    ("/runs?functionId=hello", 400, error("invalid_field_format",
+                                          "appId is required when filtering by functionId")),
+    ("/runs?from=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", 400,
+     error("invalid_field_format", "from must be before until")),
+    ("/apps?limit=1000", 400, error("invalid_field_format", "Limit cannot exceed 100")),
+    ("/apps?cursor=abc", 400, error("invalid_field_format", "Cursor is invalid")),
+    ("/apps/nope", 404, error("not_found", "App not found")),
+    ("/apps/app/functions/nope", 404, error("not_found", "Function not found")),
+])
+def test_refused_reads(client: Client, path: str, status: int, body: Body) -> None:
+    assert get(client, path) == (status, body)
+
+
+def test_empty_lists_leave_out_data(client: Client) -> None:
+    status, body = get(client, "/events/01M8NXEFDE41VBG6ZJQBHHHAEN/runs")
+    assert status == 200 and without_times(body) == {"page": {"limit": 20}}
+    assert without_times(get(client, "/apps")[1]) == {"page": {"limit": 20}}
+
+
+def test_trace(client: Client, synced: FakeApp) -> None:
+    _, listed = finished_run(client, "test/hello")
+    status, body = get(client, f"/runs/{listed['id']}/trace")
+    assert status == 200
+    trace = body["data"]
+    assert trace["runId"] == listed["id"]
+    root = trace["rootSpan"]
+    assert (root["name"], root["status"], root["durationMs"]) == ("Run", "COMPLETED",
+                                                                  listed["durationMs"])
+    step = root["children"][0]
+    assert (step["name"], step["status"], step["stepOp"], step["stepId"]) == (
+        "first", "COMPLETED", "RUN", step_hash("first"))
+    assert "children" not in step
+    assert root["children"][1]["stepId"] == step_hash("first")
+    names = [span["name"] for span in root["children"][4:]]
+    assert names == ["Finalization", "executor.nonstep"]
+
+
+def test_trace_outputs(client: Client, synced: FakeApp) -> None:
+    event_id, listed = finished_run(client, "test/hello")
+    _, body = get(client, f"/runs/{listed['id']}/trace?includeOutput=true")
+    root = body["data"]["rootSpan"]
+    assert root["input"]["data"][0]["id"] == event_id
+    assert root["input"]["data"][0]["data"] == {"x": 1}
+    assert root["output"] == {"ok": 1, "data": {"x": 1}}
+    outputs = [(span["name"], span.get("output")) for span in root["children"]]
+    # Measured: a step's object result as it is, another value under "data".
+    assert outputs == [("first", {"data": 1}), ("first", {"data": 1}), ("second", {"n": 2}),
+                       ("second", {"n": 2}), ("Finalization", None),
+                       ("executor.nonstep", {"ok": 1, "data": {"x": 1}})]
+    _, failed = finished_run(client, "test/fails")
+    _, body = get(client, f"/runs/{failed['id']}/trace?includeOutput=true")
+    [finalization, call] = body["data"]["rootSpan"]["children"]
+    assert finalization["children"][0]["output"] == {"name": "Error", "message": "boom"}
+    assert call["output"] == {"name": "Error", "message": "boom"}
+    assert "output" not in get(client, f"/runs/{failed['id']}/trace")[1]["data"]["rootSpan"]
+
+
+def test_list_runs_pages_newest_first(client: Client, synced: FakeApp) -> None:
+    runs = [finished_run(client, "test/hello")[1] for _ in range(3)]
+    status, body = get(client, "/runs?limit=2")
+    assert status == 200
+    assert [run["id"] for run in body["data"]] == [runs[2]["id"], runs[1]["id"]]
+    assert body["page"]["hasMore"] is True and body["page"]["limit"] == 2
+    _, rest = get(client, f"/runs?limit=2&cursor={body['page']['cursor']}")
+    assert [run["id"] for run in rest["data"]] == [runs[0]["id"]]
+    assert rest["page"] == {"limit": 2}
+    _, ascending = get(client, "/runs?order=asc&status=COMPLETED")
+    assert [run["id"] for run in ascending["data"]] == [run["id"] for run in runs]
+    _, by_function = get(client, "/apps/app/functions/hello/runs")
+    assert len(by_function["data"]) == 3
+    assert "data" not in get(client, "/apps/app/functions/fails/runs")[1]
+
+
+def test_apps_and_functions(client: Client, synced: FakeApp) -> None:
+    status, body = get(client, "/apps/app")
+    assert status == 200
+    app = body["data"]
+    assert app == {"id": "app", "name": "app", "method": "SERVE", "functionCount": 3,
+                   "createdAt": app["createdAt"], "latestSync": {
+                       "framework": "flask", "sdkLanguage": "py", "sdkVersion": "v0.1.0",
+                       "url": synced.url}}
+    assert get(client, "/apps")[1]["data"] == [app]
+    status, body = get(client, "/apps/app/functions/app-fails")
+    assert status == 200 and body["data"] == {
+        "id": "fails", "name": "fails", "slug": "fails", "app": {"id": "app"},
+        "triggers": [{"type": "EVENT", "value": "test/fails"}],
+        "configuration": {"concurrency": [{"scope": "ACCOUNT",
+                                           "limit": {"value": -1, "isPlanLimit": True}}],
+                          "retries": {"isDefault": False}},
+    }
+    _, sleepy = get(client, "/apps/app/functions/sleepy")
+    assert sleepy["data"]["triggers"] == [{"type": "EVENT", "value": "test/sleepy", "if": "true"}]
+    _, page = get(client, "/apps/app/functions?limit=2")
+    assert len(page["data"]) == 2 and page["page"]["hasMore"] is True
+    _, rest = get(client, f"/apps/app/functions?cursor={page['page']['cursor']}")
+    listed = {fn["id"] for fn in page["data"] + rest["data"]}
+    assert listed == {"hello", "fails", "sleepy"} and rest["page"] == {"limit": 20}
+
+
+def test_send_event_starts_runs(client: Client, synced: FakeApp) -> None:
+    status, body = post(client, "/events", {"name": "test/hello", "data": {"x": 1}})
+    assert status == 200
+    event_id = body["data"]["eventId"]
+    assert ulid.is_ulid(event_id)
+    assert client.wait_for_run(event_id)["status"] == "Completed"
+
+
+@pytest.mark.parametrize("body, status, expected", [
+    ({}, 400, error("missing_field", "Event name is required")),
+    (None, 400, error("missing_field", "Event name is required")),
+    ([{"name": "a"}], 400, error("api_error", "proto: syntax error: unexpected token [")),
+    ({"name": 5}, 400, error("api_error", "proto: invalid value for string field name: 5")),
+    ({"name": "a", "user": []}, 400, error("api_error", "proto: syntax error: unexpected token [")),
+    (b"null", 400, error("api_error", "proto: syntax error: unexpected token null")),
+    ({"Name": "a"}, 400, error("api_error", 'proto: unknown field "Name"')),
+    ({"name": "inngest/function.failed"}, 400, error(
+        "invalid_field_format", "event name is reserved for internal use: "
+                                "inngest/function.failed")),
+    ({"name": "a", "ts": 5}, 400, error("validation_error", "timestamp is before Jan 1, 1980")),
+    # Digits of other scripts are no int64 (str.isdigit takes "²", int() does not).
+    ({"name": "a", "ts": "\u00b2"}, 400, error(
+        "api_error", 'proto: invalid value for int64 field ts: "\u00b2"')),
+])
+def test_send_event_refusals(client: Client, body: object, status: int,
+                             expected: Body) -> None:
+    assert post(client, "/events", body) == (status, expected)
+
+
+def test_send_event_with_an_unreadable_body(client: Client) -> None:
+    status, body = post(client, "/events", b"notjson")
+    assert status == 400 and body["errors"][0]["code"] == "api_error"
+
+
+def test_invoke(client: Client, synced: FakeApp) -> None:
+    status, body = post(client, "/apps/app/functions/hello/invoke", {"data": {"x": 2}})
+    assert status == 200
+    run_id = body["data"]["runId"]
+    client.wait(lambda: get(client, f"/runs/{run_id}")[1]["data"]["status"] == "COMPLETED")
+    _, run = get(client, f"/runs/{run_id}?includeOutput=true")
+    assert run["data"]["output"]["data"]["x"] == 2
+    assert post(client, "/apps/app/functions/hello/invoke", {}) == (
+        400, error("missing_field", "Input data is required"))
+    assert post(client, "/apps/app/functions/nope/invoke", {"data": {}}) == (
+        404, error("not_found", "Function not found"))
+
+
+def test_cancel(client: Client, synced: FakeApp) -> None:
+    [event_id] = client.send({"name": "test/sleepy"})
+    running = client.wait_for_run(event_id, "Running")
+    run_id = running["run_id"]
+    client.settle()
+    status, body = post(client, f"/runs/{run_id}/cancel", {})
+    assert status == 200 and without_times(body) == {"data": {"runId": run_id}}
+    assert get(client, f"/runs/{run_id}")[1]["data"]["status"] == "CANCELLED"
+    assert post(client, f"/runs/{run_id}/cancel") == (
+        409, error("run_already_cancelled", "Run is already cancelled"))
+    _, done = finished_run(client, "test/hello")
+    assert post(client, f"/runs/{done['id']}/cancel") == (
+        409, error("run_already_ended", "Cannot cancel an ended run"))
+    assert post(client, "/runs/abc/cancel") == (
+        400, error("invalid_field_format", "Run ID must be a valid ULID"))
+
+
+def test_rerun(client: Client, synced: FakeApp) -> None:
+    event_id, done = finished_run(client, "test/hello")
+    status, body = post(client, f"/runs/{done['id']}/rerun", {})
+    assert status == 200
+    again = body["data"]["runId"]
+    assert again != done["id"]
+    client.wait(lambda: len(get(client, f"/events/{event_id}/runs")[1]["data"]) == 2)
+    assert post(client, "/runs/01M8NXEFDE41VBG6ZJQBHHHAEN/rerun") == (
+        404, error("not_found", "Run not found"))
+
+
+@pytest.mark.parametrize("method, path, status, body", [
+    ("GET", "/sessions", 501, error("not_implemented", "Sessions not implemented in OSS")),
+    ("GET", "/sandboxes", 501, error("api_error", "method ListSandboxes not implemented")),
+    ("POST", "/apps/app/syncs", 501, error("not_implemented",
+                                           "App sync not implemented in OSS")),
+    ("GET", "/env/webhooks", 400, error("missing_field", "X-Inngest-Env header is required")),
+    ("POST", "/envs", 400, error("missing_field", "Environment name is required")),
+])
+def test_cloud_only_routes(client: Client, method: str, path: str, status: int,
+                           body: Body) -> None:
+    assert client.request(method, "/api/v2" + path) == (status, body)
+
+
+def test_dev_account_and_environment(client: Client) -> None:
+    _, account = get(client, "/account")
+    assert account["data"]["name"] == "Dev Server"
+    _, envs = get(client, "/envs")
+    assert envs["data"][0]["name"] == "dev" and envs["page"] == {}
+    assert without_times(get(client, "/keys/events")[1]) == {"page": {}}
