@@ -100,7 +100,7 @@ class Api:
         self.info = info or {}
         self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
         self._rest_v2 = rest_v2.RestV2(engine)
-        self._mcp = mcp.endpoint(engine)
+        self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),

@@ -11,9 +11,10 @@ from inngest._engine.engine import Engine
 from inngest._engine.mcp import api_tools, docs_tools, run_tools, tools, transport
 
 
-def endpoint(engine: Engine) -> transport.Endpoint:
-    """The ``/mcp`` endpoint of ``engine``, with every tool."""
+def endpoint(engine: Engine, rest_v2: api_tools.RestV2) -> transport.Endpoint:
+    """The ``/mcp`` endpoint of ``engine``, with every tool; ``rest_v2`` answers the tools
+    derived from the REST API v2."""
     return transport.Endpoint(tools.Toolbox([
-        *run_tools.RunTools(engine).tools(), *api_tools.ApiTools(engine).tools(),
+        *run_tools.RunTools(engine).tools(), *api_tools.ApiTools(rest_v2).tools(),
         *docs_tools.DocsTools().tools(),
     ]))
