@@ -171,3 +171,9 @@ def rfc3339(ms: int | None) -> str | None:
         return None
     moment = datetime.fromtimestamp(ms / 1000, timezone.utc)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def rfc3339_seconds(ms: int) -> str:
+    """Epoch milliseconds to the second, as the real server writes some times:
+    ``2026-01-02T03:04:05Z``."""
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

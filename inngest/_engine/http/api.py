@@ -8,7 +8,7 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import console, events, registration, timeparse, ulid
+from inngest._engine import console, events, mcp, registration, timeparse, ulid
 from inngest._engine.graphql import core as gql_core, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2
@@ -100,6 +100,7 @@ class Api:
         self.info = info or {}
         self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
         self._rest_v2 = rest_v2.RestV2(engine)
+        self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -123,6 +124,8 @@ class Api:
             ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.get_run),
             ("DELETE", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.cancel_v1),
             ("POST", re.compile(r"/v1/signals"), self.signal),
+            # MCP answers every method itself, with its own statuses.
+            ("*", re.compile(r"/mcp"), self.mcp),
         ]
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
@@ -144,9 +147,10 @@ class Api:
             if match is None:
                 continue
             known_path = True
-            if route_method == method:
+            if route_method in (method, "*"):
                 try:
-                    return handler(query=query, headers=headers, body=body, **match.groupdict())
+                    return handler(query=query, headers=headers, body=body, method=method,
+                                   **match.groupdict())
                 except Exception:
                     log.exception("error handling %s %s", method, path)
                     return error(500, "internal error")
@@ -382,6 +386,10 @@ class Api:
         return out
 
     # Other
+
+    def mcp(self, headers: Headers, body: bytes, method: str, **_: object) -> Response:
+        status, mcp_headers, payload = self._mcp.handle(method, headers, body)
+        return status, {Header.SERVER_KIND: registration.SERVER_KIND, **mcp_headers}, payload
 
     def connect_start(self, **_: object) -> Response:
         return respond(200, {})

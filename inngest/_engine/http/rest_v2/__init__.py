@@ -142,7 +142,9 @@ class RestV2:
 
     def list_apps(self, query: dict[str, str], **_: object) -> Object:
         size = params.limit(query, *_APPS_LIMITS)
-        apps = sorted(self.engine.store.apps(), key=lambda app: app.id)
+        # A removed app is forgotten, not archived: there are never archived apps to list.
+        archived = params.boolean(query, "archived")
+        apps = [] if archived else sorted(self.engine.store.apps(), key=lambda app: app.id)
         start = _after_id(query, [app.id for app in apps])
         shown = apps[start:start + size]
         data = [shapes.app_json(app, len(self._app_functions(app))) for app in shown]
