@@ -178,6 +178,7 @@ class VariableDef:
     type: TypeRef
     default: Value
     has_default: bool
+    directives: tuple[Directive, ...]
     loc: Location
     default_loc: Location
 
@@ -196,14 +197,19 @@ class Operation:
 class Fragment:
     name: str
     type_condition: str
+    directives: tuple[Directive, ...]
     selections: tuple[Selection, ...]
     loc: Location
 
 
 @dataclasses.dataclass(frozen=True)
 class Document:
+    """``definitions`` lists every fragment as written; ``fragments`` maps each name to its
+    first definition, the one spreads use."""
+
     operations: tuple[Operation, ...]
     fragments: Mapping[str, Fragment]
+    definitions: tuple[Fragment, ...]
 
 
 # ---------------------------------------------------------------------------- lexer
@@ -351,14 +357,16 @@ class _Parser:
 
     def document(self) -> Document:
         operations: list[Operation] = []
-        fragments: dict[str, Fragment] = {}
+        definitions: list[Fragment] = []
         while not self._peek("eof"):
             if self._peek("name", "fragment"):
-                fragment = self._fragment()
-                fragments[fragment.name] = fragment
+                definitions.append(self._fragment())
             else:
                 operations.append(self._operation())
-        return Document(tuple(operations), fragments)
+        fragments: dict[str, Fragment] = {}
+        for fragment in definitions:
+            fragments.setdefault(fragment.name, fragment)
+        return Document(tuple(operations), fragments, tuple(definitions))
 
     def _operation(self) -> Operation:
         start = self._tokens[self._index]
@@ -384,8 +392,9 @@ class _Parser:
         has_default = self._skip("punct", "=")
         default_loc = self._tokens[self._index].loc
         default = self._value(const=True) if has_default else None
-        self._directives(const=True)
-        return VariableDef(name, type_ref, default, has_default, start.loc, default_loc)
+        directives = self._directives(const=True)
+        return VariableDef(name, type_ref, default, has_default, directives, start.loc,
+                           default_loc)
 
     def input_declaration(self) -> InputDecl:
         type_ref = self.type_ref()
@@ -412,15 +421,15 @@ class _Parser:
             raise self._unexpected(name)
         self._expect("name", "on")
         type_condition = self._expect("name").value
-        self._directives(const=False)
-        return Fragment(name.value, type_condition, self._selection_set(), start.loc)
+        directives = self._directives(const=False)
+        return Fragment(name.value, type_condition, directives, self._selection_set(), start.loc)
 
     def _selection_set(self) -> tuple[Selection, ...]:
         return tuple(self._many("{", "}", self._selection))  # type: ignore[arg-type]
 
     def _selection(self) -> Selection:
-        if self._peek("spread"):
-            start = self._advance()
+        if self._skip("spread"):
+            start = self._tokens[self._index]  # where gqlparser places fragments
             if self._peek("name") and not self._peek("name", "on"):
                 name = self._advance().value
                 return FragmentSpread(name, self._directives(const=False), start.loc)
@@ -452,9 +461,9 @@ class _Parser:
     def _directives(self, const: bool) -> tuple[Directive, ...]:
         directives: list[Directive] = []
         while self._peek("punct", "@"):
-            start = self._advance()
-            name = self._expect("name").value
-            directives.append(Directive(name, self._arguments(const), start.loc))
+            self._advance()
+            name = self._expect("name")
+            directives.append(Directive(name.value, self._arguments(const), name.loc))
         return tuple(directives)
 
     def _value(self, const: bool) -> Value:
@@ -569,24 +578,61 @@ class Schema:
         return (name in BUILT_IN_SCALARS or name in self.scalars or name in self.enums
                 or name in self.inputs)
 
+    def kind(self, name: str) -> str | None:
+        """The named type's kind as introspection names it; None for an unknown name."""
+        if name in self.unions:
+            return "UNION"
+        if name in self.types:
+            return "OBJECT"
+        if name in self.enums:
+            return "ENUM"
+        if name in self.inputs:
+            return "INPUT_OBJECT"
+        return "SCALAR" if name in BUILT_IN_SCALARS or name in self.scalars else None
+
+    def possible_types(self, name: str) -> Collection[str]:
+        """The object types a value of a composite type may be."""
+        return (name,) if self.kind(name) == "OBJECT" else self.unions.get(name, ())
+
 
 BUILT_IN_SCALARS = frozenset(("Int", "Float", "String", "Boolean", "ID"))
 DIRECTIVE_ARGS: Mapping[str, Mapping[str, str]] = {
     "include": {"if": "Boolean!"}, "skip": {"if": "Boolean!"}}
 
 
+@dataclasses.dataclass(frozen=True)
+class _DirectiveDecl:
+    locations: tuple[str, ...]
+    args: Mapping[str, str]
+
+
+# The directives the dev server's validator knows (gqlparser's prelude), and where each fits.
+_SELECTION = ("FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT")
+KNOWN_DIRECTIVES: Mapping[str, _DirectiveDecl] = {
+    "defer": _DirectiveDecl(("FRAGMENT_SPREAD", "INLINE_FRAGMENT"),
+                            {"if": "Boolean = true", "label": "String"}),
+    "deprecated": _DirectiveDecl(
+        ("FIELD_DEFINITION", "ARGUMENT_DEFINITION", "INPUT_FIELD_DEFINITION", "ENUM_VALUE"),
+        {"reason": 'String = "No longer supported"'}),
+    "include": _DirectiveDecl(_SELECTION, DIRECTIVE_ARGS["include"]),
+    "skip": _DirectiveDecl(_SELECTION, DIRECTIVE_ARGS["skip"]),
+    "specifiedBy": _DirectiveDecl(("SCALAR",), {"url": "String!"}),
+}
+
+
 # ---------------------------------------------------------------------------- validation
 
 
-def _variables_in(value: Value) -> Iterable[Variable]:
+def _variables_at(value: Value, loc: Location) -> Iterable[tuple[Variable, Location]]:
+    """Each variable in a value starting at ``loc``, with where it is."""
     if isinstance(value, Variable):
-        yield value
+        yield value, loc
     elif isinstance(value, ListValue):
-        for item in value.items:
-            yield from _variables_in(item)
+        for item, item_loc in zip(value.items, value.locs):
+            yield from _variables_at(item, item_loc)
     elif isinstance(value, ObjectValue):
         for field in value.fields:
-            yield from _variables_in(field.value)
+            yield from _variables_at(field.value, field.value_loc)
 
 
 def render_value(value: Value) -> str:
@@ -620,59 +666,554 @@ def _fits(given: TypeRef, expected: TypeRef) -> bool:
     return _fits(given.of, expected.of)
 
 
-class _Validator:
-    def __init__(self, schema: Schema, document: Document, operation: Operation) -> None:
+def _distance(typed: str, option: str) -> int:
+    """gqlparser's lexical distance: Levenshtein's, a change of case counting as one edit."""
+    if typed == option:
+        return 0
+    a, b = typed.lower(), option.lower()
+    if a == b:
+        return 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
+
+
+def did_you_mean(typed: str, options: Iterable[str], prefix: str = "Did you mean",
+                 quoted: bool = True) -> str:
+    """The hint gqlparser appends to a message: the options close to ``typed``, closest
+    first, at most five; empty when none is close."""
+    threshold = len(typed) * 2 // 5 + 1
+    scored = [(distance, option) for option in options
+              if (distance := _distance(typed, option)) <= threshold]
+    found = [f'"{option}"' if quoted else option
+             for _, option in sorted(scored, key=lambda pair: pair[0])]
+    return f" {prefix} {_or_list(found)}?" if found else ""
+
+
+def _or_list(items: Sequence[str]) -> str:
+    """``A, B, or C`` of the first five items; ``A or B`` of two."""
+    items = items[:5]
+    if len(items) <= 2:
+        return " or ".join(items)
+    return ", ".join(items[:-1]) + ", or " + items[-1]
+
+
+def _spreads_in(selections: tuple[Selection, ...]) -> list[FragmentSpread]:
+    """The fragment spreads below a selection set, in the order gqlparser's cycle check
+    visits them (each set's own spreads, then nested sets from the last)."""
+    spreads: list[FragmentSpread] = []
+    pending = [selections]
+    while pending:
+        for selection in pending.pop():
+            if isinstance(selection, FragmentSpread):
+                spreads.append(selection)
+            else:
+                pending.append(selection.selections)
+    return spreads
+
+
+# A field's response name mapped to the fields giving it, in the order they are written.
+_FieldMap = dict[str, list[FieldNode]]
+
+
+def _fields_and_spreads(
+        selections: tuple[Selection, ...]) -> tuple[_FieldMap, list[FragmentSpread]]:
+    """The fields of a selection set and of its inline fragments, and its spreads."""
+    fields: _FieldMap = {}
+    spreads: list[FragmentSpread] = []
+    pending = list(selections)
+    pending.reverse()
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, FieldNode):
+            fields.setdefault(selection.key, []).append(selection)
+        elif isinstance(selection, FragmentSpread):
+            spreads.append(selection)
+        else:
+            pending.extend(reversed(selection.selections))
+    return fields, spreads
+
+
+def _raw(value: Value) -> tuple[str, str]:
+    """A value as gqlparser compares arguments: its kind and its text (none for lists and
+    objects, so any two of those compare equal there)."""
+    if isinstance(value, (ListValue, ObjectValue)):
+        return type(value).__name__, ""
+    if isinstance(value, (Variable, EnumValue)):
+        return type(value).__name__, value.name
+    return type(value).__name__, json.dumps(value)
+
+
+@dataclasses.dataclass
+class _Conflict:
+    response_name: str
+    loc: Location
+    reason: str = ""
+    within: list[_Conflict] = dataclasses.field(default_factory=list)
+
+    def explain(self) -> str:
+        if not self.within:
+            return self.reason
+        return " and ".join(f'subfields "{sub.response_name}" conflict because {sub.explain()}'
+                            for sub in self.within)
+
+
+class _Overlaps:
+    """The spec's OverlappingFieldsCanBeMerged, as gqlparser runs it: fields of one
+    response name must be the same field with the same arguments and compatible types."""
+
+    def __init__(self, schema: Schema, document: Document,
+                 selected_on: Mapping[int, tuple[str | None, Field | None]]) -> None:
         self._schema = schema
         self._document = document
-        self._defined = {v.name: v for v in operation.variables}
-        self._checked: set[str] = set()
-        self.errors: list[GraphQLError] = []
+        self._selected_on = selected_on  # id(FieldNode) -> (parent type, definition)
+        self._compared_pairs: dict[tuple[str, str], bool] = {}
+        self._compared: set[str] = set()
 
-    def variable_definitions(self, operation: Operation) -> None:
-        for definition in operation.variables:
-            if not self._schema.is_input_type(definition.type.named()):
-                self._error(f'Unknown type "{definition.type.named()}".', definition.loc)
-            elif definition.has_default:
-                self._check_value(definition.default, definition.type, definition.default_loc)
+    def within(self, selections: tuple[Selection, ...]) -> list[_Conflict]:
+        if not selections:
+            return []
+        fields, spreads = _fields_and_spreads(selections)
+        conflicts: list[_Conflict] = []
+        for same_name in fields.values():
+            for index, first in enumerate(same_name):
+                for second in same_name[index + 1:]:
+                    self._add(conflicts, self._conflict(False, first, second))
+        self._compared = set()
+        for index, spread in enumerate(spreads):
+            self._with_fragment(conflicts, False, fields, spread)
+            for other in spreads[index + 1:]:
+                self._between_fragments(conflicts, False, spread, other)
+        return conflicts
+
+    @staticmethod
+    def _add(conflicts: list[_Conflict], conflict: _Conflict | None) -> None:
+        if conflict is not None:
+            conflicts.append(conflict)
+
+    def _between(self, conflicts: list[_Conflict], exclusive: bool, fields: _FieldMap,
+                 others: _FieldMap) -> None:
+        for name, same_name in fields.items():
+            for first in same_name:
+                for second in others.get(name, ()):
+                    self._add(conflicts, self._conflict(exclusive, first, second))
+
+    def _with_fragment(self, conflicts: list[_Conflict], exclusive: bool, fields: _FieldMap,
+                       spread: FragmentSpread) -> None:
+        if spread.name in self._compared:
+            return
+        self._compared.add(spread.name)
+        fragment = self._document.fragments.get(spread.name)
+        if fragment is None:
+            return
+        others, nested = _fields_and_spreads(fragment.selections)
+        if others == fields:
+            return
+        self._between(conflicts, exclusive, fields, others)
+        for inner in nested:
+            if inner.name != spread.name:
+                self._with_fragment(conflicts, exclusive, fields, inner)
+
+    def _between_fragments(self, conflicts: list[_Conflict], exclusive: bool,
+                           first: FragmentSpread, second: FragmentSpread) -> None:
+        if first.name == second.name:
+            return
+        compared = self._compared_pairs.get((first.name, second.name))
+        if compared is not None and (exclusive or not compared):
+            return
+        self._compared_pairs[first.name, second.name] = exclusive
+        self._compared_pairs[second.name, first.name] = exclusive
+        fragment_a = self._document.fragments.get(first.name)
+        fragment_b = self._document.fragments.get(second.name)
+        if fragment_a is None or fragment_b is None:
+            return
+        fields_a, spreads_a = _fields_and_spreads(fragment_a.selections)
+        fields_b, spreads_b = _fields_and_spreads(fragment_b.selections)
+        self._between(conflicts, exclusive, fields_a, fields_b)
+        for spread in spreads_b:
+            self._between_fragments(conflicts, exclusive, first, spread)
+        for spread in spreads_a:
+            self._between_fragments(conflicts, exclusive, spread, second)
+
+    def _between_subselections(self, exclusive: bool, first: tuple[Selection, ...],
+                               second: tuple[Selection, ...]) -> list[_Conflict]:
+        conflicts: list[_Conflict] = []
+        fields_a, spreads_a = _fields_and_spreads(first)
+        fields_b, spreads_b = _fields_and_spreads(second)
+        self._between(conflicts, exclusive, fields_a, fields_b)
+        for spread in spreads_b:
+            self._compared = set()
+            self._with_fragment(conflicts, exclusive, fields_a, spread)
+        for spread in spreads_a:
+            self._compared = set()
+            self._with_fragment(conflicts, exclusive, fields_b, spread)
+        for spread_a in spreads_a:
+            for spread_b in spreads_b:
+                self._between_fragments(conflicts, exclusive, spread_a, spread_b)
+        return conflicts
+
+    def _conflict(self, exclusive: bool, first: FieldNode, second: FieldNode) -> _Conflict | None:
+        parent_a, field_a = self._selected_on.get(id(first), (None, None))
+        parent_b, field_b = self._selected_on.get(id(second), (None, None))
+        if parent_a is None or parent_b is None:
+            return None
+        exclusive = exclusive or (
+            parent_a != parent_b and self._schema.kind(parent_a) == "OBJECT"
+            and self._schema.kind(parent_b) == "OBJECT"
+            and field_a is not None and field_b is not None)
+        conflict = _Conflict(first.key, second.loc)
+        if not exclusive and first.name != second.name:
+            conflict.reason = f'"{first.name}" and "{second.name}" are different fields'
+            return conflict
+        if not exclusive and not self._same_arguments(first.args, second.args):
+            conflict.reason = "they have differing arguments"
+            return conflict
+        if field_a is not None and field_b is not None and self._types_conflict(
+                parse_type(field_a.type), parse_type(field_b.type)):
+            conflict.reason = (f'they return conflicting types "{field_a.type}" and '
+                               f'"{field_b.type}"')
+            return conflict
+        conflict.within = self._between_subselections(
+            exclusive, first.selections, second.selections)
+        return conflict if conflict.within else None
+
+    @staticmethod
+    def _same_arguments(first: Arguments, second: Arguments) -> bool:
+        return len(first) == len(second) and all(
+            any(a.name == b.name and _raw(a.value) == _raw(b.value) for b in second)
+            for a in first)
+
+    def _types_conflict(self, first: TypeRef, second: TypeRef) -> bool:
+        if first.of is not None or second.of is not None:
+            if first.of is None or second.of is None:
+                return True
+            return self._types_conflict(first.of, second.of)
+        if first.non_null != second.non_null:
+            return True
+        leaves = ("SCALAR", "ENUM")
+        return (self._schema.kind(str(first.name)) in leaves
+                and self._schema.kind(str(second.name)) in leaves and first.name != second.name)
+
+
+class _Validator:
+    """gqlparser's validation of a whole document: every operation is walked (each fragment
+    it spreads once), then every fragment definition on its own, so that a mistake inside a
+    spread fragment is reported twice, as there. Each rule reports when the walk reaches
+    what it checks, which gives the dev server's order of errors."""
+
+    def __init__(self, schema: Schema, document: Document) -> None:
+        self._schema = schema
+        self._document = document
+        self._operation: Operation | None = None
+        self._defined: dict[str, VariableDef] = {}
+        self._used: set[str] = set()
+        self._walked: set[str] = set()  # fragments spread so far in this walk
+        self._spread: set[str] = set()  # fragments reached from operations
+        self._counting_spreads = True
+        self._cycle_checked: set[str] = set()
+        self._directives_reported: set[tuple[str, Location]] = set()
+        self._selected_on: dict[int, tuple[str | None, Field | None]] = {}
+        self._overlaps = _Overlaps(schema, document, self._selected_on)
+        self.errors: list[GraphQLError] = []
 
     def _error(self, message: str, loc: Location) -> None:
         self.errors.append(GraphQLError(message, [loc]))
 
-    def _check_usage(
-        self, args: Arguments, directives: tuple[Directive, ...], loc: Location
-    ) -> None:
-        for directive in directives:
-            if directive.name not in DIRECTIVE_ARGS:
-                self._error(f'Unknown directive "@{directive.name}".', directive.loc)
-            else:
-                self._check_arguments(directive.args, DIRECTIVE_ARGS[directive.name],
-                                      f'directive "@{directive.name}"',
-                                      f'Directive "@{directive.name}"', directive.loc)
-        values = [a.value for a in args] + [a.value for d in directives for a in d.args]
-        for variable in (var for value in values for var in _variables_in(value)):
-            if variable.name not in self._defined:
-                self._error(f'Variable "${variable.name}" is not defined.', loc)
+    def document(self) -> list[GraphQLError]:
+        operation_names: set[str] = set()
+        for operation in self._document.operations:
+            self._walk_operation(operation, operation_names)
+        fragment_names: set[str] = set()
+        for fragment in self._document.definitions:
+            self._walk_fragment(fragment)
+            if fragment.name in fragment_names:
+                self._error(f'There can be only one fragment named "{fragment.name}".',
+                            fragment.loc)
+            fragment_names.add(fragment.name)
+        return self.errors
 
-    def _check_arguments(self, args: Arguments, declared: Mapping[str, str], owner: str,
-                         subject: str, loc: Location) -> None:
-        """``owner`` names where the arguments are (``field "Query.run"``) for unknown ones,
-        ``subject`` (``Field "run"``) for missing ones, as gqlparser words them."""
-        seen: set[str] = set()
-        for arg in args:
-            if arg.name in seen:
-                self._error(f'There can be only one argument named "{arg.name}".', arg.loc)
-                continue
-            seen.add(arg.name)
-            if arg.name not in declared:
-                self._error(f'Unknown argument "{arg.name}" on {owner}.', loc)
+    # -------------------------------------------------------------- operations
+
+    def _walk_operation(self, operation: Operation, names: set[str]) -> None:
+        self._operation = operation
+        self._defined = {}
+        for definition in operation.variables:
+            self._defined.setdefault(definition.name, definition)
+        self._used, self._walked = set(), set()
+        for definition in operation.variables:
+            if self._schema.kind(definition.type.named()) is None:
+                self._error(f'Unknown type "{definition.type.named()}".', definition.loc)
+        for definition in operation.variables:
+            if definition.has_default:
+                self._walk_value(definition.default, definition.type, definition.default_loc)
+            self._directives(definition.directives, "VARIABLE_DEFINITION")
+        root = self._schema.query if operation.kind == "query" else self._schema.mutation
+        if operation.kind == "subscription":
+            root = None
+        self._directives(operation.directives, operation.kind.upper())
+        self._selection_set(root, operation.selections)
+        self._operation_rules(operation, root, names)
+        self._operation = None
+
+    def _operation_rules(self, operation: Operation, root: str | None, names: set[str]) -> None:
+        if root is None:
+            self._error(f'Schema does not support operation type "{operation.kind}"',
+                        operation.loc)
+        if operation.name is None and len(self._document.operations) > 1:
+            self._error("This anonymous operation must be the only defined operation.",
+                        operation.loc)
+        in_operation = f' in operation "{operation.name}"' if operation.name else ""
+        for definition in operation.variables:
+            used = definition.name in self._used
+            if not used or self._defined[definition.name] is not definition:
+                self._error(f'Variable "${definition.name}" is never used{in_operation}.',
+                            definition.loc)
+        self._report_overlaps(operation.selections)
+        name = operation.name or ""
+        if name in names:
+            self._error(f'There can be only one operation named "{name}".', operation.loc)
+        names.add(name)
+        counts: dict[str, int] = {}
+        for definition in operation.variables:
+            if counts.get(definition.name) == 1:
+                self._error(f'There can be only one variable named "${definition.name}".',
+                            definition.loc)
+            counts[definition.name] = counts.get(definition.name, 0) + 1
+        for definition in operation.variables:
+            kind = self._schema.kind(definition.type.named())
+            if kind is not None and not self._schema.is_input_type(definition.type.named()):
+                self._error(f'Variable "${definition.name}" cannot be non-input type '
+                            f'"{definition.type}".', definition.loc)
+
+    # --------------------------------------------------------------- fragments
+
+    def _walk_fragment(self, fragment: Fragment) -> None:
+        self._walked, self._defined = set(), {}
+        condition = fragment.type_condition
+        kind = self._schema.kind(condition)
+        self._directives(fragment.directives, "FRAGMENT_DEFINITION")
+        self._selection_set(condition if kind else None, fragment.selections)
+        if kind not in (None, "OBJECT", "UNION"):
+            self._error(f'Fragment "{fragment.name}" cannot condition on non composite type '
+                        f'"{condition}".', fragment.loc)
+        if kind is None:
+            hint = did_you_mean(condition, sorted(self._all_types()))
+            self._error(f'Unknown type "{condition}".{hint}', fragment.loc)
+        self._fragment_cycles(fragment)
+        self._counting_spreads = False
+        if fragment.name not in self._spread:
+            self._error(f'Fragment "{fragment.name}" is never used.', fragment.loc)
+        self._report_overlaps(fragment.selections)
+
+    def _all_types(self) -> set[str]:
+        schema = self._schema
+        return {*schema.types, *schema.enums, *schema.inputs, *schema.scalars,
+                *BUILT_IN_SCALARS}
+
+    def _fragment_cycles(self, fragment: Fragment) -> None:
+        path: list[FragmentSpread] = []
+        index: dict[str, int] = {}
+
+        def visit(current: Fragment) -> None:
+            if current.name in self._cycle_checked:
+                return
+            self._cycle_checked.add(current.name)
+            spreads = _spreads_in(current.selections)
+            if not spreads:
+                return
+            index[current.name] = len(path)
+            for spread in spreads:
+                start = index.get(spread.name)
+                path.append(spread)
+                if start is None:
+                    target = self._document.fragments.get(spread.name)
+                    if target is not None:
+                        visit(target)
+                else:
+                    via = ", ".join(f'"{step.name}"' for step in path[start:-1])
+                    self._error(f'Cannot spread fragment "{spread.name}" within itself'
+                                f'{" via " + via if via else ""}.', spread.loc)
+                path.pop()
+            del index[current.name]
+
+        visit(fragment)
+
+    # -------------------------------------------------------------- selections
+
+    def _selection_set(self, parent: str | None, selections: tuple[Selection, ...]) -> None:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                self._field(parent, selection)
+            elif isinstance(selection, FragmentSpread):
+                self._spread_fragment(parent, selection)
             else:
-                self._check_value(arg.value, parse_input_decl(declared[arg.name]).type,
-                                  arg.value_loc)
+                self._inline_fragment(parent, selection)
+
+    def _field(self, parent: str | None, node: FieldNode) -> None:
+        field: Field | None = None
+        if node.name == "__typename":
+            field = Field("String")
+        elif parent is not None:
+            field = self._schema.types.get(parent, {}).get(node.name)
+        self._selected_on[id(node)] = (parent, field)
+        declared = field.args if field is not None else {}
+        self._walk_arguments(node.args, declared)
+        result = parse_type(field.type) if field is not None else None
+        child = result.named() if result and self._schema.kind(result.named()) else None
+        self._directives(node.directives, "FIELD")
+        self._selection_set(child, node.selections)
+        if parent is not None and field is None:
+            self._error(f'Cannot query field "{node.name}" on type "{parent}".'
+                        f"{self._field_hint(parent, node.name)}", node.loc)
+        if parent is not None and field is not None:
+            self._unknown_arguments(node.args, declared, f'field "{parent}.{node.name}"',
+                                    node.loc)
+        if self._operation is not None:
+            self._report_overlaps(node.selections)
+        if field is not None:
+            self._required_arguments(node.args, declared, f'Field "{node.name}"', node.loc)
+        if result is not None and child is not None:
+            self._leaf_selections(node, result, child)
+        self._unique_arguments(node.args)
+
+    def _field_hint(self, parent: str, name: str) -> str:
+        if self._schema.kind(parent) == "UNION":
+            members = sorted(member for member in self._schema.possible_types(parent)
+                             if name in self._schema.types.get(member, {}))
+            listed = _or_list([f'"{member}"' for member in members])
+            return f" Did you mean to use an inline fragment on {listed}?" if members else ""
+        return did_you_mean(name, self._schema.types.get(parent, {}))
+
+    def _leaf_selections(self, node: FieldNode, result: TypeRef, child: str) -> None:
+        leaf = self._schema.kind(child) in ("SCALAR", "ENUM")
+        if leaf and node.selections:
+            self._error(f'Field "{node.name}" must not have a selection since type "{child}" '
+                        "has no subfields.", node.loc)
+        if not leaf and not node.selections:
+            self._error(f'Field "{node.name}" of type "{result}" must have a selection of '
+                        f'subfields. Did you mean "{node.name} {{ ... }}"?', node.loc)
+
+    def _inline_fragment(self, parent: str | None, node: InlineFragment) -> None:
+        condition = node.type_condition
+        kind = None if condition is None else self._schema.kind(condition)
+        child = parent if condition is None else (condition if kind else None)
+        self._directives(node.directives, "INLINE_FRAGMENT")
+        self._selection_set(child, node.selections)
+        if kind not in (None, "OBJECT", "UNION"):
+            self._error(f'Fragment cannot condition on non composite type "{condition}".',
+                        node.loc)
+        if condition is not None and kind is None:
+            self._error(f'Unknown type "{condition}".', node.loc)
+        self._report_overlaps(node.selections)
+        if condition is not None and parent is not None and self._never(parent, condition):
+            self._error(f'Fragment cannot be spread here as objects of type "{parent}" can '
+                        f'never be of type "{condition}".', node.loc)
+
+    def _spread_fragment(self, parent: str | None, node: FragmentSpread) -> None:
+        fragment = self._document.fragments.get(node.name)
+        condition = None if fragment is None else fragment.type_condition
+        child = condition if condition and self._schema.kind(condition) else None
+        self._directives(node.directives, "FRAGMENT_SPREAD")
+        if fragment is not None and node.name not in self._walked:
+            self._walked.add(node.name)
+            self._selection_set(child, fragment.selections)
+        if fragment is None:
+            self._error(f'Unknown fragment "{node.name}".', node.loc)
+        if self._counting_spreads:
+            self._spread.add(node.name)
+        if condition is not None and parent is not None and self._never(parent, condition):
+            self._error(f'Fragment "{node.name}" cannot be spread here as objects of type '
+                        f'"{parent}" can never be of type "{condition}".', node.loc)
+
+    def _never(self, parent: str, condition: str) -> bool:
+        """Whether no object of the ``parent`` type can be of the ``condition`` type."""
+        composite = ("OBJECT", "UNION")
+        if (self._schema.kind(parent) not in composite
+                or self._schema.kind(condition) not in composite):
+            return False
+        possible = self._schema.possible_types(parent)
+        return not any(name in possible for name in self._schema.possible_types(condition))
+
+    def _report_overlaps(self, selections: tuple[Selection, ...]) -> None:
+        for conflict in self._overlaps.within(selections):
+            self._error(f'Fields "{conflict.response_name}" conflict because '
+                        f"{conflict.explain()}. Use different aliases on the fields to fetch "
+                        "both if this was intentional.", conflict.loc)
+
+    # ------------------------------------------------------ arguments and values
+
+    def _directives(self, directives: tuple[Directive, ...], location: str) -> None:
+        for directive in directives:
+            known = KNOWN_DIRECTIVES.get(directive.name)
+            declared = known.args if known is not None else {}
+            self._walk_arguments(directive.args, declared)
+            name = f'"@{directive.name}"'
+            if known is not None:
+                self._unknown_arguments(directive.args, declared, f"directive {name}",
+                                        directive.loc)
+            if known is None:
+                self._error(f"Unknown directive {name}.", directive.loc)
+            elif (location not in known.locations
+                  and (directive.name, directive.loc) not in self._directives_reported):
+                self._directives_reported.add((directive.name, directive.loc))
+                self._error(f"Directive {name} may not be used on {location}.", directive.loc)
+            if known is not None:
+                self._required_arguments(directive.args, declared, f"Directive {name}",
+                                         directive.loc)
+            self._unique_arguments(directive.args)
+        seen: set[str] = set()
+        for directive in directives:
+            if directive.name in seen:
+                self._error(f'The directive "@{directive.name}" can only be used once at this '
+                            "location.", directive.loc)
+            seen.add(directive.name)
+
+    def _walk_arguments(self, args: Arguments, declared: Mapping[str, str]) -> None:
+        for arg in args:
+            text = declared.get(arg.name)
+            expected = None if text is None else parse_input_decl(text).type
+            self._walk_value(arg.value, expected, arg.value_loc)
+
+    def _walk_value(self, value: Value, expected: TypeRef | None, loc: Location) -> None:
+        if self._operation is not None:
+            for variable, at in _variables_at(value, loc):
+                if variable.name in self._defined:
+                    self._used.add(variable.name)
+                    continue
+                by = f' by operation "{self._operation.name}"' if self._operation.name else ""
+                self._error(f'Variable "${variable.name}" is not defined{by}.', at)
+        if expected is not None and self._schema.is_input_type(expected.named()):
+            self._check_value(value, expected, loc)
+
+    def _unknown_arguments(self, args: Arguments, declared: Mapping[str, str], owner: str,
+                           loc: Location) -> None:
+        """``owner`` names where the arguments are: ``field "Query.run"``."""
+        for arg in args:
+            if arg.name not in declared:
+                self._error(f'Unknown argument "{arg.name}" on {owner}.'
+                            f"{did_you_mean(arg.name, declared)}", loc)
+
+    def _required_arguments(self, args: Arguments, declared: Mapping[str, str], subject: str,
+                            loc: Location) -> None:
+        """``subject`` names the field or directive: ``Field "run"``."""
+        given = {arg.name for arg in args}
         for name, text in declared.items():
             decl = parse_input_decl(text)
-            if decl.required and name not in seen:
+            if decl.required and name not in given:
                 self._error(f'{subject} argument "{name}" of type "{decl.type}" is required, '
                             "but it was not provided.", loc)
+
+    def _unique_arguments(self, args: Arguments) -> None:
+        counts: dict[str, int] = {}
+        for arg in args:
+            if counts.get(arg.name) == 1:
+                self._error(f'There can be only one argument named "{arg.name}".', arg.loc)
+            counts[arg.name] = counts.get(arg.name, 0) + 1
 
     def _check_value(self, value: Value, expected: TypeRef, loc: Location,
                      shown: TypeRef | None = None) -> None:
@@ -751,70 +1292,6 @@ class _Validator:
             self._error(f'Variable "${variable.name}" of type "{definition.type}" used in '
                         f'position expecting type "{expected}".', loc)
 
-    def selections(
-        self, type_name: str, selections: tuple[Selection, ...], spreading: frozenset[str]
-    ) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldNode):
-                self._field(type_name, selection, spreading)
-            elif isinstance(selection, FragmentSpread):
-                self._spread(selection, spreading)
-            else:
-                self._check_usage((), selection.directives, selection.loc)
-                condition = selection.type_condition or type_name
-                if self._known_type(condition, selection.loc):
-                    self.selections(condition, selection.selections, spreading)
-
-    def _known_type(self, name: str, loc: Location) -> bool:
-        if name not in self._schema.types:
-            self._error(f'Unknown type "{name}".', loc)
-            return False
-        return True
-
-    def _spread(self, spread: FragmentSpread, spreading: frozenset[str]) -> None:
-        self._check_usage((), spread.directives, spread.loc)
-        fragment = self._document.fragments.get(spread.name)
-        if fragment is None:
-            self._error(f'Unknown fragment "{spread.name}".', spread.loc)
-        elif spread.name in spreading:
-            self._error(f'Cannot spread fragment "{spread.name}" within itself.', spread.loc)
-        elif spread.name in self._checked:
-            return  # once per fragment: spreading one many times must not cost exponential time
-        elif self._known_type(fragment.type_condition, fragment.loc):
-            self._checked.add(spread.name)
-            self.selections(
-                fragment.type_condition, fragment.selections, spreading | {spread.name}
-            )
-
-    def _field(self, type_name: str, node: FieldNode, spreading: frozenset[str]) -> None:
-        self._check_usage(node.args, node.directives, node.loc)
-        if node.name == "__typename":
-            result_type = "String"
-            self._check_arguments(node.args, {}, f'field "{type_name}.{node.name}"',
-                                  f'Field "{node.name}"', node.loc)
-        elif node.name not in self._schema.types[type_name]:
-            self._error(f'Cannot query field "{node.name}" on type "{type_name}".', node.loc)
-            return
-        else:
-            field = self._schema.types[type_name][node.name]
-            self._check_arguments(node.args, field.args, f'field "{type_name}.{node.name}"',
-                                  f'Field "{node.name}"', node.loc)
-            result_type = parse_type(field.type).named()
-        if result_type in self._schema.types:
-            if not node.selections:
-                self._error(
-                    f'Field "{node.name}" of type "{result_type}" must have a selection of '
-                    f'subfields. Did you mean "{node.name} {{ ... }}"?',
-                    node.loc,
-                )
-            self.selections(result_type, node.selections, spreading)
-        elif node.selections:
-            self._error(
-                f'Field "{node.name}" must not have a selection since type "{result_type}" '
-                "has no subfields.",
-                node.loc,
-            )
-
 
 # ---------------------------------------------------------------------------- execution
 
@@ -825,27 +1302,19 @@ NO_OPERATION = "no operation provided"
 
 
 def _select_operation(document: Document, operation_name: str | None) -> Operation:
-    if operation_name is not None:
-        for operation in document.operations:
-            if operation.name == operation_name:
-                return operation
-        raise GraphQLError(f'Unknown operation named "{operation_name}".')
-    if not document.operations:
-        raise GraphQLError(NO_OPERATION)
-    if len(document.operations) != 1:
-        raise GraphQLError("Must provide operation name if query contains multiple operations.")
-    return document.operations[0]
+    """gqlgen's choice: the operation of that name, or the only one when none is named."""
+    operations = document.operations
+    if not operation_name and len(operations) == 1:
+        return operations[0]
+    for operation in operations:
+        if (operation.name or "") == (operation_name or ""):
+            return operation
+    raise GraphQLError(f"operation {operation_name or ''} not found")
 
 
 def _root_type(schema: Schema, operation: Operation) -> str:
-    root = schema.query if operation.kind == "query" else None
-    if operation.kind == "mutation":
-        root = schema.mutation
-    if root is None:
-        raise GraphQLError(
-            f"Schema is not configured for {operation.kind}s.", [operation.loc]
-        )
-    return root
+    """The root of a validated operation: validation refuses those the schema has not."""
+    return schema.query if operation.kind == "query" else str(schema.mutation)
 
 
 def _literal(value: Value, variables: Mapping[str, object]) -> object:
@@ -1017,8 +1486,14 @@ class _Executor:
                 values[name] = coerce_input(self._schema, values[name], decl.type, [name])
         return values
 
-    def _included(self, directives: tuple[Directive, ...]) -> bool:
-        for directive in directives:
+    def _included(self, selection: Selection) -> bool:
+        """@skip and @include; an inline fragment marked @defer is left out, as the dev
+        server leaves it out of a plain POST's answer (measured, whatever its ``if``)."""
+        for directive in selection.directives:
+            if directive.name == "defer":
+                if isinstance(selection, InlineFragment):
+                    return False
+                continue
             args = self._arguments(directive.args, DIRECTIVE_ARGS[directive.name])
             condition = bool(args.get("if"))
             if condition == (directive.name == "skip"):
@@ -1034,7 +1509,7 @@ class _Executor:
     ) -> dict[str, list[FieldNode]]:
         """The spec's CollectFields: each fragment is spread once per selection set."""
         for selection in selections:
-            if not self._included(selection.directives):
+            if not self._included(selection):
                 continue
             if isinstance(selection, FieldNode):
                 fields.setdefault(selection.key, []).append(selection)
@@ -1114,35 +1589,33 @@ def execute(
         parsed = parse(document)
     except GraphQLError as error:
         return _request_failure([error], PARSE_FAILED)
+    if not parsed.operations:
+        return _request_failure([GraphQLError(NO_OPERATION)], VALIDATION_FAILED)
     try:
+        errors = _Validator(schema, parsed).document()
+        if errors:
+            return _request_failure(errors, VALIDATION_FAILED)
         operation = _select_operation(parsed, operation_name)
-        root = _root_type(schema, operation)
+        return _run(schema, parsed, operation, variables or {}, context)
     except GraphQLError as error:
         return _request_failure([error], VALIDATION_FAILED)
-    try:
-        return _validate_and_run(schema, parsed, operation, root, variables or {}, context)
     except RecursionError:  # fragments spread inside each other past the parser's limit
         return _request_failure([GraphQLError(
-            f"Document is nested more than {MAX_NESTING} levels deep.", [operation.loc])],
-            VALIDATION_FAILED)
+            f"Document is nested more than {MAX_NESTING} levels deep.",
+            [parsed.operations[0].loc])], VALIDATION_FAILED)
 
 
-def _validate_and_run(
+def _run(
     schema: Schema,
     parsed: Document,
     operation: Operation,
-    root: str,
     variables: Mapping[str, object],
     context: object,
 ) -> dict[str, object]:
-    validator = _Validator(schema, parsed, operation)
-    validator.variable_definitions(operation)
-    validator.selections(root, operation.selections, frozenset())
-    if validator.errors:
-        return _request_failure(validator.errors, VALIDATION_FAILED)
     coerced, variable_errors = _coerce_variables(schema, operation, variables)
     if variable_errors:
         return _request_failure(variable_errors, VALIDATION_FAILED)
+    root = _root_type(schema, operation)
     executor = _Executor(schema, parsed, coerced, context)
     data = executor.execute_object(root, None, operation.selections, [])
     response: dict[str, object] = {"data": data}

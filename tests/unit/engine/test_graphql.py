@@ -103,7 +103,7 @@ def test_unknown_field_and_syntax_errors(client: Client) -> None:
     status, body = client.request("POST", "/v0/gql", {"query": "{ apps { id nope } }"})
     assert status == 422
     assert body == {"data": None, "errors": [{
-        "message": 'Cannot query field "nope" on type "App".',
+        "message": 'Cannot query field "nope" on type "App". Did you mean "name"?',
         "locations": [{"line": 1, "column": 13}],
         "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
     }]}
