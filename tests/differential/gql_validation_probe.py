@@ -94,6 +94,45 @@ CASES: list[tuple[str, str | None, dict[str, object]]] = [
     ("{ apps { id { x } } }", None, {}),
     ("{ __typename { x } }", None, {}),
     ("{ apps { nope } apps { nope } }", None, {}),
+    # Unions
+    ('{ runTrace(runID: "x") { stepInfo { nope } } }', None, {}),
+    ('{ runTrace(runID: "x") { stepInfo { timeout } } }', None, {}),
+    ('{ runTrace(runID: "x") { stepInfo { ... on App { id } } } }', None, {}),
+    ('{ runTrace(runID: "x") { stepInfo { ... on InvokeStepInfo { x: timedOut } '
+     "... on SleepStepInfo { x: sleepUntil } } } }", None, {}),
+    ('{ runTrace(runID: "x") { stepInfo { ... on InvokeStepInfo { x: timeout } '
+     "... on SleepStepInfo { x: sleepUntil } } } }", None, {}),
+    ('{ runTrace(runID: "x") { ...S } } fragment S on RunTraceSpan { stepInfo { '
+     "... on App { id } } }", None, {}),
+    # Hints
+    ('{ run(runId: "x") { id } }', None, {}),
+    ('{ apps @skip(iff: true) { id } }', None, {}),
+    ('{ runs(orderBy: [{field: QUEUED, direction: ASC}], filter: {from: "2020-01-01T00:00:00Z"})'
+     " { totalCount } }", None, {}),
+    ('{ runs(orderBy: [{field: "QUEUED", direction: ASC}], filter: {from: "2020-01-01T00:00:00Z"'
+     "}) { totalCount } }", None, {}),
+    ('{ events(query: {workspaceID: "a"}) { id } }', None, {}),
+    ("{ apps { ...F } } fragment F on Ap { id }", None, {}),
+    ("{ apps { ... on Ap { id } } }", None, {}),
+    ("{ app { id } }", None, {}),
+    # Several at once, and inside fragments
+    ("query Q($a: Int, $b: Nope) { run(runID: $c) @nope { id x: id x: status } ...F } "
+     "fragment F on Query { apps { id } } fragment G on App { id }", None, {}),
+    ("{ ...F } fragment F on Query { run(runID: 5) { id } }", None, {}),
+    ("query A { ...F } query B { ...F } fragment F on Query { apps { x: id x: name } }",
+     "A", {}),
+    ("{ apps { id } apps { id: name url: id } }", None, {}),
+    ("{ a: apps { id } a: apps { name } }", None, {}),
+    ("{ apps @skip(if: true, if: false) { id } }", None, {}),
+    (f"query Q($x: Int = 1 @deprecated) {{ {APPS} }}", None, {}),
+    (f"mutation M @include(if: true) {{ {APPS} }}", None, {}),
+    (f"{{ {APPS} }} fragment A on App {{ ...B }} fragment B on App {{ id }}", None, {}),
+    ("{ apps { ...F } } fragment F on App @skip(if: true) { id }", None, {}),
+    ("{ apps { __typename: id } }", None, {}),
+    ("{ apps { ...F ...G } } fragment F on App { x: id } fragment G on App { x: name }",
+     None, {}),
+    ("{ ...F ...F } fragment F on Query { apps { id } }", None, {}),
+    ("{ apps { ...F } } fragment F on App { id ...G } fragment G on App { ...F }", None, {}),
     # Input fields and arguments
     ('{ events(query: {workspaceId: "a", workspaceId: "b"}) { id } }', None, {}),
     ('{ run(runID: "a", runID: "b", runID: "c") { id } }', None, {}),

@@ -683,15 +683,13 @@ def _distance(typed: str, option: str) -> int:
     return previous[-1]
 
 
-def did_you_mean(typed: str, options: Iterable[str], prefix: str = "Did you mean",
-                 quoted: bool = True) -> str:
+def did_you_mean(typed: str, options: Iterable[str], prefix: str = "Did you mean") -> str:
     """The hint gqlparser appends to a message: the options close to ``typed``, closest
     first, at most five; empty when none is close."""
     threshold = len(typed) * 2 // 5 + 1
     scored = [(distance, option) for option in options
               if (distance := _distance(typed, option)) <= threshold]
-    found = [f'"{option}"' if quoted else option
-             for _, option in sorted(scored, key=lambda pair: pair[0])]
+    found = [f'"{option}"' for _, option in sorted(scored, key=lambda pair: pair[0])]
     return f" {prefix} {_or_list(found)}?" if found else ""
 
 
@@ -1251,11 +1249,15 @@ class _Validator:
             self._check_value(value, item_type, loc, shown=expected)
 
     def _check_enum(self, value: Value, enum: str, shown: TypeRef, loc: Location) -> None:
+        values = self._schema.enums[enum]
+        prefix = "Did you mean the enum value"
         if not isinstance(value, EnumValue):
-            self._error(
-                f'Enum "{shown}" cannot represent non-enum value: {render_value(value)}.', loc)
-        elif value.name not in self._schema.enums[enum]:
-            self._error(f'Value "{value.name}" does not exist in "{shown}" enum.', loc)
+            hint = did_you_mean(value, values, prefix) if isinstance(value, str) else ""
+            self._error(f'Enum "{shown}" cannot represent non-enum value: '
+                        f"{render_value(value)}.{hint}", loc)
+        elif value.name not in values:
+            self._error(f'Value "{value.name}" does not exist in "{shown}" enum.'
+                        f"{did_you_mean(value.name, values, prefix)}", loc)
 
     def _check_input_object(self, value: Value, name: str, shown: TypeRef,
                             loc: Location) -> None:
@@ -1269,7 +1271,8 @@ class _Validator:
                 self._error(f'There can be only one input field named "{field.name}".',
                             field.loc)
             elif field.name not in declared:
-                self._error(f'Field "{field.name}" is not defined by type "{name}".', field.loc)
+                self._error(f'Field "{field.name}" is not defined by type "{name}".'
+                            f"{did_you_mean(field.name, declared)}", field.loc)
             else:
                 self._check_value(field.value, parse_input_decl(declared[field.name]).type,
                                   field.value_loc)

@@ -55,7 +55,8 @@ LITERAL_ERRORS: list[tuple[str, list[tuple[str, int, int]]]] = [
      [('Value "NOPE" does not exist in "RunsV2OrderByField!" enum.', 1, 26),
       ('Value "UP" does not exist in "RunsOrderByDirection!" enum.', 1, 43)]),
     (f'{{ runs(orderBy: [{{field: "QUEUED_AT", direction: ASC}}], {FROM}) {{ totalCount }} }}',
-     [('Enum "RunsV2OrderByField!" cannot represent non-enum value: "QUEUED_AT".', 1, 26)]),
+     [('Enum "RunsV2OrderByField!" cannot represent non-enum value: "QUEUED_AT". Did you '
+       'mean the enum value "QUEUED_AT" or "ENDED_AT"?', 1, 26)]),
     (f"{{ runs(orderBy: [{{field: QUEUED_AT}}], {FROM}) {{ totalCount }} }}",
      [('Field "RunsV2OrderBy.direction" of required type "RunsOrderByDirection!" was not '
        "provided.", 1, 18)]),
