@@ -772,6 +772,11 @@ class _Overlaps:
         self._selected_on = selected_on  # id(FieldNode) -> (parent type, definition)
         self._compared_pairs: dict[tuple[str, str], bool] = {}
         self._compared: set[str] = set()
+        # Fields written alike compare alike: each shape gets a number, each pair of shapes
+        # is compared once, so that many copies of one field cost no more than a pair.
+        self._shapes: dict[object, int] = {}
+        self._shape_of: dict[int, int | None] = {}
+        self._outcomes: dict[tuple[bool, int, int], _Conflict | None] = {}
 
     def within(self, selections: tuple[Selection, ...]) -> list[_Conflict]:
         if not selections:
@@ -855,7 +860,33 @@ class _Overlaps:
                 self._between_fragments(conflicts, exclusive, spread_a, spread_b)
         return conflicts
 
+    def _shape(self, node: FieldNode) -> int | None:
+        """The number of the field's shape; None when a fragment is spread below it, as
+        comparing it then depends on which fragments were compared before."""
+        if id(node) in self._shape_of:
+            return self._shape_of[id(node)]
+        fields, spreads = _fields_and_spreads(node.selections)
+        below = tuple(self._shape(child) for same_name in fields.values() for child in same_name)
+        shape = None
+        if not spreads and None not in below:
+            parent, field = self._selected_on.get(id(node), (None, None))
+            args = tuple((arg.name, _raw(arg.value)) for arg in node.args)
+            key = (parent, field is None, node.key, node.name, args, below)
+            shape = self._shapes.setdefault(key, len(self._shapes))
+        self._shape_of[id(node)] = shape
+        return shape
+
     def _conflict(self, exclusive: bool, first: FieldNode, second: FieldNode) -> _Conflict | None:
+        shape_a, shape_b = self._shape(first), self._shape(second)
+        if shape_a is None or shape_b is None:
+            return self._compare(exclusive, first, second)
+        pair = (exclusive, shape_a, shape_b)
+        if pair not in self._outcomes:
+            self._outcomes[pair] = self._compare(exclusive, first, second)
+        outcome = self._outcomes[pair]
+        return None if outcome is None else dataclasses.replace(outcome, loc=second.loc)
+
+    def _compare(self, exclusive: bool, first: FieldNode, second: FieldNode) -> _Conflict | None:
         parent_a, field_a = self._selected_on.get(id(first), (None, None))
         parent_b, field_b = self._selected_on.get(id(second), (None, None))
         if parent_a is None or parent_b is None:
