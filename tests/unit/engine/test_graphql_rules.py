@@ -67,8 +67,9 @@ def test_no_undefined_variables_names_the_operation_and_points_at_the_variable(
 @pytest.mark.parametrize(("document", "expected"), [
     ("{ a: apps { id } a: functions { id } }",
      [(CONFLICT.format("a", '"apps" and "functions" are different fields'), 1, 18)]),
-    ('{ run(runID: "a") { id } run(runID: "b") { id } }',
-     [(CONFLICT.format("run", "they have differing arguments"), 1, 26)]),
+    ('{ run(runID: "a") { id } run(runID: "b") { id } run(runID: "b") { id } }',
+     [(CONFLICT.format("run", "they have differing arguments"), 1, 26),
+      (CONFLICT.format("run", "they have differing arguments"), 1, 49)]),
     ("{ apps { id } apps { id: name url: id } }",
      [(CONFLICT.format("apps", 'subfields "id" conflict because "id" and "name" are '
                        "different fields"), 1, 15)]),
