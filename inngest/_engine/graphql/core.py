@@ -688,7 +688,8 @@ def did_you_mean(typed: str, options: Iterable[str], prefix: str = "Did you mean
     first, at most five; empty when none is close."""
     threshold = len(typed) * 2 // 5 + 1
     scored = [(distance, option) for option in options
-              if (distance := _distance(typed, option)) <= threshold]
+              if abs(len(option) - len(typed)) <= threshold  # else too far, and quicker
+              and (distance := _distance(typed, option)) <= threshold]
     found = [f'"{option}"' for _, option in sorted(scored, key=lambda pair: pair[0])]
     return f" {prefix} {_or_list(found)}?" if found else ""
 
@@ -981,9 +982,8 @@ class _Validator:
             if definition.has_default:
                 self._walk_value(definition.default, definition.type, definition.default_loc)
             self._directives(definition.directives, "VARIABLE_DEFINITION")
-        root = self._schema.query if operation.kind == "query" else self._schema.mutation
-        if operation.kind == "subscription":
-            root = None
+        roots = {"query": self._schema.query, "mutation": self._schema.mutation}
+        root = roots.get(operation.kind)
         self._directives(operation.directives, operation.kind.upper())
         self._selection_set(root, operation.selections)
         self._operation_rules(operation, root, names)
