@@ -133,6 +133,9 @@ CASES: list[tuple[str, str | None, dict[str, object]]] = [
      None, {}),
     ("{ ...F ...F } fragment F on Query { apps { id } }", None, {}),
     ("{ apps { ...F } } fragment F on App { id ...G } fragment G on App { ...F }", None, {}),
+    # The directives validation knows, as introspection lists them
+    ("{ __schema { directives { name description locations isRepeatable args { name "
+     "description defaultValue type { kind name ofType { kind name } } } } } }", None, {}),
     # Input fields and arguments
     ('{ events(query: {workspaceId: "a", workspaceId: "b"}) { id } }', None, {}),
     ('{ run(runID: "a", runID: "b", runID: "c") { id } }', None, {}),

@@ -14,13 +14,12 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 
 from inngest._engine.graphql.core import (
-    BUILT_IN_SCALARS, DIRECTIVE_ARGS, Field, InputDecl, Resolver, Schema, TypeRef,
+    BUILT_IN_SCALARS, KNOWN_DIRECTIVES, Field, InputDecl, Resolver, Schema, TypeRef,
     parse_input_decl, parse_type, render_value,
 )
 
 Args = dict[str, object]
 
-_DIRECTIVE_LOCATIONS = ("FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT")
 # The real server's words for what the spec defines.
 _DESCRIPTIONS = {
     "Boolean": "The `Boolean` scalar type represents `true` or `false`.",
@@ -41,6 +40,20 @@ _DESCRIPTIONS = {
     "@skip": "The @skip directive may be provided for fields, fragment spreads, and inline "
              "fragments, and allows for conditional exclusion during execution as described "
              "by the if argument.",
+    "@defer": "The @defer directive may be specified on a fragment spread to imply "
+              "de-prioritization, that causes the fragment to be omitted in the initial "
+              "response, and delivered as a subsequent response afterward. A query with @defer "
+              "directive will cause the request to potentially return multiple responses, "
+              "where non-deferred data is delivered in the initial response and data deferred "
+              "delivered in a subsequent response. @include and @skip take precedence over "
+              "@defer.",
+    "@deprecated": "The @deprecated built-in directive is used within the type system "
+                   "definition language to indicate deprecated portions of a GraphQL "
+                   "service's schema, such as deprecated fields on a type, arguments on a "
+                   "field, input fields on an input type, or values of an enum type.",
+    "@specifiedBy": "The @specifiedBy built-in directive is used within the type system "
+                    "definition language to provide a scalar specification URL for specifying "
+                    "the behavior of custom scalar types.",
 }
 
 
@@ -174,7 +187,7 @@ def _schema_type() -> dict[str, Field]:
         "mutationType": Field("__Type", _on_schema(lambda d: d.root(d.schema.mutation))),
         "subscriptionType": Field("__Type", _on_schema(lambda d: None)),
         "directives": Field("[__Directive!]!", _on_schema(lambda d: [
-            _Directive(name) for name in sorted(DIRECTIVE_ARGS)])),
+            _Directive(name) for name in sorted(KNOWN_DIRECTIVES)])),
     }
 
 
@@ -231,9 +244,9 @@ def _directive_type() -> dict[str, Field]:
         "description": Field("String", _on(_Directive, lambda directive: _DESCRIPTIONS.get(
             f"@{directive.name}"))),
         "locations": Field("[__DirectiveLocation!]!", _on(
-            _Directive, lambda directive: list(_DIRECTIVE_LOCATIONS))),
+            _Directive, lambda directive: list(KNOWN_DIRECTIVES[directive.name].locations))),
         "args": Field("[__InputValue!]!", _on(_Directive, lambda directive: _input_values(
-            DIRECTIVE_ARGS[directive.name]))),
+            KNOWN_DIRECTIVES[directive.name].args))),
         "isRepeatable": Field("Boolean!", _on(_Directive, lambda directive: False)),
     }
 

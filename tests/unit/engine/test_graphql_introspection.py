@@ -190,20 +190,31 @@ def test_kinds_and_the_lists_a_kind_has_not_are_empty(client: Client) -> None:
                                   "possibleTypes")] == [[], [], [], [], []]
 
 
-def test_directives_are_skip_and_include_as_the_real_server_describes_them(
+def test_directives_are_those_the_real_server_knows_as_it_describes_them(
         client: Client) -> None:
     directives = {d["name"]: d for d in full_schema(client)["directives"]}
-    assert set(directives) == {"include", "skip"}
-    for directive in directives.values():
-        assert directive["locations"] == ["FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT"]
-        assert declarations(directive["args"]) == {"if": "Boolean!"}
+    assert list(directives) == ["defer", "deprecated", "include", "skip", "specifiedBy"]
+    for name in ("include", "skip"):
+        assert directives[name]["locations"] == ["FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT"]
+        assert declarations(directives[name]["args"]) == {"if": "Boolean!"}
+    assert directives["defer"]["locations"] == ["FRAGMENT_SPREAD", "INLINE_FRAGMENT"]
+    assert [(arg["name"], arg["defaultValue"]) for arg in directives["defer"]["args"]] == [
+        ("if", "true"), ("label", None)]
+    assert directives["deprecated"]["locations"] == [
+        "FIELD_DEFINITION", "ARGUMENT_DEFINITION", "INPUT_FIELD_DEFINITION", "ENUM_VALUE"]
+    assert directives["deprecated"]["args"][0]["defaultValue"] == '"No longer supported"'
+    assert directives["specifiedBy"]["locations"] == ["SCALAR"]
+    assert declarations(directives["specifiedBy"]["args"]) == {"url": "String!"}
     assert directives["skip"]["description"].startswith("The @skip directive may be provided")
+    assert directives["defer"]["description"].endswith(
+        "@include and @skip take precedence over @defer.")
 
 
 def test_schema_description_and_directive_repeatability(client: Client) -> None:
     schema = gql(client, "{ __schema { description directives { name isRepeatable } } }")
     assert schema["__schema"] == {"description": None, "directives": [
-        {"name": "include", "isRepeatable": False}, {"name": "skip", "isRepeatable": False}]}
+        {"name": name, "isRepeatable": False}
+        for name in ("defer", "deprecated", "include", "skip", "specifiedBy")]}
 
 
 # ---------------------------------------------------------------------------- __type
