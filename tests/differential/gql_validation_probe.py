@@ -136,6 +136,13 @@ CASES: list[tuple[str, str | None, dict[str, object]]] = [
     # The directives validation knows, as introspection lists them
     ("{ __schema { directives { name description locations isRepeatable args { name "
      "description defaultValue type { kind name ofType { kind name } } } } } }", None, {}),
+    # More than one problem at once
+    ('{ events(query: {workspaceId: "a", workspaceId: "b", workspaceId: "c"}) { id } }',
+     None, {}),
+    ("query Q($x: App = {id: 1}) { apps { id } }", None, {}),
+    ("{ apps { ...F } } fragment F on App { id } fragment F on Nope { x }", None, {}),
+    ("{ apps { id } } mutation { nope }", None, {}),
+    ("query Q { apps { id } } query Q { nope }", "Q", {}),
     # Input fields and arguments
     ('{ events(query: {workspaceId: "a", workspaceId: "b"}) { id } }', None, {}),
     ('{ run(runID: "a", runID: "b", runID: "c") { id } }', None, {}),
