@@ -143,6 +143,8 @@ CASES: list[tuple[str, str | None, dict[str, object]]] = [
     ("{ apps { ...F } } fragment F on App { id } fragment F on Nope { x }", None, {}),
     ("{ apps { id } } mutation { nope }", None, {}),
     ("query Q { apps { id } } query Q { nope }", "Q", {}),
+    ("{ a: apps { ...F } a: apps { ...G } a: apps { ...G } } fragment F on App { x: id } "
+     "fragment G on App { x: name }", None, {}),
     # Input fields and arguments
     ('{ events(query: {workspaceId: "a", workspaceId: "b"}) { id } }', None, {}),
     ('{ run(runID: "a", runID: "b", runID: "c") { id } }', None, {}),

@@ -738,6 +738,13 @@ def _fields_and_spreads(
     return fields, spreads
 
 
+def _same_fields(first: _FieldMap, second: _FieldMap) -> bool:
+    """Whether two field maps hold the very same fields (those of one fragment)."""
+    return first.keys() == second.keys() and all(
+        len(nodes) == len(second[key]) and all(a is b for a, b in zip(nodes, second[key]))
+        for key, nodes in first.items())
+
+
 def _raw(value: Value) -> tuple[str, str]:
     """A value as gqlparser compares arguments: its kind and its text (none for lists and
     objects, so any two of those compare equal there)."""
@@ -774,9 +781,11 @@ class _Overlaps:
         self._compared_pairs: dict[tuple[str, str], bool] = {}
         self._compared: set[str] = set()
         # Fields written alike compare alike: each shape gets a number, each pair of shapes
-        # is compared once, so that many copies of one field cost no more than a pair.
+        # is compared once, so that copies of one field, however nested, cost no more than a
+        # pair. (gqlparser compares every pair, and a pair of fragments only the first time,
+        # so it can report fewer copies of a conflict found through fragments.)
         self._shapes: dict[object, int] = {}
-        self._shape_of: dict[int, int | None] = {}
+        self._shape_of: dict[int, int] = {}
         self._outcomes: dict[tuple[bool, int, int], _Conflict | None] = {}
 
     def within(self, selections: tuple[Selection, ...]) -> list[_Conflict]:
@@ -816,7 +825,7 @@ class _Overlaps:
         if fragment is None:
             return
         others, nested = _fields_and_spreads(fragment.selections)
-        if others == fields:
+        if _same_fields(others, fields):
             return
         self._between(conflicts, exclusive, fields, others)
         for inner in nested:
@@ -861,27 +870,21 @@ class _Overlaps:
                 self._between_fragments(conflicts, exclusive, spread_a, spread_b)
         return conflicts
 
-    def _shape(self, node: FieldNode) -> int | None:
-        """The number of the field's shape; None when a fragment is spread below it, as
-        comparing it then depends on which fragments were compared before."""
+    def _shape(self, node: FieldNode) -> int:
+        """The number of the field's shape: what comparing it depends on."""
         if id(node) in self._shape_of:
             return self._shape_of[id(node)]
         fields, spreads = _fields_and_spreads(node.selections)
         below = tuple(self._shape(child) for same_name in fields.values() for child in same_name)
-        shape = None
-        if not spreads and None not in below:
-            parent, field = self._selected_on.get(id(node), (None, None))
-            args = tuple((arg.name, _raw(arg.value)) for arg in node.args)
-            key = (parent, field is None, node.key, node.name, args, below)
-            shape = self._shapes.setdefault(key, len(self._shapes))
-        self._shape_of[id(node)] = shape
+        parent, field = self._selected_on.get(id(node), (None, None))
+        args = tuple((arg.name, _raw(arg.value)) for arg in node.args)
+        key = (parent, field is None, node.key, node.name, args, below,
+               tuple(spread.name for spread in spreads))
+        shape = self._shape_of[id(node)] = self._shapes.setdefault(key, len(self._shapes))
         return shape
 
     def _conflict(self, exclusive: bool, first: FieldNode, second: FieldNode) -> _Conflict | None:
-        shape_a, shape_b = self._shape(first), self._shape(second)
-        if shape_a is None or shape_b is None:
-            return self._compare(exclusive, first, second)
-        pair = (exclusive, shape_a, shape_b)
+        pair = (exclusive, self._shape(first), self._shape(second))
         if pair not in self._outcomes:
             self._outcomes[pair] = self._compare(exclusive, first, second)
         outcome = self._outcomes[pair]
