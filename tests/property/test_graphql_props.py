@@ -10,7 +10,8 @@ from hypothesis import given, settings, strategies as st
 
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
-from inngest._engine.graphql import core
+from inngest._engine.graphql import parser
+from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.schema import SCHEMA
 from inngest._engine.http.api import Api
 from inngest._engine.store import Store
@@ -138,8 +139,8 @@ def _assert_graphql_answer(body: bytes) -> None:
 @settings(max_examples=FEW)
 @given(st.one_of(st.text(max_size=60), soups, deep))
 def test_the_parser_alone_raises_only_graphql_errors(query: str) -> None:
-    core.parse.cache_clear()
+    parser.parse.cache_clear()
     try:
-        core.parse(query)
-    except core.GraphQLError as error:
+        parser.parse(query)
+    except GraphQLError as error:
         assert error.message.startswith(("Syntax Error", "Document", "Unexpected"))

@@ -13,10 +13,12 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping, Sequence
 
-from inngest._engine.graphql.core import (
-    BUILT_IN_SCALARS, KNOWN_DIRECTIVES, Field, InputDecl, Resolver, Schema, TypeRef,
-    parse_input_decl, parse_type, render_value,
+from inngest._engine.graphql.ast import InputDecl, TypeRef
+from inngest._engine.graphql.parser import parse_input_decl, parse_type
+from inngest._engine.graphql.types import (
+    BUILT_IN_SCALARS, KNOWN_DIRECTIVES, Field, Resolver, Schema,
 )
+from inngest._engine.graphql.validation import render_value
 
 Args = dict[str, object]
 

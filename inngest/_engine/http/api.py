@@ -9,7 +9,7 @@ import typing
 import urllib.parse
 
 from inngest._engine import console, events, mcp, registration, timeparse, ulid
-from inngest._engine.graphql import core as gql_core, schema as graphql
+from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
@@ -412,7 +412,7 @@ class Api:
         if variables is not None and not isinstance(variables, typing.Mapping):
             return graphql_request_error("variables must be an object")
         answer = graphql.execute(self.engine, query, variables or {}, operation)
-        if gql_core.failed_before_execution(answer):
+        if gql_execution.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
             return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
         return respond(200, answer)

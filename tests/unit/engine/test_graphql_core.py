@@ -4,11 +4,13 @@ import dataclasses
 
 import pytest
 
-from inngest._engine.graphql import core as gql_core
-from inngest._engine.graphql.core import Field, GraphQLError, Schema, execute
+from inngest._engine.graphql import parser
+from inngest._engine.graphql.errors import PARSE_FAILED, VALIDATION_FAILED, GraphQLError
+from inngest._engine.graphql.execution import execute
+from inngest._engine.graphql.types import Field, Schema
 
-VALIDATION = gql_core.VALIDATION_FAILED
-PARSE = gql_core.PARSE_FAILED
+VALIDATION = VALIDATION_FAILED
+PARSE = PARSE_FAILED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -324,14 +326,14 @@ def test_resolver_error_nulls_field_and_reports_path() -> None:
 
 def test_parse_is_cached_and_bounded() -> None:
     document = '{ run(runID: "r1") { id } }'
-    assert gql_core.parse(document) is gql_core.parse(document)
-    cache = gql_core.parse.cache_info()
+    assert parser.parse(document) is parser.parse(document)
+    cache = parser.parse.cache_info()
     assert cache.maxsize is not None and cache.maxsize > 0
 
 
 def test_parse_type_notation() -> None:
-    assert str(gql_core.parse_type("[ID!]!")) == "[ID!]!"
-    assert gql_core.parse_type("[[Run]]").named() == "Run"
+    assert str(parser.parse_type("[ID!]!")) == "[ID!]!"
+    assert parser.parse_type("[[Run]]").named() == "Run"
 
 
 # Found by tests/property/test_graphql_props.py: these raised RecursionError or ValueError
