@@ -8,12 +8,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 
-from inngest._engine.graphql.ast import (
+from inngest._engine.graphql.syntax import (
     EnumValue, ListValue, ObjectValue, Operation, TypeRef, Value, Variable,
 )
 from inngest._engine.graphql.errors import GraphQLError, PathKey
 from inngest._engine.graphql.parser import parse_input_decl
-from inngest._engine.graphql.types import Schema, is_list, is_mapping
+from inngest._engine.graphql.typesystem import Schema, is_list, is_mapping
 
 _MISSING = object()
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Union
 
 from inngest._engine.errors import EngineError
-from inngest._engine.graphql.ast import Location
+from inngest._engine.graphql.syntax import Location
 
 PathKey = Union[str, int]
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from inngest._engine.graphql.ast import (
+from inngest._engine.graphql.syntax import (
     Arguments, Document, FieldNode, FragmentSpread, InlineFragment, Operation, Selection,
     TypeRef, Variable,
 )
 from inngest._engine.graphql.coercion import InputError, coerce_input, coerce_variables, literal
 from inngest._engine.graphql.errors import PARSE_FAILED, VALIDATION_FAILED, GraphQLError, PathKey
 from inngest._engine.graphql.parser import MAX_NESTING, parse, parse_input_decl, parse_type
-from inngest._engine.graphql.types import DIRECTIVE_ARGS, Resolver, Schema, is_list, is_mapping
+from inngest._engine.graphql.typesystem import DIRECTIVE_ARGS, Resolver, Schema, is_list, is_mapping
 from inngest._engine.graphql.validation import Validator
 
 

@@ -13,9 +13,9 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping, Sequence
 
-from inngest._engine.graphql.ast import InputDecl, TypeRef
+from inngest._engine.graphql.syntax import InputDecl, TypeRef
 from inngest._engine.graphql.parser import parse_input_decl, parse_type
-from inngest._engine.graphql.types import (
+from inngest._engine.graphql.typesystem import (
     BUILT_IN_SCALARS, KNOWN_DIRECTIVES, Field, Resolver, Schema,
 )
 from inngest._engine.graphql.validation import render_value

@@ -6,12 +6,12 @@ import dataclasses
 import json
 from collections.abc import Mapping
 
-from inngest._engine.graphql.ast import (
+from inngest._engine.graphql.syntax import (
     Arguments, Document, EnumValue, FieldNode, FragmentSpread, ListValue, Location,
     ObjectValue, Selection, TypeRef, Value, Variable,
 )
 from inngest._engine.graphql.parser import parse_type
-from inngest._engine.graphql.types import Field, Schema
+from inngest._engine.graphql.typesystem import Field, Schema
 
 
 # A field's response name mapped to the fields giving it, in the order they are written.

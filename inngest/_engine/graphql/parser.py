@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from inngest._engine.graphql.ast import (
+from inngest._engine.graphql.syntax import (
     Argument, Arguments, Directive, Document, EnumValue, FieldNode, Fragment, FragmentSpread,
     InlineFragment, InputDecl, ListValue, Location, ObjectValue, Operation, Selection, TypeRef,
     Value, Variable, VariableDef,

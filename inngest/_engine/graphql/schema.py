@@ -12,7 +12,7 @@ from inngest._engine.graphql import function_config, run_query, span_tree, trace
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
-from inngest._engine.graphql.types import Field, Resolver, Schema, is_list, is_mapping
+from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import (
     Object, PayloadError, as_object, dump, from_object, load, optional_int, to_int,

@@ -9,7 +9,7 @@ import json
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 
-from inngest._engine.graphql.ast import (
+from inngest._engine.graphql.syntax import (
     Arguments, Directive, Document, EnumValue, FieldNode, Fragment, FragmentSpread,
     InlineFragment, ListValue, Location, ObjectValue, Operation, Selection, TypeRef, Value,
     Variable, VariableDef,
@@ -17,7 +17,7 @@ from inngest._engine.graphql.ast import (
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.overlaps import Overlaps
 from inngest._engine.graphql.parser import parse_input_decl, parse_type
-from inngest._engine.graphql.types import BUILT_IN_SCALARS, KNOWN_DIRECTIVES, Field, Schema
+from inngest._engine.graphql.typesystem import BUILT_IN_SCALARS, KNOWN_DIRECTIVES, Field, Schema
 
 
 def _variables_at(value: Value, loc: Location) -> Iterable[tuple[Variable, Location]]:

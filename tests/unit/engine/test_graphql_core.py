@@ -7,7 +7,7 @@ import pytest
 from inngest._engine.graphql import parser
 from inngest._engine.graphql.errors import PARSE_FAILED, VALIDATION_FAILED, GraphQLError
 from inngest._engine.graphql.execution import execute
-from inngest._engine.graphql.types import Field, Schema
+from inngest._engine.graphql.typesystem import Field, Schema
 
 VALIDATION = VALIDATION_FAILED
 PARSE = PARSE_FAILED
