@@ -231,7 +231,8 @@ class Executor:
         }
         first = trigger_events[0] if trigger_events else "{}"
         if small:
-            encoded = _body(ctx, first, trigger_events, stack, run.version)
+            encoded = _body(ctx, first, trigger_events, stack + _inputs(run, step_ids),
+                            run.version)
             if len(encoded) <= MAX_REQUEST_BYTES:
                 return encoded
         # The SDK reads the events and step results by API; the first event still comes.
@@ -504,6 +505,12 @@ class GatewayReply:
 
     value: JSON = None
     error: dict[str, JSON] | None = None
+
+
+def _inputs(run: Run, memoized: list[str]) -> list[tuple[str, str]]:
+    """The new inputs of steps without a result, as the real server sends them."""
+    return [(step_id, jcs.canonicalize({"input": value}).decode())
+            for step_id, value in run.step_inputs.items() if step_id not in memoized]
 
 
 def _body(ctx: dict[str, JSON], first: str, trigger_events: list[str],

@@ -172,6 +172,9 @@ class Run(Stored):
     # Seconds the run's queue items move ahead of (or, negative, behind) others.
     priority_s: int = 0
     singleton_key: str | None = None
+    # Arguments for steps, by hashed id, sent to the SDK until the step has a result (a
+    # rerun from a step with a new input).
+    step_inputs: dict[str, JSON] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, JSON]:
         out = super().to_dict()

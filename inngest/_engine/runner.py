@@ -12,6 +12,7 @@ from inngest._engine import cel, cron, events, timeparse
 from inngest._engine.flow import keys as flow_keys
 from inngest._engine.flow.buffers import Buffers, Release
 from inngest._engine.flow.creation import RATE_LIMITED_MESSAGE, timeout_reason
+from inngest._engine.from_step import FromStep, plan as plan_start
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
@@ -120,11 +121,13 @@ class Runner:
 
     def start_run(self, fn: Function, triggers: list[StoredEvent], cron_expr: str | None = None,
                   correlation_id: str | None = None, *, batch_id: str | None = None,
-                  debounced: bool = False, rerun: bool = False) -> Run | None:
+                  debounced: bool = False, rerun: bool = False,
+                  target: str | None = None) -> Run | None:
         """Create and queue a run, unless flow control holds, skips or deduplicates it.
 
         Batched and debounced runs passed the rate limit when their events arrived; a rerun,
-        asked for by a person, passes flow control and deduplication.
+        asked for by a person, passes flow control and deduplication. The first call asks
+        the SDK to run the step ``target`` (a hashed id) when one is given.
         """
         first = triggers[0]
         correlation_id = correlation_id or invoke_correlation(first)
@@ -166,22 +169,39 @@ class Runner:
             self.store.add_run(run)
             self.life.history.scheduled(run)
             self._add_cancel_pauses(fn, run, first.event)
-            self.life.queue.enqueue(self.life.call_item(run, Kind.START, start_at))
+            call = self.life.call_item(run, Kind.START, start_at)
+            if target:
+                call = call.replace(payload={"step_id": target})
+            self.life.queue.enqueue(call)
             timeout = self.gate.start_timeout(fn, run)
             if timeout is not None:
                 self.life.queue.enqueue(timeout)
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
 
-    def rerun(self, run: Run) -> Run | None:
+    def rerun(self, run: Run, from_step: FromStep | None = None) -> Run | None:
         """A new run of ``run``'s function from the same events (None if the function was
-        removed or the events are gone)."""
+        removed or the events are gone); from a step, it starts with the results of the
+        steps before it. Raises RerunStepError for a step the run does not have."""
         fn = self.store.function(run.function_id)
         found = (self.store.event(event_id) for event_id in run.event_ids)
         triggers = [stored for stored in found if stored is not None]
         if fn is None or not triggers or fn.id not in {f.id for f in self.store.functions()}:
             return None
-        return self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True)
+        if from_step is None:
+            return self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True)
+        start = plan_start(self.store, run.id, from_step.step_id)
+        with self.store.transaction():
+            started = self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True,
+                                     target=start.step_id if start.targeted else None)
+            if started is None:
+                return None
+            for memo_id, value in start.memos:
+                self.store.save_step(started.id, memo_id, value)
+            if from_step.input is not None:
+                started = self.store.update_run(started.id,
+                                                step_inputs={start.step_id: from_step.input})
+        return started
 
     def _limited(self, fn: Function, event: StoredEvent, reason: Reason,
                  correlation_id: str | None) -> None:

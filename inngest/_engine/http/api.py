@@ -281,9 +281,12 @@ class Api:
         return respond(200, [e.event for e in stored if e])
 
     def run_actions(self, run_id: str, **_: object) -> Response:
-        if self._run(run_id) is None:
+        run = self._run(run_id)
+        if run is None:
             return _no_run_state(run_id)
-        return respond(200, dict(self.engine.store.steps(run_id)))
+        inputs: dict[str, JSON] = {step_id: {"input": value}
+                                   for step_id, value in run.step_inputs.items()}
+        return respond(200, {**inputs, **dict(self.engine.store.steps(run_id))})
 
     def cancel_v0(self, run_id: str, **_: object) -> Response:
         if not ulid.is_ulid(run_id):

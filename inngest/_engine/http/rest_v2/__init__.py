@@ -14,10 +14,11 @@ import urllib.parse
 
 from inngest._engine import events, ulid
 from inngest._engine.engine import Engine
+from inngest._engine.from_step import FromStep, RerunStepError
 from inngest._engine.http.rest_v2 import body as bodies, params, refused, shapes
 from inngest._engine.http.rest_v2.envelope import (
-    API_ERROR, FUNCTION_SKIPPED, INTERNAL_ERROR, INVALID_FIELD_FORMAT, MISSING_FIELD, NOT_FOUND,
-    NOT_IMPLEMENTED, RUN_ALREADY_CANCELLED,
+    API_ERROR, FUNCTION_SKIPPED, INTERNAL_ERROR, INVALID_FIELD_FORMAT, INVALID_REQUEST,
+    MISSING_FIELD, NOT_FOUND, RUN_ALREADY_CANCELLED,
     RUN_ALREADY_ENDED, VALIDATION_ERROR, Object, Response, V2Error, encode, proto,
 )
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
@@ -29,6 +30,8 @@ _APPS_LIMITS = (20, 100)
 _RUNS_LIMITS = (20, 100)
 _EVENT_RUNS_LIMITS = (20, 40)
 _RUN_ID = "Run ID must be a valid ULID"
+_UNKNOWN_STEP = "Step not found in original run"
+_AMBIGUOUS_STEP = "Step name matches multiple steps in original run"
 _RUN_FILTERS = {"QUEUED": RunStatus.QUEUED, "RUNNING": RunStatus.RUNNING,
                 "COMPLETED": RunStatus.COMPLETED, "FAILED": RunStatus.FAILED,
                 "CANCELLED": RunStatus.CANCELLED}
@@ -216,13 +219,15 @@ class RestV2:
 
     def rerun(self, run_id: str, body: bytes, **_: object) -> Object:
         request = bodies.read(body, {"run_id": "string", "from_step": "struct"})
+        if not ulid.is_ulid(run_id):
+            raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
+        start = _from_step(request.get("from_step"))
         run = self._stored_run(run_id)
-        if request.get("from_step") is not None:
-            raise V2Error(501, NOT_IMPLEMENTED, "Rerunning from a step is not yet supported")
-        if run.cron is not None:
-            raise V2Error(501, NOT_IMPLEMENTED,
-                          "Rerunning cron-triggered runs is not yet supported")
-        started = self.engine.runner.rerun(run)
+        try:
+            started = self.engine.runner.rerun(run, start)
+        except RerunStepError as err:
+            raise V2Error(400, INVALID_REQUEST,
+                          _AMBIGUOUS_STEP if err.ambiguous else _UNKNOWN_STEP) from None
         if started is None:
             raise V2Error(500, INTERNAL_ERROR, "Unable to rerun run")
         return self._answer({"runId": started.id})
@@ -331,6 +336,17 @@ class RestV2:
             raise V2Error(422, FUNCTION_SKIPPED, "Function invocation was skipped because the "
                           "function is paused or draining.")
         return self._answer({"runId": runs[0].id})
+
+
+def _from_step(value: JSON) -> FromStep | None:
+    if value is None:
+        return None
+    fields = bodies.message(value, {"step_id": "string", "input": "list"})
+    step_id = fields.get("step_id")
+    if not step_id:
+        raise V2Error(400, MISSING_FIELD, "Step ID is required")
+    step_input = fields.get("input")
+    return FromStep(str(step_id), step_input if isinstance(step_input, list) else None)
 
 
 def _run_position(run: Run) -> tuple[int, str]:

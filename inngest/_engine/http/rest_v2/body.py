@@ -11,7 +11,8 @@ from inngest._engine.models import JSON
 from inngest._engine.payload import load_body
 
 # A field's proto type: "string", "int64" (a number or a decimal string), "struct" (an
-# object) or "list" (an array).
+# object: a ``google.protobuf.Struct``, or a message read on with ``message``) or "list"
+# (an array: a ``google.protobuf.ListValue``).
 Fields = typing.Mapping[str, str]
 
 
@@ -27,6 +28,12 @@ def read(body: bytes, fields: Fields) -> dict[str, JSON]:
         raw = load_body(body)
     except ValueError as err:
         raise V2Error(400, API_ERROR, str(err)) from None
+    return message(raw, fields)
+
+
+def message(raw: JSON, fields: Fields) -> dict[str, JSON]:
+    """The set fields of a message given as parsed JSON (a body, or a message field's
+    value)."""
     if not isinstance(raw, typing.Mapping):
         raise _proto_error(f"syntax error: unexpected token {_token(raw)}")
     names = {alias: field for field in fields for alias in (field, json_name(field))}
@@ -36,7 +43,7 @@ def read(body: bytes, fields: Fields) -> dict[str, JSON]:
         if field is None:
             raise _proto_error(f'unknown field "{key}"')
         if value is not None:
-            out[field] = _typed(field, fields[field], value)
+            out[field] = _typed(json_name(field), fields[field], value)
     return out
 
 
@@ -50,7 +57,7 @@ def _typed(field: str, kind: str, value: JSON) -> JSON:
         "struct": isinstance(value, typing.Mapping),
         "list": isinstance(value, list),
     }[kind]
-    if not valid and kind == "struct":
+    if not valid and kind in ("struct", "list"):
         raise _proto_error(f"syntax error: unexpected token {_token(value)}")
     if not valid:
         raise _proto_error(f"invalid value for {kind} field {field}: {_token(value)}")
