@@ -46,6 +46,9 @@ CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
 CREATE INDEX IF NOT EXISTS pauses_run ON pauses (run_id);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS invoke_keys (
+    function_id TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL, PRIMARY KEY (function_id, key));
 CREATE TABLE IF NOT EXISTS history (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
     data TEXT NOT NULL);
@@ -768,6 +771,21 @@ class Store:
                 "INSERT OR IGNORE INTO dedupe (key, expires_at_ms) VALUES (?, ?)",
                 (key, expires_at_ms),
             ).rowcount == 1
+
+    def invoke_key_run(self, function_id: str, key: str, now_ms: int) -> str | None:
+        """The run an unexpired invoke idempotency key of the function started."""
+        rows = self._rows(
+            "SELECT run_id FROM invoke_keys WHERE function_id = ? AND key = ?"
+            " AND expires_at_ms > ?", function_id, key, now_ms,
+        )
+        return _text(rows[0][0]) if rows else None
+
+    def keep_invoke_key(self, function_id: str, key: str, run_id: str,
+                        expires_at_ms: int) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO invoke_keys (function_id, key, run_id, expires_at_ms)"
+            " VALUES (?, ?, ?, ?)", function_id, key, run_id, expires_at_ms,
+        )
 
     # Flow control state
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash
+from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
 from inngest._engine import ulid
 
@@ -279,6 +279,35 @@ def test_invoke(client: Client, synced: FakeApp) -> None:
         400, error("missing_field", "Input data is required"))
     assert post(client, "/apps/app/functions/nope/invoke", {"data": {}}) == (
         404, error("not_found", "Function not found"))
+
+
+def test_invoke_with_a_used_idempotency_key_answers_409_with_the_first_run(
+        client: Client, synced: FakeApp) -> None:
+    def invoke(fn: str, body: Body) -> tuple[int, Body]:
+        status, answer = post(client, f"/apps/app/functions/{fn}/invoke", body)
+        return status, without_times(answer)
+
+    status, body = invoke("hello", {"data": {"x": 1}, "idempotencyKey": "k"})
+    first = body["data"]["runId"]
+    assert status == 200
+    assert invoke("hello", {"data": {"x": 2}, "idempotencyKey": "k"}) == (
+        409, {"data": {"runId": first}})
+    assert invoke("app-hello", {"data": {}, "idempotencyKey": "k"}) == (
+        409, {"data": {"runId": first}})
+    for key in ("other", ""):
+        status, body = invoke("hello", {"data": {}, "idempotencyKey": key})
+        assert status == 200 and body["data"]["runId"] != first
+        assert invoke("hello", {"data": {}, "idempotencyKey": key}) == (409, body)
+    status, body = invoke("fails", {"data": {}, "idempotencyKey": "k"})
+    assert status == 200 and body["data"]["runId"] != first
+    assert invoke("hello", {"data": {}})[0] == invoke("hello", {"data": {}})[0] == 200
+    assert post(client, "/apps/app/functions/hello/invoke", {"data": {}, "idempotencyKey": 5}) == (
+        400, error("api_error", "proto: invalid value for string field idempotencyKey: 5"))
+    client.wait(lambda: len(get(client, "/apps/app/functions/hello/runs")[1]["data"]) == 5)
+    clock = typing.cast(LoopbackDev, client.dev).clock
+    clock.set(clock.now_ms() + 24 * 3600 * 1000)  # the key is kept for a day
+    status, body = invoke("hello", {"data": {}, "idempotencyKey": "k"})
+    assert status == 200 and body["data"]["runId"] != first
 
 
 def test_cancel(client: Client, synced: FakeApp) -> None:

@@ -19,9 +19,10 @@ from inngest._engine.http.rest_v2 import body as bodies, params, refused, shapes
 from inngest._engine.http.rest_v2.envelope import (
     API_ERROR, FUNCTION_SKIPPED, INTERNAL_ERROR, INVALID_FIELD_FORMAT, INVALID_REQUEST,
     MISSING_FIELD, NOT_FOUND, RUN_ALREADY_CANCELLED,
-    RUN_ALREADY_ENDED, VALIDATION_ERROR, Object, Response, V2Error, encode, proto,
+    RUN_ALREADY_ENDED, VALIDATION_ERROR, Answered, Object, Response, V2Error, encode, proto,
 )
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
+from inngest._engine.runner import DEDUPE_MS
 
 log = logging.getLogger("inngest.engine")
 
@@ -105,6 +106,8 @@ class RestV2:
             answer = handler(**request, **args)
         except V2Error as err:
             return err.response()
+        except Answered as answered:
+            return encode(answered.status, answered.body)
         except Exception:
             log.exception("error answering REST v2 %s", handler.__name__)
             return V2Error(500, INTERNAL_ERROR, "Internal error").response()
@@ -330,8 +333,19 @@ class RestV2:
         fn, _app = self._function(app_id, function_id)
         data: dict[str, JSON] = {**typing.cast(typing.Mapping[str, JSON], request["data"]),
                                  events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
-        [event_id] = self.engine.runner.publish([{"name": events.FUNCTION_INVOKED, "data": data}])
-        runs = self.engine.store.runs_for_event(event_id)
+        key = request.get("idempotency_key")
+        store, now = self.engine.store, self.engine.clock.now_ms()
+        # One transaction: two invokes with one key cannot both start a run.
+        with store.transaction():
+            earlier = None if key is None else store.invoke_key_run(fn.id, str(key), now)
+            if earlier is None:
+                [event_id] = self.engine.runner.publish([{"name": events.FUNCTION_INVOKED,
+                                                          "data": data}])
+                runs = store.runs_for_event(event_id)
+                if runs and key is not None:
+                    store.keep_invoke_key(fn.id, str(key), runs[0].id, now + DEDUPE_MS)
+        if earlier is not None:
+            raise Answered(409, self._answer({"runId": earlier}))
         if not runs:
             raise V2Error(422, FUNCTION_SKIPPED, "Function invocation was skipped because the "
                           "function is paused or draining.")

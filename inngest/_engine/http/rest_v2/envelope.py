@@ -43,6 +43,16 @@ class V2Error(Exception):
                                                for code, message in self.errors]})
 
 
+class Answered(Exception):
+    """An answer with data and another status than 200 (the dev server's 409 for an invoke
+    whose idempotency key started a run already)."""
+
+    def __init__(self, status: int, body: Object) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
 def encode(status: int, body: Object) -> Response:
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     # Stored text has no lone surrogates (bodies are read with them replaced); never fail on one.
