@@ -46,6 +46,9 @@ CREATE INDEX IF NOT EXISTS pauses_event ON pauses (event_name);
 CREATE INDEX IF NOT EXISTS pauses_run ON pauses (run_id);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS run_metadata (
+    run_id TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL, PRIMARY KEY (run_id, target, kind));
 CREATE TABLE IF NOT EXISTS invoke_keys (
     function_id TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL,
     expires_at_ms INTEGER NOT NULL, PRIMARY KEY (function_id, key));
@@ -771,6 +774,30 @@ class Store:
                 "INSERT OR IGNORE INTO dedupe (key, expires_at_ms) VALUES (?, ?)",
                 (key, expires_at_ms),
             ).rowcount == 1
+
+    def merge_metadata(self, run_id: str, target: str, kind: str, values: Object,
+                       now_ms: int) -> None:
+        """Merge ``values`` into the run's metadata of ``kind`` for ``target`` (a step's id
+        as the function gave it, or "" for the run)."""
+        with self.transaction():
+            rows = self._rows(
+                "SELECT data FROM run_metadata WHERE run_id = ? AND target = ? AND kind = ?",
+                run_id, target, kind,
+            )
+            merged = {**(_record(rows[0][0]) if rows else {}), **values}
+            self._write(
+                "INSERT OR REPLACE INTO run_metadata (run_id, target, kind, data, updated_at_ms)"
+                " VALUES (?, ?, ?, ?, ?)", run_id, target, kind, dump(merged), now_ms,
+            )
+
+    def metadata(self, run_id: str) -> list[tuple[str, str, Object, int]]:
+        """The run's metadata as (target, kind, values, updated at), by target and kind."""
+        rows = self._rows(
+            "SELECT target, kind, data, updated_at_ms FROM run_metadata WHERE run_id = ?"
+            " ORDER BY target, kind", run_id,
+        )
+        return [(_text(target), _text(kind), _record(data), _int(updated))
+                for target, kind, data, updated in rows]
 
     def invoke_key_run(self, function_id: str, key: str, now_ms: int) -> str | None:
         """The run an unexpired invoke idempotency key of the function started."""

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine import cel, events, registration, timeparse, ulid
+from inngest._engine import cel, events, registration, scores, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import function_config, run_query, span_tree, trace
@@ -293,6 +293,8 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
         else run.ended_at_ms - run.started_at_ms,
         "childrenSpans": children,
     }
+    if raw:  # measured: the dev server's run { trace } shows no scores
+        scores.attach(store, run.id, root)
     return _span_fields(run, fn, root)
 
 
@@ -306,6 +308,8 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
         **span, **times, "runID": run.id, "traceID": run.id, "functionID": run.function_id,
         "appID": fn.app_id if fn else None, "groupID": None,
         "scheduledAt": None, "stepType": "", "isUserland": False,
+        "metadata": [{**entry, "updatedAt": rfc3339(typing.cast(int, entry["updatedAt"]))}
+                     for entry in typing.cast(list[scores.Metadata], span.get("metadata") or [])],
         "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
                           for child in _list(children)],
     }
@@ -767,6 +771,11 @@ SCHEMA = with_introspection(Schema(
             "attempts": Field("Int"), "duration": Field("Int"), "isRoot": Field("Boolean!"),
             "isUserland": Field("Boolean!"), "stepInfo": Field("StepInfo"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
+            "metadata": Field("[SpanMetadata!]!"),
+        },
+        "SpanMetadata": {
+            "scope": Field("SpanMetadataScope!"), "kind": Field("SpanMetadataKind!"),
+            "values": Field("SpanMetadataValues!"), "updatedAt": Field("Time!"),
         },
         "StepInfo": {},
         "RunStepInfo": {"type": Field("String")},
@@ -866,7 +875,8 @@ SCHEMA = with_introspection(Schema(
                          "RunStepInfo")},
     enums=_ENUMS,
     inputs=_INPUTS,
-    scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint")),
+    scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint",
+                       "SpanMetadataKind", "SpanMetadataScope", "SpanMetadataValues")),
 ))
 
 

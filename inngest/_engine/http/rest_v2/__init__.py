@@ -12,10 +12,12 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import events, ulid
+from inngest._engine import events, scores as scores_module, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError
-from inngest._engine.http.rest_v2 import body as bodies, params, refused, shapes
+from inngest._engine.http.rest_v2 import (
+    body as bodies, params, refused, score_body, shapes,
+)
 from inngest._engine.http.rest_v2.envelope import (
     API_ERROR, FUNCTION_SKIPPED, INTERNAL_ERROR, INVALID_FIELD_FORMAT, INVALID_REQUEST,
     MISSING_FIELD, NOT_FOUND, RUN_ALREADY_CANCELLED,
@@ -62,6 +64,7 @@ class RestV2:
             ("GET", re.compile(r"/runs/(?P<run_id>[^/]+)/trace"), self.get_trace),
             ("POST", re.compile(r"/runs/(?P<run_id>[^/]+)/cancel"), self.cancel_run),
             ("POST", re.compile(r"/runs/(?P<run_id>[^/]+)/rerun"), self.rerun),
+            ("POST", re.compile(r"/runs/(?P<run_id>[^/]+)/scores"), self.create_scores),
             ("GET", re.compile(r"/events/(?P<event_id>[^/]+)/runs"), self.event_runs),
             ("POST", re.compile(r"/events"), self.send_event),
             ("GET", re.compile(r"/apps"), self.list_apps),
@@ -234,6 +237,15 @@ class RestV2:
         if started is None:
             raise V2Error(500, INTERNAL_ERROR, "Unable to rerun run")
         return self._answer({"runId": started.id})
+
+    def create_scores(self, run_id: str, body: bytes, **_: object) -> Object:
+        if not ulid.is_ulid(run_id):
+            raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
+        run_id = run_id.upper()
+        scores = score_body.read(body)
+        if self.engine.store.run(run_id) is not None:  # as there, other runs' are lost
+            scores_module.record(self.engine.store, run_id, scores, self.engine.clock.now_ms())
+        return self._answer([score_body.score_json(run_id, score) for score in scores])
 
     def event_runs(self, event_id: str, query: dict[str, str], **_: object) -> Object:
         if not ulid.is_ulid(event_id):

@@ -12,7 +12,8 @@ from inngest._engine.payload import load_body
 
 # A field's proto type: "string", "int64" (a number or a decimal string), "struct" (an
 # object: a ``google.protobuf.Struct``, or a message read on with ``message``) or "list"
-# (an array: a ``google.protobuf.ListValue``).
+# (an array: a ``google.protobuf.ListValue``) or "value" (any JSON: a
+# ``google.protobuf.Value``, where null is a value, not unset).
 Fields = typing.Mapping[str, str]
 
 
@@ -42,7 +43,7 @@ def message(raw: JSON, fields: Fields) -> dict[str, JSON]:
         field = names.get(key)
         if field is None:
             raise _proto_error(f'unknown field "{key}"')
-        if value is not None:
+        if value is not None or fields[field] == "value":
             out[field] = _typed(json_name(field), fields[field], value)
     return out
 
@@ -56,6 +57,7 @@ def _typed(field: str, kind: str, value: JSON) -> JSON:
         "int64": isinstance(value, int) and not isinstance(value, bool),
         "struct": isinstance(value, typing.Mapping),
         "list": isinstance(value, list),
+        "value": True,
     }[kind]
     if not valid and kind in ("struct", "list"):
         raise _proto_error(f"syntax error: unexpected token {_token(value)}")

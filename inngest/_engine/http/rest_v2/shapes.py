@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime
 import typing
 
-from inngest._engine import ulid
+from inngest._engine import scores, ulid
 from inngest._engine.graphql import function_config, schema, span_tree
 from inngest._engine.http.rest_v2.envelope import Keep, Object, proto
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
 from inngest._engine.payload import load
 from inngest._engine.store import Store
+from inngest._protocol import jcs
 
 # The real server maps every other status (a skipped run) to QUEUED.
 _RUN_STATUSES = {RunStatus.RUNNING: "RUNNING", RunStatus.COMPLETED: "COMPLETED",
@@ -124,6 +125,7 @@ def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
         "stepID": None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
         "endedAt": run.ended_at_ms, "childrenSpans": spans,
     }
+    scores.attach(store, run.id, root)
     read = _Outputs(run, store) if outputs else None
     out = _span_json(root, read)
     # Measured: an ended run shows its events, a cancelled one without an output.
@@ -181,6 +183,16 @@ def _span_json(span: typing.Mapping[str, object], outputs: _Outputs | None) -> O
         stepOp=None if op is None else (op if op in _STEP_OPS else "UNSPECIFIED"),
         stepId=span.get("stepID") or None,
         output=None if outputs is None else outputs.of(span),
+        metadata=[_metadata_json(entry) for entry in typing.cast(
+            list[scores.Metadata], span.get("metadata") or [])],
         children=[_span_json(child, outputs) for child in typing.cast(
             list[typing.Mapping[str, object]], children or [])],
     )
+
+
+def _metadata_json(entry: scores.Metadata) -> Object:
+    """A span's metadata entry: each value as its JSON text, as the dev server stores it."""
+    values = typing.cast(typing.Mapping[str, JSON], entry["values"])
+    return {"kind": entry["kind"], "scope": entry["scope"],
+            "updatedAt": timestamp(typing.cast(int, entry["updatedAt"])),
+            "values": {name: jcs.canonicalize(value).decode() for name, value in values.items()}}
