@@ -498,8 +498,11 @@ def test_invoke_function_and_rerun_start_runs(session: Mcp) -> None:
             "not_found", "Function not found")
     assert session.tool("invoke_function", functionId="hello")["structuredContent"] == {
         "error": "appId is required"}
-    refused(session.tool("rerun", runId=run_id, fromStep={"stepId": "first-step"}), 501,
-            "not_implemented", "Rerunning from a step is not yet supported")
+    from_step = session.tool("rerun", runId=run_id, fromStep={"stepId": "second-step"})
+    assert ended(session, from_step["structuredContent"]["data"]["runId"])["output"] == {
+        "sum": 2, "data": {"q": 1}}
+    refused(session.tool("rerun", runId=run_id, fromStep={"stepId": "no-such-step"}), 400,
+            "invalid_request", "Step not found in original run")
     refused(session.tool("rerun", runId="01M8NXF0R0HR5TJEM1CJ6K7JH7"), 404, "not_found",
             "Run not found")
 
