@@ -68,7 +68,6 @@ class Stream(abc.ABC):
                 sock.sendall(self.keepalive())
                 continue
             if delivery is None:
-                sock.sendall(self.ending())
                 return
             sock.sendall(self.encode(delivery))
 
@@ -89,10 +88,6 @@ class Stream(abc.ABC):
     @abc.abstractmethod
     def encode(self, delivery: Delivery) -> bytes:
         """The bytes that write ``delivery``."""
-
-    @abc.abstractmethod
-    def ending(self) -> bytes:
-        """What ends the stream cleanly."""
 
 
 class EventStream(Stream):
@@ -115,9 +110,6 @@ class EventStream(Stream):
     def encode(self, delivery: Delivery) -> bytes:
         return _chunk(delivery.payload if delivery.kind == "raw"
                       else b"data: " + delivery.payload + b"\n\n")
-
-    def ending(self) -> bytes:
-        return b"0\r\n\r\n"
 
 
 def _chunk(data: bytes) -> bytes:
@@ -182,6 +174,3 @@ class WebSocketStream(Stream):
         if delivery.kind == FRAME:
             return delivery.payload
         return websocket.frame(websocket.TEXT, delivery.payload)
-
-    def ending(self) -> bytes:
-        return b""
