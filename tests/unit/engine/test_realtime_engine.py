@@ -142,8 +142,8 @@ class EventStream:
                 return typing.cast(dict[str, typing.Any], json.loads(event[6:]))
 
     def close(self) -> None:
+        self.response.close()  # first: a released open stream would be reused as idle
         self.response.release_conn()
-        self.response.close()
 
 
 def token(url: str, topics: object) -> urllib3.BaseHTTPResponse:
