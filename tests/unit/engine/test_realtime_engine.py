@@ -19,6 +19,7 @@ import struct
 import threading
 import time
 import typing
+import urllib.parse
 
 import pytest
 import urllib3
@@ -26,7 +27,9 @@ from engine_fakes import wait
 
 import inngest
 import inngest.http_server
+import inngest.testing
 from inngest._engine.http.server import DevServer
+from inngest._transport import OutboundRequest
 from inngest.experimental import realtime
 
 HTTP = urllib3.PoolManager(retries=False)
@@ -450,3 +453,22 @@ def test_stopping_the_engine_ends_its_subscriptions() -> None:
         next(stream._chunks)
     stream.close()
     ws.close()
+
+
+def test_a_function_publishes_under_the_test_engine() -> None:
+    """``inngest.testing`` serves the engine in-process: publishing and tokens work there too
+    (a subscription needs a real connection: there it answers 501)."""
+    client = inngest.Inngest(app_id="test-app", is_production=False)
+
+    @client.create_function(fn_id="speak", trigger=inngest.TriggerEvent(event="demo/speak"))
+    def speak(ctx: inngest.ContextSync) -> object:
+        realtime.publish_sync(client, "chat", "msg", {"n": 1})
+        return realtime.get_subscription_token_sync(client, "chat", ["msg"])["topics"]
+
+    with inngest.testing.TestEngine(client, [speak]) as engine:
+        run = engine.execute(inngest.Event(name="demo/speak"))
+        key = realtime.get_subscription_token_sync(client, "chat", ["msg"])["key"]
+        subscription = engine.transport.send(OutboundRequest(
+            "GET", urllib.parse.urljoin(client.api_origin, f"/v1/realtime/sse?token={key}"), {}))
+    assert (run.status, run.output) == (inngest.testing.RunStatus.COMPLETED, ["msg"])
+    assert subscription.status == 501
