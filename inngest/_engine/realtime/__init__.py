@@ -62,6 +62,8 @@ def _text(status: int, message: str, headers: Headers | None = None) -> Response
 
 
 class Realtime:
+    """The routes of one engine; ``hub`` holds its subscribers."""
+
     def __init__(self, clock: Clock, ids: ulid.Generator) -> None:
         self.clock = clock
         self.ids = ids
@@ -76,22 +78,21 @@ class Realtime:
                            b"404 page not found\n")
         if method != allowed:
             return _answer(405, {"Allow": allowed})
-        claims = self._claims(query, headers)
         if route == "token":
             return self.token(body)
+        claims = self._claims(query, headers)
         if route in ("sse", "connect"):
             if claims is None:
                 return _error(401, "Not authenticated")
             return self.subscribe(route, claims, method, headers)
-        refused = "Not authenticated for publishing"
-        if route == "publish/tee":
-            if claims is not None and not claims.publish:
-                return _text(401, refused)
-            return self.tee(query, claims.env_id if claims else tokens.ENV_ID, body)
         if claims is not None and not claims.publish:
-            # Go sniffs the type of this one: its JSON is sent as text.
-            return _error(401, refused, _TEXT)
-        return self.publish(query, headers, claims.env_id if claims else tokens.ENV_ID, body)
+            refused = "Not authenticated for publishing"
+            # ``publish`` answers JSON, which Go sends as sniffed text; ``tee`` plain text.
+            return _text(401, refused) if route == "publish/tee" else _error(401, refused, _TEXT)
+        env_id = claims.env_id if claims is not None else tokens.ENV_ID
+        if route == "publish/tee":
+            return self.tee(query, env_id, body)
+        return self.publish(query, headers, env_id, body)
 
     def _claims(self, query: dict[str, str], headers: Headers) -> tokens.Claims | None:
         """The claims of the request's token: its bearer token, else its ``token``."""
@@ -102,7 +103,7 @@ class Realtime:
     def token(self, body: bytes) -> Response:
         try:
             topics = tokens.decode_topics(_first_json_value(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             return _error(400, "Invalid request: must provide a list of topics")
         now = self.clock.now_ms()
         return _json(201, {"jwt": tokens.mint(topics, now, self.ids.new(now))})
@@ -165,12 +166,8 @@ def _first_json_value(body: bytes) -> object:
     it is not read)."""
     text = body.decode("utf-8", "replace")
     start = len(text) - len(text.lstrip(" \t\r\n"))
-    value, _ = json.JSONDecoder(parse_constant=_not_json).raw_decode(text, start)
+    value, _ = tokens.STRICT_JSON.raw_decode(text, start)
     return value
-
-
-def _not_json(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _run_id(text: str) -> str:

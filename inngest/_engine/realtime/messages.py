@@ -23,21 +23,10 @@ _HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                        "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-class _NotJSON(ValueError):
-    pass
-
-
-def _refuse(name: str) -> object:
-    raise _NotJSON(name)
-
-
-_DECODER = json.JSONDecoder(parse_constant=_refuse)
-
-
 def raw_json(text: str) -> str | None:
     """``text`` compacted as Go compacts a raw JSON value, or None if it is not JSON."""
     try:
-        _DECODER.decode(text)
+        tokens.STRICT_JSON.decode(text)
     except (ValueError, RecursionError):
         return None
     return _TOKENS.sub(_compact_token, text)

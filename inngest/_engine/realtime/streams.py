@@ -150,7 +150,7 @@ class WebSocketStream(Stream):
     def _on_text(self, payload: bytes) -> None:
         try:
             message = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if not isinstance(message, dict):
             return

@@ -30,6 +30,14 @@ _ZERO_ULID = "0" * 26
 _TOPIC_FIELDS = ("kind", "env_id", "run_id", "channel", "name")
 
 
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+# JSON as Go reads it: without NaN and Infinity.
+STRICT_JSON = json.JSONDecoder(parse_constant=_not_json)
+
+
 class TopicError(ValueError):
     """A topic that does not decode as the dev server decodes one."""
 
@@ -129,8 +137,9 @@ def verify(token: str, now_ms: int) -> Claims | None:
         return None
     try:
         header, claims, signature = (_unb64(part) for part in parts)
-        header_value, claims_value = json.loads(header), json.loads(claims)
-    except ValueError:
+        header_value, claims_value = STRICT_JSON.decode(header.decode()), STRICT_JSON.decode(
+            claims.decode())
+    except (ValueError, RecursionError):
         return None
     if not isinstance(header_value, dict) or header_value.get("alg") != "HS256":
         return None

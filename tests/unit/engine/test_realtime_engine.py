@@ -332,7 +332,8 @@ def test_a_token_is_the_dev_servers_jwt(dev: DevServer) -> None:
 
 
 @pytest.mark.parametrize("body", [b"", b"nope", b"{}", b'"t"', b"[1]", b'[{"channel": 5}]',
-                                  b'[{"env_id": "zz"}]', b'[{"run_id": ""}]', b"[NaN]"])
+                                  b'[{"env_id": "zz"}]', b'[{"run_id": ""}]', b"[NaN]",
+                                  b"[" * 100_000 + b"]" * 100_000])
 def test_a_token_for_what_is_not_a_list_of_topics_is_refused(dev: DevServer,
                                                              body: bytes) -> None:
     answer = HTTP.request("POST", f"{dev.url}/v1/realtime/token", body=body)
