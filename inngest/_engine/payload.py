@@ -58,6 +58,26 @@ def dump(value: JSON) -> str:
     return "".join(_C_ENCODER(value, 0))
 
 
+# Go's encoding/json escapes these in strings, so that JSON can sit in HTML and JavaScript
+# source; valid JSON text has them nowhere but in strings.
+_GO_ESCAPED = re.compile("[<>&\u2028\u2029]")
+
+
+def _go_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escape_html(text: str) -> str:
+    """JSON text with ``<``, ``>``, ``&``, U+2028 and U+2029 written ``\\u003c`` and so on,
+    as the real server's encoder writes every JSON value it answers or re-encodes."""
+    return _GO_ESCAPED.sub(_go_escape, text)
+
+
+def dump_escaped(value: JSON) -> str:
+    """``dump`` as Go writes JSON: compact, not ASCII-only, HTML characters escaped."""
+    return escape_html(dump(value))
+
+
 def load(text: str | bytes) -> JSON:
     """``json.loads``, typed: the decoder makes nothing but JSON values."""
     value: JSON = json.loads(text)

@@ -16,7 +16,8 @@ from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import (
-    Object, PayloadError, as_object, dump, from_object, load, optional_int, to_int,
+    Object, PayloadError, as_object, dump, dump_escaped, escape_html, from_object, load,
+    optional_int, to_int,
 )
 from inngest._engine.timeparse import rfc3339
 
@@ -66,7 +67,7 @@ def _status(run: Run) -> str:
 
 
 def _run_output(run: Run) -> str | None:
-    return _dumps(run.output) if run.has_output else None
+    return dump_escaped(run.output) if run.has_output else None
 
 
 def _function_of(run: object, ctx: object) -> Function | None:
@@ -209,7 +210,7 @@ def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run = _get_run(args.get("runID"), ctx)
     stored = _run_events(run, ctx)
     return {
-        "payloads": [_dumps(wire_event(event.event)) for event in stored],
+        "payloads": [dump_escaped(wire_event(event.event)) for event in stored],
         "IDs": list(run.event_ids),
         "eventName": stored[0].name if stored and len(stored) == 1 else None,
         "timestamp": rfc3339(stored[0].received_at_ms if stored else run.created_at_ms),
@@ -247,7 +248,7 @@ def _history_output(parent: object, args: Args, ctx: object) -> str | None:
     assert isinstance(parent, Run)
     for item in _engine(ctx).store.history(parent.id):
         if item.get("id") == args.get("id"):
-            return _listed_output(item)
+            return escape_html(_listed_output(item))
     return None
 
 
@@ -329,7 +330,8 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
         value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
             "data": run.output}
         inputs = [wire_event(event.event) for event in _run_events(run, ctx)]
-        return {**_output_of(value), "input": _dumps(inputs)}
+        # The run's output is re-encoded by the server; a step's is kept as the SDK sent it.
+        return {**_output_of(value, escaped=True), "input": _dumps(inputs)}
     values = dict(store.steps(run.id))
     if step_id not in values:
         raise GraphQLError("output not found")
@@ -339,7 +341,7 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     return _output_of(values[step_id], unwrap=not invoke)
 
 
-def _output_of(value: JSON, *, unwrap: bool = True) -> dict[str, object]:
+def _output_of(value: JSON, *, unwrap: bool = True, escaped: bool = False) -> dict[str, object]:
     if isinstance(value, typing.Mapping) and value.get("error") is not None:
         error = value["error"]
         if not isinstance(error, typing.Mapping):
@@ -350,7 +352,8 @@ def _output_of(value: JSON, *, unwrap: bool = True) -> dict[str, object]:
         }}
     data = value.get("data") if unwrap and isinstance(value, typing.Mapping) and set(value) == {
         "data"} else value
-    return {"data": _dumps(data), "input": None, "error": None}
+    return {"data": dump_escaped(data) if escaped else _dumps(data), "input": None,
+            "error": None}
 
 
 def _cause(cause: JSON) -> str | None:
@@ -466,7 +469,7 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
         "createdAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "occurredAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "receivedAt": rfc3339(stored.received_at_ms),
-        "payload": _dumps(event.get("data")), "raw": _dumps(wire_event(event)),
+        "payload": dump_escaped(event.get("data")), "raw": dump_escaped(wire_event(event)),
         "schema": None,
         "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
         "externalID": event.get("id") or None,
@@ -487,7 +490,7 @@ def _event_v2_raw(parent: object, args: Args, ctx: object) -> str:
     event = parent.event
     raw = {key: event.get(key) for key in ("data", "id", "name", "ts", "v")}
     raw.update({key: event[key] for key in ("meta", "user") if event.get(key)})
-    return _dumps(dict(sorted(raw.items())))
+    return dump_escaped(dict(sorted(raw.items())))
 
 
 def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import typing
@@ -13,7 +12,7 @@ from inngest._engine.graphql import execution as gql_execution, schema as graphq
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
-from inngest._engine.payload import is_mapping, load_body
+from inngest._engine.payload import dump_escaped, is_mapping, load_body
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits
 from inngest._protocol.headers import Header
@@ -49,15 +48,20 @@ _ERROR_CODES = {
 def respond(status: int, body: object = None) -> Response:
     if status >= 400 and is_mapping(body) and "code" not in body:
         body = _with_code(status, body)
-    payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
+    payload = b"" if status == 204 else encode(body)
     return status, dict(BASE_HEADERS), payload
+
+
+def encode(body: object) -> bytes:
+    """A response body as the real server writes one (Go's encoding/json)."""
+    return dump_escaped(typing.cast(JSON, body)).encode("utf-8")
 
 
 def _accepted(ids: list[str]) -> Response:
     """``respond(200, {"ids": ids, "status": 200})`` without the JSON encoder: event ids are
-    ULIDs, which json.dumps writes as they are."""
-    quoted = '", "'.join(ids)
-    return 200, dict(BASE_HEADERS), f'{{"ids": ["{quoted}"], "status": 200}}'.encode("ascii")
+    ULIDs, which need no escaping."""
+    quoted = '","'.join(ids)
+    return 200, dict(BASE_HEADERS), f'{{"ids":["{quoted}"],"status":200}}'.encode("ascii")
 
 
 def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:
@@ -417,7 +421,7 @@ class Api:
         answer = graphql.execute(self.engine, query, variables or {}, operation)
         if gql_execution.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
-            return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
+            return 422, dict(BASE_HEADERS), encode(answer)
         return respond(200, answer)
 
 
