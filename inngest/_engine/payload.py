@@ -78,6 +78,17 @@ def dump_escaped(value: JSON) -> str:
     return escape_html(dump(value))
 
 
+class Text(str):
+    """An app's reply that is not JSON (``Infinity``, plain text), kept as the text it was,
+    as the real server keeps it."""
+
+
+def shown(value: JSON) -> str:
+    """An output or payload as the real server shows it in GraphQL and history: its JSON
+    re-encoded by Go, or, for ``Text``, the text itself."""
+    return value if isinstance(value, Text) else dump_escaped(value)
+
+
 def load(text: str | bytes) -> JSON:
     """``json.loads``, typed: the decoder makes nothing but JSON values."""
     value: JSON = json.loads(text)
