@@ -46,10 +46,22 @@ _ERROR_CODES = {
 
 
 def respond(status: int, body: object = None) -> Response:
+    """A JSON answer; it ends in a newline, as the real server's REST answers do (Go's
+    ``json.Encoder``)."""
+    if status == 204:
+        return status, dict(BASE_HEADERS), b""
+    return _json_response(status, body, b"\n")
+
+
+def graphql_response(status: int, body: object) -> Response:
+    """A GraphQL answer, which ends without a newline there."""
+    return _json_response(status, body, b"")
+
+
+def _json_response(status: int, body: object, end: bytes) -> Response:
     if status >= 400 and is_mapping(body) and "code" not in body:
         body = _with_code(status, body)
-    payload = b"" if status == 204 else encode(body)
-    return status, dict(BASE_HEADERS), payload
+    return status, dict(BASE_HEADERS), encode(body) + end
 
 
 def encode(body: object) -> bytes:
@@ -61,7 +73,7 @@ def _accepted(ids: list[str]) -> Response:
     """``respond(200, {"ids": ids, "status": 200})`` without the JSON encoder: event ids are
     ULIDs, which need no escaping."""
     quoted = '","'.join(ids)
-    return 200, dict(BASE_HEADERS), f'{{"ids":["{quoted}"],"status":200}}'.encode("ascii")
+    return 200, dict(BASE_HEADERS), f'{{"ids":["{quoted}"],"status":200}}\n'.encode("ascii")
 
 
 def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:
@@ -77,7 +89,8 @@ def error(status: int, message: str) -> Response:
 def graphql_request_error(reason: str) -> Response:
     """A GraphQL body that cannot be read: 400 in GraphQL's shape, as the real server answers."""
     message = f"json request body could not be decoded: {reason}"
-    return respond(400, {"errors": [{"message": message}], "data": None, "message": message})
+    return graphql_response(400, {"errors": [{"message": message}], "data": None,
+                                  "message": message})
 
 
 _INVALID_RUN_ID = "The run ID specified is invalid"
@@ -422,7 +435,7 @@ class Api:
         if gql_execution.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
             return 422, dict(BASE_HEADERS), encode(answer)
-        return respond(200, answer)
+        return graphql_response(200, answer)
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:

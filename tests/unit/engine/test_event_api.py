@@ -242,7 +242,7 @@ def test_the_answer_to_a_send_is_the_json_of_its_ids_as_the_real_server_writes_i
         ids = json.loads(response.data)["ids"]
         assert len(ids) == (len(events) if isinstance(events, list) else 1)
         assert response.data == json.dumps({"ids": ids, "status": 200},
-                                           separators=(",", ":")).encode()
+                                           separators=(",", ":")).encode() + b"\n"
 
 
 def test_a_send_retried_with_its_seed_gets_the_same_ids_and_starts_no_second_run(

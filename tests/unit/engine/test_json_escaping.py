@@ -41,8 +41,9 @@ def test_rest_answers_are_written_as_go_writes_them(client: Client, app: FakeApp
     for path in (f"/v1/events/{event_id}", "/v1/events"):
         status, body = client.request_raw("GET", path)
         assert status == 200 and f'"data":{{"d":"{ESCAPED}"}}'.encode() in body
+    assert body.endswith(b"}\n")  # REST answers end in a newline; GraphQL ones do not
     status, body = client.request_raw("POST", "/e/key", {"name": "test/other"})
-    assert body.startswith(b'{"ids":["') and body.endswith(b'"],"status":200}')
+    assert body.startswith(b'{"ids":["') and body.endswith(b'"],"status":200}\n')
 
 
 def test_graphql_answers_escape_outside_and_inside_outputs(client: Client, app: FakeApp) -> None:
