@@ -424,6 +424,8 @@ def _run_query(query: object) -> run_query.Condition | None:
         return None
     try:
         return run_query.compile_run_query(query)
+    except cel.ExpressionSyntaxError as err:
+        raise GraphQLError(f"error retrieving runs: {err.run_query_message}") from None
     except (cel.ExpressionError, run_query.RunQueryError) as err:
         raise GraphQLError(f"error retrieving runs: {err}") from None
 
