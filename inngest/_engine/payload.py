@@ -122,14 +122,22 @@ def load_body(body: bytes) -> JSON:
     # Only a ``\uD8..``-``\uDF..`` escape makes a lone surrogate, and nesting past
     # MAX_DEPTH takes as many brackets: most bodies have neither, and are not walked.
     if text.count("[") + text.count("{") > MAX_DEPTH or _SURROGATE_ESCAPE.search(text):
-        value = _cleaned(value, 0)
+        value = _cleaned(value, 0, MAX_DEPTH)
     return value
 
 
 def load_strict(body: bytes) -> JSON:
-    """An app's reply read as the real server's decoder reads it: invalid UTF-8 becomes
-    U+FFFD; ``NaN``, ``Infinity`` and numbers beyond a 64-bit float raise ``BodyError``."""
-    return _decode(body.decode("utf-8", "replace"), "nested too deeply")
+    """An app's reply read as the real server's decoder reads it: invalid UTF-8 and lone
+    UTF-16 surrogates become U+FFFD; ``NaN``, ``Infinity`` and numbers beyond a 64-bit float
+    raise ``BodyError``."""
+    text = body.decode("utf-8", "replace")
+    value = _decode(text, "nested too deeply")
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            value = _cleaned(value, 0, None)
+        except RecursionError:
+            raise BodyError("nested too deeply") from None
+    return value
 
 
 def _decode(text: str, too_deep: str) -> JSON:
@@ -144,15 +152,16 @@ def _decode(text: str, too_deep: str) -> JSON:
     return value
 
 
-def _cleaned(value: JSON, depth: int) -> JSON:
-    if depth > MAX_DEPTH:
+def _cleaned(value: JSON, depth: int, limit: int | None) -> JSON:
+    """``value`` without lone surrogates; deeper than ``limit`` is a ``BodyError``."""
+    if limit is not None and depth > limit:
         raise BodyError(_too_deep())
     if isinstance(value, str):
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_cleaned(item, depth + 1) for item in value]
+        return [_cleaned(item, depth + 1, limit) for item in value]
     if isinstance(value, dict):
-        return {_LONE_SURROGATE.sub("\ufffd", key): _cleaned(item, depth + 1)
+        return {_LONE_SURROGATE.sub("\ufffd", key): _cleaned(item, depth + 1, limit)
                 for key, item in value.items()}
     return value
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, wait
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 
 LOOPBACK = True
 
@@ -159,3 +159,21 @@ def test_a_failure_without_a_message_shows_what_was_stored_as_its_stack(
     assert shown["span"] == {"data": None, "error": {"message": "", "name": name,
                                                      "stack": stack}}
     assert shown["output"] == shown["history"] == stack
+
+
+def test_lone_surrogates_in_a_reply_become_replacement_characters(
+    client: Client, app: FakeApp
+) -> None:
+    """As the real server's decoder reads them: the run failed with an internal error (the
+    store cannot hold them)."""
+    def handler(call: Call) -> Reply:
+        if not call.body["steps"]:
+            return 206, {}, b'[{"op": "StepRun", "id": "%s", "name": "s", "data": "\\udc00"}]' % (
+                step_hash("s").encode())
+        return 200, {}, b'{"x": "\\ud800a", "\\udfff": [1]}'
+
+    run = run_once(client, app, handler)
+    assert run["status"] == "Completed"
+    assert run["output"] == {"x": "\ufffda", "\ufffd": [1]}
+    assert len(app.posts()) == 2
+    assert app.posts()[1].body["steps"][step_hash("s")] == {"data": "\ufffd"}
