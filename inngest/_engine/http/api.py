@@ -439,18 +439,20 @@ class Api:
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:
-    """An event as the REST v1 API lists it."""
+    """An event as the REST v1 API lists it, its keys in the real server's order; ``user``
+    and ``v`` are there when the event has them."""
     event = stored.event
     out: dict[str, JSON] = {
-        "account_id": _ENV_ID, "data": event.get("data"), "environment_id": _ENV_ID,
-        "id": event.get("id") or stored.internal_id, "internal_id": stored.internal_id,
-        "name": stored.name, "received_at": rfc3339(stored.received_at_ms), "source": "",
-        "source_id": None, "ts": event.get("ts"),
+        "internal_id": stored.internal_id, "account_id": _ENV_ID, "environment_id": _ENV_ID,
+        "source": "", "source_id": None, "received_at": rfc3339(stored.received_at_ms),
+        "id": event.get("id") or stored.internal_id, "name": stored.name,
+        "data": event.get("data"),
     }
-    # As the real server: present when the event has them.
-    for key in ("user", "v"):
-        if event.get(key):
-            out[key] = event[key]
+    if event.get("user"):
+        out["user"] = event["user"]
+    out["ts"] = event.get("ts")
+    if event.get("v"):
+        out["v"] = event["v"]
     return out
 
 
