@@ -45,7 +45,17 @@ log = logging.getLogger("inngest.http")
 
 # An empty line; lines may end in a bare LF (RFC 9112 section 2.2), as the real server takes.
 _HEAD_END = re.compile(rb"\n\r?\n")
-_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/([0-9])\.([0-9])")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# The target has no spaces or control characters (RFC 3986; Go's URL parser refuses them).
+_REQUEST_LINE = re.compile(_TOKEN + r" ([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9])")
+_FIELD_NAME = re.compile(_TOKEN)
+# A field value has no control characters but tab (RFC 9110 section 5.5): a bare CR or a
+# NUL is read as a line end by some servers and proxies, and not by others.
+_FIELD_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Header lines (LF-separated) that are all well formed, checked in one scan; a head that
+# does not match is checked line by line, to say what is wrong.
+_FIELD_LINE = _TOKEN + r":[^\x00-\x08\x0a-\x1f\x7f]*"
+_FIELD_LINES = re.compile(f"{_FIELD_LINE}(?:\n{_FIELD_LINE})*")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 # A chunk's size in hex, then optional extensions (ignored), on a line without its line end.
 _CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r]*)?")
@@ -710,17 +720,18 @@ def _find_head_end(buffer: bytearray) -> tuple[int, int] | None:
 
 
 def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
-    lines = raw.decode("iso-8859-1").replace("\r\n", "\n").split("\n")
+    text = raw.decode("iso-8859-1").replace("\r\n", "\n")
+    lines = text.split("\n")
     method, target, version = _parse_request_line(lines[0])
     if len(lines) - 1 > _MAX_HEADERS:
         raise _Refusal(431, "head_too_large", "too many headers")
+    if len(lines) > 1 and not _FIELD_LINES.fullmatch(text, len(lines[0]) + 1):
+        _refuse_field_lines(lines[1:])
     headers: dict[str, str] = {}
     lengths: set[str] = set()
     hosts = 0
     for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip():  # (strip() covers " \t" too)
-            raise _Refusal(400, "bad_request", "malformed header line")
+        name, _, value = line.partition(":")
         key, value = name.lower(), value.strip(" \t")
         if key == "content-length":
             lengths.add(value)
@@ -733,6 +744,22 @@ def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
         raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
     _check_host_count(version, hosts)
     return method, target, version, headers
+
+
+def _refuse_field_lines(lines: list[str]) -> typing.NoReturn:
+    """The 400 for the first bad header line, as the real server (Go's net/http) refuses
+    them: no colon or a name with space around it, a name that is not a token, a value with
+    a control character other than tab."""
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():  # (strip() covers " \t" too)
+            raise _Refusal(400, "bad_request", "malformed header line")
+        if not _FIELD_NAME.fullmatch(name):
+            raise _Refusal(400, "bad_request", "invalid header name")
+        if _FIELD_VALUE_CONTROL.search(value):
+            raise _Refusal(400, "bad_request", f"invalid header value: {name} has a control "
+                                               "character")
+    raise _Refusal(400, "bad_request", "malformed header line")
 
 
 def _check_host_count(version: str, hosts: int) -> None:
@@ -749,7 +776,8 @@ def _parse_request_line(line: str) -> tuple[str, str, str]:
     match = _REQUEST_LINE.fullmatch(line)
     if match is None:
         raise _Refusal(400, "bad_request", "malformed request line")
-    method, target, major, minor = match.groups()
+    method = line.partition(" ")[0]
+    target, major, minor = match.groups()
     if major != "1":
         raise _Refusal(505, "http_version_not_supported",
                        f"HTTP/{major}.{minor} is not supported: send HTTP/1.1")

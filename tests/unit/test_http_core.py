@@ -279,6 +279,53 @@ def test_header_lines_may_end_in_a_bare_lf(
         assert status == 200 and json.loads(body)["status"] == 200
 
 
+@pytest.mark.parametrize("value", [b"a\rb", b"ab\r", b"a\x00b", b"a\x01b", b"a\x1fb",
+                                   b"a\x7fb"])
+def test_a_header_value_with_a_control_character_is_a_400(
+    engine_port: int, app: Serving, value: bytes
+) -> None:
+    """As the real server: it was answered (200); a bare CR or a NUL splits the line for
+    some readers and not for others."""
+    for port, path in ((engine_port, b"/health"), (app(), b"/api/inngest")):
+        status, headers, body = ask(port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                          b"X-A: %s\r\n\r\n" % (path, value))
+        assert status == 400 and headers["connection"] == "close"
+        assert json.loads(body) == {
+            "code": "bad_request", "message": "invalid header value: X-A has a control character"}
+        # Tabs and bytes past ASCII are allowed, as there.
+        assert ask(port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"X-A: a\tb\x80\xff\r\n\r\n" % path)[0] == 200
+
+
+@pytest.mark.parametrize("name", [b"X-\x00A", b"X-\rA", b"X-\x01A", b"X A", b"X-\x7fA",
+                                  b"X-\x80A", b"X-[A]", b"X-A\"", b"X/A"])
+def test_a_header_name_that_is_not_a_token_is_a_400(
+    engine_port: int, app: Serving, name: bytes
+) -> None:
+    """As the real server: it was answered (200)."""
+    for port in (engine_port, app()):
+        status, _, body = ask(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    b"%s: a\r\n\r\n" % name)
+        assert status == 400 and json.loads(body) == {
+            "code": "bad_request", "message": "invalid header name"}
+
+
+def test_a_bare_cr_in_host_is_a_400_not_a_403(engine_port: int) -> None:
+    status, _, body = ask(engine_port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\rx\r\n\r\n")
+    assert status == 400 and json.loads(body)["message"] == (
+        "invalid header value: Host has a control character")
+
+
+@pytest.mark.parametrize("target", [b"/hea\x00lth", b"/health\x01", b"/health\x7f"])
+def test_a_request_target_with_a_control_character_is_a_400(
+    engine_port: int, target: bytes
+) -> None:
+    """As the real server: a NUL in the path reached the routes (404)."""
+    status, _, body = ask(engine_port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % target)
+    assert status == 400 and json.loads(body) == {
+        "code": "bad_request", "message": "malformed request line"}
+
+
 @pytest.fixture
 def echo() -> typing.Iterator[Serving]:
     """Start a core server answering each request with its body; return its port."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import typing
@@ -13,7 +12,7 @@ from inngest._engine.graphql import execution as gql_execution, schema as graphq
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
-from inngest._engine.payload import is_mapping, load_body
+from inngest._engine.payload import dump_escaped, is_mapping, load_body
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits, Takeover
 from inngest._protocol.headers import Header
@@ -47,17 +46,34 @@ _ERROR_CODES = {
 
 
 def respond(status: int, body: object = None) -> Response:
+    """A JSON answer; it ends in a newline, as the real server's REST answers do (Go's
+    ``json.Encoder``)."""
+    if status == 204:
+        return status, dict(BASE_HEADERS), b""
+    return _json_response(status, body, b"\n")
+
+
+def graphql_response(status: int, body: object) -> Response:
+    """A GraphQL answer, which ends without a newline there."""
+    return _json_response(status, body, b"")
+
+
+def _json_response(status: int, body: object, end: bytes) -> Response:
     if status >= 400 and is_mapping(body) and "code" not in body:
         body = _with_code(status, body)
-    payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
-    return status, dict(BASE_HEADERS), payload
+    return status, dict(BASE_HEADERS), encode(body) + end
+
+
+def encode(body: object) -> bytes:
+    """A response body as the real server writes one (Go's encoding/json)."""
+    return dump_escaped(typing.cast(JSON, body)).encode("utf-8")
 
 
 def _accepted(ids: list[str]) -> Response:
     """``respond(200, {"ids": ids, "status": 200})`` without the JSON encoder: event ids are
-    ULIDs, which json.dumps writes as they are."""
-    quoted = '", "'.join(ids)
-    return 200, dict(BASE_HEADERS), f'{{"ids": ["{quoted}"], "status": 200}}'.encode("ascii")
+    ULIDs, which need no escaping."""
+    quoted = '","'.join(ids)
+    return 200, dict(BASE_HEADERS), f'{{"ids":["{quoted}"],"status":200}}\n'.encode("ascii")
 
 
 def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:
@@ -73,7 +89,8 @@ def error(status: int, message: str) -> Response:
 def graphql_request_error(reason: str) -> Response:
     """A GraphQL body that cannot be read: 400 in GraphQL's shape, as the real server answers."""
     message = f"json request body could not be decoded: {reason}"
-    return respond(400, {"errors": [{"message": message}], "data": None, "message": message})
+    return graphql_response(400, {"errors": [{"message": message}], "data": None,
+                                  "message": message})
 
 
 _INVALID_RUN_ID = "The run ID specified is invalid"
@@ -429,23 +446,25 @@ class Api:
         answer = graphql.execute(self.engine, query, variables or {}, operation)
         if gql_execution.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
-            return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
-        return respond(200, answer)
+            return 422, dict(BASE_HEADERS), encode(answer)
+        return graphql_response(200, answer)
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:
-    """An event as the REST v1 API lists it."""
+    """An event as the REST v1 API lists it, its keys in the real server's order; ``user``
+    and ``v`` are there when the event has them."""
     event = stored.event
     out: dict[str, JSON] = {
-        "account_id": _ENV_ID, "data": event.get("data"), "environment_id": _ENV_ID,
-        "id": event.get("id") or stored.internal_id, "internal_id": stored.internal_id,
-        "name": stored.name, "received_at": rfc3339(stored.received_at_ms), "source": "",
-        "source_id": None, "ts": event.get("ts"),
+        "internal_id": stored.internal_id, "account_id": _ENV_ID, "environment_id": _ENV_ID,
+        "source": "", "source_id": None, "received_at": rfc3339(stored.received_at_ms),
+        "id": event.get("id") or stored.internal_id, "name": stored.name,
+        "data": event.get("data"),
     }
-    # As the real server: present when the event has them.
-    for key in ("user", "v"):
-        if event.get(key):
-            out[key] = event[key]
+    if event.get("user"):
+        out["user"] = event["user"]
+    out["ts"] = event.get("ts")
+    if event.get("v"):
+        out["v"] = event["v"]
     return out
 
 
