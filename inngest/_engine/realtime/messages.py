@@ -9,6 +9,7 @@ import json
 import re
 from datetime import datetime, timezone
 
+from inngest._engine import payload
 from inngest._engine.realtime import tokens
 
 DATA = "data"
@@ -19,8 +20,6 @@ CHUNK = "chunk"
 STREAM_TOPIC = "$stream"
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\r\n]+', re.DOTALL)
-_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                       "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def raw_json(text: str) -> str | None:
@@ -34,12 +33,12 @@ def raw_json(text: str) -> str | None:
 
 def _compact_token(match: re.Match[str]) -> str:
     token = match.group()
-    return token.translate(_HTML) if token[0] == '"' else ""
+    return payload.escape_html(token) if token[0] == '"' else ""
 
 
 def string(text: str) -> str:
     """A JSON string as Go writes one."""
-    return json.dumps(text, ensure_ascii=False).translate(_HTML)
+    return payload.escape_html(json.dumps(text, ensure_ascii=False))
 
 
 def body_data(body: bytes) -> str:
