@@ -19,7 +19,7 @@ from inngest._engine.executor import Settings
 from inngest._engine.http.api import Api, Server
 from inngest._engine.http.server import DevServer
 from inngest._engine.store import Store
-from inngest._http_core import CoreServer, HTTPRequest, HTTPResponse, Limits
+from inngest._http_core import CoreServer, HTTPRequest, HTTPResponse, Limits, Takeover
 
 pytestmark = pytest.mark.sockets
 
@@ -664,3 +664,40 @@ def test_no_request_is_handled_once_the_server_is_closed() -> None:
                 pass
             assert closed_by_server(sock)
         assert handled_after_close == []
+
+
+def test_a_takeover_answer_hands_the_connection_to_its_handler() -> None:
+    """A ``Takeover``: its head goes out as it is, its ``run`` gets the socket and the bytes
+    sent past the request, the connection no longer counts as open, and closing the server
+    ends the connections still taken."""
+    runs: list[bytes] = []
+
+    def run(sock: socket.socket, leftover: bytes) -> None:
+        sock.settimeout(5)
+        sock.sendall(b"hello " + leftover)
+        runs.append(sock.recv(64))  # b"" once server_close() shuts the connection down
+
+    def handler(request: HTTPRequest) -> HTTPResponse | Takeover:
+        return Takeover(101, {"Upgrade": "x"}, run)
+
+    server = CoreServer(("127.0.0.1", 0), handler,
+                        Limits(max_body_bytes=64, max_buffered_bytes=1024, max_connections=1),
+                        2, "takeover")
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    port = int(server.server_address[1])
+    with connect(port) as sock:
+        sock.sendall(HEALTH + b"early")
+        received = b""
+        while not received.endswith(b"hello early"):
+            received += sock.recv(1024)
+        assert received == b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nhello early"
+        with connect(port) as other:  # max_connections=1: the taken one is not counted
+            other.sendall(HEALTH)
+            assert other.recv(1024).startswith(b"HTTP/1.1 101")
+        server.shutdown()
+        server.server_close()
+        deadline = time.monotonic() + 5
+        while len(runs) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runs == [b"", b""]
+        assert closed_by_server(sock)

@@ -7,14 +7,14 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import console, events, mcp, registration, timeparse, ulid
+from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.payload import dump_escaped, is_mapping, load_body
 from inngest._engine.timeparse import rfc3339
-from inngest._http_core import CoreServer, HTTPRequest, Limits
+from inngest._http_core import CoreServer, HTTPRequest, Limits, Takeover
 from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
@@ -118,6 +118,7 @@ class Api:
         self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
         self._rest_v2 = rest_v2.RestV2(engine)
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
+        self._realtime = realtime.Realtime(engine.clock, engine.ids)
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -147,7 +148,16 @@ class Api:
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
                body: bytes) -> Response:
-        """Answer one request; header names in ``headers`` must be lower-case."""
+        """Answer one request; header names in ``headers`` must be lower-case. Realtime
+        subscriptions need a connection to take over (``answer``): here they get a 501."""
+        answer = self.answer(method, path, query, headers, body)
+        if isinstance(answer, Takeover):
+            return error(501, "realtime subscriptions are served over HTTP connections only")
+        return answer
+
+    def answer(self, method: str, path: str, query: dict[str, str], headers: Headers,
+               body: bytes) -> Response | Takeover:
+        """``handle``, where an answer may take the connection over."""
         refusal = self._guard.refusal(method, headers)
         if refusal is not None:
             log.warning("refused %s %s: %s", method, path, refusal)
@@ -157,6 +167,8 @@ class Api:
             return respond(204)
         if rest_v2.serves(path):
             return self._rest_v2.handle(method, path, query, headers, body)
+        if realtime.serves(path):
+            return self._realtime.handle(method, path, query, headers, body)
         path = path.rstrip("/") or "/"
         known_path = False
         for route_method, pattern, handler in self._routes:
@@ -464,7 +476,7 @@ class Server(CoreServer):
         self.api = api
         super().__init__(address, self._serve, limits, max_workers, "inngest-api")
 
-    def _serve(self, request: HTTPRequest) -> Response:
+    def _serve(self, request: HTTPRequest) -> Response | Takeover:
         target = request.target
         if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
             path, query = target, {}  # a plain path: what splitting it would give
@@ -472,4 +484,4 @@ class Server(CoreServer):
             parts = urllib.parse.urlsplit(target)
             path = parts.path
             query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-        return self.api.handle(request.method, path, query, request.headers, request.body)
+        return self.api.answer(request.method, path, query, request.headers, request.body)
