@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sqlite3
@@ -150,6 +151,37 @@ def _canonical_or_none(text: str, value: JSON) -> str | None:
     except ValueError:
         return _NO_CANON
     return None if canon == text else canon
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFilter:
+    """Which stored events a list shows: the engine's own (``inngest/``) events only when
+    ``internal``; times are when the engine received them, both bounds included."""
+
+    names: typing.Sequence[str] = ()
+    internal: bool = False
+    before_id: str | None = None
+    received_after_ms: int | None = None
+    received_before_ms: int | None = None
+
+
+def _event_conditions(which: EventFilter) -> tuple[str, list[object]]:
+    where, args = ["1"], list[object]()
+    if not which.internal:
+        where.append("name NOT LIKE 'inngest/%'")
+    if which.names:
+        where.append(f"name IN ({', '.join('?' * len(which.names))})")
+        args.extend(which.names)
+    if which.before_id is not None:
+        where.append("internal_id < ?")
+        args.append(which.before_id)
+    if which.received_after_ms is not None:
+        where.append("json_extract(data, '$.received_at_ms') >= ?")
+        args.append(which.received_after_ms)
+    if which.received_before_ms is not None:
+        where.append("json_extract(data, '$.received_at_ms') <= ?")
+        args.append(which.received_before_ms)
+    return " AND ".join(where), args
 
 
 def _queue_item(item_id: object, data: object) -> QueueItem:
@@ -436,28 +468,18 @@ class Store:
     def has_event(self, internal_id: str) -> bool:
         return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
 
-    def recent_events(self, limit: int, *, name: str | None = None,
-                      before_id: str | None = None, received_after_ms: int | None = None,
-                      received_before_ms: int | None = None) -> list[StoredEvent]:
-        """Events sent to the engine (not its own ``inngest/`` ones), newest first."""
-        where, args = ["name NOT LIKE 'inngest/%'"], list[object]()
-        if name is not None:
-            where.append("name = ?")
-            args.append(name)
-        if before_id is not None:
-            where.append("internal_id < ?")
-            args.append(before_id)
-        if received_after_ms is not None:
-            where.append("json_extract(data, '$.received_at_ms') >= ?")
-            args.append(received_after_ms)
-        if received_before_ms is not None:
-            where.append("json_extract(data, '$.received_at_ms') <= ?")
-            args.append(received_before_ms)
+    def recent_events(self, limit: int, which: EventFilter = EventFilter()) -> list[StoredEvent]:
+        """The events ``which`` keeps, newest first."""
+        where, args = _event_conditions(which)
         rows = self._rows(
-            f"SELECT data, seq FROM events WHERE {' AND '.join(where)}"
-            " ORDER BY internal_id DESC LIMIT ?", *args, limit,
+            f"SELECT data, seq FROM events WHERE {where} ORDER BY internal_id DESC LIMIT ?",
+            *args, limit,
         )
         return [StoredEvent.from_dict({**_record(data), "seq": _int(seq)}) for data, seq in rows]
+
+    def count_events(self, which: EventFilter) -> int:
+        where, args = _event_conditions(which)
+        return _int(self._rows(f"SELECT COUNT(*) FROM events WHERE {where}", *args)[0][0])
 
     def last_event_seq(self) -> int:
         return _int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])

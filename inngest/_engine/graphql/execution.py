@@ -139,8 +139,8 @@ class _Executor:
         except InputError as error:  # validated before, so not expected
             self.errors.append(GraphQLError(error.message, [node.loc], path))
             return None
-        except GraphQLError as error:
-            self.errors.append(GraphQLError(error.message, [node.loc], path))
+        except GraphQLError as error:  # its path, if any, is within the field's arguments
+            self.errors.append(GraphQLError(error.message, [node.loc], path + (error.path or [])))
             return None
         selections = [s for n in nodes for s in n.selections]
         return self._complete(parse_type(field.type), value, selections, path)

@@ -14,6 +14,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.payload import is_mapping, load_body
+from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits
 from inngest._protocol.headers import Header
@@ -342,9 +343,9 @@ class Api:
                 return v1_error(400, f"Invalid {key} query parameter")
             bounds.append(None if moment is None else round(moment.timestamp() * 1000))
         found = self.engine.store.recent_events(
-            min(max(limit or DEFAULT_EVENTS, 1), MAX_EVENTS), name=query.get("name") or None,
-            before_id=cursor, received_after_ms=bounds[0], received_before_ms=bounds[1],
-        )
+            min(max(limit or DEFAULT_EVENTS, 1), MAX_EVENTS), EventFilter(
+                names=[query["name"]] if query.get("name") else [], before_id=cursor,
+                received_after_ms=bounds[0], received_before_ms=bounds[1]))
         now = rfc3339(self.engine.clock.now_ms())
         return respond(200, {"data": [event_json(e) for e in found],
                              "metadata": {"fetched_at": now}})
