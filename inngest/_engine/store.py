@@ -19,6 +19,7 @@ from inngest._protocol import jcs
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS removed_apps (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS functions (
     id TEXT PRIMARY KEY, app_id TEXT NOT NULL, slug TEXT NOT NULL,
     archived INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
@@ -362,6 +363,11 @@ class Store:
         rows = self._rows("SELECT data FROM apps WHERE id = ?", app_id)
         return App.from_dict(_record(rows[0][0])) if rows else None
 
+    def app_of_runs(self, app_id: str) -> App | None:
+        """The app, or as it was when removed: its runs still name it."""
+        rows = self._rows("SELECT data FROM removed_apps WHERE id = ?", app_id)
+        return self.app(app_id) or (App.from_dict(_record(rows[0][0])) if rows else None)
+
     def apps_by_url(self, url: str) -> list[App]:
         rows = self._rows("SELECT data FROM apps WHERE url = ?", url)
         return [App.from_dict(_record(r[0])) for r in rows]
@@ -369,6 +375,8 @@ class Store:
     def delete_app(self, app_id: str) -> None:
         with self.transaction():
             self._forget_functions()
+            self._conn.execute("INSERT OR REPLACE INTO removed_apps (id, data)"
+                               " SELECT id, data FROM apps WHERE id = ?", (app_id,))
             self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
             self._conn.execute("UPDATE functions SET archived = 1 WHERE app_id = ?", (app_id,))
 

@@ -174,7 +174,7 @@ def _app_id_of_run(run: object, ctx: object) -> str | None:
 
 def _app_of_run(run: object, ctx: object) -> App | None:
     fn = _function_of(run, ctx)
-    return None if fn is None else _engine(ctx).store.app(fn.app_id)
+    return None if fn is None else _engine(ctx).store.app_of_runs(fn.app_id)
 
 
 def _run_events(run: object, ctx: object) -> list[StoredEvent]:
@@ -536,7 +536,7 @@ def _app_functions(parent: object, args: Args, ctx: object) -> list[Function]:
 
 def _function_app(parent: object, args: Args, ctx: object) -> App | None:
     assert isinstance(parent, Function)
-    return _engine(ctx).store.app(parent.app_id)
+    return _engine(ctx).store.app_of_runs(parent.app_id)
 
 
 def _triggers(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
