@@ -809,15 +809,21 @@ class Store:
                        now_ms: int) -> None:
         """Merge ``values`` into the run's metadata of ``kind`` for ``target`` (a step's id
         as the function gave it, or "" for the run)."""
+        self.update_metadata(run_id, target, kind, lambda old: {**old, **values}, now_ms)
+
+    def update_metadata(self, run_id: str, target: str, kind: str,
+                        change: typing.Callable[[Object], Object], now_ms: int) -> None:
+        """Replace the run's metadata of ``kind`` for ``target`` by ``change`` of it (of
+        ``{}`` when there is none yet)."""
         with self.transaction():
             rows = self._rows(
                 "SELECT data FROM run_metadata WHERE run_id = ? AND target = ? AND kind = ?",
                 run_id, target, kind,
             )
-            merged = {**(_record(rows[0][0]) if rows else {}), **values}
+            changed = change(_record(rows[0][0]) if rows else {})
             self._write(
                 "INSERT OR REPLACE INTO run_metadata (run_id, target, kind, data, updated_at_ms)"
-                " VALUES (?, ?, ?, ?, ?)", run_id, target, kind, dump(merged), now_ms,
+                " VALUES (?, ?, ?, ?, ?)", run_id, target, kind, dump(changed), now_ms,
             )
 
     def metadata(self, run_id: str) -> list[tuple[str, str, Object, int]]:
