@@ -765,6 +765,14 @@ SCHEMA = with_introspection(Schema(
             "isUserland": Field("Boolean!"), "stepInfo": Field("StepInfo"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
             "metadata": Field("[SpanMetadata!]!"),
+            # Spans an app traces itself (OpenTelemetry, sent to /v1/traces/userland, which
+            # the engine does not take): none, as on the dev server for an SDK's own spans.
+            "userlandSpan": Field("UserlandSpan"),
+        },
+        "UserlandSpan": {
+            **{name: Field("String") for name in (
+                "spanName", "spanKind", "serviceName", "scopeName", "scopeVersion")},
+            "resourceAttrs": Field("Bytes"), "spanAttrs": Field("Bytes"),
         },
         "SpanMetadata": {
             "scope": Field("SpanMetadataScope!"), "kind": Field("SpanMetadataKind!"),

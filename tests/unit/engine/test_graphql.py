@@ -151,6 +151,23 @@ def test_step_spans_and_outputs(client: Client, app: FakeApp, dev: DevServer) ->
                       "error": {"message": "bad", "name": "ValueError", "stack": "tb"}}
 
 
+def test_spans_of_an_sdk_run_have_no_userland_span(client: Client, app: FakeApp) -> None:
+    # The dev server's answer for an SDK's own steps (measured): userlandSpan is null.
+    client.register(app, [app.function("fn", handler=two_steps, retries=0)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    fields = "isUserland userlandSpan { spanName spanKind serviceName resourceAttrs scopeName }"
+    found = data(client, """query T($id: String!) {
+      runTrace(runID: $id) { %s childrenSpans { %s childrenSpans { %s } } }
+      run(runID: $id) { trace { %s childrenSpans { %s } } } }""" % ((fields,) * 5), id=run_id)
+    trace, legacy = found["runTrace"], found["run"]["trace"]
+    spans = [trace, legacy, *trace["childrenSpans"], *legacy["childrenSpans"],
+             *(inner for span in trace["childrenSpans"] for inner in span["childrenSpans"])]
+    assert len(spans) > 4
+    assert {(span["isUserland"], span["userlandSpan"]) for span in spans} == {(False, None)}
+
+
 def invoke_child(call: Call) -> Reply:
     steps = call.body["steps"]
     if step_hash("call") not in steps:

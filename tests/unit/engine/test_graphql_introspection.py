@@ -348,6 +348,13 @@ REAL_FIELDS: dict[str, dict[str, str]] = {
         "occurredAt": "Time!", "raw": "String!", "receivedAt": "Time!",
         "runs": "[FunctionRunV2!]!", "source": "EventSource", "version": "String"},
     "EventSource": {"id": "ID!", "name": "String", "sourceKind": "String!"},
+    "UserlandSpan": {
+        "spanName": "String", "spanKind": "String", "serviceName": "String",
+        "resourceAttrs": "Bytes", "scopeName": "String", "scopeVersion": "String",
+        "spanAttrs": "Bytes"},
+    "RunTraceSpan": {
+        "userlandSpan": "UserlandSpan", "metadata": "[SpanMetadata!]!",
+        "childrenSpans": "[RunTraceSpan!]!", "isRoot": "Boolean!", "isUserland": "Boolean!"},
 }
 
 
