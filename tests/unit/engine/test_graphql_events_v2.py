@@ -150,6 +150,7 @@ def test_a_bad_time_gets_the_real_servers_error(
         body = gql(client, PAGE, first=1, filter={"from": SINCE, field: value})
         assert [(e["message"], e["path"]) for e in body["errors"]] == [
             (message, ["eventsV2", "filter", field])]
+        assert body["data"] is None  # eventsV2 is non-null
 
 
 @pytest.mark.parametrize(("after", "message"), [
@@ -168,6 +169,7 @@ def test_a_bad_cursor_gets_the_real_servers_error(
         client: Client, after: str, message: str) -> None:
     body = gql(client, PAGE, first=1, after=after, filter={"from": SINCE})
     assert [(e["message"], e["path"]) for e in body["errors"]] == [(message, ["eventsV2"])]
+    assert body["data"] is None
 
 
 def test_the_cursor_id_is_read_in_any_case(client: Client) -> None:
