@@ -45,7 +45,17 @@ log = logging.getLogger("inngest.http")
 
 # An empty line; lines may end in a bare LF (RFC 9112 section 2.2), as the real server takes.
 _HEAD_END = re.compile(rb"\n\r?\n")
-_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/([0-9])\.([0-9])")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# The target has no spaces or control characters (RFC 3986; Go's URL parser refuses them).
+_REQUEST_LINE = re.compile(_TOKEN + r" ([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9])")
+_FIELD_NAME = re.compile(_TOKEN)
+# A field value has no control characters but tab (RFC 9110 section 5.5): a bare CR or a
+# NUL is read as a line end by some servers and proxies, and not by others.
+_FIELD_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Header lines (LF-separated) that are all well formed, checked in one scan; a head that
+# does not match is checked line by line, to say what is wrong.
+_FIELD_LINE = _TOKEN + r":[^\x00-\x08\x0a-\x1f\x7f]*"
+_FIELD_LINES = re.compile(f"{_FIELD_LINE}(?:\n{_FIELD_LINE})*")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 # A chunk's size in hex, then optional extensions (ignored), on a line without its line end.
 _CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r]*)?")
@@ -101,7 +111,23 @@ class HTTPRequest:
 
 
 HTTPResponse = tuple[int, typing.Mapping[str, str], bytes]
-RequestHandler = typing.Callable[[HTTPRequest], HTTPResponse]
+
+
+@dataclasses.dataclass(frozen=True)
+class Takeover:
+    """An answer after which the handler keeps the connection (a WebSocket after its 101, an
+    event stream): the server sends ``status`` and ``headers`` as they are (framing is the
+    handler's), then calls ``run`` with the socket and the bytes the client sent past the
+    request, on a thread of its own. ``run`` returns when it is done with the connection,
+    which the server then closes; ``server_close()`` shuts the connections still taken
+    down, so a ``run`` reading or writing then sees the connection end."""
+
+    status: int
+    headers: typing.Mapping[str, str]
+    run: typing.Callable[[socket.socket, bytes], None]
+
+
+RequestHandler = typing.Callable[[HTTPRequest], "HTTPResponse | Takeover"]
 
 
 class _Refusal(Exception):
@@ -114,6 +140,10 @@ class _Refusal(Exception):
 
 class _Gone(Exception):
     """The client closed its connection."""
+
+
+class _TakenOver(Exception):
+    """A handler took the connection over (``Takeover``)."""
 
 
 class _ChunkedBody:
@@ -259,6 +289,7 @@ class CoreServer:
         self._wake_read.setblocking(False)
         self._returned: collections.deque[_Connection] = collections.deque()
         self._connections: set[_Connection] = set()
+        self._taken: set[socket.socket] = set()
         self._buffered = 0
         self._closed = False
         self._lock = threading.Lock()
@@ -314,6 +345,10 @@ class CoreServer:
         self._pool.shutdown(wait=False, cancel_futures=True)
         for conn in self._snapshot():  # of requests still being answered after the wait
             self._forget(conn)
+        with self._lock:
+            taken = list(self._taken)
+        for sock in taken:
+            _shut(sock)
         self._wake_read.close()
         self._wake_write.close()
 
@@ -529,6 +564,8 @@ class CoreServer:
         except _Gone:
             self._forget(conn)
             return
+        except _TakenOver:
+            return
         finally:
             with self._lock:
                 self._busy -= 1
@@ -550,10 +587,13 @@ class CoreServer:
         conn.head = None
         keep_alive = _keeps_alive(version, headers) and not self._stop.is_set()
         try:
-            status, out, body = self._handler(request)
+            answer = self._handler(request)
         except Exception:
             log.exception("error handling %s %s", request.method, request.target)
-            status, out, body = _error_response(500, "internal_error", "internal error")
+            answer = _error_response(500, "internal_error", "internal error")
+        if isinstance(answer, Takeover):
+            self._take_over(conn, answer)
+        status, out, body = answer
         data = _response_bytes(status, out, body, keep_alive)
         if request.method == "HEAD":
             data = data[:len(data) - len(body)]
@@ -562,6 +602,40 @@ class CoreServer:
         except OSError:
             return False
         return keep_alive
+
+    def _take_over(self, conn: _Connection, answer: Takeover) -> typing.NoReturn:
+        """Hand the connection to ``answer.run`` on a thread of its own, after its head; the
+        server no longer counts, reads or times the connection out. ``run`` is called even
+        when the head cannot be sent (it then finds the connection shut), so that what it
+        holds for the connection is always released."""
+        leftover, conn.buffer = bytes(conn.buffer), bytearray()
+        with self._lock:
+            self._connections.discard(conn)
+            self._taken.add(conn.sock)
+            closed = self._closed
+        if closed:
+            _shut(conn.sock)
+        threading.Thread(target=self._run_taken, args=(conn.sock, answer, leftover),
+                         name="http-taken", daemon=True).start()
+        raise _TakenOver
+
+    def _run_taken(self, sock: socket.socket, answer: Takeover, leftover: bytes) -> None:
+        try:
+            try:
+                _send_all(sock, _head_bytes(answer.status, answer.headers),
+                          self.limits.write_timeout)
+            except OSError:
+                _shut(sock)
+            answer.run(sock, leftover)
+        except Exception:
+            log.exception("error serving a connection taken over")
+        finally:
+            self._end_taken(sock)
+
+    def _end_taken(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._taken.discard(sock)
+        sock.close()
 
     def _next_request(self, conn: _Connection) -> HTTPRequest | None:
         """The client's next request if it is whole within ``_LINGER_SECONDS`` (or already
@@ -646,17 +720,18 @@ def _find_head_end(buffer: bytearray) -> tuple[int, int] | None:
 
 
 def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
-    lines = raw.decode("iso-8859-1").replace("\r\n", "\n").split("\n")
+    text = raw.decode("iso-8859-1").replace("\r\n", "\n")
+    lines = text.split("\n")
     method, target, version = _parse_request_line(lines[0])
     if len(lines) - 1 > _MAX_HEADERS:
         raise _Refusal(431, "head_too_large", "too many headers")
+    if len(lines) > 1 and not _FIELD_LINES.fullmatch(text, len(lines[0]) + 1):
+        _refuse_field_lines(lines[1:])
     headers: dict[str, str] = {}
     lengths: set[str] = set()
     hosts = 0
     for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip():  # (strip() covers " \t" too)
-            raise _Refusal(400, "bad_request", "malformed header line")
+        name, _, value = line.partition(":")
         key, value = name.lower(), value.strip(" \t")
         if key == "content-length":
             lengths.add(value)
@@ -669,6 +744,22 @@ def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
         raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
     _check_host_count(version, hosts)
     return method, target, version, headers
+
+
+def _refuse_field_lines(lines: list[str]) -> typing.NoReturn:
+    """The 400 for the first bad header line, as the real server (Go's net/http) refuses
+    them: no colon or a name with space around it, a name that is not a token, a value with
+    a control character other than tab."""
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():  # (strip() covers " \t" too)
+            raise _Refusal(400, "bad_request", "malformed header line")
+        if not _FIELD_NAME.fullmatch(name):
+            raise _Refusal(400, "bad_request", "invalid header name")
+        if _FIELD_VALUE_CONTROL.search(value):
+            raise _Refusal(400, "bad_request", f"invalid header value: {name} has a control "
+                                               "character")
+    raise _Refusal(400, "bad_request", "malformed header line")
 
 
 def _check_host_count(version: str, hosts: int) -> None:
@@ -685,7 +776,8 @@ def _parse_request_line(line: str) -> tuple[str, str, str]:
     match = _REQUEST_LINE.fullmatch(line)
     if match is None:
         raise _Refusal(400, "bad_request", "malformed request line")
-    method, target, major, minor = match.groups()
+    method = line.partition(" ")[0]
+    target, major, minor = match.groups()
     if major != "1":
         raise _Refusal(505, "http_version_not_supported",
                        f"HTTP/{major}.{minor} is not supported: send HTTP/1.1")
@@ -767,13 +859,17 @@ def _refusal_bytes(refusal: _Refusal) -> bytes:
 def _response_bytes(
     status: int, headers: typing.Mapping[str, str], body: bytes, keep_alive: bool
 ) -> bytes:
+    framed = {name: value for name, value in headers.items()
+              if name.lower() not in _FRAMING_HEADERS}
+    framed["content-length"] = str(len(body))
+    framed["connection"] = "keep-alive" if keep_alive else "close"
+    return _head_bytes(status, framed) + body
+
+
+def _head_bytes(status: int, headers: typing.Mapping[str, str]) -> bytes:
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
-    for name, value in headers.items():
-        if name.lower() not in _FRAMING_HEADERS:
-            lines.append(f"{name}: {value}")
-    lines.append(f"content-length: {len(body)}")
-    lines.append("connection: " + ("keep-alive" if keep_alive else "close"))
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("iso-8859-1") + body
+    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("iso-8859-1")
 
 
 def _ready(sock: socket.socket, timeout: float, write: bool = False) -> bool:
@@ -802,6 +898,15 @@ def _send_all(sock: socket.socket, data: bytes, timeout: float) -> None:
             left = until - time.monotonic()
             if left <= 0 or not _ready(sock, left, write=True):
                 raise TimeoutError("the client did not read the response in time")
+
+
+def _shut(sock: socket.socket) -> None:
+    """End both directions of ``sock``: a thread blocked reading it returns (closing it
+    would not wake that thread)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _send_quietly(sock: socket.socket, data: bytes) -> None:

@@ -18,7 +18,7 @@ import uuid
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
-from inngest._engine.payload import dump, object_or_empty
+from inngest._engine.payload import dump, dump_escaped, object_or_empty, shown
 from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
@@ -159,7 +159,7 @@ class History:
             fields["cancel"] = self._cancel_cause(run)
             fields["groupID"] = str(uuid.uuid4())
         else:
-            fields["output"] = dump(run.output) if run.has_output else ""
+            fields["output"] = run.shown_output() if run.has_output else ""
             if call is not None:
                 fields.update(attempt=call.item.attempt, groupID=call.group,
                               result=call.result(self.clock.now_ms(), sdk=False))
@@ -229,9 +229,9 @@ class History:
         }
         outcome = call.outcome
         if isinstance(outcome, Complete):
-            item["output"] = dump(outcome.output)
+            item["output"] = shown(outcome.output)
         elif isinstance(outcome, Failure):
-            item.update(type=self._failed_type(call), output=dump(outcome.output))
+            item.update(type=self._failed_type(call), output=shown(outcome.output))
         elif isinstance(outcome, Ops):
             item.update(self._ops_fields(call, outcome))
         return item
@@ -248,16 +248,16 @@ class History:
             op = ops[0]
             value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
             return {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
-                    "output": dump(value)}
+                    "output": dump_escaped(value)}
         if len(ops) == 1 and ops[0].op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
-            return {"output": dump(ops[0].data)}
+            return {"output": dump_escaped(ops[0].data)}
         return {}
 
     def _step_error_fields(self, call: Call, error: Op) -> Item:
         """A step's error names the step, as does its retry. Its last attempt is listed by
         the server as a StepCompleted of "step" (``stepFailed`` keeps the failure for the
         trace)."""
-        fields: Item = {"output": dump(error.error), "stepID": error.id}
+        fields: Item = {"output": dump_escaped(error.error), "stepID": error.id}
         if call.retry is None:
             return {**fields, "type": "StepCompleted", "stepFailed": True}
         call.retry_name = error.display_name
@@ -339,5 +339,5 @@ class History:
                                   "runID": data.get("run_id")},
             result={"durationMS": 0, "errorCode": None, "framework": None, "platform": None,
                     "sdkLanguage": "", "sdkVersion": "", "sizeBytes": 0},
-            output=dump(output),
+            output=dump_escaped(output),
         )

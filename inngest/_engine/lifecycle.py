@@ -10,6 +10,7 @@ from inngest._engine.clock import Clock
 from inngest._engine.flow.creation import RunGate
 from inngest._engine.history import History
 from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
+from inngest._engine.payload import Text
 from inngest._engine.queue import Queue
 from inngest._engine.responses import wrapped_error
 from inngest._engine.store import Store
@@ -114,6 +115,7 @@ class Lifecycle:
                 return None
             run = self.store.update_run(
                 run_id, status=status.value, output=output, has_output=has_output,
+                output_is_text=isinstance(output, Text),
                 ended_at_ms=self.clock.now_ms(), pending_steps=[],
                 reason=reason.value if reason else None,
             )

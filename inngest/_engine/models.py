@@ -7,7 +7,9 @@ import enum
 import functools
 import typing
 
-from inngest._engine.payload import Object, array_or_empty, as_object, object_or_empty
+from inngest._engine.payload import (
+    Object, Text, array_or_empty, as_object, object_or_empty, shown,
+)
 from inngest._protocol.json_value import JSON as JSON
 
 T = typing.TypeVar("T", bound="Stored")
@@ -161,6 +163,8 @@ class Run(Stored):
     ended_at_ms: int | None = None
     output: JSON = None
     has_output: bool = False
+    # The output is an app's reply that was not JSON, kept as its text (``payload.Text``).
+    output_is_text: bool = False
     version: int = -1
     force_step_plan: bool = False
     pending_steps: list[str] = dataclasses.field(default_factory=list)
@@ -180,6 +184,10 @@ class Run(Stored):
         out = super().to_dict()
         out["status"] = self.status.value
         return out
+
+    def shown_output(self) -> str:
+        """The output as GraphQL and the history show it (``payload.shown``)."""
+        return shown(Text(str(self.output)) if self.output_is_text else self.output)
 
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, JSON]) -> Run:

@@ -58,6 +58,37 @@ def dump(value: JSON) -> str:
     return "".join(_C_ENCODER(value, 0))
 
 
+# Go's encoding/json escapes these in strings, so that JSON can sit in HTML and JavaScript
+# source; valid JSON text has them nowhere but in strings.
+_GO_ESCAPED = re.compile("[<>&\u2028\u2029]")
+
+
+def _go_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escape_html(text: str) -> str:
+    """JSON text with ``<``, ``>``, ``&``, U+2028 and U+2029 written ``\\u003c`` and so on,
+    as the real server's encoder writes every JSON value it answers or re-encodes."""
+    return _GO_ESCAPED.sub(_go_escape, text)
+
+
+def dump_escaped(value: JSON) -> str:
+    """``dump`` as Go writes JSON: compact, not ASCII-only, HTML characters escaped."""
+    return escape_html(dump(value))
+
+
+class Text(str):
+    """An app's reply that is not JSON (``Infinity``, plain text), kept as the text it was,
+    as the real server keeps it."""
+
+
+def shown(value: JSON) -> str:
+    """An output or payload as the real server shows it in GraphQL and history: its JSON
+    re-encoded by Go, or, for ``Text``, the text itself."""
+    return value if isinstance(value, Text) else dump_escaped(value)
+
+
 def load(text: str | bytes) -> JSON:
     """``json.loads``, typed: the decoder makes nothing but JSON values."""
     value: JSON = json.loads(text)
@@ -91,14 +122,22 @@ def load_body(body: bytes) -> JSON:
     # Only a ``\uD8..``-``\uDF..`` escape makes a lone surrogate, and nesting past
     # MAX_DEPTH takes as many brackets: most bodies have neither, and are not walked.
     if text.count("[") + text.count("{") > MAX_DEPTH or _SURROGATE_ESCAPE.search(text):
-        value = _cleaned(value, 0)
+        value = _cleaned(value, 0, MAX_DEPTH)
     return value
 
 
 def load_strict(body: bytes) -> JSON:
-    """An app's reply read as the real server's decoder reads it: invalid UTF-8 becomes
-    U+FFFD; ``NaN``, ``Infinity`` and numbers beyond a 64-bit float raise ``BodyError``."""
-    return _decode(body.decode("utf-8", "replace"), "nested too deeply")
+    """An app's reply read as the real server's decoder reads it: invalid UTF-8 and lone
+    UTF-16 surrogates become U+FFFD; ``NaN``, ``Infinity`` and numbers beyond a 64-bit float
+    raise ``BodyError``."""
+    text = body.decode("utf-8", "replace")
+    value = _decode(text, "nested too deeply")
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            value = _cleaned(value, 0, None)
+        except RecursionError:
+            raise BodyError("nested too deeply") from None
+    return value
 
 
 def _decode(text: str, too_deep: str) -> JSON:
@@ -113,15 +152,16 @@ def _decode(text: str, too_deep: str) -> JSON:
     return value
 
 
-def _cleaned(value: JSON, depth: int) -> JSON:
-    if depth > MAX_DEPTH:
+def _cleaned(value: JSON, depth: int, limit: int | None) -> JSON:
+    """``value`` without lone surrogates; deeper than ``limit`` is a ``BodyError``."""
+    if limit is not None and depth > limit:
         raise BodyError(_too_deep())
     if isinstance(value, str):
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_cleaned(item, depth + 1) for item in value]
+        return [_cleaned(item, depth + 1, limit) for item in value]
     if isinstance(value, dict):
-        return {_LONE_SURROGATE.sub("\ufffd", key): _cleaned(item, depth + 1)
+        return {_LONE_SURROGATE.sub("\ufffd", key): _cleaned(item, depth + 1, limit)
                 for key, item in value.items()}
     return value
 

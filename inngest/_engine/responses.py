@@ -7,7 +7,7 @@ import json
 import typing
 
 from inngest._engine.models import JSON
-from inngest._engine.payload import Object, dump, load_strict, object_or_empty
+from inngest._engine.payload import Object, Text, dump, load_strict, object_or_empty
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
@@ -141,7 +141,7 @@ def unwrap_stream(reply: Reply) -> Reply:
 
 
 def parse_output(body: bytes) -> JSON:
-    """Lenient: JSON if it parses (a string holding a JSON object is decoded), else text.
+    """Lenient: JSON if it parses (a string holding a JSON object is decoded), else ``Text``.
 
     Object keys come out sorted at every level, as the server re-encodes an SDK's output.
     """
@@ -149,7 +149,7 @@ def parse_output(body: bytes) -> JSON:
     try:
         value = load_strict(body)
     except ValueError:  # as the real server keeps a body it cannot decode ("Infinity")
-        return text
+        return Text(text)
     if isinstance(value, str):
         try:
             inner = load_strict(value.encode("utf-8", "surrogatepass"))

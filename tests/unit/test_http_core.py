@@ -19,7 +19,7 @@ from inngest._engine.executor import Settings
 from inngest._engine.http.api import Api, Server
 from inngest._engine.http.server import DevServer
 from inngest._engine.store import Store
-from inngest._http_core import CoreServer, HTTPRequest, HTTPResponse, Limits
+from inngest._http_core import CoreServer, HTTPRequest, HTTPResponse, Limits, Takeover
 
 pytestmark = pytest.mark.sockets
 
@@ -277,6 +277,53 @@ def test_header_lines_may_end_in_a_bare_lf(
         sock.sendall(b"GET /health HTTP/1.1\nHost: 127.0.0.1\n\n")
         status, _, body = read_response(sock)
         assert status == 200 and json.loads(body)["status"] == 200
+
+
+@pytest.mark.parametrize("value", [b"a\rb", b"ab\r", b"a\x00b", b"a\x01b", b"a\x1fb",
+                                   b"a\x7fb"])
+def test_a_header_value_with_a_control_character_is_a_400(
+    engine_port: int, app: Serving, value: bytes
+) -> None:
+    """As the real server: it was answered (200); a bare CR or a NUL splits the line for
+    some readers and not for others."""
+    for port, path in ((engine_port, b"/health"), (app(), b"/api/inngest")):
+        status, headers, body = ask(port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                          b"X-A: %s\r\n\r\n" % (path, value))
+        assert status == 400 and headers["connection"] == "close"
+        assert json.loads(body) == {
+            "code": "bad_request", "message": "invalid header value: X-A has a control character"}
+        # Tabs and bytes past ASCII are allowed, as there.
+        assert ask(port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"X-A: a\tb\x80\xff\r\n\r\n" % path)[0] == 200
+
+
+@pytest.mark.parametrize("name", [b"X-\x00A", b"X-\rA", b"X-\x01A", b"X A", b"X-\x7fA",
+                                  b"X-\x80A", b"X-[A]", b"X-A\"", b"X/A"])
+def test_a_header_name_that_is_not_a_token_is_a_400(
+    engine_port: int, app: Serving, name: bytes
+) -> None:
+    """As the real server: it was answered (200)."""
+    for port in (engine_port, app()):
+        status, _, body = ask(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    b"%s: a\r\n\r\n" % name)
+        assert status == 400 and json.loads(body) == {
+            "code": "bad_request", "message": "invalid header name"}
+
+
+def test_a_bare_cr_in_host_is_a_400_not_a_403(engine_port: int) -> None:
+    status, _, body = ask(engine_port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\rx\r\n\r\n")
+    assert status == 400 and json.loads(body)["message"] == (
+        "invalid header value: Host has a control character")
+
+
+@pytest.mark.parametrize("target", [b"/hea\x00lth", b"/health\x01", b"/health\x7f"])
+def test_a_request_target_with_a_control_character_is_a_400(
+    engine_port: int, target: bytes
+) -> None:
+    """As the real server: a NUL in the path reached the routes (404)."""
+    status, _, body = ask(engine_port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % target)
+    assert status == 400 and json.loads(body) == {
+        "code": "bad_request", "message": "malformed request line"}
 
 
 @pytest.fixture
@@ -617,3 +664,40 @@ def test_no_request_is_handled_once_the_server_is_closed() -> None:
                 pass
             assert closed_by_server(sock)
         assert handled_after_close == []
+
+
+def test_a_takeover_answer_hands_the_connection_to_its_handler() -> None:
+    """A ``Takeover``: its head goes out as it is, its ``run`` gets the socket and the bytes
+    sent past the request, the connection no longer counts as open, and closing the server
+    ends the connections still taken."""
+    runs: list[bytes] = []
+
+    def run(sock: socket.socket, leftover: bytes) -> None:
+        sock.settimeout(5)
+        sock.sendall(b"hello " + leftover)
+        runs.append(sock.recv(64))  # b"" once server_close() shuts the connection down
+
+    def handler(request: HTTPRequest) -> HTTPResponse | Takeover:
+        return Takeover(101, {"Upgrade": "x"}, run)
+
+    server = CoreServer(("127.0.0.1", 0), handler,
+                        Limits(max_body_bytes=64, max_buffered_bytes=1024, max_connections=1),
+                        2, "takeover")
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    port = int(server.server_address[1])
+    with connect(port) as sock:
+        sock.sendall(HEALTH + b"early")
+        received = b""
+        while not received.endswith(b"hello early"):
+            received += sock.recv(1024)
+        assert received == b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nhello early"
+        with connect(port) as other:  # max_connections=1: the taken one is not counted
+            other.sendall(HEALTH)
+            assert other.recv(1024).startswith(b"HTTP/1.1 101")
+        server.shutdown()
+        server.server_close()
+        deadline = time.monotonic() + 5
+        while len(runs) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runs == [b"", b""]
+        assert closed_by_server(sock)

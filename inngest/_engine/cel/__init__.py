@@ -17,15 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from inngest._engine.cel.errors import EvaluationFailure, ExpressionError
+from inngest._engine.cel.errors import EvaluationFailure, ExpressionError, ExpressionSyntaxError
 from inngest._engine.cel.evaluator import Node
 from inngest._engine.cel.operations import type_name
 from inngest._engine.cel.parser import Parser
 from inngest._engine.timeparse import format_rfc3339_ms
 
 __all__ = [
-    "Expression", "ExpressionError", "compile_expression", "evaluate", "evaluate_key", "matches",
-    "validate",
+    "Expression", "ExpressionError", "ExpressionSyntaxError", "compile_expression", "evaluate",
+    "evaluate_key", "matches", "validate",
 ]
 
 _CACHE_SIZE = 1024

@@ -7,7 +7,7 @@ import string
 import sys
 from dataclasses import dataclass
 
-from inngest._engine.cel.errors import ExpressionError
+from inngest._engine.cel.errors import ExpressionSyntaxError
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Token:
     kind: str  # "number", "string", "ident", "op" or "end"
     value: object  # the literal's value, the identifier or the operator text
     pos: int
+    end: int
 
 
 _OPERATORS = (
@@ -38,16 +39,22 @@ _HEX_ESCAPE_DIGITS = {"x": 2, "X": 2, "u": 4, "U": 8}
 _OCTAL_ESCAPE = re.compile(r"[0-3][0-7]{2}")
 
 
-def syntax_error(source: str, pos: int, problem: str) -> ExpressionError:
-    return ExpressionError(f"{problem} at position {pos} in expression {source!r}")
+# Characters that begin an operator of two (``==``, ``&&``, ``||``): the real server's lexer
+# reads the next one too before it gives up, and quotes both.
+_PAIR_STARTS = "=&|"
 
 
-def describe(token: Token) -> str:
-    if token.kind == "end":
-        return "end of input"
-    if token.kind in ("op", "ident"):
-        return repr(token.value)
-    return f"{token.kind} literal"
+def syntax_error(source: str, pos: int, problem: str) -> ExpressionSyntaxError:
+    return ExpressionSyntaxError(source, pos, problem)
+
+
+def describe(source: str, token: Token) -> str:
+    """The token as the real server's parser quotes it: ``'=='``, ``'<EOF>'``."""
+    return "'<EOF>'" if token.kind == "end" else f"'{source[token.pos:token.end]}'"
+
+
+def _unrecognized(source: str, pos: int, end: int) -> ExpressionSyntaxError:
+    return syntax_error(source, pos, f"token recognition error at: '{source[pos:end]}'")
 
 
 def tokenize(source: str) -> list[Token]:
@@ -60,7 +67,7 @@ def tokenize(source: str) -> list[Token]:
             continue
         token, pos = _next_token(source, pos)
         tokens.append(token)
-    tokens.append(Token("end", None, len(source)))
+    tokens.append(Token("end", None, len(source), len(source)))
     return tokens
 
 
@@ -68,16 +75,16 @@ def _next_token(source: str, pos: int) -> tuple[Token, int]:
     char = source[pos]
     if char in "\"'" or (char in "rR" and source[pos + 1:pos + 2] in ("'", '"')):
         value, end = _scan_string(source, pos)
-        return Token("string", value, pos), end
+        return Token("string", value, pos, end), end
     if _NUMBER.match(source, pos):
         return _scan_number(source, pos)
     identifier = _IDENTIFIER.match(source, pos)
     if identifier:
-        return Token("ident", identifier.group(), pos), identifier.end()
+        return Token("ident", identifier.group(), pos, identifier.end()), identifier.end()
     for op in _OPERATORS:
         if source.startswith(op, pos):
-            return Token("op", op, pos), pos + len(op)
-    raise syntax_error(source, pos, f"unexpected character {char!r}")
+            return Token("op", op, pos, pos + len(op)), pos + len(op)
+    raise _unrecognized(source, pos, pos + (2 if char in _PAIR_STARTS else 1))
 
 
 def _scan_number(source: str, pos: int) -> tuple[Token, int]:
@@ -92,7 +99,7 @@ def _scan_number(source: str, pos: int) -> tuple[Token, int]:
         value = int(match.group("int"))
     else:  # int() refuses these with an error of its own
         raise syntax_error(source, pos, "integer literal out of range")
-    return Token("number", value, pos), match.end()
+    return Token("number", value, pos, match.end()), match.end()
 
 
 def _scan_string(source: str, start: int) -> tuple[str, int]:
@@ -104,17 +111,28 @@ def _scan_string(source: str, start: int) -> tuple[str, int]:
     chars: list[str] = []
     while not source.startswith(quote, pos):
         if pos >= len(source) or (len(quote) == 1 and source[pos] == "\n"):
-            raise syntax_error(source, start, "unterminated string")
+            raise _unterminated(source, start, quote, pos)
         if source[pos] == "\\" and not raw:
-            char, pos = _scan_escape(source, pos)
+            char, pos = _scan_escape(source, start, pos)
         else:
             char, pos = source[pos], pos + 1
         chars.append(char)
     return "".join(chars), pos + len(quote)
 
 
-def _scan_escape(source: str, pos: int) -> tuple[str, int]:
-    """Decode the escape sequence whose backslash is at ``pos``."""
+def _unterminated(source: str, start: int, quote: str, pos: int) -> ExpressionSyntaxError:
+    """A string left open, quoted up to where the real server's lexer stopped reading."""
+    if len(quote) == 1:
+        return _unrecognized(source, start, pos + 1)
+    # Its lexer then reads an empty string (two quotes) and a string opened by the third.
+    opened = source.index(quote, start) + 2
+    newline = source.find("\n", opened)
+    return _unrecognized(source, opened, len(source) if newline < 0 else newline + 1)
+
+
+def _scan_escape(source: str, start: int, pos: int) -> tuple[str, int]:
+    """Decode the escape sequence whose backslash is at ``pos``, in the string literal at
+    ``start``."""
     kind = source[pos + 1:pos + 2]
     if kind in _SIMPLE_ESCAPES:
         return _SIMPLE_ESCAPES[kind], pos + 2
@@ -124,7 +142,13 @@ def _scan_escape(source: str, pos: int) -> tuple[str, int]:
             code = int(digits, 16)
             if code <= sys.maxunicode:
                 return chr(code), pos + 2 + len(digits)
+        # The real server's lexer quotes the digits it read and the character that stopped it.
+        read = len(digits) - len(digits.lstrip(string.hexdigits))
+        raise _unrecognized(source, start, pos + 3 + read)
     octal = _OCTAL_ESCAPE.match(source, pos + 1)
     if octal:
         return chr(int(octal.group(), 8)), octal.end()
-    raise syntax_error(source, pos, "invalid escape sequence")
+    if kind and kind in "0123":
+        rest = source[pos + 2:pos + 4]
+        raise _unrecognized(source, start, pos + 3 + len(rest) - len(rest.lstrip("01234567")))
+    raise _unrecognized(source, start, pos + 2)

@@ -18,6 +18,7 @@ from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.time_scalar import parse_time
 from inngest._engine.graphql.typesystem import Field, is_list, is_mapping
 from inngest._engine.models import Run, StoredEvent
+from inngest._engine.payload import dump_escaped
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
 
@@ -137,7 +138,7 @@ def _raw(parent: object, args: Args, ctx: object) -> str:
     event = _stored(parent).event
     raw = {key: event.get(key) for key in ("data", "id", "name", "ts", "v")}
     raw.update({key: event[key] for key in ("meta", "user") if event.get(key)})
-    return json.dumps(dict(sorted(raw.items())), separators=(",", ":"), ensure_ascii=False)
+    return dump_escaped(dict(sorted(raw.items())))
 
 
 def _runs(parent: object, args: Args, ctx: object) -> list[Run]:

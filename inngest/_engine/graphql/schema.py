@@ -16,7 +16,7 @@ from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import (
-    Object, PayloadError, as_object, dump, from_object, load, optional_int, to_int,
+    Object, PayloadError, as_object, dump_escaped, from_object, load, optional_int, to_int,
 )
 from inngest._engine.timeparse import rfc3339
 
@@ -66,7 +66,7 @@ def _status(run: Run) -> str:
 
 
 def _run_output(run: Run) -> str | None:
-    return _dumps(run.output) if run.has_output else None
+    return run.shown_output() if run.has_output else None
 
 
 def _function_of(run: object, ctx: object) -> Function | None:
@@ -209,7 +209,7 @@ def _run_trigger(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run = _get_run(args.get("runID"), ctx)
     stored = _run_events(run, ctx)
     return {
-        "payloads": [_dumps(wire_event(event.event)) for event in stored],
+        "payloads": [dump_escaped(wire_event(event.event)) for event in stored],
         "IDs": list(run.event_ids),
         "eventName": stored[0].name if stored and len(stored) == 1 else None,
         "timestamp": rfc3339(stored[0].received_at_ms if stored else run.created_at_ms),
@@ -261,8 +261,8 @@ def _listed_output(item: dict[str, JSON]) -> str:
     if item.get("type") == "StepErrored" and item.get("stepID") and output:
         error = load(output)
         if isinstance(error, dict):
-            return dump({"error": {key: error[key] for key in ("name", "message", "stack")
-                                   if key in error}})
+            fields = {key: error[key] for key in ("name", "message", "stack") if key in error}
+            return dump_escaped({"error": fields})
     return output
 
 
@@ -324,12 +324,10 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
         text = outputs.get(step_id[2:])
         if not isinstance(text, str) or not text:
             raise GraphQLError("output not found")
-        return _output_of({"error": load(text)})
+        return _error_output(_loaded(text), text)
     if not step_id:
-        value: JSON = {"error": run.output} if run.status is RunStatus.FAILED else {
-            "data": run.output}
         inputs = [wire_event(event.event) for event in _run_events(run, ctx)]
-        return {**_output_of(value), "input": _dumps(inputs)}
+        return {**_run_span_output(run), "input": _dumps(inputs)}
     values = dict(store.steps(run.id))
     if step_id not in values:
         raise GraphQLError("output not found")
@@ -339,18 +337,45 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     return _output_of(values[step_id], unwrap=not invoke)
 
 
+def _run_span_output(run: Run) -> dict[str, object]:
+    """The run's output as the server stores it: re-encoded, or the app's text."""
+    if run.status is RunStatus.FAILED and run.output is not None:
+        return _error_output(None if run.output_is_text else run.output, run.shown_output())
+    return {"data": run.shown_output(), "input": None, "error": None}
+
+
 def _output_of(value: JSON, *, unwrap: bool = True) -> dict[str, object]:
+    """A step's output; the server keeps it as the SDK sent it, which we re-encode."""
     if isinstance(value, typing.Mapping) and value.get("error") is not None:
-        error = value["error"]
-        if not isinstance(error, typing.Mapping):
-            error = {"name": "Error", "message": str(error)}
-        return {"data": None, "input": None, "error": {
-            "message": str(error.get("message") or ""), "name": error.get("name"),
-            "stack": error.get("stack"), "cause": _cause(error.get("cause")),
-        }}
+        return _error_output(value["error"], _dumps(value["error"]))
     data = value.get("data") if unwrap and isinstance(value, typing.Mapping) and set(value) == {
         "data"} else value
     return {"data": _dumps(data), "input": None, "error": None}
+
+
+def _error_output(error: JSON, text: str) -> dict[str, object]:
+    """A failure, read as the server reads the stored error (``text``): the string fields
+    of an error object, and the stored text itself as the stack when there is no message
+    (an error that is not an object, or that has no message)."""
+    fields = error if isinstance(error, typing.Mapping) else {}
+    message = _string(fields.get("message")) or ""
+    return {"data": None, "input": None, "error": {
+        "message": message, "name": _string(fields.get("name")),
+        "stack": _string(fields.get("stack")) if message else text,
+        "cause": _cause(fields.get("cause")),
+    }}
+
+
+def _string(value: JSON) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _loaded(text: str) -> JSON:
+    """A stored output's JSON value; None for an app's reply that was not JSON."""
+    try:
+        return load(text)
+    except ValueError:
+        return None
 
 
 def _cause(cause: JSON) -> str | None:
@@ -399,6 +424,8 @@ def _run_query(query: object) -> run_query.Condition | None:
         return None
     try:
         return run_query.compile_run_query(query)
+    except cel.ExpressionSyntaxError as err:
+        raise GraphQLError(f"error retrieving runs: {err.run_query_message}") from None
     except (cel.ExpressionError, run_query.RunQueryError) as err:
         raise GraphQLError(f"error retrieving runs: {err}") from None
 
@@ -466,7 +493,7 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
         "createdAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "occurredAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
         "receivedAt": rfc3339(stored.received_at_ms),
-        "payload": _dumps(event.get("data")), "raw": _dumps(wire_event(event)),
+        "payload": dump_escaped(event.get("data")), "raw": dump_escaped(wire_event(event)),
         "schema": None,
         "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
         "externalID": event.get("id") or None,

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import typing
 import urllib.parse
 
-from inngest._engine import console, events, mcp, registration, timeparse, ulid
+from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import guard, rest_v2, run_routes
 from inngest._engine.http.replies import (
-    BASE_HEADERS, Headers, Response, error, respond, v1_error,
+    BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
 )
 from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
 from inngest._engine.payload import load_body
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
-from inngest._http_core import CoreServer, HTTPRequest, Limits
+from inngest._http_core import CoreServer, HTTPRequest, Limits, Takeover
 from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
@@ -39,15 +38,16 @@ MAX_EVENTS = 51
 
 def _accepted(ids: list[str]) -> Response:
     """``respond(200, {"ids": ids, "status": 200})`` without the JSON encoder: event ids are
-    ULIDs, which json.dumps writes as they are."""
-    quoted = '", "'.join(ids)
-    return 200, dict(BASE_HEADERS), f'{{"ids": ["{quoted}"], "status": 200}}'.encode("ascii")
+    ULIDs, which need no escaping."""
+    quoted = '","'.join(ids)
+    return 200, dict(BASE_HEADERS), f'{{"ids":["{quoted}"],"status":200}}\n'.encode("ascii")
 
 
 def graphql_request_error(reason: str) -> Response:
     """A GraphQL body that cannot be read: 400 in GraphQL's shape, as the real server answers."""
     message = f"json request body could not be decoded: {reason}"
-    return respond(400, {"errors": [{"message": message}], "data": None, "message": message})
+    return graphql_response(400, {"errors": [{"message": message}], "data": None,
+                                  "message": message})
 
 
 _INVALID_RUN_ID = "The run ID specified is invalid"
@@ -70,6 +70,7 @@ class Api:
         self._guard = guard.Guard(str(self.info.get("host", "127.0.0.1")))
         self._rest_v2 = rest_v2.RestV2(engine)
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
+        self._realtime = realtime.Realtime(engine.clock, engine.ids)
         runs = run_routes.RunRoutes(engine)
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
@@ -103,7 +104,16 @@ class Api:
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
                body: bytes) -> Response:
-        """Answer one request; header names in ``headers`` must be lower-case."""
+        """Answer one request; header names in ``headers`` must be lower-case. Realtime
+        subscriptions need a connection to take over (``answer``): here they get a 501."""
+        answer = self.answer(method, path, query, headers, body)
+        if isinstance(answer, Takeover):
+            return error(501, "realtime subscriptions are served over HTTP connections only")
+        return answer
+
+    def answer(self, method: str, path: str, query: dict[str, str], headers: Headers,
+               body: bytes) -> Response | Takeover:
+        """``handle``, where an answer may take the connection over."""
         refusal = self._guard.refusal(method, headers)
         if refusal is not None:
             log.warning("refused %s %s: %s", method, path, refusal)
@@ -113,6 +123,8 @@ class Api:
             return respond(204)
         if rest_v2.serves(path):
             return self._rest_v2.handle(method, path, query, headers, body)
+        if realtime.serves(path):
+            return self._realtime.handle(method, path, query, headers, body)
         path = path.rstrip("/") or "/"
         known_path = False
         for route_method, pattern, handler in self._routes:
@@ -390,23 +402,25 @@ class Api:
         answer = graphql.execute(self.engine, query, variables or {}, operation)
         if gql_execution.failed_before_execution(answer):
             # A GraphQL body stays one (errors carry their codes), as the real server's 422.
-            return 422, dict(BASE_HEADERS), json.dumps(answer).encode("utf-8")
-        return respond(200, answer)
+            return 422, dict(BASE_HEADERS), encode(answer)
+        return graphql_response(200, answer)
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:
-    """An event as the REST v1 API lists it."""
+    """An event as the REST v1 API lists it, its keys in the real server's order; ``user``
+    and ``v`` are there when the event has them."""
     event = stored.event
     out: dict[str, JSON] = {
-        "account_id": _ENV_ID, "data": event.get("data"), "environment_id": _ENV_ID,
-        "id": event.get("id") or stored.internal_id, "internal_id": stored.internal_id,
-        "name": stored.name, "received_at": rfc3339(stored.received_at_ms), "source": "",
-        "source_id": None, "ts": event.get("ts"),
+        "internal_id": stored.internal_id, "account_id": _ENV_ID, "environment_id": _ENV_ID,
+        "source": "", "source_id": None, "received_at": rfc3339(stored.received_at_ms),
+        "id": event.get("id") or stored.internal_id, "name": stored.name,
+        "data": event.get("data"),
     }
-    # As the real server: present when the event has them.
-    for key in ("user", "v"):
-        if event.get(key):
-            out[key] = event[key]
+    if event.get("user"):
+        out["user"] = event["user"]
+    out["ts"] = event.get("ts")
+    if event.get("v"):
+        out["v"] = event["v"]
     return out
 
 
@@ -418,7 +432,7 @@ class Server(CoreServer):
         self.api = api
         super().__init__(address, self._serve, limits, max_workers, "inngest-api")
 
-    def _serve(self, request: HTTPRequest) -> Response:
+    def _serve(self, request: HTTPRequest) -> Response | Takeover:
         target = request.target
         if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
             path, query = target, {}  # a plain path: what splitting it would give
@@ -426,4 +440,4 @@ class Server(CoreServer):
             parts = urllib.parse.urlsplit(target)
             path = parts.path
             query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-        return self.api.handle(request.method, path, query, request.headers, request.body)
+        return self.api.answer(request.method, path, query, request.headers, request.body)

@@ -1,12 +1,13 @@
-"""JSON answers of the HTTP API, and the error shapes the real server's routes use."""
+"""JSON answers of the HTTP API, written as the real server writes them, and the error
+shapes its routes use."""
 
 from __future__ import annotations
 
-import json
 import typing
 
 from inngest._engine import registration
-from inngest._engine.payload import is_mapping
+from inngest._engine.models import JSON
+from inngest._engine.payload import dump_escaped, is_mapping
 from inngest._protocol.headers import Header
 
 Headers = dict[str, str]
@@ -24,10 +25,27 @@ _ERROR_CODES = {
 
 
 def respond(status: int, body: object = None) -> Response:
+    """A JSON answer; it ends in a newline, as the real server's REST answers do (Go's
+    ``json.Encoder``)."""
+    if status == 204:
+        return status, dict(BASE_HEADERS), b""
+    return _json_response(status, body, b"\n")
+
+
+def graphql_response(status: int, body: object) -> Response:
+    """A GraphQL answer, which ends without a newline there."""
+    return _json_response(status, body, b"")
+
+
+def _json_response(status: int, body: object, end: bytes) -> Response:
     if status >= 400 and is_mapping(body) and "code" not in body:
         body = _with_code(status, body)
-    payload = b"" if status == 204 else json.dumps(body).encode("utf-8")
-    return status, dict(BASE_HEADERS), payload
+    return status, dict(BASE_HEADERS), encode(body) + end
+
+
+def encode(body: object) -> bytes:
+    """A response body as the real server writes one (Go's encoding/json)."""
+    return dump_escaped(typing.cast(JSON, body)).encode("utf-8")
 
 
 def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:

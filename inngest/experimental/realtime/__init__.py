@@ -1,7 +1,7 @@
 """Publish to realtime channels and mint subscription tokens. Experimental.
 
-Served by the Inngest server's realtime API (``/v1/realtime/...``); the embedded engine
-does not serve it.
+Served by the Inngest server's realtime API (``/v1/realtime/...``), and by the embedded
+engine's.
 """
 
 from __future__ import annotations

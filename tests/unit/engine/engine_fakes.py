@@ -218,15 +218,19 @@ class Client:
 
     def request(self, method: str, path: str, body: typing.Any = None,
                 headers: dict[str, str] | None = None) -> tuple[int, typing.Any]:
+        status, text = self.request_raw(method, path, body, headers)
+        return status, json.loads(text) if text else None
+
+    def request_raw(self, method: str, path: str, body: typing.Any = None,
+                    headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """``request``, answering the body's bytes."""
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         if isinstance(self.dev, LoopbackDev):
             request = OutboundRequest(method, self.dev.url + path, headers or {}, data)
             reply = self.dev.transport.send(request)
-            status, text = reply.status, reply.body
-        else:
-            response = HTTP.request(method, self.dev.url + path, body=data, headers=headers or {})
-            status, text = response.status, response.data
-        return status, json.loads(text) if text else None
+            return reply.status, reply.body
+        response = HTTP.request(method, self.dev.url + path, body=data, headers=headers or {})
+        return response.status, response.data
 
     def register(self, app: FakeApp, functions: list[dict[str, typing.Any]],
                  **extra: typing.Any) -> tuple[int, typing.Any]:

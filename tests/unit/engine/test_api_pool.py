@@ -18,7 +18,7 @@ def ask_health(port: int) -> tuple[bytes, socket.socket]:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall(HEALTH)
     received = b""
-    while b"\r\n\r\n" not in received or not received.endswith(b"}"):
+    while b"\r\n\r\n" not in received or not received.endswith(b"}\n"):
         chunk = sock.recv(4096)
         assert chunk, received
         received += chunk
@@ -35,7 +35,7 @@ def test_keep_alive_clients_do_not_hold_the_workers() -> None:
         for _ in range(5):
             answer, sock = ask_health(port)
             held.append(sock)
-            assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'"message": "OK"}')
+            assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'"message":"OK"}\n')
     finally:
         for sock in held:
             sock.close()

@@ -63,6 +63,16 @@ def test_rest_events_show_user_and_v_when_the_event_has_them(client: Client) -> 
     assert "user" not in by_id[bare] and "v" not in by_id[bare]
 
 
+def test_rest_events_list_their_keys_in_the_real_servers_order(client: Client) -> None:
+    [full, bare] = client.send({"name": "a/o", "data": {"a": 1}, "user": {"u": 1},
+                                "v": "2024-01-01.1", "id": "my-id"}, {"name": "a/o"})
+    common = ["internal_id", "account_id", "environment_id", "source", "source_id",
+              "received_at", "id", "name", "data"]
+    for event_id, keys in ((full, [*common, "user", "ts", "v"]), (bare, [*common, "ts"])):
+        _, one = client.request("GET", f"/v1/events/{event_id}")
+        assert list(one["data"]) == keys
+
+
 def test_invalid_json(client: Client) -> None:
     status, body = post(client, b"{nope")
     assert status == 400 and body["error"].startswith("Unable to parse request body")
@@ -231,7 +241,7 @@ def test_every_response_says_dev(dev: DevServer) -> None:
 
 
 @pytest.mark.sockets
-def test_the_answer_to_a_send_is_the_json_of_its_ids_as_json_dumps_writes_it(
+def test_the_answer_to_a_send_is_the_json_of_its_ids_as_the_real_server_writes_it(
     dev: DevServer
 ) -> None:
     import urllib3
@@ -241,7 +251,8 @@ def test_the_answer_to_a_send_is_the_json_of_its_ids_as_json_dumps_writes_it(
         response = pool.request("POST", dev.url + "/e/key", body=json.dumps(events).encode())
         ids = json.loads(response.data)["ids"]
         assert len(ids) == (len(events) if isinstance(events, list) else 1)
-        assert response.data == json.dumps({"ids": ids, "status": 200}).encode()
+        assert response.data == json.dumps({"ids": ids, "status": 200},
+                                           separators=(",", ":")).encode() + b"\n"
 
 
 def test_a_send_retried_with_its_seed_gets_the_same_ids_and_starts_no_second_run(

@@ -131,6 +131,13 @@ REFUSED = [
      "expects 'event.name' to be a string: 1"),
     ('event.name == null',
      "expects 'event.name' to be a string: <nil>"),
+    ('event.data.x ==',
+     "Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', "
+     "'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n"
+     " | event.data.x =="),
+    ('(event.data.x == 1', "Syntax error: missing ')' at '<EOF>'\n | (event.data.x == 1"),
+    ('event.data.x = 1', "Syntax error: token recognition error at: '= '\n | event.data.x = 1"),
+    ('event..data', "Syntax error: no viable alternative at input '..'\n | event..data"),
 ]
 
 

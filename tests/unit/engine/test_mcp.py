@@ -512,7 +512,18 @@ def test_health(session: Mcp) -> None:
     assert body["data"] == {"status": "ok"} and body["metadata"]["fetchedAt"]
 
 
-def test_docs_tools_read_the_docs_folder(session: Mcp) -> None:
+# This checkout's docs folder: tox runs the tests against an installed wheel, which has none.
+CHECKOUT_DOCS = pathlib.Path(__file__).resolve().parents[3] / "docs"
+
+
+def test_docs_tools_read_the_docs_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    with docs_engine(monkeypatch, CHECKOUT_DOCS) as dev:
+        session = Mcp(dev.url)
+        session.initialize()
+        check_docs_tools(session)
+
+
+def check_docs_tools(session: Mcp) -> None:
     listed = session.tool("list_docs")["structuredContent"]
     assert listed["categories"]["compatibility.md"] == 1
     assert listed["totalChunks"] == 2 * listed["totalDocs"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, wait
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, wait
 
 LOOPBACK = True
 
@@ -93,3 +93,87 @@ def test_the_failed_event_carries_the_error_an_engine_error_wraps(
     data = handler_call.body["event"]["data"]
     assert data["error"] == failed["output"]["error"]
     assert data["error"]["name"] == "InngestErrTimeoutTooLong"
+
+
+def shown_outputs(client: Client, run_id: str) -> dict[str, typing.Any]:
+    """The run's output as GraphQL shows it: on the run, in its history and its span."""
+    status, body = client.request("POST", "/v0/gql", {"query": """
+        query($id: String!, $run: ID!) {
+          run(runID: $id) { output trace { outputID } }
+          functionRun(query: {functionRunId: $run}) { history { id type } }
+        }""", "variables": {"id": run_id, "run": run_id}})
+    assert status == 200 and "errors" not in body, body
+    [ended] = [item["id"] for item in body["data"]["functionRun"]["history"]
+               if item["type"] in ("FunctionCompleted", "FunctionFailed")]
+    status, more = client.request("POST", "/v0/gql", {"query": """
+        query($id: ULID!, $run: ID!, $output: String!) {
+          functionRun(query: {functionRunId: $run}) { historyItemOutput(id: $id) }
+          runTraceSpanOutputByID(outputID: $output) { data error { message name stack } }
+        }""", "variables": {"id": ended, "run": run_id,
+                            "output": body["data"]["run"]["trace"]["outputID"]}})
+    assert status == 200 and "errors" not in more, more
+    return {"output": body["data"]["run"]["output"],
+            "history": more["data"]["functionRun"]["historyItemOutput"],
+            "span": more["data"]["runTraceSpanOutputByID"]}
+
+
+@pytest.mark.parametrize("body", [b"Infinity", b"NaN", b'{"a":NaN}', b"not json <&>"])
+def test_a_reply_that_is_not_json_is_shown_as_its_text(client: Client, app: FakeApp,
+                                                       body: bytes) -> None:
+    run = run_once(client, app, lambda call: (200, {}, body))
+    text = body.decode()
+    assert run["status"] == "Completed" and run["output"] == text
+    assert shown_outputs(client, run["run_id"]) == {
+        "output": text, "history": text, "span": {"data": text, "error": None}}
+
+
+def test_the_text_infinity_and_the_json_string_infinity_differ(
+    client: Client, app: FakeApp
+) -> None:
+    client.register(app, [
+        app.function("text", retries=0, handler=lambda call: (200, {}, b"Infinity")),
+        app.function("json", retries=0, handler=lambda call: (200, {}, b'"Infinity"')),
+    ])
+    text, string = (client.wait_for_run(client.send({"name": f"test/{fn}"})[0])
+                    for fn in ("text", "json"))
+    assert text["output"] == string["output"] == "Infinity"  # REST cannot tell them apart
+    assert shown_outputs(client, text["run_id"])["output"] == "Infinity"
+    assert shown_outputs(client, string["run_id"]) == {
+        "output": '"Infinity"', "history": '"Infinity"',
+        "span": {"data": '"Infinity"', "error": None}}
+
+
+@pytest.mark.parametrize(("body", "stack"), [
+    (b"oops <&>", "oops <&>"),
+    (b'"oops"', '"oops"'),
+    (b"42", "42"),
+    (b'{"name": "E", "stack": "s"}', '{"name":"E","stack":"s"}'),
+])
+def test_a_failure_without_a_message_shows_what_was_stored_as_its_stack(
+    client: Client, app: FakeApp, body: bytes, stack: str
+) -> None:
+    run = run_once(client, app, lambda call: (500, {"x-inngest-no-retry": "true"}, body))
+    assert run["status"] == "Failed"
+    shown = shown_outputs(client, run["run_id"])
+    name = "E" if body.startswith(b"{") else None
+    assert shown["span"] == {"data": None, "error": {"message": "", "name": name,
+                                                     "stack": stack}}
+    assert shown["output"] == shown["history"] == stack
+
+
+def test_lone_surrogates_in_a_reply_become_replacement_characters(
+    client: Client, app: FakeApp
+) -> None:
+    """As the real server's decoder reads them: the run failed with an internal error (the
+    store cannot hold them)."""
+    def handler(call: Call) -> Reply:
+        if not call.body["steps"]:
+            return 206, {}, b'[{"op": "StepRun", "id": "%s", "name": "s", "data": "\\udc00"}]' % (
+                step_hash("s").encode())
+        return 200, {}, b'{"x": "\\ud800a", "\\udfff": [1]}'
+
+    run = run_once(client, app, handler)
+    assert run["status"] == "Completed"
+    assert run["output"] == {"x": "\ufffda", "\ufffd": [1]}
+    assert len(app.posts()) == 2
+    assert app.posts()[1].body["steps"][step_hash("s")] == {"data": "\ufffd"}

@@ -1,0 +1,150 @@
+"""The server side of RFC 6455 WebSockets, as much as realtime subscribers need: the opening
+handshake (checked, and refused, as the dev server's WebSocket library does) and frames
+(text messages out; text, ping and close in; no extensions)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import socket
+import struct
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+TEXT, BINARY, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
+# As the dev server's library: a longer message from the client closes the connection.
+MAX_MESSAGE_BYTES = 32768
+CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG = 1002, 1009
+
+
+class Refusal(Exception):
+    """A handshake the dev server refuses: status, message and extra headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+class Closed(Exception):
+    """The connection ended, or the client broke the protocol (``code`` to close with)."""
+
+    def __init__(self, code: int | None = None, reason: str = "") -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _has_token(value: str, token: str) -> bool:
+    return any(part.strip().lower() == token for part in value.split(","))
+
+
+def accept_key(headers: dict[str, str], method: str) -> str:
+    """The ``Sec-WebSocket-Accept`` for a valid opening handshake; raises ``Refusal``."""
+    upgrade = {"connection": "Upgrade", "upgrade": "websocket"}
+    connection = headers.get("connection", "")
+    if not _has_token(connection, "upgrade"):
+        raise Refusal(426, "WebSocket protocol violation: Connection header "
+                      f"{_quote(connection)} does not contain Upgrade", upgrade)
+    if not _has_token(headers.get("upgrade", ""), "websocket"):
+        raise Refusal(426, "WebSocket protocol violation: Upgrade header "
+                      f"{_quote(headers.get('upgrade', ''))} does not contain websocket", upgrade)
+    if method != "GET":
+        raise Refusal(405, "WebSocket protocol violation: handshake request method is not "
+                      f"GET but {_quote(method)}")
+    version = headers.get("sec-websocket-version", "")
+    if version != "13":
+        raise Refusal(400, "unsupported WebSocket protocol version (only 13 is supported): "
+                      f"{_quote(version)}", {"Sec-WebSocket-Version": "13"})
+    if "sec-websocket-key" not in headers:
+        raise Refusal(400, "WebSocket protocol violation: missing Sec-WebSocket-Key")
+    key = headers["sec-websocket-key"].strip()
+    try:
+        valid = len(base64.b64decode(key, validate=True)) == 16
+    except binascii.Error:
+        valid = False
+    if not valid:
+        raise Refusal(400, f"WebSocket protocol violation: invalid Sec-WebSocket-Key "
+                      f"{_quote(key)}, must be a 16 byte base64 encoded string")
+    digest = hashlib.sha1(key.encode("latin-1") + _GUID).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _quote(text: str) -> str:
+    """Go's %q for the header values seen here."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """A final, unmasked frame, as a server sends."""
+    size = len(payload)
+    if size < 126:
+        head = struct.pack("!BB", 0x80 | opcode, size)
+    elif size < 1 << 16:
+        head = struct.pack("!BBH", 0x80 | opcode, 126, size)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 127, size)
+    return head + payload
+
+
+def close_frame(code: int, reason: str = "") -> bytes:
+    return frame(CLOSE, struct.pack("!H", code) + reason.encode("utf-8"))
+
+
+class Reader:
+    """Reads the client's frames from a blocking socket, ``leftover`` first."""
+
+    def __init__(self, sock: socket.socket, leftover: bytes) -> None:
+        self._sock = sock
+        self._buffer = bytearray(leftover)
+
+    def message(self) -> tuple[int, bytes]:
+        """The next message or control frame: (opcode, payload). Raises ``Closed``."""
+        opcode, parts, size = -1, [], 0
+        while True:
+            fin, frame_opcode, payload = self._frame()
+            if frame_opcode >= CLOSE:
+                if not fin:
+                    raise Closed(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
+                return frame_opcode, payload
+            if (frame_opcode == CONTINUATION) == (opcode == -1):
+                raise Closed(CLOSE_PROTOCOL_ERROR, "unexpected continuation")
+            if opcode == -1:
+                opcode = frame_opcode
+            size += len(payload)
+            if size > MAX_MESSAGE_BYTES:
+                raise Closed(CLOSE_TOO_BIG, f"read limited at {MAX_MESSAGE_BYTES + 1} bytes")
+            parts.append(payload)
+            if fin:
+                return opcode, b"".join(parts)
+
+    def _frame(self) -> tuple[bool, int, bytes]:
+        first, second = self._take(2)
+        if first & 0x70:
+            raise Closed(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+        if not second & 0x80:
+            raise Closed(CLOSE_PROTOCOL_ERROR, "client frame not masked")
+        size = second & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", self._take(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", self._take(8))[0]
+        if size > MAX_MESSAGE_BYTES:
+            raise Closed(CLOSE_TOO_BIG, f"read limited at {MAX_MESSAGE_BYTES + 1} bytes")
+        mask, masked = self._take(4), self._take(size)
+        key = (mask * (size // 4 + 1))[:size]
+        payload = (int.from_bytes(masked, "big") ^ int.from_bytes(key, "big")).to_bytes(size, "big")
+        return bool(first & 0x80), first & 0x0F, payload
+
+    def _take(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            try:
+                chunk = self._sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise Closed()
+            self._buffer += chunk
+        taken = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return taken
