@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import typing
 
 from inngest._engine import scores
@@ -97,6 +98,8 @@ def _sum(old: JSON, new: JSON) -> JSON:
     if base is None or extra is None:
         return new
     total = base + extra
+    if isinstance(total, float) and not math.isfinite(total):
+        return None  # Go cannot write the sum: the value becomes null there
     return int(total) if isinstance(total, float) and total.is_integer() else total
 
 
@@ -112,10 +115,26 @@ def _first_json_value(body: bytes) -> JSON:
     """The body's first JSON value (the rest is not read, as by Go's decoder)."""
     text = body.decode("utf-8", "replace").lstrip(" \t\r\n")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text)
+        value, _ = _GO_JSON.raw_decode(text)
     except (ValueError, RecursionError):
         raise MetadataError(400, INVALID_TARGET) from None
     return typing.cast(JSON, value)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number out of range: {text}")
+    return number
+
+
+def _no_constant(text: str) -> typing.NoReturn:
+    raise ValueError(f"not JSON: {text}")
+
+
+# JSON without NaN and Infinity, as Go reads it; a number beyond a 64-bit float is refused
+# too (the dev server keeps it as written, which no JSON reader of ours could show).
+_GO_JSON = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
 
 
 def _target(raw: JSON) -> str:

@@ -138,12 +138,26 @@ def test_allowed_inngest_kinds_and_scores_are_kept(client: Client, run_id: str) 
     (b'{"metadata": [{"kind": "inngest.score", "values": {"it\'s": {"value": 1}}}]}',
      "Invalid metadata"),
     (b"[" * 100_000, "Invalid metadata target"),
+    (b'{"metadata": [{"kind": "userland.x", "values": {"a": NaN}}]}', "Invalid metadata target"),
+    (b'{"metadata": [{"kind": "userland.x", "values": {"a": Infinity}}]}',
+     "Invalid metadata target"),
+    (b'{"metadata": [{"kind": "userland.x", "values": {"a": 1e999}}]}', "Invalid metadata target"),
 ])
 def test_refused_metadata_gets_the_dev_servers_answer(
         client: Client, run_id: str, body: bytes, message: str) -> None:
     status, answer = client.request("POST", f"/v1/runs/{run_id}/metadata", body)
     assert (status, answer["error"], answer["data"]) == (400, message, None)
     assert data(client, TRACE, id=run_id)["runTrace"]["metadata"] == []
+
+
+def test_a_sum_past_the_largest_float_is_null(client: Client, run_id: str) -> None:
+    for _ in range(2):  # measured: the dev server cannot write the sum and shows null
+        assert post(client, run_id, {"metadata": [
+            {"kind": "userland.n", "op": "add", "values": {"a": 1e308}}]})[0] == 200
+    [entry] = data(client, TRACE, id=run_id)["runTrace"]["metadata"]
+    assert entry["values"] == {"a": None}
+    status, trace = client.request("GET", f"/api/v2/runs/{run_id}/trace")
+    assert status == 200 and trace["data"]["rootSpan"]["metadata"][0]["values"] == {"a": "null"}
 
 
 def test_a_body_is_read_up_to_its_first_value(client: Client, run_id: str) -> None:
