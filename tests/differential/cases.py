@@ -702,3 +702,104 @@ def _bad_input(side: Side) -> Answer:
             status = answer["status"]
         classes[f"{method} {path} {body!r}"] = f"{status // 100}xx"
     return {"status_classes": classes}
+
+
+# -- MCP: what an AI tool sees of a session at /mcp ------------------------------------------
+_MCP_HEADERS = {"content-type": "application/json",
+                "accept": "application/json, text/event-stream"}
+_MCP_INIT = {"protocolVersion": "2025-06-18", "capabilities": {},
+             "clientInfo": {"name": "differential", "version": "1"}}
+
+
+class _Mcp:
+    """One MCP session with a server: JSON-RPC requests posted to /mcp."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+        self.session = ""
+        self._ids = 0
+
+    def post(self, message: object) -> tuple[int, dict[str, str], bytes]:
+        headers = dict(_MCP_HEADERS)
+        if self.session:
+            headers["mcp-session-id"] = self.session
+        return self.probe.exchange("POST", "/mcp", json.dumps(message).encode(), headers)
+
+    def call(self, method: str, params: object = None) -> typing.Any:
+        self._ids += 1
+        message = {"jsonrpc": "2.0", "id": self._ids, "method": method,
+                   **({} if params is None else {"params": params})}
+        status, _, body = self.post(message)
+        assert status == 200, f"{self.probe.name}: MCP {method} answered {status}: {body!r}"
+        return json.loads(body)
+
+    def tool(self, tool: str, **arguments: object) -> typing.Any:
+        return self.call("tools/call", {"name": tool, "arguments": arguments})
+
+
+def _mcp_start(mcp: _Mcp) -> Answer:
+    status, headers, body = mcp.post(
+        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": _MCP_INIT})
+    mcp.session = headers.get("mcp-session-id", "")
+    initialized = mcp.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return {
+        "status": status, "content_type": headers.get("content-type"),
+        "session_id": re.sub("[0-9A-Z]", "X", mcp.session), "body": json.loads(body),
+        "initialized": [initialized[0], initialized[2].decode()],
+    }
+
+
+def _undescribed(schema: object) -> object:
+    if isinstance(schema, dict):
+        return {key: _undescribed(value) for key, value in schema.items()
+                if key != "description"}
+    return schema
+
+
+def _mcp_tools(mcp: _Mcp) -> object:
+    """Names and argument schemas; titles and descriptions are each server's own words
+    (docs/compatibility.md, Engine, MCP: "Tool titles and descriptions are our own words")."""
+    tools = mcp.call("tools/list")["result"]["tools"]
+    return sorted(({"name": tool["name"], "inputSchema": _undescribed(tool.get("inputSchema"))}
+                   for tool in tools), key=lambda tool: str(tool["name"]))
+
+
+_MCP_STEPS = re.compile(r"\nSteps \(\d+\):\n(  .*\n)*|Steps: \d+\nLast step: .*\n")
+
+
+def _mcp_stepless(reply: typing.Any) -> object:
+    """Without the runs' steps: ours lists them, the dev server's list is always null
+    (docs/compatibility.md, Engine, MCP: "Runs' `steps` are listed"). Without the time
+    ``poll_run_status`` took, each server's own."""
+    result = reply.get("result") or {}
+    for content in result.get("content") or []:
+        content["text"] = re.sub(r"for \d+ms", "for <ms>", _MCP_STEPS.sub("", content["text"]))
+    found = result.get("structuredContent") or {}
+    for run in [found, *(found.get("runs") or [])]:
+        if "steps" in run:
+            run["steps"] = None
+    return reply
+
+
+@case("mcp", "initialize", "tools", "send_event", "run_status", "poll", "errors")
+def _mcp(side: Side) -> Answer:
+    """A session: initialize, list the tools, send an event, read its run, then mistakes."""
+    mcp = _Mcp(side.probe)
+    answer: Answer = {"initialize": attempt(lambda: _mcp_start(mcp)),
+                      "tools": attempt(lambda: _mcp_tools(mcp))}
+    sent = mcp.tool("send_event", name="py/steps", data={"key": "mcp", "n": 1})
+    event_id = sent["result"]["structuredContent"]["eventId"]
+    run_ids = sent["result"]["structuredContent"].get("runIds") or side.probe.run_ids(event_id)
+    labels = {event_id: "<event>", **{run: f"<run {n}>" for n, run in enumerate(run_ids)}}
+    answer["send_event"] = sent
+    answer["poll"] = _mcp_stepless(
+        mcp.tool("poll_run_status", runIds=run_ids, timeout=20, pollInterval=100))
+    answer["run_status"] = _mcp_stepless(mcp.tool("get_run_status", runId=run_ids[0]))
+    answer["errors"] = {
+        "unknown tool": mcp.call("tools/call", {"name": "nope", "arguments": {}}),
+        "missing argument": mcp.call("tools/call", {"name": "send_event", "arguments": {}}),
+        "wrong type": mcp.call("tools/call", {"name": "send_event", "arguments": {"name": 5}}),
+        "bad run id": mcp.tool("get_run_status", runId="nope"),
+        "unknown run": mcp.tool("get_run_status", runId="01M8NXF0R0HR5TJEM1CJ6K7JH7"),
+    }
+    return times(ids(answer, labels))  # type: ignore[return-value]
