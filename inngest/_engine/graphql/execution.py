@@ -38,6 +38,11 @@ def _root_type(schema: Schema, operation: Operation) -> str:
     return schema.query if operation.kind == "query" else str(schema.mutation)
 
 
+class _Nulled(Exception):
+    """A non-null field failed: the nearest nullable field above it is null instead (the
+    spec's null propagation; the whole ``data`` when none is nullable)."""
+
+
 def _default_resolver(name: str) -> Resolver:
     def resolve(parent: object, args: dict[str, object], ctx: object) -> object:
         if is_mapping(parent):
@@ -136,16 +141,29 @@ class _Executor:
         resolve = field.resolve or _default_resolver(node.name)
         try:
             value = resolve(parent, self._arguments(node.args, field.args), self._context)
-        except InputError as error:  # validated before, so not expected
+        except (InputError, GraphQLError) as error:  # input was validated: not expected
             self.errors.append(GraphQLError(error.message, [node.loc], path))
-            return None
-        except GraphQLError as error:
-            self.errors.append(GraphQLError(error.message, [node.loc], path))
+            if parse_type(field.type).non_null:
+                raise _Nulled() from None
             return None
         selections = [s for n in nodes for s in n.selections]
         return self._complete(parse_type(field.type), value, selections, path)
 
     def _complete(
+        self,
+        type_ref: TypeRef,
+        value: object,
+        selections: list[Selection],
+        path: list[PathKey],
+    ) -> object:
+        try:
+            return self._complete_value(type_ref, value, selections, path)
+        except _Nulled:
+            if type_ref.non_null:
+                raise
+            return None
+
+    def _complete_value(
         self,
         type_ref: TypeRef,
         value: object,
@@ -208,7 +226,11 @@ def _run(
         return _request_failure(variable_errors, VALIDATION_FAILED)
     root = _root_type(schema, operation)
     executor = _Executor(schema, parsed, coerced, context)
-    data = executor.execute_object(root, None, operation.selections, [])
+    try:
+        data: dict[str, object] | None = executor.execute_object(
+            root, None, operation.selections, [])
+    except _Nulled:
+        data = None
     response: dict[str, object] = {"data": data}
     if executor.errors:
         response["errors"] = [error.to_dict() for error in executor.errors]

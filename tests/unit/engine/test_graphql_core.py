@@ -70,6 +70,7 @@ SCHEMA = Schema(
             "status": Field("String!"),
             "steps": Field("[Step!]!", _steps),
             "broken": Field("String", _broken),
+            "mustHave": Field("String!", _broken),
         },
         "Step": {"name": Field("String")},
     },
@@ -322,6 +323,18 @@ def test_resolver_error_nulls_field_and_reports_path() -> None:
         {"message": "run not found", "locations": [{"line": 1, "column": 22}],
          "path": ["missing"]},
     ]
+
+
+def test_a_failed_non_null_field_nulls_the_nearest_nullable_field_above_it() -> None:
+    """The spec's null propagation, as the dev server (gqlgen) does it."""
+    inside_nullable = _exec('{ run(runID: "r1") { id mustHave } runs { id } }')
+    assert inside_nullable["data"] == {"run": None, "runs": [{"id": "r1"}, {"id": "r2"}]}
+    assert inside_nullable["errors"] == [
+        {"message": "step output unavailable", "locations": [{"line": 1, "column": 25}],
+         "path": ["run", "mustHave"]}]
+    # [Run!]! up to the root: nothing nullable on the way, so all of data is null.
+    assert _exec("{ runs { mustHave } ctx }")["data"] is None
+    assert _exec('mutation { cancelRun(runID: "r1") { mustHave } }', context=[])["data"] is None
 
 
 def test_parse_is_cached_and_bounded() -> None:

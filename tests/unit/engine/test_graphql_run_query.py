@@ -168,6 +168,6 @@ def test_runs_filter_query_the_real_server_cannot_translate_is_an_error(
     answered = {}
     for cel, _ in REFUSED:
         body = runs(client, cel)
-        assert body["data"] == {"runs": None}, (cel, body)
+        assert body["data"] is None, (cel, body)
         answered[cel] = body["errors"][0]["message"]
     assert answered == {cel: f"error retrieving runs: {message}" for cel, message in REFUSED}
