@@ -249,8 +249,15 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         record.began(key(ctx), ctx.event.data.get("n"))
         return {"n": ctx.event.data.get("n")}
 
+    @client.create_function(fn_id="three-steps", trigger=_on("three-steps"))
+    def three_steps(ctx: inngest.ContextSync) -> object:
+        # Each step answers how many times it ran for this key: a rerun's output shows
+        # which steps ran again and which kept their results.
+        return {name: ctx.step.run(name, lambda name=name: record.hit(key(ctx), name))
+                for name in ("one", "two", "three")}
+
     return [
-        batched, one_at_a_time, throttled, step_fails,
+        three_steps, batched, one_at_a_time, throttled, step_fails,
         steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
         waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
         debounced, idempotent, singleton,
