@@ -852,3 +852,71 @@ def _rerun_from_step(side: Side) -> Answer:
     labels = {event_id: "<event>", original: "<run>", from_graphql: "<graphql rerun>",
               from_rest: "<rest rerun>"}
     return ids(answer, labels)  # type: ignore[return-value]
+
+
+# -- run scores --------------------------------------------------------------------------------
+SCORES = [
+    {"name": "quality", "value": 0.5}, {"name": "speed", "value": 3.0},
+    {"name": "exp", "value": False, "experiment": {"id": "e1", "variant": "v1"}},
+    {"name": "ok", "value": True, "stepId": "second"},
+    {"name": "big", "value": 1e20, "stepId": "first"},
+]
+REFUSED_SCORES: list[object] = [
+    {}, [], [{"name": " ", "value": 1}], [{"name": "a"}], [{"name": "a", "value": "1"}],
+    [{"name": "a", "value": 1, "stepId": " "}],
+    [{"name": "a", "value": 1, "stepId": "b", "experiment": {"id": "e", "variant": "v"}}],
+    [{"name": "a", "value": 1}, {"name": "a'b", "value": 1}],
+    [{"name": "a", "value": 1, "x": 2}], [1], [{"name": "a", "value": 1}] * 101,
+]
+SCORE_TRACE = """query($id: String!) { runTrace(runID: $id) {
+  metadata { kind scope values } childrenSpans { name metadata { kind scope values } } } }"""
+
+
+def _scores_only(entries: object) -> list[object]:
+    """A span's scores and experiments, without ``updatedAt`` (each server's own clock).
+    The dev server's spans also carry HTTP timings and usage, ours not (docs/compatibility.md,
+    Engine, REST API v2: "spans carry no `metadata` but scores")."""
+    return [{key: value for key, value in entry.items() if key != "updatedAt"}
+            for entry in entries or []  # type: ignore[attr-defined]
+            if entry["kind"] in ("inngest.score", "inngest.experiment")]
+
+
+def _scored_spans(root: dict[str, typing.Any], children: str) -> object:
+    """The root's scores, and per step name the scores of its spans that have some. A step
+    has two spans (the step and its attempt), listed in either order by the dev server."""
+    steps: dict[str, list[object]] = {}
+    for child in root.get(children) or []:
+        found = _scores_only(child.get("metadata"))
+        steps.setdefault(child["name"], []).extend([found] if found else [])
+    return {"run": _scores_only(root.get("metadata")), "steps": steps}
+
+
+_PROTO_POSITION = re.compile(r"(: | )\(line \d+:\d+\)")
+
+
+def _unpositioned(answer: typing.Any) -> object:
+    """Protobuf decoding errors without their ``(line 1:9)`` positions, which ours does not
+    give (docs/compatibility.md, Engine, REST API v2: "no `(line 1:9)` positions")."""
+    for error in answer["body"].get("errors") or [] if isinstance(answer["body"], dict) else []:
+        error["message"] = _PROTO_POSITION.sub("", error["message"])
+    return answer
+
+
+@case("scores", "answer", "v2_trace", "graphql_trace", "refused")
+def _scores(side: Side) -> Answer:
+    """Scores posted to a finished run: the answer, the trace's span metadata, refusals."""
+    probe = side.probe
+    event_id = probe.send("py/steps", {"key": "scores", "n": 1})
+    run_id = probe.run_ids(event_id)[0]
+    settled_run(probe, run_id)
+    answer: Answer = {
+        "refused": [_unpositioned(rest_v2(probe, f"/runs/{run_id}/scores", "POST", body))
+                    for body in REFUSED_SCORES],
+        "answer": rest_v2(probe, f"/runs/{run_id}/scores", "POST", SCORES),
+    }
+    probe.request("POST", f"/api/v2/runs/{run_id}/scores", [{"name": "quality", "value": 0.75}])
+    status, body = probe.request("GET", f"/api/v2/runs/{run_id}/trace")
+    answer["v2_trace"] = [status, _scored_spans(body["data"]["rootSpan"], "children")]
+    answer["graphql_trace"] = attempt(lambda: _scored_spans(
+        probe.data(SCORE_TRACE, id=run_id)["runTrace"], "childrenSpans"))
+    return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
