@@ -17,6 +17,8 @@ import inngest
 from inngest import http_server
 
 APP_ID = "diff-py"
+# Characters Go's JSON encoder escapes (HTML ones, U+2028) and one it does not.
+HTML_TEXT = "<a&b>\u2028é"
 
 
 class Record:
@@ -256,8 +258,16 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         return {name: ctx.step.run(name, lambda name=name: record.hit(key(ctx), name))
                 for name in ("one", "two", "three")}
 
+    @client.create_function(fn_id="escaping", trigger=_on("escaping"))
+    def escaping(ctx: inngest.ContextSync) -> object:
+        return {"text": ctx.step.run("text", lambda: HTML_TEXT), "data": ctx.event.data}
+
+    @client.create_function(fn_id="infinite", trigger=_on("infinite"))
+    def infinite(ctx: inngest.ContextSync) -> object:
+        return float("inf")  # Python's json writes it as Infinity: a reply that is not JSON
+
     return [
-        three_steps, batched, one_at_a_time, throttled, step_fails,
+        infinite, escaping, three_steps, batched, one_at_a_time, throttled, step_fails,
         steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
         waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
         debounced, idempotent, singleton,
