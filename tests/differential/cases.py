@@ -988,3 +988,49 @@ def _escaping(side: Side) -> Answer:
     # An event's ts is each server's own receipt time.
     answer["rest_event"] = re.sub(r'"ts":\d+', '"ts":<ms>', str(answer["rest_event"]))
     return times(ids(answer, {event_id: "<event>", run_id: "<run>"}))  # type: ignore[return-value]
+
+
+# -- expression syntax errors, worded as cel-go words them ------------------------------------
+BAD_EXPRESSIONS = ("event.data.id ==", "(event.data.x", "event.data.x = 1", "event..data",
+                   "[1, 2", "a ? b", "event.data.id $ 1")
+RUNS_FILTER = """query($cel: String) { runs(first: 1, orderBy: [],
+  filter: {from: "2000-01-01T00:00:00Z", query: $cel}) { totalCount } }"""
+_FIRST_CEL_ERROR = re.compile(r"ERROR: <input>:\d+:\d+: .*?\^", re.S)
+_SYNC_URL = "http://127.0.0.1:1/api/inngest"
+
+
+def _bad_sync(probe: Probe, change: dict[str, object]) -> object:
+    """Sync an app (one no server can reach) whose function has a malformed expression:
+    the status, and the first expression error the app is listed with. The dev server
+    lists every error its parser recovered from, after a prefix naming the field; ours the
+    first one alone (docs/compatibility.md, Engine, "Expression syntax errors")."""
+    function = {
+        "id": "cel-bad-fn", "name": "fn", "triggers": [{"event": "cel/bad"}],
+        "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 0},
+                           "runtime": {"type": "http", "url": _SYNC_URL}}},
+        **change,
+    }
+    status, _ = probe.request("POST", "/fn/register", {
+        "url": _SYNC_URL, "v": "0.1", "deployType": "ping", "sdk": "py:v0.1.0",
+        "framework": "flask", "appName": "cel-bad", "functions": [function]})
+    apps = probe.data("{ apps { name error } }")["apps"]
+    error = next((app["error"] for app in apps if app["name"] == "cel-bad"), None) or ""
+    found = _FIRST_CEL_ERROR.search(error)
+    return {"status": status, "error": found.group() if found else error}
+
+
+def _cel_errors(side: Side) -> Answer:
+    probe = side.probe
+    return {
+        "runs_filter": {cel: without_locations(probe.gql(RUNS_FILTER, cel=cel))
+                        for cel in BAD_EXPRESSIONS},
+        "sync": [_bad_sync(probe, change) for change in (
+            {"cancel": [{"event": "cel/stop", "if": "event.data.id =="}]},
+            {"cancel": [{"event": "cel/stop", "if": "event.data.x = 1"}]},
+            {"triggers": [{"event": "cel/bad", "expression": "(event.data.x"}]},
+        )],
+    }
+
+
+# After the crowd: the failed syncs list an app with an error, which the apps case would see.
+CASES["cel_errors"] = Case(_cel_errors, ("runs_filter", "sync"), phase=1)
