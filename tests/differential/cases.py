@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import json
 import re
+import socket
 import time
 import typing
 
@@ -689,7 +690,33 @@ BAD_REQUESTS: tuple[tuple[str, str, bytes | None], ...] = (
 )
 
 
-@case("bad_input", "status_classes")
+# Request heads with control characters or names that are not tokens, sent as bytes (an
+# HTTP client refuses to write them).
+BAD_HEADS: tuple[bytes, ...] = tuple(
+    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n\r\n" % line for line in (
+        b"X-A: a\rb", b"X-A: a\x00b", b"X-A: a\x01b", b"X-A: a\x1fb", b"X-A: a\x7fb",
+        b"X-A: a\tb\x80\xff", b"X-\x01A: a", b"X A: a", b"X-[A]: a", b"X/A: a",
+    )) + (
+    b"GET /hea\x01lth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    b"GET /health\x7f HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+)
+
+
+def _head_status(probe: Probe, head: bytes) -> str:
+    """The status a raw request head gets (its body is each server's own words)."""
+    host, port = probe.origin.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head)
+        received = b""
+        while b"\r\n" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    return received.split(b"\r\n", 1)[0].decode(errors="replace").split(" ", 2)[1]
+
+
+@case("bad_input", "status_classes", "bad_heads")
 def _bad_input(side: Side) -> Answer:
     """The status class each mistake gets. The real server's REST v1 GETs answer HTTP 200 and
     put the error status in the body (ours uses it as the HTTP status, a documented
@@ -701,7 +728,9 @@ def _bad_input(side: Side) -> Answer:
                 and isinstance(answer.get("status"), int):
             status = answer["status"]
         classes[f"{method} {path} {body!r}"] = f"{status // 100}xx"
-    return {"status_classes": classes}
+    heads = {repr(head): attempt(lambda head=head: _head_status(side.probe, head))  # type: ignore
+             for head in BAD_HEADS}
+    return {"status_classes": classes, "bad_heads": heads}
 
 
 # -- MCP: what an AI tool sees of a session at /mcp ------------------------------------------
