@@ -1021,7 +1021,8 @@ def _escaping(side: Side) -> Answer:
 
 # -- expression syntax errors, worded as cel-go words them ------------------------------------
 BAD_EXPRESSIONS = ("event.data.id ==", "(event.data.x", "event.data.x = 1", "event..data",
-                   "[1, 2", "a ? b", "event.data.id $ 1")
+                   "[1, 2", "a ? b", "event.data.id $ 1", "f(1 2", "'unterminated",
+                   "x == .5 .5")
 RUNS_FILTER = """query($cel: String) { runs(first: 1, orderBy: [],
   filter: {from: "2000-01-01T00:00:00Z", query: $cel}) { totalCount } }"""
 _FIRST_CEL_ERROR = re.compile(r"ERROR: <input>:\d+:\d+: .*?\^", re.S)
