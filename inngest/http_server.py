@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing
 import urllib.parse
 
@@ -110,9 +111,25 @@ def run(
     """Serve until interrupted (Ctrl+C); ``options`` are those of ``serve``."""
     server = serve(client, functions, **options)
     client.logger.info("serving Inngest functions at %s", server.url)
+    # Served from a thread of its own, so that Ctrl+C interrupts this thread's wait and never
+    # the server's locking (where a KeyboardInterrupt can leave a lock half released).
+    failures: list[BaseException] = []
+    thread = threading.Thread(target=_serve_until_stopped, args=(server, failures),
+                              name="inngest-http", daemon=True)
+    thread.start()
     try:
-        server.serve_forever()
+        while thread.is_alive():
+            thread.join(0.5)
     except KeyboardInterrupt:
-        pass
+        server.shutdown()
     finally:
         server.server_close()
+    if failures:
+        raise failures[0]
+
+
+def _serve_until_stopped(server: InngestServer, failures: list[BaseException]) -> None:
+    try:
+        server.serve_forever()
+    except BaseException as err:  # handed to run(), which raises it in its own thread
+        failures.append(err)

@@ -179,6 +179,9 @@ class Run(Stored):
     # Arguments for steps, by hashed id, sent to the SDK until the step has a result (a
     # rerun from a step with a new input).
     step_inputs: dict[str, JSON] = dataclasses.field(default_factory=dict)
+    # The steps whose results a rerun from a step took from the original run: it did not
+    # run them, so its trace does not show them.
+    reused_steps: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, JSON]:
         out = super().to_dict()

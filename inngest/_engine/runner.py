@@ -198,9 +198,10 @@ class Runner:
                 return None
             for memo_id, value in start.memos:
                 self.store.save_step(started.id, memo_id, value)
-            if from_step.input is not None:
-                started = self.store.update_run(started.id,
-                                                step_inputs={start.step_id: from_step.input})
+            inputs = {} if from_step.input is None else {start.step_id: from_step.input}
+            started = self.store.update_run(
+                started.id, step_inputs=inputs,
+                reused_steps=[memo_id for memo_id, _ in start.memos])
         return started
 
     def _limited(self, fn: Function, event: StoredEvent, reason: Reason,

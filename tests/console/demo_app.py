@@ -22,7 +22,10 @@ def make_client(engine_url: str) -> inngest.Inngest:
                            event_api_base_url=engine_url)
 
 
-def functions(client: inngest.Inngest) -> list[inngest.Function[typing.Any]]:
+def functions(client: inngest.Inngest,
+              executed: list[tuple[str, str]]) -> list[inngest.Function[typing.Any]]:
+    """The app's functions; ``fulfil-order`` appends ``(run id, step)`` to ``executed`` each
+    time it runs a step's code."""
     @client.create_function(fn_id="process-order", name="Process order",
                             trigger=inngest.TriggerEvent(event="shop/order.created"),
                             concurrency=[inngest.Concurrency(limit=5)])
@@ -76,7 +79,22 @@ def functions(client: inngest.Inngest) -> list[inngest.Function[typing.Any]]:
         ctx.step.sleep("nap", datetime.timedelta(seconds=1))
         ctx.step.sleep("nap", datetime.timedelta(hours=2))
 
-    return [process_order, charge_card, remind_later, greet, welcome, await_approval, nap_twice]
+    @client.create_function(fn_id="fulfil-order", name="Fulfil order",
+                            trigger=inngest.TriggerEvent(event="shop/order.paid"))
+    def fulfil_order(ctx: inngest.ContextSync) -> dict[str, object]:
+        def step(name: str, value: object) -> object:
+            def body() -> object:
+                executed.append((ctx.run_id, name))
+                return value
+            return ctx.step.run(name, body)
+
+        stock = step("reserve-stock", {"shelf": "B4"})
+        box = step("pack-box", {"box": "small"})
+        label = step("print-label", "label-0042")
+        return {"stock": stock, "box": box, "label": label}
+
+    return [process_order, charge_card, remind_later, greet, welcome, await_approval, nap_twice,
+            fulfil_order]
 
 
 class Demo:
@@ -86,7 +104,10 @@ class Demo:
         self.engine = DevServer(port=0, poll=False, retry_interval=0.05)
         self.engine.start()
         self.client = make_client(self.engine.url)
-        self.app = inngest.http_server.serve(self.client, functions(self.client), port=0)
+        # The steps fulfil-order ran, as (run id, step name), in order.
+        self.executed: list[tuple[str, str]] = []
+        self.app = inngest.http_server.serve(self.client, functions(self.client, self.executed),
+                                             port=0)
         self._thread = threading.Thread(target=self.app.serve_forever, daemon=True)
         self._thread.start()
         sync = urllib3.PoolManager().request("PUT", self.app.url)

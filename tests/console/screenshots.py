@@ -3,7 +3,8 @@
 Run ``python tests/console/screenshots.py`` with selenium installed and Debian's chromium and
 chromium-driver (apt-get install -y chromium chromium-driver). It starts the engine and the
 demo app of the browser tests, sends a few events, and saves each page (runs, a run, a failed
-run, events, an event, functions, apps with an unreachable one, a run in dark mode) as PNG.
+run, a step to rerun from, events, an event, functions, apps with an unreachable one, a run in
+dark mode) as PNG.
 The demo app is imported from a copy in a temporary folder (``shop/demo_app.py``) and run from
 there, so the stack traces in the pictures show that short path, not this checkout's.
 """
@@ -105,6 +106,7 @@ def main() -> int:
         charge = demo.send("shop/card.charge", {"amount": 42})
         demo.send("shop/signup", {"email": "grace@example.com"})
         remind = demo.send("shop/remind", {"in": "1d"})
+        paid = demo.send("shop/order.paid", {"order": 42})
         for who in ("ada", "grace"):
             demo.send("shop/greet", {"who": who})
         order_run, charge_run = _run_of(api, order), _run_of(api, charge)
@@ -114,6 +116,8 @@ def main() -> int:
                ".span-row", click='.span-row[data-name="book-shipment"]')
         _shoot(browser, f"{demo.url}/#/runs/{charge_run}", "console-failed-run.png",
                ".span-row", click='.span-row[data-name="charge"]')
+        _shoot(browser, f"{demo.url}/#/runs/{_run_of(api, paid)}", "console-rerun-from-step.png",
+               ".span-row", click='.span-row[data-name="pack-box"]')
         _shoot(browser, f"{demo.url}/#/events", "console-events.png", "tr[data-event-id]")
         _shoot(browser, f"{demo.url}/#/events/{order}", "console-event.png", ".card")
         _shoot(browser, f"{demo.url}/#/functions", "console-functions.png", "article.fn-card")

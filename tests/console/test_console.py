@@ -157,6 +157,59 @@ def test_rerun_starts_a_new_run_from_the_same_event(browser: WebDriver, demo: De
     assert {run["id"] for run in api.runs_of_event(event_id)} == {first, second}
 
 
+def test_rerun_from_a_step_skips_the_steps_before_it(browser: WebDriver, demo: Demo,
+                                                     api: Api) -> None:
+    event_id = demo.send("shop/order.paid", {"order": 42})
+    first = run_of(api, event_id, "COMPLETED")
+    open_page(browser, demo, f"#/runs/{first}")
+    click(browser, '.span-row[data-name="pack-box"]')
+    until(browser, lambda: find(browser, ".details h2").text == "pack-box", "pack-box's details")
+    find(browser, "#rerun-step").click()
+    until(browser, lambda: first not in browser.current_url, "the new run's page")
+    second = browser.current_url.rsplit("/", 1)[1]
+    until(browser, lambda: badge(browser, "#run-status") == "COMPLETED", "the rerun completed")
+    assert "Rerun started from pack-box" in find(browser, "#flash").text
+    assert find(browser, ".run-head code.copy").text == second
+    names = [row.get_attribute("data-name")
+             for row in browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-1")]
+    assert names == ["pack-box", "print-label", "function success"]
+    assert [step for run, step in demo.executed if run == second] == ["pack-box", "print-label"]
+    rerun = api.run(second)
+    assert rerun["triggerIDs"] == [event_id]
+    assert json.loads(rerun["output"]) == {"stock": {"shelf": "B4"}, "box": {"box": "small"},
+                                           "label": "label-0042"}
+
+
+def test_rerun_from_a_step_shows_the_engine_s_refusal(browser: WebDriver, demo: Demo,
+                                                      api: Api) -> None:
+    first = run_of(api, demo.send("shop/order.paid", {"order": 43}), "COMPLETED")
+    open_page(browser, demo, f"#/runs/{first}")
+    click(browser, '.span-row[data-name="print-label"]')
+    until(browser, lambda: find(browser, ".details h2").text == "print-label", "its details")
+    # As if the step were gone from the run: the page asks for a step id the engine lacks.
+    browser.execute_script("""
+      const send = window.fetch;
+      window.fetch = (url, init) => send(url, {...init,
+        body: init.body.replace(/"stepID":"[^"]*"/, '"stepID":"no-such-step"')});""")
+    find(browser, "#rerun-step").click()
+    problem = until(browser, lambda: find(browser, "#rerun-step-problem").text, "the refusal")
+    assert problem == ("Could not rerun from this step: error reconstructing input state: "
+                       "rerun step not found")
+    assert browser.current_url.endswith(f"#/runs/{first}")
+    assert find(browser, "#rerun-step").is_enabled()
+    assert [run["id"] for run in api.runs_of_event(api.run(first)["triggerIDs"][0])] == [first]
+
+
+def test_a_running_run_offers_no_rerun_from_a_step(browser: WebDriver, demo: Demo,
+                                                   api: Api) -> None:
+    run_id = run_of(api, demo.send("shop/remind", {}))
+    open_page(browser, demo, f"#/runs/{run_id}")
+    click(browser, '.span-row[data-name="sleep-a-day"]')
+    until(browser, lambda: find(browser, ".details h2").text == "sleep-a-day", "its details")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#rerun-step")
+    api.gql("mutation C($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
+
+
 def test_invoke_a_function_with_data(browser: WebDriver, demo: Demo, api: Api) -> None:
     open_page(browser, demo, "#/functions")
     card = find(browser, 'article[data-slug="shop-greet"]')

@@ -152,7 +152,7 @@ class _Builder:
     def _add_unrecorded_steps(self) -> None:
         """Memos (and pending steps) that no history item describes, e.g. older runs."""
         for step_id in list(self.memos) + list(self.run.pending_steps):
-            if step_id in self.steps:
+            if step_id in self.steps or step_id in self.run.reused_steps:
                 continue
             name, op = self.info.get(step_id, (step_id, ""))
             step = self.steps[step_id] = _Step(step_id, name, STEP_OPS.get(op))

@@ -49,7 +49,7 @@ def _steps(parent: object, args: dict[str, object], ctx: object) -> object:
 def _cancel(parent: object, args: dict[str, object], ctx: object) -> object:
     assert isinstance(ctx, list)
     ctx.append(args["runID"])
-    return _RUNS[str(args["runID"])]
+    return _run(parent, args, ctx)
 
 
 # "Any" is a custom scalar: it takes every literal as written.
@@ -70,7 +70,8 @@ SCHEMA = Schema(
             "status": Field("String!"),
             "steps": Field("[Step!]!", _steps),
             "broken": Field("String", _broken),
-            "mustHave": Field("String!", _broken),
+            "brokenRequired": Field("String!", _broken),
+            "nullRequired": Field("String!", lambda p, a, c: None),
         },
         "Step": {"name": Field("String")},
     },
@@ -325,16 +326,36 @@ def test_resolver_error_nulls_field_and_reports_path() -> None:
     ]
 
 
-def test_a_failed_non_null_field_nulls_the_nearest_nullable_field_above_it() -> None:
-    """The spec's null propagation, as the dev server (gqlgen) does it."""
-    inside_nullable = _exec('{ run(runID: "r1") { id mustHave } runs { id } }')
-    assert inside_nullable["data"] == {"run": None, "runs": [{"id": "r1"}, {"id": "r2"}]}
-    assert inside_nullable["errors"] == [
-        {"message": "step output unavailable", "locations": [{"line": 1, "column": 25}],
-         "path": ["run", "mustHave"]}]
-    # [Run!]! up to the root: nothing nullable on the way, so all of data is null.
-    assert _exec("{ runs { mustHave } ctx }")["data"] is None
-    assert _exec('mutation { cancelRun(runID: "r1") { mustHave } }', context=[])["data"] is None
+def test_an_error_in_a_non_null_field_nulls_its_nullable_parent() -> None:
+    result = _exec('{ run(runID: "r1") { id brokenRequired } other: run(runID: "r2") { id } }')
+    assert result["data"] == {"run": None, "other": {"id": "r2"}}
+    assert [(e["message"], e["path"]) for e in result["errors"]] == [  # type: ignore[union-attr]
+        ("step output unavailable", ["run", "brokenRequired"])]
+
+
+def test_a_null_non_null_list_item_nulls_the_list_up_to_data() -> None:
+    # runs: [Run!]!, so a Run nulled by its non-null field nulls the list, then `data`.
+    result = _exec('{ runs { id brokenRequired } other: run(runID: "r2") { id } }')
+    assert result["data"] is None
+    assert [e["path"] for e in result["errors"]] == [  # type: ignore[union-attr]
+        ["runs", 0, "brokenRequired"], ["runs", 1, "brokenRequired"]]
+
+
+def test_a_non_null_field_answering_null_is_gqlgens_must_not_be_null() -> None:
+    result = _exec('{ run(runID: "r1") { nullRequired } }')
+    assert result == {"data": {"run": None}, "errors": [
+        {"message": "must not be null", "locations": [{"line": 1, "column": 22}],
+         "path": ["run", "nullRequired"]}]}
+
+
+def test_a_failed_mutation_nulls_data_and_the_next_one_still_runs() -> None:
+    done: list[object] = []
+    result = _exec('mutation { a: cancelRun(runID: "zz") { id } b: cancelRun(runID: "r1") { id } }',
+                   context=done)
+    assert result["data"] is None
+    assert [(e["message"], e["path"]) for e in result["errors"]] == [  # type: ignore[union-attr]
+        ("run not found", ["a"])]
+    assert done == ["zz", "r1"]
 
 
 def test_parse_is_cached_and_bounded() -> None:

@@ -183,3 +183,14 @@ def test_the_new_input_is_in_the_state_read_by_api(client: Client, app: FakeApp,
     _, body = rerun(client, original, {"fromStep": {"stepId": "b", "input": []}})
     output(client, body["data"]["runId"])
     assert seen == [{step_hash("a"): {"data": {"a": 1}}, step_hash("b"): {"input": []}}]
+
+
+def test_the_new_run_s_trace_shows_only_the_steps_it_ran(
+        client: Client, three: ThreeSteps) -> None:
+    original = finished(client, "test/three")
+    again = gql(client, RERUN, id=original, **{"from": {"stepID": "b"}})["data"]["rerun"]
+    output(client, again)
+    query = "query R($id: String!) { run(runID: $id) { trace { childrenSpans { name } } } }"
+    spans = gql(client, query, id=again)["data"]["run"]["trace"]["childrenSpans"]
+    # As on the dev server: the step whose result the run reused is not in its trace.
+    assert [span["name"] for span in spans] == ["b", "c", "function success"]

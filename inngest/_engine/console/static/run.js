@@ -19,7 +19,8 @@ query Run($id: String!, $legacyID: ID!) {
   }
 }
 fragment S on RunTraceSpan {
-  spanID functionID name status stepOp attempts queuedAt startedAt endedAt duration outputID isRoot
+  spanID functionID stepID name status stepOp attempts queuedAt startedAt endedAt duration outputID
+  isRoot
   stepInfo {
     __typename
     ... on SleepStepInfo { sleepUntil }
@@ -27,6 +28,8 @@ fragment S on RunTraceSpan {
     ... on InvokeStepInfo { functionID timeout runID timedOut }
   }
 }`;
+const RERUN_FROM = `
+mutation RerunFrom($id: ULID!, $from: RerunFromStepInput) { rerun(runID: $id, fromStep: $from) }`;
 const OUTPUT = `
 query Output($id: String!) {
   runTraceSpanOutputByID(outputID: $id) { data input error { name message stack cause } }
@@ -223,8 +226,10 @@ export async function render(view, runId) {
       depth(span) === 2 ? ["Attempt", `${attemptLabel(span)} (ctx.attempt ${span.attempts})`]
         : null,
     ].filter(Boolean);
+    const title = h("h2", {},
+      span.isRoot ? "Run" : (depth(span) === 2 ? attemptLabel(span) : span.name));
     const parts = [
-      h("h2", {}, span.isRoot ? "Run" : (depth(span) === 2 ? attemptLabel(span) : span.name)),
+      canRerunFrom(span) ? rerunFromBox(span, title) : title,
       h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     ];
     const note = stepNote(span);
@@ -236,6 +241,38 @@ export async function render(view, runId) {
       for (const attempt of attempts) parts.push(await attemptBlock(attempt));
     }
     replace(details, parts);
+  }
+
+  // As on the dev server, a step of an ended run can be rerun from. Unlike its dialog, the
+  // console offers no new input for the step: this SDK does not read one yet.
+  function canRerunFrom(span) {
+    return Boolean(span.stepID) && depth(span) === 1 && isEnded(data.run.status);
+  }
+
+  function rerunFromBox(span, title) {
+    const problem = h("p", { class: "error-text", id: "rerun-step-problem", role: "alert" });
+    const start = button("Rerun from here", (event) => rerunFrom(span, event.target, problem), {
+      id: "rerun-step",
+      title: "Start a new run from the same event at this step: the steps before it keep " +
+        "this run's results and are not run again",
+    });
+    return h("div", { class: "rerun-step" },
+      h("div", { class: "title-row details-head" }, title, h("div", { class: "actions" }, start)),
+      problem);
+  }
+
+  async function rerunFrom(span, node, problem) {
+    node.disabled = true;
+    problem.replaceChildren();
+    try {
+      const answer = await gql(RERUN_FROM, { id: data.run.id, from: { stepID: span.stepID } });
+      flash(`Rerun started from ${span.name}`);
+      location.hash = `#/runs/${answer.rerun}`;
+    } catch (err) {
+      problem.textContent = `Could not rerun from this step: ${err.message}`;
+    } finally {
+      node.disabled = false;
+    }
   }
 
   async function outputBlock(id, isRoot) {
