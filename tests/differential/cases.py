@@ -802,7 +802,8 @@ def _mcp_stepless(reply: typing.Any) -> object:
     ``poll_run_status`` took, each server's own."""
     result = reply.get("result") or {}
     for content in result.get("content") or []:
-        content["text"] = re.sub(r"for \d+ms", "for <ms>", _MCP_STEPS.sub("", content["text"]))
+        content["text"] = re.sub(r"(run\(s\) for )[^\n]+", r"\1<duration>",
+                                 _MCP_STEPS.sub("", content["text"]))
     found = result.get("structuredContent") or {}
     for run in [found, *(found.get("runs") or [])]:
         if "steps" in run:
