@@ -4,7 +4,6 @@ variables and resolve its fields.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 
 from inngest._engine.graphql.syntax import (
@@ -178,20 +177,17 @@ class _Executor:
         path: list[PathKey],
         node: FieldNode,
     ) -> object:
-        if type_ref.non_null:
-            completed = self._complete(
-                dataclasses.replace(type_ref, non_null=False), value, selections, path, node)
-            if completed is None:
-                if value is None:  # else the error below it is reported already
-                    self.errors.append(GraphQLError(MUST_NOT_BE_NULL, [node.loc], path))
-                raise _NullField
-            return completed
-        if value is None:
-            return None
-        try:
-            return self._complete_value(type_ref, value, selections, path, node)
-        except _NullField:
-            return None
+        completed = None
+        if value is not None:
+            try:
+                completed = self._complete_value(type_ref, value, selections, path, node)
+            except _NullField:
+                pass
+        if completed is None and type_ref.non_null:
+            if value is None:  # else the error below it is reported already
+                self.errors.append(GraphQLError(MUST_NOT_BE_NULL, [node.loc], path))
+            raise _NullField
+        return completed
 
     def _complete_list(
         self,
