@@ -155,25 +155,31 @@ def _no_ts(answer: object) -> object:
     return answer
 
 
-def _send_event(side: Side) -> Answer:
-    """The sender's step sends ``py/sent``: the function gets the event's id back, the event
-    is stored (GraphQL ``event``, REST ``/v1/events/{id}``) and starts the ``sent`` function."""
-    event_id, run_id = _run_of(side, "py/sender", {"key": "se"})
-    output = settled_run(side.probe, run_id).get("output")
-    sent_ids = json.loads(output)["ids"] if isinstance(output, str) else []
-    answer = inspect(side, run_id, RUN_ASPECTS, event_id)
-    labels = {sent: f"<sent {n}>" for n, sent in enumerate(sent_ids)}
-    if sent_ids:
-        side.probe.run_of(sent_ids[0])
-        answer["sent_event"] = attempt(
-            lambda: _payload(side.probe.data(EVENT, id=sent_ids[0])["event"]))
-        answer["rest_sent_event"] = attempt(lambda: _no_ts(
-            rest(side.probe, f"/v1/events/{sent_ids[0]}")))
-    return ids(answer, labels)  # type: ignore[return-value]
+def _send_event(lang: str) -> typing.Callable[[Side], Answer]:
+    """The sender's step sends ``<lang>/sent``: the function gets the event's id back, the
+    event is stored (GraphQL ``event``, REST ``/v1/events/{id}``) and starts the ``sent``
+    function. The JS SDK sends it with the sendEvent op, ours in a ``step.run``."""
+
+    def drive(side: Side) -> Answer:
+        event_id, run_id = _run_of(side, f"{lang}/sender", {"key": f"se-{lang}"})
+        output = settled_run(side.probe, run_id).get("output")
+        sent_ids = json.loads(output)["ids"] if isinstance(output, str) else []
+        answer = inspect(side, run_id, RUN_ASPECTS, event_id)
+        labels = {sent: f"<sent {n}>" for n, sent in enumerate(sent_ids)}
+        if sent_ids:
+            side.probe.run_of(sent_ids[0])
+            answer["sent_event"] = attempt(
+                lambda: _payload(side.probe.data(EVENT, id=sent_ids[0])["event"]))
+            answer["rest_sent_event"] = attempt(lambda: _no_ts(
+                rest(side.probe, f"/v1/events/{sent_ids[0]}")))
+        return ids(answer, labels)  # type: ignore[return-value]
+
+    return drive
 
 
-CASES["sem_send_event"] = Case(
-    _send_event, (*RUN_ASPECTS, "sent_event", "rest_sent_event"))
+for _lang in ("py", "js"):
+    CASES[f"{_lang}_send_event"] = Case(
+        _send_event(_lang), (*RUN_ASPECTS, "sent_event", "rest_sent_event"), js=_lang == "js")
 
 
 # -- wait_for_event with an if -----------------------------------------------------------------
