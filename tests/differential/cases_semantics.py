@@ -52,7 +52,8 @@ def _timeout_finish(side: Side) -> Answer:
     answer = inspect(side, run_id, RUN_ASPECTS, event_id)
     answer["cancelled_after"] = (
         "1 s, on time" if 1 <= seconds <= 1 + LATE_SECONDS else f"{seconds:.2f} s")
-    return answer
+    answer["finish_events"] = attempt(lambda: _received(side, "tf", 2))
+    return _anonymous(ids(answer, {event_id: "<event>", run_id: "<run>"}))  # type: ignore
 
 
 def _timeout_start(side: Side) -> Answer:
@@ -67,7 +68,7 @@ def _timeout_start(side: Side) -> Answer:
 
 
 CASES["sem_timeout_finish"] = Case(
-    _timeout_finish, (*RUN_ASPECTS, "cancelled_after"), phase=1)
+    _timeout_finish, (*RUN_ASPECTS, "cancelled_after", "finish_events"), phase=1)
 CASES["sem_timeout_start"] = Case(
     _timeout_start, ("runs_per_event", *RUN_ASPECTS, "executions"), phase=1)
 
@@ -221,26 +222,36 @@ CASES["sem_invoke_timeout"] = Case(
 _ULID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
 
 
+def _received(side: Side, key: str, count: int) -> list[object]:
+    """The finish events about the run for ``key``, as ``on-finished``, ``on-failed`` and
+    ``on-cancelled`` got them, by name."""
+
+    def received() -> list[object]:
+        kept = side.record.kept(key)
+        assert len(kept) >= count, f"{side.probe.name}: {len(kept)} events for {key}"
+        return sorted(kept, key=lambda event: str(event["name"]))  # type: ignore[index]
+
+    return wait_for(received, 20)
+
+
+def _anonymous(answer: Answer) -> Answer:
+    """Without the ids and times the two servers give their own events (``ids`` labels the
+    ones the case knows first)."""
+    text = re.sub(r'"ts": \d+', '"ts": "<ts>"', json.dumps(answer))
+    return typing.cast(Answer, times(json.loads(_ULID.sub("<id>", text))))
+
+
 def _function_events(side: Side) -> Answer:
     """``inngest/function.finished`` for a run that completed and one that failed, and
     ``inngest/function.failed`` for the failed one, as the functions triggered by them get
-    them (``on-finished``, ``on-failed``): names, ids and data. The events' own ids and times
-    are each server's."""
+    them: names, ids and data. (``sem_timeout_finish`` has those of a cancelled run.)"""
     answer: Answer = {}
     labels: dict[str, str] = {}
     for key, count in (("fe-ok", 1), ("fe-fail", 2)):
         event_id, run_id = _run_of(side, "py/finishes", {"key": key, "fail": key == "fe-fail"})
         labels.update({event_id: f"<{key} event>", run_id: f"<{key} run>"})
-
-        def received(key: str = key, count: int = count) -> list[object]:
-            kept = side.record.kept(key)
-            assert len(kept) >= count, f"{side.probe.name}: {len(kept)} events for {key}"
-            return sorted(kept, key=lambda event: str(event["name"]))  # type: ignore[index]
-
-        answer[key] = attempt(lambda: wait_for(received, 20))
-    normal = json.dumps(times(ids(answer, labels)))
-    normal = re.sub(r'"ts": \d+', '"ts": "<ts>"', _ULID.sub("<id>", normal))
-    return typing.cast(Answer, json.loads(normal))
+        answer[key] = attempt(lambda: _received(side, key, count))
+    return _anonymous(typing.cast(Answer, ids(answer, labels)))
 
 
 CASES["sem_function_events"] = Case(_function_events, ("fe-ok", "fe-fail"))

@@ -418,9 +418,10 @@ def build_semantics(  # noqa: C901
     on_ended = [
         client.create_function(fn_id=f"on-{name}", trigger=inngest.TriggerEvent(
             event=f"inngest/function.{name}",
-            expression='event.data.function_id == "diff-py-finishes"',
+            expression='event.data.function_id in ["diff-py-finishes", '
+                       '"diff-py-timeout-finish"]',
         ))(keep_event)
-        for name in ("finished", "failed")
+        for name in ("finished", "failed", "cancelled")
     ]
 
     @client.create_function(fn_id="sleep-until", trigger=_on("sleep-until"))
