@@ -49,7 +49,7 @@ def _timeout_finish(side: Side) -> Answer:
     event_id, run_id = _run_of(side, "py/timeout-finish", {"key": "tf"})
     side.probe.ended_run(run_id)
     seconds = time.monotonic() - began
-    answer = inspect(side, run_id, RUN_ASPECTS, event_id)
+    answer = inspect(side, run_id, (*RUN_ASPECTS, "rest_run", "function_run"), event_id)
     answer["cancelled_after"] = (
         "1 s, on time" if 1 <= seconds <= 1 + LATE_SECONDS else f"{seconds:.2f} s")
     answer["finish_events"] = attempt(lambda: _received(side, "tf", 2))
@@ -62,15 +62,16 @@ def _timeout_start(side: Side) -> Answer:
     first, first_run = _run_of(side, "py/timeout-start", {"key": "ts", "n": 0})
     second, second_run = _run_of(side, "py/timeout-start", {"key": "ts", "n": 1})
     answer = runs_per_event(side, [first, second], 0.0)
-    answer.update(inspect(side, second_run, RUN_ASPECTS, second))
+    answer.update(inspect(side, second_run, (*RUN_ASPECTS, "rest_run"), second))
     answer["executions"] = side.record.counts("ts")
     return ids(answer, {first_run: "<first run>"})  # type: ignore[return-value]
 
 
 CASES["sem_timeout_finish"] = Case(
-    _timeout_finish, (*RUN_ASPECTS, "cancelled_after", "finish_events"), phase=1)
+    _timeout_finish, (*RUN_ASPECTS, "rest_run", "function_run", "cancelled_after",
+                      "finish_events"), phase=1)
 CASES["sem_timeout_start"] = Case(
-    _timeout_start, ("runs_per_event", *RUN_ASPECTS, "executions"), phase=1)
+    _timeout_start, ("runs_per_event", *RUN_ASPECTS, "rest_run", "executions"), phase=1)
 
 
 # -- cancel on event: if expression and timeout ------------------------------------------------
