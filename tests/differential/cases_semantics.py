@@ -15,9 +15,10 @@ import typing
 
 from cases import (
     CASES, EVENT, LATE_SECONDS, RUN_ASPECTS, Answer, Case, Side, attempt, duration, ids,
-    inspect, one_run, rest, runs_per_event, send_until_ended, settled_run, sleeping, times,
-    wait_until_ready,
+    inspect, one_run, rest, rest_v2, runs_per_event, send_until_ended, settled_run, sleeping,
+    times, wait_until_ready,
 )
+import py_app
 from probe import Probe, wait_for
 
 HISTORY_TYPES = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { history { type } } }"
@@ -214,9 +215,26 @@ CASES["sem_wait_if"] = Case(
 
 
 # -- invoke with a timeout ---------------------------------------------------------------------
-CASES["sem_invoke_timeout"] = Case(
-    lambda side: one_run(side, "py/invoke-timeout", {"key": "it"}, RUN_ASPECTS),
-    RUN_ASPECTS, phase=1)
+INVOKEE_RUNS = f"/apps/{py_app.APP_ID}/functions/slow-invokee/runs?includeOutput=true"
+
+
+def _invoke_timeout(side: Side) -> Answer:
+    """An invoke with a 1 s timeout of a function that sleeps 2 s: the step fails with the
+    timeout error (caught by the function), and the invoked run goes on to complete."""
+    answer = one_run(side, "py/invoke-timeout", {"key": "it"}, RUN_ASPECTS)
+
+    def invokee_ended() -> object:
+        found = rest_v2(side.probe, INVOKEE_RUNS)
+        runs = typing.cast(typing.Any, found)["body"].get("data") or []
+        assert runs and all(run.get("status") not in ("RUNNING", "QUEUED") for run in runs), \
+            f"{side.probe.name}: invoked run not ended: {runs}"
+        return [{"status": run.get("status"), "output": run.get("output")} for run in runs]
+
+    answer["invokee"] = attempt(lambda: wait_for(invokee_ended, 20))
+    return answer
+
+
+CASES["sem_invoke_timeout"] = Case(_invoke_timeout, (*RUN_ASPECTS, "invokee"), phase=1)
 
 
 # -- the events a server emits when a run ends -------------------------------------------------
