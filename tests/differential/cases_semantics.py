@@ -14,7 +14,7 @@ import time
 import typing
 
 from cases import (
-    CASES, EVENT, LATE_SECONDS, RUN_ASPECTS, Answer, Case, Side, attempt, duration, ids,
+    CASES, EVENT, EVENTS, LATE_SECONDS, RUN_ASPECTS, Answer, Case, Side, attempt, duration, ids,
     inspect, one_run, rest, rest_v2, runs_per_event, send_until_ended, settled_run, sleeping,
     times, wait_until_ready,
 )
@@ -270,10 +270,27 @@ def _function_events(side: Side) -> Answer:
         event_id, run_id = _run_of(side, "py/finishes", {"key": key, "fail": key == "fe-fail"})
         labels.update({event_id: f"<{key} event>", run_id: f"<{key} run>"})
         answer[key] = attempt(lambda: _received(side, key, count))
+    answer["listed"] = _internal_listed(side.probe)
     return _anonymous(typing.cast(Answer, ids(answer, labels)))
 
 
-CASES["sem_function_events"] = Case(_function_events, ("fe-ok", "fe-fail"))
+def _internal_listed(probe: Probe) -> object:
+    """Which ``inngest/`` events the events lists show (REST ``/v1/events``, by name and
+    unfiltered, and GraphQL ``events``)."""
+    listed: dict[str, object] = {}
+    for name in ("inngest/function.finished", "inngest/function.failed"):
+        status, body = probe.request("GET", f"/v1/events?name={name}")
+        listed[f"rest {name}"] = [status, len(body.get("data") or [])]
+    status, body = probe.request("GET", "/v1/events?limit=100")
+    listed["rest"] = sorted({event["name"] for event in body.get("data") or []
+                             if event["name"].startswith("inngest/")})
+    events = probe.data(EVENTS)["events"] or []
+    listed["graphql"] = sorted({event["name"] for event in events
+                                if event["name"].startswith("inngest/")})
+    return listed
+
+
+CASES["sem_function_events"] = Case(_function_events, ("fe-ok", "fe-fail", "listed"))
 
 
 # -- sleep_until -------------------------------------------------------------------------------
