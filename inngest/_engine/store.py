@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from inngest._protocol import jcs
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS removed_apps (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS functions (
     id TEXT PRIMARY KEY, app_id TEXT NOT NULL, slug TEXT NOT NULL,
     archived INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
@@ -150,6 +152,37 @@ def _canonical_or_none(text: str, value: JSON) -> str | None:
     except ValueError:
         return _NO_CANON
     return None if canon == text else canon
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFilter:
+    """Which stored events a list shows: the engine's own (``inngest/``) events only when
+    ``internal``; times are when the engine received them, both bounds included."""
+
+    names: typing.Sequence[str] = ()
+    internal: bool = False
+    before_id: str | None = None
+    received_after_ms: int | None = None
+    received_before_ms: int | None = None
+
+
+def _event_conditions(which: EventFilter) -> tuple[str, list[object]]:
+    where, args = ["1"], list[object]()
+    if not which.internal:
+        where.append("name NOT LIKE 'inngest/%'")
+    if which.names:
+        where.append(f"name IN ({', '.join('?' * len(which.names))})")
+        args.extend(which.names)
+    if which.before_id is not None:
+        where.append("internal_id < ?")
+        args.append(which.before_id)
+    if which.received_after_ms is not None:
+        where.append("json_extract(data, '$.received_at_ms') >= ?")
+        args.append(which.received_after_ms)
+    if which.received_before_ms is not None:
+        where.append("json_extract(data, '$.received_at_ms') <= ?")
+        args.append(which.received_before_ms)
+    return " AND ".join(where), args
 
 
 def _queue_item(item_id: object, data: object) -> QueueItem:
@@ -330,6 +363,11 @@ class Store:
         rows = self._rows("SELECT data FROM apps WHERE id = ?", app_id)
         return App.from_dict(_record(rows[0][0])) if rows else None
 
+    def app_of_runs(self, app_id: str) -> App | None:
+        """The app, or as it was when removed: its runs still name it."""
+        rows = self._rows("SELECT data FROM removed_apps WHERE id = ?", app_id)
+        return self.app(app_id) or (App.from_dict(_record(rows[0][0])) if rows else None)
+
     def apps_by_url(self, url: str) -> list[App]:
         rows = self._rows("SELECT data FROM apps WHERE url = ?", url)
         return [App.from_dict(_record(r[0])) for r in rows]
@@ -337,6 +375,8 @@ class Store:
     def delete_app(self, app_id: str) -> None:
         with self.transaction():
             self._forget_functions()
+            self._conn.execute("INSERT OR REPLACE INTO removed_apps (id, data)"
+                               " SELECT id, data FROM apps WHERE id = ?", (app_id,))
             self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
             self._conn.execute("UPDATE functions SET archived = 1 WHERE app_id = ?", (app_id,))
 
@@ -436,28 +476,18 @@ class Store:
     def has_event(self, internal_id: str) -> bool:
         return bool(self._rows("SELECT 1 FROM events WHERE internal_id = ?", internal_id))
 
-    def recent_events(self, limit: int, *, name: str | None = None,
-                      before_id: str | None = None, received_after_ms: int | None = None,
-                      received_before_ms: int | None = None) -> list[StoredEvent]:
-        """Events sent to the engine (not its own ``inngest/`` ones), newest first."""
-        where, args = ["name NOT LIKE 'inngest/%'"], list[object]()
-        if name is not None:
-            where.append("name = ?")
-            args.append(name)
-        if before_id is not None:
-            where.append("internal_id < ?")
-            args.append(before_id)
-        if received_after_ms is not None:
-            where.append("json_extract(data, '$.received_at_ms') >= ?")
-            args.append(received_after_ms)
-        if received_before_ms is not None:
-            where.append("json_extract(data, '$.received_at_ms') <= ?")
-            args.append(received_before_ms)
+    def recent_events(self, limit: int, which: EventFilter = EventFilter()) -> list[StoredEvent]:
+        """The events ``which`` keeps, newest first."""
+        where, args = _event_conditions(which)
         rows = self._rows(
-            f"SELECT data, seq FROM events WHERE {' AND '.join(where)}"
-            " ORDER BY internal_id DESC LIMIT ?", *args, limit,
+            f"SELECT data, seq FROM events WHERE {where} ORDER BY internal_id DESC LIMIT ?",
+            *args, limit,
         )
         return [StoredEvent.from_dict({**_record(data), "seq": _int(seq)}) for data, seq in rows]
+
+    def count_events(self, which: EventFilter) -> int:
+        where, args = _event_conditions(which)
+        return _int(self._rows(f"SELECT COUNT(*) FROM events WHERE {where}", *args)[0][0])
 
     def last_event_seq(self) -> int:
         return _int(self._rows("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
@@ -779,15 +809,21 @@ class Store:
                        now_ms: int) -> None:
         """Merge ``values`` into the run's metadata of ``kind`` for ``target`` (a step's id
         as the function gave it, or "" for the run)."""
+        self.update_metadata(run_id, target, kind, lambda old: {**old, **values}, now_ms)
+
+    def update_metadata(self, run_id: str, target: str, kind: str,
+                        change: typing.Callable[[Object], Object], now_ms: int) -> None:
+        """Replace the run's metadata of ``kind`` for ``target`` by ``change`` of it (of
+        ``{}`` when there is none yet)."""
         with self.transaction():
             rows = self._rows(
                 "SELECT data FROM run_metadata WHERE run_id = ? AND target = ? AND kind = ?",
                 run_id, target, kind,
             )
-            merged = {**(_record(rows[0][0]) if rows else {}), **values}
+            changed = change(_record(rows[0][0]) if rows else {})
             self._write(
                 "INSERT OR REPLACE INTO run_metadata (run_id, target, kind, data, updated_at_ms)"
-                " VALUES (?, ?, ?, ?, ?)", run_id, target, kind, dump(merged), now_ms,
+                " VALUES (?, ?, ?, ?, ?)", run_id, target, kind, dump(changed), now_ms,
             )
 
     def metadata(self, run_id: str) -> list[tuple[str, str, Object, int]]:

@@ -333,7 +333,8 @@ def test_filter_runs_by_status_and_function(browser: WebDriver, demo: Demo, api:
         found = {str(row.get_attribute("data-status")) for row in rows}
         return found or None
 
-    assert until(browser, statuses, "filtered rows") == {"FAILED"}
+    # Until the filtered page is drawn, the rows are the unfiltered page's.
+    until(browser, lambda: statuses() == {"FAILED"}, "filtered rows")
     find(browser, f'tr[data-run-id="{failed}"]')
     Select(find(browser, 'select[name="status"]')).select_by_value("")
     find(browser, f'tr[data-run-id="{greeted}"]')  # the unfiltered page is drawn
@@ -357,10 +358,13 @@ def test_filter_runs_by_a_custom_time_range(browser: WebDriver, demo: Demo, api:
     until(browser, lambda: "until=2020-01-01" in browser.current_url, "the range in the URL")
     until(browser, lambda: find(browser, "#run-count").text == "0 runs", "no run before 2020")
     assert find(browser, "#runs-body .empty").text.startswith("No runs match these filters")
+    # Each change redraws the filters: the next field is looked up once the URL has this one.
     set_time("from", "2020-01-01T00:00")
+    until(browser, lambda: "from=2020-01-01" in browser.current_url, "the start in the URL")
     set_time("until", "")
+    until(browser, lambda: "until" not in browser.current_url, "no end in the URL")
     find(browser, f'tr[data-run-id="{greeted}"]')
-    assert "from=2020-01-01" in browser.current_url and "until" not in browser.current_url
+    assert "from=2020-01-01" in browser.current_url
     Select(find(browser, 'select[name="range"]')).select_by_value("1h")
     until(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, 'input[name="from"]'),
           "the custom fields gone with a preset")

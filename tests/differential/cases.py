@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import json
 import re
+import socket
 import time
 import typing
 
@@ -689,7 +690,33 @@ BAD_REQUESTS: tuple[tuple[str, str, bytes | None], ...] = (
 )
 
 
-@case("bad_input", "status_classes")
+# Request heads with control characters or names that are not tokens, sent as bytes (an
+# HTTP client refuses to write them).
+BAD_HEADS: tuple[bytes, ...] = tuple(
+    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n\r\n" % line for line in (
+        b"X-A: a\rb", b"X-A: a\x00b", b"X-A: a\x01b", b"X-A: a\x1fb", b"X-A: a\x7fb",
+        b"X-A: a\tb\x80\xff", b"X-\x01A: a", b"X A: a", b"X-[A]: a", b"X/A: a",
+    )) + (
+    b"GET /hea\x01lth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    b"GET /health\x7f HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+)
+
+
+def _head_status(probe: Probe, head: bytes) -> str:
+    """The status a raw request head gets (its body is each server's own words)."""
+    host, port = probe.origin.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head)
+        received = b""
+        while b"\r\n" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    return received.split(b"\r\n", 1)[0].decode(errors="replace").split(" ", 2)[1]
+
+
+@case("bad_input", "status_classes", "bad_heads")
 def _bad_input(side: Side) -> Answer:
     """The status class each mistake gets. The real server's REST v1 GETs answer HTTP 200 and
     put the error status in the body (ours uses it as the HTTP status, a documented
@@ -701,4 +728,340 @@ def _bad_input(side: Side) -> Answer:
                 and isinstance(answer.get("status"), int):
             status = answer["status"]
         classes[f"{method} {path} {body!r}"] = f"{status // 100}xx"
-    return {"status_classes": classes}
+    heads = {repr(head): attempt(lambda head=head: _head_status(side.probe, head))  # type: ignore
+             for head in BAD_HEADS}
+    return {"status_classes": classes, "bad_heads": heads}
+
+
+# -- MCP: what an AI tool sees of a session at /mcp ------------------------------------------
+_MCP_HEADERS = {"content-type": "application/json",
+                "accept": "application/json, text/event-stream"}
+_MCP_INIT = {"protocolVersion": "2025-06-18", "capabilities": {},
+             "clientInfo": {"name": "differential", "version": "1"}}
+
+
+class _Mcp:
+    """One MCP session with a server: JSON-RPC requests posted to /mcp."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+        self.session = ""
+        self._ids = 0
+
+    def post(self, message: object) -> tuple[int, dict[str, str], bytes]:
+        headers = dict(_MCP_HEADERS)
+        if self.session:
+            headers["mcp-session-id"] = self.session
+        return self.probe.exchange("POST", "/mcp", json.dumps(message).encode(), headers)
+
+    def call(self, method: str, params: object = None) -> typing.Any:
+        self._ids += 1
+        message = {"jsonrpc": "2.0", "id": self._ids, "method": method,
+                   **({} if params is None else {"params": params})}
+        status, _, body = self.post(message)
+        assert status == 200, f"{self.probe.name}: MCP {method} answered {status}: {body!r}"
+        return json.loads(body)
+
+    def tool(self, tool: str, **arguments: object) -> typing.Any:
+        return self.call("tools/call", {"name": tool, "arguments": arguments})
+
+
+def _mcp_start(mcp: _Mcp) -> Answer:
+    status, headers, body = mcp.post(
+        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": _MCP_INIT})
+    mcp.session = headers.get("mcp-session-id", "")
+    initialized = mcp.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return {
+        "status": status, "content_type": headers.get("content-type"),
+        "session_id": re.sub("[0-9A-Z]", "X", mcp.session), "body": json.loads(body),
+        "initialized": [initialized[0], initialized[2].decode()],
+    }
+
+
+def _undescribed(schema: object) -> object:
+    if isinstance(schema, dict):
+        return {key: _undescribed(value) for key, value in schema.items()
+                if key != "description"}
+    return schema
+
+
+def _mcp_tools(mcp: _Mcp) -> object:
+    """Names and argument schemas; titles and descriptions are each server's own words
+    (docs/compatibility.md, Engine, MCP: "Tool titles and descriptions are our own words")."""
+    tools = mcp.call("tools/list")["result"]["tools"]
+    return sorted(({"name": tool["name"], "inputSchema": _undescribed(tool.get("inputSchema"))}
+                   for tool in tools), key=lambda tool: str(tool["name"]))
+
+
+_MCP_STEPS = re.compile(r"\nSteps \(\d+\):\n(  .*\n)*|Steps: \d+\nLast step: .*\n")
+
+
+def _mcp_stepless(reply: typing.Any) -> object:
+    """Without the runs' steps: ours lists them, the dev server's list is always null
+    (docs/compatibility.md, Engine, MCP: "Runs' `steps` are listed"). Without the time
+    ``poll_run_status`` took, each server's own."""
+    result = reply.get("result") or {}
+    for content in result.get("content") or []:
+        content["text"] = re.sub(r"(run\(s\) for )[^\n]+", r"\1<duration>",
+                                 _MCP_STEPS.sub("", content["text"]))
+    found = result.get("structuredContent") or {}
+    for run in [found, *(found.get("runs") or [])]:
+        if "steps" in run:
+            run["steps"] = None
+    return reply
+
+
+@case("mcp", "initialize", "tools", "send_event", "run_status", "poll", "errors")
+def _mcp(side: Side) -> Answer:
+    """A session: initialize, list the tools, send an event, read its run, then mistakes."""
+    mcp = _Mcp(side.probe)
+    answer: Answer = {"initialize": attempt(lambda: _mcp_start(mcp)),
+                      "tools": attempt(lambda: _mcp_tools(mcp))}
+    sent = mcp.tool("send_event", name="py/steps", data={"key": "mcp", "n": 1})
+    event_id = sent["result"]["structuredContent"]["eventId"]
+    run_ids = sent["result"]["structuredContent"].get("runIds") or side.probe.run_ids(event_id)
+    labels = {event_id: "<event>", **{run: f"<run {n}>" for n, run in enumerate(run_ids)}}
+    answer["send_event"] = sent
+    answer["poll"] = _mcp_stepless(
+        mcp.tool("poll_run_status", runIds=run_ids, timeout=20, pollInterval=100))
+    answer["run_status"] = _mcp_stepless(mcp.tool("get_run_status", runId=run_ids[0]))
+    answer["errors"] = {
+        "unknown tool": mcp.call("tools/call", {"name": "nope", "arguments": {}}),
+        "missing argument": mcp.call("tools/call", {"name": "send_event", "arguments": {}}),
+        "wrong type": mcp.call("tools/call", {"name": "send_event", "arguments": {"name": 5}}),
+        "bad run id": mcp.tool("get_run_status", runId="nope"),
+        "unknown run": mcp.tool("get_run_status", runId="01M8NXF0R0HR5TJEM1CJ6K7JH7"),
+    }
+    return times(ids(answer, labels))  # type: ignore[return-value]
+
+
+# -- rerun from a step ------------------------------------------------------------------------
+RERUN = ("mutation($id: ULID!, $from: RerunFromStepInput) "
+         "{ rerun(runID: $id, fromStep: $from) }")
+
+
+def _rerun_graphql(probe: Probe, run_id: str, start: dict[str, object]) -> typing.Any:
+    return without_locations(probe.gql(RERUN, id=run_id, **{"from": start}))
+
+
+def without_locations(answer: dict[str, typing.Any]) -> dict[str, typing.Any]:
+    """A resolver's errors carry ``locations`` on ours only (docs/compatibility.md, Engine,
+    "GraphQL error messages")."""
+    for error in answer.get("errors") or []:
+        error.pop("locations", None)
+    return answer
+
+
+@case("rerun_from_step", "executions", "outputs", "errors")
+def _rerun_from_step(side: Side) -> Answer:
+    """A three-step run, rerun from its second step (GraphQL) and from its third (REST v2):
+    the steps before the chosen one keep their results, the rest run again."""
+    probe = side.probe
+    event_id = probe.send("py/three-steps", {"key": "rerun"})
+    original = probe.run_ids(event_id)[0]
+    settled_run(probe, original)
+    from_graphql = _rerun_graphql(probe, original, {"stepID": "two"})["data"]["rerun"]
+    settled_run(probe, from_graphql)
+    status, body = probe.request("POST", f"/api/v2/runs/{original}/rerun",
+                                 {"fromStep": {"stepId": "three"}})
+    assert status == 200, f"{probe.name}: REST v2 rerun answered {status}: {body}"
+    from_rest = body["data"]["runId"]
+    settled_run(probe, from_rest)
+    errors = {
+        "graphql unknown step": _rerun_graphql(probe, original, {"stepID": "nope"}),
+        "graphql bad input": _rerun_graphql(probe, original, {"stepID": "two", "input": "{}"}),
+        "rest unknown step": rest_v2(probe, f"/runs/{original}/rerun", "POST",
+                                     {"fromStep": {"stepId": "nope"}}),
+        "rest no step": rest_v2(probe, f"/runs/{original}/rerun", "POST", {"fromStep": {}}),
+    }
+    answer: Answer = {
+        "executions": side.record.counts("rerun"),
+        "outputs": [times(probe.run(run)) for run in (original, from_graphql, from_rest)],
+        "errors": errors,
+    }
+    labels = {event_id: "<event>", original: "<run>", from_graphql: "<graphql rerun>",
+              from_rest: "<rest rerun>"}
+    return ids(answer, labels)  # type: ignore[return-value]
+
+
+# -- run scores --------------------------------------------------------------------------------
+SCORES = [
+    {"name": "quality", "value": 0.5}, {"name": "speed", "value": 3.0},
+    {"name": "exp", "value": False, "experiment": {"id": "e1", "variant": "v1"}},
+    {"name": "ok", "value": True, "stepId": "second"},
+    {"name": "big", "value": 1e20, "stepId": "first"},
+]
+REFUSED_SCORES: list[object] = [
+    {}, [], [{"name": " ", "value": 1}], [{"name": "a"}], [{"name": "a", "value": "1"}],
+    [{"name": "a", "value": 1, "stepId": " "}],
+    [{"name": "a", "value": 1, "stepId": "b", "experiment": {"id": "e", "variant": "v"}}],
+    [{"name": "a", "value": 1}, {"name": "a'b", "value": 1}],
+    [{"name": "a", "value": 1, "x": 2}], [1], [{"name": "a", "value": 1}] * 101,
+]
+SCORE_TRACE = """query($id: String!) { runTrace(runID: $id) {
+  metadata { kind scope values } childrenSpans { name metadata { kind scope values } } } }"""
+
+
+def _scores_only(entries: object) -> list[object]:
+    """A span's scores and experiments, without ``updatedAt`` (each server's own clock).
+    The dev server's spans also carry HTTP timings and usage, ours not (docs/compatibility.md,
+    Engine, REST API v2: "spans carry no `metadata` but scores")."""
+    return [{key: value for key, value in entry.items() if key != "updatedAt"}
+            for entry in entries or []  # type: ignore[attr-defined]
+            if entry["kind"] in ("inngest.score", "inngest.experiment")]
+
+
+def _scored_spans(root: dict[str, typing.Any], children: str) -> object:
+    """The root's scores, and per step name the scores of its spans that have some. A step
+    has two spans (the step and its attempt), listed in either order by the dev server."""
+    steps: dict[str, list[object]] = {}
+    for child in root.get(children) or []:
+        found = _scores_only(child.get("metadata"))
+        steps.setdefault(child["name"], []).extend([found] if found else [])
+    return {"run": _scores_only(root.get("metadata")), "steps": steps}
+
+
+_PROTO_POSITION = re.compile(r"(: | )\(line \d+:\d+\)")
+
+
+def _unpositioned(answer: typing.Any) -> object:
+    """Protobuf decoding errors without their ``(line 1:9)`` positions, which ours does not
+    give (docs/compatibility.md, Engine, REST API v2: "no `(line 1:9)` positions")."""
+    for error in answer["body"].get("errors") or [] if isinstance(answer["body"], dict) else []:
+        error["message"] = _PROTO_POSITION.sub("", error["message"])
+    return answer
+
+
+@case("scores", "answer", "v2_trace", "graphql_trace", "refused")
+def _scores(side: Side) -> Answer:
+    """Scores posted to a finished run: the answer, the trace's span metadata, refusals."""
+    probe = side.probe
+    event_id = probe.send("py/steps", {"key": "scores", "n": 1})
+    run_id = probe.run_ids(event_id)[0]
+    settled_run(probe, run_id)
+    answer: Answer = {
+        "refused": [_unpositioned(rest_v2(probe, f"/runs/{run_id}/scores", "POST", body))
+                    for body in REFUSED_SCORES],
+        "answer": rest_v2(probe, f"/runs/{run_id}/scores", "POST", SCORES),
+    }
+    probe.request("POST", f"/api/v2/runs/{run_id}/scores", [{"name": "quality", "value": 0.75}])
+    status, body = probe.request("GET", f"/api/v2/runs/{run_id}/trace")
+    answer["v2_trace"] = [status, _scored_spans(body["data"]["rootSpan"], "children")]
+    answer["graphql_trace"] = attempt(lambda: _scored_spans(
+        probe.data(SCORE_TRACE, id=run_id)["runTrace"], "childrenSpans"))
+    return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
+
+
+# -- JSON as Go writes it: the bytes of answers quoting a text with HTML characters -----------
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HISTORY_IDS = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
+  history { id type } } }"""
+HISTORY_OUTPUT = """query($id: ULID!, $run: ID!) { functionRun(query: {functionRunId: $run}) {
+  historyItemOutput(id: $id) } }"""
+
+
+def _raw_text(probe: Probe, method: str, path: str, body: object = None) -> str:
+    """An answer's status and bytes as text. A function's UUID is derived from its app's
+    URL, on its own port for each server."""
+    data = None if body is None else json.dumps(body).encode()
+    status, _, raw = probe.exchange(method, path, data, {"content-type": "application/json"})
+    return _UUID.sub("<uuid>", f"{status} {raw.decode()}")
+
+
+def _gql_text(probe: Probe, query: str, **variables: object) -> str:
+    return _raw_text(probe, "POST", "/v0/gql", {"query": query, "variables": variables})
+
+
+def _text_output(probe: Probe) -> object:
+    """A function answering ``Infinity``, not JSON: how REST and GraphQL show its output."""
+    event_id = probe.send("py/infinite", {})
+    run_id = probe.run_ids(event_id)[0]
+    settled_run(probe, run_id)
+    history = probe.data(HISTORY_IDS, id=run_id)["functionRun"]["history"]
+    ended = [item["id"] for item in history if item["type"] == "FunctionCompleted"]
+    answer = {
+        "rest_run": _raw_text(probe, "GET", f"/v1/runs/{run_id}"),
+        "graphql_output": _gql_text(probe, FUNCTION_RUN, id=run_id),
+        "history_outputs": [_gql_text(probe, HISTORY_OUTPUT, id=item, run=run_id)
+                            for item in ended],
+    }
+    return ids(answer, {event_id: "<event>", run_id: "<run>"})
+
+
+_ESCAPED_E = re.compile(r"\\+u00e9")
+
+
+@case("escaping", "rest_run", "rest_event", "graphql_output", "history_outputs",
+      "text_output")
+def _escaping(side: Side) -> Answer:
+    """A step's and a function's output and an event's data holding ``<a&b>``, U+2028 and
+    ``é``: the bytes REST and GraphQL answer them in."""
+    probe = side.probe
+    event_id = probe.send("py/escaping", {"key": "esc", "s": py_app.HTML_TEXT})
+    run_id = probe.run_ids(event_id)[0]
+    settled_run(probe, run_id)
+    history = probe.data(HISTORY_IDS, id=run_id)["functionRun"]["history"]
+    ended = [item["id"] for item in history
+             if item["type"] in ("StepCompleted", "FunctionCompleted")]
+    answer: Answer = {
+        "rest_run": _raw_text(probe, "GET", f"/v1/runs/{run_id}"),
+        "rest_event": _raw_text(probe, "GET", f"/v1/events/{event_id}"),
+        "graphql_output": _gql_text(probe, FUNCTION_RUN, id=run_id),
+        # A step's output there is the bytes the SDK sent (ours writes "é" as "\u00e9"), HTML
+        # characters escaped; ours is the step's value re-encoded (docs/compatibility.md,
+        # Engine, "JSON is written as the dev server writes it").
+        "history_outputs": [
+            _ESCAPED_E.sub("é", _gql_text(probe, HISTORY_OUTPUT, id=item, run=run_id))
+            for item in ended],
+        "text_output": attempt(lambda: times(_text_output(probe))),
+    }
+    # An event's ts is each server's own receipt time.
+    answer["rest_event"] = re.sub(r'"ts":\d+', '"ts":<ms>', str(answer["rest_event"]))
+    return times(ids(answer, {event_id: "<event>", run_id: "<run>"}))  # type: ignore[return-value]
+
+
+# -- expression syntax errors, worded as cel-go words them ------------------------------------
+BAD_EXPRESSIONS = ("event.data.id ==", "(event.data.x", "event.data.x = 1", "event..data",
+                   "[1, 2", "a ? b", "event.data.id $ 1", "f(1 2", "'unterminated",
+                   "x == .5 .5")
+RUNS_FILTER = """query($cel: String) { runs(first: 1, orderBy: [],
+  filter: {from: "2000-01-01T00:00:00Z", query: $cel}) { totalCount } }"""
+_FIRST_CEL_ERROR = re.compile(r"ERROR: <input>:\d+:\d+: .*?\^", re.S)
+_SYNC_URL = "http://127.0.0.1:1/api/inngest"
+
+
+def _bad_sync(probe: Probe, change: dict[str, object]) -> object:
+    """Sync an app (one no server can reach) whose function has a malformed expression:
+    the status, and the first expression error the app is listed with. The dev server
+    lists every error its parser recovered from, after a prefix naming the field; ours the
+    first one alone (docs/compatibility.md, Engine, "Expression syntax errors")."""
+    function = {
+        "id": "cel-bad-fn", "name": "fn", "triggers": [{"event": "cel/bad"}],
+        "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 0},
+                           "runtime": {"type": "http", "url": _SYNC_URL}}},
+        **change,
+    }
+    status, _ = probe.request("POST", "/fn/register", {
+        "url": _SYNC_URL, "v": "0.1", "deployType": "ping", "sdk": "py:v0.1.0",
+        "framework": "flask", "appName": "cel-bad", "functions": [function]})
+    apps = probe.data("{ apps { name error } }")["apps"]
+    error = next((app["error"] for app in apps if app["name"] == "cel-bad"), None) or ""
+    found = _FIRST_CEL_ERROR.search(error)
+    return {"status": status, "error": found.group() if found else error}
+
+
+def _cel_errors(side: Side) -> Answer:
+    probe = side.probe
+    return {
+        "runs_filter": {cel: without_locations(probe.gql(RUNS_FILTER, cel=cel))
+                        for cel in BAD_EXPRESSIONS},
+        "sync": [_bad_sync(probe, change) for change in (
+            {"cancel": [{"event": "cel/stop", "if": "event.data.id =="}]},
+            {"cancel": [{"event": "cel/stop", "if": "event.data.x = 1"}]},
+            {"triggers": [{"event": "cel/bad", "expression": "(event.data.x"}]},
+        )],
+    }
+
+
+# After the crowd: the failed syncs list an app with an error, which the apps case would see.
+CASES["cel_errors"] = Case(_cel_errors, ("runs_filter", "sync"), phase=1)

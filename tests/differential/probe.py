@@ -40,6 +40,14 @@ class Probe:
         except ValueError:
             return response.status, None
 
+    def exchange(self, method: str, path: str, body: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One request as given; the answer's status, headers (lower-cased) and bytes."""
+        response = _HTTP.request(method, self.origin + path, body=body, timeout=30.0,
+                                 headers=headers or {})
+        return (response.status, {key.lower(): value for key, value in response.headers.items()},
+                response.data)
+
     def send(self, name: str, data: dict[str, typing.Any], **fields: object) -> str:
         """Send one event; return its id."""
         status, answer = self.request("POST", "/e/test", [{"name": name, "data": data, **fields}])

@@ -17,6 +17,8 @@ import inngest
 from inngest import http_server
 
 APP_ID = "diff-py"
+# Characters Go's JSON encoder escapes (HTML ones, U+2028) and one it does not.
+HTML_TEXT = "<a&b>\u2028é"
 
 
 class Record:
@@ -270,8 +272,23 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         record.began(key(ctx), ctx.event.data.get("n"))
         return {"n": ctx.event.data.get("n")}
 
+    @client.create_function(fn_id="three-steps", trigger=_on("three-steps"))
+    def three_steps(ctx: inngest.ContextSync) -> object:
+        # Each step answers how many times it ran for this key: a rerun's output shows
+        # which steps ran again and which kept their results.
+        return {name: ctx.step.run(name, lambda name=name: record.hit(key(ctx), name))
+                for name in ("one", "two", "three")}
+
+    @client.create_function(fn_id="escaping", trigger=_on("escaping"))
+    def escaping(ctx: inngest.ContextSync) -> object:
+        return {"text": ctx.step.run("text", lambda: HTML_TEXT), "data": ctx.event.data}
+
+    @client.create_function(fn_id="infinite", trigger=_on("infinite"))
+    def infinite(ctx: inngest.ContextSync) -> object:
+        return float("inf")  # Python's json writes it as Infinity: a reply that is not JSON
+
     return [
-        batched, one_at_a_time, throttled, step_fails,
+        infinite, escaping, three_steps, batched, one_at_a_time, throttled, step_fails,
         steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
         waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
         debounced, idempotent, singleton,

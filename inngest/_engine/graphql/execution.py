@@ -4,6 +4,7 @@ variables and resolve its fields.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 from inngest._engine.graphql.syntax import (
@@ -36,6 +37,15 @@ def _select_operation(document: Document, operation_name: str | None) -> Operati
 def _root_type(schema: Schema, operation: Operation) -> str:
     """The root of a validated operation: validation refuses those the schema has not."""
     return schema.query if operation.kind == "query" else str(schema.mutation)
+
+
+class _NullField(Exception):
+    """A non-null field or list item is null: the null goes to the nearest nullable field
+    above it, or to ``data`` (spec section 6.4.4), as the real server's gqlgen does."""
+
+
+# gqlgen's error for a non-null field whose resolver answered null without an error.
+MUST_NOT_BE_NULL = "must not be null"
 
 
 def _default_resolver(name: str) -> Resolver:
@@ -121,9 +131,17 @@ class _Executor:
         selections: Iterable[Selection],
         path: list[PathKey],
     ) -> dict[str, object]:
+        """The object's fields; every field runs (each mutation is applied) before a null
+        in a non-null one nulls the whole object."""
         result: dict[str, object] = {}
+        nulled = False
         for key, nodes in self._collect(type_name, selections, {}, set()).items():
-            result[key] = self._field(type_name, parent, nodes, path + [key])
+            try:
+                result[key] = self._field(type_name, parent, nodes, path + [key])
+            except _NullField:
+                nulled = True
+        if nulled:
+            raise _NullField
         return result
 
     def _field(
@@ -134,16 +152,23 @@ class _Executor:
             return type_name
         field = self._schema.types[type_name][node.name]
         resolve = field.resolve or _default_resolver(node.name)
+        type_ref = parse_type(field.type)
         try:
             value = resolve(parent, self._arguments(node.args, field.args), self._context)
         except InputError as error:  # validated before, so not expected
             self.errors.append(GraphQLError(error.message, [node.loc], path))
-            return None
-        except GraphQLError as error:
-            self.errors.append(GraphQLError(error.message, [node.loc], path))
-            return None
+            return self._failed(type_ref)
+        except GraphQLError as error:  # its path, if any, is within the field's arguments
+            self.errors.append(GraphQLError(error.message, [node.loc], path + (error.path or [])))
+            return self._failed(type_ref)
         selections = [s for n in nodes for s in n.selections]
-        return self._complete(parse_type(field.type), value, selections, path)
+        return self._complete(type_ref, value, selections, path, node)
+
+    @staticmethod
+    def _failed(type_ref: TypeRef) -> None:
+        if type_ref.non_null:
+            raise _NullField
+        return None
 
     def _complete(
         self,
@@ -151,15 +176,52 @@ class _Executor:
         value: object,
         selections: list[Selection],
         path: list[PathKey],
+        node: FieldNode,
     ) -> object:
+        if type_ref.non_null:
+            completed = self._complete(
+                dataclasses.replace(type_ref, non_null=False), value, selections, path, node)
+            if completed is None:
+                if value is None:  # else the error below it is reported already
+                    self.errors.append(GraphQLError(MUST_NOT_BE_NULL, [node.loc], path))
+                raise _NullField
+            return completed
         if value is None:
             return None
+        try:
+            return self._complete_value(type_ref, value, selections, path, node)
+        except _NullField:
+            return None
+
+    def _complete_list(
+        self,
+        item_type: TypeRef,
+        value: object,
+        selections: list[Selection],
+        path: list[PathKey],
+        node: FieldNode,
+    ) -> list[object]:
+        """Every item, each error reported, before a null non-null item nulls the list."""
+        items, nulled = [], False
+        for index, item in enumerate(value if is_list(value) else [value]):
+            try:
+                items.append(self._complete(item_type, item, selections, path + [index], node))
+            except _NullField:
+                nulled = True
+        if nulled:
+            raise _NullField
+        return items
+
+    def _complete_value(
+        self,
+        type_ref: TypeRef,
+        value: object,
+        selections: list[Selection],
+        path: list[PathKey],
+        node: FieldNode,
+    ) -> object:
         if type_ref.of is not None:
-            items = value if is_list(value) else [value]
-            return [
-                self._complete(type_ref.of, item, selections, path + [index])
-                for index, item in enumerate(items)
-            ]
+            return self._complete_list(type_ref.of, value, selections, path, node)
         name = str(type_ref.name)
         if name in self._schema.unions and isinstance(value, Mapping):
             name = str(value["__typename"])
@@ -208,7 +270,11 @@ def _run(
         return _request_failure(variable_errors, VALIDATION_FAILED)
     root = _root_type(schema, operation)
     executor = _Executor(schema, parsed, coerced, context)
-    data = executor.execute_object(root, None, operation.selections, [])
+    data: dict[str, object] | None
+    try:
+        data = executor.execute_object(root, None, operation.selections, [])
+    except _NullField:
+        data = None
     response: dict[str, object] = {"data": data}
     if executor.errors:
         response["errors"] = [error.to_dict() for error in executor.errors]

@@ -17,6 +17,7 @@ import typing
 
 from inngest._engine import cel
 from inngest._engine.cel import evaluator as ast
+from inngest._engine.cel.lifting import lift_literals
 from inngest._engine.models import JSON
 
 Truth = typing.Optional[bool]  # None: SQL's unknown
@@ -37,12 +38,31 @@ _SQL_REAL_PREFIX = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 def compile_run_query(source: str) -> Condition:
     """A condition on a triggering event; raises ``cel.ExpressionError`` or
     ``RunQueryError`` as the real server refuses the expression."""
-    tree = cel.compile_expression(source).tree
+    tree = _parsed(source)
     if isinstance(tree, ast.Literal):
         raise RunQueryError(_INVALID)
     if isinstance(tree, (ast.Variable, ast.Select)):
         raise RunQueryError(_MACROS)
     return _condition(tree) or _always
+
+
+def _parsed(source: str) -> ast.Node:
+    """The expression's tree. The real server parses it with its literals lifted out
+    (``lifting``), so a syntax error is the lifted text's, shown with the line as written;
+    an expression that parses only once lifted (a string left open) is read lifted."""
+    lifted = lift_literals(source)
+    try:
+        lifted_tree = cel.compile_expression(lifted).tree
+    except cel.ExpressionSyntaxError as err:
+        # Lifting trims the text: count the lines it dropped before the error's.
+        dropped = source[:len(source) - len(source.lstrip())].count("\n")
+        line = min(dropped + lifted.count("\n", 0, err.pos), source.count("\n"))
+        start = sum(len(text) + 1 for text in source.split("\n")[:line])
+        raise cel.ExpressionSyntaxError(source, start, err.detail, syntax=False) from None
+    try:
+        return cel.compile_expression(source).tree
+    except cel.ExpressionSyntaxError:
+        return lifted_tree
 
 
 def _always(event: typing.Mapping[str, JSON]) -> Truth:

@@ -9,7 +9,7 @@ import typing
 from inngest._engine import cel, events, registration, scores, timeparse, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
-from inngest._engine.graphql import function_config, run_query, span_tree, trace
+from inngest._engine.graphql import events_v2, function_config, run_query, span_tree, trace
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
@@ -174,7 +174,7 @@ def _app_id_of_run(run: object, ctx: object) -> str | None:
 
 def _app_of_run(run: object, ctx: object) -> App | None:
     fn = _function_of(run, ctx)
-    return None if fn is None else _engine(ctx).store.app(fn.app_id)
+    return None if fn is None else _engine(ctx).store.app_of_runs(fn.app_id)
 
 
 def _run_events(run: object, ctx: object) -> list[StoredEvent]:
@@ -508,15 +508,6 @@ def _event_object(field: str) -> Resolver:
     return resolve
 
 
-def _event_v2_raw(parent: object, args: Args, ctx: object) -> str:
-    """``eventV2.raw``: sorted keys, ``v`` always present, as the server stores it."""
-    assert isinstance(parent, StoredEvent)
-    event = parent.event
-    raw = {key: event.get(key) for key in ("data", "id", "name", "ts", "v")}
-    raw.update({key: event[key] for key in ("meta", "user") if event.get(key)})
-    return dump_escaped(dict(sorted(raw.items())))
-
-
 def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:
     assert isinstance(parent, StoredEvent)
     return _engine(ctx).store.runs_for_event(parent.internal_id)
@@ -572,7 +563,7 @@ def _app_functions(parent: object, args: Args, ctx: object) -> list[Function]:
 
 def _function_app(parent: object, args: Args, ctx: object) -> App | None:
     assert isinstance(parent, Function)
-    return _engine(ctx).store.app(parent.app_id)
+    return _engine(ctx).store.app_of_runs(parent.app_id)
 
 
 def _triggers(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
@@ -703,6 +694,7 @@ _ENUMS = {  # values in the real server's order (its introspection lists them so
 _INPUTS = {
     "AppsFilterV1": {"method": "AppMethod"},
     "EventQuery": {"workspaceId": 'ID! = "local"', "eventId": "ID!"},
+    "EventsFilter": events_v2.FILTER,
     "EventsQuery": {"workspaceId": 'ID! = "local"', "lastEventId": "ID"},
     "FunctionQuery": {"workspaceId": 'ID! = "local"', "functionSlug": "String!"},
     "FunctionRunQuery": {"workspaceId": 'ID! = "local"', "functionRunId": "ID!"},
@@ -762,6 +754,7 @@ SCHEMA = with_introspection(Schema(
             "events": Field("[Event!]", _recent_events, {"query": "EventsQuery!"}),
             "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx),
                              {"id": "ULID!"}),
+            "eventsV2": Field("EventsConnection!", events_v2.events_v2, events_v2.ARGS),
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
                 _mapping(a.get("query"), "query").get("functionRunId"), ctx),
                 {"query": "FunctionRunQuery!"}),
@@ -799,6 +792,14 @@ SCHEMA = with_introspection(Schema(
             "isUserland": Field("Boolean!"), "stepInfo": Field("StepInfo"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
             "metadata": Field("[SpanMetadata!]!"),
+            # Spans an app traces itself (OpenTelemetry, sent to /v1/traces/userland, which
+            # the engine does not take): none, as on the dev server for an SDK's own spans.
+            "userlandSpan": Field("UserlandSpan"),
+        },
+        "UserlandSpan": {
+            **{name: Field("String") for name in (
+                "spanName", "spanKind", "serviceName", "scopeName", "scopeVersion")},
+            "resourceAttrs": Field("Bytes"), "spanAttrs": Field("Bytes"),
         },
         "SpanMetadata": {
             "scope": Field("SpanMetadataScope!"), "kind": Field("SpanMetadataKind!"),
@@ -831,9 +832,7 @@ SCHEMA = with_introspection(Schema(
             "startCursor": Field("String"), "endCursor": Field("String"),
         },
         "Event": _EVENT_FIELDS,
-        "EventV2": {**_EVENT_FIELDS, "source": Field("EventSource", lambda e, a, ctx: None),
-                    "raw": Field("String", _event_v2_raw)},
-        "EventSource": {name: Field("String") for name in ("id", "name", "sourceKind")},
+        **events_v2.TYPES,
         "App": {
             "id": Field("ID!", _app_field(lambda app: app.id)),
             "externalID": Field("String!", _app_field(lambda app: app.name)),

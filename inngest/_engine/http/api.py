@@ -10,63 +10,30 @@ import urllib.parse
 from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
-from inngest._engine.http import guard, rest_v2
+from inngest._engine.http import guard, rest_v2, run_routes
+from inngest._engine.http.replies import (
+    BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
+)
+from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
-from inngest._engine.payload import dump_escaped, is_mapping, load_body
+from inngest._engine.payload import load_body
+from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits, Takeover
 from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
 
-Headers = dict[str, str]
-Response = tuple[int, Headers, bytes]
 # Registrations of large apps and batches of events stay well under 32 MiB (the real
 # server's run state limit); all bodies being read at once stay under 256 MiB.
 DEFAULT_LIMITS = Limits(max_body_bytes=32 * 1024 * 1024, max_buffered_bytes=256 * 1024 * 1024,
                         max_connections=256)
 DEFAULT_HTTP_WORKERS = 32
-BASE_HEADERS = {
-    "content-type": "application/json",
-    Header.SERVER_KIND: registration.SERVER_KIND,
-}
 _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
-# The Inngest dev server reports these environment ids, one for event runs and one for a run.
+# The Inngest dev server's environment id of events and of event runs (RUN_ENV_ID: a run's).
 _ENV_ID = "00000000-0000-0000-0000-000000000000"
-_RUN_ENV_ID = "00000000-0000-4000-b000-000000000000"
 DEFAULT_EVENTS = 20
 MAX_EVENTS = 51
-
-
-_ERROR_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
-    500: "internal_error",
-}
-
-
-def respond(status: int, body: object = None) -> Response:
-    """A JSON answer; it ends in a newline, as the real server's REST answers do (Go's
-    ``json.Encoder``)."""
-    if status == 204:
-        return status, dict(BASE_HEADERS), b""
-    return _json_response(status, body, b"\n")
-
-
-def graphql_response(status: int, body: object) -> Response:
-    """A GraphQL answer, which ends without a newline there."""
-    return _json_response(status, body, b"")
-
-
-def _json_response(status: int, body: object, end: bytes) -> Response:
-    if status >= 400 and is_mapping(body) and "code" not in body:
-        body = _with_code(status, body)
-    return status, dict(BASE_HEADERS), encode(body) + end
-
-
-def encode(body: object) -> bytes:
-    """A response body as the real server writes one (Go's encoding/json)."""
-    return dump_escaped(typing.cast(JSON, body)).encode("utf-8")
 
 
 def _accepted(ids: list[str]) -> Response:
@@ -74,16 +41,6 @@ def _accepted(ids: list[str]) -> Response:
     ULIDs, which need no escaping."""
     quoted = '","'.join(ids)
     return 200, dict(BASE_HEADERS), f'{{"ids":["{quoted}"],"status":200}}\n'.encode("ascii")
-
-
-def _with_code(status: int, body: typing.Mapping[object, object]) -> dict[object, object]:
-    """Errors keep the server's own shape and also carry a stable code and a message."""
-    code = _ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error")
-    return {**body, "code": code, "message": body.get("message") or body.get("error") or code}
-
-
-def error(status: int, message: str) -> Response:
-    return respond(status, {"error": message, "status": status})
 
 
 def graphql_request_error(reason: str) -> Response:
@@ -104,11 +61,6 @@ def _no_run_state(run_id: str) -> Response:
     return v1_error(410, f"runtime state is no longer available for runID: {run_id}")
 
 
-def v1_error(status: int, message: str) -> Response:
-    """An error from the REST v1 API, in the server's ``{data, error, status}`` shape."""
-    return respond(status, {"data": None, "error": message, "status": status})
-
-
 class Api:
     """Routes requests for one engine; ``info`` is what ``GET /dev`` reports as startOpts."""
 
@@ -119,6 +71,7 @@ class Api:
         self._rest_v2 = rest_v2.RestV2(engine)
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._realtime = realtime.Realtime(engine.clock, engine.ids)
+        runs = run_routes.RunRoutes(engine)
         self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -141,6 +94,9 @@ class Api:
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]*)/runs"), self.event_runs),
             ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.get_run),
             ("DELETE", re.compile(r"/v1/runs/(?P<run_id>[^/]+)"), self.cancel_v1),
+            ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)/jobs"), runs.jobs),
+            ("POST", re.compile(r"/v1/runs/(?P<run_id>[^/]+)/metadata"), runs.add_metadata),
+            ("*", re.compile(r"/v1/(http/runs|checkpoint)/[^/]+/output"), runs.checkpoint_output),
             ("POST", re.compile(r"/v1/signals"), self.signal),
             # MCP answers every method itself, with its own statuses.
             ("*", re.compile(r"/mcp"), self.mcp),
@@ -371,9 +327,9 @@ class Api:
                 return v1_error(400, f"Invalid {key} query parameter")
             bounds.append(None if moment is None else round(moment.timestamp() * 1000))
         found = self.engine.store.recent_events(
-            min(max(limit or DEFAULT_EVENTS, 1), MAX_EVENTS), name=query.get("name") or None,
-            before_id=cursor, received_after_ms=bounds[0], received_before_ms=bounds[1],
-        )
+            min(max(limit or DEFAULT_EVENTS, 1), MAX_EVENTS), EventFilter(
+                names=[query["name"]] if query.get("name") else [], before_id=cursor,
+                received_after_ms=bounds[0], received_before_ms=bounds[1]))
         now = rfc3339(self.engine.clock.now_ms())
         return respond(200, {"data": [event_json(e) for e in found],
                              "metadata": {"fetched_at": now}})
@@ -398,7 +354,7 @@ class Api:
         now = rfc3339(self.engine.clock.now_ms())
         return {"fetched_at": now, "cached_until": now}
 
-    def run_json(self, run: Run, environment_id: str = _RUN_ENV_ID) -> dict[str, JSON]:
+    def run_json(self, run: Run, environment_id: str = RUN_ENV_ID) -> dict[str, JSON]:
         out: dict[str, JSON] = {
             "run_id": run.id,
             "run_started_at": rfc3339(run.created_at_ms),

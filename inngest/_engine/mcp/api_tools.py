@@ -99,8 +99,8 @@ ENDPOINTS = (
                  "data": _field("object", "The data the function gets",
                                 additionalProperties=True),
                  "functionId": _FUNCTION_ID,
-                 "idempotencyKey": _field("string", "A key that makes repeated requests start "
-                                                    "one run (ignored by this engine)"),
+                 "idempotencyKey": _field("string", "A key that makes requests repeated "
+                                                    "within a day start one run"),
              }, ("functionId", "appId")),
     Endpoint("get_run", "Get a run",
              "Answers a run's summary: status, function, trigger and times, and its output if "
@@ -133,7 +133,8 @@ ENDPOINTS = (
              "/runs/{runId}/rerun", {
                  "fromStep": {
                      "additionalProperties": False,
-                     "description": "Rerun from this step (not supported by this engine)",
+                     "description": "Rerun from this step: the steps before it keep "
+                                    "their results",
                      "properties": {
                          "input": {"additionalProperties": False,
                                    "description": "The step's new input",

@@ -49,7 +49,7 @@ def _steps(parent: object, args: dict[str, object], ctx: object) -> object:
 def _cancel(parent: object, args: dict[str, object], ctx: object) -> object:
     assert isinstance(ctx, list)
     ctx.append(args["runID"])
-    return _RUNS[str(args["runID"])]
+    return _run(parent, args, ctx)
 
 
 # "Any" is a custom scalar: it takes every literal as written.
@@ -70,6 +70,8 @@ SCHEMA = Schema(
             "status": Field("String!"),
             "steps": Field("[Step!]!", _steps),
             "broken": Field("String", _broken),
+            "brokenRequired": Field("String!", _broken),
+            "nullRequired": Field("String!", lambda p, a, c: None),
         },
         "Step": {"name": Field("String")},
     },
@@ -322,6 +324,38 @@ def test_resolver_error_nulls_field_and_reports_path() -> None:
         {"message": "run not found", "locations": [{"line": 1, "column": 22}],
          "path": ["missing"]},
     ]
+
+
+def test_an_error_in_a_non_null_field_nulls_its_nullable_parent() -> None:
+    result = _exec('{ run(runID: "r1") { id brokenRequired } other: run(runID: "r2") { id } }')
+    assert result["data"] == {"run": None, "other": {"id": "r2"}}
+    assert [(e["message"], e["path"]) for e in result["errors"]] == [  # type: ignore[union-attr]
+        ("step output unavailable", ["run", "brokenRequired"])]
+
+
+def test_a_null_non_null_list_item_nulls_the_list_up_to_data() -> None:
+    # runs: [Run!]!, so a Run nulled by its non-null field nulls the list, then `data`.
+    result = _exec('{ runs { id brokenRequired } other: run(runID: "r2") { id } }')
+    assert result["data"] is None
+    assert [e["path"] for e in result["errors"]] == [  # type: ignore[union-attr]
+        ["runs", 0, "brokenRequired"], ["runs", 1, "brokenRequired"]]
+
+
+def test_a_non_null_field_answering_null_is_gqlgens_must_not_be_null() -> None:
+    result = _exec('{ run(runID: "r1") { nullRequired } }')
+    assert result == {"data": {"run": None}, "errors": [
+        {"message": "must not be null", "locations": [{"line": 1, "column": 22}],
+         "path": ["run", "nullRequired"]}]}
+
+
+def test_a_failed_mutation_nulls_data_and_the_next_one_still_runs() -> None:
+    done: list[object] = []
+    result = _exec('mutation { a: cancelRun(runID: "zz") { id } b: cancelRun(runID: "r1") { id } }',
+                   context=done)
+    assert result["data"] is None
+    assert [(e["message"], e["path"]) for e in result["errors"]] == [  # type: ignore[union-attr]
+        ("run not found", ["a"])]
+    assert done == ["zz", "r1"]
 
 
 def test_parse_is_cached_and_bounded() -> None:

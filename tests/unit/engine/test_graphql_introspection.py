@@ -340,6 +340,21 @@ REAL_FIELDS: dict[str, dict[str, str]] = {
         "error": "String", "functions": "[Function!]!", "method": "AppMethod!",
         "appVersion": "String", "sdkFeatureReadiness": "SDKFeatureReadiness!",
         "connected": "Boolean!", "functionCount": "Int!", "autodiscovered": "Boolean!"},
+    "EventsConnection": {
+        "edges": "[EventsEdge!]!", "pageInfo": "PageInfo!", "totalCount": "Int!"},
+    "EventsEdge": {"node": "EventV2!", "cursor": "String!"},
+    "EventV2": {
+        "envID": "UUID!", "id": "ULID!", "idempotencyKey": "String", "name": "String!",
+        "occurredAt": "Time!", "raw": "String!", "receivedAt": "Time!",
+        "runs": "[FunctionRunV2!]!", "source": "EventSource", "version": "String"},
+    "EventSource": {"id": "ID!", "name": "String", "sourceKind": "String!"},
+    "UserlandSpan": {
+        "spanName": "String", "spanKind": "String", "serviceName": "String",
+        "resourceAttrs": "Bytes", "scopeName": "String", "scopeVersion": "String",
+        "spanAttrs": "Bytes"},
+    "RunTraceSpan": {
+        "userlandSpan": "UserlandSpan", "metadata": "[SpanMetadata!]!",
+        "childrenSpans": "[RunTraceSpan!]!", "isRoot": "Boolean!", "isUserland": "Boolean!"},
 }
 
 
@@ -362,6 +377,19 @@ def test_fields_both_servers_have_are_typed_as_the_real_server_types_them(
     assert shared, type_name
     assert {name: ours[name] for name in shared} == {
         name: REAL_FIELDS[type_name][name] for name in shared}
+
+
+def test_events_v2_and_its_filter_are_declared_as_the_real_servers(client: Client) -> None:
+    found = gql(client, '{ __type(name: "EventsFilter") { inputFields { name defaultValue '
+                        + TYPE_REF + " } } }")
+    assert declarations(found["__type"]["inputFields"]) == {  # measured
+        "eventNames": "[String!]", "from": "Time!", "includeInternalEvents": "Boolean! = false",
+        "query": "String", "until": "Time"}
+    query = gql(client, '{ __type(name: "Query") { fields { name args { name defaultValue '
+                        + TYPE_REF + " } " + TYPE_REF + " } } }")
+    shapes = field_shapes(query["__type"])
+    assert shapes["eventsV2"] == (
+        "EventsConnection! (first: Int! = 40, after: String, filter: EventsFilter!)")
 
 
 def test_app_mutations_are_typed_as_the_real_server_types_them(client: Client) -> None:
