@@ -270,8 +270,27 @@ def _function_events(side: Side) -> Answer:
         event_id, run_id = _run_of(side, "py/finishes", {"key": key, "fail": key == "fe-fail"})
         labels.update({event_id: f"<{key} event>", run_id: f"<{key} run>"})
         answer[key] = attempt(lambda: _received(side, key, count))
+        answer[f"{key} eventsV2"] = attempt(lambda: _events_v2(side.probe, run_id, count))
     answer["listed"] = _internal_listed(side.probe)
     return _anonymous(typing.cast(Answer, ids(answer, labels)))
+
+
+EVENTS_V2 = """query($from: Time!) { eventsV2(first: 100, filter: {from: $from,
+  includeInternalEvents: true, eventNames: ["inngest/function.finished",
+  "inngest/function.failed"]}) { edges { node { id name raw } } } }"""
+
+
+def _events_v2(probe: Probe, run_id: str, count: int) -> object:
+    """The finish events of ``run_id`` in ``eventsV2`` with internal events, by name."""
+
+    def listed() -> list[object]:
+        edges = probe.data(EVENTS_V2, **{"from": "2000-01-01T00:00:00Z"})["eventsV2"]["edges"]
+        mine = [{**edge["node"], "raw": json.loads(edge["node"]["raw"])} for edge in edges
+                if json.loads(edge["node"]["raw"])["data"].get("run_id") == run_id]
+        assert len(mine) >= count, f"{probe.name}: {len(mine)} eventsV2 for {run_id}"
+        return sorted(mine, key=lambda node: str(node["name"]))
+
+    return wait_for(listed, 20)
 
 
 def _internal_listed(probe: Probe) -> object:
@@ -290,7 +309,8 @@ def _internal_listed(probe: Probe) -> object:
     return listed
 
 
-CASES["sem_function_events"] = Case(_function_events, ("fe-ok", "fe-fail", "listed"))
+CASES["sem_function_events"] = Case(
+    _function_events, ("fe-ok", "fe-fail", "fe-ok eventsV2", "fe-fail eventsV2", "listed"))
 
 
 # -- sleep_until -------------------------------------------------------------------------------
