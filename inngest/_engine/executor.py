@@ -188,7 +188,7 @@ class Executor:
         log.info("run %s: attempt %d failed: %s; no retries left", item.run_id, item.attempt,
                  failure.reason)
         self.life.finish(item.run_id, RunStatus.FAILED, failure.output, has_output=True,
-                         http_status=failure.status if failure.status >= 300 else None)
+                         reply_error=failure.reply_error)
         return None
 
     def _retry(self, item: QueueItem, retry_after: str | None, reason: str) -> QueueItem:

@@ -103,11 +103,12 @@ class Lifecycle:
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
                has_output: bool = False, reason: Reason | None = None,
-               http_status: int | None = None) -> Run | None:
+               reply_error: str | None = None) -> Run | None:
         """End a run, drop its queued work and pauses, and emit the finish events.
 
-        ``http_status`` is the app's error status when its reply failed the run: the finish
-        events then describe the error as the real server does, by that status.
+        ``reply_error`` names the app's reply that failed the run as the real server names
+        it (``invalid status code: 500``, ``NonRetriableError``): the finish events' error
+        then says it instead of the error's own name and message.
         """
         with self.store.transaction():
             run = self.store.run(run_id)
@@ -125,10 +126,10 @@ class Lifecycle:
         self.queue.run_ended(run_id)
         fn = self.store.function(run.function_id)
         log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
-        self._emit_finish_events(run, http_status)
+        self._emit_finish_events(run, reply_error)
         return run
 
-    def _emit_finish_events(self, run: Run, http_status: int | None) -> None:
+    def _emit_finish_events(self, run: Run, reply_error: str | None) -> None:
         trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
         fn = self.store.function(run.function_id)
         if not trigger_events or fn is None or trigger_events[0]["name"] in _NO_FINISH_EVENTS:
@@ -146,8 +147,8 @@ class Lifecycle:
             data["correlation_id"] = run.correlation_id
         if run.status is RunStatus.FAILED:
             error = error_object(run.output)
-            if http_status is not None:
-                error["error"] = f"invalid status code: {http_status}"
+            if reply_error is not None:
+                error["error"] = reply_error
             data["error"] = error
         if run.has_output and run.status is not RunStatus.CANCELLED:
             data["result"] = run.output

@@ -79,6 +79,15 @@ class Failure:
     retriable: bool
     retry_after: str | None
     status: int = 0
+    no_retry: bool = False  # the SDK's no-retry header
+
+    @property
+    def reply_error(self) -> str | None:
+        """What the real server calls this failure in a run's finish events: the no-retry
+        header wins over an error status."""
+        if self.no_retry:
+            return "NonRetriableError"
+        return f"invalid status code: {self.status}" if self.status >= 300 else None
 
     @property
     def reason(self) -> str:
@@ -107,7 +116,7 @@ def interpret(reply: Reply) -> Outcome:
             ops = parse_ops(reply.body)
         except ValueError as err:
             return Failure(wrapped_error("Error", str(err), prefixed=False), not no_retry,
-                           retry_after, reply.status)
+                           retry_after, reply.status, no_retry)
         too_large = next((op for op in ops if stored_size(op) > MAX_OUTPUT_BYTES), None)
         if too_large is not None:
             message = (f"error validating generator opcode {too_large.id}: "
@@ -119,7 +128,7 @@ def interpret(reply: Reply) -> Outcome:
     if 200 <= reply.status < 300:
         return Complete(parse_output(reply.body))
     return Failure(parse_output(reply.body), retriable=not no_retry, retry_after=retry_after,
-                   status=reply.status)
+                   status=reply.status, no_retry=no_retry)
 
 
 def unwrap_stream(reply: Reply) -> Reply:

@@ -32,6 +32,7 @@ class Record:
         self.failures: dict[str, dict[str, typing.Any]] = {}
         self._active: collections.Counter[str] = collections.Counter()
         self._began: dict[str, dict[str, float]] = {}
+        self._kept: dict[str, list[object]] = collections.defaultdict(list)
 
     def hit(self, key: str, what: str) -> int:
         with self._lock:
@@ -51,6 +52,26 @@ class Record:
         time.sleep(seconds)
         with self._lock:
             self._active[key] -= 1
+
+    def hold_all(self, keys: typing.Sequence[str], seconds: float) -> None:
+        """``hold`` counted under each of ``keys`` at once."""
+        with self._lock:
+            for one in keys:
+                self._active[one] += 1
+                self._seen[one]["most at once"] = max(
+                    self._seen[one]["most at once"], self._active[one])
+        time.sleep(seconds)
+        with self._lock:
+            for one in keys:
+                self._active[one] -= 1
+
+    def keep(self, key: str, value: object) -> None:
+        with self._lock:
+            self._kept[key].append(value)
+
+    def kept(self, key: str) -> list[object]:
+        with self._lock:
+            return list(self._kept[key])
 
     def began(self, key: str, n: object) -> None:
         """When the run for event ``n`` first ran, in seconds since the first for ``key``."""
@@ -283,7 +304,7 @@ class App:
             app_id=APP_ID, api_base_url=server_origin, event_api_base_url=server_origin,
             is_production=False,
         )
-        self.functions = build(client, self.record)
+        self.functions = build(client, self.record) + build_semantics(client, self.record)
         self._server = http_server.serve(client, self.functions, port=0, max_workers=16)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/inngest"
         self._thread = threading.Thread(
@@ -294,3 +315,142 @@ class App:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def build_semantics(  # noqa: C901
+    client: inngest.Inngest, record: Record
+) -> list[inngest.Function]:
+    """The functions of ``cases_semantics``: timeouts, cancel and wait expressions, batch and
+    concurrency keys, sent events, invoke timeouts, the events of a run's end, sleep_until."""
+
+    def key(ctx: inngest.ContextSync) -> str:
+        return str(ctx.event.data.get("key"))
+
+    def ready(ctx: inngest.ContextSync) -> None:
+        ctx.step.run("ready", lambda: record.hit(key(ctx), "ready"))
+
+    @client.create_function(
+        fn_id="timeout-finish", trigger=_on("timeout-finish"),
+        timeouts=inngest.Timeouts(finish=datetime.timedelta(seconds=1)),
+    )
+    def timeout_finish(ctx: inngest.ContextSync) -> object:
+        ready(ctx)
+        ctx.step.sleep("nap", datetime.timedelta(seconds=10))
+        return ctx.step.run("after", lambda: "not cancelled")
+
+    @client.create_function(
+        fn_id="timeout-start", trigger=_on("timeout-start"),
+        concurrency=[inngest.Concurrency(limit=1, key="event.data.key")],
+        timeouts=inngest.Timeouts(start=datetime.timedelta(seconds=1)),
+    )
+    def timeout_start(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("hold", lambda: record.hold(key(ctx), 2.0))
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="cancel-if", trigger=_on("cancel-if"),
+        cancel=[inngest.Cancel(event="py/cancel-if.stop",
+                               if_exp="async.data.key == event.data.key && async.data.stop")],
+    )
+    def cancel_if(ctx: inngest.ContextSync) -> object:
+        ready(ctx)
+        ctx.step.sleep("nap", datetime.timedelta(seconds=2))
+        return "not cancelled"
+
+    @client.create_function(
+        fn_id="cancel-timeout", trigger=_on("cancel-timeout"),
+        cancel=[inngest.Cancel(event="py/cancel-timeout.stop",
+                               if_exp="async.data.key == event.data.key",
+                               timeout=datetime.timedelta(seconds=1))],
+    )
+    def cancel_timeout(ctx: inngest.ContextSync) -> object:
+        ready(ctx)
+        ctx.step.sleep("nap", datetime.timedelta(seconds=3))
+        return "not cancelled"
+
+    @client.create_function(
+        fn_id="batch-key", trigger=_on("batch-key"),
+        batch_events=inngest.Batch(max_size=2, timeout=datetime.timedelta(seconds=5),
+                                   key="event.data.group"),
+    )
+    def batch_key(ctx: inngest.ContextSync) -> object:
+        return {"groups": sorted({str(event.data.get("group")) for event in ctx.events}),
+                "ns": sorted(int(event.data.get("n", -1)) for event in ctx.events)}
+
+    @client.create_function(
+        fn_id="concurrency-key", trigger=_on("concurrency-key"),
+        concurrency=[inngest.Concurrency(limit=1, key="event.data.group")],
+    )
+    def concurrency_key(ctx: inngest.ContextSync) -> object:
+        group = f"{key(ctx)}/{ctx.event.data.get('group')}"
+        ctx.step.run("hold", lambda: record.hold_all((key(ctx), group), 1.0))
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(fn_id="sender", trigger=_on("sender"))
+    def sender(ctx: inngest.ContextSync) -> object:
+        sent = ctx.step.send_event(
+            "send", inngest.Event(name="py/sent", data={"key": key(ctx), "from": "sender"}))
+        return {"ids": sent}
+
+    @client.create_function(fn_id="sent", trigger=_on("sent"))
+    def sent(ctx: inngest.ContextSync) -> object:
+        return {"received": ctx.event.data}
+
+    @client.create_function(fn_id="wait-if", trigger=_on("wait-if"))
+    def wait_if(ctx: inngest.ContextSync) -> object:
+        ready(ctx)
+        matched = ctx.step.wait_for_event(
+            "resolve", event="py/wait-if.resolve", if_exp=str(ctx.event.data.get("if")),
+            timeout=datetime.timedelta(seconds=float(ctx.event.data.get("timeout", 2))),
+        )
+        return {"matched": None if matched is None else matched.data}
+
+    @client.create_function(fn_id="slow-invokee", trigger=_on("slow-invokee"))
+    def slow_invokee(ctx: inngest.ContextSync) -> object:
+        ctx.step.sleep("slow", datetime.timedelta(seconds=2))
+        return "too late"
+
+    @client.create_function(fn_id="invoke-timeout", trigger=_on("invoke-timeout"))
+    def invoke_timeout(ctx: inngest.ContextSync) -> object:
+        try:
+            answer = ctx.step.invoke("call", function=slow_invokee, data=dict(ctx.event.data),
+                                     timeout=datetime.timedelta(seconds=1))
+        except inngest.StepError as err:
+            return {"invoke_error": {"name": err.name, "message": err.message}}
+        return {"invoked": answer}
+
+    @client.create_function(fn_id="finishes", trigger=_on("finishes"), retries=0)
+    def finishes(ctx: inngest.ContextSync) -> object:
+        if ctx.event.data.get("fail"):
+            raise inngest.NonRetriableError("finishes badly")
+        return {"done": ctx.event.data.get("key")}
+
+    def keep_event(ctx: inngest.ContextSync) -> object:
+        trigger = ctx.event.data.get("event") or {}
+        record.keep(str(trigger.get("data", {}).get("key")), {
+            "name": ctx.event.name, "id": ctx.event.id, "ts": ctx.event.ts,
+            "data": ctx.event.data})
+        return "kept"
+
+    on_ended = [
+        client.create_function(fn_id=f"on-{name}", trigger=inngest.TriggerEvent(
+            event=f"inngest/function.{name}",
+            expression='event.data.function_id in ["diff-py-finishes", '
+                       '"diff-py-timeout-finish"]',
+        ))(keep_event)
+        for name in ("finished", "failed", "cancelled")
+    ]
+
+    @client.create_function(fn_id="sleep-until", trigger=_on("sleep-until"))
+    def sleep_until(ctx: inngest.ContextSync) -> object:
+        until = ctx.step.run("when", lambda: (
+            datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
+        ).isoformat())
+        ctx.step.sleep_until("until", datetime.datetime.fromisoformat(until))
+        return "woke"
+
+    return [
+        timeout_finish, timeout_start, cancel_if, cancel_timeout, batch_key, concurrency_key,
+        sender, sent, wait_if, slow_invokee, invoke_timeout, finishes,
+        sleep_until, *on_ended,
+    ]

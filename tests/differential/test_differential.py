@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import cases
+import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
 
 # Aspects that differ on purpose, each with its reason (docs/compatibility.md, "Engine").
 KNOWN: dict[str, str] = {}

@@ -77,9 +77,24 @@ const parallel = inngest.createFunction({ id: "parallel" }, on("parallel"), asyn
   return { results, after: await step.run("after", () => "joined") };
 });
 
+// step.sendEvent: the sendEvent op; the sent event starts `sent`.
+const sender = inngest.createFunction({ id: "sender" }, on("sender"), async ({ event, step }) => {
+  const sent = await step.sendEvent("send", {
+    name: "js/sent", data: { key: event.data.key, from: "sender" },
+  });
+  return { ids: sent.ids };
+});
+
+const sent = inngest.createFunction({ id: "sent" }, on("sent"), async ({ event }) => {
+  return { received: event.data };
+});
+
 const handler = serve({
   client: inngest,
-  functions: [steps, nonRetriable, exhausted, retryAfter, sleeper, waiter, invokee, invoker, parallel],
+  functions: [
+    steps, nonRetriable, exhausted, retryAfter, sleeper, waiter, invokee, invoker, parallel,
+    sender, sent,
+  ],
 });
 
 http.createServer((req, res) => {

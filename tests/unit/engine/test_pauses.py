@@ -202,3 +202,22 @@ def test_failure_handler_runs_on_failed_event(client: Client, app: FakeApp) -> N
     assert data["event"]["data"] == {"k": 1} and data["event"]["user"] == {}
     # As on the real server, the list leaves the empty user out (measured).
     assert data["events"] == [{k: v for k, v in data["event"].items() if k != "user"}]
+
+
+def test_finish_events_name_a_no_retry_reply(client: Client, app: FakeApp) -> None:
+    """A reply with the no-retry header is ``NonRetriableError`` in the finish events'
+    error, whatever its status, as the real server names it (measured,
+    tests/differential case sem_function_events)."""
+    error = {"name": "NonRetriableError", "message": "nope", "stack": "x"}
+    main = app.function(
+        "main", retries=3, handler=lambda call: (400, {"x-inngest-no-retry": "true"}, error))
+    trigger = {"event": "inngest/function.finished",
+               "expression": "event.data.function_id == 'app-main'"}
+    on_finished = app.function("on-finished", [trigger], handler=lambda call: ok(None))
+    client.register(app, [main, on_finished])
+    [event_id] = client.send({"name": "test/main", "data": {}})
+    assert client.wait_for_run(event_id)["status"] == "Failed"
+    [handler_call] = wait(lambda: app.posts("app-on-finished"))
+    assert handler_call.body["event"]["data"]["error"] == {
+        "error": "NonRetriableError", "name": "NonRetriableError", "message": "nope",
+        "stack": "x"}
