@@ -21,6 +21,8 @@ log = logging.getLogger("inngest.engine")
 
 DEFAULT_PORT = 8288
 DEFAULT_QUEUE_WORKERS = 8
+# The real server's queue poll interval; ours wakes when work is due, so it is only reported.
+DEFAULT_TICK_MS = 150
 PORT_SEARCH = 20
 
 
@@ -44,6 +46,7 @@ class DevServer:
         clock: Clock | None = None,
         call_timeout: float = READ_TIMEOUT,
         max_body_bytes: int = DEFAULT_LIMITS.max_body_bytes,
+        tick_ms: int = DEFAULT_TICK_MS,
     ) -> None:
         self.port = port
         self.host = host
@@ -59,6 +62,7 @@ class DevServer:
         self.clock = clock
         self.call_timeout = call_timeout
         self.limits = dataclasses.replace(DEFAULT_LIMITS, max_body_bytes=max_body_bytes)
+        self.tick_ms = tick_ms
         self._parts: tuple[Engine, Server, Syncer, threading.Thread] | None = None
 
     @property
@@ -141,7 +145,8 @@ class DevServer:
     def _start_opts(self) -> dict[str, JSON]:
         return {
             "dir": os.getcwd(), "urls": self.sdk_urls, "autodiscover": self.discovery,
-            "poll": self.poll, "poll_interval": self.poll_interval, "tick": 150,
+            "poll": self.poll, "poll_interval": self.poll_interval,
+            "tick": self.tick_ms * 1_000_000,
             "retry_interval": self.retry_interval, "queue_workers": self.queue_workers,
             "require_keys": False, "persist": self.persist, "host": self.host,
         }

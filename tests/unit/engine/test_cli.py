@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pathlib
 import signal
 import subprocess
 import sys
 import time
+import typing
 
 import pytest
 import urllib3
@@ -84,17 +86,22 @@ def test_dev_process_stops_whenever_the_signals_come() -> None:
     assert "shutting down" in stderr
 
 
-def test_environment_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+def _settings(argv: list[str]) -> dict[str, typing.Any]:
+    return cli.resolve(cli.build_parser().parse_args(argv))
+
+
+def test_environment_fallbacks(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("INNGEST_PORT", "9999")
     monkeypatch.setenv("INNGEST_NO_POLL", "true")
     monkeypatch.setenv("INNGEST_SDK_URL", "http://a:1/api, http://b:2/api")
     monkeypatch.setenv("INNGEST_RETRY_INTERVAL", "0.5")
-    args = cli.build_parser().parse_args(["dev"])
-    assert args.port == 9999 and args.no_poll is True and args.no_discovery is False
-    assert args.retry_interval == 0.5
-    assert cli.sdk_urls(args.sdk_url) == ["http://a:1/api", "http://b:2/api"]
-    args = cli.build_parser().parse_args(["dev", "-p", "1", "-u", "x:3"])
-    assert args.port == 1 and cli.sdk_urls(args.sdk_url) == ["x:3"]
+    settings = _settings(["dev"])
+    assert settings["port"] == 9999 and settings["no_poll"] is True
+    assert settings["no_discovery"] is False and settings["retry_interval"] == 0.5
+    assert settings["sdk_urls"] == ["http://a:1/api", "http://b:2/api"]
+    settings = _settings(["dev", "-p", "1", "-u", "x:3"])
+    assert settings["port"] == 1 and settings["sdk_urls"] == ["x:3"]
 
 
 def test_an_sdk_url_that_does_not_parse_is_a_usage_error(
@@ -106,12 +113,13 @@ def test_an_sdk_url_that_does_not_parse_is_a_usage_error(
     assert "invalid URL 'http://[::1': the host cannot be parsed" in capsys.readouterr().err
 
 
-def test_max_body_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cli.build_parser().parse_args(["dev"]).max_body_size == 32 * 1024 * 1024
+def test_max_body_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: pathlib.Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert _settings(["dev"])["max_body_size"] == 32 * 1024 * 1024
     monkeypatch.setenv("INNGEST_MAX_BODY_SIZE", "2048")
-    assert cli.build_parser().parse_args(["dev"]).max_body_size == 2048
-    args = cli.build_parser().parse_args(["dev", "--max-body-size", "512"])
-    assert args.max_body_size == 512
+    assert _settings(["dev"])["max_body_size"] == 2048
+    assert _settings(["dev", "--max-body-size", "512"])["max_body_size"] == 512
     for bad in ("0", "-1", "1e3", "lots"):
         with pytest.raises(SystemExit):
             cli.build_parser().parse_args(["dev", "--max-body-size", bad])
