@@ -267,7 +267,7 @@ def _sdk_urls(flags: list[str] | None, values: dict[str, typing.Any],
               found: config_file.ConfigFile | None) -> list[str]:
     if flags:
         return flags
-    from_env = sdk_urls(None)
+    from_env = [url.strip() for url in (_env("SDK_URL") or "").split(",") if url.strip()]
     if from_env or not found or "sdk-url" not in values:
         return from_env
     urls = values["sdk-url"]
@@ -283,12 +283,6 @@ def _warn_unknown_keys(found: config_file.ConfigFile) -> None:
     for key in found.values:
         if key not in known:
             log.warning("config file %s: unknown key %r ignored", found.path, key)
-
-
-def sdk_urls(flags: list[str] | None) -> list[str]:
-    if flags:
-        return flags
-    return [url.strip() for url in (_env("SDK_URL") or "").split(",") if url.strip()]
 
 
 # How often the main loop looks whether a stop signal has come.
@@ -370,7 +364,7 @@ def _check_urls(urls: list[str]) -> None:
         try:
             registration.normalize_url(with_scheme(url))
         except registration.UrlError as err:
-            raise UsageError(f"--sdk-url / INNGEST_SDK_URL: {err}") from None
+            raise UsageError(f"--sdk-url / INNGEST_SDK_URL / sdk-url: {err}") from None
 
 
 def _note_inert_settings(settings: dict[str, typing.Any]) -> None:
