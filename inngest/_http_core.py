@@ -10,7 +10,9 @@ bytes it guards are read:
   a chunked body as soon as its chunk sizes pass it (its trailers are bounded like a head),
   and all buffered bodies together stay under ``max_buffered_bytes`` (503 beyond);
 * at most ``max_connections`` are open; past that an idle keep-alive connection is
-  dropped, or the newcomer gets a 503;
+  dropped, else the one that has waited longest for a complete request head (a slowloris
+  client trickling its head cannot hold a place against newcomers), and only when every
+  connection is being answered or sending a body does the newcomer get a 503;
 * an idle keep-alive connection is closed after ``keep_alive_timeout``;
 * a missing-or-invalid ``Content-Length``, a malformed head (an HTTP/1.1 request without
   ``Host``, two ``Host`` headers) or malformed chunking is a 400 in JSON.
@@ -377,7 +379,7 @@ class CoreServer:
             if len(self._connections) >= self.limits.max_connections:
                 self._take_returned(selector)
             if len(self._connections) >= self.limits.max_connections \
-                    and not self._evict_idle(selector):
+                    and not self._evict(selector):
                 _send_quietly(sock, _refusal_bytes(
                     _Refusal(503, "server_busy", "too many open connections")))
                 sock.close()
@@ -387,11 +389,15 @@ class CoreServer:
                 self._connections.add(conn)
             selector.register(sock, selectors.EVENT_READ, conn)
 
-    def _evict_idle(self, selector: selectors.BaseSelector) -> bool:
-        idle = [conn for conn in self._snapshot() if conn.idle and not conn.buffer]
-        if not idle:
+    def _evict(self, selector: selectors.BaseSelector) -> bool:
+        """Close a connection to make room for a new one: the idle keep-alive connection
+        closest to its timeout, else the one waiting longest for a request head (its
+        deadline is the earliest). One being answered, or whose body is being read, stays."""
+        waiting = [conn for conn in self._snapshot()
+                   if conn.deadline and not conn.draining and conn.head is None]
+        if not waiting:
             return False
-        self._close(selector, min(idle, key=lambda conn: conn.deadline))
+        self._close(selector, min(waiting, key=lambda conn: (not conn.idle, conn.deadline)))
         return True
 
     def _take_returned(self, selector: selectors.BaseSelector) -> None:

@@ -84,7 +84,8 @@ def serve(
     A request whose ``Content-Length`` exceeds ``max_body_bytes`` is refused (413) before
     its body is read (a chunked one once its chunk sizes pass it); its head and body must
     arrive within ``request_timeout`` seconds;
-    past ``max_connections`` open connections, new ones get a 503.
+    past ``max_connections`` open connections, an idle one or the one waiting longest for
+    its request head is closed for a new one, else the new one gets a 503.
     """
     limits = _http_core.Limits(
         max_body_bytes=max_body_bytes,

@@ -471,19 +471,87 @@ def test_chunked_bodies_count_against_the_memory_budget(echo: Serving) -> None:
     assert ask(port, CHUNKED + b"3c\r\n" + b"x" * 60 + b"\r\n0\r\n\r\n")[0] == 200
 
 
-def test_connections_past_the_limit_get_a_503(app: Serving) -> None:
-    port = app(max_connections=2)
+def test_connections_past_the_limit_get_a_503(echo: Serving) -> None:
+    """At the limit with every connection sending a body, a newcomer is refused, and the
+    bodies being sent are not cut off for it."""
+    port = echo(max_connections=2)
     held = [connect(port) for _ in range(2)]
     try:
         for sock in held:
-            sock.sendall(b"GET /api/inngest HTTP/1.1\r\n")  # busy: mid-request
-        status, _, body = until(lambda: ask(port, INSPECT), lambda answer: answer[0] == 503)
+            sock.sendall(b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\nab")
+        time.sleep(0.1)  # until the server has read their heads
+        status, _, body = ask(port, ECHO_HEAD)
         assert status == 503 and json.loads(body)["code"] == "server_busy"
+        for sock in held:
+            sock.sendall(b"cd")
+            assert read_response(sock)[::2] == (200, b"abcd")
     finally:
         for sock in held:
             sock.close()
-    # Once the server has seen the closes.
-    assert until(lambda: ask(port, INSPECT), lambda answer: answer[0] == 200)[0] == 200
+
+
+ECHO_HEAD = b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Whether the server has neither closed ``sock`` nor answered on it (no waiting)."""
+    return not select.select([sock], [], [], 0)[0]
+
+
+def test_slow_heads_make_room_for_a_new_client(echo: Serving) -> None:
+    """Slowloris: clients trickling request heads fill every place; a new client is still
+    served (it was a 503), by closing the connection that has waited longest for its head."""
+    port = echo(max_connections=4)
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(8):  # the last 4 push the first 4 out, oldest first
+            slow.append(connect(port))
+            slow[-1].sendall(b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            time.sleep(0.02)  # so that the server has it before the next one
+        assert all(closed_by_server(sock) for sock in slow[:4])
+        assert all(still_open(sock) for sock in slow[4:])
+        assert ask(port, ECHO_HEAD)[0] == 200
+        assert closed_by_server(slow[4])
+        # A slow head that is complete before four newer ones arrive is served.
+        slow[5].sendall(b"Content-Length: 2\r\n\r\nok")
+        assert read_response(slow[5])[::2] == (200, b"ok")
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_an_idle_connection_makes_room_before_a_slow_head(echo: Serving) -> None:
+    port = echo(max_connections=2)
+    with connect(port) as slow, connect(port) as kept:
+        slow.sendall(b"POST /echo HTTP/1.1\r\n")
+        kept.sendall(ECHO_HEAD)
+        assert read_response(kept)[0] == 200
+        time.sleep(0.1)  # until the server has the answered connection back as idle
+        assert ask(port, ECHO_HEAD)[0] == 200
+        assert closed_by_server(kept)
+        assert still_open(slow)
+        slow.sendall(b"Host: 127.0.0.1\r\n\r\n")
+        assert read_response(slow)[0] == 200
+
+
+def test_slow_heads_do_not_hold_engine_health() -> None:
+    store = Store()
+    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, max_connections=4)
+    server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    port = int(server.server_address[1])
+    slow = [connect(port) for _ in range(8)]
+    try:
+        for sock in slow:
+            sock.sendall(b"GET /health HTTP/1.1\r\n")
+        status, _, body = ask(port, HEALTH)
+        assert status == 200 and json.loads(body)["status"] == 200
+    finally:
+        for sock in slow:
+            sock.close()
+        server.shutdown()
+        server.server_close()
+        store.close()
 
 
 def until(attempt: typing.Callable[[], T], done: typing.Callable[[T], bool]) -> T:
