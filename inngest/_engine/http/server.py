@@ -145,11 +145,16 @@ class DevServer:
     def _start_opts(self) -> dict[str, JSON]:
         return {
             "dir": os.getcwd(), "urls": self.sdk_urls, "autodiscover": self.discovery,
-            "poll": self.poll, "poll_interval": self.poll_interval,
+            "poll": self.poll, "poll_interval": _seconds(self.poll_interval),
             "tick": self.tick_ms * 1_000_000,
-            "retry_interval": self.retry_interval, "queue_workers": self.queue_workers,
+            "retry_interval": _seconds(self.retry_interval), "queue_workers": self.queue_workers,
             "require_keys": False, "persist": self.persist, "host": self.host,
         }
+
+
+def _seconds(value: float) -> float:
+    """The real server's intervals are whole seconds (``7``); ours may be fractions."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _warn_port_moved(wanted: int, port: int) -> None:

@@ -255,3 +255,15 @@ def test_json_logs_at_the_chosen_level_and_the_reported_tick(tmp_path: pathlib.P
                  "'typo-key' ignored"),
     ]
     assert lines[0]["time"].endswith("Z")
+
+
+@pytest.mark.parametrize(("poll_interval", "retry_interval", "shown"), [
+    (7.0, 3.0, b'"poll_interval":7,"tick":150000000,"retry_interval":3,'),
+    (2.5, 0.05, b'"poll_interval":2.5,"tick":150000000,"retry_interval":0.05,'),
+])
+def test_start_opts_write_whole_intervals_as_the_real_server_does(
+        poll_interval: float, retry_interval: float, shown: bytes) -> None:
+    with DevServer(port=0, poll=False, poll_interval=poll_interval,
+                   retry_interval=retry_interval) as server:
+        info = urllib3.PoolManager().request("GET", f"{server.url}/dev")
+    assert shown in info.data.replace(b" ", b"")
