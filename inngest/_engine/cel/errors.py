@@ -41,8 +41,9 @@ class ExpressionSyntaxError(ExpressionError):
 
     @property
     def run_query_message(self) -> str:
-        """As the real server's run filter words it: the problem and the line."""
-        return f"{self.detail}\n | {self._line()[2]}"
+        """As the real server's run filter words it: the problem and the line, or cel-go's
+        one-line message for an empty input."""
+        return f"{self.detail}\n | {self._line()[2]}" if self.source else str(self)
 
 
 class EvaluationFailure(Exception):

@@ -5,7 +5,9 @@ comparisons of ``event.name``, ``event.id``, ``event.ts`` and ``event.data.<path
 literal, joined by ``&&``, ``||`` and ``!``, under SQL's three-valued logic: a missing (or
 JSON null) data field makes a comparison unknown, and a run is listed only when the whole
 is true. A comparison of anything else (``output``, ``status``, an unknown name) is dropped,
-as if it were not written. Every rule here was measured on the real server; see
+as if it were not written. Each line of the filter is an expression of its own, and a run is
+listed only when every line is true; empty lines are skipped (the real server never answers
+a filter with one). Every rule here was measured on the real server; see
 tests/unit/engine/test_graphql_run_query.py.
 """
 
@@ -28,6 +30,10 @@ class RunQueryError(ValueError):
     """The expression compiles as CEL but is not one the real server's translation takes."""
 
 
+class _ConversionError(RunQueryError):
+    """Refused as the real server turns a line into SQL, once every line has parsed."""
+
+
 _INVALID = "invalid syntax detected"
 _MACROS = "macros are currently not supported"
 _UNSUPPORTED = (ast.Call, ast.Index, ast.In, ast.Arithmetic, ast.Conditional, ast.Negate,
@@ -36,29 +42,55 @@ _SQL_REAL_PREFIX = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def compile_run_query(source: str) -> Condition:
-    """A condition on a triggering event; raises ``cel.ExpressionError`` or
-    ``RunQueryError`` as the real server refuses the expression."""
-    tree = _parsed(source)
+    """A condition on a triggering event, true when each line's is; raises
+    ``cel.ExpressionError`` or ``RunQueryError`` as the real server refuses the filter."""
+    conditions = _line_conditions(source)
+    if not conditions:
+        return _always
+    if len(conditions) == 1:
+        return conditions[0]
+    return lambda event: _and(condition(event) for condition in conditions)
+
+
+def _line_conditions(source: str) -> list[Condition]:
+    """The non-empty lines' conditions. As on the real server, a line that does not parse
+    is reported before any line's SQL translation refused."""
+    conditions: list[Condition] = []
+    refused: _ConversionError | None = None
+    for line in filter(None, source.split("\n")):
+        try:
+            condition = _line_condition(line)
+        except _ConversionError as err:
+            refused = refused or err
+            continue
+        if condition is not None:
+            conditions.append(condition)
+    if refused is not None:
+        raise refused
+    return conditions
+
+
+def _line_condition(line: str) -> Condition | None:
+    tree = _parsed(line)
     if isinstance(tree, ast.Literal):
         raise RunQueryError(_INVALID)
     if isinstance(tree, (ast.Variable, ast.Select)):
         raise RunQueryError(_MACROS)
-    return _condition(tree) or _always
+    return _condition(tree)
 
 
 def _parsed(source: str) -> ast.Node:
-    """The expression's tree. The real server parses it with its literals lifted out
-    (``lifting``), so a syntax error is the lifted text's, shown with the line as written;
-    an expression that parses only once lifted (a string left open) is read lifted."""
+    """The line's tree. The real server parses it with its literals lifted out
+    (``lifting``), so a syntax error is the lifted text's, shown with the line as written
+    (or as cel-go words it, when lifting left nothing); a line that parses only once lifted
+    (a string left open) is read lifted."""
     lifted = lift_literals(source)
     try:
         lifted_tree = cel.compile_expression(lifted).tree
     except cel.ExpressionSyntaxError as err:
-        # Lifting trims the text: count the lines it dropped before the error's.
-        dropped = source[:len(source) - len(source.lstrip())].count("\n")
-        line = min(dropped + lifted.count("\n", 0, err.pos), source.count("\n"))
-        start = sum(len(text) + 1 for text in source.split("\n")[:line])
-        raise cel.ExpressionSyntaxError(source, start, err.detail, syntax=False) from None
+        if not lifted:
+            raise
+        raise cel.ExpressionSyntaxError(source, 0, err.detail, syntax=False) from None
     try:
         return cel.compile_expression(source).tree
     except cel.ExpressionSyntaxError:
@@ -85,7 +117,7 @@ def _reject_unsupported(node: ast.Node) -> None:
     if isinstance(node, ast.Has):
         raise RunQueryError(_MACROS)
     if isinstance(node, ast.MapLiteral):
-        raise RunQueryError("unsupported literal type: *ast.baseMapExpr")
+        raise _ConversionError("unsupported literal type: *ast.baseMapExpr")
     if isinstance(node, _UNSUPPORTED):
         raise RunQueryError(_INVALID)
 
@@ -152,7 +184,7 @@ def _field_comparison(path: tuple[str, ...], op: str, literal: object) -> Condit
 
 def _text_column(column: str, op: str, literal: object) -> Condition | None:
     if not isinstance(literal, str):
-        raise RunQueryError(f"expects 'event.{column}' to be a string: {_go_text(literal)}")
+        raise _ConversionError(f"expects 'event.{column}' to be a string: {_go_text(literal)}")
     if op not in ("==", "!="):
         return None  # ordering on these columns is not filtered on there
     return lambda event: (event.get(column) == literal) == (op == "==")
@@ -174,7 +206,7 @@ def _data_at(event: typing.Mapping[str, JSON], path: tuple[str, ...]) -> JSON:
 def _data_comparison(read: typing.Callable[[typing.Mapping[str, JSON]], JSON], op: str,
                      literal: object) -> Condition:
     if isinstance(literal, str) and op not in ("==", "!="):
-        raise RunQueryError(f"unsupported string operator: _{op}_")
+        raise _ConversionError(f"unsupported string operator: _{op}_")
 
     def compare(event: typing.Mapping[str, JSON]) -> Truth:
         value = read(event)

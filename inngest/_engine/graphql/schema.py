@@ -420,7 +420,7 @@ def _page_size(first: object) -> int:
 
 
 def _run_query(query: object) -> run_query.Condition | None:
-    if not isinstance(query, str) or not query.strip():
+    if not isinstance(query, str) or not query:
         return None
     try:
         return run_query.compile_run_query(query)

@@ -93,9 +93,25 @@ MATCHED = [
     ('event.id > "0"', [0, 1, 2, 3]),
     ('event.data.x == 1 && event.data.x != 1', []),
     ('event.ts == 1 && event.data.x == 2', []),
+    # Each line is an expression of its own; a run is listed when every line is true.
+    ('event.data.x == 1\nevent.name == "probe/flow"', [2]),
+    ('event.data.x == 1\nfoo == 2', [0, 2]),
+    ('event.data.x == 2\r\nevent.data.s == "b"', [1]),
+    ('event.data.x == 1\nevent.data.x == 1', [0, 2]),
+    ('event.data.s == "b"\nevent.name == "probe/flow" || event.data.x == 2', [1]),
+    ('event.data.x == 1\n!(event.name == "probe/flow")', [0]),
+    ('event.name == "probe/plain"\nevent.data.nested.y == true\nevent.data.s == "a"', [0]),
+    ('event.data.k != "x"\nevent.data.x == 1', [2]),
+    ('event.data.x == 1\nevent.data.x == 2', []),
+    ('output == "ok"\nstatus == "x"', [0, 1, 2, 3]),
+    # Not measured: the real server never answers a filter with an empty line (it loops).
+    ('event.data.x == 1\n\nevent.name == "probe/plain"', [0]),
+    ('event.data.x == 1\n', [0, 2]),
 ]
 
 _ONES = ", ".join(["1"] * 26)
+_EOF = ("Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', "
+        "'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}")
 
 # (expression, measured error: "error retrieving runs: " and this)
 REFUSED = [
@@ -152,6 +168,26 @@ REFUSED = [
     # Past 26 literals, the rest are written back, as Go writes them.
     (f"f({_ONES} 'x')", f"Syntax error: extraneous input '\"x\"' expecting ')'\n | f({_ONES} 'x')"),
     (f"f({_ONES} 2.50)", f"Syntax error: extraneous input '2.5' expecting ')'\n | f({_ONES} 2.50)"),
+    # A filter's lines are parsed one by one: the error shows the line it is on.
+    ('event.data.x == 1 ||\nevent.data.s == "b"', f"{_EOF}\n | event.data.x == 1 ||"),
+    ('event.data.x == 1\nevent.data.s ==', f"{_EOF}\n | event.data.s =="),
+    ('event.data.x ==\nevent.data.s == "b"', f"{_EOF}\n | event.data.x =="),
+    ('event.data.x == 1\n(event.data.x == 2',
+     "Syntax error: missing ')' at '<EOF>'\n | (event.data.x == 2"),
+    ('event.data.x == 1\nevent.data.x = 1',
+     "Syntax error: token recognition error at: '= '\n | event.data.x = 1"),
+    ('event.data.x == 1\n  ', f"ERROR: <input>:1:0: {_EOF}"),
+    ('  ', f"ERROR: <input>:1:0: {_EOF}"),
+    ('event.data.x == 1\nevent.data.x', 'macros are currently not supported'),
+    ('event.data.x == 1\ntrue', 'invalid syntax detected'),
+    ("'a\nb'", 'macros are currently not supported'),
+    ('event.data.x == 1\nevent.name == 3', "expects 'event.name' to be a string: 3"),
+    # Lines are parsed before any is translated: a later line's parse error comes first.
+    ('event.name == 3\n(event.data.x', "Syntax error: missing ')' at '<EOF>'\n | (event.data.x"),
+    ('event.name == 3\nevent.data.x > -1', 'invalid syntax detected'),
+    ('event.data.x > -1\nevent.name == 3', 'invalid syntax detected'),
+    ('{1: 2} == event.data.x\n(event.data.x',
+     "Syntax error: missing ')' at '<EOF>'\n | (event.data.x"),
 ]
 
 
