@@ -18,6 +18,7 @@ from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEv
 from inngest._engine.payload import (
     Object, PayloadError, as_object, dump_escaped, from_object, load, optional_int, to_int,
 )
+from inngest._engine.responses import sorted_keys
 from inngest._engine.timeparse import rfc3339
 
 Args = dict[str, object]
@@ -345,12 +346,13 @@ def _run_span_output(run: Run) -> dict[str, object]:
 
 
 def _output_of(value: JSON, *, unwrap: bool = True) -> dict[str, object]:
-    """A step's output; the server keeps it as the SDK sent it, which we re-encode."""
+    """A step's output, re-encoded as the server's Go decoding and encoding write it: keys
+    sorted, HTML characters escaped."""
     if isinstance(value, typing.Mapping) and value.get("error") is not None:
         return _error_output(value["error"], _dumps(value["error"]))
     data = value.get("data") if unwrap and isinstance(value, typing.Mapping) and set(value) == {
         "data"} else value
-    return {"data": _dumps(data), "input": None, "error": None}
+    return {"data": dump_escaped(sorted_keys(data)), "input": None, "error": None}
 
 
 def _error_output(error: JSON, text: str) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """JSON as the real server writes it (Go's encoding/json): compact, not ASCII-only, with
 ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, in every answer and in the JSON texts it
-re-encodes (outputs, event payloads, history). A step's output in the trace is shown as the
-SDK sent it. The bytes are the ones the real server gave for the same app and event."""
+re-encodes (outputs, event payloads, history, a step's output in the trace). The bytes are
+the ones the real server gave for the same app and event."""
 
 from __future__ import annotations
 
@@ -70,15 +70,32 @@ def test_run_outputs_and_history_are_re_encoded(client: Client, app: FakeApp) ->
     assert outputs == [f'{{"data":"{ESCAPED}"}}'] + [f'{{"out":"{ESCAPED}"}}'] * 2
 
 
-def test_a_steps_span_output_is_not_re_encoded(client: Client, app: FakeApp) -> None:
+def test_a_steps_span_output_is_re_encoded_as_go_writes_it(client: Client, app: FakeApp) -> None:
     _, run = run_id(client, app)
     trace = gql(client, "query($id: String!) { run(runID: $id) { trace { childrenSpans "
                         "{ outputID } } } }", id=run)["run"]["trace"]
     step, function = (span["outputID"] for span in trace["childrenSpans"])
     query = "query($id: String!) { runTraceSpanOutputByID(outputID: $id) { data } }"
-    assert gql(client, query, id=step)["runTraceSpanOutputByID"]["data"] == f'"{TEXT}"'
+    assert gql(client, query, id=step)["runTraceSpanOutputByID"]["data"] == f'"{ESCAPED}"'
     assert gql(client, query, id=function)["runTraceSpanOutputByID"]["data"] == (
         f'{{"out":"{ESCAPED}"}}')
+
+
+def test_a_steps_span_output_lists_object_keys_sorted(client: Client, app: FakeApp) -> None:
+    def answer(call: Call) -> Reply:
+        if step_hash("s") not in call.body["steps"]:
+            return ops(op("StepRun", "s", data={"z": "<", "a": [1, {"y": 2, "b": 3}]}))
+        return 200, {}, None
+
+    client.register(app, [app.function("fn", handler=answer)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id, "Completed")["run_id"]
+    trace = gql(client, "query($id: String!) { run(runID: $id) { trace { childrenSpans "
+                        "{ outputID } } } }", id=run)["run"]["trace"]
+    query = "query($id: String!) { runTraceSpanOutputByID(outputID: $id) { data } }"
+    step = trace["childrenSpans"][0]["outputID"]
+    assert gql(client, query, id=step)["runTraceSpanOutputByID"]["data"] == (
+        '{"a":[1,{"b":3,"y":2}],"z":"\\u003c"}')
 
 
 def test_event_payloads_are_re_encoded(client: Client, app: FakeApp) -> None:
