@@ -10,7 +10,7 @@ import urllib.parse
 from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
-from inngest._engine.http import guard, rest_v2, run_routes
+from inngest._engine.http import guard, rest_v2, routing, run_routes
 from inngest._engine.http.replies import (
     BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
 )
@@ -72,7 +72,7 @@ class Api:
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._realtime = realtime.Realtime(engine.clock, engine.ids)
         runs = run_routes.RunRoutes(engine)
-        self._routes: list[tuple[str, re.Pattern[str], typing.Callable[..., Response]]] = [
+        self._routes: list[routing.Route[typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
             # Console pages by path as well as by hash: /runs/<id> is a link to share.
@@ -126,20 +126,15 @@ class Api:
         if realtime.serves(path):
             return self._realtime.handle(method, path, query, headers, body)
         path = path.rstrip("/") or "/"
-        known_path = False
-        for route_method, pattern, handler in self._routes:
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            known_path = True
-            if route_method in (method, "*"):
-                try:
-                    return handler(query=query, headers=headers, body=body, method=method,
-                                   **match.groupdict())
-                except Exception:
-                    log.exception("error handling %s %s", method, path)
-                    return error(500, "internal error")
-        return error(405, "method not allowed") if known_path else error(404, "not found")
+        found = routing.find(self._routes, method, path)
+        if isinstance(found, bool):
+            return error(405, "method not allowed") if found else error(404, "not found")
+        try:
+            return found.handler(query=query, headers=headers, body=body, method=method,
+                                 **found.params)
+        except Exception:
+            log.exception("error handling %s %s", method, path)
+            return error(500, "internal error")
 
     # Console
 

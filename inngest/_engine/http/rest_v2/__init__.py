@@ -15,6 +15,7 @@ import urllib.parse
 from inngest._engine import events, scores as scores_module, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError
+from inngest._engine.http import routing
 from inngest._engine.http.rest_v2 import (
     body as bodies, params, refused, score_body, shapes,
 )
@@ -54,7 +55,7 @@ class RestV2:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+        self._routes: list[routing.Route[Handler]] = [
             ("GET", re.compile(r"/health"), self.health),
             ("GET", re.compile(r"/account"), self.account),
             ("GET", re.compile(r"/envs"), self.envs),
@@ -88,20 +89,14 @@ class RestV2:
                     if path == prefix or path.startswith(prefix + "/"))
         if not rest:
             return V2Error(400, API_ERROR, "Bad Request").response()
-        known_path = False
-        for route_method, pattern, handler in self._routes:
-            match = pattern.fullmatch(rest)
-            if match is None:
-                continue
-            known_path = True
-            if route_method == method:
-                args = {key: urllib.parse.unquote(value)
-                        for key, value in match.groupdict().items()}
-                return self._call(handler, {"query": query, "headers": headers, "body": body},
-                                  args)
-        if known_path:
+        found = routing.find(self._routes, method, rest)
+        if found is True:
             return V2Error(501, API_ERROR, "Method Not Allowed").response()
-        return V2Error(404, API_ERROR, "Not Found").response()
+        if found is False:
+            return V2Error(404, API_ERROR, "Not Found").response()
+        args = {key: urllib.parse.unquote(value) for key, value in found.params.items()}
+        return self._call(found.handler, {"query": query, "headers": headers, "body": body},
+                          args)
 
     def _call(self, handler: Handler, request: dict[str, object],
               args: dict[str, str]) -> Response:
