@@ -113,6 +113,8 @@ class Function(Stored):
     url: str
     config: dict[str, JSON]
     version: int = 1
+    # When the function was first synced (0: by an engine that did not keep it).
+    created_at_ms: int = 0
 
     # Both read for every event or SDK call; a function's config never changes once stored
     # (a sync stores a new Function).

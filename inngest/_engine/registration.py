@@ -172,12 +172,14 @@ def _store_function(store: Store, app: App, raw: Object) -> Function:
     slug = str(raw["id"])
     url = step_url(raw)
     existing = store.function_by_slug(slug)
+    created_at_ms = app.updated_at_ms
     if existing is not None and existing.app_id == app.id:
         fn_id, version = existing.id, existing.version + 1
+        created_at_ms = existing.created_at_ms or created_at_ms
     else:
         fn_id, version = str(uuid.uuid5(_NAMESPACE, str(raw["name"]) + url)), 1
     fn = Function(id=fn_id, app_id=app.id, slug=slug, name=str(raw["name"]), url=url,
-                  config=dict(raw), version=version)
+                  config=dict(raw), version=version, created_at_ms=created_at_ms)
     store.put_function(fn)
     return fn
 

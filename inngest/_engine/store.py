@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS history (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_run ON history (run_id, seq);
+CREATE TABLE IF NOT EXISTS cancellations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS buffers (
     kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, function_id, key));
@@ -879,3 +880,15 @@ class Store:
             "DELETE FROM buffers WHERE kind = ? AND function_id = ? AND key = ?",
             kind, function_id, key,
         )
+
+    # Bulk cancellations (kept to be listed; they act once, when created)
+
+    def add_cancellation(self, cancellation_id: str, data: Object) -> None:
+        self._write("INSERT INTO cancellations (id, data) VALUES (?, ?)", cancellation_id,
+                    dump(data))
+
+    def cancellations(self) -> list[Object]:
+        return [_record(row[0]) for row in self._rows("SELECT data FROM cancellations ORDER BY id")]
+
+    def delete_cancellation(self, cancellation_id: str) -> bool:
+        return self._write("DELETE FROM cancellations WHERE id = ?", cancellation_id) > 0

@@ -10,12 +10,12 @@ import urllib.parse
 from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
-from inngest._engine.http import guard, rest_v2, routing, run_routes
+from inngest._engine.http import cancellations, guard, rest_v2, routing, run_routes
 from inngest._engine.http.replies import (
     BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
 )
 from inngest._engine.http.run_routes import RUN_ENV_ID
-from inngest._engine.models import JSON, Run, RunStatus, StoredEvent
+from inngest._engine.models import JSON, Function, Run, RunStatus, StoredEvent
 from inngest._engine.payload import load_body
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
@@ -33,6 +33,8 @@ _RUN_STATUS_NAMES = {RunStatus.QUEUED: "Scheduled"}
 # The Inngest dev server's environment id of events and of event runs (RUN_ENV_ID: a run's).
 _ENV_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_EVENTS = 20
+# How Go writes a time that was never set: an active function's archived_at.
+_GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 MAX_EVENTS = 51
 
 
@@ -72,6 +74,7 @@ class Api:
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._realtime = realtime.Realtime(engine.clock, engine.ids)
         runs = run_routes.RunRoutes(engine)
+        bulk = cancellations.Cancellations(engine)
         self._routes: list[routing.Route[typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -98,6 +101,11 @@ class Api:
             ("POST", re.compile(r"/v1/runs/(?P<run_id>[^/]+)/metadata"), runs.add_metadata),
             ("*", re.compile(r"/v1/(http/runs|checkpoint)/[^/]+/output"), runs.checkpoint_output),
             ("POST", re.compile(r"/v1/signals"), self.signal),
+            ("GET", re.compile(r"/v1/apps/(?P<app_name>[^/]*)/functions"), self.app_functions),
+            ("POST", re.compile(r"/v1/cancellations"), bulk.create),
+            ("GET", re.compile(r"/v1/cancellations"), bulk.index),
+            ("DELETE", re.compile(r"/v1/cancellations/(?P<cancellation_id>[^/]+)"), bulk.delete),
+            ("GET", re.compile(r"/v1/prom/[^/]+"), self.prometheus),
             # MCP answers every method itself, with its own statuses.
             ("*", re.compile(r"/mcp"), self.mcp),
         ]
@@ -238,6 +246,16 @@ class Api:
             self.engine.store.delete_app(app.id)
         return respond(200, {"ok": True})
 
+    def app_functions(self, app_name: str, **_: object) -> Response:
+        """The app's synced functions by internal id, as the dev server lists them: every
+        app's when the name is empty, none for an unknown app."""
+        app_name = urllib.parse.unquote(app_name)
+        store = self.engine.store
+        apps = [app for app in store.apps() if app_name in ("", app.name)]
+        functions = sorted((fn for app in apps for fn in store.functions(app.id)),
+                           key=lambda fn: fn.id)
+        return respond(200, [function_json(fn) for fn in functions])
+
     def dev_info(self, **_: object) -> Response:
         store = self.engine.store
         return respond(200, {
@@ -370,6 +388,10 @@ class Api:
 
     # Other
 
+    def prometheus(self, **_: object) -> Response:
+        """The dev server has no metrics to scrape; it says so with a 200."""
+        return respond(200, {"error": "not implemented", "data": None, "status": 501})
+
     def mcp(self, headers: Headers, body: bytes, method: str, **_: object) -> Response:
         status, mcp_headers, payload = self._mcp.handle(method, headers, body)
         return status, {Header.SERVER_KIND: registration.SERVER_KIND, **mcp_headers}, payload
@@ -417,6 +439,16 @@ def event_json(stored: StoredEvent) -> dict[str, JSON]:
     if event.get("v"):
         out["v"] = event["v"]
     return out
+
+
+def function_json(fn: Function) -> dict[str, JSON]:
+    """A function as ``/v1/apps/{name}/functions`` lists it, in the dev server's key order;
+    ``config`` is the function as the SDK sent it (see docs/compatibility.md)."""
+    return {
+        "internal_id": fn.id, "env_id": _ENV_ID, "app_id": fn.app_id, "id": fn.slug,
+        "name": fn.name, "config": fn.config, "created_at": rfc3339(fn.created_at_ms),
+        "archived_at": _GO_ZERO_TIME,
+    }
 
 
 class Server(CoreServer):
