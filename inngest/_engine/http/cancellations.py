@@ -15,7 +15,7 @@ import json
 import re
 import typing
 
-from inngest._engine import cel, registration, ulid
+from inngest._engine import cel, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.http.replies import Response, respond, v1_error
 from inngest._engine.models import JSON, Function, Run
@@ -115,7 +115,7 @@ class Cancellations:
         problems = request.problems(now)
         if problems:
             return v1_error(400, "\n".join(problems))
-        fn = self._function(request.app_id, request.function_id)
+        fn = self._function(request.function_id)
         if fn is None:
             return v1_error(404, "function not found")
         if request.expression is not None:
@@ -144,10 +144,11 @@ class Cancellations:
         return respond(200, {"data": data,
                              "metadata": {"fetched_at": rfc3339(self.engine.clock.now_ms())}})
 
-    def _function(self, app_name: str, slug: str) -> Function | None:
-        """The app's synced function with this slug (its ID as the SDK names it)."""
-        app_id = registration.app_uuid(app_name)
-        return next((fn for fn in self.engine.store.functions(app_id) if fn.slug == slug), None)
+    def _function(self, slug: str) -> Function | None:
+        """The synced function with this slug (its ID as the SDK names it, app prefix
+        included). As on the dev server, the request's app_id is not used: slugs are
+        unique."""
+        return next((fn for fn in self.engine.store.functions() if fn.slug == slug), None)
 
     def _record(self, request: Request, fn: Function, now: int) -> Object:
         """The cancellation as the API answers it, in Inngest's field order."""
