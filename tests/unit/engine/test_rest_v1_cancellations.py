@@ -18,6 +18,13 @@ LOOPBACK = True
 Body = dict[str, typing.Any]
 
 
+def waits(call: Call) -> Reply:
+    """Waits an hour for an event nobody sends."""
+    if call.body["steps"]:
+        return ok("matched")
+    return ops(op("WaitForEvent", "wait", opts={"event": "test/never", "timeout": "1h"}))
+
+
 def naps(call: Call) -> Reply:
     """Sleeps an hour: the run stays unfinished until the clock moves."""
     return ok("woke") if call.body["steps"] else ops(op("Sleep", "nap", opts={"duration": "1h"}))
@@ -44,7 +51,8 @@ def cancel(client: Client, **body: object) -> tuple[int, Body]:
 @pytest.fixture
 def synced(manual: Client, app: FakeApp) -> Client:
     manual.register(app, [app.function("nap", handler=naps),
-                          app.function("other", handler=naps)])
+                          app.function("other", handler=naps),
+                          app.function("wait", handler=waits)])
     return manual
 
 
@@ -71,6 +79,17 @@ def test_a_bulk_cancellation_cancels_the_functions_unfinished_runs(
     later = sleeping(synced, "test/nap")
     synced.settle()
     assert status(synced, later) == "Running"
+
+
+def test_a_run_waiting_for_an_event_is_cancelled_and_the_event_no_longer_resumes_it(
+    synced: Client, clock: ManualClock
+) -> None:
+    run = sleeping(synced, "test/wait")
+    code, body = cancel(synced, app_id="app", function_id="app-wait", started_before=at(clock))
+    assert code == 200, body
+    synced.send({"name": "test/never"})
+    synced.settle()
+    assert status(synced, run) == "Cancelled"
 
 
 def test_only_runs_started_in_the_window_whose_event_matches_if_are_cancelled(
@@ -157,7 +176,7 @@ def test_an_if_that_does_not_compile_is_refused(synced: Client, clock: ManualClo
 def test_an_apps_functions_are_listed_by_internal_id(synced: Client, app: FakeApp) -> None:
     code, listed = synced.request("GET", "/v1/apps/app/functions")
     assert code == 200
-    assert sorted(fn["id"] for fn in listed) == ["app-nap", "app-other"]
+    assert sorted(fn["id"] for fn in listed) == ["app-nap", "app-other", "app-wait"]
     assert [fn["internal_id"] for fn in listed] == sorted(fn["internal_id"] for fn in listed)
     [nap] = [fn for fn in listed if fn["id"] == "app-nap"]
     assert list(nap) == ["internal_id", "env_id", "app_id", "id", "name", "config",
