@@ -15,6 +15,7 @@ from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
+from inngest._engine.otel import traceref
 from inngest._engine.payload import load, object_or_empty, to_int
 from inngest._engine.responses import (
     LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
@@ -129,7 +130,7 @@ class Executor:
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
-        reply = call.reply = self._post(run, fn, item)
+        reply = call.reply = self._post(run, fn, item, call.group)
         outcome: Outcome = interpret(reply) if reply else Failure(
             error_body("Error", f"could not reach {fn.url}"), True, None
         )
@@ -255,7 +256,7 @@ class Executor:
     def job_id(item: QueueItem) -> str:
         return item.job_id or f"{item.run_id}-{item.id}"
 
-    def _post(self, run: Run, fn: Function, item: QueueItem) -> Reply | None:
+    def _post(self, run: Run, fn: Function, item: QueueItem, group: str) -> Reply | None:
         step_id = str(item.payload.get("step_id", "step"))
         body = self.request_body(run, fn, item)
         headers = {
@@ -263,6 +264,7 @@ class Executor:
             Header.STEP_ID: step_id, Header.REQ_VERSION: str(run.version),
             "x-request-id": self.life.ids.new(self.life.clock.now_ms()),
             Header.JOB_ID: self.job_id(item),
+            **traceref.headers(run.id, fn, group, item.attempt),
         }
         if self.settings.signing_key:
             headers[Header.SIGNATURE] = signing.sign(body, self.settings.signing_key)

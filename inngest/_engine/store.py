@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS run_metadata (
     run_id TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL,
     updated_at_ms INTEGER NOT NULL, PRIMARY KEY (run_id, target, kind));
+CREATE TABLE IF NOT EXISTS userland_spans (
+    run_id TEXT NOT NULL, span_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, span_id));
 CREATE TABLE IF NOT EXISTS invoke_keys (
     function_id TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL,
     expires_at_ms INTEGER NOT NULL, PRIMARY KEY (function_id, key));
@@ -835,6 +838,18 @@ class Store:
         )
         return [(_text(target), _text(kind), _record(data), _int(updated))
                 for target, kind, data, updated in rows]
+
+    def save_userland_span(self, run_id: str, span_id: str, span: Object) -> None:
+        """Keep a span the run's app traced itself (one per span id: a span sent again
+        replaces it)."""
+        self._write("INSERT OR REPLACE INTO userland_spans (run_id, span_id, data)"
+                    " VALUES (?, ?, ?)", run_id, span_id, dump(span))
+
+    def userland_spans(self, run_id: str) -> list[Object]:
+        """The spans the run's app traced, in the order they were (last) sent."""
+        rows = self._rows("SELECT data FROM userland_spans WHERE run_id = ? ORDER BY rowid",
+                          run_id)
+        return [_record(data) for (data,) in rows]
 
     def invoke_key_run(self, function_id: str, key: str, now_ms: int) -> str | None:
         """The run an unexpired invoke idempotency key of the function started."""

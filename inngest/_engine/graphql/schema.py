@@ -15,6 +15,7 @@ from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
 from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
+from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import (
     Object, PayloadError, as_object, dump_escaped, from_object, load, optional_int, to_int,
 )
@@ -278,7 +279,8 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
     store = _engine(ctx).store
     fn = _function_of(run, ctx)
     if raw:
-        children = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)))
+        children = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)),
+                                      Userland(store.userland_spans(run.id)))
         name = "Run"
     else:
         children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
@@ -308,7 +310,7 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
     return {
         **span, **times, "runID": run.id, "traceID": run.id, "functionID": run.function_id,
         "appID": fn.app_id if fn else None, "groupID": None,
-        "scheduledAt": None, "stepType": "", "isUserland": False,
+        "scheduledAt": None, "stepType": "", "isUserland": span.get("isUserland", False),
         "metadata": [{**entry, "updatedAt": rfc3339(typing.cast(int, entry["updatedAt"]))}
                      for entry in typing.cast(list[scores.Metadata], span.get("metadata") or [])],
         "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
@@ -794,8 +796,7 @@ SCHEMA = with_introspection(Schema(
             "isUserland": Field("Boolean!"), "stepInfo": Field("StepInfo"),
             "childrenSpans": Field("[RunTraceSpan!]!"),
             "metadata": Field("[SpanMetadata!]!"),
-            # Spans an app traces itself (OpenTelemetry, sent to /v1/traces/userland, which
-            # the engine does not take): none, as on the dev server for an SDK's own spans.
+            # Spans an app traced itself (OpenTelemetry, sent to /v1/traces/userland).
             "userlandSpan": Field("UserlandSpan"),
         },
         "UserlandSpan": {

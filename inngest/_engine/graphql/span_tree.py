@@ -14,6 +14,8 @@ import dataclasses
 import typing
 
 from inngest._engine.models import JSON, Run, RunStatus
+from inngest._engine.otel import traceref
+from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import to_int
 from inngest._engine.graphql.trace import Span, history_output_id, step_info, step_output_id
 
@@ -32,14 +34,17 @@ class _Group:
     op: str
     span: Span
     attempts: list[Span] = dataclasses.field(default_factory=list)
+    # The userland spans of each attempt's call.
+    userland: list[list[Span]] = dataclasses.field(default_factory=list)
 
 
 class _Builder:
     def __init__(self, run: Run, history: list[dict[str, JSON]],
-                 memos: dict[str, JSON]) -> None:
+                 memos: dict[str, JSON], userland: Userland) -> None:
         self.run = run
         self.history = history
         self.memos = memos
+        self.userland = userland
         self.spans: list[Span] = []
         self.groups: dict[str, _Group] = {}
         self.waits: dict[str, Span] = {}
@@ -89,6 +94,8 @@ class _Builder:
             attempt = self._span(group.name, status, op, item, at, step_id)
             attempt["stepID"] = step_id
             group.attempts.append(attempt)
+            group.userland.append(self.userland.of_call(traceref.call_span_id(
+                str(item.get("groupID")), to_int(item.get("attempt") or 0, "attempt"))))
             self.spans.append(attempt)
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
             self.function_attempts.append(
@@ -113,11 +120,15 @@ class _Builder:
             group.span.update(status="QUEUED", startedAt=None)
             return
         first, last = group.attempts[0], group.attempts[-1]
+        numbered = _numbered(group.attempts)
+        for attempt, userland in zip(numbered, group.userland):
+            attempt["childrenSpans"] = userland
         group.span.update(status=last["status"], startedAt=first["startedAt"],
                           queuedAt=_earliest(group.span["queuedAt"], first["startedAt"]),
                           endedAt=last["endedAt"],
                           attempts=len(group.attempts) - 1,
-                          childrenSpans=_numbered(group.attempts),
+                          # One successful attempt shows its userland spans on the step.
+                          childrenSpans=numbered or group.userland[0],
                           outputID=step_output_id(self.run.id, group.step_id)
                           if group.step_id in self.memos else None)
         group.span["duration"] = _duration(group.span)
@@ -191,6 +202,8 @@ def _duration(span: Span) -> int | None:
     return max(end - start, 0) if isinstance(start, int) and isinstance(end, int) else None
 
 
-def children(run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON]) -> list[Span]:
-    """The raw root span's children, in the order they started."""
-    return _Builder(run, history, memos).build()
+def children(run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON],
+             userland: Userland | None = None) -> list[Span]:
+    """The raw root span's children, in the order they started; with ``userland``, the
+    spans the app traced under the step attempts they were traced in."""
+    return _Builder(run, history, memos, userland or Userland([])).build()

@@ -16,6 +16,7 @@ from inngest._engine.http.replies import (
 )
 from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import JSON, Function, Run, RunStatus, StoredEvent
+from inngest._engine.otel import userland
 from inngest._engine.payload import load_body
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
@@ -106,6 +107,7 @@ class Api:
             ("GET", re.compile(r"/v1/cancellations"), bulk.index),
             ("DELETE", re.compile(r"/v1/cancellations/(?P<cancellation_id>[^/]+)"), bulk.delete),
             ("GET", re.compile(r"/v1/prom/[^/]+"), self.prometheus),
+            ("POST", re.compile(r"/v1/traces/userland"), self.userland_traces),
             # MCP answers every method itself, with its own statuses.
             ("*", re.compile(r"/mcp"), self.mcp),
         ]
@@ -362,6 +364,9 @@ class Api:
         if run_id is None:
             return error(404, "No signal found")
         return respond(200, {"data": {"run_id": run_id}, "metadata": self._metadata()})
+
+    def userland_traces(self, headers: Headers, body: bytes, **_: object) -> Response:
+        return userland.handle(self.engine.store, headers, body)
 
     def _metadata(self) -> dict[str, JSON]:
         now = rfc3339(self.engine.clock.now_ms())
