@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
 import math
 import typing
 
@@ -175,6 +176,19 @@ def _pb_any_value(data: bytes) -> Attribute:
 
 
 # ---------------------------------------------------------------------------- JSON
+
+
+def parse_json(body: bytes) -> list[Span]:
+    """The spans of a JSON request (a member twice in an object is refused, as protojson
+    does)."""
+    return from_json(json.loads(body, object_pairs_hook=_unique_members))
+
+
+def _unique_members(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise PayloadError("duplicate member")
+    return members
 
 
 def from_json(document: JSON) -> list[Span]:
@@ -343,8 +357,10 @@ def _enum(value: JSON, names: tuple[str, ...]) -> int:
 
 
 def _bytes(value: JSON) -> bytes:
-    """A base64 ``bytes`` field, standard or URL alphabet, padded or not."""
+    """A base64 ``bytes`` field, standard or URL alphabet, padded (fully) or not."""
     text = _string(value).replace("-", "+").replace("_", "/")
+    if "=" in text.rstrip("=") or ("=" in text and len(text) % 4) or text.endswith("==="):
+        raise PayloadError("invalid base64 padding")
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as err:

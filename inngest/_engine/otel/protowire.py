@@ -2,7 +2,8 @@
 
 A message is a sequence of fields, each a key (field number and wire type) and a value: a
 varint, 8 or 4 little-endian bytes, or a length-delimited run of bytes (strings, bytes and
-nested messages alike). Groups (wire types 3 and 4) are obsolete and refused.
+nested messages alike). Groups (wire types 3 and 4, obsolete) are skipped whole, as unknown
+fields are.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import struct
 import typing
 
-VARINT, I64, LEN, I32 = 0, 1, 2, 5
+VARINT, I64, LEN, START_GROUP, END_GROUP, I32 = 0, 1, 2, 3, 4, 5
 Value = typing.Union[int, bytes]
 Field = tuple[int, int, Value]
-"""(field number, wire type, value): an int for VARINT, I64 and I32, bytes for LEN."""
+"""(field number, wire type, value): an int for VARINT, I64 and I32, bytes for LEN (and
+empty bytes for a group)."""
 
 _MAX_VARINT_BYTES = 10
 
@@ -27,16 +29,22 @@ def fields(data: bytes) -> list[Field]:
     out: list[Field] = []
     at = 0
     while at < len(data):
-        key, at = _varint(data, at)
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise WireError("field number 0")
-        value, at = _value(data, at, wire)
+        number, wire, at = _key(data, at)
+        if wire == END_GROUP:
+            raise WireError("end of a group that did not start")
+        value, at = _value(data, at, wire, number)
         out.append((number, wire, value))
     return out
 
 
-def _value(data: bytes, at: int, wire: int) -> tuple[Value, int]:
+def _key(data: bytes, at: int) -> tuple[int, int, int]:
+    key, at = _varint(data, at)
+    if key >> 3 == 0:
+        raise WireError("field number 0")
+    return key >> 3, key & 7, at
+
+
+def _value(data: bytes, at: int, wire: int, number: int) -> tuple[Value, int]:
     if wire == VARINT:
         return _varint(data, at)
     if wire in (I64, I32):
@@ -49,7 +57,21 @@ def _value(data: bytes, at: int, wire: int) -> tuple[Value, int]:
         if at + size > len(data):
             raise WireError("truncated length-delimited value")
         return data[at:at + size], at + size
+    if wire == START_GROUP:
+        return b"", _group_end(data, at, number)
     raise WireError(f"unsupported wire type {wire}")
+
+
+def _group_end(data: bytes, at: int, number: int) -> int:
+    """Where the group ``number`` that starts at ``at`` ends (past its end key)."""
+    while at < len(data):
+        inner, wire, at = _key(data, at)
+        if wire == END_GROUP:
+            if inner != number:
+                raise WireError("a group ends with another's number")
+            return at
+        _, at = _value(data, at, wire, inner)
+    raise WireError("truncated group")
 
 
 def _varint(data: bytes, at: int) -> tuple[int, int]:

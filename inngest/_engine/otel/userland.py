@@ -43,7 +43,7 @@ def handle(store: Store, headers: typing.Mapping[str, str], body: bytes) -> Resp
     if len(body) > MAX_BODY_BYTES:
         return _status(413, "Request body too large", as_json)
     try:
-        spans = otlp.from_json(json.loads(body)) if as_json else otlp.from_protobuf(body)
+        spans = otlp.parse_json(body) if as_json else otlp.from_protobuf(body)
     except (otlp.PayloadError, ValueError, RecursionError):
         return _status(400, "Invalid payload", as_json)
     rejected = sum(not _keep(store, span) for span in spans)

@@ -325,11 +325,31 @@ def test_spans_naming_an_unknown_function_or_a_bad_reference_are_rejected(
     (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"},{}]}]}]}', 200,
      b'{"partialSuccess":{"rejectedSpans":"2"}}'),
     (JSON_TYPE, b"\xff", 400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b"NaN", 400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":null}', 200, b"{}"),
+    (JSON_TYPE, b'{"resourceSpans":[],"resourceSpans":[]}', 400,
+     b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"AAAA===="}]}]}]}',
+     400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"-_-_"}]}]}]}',
+     200, b'{"partialSuccess":{"rejectedSpans":"1"}}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":1.5}]}]}]}',
+     400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"1e3"}]}]}]}',
+     200, b'{"partialSuccess":{"rejectedSpans":"1"}}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a",'
+     b'"value":{"stringValue":"x","intValue":1}}]}]}]}]}', 400,
+     b'{"message":"Invalid payload"}'),
+    ({"content-type": "application/JSON"}, b"{}", 400, b"\x12\x0fInvalid payload"),
     # google.rpc.Status{message: "Invalid payload"}
     (PROTOBUF_TYPE, b"xyz", 400, b"\x12\x0fInvalid payload"),
     ({}, b"{}", 400, b"\x12\x0fInvalid payload"),
     (PROTOBUF_TYPE, b"\x0a\x05\x12", 400, b"\x12\x0fInvalid payload"),
     (PROTOBUF_TYPE, b"\x0b", 400, b"\x12\x0fInvalid payload"),
+    # A group (an obsolete kind of field) is skipped whole, as an unknown field.
+    (PROTOBUF_TYPE, b"\x0b\x0c", 200, b""),
+    (PROTOBUF_TYPE, b"\x0a\x02\x0b\x0c", 200, b""),
+    (PROTOBUF_TYPE, b"\x0a\x00", 200, b""),
 ])
 def test_answers_as_the_dev_server(client: Client, headers: dict[str, str], body: bytes,
                                    status: int, answer: bytes) -> None:
