@@ -4,7 +4,7 @@ when the content type says so), kept with the run they belong to.
 Answers are as the dev server gives them: an OTLP export response (in the request's
 encoding) counting the spans it could not keep, or an OTLP ``Status`` with the reason. A
 span is kept when it carries the trace reference its call was given (traceref.py) and
-names, in ``sys.function.id``, a function the engine knows; ``sdk.run.id`` is its run.
+names, in ``sys.function.id``, a function of a synced app; ``sdk.run.id`` is its run.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _keep(store: Store, span: otlp.Span) -> bool:
     if call is None or ids is None or len(span.span_id) < 8:
         return False
     run_id, fn_id = ids
-    if store.function(fn_id) is None:
+    if not _active(store, fn_id):
         return False
     span_id = span.span_id[:8].hex()
     parent = call
@@ -74,6 +74,12 @@ def _keep(store: Store, span: otlp.Span) -> bool:
         "scopeVersion": span.scope_version, "attributes": _shown_attributes(span),
     })
     return True
+
+
+def _active(store: Store, fn_id: str) -> bool:
+    """Whether the function is known and not archived (its app synced without it)."""
+    fn = store.function(fn_id)
+    return fn is not None and any(active.id == fn_id for active in store.functions(fn.app_id))
 
 
 def _call_span_id(span: otlp.Span) -> str | None:

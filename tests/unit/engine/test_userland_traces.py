@@ -309,6 +309,15 @@ def test_spans_naming_an_unknown_function_or_a_bad_reference_are_rejected(
     assert step_span(data(client, RUN_TRACE, id=run_id))["childrenSpans"] == []
 
 
+def test_spans_of_an_archived_function_are_rejected(client: Client, app: FakeApp) -> None:
+    traced = TracedApp()
+    run_id = run_traced(client, app, traced)
+    client.register(app, [app.function("other", handler=traced.handler)])
+    body = export(json_span("1111111111111111", None, "x", sdk_attributes(
+        run_id, traced.state()), T0_NS, T0_NS))
+    assert post(client, body, JSON_TYPE)[2] == b'{"partialSuccess":{"rejectedSpans":"1"}}'
+
+
 @pytest.mark.parametrize("headers, body, status, answer", [
     (JSON_TYPE, b"{}", 200, b"{}"),
     (JSON_TYPE, b'{"resource_spans": []}', 200, b"{}"),
