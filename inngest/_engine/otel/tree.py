@@ -12,7 +12,7 @@ import collections
 import typing
 
 from inngest._engine.models import JSON
-from inngest._engine.payload import Object, escape_html
+from inngest._engine.payload import Object, escape_html, to_int
 from inngest._protocol import jcs
 
 Span = dict[str, object]
@@ -39,14 +39,14 @@ class Userland:
             return []
         seen.add(parent)
         ordered = sorted(self._by_parent.get(parent, []),
-                         key=lambda span: typing.cast(int, span.get("startedAt")))
+                         key=lambda span: to_int(span.get("startedAt"), "startedAt"))
         return [_shown(span, self._children(str(span.get("spanID")), seen))
                 for span in ordered]
 
 
 def _shown(span: Object, children: list[Span]) -> Span:
-    started, ended = span.get("startedAt"), span.get("endedAt")
-    assert isinstance(started, int) and isinstance(ended, int)
+    started = to_int(span.get("startedAt"), "startedAt")
+    ended = to_int(span.get("endedAt"), "endedAt")
     return {
         "spanID": span.get("spanID"), "parentSpanID": span.get("parentSpanID"),
         "name": span.get("name"), "status": span.get("status"), "isRoot": False,

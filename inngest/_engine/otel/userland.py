@@ -21,11 +21,11 @@ from inngest._engine import ulid
 from inngest._engine.http.replies import BASE_HEADERS, Response, encode
 from inngest._engine.models import JSON
 from inngest._engine.otel import otlp, protowire
+from inngest._engine.otel.tree import SDK_EXECUTION_SPAN
 from inngest._engine.payload import Object
 from inngest._engine.store import Store
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
-SDK_EXECUTION_SPAN = "inngest.execution"
 # What the server reads itself or drops: never shown among a span's attributes.
 _OWN_ATTRIBUTES = frozenset((
     "sdk.run.id", "sys.function.id", "sys.app.id", "inngest.traceparent", "inngest.traceref",
@@ -66,7 +66,7 @@ def _keep(store: Store, span: otlp.Span) -> bool:
         # What an OTLP/JSON exporter's hex id decodes to as base64 (see otlp.py).
         parent = span.parent_span_id[:8].hex()
     store.save_userland_span(run_id, span_id, {
-        "spanID": span_id, "parentSpanID": parent, "callSpanID": call, "name": span.name,
+        "spanID": span_id, "parentSpanID": parent, "name": span.name,
         "kind": _KINDS[span.kind] if 0 <= span.kind < len(_KINDS) else _KINDS[0],
         "status": _STATUSES.get(span.status_code, "RUNNING"),
         "startedAt": span.start_ns // 1_000_000, "endedAt": span.end_ns // 1_000_000,
