@@ -10,7 +10,7 @@ import random
 import re
 import urllib.parse
 
-from inngest._engine import cel, events, history, timeparse
+from inngest._engine import cel, checkpoint, events, history, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -293,6 +293,8 @@ class Executor:
         # A step whose result is saved never runs or waits again, whatever the SDK reports.
         ops = [op for op in outcome.ops if op.op != Opcode.NONE
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
+        if any(op.op == Opcode.RUN_COMPLETE for op in ops):
+            ops = self._save_final_steps(run, ops)
         if not ops:
             return None
         depth = self.store.step_count(run.id)
@@ -319,6 +321,15 @@ class Executor:
             if again is not None:
                 return again
         return None
+
+    def _save_final_steps(self, run: Run, ops: list[Op]) -> list[Op]:
+        """Save the steps reported along with the function's result (a checkpointing SDK's
+        last steps) as checkpointed ones; the other ops are left to apply."""
+        for op in ops:
+            if op.op in (Opcode.STEP_RUN, Opcode.STEP):
+                checkpoint.save_step(self.life, run, checkpoint.CheckpointStep(
+                    op.op, op.id, op.display_name, op.data))
+        return [op for op in ops if op.op not in (Opcode.STEP_RUN, Opcode.STEP)]
 
     def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem, depth: int,
                gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:

@@ -30,6 +30,8 @@ Item = dict[str, JSON]
 # Ops whose reply ends a step, after which the next call is scheduled.
 _STEP_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED, Opcode.PLANNED,
              Opcode.AI_GATEWAY, Opcode.GATEWAY)
+# Marks the items of checkpointed steps, which are shown in traces, not in history lists.
+CHECKPOINTED = "checkpointed"
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -286,6 +288,18 @@ class History:
         call = self._current()
         if call is not None and call.run.id == run.id:
             call.planned.append(step_id)
+
+    def checkpointed(self, run: Run, step_id: str, name: str, value: JSON) -> None:
+        """A step an SDK checkpointed while its call goes on: a completed step in the trace,
+        which the history list leaves out (as the server's does)."""
+        item: Item = {
+            "id": self.ids.new(self.clock.now_ms()), "type": "StepCompleted", "attempt": 0,
+            "createdAt": self.clock.now_ms(), "functionVersion": run.function_version,
+            "groupID": _group(run.id, "checkpoint", step_id), "stepName": name,
+            "stepType": "Run", "stepID": step_id, "output": dump_escaped(value),
+            CHECKPOINTED: True,
+        }
+        self.store.add_history(run.id, str(item["id"]), item)
 
     # Steps that wait
 

@@ -11,6 +11,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import events_v2, function_config, run_query, span_tree, trace
 from inngest._engine.graphql.errors import GraphQLError
+from inngest._engine.history import CHECKPOINTED
 from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
@@ -242,7 +243,8 @@ def _history_item(item: dict[str, JSON]) -> dict[str, object]:
 
 def _run_history(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
     assert isinstance(parent, Run)
-    return [_history_item(item) for item in _engine(ctx).store.history(parent.id)]
+    return [_history_item(item) for item in _engine(ctx).store.history(parent.id)
+            if not item.get(CHECKPOINTED)]
 
 
 def _history_output(parent: object, args: Args, ctx: object) -> str | None:

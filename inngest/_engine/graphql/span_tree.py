@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
+from inngest._engine.history import CHECKPOINTED
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.otel import traceref
 from inngest._engine.otel.tree import Userland
@@ -96,7 +97,9 @@ class _Builder:
             group.attempts.append(attempt)
             group.userland.append(self.userland.of_call(traceref.call_span_id(
                 str(item.get("groupID")), to_int(item.get("attempt") or 0, "attempt"))))
-            self.spans.append(attempt)
+            # A checkpointed step ran within a call the server did not time: one span.
+            if not item.get(CHECKPOINTED):
+                self.spans.append(attempt)
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
             self.function_attempts.append(
                 self._span("executor.nonstep", status, None, item, at, ""))

@@ -10,7 +10,7 @@ import urllib.parse
 from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
-from inngest._engine.http import cancellations, guard, rest_v2, routing, run_routes
+from inngest._engine.http import cancellations, checkpoint, guard, rest_v2, routing, run_routes
 from inngest._engine.http.replies import (
     BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
 )
@@ -76,6 +76,7 @@ class Api:
         self._realtime = realtime.Realtime(engine.clock, engine.ids)
         runs = run_routes.RunRoutes(engine)
         bulk = cancellations.Cancellations(engine)
+        checkpoints = checkpoint.CheckpointRoutes(engine)
         self._routes: list[routing.Route[typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -101,6 +102,8 @@ class Api:
             ("GET", re.compile(r"/v1/runs/(?P<run_id>[^/]+)/jobs"), runs.jobs),
             ("POST", re.compile(r"/v1/runs/(?P<run_id>[^/]+)/metadata"), runs.add_metadata),
             ("*", re.compile(r"/v1/(http/runs|checkpoint)/[^/]+/output"), runs.checkpoint_output),
+            ("POST", re.compile(r"/v1/(http/runs|checkpoint)/[^/]+/async"),
+             checkpoints.async_steps),
             ("POST", re.compile(r"/v1/signals"), self.signal),
             ("GET", re.compile(r"/v1/apps/(?P<app_name>[^/]*)/functions"), self.app_functions),
             ("POST", re.compile(r"/v1/cancellations"), bulk.create),
