@@ -376,6 +376,14 @@ CASES["py_parallel"] = Case(_parallel("py"), (*RUN_ASPECTS, "executions"), phase
 CASES["js_parallel"] = Case(_parallel("js"), (*RUN_ASPECTS, "executions"), js=True, phase=3)
 
 
+# -- checkpointing: steps run within one call ------------------------------------------------
+@case("js_checkpointed", *RUN_ASPECTS, "executions", js=True)
+def _checkpointed(side: Side) -> Answer:
+    answer = one_run(side, "js/checkpointed", {"key": "cp"}, RUN_ASPECTS)
+    answer["executions"] = (side.js_counts or dict)("cp")
+    return answer
+
+
 # -- cancellation --------------------------------------------------------------------------
 @case("py_cancel_on_event", *RUN_ASPECTS)
 def _cancel_on_event(side: Side) -> Answer:

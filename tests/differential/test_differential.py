@@ -15,6 +15,8 @@ KNOWN: dict[str, str] = {
                                        "an empty 500 and cancels nothing; ours applies it",
     "rest_v1_bulk_cancel-cancellations_listed": "the dev server cannot list cancellations "
                                                 "(500); ours lists those made",
+    "js_checkpointed-run": "a run ended by a RunComplete op keeps its output (theirs is \"\")",
+    "js_checkpointed-trace": "a RunComplete run's trace: our root is Run, Finalization kept",
 }
 
 

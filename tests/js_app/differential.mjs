@@ -89,11 +89,19 @@ const sent = inngest.createFunction({ id: "sent" }, on("sent"), async ({ event }
   return { received: event.data };
 });
 
+// checkpointing: the SDK runs both steps in one call, reporting each to the checkpoint API.
+const checkpointed = inngest.createFunction(
+  { id: "checkpointed", checkpointing: true }, on("checkpointed"), async ({ event, step }) => {
+    const first = await step.run("first", () => hit(event.data.key, "first"));
+    const second = await step.run("second", () => hit(event.data.key, "second"));
+    return { first, second };
+  });
+
 const handler = serve({
   client: inngest,
   functions: [
     steps, nonRetriable, exhausted, retryAfter, sleeper, waiter, invokee, invoker, parallel,
-    sender, sent,
+    sender, sent, checkpointed,
   ],
 });
 
