@@ -100,6 +100,12 @@ class App(Stored):
     framework: str = ""
     app_version: str = ""
     updated_at_ms: int = 0
+    # How the server reaches it: SERVE (an SDK's serve endpoint, synced and pinged), or API
+    # (a durable endpoint's app, made by the checkpoint API, never called to sync).
+    method: str = "SERVE"
+
+
+API_METHOD = "API"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -851,7 +851,7 @@ SCHEMA = with_introspection(Schema(
             "appVersion": Field("String", _app_field(lambda app: app.app_version or None)),
             "connected": Field("Boolean!", _app_field(lambda app: app.error is None)),
             "autodiscovered": Field("Boolean!", _app_field(lambda app: False)),
-            "method": Field("AppMethod!", _app_field(lambda app: "SERVE")),
+            "method": Field("AppMethod!", _app_field(lambda app: app.method)),
             "functions": Field("[Function!]!", _app_functions),
             "functionCount": Field("Int!", lambda app, a, ctx: len(_app_functions(app, a, ctx))),
         },

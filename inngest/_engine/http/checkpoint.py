@@ -8,19 +8,32 @@ words; ``null`` and missing fields are their zero values.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import time
 import typing
 import uuid
 
-from inngest._engine import checkpoint
+from inngest._engine import checkpoint, durable
 from inngest._engine.checkpoint import CheckpointError, CheckpointStep
 from inngest._engine.engine import Engine
-from inngest._engine.http.replies import BASE_HEADERS, Response, respond
+from inngest._engine.http.replies import BASE_HEADERS, Response, encode, respond
 from inngest._engine.models import JSON
-from inngest._engine.payload import load_body
+from inngest._engine.payload import Text, load_body
+from inngest._engine.realtime import tokens
+from inngest._engine.timeparse import rfc3339
 from inngest._protocol.opcodes import Opcode
 
 ZERO_RUN_ID = "0" * 26
-_ASYNC_TYPE = "apiv1.checkpointAsyncSteps"
+NO_RUN_TOKEN = "Unable to find run with auth token"
+OUTPUT_WAIT_S = 300.0
+OUTPUT_POLL_S = 0.05
+STILL_RUNNING = b'{"status":"running","message":"run did not end within 5 minutes"}'
+STREAM_TOPIC = "$stream"
+# A durable endpoint's realtime token outlives its longest streaming run (15 minutes).
+REALTIME_EXPIRY_S = 16 * 60
+_ASYNC_TYPE = "checkpointAsyncSteps"
+_SYNC_TYPE = "checkpointSyncSteps"
 _OPCODES = frozenset(op.value for op in Opcode)
 # The Go types of the async checkpoint's fields, as its decoder names them in errors.
 _ASYNC_FIELDS = {
@@ -28,7 +41,23 @@ _ASYNC_FIELDS = {
     "generation_id": "int", "steps": "[]state.GeneratorOpcode", "ts": "int",
     "request_started_at": "int64",
 }
+_SYNC_FIELDS = {"run_id": "ulid.ULID", "fn_id": "uuid.UUID", "app_id": "uuid.UUID",
+                "steps": "[]state.GeneratorOpcode"}
 _STEP_FIELDS = {"id": "string", "name": "string", "displayName": "string"}
+_NEW_RUN_FIELDS = {"run_id": "ulid.ULID", "idempotency": "string",
+                   "steps": "[]state.GeneratorOpcode", "request_version": "int",
+                   "retries": "int"}
+_EVENT_FIELDS = {"name": "string", "id": "string", "ts": "int64", "v": "string"}
+# The request fields of a durable endpoint's event (``body`` is base64, as Go's []byte).
+_REQUEST_FIELDS = ("domain", "method", "path", "fn", "ip", "content_type", "query_params",
+                   "body")
+
+
+def _output_bytes(output: JSON) -> bytes:
+    """A run's output as the server writes it: a text as it is, else its JSON."""
+    if isinstance(output, Text):
+        return output.encode("utf-8")
+    return encode(output)
 
 
 class BodyError(Exception):
@@ -88,12 +117,12 @@ def _fn_id(value: JSON) -> None:
         raise BodyError("invalid UUID format") from None
 
 
-def _step(value: JSON) -> CheckpointStep:
+def _step(value: JSON, go_type: str) -> CheckpointStep:
     if value is None:
         return CheckpointStep(Opcode.NONE.value, "", "", None)
     if not isinstance(value, typing.Mapping):
         raise BodyError(f"json: cannot unmarshal {_kind(value)} into Go struct field "
-                        "checkpointAsyncSteps.steps of type state.GeneratorOpcode")
+                        f"{go_type}.steps of type state.GeneratorOpcode")
     op = value.get("op")
     if op is not None and not isinstance(op, str):
         raise BodyError(f"Opcode should be a string, got {op}")
@@ -105,25 +134,83 @@ def _step(value: JSON) -> CheckpointStep:
                           value.get("data"))
 
 
-def read_async(body: bytes) -> tuple[str, list[CheckpointStep]]:
-    """The run id and steps of ``POST /v1/checkpoint/{runID}/async`` (the path's run id is
-    not read: the body's is the one checkpointed)."""
+def _request(body: bytes, go_type: str) -> typing.Mapping[str, JSON] | None:
+    """The body's JSON object (None for ``null``), or BodyError in the decoder's words."""
     if not body.strip():
         raise BodyError("EOF")
     try:
         request = load_body(body)
     except ValueError as err:
         raise BodyError(str(err)) from None
-    if not isinstance(request, typing.Mapping):
-        if request is None:
-            return ZERO_RUN_ID, []
+    if request is not None and not isinstance(request, typing.Mapping):
         raise BodyError(f"json: cannot unmarshal {_kind(request)} into Go value of type "
-                        f"{_ASYNC_TYPE}")
-    _checked(request, _ASYNC_FIELDS, "checkpointAsyncSteps")
+                        f"apiv1.{go_type}")
+    return request
+
+
+def _steps(request: typing.Mapping[str, JSON], go_type: str) -> list[CheckpointStep]:
+    steps = typing.cast(list[JSON], request.get("steps") or [])
+    return [_step(step, go_type) for step in steps]
+
+
+def read_async(body: bytes) -> tuple[str, list[CheckpointStep]]:
+    """The run id and steps of ``POST /v1/checkpoint/{runID}/async`` (the path's run id is
+    not read: the body's is the one checkpointed)."""
+    request = _request(body, _ASYNC_TYPE)
+    if request is None:
+        return ZERO_RUN_ID, []
+    _checked(request, _ASYNC_FIELDS, _ASYNC_TYPE)
     run_id = _run_id(request.get("run_id"))
     _fn_id(request.get("fn_id"))
-    steps = typing.cast(list[JSON], request.get("steps") or [])
-    return run_id, [_step(step) for step in steps]
+    return run_id, _steps(request, _ASYNC_TYPE)
+
+
+def read_sync(body: bytes) -> tuple[str, list[CheckpointStep]]:
+    """The run id and steps of ``POST /v1/checkpoint/{runID}/steps`` (the body's run id)."""
+    request = _request(body, _SYNC_TYPE)
+    if request is None:
+        return ZERO_RUN_ID, []
+    _checked(request, _SYNC_FIELDS, _SYNC_TYPE)
+    run_id = _run_id(request.get("run_id"))
+    _fn_id(request.get("fn_id"))
+    _fn_id(request.get("app_id"))
+    return run_id, _steps(request, _SYNC_TYPE)
+
+
+def read_new_run(body: bytes) -> durable.NewRun:
+    """``POST /v1/checkpoint``: any body the server's decoder refuses is a BodyError."""
+    request = _request(body, "CheckpointNewRunRequest") or {}
+    _checked(request, _NEW_RUN_FIELDS, "CheckpointNewRunRequest")
+    event = request.get("event") or {}
+    if not isinstance(event, typing.Mapping):
+        raise BodyError("event must be an object")
+    _checked(event, _EVENT_FIELDS, "GenericEvent")
+    data = event.get("data") or {}
+    if not isinstance(data, typing.Mapping):
+        raise BodyError("event data must be an object")
+    _checked(data, {name: "string" for name in _REQUEST_FIELDS}, "NewAPIRunData")
+    _base64(data.get("body"))
+    retries = request.get("retries")
+    out: dict[str, JSON] = {
+        "name": event.get("name") or "",
+        "data": {name: data.get(name) or "" for name in _REQUEST_FIELDS},
+        "ts": event.get("ts") or 0,
+    }
+    for name in ("id", "v"):
+        if event.get(name):
+            out[name] = event[name]
+    return durable.NewRun(_run_id(request.get("run_id")), out,
+                          _steps(request, "CheckpointNewRunRequest"),
+                          retries if isinstance(retries, int) else 0)
+
+
+def _base64(value: JSON) -> None:
+    """A ``[]byte`` field: base64 text, as Go's decoder wants it."""
+    if isinstance(value, str) and value:
+        try:
+            base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise BodyError("illegal base64 data") from None
 
 
 def _refused(status: int, message: str, run_id: str | None = None) -> Response:
@@ -132,8 +219,55 @@ def _refused(status: int, message: str, run_id: str | None = None) -> Response:
 
 
 class CheckpointRoutes:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, output_wait_s: float = OUTPUT_WAIT_S) -> None:
         self.engine = engine
+        self.output_wait_s = output_wait_s
+
+    def new_run(self, body: bytes, **_: object) -> Response:
+        """A durable endpoint's run: its ids, a token to read its output (when it came with
+        steps) and a realtime token for its stream."""
+        try:
+            request = read_new_run(body)
+        except BodyError:
+            return _refused(400, "Invalid request body")
+        try:
+            started = durable.start(self.engine, request)
+        except durable.RunExists:
+            return _refused(409, "Run already exists")
+        now = self.engine.clock.now_ms()
+        data: dict[str, JSON] = {"fn_id": started.fn_id, "app_id": started.app_id,
+                                 "run_id": started.run_id}
+        if request.steps:
+            data["token"] = tokens.mint_run_claim(started.run_id, now)
+        topic = tokens.Topic(kind="run", channel=started.run_id, name=STREAM_TOPIC)
+        data["realtime_token"] = tokens.mint([topic], now, self.engine.ids.new(now),
+                                             REALTIME_EXPIRY_S)
+        return respond(200, {"data": data, "metadata": {"fetched_at": rfc3339(now)}})
+
+    def sync_steps(self, body: bytes, **_: object) -> Response:
+        """Steps of a durable endpoint's run: 200 with no body, also for a run that is not
+        running (the server only logs that)."""
+        try:
+            run_id, steps = read_sync(body)
+        except BodyError as err:
+            return _refused(400, f"invalid request body: {err}")
+        durable.apply_steps(self.engine, run_id, steps)
+        return 200, dict(BASE_HEADERS), b""
+
+    def output(self, query: dict[str, str], **_: object) -> Response:
+        """A run's output for the holder of its run claim token (the path's run id is not
+        read), once the run has ended: waited for up to five minutes, as on the server."""
+        run_id = tokens.verify_run_claim(query.get("token", ""), self.engine.clock.now_ms())
+        if run_id is None:
+            return _refused(401, NO_RUN_TOKEN)
+        deadline = time.monotonic() + self.output_wait_s
+        while True:
+            run = self.engine.store.run(run_id)
+            if run is not None and run.status.ended:
+                return 200, dict(BASE_HEADERS), _output_bytes(run.output)
+            if time.monotonic() >= deadline:
+                return 200, dict(BASE_HEADERS), STILL_RUNNING
+            time.sleep(OUTPUT_POLL_S)
 
     def async_steps(self, body: bytes, **_: object) -> Response:
         """Steps a call in progress ran: 200 with no body once saved."""

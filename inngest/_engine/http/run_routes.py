@@ -1,5 +1,5 @@
 """REST v1 routes about a run besides the run itself, as the dev server answers them
-(measured): its queued jobs, metadata sent to it, and the output route of the checkpoint API.
+(measured): its queued jobs and metadata sent to it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from inngest._engine.timeparse import rfc3339
 # The environment id the dev server gives a run's data.
 RUN_ENV_ID = "00000000-0000-4000-b000-000000000000"
 JOBS_CACHE_MS = 5000
-NO_RUN_TOKEN = "Unable to find run with auth token"
 # The dev server's names of queue item kinds.
 _JOB_KINDS = {
     Kind.START: "start", Kind.DISCOVERY: "edge", Kind.PLANNED_STEP: "edge",
@@ -77,9 +76,3 @@ class RunRoutes:
         except run_metadata.MetadataError as err:
             return v1_error(err.status, err.message)
         return 200, dict(BASE_HEADERS), b""
-
-    def checkpoint_output(self, **_: object) -> Response:
-        """A sync run's output, for the holder of the run's token. The engine has no
-        checkpoint API, so it never gives one out: every request is refused, as the dev
-        server refuses one without a token."""
-        return v1_error(401, NO_RUN_TOKEN)

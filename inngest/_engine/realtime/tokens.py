@@ -25,6 +25,10 @@ ISSUER = "rt.inngest.com"
 ACCOUNT_ID = "00000000-0000-4000-a000-000000000000"
 ENV_ID = "00000000-0000-4000-b000-000000000000"
 EXPIRY_SECONDS = 60
+# Run claims: tokens the checkpoint API gives out to read one run's output.
+RUN_CLAIM_ISSUER = "api.inngest.com"
+RUN_CLAIM_SUBJECT = "run-claim"
+RUN_CLAIM_EXPIRY_SECONDS = 3600
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 _ZERO_ULID = "0" * 26
 _TOPIC_FIELDS = ("kind", "env_id", "run_id", "channel", "name")
@@ -115,23 +119,51 @@ def _uuid(text: str) -> str:
         raise TopicError("env_id must be a UUID") from None
 
 
-def mint(topics: list[Topic] | None, now_ms: int, token_id: str) -> str:
-    """A subscription token for ``topics`` (in this environment), valid for a minute."""
+def mint(topics: list[Topic] | None, now_ms: int, token_id: str,
+         expiry_seconds: int = EXPIRY_SECONDS) -> str:
+    """A subscription token for ``topics`` (in this environment), valid for a minute unless
+    told otherwise."""
     now = now_ms // 1000
     claims = {
-        "iss": ISSUER, "sub": ACCOUNT_ID, "exp": now + EXPIRY_SECONDS, "iat": now,
+        "iss": ISSUER, "sub": ACCOUNT_ID, "exp": now + expiry_seconds, "iat": now,
         "jti": token_id, "env": ENV_ID,
         "topics": None if topics is None else [
             dataclasses.replace(topic, env_id=ENV_ID).to_json() for topic in topics
         ],
         "publish": False,
     }
+    return _signed(claims)
+
+
+def _signed(claims: dict[str, object]) -> str:
     signed = f"{_segment(_HEADER)}.{_segment(claims)}"
     return f"{signed}.{_b64(_signature(signed))}"
 
 
-def verify(token: str, now_ms: int) -> Claims | None:
-    """The claims of a valid, unexpired token signed with the dev secret; else None."""
+def mint_run_claim(run_id: str, now_ms: int) -> str:
+    """A token to read one run's output (the checkpoint API's), valid for an hour."""
+    now = now_ms // 1000
+    return _signed({"iss": RUN_CLAIM_ISSUER, "sub": RUN_CLAIM_SUBJECT,
+                    "exp": now + RUN_CLAIM_EXPIRY_SECONDS, "iat": now, "Env": ENV_ID,
+                    "RunID": run_id})
+
+
+def verify_run_claim(token: str, now_ms: int) -> str | None:
+    """The run id a valid, unexpired run claim token grants; else None."""
+    claims = _verified(token)
+    if not isinstance(claims, dict) or claims.get("iss") != RUN_CLAIM_ISSUER \
+            or claims.get("sub") != RUN_CLAIM_SUBJECT:
+        return None
+    now, expires, issued = now_ms / 1000, claims.get("exp"), claims.get("iat", 0)
+    if not _is_number(expires) or not _is_number(issued) \
+            or now >= typing.cast(float, expires) or typing.cast(float, issued) > now:
+        return None
+    run_id = claims.get("RunID")
+    return run_id.upper() if isinstance(run_id, str) and ulid.is_ulid(run_id) else None
+
+
+def _verified(token: str) -> object:
+    """The claims of a token signed with the dev secret (None if it is not)."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
@@ -145,7 +177,13 @@ def verify(token: str, now_ms: int) -> Claims | None:
         return None
     if not hmac.compare_digest(signature, _signature(f"{parts[0]}.{parts[1]}")):
         return None
-    return _valid_claims(claims_value, now_ms / 1000)
+    return claims_value
+
+
+def verify(token: str, now_ms: int) -> Claims | None:
+    """The claims of a valid, unexpired token signed with the dev secret; else None."""
+    claims = _verified(token)
+    return None if claims is None else _valid_claims(claims, now_ms / 1000)
 
 
 def _valid_claims(value: object, now: float) -> Claims | None:
