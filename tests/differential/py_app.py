@@ -304,7 +304,8 @@ class App:
             app_id=APP_ID, api_base_url=server_origin, event_api_base_url=server_origin,
             is_production=False,
         )
-        self.functions = build(client, self.record) + build_semantics(client, self.record)
+        self.functions = (build(client, self.record) + build_semantics(client, self.record)
+                          + build_flow(client, self.record))
         self._server = http_server.serve(client, self.functions, port=0, max_workers=16)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/inngest"
         self._thread = threading.Thread(
@@ -454,3 +455,42 @@ def build_semantics(  # noqa: C901
         sender, sent, wait_if, slow_invokee, invoke_timeout, finishes,
         sleep_until, *on_ended,
     ]
+
+
+def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function]:
+    """The functions of ``cases_flow`` beside those of ``build``: a debounce with a timeout,
+    a batch that times out, and cancel on event for a run waiting for an event."""
+
+    def key(ctx: inngest.ContextSync) -> str:
+        return str(ctx.event.data.get("key"))
+
+    @client.create_function(
+        fn_id="debounce-timeout", trigger=_on("debounce-timeout"),
+        debounce=inngest.Debounce(period=datetime.timedelta(seconds=2), key="event.data.key",
+                                  timeout=datetime.timedelta(seconds=3)),
+    )
+    def debounce_timeout(ctx: inngest.ContextSync) -> object:
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="batch-timeout", trigger=_on("batch-timeout"),
+        batch_events=inngest.Batch(max_size=5, timeout=datetime.timedelta(seconds=1),
+                                   key="event.data.key"),
+    )
+    def batch_timeout(ctx: inngest.ContextSync) -> object:
+        return {"ns": sorted(int(event.data.get("n", -1)) for event in ctx.events)}
+
+    @client.create_function(
+        fn_id="cancel-waiting", trigger=_on("cancel-waiting"),
+        cancel=[inngest.Cancel(event="py/cancel-waiting.stop",
+                               if_exp="async.data.key == event.data.key && async.data.stop",
+                               timeout=datetime.timedelta(seconds=2))],
+    )
+    def cancel_waiting(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("ready", lambda: record.hit(key(ctx), "ready"))
+        matched = ctx.step.wait_for_event(
+            "resolve", event="py/cancel-waiting.resolve",
+            if_exp="async.data.key == event.data.key", timeout=datetime.timedelta(seconds=4))
+        return {"matched": None if matched is None else matched.data}
+
+    return [debounce_timeout, batch_timeout, cancel_waiting]

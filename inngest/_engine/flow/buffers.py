@@ -19,6 +19,9 @@ from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 
 MAX_BATCH_BYTES = 10 * 1024 * 1024
+# The dev server queues a debounce's job 1 s and 50 ms after its window would close.
+JOB_DELAY_MS = 1050
+_SECOND_MS = 1000
 _DEBOUNCE = "debounce"
 _BATCH = "batch"
 
@@ -40,23 +43,54 @@ class Buffers:
         self.ids = ids
 
     def debounce(self, fn: Function, stored: StoredEvent, config: Debounce) -> None:
-        """Hold ``stored`` as the function's latest event for its key and push the timer out."""
+        """Hold ``stored`` as the function's latest event for its key, as the dev server does.
+
+        A debounce takes events while its window is open: its period, cut to the whole
+        seconds left before its timeout (at least one) once that comes first. Its timer
+        fires ``JOB_DELAY_MS`` after the window closes. An event after that starts a debounce
+        of its own while the closed one waits for its timer (it is parked under another key).
+        An event older (by ``ts``) than the one held changes nothing.
+        """
         now = self.clock.now_ms()
         with self.store.transaction():
             row = self.store.buffer(_DEBOUNCE, fn.id, config.key)
-            first_ms = to_int(row["first_ms"], "first_ms") if row else now
-            fire_ms = now + config.period_ms
-            if config.timeout_ms is not None:
-                fire_ms = min(fire_ms, first_ms + config.timeout_ms)
-            buffer_id = str(row["id"]) if row else self.ids.new(now)
-            self.store.put_buffer(_DEBOUNCE, fn.id, config.key, {
-                "id": buffer_id, "event_id": stored.internal_id,
-                "first_ms": first_ms, "fire_ms": fire_ms,
-            })
-            if row:
-                self.store.reschedule_job(_job_id(_DEBOUNCE, buffer_id), fire_ms)
-            else:
-                self._set_timer(Kind.DEBOUNCE, fn, config.key, buffer_id, fire_ms)
+            if row is not None and to_int(row.get("open_until_ms") or 0, "open_until_ms") > now:
+                self._extend_debounce(fn, config, row, stored, now)
+                return
+            if row is not None:
+                self.store.put_buffer(_DEBOUNCE, fn.id, _parked(config.key, str(row["id"])), row)
+            self._open_debounce(fn, config, stored, now)
+
+    def _open_debounce(self, fn: Function, config: Debounce, stored: StoredEvent,
+                       now: int) -> None:
+        window = config.period_ms
+        deadline = None if config.timeout_ms is None else now + config.timeout_ms
+        if config.timeout_ms is not None and window > config.timeout_ms:
+            window = max(_SECOND_MS, _round_seconds(config.timeout_ms) * _SECOND_MS)
+        buffer_id = self.ids.new(now)
+        fire_ms = now + window + JOB_DELAY_MS
+        self.store.put_buffer(_DEBOUNCE, fn.id, config.key, {
+            "id": buffer_id, "event_id": stored.internal_id, "event_ts": _event_ts(stored),
+            "deadline_ms": deadline, "open_until_ms": now + window // _SECOND_MS * _SECOND_MS,
+            "fire_ms": fire_ms,
+        })
+        self._set_timer(Kind.DEBOUNCE, fn, config.key, buffer_id, fire_ms)
+
+    def _extend_debounce(self, fn: Function, config: Debounce, row: dict[str, JSON],
+                         stored: StoredEvent, now: int) -> None:
+        if to_int(row.get("event_ts") or 0, "event_ts") > _event_ts(stored):
+            return
+        seconds = config.period_ms // _SECOND_MS
+        deadline = row.get("deadline_ms")
+        if deadline is not None:
+            deadline_ms = to_int(deadline, "deadline_ms")
+            if now + seconds * _SECOND_MS > deadline_ms:
+                seconds = max(1, (deadline_ms - now) // _SECOND_MS)
+        open_until = now + seconds * _SECOND_MS
+        row.update({"event_id": stored.internal_id, "event_ts": _event_ts(stored),
+                    "open_until_ms": open_until, "fire_ms": open_until + JOB_DELAY_MS})
+        self.store.put_buffer(_DEBOUNCE, fn.id, config.key, row)
+        self.store.reschedule_job(_job_id(_DEBOUNCE, str(row["id"])), open_until + JOB_DELAY_MS)
 
     def add_to_batch(self, fn: Function, stored: StoredEvent,
                      config: Batching) -> Release | None:
@@ -83,9 +117,13 @@ class Buffers:
         """A buffer's timer: the events to run, the timer to requeue if pushed out, or None."""
         kind = _DEBOUNCE if item.kind is Kind.DEBOUNCE else _BATCH
         fn_id, key = str(item.payload["function_id"]), str(item.payload["key"])
+        buffer_id = str(item.payload["id"])
         with self.store.transaction():
             row = self.store.buffer(kind, fn_id, key)
-            if row is None or row["id"] != item.payload["id"]:
+            if row is None or row["id"] != buffer_id:
+                key = _parked(key, buffer_id)
+                row = self.store.buffer(kind, fn_id, key)
+            if row is None:
                 return None
             fire_ms = to_int(row.get("fire_ms") or 0, "fire_ms")
             if fire_ms > self.clock.now_ms():
@@ -116,3 +154,18 @@ class Buffers:
 
 def _job_id(kind: str, buffer_id: str) -> str:
     return f"{kind}-{buffer_id}"
+
+
+def _parked(key: str, buffer_id: str) -> str:
+    """Where a closed debounce waits for its timer while a newer one takes its key."""
+    return f"{key}\x00{buffer_id}"
+
+
+def _event_ts(stored: StoredEvent) -> int:
+    ts = stored.event.get("ts")
+    return ts if isinstance(ts, int) else stored.received_at_ms
+
+
+def _round_seconds(ms: int) -> int:
+    """Whole seconds, halves away from zero (as Go's ``Duration.Round``)."""
+    return (ms + _SECOND_MS // 2) // _SECOND_MS

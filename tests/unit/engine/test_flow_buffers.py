@@ -39,36 +39,77 @@ def calls(app: FakeApp, count: int) -> list[Call]:
 def test_debounce_runs_once_with_the_last_event_after_the_quiet_period(
     manual: Client, clock: ManualClock, app: FakeApp
 ) -> None:
+    """As on the dev server, the run starts 1.05 s after the period (its job's delay)."""
     client = manual
     client.register(app, [app.function("fn", handler=echo, debounce={"period": "10s"})])
     client.send({"name": "test/fn", "data": {"n": 1}})
     clock.advance(5)
     client.send({"name": "test/fn", "data": {"n": 2}})
-    clock.advance(9)
+    clock.advance(11)
+    client.settle()
     assert not runs(client)
-    clock.advance(1)
+    clock.advance(0.05)
     [call] = calls(app, 1)
     assert call.body["event"]["data"] == {"n": 2}
     assert call.body["events"] == [call.body["event"]]
     [run] = runs(client)
-    assert queued_ms(run) == T0 + 15_000
+    assert queued_ms(run) == T0 + 16_050
 
 
-def test_debounce_timeout_caps_the_delay_from_the_first_event(
+def test_debounce_timeout_caps_the_window_for_events(
     manual: Client, clock: ManualClock, app: FakeApp
 ) -> None:
+    """Events at 0, 4, 8 and 12 s: from 8 s on, the window closes at the timeout (15 s) and
+    the run starts 1.05 s later with the last event."""
     client = manual
     client.register(app, [app.function("fn", handler=echo, debounce={
         "period": "10s", "timeout": "15s"})])
     for n in range(4):
         clock.advance(4 if n else 0)
         client.send({"name": "test/fn", "data": {"n": n}})
-    clock.advance(2)
+    clock.advance(4)
+    client.settle()
     assert not runs(client)
-    clock.advance(1)
+    clock.advance(0.05)
     [call] = calls(app, 1)
     assert call.body["event"]["data"] == {"n": 3}
-    assert queued_ms(runs(client)[0]) == T0 + 15_000
+    assert queued_ms(runs(client)[0]) == T0 + 16_050
+
+
+def test_an_event_after_the_timeout_window_starts_a_debounce_of_its_own(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    """Period 2 s, timeout 3 s, events at 0, 1.2 and 2.4 s (measured on the dev server): the
+    event at 1.2 s keeps the window open for the whole second left, to 2.2 s, so the one at
+    2.4 s opens a new debounce while the first waits for its timer (3.25 s)."""
+    client = manual
+    client.register(app, [app.function("fn", handler=echo, debounce={
+        "period": "2s", "timeout": "3s"})])
+    for n in range(3):
+        clock.advance(1.2 if n else 0)
+        client.send({"name": "test/fn", "data": {"n": n}})
+    clock.advance(0.85)
+    [first] = calls(app, 1)
+    assert first.body["event"]["data"] == {"n": 1}
+    clock.advance(2.2)
+    second = calls(app, 2)[1]
+    assert second.body["event"]["data"] == {"n": 2}
+    assert sorted(queued_ms(run) for run in runs(client)) == [T0 + 3_250, T0 + 5_450]
+
+
+def test_an_event_older_than_the_one_held_changes_nothing(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    """As on the dev server, the debounce keeps the event with the latest ``ts``, and an
+    older one does not push its window out."""
+    client = manual
+    client.register(app, [app.function("fn", handler=echo, debounce={"period": "10s"})])
+    client.send({"name": "test/fn", "data": {"n": 0}})
+    clock.advance(5)
+    client.send({"name": "test/fn", "data": {"n": 1}, "ts": T0 - 60_000})
+    clock.advance(6.05)
+    [call] = calls(app, 1)
+    assert call.body["event"]["data"] == {"n": 0}
 
 
 def test_debounce_keys_are_independent(
@@ -79,7 +120,7 @@ def test_debounce_keys_are_independent(
         "period": "10s", "key": "event.data.user"})])
     client.send(*[{"name": "test/fn", "data": {"user": user, "n": n}}
                   for n, user in enumerate(["a", "b", "a"])])
-    clock.advance(10)
+    clock.advance(11.05)
     posts = calls(app, 2)
     assert sorted((c.body["event"]["data"]["user"], c.body["event"]["data"]["n"])
                   for c in posts) == [("a", 2), ("b", 1)]
@@ -150,6 +191,6 @@ def test_pending_debounce_and_batch_survive_a_restart(
         client.send({"name": "test/bat", "data": {"n": "second"}})
         [batch] = wait(lambda: app.posts("app-bat"))
         assert [e["data"]["n"] for e in batch.body["events"]] == ["first", "second"]
-        clock.advance(10)
+        clock.advance(11.05)
         [debounced] = wait(lambda: app.posts("app-deb"))
         assert debounced.body["event"]["data"] == {"n": "debounced"}

@@ -1,0 +1,164 @@
+"""Cases for flow control beyond ``cases``' one-key ones: debounce (keys, timeout, events out
+of order), rate limit, idempotency and throttle keys, a batch that times out, and cancel on
+event for a run waiting for an event.
+
+They register into ``cases.CASES`` and use its normalization rules; a rule of their own says
+why the servers may differ there.
+"""
+
+from __future__ import annotations
+
+import time
+import typing
+
+from cases import (
+    CASES, RUN_ASPECTS, Answer, Case, Side, inspect, runs_per_event, wait_until_ready,
+)
+from cases_semantics import recorded
+from probe import wait_for
+
+
+def _send_at(side: Side, event: str, plan: list[tuple[float, dict[str, object]]],
+             **fields: object) -> list[str]:
+    """Send ``event`` with each data of ``plan`` at its second after the first."""
+    began = time.monotonic()
+    sent = []
+    for at, data in plan:
+        time.sleep(max(0.0, began + at - time.monotonic()))
+        sent.append(side.probe.send(event, data, **fields))
+    return sent
+
+
+# -- debounce ----------------------------------------------------------------------------------
+def _debounce_keys(side: Side) -> Answer:
+    """A debounce of 2 s per ``event.data.key``: keys a and b interleaved each get one run,
+    with their own last event's data. ``run_after``: how long after key a's last event its
+    run shows, in whole seconds (both servers add their own scheduling delay)."""
+    plan: list[tuple[float, dict[str, object]]] = [
+        (0.0, {"key": "dk-a", "n": 0}), (0.3, {"key": "dk-b", "n": 1}),
+        (0.6, {"key": "dk-a", "n": 2})]
+    sent = _send_at(side, "py/debounced", plan)
+    last_sent = time.monotonic()
+    side.probe.run_ids(sent[2])
+    run_after = f"{round(time.monotonic() - last_sent)} s"
+    return {**runs_per_event(side, sent, 0.5), "run_after": run_after}
+
+
+def _debounce_out_of_order(side: Side) -> Answer:
+    """An event whose ``ts`` is older than the one the debounce holds does not replace it:
+    the run gets the newer event's data however late the older one arrives."""
+    now_ms = int(time.time() * 1000)
+    first = side.probe.send("py/debounced", {"key": "dk-old", "n": 0}, ts=now_ms)
+    time.sleep(0.3)
+    older = side.probe.send("py/debounced", {"key": "dk-old", "n": 1}, ts=now_ms - 60_000)
+    return runs_per_event(side, [first, older], 0.5)
+
+
+def _debounce_timeout(side: Side) -> Answer:
+    """A debounce of 2 s with a 3 s timeout, events at 0, 1.2 and 2.4 s. The dev server keeps
+    a debounce open for events for its period, cut to the whole seconds left before the
+    timeout (at least 1) when that comes first: the event at 1.2 s joins for 1 s, so the one
+    at 2.4 s starts a debounce of its own. Two runs, with the second and the third event."""
+    plan: list[tuple[float, dict[str, object]]] = [
+        (at, {"key": "dt", "n": n}) for n, at in enumerate((0.0, 1.2, 2.4))]
+    sent = _send_at(side, "py/debounce-timeout", plan)
+
+    def two_runs() -> None:
+        answer = runs_per_event(side, sent, 0.0)["runs_per_event"]
+        assert sum(map(len, typing.cast("list[list[str]]", answer))) >= 2, answer
+
+    try:
+        wait_for(two_runs, 8)
+    except AssertionError:
+        pass  # one run: compared below
+    return runs_per_event(side, sent, 0.5)
+
+
+CASES["flow_debounce_keys"] = Case(_debounce_keys, ("runs_per_event", "run_after"), phase=1)
+CASES["flow_debounce_out_of_order"] = Case(
+    _debounce_out_of_order, ("runs_per_event",), phase=1)
+CASES["flow_debounce_timeout"] = Case(_debounce_timeout, ("runs_per_event",), phase=1)
+
+
+# -- rate limit, idempotency and throttle keys --------------------------------------------------
+def _one_key_twice(event: str, prefix: str) -> typing.Callable[[Side], Answer]:
+    """Key a twice, then key b: the second event of key a starts no run (rate limit of 1 a
+    minute, or idempotency for 24 hours); key b has its own limit and runs."""
+
+    def drive(side: Side) -> Answer:
+        first = side.probe.send(event, {"key": f"{prefix}-a", "n": 0})
+        side.probe.run_ids(first)
+        sent = [first, side.probe.send(event, {"key": f"{prefix}-a", "n": 1}),
+                side.probe.send(event, {"key": f"{prefix}-b", "n": 2})]
+        return runs_per_event(side, sent, 1.0)
+
+    return drive
+
+
+def _throttle_keys(side: Side) -> Answer:
+    """A throttle of 1 per 2 s per ``event.data.key``: three runs of key a take 2 s between
+    the second and the third start, the run of key b starts at once beside them. Starts are
+    bucketed to whole seconds (see ``cases._throttle``)."""
+    sent = [side.probe.send("py/throttled", {"key": key, "n": n})
+            for n, key in enumerate(("tk-a", "tk-a", "tk-b", "tk-a"))]
+    counts = {"tk-a": 3, "tk-b": 1}
+
+    def all_started() -> dict[str, list[int]]:
+        found = {key: side.record.starts(key) for key in counts}
+        assert all(len(found[key]) == count for key, count in counts.items()), found
+        return {key: [round(start) for start in starts] for key, starts in found.items()}
+
+    starts = wait_for(all_started, 20)
+    answer = runs_per_event(side, sent, 0.0)
+    answer["starts"] = starts
+    return answer
+
+
+CASES["flow_rate_limit_keys"] = Case(
+    _one_key_twice("py/rate-limited", "rlk"), ("runs_per_event",))
+CASES["flow_idempotency_keys"] = Case(
+    _one_key_twice("py/idempotent", "idk"), ("runs_per_event",))
+CASES["flow_throttle_keys"] = Case(_throttle_keys, ("runs_per_event", "starts"), phase=1)
+
+
+# -- a batch that times out --------------------------------------------------------------------
+def _batch_timeout(side: Side) -> Answer:
+    """Batches of 5 with a 1 s timeout: two events make a partial batch that runs once the
+    timeout passed, with both events. Which event lists the run is not compared (see
+    ``cases._batch``)."""
+    sent = [side.probe.send("py/batch-timeout", {"key": "bt", "n": n}) for n in range(2)]
+    per_event = runs_per_event(side, sent, 0.5)["runs_per_event"]
+    return {"runs_per_event": sorted(typing.cast("list[list[str]]", per_event))}
+
+
+CASES["flow_batch_timeout"] = Case(_batch_timeout, ("runs_per_event",), phase=1)
+
+
+# -- cancel on event for a waiting run ---------------------------------------------------------
+def _cancel_waiting(side: Side) -> Answer:
+    """A run waiting for an event (4 s) with a cancel whose ``if`` wants ``stop`` and whose
+    timeout is 2 s. cw-yes: a stop event without ``stop`` leaves it waiting, one with it
+    cancels it. cw-late: the stop event comes at 3 s, after the cancel's timeout, and the
+    wait times out."""
+    answer: Answer = {}
+    for key in ("cw-yes", "cw-late"):
+        began = time.monotonic()
+        event_id = side.probe.send("py/cancel-waiting", {"key": key})
+        run_id = side.probe.run_ids(event_id)[0]
+        wait_until_ready(side, "py", key)
+        recorded(side.probe, run_id, "StepWaiting")
+        if key == "cw-yes":
+            side.probe.send("py/cancel-waiting.stop", {"key": key, "stop": False})
+            side.probe.send("py/cancel-waiting.stop", {"key": key, "stop": True})
+        else:
+            time.sleep(max(0.0, began + 3.0 - time.monotonic()))
+            side.probe.send("py/cancel-waiting.stop", {"key": key, "stop": True})
+        for aspect, value in inspect(side, run_id, RUN_ASPECTS, event_id).items():
+            answer[f"{key}-{aspect}"] = value
+    return answer
+
+
+CASES["flow_cancel_waiting"] = Case(
+    _cancel_waiting,
+    tuple(f"{key}-{aspect}" for key in ("cw-yes", "cw-late") for aspect in RUN_ASPECTS),
+    phase=1)
