@@ -74,10 +74,22 @@ def _debounce_timeout(side: Side) -> Answer:
     return runs_per_event(side, sent, 0.5)
 
 
+def _debounce_stream(side: Side) -> Answer:
+    """The same debounce (2 s, timeout 3 s) with an event every 0.5 s for 3.5 s. Past the
+    timeout the dev server keeps the window open for 1 s from each event, so events closer
+    than that keep it open: one run, with the last event, about 2 s after it."""
+    plan: list[tuple[float, dict[str, object]]] = [
+        (n * 0.5, {"key": "ds", "n": n}) for n in range(8)]
+    sent = _send_at(side, "py/debounce-timeout", plan)
+    side.probe.run_ids(sent[-1])
+    return runs_per_event(side, sent, 1.0)
+
+
 CASES["flow_debounce_keys"] = Case(_debounce_keys, ("runs_per_event", "run_after"), phase=1)
 CASES["flow_debounce_out_of_order"] = Case(
     _debounce_out_of_order, ("runs_per_event",), phase=1)
 CASES["flow_debounce_timeout"] = Case(_debounce_timeout, ("runs_per_event",), phase=1)
+CASES["flow_debounce_stream"] = Case(_debounce_stream, ("runs_per_event",), phase=1)
 
 
 # -- rate limit, idempotency and throttle keys --------------------------------------------------
@@ -95,38 +107,60 @@ def _one_key_twice(event: str, prefix: str) -> typing.Callable[[Side], Answer]:
     return drive
 
 
-def _throttle_keys(side: Side) -> Answer:
-    """A throttle of 1 per 2 s per ``event.data.key``: three runs of key a take 2 s between
-    the second and the third start, the run of key b starts at once beside them. Starts are
-    bucketed to whole seconds (see ``cases._throttle``)."""
-    sent = [side.probe.send("py/throttled", {"key": key, "n": n})
-            for n, key in enumerate(("tk-a", "tk-a", "tk-b", "tk-a"))]
-    counts = {"tk-a": 3, "tk-b": 1}
+def _rate_limit_period(side: Side) -> Answer:
+    """A rate limit of 2 per 4 s: one run every 2 s (the dev server's burst is a tenth of the
+    limit), so of events at 0, 0.7 and 2.7 s the second starts no run."""
+    plan: list[tuple[float, dict[str, object]]] = [
+        (at, {"key": "rlp", "n": n}) for n, at in enumerate((0.0, 0.7, 2.7))]
+    return runs_per_event(side, _send_at(side, "py/rate-limit-two", plan), 1.0)
+
+
+def _starts(side: Side, counts: dict[str, int]) -> dict[str, list[int]]:
+    """When each key's runs started, in whole seconds after its first (see
+    ``cases._throttle``), once ``counts`` runs per key did."""
 
     def all_started() -> dict[str, list[int]]:
         found = {key: side.record.starts(key) for key in counts}
         assert all(len(found[key]) == count for key, count in counts.items()), found
         return {key: [round(start) for start in starts] for key, starts in found.items()}
 
-    starts = wait_for(all_started, 20)
-    answer = runs_per_event(side, sent, 0.0)
-    answer["starts"] = starts
-    return answer
+    return wait_for(all_started, 20)
+
+
+def _throttle_burst(side: Side) -> Answer:
+    """A throttle of 1 per 2 s with a burst of 1: four runs at once start at 0, 0, 2 and
+    4 s on the dev server."""
+    sent = [side.probe.send("py/throttle-burst", {"key": "tb", "n": n}) for n in range(4)]
+    starts = _starts(side, {"tb": 4})
+    return {**runs_per_event(side, sent, 0.0), "starts": starts}
+
+
+def _throttle_keys(side: Side) -> Answer:
+    """A throttle of 1 per 2 s per ``event.data.key``: three runs of key a take 2 s between
+    the second and the third start, the run of key b starts at once beside them. Starts are
+    bucketed to whole seconds (see ``cases._throttle``)."""
+    sent = [side.probe.send("py/throttled", {"key": key, "n": n})
+            for n, key in enumerate(("tk-a", "tk-a", "tk-b", "tk-a"))]
+    starts = _starts(side, {"tk-a": 3, "tk-b": 1})
+    return {**runs_per_event(side, sent, 0.0), "starts": starts}
 
 
 CASES["flow_rate_limit_keys"] = Case(
     _one_key_twice("py/rate-limited", "rlk"), ("runs_per_event",))
 CASES["flow_idempotency_keys"] = Case(
     _one_key_twice("py/idempotent", "idk"), ("runs_per_event",))
+CASES["flow_rate_limit_period"] = Case(_rate_limit_period, ("runs_per_event",), phase=1)
 CASES["flow_throttle_keys"] = Case(_throttle_keys, ("runs_per_event", "starts"), phase=1)
+CASES["flow_throttle_burst"] = Case(_throttle_burst, ("runs_per_event", "starts"), phase=1)
 
 
 # -- a batch that times out --------------------------------------------------------------------
 def _batch_timeout(side: Side) -> Answer:
-    """Batches of 5 with a 1 s timeout: two events make a partial batch that runs once the
-    timeout passed, with both events. Which event lists the run is not compared (see
-    ``cases._batch``)."""
-    sent = [side.probe.send("py/batch-timeout", {"key": "bt", "n": n}) for n in range(2)]
+    """Batches of 5 per ``event.data.key`` with a 1 s timeout: two events of key a and one of
+    key b make two partial batches that run once the timeout passed, each with its events.
+    Which event lists a run is not compared (see ``cases._batch``)."""
+    sent = [side.probe.send("py/batch-timeout", {"key": key, "n": n})
+            for n, key in enumerate(("bt-a", "bt-b", "bt-a"))]
     per_event = runs_per_event(side, sent, 0.5)["runs_per_event"]
     return {"runs_per_event": sorted(typing.cast("list[list[str]]", per_event))}
 

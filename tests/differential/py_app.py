@@ -493,4 +493,21 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
             if_exp="async.data.key == event.data.key", timeout=datetime.timedelta(seconds=4))
         return {"matched": None if matched is None else matched.data}
 
-    return [debounce_timeout, batch_timeout, cancel_waiting]
+    @client.create_function(
+        fn_id="rate-limit-two", trigger=_on("rate-limit-two"),
+        rate_limit=inngest.RateLimit(limit=2, period=datetime.timedelta(seconds=4),
+                                     key="event.data.key"),
+    )
+    def rate_limit_two(ctx: inngest.ContextSync) -> object:
+        return {"n": ctx.event.data.get("n")}
+
+    @client.create_function(
+        fn_id="throttle-burst", trigger=_on("throttle-burst"),
+        throttle=inngest.Throttle(limit=1, period=datetime.timedelta(seconds=2), burst=1,
+                                  key="event.data.key"),
+    )
+    def throttle_burst(ctx: inngest.ContextSync) -> object:
+        record.began(key(ctx), ctx.event.data.get("n"))
+        return {"n": ctx.event.data.get("n")}
+
+    return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst]
