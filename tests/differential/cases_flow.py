@@ -107,6 +107,53 @@ def _one_key_twice(event: str, prefix: str) -> typing.Callable[[Side], Answer]:
     return drive
 
 
+def _idempotency_over_rate_limit(side: Side) -> Answer:
+    """A function with an idempotency key and a rate limit of 1 a minute: the dev server
+    makes the idempotency key its rate limit (1 per 24 h per key), in place of the rate limit
+    given. Keys a and b run, a second a does not."""
+    sent = []
+    for n, key in enumerate(("il-a", "il-b", "il-a")):
+        sent.append(side.probe.send("py/idempotent-limited", {"key": key, "n": n}))
+        side.probe.run_ids(sent[0])
+    return runs_per_event(side, sent, 1.0)
+
+
+def _idempotency_unkeyed(side: Side) -> Answer:
+    """Idempotency keys that evaluate to false, and that read a field the event lacks: no
+    limit on the dev server, for which the value of a missing field is unknown, taken as
+    false, as for a rate limit key."""
+    sent = []
+    for n, data in enumerate(({"key": False}, {"key": False}, {}, {})):
+        sent.append(side.probe.send("py/idempotent", {**data, "n": n}))
+        side.probe.run_ids(sent[0])
+    return runs_per_event(side, sent, 1.0)
+
+
+def _singleton_unkeyed(side: Side) -> Answer:
+    """A singleton keyed by a field the events lack: the dev server's value for it is
+    unknown, taken as false, and the function is then no singleton: both runs start."""
+    first = side.probe.send("py/singleton", {"n": 0})
+    side.probe.run_ids(first)
+    return runs_per_event(side, [first, side.probe.send("py/singleton", {"n": 1})], 1.0)
+
+
+FUNCTION_CONFIG = """{ functions { slug configuration {
+  cancellations { event timeout condition } eventsBatch { maxSize timeout key }
+  rateLimit { limit period key } debounce { period key } throttle { burst key limit period }
+} } }"""
+FLOW_FUNCTIONS = ("debounced", "debounce-timeout", "rate-limited", "rate-limit-two",
+                  "idempotent", "idempotent-limited", "throttle-burst", "batch-timeout",
+                  "cancel-waiting")
+
+
+def _config(side: Side) -> Answer:
+    """How GraphQL shows the flow-control options of the functions above."""
+    functions = side.probe.data(FUNCTION_CONFIG)["functions"]
+    wanted = {f"diff-py-{name}" for name in FLOW_FUNCTIONS}
+    return {"configuration": {fn["slug"]: fn["configuration"] for fn in functions
+                              if fn["slug"] in wanted}}
+
+
 def _rate_limit_period(side: Side) -> Answer:
     """A rate limit of 2 per 4 s: one run every 2 s (the dev server's burst is a tenth of the
     limit), so of events at 0, 0.7 and 2.7 s the second starts no run."""
@@ -149,6 +196,11 @@ CASES["flow_rate_limit_keys"] = Case(
     _one_key_twice("py/rate-limited", "rlk"), ("runs_per_event",))
 CASES["flow_idempotency_keys"] = Case(
     _one_key_twice("py/idempotent", "idk"), ("runs_per_event",))
+CASES["flow_idempotency_over_rate_limit"] = Case(
+    _idempotency_over_rate_limit, ("runs_per_event",))
+CASES["flow_idempotency_unkeyed"] = Case(_idempotency_unkeyed, ("runs_per_event",))
+CASES["flow_singleton_unkeyed"] = Case(_singleton_unkeyed, ("runs_per_event",))
+CASES["flow_config"] = Case(_config, ("configuration",))
 CASES["flow_rate_limit_period"] = Case(_rate_limit_period, ("runs_per_event",), phase=1)
 CASES["flow_throttle_keys"] = Case(_throttle_keys, ("runs_per_event", "starts"), phase=1)
 CASES["flow_throttle_burst"] = Case(_throttle_burst, ("runs_per_event", "starts"), phase=1)

@@ -510,4 +510,13 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
         record.began(key(ctx), ctx.event.data.get("n"))
         return {"n": ctx.event.data.get("n")}
 
-    return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst]
+    @client.create_function(
+        fn_id="idempotent-limited", trigger=_on("idempotent-limited"),
+        idempotency="event.data.key",
+        rate_limit=inngest.RateLimit(limit=1, period=datetime.timedelta(minutes=1)),
+    )
+    def idempotent_limited(ctx: inngest.ContextSync) -> object:
+        return {"n": ctx.event.data.get("n")}
+
+    return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst,
+            idempotent_limited]

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inngest._engine.cel.errors import EvaluationFailure, ExpressionError, ExpressionSyntaxError
-from inngest._engine.cel.evaluator import Node
+from inngest._engine.cel.evaluator import Node, absent
 from inngest._engine.cel.operations import type_name
 from inngest._engine.cel.parser import Parser
 from inngest._engine.timeparse import format_rfc3339_ms
 
 __all__ = [
     "Expression", "ExpressionError", "ExpressionSyntaxError", "compile_expression", "evaluate",
-    "evaluate_key", "matches", "validate",
+    "evaluate_key", "matches", "reads_absent", "validate",
 ]
 
 _CACHE_SIZE = 1024
@@ -78,6 +78,17 @@ def evaluate_key(source: str, variables: Mapping[str, object]) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
     except (ExpressionError, TypeError, ValueError):
         return _INVALID_KEY
+
+
+def reads_absent(source: str, variables: Mapping[str, object]) -> bool:
+    """Whether ``source`` as a whole reads a field (or variable) that is not there, as
+    ``event.data.a`` of an event without ``a``. Its value is ``null`` here; cel-go's is
+    unknown, which the real server takes as ``false`` for a flow-control key."""
+    try:
+        return absent(compile_expression(source).tree, variables)
+    except (ExpressionError, EvaluationFailure, ValueError, TypeError, ArithmeticError,
+            RecursionError):
+        return False
 
 
 def _json_default(value: object) -> str:

@@ -172,7 +172,7 @@ class Comparison(Node):
         ``async.data.a != async.data.b`` true then, though either absent field equals null."""
         return left is None and right is None \
             and _INCOMING in (_root(self.left), _root(self.right)) \
-            and _absent(self.left, scope) and _absent(self.right, scope)
+            and absent(self.left, scope) and absent(self.right, scope)
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def _root(node: Node) -> str | None:
     return node.name if isinstance(node, Variable) else None
 
 
-def _absent(node: Node, scope: _Scope) -> bool:
+def absent(node: Node, scope: _Scope) -> bool:
     """Whether ``node`` reads a field, or a variable, that is not there."""
     if isinstance(node, Variable):
         return node.name not in scope
@@ -238,7 +238,7 @@ def _absent(node: Node, scope: _Scope) -> bool:
         key = node.key.evaluate(scope)
     else:
         return False
-    if _absent(node.operand, scope):
+    if absent(node.operand, scope):
         return True
     parent = node.operand.evaluate(scope)
     if isinstance(parent, Mapping):

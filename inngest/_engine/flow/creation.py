@@ -36,14 +36,10 @@ class RunGate:
 
     def limited(self, fn: Function, event: dict[str, JSON]) -> Reason | None:
         """Why the event may not start a run of ``fn`` (rate limit, idempotency), if so."""
-        now = self.clock.now_ms()
         rate = keys.rate_limit(fn, event)
-        if rate is not None and self.limiter.take(rate, now) is not None:
-            return Reason.RATE_LIMITED
-        once = keys.idempotency(fn, event)
-        if once is not None and self.limiter.take(once, now) is not None:
-            return Reason.IDEMPOTENCY
-        return None
+        if rate is None or self.limiter.take(rate, self.clock.now_ms()) is None:
+            return None
+        return Reason.IDEMPOTENCY if fn.config.get("idempotency") else Reason.RATE_LIMITED
 
     def singleton_holders(self, fn: Function, single: keys.Singleton) -> list[Run]:
         """The function's unfinished runs holding the singleton key."""

@@ -14,7 +14,8 @@ from inngest._engine.flow.gcra import Rate
 from inngest._engine.models import JSON, PRIORITY_LIMIT_S, Function
 from inngest._engine.payload import array_or_empty, is_array, object_or_empty
 
-DAY_MS = 24 * 3600 * 1000
+# How the real server writes the rate limit an ``idempotency`` key stands for.
+IDEMPOTENCY_PERIOD = "24h0m0s"
 _SCOPES = ("fn", "env", "account")
 # The dev server's default bound on a function's steps executing at once.
 DEFAULT_FUNCTION_STEPS = 1000
@@ -64,9 +65,12 @@ def _key_value(expression: JSON, event: dict[str, JSON]) -> str:
 
 
 def _disabled(expression: JSON, event: dict[str, JSON]) -> bool:
-    """True if a key expression evaluates to boolean false (the option is then off)."""
+    """True if a key expression evaluates to boolean false, or reads a field the event
+    lacks (false on the real server, see ``cel.reads_absent``): the option is then off."""
+    variables = {"event": event}
     try:
-        return cel.evaluate(str(expression), {"event": event}) is False
+        return cel.evaluate(str(expression), variables) is False \
+            or cel.reads_absent(str(expression), variables)
     except cel.ExpressionError:
         return False
 
@@ -145,10 +149,20 @@ def throttle(fn: Function, event: dict[str, JSON]) -> Rate | None:
 # Limits decided when a run is created
 
 
-def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
-    """None when the function has no rate limit or its key evaluates to false."""
+def rate_limit_config(fn: Function) -> typing.Mapping[str, JSON] | None:
+    """The function's rate limit as the real server keeps it: an ``idempotency`` key takes
+    the place of any ``rateLimit``, as a limit of 1 per 24 hours per key value."""
+    expression = fn.config.get("idempotency")
+    if expression:
+        return {"limit": 1, "period": IDEMPOTENCY_PERIOD, "key": expression}
     config = fn.config.get("rateLimit")
-    if not isinstance(config, typing.Mapping):
+    return config if isinstance(config, typing.Mapping) else None
+
+
+def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
+    """None when the function has no rate limit (or idempotency key) or its key is off."""
+    config = rate_limit_config(fn)
+    if config is None:
         return None
     limit, period = _int(config.get("limit")), duration_ms(config.get("period"))
     key = config.get("key")
@@ -156,14 +170,6 @@ def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
         return None
     suffix = f":{_key_value(key, event)}" if key else ""
     return Rate.per_period(f"ratelimit:{fn.id}{suffix}", limit, period, limit // 10 + 1)
-
-
-def idempotency(fn: Function, event: dict[str, JSON]) -> Rate | None:
-    """The ``idempotency`` expression as a rate limit of one per 24 hours per key value."""
-    expression = fn.config.get("idempotency")
-    if not expression:
-        return None
-    return Rate(f"idempotency:{fn.id}:{_key_value(expression, event)}", DAY_MS, 1)
 
 
 def priority_seconds(fn: Function, event: dict[str, JSON]) -> int:
@@ -194,11 +200,12 @@ def singleton(fn: Function, event: dict[str, JSON]) -> Singleton | None:
     key = config.get("key")
     if not key:
         return Singleton(fn.id, mode)
+    variables = {"event": event}
     try:
-        value = cel.evaluate(str(key), {"event": event})
+        value = cel.evaluate(str(key), variables)
     except cel.ExpressionError:
         return None
-    if value is False:
+    if value is False or cel.reads_absent(str(key), variables):
         return None
     return Singleton(f"{fn.id}:{_key_value(key, event)}", mode)
 

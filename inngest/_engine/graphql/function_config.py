@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing
 
 from inngest._engine import timeparse
+from inngest._engine.flow import keys as flow_keys
 from inngest._engine.models import JSON, DEFAULT_RETRIES, Function
 from inngest._engine.payload import is_array
 
@@ -28,7 +29,7 @@ def configuration(fn: Function) -> Object:
         "priority": _priority(config.get("priority")),
         "eventsBatch": _events_batch(config.get("batchEvents")),
         "concurrency": _concurrency_limits(config.get("concurrency")),
-        "rateLimit": _rate_limit(config.get("rateLimit")),
+        "rateLimit": _rate_limit(flow_keys.rate_limit_config(fn)),
         "debounce": _debounce(config.get("debounce")),
         "throttle": _throttle(config.get("throttle")),
         "singleton": _singleton(config.get("singleton")),
@@ -89,8 +90,8 @@ def _events_batch(value: JSON) -> Object | None:
             "key": value.get("key") or None}
 
 
-def _rate_limit(value: JSON) -> Object | None:
-    if not isinstance(value, typing.Mapping):
+def _rate_limit(value: typing.Mapping[str, JSON] | None) -> Object | None:
+    if value is None:
         return None
     return {"limit": _int(value.get("limit")), "period": value.get("period"),
             "key": value.get("key") or None}

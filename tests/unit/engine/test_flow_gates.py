@@ -77,6 +77,32 @@ def test_idempotency_key_allows_one_run_per_value(client: Client, app: FakeApp) 
     assert sorted(c.body["event"]["data"]["order"] for c in app.posts()) == [1, 2]
 
 
+def test_idempotency_takes_the_place_of_the_rate_limit(client: Client, app: FakeApp) -> None:
+    """As on the real server, which keeps an idempotency key as the function's rate limit:
+    the rate limit of one an hour given beside it does not apply."""
+    client.register(app, [app.function("fn", handler=echo, idempotency="event.data.order",
+                                       rateLimit={"limit": 1, "period": "1h"})])
+    event_ids = client.send(*[{"name": "test/fn", "data": {"order": order}}
+                              for order in [1, 2, 1]])
+    assert len(with_status(client, "COMPLETED", 2)) == 2
+    assert client.runs(event_ids[2]) == []
+    assert sorted(c.body["event"]["data"]["order"] for c in app.posts()) == [1, 2]
+
+
+@pytest.mark.parametrize("limit", [{"idempotency": "event.data.order"}, {
+    "rateLimit": {"limit": 1, "period": "1h", "key": "event.data.order"}}])
+def test_a_key_reading_a_missing_field_or_false_is_off(
+    client: Client, app: FakeApp, limit: dict[str, typing.Any]
+) -> None:
+    """Measured on the real server: the value of a missing field is unknown there, taken as
+    false, so events without the field are not limited (``null`` here would be one key),
+    nor are those whose key is false."""
+    client.register(app, [app.function("fn", handler=echo, **limit)])
+    client.send(*[{"name": "test/fn", "data": data}
+                  for data in [{"n": 0}, {"n": 1}, {"order": False}, {"order": False}]])
+    assert len(with_status(client, "COMPLETED", 4)) == 4
+
+
 def test_event_id_dedupes_runs_without_a_skipped_run(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=echo)])
     client.send({"name": "test/fn", "id": "same"}, {"name": "test/fn", "id": "same"})
@@ -157,6 +183,21 @@ def test_singleton_skip_mode_skips_while_a_run_is_in_progress(
     assert client.wait_for_run(first)["status"] == "Completed"
     [after] = client.send({"name": "test/fn", "data": {"user": "a"}})
     assert client.wait_for_run(after)["status"] == "Completed"
+
+
+def test_singleton_keyed_by_a_missing_field_is_no_singleton(
+    client: Client, app: FakeApp
+) -> None:
+    """As on the real server, where the missing field's value is unknown, taken as false."""
+    held = Held()
+    client.register(app, [app.function("fn", handler=held, singleton={
+        "key": "event.data.user", "mode": "skip"})])
+    client.send({"name": "test/fn", "data": {"hold": True}})
+    wait(app.posts)
+    [second] = client.send({"name": "test/fn", "data": {}})
+    assert client.wait_for_run(second)["status"] == "Completed"
+    held.release.set()
+    with_status(client, "COMPLETED", 2)
 
 
 def test_singleton_cancel_mode_replaces_the_running_run(client: Client, app: FakeApp) -> None:

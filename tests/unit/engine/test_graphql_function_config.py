@@ -130,6 +130,16 @@ CONFIGURATION_CASES: dict[str, tuple[dict[str, typing.Any], dict[str, typing.Any
         # Only the throttle's period comes back re-formatted, as a Go duration.
         "throttle": {"burst": 1, "key": None, "limit": 7, "period": "1h30m0s"},
     }),
+    # The idempotency key takes the rate limit's place, as a limit of 1 per 24 h.
+    "idem": ({
+        "idempotency": "event.data.order",
+        "rateLimit": {"limit": 1, "period": "1m"},
+    }, {
+        **nothing_else(),
+        "retries": DEFAULT_RETRIES,
+        "concurrency": plan_limit_only(),
+        "rateLimit": {"limit": 1, "period": "24h0m0s", "key": "event.data.order"},
+    }),
     "pri": ({
         "concurrency": [{"limit": 8, "scope": "fn"}],
         "priority": {"run": "event.data.p * 2"},
