@@ -12,7 +12,8 @@ import time
 import typing
 
 from cases import (
-    CASES, RUN_ASPECTS, Answer, Case, Side, inspect, runs_per_event, wait_until_ready,
+    CASES, RUN_ASPECTS, Answer, Case, Side, inspect, runs_per_event, settled_run,
+    wait_until_ready,
 )
 from cases_semantics import recorded
 from probe import wait_for
@@ -137,6 +138,16 @@ def _singleton_unkeyed(side: Side) -> Answer:
     return runs_per_event(side, [first, side.probe.send("py/singleton", {"n": 1})], 1.0)
 
 
+def _invoker(event: str, key: str) -> typing.Callable[[Side], Answer]:
+    def drive(side: Side) -> Answer:
+        event_id = side.probe.send(event, {"key": key, "n": 5})
+        run_id = side.probe.run_ids(event_id)[0]
+        settled_run(side.probe, run_id)
+        return inspect(side, run_id, RUN_ASPECTS, event_id)
+
+    return drive
+
+
 FUNCTION_CONFIG = """{ functions { slug configuration {
   cancellations { event timeout condition } eventsBatch { maxSize timeout key }
   rateLimit { limit period key } debounce { period key } throttle { burst key limit period }
@@ -200,6 +211,12 @@ CASES["flow_idempotency_over_rate_limit"] = Case(
     _idempotency_over_rate_limit, ("runs_per_event",))
 CASES["flow_idempotency_unkeyed"] = Case(_idempotency_unkeyed, ("runs_per_event",))
 CASES["flow_singleton_unkeyed"] = Case(_singleton_unkeyed, ("runs_per_event",))
+# A rate-limited function, and one with an idempotency key, invoked twice with one key: the
+# second invoke of each fails the invoking step.
+CASES["flow_invoke_limited"] = Case(_invoker("py/invoke-limited", "inv-lim"), RUN_ASPECTS)
+# A debounced function and a batched one invoked.
+CASES["flow_invoke_buffered"] = Case(
+    _invoker("py/invoke-buffered", "inv-buf"), RUN_ASPECTS, phase=1)
 CASES["flow_config"] = Case(_config, ("configuration",))
 CASES["flow_rate_limit_period"] = Case(_rate_limit_period, ("runs_per_event",), phase=1)
 CASES["flow_throttle_keys"] = Case(_throttle_keys, ("runs_per_event", "starts"), phase=1)

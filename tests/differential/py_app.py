@@ -518,5 +518,28 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
     def idempotent_limited(ctx: inngest.ContextSync) -> object:
         return {"n": ctx.event.data.get("n")}
 
+    def invoke_answer(ctx: inngest.ContextSync, step_id: str, function_id: str) -> object:
+        try:
+            return ctx.step.invoke_by_id(step_id, function_id=function_id,
+                                         data=dict(ctx.event.data),
+                                         timeout=datetime.timedelta(seconds=10))
+        except inngest.StepError as err:
+            return {"name": err.name, "message": err.message}
+
+    @client.create_function(fn_id="invoke-limited", trigger=_on("invoke-limited"))
+    def invoke_limited(ctx: inngest.ContextSync) -> object:
+        """Each of ``rate-limited`` and ``idempotent-limited`` invoked twice with one key."""
+        return {step_id: invoke_answer(ctx, step_id, function_id)
+                for step_id, function_id in (
+                    ("rate-1", "rate-limited"), ("rate-2", "rate-limited"),
+                    ("idem-1", "idempotent-limited"), ("idem-2", "idempotent-limited"))}
+
+    @client.create_function(fn_id="invoke-buffered", trigger=_on("invoke-buffered"))
+    def invoke_buffered(ctx: inngest.ContextSync) -> object:
+        """A debounced and a batched function invoked."""
+        return {step_id: invoke_answer(ctx, step_id, function_id)
+                for step_id, function_id in (("debounced", "debounced"),
+                                             ("batched", "batch-timeout"))}
+
     return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst,
-            idempotent_limited]
+            idempotent_limited, invoke_limited, invoke_buffered]
