@@ -284,7 +284,28 @@ class Runner:
         self.life.step_done(pause.run_id, pause.step_id, value)
 
     def _resume_pauses(self, stored: StoredEvent) -> None:
+        """Resume the waits and apply the cancels that ``stored`` matches. As on the dev
+        server, a run whose wait and cancel it both matches keeps the wait's result (history,
+        trace) and is then cancelled, without calling the SDK again."""
+        taken = self._take_matched(stored)
+        cancelled = {pause.run_id for pause in taken if pause.kind is PauseKind.CANCEL}
+        for pause in sorted(taken, key=lambda pause: pause.kind is PauseKind.CANCEL):
+            if pause.kind is PauseKind.CANCEL:
+                log.info("run %s cancelled by event %s", pause.run_id, stored.name)
+                with self.life.history.cancelling(stored.internal_id, pause.expression):
+                    self.cancel(pause.run_id, Reason.CANCEL_EVENT)
+                continue
+            value = resume_value(pause, stored)
+            self.life.history.resumed(pause, stored, value)
+            if pause.run_id in cancelled:
+                self.store.save_step(pause.run_id, pause.step_id, value)
+            else:
+                self.life.step_done(pause.run_id, pause.step_id, value)
+
+    def _take_matched(self, stored: StoredEvent) -> list[Pause]:
+        """Take (consume) the pauses ``stored`` matches, with their timeout jobs."""
         now = self.life.clock.now_ms()
+        taken = []
         for pause in self.store.pauses_for(stored.name, stored.seq):
             if pause.kind is PauseKind.SIGNAL:
                 continue
@@ -297,14 +318,8 @@ class Runner:
             if self.store.take_pause(pause.id) is None:
                 continue
             self.store.delete_job(f"timeout-{pause.id}")
-            if pause.kind is PauseKind.CANCEL:
-                log.info("run %s cancelled by event %s", pause.run_id, stored.name)
-                with self.life.history.cancelling(stored.internal_id, pause.expression):
-                    self.cancel(pause.run_id, Reason.CANCEL_EVENT)
-            else:
-                value = resume_value(pause, stored)
-                self.life.history.resumed(pause, stored, value)
-                self.life.step_done(pause.run_id, pause.step_id, value)
+            taken.append(pause)
+        return taken
 
     # Signals
 

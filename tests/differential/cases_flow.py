@@ -261,6 +261,17 @@ def _cancel_waiting(side: Side) -> Answer:
     return answer
 
 
+def _cancel_or_wait(side: Side) -> Answer:
+    """One event that both the run's wait and its cancel match."""
+    event_id = side.probe.send("py/cancel-or-wait", {"key": "cow"})
+    run_id = side.probe.run_ids(event_id)[0]
+    wait_until_ready(side, "py", "cow")
+    recorded(side.probe, run_id, "StepWaiting")
+    side.probe.send("py/cancel-or-wait.signal", {"key": "cow", "stop": True})
+    return inspect(side, run_id, RUN_ASPECTS, event_id)
+
+
+CASES["flow_cancel_or_wait"] = Case(_cancel_or_wait, RUN_ASPECTS, phase=1)
 CASES["flow_cancel_waiting"] = Case(
     _cancel_waiting,
     tuple(f"{key}-{aspect}" for key in ("cw-yes", "cw-late") for aspect in RUN_ASPECTS),

@@ -541,5 +541,17 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
                 for step_id, function_id in (("debounced", "debounced"),
                                              ("batched", "batch-timeout"))}
 
+    @client.create_function(
+        fn_id="cancel-or-wait", trigger=_on("cancel-or-wait"),
+        cancel=[inngest.Cancel(event="py/cancel-or-wait.signal",
+                               if_exp="async.data.key == event.data.key && async.data.stop")],
+    )
+    def cancel_or_wait(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("ready", lambda: record.hit(key(ctx), "ready"))
+        matched = ctx.step.wait_for_event(
+            "signal", event="py/cancel-or-wait.signal",
+            if_exp="async.data.key == event.data.key", timeout=datetime.timedelta(seconds=5))
+        return {"matched": None if matched is None else matched.data}
+
     return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst,
-            idempotent_limited, invoke_limited, invoke_buffered]
+            idempotent_limited, invoke_limited, invoke_buffered, cancel_or_wait]

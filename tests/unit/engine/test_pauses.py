@@ -131,6 +131,32 @@ def test_cancel_by_event(client: Client, app: FakeApp) -> None:
     assert len(app.posts()) == 1
 
 
+HISTORY_AND_TRACE = """query($id: ID!, $run: String!) {
+  functionRun(query: {functionRunId: $id}) { history { type stepName } }
+  runTrace(runID: $run) { childrenSpans { name status } } }"""
+
+
+def test_an_event_matching_a_wait_and_a_cancel_ends_the_wait_then_cancels(
+    client: Client, app: FakeApp
+) -> None:
+    """Measured on the dev server: the wait's result is kept (its history item and span
+    show it completed), the run is cancelled, and the SDK is not called again."""
+    cancel = [{"event": "test/resume", "if": "async.data.stop == true"}]
+    client.register(app, [app.function("fn", handler=waiter("10s"), cancel=cancel)])
+    [event_id] = client.send({"name": "test/fn", "data": {"id": "a"}})
+    wait_for_calls(client, app, 1)
+    client.send({"name": "test/resume", "data": {"id": "a", "resume": True, "stop": True}})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Cancelled" and len(app.posts()) == 1
+    status, body = client.request("POST", "/v0/gql", {"query": HISTORY_AND_TRACE, "variables": {
+        "id": run["run_id"], "run": run["run_id"]}})
+    assert status == 200, body
+    history = body["data"]["functionRun"]["history"]
+    assert {"type": "StepCompleted", "stepName": "wait"} in history
+    assert history[-1]["type"] == "FunctionCancelled"
+    assert {"name": "wait", "status": "COMPLETED"} in body["data"]["runTrace"]["childrenSpans"]
+
+
 def cancel_pauses(dev: DevServer | LoopbackDev, event_name: str) -> list[str]:
     return [pause.run_id for pause in dev.engine.store.pauses_for(event_name, 2**62)]
 
