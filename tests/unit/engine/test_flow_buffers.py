@@ -82,23 +82,23 @@ def test_debounce_timeout_caps_the_window_for_events(
 def test_an_event_after_the_timeout_window_starts_a_debounce_of_its_own(
     manual: Client, clock: ManualClock, app: FakeApp
 ) -> None:
-    """Period 2 s, timeout 3 s, events at 0, 1.2 and 2.4 s (measured on the dev server): the
+    """Period 2 s, timeout 3 s, events at 0, 1.2 and 2.6 s (measured on the dev server): the
     event at 1.2 s keeps the window open for the whole second left, to 2.2 s, so the one at
-    2.4 s opens a new debounce while the first waits for its timer (3.25 s)."""
+    2.6 s opens a new debounce while the first waits for its timer (3.25 s)."""
     client = manual
     client.register(app, [app.function("fn", handler=echo, debounce={
         "period": "2s", "timeout": "3s"})])
-    for n in range(3):
-        clock.advance(1.2 if n else 0)
+    for n, step in enumerate((0, 1.2, 1.4)):
+        clock.advance(step)
         client.send({"name": "test/fn", "data": {"n": n}})
         client.settle()  # handled at this moment
-    clock.advance(0.85)
+    clock.advance(0.65)
     [first] = calls(app, 1)
     assert first.body["event"]["data"] == {"n": 1}
-    clock.advance(2.2)
+    clock.advance(2.4)
     second = calls(app, 2)[1]
     assert second.body["event"]["data"] == {"n": 2}
-    assert sorted(queued_ms(run) for run in runs(client)) == [T0 + 3_250, T0 + 5_450]
+    assert sorted(queued_ms(run) for run in runs(client)) == [T0 + 3_250, T0 + 5_650]
 
 
 def test_an_event_older_than_the_one_held_changes_nothing(
