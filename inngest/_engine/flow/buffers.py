@@ -2,7 +2,8 @@
 them go as one run.
 
 A buffer row per (function, key) names its events; a queue item (``Kind.DEBOUNCE`` or
-``Kind.BATCH``) fires it. Both live in SQLite, so pending work survives a restart.
+``Kind.BATCH``) fires it. A closed debounce still waiting for its timer is parked under a
+key of its own. Both live in SQLite, so pending work survives a restart.
 """
 
 from __future__ import annotations
