@@ -489,6 +489,22 @@ class Store:
         )
         return [StoredEvent.from_dict({**_record(data), "seq": _int(seq)}) for data, seq in rows]
 
+    def stream_events(self, after: str, before: str | None, limit: int,
+                      internal: bool) -> list[StoredEvent]:
+        """The newest ``limit`` events with ids strictly between the bounds: each event that
+        started a run (was its first event), and the others whose name is an engine's own
+        (``inngest/``) one exactly when ``internal``, as the dev server selects them."""
+        rows = self._rows(
+            "SELECT data, seq FROM events AS e WHERE internal_id > ?"
+            " AND (? IS NULL OR internal_id < ?) AND (EXISTS ("
+            "  SELECT 1 FROM run_events AS re JOIN runs AS r ON r.id = re.run_id"
+            "  WHERE re.event_id = e.internal_id"
+            "  AND json_extract(r.data, '$.event_ids[0]') = e.internal_id)"
+            " OR (name LIKE 'inngest/%') = ?) ORDER BY internal_id DESC LIMIT ?",
+            after, before, before, internal, limit,
+        )
+        return [StoredEvent.from_dict({**_record(data), "seq": _int(seq)}) for data, seq in rows]
+
     def count_events(self, which: EventFilter) -> int:
         where, args = _event_conditions(which)
         return _int(self._rows(f"SELECT COUNT(*) FROM events WHERE {where}", *args)[0][0])
@@ -546,16 +562,17 @@ class Store:
             self._keep_run(updated)
             return updated
 
-    def runs_for_event(self, event_id: str) -> list[Run]:
+    def runs_for_event(self, event_id: str, *, first_only: bool = True) -> list[Run]:
         """The runs ``event_id`` started: a batch's run counts for its first event only, as on
-        the real server."""
+        the real server, unless not ``first_only``."""
         with self._lock:
             # Ids only: the runs are most often kept already (a client polls a recent run).
             rows = self._rows(
                 "SELECT run_id FROM run_events WHERE event_id = ? ORDER BY run_id", event_id
             )
             runs = [self.run(_text(row[0])) for row in rows]
-        return [run for run in runs if run is not None and run.event_ids[:1] == [event_id]]
+        return [run for run in runs if run is not None
+                and (not first_only or run.event_ids[:1] == [event_id])]
 
     def active_runs(self, function_id: str) -> list[Run]:
         """The function's runs that have not ended yet."""

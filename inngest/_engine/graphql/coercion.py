@@ -132,7 +132,9 @@ def _coerce_input_object(
         if field_name in value:
             coerced[field_name] = coerce_input(
                 schema, value[field_name], decl.type, path + [field_name])
-        elif decl.type.non_null and not decl.has_default:
+        elif decl.has_default:
+            coerced[field_name] = literal(decl.default, {})
+        elif decl.type.non_null:
             raise InputError("must be defined", path + [field_name])
     return coerced
 
