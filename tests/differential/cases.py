@@ -671,6 +671,39 @@ def _events_limit(side: Side) -> Answer:
 CASES["events_limit"] = Case(_events_limit, ("count",), phase=1)
 
 
+STREAM = """query($q: StreamQuery!) { stream(query: $q) {
+  trigger type inBatch runs { status output } } }"""
+
+
+def _stream(side: Side) -> Answer:
+    """The ``stream`` feed between two marker events: an event without a function, one with
+    an old ``ts`` (listed last: ordered by the events' own times), and one starting a run;
+    and the errors of a bad id and a negative limit. Other cases' events sent meanwhile are
+    left out by name."""
+    probe = side.probe
+    first = probe.send("py/stream.marker", {})
+    probe.send("py/stream.none", {})
+    probe.send("py/stream.old", {}, ts=1_000_000_000_000)
+    run_id = probe.run_ids(probe.send("py/steps", {"key": "stream"}))[0]
+    probe.ended_run(run_id)
+    last = probe.send("py/stream.marker", {})
+
+    def listed() -> list[object]:
+        items = probe.data(STREAM, q={"after": first, "before": last, "limit": 200})["stream"]
+        mine = [item for item in items if item["trigger"].startswith("py/stream.")
+                or item["runs"] and "stream" in (item["runs"][0]["output"] or "")]
+        assert len(mine) == 3, f"{probe.name}: {mine}"
+        return mine
+
+    errors = {
+        label: [(e["message"], e["path"]) for e in probe.gql(STREAM, q=query)["errors"]]
+        for label, query in (("bad id", {"before": "nope"}), ("limit", {"limit": -1}))}
+    return {"stream": attempt(lambda: wait_for(listed, 10)), "errors": errors}
+
+
+CASES["stream"] = Case(_stream, ("stream", "errors"))
+
+
 # Requests with the caller's mistakes. Left out on purpose (docs/compatibility.md, "Engine"):
 # paths outside the APIs (the real server serves its UI page there), POST /e/ with no key
 # (it redirects), and GET /v1/runs/<unknown id> (it says 500; ours 404, the caller's mistake).
