@@ -28,10 +28,28 @@ if typing.TYPE_CHECKING:
 
 
 @dataclasses.dataclass(frozen=True)
+class Timing:
+    """How long the phases of one request took, in seconds, as ``KeepAliveTransport``
+    measures them; a phase that did not happen (the lookup and connect of a kept
+    connection, TLS over plain HTTP) took 0."""
+
+    dns_lookup: float
+    tcp_connection: float
+    tls_handshake: float
+    # From the request written to the response's first byte.
+    server_processing: float
+    # From the start to the response's first byte, and to its last.
+    start_transfer: float
+    total: float
+
+
+@dataclasses.dataclass(frozen=True)
 class Response:
     status: int
     headers: typing.Mapping[str, str]
     body: bytes
+    # Measured by transports that can (None: not measured).
+    timing: Timing | None = dataclasses.field(default=None, compare=False)
 
     def json(self) -> object:
         try:
@@ -176,21 +194,23 @@ class KeepAliveTransport:
         address = (parts.hostname, port or 80)
         head = _request_head(request, parts, address)
         try:
-            return self._exchange(address, head, request)
+            return self._exchange(address, head, request, _Clock())
         except _Fallback:
             return self.fallback.send(request)
 
-    def _exchange(self, address: Address, head: bytes, request: OutboundRequest) -> Response:
+    def _exchange(self, address: Address, head: bytes, request: OutboundRequest,
+                  clock: _Clock) -> Response:
         sock = self._take(address)
         if sock is not None:
             try:
-                return self._over(sock, address, head, request, request.timeout, reused=True)
+                return self._over(sock, address, head, request, request.timeout, clock,
+                                  reused=True)
             except _Stale:
                 pass
         connect_timeout = _bounded(self.connect_timeout or request.timeout)
         started = time.monotonic()
         try:
-            sock = socket.create_connection(address, connect_timeout)
+            sock = clock.connect(address, connect_timeout)
         except OSError as err:
             raise TransportError(f"Failed request to {request.url}: "
                                  f"{_connect_failure(address[0], err, connect_timeout)}") from None
@@ -198,24 +218,27 @@ class KeepAliveTransport:
         read_timeout = request.timeout if self.connect_timeout else \
             max(request.timeout - (time.monotonic() - started), 0.001)
         try:
-            return self._over(sock, address, head, request, read_timeout, reused=False)
+            return self._over(sock, address, head, request, read_timeout, clock, reused=False)
         except _Stale:
             raise TransportError(f"Failed request to {request.url}: {_NO_RESPONSE}") from None
 
     def _over(self, sock: socket.socket, address: Address, head: bytes,
-              request: OutboundRequest, timeout: float, *, reused: bool) -> Response:
+              request: OutboundRequest, timeout: float, clock: _Clock, *,
+              reused: bool) -> Response:
         """One request on ``sock``; the socket goes back to the pool or is closed."""
         keep = False  # set only once a whole response has been read
         reader = _Reader(sock)
         try:
             sock.settimeout(_bounded(timeout))
             sock.sendall(head + request.body if request.body else head)
+            written = time.monotonic()
             status, headers, fields, reusable = _read_head(reader, reused)
             if self.follow_redirects and status in _REDIRECTS and fields.get("location"):
                 raise _Fallback()
             body, keep = _read_body(reader, status, fields, reusable,
                                     request.max_response_bytes)
-            return Response(status=status, headers=headers, body=body)
+            return Response(status=status, headers=headers, body=body,
+                            timing=clock.timing(written, reader.first_byte_at))
         except (_Stale, _Fallback):
             raise
         except TimeoutError:
@@ -272,6 +295,43 @@ def _bounded(timeout: float) -> float:
     return min(timeout, _YEAR_SECONDS)
 
 
+class _Clock:
+    """Times one request's phases (``Timing``): its connection's lookup and connect, if it
+    made one, then its exchange."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.dns_lookup = self.tcp_connection = 0.0
+
+    def connect(self, address: Address, timeout: float) -> socket.socket:
+        """``socket.create_connection``, its lookup and its connect timed apart."""
+        began = time.monotonic()
+        found = socket.getaddrinfo(address[0], address[1], 0, socket.SOCK_STREAM)
+        looked_up = time.monotonic()
+        self.dns_lookup = looked_up - began
+        error: OSError = OSError("getaddrinfo returns an empty list")
+        for family, kind, proto, _, target in found:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(target)
+            except OSError as err:
+                sock.close()
+                error = err
+                continue
+            self.tcp_connection = time.monotonic() - looked_up
+            return sock
+        raise error
+
+    def timing(self, written: float, first_byte: float | None) -> Timing:
+        ended = time.monotonic()
+        first = ended if first_byte is None else first_byte
+        return Timing(
+            dns_lookup=self.dns_lookup, tcp_connection=self.tcp_connection,
+            tls_handshake=0.0, server_processing=max(first - written, 0.0),
+            start_transfer=first - self.started, total=ended - self.started)
+
+
 def _connect_failure(host: str, err: OSError, timeout: float) -> str:
     """urllib3's words for a connection that could not be made."""
     if isinstance(err, socket.gaierror):
@@ -317,11 +377,14 @@ class _Reader:
         self._sock = sock
         self._buffer = bytearray()
         self.received = False
+        self.first_byte_at: float | None = None
 
     def _fill(self) -> bool:
         chunk = self._sock.recv(_READ_CHUNK)
         if not chunk:
             return False
+        if not self.received:
+            self.first_byte_at = time.monotonic()
         self.received = True
         self._buffer += chunk
         return True

@@ -10,7 +10,7 @@ import random
 import re
 import urllib.parse
 
-from inngest._engine import cel, checkpoint, events, history, timeparse
+from inngest._engine import cel, checkpoint, events, history, span_metadata, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -26,7 +26,7 @@ from inngest._protocol import jcs, signing
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 from inngest._transport import (
-    KeepAliveTransport, OutboundRequest, Transport, TransportError, Urllib3Transport,
+    KeepAliveTransport, OutboundRequest, Timing, Transport, TransportError, Urllib3Transport,
 )
 
 log = logging.getLogger("inngest.engine")
@@ -130,7 +130,11 @@ class Executor:
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
-        reply = call.reply = self._post(run, fn, item, call.group)
+        reply, timing = self._post(run, fn, item, call.group)
+        call.reply = reply
+        call.metadata = span_metadata.call_entries(
+            timing, due_ms=item.available_at_ms, held_ms=self.life.queue.held_since(item),
+            started_ms=call.started_ms, now_ms=self.life.clock.now_ms())
         outcome: Outcome = interpret(reply) if reply else Failure(
             error_body("Error", f"could not reach {fn.url}"), True, None
         )
@@ -256,7 +260,9 @@ class Executor:
     def job_id(item: QueueItem) -> str:
         return item.job_id or f"{item.run_id}-{item.id}"
 
-    def _post(self, run: Run, fn: Function, item: QueueItem, group: str) -> Reply | None:
+    def _post(self, run: Run, fn: Function,
+              item: QueueItem, group: str) -> tuple[Reply | None, Timing | None]:
+        """The app's reply (None when none came), and its request's phases if measured."""
         step_id = str(item.payload.get("step_id", "step"))
         body = self.request_body(run, fn, item)
         headers = {
@@ -275,7 +281,7 @@ class Executor:
                     "POST", url, headers, body, self.settings.call_timeout, MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
-            return None
+            return None, None
         data = response.body
         reply_headers = {k.lower(): v for k, v in response.headers.items()}
         if len(data) > MAX_RESPONSE_BYTES:
@@ -283,8 +289,8 @@ class Executor:
             # them and then fail the same way.
             too_large = error_body("OutputTooLarge", "output_too_large")
             return Reply(500, {**reply_headers, Header.NO_RETRY: "true"},
-                         json.dumps(too_large).encode())
-        return Reply(response.status, reply_headers, data)
+                         json.dumps(too_large).encode()), response.timing
+        return Reply(response.status, reply_headers, data), response.timing
 
     # Opcodes
 

@@ -89,6 +89,8 @@ class Call:
     retry_name: str = "step"
     planned: list[str] = dataclasses.field(default_factory=list)
     deferred: list[Item] = dataclasses.field(default_factory=list)
+    # Span metadata the call's span shows (span_metadata.py): its timings.
+    metadata: list[Item] = dataclasses.field(default_factory=list)
 
     @functools.cached_property
     def group(self) -> str:  # (asked for by each item the call records)
@@ -229,6 +231,8 @@ class History:
             "groupID": call.group, "stepName": "step", "url": call.url,
             "result": call.result(now), "output": "",
         }
+        if call.metadata:
+            item["metadata"] = list(call.metadata)
         outcome = call.outcome
         if isinstance(outcome, Complete):
             item["output"] = shown(outcome.output)
@@ -323,8 +327,15 @@ class History:
                      **self._call_fields())
 
     def _call_fields(self) -> dict[str, JSON]:
+        """The fields a step that waits takes from the call that started it: its span shows
+        that call's metadata."""
         call = self._current()
-        return {} if call is None else {"attempt": call.item.attempt, "groupID": call.group}
+        if call is None:
+            return {}
+        fields: dict[str, JSON] = {"attempt": call.item.attempt, "groupID": call.group}
+        if call.metadata:
+            fields["metadata"] = list(call.metadata)
+        return fields
 
     def resumed(self, pause: Pause, stored: StoredEvent | None, value: JSON) -> None:
         """A wait or invoke ended: by a matching event, or (``stored`` None) by timing out."""

@@ -136,6 +136,8 @@ class Queue:
         # Items claimed to start directly whose transactions have not ended yet (0 or 1).
         self._direct = 0
         self._finished: list[QueueItem] = []
+        # When flow control (concurrency, throttle...) first held back each due item (ms).
+        self._held: dict[int, int] = {}
         self._ended_runs: list[str] = []
         # While the scheduler waits: how many items are running, and when it next has work.
         self._waiting_with: int | None = None
@@ -337,6 +339,7 @@ class Queue:
                 retry_at = self.admission.admit(item, now)
                 if retry_at is not None:
                     held = True
+                    self._held.setdefault(item.id, now)
                     wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
                     continue
                 self._start(item)
@@ -378,9 +381,15 @@ class Queue:
         queue worker, the other workers and the scheduler run engine code meanwhile."""
         return self._waiting
 
+    def held_since(self, item: QueueItem) -> int | None:
+        """When flow control first held ``item`` back before it started (None: it did not);
+        its handler asks once."""
+        return self._held.pop(item.id, None)
+
     def _finish(self, item: QueueItem) -> None:
         """Give back the worker ``item`` held; the scheduler releases its partition share and
         flow control."""
+        self._held.pop(item.id, None)
         with self._cond:
             self._finished.append(item)
             self._inflight -= 1

@@ -81,15 +81,20 @@ def record(store: Store, run_id: str, scores: list[Score], now_ms: int) -> None:
 
 
 def attach(store: Store, run_id: str, root: dict[str, object]) -> None:
-    """Put the run's metadata on its root span and its steps' on their spans (a child
+    """Add the run's metadata to its root span and its steps' to their spans (a child
     ``{run}-{step id}`` of the root named as the score's step)."""
     entries: dict[str, list[Metadata]] = {}
     for target, kind, values, updated_at in store.metadata(run_id):
         entries.setdefault(target, []).append({
             "kind": kind, "scope": "step" if target else "run",
             "values": dict(sorted(values.items())), "updatedAt": updated_at})
-    root["metadata"] = entries.pop("", [])
+    _extend(root, entries.pop("", []))
     for child in typing.cast(list[dict[str, object]], root.get("childrenSpans") or []):
         name, step_id = child.get("name"), child.get("stepID")
         if isinstance(name, str) and child.get("spanID") == f"{run_id}-{step_id}":
-            child["metadata"] = entries.get(name, [])
+            _extend(child, entries.get(name, []))
+
+
+def _extend(span: dict[str, object], entries: list[Metadata]) -> None:
+    """After the metadata the span has already (its call's timings)."""
+    span["metadata"] = [*typing.cast(list[Metadata], span.get("metadata") or []), *entries]

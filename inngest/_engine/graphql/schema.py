@@ -6,7 +6,9 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine import cel, events, registration, scores, timeparse, ulid
+from inngest._engine import (
+    cel, events, registration, scores, span_metadata, timeparse, ulid,
+)
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import (
@@ -303,8 +305,9 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
         else run.ended_at_ms - run.started_at_ms,
         "childrenSpans": children,
     }
-    if raw:  # measured: the dev server's run { trace } shows no scores
+    if raw:  # measured: the dev server's run { trace } shows no metadata
         scores.attach(store, run.id, root)
+        span_metadata.attach_usage(root)
     return _span_fields(run, fn, root)
 
 

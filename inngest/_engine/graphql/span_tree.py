@@ -37,6 +37,8 @@ class _Group:
     attempts: list[Span] = dataclasses.field(default_factory=list)
     # The userland spans of each attempt's call.
     userland: list[list[Span]] = dataclasses.field(default_factory=list)
+    # Each attempt's call metadata (its timings).
+    metadata: list[list[JSON]] = dataclasses.field(default_factory=list)
 
 
 class _Builder:
@@ -50,6 +52,7 @@ class _Builder:
         self.groups: dict[str, _Group] = {}
         self.waits: dict[str, Span] = {}
         self.function_attempts: list[Span] = []
+        self.function_metadata: list[list[JSON]] = []
         self.finalization: int | None = None
         # When each call started, by its groupID: parallel calls interleave.
         self.started: dict[str, int] = {}
@@ -76,7 +79,7 @@ class _Builder:
             self._group(step_id, name, at)
         elif kind in _WAIT_OPS and isinstance(step_id, str):
             self.waits[step_id] = self._wait_span(step_id, name, _WAIT_OPS[kind], at)
-            self.waits[step_id]["stepInfo"] = step_info(item, None)
+            self.waits[step_id].update(stepInfo=step_info(item, None), metadata=_metadata(item))
             self.spans.append(self.waits[step_id])
         elif "waitResult" in item or "invokeFunctionResult" in item:
             wait = self.waits.get(str(step_id))
@@ -97,12 +100,14 @@ class _Builder:
             group.attempts.append(attempt)
             group.userland.append(self.userland.of_call(traceref.call_span_id(
                 str(item.get("groupID")), to_int(item.get("attempt") or 0, "attempt"))))
+            group.metadata.append(_metadata(item))
             # A checkpointed step ran within a call the server did not time: one span.
             if not item.get(CHECKPOINTED):
                 self.spans.append(attempt)
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
             self.function_attempts.append(
                 self._span("executor.nonstep", status, None, item, at, ""))
+            self.function_metadata.append(_metadata(item))
             self.spans.append(self.function_attempts[-1])
 
     def _started(self, item: dict[str, JSON]) -> int | None:
@@ -123,17 +128,13 @@ class _Builder:
             group.span.update(status="QUEUED", startedAt=None)
             return
         first, last = group.attempts[0], group.attempts[-1]
-        numbered = _numbered(group.attempts)
-        for attempt, userland in zip(numbered, group.userland):
-            attempt["childrenSpans"] = userland
         group.span.update(status=last["status"], startedAt=first["startedAt"],
                           queuedAt=_earliest(group.span["queuedAt"], first["startedAt"]),
                           endedAt=last["endedAt"],
                           attempts=len(group.attempts) - 1,
-                          # One successful attempt shows its userland spans on the step.
-                          childrenSpans=numbered or group.userland[0],
                           outputID=step_output_id(self.run.id, group.step_id)
                           if group.step_id in self.memos else None)
+        _with_calls(group.span, group.attempts, group.metadata, group.userland)
         group.span["duration"] = _duration(group.span)
 
     def _wait_span(self, step_id: str, name: str, op: str, at: int) -> Span:
@@ -171,8 +172,8 @@ class _Builder:
         span.update(attempts=len(self.function_attempts) - 1,
                     queuedAt=first["queuedAt"], startedAt=first["startedAt"],
                     endedAt=self.run.ended_at_ms,
-                    childrenSpans=_numbered(self.function_attempts),
                     outputID=step_output_id(self.run.id, "") if self.run.has_output else None)
+        _with_calls(span, self.function_attempts, self.function_metadata)
         span["duration"] = _duration(span)
         self.spans.insert(self.spans.index(first), span)
 
@@ -185,12 +186,26 @@ class _Builder:
         }
 
 
-def _numbered(attempts: list[Span]) -> list[Span]:
-    """``Attempt N`` children, shown once an attempt failed or there were several."""
-    if len(attempts) < 2 and all(span["status"] != "FAILED" for span in attempts):
-        return []
-    return [{**span, "spanID": f"{span['spanID']}-attempt", "name": f"Attempt {span['attempts']}"}
-            for span in attempts]
+def _with_calls(span: Span, attempts: list[Span], metadata: list[list[JSON]],
+                userland: list[list[Span]] | None = None) -> None:
+    """A step's (or the function's) ``Attempt N`` children, shown once an attempt failed or
+    there were several. As on the dev server, each call's metadata and the spans the app
+    traced in it (``userland``) are on its attempt's child, or on the span itself when it
+    has none."""
+    traced = userland or [[] for _ in attempts]
+    if len(attempts) < 2 and all(attempt["status"] != "FAILED" for attempt in attempts):
+        span.update(childrenSpans=traced[0], metadata=metadata[0])
+        return
+    span["childrenSpans"] = [
+        {**attempt, "spanID": f"{attempt['spanID']}-attempt",
+         "name": f"Attempt {attempt['attempts']}", "metadata": calls, "childrenSpans": spans}
+        for attempt, calls, spans in zip(attempts, metadata, traced)]
+
+
+def _metadata(item: dict[str, JSON]) -> list[JSON]:
+    """The metadata of the call an item records (span_metadata.py)."""
+    found = item.get("metadata")
+    return list(found) if isinstance(found, list) else []
 
 
 def _earliest(queued: object, started: object) -> object:

@@ -310,3 +310,22 @@ def list_runs(client: Client, fields: str) -> list[dict[str, typing.Any]]:
         if len(edges) < 399:
             return nodes
         after = edges[-1]["cursor"]
+
+
+ENGINE_METADATA = ("inngest.usage", "inngest.timing", "inngest.http.timing")
+
+
+def user_metadata(span: dict[str, typing.Any], *, rest: bool = False) -> dict[str, typing.Any]:
+    """A trace span (GraphQL, or ``rest``) and its children with only the metadata sent to
+    the run: without what the engine records itself (test_span_metadata.py). A REST span
+    leaves out an empty list, as the server does."""
+    out = dict(span)
+    if "metadata" in span:
+        out["metadata"] = [entry for entry in span["metadata"] or []
+                           if entry["kind"] not in ENGINE_METADATA]
+        if rest and not out["metadata"]:
+            del out["metadata"]
+    key = "children" if rest else "childrenSpans"
+    if span.get(key):
+        out[key] = [user_metadata(child, rest=rest) for child in span[key]]
+    return out

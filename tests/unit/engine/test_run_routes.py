@@ -8,7 +8,7 @@ import datetime
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, user_metadata
 from test_graphql import data
 
 LOOPBACK = True
@@ -21,6 +21,10 @@ TRACE = """query T($id: String!) {
 
 def one_step(call: Call) -> Reply:
     return ops(op("StepRun", "one", data=1)) if not call.body["steps"] else ok("done")
+
+
+def traced(client: Client, run_id: str) -> dict[str, typing.Any]:
+    return user_metadata(data(client, TRACE, id=run_id)["runTrace"])
 
 
 @pytest.fixture
@@ -90,7 +94,7 @@ def test_metadata_is_combined_and_shown_on_the_run_and_step_spans(
              "metadata": [{"kind": "userland.step", "values": {"ok": True}}]},
             {}, b"null"):
         assert post(client, run_id, body) == (200, None), body
-    trace = data(client, TRACE, id=run_id)["runTrace"]
+    trace = traced(client, run_id)
     assert trace["metadata"] == [
         {"kind": "userland.gone", "scope": "run", "values": {"y": 2}},
         {"kind": "userland.info", "scope": "run", "values": {"a": 3, "b": "x", "n": 5}},
@@ -98,7 +102,8 @@ def test_metadata_is_combined_and_shown_on_the_run_and_step_spans(
     step_spans = [span for span in trace["childrenSpans"] if span["metadata"]]
     assert step_spans == [{"name": "one", "metadata": [
         {"kind": "userland.step", "scope": "step", "values": {"ok": True}}]}]
-    root = client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"]
+    root = user_metadata(
+        client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"], rest=True)
     assert [entry["kind"] for entry in root["metadata"]] == [
         "userland.gone", "userland.info", "userland.reset"]
 
@@ -108,7 +113,7 @@ def test_allowed_inngest_kinds_and_scores_are_kept(client: Client, run_id: str) 
         {"kind": "inngest.warnings", "values": {"w": "slow"}},
         {"kind": "inngest.score", "values": {"quality": {"value": 0.5}}}]})[0] == 200
     kinds = {entry["kind"]: entry["values"]
-             for entry in data(client, TRACE, id=run_id)["runTrace"]["metadata"]}
+             for entry in traced(client, run_id)["metadata"]}
     assert kinds == {"inngest.score": {"quality": {"value": 0.5}},
                      "inngest.warnings": {"w": "slow"}}
 
@@ -147,14 +152,14 @@ def test_refused_metadata_gets_the_dev_servers_answer(
         client: Client, run_id: str, body: bytes, message: str) -> None:
     status, answer = client.request("POST", f"/v1/runs/{run_id}/metadata", body)
     assert (status, answer["error"], answer["data"]) == (400, message, None)
-    assert data(client, TRACE, id=run_id)["runTrace"]["metadata"] == []
+    assert traced(client, run_id)["metadata"] == []
 
 
 def test_a_sum_past_the_largest_float_is_null(client: Client, run_id: str) -> None:
     for _ in range(2):  # measured: the dev server cannot write the sum and shows null
         assert post(client, run_id, {"metadata": [
             {"kind": "userland.n", "op": "add", "values": {"a": 1e308}}]})[0] == 200
-    [entry] = data(client, TRACE, id=run_id)["runTrace"]["metadata"]
+    [entry] = traced(client, run_id)["metadata"]
     assert entry["values"] == {"a": None}
     status, trace = client.request("GET", f"/api/v2/runs/{run_id}/trace")
     assert status == 200 and trace["data"]["rootSpan"]["metadata"][0]["values"] == {"a": "null"}
@@ -163,7 +168,7 @@ def test_a_sum_past_the_largest_float_is_null(client: Client, run_id: str) -> No
 def test_a_body_is_read_up_to_its_first_value(client: Client, run_id: str) -> None:
     body = b'{"metadata": [{"kind": "userland.a", "values": {"x": 1}}]} trailing'
     assert client.request("POST", f"/v1/runs/{run_id}/metadata", body)[0] == 200
-    assert len(data(client, TRACE, id=run_id)["runTrace"]["metadata"]) == 1
+    assert len(traced(client, run_id)["metadata"]) == 1
 
 
 def test_an_update_past_64kb_is_refused_and_those_before_it_kept(
@@ -172,7 +177,7 @@ def test_an_update_past_64kb_is_refused_and_those_before_it_kept(
         {"kind": "userland.small", "values": {"a": 1}},
         {"kind": "userland.big", "values": {"a": "x" * 70_000}}]})
     assert (status, answer["error"]) == (413, "Metadata span exceeds maximum size of 64KB")
-    kinds = [entry["kind"] for entry in data(client, TRACE, id=run_id)["runTrace"]["metadata"]]
+    kinds = [entry["kind"] for entry in traced(client, run_id)["metadata"]]
     assert kinds == ["userland.small"]
 
 
@@ -199,5 +204,5 @@ def test_a_step_index_names_a_later_use_of_the_step_id(client: Client, run_id: s
     for index, kind in ((0, "userland.a"), (1, "userland.b")):
         assert post(client, run_id, {"target": {"step_id": "one", "step_index": index},
                                      "metadata": [{"kind": kind, "values": {"x": 1}}]})[0] == 200
-    spans = data(client, TRACE, id=run_id)["runTrace"]["childrenSpans"]
+    spans = traced(client, run_id)["childrenSpans"]
     assert [entry["kind"] for span in spans for entry in span["metadata"]] == ["userland.a"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, user_metadata
 from test_graphql import data
 
 LOOPBACK = True
@@ -57,7 +57,8 @@ def test_scores_are_answered_and_shown_on_the_trace(client: Client, run_id: str)
     assert body["data"][3] == {"runId": run_id, "name": "ok", "value": True, "stepId": "b"}
     assert score(client, run_id, [{"name": "quality", "value": 0.75}])[0] == 200
 
-    root = client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"]
+    root = user_metadata(
+        client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"], rest=True)
     assert [{k: v for k, v in entry.items() if k != "updatedAt"}
             for entry in root["metadata"]] == [
         {"kind": "inngest.experiment", "scope": "run",
@@ -73,6 +74,7 @@ def test_scores_are_answered_and_shown_on_the_trace(client: Client, run_id: str)
             "updatedAt"], "values": {"ok": '{"value":true}'}}]}
 
     traced = data(client, RUN_TRACE, id=run_id)
+    traced["runTrace"] = user_metadata(traced["runTrace"])
     assert traced["runTrace"]["metadata"][1]["values"] == {
         "exp": {"value": False}, "quality": {"value": 0.75}, "speed": {"value": 3}}
     on_steps = [(span["name"], span["metadata"]) for span in traced["runTrace"]["childrenSpans"]
@@ -120,7 +122,8 @@ def test_scores_are_answered_and_shown_on_the_trace(client: Client, run_id: str)
 ])
 def test_refused_scores(client: Client, run_id: str, body: object, answer: Body) -> None:
     assert score(client, run_id, body) == (400, answer)
-    root = client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"]
+    root = user_metadata(
+        client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"], rest=True)
     assert "metadata" not in root
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import typing
 
-from inngest._engine import scores, ulid
+from inngest._engine import scores, span_metadata, ulid
 from inngest._engine.graphql import function_config, schema, span_tree
 from inngest._engine.http.rest_v2.envelope import Keep, Object, proto
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
@@ -126,6 +126,7 @@ def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
         "endedAt": run.ended_at_ms, "childrenSpans": spans,
     }
     scores.attach(store, run.id, root)
+    span_metadata.attach_usage(root)
     read = _Outputs(run, store) if outputs else None
     out = _span_json(root, read)
     # Measured: an ended run shows its events, a cancelled one without an output.
