@@ -704,6 +704,36 @@ def _stream(side: Side) -> Answer:
 CASES["stream"] = Case(_stream, ("stream", "errors"))
 
 
+METADATA_TRACE = """fragment S on RunTraceSpan { name metadata { kind scope values } }
+query($id: String!) { runTrace(runID: $id) { ...S childrenSpans { ...S
+  childrenSpans { ...S } } } }"""
+
+
+def metadata_shape(span: dict[str, typing.Any]) -> object:
+    """Which spans carry which metadata: kinds, scopes and value names. The values are
+    timings, each server's own; children in name order, as the servers may start spans in
+    the same moment in either order."""
+    own = [(entry["kind"], entry["scope"], sorted(entry["values"]))
+           for entry in span["metadata"]]
+    children = [metadata_shape(child) for child in span.get("childrenSpans") or []]
+    return [span["name"], own, sorted(children, key=json.dumps)]
+
+
+def _span_metadata(side: Side) -> Answer:
+    """The metadata each server records on a run's spans: a run of three steps, and one
+    whose step fails twice before it succeeds (its attempts show apart)."""
+    shapes = {}
+    for event in ("py/steps", "py/flaky-step"):
+        run_id = side.probe.run_ids(side.probe.send(event, {"key": f"metadata-{event}"}))[0]
+        settled_run(side.probe, run_id)
+        shapes[event] = attempt(lambda: metadata_shape(
+            side.probe.data(METADATA_TRACE, id=run_id)["runTrace"]))
+    return {"span_metadata": shapes}
+
+
+CASES["span_metadata"] = Case(_span_metadata, ("span_metadata",))
+
+
 # Requests with the caller's mistakes. Left out on purpose (docs/compatibility.md, "Engine"):
 # paths outside the APIs (the real server serves its UI page there), POST /e/ with no key
 # (it redirects), and GET /v1/runs/<unknown id> (it says 500; ours 404, the caller's mistake).
