@@ -720,10 +720,11 @@ def metadata_shape(span: dict[str, typing.Any]) -> object:
 
 
 def _span_metadata(side: Side) -> Answer:
-    """The metadata each server records on a run's spans: a run of three steps, and one
-    whose step fails twice before it succeeds (its attempts show apart)."""
+    """The metadata each server records on a run's spans: runs of three steps, of a step
+    that fails twice before it succeeds (its attempts show apart), of a sleep and of an
+    invoke (on the span of the step that waits)."""
     shapes = {}
-    for event in ("py/steps", "py/flaky-step"):
+    for event in ("py/steps", "py/flaky-step", "py/sleeper", "py/invoker"):
         run_id = side.probe.run_ids(side.probe.send(event, {"key": f"metadata-{event}"}))[0]
         settled_run(side.probe, run_id)
         shapes[event] = attempt(lambda: metadata_shape(
