@@ -273,3 +273,29 @@ def test_a_timeout_without_end_waits_for_the_answer(transport: KeepAliveTranspor
         assert post(transport, server.url, timeout=float("inf")).body == b"late"
     finally:
         server.close()
+
+
+def test_each_answer_carries_its_requests_phases(transport: KeepAliveTransport) -> None:
+    def slow(request: bytes) -> bytes:
+        time.sleep(0.03)
+        return ok(b"{}")
+
+    server = RawServer(slow)
+    try:
+        first = post(transport, server.url)
+        second = post(transport, server.url)
+    finally:
+        server.close()
+    assert first.timing is not None and second.timing is not None
+    for timing in (first.timing, second.timing):
+        assert timing.server_processing >= 0.03 and timing.tls_handshake == 0
+        assert timing.total >= timing.start_transfer >= timing.server_processing
+    # The second request went on the kept connection: no lookup, no connect.
+    assert (second.timing.dns_lookup, second.timing.tcp_connection) == (0, 0)
+    assert first.timing.total >= first.timing.dns_lookup + first.timing.tcp_connection
+
+
+def test_the_fallbacks_answers_are_not_timed(
+        transport: KeepAliveTransport, fallback: RecordingFallback) -> None:
+    answer = transport.send(OutboundRequest("POST", "https://example.test/api", {}, b"{}"))
+    assert answer.body == b"from fallback" and answer.timing is None
