@@ -287,6 +287,9 @@ for lang in ("py", "js"):
             "rest_run", "function_run", js=on_js)
     _simple(f"{lang}_exhausted_retries", f"{lang}/exhausted", {"key": "ex"}, *RUN_ASPECTS,
             js=on_js)
+    # A step failing for good on its only attempt (retries 0).
+    _simple(f"{lang}_step_fails_now", f"{lang}/step-fails-now", {"key": "sfn"}, *RUN_ASPECTS,
+            js=on_js)
     _simple(f"{lang}_retry_after", f"{lang}/retry-after", {"key": "ra"}, *RUN_ASPECTS,
             js=on_js)
     _simple(f"{lang}_sleep", f"{lang}/sleeper", {"key": "sl"}, *RUN_ASPECTS, "duration",
@@ -298,6 +301,7 @@ for lang in ("py", "js"):
 
 _simple("py_flaky_step", "py/flaky-step", {"key": "flaky"}, *RUN_ASPECTS)
 _simple("py_step_fails", "py/step-fails", {"key": "stepfail"}, *RUN_ASPECTS)
+_simple("js_step_fails", "js/step-fails", {"key": "stepfail"}, *RUN_ASPECTS, js=True)
 _simple("py_sleep_too_long", "py/sleep-too-long", {"key": "long"}, "run")
 _simple("py_invoke_failed", "py/invoker", {"key": "invf", "fail": True}, *RUN_ASPECTS)
 

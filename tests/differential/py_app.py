@@ -141,6 +141,13 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
             return {"caught": {"name": err.name, "message": err.message}}
         return "not reached"
 
+    @client.create_function(fn_id="step-fails-now", trigger=_on("step-fails-now"), retries=0)
+    def step_fails_now(ctx: inngest.ContextSync) -> object:
+        def bad() -> None:
+            raise ValueError("this step always fails")
+
+        return ctx.step.run("bad", bad)
+
     @client.create_function(fn_id="sleeper", trigger=_on("sleeper"))
     def sleeper(ctx: inngest.ContextSync) -> object:
         ctx.step.sleep("nap", datetime.timedelta(seconds=1))
@@ -289,9 +296,9 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
 
     return [
         infinite, escaping, three_steps, batched, one_at_a_time, throttled, step_fails,
-        steps, non_retriable, exhausted, retry_after, flaky_step, sleeper, sleep_too_long,
-        waiter, cancellable, invokee, invoker, with_on_failure, parallel, rate_limited,
-        debounced, idempotent, singleton,
+        step_fails_now, steps, non_retriable, exhausted, retry_after, flaky_step, sleeper,
+        sleep_too_long, waiter, cancellable, invokee, invoker, with_on_failure, parallel,
+        rate_limited, debounced, idempotent, singleton,
     ]
 
 

@@ -34,6 +34,16 @@ const exhausted = inngest.createFunction(
     throw new Error(`boom on attempt ${attempt}`);
   });
 
+// A step that throws on every attempt, uncaught: with retries 0 and with a retry.
+const stepFailsFor = (id, retries) => inngest.createFunction(
+  { id, retries }, on(id), async ({ step }) => {
+    await step.run("failing", () => {
+      throw new Error("this step always fails");
+    });
+  });
+const stepFails = stepFailsFor("step-fails", 1);
+const stepFailsNow = stepFailsFor("step-fails-now", 0);
+
 const retryAfter = inngest.createFunction(
   { id: "retry-after", retries: 2 }, on("retry-after"), async ({ attempt }) => {
     if (attempt === 0) throw new RetryAfterError("not yet", 1000);
@@ -100,8 +110,8 @@ const checkpointed = inngest.createFunction(
 const handler = serve({
   client: inngest,
   functions: [
-    steps, nonRetriable, exhausted, retryAfter, sleeper, waiter, invokee, invoker, parallel,
-    sender, sent, checkpointed,
+    steps, nonRetriable, exhausted, stepFails, stepFailsNow, retryAfter, sleeper, waiter,
+    invokee, invoker, parallel, sender, sent, checkpointed,
   ],
 });
 

@@ -289,6 +289,7 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
     fn = _function_of(run, ctx)
     if raw:
         children = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)),
+                                      store.step_info(run.id),
                                       Userland(store.userland_spans(run.id)))
         name = "Run"
     else:

@@ -42,11 +42,12 @@ class _Group:
 
 
 class _Builder:
-    def __init__(self, run: Run, history: list[dict[str, JSON]],
-                 memos: dict[str, JSON], userland: Userland) -> None:
+    def __init__(self, run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON],
+                 info: dict[str, tuple[str, str]], userland: Userland) -> None:
         self.run = run
         self.history = history
         self.memos = memos
+        self.info = info
         self.userland = userland
         self.spans: list[Span] = []
         self.groups: dict[str, _Group] = {}
@@ -92,7 +93,9 @@ class _Builder:
         failed = kind != "StepCompleted" or bool(item.get("stepFailed"))
         status = "FAILED" if failed else "COMPLETED"
         if step_id is not None and (item.get("stepType") == "Run" or failed):
-            group = self._group(step_id, str(item.get("stepName") or ""), at)
+            # A step's last attempt is listed as "step": the span has the step's own name.
+            name = self.info.get(step_id, ("", ""))[0] or str(item.get("stepName") or "")
+            group = self._group(step_id, name, at)
             # The server gives a step's last, failing attempt no step kind.
             op = None if item.get("stepFailed") else group.op
             attempt = self._span(group.name, status, op, item, at, step_id)
@@ -128,6 +131,9 @@ class _Builder:
             group.span.update(status="QUEUED", startedAt=None)
             return
         first, last = group.attempts[0], group.attempts[-1]
+        if len(group.attempts) == 1 and first["stepOp"] is None:
+            self._failed_at_once(group)
+            return
         group.span.update(status=last["status"], startedAt=first["startedAt"],
                           queuedAt=_earliest(group.span["queuedAt"], first["startedAt"]),
                           endedAt=last["endedAt"],
@@ -136,6 +142,14 @@ class _Builder:
                           if group.step_id in self.memos else None)
         _with_calls(group.span, group.attempts, group.metadata, group.userland)
         group.span["duration"] = _duration(group.span)
+
+    def _failed_at_once(self, group: _Group) -> None:
+        """A step whose only attempt failed it for good: the server shows that attempt
+        alone, named after the step."""
+        attempt = group.attempts[0]
+        attempt.update(name=group.name, childrenSpans=group.userland[0],
+                       metadata=group.metadata[0], queuedAt=_earliest(group.span["queuedAt"], attempt["startedAt"]))
+        self.spans = [span for span in self.spans if span is not group.span]
 
     def _wait_span(self, step_id: str, name: str, op: str, at: int) -> Span:
         status = "WAITING"
@@ -221,7 +235,8 @@ def _duration(span: Span) -> int | None:
 
 
 def children(run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON],
-             userland: Userland | None = None) -> list[Span]:
-    """The raw root span's children, in the order they started; with ``userland``, the
-    spans the app traced under the step attempts they were traced in."""
-    return _Builder(run, history, memos, userland or Userland([])).build()
+             info: dict[str, tuple[str, str]], userland: Userland) -> list[Span]:
+    """The raw root span's children, in the order they started, with the spans the app
+    traced (``userland``) under the step attempts they were traced in; ``info`` names the
+    steps."""
+    return _Builder(run, history, memos, info, userland).build()

@@ -10,8 +10,12 @@ import json
 import time
 import typing
 
+import pytest
 from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
 from test_graphql import data, gql, run_id_for, wait_for_status
+from test_parallel_once import JsApp, js_app, js_app_dir  # noqa: F401 (fixtures)
+
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 
@@ -294,6 +298,53 @@ def test_run_trace_of_step_that_fails_for_good(client: Client, app: FakeApp) -> 
         ["Finalization", "COMPLETED", None, []], ["executor.nonstep", "COMPLETED", None, []]]]
     # The cleaned tree of the run's page is unchanged.
     assert shape(trace(client, run_id)["run"]["trace"])[4][0][:2] == ["bad", "FAILED"]
+
+
+def fails_at_once(call: Call) -> Reply:
+    if step_hash("bad") not in call.body["steps"]:
+        return ops(op("StepFailed", "bad", displayName="Bad step", error=ERROR))
+    return 500, {}, ERROR
+
+
+RAW_STEP = """query R($id: String!) { runTrace(runID: $id) { childrenSpans {
+  name status stepOp stepID attempts stepInfo { __typename } outputID
+  childrenSpans { name } } } }"""
+
+
+def test_run_trace_of_step_that_fails_on_its_only_attempt(client: Client, app: FakeApp) -> None:
+    """Measured (JS and Python SDKs, retries 0): the step's one failing attempt is a single
+    span named after the step, with no step kind and no attempt spans."""
+    client.register(app, [app.function("fn", retries=0, handler=fails_at_once)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    assert raw_trace(client, run_id) == ["Run", "FAILED", None, [
+        ["Bad step", "FAILED", None, []],
+        ["Finalization", "FAILED", None, [["Attempt 0", "FAILED", None, []]]],
+        ["executor.nonstep", "FAILED", None, []]]]
+    step = data(client, RAW_STEP, id=run_id)["runTrace"]["childrenSpans"][0]
+    assert (step["stepID"], step["attempts"], step["stepInfo"]) == (step_hash("bad"), 0, None)
+    assert span_output(client, step["outputID"])["error"] == ERROR
+
+
+@pytest.mark.sockets
+@pytest.mark.timeout(60)
+def test_run_trace_of_a_js_sdk_step_that_fails_on_its_only_attempt(
+        js_app: JsApp) -> None:  # noqa: F811
+    dev = DevServer(port=js_app.engine_port, poll=False, retry_interval=0.05,
+                    sdk_urls=[js_app.urls["1"]])
+    dev.start()
+    try:
+        api = Client(dev)
+        wait(lambda: api.request("GET", "/dev")[1]["functions"], 15)
+        [event_id] = api.send({"name": "js/fail", "data": {"in_step": True, "message": "no"}})
+        run_id = api.wait_for_run(event_id, "Failed", timeout=30)["run_id"]
+        assert raw_trace(api, run_id) == ["Run", "FAILED", None, [
+            ["failing", "FAILED", None, []],
+            ["Finalization", "FAILED", None, [["Attempt 0", "FAILED", None, []]]],
+            ["executor.nonstep", "FAILED", None, []]]]
+    finally:
+        dev.stop()
 
 
 def test_run_trace_of_cancelled_sleep_is_waiting(client: Client, app: FakeApp) -> None:

@@ -195,6 +195,24 @@ def test_js_sdk_spans_show_under_their_step(client: Client, app: FakeApp) -> Non
                    for span in trace["run"]["trace"]["childrenSpans"])
 
 
+def test_rest_v2_trace_shows_the_spans_under_their_step(client: Client, app: FakeApp) -> None:
+    """Measured with tests/js_app/otel.mjs: the v2 trace hangs the app's spans where
+    ``runTrace`` does, with their names, times and status, and no step kind or output."""
+    traced = TracedApp()
+    run_id = run_traced(client, app, traced)
+    for body in js_sdk_export(run_id, traced.state()):
+        assert post(client, body, JSON_TYPE)[0] == 200
+    status, answer = client.request("GET", f"/api/v2/runs/{run_id}/trace?includeOutput=true")
+    assert status == 200
+    step = answer["data"]["rootSpan"]["children"][0]
+    assert (step["name"], step["output"]) == ("traced", {"data": "traced"})
+    moment = "2026-11-30T12:20:16.416Z"
+    inner = {"id": "ef7f37778db569df", "name": "inner", "status": "RUNNING",
+             "durationMs": "0", "queuedAt": moment, "startedAt": moment, "endedAt": moment}
+    assert step["children"] == [{
+        **inner, "id": "dfaeb47dadf8e79d", "name": "custom-work", "children": [inner]}]
+
+
 def protobuf_value(value: object) -> bytes:
     if isinstance(value, bool):
         return field(2, VARINT, int(value))

@@ -10,6 +10,7 @@ from inngest._engine import scores, span_metadata, ulid
 from inngest._engine.graphql import function_config, schema, span_tree
 from inngest._engine.http.rest_v2.envelope import Keep, Object, proto
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
+from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import load
 from inngest._engine.store import Store
 from inngest._protocol import jcs
@@ -117,9 +118,11 @@ def as_struct(value: JSON) -> JSON:
 
 
 def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
-    """A run's raw span tree (as GraphQL's ``runTrace``); with ``outputs``, the run's events
-    and output on the root and each step's or call's output on its span."""
-    spans = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)))
+    """A run's raw span tree (as GraphQL's ``runTrace``, with the spans the app traced);
+    with ``outputs``, the run's events and output on the root and each step's or call's
+    output on its span."""
+    spans = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)),
+                               store.step_info(run.id), Userland(store.userland_spans(run.id)))
     root: dict[str, object] = {
         "spanID": run.id, "name": "Run", "status": run.status.value.upper(), "stepOp": None,
         "stepID": None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
