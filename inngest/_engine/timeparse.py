@@ -166,11 +166,13 @@ def parse_retry_after(value: str, now: datetime) -> datetime | None:
 
 
 def rfc3339(ms: int | None) -> str | None:
-    """Epoch milliseconds as the real server writes times: ``2026-01-02T03:04:05.678Z``."""
+    """Epoch milliseconds as the real server writes times (Go's RFC 3339 with nanoseconds,
+    which drops a fraction's trailing zeros): ``2026-01-02T03:04:05.6Z``, ``…:05Z``."""
     if ms is None:
         return None
-    moment = datetime.fromtimestamp(ms / 1000, timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    seconds = datetime.fromtimestamp(ms // 1000, timezone.utc).isoformat(timespec="seconds")
+    fraction = f"{ms % 1000:03d}".rstrip("0")
+    return seconds.replace("+00:00", f".{fraction}Z" if fraction else "Z")
 
 
 def rfc3339_seconds(ms: int) -> str:

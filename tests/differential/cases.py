@@ -46,8 +46,10 @@ FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { sta
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
   history { attempt type stepName createdAt } } }"""
 TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
-  childrenSpans { name status stepOp stepInfo { __typename }
-    childrenSpans { name status stepOp stepInfo { __typename } } } } }"""
+  queuedAt startedAt endedAt
+  childrenSpans { name status stepOp stepInfo { __typename } queuedAt startedAt endedAt
+    childrenSpans { name status stepOp stepInfo { __typename } queuedAt startedAt endedAt
+    } } } }"""
 EVENT = """query($id: ID!) { event(query: {eventId: $id}) {
   name payload functionRuns { status output } } }"""
 
@@ -90,6 +92,17 @@ def times(value: object) -> object:
     return value
 
 
+def written(moment: object) -> object:
+    """How a GraphQL time is written, not when it is: the dev server writes Go's RFC 3339
+    with nanoseconds, which drops a fraction's trailing zeros (``…:16Z``, ``…:16.1Z``); a
+    time ending in a zero (one in ten millisecond times, when written with three digits)
+    is told apart."""
+    found = _TIME.fullmatch(moment) if isinstance(moment, str) else None
+    if found is None:
+        return moment
+    return "<time with trailing zeros>" if (found.group(1) or "").endswith("0") else "<time>"
+
+
 _REPLIES = ("StepCompleted", "StepErrored", "StepFailed")
 
 
@@ -112,8 +125,9 @@ def history_shape(history: object, listed_in_order: bool) -> object:
     its StepErrored, FunctionStarted stamped 10 ms after the first call started, a first
     call's StepStarted stamped after its reply, a StepInvoking stamped before the reply that
     asked for it. What is reliable is which items there are and the order of the calls' and
-    waits' ends, which lie a queue hop apart. Ours lists items in the order it recorded them
-    (``listed_in_order``); the real server's ends are put in time order."""
+    waits' ends, which lie a queue hop apart, and how each time is written. Ours lists items
+    in the order it recorded them (``listed_in_order``); the real server's ends are put in
+    time order."""
     if not isinstance(history, list):
         return history
     items = [item for item in history if isinstance(item, dict)]
@@ -122,7 +136,8 @@ def history_shape(history: object, listed_in_order: bool) -> object:
         ends.sort(key=lambda item: _ms(item.get("createdAt")))
 
     def plain(item: dict[str, object]) -> dict[str, object]:
-        return {key: value for key, value in item.items() if key != "createdAt"}
+        return {key: written(value) if key == "createdAt" else value
+                for key, value in item.items()}
 
     return {
         "items": sorted((plain(item) for item in items), key=_sort_key),
@@ -153,12 +168,14 @@ def ports(value: object) -> object:
 
 
 def trace_tree(span: typing.Any) -> object:
-    """The span tree a run's trace view shows: names, statuses and step kinds, in order."""
+    """The span tree a run's trace view shows: names, statuses and step kinds, in order, and
+    how its times are written."""
     if not isinstance(span, dict):
         return span
     return {
         "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
         "stepInfo": (span.get("stepInfo") or {}).get("__typename"),
+        **{key: written(span.get(key)) for key in ("queuedAt", "startedAt", "endedAt")},
         "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
     }
 

@@ -81,11 +81,20 @@ class _Builder:
         elif kind in _WAIT_OPS and isinstance(step_id, str):
             self.waits[step_id] = self._wait_span(step_id, name, _WAIT_OPS[kind], at)
             self.waits[step_id].update(stepInfo=step_info(item, None), metadata=_metadata(item))
+            sleep = item.get("sleep")
+            until = sleep.get("until") if isinstance(sleep, typing.Mapping) else None
+            if isinstance(until, int):
+                self._end_wait(self.waits[step_id], until)
             self.spans.append(self.waits[step_id])
         elif "waitResult" in item or "invokeFunctionResult" in item:
             wait = self.waits.get(str(step_id))
             if wait is not None:
                 wait["stepInfo"] = step_info(item, wait["stepInfo"])
+                self._end_wait(wait, at)
+                result = item.get("waitResult")
+                # A wait that timed out found nothing to show.
+                if isinstance(result, typing.Mapping) and result.get("timeout"):
+                    wait["outputID"] = None
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 
@@ -162,6 +171,13 @@ class _Builder:
         if status != "WAITING" and op != "SLEEP":
             span["outputID"] = step_output_id(self.run.id, step_id)
         return span
+
+    @staticmethod
+    def _end_wait(wait: Span, at: int) -> None:
+        """A sleep, wait or invoke that is over ended at ``at``."""
+        if wait["status"] != "WAITING":
+            wait["endedAt"] = at
+            wait["duration"] = _duration(wait)
 
     def _span(self, name: str, status: str, op: str | None, item: dict[str, JSON],
               at: int, step_id: str) -> Span:

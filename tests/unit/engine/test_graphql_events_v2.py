@@ -123,7 +123,7 @@ def test_a_node_has_the_real_servers_event_v2_fields(client: Client, app: FakeAp
     assert oldest == {
         "envID": "00000000-0000-0000-0000-000000000000", "id": event_id,
         "idempotencyKey": event_id, "name": "test/fn",
-        "occurredAt": "2023-11-14T22:13:20.000Z",
+        "occurredAt": "2023-11-14T22:13:20Z",
         "raw": json.dumps({"data": {"n": 1}, "id": event_id, "name": "test/fn",
                            "ts": 1_700_000_000_000, "v": None}, separators=(",", ":")),
         "version": "", "source": None,

@@ -7,6 +7,7 @@ kinds of functions (see docs/compatibility.md, "Engine", for what still differs)
 from __future__ import annotations
 
 import json
+import re
 import time
 import typing
 
@@ -15,6 +16,7 @@ from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, s
 from test_graphql import data, gql, run_id_for, wait_for_status
 from test_parallel_once import JsApp, js_app, js_app_dir  # noqa: F401 (fixtures)
 
+from inngest._engine.clock import ManualClock
 from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
@@ -347,6 +349,39 @@ def test_run_trace_of_a_js_sdk_step_that_fails_on_its_only_attempt(
         dev.stop()
 
 
+def nap_wait_invoke(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("nap") not in steps:
+        return ops(op("Sleep", "nap", opts={"duration": "10ms"}))
+    if step_hash("wait") not in steps:
+        return ops(op("WaitForEvent", "wait", opts={"event": "test/never", "timeout": "20ms"}))
+    if step_hash("call") not in steps:
+        return ops(op("InvokeFunction", "call", opts={
+            "function_id": "app-child", "payload": {"data": {}}}))
+    return ok("done")
+
+
+RAW_WAITS = """query R($id: String!) { runTrace(runID: $id) { childrenSpans {
+  name status stepOp startedAt endedAt duration outputID } } }"""
+
+
+def test_run_trace_of_sleeps_waits_and_invokes_that_ended(client: Client, app: FakeApp) -> None:
+    """Measured: a sleep, wait or invoke that is over has its end (the sleep's, the wait's
+    timeout, the invoked run's answer) and duration; a wait that timed out has no output."""
+    client.register(app, [app.function("fn", handler=nap_wait_invoke),
+                          app.function("child", [], handler=lambda call: ok(1))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    spans = {span["name"]: span
+             for span in data(client, RAW_WAITS, id=run_id)["runTrace"]["childrenSpans"]}
+    nap, wait, call = spans["nap"], spans["wait"], spans["call"]
+    assert (nap["status"], nap["duration"], nap["outputID"]) == ("COMPLETED", 10, None)
+    assert (wait["status"], wait["duration"], wait["outputID"]) == ("COMPLETED", 20, None)
+    assert (call["status"], call["outputID"] is not None) == ("COMPLETED", True)
+    assert call["endedAt"] is not None and call["duration"] is not None
+
+
 def test_run_trace_of_cancelled_sleep_is_waiting(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function(
         "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
@@ -356,3 +391,41 @@ def test_run_trace_of_cancelled_sleep_is_waiting(client: Client, app: FakeApp) -
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     assert raw_trace(client, run_id) == ["Run", "CANCELLED", None, [
         ["long", "WAITING", "SLEEP", []]]]
+
+
+TIMES = """query T($id: String!, $run: ID!, $event: ID!) {
+  runTrace(runID: $id) { queuedAt startedAt endedAt childrenSpans {
+    queuedAt startedAt endedAt childrenSpans { queuedAt startedAt endedAt } } }
+  run(runID: $id) { queuedAt startedAt endedAt trace { queuedAt startedAt endedAt
+    childrenSpans { queuedAt startedAt endedAt stepInfo { ... on SleepStepInfo {
+      sleepUntil } } childrenSpans { queuedAt startedAt endedAt } } } }
+  functionRun(query: {functionRunId: $run}) { startedAt finishedAt history { createdAt } }
+  event(query: {eventId: $event}) { createdAt }
+}"""
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def time_texts(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in time_texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in time_texts(item)]
+    return [value] if isinstance(value, str) and _TIME.fullmatch(value) else []
+
+
+def test_times_drop_trailing_zeros_as_the_dev_server_writes_them(
+        manual: Client, clock: ManualClock, app: FakeApp) -> None:
+    """Measured: the dev server writes GraphQL times as Go's RFC 3339 with nanoseconds, which
+    drops a fraction's trailing zeros (``…:16Z``, ``…:16.1Z``)."""
+
+    def steps(call: Call) -> Reply:
+        clock.advance(0.1)
+        return flaky(call)
+
+    manual.register(app, [app.function("fn", handler=steps)])
+    [event_id] = manual.send({"name": "test/fn"})
+    run_id = run_id_for(manual, event_id)
+    wait_for_status(manual, run_id, "COMPLETED")
+    texts = time_texts(data(manual, TIMES, id=run_id, run=run_id, event=event_id))
+    assert "2026-01-01T00:00:00Z" in texts and "2026-01-01T00:00:00.1Z" in texts
+    assert [text for text in texts if re.search(r"\.\d*0Z$", text)] == []

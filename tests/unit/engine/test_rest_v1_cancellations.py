@@ -183,7 +183,7 @@ def test_an_apps_functions_are_listed_by_internal_id(synced: Client, app: FakeAp
                          "created_at", "archived_at"]
     assert (nap["name"], nap["env_id"], nap["archived_at"], nap["created_at"]) == (
         "nap", "00000000-0000-0000-0000-000000000000", "0001-01-01T00:00:00Z",
-        "2026-01-01T00:00:00.000Z")
+        "2026-01-01T00:00:00Z")
     assert nap["config"]["triggers"] == [{"event": "test/nap"}]
     assert synced.request("GET", "/v1/apps//functions")[1] == listed
     assert synced.request_raw("GET", "/v1/apps/nope/functions") == (200, b"[]\n")
@@ -195,7 +195,7 @@ def test_a_resync_keeps_a_functions_created_at(
     clock.advance(3600)
     synced.register(app, [app.function("nap", handler=naps, retries=1)])
     [nap] = synced.request("GET", "/v1/apps/app/functions")[1]
-    assert nap["created_at"] == "2026-01-01T00:00:00.000Z"
+    assert nap["created_at"] == "2026-01-01T00:00:00Z"
 
 
 def test_prometheus_scrapes_are_not_implemented(client: Client) -> None:

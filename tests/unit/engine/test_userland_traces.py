@@ -275,8 +275,8 @@ def test_protobuf_spans_hang_on_the_call_and_rejected_ones_are_counted(
     call = traced.headers[0]["traceparent"].split("-")[2]
     scope, service = ("my-scope", "1.2.3"), "svc"
     assert step_span(data(client, RUN_TRACE, id=run_id))["childrenSpans"] == [
-        {**userland("aaaaaaaaaaaaaaaa", call, "pb-root", "2026-11-30T12:20:16.000Z",
-                    "2026-11-30T12:20:17.500Z", 1500,
+        {**userland("aaaaaaaaaaaaaaaa", call, "pb-root", "2026-11-30T12:20:16Z",
+                    "2026-11-30T12:20:17.5Z", 1500,
                     '{"arr":"","f":1.5,"h":"\\u003c\\u0026\\u003e","n":7,"ok":true,'
                     '"whole":2}', "FAILED", "client", scope, service), "childrenSpans": []},
         # A protobuf parent id is 8 bytes: the server hangs the span on the call.
