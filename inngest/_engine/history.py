@@ -32,6 +32,8 @@ _STEP_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED
              Opcode.AI_GATEWAY, Opcode.GATEWAY)
 # Marks the items of checkpointed steps, which are shown in traces, not in history lists.
 CHECKPOINTED = "checkpointed"
+# Marks a call that failed for good (a trace names it "function error").
+NON_RETRIABLE = "nonRetriable"
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -238,6 +240,8 @@ class History:
             item["output"] = shown(outcome.output)
         elif isinstance(outcome, Failure):
             item.update(type=self._failed_type(call), output=shown(outcome.output))
+            if not outcome.retriable:
+                item[NON_RETRIABLE] = True
         elif isinstance(outcome, Ops):
             item.update(self._ops_fields(call, outcome))
         return item

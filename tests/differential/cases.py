@@ -50,6 +50,10 @@ TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
   childrenSpans { name status stepOp stepInfo { __typename } queuedAt startedAt endedAt
     childrenSpans { name status stepOp stepInfo { __typename } queuedAt startedAt endedAt
     } } } }"""
+PAGE_TRACE = """query($id: String!) { run(runID: $id) { trace { name status stepOp attempts
+  queuedAt startedAt endedAt
+  childrenSpans { name status stepOp attempts queuedAt startedAt endedAt
+    childrenSpans { name status stepOp attempts queuedAt startedAt endedAt } } } } }"""
 EVENT = """query($id: ID!) { event(query: {eventId: $id}) {
   name payload functionRuns { status output } } }"""
 
@@ -175,6 +179,7 @@ def trace_tree(span: typing.Any) -> object:
     return {
         "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
         "stepInfo": (span.get("stepInfo") or {}).get("__typename"),
+        **({"attempts": span["attempts"]} if "attempts" in span else {}),
         **{key: written(span.get(key)) for key in ("queuedAt", "startedAt", "endedAt")},
         "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
     }
@@ -224,6 +229,8 @@ def inspect(side: Side, run_id: str, aspects: typing.Iterable[str],
             probe.data(HISTORY, id=run_id)["functionRun"]["history"], probe.name == "ours"),
         "trace": lambda: finalization_first(
             trace_tree(probe.data(TRACE, id=run_id)["runTrace"])),
+        # The tree the run's page shows (``run { trace }``).
+        "page": lambda: trace_tree(probe.data(PAGE_TRACE, id=run_id)["run"]["trace"]),
         "rest_run": lambda: rest(probe, f"/v1/runs/{run_id}"),
         "function_run": lambda: probe.data(FUNCTION_RUN, id=run_id)["functionRun"],
     }
@@ -301,12 +308,12 @@ for lang in ("py", "js"):
     _simple(f"{lang}_steps", f"{lang}/steps", {"key": "steps", "n": 1},
             *RUN_ASPECTS, "event", "rest_run", "rest_event_runs", "function_run", js=on_js)
     _simple(f"{lang}_non_retriable", f"{lang}/non-retriable", {"key": "nr"}, *RUN_ASPECTS,
-            "rest_run", "function_run", js=on_js)
+            "page", "rest_run", "function_run", js=on_js)
     _simple(f"{lang}_exhausted_retries", f"{lang}/exhausted", {"key": "ex"}, *RUN_ASPECTS,
-            js=on_js)
+            "page", js=on_js)
     # A step failing for good on its only attempt (retries 0).
     _simple(f"{lang}_step_fails_now", f"{lang}/step-fails-now", {"key": "sfn"}, *RUN_ASPECTS,
-            js=on_js)
+            "page", js=on_js)
     _simple(f"{lang}_retry_after", f"{lang}/retry-after", {"key": "ra"}, *RUN_ASPECTS,
             js=on_js)
     _simple(f"{lang}_sleep", f"{lang}/sleeper", {"key": "sl"}, *RUN_ASPECTS, "duration",
@@ -317,8 +324,8 @@ for lang in ("py", "js"):
             js=on_js)
 
 _simple("py_flaky_step", "py/flaky-step", {"key": "flaky"}, *RUN_ASPECTS)
-_simple("py_step_fails", "py/step-fails", {"key": "stepfail"}, *RUN_ASPECTS)
-_simple("js_step_fails", "js/step-fails", {"key": "stepfail"}, *RUN_ASPECTS, js=True)
+_simple("py_step_fails", "py/step-fails", {"key": "stepfail"}, *RUN_ASPECTS, "page")
+_simple("js_step_fails", "js/step-fails", {"key": "stepfail"}, *RUN_ASPECTS, "page", js=True)
 _simple("py_sleep_too_long", "py/sleep-too-long", {"key": "long"}, "run")
 _simple("py_invoke_failed", "py/invoker", {"key": "invf", "fail": True}, *RUN_ASPECTS)
 

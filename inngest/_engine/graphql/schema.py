@@ -294,7 +294,7 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
         name = "Run"
     else:
         children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
-                                  store.step_info(run.id))
+                                  store.step_info(run.id), fn.max_attempts if fn else None)
         name = fn.slug if fn else run.function_id
     root: dict[str, object] = {
         "spanID": run.id, "name": name, "isRoot": True,

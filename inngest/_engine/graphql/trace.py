@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
+from inngest._engine.history import NON_RETRIABLE
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
 from inngest._engine.timeparse import rfc3339
@@ -50,15 +51,18 @@ class _Step:
     # Sleeps and waits have no output of their own in the server's trace.
     has_output: bool = True
     info: Span | None = None
+    # Its last attempt failed it for good (a StepFailed op).
+    failed_for_good: bool = False
 
 
 class _Builder:
-    def __init__(self, run: Run, history: list[dict[str, JSON]],
-                 memos: dict[str, JSON], info: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON],
+                 info: dict[str, tuple[str, str]], max_attempts: int | None) -> None:
         self.run = run
         self.history = history
         self.memos = memos
         self.info = info
+        self.max_attempts = max_attempts
         self.steps: dict[str, _Step] = {}
         # Steps in the order the SDK reported them (planned steps may finish in any order).
         self.order: dict[str, int] = {}
@@ -67,6 +71,7 @@ class _Builder:
         self.scheduled_ms: int | None = None
         # Each call's (queued, started) times, by its groupID: parallel calls interleave.
         self.calls: dict[str, tuple[int, int]] = {}
+        self.final_error = False
 
     def build(self) -> list[Span]:
         for item in self.history:
@@ -119,6 +124,7 @@ class _Builder:
         if step_id is None:
             if failed:
                 self.function_attempts.append(self._attempt(item, "FAILED", None, at))
+                self.final_error = bool(item.get(NON_RETRIABLE))
             return
         name = self.info.get(step_id, (str(item.get("stepName") or step_id), ""))[0]
         step = self._step(step_id, name, STEP_OPS.get(self.info.get(step_id, ("", ""))[1], "RUN"),
@@ -134,6 +140,7 @@ class _Builder:
         self.function_attempts = []
         if kind != "StepErrored":
             step.status, step.ended_ms = status, at
+        step.failed_for_good = bool(item.get("stepFailed"))
 
     def _attempt(self, item: dict[str, JSON], status: str, step: _Step | None,
                  at: int) -> Span:
@@ -167,6 +174,8 @@ class _Builder:
             failed = step.status == "FAILED" or (
                 isinstance(value, typing.Mapping) and value.get("error") is not None)
             status = "FAILED" if failed else "COMPLETED"
+        if step.failed_for_good:
+            return self._failed_step_span(step)
         attempts = step.attempts if len(step.attempts) > 1 else []
         return {
             **self._base(f"{self.run.id}-{step.step_id}"), "name": step.name, "status": status,
@@ -177,6 +186,35 @@ class _Builder:
             "childrenSpans": attempts, "stepInfo": step.info,
             **_times(step.queued_ms, step.started_ms, step.ended_ms if done else None),
         }
+
+    def _failed_step_span(self, step: _Step) -> Span:
+        """A step that failed for good, as the server shows a function's own calls: no step
+        kind, every attempt named."""
+        attempts = [{**attempt, "stepOp": None, "stepID": step.step_id}
+                    for attempt in step.attempts]
+        group = {
+            **self._base(f"{self.run.id}-{step.step_id}"), "name": step.name,
+            "status": "FAILED", "stepID": step.step_id, "stepInfo": step.info,
+            "outputID": step_output_id(self.run.id, step.step_id)
+            if step.step_id in self.memos else None,
+            **_times(step.queued_ms, step.started_ms, step.ended_ms),
+        }
+        return self._attempts_group(group, attempts)
+
+    def _attempts_group(self, group: Span, attempts: list[Span]) -> Span:
+        """``group`` with its failed ``attempts``: done when the last was the last allowed
+        one (its ``attempts`` are then the allowed ones); else numbered after the last and
+        followed by the next, queued."""
+        last, number = attempts[-1], len(attempts) - 1
+        if self.max_attempts is None or number >= self.max_attempts - 1:
+            count = len(attempts) if self.max_attempts is None else self.max_attempts
+            return {**group, "attempts": count, "childrenSpans": attempts}
+        queued = {
+            **self._base(f"{last['spanID']}-queued"), "name": f"Attempt {number + 1}",
+            "status": "QUEUED", "attempts": number + 1, "stepOp": last["stepOp"],
+            "queuedAt": last["endedAt"], "startedAt": None, "endedAt": None, "duration": 0,
+        }
+        return {**group, "attempts": number, "childrenSpans": attempts + [queued]}
 
     def _pending_status(self) -> str:
         return "RUNNING" if self.run.status.ended else "WAITING"
@@ -194,12 +232,15 @@ class _Builder:
             }
         if run.status is RunStatus.FAILED and self.function_attempts:
             attempts = self.function_attempts
-            return {
-                **self._base(f"{run.id}-execute"), "name": "execute", "status": "FAILED",
-                "attempts": len(attempts), "outputID": step_output_id(run.id, ""),
-                "childrenSpans": attempts,
-                **_times(attempts[0]["queuedAt"], attempts[0]["startedAt"], run.ended_at_ms),
-            }
+            # A call that failed for good is the function's error; retries exhausted, its
+            # execution.
+            name = "function error" if self.final_error else "execute"
+            return self._attempts_group({
+                **self._base(f"{run.id}-execute"), "name": name, "status": "FAILED",
+                "outputID": step_output_id(run.id, ""),
+                **_times(attempts[0]["queuedAt"], attempts[0]["startedAt"],
+                         attempts[-1]["endedAt"]),
+            }, attempts)
         return None
 
     def _queued_call(self) -> Span | None:
@@ -269,6 +310,7 @@ def _times(queued: object, started: object, ended: object) -> Span:
 
 
 def children(run: Run, history: list[dict[str, JSON]], memos: dict[str, JSON],
-             info: dict[str, tuple[str, str]]) -> list[Span]:
-    """The root span's children: steps in the order they were reported, then the end."""
-    return _Builder(run, history, memos, info).build()
+             info: dict[str, tuple[str, str]], max_attempts: int | None) -> list[Span]:
+    """The root span's children: steps in the order they were reported, then the end;
+    ``max_attempts``: the function's (None if unknown)."""
+    return _Builder(run, history, memos, info, max_attempts).build()

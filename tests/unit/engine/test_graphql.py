@@ -142,7 +142,7 @@ def test_step_spans_and_outputs(client: Client, app: FakeApp, dev: DevServer) ->
     wait_for_status(client, run_id, "COMPLETED")
     spans = data(client, GET_SPANS, run_id=run_id)["run"]["trace"]["childrenSpans"]
     assert [(s["name"], s["status"], s["stepOp"]) for s in spans] == [
-        ("first", "COMPLETED", "RUN"), ("second", "FAILED", "RUN"),
+        ("first", "COMPLETED", "RUN"), ("second", "FAILED", None),
         ("function success", "COMPLETED", None)]
     first = data(client, GET_OUTPUT, output_id=spans[0]["outputID"])["runTraceSpanOutputByID"]
     assert json.loads(first["data"]) == {"n": 1} and first["error"] is None

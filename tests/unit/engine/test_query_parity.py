@@ -298,14 +298,18 @@ def test_run_trace_of_step_that_fails_for_good(client: Client, app: FakeApp) -> 
             ["Attempt 0", "FAILED", "RUN", []], ["Attempt 1", "FAILED", None, []]]],
         ["bad", "FAILED", "RUN", []], ["bad", "FAILED", None, []],
         ["Finalization", "COMPLETED", None, []], ["executor.nonstep", "COMPLETED", None, []]]]
-    # The cleaned tree of the run's page is unchanged.
-    assert shape(trace(client, run_id)["run"]["trace"])[4][0][:2] == ["bad", "FAILED"]
+    # The run's page (measured, Python SDK): the step with no step kind, both attempts named.
+    assert shape(trace(client, run_id)["run"]["trace"])[4] == [
+        ["bad", "FAILED", None, 2, [
+            ["Attempt 0", "FAILED", None, 0, []], ["Attempt 1", "FAILED", None, 1, []]]],
+        ["function success", "COMPLETED", None, 0, []]]
 
 
 def fails_at_once(call: Call) -> Reply:
     if step_hash("bad") not in call.body["steps"]:
         return ops(op("StepFailed", "bad", displayName="Bad step", error=ERROR))
-    return 500, {}, ERROR
+    # The SDKs raise the step's error, not to be retried.
+    return 500, {"x-inngest-no-retry": "true"}, ERROR
 
 
 RAW_STEP = """query R($id: String!) { runTrace(runID: $id) { childrenSpans {
@@ -327,6 +331,33 @@ def test_run_trace_of_step_that_fails_on_its_only_attempt(client: Client, app: F
     step = data(client, RAW_STEP, id=run_id)["runTrace"]["childrenSpans"][0]
     assert (step["stepID"], step["attempts"], step["stepInfo"]) == (step_hash("bad"), 0, None)
     assert span_output(client, step["outputID"])["error"] == ERROR
+    # The run's page: the step and the function's error, each with its one attempt.
+    page = trace(client, run_id)["run"]["trace"]
+    assert shape(page) == ["app-fn", "FAILED", None, 0, [
+        ["Bad step", "FAILED", None, 1, [["Attempt 0", "FAILED", None, 0, []]]],
+        ["function error", "FAILED", None, 1, [["Attempt 0", "FAILED", None, 0, []]]]]]
+    assert {page["childrenSpans"][0]["stepID"],
+            page["childrenSpans"][0]["childrenSpans"][0]["stepID"]} == {step_hash("bad")}
+
+
+def fails_in_step_for_good(call: Call) -> Reply:
+    if step_hash("bad") in call.body["steps"]:
+        return 500, {"x-inngest-no-retry": "true"}, ERROR
+    return fails_in_step(call)
+
+
+def test_run_page_of_a_step_that_fails_after_a_retry(client: Client, app: FakeApp) -> None:
+    """Measured (JS SDK, retries 1): the function's error, not retried, shows the retry
+    it would have had as queued."""
+    client.register(app, [app.function("fn", retries=1, handler=fails_in_step_for_good)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    assert shape(trace(client, run_id)["run"]["trace"]) == ["app-fn", "FAILED", None, 0, [
+        ["bad", "FAILED", None, 2, [
+            ["Attempt 0", "FAILED", None, 0, []], ["Attempt 1", "FAILED", None, 1, []]]],
+        ["function error", "FAILED", None, 0, [
+            ["Attempt 0", "FAILED", None, 0, []], ["Attempt 1", "QUEUED", None, 1, []]]]]]
 
 
 @pytest.mark.sockets
@@ -345,6 +376,9 @@ def test_run_trace_of_a_js_sdk_step_that_fails_on_its_only_attempt(
             ["failing", "FAILED", None, []],
             ["Finalization", "FAILED", None, [["Attempt 0", "FAILED", None, []]]],
             ["executor.nonstep", "FAILED", None, []]]]
+        assert shape(trace(api, run_id)["run"]["trace"])[4] == [
+            ["failing", "FAILED", None, 1, [["Attempt 0", "FAILED", None, 0, []]]],
+            ["function error", "FAILED", None, 1, [["Attempt 0", "FAILED", None, 0, []]]]]
     finally:
         dev.stop()
 
