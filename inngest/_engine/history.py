@@ -34,6 +34,8 @@ _STEP_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED
 CHECKPOINTED = "checkpointed"
 # Marks a call that failed for good (a trace names it "function error").
 NON_RETRIABLE = "nonRetriable"
+# The kind of step.run an SDK ran (its op's ``opts.type``, e.g. "step.sendEvent").
+RUN_TYPE = "runType"
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -257,8 +259,11 @@ class History:
         if len(ops) == 1 and ops[0].op in (Opcode.STEP_RUN, Opcode.STEP):
             op = ops[0]
             value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
-            return {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
-                    "output": dump_escaped(value)}
+            fields: Item = {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
+                            "output": dump_escaped(value)}
+            if isinstance(op.opts.get("type"), str):
+                fields[RUN_TYPE] = op.opts["type"]
+            return fields
         if len(ops) == 1 and ops[0].op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
             return {"output": dump_escaped(ops[0].data)}
         return {}

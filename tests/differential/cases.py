@@ -45,11 +45,10 @@ CASES: dict[str, Case] = {}
 FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { status output } }"
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
   history { attempt type stepName createdAt } } }"""
-TRACE = """query($id: String!) { runTrace(runID: $id) { name status stepOp
-  queuedAt startedAt endedAt
-  childrenSpans { name status stepOp stepInfo { __typename } queuedAt startedAt endedAt
-    childrenSpans { name status stepOp stepInfo { __typename } queuedAt startedAt endedAt
-    } } } }"""
+_SPAN = "name status stepOp stepType queuedAt startedAt endedAt duration"
+TRACE = """query($id: String!) { runTrace(runID: $id) { %s
+  childrenSpans { %s stepInfo { __typename }
+    childrenSpans { %s stepInfo { __typename } } } } }""" % (_SPAN, _SPAN, _SPAN)
 PAGE_TRACE = """query($id: String!) { run(runID: $id) { trace { name status stepOp attempts
   queuedAt startedAt endedAt
   childrenSpans { name status stepOp attempts queuedAt startedAt endedAt
@@ -179,7 +178,9 @@ def trace_tree(span: typing.Any) -> object:
     return {
         "name": span.get("name"), "status": span.get("status"), "stepOp": span.get("stepOp"),
         "stepInfo": (span.get("stepInfo") or {}).get("__typename"),
-        **({"attempts": span["attempts"]} if "attempts" in span else {}),
+        **{key: span[key] for key in ("attempts", "stepType") if key in span},
+        # Whether it has one: each server's own timing.
+        **({"duration": span["duration"] is not None} if "duration" in span else {}),
         **{key: written(span.get(key)) for key in ("queuedAt", "startedAt", "endedAt")},
         "children": [trace_tree(child) for child in span.get("childrenSpans") or []],
     }

@@ -321,7 +321,8 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
     return {
         **span, **times, "runID": run.id, "traceID": run.id, "functionID": run.function_id,
         "appID": fn.app_id if fn else None, "groupID": None,
-        "scheduledAt": None, "stepType": "", "isUserland": span.get("isUserland", False),
+        "scheduledAt": None, "stepType": span.get("stepType", ""),
+        "isUserland": span.get("isUserland", False),
         "metadata": [{**entry, "updatedAt": rfc3339(typing.cast(int, entry["updatedAt"]))}
                      for entry in typing.cast(list[scores.Metadata], span.get("metadata") or [])],
         "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))

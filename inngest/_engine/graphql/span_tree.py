@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from inngest._engine.history import CHECKPOINTED
+from inngest._engine.history import CHECKPOINTED, RUN_TYPE
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.otel import traceref
 from inngest._engine.otel.tree import Userland
@@ -69,6 +69,7 @@ class _Builder:
         end = _RUN_END.get(self.run.status)
         if end is not None and self.function_attempts:
             self._insert_finalization(end)
+        _type_steps(self.spans)
         return self.spans
 
     def _read(self, item: dict[str, JSON]) -> None:
@@ -109,6 +110,11 @@ class _Builder:
             op = None if item.get("stepFailed") else group.op
             attempt = self._span(group.name, status, op, item, at, step_id)
             attempt["stepID"] = step_id
+            run_type = item.get(RUN_TYPE)
+            if isinstance(run_type, str) and op:
+                attempt.update(stepType=run_type,
+                               stepInfo={**_RUN_INFO, "type": run_type})
+                group.span["stepInfo"] = attempt["stepInfo"]
             group.attempts.append(attempt)
             group.userland.append(self.userland.of_call(traceref.call_span_id(
                 str(item.get("groupID")), to_int(item.get("attempt") or 0, "attempt"))))
@@ -150,7 +156,6 @@ class _Builder:
                           outputID=step_output_id(self.run.id, group.step_id)
                           if group.step_id in self.memos else None)
         _with_calls(group.span, group.attempts, group.metadata, group.userland)
-        group.span["duration"] = _duration(group.span)
 
     def _failed_at_once(self, group: _Group) -> None:
         """A step whose only attempt failed it for good: the server shows that attempt
@@ -201,10 +206,8 @@ class _Builder:
         span = self._base(f"{self.run.id}-finalization", "Finalization", status, None)
         span.update(attempts=len(self.function_attempts) - 1,
                     queuedAt=first["queuedAt"], startedAt=first["startedAt"],
-                    endedAt=self.run.ended_at_ms,
-                    outputID=step_output_id(self.run.id, "") if self.run.has_output else None)
+                    endedAt=self.run.ended_at_ms, stepType="FINALIZATION")
         _with_calls(span, self.function_attempts, self.function_metadata)
-        span["duration"] = _duration(span)
         self.spans.insert(self.spans.index(first), span)
 
     def _base(self, span_id: str, name: str, status: str, op: str | None) -> Span:
@@ -212,7 +215,7 @@ class _Builder:
             "spanID": span_id, "parentSpanID": self.run.id, "isRoot": False, "name": name,
             "status": status, "attempts": 0, "stepOp": op, "stepID": None,
             "childrenSpans": [], "outputID": None, "queuedAt": None, "startedAt": None,
-            "endedAt": None, "duration": None, "stepInfo": None,
+            "endedAt": None, "duration": None, "stepInfo": None, "stepType": "",
         }
 
 
@@ -236,6 +239,15 @@ def _metadata(item: dict[str, JSON]) -> list[JSON]:
     """The metadata of the call an item records (span_metadata.py)."""
     found = item.get("metadata")
     return list(found) if isinstance(found, list) else []
+
+
+def _type_steps(spans: list[Span]) -> None:
+    """The server types a span with the kind of step.run an SDK ran, else its step kind,
+    if it has one (not a step's last, failing attempt)."""
+    for span in spans:
+        if span["stepOp"] and not span.get("isUserland") and not span.get("stepType"):
+            span["stepType"] = span["stepOp"]
+        _type_steps(typing.cast(list[Span], span["childrenSpans"]))
 
 
 def _earliest(queued: object, started: object) -> object:

@@ -274,9 +274,33 @@ def test_run_trace_outputs_of_completed_calls(client: Client, app: FakeApp) -> N
     spans = data(client, RAW_OUTPUTS, id=run_id)["runTrace"]["childrenSpans"]
     outputs = [span_output(client, span["outputID"]) if span["outputID"] else None
                for span in spans]
+    # Measured: the Finalization span has no output, its call has the function's.
     assert [output and (output["data"], output["error"]) for output in outputs] == [
         ('{"n":1}', None), ('{"n":1}', None), ('"ok"', None), (None, ERROR), (None, ERROR),
-        ('"ok"', None), None, ('{"done":true}', None), ('{"done":true}', None)]
+        ('"ok"', None), None, None, ('{"done":true}', None)]
+
+
+RAW_TYPES = """query R($id: String!) { runTrace(runID: $id) { childrenSpans {
+  name stepType duration childrenSpans { name stepType duration } } } }"""
+
+
+def types(span: dict[str, typing.Any]) -> list[typing.Any]:
+    return [span["name"], span["stepType"], span["duration"] is not None,
+            [types(child) for child in span.get("childrenSpans") or []]]
+
+
+def test_run_trace_span_types_and_durations(client: Client, app: FakeApp) -> None:
+    """Measured: a span is typed with its step kind (Finalization with FINALIZATION); a
+    step's span and the Finalization span have no duration, their attempts and calls do."""
+    client.register(app, [app.function("fn", retries=1, handler=fails_in_step)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    spans = data(client, RAW_TYPES, id=run_id)["runTrace"]["childrenSpans"]
+    assert [types(span) for span in spans] == [
+        ["bad", "RUN", False, [["Attempt 0", "RUN", True, []], ["Attempt 1", "", True, []]]],
+        ["bad", "RUN", True, []], ["bad", "", True, []],
+        ["Finalization", "FINALIZATION", False, []], ["executor.nonstep", "", True, []]]
 
 
 def fails_in_step(call: Call) -> Reply:
@@ -463,3 +487,25 @@ def test_times_drop_trailing_zeros_as_the_dev_server_writes_them(
     texts = time_texts(data(manual, TIMES, id=run_id, run=run_id, event=event_id))
     assert "2026-01-01T00:00:00Z" in texts and "2026-01-01T00:00:00.1Z" in texts
     assert [text for text in texts if re.search(r"\.\d*0Z$", text)] == []
+
+
+def sends(call: Call) -> Reply:
+    if step_hash("send") not in call.body["steps"]:
+        return ops(op("StepRun", "send", data={"ids": ["x"]}, opts={"type": "step.sendEvent"}))
+    return ok("sent")
+
+
+def test_run_trace_types_a_step_with_the_kind_of_run_the_sdk_named(
+        client: Client, app: FakeApp) -> None:
+    """Measured (JS SDK, step.sendEvent): the call's span is typed with the op's
+    ``opts.type``, which its step info shows too; the step's span keeps RUN."""
+    client.register(app, [app.function("fn", handler=sends)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    query = """query R($id: String!) { runTrace(runID: $id) { childrenSpans {
+      name stepType stepInfo { ... on RunStepInfo { type } } } } }"""
+    spans = data(client, query, id=run_id)["runTrace"]["childrenSpans"]
+    info = {"type": "step.sendEvent"}
+    assert spans[:2] == [{"name": "send", "stepType": "RUN", "stepInfo": info},
+                         {"name": "send", "stepType": "step.sendEvent", "stepInfo": info}]
