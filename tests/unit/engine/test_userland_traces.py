@@ -442,6 +442,11 @@ def test_js_sdk_extended_traces_show_in_run_trace(js_app_dir: pathlib.Path) -> N
         assert custom["userlandSpan"]["scopeName"] == "inngest"
         assert [child["name"] for child in custom["childrenSpans"]] == ["inner"]
         assert custom["childrenSpans"][0]["parentSpanID"] == custom["spanID"]
+        # The REST v2 trace shows them where runTrace does.
+        root = client.request("GET", f"/api/v2/runs/{run_id}/trace")[1]["data"]["rootSpan"]
+        step = next(span for span in root["children"] if span.get("children"))
+        assert [(span["name"], span["status"], [child["name"] for child in span["children"]])
+                for span in step["children"]] == [("custom-work", "RUNNING", ["inner"])]
     finally:
         dev.stop()
         node.terminate()
