@@ -162,7 +162,8 @@ class _Builder:
         alone, named after the step."""
         attempt = group.attempts[0]
         attempt.update(name=group.name, childrenSpans=group.userland[0],
-                       metadata=group.metadata[0], queuedAt=_earliest(group.span["queuedAt"], attempt["startedAt"]))
+                       metadata=group.metadata[0],
+                       queuedAt=_earliest(group.span["queuedAt"], attempt["startedAt"]))
         self.spans = [span for span in self.spans if span is not group.span]
 
     def _wait_span(self, step_id: str, name: str, op: str, at: int) -> Span:
