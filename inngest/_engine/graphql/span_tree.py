@@ -52,6 +52,8 @@ class _Builder:
         self.spans: list[Span] = []
         self.groups: dict[str, _Group] = {}
         self.waits: dict[str, Span] = {}
+        # Results recorded before their wait's span: an invoke its target refused at once.
+        self.early_results: dict[str, tuple[dict[str, JSON], int]] = {}
         self.function_attempts: list[Span] = []
         self.function_metadata: list[list[JSON]] = []
         self.finalization: int | None = None
@@ -87,15 +89,15 @@ class _Builder:
             if isinstance(until, int):
                 self._end_wait(self.waits[step_id], until)
             self.spans.append(self.waits[step_id])
+            early = self.early_results.pop(step_id, None)
+            if early is not None:
+                self._wait_result(self.waits[step_id], *early)
         elif "waitResult" in item or "invokeFunctionResult" in item:
             wait = self.waits.get(str(step_id))
-            if wait is not None:
-                wait["stepInfo"] = step_info(item, wait["stepInfo"])
-                self._end_wait(wait, at)
-                result = item.get("waitResult")
-                # A wait that timed out found nothing to show.
-                if isinstance(result, typing.Mapping) and result.get("timeout"):
-                    wait["outputID"] = None
+            if wait is None:
+                self.early_results[str(step_id)] = (item, at)
+            else:
+                self._wait_result(wait, item, at)
         elif kind in ("StepCompleted", "StepErrored", "StepFailed"):
             self._reply(item, kind, step_id if isinstance(step_id, str) else None, at)
 
@@ -177,6 +179,14 @@ class _Builder:
         if status != "WAITING" and op != "SLEEP":
             span["outputID"] = step_output_id(self.run.id, step_id)
         return span
+
+    def _wait_result(self, wait: Span, item: dict[str, JSON], at: int) -> None:
+        wait["stepInfo"] = step_info(item, wait["stepInfo"])
+        self._end_wait(wait, at)
+        result = item.get("waitResult")
+        # A wait that timed out found nothing to show.
+        if isinstance(result, typing.Mapping) and result.get("timeout"):
+            wait["outputID"] = None
 
     @staticmethod
     def _end_wait(wait: Span, at: int) -> None:

@@ -440,6 +440,31 @@ def test_run_trace_of_sleeps_waits_and_invokes_that_ended(client: Client, app: F
     assert call["endedAt"] is not None and call["duration"] is not None
 
 
+def invoke_child(call: Call) -> Reply:
+    steps = call.body["steps"]
+    if step_hash("call") not in steps:
+        return ops(op("InvokeFunction", "call", opts={
+            "function_id": "app-child", "payload": {"data": {}}}))
+    return ok(steps[step_hash("call")])
+
+
+def test_run_trace_of_an_invoke_its_target_refused_at_once(
+        client: Client, app: FakeApp) -> None:
+    """Measured (differential ``flow_invoke_limited``): an invoke of a rate-limited function
+    fails as soon as it is made, and its span still has its end, as on the dev server."""
+    client.register(app, [app.function("fn", handler=invoke_child),
+                          app.function("child", [], handler=lambda call: ok(1),
+                                       rateLimit={"limit": 1, "period": "1h"})])
+    for expected in ("COMPLETED", "FAILED"):
+        [event_id] = client.send({"name": "test/fn"})
+        run_id = run_id_for(client, event_id)
+        wait_for_status(client, run_id, "COMPLETED")
+        [call] = [span for span in data(client, RAW_WAITS, id=run_id)["runTrace"]["childrenSpans"]
+                  if span["name"] == "call"]
+        assert call["status"] == expected
+        assert call["endedAt"] is not None and call["duration"] is not None
+
+
 def test_run_trace_of_cancelled_sleep_is_waiting(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function(
         "fn", handler=lambda call: ops(op("Sleep", "long", opts={"duration": "1h"})))])
