@@ -12,7 +12,7 @@ import uuid
 
 from inngest import _transport
 from inngest._engine import registration
-from inngest._engine.models import API_METHOD, App
+from inngest._engine.models import API_METHOD, CONNECT_METHOD, App
 from inngest._engine.payload import load
 from inngest._engine.store import Store
 from inngest._protocol import jcs, signing
@@ -103,7 +103,7 @@ class Syncer:
     def sync_once(self, *, first: bool = False) -> None:
         """Ping known apps (all of them when polling, else only failing ones) and discover."""
         for app in self.store.apps():
-            if app.method == API_METHOD:
+            if app.method in (API_METHOD, CONNECT_METHOD):
                 continue
             if first or self.poll or app.error:
                 self.ping(app.url)

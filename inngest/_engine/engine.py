@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import typing
 
 from inngest._engine.clock import Clock, SystemClock
-from inngest._engine.executor import Executor, Settings
+from inngest._engine import registration
+from inngest._engine.connect.workers import Router, Workers
+from inngest._engine.executor import Executor, Settings, default_transport
 from inngest._engine.flow.admission import FlowAdmission
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.queue import Queue
@@ -13,6 +16,8 @@ from inngest._engine.runner import Runner
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 from inngest._transport import Transport
+
+log = logging.getLogger("inngest.engine")
 
 
 class Engine:
@@ -28,10 +33,26 @@ class Engine:
                            queue_workers, self.admission)
         self.lifecycle = Lifecycle(store, self.queue, self.clock, self.ids)
         self.runner = Runner(self.lifecycle)
-        self.executor = Executor(self.runner, settings, transport)
+        # Calls of connect apps' functions go to their workers' connections.
+        self.workers = Workers(self.ids)
+        self.executor = Executor(self.runner, settings, Router(
+            self.workers, store, transport or default_transport()))
         # Syncs the app at a URL now and says its normalized URL (set by the dev server,
         # which owns the app syncer).
         self.sync_app: typing.Callable[[str], str] | None = None
+
+    def apply_sync(self, body: bytes, headers: typing.Mapping[str, str]
+                   ) -> registration.RegisterResult:
+        """Register an app (``/fn/register``'s body) and schedule its crons; raises
+        ``RegisterError`` for a refused one."""
+        result = registration.register(self.store, body, headers, self.clock.now_ms())
+        app = self.store.app(result.app_id)
+        if result.modified and app is not None:
+            functions = self.store.functions(app.id)
+            for fn in functions:
+                self.runner.schedule_crons(fn)
+            log.info("synced app %s at %s (%d functions)", app.name, app.url, len(functions))
+        return result
 
     def start(self) -> None:
         for fn in self.store.functions():

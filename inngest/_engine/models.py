@@ -100,12 +100,14 @@ class App(Stored):
     framework: str = ""
     app_version: str = ""
     updated_at_ms: int = 0
-    # How the server reaches it: SERVE (an SDK's serve endpoint, synced and pinged), or API
-    # (a durable endpoint's app, made by the checkpoint API, never called to sync).
+    # How the server reaches it: SERVE (an SDK's serve endpoint, synced and pinged), API
+    # (a durable endpoint's app, made by the checkpoint API, never called to sync), or
+    # CONNECT (a worker that synced over its connection to the connect gateway).
     method: str = "SERVE"
 
 
 API_METHOD = "API"
+CONNECT_METHOD = "CONNECT"
 
 
 @dataclasses.dataclass(frozen=True)

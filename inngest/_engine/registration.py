@@ -10,7 +10,7 @@ import uuid
 
 from inngest._engine import cel, cron, timeparse
 from inngest._engine.errors import EngineError
-from inngest._engine.models import JSON, App, Function
+from inngest._engine.models import CONNECT_METHOD, JSON, App, Function
 from inngest._engine.payload import (
     Object, as_array, as_object, is_array, json_kind, load_body, object_or_empty,
 )
@@ -144,6 +144,7 @@ def register(
         error="\n".join(error for _, error in errors) if errors else None,
         sdk=str(request.get("sdk") or ""), framework=str(request.get("framework") or ""),
         app_version=str(request.get("appVersion") or ""), updated_at_ms=now_ms,
+        method=CONNECT_METHOD if request.get("deployType") == "connect" else "SERVE",
     )
     with store.transaction():
         for placeholder in store.apps_by_url(url):

@@ -7,7 +7,9 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import console, events, mcp, realtime, registration, timeparse, ulid
+from inngest._engine import (
+    connect, console, events, mcp, realtime, registration, timeparse, ulid,
+)
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import cancellations, checkpoint, guard, rest_v2, routing, run_routes
@@ -74,6 +76,7 @@ class Api:
         self._rest_v2 = rest_v2.RestV2(engine)
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._realtime = realtime.Realtime(engine.clock, engine.ids)
+        self._connect = connect.Connect(engine, self.info)
         runs = run_routes.RunRoutes(engine)
         bulk = cancellations.Cancellations(engine)
         checkpoints = checkpoint.CheckpointRoutes(engine)
@@ -142,6 +145,8 @@ class Api:
         if realtime.serves(path):
             return self._realtime.handle(method, path, query, headers, body)
         path = path.rstrip("/") or "/"
+        if path == connect.GATEWAY_PATH:
+            return self._connect.gateway(method, headers)
         found = routing.find(self._routes, method, path)
         if isinstance(found, bool):
             return error(405, "method not allowed") if found else error(404, "not found")
@@ -228,18 +233,10 @@ class Api:
 
     def register(self, headers: Headers, body: bytes, **_: object) -> Response:
         try:
-            result = registration.register(
-                self.engine.store, body, headers, self.engine.clock.now_ms()
-            )
+            result = self.engine.apply_sync(body, headers)
         except registration.RegisterError as err:
             log.info("app sync failed: %s", err)
             return respond(err.status, err.body)
-        app = self.engine.store.app(result.app_id)
-        if result.modified and app is not None:
-            functions = self.engine.store.functions(app.id)
-            for fn in functions:
-                self.engine.runner.schedule_crons(fn)
-            log.info("synced app %s at %s (%d functions)", app.name, app.url, len(functions))
         return respond(200, result.to_dict())
 
     def remove_app(self, query: dict[str, str], **_: object) -> Response:
@@ -407,8 +404,8 @@ class Api:
         status, mcp_headers, payload = self._mcp.handle(method, headers, body)
         return status, {Header.SERVER_KIND: registration.SERVER_KIND, **mcp_headers}, payload
 
-    def connect_start(self, **_: object) -> Response:
-        return respond(200, {})
+    def connect_start(self, headers: Headers, body: bytes, **_: object) -> Response:
+        return self._connect.start(headers, body)
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:

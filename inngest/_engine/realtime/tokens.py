@@ -132,10 +132,11 @@ def mint(topics: list[Topic] | None, now_ms: int, token_id: str,
         ],
         "publish": False,
     }
-    return _signed(claims)
+    return sign(claims)
 
 
-def _signed(claims: dict[str, object]) -> str:
+def sign(claims: dict[str, object]) -> str:
+    """``claims`` as a token (HS256) signed with the dev secret."""
     signed = f"{_segment(_HEADER)}.{_segment(claims)}"
     return f"{signed}.{_b64(_signature(signed))}"
 
@@ -143,14 +144,14 @@ def _signed(claims: dict[str, object]) -> str:
 def mint_run_claim(run_id: str, now_ms: int) -> str:
     """A token to read one run's output (the checkpoint API's), valid for an hour."""
     now = now_ms // 1000
-    return _signed({"iss": RUN_CLAIM_ISSUER, "sub": RUN_CLAIM_SUBJECT,
-                    "exp": now + RUN_CLAIM_EXPIRY_SECONDS, "iat": now, "Env": ENV_ID,
-                    "RunID": run_id})
+    return sign({"iss": RUN_CLAIM_ISSUER, "sub": RUN_CLAIM_SUBJECT,
+                 "exp": now + RUN_CLAIM_EXPIRY_SECONDS, "iat": now, "Env": ENV_ID,
+                 "RunID": run_id})
 
 
 def verify_run_claim(token: str, now_ms: int) -> str | None:
     """The run id a valid, unexpired run claim token grants; else None."""
-    claims = _verified(token)
+    claims = verified(token)
     if not isinstance(claims, dict) or claims.get("iss") != RUN_CLAIM_ISSUER \
             or claims.get("sub") != RUN_CLAIM_SUBJECT:
         return None
@@ -162,7 +163,7 @@ def verify_run_claim(token: str, now_ms: int) -> str | None:
     return run_id.upper() if isinstance(run_id, str) and ulid.is_ulid(run_id) else None
 
 
-def _verified(token: str) -> object:
+def verified(token: str) -> object:
     """The claims of a token signed with the dev secret (None if it is not)."""
     parts = token.split(".")
     if len(parts) != 3:
@@ -182,7 +183,7 @@ def _verified(token: str) -> object:
 
 def verify(token: str, now_ms: int) -> Claims | None:
     """The claims of a valid, unexpired token signed with the dev secret; else None."""
-    claims = _verified(token)
+    claims = verified(token)
     return None if claims is None else _valid_claims(claims, now_ms / 1000)
 
 

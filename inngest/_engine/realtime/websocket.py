@@ -10,7 +10,7 @@ import hashlib
 import socket
 import struct
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 # As the dev server's library: a longer message from the client closes the connection.
 MAX_MESSAGE_BYTES = 32768
@@ -90,11 +90,14 @@ def close_frame(code: int, reason: str = "") -> bytes:
 
 
 class Reader:
-    """Reads the client's frames from a blocking socket, ``leftover`` first."""
+    """Reads the client's frames from a blocking socket, ``leftover`` first; a message over
+    ``max_bytes`` closes the connection."""
 
-    def __init__(self, sock: socket.socket, leftover: bytes) -> None:
+    def __init__(self, sock: socket.socket, leftover: bytes,
+                 max_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self._sock = sock
         self._buffer = bytearray(leftover)
+        self._max_bytes = max_bytes
 
     def message(self) -> tuple[int, bytes]:
         """The next message or control frame: (opcode, payload). Raises ``Closed``."""
@@ -110,8 +113,8 @@ class Reader:
             if opcode == -1:
                 opcode = frame_opcode
             size += len(payload)
-            if size > MAX_MESSAGE_BYTES:
-                raise Closed(CLOSE_TOO_BIG, f"read limited at {MAX_MESSAGE_BYTES + 1} bytes")
+            if size > self._max_bytes:
+                raise Closed(CLOSE_TOO_BIG, f"read limited at {self._max_bytes + 1} bytes")
             parts.append(payload)
             if fin:
                 return opcode, b"".join(parts)
@@ -127,8 +130,8 @@ class Reader:
             size = struct.unpack("!H", self._take(2))[0]
         elif size == 127:
             size = struct.unpack("!Q", self._take(8))[0]
-        if size > MAX_MESSAGE_BYTES:
-            raise Closed(CLOSE_TOO_BIG, f"read limited at {MAX_MESSAGE_BYTES + 1} bytes")
+        if size > self._max_bytes:
+            raise Closed(CLOSE_TOO_BIG, f"read limited at {self._max_bytes + 1} bytes")
         mask, masked = self._take(4), self._take(size)
         key = (mask * (size // 4 + 1))[:size]
         payload = (int.from_bytes(masked, "big") ^ int.from_bytes(key, "big")).to_bytes(size, "big")

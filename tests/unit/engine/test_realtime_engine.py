@@ -199,7 +199,7 @@ def test_a_run_publishes_to_a_websocket_subscriber_in_order(
     try:
         assert ws.status == 101
         accept = base64.b64encode(hashlib.sha1(
-            (ws.key + "258EAFA5-E914-47DA-95CA-C5AB0DC11B85").encode()).digest()).decode()
+            (ws.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
         assert ws.headers["sec-websocket-accept"] == accept
         assert ws.headers["upgrade"] == "websocket"
         assert ws.frame() == (0x9, b"1")  # a keepalive ping at once, as the dev server

@@ -1,0 +1,226 @@
+"""One worker's WebSocket connection to the gateway, from the hello to the close.
+
+The gateway says hello (an empty message); within five seconds the worker must send its
+connect message (its connection id and instance id, the session token of its start
+request, and its apps with their functions), which syncs each app. The gateway then sends
+the heartbeat and lease intervals, and the connection is ready (at once, or when the worker
+says so if it asked to). After that the worker sends heartbeats (each answered), acks,
+lease extensions and replies to the executor requests it is sent, and may pause.
+
+Bad input closes the connection as the dev server does: with a close code and, as the
+reason, the error's code.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import typing
+
+from inngest._engine import ulid
+from inngest._engine.clock import Clock
+from inngest._engine.connect import auth, messages
+from inngest._engine.connect.workers import Gone, Workers
+from inngest._engine.realtime import websocket
+
+Kind = messages.Kind
+HELLO_TIMEOUT_SECONDS = 5.0
+HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL = "10s", "30s", "0s"
+MAX_APPS = 10
+WRITE_TIMEOUT_SECONDS = 10.0
+# A reply may carry a step's output and input (4 MiB each), as on the dev server.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+CLOSE_NORMAL, CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_INTERNAL = 1000, 1007, 1008, 1011
+
+
+class SocketError(Exception):
+    """Ends the connection with a close ``status`` and ``reason``."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class SyncFailed(SocketError):
+    """An app the engine refused to sync: the worker is told why before the close."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(CLOSE_POLICY, "")
+        self.message = message
+
+
+INVALID_PAYLOAD = "connect_worker_hello_invalid_payload"
+Sync = typing.Callable[[messages.WorkerConnect, messages.AppConfig], None]
+"""Syncs one app of a connect message; raises ``SocketError``."""
+
+
+class Session:
+    """Serves one connection (``serve``, on the thread the HTTP server gives it)."""
+
+    def __init__(self, workers: Workers, sync: Sync, clock: Clock, ids: ulid.Generator) -> None:
+        self.workers = workers
+        self.sync = sync
+        self.clock = clock
+        self.ids = ids
+        self.connection_id = ""
+        self.app_names: frozenset[str] = frozenset()
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._ended = False
+        self._established = threading.Event()
+
+    def serve(self, sock: socket.socket, leftover: bytes) -> None:
+        # A blocking socket: reads wait past the timeout, writes give up at it.
+        sock.settimeout(WRITE_TIMEOUT_SECONDS)
+        self._sock = sock
+        reader = websocket.Reader(sock, leftover, MAX_MESSAGE_BYTES)
+        timer = threading.Timer(HELLO_TIMEOUT_SECONDS, self._hello_timeout)
+        timer.daemon = True
+        try:
+            self.send(Kind.GATEWAY_HELLO, b"")
+            timer.start()
+            hello = self._establish(reader)
+            self._established.set()
+            timer.cancel()
+            for app in hello.apps:
+                self.sync(hello, app)
+            self.send(Kind.GATEWAY_CONNECTION_READY, messages.connection_ready(
+                HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL))
+            if not hello.manual_readiness:
+                self.workers.add(self)
+            self._run(reader)
+        except SyncFailed as failed:
+            self._try_send(Kind.SYNC_FAILED, messages.system_error("", failed.message))
+            self._close(failed.status, failed.reason)
+        except SocketError as err:
+            self._close(err.status, err.reason)
+        except websocket.Closed as closed:
+            if closed.code is not None:
+                self._close(closed.code, closed.reason)
+        except Gone:
+            pass
+        finally:
+            timer.cancel()
+            self.workers.remove(self)
+            self._end()
+
+    def send(self, kind: Kind, payload: bytes) -> None:
+        """Raises ``Gone`` once the connection has ended."""
+        self._write(websocket.frame(websocket.BINARY, messages.connect_message(kind, payload)))
+
+    def _try_send(self, kind: Kind, payload: bytes) -> None:
+        try:
+            self.send(kind, payload)
+        except Gone:
+            pass
+
+    def _write(self, data: bytes) -> None:
+        with self._lock:
+            if self._ended or self._sock is None:
+                raise Gone()
+            try:
+                self._sock.sendall(data)
+            except OSError:
+                self._ended = True
+                raise Gone() from None
+
+    def _close(self, status: int, reason: str) -> None:
+        try:
+            self._write(websocket.close_frame(status, reason))
+        except Gone:
+            return
+        self._end()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._ended = True
+            if self._sock is not None:
+                try:
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _hello_timeout(self) -> None:
+        if not self._established.is_set():
+            self._close(CLOSE_POLICY, "connect_worker_hello_timeout")
+
+    # Reading
+
+    def _message(self, reader: websocket.Reader) -> tuple[int, bytes]:
+        """The next ``ConnectMessage`` (kind, payload), answering control frames. Text
+        frames are read as binary ones, as on the dev server."""
+        while True:
+            opcode, payload = reader.message()
+            if opcode == websocket.CLOSE:
+                self._try_write(websocket.frame(websocket.CLOSE, payload[:2]))
+                raise websocket.Closed()
+            if opcode == websocket.PING:
+                self._try_write(websocket.frame(websocket.PONG, payload))
+            elif opcode in (websocket.TEXT, websocket.BINARY):
+                try:
+                    return messages.read_connect_message(payload)
+                except messages.WireError:
+                    raise SocketError(CLOSE_INVALID_DATA,
+                                      "failed to unmarshal Protobuf") from None
+
+    def _try_write(self, data: bytes) -> None:
+        try:
+            self._write(data)
+        except Gone:
+            pass
+
+    def _establish(self, reader: websocket.Reader) -> messages.WorkerConnect:
+        kind, payload = self._message(reader)
+        if kind != Kind.WORKER_CONNECT:
+            raise SocketError(CLOSE_POLICY, "connect_worker_hello_invalid_msg")
+        try:
+            hello = messages.WorkerConnect.decode(payload)
+        except messages.WireError:
+            raise SocketError(CLOSE_POLICY, INVALID_PAYLOAD) from None
+        if not ulid.is_ulid(hello.connection_id) or not hello.instance_id:
+            raise SocketError(CLOSE_POLICY, INVALID_PAYLOAD)
+        if not auth.valid(hello.session_token, self.clock.now_ms()):
+            raise SocketError(CLOSE_POLICY, "connect_authentication_failed")
+        if not hello.apps:
+            raise SocketError(CLOSE_POLICY, INVALID_PAYLOAD)
+        if len(hello.apps) > MAX_APPS:
+            raise SocketError(CLOSE_POLICY, "connect_too_many_apps_per_connection")
+        self.connection_id = hello.connection_id.upper()
+        self.app_names = frozenset(app.name for app in hello.apps)
+        return hello
+
+    def _run(self, reader: websocket.Reader) -> None:
+        handlers: dict[int, typing.Callable[[bytes], None]] = {
+            Kind.WORKER_HEARTBEAT: lambda _: self.send(Kind.GATEWAY_HEARTBEAT, b""),
+            Kind.WORKER_READY: lambda _: self.workers.add(self),
+            Kind.WORKER_PAUSE: lambda _: self.workers.pause(self),
+            Kind.WORKER_REPLY: self._on_reply,
+            Kind.WORKER_REQUEST_EXTEND_LEASE: self._on_extend_lease,
+        }
+        while True:
+            kind, payload = self._message(reader)
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(payload)
+
+    def _on_reply(self, payload: bytes) -> None:
+        try:
+            reply = messages.SDKResponse.decode(payload)
+        except messages.WireError:
+            return  # as on the dev server: a reply it cannot read is dropped
+        if self.workers.reply(self.connection_id, reply):
+            self.send(Kind.WORKER_REPLY_ACK, messages.reply_ack(reply.request_id))
+
+    def _on_extend_lease(self, payload: bytes) -> None:
+        invalid = "connect_worker_request_extend_lease_invalid_payload"
+        try:
+            request = messages.LeaseRequest.decode(payload)
+        except messages.WireError:
+            raise SocketError(CLOSE_POLICY, invalid) from None
+        if not ulid.is_ulid(request.lease_id):
+            raise SocketError(CLOSE_POLICY, invalid)
+        known, new_lease = self.workers.extend_lease(
+            self.connection_id, request.request_id, request.lease_id.upper(),
+            self.clock.now_ms())
+        if known:
+            self.send(Kind.WORKER_REQUEST_EXTEND_LEASE_ACK, request.ack(new_lease))

@@ -1,0 +1,215 @@
+"""The connected workers, and calls of their functions routed to them instead of HTTP.
+
+A function synced through a worker's connection has a ``wss://connect/`` URL: calling it
+sends an executor request to a ready connection of its app and waits for the worker's
+reply, which becomes the answer an HTTP call would have had. The worker holds a lease on
+each request and extends it while it runs; a request whose lease runs out, or whose
+connection ends, fails the call (the executor retries it as an unreachable app).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+import typing
+import urllib.parse
+
+from inngest._engine import ulid
+from inngest._engine.connect import messages
+from inngest._engine.models import CONNECT_METHOD
+from inngest._engine.realtime.tokens import ACCOUNT_ID, ENV_ID
+from inngest._engine.store import Store
+from inngest._protocol.headers import Header
+from inngest._transport import OutboundRequest, Response, Transport, TransportError
+
+LEASE_SECONDS = 120.0
+_STATUSES: dict[int, int] = {
+    messages.SDKStatus.DONE: 200, messages.SDKStatus.NOT_COMPLETED: 206,
+    messages.SDKStatus.ERROR: 500,
+}
+
+
+class Gone(Exception):
+    """The connection ended: nothing more can be sent on it."""
+
+
+class Connection(typing.Protocol):
+    """A worker's connection, as the gateway keeps it."""
+
+    connection_id: str
+    app_names: frozenset[str]
+
+    def send(self, kind: messages.Kind, payload: bytes) -> None:
+        """Raises ``Gone`` once the connection has ended."""
+
+
+@dataclasses.dataclass
+class Pending:
+    """A request sent to a worker and not yet answered."""
+
+    request: messages.ExecutorRequest
+    connection_id: str
+    lease_id: str
+    lease_ends: float
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    reply: messages.SDKResponse | None = None
+    problem: str = ""
+
+
+class Workers:
+    """Ready connections by app name, and the requests they hold."""
+
+    def __init__(self, ids: ulid.Generator) -> None:
+        self.ids = ids
+        self._lock = threading.Lock()
+        self._ready: list[Connection] = []
+        self._pending: dict[str, Pending] = {}
+
+    def add(self, connection: Connection) -> None:
+        with self._lock:
+            self._ready.append(connection)
+
+    def pause(self, connection: Connection) -> None:
+        """No more requests go to ``connection`` (those it holds may still be answered)."""
+        with self._lock:
+            if connection in self._ready:
+                self._ready.remove(connection)
+
+    def remove(self, connection: Connection) -> None:
+        """The connection ended: its unanswered requests fail."""
+        self.pause(connection)
+        with self._lock:
+            lost = [p for p in self._pending.values()
+                    if p.connection_id == connection.connection_id]
+        for pending in lost:
+            self._fail(pending, f"the worker's connection {connection.connection_id} closed "
+                                "before it replied")
+
+    def call(self, request: messages.ExecutorRequest, timeout: float) -> messages.SDKResponse:
+        """Send ``request`` to a ready connection of its app and wait for the reply; raises
+        ``TransportError`` when none is connected, or no reply comes in time."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            connection = next((c for c in reversed(self._ready)
+                               if request.app_name in c.app_names), None)
+            if connection is None:
+                raise TransportError(f"no connect worker is connected for app "
+                                     f"{request.app_name!r}")
+            pending = self._pending[request.request_id] = Pending(
+                request, connection.connection_id, request.lease_id,
+                time.monotonic() + LEASE_SECONDS)
+        try:
+            connection.send(messages.Kind.GATEWAY_EXECUTOR_REQUEST, request.encode())
+            return self._wait(pending, deadline)
+        except Gone:
+            raise TransportError(f"the worker's connection {connection.connection_id} "
+                                 "closed") from None
+        finally:
+            with self._lock:
+                self._pending.pop(request.request_id, None)
+
+    def _wait(self, pending: Pending, deadline: float) -> messages.SDKResponse:
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                ends = min(deadline, pending.lease_ends)
+            if pending.done.wait(max(0.0, ends - now)):
+                if pending.reply is None:
+                    raise TransportError(pending.problem)
+                return pending.reply
+            if time.monotonic() >= deadline:
+                raise TransportError("timed out waiting for the worker's reply")
+            with self._lock:
+                expired = time.monotonic() >= pending.lease_ends
+            if expired:
+                raise TransportError("the worker stopped responding: its lease on the request "
+                                     "ran out")
+
+    def reply(self, connection_id: str, reply: messages.SDKResponse) -> bool:
+        """A worker's reply; False for a request it does not hold (answered, or unknown)."""
+        with self._lock:
+            pending = self._pending.get(reply.request_id)
+            if pending is None or pending.connection_id != connection_id \
+                    or pending.done.is_set():
+                return False
+            pending.reply = reply
+        pending.done.set()
+        return True
+
+    def extend_lease(self, connection_id: str, request_id: str, lease_id: str,
+                     now_ms: int) -> tuple[bool, str | None]:
+        """(whether the request is known, its new lease id or None when the lease is not
+        the current one)."""
+        with self._lock:
+            pending = self._pending.get(request_id)
+            if pending is None or pending.connection_id != connection_id:
+                return False, None
+            if pending.lease_id != lease_id or time.monotonic() >= pending.lease_ends:
+                return True, None
+            pending.lease_id = self.ids.new(now_ms)
+            pending.lease_ends = time.monotonic() + LEASE_SECONDS
+            return True, pending.lease_id
+
+    def _fail(self, pending: Pending, problem: str) -> None:
+        with self._lock:
+            if pending.done.is_set():
+                return
+            pending.problem = problem
+        pending.done.set()
+
+
+class Router:
+    """The executor's transport: calls of connect apps' functions go to their workers,
+    every other request to ``fallback``."""
+
+    def __init__(self, workers: Workers, store: Store, fallback: Transport) -> None:
+        self.workers = workers
+        self.store = store
+        self.fallback = fallback
+
+    def send(self, request: OutboundRequest) -> Response:
+        parts = urllib.parse.urlsplit(request.url)
+        if parts.scheme != "wss" or parts.netloc != "connect":
+            return self.fallback.send(request)
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        fn = self.store.function_by_slug(query.get("fnId", ""))
+        app = self.store.app(fn.app_id) if fn is not None else None
+        if fn is None or app is None or app.method != CONNECT_METHOD:
+            return self.fallback.send(request)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        now_ms = int(time.time() * 1000)
+        call = messages.ExecutorRequest(
+            request_id=headers.get("x-request-id") or self.workers.ids.new(now_ms),
+            account_id=ACCOUNT_ID, env_id=ENV_ID, app_id=app.id, app_name=app.name,
+            function_id=fn.id, function_slug=fn.slug, step_id=query.get("stepId", "step"),
+            payload=request.body or b"", system_trace_ctx=_trace_ctx(headers, "traceparent"),
+            user_trace_ctx=_trace_ctx(headers, "traceparent", "tracestate"),
+            run_id=headers.get("x-run-id", ""), lease_id=self.workers.ids.new(now_ms),
+            job_id=headers.get(Header.JOB_ID, ""),
+        )
+        return _response(self.workers.call(call, request.timeout))
+
+    def close(self) -> None:
+        self.fallback.close()
+
+
+def _trace_ctx(headers: dict[str, str], *names: str) -> bytes:
+    carrier = {name: headers[name] for name in names if headers.get(name)}
+    return json.dumps(carrier, separators=(",", ":")).encode()
+
+
+def _response(reply: messages.SDKResponse) -> Response:
+    """The reply as the HTTP answer the SDK would have given."""
+    headers = {"Content-Type": "application/json", Header.SDK: reply.sdk_version,
+               Header.REQ_VERSION: str(reply.request_version),
+               Header.NO_RETRY: "true" if reply.no_retry else "false"}
+    if reply.retry_after:
+        headers["Retry-After"] = reply.retry_after
+    status = _STATUSES.get(reply.status, 500)
+    if status == 200 and reply.no_retry:
+        # The JS SDK reports a non-retriable error (its HTTP 400) as done, and the dev
+        # server fails the run on the no-retry flag.
+        status = 400
+    return Response(status, headers, reply.body)
