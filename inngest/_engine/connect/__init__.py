@@ -107,6 +107,6 @@ class Connect:
 def _error(status: int, message: str) -> Response:
     """An error as the dev server writes it: JSON, sent as sniffed text."""
     body = json.dumps({"error": message, "data": None, "status": status},
-                      separators=(",", ":")).encode()
+                      separators=(",", ":")).encode() + b"\n"
     return status, {"Content-Type": "text/plain; charset=utf-8",
                     Header.SERVER_KIND: registration.SERVER_KIND}, body

@@ -1,0 +1,288 @@
+"""The connect protocol as a worker sees it, from a worker written here: the start request,
+the gateway's WebSocket handshake, executor requests and their replies, and bad input
+(closed with the dev server's codes and reasons, measured against it; never a crash)."""
+
+from __future__ import annotations
+
+import json
+import typing
+
+import pytest
+import urllib3
+from engine_fakes import Client
+from ws_client import BINARY, TEXT, Client as WebSocket
+
+from inngest._engine import ulid
+from inngest._engine.http.server import DevServer
+from inngest._engine.otel import protowire
+
+pytestmark = pytest.mark.timeout(60)
+HTTP = urllib3.PoolManager(retries=False)
+PROTOCOL = "v0.connect.inngest.com"
+# GatewayMessageType
+HELLO, CONNECT, READY, EXECUTOR_REQUEST, REQUEST_ACK, REPLY, REPLY_ACK = 0, 1, 2, 3, 5, 6, 7
+WORKER_HEARTBEAT, GATEWAY_HEARTBEAT, EXTEND_LEASE, EXTEND_LEASE_ACK = 9, 10, 12, 13
+SYNC_FAILED = 14
+APP = "py-connect"
+
+
+def field(number: int, value: str | bytes | int) -> bytes:
+    if isinstance(value, int):
+        return protowire.field(number, protowire.VARINT, value)
+    return protowire.field(number, protowire.LEN,
+                           value.encode() if isinstance(value, str) else value)
+
+
+def message(kind: int, payload: bytes = b"") -> bytes:
+    return (field(1, kind) if kind else b"") + (field(2, payload) if payload else b"")
+
+
+def decoded(data: bytes) -> dict[int, typing.Any]:
+    """A message's fields by number (the last of each), strings as text where they are."""
+    out: dict[int, typing.Any] = {}
+    for number, _, value in protowire.fields(data):
+        if isinstance(value, bytes):
+            try:
+                value = value.decode()
+            except UnicodeDecodeError:
+                pass
+        out[number] = value
+    return out
+
+
+def function(slug: str, event: str) -> dict[str, typing.Any]:
+    # Retried often enough that a worker can reconnect between attempts.
+    return {"id": slug, "name": slug, "triggers": [{"event": event}],
+            "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 20},
+                               "runtime": {"type": "ws",
+                                           "url": f"wss://connect/?fnId={slug}&stepId=step"}}}}
+
+
+@pytest.fixture
+def dev() -> typing.Iterator[DevServer]:
+    with DevServer(port=0, poll=False, retry_interval=0.05) as server:
+        yield server
+
+
+def start(dev: DevServer, headers: dict[str, str] | None = None,
+          body: bytes = b"") -> urllib3.BaseHTTPResponse:
+    return HTTP.request("POST", dev.url + "/v0/connect/start", body=body, headers=headers)
+
+
+def session(dev: DevServer) -> dict[int, typing.Any]:
+    response = start(dev)
+    assert response.status == 200
+    return decoded(response.data)
+
+
+def connect_payload(dev: DevServer, *, apps: list[bytes] | None = None,
+                    connection_id: str | None = None, token: str | None = None,
+                    instance_id: str = "test-instance") -> bytes:
+    started = session(dev)
+    if apps is None:
+        functions = [function(f"{APP}-fn", "py/connect")]
+        apps = [field(1, APP) + field(4, json.dumps(functions))]
+    return b"".join([
+        field(1, connection_id if connection_id is not None else started[1]),
+        field(2, instance_id) if instance_id else b"",
+        field(3, field(1, token if token is not None else started[4])),
+        field(4, '{"trust_probe":"v1","connect":"v1"}'),
+        *(field(5, app) for app in apps),
+        field(9, "connect"), field(11, "v3.54.2"), field(12, "typescript"),
+    ])
+
+
+def open_gateway(dev: DevServer) -> WebSocket:
+    ws = WebSocket(str(session(dev)[2]), PROTOCOL)
+    assert ws.status == 101
+    assert ws.receive() == (BINARY, b"")  # the hello: an empty message
+    return ws
+
+
+def receive(ws: WebSocket) -> tuple[int, dict[int, typing.Any]]:
+    opcode, data = ws.receive()
+    assert opcode == BINARY, (opcode, data)
+    fields = {number: value for number, _, value in protowire.fields(data)}
+    payload = fields.get(2, b"")
+    assert isinstance(payload, bytes)
+    return int(fields.get(1, 0)), decoded(payload)
+
+
+def ready_worker(dev: DevServer) -> WebSocket:
+    ws = open_gateway(dev)
+    ws.send(message(CONNECT, connect_payload(dev)))
+    kind, ready = receive(ws)
+    assert (kind, ready) == (READY, {1: "10s", 2: "30s", 3: "0s"})
+    return ws
+
+
+def engine_alive(dev: DevServer) -> bool:
+    return HTTP.request("GET", dev.url + "/health").status == 200
+
+
+# The start request
+
+
+def test_start_answers_a_connection_and_the_gateway_to_open(dev: DevServer) -> None:
+    response = start(dev, {"Authorization": "Bearer signkey-test-abc"})
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    started = decoded(response.data)
+    assert ulid.is_ulid(started[1])
+    assert started[2] == f"ws://127.0.0.1:{dev.port}/v0/connect"
+    assert started[3] == "gw-dev"
+    assert len(started[4].split(".")) == 3  # a JWT
+    assert started[5] == "signkey-test-abc"  # the sync token: the bearer token back
+    assert 5 not in session(dev)  # none without one
+    assert session(dev)[1] != started[1]
+
+
+def test_start_refuses_a_body_that_is_not_a_start_request(dev: DevServer) -> None:
+    response = start(dev, body=b"zzz")
+    assert response.status == 400
+    assert response.data == b'{"error":"could not unmarshal request","data":null,"status":400}\n'
+    assert start(dev, body=field(1, "gw-other")).status == 200
+
+
+# The handshake
+
+
+def test_a_worker_that_connects_syncs_its_app(dev: DevServer) -> None:
+    ws = ready_worker(dev)
+    try:
+        client = Client(dev)
+        status, functions = client.request("GET", f"/v1/apps/{APP}/functions")
+        assert status == 200 and [fn["id"] for fn in functions] == [f"{APP}-fn"]
+        status, body = client.request("POST", "/v0/gql", {
+            "query": "{ apps { externalID url method sdkLanguage sdkVersion } }"})
+        assert body["data"]["apps"] == [{
+            "externalID": APP, "url": f"ws://connect?app_name={APP}", "method": "CONNECT",
+            "sdkLanguage": "typescript", "sdkVersion": "v3.54.2"}]
+        ws.send(message(WORKER_HEARTBEAT))
+        assert receive(ws) == (GATEWAY_HEARTBEAT, {})
+    finally:
+        ws.close()
+
+
+BAD_HANDSHAKES: dict[str, tuple[typing.Callable[[DevServer], bytes], int, int, str]] = {
+    "not protobuf": (lambda dev: b"\xff\xff\xff", BINARY, 1007, "failed to unmarshal Protobuf"),
+    "text frame": (lambda dev: b"hi", TEXT, 1008, "connect_worker_hello_invalid_msg"),
+    "heartbeat first": (lambda dev: message(WORKER_HEARTBEAT), BINARY, 1008,
+                        "connect_worker_hello_invalid_msg"),
+    "bad payload": (lambda dev: message(CONNECT, b"\xff\xff"), BINARY, 1008,
+                    "connect_worker_hello_invalid_payload"),
+    "bad connection id": (lambda dev: message(CONNECT, connect_payload(
+        dev, connection_id="nope")), BINARY, 1008, "connect_worker_hello_invalid_payload"),
+    "no instance id": (lambda dev: message(CONNECT, connect_payload(dev, instance_id="")),
+                       BINARY, 1008, "connect_worker_hello_invalid_payload"),
+    "bad session token": (lambda dev: message(CONNECT, connect_payload(dev, token="x.y.z")),
+                          BINARY, 1008, "connect_authentication_failed"),
+    "no apps": (lambda dev: message(CONNECT, connect_payload(dev, apps=[])), BINARY, 1008,
+                "connect_worker_hello_invalid_payload"),
+    "functions not JSON": (lambda dev: message(CONNECT, connect_payload(
+        dev, apps=[field(1, "py-bad") + field(4, "{not json")])), BINARY, 1011,
+        "connect_internal_error"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_HANDSHAKES))
+def test_a_bad_handshake_is_closed_with_the_dev_servers_code(dev: DevServer, case: str) -> None:
+    build, opcode, code, reason = BAD_HANDSHAKES[case]
+    ws = open_gateway(dev)
+    try:
+        ws.send(build(dev), opcode)
+        assert ws.close_frame() == (code, reason)
+    finally:
+        ws.close()
+    assert engine_alive(dev)
+    Client(dev).request("GET", "/v1/apps/py-bad/functions")
+    ready_worker(dev).close()
+
+
+def test_an_app_that_does_not_sync_is_reported_before_the_close(dev: DevServer) -> None:
+    ws = open_gateway(dev)
+    try:
+        invalid = [{"id": "x", "name": "x", "triggers": [], "steps": {}}]
+        ws.send(message(CONNECT, connect_payload(dev, apps=[
+            field(1, "py-invalid") + field(4, json.dumps(invalid))])))
+        assert receive(ws) == (SYNC_FAILED, {3: "At least one function is invalid"})
+        assert ws.close_frame() == (1008, "")
+    finally:
+        ws.close()
+    assert Client(dev).request("GET", "/v1/apps/py-invalid/functions")[1] == []
+
+
+def test_bad_messages_once_ready(dev: DevServer) -> None:
+    ws = ready_worker(dev)
+    try:
+        ws.send(message(99))  # an unknown kind is ignored
+        ws.send(message(REPLY, field(1, ulid.Generator().new(0)) + field(5, 1)))  # unknown
+        ws.send(message(EXTEND_LEASE, field(1, "req") + field(10, "not-a-ulid")))
+        assert ws.close_frame() == (1008, "connect_worker_request_extend_lease_invalid_payload")
+    finally:
+        ws.close()
+    ws = ready_worker(dev)
+    try:
+        ws.send(b"\xff\xff\xff")
+        assert ws.close_frame() == (1007, "failed to unmarshal Protobuf")
+    finally:
+        ws.close()
+    assert engine_alive(dev)
+
+
+# Executor requests
+
+
+def test_a_run_is_sent_to_the_worker_and_finished_by_its_reply(dev: DevServer) -> None:
+    ws = ready_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {"n": 1}})
+        kind, request = receive(ws)
+        assert kind == EXECUTOR_REQUEST
+        run_id = client.wait(lambda: client.runs(event_id))[0]["run_id"]
+        assert (request[4], request[5], request[7], request[8], request[12]) == (
+            client.request("GET", f"/v1/apps/{APP}/functions")[1][0]["app_id"], APP,
+            f"{APP}-fn", "step", run_id)
+        body = json.loads(request[9])
+        assert body["event"]["data"] == {"n": 1} and body["ctx"]["run_id"] == run_id
+        assert ulid.is_ulid(request[1]) and ulid.is_ulid(request[13])
+        assert "traceparent" in json.loads(request[10])
+        ack = b"".join([field(1, request[1]), field(4, request[4]), field(5, request[7]),
+                        field(9, run_id)])
+        ws.send(message(REQUEST_ACK, ack))
+        ws.send(message(EXTEND_LEASE, ack + field(10, request[13])))
+        kind, extended = receive(ws)
+        assert kind == EXTEND_LEASE_ACK
+        assert (extended[1], extended[4], extended[5]) == (request[1], request[4], request[7])
+        assert ulid.is_ulid(extended[6]) and extended[6] != request[13]
+        ws.send(message(EXTEND_LEASE, ack + field(10, request[13])))  # a stale lease
+        assert receive(ws) == (EXTEND_LEASE_ACK, {1: request[1], 4: request[4],
+                                                  5: request[7]})
+        ws.send(message(REPLY, b"".join([
+            field(1, request[1]), field(5, 1), field(6, '"done"'),
+            field(9, "inngest-js:v3.54.2"), field(10, 1), field(13, run_id)])))
+        assert receive(ws) == (REPLY_ACK, {1: request[1]})
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "done")
+    finally:
+        ws.close()
+
+
+def test_a_call_with_no_worker_connected_is_retried_until_one_is(dev: DevServer) -> None:
+    ws = ready_worker(dev)
+    client = Client(dev)
+    [event_id] = client.send({"name": "py/connect", "data": {}})
+    assert receive(ws)[0] == EXECUTOR_REQUEST
+    ws.close()  # the worker goes away without replying: the attempt fails, and the next
+    ws = ready_worker(dev)  # ones until a worker is connected again
+    try:
+        kind, request = receive(ws)
+        assert kind == EXECUTOR_REQUEST and json.loads(request[9])["ctx"]["attempt"] >= 1
+        ws.send(message(REPLY, field(1, request[1]) + field(5, 1) + field(6, '"second"')
+                        + field(9, "inngest-js:v3.54.2")))
+        assert receive(ws)[0] == REPLY_ACK
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "second")
+    finally:
+        ws.close()
