@@ -161,8 +161,8 @@ _OPTIONS = (
             "keep state in SQLite at ./.inngest/main.db (or --sqlite-dir)"),
     _Option("sqlite-dir", str, None, "directory for the SQLite database when persisting"),
     _Option("signing-key", str, None, "sign requests to apps with this key"),
-    _Option("connect-gateway-port", _port, 8289, "accepted; no effect (no connect gateway)",
-            "PORT"),
+    _Option("connect-gateway-port", _port, 8289,
+            "accepted; no effect (the connect gateway is on the API port)", "PORT"),
     _Option("connect-gateway-grpc-port", _port, 50052, "accepted; no effect", "PORT"),
     _Option("connect-executor-grpc-port", _port, 50053, "accepted; no effect", "PORT"),
     _Option("connect-gateway-grpc-ip", _ip, "127.0.0.1", "accepted; no effect", "IP"),
@@ -369,7 +369,7 @@ def _check_urls(urls: list[str]) -> None:
 
 def _note_inert_settings(settings: dict[str, typing.Any]) -> None:
     if settings["connect_set"]:
-        log.info("the --connect-* settings have no effect: this engine has no connect "
-                 "gateway (apps that use connect cannot attach)")
+        log.info("the --connect-* settings have no effect: this engine serves its connect "
+                 "gateway on its API port")
     if settings["tick"] != DEFAULT_TICK_MS:
         log.info("--tick has no effect: this engine's queue wakes when work is due")

@@ -124,10 +124,12 @@ class Api:
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
                body: bytes) -> Response:
         """Answer one request; header names in ``headers`` must be lower-case. Realtime
-        subscriptions need a connection to take over (``answer``): here they get a 501."""
+        subscriptions and the connect gateway need a connection to take over (``answer``):
+        here they get a 501."""
         answer = self.answer(method, path, query, headers, body)
         if isinstance(answer, Takeover):
-            return error(501, "realtime subscriptions are served over HTTP connections only")
+            return error(501, "realtime subscriptions and the connect gateway are served over "
+                              "HTTP connections only")
         return answer
 
     def answer(self, method: str, path: str, query: dict[str, str], headers: Headers,
