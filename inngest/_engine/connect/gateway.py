@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import typing
 
 from inngest._engine import ulid
@@ -26,6 +27,9 @@ from inngest._engine.realtime import websocket
 Kind = messages.Kind
 HELLO_TIMEOUT_SECONDS = 5.0
 HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL = "10s", "30s", "0s"
+HEARTBEAT_SECONDS = 10.0
+# A worker silent for this many heartbeat intervals is gone: its connection is dropped.
+MISSED_HEARTBEATS = 5
 MAX_APPS = 10
 WRITE_TIMEOUT_SECONDS = 10.0
 # A reply may carry a step's output and input (4 MiB each), as on the dev server.
@@ -67,7 +71,9 @@ class Session:
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
         self._ended = False
+        self._ending = threading.Event()
         self._established = threading.Event()
+        self._last_heartbeat = time.monotonic()
 
     def serve(self, sock: socket.socket, leftover: bytes) -> None:
         # A blocking socket: reads wait past the timeout, writes give up at it.
@@ -88,6 +94,9 @@ class Session:
                 HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL))
             if not hello.manual_readiness:
                 self.workers.add(self)
+            self._last_heartbeat = time.monotonic()
+            threading.Thread(target=self._watch_heartbeats, name="connect-heartbeats",
+                             daemon=True).start()
             self._run(reader)
         except SyncFailed as failed:
             self._try_send(Kind.SYNC_FAILED, messages.system_error("", failed.message))
@@ -132,6 +141,7 @@ class Session:
         self._end()
 
     def _end(self) -> None:
+        self._ending.set()
         with self._lock:
             self._ended = True
             if self._sock is not None:
@@ -139,6 +149,18 @@ class Session:
                     self._sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def _watch_heartbeats(self) -> None:
+        """Drop the connection (no close frame, as the dev server) once the worker has
+        missed ``MISSED_HEARTBEATS`` heartbeats in a row."""
+        while not self._ending.wait(HEARTBEAT_SECONDS):
+            if time.monotonic() - self._last_heartbeat > MISSED_HEARTBEATS * HEARTBEAT_SECONDS:
+                self._end()
+                return
+
+    def _on_heartbeat(self, _: bytes) -> None:
+        self._last_heartbeat = time.monotonic()
+        self.send(Kind.GATEWAY_HEARTBEAT, b"")
 
     def _hello_timeout(self) -> None:
         if not self._established.is_set():
@@ -191,7 +213,7 @@ class Session:
 
     def _run(self, reader: websocket.Reader) -> None:
         handlers: dict[int, typing.Callable[[bytes], None]] = {
-            Kind.WORKER_HEARTBEAT: lambda _: self.send(Kind.GATEWAY_HEARTBEAT, b""),
+            Kind.WORKER_HEARTBEAT: self._on_heartbeat,
             Kind.WORKER_READY: lambda _: self.workers.add(self),
             Kind.WORKER_PAUSE: lambda _: self.workers.pause(self),
             Kind.WORKER_REPLY: self._on_reply,
@@ -207,9 +229,10 @@ class Session:
         try:
             reply = messages.SDKResponse.decode(payload)
         except messages.WireError:
-            return  # as on the dev server: a reply it cannot read is dropped
-        if self.workers.reply(self.connection_id, reply):
-            self.send(Kind.WORKER_REPLY_ACK, messages.reply_ack(reply.request_id))
+            raise SocketError(CLOSE_INTERNAL, "connect_internal_error") from None
+        self.workers.reply(reply)
+        # As on the dev server, every reply it can read is acked, awaited or not.
+        self.send(Kind.WORKER_REPLY_ACK, messages.reply_ack(reply.request_id))
 
     def _on_extend_lease(self, payload: bytes) -> None:
         invalid = "connect_worker_request_extend_lease_invalid_payload"
@@ -220,7 +243,6 @@ class Session:
         if not ulid.is_ulid(request.lease_id):
             raise SocketError(CLOSE_POLICY, invalid)
         known, new_lease = self.workers.extend_lease(
-            self.connection_id, request.request_id, request.lease_id.upper(),
-            self.clock.now_ms())
+            request.request_id, request.lease_id.upper(), self.clock.now_ms())
         if known:
             self.send(Kind.WORKER_REQUEST_EXTEND_LEASE_ACK, request.ack(new_lease))

@@ -50,7 +50,7 @@ class Pending:
     """A request sent to a worker and not yet answered."""
 
     request: messages.ExecutorRequest
-    connection_id: str
+    connection: Connection
     lease_id: str
     lease_ends: float
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
@@ -81,8 +81,7 @@ class Workers:
         """The connection ended: its unanswered requests fail."""
         self.pause(connection)
         with self._lock:
-            lost = [p for p in self._pending.values()
-                    if p.connection_id == connection.connection_id]
+            lost = [p for p in self._pending.values() if p.connection is connection]
         for pending in lost:
             self._fail(pending, f"the worker's connection {connection.connection_id} closed "
                                 "before it replied")
@@ -98,7 +97,7 @@ class Workers:
                 raise TransportError(f"no connect worker is connected for app "
                                      f"{request.app_name!r}")
             pending = self._pending[request.request_id] = Pending(
-                request, connection.connection_id, request.lease_id,
+                request, connection, request.lease_id,
                 time.monotonic() + LEASE_SECONDS)
         try:
             connection.send(messages.Kind.GATEWAY_EXECUTOR_REQUEST, request.encode())
@@ -127,24 +126,24 @@ class Workers:
                 raise TransportError("the worker stopped responding: its lease on the request "
                                      "ran out")
 
-    def reply(self, connection_id: str, reply: messages.SDKResponse) -> bool:
-        """A worker's reply; False for a request it does not hold (answered, or unknown)."""
+    def reply(self, reply: messages.SDKResponse) -> None:
+        """A worker's reply, on whichever connection it came (the JS SDK sends it on its
+        newest); one for a request that is not waiting (answered, failed, unknown) is
+        dropped."""
         with self._lock:
             pending = self._pending.get(reply.request_id)
-            if pending is None or pending.connection_id != connection_id \
-                    or pending.done.is_set():
-                return False
+            if pending is None or pending.done.is_set():
+                return
             pending.reply = reply
         pending.done.set()
-        return True
 
-    def extend_lease(self, connection_id: str, request_id: str, lease_id: str,
+    def extend_lease(self, request_id: str, lease_id: str,
                      now_ms: int) -> tuple[bool, str | None]:
-        """(whether the request is known, its new lease id or None when the lease is not
-        the current one)."""
+        """(whether the request is waiting, its new lease id or None when ``lease_id`` is
+        not its current lease)."""
         with self._lock:
             pending = self._pending.get(request_id)
-            if pending is None or pending.connection_id != connection_id:
+            if pending is None:
                 return False, None
             if pending.lease_id != lease_id or time.monotonic() >= pending.lease_ends:
                 return True, None

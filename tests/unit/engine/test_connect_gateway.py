@@ -5,6 +5,7 @@ the gateway's WebSocket handshake, executor requests and their replies, and bad 
 from __future__ import annotations
 
 import json
+import time
 import typing
 
 import pytest
@@ -13,6 +14,7 @@ from engine_fakes import Client
 from ws_client import BINARY, TEXT, Client as WebSocket
 
 from inngest._engine import ulid
+from inngest._engine.connect import gateway
 from inngest._engine.http.server import DevServer
 from inngest._engine.otel import protowire
 
@@ -20,7 +22,8 @@ pytestmark = pytest.mark.timeout(60)
 HTTP = urllib3.PoolManager(retries=False)
 PROTOCOL = "v0.connect.inngest.com"
 # GatewayMessageType
-HELLO, CONNECT, READY, EXECUTOR_REQUEST, REQUEST_ACK, REPLY, REPLY_ACK = 0, 1, 2, 3, 5, 6, 7
+CONNECT, READY, EXECUTOR_REQUEST, WORKER_READY, REQUEST_ACK = 1, 2, 3, 4, 5
+REPLY, REPLY_ACK, PAUSE = 6, 7, 8
 WORKER_HEARTBEAT, GATEWAY_HEARTBEAT, EXTEND_LEASE, EXTEND_LEASE_ACK = 9, 10, 12, 13
 SYNC_FAILED = 14
 APP = "py-connect"
@@ -108,9 +111,9 @@ def receive(ws: WebSocket) -> tuple[int, dict[int, typing.Any]]:
     return int(fields.get(1, 0)), decoded(payload)
 
 
-def ready_worker(dev: DevServer) -> WebSocket:
+def ready_worker(dev: DevServer, manual_readiness: bool = False) -> WebSocket:
     ws = open_gateway(dev)
-    ws.send(message(CONNECT, connect_payload(dev)))
+    ws.send(message(CONNECT, connect_payload(dev) + field(6, int(manual_readiness))))
     kind, ready = receive(ws)
     assert (kind, ready) == (READY, {1: "10s", 2: "30s", 3: "0s"})
     return ws
@@ -216,17 +219,22 @@ def test_bad_messages_once_ready(dev: DevServer) -> None:
     ws = ready_worker(dev)
     try:
         ws.send(message(99))  # an unknown kind is ignored
-        ws.send(message(REPLY, field(1, ulid.Generator().new(0)) + field(5, 1)))  # unknown
+        unknown = ulid.Generator().new(0)
+        ws.send(message(EXTEND_LEASE, field(1, unknown) + field(10, unknown)))  # no answer
+        ws.send(message(REPLY, field(1, unknown) + field(5, 1)))  # acked, as there
+        assert receive(ws) == (REPLY_ACK, {1: unknown})
         ws.send(message(EXTEND_LEASE, field(1, "req") + field(10, "not-a-ulid")))
         assert ws.close_frame() == (1008, "connect_worker_request_extend_lease_invalid_payload")
     finally:
         ws.close()
-    ws = ready_worker(dev)
-    try:
-        ws.send(b"\xff\xff\xff")
-        assert ws.close_frame() == (1007, "failed to unmarshal Protobuf")
-    finally:
-        ws.close()
+    for bad, closed in [(b"\xff\xff\xff", (1007, "failed to unmarshal Protobuf")),
+                        (message(REPLY, b"\xff\xff"), (1011, "connect_internal_error"))]:
+        ws = ready_worker(dev)
+        try:
+            ws.send(bad)
+            assert ws.close_frame() == closed
+        finally:
+            ws.close()
     assert engine_alive(dev)
 
 
@@ -284,5 +292,67 @@ def test_a_call_with_no_worker_connected_is_retried_until_one_is(dev: DevServer)
         assert receive(ws)[0] == REPLY_ACK
         run = client.wait_for_run(event_id)
         assert (run["status"], run["output"]) == ("Completed", "second")
+    finally:
+        ws.close()
+
+
+def reply(ws: WebSocket, request_id: str, output: str) -> None:
+    ws.send(message(REPLY, field(1, request_id) + field(5, 1) + field(6, json.dumps(output))
+                    + field(9, "inngest-js:v3.54.2")))
+    assert receive(ws) == (REPLY_ACK, {1: request_id})
+
+
+def test_a_worker_gets_requests_once_it_says_it_is_ready_and_until_it_pauses(
+        dev: DevServer) -> None:
+    paused, waiting = ready_worker(dev), ready_worker(dev, manual_readiness=True)
+    client = Client(dev)
+    try:
+        paused.send(message(PAUSE))
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        client.wait(lambda: client.runs(event_id))
+        time.sleep(0.15)  # attempts fail meanwhile: no connection is ready
+        waiting.send(message(WORKER_READY))
+        kind, request = receive(waiting)
+        assert kind == EXECUTOR_REQUEST and json.loads(request[9])["ctx"]["attempt"] >= 1
+        reply(waiting, request[1], "ready")
+        paused.send(message(WORKER_HEARTBEAT))
+        assert receive(paused) == (GATEWAY_HEARTBEAT, {})  # it got no request
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "ready")
+    finally:
+        paused.close()
+        waiting.close()
+
+
+def test_a_reply_may_come_on_another_connection(dev: DevServer) -> None:
+    first, second = ready_worker(dev), ready_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(second)  # the newest connection gets it
+        assert kind == EXECUTOR_REQUEST
+        reply(first, request[1], "elsewhere")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "elsewhere")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_worker_that_stops_sending_heartbeats_is_dropped(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway, "HEARTBEAT_SECONDS", 0.05)
+    ws = ready_worker(dev)
+    try:
+        with pytest.raises(ConnectionError):
+            ws.receive()  # dropped without a close frame, as on the dev server
+    finally:
+        ws.close()
+    ws = ready_worker(dev)
+    try:
+        for _ in range(8):  # a worker that keeps sending them stays
+            time.sleep(0.05)
+            ws.send(message(WORKER_HEARTBEAT))
+            assert receive(ws) == (GATEWAY_HEARTBEAT, {})
     finally:
         ws.close()
