@@ -80,7 +80,7 @@ class Connect:
         offered = headers.get("sec-websocket-protocol", "")
         if PROTOCOL in (part.strip() for part in offered.split(",")):
             answer["Sec-WebSocket-Protocol"] = PROTOCOL
-        session = Session(self.engine.workers, self.sync, self.engine.clock, self.engine.ids)
+        session = Session(self.engine.workers, self.sync, self.engine.clock)
         return Takeover(101, answer, session.serve)
 
     def sync(self, hello: messages.WorkerConnect, app: messages.AppConfig) -> None:

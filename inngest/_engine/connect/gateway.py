@@ -61,11 +61,10 @@ Sync = typing.Callable[[messages.WorkerConnect, messages.AppConfig], None]
 class Session:
     """Serves one connection (``serve``, on the thread the HTTP server gives it)."""
 
-    def __init__(self, workers: Workers, sync: Sync, clock: Clock, ids: ulid.Generator) -> None:
+    def __init__(self, workers: Workers, sync: Sync, clock: Clock) -> None:
         self.workers = workers
         self.sync = sync
         self.clock = clock
-        self.ids = ids
         self.connection_id = ""
         self.app_names: frozenset[str] = frozenset()
         self._sock: socket.socket | None = None

@@ -68,8 +68,10 @@ class Workers:
         self._pending: dict[str, Pending] = {}
 
     def add(self, connection: Connection) -> None:
+        """``connection`` is ready for requests (again, after a pause)."""
         with self._lock:
-            self._ready.append(connection)
+            if connection not in self._ready:
+                self._ready.append(connection)
 
     def pause(self, connection: Connection) -> None:
         """No more requests go to ``connection`` (those it holds may still be answered)."""

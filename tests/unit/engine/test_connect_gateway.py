@@ -202,6 +202,16 @@ def test_a_bad_handshake_is_closed_with_the_dev_servers_code(dev: DevServer, cas
     ready_worker(dev).close()
 
 
+def test_a_worker_that_says_nothing_is_closed_after_the_hello_timeout(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway, "HELLO_TIMEOUT_SECONDS", 0.1)  # 5 s, as the dev server
+    ws = open_gateway(dev)
+    try:
+        assert ws.close_frame() == (1008, "connect_worker_hello_timeout")
+    finally:
+        ws.close()
+
+
 def test_an_app_that_does_not_sync_is_reported_before_the_close(dev: DevServer) -> None:
     ws = open_gateway(dev)
     try:

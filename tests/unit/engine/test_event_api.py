@@ -225,7 +225,7 @@ def test_misc_routes(client: Client) -> None:
     status, body = client.request("GET", "/nope")
     assert status == 404 and "error" in body
     assert client.request("GET", "/e/key")[0] == 405
-    assert client.request("POST", "/v0/connect/start", b"")[0] == 200
+    assert client.request_raw("POST", "/v0/connect/start", b"")[0] == 200
     assert client.request("GET", "/v1/runs/01H00000000000000000000000")[0] == 404
     status, info = client.request("GET", "/dev")
     assert status == 200 and info["startOpts"]["poll"] is False
