@@ -5,6 +5,7 @@ the gateway's WebSocket handshake, executor requests and their replies, and bad 
 from __future__ import annotations
 
 import json
+import struct
 import time
 import typing
 
@@ -200,6 +201,17 @@ def test_a_bad_handshake_is_closed_with_the_dev_servers_code(dev: DevServer, cas
     assert engine_alive(dev)
     Client(dev).request("GET", "/v1/apps/py-bad/functions")
     ready_worker(dev).close()
+
+
+def test_a_message_over_the_limit_closes_the_connection(dev: DevServer) -> None:
+    ws = ready_worker(dev)
+    try:
+        # Only the head of a 9 MiB frame: the limit (8 MiB) is checked before the payload.
+        ws.sock.sendall(b"\x82\xff" + struct.pack("!Q", 9 * 2**20) + b"mask" + b"\0" * 64)
+        assert ws.close_frame() == (1009, "read limited at 8388609 bytes")
+    finally:
+        ws.close()
+    assert engine_alive(dev)
 
 
 def test_a_worker_that_says_nothing_is_closed_after_the_hello_timeout(
