@@ -7,6 +7,8 @@ get their functions' calls over it (measured against the dev server and its JS S
 * ``GET /v0/connect`` is the gateway (``gateway``): the connection's handshake syncs the
   worker's apps, as ``/fn/register`` would with the app URL ``ws://connect?app_name=``.
 * Calls of those apps' functions go to a ready connection (``workers``).
+* ``POST /v0/connect/flush`` takes a reply (a protobuf ``SDKResponse``) a worker could not
+  send over its connection, and answers a ``FlushResponse``.
 
 The dev server serves its gateway on a port of its own (``--connect-gateway-port``); this
 engine serves it on its one HTTP port (at the host and port the start request came to), and
@@ -68,6 +70,20 @@ class Connect:
         return 200, {"Content-Type": "application/octet-stream",
                      Header.SERVER_KIND: registration.SERVER_KIND}, answer
 
+    def flush(self, body: bytes) -> Response:
+        if not body:
+            return _error(400, "missing request body")
+        try:
+            reply = messages.SDKResponse.decode(body)
+        except messages.WireError:
+            return _error(400, "could not unmarshal request")
+        if not _is_trace_carrier(reply.system_trace_ctx):
+            return _error(400, "could not unmarshal system trace ctx")
+        self.engine.workers.reply(reply)
+        return 200, {"Content-Type": "application/octet-stream",
+                     Header.SERVER_KIND: registration.SERVER_KIND}, messages.reply_ack(
+                         reply.request_id)
+
     def gateway(self, method: str, headers: Headers) -> Response | Takeover:
         try:
             accept = websocket.accept_key(headers, method)
@@ -102,6 +118,16 @@ class Connect:
             self.engine.apply_sync(json.dumps(request).encode(), {})
         except registration.RegisterError as err:
             raise SyncFailed(str(err.body.get("error") or "")) from None
+
+
+def _is_trace_carrier(data: bytes) -> bool:
+    """Whether ``data`` is a JSON object of strings (or null), as trace contexts travel."""
+    try:
+        carrier = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return carrier is None or isinstance(carrier, dict) and all(
+        isinstance(value, str) for value in carrier.values())
 
 
 def _error(status: int, message: str) -> Response:

@@ -189,6 +189,7 @@ class SDKResponse:
     retry_after: str | None
     sdk_version: str
     request_version: int
+    system_trace_ctx: bytes
 
     @classmethod
     def decode(cls, data: bytes) -> SDKResponse:
@@ -197,6 +198,7 @@ class SDKResponse:
             request_id=fields.text(1), status=fields.number(5), body=fields.blob(6),
             no_retry=bool(fields.number(7)), retry_after=fields.text(8) if fields.has(8) else None,
             sdk_version=fields.text(9), request_version=fields.number(10) & 0xFFFFFFFF,
+            system_trace_ctx=fields.blob(11),
         )
 
 
@@ -244,4 +246,5 @@ def system_error(code: str, message: str) -> bytes:
 
 
 def reply_ack(request_id: str) -> bytes:
+    """A ``WorkerReplyAckData`` (a ``FlushResponse`` is the same message)."""
     return encode((1, request_id))

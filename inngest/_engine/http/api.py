@@ -96,6 +96,7 @@ class Api:
             ("GET", re.compile(r"/v0/runs/(?P<run_id>[^/]+)/actions"), self.run_actions),
             ("DELETE", re.compile(r"/v0/runs/(?P<run_id>[^/]+)"), self.cancel_v0),
             ("POST", re.compile(r"/v0/connect/start"), self.connect_start),
+            ("POST", re.compile(r"/v0/connect/flush"), self.connect_flush),
             ("POST", re.compile(r"/v0/gql"), self.graphql),
             ("GET", re.compile(r"/v1/events"), self.list_events),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)"), self.get_event),
@@ -408,6 +409,9 @@ class Api:
 
     def connect_start(self, headers: Headers, body: bytes, **_: object) -> Response:
         return self._connect.start(headers, body)
+
+    def connect_flush(self, body: bytes, **_: object) -> Response:
+        return self._connect.flush(body)
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:

@@ -378,3 +378,37 @@ def test_a_worker_that_stops_sending_heartbeats_is_dropped(
             assert receive(ws) == (GATEWAY_HEARTBEAT, {})
     finally:
         ws.close()
+
+
+def flush(dev: DevServer, body: bytes) -> urllib3.BaseHTTPResponse:
+    return HTTP.request("POST", dev.url + "/v0/connect/flush", body=body)
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    (b"", "missing request body"),
+    (b"zzz", "could not unmarshal request"),
+    (field(1, "req") + field(6, "{}"), "could not unmarshal system trace ctx"),
+    (field(1, "req") + field(11, '{"traceparent": 1}'), "could not unmarshal system trace ctx"),
+])
+def test_flush_refuses_what_is_not_a_reply(dev: DevServer, body: bytes, error: str) -> None:
+    response = flush(dev, body)
+    assert response.status == 400
+    assert json.loads(response.data) == {"error": error, "data": None, "status": 400}
+
+
+def test_a_reply_flushed_over_http_finishes_the_call(dev: DevServer) -> None:
+    ws = ready_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(ws)
+        assert kind == EXECUTOR_REQUEST
+        response = flush(dev, field(1, request[1]) + field(5, 1) + field(6, '"flushed"')
+                         + field(9, "inngest-js:v3.54.2") + field(11, request[10]))
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/octet-stream"
+        assert decoded(response.data) == {1: request[1]}
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "flushed")
+    finally:
+        ws.close()
