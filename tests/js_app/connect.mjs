@@ -1,11 +1,13 @@
 // A worker written with the official JS SDK (inngest v3) that serves its functions over
 // Connect: it opens a WebSocket to the server's gateway (`connect()`), so it has no HTTP
-// endpoint of its own. For tests/unit/engine/test_connect_worker.py.
+// endpoint of its own. For tests/unit/engine/test_connect_worker.py. Node 20 needs
+// `node --experimental-websocket connect.mjs` (its WebSocket is not on by default).
 //
 // Environment:
 //   INNGEST_BASE_URL      the server's URL (the start request and events go there)
 //   CONNECT_INSTANCE_ID   the worker's instance id (default: the host name)
 //   CONNECT_GATEWAY_URL   a WebSocket URL to use instead of the gateway the server names
+//                         (a logging proxy in front of it, say)
 //
 // Prints "ready" on stdout once the connection is active; exits on SIGTERM after closing it.
 //
@@ -13,8 +15,8 @@
 //   connect/steps -> steps: step.run "double" (data.n * 2), step.sleep "nap" (data.sleep,
 //                    default "1s"), step.run "add" (+ 1); returns {doubled, result}.
 //   connect/fail  -> fail: retries 1; step.run "flaky" throws on its first attempt and
-//                    returns "recovered" on the second; then throws an Error (data.message)
-//                    with NonRetriableError when data.fatal is true.
+//                    returns "recovered" on the second; then, when data.fatal is true,
+//                    throws NonRetriableError(data.message).
 import { Inngest, NonRetriableError } from "inngest";
 import { connect } from "inngest/connect";
 
