@@ -90,6 +90,7 @@ class Connect:
         except websocket.Refusal as refusal:
             body = refusal.message.encode("utf-8") + b"\n"
             return refusal.status, {"Content-Type": "text/plain; charset=utf-8",
+                                    "X-Content-Type-Options": "nosniff",
                                     **refusal.headers}, body
         answer = {"Connection": "Upgrade", "Sec-WebSocket-Accept": accept,
                   "Upgrade": "websocket"}

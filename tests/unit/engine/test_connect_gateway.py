@@ -151,6 +151,14 @@ def test_start_refuses_a_body_that_is_not_a_start_request(dev: DevServer) -> Non
 # The handshake
 
 
+def test_the_gateway_refuses_a_request_that_is_not_a_websocket(dev: DevServer) -> None:
+    response = HTTP.request("GET", dev.url + "/v0/connect")
+    assert response.status == 426
+    assert response.headers["Upgrade"] == "websocket"
+    assert response.data == b'WebSocket protocol violation: Connection header "" does not ' \
+                            b'contain Upgrade\n'
+
+
 def test_a_worker_that_connects_syncs_its_app(dev: DevServer) -> None:
     ws = ready_worker(dev)
     try:
