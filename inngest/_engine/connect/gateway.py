@@ -34,7 +34,7 @@ MAX_APPS = 10
 WRITE_TIMEOUT_SECONDS = 10.0
 # A reply may carry a step's output and input (4 MiB each), as on the dev server.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-CLOSE_NORMAL, CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_INTERNAL = 1000, 1007, 1008, 1011
+CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_INTERNAL = 1007, 1008, 1011
 
 
 class SocketError(Exception):
