@@ -119,12 +119,10 @@ class WorkerConnect:
     connection_id: str
     instance_id: str
     session_token: str
-    sync_token: str
     capabilities: bytes
     apps: list[AppConfig]
     manual_readiness: bool
     environment: str
-    framework: str
     platform: str
     sdk_version: str
     sdk_language: str
@@ -135,11 +133,10 @@ class WorkerConnect:
         auth = Fields(fields.blob(3))
         return cls(
             connection_id=fields.text(1), instance_id=fields.text(2),
-            session_token=auth.text(1), sync_token=auth.text(2),
+            session_token=auth.text(1),
             capabilities=fields.blob(4), apps=[_app(app) for app in fields.repeated(5)],
             manual_readiness=bool(fields.number(6)), environment=fields.text(8),
-            framework=fields.text(9), platform=fields.text(10), sdk_version=fields.text(11),
-            sdk_language=fields.text(12),
+            platform=fields.text(10), sdk_version=fields.text(11), sdk_language=fields.text(12),
         )
 
 
