@@ -183,8 +183,9 @@ def test_js_sdk_durable_endpoint(endpoint_app: tuple[int, int], query: str, stat
                                  body: bytes, run_status: str) -> None:
     engine_port, app_port = endpoint_app
     with DevServer(port=engine_port, poll=False) as dev:
-        reply = urllib3.request("GET", f"http://127.0.0.1:{app_port}/work?{query}",
-                                retries=False)
+        # PoolManager: urllib3 1.26 (tox's py310) has no module-level request().
+        reply = urllib3.PoolManager().request(
+            "GET", f"http://127.0.0.1:{app_port}/work?{query}", retries=False)
         assert (reply.status, reply.data) == (status, body)
         api = Client(dev)
         [run] = list_runs(api, "id")
