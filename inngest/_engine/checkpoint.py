@@ -10,6 +10,7 @@ run's trace but not in its history, as the Inngest dev server shows them.
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import JSON, Run
@@ -37,12 +38,14 @@ class CheckpointError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class CheckpointStep:
-    """One op of a checkpoint: its opcode name, step id, names and data."""
+    """One op of a checkpoint: its opcode name, step id, names and data, and the op as it
+    came (its options and error, for the ops that continue a durable endpoint's run)."""
 
     op: str
     id: str
     name: str
     data: JSON
+    raw: typing.Mapping[str, JSON] = dataclasses.field(default_factory=dict)
 
 
 def save_async(life: Lifecycle, run_id: str, steps: list[CheckpointStep]) -> None:

@@ -7,6 +7,10 @@ headers and body) as it goes. The engine keeps such runs as the Inngest dev serv
 ``API`` app named after the endpoint's domain and a function named after its method and
 path, with ids derived as the server derives them; the run ends Completed for a 2xx
 response, else Failed, its output being the response body (JSON when it parses).
+
+An endpoint that reports a sleep, a wait or a step error to retry has gone async: the SDK
+redirects its caller to the output route, and the engine continues the run as the server
+does, by calling the endpoint again (``inngest/_engine/reentry.py``) until it completes.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.models import API_METHOD, JSON, App, Function, Run, RunStatus
 from inngest._engine.payload import Text, load
 from inngest._engine.realtime.tokens import ENV_ID
-from inngest._engine.responses import wrapped_error
+from inngest._engine.responses import Op, wrapped_error
 from inngest._protocol.opcodes import Opcode
 
 log = logging.getLogger("inngest.engine")
@@ -32,8 +36,10 @@ _STEP_OPS = (Opcode.STEP, Opcode.STEP_RUN)
 _PASSED_OPS = (Opcode.PLANNED, Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 # What the server retries a durable endpoint's steps with when the SDK does not say.
 DEFAULT_RETRIES = 4
-NOT_ASYNC = ("This engine runs durable endpoints only within their request: the endpoint "
-             "reported {op}, which the Inngest server would continue in the background.")
+# Ops that continue a run by calling a gateway: not done for durable endpoints.
+_GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
+NO_GATEWAY = ("This engine does not continue durable endpoints through {op}: the Inngest "
+              "server would call the gateway, then the endpoint.")
 
 
 class RunExists(Exception):
@@ -49,6 +55,8 @@ class NewRun:
     event: dict[str, JSON]
     steps: list[CheckpointStep]
     retries: int
+    # The SDK's execution version: the x-inngest-req-version of the calls that continue it.
+    version: int = 0
 
     @property
     def data(self) -> typing.Mapping[str, JSON]:
@@ -107,7 +115,7 @@ def start(engine: Engine, request: NewRun) -> Started:
         run = Run(id=request.run_id, function_id=fn.id, function_version=fn.version,
                   event_ids=_publish(engine, request.event), created_at_ms=created,
                   event_seq=store.last_event_seq(), status=RunStatus.RUNNING,
-                  started_at_ms=created)
+                  started_at_ms=created, version=request.version)
         store.add_run(run)
         engine.lifecycle.history.scheduled(run)
     log.info("run %s of durable endpoint %s started", run.id, fn.slug)
@@ -151,25 +159,33 @@ def _publish(engine: Engine, event: dict[str, JSON]) -> list[str]:
 
 
 def apply_steps(engine: Engine, run_id: str, steps: list[CheckpointStep]) -> None:
-    """Save the steps a durable endpoint ran and end its run on its response. Ops that
-    would continue the run in the background fail it: the engine does not call endpoints.
-    Steps of a run that is not running are dropped, as the server drops them (logged)."""
+    """Save the steps a durable endpoint ran and end its run on its response. The other
+    ops (a sleep, a wait, a step error...) mean the endpoint went async: the engine acts on
+    them as on a reply and continues the run by calling the endpoint. Steps of a run that
+    is not running are dropped, as the server drops them (logged)."""
     run = engine.store.run(run_id)
     if run is None or run.status.ended:
         log.info("durable endpoint steps for run %s dropped: the run is not running", run_id)
         return
+    ops: list[Op] = []
     for step in steps:
         if step.op in _STEP_OPS:
             save_step(engine.lifecycle, run, step)
         elif step.op == Opcode.RUN_COMPLETE:
             _complete(engine, run, step.data)
             return
-        elif step.op not in _PASSED_OPS:
-            message = NOT_ASYNC.format(op=step.op)
+        elif step.op in _GATEWAY_OPS:
+            message = NO_GATEWAY.format(op=step.op)
             log.warning("run %s: %s", run.id, message)
             engine.lifecycle.finish(run.id, RunStatus.FAILED, wrapped_error("Error", message),
                                     has_output=True)
             return
+        elif step.op not in _PASSED_OPS:
+            ops.append(Op(step.op, step.id, step.raw))
+    if ops:
+        log.info("run %s of a durable endpoint goes async (%s)", run.id,
+                 ", ".join(op.op for op in ops))
+        engine.executor.continue_endpoint(run, ops)
 
 
 def _complete(engine: Engine, run: Run, result: JSON) -> None:

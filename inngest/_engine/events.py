@@ -25,6 +25,7 @@ FUNCTION_FAILED = "inngest/function.failed"
 FUNCTION_CANCELLED = "inngest/function.cancelled"
 FUNCTION_INVOKED = "inngest/function.invoked"
 SCHEDULED_TIMER = "inngest/scheduled.timer"
+HTTP_REQUEST = "inngest/http.request"
 
 
 class EventError(EngineError, ValueError):

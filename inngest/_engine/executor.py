@@ -10,7 +10,9 @@ import random
 import re
 import urllib.parse
 
-from inngest._engine import cel, checkpoint, events, history, span_metadata, timeparse
+from inngest._engine import (
+    cel, checkpoint, events, history, reentry, span_metadata, timeparse,
+)
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
@@ -40,6 +42,8 @@ CONNECT_TIMEOUT = 10.0
 # The real server waits up to 2 hours for an app's answer (--call-timeout shortens it).
 READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
+# When the server calls a durable endpoint again after a step error it reported.
+ENDPOINT_RETRY_S = 5
 _EVENT_TEXTS = 512
 # Ops after which the run waits for something else to call the SDK again.
 _GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
@@ -264,7 +268,6 @@ class Executor:
               item: QueueItem, group: str) -> tuple[Reply | None, Timing | None]:
         """The app's reply (None when none came), and its request's phases if measured."""
         step_id = str(item.payload.get("step_id", "step"))
-        body = self.request_body(run, fn, item)
         headers = {
             "content-type": "application/json", "x-run-id": run.id,
             Header.STEP_ID: step_id, Header.REQ_VERSION: str(run.version),
@@ -272,13 +275,18 @@ class Executor:
             Header.JOB_ID: self.job_id(item),
             **traceref.headers(run.id, fn, group, item.attempt),
         }
+        if reentry.is_endpoint(self.store, fn):
+            method, url, body = self._endpoint_request(run, fn, step_id, headers)
+        else:
+            method, url, body = "POST", with_step_id(fn.url, step_id), \
+                self.request_body(run, fn, item)
         if self.settings.signing_key:
             headers[Header.SIGNATURE] = signing.sign(body, self.settings.signing_key)
-        url = with_step_id(fn.url, step_id)
         try:
             with self.life.queue.waiting():
                 response = self.http.send(OutboundRequest(
-                    "POST", url, headers, body, self.settings.call_timeout, MAX_RESPONSE_BYTES))
+                    method, url, headers, body or None, self.settings.call_timeout,
+                    MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
             return None, None
@@ -292,7 +300,37 @@ class Executor:
                          json.dumps(too_large).encode()), response.timing
         return Reply(response.status, reply_headers, data), response.timing
 
+    def _endpoint_request(self, run: Run, fn: Function, step_id: str,
+                          headers: dict[str, str]) -> tuple[str, str, bytes]:
+        """A durable endpoint's call: its own request again, which the SDK takes for the
+        server's by ``X-Run-ID`` and ``X-Inngest-Signature`` (empty when not signed)."""
+        request = reentry.request(self.store, run, fn)
+        headers.update({"content-type": request.content_type, Header.SIGNATURE: ""})
+        if step_id == "step":
+            del headers[Header.STEP_ID]
+        if run.force_step_plan:
+            headers[Header.FORCE_STEP_PLAN] = "true"
+        return request.method, request.url, request.body
+
     # Opcodes
+
+    def continue_endpoint(self, run: Run, ops: list[Op]) -> None:
+        """Act on the ops a durable endpoint reported as it went async (a sleep, a wait, a
+        step error...) as on a call's reply: the run then goes on by calls to the endpoint.
+        A step error to retry calls it again after the server's ``ENDPOINT_RETRY_S`` (or
+        the engine's retry interval, when set)."""
+        fn = self.store.function(run.function_id)
+        if fn is None:
+            return
+        item = self.life.call_item(run, Kind.DISCOVERY)
+        retry_after = None if self.settings.retry_interval > 0 else str(ENDPOINT_RETRY_S)
+        with self.store.transaction():
+            again = self._act(item, run, fn, Ops(ops, False, retry_after), {})
+            if again is not None:
+                errors = [op.display_name for op in ops if op.op == Opcode.STEP_ERROR]
+                self.life.history.retry_scheduled(run, again.attempt,
+                                                  errors[0] if errors else "")
+                self.life.queue.enqueue(again)
 
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
@@ -359,7 +397,10 @@ class Executor:
         elif op.op in (Opcode.AI_GATEWAY, Opcode.GATEWAY):
             return self._gateway(op, run, fn, item, gateway_replies[op.id])
         elif op.op in (Opcode.RUN_COMPLETE, Opcode.SYNC_RUN_COMPLETE):
-            self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(op.data), has_output=True)
+            # A durable endpoint's output is the whole op, its data the HTTP response (the
+            # output route answers with it), as the server keeps it.
+            output = op.raw if reentry.is_endpoint(self.store, fn) else op.data
+            self.life.finish(run.id, RunStatus.COMPLETED, sorted_keys(output), has_output=True)
         elif op.op == Opcode.DISCOVERY_REQUEST:
             self.life.discover(run)
         elif op.op == Opcode.WAIT_FOR_SIGNAL:

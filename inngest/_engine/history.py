@@ -295,6 +295,10 @@ class History:
                                for op in outcome.ops):
             self._record(run, "StepScheduled")
 
+    def retry_scheduled(self, run: Run, attempt: int, name: str) -> None:
+        """A durable endpoint's step error is retried by calling the endpoint again."""
+        self._record(run, "StepScheduled", attempt=attempt, stepName=name)
+
     def planned(self, run: Run, step_id: str) -> None:
         """A planned step was queued by the current call (its StepScheduled follows the
         reply)."""

@@ -9,6 +9,7 @@ class Header:
     ENV: typing.Final = "x-inngest-env"
     EVENT_ID_SEED: typing.Final = "x-inngest-event-id-seed"
     EXPECTED_SERVER_KIND: typing.Final = "x-inngest-expected-server-kind"
+    FORCE_STEP_PLAN: typing.Final = "x-inngest-force-step-plan"
     FRAMEWORK: typing.Final = "x-inngest-framework"
     JOB_ID: typing.Final = "x-inngest-job-id"
     NO_RETRY: typing.Final = "x-inngest-no-retry"

@@ -22,6 +22,7 @@ from inngest._engine.models import JSON
 from inngest._engine.payload import Text, load_body
 from inngest._engine.realtime import tokens
 from inngest._engine.timeparse import rfc3339
+from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
 ZERO_RUN_ID = "0" * 26
@@ -30,6 +31,8 @@ OUTPUT_WAIT_S = 300.0
 OUTPUT_POLL_S = 0.05
 STILL_RUNNING = b'{"status":"running","message":"run did not end within 5 minutes"}'
 STREAM_TOPIC = "$stream"
+# What the server's Go HTTP library labels a text body that came with no content type.
+SNIFFED_TEXT = "text/plain; charset=utf-8"
 # A durable endpoint's realtime token outlives its longest streaming run (15 minutes).
 REALTIME_EXPIRY_S = 16 * 60
 _ASYNC_TYPE = "checkpointAsyncSteps"
@@ -58,6 +61,36 @@ def _output_bytes(output: JSON) -> bytes:
     if isinstance(output, Text):
         return output.encode("utf-8")
     return encode(output)
+
+
+def _output_reply(output: JSON) -> Response:
+    """A run's output as the output route answers with it: an HTTP response kept under
+    ``data`` (a durable endpoint's that went async) is answered as it is (its status,
+    headers and body), other outputs with 200."""
+    data = output.get("data") if isinstance(output, typing.Mapping) else None
+    response = _api_result(data)
+    if response is None:
+        return 200, dict(BASE_HEADERS), _output_bytes(output)
+    status, headers, body = response
+    out = {Header.SERVER_KIND: BASE_HEADERS[Header.SERVER_KIND], "content-type": SNIFFED_TEXT}
+    out.update((name.lower(), value) for name, value in headers.items())
+    return status, out, body.encode("utf-8")
+
+
+def _api_result(data: JSON) -> tuple[int, dict[str, str], str] | None:
+    """An HTTP response as the server's Go type reads it (``status``, ``headers``,
+    ``body``), or None when it is not one (the server then writes the output as JSON)."""
+    if not isinstance(data, typing.Mapping):
+        return None
+    status, headers, body = data.get("status"), data.get("headers") or {}, data.get("body")
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
+        return None
+    if not isinstance(headers, typing.Mapping) \
+            or not all(isinstance(value, str) for value in headers.values()):
+        return None
+    if body is not None and not isinstance(body, str):
+        return None
+    return status, {str(name): str(value) for name, value in headers.items()}, body or ""
 
 
 class BodyError(Exception):
@@ -131,7 +164,7 @@ def _step(value: JSON, go_type: str) -> CheckpointStep:
     _checked(value, _STEP_FIELDS, "GeneratorOpcode.steps")
     name = value.get("displayName") or value.get("name") or ""
     return CheckpointStep(op or Opcode.NONE.value, str(value.get("id") or ""), str(name),
-                          value.get("data"))
+                          value.get("data"), value)
 
 
 def _request(body: bytes, go_type: str) -> typing.Mapping[str, JSON] | None:
@@ -199,9 +232,11 @@ def read_new_run(body: bytes) -> durable.NewRun:
     for name in ("id", "v"):
         if event.get(name):
             out[name] = event[name]
+    version = request.get("request_version")
     return durable.NewRun(_run_id(request.get("run_id")), out,
                           _steps(request, "CheckpointNewRunRequest"),
-                          retries if isinstance(retries, int) else 0)
+                          retries if isinstance(retries, int) else 0,
+                          version if isinstance(version, int) else 0)
 
 
 def _base64(value: JSON) -> None:
@@ -264,7 +299,7 @@ class CheckpointRoutes:
         while True:
             run = self.engine.store.run(run_id)
             if run is not None and run.status.ended:
-                return 200, dict(BASE_HEADERS), _output_bytes(run.output)
+                return _output_reply(run.output)
             if time.monotonic() >= deadline:
                 return 200, dict(BASE_HEADERS), STILL_RUNNING
             time.sleep(OUTPUT_POLL_S)

@@ -5,6 +5,7 @@ dev server answers them (measured against it with the JS SDK's ``inngest.endpoin
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pathlib
@@ -14,17 +15,19 @@ import typing
 
 import pytest
 import urllib3
-from engine_fakes import Client, list_runs, op, step_hash, wait
+from engine_fakes import Client, FakeApp, LoopbackDev, Reply, list_runs, op, ops, step_hash, wait
 from test_parallel_once import js_app_dir, listening  # noqa: F401
 
 from inngest.experimental.dev_server import free_ports
 from inngest._engine.http.server import DevServer
 from inngest._engine.realtime import tokens
+from inngest._transport import OutboundRequest
 
 pytestmark = pytest.mark.timeout(120)
 LOOPBACK = True
 
 RUN_ID = "01M8P6RQ5T8DKW7WYD6VH5BM6V"
+RUN_2 = "01M8P6RQ5T8DKW7WYD6VH5BM6W"
 DOMAIN = "http://127.0.0.1:59335"
 # The ids the dev server gave this domain's app and its "GET /work" function (measured).
 APP_ID = "cf8cb97b-2203-5787-9879-6ab01ecb0b2d"
@@ -35,13 +38,13 @@ HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
   status output history { type } } }"""
 
 
-def new_run(client: Client, *steps: dict[str, typing.Any],
-            run_id: str = RUN_ID) -> tuple[int, typing.Any]:
+def new_run(client: Client, *steps: dict[str, typing.Any], run_id: str = RUN_ID,
+            **request: str) -> tuple[int, typing.Any]:
     return client.request("POST", "/v1/checkpoint", {
         "run_id": run_id, "steps": list(steps), "ts": 1, "request_version": 2, "retries": 3,
         "event": {"name": "inngest/http.request", "data": {
             "content_type": "", "domain": DOMAIN, "ip": "", "method": "GET", "path": "/work",
-            "query_params": "name=x", "body": "", "fn": ""}},
+            "query_params": "name=x", "body": "", "fn": "", **request}},
     })
 
 
@@ -118,12 +121,92 @@ def test_tokens_and_conflicts(client: Client) -> None:
     assert output(client, claim) == (200, b"1")
 
 
-def test_an_endpoint_going_async_fails_its_run(client: Client) -> None:
+def history(client: Client, run_id: str = RUN_ID) -> list[tuple[str, str | None]]:
+    query = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
+      history { type stepName } } }"""
+    found = gql(client, query, run_id)["functionRun"]["history"]
+    return [(item["type"], item["stepName"]) for item in found]
+
+
+def endpoint(client: Client, app: FakeApp, *replies: Reply, **request: str) -> str:
+    """Start a durable endpoint's run on ``app`` (with step "a" done) and have it answer
+    the engine's calls with ``replies`` in turn; the run claim token."""
+    answers = iter(replies)
+    app.handlers[""] = lambda call: next(answers)
+    origin = app.url.removesuffix("/api/inngest")
+    status, started = new_run(client, op("StepRun", "a", data="a-done"), run_id=RUN_2,
+                              domain=origin, path="/api/inngest", **request)
+    assert status == 200, started
+    return str(started["data"]["token"])
+
+
+def api_response(status: int, body: str, **headers: str) -> dict[str, typing.Any]:
+    return {**response(status, body), "data": {"headers": headers, "status": status,
+                                               "body": body, "version": 2}}
+
+
+def test_an_endpoint_that_sleeps_is_called_again_with_its_request(
+        client: Client, app: FakeApp) -> None:
+    done = api_response(201, "made", **{"content-type": "text/plain", "x-custom": "yes"})
+    token = endpoint(client, app, ops(op("StepRun", "b", data="b-done")), (206, {}, done),
+                     method="PUT", content_type="text/plain",
+                     body=base64.b64encode(b"hello").decode())
+    assert steps(client, op("Sleep", "nap", opts={"duration": "1s"}), run_id=RUN_2) == (200, b"")
+    assert client.run(RUN_2)["status"] == "Running"
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert run["status"] == "Completed"
+    assert run["output"] == {"id": step_hash("complete"), "op": "RunComplete",
+                             "data": done["data"]}
+    calls = app.calls
+    assert [(c.method, c.path, c.query, c.raw) for c in calls] == \
+        [("PUT", "/api/inngest", {"name": "x"}, b"hello")] * 2
+    headers = calls[0].headers
+    assert (headers["x-run-id"], headers["x-inngest-signature"], headers["content-type"],
+            headers["x-inngest-req-version"]) == (RUN_2, "", "text/plain", "2")
+    assert "x-inngest-step-id" not in headers
+    assert history(client, RUN_2) == [
+        ("FunctionScheduled", None), ("StepSleeping", "nap"), ("StepStarted", "step"),
+        ("StepCompleted", "b"), ("StepScheduled", None), ("StepStarted", "step"),
+        ("StepCompleted", "step"), ("FunctionCompleted", None)]
+    # The output route answers with the endpoint's response.
+    loop = typing.cast(LoopbackDev, client.dev)
+    answer = loop.transport.send(OutboundRequest(
+        "GET", f"{loop.url}/v1/http/runs/{RUN_2}/output?token={token}", {}))
+    assert (answer.status, answer.body) == (201, b"made")
+    assert (answer.headers["content-type"], answer.headers["x-custom"]) == ("text/plain", "yes")
+
+
+def test_an_endpoint_that_waits_for_an_event(client: Client, app: FakeApp) -> None:
+    endpoint(client, app, (206, {}, api_response(200, '{"got":1}')))
+    wait_op = op("WaitForEvent", "wait", opts={"event": "test/go", "timeout": "1h"})
+    steps(client, wait_op, run_id=RUN_2)
+    client.settle()
+    assert client.run(RUN_2)["status"] == "Running" and not app.calls
+    client.send({"name": "test/go", "data": {"value": 1}})
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert run["status"] == "Completed" and len(app.calls) == 1
+    assert history(client, RUN_2) == [
+        ("FunctionScheduled", None), ("StepWaiting", "wait"), ("StepCompleted", "wait"),
+        ("StepStarted", "step"), ("StepCompleted", "step"), ("FunctionCompleted", None)]
+
+
+def test_a_step_error_is_retried_by_calling_the_endpoint_again(
+        client: Client, app: FakeApp) -> None:
+    endpoint(client, app, (206, {}, api_response(200, "ok")))
+    error = {"name": "Error", "message": "first attempt fails"}
+    steps(client, op("StepError", "flaky", error=error), run_id=RUN_2)
+    assert history(client, RUN_2)[-1] == ("StepScheduled", "flaky")
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert run["status"] == "Completed" and len(app.calls) == 1
+
+
+def test_an_endpoint_going_through_a_gateway_fails_its_run(client: Client) -> None:
     new_run(client, op("StepRun", "a", data=1))
-    assert steps(client, op("Sleep", "nap", opts={"duration": "1s"})) == (200, b"")
+    assert steps(client, op("AIGateway", "infer", opts={"url": "http://ai.test"})) == (200, b"")
     run = client.run(RUN_ID)
     assert run["status"] == "Failed"
-    assert "only within their request" in run["output"]["error"]["message"]
+    assert "does not continue durable endpoints through AIGateway" in \
+        run["output"]["error"]["message"]
     # Steps of a run that ended are dropped, answered as the server answers them.
     assert steps(client, op("StepRun", "late", data=2)) == (200, b"")
     assert step_hash("late") not in client.request("GET", f"/v0/runs/{RUN_ID}/actions")[1]
@@ -195,3 +278,45 @@ def test_js_sdk_durable_endpoint(endpoint_app: tuple[int, int], query: str, stat
     assert [item["type"] for item in history["history"]] == [
         "FunctionScheduled", "FunctionCompleted" if status == 200 else "FunctionFailed"]
     assert [(span["name"], span["stepOp"]) for span in spans] == [("a", "RUN"), ("b", "RUN")]
+
+
+@pytest.mark.sockets
+@pytest.mark.parametrize(("path", "body", "history_types", "step_spans"), [
+    ("/sleep", b'{"a":"a-done","b":"a-done+b"}',
+     ["FunctionScheduled", "StepSleeping", "StepStarted", "StepCompleted", "StepScheduled",
+      "StepStarted", "StepCompleted", "FunctionCompleted"],
+     [("a", "RUN"), ("nap", "SLEEP"), ("b", "RUN"), ("b", "RUN")]),
+    ("/wait", b'{"a":"a-done","got":42}',
+     ["FunctionScheduled", "StepWaiting", "StepCompleted", "StepStarted", "StepCompleted",
+      "FunctionCompleted"],
+     [("a", "RUN"), ("wait", "WAIT_FOR_EVENT")]),
+    ("/flaky", b'{"flaky":"flaky-ok"}',
+     ["FunctionScheduled", "StepScheduled", "StepStarted", "StepCompleted", "StepScheduled",
+      "StepStarted", "StepCompleted", "FunctionCompleted"],
+     [("flaky", "RUN"), ("flaky", "RUN")]),
+])
+def test_js_sdk_durable_endpoint_going_async(
+        endpoint_app: tuple[int, int], path: str, body: bytes, history_types: list[str],
+        step_spans: list[tuple[str, str]]) -> None:
+    """The SDK redirects its caller to the output route and the engine continues the run
+    by calling the endpoint (as measured on the dev server: the same history and spans)."""
+    engine_port, app_port = endpoint_app
+    with DevServer(port=engine_port, poll=False, retry_interval=0.05) as dev:
+        reply = urllib3.request("GET", f"http://127.0.0.1:{app_port}{path}", retries=False,
+                                redirect=False)
+        assert reply.status == 302
+        location = reply.headers["location"]
+        assert location.startswith(f"http://127.0.0.1:{engine_port}/v1/http/runs/")
+        api = Client(dev)
+        if path == "/wait":
+            api.send({"name": "js/endpoint.go", "data": {"value": 42}})
+        output = urllib3.request("GET", location, retries=False, timeout=30)
+        assert (output.status, output.data) == (200, body)
+        assert output.headers["content-type"] == "application/json"
+        [run] = list_runs(api, "id")
+        found = gql(api, HISTORY, run["id"])["functionRun"]
+        spans = gql(api, TRACE, run["id"])["runTrace"]["childrenSpans"]
+    assert found["status"] == "COMPLETED"
+    assert json.loads(found["output"])["data"]["body"] == body.decode()
+    assert [item["type"] for item in found["history"]] == history_types
+    assert [(span["name"], span["stepOp"]) for span in spans if span["stepOp"]] == step_spans
