@@ -324,13 +324,16 @@ class Executor:
             return
         item = self.life.call_item(run, Kind.DISCOVERY)
         retry_after = None if self.settings.retry_interval > 0 else str(ENDPOINT_RETRY_S)
+        errors = [op for op in ops if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED)]
         with self.store.transaction():
             again = self._act(item, run, fn, Ops(ops, False, retry_after), {})
+            history = self.life.history
             if again is not None:
-                errors = [op.display_name for op in ops if op.op == Opcode.STEP_ERROR]
-                self.life.history.retry_scheduled(run, again.attempt,
-                                                  errors[0] if errors else "")
+                history.retry_scheduled(run, again.attempt, _given_name(errors[0]))
                 self.life.queue.enqueue(again)
+            elif errors and not (self.store.run(run.id) or run).status.ended:
+                history.endpoint_step_failed(run, errors[0].id, _given_name(errors[0]),
+                                             errors[0].error)
 
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
@@ -583,6 +586,11 @@ def _body(ctx: dict[str, JSON], first: str, trigger_events: list[str],
     return (f'{{"ctx":{ctx_text},"event":{first},"events":[{events_text}],'
             f'"steps":{jcs.object_of_texts(steps)},"use_api":{use_api},'
             f'"version":{version}}}').encode()
+
+
+def _given_name(op: Op) -> str:
+    """The name an SDK gave a step (none for the function's own error)."""
+    return str(op.raw.get("displayName") or op.raw.get("name") or "")
 
 
 def _canonical_header(name: str) -> str:

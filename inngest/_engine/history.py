@@ -299,6 +299,12 @@ class History:
         """A durable endpoint's step error is retried by calling the endpoint again."""
         self._record(run, "StepScheduled", attempt=attempt, stepName=name)
 
+    def endpoint_step_failed(self, run: Run, step_id: str, name: str, error: JSON) -> None:
+        """A durable endpoint's step failed for good in its request: a failed step in the
+        trace, left out of the history list, then the call that goes on is scheduled."""
+        self.checkpointed(run, step_id, name, {"error": error}, failed=True)
+        self._record(run, "StepScheduled")
+
     def planned(self, run: Run, step_id: str) -> None:
         """A planned step was queued by the current call (its StepScheduled follows the
         reply)."""
@@ -306,9 +312,10 @@ class History:
         if call is not None and call.run.id == run.id:
             call.planned.append(step_id)
 
-    def checkpointed(self, run: Run, step_id: str, name: str, value: JSON) -> None:
-        """A step an SDK checkpointed while its call goes on: a completed step in the trace,
-        which the history list leaves out (as the server's does)."""
+    def checkpointed(self, run: Run, step_id: str, name: str, value: JSON,
+                     failed: bool = False) -> None:
+        """A step an SDK checkpointed while its call goes on: a completed (or ``failed``)
+        step in the trace, which the history list leaves out (as the server's does)."""
         item: Item = {
             "id": self.ids.new(self.clock.now_ms()), "type": "StepCompleted", "attempt": 0,
             "createdAt": self.clock.now_ms(), "functionVersion": run.function_version,
@@ -316,6 +323,8 @@ class History:
             "stepType": "Run", "stepID": step_id, "output": dump_escaped(value),
             CHECKPOINTED: True,
         }
+        if failed:
+            item["stepFailed"] = True
         self.store.add_history(run.id, str(item["id"]), item)
 
     # Steps that wait

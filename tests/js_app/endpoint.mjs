@@ -21,9 +21,10 @@
 //                     timeout: "60s"}) then JSON {a, got} (the event's data.value, or null).
 //   GET /flaky        step "flaky" throws on its first attempt in this process, then
 //                     returns "flaky-ok"; answers JSON {flaky}.
+//   GET /fails        step "a", then step "x" throws NonRetriableError("never").
 import fs from "node:fs";
 import http from "node:http";
-import { Inngest, step } from "inngest";
+import { Inngest, NonRetriableError, step } from "inngest";
 import { endpointAdapter } from "inngest/edge";
 
 const client = new Inngest({
@@ -71,7 +72,15 @@ const flaky = client.endpoint(async () => {
   return json({ flaky: value });
 });
 
-const routes = { "/work": work, "/sleep": sleep, "/wait": wait, "/flaky": flaky };
+const fails = client.endpoint(async () => {
+  const a = await step.run("a", () => "a-done");
+  const x = await step.run("x", () => {
+    throw new NonRetriableError("never");
+  });
+  return json({ a, x });
+});
+
+const routes = { "/work": work, "/sleep": sleep, "/wait": wait, "/flaky": flaky, "/fails": fails };
 
 function record(req, url) {
   if (process.env.JS_APP_LEDGER) {

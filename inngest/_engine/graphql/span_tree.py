@@ -166,7 +166,10 @@ class _Builder:
         attempt.update(name=group.name, childrenSpans=group.userland[0],
                        metadata=group.metadata[0],
                        queuedAt=_earliest(group.span["queuedAt"], attempt["startedAt"]))
-        self.spans = [span for span in self.spans if span is not group.span]
+        if any(span is attempt for span in self.spans):
+            self.spans = [span for span in self.spans if span is not group.span]
+        else:  # a checkpointed step (a durable endpoint's): its attempt takes its place
+            self.spans = [attempt if span is group.span else span for span in self.spans]
 
     def _wait_span(self, step_id: str, name: str, op: str, at: int) -> Span:
         status = "WAITING"

@@ -15,7 +15,9 @@ import typing
 
 import pytest
 import urllib3
-from engine_fakes import Client, FakeApp, LoopbackDev, Reply, list_runs, op, ops, step_hash, wait
+from engine_fakes import (
+    Client, FakeApp, LoopbackDev, Reply, list_runs, ok, op, ops, step_hash, wait,
+)
 from test_parallel_once import js_app_dir, listening  # noqa: F401
 
 from inngest.experimental.dev_server import free_ports
@@ -28,6 +30,7 @@ LOOPBACK = True
 
 RUN_ID = "01M8P6RQ5T8DKW7WYD6VH5BM6V"
 RUN_2 = "01M8P6RQ5T8DKW7WYD6VH5BM6W"
+RUN_3 = "01M8P6RQ5T8DKW7WYD6VH5BM6X"
 DOMAIN = "http://127.0.0.1:59335"
 # The ids the dev server gave this domain's app and its "GET /work" function (measured).
 APP_ID = "cf8cb97b-2203-5787-9879-6ab01ecb0b2d"
@@ -128,13 +131,14 @@ def history(client: Client, run_id: str = RUN_ID) -> list[tuple[str, str | None]
     return [(item["type"], item["stepName"]) for item in found]
 
 
-def endpoint(client: Client, app: FakeApp, *replies: Reply, **request: str) -> str:
+def endpoint(client: Client, app: FakeApp, *replies: Reply, run_id: str = RUN_2,
+             **request: str) -> str:
     """Start a durable endpoint's run on ``app`` (with step "a" done) and have it answer
     the engine's calls with ``replies`` in turn; the run claim token."""
     answers = iter(replies)
     app.handlers[""] = lambda call: next(answers)
     origin = app.url.removesuffix("/api/inngest")
-    status, started = new_run(client, op("StepRun", "a", data="a-done"), run_id=RUN_2,
+    status, started = new_run(client, op("StepRun", "a", data="a-done"), run_id=run_id,
                               domain=origin, path="/api/inngest", **request)
     assert status == 200, started
     return str(started["data"]["token"])
@@ -190,6 +194,25 @@ def test_an_endpoint_that_waits_for_an_event(client: Client, app: FakeApp) -> No
         ("StepStarted", "step"), ("StepCompleted", "step"), ("FunctionCompleted", None)]
 
 
+def test_an_endpoint_that_waits_for_a_signal_or_an_invoked_function(
+        client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("child", handler=lambda call: ok({"child": 1}))])
+    endpoint(client, app, (206, {}, api_response(200, "signalled")))
+    steps(client, op("WaitForSignal", "sig", opts={"signal": "s-1", "timeout": "1h"}),
+          run_id=RUN_2)
+    assert client.request("POST", "/v1/signals", {"signal": "s-1", "data": 1})[0] == 200
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert run["output"]["data"]["body"] == "signalled"
+
+    endpoint(client, app, (206, {}, api_response(200, "invoked")), run_id=RUN_3)
+    steps(client, op("InvokeFunction", "call", opts={"function_id": "app-child",
+                                                     "payload": {"data": {}}}), run_id=RUN_3)
+    run = client.wait(lambda: (found := client.run(RUN_3))["status"] != "Running" and found)
+    assert run["output"]["data"]["body"] == "invoked"
+    actions = client.request("GET", f"/v0/runs/{RUN_3}/actions")[1]
+    assert actions[step_hash("call")] == {"data": {"child": 1}}
+
+
 def test_a_step_error_is_retried_by_calling_the_endpoint_again(
         client: Client, app: FakeApp) -> None:
     endpoint(client, app, (206, {}, api_response(200, "ok")))
@@ -198,6 +221,23 @@ def test_a_step_error_is_retried_by_calling_the_endpoint_again(
     assert history(client, RUN_2)[-1] == ("StepScheduled", "flaky")
     run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
     assert run["status"] == "Completed" and len(app.calls) == 1
+
+
+def test_a_step_that_failed_in_the_request_is_shown_and_the_endpoint_called(
+        client: Client, app: FakeApp) -> None:
+    endpoint(client, app, (400, {"x-inngest-no-retry": "true"}, {"message": "never"}))
+    error = {"name": "Error", "message": "never"}
+    steps(client, op("StepFailed", "x", error=error), run_id=RUN_2)
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert run["status"] == "Failed" and len(app.calls) == 1
+    assert client.request("GET", f"/v0/runs/{RUN_2}/actions")[1][step_hash("x")] == \
+        {"error": error}
+    assert history(client, RUN_2) == [
+        ("FunctionScheduled", None), ("StepScheduled", None), ("StepStarted", "step"),
+        ("StepFailed", "step"), ("FunctionFailed", None)]
+    spans = gql(client, TRACE, RUN_2)["runTrace"]["childrenSpans"]
+    assert [(span["name"], span["status"], span["stepOp"]) for span in spans][:2] == [
+        ("a", "COMPLETED", "RUN"), ("x", "FAILED", None)]
 
 
 def test_an_endpoint_going_through_a_gateway_fails_its_run(client: Client) -> None:
@@ -294,12 +334,16 @@ def test_js_sdk_durable_endpoint(endpoint_app: tuple[int, int], query: str, stat
      ["FunctionScheduled", "StepScheduled", "StepStarted", "StepCompleted", "StepScheduled",
       "StepStarted", "StepCompleted", "FunctionCompleted"],
      [("flaky", "RUN"), ("flaky", "RUN")]),
+    ("/fails", b"", ["FunctionScheduled", "StepScheduled", "StepStarted", "StepFailed",
+                     "FunctionFailed"],
+     [("a", "RUN")]),
 ])
 def test_js_sdk_durable_endpoint_going_async(
         endpoint_app: tuple[int, int], path: str, body: bytes, history_types: list[str],
         step_spans: list[tuple[str, str]]) -> None:
     """The SDK redirects its caller to the output route and the engine continues the run
-    by calling the endpoint (as measured on the dev server: the same history and spans)."""
+    by calling the endpoint. History and step spans as measured on the dev server (the
+    step that failed in the request is a span of no kind, as there)."""
     engine_port, app_port = endpoint_app
     with DevServer(port=engine_port, poll=False, retry_interval=0.05) as dev:
         reply = urllib3.request("GET", f"http://127.0.0.1:{app_port}{path}", retries=False,
@@ -311,12 +355,18 @@ def test_js_sdk_durable_endpoint_going_async(
         if path == "/wait":
             api.send({"name": "js/endpoint.go", "data": {"value": 42}})
         output = urllib3.request("GET", location, retries=False, timeout=30)
-        assert (output.status, output.data) == (200, body)
+        assert output.status == 200
         assert output.headers["content-type"] == "application/json"
         [run] = list_runs(api, "id")
         found = gql(api, HISTORY, run["id"])["functionRun"]
         spans = gql(api, TRACE, run["id"])["runTrace"]["childrenSpans"]
-    assert found["status"] == "COMPLETED"
-    assert json.loads(found["output"])["data"]["body"] == body.decode()
+    if body:
+        assert output.data == body
+        assert found["status"] == "COMPLETED"
+        assert json.loads(found["output"])["data"]["body"] == body.decode()
+    else:  # The step's error, as the route and the run give it.
+        error = json.loads(output.data)
+        assert (error["name"], error["message"]) == ("Error", "never")
+        assert found["status"] == "FAILED" and json.loads(found["output"]) == error
     assert [item["type"] for item in found["history"]] == history_types
     assert [(span["name"], span["stepOp"]) for span in spans if span["stepOp"]] == step_spans
