@@ -224,6 +224,18 @@ def test_a_step_error_is_retried_by_calling_the_endpoint_again(
     assert run["status"] == "Completed" and len(app.calls) == 1
 
 
+def test_a_function_that_keeps_throwing_fails_after_its_retries(
+        client: Client, app: FakeApp) -> None:
+    thrown = {"name": "Error", "message": "function fails"}
+    endpoint(client, app, *[(500, {}, thrown)] * 3)  # the start's "retries": 3
+    steps(client, {"op": "StepError", "id": step_hash("complete"), "error": thrown},
+          run_id=RUN_2)
+    assert history(client, RUN_2)[-1] == ("StepScheduled", "")
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert (run["status"], run["output"]) == ("Failed", thrown)
+    assert len(app.calls) == 3
+
+
 def test_a_step_that_failed_in_the_request_is_shown_and_the_endpoint_called(
         client: Client, app: FakeApp) -> None:
     endpoint(client, app, (400, {"x-inngest-no-retry": "true"}, {"message": "never"}))
