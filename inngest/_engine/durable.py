@@ -33,7 +33,8 @@ from inngest._protocol.opcodes import Opcode
 log = logging.getLogger("inngest.engine")
 
 _STEP_OPS = (Opcode.STEP, Opcode.STEP_RUN)
-_PASSED_OPS = (Opcode.PLANNED, Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
+# Defers: the engine keeps none. Planned steps (parallel ones) go async, as on the server.
+_PASSED_OPS = (Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 # What the server retries a durable endpoint's steps with when the SDK does not say.
 DEFAULT_RETRIES = 4
 # Ops that continue a run by calling a gateway: not done for durable endpoints.
@@ -160,9 +161,9 @@ def _publish(engine: Engine, event: dict[str, JSON]) -> list[str]:
 
 def apply_steps(engine: Engine, run_id: str, steps: list[CheckpointStep]) -> None:
     """Save the steps a durable endpoint ran and end its run on its response. The other
-    ops (a sleep, a wait, a step error...) mean the endpoint went async: the engine acts on
-    them as on a reply and continues the run by calling the endpoint. Steps of a run that
-    is not running are dropped, as the server drops them (logged)."""
+    ops (a sleep, a wait, a step error, parallel steps...) mean the endpoint went async:
+    the engine acts on them as on a reply and continues the run by calling the endpoint.
+    Steps of a run that is not running are dropped, as the server drops them (logged)."""
     run = engine.store.run(run_id)
     if run is None or run.status.ended:
         log.info("durable endpoint steps for run %s dropped: the run is not running", run_id)

@@ -326,8 +326,12 @@ class Executor:
         retry_after = None if self.settings.retry_interval > 0 else str(ENDPOINT_RETRY_S)
         errors = [op for op in ops if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED)]
         with self.store.transaction():
+            planned = [op for op in ops
+                       if op.op == Opcode.PLANNED and not self.store.has_step(run.id, op.id)]
             again = self._act(item, run, fn, Ops(ops, False, retry_after), {})
             history = self.life.history
+            for op in planned:
+                history.endpoint_planned(run, op.id, op.display_name)
             if again is not None:
                 history.retry_scheduled(run, again.attempt, _given_name(errors[0]))
                 self.life.queue.enqueue(again)

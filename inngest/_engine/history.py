@@ -299,6 +299,10 @@ class History:
         """A durable endpoint's step error is retried by calling the endpoint again."""
         self._record(run, "StepScheduled", attempt=attempt, stepName=name)
 
+    def endpoint_planned(self, run: Run, step_id: str, name: str) -> None:
+        """A durable endpoint's parallel step, planned in its request, is scheduled."""
+        self._record(run, "StepScheduled", stepName=name, stepID=step_id)
+
     def endpoint_step_failed(self, run: Run, step_id: str, name: str, error: JSON) -> None:
         """A durable endpoint's step failed for good in its request: a failed step in the
         trace, left out of the history list, then the call that goes on is scheduled."""

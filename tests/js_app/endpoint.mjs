@@ -22,6 +22,7 @@
 //   GET /flaky        step "flaky" throws on its first attempt in this process, then
 //                     returns "flaky-ok"; answers JSON {flaky}.
 //   GET /fails        step "a", then step "x" throws NonRetriableError("never").
+//   GET /parallel     steps "p1" and "p2" in parallel; answers JSON {p1, p2}.
 import fs from "node:fs";
 import http from "node:http";
 import { Inngest, NonRetriableError, step } from "inngest";
@@ -80,7 +81,15 @@ const fails = client.endpoint(async () => {
   return json({ a, x });
 });
 
-const routes = { "/work": work, "/sleep": sleep, "/wait": wait, "/flaky": flaky, "/fails": fails };
+const parallel = client.endpoint(async () => {
+  const [p1, p2] = await Promise.all([step.run("p1", () => "one"), step.run("p2", () => "two")]);
+  return json({ p1, p2 });
+});
+
+const routes = {
+  "/work": work, "/sleep": sleep, "/wait": wait, "/flaky": flaky, "/fails": fails,
+  "/parallel": parallel,
+};
 
 function record(req, url) {
   if (process.env.JS_APP_LEDGER) {

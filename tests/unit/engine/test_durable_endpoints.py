@@ -383,3 +383,28 @@ def test_js_sdk_durable_endpoint_going_async(
         assert found["status"] == "FAILED" and json.loads(found["output"]) == error
     assert [item["type"] for item in found["history"]] == history_types
     assert [(span["name"], span["stepOp"]) for span in spans if span["stepOp"]] == step_spans
+
+
+@pytest.mark.sockets
+def test_js_sdk_durable_endpoint_with_parallel_steps(endpoint_app: tuple[int, int]) -> None:
+    """Parallel steps go async: each planned step is called for, then the function's end
+    (the dev server makes that last call twice, and lists two FunctionCompleted)."""
+    engine_port, app_port = endpoint_app
+    with DevServer(port=engine_port, poll=False, retry_interval=0.05) as dev:
+        reply = urllib3.request("GET", f"http://127.0.0.1:{app_port}/parallel", retries=False,
+                                redirect=False)
+        assert reply.status == 302
+        output = urllib3.request("GET", reply.headers["location"], retries=False, timeout=30)
+        assert (output.status, output.data) == (200, b'{"p1":"one","p2":"two"}')
+        api = Client(dev)
+        [run] = list_runs(api, "id")
+        query = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
+          history { type stepName } } }"""
+        found = gql(api, query, run["id"])["functionRun"]["history"]
+    listed = [(item["type"], item["stepName"]) for item in found]
+    assert listed[:3] == [("FunctionScheduled", None), ("StepScheduled", "p1"),
+                          ("StepScheduled", "p2")]
+    assert sorted(listed[3:-1], key=str) == sorted(
+        [("StepStarted", "step")] * 3 + [("StepCompleted", "p1"), ("StepCompleted", "p2")]
+        + [("StepScheduled", None)] * 2 + [("StepCompleted", "step")], key=str)
+    assert listed[-1] == ("FunctionCompleted", None)
