@@ -27,7 +27,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.models import API_METHOD, JSON, App, Function, Run, RunStatus
 from inngest._engine.payload import Text, load
 from inngest._engine.realtime.tokens import ENV_ID
-from inngest._engine.responses import Op, wrapped_error
+from inngest._engine.responses import Op
 from inngest._protocol.opcodes import Opcode
 
 log = logging.getLogger("inngest.engine")
@@ -37,10 +37,6 @@ _STEP_OPS = (Opcode.STEP, Opcode.STEP_RUN)
 _PASSED_OPS = (Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 # What the server retries a durable endpoint's steps with when the SDK does not say.
 DEFAULT_RETRIES = 4
-# Ops that continue a run by calling a gateway: not done for durable endpoints.
-_GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
-NO_GATEWAY = ("This engine does not continue durable endpoints through {op}: the Inngest "
-              "server would call the gateway, then the endpoint.")
 
 
 class RunExists(Exception):
@@ -174,12 +170,6 @@ def apply_steps(engine: Engine, run_id: str, steps: list[CheckpointStep]) -> Non
             save_step(engine.lifecycle, run, step)
         elif step.op == Opcode.RUN_COMPLETE:
             _complete(engine, run, step.data)
-            return
-        elif step.op in _GATEWAY_OPS:
-            message = NO_GATEWAY.format(op=step.op)
-            log.warning("run %s: %s", run.id, message)
-            engine.lifecycle.finish(run.id, RunStatus.FAILED, wrapped_error("Error", message),
-                                    has_output=True)
             return
         elif step.op not in _PASSED_OPS:
             ops.append(Op(step.op, step.id, step.raw))

@@ -316,28 +316,44 @@ class Executor:
 
     def continue_endpoint(self, run: Run, ops: list[Op]) -> None:
         """Act on the ops a durable endpoint reported as it went async (a sleep, a wait, a
-        step error...) as on a call's reply: the run then goes on by calls to the endpoint.
-        A step error to retry calls it again after the server's ``ENDPOINT_RETRY_S`` (or
-        the engine's retry interval, when set)."""
+        gateway call, a step error...) as on a call's reply: the run then goes on by calls
+        to the endpoint. A step error to retry calls it again after the server's
+        ``ENDPOINT_RETRY_S`` (or the engine's retry interval, when set)."""
         fn = self.store.function(run.function_id)
         if fn is None:
             return
         item = self.life.call_item(run, Kind.DISCOVERY)
         retry_after = None if self.settings.retry_interval > 0 else str(ENDPOINT_RETRY_S)
-        errors = [op for op in ops if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED)]
+        outcome = Ops(ops, False, retry_after)
+        # Gateway calls are made here, within the SDK's checkpoint, as the server makes them.
+        gateway_replies = self._call_gateways(outcome)
         with self.store.transaction():
             planned = [op for op in ops
                        if op.op == Opcode.PLANNED and not self.store.has_step(run.id, op.id)]
-            again = self._act(item, run, fn, Ops(ops, False, retry_after), {})
-            history = self.life.history
-            for op in planned:
-                history.endpoint_planned(run, op.id, op.display_name)
+            again = self._act(item, run, fn, outcome, gateway_replies)
+            self._record_endpoint_ops(run, ops, planned, gateway_replies, again)
             if again is not None:
-                history.retry_scheduled(run, again.attempt, _given_name(errors[0]))
                 self.life.queue.enqueue(again)
-            elif errors and not (self.store.run(run.id) or run).status.ended:
-                history.endpoint_step_failed(run, errors[0].id, _given_name(errors[0]),
-                                             errors[0].error)
+
+    def _record_endpoint_ops(self, run: Run, ops: list[Op], planned: list[Op],
+                             gateway_replies: dict[str, GatewayReply],
+                             retry: QueueItem | None) -> None:
+        """The history of ops acted on outside a call: steps scheduled, gateway results and
+        failed steps shown, as the server shows them."""
+        history = self.life.history
+        for op in planned:
+            history.endpoint_planned(run, op.id, op.display_name)
+        for op in ops:
+            reply = gateway_replies.get(op.id)
+            if reply is not None and reply.error is None:
+                history.checkpointed(run, op.id, _given_name(op), {"data": reply.value})
+        failed = [op for op in ops if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED)]
+        if retry is not None:
+            retried = failed + [op for op in ops if op.op in _GATEWAY_OPS]
+            history.retry_scheduled(run, retry.attempt, _given_name(retried[0]))
+        elif failed and not (self.store.run(run.id) or run).status.ended:
+            history.endpoint_step_failed(run, failed[0].id, _given_name(failed[0]),
+                                         failed[0].error)
 
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:

@@ -23,6 +23,7 @@ from test_parallel_once import js_app_dir, listening  # noqa: F401
 from inngest.experimental.dev_server import free_ports
 from inngest._engine.http.server import DevServer
 from inngest._engine.realtime import tokens
+from inngest._loopback import LoopbackTransport
 from inngest._transport import OutboundRequest
 
 pytestmark = pytest.mark.timeout(120)
@@ -253,14 +254,27 @@ def test_a_step_that_failed_in_the_request_is_shown_and_the_endpoint_called(
         ("a", "COMPLETED", "RUN"), ("x", "FAILED", None)]
 
 
-def test_an_endpoint_going_through_a_gateway_fails_its_run(client: Client) -> None:
+def test_a_gateway_call_is_made_in_the_checkpoint_then_the_endpoint_called(
+        client: Client, app: FakeApp, loopback: LoopbackTransport) -> None:
+    target = FakeApp("target", loopback=loopback)
+    target.handlers[""] = lambda call: (200, {"content-type": "text/plain"}, b"target-body")
+    endpoint(client, app, (206, {}, api_response(200, "fetched")))
+    fetch = op("Gateway", "fetch", opts={"url": target.url, "method": "GET", "headers": {}})
+    assert steps(client, fetch, run_id=RUN_2) == (200, b"")
+    assert [call.method for call in target.calls] == ["GET"]
+    run = client.wait(lambda: (found := client.run(RUN_2))["status"] != "Running" and found)
+    assert run["output"]["data"]["body"] == "fetched"
+    saved = client.request("GET", f"/v0/runs/{RUN_2}/actions")[1][step_hash("fetch")]
+    assert (saved["data"]["status_code"], saved["data"]["body"]) == (200, "target-body")
+    spans = gql(client, TRACE, RUN_2)["runTrace"]["childrenSpans"]
+    assert [(span["name"], span["status"]) for span in spans][:2] == [
+        ("a", "COMPLETED"), ("fetch", "COMPLETED")]
+
+
+def test_steps_of_an_ended_run_are_dropped(client: Client) -> None:
     new_run(client, op("StepRun", "a", data=1))
-    assert steps(client, op("AIGateway", "infer", opts={"url": "http://ai.test"})) == (200, b"")
-    run = client.run(RUN_ID)
-    assert run["status"] == "Failed"
-    assert "does not continue durable endpoints through AIGateway" in \
-        run["output"]["error"]["message"]
-    # Steps of a run that ended are dropped, answered as the server answers them.
+    steps(client, response(200, "1"))
+    # Answered as the server answers them.
     assert steps(client, op("StepRun", "late", data=2)) == (200, b"")
     assert step_hash("late") not in client.request("GET", f"/v0/runs/{RUN_ID}/actions")[1]
 
