@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 import typing
 import uuid
@@ -33,6 +34,10 @@ STILL_RUNNING = b'{"status":"running","message":"run did not end within 5 minute
 STREAM_TOPIC = "$stream"
 # What the server's Go HTTP library labels a text body that came with no content type.
 SNIFFED_TEXT = "text/plain; charset=utf-8"
+# An endpoint's response headers: names that are HTTP tokens (others are left out), and the
+# characters no value may hold.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # A durable endpoint's realtime token outlives its longest streaming run (15 minutes).
 REALTIME_EXPIRY_S = 16 * 60
 _ASYNC_TYPE = "checkpointAsyncSteps"
@@ -73,8 +78,16 @@ def _output_reply(output: JSON) -> Response:
         return 200, dict(BASE_HEADERS), _output_bytes(output)
     status, headers, body = response
     out = {Header.SERVER_KIND: BASE_HEADERS[Header.SERVER_KIND], "content-type": SNIFFED_TEXT}
-    out.update((name.lower(), value) for name, value in headers.items())
+    out.update((name.lower(), _field_value(value)) for name, value in headers.items()
+               if _FIELD_NAME.fullmatch(name))
     return status, out, body.encode("utf-8")
+
+
+def _field_value(value: str) -> str:
+    """A header value as Go writes it: line breaks (and other control characters) as
+    spaces, the text's UTF-8 bytes (here as the Latin-1 characters that the HTTP layer
+    writes as those bytes)."""
+    return _CONTROL.sub(" ", value).encode("utf-8").decode("latin-1")
 
 
 def _api_result(data: JSON) -> tuple[int, dict[str, str], str] | None:

@@ -182,6 +182,21 @@ def test_an_endpoint_that_sleeps_is_called_again_with_its_request(
     assert (answer.headers["content-type"], answer.headers["x-custom"]) == ("text/plain", "yes")
 
 
+@pytest.mark.sockets
+def test_the_output_route_writes_an_endpoints_headers_safely(
+        client: Client, app: FakeApp) -> None:
+    done = api_response(200, "ok", **{"x-split": "a\r\nx-injected: 1", "bad name": "x",
+                                      "x-utf": "é中", "content-length": "99"})
+    token = endpoint(client, app, (206, {}, done))
+    steps(client, op("Sleep", "nap", opts={"duration": "1s"}), run_id=RUN_2)
+    client.wait(lambda: client.run(RUN_2)["status"] == "Completed")
+    reply = urllib3.request("GET", f"{client.dev.url}/v1/http/runs/{RUN_2}/output?token={token}",
+                            retries=False)
+    assert (reply.status, reply.data) == (200, b"ok")
+    assert reply.headers["x-split"] == "a  x-injected: 1" and "x-injected" not in reply.headers
+    assert reply.headers["x-utf"].encode("latin-1").decode() == "é中"
+
+
 def test_an_endpoint_that_waits_for_an_event(client: Client, app: FakeApp) -> None:
     endpoint(client, app, (206, {}, api_response(200, '{"got":1}')))
     wait_op = op("WaitForEvent", "wait", opts={"event": "test/go", "timeout": "1h"})
