@@ -80,7 +80,8 @@ def _output_reply(output: JSON) -> Response:
     out = {Header.SERVER_KIND: BASE_HEADERS[Header.SERVER_KIND], "content-type": SNIFFED_TEXT}
     out.update((name.lower(), _field_value(value)) for name, value in headers.items()
                if _FIELD_NAME.fullmatch(name))
-    return status, out, body.encode("utf-8")
+    # Go sends a 1xx status as an informational answer, then the response as a 200.
+    return max(status, 200), out, body.encode("utf-8")
 
 
 def _field_value(value: str) -> str:

@@ -197,6 +197,13 @@ def test_the_output_route_writes_an_endpoints_headers_safely(
     assert reply.headers["x-utf"].encode("latin-1").decode() == "é中"
 
 
+def test_an_informational_status_is_answered_as_200(client: Client, app: FakeApp) -> None:
+    token = endpoint(client, app, (206, {}, api_response(101, "up")))
+    steps(client, op("Sleep", "nap", opts={"duration": "1s"}), run_id=RUN_2)
+    client.wait(lambda: client.run(RUN_2)["status"] == "Completed")
+    assert output(client, token) == (200, b"up")
+
+
 def test_an_endpoint_that_waits_for_an_event(client: Client, app: FakeApp) -> None:
     endpoint(client, app, (206, {}, api_response(200, '{"got":1}')))
     wait_op = op("WaitForEvent", "wait", opts={"event": "test/go", "timeout": "1h"})
