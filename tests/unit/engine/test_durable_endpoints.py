@@ -26,6 +26,9 @@ from inngest._engine.realtime import tokens
 from inngest._loopback import LoopbackTransport
 from inngest._transport import OutboundRequest
 
+# A pool of our own: urllib3 1.26 (tox's py310) has no module-level request().
+HTTP = urllib3.PoolManager()
+
 pytestmark = pytest.mark.timeout(120)
 LOOPBACK = True
 
@@ -190,8 +193,8 @@ def test_the_output_route_writes_an_endpoints_headers_safely(
     token = endpoint(client, app, (206, {}, done))
     steps(client, op("Sleep", "nap", opts={"duration": "1s"}), run_id=RUN_2)
     client.wait(lambda: client.run(RUN_2)["status"] == "Completed")
-    reply = urllib3.request("GET", f"{client.dev.url}/v1/http/runs/{RUN_2}/output?token={token}",
-                            retries=False)
+    reply = HTTP.request("GET", f"{client.dev.url}/v1/http/runs/{RUN_2}/output?token={token}",
+                         retries=False)
     assert (reply.status, reply.data) == (200, b"ok")
     assert reply.headers["x-split"] == "a  x-injected: 1" and "x-injected" not in reply.headers
     assert reply.headers["x-utf"].encode("latin-1").decode() == "é中"
@@ -355,8 +358,7 @@ def test_js_sdk_durable_endpoint(endpoint_app: tuple[int, int], query: str, stat
                                  body: bytes, run_status: str) -> None:
     engine_port, app_port = endpoint_app
     with DevServer(port=engine_port, poll=False) as dev:
-        # PoolManager: urllib3 1.26 (tox's py310) has no module-level request().
-        reply = urllib3.PoolManager().request(
+        reply = HTTP.request(
             "GET", f"http://127.0.0.1:{app_port}/work?{query}", retries=False)
         assert (reply.status, reply.data) == (status, body)
         api = Client(dev)
@@ -395,15 +397,15 @@ def test_js_sdk_durable_endpoint_going_async(
     step that failed in the request is a span of no kind, as there)."""
     engine_port, app_port = endpoint_app
     with DevServer(port=engine_port, poll=False, retry_interval=0.05) as dev:
-        reply = urllib3.request("GET", f"http://127.0.0.1:{app_port}{path}", retries=False,
-                                redirect=False)
+        reply = HTTP.request("GET", f"http://127.0.0.1:{app_port}{path}", retries=False,
+                             redirect=False)
         assert reply.status == 302
         location = reply.headers["location"]
         assert location.startswith(f"http://127.0.0.1:{engine_port}/v1/http/runs/")
         api = Client(dev)
         if path == "/wait":
             api.send({"name": "js/endpoint.go", "data": {"value": 42}})
-        output = urllib3.request("GET", location, retries=False, timeout=30)
+        output = HTTP.request("GET", location, retries=False, timeout=30)
         assert output.status == 200
         assert output.headers["content-type"] == "application/json"
         [run] = list_runs(api, "id")
@@ -427,10 +429,10 @@ def test_js_sdk_durable_endpoint_with_parallel_steps(endpoint_app: tuple[int, in
     (the dev server makes that last call twice, and lists two FunctionCompleted)."""
     engine_port, app_port = endpoint_app
     with DevServer(port=engine_port, poll=False, retry_interval=0.05) as dev:
-        reply = urllib3.request("GET", f"http://127.0.0.1:{app_port}/parallel", retries=False,
-                                redirect=False)
+        reply = HTTP.request("GET", f"http://127.0.0.1:{app_port}/parallel", retries=False,
+                             redirect=False)
         assert reply.status == 302
-        output = urllib3.request("GET", reply.headers["location"], retries=False, timeout=30)
+        output = HTTP.request("GET", reply.headers["location"], retries=False, timeout=30)
         assert (output.status, output.data) == (200, b'{"p1":"one","p2":"two"}')
         api = Client(dev)
         [run] = list_runs(api, "id")
