@@ -111,7 +111,12 @@ class Runner:
 
     def trigger(self, fn: Function, stored: StoredEvent) -> None:
         """Start ``fn`` for one event: batched, or through the run-creation gates."""
-        batching = flow_keys.batching(fn, stored.event)
+        try:
+            batching = flow_keys.batching(fn, stored.event)
+        except cel.ExpressionError as err:
+            log.info("event %s starts no run of %s: batch key: %s", stored.internal_id,
+                     fn.slug, err)
+            return
         if batching is None:
             self.start_run(fn, [stored])
             return

@@ -12,24 +12,22 @@ Python's ``eval``.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from inngest._engine.cel.errors import EvaluationFailure, ExpressionError, ExpressionSyntaxError
 from inngest._engine.cel.evaluator import Node, absent
-from inngest._engine.cel.operations import type_name
+from inngest._engine.cel.gofmt import go_string
 from inngest._engine.cel.parser import Parser
-from inngest._engine.timeparse import format_rfc3339_ms
 
 __all__ = [
     "Expression", "ExpressionError", "ExpressionSyntaxError", "compile_expression", "evaluate",
-    "evaluate_key", "matches", "reads_absent", "validate",
+    "INVALID_KEY", "evaluate_key", "go_string", "key_value", "matches", "validate",
 ]
 
 _CACHE_SIZE = 1024
-_INVALID_KEY = "<invalid>"
+# The debounce key of an expression that fails, as on the real server.
+INVALID_KEY = "<invalid>"
 
 
 @dataclass(frozen=True)
@@ -69,32 +67,30 @@ def matches(source: str, variables: Mapping[str, object]) -> bool:
         return False
 
 
-def evaluate_key(source: str, variables: Mapping[str, object]) -> str:
-    """A flow-control key: strings as they are, other values as compact sorted JSON."""
+def key_value(source: str, variables: Mapping[str, object]) -> object:
+    """A flow-control key's value: ``false`` when ``source`` as a whole reads a field (or
+    variable) that is not there, as ``event.data.a`` of an event without ``a``: cel-go's
+    value is unknown then, which the real server takes as false. Raises ExpressionError."""
+    value = evaluate(source, variables)
+    return False if value is None and _reads_absent(source, variables) else value
+
+
+def evaluate_key(source: str, variables: Mapping[str, object],
+                 invalid: str = INVALID_KEY) -> str:
+    """A flow-control key as the real server writes it (``go_string``): ``1`` and ``"1"``,
+    a missing field and ``false``, are one key; ``invalid`` when ``source`` fails."""
     try:
-        value = evaluate(source, variables)
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
-    except (ExpressionError, TypeError, ValueError):
-        return _INVALID_KEY
+        return go_string(key_value(source, variables))
+    except ExpressionError:
+        return invalid
 
 
-def reads_absent(source: str, variables: Mapping[str, object]) -> bool:
-    """Whether ``source`` as a whole reads a field (or variable) that is not there, as
-    ``event.data.a`` of an event without ``a``. Its value is ``null`` here; cel-go's is
-    unknown, which the real server takes as ``false`` for a flow-control key."""
+def _reads_absent(source: str, variables: Mapping[str, object]) -> bool:
     try:
         return absent(compile_expression(source).tree, variables)
     except (ExpressionError, EvaluationFailure, ValueError, TypeError, ArithmeticError,
             RecursionError):
         return False
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return format_rfc3339_ms(value)
-    raise TypeError(f"{type_name(value)} is not JSON serializable")
 
 
 def validate(source: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from inngest._engine.cel.errors import EvaluationFailure
+from inngest._engine.cel.gofmt import go_string
 from inngest._engine.cel.operations import (
     ARITHMETIC,
     FUNCTIONS,
@@ -196,7 +197,25 @@ class Arithmetic(Node):
     right: Node
 
     def evaluate(self, scope: _Scope) -> object:
-        return ARITHMETIC[self.op](self.left.evaluate(scope), self.right.evaluate(scope))
+        left, right = self.left.evaluate(scope), self.right.evaluate(scope)
+        try:
+            return ARITHMETIC[self.op](left, right)
+        except EvaluationFailure as failure:
+            return self._lenient(left, right, scope, failure)
+
+    def _lenient(self, left: object, right: object, scope: _Scope,
+                 failure: EvaluationFailure) -> object:
+        """What the real server's evaluator (measured) makes of an operation it cannot do:
+        with a field that is not there, ``+`` gives the other operand and the others
+        false; ``+`` of two types joins them as Go writes them (``1 + "x"`` is ``"1x"``)."""
+        missing = absent(self.left, scope), absent(self.right, scope)
+        if any(missing):
+            if self.op != "+" or all(missing):
+                return False
+            return right if missing[0] else left
+        if self.op == "+" and type_name(left) != type_name(right):
+            return go_string(left) + go_string(right)
+        raise failure
 
 
 @dataclass(frozen=True)
@@ -204,6 +223,9 @@ class ListLiteral(Node):
     items: tuple[Node, ...]
 
     def evaluate(self, scope: _Scope) -> object:
+        if any(absent(item, scope) for item in self.items):
+            # The real server (measured) fails a list built from a field that is not there.
+            raise EvaluationFailure("a list item reads a field that is not there")
         return [item.evaluate(scope) for item in self.items]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from inngest._engine import cel
 from inngest._engine.flow import keys
 from inngest._engine.clock import Clock
 from inngest._engine.flow.gcra import Limiter
@@ -35,11 +36,17 @@ class RunGate:
         self.limiter = Limiter(store)
 
     def limited(self, fn: Function, event: dict[str, JSON]) -> Reason | None:
-        """Why the event may not start a run of ``fn`` (rate limit, idempotency), if so."""
-        rate = keys.rate_limit(fn, event)
+        """Why the event may not start a run of ``fn`` (rate limit, idempotency), if so.
+
+        A key that fails to evaluate starts no run either, as on the real server."""
+        reason = Reason.IDEMPOTENCY if fn.config.get("idempotency") else Reason.RATE_LIMITED
+        try:
+            rate = keys.rate_limit(fn, event)
+        except cel.ExpressionError:
+            return reason
         if rate is None or self.limiter.take(rate, self.clock.now_ms()) is None:
             return None
-        return Reason.IDEMPOTENCY if fn.config.get("idempotency") else Reason.RATE_LIMITED
+        return reason
 
     def singleton_holders(self, fn: Function, single: keys.Singleton) -> list[Run]:
         """The function's unfinished runs holding the singleton key."""

@@ -17,6 +17,8 @@ from inngest._engine.payload import array_or_empty, is_array, object_or_empty
 # How the real server writes the rate limit an ``idempotency`` key stands for.
 IDEMPOTENCY_PERIOD = "24h0m0s"
 _SCOPES = ("fn", "env", "account")
+# A concurrency or throttle key that fails is false on the real server.
+_FAILED = "false"
 # The dev server's default bound on a function's steps executing at once.
 DEFAULT_FUNCTION_STEPS = 1000
 
@@ -60,19 +62,18 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _key_value(expression: JSON, event: dict[str, JSON]) -> str:
-    return cel.evaluate_key(str(expression), {"event": event})
+def _key_value(expression: JSON, event: dict[str, JSON], invalid: str) -> str:
+    """The key's value as the real server writes it (see ``cel.evaluate_key``); ``invalid``
+    when the expression fails."""
+    return cel.evaluate_key(str(expression), {"event": event}, invalid)
 
 
-def _disabled(expression: JSON, event: dict[str, JSON]) -> bool:
-    """True if a key expression evaluates to boolean false, or reads a field the event
-    lacks (false on the real server, see ``cel.reads_absent``): the option is then off."""
-    variables = {"event": event}
-    try:
-        return cel.evaluate(str(expression), variables) is False \
-            or cel.reads_absent(str(expression), variables)
-    except cel.ExpressionError:
-        return False
+def _switch_key(expression: JSON, event: dict[str, JSON]) -> str | None:
+    """A rate limit, idempotency or singleton key: None (the option is off) when the
+    expression evaluates to false or reads a field the event lacks. Raises
+    ExpressionError when it fails."""
+    value = cel.key_value(str(expression), {"event": event})
+    return None if value is False else cel.go_string(value)
 
 
 # Queue-level limits
@@ -124,7 +125,7 @@ def _limits(fn: Function, entries: list[JSON], event: dict[str, JSON],
         key = entry.get("key")
         if limit is None or limit <= 0 or scope not in _SCOPES or (scope != "fn" and not key):
             continue
-        value_part = f":{_key_value(key, event)}" if key else ""
+        value_part = f":{_key_value(key, event, _FAILED)}" if key else ""
         # fn-scoped keys belong to the function; env and account keys are shared by all.
         owner = f"fn:{fn.id}" if scope == "fn" else scope
         out.append(Concurrency(f"{prefix}{owner}{value_part}", limit))
@@ -141,7 +142,7 @@ def throttle(fn: Function, event: dict[str, JSON]) -> Rate | None:
     limit = max(1, _int(config.get("limit")) or 1)
     burst = max(0, _int(config.get("burst")) or 0)
     key = config.get("key")
-    suffix = f":{_key_value(key, event)}" if key else ""
+    suffix = f":{_key_value(key, event, _FAILED)}" if key else ""
     # The server hands GCRA a burst of limit + burst - 1: limit + burst starts back-to-back.
     return Rate.per_period(f"throttle:{fn.id}{suffix}", limit, period, limit + burst)
 
@@ -160,15 +161,21 @@ def rate_limit_config(fn: Function) -> typing.Mapping[str, JSON] | None:
 
 
 def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
-    """None when the function has no rate limit (or idempotency key) or its key is off."""
+    """None when the function has no rate limit (or idempotency key) or its key is off.
+    Raises ExpressionError when the key fails: the real server then starts no run."""
     config = rate_limit_config(fn)
     if config is None:
         return None
     limit, period = _int(config.get("limit")), duration_ms(config.get("period"))
-    key = config.get("key")
-    if not limit or limit <= 0 or not period or (key and _disabled(key, event)):
+    if not limit or limit <= 0 or not period:
         return None
-    suffix = f":{_key_value(key, event)}" if key else ""
+    key = config.get("key")
+    suffix = ""
+    if key:
+        value = _switch_key(key, event)
+        if value is None:
+            return None
+        suffix = f":{value}"
     return Rate.per_period(f"ratelimit:{fn.id}{suffix}", limit, period, limit // 10 + 1)
 
 
@@ -200,14 +207,11 @@ def singleton(fn: Function, event: dict[str, JSON]) -> Singleton | None:
     key = config.get("key")
     if not key:
         return Singleton(fn.id, mode)
-    variables = {"event": event}
     try:
-        value = cel.evaluate(str(key), variables)
+        value = _switch_key(key, event)
     except cel.ExpressionError:
-        return None
-    if value is False or cel.reads_absent(str(key), variables):
-        return None
-    return Singleton(f"{fn.id}:{_key_value(key, event)}", mode)
+        return None  # the real server ignores a singleton key it cannot evaluate
+    return None if value is None else Singleton(f"{fn.id}:{value}", mode)
 
 
 # Buffers
@@ -228,7 +232,7 @@ def debounce(fn: Function, event: dict[str, JSON]) -> Debounce | None:
     if not period:
         return None
     key = config.get("key")
-    return Debounce(_key_value(key, event) if key else "", period,
+    return Debounce(_key_value(key, event, cel.INVALID_KEY) if key else "", period,
                     duration_ms(config.get("timeout")))
 
 
@@ -240,7 +244,8 @@ class Batching:
 
 
 def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
-    """None when the function does not batch, or this event fails the batch ``if``."""
+    """None when the function does not batch, or this event fails the batch ``if``.
+    Raises ExpressionError when the batch key fails: the real server drops the event."""
     config = fn.config.get("batchEvents")
     if not isinstance(config, typing.Mapping):
         return None
@@ -248,7 +253,7 @@ def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
     if condition and not cel.matches(str(condition), {"event": event}):
         return None
     key = config.get("key")
-    return Batching(_key_value(key, event) if key else "",
+    return Batching(cel.go_string(cel.key_value(str(key), {"event": event})) if key else "",
                     max(1, _int(config.get("maxSize")) or 1),
                     duration_ms(config.get("timeout")) or 1000)
 

@@ -132,6 +132,31 @@ def test_debounce_keys_are_independent(
                   for c in posts) == [("a", 2), ("b", 1)]
 
 
+def test_debounce_keys_of_one_value_as_go_writes_it_share_a_debounce(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    """Measured on the dev server, which writes a key's value as Go's %v does: a missing
+    field and false are one key ("false"), null another ("NULL_VALUE"), 1 and "1" one; keys
+    that fail ("s" * 2, false * 2) are one too, "<invalid>"."""
+    client = manual
+    client.register(app, [
+        app.function("fn", handler=echo, debounce={"period": "10s", "key": "event.data.k"}),
+        app.function("mul", handler=echo,
+                     debounce={"period": "10s", "key": "event.data.k * 2"}),
+    ])
+    groups: list[list[typing.Any]] = [
+        [{}, {"k": False}, {"k": "false"}], [{"k": None}, {"k": "NULL_VALUE"}],
+        [{"k": 1}, {"k": "1"}, {"k": 1.0}], [{"k": [1.0, None]}, {"k": "[1 <nil>]"}]]
+    client.send(*[{"name": "test/fn", "data": {**one, "group": g}}
+                  for g, group in enumerate(groups) for one in group])
+    client.send(*[{"name": "test/mul", "data": {"k": k}} for k in ("s", False)])
+    clock.advance(11.05)
+    calls(app, len(groups) + 1)
+    client.settle()
+    assert sorted(c.body["event"]["data"].get("group", -1) for c in app.posts()) == [
+        -1, 0, 1, 2, 3]
+
+
 def test_events_closer_than_a_second_keep_a_debounce_open_past_its_timeout(
     manual: Client, clock: ManualClock, app: FakeApp
 ) -> None:
@@ -181,6 +206,30 @@ def test_partial_batch_runs_when_the_timeout_fires(
     [call] = calls(app, 1)
     assert [e["data"]["n"] for e in call.body["events"]] == [0, 1]
     assert queued_ms(runs(client)[0]) == T0 + 10_000
+
+
+def test_batch_keys_as_go_writes_them_and_a_failing_key_drops_the_event(
+    manual: Client, clock: ManualClock, app: FakeApp
+) -> None:
+    """Measured on the dev server: batch keys group as debounce keys do, and an event whose
+    key fails ("s" * 2) joins no batch and starts no run."""
+    client = manual
+    batch = {"maxSize": 10, "timeout": "10s"}
+    client.register(app, [
+        app.function("fn", handler=echo, batchEvents={**batch, "key": "event.data.k"}),
+        app.function("mul", handler=echo, batchEvents={**batch, "key": "event.data.k * 2"}),
+    ])
+    data: list[dict[str, typing.Any]] = [
+        {}, {"k": False}, {"k": "false"}, {"k": 1}, {"k": "1"}, {"k": None}, {"k": 8.0},
+        {"k": "8"}]
+    client.send(*[{"name": "test/fn", "data": {**one, "n": n}} for n, one in enumerate(data)])
+    client.send({"name": "test/mul", "data": {"k": "s", "n": 10}},
+                {"name": "test/mul", "data": {"n": 11}})
+    clock.advance(10)
+    calls(app, 5)
+    client.settle()
+    assert sorted([e["data"]["n"] for e in c.body["events"]] for c in app.posts()) == [
+        [0, 1, 2], [3, 4], [5], [6, 7], [11]]
 
 
 def test_batch_key_partitions_and_if_runs_others_alone(client: Client, app: FakeApp) -> None:

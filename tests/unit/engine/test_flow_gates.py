@@ -300,3 +300,61 @@ def test_huge_durations_never_fail_the_events_that_trigger_them(
     assert status == 200, body
     run = client.wait_for_run(body["ids"][0])
     assert run["status"] == "Completed" and run["output"] == {"n": 1}
+
+
+# Key values as the real server writes them (measured; see cel.gofmt)
+
+# Each group is one key on the real server: Go's %v of cel-go's value, numbers float64.
+SAME_KEYS: list[list[typing.Any]] = [
+    [7, "7", 7.0], [True, "true"], [None, "NULL_VALUE"], [[1, "b"], "[1 b]"],
+    [{"a": 1, "b": "c"}, "map[a:1 b:c]"], [100000000, "1e+08"], [[1.0, None], "[1 <nil>]"],
+]
+
+
+def test_rate_limit_keys_of_one_value_as_go_writes_it_are_one_key(
+    client: Client, app: FakeApp
+) -> None:
+    client.register(app, [app.function("fn", handler=echo, rateLimit={
+        "limit": 1, "period": "1h", "key": "event.data.k"})])
+    groups = [client.send(*[{"name": "test/fn", "data": {"k": k}} for k in group])
+              for group in SAME_KEYS]
+    assert len(with_status(client, "COMPLETED", len(SAME_KEYS))) == len(SAME_KEYS)
+    client.settle()
+    assert len(runs(client)) == len(SAME_KEYS)
+    assert all(sum(len(client.runs(event_id)) for event_id in ids) == 1 for ids in groups)
+
+
+def test_rate_limit_key_that_fails_starts_no_run(client: Client, app: FakeApp) -> None:
+    """Measured: ``"s" * 2`` fails, and the real server then starts no run; a missing field
+    in ``*`` makes the key false (off), in ``+`` leaves the other operand."""
+    client.register(app, [
+        app.function("mul", handler=echo, rateLimit={
+            "limit": 1, "period": "1h", "key": "event.data.a * 2"}),
+        app.function("add", handler=echo, rateLimit={
+            "limit": 1, "period": "1h", "key": 'event.data.a + "x"'}),
+    ])
+    [failing] = client.send({"name": "test/mul", "data": {"a": "s"}})
+    client.send(*[{"name": "test/mul", "data": {}}] * 2)
+    joined = client.send(*[{"name": "test/add", "data": data}
+                           for data in [{}, {"a": ""}, {"a": 1}, {"a": "1"}]])
+    assert len(with_status(client, "COMPLETED", 4)) == 4
+    client.settle()
+    assert client.runs(failing) == [] and len(runs(client)) == 4
+    assert [len(client.runs(event_id)) for event_id in joined] == [1, 0, 1, 0]
+
+
+def test_singleton_keys_of_one_value_as_go_writes_it_are_one_key(
+    client: Client, app: FakeApp
+) -> None:
+    held = Held()
+    client.register(app, [app.function("fn", handler=held, singleton={
+        "key": 'event.data.a + "x"', "mode": "skip"})])
+    client.send({"name": "test/fn", "data": {"a": 1, "hold": True}})
+    wait(app.posts)
+    [same, other] = client.send({"name": "test/fn", "data": {"a": "1"}},
+                                {"name": "test/fn", "data": {"a": [1], "b": True}})
+    # [1] + "x" joins too ("[1]x"): a key of its own; the "1" event is skipped.
+    assert client.wait_for_run(other)["status"] == "Completed"
+    client.settle(running=1)
+    assert client.runs(same) == []
+    held.release.set()

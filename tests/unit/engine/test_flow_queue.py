@@ -90,6 +90,20 @@ def test_keyed_limit_applies_per_key_value(client: Client, app: FakeApp) -> None
     assert len(completed(client, 3)) == 3
 
 
+def test_keys_of_one_value_as_go_writes_it_share_a_limit(client: Client, app: FakeApp) -> None:
+    """Measured on the dev server, which writes a key's value as Go's %v does: a missing
+    field, false and "false" are one key, 7 and "7" another."""
+    gate = Gate()
+    client.register(app, [app.function(
+        "fn", handler=gate, concurrency=[{"limit": 1, "key": "event.data.k"}])])
+    client.send(*[{"name": "test/fn", "data": data} for data in [
+        {}, {"k": False}, {"k": "false"}, {"k": 7}, {"k": "7"}]])
+    running = gate.inflight(client, 2)
+    assert len({str(data.get("k", "false")).lower() for data in running}) == 2
+    gate.open.set()
+    assert len(completed(client, 5)) == 5
+
+
 def test_env_scoped_key_is_shared_across_functions(client: Client, app: FakeApp) -> None:
     gate = Gate()
     shared = {"limit": 1, "key": '"openai"', "scope": "env"}
@@ -221,6 +235,23 @@ def test_throttled_burst_starts_every_run_at_the_configured_rate(
         windows = 0 if index < limit + burst else (index - limit - burst) // limit + 1
         assert start == T0 + windows * period_s * 1000, index
     assert len(app.posts()) == 100
+
+
+def test_throttle_keys_of_one_value_as_go_writes_it_share_a_throttle(
+    manual: Client, app: FakeApp
+) -> None:
+    """As for concurrency keys: three events whose keys Go writes alike start as many runs
+    at once as three of one key."""
+    client = manual
+    client.register(app, [app.function("fn", handler=lambda call: ok("ok"), throttle={
+        "limit": 1, "period": "1h", "key": "event.data.k"})])
+    groups = [[{"k": "z"}] * 3, [{}, {"k": False}, {"k": "false"}],
+              [{"k": 7}, {"k": "7"}, {"k": 7.0}]]
+    client.send(*[{"name": "test/fn", "data": {**data, "g": g}}
+                  for g, group in enumerate(groups) for data in group])
+    client.settle()
+    started = [sum(c.body["event"]["data"]["g"] == g for c in app.posts()) for g in range(3)]
+    assert started[0] < 3 and started == [started[0]] * 3
 
 
 # Priority
