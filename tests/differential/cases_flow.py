@@ -8,6 +8,7 @@ why the servers may differ there.
 
 from __future__ import annotations
 
+import json
 import time
 import typing
 
@@ -282,3 +283,106 @@ CASES["flow_cancel_waiting"] = Case(
     _cancel_waiting,
     tuple(f"{key}-{aspect}" for key in ("cw-yes", "cw-late") for aspect in RUN_ASPECTS),
     phase=1)
+
+
+# -- key values: which values are one key, keys that fail ---------------------------------------
+# The dev server writes a key's value as Go's %v writes cel-go's: numbers are float64, a
+# missing field is false, null NULL_VALUE (<nil> in a list), lists and maps Go's way.
+ONE_KEY: list[list[dict[str, object]]] = [
+    [{}, {"k": False}, {"k": "false"}], [{"k": 7}, {"k": "7"}, {"k": 7.0}],
+    [{"k": None}, {"k": "NULL_VALUE"}], [{"k": "<nil>"}], [{"k": True}, {"k": "true"}],
+    [{"k": [1, "b", None]}, {"k": "[1 b <nil>]"}], [{"k": {"a": 1.5}}, {"k": "map[a:1.5]"}],
+    [{"k": 100000000}, {"k": "1e+08"}]]
+
+
+def _send_groups(side: Side, event: str, groups: list[list[dict[str, object]]],
+                 prefix: str) -> list[list[str]]:
+    """Every group's events, labelled ``g`` (its group) and ``n`` (its place)."""
+    return [[side.probe.send(event, {**data, "g": f"{prefix}{g}", "n": f"{g}.{n}"})
+             for n, data in enumerate(group)] for g, group in enumerate(groups)]
+
+
+def _runs_per_group(side: Side, groups: list[list[str]], settle: float) -> list[int]:
+    per_event = typing.cast("list[list[str]]", runs_per_event(
+        side, [event_id for group in groups for event_id in group], settle)["runs_per_event"])
+    counts, at = [], 0
+    for group in groups:
+        counts.append(sum(len(runs) for runs in per_event[at:at + len(group)]))
+        at += len(group)
+    return counts
+
+
+def _batch_outputs(side: Side, event_ids: list[str]) -> list[object]:
+    # Past the batches' 2 s timeout: the first batch's run shows before the last is due.
+    per_event = runs_per_event(side, event_ids, 2.5)["runs_per_event"]
+    runs = {run for runs in typing.cast("list[list[str]]", per_event) for run in runs}
+    return sorted(json.loads(json.loads(run)["output"])["ns"] for run in runs)
+
+
+def _keys_batch(side: Side) -> Answer:
+    """Batches keyed by ``event.data.k``: each group of ``ONE_KEY`` is one batch. Keyed by
+    ``event.data.k * 2``: "s" * 2 and false * 2 fail and the dev server drops the event (no
+    run), a missing field makes the key false."""
+    sent = _send_groups(side, "py/keys-batch", ONE_KEY, "b")
+    failing = _send_groups(side, "py/keys-batch-fails", [[{"k": "s"}, {}, {"k": False}]], "bf")
+    return {"batches": _batch_outputs(side, [i for group in sent for i in group]),
+            "failing": _batch_outputs(side, failing[0])}
+
+
+def _keys_debounce(side: Side) -> Answer:
+    """A debounce of 1 s keyed by ``event.data.k``: one run per group of ``ONE_KEY``."""
+    sent = _send_groups(side, "py/keys-debounce", ONE_KEY, "d")
+    return {"runs_per_group": _runs_per_group(side, sent, 2.0)}
+
+
+def _keys_rate(side: Side) -> Answer:
+    """A rate limit of 1 a minute keyed by ``event.data.k``: one run per group of
+    ``ONE_KEY``, but for the first, whose keys are false (the limit is off). Keyed by
+    ``event.data.k * 2``: a key that fails starts no run; a missing field is false, off."""
+    sent = _send_groups(side, "py/keys-rate", ONE_KEY, "r")
+    failing = _send_groups(side, "py/keys-rate-fails", [[{"k": "s"}], [{}, {}]], "rf")
+    return {"runs_per_group": _runs_per_group(side, sent + failing, 1.0)}
+
+
+def _keys_concurrency(side: Side) -> Answer:
+    """A concurrency limit of 1 keyed by ``event.data.k``, each run holding 1 s: the events
+    of one group run one at a time, those of the last group (two keys) two at once."""
+    groups = [[{}, {"k": False}, {"k": "false"}], [{"k": 7}, {"k": "7"}, {"k": 7.0}],
+              [{"k": "a"}, {"k": "b"}]]
+    sent = _send_groups(side, "py/keys-concurrency", groups, "c")
+    runs_per_event(side, [event_id for group in sent for event_id in group], 0.0)
+    return {"most_at_once": [side.record.counts(f"keys-c{g}").get("most at once")
+                             for g in range(len(groups))]}
+
+
+def _keys_throttle(side: Side) -> Answer:
+    """A throttle of 1 per 2 s keyed by ``event.data.f ? false : event.data.k - event.data.j``:
+    false, "s" - "t" (fails: false on the dev server) and a missing field are one key; 1.5 -
+    0.5, 2.5 - 0.5 and 3.5 - 0.5 are three. Starts in whole seconds after each group's first
+    (see ``cases._throttle``). (A literal instead of ``j`` fails on the dev server, measured.)"""
+    groups: list[list[dict[str, object]]] = [
+        [{"f": True}, {"f": False, "k": "s", "j": "t"}, {"f": False}],
+        [{"f": False, "k": k, "j": 0.5} for k in (1.5, 2.5, 3.5)]]
+    sent = _send_groups(side, "py/keys-throttle", groups, "t")
+    starts = _starts(side, {"keys-t0": 3, "keys-t1": 3})
+    runs_per_event(side, [event_id for group in sent for event_id in group], 0.0)
+    return {"starts": starts}
+
+
+def _keys_singleton(side: Side) -> Answer:
+    """A singleton (skip) keyed by ``event.data.k + "x"``, whose run for k 1 holds 2 s: k "1"
+    makes "1x" too and is skipped; a missing k makes "x", [1] "[1]x": they run."""
+    first = side.probe.send("py/keys-singleton", {"k": 1, "g": "s", "n": 0, "hold": True})
+    wait_until_ready(side, "py", "keys-s")
+    rest = [side.probe.send("py/keys-singleton", {**data, "g": "s", "n": n})
+            for n, data in enumerate(({"k": "1"}, {}, {"k": [1]}), 1)]
+    return runs_per_event(side, [first, *rest], 0.5)
+
+
+CASES["flow_keys_batch"] = Case(_keys_batch, ("batches", "failing"), phase=1)
+CASES["flow_keys_debounce"] = Case(
+    _keys_debounce, ("runs_per_group",), phase=DEBOUNCE_PHASE)
+CASES["flow_keys_rate"] = Case(_keys_rate, ("runs_per_group",))
+CASES["flow_keys_concurrency"] = Case(_keys_concurrency, ("most_at_once",), phase=1)
+CASES["flow_keys_throttle"] = Case(_keys_throttle, ("starts",), phase=1)
+CASES["flow_keys_singleton"] = Case(_keys_singleton, ("runs_per_event",), phase=1)

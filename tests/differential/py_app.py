@@ -312,7 +312,8 @@ class App:
             is_production=False,
         )
         self.functions = (build(client, self.record) + build_semantics(client, self.record)
-                          + build_flow(client, self.record))
+                          + build_flow(client, self.record)
+                          + build_flow_keys(client, self.record))
         self._server = http_server.serve(client, self.functions, port=0, max_workers=16)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/inngest"
         self._thread = threading.Thread(
@@ -562,3 +563,53 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
 
     return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst,
             idempotent_limited, invoke_limited, invoke_buffered, cancel_or_wait]
+
+
+def build_flow_keys(client: inngest.Inngest, record: Record) -> list[inngest.Function]:
+    """The functions of ``cases_flow``'s key cases: each option keyed by ``event.data.k`` (or
+    an expression that fails for some values), runs labelled by ``data.g``."""
+    second = datetime.timedelta(seconds=1)
+
+    def ns(ctx: inngest.ContextSync) -> object:
+        return {"ns": sorted(str(event.data.get("n")) for event in ctx.events)}
+
+    def group(ctx: inngest.ContextSync) -> str:
+        return f"keys-{ctx.event.data.get('g')}"
+
+    def flow_fn(fn_id: str, handler: typing.Callable[[inngest.ContextSync], object],
+                **options: typing.Any) -> inngest.Function:
+        return client.create_function(fn_id=fn_id, trigger=_on(fn_id), **options)(handler)
+
+    def held(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("hold", lambda: record.hold_all((group(ctx),), 1.0))
+        return ns(ctx)
+
+    def throttled(ctx: inngest.ContextSync) -> object:
+        record.began(group(ctx), ctx.event.data.get("n"))
+        return ns(ctx)
+
+    def single(ctx: inngest.ContextSync) -> object:
+        record.hit(group(ctx), "ready")
+        if ctx.event.data.get("hold"):
+            time.sleep(2.0)
+        return ns(ctx)
+
+    batch = {"max_size": 20, "timeout": 2 * second}
+    rate = {"limit": 1, "period": datetime.timedelta(minutes=1)}
+    return [
+        flow_fn("keys-batch", ns, batch_events=inngest.Batch(**batch, key="event.data.k")),
+        flow_fn("keys-batch-fails", ns,
+                batch_events=inngest.Batch(**batch, key="event.data.k * 2")),
+        flow_fn("keys-debounce", ns,
+                debounce=inngest.Debounce(period=second, key="event.data.k")),
+        flow_fn("keys-rate", ns, rate_limit=inngest.RateLimit(**rate, key="event.data.k")),
+        flow_fn("keys-rate-fails", ns,
+                rate_limit=inngest.RateLimit(**rate, key="event.data.k * 2")),
+        flow_fn("keys-concurrency", held,
+                concurrency=[inngest.Concurrency(limit=1, key="event.data.k")]),
+        flow_fn("keys-throttle", throttled, throttle=inngest.Throttle(
+            limit=1, period=2 * second,
+            key="event.data.f ? false : event.data.k - event.data.j")),
+        flow_fn("keys-singleton", single,
+                singleton=inngest.Singleton(key='event.data.k + "x"', mode="skip")),
+    ]
