@@ -8,7 +8,7 @@ import typing
 import urllib.parse
 import uuid
 
-from inngest._engine import cel, cron, timeparse
+from inngest._engine import cel, cron, goduration, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import CONNECT_METHOD, JSON, App, Function
 from inngest._engine.payload import (
@@ -131,6 +131,9 @@ def register(
         url = normalize_url(str(request.get("url") or ""))
     except UrlError as err:
         raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
+    period_error = _throttle_period_error(request.get("functions"))
+    if period_error:
+        raise RegisterError(400, {"error": f"Invalid request: {period_error}"})
     digest = checksum(request)
     app_id = app_uuid(app_name)
     sync_id = str(uuid.uuid4())
@@ -434,12 +437,30 @@ def _check_throttle(raw: Object) -> list[str]:
     errors = [*_check_integer(throttle.get("limit"), "throttle.limit", _UINT_RANGE),
               *_check_integer(throttle.get("burst"), "throttle.burst", _UINT_RANGE),
               *_check_string(throttle.get("key"), "throttle.key")]
-    period = throttle.get("period")
-    if not isinstance(period, str):
-        errors.append(f"throttle.period must be a duration string, not {json_kind(period)}")
-    elif not _within_go_range(period):
-        errors.append(f"throttle.period is not a duration: {period!r}")
     return errors
+
+
+# Go's JSON type names, for the decoder's message about a value of the wrong type.
+_GO_JSON_KINDS = {bool: "bool", int: "number", float: "number", str: "string", list: "array",
+                  dict: "object"}
+
+
+def _throttle_period_error(functions: JSON) -> str | None:
+    """The real server parses a throttle period while decoding the request: one it cannot
+    parse refuses the whole registration, in the words of Go's decoder or ``ParseDuration``."""
+    for raw in functions if is_array(functions) else []:
+        throttle = raw.get("throttle") if isinstance(raw, typing.Mapping) else None
+        if not isinstance(throttle, typing.Mapping):
+            continue
+        period = throttle.get("period")
+        if period is not None and not isinstance(period, str):
+            kind = _GO_JSON_KINDS.get(type(period), "object")
+            return (f"json: cannot unmarshal {kind} into Go struct field "
+                    "SDKFunction.functions.throttle.period of type string")
+        problem = goduration.parse_error(period or "")
+        if problem:
+            return problem
+    return None
 
 
 def _check_singleton(raw: Object) -> list[str]:
@@ -513,11 +534,6 @@ def _check_integer(value: JSON, field: str, bounds: tuple[int, int]) -> list[str
     if not low <= value <= high:
         return [f"{field} must be an integer from {low} to {high}, not {value}"]
     return []
-
-
-def _within_go_range(text: str) -> bool:
-    seconds = _seconds(text)
-    return seconds is not None and abs(seconds) <= timeparse.MAX_DURATION_S
 
 
 def _seconds(text: str) -> float | None:

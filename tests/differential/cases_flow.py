@@ -386,3 +386,30 @@ CASES["flow_keys_rate"] = Case(_keys_rate, ("runs_per_group",))
 CASES["flow_keys_concurrency"] = Case(_keys_concurrency, ("most_at_once",), phase=1)
 CASES["flow_keys_throttle"] = Case(_keys_throttle, ("starts",), phase=1)
 CASES["flow_keys_singleton"] = Case(_keys_singleton, ("runs_per_event",), phase=1)
+
+
+# -- a throttle period Go cannot parse ----------------------------------------------------------
+def _throttle_period(side: Side) -> Answer:
+    """Syncs of a function whose throttle period Go's decoder or ``ParseDuration`` refuses:
+    the whole request is refused, in Go's words, and no app is kept. Ours adds ``code`` and
+    ``message`` to every error body, so the dev server's ``error`` is what is compared.
+    (Periods Go parses, under a second or over a week, sync on both.)"""
+    answers = []
+    for period in ("abc", "1", "1s ", "9999999999h", 5, None):
+        function = {
+            "id": "throttle-bad-fn", "name": "fn", "triggers": [{"event": "tp/bad"}],
+            "steps": {"step": {"id": "step", "name": "step",
+                               "runtime": {"type": "http", "url": "http://127.0.0.1:1/x"}}},
+            "throttle": {"limit": 1, **({} if period is None else {"period": period})},
+        }
+        status, body = side.probe.request("POST", "/fn/register", {
+            "url": "http://127.0.0.1:1/x", "v": "0.1", "deployType": "ping",
+            "sdk": "py:v0.1.0", "framework": "flask", "appName": "throttle-bad",
+            "functions": [function]})
+        answers.append([status, body.get("error") if isinstance(body, dict) else body])
+    apps = side.probe.data("{ apps { name } }")["apps"]
+    kept = [app["name"] for app in apps if app["name"] == "throttle-bad"]
+    return {"syncs": answers, "kept": kept}
+
+
+CASES["flow_throttle_period"] = Case(_throttle_period, ("syncs", "kept"), phase=1)
