@@ -413,3 +413,51 @@ def _throttle_period(side: Side) -> Answer:
 
 
 CASES["flow_throttle_period"] = Case(_throttle_period, ("syncs", "kept"), phase=1)
+
+
+# -- concurrency scopes and two limits, batch if, cancel of a debounced run -----------------------
+def _concurrency_scopes(side: Side) -> Answer:
+    """Two functions sharing an ``env`` scoped key, two sharing an ``account`` scoped one,
+    each run holding 1 s: one run at a time each (the dev server starts the second about 3 s
+    after the first ends, so no times are compared). A function with two keyed limits, 2 per
+    ``a`` and 1 per ``b``: runs (x, p), (x, q), (x, r), (y, p) hold at most 2 of x, 1 of p."""
+    sent = [side.probe.send(f"py/scope-{scope}-{n}", {"g": f"s{scope}", "n": n})
+            for scope in ("env", "account") for n in (1, 2)]
+    sent += [side.probe.send("py/two-limits", {"a": a, "b": b, "n": n})
+             for n, (a, b) in enumerate((("x", "p"), ("x", "q"), ("x", "r"), ("y", "p")))]
+    runs_per_event(side, sent, 0.0)
+    most = {key: side.record.counts(key).get("most at once")
+            for key in ("keys-senv", "keys-saccount", "two-a-x", "two-b-p")}
+    return {"most_at_once": most}
+
+
+def _batch_if(side: Side) -> Answer:
+    """Batches of 3 (2 s timeout) for events whose ``b`` is true: the others run at once,
+    alone; the two that match make one batch once the timeout passed."""
+    sent = [side.probe.send("py/batch-if", {**data, "n": n})
+            for n, data in enumerate(({"b": True}, {"b": False}, {"b": True}, {}))]
+    return {"batches": _batch_outputs(side, sent)}
+
+
+def _debounce_cancel(side: Side) -> Answer:
+    """A debounced function (1 s) with a cancel whose timeout is 3 s, its run sleeping 6 s:
+    the dev server creates the cancel with the run, so a stop event during the debounce
+    cancels nothing, one 1.5 s after the run was created cancels it, one 4.5 s after it
+    (past the timeout) does not. The run is created about 2 s after its event."""
+    answer: Answer = {}
+    plans = {"early": 0.5, "in": 3.5, "late": 6.5}
+    sent = {key: side.probe.send("py/debounce-cancel", {"g": f"dc-{key}"}) for key in plans}
+    began = time.monotonic()
+    for key, at in sorted(plans.items(), key=lambda item: item[1]):
+        time.sleep(max(0.0, began + at - time.monotonic()))
+        side.probe.send("py/debounce-cancel.stop", {"g": f"dc-{key}"})
+    for key, event_id in sent.items():
+        run_id = side.probe.run_ids(event_id)[0]
+        answer[key] = settled_run(side.probe, run_id)["status"]
+    return answer
+
+
+CASES["flow_concurrency_scopes"] = Case(_concurrency_scopes, ("most_at_once",), phase=1)
+CASES["flow_batch_if"] = Case(_batch_if, ("batches",), phase=1)
+CASES["flow_debounce_cancel"] = Case(
+    _debounce_cancel, ("early", "in", "late"), phase=DEBOUNCE_PHASE)

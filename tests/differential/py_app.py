@@ -594,9 +594,36 @@ def build_flow_keys(client: inngest.Inngest, record: Record) -> list[inngest.Fun
             time.sleep(2.0)
         return ns(ctx)
 
+    def scoped(fn_id: str, scope: typing.Literal["env", "account"]) -> inngest.Function:
+        return flow_fn(fn_id, held, concurrency=[
+            inngest.Concurrency(limit=1, key=f'"diff-py-{scope}"', scope=scope)])
+
+    def held_by_keys(ctx: inngest.ContextSync) -> object:
+        data = ctx.event.data
+        keys = (f"two-a-{data.get('a')}", f"two-b-{data.get('b')}")
+        ctx.step.run("hold", lambda: record.hold_all(keys, 1.0))
+        return ns(ctx)
+
+    def debounced_nap(ctx: inngest.ContextSync) -> object:
+        ctx.step.run("ready", lambda: record.hit(group(ctx), "ready"))
+        ctx.step.sleep("nap", 6 * second)
+        return "not cancelled"
+
     batch = {"max_size": 20, "timeout": 2 * second}
     rate = {"limit": 1, "period": datetime.timedelta(minutes=1)}
     return [
+        scoped("scope-env-1", "env"), scoped("scope-env-2", "env"),
+        scoped("scope-account-1", "account"), scoped("scope-account-2", "account"),
+        flow_fn("two-limits", held_by_keys, concurrency=[
+            inngest.Concurrency(limit=2, key="event.data.a"),
+            inngest.Concurrency(limit=1, key="event.data.b")]),
+        flow_fn("batch-if", ns, batch_events=inngest.Batch(
+            max_size=3, timeout=2 * second, if_exp="event.data.b == true")),
+        flow_fn("debounce-cancel", debounced_nap,
+                debounce=inngest.Debounce(period=second, key="event.data.g"),
+                cancel=[inngest.Cancel(event="py/debounce-cancel.stop",
+                                       if_exp="async.data.g == event.data.g",
+                                       timeout=3 * second)]),
         flow_fn("keys-batch", ns, batch_events=inngest.Batch(**batch, key="event.data.k")),
         flow_fn("keys-batch-fails", ns,
                 batch_events=inngest.Batch(**batch, key="event.data.k * 2")),
