@@ -344,6 +344,17 @@ def _keys_rate(side: Side) -> Answer:
     return {"runs_per_group": _runs_per_group(side, sent + failing, 1.0)}
 
 
+def _keys_logic(side: Side) -> Answer:
+    """Rate limits of 1 a minute keyed by ``event.data.a || event.data.b`` (the first truthy
+    operand on the dev server) and ``event.data.c ? "y" : "n"`` (a condition taken by its
+    truthiness): in each first group the two events make one key, the last group another."""
+    either = _send_groups(side, "py/keys-rate-or", [
+        [{"a": "", "b": "q"}, {"a": "q"}], [{"a": "", "b": "z"}]], "o")
+    branch = _send_groups(side, "py/keys-rate-cond", [[{"c": "text"}, {"c": True}], [{"c": ""}]],
+                          "c")
+    return {"runs_per_group": _runs_per_group(side, either + branch, 1.0)}
+
+
 def _keys_concurrency(side: Side) -> Answer:
     """A concurrency limit of 1 keyed by ``event.data.k``, each run holding 1 s: the events
     of one group run one at a time, those of the last group (two keys) two at once."""
@@ -383,6 +394,7 @@ CASES["flow_keys_batch"] = Case(_keys_batch, ("batches", "failing"), phase=1)
 CASES["flow_keys_debounce"] = Case(
     _keys_debounce, ("runs_per_group",), phase=DEBOUNCE_PHASE)
 CASES["flow_keys_rate"] = Case(_keys_rate, ("runs_per_group",))
+CASES["flow_keys_logic"] = Case(_keys_logic, ("runs_per_group",))
 CASES["flow_keys_concurrency"] = Case(_keys_concurrency, ("most_at_once",), phase=1)
 CASES["flow_keys_throttle"] = Case(_keys_throttle, ("starts",), phase=1)
 CASES["flow_keys_singleton"] = Case(_keys_singleton, ("runs_per_event",), phase=1)

@@ -632,6 +632,10 @@ def build_flow_keys(client: inngest.Inngest, record: Record) -> list[inngest.Fun
         flow_fn("keys-rate", ns, rate_limit=inngest.RateLimit(**rate, key="event.data.k")),
         flow_fn("keys-rate-fails", ns,
                 rate_limit=inngest.RateLimit(**rate, key="event.data.k * 2")),
+        flow_fn("keys-rate-or", ns,
+                rate_limit=inngest.RateLimit(**rate, key="event.data.a || event.data.b")),
+        flow_fn("keys-rate-cond", ns,
+                rate_limit=inngest.RateLimit(**rate, key='event.data.c ? "y" : "n"')),
         flow_fn("keys-concurrency", held,
                 concurrency=[inngest.Concurrency(limit=1, key="event.data.k")]),
         flow_fn("keys-throttle", throttled, throttle=inngest.Throttle(

@@ -136,7 +136,9 @@ def _logical(op: str, left: Expr, right: Expr) -> Expr:
         if deciding in sides:
             return deciding
         if _Error in sides:
-            raise _Error
+            if not deciding or sides[1] is _Error:
+                raise _Error
+            return sides[1]  # the real server's ||: the last operand when none is true
         return not deciding
 
     return Expr(f"{_operand(left, precedence)} {op} {_operand(right, precedence + 1)}",
@@ -144,8 +146,15 @@ def _logical(op: str, left: Expr, right: Expr) -> Expr:
 
 
 def _conditional(condition: Expr, then: Expr, otherwise: Expr) -> Expr:
+    def model() -> object:
+        try:
+            chosen = then if condition.model() else otherwise
+        except _Error:
+            chosen = otherwise  # a condition that fails counts as false on the real server
+        return chosen.model()
+
     return Expr(f"{_operand(condition, 1)} ? {_operand(then, 1)} : {_operand(otherwise, 0)}", 0,
-                lambda: then.model() if condition.model() else otherwise.model())
+                model)
 
 
 booleans = st.recursive(

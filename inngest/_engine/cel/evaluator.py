@@ -98,6 +98,8 @@ class Not(Node):
 
     def evaluate(self, scope: _Scope) -> object:
         value = self.operand.evaluate(scope)
+        if value is None and absent(self.operand, scope):
+            return False  # as the real server, for which the field's value is unknown
         if not isinstance(value, bool):
             raise no_overload("!", value)
         return not value
@@ -116,7 +118,9 @@ class Negate(Node):
 
 @dataclass(frozen=True)
 class Logical(Node):
-    """``&&`` or ``||``: like CEL, a deciding operand wins even over an error in the other."""
+    """``&&`` or ``||``: like CEL, a deciding operand wins even over an error in the other.
+    With an operand that is not a boolean, as the real server's evaluator (measured): ``||``
+    gives the first truthy operand, ``&&`` the first that is not, else the last."""
 
     op: str
     left: Node
@@ -124,32 +128,51 @@ class Logical(Node):
 
     def evaluate(self, scope: _Scope) -> object:
         deciding = self.op == "||"  # true decides ||, false decides &&
-        try:
-            left = self.left.evaluate(scope)
-        except EvaluationFailure:
-            if self.right.evaluate(scope) is deciding:
-                return deciding
-            raise
-        if left is deciding:
-            return deciding
-        right = self.right.evaluate(scope)
-        if right is deciding:
-            return deciding
+        left, right = _attempt(self.left, scope), _attempt(self.right, scope)
         if isinstance(left, bool) and isinstance(right, bool):
-            return not deciding
-        raise no_overload(self.op, left, right)
+            return deciding if deciding in (left, right) else not deciding
+        if isinstance(left, bool) and left is deciding:
+            return deciding
+        if isinstance(right, bool) and right is deciding and isinstance(left, EvaluationFailure):
+            return deciding
+        node, value = (self.left, left) if truthy(left) is deciding else (self.right, right)
+        # A field that is not there is unknown to the server's evaluator, false in the end.
+        return False if value is None and absent(node, scope) else _value(value)
+
+
+def _attempt(node: Node, scope: _Scope) -> object:
+    try:
+        return node.evaluate(scope)
+    except EvaluationFailure as failure:
+        return failure
+
+
+def _value(value: object) -> object:
+    if isinstance(value, EvaluationFailure):
+        raise value
+    return value
+
+
+def truthy(value: object) -> bool:
+    """The real server's truthiness: false, null, errors, zero and "" are not truthy."""
+    if value is None or isinstance(value, EvaluationFailure):
+        return False
+    if isinstance(value, (bool, int, float, str)):
+        return bool(value)
+    return True
 
 
 @dataclass(frozen=True)
 class Conditional(Node):
+    """``c ? a : b``; a condition that is not a boolean counts by its truthiness, as on the
+    real server (measured), one that fails as false."""
+
     condition: Node
     then: Node
     otherwise: Node
 
     def evaluate(self, scope: _Scope) -> object:
-        condition = self.condition.evaluate(scope)
-        if not isinstance(condition, bool):
-            raise no_overload("?:", condition)
+        condition = truthy(_attempt(self.condition, scope))
         return (self.then if condition else self.otherwise).evaluate(scope)
 
 

@@ -358,3 +358,22 @@ def test_singleton_keys_of_one_value_as_go_writes_it_are_one_key(
     client.settle(running=1)
     assert client.runs(same) == []
     held.release.set()
+
+
+def test_rate_limit_keys_with_non_boolean_logic_go_by_truthiness(
+    client: Client, app: FakeApp
+) -> None:
+    """Measured on the real server: ``a || b`` is the first truthy operand, ``c ? x : y``
+    takes a condition by its truthiness."""
+    rate = {"limit": 1, "period": "1h"}
+    client.register(app, [
+        app.function("or", handler=echo, rateLimit={**rate, "key": "event.data.a || event.data.b"}),
+        app.function("cond", handler=echo, rateLimit={**rate, "key": 'event.data.c ? "y" : "n"'}),
+    ])
+    either = client.send(*[{"name": "test/or", "data": data}
+                           for data in [{"a": "", "b": "q"}, {"a": "q"}, {"a": "", "b": "z"}]])
+    branch = client.send(*[{"name": "test/cond", "data": {"c": c}} for c in ["text", True, ""]])
+    assert len(with_status(client, "COMPLETED", 4)) == 4
+    client.settle()
+    assert [len(client.runs(event_id)) for event_id in either] == [1, 0, 1]
+    assert [len(client.runs(event_id)) for event_id in branch] == [1, 0, 1]
