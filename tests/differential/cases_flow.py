@@ -312,11 +312,18 @@ def _runs_per_group(side: Side, groups: list[list[str]], settle: float) -> list[
     return counts
 
 
-def _batch_outputs(side: Side, event_ids: list[str]) -> list[object]:
-    # Past the batches' 2 s timeout: the first batch's run shows before the last is due.
-    per_event = runs_per_event(side, event_ids, 2.5)["runs_per_event"]
-    runs = {run for runs in typing.cast("list[list[str]]", per_event) for run in runs}
-    return sorted(json.loads(json.loads(run)["output"])["ns"] for run in runs)
+def _batch_outputs(side: Side, event_ids: list[str], count: int) -> list[object]:
+    """The events (``n``) of each run of ``event_ids``' batches, once ``count`` runs ended."""
+
+    def outputs() -> list[object]:
+        per_event = runs_per_event(side, event_ids, 0.0)["runs_per_event"]
+        runs = {run for runs in typing.cast("list[list[str]]", per_event) for run in runs}
+        assert len(runs) >= count, runs
+        return sorted(json.loads(json.loads(run)["output"])["ns"] for run in runs)
+
+    wait_for(outputs, 20)
+    time.sleep(0.5)  # for runs that should not be there
+    return outputs()
 
 
 def _keys_batch(side: Side) -> Answer:
@@ -325,8 +332,8 @@ def _keys_batch(side: Side) -> Answer:
     run), a missing field makes the key false."""
     sent = _send_groups(side, "py/keys-batch", ONE_KEY, "b")
     failing = _send_groups(side, "py/keys-batch-fails", [[{"k": "s"}, {}, {"k": False}]], "bf")
-    return {"batches": _batch_outputs(side, [i for group in sent for i in group]),
-            "failing": _batch_outputs(side, failing[0])}
+    return {"batches": _batch_outputs(side, [i for group in sent for i in group], len(ONE_KEY)),
+            "failing": _batch_outputs(side, failing[0], 1)}
 
 
 def _keys_debounce(side: Side) -> Answer:
@@ -448,7 +455,7 @@ def _batch_if(side: Side) -> Answer:
     alone; the two that match make one batch once the timeout passed."""
     sent = [side.probe.send("py/batch-if", {**data, "n": n})
             for n, data in enumerate(({"b": True}, {"b": False}, {"b": True}, {}))]
-    return {"batches": _batch_outputs(side, sent)}
+    return {"batches": _batch_outputs(side, sent, 3)}
 
 
 def _debounce_cancel(side: Side) -> Answer:
