@@ -32,8 +32,10 @@ def _go(value: object) -> str:
         return _NESTED_NULL
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return go_float(float(value))
+    if isinstance(value, float):
+        return go_float(value)
+    if isinstance(value, int):
+        return go_float(_as_float(value))
     if isinstance(value, str):
         return value
     if isinstance(value, datetime):
@@ -44,6 +46,14 @@ def _go(value: object) -> str:
     if is_list(value):
         return "[" + " ".join(_go(item) for item in value) + "]"
     return str(value)
+
+
+def _as_float(number: int) -> float:
+    """Go reads an event's JSON numbers as float64; past its range, as infinities here."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def go_float(number: float) -> str:
