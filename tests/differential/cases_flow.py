@@ -363,13 +363,16 @@ def _keys_logic(side: Side) -> Answer:
 
 
 def _keys_concurrency(side: Side) -> Answer:
-    """A concurrency limit of 1 keyed by ``event.data.k``, each run holding 1 s: the events
-    of one group run one at a time, those of the last group (two keys) two at once."""
+    """A concurrency limit of 1 keyed by ``event.data.k``, each run holding 2 s: the events
+    of one group run one at a time, those of the last group (two keys) two at once. One
+    group after the other: with runs of other keys waiting, the dev server may start the
+    second of two a few seconds late."""
     groups = [[{}, {"k": False}, {"k": "false"}], [{"k": 7}, {"k": "7"}, {"k": 7.0}],
               [{"k": "a"}, {"k": "b"}]]
-    sent = _send_groups(side, "py/keys-concurrency", groups, "c")
-    runs_per_event(side, [event_id for group in sent for event_id in group], 0.0)
-    return {"most_at_once": [side.record.counts(f"keys-c{g}").get("most at once")
+    for g, group in enumerate(groups):
+        sent = _send_groups(side, "py/keys-concurrency", [group], f"c{g}")
+        runs_per_event(side, sent[0], 0.0)
+    return {"most_at_once": [side.record.counts(f"keys-c{g}0").get("most at once")
                              for g in range(len(groups))]}
 
 
@@ -403,7 +406,8 @@ CASES["flow_keys_debounce"] = Case(
 CASES["flow_keys_rate"] = Case(_keys_rate, ("runs_per_group",))
 CASES["flow_keys_logic"] = Case(_keys_logic, ("runs_per_group",))
 CASES["flow_keys_concurrency"] = Case(_keys_concurrency, ("most_at_once",), phase=1)
-CASES["flow_keys_throttle"] = Case(_keys_throttle, ("starts",), phase=1)
+# With the debounce cases: the crowd of phase 1 delays our runs of distinct keys by a second.
+CASES["flow_keys_throttle"] = Case(_keys_throttle, ("starts",), phase=DEBOUNCE_PHASE)
 CASES["flow_keys_singleton"] = Case(_keys_singleton, ("runs_per_event",), phase=1)
 
 
@@ -437,7 +441,7 @@ CASES["flow_throttle_period"] = Case(_throttle_period, ("syncs", "kept"), phase=
 # -- concurrency scopes and two limits, batch if, cancel of a debounced run -----------------------
 def _concurrency_scopes(side: Side) -> Answer:
     """Two functions sharing an ``env`` scoped key, two sharing an ``account`` scoped one,
-    each run holding 1 s: one run at a time each (the dev server starts the second about 3 s
+    each run holding 2 s: one run at a time each (the dev server starts the second about 3 s
     after the first ends, so no times are compared). A function with two keyed limits, 2 per
     ``a`` and 1 per ``b``: runs (x, p), (x, q), (x, r), (y, p) hold at most 2 of x, 1 of p."""
     sent = [side.probe.send(f"py/scope-{scope}-{n}", {"g": f"s{scope}", "n": n})

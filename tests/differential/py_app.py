@@ -581,7 +581,7 @@ def build_flow_keys(client: inngest.Inngest, record: Record) -> list[inngest.Fun
         return client.create_function(fn_id=fn_id, trigger=_on(fn_id), **options)(handler)
 
     def held(ctx: inngest.ContextSync) -> object:
-        ctx.step.run("hold", lambda: record.hold_all((group(ctx),), 1.0))
+        ctx.step.run("hold", lambda: record.hold_all((group(ctx),), 2.0))
         return ns(ctx)
 
     def throttled(ctx: inngest.ContextSync) -> object:
