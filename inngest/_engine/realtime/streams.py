@@ -136,8 +136,8 @@ class WebSocketStream(Stream):
                 if closed.code is not None:
                     self._send_frame(websocket.close_frame(closed.code, closed.reason))
                 return
-            if opcode == websocket.CLOSE:
-                self._send_frame(websocket.frame(websocket.CLOSE, payload[:2]))
+            if opcode == websocket.CLOSE:  # answered with its own code and reason
+                self._send_frame(websocket.frame(websocket.CLOSE, payload))
                 return
             if opcode == websocket.PING:
                 self._send_frame(websocket.frame(websocket.PONG, payload))

@@ -1,6 +1,6 @@
 """The server side of RFC 6455 WebSockets, as much as realtime subscribers need: the opening
 handshake (checked, and refused, as the dev server's WebSocket library does) and frames
-(text messages out; text, ping and close in; no extensions)."""
+(text messages out; text, ping and close in, whole or in fragments; no extensions)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 # As the dev server's library: a longer message from the client closes the connection.
 MAX_MESSAGE_BYTES = 32768
+MAX_CONTROL_BYTES = 125
 CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG = 1002, 1009
+# Close codes a peer may not send, by the names the dev server's library gives them.
+_RESERVED_CLOSE_CODES = {1004: "statusReserved", 1005: "StatusNoStatusRcvd",
+                         1006: "StatusAbnormalClosure", 1015: "StatusTLSHandshake"}
 
 
 class Refusal(Exception):
@@ -90,52 +94,72 @@ def close_frame(code: int, reason: str = "") -> bytes:
 
 
 class Reader:
-    """Reads the client's frames from a blocking socket, ``leftover`` first; a message over
-    ``max_bytes`` closes the connection."""
+    """Reads the client's frames from a blocking socket, ``leftover`` first, and checks them
+    as the dev server's library does: a broken frame closes the connection with its message,
+    a message over ``max_bytes`` too."""
 
     def __init__(self, sock: socket.socket, leftover: bytes,
                  max_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self._sock = sock
         self._buffer = bytearray(leftover)
         self._max_bytes = max_bytes
+        # The data message being read (opcode -1: none), which control frames may interrupt.
+        self._opcode = -1
+        self._parts: list[bytes] = []
+        self._size = 0
 
     def message(self) -> tuple[int, bytes]:
         """The next message or control frame: (opcode, payload). Raises ``Closed``."""
-        opcode, parts, size = -1, [], 0
         while True:
-            fin, frame_opcode, payload = self._frame()
-            if frame_opcode >= CLOSE:
-                if not fin:
-                    raise Closed(CLOSE_PROTOCOL_ERROR, "fragmented control frame")
-                return frame_opcode, payload
-            if (frame_opcode == CONTINUATION) == (opcode == -1):
-                raise Closed(CLOSE_PROTOCOL_ERROR, "unexpected continuation")
-            if opcode == -1:
-                opcode = frame_opcode
-            size += len(payload)
-            if size > self._max_bytes:
+            fin, opcode, size = self._header()
+            if opcode >= CLOSE:
+                return opcode, _control_payload(opcode, self._payload(size))
+            if opcode == CONTINUATION and self._opcode == -1:
+                raise Closed(CLOSE_PROTOCOL_ERROR,
+                             "received continuation frame without text or binary frame")
+            if opcode != CONTINUATION and self._opcode != -1:
+                raise Closed(CLOSE_PROTOCOL_ERROR,
+                             "received new data message without finishing the previous message")
+            if opcode != CONTINUATION:
+                self._opcode = opcode
+            self._size += size
+            if self._size > self._max_bytes:
                 raise Closed(CLOSE_TOO_BIG, f"read limited at {self._max_bytes + 1} bytes")
-            parts.append(payload)
+            self._parts.append(self._payload(size))
             if fin:
-                return opcode, b"".join(parts)
+                whole = self._opcode, b"".join(self._parts)
+                self._opcode, self._parts, self._size = -1, [], 0
+                return whole
 
-    def _frame(self) -> tuple[bool, int, bytes]:
+    def _header(self) -> tuple[bool, int, int]:
+        """A frame's fin bit, opcode and payload size, the mask key left to read."""
         first, second = self._take(2)
         if first & 0x70:
-            raise Closed(CLOSE_PROTOCOL_ERROR, "reserved bits set")
-        if not second & 0x80:
-            raise Closed(CLOSE_PROTOCOL_ERROR, "client frame not masked")
+            rsv = ":".join("true" if first & bit else "false" for bit in (0x40, 0x20, 0x10))
+            raise Closed(CLOSE_PROTOCOL_ERROR,
+                         f"received header with unexpected rsv bits set: {rsv}")
         size = second & 0x7F
         if size == 126:
             size = struct.unpack("!H", self._take(2))[0]
         elif size == 127:
             size = struct.unpack("!Q", self._take(8))[0]
-        if size > self._max_bytes:
-            raise Closed(CLOSE_TOO_BIG, f"read limited at {self._max_bytes + 1} bytes")
+        if not second & 0x80:
+            raise Closed()  # the dev server hangs up on an unmasked frame, no close frame
+        fin, opcode = bool(first & 0x80), first & 0x0F
+        if opcode >= CLOSE and opcode <= PONG:
+            if size > MAX_CONTROL_BYTES:
+                raise Closed(CLOSE_PROTOCOL_ERROR,
+                             f"received control frame payload with invalid length: {size}")
+            if not fin:
+                raise Closed(CLOSE_PROTOCOL_ERROR, "received fragmented control frame")
+        elif opcode > BINARY:
+            raise Closed(CLOSE_PROTOCOL_ERROR, f"received unknown opcode opcode({opcode})")
+        return fin, opcode, size
+
+    def _payload(self, size: int) -> bytes:
         mask, masked = self._take(4), self._take(size)
         key = (mask * (size // 4 + 1))[:size]
-        payload = (int.from_bytes(masked, "big") ^ int.from_bytes(key, "big")).to_bytes(size, "big")
-        return bool(first & 0x80), first & 0x0F, payload
+        return (int.from_bytes(masked, "big") ^ int.from_bytes(key, "big")).to_bytes(size, "big")
 
     def _take(self, size: int) -> bytes:
         while len(self._buffer) < size:
@@ -151,3 +175,33 @@ class Reader:
         taken = bytes(self._buffer[:size])
         del self._buffer[:size]
         return taken
+
+
+def _control_payload(opcode: int, payload: bytes) -> bytes:
+    """A control frame's payload; a close frame's is checked (an empty one is fine)."""
+    if opcode != CLOSE or not payload:
+        return payload
+    if len(payload) < 2:
+        raise Closed(CLOSE_PROTOCOL_ERROR, f"received invalid close payload: close payload "
+                     f"{_quote_bytes(payload)} too small, cannot even contain the 2 byte "
+                     "status code")
+    code = struct.unpack("!H", payload[:2])[0]
+    if not _valid_close_code(code):
+        name = _RESERVED_CLOSE_CODES.get(code, f"StatusCode({code})")
+        raise Closed(CLOSE_PROTOCOL_ERROR,
+                     f"received invalid close payload: invalid status code {name}")
+    return payload
+
+
+def _valid_close_code(code: int) -> bool:
+    if code in _RESERVED_CLOSE_CODES:
+        return False
+    return 1000 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def _quote_bytes(data: bytes) -> str:
+    """Go's %q for a few bytes."""
+    named = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
+             34: '\\"', 92: "\\\\"}
+    return '"' + "".join(named.get(byte) or (chr(byte) if 32 <= byte < 127 else f"\\x{byte:02x}")
+                         for byte in data) + '"'

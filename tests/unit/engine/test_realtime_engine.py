@@ -104,16 +104,17 @@ class WebSocket:
             assert opcode == 0x1, (opcode, payload)
             return typing.cast(dict[str, typing.Any], json.loads(payload))
 
-    def send(self, opcode: int, payload: bytes, fin: bool = True) -> None:
-        mask = os.urandom(4)
-        size = len(payload)
-        head = bytes([(0x80 if fin else 0) | opcode])
+    def send(self, opcode: int, payload: bytes, fin: bool = True, rsv: int = 0,
+             masked: bool = True) -> None:
+        mask = os.urandom(4) if masked else b""
+        size, bit = len(payload), 0x80 if masked else 0
+        head = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
         if size < 126:
-            head += bytes([0x80 | size])
+            head += bytes([bit | size])
         else:
-            head += bytes([0x80 | 126]) + struct.pack("!H", size)
-        masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
-        self.sock.sendall(head + mask + masked)
+            head += bytes([bit | 126]) + struct.pack("!H", size)
+        data = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload)) if masked else payload
+        self.sock.sendall(head + mask + data)
 
     def send_json(self, value: object) -> None:
         self.send(0x1, json.dumps(value).encode())
@@ -303,6 +304,81 @@ def test_a_fragmented_client_message_is_read_whole(dev: DevServer) -> None:
         assert ws.frame() == (0xA, b"")
         publish(dev.url, "channel=c2&topic=t2", b"2")
         assert ws.message()["data"] == 2
+    finally:
+        ws.close()
+
+
+def test_a_ping_between_fragments_is_answered_and_the_message_read_whole(
+        dev: DevServer) -> None:
+    ws = WebSocket(dev.url, f"/v1/realtime/connect?token={jwt(dev.url, 'c1', 't1')}")
+    try:
+        text = json.dumps({"kind": "sub", "data": jwt(dev.url, "c2", "t2")}).encode()
+        ws.send(0x1, text[:10], fin=False)
+        ws.send(0x9, b"between")  # control frames may come between a message's fragments
+        ws.send(0x0, text[10:])
+        ws.frame()
+        assert ws.frame() == (0xA, b"between")
+        publish(dev.url, "channel=c2&topic=t2", b"2")
+        assert ws.message()["data"] == 2
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("payload", [b"", struct.pack("!H", 1000) + b"bye",
+                                     struct.pack("!H", 4000) + b"\xff"])
+def test_a_close_is_answered_with_its_code_and_reason(dev: DevServer, payload: bytes) -> None:
+    ws = WebSocket(dev.url, f"/v1/realtime/connect?token={jwt(dev.url, 'c', 't')}")
+    try:
+        ws.frame()
+        ws.send(0x8, payload)
+        assert ws.frame() == (0x8, payload)
+        with pytest.raises(EOFError):
+            ws.frame()
+    finally:
+        ws.close()
+
+
+# What breaks the protocol, and the reason of the close frame (code 1002) it gets, as the
+# dev server's WebSocket library words it.
+PROTOCOL_ERRORS = [
+    ([(0x1, b"{}", True, 4)], "received header with unexpected rsv bits set: true:false:false"),
+    ([(0x3, b"x", True, 0)], "received unknown opcode opcode(3)"),
+    ([(0x0, b"x", True, 0)], "received continuation frame without text or binary frame"),
+    ([(0x1, b"{", False, 0), (0x1, b"}", True, 0)],
+     "received new data message without finishing the previous message"),
+    ([(0x9, b"x" * 126, True, 0)], "received control frame payload with invalid length: 126"),
+    ([(0x9, b"x", False, 0)], "received fragmented control frame"),
+    ([(0x8, b"\x03", True, 0)], 'received invalid close payload: close payload "\\x03" too '
+     "small, cannot even contain the 2 byte status code"),
+    ([(0x8, struct.pack("!H", 1005), True, 0)],
+     "received invalid close payload: invalid status code StatusNoStatusRcvd"),
+    ([(0x8, struct.pack("!H", 999), True, 0)],
+     "received invalid close payload: invalid status code StatusCode(999)"),
+]
+
+
+@pytest.mark.parametrize(("frames", "reason"), PROTOCOL_ERRORS)
+def test_a_protocol_error_closes_with_the_dev_servers_reason(
+        dev: DevServer, frames: list[tuple[int, bytes, bool, int]], reason: str) -> None:
+    ws = WebSocket(dev.url, f"/v1/realtime/connect?token={jwt(dev.url, 'c', 't')}")
+    try:
+        ws.frame()
+        for opcode, payload, fin, rsv in frames:
+            ws.send(opcode, payload, fin=fin, rsv=rsv)
+        assert ws.frame() == (0x8, struct.pack("!H", 1002) + reason.encode())
+        with pytest.raises(EOFError):
+            ws.frame()
+    finally:
+        ws.close()
+
+
+def test_an_unmasked_frame_ends_the_connection_without_a_close_frame(dev: DevServer) -> None:
+    ws = WebSocket(dev.url, f"/v1/realtime/connect?token={jwt(dev.url, 'c', 't')}")
+    try:
+        ws.frame()
+        ws.send(0x9, b"x", masked=False)
+        with pytest.raises(EOFError):
+            ws.frame()
     finally:
         ws.close()
 
