@@ -8,6 +8,7 @@ import pytest
 import cases
 import cases_rest_v1  # noqa: F401  (registers its cases into cases.CASES)
 import cases_flow  # noqa: F401  (registers its cases into cases.CASES)
+import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
 
 # Aspects that differ on purpose, each with its reason (docs/compatibility.md, "Engine").
