@@ -20,6 +20,7 @@ CHUNK = "chunk"
 STREAM_TOPIC = "$stream"
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\r\n]+', re.DOTALL)
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def raw_json(text: str) -> str | None:
@@ -41,10 +42,22 @@ def string(text: str) -> str:
     return payload.escape_html(json.dumps(text, ensure_ascii=False))
 
 
+def _text(data: bytes) -> str:
+    """``data`` as text, each byte of an invalid UTF-8 sequence a lone surrogate (Go takes
+    such bytes one at a time, each as U+FFFD)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
 def body_data(body: bytes) -> str:
-    """A published body as message data: itself if it is JSON, else a JSON string of it."""
-    text = body.decode("utf-8", "replace")
-    return raw_json(text) or string(text)
+    """A published body as message data: itself if it is JSON, else a JSON string of it (in
+    which an invalid byte is written ``\\ufffd``, as Go writes it)."""
+    text = _text(body)
+    compact = raw_json(text)
+    if compact is not None:
+        # The dev server sends such bytes as they are: a text frame that is not UTF-8, which
+        # WebSocket clients refuse. They are U+FFFD here.
+        return _INVALID_BYTE.sub("\ufffd", compact)
+    return _INVALID_BYTE.sub(r"\\ufffd", string(text))
 
 
 def timestamp(ms: int) -> str:
@@ -92,6 +105,6 @@ class Message:
 
 def chunk(stream_id: str, data: bytes) -> bytes:
     """One piece of a ``text/stream`` publish."""
-    text = data.decode("utf-8", "replace")
+    text = _INVALID_BYTE.sub("\ufffd", _text(data))
     return (f'{{"kind":"{CHUNK}","stream_id":{string(stream_id)},"data":{string(text)}}}'
             .encode("utf-8"))

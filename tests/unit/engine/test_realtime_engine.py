@@ -263,6 +263,25 @@ def test_go_json_escapes_in_the_envelope(dev: DevServer) -> None:
         stream.close()
 
 
+def test_invalid_utf8_is_replaced_byte_by_byte(dev: DevServer) -> None:
+    stream = EventStream(f"{dev.url}/v1/realtime/sse?token={jwt(dev.url, 'c', 't')}")
+    try:
+        stream.event()
+        # As Go writes a string: each byte of a broken sequence is an escaped U+FFFD.
+        publish(dev.url, "channel=c&topic=t", b"x\xe2\x82y\xef\xbf\xbd", "text/plain")
+        assert '"data":"x\\ufffd\\ufffdy\ufffd"' in stream.event()
+        # The dev server sends a chunk's bytes through Go's JSON twice: plain U+FFFD.
+        publish(dev.url, "channel=c&topic=t", b"\xf0\x9f\x98ab", "text/stream")
+        stream.event()
+        assert '"data":"\ufffd\ufffd\ufffdab"' in stream.event()
+        stream.event()
+        # JSON with such bytes: the dev server's frame is not UTF-8 (clients refuse it).
+        publish(dev.url, "channel=c&topic=t", b'{"k": "\xe2\x82"}')
+        assert '"data":{"k":"\ufffd\ufffd"}' in stream.event()
+    finally:
+        stream.close()
+
+
 def test_messages_reach_only_their_channel_and_topic(dev: DevServer) -> None:
     ws = WebSocket(dev.url, f"/v1/realtime/connect?token={jwt(dev.url, 'c1', 't1')}")
     try:
