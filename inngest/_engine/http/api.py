@@ -475,10 +475,13 @@ class Server(CoreServer):
 
     def _serve(self, request: HTTPRequest) -> Response | Takeover:
         target = request.target
+        query: dict[str, str] = {}
         if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
-            path, query = target, {}  # a plain path: what splitting it would give
+            path = target  # a plain path: what splitting it would give
         else:
             parts = urllib.parse.urlsplit(target)
             path = parts.path
-            query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+            # A name given twice has its first value, as Go's ``Query().Get`` reads it.
+            for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+                query.setdefault(name, value)
         return self.api.answer(request.method, path, query, request.headers, request.body)

@@ -282,6 +282,23 @@ def test_invalid_utf8_is_replaced_byte_by_byte(dev: DevServer) -> None:
         stream.close()
 
 
+def test_a_query_parameter_given_twice_has_its_first_value(dev: DevServer) -> None:
+    token = jwt(dev.url, "c", "a", "b")
+    refused = WebSocket(dev.url, f"/v1/realtime/connect?token=bad&token={token}")
+    refused.close()
+    assert refused.status == 401
+    ws = WebSocket(dev.url, f"/v1/realtime/connect?token={token}&token=bad")
+    try:
+        assert ws.status == 101
+        for query in ("channel=c&topic=a&topic=b", "channel=x&channel=c&topic=b",
+                      "channel=c&channel=x&topic=b"):
+            publish(dev.url, query, json.dumps(query).encode())
+        assert [(message["topic"], message["data"]) for message in (ws.message(), ws.message())] \
+            == [("a", "channel=c&topic=a&topic=b"), ("b", "channel=c&channel=x&topic=b")]
+    finally:
+        ws.close()
+
+
 def test_messages_reach_only_their_channel_and_topic(dev: DevServer) -> None:
     ws = WebSocket(dev.url, f"/v1/realtime/connect?token={jwt(dev.url, 'c1', 't1')}")
     try:
