@@ -124,10 +124,10 @@ def test_a_failed_run_shows_each_attempt_error_and_stack(browser: WebDriver, dem
         assert head.startswith(f"Attempt {number + 1} ") and f"ctx.attempt {number}" in head
     rows = browser.find_elements(By.CSS_SELECTOR, ".span-row.depth-2 .name")
     assert [row.text for row in rows][:3] == ["Attempt 1", "Attempt 2", "Attempt 3"]
-    # The function's own failed call says what it is.
-    click(browser, '.span-row[data-name="execute"]')
-    until(browser, lambda: "outside any step" in find(browser, ".details .note").text,
-          "what the execute span is")
+    # The function's own failed call (named as the dev server names it) says what it is.
+    click(browser, '.span-row[data-name="function error"]')
+    until(browser, lambda: "failed the run" in find(browser, ".details .note").text,
+          "what the function error span is")
 
 
 def test_cancel_a_sleeping_run(browser: WebDriver, demo: Demo, api: Api) -> None:

@@ -38,6 +38,7 @@ query Output($id: String!) {
 const FN_NOTES = {
   "function success": "the call that returned the function's result",
   execute: "the function's own code, outside any step",
+  "function error": "the call whose error failed the run, with no retries left",
   "Queued step": "the next call, waiting in the queue",
 };
 const OPS = { RUN: "step", SLEEP: "sleep", WAIT_FOR_EVENT: "wait", INVOKE: "invoke",
