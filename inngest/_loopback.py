@@ -10,6 +10,7 @@ import threading
 import typing
 import urllib.parse
 
+from inngest._engine.http.query import Query
 from inngest._handler import CommHandler, Request
 from inngest._transport import OutboundRequest, Response, TransportError
 
@@ -69,7 +70,7 @@ def api_endpoint(api: RoutedHandler) -> Endpoint:
 
     def answer(request: OutboundRequest) -> Response:
         parts = urllib.parse.urlsplit(request.url)
-        query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        query = Query(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         headers = {key.lower(): value for key, value in request.headers.items()}
         status, out, body = api.handle(request.method, parts.path or "/", query, headers,
                                        request.body or b"")

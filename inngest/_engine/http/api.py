@@ -13,6 +13,7 @@ from inngest._engine import (
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import cancellations, checkpoint, guard, rest_v2, routing, run_routes
+from inngest._engine.http.query import Query
 from inngest._engine.http.replies import (
     BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
 )
@@ -475,13 +476,10 @@ class Server(CoreServer):
 
     def _serve(self, request: HTTPRequest) -> Response | Takeover:
         target = request.target
-        query: dict[str, str] = {}
         if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
-            path = target  # a plain path: what splitting it would give
+            path, query = target, Query()  # a plain path: what splitting it would give
         else:
             parts = urllib.parse.urlsplit(target)
             path = parts.path
-            # A name given twice has its first value, as Go's ``Query().Get`` reads it.
-            for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
-                query.setdefault(name, value)
+            query = Query(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         return self.api.answer(request.method, path, query, request.headers, request.body)

@@ -15,6 +15,7 @@ import re
 import typing
 import urllib.parse
 
+from inngest._engine.http.query import Query
 from inngest._engine.mcp.tools import Arguments, Result, Tool
 from inngest._engine.models import JSON
 from inngest._engine.payload import dump, load
@@ -180,7 +181,7 @@ class ApiTools:
         fields = {name: value for name, value in args.items()
                   if name not in endpoint.path_params}
         headers = {"accept": "application/json"}
-        body, query = b"", {}
+        body, query = b"", Query()
         if endpoint.method == "POST":
             body = dump(fields).encode("utf-8")
             headers["content-type"] = "application/json"
@@ -191,16 +192,14 @@ class ApiTools:
         return _result(status, payload)
 
 
-def _query(fields: Arguments) -> dict[str, str]:
-    query: dict[str, str] = {}
+def _query(fields: Arguments) -> Query:
+    pairs: list[tuple[str, str]] = []
     for name, value in fields.items():
-        if isinstance(value, list):
-            # Sent as the parameter repeated, of which the engine's REST API v2 reads the last.
-            if value:
-                query[name] = _go_text(value[-1])
+        if isinstance(value, list):  # sent as the parameter repeated
+            pairs += [(name, _go_text(item)) for item in value]
         elif value is not None:
-            query[name] = _go_text(value)
-    return query
+            pairs.append((name, _go_text(value)))
+    return Query(pairs)
 
 
 def _result(status: int, payload: bytes) -> Result:

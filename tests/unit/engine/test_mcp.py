@@ -470,9 +470,11 @@ def test_run_lists_and_traces_come_from_the_rest_api_v2(session: Mcp) -> None:
     del body["metadata"]
     assert body == rest_v2(session, "/runs", includeOutput="true")
     assert {run["id"] for run in body["data"]} == {ok_id, failed_id}
-    # A list argument is sent as the query parameter repeated; the last one counts.
-    failed = session.tool("list_runs", status=["COMPLETED", "FAILED"])["structuredContent"]
+    # A list argument is sent as the query parameter repeated; each value counts.
+    failed = session.tool("list_runs", status=["FAILED"])["structuredContent"]
     assert [run["id"] for run in failed["data"]] == [failed_id]
+    either = session.tool("list_runs", status=["COMPLETED", "FAILED"])["structuredContent"]
+    assert {run["id"] for run in either["data"]} == {ok_id, failed_id}
     of_hello = session.tool("list_function_runs", appId="mcp-app", functionId="hello")
     assert [run["id"] for run in of_hello["structuredContent"]["data"]] == [ok_id]
     trace = session.tool("get_run_trace", runId=ok_id, includeOutput=True)["structuredContent"]

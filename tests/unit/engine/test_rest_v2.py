@@ -3,6 +3,9 @@ answers them (measured against it; see docs/compatibility.md for what differs)."
 
 from __future__ import annotations
 
+import base64
+import datetime
+import json
 import typing
 
 import pytest
@@ -357,3 +360,95 @@ def test_dev_account_and_environment(client: Client) -> None:
     _, envs = get(client, "/envs")
     assert envs["data"][0]["name"] == "dev" and envs["page"] == {}
     assert without_times(get(client, "/keys/events")[1]) == {"page": {}}
+
+
+def ids_of(client: Client, path: str) -> list[str]:
+    status, body = get(client, path)
+    assert status == 200, body
+    return [run["id"] for run in body.get("data", [])]
+
+
+def test_run_filters_take_repeated_values(client: Client, synced: FakeApp) -> None:
+    _, done = finished_run(client, "test/hello")
+    _, failed = finished_run(client, "test/fails")
+    both = [failed["id"], done["id"]]
+    assert ids_of(client, "/runs?status=COMPLETED&status=failed") == both
+    assert ids_of(client, "/runs?status=FAILED") == [failed["id"]]
+    assert get(client, "/runs?status=FAILED&status=bogus") == (
+        400, error("invalid_field_format", "Status is invalid"))
+    assert get(client, "/runs?status=") == (
+        400, error("invalid_field_format", "Status is invalid"))
+    assert ids_of(client, "/runs?appId=nope&appId=app") == both
+    assert ids_of(client, "/runs?appId=app&functionId=nope&functionId=hello") == [done["id"]]
+    assert ids_of(client, "/runs?app_id=app&function_id=fails&functionId=hello") == both
+
+
+def test_run_filters_name_a_function_without_its_apps_prefix(
+        client: Client, synced: FakeApp) -> None:
+    _, done = finished_run(client, "test/hello")
+    assert ids_of(client, "/runs?appId=app&functionId=hello") == [done["id"]]
+    assert ids_of(client, "/runs?appId=app&functionId=app-hello") == []
+    assert ids_of(client, "/apps/app/functions/app-hello/runs") == []
+
+
+def test_no_run_is_deferred(client: Client, synced: FakeApp) -> None:
+    _, done = finished_run(client, "test/hello")
+    assert ids_of(client, "/runs?isDeferred=true") == []
+    assert ids_of(client, "/apps/app/functions/hello/runs?is_deferred=1") == []
+    assert ids_of(client, "/runs?isDeferred=false") == [done["id"]]
+    assert get(client, "/runs?isDeferred=x") == (400, error(
+        "api_error", 'parsing field "is_deferred": strconv.ParseBool: parsing "x": '
+                     'invalid syntax'))
+
+
+@pytest.mark.parametrize("path, field, given", [
+    ("/runs?limit=1&limit=2", "limit", "1, 2"),
+    ("/runs?includeOutput=true&includeOutput=false", "include_output", "true, false"),
+    ("/runs?order=asc&order=desc", "order", "asc, desc"),
+    ("/apps?cursor=a&cursor=b", "cursor", "a, b"),
+    ("/runs/01M8NXEFDE41VBG6ZJQBHHHAEN?include_output=1&include_output=0", "include_output",
+     "1, 0"),
+])
+def test_a_single_valued_parameter_given_twice_is_refused(
+        client: Client, path: str, field: str, given: str) -> None:
+    assert get(client, path) == (
+        400, error("api_error", f'too many values for field "{field}": {given}'))
+
+
+def _cursor(body: Body) -> typing.Any:
+    return json.loads(base64.b64decode(body["page"]["cursor"]))
+
+
+def _micros(moment: str) -> int:
+    parsed = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return round(parsed.timestamp() * 1000) * 1000
+
+
+def test_runs_listed_by_end_page_by_their_end(client: Client, synced: FakeApp) -> None:
+    runs = [finished_run(client, "test/hello")[1] for _ in range(3)]
+    _, first = get(client, "/runs?timeField=endedAt&limit=2")
+    assert [run["id"] for run in first["data"]] == [runs[2]["id"], runs[1]["id"]]
+    last = first["data"][-1]
+    assert _cursor(first) == {"id": last["id"], "c": {"end_time": {
+        "f": "end_time", "v": _micros(last["endedAt"])}}}
+    after = first["page"]["cursor"]
+    assert ids_of(client, f"/runs?timeField=ENDED_AT&limit=2&cursor={after}") == [
+        runs[0]["id"]]
+    # Listed by start, a cursor without a start time begins the list again, as there.
+    assert ids_of(client, f"/runs?limit=2&cursor={after}") == [runs[2]["id"], runs[1]["id"]]
+    _, by_start = get(client, "/runs?limit=2")
+    assert list(_cursor(by_start)["c"]) == ["start_time"]
+
+
+def test_a_scores_body_is_read_before_the_run_id(client: Client) -> None:
+    for body, answer in [
+        (b"{}", error("api_error", "json: cannot unmarshal object into Go value of type "
+                                   "[]json.RawMessage")),
+        (b"[1]", error("api_error", "proto: syntax error: unexpected token 1")),
+        (b'[{"name": "a", "value": 1, "bogus": 2}]',
+         error("api_error", 'proto: unknown field "bogus"')),
+        # Whether there are scores is checked after the run id.
+        (b"", error("invalid_field_format", "Run ID must be a valid ULID")),
+        (b"[]", error("invalid_field_format", "Run ID must be a valid ULID")),
+    ]:
+        assert post(client, "/runs/x/scores", body) == (400, answer), body

@@ -234,10 +234,11 @@ class RestV2:
         return self._answer({"runId": started.id})
 
     def create_scores(self, run_id: str, body: bytes, **_: object) -> Object:
+        items = score_body.decode(body)
         if not ulid.is_ulid(run_id):
             raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
         run_id = run_id.upper()
-        scores = score_body.read(body)
+        scores = score_body.check(items)
         if self.engine.store.run(run_id) is not None:  # as there, other runs' are lost
             scores_module.record(self.engine.store, run_id, scores, self.engine.clock.now_ms())
         return self._answer([score_body.score_json(run_id, score) for score in scores])
@@ -246,71 +247,80 @@ class RestV2:
         if not ulid.is_ulid(event_id):
             raise V2Error(400, INVALID_FIELD_FORMAT, "Event ID must be a valid ULID")
         size = params.limit(query, *_EVENT_RUNS_LIMITS)
-        after = params.run_cursor(query)
+        after = params.position(params.run_cursor(query), params.START_TIME)
         output = params.boolean(query, "include_output")
         runs = self.engine.store.runs_for_event(event_id.upper())
-        return self._run_page(runs, size, after, output, descending=True)
+        return self._run_page(runs, size, after, output, descending=True, time_field="queued")
 
     def list_runs(self, query: dict[str, str], **_: object) -> Object:
-        app_ids, function_ids = params.text(query, "app_id"), params.text(query, "function_id")
+        app_ids, function_ids = params.texts(query, "app_id"), params.texts(query, "function_id")
         if function_ids and not app_ids:
             raise V2Error(400, INVALID_FIELD_FORMAT,
                           "appId is required when filtering by functionId")
-        return self._filtered_runs(query, app_ids, function_ids)
+        return self._filtered_runs(query, app_ids or None, function_ids or None)
 
     def function_runs(self, app_id: str, function_id: str, query: dict[str, str],
                       **_: object) -> Object:
-        return self._filtered_runs(query, app_id, function_id)
+        return self._filtered_runs(query, [app_id], [function_id])
 
-    def _filtered_runs(self, query: dict[str, str], app_id: str | None,
-                       function_id: str | None) -> Object:
+    def _filtered_runs(self, query: dict[str, str], app_ids: list[str] | None,
+                       function_ids: list[str] | None) -> Object:
+        output = params.boolean(query, "include_output")
+        # The dev server lists only runs a defer started, which the engine starts none of.
+        deferred = params.optional_boolean(query, "is_deferred")
         size = params.limit(query, *_RUNS_LIMITS)
-        after = params.run_cursor(query)
+        cursor = params.run_cursor(query)
         span = [params.timestamp_ms(query, field) for field in ("from", "until")]
         if span[0] is not None and span[1] is not None and span[0] >= span[1]:
             raise V2Error(400, INVALID_FIELD_FORMAT, "from must be before until")
-        status_text = (params.text(query, "status") or "").strip().upper()
-        if status_text and status_text not in _RUN_FILTERS:
-            raise V2Error(400, INVALID_FIELD_FORMAT, "Status is invalid")
+        statuses = {_run_status(value) for value in params.texts(query, "status")}
         time_field = _TIME_FIELDS.get((params.text(query, "time_field") or "").strip().upper())
         if time_field is None:
             raise V2Error(400, INVALID_FIELD_FORMAT, "timeField is invalid")
         order = (params.text(query, "order") or "").strip().upper()
         if order not in ("", "DESC", "ASC"):
             raise V2Error(400, INVALID_FIELD_FORMAT, "order is invalid")
-        output = params.boolean(query, "include_output")
-        runs = self.engine.store.runs(_RUN_FILTERS.get(status_text))
-        if app_id is not None:
-            runs = [run for run in runs if self._run_in(run, app_id, function_id)]
-        runs = [run for run in runs if _within(run, time_field, span[0], span[1])]
+        after = params.position(cursor, _cursor_field(time_field))
+        runs = [] if deferred else self.engine.store.runs()
+        runs = [run for run in runs if (not statuses or run.status in statuses)
+                and self._run_in(run, app_ids, function_ids)
+                and _within(run, time_field, span[0], span[1])]
         metadata_range = None if None in span else {
             "from": shapes.timestamp(typing.cast(int, span[0])),
             "until": shapes.timestamp(typing.cast(int, span[1]))}
-        page = self._run_page(runs, size, after, output, descending=order != "ASC")
+        page = self._run_page(runs, size, after, output, descending=order != "ASC",
+                              time_field=time_field)
         if metadata_range is not None:
             typing.cast(Object, page["metadata"])["timeRange"] = metadata_range
         return page
 
-    def _run_in(self, run: Run, app_id: str, function_id: str | None) -> bool:
+    def _run_in(self, run: Run, app_ids: list[str] | None,
+                function_ids: list[str] | None) -> bool:
+        """Whether the run's app and function are among those asked for (None: any); as
+        there, a function is named by its id without the app's prefix."""
+        if app_ids is None:
+            return True
         fn = self.engine.store.function(run.function_id)
         app = self.engine.store.app(fn.app_id) if fn else None
-        if fn is None or app is None or app.name != app_id:
+        if fn is None or app is None or app.name not in app_ids:
             return False
-        return function_id is None or function_id in (fn.slug,
-                                                      shapes.public_function_id(fn, app))
+        return function_ids is None or shapes.public_function_id(fn, app) in function_ids
 
     def _run_page(self, runs: list[Run], size: int, after: tuple[int, str] | None,
-                  output: bool, *, descending: bool) -> Object:
-        ordered = sorted(runs, key=_run_position, reverse=descending)
+                  output: bool, *, descending: bool, time_field: str) -> Object:
+        def position(run: Run) -> tuple[int, str]:
+            return _run_position(run, time_field)
+
+        ordered = sorted(runs, key=position, reverse=descending)
         if after is not None:
             ordered = [run for run in ordered
-                       if (_run_position(run) < after) == descending
-                       and _run_position(run) != after]
+                       if (position(run) < after) == descending and position(run) != after]
         shown = ordered[:size]
         page = proto(limit=size, hasMore=len(ordered) > size)
         if len(ordered) > size:
             last = shown[-1]
-            page["cursor"] = params.encode_run_cursor(last.id, _run_position(last)[0])
+            page["cursor"] = params.encode_run_cursor(
+                last.id, _cursor_field(time_field), position(last)[0])
         return self._answer([self._run_json(run, output, listed=True) for run in shown], page)
 
     # Events and invocations
@@ -370,8 +380,23 @@ def _from_step(value: JSON) -> FromStep | None:
     return FromStep(str(step_id), step_input if isinstance(step_input, list) else None)
 
 
-def _run_position(run: Run) -> tuple[int, str]:
+def _run_status(value: str) -> RunStatus:
+    status = _RUN_FILTERS.get(value.strip().upper())
+    if status is None:
+        raise V2Error(400, INVALID_FIELD_FORMAT, "Status is invalid")
+    return status
+
+
+def _cursor_field(time_field: str) -> str:
+    return params.END_TIME if time_field == "ended" else params.START_TIME
+
+
+def _run_position(run: Run, time_field: str) -> tuple[int, str]:
+    """Where a run sorts in a list by ``time_field``: by its end when listed by end (until it
+    ends, its start), else by its start (until it starts, its queueing)."""
     started = run.started_at_ms if run.started_at_ms is not None else run.created_at_ms
+    if time_field == "ended" and run.ended_at_ms is not None:
+        return run.ended_at_ms, run.id
     return started, run.id
 
 

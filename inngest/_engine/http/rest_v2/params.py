@@ -1,7 +1,8 @@
 """Query parameters of REST v2 requests, read and refused as the real server's gateway does.
 
 A parameter may be spelled as its proto field (``include_output``) or its JSON name
-(``includeOutput``); errors name the proto field.
+(``includeOutput``); errors name the proto field. A repeated field (``status``) may be given
+many times; any other only once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import typing
 import uuid
 
+from inngest._engine.http.query import values
 from inngest._engine.http.rest_v2.envelope import API_ERROR, INVALID_FIELD_FORMAT, V2Error
 
 Query = typing.Mapping[str, str]
@@ -21,6 +23,10 @@ _INT32 = 2 ** 31
 _GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 _RFC3339 = "2006-01-02T15:04:05.999999999Z07:00"
+# The times a run list's cursor holds: its runs' start, or their end when listed by end.
+START_TIME, END_TIME = "start_time", "end_time"
+# A run list's cursor: the last run's id and its times (ms) by field.
+RunCursor = typing.Tuple[str, typing.Dict[str, int]]
 
 
 def json_name(field: str) -> str:
@@ -30,9 +36,19 @@ def json_name(field: str) -> str:
 
 def text(query: Query, field: str) -> str | None:
     for name in (field, json_name(field)):
-        if name in query:
-            return query[name]
+        given = values(query, name)
+        if len(given) > 1:
+            raise V2Error(400, API_ERROR,
+                          f'too many values for field "{field}": {", ".join(given)}')
+        if given:
+            return given[0]
     return None
+
+
+def texts(query: Query, field: str) -> list[str]:
+    """Every value of a repeated field."""
+    return [value for name in dict.fromkeys((field, json_name(field)))
+            for value in values(query, name)]
 
 
 def _parse_error(field: str, detail: str) -> V2Error:
@@ -53,8 +69,15 @@ def int32(query: Query, field: str) -> int:
 
 
 def boolean(query: Query, field: str) -> bool:
+    return optional_boolean(query, field) or False
+
+
+def optional_boolean(query: Query, field: str) -> bool | None:
+    """An optional bool field: None when absent."""
     value = text(query, field)
-    if value is None or value in _GO_FALSE:
+    if value is None:
+        return None
+    if value in _GO_FALSE:
         return False
     if value in _GO_TRUE:
         return True
@@ -97,24 +120,42 @@ def invalid_cursor() -> V2Error:
     return V2Error(400, INVALID_FIELD_FORMAT, "Cursor is invalid")
 
 
-def encode_run_cursor(run_id: str, started_ms: int) -> str:
-    """A run list's cursor, in the real server's format: the last run's id and start time
-    (microseconds) as base64 JSON."""
-    cursor = {"id": run_id, "c": {"start_time": {"f": "start_time", "v": started_ms * 1000}}}
+def encode_run_cursor(run_id: str, field: str, moment_ms: int) -> str:
+    """A run list's cursor, in the real server's format: the last run's id and its time in
+    the list's order (``start_time`` or ``end_time``, in microseconds) as base64 JSON."""
+    cursor = {"id": run_id, "c": {field: {"f": field, "v": moment_ms * 1000}}}
     return base64.b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode()
 
 
-def run_cursor(query: Query) -> tuple[int, str] | None:
-    """The position (start time in ms, run id) a run list continues after."""
+def run_cursor(query: Query) -> RunCursor | None:
+    """A run list's cursor, checked as the real server checks it; None without one."""
     value = text(query, "cursor")
     if not value:
         return None
     try:
         cursor = json.loads(base64.b64decode(value, validate=True))
-        moment = cursor["c"]["start_time"]["v"]
-        run_id = cursor["id"]
+        run_id, times = cursor["id"], cursor["c"]
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise invalid_cursor() from None
-    if not (isinstance(run_id, str) and run_id and isinstance(moment, int)):
+    if not (isinstance(run_id, str) and run_id and isinstance(times, dict) and times
+            and all(_cursor_time(entry) for entry in times.values())):
         raise invalid_cursor()
-    return moment // 1000, run_id
+    return run_id, {name: entry["v"] // 1000 for name, entry in times.items()
+                    if entry.get("v") is not None}
+
+
+def position(cursor: RunCursor | None, field: str) -> tuple[int, str] | None:
+    """Where a list ordered by ``field`` continues: after this time (ms) and run id; None
+    when the cursor has no time of that field (the list starts over, as there)."""
+    if cursor is None or field not in cursor[1]:
+        return None
+    return cursor[1][field], cursor[0]
+
+
+def _cursor_time(entry: object) -> bool:
+    """Whether a cursor's time decodes as the real server's ``{"f": name, "v": micros}``."""
+    if not isinstance(entry, dict):
+        return False
+    name, moment = entry.get("f"), entry.get("v")
+    return (name is None or isinstance(name, str)) and (
+        moment is None or (isinstance(moment, int) and not isinstance(moment, bool)))

@@ -9,15 +9,16 @@ from inngest._engine.http.rest_v2.envelope import (
 )
 from inngest._engine.models import JSON
 from inngest._engine.payload import load_body
-from inngest._engine.scores import Score, ScoreError, check
+from inngest._engine.scores import Score, ScoreError, check as check_score
 
 MAX_SCORES = 100
 _FIELDS = {"name": "string", "value": "value", "step_id": "string", "experiment": "struct"}
 _GO_KINDS = {str: "string", bool: "bool", int: "number", float: "number", dict: "object"}
 
 
-def read(body: bytes) -> list[Score]:
-    """The scores, checked; raises V2Error with the dev server's answer."""
+def decode(body: bytes) -> list[dict[str, JSON]]:
+    """The scores' fields, as the dev server's gateway decodes the body before the run id or
+    the scores are checked; raises V2Error with its answer."""
     try:
         raw = load_body(body) if body.strip() else None
     except ValueError as err:
@@ -26,7 +27,11 @@ def read(body: bytes) -> list[Score]:
         kind = _GO_KINDS.get(type(raw), "object")
         raise V2Error(400, API_ERROR, f"json: cannot unmarshal {kind} into Go value of type "
                                       "[]json.RawMessage")
-    items = [bodies.message(item, _FIELDS) for item in raw or []]
+    return [bodies.message(item, _FIELDS) for item in raw or []]
+
+
+def check(items: list[dict[str, JSON]]) -> list[Score]:
+    """The decoded scores, checked; raises V2Error with the dev server's answer."""
     if not items:
         raise V2Error(400, INVALID_FIELD_FORMAT, "At least one score is required")
     if len(items) > MAX_SCORES:
@@ -56,7 +61,7 @@ def _score(item: dict[str, JSON]) -> Score:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         value = int(value)
     score = Score(name, value, None if step_id is None else str(step_id), pair)
-    check(score)
+    check_score(score)
     return score
 
 
