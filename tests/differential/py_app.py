@@ -561,8 +561,14 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
             if_exp="async.data.key == event.data.key", timeout=datetime.timedelta(seconds=5))
         return {"matched": None if matched is None else matched.data}
 
+    @client.create_function(fn_id="cli", trigger=_on("cli"), retries=0)
+    def cli(ctx: inngest.ContextSync) -> object:
+        """Started only by the ``inngest api`` case, so its run lists hold no other case's."""
+        n = ctx.step.run("first", lambda: ctx.event.data.get("n", 0))
+        return {"n": n}
+
     return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst,
-            idempotent_limited, invoke_limited, invoke_buffered, cancel_or_wait]
+            idempotent_limited, invoke_limited, invoke_buffered, cancel_or_wait, cli]
 
 
 def build_flow_keys(client: inngest.Inngest, record: Record) -> list[inngest.Function]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import cases
+import cases_cli_api  # noqa: F401  (registers its cases into cases.CASES)
 import cases_rest_v1  # noqa: F401  (registers its cases into cases.CASES)
 import cases_flow  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
