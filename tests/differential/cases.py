@@ -1022,17 +1022,6 @@ def _scored_spans(root: dict[str, typing.Any], children: str) -> object:
     return {"run": _scores_only(root.get("metadata")), "steps": steps}
 
 
-_PROTO_POSITION = re.compile(r"(: | )\(line \d+:\d+\)")
-
-
-def _unpositioned(answer: typing.Any) -> object:
-    """Protobuf decoding errors without their ``(line 1:9)`` positions, which ours does not
-    give (docs/compatibility.md, Engine, REST API v2: "no `(line 1:9)` positions")."""
-    for error in answer["body"].get("errors") or [] if isinstance(answer["body"], dict) else []:
-        error["message"] = _PROTO_POSITION.sub("", error["message"])
-    return answer
-
-
 @case("scores", "answer", "v2_trace", "graphql_trace", "refused")
 def _scores(side: Side) -> Answer:
     """Scores posted to a finished run: the answer, the trace's span metadata, refusals."""
@@ -1041,7 +1030,7 @@ def _scores(side: Side) -> Answer:
     run_id = probe.run_ids(event_id)[0]
     settled_run(probe, run_id)
     answer: Answer = {
-        "refused": [_unpositioned(rest_v2(probe, f"/runs/{run_id}/scores", "POST", body))
+        "refused": [rest_v2(probe, f"/runs/{run_id}/scores", "POST", body)
                     for body in REFUSED_SCORES],
         "answer": rest_v2(probe, f"/runs/{run_id}/scores", "POST", SCORES),
     }

@@ -2,8 +2,7 @@
 binary), run against each server: what it prints on stdout and stderr and its exit status
 must be the same. Outputs are normalized only where the servers must differ: ids, times,
 durations and ports (see ``cases``). Subcommands whose answers differ on purpose (the trace's
-span ids and timings, function lists' order, decoding errors' positions: docs/compatibility.md,
-REST v2) are left out."""
+span ids and timings, function lists' order: docs/compatibility.md, REST v2) are left out."""
 
 from __future__ import annotations
 
@@ -229,6 +228,12 @@ def _errors(cli: _Session, run_id: str) -> Said:
         ("send-event", "--body", '[{"name": "a"}]'),
         ("send-event", "--name", "inngest/function.finished"),
         ("send-event", "--body-file", "/nonexistent/event.json"),
+        ("send-event", "--name", "x", "--data", "[1]"),
+        ("send-event", "--name", "x", "--user", "1"),
+        ("send-event", "--body", '{"name": 1}'),
+        ("send-event", "--body", '{"name": "a", "extra": 1}'),
+        ("rerun", "--run-id", run_id, "--body", '{"fromStep": {"stepId": 3}}'),
+        ("invoke-function", *_APP, "--function-id", "cli", "--data", "[1]"),
         ("invoke-function", *_APP, "--function-id", "nope"),
         ("invoke-function", "--app-id", "nope", "--function-id", "cli"),
         # The CLI sends --scores as {"scores": [...]}, which both servers refuse.

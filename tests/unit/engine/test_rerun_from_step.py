@@ -119,11 +119,11 @@ def test_graphql_rerun_from_a_step(client: Client, three: ThreeSteps) -> None:
     ({"fromStep": {"stepId": ""}}, 400, error("missing_field", "Step ID is required")),
     ({"fromStep": {}}, 400, error("missing_field", "Step ID is required")),
     ({"fromStep": {"stepId": "s", "input": {}}}, 400,
-     error("api_error", "proto: syntax error: unexpected token {")),
+     error("api_error", "proto: syntax error (line 1:39): unexpected token {")),
     ({"fromStep": {"stepId": "s", "extra": 1}}, 400,
-     error("api_error", 'proto: unknown field "extra"')),
+     error("api_error", 'proto: (line 1:30): unknown field "extra"')),
     ({"fromStep": {"step_id": 5}}, 400,
-     error("api_error", "proto: invalid value for string field stepId: 5")),
+     error("api_error", "proto: (line 1:26): invalid value for string field stepId: 5")),
 ])
 def test_rest_errors(client: Client, three: ThreeSteps, body: Body, status: int,
                      answer: Body) -> None:

@@ -248,18 +248,21 @@ def test_send_event_starts_runs(client: Client, synced: FakeApp) -> None:
 @pytest.mark.parametrize("body, status, expected", [
     ({}, 400, error("missing_field", "Event name is required")),
     (None, 400, error("missing_field", "Event name is required")),
-    ([{"name": "a"}], 400, error("api_error", "proto: syntax error: unexpected token [")),
-    ({"name": 5}, 400, error("api_error", "proto: invalid value for string field name: 5")),
-    ({"name": "a", "user": []}, 400, error("api_error", "proto: syntax error: unexpected token [")),
-    (b"null", 400, error("api_error", "proto: syntax error: unexpected token null")),
-    ({"Name": "a"}, 400, error("api_error", 'proto: unknown field "Name"')),
+    ([{"name": "a"}], 400, error("api_error",
+                                 "proto: syntax error (line 1:1): unexpected token [")),
+    ({"name": 5}, 400, error("api_error",
+                             "proto: (line 1:10): invalid value for string field name: 5")),
+    ({"name": "a", "user": []}, 400, error(
+        "api_error", "proto: syntax error (line 1:23): unexpected token [")),
+    (b"null", 400, error("api_error", "proto: syntax error (line 1:1): unexpected token null")),
+    ({"Name": "a"}, 400, error("api_error", 'proto: (line 1:2): unknown field "Name"')),
     ({"name": "inngest/function.failed"}, 400, error(
         "invalid_field_format", "event name is reserved for internal use: "
                                 "inngest/function.failed")),
     ({"name": "a", "ts": 5}, 400, error("validation_error", "timestamp is before Jan 1, 1980")),
     # Digits of other scripts are no int64 (str.isdigit takes "²", int() does not).
     ({"name": "a", "ts": "\u00b2"}, 400, error(
-        "api_error", 'proto: invalid value for int64 field ts: "\u00b2"')),
+        "api_error", 'proto: (line 1:21): invalid value for int64 field ts: "\\u00b2"')),
 ])
 def test_send_event_refusals(client: Client, body: object, status: int,
                              expected: Body) -> None:
@@ -305,7 +308,8 @@ def test_invoke_with_a_used_idempotency_key_answers_409_with_the_first_run(
     assert status == 200 and body["data"]["runId"] != first
     assert invoke("hello", {"data": {}})[0] == invoke("hello", {"data": {}})[0] == 200
     assert post(client, "/apps/app/functions/hello/invoke", {"data": {}, "idempotencyKey": 5}) == (
-        400, error("api_error", "proto: invalid value for string field idempotencyKey: 5"))
+        400, error("api_error",
+                   "proto: (line 1:32): invalid value for string field idempotencyKey: 5"))
     client.wait(lambda: len(get(client, "/apps/app/functions/hello/runs")[1]["data"]) == 5)
     clock = typing.cast(LoopbackDev, client.dev).clock
     clock.set(clock.now_ms() + 24 * 3600 * 1000)  # the key is kept for a day
@@ -444,11 +448,44 @@ def test_a_scores_body_is_read_before_the_run_id(client: Client) -> None:
     for body, answer in [
         (b"{}", error("api_error", "json: cannot unmarshal object into Go value of type "
                                    "[]json.RawMessage")),
-        (b"[1]", error("api_error", "proto: syntax error: unexpected token 1")),
+        (b"[1]", error("api_error", "proto: syntax error (line 1:1): unexpected token 1")),
         (b'[{"name": "a", "value": 1, "bogus": 2}]',
-         error("api_error", 'proto: unknown field "bogus"')),
+         error("api_error", 'proto: (line 1:27): unknown field "bogus"')),
         # Whether there are scores is checked after the run id.
         (b"", error("invalid_field_format", "Run ID must be a valid ULID")),
         (b"[]", error("invalid_field_format", "Run ID must be a valid ULID")),
     ]:
         assert post(client, "/runs/x/scores", body) == (400, answer), body
+
+
+_UNKNOWN_RUN = "01M8M3Q9NPQAT955XA7Y7V5HXH"
+
+
+@pytest.mark.parametrize("path, body, message", [
+    # The line and character (from 1) of the token, counted from the body's first token.
+    ("/events", b'{"name": 1e3}', "proto: (line 1:10): invalid value for string field name: "
+                                  "1e3"),
+    ("/events", b' \n\t {"name" : \n false }',
+     "proto: (line 2:2): invalid value for string field name: false"),
+    ("/events", '{"name":"é","ts":{}}'.encode(), "proto: (line 1:18): invalid value for int64 "
+                                                 "field ts: {"),
+    ("/events", b'{"name":"a","user":"s\\u00e9\\\\n"}',
+     'proto: syntax error (line 1:20): unexpected token "s\\u00e9\\\\n"'),
+    ("/events", b'{"name":"a","data":null,"id":null,"x":null}',
+     'proto: (line 1:35): unknown field "x"'),
+    # A nested message's error comes first when it comes first in the text.
+    (f"/runs/{_UNKNOWN_RUN}/rerun", b'{"fromStep":{"x":1},"bogus":1}',
+     'proto: (line 1:14): unknown field "x"'),
+    (f"/runs/{_UNKNOWN_RUN}/rerun", b'{"from_step":{"step_id":"a","input":"x"}}',
+     'proto: syntax error (line 1:37): unexpected token "x"'),
+    # Each score is decoded as a text of its own.
+    (f"/runs/{_UNKNOWN_RUN}/scores", b'[ {"name":"a"}, {"name":2}]',
+     "proto: (line 1:9): invalid value for string field name: 2"),
+    (f"/runs/{_UNKNOWN_RUN}/scores", b'[\n {"x":1}]', 'proto: (line 1:2): unknown field "x"'),
+    (f"/runs/{_UNKNOWN_RUN}/scores", b'[{"name":"a","value":{"x":[1,{"y":"]"}]},"bogus":1}]',
+     'proto: (line 1:41): unknown field "bogus"'),
+    (f"/runs/{_UNKNOWN_RUN}/scores", b'[{"name":"a","value":1,"experiment":{"id":1}}]',
+     "proto: (line 1:42): invalid value for string field id: 1"),
+])
+def test_body_errors_say_where(client: Client, path: str, body: bytes, message: str) -> None:
+    assert post(client, path, body) == (400, error("api_error", message))

@@ -116,8 +116,9 @@ def test_scores_are_answered_and_shown_on_the_trace(client: Client, run_id: str)
      error("scores[0]: Experiment ID is required when experiment is provided")),
     ([{"name": "a", "value": 1, "experiment": {"id": "e", "variant": "v" * 129}}],
      error("scores[0]: Experiment variant must be at most 128 UTF-8 bytes")),
-    ([{"name": "a", "value": 1, "x": 2}], error('proto: unknown field "x"', "api_error")),
-    ([1], error("proto: syntax error: unexpected token 1", "api_error")),
+    ([{"name": "a", "value": 1, "x": 2}],
+     error('proto: (line 1:27): unknown field "x"', "api_error")),
+    ([1], error("proto: syntax error (line 1:1): unexpected token 1", "api_error")),
     ([{"name": "a", "value": 1}] * 101, error("At most 100 scores are allowed")),
 ])
 def test_refused_scores(client: Client, run_id: str, body: object, answer: Body) -> None:

@@ -43,6 +43,8 @@ _TIME_FIELDS = {"": "queued", "QUEUEDAT": "queued", "QUEUED_AT": "queued",
                 "STARTEDAT": "started", "STARTED_AT": "started",
                 "ENDEDAT": "ended", "ENDED_AT": "ended"}
 
+_FROM_STEP = {"step_id": "string", "input": "list"}
+
 Handler = typing.Callable[..., Object]
 
 
@@ -219,7 +221,7 @@ class RestV2:
         return self._answer({"runId": run.id})
 
     def rerun(self, run_id: str, body: bytes, **_: object) -> Object:
-        request = bodies.read(body, {"run_id": "string", "from_step": "struct"})
+        request = bodies.read(body, {"run_id": "string", "from_step": _FROM_STEP})
         if not ulid.is_ulid(run_id):
             raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
         start = _from_step(request.get("from_step"))
@@ -372,7 +374,7 @@ class RestV2:
 def _from_step(value: JSON) -> FromStep | None:
     if value is None:
         return None
-    fields = bodies.message(value, {"step_id": "string", "input": "list"})
+    fields = typing.cast(typing.Mapping[str, JSON], value)
     step_id = fields.get("step_id")
     if not step_id:
         raise V2Error(400, MISSING_FIELD, "Step ID is required")

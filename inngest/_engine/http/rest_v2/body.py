@@ -6,19 +6,24 @@ from __future__ import annotations
 import typing
 
 from inngest._engine.http.rest_v2.envelope import API_ERROR, V2Error
+from inngest._engine.http.rest_v2.json_source import Source
 from inngest._engine.http.rest_v2.params import json_name
 from inngest._engine.models import JSON
 from inngest._engine.payload import load_body
 
 # A field's proto type: "string", "int64" (a number or a decimal string), "struct" (an
-# object: a ``google.protobuf.Struct``, or a message read on with ``message``) or "list"
-# (an array: a ``google.protobuf.ListValue``) or "value" (any JSON: a
-# ``google.protobuf.Value``, where null is a value, not unset).
-Fields = typing.Mapping[str, str]
+# object: a ``google.protobuf.Struct``), "list" (an array: a ``google.protobuf.ListValue``),
+# "value" (any JSON: a ``google.protobuf.Value``, where null is a value, not unset), or a
+# message: its own fields.
+Fields = typing.Mapping[str, typing.Union[str, "Fields"]]
 
 
-def _proto_error(detail: str) -> V2Error:
-    return V2Error(400, API_ERROR, f"proto: {detail}")
+def _proto_error(detail: str, source: Source, *, key: bool = False,
+                 syntax: bool = False) -> V2Error:
+    """protobuf JSON's error: ``proto: (line 1:9): detail`` (``proto: syntax error (line
+    1:9): detail`` for a value of the wrong JSON kind)."""
+    head = "proto: syntax error " if syntax else "proto: "
+    return V2Error(400, API_ERROR, f"{head}({source.spot(key=key)}): {detail}")
 
 
 def read(body: bytes, fields: Fields) -> dict[str, JSON]:
@@ -29,26 +34,30 @@ def read(body: bytes, fields: Fields) -> dict[str, JSON]:
         raw = load_body(body)
     except ValueError as err:
         raise V2Error(400, API_ERROR, str(err)) from None
-    return message(raw, fields)
+    return message(raw, fields, Source.of(body))
 
 
-def message(raw: JSON, fields: Fields) -> dict[str, JSON]:
+def message(raw: JSON, fields: Fields, source: Source) -> dict[str, JSON]:
     """The set fields of a message given as parsed JSON (a body, or a message field's
-    value)."""
+    value), found in the JSON text at ``source``."""
     if not isinstance(raw, typing.Mapping):
-        raise _proto_error(f"syntax error: unexpected token {_token(raw)}")
+        raise _proto_error(f"unexpected token {source.token()}", source, syntax=True)
     names = {alias: field for field in fields for alias in (field, json_name(field))}
     out: dict[str, JSON] = {}
     for key, value in raw.items():
         field = names.get(key)
         if field is None:
-            raise _proto_error(f'unknown field "{key}"')
-        if value is not None or fields[field] == "value":
-            out[field] = _typed(json_name(field), fields[field], value)
+            raise _proto_error(f'unknown field "{key}"', source.at(key), key=True)
+        kind = fields[field]
+        if not isinstance(kind, str):
+            if value is not None:
+                out[field] = message(value, kind, source.at(key))
+        elif value is not None or kind == "value":
+            out[field] = _typed(json_name(field), kind, value, source.at(key))
     return out
 
 
-def _typed(field: str, kind: str, value: JSON) -> JSON:
+def _typed(field: str, kind: str, value: JSON, source: Source) -> JSON:
     if (kind == "int64" and isinstance(value, str) and value.isascii()
             and value.lstrip("-").isdigit()):
         value = int(value)
@@ -60,19 +69,7 @@ def _typed(field: str, kind: str, value: JSON) -> JSON:
         "value": True,
     }[kind]
     if not valid and kind in ("struct", "list"):
-        raise _proto_error(f"syntax error: unexpected token {_token(value)}")
+        raise _proto_error(f"unexpected token {source.token()}", source, syntax=True)
     if not valid:
-        raise _proto_error(f"invalid value for {kind} field {field}: {_token(value)}")
+        raise _proto_error(f"invalid value for {kind} field {field}: {source.token()}", source)
     return value
-
-
-def _token(value: JSON) -> str:
-    if isinstance(value, list):
-        return "["
-    if isinstance(value, typing.Mapping):
-        return "{"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is None:
-        return "null"
-    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -3,16 +3,20 @@ reads it, and the scores it answers with."""
 
 from __future__ import annotations
 
+import typing
+
 from inngest._engine.http.rest_v2 import body as bodies
 from inngest._engine.http.rest_v2.envelope import (
     API_ERROR, INVALID_FIELD_FORMAT, Object, V2Error, proto,
 )
+from inngest._engine.http.rest_v2.json_source import Source
 from inngest._engine.models import JSON
 from inngest._engine.payload import load_body
 from inngest._engine.scores import Score, ScoreError, check as check_score
 
 MAX_SCORES = 100
-_FIELDS = {"name": "string", "value": "value", "step_id": "string", "experiment": "struct"}
+_FIELDS: bodies.Fields = {"name": "string", "value": "value", "step_id": "string",
+                          "experiment": {"id": "string", "variant": "string"}}
 _GO_KINDS = {str: "string", bool: "bool", int: "number", float: "number", dict: "object"}
 
 
@@ -27,7 +31,10 @@ def decode(body: bytes) -> list[dict[str, JSON]]:
         kind = _GO_KINDS.get(type(raw), "object")
         raise V2Error(400, API_ERROR, f"json: cannot unmarshal {kind} into Go value of type "
                                       "[]json.RawMessage")
-    return [bodies.message(item, _FIELDS) for item in raw or []]
+    # Each score is decoded as a JSON text of its own, so errors' positions are within it.
+    source = Source.of(body)
+    return [bodies.message(item, _FIELDS, source.at(index).alone())
+            for index, item in enumerate(raw or [])]
 
 
 def check(items: list[dict[str, JSON]]) -> list[Score]:
@@ -53,7 +60,7 @@ def _score(item: dict[str, JSON]) -> Score:
     experiment = item.get("experiment")
     pair = None
     if experiment is not None:
-        fields = bodies.message(experiment, {"id": "string", "variant": "string"})
+        fields = typing.cast(typing.Mapping[str, JSON], experiment)
         pair = (str(fields.get("id") or ""), str(fields.get("variant") or ""))
     step_id = item.get("step_id")
     value = item["value"]
