@@ -862,7 +862,7 @@ SCHEMA = with_introspection(Schema(
             "framework": Field("String", _app_field(lambda app: app.framework or None)),
             "sdkLanguage": Field("String!", _app_field(lambda app: app.sdk.split(":")[0])),
             "sdkVersion": Field("String!", _app_field(lambda app: app.sdk.partition(":")[2])),
-            "appVersion": Field("String", _app_field(lambda app: app.app_version or None)),
+            "appVersion": Field("String", _app_field(lambda app: app.app_version)),
             "connected": Field("Boolean!", _app_field(lambda app: app.error is None)),
             "autodiscovered": Field("Boolean!", _app_field(lambda app: False)),
             "method": Field("AppMethod!", _app_field(lambda app: app.method)),

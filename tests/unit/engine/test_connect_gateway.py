@@ -166,10 +166,13 @@ def test_a_worker_that_connects_syncs_its_app(dev: DevServer) -> None:
         status, functions = client.request("GET", f"/v1/apps/{APP}/functions")
         assert status == 200 and [fn["id"] for fn in functions] == [f"{APP}-fn"]
         status, body = client.request("POST", "/v0/gql", {
-            "query": "{ apps { externalID url method sdkLanguage sdkVersion } }"})
+            "query": "{ apps { externalID url method sdkLanguage sdkVersion appVersion "
+                     "framework connected } }"})
+        # An app with no version has "" as on the dev server (its apps' version is a string).
         assert body["data"]["apps"] == [{
             "externalID": APP, "url": f"ws://connect?app_name={APP}", "method": "CONNECT",
-            "sdkLanguage": "typescript", "sdkVersion": "v3.54.2"}]
+            "sdkLanguage": "typescript", "sdkVersion": "v3.54.2", "appVersion": "",
+            "framework": None, "connected": True}]
         ws.send(message(WORKER_HEARTBEAT))
         assert receive(ws) == (GATEWAY_HEARTBEAT, {})
     finally:

@@ -232,11 +232,12 @@ def test_runs_connection_filters_orders_and_pages(client: Client, app: FakeApp) 
 def test_apps_and_functions(client: Client, app: FakeApp) -> None:
     fn = app.function("fn", handler=lambda call: ok(1))
     client.register(app, [fn])
-    found = data(client, """{ apps { id name url error functions { slug name } }
+    found = data(client, """{ apps { id name url error appVersion functions { slug name } }
         functions { slug name config }
         functionBySlug(query: {functionSlug: "app-fn"}) { name triggers { type value } } }""")
     [listed] = found["apps"]
     assert listed["name"] == "app" and listed["error"] is None
+    assert listed["appVersion"] == ""  # a string on the dev server, set or not
     assert listed["url"] == normalize_url(app.url)
     assert listed["functions"] == [{"slug": "app-fn", "name": "fn"}]
     [function] = found["functions"]
