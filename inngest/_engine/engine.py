@@ -7,6 +7,7 @@ import typing
 
 from inngest._engine.clock import Clock, SystemClock
 from inngest._engine import registration
+from inngest._engine.connect.history import History
 from inngest._engine.connect.workers import Router, Workers
 from inngest._engine.executor import Executor, Settings, default_transport
 from inngest._engine.flow.admission import FlowAdmission
@@ -35,6 +36,7 @@ class Engine:
         self.runner = Runner(self.lifecycle)
         # Calls of connect apps' functions go to their workers' connections.
         self.workers = Workers(self.ids)
+        self.connections = History(self.ids.new(self.clock.now_ms()))
         self.executor = Executor(self.runner, settings, Router(
             self.workers, store, transport or default_transport()))
         # Syncs the app at a URL now and says its normalized URL (set by the dev server,

@@ -97,11 +97,14 @@ class Connect:
         offered = headers.get("sec-websocket-protocol", "")
         if PROTOCOL in (part.strip() for part in offered.split(",")):
             answer["Sec-WebSocket-Protocol"] = PROTOCOL
-        session = Session(self.engine.workers, self.sync, self.engine.clock)
+        forwarded = headers.get("x-real-ip") or headers.get("x-forwarded-for", "")
+        session = Session(self.engine.workers, self.sync, self.engine.clock,
+                          self.engine.connections, forwarded)
         return Takeover(101, answer, session.serve)
 
-    def sync(self, hello: messages.WorkerConnect, app: messages.AppConfig) -> None:
-        """Sync ``app`` as the dev server's gateway does: by registering it."""
+    def sync(self, hello: messages.WorkerConnect, app: messages.AppConfig) -> tuple[str, str]:
+        """Sync ``app`` as the dev server's gateway does: by registering it; its (app id,
+        sync id)."""
         try:
             functions = json.loads(app.functions)
             capabilities = json.loads(hello.capabilities)
@@ -111,14 +114,15 @@ class Connect:
             "v": "1", "url": "ws://connect?app_name=" + urllib.parse.quote_plus(app.name),
             "deployType": "connect", "sdk": f"{hello.sdk_language}:{hello.sdk_version}",
             "appName": app.name,
-            "headers": {"env": hello.environment, "platform": hello.platform},
+            "headers": {"env": hello.environment, "platform": hello.platform or ""},
             "capabilities": capabilities, "functions": functions,
             "appVersion": app.version or "",
         }
         try:
-            self.engine.apply_sync(json.dumps(request).encode(), {})
+            result = self.engine.apply_sync(json.dumps(request).encode(), {})
         except registration.RegisterError as err:
             raise SyncFailed(str(err.body.get("error") or "")) from None
+        return result.app_id, result.sync_id
 
 
 def _is_trace_carrier(data: bytes) -> bool:

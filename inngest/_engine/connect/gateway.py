@@ -20,7 +20,8 @@ import typing
 
 from inngest._engine import ulid
 from inngest._engine.clock import Clock
-from inngest._engine.connect import auth, messages
+from inngest._engine.connect import auth, history, messages
+from inngest._engine.connect.history import History
 from inngest._engine.connect.workers import Gone, Workers
 from inngest._engine.realtime import websocket
 
@@ -54,17 +55,20 @@ class SyncFailed(SocketError):
 
 
 INVALID_PAYLOAD = "connect_worker_hello_invalid_payload"
-Sync = typing.Callable[[messages.WorkerConnect, messages.AppConfig], None]
-"""Syncs one app of a connect message; raises ``SocketError``."""
+Sync = typing.Callable[[messages.WorkerConnect, messages.AppConfig], tuple[str, str]]
+"""Syncs one app of a connect message: its (app id, sync id); raises ``SocketError``."""
 
 
 class Session:
     """Serves one connection (``serve``, on the thread the HTTP server gives it)."""
 
-    def __init__(self, workers: Workers, sync: Sync, clock: Clock) -> None:
+    def __init__(self, workers: Workers, sync: Sync, clock: Clock, connections: History,
+                 forwarded_for: str) -> None:
         self.workers = workers
         self.sync = sync
         self.clock = clock
+        self.history = connections
+        self.forwarded_for = forwarded_for  # X-Real-IP or X-Forwarded-For, as the dev server
         self.connection_id = ""
         self.app_names: frozenset[str] = frozenset()
         self._sock: socket.socket | None = None
@@ -73,6 +77,7 @@ class Session:
         self._ending = threading.Event()
         self._established = threading.Event()
         self._last_heartbeat = time.monotonic()
+        self._close_reason = history.UNEXPECTED
 
     def serve(self, sock: socket.socket, leftover: bytes) -> None:
         # A blocking socket: reads wait past the timeout, writes give up at it.
@@ -87,8 +92,7 @@ class Session:
             hello = self._establish(reader)
             self._established.set()
             timer.cancel()
-            for app in hello.apps:
-                self.sync(hello, app)
+            self._record(hello, [(app, self.sync(hello, app)) for app in hello.apps])
             self.send(Kind.GATEWAY_CONNECTION_READY, messages.connection_ready(
                 HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL))
             if not hello.manual_readiness:
@@ -103,6 +107,8 @@ class Session:
         except SocketError as err:
             self._close(err.status, err.reason)
         except websocket.Closed as closed:
+            if closed.code == websocket.CLOSE_TOO_BIG:
+                self._close_reason = history.MESSAGE_TOO_LARGE
             if closed.code is not None:
                 self._close(closed.code, closed.reason)
         except Gone:
@@ -111,6 +117,22 @@ class Session:
             timer.cancel()
             self.workers.remove(self)
             self._end()
+            self.history.update(self.connection_id, self.clock.now_ms(),
+                                history.Status.DISCONNECTED, self._close_reason)
+
+    def _record(self, hello: messages.WorkerConnect,
+                synced: list[tuple[messages.AppConfig, tuple[str, str]]]) -> None:
+        """The connection's apps in the connection history."""
+        sock = self._sock
+        peer = sock.getpeername() if sock is not None else ("", 0)
+        host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
+        status = history.Status.CONNECTED if hello.manual_readiness else history.Status.READY
+        self.history.add([history.Record(
+            connection_id=self.connection_id, worker_ip=self.forwarded_for or f"{host}:{peer[1]}",
+            hello=hello, app=app, app_id=app_id, sync_id=sync_id,
+            group_hash=history.group_hash(hello, app), status=status,
+            last_heartbeat_ms=self.clock.now_ms(),
+        ) for app, (app_id, sync_id) in synced])
 
     def send(self, kind: Kind, payload: bytes) -> None:
         """Raises ``Gone`` once the connection has ended."""
@@ -154,11 +176,13 @@ class Session:
         missed ``MISSED_HEARTBEATS`` heartbeats in a row."""
         while not self._ending.wait(HEARTBEAT_SECONDS):
             if time.monotonic() - self._last_heartbeat > MISSED_HEARTBEATS * HEARTBEAT_SECONDS:
+                self._close_reason = history.HEARTBEATS_MISSED
                 self._end()
                 return
 
     def _on_heartbeat(self, _: bytes) -> None:
         self._last_heartbeat = time.monotonic()
+        self.history.update(self.connection_id, self.clock.now_ms())
         self.send(Kind.GATEWAY_HEARTBEAT, b"")
 
     def _hello_timeout(self) -> None:
@@ -174,6 +198,7 @@ class Session:
             opcode, payload = reader.message()
             if opcode == websocket.CLOSE:
                 self._try_write(websocket.frame(websocket.CLOSE, payload[:2]))
+                self._closed_by_worker(payload)
                 raise websocket.Closed()
             if opcode == websocket.PING:
                 self._try_write(websocket.frame(websocket.PONG, payload))
@@ -183,6 +208,13 @@ class Session:
                 except messages.WireError:
                     raise SocketError(CLOSE_INVALID_DATA,
                                       "failed to unmarshal Protobuf") from None
+
+    def _closed_by_worker(self, payload: bytes) -> None:
+        """The worker's reason for closing (the JS SDK's is ``WORKER_SHUTDOWN``), recorded
+        as the dev server does: any it gave, else unexpected."""
+        reason = payload[2:].decode("utf-8", "replace")
+        if reason:
+            self._close_reason = reason
 
     def _try_write(self, data: bytes) -> None:
         try:
@@ -213,8 +245,8 @@ class Session:
     def _run(self, reader: websocket.Reader) -> None:
         handlers: dict[int, typing.Callable[[bytes], None]] = {
             Kind.WORKER_HEARTBEAT: self._on_heartbeat,
-            Kind.WORKER_READY: lambda _: self.workers.add(self),
-            Kind.WORKER_PAUSE: lambda _: self.workers.pause(self),
+            Kind.WORKER_READY: self._on_ready,
+            Kind.WORKER_PAUSE: self._on_pause,
             Kind.WORKER_REPLY: self._on_reply,
             Kind.WORKER_REQUEST_EXTEND_LEASE: self._on_extend_lease,
         }
@@ -223,6 +255,14 @@ class Session:
             handler = handlers.get(kind)
             if handler is not None:
                 handler(payload)
+
+    def _on_ready(self, _: bytes) -> None:
+        self.workers.add(self)
+        self.history.update(self.connection_id, self.clock.now_ms(), history.Status.READY)
+
+    def _on_pause(self, _: bytes) -> None:
+        self.workers.pause(self)
+        self.history.update(self.connection_id, self.clock.now_ms(), history.Status.DRAINING)
 
     def _on_reply(self, payload: bytes) -> None:
         try:

@@ -123,9 +123,11 @@ class WorkerConnect:
     apps: list[AppConfig]
     manual_readiness: bool
     environment: str
-    platform: str
+    platform: str | None
     sdk_version: str
     sdk_language: str
+    attributes: SystemAttributes | None
+    max_worker_concurrency: int | None
 
     @classmethod
     def decode(cls, data: bytes) -> WorkerConnect:
@@ -136,8 +138,33 @@ class WorkerConnect:
             session_token=auth.text(1),
             capabilities=fields.blob(4), apps=[_app(app) for app in fields.repeated(5)],
             manual_readiness=bool(fields.number(6)), environment=fields.text(8),
-            platform=fields.text(10), sdk_version=fields.text(11), sdk_language=fields.text(12),
+            platform=fields.text(10) if fields.has(10) else None,
+            sdk_version=fields.text(11), sdk_language=fields.text(12),
+            attributes=SystemAttributes.decode(fields.blob(7)) if fields.has(7) else None,
+            max_worker_concurrency=_int64(fields.number(14)) if fields.has(14) else None,
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class SystemAttributes:
+    """The worker's host, as it describes it."""
+
+    cpu_cores: int
+    mem_bytes: int
+    os: str
+
+    @classmethod
+    def decode(cls, data: bytes) -> SystemAttributes:
+        fields = Fields(data)
+        cpu_cores = fields.number(1) & 0xFFFFFFFF
+        return cls(cpu_cores=cpu_cores - (1 << 32) if cpu_cores >= 1 << 31 else cpu_cores,
+                   mem_bytes=_int64(fields.number(2)), os=fields.text(3))
+
+
+def _int64(value: int) -> int:
+    """A varint read as protobuf's ``int64`` (two's complement)."""
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _app(data: bytes) -> AppConfig:

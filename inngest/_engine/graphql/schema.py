@@ -12,7 +12,7 @@ from inngest._engine import (
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import (
-    events_v2, function_config, run_query, span_tree, stream, trace,
+    events_v2, function_config, run_query, span_tree, stream, trace, worker_connections,
 )
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.history import CHECKPOINTED
@@ -707,6 +707,7 @@ _ENUMS = {  # values in the real server's order (its introspection lists them so
     "ConcurrencyScope": ("ACCOUNT", "ENVIRONMENT", "FUNCTION"),
     "SingletonMode": ("SKIP", "CANCEL"),
     **stream.ENUMS,
+    **worker_connections.ENUMS,
 }
 _INPUTS = {
     "AppsFilterV1": {"method": "AppMethod"},
@@ -723,6 +724,7 @@ _INPUTS = {
     "CreateAppInput": {"url": "String!"},
     "StreamQuery": stream.INPUT,
     "RerunFromStepInput": {"stepID": "String!", "input": "Bytes"},
+    **worker_connections.INPUTS,
 }
 
 # Read from the mappings function_config builds; the real server's introspection.
@@ -783,6 +785,12 @@ SCHEMA = with_introspection(Schema(
                          {"id": "UUID!"}),
             "functions": Field("[Function!]", lambda p, a, ctx: _engine(ctx).store.functions()),
             "functionBySlug": Field("Function", _function_by_slug, {"query": "FunctionQuery!"}),
+            "workerConnections": Field("ConnectV1WorkerConnectionsConnection!",
+                                       worker_connections.worker_connections,
+                                       worker_connections.ARGS),
+            "workerConnection": Field("ConnectV1WorkerConnection",
+                                      worker_connections.worker_connection,
+                                      {"connectionId": "ULID!"}),
         },
         "Mutation": {
             "cancelRun": Field("FunctionRun!", _cancel_run, {"runID": "ULID!"}),
@@ -852,6 +860,7 @@ SCHEMA = with_introspection(Schema(
         "Event": _EVENT_FIELDS,
         **stream.TYPES,
         **events_v2.TYPES,
+        **worker_connections.TYPES,
         "App": {
             "id": Field("ID!", _app_field(lambda app: app.id)),
             "externalID": Field("String!", _app_field(lambda app: app.name)),

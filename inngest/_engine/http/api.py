@@ -10,12 +10,14 @@ import urllib.parse
 from inngest._engine import (
     connect, console, events, mcp, realtime, registration, timeparse, ulid,
 )
+from inngest._engine.connect import conns
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import cancellations, checkpoint, guard, rest_v2, routing, run_routes
 from inngest._engine.http.query import Query
 from inngest._engine.http.replies import (
-    BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond, v1_error,
+    BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond,
+    respond_marshalled, v1_error,
 )
 from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import JSON, Function, Run, RunStatus, StoredEvent
@@ -98,6 +100,7 @@ class Api:
             ("DELETE", re.compile(r"/v0/runs/(?P<run_id>[^/]+)"), self.cancel_v0),
             ("POST", re.compile(r"/v0/connect/start"), self.connect_start),
             ("POST", re.compile(r"/v0/connect/flush"), self.connect_flush),
+            ("GET", re.compile(r"/v0(/connect)?/envs/[^/]+/conns"), self.connect_conns),
             ("POST", re.compile(r"/v0/gql"), self.graphql),
             ("GET", re.compile(r"/v1/events"), self.list_events),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)"), self.get_event),
@@ -413,6 +416,10 @@ class Api:
 
     def connect_flush(self, body: bytes, **_: object) -> Response:
         return self._connect.flush(body)
+
+    def connect_conns(self, query: dict[str, str], **_: object) -> Response:
+        status, body = conns.listing(self.engine.connections, query.get("app_id", ""))
+        return respond(status, body) if status >= 400 else respond_marshalled(status, body)
 
     def graphql(self, body: bytes, **_: object) -> Response:
         try:

@@ -32,6 +32,11 @@ def respond(status: int, body: object = None) -> Response:
     return _json_response(status, body, b"\n")
 
 
+def respond_marshalled(status: int, body: object) -> Response:
+    """A JSON answer the real server writes with ``json.Marshal``: no newline at the end."""
+    return _json_response(status, body, b"")
+
+
 def graphql_response(status: int, body: object) -> Response:
     """A GraphQL answer, which ends without a newline there."""
     return _json_response(status, body, b"")

@@ -126,3 +126,19 @@ def test_a_non_retriable_error_fails_the_run(worker: Worker) -> None:
     assert (error["name"], error["message"]) == ("Error", "boom")
     assert error["stack"].startswith("NonRetriableError: boom")
     assert spans(traced)[0] == ("flaky", "COMPLETED", "RUN", 1)
+
+
+def test_the_worker_is_listed_with_the_dev_servers_worker_group(worker: Worker) -> None:
+    # The real server's hash of this worker's app (its SDK, functions and version).
+    group = "7bcc9f4765e94275abcbe55e9fc848dca4a3b2b8071f5563f299ee2cd27fc605"
+    query = """{ workerConnections(orderBy: [], filter: {}) { edges { node {
+        instanceId status groupHash appName sdkLang sdkVersion functionCount } } } }"""
+    status, body = worker.client.request("POST", "/v0/gql", {"query": query})
+    assert status == 200, body
+    assert [edge["node"] for edge in body["data"]["workerConnections"]["edges"]] == [{
+        "instanceId": "test-worker", "status": "READY", "groupHash": group,
+        "appName": "js-connect", "sdkLang": "typescript", "sdkVersion": "v3.54.2",
+        "functionCount": 2}]
+    status, listed = worker.client.request("GET", "/v0/connect/envs/dev/conns")
+    assert status == 200
+    assert [conn["all_worker_groups"] for conn in listed["data"]] == [{"js-connect": group}]

@@ -1,0 +1,119 @@
+"""The worker connections the gateway has had, as the dev server keeps them: one record per
+connection and app (its "worker group"), from the sync to the disconnect, kept after it.
+
+The dev server lists the live ones at ``GET /v0/connect/envs/{env}/conns`` and every one
+through GraphQL ``workerConnections``; both read these records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import threading
+
+from inngest._engine import ulid
+from inngest._engine.connect import messages
+from inngest._engine.realtime.tokens import ACCOUNT_ID, ENV_ID
+from inngest._protocol import jcs
+
+
+class Status(enum.IntEnum):
+    """``connect.v1.ConnectionStatus``."""
+
+    CONNECTED = 0
+    READY = 1
+    DRAINING = 2
+    DISCONNECTING = 3
+    DISCONNECTED = 4
+
+
+# ``connect.v1.WorkerDisconnectReason`` names, as the dev server records them.
+WORKER_SHUTDOWN = "WORKER_SHUTDOWN"
+UNEXPECTED = "UNEXPECTED"
+HEARTBEATS_MISSED = "CONSECUTIVE_HEARTBEATS_MISSED"
+MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+
+
+@dataclasses.dataclass
+class Record:
+    """One app of one connection (a row of the dev server's connection history)."""
+
+    connection_id: str
+    worker_ip: str
+    hello: messages.WorkerConnect
+    app: messages.AppConfig
+    app_id: str
+    sync_id: str
+    group_hash: str
+    status: Status = Status.READY
+    last_heartbeat_ms: int | None = None
+    disconnect_reason: str | None = None
+    name_listed: bool = True  # whether GraphQL shows the app's name (not by connection id)
+
+    @property
+    def connected_at_ms(self) -> int:
+        return ulid.timestamp_ms(self.connection_id)
+
+    @property
+    def function_count(self) -> int:
+        functions = _functions(self.app)
+        return len(functions) if isinstance(functions, list) else 0
+
+
+def _functions(app: messages.AppConfig) -> object:
+    try:
+        return json.loads(app.functions)
+    except (ValueError, RecursionError):
+        return None
+
+
+def group_hash(hello: messages.WorkerConnect, app: messages.AppConfig) -> str:
+    """The dev server's worker group hash: the account, environment, SDK, platform, the
+    canonical functions' digest (its raw bytes) and the app version, hashed."""
+    digest = hashlib.sha256(jcs.canonicalize(_functions(app))).digest()
+    head = ":".join((ACCOUNT_ID, ENV_ID, hello.sdk_language, hello.sdk_version,
+                     hello.platform if hello.platform is not None else "-"))
+    base = head.encode() + b":" + digest + b":" + (app.version or "").encode()
+    return hashlib.sha256(base).hexdigest()
+
+
+class History:
+    """Every connection's records, in the order they connected, to the gateway
+    ``gateway_id``."""
+
+    def __init__(self, gateway_id: str) -> None:
+        self.gateway_id = gateway_id
+        self._lock = threading.Lock()
+        self._records: list[Record] = []
+
+    def add(self, records: list[Record]) -> None:
+        with self._lock:
+            self._records.extend(records)
+
+    def update(self, connection_id: str, now_ms: int, status: Status | None = None,
+               reason: str | None = None) -> None:
+        """A heartbeat or a change of ``status`` of a connection's records."""
+        with self._lock:
+            for record in self._records:
+                if record.connection_id != connection_id \
+                        or record.status == Status.DISCONNECTED:
+                    continue
+                record.last_heartbeat_ms = now_ms
+                if status is not None:
+                    record.status = status
+                if reason is not None:
+                    record.disconnect_reason = reason
+
+    def records(self) -> list[Record]:
+        with self._lock:
+            return [dataclasses.replace(record) for record in self._records]
+
+    def live(self) -> list[list[Record]]:
+        """The connections not yet disconnected: each one's records."""
+        grouped: dict[str, list[Record]] = {}
+        for record in self.records():
+            if record.status != Status.DISCONNECTED:
+                grouped.setdefault(record.connection_id, []).append(record)
+        return list(grouped.values())
