@@ -37,8 +37,8 @@ class Engine:
         # Calls of connect apps' functions go to their workers' connections.
         self.workers = Workers(self.ids)
         self.connections = History(self.ids.new(self.clock.now_ms()))
-        self.executor = Executor(self.runner, settings, Router(
-            self.workers, store, transport or default_transport()))
+        router = Router(self.workers, store, transport or default_transport())
+        self.executor = Executor(self.runner, settings, router, router.has_room)
         # Syncs the app at a URL now and says its normalized URL (set by the dev server,
         # which owns the app syncer).
         self.sync_app: typing.Callable[[str], str] | None = None

@@ -8,6 +8,7 @@ import json
 import logging
 import random
 import re
+import typing
 import urllib.parse
 
 from inngest._engine import (
@@ -44,6 +45,9 @@ READ_TIMEOUT = 7200.0
 MAX_REDIRECTS = 60
 # When the server calls a durable endpoint again after a step error it reported.
 ENDPOINT_RETRY_S = 5
+# How soon a call held back for worker capacity is tried again (the dev server's next
+# request went out within 0.1 s of a reply that freed room, measured).
+CAPACITY_WAIT_MS = 100
 _EVENT_TEXTS = 512
 # Ops after which the run waits for something else to call the SDK again.
 _GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
@@ -75,9 +79,12 @@ class RunError(EngineError):
 
 
 class Executor:
-    def __init__(self, runner: Runner, settings: Settings,
-                 http: Transport | None = None) -> None:
+    def __init__(self, runner: Runner, settings: Settings, http: Transport | None = None,
+                 has_room: typing.Callable[[str], bool] = lambda url: True) -> None:
         self.runner = runner
+        # Whether a call to a URL can go out now: one held back (a connect app whose
+        # workers are all at capacity) waits without using an attempt, as on the dev server.
+        self.has_room = has_room
         self.life = runner.life
         self.store = runner.store
         self.settings = settings
@@ -126,6 +133,9 @@ class Executor:
         if item.kind is Kind.PLANNED_STEP \
                 and self.store.has_step(run.id, str(item.payload.get("step_id"))):
             return None
+        if not self.has_room(fn.url):
+            return dataclasses.replace(
+                item, available_at_ms=self.life.clock.now_ms() + CAPACITY_WAIT_MS)
         start = functools.partial(self.life.mark_started, run, fn) \
             if run.status is RunStatus.QUEUED else None
         # History shows the function's own URL, as the server does, even for planned steps.

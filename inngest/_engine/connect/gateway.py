@@ -70,6 +70,7 @@ class Session:
         self.history = connections
         self.forwarded_for = forwarded_for  # X-Real-IP or X-Forwarded-For, as the dev server
         self.connection_id = ""
+        self.instance_id = ""
         self.app_names: frozenset[str] = frozenset()
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -93,6 +94,7 @@ class Session:
             self._established.set()
             timer.cancel()
             self._record(hello, [(app, self.sync(hello, app)) for app in hello.apps])
+            self.workers.limit(hello.instance_id, hello.max_worker_concurrency)
             self.send(Kind.GATEWAY_CONNECTION_READY, messages.connection_ready(
                 HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL))
             if not hello.manual_readiness:
@@ -239,6 +241,7 @@ class Session:
         if len(hello.apps) > MAX_APPS:
             raise SocketError(CLOSE_POLICY, "connect_too_many_apps_per_connection")
         self.connection_id = hello.connection_id.upper()
+        self.instance_id = hello.instance_id
         self.app_names = frozenset(app.name for app in hello.apps)
         return hello
 

@@ -5,6 +5,12 @@ sends an executor request to a ready connection of its app and waits for the wor
 reply, which becomes the answer an HTTP call would have had. The worker holds a lease on
 each request and extends it while it runs; a request whose lease runs out, or whose
 connection ends, fails the call (the executor retries it as an unreachable app).
+
+A worker instance may cap the requests it runs at once (its connect message's
+``max_worker_concurrency``, across its connections; 0 or none: no cap). A call finds a
+connection whose instance has room; when every ready one is full, the executor holds the
+call back without using an attempt (``has_room``), as the dev server does (and a call that
+got past that check at the same time as another waits for room).
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ import urllib.parse
 
 from inngest._engine import ulid
 from inngest._engine.connect import messages
-from inngest._engine.models import CONNECT_METHOD
+from inngest._engine.models import CONNECT_METHOD, App, Function
 from inngest._engine.realtime.tokens import ACCOUNT_ID, ENV_ID
 from inngest._engine.store import Store
 from inngest._protocol.headers import Header
 from inngest._transport import OutboundRequest, Response, Transport, TransportError
 
 LEASE_SECONDS = 120.0
+AT_CAPACITY = "connect_all_workers_at_capacity"
 _STATUSES: dict[int, int] = {
     messages.SDKStatus.DONE: 200, messages.SDKStatus.NOT_COMPLETED: 206,
     messages.SDKStatus.ERROR: 500,
@@ -39,6 +46,7 @@ class Connection(typing.Protocol):
     """A worker's connection, as the gateway keeps it."""
 
     connection_id: str
+    instance_id: str
     app_names: frozenset[str]
 
     def send(self, kind: messages.Kind, payload: bytes) -> None:
@@ -64,20 +72,45 @@ class Workers:
     def __init__(self, ids: ulid.Generator) -> None:
         self.ids = ids
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)  # notified when a request ends
         self._ready: list[Connection] = []
         self._pending: dict[str, Pending] = {}
+        self._capacity: dict[str, int] = {}  # by instance id; none: no cap
+        self._running: dict[str, int] = {}  # requests sent and not answered, by instance id
+
+    def limit(self, instance_id: str, capacity: int | None) -> None:
+        """The instance's cap, as its newest connection gives it (0 or None: no cap)."""
+        with self._lock:
+            if capacity and capacity > 0:
+                self._capacity[instance_id] = capacity
+            else:
+                self._capacity.pop(instance_id, None)
+            self._room.notify_all()
+
+    def has_room(self, app_name: str) -> bool:
+        """Whether a call of the app would find room: False only when it has ready
+        connections and their instances are all full."""
+        with self._lock:
+            ready = [c for c in self._ready if app_name in c.app_names]
+            return not ready or any(self._free(c.instance_id) for c in ready)
+
+    def _free(self, instance_id: str) -> bool:
+        cap = self._capacity.get(instance_id)
+        return cap is None or self._running.get(instance_id, 0) < cap
 
     def add(self, connection: Connection) -> None:
         """``connection`` is ready for requests (again, after a pause)."""
         with self._lock:
             if connection not in self._ready:
                 self._ready.append(connection)
+            self._room.notify_all()
 
     def pause(self, connection: Connection) -> None:
         """No more requests go to ``connection`` (those it holds may still be answered)."""
         with self._lock:
             if connection in self._ready:
                 self._ready.remove(connection)
+            self._room.notify_all()
 
     def remove(self, connection: Connection) -> None:
         """The connection ended: its unanswered requests fail."""
@@ -93,14 +126,12 @@ class Workers:
         ``TransportError`` when none is connected, or no reply comes in time."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            connection = next((c for c in reversed(self._ready)
-                               if request.app_name in c.app_names), None)
-            if connection is None:
-                raise TransportError(f"no connect worker is connected for app "
-                                     f"{request.app_name!r}")
+            connection = self._route(request.app_name, deadline)
             pending = self._pending[request.request_id] = Pending(
                 request, connection, request.lease_id,
                 time.monotonic() + LEASE_SECONDS)
+            instance = connection.instance_id
+            self._running[instance] = self._running.get(instance, 0) + 1
         try:
             connection.send(messages.Kind.GATEWAY_EXECUTOR_REQUEST, request.encode())
             return self._wait(pending, deadline)
@@ -110,6 +141,23 @@ class Workers:
         finally:
             with self._lock:
                 self._pending.pop(request.request_id, None)
+                self._running[instance] -= 1
+                if not self._running[instance]:
+                    del self._running[instance]
+                self._room.notify_all()
+
+    def _route(self, app_name: str, deadline: float) -> Connection:
+        """The newest ready connection of the app with room, once one has (the lock
+        held)."""
+        while True:
+            ready = [c for c in reversed(self._ready) if app_name in c.app_names]
+            if not ready:
+                raise TransportError(f"no connect worker is connected for app {app_name!r}")
+            connection = next((c for c in ready if self._free(c.instance_id)), None)
+            if connection is not None:
+                return connection
+            if not self._room.wait(max(0.0, deadline - time.monotonic())):
+                raise TransportError(f"{AT_CAPACITY}: All workers are at capacity")
 
     def _wait(self, pending: Pending, deadline: float) -> messages.SDKResponse:
         while True:
@@ -170,15 +218,29 @@ class Router:
         self.store = store
         self.fallback = fallback
 
-    def send(self, request: OutboundRequest) -> Response:
-        parts = urllib.parse.urlsplit(request.url)
+    def has_room(self, url: str) -> bool:
+        """Whether a call to ``url`` can go out now (see ``Workers.has_room``)."""
+        target = self._target(url)
+        return target is None or self.workers.has_room(target[1].name)
+
+    def _target(self, url: str) -> tuple[Function, App] | None:
+        """The connect app's function that ``url`` calls, if it calls one."""
+        parts = urllib.parse.urlsplit(url)
         if parts.scheme != "wss" or parts.netloc != "connect":
-            return self.fallback.send(request)
+            return None
         query = dict(urllib.parse.parse_qsl(parts.query))
         fn = self.store.function_by_slug(query.get("fnId", ""))
         app = self.store.app(fn.app_id) if fn is not None else None
         if fn is None or app is None or app.method != CONNECT_METHOD:
+            return None
+        return fn, app
+
+    def send(self, request: OutboundRequest) -> Response:
+        target = self._target(request.url)
+        if target is None:
             return self.fallback.send(request)
+        fn, app = target
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request.url).query))
         headers = {name.lower(): value for name, value in request.headers.items()}
         now_ms = int(time.time() * 1000)
         call = messages.ExecutorRequest(

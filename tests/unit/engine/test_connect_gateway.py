@@ -357,6 +357,32 @@ def test_a_worker_gets_requests_once_it_says_it_is_ready_and_until_it_pauses(
         waiting.close()
 
 
+def test_a_worker_gets_no_more_requests_at_once_than_its_capacity(dev: DevServer) -> None:
+    ws = open_gateway(dev)
+    ws.send(message(CONNECT, connect_payload(dev) + field(14, 1)))  # max_worker_concurrency
+    assert receive(ws)[0] == READY
+    client = Client(dev)
+    try:
+        first_event, second_event = client.send(
+            *({"name": "py/connect", "data": {"n": n}} for n in (1, 2)))
+        kind, first = receive(ws)
+        assert kind == EXECUTOR_REQUEST
+        client.wait(lambda: client.runs(first_event) and client.runs(second_event))
+        time.sleep(0.3)  # the other call is held back meanwhile, not sent
+        ws.send(message(WORKER_HEARTBEAT))
+        assert receive(ws) == (GATEWAY_HEARTBEAT, {})
+        reply(ws, first[1], "first")
+        kind, second = receive(ws)  # room again: the other goes out, no attempt used
+        assert kind == EXECUTOR_REQUEST
+        assert json.loads(second[9])["ctx"]["attempt"] == 0
+        assert json.loads(second[9])["event"]["data"] != json.loads(first[9])["event"]["data"]
+        reply(ws, second[1], "second")
+        outputs = {client.wait_for_run(event)["output"] for event in (first_event, second_event)}
+        assert outputs == {"first", "second"}
+    finally:
+        ws.close()
+
+
 def test_a_reply_may_come_on_another_connection(dev: DevServer) -> None:
     first, second = ready_worker(dev), ready_worker(dev)
     client = Client(dev)
