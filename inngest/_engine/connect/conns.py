@@ -31,7 +31,7 @@ def _metadata(records: list[Record], gateway_id: str) -> JSON:
     metadata: dict[str, JSON] = {
         "id": first.connection_id, "gateway_id": gateway_id, "instance_id": hello.instance_id,
         # Go writes a map's keys sorted.
-        "all_worker_groups": dict(sorted((r.app.name, r.group_hash) for r in records)),
+        "all_worker_groups": dict(sorted((r.app_name, r.group_hash) for r in records)),
         "synced_worker_groups": dict(sorted((r.app_id, r.group_hash) for r in records)),
         "status": int(first.status),
         "last_heartbeat_at": _timestamp(first.last_heartbeat_ms),

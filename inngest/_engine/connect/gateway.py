@@ -128,13 +128,9 @@ class Session:
         sock = self._sock
         peer = sock.getpeername() if sock is not None else ("", 0)
         host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
-        status = history.Status.CONNECTED if hello.manual_readiness else history.Status.READY
-        self.history.add([history.Record(
-            connection_id=self.connection_id, worker_ip=self.forwarded_for or f"{host}:{peer[1]}",
-            hello=hello, app=app, app_id=app_id, sync_id=sync_id,
-            group_hash=history.group_hash(hello, app), status=status,
-            last_heartbeat_ms=self.clock.now_ms(),
-        ) for app, (app_id, sync_id) in synced])
+        self.history.add(history.records(
+            self.connection_id, self.forwarded_for or f"{host}:{peer[1]}", hello, synced,
+            self.clock.now_ms()))
 
     def send(self, kind: Kind, payload: bytes) -> None:
         """Raises ``Gone`` once the connection has ended."""

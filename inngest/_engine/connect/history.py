@@ -34,6 +34,7 @@ WORKER_SHUTDOWN = "WORKER_SHUTDOWN"
 UNEXPECTED = "UNEXPECTED"
 HEARTBEATS_MISSED = "CONSECUTIVE_HEARTBEATS_MISSED"
 MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+KEPT = 1000
 
 
 @dataclasses.dataclass
@@ -42,8 +43,10 @@ class Record:
 
     connection_id: str
     worker_ip: str
-    hello: messages.WorkerConnect
-    app: messages.AppConfig
+    hello: messages.WorkerConnect  # without its apps
+    app_name: str
+    app_version: str | None
+    function_count: int
     app_id: str
     sync_id: str
     group_hash: str
@@ -56,23 +59,37 @@ class Record:
     def connected_at_ms(self) -> int:
         return ulid.timestamp_ms(self.connection_id)
 
-    @property
-    def function_count(self) -> int:
-        functions = _functions(self.app)
-        return len(functions) if isinstance(functions, list) else 0
 
-
-def _functions(app: messages.AppConfig) -> object:
+def functions(app: messages.AppConfig) -> object:
+    """The app's functions as the worker sent them (None if they are not JSON)."""
     try:
         return json.loads(app.functions)
     except (ValueError, RecursionError):
         return None
 
 
+def records(connection_id: str, worker_ip: str, hello: messages.WorkerConnect,
+            synced: list[tuple[messages.AppConfig, tuple[str, str]]],
+            now_ms: int) -> list[Record]:
+    """A new connection's records: one per app, with its (app id, sync id)."""
+    status = Status.CONNECTED if hello.manual_readiness else Status.READY
+    slim = dataclasses.replace(hello, apps=[])  # the functions need not be kept
+    return [Record(
+        connection_id=connection_id, worker_ip=worker_ip, hello=slim, app_name=app.name,
+        app_version=app.version, function_count=_count(functions(app)), app_id=app_id,
+        sync_id=sync_id, group_hash=group_hash(hello, app), status=status,
+        last_heartbeat_ms=now_ms,
+    ) for app, (app_id, sync_id) in synced]
+
+
+def _count(value: object) -> int:
+    return len(value) if isinstance(value, list) else 0
+
+
 def group_hash(hello: messages.WorkerConnect, app: messages.AppConfig) -> str:
     """The dev server's worker group hash: the account, environment, SDK, platform, the
     canonical functions' digest (its raw bytes) and the app version, hashed."""
-    digest = hashlib.sha256(jcs.canonicalize(_functions(app))).digest()
+    digest = hashlib.sha256(jcs.canonicalize(functions(app))).digest()
     head = ":".join((ACCOUNT_ID, ENV_ID, hello.sdk_language, hello.sdk_version,
                      hello.platform if hello.platform is not None else "-"))
     base = head.encode() + b":" + digest + b":" + (app.version or "").encode()
@@ -80,8 +97,9 @@ def group_hash(hello: messages.WorkerConnect, app: messages.AppConfig) -> str:
 
 
 class History:
-    """Every connection's records, in the order they connected, to the gateway
-    ``gateway_id``."""
+    """The connections' records, in the order they connected, to the gateway
+    ``gateway_id``: every live one, and the newest ``KEPT`` disconnected ones (the dev
+    server keeps all of them for as long as it runs)."""
 
     def __init__(self, gateway_id: str) -> None:
         self.gateway_id = gateway_id
@@ -105,6 +123,17 @@ class History:
                     record.status = status
                 if reason is not None:
                     record.disconnect_reason = reason
+            if status == Status.DISCONNECTED:
+                self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        """Past ``KEPT`` disconnected connections, the oldest ones' records go (the lock
+        held)."""
+        gone = list(dict.fromkeys(record.connection_id for record in self._records
+                                  if record.status == Status.DISCONNECTED))
+        dropped = set(gone[:max(0, len(gone) - KEPT)])
+        if dropped:
+            self._records = [r for r in self._records if r.connection_id not in dropped]
 
     def records(self) -> list[Record]:
         with self._lock:

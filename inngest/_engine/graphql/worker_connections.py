@@ -239,7 +239,7 @@ FIELDS = {
     "maxWorkerConcurrency": Field(
         "Int64!", _read(lambda record: record.hello.max_worker_concurrency or 0)),
     "appName": Field("String", _read(
-        lambda record: record.app.name if record.name_listed else "")),
+        lambda record: record.app_name if record.name_listed else "")),
     "appID": Field("UUID", _synced(lambda record: record.app_id)),
     "app": Field("App", _app),
     "connectedAt": Field("Time!", _read(lambda record: rfc3339(record.connected_at_ms))),
@@ -252,8 +252,8 @@ FIELDS = {
     "sdkVersion": Field("String!", _read(lambda record: record.hello.sdk_version)),
     "sdkPlatform": Field("String!", _read(lambda record: record.hello.platform or "")),
     "syncId": Field("UUID", _synced(lambda record: record.sync_id)),
-    "buildId": Field("String", _read(lambda record: record.app.version)),
-    "appVersion": Field("String", _read(lambda record: record.app.version)),
+    "buildId": Field("String", _read(lambda record: record.app_version)),
+    "appVersion": Field("String", _read(lambda record: record.app_version)),
     "functionCount": Field("Int!", _read(lambda record: record.function_count)),
     "cpuCores": Field("Int!", _attribute("cpu_cores")),
     "memBytes": Field("Int!", _attribute("mem_bytes")),

@@ -19,6 +19,7 @@ from test_connect_gateway import (
 from ws_client import CLOSE, Client as WebSocket
 
 from inngest._engine import ulid
+from inngest._engine.connect import history
 from inngest._engine.http.server import DevServer
 from inngest._engine.otel import protowire
 
@@ -255,3 +256,21 @@ def test_graphql_gets_one_connection(dev: DevServer) -> None:
             "ulid: bad data size when unmarshaling", ["workerConnection", "connectionId"])]
     finally:
         ws.close()
+
+
+def test_only_the_newest_disconnected_connections_are_kept(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dev server keeps all of them; the engine keeps history.KEPT (1000).
+    monkeypatch.setattr(history, "KEPT", 2)
+    live, kept = worker(dev, [app(APP)])
+    try:
+        gone = []
+        for _ in range(3):
+            ws, connection_id = worker(dev, [app(OTHER)])
+            shut_down(ws)
+            gone.append(connection_id)
+            wait(lambda: connections(dev)["edges"][-1]["node"]["status"] == "DISCONNECTED")
+        listed = [edge["node"]["id"] for edge in connections(dev)["edges"]]
+        assert listed == [kept, *gone[1:]]
+    finally:
+        live.close()
