@@ -125,12 +125,17 @@ class Session:
     def _record(self, hello: messages.WorkerConnect,
                 synced: list[tuple[messages.AppConfig, tuple[str, str]]]) -> None:
         """The connection's apps in the connection history."""
-        sock = self._sock
-        peer = sock.getpeername() if sock is not None else ("", 0)
-        host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
         self.history.add(history.records(
-            self.connection_id, self.forwarded_for or f"{host}:{peer[1]}", hello, synced,
+            self.connection_id, self.forwarded_for or self._peer(), hello, synced,
             self.clock.now_ms()))
+
+    def _peer(self) -> str:
+        """The worker's address as Go writes one: ``host:port``, ``[v6 host]:port``."""
+        try:
+            host, port = (self._sock.getpeername() if self._sock is not None else ("", 0))[:2]
+        except OSError:
+            return ""
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def send(self, kind: Kind, payload: bytes) -> None:
         """Raises ``Gone`` once the connection has ended."""
