@@ -1,7 +1,12 @@
-"""``GET /v0/connect/envs/{env}/conns`` (also at ``/v0/envs/{env}/conns``): the dev server's
-testing route for the workers connected now, each as a ``connect.v1.ConnMetadata`` in Go's
-JSON (snake-case names, zero values left out); ``?app_id=`` keeps those serving that app.
-The dev server takes any environment."""
+"""The dev server's testing routes for the workers connected now (also under ``/v0/envs``;
+any environment):
+
+* ``GET /v0/connect/envs/{env}/conns``: each connection as a ``connect.v1.ConnMetadata`` in
+  Go's JSON (snake-case names, zero values left out); ``?app_id=`` keeps those serving that
+  app.
+* ``GET /v0/connect/envs/{env}/groups/{hash}``: a worker group (an app as a worker serves
+  it) and its connections, while it has some.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import uuid
 
 from inngest._engine.connect.history import History, Record
 from inngest._engine.models import JSON
+from inngest._engine.realtime.tokens import ACCOUNT_ID, ENV_ID
+from inngest._engine.timeparse import rfc3339
 
 
 def listing(connections: History, app_id: str) -> tuple[int, JSON]:
@@ -23,6 +30,26 @@ def listing(connections: History, app_id: str) -> tuple[int, JSON]:
         _metadata(records, connections.gateway_id) for records in connections.live()
         if not app_id or any(record.app_id == app_id for record in records)]
     return 200, {"data": data}
+
+
+def group(connections: History, group_hash: str) -> tuple[int, JSON]:
+    """The status and body of the answer."""
+    records = [record for conn in connections.live() for record in conn
+               if record.group_hash == group_hash]
+    if not records:
+        return 404, {"error": "error retrieving worker group",
+                     "data": {"envID": ENV_ID, "groupID": group_hash}, "status": 404}
+    first = records[0]
+    data: dict[str, JSON] = {
+        "acct_id": ACCOUNT_ID, "env_id": ENV_ID, "app_id": first.app_id,
+        "app_name": first.app_name, "app_version": first.app_version,
+        "sdk_lang": first.hello.sdk_language, "sdk_version": first.hello.sdk_version,
+        "sdk_platform": first.hello.platform or "", "fns": list(first.function_slugs),
+        "sync_id": first.sync_id, "hash": group_hash,
+        "created_at": rfc3339(first.synced_at_ms), "synced": True,
+        "conns": [record.connection_id for record in records],
+    }
+    return 200, {"data": {key: value for key, value in data.items() if value is not None}}
 
 
 def _metadata(records: list[Record], gateway_id: str) -> JSON:

@@ -46,10 +46,11 @@ class Record:
     hello: messages.WorkerConnect  # without its apps
     app_name: str
     app_version: str | None
-    function_count: int
+    function_slugs: tuple[str, ...]
     app_id: str
     sync_id: str
     group_hash: str
+    synced_at_ms: int
     status: Status = Status.READY
     last_heartbeat_ms: int | None = None
     disconnect_reason: str | None = None
@@ -58,6 +59,10 @@ class Record:
     @property
     def connected_at_ms(self) -> int:
         return ulid.timestamp_ms(self.connection_id)
+
+    @property
+    def function_count(self) -> int:
+        return len(self.function_slugs)
 
 
 def functions(app: messages.AppConfig) -> object:
@@ -76,14 +81,16 @@ def records(connection_id: str, worker_ip: str, hello: messages.WorkerConnect,
     slim = dataclasses.replace(hello, apps=[])  # the functions need not be kept
     return [Record(
         connection_id=connection_id, worker_ip=worker_ip, hello=slim, app_name=app.name,
-        app_version=app.version, function_count=_count(functions(app)), app_id=app_id,
+        app_version=app.version, function_slugs=_slugs(functions(app)), app_id=app_id,
         sync_id=sync_id, group_hash=group_hash(hello, app), status=status,
-        last_heartbeat_ms=now_ms,
+        synced_at_ms=now_ms, last_heartbeat_ms=now_ms,
     ) for app, (app_id, sync_id) in synced]
 
 
-def _count(value: object) -> int:
-    return len(value) if isinstance(value, list) else 0
+def _slugs(value: object) -> tuple[str, ...]:
+    """The functions' ids (their slugs)."""
+    listed = value if isinstance(value, list) else []
+    return tuple(str(fn.get("id") or "") if isinstance(fn, dict) else "" for fn in listed)
 
 
 def group_hash(hello: messages.WorkerConnect, app: messages.AppConfig) -> str:

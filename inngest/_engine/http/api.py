@@ -101,6 +101,8 @@ class Api:
             ("POST", re.compile(r"/v0/connect/start"), self.connect_start),
             ("POST", re.compile(r"/v0/connect/flush"), self.connect_flush),
             ("GET", re.compile(r"/v0(/connect)?/envs/[^/]+/conns"), self.connect_conns),
+            ("GET", re.compile(r"/v0(/connect)?/envs/[^/]+/groups/(?P<group_hash>[^/]+)"),
+             self.connect_group),
             ("POST", re.compile(r"/v0/gql"), self.graphql),
             ("GET", re.compile(r"/v1/events"), self.list_events),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)"), self.get_event),
@@ -419,6 +421,10 @@ class Api:
 
     def connect_conns(self, query: dict[str, str], **_: object) -> Response:
         status, body = conns.listing(self.engine.connections, query.get("app_id", ""))
+        return respond(status, body) if status >= 400 else respond_marshalled(status, body)
+
+    def connect_group(self, group_hash: str, **_: object) -> Response:
+        status, body = conns.group(self.engine.connections, group_hash)
         return respond(status, body) if status >= 400 else respond_marshalled(status, body)
 
     def graphql(self, body: bytes, **_: object) -> Response:

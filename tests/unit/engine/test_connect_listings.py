@@ -274,3 +274,30 @@ def test_only_the_newest_disconnected_connections_are_kept(
         assert listed == [kept, *gone[1:]]
     finally:
         live.close()
+
+
+def test_a_worker_group_is_shown_while_it_has_connections(dev: DevServer) -> None:
+    first_ws, first = worker(dev, [app(APP, "v1")], DESCRIBED, "inst-a")
+    second_ws, second = worker(dev, [app(APP, "v1")], DESCRIBED, "inst-b")
+    path = f"/v0/connect/envs/any/groups/{HASHES[APP]}"
+    try:
+        response = get(dev, path)
+        assert response.status == 200
+        group = json.loads(response.data)["data"]
+        assert group.pop("created_at").startswith("20")
+        assert group.pop("sync_id")
+        assert sorted(group.pop("conns")) == sorted([first, second])
+        assert group == {
+            "acct_id": "00000000-0000-4000-a000-000000000000",
+            "env_id": "00000000-0000-4000-b000-000000000000", "app_id": app_ids(dev)[APP],
+            "app_name": APP, "app_version": "v1", "sdk_lang": "typescript",
+            "sdk_version": "v3.54.2", "sdk_platform": "railway", "fns": [f"{APP}-fn"],
+            "hash": HASHES[APP], "synced": True}
+        assert get(dev, f"/v0/envs/any/groups/{HASHES[APP]}").data == response.data
+    finally:
+        shut_down(first_ws)
+        shut_down(second_ws)
+    wait(lambda: get(dev, path).status == 404)
+    assert json.loads(get(dev, path).data) | {"code": "", "message": ""} == {
+        "error": "error retrieving worker group", "status": 404, "code": "", "message": "",
+        "data": {"envID": "00000000-0000-4000-b000-000000000000", "groupID": HASHES[APP]}}
