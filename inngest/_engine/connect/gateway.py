@@ -273,9 +273,12 @@ class Session:
             reply = messages.SDKResponse.decode(payload)
         except messages.WireError:
             raise SocketError(CLOSE_INTERNAL, "connect_internal_error") from None
-        self.workers.reply(reply)
-        # As on the dev server, every reply it can read is acked, awaited or not.
-        self.send(Kind.WORKER_REPLY_ACK, messages.reply_ack(reply.request_id))
+        # As on the dev server, every reply it can read is acked, awaited or not; the ack
+        # goes first, so the worker has it before the next request its room lets out.
+        try:
+            self.send(Kind.WORKER_REPLY_ACK, messages.reply_ack(reply.request_id))
+        finally:
+            self.workers.reply(reply)
 
     def _on_extend_lease(self, payload: bytes) -> None:
         invalid = "connect_worker_request_extend_lease_invalid_payload"

@@ -383,6 +383,29 @@ def test_a_worker_gets_no_more_requests_at_once_than_its_capacity(dev: DevServer
         ws.close()
 
 
+def test_a_workers_capacity_counts_across_its_connections(dev: DevServer) -> None:
+    older, newer = open_gateway(dev), open_gateway(dev)
+    for ws in (older, newer):  # one worker instance, connected twice
+        ws.send(message(CONNECT, connect_payload(dev, instance_id="shared") + field(14, 1)))
+        assert receive(ws)[0] == READY
+    client = Client(dev)
+    try:
+        events = client.send(*({"name": "py/connect", "data": {"n": n}} for n in (1, 2)))
+        kind, first = receive(newer)
+        assert kind == EXECUTOR_REQUEST
+        client.wait(lambda: all(client.runs(event) for event in events))
+        time.sleep(0.3)  # the other call is held back, not sent on the older connection
+        older.send(message(WORKER_HEARTBEAT))
+        assert receive(older) == (GATEWAY_HEARTBEAT, {})
+        reply(newer, first[1], "first")
+        kind, second = receive(newer)
+        assert kind == EXECUTOR_REQUEST and second[1] != first[1]
+        reply(newer, second[1], "second")
+    finally:
+        older.close()
+        newer.close()
+
+
 def test_a_reply_may_come_on_another_connection(dev: DevServer) -> None:
     first, second = ready_worker(dev), ready_worker(dev)
     client = Client(dev)
