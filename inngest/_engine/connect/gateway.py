@@ -79,6 +79,9 @@ class Session:
         self._established = threading.Event()
         self._last_heartbeat = time.monotonic()
         self._close_reason = history.UNEXPECTED
+        # Whether heartbeats are answered: as on the dev server, not while a worker that
+        # asked to say when it is ready has said neither that nor that it pauses.
+        self._answers_heartbeats = False
 
     def serve(self, sock: socket.socket, leftover: bytes) -> None:
         # A blocking socket: reads wait past the timeout, writes give up at it.
@@ -99,6 +102,7 @@ class Session:
                 HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL))
             if not hello.manual_readiness:
                 self.workers.add(self)
+                self._answers_heartbeats = True
             self._last_heartbeat = time.monotonic()
             threading.Thread(target=self._watch_heartbeats, name="connect-heartbeats",
                              daemon=True).start()
@@ -185,8 +189,9 @@ class Session:
 
     def _on_heartbeat(self, _: bytes) -> None:
         self._last_heartbeat = time.monotonic()
-        self.history.update(self.connection_id, self.clock.now_ms())
-        self.send(Kind.GATEWAY_HEARTBEAT, b"")
+        self.history.heartbeat(self.connection_id, self.clock.now_ms())
+        if self._answers_heartbeats:
+            self.send(Kind.GATEWAY_HEARTBEAT, b"")
 
     def _hello_timeout(self) -> None:
         if not self._established.is_set():
@@ -261,10 +266,12 @@ class Session:
                 handler(payload)
 
     def _on_ready(self, _: bytes) -> None:
+        self._answers_heartbeats = True
         self.workers.add(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.READY)
 
     def _on_pause(self, _: bytes) -> None:
+        self._answers_heartbeats = True
         self.workers.pause(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.DRAINING)
 

@@ -51,7 +51,10 @@ class Record:
     sync_id: str
     group_hash: str
     synced_at_ms: int
-    status: Status = Status.READY
+    status: Status = Status.READY  # the connection's, as the live listing shows it
+    # The status GraphQL shows: the dev server's history writes READY at every heartbeat,
+    # even for a paused worker or one that has not said it is ready.
+    listed_status: Status = Status.READY
     last_heartbeat_ms: int | None = None
     disconnect_reason: str | None = None
     name_listed: bool = True  # whether GraphQL shows the app's name (not by connection id)
@@ -83,6 +86,7 @@ def records(connection_id: str, worker_ip: str, hello: messages.WorkerConnect,
         connection_id=connection_id, worker_ip=worker_ip, hello=slim, app_name=app.name,
         app_version=app.version, function_slugs=_slugs(functions(app)), app_id=app_id,
         sync_id=sync_id, group_hash=group_hash(hello, app), status=status,
+        listed_status=status,
         synced_at_ms=now_ms, last_heartbeat_ms=now_ms,
     ) for app, (app_id, sync_id) in synced]
 
@@ -117,9 +121,13 @@ class History:
         with self._lock:
             self._records.extend(records)
 
+    def heartbeat(self, connection_id: str, now_ms: int) -> None:
+        self.update(connection_id, now_ms, listed_status=Status.READY)
+
     def update(self, connection_id: str, now_ms: int, status: Status | None = None,
-               reason: str | None = None) -> None:
-        """A heartbeat or a change of ``status`` of a connection's records."""
+               reason: str | None = None, listed_status: Status | None = None) -> None:
+        """A change of ``status`` of a connection's records (also the one GraphQL shows,
+        unless given)."""
         with self._lock:
             for record in self._records:
                 if record.connection_id != connection_id \
@@ -127,7 +135,9 @@ class History:
                     continue
                 record.last_heartbeat_ms = now_ms
                 if status is not None:
-                    record.status = status
+                    record.status = record.listed_status = status
+                if listed_status is not None:
+                    record.listed_status = listed_status
                 if reason is not None:
                     record.disconnect_reason = reason
             if status == Status.DISCONNECTED:

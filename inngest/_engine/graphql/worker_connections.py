@@ -113,7 +113,7 @@ def _filter(flt: typing.Mapping[object, object], now_ms: int) -> typing.Callable
     def keep(record: Record) -> bool:
         moment = time_of(record)
         return moment is not None and since <= moment < until \
-            and (not statuses or record.status.name in statuses) \
+            and (not statuses or record.listed_status.name in statuses) \
             and (not app_ids or record.app_id in app_ids)
 
     return keep
@@ -214,12 +214,15 @@ def _synced(read: typing.Callable[[Record], object]) -> typing.Callable[
         [object, Args, object], object]:
     """A field of the app's sync, which a connection's node has once the connection is
     ready (the dev server writes the node of a new connection before the sync)."""
-    return _read(lambda record: None if record.status == Status.CONNECTED else read(record))
+    return _read(lambda record: None if record.listed_status == Status.CONNECTED
+                 else read(record))
 
 
 def _app(parent: object, args: Args, ctx: object) -> object:
     record = _record(parent)
-    return None if record.status == Status.CONNECTED else _engine(ctx).store.app(record.app_id)
+    if record.listed_status == Status.CONNECTED:
+        return None
+    return _engine(ctx).store.app(record.app_id)
 
 
 def _attribute(name: str) -> typing.Callable[[object, Args, object], object]:
@@ -246,7 +249,7 @@ FIELDS = {
     "lastHeartbeatAt": Field("Time", _read(lambda record: rfc3339(record.last_heartbeat_ms))),
     "disconnectedAt": Field("Time", _read(lambda record: None)),
     "disconnectReason": Field("String", _read(lambda record: record.disconnect_reason)),
-    "status": Field("ConnectV1ConnectionStatus!", _read(lambda record: record.status.name)),
+    "status": Field("ConnectV1ConnectionStatus!", _read(lambda record: record.listed_status.name)),
     "groupHash": Field("String!", _read(lambda record: record.group_hash)),
     "sdkLang": Field("String!", _read(lambda record: record.hello.sdk_language)),
     "sdkVersion": Field("String!", _read(lambda record: record.hello.sdk_version)),

@@ -13,8 +13,8 @@ import pytest
 import urllib3
 from engine_fakes import wait
 from test_connect_gateway import (
-    APP, CONNECT, PAUSE, READY, connect_payload, dev, field, function, message, open_gateway,
-    receive,
+    APP, CONNECT, GATEWAY_HEARTBEAT, PAUSE, READY, WORKER_HEARTBEAT, connect_payload, dev,
+    field, function, message, open_gateway, receive,
 )
 from ws_client import CLOSE, Client as WebSocket
 
@@ -301,3 +301,28 @@ def test_a_worker_group_is_shown_while_it_has_connections(dev: DevServer) -> Non
     assert json.loads(get(dev, path).data) | {"code": "", "message": ""} == {
         "error": "error retrieving worker group", "status": 404, "code": "", "message": "",
         "data": {"envID": "00000000-0000-4000-b000-000000000000", "groupID": HASHES[APP]}}
+
+
+def test_a_heartbeat_lists_the_connection_as_ready(dev: DevServer) -> None:
+    # As the dev server's history, whatever the worker said; its live listing keeps the
+    # connection's own status.
+    paused, _ = worker(dev, [app(APP)], instance_id="paused")
+    waiting, _ = worker(dev, [app(OTHER)], instance_id="waiting", manual_readiness=True)
+    try:
+        paused.send(message(PAUSE))
+        paused.send(message(WORKER_HEARTBEAT))
+        assert receive(paused) == (GATEWAY_HEARTBEAT, {})
+        # Not answered there before the worker says it is ready (or pauses).
+        waiting.send(message(WORKER_HEARTBEAT))
+        waiting.sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            waiting.receive()
+        listed = connections(dev, node="appName status appID")
+        assert [(edge["node"]["appName"], edge["node"]["status"], bool(edge["node"]["appID"]))
+                for edge in listed["edges"]] == [(APP, "READY", True), (OTHER, "READY", True)]
+        live = json.loads(get(dev, "/v0/connect/envs/any/conns").data)["data"]
+        assert [(conn["instance_id"], conn.get("status")) for conn in live] == [
+            ("paused", 2), ("waiting", None)]
+    finally:
+        paused.close()
+        waiting.close()
