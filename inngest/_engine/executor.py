@@ -15,6 +15,7 @@ from inngest._engine import (
     cel, checkpoint, events, history, reentry, span_metadata, timeparse,
 )
 from inngest._engine.errors import EngineError
+from inngest._engine.flow.creation import overdue
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
 )
@@ -132,6 +133,10 @@ class Executor:
             return None
         if item.kind is Kind.PLANNED_STEP \
                 and self.store.has_step(run.id, str(item.payload.get("step_id"))):
+            return None
+        reason = overdue(fn, run, self.life.clock.now_ms())
+        if reason is not None:
+            self.life.finish(run.id, RunStatus.CANCELLED, reason=reason)
             return None
         if not self.has_room(fn.url):
             return dataclasses.replace(

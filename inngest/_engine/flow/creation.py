@@ -76,6 +76,20 @@ def timeout_reason(item: QueueItem, run: Run) -> Reason | None:
     return Reason.FINISH_TIMEOUT
 
 
+def overdue(fn: Function, run: Run, now_ms: int) -> Reason | None:
+    """The timeout a run is past when the engine is about to call its app, if any.
+
+    The real server checks both before each call, so a call that waited in a busy queue
+    past the run's start timeout never starts it, whichever of the call and the timeout
+    item is taken first."""
+    start, finish = keys.timeouts(fn)
+    if run.started_at_ms is None:
+        return Reason.START_TIMEOUT if start and now_ms > run.created_at_ms + start else None
+    if finish and now_ms > run.started_at_ms + finish:
+        return Reason.FINISH_TIMEOUT
+    return None
+
+
 def _timeout_item(run: Run, which: str, at_ms: int) -> QueueItem:
     return QueueItem(kind=Kind.TIMEOUT, available_at_ms=at_ms, run_id=run.id,
                      partition=run.function_id, payload={"timeout": which},

@@ -9,6 +9,7 @@ import pytest
 from engine_fakes import Call, Client, FakeApp, Reply, list_runs, ok, op, ops, step_hash, wait
 
 from inngest._engine.clock import ManualClock
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 
@@ -242,6 +243,28 @@ def test_start_timeout_cancels_a_run_that_never_started(
     [cancelled] = [run for run in runs(client) if run["status"] == "CANCELLED"]
     assert cancelled["cancellationReason"] == "StartTimeout"
     assert len(app.posts()) == 1
+
+
+@pytest.mark.sockets
+def test_a_call_taken_after_the_start_timeout_does_not_start_the_run(
+    clock: ManualClock, app: FakeApp
+) -> None:
+    """The engine's one worker is busy past the run's start timeout; the run's first call,
+    queued before the timeout item, is then taken first: the real server checks the
+    timeout before each call, so the run is cancelled, never started."""
+    held = Held()
+    with DevServer(port=0, poll=False, clock=clock, queue_workers=1) as dev:
+        client = Client(dev)
+        client.register(app, [app.function("busy", handler=held),
+                              app.function("fn", handler=echo, timeouts={"start": "10s"})])
+        client.send({"name": "test/busy", "data": {"hold": True}})
+        wait(app.posts)
+        [late] = client.send({"name": "test/fn"})
+        clock.advance(11)
+        held.release.set()
+        run = client.wait_for_run(late)
+        assert run["status"] == "Cancelled"
+        assert not app.posts("app-fn")
 
 
 def test_finish_timeout_cancels_and_emits_cancelled(
