@@ -57,12 +57,14 @@ def _debounce_out_of_order(side: Side) -> Answer:
 
 
 def _debounce_timeout(side: Side) -> Answer:
-    """A debounce of 2 s with a 3 s timeout, events at 0, 1.2 and 2.6 s. The dev server keeps
+    """A debounce of 2 s with a 3 s timeout, events at 0, 1.2 and 2.75 s. The dev server keeps
     a debounce open for events for its period, cut to the whole seconds left before the
     timeout (at least 1) when that comes first: the event at 1.2 s joins for 1 s, so the one
-    at 2.6 s starts a debounce of its own. Two runs, with the second and the third event."""
+    at 2.75 s starts a debounce of its own. Two runs, with the second and the third event.
+    (2.75 s: about half a second from both the window's close and the first run's start at
+    3.25 s, so a late send on a busy machine changes nothing.)"""
     plan: list[tuple[float, dict[str, object]]] = [
-        (at, {"key": "dt", "n": n}) for n, at in enumerate((0.0, 1.2, 2.6))]
+        (at, {"key": "dt", "n": n}) for n, at in enumerate((0.0, 1.2, 2.75))]
     sent = _send_at(side, "py/debounce-timeout", plan)
 
     def two_runs() -> None:

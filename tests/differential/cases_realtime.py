@@ -117,10 +117,19 @@ def _answers(side: Side) -> object:
         try:
             for frame in frames:
                 connection.sock.sendall(_frame(*frame))
-            out[label] = connection.frames()
+            out[label] = _after_first_ping(connection.frames())
         finally:
             connection.close()
     return out
+
+
+def _after_first_ping(frames: list[object]) -> list[object]:
+    """Without the keepalive ping both servers send on connecting (``handshake`` compares
+    it): the client's frames may be answered before or after it goes out, on either
+    server, as the machine is busy."""
+    first = (0x89, "1")
+    return frames[:frames.index(first)] + frames[frames.index(first) + 1:] \
+        if first in frames else frames
 
 
 def _realtime_websocket(side: Side) -> Answer:

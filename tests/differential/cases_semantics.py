@@ -120,8 +120,20 @@ def _batch_key(side: Side) -> Answer:
     for n, group in enumerate("abab"):
         sent.append(side.probe.send("py/batch-key", {"key": "bk", "group": group, "n": n}))
         time.sleep(0.1)
-    per_event = runs_per_event(side, sent, 0.5)["runs_per_event"]
-    return {"runs_per_event": sorted(typing.cast("list[list[str]]", per_event))}
+
+    def both_batches() -> list[list[str]]:
+        # One batch's run may be listed a moment after the other's.
+        per_event = typing.cast("list[list[str]]",
+                                runs_per_event(side, sent, 0.5)["runs_per_event"])
+        assert sum(map(len, per_event)) >= 2, per_event
+        return per_event
+
+    try:
+        per_event = wait_for(both_batches, 15)
+    except AssertionError:  # fewer runs: compared as they are
+        per_event = typing.cast("list[list[str]]",
+                                runs_per_event(side, sent, 0.0)["runs_per_event"])
+    return {"runs_per_event": sorted(per_event)}
 
 
 def _concurrency_key(side: Side) -> Answer:
@@ -171,8 +183,15 @@ def _send_event(lang: str) -> typing.Callable[[Side], Answer]:
         labels = {sent: f"<sent {n}>" for n, sent in enumerate(sent_ids)}
         if sent_ids:
             side.probe.run_of(sent_ids[0])
-            answer["sent_event"] = attempt(
-                lambda: _payload(side.probe.data(EVENT, id=sent_ids[0])["event"]))
+
+            def sent_event() -> object:
+                # The dev server may list the event's run as running a moment after it ended.
+                event = side.probe.data(EVENT, id=sent_ids[0])["event"]
+                assert all(run["status"] not in ("RUNNING", "QUEUED")
+                           for run in event["functionRuns"] or []), event
+                return _payload(event)
+
+            answer["sent_event"] = attempt(lambda: wait_for(sent_event, 20))
             answer["rest_sent_event"] = attempt(lambda: _no_ts(
                 rest(side.probe, f"/v1/events/{sent_ids[0]}")))
         return ids(answer, labels)  # type: ignore[return-value]
@@ -275,18 +294,30 @@ def _function_events(side: Side) -> Answer:
     return _anonymous(typing.cast(Answer, ids(answer, labels)))
 
 
-EVENTS_V2 = """query($from: Time!) { eventsV2(first: 100, filter: {from: $from,
-  includeInternalEvents: true, eventNames: ["inngest/function.finished",
-  "inngest/function.failed"]}) { edges { node { id name raw } } } }"""
+EVENTS_V2 = """query($from: Time!, $after: String) { eventsV2(first: 50, after: $after,
+  filter: {from: $from, includeInternalEvents: true, eventNames: ["inngest/function.finished",
+  "inngest/function.failed"]}) { edges { node { id name raw } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+def _all_events_v2(probe: Probe) -> list[dict[str, typing.Any]]:
+    """Every page of ``EVENTS_V2``: every run of the suite ends with a finish event."""
+    nodes: list[dict[str, typing.Any]] = []
+    after = None
+    while True:
+        page = probe.data(EVENTS_V2, **{"from": "2000-01-01T00:00:00Z", "after": after})
+        nodes += [edge["node"] for edge in page["eventsV2"]["edges"]]
+        if not page["eventsV2"]["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["eventsV2"]["pageInfo"]["endCursor"]
 
 
 def _events_v2(probe: Probe, run_id: str, count: int) -> object:
     """The finish events of ``run_id`` in ``eventsV2`` with internal events, by name."""
 
     def listed() -> list[object]:
-        edges = probe.data(EVENTS_V2, **{"from": "2000-01-01T00:00:00Z"})["eventsV2"]["edges"]
-        mine = [{**edge["node"], "raw": json.loads(edge["node"]["raw"])} for edge in edges
-                if json.loads(edge["node"]["raw"])["data"].get("run_id") == run_id]
+        mine = [{**node, "raw": json.loads(node["raw"])} for node in _all_events_v2(probe)
+                if json.loads(node["raw"])["data"].get("run_id") == run_id]
         assert len(mine) >= count, f"{probe.name}: {len(mine)} eventsV2 for {run_id}"
         return sorted(mine, key=lambda node: str(node["name"]))
 
