@@ -917,12 +917,14 @@ def _mcp_stepless(reply: typing.Any) -> object:
 
 def _without_run_ids(sent: typing.Any) -> object:
     """``send_event``'s answer without the runs it lists: the dev server looks for them once,
-    450 ms after the send, so on a busy machine it may list none (its words for those it
-    finds, "Triggered N function run(s)", are then left out as well)."""
+    450 ms after the send, so on a busy machine it may list none (its words for what it
+    found, "Triggered N function run(s)" or "No functions were triggered", are left out
+    as well)."""
     result = json.loads(json.dumps(sent["result"]))
     result["structuredContent"].pop("runIds", None)
     for item in result.get("content") or []:
-        item["text"] = item["text"].split("\nTriggered ")[0]
+        item["text"] = re.split(r"\n(?:Triggered |No functions were triggered)",
+                                item["text"])[0]
     return {**sent, "result": result}
 
 
