@@ -13,7 +13,7 @@ import dataclasses
 import json
 import typing
 
-from inngest._engine.engine import Engine
+from inngest._engine.graphql.context import engine_of
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.time_scalar import parse_time
 from inngest._engine.graphql.typesystem import Field, is_list, is_mapping
@@ -33,13 +33,8 @@ _CURSOR_TYPE = "resolvers.EventsV2ConnectionCursor"
 _JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "bool"}
 
 
-def _engine(ctx: object) -> Engine:
-    assert isinstance(ctx, Engine)
-    return ctx
-
-
 def events_v2(parent: object, args: Args, ctx: object) -> dict[str, object]:
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     flt = args.get("filter")
     assert is_mapping(flt)  # a required input object, validated before
     first, after = args.get("first"), args.get("after")
@@ -142,7 +137,7 @@ def _raw(parent: object, args: Args, ctx: object) -> str:
 
 
 def _runs(parent: object, args: Args, ctx: object) -> list[Run]:
-    return _engine(ctx).store.runs_for_event(_stored(parent).internal_id)
+    return engine_of(ctx).store.runs_for_event(_stored(parent).internal_id)
 
 
 def _occurred_at(stored: StoredEvent) -> str | None:

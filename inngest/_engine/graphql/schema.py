@@ -10,6 +10,7 @@ from inngest._engine import (
     cel, events, registration, scores, span_metadata, timeparse, ulid,
 )
 from inngest._engine.engine import Engine
+from inngest._engine.graphql.context import engine_of
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import (
     events_v2, function_config, run_query, span_tree, stream, trace, worker_connections,
@@ -35,11 +36,6 @@ RUNS_PAGE, RUNS_PAGE_LIMIT = 40, 400
 _ORDER_FIELDS: dict[str, typing.Callable[[Run], int | None]] = {
     "QUEUED_AT": lambda run: run.created_at_ms, "STARTED_AT": lambda run: run.started_at_ms,
     "ENDED_AT": lambda run: run.ended_at_ms}
-
-
-def _engine(ctx: object) -> Engine:
-    assert isinstance(ctx, Engine)
-    return ctx
 
 
 def _dumps(value: JSON) -> str:
@@ -78,11 +74,11 @@ def _run_output(run: Run) -> str | None:
 
 def _function_of(run: object, ctx: object) -> Function | None:
     assert isinstance(run, Run)
-    return _engine(ctx).store.function(run.function_id)
+    return engine_of(ctx).store.function(run.function_id)
 
 
 def _get_run(run_id: object, ctx: object) -> Run:
-    run = _engine(ctx).store.run(str(run_id))
+    run = engine_of(ctx).store.run(str(run_id))
     if run is None:
         raise GraphQLError("run not found")
     return run
@@ -184,19 +180,19 @@ def _app_id_of_run(run: object, ctx: object) -> str | None:
 
 def _app_of_run(run: object, ctx: object) -> App | None:
     fn = _function_of(run, ctx)
-    return None if fn is None else _engine(ctx).store.app_of_runs(fn.app_id)
+    return None if fn is None else engine_of(ctx).store.app_of_runs(fn.app_id)
 
 
 def _run_events(run: object, ctx: object) -> list[StoredEvent]:
     assert isinstance(run, Run)
-    stored = (_engine(ctx).store.event(event_id) for event_id in run.event_ids)
+    stored = (engine_of(ctx).store.event(event_id) for event_id in run.event_ids)
     return [event for event in stored if event is not None]
 
 
 def _pending_jobs(run: object, ctx: object) -> int:
     """Queued work of the run (calls, sleeps, pause timeouts), as the legacy field counts it."""
     assert isinstance(run, Run)
-    return sum(item.run_id == run.id for item in _engine(ctx).store.items())
+    return sum(item.run_id == run.id for item in engine_of(ctx).store.items())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,13 +246,13 @@ def _history_item(item: dict[str, JSON]) -> dict[str, object]:
 
 def _run_history(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
     assert isinstance(parent, Run)
-    return [_history_item(item) for item in _engine(ctx).store.history(parent.id)
+    return [_history_item(item) for item in engine_of(ctx).store.history(parent.id)
             if not item.get(CHECKPOINTED)]
 
 
 def _history_output(parent: object, args: Args, ctx: object) -> str | None:
     assert isinstance(parent, Run)
-    for item in _engine(ctx).store.history(parent.id):
+    for item in engine_of(ctx).store.history(parent.id):
         if item.get("id") == args.get("id"):
             return _listed_output(item)
     return None
@@ -285,7 +281,7 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
     tree as the server stores it (span_tree.py)."""
     assert isinstance(parent, Run)
     run = parent
-    store = _engine(ctx).store
+    store = engine_of(ctx).store
     fn = _function_of(run, ctx)
     if raw:
         children = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)),
@@ -333,7 +329,7 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
 def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
     run_id, _, step_id = str(args.get("outputID")).partition(":")
     run = _get_run(run_id, ctx)
-    store = _engine(ctx).store
+    store = engine_of(ctx).store
     if step_id.startswith("h:"):
         outputs = {item.get("id"): item.get("output") for item in store.history(run.id)}
         text = outputs.get(step_id[2:])
@@ -402,7 +398,7 @@ def _cause(cause: JSON) -> str | None:
 
 
 def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
-    store = _engine(ctx).store
+    store = engine_of(ctx).store
     flt = _mapping(args.get("filter"), "filter")
     app_ids = flt.get("appIDs")
     if isinstance(app_ids, list) and app_ids:
@@ -448,7 +444,7 @@ def _run_query(query: object) -> run_query.Condition | None:
 
 def _trigger_matches(run: Run, matches: run_query.Condition, ctx: object) -> bool:
     """The query reads the run's (first) triggering event."""
-    stored = _engine(ctx).store.event(run.event_ids[0]) if run.event_ids else None
+    stored = engine_of(ctx).store.event(run.event_ids[0]) if run.event_ids else None
     return stored is not None and matches(stored.event) is True
 
 
@@ -526,7 +522,7 @@ def _event_object(field: str) -> Resolver:
 
 def _event_runs(parent: object, args: Args, ctx: object) -> list[Run]:
     assert isinstance(parent, StoredEvent)
-    return _engine(ctx).store.runs_for_event(parent.internal_id)
+    return engine_of(ctx).store.runs_for_event(parent.internal_id)
 
 
 def _event_function_runs(parent: object, args: Args, ctx: object) -> list[Run] | None:
@@ -536,7 +532,7 @@ def _event_function_runs(parent: object, args: Args, ctx: object) -> list[Run] |
 
 def _recent_events(parent: object, args: Args, ctx: object) -> list[StoredEvent]:
     """The newest events first; like the real dev server, ``lastEventId`` does not page."""
-    return _engine(ctx).store.recent_events(RECENT_EVENTS)
+    return engine_of(ctx).store.recent_events(RECENT_EVENTS)
 
 
 def _event_status(parent: object, args: Args, ctx: object) -> str:
@@ -550,7 +546,7 @@ def _event_status(parent: object, args: Args, ctx: object) -> str:
 
 
 def _get_event(event_id: object, ctx: object) -> StoredEvent:
-    stored = _engine(ctx).store.event(str(event_id))
+    stored = engine_of(ctx).store.event(str(event_id))
     if stored is None:
         raise GraphQLError("event not found")
     return stored
@@ -574,12 +570,12 @@ _EVENT_FIELDS = {
 
 def _app_functions(parent: object, args: Args, ctx: object) -> list[Function]:
     assert isinstance(parent, App)
-    return _engine(ctx).store.functions(parent.id)
+    return engine_of(ctx).store.functions(parent.id)
 
 
 def _function_app(parent: object, args: Args, ctx: object) -> App | None:
     assert isinstance(parent, Function)
-    return _engine(ctx).store.app_of_runs(parent.app_id)
+    return engine_of(ctx).store.app_of_runs(parent.app_id)
 
 
 def _triggers(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
@@ -594,7 +590,7 @@ def _triggers(parent: object, args: Args, ctx: object) -> list[dict[str, object]
 
 def _function_by_slug(parent: object, args: Args, ctx: object) -> Function | None:
     query = _mapping(args.get("query"), "query")
-    store = _engine(ctx).store
+    store = engine_of(ctx).store
     fn = store.function_by_slug(str(query.get("functionSlug")))
     active = {f.id for f in store.functions()}
     return fn if fn is not None and fn.id in active else None
@@ -611,21 +607,21 @@ def _function_field(read: typing.Callable[[Function], object]) -> Resolver:
 def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None:
     """The SDK registers a function's on_failure handler as ``<slug>-failure``."""
     assert isinstance(parent, Function)
-    return _engine(ctx).store.function_by_slug(f"{parent.slug}-failure")
+    return engine_of(ctx).store.function_by_slug(f"{parent.slug}-failure")
 
 
 # ---------------------------------------------------------------------------- mutations
 
 
 def _cancel_run(parent: object, args: Args, ctx: object) -> Run:
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     run = _get_run(args.get("runID"), ctx)
     engine.runner.cancel(run.id)
     return _get_run(run.id, ctx)
 
 
 def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     slug = str(args.get("functionSlug"))
     fn = engine.store.function_by_slug(slug)
     if fn is None or fn.id not in {f.id for f in engine.store.functions()}:
@@ -646,7 +642,7 @@ def _rerun(parent: object, args: Args, ctx: object) -> str:
     original = _get_run(args.get("runID"), ctx)
     start = _from_step(args.get("fromStep"))
     try:
-        run = _engine(ctx).runner.rerun(original, start)
+        run = engine_of(ctx).runner.rerun(original, start)
     except RerunStepError as err:
         raise GraphQLError(f"error reconstructing input state: {err}") from None
     if run is None:
@@ -672,7 +668,7 @@ def _from_step(value: object) -> FromStep | None:
 def _create_app(parent: object, args: Args, ctx: object) -> App:
     """Sync the app at a URL now; it is listed (with the reason) even when that fails."""
     url = str(_mapping(args.get("input"), "input").get("url") or "").strip()
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     if not url:
         raise GraphQLError("url is required")
     if engine.sync_app is None:
@@ -687,7 +683,7 @@ def _create_app(parent: object, args: Args, ctx: object) -> App:
 
 
 def _delete_app(parent: object, args: Args, ctx: object) -> str:
-    store = _engine(ctx).store
+    store = engine_of(ctx).store
     app_id = str(args.get("id"))
     if store.app(app_id) is None:
         raise GraphQLError("app not found")
@@ -779,11 +775,11 @@ SCHEMA = with_introspection(Schema(
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
                 _mapping(a.get("query"), "query").get("functionRunId"), ctx),
                 {"query": "FunctionRunQuery!"}),
-            "apps": Field("[App!]!", lambda p, a, ctx: _engine(ctx).store.apps(),
+            "apps": Field("[App!]!", lambda p, a, ctx: engine_of(ctx).store.apps(),
                           {"filter": "AppsFilterV1"}),
-            "app": Field("App", lambda p, a, ctx: _engine(ctx).store.app(str(a.get("id"))),
+            "app": Field("App", lambda p, a, ctx: engine_of(ctx).store.app(str(a.get("id"))),
                          {"id": "UUID!"}),
-            "functions": Field("[Function!]", lambda p, a, ctx: _engine(ctx).store.functions()),
+            "functions": Field("[Function!]", lambda p, a, ctx: engine_of(ctx).store.functions()),
             "functionBySlug": Field("Function", _function_by_slug, {"query": "FunctionQuery!"}),
             "workerConnections": Field("ConnectV1WorkerConnectionsConnection!",
                                        worker_connections.worker_connections,

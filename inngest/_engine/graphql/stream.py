@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing
 
 from inngest._engine.engine import Engine
+from inngest._engine.graphql.context import engine_of
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.typesystem import Field, is_mapping
 from inngest._engine.models import StoredEvent
@@ -32,11 +33,6 @@ TYPES = {
 _PANIC = "internal system error"
 
 
-def _engine(ctx: object) -> Engine:
-    assert isinstance(ctx, Engine)
-    return ctx
-
-
 def stream(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
     query = args.get("query")
     assert is_mapping(query)  # a required input object, validated before
@@ -45,7 +41,7 @@ def stream(parent: object, args: Args, ctx: object) -> list[dict[str, object]]:
     assert isinstance(limit, int)
     if limit < 0:
         raise GraphQLError(_PANIC)
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     found = engine.store.stream_events(after or "", before, limit,
                                        query.get("includeInternalEvents") is True)
     items = [_item(engine, event) for event in found]

@@ -17,7 +17,7 @@ import typing
 
 from inngest._engine import ulid
 from inngest._engine.connect.history import Record, Status
-from inngest._engine.engine import Engine
+from inngest._engine.graphql.context import engine_of
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.graphql.time_scalar import parse_time
 from inngest._engine.graphql.typesystem import Field, is_list, is_mapping
@@ -55,13 +55,8 @@ INPUTS = {
 }
 
 
-def _engine(ctx: object) -> Engine:
-    assert isinstance(ctx, Engine)
-    return ctx
-
-
 def worker_connections(parent: object, args: Args, ctx: object) -> dict[str, object]:
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     flt = args.get("filter")
     assert is_mapping(flt)  # a required input object, validated before
     orders = _orders(args.get("orderBy"))
@@ -95,7 +90,7 @@ def worker_connection(parent: object, args: Args, ctx: object) -> Record:
         problem = "bad data size" if len(wanted) != 26 else (
             "overflow" if wanted[0] > "7" else "bad data characters")
         raise GraphQLError(f"ulid: {problem} when unmarshaling", path=["connectionId"])
-    for record in _engine(ctx).connections.records():
+    for record in engine_of(ctx).connections.records():
         if record.connection_id == wanted:
             record.name_listed = False
             return record
@@ -222,7 +217,7 @@ def _app(parent: object, args: Args, ctx: object) -> object:
     record = _record(parent)
     if record.listed_status == Status.CONNECTED:
         return None
-    return _engine(ctx).store.app(record.app_id)
+    return engine_of(ctx).store.app(record.app_id)
 
 
 def _attribute(name: str) -> typing.Callable[[object, Args, object], object]:
@@ -236,7 +231,7 @@ def _attribute(name: str) -> typing.Callable[[object, Args, object], object]:
 
 FIELDS = {
     "id": Field("ULID!", _read(lambda record: record.connection_id)),
-    "gatewayId": Field("ULID!", lambda parent, args, ctx: _engine(ctx).connections.gateway_id),
+    "gatewayId": Field("ULID!", lambda parent, args, ctx: engine_of(ctx).connections.gateway_id),
     "instanceId": Field("String!", _read(lambda record: record.hello.instance_id)),
     "workerIp": Field("String!", _read(lambda record: record.worker_ip)),
     "maxWorkerConcurrency": Field(
