@@ -82,6 +82,16 @@ def parse_date(s: str) -> datetime | None:
     return parsed.astimezone(timezone.utc) if parsed else None
 
 
+# Go's time.RFC3339 as it parses: a "T", whole seconds, any fraction, "Z" or an offset.
+_STRICT_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def parse_rfc3339(s: str) -> datetime | None:
+    """The UTC instant of an RFC 3339 time as Go's ``time.Parse(time.RFC3339, s)`` reads
+    it, else None (whatever Python's ``fromisoformat`` of this version would take)."""
+    return parse_date(s) if _STRICT_RFC3339.fullmatch(s) else None
+
+
 def _parse_iso_datetime(s: str) -> datetime | None:
     match = _ISO_DATETIME.fullmatch(s)
     if match is None:

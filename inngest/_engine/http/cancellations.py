@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import re
 import typing
 
 from inngest._engine import cel, ulid
@@ -20,14 +19,13 @@ from inngest._engine.engine import Engine
 from inngest._engine.http.replies import Response, respond, v1_error
 from inngest._engine.models import JSON, Function, Run
 from inngest._engine.payload import Object
-from inngest._engine.timeparse import parse_date, rfc3339
+from inngest._engine.timeparse import parse_rfc3339, rfc3339
 
 ACCOUNT_ID = "00000000-0000-4000-a000-000000000000"
 ENV_ID = "00000000-0000-4000-b000-000000000000"
 # started_before may be this far ahead of the server's clock.
 FUTURE_SLACK_MS = 5000
 INVALID_REQUEST = "Invalid cancellation request"
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 _UTC = datetime.timezone.utc
 
 
@@ -92,7 +90,7 @@ def _time(value: object) -> datetime.datetime | None:
     text = _string(value)
     if text is None:
         return None
-    moment = parse_date(text) if _RFC3339.fullmatch(text) else None
+    moment = parse_rfc3339(text)
     if moment is None:
         raise _Invalid()
     return moment

@@ -142,6 +142,12 @@ def test_a_failed_run_lists_its_output_under_error(client: Client, synced: FakeA
                                           "appId is required when filtering by functionId")),
     ("/runs?from=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", 400,
      error("invalid_field_format", "from must be before until")),
+    # Times as Go's RFC 3339 parser reads them, whatever Python's fromisoformat takes.
+    ("/runs?from=2026-01-02T00:00:00.14Z&until=2026-01-01T21:00:00.5-02:00", 400,
+     error("invalid_field_format", "from must be before until")),
+    ("/runs?from=2026-01-02T00:00:00%2B0100", 400, error(
+        "api_error", 'parsing field "from": parsing time "2026-01-02T00:00:00+0100" as '
+                     '"2006-01-02T15:04:05.999999999Z07:00"')),
     ("/apps?limit=1000", 400, error("invalid_field_format", "Limit cannot exceed 100")),
     ("/apps?cursor=abc", 400, error("invalid_field_format", "Cursor is invalid")),
     ("/apps/nope", 404, error("not_found", "App not found")),

@@ -4,12 +4,13 @@ docs/compatibility.md)."""
 
 from __future__ import annotations
 
-import datetime
 import typing
 
 import pytest
 from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, user_metadata
 from test_graphql import data
+
+from inngest._engine.timeparse import parse_rfc3339
 
 LOOPBACK = True
 Body = dict[str, typing.Any]
@@ -43,7 +44,9 @@ def post(client: Client, run_id: str, body: object) -> tuple[int, typing.Any]:
 
 
 def ms(text: str) -> int:
-    return round(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    moment = parse_rfc3339(text)  # Python 3.10's fromisoformat takes 3 or 6 digits only
+    assert moment is not None, text
+    return round(moment.timestamp() * 1000)
 
 
 def test_a_sleeping_run_lists_its_wake_up_as_a_job(client: Client, app: FakeApp) -> None:

@@ -77,8 +77,9 @@ def test_each_call_shows_its_http_phases_and_time_in_the_engine(
         assert timing["network_total_ms"] == http["total_ms"]
         assert timing["total_inngest_ms"] == timing["queue_delay_ms"] + \
             timing["system_latency_ms"]
-    # The app took 50 ms to answer the step's call: measured, not made up.
-    assert values(step, "inngest.http.timing")["server_processing_ms"] >= 50
+    # The app took 50 ms to answer the step's call: measured, not made up (whole ms; the
+    # app may start its sleep a moment before the engine notes the request written).
+    assert values(step, "inngest.http.timing")["server_processing_ms"] >= 45
     assert step_attempt["childrenSpans"] == [] and nonstep["metadata"] == []
     [usage] = root["metadata"]
     assert (usage["kind"], usage["scope"]) == ("inngest.usage", "run")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import json
 import typing
 import uuid
 
 from inngest._engine.http.query import values
 from inngest._engine.http.rest_v2.envelope import API_ERROR, INVALID_FIELD_FORMAT, V2Error
+from inngest._engine.timeparse import parse_rfc3339
 
 Query = typing.Mapping[str, str]
 
@@ -89,11 +89,8 @@ def timestamp_ms(query: Query, field: str) -> int | None:
     value = text(query, field)
     if value is None:
         return None
-    try:
-        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None or "T" not in value:
+    moment = parse_rfc3339(value)
+    if moment is None:
         raise _parse_error(field, f'parsing time "{value}" as "{_RFC3339}"')
     return round(moment.timestamp() * 1000)
 
