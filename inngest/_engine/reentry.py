@@ -34,6 +34,8 @@ class Request:
 
 def is_endpoint(store: Store, fn: Function) -> bool:
     """Whether ``fn`` is a durable endpoint's (its app is an ``API`` app)."""
+    if fn.config.get("triggers"):
+        return False  # an endpoint's function has none (durable.py): no lookup per call
     app = store.app(fn.app_id)
     return app is not None and app.method == API_METHOD
 

@@ -45,7 +45,7 @@ def call_entries(timing: Timing | None, *, due_ms: int, held_ms: int | None,
     queue_delay = max(started_ms - admitted, 0)
     system_latency = max(admitted - due_ms, 0)
     waited.update(queue_delay_ms=queue_delay, system_latency_ms=system_latency,
-                  total_inngest_ms=queue_delay + system_latency)
+                  total_inngest_ms=queue_delay + system_latency)  # still in name order
     entries.append(_entry(TIMING, waited, now_ms))
     return entries
 
@@ -56,8 +56,8 @@ def _ms(seconds: float) -> int:
 
 
 def _entry(kind: str, values: dict[str, JSON], now_ms: int) -> Metadata:
-    return {"kind": kind, "scope": "request", "values": dict(sorted(values.items())),
-            "updatedAt": now_ms}
+    """``values`` must be in name order, as the dev server lists them."""
+    return {"kind": kind, "scope": "request", "values": values, "updatedAt": now_ms}
 
 
 def attach_usage(root: dict[str, object]) -> None:

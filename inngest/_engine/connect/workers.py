@@ -225,6 +225,8 @@ class Router:
 
     def _target(self, url: str) -> tuple[Function, App] | None:
         """The connect app's function that ``url`` calls, if it calls one."""
+        if not url.startswith("wss://connect"):
+            return None  # every served app's call: no parsing on the way
         parts = urllib.parse.urlsplit(url)
         if parts.scheme != "wss" or parts.netloc != "connect":
             return None

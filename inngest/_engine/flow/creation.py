@@ -82,6 +82,8 @@ def overdue(fn: Function, run: Run, now_ms: int) -> Reason | None:
     The real server checks both before each call, so a call that waited in a busy queue
     past the run's start timeout never starts it, whichever of the call and the timeout
     item is taken first."""
+    if not fn.config.get("timeouts"):
+        return None  # most functions: nothing to parse on each call
     start, finish = keys.timeouts(fn)
     if run.started_at_ms is None:
         return Reason.START_TIMEOUT if start and now_ms > run.created_at_ms + start else None
