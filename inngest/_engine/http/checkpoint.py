@@ -203,25 +203,24 @@ def _steps(request: typing.Mapping[str, JSON], go_type: str) -> list[CheckpointS
 def read_async(body: bytes) -> tuple[str, list[CheckpointStep]]:
     """The run id and steps of ``POST /v1/checkpoint/{runID}/async`` (the path's run id is
     not read: the body's is the one checkpointed)."""
-    request = _request(body, _ASYNC_TYPE)
-    if request is None:
-        return ZERO_RUN_ID, []
-    _checked(request, _ASYNC_FIELDS, _ASYNC_TYPE)
-    run_id = _run_id(request.get("run_id"))
-    _fn_id(request.get("fn_id"))
-    return run_id, _steps(request, _ASYNC_TYPE)
+    return _read_steps(body, _ASYNC_TYPE, _ASYNC_FIELDS, ("fn_id",))
 
 
 def read_sync(body: bytes) -> tuple[str, list[CheckpointStep]]:
     """The run id and steps of ``POST /v1/checkpoint/{runID}/steps`` (the body's run id)."""
-    request = _request(body, _SYNC_TYPE)
+    return _read_steps(body, _SYNC_TYPE, _SYNC_FIELDS, ("fn_id", "app_id"))
+
+
+def _read_steps(body: bytes, go_type: str, fields: dict[str, str],
+                uuid_fields: tuple[str, ...]) -> tuple[str, list[CheckpointStep]]:
+    request = _request(body, go_type)
     if request is None:
         return ZERO_RUN_ID, []
-    _checked(request, _SYNC_FIELDS, _SYNC_TYPE)
+    _checked(request, fields, go_type)
     run_id = _run_id(request.get("run_id"))
-    _fn_id(request.get("fn_id"))
-    _fn_id(request.get("app_id"))
-    return run_id, _steps(request, _SYNC_TYPE)
+    for name in uuid_fields:
+        _fn_id(request.get(name))
+    return run_id, _steps(request, go_type)
 
 
 def read_new_run(body: bytes) -> durable.NewRun:
