@@ -118,7 +118,19 @@ def load_body(body: bytes) -> JSON:
     nesting past ``MAX_DEPTH``.
     """
     text = body.decode("utf-8", "replace")
-    value = _decode(text, _too_deep())
+    return _checked(text, _decode(text, _too_deep()))
+
+
+def load_first(body: bytes) -> JSON:
+    """The first JSON value of a body, as Go's streaming decoder reads one: what follows it
+    is not read. Otherwise read as ``load_body`` reads a body."""
+    text = body.decode("utf-8", "replace")
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    return _checked(text, _decode(text, _too_deep(), start))
+
+
+def _checked(text: str, value: JSON) -> JSON:
+    """``value`` (decoded from ``text``) without lone surrogates, refused if too deep."""
     # Only a ``\uD8..``-``\uDF..`` escape makes a lone surrogate, and nesting past
     # MAX_DEPTH takes as many brackets: most bodies have neither, and are not walked.
     if text.count("[") + text.count("{") > MAX_DEPTH or _SURROGATE_ESCAPE.search(text):
@@ -140,9 +152,11 @@ def load_strict(body: bytes) -> JSON:
     return value
 
 
-def _decode(text: str, too_deep: str) -> JSON:
+def _decode(text: str, too_deep: str, start: int | None = None) -> JSON:
+    """``text`` decoded whole, or only its first value from ``start``."""
     try:
-        value: JSON = _STRICT.decode(text)
+        value: JSON = _STRICT.decode(text) if start is None \
+            else _STRICT.raw_decode(text, start)[0]
     except BodyError:
         raise
     except ValueError as err:  # JSONDecodeError says where: "Expecting value: line 1 ..."

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
-import typing
 
 from inngest._engine import scores
 from inngest._engine.models import JSON
-from inngest._engine.payload import Object, dump
+from inngest._engine.payload import BodyError, Object, dump, load_first
 from inngest._engine.store import Store
 
 OPS = ("merge", "set", "delete", "add")
@@ -112,29 +110,13 @@ def _number(value: JSON) -> float | int | None:
 
 
 def _first_json_value(body: bytes) -> JSON:
-    """The body's first JSON value (the rest is not read, as by Go's decoder)."""
-    text = body.decode("utf-8", "replace").lstrip(" \t\r\n")
+    """The body's first JSON value (the rest is not read, as by Go's decoder). A number
+    beyond a 64-bit float is refused (the dev server keeps it as written, which no JSON
+    reader of ours could show)."""
     try:
-        value, _ = _GO_JSON.raw_decode(text)
-    except (ValueError, RecursionError):
+        return load_first(body)
+    except BodyError:
         raise MetadataError(400, INVALID_TARGET) from None
-    return typing.cast(JSON, value)
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"number out of range: {text}")
-    return number
-
-
-def _no_constant(text: str) -> typing.NoReturn:
-    raise ValueError(f"not JSON: {text}")
-
-
-# JSON without NaN and Infinity, as Go reads it; a number beyond a 64-bit float is refused
-# too (the dev server keeps it as written, which no JSON reader of ours could show).
-_GO_JSON = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
 
 
 def _target(raw: JSON) -> str:

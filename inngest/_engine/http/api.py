@@ -367,11 +367,14 @@ class Api:
             request = load_body(body)
         except ValueError:
             return error(400, "Invalid signal data")
-        signal = request.get("signal", "") if isinstance(request, typing.Mapping) else None
-        if not isinstance(request, typing.Mapping) or not isinstance(signal, str):
+        signal = request.get("signal") if isinstance(request, typing.Mapping) else None
+        if not isinstance(request, typing.Mapping) \
+                or signal is not None and not isinstance(signal, str):
             return error(400, "Invalid signal data")
         if not signal:
-            return error(500, "Failed to receive signal")
+            # The dev server answers 500 (its lookup of the empty name fails); a request
+            # without a name is the client's mistake.
+            return error(400, "Failed to receive signal: signal must not be empty")
         run_id = self.engine.runner.signal(signal, request.get("data"))
         if run_id is None:
             return error(404, "No signal found")

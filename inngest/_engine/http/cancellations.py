@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import typing
 
 from inngest._engine import cel, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.http.replies import Response, respond, v1_error
 from inngest._engine.models import JSON, Function, Run
-from inngest._engine.payload import Object
+from inngest._engine.payload import BodyError, Object, load_first
 from inngest._engine.timeparse import parse_rfc3339, rfc3339
 
 ACCOUNT_ID = "00000000-0000-4000-a000-000000000000"
@@ -63,8 +62,8 @@ def read(body: bytes) -> Request:
     """The request in ``body``: its first JSON value, keys matched case-insensitively and
     anything after it ignored, as Go's JSON decoder reads it."""
     try:
-        value, _ = json.JSONDecoder().raw_decode(body.decode("utf-8").lstrip())
-    except (UnicodeDecodeError, ValueError):
+        value = load_first(body)
+    except BodyError:
         raise _Invalid() from None
     if value is None:
         return Request()

@@ -9,7 +9,6 @@ words; ``null`` and missing fields are their zero values.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import time
 import typing
@@ -257,7 +256,7 @@ def _base64(value: JSON) -> None:
     if isinstance(value, str) and value:
         try:
             base64.b64decode(value, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character beyond ASCII
             raise BodyError("illegal base64 data") from None
 
 

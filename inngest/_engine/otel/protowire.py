@@ -18,6 +18,9 @@ Field = tuple[int, int, Value]
 empty bytes for a group)."""
 
 _MAX_VARINT_BYTES = 10
+# How deep groups may nest: the real server's decoder takes an outermost group and 10,000
+# within it (protobuf-go's recursion limit).
+MAX_GROUP_NESTING = 10_001
 
 
 class WireError(ValueError):
@@ -63,14 +66,22 @@ def _value(data: bytes, at: int, wire: int, number: int) -> tuple[Value, int]:
 
 
 def _group_end(data: bytes, at: int, number: int) -> int:
-    """Where the group ``number`` that starts at ``at`` ends (past its end key)."""
+    """Where the group ``number`` that starts at ``at`` ends (past its end key); groups in
+    it are followed on a stack, so no nesting runs out of Python's recursion."""
+    open_groups = [number]
     while at < len(data):
         inner, wire, at = _key(data, at)
         if wire == END_GROUP:
-            if inner != number:
+            if inner != open_groups.pop():
                 raise WireError("a group ends with another's number")
-            return at
-        _, at = _value(data, at, wire, inner)
+            if not open_groups:
+                return at
+        elif wire == START_GROUP:
+            if len(open_groups) == MAX_GROUP_NESTING:
+                raise WireError("groups nested too deeply")
+            open_groups.append(inner)
+        else:
+            _, at = _value(data, at, wire, inner)
     raise WireError("truncated group")
 
 

@@ -141,10 +141,25 @@ def test_start_answers_a_connection_and_the_gateway_to_open(dev: DevServer) -> N
     assert session(dev)[1] != started[1]
 
 
-def test_start_refuses_a_body_that_is_not_a_start_request(dev: DevServer) -> None:
-    response = start(dev, body=b"zzz")
+def nested_groups(depth: int, closed: bool = True) -> bytes:
+    """Groups of field 11 (``[`` starts one, ``\\`` ends it) nested ``depth`` deep."""
+    return b"[" * depth + (b"\\" * depth if closed else b"")
+
+
+@pytest.mark.parametrize("body", [
+    b"zzz",
+    # Nesting took Python's recursion (a 500); the dev server's decoder allows 10,001.
+    nested_groups(5000, closed=False), nested_groups(10_002),
+])
+def test_start_refuses_a_body_that_is_not_a_start_request(dev: DevServer, body: bytes) -> None:
+    response = start(dev, body=body)
     assert response.status == 400
     assert response.data == b'{"error":"could not unmarshal request","data":null,"status":400}\n'
+
+
+def test_start_skips_unknown_groups_nested_as_deep_as_the_dev_server_allows(
+        dev: DevServer) -> None:
+    assert start(dev, body=nested_groups(10_001)).status == 200
     assert start(dev, body=field(1, "gw-other")).status == 200
 
 
@@ -447,6 +462,7 @@ def flush(dev: DevServer, body: bytes) -> urllib3.BaseHTTPResponse:
 @pytest.mark.parametrize(("body", "error"), [
     (b"", "missing request body"),
     (b"zzz", "could not unmarshal request"),
+    (nested_groups(5000, closed=False), "could not unmarshal request"),
     (field(1, "req") + field(6, "{}"), "could not unmarshal system trace ctx"),
     (field(1, "req") + field(11, '{"traceparent": 1}'), "could not unmarshal system trace ctx"),
 ])

@@ -309,6 +309,10 @@ def test_steps_of_an_ended_run_are_dropped(client: Client) -> None:
     ("/v1/checkpoint", b'{"run_id":5}', "Invalid request body"),
     ("/v1/checkpoint", b'{"retries":"x"}', "Invalid request body"),
     ("/v1/checkpoint", b'{"event":{"data":{"body":"!!"}}}', "Invalid request body"),
+    # Base64 with characters beyond ASCII was a 500.
+    ("/v1/checkpoint", '{"event":{"data":{"body":"\u00e9A=="}}}'.encode(),
+     "Invalid request body"),
+    ("/v1/checkpoint", b'{"event":{"data":{"body":"\\ud800"}}}', "Invalid request body"),
     ("/v1/checkpoint/x/steps", b"", "invalid request body: EOF"),
     ("/v1/checkpoint/x/steps", b"[]", "invalid request body: json: cannot unmarshal array into"
                                       " Go value of type apiv1.checkpointSyncSteps"),

@@ -139,6 +139,9 @@ def test_cancellations_are_listed_and_deleted(synced: Client, clock: ManualClock
     (b"null", 400, "app_id is required\nfunction_id is required\nstarted_before is required"),
     (b"", 400, "Invalid cancellation request"),
     (b"[]", 400, "Invalid cancellation request"),
+    # Nesting past Python's recursion was a 500.
+    (b"[" * 100_000 + b"]" * 100_000, 400, "Invalid cancellation request"),
+    (b'{"a":' * 20_000 + b"1" + b"}" * 20_000, 400, "Invalid cancellation request"),
     (b'{"app_id": 1}', 400, "Invalid cancellation request"),
     (b'{"app_id": "app", "function_id": "app-nap", "started_before": "yesterday"}', 400,
      "Invalid cancellation request"),
@@ -164,10 +167,16 @@ def test_refused_cancellations_answer_as_the_dev_server(
     assert synced.request("GET", "/v1/cancellations")[1]["data"] == []
 
 
-def test_an_if_that_does_not_compile_is_refused(synced: Client, clock: ManualClock) -> None:
+@pytest.mark.parametrize("expression", [
+    "event.data.key ==",
+    "\ud800",  # read as U+FFFD, as Go reads it (the error quoting it could not be written)
+])
+def test_an_if_that_does_not_compile_is_refused(
+    synced: Client, clock: ManualClock, expression: str
+) -> None:
     run = sleeping(synced, "test/nap")
     code, body = cancel(synced, app_id="app", function_id="app-nap", started_before=at(clock),
-                        **{"if": "event.data.key =="})
+                        **{"if": expression})
     assert code == 400 and body["error"].startswith("invalid expression: "), body
     synced.settle()
     assert status(synced, run) == "Running"

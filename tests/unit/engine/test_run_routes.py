@@ -111,6 +111,17 @@ def test_metadata_is_combined_and_shown_on_the_run_and_step_spans(
         "userland.gone", "userland.info", "userland.reset"]
 
 
+def test_lone_surrogates_in_metadata_are_kept_as_replacement_characters(
+        client: Client, run_id: str) -> None:
+    """As Go's decoder reads ``\\ud800``: U+FFFD (they failed the store's write: a 500)."""
+    assert post(client, run_id, {"metadata": [
+        {"kind": "userland.\ud800", "values": {"k\udc00": "v\ud800"}}]}) == (200, None)
+    assert post(client, run_id, {"target": {"step_id": "one\ud800"}, "metadata": [
+        {"kind": "userland.step", "values": {"ok": True}}]}) == (200, None)
+    assert traced(client, run_id)["metadata"] == [
+        {"kind": "userland.\ufffd", "scope": "run", "values": {"k\ufffd": "v\ufffd"}}]
+
+
 def test_allowed_inngest_kinds_and_scores_are_kept(client: Client, run_id: str) -> None:
     assert post(client, run_id, {"metadata": [
         {"kind": "inngest.warnings", "values": {"w": "slow"}},
