@@ -58,9 +58,15 @@ class _Token:
 def _string_value(raw: str) -> str:
     return re.sub(
         r"\\(u[0-9A-Fa-f]{4}|.)",
-        lambda m: chr(int(m[1][1:], 16)) if len(m[1]) == 5 else _ESCAPES[m[1]],
+        lambda m: _code_point(int(m[1][1:], 16)) if len(m[1]) == 5 else _ESCAPES[m[1]],
         raw[1:-1],
     )
+
+
+def _code_point(code: int) -> str:
+    """A ``\\u`` escape's character; a UTF-16 surrogate (paired or not) is U+FFFD, as the
+    real server's parser reads it (a lone surrogate can be neither stored nor answered)."""
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 def _block_string_value(raw: str) -> str:

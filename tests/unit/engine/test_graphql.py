@@ -344,3 +344,14 @@ def test_runs_filter_query_that_does_not_compile_is_an_error(client: Client) -> 
     assert body["data"] is None  # `runs` is non-null, as on the real server
     assert body["errors"][0]["message"].startswith("error retrieving runs: ")
     assert "errors" not in gql(client, RUN_PAGE, first=5, cel='event.name == "x"')
+
+
+def test_surrogate_escapes_in_query_strings_read_as_replacement_characters(
+        client: Client) -> None:
+    """As the real server's parser reads them: U+FFFD, paired or not (a lone surrogate could
+    not be answered: a 500)."""
+    body = gql(client, r'{ workerConnections(orderBy: [], filter: {from: "\ud83d\ude00|\udc00"})'
+                       r' { totalCount } }')
+    assert body["errors"][0]["message"].startswith('parsing time "\ufffd\ufffd|\ufffd" as ')
+    body = gql(client, r'{ functionBySlug(query: {functionSlug: "a\ud800"}) { id } }')
+    assert body["data"] == {"functionBySlug": None}

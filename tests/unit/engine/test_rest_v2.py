@@ -116,6 +116,11 @@ def test_a_failed_run_lists_its_output_under_error(client: Client, synced: FakeA
     assert body["data"]["output"] == {"name": "Error", "message": "boom"}
 
 
+# Cursors nested past Python's recursion limit.
+DEEP_ARRAYS = base64.b64encode(b"[" * 5000).decode()
+DEEP_OBJECTS = base64.b64encode(b'{"id":' * 5000).decode()
+
+
 @pytest.mark.parametrize("path, status, body", [
     ("/runs/01ABC", 400, error("invalid_field_format", "Run ID must be a valid ULID")),
     ("/runs/01M8NXEFDE41VBG6ZJQBHHHAEN", 404, error("not_found", "Run not found")),
@@ -135,6 +140,10 @@ def test_a_failed_run_lists_its_output_under_error(client: Client, synced: FakeA
         "api_error", 'parsing field "include_output": strconv.ParseBool: parsing "maybe": '
                      'invalid syntax')),
     ("/runs?cursor=xyz", 400, error("invalid_field_format", "Cursor is invalid")),
+    # Nesting past Python's recursion was a 500.
+    (f"/runs?cursor={DEEP_ARRAYS}", 400, error("invalid_field_format", "Cursor is invalid")),
+    (f"/events/01M8NXEFDE41VBG6ZJQBHHHAEN/runs?cursor={DEEP_OBJECTS}", 400,
+     error("invalid_field_format", "Cursor is invalid")),
     ("/runs?status=bogus", 400, error("invalid_field_format", "Status is invalid")),
     ("/runs?timeField=x", 400, error("invalid_field_format", "timeField is invalid")),
     ("/runs?order=x", 400, error("invalid_field_format", "order is invalid")),

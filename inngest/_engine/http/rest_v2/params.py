@@ -132,7 +132,7 @@ def run_cursor(query: Query) -> RunCursor | None:
     try:
         cursor = json.loads(base64.b64decode(value, validate=True))
         run_id, times = cursor["id"], cursor["c"]
-    except (binascii.Error, ValueError, TypeError, KeyError):
+    except (binascii.Error, ValueError, TypeError, KeyError, RecursionError):
         raise invalid_cursor() from None
     if not (isinstance(run_id, str) and run_id and isinstance(times, dict) and times
             and all(_cursor_time(entry) for entry in times.values())):
