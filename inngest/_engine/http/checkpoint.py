@@ -50,7 +50,19 @@ _ASYNC_FIELDS = {
 }
 _SYNC_FIELDS = {"run_id": "ulid.ULID", "fn_id": "uuid.UUID", "app_id": "uuid.UUID",
                 "steps": "[]state.GeneratorOpcode"}
-_STEP_FIELDS = {"id": "string", "name": "string", "displayName": "string"}
+# The Go types of a step's struct fields, as the decoder names them.
+_USERLAND_TYPE = 'struct { ID string "json:\\"id\\""; Index int "json:\\"index,omitempty\\"" }'
+_STRUCT_TYPES = frozenset({"interval.Interval", "state.UserError", _USERLAND_TYPE})
+_STEP_FIELDS = {"id": "string", "name": "string", "displayName": "string",
+                "timing": "interval.Interval", "error": "state.UserError",
+                "userland": _USERLAND_TYPE, "metadata": "[]metadata.ScopedUpdate"}
+_STEP_PART_FIELDS = {
+    "timing": {"a": "int64", "b": "int64"},
+    "error": {"name": "string", "message": "string", "stack": "string", "noRetry": "bool"},
+}
+_STRUCT_NAMES = {"timing": "Interval", "error": "UserError"}
+# Go's int and int64.
+_INT64 = range(-(1 << 63), 1 << 63)
 _NEW_RUN_FIELDS = {"run_id": "ulid.ULID", "idempotency": "string",
                    "steps": "[]state.GeneratorOpcode", "request_version": "int",
                    "retries": "int"}
@@ -123,9 +135,13 @@ def _kind(value: object) -> str:
 
 def _fits(value: object, go_type: str) -> bool:
     if go_type in ("int", "int64"):
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
     if go_type.startswith("[]"):
         return isinstance(value, list)
+    if go_type in _STRUCT_TYPES:
+        return isinstance(value, typing.Mapping)
+    if go_type == "bool":
+        return isinstance(value, bool)
     return isinstance(value, str)
 
 
@@ -170,14 +186,29 @@ def _step(value: JSON, go_type: str) -> CheckpointStep:
         raise BodyError(f"json: cannot unmarshal {_kind(value)} into Go struct field "
                         f"{go_type}.steps of type state.GeneratorOpcode")
     op = value.get("op")
+    if "op" in value and op is None:
+        op = ""  # Go's enum decoder reads null as the empty name, which is no opcode
     if op is not None and not isinstance(op, str):
         raise BodyError(f"Opcode should be a string, got {op}")
     if op is not None and op not in _OPCODES:
         raise BodyError(f"{op} does not belong to Opcode values")
     _checked(value, _STEP_FIELDS, "GeneratorOpcode.steps")
+    _step_parts(value)
     name = value.get("displayName") or value.get("name") or ""
     return CheckpointStep(op or Opcode.NONE.value, str(value.get("id") or ""), str(name),
                           value.get("data"), value)
+
+
+def _step_parts(step: typing.Mapping[str, JSON]) -> None:
+    """The fields of a step's timing, error and metadata, checked as Go decodes them."""
+    for name, fields in _STEP_PART_FIELDS.items():
+        part = step.get(name)
+        if isinstance(part, typing.Mapping):
+            _checked(part, fields, f"{_STRUCT_NAMES[name]}.steps.{name}")
+    for update in typing.cast(list[JSON], step.get("metadata") or []):
+        if update is not None and not isinstance(update, typing.Mapping):
+            raise BodyError(f"json: cannot unmarshal {_kind(update)} into Go struct field "
+                            "GeneratorOpcode.steps.metadata of type metadata.ScopedUpdate")
 
 
 def _request(body: bytes, go_type: str) -> typing.Mapping[str, JSON] | None:
@@ -226,11 +257,11 @@ def read_new_run(body: bytes) -> durable.NewRun:
     """``POST /v1/checkpoint``: any body the server's decoder refuses is a BodyError."""
     request = _request(body, "CheckpointNewRunRequest") or {}
     _checked(request, _NEW_RUN_FIELDS, "CheckpointNewRunRequest")
-    event = request.get("event") or {}
+    event = _object(request.get("event"))
     if not isinstance(event, typing.Mapping):
         raise BodyError("event must be an object")
     _checked(event, _EVENT_FIELDS, "GenericEvent")
-    data = event.get("data") or {}
+    data = _object(event.get("data"))
     if not isinstance(data, typing.Mapping):
         raise BodyError("event data must be an object")
     _checked(data, {name: "string" for name in _REQUEST_FIELDS}, "NewAPIRunData")
@@ -249,6 +280,11 @@ def read_new_run(body: bytes) -> durable.NewRun:
                           _steps(request, "CheckpointNewRunRequest"),
                           retries if isinstance(retries, int) else 0,
                           version if isinstance(version, int) else 0)
+
+
+def _object(value: JSON) -> JSON:
+    """A struct field: null is its zero value (an empty one), anything else as it is."""
+    return {} if value is None else value
 
 
 def _base64(value: JSON) -> None:

@@ -156,6 +156,34 @@ def test_refused_checkpoints_of_a_running_run(client: Client, app: FakeApp) -> N
     (b'{"run_id":"01M8P6E4Z9W4CQE0CJ3368VTG1"}', 400, {
         "error": "run not found in state store",
         "data": {"run_id": "01M8P6E4Z9W4CQE0CJ3368VTG1"}}),
+    # Measured in a sweep of hostile bodies: all were accepted.
+    (b'{"steps":[{"op":null}]}', 400, {
+        "error": "invalid request body:  does not belong to Opcode values", "data": None}),
+    (b'{"generation_id":9223372036854775808}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number 9223372036854775808 into "
+                 "Go struct field checkpointAsyncSteps.generation_id of type int", "data": None}),
+    (b'{"ts":-9223372036854775809}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number -9223372036854775809 into"
+                 " Go struct field checkpointAsyncSteps.ts of type int", "data": None}),
+    (b'{"steps":[{"op":"StepRun","timing":"x"}]}', 400, {
+        "error": "invalid request body: json: cannot unmarshal string into Go struct field "
+                 "GeneratorOpcode.steps.timing of type interval.Interval", "data": None}),
+    (b'{"steps":[{"op":"StepRun","timing":{"a":"x"}}]}', 400, {
+        "error": "invalid request body: json: cannot unmarshal string into Go struct field "
+                 "Interval.steps.timing.a of type int64", "data": None}),
+    (b'{"steps":[{"op":"StepRun","error":5}]}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number into Go struct field "
+                 "GeneratorOpcode.steps.error of type state.UserError", "data": None}),
+    (b'{"steps":[{"op":"StepRun","error":{"name":5}}]}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number into Go struct field "
+                 "UserError.steps.error.name of type string", "data": None}),
+    (b'{"steps":[{"op":"StepRun","userland":5}]}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number into Go struct field "
+                 'GeneratorOpcode.steps.userland of type struct { ID string "json:\\"id\\""; '
+                 'Index int "json:\\"index,omitempty\\"" }', "data": None}),
+    (b'{"steps":[{"op":"StepRun","metadata":[5]}]}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number into Go struct field "
+                 "GeneratorOpcode.steps.metadata of type metadata.ScopedUpdate", "data": None}),
 ])
 def test_bodies_are_read_as_the_dev_server_reads_them(
         client: Client, body: bytes, status: int, answer: dict[str, typing.Any]) -> None:

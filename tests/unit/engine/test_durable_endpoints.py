@@ -313,6 +313,11 @@ def test_steps_of_an_ended_run_are_dropped(client: Client) -> None:
     ("/v1/checkpoint", '{"event":{"data":{"body":"\u00e9A=="}}}'.encode(),
      "Invalid request body"),
     ("/v1/checkpoint", b'{"event":{"data":{"body":"\\ud800"}}}', "Invalid request body"),
+    # Refused there, accepted here before.
+    ("/v1/checkpoint", b'{"event":""}', "Invalid request body"),
+    ("/v1/checkpoint", b'{"event":{"data":""}}', "Invalid request body"),
+    ("/v1/checkpoint", b'{"retries":9223372036854775808}', "Invalid request body"),
+    ("/v1/checkpoint", b'{"event":{"ts":-9223372036854775809}}', "Invalid request body"),
     ("/v1/checkpoint/x/steps", b"", "invalid request body: EOF"),
     ("/v1/checkpoint/x/steps", b"[]", "invalid request body: json: cannot unmarshal array into"
                                       " Go value of type apiv1.checkpointSyncSteps"),
