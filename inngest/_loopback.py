@@ -10,7 +10,7 @@ import threading
 import typing
 import urllib.parse
 
-from inngest._engine.http.query import Query
+from inngest._engine.http.query import parse as parse_query
 from inngest._handler import CommHandler, Request
 from inngest._transport import OutboundRequest, Response, TransportError
 
@@ -70,7 +70,7 @@ def api_endpoint(api: RoutedHandler) -> Endpoint:
 
     def answer(request: OutboundRequest) -> Response:
         parts = urllib.parse.urlsplit(request.url)
-        query = Query(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        query = parse_query(parts.query, "utf-8")
         headers = {key.lower(): value for key, value in request.headers.items()}
         status, out, body = api.handle(request.method, parts.path or "/", query, headers,
                                        request.body or b"")

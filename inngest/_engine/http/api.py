@@ -14,7 +14,7 @@ from inngest._engine.connect import conns
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import cancellations, checkpoint, guard, rest_v2, routing, run_routes
-from inngest._engine.http.query import Query
+from inngest._engine.http.query import Query, parse as parse_query
 from inngest._engine.http.replies import (
     BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond,
     respond_marshalled, v1_error,
@@ -497,5 +497,5 @@ class Server(CoreServer):
         else:
             parts = urllib.parse.urlsplit(target)
             path = parts.path
-            query = Query(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+            query = parse_query(parts.query)
         return self.api.answer(request.method, path, query, request.headers, request.body)

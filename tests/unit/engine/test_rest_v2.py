@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import json
 import typing
 
@@ -12,6 +13,7 @@ import pytest
 from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash
 
 from inngest._engine import ulid
+from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
 Body = dict[str, typing.Any]
@@ -140,6 +142,10 @@ DEEP_OBJECTS = base64.b64encode(b'{"id":' * 5000).decode()
         "api_error", 'parsing field "include_output": strconv.ParseBool: parsing "maybe": '
                      'invalid syntax')),
     ("/runs?cursor=xyz", 400, error("invalid_field_format", "Cursor is invalid")),
+    # A query string Go's reader refuses, in its words.
+    ("/runs?limit=%zz", 400, error("api_error", 'invalid URL escape "%zz"')),
+    ("/runs?x=1&limit=%", 400, error("api_error", 'invalid URL escape "%"')),
+    ("/apps?limit=1;x", 400, error("api_error", "invalid semicolon separator in query")),
     # Nesting past Python's recursion was a 500.
     (f"/runs?cursor={DEEP_ARRAYS}", 400, error("invalid_field_format", "Cursor is invalid")),
     (f"/events/01M8NXEFDE41VBG6ZJQBHHHAEN/runs?cursor={DEEP_OBJECTS}", 400,
@@ -504,3 +510,16 @@ _UNKNOWN_RUN = "01M8M3Q9NPQAT955XA7Y7V5HXH"
 ])
 def test_body_errors_say_where(client: Client, path: str, body: bytes, message: str) -> None:
     assert post(client, path, body) == (400, error("api_error", message))
+
+
+@pytest.mark.sockets
+def test_a_query_string_go_refuses_is_refused_over_http_too(dev: DevServer) -> None:
+    # http.client sends the target as written (urllib3 would escape the "%").
+    connection = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=10)
+    try:
+        connection.request("GET", "/api/v2/runs?limit=%zz")
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())) == (
+            400, error("api_error", 'invalid URL escape "%zz"'))
+    finally:
+        connection.close()

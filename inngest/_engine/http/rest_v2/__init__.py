@@ -16,6 +16,7 @@ from inngest._engine import events, scores as scores_module, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError
 from inngest._engine.http import routing
+from inngest._engine.http.query import Query
 from inngest._engine.http.rest_v2 import (
     body as bodies, params, refused, score_body, shapes,
 )
@@ -96,6 +97,9 @@ class RestV2:
             return V2Error(501, API_ERROR, "Method Not Allowed").response()
         if found is False:
             return V2Error(404, API_ERROR, "Not Found").response()
+        # The server reads a GET's query string whole (a POST's parameters come in its body).
+        if method == "GET" and isinstance(query, Query) and query.error:
+            return V2Error(400, API_ERROR, query.error).response()
         args = {key: urllib.parse.unquote(value) for key, value in found.params.items()}
         return self._call(found.handler, {"query": query, "headers": headers, "body": body},
                           args)
