@@ -22,7 +22,7 @@ from inngest._engine.http.replies import (
 from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import JSON, Function, Run, RunStatus, StoredEvent
 from inngest._engine.otel import userland
-from inngest._engine.payload import load_body
+from inngest._engine.payload import load_body, load_first
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import CoreServer, HTTPRequest, Limits, Takeover
@@ -59,6 +59,28 @@ def graphql_request_error(reason: str) -> Response:
 
 
 _INVALID_RUN_ID = "The run ID specified is invalid"
+_UNREADABLE_INVOCATION = "Unable to read post data request"
+
+
+def _invocation(body: bytes) -> typing.Mapping[str, JSON]:
+    """The event a ``POST /invoke/{slug}`` body holds, read as the dev server's decoder
+    reads it (its first JSON value; ``null`` an empty event); ValueError says why not."""
+    if not body.strip(b" \t\r\n"):
+        raise ValueError("EOF")
+    raw = load_first(body)
+    if raw is None:
+        return {}
+    if not isinstance(raw, typing.Mapping):
+        raise ValueError("the body must be an event object")
+    for name, kind, valid in (("name", "a string", str), ("id", "a string", str),
+                              ("v", "a string", str), ("data", "an object", typing.Mapping),
+                              ("user", "an object", typing.Mapping)):
+        if raw.get(name) is not None and not isinstance(raw[name], valid):
+            raise ValueError(f"event {name} must be {kind}")
+    ts = raw.get("ts")
+    if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool)):
+        raise ValueError("event ts must be an integer number of milliseconds")
+    return raw
 
 
 def _no_run_state(run_id: str) -> Response:
@@ -212,22 +234,18 @@ class Api:
 
     def invoke(self, slug: str, body: bytes, **_: object) -> Response:
         slug = urllib.parse.unquote(slug)
+        try:
+            raw = _invocation(body)
+        except ValueError as err:
+            return respond(400, {"error": f"{_UNREADABLE_INVOCATION}: {err}", "data": None,
+                                 "status": 400})
         fn = self.engine.store.function_by_slug(slug)
         if fn is None or fn.id not in {f.id for f in self.engine.store.functions()}:
             return respond(404, {"error": f"function not found: {slug}", "data": None,
                                  "status": 404})
-        try:
-            raw = load_body(body) if body.strip() else {}
-        except ValueError as err:
-            return respond(400, {"error": f"Invalid request: {err}", "data": None, "status": 400})
-        if not isinstance(raw, typing.Mapping):
-            return respond(400, {"error": "Invalid request: body must be an event object",
-                                 "data": None, "status": 400})
-        data = raw.get("data") or {}
-        if not isinstance(data, typing.Mapping):
-            return respond(400, {"error": "event data must be an object", "data": None,
-                                 "status": 400})
-        data = {**data, events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
+        given = raw.get("data")
+        data = {**(given if isinstance(given, typing.Mapping) else {}),
+                events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
         invoked = {**raw, "name": events.FUNCTION_INVOKED, "data": data}
         try:
             [internal_id] = self.engine.runner.publish([invoked])

@@ -192,6 +192,33 @@ def test_invoke_route(client: Client, app: FakeApp) -> None:
     assert status == 404 and body["status"] == 404
 
 
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"", "EOF"), (b" \n", "EOF"), (b"[]", "the body must be an event object"),
+    (b'{"name": 5}', "event name must be a string"),
+    (b'{"data": ""}', "event data must be an object"),
+    (b'{"user": [1]}', "event user must be an object"),
+    (b'{"ts": "x"}', "event ts must be an integer number of milliseconds"),
+])
+def test_invoke_refuses_what_the_dev_servers_decoder_refuses(
+    client: Client, app: FakeApp, body: bytes, reason: str
+) -> None:
+    """Its status and words (measured), then the reason; before the function is looked up,
+    as there (an empty body was an empty event, a name of the wrong type was ignored)."""
+    client.register(app, [app.function("fn", [], handler=lambda call: ok(None))])
+    for slug in ("app-fn", "missing"):
+        status, answer = client.request("POST", f"/invoke/{slug}", body)
+        assert (status, answer["error"]) == (400, f"Unable to read post data request: {reason}")
+    assert app.posts() == []
+
+
+def test_invoke_reads_the_first_json_value_and_null_as_an_empty_event(
+    client: Client, app: FakeApp
+) -> None:
+    client.register(app, [app.function("fn", [], handler=lambda call: ok(None))])
+    for body in (b"null", b'{"data": {"a": 1}} trailing'):
+        assert client.request("POST", "/invoke/app-fn", body)[0] == 200, body
+
+
 UNKNOWN_RUN = "01H00000000000000000000000"
 
 
