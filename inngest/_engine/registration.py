@@ -28,7 +28,8 @@ _DAY = 86400.0
 _INT_RANGE = (-(2**63), 2**63 - 1)
 _UINT_RANGE = (0, 2**64 - 1)
 _SINGLETON_MODES = ("skip", "cancel")
-_APP_STRINGS = ("url", "sdk", "framework", "appVersion")
+_APP_STRINGS = ("url", "sdk", "framework", "appVersion", "v", "deployType")
+_CAPABILITY_STRINGS = ("trust_probe", "connect")
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NAMESPACE = uuid.NAMESPACE_OID
@@ -123,10 +124,9 @@ def register(
     app_name = next((v for k, v in request.items() if k.lower() == "appname"), None)
     if not isinstance(app_name, str) or not app_name:
         raise RegisterError(400, {"error": "App ID required"})
-    for field in _APP_STRINGS:
-        problem = _check_string(request.get(field), field)
-        if problem:
-            raise RegisterError(400, {"error": f"Invalid request: {problem[0]}"})
+    problems = _request_problems(request)
+    if problems:
+        raise RegisterError(400, {"error": f"Invalid request: {problems[0]}"})
     try:
         url = normalize_url(str(request.get("url") or ""))
     except UrlError as err:
@@ -165,6 +165,23 @@ def register(
             "message": f"At least one function is invalid: {detail}",
         }, detail)
     return RegisterResult(app_id, sync_id, modified=True)
+
+
+def _request_problems(request: Object) -> list[str]:
+    """Fields of the wrong JSON type, which the real server's decoder refuses (only null is
+    the same as leaving a field out: an empty string is no list of functions)."""
+    problems = [problem for field in _APP_STRINGS
+                for problem in _check_string(request.get(field), field)]
+    capabilities = request.get("capabilities")
+    if capabilities is not None and not isinstance(capabilities, typing.Mapping):
+        problems.append(f"capabilities must be an object, not {json_kind(capabilities)}")
+    elif capabilities is not None:
+        problems.extend(problem for field in _CAPABILITY_STRINGS for problem in
+                        _check_string(capabilities.get(field), f"capabilities.{field}"))
+    functions = request.get("functions")
+    if functions is not None and not is_array(functions):
+        problems.append(f"functions must be an array, not {json_kind(functions)}")
+    return problems
 
 
 def checksum(request: Object) -> str:
@@ -335,10 +352,10 @@ def _check_concurrency(raw: Object) -> list[str]:
 
 def _check_batch(raw: Object) -> list[str]:
     batch = raw.get("batchEvents")
+    if batch is not None and not isinstance(batch, typing.Mapping):
+        return ["batchEvents must be an object"]
     if not batch:
         return []
-    if not isinstance(batch, typing.Mapping):
-        return ["batchEvents must be an object"]
     errors = []
     size = batch.get("maxSize")
     if not isinstance(size, int) or size < 2:

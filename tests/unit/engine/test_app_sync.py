@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from engine_fakes import Call, Client, FakeApp, ok, wait
+from test_graphql import data
 
 from inngest._engine import registration
 from inngest._engine.http.server import DevServer
@@ -154,6 +155,8 @@ def test_request_level_errors(client: Client, app: FakeApp) -> None:
 @pytest.mark.parametrize("field, value, kind", [
     ("url", 5, "a number"), ("sdk", {"a": 1}, "an object"), ("framework", [], "an array"),
     ("appVersion", 1.5, "a number"),
+    # Refused by the dev server's decoder (taken before).
+    ("v", 1, "a number"), ("deployType", True, "a boolean"),
 ])
 def test_app_fields_of_the_wrong_type_are_refused(
     dev: DevServer, client: Client, app: FakeApp, field: str, value: object, kind: str
@@ -162,6 +165,33 @@ def test_app_fields_of_the_wrong_type_are_refused(
     assert client.register(app, [app.function("fn")], **{field: value}) == (
         400, {"error": error, "code": "bad_request", "message": error})
     assert dev.engine.store.apps() == []
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    # An empty string archived the app's functions.
+    ({"functions": ""}, "functions must be an array, not a string"),
+    ({"functions": {}}, "functions must be an array, not an object"),
+    ({"capabilities": "x"}, "capabilities must be an object, not a string"),
+    ({"capabilities": {"trust_probe": 1}},
+     "capabilities.trust_probe must be a string, not a number"),
+])
+def test_a_sync_the_dev_servers_decoder_refuses_keeps_the_apps_functions(
+    client: Client, app: FakeApp, body: dict[str, object], error: str
+) -> None:
+    assert client.register(app, [app.function("fn")])[0] == 200
+    status, answer = client.request("POST", "/fn/register", {
+        "url": app.url, "v": "0.1", "deployType": "ping", "sdk": "py:v0.1.0",
+        "appName": app.app_id, **body})
+    assert (status, answer["error"]) == (400, f"Invalid request: {error}")
+    assert [fn["slug"] for fn in data(client, "{ functions { slug } }")["functions"]] == [
+        "app-fn"]
+
+
+def test_batch_events_that_are_no_object_make_the_function_invalid(
+    client: Client, app: FakeApp
+) -> None:
+    status, answer = client.register(app, [{**app.function("fn"), "batchEvents": ""}])
+    assert status == 400 and "batchEvents must be an object" in answer["message"]
 
 
 def test_function_level_retries_count_when_the_step_has_none(
