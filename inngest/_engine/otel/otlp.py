@@ -181,7 +181,9 @@ def _pb_any_value(data: bytes) -> Attribute:
 def parse_json(body: bytes) -> list[Span]:
     """The spans of a JSON request (a member twice in an object is refused, as protojson
     does)."""
-    return from_json(json.loads(body, object_pairs_hook=_unique_members))
+    # Read as UTF-8 text: Python's reader of bytes would skip a byte order mark and take
+    # UTF-16 and UTF-32, which protojson refuses.
+    return from_json(json.loads(body.decode("utf-8"), object_pairs_hook=_unique_members))
 
 
 def _unique_members(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
@@ -227,7 +229,7 @@ def _list(value: JSON) -> list[JSON]:
 
 def _json_resource_spans(value: JSON) -> list[Span]:
     fields = _members(value, "resource", "scopeSpans", "schemaUrl")
-    resource = _members(fields.get("resource") or {}, "attributes", "droppedAttributesCount",
+    resource = _members(fields.get("resource", {}), "attributes", "droppedAttributesCount",
                         "entityRefs")
     _uint(resource.get("droppedAttributesCount"))
     _list(resource.get("entityRefs"))
@@ -239,7 +241,7 @@ def _json_resource_spans(value: JSON) -> list[Span]:
 
 def _json_scope_spans(value: JSON, service: str) -> list[Span]:
     fields = _members(value, "scope", "spans", "schemaUrl")
-    scope = _members(fields.get("scope") or {}, "name", "version", "attributes",
+    scope = _members(fields.get("scope", {}), "name", "version", "attributes",
                      "droppedAttributesCount")
     _json_attributes(scope.get("attributes"))
     _uint(scope.get("droppedAttributesCount"))
@@ -261,7 +263,7 @@ def _json_span(value: JSON) -> _Span:
                 raise PayloadError(f"{name} must hold objects")
     _bytes(fields.get("traceId"))
     _string(fields.get("traceState"))
-    status = _members(fields.get("status") or {}, "message", "code")
+    status = _members(fields.get("status", {}), "message", "code")
     _string(status.get("message"))
     return _Span(
         span_id=_bytes(fields.get("spanId")), parent_span_id=_bytes(fields.get("parentSpanId")),
@@ -281,8 +283,8 @@ def _json_attributes(value: JSON) -> list[tuple[str, Attribute]]:
 
 
 def _json_any_value(value: JSON) -> Attribute:
-    fields = _members(value or {}, "stringValue", "boolValue", "intValue", "doubleValue",
-                      "arrayValue", "kvlistValue", "bytesValue")
+    fields = _members({} if value is None else value, "stringValue", "boolValue", "intValue",
+                      "doubleValue", "arrayValue", "kvlistValue", "bytesValue")
     if len(fields) > 1:
         raise PayloadError("a value has one kind")
     for name, member in fields.items():

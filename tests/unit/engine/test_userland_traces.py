@@ -367,6 +367,20 @@ def test_spans_of_an_archived_function_are_rejected(client: Client, app: FakeApp
     (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a",'
      b'"value":{"stringValue":"x","intValue":1}}]}]}]}]}', 400,
      b'{"message":"Invalid payload"}'),
+    # Taken before, refused by protojson: members of the wrong type read as absent, and a
+    # byte order mark or UTF-16 that Python's reader of bytes took.
+    (JSON_TYPE, b'{"resourceSpans":[{"resource":""}]}', 400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"scope":0}]}]}', 400,
+     b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"status":""}]}]}]}', 400,
+     b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a",'
+     b'"value":""}]}]}]}]}', 400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b"\xef\xbb\xbf{}", 400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, "{}".encode("utf-16"), 400, b'{"message":"Invalid payload"}'),
+    (JSON_TYPE, b'{"resourceSpans":[{"resource":null,"scopeSpans":[{"spans":[{"name":"a",'
+     b'"attributes":[{"key":"a","value":null}]}]}]}]}', 200,
+     b'{"partialSuccess":{"rejectedSpans":"1"}}'),
     ({"content-type": "application/JSON"}, b"{}", 400, b"\x12\x0fInvalid payload"),
     # google.rpc.Status{message: "Invalid payload"}
     (PROTOBUF_TYPE, b"xyz", 400, b"\x12\x0fInvalid payload"),
