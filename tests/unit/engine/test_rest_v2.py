@@ -160,9 +160,19 @@ DEEP_OBJECTS = base64.b64encode(b'{"id":' * 5000).decode()
     # Times as Go's RFC 3339 parser reads them, whatever Python's fromisoformat takes.
     ("/runs?from=2026-01-02T00:00:00.14Z&until=2026-01-01T21:00:00.5-02:00", 400,
      error("invalid_field_format", "from must be before until")),
+    # Refused in Go's time.Parse words: which part failed, and the rest of the value.
     ("/runs?from=2026-01-02T00:00:00%2B0100", 400, error(
         "api_error", 'parsing field "from": parsing time "2026-01-02T00:00:00+0100" as '
-                     '"2006-01-02T15:04:05.999999999Z07:00"')),
+                     '"2006-01-02T15:04:05.999999999Z07:00": cannot parse "+0100" as "Z07:00"')),
+    ("/runs?from=x", 400, error(
+        "api_error", 'parsing field "from": parsing time "x" as '
+                     '"2006-01-02T15:04:05.999999999Z07:00": cannot parse "x" as "2006"')),
+    ("/runs?until=2020-13-01T00:00:00Z", 400, error(
+        "api_error", 'parsing field "until": parsing time "2020-13-01T00:00:00Z": '
+                     'month out of range')),
+    ("/runs?from=2020-01-01T00:00:00Zx", 400, error(
+        "api_error", 'parsing field "from": parsing time "2020-01-01T00:00:00Zx": '
+                     'extra text: "x"')),
     ("/apps?limit=1000", 400, error("invalid_field_format", "Limit cannot exceed 100")),
     ("/apps?cursor=abc", 400, error("invalid_field_format", "Cursor is invalid")),
     ("/apps/nope", 404, error("not_found", "App not found")),
@@ -170,6 +180,12 @@ DEEP_OBJECTS = base64.b64encode(b'{"id":' * 5000).decode()
 ])
 def test_refused_reads(client: Client, path: str, status: int, body: Body) -> None:
     assert get(client, path) == (status, body)
+
+
+def test_times_read_as_go_reads_them(client: Client) -> None:
+    """Go's time.Parse takes a one-digit hour and a comma before the fraction."""
+    for moment in ("2020-01-01T1:00:00Z", "2020-01-01T01:00:00,5Z"):
+        assert get(client, f"/runs?from={moment}")[0] == 200
 
 
 def test_empty_lists_leave_out_data(client: Client) -> None:

@@ -13,16 +13,16 @@ import json
 import typing
 import uuid
 
+from inngest._engine.graphql.errors import GraphQLError
+from inngest._engine.graphql.time_scalar import parse_time
 from inngest._engine.http.query import values
 from inngest._engine.http.rest_v2.envelope import API_ERROR, INVALID_FIELD_FORMAT, V2Error
-from inngest._engine.timeparse import parse_rfc3339
 
 Query = typing.Mapping[str, str]
 
 _INT32 = 2 ** 31
 _GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
-_RFC3339 = "2006-01-02T15:04:05.999999999Z07:00"
 # The times a run list's cursor holds: its runs' start, or their end when listed by end.
 START_TIME, END_TIME = "start_time", "end_time"
 # A run list's cursor: the last run's id and its times (ms) by field.
@@ -89,9 +89,10 @@ def timestamp_ms(query: Query, field: str) -> int | None:
     value = text(query, field)
     if value is None:
         return None
-    moment = parse_rfc3339(value)
-    if moment is None:
-        raise _parse_error(field, f'parsing time "{value}" as "{_RFC3339}"')
+    try:
+        moment = parse_time(value)  # the gateway's time.Parse, as the Time scalar's
+    except GraphQLError as err:
+        raise _parse_error(field, err.message) from None
     return round(moment.timestamp() * 1000)
 
 
