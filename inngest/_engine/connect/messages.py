@@ -3,7 +3,8 @@ reads and writes them. Every WebSocket message is a binary ``ConnectMessage``: a
 the bytes of the message of that kind.
 
 Decoding follows proto3: a missing field has its zero value, the last of a repeated scalar
-field wins, unknown fields are skipped; a field of the wrong wire type is an error.
+field wins, unknown fields are skipped, and so is a field of the wrong wire type (Go's
+decoder keeps it as an unknown field).
 """
 
 from __future__ import annotations
@@ -90,10 +91,7 @@ class Fields:
         return [bytes(value) for value in self._values(number, protowire.LEN)]
 
     def _values(self, number: int, wire: int) -> list[typing.Any]:
-        found = self._fields.get(number, [])
-        if any(kind != wire for kind, _ in found):
-            raise WireError(f"field {number} has the wrong wire type")
-        return [value for _, value in found]
+        return [value for kind, value in self._fields.get(number, []) if kind == wire]
 
 
 def connect_message(kind: Kind, payload: bytes = b"") -> bytes:

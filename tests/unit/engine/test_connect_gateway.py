@@ -163,6 +163,13 @@ def test_start_skips_unknown_groups_nested_as_deep_as_the_dev_server_allows(
     assert start(dev, body=field(1, "gw-other")).status == 200
 
 
+@pytest.mark.parametrize("body", [b"\x08\x01", b"\x0b\x0c", b"\x0d\x01\x02\x03\x04"])
+def test_start_skips_a_field_of_the_wrong_wire_type(dev: DevServer, body: bytes) -> None:
+    """Field 1 (the groups to exclude, a string) as a varint, a group or 4 bytes: Go's
+    decoder keeps it as an unknown field, as the dev server's 200 shows."""
+    assert start(dev, body=body).status == 200
+
+
 # The handshake
 
 
@@ -465,6 +472,10 @@ def flush(dev: DevServer, body: bytes) -> urllib3.BaseHTTPResponse:
     (nested_groups(5000, closed=False), "could not unmarshal request"),
     (field(1, "req") + field(6, "{}"), "could not unmarshal system trace ctx"),
     (field(1, "req") + field(11, '{"traceparent": 1}'), "could not unmarshal system trace ctx"),
+    # Fields of the wrong wire type are skipped (as there): the request id as a varint, the
+    # status as bytes; the reply then has no trace context.
+    (b"\x08\x01", "could not unmarshal system trace ctx"),
+    (b"\x2a\x01x", "could not unmarshal system trace ctx"),
 ])
 def test_flush_refuses_what_is_not_a_reply(dev: DevServer, body: bytes, error: str) -> None:
     response = flush(dev, body)
