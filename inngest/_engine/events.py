@@ -26,6 +26,7 @@ FUNCTION_CANCELLED = "inngest/function.cancelled"
 FUNCTION_INVOKED = "inngest/function.invoked"
 SCHEDULED_TIMER = "inngest/scheduled.timer"
 HTTP_REQUEST = "inngest/http.request"
+_NOT_EVENTS = "Request body must contain an event object or an array of event objects"
 
 
 class EventError(EngineError, ValueError):
@@ -38,6 +39,10 @@ def split_body(body: bytes) -> list[JSON]:
     """The events of a request body: one object or an array of objects."""
     if not body.strip():
         return []
+    if body.lstrip(b" \t\r\n")[:1] not in (b"{", b"["):
+        # The dev server reads the first JSON token: anything but an object or array start
+        # (text that is not JSON, a byte order mark, NaN) is this refusal.
+        raise EventError(_NOT_EVENTS)
     try:
         parsed = load_body(body)
     except BodyError as err:
@@ -45,7 +50,7 @@ def split_body(body: bytes) -> list[JSON]:
     if isinstance(parsed, dict):
         return [parsed]
     if not isinstance(parsed, list):
-        raise EventError("Request body must contain an event object or an array of event objects")
+        raise EventError(_NOT_EVENTS)
     if len(parsed) > MAX_EVENTS:
         raise EventError(f"Cannot have more than {MAX_EVENTS} events in a batch")
     return parsed

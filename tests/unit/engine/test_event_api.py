@@ -33,6 +33,14 @@ def test_empty_body_ingests_nothing(client: Client) -> None:
 
 @pytest.mark.parametrize("body, message", [
     (b"42", "Request body must contain an event object or an array of event objects"),
+    # As the dev server, which reads the first JSON token, words anything that does not
+    # start an object or an array.
+    (b"not json", "Request body must contain an event object or an array of event objects"),
+    (b"\xff\xfe", "Request body must contain an event object or an array of event objects"),
+    (b"\xef\xbb\xbf{}", "Request body must contain an event object or an array of event "
+                        "objects"),
+    (b" NaN", "Request body must contain an event object or an array of event objects"),
+    (b"1e999", "Request body must contain an event object or an array of event objects"),
     ([{"name": "x"}] * 5001, "Cannot have more than 5000 events in a batch"),
     ({"name": "inngest/function.failed"},
      "event name is reserved for internal use: inngest/function.failed"),
