@@ -51,6 +51,9 @@ _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # The target has no spaces or control characters (RFC 3986; Go's URL parser refuses them).
 _REQUEST_LINE = re.compile(_TOKEN + r" ([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9])")
 _FIELD_NAME = re.compile(_TOKEN)
+# A ``%`` in the target's path not followed by two hex digits: Go's request parser refuses
+# the request (a query's bad escapes are only dropped when it is read).
+_BAD_PATH_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # A field value has no control characters but tab (RFC 9110 section 5.5): a bare CR or a
 # NUL is read as a line end by some servers and proxies, and not by others.
 _FIELD_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -789,6 +792,8 @@ def _parse_request_line(line: str) -> tuple[str, str, str]:
                        f"HTTP/{major}.{minor} is not supported: send HTTP/1.1")
     if not _is_request_target(method, target):
         raise _Refusal(400, "bad_request", "malformed request target: it must start with /")
+    if _BAD_PATH_ESCAPE.search(target.partition("?")[0]):
+        raise _Refusal(400, "bad_request", "malformed request target: invalid URL escape")
     # A later 1.x minor version is answered as 1.1, the highest this server speaks
     # (RFC 9110 section 2.5), as the real server does.
     return method, target, "1.0" if minor == "0" else "1.1"

@@ -326,6 +326,23 @@ def test_a_request_target_with_a_control_character_is_a_400(
         "code": "bad_request", "message": "malformed request line"}
 
 
+@pytest.mark.parametrize("target", [b"/health%zz", b"/health%", b"/health%2",
+                                    b"/he%zzalth?x=1", b"/health#%zz",
+                                    b"http://127.0.0.1/health%zz"])
+def test_a_request_target_with_a_bad_escape_in_its_path_is_a_400(
+    engine_port: int, target: bytes
+) -> None:
+    """As the real server, whose request parser refuses it (ours routed it: a 404)."""
+    status, _, body = ask(engine_port, b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % target)
+    assert status == 400 and json.loads(body) == {
+        "code": "bad_request", "message": "malformed request target: invalid URL escape"}
+
+
+def test_a_bad_escape_in_the_query_is_left_to_the_route(engine_port: int) -> None:
+    status, _, _ = ask(engine_port, b"GET /health?x=%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert status == 200
+
+
 @pytest.fixture
 def echo() -> typing.Iterator[Serving]:
     """Start a core server answering each request with its body; return its port."""
