@@ -118,15 +118,18 @@ def register(
         request = load_body(body)
     except ValueError as err:
         raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
+    if request is None:
+        request = {}  # Go decodes null as the empty request
     if not isinstance(request, typing.Mapping):
         raise RegisterError(400, {"error": "Invalid request: body must be a JSON object"})
-    # Go decodes JSON keys case-insensitively: SDKs send "appname" as well as "appName".
-    app_name = next((v for k, v in request.items() if k.lower() == "appname"), None)
-    if not isinstance(app_name, str) or not app_name:
-        raise RegisterError(400, {"error": "App ID required"})
+    # Fields of the wrong type first: the dev server's decoder refuses them before it checks.
     problems = _request_problems(request)
     if problems:
         raise RegisterError(400, {"error": f"Invalid request: {problems[0]}"})
+    # Go decodes JSON keys case-insensitively: SDKs send "appname" as well as "appName".
+    app_name = next((v for k, v in request.items() if k.lower() == "appname"), None)
+    if not isinstance(app_name, str) or not app_name:
+        raise RegisterError(400, {"error": "App ID required", "data": None, "status": 400})
     try:
         url = normalize_url(str(request.get("url") or ""))
     except UrlError as err:

@@ -142,8 +142,14 @@ def test_missing_step_url(dev: DevServer, client: Client, app: FakeApp) -> None:
 
 
 def test_request_level_errors(client: Client, app: FakeApp) -> None:
-    assert client.request("POST", "/fn/register", {"url": app.url, "functions": []}) == (
-        400, {"error": "App ID required", "code": "bad_request", "message": "App ID required"})
+    required = (400, {"error": "App ID required", "data": None, "status": 400,
+                      "code": "bad_request", "message": "App ID required"})
+    assert client.request("POST", "/fn/register", {"url": app.url, "functions": []}) == required
+    # As the dev server's decoder: null is the empty request, and a field of the wrong type
+    # is refused before the app's name is looked for.
+    assert client.request("POST", "/fn/register", b"null") == required
+    status, body = client.request("POST", "/fn/register", {"v": 1})
+    assert status == 400 and body["error"] == "Invalid request: v must be a string, not a number"
     status, body = client.request("POST", "/fn/register", b"{bad")
     assert status == 400 and body["error"].startswith("Invalid request: ")
     headers = {"x-inngest-expected-server-kind": "cloud"}
