@@ -9,6 +9,7 @@ import cases
 import cases_cli_api  # noqa: F401  (registers its cases into cases.CASES)
 import cases_rest_v1  # noqa: F401  (registers its cases into cases.CASES)
 import cases_flow  # noqa: F401  (registers its cases into cases.CASES)
+import cases_hostile  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
 
@@ -20,6 +21,13 @@ KNOWN: dict[str, str] = {
                                                 "(500); ours lists those made",
     "js_checkpointed-run": "a run ended by a RunComplete op keeps its output (theirs is \"\")",
     "js_checkpointed-trace": "a RunComplete run's trace: our root is Run, Finalization kept",
+    "hostile-cancellations_applied": "the dev server fails every bulk cancellation of a "
+                                     "function it has with an empty 500; ours applies it",
+    "hostile-signals_unnamed": "a signal without a name: the dev server's 500, ours 400 "
+                               "(POST /v1/signals error bodies)",
+    "hostile-graphql_transports": "the dev server serves GraphQL over GET and answers a null "
+                                  "body and other methods its own way; ours 400 and 405 "
+                                  "(GraphQL over HTTP)",
 }
 
 
