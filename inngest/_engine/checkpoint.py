@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
+from inngest._engine import defers
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import JSON, Run
 from inngest._protocol.opcodes import Opcode
@@ -22,9 +23,9 @@ SYNC_OPS = frozenset({
     Opcode.STEP, Opcode.STEP_RUN, Opcode.PLANNED, Opcode.RUN_COMPLETE,
     Opcode.SYNC_RUN_COMPLETE, Opcode.STEP_FAILED, Opcode.DEFER_ADD, Opcode.DEFER_ABORT,
 })
-# Of those, the ones a checkpoint acts on, or lets pass (the engine keeps no defers).
+# Of those, the ones a checkpoint acts on, or lets pass.
 _SAVED_OPS = (Opcode.STEP, Opcode.STEP_RUN)
-_PASSED_OPS = (Opcode.PLANNED, Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
+_PASSED_OPS = (Opcode.PLANNED,)
 RUN_NOT_FOUND = "run not found in state store"
 
 
@@ -62,6 +63,9 @@ def save_async(life: Lifecycle, run_id: str, steps: list[CheckpointStep]) -> Non
     if any(step.op not in SYNC_OPS for step in steps):
         raise CheckpointError("cannot checkpoint async steps")
     for step in steps:
+        if step.op in defers.OPS:
+            defers.record(life.store, run_id, step.op, step.id, step.raw.get("opts"))
+            continue
         if step.op in _PASSED_OPS:
             continue
         if step.op not in _SAVED_OPS:

@@ -21,7 +21,7 @@ import logging
 import typing
 import uuid
 
-from inngest._engine import events, registration, ulid
+from inngest._engine import defers, events, registration, ulid
 from inngest._engine.checkpoint import CheckpointStep, save_step
 from inngest._engine.engine import Engine
 from inngest._engine.models import API_METHOD, JSON, App, Function, Run, RunStatus
@@ -33,8 +33,6 @@ from inngest._protocol.opcodes import Opcode
 log = logging.getLogger("inngest.engine")
 
 _STEP_OPS = (Opcode.STEP, Opcode.STEP_RUN)
-# Defers: the engine keeps none. Planned steps (parallel ones) go async, as on the server.
-_PASSED_OPS = (Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 # What the server retries a durable endpoint's steps with when the SDK does not say.
 DEFAULT_RETRIES = 4
 
@@ -164,14 +162,20 @@ def apply_steps(engine: Engine, run_id: str, steps: list[CheckpointStep]) -> Non
     if run is None or run.status.ended:
         log.info("durable endpoint steps for run %s dropped: the run is not running", run_id)
         return
+    # Defers are kept first (as the server does): the run may end at its response.
+    for step in steps:
+        if step.op in defers.OPS:
+            defers.record(engine.store, run.id, step.op, step.id, step.raw.get("opts"))
     ops: list[Op] = []
     for step in steps:
+        if step.op in defers.OPS:
+            continue
         if step.op in _STEP_OPS:
             save_step(engine.lifecycle, run, step)
         elif step.op == Opcode.RUN_COMPLETE:
             _complete(engine, run, step.data)
             return
-        elif step.op not in _PASSED_OPS:
+        else:
             ops.append(Op(step.op, step.id, step.raw))
     if ops:
         log.info("run %s of a durable endpoint goes async (%s)", run.id,

@@ -12,7 +12,7 @@ import typing
 import urllib.parse
 
 from inngest._engine import (
-    cel, checkpoint, events, history, reentry, span_metadata, timeparse,
+    cel, checkpoint, defers, events, history, reentry, span_metadata, timeparse,
 )
 from inngest._engine.errors import EngineError
 from inngest._engine.flow.creation import overdue
@@ -22,7 +22,7 @@ from inngest._engine.models import (
 from inngest._engine.otel import traceref
 from inngest._engine.payload import load, object_or_empty, to_int
 from inngest._engine.responses import (
-    LAZY_OPS, Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
+    Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
     sorted_keys, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
@@ -254,14 +254,15 @@ class Executor:
             "use_api": False,
         }
         first = trigger_events[0] if trigger_events else "{}"
+        held = defers.entries(self.store, run.id)
         if small:
-            encoded = _body(ctx, first, trigger_events, stack + _inputs(run, step_ids),
-                            run.version)
+            encoded = _body(ctx, held, first, trigger_events,
+                            stack + _inputs(run, step_ids), run.version)
             if len(encoded) <= MAX_REQUEST_BYTES:
                 return encoded
         # The SDK reads the events and step results by API; the first event still comes.
         ctx["use_api"] = True
-        return _body(ctx, first, [], [], run.version)
+        return _body(ctx, held, first, [], [], run.version)
 
     def _event_text(self, event_id: str) -> str | None:
         """A trigger event's canonical JSON (kept: events never change once stored)."""
@@ -373,7 +374,11 @@ class Executor:
     def _handle_ops(self, item: QueueItem, run: Run, fn: Function, outcome: Ops,
                     gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
         # A step whose result is saved never runs or waits again, whatever the SDK reports.
-        ops = [op for op in outcome.ops if op.op != Opcode.NONE
+        # Defers are kept first: a RunComplete among the ops schedules them.
+        for op in outcome.ops:
+            if op.op in defers.OPS:
+                defers.record(self.store, run.id, op.op, op.id, op.raw.get("opts"))
+        ops = [op for op in outcome.ops if op.op not in (Opcode.NONE, *defers.OPS)
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if any(op.op == Opcode.RUN_COMPLETE for op in ops):
             ops = self._save_final_steps(run, ops)
@@ -391,12 +396,11 @@ class Executor:
                 return self._retry(item, outcome.retry_after, reason)
         waiting = [op.id for op in ops if op.op in _WAITING_OPS
                    and op.opts.get("parallelMode") != "race"]
-        eager = [op for op in ops if op.op not in LAZY_OPS]
         with self.store.transaction():
-            if waiting or len(eager) > 1:
+            if waiting or len(ops) > 1:
                 run = self.store.update_run(
                     run.id, pending_steps=run.pending_steps + waiting,
-                    force_step_plan=run.force_step_plan or len(eager) > 1,
+                    force_step_plan=run.force_step_plan or len(ops) > 1,
                 )
         for op in sorted(ops, key=lambda op: op.op != Opcode.WAIT_FOR_EVENT):
             again = self._apply(op, run, fn, item, depth, gateway_replies)
@@ -611,14 +615,16 @@ def _inputs(run: Run, memoized: list[str]) -> list[tuple[str, str]]:
             for step_id, value in run.step_inputs.items() if step_id not in memoized]
 
 
-def _body(ctx: dict[str, JSON], first: str, trigger_events: list[str],
+def _body(ctx: dict[str, JSON], held: dict[str, JSON], first: str, trigger_events: list[str],
           steps: list[tuple[str, str]], version: int) -> bytes:
     """A request body in canonical JSON (RFC 8785) from the canonical texts of its events
-    and step results, as ``jcs.canonicalize`` of the whole would give."""
+    and step results, as ``jcs.canonicalize`` of the whole would give; ``held`` is the
+    run's defers (see defers.entries)."""
     events_text = ",".join(trigger_events)
     use_api = "true" if ctx["use_api"] else "false"
     ctx_text = jcs.canonicalize_floatless(ctx).decode()  # the engine's own keys, no floats
-    return (f'{{"ctx":{ctx_text},"event":{first},"events":[{events_text}],'
+    held_text = jcs.canonicalize(held).decode() if held else "{}"
+    return (f'{{"ctx":{ctx_text},"defers":{held_text},"event":{first},"events":[{events_text}],'
             f'"steps":{jcs.object_of_texts(steps)},"use_api":{use_api},'
             f'"version":{version}}}').encode()
 

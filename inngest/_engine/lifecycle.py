@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import typing
 
-from inngest._engine import events
+from inngest._engine import defers, events
 from inngest._engine.clock import Clock
 from inngest._engine.flow.creation import RunGate
 from inngest._engine.history import History
@@ -123,10 +123,13 @@ class Lifecycle:
             self.store.delete_run_items(run_id)
             self.store.delete_run_pauses(run_id)
             self.history.finished(run)
+            fn = self.store.function(run.function_id)
+            deferred = defers.take(self.store, run, fn, self.clock.now_ms()) if fn else []
         self.queue.run_ended(run_id)
-        fn = self.store.function(run.function_id)
         log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
         self._emit_finish_events(run, reply_error)
+        if deferred:
+            self.publish(deferred)
         return run
 
     def _emit_finish_events(self, run: Run, reply_error: str | None) -> None:

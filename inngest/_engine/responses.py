@@ -12,7 +12,6 @@ from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
 _BY_LOWER = {op.value.lower(): op.value for op in Opcode}
-LAZY_OPS = (Opcode.DEFER_ADD, Opcode.DEFER_ABORT)
 _TEXT_LIMIT = 500
 MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 _READING = "error reading generator opcode response"

@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS history (
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_run ON history (run_id, seq);
 CREATE TABLE IF NOT EXISTS cancellations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS defers (
+    run_id TEXT NOT NULL, hashed_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (run_id, hashed_id));
 CREATE TABLE IF NOT EXISTS buffers (
     kind TEXT NOT NULL, function_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, function_id, key));
@@ -882,6 +885,26 @@ class Store:
             "INSERT OR REPLACE INTO invoke_keys (function_id, key, run_id, expires_at_ms)"
             " VALUES (?, ?, ?, ?)", function_id, key, run_id, expires_at_ms,
         )
+
+    # Deferred runs
+
+    def add_defer(self, run_id: str, hashed_id: str, data: Object) -> None:
+        """Keep a run's defer, unless one with its hashed id is kept already."""
+        self._write("INSERT OR IGNORE INTO defers (run_id, hashed_id, data) VALUES (?, ?, ?)",
+                    run_id, hashed_id, dump(data))
+
+    def set_defer(self, run_id: str, hashed_id: str, data: Object) -> None:
+        self._write("UPDATE defers SET data = ? WHERE run_id = ? AND hashed_id = ?",
+                    dump(data), run_id, hashed_id)
+
+    def defers(self, run_id: str) -> list[tuple[str, Object]]:
+        """A run's defers by hashed id, in the order they came."""
+        rows = self._rows("SELECT hashed_id, data FROM defers WHERE run_id = ? ORDER BY rowid",
+                          run_id)
+        return [(_text(hashed_id), _record(data)) for hashed_id, data in rows]
+
+    def delete_run_defers(self, run_id: str) -> None:
+        self._write("DELETE FROM defers WHERE run_id = ?", run_id)
 
     # Flow control state
 
