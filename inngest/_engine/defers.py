@@ -145,3 +145,9 @@ def event_id(run_id: str, hashed_id: str) -> str:
     """The same ULID for the same run and defer: an event published twice starts one run."""
     seed = hashlib.sha256(f"defer-event:{run_id}:{hashed_id}".encode()).digest()
     return ulid.encode(ulid.timestamp_ms(run_id), int.from_bytes(seed[:10], "big"))
+
+
+def started_by_defer(store: Store, run: Run) -> bool:
+    """Whether a defer started ``run`` (its trigger is a schedule event)."""
+    first = store.event(run.event_ids[0]) if run.event_ids else None
+    return first is not None and first.name == SCHEDULE_EVENT

@@ -161,3 +161,17 @@ def test_checkpointed_defers_are_held(client: Client, app: FakeApp) -> None:
     assert answers == [(200, b""), (200, b"")]
     assert len(deferred_events(app)) == 1
     assert deferred_events(app, "app-other") == []
+
+
+def test_run_lists_tell_deferred_runs_apart(client: Client, app: FakeApp) -> None:
+    parent = start(client, app, lambda call: ops(defer_add("mail"), complete()))
+
+    def listed(query: str) -> list[str]:
+        status, body = client.request("GET", f"/api/v2/runs{query}")
+        assert status == 200, body
+        return [run["function"]["id"] for run in body["data"]]
+
+    assert listed("?isDeferred=true") == ["later"]
+    assert listed("?isDeferred=false") == ["parent"]
+    assert sorted(listed("")) == ["later", "parent"]
+    assert parent["run_id"] not in listed("?isDeferred=true")

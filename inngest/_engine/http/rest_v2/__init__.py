@@ -12,7 +12,7 @@ import re
 import typing
 import urllib.parse
 
-from inngest._engine import events, scores as scores_module, ulid
+from inngest._engine import defers, events, scores as scores_module, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.from_step import FromStep, RerunStepError
 from inngest._engine.http import routing
@@ -272,7 +272,6 @@ class RestV2:
     def _filtered_runs(self, query: dict[str, str], app_ids: list[str] | None,
                        function_ids: list[str] | None) -> Object:
         output = params.boolean(query, "include_output")
-        # The dev server lists only runs a defer started, which the engine starts none of.
         deferred = params.optional_boolean(query, "is_deferred")
         size = params.limit(query, *_RUNS_LIMITS)
         cursor = params.run_cursor(query)
@@ -287,8 +286,9 @@ class RestV2:
         if order not in ("", "DESC", "ASC"):
             raise V2Error(400, INVALID_FIELD_FORMAT, "order is invalid")
         after = params.position(cursor, _cursor_field(time_field))
-        runs = [] if deferred else self.engine.store.runs()
-        runs = [run for run in runs if (not statuses or run.status in statuses)
+        store = self.engine.store
+        runs = [run for run in store.runs() if (not statuses or run.status in statuses)
+                and (deferred is None or defers.started_by_defer(store, run) == deferred)
                 and self._run_in(run, app_ids, function_ids)
                 and _within(run, time_field, span[0], span[1])]
         metadata_range = None if None in span else {
