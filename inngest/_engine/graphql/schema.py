@@ -7,7 +7,7 @@ import json
 import typing
 
 from inngest._engine import (
-    cel, events, registration, scores, span_metadata, timeparse, ulid,
+    cel, defers, events, registration, scores, span_metadata, timeparse, ulid,
 )
 from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
@@ -406,6 +406,9 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
         flt = {**flt, "functionIDs": [i for i in _list(flt.get("functionIDs")) if i in allowed]
                or sorted(allowed) or [""]}
     runs = _filtered_runs(store.runs(), flt)
+    deferred = flt.get("isDeferred")
+    if isinstance(deferred, bool):
+        runs = [run for run in runs if defers.started_by_defer(store, run) == deferred]
     matches = _run_query(flt.get("query"))
     if matches is not None:
         runs = [run for run in runs if _trigger_matches(run, matches, ctx)]

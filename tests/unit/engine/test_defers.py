@@ -171,7 +171,16 @@ def test_run_lists_tell_deferred_runs_apart(client: Client, app: FakeApp) -> Non
         assert status == 200, body
         return [run["function"]["id"] for run in body["data"]]
 
+    def gql_listed(deferred: str) -> list[str]:
+        status, body = client.request("POST", "/v0/gql", {"query": (
+            '{ runs(filter: {from: "2020-01-01T00:00:00Z", isDeferred: %s}, orderBy: '
+            '[{field: QUEUED_AT, direction: DESC}]) { edges { node { id function { slug } } } '
+            'totalCount } }' % deferred)})
+        assert status == 200 and "errors" not in body, body
+        return [edge["node"]["function"]["slug"] for edge in body["data"]["runs"]["edges"]]
+
     assert listed("?isDeferred=true") == ["later"]
     assert listed("?isDeferred=false") == ["parent"]
     assert sorted(listed("")) == ["later", "parent"]
-    assert parent["run_id"] not in listed("?isDeferred=true")
+    assert (gql_listed("true"), gql_listed("false")) == (["app-later"], ["app-parent"])
+    assert parent["status"] == "Completed"
