@@ -64,7 +64,7 @@ def save_async(life: Lifecycle, run_id: str, steps: list[CheckpointStep]) -> Non
         raise CheckpointError("cannot checkpoint async steps")
     for step in steps:
         if step.op in defers.OPS:
-            defers.record(life.store, run_id, step.op, step.id, step.raw.get("opts"))
+            defers.record(life.store, run_id, step.op, step.id, step.raw)
             continue
         if step.op in _PASSED_OPS:
             continue

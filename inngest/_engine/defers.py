@@ -27,6 +27,7 @@ from inngest._engine.store import Store
 from inngest._protocol.opcodes import Opcode
 
 log = logging.getLogger("inngest.engine")
+Publish = typing.Callable[[list[dict[str, JSON]]], list[str]]
 
 SCHEDULE_EVENT = "inngest/deferred.schedule"
 OPS = (Opcode.DEFER_ADD.value, Opcode.DEFER_ABORT.value)
@@ -38,18 +39,23 @@ MAX_INPUT_BYTES = 4 * 1024 * 1024
 MAX_META_BYTES = 32 * 1024
 
 
-def record(store: Store, run_id: str, op: str, op_id: str, opts: JSON) -> None:
-    """Keep what a ``DeferAdd`` or ``DeferAbort`` op says (other ops are not defers)."""
+def record(store: Store, run_id: str, op: str, op_id: str,
+           raw: typing.Mapping[str, JSON]) -> None:
+    """Keep what a ``DeferAdd`` or ``DeferAbort`` op (``raw``, as the SDK sent it) says."""
+    opts = raw.get("opts")
     if not isinstance(opts, typing.Mapping):
         log.warning("run %s: %s %s has no options; ignored", run_id, op, op_id)
         return
     if op == Opcode.DEFER_ADD:
-        _add(store, run_id, op_id, opts)
+        userland = raw.get("userland")
+        name = userland.get("id") if isinstance(userland, typing.Mapping) else None
+        _add(store, run_id, op_id, opts, name if isinstance(name, str) else "")
     elif op == Opcode.DEFER_ABORT:
         _abort(store, run_id, opts.get("target_hashed_id"))
 
 
-def _add(store: Store, run_id: str, hashed_id: str, opts: typing.Mapping[str, JSON]) -> None:
+def _add(store: Store, run_id: str, hashed_id: str, opts: typing.Mapping[str, JSON],
+         name: str) -> None:
     slug = opts.get("fn_slug")
     if not hashed_id or not isinstance(slug, str):
         log.warning("run %s: defer %s names no function; ignored", run_id, hashed_id)
@@ -65,10 +71,10 @@ def _add(store: Store, run_id: str, hashed_id: str, opts: typing.Mapping[str, JS
     if refusal is not None:
         log.warning("run %s: defer %s rejected (%s); the run goes on without it", run_id,
                     hashed_id, refusal)
-        store.add_defer(run_id, hashed_id, {"fn_slug": slug, "status": REJECTED})
+        store.add_defer(run_id, hashed_id, {"fn_slug": slug, "name": name, "status": REJECTED})
         return
     store.add_defer(run_id, hashed_id, {
-        "fn_slug": slug, "status": AFTER_RUN, "input": opts["input"],
+        "fn_slug": slug, "name": name, "status": AFTER_RUN, "input": opts["input"],
         "meta": opts.get("meta"),
     })
 
@@ -103,8 +109,8 @@ def _abort(store: Store, run_id: str, target: JSON) -> None:
     if defer is None:
         log.info("run %s: abort of defer %s, which the run does not hold", run_id, target)
         return
-    store.set_defer(run_id, typing.cast(str, target),
-                    {"fn_slug": defer.get("fn_slug"), "status": ABORTED})
+    store.set_defer(run_id, typing.cast(str, target), {
+        "fn_slug": defer.get("fn_slug"), "name": defer.get("name"), "status": ABORTED})
 
 
 def entries(store: Store, run_id: str) -> dict[str, JSON]:
@@ -113,15 +119,19 @@ def entries(store: Store, run_id: str) -> dict[str, JSON]:
             for hashed_id, defer in store.defers(run_id)}
 
 
-def take(store: Store, run: Run, fn: Function, now_ms: int) -> list[dict[str, JSON]]:
-    """The ``inngest/deferred.schedule`` events of an ended run's defers still to run; the
-    run's defers are dropped."""
-    held = store.defers(run.id)
-    if not held:
-        return []
-    store.delete_run_defers(run.id)
-    return [_event(run, fn, hashed_id, defer, now_ms)
-            for hashed_id, defer in held if defer.get("status") == AFTER_RUN]
+def schedule(store: Store, publish: Publish, run: Run, fn: Function, now_ms: int) -> None:
+    """Publish the ``inngest/deferred.schedule`` events of an ended run's defers still to
+    run. The defers are kept (without their input) for the run's GraphQL ``defers``, with
+    the id of the event that starts each."""
+    due = [(hashed_id, defer) for hashed_id, defer in store.defers(run.id)
+           if defer.get("status") == AFTER_RUN and "event_id" not in defer]
+    if not due:
+        return
+    event_ids = publish([_event(run, fn, hashed_id, defer, now_ms) for hashed_id, defer in due])
+    for (hashed_id, defer), event_id in zip(due, event_ids):
+        store.set_defer(run.id, hashed_id, {
+            "fn_slug": defer["fn_slug"], "name": defer.get("name"), "status": AFTER_RUN,
+            "event_id": event_id})
 
 
 def _event(run: Run, fn: Function, hashed_id: str, defer: Object,

@@ -165,7 +165,7 @@ def apply_steps(engine: Engine, run_id: str, steps: list[CheckpointStep]) -> Non
     # Defers are kept first (as the server does): the run may end at its response.
     for step in steps:
         if step.op in defers.OPS:
-            defers.record(engine.store, run.id, step.op, step.id, step.raw.get("opts"))
+            defers.record(engine.store, run.id, step.op, step.id, step.raw)
     ops: list[Op] = []
     for step in steps:
         if step.op in defers.OPS:

@@ -377,7 +377,7 @@ class Executor:
         # Defers are kept first: a RunComplete among the ops schedules them.
         for op in outcome.ops:
             if op.op in defers.OPS:
-                defers.record(self.store, run.id, op.op, op.id, op.raw.get("opts"))
+                defers.record(self.store, run.id, op.op, op.id, op.raw)
         ops = [op for op in outcome.ops if op.op not in (Opcode.NONE, *defers.OPS)
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if any(op.op == Opcode.RUN_COMPLETE for op in ops):

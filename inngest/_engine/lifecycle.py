@@ -123,13 +123,12 @@ class Lifecycle:
             self.store.delete_run_items(run_id)
             self.store.delete_run_pauses(run_id)
             self.history.finished(run)
-            fn = self.store.function(run.function_id)
-            deferred = defers.take(self.store, run, fn, self.clock.now_ms()) if fn else []
         self.queue.run_ended(run_id)
+        fn = self.store.function(run.function_id)
         log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
         self._emit_finish_events(run, reply_error)
-        if deferred:
-            self.publish(deferred)
+        if fn is not None:
+            defers.schedule(self.store, self.publish, run, fn, self.clock.now_ms())
         return run
 
     def _emit_finish_events(self, run: Run, reply_error: str | None) -> None:

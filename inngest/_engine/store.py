@@ -903,9 +903,6 @@ class Store:
                           run_id)
         return [(_text(hashed_id), _record(data)) for hashed_id, data in rows]
 
-    def delete_run_defers(self, run_id: str) -> None:
-        self._write("DELETE FROM defers WHERE run_id = ?", run_id)
-
     # Flow control state
 
     def gcra_tat(self, key: str) -> int | None:

@@ -13,7 +13,8 @@ from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import (
-    events_v2, function_config, run_query, span_tree, stream, trace, worker_connections,
+    events_v2, function_config, run_defers, run_query, span_tree, stream, trace,
+    worker_connections,
 )
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.history import CHECKPOINTED
@@ -707,6 +708,7 @@ _ENUMS = {  # values in the real server's order (its introspection lists them so
     "SingletonMode": ("SKIP", "CANCEL"),
     **stream.ENUMS,
     **worker_connections.ENUMS,
+    **run_defers.ENUMS,
 }
 _INPUTS = {
     "AppsFilterV1": {"method": "AppMethod"},
@@ -802,7 +804,8 @@ SCHEMA = with_introspection(Schema(
             "createApp": Field("App!", _create_app, {"input": "CreateAppInput!"}),
             "deleteApp": Field("String!", _delete_app, {"id": "String!"}),
         },
-        "FunctionRunV2": _RUN_V2_FIELDS,
+        "FunctionRunV2": {**_RUN_V2_FIELDS, **run_defers.fields(_ListedRun)},
+        **run_defers.TYPES,
         "FunctionRun": _LEGACY_RUN_FIELDS,
         "RunTraceTrigger": {
             "payloads": Field("[Bytes!]!"), "IDs": Field("[ULID!]!"),

@@ -184,3 +184,48 @@ def test_run_lists_tell_deferred_runs_apart(client: Client, app: FakeApp) -> Non
     assert sorted(listed("")) == ["later", "parent"]
     assert (gql_listed("true"), gql_listed("false")) == (["app-later"], ["app-parent"])
     assert parent["status"] == "Completed"
+
+
+RUN_DEFERS = """query($id: String!) { run(runID: $id) { isDeferred
+  defers { hashedDeferID userlandDeferID fnSlug status function { slug } runID run { id } }
+  siblingDefers { userlandDeferID runID }
+  deferredFrom { runID function { slug } run { id } } } }"""
+
+
+def run_defers(client: Client, run_id: str) -> dict[str, typing.Any]:
+    status, body = client.request("POST", "/v0/gql", {"query": RUN_DEFERS,
+                                                      "variables": {"id": run_id}})
+    assert status == 200 and "errors" not in body, body
+    return dict(body["data"]["run"])
+
+
+def test_graphql_runs_show_their_defers_and_where_they_came_from(
+        client: Client, app: FakeApp) -> None:
+    parent = start(client, app, lambda call: ops(
+        defer_add("mail"), defer_add("pay", "app-other"), defer_add("gone"),
+        defer_abort("gone"), op("DeferAdd", "bad", opts={"fn_slug": "app-x", "input": 1}),
+        complete()))
+    mail, pay = (app.posts(slug)[0].body["ctx"]["run_id"]
+                 for slug in ("app-later", "app-other"))
+    answer = run_defers(client, parent["run_id"])
+    assert answer["isDeferred"] is False
+    assert answer["defers"] == [
+        {"hashedDeferID": step_hash("mail"), "userlandDeferID": "mail", "fnSlug": "app-later",
+         "status": "SCHEDULED", "function": {"slug": "app-later"}, "runID": mail,
+         "run": {"id": mail}},
+        {"hashedDeferID": step_hash("pay"), "userlandDeferID": "pay", "fnSlug": "app-other",
+         "status": "SCHEDULED", "function": {"slug": "app-other"}, "runID": pay,
+         "run": {"id": pay}},
+        {"hashedDeferID": step_hash("gone"), "userlandDeferID": "gone", "fnSlug": "app-later",
+         "status": "ABORTED", "function": {"slug": "app-later"}, "runID": None, "run": None},
+        {"hashedDeferID": step_hash("bad"), "userlandDeferID": "", "fnSlug": "app-x",
+         "status": "REJECTED", "function": None, "runID": None, "run": None}]
+    assert (answer["siblingDefers"], answer["deferredFrom"]) == ([], [])
+    child = run_defers(client, mail)
+    assert (child["isDeferred"], child["defers"]) == (False, [])
+    assert child["deferredFrom"] == [{"runID": parent["run_id"],
+                                      "function": {"slug": "app-parent"},
+                                      "run": {"id": parent["run_id"]}}]
+    assert child["siblingDefers"] == [
+        {"userlandDeferID": "pay", "runID": pay}, {"userlandDeferID": "gone", "runID": None},
+        {"userlandDeferID": "", "runID": None}]
