@@ -20,7 +20,7 @@ import hashlib
 import logging
 import typing
 
-from inngest._engine import ulid
+from inngest._engine import events, ulid
 from inngest._engine.models import JSON, Function, Run
 from inngest._engine.payload import Object, dump
 from inngest._engine.store import Store
@@ -123,15 +123,18 @@ def schedule(store: Store, publish: Publish, run: Run, fn: Function, now_ms: int
     """Publish the ``inngest/deferred.schedule`` events of an ended run's defers still to
     run. The defers are kept (without their input) for the run's GraphQL ``defers``, with
     the id of the event that starts each."""
-    due = [(hashed_id, defer) for hashed_id, defer in store.defers(run.id)
-           if defer.get("status") == AFTER_RUN and "event_id" not in defer]
-    if not due:
-        return
-    event_ids = publish([_event(run, fn, hashed_id, defer, now_ms) for hashed_id, defer in due])
-    for (hashed_id, defer), event_id in zip(due, event_ids):
-        store.set_defer(run.id, hashed_id, {
-            "fn_slug": defer["fn_slug"], "name": defer.get("name"), "status": AFTER_RUN,
-            "event_id": event_id})
+    for hashed_id, defer in store.defers(run.id):
+        if defer.get("status") != AFTER_RUN or "event_id" in defer:
+            continue
+        kept: dict[str, JSON] = {"fn_slug": defer["fn_slug"], "name": defer.get("name"),
+                                 "status": AFTER_RUN}
+        try:
+            [kept["event_id"]] = publish([_event(run, fn, hashed_id, defer, now_ms)])
+        except events.EventError as err:
+            # An event the engine refuses (sessions invalid once merged, at ingest) drops
+            # that deferred run only, as the server drops one whose sessions it refuses.
+            log.warning("run %s: defer %s not scheduled: %s", run.id, hashed_id, err)
+        store.set_defer(run.id, hashed_id, kept)
 
 
 def _event(run: Run, fn: Function, hashed_id: str, defer: Object,
@@ -144,17 +147,19 @@ def _event(run: Run, fn: Function, hashed_id: str, defer: Object,
         "parent_fn_slug": fn.slug,
         "parent_run_id": run.id,
     }
-    event: dict[str, JSON] = {"name": SCHEDULE_EVENT, "id": event_id(run.id, hashed_id),
+    event: dict[str, JSON] = {"name": SCHEDULE_EVENT, "id": event_id(run.id, hashed_id, now_ms),
                               "ts": now_ms, "data": data}
     if isinstance(defer.get("meta"), typing.Mapping):
         event["meta"] = defer["meta"]
     return event
 
 
-def event_id(run_id: str, hashed_id: str) -> str:
-    """The same ULID for the same run and defer: an event published twice starts one run."""
+def event_id(run_id: str, hashed_id: str, now_ms: int) -> str:
+    """The same ULID for the same run and defer (at the run's time, or now for a run id
+    that is no ULID): an event published twice starts one run."""
     seed = hashlib.sha256(f"defer-event:{run_id}:{hashed_id}".encode()).digest()
-    return ulid.encode(ulid.timestamp_ms(run_id), int.from_bytes(seed[:10], "big"))
+    at = ulid.timestamp_ms(run_id) if ulid.is_ulid(run_id) else now_ms
+    return ulid.encode(at, int.from_bytes(seed[:10], "big"))
 
 
 def started_by_defer(store: Store, run: Run) -> bool:
