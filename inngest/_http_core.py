@@ -17,6 +17,12 @@ bytes it guards are read:
 * a missing-or-invalid ``Content-Length``, a malformed head (an HTTP/1.1 request without
   ``Host``, two ``Host`` headers) or malformed chunking is a 400 in JSON.
 
+A request whose head the server's ``sinks`` claims (``BodySink``) is the exception: its
+body is handed to the sink piece by piece as it arrives, on the selector thread, and is
+neither buffered nor bounded by ``max_body_bytes`` (the sink bounds it); its deadline is
+``request_timeout`` after the last bytes that arrived, not after the first. Once the body
+is whole, a worker sends the sink's ``finish()`` as the answer.
+
 A worker that has answered on a keep-alive connection waits a moment (``_LINGER_SECONDS``)
 for the client's next request and serves it itself, when no other request is in progress:
 a client sending requests one after another is then served without a hand-off to the
@@ -113,6 +119,8 @@ class HTTPRequest:
     headers: dict[str, str]
     body: bytes
     client_address: tuple[typing.Any, ...]
+    # The sink its body went to instead (``CoreServer``'s ``sinks``); its answer is the sink's.
+    sink: BodySink | None = None
 
 
 HTTPResponse = tuple[int, typing.Mapping[str, str], bytes]
@@ -133,6 +141,20 @@ class Takeover:
 
 
 RequestHandler = typing.Callable[[HTTPRequest], "HTTPResponse | Takeover"]
+
+
+class BodySink(typing.Protocol):
+    """Where a claimed request's body goes as it arrives. ``write`` runs on the selector
+    thread, so it must not block or raise; ``finish`` gives the answer once the body is whole
+    (it is not called if the client hangs up first)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> HTTPResponse: ...
+
+
+# Given a request's method, target and headers, the sink that takes its body, or None.
+SinkOpener = typing.Callable[[str, str, dict[str, str]], "BodySink | None"]
 
 
 class _Refusal(Exception):
@@ -159,11 +181,14 @@ class _ChunkedBody:
 
     ``reserve(size)`` is called with each chunk's size before its data is read (it raises
     when the server's buffer budget is spent), ``max_body_bytes`` bounds the decoded body as
-    a ``Content-Length`` does, and ``max_trailer_bytes`` the trailer section."""
+    a ``Content-Length`` does, and ``max_trailer_bytes`` the trailer section. With a
+    ``sink``, the data goes there as it is decoded, unbounded, and ``body`` stays empty."""
 
     def __init__(self, max_body_bytes: int, max_trailer_bytes: int,
-                 reserve: typing.Callable[[int], None]) -> None:
+                 reserve: typing.Callable[[int], None], sink: BodySink | None = None) -> None:
         self.body = bytearray()
+        self._sink = sink
+        self._size = 0  # of the decoded body
         self._max_body_bytes = max_body_bytes
         self._max_trailer_bytes = max_trailer_bytes
         self._reserve = reserve
@@ -197,7 +222,10 @@ class _ChunkedBody:
 
     def _take_data(self, buffer: bytearray, at: int) -> int:
         data = buffer[at:at + self._data_left]
-        self.body += data
+        if self._sink is not None:
+            self._sink.write(bytes(data))
+        else:
+            self.body += data
         self._data_left -= len(data)
         self._data_read = not self._data_left
         return at + len(data)
@@ -217,14 +245,16 @@ class _ChunkedBody:
         if match is None:
             raise _bad_chunking(f"malformed chunk size line {line[:40]!r}")
         size = int(match.group(1), 16)
-        if len(self.body) + size > self._max_body_bytes:
+        if self._sink is None and self._size + size > self._max_body_bytes:
             raise _body_too_large(self._max_body_bytes)
+        self._size += size
         overhead = max(0, self._overhead + len(line) + 2 - 16 - 2 * size)
         if overhead > _MAX_CHUNK_OVERHEAD:
             raise _bad_chunking("too many chunk framing bytes for the data")
         self._overhead = overhead
         if size:
-            self._reserve(size)
+            if self._sink is None:
+                self._reserve(size)
             self._data_left = size
         else:
             self._trailer_bytes = 0
@@ -248,6 +278,7 @@ class _Connection:
     head_size: int = 0
     body_size: int = 0
     chunks: _ChunkedBody | None = None  # of a chunked body being read
+    sink: BodySink | None = None  # of a body handed on as it arrives
     reserved: int = 0
     arrived: float = 0.0
     idle: bool = False
@@ -259,7 +290,8 @@ class CoreServer:
     """Serve ``handler`` on ``address`` with ``max_workers`` threads under ``limits``.
 
     ``serve_forever()`` runs the selector loop; ``shutdown()`` (from another thread) stops
-    it and ``server_close()`` releases the socket and the pool.
+    it and ``server_close()`` releases the socket and the pool. ``sinks`` claims the bodies
+    to hand on as they arrive (see the module docstring).
     """
 
     def __init__(
@@ -269,11 +301,13 @@ class CoreServer:
         limits: Limits,
         max_workers: int,
         thread_name_prefix: str,
+        sinks: SinkOpener | None = None,
     ) -> None:
         if max_workers < 1:
             raise _errors.FunctionConfigInvalidError("max_workers: must be at least 1")
         self.limits = limits
         self._handler = handler
+        self._sinks = sinks
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -437,7 +471,7 @@ class CoreServer:
             if conn.drained > _DRAIN_BYTES:
                 self._close(selector, conn)
             return
-        if conn.idle:
+        if conn.idle or conn.sink is not None:
             conn.idle = False
             conn.deadline = time.monotonic() + self.limits.request_timeout
         conn.buffer += chunk
@@ -466,6 +500,10 @@ class CoreServer:
             if not conn.chunks.feed(conn.buffer):
                 return None
             body, conn.chunks = bytes(conn.chunks.body), None
+        elif conn.sink is not None:
+            if not _pass_on(conn):
+                return None
+            body = b""
         else:
             end = conn.head_size + conn.body_size
             if len(conn.buffer) < end:
@@ -474,7 +512,8 @@ class CoreServer:
             del conn.buffer[:end]
         method, target, _, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)
         conn.arrived = 0.0
-        return HTTPRequest(method, target, headers, body, conn.address)
+        sink, conn.sink = conn.sink, None
+        return HTTPRequest(method, target, headers, body, conn.address, sink)
 
     def _read_head(self, conn: _Connection) -> bool:
         found = _find_head_end(conn.buffer)
@@ -486,14 +525,20 @@ class CoreServer:
         if end > self.limits.max_head_bytes:
             raise _Refusal(431, "head_too_large", "request head too large")
         method, target, version, headers = _parse_head(bytes(conn.buffer[:end]))
-        if _is_chunked(version, headers):
+        chunked = _is_chunked(version, headers)
+        length = 0 if chunked else _content_length(headers)
+        conn.sink = self._sinks(method, target, headers) if self._sinks is not None else None
+        if chunked:
             del conn.buffer[:body_start]
             conn.head_size = conn.body_size = 0
             conn.chunks = _ChunkedBody(self.limits.max_body_bytes, self.limits.max_head_bytes,
-                                       lambda size: self._reserve(conn, size))
+                                       lambda size: self._reserve(conn, size), conn.sink)
             waiting = not conn.buffer
+        elif conn.sink is not None:
+            del conn.buffer[:body_start]
+            conn.head_size, conn.body_size = 0, length
+            waiting = len(conn.buffer) < length
         else:
-            length = _content_length(headers)
             if length > self.limits.max_body_bytes:
                 raise _body_too_large(self.limits.max_body_bytes)
             self._reserve(conn, length)
@@ -596,7 +641,8 @@ class CoreServer:
         conn.head = None
         keep_alive = _keeps_alive(version, headers) and not self._stop.is_set()
         try:
-            answer = self._handler(request)
+            answer = request.sink.finish() if request.sink is not None \
+                else self._handler(request)
         except Exception:
             log.exception("error handling %s %s", request.method, request.target)
             answer = _error_response(500, "internal_error", "internal error")
@@ -700,6 +746,17 @@ class CoreServer:
                 return None
             if request is not None or self._stop.is_set():
                 return request
+
+
+def _pass_on(conn: _Connection) -> bool:
+    """Hand what has arrived of ``conn``'s ``Content-Length`` body to its sink; whether the
+    body is whole."""
+    data = bytes(conn.buffer[:conn.body_size])
+    del conn.buffer[:len(data)]
+    conn.body_size -= len(data)
+    if data:
+        typing.cast(BodySink, conn.sink).write(data)
+    return not conn.body_size
 
 
 def _mid_request(conn: _Connection) -> bool:

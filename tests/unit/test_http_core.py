@@ -789,3 +789,99 @@ def test_a_takeover_answer_hands_the_connection_to_its_handler() -> None:
             time.sleep(0.01)
         assert runs == [b"", b""]
         assert closed_by_server(sock)
+
+
+class Recorder:
+    """A sink keeping what it is handed, piece by piece; its answer counts them."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.pieces.append(data)
+
+    def finish(self) -> HTTPResponse:
+        return 201, {}, b"%d bytes" % sum(map(len, self.pieces))
+
+
+@pytest.fixture
+def sinking() -> typing.Iterator[tuple[Serving, list[Recorder]]]:
+    """A core server whose sinks claim ``POST /sink`` bodies; others are echoed."""
+    servers: list[CoreServer] = []
+    sinks: list[Recorder] = []
+
+    def claim(method: str, target: str, headers: dict[str, str]) -> Recorder | None:
+        if (method, target) != ("POST", "/sink"):
+            return None
+        sinks.append(Recorder())
+        return sinks[-1]
+
+    def start(**limits: typing.Any) -> int:
+        def handler(request: HTTPRequest) -> HTTPResponse:
+            return 200, {}, request.body
+
+        options = {"max_body_bytes": 64, "max_buffered_bytes": 1024, **limits}
+        server = CoreServer(("127.0.0.1", 0), handler, Limits(**options), 2, "sink",
+                            sinks=claim)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return int(server.server_address[1])
+
+    yield start, sinks
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+SINK = b"POST /sink HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+def test_a_claimed_body_goes_to_its_sink_as_it_arrives(
+        sinking: tuple[Serving, list[Recorder]]) -> None:
+    start, sinks = sinking
+    with connect(start()) as sock:
+        sock.sendall(SINK + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        until(lambda: list(sinks[0].pieces) if sinks else [], bool)
+        assert sinks[0].pieces == [b"hello"]
+        sock.sendall(b"6\r\n world\r\n0\r\n\r\n")
+        assert read_response(sock)[::2] == (201, b"11 bytes")  # the sink's answer
+        assert sinks[0].pieces == [b"hello", b" world"]
+        # The connection goes on; an unclaimed request's body is kept and handled as before.
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        assert read_response(sock)[::2] == (200, b"ok")
+        sock.sendall(SINK + b"Content-Length: 6\r\n\r\nabc")
+        until(lambda: list(sinks[1].pieces) if len(sinks) > 1 else [], bool)
+        sock.sendall(b"def")
+        assert read_response(sock)[::2] == (201, b"6 bytes")
+        assert sinks[1].pieces == [b"abc", b"def"]
+
+
+def test_a_claimed_body_is_not_bounded_by_the_body_limit(
+        sinking: tuple[Serving, list[Recorder]]) -> None:
+    start, sinks = sinking
+    port = start(max_body_bytes=64, max_buffered_bytes=100)
+    status, _, body = ask(port, SINK + b"Content-Length: 1000\r\n\r\n" + b"x" * 1000)
+    assert (status, body) == (201, b"1000 bytes")
+    chunks = b"".join(chunk_of(b"y" * 200) for _ in range(5)) + b"0\r\n\r\n"
+    status, _, body = ask(port, SINK + b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+    assert (status, body) == (201, b"1000 bytes")
+    assert ask(port, CHUNKED + chunk_of(b"z" * 65) + b"0\r\n\r\n")[0] == 413
+
+
+def test_a_claimed_body_times_out_only_when_its_bytes_stop(
+        sinking: tuple[Serving, list[Recorder]]) -> None:
+    start, sinks = sinking
+    with connect(start(request_timeout=1.0)) as sock:
+        sock.sendall(SINK + b"Transfer-Encoding: chunked\r\n\r\n")
+        for _ in range(8):  # 2 s in all, twice the request deadline
+            sock.sendall(b"1\r\n.\r\n")
+            time.sleep(0.25)
+        sock.sendall(b"0\r\n\r\n")
+        assert read_response(sock)[::2] == (201, b"8 bytes")
+        sock.sendall(SINK + b"Transfer-Encoding: chunked\r\n\r\n1\r\n.\r\n")
+        status, _, body = read_response(sock)  # then silence: the deadline passes
+    assert status == 408 and json.loads(body)["code"] == "request_timeout"
+
+
+def chunk_of(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)

@@ -25,7 +25,7 @@ from inngest._engine.otel import userland
 from inngest._engine.payload import load_body, load_first
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
-from inngest._http_core import CoreServer, HTTPRequest, Limits, Takeover
+from inngest._http_core import BodySink, CoreServer, HTTPRequest, Limits, Takeover
 from inngest._protocol.headers import Header
 
 log = logging.getLogger("inngest.engine")
@@ -187,6 +187,14 @@ class Api:
         except Exception:
             log.exception("error handling %s %s", method, path)
             return error(500, "internal error")
+
+    def sink(self, method: str, path: str, query: dict[str, str],
+             headers: Headers) -> BodySink | None:
+        """Where a request's body goes as it arrives, for the few routes that forward it
+        (``answer`` then never sees it); None for the others, and for refused requests."""
+        if self._guard.refusal(method, headers) is not None or not realtime.serves(path):
+            return None
+        return self._realtime.sink(method, path, query, headers)
 
     # Console
 
@@ -506,14 +514,19 @@ class Server(CoreServer):
     def __init__(self, address: tuple[str, int], api: Api,
                  max_workers: int = DEFAULT_HTTP_WORKERS, limits: Limits = DEFAULT_LIMITS) -> None:
         self.api = api
-        super().__init__(address, self._serve, limits, max_workers, "inngest-api")
+        super().__init__(address, self._serve, limits, max_workers, "inngest-api", self._sink)
 
     def _serve(self, request: HTTPRequest) -> Response | Takeover:
-        target = request.target
-        if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
-            path, query = target, Query()  # a plain path: what splitting it would give
-        else:
-            parts = urllib.parse.urlsplit(target)
-            path = parts.path
-            query = parse_query(parts.query)
+        path, query = _split_target(request.target)
         return self.api.answer(request.method, path, query, request.headers, request.body)
+
+    def _sink(self, method: str, target: str, headers: Headers) -> BodySink | None:
+        path, query = _split_target(target)
+        return self.api.sink(method, path, query, headers)
+
+
+def _split_target(target: str) -> tuple[str, Query]:
+    if target[:1] == "/" and target[:2] != "//" and "?" not in target and "#" not in target:
+        return target, Query()  # a plain path: what splitting it would give
+    parts = urllib.parse.urlsplit(target)
+    return parts.path, parse_query(parts.query)

@@ -5,7 +5,8 @@
 * ``POST publish?channel=&topic=`` sends its body to the topic's subscribers: JSON as it
   is, anything else as a JSON string; a ``text/stream`` body as a stream of chunks between
   a ``datastream-start`` and a ``datastream-end`` message. ``POST publish/tee?channel=``
-  sends raw bytes to the channel's ``$stream`` topic.
+  sends raw bytes to the channel's ``$stream`` topic as they arrive (``sink``): an SDK
+  streams a durable endpoint's server-sent events there while it runs.
 * ``GET sse`` and ``GET connect`` (a WebSocket) are the subscriptions (``streams``), for
   the token's topics, given as ``?token=`` or an ``Authorization: Bearer`` header.
 
@@ -91,8 +92,31 @@ class Realtime:
             return _text(401, refused) if route == "publish/tee" else _error(401, refused, _TEXT)
         env_id = claims.env_id if claims is not None else tokens.ENV_ID
         if route == "publish/tee":
-            return self.tee(query, env_id, body)
+            sink = self._tee_sink(query, env_id)
+            if sink is None:
+                return _text(400, "channel query parameter required")
+            sink.write(body)
+            return sink.finish()
         return self.publish(query, headers, env_id, body)
+
+    def sink(self, method: str, path: str, query: dict[str, str],
+             headers: Headers) -> TeeSink | None:
+        """Where the body of a ``POST publish/tee`` goes as it arrives; None for any other
+        request, and for one ``handle`` refuses."""
+        if method != "POST" or path != PREFIX + "publish/tee":
+            return None
+        claims = self._claims(query, headers)
+        if claims is not None and not claims.publish:
+            return None
+        return self._tee_sink(query, claims.env_id if claims is not None else tokens.ENV_ID)
+
+    def _tee_sink(self, query: dict[str, str], env_id: str) -> TeeSink | None:
+        channel = query.get("channel", "")
+        if not channel:
+            return None
+        topic = tokens.Topic(kind="run", env_id=env_id, channel=channel,
+                             name=messages.STREAM_TOPIC)
+        return TeeSink(self.hub, topic.key)
 
     def _claims(self, query: dict[str, str], headers: Headers) -> tokens.Claims | None:
         """The claims of the request's token: its bearer token, else its ``token``."""
@@ -148,15 +172,27 @@ class Realtime:
         if encoded is not None:
             self.hub.publish(key, Delivery(encoded))
 
-    def tee(self, query: dict[str, str], env_id: str, body: bytes) -> Response:
-        channel = query.get("channel", "")
-        if not channel:
-            return _text(400, "channel query parameter required")
-        topic = tokens.Topic(kind="run", env_id=env_id, channel=channel,
-                             name=messages.STREAM_TOPIC)
-        if body:
-            self.hub.publish(topic.key, Delivery(body[:CHUNK_BYTES * MAX_CHUNKS], "raw"))
-        if len(body) > CHUNK_BYTES * MAX_CHUNKS:
+
+class TeeSink:
+    """A ``publish/tee`` body, sent on to the topic's subscribers piece by piece as it
+    arrives (as the dev server copies it); past its limit it is cut, and the answer a 500."""
+
+    def __init__(self, hub: Hub, key: tuple[str, ...]) -> None:
+        self.hub = hub
+        self.key = key
+        self.left = CHUNK_BYTES * MAX_CHUNKS
+        self.overflowed = False
+
+    def write(self, data: bytes) -> None:
+        if len(data) > self.left:
+            self.overflowed = True
+            data = data[:self.left]
+        if data:
+            self.left -= len(data)
+            self.hub.publish(self.key, Delivery(data, "raw"))
+
+    def finish(self) -> Response:
+        if self.overflowed:
             return _text(500, "Error forwarding data")
         return _answer(200)
 
