@@ -521,6 +521,8 @@ class Server(CoreServer):
         return self.api.answer(request.method, path, query, request.headers, request.body)
 
     def _sink(self, method: str, target: str, headers: Headers) -> BodySink | None:
+        if method != "POST" or not target.startswith(realtime.PREFIX):
+            return None  # the common case, decided on the selector thread without parsing
         path, query = _split_target(target)
         return self.api.sink(method, path, query, headers)
 
