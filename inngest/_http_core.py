@@ -144,13 +144,16 @@ RequestHandler = typing.Callable[[HTTPRequest], "HTTPResponse | Takeover"]
 
 
 class BodySink(typing.Protocol):
-    """Where a claimed request's body goes as it arrives. ``write`` runs on the selector
-    thread, so it must not block or raise; ``finish`` gives the answer once the body is whole
-    (it is not called if the client hangs up first)."""
+    """Where a claimed request's body goes as it arrives. ``write`` and ``abandon`` run on
+    the selector thread, so they must not block or raise; ``finish`` gives the answer once
+    the body is whole, ``abandon`` is called instead when it never will be (the client hung
+    up, the request was refused or timed out, the server closed)."""
 
     def write(self, data: bytes) -> None: ...
 
     def finish(self) -> HTTPResponse: ...
+
+    def abandon(self) -> None: ...
 
 
 # Given a request's method, target and headers, the sink that takes its body, or None.
@@ -562,6 +565,7 @@ class CoreServer:
                 refusal: _Refusal) -> None:
         """Answer, stop writing, and read (and drop) a little of what the client still sends
         so that closing does not reset the connection before the answer is read."""
+        _abandon(conn)
         _send_quietly(conn.sock, _refusal_bytes(refusal))
         self._release(conn)
         conn.buffer.clear()
@@ -589,6 +593,7 @@ class CoreServer:
         self._forget(conn)
 
     def _forget(self, conn: _Connection) -> None:
+        _abandon(conn)
         self._release(conn)
         with self._lock:
             self._connections.discard(conn)
@@ -757,6 +762,12 @@ def _pass_on(conn: _Connection) -> bool:
     if data:
         typing.cast(BodySink, conn.sink).write(data)
     return not conn.body_size
+
+
+def _abandon(conn: _Connection) -> None:
+    sink, conn.sink = conn.sink, None
+    if sink is not None:
+        sink.abandon()
 
 
 def _mid_request(conn: _Connection) -> bool:

@@ -796,12 +796,16 @@ class Recorder:
 
     def __init__(self) -> None:
         self.pieces: list[bytes] = []
+        self.abandoned = False
 
     def write(self, data: bytes) -> None:
         self.pieces.append(data)
 
     def finish(self) -> HTTPResponse:
         return 201, {}, b"%d bytes" % sum(map(len, self.pieces))
+
+    def abandon(self) -> None:
+        self.abandoned = True
 
 
 @pytest.fixture
@@ -885,3 +889,22 @@ def test_a_claimed_body_times_out_only_when_its_bytes_stop(
 
 def chunk_of(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def test_a_claimed_body_that_never_ends_abandons_its_sink(
+        sinking: tuple[Serving, list[Recorder]]) -> None:
+    start, sinks = sinking
+    port = start(request_timeout=0.5)
+    with connect(port) as sock:
+        sock.sendall(SINK + b"Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n")
+        until(lambda: list(sinks[0].pieces) if sinks else [], bool)
+    assert until(lambda: sinks[0].abandoned, bool)  # the client hung up
+    with connect(port) as sock:
+        sock.sendall(SINK + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
+        assert read_response(sock)[0] == 400  # malformed chunking
+    assert sinks[1].abandoned
+    with connect(port) as sock:
+        sock.sendall(SINK + b"Content-Length: 5\r\n\r\nab")
+        assert read_response(sock)[0] == 408  # the rest never came
+    assert sinks[2].abandoned and sinks[2].pieces == [b"ab"]
+    assert not any(sink.abandoned for sink in sinks[3:])

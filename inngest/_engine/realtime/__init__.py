@@ -5,8 +5,8 @@
 * ``POST publish?channel=&topic=`` sends its body to the topic's subscribers: JSON as it
   is, anything else as a JSON string; a ``text/stream`` body as a stream of chunks between
   a ``datastream-start`` and a ``datastream-end`` message. ``POST publish/tee?channel=``
-  sends raw bytes to the channel's ``$stream`` topic as they arrive (``sink``): an SDK
-  streams a durable endpoint's server-sent events there while it runs.
+  sends raw bytes to the channel's ``$stream`` topic: an SDK streams a durable endpoint's
+  server-sent events there while it runs. Both streams go out as they arrive (``sink``).
 * ``GET sse`` and ``GET connect`` (a WebSocket) are the subscriptions (``streams``), for
   the token's topics, given as ``?token=`` or an ``Authorization: Bearer`` header.
 
@@ -100,15 +100,18 @@ class Realtime:
         return self.publish(query, headers, env_id, body)
 
     def sink(self, method: str, path: str, query: dict[str, str],
-             headers: Headers) -> TeeSink | None:
-        """Where the body of a ``POST publish/tee`` goes as it arrives; None for any other
-        request, and for one ``handle`` refuses."""
-        if method != "POST" or path != PREFIX + "publish/tee":
+             headers: Headers) -> TeeSink | StreamSink | None:
+        """Where the body of a ``POST publish/tee`` or of a ``text/stream`` ``POST publish``
+        goes as it arrives; None for any other request, and for one ``handle`` refuses."""
+        route = path[len(PREFIX):]
+        streamed = route == "publish" and headers.get("content-type") == "text/stream"
+        if method != "POST" or not (route == "publish/tee" or streamed):
             return None
         claims = self._claims(query, headers)
         if claims is not None and not claims.publish:
             return None
-        return self._tee_sink(query, claims.env_id if claims is not None else tokens.ENV_ID)
+        env_id = claims.env_id if claims is not None else tokens.ENV_ID
+        return self._stream_sink(query, env_id) if streamed else self._tee_sink(query, env_id)
 
     def _tee_sink(self, query: dict[str, str], env_id: str) -> TeeSink | None:
         channel = query.get("channel", "")
@@ -147,30 +150,24 @@ class Realtime:
 
     def publish(self, query: dict[str, str], headers: Headers, env_id: str,
                 body: bytes) -> Response:
-        message = messages.Message(
+        if headers.get("content-type") == "text/stream":
+            sink = self._stream_sink(query, env_id)
+            sink.write(body)
+            return sink.finish()
+        message = self._message(query, env_id)
+        _send(self.hub, message, messages.body_data(body[:MAX_MESSAGE_BYTES]))
+        return _answer(200)
+
+    def _message(self, query: dict[str, str], env_id: str) -> messages.Message:
+        return messages.Message(
             kind=messages.DATA, data="", created_at_ms=self.clock.now_ms(),
             channel=query.get("channel", ""), topic=query.get("topic", ""), env_id=env_id,
             metadata=query.get("metadata", ""), run_id=_run_id(query.get("run_id", "")),
         )
-        if headers.get("content-type") == "text/stream":
-            self._publish_stream(message, body)
-        else:
-            self._send(message.topic_key, message, messages.body_data(body[:MAX_MESSAGE_BYTES]))
-        return _answer(200)
 
-    def _publish_stream(self, start: messages.Message, body: bytes) -> None:
-        stream_id = self.ids.new(start.created_at_ms).lower()
-        key, data = start.topic_key, messages.string(stream_id)
-        self._send(key, start, data, messages.STREAM_START)
-        for at in range(0, min(len(body), CHUNK_BYTES * MAX_CHUNKS), CHUNK_BYTES):
-            self.hub.publish(key, Delivery(messages.chunk(stream_id, body[at:at + CHUNK_BYTES])))
-        self._send(key, start, data, messages.STREAM_END)
-
-    def _send(self, key: tuple[str, ...], message: messages.Message, data: str,
-              kind: str = messages.DATA) -> None:
-        encoded = dataclasses.replace(message, data=data, kind=kind).encode()
-        if encoded is not None:
-            self.hub.publish(key, Delivery(encoded))
+    def _stream_sink(self, query: dict[str, str], env_id: str) -> StreamSink:
+        start = self._message(query, env_id)
+        return StreamSink(self.hub, start, self.ids.new(start.created_at_ms).lower())
 
 
 class TeeSink:
@@ -195,6 +192,44 @@ class TeeSink:
         if self.overflowed:
             return _text(500, "Error forwarding data")
         return _answer(200)
+
+    def abandon(self) -> None:
+        """What came before stays sent."""
+
+
+class StreamSink:
+    """A ``text/stream`` body published as a stream: ``datastream-start`` at once, a
+    ``chunk`` of at most 1 KiB for each piece that arrives (as the dev server reads it, the
+    rest dropped after ``MAX_CHUNKS`` of them), and ``datastream-end`` once the body ends or
+    its sender hangs up."""
+
+    def __init__(self, hub: Hub, start: messages.Message, stream_id: str) -> None:
+        self.hub = hub
+        self.start = start
+        self.stream_id = stream_id
+        self.chunks_left = MAX_CHUNKS
+        _send(hub, start, messages.string(stream_id), messages.STREAM_START)
+
+    def write(self, data: bytes) -> None:
+        for at in range(0, len(data), CHUNK_BYTES):
+            if not self.chunks_left:
+                return
+            self.chunks_left -= 1
+            chunk = messages.chunk(self.stream_id, data[at:at + CHUNK_BYTES])
+            self.hub.publish(self.start.topic_key, Delivery(chunk))
+
+    def finish(self) -> Response:
+        self.abandon()
+        return _answer(200)
+
+    def abandon(self) -> None:
+        _send(self.hub, self.start, messages.string(self.stream_id), messages.STREAM_END)
+
+
+def _send(hub: Hub, message: messages.Message, data: str, kind: str = messages.DATA) -> None:
+    encoded = dataclasses.replace(message, data=data, kind=kind).encode()
+    if encoded is not None:
+        hub.publish(message.topic_key, Delivery(encoded))
 
 
 def _first_json_value(body: bytes) -> object:

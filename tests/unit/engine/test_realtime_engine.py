@@ -252,6 +252,36 @@ def test_server_sent_events_carry_the_dev_servers_messages(dev: DevServer) -> No
         stream.close()
 
 
+def test_a_streamed_publish_goes_out_as_it_arrives(dev: DevServer) -> None:
+    """As on the dev server: the start at once, a chunk per piece as it comes, and the end
+    when the body ends or its sender hangs up."""
+    stream = EventStream(f"{dev.url}/v1/realtime/sse?token={jwt(dev.url, 'c1', 't1')}")
+    host, port = dev.url.removeprefix("http://").split(":")
+    head = (b"POST /v1/realtime/publish?channel=c1&topic=t1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: text/stream\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n")
+    try:
+        stream.event()
+        for ending in (b"", b"3\r\ntwo\r\n0\r\n\r\n"):
+            with socket.create_connection((host, int(port)), timeout=5) as sender:
+                sender.sendall(head)
+                start = without_time(stream.message())
+                stream_id = start["data"]
+                assert start == envelope("t1", stream_id, "c1", kind="datastream-start")
+                sender.sendall(b"3\r\none\r\n")
+                assert stream.message() == {"kind": "chunk", "stream_id": stream_id,
+                                            "data": "one"}
+                if ending:
+                    sender.sendall(ending)
+                    assert stream.message()["data"] == "two"
+                    assert sender.recv(4096).startswith(b"HTTP/1.1 200 ")
+            # Ended, or its sender hung up: the end either way.
+            assert without_time(stream.message()) == envelope("t1", stream_id, "c1",
+                                                              kind="datastream-end")
+    finally:
+        stream.close()
+
+
 def test_go_json_escapes_in_the_envelope(dev: DevServer) -> None:
     stream = EventStream(f"{dev.url}/v1/realtime/sse?token={jwt(dev.url, 'c', 't')}")
     try:
