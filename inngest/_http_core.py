@@ -27,7 +27,11 @@ A worker that has answered on a keep-alive connection waits a moment (``_LINGER_
 for the client's next request and serves it itself, when no other request is in progress:
 a client sending requests one after another is then served without a hand-off to the
 selector thread and back. The limits above hold on that path too; a request not complete
-in time goes back to the selector thread.
+in time goes back to the selector thread. With ``adaptive_linger`` (the engine's API) no
+worker waits on a connection whose client once did not come back in time, until the client
+again sends a request within that moment of its last answer: a client sending now and then
+(an app's events, a status poll) would otherwise hold a worker that wakes up for nothing,
+taking the GIL from the threads that run the engine's queue.
 """
 
 from __future__ import annotations
@@ -287,6 +291,10 @@ class _Connection:
     idle: bool = False
     draining: bool = False
     drained: int = 0
+    # When its last response was sent, and whether a worker waits for its next request
+    # (only ``adaptive_linger`` ever turns that off).
+    answered: float = 0.0
+    linger: bool = True
 
 
 class CoreServer:
@@ -305,6 +313,8 @@ class CoreServer:
         max_workers: int,
         thread_name_prefix: str,
         sinks: SinkOpener | None = None,
+        *,
+        adaptive_linger: bool = False,
     ) -> None:
         if max_workers < 1:
             raise _errors.FunctionConfigInvalidError("max_workers: must be at least 1")
@@ -326,6 +336,7 @@ class CoreServer:
             max_workers=max_workers, thread_name_prefix=thread_name_prefix
         )
         self._max_workers = max_workers
+        self._adaptive_linger = adaptive_linger
         self._busy = 0  # requests handed to the pool and not yet answered
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
@@ -476,7 +487,10 @@ class CoreServer:
             return
         if conn.idle or conn.sink is not None:
             conn.idle = False
-            conn.deadline = time.monotonic() + self.limits.request_timeout
+            now = time.monotonic()
+            conn.deadline = now + self.limits.request_timeout
+            # The client came back within a linger: the next worker waits for it again.
+            conn.linger = conn.linger or now - conn.answered <= _LINGER_SECONDS
         conn.buffer += chunk
         self._advance(selector, conn)
 
@@ -661,6 +675,7 @@ class CoreServer:
             _send_all(conn.sock, data, self.limits.write_timeout)
         except OSError:
             return False
+        conn.answered = time.monotonic()
         return keep_alive
 
     def _take_over(self, conn: _Connection, answer: Takeover) -> typing.NoReturn:
@@ -710,7 +725,7 @@ class CoreServer:
             request = self._complete_request(conn)
         except _Refusal:
             return None  # the selector thread answers it
-        if request is not None or self._stop.is_set():
+        if request is not None or self._stop.is_set() or not conn.linger:
             return request
         with self._lock:
             # Only a worker answering the server's one request waits: with more, requests
@@ -725,6 +740,8 @@ class CoreServer:
     def _wait_for_request(self, conn: _Connection, until: float) -> HTTPRequest | None:
         while True:
             left = until - time.monotonic()
+            if left <= 0 and self._adaptive_linger and not _mid_request(conn):
+                conn.linger = False  # the client did not come back: wait no more for it
             if left <= 0 or self._closed:
                 return None
             if not _ready(conn.sock, min(left, _LINGER_SLICE)):

@@ -514,7 +514,8 @@ class Server(CoreServer):
     def __init__(self, address: tuple[str, int], api: Api,
                  max_workers: int = DEFAULT_HTTP_WORKERS, limits: Limits = DEFAULT_LIMITS) -> None:
         self.api = api
-        super().__init__(address, self._serve, limits, max_workers, "inngest-api", self._sink)
+        super().__init__(address, self._serve, limits, max_workers, "inngest-api", self._sink,
+                         adaptive_linger=True)
 
     def _serve(self, request: HTTPRequest) -> Response | Takeover:
         path, query = _split_target(request.target)
