@@ -87,8 +87,6 @@ _DRAIN_BYTES = 256 * 1024
 # Longer than a client's turn between two requests on one connection (about 0.3 ms for a
 # Python client), short enough that a worker is never held for long by a client's silence.
 _LINGER_SECONDS = 0.002
-# A waiting worker looks this often whether every worker is taken, and then stops waiting.
-_LINGER_SLICE = 0.001
 # How long server_close() gives the requests being answered to finish.
 _CLOSE_WAIT_SECONDS = 5.0
 
@@ -340,6 +338,11 @@ class CoreServer:
         self._busy = 0  # requests handed to the pool and not yet answered
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
+        # Readable while every worker is taken (or the server is closed): a worker waiting
+        # for a client's next request then stops waiting, without waking up to look.
+        self._full_read, self._full_write = socket.socketpair()
+        self._full_read.setblocking(False)
+        self._full_write.setblocking(False)
         self._returned: collections.deque[_Connection] = collections.deque()
         self._connections: set[_Connection] = set()
         self._taken: set[socket.socket] = set()
@@ -391,6 +394,7 @@ class CoreServer:
         with self._lock:
             self._closed = True
             returned, self._returned = list(self._returned), collections.deque()
+            _send_quietly(self._full_write, b"\0")
         for conn in returned:
             self._forget(conn)
         with self._all_answered:
@@ -402,8 +406,8 @@ class CoreServer:
             taken = list(self._taken)
         for sock in taken:
             _shut(sock)
-        self._wake_read.close()
-        self._wake_write.close()
+        for sock in (self._wake_read, self._wake_write, self._full_read, self._full_write):
+            sock.close()
 
     def _wait(self, poll_interval: float) -> float:
         now = time.monotonic()
@@ -452,11 +456,7 @@ class CoreServer:
         return True
 
     def _take_returned(self, selector: selectors.BaseSelector) -> None:
-        try:
-            while self._wake_read.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
+        _drain(self._wake_read)
         while True:
             with self._lock:
                 if not self._returned:
@@ -507,6 +507,8 @@ class CoreServer:
         conn.deadline, conn.idle = 0.0, False
         with self._lock:
             self._busy += 1
+            if self._busy == self._max_workers:
+                _send_quietly(self._full_write, b"\0")
         self._pool.submit(self._respond, conn, request)
 
     def _complete_request(self, conn: _Connection) -> HTTPRequest | None:
@@ -642,6 +644,8 @@ class CoreServer:
         finally:
             with self._lock:
                 self._busy -= 1
+                if self._busy == self._max_workers - 1 and not self._closed:
+                    _drain(self._full_read)
                 if self._closed and not self._busy:
                     self._all_answered.notify_all()
         with self._lock:
@@ -716,9 +720,9 @@ class CoreServer:
         """The client's next request if it is whole within ``_LINGER_SECONDS`` (or already
         buffered); None to hand the connection back to the selector thread. Raises _Gone if
         the client closed it. Waits only while no other request is being answered and a
-        connection place is free, so waiting neither refuses nor (beyond ``_LINGER_SLICE``)
-        delays another client's request. Once the server is closed, there is no next
-        request."""
+        connection place is free, so waiting neither refuses nor delays another client's
+        request (the wait ends as soon as every worker is taken). Once the server is closed,
+        there is no next request."""
         if self._closed:
             return None
         try:
@@ -744,9 +748,10 @@ class CoreServer:
                 conn.linger = False  # the client did not come back: wait no more for it
             if left <= 0 or self._closed:
                 return None
-            if not _ready(conn.sock, min(left, _LINGER_SLICE)):
-                if self._busy >= self._max_workers:  # others' requests need this worker
-                    return None
+            readable, full = _ready_or_full(conn.sock, self._full_read, left)
+            if full and (self._busy >= self._max_workers or self._closed):
+                return None  # others' requests need this worker
+            if not readable:
                 continue
             try:
                 chunk = conn.sock.recv(65536)
@@ -978,6 +983,28 @@ def _ready(sock: socket.socket, timeout: float, write: bool = False) -> bool:
     readable, writable, _ = select.select([] if write else watched, watched if write else [],
                                           [], timeout)
     return bool(readable or writable)
+
+
+def _ready_or_full(sock: socket.socket, full: socket.socket,
+                   timeout: float) -> tuple[bool, bool]:
+    """Whether ``sock`` and ``full`` can be read, waiting up to ``timeout`` seconds for
+    either."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(full, select.POLLIN)
+        ready = {fd for fd, _ in poller.poll(max(1, round(timeout * 1000)))}
+        return sock.fileno() in ready, full.fileno() in ready
+    readable, _, _ = select.select([sock, full], [], [], timeout)
+    return sock in readable, full in readable
+
+
+def _drain(sock: socket.socket) -> None:
+    try:
+        while sock.recv(4096):
+            pass
+    except (BlockingIOError, InterruptedError):
+        pass
 
 
 def _send_all(sock: socket.socket, data: bytes, timeout: float) -> None:
