@@ -658,7 +658,21 @@ class CoreServer:
         self._wake()
 
     def _answer(self, conn: _Connection, request: HTTPRequest) -> bool:
-        """Handle ``request`` and send the response; whether the connection stays open."""
+        """Handle ``request`` and send the response; whether the connection stays open.
+        What the handler left for after its answer (``after_response``) runs then."""
+        _after.actions = []
+        try:
+            return self._answer_now(conn, request)
+        finally:
+            actions, _after.actions = _after.actions, None
+            for action in actions:
+                try:
+                    action()
+                except Exception:
+                    log.exception("error after answering %s %s", request.method,
+                                  request.target)
+
+    def _answer_now(self, conn: _Connection, request: HTTPRequest) -> bool:
         self._release(conn)
         version, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)[2:]
         conn.head = None
@@ -790,6 +804,28 @@ def _abandon(conn: _Connection) -> None:
     sink, conn.sink = conn.sink, None
     if sink is not None:
         sink.abandon()
+
+
+class _After(threading.local):
+    """What the request this thread answers left for after its response (None: it answers
+    none)."""
+
+    actions: list[typing.Callable[[], None]] | None = None
+
+
+_after = _After()
+
+
+def after_response(action: typing.Callable[[], None]) -> None:
+    """Call ``action`` once the response to the request this thread is answering has been
+    sent (or could not be), or at once on a thread that answers none. For work the request
+    started that its client does not wait for, which would otherwise compete with the
+    response for the GIL."""
+    actions = _after.actions
+    if actions is None:
+        action()
+    else:
+        actions.append(action)
 
 
 def _mid_request(conn: _Connection) -> bool:

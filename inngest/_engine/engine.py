@@ -16,6 +16,7 @@ from inngest._engine.queue import Queue
 from inngest._engine.runner import Runner
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
+from inngest._http_core import after_response
 from inngest._transport import Transport
 
 log = logging.getLogger("inngest.engine")
@@ -31,7 +32,7 @@ class Engine:
         # The executor needs the queue, so the queue reaches it through a closure.
         self.admission = FlowAdmission(store)
         self.queue = Queue(store, self.clock, lambda item: self.executor.handle(item),
-                           queue_workers, self.admission)
+                           queue_workers, self.admission, after_response=after_response)
         self.lifecycle = Lifecycle(store, self.queue, self.clock, self.ids)
         self.runner = Runner(self.lifecycle)
         # Calls of connect apps' functions go to their workers' connections.

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import threading
@@ -48,6 +49,10 @@ _PAGE = 256
 
 Handler = typing.Callable[[QueueItem], "QueueItem | None"]
 """Runs an item; returns the item to put back (with a new attempt and time) or None when done."""
+
+
+def _now(action: typing.Callable[[], None]) -> None:
+    action()
 
 
 class Admission(typing.Protocol):
@@ -93,6 +98,8 @@ class _Worker(threading.local):
     next: QueueItem | None = None
     # The handler deleted its item itself, with the changes it made.
     acked = False
+    # (On a thread answering a request: ``Queue.starting_after_answer``.)
+    after_answer = False
 
 
 class _Waiting:
@@ -121,6 +128,7 @@ class Queue:
         workers: int = 8,
         admission: Admission | None = None,
         function_share: int | None = None,
+        after_response: typing.Callable[[typing.Callable[[], None]], None] = _now,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -129,6 +137,7 @@ class Queue:
         self._share = function_share or default_function_share(self._workers)
         self._running: collections.Counter[str] = collections.Counter()
         self.admission: Admission = admission or AdmitAll()
+        self._after_response = after_response
         self._cond = threading.Condition()
         self._dirty = False
         self._stopped = False
@@ -209,16 +218,45 @@ class Queue:
         """At the commit that queued ``item`` (due now, queued by a thread that is not a
         worker: an event's run start), a free worker takes it at once when the scheduler has
         nothing else to do and flow control admits it: the scheduler's scan and its thread
-        hand-off cost a new run a tenth of a millisecond. Otherwise the scheduler gets it."""
+        hand-off cost a new run a tenth of a millisecond. Otherwise the scheduler gets it.
+        Queued within ``starting_after_answer``, it starts once the answer is sent."""
         if self._reserve_worker(item):
             # Asked outside the condition: flow control reads the store, whose lock is held
             # by threads that then take the condition.
             if self.admission.admit(item, self._clock.now_ms()) is None:
-                with self._cond:
-                    if not self._stopped:
-                        self._pool.submit(self._run, item)
-                        return
+                start = functools.partial(self._start_reserved, item)
+                if self._worker.after_answer:
+                    self._after_response(start)
+                else:
+                    start()
+                return
             self._finish(item)
+        self._hand_over(item)
+
+    @contextlib.contextmanager
+    def starting_after_answer(self) -> typing.Iterator[None]:
+        """Around queueing done for a request whose client does not wait for the runs it
+        starts (an event sent to the API): a run queued inside that starts at once on a
+        free worker does so once the answer has been sent. Started at the commit, its first
+        call and the answer took the GIL from each other, and both went slower. (Not for a
+        request that waits for its run: that would wait for ever.)"""
+        self._worker.after_answer = True
+        try:
+            yield
+        finally:
+            self._worker.after_answer = False
+
+    def _start_reserved(self, item: QueueItem) -> None:
+        """Start ``item``, admitted on a worker reserved for it (or, once the queue has
+        stopped, give the worker back and leave the item to the scheduler)."""
+        with self._cond:
+            if not self._stopped:
+                self._pool.submit(self._run, item)
+                return
+        self._finish(item)
+        self._hand_over(item)
+
+    def _hand_over(self, item: QueueItem) -> None:
         self._store.requeue(item)
         self.wake()
 

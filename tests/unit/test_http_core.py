@@ -19,7 +19,9 @@ from inngest._engine.executor import Settings
 from inngest._engine.http.api import Api, Server
 from inngest._engine.http.server import DevServer
 from inngest._engine.store import Store
-from inngest._http_core import CoreServer, HTTPRequest, HTTPResponse, Limits, Takeover
+from inngest._http_core import (
+    CoreServer, HTTPRequest, HTTPResponse, Limits, Takeover, after_response,
+)
 
 pytestmark = pytest.mark.sockets
 
@@ -749,6 +751,37 @@ def test_no_request_is_handled_once_the_server_is_closed() -> None:
                 pass
             assert closed_by_server(sock)
         assert handled_after_close == []
+
+
+def test_work_left_for_after_the_answer_runs_once_the_answer_is_sent() -> None:
+    """What a handler leaves for after its answer (``after_response``) runs once the answer
+    has gone out: its client reads the answer while that work is still waiting. On a thread
+    that answers no request, it runs at once."""
+    answer_read = threading.Event()
+    waited: list[bool] = []
+
+    def handler(request: HTTPRequest) -> HTTPResponse:
+        after_response(lambda: waited.append(answer_read.wait(5)))
+        return 200, {}, b"{}"
+
+    server = CoreServer(("127.0.0.1", 0), handler,
+                        Limits(max_body_bytes=1024, max_buffered_bytes=4096), 2, "after")
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with connect(int(server.server_address[1])) as sock:
+            for _ in range(2):
+                sock.sendall(HEALTH)
+                assert read_response(sock)[0] == 200
+                answer_read.set()
+                assert until(lambda: len(waited), lambda count: count > 0) == 1
+                assert waited.pop() is True
+                answer_read.clear()
+    finally:
+        server.shutdown()
+        server.server_close()
+    outside: list[str] = []
+    after_response(lambda: outside.append("ran"))
+    assert outside == ["ran"]
 
 
 def test_a_takeover_answer_hands_the_connection_to_its_handler() -> None:

@@ -232,8 +232,9 @@ class Api:
                 # none was. Unlike it, none of them is stored: a batch is all or nothing.
                 ids = [internal_id for internal_id, _ in accepted]
                 return respond(400, {"ids": ids or [""], "status": 400, "error": str(err)})
-        # One transaction for the batch: stored whole or not at all, and one commit.
-        with self.engine.store.transaction():
+        # One transaction for the batch: stored whole or not at all, and one commit (whose
+        # run starts go once the ids are answered).
+        with self.engine.queue.starting_after_answer(), self.engine.store.transaction():
             for internal_id, event in accepted:
                 # A send retried with its seed (after a lost reply) gets the same ids, once.
                 if not (seed and self.engine.store.has_event(internal_id)):
