@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from inngest._engine import defers
+from inngest._engine import defers, run_metadata
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import JSON, Run
 from inngest._protocol.opcodes import Opcode
@@ -86,3 +86,4 @@ def save_step(life: Lifecycle, run: Run, step: CheckpointStep) -> None:
         life.store.save_step_info(run.id, step.id, step.name, step.op)
         life.store.save_step(run.id, step.id, value)
         life.history.checkpointed(run, step.id, step.name, value)
+        run_metadata.from_op(life.store, run.id, step.raw, life.clock.now_ms())

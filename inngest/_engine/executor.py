@@ -12,7 +12,8 @@ import typing
 import urllib.parse
 
 from inngest._engine import (
-    cel, checkpoint, defers, events, history, reentry, span_metadata, timeparse,
+    cel, checkpoint, defers, events, history, reentry, run_metadata, span_metadata,
+    timeparse,
 )
 from inngest._engine.errors import EngineError
 from inngest._engine.flow.creation import overdue
@@ -414,7 +415,7 @@ class Executor:
         for op in ops:
             if op.op in (Opcode.STEP_RUN, Opcode.STEP):
                 checkpoint.save_step(self.life, run, checkpoint.CheckpointStep(
-                    op.op, op.id, op.display_name, op.data))
+                    op.op, op.id, op.display_name, op.data, op.raw))
         return [op for op in ops if op.op not in (Opcode.STEP_RUN, Opcode.STEP)]
 
     def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem, depth: int,
@@ -423,6 +424,7 @@ class Executor:
                  f": {error_text(op.error)}" if op.error else "")
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
+        run_metadata.from_op(self.store, run.id, op.raw, self.life.clock.now_ms())
         if op.op in (Opcode.STEP_RUN, Opcode.STEP):
             value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
             self.life.step_done(run.id, op.id, value)

@@ -2,7 +2,8 @@
 does (measured), then combined into the run's metadata of its kind: ``merge`` (the
 default), ``set``, ``delete`` or ``add`` (numbers summed by key). Traces show it with the
 run's scores (``scores.attach``): on the run's span, or with a ``target.step_id`` on the
-step's span.
+step's span. An SDK also sends metadata with a step's op (``from_op``), for the run or for
+that step. ``inngest.ai`` metadata without a cost gets one (ai_cost.py).
 """
 
 from __future__ import annotations
@@ -11,22 +12,25 @@ import dataclasses
 import functools
 import math
 
-from inngest._engine import scores
+from inngest._engine import ai_cost, scores
 from inngest._engine.models import JSON
 from inngest._engine.payload import BodyError, Object, dump, load_first
 from inngest._engine.store import Store
 
 OPS = ("merge", "set", "delete", "add")
+AI = "inngest.ai"
 MAX_KIND_BYTES = 128
 MAX_SPAN_BYTES = 64 * 1024
 # The inngest.* kinds an SDK may send; userland.* and others are free.
 ALLOWED_INNGEST_KINDS = frozenset((
-    "inngest.ai", "inngest.http", "inngest.http.timing", "inngest.response_headers",
+    AI, "inngest.http", "inngest.http.timing", "inngest.response_headers",
     "inngest.warnings", scores.EXPERIMENT, scores.SCORE))
 
 INVALID_TARGET = "Invalid metadata target"
 INVALID_METADATA = "Invalid metadata"
 TOO_LARGE = "Metadata span exceeds maximum size of 64KB"
+# The scopes of an op's metadata the engine shows: on the run's span, or on the step's.
+_OP_SCOPES = {"run": False, "step": True, "step_attempt": True}
 # The target fields that need a step_id, in the order the dev server checks them.
 _STEP_PARTS = ("step_index", "step_attempt", "span_id")
 
@@ -71,10 +75,44 @@ def apply(store: Store, run_id: str, request: Request, now_ms: int) -> None:
     """Combine each update into the run's metadata, in order; an update larger than the
     dev server's span limit stops there (those before it are kept, as there)."""
     for update in request.updates:
+        if update.kind == AI:
+            values = dict(update.values)
+            ai_cost.backfill(values)
+            update = dataclasses.replace(update, values=values)
         if _size(update.values) > MAX_SPAN_BYTES:
             raise MetadataError(413, TOO_LARGE)
         store.update_metadata(run_id, request.target, update.kind,
                               functools.partial(combine, update=update), now_ms)
+
+
+def from_op(store: Store, run_id: str, op: Object, now_ms: int) -> None:
+    """Keep the metadata an SDK sent with a step's op (its ``metadata``: each a ``kind``,
+    ``scope``, ``op`` and ``values``). An entry the API would refuse, or too large, is left
+    out and the others are kept, as the dev server does for a checkpoint's steps; so is one
+    of a scope the engine has no span for (a request's, an extended trace's)."""
+    raw = op.get("metadata")
+    for item in raw if isinstance(raw, list) else []:
+        scope = item.get("scope") if isinstance(item, dict) else None
+        if not isinstance(scope, str) or scope not in _OP_SCOPES:
+            continue
+        try:
+            update = _update(item)
+            if not _allowed(update):
+                continue
+            apply(store, run_id, Request(_op_target(op) if _OP_SCOPES[scope] else "", [update]),
+                  now_ms)
+        except MetadataError:
+            continue
+
+
+def _op_target(op: Object) -> str:
+    """The step as an API target names it: its id as the function gave it, with its index
+    past the first use ("id:index")."""
+    userland = op.get("userland")
+    if isinstance(userland, dict) and isinstance(userland.get("id"), str):
+        index = userland.get("index")
+        return f"{userland['id']}:{index}" if _is_int(index) and index else userland["id"]
+    return str(op.get("displayName") or op.get("name") or "")
 
 
 def combine(old: Object, update: Update) -> dict[str, JSON]:

@@ -13,6 +13,7 @@ import typing
 
 from inngest._engine.models import JSON
 from inngest._engine.store import Store
+from inngest._protocol.step_ids import hash_step_id
 
 SCORE = "inngest.score"
 EXPERIMENT = "inngest.experiment"
@@ -81,18 +82,20 @@ def record(store: Store, run_id: str, scores: list[Score], now_ms: int) -> None:
 
 
 def attach(store: Store, run_id: str, root: dict[str, object]) -> None:
-    """Add the run's metadata to its root span and its steps' to their spans (a child
-    ``{run}-{step id}`` of the root named as the score's step)."""
+    """Add the run's metadata to its root span and its steps' to their spans (the child
+    ``{run}-{step id}`` of the root whose step id hashes the target's "id" or "id:index",
+    as the SDK hashes them)."""
     entries: dict[str, list[Metadata]] = {}
     for target, kind, values, updated_at in store.metadata(run_id):
-        entries.setdefault(target, []).append({
+        key = hash_step_id(target) if target else ""
+        entries.setdefault(key, []).append({
             "kind": kind, "scope": "step" if target else "run",
             "values": dict(sorted(values.items())), "updatedAt": updated_at})
     _extend(root, entries.pop("", []))
     for child in typing.cast(list[dict[str, object]], root.get("childrenSpans") or []):
-        name, step_id = child.get("name"), child.get("stepID")
-        if isinstance(name, str) and child.get("spanID") == f"{run_id}-{step_id}":
-            _extend(child, entries.get(name, []))
+        step_id = child.get("stepID")
+        if isinstance(step_id, str) and child.get("spanID") == f"{run_id}-{step_id}":
+            _extend(child, entries.get(step_id, []))
 
 
 def _extend(span: dict[str, object], entries: list[Metadata]) -> None:

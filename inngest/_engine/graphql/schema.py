@@ -147,8 +147,9 @@ _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from
     "triggerIDs": Field("[ULID!]!", _run_field(lambda run: run.event_ids)),
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
-    "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(run, ctx),
-                   {"preview": "Boolean"}),
+    # With preview, the tree ``runTrace`` answers (measured), metadata and all.
+    "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(
+        run, ctx, raw=a.get("preview") is True), {"preview": "Boolean"}),
     "eventName": Field("String", lambda run, a, ctx: _event_name(run, ctx)),
     "output": Field("Bytes", _run_field(
         lambda run: None if isinstance(run, _ListedRun) else _run_output(run))),
@@ -303,7 +304,7 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
         else run.ended_at_ms - run.started_at_ms,
         "childrenSpans": children,
     }
-    if raw:  # measured: the dev server's run { trace } shows no metadata
+    if raw:  # measured: the dev server's run { trace } without preview shows no metadata
         scores.attach(store, run.id, root)
         span_metadata.attach_usage(root)
     return _span_fields(run, fn, root)
