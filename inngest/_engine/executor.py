@@ -116,7 +116,7 @@ class Executor:
         elif item.kind is Kind.PAUSE_TIMEOUT:
             self.runner.timeout_pause(str(item.payload["pause_id"]))
         elif item.kind is Kind.SLEEP_WAKE:
-            self.life.step_done(item.run_id, str(item.payload["step_id"]), None)
+            self.life.step_done(item.run_id, str(item.payload["step_id"]), None, woke=True)
         elif item.kind in (Kind.DEBOUNCE, Kind.BATCH, Kind.TIMEOUT):
             return self.runner.fire_flow_timer(item)
         else:
@@ -251,7 +251,7 @@ class Executor:
             "stack": {"stack": list(step_ids), "current": current},
             "qi_id": str(item.id), "request_id": self.life.ids.new(self.life.clock.now_ms()),
             "job_id": self.job_id(item), "generation_id": 0,
-            "disable_immediate_execution": run.force_step_plan,
+            "disable_immediate_execution": _plan_forced(run, item),
             "use_api": False,
         }
         first = trigger_events[0] if trigger_events else "{}"
@@ -293,7 +293,7 @@ class Executor:
             **traceref.headers(run.id, fn, group, item.attempt),
         }
         if reentry.is_endpoint(self.store, fn):
-            method, url, body = self._endpoint_request(run, fn, step_id, headers)
+            method, url, body = self._endpoint_request(run, fn, item, headers)
         else:
             method, url, body = "POST", with_step_id(fn.url, step_id), \
                 self.request_body(run, fn, item)
@@ -317,15 +317,15 @@ class Executor:
                          json.dumps(too_large).encode()), response.timing
         return Reply(response.status, reply_headers, data), response.timing
 
-    def _endpoint_request(self, run: Run, fn: Function, step_id: str,
+    def _endpoint_request(self, run: Run, fn: Function, item: QueueItem,
                           headers: dict[str, str]) -> tuple[str, str, bytes]:
         """A durable endpoint's call: its own request again, which the SDK takes for the
         server's by ``X-Run-ID`` and ``X-Inngest-Signature`` (empty when not signed)."""
         request = reentry.request(self.store, run, fn)
         headers.update({"content-type": request.content_type, Header.SIGNATURE: ""})
-        if step_id == "step":
+        if item.payload.get("step_id", "step") == "step":
             del headers[Header.STEP_ID]
-        if run.force_step_plan:
+        if _plan_forced(run, item):
             headers[Header.FORCE_STEP_PLAN] = "true"
         return request.method, request.url, request.body
 
@@ -615,6 +615,11 @@ def _inputs(run: Run, memoized: list[str]) -> list[tuple[str, str]]:
     """The new inputs of steps without a result, as the real server sends them."""
     return [(step_id, jcs.canonicalize({"input": value}).decode())
             for step_id, value in run.step_inputs.items() if step_id not in memoized]
+
+
+def _plan_forced(run: Run, item: QueueItem) -> bool:
+    """Whether the call tells the SDK to plan steps rather than run them."""
+    return run.force_step_plan or item.payload.get("force_step_plan") is True
 
 
 def _body(ctx: dict[str, JSON], held: dict[str, JSON], first: str, trigger_events: list[str],

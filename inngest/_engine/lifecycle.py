@@ -57,8 +57,12 @@ class Lifecycle:
         log.info("run %s started (%s)", run.id, fn.slug)
         return run
 
-    def step_done(self, run_id: str, step_id: str, value: JSON) -> None:
-        """Memoize a step's value and, unless parallel siblings are pending, rediscover."""
+    def step_done(self, run_id: str, step_id: str, value: JSON, *,
+                  woke: bool = False) -> None:
+        """Memoize a step's value and, unless parallel siblings are pending, rediscover.
+
+        ``woke``: a sleep's wake-up, whose discovery call still plans steps (see discover).
+        """
         with self.store.transaction():
             run = self.store.run(run_id)
             if run is None or run.status.ended:
@@ -75,7 +79,7 @@ class Lifecycle:
                 run = self.store.update_run(run_id, pending_steps=pending)
             if pending and run.version >= 2:
                 return
-            self.discover(run)
+            self.discover(run, woke=woke)
 
     def plan_step(self, run: Run, step_id: str, stack_index: int) -> None:
         """Queue the call that runs one planned step, at most once per step.
@@ -92,14 +96,21 @@ class Lifecycle:
             if self.queue.enqueue(item) is not None:
                 self.history.planned(run, step_id)
 
-    def discover(self, run: Run) -> None:
-        """Queue the next discovery request (deduplicated per stack position)."""
+    def discover(self, run: Run, *, woke: bool = False) -> None:
+        """Queue the next discovery request (deduplicated per stack position).
+
+        Parallelism over, steps run at once again; but the call a sleep's wake-up makes
+        still tells the SDK to plan them, as the real server's does (it clears the flag in
+        the run's state after loading the state that call is built from).
+        """
         with self.store.transaction():
-            if not run.pending_steps and run.version >= 2 and run.force_step_plan:
-                run = self.store.update_run(run.id, force_step_plan=False)
             depth = self.store.step_count(run.id)
-            self.queue.enqueue(
-                self.call_item(run, Kind.DISCOVERY, job_id=f"{run.id}-discover-{depth}"))
+            item = self.call_item(run, Kind.DISCOVERY, job_id=f"{run.id}-discover-{depth}")
+            if not run.pending_steps and run.version >= 2 and run.force_step_plan:
+                self.store.update_run(run.id, force_step_plan=False)
+                if woke:
+                    item.payload["force_step_plan"] = True
+            self.queue.enqueue(item)
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
                has_output: bool = False, reason: Reason | None = None,

@@ -42,3 +42,30 @@ def test_an_error_reply_does_not_pin_the_version(client: Client, app: FakeApp) -
     assert sorted(seen[2:4]) == [(False, 2, True), (False, 2, True)]
     # Version 2: parallelism ends with one discovery request, and steps run inline again.
     assert seen[4:] == [(True, 2, False), (True, 2, False)]
+
+
+def test_the_call_a_sleep_wakes_still_plans_steps(client: Client, app: FakeApp) -> None:
+    """A parallel group that ends with a sleep: its wake-up call still has the SDK plan
+    the next step (the real server clears the flag after loading the state that call is
+    built from); the calls after it run steps inline again."""
+    def handler(call: Call) -> Reply:
+        saved = call.body["steps"]
+        if call.step_id != "step":
+            name = {step_hash("a"): "a", step_hash("c"): "c"}[call.step_id]
+            return versioned(206, "2", [op("StepRun", name, data=name)])
+        if not saved:
+            return versioned(206, "2", [op("StepPlanned", "a"),
+                                        op("Sleep", "nap", opts={"duration": "200ms"})])
+        if step_hash("c") not in saved:
+            return versioned(206, "2", [op("StepPlanned", "c")])
+        return versioned(200, "2", "done")
+
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run = client.wait_for_run(event_id)
+    assert run["status"] == "Completed" and run["output"] == "done"
+
+    seen = [(call.step_id, call.body["ctx"]["disable_immediate_execution"])
+            for call in app.posts()]
+    assert seen == [("step", False), (step_hash("a"), True), ("step", True),
+                    (step_hash("c"), False), ("step", False)]
