@@ -8,6 +8,7 @@ import typing
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON
 from inngest._engine.payload import BodyError, load_body
+from inngest._engine.sessions import SessionsError, resolve
 
 MAX_EVENTS = 5000
 MAX_EVENT_SIZE = 3 * 1024 * 1024
@@ -97,7 +98,7 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> d
         raise EventError("timestamp is after Jan 1, 2100")
     event_id = _optional(raw, "id", str, "a string")
     _optional(raw, "v", str, "a string")
-    _optional(raw, "meta", dict, "an object")
+    meta = _meta(raw)
     event: dict[str, JSON] = {
         "name": raw["name"],
         "data": data,
@@ -105,10 +106,22 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> d
         "ts": ts,
         "user": user or {},
     }
-    for key in ("v", "meta"):
-        if raw.get(key) is not None:
-            event[key] = raw[key]
+    if raw.get("v") is not None:
+        event["v"] = raw["v"]
+    if meta is not None:
+        event["meta"] = meta
     return event
+
+
+def _meta(raw: typing.Mapping[str, JSON]) -> JSON:
+    """The event's ``meta`` as kept: its merged sessions alone (see sessions.py)."""
+    meta = _optional(raw, "meta", dict, "an object")
+    if meta is None:
+        return None
+    try:
+        return resolve(typing.cast(dict[str, JSON], meta))
+    except SessionsError as err:
+        raise EventError(str(err)) from None
 
 
 def _optional(raw: typing.Mapping[str, JSON], field: str, kind: type, what: str) -> JSON:

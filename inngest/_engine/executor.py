@@ -12,8 +12,8 @@ import typing
 import urllib.parse
 
 from inngest._engine import (
-    cel, checkpoint, defers, events, history, reentry, run_metadata, span_metadata,
-    timeparse,
+    cel, checkpoint, defers, events, history, reentry, run_metadata, sessions,
+    span_metadata, timeparse,
 )
 from inngest._engine.errors import EngineError
 from inngest._engine.flow.creation import overdue
@@ -517,6 +517,10 @@ class Executor:
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")
         payload = object_or_empty(op.opts.get("payload"), "payload")
+        try:
+            sessions.resolve(object_or_empty(payload.get("meta"), "payload.meta"))
+        except sessions.SessionsError as err:
+            raise RunError("Error", f"invalid step.invoke sessions: {err}") from None
         timeout = op.opts.get("timeout")
         expires = self._deadline(str(timeout or ""), DEFAULT_PAUSE_MS)
         correlation_id = f"{run.id}.{op.id}"

@@ -1,0 +1,87 @@
+"""An event's sessions: ``meta.propagated_sessions`` folded into ``meta.sessions`` at ingest.
+
+Expected values were measured on the real dev server (events posted to ``/e/key``, the
+event read back from the call a function gets).
+"""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash
+
+LOOPBACK = True
+
+
+def meta_seen(client: Client, app: FakeApp, meta: dict[str, typing.Any]) -> typing.Any:
+    """The ``meta`` of the event a function is called with (absent: None)."""
+    client.register(app, [app.function("fn", handler=lambda call: ok(None))])
+    [event_id] = client.send({"name": "test/fn", "data": {}, "meta": meta})
+    client.wait_for_run(event_id)
+    [call] = app.posts()
+    assert call.body["events"] == [call.body["event"]]
+    return call.body["event"].get("meta")
+
+
+@pytest.mark.parametrize("meta, seen", [
+    # Sender's keys win, a null cuts that inherited key, numbers are kept as text, other
+    # meta keys are dropped.
+    ({"sessions": {"a": 1, "c": None}, "propagated_sessions": {"b": "x", "a": "y", "c": "z"},
+      "other": 1}, {"sessions": {"a": "1", "b": "x"}}),
+    ({"sessions": None, "propagated_sessions": {"b": "x"}}, None),
+    ({"propagated_sessions": {"b": "x"}}, {"sessions": {"b": "x"}}),
+    ({"other": 1}, None),
+    ({"sessions": {}}, None),
+    # Inherited keys fill the places left, in byte order of their keys.
+    ({"sessions": {"a": "1"}, "propagated_sessions": {f"k{i}": str(i) for i in range(11)}},
+     {"sessions": {"a": "1", "k0": "0", "k1": "1", "k10": "10", "k2": "2"}}),
+])
+def test_the_two_layers_are_merged(client: Client, app: FakeApp,
+                                   meta: dict[str, typing.Any], seen: typing.Any) -> None:
+    assert meta_seen(client, app, meta) == seen
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"sessions": {"a": True}}, 'event session "a" must be a string, number, or null'),
+    ({"propagated_sessions": {"a": None}}, 'event session "a" must be a string or number'),
+    ({"sessions": {"": "x"}}, "event session keys cannot be empty"),
+    ({"sessions": {"a": ""}}, 'event session "a" cannot have an empty ID'),
+    ({"sessions": {"k" * 129: "x"}}, f'event session key "{"k" * 129}" exceeds 128 bytes'),
+    ({"sessions": {"a": "x" * 513}}, 'event session "a" exceeds 512 bytes'),
+    ({"sessions": {k: "1" for k in "abcdef"}}, "event sessions can include at most 5 entries"),
+])
+def test_bad_sessions_are_refused(client: Client, meta: dict[str, typing.Any],
+                                  message: str) -> None:
+    status, body = client.request("POST", "/e/key", {"name": "a", "meta": meta})
+    assert (status, body["error"]) == (400, message)
+
+
+def test_an_invoke_payloads_layers_are_merged(client: Client, app: FakeApp) -> None:
+    def caller(call: Call) -> Reply:
+        if step_hash("child") not in call.body["steps"]:
+            return ops(op("InvokeFunction", "child", opts={
+                "function_id": "app-child", "payload": {"data": {}, "meta": {
+                    "sessions": {"org": "override"},
+                    "propagated_sessions": {"org": "acme", "team": "core"}}}}))
+        return ok(None)
+
+    client.register(app, [app.function("caller", handler=caller),
+                          app.function("child", handler=lambda call: ok(None))])
+    client.wait_for_run(client.send({"name": "test/caller"})[0])
+    [child] = app.posts("app-child")
+    assert child.body["event"]["meta"] == {"sessions": {"org": "override", "team": "core"}}
+
+
+def test_an_invoke_with_bad_sessions_fails_the_run(client: Client, app: FakeApp) -> None:
+    def caller(call: Call) -> Reply:
+        return ops(op("InvokeFunction", "child", opts={
+            "function_id": "app-child", "payload": {"meta": {"sessions": {"": "x"}}}}))
+
+    client.register(app, [app.function("caller", handler=caller),
+                          app.function("child", handler=lambda call: ok(None))])
+    run = client.wait_for_run(client.send({"name": "test/caller"})[0])
+    assert run["status"] == "Failed"
+    assert run["output"]["message"] == \
+        "invalid step.invoke sessions: event session keys cannot be empty"
+    assert app.posts("app-child") == []
