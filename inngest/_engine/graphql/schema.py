@@ -392,8 +392,9 @@ def _loaded(text: str) -> JSON:
         return None
 
 
-def _cause(cause: JSON) -> str | None:
-    return None if cause is None else _dumps(cause)
+def _cause(cause: JSON) -> JSON:
+    """The error's cause as it was sent (an object stays an object), keys sorted."""
+    return sorted_keys(cause)
 
 
 # ---------------------------------------------------------------------------- run lists
@@ -850,7 +851,8 @@ SCHEMA = with_introspection(Schema(
         "RunTraceSpanOutput": {
             "data": Field("Bytes"), "input": Field("Bytes"), "error": Field("StepError"),
         },
-        "StepError": {name: Field("String") for name in ("message", "name", "stack", "cause")},
+        "StepError": {**{name: Field("String") for name in ("message", "name", "stack")},
+                      "cause": Field("Unknown")},
         "RunsV2Connection": {
             "edges": Field("[FunctionRunV2Edge!]!"), "pageInfo": Field("PageInfo!"),
             "totalCount": Field("Int!", args={"preview": "Boolean"}),
@@ -932,7 +934,7 @@ SCHEMA = with_introspection(Schema(
                          "RunStepInfo")},
     enums=_ENUMS,
     inputs=_INPUTS,
-    scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint",
+    scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint", "Unknown",
                        "SpanMetadataKind", "SpanMetadataScope", "SpanMetadataValues")),
 ))
 

@@ -177,3 +177,25 @@ def test_lone_surrogates_in_a_reply_become_replacement_characters(
     assert run["output"] == {"x": "\ufffda", "\ufffd": [1]}
     assert len(app.posts()) == 2
     assert app.posts()[1].body["steps"][step_hash("s")] == {"data": "\ufffd"}
+
+
+@pytest.mark.parametrize("cause", [
+    {"name": "Error", "message": "This is the cause", "stack": "c", "__serialized": True},
+    "a plain cause",
+])
+def test_an_errors_cause_is_shown_as_it_was_sent(client: Client, app: FakeApp,
+                                                 cause: typing.Any) -> None:
+    """``StepError.cause`` is the server's ``Unknown`` scalar: the cause's JSON as it was
+    sent, an object staying an object (JS SDK v4's example tests read it so)."""
+    error = {"name": "Error", "message": "Oh no!", "stack": "s", "cause": cause}
+    run = run_once(client, app, lambda call: (500, {"x-inngest-no-retry": "true"}, error))
+    status, body = client.request("POST", "/v0/gql", {
+        "query": "query($id: String!) { run(runID: $id) { trace { outputID } } }",
+        "variables": {"id": run["run_id"]}})
+    output_id = body["data"]["run"]["trace"]["outputID"]
+    status, body = client.request("POST", "/v0/gql", {
+        "query": "query($o: String!) { runTraceSpanOutputByID(outputID: $o) { error { "
+                 "name message cause } } }", "variables": {"o": output_id}})
+    assert status == 200 and "errors" not in body, body
+    assert body["data"]["runTraceSpanOutputByID"]["error"] == {
+        "name": "Error", "message": "Oh no!", "cause": cause}
