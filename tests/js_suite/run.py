@@ -43,10 +43,6 @@ FLAGS = ["dev", "--no-discovery", "--no-poll", "--port", str(PORT),
 DESELECTED = {
     f"{SUITE}/connect/**": "fails on the real server too under Node 20: its worker is started "
                            "with --no-experimental-strip-types, which Node < 22 refuses",
-    f"{SUITE}/defer/**": "defers (createDefer, DeferAdd/DeferAbort ops): the engine starts no "
-                         "deferred runs (docs/compatibility.md)",
-    f"{SUITE}/scorer/**": "scorers run as defers (createScorer), which the engine does not "
-                          "start (docs/compatibility.md)",
 }
 
 

@@ -135,3 +135,22 @@ def test_run_ids(client: Client) -> None:
     missing = "01M8NXEFDE41VBG6ZJQBHHHAEN"
     assert score(client, missing, [{"name": "a", "value": 1}]) == (
         200, {"data": [{"runId": missing, "name": "a", "value": 1}]})
+
+
+PREVIEW = """query T($id: String!) {
+  runTrace(runID: $id) { ...Span childrenSpans { ...Span } }
+  run(runID: $id) { trace(preview: true) { ...Span childrenSpans { ...Span } } }
+}
+fragment Span on RunTraceSpan { name stepID status outputID metadata { kind scope values } }"""
+
+
+def test_a_preview_run_trace_is_the_run_trace(client: Client, run_id: str) -> None:
+    """Measured: ``run { trace(preview: true) }`` answers the stored span tree, scores and
+    all, as ``runTrace`` does (JS SDK v4's tests read scores through it)."""
+    assert score(client, run_id, [{"name": "quality", "value": 0.5},
+                                  {"name": "ok", "value": True, "stepId": "b"}])[0] == 200
+    traced = data(client, PREVIEW, id=run_id)
+    assert traced["run"]["trace"] == traced["runTrace"]
+    assert traced["run"]["trace"]["name"] == "Run"
+    assert [entry["values"] for entry in traced["run"]["trace"]["metadata"]
+            if entry["kind"] == "inngest.score"] == [{"quality": {"value": 0.5}}]
