@@ -98,10 +98,13 @@ class Session:
             timer.cancel()
             self._record(hello, [(app, self.sync(hello, app)) for app in hello.apps])
             self.workers.limit(hello.instance_id, hello.max_worker_concurrency)
-            self.send(Kind.GATEWAY_CONNECTION_READY, messages.connection_ready(
-                HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL))
-            if not hello.manual_readiness:
-                self.workers.add(self)
+            ready = messages.connection_ready(
+                HEARTBEAT_INTERVAL, EXTEND_LEASE_INTERVAL, STATUS_INTERVAL)
+            if hello.manual_readiness:
+                self.send(Kind.GATEWAY_CONNECTION_READY, ready)
+            else:
+                self._write(_frame(Kind.GATEWAY_CONNECTION_READY, ready),
+                            first=lambda: self.workers.add(self))
                 self._answers_heartbeats = True
             self._last_heartbeat = time.monotonic()
             threading.Thread(target=self._watch_heartbeats, name="connect-heartbeats",
@@ -143,7 +146,7 @@ class Session:
 
     def send(self, kind: Kind, payload: bytes) -> None:
         """Raises ``Gone`` once the connection has ended."""
-        self._write(websocket.frame(websocket.BINARY, messages.connect_message(kind, payload)))
+        self._write(_frame(kind, payload))
 
     def _try_send(self, kind: Kind, payload: bytes) -> None:
         try:
@@ -151,10 +154,16 @@ class Session:
         except Gone:
             pass
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, first: typing.Callable[[], None] | None = None) -> None:
+        """``first`` runs just before ``data`` is written, with other writes held back:
+        READY's joins the connection to the routing order, so a connection that got READY
+        earlier is older than one that got it later, and no request is written before
+        READY."""
         with self._lock:
             if self._ended or self._sock is None:
                 raise Gone()
+            if first is not None:
+                first()
             try:
                 self._sock.sendall(data)
             except OSError:
@@ -299,3 +308,7 @@ class Session:
             request.request_id, request.lease_id.upper(), self.clock.now_ms())
         if known:
             self.send(Kind.WORKER_REQUEST_EXTEND_LEASE_ACK, request.ack(new_lease))
+
+
+def _frame(kind: Kind, payload: bytes) -> bytes:
+    return websocket.frame(websocket.BINARY, messages.connect_message(kind, payload))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 import time
 import typing
 
 import pytest
 import urllib3
-from engine_fakes import Client
+from engine_fakes import Client, wait
 from ws_client import BINARY, TEXT, Client as WebSocket
 
 from inngest._engine import ulid
@@ -122,6 +123,12 @@ def ready_worker(dev: DevServer, manual_readiness: bool = False) -> WebSocket:
 
 def engine_alive(dev: DevServer) -> bool:
     return HTTP.request("GET", dev.url + "/health").status == 200
+
+
+def statuses(dev: DevServer) -> list[int]:
+    """The connections' statuses in the connect listing (0 connected, 1 ready, 2 draining)."""
+    listing = HTTP.request("GET", dev.url + "/v0/connect/envs/any/conns")
+    return [conn.get("status", 0) for conn in json.loads(listing.data)["data"]]
 
 
 # The start request
@@ -363,6 +370,7 @@ def test_a_worker_gets_requests_once_it_says_it_is_ready_and_until_it_pauses(
     client = Client(dev)
     try:
         paused.send(message(PAUSE))
+        wait(lambda: 2 in statuses(dev))  # the pause is read on the connection's thread
         [event_id] = client.send({"name": "py/connect", "data": {}})
         client.wait(lambda: client.runs(event_id))
         time.sleep(0.15)  # attempts fail meanwhile: no connection is ready
@@ -438,6 +446,37 @@ def test_a_reply_may_come_on_another_connection(dev: DevServer) -> None:
         reply(first, request[1], "elsewhere")
         run = client.wait_for_run(event_id)
         assert (run["status"], run["output"]) == ("Completed", "elsewhere")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_connection_that_got_ready_last_is_the_newest(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    joining, joins, first_joined = gateway.Workers.add, [], threading.Event()
+
+    def slow_first_join(workers: gateway.Workers, connection: typing.Any) -> None:
+        joins.append(connection)
+        if len(joins) == 1:  # the first connection's thread is held up a while
+            time.sleep(0.3)
+        joining(workers, connection)
+        if connection is joins[0]:
+            first_joined.set()
+
+    monkeypatch.setattr(gateway.Workers, "add", slow_first_join)
+    first = open_gateway(dev)
+    first.send(message(CONNECT, connect_payload(dev)))
+    assert receive(first)[0] == READY
+    second = ready_worker(dev)  # connects only once the first got READY
+    assert first_joined.wait(5)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(second)
+        assert kind == EXECUTOR_REQUEST
+        reply(second, request[1], "newest")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "newest")
     finally:
         first.close()
         second.close()
