@@ -201,11 +201,21 @@ def _store_function(store: Store, app: App, raw: Object) -> Function:
         fn_id, version = existing.id, existing.version + 1
         created_at_ms = existing.created_at_ms or created_at_ms
     else:
-        fn_id, version = str(uuid.uuid5(_NAMESPACE, str(raw["name"]) + url)), 1
+        fn_id, version = function_uuid(str(raw["name"]), url), 1
     fn = Function(id=fn_id, app_id=app.id, slug=slug, name=str(raw["name"]), url=url,
                   config=dict(raw), version=version, created_at_ms=created_at_ms)
     store.put_function(fn)
     return fn
+
+
+def function_uuid(name: str, url: str) -> str:
+    """The real server's UUID for a newly synced function: from its name and its
+    (normalized) step URL."""
+    try:
+        url = normalize_url(url)
+    except UrlError:
+        pass  # as the real server does, a URL it cannot parse keeps its text
+    return str(uuid.uuid5(_NAMESPACE, name + url))
 
 
 def step_url(raw: Object) -> str:
@@ -332,10 +342,11 @@ def _check_concurrency(raw: Object) -> list[str]:
         limits = [*fn_limits, *step_limits]
         errors = ["Only one function-scoped run concurrency limit is allowed"] \
             if len(fn_limits) > 1 else []
+        counted = step_limits  # the real server's maximum of 2 leaves out "fn"
     else:
-        limits = list(value) if is_array(value) else [value]
+        limits = counted = list(value) if is_array(value) else [value]
         errors = []
-    if len(limits) > MAX_CONCURRENCY_LIMITS:
+    if len(counted) > MAX_CONCURRENCY_LIMITS:
         errors.append(f"There are more than {MAX_CONCURRENCY_LIMITS} concurrency limits")
     for limit in limits:
         if not isinstance(limit, typing.Mapping):

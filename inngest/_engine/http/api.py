@@ -8,7 +8,7 @@ import typing
 import urllib.parse
 
 from inngest._engine import (
-    connect, console, events, mcp, realtime, registration, timeparse, ulid,
+    connect, console, events, function_record, mcp, realtime, registration, timeparse, ulid,
 )
 from inngest._engine.connect import conns
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
@@ -301,8 +301,8 @@ class Api:
         store = self.engine.store
         return respond(200, {
             "version": "inngest-sync", "authed": False, "startOpts": self.info,
-            "functions": [fn.config for fn in store.functions()],
-            "handlers": [app.url for app in store.apps()],
+            "functions": [function_record.record(fn) for fn in store.functions()],
+            "handlers": None,
             "isSingleNodeService": True, "isMissingSigningKey": False,
             "isMissingEventKeys": False, "features": {},
         })
