@@ -26,13 +26,29 @@ _UNITS = (("w", 7 * 86_400 * 10**9), ("d", 86_400 * 10**9), ("h", 3_600 * 10**9)
           ("m", 60 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1))
 
 
-def record(fn: Function) -> Object:
+def record(fn: Function, *, connect: bool = False) -> Object:
+    """``connect``: the function's app is a Connect worker's."""
+    config = _with_app_limit(fn.config, fn.app_id) if connect else fn.config
     out: Object = {"id": fn.id, "fv": fn.version, "name": fn.name, "slug": fn.slug}
     for field, convert in _FIELDS:
-        value = convert(fn.config)
+        value = convert(config)
         if value is not None or field == "triggers":
             out[field] = value
     return out
+
+
+def _with_app_limit(config: Config, app_id: str) -> Config:
+    """The server adds a Connect app's own run limit to each of its functions' limits."""
+    value = config.get("concurrency")
+    fn_limits: list[JSON] = []
+    if isinstance(value, int) and not isinstance(value, bool):
+        step_limits: JSON = [{"limit": value}]
+    elif isinstance(value, typing.Mapping) and (value.get("fn") or value.get("step")):
+        fn_limits, step_limits = list(_objects(value.get("fn"))), value.get("step")
+    else:
+        step_limits = [value] if isinstance(value, typing.Mapping) else value
+    fn_limits.append({"limit": 0, "scope": "app", "id": f"app:{app_id}"})
+    return {**config, "concurrency": {"fn": fn_limits, "step": step_limits}}
 
 
 def _section(config: Config, field: str) -> Config | None:

@@ -30,8 +30,6 @@ _REFUSED = {
     "unknown function": (b'{"app_id": "diff-py", "function_id": "diff-py-nope", '
                          b'"started_before": "2025-01-01T00:00:00Z"}'),
 }
-# The function fields the dev server reads from what the SDK sent, unchanged.
-_SDK_FIELDS = ("name", "triggers")
 
 
 def _error(answer: tuple[int, typing.Any]) -> object:
@@ -48,12 +46,11 @@ def _exchange(probe: Probe, method: str, path: str) -> object:
 
 
 def _function(fn: dict[str, typing.Any]) -> object:
-    """A listed function without what each server derives its own way: its internal UUID
-    (and so the order of the list) and the config it normalizes (see docs/compatibility.md)."""
-    config = fn["config"]
+    """A listed function without its internal UUID (from its URL, so from the app's port on
+    each side), in the config too, and so the order of the list."""
+    config = {**fn["config"], "id": "<uuid>"}
     return {**times(fn), "internal_id": "<uuid>", "app_id": "<uuid>",
-            "config": {key: ports(json.dumps(config.get(key))) for key in _SDK_FIELDS},
-            "keys": list(fn)}
+            "config": ports(json.dumps(config)), "keys": list(fn)}
 
 
 def _rest_v1_routes(side: Side) -> Answer:

@@ -20,7 +20,7 @@ from inngest._engine.http.replies import (
     respond_marshalled, v1_error,
 )
 from inngest._engine.http.run_routes import RUN_ENV_ID
-from inngest._engine.models import JSON, Function, Run, RunStatus, StoredEvent
+from inngest._engine.models import CONNECT_METHOD, JSON, Function, Run, RunStatus, StoredEvent
 from inngest._engine.otel import userland
 from inngest._engine.payload import load_body, load_first
 from inngest._engine.store import EventFilter
@@ -295,13 +295,16 @@ class Api:
         apps = [app for app in store.apps() if app_name in ("", app.name)]
         functions = sorted((fn for app in apps for fn in store.functions(app.id)),
                            key=lambda fn: fn.id)
-        return respond(200, [function_json(fn) for fn in functions])
+        connect = {app.id for app in apps if app.method == CONNECT_METHOD}
+        return respond(200, [function_json(fn, fn.app_id in connect) for fn in functions])
 
     def dev_info(self, **_: object) -> Response:
         store = self.engine.store
+        connect = {app.id for app in store.apps() if app.method == CONNECT_METHOD}
         return respond(200, {
             "version": "inngest-sync", "authed": False, "startOpts": self.info,
-            "functions": [function_record.record(fn) for fn in store.functions()],
+            "functions": [function_record.record(fn, connect=fn.app_id in connect)
+                          for fn in store.functions()],
             "handlers": None,
             "isSingleNodeService": True, "isMissingSigningKey": False,
             "isMissingEventKeys": False, "features": {},
@@ -499,12 +502,13 @@ def event_json(stored: StoredEvent) -> dict[str, JSON]:
     return out
 
 
-def function_json(fn: Function) -> dict[str, JSON]:
+def function_json(fn: Function, connect: bool) -> dict[str, JSON]:
     """A function as ``/v1/apps/{name}/functions`` lists it, in the dev server's key order;
-    ``config`` is the function as the SDK sent it (see docs/compatibility.md)."""
+    ``config`` is the dev server's record of it, as ``GET /dev`` lists it."""
     return {
         "internal_id": fn.id, "env_id": _ENV_ID, "app_id": fn.app_id, "id": fn.slug,
-        "name": fn.name, "config": fn.config, "created_at": rfc3339(fn.created_at_ms),
+        "name": fn.name, "config": function_record.record(fn, connect=connect),
+        "created_at": rfc3339(fn.created_at_ms),
         "archived_at": _GO_ZERO_TIME,
     }
 

@@ -188,6 +188,21 @@ def test_the_gateway_refuses_a_request_that_is_not_a_websocket(dev: DevServer) -
                             b'contain Upgrade\n'
 
 
+def test_a_connect_apps_functions_carry_its_run_limit(dev: DevServer) -> None:
+    """Measured (a JS SDK worker on the dev server): each function of a Connect app lists
+    the app's own run limit, ``app:<app UUID>``, among its function limits."""
+    ws = ready_worker(dev)
+    try:
+        client = Client(dev)
+        [listed] = client.request("GET", "/dev")[1]["functions"]
+        [fn] = client.request("GET", f"/v1/apps/{APP}/functions")[1]
+    finally:
+        ws.close()
+    limit = {"fn": [{"limit": 0, "scope": "app", "id": f"app:{fn['app_id']}"}]}
+    assert listed["concurrency"] == fn["config"]["concurrency"] == limit
+    assert listed["steps"][0]["uri"] == f"wss://connect/?fnId={APP}-fn&stepId=step"
+
+
 def test_a_worker_that_connects_syncs_its_app(dev: DevServer) -> None:
     ws = ready_worker(dev)
     try:
