@@ -74,10 +74,11 @@ def normalize_url(url: str) -> str:
     except ValueError:  # an unclosed "[" around an IPv6 host, say
         raise UrlError(f"invalid URL {url!r}: the host cannot be parsed") from None
     port = _port(parts, url)
-    if port == str(_DEFAULT_PORTS.get(parts.scheme)):
-        port = None
+    # A local host is spelled localhost whenever the URL names a port, even a default one.
     if host in _LOCAL_HOSTS and port is not None:
         host = "localhost"
+    if port == str(_DEFAULT_PORTS.get(parts.scheme)):
+        port = None
     netloc = host if port is None else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"

@@ -249,6 +249,9 @@ def test_removing_an_unknown_or_unparsable_url_is_not_found(client: Client, url:
     ("http://0.0.0.0:3000/x", "http://localhost:3000/x"),
     ("https://example.com:443/api?probe=trust", "https://example.com/api"),
     ("http://127.0.0.1/api", "http://127.0.0.1/api"),
+    # Measured: the dev server spells a local host with a default port localhost.
+    ("http://127.0.0.1:80/api", "http://localhost/api"),
+    ("https://0.0.0.0:443/api", "https://localhost/api"),
 ])
 def test_normalize_url(url: str, expected: str) -> None:
     assert registration.normalize_url(url) == expected

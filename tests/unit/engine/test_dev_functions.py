@@ -156,6 +156,19 @@ def test_a_resync_keeps_the_id_and_counts_the_version(client: Client) -> None:
     assert (listed["id"], listed["fv"], listed["name"]) == (EXPECTED[0]["id"], 2, "e int2")
 
 
+def test_a_local_url_with_a_default_port_is_listed_as_localhost(client: Client) -> None:
+    url = "http://127.0.0.1:80/api/inngest"
+    status, _ = client.request("POST", "/fn/register", {"url": url, "appName": "p80", "functions": [
+        {"id": "f", "name": "f", "triggers": [{"event": "a/b"}],
+         "steps": {"step": {"id": "step", "name": "step",
+                            "runtime": {"type": "http", "url": f"{url}?fnId=f&stepId=step"}}}}]})
+    assert status == 200
+    [listed] = _listed(client).values()
+    # The real server's answer for this sync.
+    assert (listed["id"], listed["steps"][0]["uri"]) == (
+        "a47407aa-6058-5f88-a94d-e0d29b4a80b1", "http://localhost/api/inngest?fnId=f&stepId=step")
+
+
 def test_the_handlers_list_is_null_as_on_the_real_server(client: Client) -> None:
     _sync(client, FUNCTIONS[:1])
     status, info = client.request("GET", "/dev")
