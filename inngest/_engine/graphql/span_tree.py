@@ -39,6 +39,8 @@ class _Group:
     userland: list[list[Span]] = dataclasses.field(default_factory=list)
     # Each attempt's call metadata (its timings).
     metadata: list[list[JSON]] = dataclasses.field(default_factory=list)
+    # Whether an attempt was checkpointed (the step's span stands for it).
+    checkpointed: bool = False
 
 
 class _Builder:
@@ -122,7 +124,9 @@ class _Builder:
                 str(item.get("groupID")), to_int(item.get("attempt") or 0, "attempt"))))
             group.metadata.append(_metadata(item))
             # A checkpointed step ran within a call the server did not time: one span.
-            if not item.get(CHECKPOINTED):
+            if item.get(CHECKPOINTED):
+                group.checkpointed = True
+            else:
                 self.spans.append(attempt)
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
             self.function_attempts.append(
@@ -157,6 +161,8 @@ class _Builder:
                           attempts=len(group.attempts) - 1,
                           outputID=step_output_id(self.run.id, group.step_id)
                           if group.step_id in self.memos else None)
+        if group.checkpointed:  # timed as the dev server times a checkpointed step
+            group.span["duration"] = _duration(group.span)
         _with_calls(group.span, group.attempts, group.metadata, group.userland)
 
     def _failed_at_once(self, group: _Group) -> None:

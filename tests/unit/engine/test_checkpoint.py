@@ -27,6 +27,8 @@ JsApp = typing.Tuple[int, str, pathlib.Path]  # engine port, app URL, ledger
 
 TRACE = """query($id: String!) { runTrace(runID: $id) { childrenSpans {
   name status stepOp attempts childrenSpans { name } } } }"""
+DURATIONS = """query($id: String!) { runTrace(runID: $id) { childrenSpans {
+  name stepOp duration } } }"""
 HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
   history { type stepName } } }"""
 
@@ -80,6 +82,19 @@ def test_checkpointed_steps_are_saved_without_another_call(client: Client,
     steps = [span for span in spans if span["stepOp"] == "RUN"]
     assert steps == [{"name": name, "status": "COMPLETED", "stepOp": "RUN", "attempts": 0,
                       "childrenSpans": []} for name in ("a", "b")]
+
+
+def test_a_checkpointed_step_span_has_a_duration(client: Client, app: FakeApp) -> None:
+    """The dev server times a checkpointed step's span (its duration is not null), as it
+    times a step's attempt (measured with the JS SDK v4, tests/differential)."""
+    client.register(app, [checkpointing_app(client, app, [])])
+    [event_id] = client.send({"name": "test/cp", "data": {}})
+    run_id = client.wait_for_run(event_id)["run_id"]
+    spans = gql(client, DURATIONS, run_id)["runTrace"]["childrenSpans"]
+    steps = [span for span in spans if span["stepOp"] == "RUN"]
+    assert [span["name"] for span in steps] == ["a", "b"]
+    assert all(isinstance(span["duration"], int) and span["duration"] >= 0
+               for span in steps), steps
 
 
 def test_a_step_saved_before_keeps_its_value(client: Client, app: FakeApp) -> None:
