@@ -28,6 +28,7 @@ class Side:
     probe: Probe
     record: py_app.Record
     js_counts: typing.Callable[[str], dict[str, int]] | None
+    js_v4_counts: typing.Callable[[str], dict[str, int]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1026,7 +1027,7 @@ def _scores_only(entries: object) -> list[object]:
             if entry["kind"] in ("inngest.score", "inngest.experiment")]
 
 
-def _scored_spans(root: dict[str, typing.Any], children: str) -> object:
+def scored_spans(root: dict[str, typing.Any], children: str) -> object:
     """The root's scores, and per step name the scores of its spans that have some. A step
     has two spans (the step and its attempt), listed in either order by the dev server."""
     steps: dict[str, list[object]] = {}
@@ -1050,8 +1051,8 @@ def _scores(side: Side) -> Answer:
     }
     probe.request("POST", f"/api/v2/runs/{run_id}/scores", [{"name": "quality", "value": 0.75}])
     status, body = probe.request("GET", f"/api/v2/runs/{run_id}/trace")
-    answer["v2_trace"] = [status, _scored_spans(body["data"]["rootSpan"], "children")]
-    answer["graphql_trace"] = attempt(lambda: _scored_spans(
+    answer["v2_trace"] = [status, scored_spans(body["data"]["rootSpan"], "children")]
+    answer["graphql_trace"] = attempt(lambda: scored_spans(
         probe.data(SCORE_TRACE, id=run_id)["runTrace"], "childrenSpans"))
     return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
 

@@ -36,24 +36,30 @@ def js_unavailable() -> str | None:
     """Why the JS app cannot run here, or None."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         return "node and npm are needed for the JS app cases; install Node.js 18+"
-    if not os.path.isdir(os.path.join(JS_APP_DIR, "node_modules", "inngest")):
+    modules = os.path.join(JS_APP_DIR, "node_modules")
+    if not all(os.path.isdir(os.path.join(modules, sdk)) for sdk in ("inngest", "inngest-v4")):
         return f"run `npm ci` in {JS_APP_DIR} (tox -e differential does it)"
     return None
 
 
+# Each JS app of the suite: its script in tests/js_app, its app id and its log's name.
+JS_APPS = (("differential.mjs", "diff-js", "js_app"),
+           ("differential_v4.mjs", "diff-js-v4", "js_v4_app"))
+
+
 class JsApp:
-    """``node differential.mjs`` (in tests/js_app) on a free port, for the server at
+    """``node <script>`` (in tests/js_app) on a free port, for the server at
     ``server_origin``."""
 
-    def __init__(self, name: str, server_origin: str) -> None:
+    def __init__(self, name: str, server_origin: str, script: str, log_name: str) -> None:
         self.port = servers.free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/inngest"
-        self.log_path = os.path.join(servers.LOG_DIR, f"js_app_{name}.log")
+        self.log_path = os.path.join(servers.LOG_DIR, f"{log_name}_{name}.log")
         os.makedirs(servers.LOG_DIR, exist_ok=True)
         self._log = open(self.log_path, "wb")
         env = {**os.environ, "PORT": str(self.port), "INNGEST_DEV": server_origin}
         self._process = subprocess.Popen(
-            ["node", "differential.mjs"], cwd=JS_APP_DIR, env=env, stdout=self._log,
+            ["node", script], cwd=JS_APP_DIR, env=env, stdout=self._log,
             stderr=subprocess.STDOUT,
         )
 
@@ -106,19 +112,23 @@ class Pair:
             app = py_app.App(origin)
             self._stoppers.append(app.stop)
             urls = [app.url]
-            js = None
+            js: list[JsApp] = []
             if self.js_skip is None:
-                js = JsApp(name, origin)
-                self._stoppers.append(js.stop)
-                js.wait_ready()
-                urls.append(js.url)
+                for script, _, log_name in JS_APPS:
+                    js.append(JsApp(name, origin, script, log_name))
+                    self._stoppers.append(js[-1].stop)
+                for each in js:
+                    each.wait_ready()
+                    urls.append(each.url)
             if name == "real":
                 server = servers.start_real(binary, port, urls)
             else:
                 server = servers.start_ours(port, urls)
             self._stoppers.append(server.stop)
             started.append(server)
-            self.sides[name] = cases.Side(Probe(name, origin), app.record, js and js.counts)
+            self.sides[name] = cases.Side(
+                Probe(name, origin), app.record, js[0].counts if js else None,
+                js[1].counts if js else None)
         for server in started:
             server.wait_ready()
         for side in self.sides.values():
@@ -126,7 +136,8 @@ class Pair:
 
     @staticmethod
     def _wait_synced(probe: Probe, *, expect_js: bool) -> None:
-        wanted = {py_app.APP_ID} | ({"diff-js"} if expect_js else set())
+        js_apps = {app_id for _, app_id, _ in JS_APPS}
+        wanted = {py_app.APP_ID} | (js_apps if expect_js else set())
 
         def synced() -> None:
             apps = probe.data("{ apps { name functionCount } }")["apps"]

@@ -10,6 +10,7 @@ import cases_cli_api  # noqa: F401  (registers its cases into cases.CASES)
 import cases_rest_v1  # noqa: F401  (registers its cases into cases.CASES)
 import cases_flow  # noqa: F401  (registers its cases into cases.CASES)
 import cases_hostile  # noqa: F401  (registers its cases into cases.CASES)
+import cases_js_v4  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
 
@@ -21,6 +22,14 @@ KNOWN: dict[str, str] = {
                                                 "(500); ours lists those made",
     "js_checkpointed-run": "a run ended by a RunComplete op keeps its output (theirs is \"\")",
     "js_checkpointed-trace": "a RunComplete run's trace: our root is Run, Finalization kept",
+    "js_v4_steps-page": "a checkpointed run's page tree: ours lists its checkpointed steps "
+                        "and ends in function success; the dev server's leaves them out and "
+                        "names the end after the RunComplete op",
+    "js_v4_non_retriable-page": "a checkpointed run's page tree: ours lists its checkpointed "
+                                "step, the step a NonRetriableError failed FAILED; the dev "
+                                "server's leaves the step out, shows the failed one RUNNING",
+    "js_v4_scored-call_timings": "a checkpointed call's timings: the dev server's are on the "
+                                 "first step the call ran, ours on the Finalization span",
     "hostile-cancellations_applied": "the dev server fails every bulk cancellation of a "
                                      "function it has with an empty 500; ours applies it",
     "hostile-signals_unnamed": "a signal without a name: the dev server's 500, ours 400 "
