@@ -19,6 +19,9 @@ from cases import (
 )
 from probe import Probe, wait_for
 
+# All in the phase of js_parallel, which has no timing case: run beside the crowd of phase 0 or
+# the flow control cases, their calls made those (throttle starts, say) late.
+PHASE = 3
 DEFERS = """query($id: String!) { run(runID: $id) { status
   defers { hashedDeferID userlandDeferID fnSlug status runID run { status output } }
   deferredFrom { runID } siblingDefers { userlandDeferID status } } }"""
@@ -84,14 +87,13 @@ def _counts(side: Side, key: str) -> dict[str, int]:
     return (side.js_v4_counts or dict)(key)
 
 
-def _v4(name: str, *aspects: str, data: dict[str, object] | None = None,
-        executions: str = "", phase: int = 0) -> None:
+def _v4(name: str, *aspects: str, executions: str = "") -> None:
     """A case that sends ``v4/<name>`` and reads its run; ``executions``: the key whose step
     bodies' runs are counted (each must run once, checkpointed or not)."""
 
     def drive(side: Side) -> Answer:
         event_id = side.probe.send(f"v4/{name.replace('_', '-')}",
-                                   {"key": executions or name, **(data or {})})
+                                   {"key": executions or name})
         run_id = side.probe.run_ids(event_id)[0]
         shown(side.probe, run_id)
         answer = inspect(side, run_id, aspects, event_id)
@@ -101,10 +103,10 @@ def _v4(name: str, *aspects: str, data: dict[str, object] | None = None,
         return any_order(answer) if name == "parallel" else answer
 
     CASES[f"js_v4_{name}"] = Case(
-        drive, (*aspects, "executions") if executions else aspects, js=True, phase=phase)
+        drive, (*aspects, "executions") if executions else aspects, js=True, phase=PHASE)
 
 
-_v4("steps", *RUN_ASPECTS, "page", executions="v4-steps", phase=1)
+_v4("steps", *RUN_ASPECTS, "page", executions="v4-steps")
 _v4("parallel", *RUN_ASPECTS, executions="v4-parallel")
 _v4("flaky", *RUN_ASPECTS, executions="v4-flaky")
 _v4("non_retriable", *RUN_ASPECTS, "page")
@@ -124,7 +126,7 @@ def _ready(side: Side, key: str) -> None:
     assert _counts(side, key).get("ready"), f"{side.probe.name}: {key} not ready"
 
 
-CASES["js_v4_wait_matched"] = Case(_wait_matched, RUN_ASPECTS, js=True)
+CASES["js_v4_wait_matched"] = Case(_wait_matched, RUN_ASPECTS, js=True, phase=PHASE)
 
 
 # -- deferred runs: started once the run ends, an aborted one never ----------------------------
@@ -167,7 +169,8 @@ def _defers(side: Side) -> Answer:
 
 
 CASES["js_v4_defers"] = Case(
-    _defers, ("run", "trace", "defers", "deferred_runs", "executions"), js=True)
+    _defers, ("run", "trace", "defers", "deferred_runs", "executions"), js=True,
+    phase=PHASE)
 
 
 # -- sessions: the run's own, and those its children see --------------------------------------
@@ -189,7 +192,8 @@ def _sessions(side: Side) -> Answer:
     return ids(answer, labels)  # type: ignore[return-value]
 
 
-CASES["js_v4_sessions"] = Case(_sessions, ("run", "sent_children", "deferred"), js=True)
+CASES["js_v4_sessions"] = Case(
+    _sessions, ("run", "sent_children", "deferred"), js=True, phase=PHASE)
 
 
 # -- step metadata and scores on the run's spans -------------------------------------------------
@@ -230,4 +234,5 @@ def _scored(side: Side) -> Answer:
 
 
 METADATA_QUERY = METADATA_TRACE.replace("name metadata", "name isRoot metadata")
-CASES["js_v4_scored"] = Case(_scored, ("run", "metadata", "call_timings", "scores"), js=True)
+CASES["js_v4_scored"] = Case(
+    _scored, ("run", "metadata", "call_timings", "scores"), js=True, phase=PHASE)
