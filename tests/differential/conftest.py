@@ -1,6 +1,6 @@
 """Session fixtures: the real Inngest dev server and our embedded engine, each with its own
-instance of the Python app (and of the JS app when node is available), then every case run on
-both servers at once.
+instance of the Python app (and of the JS apps, of the JS SDK v3 and v4, when node is
+available), then every case run on both servers at once.
 
 Enable the suite by setting ``DEV_SERVER_BIN`` to an ``inngest`` binary (``npx inngest-cli``
 installs one) or by having ``../shared/inngest-server/install.sh`` beside the repo.
