@@ -535,8 +535,9 @@ def _concurrency(side: Side) -> Answer:
 @case("py_throttle", "runs_per_event", "starts")
 def _throttle(side: Side) -> Answer:
     """A throttle of 1 per 2 s (burst 1): of three runs at once, two start at once and the
-    third about 2 s later. Starts are bucketed to whole seconds: both servers add their own
-    scheduling delay."""
+    third about 2 s later. Starts are bucketed to within 1.5 s of the first or later: both
+    servers add their own scheduling delay (the real server's is up to a second on a busy
+    machine)."""
     sent = [side.probe.send("py/throttled", {"key": "thr", "n": n}) for n in range(3)]
 
     def all_started() -> list[float]:
@@ -546,7 +547,7 @@ def _throttle(side: Side) -> Answer:
 
     starts = wait_for(all_started, 20)
     answer = runs_per_event(side, sent, 0.0)
-    answer["starts"] = [round(start) for start in starts]
+    answer["starts"] = ["at once" if start < 1.5 else "later" for start in starts]
     return answer
 
 
