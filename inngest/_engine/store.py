@@ -221,6 +221,9 @@ class Store:
         # Events never change once stored: each call reads its run's trigger events and
         # their size, so both are kept (dropped on a rollback, which may undo an insert).
         self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
+        # Runs created here that hold no defers: each call lists its run's defers, and
+        # almost no run has any.
+        self._without_defers: set[str] = set()
         # Every event name a stored pause waits for (maybe more): most events have none,
         # and this spares them the pauses query.
         self._pause_names: set[str] = set()
@@ -313,6 +316,7 @@ class Store:
                     self._event_cache.clear()
                     self._run_cache.clear()
                     self._step_totals.clear()
+                    self._without_defers.clear()
                     self._load_pause_names()
                 else:
                     self._conn.execute("COMMIT")
@@ -530,6 +534,9 @@ class Store:
                 )
             self._keep_run(run)
             self._keep_totals(run.id, 0, 0)  # a new run has no memos yet
+            if len(self._without_defers) >= _RUN_CACHE_SIZE:
+                self._without_defers.clear()
+            self._without_defers.add(run.id)
 
     def run(self, run_id: str) -> Run | None:
         # A run is read several times per call. Every change to it goes through this store,
@@ -890,8 +897,10 @@ class Store:
 
     def add_defer(self, run_id: str, hashed_id: str, data: Object) -> None:
         """Keep a run's defer, unless one with its hashed id is kept already."""
-        self._write("INSERT OR IGNORE INTO defers (run_id, hashed_id, data) VALUES (?, ?, ?)",
-                    run_id, hashed_id, dump(data))
+        with self._lock:
+            self._without_defers.discard(run_id)
+            self._write("INSERT OR IGNORE INTO defers (run_id, hashed_id, data)"
+                        " VALUES (?, ?, ?)", run_id, hashed_id, dump(data))
 
     def set_defer(self, run_id: str, hashed_id: str, data: Object) -> None:
         self._write("UPDATE defers SET data = ? WHERE run_id = ? AND hashed_id = ?",
@@ -899,6 +908,9 @@ class Store:
 
     def defers(self, run_id: str) -> list[tuple[str, Object]]:
         """A run's defers by hashed id, in the order they came."""
+        with self._lock:
+            if run_id in self._without_defers:
+                return []
         rows = self._rows("SELECT hashed_id, data FROM defers WHERE run_id = ? ORDER BY rowid",
                           run_id)
         return [(_text(hashed_id), _record(data)) for hashed_id, data in rows]
