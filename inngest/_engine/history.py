@@ -146,8 +146,8 @@ class History:
             self.store.add_history(run.id, str(item["id"]), item)
 
     def _write(self, run: Run, items: list[Item]) -> None:
-        for item in items:
-            self.store.add_history(run.id, str(item["id"]), item)
+        if items:
+            self.store.add_history_items(run.id, items)
 
     # The run
 
@@ -222,10 +222,11 @@ class History:
     def replied(self, call: Call, retry: QueueItem | None) -> None:
         """The reply was acted on (``retry`` is the item to try again, if any): record it."""
         call.retry = retry
+        reply = self._reply_item(call)
+        self._schedule_next(call)  # held back with the rest, so that all go in one write
         self._local.call = None
-        items, call.deferred = [self._reply_item(call)] + call.deferred, []
+        items, call.deferred = [reply, *call.deferred], []
         self._write(call.run, items)
-        self._schedule_next(call)
 
     def _reply_item(self, call: Call) -> Item:
         now = self.clock.now_ms()

@@ -703,6 +703,14 @@ class Store:
             "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, dump(data)
         )
 
+    def add_history_items(self, run_id: str, items: typing.Sequence[dict[str, JSON]]) -> None:
+        """Add the run's ``items`` in order (each has its ``id``)."""
+        with self._lock:
+            self._conn.executemany(
+                "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)",
+                [(item["id"], run_id, dump(item)) for item in items],
+            )
+
     def history(self, run_id: str) -> list[dict[str, JSON]]:
         """The run's history items in the order they were recorded."""
         rows = self._rows("SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)
