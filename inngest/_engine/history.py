@@ -95,10 +95,11 @@ class Call:
     deferred: list[Item] = dataclasses.field(default_factory=list)
     # Span metadata the call's span shows (span_metadata.py): its timings.
     metadata: list[Item] = dataclasses.field(default_factory=list)
+    # The items' groupID (made at once: a cached_property takes a lock on each read).
+    group: str = dataclasses.field(init=False)
 
-    @functools.cached_property
-    def group(self) -> str:  # (asked for by each item the call records)
-        return _group(self.run.id, self.item.id or self.item.job_id)
+    def __post_init__(self) -> None:
+        self.group = _group(self.run.id, self.item.id or self.item.job_id)
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
