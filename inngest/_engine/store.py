@@ -95,6 +95,8 @@ TEMPORARY = ""
 """The path of a database that lasts as long as its store (kept on disk, not in memory)."""
 
 _RUN_CACHE_SIZE = 256
+# The most memo bytes a run may have for its memos' canonical texts to be kept in memory.
+_KEPT_STEP_BYTES = 16 * 1024
 _EVENT_CACHE_SIZE = 512
 
 # Stored in a step's canon column when its value has no canonical JSON.
@@ -218,6 +220,9 @@ class Store:
         # Each run's memo count and stored bytes, read on every call and changed only by
         # ``save_step``.
         self._step_totals: dict[str, tuple[int, int]] = {}
+        # The canonical texts of the memos of small runs created here, in order: each call
+        # sends them, and reading back the rows saved by the call before cost a query.
+        self._step_texts: dict[str, list[tuple[str, str]]] = {}
         # Events never change once stored: each call reads its run's trigger events and
         # their size, so both are kept (dropped on a rollback, which may undo an insert).
         self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
@@ -316,6 +321,7 @@ class Store:
                     self._event_cache.clear()
                     self._run_cache.clear()
                     self._step_totals.clear()
+                    self._step_texts.clear()
                     self._without_defers.clear()
                     self._load_pause_names()
                 else:
@@ -534,6 +540,9 @@ class Store:
                 )
             self._keep_run(run)
             self._keep_totals(run.id, 0, 0)  # a new run has no memos yet
+            if len(self._step_texts) >= _RUN_CACHE_SIZE:
+                self._step_texts.clear()
+            self._step_texts[run.id] = []
             if len(self._without_defers) >= _RUN_CACHE_SIZE:
                 self._without_defers.clear()
             self._without_defers.add(run.id)
@@ -618,8 +627,19 @@ class Store:
                 (run_id, step_id, count, text, canon),
             ).rowcount == 1
             if saved:
-                self._keep_totals(run_id, count + 1, size + _utf8_size(text))
+                size += _utf8_size(text)
+                self._keep_totals(run_id, count + 1, size)
+                self._keep_step_text(run_id, step_id, text if canon is None else canon, size)
             return saved
+
+    def _keep_step_text(self, run_id: str, step_id: str, canon: str, size: int) -> None:
+        texts = self._step_texts.get(run_id)
+        if texts is None:
+            return
+        if canon == _NO_CANON or size > _KEPT_STEP_BYTES:
+            del self._step_texts[run_id]
+        else:
+            texts.append((step_id, canon))
 
     def _totals(self, run_id: str) -> tuple[int, int]:
         """How many memos the run has, and their stored bytes."""
@@ -682,6 +702,10 @@ class Store:
 
         Raises the encoder's ValueError for a value that has none.
         """
+        with self._lock:
+            texts = self._step_texts.get(run_id)
+            if texts is not None:
+                return list(texts)
         rows = self._rows(
             "SELECT step_id, COALESCE(NULLIF(canon, ?), value), canon = ? FROM steps"
             " WHERE run_id = ? ORDER BY seq", _NO_CANON, _NO_CANON, run_id,
