@@ -859,14 +859,11 @@ class Store:
 
     def claim_key(self, key: str, now_ms: int, expires_at_ms: int) -> bool:
         """True if ``key`` was free (or expired) and is now held until ``expires_at_ms``."""
-        with self.transaction():
-            self._conn.execute(
-                "DELETE FROM dedupe WHERE key = ? AND expires_at_ms <= ?", (key, now_ms)
-            )
-            return self._conn.execute(
-                "INSERT OR IGNORE INTO dedupe (key, expires_at_ms) VALUES (?, ?)",
-                (key, expires_at_ms),
-            ).rowcount == 1
+        return self._write(
+            "INSERT INTO dedupe (key, expires_at_ms) VALUES (?, ?) ON CONFLICT (key)"
+            " DO UPDATE SET expires_at_ms = excluded.expires_at_ms"
+            " WHERE dedupe.expires_at_ms <= ?", key, expires_at_ms, now_ms,
+        ) == 1
 
     def merge_metadata(self, run_id: str, target: str, kind: str, values: Object,
                        now_ms: int) -> None:
