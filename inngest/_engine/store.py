@@ -226,9 +226,10 @@ class Store:
         # Events never change once stored: each call reads its run's trigger events and
         # their size, so both are kept (dropped on a rollback, which may undo an insert).
         self._event_cache: dict[str, tuple[StoredEvent, int]] = {}
-        # Runs created here that hold no defers: each call lists its run's defers, and
-        # almost no run has any.
+        # Runs created here that hold no defers (each call lists its run's defers), and
+        # that have no pauses (its end deletes them): almost no run has any.
         self._without_defers: set[str] = set()
+        self._without_pauses: set[str] = set()
         # Every event name a stored pause waits for (maybe more): most events have none,
         # and this spares them the pauses query.
         self._pause_names: set[str] = set()
@@ -323,6 +324,7 @@ class Store:
                     self._step_totals.clear()
                     self._step_texts.clear()
                     self._without_defers.clear()
+                    self._without_pauses.clear()
                     self._load_pause_names()
                 else:
                     self._conn.execute("COMMIT")
@@ -543,9 +545,10 @@ class Store:
             if len(self._step_texts) >= _RUN_CACHE_SIZE:
                 self._step_texts.clear()
             self._step_texts[run.id] = []
-            if len(self._without_defers) >= _RUN_CACHE_SIZE:
-                self._without_defers.clear()
-            self._without_defers.add(run.id)
+            for without in (self._without_defers, self._without_pauses):
+                if len(without) >= _RUN_CACHE_SIZE:
+                    without.clear()
+                without.add(run.id)
 
     def run(self, run_id: str) -> Run | None:
         # A run is read several times per call. Every change to it goes through this store,
@@ -827,6 +830,7 @@ class Store:
     def add_pause(self, pause: Pause) -> None:
         with self._lock:
             self._pause_names.add(pause.event_name)
+            self._without_pauses.discard(pause.run_id)
             self._write(
                 "INSERT OR REPLACE INTO pauses (id, run_id, event_name, data) VALUES (?, ?, ?, ?)",
                 pause.id, pause.run_id, pause.event_name, dump(pause.to_dict()),
@@ -853,7 +857,9 @@ class Store:
             return Pause.from_dict(_record(rows[0][0]))
 
     def delete_run_pauses(self, run_id: str) -> None:
-        self._write("DELETE FROM pauses WHERE run_id = ?", run_id)
+        with self._lock:
+            if run_id not in self._without_pauses:
+                self._write("DELETE FROM pauses WHERE run_id = ?", run_id)
 
     # Dedupe keys
 
