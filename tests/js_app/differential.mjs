@@ -1,19 +1,11 @@
 // The app written with the official JS SDK (inngest@3), run once per server by the
 // differential suite. Environment: PORT (listen port), INNGEST_DEV (the server's origin).
 // GET /counts?key=K answers how often each step body ran for the trigger with data.key K.
-import http from "node:http";
 import { Inngest, NonRetriableError, RetryAfterError } from "inngest";
 import { serve } from "inngest/node";
+import { hit, listen } from "./step_counts.mjs";
 
 const inngest = new Inngest({ id: "diff-js" });
-const counts = new Map();
-
-function hit(key, what) {
-  const seen = counts.get(key) ?? {};
-  seen[what] = (seen[what] ?? 0) + 1;
-  counts.set(key, seen);
-  return seen[what];
-}
 
 const on = (id) => ({ event: `js/${id}` });
 
@@ -115,14 +107,4 @@ const handler = serve({
   ],
 });
 
-http.createServer((req, res) => {
-  const url = new URL(req.url, "http://127.0.0.1");
-  if (url.pathname === "/counts") {
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify(counts.get(url.searchParams.get("key")) ?? {}));
-    return;
-  }
-  handler(req, res);
-}).listen(Number(process.env.PORT), "127.0.0.1", () => {
-  console.log(`listening on ${process.env.PORT}`);
-});
+listen(handler, Number(process.env.PORT));

@@ -7,22 +7,14 @@
 // deferred, one aborted, one from within a step), sessions (ctx.sessions through
 // step.sendEvent, step.invoke and defer, seen by child and deferred), scored (step.score,
 // step.metadata and a score and metadata update inside step.run).
-import http from "node:http";
 import { Inngest, NonRetriableError } from "inngest-v4";
 import { createDefer, metadataMiddleware, scoreMiddleware } from "inngest-v4/experimental";
 import { serve } from "inngest-v4/node";
+import { hit, listen } from "./step_counts.mjs";
 
 const inngest = new Inngest({
   id: "diff-js-v4", middleware: [metadataMiddleware(), scoreMiddleware()],
 });
-const counts = new Map();
-
-function hit(key, what) {
-  const seen = counts.get(key) ?? {};
-  seen[what] = (seen[what] ?? 0) + 1;
-  counts.set(key, seen);
-  return seen[what];
-}
 
 const fn = (id, handler, options = {}) => inngest.createFunction(
   { id, retries: 1, triggers: [{ event: `v4/${id}` }], ...options }, handler);
@@ -124,14 +116,4 @@ const handler = serve({
   ],
 });
 
-http.createServer((req, res) => {
-  const url = new URL(req.url, "http://127.0.0.1");
-  if (url.pathname === "/counts") {
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify(counts.get(url.searchParams.get("key")) ?? {}));
-    return;
-  }
-  handler(req, res);
-}).listen(Number(process.env.PORT), "127.0.0.1", () => {
-  console.log(`listening on ${process.env.PORT}`);
-});
+listen(handler, Number(process.env.PORT));

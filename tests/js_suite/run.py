@@ -134,10 +134,7 @@ def run_suite(kind: str, package: pathlib.Path, keep: pathlib.Path | None,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--server", choices=("all", "embedded", "real"), default="all",
-        help="all: the embedded engine, then the real server when one is available",
-    )
+    official.add_server_option(parser)
     parser.add_argument("--keep-json", type=pathlib.Path,
                         help="copy vitest's JSON report (KIND.json) into this directory")
     parser.add_argument("vitest_args", nargs="*")
@@ -150,13 +147,8 @@ def main() -> int:
         raise SystemExit("run `pnpm install` at JS_SDK_SRC and `pnpm run pb:version` in "
                          "packages/inngest first")
     describe()
-    kinds = [args.server] if args.server != "all" else ["embedded"]
-    if args.server == "all":
-        if official.real_server_available():
-            kinds.append("real")
-        else:
-            print(f"real server: skipped (no DEV_SERVER_BIN, no {official.INSTALL_SCRIPT})")
-    return max(run_suite(kind, package, args.keep_json, args.vitest_args) for kind in kinds)
+    return max(run_suite(kind, package, args.keep_json, args.vitest_args)
+               for kind in official.server_kinds(args.server))
 
 
 if __name__ == "__main__":

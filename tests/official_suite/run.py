@@ -215,12 +215,27 @@ def run_suite(kind: str, src: pathlib.Path, python: str, keep: bool, extra: list
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_server_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server", choices=("all", "embedded", "real"), default="all",
         help="all: the embedded engine, then the real server when one is available",
     )
+
+
+def server_kinds(choice: str) -> list[str]:
+    """The servers ``--server choice`` runs on, in order (saying so when the real one is
+    skipped)."""
+    if choice != "all":
+        return [choice]
+    if real_server_available():
+        return ["embedded", "real"]
+    print(f"real server: skipped (no DEV_SERVER_BIN, no {INSTALL_SCRIPT})")
+    return ["embedded"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_server_option(parser)
     parser.add_argument("--python", default=sys.executable, help="interpreter running the tests")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     parser.add_argument("pytest_args", nargs="*")
@@ -229,15 +244,9 @@ def main() -> int:
     if not src or not (pathlib.Path(src) / "tests" / "test_inngest").is_dir():
         raise SystemExit("set INNGEST_PY_SRC to a checkout of github.com/inngest/inngest-py")
     describe()
-    kinds = [args.server] if args.server != "all" else ["embedded"]
-    if args.server == "all":
-        if real_server_available():
-            kinds.append("real")
-        else:
-            print(f"real server: skipped (no DEV_SERVER_BIN, no {INSTALL_SCRIPT})")
     codes = [
         run_suite(kind, pathlib.Path(src), args.python, args.keep, args.pytest_args)
-        for kind in kinds
+        for kind in server_kinds(args.server)
     ]
     return max(codes)
 
