@@ -313,6 +313,7 @@ class CoreServer:
         sinks: SinkOpener | None = None,
         *,
         adaptive_linger: bool = False,
+        work_after_answer: bool = False,
     ) -> None:
         if max_workers < 1:
             raise _errors.FunctionConfigInvalidError("max_workers: must be at least 1")
@@ -335,6 +336,10 @@ class CoreServer:
         )
         self._max_workers = max_workers
         self._adaptive_linger = adaptive_linger
+        # Whether ``after_response`` on this server's threads waits for the answer (the
+        # engine's API); elsewhere (an app's server sending to an in-process engine) the
+        # work runs at once: a step may wait for the run its event starts.
+        self._work_after_answer = work_after_answer
         self._busy = 0  # requests handed to the pool and not yet answered
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
@@ -513,6 +518,15 @@ class CoreServer:
 
     def _complete_request(self, conn: _Connection) -> HTTPRequest | None:
         """The request ``conn`` has buffered whole (taken from its buffer), or None."""
+        try:
+            return self._take_request(conn)
+        except _Refusal:
+            raise
+        except Exception:  # a body sink's failure: this request's 500, not the listener's end
+            log.exception("error reading a request")
+            raise _Refusal(500, "internal_error", "internal error") from None
+
+    def _take_request(self, conn: _Connection) -> HTTPRequest | None:
         if conn.head is None and not self._read_head(conn):
             return None
         if conn.chunks is not None:
@@ -660,6 +674,8 @@ class CoreServer:
     def _answer(self, conn: _Connection, request: HTTPRequest) -> bool:
         """Handle ``request`` and send the response; whether the connection stays open.
         What the handler left for after its answer (``after_response``) runs then."""
+        if not self._work_after_answer:
+            return self._answer_now(conn, request)
         _after.actions = []
         try:
             return self._answer_now(conn, request)
@@ -803,7 +819,10 @@ def _pass_on(conn: _Connection) -> bool:
 def _abandon(conn: _Connection) -> None:
     sink, conn.sink = conn.sink, None
     if sink is not None:
-        sink.abandon()
+        try:
+            sink.abandon()
+        except Exception:
+            log.exception("error abandoning a request body")
 
 
 class _After(threading.local):

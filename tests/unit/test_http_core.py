@@ -765,7 +765,8 @@ def test_work_left_for_after_the_answer_runs_once_the_answer_is_sent() -> None:
         return 200, {}, b"{}"
 
     server = CoreServer(("127.0.0.1", 0), handler,
-                        Limits(max_body_bytes=1024, max_buffered_bytes=4096), 2, "after")
+                        Limits(max_body_bytes=1024, max_buffered_bytes=4096), 2, "after",
+                        work_after_answer=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         with connect(int(server.server_address[1])) as sock:
@@ -782,6 +783,30 @@ def test_work_left_for_after_the_answer_runs_once_the_answer_is_sent() -> None:
     outside: list[str] = []
     after_response(lambda: outside.append("ran"))
     assert outside == ["ran"]
+
+
+def test_a_server_that_does_not_opt_in_runs_work_left_for_after_the_answer_at_once() -> None:
+    """An app's own server: a step that sends an event to an in-process engine may wait for
+    the run it starts, so that run must not wait for the step's answer."""
+    ran_before_answer: list[bool] = []
+
+    def handler(request: HTTPRequest) -> HTTPResponse:
+        done: list[str] = []
+        after_response(lambda: done.append("ran"))
+        ran_before_answer.append(done == ["ran"])
+        return 200, {}, b"{}"
+
+    server = CoreServer(("127.0.0.1", 0), handler,
+                        Limits(max_body_bytes=1024, max_buffered_bytes=4096), 2, "app")
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with connect(int(server.server_address[1])) as sock:
+            sock.sendall(HEALTH)
+            assert read_response(sock)[0] == 200
+        assert ran_before_answer == [True]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_takeover_answer_hands_the_connection_to_its_handler() -> None:
@@ -871,6 +896,29 @@ def sinking() -> typing.Iterator[tuple[Serving, list[Recorder]]]:
 
 
 SINK = b"POST /sink HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+class Broken(Recorder):
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("the sink failed")
+
+
+def test_a_sink_that_fails_costs_its_request_a_500_and_nothing_else() -> None:
+    def claim(method: str, target: str, headers: dict[str, str]) -> Recorder | None:
+        return Broken() if target == "/sink" else None
+
+    server = CoreServer(("127.0.0.1", 0), lambda request: (200, {}, request.body),
+                        Limits(max_body_bytes=64, max_buffered_bytes=1024), 2, "broken",
+                        sinks=claim)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    port = int(server.server_address[1])
+    try:
+        assert ask(port, SINK + b"Content-Length: 2\r\n\r\nhi")[0] == 500
+        echo = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok"
+        assert ask(port, echo)[::2] == (200, b"ok")  # the listener goes on
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_claimed_body_goes_to_its_sink_as_it_arrives(

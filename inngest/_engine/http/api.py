@@ -520,7 +520,7 @@ class Server(CoreServer):
                  max_workers: int = DEFAULT_HTTP_WORKERS, limits: Limits = DEFAULT_LIMITS) -> None:
         self.api = api
         super().__init__(address, self._serve, limits, max_workers, "inngest-api", self._sink,
-                         adaptive_linger=True)
+                         adaptive_linger=True, work_after_answer=True)
 
     def _serve(self, request: HTTPRequest) -> Response | Takeover:
         path, query = _split_target(request.target)
