@@ -57,14 +57,15 @@ def _debounce_out_of_order(side: Side) -> Answer:
 
 
 def _debounce_timeout(side: Side) -> Answer:
-    """A debounce of 2 s with a 3 s timeout, events at 0, 1.2 and 2.75 s. The dev server keeps
+    """A debounce of 2 s with a 3 s timeout, events at 0, 1.5 and 3.2 s. The dev server keeps
     a debounce open for events for its period, cut to the whole seconds left before the
-    timeout (at least 1) when that comes first: the event at 1.2 s joins for 1 s, so the one
-    at 2.75 s starts a debounce of its own. Two runs, with the second and the third event.
-    (2.75 s: about half a second from both the window's close and the first run's start at
-    3.25 s, so a late send on a busy machine changes nothing.)"""
+    timeout (rounded down, at least 1) when that comes first: the event at 1.5 s joins for
+    1 s, so the one at 3.2 s starts a debounce of its own (without the cut it would join, the
+    window then closing at 3.5 s). Two runs, with the second and the third event.
+    (1.5 s: half a second from either rounding boundary, so events handled late relative to
+    each other change nothing; 3.2 s: 0.7 s after the cut window closes.)"""
     plan: list[tuple[float, dict[str, object]]] = [
-        (at, {"key": "dt", "n": n}) for n, at in enumerate((0.0, 1.2, 2.75))]
+        (at, {"key": "dt", "n": n}) for n, at in enumerate((0.0, 1.5, 3.2))]
     sent = _send_at(side, "py/debounce-timeout", plan)
 
     def two_runs() -> None:
