@@ -56,6 +56,8 @@ _GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
 # An app's x-inngest-req-version: ASCII digits (str.isdigit takes "²", which int refuses), few
 # enough to store.
 _REQ_VERSION = re.compile(r"-?[0-9]{1,9}")
+# Ops that save a step's result.
+_RESULT_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED)
 _WAITING_OPS = (Opcode.PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE,
                 Opcode.WAIT_FOR_SIGNAL)
 
@@ -385,8 +387,9 @@ class Executor:
             ops = self._save_final_steps(run, ops)
         if not ops:
             return None
+        repeated = self._repeated_results(run, ops)
         depth = self.store.step_count(run.id)
-        if depth + len(ops) > self.settings.step_limit:
+        if depth + len(ops) - len(repeated) > self.settings.step_limit:
             raise RunError("InngestErrFunctionOverflowed",
                            "The function run exceeded the step limit of "
                            f"{self.settings.step_limit} steps.", wrapped=True)
@@ -404,10 +407,28 @@ class Executor:
                     force_step_plan=run.force_step_plan or len(ops) > 1,
                 )
         for op in sorted(ops, key=lambda op: op.op != Opcode.WAIT_FOR_EVENT):
+            if _is_one_of(op, repeated):
+                self._keep_saved_result(op, run)
+                continue
             again = self._apply(op, run, fn, item, depth, gateway_replies)
             if again is not None:
                 return again
+        if len(repeated) == len(ops):
+            self.life.rediscover(run, ops[0].id, ops[0].display_name)
         return None
+
+    def _repeated_results(self, run: Run, ops: list[Op]) -> list[Op]:
+        """The ops that report a result for a step that has one saved."""
+        return [op for op in ops
+                if op.op in _RESULT_OPS and self.store.has_step(run.id, op.id)]
+
+    def _keep_saved_result(self, op: Op, run: Run) -> None:
+        """A result reported for a step that has one (an SDK retrying a request whose reply
+        was acted on): the saved result stays. Its metadata is kept again, as the dev server
+        keeps it (an ``add`` counts twice there, measured)."""
+        log.warning("run %s: step %s reported again; keeping its saved result", run.id,
+                    op.display_name)
+        run_metadata.from_op(self.store, run.id, op.raw, self.life.clock.now_ms())
 
     def _save_final_steps(self, run: Run, ops: list[Op]) -> list[Op]:
         """Save the steps reported along with the function's result (a checkpointing SDK's
@@ -638,6 +659,10 @@ def _body(ctx: dict[str, JSON], held: dict[str, JSON], first: str, trigger_event
     return (f'{{"ctx":{ctx_text},"defers":{held_text},"event":{first},"events":[{events_text}],'
             f'"steps":{jcs.object_of_texts(steps)},"use_api":{use_api},'
             f'"version":{version}}}').encode()
+
+
+def _is_one_of(op: Op, ops: list[Op]) -> bool:
+    return any(op is other for other in ops)
 
 
 def _given_name(op: Op) -> str:

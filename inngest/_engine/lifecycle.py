@@ -105,12 +105,32 @@ class Lifecycle:
         """
         with self.store.transaction():
             depth = self.store.step_count(run.id)
-            item = self.call_item(run, Kind.DISCOVERY, job_id=f"{run.id}-discover-{depth}")
-            if not run.pending_steps and run.version >= 2 and run.force_step_plan:
-                self.store.update_run(run.id, force_step_plan=False)
-                if woke:
-                    item.payload["force_step_plan"] = True
-            self.queue.enqueue(item)
+            self._enqueue_discovery(run, f"{run.id}-discover-{depth}", woke=woke)
+
+    def rediscover(self, run: Run, step_id: str, step_name: str) -> None:
+        """Queue the next discovery after a reply that only reported ``step_id``'s result
+        again, which was saved before: the stack did not grow, so the usual job id is the
+        call's own that was answered, and it would be dropped. Its own id, once per stack
+        position and step, lets the run go on, and asks no more of an app that keeps
+        reporting the same step there.
+        """
+        with self.store.transaction():
+            if run.pending_steps and run.version >= 2:
+                return  # a sibling's result will ask
+            depth = self.store.step_count(run.id)
+            job_id = f"{run.id}-discover-{depth}-again-{step_id}"
+            if not self._enqueue_discovery(run, job_id):
+                log.warning("run %s: the app reported step %s again at the same place; "
+                            "its saved result stays and the run waits", run.id, step_name)
+
+    def _enqueue_discovery(self, run: Run, job_id: str, *, woke: bool = False) -> bool:
+        """Whether a discovery call with ``job_id`` was queued (not one already)."""
+        item = self.call_item(run, Kind.DISCOVERY, job_id=job_id)
+        if not run.pending_steps and run.version >= 2 and run.force_step_plan:
+            self.store.update_run(run.id, force_step_plan=False)
+            if woke:
+                item.payload["force_step_plan"] = True
+        return self.queue.enqueue(item) is not None
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
                has_output: bool = False, reason: Reason | None = None,

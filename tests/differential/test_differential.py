@@ -11,6 +11,7 @@ import cases_rest_v1  # noqa: F401  (registers its cases into cases.CASES)
 import cases_flow  # noqa: F401  (registers its cases into cases.CASES)
 import cases_hostile  # noqa: F401  (registers its cases into cases.CASES)
 import cases_js_v4  # noqa: F401  (registers its cases into cases.CASES)
+import cases_raw_protocol  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
 
@@ -34,6 +35,9 @@ KNOWN: dict[str, str] = {
                                      "function it has with an empty 500; ours applies it",
     "hostile-signals_unnamed": "a signal without a name: the dev server's 500, ours 400 "
                                "(POST /v1/signals error bodies)",
+    "raw_repeat_alone-went_on": "a reply reporting only a saved step again: the dev server's "
+                                "run waits for good (its next call's job id is the one of "
+                                "the call answered); ours asks the app again",
     "hostile-graphql_transports": "the dev server serves GraphQL over GET and answers a null "
                                   "body and other methods its own way; ours 400 and 405 "
                                   "(GraphQL over HTTP)",
