@@ -668,6 +668,10 @@ class Store:
 
     def has_step(self, run_id: str, step_id: str) -> bool:
         """Whether the step's result (value or final error) is saved."""
+        with self._lock:
+            texts = self._step_texts.get(run_id)  # asked on every reply: spare the query
+            if texts is not None:
+                return any(saved == step_id for saved, _ in texts)
         return bool(self._rows(
             "SELECT 1 FROM steps WHERE run_id = ? AND step_id = ?", run_id, step_id
         ))
