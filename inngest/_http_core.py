@@ -72,6 +72,11 @@ _FIELD_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _FIELD_LINE = _TOKEN + r":[^\x00-\x08\x0a-\x1f\x7f]*"
 _FIELD_LINES = re.compile(f"{_FIELD_LINE}(?:\n{_FIELD_LINE})*")
 _DIGITS = re.compile(r"[0-9]{1,18}")
+# The bytes a Host may have (RFC 3986's reg-name, IP literals and a port), as Go's net/http
+# checks them: a space, ``/``, ``@`` or a byte past ASCII makes it malformed.
+_HOST = re.compile(r"[0-9A-Za-z!$%&'()*+,\-.:;=\[\]_~]*")
+# ``100-continue`` as one of the values of an Expect header (case-insensitive).
+_CONTINUE = re.compile(r"(?:^|[ \t,])100-continue(?:$|[ \t,])", re.IGNORECASE)
 # A chunk's size in hex, then optional extensions (ignored), on a line without its line end.
 _CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r]*)?")
 _MAX_CHUNK_LINE = 4096
@@ -560,6 +565,11 @@ class CoreServer:
         method, target, version, headers = _parse_head(bytes(conn.buffer[:end]))
         chunked = _is_chunked(version, headers)
         length = 0 if chunked else _content_length(headers)
+        expectation = headers.get("expect", "")
+        if expectation and not _CONTINUE.search(expectation):
+            # RFC 9110 section 10.1.1 lets a server refuse what it cannot meet, as Go's does.
+            raise _Refusal(417, "expectation_failed",
+                           f"the expectation {expectation!r} cannot be met")
         conn.sink = self._sinks(method, target, headers) if self._sinks is not None else None
         if chunked:
             del conn.buffer[:body_start]
@@ -579,7 +589,7 @@ class CoreServer:
             conn.body_size = length
             waiting = len(conn.buffer) < body_start + length
         conn.head = (method, target, version, headers)
-        if waiting and version == "1.1" and headers.get("expect", "").lower() == "100-continue":
+        if waiting and version == "1.1" and expectation:
             _send_quietly(conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
         return True
 
@@ -897,6 +907,8 @@ def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
     if len(lengths) > 1:
         raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
     _check_host_count(version, hosts)
+    if not _HOST.fullmatch(headers.get("host", "")):
+        raise _Refusal(400, "host_invalid", "malformed Host header")
     return method, target, version, headers
 
 

@@ -961,6 +961,15 @@ def _mcp(side: Side) -> Answer:
         "unknown tool": mcp.call("tools/call", {"name": "nope", "arguments": {}}),
         "missing argument": mcp.call("tools/call", {"name": "send_event", "arguments": {}}),
         "wrong type": mcp.call("tools/call", {"name": "send_event", "arguments": {"name": 5}}),
+        # The refused value as Go writes it (float64 numbers, maps, a null) and a type union.
+        **{f"wrong type {label}": mcp.call("tools/call", {"name": "send_event",
+                                                          "arguments": {"name": value}})
+           for label, value in {"whole float": 1.0, "large": 12345678901234567890,
+                                "object": {"b": None, "a": [True, "x y", 1.5], "c": {}},
+                                "list": [], "null": None}.items()},
+        "wrong type for a union": mcp.tool("poll_run_status", runIds={"a": 1}),
+        # A REST v2 tool sends a null path parameter as Go writes it ("<nil>"), no ULID.
+        "null path parameter": mcp.tool("get_run", runId=None),
         "bad run id": mcp.tool("get_run_status", runId="nope"),
         "unknown run": mcp.tool("get_run_status", runId="01M8NXF0R0HR5TJEM1CJ6K7JH7"),
     }

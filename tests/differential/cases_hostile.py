@@ -255,6 +255,37 @@ GRAPHQL_TRANSPORTS: dict[str, Request] = {
     **{method: (method, "/v0/gql", b"{}", _JSON) for method in ("PUT", "PATCH", "DELETE")},
 }
 
+# Header values with bytes past ASCII (http.client sends a str header as latin-1): read as
+# bytes, passed by; a GraphQL body is read only when its type is JSON (multipart/mixed, a
+# type that does not parse and none at all are "transport not supported").
+_LATIN_1, _UTF_8 = "caf\xe9", "caf\xc3\xa9"
+_TYPENAME = b'{"query": "{ __typename }"}'
+HEADER_BYTES: dict[str, Request] = {
+    **{f"{route} {label}": _post(path, body, {"x-note": value, "user-agent": value})
+       for route, path, body in (("event", "/e/test", _EVENT.encode()),
+                                 ("sync", "/fn/register", b"{}"), ("graphql", "/v0/gql", _TYPENAME))
+       for label, value in (("latin-1", _LATIN_1), ("UTF-8", _UTF_8))},
+    **{f"graphql content type {label}": _post("/v0/gql", _TYPENAME, {"content-type": value})
+       for label, value in {
+           "latin-1": _LATIN_1, "UTF-8 parameter": "application/json; x=" + _UTF_8,
+           "quoted UTF-8 parameter": f'application/json; x="{_UTF_8}"',
+           "charset": "application/json; charset=latin-1", "upper case": "Application/JSON",
+           "text": "text/plain", "graphql": "application/graphql",
+           "mixed": "multipart/mixed; boundary=b", "empty": ""}.items()},
+    "graphql no content type": ("POST", "/v0/gql", _TYPENAME, {}),
+}
+# Refused before any route (the dev server's bodies are text or empty, ours JSON:
+# docs/compatibility.md, Engine, "Header lines"): a Host with a byte no host name has, and
+# an expectation other than 100-continue.
+HEADER_REFUSALS: dict[str, Request] = {
+    **{f"host {label}": _get("/health", {"host": "127.0.0.1" + suffix}) for label, suffix in {
+        "latin-1": "\xe9", "UTF-8": "\xc3\xa9", "space": " x", "slash": "/x", "at": "@x",
+        "brace": "{"}.items()},
+    **{f"expect {label}": _post("/e/test", _EVENT.encode(), {"expect": value})
+       for label, value in {"latin-1": _LATIN_1, "unknown": "something",
+                            "continue among others": "100-continue, x"}.items()},
+}
+
 _STEP = {"op": "StepRun", "id": "s", "name": "s", "data": {"x": 1}}
 _REQUEST = {"domain": "d", "method": "GET", "path": "/", "fn": "f", "ip": "1",
             "content_type": "c", "query_params": "", "body": ""}
@@ -505,6 +536,8 @@ FAMILIES: dict[str, tuple[dict[str, Request], View]] = {
     "rest_v2_decoder": (REST_V2_DECODER, _no_reason),
     "graphql": (GRAPHQL, _before_reason),
     "graphql_transports": (GRAPHQL_TRANSPORTS, _full),
+    "header_bytes": (HEADER_BYTES, _full),
+    "header_refusals": (HEADER_REFUSALS, _status),
     "checkpoint": (CHECKPOINT, _before_reason),
     "durable": (DURABLE, _full),
     "connect": (CONNECT, _full),

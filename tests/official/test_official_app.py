@@ -154,7 +154,8 @@ class Deployment:
 
     def query(self, query: str, variables: dict[str, str] | None = None) -> typing.Any:
         response = HTTP.request("POST", self.engine_url + "/v0/gql", timeout=10,
-                                body=json.dumps({"query": query, "variables": variables or {}}))
+                                body=json.dumps({"query": query, "variables": variables or {}}),
+                                headers={"content-type": "application/json"})
         body = json.loads(response.data)
         assert "errors" not in body, body
         return body["data"]

@@ -318,6 +318,34 @@ def test_a_bare_cr_in_host_is_a_400_not_a_403(engine_port: int) -> None:
         "invalid header value: Host has a control character")
 
 
+@pytest.mark.parametrize("host", [b"127.0.0.1\xe9", b"127.0.0.1\xc3\xa9", b"a b", b"a/b",
+                                  b"user@127.0.0.1", b"a{b}", b'"a"'])
+def test_a_host_with_a_byte_no_host_name_has_is_a_400(
+    engine_port: int, app: Serving, host: bytes
+) -> None:
+    """As Go's net/http refuses it (the engine answered its guard's 403, or served a
+    ``127.0.0.1/x``); on an app's server too."""
+    for port in (engine_port, app()):
+        status, headers, body = ask(port, b"GET /health HTTP/1.1\r\nHost: %s\r\n\r\n" % host)
+        assert status == 400 and headers["connection"] == "close"
+        assert json.loads(body) == {"code": "host_invalid", "message": "malformed Host header"}
+    assert ask(engine_port, b"GET /health HTTP/1.1\r\nHost: [::1]:8288\r\n\r\n")[0] == 200
+
+
+@pytest.mark.parametrize("expectation", [b"something", b"caf\xe9", b"100-continuex"])
+def test_an_expectation_other_than_100_continue_is_a_417(
+    engine_port: int, expectation: bytes
+) -> None:
+    """RFC 9110 section 10.1.1, as the real server: it was ignored (200). 100-continue among
+    other values is met."""
+    event = b'{"name": "app/expect"}'
+    head = b"POST /e/key HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n" % len(event)
+    status, headers, body = ask(engine_port, head + b"Expect: %s\r\n\r\n" % expectation + event)
+    assert status == 417 and headers["connection"] == "close"
+    assert json.loads(body)["code"] == "expectation_failed"
+    assert ask(engine_port, head + b"Expect: 100-Continue, x\r\n\r\n" + event)[0] == 200
+
+
 @pytest.mark.parametrize("target", [b"/hea\x00lth", b"/health\x01", b"/health\x7f"])
 def test_a_request_target_with_a_control_character_is_a_400(
     engine_port: int, target: bytes

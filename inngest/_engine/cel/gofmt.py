@@ -9,6 +9,7 @@ Go's ``<nil>`` inside a list or map.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -24,31 +25,33 @@ _EXPONENT_FROM = 6
 
 def go_string(value: object) -> str:
     """``value`` as the real server writes a key's value (strings as they are)."""
-    return _TOP_NULL if value is None else _go(value)
+    return _TOP_NULL if value is None else go_value(value)
 
 
-def _go(value: object) -> str:
+def go_value(value: object,
+             number: typing.Callable[[float | int], str] | None = None) -> str:
+    """Go's ``%v`` of a decoded JSON value (``null`` is ``<nil>``); numbers as float64s,
+    or as ``number`` writes them (a decoder that keeps a number's text)."""
     if value is None:
         return _NESTED_NULL
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return go_float(value)
-    if isinstance(value, int):
-        return go_float(_as_float(value))
+    if isinstance(value, (int, float)):
+        return number(value) if number else go_float(_as_float(value))
     if isinstance(value, str):
         return value
     if isinstance(value, datetime):
         return format_rfc3339_ms(value)
     if isinstance(value, Mapping):
-        entries = sorted((_go(key), _go(item)) for key, item in value.items())
+        entries = sorted((go_value(key, number), go_value(item, number))
+                         for key, item in value.items())
         return "map[" + " ".join(f"{key}:{item}" for key, item in entries) + "]"
     if is_list(value):
-        return "[" + " ".join(_go(item) for item in value) + "]"
+        return "[" + " ".join(go_value(item, number) for item in value) + "]"
     return str(value)
 
 
-def _as_float(number: int) -> float:
+def _as_float(number: int | float) -> float:
     """Go reads an event's JSON numbers as float64; past its range, as infinities here."""
     try:
         return float(number)

@@ -13,7 +13,9 @@ from inngest._engine import (
 from inngest._engine.connect import conns
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
-from inngest._engine.http import cancellations, checkpoint, guard, rest_v2, routing, run_routes
+from inngest._engine.http import (
+    cancellations, checkpoint, guard, media_type, rest_v2, routing, run_routes,
+)
 from inngest._engine.http.query import Query, parse as parse_query
 from inngest._engine.http.replies import (
     BASE_HEADERS, Headers, Response, encode, error, graphql_response, respond,
@@ -460,7 +462,13 @@ class Api:
         status, body = conns.group(self.engine.connections, group_hash)
         return respond(status, body) if status >= 400 else respond_marshalled(status, body)
 
-    def graphql(self, body: bytes, **_: object) -> Response:
+    def graphql(self, headers: Headers, body: bytes, **_: object) -> Response:
+        media = media_type.parse(headers.get("content-type", ""))
+        if media is None or media.name != "application/json":
+            # The real server's transports read JSON bodies only (and multipart forms).
+            message = "transport not supported"
+            return graphql_response(400, {"errors": [{"message": message}], "data": None,
+                                          "message": message})
         try:
             request = load_body(body)
         except ValueError as err:

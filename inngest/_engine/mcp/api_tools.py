@@ -15,6 +15,7 @@ import re
 import typing
 import urllib.parse
 
+from inngest._engine.cel.gofmt import go_value
 from inngest._engine.http.query import Query
 from inngest._engine.mcp.tools import Arguments, Result, Tool
 from inngest._engine.models import JSON
@@ -149,11 +150,10 @@ ENDPOINTS = (
 
 
 def _go_text(value: JSON) -> str:
-    """An argument as the real server writes it into a path or a query (Go's ``fmt.Sprint``
-    of the decoded JSON)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else dump(value)
+    """An argument as the real server writes it into a path or a query: Go's ``fmt.Sprint``
+    of the JSON decoded with each number kept as its text (``null`` is ``<nil>``, an object
+    ``map[a:1]``)."""
+    return go_value(value, dump)
 
 
 class ApiTools:
@@ -174,7 +174,7 @@ class ApiTools:
         path = endpoint.path
         for name in endpoint.path_params:
             value = args.get(name)
-            if value is None or not _go_text(value).strip():
+            if name not in args or not _go_text(value).strip():
                 return Result(f"{name} is required", {"error": f"{name} is required"},
                               is_error=True)
             path = path.replace(f"{{{name}}}", urllib.parse.quote(_go_text(value), safe=""))
@@ -197,7 +197,7 @@ def _query(fields: Arguments) -> Query:
     for name, value in fields.items():
         if isinstance(value, list):  # sent as the parameter repeated
             pairs += [(name, _go_text(item)) for item in value]
-        elif value is not None:
+        else:
             pairs.append((name, _go_text(value)))
     return Query(pairs)
 

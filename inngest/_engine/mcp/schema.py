@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing
 
+from inngest._engine.cel.gofmt import go_value
 from inngest._engine.models import JSON
 
 
@@ -60,8 +61,8 @@ def _check_type(value: JSON, schema: typing.Mapping[str, JSON]) -> None:
     kind = type_name(value)
     if kind in names or (kind == "integer" and "number" in names):
         return
-    want = names[0] if len(names) == 1 else names
-    raise SchemaError(f"type: {_shown(value)} has type \"{kind}\", want {_go_value(want)}")
+    want = f'"{names[0]}"' if len(names) == 1 else f'one of "{", ".join(map(str, names))}"'
+    raise SchemaError(f"type: {_shown(value)} has type \"{kind}\", want {want}")
 
 
 def type_name(value: JSON) -> str:
@@ -82,17 +83,7 @@ def _quoted(names: list[str]) -> str:
     return "[" + " ".join(f'"{name}"' for name in names) + "]"
 
 
-def _go_value(value: JSON) -> str:
-    if isinstance(value, list):
-        return "[" + " ".join(str(item) for item in value) + "]"
-    return f'"{value}"'
-
-
 def _shown(value: JSON) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, (list, dict)):
-        return type_name(value)
-    return str(value)
+    """The value as the real server's validator shows it: Go's ``%v`` of the argument
+    decoded with numbers as float64 (``1.0`` is ``1``), a null as an empty reflect.Value."""
+    return "<invalid reflect.Value>" if value is None else go_value(value)

@@ -225,6 +225,8 @@ class Client:
                     headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         """``request``, answering the body's bytes."""
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        if data is not None and not any(name.lower() == "content-type" for name in headers or {}):
+            headers = {"content-type": "application/json", **(headers or {})}
         if isinstance(self.dev, LoopbackDev):
             request = OutboundRequest(method, self.dev.url + path, headers or {}, data)
             reply = self.dev.transport.send(request)

@@ -26,7 +26,9 @@ def api() -> typing.Iterator[Api]:
 
 def call(api: Api, method: str, path: str, body: bytes = b"",
          **headers: str) -> tuple[int, dict[str, str], bytes]:
-    return api.handle(method, path, {}, {k.replace("_", "-"): v for k, v in headers.items()}, body)
+    return api.handle(method, path, {}, {"content-type": "application/json",
+                                         **{k.replace("_", "-"): v for k, v in headers.items()}},
+                      body)
 
 
 @pytest.mark.parametrize("host", [
