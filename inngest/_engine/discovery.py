@@ -8,7 +8,6 @@ import os
 import socket
 import threading
 import typing
-import uuid
 
 from inngest import _transport
 from inngest._engine import registration
@@ -74,8 +73,7 @@ class Syncer:
     def _placeholder(self, url: str) -> None:
         """An app entry for ``url``, unreachable until the app there syncs."""
         if not self.store.apps_by_url(url):
-            placeholder_id = str(uuid.uuid5(uuid.NAMESPACE_URL, url))
-            self.store.put_app(App(id=placeholder_id, name=url, url=url, error="unreachable"))
+            self.store.put_app(registration.placeholder(url))
 
     def add(self, url: str) -> str:
         """Sync the app at ``url`` now, keeping it listed even when that fails; its URL."""

@@ -18,6 +18,7 @@ MAX_EVENT_SIZE = 3 * 1024 * 1024
 _MAX_GROWTH = 6
 MIN_TS_MS = 315532800000  # 1980-01-01T00:00:00Z
 MAX_TS_MS = 4102444800000  # 2100-01-01T00:00:00Z
+EARLIEST_DATE_MS = -62135596800000  # 0001-01-01T00:00:00Z, the first time a date can show
 RESERVED_PREFIX = "inngest/"
 INTERNAL_DATA_KEY = "_inngest"
 
@@ -83,8 +84,11 @@ def normalize(raw: JSON, now_ms: int, internal_id: str, *,
     return internal(raw, now_ms, internal_id)
 
 
-def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> dict[str, JSON]:
-    """Shape an event (also the engine's own) without the reserved-name check."""
+def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str, *,
+             lenient_ts: bool = False) -> dict[str, JSON]:
+    """Shape an event (also the engine's own) without the reserved-name check. With
+    ``lenient_ts`` (a durable endpoint's event, which the server keeps as sent) a timestamp
+    before 1980 is kept, and one no date can show or past 2100 is the receipt time."""
     data = _optional(raw, "data", dict, "an object")
     user = _optional(raw, "user", dict, "an object")
     ts = raw.get("ts")
@@ -92,7 +96,9 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str) -> d
         ts = now_ms
     elif not isinstance(ts, int) or isinstance(ts, bool):
         raise EventError("event ts must be an integer number of milliseconds")
-    elif ts < MIN_TS_MS:
+    elif lenient_ts and not EARLIEST_DATE_MS <= ts <= MAX_TS_MS:
+        ts = now_ms
+    elif ts < MIN_TS_MS and not lenient_ts:
         raise EventError("timestamp is before Jan 1, 1980")
     elif ts > MAX_TS_MS:
         raise EventError("timestamp is after Jan 1, 2100")

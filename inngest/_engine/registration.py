@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import typing
+import unicodedata
 import urllib.parse
 import uuid
 
@@ -33,6 +35,10 @@ _CAPABILITY_STRINGS = ("trust_probe", "connect")
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NAMESPACE = uuid.NAMESPACE_OID
+_SLUG_SUBSTITUTIONS = str.maketrans({
+    '"': "", "'": "", "\u2019": "", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2015": "-", "&": "and", "@": "at",
+})
 
 
 class RegisterError(EngineError):
@@ -106,6 +112,19 @@ def app_uuid(app_name: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, app_name))
 
 
+def placeholder(url: str) -> App:
+    """The entry listing an app at ``url`` before anything synced there (``-u``, discovery,
+    the console's add-app), unreachable until an app there syncs."""
+    return App(id=str(uuid.uuid5(uuid.NAMESPACE_URL, url)), name=url, url=url,
+               error="unreachable")
+
+
+def is_placeholder(app: App) -> bool:
+    # The dev server's placeholders are the apps without a name; ours are named after their
+    # URL (for the console), so they are known by the id they are made with.
+    return app.id == placeholder(app.url).id
+
+
 def register(
     store: Store, body: bytes, headers: typing.Mapping[str, str], now_ms: int
 ) -> RegisterResult:
@@ -141,6 +160,7 @@ def register(
     digest = checksum(request)
     app_id = app_uuid(app_name)
     sync_id = str(uuid.uuid4())
+    _remove_placeholders(store, url)
     current = store.app(app_id)
     if current is not None and current.error is None and current.checksum == digest:
         return RegisterResult(app_id, sync_id, modified=False)
@@ -154,9 +174,6 @@ def register(
         method=CONNECT_METHOD if request.get("deployType") == "connect" else "SERVE",
     )
     with store.transaction():
-        for placeholder in store.apps_by_url(url):
-            if placeholder.id != app_id:
-                store.delete_app(placeholder.id)
         store.put_app(app)
         if not errors:
             kept = [_store_function(store, app, as_object(raw, "a function"))
@@ -169,6 +186,14 @@ def register(
             "message": f"At least one function is invalid: {detail}",
         }, detail)
     return RegisterResult(app_id, sync_id, modified=True)
+
+
+def _remove_placeholders(store: Store, url: str) -> None:
+    """An app syncing at a URL replaces the placeholder there, as on the dev server, which
+    keeps the other named apps at that URL (apps synced with no URL share the empty one)."""
+    for app in store.apps_by_url(url):
+        if is_placeholder(app):
+            store.delete_app(app.id)
 
 
 def _request_problems(request: Object) -> list[str]:
@@ -194,7 +219,8 @@ def checksum(request: Object) -> str:
 
 
 def _store_function(store: Store, app: App, raw: Object) -> Function:
-    slug = str(raw["id"])
+    slug = function_slug(raw)
+    name = str(raw["name"])
     url = step_url(raw)
     existing = store.function_by_slug(slug)
     created_at_ms = app.updated_at_ms
@@ -202,11 +228,41 @@ def _store_function(store: Store, app: App, raw: Object) -> Function:
         fn_id, version = existing.id, existing.version + 1
         created_at_ms = existing.created_at_ms or created_at_ms
     else:
-        fn_id, version = function_uuid(str(raw["name"]), url), 1
-    fn = Function(id=fn_id, app_id=app.id, slug=slug, name=str(raw["name"]), url=url,
+        fn_id, version = _new_function_id(store, app, name, url), 1
+    fn = Function(id=fn_id, app_id=app.id, slug=slug, name=name, url=url,
                   config=dict(raw), version=version, created_at_ms=created_at_ms)
     store.put_function(fn)
     return fn
+
+
+def _new_function_id(store: Store, app: App, name: str, url: str) -> str:
+    """The real server's UUID, unless another app's function has it (two apps with a function
+    of one name at one step URL): the dev server then overwrites that function's config and
+    lists none for the app syncing; each app keeps its own here (docs/compatibility.md)."""
+    fn_id = function_uuid(name, url)
+    holder = store.function(fn_id)
+    if holder is None or holder.app_id == app.id or \
+            fn_id not in {fn.id for fn in store.functions(holder.app_id)}:
+        return fn_id
+    return str(uuid.uuid5(_NAMESPACE, app.id + name + url))
+
+
+def function_slug(raw: Object) -> str:
+    """The function's ``id``, else (null, empty or left out) its name made a slug, as the
+    dev server makes it."""
+    given = raw.get("id")
+    return given if isinstance(given, str) and given else slugify(str(raw.get("name") or ""))
+
+
+def slugify(name: str) -> str:
+    """Lower case ASCII letters, digits, ``_`` and single dashes: quotes dropped, ``&`` and
+    ``@`` spelled out, accents dropped; any other character is a dash (the dev server
+    transliterates letters beyond Latin ones: docs/compatibility.md)."""
+    text = name.strip().translate(_SLUG_SUBSTITUTIONS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char)).lower()
+    text = re.sub(r"-+", "-", re.sub(r"[^a-z0-9_-]", "-", text, flags=re.ASCII))
+    return text.strip("-_")
 
 
 def function_uuid(name: str, url: str) -> str:
@@ -235,7 +291,7 @@ def _validate_all(functions: JSON) -> list[tuple[str, str]]:
         if not isinstance(raw, typing.Mapping):
             errors.append(("?", "each function must be an object"))
             continue
-        errors.extend((str(raw.get("id") or "?"), error) for error in validate_function(raw))
+        errors.extend((function_slug(raw) or "?", error) for error in validate_function(raw))
     return errors
 
 
@@ -245,8 +301,7 @@ def validate_function(raw: Object) -> list[str]:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         errors.append("A function name is required")
-    if not isinstance(raw.get("id"), str) or not raw.get("id"):
-        errors.append("A function ID is required")
+    errors.extend(_check_string(raw.get("id"), "id"))
     errors.extend(_check_steps(raw))
     errors.extend(_check_triggers(raw.get("triggers")))
     errors.extend(_check_integer(raw.get("retries"), "retries", _INT_RANGE))

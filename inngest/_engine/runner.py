@@ -79,11 +79,12 @@ class Runner:
             self._resume_pauses(stored)
         return stored
 
-    def publish(self, raw_events: list[dict[str, JSON]]) -> list[str]:
+    def publish(self, raw_events: list[dict[str, JSON]], *, lenient_ts: bool = False) -> list[str]:
         ids = []
         for raw in raw_events:
             internal_id = self.life.ids.new(self.life.clock.now_ms())
-            event = events.internal(raw, self.life.clock.now_ms(), internal_id)
+            event = events.internal(raw, self.life.clock.now_ms(), internal_id,
+                                    lenient_ts=lenient_ts)
             ids.append(self.ingest(event, internal_id).internal_id)
         return ids
 

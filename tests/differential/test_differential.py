@@ -14,6 +14,7 @@ import cases_js_v4  # noqa: F401  (registers its cases into cases.CASES)
 import cases_raw_protocol  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
+import cases_sync  # noqa: F401  (registers its cases into cases.CASES)
 
 # Aspects that differ on purpose, each with its reason (docs/compatibility.md, "Engine").
 KNOWN: dict[str, str] = {
@@ -38,6 +39,10 @@ KNOWN: dict[str, str] = {
     "raw_repeat_alone-went_on": "a reply reporting only a saved step again: the dev server's "
                                 "run waits for good (its next call's job id is the one of "
                                 "the call answered); ours asks the app again",
+    "app_sync-same_function_elsewhere": "two apps with a function of one name at one step "
+                                        "URL: the dev server gives both one ID, overwrites "
+                                        "the first's and lists none in the second; ours "
+                                        "keeps each app's own",
     "hostile-graphql_transports": "the dev server serves GraphQL over GET and answers a null "
                                   "body and other methods its own way; ours 400 and 405 "
                                   "(GraphQL over HTTP)",

@@ -289,3 +289,63 @@ def test_ping_errors_are_recorded(app: FakeApp) -> None:
     app.handlers[""] = lambda call: (404, {}, {})
     with DevServer(port=0, sdk_urls=[app.url], poll=False) as dev:
         wait(lambda: dev.engine.store.apps()[0].error == "url_not_found")
+
+
+@pytest.mark.parametrize("name, slug", [
+    ("No ID: null", "no-id-null"),
+    (" Héllo & Wörld @ 'x' — y ", "hello-and-world-at-x-y"),
+    ("_a__b_", "a__b"),
+    ("!!!", ""),
+    # The dev server transliterates (zhong-wen-fn, o_ss); ours makes other letters dashes.
+    ("中文 fn", "fn"),
+    ("Ω_ß", ""),
+])
+def test_slugify_as_the_dev_server_makes_a_function_id_from_its_name(
+    name: str, slug: str
+) -> None:
+    assert registration.slugify(name) == slug
+
+
+@pytest.mark.parametrize("given", [None, "", "<absent>"])
+def test_a_function_without_an_id_is_synced_under_its_name_as_a_slug(
+    dev: DevServer, client: Client, app: FakeApp, given: str | None
+) -> None:
+    fn = {**app.function("fn"), "name": "My Function", "id": given}
+    if given == "<absent>":
+        del fn["id"]
+    status, body = client.register(app, [fn])
+    assert status == 200 and body["modified"] is True
+    assert [stored.slug for stored in dev.engine.store.functions()] == ["my-function"]
+
+
+def test_a_function_id_of_another_type_is_refused(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    status, body = client.register(app, [{**app.function("fn"), "id": 5}])
+    assert status == 400 and "function 'fn': id must be a string, not a number" \
+        in body["message"]
+
+
+def test_a_sync_keeps_the_other_named_apps_at_its_url_and_replaces_its_placeholder(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    url = registration.normalize_url(app.url)
+    dev.engine.store.put_app(registration.placeholder(url))
+    client.register(app, [app.function("fn")])
+    client.register(app, [app.function("other")], appName="other")
+    assert sorted(stored.name for stored in dev.engine.store.apps()) == ["app", "other"]
+
+
+def test_two_apps_with_a_function_of_one_name_at_one_step_url_keep_their_own(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    """The dev server gives both functions one ID, so the second app's sync overwrites the
+    first's function and lists none (docs/compatibility.md)."""
+    fn = app.function("fn")
+    client.register(app, [fn])
+    client.register(app, [{**fn, "id": "other-fn"}], appName="other", url=None)
+    store = dev.engine.store
+    by_app = {stored.name: [f.slug for f in store.functions(stored.id)] for stored in store.apps()}
+    assert by_app == {"app": ["app-fn"], "other": ["other-fn"]}
+    step_url = fn["steps"]["step"]["runtime"]["url"]
+    assert store.function_by_slug("app-fn").id == registration.function_uuid("fn", step_url)

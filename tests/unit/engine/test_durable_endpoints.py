@@ -22,6 +22,7 @@ from test_parallel_once import js_app_dir, listening  # noqa: F401
 
 from inngest.experimental.dev_server import free_ports
 from inngest._engine.http.server import DevServer
+from inngest._engine import ulid
 from inngest._engine.realtime import tokens
 from inngest._loopback import LoopbackTransport
 from inngest._transport import OutboundRequest
@@ -111,6 +112,34 @@ def test_a_failing_response_fails_the_run_and_text_stays_text(client: Client) ->
     run = client.run(RUN_ID)
     assert (run["status"], run["output"]) == ("Failed", "plain a")
     assert output(client, token) == (200, b"plain a")
+
+
+@pytest.mark.parametrize("ts, kept", [(1, True), (-5, True), (2**63 - 1, False),
+                                      (-(2**63), False)])
+def test_the_request_event_keeps_a_timestamp_the_event_api_refuses(
+    client: Client, ts: int, kept: bool
+) -> None:
+    """Measured: the dev server keeps a durable endpoint's event whatever its timestamp, and
+    reruns its run from it; ours keeps one before 1980 as sent, and makes one no date can
+    show (or past 2100) the receipt time."""
+    status, _ = client.request("POST", "/v1/checkpoint", {
+        "run_id": RUN_ID, "steps": [response(200, "{}")], "event": {
+            "name": "inngest/http.request", "ts": ts,
+            "data": {"domain": DOMAIN, "method": "GET", "path": "/work"}}})
+    assert status == 200
+    event_id = client.run(RUN_ID)["event_id"]
+    event = client.request("GET", f"/v1/events/{event_id}")[1]["data"]
+    if kept:
+        assert event["ts"] == ts
+    else:
+        assert abs(event["ts"] - received_ms(event)) < 1000
+    status, rerun = client.request("POST", f"/api/v2/runs/{RUN_ID}/rerun", {})
+    assert status == 200 and rerun["data"]["runId"] != RUN_ID
+
+
+def received_ms(event: dict[str, typing.Any]) -> int:
+    """When the engine took the event in: the time in its internal ULID."""
+    return ulid.timestamp_ms(event["internal_id"])
 
 
 def test_tokens_and_conflicts(client: Client) -> None:
