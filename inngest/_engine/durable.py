@@ -21,7 +21,7 @@ import logging
 import typing
 import uuid
 
-from inngest._engine import defers, registration, ulid
+from inngest._engine import defers, events, registration, ulid
 from inngest._engine.checkpoint import CheckpointStep, save_step
 from inngest._engine.engine import Engine
 from inngest._engine.models import API_METHOD, JSON, App, Function, Run, RunStatus
@@ -145,8 +145,13 @@ def _upsert(engine: Engine, request: NewRun, started: Started) -> Function:
 
 def _publish(engine: Engine, event: dict[str, JSON]) -> list[str]:
     """The request's event, sent as any event is (it may trigger functions), with a
-    timestamp before 1980 kept, as the server keeps it: a rerun of the run starts from it."""
-    return engine.runner.publish([event], lenient_ts=True)
+    timestamp before 1980 kept, as the server keeps it: a rerun of the run starts from it.
+    None when it cannot be sent (the server starts the run all the same)."""
+    try:
+        return engine.runner.publish([event], lenient_ts=True)
+    except events.EventError as err:
+        log.info("durable endpoint event not stored: %s", err)
+        return []
 
 
 def apply_steps(engine: Engine, run_id: str, steps: list[CheckpointStep]) -> None:
