@@ -27,7 +27,8 @@ class SystemClock:
         pass
 
     def seconds_until(self, at_ms: int) -> float | None:
-        return max(0.0, (at_ms - self.now_ms()) / 1000)
+        # Capped: a condition's wait refuses a longer timeout (OverflowError).
+        return min(max(0.0, (at_ms - self.now_ms()) / 1000), threading.TIMEOUT_MAX)
 
 
 class ManualClock:

@@ -4,10 +4,11 @@ they wait for I/O."""
 from __future__ import annotations
 
 import threading
+import time
 
 from engine_fakes import T0
 
-from inngest._engine.clock import ManualClock
+from inngest._engine.clock import ManualClock, SystemClock
 from inngest._engine.models import Kind, QueueItem
 from inngest._engine.queue import AdmitAll, Queue
 from inngest._engine.store import Store
@@ -86,5 +87,24 @@ def run_until(queue: Queue, done: threading.Event) -> None:
     queue.start()
     try:
         assert done.wait(10)
+    finally:
+        queue.stop()
+
+
+def test_an_item_due_centuries_ahead_leaves_the_scheduler_serving() -> None:
+    """The scheduler waits for the earliest due item; one due 300 years ahead used to ask
+    for a wait longer than a condition allows, and the OverflowError ended its thread."""
+    store = Store()
+    ran = threading.Event()
+    queue = Queue(store, SystemClock(), lambda item: ran.set(), workers=1)
+    far = SystemClock().now_ms() + 300 * 366 * 24 * 3600 * 1000
+    queue.enqueue(QueueItem(Kind.CRON, far, job_id="far"))
+    queue.start()
+    try:
+        time.sleep(0.2)  # the scheduler goes to sleep until the far item
+        # Due soon rather than now: only the scheduler starts it (a free worker takes an
+        # item due now at once).
+        queue.enqueue(QueueItem(Kind.CRON, SystemClock().now_ms() + 300, job_id="soon"))
+        assert ran.wait(5), "the scheduler stopped serving"
     finally:
         queue.stop()
