@@ -192,6 +192,9 @@ class Run(Stored):
     # The steps whose results a rerun from a step took from the original run: it did not
     # run them, so its trace does not show them.
     reused_steps: list[str] = dataclasses.field(default_factory=list)
+    # The console debugger's session and debug run the run was started in, if any.
+    debug_session_id: str | None = None
+    debug_run_id: str | None = None
 
     def to_dict(self) -> dict[str, JSON]:
         out = super().to_dict()
@@ -208,6 +211,16 @@ class Run(Stored):
         if "status" in fields:
             fields["status"] = RunStatus(fields["status"])
         return cls._build(fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class DebugIds:
+    """The console debugger's session and debug run a run is started in (either may be
+    absent): ``invokeFunction`` and ``rerun`` take them, ``debugRun`` and ``debugSession``
+    list the runs by them."""
+
+    session_id: str | None = None
+    run_id: str | None = None
 
 
 class Reason(str, enum.Enum):

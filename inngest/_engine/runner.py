@@ -8,14 +8,15 @@ import hashlib
 import logging
 import random
 
-from inngest._engine import cel, cron, events, timeparse
+from inngest._engine import cel, cron, events, timeparse, ulid
 from inngest._engine.flow import keys as flow_keys
 from inngest._engine.flow.buffers import Buffers, Release
 from inngest._engine.flow.creation import RATE_LIMITED_MESSAGE, timeout_reason
 from inngest._engine.from_step import FromStep, plan as plan_start
 from inngest._engine.lifecycle import Lifecycle
 from inngest._engine.models import (
-    JSON, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus, StoredEvent,
+    JSON, DebugIds, Function, Kind, Pause, PauseKind, QueueItem, Reason, Run, RunStatus,
+    StoredEvent,
 )
 from inngest._engine.payload import (
     Object, array_or_empty, as_number, as_object, as_str, object_or_empty, optional_str, to_int,
@@ -128,12 +129,13 @@ class Runner:
     def start_run(self, fn: Function, triggers: list[StoredEvent], cron_expr: str | None = None,
                   correlation_id: str | None = None, *, batch_id: str | None = None,
                   debounced: bool = False, rerun: bool = False,
-                  target: str | None = None) -> Run | None:
+                  target: str | None = None, debug: DebugIds = DebugIds()) -> Run | None:
         """Create and queue a run, unless flow control holds, skips or deduplicates it.
 
         Batched and debounced runs passed the rate limit when their events arrived; a rerun,
         asked for by a person, passes flow control and deduplication. The first call asks
-        the SDK to run the step ``target`` (a hashed id) when one is given.
+        the SDK to run the step ``target`` (a hashed id) when one is given. A rerun is in
+        the debug session ``debug`` names; any other run in the one its invocation names.
         """
         first = triggers[0]
         correlation_id = correlation_id or invoke_correlation(first)
@@ -170,6 +172,9 @@ class Runner:
             priority_s=admitted.priority_s,
             singleton_key=admitted.singleton.key if admitted.singleton else None,
         )
+        debug = debug if rerun else invocation_debug(first)
+        if debug != DebugIds():
+            run = run.replace(debug_session_id=debug.session_id, debug_run_id=debug.run_id)
         start_at = now if batch_id else max(now, to_int(first.event.get("ts") or now, "ts"))
         with self.store.transaction():
             self.store.add_run(run)
@@ -185,21 +190,25 @@ class Runner:
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
 
-    def rerun(self, run: Run, from_step: FromStep | None = None) -> Run | None:
+    def rerun(self, run: Run, from_step: FromStep | None = None,
+              debug: DebugIds = DebugIds()) -> Run | None:
         """A new run of ``run``'s function from the same events (None if the function was
-        removed or the events are gone); from a step, it starts with the results of the
-        steps before it. Raises RerunStepError for a step the run does not have."""
+        removed or the events are gone), in the debug session ``debug`` names (not the
+        original's); from a step, it starts with the results of the steps before it. Raises
+        RerunStepError for a step the run does not have."""
         fn = self.store.function(run.function_id)
         found = (self.store.event(event_id) for event_id in run.event_ids)
         triggers = [stored for stored in found if stored is not None]
         if fn is None or not triggers or fn.id not in {f.id for f in self.store.functions()}:
             return None
         if from_step is None:
-            return self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True)
+            return self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True,
+                                  debug=debug)
         start = plan_start(self.store, run.id, from_step.step_id)
         with self.store.transaction():
             started = self.start_run(fn, triggers, run.cron, batch_id=run.batch_id, rerun=True,
-                                     target=start.step_id if start.targeted else None)
+                                     target=start.step_id if start.targeted else None,
+                                     debug=debug)
             if started is None:
                 return None
             for memo_id, value in start.memos:
@@ -431,6 +440,22 @@ def resume_value(pause: Pause, stored: StoredEvent) -> JSON:
     if "result" in data:
         return {"data": data["result"]}
     return stored.event
+
+
+def invocation_debug(stored: StoredEvent) -> DebugIds:
+    """The debug session an ``inngest/function.invoked`` event names (``invokeFunction``
+    puts it there). As on the real server, whose decoding of the event's metadata then
+    fails, a value that is no ULID leaves the run out of any session."""
+    if stored.name != events.FUNCTION_INVOKED:
+        return DebugIds()
+    meta = _internal_data(stored)
+    found = [meta.get(key) for key in ("debug_session_id", "debug_run_id")]
+    if any(value is not None and (not isinstance(value, str) or ulid.problem(value))
+           for value in found):
+        return DebugIds()
+    session_id, run_id = (value.upper() if isinstance(value, str) else None
+                          for value in found)
+    return DebugIds(session_id, run_id)
 
 
 def _internal_data(stored: StoredEvent) -> Object:

@@ -33,6 +33,18 @@ def is_ulid(text: str) -> bool:
     )
 
 
+def problem(text: str) -> str | None:
+    """Why ``text`` is no ULID, in the real server's words (its parser's errors), or None.
+    Its parser reads any case, so the caller upper-cases a ULID it keeps."""
+    if len(text) != 26:
+        return "ulid: bad data size when unmarshaling"
+    if text[0] > "7":
+        return "ulid: overflow when unmarshaling"
+    if not is_ulid(text):
+        return "ulid: bad data characters when unmarshaling"
+    return None
+
+
 class Generator:
     """Thread-safe monotonic ULID source."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
+import uuid
 
 from inngest._engine import (
     cel, defers, events, registration, scores, span_metadata, timeparse, ulid,
@@ -13,7 +14,7 @@ from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import (
-    events_v2, function_config, run_defers, run_query, span_tree, stream, trace,
+    debug_sessions, events_v2, function_config, run_defers, run_query, span_tree, stream, trace,
     worker_connections,
 )
 from inngest._engine.graphql.errors import GraphQLError
@@ -21,7 +22,7 @@ from inngest._engine.history import CHECKPOINTED
 from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
-from inngest._engine.models import JSON, App, Function, Run, RunStatus, StoredEvent
+from inngest._engine.models import JSON, App, DebugIds, Function, Run, RunStatus, StoredEvent
 from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import (
     Object, PayloadError, as_object, dump_escaped, from_object, load, optional_int, to_int,
@@ -304,13 +305,18 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
         else run.ended_at_ms - run.started_at_ms,
         "childrenSpans": children,
     }
-    if raw:  # measured: the dev server's run { trace } without preview shows no metadata
+    debug = DebugIds()
+    # Measured: the dev server's run { trace } without preview shows no metadata and no
+    # debug ids.
+    if raw:
         scores.attach(store, run.id, root)
         span_metadata.attach_usage(root)
-    return _span_fields(run, fn, root)
+        debug = DebugIds(run.debug_session_id, run.debug_run_id)
+    return _span_fields(run, fn, root, debug)
 
 
-def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict[str, object]:
+def _span_fields(run: Run, fn: Function | None, span: dict[str, object],
+                 debug: DebugIds) -> dict[str, object]:
     """Fill in what every span shares and render its times; children likewise."""
     times = {key: rfc3339(value if isinstance(value, int) else None)
              for key in ("queuedAt", "startedAt", "endedAt")
@@ -321,11 +327,17 @@ def _span_fields(run: Run, fn: Function | None, span: dict[str, object]) -> dict
         "appID": fn.app_id if fn else None, "groupID": None,
         "scheduledAt": None, "stepType": span.get("stepType", ""),
         "isUserland": span.get("isUserland", False),
+        "debugSessionID": debug.session_id, "debugRunID": debug.run_id, "debugPaused": False,
         "metadata": [{**entry, "updatedAt": rfc3339(typing.cast(int, entry["updatedAt"]))}
                      for entry in typing.cast(list[scores.Metadata], span.get("metadata") or [])],
-        "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child))
+        "childrenSpans": [_span_fields(run, fn, typing.cast(dict[str, object], child), debug)
                           for child in _list(children)],
     }
+
+
+def _debug_trace(run: Run, ctx: object) -> dict[str, object]:
+    """A run's trace as ``debugRun`` lists it: ``runTrace``'s."""
+    return _root_span(run, ctx, raw=True)
 
 
 def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
@@ -628,11 +640,13 @@ def _cancel_run(parent: object, args: Args, ctx: object) -> Run:
 
 def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
     engine = engine_of(ctx)
+    debug = debug_sessions.debug_ids(args)
     slug = str(args.get("functionSlug"))
     fn = engine.store.function_by_slug(slug)
     if fn is None or fn.id not in {f.id for f in engine.store.functions()}:
         raise GraphQLError(f"function not found: {slug}")
-    data = {**_mapping(args.get("data"), "data"), events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
+    data = {**_mapping(args.get("data"), "data"),
+            events.INTERNAL_DATA_KEY: {**_debug_metadata(debug), "fn_id": fn.id}}
     invoked: dict[str, JSON] = {"name": events.FUNCTION_INVOKED, "data": data}
     user = args.get("user")
     if user is not None:
@@ -644,11 +658,18 @@ def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
     return True
 
 
+def _debug_metadata(debug: DebugIds) -> dict[str, JSON]:
+    """The debug ids an invocation event carries (the runner reads them from there)."""
+    ids = {"debug_run_id": debug.run_id, "debug_session_id": debug.session_id}
+    return {key: value for key, value in ids.items() if value is not None}
+
+
 def _rerun(parent: object, args: Args, ctx: object) -> str:
+    debug = debug_sessions.debug_ids(args)
     original = _get_run(args.get("runID"), ctx)
     start = _from_step(args.get("fromStep"))
     try:
-        run = engine_of(ctx).runner.rerun(original, start)
+        run = engine_of(ctx).runner.rerun(original, start, debug)
     except RerunStepError as err:
         raise GraphQLError(f"error reconstructing input state: {err}") from None
     if run is None:
@@ -688,6 +709,39 @@ def _create_app(parent: object, args: Args, ctx: object) -> App:
     return apps[0]
 
 
+def _update_app(parent: object, args: Args, ctx: object) -> App:
+    """Change an app's URL, as given (normalized), without syncing it; the dev server's
+    words for an id that is no UUID (its resolver panics) and for an unknown one."""
+    fields = _mapping(args.get("input"), "input")
+    try:
+        app_id = str(uuid.UUID(str(fields.get("id"))))
+    except ValueError:
+        raise GraphQLError("internal system error") from None
+    store = engine_of(ctx).store
+    app = store.app(app_id)
+    if app is None:
+        raise GraphQLError("sql: no rows in result set")
+    url = str(fields.get("url"))
+    try:
+        url = registration.normalize_url(url)
+    except registration.UrlError:
+        pass  # kept as written, as there
+    updated = app.replace(url=url)
+    store.put_app(updated)
+    return updated
+
+
+def _delete_app_by_name(parent: object, args: Args, ctx: object) -> bool:
+    """Remove the first app listed with the name; false when none is."""
+    store = engine_of(ctx).store
+    name = args.get("name")
+    for app in store.apps():
+        if app.name == name:
+            store.delete_app(app.id)
+            return True
+    return False
+
+
 def _delete_app(parent: object, args: Args, ctx: object) -> str:
     store = engine_of(ctx).store
     app_id = str(args.get("id"))
@@ -711,6 +765,7 @@ _ENUMS = {  # values in the real server's order (its introspection lists them so
     **stream.ENUMS,
     **worker_connections.ENUMS,
     **run_defers.ENUMS,
+    **debug_sessions.ENUMS,
 }
 _INPUTS = {
     "AppsFilterV1": {"method": "AppMethod"},
@@ -725,6 +780,8 @@ _INPUTS = {
         "status": "[FunctionRunStatus!]", "functionIDs": "[UUID!]", "appIDs": "[UUID!]",
         "isDeferred": "Boolean", "query": "String"},
     "CreateAppInput": {"url": "String!"},
+    "UpdateAppInput": {"id": "String!", "url": "String!"},
+    **debug_sessions.INPUTS,
     "StreamQuery": stream.INPUT,
     "RerunFromStepInput": {"stepID": "String!", "input": "Bytes"},
     **worker_connections.INPUTS,
@@ -794,17 +851,25 @@ SCHEMA = with_introspection(Schema(
             "workerConnection": Field("ConnectV1WorkerConnection",
                                       worker_connections.worker_connection,
                                       {"connectionId": "ULID!"}),
+            "debugRun": Field("DebugRun", debug_sessions.debug_run(_debug_trace),
+                              {"query": "DebugRunQuery!"}),
+            "debugSession": Field("DebugSession", debug_sessions.debug_session(_debug_trace),
+                                  {"query": "DebugSessionQuery!"}),
         },
         "Mutation": {
             "cancelRun": Field("FunctionRun!", _cancel_run, {"runID": "ULID!"}),
             "invokeFunction": Field("Boolean", _invoke_function, {
                 "data": "Map", "functionSlug": "String!", "meta": "Map", "user": "Map",
-                "debugSessionID": "ULID", "debugRunID": "ULID"}),
+                **debug_sessions.ARGS}),
             "rerun": Field("ULID!", _rerun, {
-                "runID": "ULID!", "fromStep": "RerunFromStepInput", "debugSessionID": "ULID",
-                "debugRunID": "ULID"}),
+                "runID": "ULID!", "fromStep": "RerunFromStepInput", **debug_sessions.ARGS}),
             "createApp": Field("App!", _create_app, {"input": "CreateAppInput!"}),
+            "updateApp": Field("App!", _update_app, {"input": "UpdateAppInput!"}),
             "deleteApp": Field("String!", _delete_app, {"id": "String!"}),
+            "deleteAppByName": Field("Boolean!", _delete_app_by_name, {"name": "String!"}),
+            "createDebugSession": Field("CreateDebugSessionResponse!",
+                                        debug_sessions.create_debug_session,
+                                        {"input": "CreateDebugSessionInput!"}),
         },
         "FunctionRunV2": {**_RUN_V2_FIELDS, **run_defers.fields(_ListedRun)},
         **run_defers.TYPES,
@@ -825,6 +890,8 @@ SCHEMA = with_introspection(Schema(
             "metadata": Field("[SpanMetadata!]!"),
             # Spans an app traced itself (OpenTelemetry, sent to /v1/traces/userland).
             "userlandSpan": Field("UserlandSpan"),
+            "debugRunID": Field("ULID"), "debugSessionID": Field("ULID"),
+            "debugPaused": Field("Boolean!"),
         },
         "UserlandSpan": {
             **{name: Field("String") for name in (
@@ -866,6 +933,7 @@ SCHEMA = with_introspection(Schema(
         **stream.TYPES,
         **events_v2.TYPES,
         **worker_connections.TYPES,
+        **debug_sessions.TYPES,
         "App": {
             "id": Field("ID!", _app_field(lambda app: app.id)),
             "externalID": Field("String!", _app_field(lambda app: app.name)),
