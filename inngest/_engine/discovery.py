@@ -75,12 +75,12 @@ class Syncer:
         if not self.store.apps_by_url(url):
             self.store.put_app(registration.placeholder(url))
 
-    def add(self, url: str) -> str:
-        """Sync the app at ``url`` now, keeping it listed even when that fails; its URL."""
+    def add(self, url: str) -> tuple[str, str | None]:
+        """Sync the app at ``url`` now, keeping it listed even when that fails; its URL, and
+        why the sync failed (None when it did not)."""
         url = registration.normalize_url(with_scheme(url))
         self._placeholder(url)
-        self.ping(url)
-        return url
+        return url, self.ping(url)
 
     def stop(self) -> None:
         self._stop.set()
@@ -111,7 +111,8 @@ class Syncer:
         if self.discovery and self.store.apps():
             self.discovery = False
 
-    def ping(self, url: str) -> None:
+    def ping(self, url: str) -> str | None:
+        """Ask the app at ``url`` to sync; the app error its answer stands for, if any."""
         body = json.dumps({"url": url}).encode()
         headers = {"content-type": "application/json",
                    Header.SERVER_KIND: registration.SERVER_KIND}
@@ -128,6 +129,7 @@ class Syncer:
             cause = _transport.error_cause(err)
         self._report(url, problem, cause)
         self._record(url, problem)
+        return problem
 
     def _report(self, url: str, problem: str | None, cause: str) -> None:
         """Log a failing app once (until it recovers), with the cause and when we try again."""

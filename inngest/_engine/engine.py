@@ -42,7 +42,7 @@ class Engine:
         self.executor = Executor(self.runner, settings, router, router.has_room)
         # Syncs the app at a URL now and says its normalized URL (set by the dev server,
         # which owns the app syncer).
-        self.sync_app: typing.Callable[[str], str] | None = None
+        self.sync_app: typing.Callable[[str], tuple[str, str | None]] | None = None
 
     def apply_sync(self, body: bytes, headers: typing.Mapping[str, str]
                    ) -> registration.RegisterResult:

@@ -232,7 +232,7 @@ def _step(step: Config, fn_retries: JSON) -> JSON:
     runtime = step.get("runtime")
     url = runtime.get("url") if isinstance(runtime, typing.Mapping) else None
     out: Object = {"id": step.get("id") or "", "name": step.get("name") or "",
-                   "uri": _uri(str(url or ""))}
+                   "uri": step_uri(str(url or ""))}
     retries = step.get("retries")
     attempts = (_int(retries.get("attempts")) if isinstance(retries, typing.Mapping)
                 else fn_retries if isinstance(fn_retries, int) else None)
@@ -241,7 +241,8 @@ def _step(step: Config, fn_retries: JSON) -> JSON:
     return out
 
 
-def _uri(url: str) -> str:
+def step_uri(url: str) -> str:
+    """A step's URL as the real server records it (and shows it: a function's ``url``)."""
     try:
         return registration.normalize_url(url)
     except registration.UrlError:

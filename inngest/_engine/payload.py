@@ -78,6 +78,37 @@ def dump_escaped(value: JSON) -> str:
     return escape_html(dump(value))
 
 
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+
+
+def escape_separators(text: str) -> str:
+    """JSON text with U+2028 and U+2029 written ``\\u2028`` and ``\\u2029``: Go's encoder
+    escapes them even where it is told not to escape HTML characters."""
+    return _LINE_SEPARATORS.sub(_go_escape, text)
+
+
+class RawJSON(str):
+    """JSON text that ``dump_with_raw`` writes as it is: a value encoded already, or a
+    number a 64-bit float cannot hold (``NumberText``)."""
+
+
+class NumberText(RawJSON):
+    """A number beyond a 64-bit float's range (``1e400``), kept as its text by decoders
+    that keep numbers as written (the real server's JSON-RPC params, ``json.Number``)."""
+
+
+def dump_with_raw(value: JSON) -> str:
+    """``dump``, with each ``RawJSON`` inside written as its text."""
+    if isinstance(value, RawJSON):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{dump(key)}:{dump_with_raw(item)}"
+                              for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(map(dump_with_raw, value)) + "]"
+    return dump(value)
+
+
 class Text(str):
     """An app's reply that is not JSON (``Infinity``, plain text), kept as the text it was,
     as the real server keeps it."""
@@ -152,11 +183,14 @@ def load_strict(body: bytes) -> JSON:
     return value
 
 
-def _decode(text: str, too_deep: str, start: int | None = None) -> JSON:
-    """``text`` decoded whole, or only its first value from ``start``."""
+def _decode(text: str, too_deep: str, start: int | None = None,
+            decoder: json.JSONDecoder | None = None) -> JSON:
+    """``text`` decoded whole, or only its first value from ``start``; by ``_STRICT`` unless
+    another ``decoder`` is given."""
+    decoder = decoder or _STRICT
     try:
-        value: JSON = _STRICT.decode(text) if start is None \
-            else _STRICT.raw_decode(text, start)[0]
+        value: JSON = decoder.decode(text) if start is None \
+            else decoder.raw_decode(text, start)[0]
     except BodyError:
         raise
     except ValueError as err:  # JSONDecodeError says where: "Expecting value: line 1 ..."
@@ -170,6 +204,8 @@ def _cleaned(value: JSON, depth: int, limit: int | None) -> JSON:
     """``value`` without lone surrogates; deeper than ``limit`` is a ``BodyError``."""
     if limit is not None and depth > limit:
         raise BodyError(_too_deep())
+    if isinstance(value, RawJSON):
+        return value
     if isinstance(value, str):
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
@@ -218,6 +254,31 @@ def _shortened(text: str) -> str:
 
 _STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float,
                            parse_int=_float_range_int)
+
+
+def _float_or_text(text: str) -> float | NumberText:
+    try:
+        return _finite_float(text)
+    except BodyError:
+        return NumberText(text)
+
+
+def _int_or_text(text: str) -> int | NumberText:
+    try:
+        return _float_range_int(text)
+    except BodyError:
+        return NumberText(text)
+
+
+_KEEPING_NUMBERS = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_float_or_text,
+                                    parse_int=_int_or_text)
+
+
+def load_keeping_numbers(body: bytes) -> JSON:
+    """A body read as ``load_body`` reads it, but for numbers beyond a 64-bit float: kept as
+    ``NumberText``, as a decoder that keeps each value's text passes them by."""
+    text = body.decode("utf-8", "replace")
+    return _checked(text, _decode(text, _too_deep(), decoder=_KEEPING_NUMBERS))
 
 
 def from_object(value: object, field: str) -> JSON:

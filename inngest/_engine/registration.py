@@ -168,7 +168,7 @@ def register(
     errors = _validate_all(functions)
     app = App(
         id=app_id, name=app_name, url=url, checksum=digest,
-        error="\n".join(error for _, error in errors) if errors else None,
+        error=_app_error([error for _, error in errors]) if errors else None,
         sdk=str(request.get("sdk") or ""), framework=str(request.get("framework") or ""),
         app_version=str(request.get("appVersion") or ""), updated_at_ms=now_ms,
         method=CONNECT_METHOD if request.get("deployType") == "connect" else "SERVE",
@@ -186,6 +186,12 @@ def register(
             "message": f"At least one function is invalid: {detail}",
         }, detail)
     return RegisterResult(app_id, sync_id, modified=True)
+
+
+def _app_error(errors: list[str]) -> str:
+    """The functions' errors as the real server keeps them on the app, in the words of the
+    multi-error it once kept there: ``2 errors occurred: * first * second``."""
+    return f"{len(errors)} errors occurred:" + "".join(f" * {error}" for error in errors)
 
 
 def _remove_placeholders(store: Store, url: str) -> None:
@@ -319,7 +325,7 @@ def _check_steps(raw: Object) -> list[str]:
     key, step = next(iter(steps.items()))
     if not isinstance(step, typing.Mapping):
         return ["Functions must contain one step"]
-    errors = [] if step.get("name") else ["A step name is required"]
+    errors = [] if step.get("name") else ["All steps must have a name"]
     errors.extend(_check_retries(step.get("retries"), f"steps.{key}.retries"))
     runtime = step.get("runtime")
     if runtime is not None and not isinstance(runtime, typing.Mapping):

@@ -16,6 +16,7 @@ import cases_raw_protocol  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
 import cases_sync  # noqa: F401  (registers its cases into cases.CASES)
+import cases_wire  # noqa: F401  (registers its cases into cases.CASES)
 
 # Aspects that differ on purpose, each with its reason (docs/compatibility.md, "Engine").
 KNOWN: dict[str, str] = {

@@ -8,7 +8,8 @@ import typing
 import uuid
 
 from inngest._engine import (
-    cel, defers, events, registration, scores, span_metadata, timeparse, ulid,
+    cel, defers, events, function_record, registration, scores, span_metadata, timeparse,
+    ulid,
 )
 from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
@@ -693,7 +694,8 @@ def _from_step(value: object) -> FromStep | None:
 
 
 def _create_app(parent: object, args: Args, ctx: object) -> App:
-    """Sync the app at a URL now; it is listed (with the reason) even when that fails."""
+    """Sync the app at a URL now; it is listed (with the reason) even when that fails, and
+    the reason is the mutation's error, as on the real server."""
     url = str(_mapping(args.get("input"), "input").get("url") or "").strip()
     engine = engine_of(ctx)
     if not url:
@@ -701,9 +703,12 @@ def _create_app(parent: object, args: Args, ctx: object) -> App:
     if engine.sync_app is None:
         raise GraphQLError("this engine does not sync apps")
     try:
-        apps = engine.store.apps_by_url(engine.sync_app(url))
+        synced_url, problem = engine.sync_app(url)
     except registration.UrlError as err:
         raise GraphQLError(str(err)) from None
+    if problem is not None:
+        raise GraphQLError(problem)
+    apps = engine.store.apps_by_url(synced_url)
     if not apps:
         raise GraphQLError("app not found")
     return apps[0]
@@ -955,7 +960,7 @@ SCHEMA = with_introspection(Schema(
             "id": Field("String!", _function_field(lambda fn: fn.id)),
             "slug": Field("String!", _function_field(lambda fn: fn.slug)),
             "name": Field("String!", _function_field(lambda fn: fn.name)),
-            "url": Field("String!", _function_field(lambda fn: fn.url)),
+            "url": Field("String!", _function_field(lambda fn: function_record.step_uri(fn.url))),
             "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
             "config": Field("String!", _function_field(lambda fn: _dumps(fn.config))),
             "configuration": Field("FunctionConfiguration!",

@@ -38,13 +38,13 @@ def parse_time(value: object) -> datetime:
         rest = rest[fraction.end():]
     zone, rest = _zone(value, rest)
     if rest:
-        raise GraphQLError(f'parsing time "{value}": extra text: "{rest}"')
+        raise GraphQLError(f"parsing time {_quote(value)}: extra text: {_quote(rest)}")
     return _moment(value, numbers, micros, zone)
 
 
 def _error(value: str, rest: str, part: str) -> GraphQLError:
-    return GraphQLError(f'parsing time "{value}" as "{LAYOUT}": cannot parse "{rest}" as '
-                        f'"{part}"')
+    return GraphQLError(f'parsing time {_quote(value)} as "{LAYOUT}": cannot parse '
+                        f'{_quote(rest)} as "{part}"')
 
 
 def _take(value: str, rest: str, part: str, digits: int, numbers: dict[str, int]) -> str:
@@ -61,7 +61,7 @@ def _take(value: str, rest: str, part: str, digits: int, numbers: dict[str, int]
     numbers[part] = int(head)
     low_high = _RANGES.get(part)
     if low_high and not low_high[1] <= numbers[part] <= low_high[2]:
-        raise GraphQLError(f'parsing time "{value}": {low_high[0]} out of range')
+        raise GraphQLError(f"parsing time {_quote(value)}: {low_high[0]} out of range")
     return rest[size:]
 
 
@@ -74,7 +74,8 @@ def _zone(value: str, rest: str) -> tuple[timezone, str]:
     hours, minutes = int(found.group(2)), int(found.group(3))
     for what, number, most in (("hour", hours, 23), ("minute", minutes, 59)):
         if number > most:
-            raise GraphQLError(f'parsing time "{value}": time zone offset {what} out of range')
+            raise GraphQLError(f"parsing time {_quote(value)}: time zone offset {what} "
+                               "out of range")
     sign = -1 if found.group(1) == "-" else 1
     return timezone(sign * timedelta(hours=hours, minutes=minutes)), rest[found.end():]
 
@@ -82,6 +83,18 @@ def _zone(value: str, rest: str) -> tuple[timezone, str]:
 def _moment(value: str, numbers: dict[str, int], micros: int, zone: timezone) -> datetime:
     year, month, day = numbers["2006"], numbers["01"], numbers["02"]
     if not 1 <= day <= calendar.monthrange(max(year, 1), month)[1]:
-        raise GraphQLError(f'parsing time "{value}": day out of range')
+        raise GraphQLError(f"parsing time {_quote(value)}: day out of range")
     return datetime(max(year, 1), month, day, numbers["15"], numbers["04"], numbers["05"],
                     micros, zone)
+
+
+def _quote(text: str) -> str:
+    """``text`` quoted as Go's time package quotes a value in its errors: ``"`` and ``\\``
+    escaped, each byte of a control or non-ASCII character written ``\\xNN``."""
+    out = []
+    for char in text:
+        if char < " " or char >= "\x80":
+            out.append("".join(f"\\x{byte:02x}" for byte in char.encode("utf-8", "replace")))
+        else:
+            out.append("\\" + char if char in '"\\' else char)
+    return '"' + "".join(out) + '"'

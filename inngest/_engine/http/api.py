@@ -177,7 +177,7 @@ class Api:
             return self._rest_v2.handle(method, path, query, headers, body)
         if realtime.serves(path):
             return self._realtime.handle(method, path, query, headers, body)
-        path = path.rstrip("/") or "/"
+        path = routing.go_routed_path(path).rstrip("/") or "/"
         if path == connect.GATEWAY_PATH:
             return self._connect.gateway(method, headers)
         found = routing.find(self._routes, method, path)
@@ -244,7 +244,6 @@ class Api:
         return _accepted([internal_id for internal_id, _ in accepted])
 
     def invoke(self, slug: str, body: bytes, **_: object) -> Response:
-        slug = urllib.parse.unquote(slug)
         try:
             raw = _invocation(body)
         except ValueError as err:
@@ -292,7 +291,6 @@ class Api:
     def app_functions(self, app_name: str, **_: object) -> Response:
         """The app's synced functions by internal id, as the dev server lists them: every
         app's when the name is empty, none for an unknown app."""
-        app_name = urllib.parse.unquote(app_name)
         store = self.engine.store
         apps = [app for app in store.apps() if app_name in ("", app.name)]
         functions = sorted((fn for app in apps for fn in store.functions(app.id)),

@@ -6,6 +6,8 @@ import re
 import typing
 import urllib.parse
 
+from inngest._engine import goquote
+
 _BAD_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
@@ -66,14 +68,4 @@ def _unescape(text: str, encoding: str) -> str:
 
 def _go_quote(data: bytes) -> str:
     """Go's ``strconv.Quote`` of a few bytes of a URL: bytes that are not UTF-8 escaped."""
-    out = []
-    for char in data.decode("utf-8", "surrogateescape"):
-        if char in '"\\':
-            out.append("\\" + char)
-        elif "\udc80" <= char <= "\udcff":
-            out.append(f"\\x{ord(char) - 0xDC00:02x}")
-        elif not char.isprintable():
-            out.append(f"\\x{ord(char):02x}" if ord(char) < 0x80 else f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
+    return goquote.quote(data.decode("utf-8", "surrogateescape"))

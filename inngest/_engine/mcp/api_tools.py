@@ -19,7 +19,7 @@ from inngest._engine.cel.gofmt import go_value
 from inngest._engine.http.query import Query
 from inngest._engine.mcp.tools import Arguments, Result, Tool
 from inngest._engine.models import JSON
-from inngest._engine.payload import dump, load
+from inngest._engine.payload import dump, dump_with_raw, load
 
 Response = tuple[int, dict[str, str], bytes]
 # The engine's REST API v2: (method, path, query, headers, body) in, its response out.
@@ -183,7 +183,7 @@ class ApiTools:
         headers = {"accept": "application/json"}
         body, query = b"", Query()
         if endpoint.method == "POST":
-            body = dump(fields).encode("utf-8")
+            body = dump_with_raw(fields).encode("utf-8")
             headers["content-type"] = "application/json"
         else:
             query = _query(fields)

@@ -12,9 +12,10 @@ import dataclasses
 import enum
 import typing
 
+from inngest._engine.goquote import quote
 from inngest._engine.mcp import tools
 from inngest._engine.models import JSON
-from inngest._engine.payload import BodyError, load_body
+from inngest._engine.payload import BodyError, NumberText, load_keeping_numbers
 
 # Newest first, as the real server lists them.
 SUPPORTED_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
@@ -95,7 +96,9 @@ class RpcError(Exception):
 def decode(body: bytes) -> tuple[list[Message], bool]:
     """The messages of a POST body, and whether it was a batch; raises ``Refused``."""
     try:
-        value = load_body(body)
+        # The real server keeps params as raw JSON: a number past a float's range fails
+        # only a tool that decodes it.
+        value = load_keeping_numbers(body)
     except BodyError as err:
         raise Refused(f"malformed payload: unmarshaling jsonrpc message: {err}") from None
     if isinstance(value, list):
@@ -114,6 +117,10 @@ def _message(value: JSON) -> Message:
         tag = version if isinstance(version, str) else ""
         raise Refused(f'malformed payload: invalid message version tag "{tag}"; expected "2.0"')
     message_id = value.get("id", _NO_ID)
+    if isinstance(message_id, NumberText):
+        raise Refused(f'malformed payload: unmarshaling jsonrpc message: json: cannot unmarshal '
+                      f'"{message_id}" into Go struct field jsonrpc2.wireCombined.id of type '
+                      "float64")
     if isinstance(message_id, float):
         message_id = int(message_id)  # as the real server reads a number id: an int64
     if message_id is not _NO_ID and message_id is not None \
@@ -182,7 +189,7 @@ class Session:
         if method in _EMPTY_LISTS:
             return {_EMPTY_LISTS[method]: []}
         if method == "prompts/get":
-            raise RpcError(INVALID_PARAMS, f'unknown prompt "{_text(params.get("name"))}"')
+            raise RpcError(INVALID_PARAMS, f'unknown prompt {quote(_text(params.get("name")))}')
         if method == "resources/read":
             raise RpcError(RESOURCE_NOT_FOUND, "Resource not found",
                            {"uri": _text(params.get("uri"))})
@@ -211,7 +218,7 @@ class Session:
         name = params.get("name")
         tool = self.toolbox.tool(name) if isinstance(name, str) else None
         if tool is None:
-            raise RpcError(INVALID_PARAMS, f'unknown tool "{_text(name)}"')
+            raise RpcError(INVALID_PARAMS, f"unknown tool {quote(_text(name))}")
         try:
             return self.toolbox.call(tool, params.get("arguments"))
         except tools.InvalidArguments as err:

@@ -14,8 +14,11 @@ import typing
 
 from inngest._engine.mcp import schema
 from inngest._engine.models import JSON
+from inngest._engine.payload import NumberText, RawJSON, dump_escaped
 
 Arguments = dict[str, JSON]
+_GO_MAP = "map[string]interface {}"
+_GO_LIST = "[]interface {}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,10 +27,15 @@ class Result:
     structured: JSON = None
     is_error: bool = False
 
-    def to_json(self) -> dict[str, JSON]:
-        out: dict[str, JSON] = {"content": [{"type": "text", "text": self.text}]}
+    def to_json(self, typed: bool = False) -> dict[str, JSON]:
+        """The result as the real server's SDK writes it: a text content is encoded with
+        HTML characters escaped, and so is the structured content of a tool it types
+        (``typed``); a REST API v2 tool's is written as it is."""
+        content = RawJSON(dump_escaped({"type": "text", "text": self.text}))
+        out: dict[str, JSON] = {"content": [content]}
         if self.structured is not None:
-            out["structuredContent"] = self.structured
+            out["structuredContent"] = \
+                RawJSON(dump_escaped(self.structured)) if typed else self.structured
         if self.is_error:
             out["isError"] = True
         return out
@@ -90,14 +98,53 @@ class Toolbox:
         if not isinstance(arguments, dict):
             if tool.validated:
                 raise InvalidArguments("unmarshaling arguments: arguments must be a JSON object")
-            return Result("invalid tool arguments", {"error": "arguments must be a JSON object"},
+            return Result("invalid tool arguments", {"error": _not_a_map(arguments)},
                           is_error=True).to_json()
         if tool.validated:
+            _refuse_big_numbers(arguments)
             try:
                 schema.validate(arguments, tool.input_schema)
             except schema.SchemaError as err:
                 raise InvalidArguments(str(err)) from None
         try:
-            return tool.handler(arguments).to_json()
+            return tool.handler(arguments).to_json(typed=tool.validated)
         except ToolFailed as err:
             return Result(str(err), is_error=True).to_json()
+
+
+def _not_a_map(arguments: JSON) -> str:
+    """Go's words for arguments that are not an object, decoded into a map."""
+    kind = ("bool" if isinstance(arguments, bool) else "string" if isinstance(arguments, str)
+            else "array" if isinstance(arguments, list) else "number")
+    return f"json: cannot unmarshal {kind} into Go value of type {_GO_MAP}"
+
+
+def _refuse_big_numbers(arguments: Arguments) -> None:
+    """The real server decodes a typed tool's arguments into a map of float64s before
+    anything else: the first number beyond a float's range fails the call."""
+    found = _first_big_number(arguments, _GO_MAP, "")
+    if found is not None:
+        number, containers, path = found
+        raise InvalidArguments(f'unmarshaling arguments: json: cannot unmarshal "{number}" '
+                               f"into Go struct field {containers}.{path} of type float64")
+
+
+def _first_big_number(value: JSON, containers: str,
+                      path: str) -> tuple[str, str, str] | None:
+    """The first ``NumberText`` in ``value`` (in document order), with the Go types of the
+    containers it lies in and its dotted path."""
+    if isinstance(value, dict):
+        items: typing.Iterable[tuple[str, JSON]] = value.items()
+    elif isinstance(value, list):
+        items = ((str(index), item) for index, item in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else key
+        if isinstance(item, NumberText):
+            return item, containers, where
+        inner = _GO_MAP if isinstance(item, dict) else _GO_LIST
+        found = _first_big_number(item, containers + inner, where)
+        if found is not None:
+            return found
+    return None

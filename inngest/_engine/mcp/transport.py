@@ -17,7 +17,7 @@ import threading
 
 from inngest._engine.mcp import rpc, tools
 from inngest._engine.models import JSON
-from inngest._engine.payload import dump
+from inngest._engine.payload import dump_with_raw, escape_separators
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -117,7 +117,8 @@ class Endpoint:
             # Only a request that initializes a session keeps it (and learns its id).
             headers["mcp-session-id"] = session_id or self._keep(session)
         payload: JSON = replies[0] if len(replies) == 1 else list(replies)
-        return 200, headers, dump(payload).encode("utf-8")
+        # Go's encoder, told not to escape HTML characters, still escapes U+2028 and U+2029.
+        return 200, headers, escape_separators(dump_with_raw(payload)).encode("utf-8")
 
     def _keep(self, session: rpc.Session) -> str:
         session_id = _new_session_id()

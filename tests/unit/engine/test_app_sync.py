@@ -138,7 +138,8 @@ def test_missing_step_url(dev: DevServer, client: Client, app: FakeApp) -> None:
     assert client.register(app, [fn]) == (400, {**INVALID, "message": (
         "At least one function is invalid: function 'app-fn': "
         "No SDK URL provided for function 'fn'")})
-    assert dev.engine.store.apps()[0].error == "No SDK URL provided for function 'fn'"
+    assert dev.engine.store.apps()[0].error == \
+        "1 errors occurred: * No SDK URL provided for function 'fn'"
 
 
 def test_request_level_errors(client: Client, app: FakeApp) -> None:

@@ -60,10 +60,13 @@ def _closed_port() -> int:
 @pytest.mark.sockets
 def test_an_app_added_at_a_dead_url_is_listed_with_the_reason(client: Client) -> None:
     port = _closed_port()
-    added = data(client, CREATE, url=f"127.0.0.1:{port}/api/inngest")["createApp"]
+    body = gql(client, CREATE, url=f"127.0.0.1:{port}/api/inngest")
+    # The reason is the mutation's error, which nulls `data` (createApp is non-null).
+    assert body["data"] is None
+    assert [error["message"] for error in body["errors"]] == ["unreachable"]
+    [added] = data(client, APPS)["apps"]
     assert added["url"] == f"http://localhost:{port}/api/inngest"
-    assert added["error"] == "unreachable"
-    assert data(client, APPS)["apps"] == [{**added, "functionCount": 0}]
+    assert added["error"] == "unreachable" and added["functionCount"] == 0
     assert data(client, DELETE, id=added["id"])["deleteApp"] == added["id"]
     assert data(client, APPS)["apps"] == []
     assert gql(client, DELETE, id=added["id"])["errors"][0]["message"] == "app not found"
@@ -85,7 +88,9 @@ def test_adding_an_app_at_a_url_that_does_not_parse_is_a_graphql_error(
 
 @pytest.mark.sockets
 def test_an_app_at_a_port_out_of_range_is_listed_as_unreachable(client: Client) -> None:
-    added = data(client, CREATE, url="http://127.0.0.1:99999999/x")["createApp"]
+    body = gql(client, CREATE, url="http://127.0.0.1:99999999/x")
+    assert [error["message"] for error in body["errors"]] == ["unreachable"]
+    [added] = data(client, APPS)["apps"]
     assert added["url"] == "http://localhost:99999999/x" and added["error"] == "unreachable"
 
 

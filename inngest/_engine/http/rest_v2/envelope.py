@@ -7,6 +7,7 @@ import json
 import typing
 
 from inngest._engine import registration
+from inngest._engine.payload import escape_html, escape_separators
 from inngest._protocol.headers import Header
 
 Object = dict[str, object]
@@ -40,7 +41,8 @@ class V2Error(Exception):
 
     def response(self) -> Response:
         return encode(self.status, {"errors": [{"code": code, "message": message}
-                                               for code, message in self.errors]})
+                                               for code, message in self.errors]},
+                      html_escaped=True)
 
 
 class Answered(Exception):
@@ -53,8 +55,12 @@ class Answered(Exception):
         self.body = body
 
 
-def encode(status: int, body: Object) -> Response:
+def encode(status: int, body: Object, html_escaped: bool = False) -> Response:
+    """An answer as the real server writes it: data by an encoder told not to escape HTML
+    characters (U+2028 and U+2029 it escapes all the same), errors by ``json.Marshal``,
+    which escapes them (``html_escaped``)."""
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    payload = escape_html(payload) if html_escaped else escape_separators(payload)
     # Stored text has no lone surrogates (bodies are read with them replaced); never fail on one.
     return status, dict(_HEADERS), payload.encode("utf-8", "replace")
 
