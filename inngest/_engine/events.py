@@ -31,6 +31,15 @@ HTTP_REQUEST = "inngest/http.request"
 _NOT_EVENTS = "Request body must contain an event object or an array of event objects"
 
 
+def invocation_metadata(fn_id: str, **fields: JSON) -> dict[str, JSON]:
+    """``data._inngest`` of an invocation event as the real server stores it: the target as
+    given (a slug or a UUID), every field with its zero value unless given, keys sorted."""
+    meta: dict[str, JSON] = {
+        "expire": 0, "fn_id": fn_id, "gid": "", "name": "", "source_app_id": "",
+        "source_fn_id": "", "source_fn_v": 0, **fields}
+    return dict(sorted(meta.items()))
+
+
 class EventError(EngineError, ValueError):
     """An event the API refuses; the message is returned to the sender."""
 

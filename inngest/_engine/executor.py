@@ -552,25 +552,16 @@ class Executor:
             correlation_id=correlation_id,
         )
         self.runner.add_pause(pause)
-        child = self.store.function(target) or self.store.function_by_slug(target)
-        now = self.life.clock.now_ms()
-        if child is None:
-            self.life.history.invoking(run, op.display_name, pause, target, None)
-            error = error_body("Error", f"could not find function with ID: {target}")
-            self.life.publish([{"name": events.FUNCTION_FINISHED, "ts": now, "data": {
-                "function_id": target, "correlation_id": correlation_id, "error": error,
-            }}])
-            return
+        # Published whatever the target: the runner finds the function, or answers the
+        # pause with the error the real server's runner sends.
         data = dict(object_or_empty(payload.get("data"), "payload.data"))
-        data[events.INTERNAL_DATA_KEY] = {
-            "source_app_id": fn.app_id, "source_fn_id": fn.id, "source_fn_v": fn.version,
-            "fn_id": child.id, "correlation_id": correlation_id, "expire": expires,
-            "gid": "", "name": op.display_name,
-        }
-        invoked = {key: payload[key] for key in ("user", "v", "meta") if payload.get(key)}
+        data[events.INTERNAL_DATA_KEY] = events.invocation_metadata(
+            target, source_app_id=fn.app_id, source_fn_id=fn.id, source_fn_v=fn.version,
+            correlation_id=correlation_id, expire=expires,
+            gid=self.life.history.call_group(), name=op.display_name)
+        invoked = {key: payload[key] for key in ("id", "user", "v", "meta") if payload.get(key)}
         invoked.update(name=events.FUNCTION_INVOKED, data=data,
-                       id=payload.get("id") or self.life.ids.new(now),
-                       ts=payload.get("ts") or now)
+                       ts=payload.get("ts") or self.life.clock.now_ms())
         [event_id] = self.life.publish([invoked])
         self.life.history.invoking(run, op.display_name, pause, target, event_id)
 

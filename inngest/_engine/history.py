@@ -133,6 +133,11 @@ class History:
     def _current(self) -> Call | None:
         return self._local.call
 
+    def call_group(self) -> str:
+        """The groupID of the SDK call being handled (its items share it), or ""."""
+        call = self._current()
+        return call.group if call is not None else ""
+
     def _record(self, run: Run, kind: str, **fields: JSON) -> None:
         now = self.clock.now_ms()
         item: Item = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import string
 import typing
 import unicodedata
 import urllib.parse
@@ -33,6 +34,11 @@ _SINGLETON_MODES = ("skip", "cancel")
 _APP_STRINGS = ("url", "sdk", "framework", "appVersion", "v", "deployType")
 _CAPABILITY_STRINGS = ("trust_probe", "connect")
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
+# What a path may hold as written (letters, digits and "%" escapes too), and what the
+# server leaves unencoded when it encodes a path again.
+_PATH_KEPT = "-_.~$&+,/:;=@"
+_PATH_AS_WRITTEN = frozenset(string.ascii_letters + string.digits + _PATH_KEPT + "!'()*[]%")
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NAMESPACE = uuid.NAMESPACE_OID
 _SLUG_SUBSTITUTIONS = str.maketrans({
@@ -70,29 +76,69 @@ class RegisterResult:
 
 
 def normalize_url(url: str) -> str:
-    """Drop ``deployId``/``probe``, default ports, and spell local hosts ``localhost``.
+    """The URL as the real server normalizes an app's URL: without ``deployId``/``probe``
+    (the query's keys sorted, its values encoded again), without a default port, a local
+    host (written in lower case, with a port) spelled ``localhost``, and a path with a
+    character a URL may not hold (a space, say) percent-encoded. A path with a broken
+    escape (``%zz``) keeps the URL as written, as there.
 
-    Raises UrlError for a URL that cannot be parsed.
+    Raises UrlError for a URL whose host or port cannot be parsed.
     """
     try:
         parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
+        parts.hostname  # noqa: B018  (reading it checks the brackets of an IPv6 host)
     except ValueError:  # an unclosed "[" around an IPv6 host, say
         raise UrlError(f"invalid URL {url!r}: the host cannot be parsed") from None
-    port = _port(parts, url)
-    # A local host is spelled localhost whenever the URL names a port, even a default one.
-    if host in _LOCAL_HOSTS and port is not None:
-        host = "localhost"
-    if port == str(_DEFAULT_PORTS.get(parts.scheme)):
-        port = None
-    netloc = host if port is None else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
+    _port(parts, url)
+    if _BROKEN_ESCAPE.search(parts.path):
+        return url
+    userinfo, at, host_port = parts.netloc.rpartition("@")
     query = urllib.parse.urlencode(sorted(
-        (key, value) for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        if key not in ("deployId", "probe")
-    ))
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        ((key, value) for key, value
+         in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+         if key not in ("deployId", "probe")), key=lambda pair: pair[0]))
+    return urllib.parse.urlunsplit((
+        parts.scheme, userinfo + at + _normal_host(host_port, parts.scheme),
+        _escaped_path(parts.path), query, parts.fragment))
+
+
+def _normal_host(host_port: str, scheme: str) -> str:
+    """``host:port`` without a default port, a local host then spelled ``localhost``; as
+    written when it names no port or does not split into a host and a port."""
+    split = _split_host_port(host_port) if ":" in host_port else None
+    if split is None:
+        return host_port
+    host, port = split
+    if port == str(_DEFAULT_PORTS.get(scheme)):
+        port = ""
+    if host in _LOCAL_HOSTS:
+        return f"localhost:{port}" if port else "localhost"
+    return host_port if port else host
+
+
+def _split_host_port(host_port: str) -> tuple[str, str] | None:
+    """``host`` and ``port`` (an IPv6 host without its brackets), or None when the text
+    is no host and port: no port after a bracketed host, or colons in the host."""
+    if host_port.startswith("["):
+        host, _, rest = host_port[1:].partition("]")
+        if not rest.startswith(":"):
+            return None
+        port = rest[1:]
+    else:
+        host, _, port = host_port.rpartition(":")
+        if ":" in host:
+            return None
+    if any(bracket in host + port for bracket in "[]"):
+        return None
+    return host, port
+
+
+def _escaped_path(path: str) -> str:
+    """The path as written when every character may stand in a URL path, else decoded and
+    encoded again."""
+    if set(path) <= _PATH_AS_WRITTEN:
+        return path
+    return urllib.parse.quote(urllib.parse.unquote_to_bytes(path), safe=_PATH_KEPT)
 
 
 def _port(parts: urllib.parse.SplitResult, url: str) -> str | None:

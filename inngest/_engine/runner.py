@@ -102,12 +102,24 @@ class Runner:
         return False
 
     def _start_invoked(self, stored: StoredEvent) -> None:
+        """Start the synced function an invocation names, by UUID or slug; when none is,
+        answer the invoker with the failure the real server's runner sends."""
         meta = _internal_data(stored)
         target = str(meta.get("fn_id") or "")
-        fn = self.store.function(target) or self.store.function_by_slug(target)
-        if fn is None:
+        fn = next((fn for fn in self.store.functions() if target in (fn.id, fn.slug)), None)
+        if fn is not None:
+            self.trigger(fn, stored)
             return
-        self.trigger(fn, stored)
+        message = (f"could not find function with ID: {target}" if target
+                   else "could not extract function ID from event")
+        data: dict[str, JSON] = {"error": {"message": message, "name": "Error"},
+                                 "function_id": "", "run_id": ""}
+        correlation_id = meta.get("correlation_id")
+        if isinstance(correlation_id, str):
+            data["correlation_id"] = correlation_id
+        now = self.life.clock.now_ms()
+        self.publish([{"name": events.FUNCTION_FINISHED, "id": self.life.ids.new(now),
+                       "ts": now, "data": dict(sorted(data.items()))}])
 
     # Runs
 
@@ -449,13 +461,20 @@ def invocation_debug(stored: StoredEvent) -> DebugIds:
     if stored.name != events.FUNCTION_INVOKED:
         return DebugIds()
     meta = _internal_data(stored)
-    found = [meta.get(key) for key in ("debug_session_id", "debug_run_id")]
-    if any(value is not None and (not isinstance(value, str) or ulid.problem(value))
-           for value in found):
+    try:
+        session_id, run_id = [_debug_id(meta.get(key))
+                              for key in ("debug_session_id", "debug_run_id")]
+    except ValueError:
         return DebugIds()
-    session_id, run_id = (value.upper() if isinstance(value, str) else None
-                          for value in found)
     return DebugIds(session_id, run_id)
+
+
+def _debug_id(value: JSON) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not a ULID")
+    return ulid.parse(value)
 
 
 def _internal_data(stored: StoredEvent) -> Object:

@@ -369,11 +369,19 @@ class Store:
 
     # Apps and functions
 
-    def put_app(self, app: App) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO apps (id, name, url, data) VALUES (?, ?, ?, ?)",
-            app.id, app.name, app.url, dump(app.to_dict()),
-        )
+    def put_app(self, app: App, *, archived: bool = False) -> None:
+        """Store an app; a sync revives an archived one, an archived one stays archived
+        when only its record changes (``archived``)."""
+        if archived:
+            self._write("INSERT OR REPLACE INTO removed_apps (id, data) VALUES (?, ?)",
+                        app.id, dump(app.to_dict()))
+            return
+        with self.transaction():
+            self._forget_functions()
+            self._conn.execute("DELETE FROM removed_apps WHERE id = ?", (app.id,))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO apps (id, name, url, data) VALUES (?, ?, ?, ?)",
+                (app.id, app.name, app.url, dump(app.to_dict())))
 
     def apps(self) -> list[App]:
         return [App.from_dict(_record(r[0])) for r in self._rows("SELECT data FROM apps")]
@@ -383,7 +391,7 @@ class Store:
         return App.from_dict(_record(rows[0][0])) if rows else None
 
     def app_of_runs(self, app_id: str) -> App | None:
-        """The app, or as it was when removed: its runs still name it."""
+        """The app, archived or not: its runs still name it."""
         rows = self._rows("SELECT data FROM removed_apps WHERE id = ?", app_id)
         return self.app(app_id) or (App.from_dict(_record(rows[0][0])) if rows else None)
 
@@ -392,12 +400,14 @@ class Store:
         return [App.from_dict(_record(r[0])) for r in rows]
 
     def delete_app(self, app_id: str) -> None:
+        """Archive the app, as the dev server does: it is no longer listed and its functions
+        no longer run, but it and its functions are still found by id and by slug, and a
+        sync of it revives it."""
         with self.transaction():
             self._forget_functions()
             self._conn.execute("INSERT OR REPLACE INTO removed_apps (id, data)"
                                " SELECT id, data FROM apps WHERE id = ?", (app_id,))
             self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
-            self._conn.execute("UPDATE functions SET archived = 1 WHERE app_id = ?", (app_id,))
 
     def _forget_functions(self) -> None:
         self._function_cache.clear()
@@ -429,7 +439,8 @@ class Store:
             return [Function.from_dict(_record(r[0])) for r in rows]
         with self._lock:
             if self._active_functions is None:
-                rows = self._rows("SELECT data FROM functions WHERE archived = 0")
+                rows = self._rows("SELECT data FROM functions WHERE archived = 0"
+                                  " AND app_id IN (SELECT id FROM apps)")
                 self._active_functions = [Function.from_dict(_record(r[0])) for r in rows]
             return list(self._active_functions)
 
@@ -445,10 +456,12 @@ class Store:
             fn = self._function_cache[fn_id] = Function.from_dict(_record(rows[0][0]))
             return fn
 
-    def function_by_slug(self, slug: str) -> Function | None:
+    def function_by_slug(self, slug: str, *, synced: bool = False) -> Function | None:
+        """The function with the slug, preferring one still synced; with ``synced``, only
+        one still synced (its app may be archived)."""
         rows = self._rows(
-            "SELECT data FROM functions WHERE slug = ? ORDER BY archived LIMIT 1", slug
-        )
+            "SELECT data FROM functions WHERE slug = ? AND archived <= ? ORDER BY archived"
+            " LIMIT 1", slug, 0 if synced else 1)
         return Function.from_dict(_record(rows[0][0])) if rows else None
 
     # Events

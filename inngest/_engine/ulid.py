@@ -33,16 +33,35 @@ def is_ulid(text: str) -> bool:
     )
 
 
-def problem(text: str) -> str | None:
-    """Why ``text`` is no ULID, in the real server's words (its parser's errors), or None.
-    Its parser reads any case, so the caller upper-cases a ULID it keeps."""
-    if len(text) != 26:
-        return "ulid: bad data size when unmarshaling"
-    if text[0] > "7":
-        return "ulid: overflow when unmarshaling"
-    if not is_ulid(text):
-        return "ulid: bad data characters when unmarshaling"
-    return None
+_DIGITS = {char: value for value, char in enumerate(_ALPHABET)}
+_DIGITS.update({char.lower(): value for char, value in _DIGITS.items()})
+_NOT_A_DIGIT = 0xFF
+
+
+def parse(text: str) -> str:
+    """The ULID ``text`` is read as by the real server's parser, which checks only the
+    length (in bytes) and the first digit: any case is read, and a character that is no
+    digit is read as 0xFF, whose extra bits spill into the neighbouring digits of the same
+    byte (so ``...FA!`` is ``...FFZ``). Raises ValueError with that parser's words."""
+    raw = text.encode("utf-8")
+    if len(raw) != 26:
+        raise ValueError("ulid: bad data size when unmarshaling")
+    if raw[0] > ord("7"):
+        raise ValueError("ulid: overflow when unmarshaling")
+    values = [_DIGITS.get(chr(byte), _NOT_A_DIGIT) if byte < 128 else _NOT_A_DIGIT
+              for byte in raw]
+    if _NOT_A_DIGIT not in values:
+        return text.upper()
+    value = 0
+    for byte_index in range(16):
+        low_bit = 8 * (15 - byte_index)
+        byte = 0
+        for index, digit in enumerate(values):
+            slot = 5 * (25 - index)  # the digit's 5 bits are slot .. slot + 4
+            if slot <= low_bit + 7 and slot + 4 >= low_bit:
+                byte |= ((digit << slot) >> low_bit) & 0xFF
+        value = (value << 8) | byte
+    return encode(value >> _ENTROPY_BITS, value & _ENTROPY_MAX)
 
 
 class Generator:

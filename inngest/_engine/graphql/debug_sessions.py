@@ -52,19 +52,21 @@ ARGS = {"debugSessionID": "ULID", "debugRunID": "ULID"}
 def debug_ids(args: Args) -> DebugIds:
     """The ``debugSessionID`` and ``debugRunID`` arguments; an error names the first that
     is no ULID, as the server's argument parsing does."""
-    session_id, run_id = (_ulid_argument(args.get(name), name) for name in ARGS)
+    session_id, run_id = (ulid_argument(args.get(name), name) for name in ARGS)
     return DebugIds(session_id, run_id)
 
 
-def _ulid_argument(value: object, name: str) -> str | None:
+def ulid_argument(value: object, name: str) -> str | None:
+    """An argument of type ULID, read as the server's scalar reads it; an error names the
+    argument in its path."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise GraphQLError(f"{_go_type(value)} is not a ULID", path=[name])
-    problem = ulid.problem(value)
-    if problem is not None:
-        raise GraphQLError(problem, path=[name])
-    return value.upper()
+    try:
+        return ulid.parse(value)
+    except ValueError as err:
+        raise GraphQLError(str(err), path=[name]) from None
 
 
 def _go_type(value: object) -> str:
@@ -115,10 +117,10 @@ def _query_id(args: Args, name: str) -> str | None:
     value = query.get(name) if is_mapping(query) else None
     if value is None:
         return None
-    problem = ulid.problem(str(value))
-    if problem is not None:
-        raise GraphQLError(f"invalid {name}: {problem}")
-    return str(value).upper()
+    try:
+        return ulid.parse(str(value))
+    except ValueError as err:
+        raise GraphQLError(f"invalid {name}: {err}") from None
 
 
 def _by_start(runs: list[Run]) -> list[Run]:

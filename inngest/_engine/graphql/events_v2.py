@@ -129,11 +129,10 @@ def _stored(parent: object) -> StoredEvent:
 
 
 def _raw(parent: object, args: Args, ctx: object) -> str:
-    """Sorted keys, ``v`` always present, as the server stores the event."""
+    """Sorted keys, ``v`` always present, and no ``user`` or ``meta`` (measured), as the
+    server writes it."""
     event = _stored(parent).event
-    raw = {key: event.get(key) for key in ("data", "id", "name", "ts", "v")}
-    raw.update({key: event[key] for key in ("meta", "user") if event.get(key)})
-    return dump_escaped(dict(sorted(raw.items())))
+    return dump_escaped({key: event.get(key) for key in ("data", "id", "name", "ts", "v")})
 
 
 def _runs(parent: object, args: Args, ctx: object) -> list[Run]:

@@ -9,7 +9,7 @@ import uuid
 
 from inngest._engine import (
     cel, defers, events, function_record, registration, scores, span_metadata, timeparse,
-    ulid,
+    ulid, uuids,
 )
 from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
@@ -549,9 +549,10 @@ def _event_function_runs(parent: object, args: Args, ctx: object) -> list[Run] |
     return _event_runs(parent, args, ctx) or None
 
 
-def _recent_events(parent: object, args: Args, ctx: object) -> list[StoredEvent]:
-    """The newest events first; like the real dev server, ``lastEventId`` does not page."""
-    return engine_of(ctx).store.recent_events(RECENT_EVENTS)
+def _recent_events(parent: object, args: Args, ctx: object) -> list[StoredEvent] | None:
+    """The newest events first; like the real dev server, ``lastEventId`` does not page,
+    and no event is a null list."""
+    return engine_of(ctx).store.recent_events(RECENT_EVENTS) or None
 
 
 def _event_status(parent: object, args: Args, ctx: object) -> str:
@@ -609,10 +610,8 @@ def _triggers(parent: object, args: Args, ctx: object) -> list[dict[str, object]
 
 def _function_by_slug(parent: object, args: Args, ctx: object) -> Function | None:
     query = _mapping(args.get("query"), "query")
-    store = engine_of(ctx).store
-    fn = store.function_by_slug(str(query.get("functionSlug")))
-    active = {f.id for f in store.functions()}
-    return fn if fn is not None and fn.id in active else None
+    # Functions of an archived app too, as there.
+    return engine_of(ctx).store.function_by_slug(str(query.get("functionSlug")), synced=True)
 
 
 def _app_field(read: typing.Callable[[App], object]) -> Resolver:
@@ -632,23 +631,30 @@ def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None
 # ---------------------------------------------------------------------------- mutations
 
 
+def _run_id_argument(args: Args) -> str | None:
+    """``runID`` as the server's ULID scalar reads it (any case, its parse errors)."""
+    return debug_sessions.ulid_argument(args.get("runID"), "runID")
+
+
 def _cancel_run(parent: object, args: Args, ctx: object) -> Run:
     engine = engine_of(ctx)
-    run = _get_run(args.get("runID"), ctx)
+    run = _get_run(_run_id_argument(args), ctx)
     engine.runner.cancel(run.id)
     return _get_run(run.id, ctx)
 
 
 def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
+    """Publish the invocation event, as the dev server does whatever the slug names: its
+    runner starts the function, or sends the invocation's failure when none is synced."""
     engine = engine_of(ctx)
     debug = debug_sessions.debug_ids(args)
     slug = str(args.get("functionSlug"))
-    fn = engine.store.function_by_slug(slug)
-    if fn is None or fn.id not in {f.id for f in engine.store.functions()}:
-        raise GraphQLError(f"function not found: {slug}")
-    data = {**_mapping(args.get("data"), "data"),
-            events.INTERNAL_DATA_KEY: {**_debug_metadata(debug), "fn_id": fn.id}}
-    invoked: dict[str, JSON] = {"name": events.FUNCTION_INVOKED, "data": data}
+    data = {**_mapping(args.get("data"), "data"), events.INTERNAL_DATA_KEY:
+            events.invocation_metadata(slug, **_debug_metadata(debug))}
+    now = engine.clock.now_ms()
+    # Its id is not its internal id there (the event is stored as newly received).
+    invoked: dict[str, JSON] = {"name": events.FUNCTION_INVOKED, "id": engine.ids.new(now),
+                                "ts": now, "data": data}
     user = args.get("user")
     if user is not None:
         invoked["user"] = _mapping(user, "user")
@@ -666,8 +672,9 @@ def _debug_metadata(debug: DebugIds) -> dict[str, JSON]:
 
 
 def _rerun(parent: object, args: Args, ctx: object) -> str:
+    run_id = _run_id_argument(args)
     debug = debug_sessions.debug_ids(args)
-    original = _get_run(args.get("runID"), ctx)
+    original = _get_run(run_id, ctx)
     start = _from_step(args.get("fromStep"))
     try:
         run = engine_of(ctx).runner.rerun(original, start, debug)
@@ -715,15 +722,16 @@ def _create_app(parent: object, args: Args, ctx: object) -> App:
 
 
 def _update_app(parent: object, args: Args, ctx: object) -> App:
-    """Change an app's URL, as given (normalized), without syncing it; the dev server's
-    words for an id that is no UUID (its resolver panics) and for an unknown one."""
+    """Change an app's URL, as given (normalized), without syncing it (an archived app
+    stays archived); the dev server's words for an id that is no UUID (its resolver
+    panics) and for an unknown one."""
     fields = _mapping(args.get("input"), "input")
     try:
         app_id = str(uuid.UUID(str(fields.get("id"))))
     except ValueError:
         raise GraphQLError("internal system error") from None
     store = engine_of(ctx).store
-    app = store.app(app_id)
+    app = store.app_of_runs(app_id)
     if app is None:
         raise GraphQLError("sql: no rows in result set")
     url = str(fields.get("url"))
@@ -732,12 +740,12 @@ def _update_app(parent: object, args: Args, ctx: object) -> App:
     except registration.UrlError:
         pass  # kept as written, as there
     updated = app.replace(url=url)
-    store.put_app(updated)
+    store.put_app(updated, archived=store.app(app_id) is None)
     return updated
 
 
 def _delete_app_by_name(parent: object, args: Args, ctx: object) -> bool:
-    """Remove the first app listed with the name; false when none is."""
+    """Archive the first app listed with the name; false when none is."""
     store = engine_of(ctx).store
     name = args.get("name")
     for app in store.apps():
@@ -748,12 +756,23 @@ def _delete_app_by_name(parent: object, args: Args, ctx: object) -> bool:
 
 
 def _delete_app(parent: object, args: Args, ctx: object) -> str:
-    store = engine_of(ctx).store
+    """Archive the app (store.delete_app); any UUID is answered back as given, an app or
+    not, as the dev server does."""
     app_id = str(args.get("id"))
-    if store.app(app_id) is None:
-        raise GraphQLError("app not found")
-    store.delete_app(app_id)
+    engine_of(ctx).store.delete_app(_uuid(app_id))
     return app_id
+
+
+def _uuid(text: str, *path: str) -> str:
+    try:
+        return uuids.parse(text)
+    except ValueError as err:
+        raise GraphQLError(str(err), path=list(path)) from None
+
+
+def _app(parent: object, args: Args, ctx: object) -> App | None:
+    """An app by id, archived ones too."""
+    return engine_of(ctx).store.app_of_runs(_uuid(str(args.get("id")), "id"))
 
 
 # ---------------------------------------------------------------------------- schema
@@ -846,8 +865,7 @@ SCHEMA = with_introspection(Schema(
                 {"query": "FunctionRunQuery!"}),
             "apps": Field("[App!]!", lambda p, a, ctx: engine_of(ctx).store.apps(),
                           {"filter": "AppsFilterV1"}),
-            "app": Field("App", lambda p, a, ctx: engine_of(ctx).store.app(str(a.get("id"))),
-                         {"id": "UUID!"}),
+            "app": Field("App", _app, {"id": "UUID!"}),
             "functions": Field("[Function!]", lambda p, a, ctx: engine_of(ctx).store.functions()),
             "functionBySlug": Field("Function", _function_by_slug, {"query": "FunctionQuery!"}),
             "workerConnections": Field("ConnectV1WorkerConnectionsConnection!",

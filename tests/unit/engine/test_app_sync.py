@@ -253,6 +253,18 @@ def test_removing_an_unknown_or_unparsable_url_is_not_found(client: Client, url:
     # Measured: the dev server spells a local host with a default port localhost.
     ("http://127.0.0.1:80/api", "http://localhost/api"),
     ("https://0.0.0.0:443/api", "https://localhost/api"),
+    # Measured: a host's case is kept (only lower-case local hosts are spelled localhost),
+    # a path is percent-encoded when it holds a space, a query's keys are sorted, an IPv6
+    # host keeps its brackets only with a port, and a broken escape keeps the URL as is.
+    ("http://LOCALHOST:80/api", "http://LOCALHOST/api"),
+    ("HTTP://Localhost:443/a", "http://Localhost:443/a"),
+    ("http://0.0.0.0:1/a b?x=a b&b=2&a=1&b=1", "http://localhost:1/a%20b?a=1&b=2&b=1&x=a+b"),
+    ("http://127.0.0.1:1/a%20b(c)", "http://localhost:1/a%20b(c)"),
+    ("http://u:p@127.0.0.1:80/a(b) c", "http://u:p@localhost/a%28b%29%20c"),
+    ("http://[::1]:80/a", "http://::1/a"),
+    ("http://[::1]:5000/a", "http://[::1]:5000/a"),
+    ("http://localhost:/a", "http://localhost/a"),
+    ("http://127.0.0.1:7/a%zz b", "http://127.0.0.1:7/a%zz b"),
 ])
 def test_normalize_url(url: str, expected: str) -> None:
     assert registration.normalize_url(url) == expected
