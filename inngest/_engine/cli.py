@@ -24,9 +24,9 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 _LEVELS = {"trace": "DEBUG", "debug": "DEBUG", "info": "INFO", "warn": "WARNING",
            "warning": "WARNING", "error": "ERROR", "emergency": "CRITICAL"}
-_CONNECT_KEYS = ("connect-gateway-port", "connect-gateway-grpc-port",
-                 "connect-executor-grpc-port", "connect-gateway-grpc-ip",
-                 "connect-executor-grpc-ip")
+# The real CLI's connect settings for its gRPC services, which this engine has none of.
+_CONNECT_GRPC_KEYS = ("connect-gateway-grpc-port", "connect-executor-grpc-port",
+                      "connect-gateway-grpc-ip", "connect-executor-grpc-ip")
 # Keys of the real CLI's configuration file that only its `start` command reads.
 _START_ONLY_KEYS = ("event-key", "redis-uri", "postgres-uri", "postgres-max-idle-conns",
                     "postgres-max-open-conns", "postgres-conn-max-idle-time",
@@ -162,7 +162,8 @@ _OPTIONS = (
     _Option("sqlite-dir", str, None, "directory for the SQLite database when persisting"),
     _Option("signing-key", str, None, "sign requests to apps with this key"),
     _Option("connect-gateway-port", _port, 8289,
-            "accepted; no effect (the connect gateway is on the API port)", "PORT"),
+            "port of the connect gateway's own listener, as the real server's (the next free "
+            "one if taken; workers find it in the start response; default 8289)", "PORT"),
     _Option("connect-gateway-grpc-port", _port, 50052, "accepted; no effect", "PORT"),
     _Option("connect-executor-grpc-port", _port, 50053, "accepted; no effect", "PORT"),
     _Option("connect-gateway-grpc-ip", _ip, "127.0.0.1", "accepted; no effect", "IP"),
@@ -226,10 +227,10 @@ def resolve(args: argparse.Namespace) -> dict[str, typing.Any]:
     settings = {option.dest: _resolve_one(option, getattr(args, option.dest), values, found)
                 for option in _OPTIONS}
     settings["sdk_urls"] = _sdk_urls(args.sdk_url, values, found)
-    settings["connect_set"] = any(
+    settings["connect_grpc_set"] = any(
         getattr(args, key.replace("-", "_")) is not None
         or _env(key.upper().replace("-", "_")) or key in values
-        for key in _CONNECT_KEYS)
+        for key in _CONNECT_GRPC_KEYS)
     return settings
 
 
@@ -322,7 +323,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         retry_interval=settings["retry_interval"], persist=settings["persist"],
         sqlite_dir=settings["sqlite_dir"], signing_key=settings["signing_key"],
         call_timeout=settings["call_timeout"], max_body_bytes=settings["max_body_size"],
-        tick_ms=settings["tick"],
+        tick_ms=settings["tick"], connect_gateway_port=settings["connect_gateway_port"],
     )
     received = _record_stop_signals()
     server.start()
@@ -368,8 +369,8 @@ def _check_urls(urls: list[str]) -> None:
 
 
 def _note_inert_settings(settings: dict[str, typing.Any]) -> None:
-    if settings["connect_set"]:
-        log.info("the --connect-* settings have no effect: this engine serves its connect "
-                 "gateway on its API port")
+    if settings["connect_grpc_set"]:
+        log.info("the --connect-*-grpc-* settings have no effect: this engine's connect "
+                 "gateway has no gRPC services")
     if settings["tick"] != DEFAULT_TICK_MS:
         log.info("--tick has no effect: this engine's queue wakes when work is due")

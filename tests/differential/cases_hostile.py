@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import typing
+import urllib.parse
 
 from cases import CASES, Answer, Case, Side, times
 from probe import Probe
@@ -583,5 +584,38 @@ def _hostile_sync(side: Side) -> Answer:
 
 
 CASES["hostile"] = Case(_hostile, tuple(FAMILIES))
+
+_GATEWAY_ENDPOINT = re.compile(rb"ws://[\x21-\x7e]+")
+_GATEWAY_PORT_REQUESTS = (("GET", "/v0"), ("GET", "/v0/"), ("GET", "/ready"),
+                          ("POST", "/ready"), ("HEAD", "/ready"), ("GET", "/health"),
+                          ("POST", "/v0/connect/start"), ("GET", "/v0/connect"))
+
+
+def _connect_gateway_port(side: Side) -> Answer:
+    """Where a start response sends a worker (the host it reached the API by, on a port of
+    the gateway's own: the JS SDK's integration tests reach the gateway through a proxy to
+    the API port + 1), and what that port answers: the gateway's few paths, 404 for the
+    rest."""
+    status, _, body = side.probe.exchange("POST", "/v0/connect/start", b"", _PROTOBUF)
+    found = _GATEWAY_ENDPOINT.search(body)
+    endpoint = urllib.parse.urlsplit(found.group().decode() if found else "")
+    api = urllib.parse.urlsplit(side.probe.origin)
+    answers = {}
+    for method, path in _GATEWAY_PORT_REQUESTS:
+        connection = http.client.HTTPConnection(api.hostname or "", endpoint.port, timeout=30)
+        try:
+            connection.request(method, path)
+            response = connection.getresponse()
+            answers[f"{method} {path}"] = (
+                response.status, response.getheader("content-type"),
+                response.getheader("allow"), response.read().decode(errors="replace"))
+        finally:
+            connection.close()
+    return {"connect_gateway_port": {
+        "start": status, "endpoint": (endpoint.scheme, endpoint.hostname, endpoint.path),
+        "own_port": endpoint.port != api.port, "answers": answers}}
+
+
+CASES["connect_gateway_port"] = Case(_connect_gateway_port, ("connect_gateway_port",))
 # Last, with the debounce cases: its app must not show in the cases that list apps.
 CASES["hostile_sync"] = Case(_hostile_sync, ("syncs",), phase=4)

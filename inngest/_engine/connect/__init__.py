@@ -10,9 +10,11 @@ get their functions' calls over it (measured against the dev server and its JS S
 * ``POST /v0/connect/flush`` takes a reply (a protobuf ``SDKResponse``) a worker could not
   send over its connection, and answers a ``FlushResponse``.
 
-The dev server serves its gateway on a port of its own (``--connect-gateway-port``); this
-engine serves it on its one HTTP port (at the host and port the start request came to), and
-names that URL in the start response.
+The dev server serves its gateway on a port of its own (``--connect-gateway-port``), and so
+does ``python -m inngest dev`` (``listener``); the start response names it at the host the
+start request came to. An engine with no gateway port (in-process, ``DevServer``'s default)
+serves the gateway on its API port and names that; the API port answers ``/v0/connect``
+either way.
 """
 
 from __future__ import annotations
@@ -59,9 +61,7 @@ class Connect:
             return _error(400, "could not unmarshal request")
         now = self.engine.clock.now_ms()
         authorization = headers.get("authorization", "")
-        # The host the worker reached, as the dev server names it (for workers in Docker).
-        host = headers.get("host") or f"127.0.0.1:{self.info.get('port')}"
-        endpoint = f"ws://{host}{GATEWAY_PATH}"
+        endpoint = f"ws://{self._gateway_host(headers.get('host', ''))}{GATEWAY_PATH}"
         answer = messages.start_response(
             self.engine.ids.new(now), endpoint, GATEWAY_GROUP,
             auth.mint(now, self.engine.ids.new(now)),
@@ -69,6 +69,17 @@ class Connect:
         )
         return 200, {"Content-Type": "application/octet-stream",
                      Header.SERVER_KIND: registration.SERVER_KIND}, answer
+
+    def _gateway_host(self, host: str) -> str:
+        """The gateway's host and port for a worker that reached the API at ``host``: that
+        name, as the dev server gives it (for workers in Docker), with the gateway's own port
+        when it has one, else the API's."""
+        host = host or f"127.0.0.1:{self.info.get('port')}"
+        gateway_port = self.info.get("connect_gateway_port")
+        if gateway_port is None:
+            return host
+        name = host if host.endswith("]") else host.rpartition(":")[0] or host
+        return f"{name}:{gateway_port}"
 
     def flush(self, body: bytes) -> Response:
         if not body:

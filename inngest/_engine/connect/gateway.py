@@ -265,6 +265,7 @@ class Session:
             Kind.WORKER_HEARTBEAT: self._on_heartbeat,
             Kind.WORKER_READY: self._on_ready,
             Kind.WORKER_PAUSE: self._on_pause,
+            Kind.WORKER_REQUEST_ACK: self._on_request_ack,
             Kind.WORKER_REPLY: self._on_reply,
             Kind.WORKER_REQUEST_EXTEND_LEASE: self._on_extend_lease,
         }
@@ -283,6 +284,14 @@ class Session:
         self._answers_heartbeats = True
         self.workers.pause(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.DRAINING)
+
+    def _on_request_ack(self, payload: bytes) -> None:
+        try:
+            request_id = messages.read_request_ack(payload)
+        except messages.WireError:
+            raise SocketError(CLOSE_POLICY,
+                              "connect_worker_request_ack_invalid_payload") from None
+        self.workers.ack(request_id, self)
 
     def _on_reply(self, payload: bytes) -> None:
         try:

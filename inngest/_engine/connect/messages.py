@@ -248,6 +248,11 @@ class LeaseRequest:
                       (6, None if new_lease_id is None else Present(new_lease_id)))
 
 
+def read_request_ack(data: bytes) -> str:
+    """The request id of a ``WorkerRequestAckData``."""
+    return Fields(data).text(1)
+
+
 def start_response(connection_id: str, gateway_endpoint: str, gateway_group: str,
                    session_token: str, sync_token: str) -> bytes:
     return encode((1, connection_id), (2, gateway_endpoint), (3, gateway_group),

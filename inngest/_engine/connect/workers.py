@@ -2,9 +2,12 @@
 
 A function synced through a worker's connection has a ``wss://connect/`` URL: calling it
 sends an executor request to a ready connection of its app and waits for the worker's
-reply, which becomes the answer an HTTP call would have had. The worker holds a lease on
-each request and extends it while it runs; a request whose lease runs out, or whose
-connection ends, fails the call (the executor retries it as an unreachable app).
+reply, which becomes the answer an HTTP call would have had. The worker acks the request,
+holds a lease on it and extends it while it runs; a request whose lease runs out, or whose
+connection ends before the worker acked it, fails the call (the executor retries it as an
+unreachable app). An acked request outlives its connection, as on the dev server: a worker
+that reconnects (during a graceful shutdown, say) extends the lease and replies on its new
+one.
 
 A worker instance may cap the requests it runs at once (its connect message's
 ``max_worker_concurrency``, across its connections; 0 or none: no cap). A call finds a
@@ -64,6 +67,7 @@ class Pending:
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
     reply: messages.SDKResponse | None = None
     problem: str = ""
+    acked: bool = False
 
 
 class Workers:
@@ -113,10 +117,12 @@ class Workers:
             self._room.notify_all()
 
     def remove(self, connection: Connection) -> None:
-        """The connection ended: its unanswered requests fail."""
+        """The connection ended: the requests it was sent and did not ack fail (the acked
+        ones wait for a reply on another connection while their lease lasts)."""
         self.pause(connection)
         with self._lock:
-            lost = [p for p in self._pending.values() if p.connection is connection]
+            lost = [p for p in self._pending.values()
+                    if p.connection is connection and not p.acked]
         for pending in lost:
             self._fail(pending, f"the worker's connection {connection.connection_id} closed "
                                 "before it replied")
@@ -175,6 +181,14 @@ class Workers:
             if expired:
                 raise TransportError("the worker stopped responding: its lease on the request "
                                      "ran out")
+
+    def ack(self, request_id: str, connection: Connection) -> None:
+        """The worker on ``connection`` has the request (an ack on a connection the request
+        was not sent on counts for nothing, as on the dev server)."""
+        with self._lock:
+            pending = self._pending.get(request_id)
+            if pending is not None and pending.connection is connection:
+                pending.acked = True
 
     def reply(self, reply: messages.SDKResponse) -> None:
         """A worker's reply, on whichever connection it came (the JS SDK sends it on its

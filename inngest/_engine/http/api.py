@@ -103,7 +103,7 @@ class Api:
         self._rest_v2 = rest_v2.RestV2(engine)
         self._mcp = mcp.endpoint(engine, self._rest_v2.handle)
         self._realtime = realtime.Realtime(engine.clock, engine.ids)
-        self._connect = connect.Connect(engine, self.info)
+        self.connect = connect.Connect(engine, self.info)
         runs = run_routes.RunRoutes(engine)
         bulk = cancellations.Cancellations(engine)
         checkpoints = checkpoint.CheckpointRoutes(engine)
@@ -179,7 +179,7 @@ class Api:
             return self._realtime.handle(method, path, query, headers, body)
         path = routing.go_routed_path(path).rstrip("/") or "/"
         if path == connect.GATEWAY_PATH:
-            return self._connect.gateway(method, headers)
+            return self.connect.gateway(method, headers)
         found = routing.find(self._routes, method, path)
         if isinstance(found, bool):
             return error(405, "method not allowed") if found else error(404, "not found")
@@ -447,10 +447,10 @@ class Api:
         return status, {Header.SERVER_KIND: registration.SERVER_KIND, **mcp_headers}, payload
 
     def connect_start(self, headers: Headers, body: bytes, **_: object) -> Response:
-        return self._connect.start(headers, body)
+        return self.connect.start(headers, body)
 
     def connect_flush(self, body: bytes, **_: object) -> Response:
-        return self._connect.flush(body)
+        return self.connect.flush(body)
 
     def connect_conns(self, query: dict[str, str], **_: object) -> Response:
         status, body = conns.listing(self.engine.connections, query.get("app_id", ""))

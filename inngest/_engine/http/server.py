@@ -1,4 +1,5 @@
-"""``DevServer``: the whole engine behind one HTTP listener, usable in-process."""
+"""``DevServer``: the whole engine behind one HTTP listener (two with a connect gateway port
+of its own), usable in-process."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import os
 import threading
 import typing
 
+from inngest._engine.connect.listener import GatewayPort
 from inngest._engine.http.api import DEFAULT_LIMITS, Api, Server
+from inngest._engine.http.guard import Guard
 from inngest._engine.clock import Clock
 from inngest._engine.engine import Engine
 from inngest._engine.executor import READ_TIMEOUT, Settings
 from inngest._engine.store import TEMPORARY, Store
 from inngest._engine.discovery import Syncer
+from inngest._http_core import CoreServer
 from inngest._protocol.json_value import JSON
 
 log = logging.getLogger("inngest.engine")
@@ -24,10 +28,16 @@ DEFAULT_QUEUE_WORKERS = 8
 # The real server's queue poll interval; ours wakes when work is due, so it is only reported.
 DEFAULT_TICK_MS = 150
 PORT_SEARCH = 20
+# The gateway port's requests are few (each WebSocket then runs on a thread of its own).
+GATEWAY_HTTP_WORKERS = 4
 
 
 class DevServer:
-    """Start with ``start()`` (non-blocking; ``port`` then holds the bound port)."""
+    """Start with ``start()`` (non-blocking; ``port`` then holds the bound port).
+
+    With ``connect_gateway_port`` the connect gateway also listens on a port of its own, as
+    the dev server's (the next free one if that is taken; ``connect_gateway_port`` then holds
+    the bound port); without it, only on the API port."""
 
     def __init__(
         self,
@@ -47,6 +57,7 @@ class DevServer:
         call_timeout: float = READ_TIMEOUT,
         max_body_bytes: int = DEFAULT_LIMITS.max_body_bytes,
         tick_ms: int = DEFAULT_TICK_MS,
+        connect_gateway_port: int | None = None,
     ) -> None:
         self.port = port
         self.host = host
@@ -63,7 +74,9 @@ class DevServer:
         self.call_timeout = call_timeout
         self.limits = dataclasses.replace(DEFAULT_LIMITS, max_body_bytes=max_body_bytes)
         self.tick_ms = tick_ms
-        self._parts: tuple[Engine, Server, Syncer, threading.Thread] | None = None
+        self.connect_gateway_port = connect_gateway_port
+        self._parts: tuple[Engine, list[CoreServer], Syncer, list[threading.Thread]] | None \
+            = None
 
     @property
     def db_path(self) -> str:
@@ -93,14 +106,23 @@ class DevServer:
         server = self._bind(api)
         self.port = server.server_address[1]
         api.info["port"] = self.port
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name="inngest-http", daemon=True)
+        servers: list[CoreServer] = [server]
+        if self.connect_gateway_port is not None:
+            try:
+                servers.append(self._bind_gateway(api))
+            except OSError:
+                server.server_close()
+                raise
+        threads = [threading.Thread(target=listener.serve_forever,
+                                    kwargs={"poll_interval": 0.1}, name=name, daemon=True)
+                   for listener, name in zip(servers, ("inngest-http", "inngest-gateway"))]
         syncer = Syncer(store, self.sdk_urls, poll=self.poll, poll_interval=self.poll_interval,
                         discovery=self.discovery, signing_key=self.signing_key,
                         server_port=self.port)
         engine.sync_app = syncer.add
-        self._parts = (engine, server, syncer, thread)
-        thread.start()
+        self._parts = (engine, servers, syncer, threads)
+        for thread in threads:
+            thread.start()
         engine.start()
         syncer.start()
         log.info("Inngest dev server listening on %s (GraphQL API: %s/v0/gql)", self.url, self.url)
@@ -109,29 +131,39 @@ class DevServer:
 
     def _bind(self, api: Api) -> Server:
         """Listen on ``port``, moving up to the next free port if it is taken."""
-        for attempt in range(PORT_SEARCH):
-            port = self.port + attempt if self.port else 0
-            try:
-                server = Server((self.host, port), api, limits=self.limits)
-            except OSError as err:
-                if err.errno != errno.EADDRINUSE or not self.port \
-                        or attempt == PORT_SEARCH - 1:
-                    raise
-                continue
-            if attempt:
-                _warn_port_moved(self.port, server.server_address[1])
-            return server
-        raise AssertionError("unreachable")
+        server = _listen(self.port, lambda port: Server((self.host, port), api,
+                                                        limits=self.limits))
+        if self.port and server.server_address[1] != self.port:
+            _warn_port_moved(self.port, server.server_address[1])
+        return server
+
+    def _bind_gateway(self, api: Api) -> CoreServer:
+        """The connect gateway's listener, on ``connect_gateway_port`` or the next free port
+        (workers find it in the start response)."""
+        wanted = self.connect_gateway_port or 0
+        handler = GatewayPort(api.connect, Guard(self.host))
+        server = _listen(wanted, lambda port: CoreServer(
+            (self.host, port), handler, self.limits, GATEWAY_HTTP_WORKERS,
+            "inngest-gateway-http"))
+        self.connect_gateway_port = server.server_address[1]
+        api.info["connect_gateway_port"] = self.connect_gateway_port
+        if wanted and self.connect_gateway_port != wanted:
+            log.info("port %d is in use: the connect gateway listens on %d instead", wanted,
+                     self.connect_gateway_port)
+        log.info("connect gateway listening on port %d", self.connect_gateway_port)
+        return server
 
     def stop(self) -> None:
         if self._parts is None:
             return
-        engine, server, syncer, thread = self._parts
+        engine, servers, syncer, threads = self._parts
         self._parts = None
         syncer.stop()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        for thread in threads:
+            thread.join()
         engine.stop()
         engine.store.close()
 
@@ -150,6 +182,21 @@ class DevServer:
             "retry_interval": _seconds(self.retry_interval), "queue_workers": self.queue_workers,
             "require_keys": False, "persist": self.persist, "host": self.host,
         }
+
+
+L = typing.TypeVar("L", bound=CoreServer)
+
+
+def _listen(port: int, listen: typing.Callable[[int], L]) -> L:
+    """``listen(port)``, moving up to the next free port while it is taken (0: any free
+    port)."""
+    for attempt in range(PORT_SEARCH):
+        try:
+            return listen(port + attempt if port else 0)
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE or not port or attempt == PORT_SEARCH - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _seconds(value: float) -> float:

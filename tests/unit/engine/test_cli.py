@@ -13,14 +13,14 @@ import pytest
 import urllib3
 
 from inngest._engine import cli
-from inngest.experimental.dev_server import free_port
+from inngest.experimental.dev_server import free_ports
 
 
 def test_dev_process_serves_and_stops_on_sigterm() -> None:
-    port = free_port()
+    port, gateway_port = free_ports(2)
     process = subprocess.Popen(
         [sys.executable, "-m", "inngest", "dev", "-p", str(port), "--no-discovery",
-         "--no-poll"],
+         "--no-poll", "--connect-gateway-port", str(gateway_port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -37,6 +37,9 @@ def test_dev_process_serves_and_stops_on_sigterm() -> None:
         assert response.headers["x-inngest-server-kind"] == "dev"
         console = urllib3.PoolManager().request("GET", f"http://127.0.0.1:{port}/")
         assert console.status == 200 and b"<title>Inngest dev console" in console.data
+        # The connect gateway listens on its own port, as the real server's.
+        ready = urllib3.PoolManager().request("GET", f"http://127.0.0.1:{gateway_port}/ready")
+        assert ready.status == 200
     finally:
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=10)

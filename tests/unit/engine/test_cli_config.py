@@ -215,6 +215,8 @@ def test_the_real_clis_flags_are_accepted(capsys: pytest.CaptureFixture[str]) ->
         "--connect-executor-grpc-ip", "10.0.0.1", "--retry-interval", "2",
     ])
     assert server.tick_ms == 20 and server.retry_interval == 2
+    assert server.connect_gateway_port == 1
+    assert started(["dev"]).connect_gateway_port == 8289  # the real server's default
     for level in ("trace", "debug", "info", "warn", "warning", "error"):
         started(["dev", "--log-level", level])
 

@@ -5,6 +5,7 @@ the gateway's WebSocket handshake, executor requests and their replies, and bad 
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import threading
 import time
@@ -177,6 +178,72 @@ def test_start_skips_a_field_of_the_wrong_wire_type(dev: DevServer, body: bytes)
     assert start(dev, body=body).status == 200
 
 
+# The gateway's own port
+
+
+@pytest.fixture
+def gateway_dev() -> typing.Iterator[DevServer]:
+    """An engine whose gateway has a port of its own, as ``python -m inngest dev``'s."""
+    with DevServer(port=0, poll=False, retry_interval=0.05, connect_gateway_port=0) as server:
+        yield server
+
+
+def test_the_start_response_names_the_gateways_own_port(gateway_dev: DevServer) -> None:
+    port = gateway_dev.connect_gateway_port
+    assert port not in (None, 0, gateway_dev.port)
+    assert session(gateway_dev)[2] == f"ws://127.0.0.1:{port}/v0/connect"
+    # The name the worker reached the API by, with the gateway's port, as the dev server's.
+    for host, named in [("localhost:1234", "localhost"), ("127.0.0.2", "127.0.0.2"),
+                        ("[::1]:1234", "[::1]")]:
+        started = decoded(start(gateway_dev, {"Host": host}).data)
+        assert started[2] == f"ws://{named}:{port}/v0/connect"
+
+
+def test_a_taken_gateway_port_moves_the_gateway_to_the_next_free_one() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with DevServer(port=0, poll=False, connect_gateway_port=busy) as server:
+            assert server.connect_gateway_port in range(busy + 1, busy + 20)
+            assert session(server)[2] == \
+                f"ws://127.0.0.1:{server.connect_gateway_port}/v0/connect"
+
+
+def test_a_worker_runs_over_the_gateways_own_port(gateway_dev: DevServer) -> None:
+    ws = ready_worker(gateway_dev)
+    client = Client(gateway_dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(ws)
+        assert kind == EXECUTOR_REQUEST
+        reply(ws, request[1], "own port")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "own port")
+    finally:
+        ws.close()
+
+
+def test_the_gateways_own_port_answers_as_the_dev_servers(gateway_dev: DevServer) -> None:
+    """Measured on the dev server's --connect-gateway-port."""
+    origin = f"http://127.0.0.1:{gateway_dev.connect_gateway_port}"
+
+    def answer(method: str, path: str) -> tuple[int, str, str, bytes]:
+        response = HTTP.request(method, origin + path)
+        return (response.status, response.headers.get("Content-Type", ""),
+                response.headers.get("Allow", ""), response.data)
+
+    text = "text/plain; charset=utf-8"
+    assert answer("GET", "/v0") == answer("GET", "/v0/") == (200, text, "", b".")
+    assert answer("GET", "/ready") == (200, "", "", b"")
+    assert answer("POST", "/ready") == answer("HEAD", "/ready") == (405, "", "GET", b"")
+    for method, path in [("GET", "/health"), ("POST", "/v0/connect/start"), ("GET", "/")]:
+        assert answer(method, path) == (404, text, "", b"404 page not found\n")
+    assert answer("GET", "/v0/connect")[0] == 426
+    assert HTTP.request("GET", origin + "/ready", headers={"Host": "evil.test"},
+                        ).status == 403  # the API port's guard, here too
+
+
 # The handshake
 
 
@@ -300,12 +367,15 @@ def test_bad_messages_once_ready(dev: DevServer) -> None:
         ws.send(message(EXTEND_LEASE, field(1, unknown) + field(10, unknown)))  # no answer
         ws.send(message(REPLY, field(1, unknown) + field(5, 1)))  # acked, as there
         assert receive(ws) == (REPLY_ACK, {1: unknown})
+        ws.send(message(REQUEST_ACK, field(1, unknown)))  # an unknown request: ignored
         ws.send(message(EXTEND_LEASE, field(1, "req") + field(10, "not-a-ulid")))
         assert ws.close_frame() == (1008, "connect_worker_request_extend_lease_invalid_payload")
     finally:
         ws.close()
     for bad, closed in [(b"\xff\xff\xff", (1007, "failed to unmarshal Protobuf")),
-                        (message(REPLY, b"\xff\xff"), (1011, "connect_internal_error"))]:
+                        (message(REPLY, b"\xff\xff"), (1011, "connect_internal_error")),
+                        (message(REQUEST_ACK, b"\xff\xff"),
+                         (1008, "connect_worker_request_ack_invalid_payload"))]:
         ws = ready_worker(dev)
         try:
             ws.send(bad)
@@ -371,6 +441,36 @@ def test_a_call_with_no_worker_connected_is_retried_until_one_is(dev: DevServer)
         assert (run["status"], run["output"]) == ("Completed", "second")
     finally:
         ws.close()
+
+
+def test_a_request_the_worker_acked_outlives_its_connection(dev: DevServer) -> None:
+    """As the JS SDK does when its connection drops during a graceful shutdown: it
+    reconnects, pauses at once, extends the lease of the request it runs and replies on the
+    new connection. The attempt is the first one still (the dev server's JS integration test
+    connect/shutdown-reconnect)."""
+    ws = ready_worker(dev)
+    client = Client(dev)
+    [event_id] = client.send({"name": "py/connect", "data": {}})
+    kind, request = receive(ws)
+    assert kind == EXECUTOR_REQUEST
+    ack = field(1, request[1]) + field(4, request[4]) + field(5, request[7])
+    ws.send(message(REQUEST_ACK, ack))
+    ws.close()
+    again = open_gateway(dev)
+    try:
+        again.send(message(CONNECT, connect_payload(dev) + field(6, 1)))  # manual readiness
+        assert receive(again)[0] == READY
+        again.send(message(PAUSE))
+        wait(lambda: 1 not in statuses(dev) and 2 in statuses(dev))  # the first one ended
+        again.send(message(EXTEND_LEASE, ack + field(10, request[13])))
+        kind, extended = receive(again)
+        assert kind == EXTEND_LEASE_ACK and ulid.is_ulid(extended[6])
+        reply(again, request[1], "after the reconnect")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "after the reconnect")
+        assert json.loads(request[9])["ctx"]["attempt"] == 0
+    finally:
+        again.close()
 
 
 def reply(ws: WebSocket, request_id: str, output: str) -> None:
