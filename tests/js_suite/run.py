@@ -10,13 +10,18 @@ done at its root and ``pnpm run pb:version`` in ``packages/inngest`` (it writes
 ``src/version.ts``); nothing of it is kept in this repository. The suite is
 ``packages/inngest/src/test/integration`` run by its own vitest config (type checks off),
 with ``DEV_SERVER_ENABLED=0`` so that its harness uses the server started here instead of
-starting one. That harness talks to ``http://localhost:8288`` and nothing else, so the
-server is started on 8288 (which must be free), with the flags the harness would use:
-``embedded`` is our engine (``python -m inngest dev`` with this interpreter), ``real`` the
+starting one. That harness talks to ``http://localhost:8288``, and its connect tests reach
+the gateway through a WebSocket proxy to the next port, so the server is started on 8288
+with its connect gateway on 8289 (both must be free when the connect files run; ``unshare
+-n`` gives a run a loopback of its own), with the flags the harness would use: ``embedded``
+is our engine (``python -m inngest dev`` with this interpreter), ``real`` the
 Go server from ``DEV_SERVER_BIN`` or ``../shared/inngest-server/install.sh``; ``all`` (the
 default) runs on the embedded engine, then on the real server when one is available.
-Vitest arguments after ``--`` (file paths, ``-t NAME``) narrow the run. Prints each file's
-passed/total and the failing tests; exit status: the worst of vitest's.
+The ``connect/**`` files start their worker with ``--no-experimental-strip-types``, which
+Node older than 22 refuses: they run only when the ``node`` on ``PATH`` is 22 or newer, and
+are deselected (saying so) otherwise. Vitest arguments after ``--`` (file paths,
+``-t NAME``) narrow the run. Prints each file's passed/total and the failing tests; exit
+status: the worst of vitest's.
 """
 
 from __future__ import annotations
@@ -35,15 +40,33 @@ import typing
 
 HERE = pathlib.Path(__file__).resolve().parent
 PORT = 8288  # fixed in the JS harness (its DEV_SERVER_URL)
+GATEWAY_PORT = PORT + 1  # where the harness's WebSocket proxy (connect tests) forwards to
 SUITE = "src/test/integration"
 FLAGS = ["dev", "--no-discovery", "--no-poll", "--port", str(PORT),
-         "--retry-interval", "1", "--tick", "10"]
+         "--retry-interval", "1", "--tick", "10",
+         "--connect-gateway-port", str(GATEWAY_PORT)]
+CONNECT = f"{SUITE}/connect/**"
+CONNECT_NODE_MAJOR = 22
 
-# Files of the suite that are not run, and why (paths under packages/inngest).
-DESELECTED = {
-    f"{SUITE}/connect/**": "fails on the real server too under Node 20: its worker is started "
-                           "with --no-experimental-strip-types, which Node < 22 refuses",
-}
+
+def node_major() -> int:
+    """The major version of the ``node`` on PATH (0 when there is none)."""
+    try:
+        out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return 0
+    return int(out.stdout.strip().lstrip("v").split(".")[0])
+
+
+def deselected(node: int) -> dict[str, str]:
+    """Files of the suite that are not run under Node ``node``, and why (paths under
+    packages/inngest)."""
+    if node >= CONNECT_NODE_MAJOR:
+        return {}
+    return {
+        CONNECT: f"needs Node >= {CONNECT_NODE_MAJOR} (node on PATH: {node}): its worker "
+                 "is started with --no-experimental-strip-types, which older Node refuses",
+    }
 
 
 def _official() -> typing.Any:
@@ -59,9 +82,9 @@ def _official() -> typing.Any:
 official = _official()
 
 
-def port_free() -> bool:
+def port_free(port: int) -> bool:
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", PORT)) != 0
+        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def server_command(kind: str) -> list[str]:
@@ -69,15 +92,14 @@ def server_command(kind: str) -> list[str]:
         return [sys.executable, "-m", "inngest", *FLAGS]
     return [
         official.real_server_bin(), *FLAGS,
-        "--connect-gateway-port", str(official.free_port()),
         "--connect-gateway-grpc-port", str(official.free_port()),
         "--connect-executor-grpc-port", str(official.free_port()),
     ]
 
 
-def describe() -> None:
-    print("deselected (not run on any server):")
-    for path, reason in DESELECTED.items():
+def describe(skipped: dict[str, str]) -> None:
+    print("deselected (not run on any server):" if skipped else "deselected: none")
+    for path, reason in skipped.items():
         print(f"  {path}: {reason}")
 
 
@@ -100,9 +122,11 @@ def report(results: pathlib.Path) -> None:
 
 
 def run_suite(kind: str, package: pathlib.Path, keep: pathlib.Path | None,
-              extra: list[str]) -> int:
-    if not port_free():
-        raise SystemExit(f"port {PORT} is in use; the JS harness needs it for the dev server")
+              extra: list[str], skipped: dict[str, str]) -> int:
+    # Without the connect files, a busy gateway port only moves the gateway (on both servers).
+    for port in (PORT,) if CONNECT in skipped else (PORT, GATEWAY_PORT):
+        if not port_free(port):
+            raise SystemExit(f"port {port} is in use; the JS harness needs it for the dev server")
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="js-suite-"))
     results = workdir / f"{kind}.json"
     log = open(workdir / "dev_server.log", "wb")
@@ -114,7 +138,7 @@ def run_suite(kind: str, package: pathlib.Path, keep: pathlib.Path | None,
             "npx", "vitest", "run", "--config", "vitest.config.integration.ts",
             "--typecheck.enabled=false", "--reporter=default", "--reporter=json",
             f"--outputFile.json={results}",
-            *[f"--exclude={path}" for path in DESELECTED], *extra,
+            *[f"--exclude={path}" for path in skipped], *extra,
         ]
         print(f"== {kind} dev server on port {PORT}", flush=True)
         env = {**os.environ, "DEV_SERVER_ENABLED": "0"}
@@ -146,8 +170,9 @@ def main() -> int:
     if not (package / "src" / "version.ts").is_file():
         raise SystemExit("run `pnpm install` at JS_SDK_SRC and `pnpm run pb:version` in "
                          "packages/inngest first")
-    describe()
-    return max(run_suite(kind, package, args.keep_json, args.vitest_args)
+    skipped = deselected(node_major())
+    describe(skipped)
+    return max(run_suite(kind, package, args.keep_json, args.vitest_args, skipped)
                for kind in official.server_kinds(args.server))
 
 
