@@ -389,10 +389,11 @@ class Executor:
             return None
         repeated = self._repeated_results(run, ops)
         depth = self.store.step_count(run.id)
-        if depth + len(ops) - len(repeated) > self.settings.step_limit:
+        step_limit = self.life.limits.steps.limit(fn.id, self.settings.step_limit)
+        if depth + len(ops) - len(repeated) > step_limit:
             raise RunError("InngestErrFunctionOverflowed",
-                           "The function run exceeded the step limit of "
-                           f"{self.settings.step_limit} steps.", wrapped=True)
+                           f"The function run exceeded the step limit of {step_limit} steps.",
+                           wrapped=True)
         for op in ops:
             if op.op == Opcode.STEP_ERROR and not outcome.no_retry \
                     and item.attempt + 1 < fn.max_attempts:

@@ -13,6 +13,7 @@ from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run,
 from inngest._engine.payload import Text
 from inngest._engine.queue import Queue
 from inngest._engine.responses import wrapped_error
+from inngest._engine.run_limits import RunLimits
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 
@@ -35,6 +36,7 @@ class Lifecycle:
         self.gate = RunGate(store, clock)
         self.history = History(store, clock, ids)
         self.publish: Publish = lambda _events: []
+        self.limits = RunLimits()
 
     def call_item(self, run: Run, kind: Kind, at_ms: int | None = None,
                   job_id: str | None = None, **payload: JSON) -> QueueItem:
@@ -68,10 +70,11 @@ class Lifecycle:
             if run is None or run.status.ended:
                 return
             self.store.save_step(run_id, step_id, value)
-            if self.store.state_bytes(run) > MAX_STATE_BYTES:
+            limit = self.limits.state_bytes.limit(run.function_id, MAX_STATE_BYTES)
+            if self.store.state_bytes(run) > limit:
                 self.finish(run_id, RunStatus.FAILED, wrapped_error(
                     "InngestErrStateOverflowed",
-                    f"The function run exceeded the state size limit of {MAX_STATE_BYTES} bytes.",
+                    f"The function run exceeded the state size limit of {limit} bytes.",
                 ), has_output=True)
                 return
             pending = [other for other in run.pending_steps if other != step_id]

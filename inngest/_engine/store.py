@@ -832,6 +832,10 @@ class Store:
     def delete_run_items(self, run_id: str) -> None:
         self._write("DELETE FROM queue WHERE run_id = ?", run_id)
 
+    def queue_depth(self) -> int:
+        """Queued items, due or not, running or not."""
+        return _int(self._rows("SELECT COUNT(*) FROM queue")[0][0])
+
     def items(self) -> list[QueueItem]:
         rows = self._rows("SELECT id, data FROM queue ORDER BY sort, id")
         return [_queue_item(item_id, data) for item_id, data in rows]

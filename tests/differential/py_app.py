@@ -286,6 +286,16 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         return {name: ctx.step.run(name, lambda name=name: record.hit(key(ctx), name))
                 for name in ("one", "two", "three")}
 
+    # Run limits the dev server's /fn/step-limit and /fn/state-size-limit lower: steps past
+    # a limit of 1, a step result past a few bytes.
+    @client.create_function(fn_id="step-limited", trigger=_on("step-limited"), retries=0)
+    def step_limited(ctx: inngest.ContextSync) -> object:
+        return [ctx.step.run(name, lambda name=name: name) for name in ("one", "two", "three")]
+
+    @client.create_function(fn_id="state-limited", trigger=_on("state-limited"), retries=0)
+    def state_limited(ctx: inngest.ContextSync) -> object:
+        return ctx.step.run("big", lambda: "x" * 200)
+
     @client.create_function(fn_id="escaping", trigger=_on("escaping"))
     def escaping(ctx: inngest.ContextSync) -> object:
         return {"text": ctx.step.run("text", lambda: HTML_TEXT), "data": ctx.event.data}
@@ -298,7 +308,7 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         infinite, escaping, three_steps, batched, one_at_a_time, throttled, step_fails,
         step_fails_now, steps, non_retriable, exhausted, retry_after, flaky_step, sleeper,
         sleep_too_long, waiter, cancellable, invokee, invoker, with_on_failure, parallel,
-        rate_limited, debounced, idempotent, singleton,
+        rate_limited, debounced, idempotent, singleton, step_limited, state_limited,
     ]
 
 

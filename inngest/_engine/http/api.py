@@ -14,7 +14,7 @@ from inngest._engine.connect import conns
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import (
-    cancellations, checkpoint, guard, media_type, rest_v2, routing, run_routes,
+    cancellations, checkpoint, guard, limit_routes, media_type, rest_v2, routing, run_routes,
 )
 from inngest._engine.http.query import Query, parse as parse_query
 from inngest._engine.http.replies import (
@@ -44,6 +44,7 @@ DEFAULT_EVENTS = 20
 # How Go writes a time that was never set: an active function's archived_at.
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 MAX_EVENTS = 51
+_PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def _accepted(ids: list[str]) -> Response:
@@ -107,6 +108,9 @@ class Api:
         runs = run_routes.RunRoutes(engine)
         bulk = cancellations.Cancellations(engine)
         checkpoints = checkpoint.CheckpointRoutes(engine)
+        limits = engine.lifecycle.limits
+        step_limits = limit_routes.LimitRoutes(limits.steps, "step limit")
+        state_limits = limit_routes.LimitRoutes(limits.state_bytes, "state size limit")
         self._routes: list[routing.Route[typing.Callable[..., Response]]] = [
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
@@ -118,6 +122,10 @@ class Api:
             ("GET", re.compile(r"/health"), self.health),
             ("POST", re.compile(r"/fn/register"), self.register),
             ("DELETE", re.compile(r"/fn/remove"), self.remove_app),
+            ("POST", re.compile(r"/fn/step-limit"), step_limits.set),
+            ("DELETE", re.compile(r"/fn/step-limit"), step_limits.remove),
+            ("POST", re.compile(r"/fn/state-size-limit"), state_limits.set),
+            ("DELETE", re.compile(r"/fn/state-size-limit"), state_limits.remove),
             ("GET", re.compile(r"/dev"), self.dev_info),
             ("GET", re.compile(r"/v0/runs/(?P<run_id>[^/]+)/batch"), self.run_batch),
             ("GET", re.compile(r"/v0/runs/(?P<run_id>[^/]+)/actions"), self.run_actions),
@@ -147,6 +155,7 @@ class Api:
             ("GET", re.compile(r"/v1/cancellations"), bulk.index),
             ("DELETE", re.compile(r"/v1/cancellations/(?P<cancellation_id>[^/]+)"), bulk.delete),
             ("GET", re.compile(r"/v1/prom/[^/]+"), self.prometheus),
+            ("GET", re.compile(r"/metrics"), self.metrics),
             ("POST", re.compile(r"/v1/traces/userland"), self.userland_traces),
             # MCP answers every method itself, with its own statuses.
             ("*", re.compile(r"/mcp"), self.mcp),
@@ -441,6 +450,15 @@ class Api:
     def prometheus(self, **_: object) -> Response:
         """The dev server has no metrics to scrape; it says so with a 200."""
         return respond(200, {"error": "not implemented", "data": None, "status": 501})
+
+    def metrics(self, **_: object) -> Response:
+        """The dev server's Prometheus scrape: one gauge, the depth of the queue."""
+        text = ("# HELP inngest_queue_depth Total depth of all system queues including backlog "
+                "and ready state items\n"
+                "# TYPE inngest_queue_depth gauge\n"
+                f"inngest_queue_depth {self.engine.store.queue_depth()}\n")
+        headers = {"content-type": _PROMETHEUS_TEXT, Header.SERVER_KIND: registration.SERVER_KIND}
+        return 200, headers, text.encode("ascii")
 
     def mcp(self, headers: Headers, body: bytes, method: str, **_: object) -> Response:
         status, mcp_headers, payload = self._mcp.handle(method, headers, body)

@@ -1,0 +1,95 @@
+"""Cases for the dev server's own routes beside the event, REST and GraphQL APIs: the test
+hooks that lower one function's step or state size limit, and the Prometheus scrape. They
+register into ``cases.CASES`` and use its normalization rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import typing
+import urllib.parse
+
+from cases import CASES, Answer, Case, Side, ids
+from probe import Probe, wait_for
+
+_FUNCTION_IDS = "{ functions { id slug } }"
+_REFUSED_LIMITS = {"empty": "", "spaced": " 3", "a word": "abc", "a fraction": "2.5",
+                   "past an int64": "9223372036854775808"}
+_DEPTH = re.compile(rb"^inngest_queue_depth \d+$", re.MULTILINE)
+
+
+def _function_id(probe: Probe, slug: str) -> str:
+    functions = probe.data(_FUNCTION_IDS)["functions"]
+    return str(next(fn["id"] for fn in functions if fn["slug"] == slug))
+
+
+def _limit(probe: Probe, method: str, route: str, **form: object) -> list[object]:
+    """A limit route's status and, for an error, the server's ``error`` words."""
+    status, _, body = probe.exchange(method, f"{route}?{urllib.parse.urlencode(form)}")
+    return [status, json.loads(body)["error"] if body else None]
+
+
+def _failure(probe: Probe, run_id: str) -> object:
+    """A failed run's status and error name and message. The dev server writes a run that
+    reached its step limit's output as a JSON string holding the error (and its ``error``
+    field in other words); ours is the error object itself (docs/compatibility.md)."""
+
+    def with_output() -> dict[str, typing.Any]:
+        # The dev server shows the run ended a moment before its output.
+        run = probe.ended_run(run_id)
+        assert run["output"] is not None, f"{probe.name}: run {run_id} has no output yet"
+        return run
+
+    run = wait_for(with_output)
+    output = json.loads(run["output"])
+    if isinstance(output, str):
+        output = json.loads(output)
+    error = output["error"]
+    return {"status": run["status"], "name": error["name"], "message": error["message"]}
+
+
+def _limited_run(side: Side, route: str, slug: str, limit: int) -> object:
+    """The run of ``slug`` while ``route`` lowers its limit, and once the limit is dropped."""
+    probe = side.probe
+    function_id = _function_id(probe, f"diff-py-{slug}")
+    set_status = _limit(probe, "POST", route, functionId=function_id, limit=limit)
+    limited = _failure(probe, probe.run_ids(probe.send(f"py/{slug}", {}))[0])
+    removed = _limit(probe, "DELETE", route, functionId=function_id)
+    removed_again = _limit(probe, "DELETE", route, functionId=function_id)
+    return ids({"set": set_status, "run": limited, "removed": removed,
+                "removed_again": removed_again,
+                "after": probe.run_of(probe.send(f"py/{slug}", {}))["status"]},
+               {function_id: "<function>"})
+
+
+def _run_limits(side: Side) -> Answer:
+    probe = side.probe
+    return {
+        "step_limit": _limited_run(side, "/fn/step-limit", "step-limited", 1),
+        "state_size_limit": _limited_run(side, "/fn/state-size-limit", "state-limited", 50),
+        "refusals": {
+            label: [_limit(probe, "POST", route, functionId="f", limit=text)
+                    for route in ("/fn/step-limit", "/fn/state-size-limit")]
+            for label, text in _REFUSED_LIMITS.items()},
+        "by_form": [
+            probe.exchange("POST", "/fn/step-limit", b"functionId=form&limit=4",
+                           {"content-type": "application/x-www-form-urlencoded"})[0],
+            _limit(probe, "DELETE", "/fn/step-limit", functionId="form")],
+        "wrong_method": probe.exchange("GET", "/fn/step-limit")[0],
+    }
+
+
+def _metrics(side: Side) -> Answer:
+    """The scrape's status, type and lines; the depth counts the server's own queue items
+    too (the dev server keeps some of its own), so only its form is compared."""
+    answers = {}
+    for path in ("/metrics", "/metrics/"):
+        status, headers, body = side.probe.exchange("GET", path)
+        answers[path] = {"status": status, "content_type": headers.get("content-type"),
+                         "body": _DEPTH.sub(b"inngest_queue_depth <n>", body).decode()}
+    return {"scrape": answers, "wrong_method": side.probe.exchange("POST", "/metrics")[0]}
+
+
+CASES["run_limit_overrides"] = Case(_run_limits, (
+    "step_limit", "state_size_limit", "refusals", "by_form", "wrong_method"))
+CASES["metrics"] = Case(_metrics, ("scrape", "wrong_method"))

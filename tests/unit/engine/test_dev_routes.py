@@ -1,0 +1,52 @@
+"""The dev server's own routes: the Prometheus scrape at ``/metrics`` and the test hooks
+``/fn/step-limit`` and ``/fn/state-size-limit`` (the answers themselves are compared with the
+dev server's in tests/differential/cases_dev_api.py)."""
+
+from __future__ import annotations
+
+from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops
+
+LOOPBACK = True
+
+
+def depth(client: Client) -> int:
+    status, text = client.request_raw("GET", "/metrics")
+    assert status == 200
+    [line] = [line for line in text.decode().splitlines() if not line.startswith("#")]
+    name, value = line.split(" ")
+    assert name == "inngest_queue_depth"
+    return int(value)
+
+
+def test_the_queue_depth_counts_a_sleeping_runs_wake_up(client: Client, app: FakeApp) -> None:
+    def sleeps(call: Call) -> Reply:
+        return ok(1) if call.body["steps"] else ops(op("Sleep", "nap", opts={"duration": "1h"}))
+
+    client.register(app, [app.function("fn", handler=sleeps)])
+    assert depth(client) == 0
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = str(client.wait_for_run(event_id, "Running")["run_id"])
+    client.wait(lambda: depth(client) == 1 or None)
+    assert client.request("DELETE", f"/v1/runs/{run_id}")[0] == 200
+    client.wait(lambda: depth(client) == 0 or None)
+
+
+def test_a_step_limit_override_fails_the_next_step_and_goes_with_delete(
+        client: Client, app: FakeApp) -> None:
+    def two_steps(call: Call) -> Reply:
+        done = call.body["steps"]
+        if len(done) == 2:
+            return ok("done")
+        return ops(op("StepRun", f"s{len(done)}", data=len(done)))
+
+    client.register(app, [app.function("fn", handler=two_steps)])
+    [fn] = client.request("GET", "/v1/apps/app/functions")[1]
+    query = f"functionId={fn['internal_id']}"
+    assert client.request_raw("POST", f"/fn/step-limit?{query}&limit=1") == (200, b"")
+    [event_id] = client.send({"name": "test/fn"})
+    failed = client.wait_for_run(event_id, "Failed")
+    assert failed["output"]["error"]["message"] == \
+        "The function run exceeded the step limit of 1 steps."
+    assert client.request_raw("DELETE", f"/fn/step-limit?{query}") == (200, b"")
+    [event_id] = client.send({"name": "test/fn"})
+    assert client.wait_for_run(event_id, "Completed")["output"] == "done"
