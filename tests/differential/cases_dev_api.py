@@ -1,6 +1,6 @@
 """Cases for the dev server's own routes beside the event, REST and GraphQL APIs: the test
-hooks that lower one function's step or state size limit, and the Prometheus scrape. They
-register into ``cases.CASES`` and use its normalization rules."""
+hooks that lower one function's step or state size limit, the Prometheus scrape and the
+operation catalog. They register into ``cases.CASES`` and use its normalization rules."""
 
 from __future__ import annotations
 
@@ -90,6 +90,33 @@ def _metrics(side: Side) -> Answer:
     return {"scrape": answers, "wrong_method": side.probe.exchange("POST", "/metrics")[0]}
 
 
+_PROSE = ("summary", "description", "title")
+
+
+def _without_prose(value: object) -> object:
+    """The catalog without its summaries, descriptions and titles: ours are in our words."""
+    if isinstance(value, dict):
+        return {key: _without_prose(item) for key, item in value.items() if key not in _PROSE}
+    if isinstance(value, list):
+        return [_without_prose(item) for item in value]
+    return value
+
+
+def _operations(side: Side) -> Answer:
+    """The operation catalog (for agents and MCP setups): its form, by both paths."""
+    answers = {}
+    for path in ("/v2/operations", "/api/v2/operations", "/v2/operations/more"):
+        status, headers, body = side.probe.exchange("GET", path)
+        answers[path] = {
+            "status": status,
+            "headers": {name: headers.get(name) for name in (
+                "content-type", "cache-control", "access-control-allow-origin")},
+            "catalog": _without_prose(json.loads(body))}
+    return {"catalog": answers,
+            "wrong_method": side.probe.exchange("POST", "/v2/operations")[0]}
+
+
 CASES["run_limit_overrides"] = Case(_run_limits, (
     "step_limit", "state_size_limit", "refusals", "by_form", "wrong_method"))
 CASES["metrics"] = Case(_metrics, ("scrape", "wrong_method"))
+CASES["operations"] = Case(_operations, ("catalog", "wrong_method"))

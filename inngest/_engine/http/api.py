@@ -11,6 +11,7 @@ from inngest._engine import (
     connect, console, events, function_record, mcp, realtime, registration, timeparse, ulid,
 )
 from inngest._engine.connect import conns
+from inngest._engine.mcp import operations
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import (
@@ -182,6 +183,8 @@ class Api:
         if method == "OPTIONS":
             # No CORS headers: browsers then keep other origins' pages from using the API.
             return respond(204)
+        if operations.serves(path):
+            return self.operation_catalog(method)
         if rest_v2.serves(path):
             return self._rest_v2.handle(method, path, query, headers, body)
         if realtime.serves(path):
@@ -459,6 +462,14 @@ class Api:
                 f"inngest_queue_depth {self.engine.store.queue_depth()}\n")
         headers = {"content-type": _PROMETHEUS_TEXT, Header.SERVER_KIND: registration.SERVER_KIND}
         return 200, headers, text.encode("ascii")
+
+    def operation_catalog(self, method: str) -> Response:
+        """What an agent can do here (``/v2/operations``), for any origin to read."""
+        if method != "GET":
+            status, headers, payload = error(405, "method not allowed")
+            return status, {**headers, "access-control-allow-origin": "*"}, payload
+        headers = {**operations.HEADERS, Header.SERVER_KIND: registration.SERVER_KIND}
+        return 200, headers, operations.catalog(self._mcp.toolbox)
 
     def mcp(self, headers: Headers, body: bytes, method: str, **_: object) -> Response:
         status, mcp_headers, payload = self._mcp.handle(method, headers, body)
