@@ -15,8 +15,9 @@ class Overrides:
         self._by_function: dict[str, int] = {}
 
     def limit(self, function_id: str, default: int) -> int:
+        """The function's limit; an override of 0 is the default, as on the dev server."""
         with self._lock:
-            return self._by_function.get(function_id, default)
+            return self._by_function.get(function_id) or default
 
     def set(self, function_id: str, limit: int) -> None:
         with self._lock:

@@ -62,11 +62,27 @@ def _limited_run(side: Side, route: str, slug: str, limit: int) -> object:
                {function_id: "<function>"})
 
 
+def _unlimited_runs(side: Side) -> object:
+    """How runs end under overrides that are no limit: 0 (the default) and, for steps, a
+    negative one."""
+    probe = side.probe
+    ended = {}
+    for route, slug, limit in (("/fn/step-limit", "step-limited", 0),
+                               ("/fn/step-limit", "step-limited", -1),
+                               ("/fn/state-size-limit", "state-limited", 0)):
+        function_id = _function_id(probe, f"diff-py-{slug}")
+        _limit(probe, "POST", route, functionId=function_id, limit=limit)
+        ended[f"{route} {limit}"] = probe.run_of(probe.send(f"py/{slug}", {}))["status"]
+        _limit(probe, "DELETE", route, functionId=function_id)
+    return ended
+
+
 def _run_limits(side: Side) -> Answer:
     probe = side.probe
     return {
         "step_limit": _limited_run(side, "/fn/step-limit", "step-limited", 1),
         "state_size_limit": _limited_run(side, "/fn/state-size-limit", "state-limited", 50),
+        "no_limit": _unlimited_runs(side),
         "refusals": {
             label: [_limit(probe, "POST", route, functionId="f", limit=text)
                     for route in ("/fn/step-limit", "/fn/state-size-limit")]
@@ -117,6 +133,6 @@ def _operations(side: Side) -> Answer:
 
 
 CASES["run_limit_overrides"] = Case(_run_limits, (
-    "step_limit", "state_size_limit", "refusals", "by_form", "wrong_method"))
+    "step_limit", "state_size_limit", "no_limit", "refusals", "by_form", "wrong_method"))
 CASES["metrics"] = Case(_metrics, ("scrape", "wrong_method"))
 CASES["operations"] = Case(_operations, ("catalog", "wrong_method"))
