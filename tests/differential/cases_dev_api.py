@@ -1,6 +1,7 @@
 """Cases for the dev server's own routes beside the event, REST and GraphQL APIs: the test
-hooks that lower one function's step or state size limit, the Prometheus scrape and the
-operation catalog. They register into ``cases.CASES`` and use its normalization rules."""
+hooks that lower one function's step or state size limit, the Prometheus scrape, the
+operation catalog and GraphQL queries sent by ``GET``. They register into ``cases.CASES``
+and use its normalization rules."""
 
 from __future__ import annotations
 
@@ -132,7 +133,49 @@ def _operations(side: Side) -> Answer:
             "wrong_method": side.probe.exchange("POST", "/v2/operations")[0]}
 
 
+_QUERY, _MUTATION = "query a { apps { name } }", 'mutation b { deleteApp(id: "x") }'
+_GRAPHQL_GETS = {
+    "no query": {},
+    "a query": {"query": "{ __typename }"},
+    "variables": {"query": "query($n: Int) { __typename }", "variables": '{"n": 1}'},
+    "variables null": {"query": "{ __typename }", "variables": "null"},
+    "variables then more": {"query": "{ __typename }", "variables": "{}x"},
+    "variables not JSON": {"query": "{ __typename }", "variables": "x"},
+    "variables a list": {"query": "{ __typename }", "variables": "[]"},
+    "extensions a number": {"query": "{ __typename }", "extensions": "1"},
+    "a variable missing": {"query": "query($id: ID!) { event(query: {eventId: $id}) { name } }"},
+    "an unknown field": {"query": "{ nope }"},
+    "a mutation": {"query": _MUTATION},
+    "a subscription": {"query": "subscription { apps { name } }"},
+    "the query named": {"query": f"{_QUERY} {_MUTATION}", "operationName": "a"},
+    "the mutation named": {"query": f"{_QUERY} {_MUTATION}", "operationName": "b"},
+    "none named": {"query": f"{_QUERY} {_MUTATION}"},
+}
+
+
+def _graphql_get(probe: Probe, path: str) -> object:
+    """Status, type and body of a GraphQL ``GET``, without the ``code`` and ``message`` ours
+    adds to a refusal and with the apps listed by name (each server has the same ones)."""
+    status, answer_headers, body = probe.exchange("GET", path)
+    assert body, f"{probe.name}: GET {path} answered {status} without a body"
+    answer = json.loads(body)
+    answer = {key: value for key, value in answer.items() if key not in ("code", "message")}
+    apps = (answer.get("data") or {}).get("apps")
+    if apps is not None:
+        answer["data"]["apps"] = sorted(app["name"] for app in apps)
+    return {"status": status, "content_type": answer_headers.get("content-type"),
+            "body": answer}
+
+
+def _graphql_gets(side: Side) -> Answer:
+    """GraphQL over ``GET``: queries run, mutations are refused (406), bad parameters 400."""
+    probe = side.probe
+    return {"answers": {label: _graphql_get(probe, "/v0/gql?" + urllib.parse.urlencode(params))
+                        for label, params in _GRAPHQL_GETS.items()}}
+
+
 CASES["run_limit_overrides"] = Case(_run_limits, (
     "step_limit", "state_size_limit", "no_limit", "refusals", "by_form", "wrong_method"))
 CASES["metrics"] = Case(_metrics, ("scrape", "wrong_method"))
 CASES["operations"] = Case(_operations, ("catalog", "wrong_method"))
+CASES["graphql_get"] = Case(_graphql_gets, ("answers",))

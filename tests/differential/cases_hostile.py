@@ -246,9 +246,10 @@ GRAPHQL: dict[str, Request] = _bodies("/v0/gql", {
     "unknown operation": b'{"query": "query A { apps { id } }", "operationName": "B"}',
     "empty query": b'{"query": ""}',
 })
-# The dev server's gqlgen answers a ``null`` body with a 422 "internal system error",
-# serves queries over GET and refuses other methods as "transport not supported" (400);
-# ours answers 400 and 405 (docs/compatibility.md, Engine, "GraphQL over HTTP").
+# The dev server's gqlgen answers a ``null`` body with a 422 "internal system error" and
+# refuses methods other than GET and POST as "transport not supported" (400); ours answers
+# 400 and 405 (docs/compatibility.md, Engine, "GraphQL over HTTP"). Both serve queries sent
+# by GET (cases_dev_api.py, case graphql_get).
 GRAPHQL_TRANSPORTS: dict[str, Request] = {
     "null": _post("/v0/gql", b"null"),
     "GET": _get("/v0/gql"),

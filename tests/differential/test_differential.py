@@ -47,8 +47,8 @@ KNOWN: dict[str, str] = {
                                         "URL: the dev server gives both one ID, overwrites "
                                         "the first's and lists none in the second; ours "
                                         "keeps each app's own",
-    "hostile-graphql_transports": "the dev server serves GraphQL over GET and answers a null "
-                                  "body and other methods its own way; ours 400 and 405 "
+    "hostile-graphql_transports": "the dev server answers a null GraphQL body and methods "
+                                  "other than GET and POST its own way; ours 400 and 405 "
                                   "(GraphQL over HTTP)",
 }
 

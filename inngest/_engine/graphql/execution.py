@@ -38,6 +38,11 @@ def _root_type(schema: Schema, operation: Operation) -> str:
     return schema.query if operation.kind == "query" else str(schema.mutation)
 
 
+class OperationNotAllowed(Exception):
+    """The request's operation is of a kind its transport does not run (a mutation sent by
+    ``GET``): found once the request is valid, as gqlgen finds it."""
+
+
 class _NullField(Exception):
     """A non-null field or list item is null: the null goes to the nearest nullable field
     above it, or to ``data`` (spec section 6.4.4), as the real server's gqlgen does."""
@@ -232,8 +237,11 @@ def execute(
     variables: Mapping[str, object] | None,
     operation_name: str | None,
     context: object,
+    *,
+    queries_only: bool = False,
 ) -> dict[str, object]:
-    """Run one GraphQL request; every problem is reported in ``errors``, never raised."""
+    """Run one GraphQL request; every problem is reported in ``errors``, never raised, but a
+    valid operation other than a query when ``queries_only`` (``OperationNotAllowed``)."""
     try:
         parsed = parse(document)
     except GraphQLError as error:
@@ -245,7 +253,7 @@ def execute(
         if errors:
             return _request_failure(errors, VALIDATION_FAILED)
         operation = _select_operation(parsed, operation_name)
-        return _run(schema, parsed, operation, variables or {}, context)
+        return _run(schema, parsed, operation, variables or {}, context, queries_only)
     except GraphQLError as error:
         return _request_failure([error], VALIDATION_FAILED)
     except RecursionError:  # fragments spread inside each other past the parser's limit
@@ -260,10 +268,13 @@ def _run(
     operation: Operation,
     variables: Mapping[str, object],
     context: object,
+    queries_only: bool,
 ) -> dict[str, object]:
     coerced, variable_errors = coerce_variables(schema, operation, variables)
     if variable_errors:
         return _request_failure(variable_errors, VALIDATION_FAILED)
+    if queries_only and operation.kind != "query":
+        raise OperationNotAllowed(operation.kind)
     root = _root_type(schema, operation)
     executor = _Executor(schema, parsed, coerced, context)
     data: dict[str, object] | None

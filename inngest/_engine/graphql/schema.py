@@ -1031,6 +1031,9 @@ SCHEMA = with_introspection(Schema(
 
 
 def execute(engine: Engine, query: str, variables: typing.Mapping[str, object],
-            operation_name: str | None = None) -> dict[str, object]:
-    """Answer one GraphQL request against ``engine``; errors are reported, never raised."""
-    return execute_document(SCHEMA, query, variables, operation_name, engine)
+            operation_name: str | None = None, *, queries_only: bool = False
+            ) -> dict[str, object]:
+    """Answer one GraphQL request against ``engine``; errors are reported, never raised,
+    but a mutation when ``queries_only`` (``OperationNotAllowed``)."""
+    return execute_document(SCHEMA, query, variables, operation_name, engine,
+                            queries_only=queries_only)

@@ -137,6 +137,7 @@ class Api:
             ("GET", re.compile(r"/v0(/connect)?/envs/[^/]+/groups/(?P<group_hash>[^/]+)"),
              self.connect_group),
             ("POST", re.compile(r"/v0/gql"), self.graphql),
+            ("GET", re.compile(r"/v0/gql"), self.graphql_get),
             ("GET", re.compile(r"/v1/events"), self.list_events),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]+)"), self.get_event),
             ("GET", re.compile(r"/v1/events/(?P<event_id>[^/]*)/runs"), self.event_runs),
@@ -493,9 +494,7 @@ class Api:
         media = media_type.parse(headers.get("content-type", ""))
         if media is None or media.name != "application/json":
             # The real server's transports read JSON bodies only (and multipart forms).
-            message = "transport not supported"
-            return graphql_response(400, {"errors": [{"message": message}], "data": None,
-                                          "message": message})
+            return _graphql_transport_error(400, _NO_TRANSPORT)
         try:
             request = load_body(body)
         except ValueError as err:
@@ -512,11 +511,55 @@ class Api:
             return graphql_request_error("operationName must be a string")
         if variables is not None and not isinstance(variables, typing.Mapping):
             return graphql_request_error("variables must be an object")
-        answer = graphql.execute(self.engine, query, variables or {}, operation)
-        if gql_execution.failed_before_execution(answer):
-            # A GraphQL body stays one (errors carry their codes), as the real server's 422.
-            return 422, dict(BASE_HEADERS), encode(answer)
-        return graphql_response(200, answer)
+        return _graphql_answer(graphql.execute(self.engine, query, variables or {}, operation))
+
+    def graphql_get(self, query: dict[str, str], headers: Headers, **_: object) -> Response:
+        """A query sent by ``GET`` (``?query=``, ``operationName``, ``variables`` and
+        ``extensions`` as JSON), read as the dev server's gqlgen reads one; mutations are
+        refused, so a link or a page of another origin cannot change anything."""
+        if headers.get("upgrade"):  # gqlgen's websocket transport's, which we do not serve
+            return _graphql_transport_error(400, "unable to upgrade")
+        if isinstance(query, Query) and query.error:
+            return _graphql_transport_error(400, query.error)
+        objects = {}
+        for name in ("variables", "extensions"):  # the extensions are read, then unused
+            try:
+                objects[name] = _object_param(query, name)
+            except ValueError:
+                return _graphql_transport_error(400, f"{name} could not be decoded")
+        try:
+            answer = graphql.execute(self.engine, query.get("query", ""),
+                                     objects["variables"] or {},
+                                     query.get("operationName") or None, queries_only=True)
+        except gql_execution.OperationNotAllowed:
+            return _graphql_transport_error(406, "GET requests only allow query operations")
+        return _graphql_answer(answer)
+
+
+_NO_TRANSPORT = "transport not supported"
+
+
+def _graphql_transport_error(status: int, message: str) -> Response:
+    """A request gqlgen's transports refuse, in GraphQL's shape (with our ``message``)."""
+    return graphql_response(status, {"errors": [{"message": message}], "data": None,
+                                     "message": message})
+
+
+def _object_param(query: typing.Mapping[str, str], name: str) -> typing.Mapping[str, JSON] | None:
+    """A query parameter holding a JSON object (its first JSON value, as Go's decoder
+    reads it); None when left out, empty or null. ValueError when it holds no object."""
+    text = query.get(name, "")
+    value = load_first(text.encode("utf-8")) if text else None
+    if value is not None and not isinstance(value, typing.Mapping):
+        raise ValueError(f"{name} is not an object")
+    return value
+
+
+def _graphql_answer(answer: dict[str, object]) -> Response:
+    if gql_execution.failed_before_execution(answer):
+        # A GraphQL body stays one (errors carry their codes), as the real server's 422.
+        return 422, dict(BASE_HEADERS), encode(answer)
+    return graphql_response(200, answer)
 
 
 def event_json(stored: StoredEvent) -> dict[str, JSON]:

@@ -19,8 +19,8 @@ BASE_HEADERS = {
 }
 _ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
-    500: "internal_error",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 410: "gone",
+    413: "too_large", 500: "internal_error",
 }
 
 

@@ -1,6 +1,6 @@
-"""The dev server's own routes: the Prometheus scrape at ``/metrics`` and the test hooks
-``/fn/step-limit`` and ``/fn/state-size-limit`` (the answers themselves are compared with the
-dev server's in tests/differential/cases_dev_api.py)."""
+"""The dev server's own routes: the Prometheus scrape at ``/metrics``, the test hooks
+``/fn/step-limit`` and ``/fn/state-size-limit`` and GraphQL over ``GET`` (the answers are
+compared with the dev server's in tests/differential/cases_dev_api.py)."""
 
 from __future__ import annotations
 
@@ -50,3 +50,13 @@ def test_a_step_limit_override_fails_the_next_step_and_goes_with_delete(
     assert client.request_raw("DELETE", f"/fn/step-limit?{query}") == (200, b"")
     [event_id] = client.send({"name": "test/fn"})
     assert client.wait_for_run(event_id, "Completed")["output"] == "done"
+
+
+def test_a_query_sent_by_get_runs_and_a_mutation_is_refused(client: Client) -> None:
+    assert client.request("GET", "/v0/gql?query=%7B__typename%7D") == \
+        (200, {"data": {"__typename": "Query"}})
+    status, body = client.request("GET", "/v0/gql?query=mutation%7BdeleteApp(id:%22x%22)%7D")
+    assert (status, body["errors"]) == \
+        (406, [{"message": "GET requests only allow query operations"}])
+    status, body = client.request("GET", "/v0/gql?query=%7B__typename%7D&variables=%5B%5D")
+    assert (status, body["errors"]) == (400, [{"message": "variables could not be decoded"}])
