@@ -3,11 +3,12 @@
 A function synced through a worker's connection has a ``wss://connect/`` URL: calling it
 sends an executor request to a ready connection of its app and waits for the worker's
 reply, which becomes the answer an HTTP call would have had. The worker acks the request,
-holds a lease on it and extends it while it runs; a request whose lease runs out, or whose
-connection ends before the worker acked it, fails the call (the executor retries it as an
-unreachable app). An acked request outlives its connection, as on the dev server: a worker
-that reconnects (during a graceful shutdown, say) extends the lease and replies on its new
-one.
+holds a lease on it and extends it while it runs; a request whose lease runs out fails the
+call (the executor retries it as an unreachable app). As on the dev server, a request whose
+connection ends or pauses before the worker acked it is sent again, within the same call, to
+another ready connection of its app (``MAX_FORWARDS`` sends in all, then the call fails); an
+acked request outlives its connection: a worker that reconnects (during a graceful
+shutdown, say) extends the lease and replies on its new one.
 
 A worker instance may cap the requests it runs at once (its connect message's
 ``max_worker_concurrency``, across its connections; 0 or none: no cap). A call finds a
@@ -35,6 +36,7 @@ from inngest._transport import OutboundRequest, Response, Transport, TransportEr
 
 LEASE_SECONDS = 120.0
 AT_CAPACITY = "connect_all_workers_at_capacity"
+MAX_FORWARDS = 3  # sends of one request to a connection before its call fails
 _STATUSES: dict[int, int] = {
     messages.SDKStatus.DONE: 200, messages.SDKStatus.NOT_COMPLETED: 206,
     messages.SDKStatus.ERROR: 500,
@@ -43,6 +45,10 @@ _STATUSES: dict[int, int] = {
 
 class Gone(Exception):
     """The connection ended: nothing more can be sent on it."""
+
+
+class _Lost(Exception):
+    """The request's connection ended or paused before the worker acked it."""
 
 
 class Connection(typing.Protocol):
@@ -64,10 +70,12 @@ class Pending:
     connection: Connection
     lease_id: str
     lease_ends: float
-    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    # Set once there is news for the caller: a reply, or the request was lost.
+    news: threading.Event = dataclasses.field(default_factory=threading.Event)
     reply: messages.SDKResponse | None = None
-    problem: str = ""
     acked: bool = False
+    lost: bool = False
+    holds_room: bool = True  # counted in its connection's instance's running requests
 
 
 class Workers:
@@ -110,22 +118,23 @@ class Workers:
             self._room.notify_all()
 
     def pause(self, connection: Connection) -> None:
-        """No more requests go to ``connection`` (those it holds may still be answered)."""
+        """No more requests go to ``connection``; those it was sent and did not ack go to
+        another (those it acked may still be answered)."""
         with self._lock:
             if connection in self._ready:
                 self._ready.remove(connection)
             self._room.notify_all()
+            lost = [p for p in self._pending.values()
+                    if p.connection is connection and not p.acked and not p.lost]
+            for pending in lost:
+                pending.lost = True
+        for pending in lost:
+            pending.news.set()
 
     def remove(self, connection: Connection) -> None:
-        """The connection ended: the requests it was sent and did not ack fail (the acked
-        ones wait for a reply on another connection while their lease lasts)."""
+        """The connection ended (the requests it acked wait for a reply on another
+        connection while their lease lasts)."""
         self.pause(connection)
-        with self._lock:
-            lost = [p for p in self._pending.values()
-                    if p.connection is connection and not p.acked]
-        for pending in lost:
-            self._fail(pending, f"the worker's connection {connection.connection_id} closed "
-                                "before it replied")
 
     def call(self, request: messages.ExecutorRequest, timeout: float) -> messages.SDKResponse:
         """Send ``request`` to a ready connection of its app and wait for the reply; raises
@@ -136,23 +145,66 @@ class Workers:
             pending = self._pending[request.request_id] = Pending(
                 request, connection, request.lease_id,
                 time.monotonic() + LEASE_SECONDS)
-            instance = connection.instance_id
-            self._running[instance] = self._running.get(instance, 0) + 1
+            self._hold(connection.instance_id)
         try:
-            connection.send(messages.Kind.GATEWAY_EXECUTOR_REQUEST, request.encode())
-            return self._wait(pending, deadline)
-        except Gone:
-            raise TransportError(f"the worker's connection {connection.connection_id} "
-                                 "closed") from None
+            return self._forward(pending, deadline)
         finally:
             with self._lock:
                 self._pending.pop(request.request_id, None)
-                self._running[instance] -= 1
-                if not self._running[instance]:
-                    del self._running[instance]
-                self._room.notify_all()
+                self._let_go(pending)
 
-    def _route(self, app_name: str, deadline: float) -> Connection:
+    def _forward(self, pending: Pending, deadline: float) -> messages.SDKResponse:
+        """Send the request, and again to another connection each time it is lost, up to
+        ``MAX_FORWARDS`` sends in all."""
+        for _ in range(MAX_FORWARDS - 1):
+            try:
+                return self._send_and_wait(pending, deadline)
+            except _Lost:
+                self._reroute(pending, deadline)
+        try:
+            return self._send_and_wait(pending, deadline)
+        except _Lost:
+            raise TransportError(
+                "failed to route request to gateway: gateway could not forward to connection "
+                f"{pending.connection.connection_id}: connection not available") from None
+
+    def _send_and_wait(self, pending: Pending, deadline: float) -> messages.SDKResponse:
+        try:
+            pending.connection.send(messages.Kind.GATEWAY_EXECUTOR_REQUEST,
+                                    pending.request.encode())
+        except Gone:
+            self.remove(pending.connection)  # before its own thread does: not a route again
+            raise _Lost() from None
+        return self._wait(pending, deadline)
+
+    def _reroute(self, pending: Pending, deadline: float) -> None:
+        """Move the lost request to the newest ready connection of its app with room, at
+        once (``TransportError`` when there is none)."""
+        with self._lock:
+            self._let_go(pending)
+            pending.connection = self._route(pending.request.app_name, deadline,
+                                             wait_for_room=False)
+            self._hold(pending.connection.instance_id)
+            pending.holds_room, pending.lost = True, False
+            if pending.reply is None:
+                pending.news.clear()
+
+    def _hold(self, instance_id: str) -> None:
+        """One more request runs on the instance (the lock held)."""
+        self._running[instance_id] = self._running.get(instance_id, 0) + 1
+
+    def _let_go(self, pending: Pending) -> None:
+        """The request no longer counts against its instance's room (the lock held)."""
+        if not pending.holds_room:
+            return
+        pending.holds_room = False
+        instance = pending.connection.instance_id
+        self._running[instance] -= 1
+        if not self._running[instance]:
+            del self._running[instance]
+        self._room.notify_all()
+
+    def _route(self, app_name: str, deadline: float, wait_for_room: bool = True) -> Connection:
         """The newest ready connection of the app with room, once one has (the lock
         held)."""
         while True:
@@ -162,7 +214,8 @@ class Workers:
             connection = next((c for c in ready if self._free(c.instance_id)), None)
             if connection is not None:
                 return connection
-            if not self._room.wait(max(0.0, deadline - time.monotonic())):
+            if not wait_for_room or not self._room.wait(
+                    max(0.0, deadline - time.monotonic())):
                 raise TransportError(f"{AT_CAPACITY}: All workers are at capacity")
 
     def _wait(self, pending: Pending, deadline: float) -> messages.SDKResponse:
@@ -170,10 +223,11 @@ class Workers:
             now = time.monotonic()
             with self._lock:
                 ends = min(deadline, pending.lease_ends)
-            if pending.done.wait(max(0.0, ends - now)):
-                if pending.reply is None:
-                    raise TransportError(pending.problem)
-                return pending.reply
+            if pending.news.wait(max(0.0, ends - now)):
+                with self._lock:
+                    if pending.reply is not None:
+                        return pending.reply
+                raise _Lost()
             if time.monotonic() >= deadline:
                 raise TransportError("timed out waiting for the worker's reply")
             with self._lock:
@@ -187,7 +241,7 @@ class Workers:
         was not sent on counts for nothing, as on the dev server)."""
         with self._lock:
             pending = self._pending.get(request_id)
-            if pending is not None and pending.connection is connection:
+            if pending is not None and pending.connection is connection and not pending.lost:
                 pending.acked = True
 
     def reply(self, reply: messages.SDKResponse) -> None:
@@ -196,10 +250,10 @@ class Workers:
         dropped."""
         with self._lock:
             pending = self._pending.get(reply.request_id)
-            if pending is None or pending.done.is_set():
+            if pending is None or pending.reply is not None:
                 return
             pending.reply = reply
-        pending.done.set()
+        pending.news.set()
 
     def extend_lease(self, request_id: str, lease_id: str,
                      now_ms: int) -> tuple[bool, str | None]:
@@ -214,13 +268,6 @@ class Workers:
             pending.lease_id = self.ids.new(now_ms)
             pending.lease_ends = time.monotonic() + LEASE_SECONDS
             return True, pending.lease_id
-
-    def _fail(self, pending: Pending, problem: str) -> None:
-        with self._lock:
-            if pending.done.is_set():
-                return
-            pending.problem = problem
-        pending.done.set()
 
 
 class Router:

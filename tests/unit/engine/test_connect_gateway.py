@@ -430,7 +430,8 @@ def test_a_call_with_no_worker_connected_is_retried_until_one_is(dev: DevServer)
     [event_id] = client.send({"name": "py/connect", "data": {}})
     assert receive(ws)[0] == EXECUTOR_REQUEST
     ws.close()  # the worker goes away without replying: the attempt fails, and the next
-    ws = ready_worker(dev)  # ones until a worker is connected again
+    wait(lambda: not statuses(dev))  # ones until a worker is connected again
+    ws = ready_worker(dev)
     try:
         kind, request = receive(ws)
         assert kind == EXECUTOR_REQUEST and json.loads(request[9])["ctx"]["attempt"] >= 1
@@ -477,6 +478,85 @@ def reply(ws: WebSocket, request_id: str, output: str) -> None:
     ws.send(message(REPLY, field(1, request_id) + field(5, 1) + field(6, json.dumps(output))
                     + field(9, "inngest-js:v3.54.2")))
     assert receive(ws) == (REPLY_ACK, {1: request_id})
+
+
+def lose(ws: WebSocket, how: str) -> None:
+    """The worker's connection stops taking requests: it closes, or pauses."""
+    if how == "close":
+        ws.close()
+    else:
+        ws.send(message(PAUSE))
+
+
+@pytest.mark.parametrize("how", ["close", "pause"])
+def test_a_request_lost_before_its_ack_goes_to_another_connection(
+        dev: DevServer, how: str) -> None:
+    """As on the dev server, within the same attempt."""
+    other, first = ready_worker(dev), ready_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(first)  # the newest connection gets it
+        assert kind == EXECUTOR_REQUEST
+        lose(first, how)
+        kind, again = receive(other)
+        assert kind == EXECUTOR_REQUEST and again == request
+        assert json.loads(again[9])["ctx"]["attempt"] == 0
+        reply(other, again[1], "rerouted")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "rerouted")
+    finally:
+        first.close()
+        other.close()
+
+
+def test_a_request_lost_three_times_fails_its_attempt(dev: DevServer) -> None:
+    """The dev server sends a request 3 times at most; then the attempt fails, and the next
+    one goes to the connection still ready."""
+    spare, *losing = (ready_worker(dev) for _ in range(4))
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        sent = []
+        for ws in reversed(losing):  # newest first
+            kind, request = receive(ws)
+            assert kind == EXECUTOR_REQUEST
+            sent.append(request)
+            ws.close()
+        assert [json.loads(request[9])["ctx"]["attempt"] for request in sent] == [0, 0, 0]
+        assert len({request[1] for request in sent}) == 1  # the same request each time
+        kind, retried = receive(spare)
+        assert kind == EXECUTOR_REQUEST and json.loads(retried[9])["ctx"]["attempt"] == 1
+        reply(spare, retried[1], "second attempt")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "second attempt")
+    finally:
+        for ws in (spare, *losing):
+            ws.close()
+
+
+def test_an_acked_request_is_not_sent_to_another_connection(dev: DevServer) -> None:
+    """Its connection closed, it waits for a reply (on any connection) while its lease
+    lasts."""
+    other, first = ready_worker(dev), ready_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(first)
+        assert kind == EXECUTOR_REQUEST
+        first.send(message(REQUEST_ACK, field(1, request[1]) + field(4, request[4])
+                           + field(5, request[7])))
+        first.close()
+        wait(lambda: len(statuses(dev)) == 1)
+        time.sleep(0.2)
+        other.send(message(WORKER_HEARTBEAT))
+        assert receive(other) == (GATEWAY_HEARTBEAT, {})  # it got no request
+        reply(other, request[1], "acked")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "acked")
+        assert json.loads(request[9])["ctx"]["attempt"] == 0
+    finally:
+        other.close()
 
 
 def test_a_worker_gets_requests_once_it_says_it_is_ready_and_until_it_pauses(
