@@ -18,7 +18,7 @@ from inngest._engine import (
 from inngest._engine.errors import EngineError
 from inngest._engine.flow.creation import overdue
 from inngest._engine.models import (
-    JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunStatus,
+    JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunLimit, RunStatus,
 )
 from inngest._engine.otel import traceref
 from inngest._engine.payload import load, object_or_empty, to_int
@@ -137,6 +137,8 @@ class Executor:
         if item.kind is Kind.PLANNED_STEP \
                 and self.store.has_step(run.id, str(item.payload.get("step_id"))):
             return None
+        if self._at_step_limit(run, fn):
+            return None
         reason = overdue(fn, run, self.life.clock.now_ms())
         if reason is not None:
             self.life.finish(run.id, RunStatus.CANCELLED, reason=reason)
@@ -149,6 +151,20 @@ class Executor:
         # History shows the function's own URL, as the server does, even for planned steps.
         with self.life.history.call(run, item, with_step_id(fn.url, "step"), start) as call:
             return self._call_sdk(item, call.run, fn, call)
+
+    def _at_step_limit(self, run: Run, fn: Function) -> bool:
+        """Whether the run has as many steps as its limit allows, which fails it without
+        calling the app (the dev server checks before each call; a negative limit is none).
+        The error's ``error`` field is the server's own words, not the name and message."""
+        limit = self.life.limits.steps.limit(fn.id, self.settings.step_limit)
+        if not 0 < limit <= self.store.step_count(run.id):
+            return False
+        error: dict[str, JSON] = {
+            "error": "function has too many steps", "name": "InngestErrFunctionOverflowed",
+            "message": f"The function run exceeded the step limit of {limit} steps."}
+        self.life.finish(run.id, RunStatus.FAILED, {"error": error}, has_output=True,
+                         failed_at_limit=RunLimit.STEPS)
+        return True
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:

@@ -173,7 +173,7 @@ class History:
             fields["cancel"] = self._cancel_cause(run)
             fields["groupID"] = str(uuid.uuid4())
         else:
-            fields["output"] = run.shown_output() if run.has_output else ""
+            fields["output"] = run.listed_output() if run.has_output else ""
             if call is not None:
                 fields.update(attempt=call.item.attempt, groupID=call.group,
                               result=call.result(self.clock.now_ms(), sdk=False))

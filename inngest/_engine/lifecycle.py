@@ -9,8 +9,10 @@ from inngest._engine import defers, events
 from inngest._engine.clock import Clock
 from inngest._engine.flow.creation import RunGate
 from inngest._engine.history import History
-from inngest._engine.models import JSON, Function, Kind, QueueItem, Reason, Run, RunStatus
-from inngest._engine.payload import Text
+from inngest._engine.models import (
+    JSON, Function, Kind, QueueItem, Reason, Run, RunLimit, RunStatus,
+)
+from inngest._engine.payload import Text, dump_escaped
 from inngest._engine.queue import Queue
 from inngest._engine.responses import wrapped_error
 from inngest._engine.run_limits import RunLimits
@@ -75,7 +77,7 @@ class Lifecycle:
                 self.finish(run_id, RunStatus.FAILED, wrapped_error(
                     "InngestErrStateOverflowed",
                     f"The function run exceeded the state size limit of {limit} bytes.",
-                ), has_output=True)
+                ), has_output=True, failed_at_limit=RunLimit.STATE_SIZE)
                 return
             pending = [other for other in run.pending_steps if other != step_id]
             if pending != run.pending_steps:
@@ -137,12 +139,14 @@ class Lifecycle:
 
     def finish(self, run_id: str, status: RunStatus, output: JSON = None, *,
                has_output: bool = False, reason: Reason | None = None,
-               reply_error: str | None = None) -> Run | None:
+               reply_error: str | None = None,
+               failed_at_limit: RunLimit | None = None) -> Run | None:
         """End a run, drop its queued work and pauses, and emit the finish events.
 
         ``reply_error`` names the app's reply that failed the run as the real server names
         it (``invalid status code: 500``, ``NonRetriableError``): the finish events' error
-        then says it instead of the error's own name and message.
+        then says it instead of the error's own name and message. ``failed_at_limit``: the
+        run limit that failed the run.
         """
         with self.store.transaction():
             run = self.store.run(run_id)
@@ -153,6 +157,7 @@ class Lifecycle:
                 output_is_text=isinstance(output, Text),
                 ended_at_ms=self.clock.now_ms(), pending_steps=[],
                 reason=reason.value if reason else None,
+                failed_at_limit=failed_at_limit.value if failed_at_limit else None,
             )
             self.store.delete_run_items(run_id)
             self.store.delete_run_pauses(run_id)
@@ -181,12 +186,15 @@ class Lifecycle:
         }
         if run.correlation_id:
             data["correlation_id"] = run.correlation_id
-        if run.status is RunStatus.FAILED:
+        if run.failed_at_limit is not None:
+            data.update(_limit_failure(run))
+        elif run.status is RunStatus.FAILED:
             error = error_object(run.output)
             if reply_error is not None:
                 error["error"] = reply_error
             data["error"] = error
-        if run.has_output and run.status is not RunStatus.CANCELLED:
+        if run.has_output and run.status is not RunStatus.CANCELLED \
+                and run.failed_at_limit is None:
             data["result"] = run.output
         now = self.clock.now_ms()
         meta = {"meta": trigger_events[0]["meta"]} if "meta" in trigger_events[0] else {}
@@ -197,6 +205,19 @@ class Lifecycle:
         if follow_up:
             out.append({"name": follow_up, "data": data, "id": run.id, "ts": now, **meta})
         self.publish(out)
+
+
+def _limit_failure(run: Run) -> dict[str, JSON]:
+    """The finish events' error (and result) for a run a limit failed, as the dev server
+    writes them (measured): the output's JSON text as a plain error's message; its error
+    says the name of the state size limit's error, the text again for the step limit's,
+    which has no result."""
+    text = dump_escaped(run.output)
+    if run.failed_at_limit == RunLimit.STEPS:
+        return {"error": {"error": text, "name": "Error", "message": text}}
+    return {"error": {"error": error_object(run.output)["name"], "name": "Error",
+                      "message": text},
+            "result": text}
 
 
 def _without(event: typing.Mapping[str, JSON], key: str) -> dict[str, JSON]:

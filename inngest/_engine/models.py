@@ -175,6 +175,9 @@ class Run(Stored):
     has_output: bool = False
     # The output is an app's reply that was not JSON, kept as its text (``payload.Text``).
     output_is_text: bool = False
+    # The run limit that failed the run, a ``RunLimit`` value: the dev server writes such a
+    # run's output and finish events its own way (``shown_output``, ``lifecycle``).
+    failed_at_limit: str | None = None
     version: int = -1
     force_step_plan: bool = False
     pending_steps: list[str] = dataclasses.field(default_factory=list)
@@ -202,7 +205,14 @@ class Run(Stored):
         return out
 
     def shown_output(self) -> str:
-        """The output as GraphQL and the history show it (``payload.shown``)."""
+        """The output as GraphQL's ``run`` and the trace show it (``payload.shown``). A run
+        the step limit stopped before calling the app has its error written as a JSON
+        string there, as the dev server writes it."""
+        text = self.listed_output()
+        return shown(text) if self.failed_at_limit == RunLimit.STEPS else text
+
+    def listed_output(self) -> str:
+        """The output as the run's history and ``functionRun`` show it."""
         return shown(Text(str(self.output)) if self.output_is_text else self.output)
 
     @classmethod
@@ -233,6 +243,13 @@ class Reason(str, enum.Enum):
     FINISH_TIMEOUT = "FinishTimeout"
     CANCEL_EVENT = "CancelEvent"
     MANUAL = "Manual"
+
+
+class RunLimit(str, enum.Enum):
+    """A limit on a run whose reaching fails it."""
+
+    STEPS = "steps"
+    STATE_SIZE = "state-size"
 
 
 class Kind(str, enum.Enum):

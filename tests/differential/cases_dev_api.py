@@ -10,13 +10,15 @@ import re
 import typing
 import urllib.parse
 
-from cases import CASES, Answer, Case, Side, ids
+from cases import CASES, Answer, Case, Side, ids, inspect, times
+from cases_semantics import finish_events_v2
 from probe import Probe, wait_for
 
 _FUNCTION_IDS = "{ functions { id slug } }"
 _REFUSED_LIMITS = {"empty": "", "spaced": " 3", "a word": "abc", "a fraction": "2.5",
                    "past an int64": "9223372036854775808"}
 _DEPTH = re.compile(rb"^inngest_queue_depth \d+$", re.MULTILINE)
+_TS = re.compile(r'"ts": \d+')
 
 
 def _function_id(probe: Probe, slug: str) -> str:
@@ -30,23 +32,24 @@ def _limit(probe: Probe, method: str, route: str, **form: object) -> list[object
     return [status, json.loads(body)["error"] if body else None]
 
 
-def _failure(probe: Probe, run_id: str) -> object:
-    """A failed run's status and error name and message. The dev server writes a run that
-    reached its step limit's output as a JSON string holding the error (and its ``error``
-    field in other words); ours is the error object itself (docs/compatibility.md)."""
+def _failure(side: Side, run_id: str) -> object:
+    """How a run failed at a limit shows: its status and output in GraphQL (``run`` and
+    ``functionRun``), REST and history, and its finish events' data."""
+    probe = side.probe
 
     def with_output() -> dict[str, typing.Any]:
         # The dev server shows the run ended a moment before its output.
         run = probe.ended_run(run_id)
-        assert run["output"] is not None, f"{probe.name}: run {run_id} has no output yet"
+        assert run["output"] is not None, f"{probe.name}: run {run_id} is without output yet"
         return run
 
     run = wait_for(with_output)
-    output = json.loads(run["output"])
-    if isinstance(output, str):
-        output = json.loads(output)
-    error = output["error"]
-    return {"status": run["status"], "name": error["name"], "message": error["message"]}
+    seen = inspect(side, run_id, ("function_run", "rest_run", "history"))
+    events = typing.cast("list[dict[str, typing.Any]]", finish_events_v2(probe, run_id, 2))
+    # The trigger event's ``ts`` is when each server received it.
+    data = json.loads(_TS.sub('"ts": "<ts>"', json.dumps(
+        {event["name"]: event["raw"]["data"] for event in events})))
+    return ids({"run": run, **seen, "events": times(data)}, {run_id: "<run>"})
 
 
 def _limited_run(side: Side, route: str, slug: str, limit: int) -> object:
@@ -54,13 +57,14 @@ def _limited_run(side: Side, route: str, slug: str, limit: int) -> object:
     probe = side.probe
     function_id = _function_id(probe, f"diff-py-{slug}")
     set_status = _limit(probe, "POST", route, functionId=function_id, limit=limit)
-    limited = _failure(probe, probe.run_ids(probe.send(f"py/{slug}", {}))[0])
+    event_id = probe.send(f"py/{slug}", {})
+    limited = _failure(side, probe.run_ids(event_id)[0])
     removed = _limit(probe, "DELETE", route, functionId=function_id)
     removed_again = _limit(probe, "DELETE", route, functionId=function_id)
     return ids({"set": set_status, "run": limited, "removed": removed,
                 "removed_again": removed_again,
                 "after": probe.run_of(probe.send(f"py/{slug}", {}))["status"]},
-               {function_id: "<function>"})
+               {function_id: "<function>", event_id: "<event>"})
 
 
 def _unlimited_runs(side: Side) -> object:

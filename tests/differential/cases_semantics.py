@@ -289,7 +289,7 @@ def _function_events(side: Side) -> Answer:
         event_id, run_id = _run_of(side, "py/finishes", {"key": key, "fail": key == "fe-fail"})
         labels.update({event_id: f"<{key} event>", run_id: f"<{key} run>"})
         answer[key] = attempt(lambda: _received(side, key, count))
-        answer[f"{key} eventsV2"] = attempt(lambda: _events_v2(side.probe, run_id, count))
+        answer[f"{key} eventsV2"] = attempt(lambda: finish_events_v2(side.probe, run_id, count))
     answer["listed"] = _internal_listed(side.probe)
     return _anonymous(typing.cast(Answer, ids(answer, labels)))
 
@@ -312,7 +312,7 @@ def _all_events_v2(probe: Probe) -> list[dict[str, typing.Any]]:
         after = page["eventsV2"]["pageInfo"]["endCursor"]
 
 
-def _events_v2(probe: Probe, run_id: str, count: int) -> object:
+def finish_events_v2(probe: Probe, run_id: str, count: int) -> object:
     """The finish events of ``run_id`` in ``eventsV2`` with internal events, by name."""
 
     def listed() -> list[object]:

@@ -105,7 +105,9 @@ def _run_field(read: typing.Callable[[Run], object]) -> Resolver:
 
 
 def _legacy_output(run: Run) -> str | None:
-    return "{}" if run.status is RunStatus.CANCELLED else _run_output(run)
+    if run.status is RunStatus.CANCELLED:
+        return "{}"
+    return run.listed_output() if run.has_output else None
 
 
 def _reason_when(status: RunStatus) -> typing.Callable[[Run], str | None]:

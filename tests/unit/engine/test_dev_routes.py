@@ -45,8 +45,10 @@ def test_a_step_limit_override_fails_the_next_step_and_goes_with_delete(
     assert client.request_raw("POST", f"/fn/step-limit?{query}&limit=1") == (200, b"")
     [event_id] = client.send({"name": "test/fn"})
     failed = client.wait_for_run(event_id, "Failed")
-    assert failed["output"]["error"]["message"] == \
-        "The function run exceeded the step limit of 1 steps."
+    assert failed["output"]["error"] == {
+        "error": "function has too many steps", "name": "InngestErrFunctionOverflowed",
+        "message": "The function run exceeded the step limit of 1 steps."}
+    assert len(app.posts()) == 1  # the run has its one step: the app is not called again
     assert client.request_raw("DELETE", f"/fn/step-limit?{query}") == (200, b"")
     [event_id] = client.send({"name": "test/fn"})
     assert client.wait_for_run(event_id, "Completed")["output"] == "done"
