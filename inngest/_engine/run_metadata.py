@@ -16,6 +16,7 @@ from inngest._engine import ai_cost, scores
 from inngest._engine.models import JSON
 from inngest._engine.payload import BodyError, Object, dump, load_first
 from inngest._engine.store import Store
+from inngest._protocol.step_ids import hash_step_id
 
 OPS = ("merge", "set", "delete", "add")
 AI = "inngest.ai"
@@ -53,7 +54,7 @@ class Update:
 
 @dataclasses.dataclass(frozen=True)
 class Request:
-    # The step's id as the function gave it ("id:index" past its first use); "" for the run.
+    # The step's hashed id (of "id", or "id:index" past its first use); "" for the run.
     target: str
     updates: list[Update]
 
@@ -99,20 +100,11 @@ def from_op(store: Store, run_id: str, op: Object, now_ms: int) -> None:
             update = _update(item)
             if not _allowed(update):
                 continue
-            apply(store, run_id, Request(_op_target(op) if _OP_SCOPES[scope] else "", [update]),
-                  now_ms)
+            # The step's span is the op's, by its hashed id, with or without ``userland``.
+            target = str(op.get("id") or "") if _OP_SCOPES[scope] else ""
+            apply(store, run_id, Request(target, [update]), now_ms)
         except MetadataError:
             continue
-
-
-def _op_target(op: Object) -> str:
-    """The step as an API target names it: its id as the function gave it, with its index
-    past the first use ("id:index")."""
-    userland = op.get("userland")
-    if isinstance(userland, dict) and isinstance(userland.get("id"), str):
-        index = userland.get("index")
-        return f"{userland['id']}:{index}" if _is_int(index) and index else userland["id"]
-    return str(op.get("displayName") or op.get("name") or "")
 
 
 def combine(old: Object, update: Update) -> dict[str, JSON]:
@@ -174,7 +166,7 @@ def _target(raw: JSON) -> str:
             raise MetadataError(400, INVALID_TARGET)
         return ""
     assert isinstance(step_id, str)
-    return f"{step_id}:{index}" if isinstance(index, int) and index else step_id
+    return hash_step_id(f"{step_id}:{index}" if isinstance(index, int) and index else step_id)
 
 
 def _is_int(value: JSON) -> bool:

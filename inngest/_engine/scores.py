@@ -72,7 +72,7 @@ def record(store: Store, run_id: str, scores: list[Score], now_ms: int) -> None:
     """Merge the scores into the run's metadata, in order."""
     with store.transaction():
         for score in scores:
-            target = score.step_id or ""
+            target = hash_step_id(score.step_id) if score.step_id else ""
             if score.experiment is not None:
                 name, variant = score.experiment
                 store.merge_metadata(run_id, target, EXPERIMENT,
@@ -83,12 +83,10 @@ def record(store: Store, run_id: str, scores: list[Score], now_ms: int) -> None:
 
 def attach(store: Store, run_id: str, root: dict[str, object]) -> None:
     """Add the run's metadata to its root span and its steps' to their spans (the child
-    ``{run}-{step id}`` of the root whose step id hashes the target's "id" or "id:index",
-    as the SDK hashes them)."""
+    ``{run}-{step id}`` of the root with the target's hashed step id)."""
     entries: dict[str, list[Metadata]] = {}
     for target, kind, values, updated_at in store.metadata(run_id):
-        key = hash_step_id(target) if target else ""
-        entries.setdefault(key, []).append({
+        entries.setdefault(target, []).append({
             "kind": kind, "scope": "step" if target else "run",
             "values": dict(sorted(values.items())), "updatedAt": updated_at})
     _extend(root, entries.pop("", []))

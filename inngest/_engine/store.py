@@ -894,8 +894,8 @@ class Store:
 
     def merge_metadata(self, run_id: str, target: str, kind: str, values: Object,
                        now_ms: int) -> None:
-        """Merge ``values`` into the run's metadata of ``kind`` for ``target`` (a step's id
-        as the function gave it, or "" for the run)."""
+        """Merge ``values`` into the run's metadata of ``kind`` for ``target`` (a step's
+        hashed id, or "" for the run)."""
         self.update_metadata(run_id, target, kind, lambda old: {**old, **values}, now_ms)
 
     def update_metadata(self, run_id: str, target: str, kind: str,

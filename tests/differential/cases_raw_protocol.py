@@ -38,6 +38,24 @@ def step_run(step_id: str, data: str) -> dict[str, object]:
             "data": data, "metadata": COUNTED}
 
 
+# A step's metadata sent by an app whose ops carry no ``userland`` (the step's id as the
+# function gave it): the op's id is the hashed one, its display name the step's name.
+HASHED_ID = "c2f3a1d6e8b94f0a7d1c3e5b2a4f6d8e0c1b3a5f"
+STEP_SCOPED = [{"kind": "userland.step", "scope": "step", "op": "merge", "values": {"k": "v"}}]
+STEP_METADATA = """query($id: String!) { runTrace(runID: $id) { metadata { kind scope values }
+  childrenSpans { name stepID metadata { kind scope values } } }
+  run(runID: $id) { trace(preview: true) { metadata { kind scope values }
+    childrenSpans { name stepID metadata { kind scope values } } } } }"""
+
+
+def step_metadata(n: int, steps: dict[str, object]) -> Reply:
+    """One step reported with step-scoped metadata and no ``userland``, then the results."""
+    if n == 0:
+        return 206, [{"op": "StepRun", "id": HASHED_ID, "name": "step one",
+                      "displayName": "step one", "data": "one", "metadata": STEP_SCOPED}]
+    return 200, steps
+
+
 def repeat_alone(n: int, steps: dict[str, object]) -> Reply:
     """Step A, then A again (another value), then the results sent."""
     if n < 2:
@@ -168,6 +186,35 @@ def _repeat_beside(side: Side) -> Answer:
     return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
 
 
+def _userland_only(span: dict[str, typing.Any]) -> list[object]:
+    """A span's ``userland.*`` metadata (the others are the call's timings)."""
+    return [entry for entry in span.get("metadata") or []
+            if str(entry["kind"]).startswith("userland.")]
+
+
+def _metadata_by_span(trace: dict[str, typing.Any]) -> object:
+    return {"run": _userland_only(trace),
+            "steps": sorted([span["name"], span["stepID"], _userland_only(span)]
+                            for span in trace.get("childrenSpans") or [])}
+
+
+def _step_metadata(side: Side) -> Answer:
+    """Step-scoped metadata of an op without ``userland``: on which span the trace shows it
+    (``runTrace`` and the run page's preview trace)."""
+    app = RawApp("step-metadata", step_metadata)
+    try:
+        event_id, run_id = _started(side, app)
+        answer = inspect(side, run_id, ("run",), event_id)
+        traces = side.probe.data(STEP_METADATA, id=run_id)
+        answer["trace"] = _metadata_by_span(traces["runTrace"])
+        answer["preview"] = _metadata_by_span(traces["run"]["trace"])
+    finally:
+        app.stop()
+    return ids(answer, {event_id: "<event>", run_id: "<run>"})  # type: ignore[return-value]
+
+
+CASES["raw_step_metadata"] = Case(
+    _step_metadata, ("run", "trace", "preview"), phase=1)
 CASES["raw_repeat_alone"] = Case(
     _repeat_alone, ("replies", "run_counter", "went_on"), phase=1)
 CASES["raw_repeat_beside"] = Case(

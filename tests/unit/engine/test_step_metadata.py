@@ -74,6 +74,19 @@ def test_metadata_of_a_step_op_shows_on_the_run_and_the_step(client: Client,
              "values": {"explicit_step": {"value": 3}, "implicit": {"value": 1}}}]}
 
 
+def test_step_metadata_of_an_op_without_userland_shows_on_its_step(client: Client,
+                                                                   app: FakeApp) -> None:
+    # The step's span is found by the op's hashed id, not by its display name.
+    def handler(call: Call) -> Reply:
+        if call.body["steps"]:
+            return ok("done")
+        return ops(op("StepRun", "my-step", displayName="My step", metadata=[
+            entry("userland.mine", "step", {"k": "v"})]))
+
+    assert traced(client, run_with(client, app, handler)) == {
+        "": [], "My step": [{"kind": "userland.mine", "scope": "step", "values": {"k": "v"}}]}
+
+
 def test_metadata_of_checkpointed_steps_shows_on_their_spans(client: Client,
                                                              app: FakeApp) -> None:
     answers: list[tuple[int, bytes]] = []
