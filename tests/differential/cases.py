@@ -212,6 +212,18 @@ def attempt(read: typing.Callable[[], object]) -> object:
         return {"query failed": str(err).split("\n")[0]}
 
 
+def push_sync(probe: Probe, url: str, app: str, slug: str, event: str) -> dict[str, typing.Any]:
+    """Sync an app of one function (``slug``, on ``event``) at ``url``, which nothing serves:
+    the sync is pushed, as an SDK pushes it. Its answer."""
+    status, body = probe.request("POST", "/fn/register", {
+        "url": url, "appName": app, "framework": "flask", "sdk": "py:v0.1.0", "v": "0.1",
+        "functions": [{"id": slug, "name": "fn", "triggers": [{"event": event}],
+                       "steps": {"step": {"id": "step", "name": "step",
+                                          "runtime": {"type": "http", "url": url}}}}]})
+    assert status == 200, f"{probe.name}: sync answered {status}: {body}"
+    return typing.cast("dict[str, typing.Any]", body)
+
+
 # How long a null output of a completed or failed run on the real server is read again.
 OUTPUT_WAIT_SECONDS = 3.0
 

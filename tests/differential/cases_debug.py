@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import typing
 
-from cases import CASES, Answer, Case, Side, ids, times, without_locations
+from cases import CASES, Answer, Case, Side, ids, push_sync, times, without_locations
 from probe import Probe, wait_for
 
 _LAST_PHASE = 4
@@ -161,13 +161,7 @@ DELETE_BY_NAME = "mutation($name: String!) { deleteAppByName(name: $name) }"
 
 def _sync(probe: Probe) -> str:
     """The app synced at a URL nothing serves (syncs are pushed); its id."""
-    status, body = probe.request("POST", "/fn/register", {
-        "url": _URL, "appName": _APP, "framework": "flask", "sdk": "py:v0.1.0", "v": "0.1",
-        "functions": [{"id": f"{_APP}-fn", "name": "fn", "triggers": [{"event": "debug/e"}],
-                       "steps": {"step": {"id": "step", "name": "step",
-                                          "runtime": {"type": "http", "url": _URL}}}}]})
-    assert status == 200, f"{probe.name}: sync answered {status}: {body}"
-    return str(body["app_id"])
+    return str(push_sync(probe, _URL, _APP, f"{_APP}-fn", "debug/e")["app_id"])
 
 
 def _listed(probe: Probe) -> list[dict[str, typing.Any]]:

@@ -13,7 +13,7 @@ import re
 import time
 import typing
 
-from cases import CASES, Answer, Case, Side, times, without_locations
+from cases import CASES, Answer, Case, Side, push_sync, times, without_locations
 from probe import Probe, wait_for
 
 _LAST_PHASE = 4
@@ -59,12 +59,7 @@ EVENT_RUNS = "query($id: ID!) { event(query: {eventId: $id}) { name functionRuns
 
 
 def _sync(probe: Probe) -> object:
-    status, body = probe.request("POST", "/fn/register", {
-        "url": _URL, "appName": _APP, "framework": "flask", "sdk": "py:v0.1.0", "v": "0.1",
-        "functions": [{"id": _SLUG, "name": "fn", "triggers": [{"event": _TRIGGER}],
-                       "steps": {"step": {"id": "step", "name": "step",
-                                          "runtime": {"type": "http", "url": _URL}}}}]})
-    assert status == 200, f"{probe.name}: sync answered {status}: {body}"
+    body = push_sync(probe, _URL, _APP, _SLUG, _TRIGGER)
     return {"modified": body["modified"], "app_id": body["app_id"]}
 
 
