@@ -8,6 +8,7 @@ import typing
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON
 from inngest._engine.payload import BodyError, load_body
+from inngest._engine.responses import sorted_keys
 from inngest._engine.sessions import SessionsError, resolve
 
 MAX_EVENTS = 5000
@@ -114,12 +115,14 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str, *,
     event_id = _optional(raw, "id", str, "a string")
     _optional(raw, "v", str, "a string")
     meta = _meta(raw)
+    # The real server keeps data and user as Go maps: it stores and shows their keys
+    # sorted, at any depth, whatever order they were sent in.
     event: dict[str, JSON] = {
         "name": raw["name"],
-        "data": data,
+        "data": sorted_keys(data),
         "id": event_id or internal_id,
         "ts": ts,
-        "user": user or {},
+        "user": sorted_keys(user or {}),
     }
     if raw.get("v") is not None:
         event["v"] = raw["v"]

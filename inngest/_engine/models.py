@@ -104,6 +104,8 @@ class App(Stored):
     # (a durable endpoint's app, made by the checkpoint API, never called to sync), or
     # CONNECT (a worker that synced over its connection to the connect gateway).
     method: str = "SERVE"
+    # When it was archived (deleteApp, /fn/remove): 0 while it is synced.
+    archived_at_ms: int = 0
 
 
 API_METHOD = "API"

@@ -206,7 +206,7 @@ def register(
     digest = checksum(request)
     app_id = app_uuid(app_name)
     sync_id = str(uuid.uuid4())
-    _remove_placeholders(store, url)
+    _remove_placeholders(store, url, now_ms)
     current = store.app(app_id)
     if current is not None and current.error is None and current.checksum == digest:
         return RegisterResult(app_id, sync_id, modified=False)
@@ -240,12 +240,12 @@ def _app_error(errors: list[str]) -> str:
     return f"{len(errors)} errors occurred:" + "".join(f" * {error}" for error in errors)
 
 
-def _remove_placeholders(store: Store, url: str) -> None:
+def _remove_placeholders(store: Store, url: str, now_ms: int) -> None:
     """An app syncing at a URL replaces the placeholder there, as on the dev server, which
     keeps the other named apps at that URL (apps synced with no URL share the empty one)."""
     for app in store.apps_by_url(url):
         if is_placeholder(app):
-            store.delete_app(app.id)
+            store.delete_app(app.id, now_ms)
 
 
 def _request_problems(request: Object) -> list[str]:

@@ -399,14 +399,21 @@ class Store:
         rows = self._rows("SELECT data FROM apps WHERE url = ?", url)
         return [App.from_dict(_record(r[0])) for r in rows]
 
-    def delete_app(self, app_id: str) -> None:
-        """Archive the app, as the dev server does: it is no longer listed and its functions
-        no longer run, but it and its functions are still found by id and by slug, and a
-        sync of it revives it."""
+    def archived_apps(self) -> list[App]:
+        return [App.from_dict(_record(r[0]))
+                for r in self._rows("SELECT data FROM removed_apps")]
+
+    def delete_app(self, app_id: str, now_ms: int) -> None:
+        """Archive the app at ``now_ms``, as the dev server does: it is listed only among
+        archived apps and its functions no longer run, but it and its functions are still
+        found by id and by slug, and a sync of it revives it."""
         with self.transaction():
+            app = self.app(app_id)
+            if app is None:
+                return
             self._forget_functions()
-            self._conn.execute("INSERT OR REPLACE INTO removed_apps (id, data)"
-                               " SELECT id, data FROM apps WHERE id = ?", (app_id,))
+            self._conn.execute("INSERT OR REPLACE INTO removed_apps (id, data) VALUES (?, ?)",
+                               (app_id, dump(app.replace(archived_at_ms=now_ms).to_dict())))
             self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
 
     def _forget_functions(self) -> None:

@@ -143,7 +143,7 @@ def _invocation_answers(probe: Probe, slug: str, key: str) -> object:
 def _stored_trigger(probe: Probe, fn_id: str, key: str) -> object:
     """The event that started the run of ``fn_id`` whose event's ``data.key`` is ``key``,
     as ``runTrigger`` and REST ``/v1/events/{id}`` show it. (The runs are read one by one:
-    the dev server's ``runs(filter: {query})`` matches no run an invocation started.)"""
+    the dev server's ``runs(filter: {query})`` matches no run ``invokeFunction`` started.)"""
     def started() -> dict[str, typing.Any]:
         edges = probe.data(_RUNS, **{"from": _since(120), "fn": fn_id})["runs"]["edges"]
         for edge in edges:

@@ -17,6 +17,7 @@ import cases_js_v4  # noqa: F401  (registers its cases into cases.CASES)
 import cases_raw_protocol  # noqa: F401  (registers its cases into cases.CASES)
 import cases_realtime  # noqa: F401  (registers its cases into cases.CASES)
 import cases_semantics  # noqa: F401  (registers its cases into cases.CASES)
+import cases_stored_events  # noqa: F401  (registers its cases into cases.CASES)
 import cases_sync  # noqa: F401  (registers its cases into cases.CASES)
 import cases_wire  # noqa: F401  (registers its cases into cases.CASES)
 

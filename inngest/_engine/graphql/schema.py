@@ -464,9 +464,11 @@ def _run_query(query: object) -> run_query.Condition | None:
 
 
 def _trigger_matches(run: Run, matches: run_query.Condition, ctx: object) -> bool:
-    """The query reads the run's (first) triggering event."""
+    """The query reads the run's (first) triggering event. As on the dev server, an event
+    whose id is not its internal id (one its sender gave, an invocation's) matches no run."""
     stored = engine_of(ctx).store.event(run.event_ids[0]) if run.event_ids else None
-    return stored is not None and matches(stored.event) is True
+    return (stored is not None and stored.event.get("id") == stored.internal_id
+            and matches(stored.event) is True)
 
 
 def _list(value: object) -> typing.Sequence[object]:
@@ -748,11 +750,11 @@ def _update_app(parent: object, args: Args, ctx: object) -> App:
 
 def _delete_app_by_name(parent: object, args: Args, ctx: object) -> bool:
     """Archive the first app listed with the name; false when none is."""
-    store = engine_of(ctx).store
+    engine = engine_of(ctx)
     name = args.get("name")
-    for app in store.apps():
+    for app in engine.store.apps():
         if app.name == name:
-            store.delete_app(app.id)
+            engine.store.delete_app(app.id, engine.clock.now_ms())
             return True
     return False
 
@@ -761,7 +763,8 @@ def _delete_app(parent: object, args: Args, ctx: object) -> str:
     """Archive the app (store.delete_app); any UUID is answered back as given, an app or
     not, as the dev server does."""
     app_id = str(args.get("id"))
-    engine_of(ctx).store.delete_app(_uuid(app_id))
+    engine = engine_of(ctx)
+    engine.store.delete_app(_uuid(app_id), engine.clock.now_ms())
     return app_id
 
 

@@ -267,9 +267,12 @@ class Api:
             return respond(404, {"error": f"function not found: {slug}", "data": None,
                                  "status": 404})
         given = raw.get("data")
+        # The dev server names the target by the slug it was given, as invokeFunction does.
         data = {**(given if isinstance(given, typing.Mapping) else {}),
-                events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
-        invoked = {**raw, "name": events.FUNCTION_INVOKED, "data": data}
+                events.INTERNAL_DATA_KEY: events.invocation_metadata(slug)}
+        # An event without an id gets one of its own there, not its internal id.
+        event_id = raw.get("id") or self.engine.ids.new(self.engine.clock.now_ms())
+        invoked = {**raw, "name": events.FUNCTION_INVOKED, "id": event_id, "data": data}
         try:
             [internal_id] = self.engine.runner.publish([invoked])
         except events.EventError as err:
@@ -298,7 +301,7 @@ class Api:
         if not apps:
             return respond(404, {"error": f"App not found: {url}", "data": None, "status": 404})
         for app in apps:
-            self.engine.store.delete_app(app.id)
+            self.engine.store.delete_app(app.id, self.engine.clock.now_ms())
         return respond(200, {"ok": True})
 
     def app_functions(self, app_name: str, **_: object) -> Response:

@@ -81,6 +81,19 @@ def test_rest_events_list_their_keys_in_the_real_servers_order(client: Client) -
         assert list(one["data"]) == keys
 
 
+def test_data_and_user_are_kept_with_their_keys_sorted_at_every_depth(client: Client) -> None:
+    # The real server keeps them as Go maps (measured): keys in the order of their UTF-8
+    # bytes, where U+FF01 comes before U+1F600 (their UTF-16 order is the other way).
+    data = {"z": {"\U0001f600": 1, "\uff01": [{"b": 1, "a": 2}]}, "A": 1, "_": 2}
+    [event_id] = client.send({"name": "a/sorted", "data": data, "user": {"y": 1, "x": 2}})
+    _, raw = client.request_raw("GET", f"/v1/events/{event_id}")
+    record = json.loads(raw, object_pairs_hook=lambda pairs: pairs)[0][1]
+    fields = dict(record)
+    assert fields["data"] == [("A", 1), ("_", 2), (
+        "z", [("\uff01", [[("a", 2), ("b", 1)]]), ("\U0001f600", 1)])]
+    assert fields["user"] == [("x", 2), ("y", 1)]
+
+
 def test_invalid_json(client: Client) -> None:
     status, body = post(client, b"{nope")
     assert status == 400 and body["error"].startswith("Unable to parse request body")

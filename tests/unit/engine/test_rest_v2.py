@@ -274,6 +274,19 @@ def test_apps_and_functions(client: Client, synced: FakeApp) -> None:
     assert listed == {"hello", "fails", "sleepy"} and rest["page"] == {"limit": 20}
 
 
+def test_archived_apps_are_listed_only_as_archived(client: Client, synced: FakeApp) -> None:
+    assert "data" not in get(client, "/apps?archived=true")[1]
+    [app] = get(client, "/apps")[1]["data"]
+    status, removed = client.request("DELETE", f"/fn/remove?url={synced.url}")
+    assert status == 200, removed
+    _, listed = get(client, "/apps?archived=true")
+    [archived] = listed["data"]
+    assert archived["archivedAt"].endswith("Z")
+    assert archived == {**app, "isArchived": True, "archivedAt": archived["archivedAt"]}
+    assert "data" not in get(client, "/apps")[1]
+    assert "data" not in get(client, "/apps?archived=false")[1]
+
+
 def test_send_event_starts_runs(client: Client, synced: FakeApp) -> None:
     status, body = post(client, "/events", {"name": "test/hello", "data": {"x": 1}})
     assert status == 200

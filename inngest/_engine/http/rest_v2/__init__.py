@@ -152,9 +152,9 @@ class RestV2:
 
     def list_apps(self, query: dict[str, str], **_: object) -> Object:
         size = params.limit(query, *_APPS_LIMITS)
-        # A removed app is forgotten, not archived: there are never archived apps to list.
-        archived = params.boolean(query, "archived")
-        apps = [] if archived else sorted(self.engine.store.apps(), key=lambda app: app.id)
+        store = self.engine.store
+        listed = store.archived_apps() if params.boolean(query, "archived") else store.apps()
+        apps = sorted(listed, key=lambda app: app.id)
         start = _after_id(query, [app.id for app in apps])
         shown = apps[start:start + size]
         data = [shapes.app_json(app, len(self._app_functions(app))) for app in shown]
@@ -355,7 +355,8 @@ class RestV2:
             raise V2Error(400, MISSING_FIELD, "Input data is required")
         fn, _app = self._function(app_id, function_id)
         data: dict[str, JSON] = {**typing.cast(typing.Mapping[str, JSON], request["data"]),
-                                 events.INTERNAL_DATA_KEY: {"fn_id": fn.id}}
+                                 events.INTERNAL_DATA_KEY: events.invocation_metadata(
+                                     fn.id, type="api")}
         key = request.get("idempotency_key")
         store, now = self.engine.store, self.engine.clock.now_ms()
         # One transaction: two invokes with one key cannot both start a run.

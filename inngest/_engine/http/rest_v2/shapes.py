@@ -45,7 +45,9 @@ def app_json(app: App, function_count: int) -> Object:
                  url=app.url, error=app.error, appVersion=app.app_version)
     return proto(id=app.name, name=app.name, method="SERVE", functionCount=function_count,
                  createdAt=timestamp(app.updated_at_ms // 1000 * 1000),
-                 appVersion=app.app_version, latestSync=sync)
+                 appVersion=app.app_version, latestSync=sync,
+                 isArchived=app.archived_at_ms > 0,
+                 archivedAt=_optional_time(app.archived_at_ms // 1000 * 1000 or None))
 
 
 def public_function_id(fn: Function, app: App | None) -> str:
