@@ -1,5 +1,5 @@
 // Apps: where they are served, their SDK, whether they synced (and why not); add, resync, remove.
-import { gql } from "./api.js";
+import { ApiError, gql } from "./api.js";
 import { h, replace, busy, flash, button } from "./ui.js";
 
 const APPS = `
@@ -7,6 +7,18 @@ query Apps { apps {
   id name url error sdkLanguage sdkVersion framework appVersion functionCount
 } }`;
 const CREATE = "mutation Add($url: String!) { createApp(input: {url: $url}) { id name error } }";
+// Sync the app at `url`: its name, or why it did not sync. As on the dev server, a sync that
+// fails answers createApp with a GraphQL error (the app is listed all the same).
+async function sync(url) {
+  try {
+    const { createApp } = await gql(CREATE, { url });
+    return { name: createApp.name, error: createApp.error };
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return { name: url, error: err.message };
+  }
+}
+
 // What the engine's short error codes mean for the person reading them.
 const REASONS = {
   unreachable: "The engine could not connect to this URL. Is the app running and serving there?",
@@ -28,9 +40,9 @@ export async function render(view) {
       class: "card add-app", onsubmit: async (event) => {
         event.preventDefault();
         await busy(add, async () => {
-          const { createApp } = await gql(CREATE, { url: url.value.trim() });
-          flash(createApp.error ? `Added, but the app did not sync: ${createApp.error}`
-            : `Synced ${createApp.name}`, createApp.error ? "error" : "ok");
+          const synced = await sync(url.value.trim());
+          flash(synced.error ? `Added, but the app did not sync: ${synced.error}`
+            : `Synced ${synced.name}`, synced.error ? "error" : "ok");
           url.value = "";
           await poll();
         });
@@ -69,9 +81,9 @@ function appCard(app, refresh) {
     REASONS[app.error] ? h("div", { class: "reason" }, REASONS[app.error]) : null),
   h("div", { class: "actions" },
     button("Resync", (event) => busy(event.target, async () => {
-      const { createApp } = await gql(CREATE, { url: app.url });
-      flash(createApp.error ? `Sync failed: ${createApp.error}` : `Synced ${createApp.name}`,
-        createApp.error ? "error" : "ok");
+      const synced = await sync(app.url);
+      flash(synced.error ? `Sync failed: ${synced.error}` : `Synced ${synced.name}`,
+        synced.error ? "error" : "ok");
       await refresh();
     }), { class: "resync" }),
     button("Remove", (event) => busy(event.target, async () => {

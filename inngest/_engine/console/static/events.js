@@ -25,7 +25,8 @@ async function renderList(view) {
       body));
   let shown = "";
   async function poll() {
-    const { events } = await gql(EVENTS);
+    // The dev server's API answers null, not [], while no event is stored.
+    const events = (await gql(EVENTS)).events || [];
     if (JSON.stringify(events) === shown) return;
     shown = JSON.stringify(events);
     replace(body, events.length ? events.map(eventRow)
