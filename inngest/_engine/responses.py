@@ -169,6 +169,14 @@ def parse_output(body: bytes) -> JSON:
 
 
 def sorted_keys(value: JSON) -> JSON:
+    # Decoded JSON is dicts and lists: checked first, as the ABC checks cost more (every
+    # stored event's data goes through here).
+    if type(value) is dict:
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if type(value) is list:
+        return [sorted_keys(item) for item in value]
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
     if isinstance(value, typing.Mapping):
         return {key: sorted_keys(value[key]) for key in sorted(value)}
     if isinstance(value, typing.Sequence) and not isinstance(value, str):
