@@ -156,17 +156,18 @@ class Workers:
     def _forward(self, pending: Pending, deadline: float) -> messages.SDKResponse:
         """Send the request, and again to another connection each time it is lost, up to
         ``MAX_FORWARDS`` sends in all."""
-        for _ in range(MAX_FORWARDS - 1):
+        sends = 1
+        while True:
             try:
                 return self._send_and_wait(pending, deadline)
             except _Lost:
-                self._reroute(pending, deadline)
-        try:
-            return self._send_and_wait(pending, deadline)
-        except _Lost:
-            raise TransportError(
-                "failed to route request to gateway: gateway could not forward to connection "
-                f"{pending.connection.connection_id}: connection not available") from None
+                if sends == MAX_FORWARDS:
+                    raise TransportError(
+                        "failed to route request to gateway: gateway could not forward to "
+                        f"connection {pending.connection.connection_id}: connection not "
+                        "available") from None
+            self._reroute(pending, deadline)
+            sends += 1
 
     def _send_and_wait(self, pending: Pending, deadline: float) -> messages.SDKResponse:
         try:
