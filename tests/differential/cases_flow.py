@@ -179,10 +179,17 @@ def _config(side: Side) -> Answer:
 
 def _rate_limit_period(side: Side) -> Answer:
     """A rate limit of 2 per 4 s: one run every 2 s (the dev server's burst is a tenth of the
-    limit), so of events at 0, 0.7 and 2.7 s the second starts no run."""
-    plan: list[tuple[float, dict[str, object]]] = [
-        (at, {"key": "rlp", "n": n}) for n, at in enumerate((0.0, 0.7, 2.7))]
-    return runs_per_event(side, _send_at(side, "py/rate-limit-two", plan), 1.0)
+    limit). The second event, sent once the first has its run, starts none; the third, 3 s
+    after that, starts one. Waiting for the first run keeps a loaded real server from taking
+    the second event before the first (seen in CI)."""
+    event = "py/rate-limit-two"
+    first = side.probe.send(event, {"key": "rlp", "n": 0})
+    side.probe.run_ids(first)
+    began = time.monotonic()
+    second = side.probe.send(event, {"key": "rlp", "n": 1})
+    time.sleep(max(0.0, began + 3.0 - time.monotonic()))
+    third = side.probe.send(event, {"key": "rlp", "n": 2})
+    return runs_per_event(side, [first, second, third], 1.0)
 
 
 def _starts(side: Side, counts: dict[str, int]) -> dict[str, list[int]]:

@@ -18,7 +18,8 @@ import urllib3
 from inngest.experimental import dev_server
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LOG_DIR = os.path.join(REPO, "artifacts", "differential")
+# again.py gives a second run its own directory, so the first run's logs stay.
+LOG_DIR = os.environ.get("DIFFERENTIAL_LOG_DIR") or os.path.join(REPO, "artifacts", "differential")
 RETRY_INTERVAL_SECONDS = 1  # the real server accepts whole seconds >= 1 only
 _READY_SECONDS = 60.0
 _HTTP = urllib3.PoolManager(retries=False, maxsize=16)
