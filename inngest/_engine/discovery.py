@@ -28,6 +28,13 @@ PING_TIMEOUT = 10.0
 PROBE_TIMEOUT = 2.0
 _STATUS_ERRORS = {401: "unauthorized", 403: "forbidden", 404: "url_not_found",
                   500: "internal_server_error"}
+# An SDK's 400 messages the dev server records as a code (the first whose text is in the
+# message); other messages are recorded as they are.
+_MESSAGE_ERRORS = (("No functions registered", "no_functions"),
+                   ("function is invalid", "invalid_function"),
+                   ("You didn't specify your workspace's signing key", "missing_signing_key"),
+                   ("No INNGEST_ENV branch name found", "missing_branch_env_name"))
+_INVALID_SIGNING_KEY = "Your signing key is invalid"
 
 
 def with_scheme(url: str) -> str:
@@ -44,8 +51,14 @@ def ping_error(status: int, body: bytes) -> str | None:
         except ValueError:
             reply = None
         message = reply.get("message") if isinstance(reply, typing.Mapping) else None
-        return str(message) if message else "invalid_request"
+        return _message_error(str(message)) if message else "invalid_request"
     return _STATUS_ERRORS.get(status, f"status_{status}")
+
+
+def _message_error(message: str) -> str:
+    if message == _INVALID_SIGNING_KEY:
+        return "invalid_signing_key"
+    return next((code for text, code in _MESSAGE_ERRORS if text in message), message)
 
 
 class Syncer:

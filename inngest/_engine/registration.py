@@ -41,6 +41,8 @@ _PATH_AS_WRITTEN = frozenset(string.ascii_letters + string.digits + _PATH_KEPT +
 _BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _NAMESPACE = uuid.NAMESPACE_OID
+# The app's error after a sync of no functions (the sync itself is accepted).
+NO_FUNCTIONS = "No functions registered within your app"
 _SLUG_SUBSTITUTIONS = str.maketrans({
     '"': "", "'": "", "\u2019": "", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "&": "and", "@": "at",
@@ -214,7 +216,7 @@ def register(
     errors = _validate_all(functions)
     app = App(
         id=app_id, name=app_name, url=url, checksum=digest,
-        error=_app_error([error for _, error in errors]) if errors else None,
+        error=_sync_error(store, app_id, functions, [error for _, error in errors]),
         sdk=str(request.get("sdk") or ""), framework=str(request.get("framework") or ""),
         app_version=str(request.get("appVersion") or ""), updated_at_ms=now_ms,
         method=CONNECT_METHOD if request.get("deployType") == "connect" else "SERVE",
@@ -232,6 +234,17 @@ def register(
             "message": f"At least one function is invalid: {detail}",
         }, detail)
     return RegisterResult(app_id, sync_id, modified=True)
+
+
+def _sync_error(store: Store, app_id: str, functions: JSON, errors: list[str]) -> str | None:
+    """The error a sync leaves on its app: its functions' errors, else, for a sync of no
+    functions, ``NO_FUNCTIONS`` unless the app had functions synced (measured: the dev
+    server's sync then only archives them, and the app shows no error)."""
+    if errors:
+        return _app_error(errors)
+    if not functions and not store.functions(app_id):
+        return NO_FUNCTIONS
+    return None
 
 
 def _app_error(errors: list[str]) -> str:

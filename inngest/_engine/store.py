@@ -379,8 +379,11 @@ class Store:
         with self.transaction():
             self._forget_functions()
             self._conn.execute("DELETE FROM removed_apps WHERE id = ?", (app.id,))
+            # An upsert, not a replace: the row keeps its place, so apps at one URL are
+            # found in the order they were first synced (see ``apps_by_url``).
             self._conn.execute(
-                "INSERT OR REPLACE INTO apps (id, name, url, data) VALUES (?, ?, ?, ?)",
+                "INSERT INTO apps (id, name, url, data) VALUES (?, ?, ?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET name = excluded.name, url = excluded.url, data = excluded.data",
                 (app.id, app.name, app.url, dump(app.to_dict())))
 
     def apps(self) -> list[App]:
@@ -396,7 +399,8 @@ class Store:
         return self.app(app_id) or (App.from_dict(_record(rows[0][0])) if rows else None)
 
     def apps_by_url(self, url: str) -> list[App]:
-        rows = self._rows("SELECT data FROM apps WHERE url = ?", url)
+        """The apps at ``url``, first synced first (as the dev server finds them)."""
+        rows = self._rows("SELECT data FROM apps WHERE url = ? ORDER BY rowid", url)
         return [App.from_dict(_record(r[0])) for r in rows]
 
     def archived_apps(self) -> list[App]:

@@ -1,19 +1,24 @@
 """Cases for app syncs (``POST /fn/register`` as an SDK sends it): which apps a sync keeps
-at its URL, apps synced without a URL, functions without an ID, and the rerun of a durable
-endpoint's run. Each syncs apps of its own, at URLs no server can reach; they run in the
-last phase, so the cases listing every app do not see them. They register into
-``cases.CASES``."""
+at its URL, apps synced without a URL, functions without an ID, syncs of no functions,
+``DELETE /fn/remove``, and the rerun of a durable endpoint's run. Each syncs apps of its
+own, at URLs no server can reach (or served by the case); they run in the last phase, so
+the cases listing every app do not see them. They register into ``cases.CASES``."""
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 import time
 import typing
 
-from cases import CASES, Answer, Case, Side, ids, times
+from cases import CASES, Answer, Case, Side, ids, ports, times
+from cases_hostile import _parsed
 from probe import Probe, wait_for
 
 _LAST_PHASE = 4
 _APPS = "{ apps { name url functionCount functions { slug name } } }"
+_APPS_WITH_ERRORS = "{ apps { name url error functionCount connected } }"
 _CREATE_APP = "mutation($url: String!) { createApp(input: {url: $url}) { id } }"
 
 
@@ -111,6 +116,225 @@ def _sync_case(side: Side) -> Answer:
 CASES["app_sync"] = Case(_sync_case, ("shared_url", "placeholder", "without_url",
                                       "without_id", "same_function_elsewhere"),
                          phase=_LAST_PHASE)
+
+# -- syncs of no functions -------------------------------------------------------------------
+_NO_FUNCTIONS = "sync-nofn-"
+_CREATE_APP_SHOWN = """mutation($url: String!) {
+  createApp(input: {url: $url}) { name url error functionCount } }"""
+
+
+def _with_errors(probe: Probe, prefix: str) -> list[dict[str, typing.Any]]:
+    """The apps whose name or URL holds ``prefix``, with their errors, in name order."""
+    return sorted((app for app in probe.data(_APPS_WITH_ERRORS)["apps"]
+                   if prefix in app["name"] or prefix in app["url"]),
+                  key=lambda app: str(app["name"]))
+
+
+_OMITTED = object()
+
+
+def _push(probe: Probe, app: str, functions: object = _OMITTED) -> object:
+    """A sync at the case's URL with ``functions`` as given (left out by default)."""
+    body: dict[str, object] = {"url": _url("nofn"), "appName": app, "framework": "flask",
+                               "sdk": "py:v0.1.0", "v": "0.1"}
+    if functions is not _OMITTED:
+        body["functions"] = functions
+    status, answer = probe.request("POST", "/fn/register", body)
+    if isinstance(answer, dict) and isinstance(answer.get("sync_id"), str):
+        answer["sync_id"] = "<sync id>"
+    return {"status": status, "body": answer}
+
+
+def _pushed_without_functions(probe: Probe) -> object:
+    """Syncs of no functions (an empty list, none, null), again, then of a function and of
+    none again: each sync's answer and the apps' errors after it."""
+    app, function = f"{_NO_FUNCTIONS}app", _function(f"{_NO_FUNCTIONS}fn", "fn", _url("nofn"))
+    steps: dict[str, object] = {}
+    for label, push in (
+            ("empty", lambda: _push(probe, app, [])),
+            ("omitted", lambda: _push(probe, f"{_NO_FUNCTIONS}omitted")),
+            ("null", lambda: _push(probe, f"{_NO_FUNCTIONS}null", None)),
+            ("empty again", lambda: _push(probe, app, [])),
+            ("a function", lambda: _push(probe, app, [function])),
+            ("none after it", lambda: _push(probe, app, []))):
+        steps[label] = {"sync": push(), "apps": _with_errors(probe, _NO_FUNCTIONS)}
+    return steps
+
+
+class _SyncingApp:
+    """An app on a free port that answers the server's sync request (a PUT) as an SDK
+    would: by syncing no functions and passing the server's answer on, or, with
+    ``refusal``, by answering 400 with that message itself."""
+
+    def __init__(self, probe: Probe, name: str, refusal: str | None = None) -> None:
+        self.probe, self.name, self.refusal = probe, name, refusal
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/inngest"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _answer(self) -> tuple[int, object]:
+        if self.refusal is not None:
+            return 400, {"message": self.refusal}
+        status, answer = self.probe.request("POST", "/fn/register", {
+            "url": self.url, "appName": self.name, "framework": "raw", "sdk": "raw:v0.0.1",
+            "v": "0.1", "functions": []})
+        return status, answer
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 (http.server's name)
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                status, answer = app._answer()
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                for name, value in (("content-type", "application/json"),
+                                    ("x-inngest-sdk", "raw:v0.0.1"),
+                                    ("content-length", str(len(data)))):
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _added_without_functions(probe: Probe) -> object:
+    """``createApp`` of an app that syncs no functions: answered with the app and its
+    error."""
+    app = _SyncingApp(probe, f"{_NO_FUNCTIONS}added")
+    try:
+        added = probe.gql(_CREATE_APP_SHOWN, url=app.url)
+        shown = {"answer": added, "apps": _with_errors(probe, f"{_NO_FUNCTIONS}added")}
+        return json.loads(typing.cast(str, ports(json.dumps(shown))))
+    finally:
+        app.stop()
+
+
+def _refused_without_functions(probe: Probe) -> object:
+    """``createApp`` of an app that refuses the sync itself, saying it has no functions:
+    the mutation's error, and the app's once the server has tried it again (the dev server
+    lists it as unreachable until then, ours with the reason at once)."""
+    app = _SyncingApp(probe, "", refusal="No functions registered within your app")
+    try:
+        answer = probe.gql(_CREATE_APP_SHOWN, url=app.url)
+        host = app.url.split("//", 1)[1].split("/", 1)[0].replace("127.0.0.1", "localhost")
+
+        def retried() -> list[object]:
+            errors = [listed["error"] for listed in _with_errors(probe, host)]
+            assert errors and errors[0] != "unreachable", errors
+            return errors
+
+        return {"errors": [error["message"] for error in answer.get("errors") or []],
+                "data": answer.get("data"), "apps": wait_for(retried, 20)}
+    finally:
+        app.stop()
+
+
+def _no_functions_case(side: Side) -> Answer:
+    probe = side.probe
+    return {"pushed": _pushed_without_functions(probe),
+            "added": _added_without_functions(probe),
+            "refused": _refused_without_functions(probe)}
+
+
+CASES["sync_no_functions"] = Case(_no_functions_case, ("pushed", "added", "refused"),
+                                  phase=_LAST_PHASE)
+
+# -- DELETE /fn/remove -------------------------------------------------------------------------
+_REMOVE = "sync-remove-"
+_FUNCTION_BY_SLUG = """query($slug: String!) {
+  functionBySlug(query: {functionSlug: $slug}) { slug app { name } } }"""
+_EVENT_RUNS = "query($id: ID!) { event(query: {eventId: $id}) { status functionRuns { id } } }"
+_FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def _remove(probe: Probe, query: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> object:
+    """A removal's status and body (ours adds ``code`` and ``message`` to an error:
+    docs/compatibility.md, Engine, "REST v1 error statuses")."""
+    return _parsed(probe, ("DELETE", "/fn/remove" + query, body, headers or {}))
+
+
+def _removal_bad_input(probe: Probe, url: str) -> object:
+    """The URL given another way than in the query, or unknown: nothing is removed."""
+    return {
+        "no url": _remove(probe, ""), "empty url": _remove(probe, "?url="),
+        "url in a JSON body": _remove(probe, "", json.dumps({"url": url}).encode(),
+                                      {"content-type": "application/json"}),
+        "url in a form body": _remove(probe, "", f"url={url}".encode(), _FORM),
+        "unknown url": _remove(probe, f"?url={url}/nope"),
+        "apps": [app["name"] for app in _with_errors(probe, _REMOVE)],
+    }
+
+
+def _function_found(probe: Probe, slug: str) -> object:
+    """``functionBySlug``'s data (the dev server also answers a missing one with an error,
+    ours with none: docs/compatibility.md, Engine, "GraphQL error messages")."""
+    return probe.gql(_FUNCTION_BY_SLUG, slug=slug).get("data")
+
+
+def _event_after_removal(probe: Probe, name: str) -> object:
+    """An event for the removed function: it starts nothing."""
+    event_id = probe.send(name, {})
+
+    def handled() -> dict[str, typing.Any]:
+        event = probe.data(_EVENT_RUNS, id=event_id)["event"]
+        assert event["status"] not in (None, "PENDING", "RUNNING"), event
+        return typing.cast("dict[str, typing.Any]", event)
+
+    return wait_for(handled, 15)
+
+
+def _removed(probe: Probe) -> object:
+    """An app of one function removed by its URL, removed again, an event for its
+    function, then the app synced again."""
+    url, name, event = _url("remove"), f"{_REMOVE}app", "sync-parity/removed"
+    slug = f"{_REMOVE}fn"
+    _sync(probe, name, url, {**_function(slug, "fn", url), "triggers": [{"event": event}]})
+    removal = {"bad input": _removal_bad_input(probe, url),
+               "removed": _remove(probe, f"?url={url}"),
+               "again": _remove(probe, f"?url={url}"),
+               "apps": _with_errors(probe, _REMOVE),
+               "functions": [fn["slug"] for fn in probe.data("{ functions { slug } }")["functions"]
+                             if fn["slug"].startswith(_REMOVE)],
+               "by slug": _function_found(probe, slug),
+               "event": _event_after_removal(probe, event)}
+    _sync(probe, name, url, {**_function(slug, "fn", url), "triggers": [{"event": event}]})
+    removal["synced again"] = {"apps": _with_errors(probe, _REMOVE),
+                               "by slug": _function_found(probe, slug)}
+    return removal
+
+
+def _removed_one_at_a_time(probe: Probe) -> object:
+    """Two apps at one URL, the first synced again after the second: each removal takes
+    one app, the first synced first."""
+    url = _url("remove-shared")
+    first, second = f"{_REMOVE}shared-first", f"{_REMOVE}shared-second"
+    _sync(probe, first, url, _function(f"{first}-fn", "first", url))
+    _sync(probe, second, url, _function(f"{second}-fn", "second", f"{url}/second"))
+    _sync(probe, first, url, _function(f"{first}-fn", "first", url),
+          _function(f"{first}-more", "more", url))
+    removals = []
+    for _ in range(3):
+        removals.append({"answer": _remove(probe, f"?url={url}"),
+                         "left": [app["name"] for app in _with_errors(probe, "shared-")]})
+    return removals
+
+
+def _remove_case(side: Side) -> Answer:
+    probe = side.probe
+    return {"removed": _removed(probe), "one_at_a_time": _removed_one_at_a_time(probe)}
+
+
+CASES["fn_remove"] = Case(_remove_case, ("removed", "one_at_a_time"), phase=_LAST_PHASE)
 
 # -- the rerun of a durable endpoint's run ---------------------------------------------------
 _ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -293,6 +293,8 @@ class Api:
         return respond(200, result.to_dict())
 
     def remove_app(self, query: dict[str, str], **_: object) -> Response:
+        """Archive the first app synced at the URL (only the query's ``url`` is read, as by
+        the dev server) and its functions; answered with an empty body, as there."""
         url = query.get("url", "")
         try:
             apps = self.engine.store.apps_by_url(registration.normalize_url(url))
@@ -300,9 +302,11 @@ class Api:
             apps = []  # no app is synced at a URL that does not parse
         if not apps:
             return respond(404, {"error": f"App not found: {url}", "data": None, "status": 404})
-        for app in apps:
-            self.engine.store.delete_app(app.id, self.engine.clock.now_ms())
-        return respond(200, {"ok": True})
+        store = self.engine.store
+        with store.transaction():
+            store.archive_functions(apps[0].id, ())
+            store.delete_app(apps[0].id, self.engine.clock.now_ms())
+        return 200, dict(BASE_HEADERS), b""
 
     def app_functions(self, app_name: str, **_: object) -> Response:
         """The app's synced functions by internal id, as the dev server lists them: every

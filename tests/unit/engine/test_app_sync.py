@@ -13,6 +13,7 @@ from inngest._engine import registration
 from inngest._engine.http.server import DevServer
 
 LOOPBACK = True
+FUNCTION_BY_SLUG = "query($slug: String!) { functionBySlug(query: {functionSlug: $slug}) { slug } }"
 INVALID = {"error": "At least one function is invalid", "data": None, "status": 400,
            "code": "bad_request"}
 
@@ -214,9 +215,54 @@ def test_function_level_retries_count_when_the_step_has_none(
 
 def test_remove_app(dev: DevServer, client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn")])
-    assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 200
+    assert client.request_raw("DELETE", "/fn/remove?url=" + app.url) == (200, b"")
     assert dev.engine.store.apps() == [] and dev.engine.store.functions() == []
     assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 404
+    # Its functions are archived with it (measured): no longer found by slug.
+    assert data(client, FUNCTION_BY_SLUG, slug="app-fn")["functionBySlug"] is None
+    assert client.register(app, [app.function("fn")])[0] == 200
+    assert data(client, FUNCTION_BY_SLUG, slug="app-fn")["functionBySlug"] == {"slug": "app-fn"}
+
+
+def test_remove_takes_the_url_from_the_query_only(client: Client, app: FakeApp) -> None:
+    """The dev server reads ``url`` with Go's FormValue, which reads no DELETE body."""
+    client.register(app, [app.function("fn")])
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert client.request("DELETE", "/fn/remove", {"url": app.url})[0] == 404
+    assert client.request_raw("DELETE", "/fn/remove", f"url={app.url}".encode(), form)[0] == 404
+    assert len(data(client, "{ apps { id } }")["apps"]) == 1
+
+
+def test_remove_archives_one_app_a_call_the_first_synced_first(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    """Measured: with two apps at one URL, each call removes the one synced first (a later
+    sync of it does not move it back)."""
+    client.register(app, [app.function("fn")], appName="first")
+    client.register(app, [app.function("other")], appName="second")
+    client.register(app, [app.function("fn"), app.function("more")], appName="first")
+    assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 200
+    assert [listed.name for listed in dev.engine.store.apps()] == ["second"]
+    assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 200
+    assert dev.engine.store.apps() == []
+
+
+def test_a_sync_of_no_functions_leaves_an_error_on_the_app(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    """Measured: the sync is accepted; the app then shows the dev server's error, unless
+    the sync archived functions it had."""
+    without_list = {"url": app.url, "appName": app.app_id, "functions": None}
+    for status, body in (client.register(app, []), client.register(app, []),
+                         client.request("POST", "/fn/register", without_list)):
+        # Modified each time: the same sync of an app with an error is made again.
+        assert status == 200 and body["modified"] is True
+        [stored] = dev.engine.store.apps()
+        assert stored.error == "No functions registered within your app"
+    client.register(app, [app.function("fn")])
+    assert dev.engine.store.apps()[0].error is None
+    assert client.register(app, [])[1]["modified"] is True
+    assert dev.engine.store.apps()[0].error is None and dev.engine.store.functions() == []
 
 
 def test_an_app_url_that_does_not_parse_is_refused(

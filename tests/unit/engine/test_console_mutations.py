@@ -109,6 +109,42 @@ def test_adding_an_app_syncs_it_now(client: Client, app: FakeApp, dev: DevServer
     assert listed["functionCount"] == 1 and listed["error"] is None
 
 
+@pytest.mark.sockets
+def test_adding_an_app_that_syncs_no_functions_lists_it_with_the_reason(
+    client: Client, app: FakeApp
+) -> None:
+    """Measured: the sync is accepted, so the mutation answers the app, whose error says
+    it has no functions."""
+    def sync(call: Call) -> Reply:
+        status, body = client.register(app, [])
+        return status, {}, body
+
+    app.handlers[""] = sync
+    added = data(client, CREATE, url=app.url)["createApp"]
+    assert added["error"] == "No functions registered within your app"
+    [listed] = data(client, APPS)["apps"]
+    assert listed["functionCount"] == 0 and listed["name"] == "app"
+    assert listed["error"] == "No functions registered within your app"
+
+
+@pytest.mark.sockets
+@pytest.mark.parametrize("message, reason", [
+    ("No functions registered within your app", "no_functions"),
+    ("function is invalid: x", "invalid_function"),
+    ("Your signing key is invalid", "invalid_signing_key"),
+    ("Something else", "Something else"),
+])
+def test_an_sdk_refusing_the_sync_gives_the_dev_servers_reason(
+    client: Client, app: FakeApp, message: str, reason: str
+) -> None:
+    """An SDK's 400 answer to the sync request: its message, or the dev server's code for
+    the messages it knows (measured for no functions)."""
+    app.handlers[""] = lambda call: (400, {}, {"message": message})
+    body = gql(client, CREATE, url=app.url)
+    assert [error["message"] for error in body["errors"]] == [reason]
+    assert [listed["error"] for listed in data(client, APPS)["apps"]] == [reason]
+
+
 def test_rerun_of_a_removed_function_is_an_error(client: Client, app: FakeApp) -> None:
     client.register(app, [app.function("fn", handler=lambda call: ok(1))])
     [event_id] = client.send({"name": "test/fn"})
