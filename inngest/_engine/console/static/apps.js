@@ -27,6 +27,9 @@ const REASONS = {
   unauthorized: "The app refused the engine's request (signature): check INNGEST_SIGNING_KEY.",
   forbidden: "The app refused the engine's request (403).",
   internal_server_error: "The app answered 500 while syncing: see the app's logs.",
+  no_functions: "The app serves no functions: pass them to its serve handler.",
+  invalid_function: "The app reported an invalid function: see the app's logs.",
+  invalid_signing_key: "The app's signing key does not match the engine's.",
 };
 
 export async function render(view) {
