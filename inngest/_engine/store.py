@@ -15,6 +15,7 @@ from inngest._engine.models import (
 )
 from inngest._engine.payload import Object, as_object, dump, load
 from inngest._protocol import jcs
+from inngest._protocol.step_ids import hash_step_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
@@ -70,6 +71,10 @@ CREATE TABLE IF NOT EXISTS buffers (
     PRIMARY KEY (kind, function_id, key));
 """
 
+# The database's ``PRAGMA user_version`` once ``Store._upgrade`` has brought it up to date:
+# 1, step metadata keyed by the hashed step id (an engine before kept the id as given).
+_DATA_VERSION = 1
+
 _template_lock = threading.Lock()
 
 
@@ -77,6 +82,7 @@ _template_lock = threading.Lock()
 def _schema_template() -> sqlite3.Connection:
     template = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     template.executescript(_SCHEMA)
+    template.execute(f"PRAGMA user_version = {_DATA_VERSION}")  # a new database is current
     return template
 
 
@@ -248,6 +254,7 @@ class Store:
         else:
             self._conn.executescript(_SCHEMA)
         self._add_missing_columns()
+        self._upgrade()
         self._conn.execute("CREATE INDEX IF NOT EXISTS queue_sort ON queue (leased, sort)")
         self._load_pause_names()
 
@@ -263,6 +270,31 @@ class Store:
         if "canon" not in {row[1] for row in self._rows("PRAGMA table_info(steps)")}:
             self._conn.execute("ALTER TABLE steps ADD COLUMN canon TEXT")
             self._canonicalize_existing_steps()
+
+    def _upgrade(self) -> None:
+        """Bring the rows of a database written by an older engine to the current form,
+        once (its ``user_version`` then says so)."""
+        version = _int(self._rows("PRAGMA user_version")[0][0])
+        if version >= _DATA_VERSION:
+            return
+        with self.transaction():
+            self._hash_metadata_targets()
+            self._conn.execute(f"PRAGMA user_version = {_DATA_VERSION}")
+
+    def _hash_metadata_targets(self) -> None:
+        """Key step metadata stored by the step's id as given ("id" or "id:index") by its
+        hashed id, as it is now stored, so the trace shows it on the step's span. A target
+        that is already one of its run's hashed step ids was written by an engine that
+        hashed it but did not mark the database, and is kept."""
+        rows = self._rows("SELECT rowid, run_id, target FROM run_metadata WHERE target != ''")
+        if not rows:
+            return
+        known = {(run_id, step_id) for run_id, step_id in self._rows(
+            "SELECT run_id, step_id FROM steps UNION SELECT run_id, step_id FROM step_info")}
+        for rowid, run_id, target in rows:
+            if (run_id, target) not in known:
+                self._conn.execute("UPDATE OR REPLACE run_metadata SET target = ? WHERE rowid = ?",
+                                   (hash_step_id(_text(target)), rowid))
 
     def _sort_existing_items(self) -> None:
         """Give rows written before the sort column their key: due time minus priority."""

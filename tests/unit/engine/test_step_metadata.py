@@ -6,12 +6,18 @@ metadata tests): ``run``-scoped entries on the run's span, ``step``-scoped ones 
 
 from __future__ import annotations
 
+import pathlib
+import sqlite3
 import typing
 
 import pytest
-from engine_fakes import Call, Client, FakeApp, Reply, ok, op, ops, step_hash, user_metadata
+from engine_fakes import (
+    Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops, step_hash, user_metadata,
+)
 from test_checkpoint import checkpoint
 from test_graphql import data
+
+from inngest._loopback import LoopbackTransport
 
 LOOPBACK = True
 FRAGMENT = "fragment F on RunTraceSpan { name stepID metadata { kind scope values } }"
@@ -175,3 +181,51 @@ def test_ai_metadata_sent_to_the_run_gets_an_estimated_cost(
     assert {key: value for key, value in shown["values"].items()
             if key != "estimated_cost"} == {k: v for k, v in values.items()
                                             if k != "estimated_cost"}
+
+
+def _repeated_step_run(client: Client, app: FakeApp) -> tuple[str, list[tuple[str, Metadata]]]:
+    """A run of step "a" used twice, each use with step metadata: its id, and the
+    metadata its trace shows per step span."""
+    run_id = run_with(client, app, _repeated_step_handler)
+    return run_id, _step_metadata(client, run_id)
+
+
+def _repeated_step_handler(call: Call) -> Reply:
+    done = len(call.body["steps"])
+    if done == 2:
+        return ok("done")
+    step, userland = [("a", {"id": "a"}), ("a:1", {"id": "a", "index": 1})][done]
+    return ops(op("StepRun", step, displayName="a", userland=userland,
+                  metadata=[entry("userland.use", "step", {"use": done})]))
+
+
+def _step_metadata(client: Client, run_id: str) -> list[tuple[str, Metadata]]:
+    answer = data(client, PREVIEW, id=run_id)
+    return [(span["stepID"], user_metadata(span)["metadata"])
+            for span in answer["runTrace"]["childrenSpans"]
+            if span["stepID"] and user_metadata(span)["metadata"]]
+
+
+@pytest.mark.parametrize("hashed", [False, True])
+def test_step_metadata_of_a_database_written_by_an_older_engine_shows_on_its_step(
+    tmp_path: pathlib.Path, app: FakeApp, loopback: LoopbackTransport, hashed: bool
+) -> None:
+    """Engines before kept step metadata under the step's id as given ("a", "a:1") and
+    marked no version in the database: opened now, it shows on its step's span.
+    Targets already hashed (by an engine that hashed them but marked no version) are kept."""
+    db_path = tmp_path / "main.db"
+    with LoopbackDev(loopback, db_path=str(db_path)) as first:
+        run_id, shown = _repeated_step_run(Client(first), app)
+    assert [step for step, _ in shown] == [step_hash("a"), step_hash("a:1")]
+    with sqlite3.connect(db_path) as conn:  # as an older engine left it
+        if not hashed:
+            for given in ("a", "a:1"):
+                conn.execute("UPDATE run_metadata SET target = ? WHERE target = ?",
+                             (given, step_hash(given)))
+        conn.execute("PRAGMA user_version = 0")
+    conn.close()
+    with LoopbackDev(loopback, db_path=str(db_path)) as second:
+        assert _step_metadata(Client(second), run_id) == shown
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+    conn.close()
