@@ -120,12 +120,25 @@ class Syncer:
                 self.ping(app.url)
         if self.discovery and not self.store.apps():
             for url in self.discover():
-                self.ping(url)
+                self._sync_discovered(url)
         if self.discovery and self.store.apps():
             self.discovery = False
 
+    def _sync_discovered(self, url: str) -> None:
+        """Sync an app found by discovery; when its SDK answers with an error, it is listed
+        with the reason, as the dev server lists it (one that gives no answer is not)."""
+        problem, from_sdk = self._ping(url)
+        url = registration.normalize_url(url)
+        if problem is not None and from_sdk and not self.store.apps_by_url(url):
+            self.store.put_app(registration.placeholder(url).replace(error=problem))
+
     def ping(self, url: str) -> str | None:
         """Ask the app at ``url`` to sync; the app error its answer stands for, if any."""
+        return self._ping(url)[0]
+
+    def _ping(self, url: str) -> tuple[str | None, bool]:
+        """``ping``'s answer, and whether an SDK gave it (its ``x-inngest-sdk`` header)."""
+        from_sdk = False
         body = json.dumps({"url": url}).encode()
         headers = {"content-type": "application/json",
                    Header.SERVER_KIND: registration.SERVER_KIND}
@@ -137,12 +150,13 @@ class Syncer:
             response = self.http.send(OutboundRequest("PUT", url, headers, body, PING_TIMEOUT))
             problem = ping_error(response.status, response.body)
             cause = f"status {response.status}: {_body_text(response.body)}"
+            from_sdk = Header.SDK in {name.lower() for name in response.headers}
         except TransportError as err:
             problem = "unsupported_protocol" if "SSL" in str(err) else "unreachable"
             cause = _transport.error_cause(err)
         self._report(url, problem, cause)
         self._record(url, problem)
-        return problem
+        return problem, from_sdk
 
     def _report(self, url: str, problem: str | None, cause: str) -> None:
         """Log a failing app once (until it recovers), with the cause and when we try again."""

@@ -9,8 +9,10 @@ import pytest
 from engine_fakes import Call, Client, FakeApp, ok, wait
 from test_graphql import data
 
-from inngest._engine import registration
+from inngest._engine import discovery, registration
 from inngest._engine.http.server import DevServer
+from inngest._engine.store import Store
+from inngest._transport import OutboundRequest, Response
 
 LOOPBACK = True
 FUNCTION_BY_SLUG = "query($slug: String!) { functionBySlug(query: {functionSlug: $slug}) { slug } }"
@@ -408,3 +410,34 @@ def test_two_apps_with_a_function_of_one_name_at_one_step_url_keep_their_own(
     assert by_app == {"app": ["app-fn"], "other": ["other-fn"]}
     step_url = fn["steps"]["step"]["runtime"]["url"]
     assert store.function_by_slug("app-fn").id == registration.function_uuid("fn", step_url)
+
+
+class _SyncAnswers:
+    """A transport answering every sync request (PUT) with ``status`` and ``body``."""
+
+    def __init__(self, status: int, body: dict[str, object], headers: dict[str, str]) -> None:
+        self.answer = Response(status, headers, json.dumps(body).encode())
+
+    def send(self, request: OutboundRequest) -> Response:
+        assert request.method == "PUT", request
+        return self.answer
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("headers, listed", [
+    ({"X-Inngest-SDK": "js:v3.0.0"}, [("http://localhost:3000/api/inngest", "no_functions")]),
+    ({}, []),
+])
+def test_a_discovered_app_whose_sdk_refuses_the_sync_is_listed_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], listed: list[tuple[str, str]]
+) -> None:
+    """As the dev server's discovery does: an SDK's error answer lists the app with the
+    reason; an answer from something else lists nothing."""
+    store = Store(":memory:")
+    answers = _SyncAnswers(400, {"message": registration.NO_FUNCTIONS}, headers)
+    syncer = discovery.Syncer(store, [], poll=False, discovery=True, http=answers)
+    monkeypatch.setattr(syncer, "discover", lambda: ["http://127.0.0.1:3000/api/inngest"])
+    syncer.sync_once(first=True)
+    assert [(app.url, app.error) for app in store.apps()] == listed
