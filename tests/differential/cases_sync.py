@@ -6,14 +6,16 @@ the cases listing every app do not see them. They register into ``cases.CASES``.
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import threading
 import time
 import typing
 
-from cases import CASES, Answer, Case, Side, ids, ports, times
+from cases import CASES, Answer, Case, Side, ids, ports, settled_run, sleeping, times
 from cases_hostile import _parsed
+from cases_raw_protocol import RawApp, Reply
 from probe import Probe, wait_for
 
 _LAST_PHASE = 4
@@ -329,12 +331,37 @@ def _removed_one_at_a_time(probe: Probe) -> object:
     return removals
 
 
+_NAP = {"op": "Sleep", "id": hashlib.sha1(b"nap").hexdigest(), "name": "2s",
+        "displayName": "nap", "opts": {"duration": "2s"}}
+
+
+def _nap_then_done(n: int, steps: dict[str, object]) -> Reply:
+    return (206, [_NAP]) if n == 0 else (200, "done")
+
+
+def _removed_while_running(side: Side) -> object:
+    """A run asleep when its app is removed: it still ends, its app called again."""
+    app = RawApp("sync-remove-nap", _nap_then_done)
+    try:
+        app.sync(side.probe)
+        run_id = side.probe.run_ids(side.probe.send("raw/sync-remove-nap", {}))[0]
+        sleeping(side.probe, run_id)
+        removal = _remove(side.probe, f"?url={app.url}")
+        run = settled_run(side.probe, run_id)
+        return {"removal": removal, "run": {"status": run["status"], "output": run["output"]},
+                "calls": len(app.calls.get(run_id, []))}
+    finally:
+        app.stop()
+
+
 def _remove_case(side: Side) -> Answer:
     probe = side.probe
-    return {"removed": _removed(probe), "one_at_a_time": _removed_one_at_a_time(probe)}
+    return {"removed": _removed(probe), "one_at_a_time": _removed_one_at_a_time(probe),
+            "in_flight": _removed_while_running(side)}
 
 
-CASES["fn_remove"] = Case(_remove_case, ("removed", "one_at_a_time"), phase=_LAST_PHASE)
+CASES["fn_remove"] = Case(_remove_case, ("removed", "one_at_a_time", "in_flight"),
+                          phase=_LAST_PHASE)
 
 # -- the rerun of a durable endpoint's run ---------------------------------------------------
 _ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
