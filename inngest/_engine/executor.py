@@ -15,7 +15,7 @@ from inngest._engine import (
     cel, checkpoint, defers, events, history, reentry, run_metadata, sessions,
     span_metadata, timeparse,
 )
-from inngest._engine.errors import EngineError
+from inngest._engine.errors import CallFailed, EngineError
 from inngest._engine.flow.creation import overdue
 from inngest._engine.models import (
     JSON, Function, Kind, Pause, PauseKind, QueueItem, Run, RunLimit, RunStatus,
@@ -168,14 +168,16 @@ class Executor:
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
-        reply, timing = self._post(run, fn, item, call.group)
+        failed: JSON = error_body("Error", f"could not reach {fn.url}")
+        try:
+            reply, timing = self._post(run, fn, item, call.group)
+        except CallFailed as err:
+            reply, timing, failed = None, None, _call_failure(err)
         call.reply = reply
         call.metadata = span_metadata.call_entries(
             timing, due_ms=item.available_at_ms, held_ms=self.life.queue.held_since(item),
             started_ms=call.started_ms, now_ms=self.life.clock.now_ms())
-        outcome: Outcome = interpret(reply) if reply else Failure(
-            error_body("Error", f"could not reach {fn.url}"), True, None
-        )
+        outcome: Outcome = interpret(reply) if reply else Failure(failed, True, None)
         call.outcome = outcome
         gateway_replies: dict[str, GatewayReply] = {}
         if _calls_gateways(outcome):
@@ -324,6 +326,8 @@ class Executor:
                     MAX_RESPONSE_BYTES))
         except TransportError as err:
             log.info("run %s: calling %s failed: %s", run.id, url, err)
+            if isinstance(err, CallFailed):
+                raise
             return None, None
         data = response.body
         reply_headers = {k.lower(): v for k, v in response.headers.items()}
@@ -702,3 +706,11 @@ def with_step_id(url: str, step_id: str) -> str:
              if k != "stepId"]
     query.append(("stepId", step_id))
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(sorted(query))))
+
+
+def _call_failure(err: CallFailed) -> JSON:
+    """The attempt's error for a call the engine's transport failed, as the dev server
+    writes a driver's error: under ``error``, named by its system code (else plain)."""
+    if err.system_code:
+        return wrapped_error(err.system_code, err.message)
+    return wrapped_error("Error", err.message, prefixed=False)

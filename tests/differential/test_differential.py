@@ -7,6 +7,7 @@ import pytest
 
 import cases
 import cases_cli_api  # noqa: F401  (registers its cases into cases.CASES)
+import cases_connect  # noqa: F401  (registers its cases into cases.CASES)
 import cases_debug  # noqa: F401  (registers its cases into cases.CASES)
 import cases_dev_api  # noqa: F401  (registers its cases into cases.CASES)
 import cases_rest_v1  # noqa: F401  (registers its cases into cases.CASES)

@@ -82,6 +82,7 @@ class Session:
         # Whether heartbeats are answered: as on the dev server, not while a worker that
         # asked to say when it is ready has said neither that nor that it pauses.
         self._answers_heartbeats = False
+        self._paused = False  # for good: as on the dev server, a later ready is ignored
 
     def serve(self, sock: socket.socket, leftover: bytes) -> None:
         # A blocking socket: reads wait past the timeout, writes give up at it.
@@ -276,12 +277,14 @@ class Session:
                 handler(payload)
 
     def _on_ready(self, _: bytes) -> None:
+        if self._paused:
+            return
         self._answers_heartbeats = True
         self.workers.add(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.READY)
 
     def _on_pause(self, _: bytes) -> None:
-        self._answers_heartbeats = True
+        self._paused = self._answers_heartbeats = True
         self.workers.pause(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.DRAINING)
 

@@ -3,12 +3,20 @@
 A function synced through a worker's connection has a ``wss://connect/`` URL: calling it
 sends an executor request to a ready connection of its app and waits for the worker's
 reply, which becomes the answer an HTTP call would have had. The worker acks the request,
-holds a lease on it and extends it while it runs; a request whose lease runs out fails the
-call (the executor retries it as an unreachable app). As on the dev server, a request whose
-connection ends or pauses before the worker acked it is sent again, within the same call, to
-another ready connection of its app (``MAX_FORWARDS`` sends in all, then the call fails); an
-acked request outlives its connection: a worker that reconnects (during a graceful
-shutdown, say) extends the lease and replies on its new one.
+holds a lease on it and extends it while it runs. As on the dev server, the call checks the
+lease every ``LEASE_CHECK_SECONDS`` from its start; once the lease has run out, a reply has
+``GRACE_SECONDS`` more to come, then the call fails (the worker stopped responding: 125 to
+155 s after the call or the worker's last extension). A request whose connection ends or
+pauses before the worker acked it, or that it did not ack within ``ACK_SECONDS``, is sent
+again, within the same call, to another ready connection of its app or the same one
+(``MAX_FORWARDS`` sends in all, then the call fails); an acked request outlives its
+connection: a worker that reconnects (during a graceful shutdown, say) extends the lease and
+replies on its new one.
+
+When the app's connections are all paused (draining, as during a worker's rollout), a call
+looks again every second, ``DRAINING_RETRIES`` times, for one that is ready before it fails;
+with none at all, it fails at once. Failed calls fail their attempt with the dev server's
+error (``CallFailed``).
 
 A worker instance may cap the requests it runs at once (its connect message's
 ``max_worker_concurrency``, across its connections; 0 or none: no cap). A call finds a
@@ -28,14 +36,25 @@ import urllib.parse
 
 from inngest._engine import ulid
 from inngest._engine.connect import messages
+from inngest._engine.errors import CallFailed
 from inngest._engine.models import CONNECT_METHOD, App, Function
 from inngest._engine.realtime.tokens import ACCOUNT_ID, ENV_ID
 from inngest._engine.store import Store
 from inngest._protocol.headers import Header
-from inngest._transport import OutboundRequest, Response, Transport, TransportError
+from inngest._transport import OutboundRequest, Response, Transport
 
+# The dev server's constants (pkg/consts): a request's lease, from its call or its last
+# extension; how often a call checks it (from its start); how long a reply may still come
+# once it has run out.
 LEASE_SECONDS = 120.0
-AT_CAPACITY = "connect_all_workers_at_capacity"
+LEASE_CHECK_SECONDS = LEASE_SECONDS / 4
+GRACE_SECONDS = 5.0
+# A request its worker does not ack within this long of its send is sent again.
+ACK_SECONDS = LEASE_SECONDS + GRACE_SECONDS
+# While the app's connections are all draining, a route is looked for again this many times,
+# this many seconds apart (the dev server's router).
+DRAINING_RETRIES = 10
+DRAINING_RETRY_SECONDS = 1.0
 MAX_FORWARDS = 3  # sends of one request to a connection before its call fails
 _STATUSES: dict[int, int] = {
     messages.SDKStatus.DONE: 200, messages.SDKStatus.NOT_COMPLETED: 206,
@@ -49,6 +68,26 @@ class Gone(Exception):
 
 class _Lost(Exception):
     """The request's connection ended or paused before the worker acked it."""
+
+
+class _Unroutable(Exception):
+    """No connection to send a request to: the router's reason, and the system code and
+    message a call's first route fails with."""
+
+    def __init__(self, reason: str, system_code: str, message: str) -> None:
+        super().__init__(reason)
+        self.reason, self.system_code, self.message = reason, system_code, message
+
+
+# The dev server's errors: (router's reason,) system code, message.
+NO_HEALTHY_CONNECTION = ("no healthy connection", "connect_no_healthy_connection",
+                         "Could not find a healthy connection")
+ALL_AT_CAPACITY = ("all connect workers at capacity", "connect_all_workers_at_capacity",
+                   "All workers are at capacity")
+STOPPED_RESPONDING = ("The worker stopped responding to the request.",
+                      "connect_worker_stopped_responding")
+TOO_LONG = ("The worker took longer than the maximum request duration to respond to the "
+            "request.", "request_duration_too_long")
 
 
 class Connection(typing.Protocol):
@@ -70,11 +109,14 @@ class Pending:
     connection: Connection
     lease_id: str
     lease_ends: float
-    # Set once there is news for the caller: a reply, or the request was lost.
+    next_check: float  # when the lease is checked next (each LEASE_CHECK_SECONDS from the
+    # call's start)
+    # Set once there is news for the caller: a reply, an ack, or the request was lost.
     news: threading.Event = dataclasses.field(default_factory=threading.Event)
     reply: messages.SDKResponse | None = None
     acked: bool = False
     lost: bool = False
+    lease_lost: bool = False  # it ran out, and no reply came in the grace period
     holds_room: bool = True  # counted in its connection's instance's running requests
 
 
@@ -86,6 +128,7 @@ class Workers:
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)  # notified when a request ends
         self._ready: list[Connection] = []
+        self._draining: list[Connection] = []  # paused, and not ended
         self._pending: dict[str, Pending] = {}
         self._capacity: dict[str, int] = {}  # by instance id; none: no cap
         self._running: dict[str, int] = {}  # requests sent and not answered, by instance id
@@ -111,15 +154,31 @@ class Workers:
         return cap is None or self._running.get(instance_id, 0) < cap
 
     def add(self, connection: Connection) -> None:
-        """``connection`` is ready for requests (again, after a pause)."""
+        """``connection`` is ready for requests."""
         with self._lock:
             if connection not in self._ready:
                 self._ready.append(connection)
             self._room.notify_all()
 
     def pause(self, connection: Connection) -> None:
-        """No more requests go to ``connection``; those it was sent and did not ack go to
-        another (those it acked may still be answered)."""
+        """No more requests go to ``connection``, which drains; those it was sent and did
+        not ack go to another (those it acked may still be answered)."""
+        with self._lock:
+            if connection not in self._draining:
+                self._draining.append(connection)
+        self._stop(connection)
+
+    def remove(self, connection: Connection) -> None:
+        """The connection ended (the requests it acked wait for a reply on another
+        connection while their lease lasts)."""
+        with self._lock:
+            if connection in self._draining:
+                self._draining.remove(connection)
+        self._stop(connection)
+
+    def _stop(self, connection: Connection) -> None:
+        """No more requests go to ``connection``; those it was sent and did not ack are
+        lost to it."""
         with self._lock:
             if connection in self._ready:
                 self._ready.remove(connection)
@@ -131,20 +190,19 @@ class Workers:
         for pending in lost:
             pending.news.set()
 
-    def remove(self, connection: Connection) -> None:
-        """The connection ended (the requests it acked wait for a reply on another
-        connection while their lease lasts)."""
-        self.pause(connection)
-
     def call(self, request: messages.ExecutorRequest, timeout: float) -> messages.SDKResponse:
         """Send ``request`` to a ready connection of its app and wait for the reply; raises
-        ``TransportError`` when none is connected, or no reply comes in time."""
-        deadline = time.monotonic() + timeout
+        ``CallFailed`` when there is none, or no reply comes in time."""
+        started = time.monotonic()
+        deadline = started + timeout
         with self._lock:
-            connection = self._route(request.app_name, deadline)
+            try:
+                connection = self._route(request.app_name, deadline)
+            except _Unroutable as unroutable:
+                raise CallFailed(unroutable.message, unroutable.system_code) from None
             pending = self._pending[request.request_id] = Pending(
-                request, connection, request.lease_id,
-                time.monotonic() + LEASE_SECONDS)
+                request, connection, request.lease_id, started + LEASE_SECONDS,
+                started + LEASE_CHECK_SECONDS)
             self._hold(connection.instance_id)
         try:
             return self._forward(pending, deadline)
@@ -162,7 +220,7 @@ class Workers:
                 return self._send_and_wait(pending, deadline)
             except _Lost:
                 if sends == MAX_FORWARDS:
-                    raise TransportError(
+                    raise CallFailed(
                         "failed to route request to gateway: gateway could not forward to "
                         f"connection {pending.connection.connection_id}: connection not "
                         "available") from None
@@ -179,12 +237,16 @@ class Workers:
         return self._wait(pending, deadline)
 
     def _reroute(self, pending: Pending, deadline: float) -> None:
-        """Move the lost request to the newest ready connection of its app with room, at
-        once (``TransportError`` when there is none)."""
+        """Move the lost request to the newest ready connection of its app with room
+        (``CallFailed`` when there is none)."""
         with self._lock:
             self._let_go(pending)
-            pending.connection = self._route(pending.request.app_name, deadline,
-                                             wait_for_room=False)
+            try:
+                pending.connection = self._route(pending.request.app_name, deadline,
+                                                 wait_for_room=False)
+            except _Unroutable as unroutable:
+                raise CallFailed(
+                    f"failed to route request to gateway: {unroutable.reason}") from None
             self._hold(pending.connection.instance_id)
             pending.holds_room, pending.lost = True, False
             if pending.reply is None:
@@ -206,44 +268,90 @@ class Workers:
         self._room.notify_all()
 
     def _route(self, app_name: str, deadline: float, wait_for_room: bool = True) -> Connection:
-        """The newest ready connection of the app with room, once one has (the lock
-        held)."""
+        """The newest ready connection of the app with room, once one has (the lock held;
+        ``_Unroutable`` when none has)."""
+        retries = 0
         while True:
             ready = [c for c in reversed(self._ready) if app_name in c.app_names]
             if not ready:
-                raise TransportError(f"no connect worker is connected for app {app_name!r}")
+                if retries == DRAINING_RETRIES or not any(
+                        app_name in c.app_names for c in self._draining):
+                    raise _Unroutable(*NO_HEALTHY_CONNECTION)
+                retries += 1
+                self._sleep(DRAINING_RETRY_SECONDS, deadline)
+                continue
             connection = next((c for c in ready if self._free(c.instance_id)), None)
             if connection is not None:
                 return connection
             if not wait_for_room or not self._room.wait(
                     max(0.0, deadline - time.monotonic())):
-                raise TransportError(f"{AT_CAPACITY}: All workers are at capacity")
+                raise _Unroutable(*ALL_AT_CAPACITY)
+
+    def _sleep(self, seconds: float, deadline: float) -> None:
+        """Let ``seconds`` pass (no later than ``deadline``) with the lock let go, whatever
+        happens meanwhile: the router looks again on its own schedule."""
+        until = min(time.monotonic() + seconds, deadline)
+        while (left := until - time.monotonic()) > 0:
+            self._room.wait(left)
 
     def _wait(self, pending: Pending, deadline: float) -> messages.SDKResponse:
+        """The reply, once it comes. As on the dev server: a request the worker does not ack
+        within ``ACK_SECONDS`` of its send is lost (sent again); the lease is checked each
+        ``LEASE_CHECK_SECONDS`` from the call's start and, once it has run out, the reply has
+        ``GRACE_SECONDS`` more; after that the call fails as soon as the worker has acked."""
+        ack_by = time.monotonic() + ACK_SECONDS
         while True:
+            if pending.lease_lost and pending.acked:
+                raise CallFailed(*STOPPED_RESPONDING)
+            until = deadline if pending.lease_lost else min(pending.next_check, deadline)
+            reply = self._news(pending, until if pending.acked else min(until, ack_by))
+            if reply is not None:
+                return reply
             now = time.monotonic()
-            with self._lock:
-                ends = min(deadline, pending.lease_ends)
-            if pending.news.wait(max(0.0, ends - now)):
-                with self._lock:
-                    if pending.reply is not None:
-                        return pending.reply
+            if now >= deadline:
+                raise CallFailed(*TOO_LONG)
+            if not pending.acked and now >= ack_by:
                 raise _Lost()
-            if time.monotonic() >= deadline:
-                raise TransportError("timed out waiting for the worker's reply")
+            if not pending.lease_lost and now >= pending.next_check:
+                pending.next_check += LEASE_CHECK_SECONDS
+                reply = self._lease_check(pending, deadline)
+                if reply is not None:
+                    return reply
+
+    def _lease_check(self, pending: Pending, deadline: float) -> messages.SDKResponse | None:
+        """When the lease has run out: the reply if it comes within ``GRACE_SECONDS``, else
+        the lease is lost for good."""
+        with self._lock:
+            if time.monotonic() < pending.lease_ends:
+                return None
+        reply = self._news(pending, min(time.monotonic() + GRACE_SECONDS, deadline))
+        if reply is None:
+            pending.lease_lost = True
+        return reply
+
+    def _news(self, pending: Pending, until: float) -> messages.SDKResponse | None:
+        """The reply, if it comes by ``until``; None if it does not, or if the worker acks
+        once the lease is lost. Raises ``_Lost`` when the request is lost instead."""
+        while pending.news.wait(max(0.0, until - time.monotonic())):
             with self._lock:
-                expired = time.monotonic() >= pending.lease_ends
-            if expired:
-                raise TransportError("the worker stopped responding: its lease on the request "
-                                     "ran out")
+                if pending.reply is not None:
+                    return pending.reply
+                if pending.lost:
+                    raise _Lost()
+                pending.news.clear()  # an ack
+                if pending.lease_lost and pending.acked:
+                    return None
+        return None
 
     def ack(self, request_id: str, connection: Connection) -> None:
         """The worker on ``connection`` has the request (an ack on a connection the request
         was not sent on counts for nothing, as on the dev server)."""
         with self._lock:
             pending = self._pending.get(request_id)
-            if pending is not None and pending.connection is connection and not pending.lost:
-                pending.acked = True
+            if pending is None or pending.connection is not connection or pending.lost:
+                return
+            pending.acked = True
+        pending.news.set()
 
     def reply(self, reply: messages.SDKResponse) -> None:
         """A worker's reply, on whichever connection it came (the JS SDK sends it on its

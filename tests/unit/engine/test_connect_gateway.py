@@ -17,7 +17,7 @@ from engine_fakes import Client, wait
 from ws_client import BINARY, TEXT, Client as WebSocket
 
 from inngest._engine import ulid
-from inngest._engine.connect import gateway
+from inngest._engine.connect import gateway, workers
 from inngest._engine.http.server import DevServer
 from inngest._engine.otel import protowire
 
@@ -559,19 +559,24 @@ def test_an_acked_request_is_not_sent_to_another_connection(dev: DevServer) -> N
         other.close()
 
 
-def test_a_worker_gets_requests_once_it_says_it_is_ready_and_until_it_pauses(
+def test_a_call_waits_while_the_apps_connections_drain_for_one_to_be_ready(
         dev: DevServer) -> None:
+    """As the dev server's router does during a worker's rollout: it looks again each second,
+    10 times, within the same attempt. A paused connection stays paused: its ready is
+    ignored."""
     paused, waiting = ready_worker(dev), ready_worker(dev, manual_readiness=True)
     client = Client(dev)
     try:
         paused.send(message(PAUSE))
+        paused.send(message(WORKER_READY))
         wait(lambda: 2 in statuses(dev))  # the pause is read on the connection's thread
         [event_id] = client.send({"name": "py/connect", "data": {}})
         client.wait(lambda: client.runs(event_id))
-        time.sleep(0.15)  # attempts fail meanwhile: no connection is ready
+        time.sleep(0.3)  # the call waits meanwhile: the only other connection is not ready
+        assert sorted(statuses(dev)) == [0, 2]
         waiting.send(message(WORKER_READY))
         kind, request = receive(waiting)
-        assert kind == EXECUTOR_REQUEST and json.loads(request[9])["ctx"]["attempt"] >= 1
+        assert kind == EXECUTOR_REQUEST and json.loads(request[9])["ctx"]["attempt"] == 0
         reply(waiting, request[1], "ready")
         paused.send(message(WORKER_HEARTBEAT))
         assert receive(paused) == (GATEWAY_HEARTBEAT, {})  # it got no request
@@ -580,6 +585,54 @@ def test_a_worker_gets_requests_once_it_says_it_is_ready_and_until_it_pauses(
     finally:
         paused.close()
         waiting.close()
+
+
+NO_HEALTHY_CONNECTION = {"error": {
+    "error": "connect_no_healthy_connection: Could not find a healthy connection",
+    "name": "connect_no_healthy_connection", "message": "Could not find a healthy connection"}}
+
+
+def single_attempt_worker(dev: DevServer, manual_readiness: bool = False) -> WebSocket:
+    """A worker whose function is not retried: its first failure fails the run."""
+    fn = function(f"{APP}-fn", "py/connect")
+    fn["steps"]["step"]["retries"] = {"attempts": 0}
+    ws = open_gateway(dev)
+    ws.send(message(CONNECT, connect_payload(dev, apps=[field(1, APP) + field(4, json.dumps(
+        [fn]))]) + field(6, int(manual_readiness))))
+    assert receive(ws)[0] == READY
+    return ws
+
+
+def test_a_call_fails_when_no_connection_gets_ready_while_the_others_drain(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "DRAINING_RETRY_SECONDS", 0.1)  # 1 s, as the dev server
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        ws.send(message(PAUSE))
+        wait(lambda: statuses(dev) == [2])
+        sent = time.monotonic()
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        run = client.wait_for_run(event_id)
+        assert time.monotonic() - sent >= 10 * 0.1
+        assert (run["status"], run["output"]) == ("Failed", NO_HEALTHY_CONNECTION)
+    finally:
+        ws.close()
+
+
+def test_a_call_fails_at_once_when_no_connection_is_ready_or_draining(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "DRAINING_RETRY_SECONDS", 5.0)  # 1 s, as the dev server
+    ws = single_attempt_worker(dev, manual_readiness=True)  # connected, never ready
+    client = Client(dev)
+    try:
+        sent = time.monotonic()
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        run = client.wait_for_run(event_id)
+        assert time.monotonic() - sent < 5.0  # it did not look again
+        assert (run["status"], run["output"]) == ("Failed", NO_HEALTHY_CONNECTION)
+    finally:
+        ws.close()
 
 
 def test_a_worker_gets_no_more_requests_at_once_than_its_capacity(dev: DevServer) -> None:
@@ -731,5 +784,104 @@ def test_a_reply_flushed_over_http_finishes_the_call(dev: DevServer) -> None:
         assert decoded(response.data) == {1: request[1]}
         run = client.wait_for_run(event_id)
         assert (run["status"], run["output"]) == ("Completed", "flushed")
+    finally:
+        ws.close()
+
+
+# Leases: the dev server's lease is 120 s, checked each 30 s from the call's start, with 5 s of
+# grace once it ran out; a request not acked in 125 s is sent again. Shortened here.
+
+STOPPED_RESPONDING = {"error": {
+    "error": "connect_worker_stopped_responding: The worker stopped responding to the request.",
+    "name": "connect_worker_stopped_responding",
+    "message": "The worker stopped responding to the request."}}
+
+
+@pytest.fixture
+def short_leases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "LEASE_SECONDS", 0.6)
+    monkeypatch.setattr(workers, "LEASE_CHECK_SECONDS", 0.15)
+    monkeypatch.setattr(workers, "GRACE_SECONDS", 1.0)
+
+
+def ack(ws: WebSocket, request: dict[int, typing.Any]) -> None:
+    ws.send(message(REQUEST_ACK, field(1, request[1]) + field(4, request[4])
+                    + field(5, request[7])))
+
+
+@pytest.mark.usefixtures("short_leases")
+def test_an_acked_request_that_is_never_answered_fails_once_its_lease_and_grace_end(
+        dev: DevServer) -> None:
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(ws)
+        acked = time.monotonic()
+        ack(ws, request)
+        run = client.wait_for_run(event_id)
+        assert time.monotonic() - acked >= 0.6 + 1.0 - 0.1  # the lease began with the call
+        assert (run["status"], run["output"]) == ("Failed", STOPPED_RESPONDING)
+    finally:
+        ws.close()
+
+
+@pytest.mark.usefixtures("short_leases")
+def test_a_reply_in_the_grace_after_the_lease_ran_out_still_counts(dev: DevServer) -> None:
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(ws)
+        ack(ws, request)
+        time.sleep(0.85)  # the lease (0.6 s) has run out; the grace (1 s more) has not
+        reply(ws, request[1], "just in time")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "just in time")
+    finally:
+        ws.close()
+
+
+def test_a_request_never_acked_is_sent_again_and_then_fails_its_attempt(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dev server waits 125 s for the ack, then routes the request again (here to the
+    same connection, the only one): 3 sends, then the attempt fails."""
+    monkeypatch.setattr(workers, "ACK_SECONDS", 0.3)
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        sent = [receive(ws) for _ in range(3)]
+        assert {kind for kind, _ in sent} == {EXECUTOR_REQUEST}
+        assert len({request[1] for _, request in sent}) == 1
+        run = client.wait_for_run(event_id)
+        listing = HTTP.request("GET", dev.url + "/v0/connect/envs/any/conns")
+        [connection] = json.loads(listing.data)["data"]
+        error = (f"failed to route request to gateway: gateway could not forward to "
+                 f"connection {connection['id']}: connection not available")
+        assert (run["status"], run["output"]) == ("Failed", {"error": {
+            "error": error, "name": "Error", "message": error}})
+    finally:
+        ws.close()
+
+
+def test_a_request_acked_after_its_lease_ran_out_fails_at_once(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its lease ran out while the worker had not acked it (no reply in the grace): the ack of
+    the request sent again ends the call."""
+    monkeypatch.setattr(workers, "LEASE_SECONDS", 0.2)
+    monkeypatch.setattr(workers, "LEASE_CHECK_SECONDS", 0.1)
+    monkeypatch.setattr(workers, "GRACE_SECONDS", 0.1)
+    monkeypatch.setattr(workers, "ACK_SECONDS", 0.8)
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        assert receive(ws)[0] == EXECUTOR_REQUEST
+        kind, again = receive(ws)  # not acked in time: sent again
+        assert kind == EXECUTOR_REQUEST
+        ack(ws, again)
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Failed", STOPPED_RESPONDING)
     finally:
         ws.close()
