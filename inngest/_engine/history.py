@@ -19,7 +19,9 @@ import uuid
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
 from inngest._engine.payload import dump, dump_escaped, object_or_empty, shown
-from inngest._engine.responses import Complete, Failure, Op, Ops, Outcome, Reply
+from inngest._engine.responses import (
+    Complete, Failure, Op, Ops, Outcome, Reply, shown_response,
+)
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
 from inngest._protocol.headers import Header
@@ -36,6 +38,8 @@ CHECKPOINTED = "checkpointed"
 NON_RETRIABLE = "nonRetriable"
 # The kind of step.run an SDK ran (its op's ``opts.type``, e.g. "step.sendEvent").
 RUN_TYPE = "runType"
+# The app's HTTP reply to a call (status and headers), which its span shows.
+RESPONSE = "response"
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -244,6 +248,8 @@ class History:
         }
         if call.metadata:
             item["metadata"] = list(call.metadata)
+        if call.reply is not None:
+            item[RESPONSE] = shown_response(call.reply)
         outcome = call.outcome
         if isinstance(outcome, Complete):
             item["output"] = shown(outcome.output)

@@ -106,6 +106,9 @@ class App(Stored):
     method: str = "SERVE"
     # When it was archived (deleteApp, /fn/remove): 0 while it is synced.
     archived_at_ms: int = 0
+    # The readiness reasons its SDK reported of optional features, by feature
+    # (feature_observations.py).
+    feature_reasons: dict[str, JSON] = dataclasses.field(default_factory=dict)
 
 
 API_METHOD = "API"

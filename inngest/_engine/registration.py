@@ -11,7 +11,7 @@ import unicodedata
 import urllib.parse
 import uuid
 
-from inngest._engine import cel, cron, goduration, timeparse
+from inngest._engine import cel, cron, feature_observations, goduration, timeparse
 from inngest._engine.errors import EngineError
 from inngest._engine.models import CONNECT_METHOD, JSON, App, Function
 from inngest._engine.payload import (
@@ -205,12 +205,18 @@ def register(
     period_error = _throttle_period_error(request.get("functions"))
     if period_error:
         raise RegisterError(400, {"error": f"Invalid request: {period_error}"})
+    try:
+        observed = feature_observations.parse(request.get("featureObservations"))
+    except feature_observations.ObservationError as err:
+        raise RegisterError(400, {"error": f"Invalid request: {err}"}) from None
     digest = checksum(request)
     app_id = app_uuid(app_name)
     sync_id = str(uuid.uuid4())
     _remove_placeholders(store, url, now_ms)
     current = store.app(app_id)
     if current is not None and current.error is None and current.checksum == digest:
+        if observed.any:  # the server keeps an unchanged app's latest observations
+            store.put_app(current.replace(feature_reasons=dict(observed.reasons)))
         return RegisterResult(app_id, sync_id, modified=False)
     functions = request.get("functions") or []
     errors = _validate_all(functions)
@@ -220,6 +226,7 @@ def register(
         sdk=str(request.get("sdk") or ""), framework=str(request.get("framework") or ""),
         app_version=str(request.get("appVersion") or ""), updated_at_ms=now_ms,
         method=CONNECT_METHOD if request.get("deployType") == "connect" else "SERVE",
+        feature_reasons=dict(observed.reasons),
     )
     with store.transaction():
         store.put_app(app)

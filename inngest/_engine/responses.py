@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import typing
 
 from inngest._engine.models import JSON
@@ -24,6 +25,35 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+
+
+# Response headers the dev server shows masked in a span's ``response``.
+_SENSITIVE = frozenset(("authorization", "proxy-authorization", "cookie", "set-cookie",
+                        "x-api-key", "x-auth-token", "www-authenticate", "proxy-authenticate"))
+# Not shown: the framing Go's HTTP client consumes (measured: an SDK's "Connection:
+# keep-alive" is not shown) and the encoding the server's driver undoes.
+_CONSUMED = frozenset(("connection", "transfer-encoding", "content-encoding"))
+_REDACTED = "[REDACTED]"
+
+
+def shown_response(reply: Reply) -> dict[str, JSON]:
+    """A reply as a span's ``response`` shows it: its status and headers, names written as
+    Go writes them (``X-Inngest-Sdk``), sensitive values masked, keys in order."""
+    headers: dict[str, JSON] = {
+        canonical_header(name): _REDACTED if name in _SENSITIVE else value
+        for name, value in reply.headers.items() if name not in _CONSUMED}
+    return {"statusCode": reply.status, "headers": dict(sorted(headers.items()))}
+
+
+def canonical_header(name: str) -> str:
+    """Go's canonical form of a header name: each dash-separated word capitalized. A name
+    with a character no token may hold is left as it is, as there."""
+    if not name or any(not _TOKEN.fullmatch(char) for char in name):
+        return name
+    return "-".join(word[:1].upper() + word[1:].lower() for word in name.split("-"))
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]")
 
 
 @dataclasses.dataclass(frozen=True)

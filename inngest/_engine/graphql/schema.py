@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import typing
 import uuid
 
 from inngest._engine import (
-    cel, defers, events, function_record, registration, scores, span_metadata, timeparse,
-    ulid, uuids,
+    cel, defers, events, feature_observations, function_record, registration, scores,
+    span_metadata, timeparse, ulid, uuids,
 )
 from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
@@ -23,7 +24,9 @@ from inngest._engine.history import CHECKPOINTED
 from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
-from inngest._engine.models import JSON, App, DebugIds, Function, Run, RunStatus, StoredEvent
+from inngest._engine.models import (
+    CONNECT_METHOD, JSON, App, DebugIds, Function, Run, RunStatus, StoredEvent,
+)
 from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import (
     Object, PayloadError, as_object, dump_escaped, from_object, load, optional_int, to_int,
@@ -290,10 +293,12 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
     store = engine_of(ctx).store
     fn = _function_of(run, ctx)
     if raw:
-        children = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)),
+        history = store.history(run.id)
+        children = span_tree.children(run, history, dict(store.steps(run.id)),
                                       store.step_info(run.id),
                                       Userland(store.userland_spans(run.id)))
         name = "Run"
+        response = span_tree.root_response(run, history)
     else:
         children = trace.children(run, store.history(run.id), dict(store.steps(run.id)),
                                   store.step_info(run.id), fn.max_attempts if fn else None)
@@ -301,13 +306,15 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
     root: dict[str, object] = {
         "spanID": run.id, "name": name, "isRoot": True,
         "parentSpanID": None, "status": _status(run), "attempts": 0, "stepOp": None,
-        "stepID": None, "outputID": trace.step_output_id(run.id, "") if run.has_output
-        else None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
+        "stepID": None, "outputID": _root_output_id(run, raw=raw),
+        "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
         "endedAt": run.ended_at_ms,
         "duration": None if run.started_at_ms is None or run.ended_at_ms is None
         else run.ended_at_ms - run.started_at_ms,
         "childrenSpans": children,
     }
+    if raw:
+        root["response"] = response
     debug = DebugIds()
     # Measured: the dev server's run { trace } without preview shows no metadata and no
     # debug ids.
@@ -316,6 +323,14 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
         span_metadata.attach_usage(root)
         debug = DebugIds(run.debug_session_id, run.debug_run_id)
     return _span_fields(run, fn, root, debug)
+
+
+def _root_output_id(run: Run, *, raw: bool) -> str | None:
+    """The run's span's output: in the raw trace with the run's events as its input, there
+    for a cancelled run too (its data empty; measured)."""
+    if raw and (run.has_output or run.status is RunStatus.CANCELLED):
+        return trace.run_output_id(run.id, with_input=True)
+    return trace.run_output_id(run.id) if run.has_output else None
 
 
 def _span_fields(run: Run, fn: Function | None, span: dict[str, object],
@@ -355,14 +370,20 @@ def _span_output(parent: object, args: Args, ctx: object) -> dict[str, object]:
         return _error_output(_loaded(text), text)
     if not step_id:
         inputs = [wire_event(event.event) for event in _run_events(run, ctx)]
-        return {**_run_span_output(run), "input": _dumps(inputs)}
+        output = _run_span_output(run) if run.has_output else {"data": "", "error": None}
+        return {**output, "input": _dumps(inputs)}
+    if step_id == trace.RUN_OUTPUT:
+        return _run_span_output(run)
+    raw = step_id.startswith(trace.RAW_INVOKE)
+    step_id = step_id.removeprefix(trace.RAW_INVOKE)
     values = dict(store.steps(run.id))
     if step_id not in values:
         raise GraphQLError("output not found")
     record = store.step_info(run.id).get(step_id)
-    # An invoke span shows the child's result as stored, {"data": ...}, like the real server.
+    # An invoke span shows the child's result as stored, {"data": ...}, like the real server
+    # (in the raw trace, the result itself).
     invoke = record is not None and trace.STEP_OPS.get(record[1]) == "INVOKE"
-    return _output_of(values[step_id], unwrap=not invoke)
+    return _output_of(values[step_id], unwrap=raw or not invoke)
 
 
 def _run_span_output(run: Run) -> dict[str, object]:
@@ -432,20 +453,45 @@ def _runs(parent: object, args: Args, ctx: object) -> dict[str, object]:
         runs = [run for run in runs if _trigger_matches(run, matches, ctx)]
     runs = _ordered(runs, args.get("orderBy"))
     ids = [run.id for run in runs]
-    after = args.get("after")
+    after = _cursor_run_id(args.get("after"))
     # A cursor that names no run starts at the first, as the real server's does.
-    start = ids.index(after) + 1 if isinstance(after, str) and after in ids else 0
+    start = ids.index(after) + 1 if after in ids else 0
     limit = _page_size(args.get("first"))
     page = runs[start:start + limit]
+    fields = list(dict.fromkeys(str(_mapping(order, "orderBy").get("field"))
+                                for order in _list(args.get("orderBy"))))
+    cursors = [_run_cursor(run, fields) for run in page]
     return {
-        "edges": [{"cursor": run.id, "node": _ListedRun.of(run)} for run in page],
+        "edges": [{"cursor": cursor, "node": _ListedRun.of(run)}
+                  for run, cursor in zip(page, cursors)],
         "pageInfo": {
             "hasNextPage": start + limit < len(runs), "hasPreviousPage": start > 0,
-            "startCursor": page[0].id if page else None,
-            "endCursor": page[-1].id if page else None,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
         },
         "totalCount": len(runs),
     }
+
+
+def _run_cursor(run: Run, fields: list[str]) -> str:
+    """The dev server's runs cursor: base64 of the run's id and, for each field the runs are
+    ordered by, its time in milliseconds (``{"id": …, "c": {"queued_at": {"f": "queued_at",
+    "v": 1796073046440}}}``)."""
+    times: dict[str, JSON] = {
+        field.lower(): {"f": field.lower(), "v": _ORDER_FIELDS[field](run) or 0}
+        for field in fields if field in _ORDER_FIELDS}
+    text = dump_escaped({"id": run.id, "c": dict(sorted(times.items()))})
+    return base64.b64encode(text.encode()).decode()
+
+
+def _cursor_run_id(cursor: object) -> str | None:
+    """The run id a cursor names; None for one that is not the server's base64 JSON."""
+    try:
+        decoded = load(base64.b64decode(str(cursor), validate=True))
+    except ValueError:
+        return None
+    found = decoded.get("id") if isinstance(decoded, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _page_size(first: object) -> int:
@@ -624,6 +670,15 @@ def _app_field(read: typing.Callable[[App], object]) -> Resolver:
 
 def _function_field(read: typing.Callable[[Function], object]) -> Resolver:
     return _field_of(Function, read)
+
+
+def _function_record(parent: object, args: Args, ctx: object) -> str:
+    """The dev server's record of the function (as ``GET /dev`` lists it), in Go's JSON: the
+    config it stored when the app synced."""
+    assert isinstance(parent, Function)
+    app = engine_of(ctx).store.app_of_runs(parent.app_id)
+    connect = app is not None and app.method == CONNECT_METHOD
+    return dump_escaped(function_record.record(parent, connect=connect))
 
 
 def _failure_handler(parent: object, args: Args, ctx: object) -> Function | None:
@@ -920,7 +975,13 @@ SCHEMA = with_introspection(Schema(
             "userlandSpan": Field("UserlandSpan"),
             "debugRunID": Field("ULID"), "debugSessionID": Field("ULID"),
             "debugPaused": Field("Boolean!"),
+            # Why a run was skipped (singleton, a paused function): ours skips none so.
+            "skipReason": Field("String"), "skipExistingRunID": Field("String"),
+            # The app's HTTP reply to the call the span stands for.
+            "response": Field("RunTraceSpanResponseInfo"),
         },
+        "RunTraceSpanResponseInfo": {
+            "statusCode": Field("Int!"), "headers": Field("HTTPHeaders!")},
         "UserlandSpan": {
             **{name: Field("String") for name in (
                 "spanName", "spanKind", "serviceName", "scopeName", "scopeVersion")},
@@ -938,6 +999,8 @@ SCHEMA = with_introspection(Schema(
             "timeout": Field("Time!"), "foundEventID": Field("ULID"),
             "timedOut": Field("Boolean"),
         },
+        "WaitForSignalStepInfo": {
+            "signal": Field("String!"), "timeout": Field("Time!"), "timedOut": Field("Boolean")},
         "InvokeStepInfo": {
             "triggeringEventID": Field("ULID!"), "functionID": Field("String!"),
             "timeout": Field("Time!"), "returnEventID": Field("ULID"), "runID": Field("ULID"),
@@ -978,14 +1041,20 @@ SCHEMA = with_introspection(Schema(
             "method": Field("AppMethod!", _app_field(lambda app: app.method)),
             "functions": Field("[Function!]!", _app_functions),
             "functionCount": Field("Int!", lambda app, a, ctx: len(_app_functions(app, a, ctx))),
+            "sdkFeatureReadiness": Field("SDKFeatureReadiness!",
+                                         _app_field(lambda app: feature_observations.readiness(
+                                             typing.cast(dict[str, int], app.feature_reasons)))),
         },
+        "SDKFeatureReadiness": {"aiMetadataExtraction": Field("SDKFeatureStatus"),
+                                "extendedTraces": Field("SDKFeatureStatus")},
+        "SDKFeatureStatus": {"ready": Field("Boolean!"), "reason": Field("Int")},
         "Function": {
             "id": Field("String!", _function_field(lambda fn: fn.id)),
             "slug": Field("String!", _function_field(lambda fn: fn.slug)),
             "name": Field("String!", _function_field(lambda fn: fn.name)),
             "url": Field("String!", _function_field(lambda fn: function_record.step_uri(fn.url))),
             "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
-            "config": Field("String!", _function_field(lambda fn: _dumps(fn.config))),
+            "config": Field("String!", _function_record),
             "configuration": Field("FunctionConfiguration!",
                                    _function_field(function_config.configuration)),
             "concurrency": Field("Int!", _function_field(function_config.function_scope_limit)),
@@ -1027,11 +1096,12 @@ SCHEMA = with_introspection(Schema(
     query="Query",
     mutation="Mutation",
     unions={"StepInfo": ("InvokeStepInfo", "SleepStepInfo", "WaitForEventStepInfo",
-                         "RunStepInfo")},
+                         "RunStepInfo", "WaitForSignalStepInfo")},
     enums=_ENUMS,
     inputs=_INPUTS,
     scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint", "Unknown",
-                       "SpanMetadataKind", "SpanMetadataScope", "SpanMetadataValues")),
+                       "SpanMetadataKind", "SpanMetadataScope", "SpanMetadataValues",
+                       "HTTPHeaders")),
 ))
 
 

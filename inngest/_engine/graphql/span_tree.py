@@ -13,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from inngest._engine.history import CHECKPOINTED, RUN_TYPE
+from inngest._engine.history import CHECKPOINTED, RESPONSE, RUN_TYPE
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.otel import traceref
 from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import to_int
-from inngest._engine.graphql.trace import Span, history_output_id, step_info, step_output_id
+from inngest._engine.graphql.trace import (
+    Span, history_output_id, raw_invoke_output_id, run_output_id, step_info, step_output_id,
+)
 
 _WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
              "StepInvoking": "INVOKE"}
@@ -37,8 +39,8 @@ class _Group:
     attempts: list[Span] = dataclasses.field(default_factory=list)
     # The userland spans of each attempt's call.
     userland: list[list[Span]] = dataclasses.field(default_factory=list)
-    # Each attempt's call metadata (its timings).
-    metadata: list[list[JSON]] = dataclasses.field(default_factory=list)
+    # Each attempt's call: its metadata (timings) and the app's response.
+    calls: list[_Call] = dataclasses.field(default_factory=list)
     # Whether an attempt was checkpointed (the step's span stands for it).
     checkpointed: bool = False
 
@@ -57,7 +59,7 @@ class _Builder:
         # Results recorded before their wait's span: an invoke its target refused at once.
         self.early_results: dict[str, tuple[dict[str, JSON], int]] = {}
         self.function_attempts: list[Span] = []
-        self.function_metadata: list[list[JSON]] = []
+        self.function_calls: list[_Call] = []
         self.finalization: int | None = None
         # When each call started, by its groupID: parallel calls interleave.
         self.started: dict[str, int] = {}
@@ -122,7 +124,7 @@ class _Builder:
             group.attempts.append(attempt)
             group.userland.append(self.userland.of_call(traceref.call_span_id(
                 str(item.get("groupID")), to_int(item.get("attempt") or 0, "attempt"))))
-            group.metadata.append(_metadata(item))
+            group.calls.append(_call(item))
             # A checkpointed step ran within a call the server did not time: one span.
             if item.get(CHECKPOINTED):
                 group.checkpointed = True
@@ -131,7 +133,7 @@ class _Builder:
         elif step_id is None and (failed or item.get("groupID") in self.ending_calls):
             self.function_attempts.append(
                 self._span("executor.nonstep", status, None, item, at, ""))
-            self.function_metadata.append(_metadata(item))
+            self.function_calls.append(_call(item))
             self.spans.append(self.function_attempts[-1])
 
     def _started(self, item: dict[str, JSON]) -> int | None:
@@ -163,14 +165,14 @@ class _Builder:
                           if group.step_id in self.memos else None)
         if group.checkpointed:  # timed as the dev server times a checkpointed step
             group.span["duration"] = _duration(group.span)
-        _with_calls(group.span, group.attempts, group.metadata, group.userland)
+        _with_calls(group.span, group.attempts, group.calls, group.userland)
 
     def _failed_at_once(self, group: _Group) -> None:
         """A step whose only attempt failed it for good: the server shows that attempt
-        alone, named after the step."""
+        alone, named after the step, without its call's metadata and response (measured;
+        the call that fails the function shows them, on its Finalization span)."""
         attempt = group.attempts[0]
         attempt.update(name=group.name, childrenSpans=group.userland[0],
-                       metadata=group.metadata[0],
                        queuedAt=_earliest(group.span["queuedAt"], attempt["startedAt"]))
         if any(span is attempt for span in self.spans):
             self.spans = [span for span in self.spans if span is not group.span]
@@ -185,7 +187,9 @@ class _Builder:
             status = "FAILED" if failed else "COMPLETED"
         span = self._base(f"{self.run.id}-{step_id}", name, status, op)
         span.update(stepID=step_id, queuedAt=at, startedAt=at)
-        if status != "WAITING" and op != "SLEEP":
+        if status != "WAITING" and op == "INVOKE":
+            span["outputID"] = raw_invoke_output_id(self.run.id, step_id)
+        elif status != "WAITING" and op != "SLEEP":
             span["outputID"] = step_output_id(self.run.id, step_id)
         return span
 
@@ -215,9 +219,10 @@ class _Builder:
         # A failed call's output is its error as recorded; a completed one's is the result.
         if status == "FAILED" and item.get("output"):
             span["outputID"] = history_output_id(self.run.id, str(item.get("id")))
-        elif status == "COMPLETED" and (step_id in self.memos if step_id
-                                        else self.run.has_output):
+        elif status == "COMPLETED" and step_id and step_id in self.memos:
             span["outputID"] = step_output_id(self.run.id, step_id)
+        elif status == "COMPLETED" and not step_id and self.run.has_output:
+            span["outputID"] = run_output_id(self.run.id)
         span["duration"] = _duration(span)
         return span
 
@@ -227,7 +232,7 @@ class _Builder:
         span.update(attempts=len(self.function_attempts) - 1,
                     queuedAt=first["queuedAt"], startedAt=first["startedAt"],
                     endedAt=self.run.ended_at_ms, stepType="FINALIZATION")
-        _with_calls(span, self.function_attempts, self.function_metadata)
+        _with_calls(span, self.function_attempts, self.function_calls)
         self.spans.insert(self.spans.index(first), span)
 
     def _base(self, span_id: str, name: str, status: str, op: str | None) -> Span:
@@ -239,26 +244,52 @@ class _Builder:
         }
 
 
-def _with_calls(span: Span, attempts: list[Span], metadata: list[list[JSON]],
+def _with_calls(span: Span, attempts: list[Span], calls: list[_Call],
                 userland: list[list[Span]] | None = None) -> None:
     """A step's (or the function's) ``Attempt N`` children, shown once an attempt failed or
-    there were several. As on the dev server, each call's metadata and the spans the app
-    traced in it (``userland``) are on its attempt's child, or on the span itself when it
-    has none."""
+    there were several. As on the dev server, each call's metadata and response and the
+    spans the app traced in it (``userland``) are on its attempt's child, or on the span
+    itself when it has none."""
     traced = userland or [[] for _ in attempts]
     if len(attempts) < 2 and all(attempt["status"] != "FAILED" for attempt in attempts):
-        span.update(childrenSpans=traced[0], metadata=metadata[0])
+        span.update(childrenSpans=traced[0], metadata=calls[0].metadata,
+                    response=calls[0].response)
         return
     span["childrenSpans"] = [
         {**attempt, "spanID": f"{attempt['spanID']}-attempt",
-         "name": f"Attempt {attempt['attempts']}", "metadata": calls, "childrenSpans": spans}
-        for attempt, calls, spans in zip(attempts, metadata, traced)]
+         "name": f"Attempt {attempt['attempts']}", "metadata": call.metadata,
+         "response": call.response, "childrenSpans": spans}
+        for attempt, call, spans in zip(attempts, calls, traced)]
+
+
+class _Call(typing.NamedTuple):
+    """What a span shows of one call to the app: its metadata (span_metadata.py) and the
+    app's response (status and headers)."""
+
+    metadata: list[JSON]
+    response: JSON
+
+
+def _call(item: dict[str, JSON]) -> _Call:
+    return _Call(_metadata(item), item.get(RESPONSE))
 
 
 def _metadata(item: dict[str, JSON]) -> list[JSON]:
     """The metadata of the call an item records (span_metadata.py)."""
     found = item.get("metadata")
     return list(found) if isinstance(found, list) else []
+
+
+def root_response(run: Run, history: list[dict[str, JSON]]) -> JSON:
+    """The run's span's ``response``: that of the call whose reply ended the run; a
+    cancelled run's is status 0 and no headers (measured)."""
+    if run.status is RunStatus.CANCELLED:
+        return {"statusCode": 0, "headers": {}}
+    ending = {item.get("groupID") for item in history
+              if item.get("type") in ("FunctionCompleted", "FunctionFailed")}
+    replies = [item for item in history if item.get("groupID") in ending
+               and item.get("type") in ("StepCompleted", "StepErrored", "StepFailed")]
+    return replies[-1].get(RESPONSE) if replies else None
 
 
 def _type_steps(spans: list[Span]) -> None:

@@ -38,6 +38,22 @@ def step_output_id(run_id: str, step_id: str) -> str:
     return f"{run_id}:{step_id}"
 
 
+def run_output_id(run_id: str, *, with_input: bool = False) -> str:
+    """The run's output; ``with_input``: with the run's events as its input, as only the
+    raw trace's root span shows it (measured)."""
+    return f"{run_id}:" if with_input else f"{run_id}:{RUN_OUTPUT}"
+
+
+def raw_invoke_output_id(run_id: str, step_id: str) -> str:
+    """An invoke's output in the raw trace: the child's result itself, where the page's
+    tree shows it as stored, ``{"data": ...}`` (measured)."""
+    return f"{run_id}:{RAW_INVOKE}{step_id}"
+
+
+RUN_OUTPUT = "o:"
+RAW_INVOKE = "r:"
+
+
 @dataclasses.dataclass
 class _Step:
     step_id: str
@@ -177,7 +193,7 @@ class _Builder:
         if step.failed_for_good:
             return self._failed_step_span(step)
         attempts = step.attempts if len(step.attempts) > 1 else []
-        return {
+        span: Span = {
             **self._base(f"{self.run.id}-{step.step_id}"), "name": step.name, "status": status,
             "attempts": len(step.attempts) - 1 if step.attempts else 0, "stepOp": step.op,
             "stepID": None if attempts else step.step_id,
@@ -186,6 +202,12 @@ class _Builder:
             "childrenSpans": attempts, "stepInfo": step.info,
             **_times(step.queued_ms, step.started_ms, step.ended_ms if done else None),
         }
+        if not done and status == "RUNNING" and step.op == "SLEEP":
+            # The sleep of a run that ended (cancelled) without it: the server shows its
+            # one attempt, running (measured).
+            span["childrenSpans"] = [{**span, "spanID": f"{span['spanID']}-attempt",
+                                      "name": "Attempt 0", "stepID": None}]
+        return span
 
     def _failed_step_span(self, step: _Step) -> Span:
         """A step that failed for good, as the server shows a function's own calls: no step
@@ -227,7 +249,7 @@ class _Builder:
             return {
                 **self._base(f"{run.id}-end"), "name": "function success",
                 "status": "COMPLETED", "attempts": to_int(end.get("attempt") or 0, "attempt"),
-                "outputID": step_output_id(run.id, ""), "childrenSpans": self.function_attempts,
+                "outputID": run_output_id(run.id), "childrenSpans": self.function_attempts,
                 **_times(*self._call(end, at), at),
             }
         if run.status is RunStatus.FAILED and self.function_attempts:
@@ -237,7 +259,7 @@ class _Builder:
             name = "function error" if self.final_error else "execute"
             return self._attempts_group({
                 **self._base(f"{run.id}-execute"), "name": name, "status": "FAILED",
-                "outputID": step_output_id(run.id, ""),
+                "outputID": run_output_id(run.id),
                 **_times(attempts[0]["queuedAt"], attempts[0]["startedAt"],
                          attempts[-1]["endedAt"]),
             }, attempts)

@@ -233,7 +233,7 @@ def test_apps_and_functions(client: Client, app: FakeApp) -> None:
     fn = app.function("fn", handler=lambda call: ok(1))
     client.register(app, [fn])
     found = data(client, """{ apps { id name url error appVersion functions { slug name } }
-        functions { slug name config }
+        functions { id slug name config }
         functionBySlug(query: {functionSlug: "app-fn"}) { name triggers { type value } } }""")
     [listed] = found["apps"]
     assert listed["name"] == "app" and listed["error"] is None
@@ -241,7 +241,12 @@ def test_apps_and_functions(client: Client, app: FakeApp) -> None:
     assert listed["url"] == normalize_url(app.url)
     assert listed["functions"] == [{"slug": "app-fn", "name": "fn"}]
     [function] = found["functions"]
-    assert json.loads(function["config"]) == fn
+    # The dev server's record of the function, in Go's JSON (``&`` escaped), as it stored it.
+    config = json.loads(function["config"])
+    assert list(config) == ["id", "fv", "name", "slug", "triggers", "steps"]
+    assert (config["id"], config["fv"], config["slug"]) == (function["id"], 1, "app-fn")
+    assert config["steps"][0]["uri"].endswith("?fnId=app-fn&stepId=step")
+    assert "fnId=app-fn\\u0026stepId=step" in function["config"]
     assert found["functionBySlug"] == {"name": "fn",
                                        "triggers": [{"type": "EVENT", "value": "test/fn"}]}
     missing = data(client, '{ functionBySlug(query: {functionSlug: "nope"}) { id } }')

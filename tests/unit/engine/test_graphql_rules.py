@@ -224,7 +224,8 @@ def test_scalar_leafs_name_the_field_type_and_check_below_a_leaf(client: Client)
                             1, 10)]),
     ('{ runTrace(runID: "x") { stepInfo { timedOut } } }',
      [('Cannot query field "timedOut" on type "StepInfo". Did you mean to use an inline '
-       'fragment on "InvokeStepInfo" or "WaitForEventStepInfo"?', 1, 37)]),
+       'fragment on "InvokeStepInfo", "WaitForEventStepInfo", or "WaitForSignalStepInfo"?',
+       1, 37)]),
     ('{ run(runId: "x") { id } }',
      [('Unknown argument "runId" on field "Query.run". Did you mean "runID"?', 1, 3),
       ('Field "run" argument "runID" of type "String!" is required, but it was not '

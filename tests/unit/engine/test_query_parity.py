@@ -25,7 +25,7 @@ SPAN = "name status stepOp stepID attempts outputID isRoot duration"
 TRACE = """query T($id: String!) {
   run(runID: $id) { eventName sourceID hasAI trace { %s childrenSpans { %s
     childrenSpans { %s } } } }
-  runTrace(runID: $id) { name childrenSpans { name } } }""" % (SPAN, SPAN, SPAN)
+  runTrace(runID: $id) { name outputID childrenSpans { name } } }""" % (SPAN, SPAN, SPAN)
 OUTPUT = """query O($id: String!) {
   runTraceSpanOutputByID(outputID: $id) { data input error { message name } } }"""
 ERROR = {"name": "Error", "message": "not yet"}
@@ -88,7 +88,12 @@ def test_trace_of_retried_step_and_sleep(client: Client, app: FakeApp) -> None:
     assert span_output(client, retried["childrenSpans"][2]["outputID"])["data"] == '"ok"'
     success = span_output(client, end["outputID"])
     assert json.loads(success["data"]) == {"done": True}
-    [sent] = json.loads(success["input"])
+    # Measured: only the raw trace's root shows the run's events as its input.
+    assert success["input"] is None
+    assert span_output(client, root["outputID"])["input"] is None
+    raw_root = span_output(client, found["runTrace"].pop("outputID"))
+    assert json.loads(raw_root["data"]) == {"done": True}
+    [sent] = json.loads(raw_root["input"])
     assert list(sent) == ["id", "name", "data", "ts"] and sent["data"] == {"k": 1}
     # runTrace is the raw tree the real server stores: a step span and one span per attempt
     # of it, then the function's own call summed up (Finalization) and itself.
@@ -120,7 +125,9 @@ def test_cancelled_run_keeps_its_sleep_span(client: Client, app: FakeApp) -> Non
         ["long", "WAITING", "SLEEP", 0, []]])
     data(client, "mutation M($id: ULID!) { cancelRun(runID: $id) { id } }", id=run_id)
     root = trace(client, run_id)["run"]["trace"]
-    assert shape(root) == ["app-fn", "CANCELLED", None, 0, [["long", "RUNNING", "SLEEP", 0, []]]]
+    # Measured: the sleep shows its one attempt, running.
+    assert shape(root) == ["app-fn", "CANCELLED", None, 0, [
+        ["long", "RUNNING", "SLEEP", 0, [["Attempt 0", "RUNNING", "SLEEP", 0, []]]]]]
     assert root["outputID"] is None
 
 

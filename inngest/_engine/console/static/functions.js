@@ -10,7 +10,7 @@ query Functions { apps {
 const FLOW = [
   ["concurrency", "Concurrency"], ["throttle", "Throttle"], ["rateLimit", "Rate limit"],
   ["debounce", "Debounce"], ["batchEvents", "Batch"], ["priority", "Priority"],
-  ["idempotency", "Idempotency"], ["singleton", "Singleton"], ["cancel", "Cancel on"],
+  ["singleton", "Singleton"], ["cancel", "Cancel on"],
   ["timeouts", "Timeouts"],
 ];
 
@@ -37,8 +37,9 @@ function appSection(app) {
 }
 
 function functionCard(fn) {
+  // The dev server's record of the function: steps listed, limits with their scope.
   const config = JSON.parse(fn.config || "{}");
-  const retries = (((config.steps || {}).step || {}).retries || {}).attempts;
+  const retries = (((config.steps || [])[0] || {}).retries || {}).attempts;
   const flow = FLOW.filter(([key]) => config[key] !== undefined && config[key] !== null);
   return h("article", { class: "card fn-card", "data-slug": fn.slug },
     h("div", { class: "title-row" }, h("h3", {}, fn.name),
@@ -62,7 +63,8 @@ function concurrencyText(value) {
     return flowText(value);
   }
   return limits.map((c) => h("div", { class: "concurrency" }, `${c.limit} at a time`,
-    c.key ? [" per ", h("code", {}, c.key)] : "", c.scope ? ` (${c.scope.toLowerCase()})` : ""));
+    c.key ? [" per ", h("code", {}, c.key)] : "",
+    c.scope && c.scope !== "Fn" ? ` (${c.scope.toLowerCase()})` : ""));
 }
 
 function flowText(value) {

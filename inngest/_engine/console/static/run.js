@@ -32,7 +32,7 @@ const RERUN_FROM = `
 mutation RerunFrom($id: ULID!, $from: RerunFromStepInput) { rerun(runID: $id, fromStep: $from) }`;
 const OUTPUT = `
 query Output($id: String!) {
-  runTraceSpanOutputByID(outputID: $id) { data input error { name message stack cause } }
+  runTraceSpanOutputByID(outputID: $id) { data error { name message stack cause } }
 }`;
 // The function's own calls (outside any step), named as the Inngest server names them.
 const FN_NOTES = {
@@ -235,7 +235,7 @@ export async function render(view, runId) {
     ];
     const note = stepNote(span);
     if (note) parts.push(h("p", { class: "note" }, note));
-    if (span.outputID) parts.push(await outputBlock(span.outputID, span.isRoot));
+    if (span.outputID) parts.push(await outputBlock(span.outputID));
     const attempts = span.childrenSpans || [];
     if (!span.isRoot && attempts.length) {
       parts.push(h("h3", {}, `Attempts (${attempts.length})`));
@@ -276,7 +276,7 @@ export async function render(view, runId) {
     }
   }
 
-  async function outputBlock(id, isRoot) {
+  async function outputBlock(id) {
     const out = await output(id);
     const blocks = [];
     if (out.failure) return h("p", { class: "error-text" }, `Output not available: ${out.failure}`);
@@ -284,7 +284,6 @@ export async function render(view, runId) {
     else if (out.data !== null && out.data !== undefined) {
       blocks.push(h("h3", {}, "Output"), jsonText(out.data));
     }
-    if (isRoot && out.input) blocks.push(h("h3", {}, "Input"), jsonText(out.input));
     return h("div", { class: "output" }, blocks);
   }
 

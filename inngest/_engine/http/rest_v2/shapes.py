@@ -7,7 +7,7 @@ import datetime
 import typing
 
 from inngest._engine import scores, span_metadata, ulid
-from inngest._engine.graphql import function_config, schema, span_tree
+from inngest._engine.graphql import function_config, schema, span_tree, trace
 from inngest._engine.http.rest_v2.envelope import Keep, Object, proto
 from inngest._engine.models import JSON, App, Function, Run, RunStatus
 from inngest._engine.otel.tree import Userland
@@ -145,8 +145,8 @@ def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
 
 class _Outputs:
     """Span outputs by output id: a step's result (measured: an object as it is, another
-    value under "data") or its error, a failed call's recorded error, or (id ``<run>:``)
-    the run's output."""
+    value under "data") or its error, a failed call's recorded error, or (ids ``<run>:``
+    and ``<run>:o:``) the run's output."""
 
     def __init__(self, run: Run, store: Store) -> None:
         self.run = run
@@ -162,8 +162,9 @@ class _Outputs:
         if step_id.startswith("h:"):
             text = self.errors.get(step_id[2:])
             return as_struct(load(text)) if isinstance(text, str) and text else None
-        if not step_id:
+        if step_id in ("", trace.RUN_OUTPUT):
             return as_struct(self.run.output) if self.run.has_output else None
+        step_id = step_id.removeprefix(trace.RAW_INVOKE)
         if step_id not in self.memos:
             return None
         memo = self.memos[step_id]
