@@ -124,6 +124,12 @@ def _since(seconds: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _moment(seconds: float) -> str:
+    """Now plus ``seconds``, in milliseconds."""
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def _by(key: str, items: object) -> object:
     return sorted(items, key=lambda item: str(item.get(key))) if isinstance(items, list) \
         else items
@@ -134,6 +140,9 @@ _TAG = "dev-ui"
 # Runs the UI shows: steps, a failed step, an invocation, a sleep cancelled.
 _RUNS = {"steps": ("py/steps", {"n": 1}), "fails": ("py/step-fails-now", {}),
          "invoker": ("py/invoker", {"n": 5}), "three": ("py/three-steps", {})}
+
+
+_EVENT_NAMES = {name for name, _ in _RUNS.values()} | {"py/cancellable"}
 
 
 def _event_data(label: str, extra: dict[str, object]) -> dict[str, object]:
@@ -179,7 +188,21 @@ def _traces(probe: Probe, runs: dict[str, str]) -> dict[str, object]:
             "trigger": send(probe, "GetTrigger", runID=run_id),
             "outputs": _outputs(probe, (trace.get("data") or {}).get("runTrace")),
         }
+    # The dev server's attempt span of a cancelled run's sleep shows an output, and its
+    # sleep's span the step's id, or not, from one run to the next (seen in two runs):
+    # which spans there are is compared.
+    cancelled = typing.cast("dict[str, typing.Any]", answer["cancelled"])
+    cancelled["page_plain"] = _shape(((cancelled["page_plain"].get("data") or {}).get("run")
+                                      or {}).get("trace"))
+    cancelled.pop("plain_outputs")
     return answer
+
+
+def _shape(span: object) -> object:
+    if not isinstance(span, dict):
+        return span
+    return [span.get("name"), span.get("status"), span.get("stepOp"),
+            [_shape(child) for child in span.get("childrenSpans") or []]]
 
 
 def _as_values(outputs: dict[str, object]) -> dict[str, object]:
@@ -216,7 +239,7 @@ def _run_ui(side: Side) -> Answer:
     """The runs list, one run's pages and the actions on a run: cancel, rerun, rerun from a
     step; the runs of the event list and an event's pages."""
     probe = side.probe
-    start = _since(5)
+    start = _moment(-0.2)
     events, runs = _drive_runs(side)
     labels = Labels(**{f"event {k}": v for k, v in events.items()},
                     **{f"run {k}": v for k, v in runs.items()})
@@ -300,13 +323,15 @@ def _cursor(text: object, listed_ids: set[str]) -> object:
 
 
 def _events(probe: Probe, start: str, events: dict[str, str], labels: Labels) -> object:
-    """The events page (this case's events, by a CEL query), one event's pages and the
+    """The events page (this case's events: by the names it sends, since it began; both
+    servers accept a CEL query there but apply none. The dev server was seen listing a
+    failed batch's events, received long before, among them), one event's pages and the
     legacy event query."""
     event_id = events["steps"]
     return {
         "list": _listed(send(probe, "GetEventsV2", startTime=start, endTime=None,
                              celQuery=f'event.data.tag == "{_TAG}"',
-                             eventNames=None, includeInternalEvents=False),
+                             eventNames=sorted(_EVENT_NAMES), includeInternalEvents=False),
                         "eventsV2", labels),
         "event": send(probe, "GetEventV2", eventID=event_id),
         "payload": send(probe, "GetEventV2Payload", eventID=event_id),
@@ -315,8 +340,9 @@ def _events(probe: Probe, start: str, events: dict[str, str], labels: Labels) ->
     }
 
 
+# Alone, after the last phase: the events page lists every event since the case began.
 CASES["dev_ui_runs"] = Case(_run_ui, ("cancel", "traces", "rerun", "runs_list", "events"),
-                            phase=_LAST_PHASE)
+                            phase=_LAST_PHASE + 1)
 
 
 # -- apps and functions ------------------------------------------------------------------------
@@ -385,6 +411,25 @@ def _py_app_url(probe: Probe) -> str:
 
 CASES["dev_ui_apps"] = Case(_apps_ui, (
     "apps", "app", "functions", "function", "app_actions", "workers"), phase=_LAST_PHASE)
+
+
+_JS_APPS = ("diff-js", "diff-js-v4")
+
+
+def _js_apps_ui(side: Side) -> Answer:
+    """The apps page for the JS SDK's apps: the v4 SDK reports its features' readiness when
+    it syncs; its functions' records (``config``)."""
+    labels = Labels()
+    apps = send(side.probe, "GetApps")
+    listed = sorted((app for app in (apps.get("data") or {}).get("apps") or []
+                     if app["name"] in _JS_APPS), key=lambda app: str(app["name"]))
+    for app in listed:
+        app["functions"] = _by("slug", app["functions"])
+    return {"js_apps": labels({"status": apps["status"], "errors": apps.get("errors"),
+                               "apps": listed})}
+
+
+CASES["dev_ui_js_apps"] = Case(_js_apps_ui, ("js_apps",), js=True, phase=_LAST_PHASE)
 
 
 # -- invoking, and debugging -----------------------------------------------------------------
