@@ -556,6 +556,7 @@ class Executor:
         )
         if not self.runner.wait_for_signal(pause, replace=op.opts.get("conflict") == "replace"):
             raise RunError("Error", SIGNAL_CONFLICT, wrapped=True)
+        self.life.history.waiting_for_signal(run, op.display_name, pause)
 
     def _invoke(self, op: Op, run: Run, fn: Function) -> None:
         target = str(op.opts.get("function_id") or "")

@@ -40,6 +40,9 @@ NON_RETRIABLE = "nonRetriable"
 RUN_TYPE = "runType"
 # The app's HTTP reply to a call (status and headers), which its span shows.
 RESPONSE = "response"
+# A wait for a signal (signal, timeout) and how it ended (timeout), which its span shows.
+SIGNAL_WAIT = "waitForSignal"
+SIGNAL_RESULT = "waitForSignalResult"
 _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
@@ -357,6 +360,14 @@ class History:
                                    "timeout": pause.expires_at_ms},
                      **self._call_fields())
 
+    def waiting_for_signal(self, run: Run, name: str, pause: Pause) -> None:
+        """A step waits for a signal: listed as a wait (``StepWaiting``), as the server does,
+        with what its span shows."""
+        wait: dict[str, JSON] = {SIGNAL_WAIT: {"signal": pause.event_name,
+                                               "timeout": pause.expires_at_ms}}
+        self._record(run, "StepWaiting", stepName=name, stepID=pause.step_id, **wait,
+                     **self._call_fields())
+
     def invoking(self, run: Run, name: str, pause: Pause, function_id: str,
                  event_id: str | None) -> None:
         self._record(run, "StepInvoking", stepName=name, stepID=pause.step_id,
@@ -376,8 +387,10 @@ class History:
             fields["metadata"] = list(call.metadata)
         return fields
 
-    def resumed(self, pause: Pause, stored: StoredEvent | None, value: JSON) -> None:
-        """A wait or invoke ended: by a matching event, or (``stored`` None) by timing out."""
+    def resumed(self, pause: Pause, stored: StoredEvent | None, value: JSON, *,
+                signalled: bool = False) -> None:
+        """A wait or invoke ended: by a matching event (or, ``signalled``, its signal), or
+        (``stored`` None) by timing out."""
         run = self.store.run(pause.run_id)
         if run is None or run.status.ended:
             return
@@ -385,8 +398,12 @@ class History:
         group = _group(run.id, pause.id)
         name = self.store.step_info(run.id).get(pause.step_id, ("", ""))[0] or None
         # The server names a wait's or an invoke's step only when an event ended it.
-        if stored is None:
+        if stored is None and not signalled:
             name = None
+        if pause.kind is PauseKind.SIGNAL:
+            self._record(run, "StepCompleted", groupID=group, stepName=name,
+                         stepID=pause.step_id, **{SIGNAL_RESULT: {"timeout": not signalled}})
+            return
         if pause.kind is PauseKind.WAIT:
             self._record(run, "StepCompleted", groupID=group, stepName=name,
                          stepID=pause.step_id,

@@ -371,8 +371,9 @@ class Runner:
             if holder is None or self.store.take_pause(holder.id) is None:
                 return None
             self.store.delete_job(f"timeout-{holder.id}")
-            self.life.step_done(holder.run_id, holder.step_id,
-                                {"data": {"data": data, "signal": signal}})
+            value: JSON = {"data": {"data": data, "signal": signal}}
+            self.life.history.resumed(holder, None, value, signalled=True)
+            self.life.step_done(holder.run_id, holder.step_id, value)
         return holder.run_id
 
     def _signal_holder(self, signal: str) -> Pause | None:

@@ -19,6 +19,8 @@ import typing
 import py_app
 from cases import (CASES, Answer, Case, Side, ports, push_sync, settled, settled_run,
                    sleeping, times, wait_until_ready, without_locations)
+from cases_raw_protocol import RawApp, Script
+from cases_raw_protocol import Reply as RawReply
 from probe import Probe, wait_for
 
 _LAST_PHASE = 4
@@ -106,6 +108,8 @@ class Labels:
         if key == "Server-Timing" and isinstance(value, str):
             # How long the app took, by its own clock.
             return re.sub(r"dur=\d+", "dur=<ms>", value)
+        if key == "Date" and isinstance(value, str):
+            return "<date>"  # when the app answered
         return self.plain(value)
 
     def _metadata(self, entry: object) -> object:
@@ -471,3 +475,62 @@ def _invoke_ui(side: Side) -> Answer:
 
 
 CASES["dev_ui_invoke"] = Case(_invoke_ui, ("invoke", "debug"), phase=_LAST_PHASE)
+
+
+# -- waits for a signal ------------------------------------------------------------------------
+_SIGNAL_STEP = "5a1d0c3e7b9f2a4c6e8d0b1f3a5c7e9d1b3f5a7c"
+
+
+def _signal_script(signal: str, timeout: str) -> Script:
+    def script(n: int, steps: dict[str, object]) -> RawReply:
+        """A wait for ``signal``, then the results sent."""
+        if n == 0:
+            return 206, [{"op": "WaitForSignal", "id": _SIGNAL_STEP, "name": "signal",
+                          "displayName": "signal",
+                          "opts": {"signal": signal, "timeout": timeout}}]
+        return 200, steps
+
+    return script
+
+
+def _run_pages(probe: Probe, run_id: str) -> dict[str, object]:
+    trace = send(probe, "GetRunTrace", runID=run_id)
+    return {"trace": trace, "page": send(probe, "GetRun", runID=run_id, preview=False),
+            "outputs": _outputs(probe, (trace.get("data") or {}).get("runTrace"))}
+
+
+def _signal_wait(signalled: bool) -> typing.Callable[[Side], Answer]:
+    def drive(side: Side) -> Answer:
+        """A step waiting for a signal (its span while it waits), then signalled or timed
+        out: the run's pages, trace and span outputs."""
+        probe = side.probe
+        name = "dev-ui-signalled" if signalled else "dev-ui-signal-timeout"
+        app = RawApp(name, _signal_script(name, "30s" if signalled else "2s"))
+        try:
+            app.sync(probe)
+            event_id = probe.send(f"raw/{app.fn_id}", {})
+            run_id = probe.run_ids(event_id)[0]
+
+            def waiting() -> dict[str, object]:
+                found = _run_pages(probe, run_id)
+                assert "WAIT_FOR_SIGNAL" in json.dumps(found["trace"]), f"{probe.name}: {found}"
+                return found
+
+            answer: Answer = {"waiting": wait_for(waiting, 20)}
+            if signalled:
+                answer["signal"] = probe.request("POST", "/v1/signals", {
+                    "signal": name, "data": {"answer": 42}})[0]
+            probe.ended_run(run_id)
+            answer["ended"] = _run_pages(probe, run_id)
+        finally:
+            app.stop()
+        labels = Labels(event=event_id, run=run_id)
+        return {key: labels(value) for key, value in answer.items()}
+
+    return drive
+
+
+CASES["dev_ui_signalled"] = Case(_signal_wait(True), ("waiting", "signal", "ended"),
+                                 phase=_LAST_PHASE)
+CASES["dev_ui_signal_timeout"] = Case(_signal_wait(False), ("waiting", "ended"),
+                                      phase=_LAST_PHASE)

@@ -327,8 +327,9 @@ def _root_span(parent: object, ctx: object, *, raw: bool = False) -> dict[str, o
 
 def _root_output_id(run: Run, *, raw: bool) -> str | None:
     """The run's span's output: in the raw trace with the run's events as its input, there
-    for a cancelled run too (its data empty; measured)."""
-    if raw and (run.has_output or run.status is RunStatus.CANCELLED):
+    while the run has no output too (a running or cancelled one's: its data empty;
+    measured)."""
+    if raw:
         return trace.run_output_id(run.id, with_input=True)
     return trace.run_output_id(run.id) if run.has_output else None
 

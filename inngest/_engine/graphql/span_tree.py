@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from inngest._engine.history import CHECKPOINTED, RESPONSE, RUN_TYPE
+from inngest._engine.history import CHECKPOINTED, RESPONSE, RUN_TYPE, SIGNAL_RESULT
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.otel import traceref
 from inngest._engine.otel.tree import Userland
 from inngest._engine.payload import to_int
 from inngest._engine.graphql.trace import (
-    Span, history_output_id, raw_invoke_output_id, run_output_id, step_info, step_output_id,
+    Span, ended_wait, history_output_id, raw_invoke_output_id, run_output_id, step_info,
+    step_output_id, wait_op,
 )
 
 _WAIT_OPS = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
@@ -86,7 +87,7 @@ class _Builder:
         elif kind == "StepScheduled" and isinstance(step_id, str):
             self._group(step_id, name, at)
         elif kind in _WAIT_OPS and isinstance(step_id, str):
-            self.waits[step_id] = self._wait_span(step_id, name, _WAIT_OPS[kind], at)
+            self.waits[step_id] = self._wait_span(step_id, name, wait_op(item, _WAIT_OPS), at)
             self.waits[step_id].update(stepInfo=step_info(item, None), metadata=_metadata(item))
             sleep = item.get("sleep")
             until = sleep.get("until") if isinstance(sleep, typing.Mapping) else None
@@ -96,7 +97,7 @@ class _Builder:
             early = self.early_results.pop(step_id, None)
             if early is not None:
                 self._wait_result(self.waits[step_id], *early)
-        elif "waitResult" in item or "invokeFunctionResult" in item:
+        elif ended_wait(item):
             wait = self.waits.get(str(step_id))
             if wait is None:
                 self.early_results[str(step_id)] = (item, at)
@@ -196,8 +197,8 @@ class _Builder:
     def _wait_result(self, wait: Span, item: dict[str, JSON], at: int) -> None:
         wait["stepInfo"] = step_info(item, wait["stepInfo"])
         self._end_wait(wait, at)
-        result = item.get("waitResult")
-        # A wait that timed out found nothing to show.
+        result = item.get("waitResult") or item.get(SIGNAL_RESULT)
+        # A wait (for an event or a signal) that timed out found nothing to show.
         if isinstance(result, typing.Mapping) and result.get("timeout"):
             wait["outputID"] = None
 

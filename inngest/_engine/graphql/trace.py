@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from inngest._engine.history import NON_RETRIABLE
+from inngest._engine.history import NON_RETRIABLE, SIGNAL_RESULT, SIGNAL_WAIT
 from inngest._engine.models import JSON, Run, RunStatus
 from inngest._engine.payload import to_int
 from inngest._engine.timeparse import rfc3339
@@ -28,6 +28,17 @@ STEP_OPS: dict[str, str] = {
 }
 _WAIT_TYPES = {"StepSleeping": "SLEEP", "StepWaiting": "WAIT_FOR_EVENT",
                "StepInvoking": "INVOKE"}
+
+
+def wait_op(item: typing.Mapping[str, JSON], ops: typing.Mapping[str, str]) -> str:
+    """The step kind of the history item that began a sleep, wait or invoke (``ops``: by
+    item type); a wait for a signal is listed as a wait, as on the server."""
+    return "WAIT_FOR_SIGNAL" if SIGNAL_WAIT in item else ops[str(item.get("type"))]
+
+
+def ended_wait(item: typing.Mapping[str, JSON]) -> bool:
+    """Whether the item ends a wait, a wait for a signal or an invoke."""
+    return "waitResult" in item or "invokeFunctionResult" in item or SIGNAL_RESULT in item
 
 
 def history_output_id(run_id: str, item_id: str) -> str:
@@ -103,7 +114,7 @@ class _Builder:
         step_id = item.get("stepID")
         if isinstance(step_id, str):
             self.order.setdefault(step_id, len(self.order))
-        if "waitResult" in item or "invokeFunctionResult" in item:
+        if ended_wait(item):
             # A wait or invoke that ended queues the function's next call.
             self.scheduled_ms = at
         if kind in ("StepScheduled", "FunctionStarted"):
@@ -111,8 +122,8 @@ class _Builder:
         elif kind == "StepStarted":
             self.calls[str(item.get("groupID"))] = (min(self.scheduled_ms or at, at), at)
         elif kind in _WAIT_TYPES and isinstance(step_id, str):
-            step = self._step(step_id, str(item.get("stepName") or ""), _WAIT_TYPES[kind],
-                              self._call(item, at))
+            step = self._step(step_id, str(item.get("stepName") or ""),
+                              wait_op(item, _WAIT_TYPES), self._call(item, at))
             step.has_output = kind != "StepSleeping"
             step.info = step_info(item, None)
             sleep = item.get("sleep")
@@ -290,7 +301,11 @@ def step_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
 
 
 def _begun_info(item: typing.Mapping[str, JSON]) -> Span | None:
-    sleep, wait, invoke = (item.get(key) for key in ("sleep", "waitForEvent", "invokeFunction"))
+    sleep, wait, invoke, signal = (item.get(key) for key in (
+        "sleep", "waitForEvent", "invokeFunction", SIGNAL_WAIT))
+    if isinstance(signal, typing.Mapping):
+        return {"__typename": "WaitForSignalStepInfo", "signal": signal.get("signal"),
+                "timeout": rfc3339(_ms(signal.get("timeout"))), "timedOut": None}
     if isinstance(sleep, typing.Mapping):
         return {"__typename": "SleepStepInfo", "sleepUntil": rfc3339(_ms(sleep.get("until")))}
     if isinstance(wait, typing.Mapping):
@@ -308,8 +323,11 @@ def _begun_info(item: typing.Mapping[str, JSON]) -> Span | None:
 
 def _ended_info(item: typing.Mapping[str, JSON], info: object) -> Span | None:
     found, returned = item.get("waitResult"), item.get("invokeFunctionResult")
+    signalled = item.get(SIGNAL_RESULT)
     if not isinstance(info, typing.Mapping):
         return None
+    if isinstance(signalled, typing.Mapping):
+        return {**info, "timedOut": bool(signalled.get("timeout"))}
     if isinstance(found, typing.Mapping):
         return {**info, "foundEventID": found.get("eventID"),
                 "timedOut": bool(found.get("timeout"))}

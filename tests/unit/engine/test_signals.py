@@ -102,3 +102,56 @@ def test_an_event_named_like_a_signal_does_not_resume_it(client: Client, app: Fa
     client.send({"name": "test/lookalike"})
     assert send_signal(client, {"signal": "test/lookalike", "data": 2})[0] == 200
     assert client.wait_for_run(event_id)["output"]["got"]["data"]["data"] == 2
+
+
+WAIT_SPANS = """query($id: String!, $legacy: ID!) {
+  functionRun(query: {functionRunId: $legacy}) { history { type stepName } }
+  runTrace(runID: $id) { childrenSpans { name status stepOp outputID stepInfo {
+    __typename ... on WaitForSignalStepInfo { signal timedOut } } } }
+  run(runID: $id) { trace { childrenSpans { name stepOp stepInfo {
+    __typename ... on WaitForSignalStepInfo { signal timedOut } } } } } }"""
+
+
+def _wait_spans(client: Client, event_id: str) -> dict[str, typing.Any]:
+    run_id = client.runs(event_id)[0]["run_id"]
+    status, body = client.request("POST", "/v0/gql", {
+        "query": WAIT_SPANS, "variables": {"id": run_id, "legacy": run_id}})
+    assert status == 200 and "errors" not in body, body
+    return dict(body["data"])
+
+
+def test_a_signal_wait_is_listed_and_traced_as_the_server_does(
+        client: Client, app: FakeApp) -> None:
+    # Measured: a StepWaiting item, then a StepCompleted named after the step; a span of
+    # kind WAIT_FOR_SIGNAL with WaitForSignalStepInfo, waiting, then completed.
+    client.register(app, [app.function("fn", handler=signal_waiter)])
+    event_id = waiting_run(client, app, "traced")
+    [waiting] = [span for span in _wait_spans(client, event_id)["runTrace"]["childrenSpans"]
+                 if span["stepOp"] == "WAIT_FOR_SIGNAL"]
+    info = {"__typename": "WaitForSignalStepInfo", "signal": "traced", "timedOut": None}
+    assert waiting == {"name": "sig", "status": "WAITING", "stepOp": "WAIT_FOR_SIGNAL",
+                       "outputID": None, "stepInfo": info}
+    send_signal(client, {"signal": "traced", "data": {"x": 1}})
+    client.wait_for_run(event_id)
+    found = _wait_spans(client, event_id)
+    history = [(item["type"], item["stepName"]) for item in found["functionRun"]["history"]]
+    assert ("StepWaiting", "sig") in history and ("StepCompleted", "sig") in history
+    [ended] = [span for span in found["runTrace"]["childrenSpans"] if span["name"] == "sig"]
+    assert ended["status"] == "COMPLETED" and ended["outputID"] is not None
+    assert ended["stepInfo"] == {**info, "timedOut": False}
+    [page] = found["run"]["trace"]["childrenSpans"][:1]
+    assert page == {"name": "sig", "stepOp": "WAIT_FOR_SIGNAL",
+                    "stepInfo": {**info, "timedOut": False}}
+
+
+def test_a_timed_out_signal_wait_shows_no_output(manual: Client, clock: ManualClock,
+                                                 app: FakeApp) -> None:
+    manual.register(app, [app.function("fn", handler=signal_waiter)])
+    event_id = waiting_run(manual, app, "never")
+    clock.advance(11)
+    manual.wait_for_run(event_id)
+    found = _wait_spans(manual, event_id)
+    history = [(item["type"], item["stepName"]) for item in found["functionRun"]["history"]]
+    assert ("StepCompleted", None) in history  # measured: unnamed, as a wait's timeout
+    [ended] = [span for span in found["runTrace"]["childrenSpans"] if span["name"] == "sig"]
+    assert (ended["outputID"], ended["stepInfo"]["timedOut"]) == (None, True)
