@@ -47,10 +47,14 @@ def test_an_apps_feature_readiness_is_what_its_sdk_observed(
 
 def test_a_resync_of_an_unchanged_app_keeps_its_latest_observations(
         client: Client, app: FakeApp) -> None:
-    client.register(app, [], featureObservations={"extendedTraces": {"readinessReason": 1}})
-    client.register(app, [])  # unchanged, nothing observed: kept
+    # With a function: a sync of none leaves an error on the app, and each sync of it runs.
+    functions = [app.function("fn")]
+    client.register(app, functions,
+                    featureObservations={"extendedTraces": {"readinessReason": 1}})
+    client.register(app, functions)  # unchanged, nothing observed: kept
     assert readiness(client)["app"]["extendedTraces"] == {"ready": True, "reason": 1}
-    client.register(app, [], featureObservations={"extendedTraces": {"readinessReason": 3}})
+    client.register(app, functions,
+                    featureObservations={"extendedTraces": {"readinessReason": 3}})
     assert readiness(client)["app"]["extendedTraces"] == {"ready": False, "reason": 3}
 
 
