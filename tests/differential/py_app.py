@@ -502,13 +502,13 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
         fn_id="cancel-waiting", trigger=_on("cancel-waiting"),
         cancel=[inngest.Cancel(event="py/cancel-waiting.stop",
                                if_exp="async.data.key == event.data.key && async.data.stop",
-                               timeout=datetime.timedelta(seconds=2))],
+                               timeout=datetime.timedelta(seconds=4))],
     )
     def cancel_waiting(ctx: inngest.ContextSync) -> object:
         ctx.step.run("ready", lambda: record.hit(key(ctx), "ready"))
         matched = ctx.step.wait_for_event(
             "resolve", event="py/cancel-waiting.resolve",
-            if_exp="async.data.key == event.data.key", timeout=datetime.timedelta(seconds=4))
+            if_exp="async.data.key == event.data.key", timeout=datetime.timedelta(seconds=6))
         return {"matched": None if matched is None else matched.data}
 
     @client.create_function(
