@@ -74,8 +74,37 @@ def escape_html(text: str) -> str:
 
 
 def dump_escaped(value: JSON) -> str:
-    """``dump`` as Go writes JSON: compact, not ASCII-only, HTML characters escaped."""
-    return escape_html(dump(value))
+    """``dump`` as Go writes JSON: compact, not ASCII-only, HTML characters escaped, and
+    floats Python writes its own way in Go's words (see ``go_floats``)."""
+    return escape_html(go_floats(dump(value)))
+
+
+# Outside strings, the floats Python writes otherwise than Go's float64 encoder: negative
+# zero (``-0.0``, Go ``-0``) and small exponents (``1e-05``: Go writes ``0.00001`` down to
+# 1e-6, then ``1e-7``). Strings are matched whole so that nothing in them is touched.
+_PYTHON_FLOATS = re.compile(
+    r'"(?:[^"\\]|\\.)*"|(?<![0-9.])(?P<zero>-0\.0(?![0-9eE]))'
+    r'|(?<![0-9.])(?P<sign>-?)(?P<first>[0-9])(?:\.(?P<fraction>[0-9]+))?e-0(?P<exponent>[0-9])')
+
+
+def _go_float(match: re.Match[str]) -> str:
+    if match.group("zero"):
+        return "-0"
+    first = match.group("first")
+    if first is None:
+        return match.group()  # a string, kept
+    sign, fraction, exponent = match.group("sign", "fraction", "exponent")
+    if exponent in "56":
+        return f"{sign}0.{'0' * (int(exponent) - 1)}{first}{fraction or ''}"
+    return f"{sign}{first}{'.' + fraction if fraction else ''}e-{exponent}"
+
+
+def go_floats(text: str) -> str:
+    """JSON text Python's encoder wrote, its floats as Go writes a float64 (the real server
+    decodes JSON numbers in events and outputs to float64 and writes them back so)."""
+    if "-0.0" in text or "e-0" in text:
+        return _PYTHON_FLOATS.sub(_go_float, text)
+    return text
 
 
 _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
@@ -235,7 +264,23 @@ def _finite_float(text: str) -> float:
 _FLOAT_DIGITS = 309
 
 
-def _float_range_int(text: str) -> int:
+class NegativeZero(float):
+    """The JSON number ``-0``: Python's decoder makes it the int 0, Go's float64 keeps the
+    sign (``-0.0`` has it either way). Apart from ``-0.0`` for GraphQL's Int and String,
+    which read the text."""
+
+
+NEGATIVE_ZERO = NegativeZero(-0.0)
+
+
+def number_text(value: int | float) -> str:
+    """A decoded JSON number's text as it was sent, where the value tells it (``-0``)."""
+    return "-0" if isinstance(value, NegativeZero) else json.dumps(value)
+
+
+def _float_range_int(text: str) -> int | float:
+    if text == "-0":
+        return NEGATIVE_ZERO
     digits = len(text) - text.startswith("-")
     if digits > _FLOAT_DIGITS:  # refused before int(), which refuses over 4,300 digits itself
         raise BodyError(f"number {_shortened(text)} is out of range")
@@ -263,7 +308,7 @@ def _float_or_text(text: str) -> float | NumberText:
         return NumberText(text)
 
 
-def _int_or_text(text: str) -> int | NumberText:
+def _int_or_text(text: str) -> int | float | NumberText:
     try:
         return _float_range_int(text)
     except BodyError:

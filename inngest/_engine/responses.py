@@ -201,18 +201,39 @@ def parse_output(body: bytes) -> JSON:
 
 
 def sorted_keys(value: JSON) -> JSON:
+    """A JSON value as the real server keeps one it decoded to Go's ``map[string]any``:
+    object keys sorted at any depth, every number a float64 (``1.0`` is ``1``, an integer
+    past 2^53 rounds, and the float's Go text is ``go_floats``'s business)."""
     # Decoded JSON is dicts and lists: checked first, as the ABC checks cost more (every
     # stored event's data goes through here).
     if type(value) is dict:
         return {key: sorted_keys(value[key]) for key in sorted(value)}
     if type(value) is list:
         return [sorted_keys(item) for item in value]
+    if type(value) is float:
+        return as_float64(value)
+    if type(value) is int:
+        return value if -_EXACT_INT <= value <= _EXACT_INT else as_float64(float(value))
     if isinstance(value, (str, int, float)) or value is None:
         return value
     if isinstance(value, typing.Mapping):
         return {key: sorted_keys(value[key]) for key in sorted(value)}
     if isinstance(value, typing.Sequence) and not isinstance(value, str):
         return [sorted_keys(item) for item in value]
+    return value
+
+
+# Integers a float64 holds exactly; past them Go's decoding rounds.
+_EXACT_INT = 2 ** 53
+# From here up Go writes a float64 with an exponent, as Python does.
+_EXPONENT_FROM = 1e21
+
+
+def as_float64(value: float) -> JSON:
+    """A float64 as Python should hold it to be written as Go writes it: a whole number below
+    1e21 as an int (Go writes ``100``, not ``100.0``), negative zero as a float."""
+    if value.is_integer() and abs(value) < _EXPONENT_FROM and (value or str(value)[0] != "-"):
+        return int(value)
     return value
 
 

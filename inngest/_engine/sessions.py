@@ -14,6 +14,7 @@ import json
 import typing
 
 from inngest._engine.models import JSON
+from inngest._engine.payload import number_text
 
 MAX_SESSIONS = 5
 MAX_KEY_BYTES = 128
@@ -38,6 +39,32 @@ def resolve(meta: typing.Mapping[str, JSON]) -> dict[str, JSON] | None:
         merged[key] = propagated[key]
     _validate(merged)
     return {"sessions": typing.cast(JSON, merged)} if merged else None
+
+
+def from_invocation(meta: typing.Mapping[str, JSON]) -> dict[str, JSON] | None:
+    """The ``meta`` an event sent by GraphQL ``invokeFunction`` keeps, read from its ``meta``
+    argument as the dev server reads it (measured): ``sessions`` is its only key, each
+    session a string or a number (kept as its text), no layers to merge. SessionsError
+    carries the server's message; with several faults it names the first in key order."""
+    for key in sorted(meta, key=_utf8):
+        if key != "sessions":
+            raise SessionsError(f"event meta {_quote(key)} is not supported")
+    raw = meta.get("sessions")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SessionsError("event meta sessions must be an object")
+    sessions = {}
+    for key in sorted(raw, key=_utf8):
+        text = _id(raw[key])
+        if text is None:
+            raise SessionsError(f"session {_quote(key)} must be a string or number")
+        sessions[key] = text
+    try:
+        _validate(sessions)
+    except SessionsError as err:
+        raise SessionsError(f"invalid sessions: {err}") from None
+    return {"sessions": typing.cast(JSON, sessions)} if sessions else None
 
 
 def _manual(meta: typing.Mapping[str, JSON]) -> tuple[dict[str, str], list[str], bool]:
@@ -83,7 +110,7 @@ def _id(value: JSON) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return json.dumps(value)
+        return number_text(value)
     return None
 
 

@@ -14,6 +14,8 @@ from inngest._engine.graphql.syntax import (
 from inngest._engine.graphql.errors import GraphQLError, PathKey
 from inngest._engine.graphql.parser import parse_input_decl
 from inngest._engine.graphql.typesystem import Schema, is_list, is_mapping
+from inngest._engine.graphql.uploads import Upload
+from inngest._engine.payload import NegativeZero, number_text
 
 _MISSING = object()
 
@@ -51,12 +53,16 @@ def _go_kind(value: object) -> str:
     """The Go kind gqlgen names for a JSON value; numbers are json.Number, a string kind."""
     if isinstance(value, bool):
         return "bool"
+    if isinstance(value, Upload):
+        return "struct"
     if is_mapping(value):
         return "map"
     return "slice" if is_list(value) else "string"
 
 
 def _coerce_int(value: object) -> object:
+    if isinstance(value, NegativeZero):
+        return 0  # the text -0, an integer
     if isinstance(value, float):
         # gqlgen's own words for a JSON number with a fraction or exponent (measured).
         raise ValueError("cannot use value 0 as Int")
@@ -73,7 +79,7 @@ def _coerce_float(value: object) -> object:
 
 def _coerce_string(value: object) -> object:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return json.dumps(value)  # a JSON number is read as its text
+        return number_text(value)  # a JSON number is read as its text
     return value if isinstance(value, str) else _MISSING
 
 

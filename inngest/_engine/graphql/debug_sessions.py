@@ -15,7 +15,9 @@ import typing
 
 from inngest._engine import ulid
 from inngest._engine.graphql.context import engine_of
+from inngest._engine.graphql import uploads
 from inngest._engine.graphql.errors import GraphQLError
+from inngest._engine.graphql.uploads import Upload
 from inngest._engine.graphql.typesystem import Field, is_mapping
 from inngest._engine.models import DebugIds, Run
 
@@ -62,15 +64,19 @@ def ulid_argument(value: object, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise GraphQLError(f"{_go_type(value)} is not a ULID", path=[name])
+        raise GraphQLError(f"{go_type(value)} is not a ULID", path=[name])
     try:
         return ulid.parse(value)
     except ValueError as err:
         raise GraphQLError(str(err), path=[name]) from None
 
 
-def _go_type(value: object) -> str:
-    """The Go type the server's JSON decoding gives a value that is not a string."""
+def go_type(value: object) -> str:
+    """The Go type the server's JSON decoding gives a value (its numbers are ``json.Number``)."""
+    if isinstance(value, Upload):
+        return uploads.GO_TYPE
+    if isinstance(value, str):
+        return "string"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):

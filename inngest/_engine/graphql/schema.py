@@ -10,7 +10,7 @@ import uuid
 
 from inngest._engine import (
     cel, defers, events, feature_observations, function_record, registration, scores,
-    span_metadata, timeparse, ulid, uuids,
+    sessions, span_metadata, timeparse, ulid, uuids,
 )
 from inngest._engine.engine import Engine
 from inngest._engine.graphql.context import engine_of
@@ -24,6 +24,7 @@ from inngest._engine.history import CHECKPOINTED
 from inngest._engine.graphql.execution import execute as execute_document
 from inngest._engine.graphql.introspection import with_introspection
 from inngest._engine.graphql.typesystem import Field, Resolver, Schema, is_list, is_mapping
+from inngest._engine.graphql.uploads import Upload
 from inngest._engine.models import (
     CONNECT_METHOD, JSON, App, DebugIds, Function, Run, RunStatus, StoredEvent,
 )
@@ -707,22 +708,35 @@ def _invoke_function(parent: object, args: Args, ctx: object) -> bool:
     """Publish the invocation event, as the dev server does whatever the slug names: its
     runner starts the function, or sends the invocation's failure when none is synced."""
     engine = engine_of(ctx)
+    given = {name: _map_argument(args.get(name), name) for name in ("data", "meta", "user")}
     debug = debug_sessions.debug_ids(args)
+    try:
+        meta = sessions.from_invocation(given["meta"])
+    except sessions.SessionsError as err:
+        raise GraphQLError(str(err)) from None
     slug = str(args.get("functionSlug"))
-    data = {**_mapping(args.get("data"), "data"), events.INTERNAL_DATA_KEY:
+    data = {**given["data"], events.INTERNAL_DATA_KEY:
             events.invocation_metadata(slug, **_debug_metadata(debug))}
     now = engine.clock.now_ms()
     # Its id is not its internal id there (the event is stored as newly received).
     invoked: dict[str, JSON] = {"name": events.FUNCTION_INVOKED, "id": engine.ids.new(now),
                                 "ts": now, "data": data}
-    user = args.get("user")
-    if user is not None:
-        invoked["user"] = _mapping(user, "user")
+    if args.get("user") is not None:
+        invoked["user"] = given["user"]
+    if meta is not None:
+        invoked["meta"] = meta
     try:
         engine.runner.publish([invoked])
     except events.EventError as err:
         raise GraphQLError(str(err)) from None
     return True
+
+
+def _map_argument(value: object, name: str) -> Object:
+    """A ``Map`` argument as the server's scalar reads it, in its words when it is none."""
+    if value is not None and (not is_mapping(value) or isinstance(value, Upload)):
+        raise GraphQLError(f"{debug_sessions.go_type(value)} is not a map", path=[name])
+    return _mapping(value, name)
 
 
 def _debug_metadata(debug: DebugIds) -> dict[str, JSON]:

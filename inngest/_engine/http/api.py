@@ -15,7 +15,8 @@ from inngest._engine.mcp import operations
 from inngest._engine.graphql import execution as gql_execution, schema as graphql
 from inngest._engine.engine import Engine
 from inngest._engine.http import (
-    cancellations, checkpoint, guard, limit_routes, media_type, rest_v2, routing, run_routes,
+    cancellations, checkpoint, guard, limit_routes, media_type, multipart, rest_v2, routing,
+    run_routes,
 )
 from inngest._engine.http.query import Query, parse as parse_query
 from inngest._engine.http.replies import (
@@ -499,8 +500,10 @@ class Api:
 
     def graphql(self, headers: Headers, body: bytes, **_: object) -> Response:
         media = media_type.parse(headers.get("content-type", ""))
+        if media is not None and media.name == "multipart/form-data":
+            return self._graphql_form(headers.get("content-type", ""), body)
         if media is None or media.name != "application/json":
-            # The real server's transports read JSON bodies only (and multipart forms).
+            # The real server's transports read JSON bodies and multipart forms only.
             return _graphql_transport_error(400, _NO_TRANSPORT)
         try:
             request = load_body(body)
@@ -519,6 +522,15 @@ class Api:
         if variables is not None and not isinstance(variables, typing.Mapping):
             return graphql_request_error("variables must be an object")
         return _graphql_answer(graphql.execute(self.engine, query, variables or {}, operation))
+
+    def _graphql_form(self, content_type: str, body: bytes) -> Response:
+        """A request in the GraphQL multipart request spec's form, files and all."""
+        try:
+            form = multipart.load_operation(content_type, body)
+        except multipart.MultipartError as err:
+            return _graphql_transport_error(422, str(err))
+        return _graphql_answer(graphql.execute(
+            self.engine, form.query, form.variables, form.operation_name))
 
     def graphql_get(self, query: dict[str, str], headers: Headers, **_: object) -> Response:
         """A query sent by ``GET`` (``?query=``, ``operationName``, ``variables`` and

@@ -85,3 +85,58 @@ def test_an_invoke_with_bad_sessions_fails_the_run(client: Client, app: FakeApp)
     assert run["output"]["message"] == \
         "invalid step.invoke sessions: event session keys cannot be empty"
     assert app.posts("app-child") == []
+
+
+_INVOKE = "mutation($m: Map) { invokeFunction(functionSlug: \"app-fn\", data: {}, meta: $m) }"
+
+
+def _invoked(client: Client, app: FakeApp, meta: object) -> typing.Any:
+    """``invokeFunction``'s answer with ``meta``, and the ``meta`` of the event the function
+    is then called with (no call: None)."""
+    client.register(app, [app.function("fn", handler=lambda call: ok(None))])
+    status, answer = client.request("POST", "/v0/gql", {"query": _INVOKE, "variables": {"m": meta}})
+    assert status == 200, answer
+    if answer["data"]["invokeFunction"]:
+        client.wait(lambda: app.posts("app-fn"))
+    calls = app.posts("app-fn")
+    return answer, calls[0].body["event"].get("meta", "absent") if calls else None
+
+
+@pytest.mark.parametrize("meta, seen", [
+    # Measured: numbers are kept as their JSON text; no sessions, no meta.
+    ({"sessions": {"conv": "abc", "num": 5, "f": 1.5, "big": 9007199254740993}},
+     {"sessions": {"big": "9007199254740993", "conv": "abc", "f": "1.5", "num": "5"}}),
+    ({}, "absent"), ({"sessions": None}, "absent"), ({"sessions": {}}, "absent"), (None, "absent"),
+])
+def test_invoke_function_keeps_the_sessions_of_its_meta(
+        client: Client, app: FakeApp, meta: object, seen: object) -> None:
+    answer, event_meta = _invoked(client, app, meta)
+    assert answer == {"data": {"invokeFunction": True}}
+    assert event_meta == seen
+
+
+@pytest.mark.parametrize("meta, message, path", [
+    ({"sessions": {"a": "b"}, "foo": 1}, 'event meta "foo" is not supported', ["invokeFunction"]),
+    ({"propagated_sessions": {"a": "b"}}, 'event meta "propagated_sessions" is not supported',
+     ["invokeFunction"]),
+    ({"sessions": "x"}, "event meta sessions must be an object", ["invokeFunction"]),
+    ({"sessions": {"a": True}}, 'session "a" must be a string or number', ["invokeFunction"]),
+    ({"sessions": {"a": None}}, 'session "a" must be a string or number', ["invokeFunction"]),
+    ({"sessions": {"": "x"}}, "invalid sessions: event session keys cannot be empty",
+     ["invokeFunction"]),
+    ({"sessions": {"a": ""}}, 'invalid sessions: event session "a" cannot have an empty ID',
+     ["invokeFunction"]),
+    ({"sessions": {k: "x" for k in "abcdef"}},
+     "invalid sessions: event sessions can include at most 5 entries", ["invokeFunction"]),
+    ("x", "string is not a map", ["invokeFunction", "meta"]),
+    ([1], "[]interface {} is not a map", ["invokeFunction", "meta"]),
+    (5, "json.Number is not a map", ["invokeFunction", "meta"]),
+    (True, "bool is not a map", ["invokeFunction", "meta"]),
+])
+def test_invoke_function_refuses_bad_meta(client: Client, app: FakeApp, meta: object,
+                                          message: str, path: list[str]) -> None:
+    answer, event_meta = _invoked(client, app, meta)
+    assert answer["data"] == {"invokeFunction": None}
+    assert [(error["message"], error["path"]) for error in answer["errors"]] == [(message, path)]
+    client.settle()
+    assert event_meta is None and app.posts("app-fn") == []

@@ -1,0 +1,366 @@
+"""Cases for GraphQL and HTTP API edges: ``invokeFunction``'s ``meta`` (event sessions), the
+ids of invocation events, GraphQL over ``multipart/form-data``, and numbers in event data
+and outputs as the dev server's float64 keeps them. They start runs, store internal events
+and sync an app of their own, so they run in the last phase, after the cases that list
+every run, event or app. They register into ``cases.CASES``."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import json
+import threading
+import time
+import typing
+
+from cases import CASES, Answer, Case, Side, ids, settled_run, times, without_locations
+from cases_debug import CREATE, DEBUG_RUN
+from probe import Probe, wait_for
+
+_LAST_PHASE = 4
+_INVOKEE = "diff-py-invokee"
+_FINISHED = "inngest/function.finished"
+_INVOKED = "inngest/function.invoked"
+_INTERNAL = """query($from: Time!, $name: String!) { eventsV2(first: 200, filter: {from: $from,
+  includeInternalEvents: true, eventNames: [$name]}) { edges { node { id raw runs { id } } } } }"""
+
+
+def _since(seconds: float) -> str:
+    moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _internal(probe: Probe, name: str) -> list[dict[str, typing.Any]]:
+    """The internal events named ``name`` of the last minutes, each ``raw`` decoded."""
+    edges = probe.data(_INTERNAL, name=name, **{"from": _since(300)})["eventsV2"]["edges"]
+    return [{**edge["node"], "raw": json.loads(edge["node"]["raw"])} for edge in edges]
+
+
+# -- invokeFunction's meta ---------------------------------------------------------------------
+_INVOKE_META = ("mutation($key: String!, $m: Map, $s: ULID, $r: ULID) { invokeFunction("
+                'functionSlug: "%s", data: {key: $key, n: 1}, meta: $m, debugSessionID: $s, '
+                "debugRunID: $r) }")
+_KEPT: dict[str, object] = {
+    "sessions": {"sessions": {"conv": "abc", "num": 5, "f": 1.5, "big": 9007199254740993}},
+    "empty": {}, "sessions null": {"sessions": None}, "sessions empty": {"sessions": {}},
+}
+_REFUSED: dict[str, object] = {
+    "other key": {"sessions": {"a": "b"}, "foo": 1},
+    "propagated": {"propagated_sessions": {"a": "b"}},
+    "sessions string": {"sessions": "x"}, "bool session": {"sessions": {"a": True}},
+    "null session": {"sessions": {"a": None}}, "empty key": {"sessions": {"": "x"}},
+    "empty id": {"sessions": {"a": ""}}, "six": {"sessions": {k: "x" for k in "abcdef"}},
+    "meta a string": "x", "meta a list": [1], "meta a number": 5, "meta a bool": True,
+}
+
+
+def _sessions_seen(probe: Probe, keys: typing.Collection[str]) -> dict[str, object]:
+    """Each key's invocation as its function saw its event: ``meta``, from the finish event
+    (which holds that event)."""
+    def finished() -> dict[str, object]:
+        seen = {}
+        for node in _internal(probe, _FINISHED):
+            event = node["raw"]["data"].get("event") or {}
+            key = (event.get("data") or {}).get("key")
+            if key in keys:
+                seen[key] = event.get("meta", "no meta")
+        assert set(seen) == set(keys), f"{probe.name}: finished so far {sorted(seen)}"
+        return seen
+
+    return typing.cast("dict[str, object]", wait_for(finished, 30))
+
+
+def _debug_traces(probe: Probe, debug_run_id: str) -> list[dict[str, typing.Any]]:
+    def ended() -> list[dict[str, typing.Any]]:
+        traces = probe.data(DEBUG_RUN, r=debug_run_id)["debugRun"]["debugTraces"]
+        assert traces and all(trace["status"] == "COMPLETED" for trace in traces), traces
+        return typing.cast("list[dict[str, typing.Any]]", traces)
+
+    return wait_for(ended, 30)
+
+
+def _invoke_meta(side: Side) -> Answer:
+    """``invokeFunction`` with ``meta``: its sessions reach the function's event, what the
+    server refuses is refused in its words, and a debug run of an invocation with sessions
+    shows as one without."""
+    probe = side.probe
+    invoke = _INVOKE_META % _INVOKEE
+    kept = {label: probe.gql(invoke, key=f"meta-{label}", m=meta)
+            for label, meta in _KEPT.items()}
+    refused = {label: without_locations(probe.gql(invoke, key=f"meta-bad-{label}", m=meta))
+               for label, meta in _REFUSED.items()}
+    session = probe.data(CREATE, slug="diff-py-steps")["createDebugSession"]
+    debugged = probe.gql(_INVOKE_META % "diff-py-steps", key="meta-debug",
+                         m=_KEPT["sessions"], s=session["debugSessionID"],
+                         r=session["debugRunID"])
+    traces = _debug_traces(probe, session["debugRunID"])
+    labels = {session["debugSessionID"]: "<session>", session["debugRunID"]: "<debug run>",
+              **{trace["runID"]: "<run>" for trace in traces}}
+    return {
+        "kept": {"answers": kept,
+                 "seen": _sessions_seen(probe, [f"meta-{label}" for label in _KEPT])},
+        "refused": {"answers": refused, "none_ran": _none_invoked(probe)},
+        "debug_run": times(ids({"answer": debugged, "traces": traces}, labels)),
+    }
+
+
+def _none_invoked(probe: Probe) -> list[object]:
+    """The refused invocations' events: none is stored."""
+    return [node["raw"]["data"]["key"] for node in _internal(probe, _INVOKED)
+            if str(node["raw"]["data"].get("key", "")).startswith("meta-bad-")]
+
+
+CASES["invoke_meta"] = Case(_invoke_meta, ("kept", "refused", "debug_run"), phase=_LAST_PHASE)
+
+
+# -- the ids of invocation events --------------------------------------------------------------
+_EVENT_ID = "query($id: ID!) { event(query: {eventId: $id}) { id functionRuns { id } } }"
+_TRIGGER = "query($id: String!) { runTrigger(runID: $id) { IDs } }"
+
+
+def _invocation_ids(side: Side) -> Answer:
+    """The event ``POST /invoke/{slug}`` (with and without an id of its own) and
+    ``invokeFunction`` store: which id the answer, ``eventsV2``, ``event``, ``runTrigger``
+    and REST name."""
+    probe = side.probe
+    answers = {
+        "rest": probe.request("POST", f"/invoke/{_INVOKEE}", {"data": {"key": "ids-rest"}})[1],
+        "rest, own id": probe.request("POST", f"/invoke/{_INVOKEE}", {
+            "data": {"key": "ids-rest-own"}, "id": f"ids-own-{time.time_ns()}"})[1],
+        "graphql": probe.gql('mutation { invokeFunction(functionSlug: "%s", '
+                             'data: {key: "ids-graphql"}) }' % _INVOKEE),
+    }
+    keys = {"rest": "ids-rest", "rest, own id": "ids-rest-own", "graphql": "ids-graphql"}
+
+    def stored() -> dict[str, dict[str, typing.Any]]:
+        nodes = {node["raw"]["data"].get("key"): node for node in _internal(probe, _INVOKED)}
+        found = {label: nodes[key] for label, key in keys.items() if key in nodes}
+        assert len(found) == len(keys) and all(node["runs"] for node in found.values()), found
+        return found
+
+    nodes = wait_for(stored, 30)
+    return {label: _ids_of(probe, nodes[label], answers[label]) for label in keys}
+
+
+def _ids_of(probe: Probe, node: dict[str, typing.Any], answer: object) -> object:
+    node_id, raw_id = node["id"], node["raw"]["id"]
+    [run] = node["runs"]
+    event = probe.data(_EVENT_ID, id=node_id)["event"]
+    status, rest = probe.request("GET", f"/v1/events/{node_id}")
+    labels = {node_id: "<eventsV2 id>", raw_id: "<raw id>", run["id"]: "<run>"}
+    return ids({
+        "answer": answer, "raw id": raw_id, "event": event,
+        "runTrigger": probe.data(_TRIGGER, id=run["id"])["runTrigger"]["IDs"],
+        "rest": [status, rest["data"]["internal_id"], rest["data"]["id"]],
+        "event by raw id": without_locations(probe.gql(_EVENT_ID, id=raw_id))["data"],
+    }, labels)
+
+
+CASES["invocation_ids"] = Case(_invocation_ids, ("rest", "rest, own id", "graphql"),
+                               phase=_LAST_PHASE)
+
+
+# -- GraphQL over multipart/form-data ----------------------------------------------------------
+_FORM = "multipart/form-data; boundary=XyZ"
+Part = typing.Tuple[str, bytes, typing.Optional[str]]
+
+
+def _form(parts: typing.Sequence[Part]) -> bytes:
+    out = b""
+    for name, value, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename
+                                                     else "")
+        out += f"--XyZ\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + value + b"\r\n"
+    return out + b"--XyZ--\r\n"
+
+
+def _operations(query: str, variables: object = None) -> Part:
+    body: dict[str, object] = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return ("operations", json.dumps(body).encode(), None)
+
+
+_MAP = 'mutation($f: Map) { invokeFunction(functionSlug: "diff-form-nope", data: $f) }'
+_SLUG = 'query($f: String!) { functionBySlug(query: {functionSlug: $f}) { name } }'
+_FILE: Part = ("0", b"hello", "a.txt")
+_TYPENAME = _operations("{ __typename }")
+_FORMS: dict[str, typing.Sequence[Part]] = {
+    "no files": [_TYPENAME, ("map", b"{}", None)],
+    "file in a map": [_operations(_MAP, {"f": {"x": None}}),
+                      ("map", b'{"0": ["variables.f.x"]}', None), _FILE],
+    "file as a map": [_operations(_MAP, {"f": None}), ("map", b'{"0": ["variables.f"]}', None),
+                      _FILE],
+    "file as a string": [_operations(_SLUG, {"f": None}),
+                         ("map", b'{"0": ["variables.f"]}', None), _FILE],
+    "file in a list": [_operations(_MAP, {"f": {"x": [None, None]}}),
+                       ("map", b'{"0": ["variables.f.x.1"]}', None), _FILE],
+    "no parts": [],
+    "map first": [("map", b"{}", None), _TYPENAME],
+    "operations only": [_TYPENAME],
+    "operations not JSON": [("operations", b"{nope", None), ("map", b"{}", None)],
+    "a batch": [("operations", b'[{"query": "{ __typename }"}]', None), ("map", b"{}", None)],
+    "operations null": [("operations", b"null", None), ("map", b"{}", None)],
+    "map not JSON": [_TYPENAME, ("map", b"nope", None)],
+    "map a list": [_TYPENAME, ("map", b"[]", None)],
+    "path without variables": [_operations(_SLUG, {"f": None}), ("map", b'{"0": ["f"]}', None),
+                               _FILE],
+    "no paths": [_operations(_SLUG, {"f": None}), ("map", b'{"0": []}', None), _FILE],
+    "file missing": [_operations(_SLUG, {"f": None}), ("map", b'{"0": ["variables.f"]}', None)],
+    "file not in the map": [_TYPENAME, ("map", b"{}", None), ("zz", b"x", "a.txt")],
+    "one key twice": [_operations(_SLUG, {"f": None}), ("map", b'{"0": ["variables.f"]}', None),
+                      _FILE, _FILE],
+    "no variables": [_operations(_SLUG), ("map", b'{"0": ["variables.f"]}', None), _FILE],
+    "through null": [_operations(_MAP, {"f": None}), ("map", b'{"0": ["variables.f.x.y"]}', None),
+                     _FILE],
+}
+
+
+def _posted(probe: Probe, body: bytes, content_type: str) -> object:
+    status, headers, data = probe.exchange("POST", "/v0/gql", body,
+                                           {"content-type": content_type})
+    answer = json.loads(data)
+    # Ours adds its ``code`` and ``message`` to a refusal (docs/compatibility.md, "Errors").
+    return [status, headers.get("content-type"), without_locations(
+        {key: answer.get(key) for key in ("data", "errors")})]
+
+
+def _graphql_multipart(side: Side) -> Answer:
+    """Forms of the GraphQL multipart request spec, with and without files, in order and
+    not: each answer, and what a file kept inside a ``Map`` is stored as."""
+    probe = side.probe
+    answers = {label: _posted(probe, _form(parts), _FORM) for label, parts in _FORMS.items()}
+    answers["no boundary"] = _posted(probe, b"x", "multipart/form-data")
+    answers["not a form"] = _posted(probe, b"garbage", _FORM)
+
+    def stored() -> list[object]:
+        found = [node["raw"]["data"] for node in _internal(probe, _INVOKED)
+                 if node["raw"]["data"].get("_inngest", {}).get("fn_id") == "diff-form-nope"]
+        assert len(found) == 2, f"{probe.name}: {found}"
+        return sorted((data for data in found), key=json.dumps)
+
+    return {"answers": answers, "stored": wait_for(stored, 20)}
+
+
+CASES["graphql_multipart"] = Case(_graphql_multipart, ("answers", "stored"), phase=_LAST_PHASE)
+
+
+# -- numbers as the server's float64 keeps them ------------------------------------------------
+_EVENT_DATA = (b'{"a":-0,"b":-0.0,"c":[-0,-0.0,0.0,-0e0,-0.000],"d":0.0,"e":-0E+2,"f":1.0,'
+               b'"g":-1.50,"big":9007199254740993,"huge":123456789012345678901234,"small":1e-5,'
+               b'"s6":-1.5e-6,"tiny":1e-7,"exp":1e2,"f16":1e16,"f21":1e21,"p":0.1}')
+_STEP_REPLY = (b'[{"op":"StepRun","id":"A","name":"A","displayName":"A",'
+               b'"data":{"x":-0,"y":1.0,"z":[-0,0.0,2e2]}}]')
+_FINAL_REPLY = b'{"out":-0,"o2":-0.0,"o3":[-0.0,2.0,1e-5]}'
+_SPAN_OUTPUT = "query($id: String!) { runTraceSpanOutputByID(outputID: $id) { data } }"
+
+
+class _BytesApp:
+    """An app of one function answering its first call with one step, then with the final
+    reply: bytes as written above (no encoder writes ``-0``)."""
+
+    def __init__(self, fn_id: str) -> None:
+        self.fn_id = fn_id
+        self.steps_sent: list[object] = []
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                steps = body.get("steps") or {}
+                app.steps_sent.append(steps)
+                status, data = (200, _FINAL_REPLY) if steps else (206, _STEP_REPLY)
+                self.send_response(status)
+                for name, value in (("content-type", "application/json"),
+                                    ("x-inngest-sdk", "raw:v0.0.1"),
+                                    ("x-inngest-req-version", "1"),
+                                    ("content-length", str(len(data)))):
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/inngest"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def sync(self, probe: Probe) -> None:
+        url = f"{self.url}?fnId={self.fn_id}&stepId=step"
+        status, answer = probe.request("POST", "/fn/register", {
+            "url": self.url, "v": "0.1", "deployType": "ping", "sdk": "raw:v0.0.1",
+            "framework": "raw", "appName": f"diff-raw-{self.fn_id}", "functions": [{
+                "id": self.fn_id, "name": self.fn_id,
+                "triggers": [{"event": f"raw/{self.fn_id}"}],
+                "steps": {"step": {"id": "step", "name": "step",
+                                   "runtime": {"type": "http", "url": url}}}}]})
+        assert status == 200, f"{probe.name}: syncing answered {status}: {answer}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _text_after(body: bytes, key: str, past: str = "") -> str:
+    """The JSON text of ``key``'s object value in an answer, as written (the first after
+    ``past``)."""
+    text = body.decode()
+    start = text.index(f'"{key}":{{', text.index(past)) + len(key) + 3
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end + 1]
+    raise AssertionError(f"no {key} in {text}")
+
+
+def _event_numbers(probe: Probe, event_id: str) -> object:
+    event = probe.data("query($id: ID!) { event(query: {eventId: $id}) { payload raw } }",
+                       id=event_id)["event"]
+    v2 = probe.data("query($id: ULID!) { eventV2(id: $id) { raw } }", id=event_id)["eventV2"]
+    run_id = probe.run_ids(event_id)[0]
+    trigger = probe.data("query($id: String!) { runTrigger(runID: $id) { payloads } }",
+                         id=run_id)["runTrigger"]["payloads"]
+    _, _, rest = probe.exchange("GET", f"/v1/events/{event_id}")
+    return {"payload": event["payload"], "raw": _text_after(event["raw"].encode(), "data"),
+            "eventsV2": _text_after(v2["raw"].encode(), "data"),
+            "runTrigger": [_text_after(text.encode(), "data") for text in trigger],
+            "rest": _text_after(rest, "data", '"name"')}
+
+
+def _output_numbers(probe: Probe, run_id: str, app: _BytesApp) -> object:
+    run = settled_run(probe, run_id)
+    trace = probe.data("query($id: String!) { runTrace(runID: $id) { outputID "
+                       "childrenSpans { name outputID } } }", id=run_id)["runTrace"]
+    step = next(span for span in trace["childrenSpans"] if span["name"] == "A")
+    _, _, rest = probe.exchange("GET", f"/v1/runs/{run_id}")
+    return {
+        "run": [run["status"], run["output"]], "rest": _text_after(rest, "output"),
+        "run span": probe.data(_SPAN_OUTPUT, id=trace["outputID"])["runTraceSpanOutputByID"],
+        "step span": probe.data(_SPAN_OUTPUT, id=step["outputID"])["runTraceSpanOutputByID"],
+        "steps sent": app.steps_sent[-1],
+    }
+
+
+def _go_numbers(side: Side) -> Answer:
+    """Event data and a function's step and final replies holding ``-0``, ``-0.0``, whole
+    floats, integers past 2^53 and tiny floats, as each place shows them."""
+    probe = side.probe
+    status, _, sent = probe.exchange("POST", "/e/test", b'{"name":"py/steps","data":%s}'
+                                     % _EVENT_DATA, {"content-type": "application/json"})
+    assert status == 200, f"{probe.name}: {sent!r}"
+    event_id = json.loads(sent)["ids"][0]
+    app = _BytesApp("go-numbers")
+    try:
+        app.sync(probe)
+        run_id = probe.run_ids(probe.send("raw/go-numbers", {}))[0]
+        outputs = _output_numbers(probe, run_id, app)
+    finally:
+        app.stop()
+    return {"event": _event_numbers(probe, event_id), "function_saw": probe.run_of(event_id),
+            "outputs": outputs}
+
+
+CASES["go_numbers"] = Case(_go_numbers, ("event", "function_saw", "outputs"),
+                           phase=_LAST_PHASE)

@@ -1,0 +1,103 @@
+"""Numbers in event data and outputs as the real server keeps them: decoded to Go's float64
+and written back by Go's encoder. ``-0`` and ``-0.0`` are both ``-0``, ``1.0`` is ``1``, an
+integer past 2^53 rounds, and small and huge floats take Go's forms (measured on the dev
+server: events posted to ``/e/``, a raw app replying with these bytes; the expected texts
+are its answers)."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from engine_fakes import Call, Client, FakeApp, Reply, step_hash
+
+from inngest._engine.payload import dump_escaped, load_body
+from inngest._engine.responses import sorted_keys
+
+LOOPBACK = True
+
+EVENT_DATA = (b'{"a":-0,"b":-0.0,"c":[-0,-0.0,0.0,-0e0,-0.000],"d":0.0,"e":-0E+2,"f":1.0,'
+              b'"g":-1.50,"key":"k"}')
+STORED_DATA = '{"a":-0,"b":-0,"c":[-0,-0,0,-0,-0],"d":0,"e":-0,"f":1,"g":-1.5,"key":"k"}'
+STEP_REPLY = b'[{"op":"StepRun","id":"%s","name":"A","displayName":"A","data":{"x":-0,"y":-0.0}}]'
+FINAL_REPLY = b'{"out":-0,"o2":-0.0,"o3":[-0.0,2.0]}'
+OUTPUT = '{"o2":-0,"o3":[-0,2],"out":-0}'
+
+
+def gql(client: Client, query: str, **variables: object) -> dict[str, typing.Any]:
+    status, answer = client.request("POST", "/v0/gql", {"query": query, "variables": variables})
+    assert status == 200 and not answer.get("errors"), answer
+    return typing.cast("dict[str, typing.Any]", answer["data"])
+
+
+def handler(call: Call) -> Reply:
+    if step_hash("A") not in call.body["steps"]:
+        return 206, {}, STEP_REPLY % step_hash("A").encode()
+    return 200, {}, FINAL_REPLY
+
+
+def test_event_data_is_stored_and_shown_as_go_floats(client: Client) -> None:
+    status, answer = client.request_raw("POST", "/e/key", b'{"name":"test/n","data":%s}'
+                                        % EVENT_DATA)
+    assert status == 200, answer
+    [event_id] = client.send({"name": "test/n", "data": {}})  # a second, to read the first
+    first = gql(client, '{ events(query: {}) { id } }')["events"]
+    shown = [event for event in first if event["id"] != event_id][0]["id"]
+    event = gql(client, "query($id: ID!) { event(query: {eventId: $id}) { payload raw } }",
+                id=shown)["event"]
+    assert event["payload"] == STORED_DATA
+    assert f'"data":{STORED_DATA}' in event["raw"]
+    status, rest = client.request_raw("GET", f"/v1/events/{shown}")
+    assert f'"data":{STORED_DATA}'.encode() in rest
+
+
+def test_outputs_are_shown_as_go_floats(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=handler)])
+    [event_id] = client.send({"name": "test/fn", "data": {}})
+    run_id = client.wait_for_run(event_id, "Completed")["run_id"]
+    status, rest = client.request_raw("GET", f"/v1/runs/{run_id}")
+    assert f'"output":{OUTPUT}'.encode() in rest
+    assert gql(client, "query($id: String!) { run(runID: $id) { output } }",
+               id=run_id)["run"]["output"] == OUTPUT
+    trace = gql(client, "query($id: String!) { runTrace(runID: $id) { childrenSpans { "
+                        "name outputID } } }", id=run_id)["runTrace"]["childrenSpans"]
+    step = next(span for span in trace if span["name"] == "A")
+    assert gql(client, "query($id: String!) { runTraceSpanOutputByID(outputID: $id) { data } }",
+               id=step["outputID"])["runTraceSpanOutputByID"]["data"] == '{"x":-0,"y":-0}'
+    # The step's result goes back to the function as the server sends it: zero, no sign.
+    assert app.posts()[-1].body["steps"][step_hash("A")] == {"data": {"x": 0, "y": 0}}
+
+
+@pytest.mark.parametrize("number, go", [
+    ("9007199254740993", "9007199254740992"),
+    ("123456789012345678901234", "1.2345678901234569e+23"),
+    ("1e-5", "0.00001"), ("-1.5e-6", "-0.0000015"), ("1e-7", "1e-7"), ("1e-10", "1e-10"),
+    ("1e2", "100"), ("1e16", "10000000000000000"), ("1e21", "1e+21"),
+    ("-1e16", "-10000000000000000"),
+    ("0.1", "0.1"), ("123456789.125", "123456789.125"), ("-0", "-0"), ("2.50", "2.5"),
+])
+def test_a_stored_number_is_written_as_go_writes_its_float64(number: str, go: str) -> None:
+    assert dump_escaped(sorted_keys(load_body(b'{"n":%s}' % number.encode()))) == f'{{"n":{go}}}'
+
+
+def test_only_numbers_are_rewritten() -> None:
+    value = {"k\"-0.0 e-05": "-0.0 1e-05", "n": [-0.0, 1e-05]}
+    assert dump_escaped(value) == '{"k\\"-0.0 e-05":"-0.0 1e-05","n":[-0,0.00001]}'
+
+
+def test_graphql_reads_a_variable_of_minus_zero_as_its_text(client: Client) -> None:
+    """``-0`` is an Int, and the String ``-0``, in GraphQL variables, as gqlgen reads it."""
+    status, raw = client.request_raw("POST", "/v0/gql", (
+        b'{"query": "query($n: Int!) { runs(first: $n, orderBy: [], filter: '
+        b'{from: \\"2000-01-01T00:00:00Z\\"}) { edges { node { id } } } }",'
+        b' "variables": {"n": -0}}'))
+    assert (status, raw) == (200, b'{"data":{"runs":{"edges":[]}}}')
+    status, raw = client.request_raw("POST", "/v0/gql", (
+        b'{"query": "mutation($s: String!) { invokeFunction(functionSlug: $s) }",'
+        b' "variables": {"s": -0}}'))
+    assert (status, raw) == (200, b'{"data":{"invokeFunction":true}}')
+    events = gql(client, '{ eventsV2(first: 5, filter: {from: "2000-01-01T00:00:00Z", '
+                         "includeInternalEvents: true}) { edges { node { raw } } } }")
+    [invoked] = [edge["node"]["raw"] for edge in events["eventsV2"]["edges"]
+                 if '"name":"inngest/function.invoked"' in edge["node"]["raw"]]
+    assert '"fn_id":"-0"' in invoked
