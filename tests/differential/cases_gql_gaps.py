@@ -13,7 +13,9 @@ import threading
 import time
 import typing
 
-from cases import CASES, Answer, Case, Side, ids, settled_run, times, without_locations
+from cases import (
+    CASES, Answer, Case, Side, ids, settled, settled_run, times, without_locations,
+)
 from cases_debug import CREATE, DEBUG_RUN
 from probe import Probe, wait_for
 
@@ -364,3 +366,63 @@ def _go_numbers(side: Side) -> Answer:
 
 CASES["go_numbers"] = Case(_go_numbers, ("event", "function_saw", "outputs"),
                            phase=_LAST_PHASE)
+
+
+# -- the schema, as introspection and the fields the dev server added show it ------------------
+_INTROSPECTION = """query { __schema { queryType { name } mutationType { name }
+  subscriptionType { name }
+  types { kind name specifiedByURL
+    fields(includeDeprecated: true) { name args { name type { ...T } defaultValue }
+      type { ...T } isDeprecated deprecationReason }
+    shown: fields { name }
+    inputFields { name type { ...T } defaultValue } interfaces { ...T }
+    enumValues(includeDeprecated: true) { name isDeprecated deprecationReason }
+    possibleTypes { ...T } }
+  directives { name isRepeatable locations args { name type { ...T } defaultValue } } } }
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name } } } } }"""
+# Ours alone (docs/compatibility.md, "GraphQL introspection"): why a run was cancelled.
+_OURS_ALONE = {("FunctionRun", "cancellationReason"), ("FunctionRunV2", "cancellationReason")}
+_APPS = ("diff-py", "diff-js", "diff-js-v4")
+_READINESS = """{ apps { name sdkFeatureReadiness { aiMetadataExtraction { ready reason }
+  extendedTraces { ready reason } } } }"""
+_EVENT_FIELDS = """query($id: ID!) { event(query: {eventId: $id}) { id externalID
+  workspace { id } name status pendingRuns totalRuns functionRuns { workspace { id } } } }"""
+_SPAN_FIELDS = """query($id: String!) { runTrace(runID: $id) { skipReason skipExistingRunID
+  parentSpan { name } childrenSpans { name skipReason skipExistingRunID parentSpan { name }
+  stepOp stepType } } }"""
+_SPAN_RUN = "query($id: String!) { runTrace(runID: $id) { name run { id } } }"
+
+
+def _schema_seen(probe: Probe) -> object:
+    """Every type of the schema, each field with its type, arguments and deprecation, in
+    their order (descriptions left out: ours has the spec's only, docs/compatibility.md)."""
+    schema = probe.data(_INTROSPECTION)["__schema"]
+    for kind in schema["types"]:
+        for key in ("fields", "shown"):
+            kind[key] = [field for field in kind[key] or []
+                         if (kind["name"], field["name"]) not in _OURS_ALONE] or kind[key]
+    return schema
+
+
+def _added_fields(probe: Probe) -> object:
+    """The fields ours lacked, on an event, its run and the run's trace: null workspaces, no
+    skip, a parent span never resolved, ``run`` an error; each app's feature readiness."""
+    event_id = probe.send("py/steps", {"key": "schema-fields"})
+    run_id = probe.run_ids(event_id)[0]
+    probe.ended_run(run_id)
+    apps = [app for app in probe.data(_READINESS)["apps"] if app["name"] in _APPS]
+    return ids({
+        "event": probe.data(_EVENT_FIELDS, id=event_id),
+        "spans": settled(probe, lambda: probe.data(_SPAN_FIELDS, id=run_id)),
+        "span run": without_locations(probe.gql(_SPAN_RUN, id=run_id)),
+        "apps": sorted(apps, key=lambda app: app["name"]),
+    }, {event_id: "<event>", run_id: "<run>"})
+
+
+def _graphql_schema(side: Side) -> Answer:
+    return {"introspection": _schema_seen(side.probe), "added_fields": _added_fields(side.probe)}
+
+
+CASES["graphql_schema"] = Case(_graphql_schema, ("introspection", "added_fields"),
+                               phase=_LAST_PHASE)

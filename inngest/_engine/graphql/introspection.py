@@ -120,12 +120,12 @@ class _Describer:
             return "ENUM"
         return "INPUT_OBJECT" if name in self.schema.inputs else "SCALAR"
 
-    def fields(self, ref: TypeRef) -> list[_FieldView]:
+    def fields(self, ref: TypeRef, include_deprecated: bool) -> list[_FieldView]:
         if self.kind(ref) != "OBJECT":
             return []
         declared = self.schema.types[str(ref.name)]
         return [_FieldView(name, field) for name, field in declared.items()
-                if not name.startswith("__")]
+                if not name.startswith("__") and (include_deprecated or not field.deprecated)]
 
     def possible_types(self, ref: TypeRef) -> list[TypeRef]:
         if self.kind(ref) != "UNION":
@@ -199,7 +199,7 @@ def _type_type(describer: _Describer) -> dict[str, Field]:
         "kind": Field("__TypeKind!", _on_type(describer.kind)),
         "name": Field("String", _on_type(_name)),
         "description": Field("String", _on_type(_description)),
-        "fields": Field("[__Field!]", _on_type(describer.fields), deprecated),
+        "fields": Field("[__Field!]", _type_fields(describer), deprecated),
         "interfaces": Field("[__Type!]", _on_type(lambda ref: [])),
         "possibleTypes": Field("[__Type!]", _on_type(describer.possible_types)),
         "enumValues": Field("[__EnumValue!]", _on_type(describer.enum_values), deprecated),
@@ -209,6 +209,14 @@ def _type_type(describer: _Describer) -> dict[str, Field]:
     }
 
 
+def _type_fields(describer: _Describer) -> Resolver:
+    def resolve(parent: object, args: Args, ctx: object) -> object:
+        assert isinstance(parent, TypeRef)
+        return describer.fields(parent, args.get("includeDeprecated") is True)
+
+    return resolve
+
+
 def _field_type() -> dict[str, Field]:
     return {
         "name": Field("String!", _on(_FieldView, lambda view: view.name)),
@@ -216,8 +224,9 @@ def _field_type() -> dict[str, Field]:
         "args": Field("[__InputValue!]!", _on(_FieldView, lambda view: _input_values(
             view.field.args))),
         "type": Field("__Type!", _on(_FieldView, lambda view: parse_type(view.field.type))),
-        "isDeprecated": Field("Boolean!", _on(_FieldView, lambda view: False)),
-        "deprecationReason": Field("String", _on(_FieldView, lambda view: None)),
+        "isDeprecated": Field("Boolean!", _on(_FieldView, lambda view: view.field.deprecated)),
+        "deprecationReason": Field("String", _on(
+            _FieldView, lambda view: view.field.deprecation_reason)),
     }
 
 

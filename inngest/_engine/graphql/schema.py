@@ -17,7 +17,7 @@ from inngest._engine.graphql.context import engine_of
 from inngest._engine.from_step import FromStep, RerunStepError, input_from_text
 from inngest._engine.graphql import (
     debug_sessions, events_v2, function_config, run_defers, run_query, span_tree, stream, trace,
-    worker_connections,
+    unreached_types, worker_connections,
 )
 from inngest._engine.graphql.errors import GraphQLError
 from inngest._engine.history import CHECKPOINTED
@@ -108,6 +108,29 @@ def _run_field(read: typing.Callable[[Run], object]) -> Resolver:
     return _field_of(Run, read)
 
 
+def _in_order(fields: dict[str, Field], order: tuple[str, ...]) -> dict[str, Field]:
+    """``fields`` in the order introspection lists the real server's (ours alone last)."""
+    return {**{name: fields[name] for name in order}, **fields}
+
+
+def _none(parent: object, args: Args, ctx: object) -> None:
+    return None
+
+
+# gqlgen's words for a non-null object field whose resolver gave nothing (measured on
+# RunTraceSpan.run, which the dev server never resolves): the span is nulled.
+_NULL_OBJECT = "the requested element is null which the schema does not allow"
+
+
+def _null_object(parent: object, args: Args, ctx: object) -> None:
+    raise GraphQLError(_NULL_OBJECT)
+
+
+def _no_workspace(parent: object, args: Args, ctx: object) -> None:
+    """The dev server has no workspace: ``workspace`` is null on events and runs (measured)."""
+    return None
+
+
 def _legacy_output(run: Run) -> str | None:
     if run.status is RunStatus.CANCELLED:
         return "{}"
@@ -134,11 +157,7 @@ _RUN_FIELDS = {
     "output": Field("String", _run_field(_run_output)),
     "status": Field("FunctionRunStatus", _run_field(_status)),
     "startedAt": Field("Time", _run_field(lambda run: rfc3339(run.started_at_ms))),
-    "endedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
-    "eventID": Field("ID!", _run_field(lambda run: run.event_ids[0] if run.event_ids else None)),
-    "batchID": Field("ULID", _run_field(lambda run: run.batch_id)),
-    "cron": Field("String", _run_field(lambda run: run.cron)),
-    "skipReason": Field("String", _run_field(_reason_when(RunStatus.SKIPPED))),
+    # Ours alone (docs/compatibility.md, "GraphQL introspection"): why a run was cancelled.
     "cancellationReason": Field("String", _run_field(_reason_when(RunStatus.CANCELLED))),
 }
 _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from FunctionRun's
@@ -147,6 +166,7 @@ _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from
     "functionID": Field("UUID!", _run_field(lambda run: run.function_id)),
     "function": Field("Function!", lambda run, a, ctx: _function_of(run, ctx)),
     "status": Field("FunctionRunStatus!", _run_field(_status)),
+    "endedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
     "appID": Field("UUID!", lambda run, a, ctx: _app_id_of_run(run, ctx)),
     "app": Field("App!", lambda run, a, ctx: _app_of_run(run, ctx)),
     "traceID": Field("String!", _run_field(lambda run: run.id)),
@@ -169,6 +189,9 @@ _LEGACY_RUN_FIELDS = {
     "output": Field("String", _run_field(_legacy_output)),
     "status": Field("FunctionRunStatus", _run_field(_legacy_status)),
     "finishedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
+    "workspace": Field("Workspace", _no_workspace),
+    "eventID": Field("ID!", _run_field(lambda run: run.event_ids[0] if run.event_ids else None)),
+    "cron": Field("String", _run_field(lambda run: run.cron)),
     "events": Field("[Event!]!", lambda run, a, ctx: _run_events(run, ctx)),
     "event": Field("Event", lambda run, a, ctx: next(iter(_run_events(run, ctx)), None)),
     # Measured: the dev server keeps no batch of one event and shows no batch id here.
@@ -176,7 +199,7 @@ _LEGACY_RUN_FIELDS = {
     "batchCreatedAt": Field("Time", _run_field(
         lambda run: _batch_created_at(run) if len(run.event_ids) > 1 else None)),
     "waitingFor": Field("StepEventWait", _run_field(lambda run: None)),
-    "pendingSteps": Field("Int", lambda run, a, ctx: _pending_jobs(run, ctx)),
+    "pendingSteps": Field("Int", lambda run, a, ctx: _pending_jobs(run, ctx), deprecated=True),
     "history": Field("[RunHistoryItem!]!", lambda run, a, ctx: _run_history(run, a, ctx)),
     "historyItemOutput": Field("String", lambda run, a, ctx: _history_output(run, a, ctx),
                                {"id": "ULID!"}),
@@ -574,12 +597,8 @@ def _event_fields(stored: StoredEvent) -> dict[str, object]:
     return {
         "id": stored.internal_id, "name": stored.name,
         "createdAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
-        "occurredAt": rfc3339(to_int(event.get("ts") or stored.received_at_ms, "ts")),
-        "receivedAt": rfc3339(stored.received_at_ms),
         "payload": dump_escaped(event.get("data")), "raw": dump_escaped(wire_event(event)),
-        "schema": None,
-        "idempotencyKey": event.get("id") or None, "version": event.get("v") or None,
-        "externalID": event.get("id") or None,
+        "schema": None, "externalID": event.get("id") or None,
     }
 
 
@@ -624,16 +643,18 @@ def _get_event(event_id: object, ctx: object) -> StoredEvent:
     return stored
 
 
-_EVENT_FIELDS = {
-    **{name: Field("String", _event_object(name)) for name in (
-        "id", "name", "createdAt", "occurredAt", "receivedAt", "payload", "raw", "schema",
-        "idempotencyKey", "version", "externalID")},
-    "functionRuns": Field("[FunctionRun!]", _event_function_runs),
-    "runs": Field("[FunctionRunV2!]!", _event_runs),
-    "status": Field("String", _event_status),
-    "totalRuns": Field("Int", lambda e, a, ctx: len(_event_runs(e, a, ctx))),
+_EVENT_FIELDS = {  # the real server's fields, types and order
+    "id": Field("ULID!", _event_object("id")),
+    "externalID": Field("String", _event_object("externalID")),
+    "workspace": Field("Workspace", _no_workspace),
+    **{name: Field(kind, _event_object(name)) for name, kind in (
+        ("name", "String"), ("createdAt", "Time"), ("payload", "String"), ("schema", "String"))},
+    "status": Field("EventStatus", _event_status),
     "pendingRuns": Field("Int", lambda e, a, ctx: sum(
         not run.status.ended for run in _event_runs(e, a, ctx))),
+    "totalRuns": Field("Int", lambda e, a, ctx: len(_event_runs(e, a, ctx))),
+    "raw": Field("String", _event_object("raw")),
+    "functionRuns": Field("[FunctionRun!]", _event_function_runs),
 }
 
 
@@ -861,12 +882,23 @@ _ENUMS = {  # values in the real server's order (its introspection lists them so
     "RunsV2OrderByField": tuple(_ORDER_FIELDS),
     "ConcurrencyScope": ("ACCOUNT", "ENVIRONMENT", "FUNCTION"),
     "SingletonMode": ("SKIP", "CANCEL"),
+    "EventStatus": ("RUNNING", "COMPLETED", "PAUSED", "FAILED", "PARTIALLY_FAILED",
+                    "NO_FUNCTIONS"),
+    "FunctionTriggerTypes": ("EVENT", "CRON"),
+    "HistoryType": (
+        "FunctionCancelled", "FunctionCompleted", "FunctionFailed", "FunctionScheduled",
+        "FunctionStarted", "FunctionStatusUpdated", "None", "StepCompleted", "StepErrored",
+        "StepFailed", "StepScheduled", "StepSleeping", "StepStarted", "StepWaiting"),
+    "HistoryStepType": ("Run", "Send", "Sleep", "Wait"),
+    "StepOp": ("INVOKE", "RUN", "SLEEP", "WAIT_FOR_EVENT", "AI_GATEWAY", "WAIT_FOR_SIGNAL"),
     **stream.ENUMS,
     **worker_connections.ENUMS,
     **run_defers.ENUMS,
     **debug_sessions.ENUMS,
+    **unreached_types.ENUMS,
 }
 _INPUTS = {
+    **unreached_types.INPUTS,
     "AppsFilterV1": {"method": "AppMethod"},
     "EventQuery": {"workspaceId": 'ID! = "local"', "eventId": "ID!"},
     "EventsFilter": events_v2.FILTER,
@@ -917,90 +949,102 @@ _FUNCTION_CONFIGURATION_TYPES = {
 SCHEMA = with_introspection(Schema(
     types={
         "Query": {
-            "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx),
-                         _RUN_ID),
-            "runTrigger": Field("RunTraceTrigger!", _run_trigger, _RUN_ID),
-            "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output,
-                                            {"outputID": "String!"}),
-            "runTrace": Field("RunTraceSpan!", lambda p, a, ctx: _root_span(
-                _get_run(a.get("runID"), ctx), ctx, raw=True), _RUN_ID),
-            "runs": Field("RunsV2Connection!", _runs, {
-                "first": "Int! = 100", "after": "String", "orderBy": "[RunsV2OrderBy!]!",
-                "filter": "RunsFilterV2!", "preview": "Boolean"}),
+            "apps": Field("[App!]!", lambda p, a, ctx: engine_of(ctx).store.apps(),
+                          {"filter": "AppsFilterV1"}),
+            "app": Field("App", _app, {"id": "UUID!"}),
+            "stream": Field("[StreamItem!]!", stream.stream, stream.ARGS),
             "event": Field("Event", lambda p, a, ctx: _get_event(
                 _mapping(a.get("query"), "query").get("eventId"), ctx),
                 {"query": "EventQuery!"}),
             "events": Field("[Event!]", _recent_events, {"query": "EventsQuery!"}),
-            "stream": Field("[StreamItem!]!", stream.stream, stream.ARGS),
             "eventV2": Field("EventV2!", lambda p, a, ctx: _get_event(a.get("id"), ctx),
                              {"id": "ULID!"}),
             "eventsV2": Field("EventsConnection!", events_v2.events_v2, events_v2.ARGS),
+            "functionBySlug": Field("Function", _function_by_slug, {"query": "FunctionQuery!"}),
+            "functions": Field("[Function!]", lambda p, a, ctx: engine_of(ctx).store.functions()),
             "functionRun": Field("FunctionRun", lambda p, a, ctx: _get_run(
                 _mapping(a.get("query"), "query").get("functionRunId"), ctx),
                 {"query": "FunctionRunQuery!"}),
-            "apps": Field("[App!]!", lambda p, a, ctx: engine_of(ctx).store.apps(),
-                          {"filter": "AppsFilterV1"}),
-            "app": Field("App", _app, {"id": "UUID!"}),
-            "functions": Field("[Function!]", lambda p, a, ctx: engine_of(ctx).store.functions()),
-            "functionBySlug": Field("Function", _function_by_slug, {"query": "FunctionQuery!"}),
+            "runs": Field("RunsV2Connection!", _runs, {
+                "first": "Int! = 100", "after": "String", "orderBy": "[RunsV2OrderBy!]!",
+                "filter": "RunsFilterV2!", "preview": "Boolean"}),
+            "run": Field("FunctionRunV2", lambda p, a, ctx: _get_run(a.get("runID"), ctx),
+                         _RUN_ID),
+            "runTraceSpanOutputByID": Field("RunTraceSpanOutput!", _span_output,
+                                            {"outputID": "String!"}),
+            "runTrigger": Field("RunTraceTrigger!", _run_trigger, _RUN_ID),
+            "runTrace": Field("RunTraceSpan!", lambda p, a, ctx: _root_span(
+                _get_run(a.get("runID"), ctx), ctx, raw=True), _RUN_ID),
+            "debugRun": Field("DebugRun", debug_sessions.debug_run(_debug_trace),
+                              {"query": "DebugRunQuery!"}),
+            "debugSession": Field("DebugSession", debug_sessions.debug_session(_debug_trace),
+                                  {"query": "DebugSessionQuery!"}),
             "workerConnections": Field("ConnectV1WorkerConnectionsConnection!",
                                        worker_connections.worker_connections,
                                        worker_connections.ARGS),
             "workerConnection": Field("ConnectV1WorkerConnection",
                                       worker_connections.worker_connection,
                                       {"connectionId": "ULID!"}),
-            "debugRun": Field("DebugRun", debug_sessions.debug_run(_debug_trace),
-                              {"query": "DebugRunQuery!"}),
-            "debugSession": Field("DebugSession", debug_sessions.debug_session(_debug_trace),
-                                  {"query": "DebugSessionQuery!"}),
         },
         "Mutation": {
-            "cancelRun": Field("FunctionRun!", _cancel_run, {"runID": "ULID!"}),
-            "invokeFunction": Field("Boolean", _invoke_function, {
-                "data": "Map", "functionSlug": "String!", "meta": "Map", "user": "Map",
-                **debug_sessions.ARGS}),
-            "rerun": Field("ULID!", _rerun, {
-                "runID": "ULID!", "fromStep": "RerunFromStepInput", **debug_sessions.ARGS}),
             "createApp": Field("App!", _create_app, {"input": "CreateAppInput!"}),
             "updateApp": Field("App!", _update_app, {"input": "UpdateAppInput!"}),
             "deleteApp": Field("String!", _delete_app, {"id": "String!"}),
             "deleteAppByName": Field("Boolean!", _delete_app_by_name, {"name": "String!"}),
+            "invokeFunction": Field("Boolean", _invoke_function, {
+                "data": "Map", "functionSlug": "String!", "meta": "Map", "user": "Map",
+                **debug_sessions.ARGS}),
+            "cancelRun": Field("FunctionRun!", _cancel_run, {"runID": "ULID!"}),
+            "rerun": Field("ULID!", _rerun, {
+                "runID": "ULID!", "fromStep": "RerunFromStepInput", **debug_sessions.ARGS}),
             "createDebugSession": Field("CreateDebugSessionResponse!",
                                         debug_sessions.create_debug_session,
                                         {"input": "CreateDebugSessionInput!"}),
         },
-        "FunctionRunV2": {**_RUN_V2_FIELDS, **run_defers.fields(_ListedRun)},
+        "FunctionRunV2": _in_order({**_RUN_V2_FIELDS, **run_defers.fields(_ListedRun)}, (
+            "id", "appID", "app", "functionID", "function", "traceID", "queuedAt", "startedAt",
+            "endedAt", "status", "sourceID", "triggerIDs", "eventName", "isBatch",
+            "batchCreatedAt", "cronSchedule", "output", "trace", "hasAI", "defers",
+            "siblingDefers", "deferredFrom", "isDeferred")),
         **run_defers.TYPES,
-        "FunctionRun": _LEGACY_RUN_FIELDS,
+        "FunctionRun": _in_order(_LEGACY_RUN_FIELDS, (
+            "id", "functionID", "function", "workspace", "event", "events", "batchID",
+            "batchCreatedAt", "status", "waitingFor", "pendingSteps", "startedAt", "finishedAt",
+            "output", "history", "historyItemOutput", "eventID", "cron")),
         "RunTraceTrigger": {
-            "payloads": Field("[Bytes!]!"), "IDs": Field("[ULID!]!"),
-            "eventName": Field("String"), "timestamp": Field("Time!"),
+            "eventName": Field("String"), "IDs": Field("[ULID!]!"),
+            "payloads": Field("[Bytes!]!"), "timestamp": Field("Time!"),
             "isBatch": Field("Boolean!"), "batchID": Field("ULID"), "cron": Field("String"),
         },
-        "RunTraceSpan": {
-            **{name: Field("String") for name in (
-                "runID", "traceID", "spanID", "functionID", "name", "status", "parentSpanID",
-                "queuedAt", "startedAt", "endedAt", "outputID", "stepOp", "stepID", "appID",
-                "groupID", "scheduledAt", "stepType")},
-            "attempts": Field("Int"), "duration": Field("Int"), "isRoot": Field("Boolean!"),
-            "isUserland": Field("Boolean!"), "stepInfo": Field("StepInfo"),
-            "childrenSpans": Field("[RunTraceSpan!]!"),
-            "metadata": Field("[SpanMetadata!]!"),
+        "RunTraceSpan": {  # the real server's fields, types and order
+            "appID": Field("UUID!"), "functionID": Field("UUID!"), "runID": Field("ULID!"),
+            "run": Field("FunctionRun!", _null_object),
+            "spanID": Field("String!"), "traceID": Field("String!"), "groupID": Field("String"),
+            "name": Field("String!"), "status": Field("RunTraceSpanStatus!"),
+            "attempts": Field("Int"), "duration": Field("Int"), "outputID": Field("String"),
+            "queuedAt": Field("Time!"), "scheduledAt": Field("Time"), "startedAt": Field("Time"),
+            "endedAt": Field("Time"), "childrenSpans": Field("[RunTraceSpan!]!"),
+            "stepOp": Field("StepOp"), "stepID": Field("String"), "stepInfo": Field("StepInfo"),
+            "stepType": Field("String!"), "isRoot": Field("Boolean!"),
+            "parentSpanID": Field("String"), "parentSpan": Field("RunTraceSpan", _none),
+            "isUserland": Field("Boolean!"),
             # Spans an app traced itself (OpenTelemetry, sent to /v1/traces/userland).
             "userlandSpan": Field("UserlandSpan"),
             "debugRunID": Field("ULID"), "debugSessionID": Field("ULID"),
             "debugPaused": Field("Boolean!"),
             # Why a run was skipped (singleton, a paused function): ours skips none so.
             "skipReason": Field("String"), "skipExistingRunID": Field("String"),
+            "metadata": Field("[SpanMetadata!]!"),
             # The app's HTTP reply to the call the span stands for.
             "response": Field("RunTraceSpanResponseInfo"),
         },
         "RunTraceSpanResponseInfo": {
             "statusCode": Field("Int!"), "headers": Field("HTTPHeaders!")},
         "UserlandSpan": {
-            **{name: Field("String") for name in (
-                "spanName", "spanKind", "serviceName", "scopeName", "scopeVersion")},
-            "resourceAttrs": Field("Bytes"), "spanAttrs": Field("Bytes"),
+            **{name: Field("String") for name in ("spanName", "spanKind", "serviceName")},
+            "resourceAttrs": Field("Bytes"),
+            **{name: Field("String") for name in ("scopeName", "scopeVersion")},
+            "spanAttrs": Field("Bytes"),
         },
         "SpanMetadata": {
             "scope": Field("SpanMetadataScope!"), "kind": Field("SpanMetadataKind!"),
@@ -1022,15 +1066,15 @@ SCHEMA = with_introspection(Schema(
             "timedOut": Field("Boolean"),
         },
         "RunTraceSpanOutput": {
-            "data": Field("Bytes"), "input": Field("Bytes"), "error": Field("StepError"),
+            "input": Field("Bytes"), "data": Field("Bytes"), "error": Field("StepError"),
         },
-        "StepError": {**{name: Field("String") for name in ("message", "name", "stack")},
-                      "cause": Field("Unknown")},
+        "StepError": {"message": Field("String!"), "name": Field("String"),
+                      "stack": Field("String"), "cause": Field("Unknown")},
         "RunsV2Connection": {
             "edges": Field("[FunctionRunV2Edge!]!"), "pageInfo": Field("PageInfo!"),
             "totalCount": Field("Int!", args={"preview": "Boolean"}),
         },
-        "FunctionRunV2Edge": {"cursor": Field("String!"), "node": Field("FunctionRunV2!")},
+        "FunctionRunV2Edge": {"node": Field("FunctionRunV2!"), "cursor": Field("String!")},
         "PageInfo": {
             "hasNextPage": Field("Boolean!"), "hasPreviousPage": Field("Boolean!"),
             "startCursor": Field("String"), "endCursor": Field("String"),
@@ -1044,79 +1088,86 @@ SCHEMA = with_introspection(Schema(
             "id": Field("ID!", _app_field(lambda app: app.id)),
             "externalID": Field("String!", _app_field(lambda app: app.name)),
             "name": Field("String!", _app_field(lambda app: app.name)),
-            "url": Field("String", _app_field(lambda app: app.url)),
-            "error": Field("String", _app_field(lambda app: app.error)),
-            "checksum": Field("String", _app_field(lambda app: app.checksum)),
-            "framework": Field("String", _app_field(lambda app: app.framework or None)),
             "sdkLanguage": Field("String!", _app_field(lambda app: app.sdk.split(":")[0])),
             "sdkVersion": Field("String!", _app_field(lambda app: app.sdk.partition(":")[2])),
-            "appVersion": Field("String", _app_field(lambda app: app.app_version)),
-            "connected": Field("Boolean!", _app_field(lambda app: app.error is None)),
-            "autodiscovered": Field("Boolean!", _app_field(lambda app: False)),
-            "method": Field("AppMethod!", _app_field(lambda app: app.method)),
+            "framework": Field("String", _app_field(lambda app: app.framework or None)),
+            "url": Field("String", _app_field(lambda app: app.url)),
+            "checksum": Field("String", _app_field(lambda app: app.checksum)),
+            "error": Field("String", _app_field(lambda app: app.error)),
             "functions": Field("[Function!]!", _app_functions),
-            "functionCount": Field("Int!", lambda app, a, ctx: len(_app_functions(app, a, ctx))),
+            "method": Field("AppMethod!", _app_field(lambda app: app.method)),
+            "appVersion": Field("String", _app_field(lambda app: app.app_version)),
             "sdkFeatureReadiness": Field("SDKFeatureReadiness!",
                                          _app_field(lambda app: feature_observations.readiness(
                                              typing.cast(dict[str, int], app.feature_reasons)))),
+            "connected": Field("Boolean!", _app_field(lambda app: app.error is None)),
+            "functionCount": Field("Int!", lambda app, a, ctx: len(_app_functions(app, a, ctx))),
+            "autodiscovered": Field("Boolean!", _app_field(lambda app: False)),
         },
         "SDKFeatureReadiness": {"aiMetadataExtraction": Field("SDKFeatureStatus"),
                                 "extendedTraces": Field("SDKFeatureStatus")},
         "SDKFeatureStatus": {"ready": Field("Boolean!"), "reason": Field("Int")},
         "Function": {
             "id": Field("String!", _function_field(lambda fn: fn.id)),
-            "slug": Field("String!", _function_field(lambda fn: fn.slug)),
             "name": Field("String!", _function_field(lambda fn: fn.name)),
-            "url": Field("String!", _function_field(lambda fn: function_record.step_uri(fn.url))),
-            "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
+            "slug": Field("String!", _function_field(lambda fn: fn.slug)),
+            "failureHandler": Field("Function", _failure_handler),
             "config": Field("String!", _function_record),
             "configuration": Field("FunctionConfiguration!",
                                    _function_field(function_config.configuration)),
             "concurrency": Field("Int!", _function_field(function_config.function_scope_limit)),
             "triggers": Field("[FunctionTrigger!]", _triggers),
-            "failureHandler": Field("Function", _failure_handler),
+            "url": Field("String!", _function_field(lambda fn: function_record.step_uri(fn.url))),
+            "appID": Field("String!", _function_field(lambda fn: fn.app_id)),
             "app": Field("App!", _function_app),
         },
-        "StepEventWait": {name: Field("String") for name in (
-            "eventName", "expression", "expiryTime")},
+        "StepEventWait": {"eventName": Field("String"), "expression": Field("String"),
+                          "expiryTime": Field("Time!")},
         "RunHistoryItem": {
-            **{name: Field("String") for name in (
-                "createdAt", "groupID", "id", "stepName", "stepType", "type", "url")},
-            "attempt": Field("Int!"), "functionVersion": Field("Int!"),
-            "cancel": Field("RunHistoryCancel"), "result": Field("RunHistoryResult"),
-            "sleep": Field("RunHistorySleep"), "waitForEvent": Field("RunHistoryWaitForEvent"),
+            "attempt": Field("Int!"), "cancel": Field("RunHistoryCancel"),
+            "createdAt": Field("Time!"), "functionVersion": Field("Int!"),
+            "groupID": Field("UUID"), "id": Field("ULID!"), "result": Field("RunHistoryResult"),
+            "sleep": Field("RunHistorySleep"), "stepName": Field("String"),
+            "stepType": Field("HistoryStepType"), "type": Field("HistoryType!"),
+            "url": Field("String"), "waitForEvent": Field("RunHistoryWaitForEvent"),
             "waitResult": Field("RunHistoryWaitResult"),
             "invokeFunction": Field("RunHistoryInvokeFunction"),
             "invokeFunctionResult": Field("RunHistoryInvokeFunctionResult"),
         },
-        "RunHistoryCancel": {name: Field("String") for name in (
-            "eventID", "expression", "userID")},
+        "RunHistoryCancel": {"eventID": Field("ULID"), "expression": Field("String"),
+                             "userID": Field("UUID")},
         "RunHistoryResult": {
-            **{name: Field("String") for name in (
-                "errorCode", "framework", "platform", "sdkLanguage", "sdkVersion")},
-            "durationMS": Field("Int!"), "sizeBytes": Field("Int!"),
+            "durationMS": Field("Int!"),
+            **{name: Field("String") for name in ("errorCode", "framework", "platform")},
+            "sdkLanguage": Field("String!"), "sdkVersion": Field("String!"),
+            "sizeBytes": Field("Int!"),
         },
         "RunHistorySleep": {"until": Field("Time!")},
-        "RunHistoryWaitForEvent": {name: Field("String") for name in (
-            "eventName", "expression", "timeout")},
+        "RunHistoryWaitForEvent": {"eventName": Field("String!"), "expression": Field("String"),
+                                   "timeout": Field("Time!")},
         "RunHistoryWaitResult": {"eventID": Field("ULID"), "timeout": Field("Boolean!")},
-        "RunHistoryInvokeFunction": {name: Field("String") for name in (
-            "eventID", "functionID", "correlationID", "timeout")},
+        "RunHistoryInvokeFunction": {
+            "eventID": Field("ULID!"), "functionID": Field("String!"),
+            "correlationID": Field("String!"), "timeout": Field("Time!")},
         "RunHistoryInvokeFunctionResult": {
             "eventID": Field("ULID"), "timeout": Field("Boolean!"), "runID": Field("ULID"),
         },
-        "FunctionTrigger": {name: Field("String") for name in ("type", "value", "condition")},
+        "FunctionTrigger": {"type": Field("FunctionTriggerTypes!"), "value": Field("String!"),
+                            "condition": Field("String")},
+        "Workspace": {"id": Field("ID!")},
+        **unreached_types.TYPES,
         **_FUNCTION_CONFIGURATION_TYPES,
     },
     query="Query",
     mutation="Mutation",
     unions={"StepInfo": ("InvokeStepInfo", "SleepStepInfo", "WaitForEventStepInfo",
-                         "RunStepInfo", "WaitForSignalStepInfo")},
+                         "RunStepInfo", "WaitForSignalStepInfo"),
+            **unreached_types.UNIONS},
     enums=_ENUMS,
     inputs=_INPUTS,
     scalars=frozenset(("Time", "ULID", "UUID", "Map", "Bytes", "Int64", "Uint", "Unknown",
                        "SpanMetadataKind", "SpanMetadataScope", "SpanMetadataValues",
-                       "HTTPHeaders")),
+                       "HTTPHeaders", *unreached_types.SCALARS)),
 ))
 
 

@@ -37,6 +37,9 @@ class Field:
     type: str
     resolve: Resolver | None = None
     args: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # ``@deprecated`` in the real server's schema (introspection hides it by default).
+    deprecated: bool = False
+    deprecation_reason: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

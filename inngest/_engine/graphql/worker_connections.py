@@ -249,7 +249,9 @@ FIELDS = {
     "sdkLang": Field("String!", _read(lambda record: record.hello.sdk_language)),
     "sdkVersion": Field("String!", _read(lambda record: record.hello.sdk_version)),
     "sdkPlatform": Field("String!", _read(lambda record: record.hello.platform or "")),
-    "syncId": Field("UUID", _synced(lambda record: record.sync_id)),
+    "syncId": Field("UUID", _synced(lambda record: record.sync_id), deprecated=True,
+                    # The dev server's reason, as its schema words it.
+                    deprecation_reason="buildId is deprecated. Use appVersion instead."),
     "buildId": Field("String", _read(lambda record: record.app_version)),
     "appVersion": Field("String", _read(lambda record: record.app_version)),
     "functionCount": Field("Int!", _read(lambda record: record.function_count)),

@@ -15,7 +15,7 @@ LOOPBACK = True
 
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
-    return list_runs(client, "id status queuedAt batchID")
+    return list_runs(client, "id status queuedAt batchCreatedAt")
 
 
 def queued_ms(run: dict[str, typing.Any]) -> int:
@@ -188,7 +188,7 @@ def test_full_batch_runs_at_once_with_every_event(client: Client, app: FakeApp) 
     posts = sorted(calls(app, 2), key=lambda c: c.body["event"]["data"]["n"])
     assert [[e["data"]["n"] for e in c.body["events"]] for c in posts] == [[0, 1, 2], [3, 4, 5]]
     assert [c.body["event"]["data"]["n"] for c in posts] == [0, 3]
-    assert all(run["batchID"] for run in runs(client))
+    assert all(run["batchCreatedAt"] for run in runs(client))
 
 
 def test_partial_batch_runs_when_the_timeout_fires(

@@ -15,7 +15,7 @@ LOOPBACK = True
 
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
-    return list_runs(client, "id status eventID skipReason cancellationReason")
+    return list_runs(client, "id status triggerIDs cancellationReason")
 
 
 def with_status(client: Client, status: str, count: int) -> list[dict[str, typing.Any]]:
@@ -41,7 +41,7 @@ def test_rate_limited_burst_starts_only_the_allowed_runs(
     done = with_status(client, "COMPLETED", 2)
     # As on the real server, a rate-limited event starts no run at all (no skipped run).
     assert len(runs(client)) == 2
-    assert {run["eventID"] for run in done} == set(event_ids[:2])
+    assert {run["triggerIDs"][0] for run in done} == set(event_ids[:2])
     assert client.runs(event_ids[2]) == [] and client.runs(event_ids[99]) == []
     assert len(app.posts()) == 2
     clock.advance(359)
@@ -73,7 +73,7 @@ def test_idempotency_key_allows_one_run_per_value(client: Client, app: FakeApp) 
     done = with_status(client, "COMPLETED", 2)
     # As on the real server, a duplicate creates no run at all (not even a skipped one).
     assert len(runs(client)) == 2
-    assert {run["eventID"] for run in done} == {event_ids[0], event_ids[2]}
+    assert {run["triggerIDs"][0] for run in done} == {event_ids[0], event_ids[2]}
     assert client.runs(event_ids[1]) == [] and client.runs(event_ids[3]) == []
     assert sorted(c.body["event"]["data"]["order"] for c in app.posts()) == [1, 2]
 
@@ -218,7 +218,7 @@ def test_singleton_cancel_mode_replaces_the_running_run(client: Client, app: Fak
     assert client.wait_for_run(second)["status"] == "Completed"
     assert client.runs(first)[0]["status"] == "Cancelled"
     [cancelled] = [run for run in runs(client) if run["status"] == "CANCELLED"]
-    assert cancelled["cancellationReason"] == "Singleton" and cancelled["skipReason"] is None
+    assert cancelled["cancellationReason"] == "Singleton"
     watched = wait(lambda: app.posts("app-watch"))
     assert watched[0].body["event"]["data"]["run_id"] == client.runs(first)[0]["run_id"]
 
@@ -298,11 +298,10 @@ def test_cancelled_runs_show_their_reason_in_the_legacy_run_query(
     run_id = client.wait_for_run(event_id, status="Running")["run_id"]
     client.request("DELETE", f"/v1/runs/{run_id}")
     query = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
-        status cancellationReason skipReason } }"""
+        status cancellationReason } }"""
     status, body = client.request("POST", "/v0/gql", {"query": query,
                                                       "variables": {"id": run_id}})
-    assert body["data"]["functionRun"] == {"status": "CANCELLED",
-                                           "cancellationReason": "Manual", "skipReason": None}
+    assert body["data"]["functionRun"] == {"status": "CANCELLED", "cancellationReason": "Manual"}
 
 
 # Durations the real server accepts at sync, however long

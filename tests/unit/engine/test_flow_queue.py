@@ -19,7 +19,7 @@ LOOPBACK = True
 
 
 def runs(client: Client) -> list[dict[str, typing.Any]]:
-    return list_runs(client, "id status startedAt eventID skipReason cancellationReason")
+    return list_runs(client, "id status startedAt triggerIDs cancellationReason")
 
 
 def completed(client: Client, count: int) -> list[dict[str, typing.Any]]:
@@ -229,7 +229,7 @@ def test_throttled_burst_starts_every_run_at_the_configured_rate(
             break
         clock.advance(period_s)
         expected += limit
-    by_event = {run["eventID"]: run for run in runs(client)}
+    by_event = {run["triggerIDs"][0]: run for run in runs(client)}
     starts = [started_ms(by_event[event_id]) for event_id in event_ids]
     for index, start in enumerate(starts):
         windows = 0 if index < limit + burst else (index - limit - burst) // limit + 1

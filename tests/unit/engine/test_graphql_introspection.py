@@ -354,9 +354,32 @@ REAL_FIELDS: dict[str, dict[str, str]] = {
         "resourceAttrs": "Bytes", "scopeName": "String", "scopeVersion": "String",
         "spanAttrs": "Bytes"},
     "RunTraceSpan": {
-        "userlandSpan": "UserlandSpan", "metadata": "[SpanMetadata!]!",
-        "childrenSpans": "[RunTraceSpan!]!", "isRoot": "Boolean!", "isUserland": "Boolean!"},
+        "appID": "UUID!", "functionID": "UUID!", "runID": "ULID!", "run": "FunctionRun!",
+        "spanID": "String!", "traceID": "String!", "groupID": "String", "name": "String!",
+        "status": "RunTraceSpanStatus!", "attempts": "Int", "duration": "Int",
+        "outputID": "String", "queuedAt": "Time!", "scheduledAt": "Time", "startedAt": "Time",
+        "endedAt": "Time", "childrenSpans": "[RunTraceSpan!]!", "stepOp": "StepOp",
+        "stepID": "String", "stepInfo": "StepInfo", "stepType": "String!", "isRoot": "Boolean!",
+        "parentSpanID": "String", "parentSpan": "RunTraceSpan", "isUserland": "Boolean!",
+        "userlandSpan": "UserlandSpan", "debugRunID": "ULID", "debugSessionID": "ULID",
+        "debugPaused": "Boolean!", "skipReason": "String", "skipExistingRunID": "String",
+        "metadata": "[SpanMetadata!]!", "response": "RunTraceSpanResponseInfo"},
+    "Event": {
+        "id": "ULID!", "externalID": "String", "workspace": "Workspace", "name": "String",
+        "createdAt": "Time", "payload": "String", "schema": "String", "status": "EventStatus",
+        "pendingRuns": "Int", "totalRuns": "Int", "raw": "String",
+        "functionRuns": "[FunctionRun!]"},
+    "RunHistoryItem": {
+        "attempt": "Int!", "cancel": "RunHistoryCancel", "createdAt": "Time!",
+        "functionVersion": "Int!", "groupID": "UUID", "id": "ULID!",
+        "result": "RunHistoryResult", "sleep": "RunHistorySleep", "stepName": "String",
+        "stepType": "HistoryStepType", "type": "HistoryType!", "url": "String",
+        "waitForEvent": "RunHistoryWaitForEvent", "waitResult": "RunHistoryWaitResult",
+        "invokeFunction": "RunHistoryInvokeFunction",
+        "invokeFunctionResult": "RunHistoryInvokeFunctionResult"},
 }
+# Fields ours alone has (docs/compatibility.md, "GraphQL introspection").
+OURS_ALONE = {"FunctionRun": {"cancellationReason"}, "FunctionRunV2": {"cancellationReason"}}
 
 
 def field_shapes(found: dict[str, typing.Any]) -> dict[str, str]:
@@ -378,6 +401,26 @@ def test_fields_both_servers_have_are_typed_as_the_real_server_types_them(
     assert shared, type_name
     assert {name: ours[name] for name in shared} == {
         name: REAL_FIELDS[type_name][name] for name in shared}
+
+
+@pytest.mark.parametrize("type_name", sorted(REAL_FIELDS))
+def test_a_type_has_the_real_servers_fields_in_its_order(client: Client, type_name: str) -> None:
+    found = gql(client, f'{{ __type(name: "{type_name}") {{ fields(includeDeprecated: true) '
+                        "{ name } } }")
+    names = [field["name"] for field in found["__type"]["fields"]]
+    assert [name for name in names if name not in OURS_ALONE.get(type_name, ())] == list(
+        REAL_FIELDS[type_name])
+
+
+def test_deprecated_fields_are_listed_only_when_asked_for(client: Client) -> None:
+    """Measured: ``FunctionRun.pendingSteps`` is deprecated without a reason."""
+    found = gql(client, '{ __type(name: "FunctionRun") { shown: fields { name } '
+                        "all: fields(includeDeprecated: true) { name isDeprecated "
+                        "deprecationReason } } }")["__type"]
+    assert "pendingSteps" not in [field["name"] for field in found["shown"]]
+    assert [field for field in found["all"] if field["isDeprecated"]] == [
+        {"name": "pendingSteps", "isDeprecated": True, "deprecationReason": None}]
+    assert len(found["all"]) == len(found["shown"]) + 1
 
 
 def test_events_v2_and_its_filter_are_declared_as_the_real_servers(client: Client) -> None:

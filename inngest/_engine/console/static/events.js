@@ -4,7 +4,7 @@ import { h, replace, when, statusBadge, jsonView, parseJSON, button, busy, flash
 
 const EVENTS = `
 query Events { events(query: {}) {
-  id name receivedAt status runs { id status function { name } }
+  id name createdAt status functionRuns { id status function { name } }
 } }`;
 const EVENT = `
 query Event($id: ULID!) { eventV2(id: $id) {
@@ -21,7 +21,7 @@ async function renderList(view) {
     h("div", { class: "page-head" }, h("h1", {}, "Events")),
     sendForm(),
     h("table", { class: "list events" },
-      h("thead", {}, h("tr", {}, ["Event", "Received", "Runs"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Event", "Time", "Runs"].map((t) => h("th", {}, t)))),
       body));
   let shown = "";
   async function poll() {
@@ -45,8 +45,8 @@ function eventRow(event) {
   },
   h("td", {}, h("a", { href, tabindex: -1, class: "fn-name" }, event.name),
     h("div", { class: "sub mono" }, event.id)),
-  h("td", {}, when(event.receivedAt)),
-  h("td", {}, runLinks(event.runs)));
+  h("td", {}, when(event.createdAt)),
+  h("td", {}, runLinks(event.functionRuns)));
 }
 
 function runLinks(runs) {
