@@ -1,8 +1,9 @@
 """Cases for GraphQL and HTTP API edges: ``invokeFunction``'s ``meta`` (event sessions), the
 ids of invocation events, GraphQL over ``multipart/form-data``, and numbers in event data
 and outputs as the dev server's float64 keeps them. They start runs, store internal events
-and sync an app of their own, so they run in the last phase, after the cases that list
-every run, event or app. They register into ``cases.CASES``."""
+and sync an app of their own, so they run in a phase of their own after the others: cases
+that list every run, event or app, or the newest internal events, would see theirs. They
+register into ``cases.CASES``."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import typing
 from cases import (
     CASES, Answer, Case, Side, ids, settled, settled_run, times, without_locations,
 )
-from cases_debug import CREATE, DEBUG_RUN
+from cases_debug import CREATE, DEBUG_RUN, DEBUG_SESSION
 from probe import Probe, wait_for
 
-_LAST_PHASE = 4
+_OWN_PHASE = 5
 _INVOKEE = "diff-py-invokee"
 _FINISHED = "inngest/function.finished"
 _INVOKED = "inngest/function.invoked"
@@ -83,8 +84,8 @@ def _debug_traces(probe: Probe, debug_run_id: str) -> list[dict[str, typing.Any]
 
 def _invoke_meta(side: Side) -> Answer:
     """``invokeFunction`` with ``meta``: its sessions reach the function's event, what the
-    server refuses is refused in its words, and a debug run of an invocation with sessions
-    shows as one without."""
+    server refuses is refused in its words, and a debug run and session of an invocation
+    with sessions show as ones without."""
     probe = side.probe
     invoke = _INVOKE_META % _INVOKEE
     kept = {label: probe.gql(invoke, key=f"meta-{label}", m=meta)
@@ -102,7 +103,9 @@ def _invoke_meta(side: Side) -> Answer:
         "kept": {"answers": kept,
                  "seen": _sessions_seen(probe, [f"meta-{label}" for label in _KEPT])},
         "refused": {"answers": refused, "none_ran": _none_invoked(probe)},
-        "debug_run": times(ids({"answer": debugged, "traces": traces}, labels)),
+        "debug_run": times(ids({
+            "answer": debugged, "traces": traces,
+            "session": probe.data(DEBUG_SESSION, s=session["debugSessionID"])}, labels)),
     }
 
 
@@ -112,7 +115,7 @@ def _none_invoked(probe: Probe) -> list[object]:
             if str(node["raw"]["data"].get("key", "")).startswith("meta-bad-")]
 
 
-CASES["invoke_meta"] = Case(_invoke_meta, ("kept", "refused", "debug_run"), phase=_LAST_PHASE)
+CASES["invoke_meta"] = Case(_invoke_meta, ("kept", "refused", "debug_run"), phase=_OWN_PHASE)
 
 
 # -- the ids of invocation events --------------------------------------------------------------
@@ -159,7 +162,7 @@ def _ids_of(probe: Probe, node: dict[str, typing.Any], answer: object) -> object
 
 
 CASES["invocation_ids"] = Case(_invocation_ids, ("rest", "rest, own id", "graphql"),
-                               phase=_LAST_PHASE)
+                               phase=_OWN_PHASE)
 
 
 # -- GraphQL over multipart/form-data ----------------------------------------------------------
@@ -244,7 +247,7 @@ def _graphql_multipart(side: Side) -> Answer:
     return {"answers": answers, "stored": wait_for(stored, 20)}
 
 
-CASES["graphql_multipart"] = Case(_graphql_multipart, ("answers", "stored"), phase=_LAST_PHASE)
+CASES["graphql_multipart"] = Case(_graphql_multipart, ("answers", "stored"), phase=_OWN_PHASE)
 
 
 # -- numbers as the server's float64 keeps them ------------------------------------------------
@@ -365,7 +368,7 @@ def _go_numbers(side: Side) -> Answer:
 
 
 CASES["go_numbers"] = Case(_go_numbers, ("event", "function_saw", "outputs"),
-                           phase=_LAST_PHASE)
+                           phase=_OWN_PHASE)
 
 
 # -- the schema, as introspection and the fields the dev server added show it ------------------
@@ -425,4 +428,4 @@ def _graphql_schema(side: Side) -> Answer:
 
 
 CASES["graphql_schema"] = Case(_graphql_schema, ("introspection", "added_fields"),
-                               phase=_LAST_PHASE)
+                               phase=_OWN_PHASE)
