@@ -15,7 +15,7 @@ import time
 import typing
 
 from cases import (
-    CASES, Answer, Case, Side, ids, settled, settled_run, times, without_locations,
+    CASES, Answer, Case, Side, attempt, ids, settled, settled_run, times, without_locations,
 )
 from cases_debug import CREATE, DEBUG_RUN, DEBUG_SESSION
 from probe import Probe, wait_for
@@ -261,10 +261,11 @@ _SPAN_OUTPUT = "query($id: String!) { runTraceSpanOutputByID(outputID: $id) { da
 
 
 class _BytesApp:
-    """An app of one function answering its first call with one step, then with the final
-    reply: bytes as written above (no encoder writes ``-0``)."""
+    """An app of one function answering its first call with ``first`` (a step), then with
+    ``final``: bytes as given (no encoder writes ``-0``)."""
 
-    def __init__(self, fn_id: str) -> None:
+    def __init__(self, fn_id: str, first: bytes = _STEP_REPLY, final: bytes = _FINAL_REPLY
+                 ) -> None:
         self.fn_id = fn_id
         self.steps_sent: list[object] = []
         app = self
@@ -274,7 +275,7 @@ class _BytesApp:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 steps = body.get("steps") or {}
                 app.steps_sent.append(steps)
-                status, data = (200, _FINAL_REPLY) if steps else (206, _STEP_REPLY)
+                status, data = (200, final) if steps else (206, first)
                 self.send_response(status)
                 for name, value in (("content-type", "application/json"),
                                     ("x-inngest-sdk", "raw:v0.0.1"),
@@ -429,3 +430,64 @@ def _graphql_schema(side: Side) -> Answer:
 
 CASES["graphql_schema"] = Case(_graphql_schema, ("introspection", "added_fields"),
                                phase=_OWN_PHASE)
+
+
+# -- a signal wait in the trace ----------------------------------------------------------------
+_SIGNAL_SPANS = """query($id: String!) { runTrace(runID: $id) { status childrenSpans { name status
+  stepOp stepType attempts outputID stepInfo { __typename ... on WaitForSignalStepInfo {
+    signal timeout timedOut } } } }
+  run(runID: $id) { trace { childrenSpans { name status stepOp outputID stepInfo { __typename
+    ... on WaitForSignalStepInfo { signal timedOut } } } } } }"""
+_SIGNAL_HISTORY = """query($id: ID!) { functionRun(query: {functionRunId: $id}) {
+  history { type stepName waitForEvent { eventName } waitResult { timeout } } } }"""
+
+
+def _signal_wait(signal: str, timeout: str) -> bytes:
+    return json.dumps([{"op": "WaitForSignal", "id": "S", "name": "S", "displayName": "S",
+                        "opts": {"signal": signal, "timeout": timeout}}]).encode()
+
+
+def _spans_seen(probe: Probe, run_id: str) -> object:
+    """The trace's and the run page's spans, an output id shown as whether there is one."""
+    answer = probe.data(_SIGNAL_SPANS, id=run_id)
+
+    def plain(spans: list[dict[str, typing.Any]]) -> list[object]:
+        return [{**span, "outputID": span["outputID"] is not None} for span in spans]
+
+    return times({"trace": plain(answer["runTrace"]["childrenSpans"]),
+                  "page": plain(answer["run"]["trace"]["childrenSpans"])})
+
+
+def _signal_waits(side: Side) -> Answer:
+    """Two runs waiting for a signal: one gets it, the other times out; their spans while
+    waiting and once ended, and their history."""
+    probe = side.probe
+    apps = [_BytesApp("signal-wait", _signal_wait("diff-signal", "1h"), b'{"done":1}'),
+            _BytesApp("signal-late", _signal_wait("diff-signal-late", "3s"), b'{"done":2}')]
+    try:
+        for app in apps:
+            app.sync(probe)
+        runs = [probe.run_ids(probe.send(f"raw/{app.fn_id}", {}))[0] for app in apps]
+
+        def waiting() -> object:
+            seen = _spans_seen(probe, runs[0])
+            assert "WAITING" in repr(seen), f"{probe.name}: {seen}"
+            return seen
+
+        answer: Answer = {"waiting": attempt(lambda: wait_for(waiting, 10))}
+        answer["signalled"] = probe.request("POST", "/v1/signals", {
+            "signal": "diff-signal", "data": {"x": 1}})[0]
+        ended = {}
+        for label, run_id in zip(("signalled", "timed out"), runs):
+            probe.ended_run(run_id, 30)
+            ended[label] = {**typing.cast("dict[str, object]", _spans_seen(probe, run_id)),
+                            "history": probe.data(_SIGNAL_HISTORY, id=run_id)}
+        answer["ended"] = ended
+    finally:
+        for app in apps:
+            app.stop()
+    return answer
+
+
+CASES["signal_waits"] = Case(_signal_waits, ("waiting", "signalled", "ended"),
+                             phase=_OWN_PHASE)
