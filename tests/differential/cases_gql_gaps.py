@@ -491,3 +491,41 @@ def _signal_waits(side: Side) -> Answer:
 
 CASES["signal_waits"] = Case(_signal_waits, ("waiting", "signalled", "ended"),
                              phase=_OWN_PHASE)
+
+
+# -- the app's response on each call's span ----------------------------------------------------
+_RESPONSES = """query($id: String!) { runTrace(runID: $id) { name status
+  response { statusCode headers }
+  childrenSpans { name status response { statusCode headers }
+    childrenSpans { name response { statusCode headers } } } }
+  run(runID: $id) { trace { response { statusCode } childrenSpans { response { statusCode } } } }
+}"""
+# Header values that vary by call: sizes and the SDK's timings.
+_VARYING = ("Content-Length", "Server-Timing")
+
+
+def _responses_seen(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: "<varies>" if key in _VARYING else _responses_seen(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_responses_seen(item) for item in value]
+    return value
+
+
+def _span_responses(side: Side) -> Answer:
+    """Runs that complete, retry a step and fail: the response on each span of their trace
+    (the run page's tree shows none)."""
+    probe = side.probe
+    answer: Answer = {}
+    for label, event in (("steps", "py/steps"), ("flaky", "py/flaky-step"),
+                         ("failing", "py/step-fails-now")):
+        run_id = probe.run_ids(probe.send(event, {"key": f"responses-{label}"}))[0]
+        probe.ended_run(run_id, 40)
+        answer[label] = _responses_seen(
+            settled(probe, lambda: probe.data(_RESPONSES, id=run_id)))
+    return answer
+
+
+CASES["span_responses"] = Case(_span_responses, ("steps", "flaky", "failing"),
+                               phase=_OWN_PHASE)
