@@ -344,9 +344,10 @@ def _events(probe: Probe, start: str, events: dict[str, str], labels: Labels) ->
     }
 
 
-# Alone, after the last phase: the events page lists every event since the case began.
+# Alone, after every other phase (cases_gql_gaps.py's is _LAST_PHASE + 1): the events page
+# lists every event since the case began.
 CASES["dev_ui_runs"] = Case(_run_ui, ("cancel", "traces", "rerun", "runs_list", "events"),
-                            phase=_LAST_PHASE + 1)
+                            phase=_LAST_PHASE + 2)
 
 
 # -- apps and functions ------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from cases import (
 from cases_debug import CREATE, DEBUG_RUN, DEBUG_SESSION
 from probe import Probe, wait_for
 
+# After the crowd's phases and connect's and the dev UI's (4), before dev_ui_runs (6), which
+# lists every event sent while it runs and so runs alone.
 _OWN_PHASE = 5
 _INVOKEE = "diff-py-invokee"
 _FINISHED = "inngest/function.finished"
