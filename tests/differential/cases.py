@@ -214,13 +214,13 @@ def attempt(read: typing.Callable[[], object]) -> object:
 
 # How long the real server's trace of an ended run is read again while it has a placeholder.
 TRACE_WAIT_SECONDS = 3.0
-_PLACEHOLDER_SPAN = re.compile(r"'name': 'execute'")
+_PLACEHOLDER_SPAN = re.compile(r"'name': '(?:execute|Queued step)'")
 
 
 def settled(probe: Probe, read: typing.Callable[[], T]) -> T:
-    """``read()`` once no span is named ``execute``, on the real server: it names an execution
-    span so until its step is known and may write that after the run's status (seen on a
-    busy machine, read right after the run ended)."""
+    """``read()`` once no span is named ``execute`` or ``Queued step``, on the real server:
+    it names an execution span so until its step is known and may write that after the run's
+    status (seen on a busy machine, read right after the run ended)."""
     answer = read()
     deadline = time.monotonic() + TRACE_WAIT_SECONDS
     while (probe.name != "ours" and _PLACEHOLDER_SPAN.search(repr(answer))
