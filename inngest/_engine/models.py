@@ -194,6 +194,8 @@ class Run(Stored):
     # Seconds the run's queue items move ahead of (or, negative, behind) others.
     priority_s: int = 0
     singleton_key: str | None = None
+    # The run a singleton skipped this one for: it held the singleton key then.
+    skip_existing_run_id: str | None = None
     # Arguments for steps, by hashed id, sent to the SDK until the step has a result (a
     # rerun from a step with a new input).
     step_inputs: dict[str, JSON] = dataclasses.field(default_factory=dict)

@@ -170,9 +170,7 @@ class Runner:
         if admitted.singleton is not None:
             holders = self.gate.singleton_holders(fn, admitted.singleton)
             if holders and admitted.singleton.mode != "cancel":
-                # As on the real server, a skipped event creates no run (not a skipped one).
-                log.info("event %s starts no run of %s: %s", first.internal_id, fn.slug,
-                         Reason.SINGLETON.value)
+                self._skip(fn, triggers, holders[0], now)
                 return None
             for holder in holders:
                 self.life.finish(holder.id, RunStatus.CANCELLED, reason=Reason.SINGLETON)
@@ -201,6 +199,19 @@ class Runner:
                 self.life.queue.enqueue(timeout)
         log.info("run %s queued for %s (event %s)", run.id, fn.slug, first.name)
         return run
+
+    def _skip(self, fn: Function, triggers: list[StoredEvent], holder: Run, now: int) -> None:
+        """Record the run a singleton skipped: as on the real server, a run that never
+        starts, shown only where its event's runs are (executor.go's skipped run span)."""
+        run = Run(
+            id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
+            event_ids=[t.internal_id for t in triggers], created_at_ms=now,
+            event_seq=max(t.seq for t in triggers), status=RunStatus.SKIPPED,
+            started_at_ms=now, reason=Reason.SINGLETON.value, skip_existing_run_id=holder.id,
+        )
+        self.store.add_run(run)
+        log.info("event %s starts no run of %s: %s (run %s skipped)", triggers[0].internal_id,
+                 fn.slug, Reason.SINGLETON.value, run.id)
 
     def rerun(self, run: Run, from_step: FromStep | None = None,
               debug: DebugIds = DebugIds()) -> Run | None:

@@ -563,16 +563,17 @@ class Store:
     def stream_events(self, after: str, before: str | None, limit: int,
                       internal: bool) -> list[StoredEvent]:
         """The newest ``limit`` events with ids strictly between the bounds: each event that
-        started a run (was its first event), and the others whose name is an engine's own
-        (``inngest/``) one exactly when ``internal``, as the dev server selects them."""
+        started a run (was its first event; a skipped run is none), and the others whose name
+        is an engine's own (``inngest/``) one exactly when ``internal``, as the dev server
+        selects them."""
         rows = self._rows(
             "SELECT data, seq FROM events AS e WHERE internal_id > ?"
             " AND (? IS NULL OR internal_id < ?) AND (EXISTS ("
             "  SELECT 1 FROM run_events AS re JOIN runs AS r ON r.id = re.run_id"
-            "  WHERE re.event_id = e.internal_id"
+            "  WHERE re.event_id = e.internal_id AND r.status != ?"
             "  AND json_extract(r.data, '$.event_ids[0]') = e.internal_id)"
             " OR (name LIKE 'inngest/%') = ?) ORDER BY internal_id DESC LIMIT ?",
-            after, before, before, internal, limit,
+            after, before, before, RunStatus.SKIPPED.value, internal, limit,
         )
         return [StoredEvent.from_dict({**_record(data), "seq": _int(seq)}) for data, seq in rows]
 
@@ -640,9 +641,10 @@ class Store:
             self._keep_run(updated)
             return updated
 
-    def runs_for_event(self, event_id: str, *, first_only: bool = True) -> list[Run]:
+    def runs_for_event(self, event_id: str, *, first_only: bool = True,
+                       skipped: bool = False) -> list[Run]:
         """The runs ``event_id`` started: a batch's run counts for its first event only, as on
-        the real server, unless not ``first_only``."""
+        the real server, unless not ``first_only``; skipped runs only with ``skipped``."""
         with self._lock:
             # Ids only: the runs are most often kept already (a client polls a recent run).
             rows = self._rows(
@@ -650,7 +652,8 @@ class Store:
             )
             runs = [self.run(_text(row[0])) for row in rows]
         return [run for run in runs if run is not None
-                and (not first_only or run.event_ids[:1] == [event_id])]
+                and (not first_only or run.event_ids[:1] == [event_id])
+                and (skipped or run.status is not RunStatus.SKIPPED)]
 
     def active_runs(self, function_id: str) -> list[Run]:
         """The function's runs that have not ended yet."""
@@ -661,8 +664,11 @@ class Store:
         return [Run.from_dict(_record(r[0])) for r in rows]
 
     def runs(self, status: RunStatus | None = None) -> list[Run]:
+        """The runs with ``status``; by default every run but the skipped ones, which the
+        real server lists only among their event's runs."""
         if status is None:
-            rows = self._rows("SELECT data FROM runs ORDER BY id")
+            rows = self._rows("SELECT data FROM runs WHERE status != ? ORDER BY id",
+                              RunStatus.SKIPPED.value)
         else:
             rows = self._rows("SELECT data FROM runs WHERE status = ? ORDER BY id", status.value)
         return [Run.from_dict(_record(r[0])) for r in rows]

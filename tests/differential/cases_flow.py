@@ -8,14 +8,16 @@ why the servers may differ there.
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 import typing
 
 from cases import (
     CASES, RUN_ASPECTS, Answer, Case, Side, inspect, runs_per_event, settled_run,
-    wait_until_ready,
+    wait_until_ready, without_locations,
 )
+from cases_dev_ui import Labels, _run_pages, send
 from cases_semantics import recorded
 from probe import wait_for
 
@@ -507,3 +509,97 @@ CASES["flow_concurrency_scopes"] = Case(_concurrency_scopes, ("most_at_once",), 
 CASES["flow_batch_if"] = Case(_batch_if, ("batches",), phase=1)
 CASES["flow_debounce_cancel"] = Case(
     _debounce_cancel, ("early", "in", "late"), phase=DEBOUNCE_PHASE)
+
+
+# -- a singleton's skipped run -----------------------------------------------------------------
+_SKIP_RUN = """query($id: String!) { run(runID: $id) {
+  status queuedAt startedAt endedAt output eventName triggerIDs isBatch cronSchedule
+  trace(preview: true) { name status skipReason skipExistingRunID } } }"""
+_SKIP_RUNS = """query($from: Time!, $fn: UUID!, $status: [FunctionRunStatus!]) {
+  runs(filter: {from: $from, functionIDs: [$fn], status: $status},
+       orderBy: [{field: QUEUED_AT, direction: DESC}]) {
+    totalCount edges { node { id status } } } }"""
+_SKIP_LEGACY = """query($event: ID!) { event(query: {eventId: $event}) {
+  status totalRuns functionRuns { id status } } }"""
+_SKIP_FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { id } }"
+_SKIP_FINISHED = """query($from: Time!) { eventsV2(first: 50, filter: {from: $from,
+  eventNames: ["inngest/function.finished"], includeInternalEvents: true}) {
+  edges { node { raw } } } }"""
+_UNKNOWN_RUN = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def _singleton_skipped(side: Side) -> Answer:
+    """A singleton (skip) event while a run of it holds the key: the run the server records as
+    skipped, on every API. Event-scoped lists and the run's own pages show it (SKIPPED, its
+    reason and the run kept in its raw span); the runs lists, the legacy queries and REST v1
+    know none (as an unknown run), and no ``inngest/function.finished`` names it."""
+    probe = side.probe
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+    start = since.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    first = probe.send("py/singleton", {"key": "skipped-run", "n": 0})
+    held = probe.run_ids(first)[0]
+    second = probe.send("py/singleton", {"key": "skipped-run", "n": 1})
+
+    def skipped_run() -> str:
+        found = send(probe, "GetEventV2Runs", eventID=second).get("data") or {}
+        runs = (found.get("eventV2") or {}).get("runs")
+        assert runs, f"{probe.name}: no run of {second} yet"
+        return str(runs[0]["id"])
+
+    skipped = wait_for(skipped_run, 10)
+    fn_id = probe.data('{ functionBySlug(query: {functionSlug: "diff-py-singleton"}) { id } }'
+                       )["functionBySlug"]["id"]
+    probe.ended_run(held)
+    listed = {f"{status}": probe.data(_SKIP_RUNS, status=status, fn=fn_id, **{"from": start})
+              for status in (None, ["SKIPPED"], ["SKIPPED", "RUNNING"])}
+
+    def finished_events() -> list[str]:
+        raws = [str(edge["node"]["raw"]) for edge in probe.data(
+            _SKIP_FINISHED, **{"from": start})["eventsV2"]["edges"]]
+        assert any(held in raw for raw in raws), f"{probe.name}: {held} not finished yet"
+        return raws
+
+    finished = wait_for(finished_events, 10)
+
+    def like_unknown(path: str) -> bool:
+        return probe.request("GET", path.format(skipped)) == probe.request(
+            "GET", path.format(_UNKNOWN_RUN))
+
+    def gql_like_unknown(query: str) -> bool:
+        answers = [without_locations(probe.gql(query, id=run_id))
+                   for run_id in (skipped, _UNKNOWN_RUN)]
+        return answers[0] == answers[1]
+
+    answer: Answer = {
+        "event_runs": send(probe, "GetEventV2Runs", eventID=second),
+        "pages": {**_run_pages(probe, skipped),
+                  "page_preview": send(probe, "GetRun", runID=skipped, preview=True),
+                  "trigger": send(probe, "GetTrigger", runID=skipped)},
+        "run": probe.gql(_SKIP_RUN, id=skipped),
+        "runs_lists": listed,
+        "legacy": {"event": probe.data(_SKIP_LEGACY, event=second),
+                   "function_run_as_unknown": gql_like_unknown(_SKIP_FUNCTION_RUN)},
+        "rest": {"v1_event_runs": probe.request("GET", f"/v1/events/{second}/runs")[1]["data"],
+                 "v1_run_as_unknown": like_unknown("/v1/runs/{}"),
+                 "v1_jobs_as_unknown": like_unknown("/v1/runs/{}/jobs"),
+                 "v2_run": probe.request("GET", f"/api/v2/runs/{skipped}")[1].get("data"),
+                 "v2_trace": _v2_root(probe.request("GET", f"/api/v2/runs/{skipped}/trace")),
+                 "v2_event_runs": probe.request(
+                     "GET", f"/api/v2/events/{second}/runs")[1].get("data")},
+        "finished": {"held": sum(held in raw for raw in finished),
+                     "skipped": sum(skipped in raw for raw in finished)},
+    }
+    labels = Labels(held=held, skipped=skipped, event=second, first_event=first,
+                    function=fn_id)
+    return {key: labels(value) for key, value in answer.items()}
+
+
+def _v2_root(reply: tuple[int, typing.Any]) -> object:
+    """The v2 trace's root span, its id (each server's own) left out."""
+    root = dict(((reply[1].get("data") or {}).get("rootSpan")) or {})
+    root.pop("id", None)
+    return [reply[0], root]
+
+
+CASES["flow_singleton_skipped"] = Case(_singleton_skipped, (
+    "event_runs", "pages", "run", "runs_lists", "legacy", "rest", "finished"), phase=3)

@@ -135,8 +135,19 @@ def _raw(parent: object, args: Args, ctx: object) -> str:
     return dump_escaped({key: event.get(key) for key in ("data", "id", "name", "ts", "v")})
 
 
+@dataclasses.dataclass(frozen=True)
+class EventRun(Run):
+    """A run as an event's ``runs`` lists it: skipped ones too, and without trigger ids."""
+
+    @classmethod
+    def of(cls, run: Run) -> EventRun:
+        return cls(**{field.name: getattr(run, field.name) for field in dataclasses.fields(run)})
+
+
 def _runs(parent: object, args: Args, ctx: object) -> list[Run]:
-    return engine_of(ctx).store.runs_for_event(_stored(parent).internal_id)
+    """The event's runs, skipped ones too: the only list the dev server shows those in."""
+    runs = engine_of(ctx).store.runs_for_event(_stored(parent).internal_id, skipped=True)
+    return [EventRun.of(run) for run in runs]
 
 
 def _occurred_at(stored: StoredEvent) -> str | None:

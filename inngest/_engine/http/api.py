@@ -334,7 +334,9 @@ class Api:
     # Runs
 
     def _run(self, run_id: str) -> Run | None:
-        return self.engine.store.run(run_id)
+        """The run, if it is one the v0 and v1 APIs know: not a skipped one (measured)."""
+        run = self.engine.store.run(run_id)
+        return None if run is None or run.status is RunStatus.SKIPPED else run
 
     def run_batch(self, run_id: str, **_: object) -> Response:
         run = self._run(run_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from inngest._engine import run_metadata, ulid
 from inngest._engine.engine import Engine
 from inngest._engine.http.replies import BASE_HEADERS, Response, respond, v1_error
-from inngest._engine.models import JSON, Kind, QueueItem, Run
+from inngest._engine.models import JSON, Kind, QueueItem, Run, RunStatus
 from inngest._engine.timeparse import rfc3339
 
 # The environment id the dev server gives a run's data.
@@ -30,7 +30,7 @@ class RunRoutes:
         if not ulid.is_ulid(run_id):
             return v1_error(400, f"Invalid run ID: {run_id}")
         run = self.engine.store.run(run_id)
-        if run is None:
+        if run is None or run.status is RunStatus.SKIPPED:  # measured: a skipped run is none
             return v1_error(404, f"Unable to load function run: {run_id}")
         queued = self.engine.store.items()
         now = self.engine.clock.now_ms()

@@ -178,12 +178,59 @@ def test_singleton_skip_mode_skips_while_a_run_is_in_progress(
     client.send({"name": "test/fn", "data": {"user": "a"}},
                 {"name": "test/fn", "data": {"user": "b"}})
     with_status(client, "COMPLETED", 1)
-    # As on the real server, the skipped event creates no run at all (no skipped run).
+    # As on the real server, the runs list leaves the skipped event's run out.
     assert sorted(run["status"] for run in runs(client)) == ["COMPLETED", "RUNNING"]
     held.release.set()
     assert client.wait_for_run(first)["status"] == "Completed"
     [after] = client.send({"name": "test/fn", "data": {"user": "a"}})
     assert client.wait_for_run(after)["status"] == "Completed"
+
+
+SKIPPED_QUERY = """query($event: ULID!, $legacy: ID!) {
+  eventV2(id: $event) { runs { id status triggerIDs startedAt endedAt
+    trace(preview: true) { name status skipReason skipExistingRunID startedAt } } }
+  event(query: {eventId: $legacy}) { functionRuns { id } totalRuns }
+}"""
+
+
+def skipped_run_of(client: Client, event_id: str) -> dict[str, typing.Any]:
+    status, body = client.request("POST", "/v0/gql", {
+        "query": SKIPPED_QUERY, "variables": {"event": event_id, "legacy": event_id}})
+    assert status == 200 and "errors" not in body, body
+    assert body["data"]["event"] == {"functionRuns": None, "totalRuns": 0}
+    [run] = body["data"]["eventV2"]["runs"]
+    return dict(run)
+
+
+def test_singleton_skip_records_a_skipped_run_shown_only_among_its_events_runs(
+    client: Client, app: FakeApp
+) -> None:
+    """Measured on the dev server: a run with status SKIPPED, its raw span naming the reason
+    and the run the singleton kept; the runs list, the legacy queries and REST v1 know none,
+    and no inngest/function.finished is sent for it."""
+    held = Held()
+    client.register(app, [
+        app.function("fn", handler=held, singleton={"key": "event.data.user", "mode": "skip"}),
+        app.function("watch", [{"event": "inngest/function.finished"}], handler=echo),
+    ])
+    [first] = client.send({"name": "test/fn", "data": {"user": "a", "hold": True}})
+    wait(app.posts)
+    [holder] = client.runs(first)
+    [second] = client.send({"name": "test/fn", "data": {"user": "a"}})
+    skipped = skipped_run_of(client, second)
+    assert skipped["status"] == "SKIPPED" and skipped["triggerIDs"] == []
+    assert skipped["startedAt"] == skipped["endedAt"] is not None
+    assert skipped["trace"] == {"name": "executor.run", "status": "SKIPPED",
+                                "skipReason": "Singleton",
+                                "skipExistingRunID": holder["run_id"], "startedAt": None}
+    assert client.runs(second) == []
+    assert client.request("GET", f"/v1/runs/{skipped['id']}")[0] == 404
+    assert skipped["id"] not in {run["id"] for run in runs(client)}
+    held.release.set()
+    client.wait_for_run(first)
+    watched = with_status(client, "COMPLETED", 2)
+    finished = [call.body["event"]["data"]["run_id"] for call in app.posts("app-watch")]
+    assert len(watched) == 2 and finished == [holder["run_id"]]
 
 
 def test_singleton_keyed_by_a_missing_field_is_no_singleton(

@@ -125,9 +125,12 @@ def trace_json(run: Run, store: Store, *, outputs: bool) -> Object:
     output on its span."""
     spans = span_tree.children(run, store.history(run.id), dict(store.steps(run.id)),
                                store.step_info(run.id), Userland(store.userland_spans(run.id)))
+    skipped = run.status is RunStatus.SKIPPED
+    # Measured: a skipped run's span is the run span as stored, never started.
     root: dict[str, object] = {
-        "spanID": run.id, "name": "Run", "status": run.status.value.upper(), "stepOp": None,
-        "stepID": None, "queuedAt": run.created_at_ms, "startedAt": run.started_at_ms,
+        "spanID": run.id, "name": "executor.run" if skipped else "Run",
+        "status": run.status.value.upper(), "stepOp": None, "stepID": None,
+        "queuedAt": run.created_at_ms, "startedAt": None if skipped else run.started_at_ms,
         "endedAt": run.ended_at_ms, "childrenSpans": spans,
     }
     scores.attach(store, run.id, root)
