@@ -93,8 +93,16 @@ def functions(client: inngest.Inngest,
         label = step("print-label", "label-0042")
         return {"stock": stock, "box": box, "label": label}
 
+    @client.create_function(fn_id="stocktake", name="Stocktake",
+                            trigger=inngest.TriggerEvent(event="shop/stocktake"),
+                            singleton=inngest.Singleton(mode="skip"))
+    def stocktake(ctx: inngest.ContextSync) -> str:
+        # One at a time: a stocktake asked for while one is counting is skipped.
+        ctx.step.sleep("count-shelves", datetime.timedelta(hours=1))
+        return "counted"
+
     return [process_order, charge_card, remind_later, greet, welcome, await_approval, nap_twice,
-            fulfil_order]
+            fulfil_order, stocktake]
 
 
 class Demo:

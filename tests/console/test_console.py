@@ -142,6 +142,23 @@ def test_cancel_a_sleeping_run(browser: WebDriver, demo: Demo, api: Api) -> None
     assert not browser.find_elements(By.CSS_SELECTOR, "#cancel-run")
 
 
+def test_a_skipped_run_says_why_and_links_the_run_in_progress(browser: WebDriver, demo: Demo,
+                                                              api: Api) -> None:
+    counting = run_of(api, demo.send("shop/stocktake", {}))
+    skipped_event = demo.send("shop/stocktake", {})
+    open_page(browser, demo, f"#/events/{skipped_event}")
+    link = find(browser, ".run-links a")
+    assert badge(browser, ".run-links") == "SKIPPED"
+    link.click()
+    until(browser, lambda: badge(browser, "#run-status") == "SKIPPED", "the skipped run's page")
+    assert find(browser, "#skip-reason").text == "another run of this singleton was in progress"
+    assert find(browser, "#skip-existing").text == counting
+    assert find(browser, ".span-row").get_attribute("data-status") == "SKIPPED"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#cancel-run")
+    click(browser, "#skip-existing")
+    until(browser, lambda: browser.current_url.endswith(f"#/runs/{counting}"), "the run kept")
+
+
 def test_rerun_starts_a_new_run_from_the_same_event(browser: WebDriver, demo: Demo,
                                                     api: Api) -> None:
     event_id = demo.send("shop/greet", {"who": "again"})

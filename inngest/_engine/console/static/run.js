@@ -7,16 +7,13 @@ import {
 } from "./ui.js";
 
 const RUN = `
-query Run($id: String!, $legacyID: ID!) {
+query Run($id: String!) {
   run(runID: $id) {
     id status queuedAt startedAt endedAt cronSchedule
     function { name slug } app { id name }
     trace { ...S childrenSpans { ...S childrenSpans { ...S } } }
   }
   runTrigger(runID: $id) { payloads IDs eventName timestamp cron isBatch }
-  functionRun(query: {functionRunId: $legacyID}) {
-    cancellationReason
-  }
 }
 fragment S on RunTraceSpan {
   spanID functionID stepID name status stepOp attempts queuedAt startedAt endedAt duration outputID
@@ -28,6 +25,15 @@ fragment S on RunTraceSpan {
     ... on InvokeStepInfo { functionID timeout runID timedOut }
   }
 }`;
+const CANCELLED_BY = `
+query CancelledBy($id: ID!) { functionRun(query: {functionRunId: $id}) { cancellationReason } }`;
+// Why a run was skipped is on its span as stored; the page's tree has no reason.
+const SKIPPED_BY = `
+query SkippedBy($id: String!) { runTrace(runID: $id) { skipReason skipExistingRunID } }`;
+const SKIP_REASONS = {
+  Singleton: "another run of this singleton was in progress",
+  FunctionPaused: "the function was paused",
+};
 const RERUN_FROM = `
 mutation RerunFrom($id: ULID!, $from: RerunFromStepInput) { rerun(runID: $id, fromStep: $from) }`;
 const OUTPUT = `
@@ -70,7 +76,14 @@ export async function render(view, runId) {
   }
 
   async function load() {
-    const fresh = await gql(RUN, { id: runId, legacyID: runId });
+    const fresh = await gql(RUN, { id: runId });
+    if (fresh.run.status === "CANCELLED") {
+      fresh.functionRun = (await gql(CANCELLED_BY, { id: runId })).functionRun;
+    } else if (fresh.run.status === "SKIPPED") {
+      fresh.skipped = (await gql(SKIPPED_BY, { id: runId })).runTrace;
+      // The page's tree shows a skipped run's span as running (as the dev server does).
+      fresh.run.trace = { ...fresh.run.trace, status: "SKIPPED" };
+    }
     if (!isEnded(fresh.run.status)) {
       // A live run's outputs (the run's, say) may still appear.
       for (const key of [...outputs.keys()]) outputs.delete(key);
@@ -93,7 +106,7 @@ export async function render(view, runId) {
   }
 
   function renderHead() {
-    const { run, functionRun } = data;
+    const { run, functionRun, skipped } = data;
     const actions = [];
     if (!isEnded(run.status)) {
       actions.push(button("Cancel", (event) => busy(event.target, async () => {
@@ -123,9 +136,14 @@ export async function render(view, runId) {
         meta("Queued", stamp(run.queuedAt)),
         meta("Started", stamp(run.startedAt)),
         meta("Ended", stamp(run.endedAt)),
-        meta("Duration", started ? duration(end - started) : "—"),
+        meta("Duration", started && !skipped ? duration(end - started) : "—"),
         functionRun && functionRun.cancellationReason
-          ? meta("Cancelled by", functionRun.cancellationReason) : null));
+          ? meta("Cancelled by", functionRun.cancellationReason) : null,
+        skipped ? meta("Skipped", h("span", { id: "skip-reason" },
+          SKIP_REASONS[skipped.skipReason] || skipped.skipReason || "—")) : null,
+        skipped && skipped.skipExistingRunID ? meta("Run in progress", h("a", {
+          id: "skip-existing", href: `#/runs/${skipped.skipExistingRunID}` },
+        skipped.skipExistingRunID)) : null));
   }
 
   function fnId(run) {
