@@ -522,6 +522,8 @@ _SKIP_RUNS = """query($from: Time!, $fn: UUID!, $status: [FunctionRunStatus!]) {
 _SKIP_LEGACY = """query($event: ID!) { event(query: {eventId: $event}) {
   status totalRuns functionRuns { id status } } }"""
 _SKIP_FUNCTION_RUN = "query($id: ID!) { functionRun(query: {functionRunId: $id}) { id } }"
+_SKIP_CANCEL = "mutation($id: ULID!) { cancelRun(runID: $id) { id } }"
+_SKIP_RERUN = "mutation($id: ULID!) { rerun(runID: $id) }"
 _SKIP_FINISHED = """query($from: Time!) { eventsV2(first: 50, filter: {from: $from,
   eventNames: ["inngest/function.finished"], includeInternalEvents: true}) {
   edges { node { raw } } } }"""
@@ -532,7 +534,8 @@ def _singleton_skipped(side: Side) -> Answer:
     """A singleton (skip) event while a run of it holds the key: the run the server records as
     skipped, on every API. Event-scoped lists and the run's own pages show it (SKIPPED, its
     reason and the run kept in its raw span); the runs lists, the legacy queries and REST v1
-    know none (as an unknown run), and no ``inngest/function.finished`` names it."""
+    know none (as an unknown run), nor do cancelling and rerunning, and no
+    ``inngest/function.finished`` names it."""
     probe = side.probe
     since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
     start = since.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -561,9 +564,10 @@ def _singleton_skipped(side: Side) -> Answer:
 
     finished = wait_for(finished_events, 10)
 
-    def like_unknown(path: str) -> bool:
-        return probe.request("GET", path.format(skipped)) == probe.request(
-            "GET", path.format(_UNKNOWN_RUN))
+    def like_unknown(path: str, method: str = "GET") -> bool:
+        body = {} if method == "POST" else None
+        return probe.request(method, path.format(skipped), body) == probe.request(
+            method, path.format(_UNKNOWN_RUN), body)
 
     def gql_like_unknown(query: str) -> bool:
         answers = [without_locations(probe.gql(query, id=run_id))
@@ -578,14 +582,18 @@ def _singleton_skipped(side: Side) -> Answer:
         "run": probe.gql(_SKIP_RUN, id=skipped),
         "runs_lists": listed,
         "legacy": {"event": probe.data(_SKIP_LEGACY, event=second),
-                   "function_run_as_unknown": gql_like_unknown(_SKIP_FUNCTION_RUN)},
+                   "function_run_as_unknown": gql_like_unknown(_SKIP_FUNCTION_RUN),
+                   "cancel_as_unknown": gql_like_unknown(_SKIP_CANCEL),
+                   "rerun_as_unknown": gql_like_unknown(_SKIP_RERUN)},
         "rest": {"v1_event_runs": probe.request("GET", f"/v1/events/{second}/runs")[1]["data"],
                  "v1_run_as_unknown": like_unknown("/v1/runs/{}"),
                  "v1_jobs_as_unknown": like_unknown("/v1/runs/{}/jobs"),
                  "v2_run": probe.request("GET", f"/api/v2/runs/{skipped}")[1].get("data"),
                  "v2_trace": _v2_root(probe.request("GET", f"/api/v2/runs/{skipped}/trace")),
                  "v2_event_runs": probe.request(
-                     "GET", f"/api/v2/events/{second}/runs")[1].get("data")},
+                     "GET", f"/api/v2/events/{second}/runs")[1].get("data"),
+                 "v2_cancel_as_unknown": like_unknown("/api/v2/runs/{}/cancel", "POST"),
+                 "v2_rerun_as_unknown": like_unknown("/api/v2/runs/{}/rerun", "POST")},
         "finished": {"held": sum(held in raw for raw in finished),
                      "skipped": sum(skipped in raw for raw in finished)},
     }

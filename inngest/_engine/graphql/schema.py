@@ -85,8 +85,8 @@ def _function_of(run: object, ctx: object) -> Function | None:
 
 
 def _get_run(run_id: object, ctx: object, *, skipped: bool = True) -> Run:
-    """The run ``run_id`` names; a skipped one only with ``skipped`` (the legacy queries
-    know none: measured)."""
+    """The run ``run_id`` names; a skipped one only with ``skipped`` (the legacy queries,
+    cancelRun and rerun know none: measured)."""
     run = engine_of(ctx).store.run(str(run_id))
     if run is None or (not skipped and run.status is RunStatus.SKIPPED):
         raise GraphQLError("run not found")
@@ -766,7 +766,7 @@ def _run_id_argument(args: Args) -> str | None:
 
 def _cancel_run(parent: object, args: Args, ctx: object) -> Run:
     engine = engine_of(ctx)
-    run = _get_run(_run_id_argument(args), ctx)
+    run = _get_run(_run_id_argument(args), ctx, skipped=False)
     engine.runner.cancel(run.id)
     return _get_run(run.id, ctx)
 
@@ -815,7 +815,7 @@ def _debug_metadata(debug: DebugIds) -> dict[str, JSON]:
 def _rerun(parent: object, args: Args, ctx: object) -> str:
     run_id = _run_id_argument(args)
     debug = debug_sessions.debug_ids(args)
-    original = _get_run(run_id, ctx)
+    original = _get_run(run_id, ctx, skipped=False)
     start = _from_step(args.get("fromStep"))
     try:
         run = engine_of(ctx).runner.rerun(original, start, debug)

@@ -225,6 +225,11 @@ def test_singleton_skip_records_a_skipped_run_shown_only_among_its_events_runs(
                                 "skipExistingRunID": holder["run_id"], "startedAt": None}
     assert client.runs(second) == []
     assert client.request("GET", f"/v1/runs/{skipped['id']}")[0] == 404
+    for mutation in ("cancelRun(runID: $id) { id }", "rerun(runID: $id)"):
+        answer = client.request("POST", "/v0/gql", {
+            "query": "mutation($id: ULID!) { %s }" % mutation, "variables": {"id": skipped["id"]}})
+        assert [error["message"] for error in answer[1]["errors"]] == ["run not found"]
+    assert client.request("POST", f"/api/v2/runs/{skipped['id']}/cancel", {})[0] == 404
     assert skipped["id"] not in {run["id"] for run in runs(client)}
     held.release.set()
     client.wait_for_run(first)

@@ -191,11 +191,13 @@ class RestV2:
         app = self.engine.store.app(fn.app_id) if fn else None
         return shapes.run_json(run, fn, app, output=output, listed=listed)
 
-    def _stored_run(self, run_id: str) -> Run:
+    def _stored_run(self, run_id: str, *, skipped: bool = True) -> Run:
+        """The run; a skipped one only with ``skipped`` (measured: cancelling or rerunning
+        one finds no run)."""
         if not ulid.is_ulid(run_id):
             raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
         run = self.engine.store.run(run_id.upper())
-        if run is None:
+        if run is None or (not skipped and run.status is RunStatus.SKIPPED):
             raise V2Error(404, NOT_FOUND, "Run not found")
         return run
 
@@ -217,7 +219,7 @@ class RestV2:
 
     def cancel_run(self, run_id: str, body: bytes, **_: object) -> Object:
         bodies.read(body, {"run_id": "string"})
-        run = self._stored_run(run_id)
+        run = self._stored_run(run_id, skipped=False)
         if run.status is RunStatus.CANCELLED:
             raise V2Error(409, RUN_ALREADY_CANCELLED, "Run is already cancelled")
         if run.status.ended or self.engine.runner.cancel(run.id) is None:
@@ -229,7 +231,7 @@ class RestV2:
         if not ulid.is_ulid(run_id):
             raise V2Error(400, INVALID_FIELD_FORMAT, _RUN_ID)
         start = _from_step(request.get("from_step"))
-        run = self._stored_run(run_id)
+        run = self._stored_run(run_id, skipped=False)
         try:
             started = self.engine.runner.rerun(run, start)
         except RerunStepError as err:
