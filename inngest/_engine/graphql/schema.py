@@ -178,7 +178,7 @@ _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from
     "functionID": Field("UUID!", _run_field(lambda run: run.function_id)),
     "function": Field("Function!", lambda run, a, ctx: _function_of(run, ctx)),
     "status": Field("FunctionRunStatus!", _run_field(_status)),
-    "endedAt": Field("Time", _run_field(lambda run: rfc3339(run.ended_at_ms))),
+    "endedAt": Field("Time", _run_field(_ended_at)),
     "appID": Field("UUID!", lambda run, a, ctx: _app_id_of_run(run, ctx)),
     "app": Field("App!", lambda run, a, ctx: _app_of_run(run, ctx)),
     "traceID": Field("String!", _run_field(lambda run: run.id)),
@@ -187,7 +187,6 @@ _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from
     # Measured: an event's runs list no trigger ids (event_v2.go sets none).
     "triggerIDs": Field("[ULID!]!", _run_field(
         lambda run: [] if isinstance(run, events_v2.EventRun) else run.event_ids)),
-    "endedAt": Field("Time", _run_field(_ended_at)),
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
     # With preview, the tree ``runTrace`` answers (measured), metadata and all.
