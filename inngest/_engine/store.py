@@ -19,8 +19,10 @@ from inngest._protocol.step_ids import hash_step_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS removed_apps (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, data TEXT NOT NULL,
+    place INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS removed_apps (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL, place INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS functions (
     id TEXT PRIMARY KEY, app_id TEXT NOT NULL, slug TEXT NOT NULL,
     archived INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
@@ -270,6 +272,14 @@ class Store:
         if "canon" not in {row[1] for row in self._rows("PRAGMA table_info(steps)")}:
             self._conn.execute("ALTER TABLE steps ADD COLUMN canon TEXT")
             self._canonicalize_existing_steps()
+        if "place" not in {row[1] for row in self._rows("PRAGMA table_info(apps)")}:
+            with self.transaction():
+                for table in ("apps", "removed_apps"):
+                    self._conn.execute(
+                        f"ALTER TABLE {table} ADD COLUMN place INTEGER NOT NULL DEFAULT 0")
+                # Apps were listed in the order they were stored; an archived app's place
+                # was lost, and a sync reviving it gives it a new one.
+                self._conn.execute("UPDATE apps SET place = rowid")
 
     def _upgrade(self) -> None:
         """Bring the rows of a database written by an older engine to the current form,
@@ -405,21 +415,34 @@ class Store:
         """Store an app; a sync revives an archived one, an archived one stays archived
         when only its record changes (``archived``)."""
         if archived:
-            self._write("INSERT OR REPLACE INTO removed_apps (id, data) VALUES (?, ?)",
+            self._write("INSERT INTO removed_apps (id, data) VALUES (?, ?)"
+                        " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
                         app.id, dump(app.to_dict()))
             return
         with self.transaction():
             self._forget_functions()
+            place = self._place_of_removed(app.id) or self._next_place()
             self._conn.execute("DELETE FROM removed_apps WHERE id = ?", (app.id,))
-            # An upsert, not a replace: the row keeps its place, so apps at one URL are
-            # found in the order they were first synced (see ``apps_by_url``).
+            # An upsert, not a replace: the app keeps its place (see ``apps_by_url``).
             self._conn.execute(
-                "INSERT INTO apps (id, name, url, data) VALUES (?, ?, ?, ?) ON CONFLICT (id)"
-                " DO UPDATE SET name = excluded.name, url = excluded.url, data = excluded.data",
-                (app.id, app.name, app.url, dump(app.to_dict())))
+                "INSERT INTO apps (id, name, url, data, place) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url,"
+                " data = excluded.data",
+                (app.id, app.name, app.url, dump(app.to_dict()), place))
+
+    def _place_of_removed(self, app_id: str) -> int:
+        rows = self._rows("SELECT place FROM removed_apps WHERE id = ?", app_id)
+        return _int(rows[0][0]) if rows else 0
+
+    def _next_place(self) -> int:
+        rows = self._rows("SELECT MAX(place) FROM (SELECT place FROM apps"
+                          " UNION ALL SELECT place FROM removed_apps)")
+        return _int(rows[0][0] or 0) + 1
 
     def apps(self) -> list[App]:
-        return [App.from_dict(_record(r[0])) for r in self._rows("SELECT data FROM apps")]
+        """The apps not archived, by id (as the dev server lists them)."""
+        return [App.from_dict(_record(r[0]))
+                for r in self._rows("SELECT data FROM apps ORDER BY id")]
 
     def app(self, app_id: str) -> App | None:
         rows = self._rows("SELECT data FROM apps WHERE id = ?", app_id)
@@ -431,8 +454,9 @@ class Store:
         return self.app(app_id) or (App.from_dict(_record(rows[0][0])) if rows else None)
 
     def apps_by_url(self, url: str) -> list[App]:
-        """The apps at ``url``, first synced first (as the dev server finds them)."""
-        rows = self._rows("SELECT data FROM apps WHERE url = ? ORDER BY rowid", url)
+        """The apps at ``url``, first synced first (as the dev server finds them): an app
+        archived and synced again keeps its place, as the dev server's row does."""
+        rows = self._rows("SELECT data FROM apps WHERE url = ? ORDER BY place", url)
         return [App.from_dict(_record(r[0])) for r in rows]
 
     def archived_apps(self) -> list[App]:
@@ -442,14 +466,16 @@ class Store:
     def delete_app(self, app_id: str, now_ms: int) -> None:
         """Archive the app at ``now_ms``, as the dev server does: it is listed only among
         archived apps and its functions no longer run, but it and its functions are still
-        found by id and by slug, and a sync of it revives it."""
+        found by id and by slug, and a sync of it revives it in its place."""
         with self.transaction():
             app = self.app(app_id)
             if app is None:
                 return
             self._forget_functions()
-            self._conn.execute("INSERT OR REPLACE INTO removed_apps (id, data) VALUES (?, ?)",
-                               (app_id, dump(app.replace(archived_at_ms=now_ms).to_dict())))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO removed_apps (id, data, place)"
+                " SELECT id, ?, place FROM apps WHERE id = ?",
+                (dump(app.replace(archived_at_ms=now_ms).to_dict()), app_id))
             self._conn.execute("DELETE FROM apps WHERE id = ?", (app_id,))
 
     def _forget_functions(self) -> None:

@@ -13,7 +13,8 @@ import threading
 import time
 import typing
 
-from cases import CASES, Answer, Case, Side, ids, ports, settled_run, sleeping, times
+from cases import (CASES, Answer, Case, Side, ids, ports, push_sync, settled_run, sleeping,
+                   times)
 from cases_hostile import _parsed
 from cases_raw_protocol import RawApp, Reply
 from probe import Probe, wait_for
@@ -362,6 +363,62 @@ def _remove_case(side: Side) -> Answer:
 
 CASES["fn_remove"] = Case(_remove_case, ("removed", "one_at_a_time", "in_flight"),
                           phase=_LAST_PHASE)
+
+# -- the order of apps, and which app a removal by URL takes ---------------------------------
+_ORDER = "sync-order-"
+_APPS_BY_METHOD = "query($method: AppMethod) { apps(filter: {method: $method}) { name } }"
+
+
+def _order_listed(probe: Probe, method: str | None = None) -> list[str]:
+    """The case's apps as the server lists them (the dev server: by id)."""
+    return [app["name"] for app in probe.data(_APPS_BY_METHOD, method=method)["apps"]
+            if app["name"].startswith(_ORDER)]
+
+
+def _order_sync(probe: Probe, name: str, url: str) -> None:
+    push_sync(probe, url, f"{_ORDER}{name}", f"{_ORDER}{name}-fn", "sync-order/e")
+
+
+def _listing_order(probe: Probe) -> object:
+    """Apps synced in an order unlike their ids' (an app's id comes from its name), listed
+    whole and filtered by method."""
+    for name in ("zeta", "alpha", "mid", "beta", "omega"):
+        _order_sync(probe, name, _url(f"order-{name}"))
+    return {"all": _order_listed(probe), "serve": _order_listed(probe, "SERVE"),
+            "connect": _order_listed(probe, "CONNECT")}
+
+
+def _removed_and_synced_again(probe: Probe) -> object:
+    """Three apps at one URL, removed one at a time by the URL with apps synced again in
+    between: a removed app synced again keeps its place, so the next removal takes it
+    again; an app moved to the URL from another (synced first) is taken before the rest."""
+    url = _url("order-shared")
+    for name in ("s1", "s2", "s3"):
+        _order_sync(probe, name, url)
+    steps: list[object] = []
+
+    def step(label: str, action: typing.Callable[[], object]) -> None:
+        action()
+        steps.append({label: _order_listed(probe)})
+
+    step("remove", lambda: _remove(probe, f"?url={url}"))
+    step("sync s1 again", lambda: _order_sync(probe, "s1", url))
+    step("remove", lambda: _remove(probe, f"?url={url}"))
+    step("remove", lambda: _remove(probe, f"?url={url}"))
+    step("sync s2 then s1 again",
+         lambda: (_order_sync(probe, "s2", url), _order_sync(probe, "s1", url)))
+    step("remove", lambda: _remove(probe, f"?url={url}"))
+    step("move zeta to the URL", lambda: _order_sync(probe, "zeta", url))
+    step("remove", lambda: _remove(probe, f"?url={url}"))
+    return steps
+
+
+def _order_case(side: Side) -> Answer:
+    probe = side.probe
+    return {"listing": _listing_order(probe), "removals": _removed_and_synced_again(probe)}
+
+
+CASES["apps_order"] = Case(_order_case, ("listing", "removals"), phase=_LAST_PHASE)
 
 # -- the rerun of a durable endpoint's run ---------------------------------------------------
 _ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -911,6 +911,13 @@ def _uuid(text: str, *path: str) -> str:
         raise GraphQLError(str(err), path=list(path)) from None
 
 
+def _apps(parent: object, args: Args, ctx: object) -> list[App]:
+    """The apps by id (the store's order, the dev server's), of the filter's method."""
+    method = _mapping(args.get("filter"), "filter").get("method")
+    apps = engine_of(ctx).store.apps()
+    return apps if method is None else [app for app in apps if app.method == method]
+
+
 def _app(parent: object, args: Args, ctx: object) -> App | None:
     """An app by id, archived ones too."""
     return engine_of(ctx).store.app_of_runs(_uuid(str(args.get("id")), "id"))
@@ -994,8 +1001,7 @@ _FUNCTION_CONFIGURATION_TYPES = {
 SCHEMA = with_introspection(Schema(
     types={
         "Query": {
-            "apps": Field("[App!]!", lambda p, a, ctx: engine_of(ctx).store.apps(),
-                          {"filter": "AppsFilterV1"}),
+            "apps": Field("[App!]!", _apps, {"filter": "AppsFilterV1"}),
             "app": Field("App", _app, {"id": "UUID!"}),
             "stream": Field("[StreamItem!]!", stream.stream, stream.ARGS),
             "event": Field("Event", lambda p, a, ctx: _get_event(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import sqlite3
 import uuid
 
 import pytest
@@ -11,6 +13,7 @@ from test_graphql import data
 
 from inngest._engine import discovery, registration
 from inngest._engine.http.server import DevServer
+from inngest._engine.models import App
 from inngest._engine.store import Store
 from inngest._transport import OutboundRequest, Response
 
@@ -247,6 +250,58 @@ def test_remove_archives_one_app_a_call_the_first_synced_first(
     assert [listed.name for listed in dev.engine.store.apps()] == ["second"]
     assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 200
     assert dev.engine.store.apps() == []
+
+
+def test_an_app_removed_and_synced_again_keeps_its_place_at_its_url(
+    dev: DevServer, client: Client, app: FakeApp
+) -> None:
+    """Measured: the dev server archives a removed app's row and a sync revives it there,
+    so the next removal by the URL takes it again, not the app synced after it."""
+    for name in ("first", "second"):
+        client.register(app, [app.function(name)], appName=name)
+    for _ in range(2):
+        assert client.request("DELETE", "/fn/remove?url=" + app.url)[0] == 200
+        assert [listed.name for listed in dev.engine.store.apps()] == ["second"]
+        client.register(app, [app.function("first")], appName="first")
+
+
+def test_apps_are_listed_by_id_and_filtered_by_method(client: Client, app: FakeApp) -> None:
+    """The dev server's query orders apps by id (an app's id comes from its name)."""
+    names = ["one", "two", "three", "four", "five"]
+    for name in names:
+        client.register(app, [app.function(name)], appName=name)
+    by_id = sorted(names, key=lambda name: str(uuid.uuid5(uuid.NAMESPACE_OID, name)))
+    assert by_id != names
+    listed = "query($method: AppMethod) { apps(filter: {method: $method}) { name } }"
+    for method, expected in ((None, by_id), ("SERVE", by_id), ("CONNECT", [])):
+        apps = data(client, listed, method=method)["apps"]
+        assert [shown["name"] for shown in apps] == expected
+
+
+def test_apps_stored_before_their_places_were_kept_keep_their_order(
+    tmp_path: pathlib.Path
+) -> None:
+    """A database of an engine that kept no places: apps at one URL are still found in the
+    order they were stored, and a removed one synced again keeps its place."""
+    path = tmp_path / "main.db"
+    Store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        for table in ("apps", "removed_apps"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN place")
+        for name in ("b", "a"):
+            record = App(id=str(uuid.uuid5(uuid.NAMESPACE_OID, name)), name=name, url="u")
+            conn.execute("INSERT INTO apps (id, name, url, data) VALUES (?, ?, ?, ?)",
+                         (record.id, name, "u", json.dumps(record.to_dict())))
+    conn.close()
+    store = Store(str(path))
+    try:
+        assert [found.name for found in store.apps_by_url("u")] == ["b", "a"]
+        first = store.apps_by_url("u")[0]
+        store.delete_app(first.id, 1)
+        store.put_app(first)
+        assert [found.name for found in store.apps_by_url("u")] == ["b", "a"]
+    finally:
+        store.close()
 
 
 def test_a_sync_of_no_functions_leaves_an_error_on_the_app(
