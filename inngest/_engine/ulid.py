@@ -83,6 +83,12 @@ class Generator:
             return encode(ms, entropy)
 
 
+def random_at(ms: int) -> str:
+    """A ULID of ``ms`` with random entropy, outside any generator's order (a connect
+    lease's, whose time is when it runs out)."""
+    return encode(ms, int.from_bytes(os.urandom(10), "big"))
+
+
 def parse_seed(header: str) -> tuple[int, bytes] | None:
     """Parse ``x-inngest-event-id-seed`` (``<millis>,<base64 of 10 bytes>``)."""
     millis, sep, b64 = header.partition(",")

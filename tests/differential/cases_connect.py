@@ -22,6 +22,8 @@ from probe import wait_for
 # GatewayMessageType
 _CONNECT, _READY, _EXECUTOR_REQUEST, _WORKER_READY, _ACK, _REPLY = 1, 2, 3, 4, 5, 6
 _PAUSE, _HEARTBEAT = 8, 9
+_REPLY_ACK, _EXTEND_LEASE, _EXTEND_LEASE_ACK = 7, 12, 13
+_ULID_DIGITS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _PROTOBUF = {"content-type": "application/protobuf"}
 _PROTOCOL = "v0.connect.inngest.com"
 _SOCKET_SECONDS = 20.0
@@ -154,6 +156,21 @@ class _Worker:
                 self.requests.append(payload)
                 return payload
 
+    def next_of(self, kind: int, seconds: float = 5.0) -> dict[int, typing.Any] | None:
+        """The next message of ``kind`` (others skipped); None when none comes in time."""
+        deadline = time.monotonic() + seconds
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                got, payload = self._message()
+                if got == kind:
+                    return payload
+            return None
+        except TimeoutError:
+            return None
+        finally:
+            self.sock.settimeout(_SOCKET_SECONDS)
+
     def reply(self, request: dict[int, typing.Any], output: str) -> None:
         ids = _field(1, request[1]) + _field(4, request[4]) + _field(5, request[7])
         self.send(_ACK, ids)
@@ -250,6 +267,68 @@ def _lost_request_finds_only_paused(side: Side) -> Answer:
         "run": run, "waited 9 s or more": waited >= 9, "sends": len(worker.requests)}}
 
 
+def _seconds_left(lease: bytes) -> int:
+    """Whole seconds from now until the ULID's time (a lease's: when it runs out)."""
+    ms = 0
+    for char in lease[:10].decode().upper():
+        ms = ms * 32 + _ULID_DIGITS.index(char)
+    return round(ms / 1000 - time.time())
+
+
+def _lease_extensions(side: Side) -> Answer:
+    """What the gateway answers lease extensions (its extend_lease.lua): with the current
+    lease, the previous one (from the instance that extended, and from another), one two
+    back, from a connection not yet ready (unanswered, but it counts), for a request it does
+    not know, and once the request is answered."""
+    app = "diff-lease"
+    other = _Worker(side, app)
+    worker = _Worker(side, app)  # the newest ready connection: it gets the request
+    waiting = _Worker(side, app, manual_readiness=True)  # never ready
+    try:
+        side.probe.send(f"{app}/go", {})
+        request = worker.request()
+        ids = _field(1, request[1]) + _field(4, request[4]) + _field(5, request[7])
+        worker.send(_ACK, ids)
+        leases = {"initial": request[13]}
+
+        def extend(on: _Worker, lease: str, request_ids: bytes = ids) -> object:
+            on.send(_EXTEND_LEASE, request_ids + _field(10, leases[lease]))
+            answer = on.next_of(_EXTEND_LEASE_ACK)
+            if answer is None:
+                return "no answer"
+            new = answer.get(6)
+            named = next((name for name, known in leases.items() if known == new), None)
+            if new is not None and named is None:
+                named = f"new {len(leases)}"
+                leases[named] = new
+            return {"fields": sorted(answer), "lease": named,
+                    "runs out in s": None if new is None else _seconds_left(new)}
+
+        unknown = _field(1, "01ARZ3NDEKTSV4RRFFQ69G5FAV") + _field(4, request[4])
+        steps = {
+            "initial lease runs out in s": _seconds_left(request[13]),
+            "initial": extend(worker, "initial"),
+            "initial again (the previous)": extend(worker, "initial"),
+            "current": extend(worker, "new 1"),
+            "two back": extend(worker, "initial"),
+            "previous, from another instance": extend(other, "new 1"),
+            "current, from another instance": extend(other, "new 2"),
+            "its previous, taken by another": extend(worker, "new 2"),
+            "current, from a connection not ready": extend(waiting, "new 3"),
+            "the previous now, from the one it was taken from": extend(other, "new 3"),
+            "unknown request": extend(worker, "initial", unknown),
+        }
+        worker.send(_REPLY, _field(1, request[1]) + _field(5, 1) + _field(6, '"ok"')
+                    + _field(9, "inngest-js:v3.54.2"))
+        assert worker.next_of(_REPLY_ACK) is not None
+        time.sleep(1)  # the executor takes the reply and lets the lease go
+        steps["after the reply"] = extend(worker, "new 3")
+    finally:
+        for each in (other, worker, waiting):
+            each.close()
+    return {"connect_lease_extensions": steps}
+
+
 # Last: the apps their workers sync must not show in the cases that list apps.
 CASES["connect_paused_wait"] = Case(_waits_for_a_ready_connection, ("connect_paused_wait",),
                                     phase=4)
@@ -257,3 +336,5 @@ CASES["connect_paused_gives_up"] = Case(_gives_up_after_10s, ("connect_paused_gi
                                         phase=4)
 CASES["connect_lost_finds_only_paused"] = Case(
     _lost_request_finds_only_paused, ("connect_lost_finds_only_paused",), phase=4)
+CASES["connect_lease_extensions"] = Case(_lease_extensions, ("connect_lease_extensions",),
+                                         phase=4)

@@ -79,9 +79,10 @@ class Session:
         self._established = threading.Event()
         self._last_heartbeat = time.monotonic()
         self._close_reason = history.UNEXPECTED
-        # Whether heartbeats are answered: as on the dev server, not while a worker that
-        # asked to say when it is ready has said neither that nor that it pauses.
-        self._answers_heartbeats = False
+        # Whether heartbeats and lease extensions are answered: as on the dev server, not
+        # while a worker that asked to say when it is ready has said neither that nor that it
+        # pauses (its extensions still count).
+        self._ready_or_draining = False
         self._paused = False  # for good: as on the dev server, a later ready is ignored
 
     def serve(self, sock: socket.socket, leftover: bytes) -> None:
@@ -106,7 +107,7 @@ class Session:
             else:
                 self._write(_frame(Kind.GATEWAY_CONNECTION_READY, ready),
                             first=lambda: self.workers.add(self))
-                self._answers_heartbeats = True
+                self._ready_or_draining = True
             self._last_heartbeat = time.monotonic()
             threading.Thread(target=self._watch_heartbeats, name="connect-heartbeats",
                              daemon=True).start()
@@ -200,7 +201,7 @@ class Session:
     def _on_heartbeat(self, _: bytes) -> None:
         self._last_heartbeat = time.monotonic()
         self.history.heartbeat(self.connection_id, self.clock.now_ms())
-        if self._answers_heartbeats:
+        if self._ready_or_draining:
             self.send(Kind.GATEWAY_HEARTBEAT, b"")
 
     def _hello_timeout(self) -> None:
@@ -279,12 +280,12 @@ class Session:
     def _on_ready(self, _: bytes) -> None:
         if self._paused:
             return
-        self._answers_heartbeats = True
+        self._ready_or_draining = True
         self.workers.add(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.READY)
 
     def _on_pause(self, _: bytes) -> None:
-        self._paused = self._answers_heartbeats = True
+        self._paused = self._ready_or_draining = True
         self.workers.pause(self)
         self.history.update(self.connection_id, self.clock.now_ms(), history.Status.DRAINING)
 
@@ -316,9 +317,10 @@ class Session:
             raise SocketError(CLOSE_POLICY, invalid) from None
         if not ulid.is_ulid(request.lease_id):
             raise SocketError(CLOSE_POLICY, invalid)
-        known, new_lease = self.workers.extend_lease(
-            request.request_id, request.lease_id.upper(), self.clock.now_ms())
-        if known:
+        new_lease = self.workers.extend_lease(
+            request.request_id, request.lease_id.upper(), self.instance_id,
+            self.clock.now_ms())
+        if self._ready_or_draining:  # answered whatever the outcome, as there
             self.send(Kind.WORKER_REQUEST_EXTEND_LEASE_ACK, request.ack(new_lease))
 
 

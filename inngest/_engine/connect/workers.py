@@ -111,6 +111,10 @@ class Pending:
     lease_ends: float
     next_check: float  # when the lease is checked next (each LEASE_CHECK_SECONDS from the
     # call's start)
+    # The lease before the current one, and the worker instance whose extension made the
+    # current one: that instance asking again with the previous lease gets the current one.
+    previous_lease_id: str | None = None
+    lease_holder: str | None = None
     # Set once there is news for the caller: a reply, an ack, or the request was lost.
     news: threading.Event = dataclasses.field(default_factory=threading.Event)
     reply: messages.SDKResponse | None = None
@@ -364,19 +368,35 @@ class Workers:
             pending.reply = reply
         pending.news.set()
 
-    def extend_lease(self, request_id: str, lease_id: str,
-                     now_ms: int) -> tuple[bool, str | None]:
-        """(whether the request is waiting, its new lease id or None when ``lease_id`` is
-        not its current lease)."""
+    def extend_lease(self, request_id: str, lease_id: str, instance_id: str,
+                     now_ms: int) -> str | None:
+        """The request's lease after the extension asked for by the worker ``instance_id``
+        with ``lease_id``, as the dev server's gateway decides it; None when it is refused
+        (the request is not waiting, is another instance's, or ``lease_id`` is stale)."""
         with self._lock:
             pending = self._pending.get(request_id)
             if pending is None:
-                return False, None
-            if pending.lease_id != lease_id or time.monotonic() >= pending.lease_ends:
-                return True, None
-            pending.lease_id = self.ids.new(now_ms)
+                return None
+            if (instance_id in self._capacity
+                    and pending.connection.instance_id != instance_id):
+                return None  # a capped worker extends only the requests routed to it
+            if pending.lease_id != lease_id and time.monotonic() < pending.lease_ends:
+                # Another's lease, still running; the same instance asking again with the
+                # lease it extended (its ack lost, say) gets the current one.
+                if (lease_id == pending.previous_lease_id
+                        and pending.lease_holder == instance_id):
+                    return pending.lease_id
+                return None
+            # The current lease, or any once it has run out, is extended.
+            pending.previous_lease_id, pending.lease_holder = pending.lease_id, instance_id
+            pending.lease_id = new_lease_id(now_ms)
             pending.lease_ends = time.monotonic() + LEASE_SECONDS
-            return True, pending.lease_id
+            return pending.lease_id
+
+
+def new_lease_id(now_ms: int) -> str:
+    """A lease id whose ULID time is when the lease runs out, as the dev server's are."""
+    return ulid.random_at(now_ms + int(LEASE_SECONDS * 1000))
 
 
 class Router:
@@ -421,7 +441,7 @@ class Router:
             function_id=fn.id, function_slug=fn.slug, step_id=query.get("stepId", "step"),
             payload=request.body or b"", system_trace_ctx=_trace_ctx(headers, "traceparent"),
             user_trace_ctx=_trace_ctx(headers, "traceparent", "tracestate"),
-            run_id=headers.get("x-run-id", ""), lease_id=self.workers.ids.new(now_ms),
+            run_id=headers.get("x-run-id", ""), lease_id=new_lease_id(now_ms),
             job_id=headers.get(Header.JOB_ID, ""),
         )
         return _response(self.workers.call(call, request.timeout))

@@ -364,7 +364,9 @@ def test_bad_messages_once_ready(dev: DevServer) -> None:
     try:
         ws.send(message(99))  # an unknown kind is ignored
         unknown = ulid.Generator().new(0)
-        ws.send(message(EXTEND_LEASE, field(1, unknown) + field(10, unknown)))  # no answer
+        # A request that is not waiting: an ack without a lease, as there.
+        ws.send(message(EXTEND_LEASE, field(1, unknown) + field(10, unknown)))
+        assert receive(ws) == (EXTEND_LEASE_ACK, {1: unknown})
         ws.send(message(REPLY, field(1, unknown) + field(5, 1)))  # acked, as there
         assert receive(ws) == (REPLY_ACK, {1: unknown})
         ws.send(message(REQUEST_ACK, field(1, unknown)))  # an unknown request: ignored
@@ -411,9 +413,12 @@ def test_a_run_is_sent_to_the_worker_and_finished_by_its_reply(dev: DevServer) -
         assert kind == EXTEND_LEASE_ACK
         assert (extended[1], extended[4], extended[5]) == (request[1], request[4], request[7])
         assert ulid.is_ulid(extended[6]) and extended[6] != request[13]
-        ws.send(message(EXTEND_LEASE, ack + field(10, request[13])))  # a stale lease
+        ws.send(message(EXTEND_LEASE, ack + field(10, extended[6])))
+        newest = receive(ws)[1][6]
+        ws.send(message(EXTEND_LEASE, ack + field(10, request[13])))  # two leases back
         assert receive(ws) == (EXTEND_LEASE_ACK, {1: request[1], 4: request[4],
                                                   5: request[7]})
+        assert newest not in (request[13], extended[6])
         ws.send(message(REPLY, b"".join([
             field(1, request[1]), field(5, 1), field(6, '"done"'),
             field(9, "inngest-js:v3.54.2"), field(10, 1), field(13, run_id)])))
@@ -885,3 +890,114 @@ def test_a_request_acked_after_its_lease_ran_out_fails_at_once(
         assert (run["status"], run["output"]) == ("Failed", STOPPED_RESPONDING)
     finally:
         ws.close()
+
+
+# Lease extensions, as the dev server's gateway answers them (its extend_lease.lua; measured).
+
+
+def acked_request(ws: WebSocket,
+                  client: Client) -> tuple[str, dict[int, typing.Any], bytes]:
+    """An event sent now, its executor request (acked), and the ids an extension of the
+    request's lease carries."""
+    [event_id] = client.send({"name": "py/connect", "data": {}})
+    kind, request = receive(ws)
+    assert kind == EXECUTOR_REQUEST
+    ids = field(1, request[1]) + field(4, request[4]) + field(5, request[7])
+    ws.send(message(REQUEST_ACK, ids))
+    return event_id, request, ids
+
+
+def extend(ws: WebSocket, ids: bytes, lease: str) -> str | None:
+    """The lease the gateway answers an extension of ``lease`` with (None: refused)."""
+    ws.send(message(EXTEND_LEASE, ids + field(10, lease)))
+    kind, answer = receive(ws)
+    assert kind == EXTEND_LEASE_ACK
+    return typing.cast("str | None", answer.get(6))
+
+
+def runs_out_in(lease: str) -> float:
+    """Seconds from now until the lease runs out, by its ULID time."""
+    return ulid.timestamp_ms(lease) / 1000 - time.time()
+
+
+def test_a_lease_id_carries_when_the_lease_runs_out(dev: DevServer) -> None:
+    """Measured: the request's lease and each extension's are ULIDs of their end, 120 s on."""
+    ws = ready_worker(dev)
+    try:
+        _, request, ids = acked_request(ws, Client(dev))
+        assert 119 < runs_out_in(request[13]) <= 120
+        extended = extend(ws, ids, request[13])
+        assert extended is not None and 119 < runs_out_in(extended) <= 120
+        reply(ws, request[1], "done")
+    finally:
+        ws.close()
+
+
+def test_the_previous_lease_gets_the_current_one_back_from_its_own_instance_only(
+        dev: DevServer) -> None:
+    """An extension can outlive the connection carrying its ack: the instance that made
+    the current lease asks again with the previous one and gets the current one, not a new
+    one; another instance with it gets none, and with the current one takes the lease."""
+    other = open_gateway(dev)
+    other.send(message(CONNECT, connect_payload(dev, instance_id="other-instance")))
+    assert receive(other)[0] == READY
+    ws = ready_worker(dev)  # the newest: it gets the request
+    try:
+        client = Client(dev)
+        event_id, request, ids = acked_request(ws, client)
+        current = extend(ws, ids, request[13])
+        assert current is not None
+        assert extend(ws, ids, request[13]) == current
+        assert extend(other, ids, request[13]) is None
+        taken = extend(other, ids, current)
+        assert taken not in (None, current)
+        assert extend(ws, ids, current) is None  # now the other's previous lease
+        reply(ws, request[1], "done")
+        client.wait_for_run(event_id)
+        assert extend(ws, ids, typing.cast(str, taken)) is None  # answered: no lease
+    finally:
+        ws.close()
+        other.close()
+
+
+def test_a_lease_that_ran_out_is_extended_whatever_lease_is_given(
+        dev: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dev server refuses a lease that is not the current one only while the current
+    one runs: once it has run out (and before the call checks it), any lease extends it, and
+    the call goes on to the reply."""
+    monkeypatch.setattr(workers, "LEASE_SECONDS", 0.4)
+    monkeypatch.setattr(workers, "LEASE_CHECK_SECONDS", 1.0)
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        [event_id] = client.send({"name": "py/connect", "data": {}})
+        kind, request = receive(ws)
+        ids = field(1, request[1]) + field(4, request[4]) + field(5, request[7])
+        ws.send(message(REQUEST_ACK, ids))
+        made_up = ulid.Generator().new(0)
+        assert extend(ws, ids, made_up) is None  # the lease still runs
+        time.sleep(0.5)
+        assert extend(ws, ids, made_up) is not None
+        time.sleep(0.7)  # past the check at 1 s: the lease, extended, still runs
+        reply(ws, request[1], "extended late")
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Completed", "extended late")
+    finally:
+        ws.close()
+
+
+def test_a_capped_instance_extends_only_the_requests_routed_to_it(dev: DevServer) -> None:
+    """An instance with a concurrency cap has its requests counted, and its extension of
+    a request routed elsewhere is refused even with the current lease."""
+    capped = open_gateway(dev)
+    capped.send(message(CONNECT, connect_payload(dev, instance_id="capped") + field(14, 5)))
+    assert receive(capped)[0] == READY
+    ws = ready_worker(dev)  # the newest: it gets the request
+    try:
+        _, request, ids = acked_request(ws, Client(dev))
+        assert extend(capped, ids, request[13]) is None
+        assert extend(ws, ids, request[13]) is not None
+        reply(ws, request[1], "done")
+    finally:
+        ws.close()
+        capped.close()
