@@ -55,6 +55,9 @@ ACK_SECONDS = LEASE_SECONDS + GRACE_SECONDS
 # this many seconds apart (the dev server's router).
 DRAINING_RETRIES = 10
 DRAINING_RETRY_SECONDS = 1.0
+# A failed call's lease is kept this long (the dev server's lease record: the maximum
+# function timeout plus a lease), and extended when its worker asks.
+LAPSED_LEASE_SECONDS = 2 * 60 * 60 + LEASE_SECONDS
 MAX_FORWARDS = 3  # sends of one request to a connection before its call fails
 _STATUSES: dict[int, int] = {
     messages.SDKStatus.DONE: 200, messages.SDKStatus.NOT_COMPLETED: 206,
@@ -102,19 +105,43 @@ class Connection(typing.Protocol):
 
 
 @dataclasses.dataclass
+class Lease:
+    """A request's lease, as the dev server's gateway keeps it."""
+
+    lease_id: str
+    ends: float  # monotonic
+    # The lease before the current one, and the worker instance whose extension made the
+    # current one: that instance asking again with the previous lease gets the current one.
+    previous_id: str | None = None
+    holder: str | None = None
+    # The instance the request is routed to, while the call waits (the dev server's
+    # request-to-worker mapping, which a capped instance's extension must match).
+    routed_to: str | None = None
+
+    def extend(self, lease_id: str, instance_id: str, now_ms: int) -> str | None:
+        """The lease after ``instance_id``'s extension of ``lease_id`` (None: refused)."""
+        if self.lease_id != lease_id and time.monotonic() < self.ends:
+            # Another's lease, still running; the same instance asking again with the
+            # lease it extended (its ack lost, say) gets the current one.
+            if lease_id == self.previous_id and self.holder == instance_id:
+                return self.lease_id
+            return None
+        # The current lease, or any once it has run out, is extended.
+        self.previous_id, self.holder = self.lease_id, instance_id
+        self.lease_id = new_lease_id(now_ms)
+        self.ends = time.monotonic() + LEASE_SECONDS
+        return self.lease_id
+
+
+@dataclasses.dataclass
 class Pending:
     """A request sent to a worker and not yet answered."""
 
     request: messages.ExecutorRequest
     connection: Connection
-    lease_id: str
-    lease_ends: float
+    lease: Lease
     next_check: float  # when the lease is checked next (each LEASE_CHECK_SECONDS from the
     # call's start)
-    # The lease before the current one, and the worker instance whose extension made the
-    # current one: that instance asking again with the previous lease gets the current one.
-    previous_lease_id: str | None = None
-    lease_holder: str | None = None
     # Set once there is news for the caller: a reply, an ack, or the request was lost.
     news: threading.Event = dataclasses.field(default_factory=threading.Event)
     reply: messages.SDKResponse | None = None
@@ -134,6 +161,9 @@ class Workers:
         self._ready: list[Connection] = []
         self._draining: list[Connection] = []  # paused, and not ended
         self._pending: dict[str, Pending] = {}
+        # The leases of failed calls, by request id, with when they are let go: as on the
+        # dev server, only an answered request's lease is let go at once.
+        self._lapsed: dict[str, tuple[Lease, float]] = {}
         self._capacity: dict[str, int] = {}  # by instance id; none: no cap
         self._running: dict[str, int] = {}  # requests sent and not answered, by instance id
 
@@ -204,16 +234,26 @@ class Workers:
                 connection = self._route(request.app_name, deadline)
             except _Unroutable as unroutable:
                 raise CallFailed(unroutable.message, unroutable.system_code) from None
+            lease = Lease(request.lease_id, started + LEASE_SECONDS,
+                          routed_to=connection.instance_id)
+            self._lapsed.pop(request.request_id, None)
             pending = self._pending[request.request_id] = Pending(
-                request, connection, request.lease_id, started + LEASE_SECONDS,
-                started + LEASE_CHECK_SECONDS)
+                request, connection, lease, started + LEASE_CHECK_SECONDS)
             self._hold(connection.instance_id)
+        answered = False
         try:
-            return self._forward(pending, deadline)
+            reply = self._forward(pending, deadline)
+            answered = True
+            return reply
         finally:
             with self._lock:
                 self._pending.pop(request.request_id, None)
                 self._let_go(pending)
+                if not answered:
+                    self._forget_lapsed()
+                    lease.routed_to = None
+                    self._lapsed[request.request_id] = (
+                        lease, time.monotonic() + LAPSED_LEASE_SECONDS)
 
     def _forward(self, pending: Pending, deadline: float) -> messages.SDKResponse:
         """Send the request, and again to another connection each time it is lost, up to
@@ -251,6 +291,7 @@ class Workers:
             except _Unroutable as unroutable:
                 raise CallFailed(
                     f"failed to route request to gateway: {unroutable.reason}") from None
+            pending.lease.routed_to = pending.connection.instance_id
             self._hold(pending.connection.instance_id)
             pending.holds_room, pending.lost = True, False
             if pending.reply is None:
@@ -326,7 +367,7 @@ class Workers:
         """When the lease has run out: the reply if it comes within ``GRACE_SECONDS``, else
         the lease is lost for good."""
         with self._lock:
-            if time.monotonic() < pending.lease_ends:
+            if time.monotonic() < pending.lease.ends:
                 return None
         reply = self._news(pending, min(time.monotonic() + GRACE_SECONDS, deadline))
         if reply is None:
@@ -372,26 +413,23 @@ class Workers:
                      now_ms: int) -> str | None:
         """The request's lease after the extension asked for by the worker ``instance_id``
         with ``lease_id``, as the dev server's gateway decides it; None when it is refused
-        (the request is not waiting, is another instance's, or ``lease_id`` is stale)."""
+        (the request was answered or is unknown, is another instance's, or ``lease_id`` is
+        stale)."""
         with self._lock:
+            self._forget_lapsed()
             pending = self._pending.get(request_id)
-            if pending is None:
+            lease = pending.lease if pending else self._lapsed.get(request_id, (None, 0))[0]
+            if lease is None:
                 return None
-            if (instance_id in self._capacity
-                    and pending.connection.instance_id != instance_id):
+            if instance_id in self._capacity and lease.routed_to != instance_id:
                 return None  # a capped worker extends only the requests routed to it
-            if pending.lease_id != lease_id and time.monotonic() < pending.lease_ends:
-                # Another's lease, still running; the same instance asking again with the
-                # lease it extended (its ack lost, say) gets the current one.
-                if (lease_id == pending.previous_lease_id
-                        and pending.lease_holder == instance_id):
-                    return pending.lease_id
-                return None
-            # The current lease, or any once it has run out, is extended.
-            pending.previous_lease_id, pending.lease_holder = pending.lease_id, instance_id
-            pending.lease_id = new_lease_id(now_ms)
-            pending.lease_ends = time.monotonic() + LEASE_SECONDS
-            return pending.lease_id
+            return lease.extend(lease_id, instance_id, now_ms)
+
+    def _forget_lapsed(self) -> None:
+        """Let go of failed calls' leases whose time is up (the lock held)."""
+        now = time.monotonic()
+        for request_id in [key for key, (_, until) in self._lapsed.items() if until <= now]:
+            del self._lapsed[request_id]
 
 
 def new_lease_id(now_ms: int) -> str:

@@ -1001,3 +1001,22 @@ def test_a_capped_instance_extends_only_the_requests_routed_to_it(dev: DevServer
     finally:
         ws.close()
         capped.close()
+
+
+@pytest.mark.usefixtures("short_leases")
+def test_the_lease_of_a_call_that_failed_is_still_extended(dev: DevServer) -> None:
+    """Measured: the dev server lets a request's lease go only once it is answered; after
+    its call failed (the worker stopped extending in time), the worker's extension still
+    gets a new lease, and its reply is acked and dropped."""
+    ws = single_attempt_worker(dev)
+    client = Client(dev)
+    try:
+        event_id, request, ids = acked_request(ws, client)
+        run = client.wait_for_run(event_id)
+        assert (run["status"], run["output"]) == ("Failed", STOPPED_RESPONDING)
+        extended = extend(ws, ids, request[13])
+        assert extended is not None and extend(ws, ids, extended) is not None
+        reply(ws, request[1], "too late")
+        assert client.wait_for_run(event_id)["output"] == STOPPED_RESPONDING
+    finally:
+        ws.close()
