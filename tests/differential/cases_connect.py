@@ -281,12 +281,19 @@ def _lease_extensions(side: Side) -> Answer:
     back, from a connection not yet ready (unanswered, but it counts), for a request it does
     not know, and once the request is answered."""
     app = "diff-lease"
-    other = _Worker(side, app)
-    worker = _Worker(side, app)  # the newest ready connection: it gets the request
+    worker = _Worker(side, app)
+    # Ready once the request went to ``worker`` (the dev server routes to any ready one).
+    other = _Worker(side, app, manual_readiness=True)
     waiting = _Worker(side, app, manual_readiness=True)  # never ready
     try:
         side.probe.send(f"{app}/go", {})
         request = worker.request()
+        other.send(_WORKER_READY)
+
+        def other_ready() -> None:
+            assert _status(side, other.connection_id) == 1, "not ready yet"
+
+        wait_for(other_ready, timeout=10)
         ids = _field(1, request[1]) + _field(4, request[4]) + _field(5, request[7])
         worker.send(_ACK, ids)
         leases = {"initial": request[13]}
