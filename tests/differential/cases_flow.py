@@ -19,7 +19,7 @@ from cases import (
 )
 from cases_dev_ui import Labels, _run_pages, send
 from cases_semantics import recorded
-from probe import wait_for
+from probe import Probe, wait_for
 
 
 def _send_at(side: Side, event: str, plan: list[tuple[float, dict[str, object]]],
@@ -611,3 +611,127 @@ def _v2_root(reply: tuple[int, typing.Any]) -> object:
 
 CASES["flow_singleton_skipped"] = Case(_singleton_skipped, (
     "event_runs", "pages", "run", "runs_lists", "legacy", "rest", "finished"), phase=3)
+
+
+# -- a singleton held: its running run's lists, and invoking it --------------------------------
+_HELD_RUN_FIELDS = "id status startedAt endedAt output eventName triggerIDs"
+_HELD_EVENT = "query($id: ULID!) { eventV2(id: $id) { runs { %s } } }" % _HELD_RUN_FIELDS
+_HELD_EVENTS = """query($from: Time!) { eventsV2(first: 50, filter: {from: $from,
+  eventNames: ["py/singleton"]}) { edges { node { id runs { %s } } } } }""" % _HELD_RUN_FIELDS
+_HELD_LIST_TRACES = """query($from: Time!, $fn: UUID!) { runs(filter: {from: $from,
+  functionIDs: [$fn]}, orderBy: [{field: QUEUED_AT, direction: DESC}]) { edges { node {
+  id status trace { name status } preview: trace(preview: true) { name status } } } } }"""
+_HELD_INVOKE = ('mutation($key: String!) { invokeFunction(functionSlug: "diff-py-singleton", '
+                "data: {key: $key, n: 1, hold: 1}) }")
+_HELD_INVOKER_TRACE = """query($id: String!) { run(runID: $id) { trace(preview: true) {
+  status childrenSpans { name status stepOp stepInfo { ... on InvokeStepInfo {
+  triggeringEventID functionID timeout returnEventID runID timedOut } } } } } }"""
+_HELD_INVOKED = """query($from: Time!) { eventsV2(first: 100, filter: {from: $from,
+  includeInternalEvents: true, eventNames: ["inngest/function.invoked"]}) {
+  edges { node { id raw runs { id status startedAt endedAt } } } } }"""
+
+
+def _held_runs(runs: list[dict[str, typing.Any]]) -> list[dict[str, object]]:
+    """An event's runs, each end told as about its start (within a second: the real server
+    ends a running run's trace run with the spans it exported so far, a few milliseconds
+    after its start), a later time or none."""
+    def ended(run: dict[str, typing.Any]) -> str:
+        if run["endedAt"] is None:
+            return "none"
+        if run["startedAt"] is None:
+            return "a time"
+        took = _ms(run["endedAt"]) - _ms(run["startedAt"])
+        return "about startedAt" if 0 <= took < 1000 else "later"
+
+    return [{**run, "endedAt": ended(run)} for run in runs]
+
+
+def _ms(moment: str) -> float:
+    parsed = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return parsed.timestamp() * 1000
+
+
+def _invoked_with(probe: Probe, start: str, key: str) -> list[dict[str, typing.Any]]:
+    """The ``inngest/function.invoked`` events whose data has ``key``, with their runs."""
+    edges = probe.data(_HELD_INVOKED, **{"from": start})["eventsV2"]["edges"]
+    return [edge["node"] for edge in edges
+            if json.loads(edge["node"]["raw"])["data"].get("key") == key]
+
+
+def _singleton_held(side: Side) -> Answer:
+    """A singleton (skip) run asleep 6 s holding its key. Its event's runs (``eventV2``,
+    ``eventsV2``) while it runs and once it ended; the ``runs`` list's ``trace`` of its runs;
+    the function invoked meanwhile by GraphQL ``invokeFunction`` and by ``step.invoke`` (the
+    invoker's step answer, the invocations' runs and finish events)."""
+    probe = side.probe
+    start = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+             ).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    key = "held-run"
+    first = probe.send("py/singleton", {"key": key, "n": 0, "hold": 6})
+    held = probe.run_ids(first)[0]
+    wait_for(lambda: _asleep(probe, held), 10)
+    fn_id = probe.data('{ functionBySlug(query: {functionSlug: "diff-py-singleton"}) { id } }'
+                       )["functionBySlug"]["id"]
+    answer: Answer = {"running": _event_runs_of(probe, start, first, "RUNNING")}
+    answer["gql_invoke"] = without_locations(probe.gql(_HELD_INVOKE, key=key))
+    invoker_event = probe.send("py/invoke-singleton", {"key": key, "n": 2})
+    invoker = probe.run_ids(invoker_event)[0]
+    began = time.monotonic()
+    answer["list_traces_running"] = _list_traces(probe, start, fn_id)
+    probe.ended_run(held)
+    answer["ended"] = _event_runs_of(probe, start, first, "COMPLETED")
+    answer["invoker"] = settled_run(probe, invoker)
+    answer["invoker_waited"] = "timeout" if time.monotonic() - began > 8 else "less"
+    answer["invoker_trace"] = probe.data(_HELD_INVOKER_TRACE, id=invoker)["run"]["trace"]
+    answer["list_traces_ended"] = _list_traces(probe, start, fn_id)
+    invocations = wait_for(lambda: _two_invocations(probe, start, key), 10)
+    answer["invocations"] = [_held_runs(node["runs"]) for node in invocations]
+    skipped = {run["id"] for node in invocations for run in node["runs"]}
+    finished = [str(edge["node"]["raw"]) for edge in probe.data(
+        _SKIP_FINISHED, **{"from": start})["eventsV2"]["edges"]]
+    answer["finished"] = {"held": sum(held in raw for raw in finished),
+                          "invocations": sum(run in raw for raw in finished for run in skipped)}
+    labels = Labels(held=held, first_event=first, function=fn_id, invoker=invoker,
+                    invoker_event=invoker_event)
+    return {name: labels(value) for name, value in answer.items()}
+
+
+def _asleep(probe: Probe, run_id: str) -> bool:
+    history = probe.data('query($id: ID!) { functionRun(query: {functionRunId: $id}) {'
+                         " history { type } } }", id=run_id)["functionRun"]["history"]
+    assert "StepSleeping" in {item["type"] for item in history}, f"{probe.name}: not asleep"
+    return True
+
+
+def _event_runs_of(probe: Probe, start: str, event_id: str, status: str
+                   ) -> dict[str, object]:
+    """The event's runs by ``eventV2`` and ``eventsV2``, once its run shows ``status`` there
+    (the real server's trace runs lag behind its runs, a run queued there while asleep)."""
+    def shown() -> None:
+        runs = probe.data(_HELD_EVENT, id=event_id)["eventV2"]["runs"]
+        assert [run["status"] for run in runs] == [status], f"{probe.name}: runs {runs}"
+
+    wait_for(shown, 10)
+    listed = [edge["node"]["runs"] for edge in probe.data(
+        _HELD_EVENTS, **{"from": start})["eventsV2"]["edges"] if edge["node"]["id"] == event_id]
+    return {"eventV2": _held_runs(probe.data(_HELD_EVENT, id=event_id)["eventV2"]["runs"]),
+            "eventsV2": [_held_runs(runs) for runs in listed]}
+
+
+def _list_traces(probe: Probe, start: str, fn_id: str) -> list[object]:
+    """The distinct ``trace`` answers (plain and preview) of the function's listed runs."""
+    edges = probe.data(_HELD_LIST_TRACES, fn=fn_id, **{"from": start})["runs"]["edges"]
+    seen = {json.dumps([edge["node"]["trace"], edge["node"]["preview"]]) for edge in edges}
+    return [json.loads(value) for value in sorted(seen)]
+
+
+def _two_invocations(probe: Probe, start: str, key: str) -> list[dict[str, typing.Any]]:
+    found = _invoked_with(probe, start, key)
+    assert len(found) == 2, f"{probe.name}: invocations so far {found}"
+    return sorted(found, key=lambda node: json.loads(node["raw"])["data"]["n"])
+
+
+CASES["flow_singleton_held"] = Case(_singleton_held, (
+    "running", "gql_invoke", "list_traces_running", "ended", "invoker", "invoker_waited",
+    "invoker_trace",
+    "list_traces_ended", "invocations", "finished"), phase=3)

@@ -250,7 +250,8 @@ def build(client: inngest.Inngest, record: Record) -> list[inngest.Function]:  #
         singleton=inngest.Singleton(mode="skip", key="event.data.key"),
     )
     def singleton(ctx: inngest.ContextSync) -> object:
-        ctx.step.sleep("hold", datetime.timedelta(seconds=2))
+        hold = ctx.event.data.get("hold", 2)
+        ctx.step.sleep("hold", datetime.timedelta(seconds=hold if isinstance(hold, int) else 2))
         return {"n": ctx.event.data.get("n")}
 
     @client.create_function(
@@ -559,6 +560,11 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
                 for step_id, function_id in (("debounced", "debounced"),
                                              ("batched", "batch-timeout"))}
 
+    @client.create_function(fn_id="invoke-singleton", trigger=_on("invoke-singleton"))
+    def invoke_singleton(ctx: inngest.ContextSync) -> object:
+        """The singleton (skip) invoked while a run of it may hold the key."""
+        return {"invoked": invoke_answer(ctx, "call", "singleton")}
+
     @client.create_function(
         fn_id="cancel-or-wait", trigger=_on("cancel-or-wait"),
         cancel=[inngest.Cancel(event="py/cancel-or-wait.signal",
@@ -578,7 +584,8 @@ def build_flow(client: inngest.Inngest, record: Record) -> list[inngest.Function
         return {"n": n}
 
     return [debounce_timeout, batch_timeout, cancel_waiting, rate_limit_two, throttle_burst,
-            idempotent_limited, invoke_limited, invoke_buffered, cancel_or_wait, cli]
+            idempotent_limited, invoke_limited, invoke_buffered, invoke_singleton, cancel_or_wait,
+            cli]
 
 
 def build_flow_keys(client: inngest.Inngest, record: Record) -> list[inngest.Function]:

@@ -165,11 +165,21 @@ _RUN_FIELDS = {
 
 
 def _ended_at(run: Run) -> str | None:
-    """A skipped run never ends; among its event's runs it shows its start as its end
-    (measured)."""
-    if run.status is RunStatus.SKIPPED and isinstance(run, events_v2.EventRun):
+    """Among its event's runs, a run that started but has not ended (a skipped run never
+    ends) shows an end about its start (measured; the real server's trace run ends with the
+    spans exported so far)."""
+    if isinstance(run, events_v2.EventRun) and run.ended_at_ms is None:
         return rfc3339(run.started_at_ms)
     return rfc3339(run.ended_at_ms)
+
+
+def _trace(run: object, args: Args, ctx: object) -> dict[str, object] | None:
+    """With preview, the tree ``runTrace`` answers (measured), metadata and all; a run the
+    ``runs`` list shows has no trace without preview (measured)."""
+    preview = args.get("preview") is True
+    if isinstance(run, _ListedRun) and not preview:
+        return None
+    return _root_span(run, ctx, raw=preview)
 
 
 _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from FunctionRun's
@@ -189,9 +199,8 @@ _RUN_V2_FIELDS = {  # the types the real server declares, where they differ from
         lambda run: [] if isinstance(run, events_v2.EventRun) else run.event_ids)),
     "isBatch": Field("Boolean!", _run_field(lambda run: len(run.event_ids) > 1)),
     "cronSchedule": Field("String", _run_field(lambda run: run.cron)),
-    # With preview, the tree ``runTrace`` answers (measured), metadata and all.
-    "trace": Field("RunTraceSpan", lambda run, a, ctx: _root_span(
-        run, ctx, raw=a.get("preview") is True), {"preview": "Boolean"}),
+    "trace": Field("RunTraceSpan", lambda run, a, ctx: _trace(run, a, ctx),
+                   {"preview": "Boolean"}),
     "eventName": Field("String", lambda run, a, ctx: _event_name(run, ctx)),
     "output": Field("Bytes", _run_field(
         lambda run: None if isinstance(run, _ListedRun) else _run_output(run))),

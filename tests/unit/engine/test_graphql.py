@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import typing
 
 import pytest
@@ -203,6 +204,33 @@ def test_event_v2_lists_runs_with_function(client: Client, app: FakeApp) -> None
     assert event["receivedAt"].endswith("Z")
     assert event["runs"] == [{"id": run_id, "status": "COMPLETED",
                               "function": {"name": "fn", "slug": "app-fn"}}]
+
+
+def test_a_running_runs_end_is_its_start_among_its_events_runs(
+    client: Client, app: FakeApp
+) -> None:
+    """Measured on the dev server: an event's runs show a run still running with an end
+    about its start (ours: its start), and its real end once it ended; elsewhere a running
+    run has no end. The ``runs`` list has no ``trace`` without preview."""
+    release = threading.Event()
+    client.register(app, [app.function("fn", handler=lambda call: ok(release.wait(5)))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait(app.posts)
+    query = """query Q($id: ULID!, $run: String!) {
+      eventV2(id: $id) { runs { status startedAt endedAt } } run(runID: $run) { endedAt }
+      runs(filter: {from: "2000-01-01T00:00:00Z"}, orderBy: []) { edges { node {
+        trace { name } preview: trace(preview: true) { name } } } } }"""
+    running = data(client, query, id=event_id, run=run_id)
+    [run] = running["eventV2"]["runs"]
+    assert run["status"] == "RUNNING" and run["endedAt"] == run["startedAt"] is not None
+    assert running["run"] == {"endedAt": None}
+    assert running["runs"]["edges"] == [{"node": {"trace": None, "preview": {"name": "Run"}}}]
+    release.set()
+    wait_for_status(client, run_id, "COMPLETED")
+    ended = data(client, query, id=event_id, run=run_id)
+    assert ended["eventV2"]["runs"][0]["endedAt"] == ended["run"]["endedAt"] is not None
+    assert ended["runs"]["edges"][0]["node"]["trace"] is None
 
 
 def test_runs_connection_filters_orders_and_pages(client: Client, app: FakeApp) -> None:
