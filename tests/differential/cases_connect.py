@@ -148,13 +148,14 @@ class _Worker:
             except OSError:
                 return
 
-    def request(self) -> dict[int, typing.Any]:
-        """The next executor request (heartbeats and acks skipped)."""
-        while True:
-            kind, payload = self._message()
-            if kind == _EXECUTOR_REQUEST:
-                self.requests.append(payload)
-                return payload
+    def request(self, seconds: float = 30.0) -> dict[int, typing.Any]:
+        """The next executor request (heartbeats and acks skipped); fails when none comes
+        within ``seconds`` (the gateway's heartbeat answers would keep a plain read waiting
+        for ever: seen hanging the suite in CI)."""
+        payload = self.next_of(_EXECUTOR_REQUEST, seconds)
+        assert payload is not None, f"no executor request came in {seconds} s"
+        self.requests.append(payload)
+        return payload
 
     def next_of(self, kind: int, seconds: float = 5.0) -> dict[int, typing.Any] | None:
         """The next message of ``kind`` (others skipped); None when none comes in time."""

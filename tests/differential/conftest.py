@@ -89,6 +89,10 @@ class JsApp:
         self._log.close()
 
 
+# The longest a phase holds up the next: a case still running by then is left to fail.
+PHASE_SECONDS = 240
+
+
 class Pair:
     """Both servers with their apps; ``outcome(case)`` is that case's (real, ours) answers."""
 
@@ -158,7 +162,8 @@ class Pair:
             for phase in phases:
                 started = [future for name in runnable if cases.CASES[name].phase == phase
                            for future in self._submit(name)]
-                concurrent.futures.wait(started)
+                # A case that hangs fails its own tests (``outcome``), not every later phase.
+                concurrent.futures.wait(started, timeout=PHASE_SECONDS)
 
         self._phases = threading.Thread(target=run_phases, daemon=True)
         self._phases.start()
