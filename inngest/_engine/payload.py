@@ -273,8 +273,24 @@ class NegativeZero(float):
 NEGATIVE_ZERO = NegativeZero(-0.0)
 
 
+class FloatText(float):
+    """A float decoded from a GraphQL request body, with its text as sent: gqlgen keeps the
+    variables' numbers as their text (``json.Number``), and a session id or a ``String``
+    given ``1.50`` stays ``1.50`` there. Otherwise a float like any other."""
+
+    text: str
+
+    def __new__(cls, text: str) -> FloatText:
+        value = super().__new__(cls, _finite_float(text))
+        value.text = text
+        return value
+
+
 def number_text(value: int | float) -> str:
-    """A decoded JSON number's text as it was sent, where the value tells it (``-0``)."""
+    """A decoded JSON number's text as it was sent, where the value tells it (``-0``, a
+    ``FloatText``)."""
+    if isinstance(value, FloatText):
+        return value.text
     return "-0" if isinstance(value, NegativeZero) else json.dumps(value)
 
 
@@ -317,6 +333,24 @@ def _int_or_text(text: str) -> int | float | NumberText:
 
 _KEEPING_NUMBERS = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_float_or_text,
                                     parse_int=_int_or_text)
+
+
+_KEEPING_FLOAT_TEXT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=FloatText,
+                                       parse_int=_float_range_int)
+
+
+def load_graphql_body(body: bytes) -> JSON:
+    """A GraphQL request body read as ``load_body`` reads a body, each float a ``FloatText``
+    that keeps its text as sent."""
+    text = body.decode("utf-8", "replace")
+    return _checked(text, _decode(text, _too_deep(), decoder=_KEEPING_FLOAT_TEXT))
+
+
+def load_graphql_first(body: bytes) -> JSON:
+    """``load_graphql_body`` for the first JSON value of a body, as ``load_first`` reads it."""
+    text = body.decode("utf-8", "replace")
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    return _checked(text, _decode(text, _too_deep(), start, decoder=_KEEPING_FLOAT_TEXT))
 
 
 def load_keeping_numbers(body: bytes) -> JSON:

@@ -9,7 +9,7 @@ import re
 import typing
 
 from inngest._engine.models import JSON
-from inngest._engine.payload import Object, Text, dump, load_strict, object_or_empty
+from inngest._engine.payload import FloatText, Object, Text, dump, load_strict, object_or_empty
 from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
@@ -214,6 +214,8 @@ def sorted_keys(value: JSON) -> JSON:
         return as_float64(value)
     if type(value) is int:
         return value if -_EXACT_INT <= value <= _EXACT_INT else as_float64(float(value))
+    if isinstance(value, FloatText):  # from GraphQL variables: a float64 like the others
+        return as_float64(float(value))
     if isinstance(value, (str, int, float)) or value is None:
         return value
     if isinstance(value, typing.Mapping):

@@ -10,6 +10,7 @@ byte order of their keys. A number is kept as its text.
 
 from __future__ import annotations
 
+import decimal
 import json
 import typing
 
@@ -44,7 +45,9 @@ def resolve(meta: typing.Mapping[str, JSON]) -> dict[str, JSON] | None:
 def from_invocation(meta: typing.Mapping[str, JSON]) -> dict[str, JSON] | None:
     """The ``meta`` an event sent by GraphQL ``invokeFunction`` keeps, read from its ``meta``
     argument as the dev server reads it (measured): ``sessions`` is its only key, each
-    session a string or a number (kept as its text), no layers to merge. SessionsError
+    session a string or a number, no layers to merge. A number from the variables is kept
+    as its text; one written in the query is a Go float64 or int64, written as Go writes it
+    (``1e2`` is ``100``). SessionsError
     carries the server's message; with several faults it names the first in key order."""
     for key in sorted(meta, key=_utf8):
         if key != "sessions":
@@ -56,7 +59,7 @@ def from_invocation(meta: typing.Mapping[str, JSON]) -> dict[str, JSON] | None:
         raise SessionsError("event meta sessions must be an object")
     sessions = {}
     for key in sorted(raw, key=_utf8):
-        text = _id(raw[key])
+        text = _invocation_id(raw[key])
         if text is None:
             raise SessionsError(f"session {_quote(key)} must be a string or number")
         sessions[key] = text
@@ -112,6 +115,20 @@ def _id(value: JSON) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number_text(value)
     return None
+
+
+def _invocation_id(value: JSON) -> str | None:
+    # A plain float is a literal of the query; the variables' floats are FloatText.
+    if type(value) is float:
+        return _go_fixed(value)
+    return _id(value)
+
+
+def _go_fixed(value: float) -> str:
+    """``value`` as Go's ``strconv.FormatFloat(v, 'f', -1, 64)`` writes it: the fewest
+    digits that read back as it, never an exponent."""
+    text = format(decimal.Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _validate(sessions: dict[str, str]) -> None:

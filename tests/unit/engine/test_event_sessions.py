@@ -102,6 +102,40 @@ def _invoked(client: Client, app: FakeApp, meta: object) -> typing.Any:
     return answer, calls[0].body["event"].get("meta", "absent") if calls else None
 
 
+def _invoked_with_body(client: Client, app: FakeApp, body: bytes) -> typing.Any:
+    """The ``meta`` of the event the function is called with, invoked by the GraphQL request
+    ``body`` as sent (bytes, so numbers are written as the test writes them)."""
+    client.register(app, [app.function("fn", handler=lambda call: ok(None))])
+    status, raw = client.request_raw("POST", "/v0/gql", body)
+    assert (status, raw) == (200, b'{"data":{"invokeFunction":true}}')
+    client.wait(lambda: app.posts("app-fn"))
+    return app.posts("app-fn")[0].body["event"].get("meta", "absent")
+
+
+_GO_NUMBERS = ("1.50", "1e2", "1E+2", "-1E-7", "1.0", "-0", "-0.0", "12345678901234567890123")
+
+
+@pytest.mark.parametrize("number", _GO_NUMBERS)
+def test_invoke_function_keeps_a_session_variables_number_as_sent(
+        client: Client, app: FakeApp, number: str) -> None:
+    """Measured: gqlgen keeps the variables' numbers as their text (``json.Number``)."""
+    body = (b'{"query": "mutation($m: Map) { invokeFunction(functionSlug: \\"app-fn\\", '
+            b'meta: $m) }", "variables": {"m": {"sessions": {"a": %s}}}}' % number.encode())
+    assert _invoked_with_body(client, app, body) == {"sessions": {"a": number}}
+
+
+@pytest.mark.parametrize("literal, seen", [
+    # Measured: a literal is a Go int64 or float64, written with strconv ('f', -1).
+    ("1.50", "1.5"), ("1e2", "100"), ("1E+2", "100"), ("-1E-7", "-0.0000001"), ("1.0", "1"),
+    ("-0", "0"), ("-0.0", "-0"), ("9007199254740993", "9007199254740993"), ("1e22", "1" + "0" * 22),
+])
+def test_invoke_function_writes_a_session_literals_number_as_go_does(
+        client: Client, app: FakeApp, literal: str, seen: str) -> None:
+    body = (b'{"query": "mutation { invokeFunction(functionSlug: \\"app-fn\\", '
+            b'meta: {sessions: {a: %s}}) }"}' % literal.encode())
+    assert _invoked_with_body(client, app, body) == {"sessions": {"a": seen}}
+
+
 @pytest.mark.parametrize("meta, seen", [
     # Measured: numbers are kept as their JSON text; no sessions, no meta.
     ({"sessions": {"conv": "abc", "num": 5, "f": 1.5, "big": 9007199254740993}},

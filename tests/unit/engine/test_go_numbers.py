@@ -101,3 +101,16 @@ def test_graphql_reads_a_variable_of_minus_zero_as_its_text(client: Client) -> N
     [invoked] = [edge["node"]["raw"] for edge in events["eventsV2"]["edges"]
                  if '"name":"inngest/function.invoked"' in edge["node"]["raw"]]
     assert '"fn_id":"-0"' in invoked
+
+
+def test_graphql_variables_floats_are_stored_as_go_floats(client: Client, app: FakeApp) -> None:
+    """A float of the variables keeps its text for those who read it (a session id), but an
+    event's data stores it as the float64 it is, as the dev server does (measured)."""
+    client.register(app, [app.function("fn", handler=lambda call: (200, {}, b'"ok"'))])
+    status, raw = client.request_raw("POST", "/v0/gql", (
+        b'{"query": "mutation($d: Map) { invokeFunction(functionSlug: \\"app-fn\\", data: $d) }",'
+        b' "variables": {"d": {"x": 1e2, "y": 1.50, "z": -0, "w": 1E+2}}}'))
+    assert (status, raw) == (200, b'{"data":{"invokeFunction":true}}')
+    client.wait(lambda: app.posts("app-fn"))
+    data = app.posts("app-fn")[0].raw
+    assert b'"w":100,"x":100,"y":1.5,"z":0}' in data, data
