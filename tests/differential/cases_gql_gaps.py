@@ -122,6 +122,38 @@ def _none_invoked(probe: Probe) -> list[object]:
 CASES["invoke_meta"] = Case(_invoke_meta, ("kept", "refused", "debug_run"), phase=_OWN_PHASE)
 
 
+# Numbers as JSON text (no encoder writes 1.50 or 1E+2): each sent in the variables, and
+# written in the query itself.
+_NUMBERS = ("1.50", "1e2", "1E+2", "-1E-7", "1.0", "-0", "-0.0", "9007199254740993",
+            "12345678901234567890123")
+
+
+def _invoke_number_sessions(side: Side) -> Answer:
+    """``invokeFunction`` with a session id given as a number, in the variables and as a
+    literal: the id the function's event carries."""
+    probe = side.probe
+    by_variable = ('mutation($m: Map) { invokeFunction(functionSlug: "%s", data: {key: "%s"}, '
+                   'meta: $m) }')
+    by_literal = ('mutation { invokeFunction(functionSlug: "%s", data: {key: "%s"}, '
+                  'meta: {sessions: {a: %s}}) }')
+    bodies = {}
+    for index, number in enumerate(_NUMBERS):
+        key = f"meta-number-var-{index}"
+        bodies[key] = b'{"query": %s, "variables": {"m": {"sessions": {"a": %s}}}}' % (
+            json.dumps(by_variable % (_INVOKEE, key)).encode(), number.encode())
+        if number != _NUMBERS[-1]:  # past int64, the dev server answers "internal system error"
+            key = f"meta-number-lit-{index}"
+            bodies[key] = json.dumps({"query": by_literal % (_INVOKEE, key, number)}).encode()
+    answers = {key: probe.exchange("POST", "/v0/gql", body,
+                                   {"content-type": "application/json"})[2].decode()
+               for key, body in bodies.items()}
+    return {"answers": answers, "seen": _sessions_seen(probe, list(answers))}
+
+
+CASES["invoke_number_sessions"] = Case(_invoke_number_sessions, ("answers", "seen"),
+                                       phase=_OWN_PHASE)
+
+
 # -- the ids of invocation events --------------------------------------------------------------
 _EVENT_ID = "query($id: ID!) { event(query: {eventId: $id}) { id functionRuns { id } } }"
 _TRIGGER = "query($id: String!) { runTrigger(runID: $id) { IDs } }"
