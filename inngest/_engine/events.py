@@ -7,7 +7,7 @@ import typing
 
 from inngest._engine.errors import EngineError
 from inngest._engine.models import JSON
-from inngest._engine.payload import BodyError, load_body
+from inngest._engine.payload import BodyError, go_int, load_body
 from inngest._engine.responses import sorted_keys
 from inngest._engine.sessions import SessionsError, resolve
 
@@ -101,11 +101,12 @@ def internal(raw: typing.Mapping[str, JSON], now_ms: int, internal_id: str, *,
     before 1980 is kept, and one no date can show or past 2100 is the receipt time."""
     data = _optional(raw, "data", dict, "an object")
     user = _optional(raw, "user", dict, "an object")
-    ts = raw.get("ts")
-    if ts is None or ts == 0:
-        ts = now_ms
-    elif not isinstance(ts, int) or isinstance(ts, bool):
+    given = raw.get("ts")
+    ts = go_int(given)  # the server decodes ts to an int64: -0 is one, 0.0 and 1e2 are not
+    if given is not None and ts is None:
         raise EventError("event ts must be an integer number of milliseconds")
+    if not ts:
+        ts = now_ms
     elif lenient_ts and not EARLIEST_DATE_MS <= ts <= MAX_TS_MS:
         ts = now_ms
     elif ts < MIN_TS_MS and not lenient_ts:

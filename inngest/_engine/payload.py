@@ -294,6 +294,26 @@ def number_text(value: int | float) -> str:
     return "-0" if isinstance(value, NegativeZero) else json.dumps(value)
 
 
+def go_int(value: JSON) -> int | None:
+    """``value`` as Go's decoder reads it into a signed integer field: an integer, or ``-0``
+    (0); None for any other value (``-0.0``, ``1.0``, ``1e2``, a bool, a string)."""
+    if isinstance(value, NegativeZero):
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def negative_zeros_as_ints(value: JSON) -> JSON:
+    """``value`` with each ``-0`` in it an int 0, as a config the server decodes into Go
+    integer fields (and keeps so) reads."""
+    if isinstance(value, NegativeZero):
+        return 0
+    if isinstance(value, dict):
+        return {key: negative_zeros_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [negative_zeros_as_ints(item) for item in value]
+    return value
+
+
 def _float_range_int(text: str) -> int | float:
     if text == "-0":
         return NEGATIVE_ZERO

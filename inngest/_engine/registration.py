@@ -15,7 +15,8 @@ from inngest._engine import cel, cron, feature_observations, goduration, timepar
 from inngest._engine.errors import EngineError
 from inngest._engine.models import CONNECT_METHOD, JSON, App, Function
 from inngest._engine.payload import (
-    Object, as_array, as_object, is_array, json_kind, load_body, object_or_empty,
+    Object, as_array, as_object, go_int, is_array, json_kind, load_body, negative_zeros_as_ints,
+    object_or_empty,
 )
 from inngest._engine.store import Store
 from inngest._protocol import jcs
@@ -285,6 +286,18 @@ def _request_problems(request: Object) -> list[str]:
     return problems
 
 
+def _stored_config(raw: Object) -> dict[str, JSON]:
+    """A function's config as the server keeps it once decoded to its Go types: a ``-0`` is
+    an integer's 0, and a ``concurrency`` that is neither an integer, an object nor an array
+    is no limit (``1.0``, ``"5"``: ignored, measured)."""
+    config = typing.cast("dict[str, JSON]", negative_zeros_as_ints(dict(raw)))
+    concurrency = config.get("concurrency")
+    if not (isinstance(concurrency, (int, typing.Mapping)) or is_array(concurrency)) \
+            or isinstance(concurrency, bool):
+        config.pop("concurrency", None)
+    return config
+
+
 def checksum(request: Object) -> str:
     body = {key: value for key, value in request.items() if key != "featureObservations"}
     return hashlib.sha256(jcs.canonicalize(body)).hexdigest()
@@ -302,7 +315,7 @@ def _store_function(store: Store, app: App, raw: Object) -> Function:
     else:
         fn_id, version = _new_function_id(store, app, name, url), 1
     fn = Function(id=fn_id, app_id=app.id, slug=slug, name=name, url=url,
-                  config=dict(raw), version=version, created_at_ms=created_at_ms)
+                  config=_stored_config(raw), version=version, created_at_ms=created_at_ms)
     store.put_function(fn)
     return fn
 
@@ -461,8 +474,8 @@ def _check_jitter(jitter: JSON) -> list[str]:
 
 def _check_concurrency(raw: Object) -> list[str]:
     value = raw.get("concurrency")
-    if value is None or isinstance(value, int):
-        return []
+    if not isinstance(value, typing.Mapping) and not is_array(value):
+        return []  # a number is a limit when an integer; the server ignores any other value
     if isinstance(value, typing.Mapping) and ("fn" in value or "step" in value):
         fn_limits, step_limits = value.get("fn") or [], value.get("step") or []
         if not is_array(fn_limits) or not is_array(step_limits):
@@ -687,9 +700,12 @@ def _check_integer(value: JSON, field: str, bounds: tuple[int, int]) -> list[str
     """An optional whole number that fits the server's integer type (not a float, not a bool)."""
     if value is None:
         return []
-    if isinstance(value, bool) or not isinstance(value, int):
-        return [f"{field} must be an integer, not {json_kind(value)}"]
     low, high = bounds
+    # Go's decoder reads -0 into a signed integer as 0, and refuses it for an unsigned one.
+    whole = go_int(value) if low < 0 else value
+    if isinstance(whole, bool) or not isinstance(whole, int):
+        return [f"{field} must be an integer, not {json_kind(value)}"]
+    value = whole
     if not low <= value <= high:
         return [f"{field} must be an integer from {low} to {high}, not {value}"]
     return []

@@ -26,7 +26,9 @@ from inngest._engine.http.replies import (
 from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import CONNECT_METHOD, JSON, Function, Run, RunStatus, StoredEvent
 from inngest._engine.otel import userland
-from inngest._engine.payload import load_body, load_first, load_graphql_body, load_graphql_first
+from inngest._engine.payload import (
+    go_int, load_body, load_first, load_graphql_body, load_graphql_first,
+)
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import BodySink, CoreServer, HTTPRequest, Limits, Takeover
@@ -83,7 +85,7 @@ def _invocation(body: bytes) -> typing.Mapping[str, JSON]:
         if raw.get(name) is not None and not isinstance(raw[name], valid):
             raise ValueError(f"event {name} must be {kind}")
     ts = raw.get("ts")
-    if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool)):
+    if ts is not None and go_int(ts) is None:
         raise ValueError("event ts must be an integer number of milliseconds")
     return raw
 

@@ -19,7 +19,7 @@ from inngest._engine.checkpoint import CheckpointError, CheckpointStep
 from inngest._engine.engine import Engine
 from inngest._engine.http.replies import BASE_HEADERS, Response, encode, respond
 from inngest._engine.models import JSON
-from inngest._engine.payload import Text, load_body
+from inngest._engine.payload import Text, go_int, load_body
 from inngest._engine.realtime import tokens
 from inngest._engine.timeparse import rfc3339
 from inngest._protocol.headers import Header
@@ -135,7 +135,8 @@ def _kind(value: object) -> str:
 
 def _fits(value: object, go_type: str) -> bool:
     if go_type in ("int", "int64"):
-        return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
+        whole = go_int(typing.cast(JSON, value))  # Go reads -0 into an integer as 0
+        return whole is not None and whole in _INT64
     if go_type.startswith("[]"):
         return isinstance(value, list)
     if go_type in _STRUCT_TYPES:

@@ -6,6 +6,7 @@ are its answers)."""
 
 from __future__ import annotations
 
+import json
 import typing
 
 import pytest
@@ -114,3 +115,50 @@ def test_graphql_variables_floats_are_stored_as_go_floats(client: Client, app: F
     client.wait(lambda: app.posts("app-fn"))
     data = app.posts("app-fn")[0].raw
     assert b'"w":100,"x":100,"y":1.5,"z":0}' in data, data
+
+
+@pytest.mark.parametrize("ts, status", [
+    # Measured: ts is decoded to an int64, which -0 is (0: the receipt time) and floats not.
+    ("-0", 200), ("0", 200), ("-0.0", 400), ("0.0", 400), ("1.0", 400), ("1e2", 400),
+])
+def test_an_events_ts_is_read_as_go_reads_an_int64(client: Client, ts: str, status: int) -> None:
+    answer = client.request_raw("POST", "/e/key", b'{"name": "t/ts", "ts": %s}' % ts.encode())
+    assert answer[0] == status, answer
+
+
+def _synced(client: Client, app: FakeApp, function: dict[str, typing.Any],
+            number: str) -> tuple[int, bytes]:
+    """A sync of ``function``, each ``"@"`` in it sent as the JSON text ``number``."""
+    body = json.dumps({"url": app.url, "v": "0.1", "deployType": "ping", "sdk": "py:v0.1.0",
+                       "framework": "flask", "appName": app.app_id, "functions": [function]})
+    return client.request_raw("POST", "/fn/register", body.replace('"@"', number).encode())
+
+
+@pytest.mark.parametrize("config, number, status", [
+    # Measured: Go reads -0 into a signed int as 0 and refuses it for a uint; a concurrency
+    # that is a number but not an integer is ignored (no limit), as is one that is a string.
+    ({"concurrency": "@"}, "-0", 200), ({"concurrency": [{"limit": "@"}]}, "-0", 200),
+    ({"steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": "@"},
+                         "runtime": {"type": "http", "url": "http://127.0.0.1:9/"}}}}, "-0", 200),
+    ({"rateLimit": {"limit": "@", "period": "1m"}}, "-0", 400),
+    ({"throttle": {"limit": "@", "period": "1m"}}, "-0", 400),
+    ({"throttle": {"limit": 1, "burst": "@", "period": "1m"}}, "-0", 400),
+    ({"concurrency": "@"}, "-0.0", 200), ({"concurrency": "@"}, "1.0", 200),
+    ({"concurrency": "@"}, "1e2", 200), ({"concurrency": "@"}, '"5"', 200),
+    ({"concurrency": [{"limit": "@"}]}, "1.0", 400),
+])
+def test_a_syncs_integers_are_read_as_go_reads_them(
+        client: Client, app: FakeApp, config: dict[str, object], number: str,
+        status: int) -> None:
+    answer = _synced(client, app, {**app.function("fn"), **config}, number)
+    assert answer[0] == status, answer
+
+
+def test_retries_of_minus_zero_are_none(client: Client, app: FakeApp) -> None:
+    """Steps' ``retries.attempts`` of ``-0`` is 0 (Go's int): a failing run is tried once."""
+    function = app.function("fn", handler=lambda call: (500, {}, b'{"error": "boom"}'))
+    function["steps"]["step"]["retries"] = {"attempts": "@"}
+    assert _synced(client, app, function, "-0")[0] == 200
+    event_id = client.send({"name": "test/fn"})[0]
+    assert client.wait_for_run(event_id)["status"] == "Failed"
+    assert len(app.posts("app-fn")) == 1
