@@ -177,6 +177,13 @@ def test_refused_checkpoints_of_a_running_run(client: Client, app: FakeApp) -> N
     (b'{"generation_id":9223372036854775808}', 400, {
         "error": "invalid request body: json: cannot unmarshal number 9223372036854775808 into "
                  "Go struct field checkpointAsyncSteps.generation_id of type int", "data": None}),
+    # Measured: -0 is an int's 0 to Go's decoder (read on to the run), -0.0 is not.
+    (b'{"ts":-0,"generation_id":-0}', 400, {
+        "error": "run not found in state store",
+        "data": {"run_id": "00000000000000000000000000"}}),
+    (b'{"ts":-0.0}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number -0.0 into Go struct field "
+                 "checkpointAsyncSteps.ts of type int", "data": None}),
     (b'{"ts":-9223372036854775809}', 400, {
         "error": "invalid request body: json: cannot unmarshal number -9223372036854775809 into"
                  " Go struct field checkpointAsyncSteps.ts of type int", "data": None}),
