@@ -215,12 +215,15 @@ def register(
     sync_id = str(uuid.uuid4())
     _remove_placeholders(store, url, now_ms)
     current = store.app(app_id)
-    if current is not None and current.error is None and current.checksum == digest:
+    functions = request.get("functions") or []
+    # Checked first: the checksum reads 1.0 as 1 and -0.0 as -0, which the server's decoder
+    # refuses for an integer field before it compares checksums.
+    errors = _validate_all(functions)
+    if current is not None and current.error is None and current.checksum == digest \
+            and not errors:
         if observed.any:  # the server keeps an unchanged app's latest observations
             store.put_app(current.replace(feature_reasons=dict(observed.reasons)))
         return RegisterResult(app_id, sync_id, modified=False)
-    functions = request.get("functions") or []
-    errors = _validate_all(functions)
     app = App(
         id=app_id, name=app_name, url=url, checksum=digest,
         error=_sync_error(store, app_id, functions, [error for _, error in errors]),

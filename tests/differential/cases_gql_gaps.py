@@ -408,6 +408,53 @@ CASES["go_numbers"] = Case(_go_numbers, ("event", "function_saw", "outputs"),
                            phase=_OWN_PHASE)
 
 
+# -- integers given as -0, -0.0, 1.0 or 1e2 where the server decodes a Go integer -----------
+_INT_TEXTS = ("-0", "-0.0", "1.0", "1e2")
+_INT_CONFIGS: dict[str, dict[str, object]] = {
+    "concurrency": {"concurrency": "@"}, "concurrency.limit": {"concurrency": [{"limit": "@"}]},
+    "retries.attempts": {"retries": {"attempts": "@"}},
+    "rateLimit.limit": {"rateLimit": {"limit": "@", "period": "1m"}},
+    "throttle.burst": {"throttle": {"limit": 1, "burst": "@", "period": "1m"}},
+}
+
+
+def _int_sync(probe: Probe, app: _BytesApp, label: str, number: str) -> int:
+    """The status of a sync of ``app``'s function with ``label``'s field given ``number``."""
+    config = dict(_INT_CONFIGS[label])
+    step: dict[str, object] = {"id": "step", "name": "step",
+                               "runtime": {"type": "http", "url": f"{app.url}?fnId=f&stepId=step"}}
+    if "retries" in config:
+        step["retries"] = config.pop("retries")
+    body = json.dumps({"url": app.url, "v": "0.1", "deployType": "ping", "sdk": "raw:v0.0.1",
+                       "framework": "raw", "appName": "diff-raw-go-ints", "functions": [{
+                           "id": "f", "name": "f", "triggers": [{"event": "raw/go-ints"}],
+                           "steps": {"step": step}, **config}]})
+    return probe.exchange("POST", "/fn/register", body.replace('"@"', number).encode(),
+                          {"content-type": "application/json"})[0]
+
+
+def _go_integers(side: Side) -> Answer:
+    """Which of ``-0``, ``-0.0``, ``1.0`` and ``1e2`` each integer field takes: an event's
+    ``ts``, a sync's limits and retries, the checkpoint API's ``ts``."""
+    probe = side.probe
+    json_type = {"content-type": "application/json"}
+    ts = {number: probe.exchange("POST", "/e/test", b'{"name":"raw/go-ints","ts":%s}'
+                                 % number.encode(), json_type)[0] for number in _INT_TEXTS}
+    checkpoint = {number: json.loads(probe.exchange(
+        "POST", "/v1/checkpoint/00000000000000000000000000/async",
+        b'{"ts":%s}' % number.encode(), json_type)[2])["error"] for number in ("-0", "-0.0")}
+    app = _BytesApp("go-ints")
+    try:
+        syncs = {f"{label} {number}": _int_sync(probe, app, label, number)
+                 for label in _INT_CONFIGS for number in _INT_TEXTS}
+    finally:
+        app.stop()
+    return {"ts": ts, "syncs": syncs, "checkpoint": checkpoint}
+
+
+CASES["go_integers"] = Case(_go_integers, ("ts", "syncs", "checkpoint"), phase=_OWN_PHASE)
+
+
 # -- the schema, as introspection and the fields the dev server added show it ------------------
 _INTROSPECTION = """query { __schema { queryType { name } mutationType { name }
   subscriptionType { name }

@@ -162,3 +162,14 @@ def test_retries_of_minus_zero_are_none(client: Client, app: FakeApp) -> None:
     event_id = client.send({"name": "test/fn"})[0]
     assert client.wait_for_run(event_id)["status"] == "Failed"
     assert len(app.posts("app-fn")) == 1
+
+
+def test_a_resync_that_reads_the_same_but_is_no_integer_is_refused(
+        client: Client, app: FakeApp) -> None:
+    """Measured: ``-0.0`` (or ``1.0``) for an int after ``-0`` (or ``1``) is refused by the
+    server's decoder, though its checksum would read it as unchanged."""
+    function = {**app.function("fn"), "concurrency": [{"limit": "@"}]}
+    assert _synced(client, app, function, "-0")[0] == 200
+    assert _synced(client, app, function, "-0.0")[0] == 400
+    assert _synced(client, app, function, "1")[0] == 200
+    assert _synced(client, app, function, "1.0")[0] == 400
