@@ -435,11 +435,14 @@ def _int_sync(probe: Probe, app: _BytesApp, label: str, number: str) -> int:
 
 def _go_integers(side: Side) -> Answer:
     """Which of ``-0``, ``-0.0``, ``1.0`` and ``1e2`` each integer field takes: an event's
-    ``ts``, a sync's limits and retries, the checkpoint API's ``ts``."""
+    ``ts`` (event API and REST v2), a sync's limits and retries, the checkpoint API's ``ts``."""
     probe = side.probe
     json_type = {"content-type": "application/json"}
     ts = {number: probe.exchange("POST", "/e/test", b'{"name":"raw/go-ints","ts":%s}'
                                  % number.encode(), json_type)[0] for number in _INT_TEXTS}
+    ts_v2 = {number: probe.exchange("POST", "/api/v2/events", b'{"name":"raw/go-ints","ts":%s}'
+                                    % number.encode(), json_type)[0]
+             for number in (*_INT_TEXTS, "1.5")}
     checkpoint = {number: json.loads(probe.exchange(
         "POST", "/v1/checkpoint/00000000000000000000000000/async",
         b'{"ts":%s}' % number.encode(), json_type)[2])["error"] for number in ("-0", "-0.0")}
@@ -449,10 +452,11 @@ def _go_integers(side: Side) -> Answer:
                  for label in _INT_CONFIGS for number in _INT_TEXTS}
     finally:
         app.stop()
-    return {"ts": ts, "syncs": syncs, "checkpoint": checkpoint}
+    return {"ts": ts, "ts_v2": ts_v2, "syncs": syncs, "checkpoint": checkpoint}
 
 
-CASES["go_integers"] = Case(_go_integers, ("ts", "syncs", "checkpoint"), phase=_OWN_PHASE)
+CASES["go_integers"] = Case(_go_integers, ("ts", "ts_v2", "syncs", "checkpoint"),
+                            phase=_OWN_PHASE)
 
 
 # -- the schema, as introspection and the fields the dev server added show it ------------------

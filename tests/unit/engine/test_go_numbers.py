@@ -173,3 +173,16 @@ def test_a_resync_that_reads_the_same_but_is_no_integer_is_refused(
     assert _synced(client, app, function, "-0.0")[0] == 400
     assert _synced(client, app, function, "1")[0] == 200
     assert _synced(client, app, function, "1.0")[0] == 400
+
+
+@pytest.mark.parametrize("ts, status", [
+    # Measured: protojson reads a whole number as an int64; 1.0 and 1e2 are then too early.
+    ("-0", 200), ("-0.0", 200), ("1.0", 400), ("1e2", 400), ("1.5", 400), ("1e30", 400),
+])
+def test_a_v2_events_ts_is_read_as_protojson_reads_an_int64(
+        client: Client, ts: str, status: int) -> None:
+    answer = client.request_raw("POST", "/api/v2/events",
+                                b'{"name": "t/ts", "ts": %s}' % ts.encode())
+    assert answer[0] == status, answer
+    if ts in ("1.0", "1e2"):  # read, then refused as a timestamp
+        assert b"timestamp is before Jan 1, 1980" in answer[1]

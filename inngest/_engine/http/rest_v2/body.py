@@ -57,10 +57,16 @@ def message(raw: JSON, fields: Fields, source: Source) -> dict[str, JSON]:
     return out
 
 
+_INT64_LIMIT = 2.0 ** 63
+
+
 def _typed(field: str, kind: str, value: JSON, source: Source) -> JSON:
     if (kind == "int64" and isinstance(value, str) and value.isascii()
             and value.lstrip("-").isdigit()):
         value = int(value)
+    if kind == "int64" and isinstance(value, float) and value.is_integer() \
+            and -_INT64_LIMIT <= value < _INT64_LIMIT:
+        value = int(value)  # protojson reads a whole number as one: -0.0, 1.0, 1e2 (measured)
     valid = {
         "string": isinstance(value, str),
         "int64": isinstance(value, int) and not isinstance(value, bool),
