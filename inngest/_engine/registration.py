@@ -291,13 +291,16 @@ def _request_problems(request: Object) -> list[str]:
 
 def _stored_config(raw: Object) -> dict[str, JSON]:
     """A function's config as the server keeps it once decoded to its Go types: a ``-0`` is
-    an integer's 0, and a ``concurrency`` that is neither an integer, an object nor an array
-    is no limit (``1.0``, ``"5"``: ignored, measured)."""
+    an integer's 0, a ``concurrency`` that is neither an integer, an object nor an array is
+    no limit (``1.0``, ``"5"``: ignored, measured), and a batch's size is an int."""
     config = typing.cast("dict[str, JSON]", negative_zeros_as_ints(dict(raw)))
     concurrency = config.get("concurrency")
     if not (isinstance(concurrency, (int, typing.Mapping)) or is_array(concurrency)) \
             or isinstance(concurrency, bool):
         config.pop("concurrency", None)
+    batch = config.get("batchEvents")
+    if isinstance(batch, dict) and (size := _batch_size(batch.get("maxSize"))) is not None:
+        config["batchEvents"] = {**batch, "maxSize": size}
     return config
 
 
@@ -508,6 +511,16 @@ def _check_concurrency(raw: Object) -> list[str]:
     return errors
 
 
+def _batch_size(value: JSON) -> int | None:
+    """``batchEvents.maxSize`` as the server reads it: through a float64 (its config is a
+    map first), so any whole number within an int64 (``1e2``, ``2.0``, ``-0``; measured)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not (value.is_integer() and abs(value) < 2.0 ** 63):
+        return None
+    return int(value)
+
+
 def _check_batch(raw: Object) -> list[str]:
     batch = raw.get("batchEvents")
     if batch is not None and not isinstance(batch, typing.Mapping):
@@ -515,8 +528,8 @@ def _check_batch(raw: Object) -> list[str]:
     if not batch:
         return []
     errors = []
-    size = batch.get("maxSize")
-    if not isinstance(size, int) or size < 2:
+    size = _batch_size(batch.get("maxSize"))
+    if size is None or size < 2:
         errors.append("batchEvents.maxSize must be at least 2")
     elif size > _INT_RANGE[1]:
         errors.append(f"batchEvents.maxSize must be at most {_INT_RANGE[1]}")

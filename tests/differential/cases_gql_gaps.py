@@ -415,6 +415,7 @@ _INT_CONFIGS: dict[str, dict[str, object]] = {
     "retries.attempts": {"retries": {"attempts": "@"}},
     "rateLimit.limit": {"rateLimit": {"limit": "@", "period": "1m"}},
     "throttle.burst": {"throttle": {"limit": 1, "burst": "@", "period": "1m"}},
+    "batchEvents.maxSize": {"batchEvents": {"maxSize": "@", "timeout": "1s"}},
 }
 
 
@@ -450,6 +451,8 @@ def _go_integers(side: Side) -> Answer:
     try:
         syncs = {f"{label} {number}": _int_sync(probe, app, label, number)
                  for label in _INT_CONFIGS for number in _INT_TEXTS}
+        syncs.update({f"batchEvents.maxSize {number}": _int_sync(
+            probe, app, "batchEvents.maxSize", number) for number in ("2.0", "2.5", "1e20")})
     finally:
         app.stop()
     return {"ts": ts, "ts_v2": ts_v2, "syncs": syncs, "checkpoint": checkpoint}

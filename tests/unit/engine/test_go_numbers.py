@@ -186,3 +186,23 @@ def test_a_v2_events_ts_is_read_as_protojson_reads_an_int64(
     assert answer[0] == status, answer
     if ts in ("1.0", "1e2"):  # read, then refused as a timestamp
         assert b"timestamp is before Jan 1, 1980" in answer[1]
+
+
+@pytest.mark.parametrize("size, status", [
+    # Measured: the batch config is read through a float64, then into an int.
+    ("2.0", 200), ("3e1", 200), ("1e2", 200), ("2.5", 400), ("1e20", 400), ("1.0", 400),
+    ("-0", 400),
+])
+def test_a_batch_size_is_any_whole_number(client: Client, app: FakeApp, size: str,
+                                          status: int) -> None:
+    function = {**app.function("fn"), "batchEvents": {"maxSize": "@", "timeout": "1s"}}
+    assert _synced(client, app, function, size)[0] == status
+
+
+def test_a_batch_size_given_as_a_float_batches_that_many(client: Client, app: FakeApp) -> None:
+    function = {**app.function("fn", handler=lambda call: (200, {}, b'"ok"')),
+                "batchEvents": {"maxSize": "@", "timeout": "60s"}}
+    assert _synced(client, app, function, "2.0")[0] == 200
+    client.send({"name": "test/fn"}, {"name": "test/fn"})
+    call = client.wait(lambda: app.posts("app-fn"))[0]
+    assert len(call.body["events"]) == 2
