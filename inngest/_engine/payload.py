@@ -274,9 +274,9 @@ NEGATIVE_ZERO = NegativeZero(-0.0)
 
 
 class FloatText(float):
-    """A float decoded from a GraphQL request body, with its text as sent: gqlgen keeps the
-    variables' numbers as their text (``json.Number``), and a session id or a ``String``
-    given ``1.50`` stays ``1.50`` there. Otherwise a float like any other."""
+    """A float decoded from a GraphQL request or events, with its text as sent: gqlgen keeps
+    the variables' numbers as their text (``json.Number``), as the event API does a session
+    id's, so ``1.50`` stays ``1.50`` there. Otherwise a float like any other."""
 
     text: str
 
@@ -359,15 +359,15 @@ _KEEPING_FLOAT_TEXT = json.JSONDecoder(parse_constant=_refuse_constant, parse_fl
                                        parse_int=_float_range_int)
 
 
-def load_graphql_body(body: bytes) -> JSON:
-    """A GraphQL request body read as ``load_body`` reads a body, each float a ``FloatText``
-    that keeps its text as sent."""
+def load_float_texts(body: bytes) -> JSON:
+    """A body read as ``load_body`` reads one, each float a ``FloatText`` that keeps its text
+    as sent: a GraphQL request's, or events' (whose session ids keep their text)."""
     text = body.decode("utf-8", "replace")
     return _checked(text, _decode(text, _too_deep(), decoder=_KEEPING_FLOAT_TEXT))
 
 
-def load_graphql_first(body: bytes) -> JSON:
-    """``load_graphql_body`` for the first JSON value of a body, as ``load_first`` reads it."""
+def load_first_float_texts(body: bytes) -> JSON:
+    """``load_float_texts`` for the first JSON value of a body, as ``load_first`` reads it."""
     text = body.decode("utf-8", "replace")
     start = len(text) - len(text.lstrip(" \t\r\n"))
     return _checked(text, _decode(text, _too_deep(), start, decoder=_KEEPING_FLOAT_TEXT))

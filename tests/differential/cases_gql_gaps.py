@@ -129,8 +129,8 @@ _NUMBERS = ("1.50", "1e2", "1E+2", "-1E-7", "1.0", "-0", "-0.0", "90071992547409
 
 
 def _invoke_number_sessions(side: Side) -> Answer:
-    """``invokeFunction`` with a session id given as a number, in the variables and as a
-    literal: the id the function's event carries."""
+    """A session id given as a number to ``invokeFunction``, in the variables and as a
+    literal, and to the event API: the id the function's event carries."""
     probe = side.probe
     by_variable = ('mutation($m: Map) { invokeFunction(functionSlug: "%s", data: {key: "%s"}, '
                    'meta: $m) }')
@@ -147,7 +147,14 @@ def _invoke_number_sessions(side: Side) -> Answer:
     answers = {key: probe.exchange("POST", "/v0/gql", body,
                                    {"content-type": "application/json"})[2].decode()
                for key, body in bodies.items()}
-    return {"answers": answers, "seen": _sessions_seen(probe, list(answers))}
+    # And sent to the event API, in both layers of sessions.
+    status, _, sent = probe.exchange("POST", "/e/test", (
+        b'{"name": "py/steps", "data": {"key": "meta-number-event"}, "meta": {"sessions": '
+        b'{"a": 1.50, "b": 1e2, "c": -0.0, "d": -0}, "propagated_sessions": {"e": 1E+2}}}'),
+        {"content-type": "application/json"})
+    assert status == 200, f"{probe.name}: {sent!r}"
+    return {"answers": answers,
+            "seen": _sessions_seen(probe, [*answers, "meta-number-event"])}
 
 
 CASES["invoke_number_sessions"] = Case(_invoke_number_sessions, ("answers", "seen"),

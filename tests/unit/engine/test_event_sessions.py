@@ -174,3 +174,18 @@ def test_invoke_function_refuses_bad_meta(client: Client, app: FakeApp, meta: ob
     assert [(error["message"], error["path"]) for error in answer["errors"]] == [(message, path)]
     client.settle()
     assert event_meta is None and app.posts("app-fn") == []
+
+
+def test_an_events_session_numbers_keep_their_text(client: Client, app: FakeApp) -> None:
+    """Measured: the event API keeps a session id given as a number as its JSON text, in
+    both layers; the event's data holds numbers as float64s."""
+    client.register(app, [app.function("fn", handler=lambda call: ok(None))])
+    status, raw = client.request_raw("POST", "/e/key", (
+        b'{"name": "test/fn", "data": {"x": 1e2, "y": 1.50}, "meta": {"sessions": '
+        b'{"a": 1.50, "b": 1e2, "c": -0.0, "d": -0}, "propagated_sessions": {"e": 1E+2}}}'))
+    assert status == 200, raw
+    client.wait(lambda: app.posts("app-fn"))
+    call = app.posts("app-fn")[0]
+    assert call.body["event"]["meta"] == {
+        "sessions": {"a": "1.50", "b": "1e2", "c": "-0.0", "d": "-0", "e": "1E+2"}}
+    assert b'"data":{"x":100,"y":1.5}' in call.raw
