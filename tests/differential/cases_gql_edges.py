@@ -113,9 +113,10 @@ CASES["app_archived"] = Case(_archived, (
 # -- invocation events -------------------------------------------------------------------------
 _FINISHED = "inngest/function.finished"
 _INVOKED = "inngest/function.invoked"
-_INTERNAL = """query($from: Time!) { eventsV2(first: 100, filter: {from: $from,
-  includeInternalEvents: true, eventNames: ["%s", "%s"]}) {
-    edges { node { name raw runs { id } } } } }""" % (_INVOKED, _FINISHED)
+_INTERNAL = """query($from: Time!, $after: String) { eventsV2(first: 100, after: $after,
+  filter: {from: $from, includeInternalEvents: true, eventNames: ["%s", "%s"]}) {
+    edges { node { name raw runs { id } } } pageInfo { hasNextPage endCursor } } }""" % (
+    _INVOKED, _FINISHED)
 _RUNS = """query($from: Time!, $fn: UUID!) { runs(first: 40,
   orderBy: [{field: QUEUED_AT, direction: ASC}], filter: {from: $from, functionIDs: [$fn]}) {
     edges { node { id status } } } }"""
@@ -134,7 +135,14 @@ def _invocation_answers(probe: Probe, slug: str, key: str, began: float) -> obje
     over 100 finish events a minute, which pushed these out of the page.)"""
     def found() -> list[dict[str, typing.Any]]:
         since = _since(time.time() - began + 1)
-        edges = probe.data(_INTERNAL, **{"from": since})["eventsV2"]["edges"]
+        edges: list[dict[str, typing.Any]] = []
+        after = None
+        while True:  # every page: the other cases' runs end with many finish events
+            page = probe.data(_INTERNAL, **{"from": since, "after": after})["eventsV2"]
+            edges += page["edges"]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
         nodes = [edge["node"] for edge in edges if slug in edge["node"]["raw"]
                  and (key in edge["node"]["raw"] or edge["node"]["name"] == _FINISHED)]
         assert len(nodes) == 2, f"{probe.name}: {nodes}"
