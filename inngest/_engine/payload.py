@@ -126,6 +126,16 @@ class NumberText(RawJSON):
     that keep numbers as written (the real server's JSON-RPC params, ``json.Number``)."""
 
 
+def first_number_text(value: JSON) -> NumberText | None:
+    """The first ``NumberText`` inside ``value``, in document order; None when it has none."""
+    if isinstance(value, NumberText):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    return next((found for item in items if (found := first_number_text(item)) is not None),
+                None)
+
+
 def dump_with_raw(value: JSON) -> str:
     """``dump``, with each ``RawJSON`` inside written as its text."""
     if isinstance(value, RawJSON):
@@ -361,16 +371,30 @@ _KEEPING_FLOAT_TEXT = json.JSONDecoder(parse_constant=_refuse_constant, parse_fl
 
 def load_float_texts(body: bytes) -> JSON:
     """A body read as ``load_body`` reads one, each float a ``FloatText`` that keeps its text
-    as sent: a GraphQL request's, or events' (whose session ids keep their text)."""
+    as sent: events' (whose session ids keep their text)."""
     text = body.decode("utf-8", "replace")
     return _checked(text, _decode(text, _too_deep(), decoder=_KEEPING_FLOAT_TEXT))
 
 
-def load_first_float_texts(body: bytes) -> JSON:
-    """``load_float_texts`` for the first JSON value of a body, as ``load_first`` reads it."""
+def _float_text_or_text(text: str) -> FloatText | NumberText:
+    try:
+        return FloatText(text)
+    except BodyError:
+        return NumberText(text)
+
+
+_GRAPHQL_NUMBERS = json.JSONDecoder(parse_constant=_refuse_constant,
+                                    parse_float=_float_text_or_text, parse_int=_int_or_text)
+
+
+def load_graphql(body: bytes, first: bool = False) -> JSON:
+    """A GraphQL request (or its first JSON value, as ``load_first`` reads one), read as
+    ``load_float_texts`` reads it but for numbers beyond a 64-bit float, kept as
+    ``NumberText``: gqlgen keeps each number as its text (``json.Number``), and refuses
+    ``1e400`` only where an Int variable takes it (measured)."""
     text = body.decode("utf-8", "replace")
-    start = len(text) - len(text.lstrip(" \t\r\n"))
-    return _checked(text, _decode(text, _too_deep(), start, decoder=_KEEPING_FLOAT_TEXT))
+    start = len(text) - len(text.lstrip(" \t\r\n")) if first else None
+    return _checked(text, _decode(text, _too_deep(), start, decoder=_GRAPHQL_NUMBERS))
 
 
 def load_keeping_numbers(body: bytes) -> JSON:

@@ -648,3 +648,108 @@ def _span_responses(side: Side) -> Answer:
 
 CASES["span_responses"] = Case(_span_responses, ("steps", "flaky", "failing"),
                                phase=_OWN_PHASE)
+
+
+# -- numbers past a float64 in GraphQL variables, literals' text, the order of an answer's keys --
+_RUNS_FIRST = ('query($n: Int!) { runs(first: $n, filter: {from: "2020-01-01T00:00:00Z"}, '
+               "orderBy: []) { totalCount } }")
+_RUNS_LITERAL = ('{ runs(first: %s, filter: {from: "2020-01-01T00:00:00Z"}, orderBy: []) '
+                 "{ totalCount } }")
+_PAST_FLOAT64 = ("1e400", "-1e400", "1" + "0" * 400)
+# The bodies each sent as written, the JSON text of ``variables`` spliced in.
+_NUMBER_BODIES: dict[str, tuple[str, str]] = {
+    **{f"Int var {number[:12]}": (_RUNS_FIRST, '{"n": %s}' % number)
+       for number in (*_PAST_FLOAT64, "1e2", "99999999999999999999", "-99999999999999999999",
+                      "9223372036854775807", '"99999999999999999999"', '"1e400"')},
+    "unused var 1e400": ("{ __typename }", '{"unused": 1e400}'),
+    **{f"Int literal {number}": (_RUNS_LITERAL % number, "{}")
+       for number in ("1e2", "1.50", "-1E-7", "1e400", "99999999999999999999")},
+    "ID literal 1.50": ("{ event(query: {eventId: 1.50}) { id } }", "{}"),
+    "String literal 1e400": ("{ runTrace(runID: 1e400) { name } }", "{}"),
+    "enum literal 1.50": ('{ runs(first: 1, filter: {from: "2020-01-01T00:00:00Z", '
+                          "status: [1.50]}, orderBy: []) { totalCount } }", "{}"),
+    "unknown field": ("{ nope }", "{}"),
+    "null variable": (_RUNS_FIRST, '{"n": null}'),
+}
+# Answered with an error worded otherwise, or with ``locations`` added (docs/compatibility.md):
+# the order of the answer's keys only.
+_ERROR_BODIES = {
+    "parse error": ("{ functions { id } ", "{}"),
+    "ID var 1e400": ("query($n: ID!) { event(query: {eventId: $n}) { id } }", '{"n": 1e400}'),
+    "run not found": ('{ run(runID: "nope") { id } }', "{}"),
+}
+_INVOKE_NUMBERS = ('mutation($d: Map, $m: Map) { invokeFunction(functionSlug: "%s", data: $d, '
+                   "meta: $m) }") % _INVOKEE
+
+
+def _key_order(body: bytes) -> list[str]:
+    """The keys of an answer, in the order written."""
+    return [key for key, _ in json.loads(body, object_pairs_hook=lambda pairs: pairs)]
+
+
+def _invoked_data(probe: Probe, keys: typing.Collection[str]) -> dict[str, str]:
+    """The ``data`` of those invocation events of ``keys`` stored now, as their JSON text."""
+    edges = probe.data(_INTERNAL, name=_INVOKED, **{"from": _since(300)})["eventsV2"]["edges"]
+    found = {}
+    for edge in edges:
+        raw = edge["node"]["raw"]
+        key = re.search(r'"key":"([^"]*)"', raw)
+        if key and key.group(1) in keys:
+            found[key.group(1)] = re.sub(r'"_inngest":\{[^}]*\},?', "",
+                                         _text_after(raw.encode(), "data"))
+    return found
+
+
+def _data_invocations(probe: Probe, post: typing.Callable[[str, str], tuple[int, bytes]]
+                      ) -> dict[str, object]:
+    """``data`` holding a number past a float64: the dev server answers true and loses the
+    invocation; ours refuses it (docs/compatibility.md). Neither stores it."""
+    answers = {}
+    for index, number in enumerate(_PAST_FLOAT64):
+        status, body = post(_INVOKE_NUMBERS, '{"d": {"key": "numbers-data-%d", "n": %s}}'
+                            % (index, number))
+        answer = json.loads(body)
+        if probe.name == "real":
+            not_run = answer == {"data": {"invokeFunction": True}}
+        else:
+            not_run = answer["errors"][0]["message"] == f"data: number {number} is out of range"
+        answers[f"numbers-data-{index}"] = [status, "not run" if not_run else body.decode()]
+    return answers
+
+
+def _graphql_number_texts(side: Side) -> Answer:
+    """Numbers past a float64 in a GraphQL request's variables (refused only where an Int
+    takes them, kept as their text in a Map), literals quoted in messages as written, and
+    the order of keys in 422 and 200 answers with errors, all as the bytes sent back."""
+    probe = side.probe
+    json_type = {"content-type": "application/json"}
+
+    def post(query: str, variables: str) -> tuple[int, bytes]:
+        body = b'{"query": %s, "variables": %s}' % (
+            json.dumps(query).encode(), variables.encode())
+        status, _, answer = probe.exchange("POST", "/v0/gql", body, json_type)
+        return status, answer
+
+    answers = {label: post(*body) for label, body in _NUMBER_BODIES.items()}
+    invoked = _data_invocations(probe, post)
+    sessions = {f"numbers-meta-{index}": post(_INVOKE_NUMBERS, '{"d": {"key": "numbers-meta-%d"}'
+                                              ', "m": {"sessions": {"a": %s}}}' % (index, number))
+                for index, number in enumerate(_PAST_FLOAT64)}
+    with_errors = [(label, status, body) for label, (status, body) in answers.items()
+                   if b'"errors"' in body]
+    with_errors += [(label, *post(*body)) for label, body in _ERROR_BODIES.items()]
+    return {
+        "bytes": {label: [status, body.decode()] for label, (status, body) in answers.items()},
+        "invocations": {key: [status, body.decode()] for key, (status, body) in sessions.items()},
+        "data_invocations": invoked,
+        # Once the later invocations have finished: the earlier ones stored by then.
+        "sessions": _sessions_seen(probe, list(sessions)),
+        "stored": _invoked_data(probe, [*invoked, *sessions]),
+        "key_order": {label: [status, _key_order(body)] for label, status, body in with_errors},
+    }
+
+
+CASES["graphql_number_texts"] = Case(
+    _graphql_number_texts,
+    ("bytes", "invocations", "data_invocations", "stored", "sessions", "key_order"),
+    phase=_OWN_PHASE)

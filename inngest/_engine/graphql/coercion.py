@@ -5,17 +5,18 @@ with gqlgen's words for a value that does not fit.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 
 from inngest._engine.graphql.syntax import (
-    EnumValue, ListValue, ObjectValue, Operation, TypeRef, Value, Variable,
+    EnumValue, FloatLiteral, ListValue, ObjectValue, Operation, TypeRef, Value, Variable,
 )
 from inngest._engine.graphql.errors import GraphQLError, PathKey
 from inngest._engine.graphql.parser import parse_input_decl
 from inngest._engine.graphql.typesystem import Schema, is_list, is_mapping
 from inngest._engine.graphql.uploads import Upload
-from inngest._engine.payload import NegativeZero, number_text
+from inngest._engine.payload import NegativeZero, NumberText, number_text
 
 _MISSING = object()
 
@@ -33,7 +34,7 @@ def literal(value: Value, variables: Mapping[str, object]) -> object:
         }
     if isinstance(value, ListValue):
         return [literal(item, variables) for item in value.items]
-    return value
+    return float(value) if isinstance(value, FloatLiteral) else value
 
 
 class InputError(Exception):
@@ -60,15 +61,26 @@ def _go_kind(value: object) -> str:
     return "slice" if is_list(value) else "string"
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _coerce_int(value: object) -> object:
     if isinstance(value, NegativeZero):
         return 0  # the text -0, an integer
+    if isinstance(value, NumberText):  # a JSON number past a float64: a fraction or exponent
+        value = int(value) if _INT_TEXT.fullmatch(value) else math.inf
     if isinstance(value, float):
         # gqlgen's own words for a JSON number with a fraction or exponent (measured).
         raise ValueError("cannot use value 0 as Int")
     if isinstance(value, str) and _INT_TEXT.fullmatch(value):
-        return int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
+        return int(value) if -_INT64_MAX - 1 <= int(value) <= _INT64_MAX else _MISSING
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+            # A JSON number past an int64: gqlgen names the bound it was clamped to (measured).
+            raise ValueError(f"cannot use value {_INT64_MAX if value > 0 else -_INT64_MAX - 1}"
+                             " as Int")
+        return value
+    return _MISSING
 
 
 def _coerce_float(value: object) -> object:

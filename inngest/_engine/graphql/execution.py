@@ -282,16 +282,16 @@ def _run(
         data = executor.execute_object(root, None, operation.selections, [])
     except _NullField:
         data = None
-    response: dict[str, object] = {"data": data}
-    if executor.errors:
-        response["errors"] = [error.to_dict() for error in executor.errors]
-    return response
+    if not executor.errors:
+        return {"data": data}
+    # gqlgen writes ``errors`` before ``data`` (measured, 200 and 422 answers alike).
+    return {"errors": [error.to_dict() for error in executor.errors], "data": data}
 
 
 def _request_failure(errors: list[GraphQLError], code: str) -> dict[str, object]:
     """Errors found before execution: nothing ran, so ``data`` is null."""
-    return {"data": None, "errors": [{**error.to_dict(), "extensions": {"code": code}}
-                                     for error in errors]}
+    return {"errors": [{**error.to_dict(), "extensions": {"code": code}} for error in errors],
+            "data": None}
 
 
 def failed_before_execution(response: Mapping[str, object]) -> bool:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 
 from inngest._engine.graphql.syntax import (
-    Argument, Arguments, Directive, Document, EnumValue, FieldNode, Fragment, FragmentSpread,
-    InlineFragment, InputDecl, ListValue, Location, ObjectValue, Operation, Selection, TypeRef,
-    Value, Variable, VariableDef,
+    Argument, Arguments, Directive, Document, EnumValue, FieldNode, FloatLiteral, Fragment,
+    FragmentSpread, InlineFragment, InputDecl, ListValue, Location, ObjectValue, Operation,
+    Selection, TypeRef, Value, Variable, VariableDef,
 )
 from inngest._engine.graphql.errors import GraphQLError
 
@@ -305,7 +305,7 @@ class _Parser:
         if token.kind == "int":
             return _int_value(token)
         if token.kind == "float":
-            return float(token.value)
+            return FloatLiteral(token.value)
         if token.kind == "string":
             return token.value
         if token.kind == "name":

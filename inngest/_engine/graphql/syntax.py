@@ -41,6 +41,18 @@ class ListValue:
     locs: tuple[Location, ...]
 
 
+class FloatLiteral(float):
+    """A float written in a document, with its text: gqlparser's messages quote the text
+    (``1e2``, not ``100.0``). ``coercion.literal`` makes it a plain float for execution."""
+
+    text: str
+
+    def __new__(cls, text: str) -> FloatLiteral:
+        value = super().__new__(cls, text)  # past a float64's range: infinity
+        value.text = text
+        return value
+
+
 Value = Union[None, bool, int, float, str, Variable, EnumValue, ObjectValue, ListValue]
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 
 from inngest._engine.graphql.syntax import (
-    Arguments, Directive, Document, EnumValue, FieldNode, Fragment, FragmentSpread,
+    Arguments, Directive, Document, EnumValue, FieldNode, FloatLiteral, Fragment, FragmentSpread,
     InlineFragment, ListValue, Location, ObjectValue, Operation, Selection, TypeRef, Value,
     Variable, VariableDef,
 )
@@ -40,18 +41,28 @@ def render_value(value: Value) -> str:
         return "{" + ",".join(f"{f.name}:{render_value(f.value)}" for f in value.fields) + "}"
     if isinstance(value, (Variable, EnumValue)):
         return f"${value.name}" if isinstance(value, Variable) else value.name
-    return json.dumps(value)
+    return value.text if isinstance(value, FloatLiteral) else json.dumps(value)
 
 
 # What a literal of each built-in scalar may be (exact types: a bool is no Int), and the
 # message gqlparser gives for anything else (measured on the real server).
 _SCALAR_LITERALS: Mapping[str, tuple[tuple[type, ...], str]] = {
     "Int": ((int,), "Int cannot represent non-integer value: {}"),
-    "Float": ((int, float), "Float cannot represent non numeric value: {}"),
+    "Float": ((int, FloatLiteral), "Float cannot represent non numeric value: {}"),
     "String": ((str,), "String cannot represent a non string value: {}"),
     "Boolean": ((bool,), "Boolean cannot represent a non boolean value: {}"),
     "ID": ((str, int), "ID cannot represent a non-string and non-integer value: {}"),
 }
+
+_INT64 = range(-2 ** 63, 2 ** 63)
+
+
+def _out_of_range(value: Value) -> bool:
+    """A number literal gqlparser cannot read: a float past a float64, an int past an int64
+    (checked before the literal's kind: the dev server reports both, measured)."""
+    if type(value) is int:
+        return value not in _INT64
+    return isinstance(value, FloatLiteral) and math.isinf(value)
 
 
 def _fits(given: TypeRef, expected: TypeRef) -> bool:
@@ -448,6 +459,10 @@ class Validator:
             self._check_enum(value, str(expected.name), shown, loc)
         elif str(expected.name) in _SCALAR_LITERALS:
             kinds, message = _SCALAR_LITERALS[str(expected.name)]
+            if _out_of_range(value):  # gqlparser cannot read it, and says so first
+                if expected.name == "Int" and type(value) is int:
+                    message = "Int cannot represent non 32-bit signed integer value: {}"
+                self._error(message.format(render_value(value)), loc)
             if type(value) not in kinds:
                 self._error(message.format(render_value(value)), loc)
 

@@ -26,9 +26,7 @@ from inngest._engine.http.replies import (
 from inngest._engine.http.run_routes import RUN_ENV_ID
 from inngest._engine.models import CONNECT_METHOD, JSON, Function, Run, RunStatus, StoredEvent
 from inngest._engine.otel import userland
-from inngest._engine.payload import (
-    go_int, load_body, load_first, load_float_texts, load_first_float_texts,
-)
+from inngest._engine.payload import go_int, load_body, load_first, load_graphql
 from inngest._engine.store import EventFilter
 from inngest._engine.timeparse import rfc3339
 from inngest._http_core import BodySink, CoreServer, HTTPRequest, Limits, Takeover
@@ -510,7 +508,7 @@ class Api:
             # The real server's transports read JSON bodies and multipart forms only.
             return _graphql_transport_error(400, _NO_TRANSPORT)
         try:
-            request = load_float_texts(body)
+            request = load_graphql(body)
         except ValueError as err:
             return graphql_request_error(str(err))
         if not isinstance(request, typing.Mapping):
@@ -572,7 +570,7 @@ def _object_param(query: typing.Mapping[str, str], name: str) -> typing.Mapping[
     """A query parameter holding a JSON object (its first JSON value, as Go's decoder
     reads it); None when left out, empty or null. ValueError when it holds no object."""
     text = query.get(name, "")
-    value = load_first_float_texts(text.encode("utf-8")) if text else None
+    value = load_graphql(text.encode("utf-8"), first=True) if text else None
     if value is not None and not isinstance(value, typing.Mapping):
         raise ValueError(f"{name} is not an object")
     return value

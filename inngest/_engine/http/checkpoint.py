@@ -19,7 +19,7 @@ from inngest._engine.checkpoint import CheckpointError, CheckpointStep
 from inngest._engine.engine import Engine
 from inngest._engine.http.replies import BASE_HEADERS, Response, encode, respond
 from inngest._engine.models import JSON
-from inngest._engine.payload import Text, go_int, load_body
+from inngest._engine.payload import Text, go_int, load_float_texts, number_text
 from inngest._engine.realtime import tokens
 from inngest._engine.timeparse import rfc3339
 from inngest._protocol.headers import Header
@@ -152,7 +152,7 @@ def _checked(value: typing.Mapping[str, JSON], fields: dict[str, str], where: st
         if field is not None and not _fits(field, go_type):
             shown = _kind(field)
             if shown == "number" and go_type in ("int", "int64"):
-                shown = f"number {field}"
+                shown = f"number {number_text(typing.cast(float, field))}"  # as sent
             raise BodyError(f"json: cannot unmarshal {shown} into Go struct field "
                             f"{where}.{name} of type {go_type}")
 
@@ -217,7 +217,7 @@ def _request(body: bytes, go_type: str) -> typing.Mapping[str, JSON] | None:
     if not body.strip():
         raise BodyError("EOF")
     try:
-        request = load_body(body)
+        request = load_float_texts(body)
     except ValueError as err:
         raise BodyError(str(err)) from None
     if request is not None and not isinstance(request, typing.Mapping):

@@ -14,7 +14,7 @@ from inngest._engine.errors import EngineError
 from inngest._engine.graphql.uploads import Upload
 from inngest._engine.http import media_type
 from inngest._engine.models import JSON
-from inngest._engine.payload import load_first, load_first_float_texts
+from inngest._engine.payload import load_first, load_graphql
 
 Variables = dict[str, object]
 
@@ -125,7 +125,7 @@ def _part(raw: bytes) -> Part | None:
 def _operations(content: bytes) -> tuple[str, str | None, Variables | None]:
     """The ``operations`` part: one request object (a batch is refused, as there)."""
     try:
-        raw = load_first_float_texts(content)
+        raw = load_graphql(content, first=True)
     except ValueError:
         raise MultipartError("operations form field could not be decoded") from None
     raw = {} if raw is None else raw

@@ -184,6 +184,13 @@ def test_refused_checkpoints_of_a_running_run(client: Client, app: FakeApp) -> N
     (b'{"ts":-0.0}', 400, {
         "error": "invalid request body: json: cannot unmarshal number -0.0 into Go struct field "
                  "checkpointAsyncSteps.ts of type int", "data": None}),
+    # Measured: the number as written, not as a float prints it.
+    (b'{"ts":1e2}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number 1e2 into Go struct field "
+                 "checkpointAsyncSteps.ts of type int", "data": None}),
+    (b'{"generation_id":-1E-7}', 400, {
+        "error": "invalid request body: json: cannot unmarshal number -1E-7 into Go struct "
+                 "field checkpointAsyncSteps.generation_id of type int", "data": None}),
     (b'{"ts":-9223372036854775809}', 400, {
         "error": "invalid request body: json: cannot unmarshal number -9223372036854775809 into"
                  " Go struct field checkpointAsyncSteps.ts of type int", "data": None}),

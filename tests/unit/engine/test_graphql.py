@@ -118,6 +118,77 @@ def test_unknown_field_and_syntax_errors(client: Client) -> None:
     assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
+_RUNS_FIRST = ('query($n: Int!) { runs(first: $n, filter: {from: "2020-01-01T00:00:00Z"}, '
+               "orderBy: []) { totalCount } }")
+
+
+def _post_raw(client: Client, query: str, variables: bytes = b"{}") -> tuple[int, bytes]:
+    return client.request_raw("POST", "/v0/gql", b'{"query": %s, "variables": %s}' % (
+        json.dumps(query).encode(), variables))
+
+
+def test_answers_with_errors_write_errors_before_data(client: Client) -> None:
+    # Measured: gqlgen writes "errors" first, in 422 and 200 answers alike.
+    assert _post_raw(client, "{ nope }") == (422, (
+        b'{"errors":[{"message":"Cannot query field \\"nope\\" on type \\"Query\\".",'
+        b'"locations":[{"line":1,"column":3}],'
+        b'"extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}],"data":null}'))
+    status, body = _post_raw(client, '{ run(runID: "nope") { id } }')
+    assert status == 200 and body.startswith(b'{"errors":[') and body.endswith(
+        b'],"data":{"run":null}}')
+
+
+@pytest.mark.parametrize(("literal", "errors"), [
+    ("1e2", ["Int cannot represent non-integer value: 1e2"]),
+    ("-1E-7", ["Int cannot represent non-integer value: -1E-7"]),
+    ("1.50", ["Int cannot represent non-integer value: 1.50"]),
+    # Past a float64 or an int64, gqlparser reports that it cannot read it as well.
+    ("1e400", ["Int cannot represent non-integer value: 1e400"] * 2),
+    ("99999999999999999999",
+     ["Int cannot represent non 32-bit signed integer value: 99999999999999999999"]),
+])
+def test_an_int_literals_error_quotes_its_text(client: Client, literal: str,
+                                               errors: list[str]) -> None:
+    status, body = client.request("POST", "/v0/gql", {"query": (
+        '{ runs(first: %s, filter: {from: "2020-01-01T00:00:00Z"}, orderBy: []) '
+        "{ totalCount } }") % literal})
+    assert status == 422
+    assert [error["message"] for error in body["errors"]] == errors
+
+
+@pytest.mark.parametrize(("number", "message"), [
+    (b"1e400", "cannot use value 0 as Int"), (b"-1e400", "cannot use value 0 as Int"),
+    (b"1" + b"0" * 400, "cannot use value 9223372036854775807 as Int"),
+    (b"99999999999999999999", "cannot use value 9223372036854775807 as Int"),
+    (b"-99999999999999999999", "cannot use value -9223372036854775808 as Int"),
+    (b'"99999999999999999999"', "cannot use string as Int"),
+])
+def test_an_int_variable_past_its_range_is_refused_in_gqlgens_words(
+        client: Client, number: bytes, message: str) -> None:
+    status, body = _post_raw(client, _RUNS_FIRST, b'{"n": %s}' % number)
+    assert status == 422
+    assert json.loads(body)["errors"] == [{"message": message, "path": ["variable", "n"],
+                                           "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]
+
+
+def test_numbers_past_a_float64_elsewhere_in_the_variables_are_accepted(
+        client: Client) -> None:
+    assert _post_raw(client, _RUNS_FIRST, b'{"n": 9223372036854775807, "x": [1e400]}') == (
+        200, b'{"data":{"runs":{"totalCount":0}}}')
+    status, body = _post_raw(client, "query($id: ID!) { event(query: {eventId: $id}) { id } }",
+                             b'{"id": -1e400}')
+    assert status == 200 and json.loads(body)["data"] == {"event": None}
+
+
+def test_invoke_data_past_a_float64_is_refused_not_lost(client: Client) -> None:
+    invoke = 'mutation($d: Map) { invokeFunction(functionSlug: "nope", data: $d) }'
+    status, body = _post_raw(client, invoke, b'{"d": {"a": [1, 1e400]}}')
+    assert status == 200
+    assert json.loads(body) == {"errors": [{
+        "message": "data: number 1e400 is out of range", "locations": [{"line": 1, "column": 21}],
+        "path": ["invokeFunction", "data"]}], "data": {"invokeFunction": None}}
+
+
 def test_malformed_request_bodies_are_400s_in_graphql_shape(client: Client) -> None:
     query = "{ apps { id } }"
     for request in ([], {"query": 1}, {"query": query, "operationName": 5},

@@ -102,10 +102,14 @@ BODIES: dict[str, typing.Callable[[FakeApp, bytes], bytes]] = {
 }
 
 
-@pytest.mark.parametrize("route", BODIES)
-@pytest.mark.parametrize("value", [
-    b"[" * 100_000 + b"]" * 100_000, b"[" * 300 + b"]" * 300, b"1e400", b"NaN",
-], ids=["100000 deep", "300 deep", "1e400", "NaN"])
+_VALUES = {"100000 deep": b"[" * 100_000 + b"]" * 100_000, "300 deep": b"[" * 300 + b"]" * 300,
+           "1e400": b"1e400", "NaN": b"NaN"}
+
+
+# GraphQL variables keep 1e400 as its text, as gqlgen does (test_graphql.py covers it).
+@pytest.mark.parametrize(("route", "value"), [
+    pytest.param(route, value, id=f"{label}-{route}") for label, value in _VALUES.items()
+    for route in BODIES if (route, label) != ("/v0/gql", "1e400")])
 def test_bodies_the_engine_cannot_keep_get_a_400_on_every_route(
     client: Client, app: FakeApp, route: str, value: bytes
 ) -> None:
