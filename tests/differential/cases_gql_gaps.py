@@ -20,6 +20,7 @@ from cases import (
     without_locations,
 )
 from cases_debug import CREATE, DEBUG_RUN, DEBUG_SESSION
+from cases_raw_protocol import send_reply
 from probe import Probe, wait_for
 
 # After the crowd's phases and connect's and the dev UI's (4), before dev_ui_runs (6), which
@@ -319,14 +320,7 @@ class _BytesApp:
                 steps = body.get("steps") or {}
                 app.steps_sent.append(steps)
                 status, data = (200, final) if steps else (206, first)
-                self.send_response(status)
-                for name, value in (("content-type", "application/json"),
-                                    ("x-inngest-sdk", "raw:v0.0.1"),
-                                    ("x-inngest-req-version", "1"),
-                                    ("content-length", str(len(data)))):
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_reply(self, status, data)
 
             def log_message(self, *args: object) -> None:
                 pass

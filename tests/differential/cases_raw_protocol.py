@@ -71,6 +71,20 @@ def repeat_beside(n: int, steps: dict[str, object]) -> Reply:
     return 200, steps
 
 
+def send_reply(handler: http.server.BaseHTTPRequestHandler, status: int, data: bytes, *,
+               request_version: bool = True) -> None:
+    """Answer ``handler``'s request with ``data`` (JSON) as a raw SDK answers: its
+    ``x-inngest-sdk`` header and, with ``request_version``, ``x-inngest-req-version``."""
+    handler.send_response(status)
+    headers = [("content-type", "application/json"), ("x-inngest-sdk", "raw:v0.0.1")]
+    if request_version:
+        headers.append(("x-inngest-req-version", "1"))
+    for name, value in (*headers, ("content-length", str(len(data)))):
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class RawApp:
     """A raw app of one function on a free port, each call answered by ``script``; the ids
     of the step results each call was sent are kept, per run. Each case syncs its own app:
@@ -92,15 +106,7 @@ class RawApp:
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 status, reply = app.answer(body)
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                for name, value in (("content-type", "application/json"),
-                                    ("x-inngest-sdk", "raw:v0.0.1"),
-                                    ("x-inngest-req-version", "1"),
-                                    ("content-length", str(len(data)))):
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_reply(self, status, json.dumps(reply).encode())
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -16,7 +16,7 @@ import typing
 from cases import (CASES, Answer, Case, Side, ids, ports, push_sync, settled_run, sleeping,
                    times)
 from cases_hostile import _parsed
-from cases_raw_protocol import RawApp, Reply
+from cases_raw_protocol import RawApp, Reply, send_reply
 from probe import Probe, wait_for
 
 _LAST_PHASE = 4
@@ -199,14 +199,7 @@ class _SyncingApp:
             def do_PUT(self) -> None:  # noqa: N802 (http.server's name)
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 status, answer = app._answer()
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                for name, value in (("content-type", "application/json"),
-                                    ("x-inngest-sdk", "raw:v0.0.1"),
-                                    ("content-length", str(len(data)))):
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_reply(self, status, json.dumps(answer).encode(), request_version=False)
 
             def log_message(self, *args: object) -> None:
                 pass
