@@ -113,7 +113,8 @@ CASES["app_archived"] = Case(_archived, (
 # -- invocation events -------------------------------------------------------------------------
 _FINISHED = "inngest/function.finished"
 _INVOKED = "inngest/function.invoked"
-_INTERNAL = """query($from: Time!, $after: String) { eventsV2(first: 100, after: $after,
+# Pages of 40: both servers answer a `first` over 51 with 40 events and no next page.
+_INTERNAL = """query($from: Time!, $after: String) { eventsV2(first: 40, after: $after,
   filter: {from: $from, includeInternalEvents: true, eventNames: ["%s", "%s"]}) {
     edges { node { name raw runs { id } } } pageInfo { hasNextPage endCursor } } }""" % (
     _INVOKED, _FINISHED)
