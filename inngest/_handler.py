@@ -358,7 +358,8 @@ class CommHandler:
             execution_request = _execution.ExecutionRequest.from_dict(_payload(request, auth))
             if execution_request.events is None and not execution_request.use_api:
                 raise _errors.BodyInvalidError("events: required")
-            function, handler = self._find_handler(query.get("fnId") or "")
+            fn_id = query.get("fnId") or ""
+            function, handler = self._handlers.get(fn_id) or self._find_handler(fn_id)
         except _MALFORMED_CALL as err:
             # The same request would fail the same way: the server must not retry it.
             status = 404 if isinstance(err, _errors.FunctionNotFoundError) else 400
@@ -391,11 +392,9 @@ class CommHandler:
         return Response._of(result.status, headers, result.body)
 
     def _find_handler(self, fn_id: str) -> tuple[Function[typing.Any], Handler]:
+        """The function and handler for an id not indexed when serve() was called."""
         if not fn_id:
             raise _errors.QueryParamMissingError("fnId")
-        found = self._handlers.get(fn_id)
-        if found is not None:
-            return found
         for function in self._functions.values():  # ids changed since serve() was called
             handler = function.handler_for(fn_id)
             if handler is not None:

@@ -120,6 +120,12 @@ def _matching_key(
 def _parse_form(text: str) -> dict[str, str]:
     """The header's fields, the first value of each (as the official SDK reads them with
     ``parse_qs``); with no "%" or "+" there is nothing to unquote, and it is only split."""
+    timestamp, _, signature = text.partition("&")
+    if (
+        timestamp[:2] == "t=" and signature[:2] == "s=" and "&" not in signature
+        and "%" not in text and "+" not in text
+    ):  # the form servers send: split once
+        return {"t": timestamp[2:], "s": signature[2:]}
     fields: dict[str, str] = {}
     if "%" in text or "+" in text:
         for name, value in urllib.parse.parse_qsl(text, keep_blank_values=True):

@@ -227,6 +227,24 @@ def raw_wsgi_call(app: typing.Any, method: str, body: bytes,
     return answer[0], {k.lower(): v for k, v in answer[1]}, b"".join(chunks)
 
 
+def test_wsgi_reads_each_requests_own_query(client: Inngest, api: FakeAPI) -> None:
+    # Requests to one path differ in their query only: each is answered by its function.
+    def other(ctx: typing.Any) -> object:
+        return "other"
+
+    other_function = client.create_function(
+        fn_id="other", trigger=TriggerEvent(event="app/other"))(other)
+    app = wsgi.serve(client, [thread_name_function(client), other_function])
+    for _ in range(2):
+        for query, answer in (("fnId=adapters-other", "other"),
+                              ("fnId=adapters-where", "MainThread")):
+            status, _, body = raw_wsgi_call(app, "POST", execution_body(), QUERY_STRING=query)
+            assert (status, json.loads(body)) == ("200 OK", answer)
+    status, _, _ = raw_wsgi_call(app, "PUT", b"", QUERY_STRING="fnId=adapters-other")
+    assert status == "200 OK"
+    assert registered(api)[0]["url"] == "http://localhost/api/inngest"
+
+
 def flask_app(client: Inngest, **config: typing.Any) -> typing.Any:
     import flask
 

@@ -131,8 +131,11 @@ def test_signature_header_is_read_as_a_url_encoded_form() -> None:
         f"t={NOW}&&s={signature}&x=a=b&s=&t=1",  # the first of a repeated field wins
         f"t=%3{str(NOW)[0]}{str(NOW)[1:]}&s={signature}",  # escapes are decoded
         f"t={NOW}&s={signature}&note=caf\u00e9;x",
+        f"s={signature}&t={NOW}",  # either order
+        f"t={NOW}&s={signature}&s=0{signature}",
     ):
         assert _signing.verify_request(b"{}", header, [KEY], now=NOW)[1] == KEY
-    for header in (f"t={NOW}&s={signature}+", f"t={NOW};s={signature}", f"t= {NOW}&s={signature}"):
+    for header in (f"t={NOW}&s={signature}+", f"t={NOW};s={signature}", f"t= {NOW}&s={signature}",
+                   f"t={NOW}&s=0{signature}&s={signature}", f"t=1&s={signature}&t={NOW}"):
         with pytest.raises(_errors.SigVerificationFailedError):
             _signing.verify_request(b"{}", header, [KEY], now=NOW)

@@ -538,3 +538,25 @@ def test_objects_a_handler_reaches_expose_only_their_documented_api(client: Inng
         "attempt", "event", "events", "group", "job_id", "logger", "request_id", "run_id",
         "step",
     }
+
+
+def test_one_step_id_reported_as_different_ops_keeps_each_ops_bytes(client: Inngest) -> None:
+    # Report texts are kept per step: the same id as a sleep and as a wait must not share one.
+    def sleeps(ctx: ContextSync) -> object:
+        until = datetime.datetime(2030, 1, 2, tzinfo=datetime.timezone.utc)
+        return ctx.step.sleep_until("s", until)
+
+    def waits(ctx: ContextSync) -> object:
+        return ctx.step.wait_for_event("s", event="app/ready", timeout=1000)
+
+    for _ in range(2):  # the second time from what was kept
+        assert run(client, make_fn(client, sleeps)).body == (
+            b'[{"displayName": "s", "id": "a0f1490a20d0211c997b44bc357e1972deab8ae3", '
+            b'"name": "2030-01-02T00:00:00.000Z", "op": "Sleep", "opts": null, '
+            b'"userland": {"id": "s", "index": null}, "data": null}]'
+        )
+        assert run(client, make_fn(client, waits)).body == (
+            b'[{"displayName": "s", "id": "a0f1490a20d0211c997b44bc357e1972deab8ae3", '
+            b'"name": "app/ready", "op": "WaitForEvent", "opts": {"if": null, "timeout": "1s"}, '
+            b'"userland": {"id": "s", "index": null}, "data": null}]'
+        )
