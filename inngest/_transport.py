@@ -13,7 +13,9 @@ what ``import inngest`` would otherwise cost, and an app that only serves never 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import select
 import socket
 import threading
 import time
@@ -183,15 +185,11 @@ class KeepAliveTransport:
         self._lock = threading.Lock()
 
     def send(self, request: OutboundRequest) -> Response:
-        try:
-            parts = urllib.parse.urlsplit(request.url)
-            port = parts.port
-        except ValueError:  # not a URL: urllib3 words the error
+        destination = _destination(request.url)
+        if destination is None:
             return self.fallback.send(request)
-        if parts.scheme != "http" or not parts.hostname:
-            return self.fallback.send(request)
-        address = (parts.hostname, port or 80)
-        head = _request_head(request, parts, address)
+        address, target, host = destination
+        head = _request_head(request, target, host)
         try:
             return self._exchange(address, head, request, _Clock())
         except _Fallback:
@@ -228,7 +226,9 @@ class KeepAliveTransport:
         keep = False  # set only once a whole response has been read
         reader = _Reader(sock)
         try:
-            sock.settimeout(_bounded(timeout))
+            bounded = _bounded(timeout)
+            if sock.gettimeout() != bounded:  # a kept socket has its last request's
+                sock.settimeout(bounded)
             sock.sendall(head + request.body if request.body else head)
             written = time.monotonic()
             status, headers, fields, reusable = _read_head(reader, reused)
@@ -342,30 +342,47 @@ def _connect_failure(host: str, err: OSError, timeout: float) -> str:
 
 def _still_open(sock: socket.socket) -> bool:
     """Whether an idle connection has nothing to read: an app that closed it sent EOF, and
-    bytes nobody asked for mean it cannot be trusted either."""
+    bytes nobody asked for mean it cannot be trusted either (or an error is pending). One
+    poll that does not wait: a peek would switch the socket to non-blocking and back, three
+    system calls for every request. (``select`` where there is no ``poll``: Windows.)"""
     try:
-        sock.setblocking(False)
-        sock.recv(1, socket.MSG_PEEK)
+        if not hasattr(select, "poll"):
+            return not select.select([sock], [], [], 0)[0]
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError):
         return False
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.setblocking(True)
 
 
-def _request_head(request: OutboundRequest, parts: urllib.parse.SplitResult,
-                  address: Address) -> bytes:
+@functools.lru_cache(maxsize=256)  # the same few apps' URLs, on every request
+def _destination(url: str) -> tuple[Address, str, str] | None:
+    """A plain-HTTP URL's address, request target and ``host`` header; None for any other
+    (or for no URL: the fallback words that error)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or 80
+    except ValueError:
+        return None
+    hostname = parts.hostname
+    if parts.scheme != "http" or not hostname:
+        return None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host = address[0] if address[1] == 80 else f"{address[0]}:{address[1]}"
-    if ":" in address[0]:  # an IPv6 literal
-        host = f"[{address[0]}]" + ("" if address[1] == 80 else f":{address[1]}")
+    host = hostname if port == 80 else f"{hostname}:{port}"
+    if ":" in hostname:  # an IPv6 literal
+        host = f"[{hostname}]" + ("" if port == 80 else f":{port}")
+    return (hostname, port), target, host
+
+
+_NOT_FORWARDED = frozenset(("host", "content-length", "connection"))
+
+
+def _request_head(request: OutboundRequest, target: str, host: str) -> bytes:
     lines = [f"{request.method} {target} HTTP/1.1", f"host: {host}"]
-    lines.extend(f"{name}: {value}" for name, value in request.headers.items()
-                 if name.lower() not in ("host", "content-length", "connection"))
-    lines.append(f"content-length: {len(request.body or b'')}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    lines.extend([f"{name}: {value}" for name, value in request.headers.items()
+                  if name.lower() not in _NOT_FORWARDED])
+    lines.append(f"content-length: {len(request.body or b'')}\r\n\r\n")
+    return "\r\n".join(lines).encode("latin-1")
 
 
 class _Reader:
@@ -436,17 +453,18 @@ def _read_head(reader: _Reader,
             raise ValueError(f"not an HTTP/1 response: {status_line[:80]!r}")
         if code.startswith("1"):
             continue
-        headers: dict[str, str] = {}
-        for line in lines:
-            name, sep, value = line.partition(":")
-            if sep:
-                headers[name.strip()] = value.strip()
-        fields: dict[str, str] = {}
-        for name, value in headers.items():
-            fields.setdefault(name.lower(), value)
+        headers = dict(_header_pairs(lines))
+        # The first of the names that differ only in case wins: written last.
+        fields = {name.lower(): value for name, value in reversed(headers.items())}
         connection = fields.get("connection", "").lower()
         keep = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
         return int(code), headers, fields, keep
+
+
+def _header_pairs(lines: list[str]) -> list[tuple[str, str]]:
+    """(name, value) of each header line, stripped; a line without a colon is skipped."""
+    pairs = [line.split(":", 1) for line in lines]
+    return [(pair[0].strip(), pair[1].strip()) for pair in pairs if len(pair) == 2]
 
 
 def _read_body(reader: _Reader, status: int, fields: dict[str, str], keep: bool,

@@ -58,6 +58,8 @@ _GATEWAY_OPS = (Opcode.AI_GATEWAY, Opcode.GATEWAY)
 _REQ_VERSION = re.compile(r"-?[0-9]{1,9}")
 # Ops that save a step's result.
 _RESULT_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED)
+# Ops not applied as steps (defers are kept apart).
+_NOT_APPLIED = frozenset((Opcode.NONE, *defers.OPS))
 _WAITING_OPS = (Opcode.PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE,
                 Opcode.WAIT_FOR_SIGNAL)
 
@@ -168,7 +170,7 @@ class Executor:
 
     def _call_sdk(self, item: QueueItem, run: Run, fn: Function,
                   call: history.Call) -> QueueItem | None:
-        failed: JSON = error_body("Error", f"could not reach {fn.url}")
+        failed: JSON = None
         try:
             reply, timing = self._post(run, fn, item, call.group)
         except CallFailed as err:
@@ -177,7 +179,8 @@ class Executor:
         call.metadata = span_metadata.call_entries(
             timing, due_ms=item.available_at_ms, held_ms=self.life.queue.held_since(item),
             started_ms=call.started_ms, now_ms=self.life.clock.now_ms())
-        outcome: Outcome = interpret(reply) if reply else Failure(failed, True, None)
+        outcome: Outcome = interpret(reply) if reply else Failure(
+            failed or error_body("Error", f"could not reach {fn.url}"), True, None)
         call.outcome = outcome
         gateway_replies: dict[str, GatewayReply] = {}
         if _calls_gateways(outcome):
@@ -401,7 +404,7 @@ class Executor:
         for op in outcome.ops:
             if op.op in defers.OPS:
                 defers.record(self.store, run.id, op.op, op.id, op.raw)
-        ops = [op for op in outcome.ops if op.op not in (Opcode.NONE, *defers.OPS)
+        ops = [op for op in outcome.ops if op.op not in _NOT_APPLIED
                and not (op.op in _WAITING_OPS and self.store.has_step(run.id, op.id))]
         if any(op.op == Opcode.RUN_COMPLETE for op in ops):
             ops = self._save_final_steps(run, ops)

@@ -74,8 +74,7 @@ def interpolate(expression: str, event: dict[str, JSON]) -> str:
 _URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
-@functools.lru_cache(maxsize=4096)  # asked for several times per call
-def _group(*parts: object) -> str:
+def _new_group(*parts: object) -> str:
     """A stable UUID grouping the items of one queue item (its call, retries and reply):
     ``str(uuid.uuid5(uuid.NAMESPACE_URL, name))``, in half the time."""
     name = ":".join(map(str, parts)).encode("utf-8")
@@ -84,6 +83,10 @@ def _group(*parts: object) -> str:
     digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
     text = digest.hex()
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+# Asked for several times per call (a call's own group is made once: a miss costs more).
+_group = functools.lru_cache(maxsize=4096)(_new_group)
 
 
 @dataclasses.dataclass
@@ -106,7 +109,7 @@ class Call:
     group: str = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
-        self.group = _group(self.run.id, self.item.id or self.item.job_id)
+        self.group = _new_group(self.run.id, self.item.id or self.item.job_id)
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
@@ -119,6 +122,21 @@ class Call:
             "sdkVersion": version if sdk else "",
             "sizeBytes": len(reply.body) if reply else 0,
         }
+
+
+class _CallScope:
+    """``History.call``'s context manager (a class: entered on every SDK call, and a
+    generator-based one costs several times more)."""
+
+    def __init__(self, history: History, call: Call) -> None:
+        self._history = history
+        self._call = call
+
+    def __enter__(self) -> Call:
+        return self._call
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._history._call_ended(self._call, failed=kind is not None)
 
 
 class _Local(threading.local):
@@ -205,9 +223,8 @@ class History:
 
     # SDK calls
 
-    @contextlib.contextmanager
     def call(self, run: Run, item: QueueItem, url: str,
-             start: typing.Callable[[], Run] | None = None) -> typing.Iterator[Call]:
+             start: typing.Callable[[], Run] | None = None) -> typing.ContextManager[Call]:
         """Around one SDK call: StepStarted now, then ``replied`` once the reply is acted on.
 
         ``start`` marks the run started (on its first call): that and the StepStarted commit
@@ -220,11 +237,12 @@ class History:
             with self.store.transaction():
                 call = self._step_started(start(), item, url)
         self._local.call = call
-        try:
-            yield call
-        finally:
-            self._local.call = None
-        self._write(call.run, call.deferred)
+        return _CallScope(self, call)
+
+    def _call_ended(self, call: Call, *, failed: bool) -> None:
+        self._local.call = None
+        if not failed:
+            self._write(call.run, call.deferred)
 
     def _step_started(self, run: Run, item: QueueItem, url: str) -> Call:
         call = Call(run, item, self.clock.now_ms(), url)

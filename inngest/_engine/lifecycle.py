@@ -168,6 +168,7 @@ class Lifecycle:
         self._emit_finish_events(run, reply_error)
         if fn is not None:
             defers.schedule(self.store, self.publish, run, fn, self.clock.now_ms())
+        self.store.forget_run(run_id)
         return run
 
     def _emit_finish_events(self, run: Run, reply_error: str | None) -> None:

@@ -67,7 +67,7 @@ class Op:
     @property
     def opts(self) -> Object:
         opts = self.raw.get("opts")
-        return opts if isinstance(opts, typing.Mapping) else {}
+        return opts if type(opts) is dict or isinstance(opts, typing.Mapping) else {}
 
     @property
     def data(self) -> JSON:
@@ -255,13 +255,14 @@ def parse_ops(body: bytes) -> list[Op]:
         raw = load_strict(body) if body.strip() else []
     except ValueError as err:
         raise ValueError(f"{_READING}: {err}") from None
-    if isinstance(raw, typing.Mapping):
+    # Decoded JSON is dicts and lists: checked first, as the ABC checks cost more.
+    if type(raw) is dict or isinstance(raw, typing.Mapping):
         raw = [raw]
-    if not isinstance(raw, typing.Sequence) or isinstance(raw, str):
+    if type(raw) is not list and (not isinstance(raw, typing.Sequence) or isinstance(raw, str)):
         raise ValueError(f"{_READING}: expected JSON object or array")
     ops = []
     for item in raw:
-        if not isinstance(item, typing.Mapping):
+        if type(item) is not dict and not isinstance(item, typing.Mapping):
             raise ValueError(f"{_READING}: expected JSON object or array")
         name = _BY_LOWER.get(str(item.get("op", "")).lower())
         if name is None:

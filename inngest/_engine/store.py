@@ -206,6 +206,20 @@ def _queue_item(item_id: object, data: object) -> QueueItem:
     return QueueItem.from_dict({**_record(data), "id": _int(item_id)})
 
 
+K = typing.TypeVar("K")
+V = typing.TypeVar("V")
+
+
+def _keep_recent(cache: dict[K, V], key: K, value: V) -> V:
+    """Keep ``value`` as the newest of at most ``_RUN_CACHE_SIZE`` entries, dropping the
+    oldest when full (clearing them all would drop the runs in progress too)."""
+    cache.pop(key, None)
+    if len(cache) >= _RUN_CACHE_SIZE:
+        del cache[next(iter(cache))]
+    cache[key] = value
+    return value
+
+
 class Store:
     """One SQLite connection guarded by a re-entrant lock; ``transaction`` groups writes."""
 
@@ -343,38 +357,43 @@ class Store:
 
     def _begin(self) -> None:
         self._lock.acquire()
-        try:
-            if self._depth == 0:
+        if self._depth == 0:
+            try:
                 self._conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
+            except BaseException:
+                self._lock.release()
+                raise
         self._depth += 1
 
     def _end(self, failed: bool) -> None:
-        actions: list[typing.Callable[[], None]] = []
+        self._depth -= 1
+        if self._depth:  # a nested block: the outermost one ends the transaction
+            self._lock.release()
+            return
         try:
-            self._depth -= 1
-            if self._depth == 0:
-                actions, self._after_commit = self._after_commit, []
-                committed, self._on_commit = self._on_commit, []
-                if failed:
-                    self._conn.execute("ROLLBACK")
-                    self._forget_functions()
-                    self._event_cache.clear()
-                    self._run_cache.clear()
-                    self._step_totals.clear()
-                    self._step_texts.clear()
-                    self._without_defers.clear()
-                    self._without_pauses.clear()
-                    self._load_pause_names()
-                else:
-                    self._conn.execute("COMMIT")
-                    actions += committed
+            actions, self._after_commit = self._after_commit, []
+            committed, self._on_commit = self._on_commit, []
+            if failed:
+                self._conn.execute("ROLLBACK")
+                self._forget_caches()
+            else:
+                self._conn.execute("COMMIT")
+                actions += committed
         finally:
             self._lock.release()
         for action in actions:
             action()
+
+    def _forget_caches(self) -> None:
+        """After a rollback, which may undo what the caches hold."""
+        self._forget_functions()
+        self._event_cache.clear()
+        self._run_cache.clear()
+        self._step_totals.clear()
+        self._step_texts.clear()
+        self._without_defers.clear()
+        self._without_pauses.clear()
+        self._load_pause_names()
 
     def after_commit(self, action: typing.Callable[[], None]) -> None:
         """Call ``action`` once the open transaction has ended (at once outside one).
@@ -648,9 +667,7 @@ class Store:
             return run
 
     def _keep_run(self, run: Run) -> None:
-        if len(self._run_cache) >= _RUN_CACHE_SIZE:
-            self._run_cache.clear()
-        self._run_cache[run.id] = run
+        _keep_recent(self._run_cache, run.id, run)
 
     def update_run(self, run_id: str, **changes: JSON) -> Run:
         with self.transaction():
@@ -745,10 +762,17 @@ class Store:
             return totals
 
     def _keep_totals(self, run_id: str, count: int, size: int) -> tuple[int, int]:
-        if len(self._step_totals) >= _RUN_CACHE_SIZE:
-            self._step_totals.clear()
-        totals = self._step_totals[run_id] = (count, size)
-        return totals
+        return _keep_recent(self._step_totals, run_id, (count, size))
+
+    def forget_run(self, run_id: str) -> None:
+        """Drop what is kept in memory for an ended run's calls: each call of a run in
+        progress reads it, and ended runs filled the space (which was then cleared for all
+        at once, and the runs in progress read it all again from the database)."""
+        with self._lock:
+            self._step_totals.pop(run_id, None)
+            self._step_texts.pop(run_id, None)
+            self._without_defers.discard(run_id)
+            self._without_pauses.discard(run_id)
 
     def step_count(self, run_id: str) -> int:
         """How many memos the run has (the depth of its stack)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import threading
 
@@ -10,14 +11,28 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ENTROPY_BITS = 80
 _ENTROPY_MAX = (1 << _ENTROPY_BITS) - 1
 
-# Two digits (10 bits) per lookup: 13 lookups for the 26 digits (130 bits, the top 2 zero).
+# Two digits (10 bits) per lookup: 13 lookups for the 26 digits (130 bits, the top 2 zero),
+# 5 for the time's 10 digits and 8 for the entropy's 16.
 _PAIRS = [first + second for first in _ALPHABET for second in _ALPHABET]
-_SHIFTS = tuple(range(120, -1, -10))
 
 
 def encode(ms: int, entropy: int) -> str:
-    value = (ms << _ENTROPY_BITS) | entropy
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    return _time_digits(ms) + _entropy_digits(entropy & _ENTROPY_MAX)
+
+
+@functools.lru_cache(maxsize=64)  # the ids made within a millisecond share them
+def _time_digits(ms: int) -> str:
+    pairs = _PAIRS
+    return (pairs[(ms >> 40) & 1023] + pairs[(ms >> 30) & 1023] + pairs[(ms >> 20) & 1023]
+            + pairs[(ms >> 10) & 1023] + pairs[ms & 1023])
+
+
+def _entropy_digits(entropy: int) -> str:
+    pairs = _PAIRS
+    return (pairs[entropy >> 70] + pairs[(entropy >> 60) & 1023]
+            + pairs[(entropy >> 50) & 1023] + pairs[(entropy >> 40) & 1023]
+            + pairs[(entropy >> 30) & 1023] + pairs[(entropy >> 20) & 1023]
+            + pairs[(entropy >> 10) & 1023] + pairs[entropy & 1023])
 
 
 def timestamp_ms(ulid: str) -> int:

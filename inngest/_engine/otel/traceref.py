@@ -9,11 +9,13 @@ the call's span: one per attempt of one queue item, whatever the queue item runs
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from inngest._engine.models import Function
 
 
+@functools.lru_cache(maxsize=1024)  # each call of a run sends it
 def trace_id(run_id: str) -> str:
     """The run's W3C trace id (32 hex digits)."""
     return hashlib.sha256(f"trace:{run_id}".encode()).hexdigest()[:32]
