@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import random
 import threading
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -80,12 +81,18 @@ def parse(text: str) -> str:
 
 
 class Generator:
-    """Thread-safe monotonic ULID source."""
+    """Thread-safe monotonic ULID source.
+
+    Its entropy comes from a generator seeded once from the OS (as ``ulid.Make`` on the
+    real server draws from math/rand seeded once): the engine makes several ids per SDK
+    call, and each ``os.urandom`` was a system call that let go of the GIL. Nothing relies
+    on an id being unguessable (tokens carrying one are signed)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = -1
         self._last_entropy = 0
+        self._random = random.Random(os.urandom(32))
 
     def new(self, ms: int) -> str:
         with self._lock:
@@ -93,7 +100,7 @@ class Generator:
                 ms = self._last_ms
                 entropy = self._last_entropy + 1
             else:
-                entropy = int.from_bytes(os.urandom(10), "big")
+                entropy = self._random.getrandbits(_ENTROPY_BITS)
             self._last_ms, self._last_entropy = ms, entropy
             return encode(ms, entropy)
 
