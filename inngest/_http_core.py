@@ -59,7 +59,7 @@ log = logging.getLogger("inngest.http")
 _HEAD_END = re.compile(rb"\n\r?\n")
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # The target has no spaces or control characters (RFC 3986; Go's URL parser refuses them).
-_REQUEST_LINE = re.compile(_TOKEN + r" ([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9])")
+_REQUEST_LINE = re.compile(f"({_TOKEN}) " + r"([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9])")
 _FIELD_NAME = re.compile(_TOKEN)
 # A ``%`` in the target's path not followed by two hex digits: Go's request parser refuses
 # the request (a query's bad escapes are only dropped when it is read).
@@ -71,6 +71,8 @@ _FIELD_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # does not match is checked line by line, to say what is wrong.
 _FIELD_LINE = _TOKEN + r":[^\x00-\x08\x0a-\x1f\x7f]*"
 _FIELD_LINES = re.compile(f"{_FIELD_LINE}(?:\n{_FIELD_LINE})*")
+# A name and its value, in header lines that ``_FIELD_LINES`` found well formed.
+_FIELD_PAIR = re.compile("([^:\n]*):([^\n]*)")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 # The bytes a Host may have (RFC 3986's reg-name, IP literals and a port), as Go's net/http
 # checks them: a space, ``/``, ``@`` or a byte past ASCII makes it malformed.
@@ -85,13 +87,18 @@ _MAX_CHUNK_LINE = 4096
 # keep the selector thread parsing framing for the whole request deadline.
 _MAX_CHUNK_OVERHEAD = 16 * 1024
 _MAX_HEADERS = 100
-_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
+_STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n"
+                 for status in http.HTTPStatus}
 _FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding"})
+_KEEP_ALIVE_END = "connection: keep-alive\r\n\r\n"
+_CLOSE_END = "connection: close\r\n\r\n"
 _DRAIN_SECONDS = 1.0
 _DRAIN_BYTES = 256 * 1024
 # Longer than a client's turn between two requests on one connection (about 0.3 ms for a
 # Python client), short enough that a worker is never held for long by a client's silence.
 _LINGER_SECONDS = 0.002
+# select.poll is missing on some platforms (Windows): select.select serves there.
+_HAS_POLL = hasattr(select, "poll")
 # How long server_close() gives the requests being answered to finish.
 _CLOSE_WAIT_SECONDS = 5.0
 
@@ -298,6 +305,8 @@ class _Connection:
     # (only ``adaptive_linger`` ever turns that off).
     answered: float = 0.0
     linger: bool = True
+    # What a worker waiting for its next request polls (made by the first one that waits).
+    poller: select.poll | None = None
 
 
 class CoreServer:
@@ -548,7 +557,8 @@ class CoreServer:
                 return None
             body = bytes(conn.buffer[conn.head_size:end])
             del conn.buffer[:end]
-        method, target, _, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)
+        assert conn.head is not None
+        method, target, _, headers = conn.head
         conn.arrived = 0.0
         sink, conn.sink = conn.sink, None
         return HTTPRequest(method, target, headers, body, conn.address, sink)
@@ -584,7 +594,8 @@ class CoreServer:
         else:
             if length > self.limits.max_body_bytes:
                 raise _body_too_large(self.limits.max_body_bytes)
-            self._reserve(conn, length)
+            if length:
+                self._reserve(conn, length)
             conn.head_size = body_start
             conn.body_size = length
             waiting = len(conn.buffer) < body_start + length
@@ -640,9 +651,10 @@ class CoreServer:
         conn.sock.close()
 
     def _release(self, conn: _Connection) -> None:
-        with self._lock:
-            self._buffered -= conn.reserved
-        conn.reserved = 0
+        if conn.reserved:
+            with self._lock:
+                self._buffered -= conn.reserved
+            conn.reserved = 0
 
     def _wake(self) -> None:
         try:
@@ -700,7 +712,8 @@ class CoreServer:
 
     def _answer_now(self, conn: _Connection, request: HTTPRequest) -> bool:
         self._release(conn)
-        version, headers = typing.cast(tuple[str, str, str, dict[str, str]], conn.head)[2:]
+        assert conn.head is not None
+        version, headers = conn.head[2:]
         conn.head = None
         keep_alive = _keeps_alive(version, headers) and not self._stop.is_set()
         try:
@@ -765,12 +778,15 @@ class CoreServer:
         there is no next request."""
         if self._closed:
             return None
-        try:
-            request = self._complete_request(conn)
-        except _Refusal:
-            return None  # the selector thread answers it
-        if request is not None or self._stop.is_set() or not conn.linger:
-            return request
+        if _mid_request(conn):  # (part of) a pipelined request already arrived
+            try:
+                request = self._complete_request(conn)
+            except _Refusal:
+                return None  # the selector thread answers it
+            if request is not None:
+                return request
+        if self._stop.is_set() or not conn.linger:
+            return None
         with self._lock:
             # Only a worker answering the server's one request waits: with more, requests
             # run concurrently, and a worker waiting on one connection lowers the capacity
@@ -781,6 +797,24 @@ class CoreServer:
                 return None
         return self._wait_for_request(conn, time.monotonic() + _LINGER_SECONDS)
 
+    def _ready_or_full(self, conn: _Connection, timeout: float) -> tuple[bool, bool]:
+        """Whether ``conn`` can be read and whether every worker is taken, waiting up to
+        ``timeout`` seconds for either."""
+        if not _HAS_POLL:
+            ready, _, _ = select.select([conn.sock, self._full_read], [], [], timeout)
+            return conn.sock in ready, self._full_read in ready
+        if conn.poller is None:  # made once: a client sends many requests on a connection
+            conn.poller = select.poll()
+            conn.poller.register(conn.sock, select.POLLIN)
+            conn.poller.register(self._full_read, select.POLLIN)
+        readable = full = False
+        for fd, _ in conn.poller.poll(max(1, round(timeout * 1000))):
+            if fd == conn.sock.fileno():
+                readable = True
+            else:
+                full = True
+        return readable, full
+
     def _wait_for_request(self, conn: _Connection, until: float) -> HTTPRequest | None:
         while True:
             left = until - time.monotonic()
@@ -788,7 +822,7 @@ class CoreServer:
                 conn.linger = False  # the client did not come back: wait no more for it
             if left <= 0 or self._closed:
                 return None
-            readable, full = _ready_or_full(conn.sock, self._full_read, left)
+            readable, full = self._ready_or_full(conn, left)
             if full and (self._busy >= self._max_workers or self._closed):
                 return None  # others' requests need this worker
             if not readable:
@@ -885,31 +919,57 @@ def _find_head_end(buffer: bytearray) -> tuple[int, int] | None:
 
 def _parse_head(raw: bytes) -> tuple[str, str, str, dict[str, str]]:
     text = raw.decode("iso-8859-1").replace("\r\n", "\n")
-    lines = text.split("\n")
-    method, target, version = _parse_request_line(lines[0])
-    if len(lines) - 1 > _MAX_HEADERS:
+    line_end = text.find("\n")
+    if line_end < 0:
+        line_end = len(text)
+    method, target, version = _parse_request_line(text[:line_end])
+    if text.count("\n") > _MAX_HEADERS:
         raise _Refusal(431, "head_too_large", "too many headers")
-    if len(lines) > 1 and not _FIELD_LINES.fullmatch(text, len(lines[0]) + 1):
-        _refuse_field_lines(lines[1:])
+    headers: dict[str, str] = {}
+    if line_end < len(text):
+        if not _FIELD_LINES.fullmatch(text, line_end + 1):
+            _refuse_field_lines(text[line_end + 1:].split("\n"))
+        pairs = _FIELD_PAIR.findall(text, line_end + 1)
+        headers = {name.lower(): value.strip(" \t") for name, value in pairs}
+        if len(headers) < len(pairs):  # a name repeats (rare): merged with more checks
+            headers = _merge_repeated(pairs)
+    return method, target, version, _checked_host(version, headers)
+
+
+def _merge_repeated(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Headers whose names repeat: the first value of each wins, but Transfer-Encodings
+    add up (each one codes the body again). Two different Content-Lengths are refused, and
+    two Host headers: the engine's Host guard would judge the first while a proxy in front
+    may route by the last."""
     headers: dict[str, str] = {}
     lengths: set[str] = set()
     hosts = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
+    for name, value in pairs:
         key, value = name.lower(), value.strip(" \t")
         if key == "content-length":
             lengths.add(value)
         elif key == "host":
             hosts += 1
-        elif key == "transfer-encoding" and key in headers:  # each one codes the body again
+        elif key == "transfer-encoding" and key in headers:
             value = headers.pop(key) + ", " + value
         headers.setdefault(key, value)
     if len(lengths) > 1:
         raise _Refusal(400, "content_length_invalid", "conflicting Content-Length headers")
-    _check_host_count(version, hosts)
-    if not _HOST.fullmatch(headers.get("host", "")):
+    if hosts > 1:
+        raise _Refusal(400, "host_invalid", "more than one Host header")
+    return headers
+
+
+def _checked_host(version: str, headers: dict[str, str]) -> dict[str, str]:
+    """``headers``, once its Host is known good: none is allowed only in HTTP/1.0 (RFC 9112
+    section 3.2)."""
+    host = headers.get("host")
+    if host is None:
+        if version != "1.0":
+            raise _Refusal(400, "host_missing", "an HTTP/1.1 request must have a Host header")
+    elif not _HOST.fullmatch(host):
         raise _Refusal(400, "host_invalid", "malformed Host header")
-    return method, target, version, headers
+    return headers
 
 
 def _refuse_field_lines(lines: list[str]) -> typing.NoReturn:
@@ -928,28 +988,18 @@ def _refuse_field_lines(lines: list[str]) -> typing.NoReturn:
     raise _Refusal(400, "bad_request", "malformed header line")
 
 
-def _check_host_count(version: str, hosts: int) -> None:
-    """One Host header, none allowed only in HTTP/1.0 (RFC 9112 section 3.2). Of two, the
-    engine's Host guard would judge the first while a proxy in front may route by the last."""
-    if hosts > 1:
-        raise _Refusal(400, "host_invalid", "more than one Host header")
-    if not hosts and version != "1.0":
-        raise _Refusal(400, "host_missing", "an HTTP/1.1 request must have a Host header")
-
-
 def _parse_request_line(line: str) -> tuple[str, str, str]:
     """Method, target and version ("1.0" or "1.1") of a request line."""
     match = _REQUEST_LINE.fullmatch(line)
     if match is None:
         raise _Refusal(400, "bad_request", "malformed request line")
-    method = line.partition(" ")[0]
-    target, major, minor = match.groups()
+    method, target, major, minor = match.groups()
     if major != "1":
         raise _Refusal(505, "http_version_not_supported",
                        f"HTTP/{major}.{minor} is not supported: send HTTP/1.1")
     if not _is_request_target(method, target):
         raise _Refusal(400, "bad_request", "malformed request target: it must start with /")
-    if _BAD_PATH_ESCAPE.search(target.partition("?")[0]):
+    if "%" in target and _BAD_PATH_ESCAPE.search(target.partition("?")[0]):
         raise _Refusal(400, "bad_request", "malformed request target: invalid URL escape")
     # A later 1.x minor version is answered as 1.1, the highest this server speaks
     # (RFC 9110 section 2.5), as the real server does.
@@ -1027,22 +1077,28 @@ def _refusal_bytes(refusal: _Refusal) -> bytes:
 def _response_bytes(
     status: int, headers: typing.Mapping[str, str], body: bytes, keep_alive: bool
 ) -> bytes:
-    framed = {name: value for name, value in headers.items()
-              if name.lower() not in _FRAMING_HEADERS}
-    framed["content-length"] = str(len(body))
-    framed["connection"] = "keep-alive" if keep_alive else "close"
-    return _head_bytes(status, framed) + body
+    lines = [_status_line(status)]
+    lines += [f"{name}: {value}\r\n" for name, value in headers.items()
+              if name.lower() not in _FRAMING_HEADERS]
+    lines.append(f"content-length: {len(body)}\r\n")
+    lines.append(_KEEP_ALIVE_END if keep_alive else _CLOSE_END)
+    return "".join(lines).encode("iso-8859-1") + body
 
 
 def _head_bytes(status: int, headers: typing.Mapping[str, str]) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
-    lines.extend(f"{name}: {value}" for name, value in headers.items())
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("iso-8859-1")
+    lines = [_status_line(status)]
+    lines += [f"{name}: {value}\r\n" for name, value in headers.items()]
+    lines.append("\r\n")
+    return "".join(lines).encode("iso-8859-1")
+
+
+def _status_line(status: int) -> str:
+    return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n"
 
 
 def _ready(sock: socket.socket, timeout: float, write: bool = False) -> bool:
     """Whether ``sock`` can be read (or written) within ``timeout`` seconds."""
-    if hasattr(select, "poll"):
+    if _HAS_POLL:
         poller = select.poll()
         poller.register(sock, select.POLLOUT if write else select.POLLIN)
         return bool(poller.poll(max(1, round(timeout * 1000))))
@@ -1050,20 +1106,6 @@ def _ready(sock: socket.socket, timeout: float, write: bool = False) -> bool:
     readable, writable, _ = select.select([] if write else watched, watched if write else [],
                                           [], timeout)
     return bool(readable or writable)
-
-
-def _ready_or_full(sock: socket.socket, full: socket.socket,
-                   timeout: float) -> tuple[bool, bool]:
-    """Whether ``sock`` and ``full`` can be read, waiting up to ``timeout`` seconds for
-    either."""
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        poller.register(full, select.POLLIN)
-        ready = {fd for fd, _ in poller.poll(max(1, round(timeout * 1000)))}
-        return sock.fileno() in ready, full.fileno() in ready
-    readable, _, _ = select.select([sock, full], [], [], timeout)
-    return sock in readable, full in readable
 
 
 def _drain(sock: socket.socket) -> None:
@@ -1076,7 +1118,13 @@ def _drain(sock: socket.socket) -> None:
 
 def _send_all(sock: socket.socket, data: bytes, timeout: float) -> None:
     """Write all of ``data`` to the non-blocking ``sock`` within ``timeout`` seconds."""
-    view = memoryview(data)
+    try:
+        sent = sock.send(data)
+    except (BlockingIOError, InterruptedError):
+        sent = 0
+    if sent == len(data):  # most answers fit in the socket's buffer
+        return
+    view = memoryview(data)[sent:]
     until = 0.0
     while view:
         try:

@@ -326,6 +326,8 @@ class Runner:
         server, a run whose wait and cancel it both matches keeps the wait's result (history,
         trace) and is then cancelled, without calling the SDK again."""
         taken = self._take_matched(stored)
+        if not taken:
+            return
         cancelled = {pause.run_id for pause in taken if pause.kind is PauseKind.CANCEL}
         for pause in sorted(taken, key=lambda pause: pause.kind is PauseKind.CANCEL):
             if pause.kind is PauseKind.CANCEL:
@@ -342,9 +344,12 @@ class Runner:
 
     def _take_matched(self, stored: StoredEvent) -> list[Pause]:
         """Take (consume) the pauses ``stored`` matches, with their timeout jobs."""
+        pauses = self.store.pauses_for(stored.name, stored.seq)
+        if not pauses:
+            return []
         now = self.life.clock.now_ms()
         taken = []
-        for pause in self.store.pauses_for(stored.name, stored.seq):
+        for pause in pauses:
             if pause.kind is PauseKind.SIGNAL:
                 continue
             if pause.expires_at_ms < now and pause.kind is PauseKind.CANCEL:

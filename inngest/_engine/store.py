@@ -558,7 +558,7 @@ class Store:
         """Store an event, and keep it: the run it starts reads it at once (flow control at
         the commit, then the run's first call)."""
         data = dump(event.to_dict())
-        with self.transaction():
+        with self._lock:  # one statement: atomic alone, or undone with the transaction it is in
             cursor = self._conn.execute(
                 "INSERT INTO events (internal_id, name, data) VALUES (?, ?, ?)",
                 (event.internal_id, event.name, data),

@@ -1017,3 +1017,56 @@ def test_a_claimed_body_that_never_ends_abandons_its_sink(
         assert read_response(sock)[0] == 408  # the rest never came
     assert sinks[2].abandoned and sinks[2].pieces == [b"ab"]
     assert not any(sink.abandoned for sink in sinks[3:])
+
+
+@pytest.fixture
+def mirror() -> typing.Iterator[int]:
+    """A core server answering each request with its method, target and headers (in order,
+    as the handler sees them) in JSON, and with the headers a request's ``X-Answer`` lists
+    (``name=value;...``) before the framing ones; return its port."""
+    def handler(request: HTTPRequest) -> HTTPResponse:
+        answer = dict(pair.split("=", 1) for pair in
+                      request.headers.get("x-answer", "").split(";") if pair)
+        seen = [request.method, request.target, list(request.headers.items())]
+        return 200, answer, json.dumps(seen).encode()
+
+    server = CoreServer(("127.0.0.1", 0), handler,
+                        Limits(max_body_bytes=64, max_buffered_bytes=1024), 2, "mirror")
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_handler_sees_lower_case_names_and_the_first_of_repeated_ones(mirror: int) -> None:
+    status, _, body = ask(mirror, b"PUT /a?b=c HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  b"X-One: \t first value \t\r\nx-ONE: second\r\n"
+                                  b"Content-Length: 2\r\ncontent-length: 2\r\nX-Empty:\r\n"
+                                  b"X-Colon: a:b\r\n\r\n[]")
+    assert status == 200 and json.loads(body) == ["PUT", "/a?b=c", [
+        ["host", "127.0.0.1"], ["x-one", "first value"], ["content-length", "2"],
+        ["x-empty", ""], ["x-colon", "a:b"]]]
+
+
+def test_repeated_transfer_encodings_code_the_body_in_turn(mirror: int) -> None:
+    """Each Transfer-Encoding header codes the body again: ``chunked`` then ``gzip`` is
+    ``chunked, gzip``, which is not served."""
+    status, _, body = ask(mirror, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n")
+    assert status == 501 and json.loads(body)["message"] == (
+        "Transfer-Encoding 'chunked, gzip' is not supported: send chunked or a Content-Length")
+
+
+def test_the_answer_keeps_the_handler_headers_in_order_with_the_core_framing(
+        mirror: int) -> None:
+    with connect(mirror) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"X-Answer: B=2;Content-Length=99;a=1;Connection=close;x=\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+    head = data.partition(b"\r\n\r\n")[0].decode("iso-8859-1").split("\r\n")
+    body = json.dumps(["GET", "/", [["host", "127.0.0.1"], [
+        "x-answer", "B=2;Content-Length=99;a=1;Connection=close;x="]]]).encode()
+    assert head == ["HTTP/1.1 200 OK", "B: 2", "a: 1", "x: ",
+                    f"content-length: {len(body)}", "connection: keep-alive"]

@@ -13,6 +13,7 @@ from inngest._engine.models import JSON
 from inngest._engine.payload import dump_escaped
 
 PREFIXES = ("/v2/operations", "/api/v2/operations")
+_UNDER_PREFIXES = tuple(prefix + "/" for prefix in PREFIXES)
 HEADERS = {"access-control-allow-origin": "*", "content-type": "application/json",
            "cache-control": "public, max-age=300, stale-while-revalidate=3600"}
 # (operation id, MCP tool, CLI command), in the service definition's order.
@@ -35,7 +36,7 @@ _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 def serves(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in PREFIXES)
+    return path in PREFIXES or path.startswith(_UNDER_PREFIXES)
 
 
 def catalog(toolbox: tools.Toolbox) -> bytes:

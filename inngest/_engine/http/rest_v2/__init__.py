@@ -31,6 +31,7 @@ from inngest._engine.runner import DEDUPE_MS
 log = logging.getLogger("inngest.engine")
 
 PREFIXES = ("/api/v2", "/v2")
+_UNDER_PREFIXES = tuple(prefix + "/" for prefix in PREFIXES)
 _APPS_LIMITS = (20, 100)
 _RUNS_LIMITS = (20, 100)
 _EVENT_RUNS_LIMITS = (20, 40)
@@ -50,7 +51,7 @@ Handler = typing.Callable[..., Object]
 
 
 def serves(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in PREFIXES)
+    return path in PREFIXES or path.startswith(_UNDER_PREFIXES)
 
 
 class RestV2:
