@@ -1070,3 +1070,19 @@ def test_the_answer_keeps_the_handler_headers_in_order_with_the_core_framing(
         "x-answer", "B=2;Content-Length=99;a=1;Connection=close;x="]]]).encode()
     assert head == ["HTTP/1.1 200 OK", "B: 2", "a: 1", "x: ",
                     f"content-length: {len(body)}", "connection: keep-alive"]
+
+
+def test_header_lines_read_before_are_checked_again_in_their_request(mirror: int) -> None:
+    """Lines are read once and remembered: a line seen alone before still counts as a
+    repeat, and a line refused before is refused again."""
+    host = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    assert ask(mirror, host + b"Content-Length: 0\r\n\r\n")[0] == 200
+    status, _, body = ask(mirror, host + b"Host: 127.0.0.1\r\n\r\n")
+    assert status == 400 and json.loads(body)["message"] == "more than one Host header"
+    status, _, body = ask(mirror, host + b"Content-Length: 0\r\nContent-Length: 0\r\n\r\n")
+    assert status == 200 and ["content-length", "0"] in json.loads(body)[2]
+    for _ in range(2):
+        status, _, body = ask(mirror, b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n")
+        assert status == 400 and json.loads(body)["message"] == "malformed Host header"
+        status, _, body = ask(mirror, host + b"X-Bad : 1\r\n\r\n")
+        assert status == 400 and json.loads(body)["message"] == "malformed header line"
