@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pathlib
+import sqlite3
+
 import pytest
 
 from inngest._engine.models import Run, StoredEvent
@@ -78,3 +81,29 @@ def test_steps_saved_in_a_rolled_back_transaction_leave_the_counts_as_before() -
         assert store.state_bytes(run) == 13 + len('{"data":"y"}')
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("made_before", [False, True])
+def test_events_are_numbered_in_arrival_order_across_restarts(
+        tmp_path: pathlib.Path, made_before: bool) -> None:
+    """Also in a database whose events table an engine before made with AUTOINCREMENT."""
+    path = str(tmp_path / "main.db")
+    if made_before:
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                         " internal_id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,"
+                         " data TEXT NOT NULL)")
+        conn.close()
+    numbers = []
+    for restart in range(2):
+        store = Store(path)
+        try:
+            with pytest.raises(Undo), store.transaction():
+                store.add_event(StoredEvent(f"01UNDONE{restart}", {"name": "a/b"}, 1))
+                raise Undo()
+            numbers += [store.add_event(StoredEvent(f"01E{restart}{i}", {"name": "a/b"}, 1)).seq
+                        for i in range(2)]
+            assert store.last_event_seq() == numbers[-1]
+        finally:
+            store.close()
+    assert numbers == [1, 2, 3, 4]
