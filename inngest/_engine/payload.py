@@ -169,6 +169,7 @@ def load(text: str | bytes) -> JSON:
 # (storing, canonical JSON, matching expressions), within Python's recursion limit. The real
 # server allows 10,000.
 MAX_DEPTH = 200
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -188,7 +189,7 @@ def load_body(body: bytes) -> JSON:
     nesting past ``MAX_DEPTH``.
     """
     text = body.decode("utf-8", "replace")
-    return _checked(text, _decode(text, _too_deep()))
+    return _checked(text, _decode(text, _TOO_DEEP))
 
 
 def load_first(body: bytes) -> JSON:
@@ -196,7 +197,7 @@ def load_first(body: bytes) -> JSON:
     is not read. Otherwise read as ``load_body`` reads a body."""
     text = body.decode("utf-8", "replace")
     start = len(text) - len(text.lstrip(" \t\r\n"))
-    return _checked(text, _decode(text, _too_deep(), start))
+    return _checked(text, _decode(text, _TOO_DEEP, start))
 
 
 def _checked(text: str, value: JSON) -> JSON:
@@ -242,7 +243,7 @@ def _decode(text: str, too_deep: str, start: int | None = None,
 def _cleaned(value: JSON, depth: int, limit: int | None) -> JSON:
     """``value`` without lone surrogates; deeper than ``limit`` is a ``BodyError``."""
     if limit is not None and depth > limit:
-        raise BodyError(_too_deep())
+        raise BodyError(_TOO_DEEP)
     if isinstance(value, RawJSON):
         return value
     if isinstance(value, str):
@@ -253,10 +254,6 @@ def _cleaned(value: JSON, depth: int, limit: int | None) -> JSON:
         return {_LONE_SURROGATE.sub("\ufffd", key): _cleaned(item, depth + 1, limit)
                 for key, item in value.items()}
     return value
-
-
-def _too_deep() -> str:
-    return f"nested more than {MAX_DEPTH} levels deep"
 
 
 def _refuse_constant(name: str) -> JSON:
@@ -373,7 +370,7 @@ def load_float_texts(body: bytes) -> JSON:
     """A body read as ``load_body`` reads one, each float a ``FloatText`` that keeps its text
     as sent: events' (whose session ids keep their text)."""
     text = body.decode("utf-8", "replace")
-    return _checked(text, _decode(text, _too_deep(), decoder=_KEEPING_FLOAT_TEXT))
+    return _checked(text, _decode(text, _TOO_DEEP, decoder=_KEEPING_FLOAT_TEXT))
 
 
 def _float_text_or_text(text: str) -> FloatText | NumberText:
@@ -394,14 +391,14 @@ def load_graphql(body: bytes, first: bool = False) -> JSON:
     ``1e400`` only where an Int variable takes it (measured)."""
     text = body.decode("utf-8", "replace")
     start = len(text) - len(text.lstrip(" \t\r\n")) if first else None
-    return _checked(text, _decode(text, _too_deep(), start, decoder=_GRAPHQL_NUMBERS))
+    return _checked(text, _decode(text, _TOO_DEEP, start, decoder=_GRAPHQL_NUMBERS))
 
 
 def load_keeping_numbers(body: bytes) -> JSON:
     """A body read as ``load_body`` reads it, but for numbers beyond a 64-bit float: kept as
     ``NumberText``, as a decoder that keeps each value's text passes them by."""
     text = body.decode("utf-8", "replace")
-    return _checked(text, _decode(text, _too_deep(), decoder=_KEEPING_NUMBERS))
+    return _checked(text, _decode(text, _TOO_DEEP, decoder=_KEEPING_NUMBERS))
 
 
 def from_object(value: object, field: str) -> JSON:

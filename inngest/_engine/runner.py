@@ -68,15 +68,16 @@ class Runner:
             stored = self.store.add_event(
                 StoredEvent(internal_id, event, self.life.clock.now_ms())
             )
-            if stored.name == events.FUNCTION_INVOKED:
+            name = stored.name
+            if name == events.FUNCTION_INVOKED:
                 self._start_invoked(stored)
             else:
                 matched = [fn for fn in self.store.functions() if self._triggered(fn, stored.event)]
                 for fn in matched:
                     self.trigger(fn, stored)
                 if not matched:
-                    log.log(logging.DEBUG if stored.name.startswith("inngest/") else logging.INFO,
-                            "event %s (%s) matched no function", stored.name, stored.internal_id)
+                    log.log(logging.DEBUG if name.startswith("inngest/") else logging.INFO,
+                            "event %s (%s) matched no function", name, stored.internal_id)
             self._resume_pauses(stored)
         return stored
 
