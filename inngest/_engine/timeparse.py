@@ -180,9 +180,21 @@ def rfc3339(ms: int | None) -> str | None:
     which drops a fraction's trailing zeros): ``2026-01-02T03:04:05.6Z``, ``…:05Z``."""
     if ms is None:
         return None
-    seconds = datetime.fromtimestamp(ms // 1000, timezone.utc).isoformat(timespec="seconds")
-    fraction = f"{ms % 1000:03d}".rstrip("0")
-    return seconds.replace("+00:00", f".{fraction}Z" if fraction else "Z")
+    second, milli = divmod(ms, 1000)
+    text = _second_texts.get(second)
+    if text is None:
+        if len(_second_texts) >= _KEPT_SECONDS:
+            _second_texts.clear()
+        text = _second_texts[second] = datetime.fromtimestamp(second, timezone.utc).isoformat(
+            timespec="seconds").removesuffix("+00:00")
+    fraction = f"{milli:03d}".rstrip("0")
+    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
+
+
+# The text of recent whole seconds, for rfc3339 (the times of a run, of its events and now
+# are written again and again), up to this many (then forgotten all at once).
+_KEPT_SECONDS = 256
+_second_texts: dict[int, str] = {}
 
 
 def rfc3339_seconds(ms: int) -> str:

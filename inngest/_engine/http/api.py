@@ -113,7 +113,7 @@ class Api:
         limits = engine.lifecycle.limits
         step_limits = limit_routes.LimitRoutes(limits.steps, "step limit")
         state_limits = limit_routes.LimitRoutes(limits.state_bytes, "state size limit")
-        self._routes: list[routing.Route[typing.Callable[..., Response]]] = [
+        self._routes = routing.Routes[typing.Callable[..., Response]]([
             ("GET", re.compile(r"/"), self.console_page),
             ("GET", re.compile(r"/console/(?P<name>.+)"), self.console_asset),
             # Console pages by path as well as by hash: /runs/<id> is a link to share.
@@ -162,7 +162,7 @@ class Api:
             ("POST", re.compile(r"/v1/traces/userland"), self.userland_traces),
             # MCP answers every method itself, with its own statuses.
             ("*", re.compile(r"/mcp"), self.mcp),
-        ]
+        ])
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: Headers,
                body: bytes) -> Response:
@@ -194,7 +194,7 @@ class Api:
         path = routing.go_routed_path(path).rstrip("/") or "/"
         if path == connect.GATEWAY_PATH:
             return self.connect.gateway(method, headers)
-        found = routing.find(self._routes, method, path)
+        found = self._routes.find(method, path)
         if isinstance(found, bool):
             return error(405, "method not allowed") if found else error(404, "not found")
         try:

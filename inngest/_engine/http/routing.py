@@ -16,15 +16,42 @@ class Found(typing.NamedTuple, typing.Generic[H]):
     params: dict[str, str]
 
 
-def find(routes: typing.Sequence[Route[H]], method: str, path: str) -> Found[H] | bool:
-    """The route answering ``method`` on ``path`` and its path parameters; if none does,
-    whether some route has the path (so the method is the problem, not the path)."""
-    for route_method, pattern, handler in routes:
-        if route_method == method or route_method == "*":  # (cheaper than matching first)
-            match = pattern.fullmatch(path)
-            if match is not None:
-                return Found(handler, match.groupdict())
-    return any(pattern.fullmatch(path) for _, pattern, _ in routes)
+class Routes(typing.Generic[H]):
+    """A route table. Each pattern's literal start is compared before the pattern is
+    matched: a path passes most routes of a table on that comparison alone, which costs a
+    fraction of a match."""
+
+    def __init__(self, routes: typing.Iterable[Route[H]]) -> None:
+        self._routes = [(method, _literal_start(pattern), pattern, handler)
+                        for method, pattern, handler in routes]
+
+    def find(self, method: str, path: str) -> Found[H] | bool:
+        """The route answering ``method`` on ``path`` and its path parameters; if none does,
+        whether some route has the path (so the method is the problem, not the path)."""
+        for route_method, start, pattern, handler in self._routes:
+            if (route_method == method or route_method == "*") and path.startswith(start):
+                match = pattern.fullmatch(path)
+                if match is not None:
+                    return Found(handler, match.groupdict())
+        return any(path.startswith(start) and pattern.fullmatch(path)
+                   for _, start, pattern, _ in self._routes)
+
+
+_SPECIAL = re.compile(r"[.^$*+?{}\[\]\\|()]")
+
+
+def _literal_start(pattern: re.Pattern[str]) -> str:
+    """What every text ``pattern`` matches starts with: its characters before the first
+    one special in a regular expression (not the one a quantifier makes optional), or
+    nothing for an alternation or a pattern that ignores case."""
+    text = pattern.pattern
+    if "|" in text or pattern.flags & re.IGNORECASE:
+        return ""
+    special = _SPECIAL.search(text)
+    if special is None:
+        return text
+    end = special.start()
+    return text[:end - 1 if text[end] in "*+?{" else end]
 
 
 # Bytes Go's URL escaping leaves as they are in a path: letters, digits, ``-_.~`` and the

@@ -59,7 +59,7 @@ class RestV2:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._routes: list[routing.Route[Handler]] = [
+        self._routes = routing.Routes[Handler]([
             ("GET", re.compile(r"/health"), self.health),
             ("GET", re.compile(r"/account"), self.account),
             ("GET", re.compile(r"/envs"), self.envs),
@@ -84,7 +84,7 @@ class RestV2:
              self.function_runs),
             *((method, re.compile(pattern), refusal)
               for method, pattern, refusal in refused.ROUTES),
-        ]
+        ])
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                body: bytes) -> Response:
@@ -93,7 +93,7 @@ class RestV2:
                     if path == prefix or path.startswith(prefix + "/"))
         if not rest:
             return V2Error(400, API_ERROR, "Bad Request").response()
-        found = routing.find(self._routes, method, rest)
+        found = self._routes.find(method, rest)
         if found is True:
             return V2Error(501, API_ERROR, "Method Not Allowed").response()
         if found is False:
