@@ -248,14 +248,24 @@ class Api:
                 # none was. Unlike it, none of them is stored: a batch is all or nothing.
                 ids = [internal_id for internal_id, _ in accepted]
                 return respond(400, {"ids": ids or [""], "status": 400, "error": str(err)})
-        # One transaction for the batch: stored whole or not at all, and one commit (whose
-        # run starts go once the ids are answered).
-        with self.engine.queue.starting_after_answer(), self.engine.store.transaction():
+        # Run starts go once the ids are answered.
+        with self.engine.queue.starting_after_answer():
+            self._store_events(accepted, seeded=seed is not None)
+        return _accepted([internal_id for internal_id, _ in accepted])
+
+    def _store_events(self, accepted: list[tuple[str, dict[str, JSON]]], seeded: bool) -> None:
+        """Ingest the events in one transaction: stored whole or not at all, and one commit.
+        A single event without a seed is one already (``Runner.ingest``'s)."""
+        runner, store = self.engine.runner, self.engine.store
+        if len(accepted) == 1 and not seeded:
+            internal_id, event = accepted[0]
+            runner.ingest(event, internal_id)
+            return
+        with store.transaction():
             for internal_id, event in accepted:
                 # A send retried with its seed (after a lost reply) gets the same ids, once.
-                if not (seed and self.engine.store.has_event(internal_id)):
-                    self.engine.runner.ingest(event, internal_id)
-        return _accepted([internal_id for internal_id, _ in accepted])
+                if not (seeded and store.has_event(internal_id)):
+                    runner.ingest(event, internal_id)
 
     def invoke(self, slug: str, body: bytes, **_: object) -> Response:
         try:
