@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import typing
 
+from inngest._engine.checkpointer import Checkpointer
 from inngest._engine.errors import EngineError
 from inngest._engine.models import (
     JSON, PRIORITY_LIMIT_S, App, Function, Pause, QueueItem, Run, RunStatus, StoredEvent,
@@ -258,9 +259,13 @@ class Store:
         # and this spares them the pauses query.
         self._pause_names: set[str] = set()
         self._transaction = _Transaction(self)
+        self._checkpointer: Checkpointer | None = None
         if on_file:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints run in the background (checkpointer.py), not in a commit.
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = Checkpointer(path)
         elif path == TEMPORARY:
             # Nothing in a temporary database outlives the engine: no commit needs a sync,
             # and the rollback journal can stay in memory (a journal file created and
@@ -275,6 +280,8 @@ class Store:
         self._upgrade()
         self._conn.execute("CREATE INDEX IF NOT EXISTS queue_sort ON queue (leased, sort)")
         self._load_pause_names()
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     def _add_missing_columns(self) -> None:
         """Bring a database written by an older engine up to the current schema."""
@@ -350,6 +357,8 @@ class Store:
                                    (_canonical_or_none(_text(value), _json(value)), rowid))
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self._conn.close()
 
