@@ -199,7 +199,9 @@ def run(
 ) -> Outcome:
     """The middleware pipeline around one handler call; never raises for user errors."""
     middleware: MiddlewareManager | None = None
-    if client.middleware or function.middleware:  # most apps have none: skip the call
+    # Most apps have no middleware: no manager then (the replay-quiet ``ctx.logger`` is the
+    # run's own, not a middleware's).
+    if client.middleware or function.middleware:
         try:
             middleware = MiddlewareManager.for_request(client, function, raw_request)
         except Exception as err:

@@ -106,11 +106,9 @@ class MiddlewareManager:
     @classmethod
     def for_request(
         cls, client: Inngest, function: Function[typing.Any], raw_request: object
-    ) -> MiddlewareManager | None:
-        """The request's middleware; None when none is registered (the replay-quiet
-        ``ctx.logger`` is the run's own, not a middleware's)."""
-        if not client.middleware and not function.middleware:
-            return None
+    ) -> MiddlewareManager:
+        """The request's middleware: the client's, then the function's. (A request with none
+        needs no manager: see ``_execution.run``.)"""
         return cls(client, raw_request, [*client.middleware, *function.middleware])
 
     def transform_input(
