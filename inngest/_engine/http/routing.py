@@ -3,6 +3,7 @@ method; the engine's APIs each keep one and word their own 404 and 405."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 import urllib.parse
@@ -11,7 +12,8 @@ H = typing.TypeVar("H")
 Route = typing.Tuple[str, "re.Pattern[str]", H]
 
 
-class Found(typing.NamedTuple, typing.Generic[H]):
+@dataclasses.dataclass(frozen=True, slots=True)
+class Found(typing.Generic[H]):
     handler: H
     params: dict[str, str]
 
