@@ -620,3 +620,26 @@ def _connect_gateway_port(side: Side) -> Answer:
 CASES["connect_gateway_port"] = Case(_connect_gateway_port, ("connect_gateway_port",))
 # Last, with the debounce cases: its app must not show in the cases that list apps.
 CASES["hostile_sync"] = Case(_hostile_sync, ("syncs",), phase=4)
+
+
+# -- GraphQL documents that do not parse -------------------------------------------------------
+# Each names a parser error: an unexpected or missing token, an empty list of definitions. (Bad
+# tokens, such as unterminated strings and malformed numbers, are worded otherwise on ours:
+# docs/compatibility.md.)
+_UNPARSED = (
+    "{ run(runID: ) { id } }", 'query Q {\n  run(runID: "x") {\n    id\n', "{ a: }",
+    "garbage { x }", "query Q($v: String = $w) { x }", "query { }", "{ apps { id } } }",
+    "query Q() { x }", "{ x() }", "fragment F on { x }", "fragment F T { x }",
+    "{ ...on { x } }", "query Q($a String) { x }", "{ x(a: [1, ) }", "{ x(a: {b 1}) }",
+    "{ x @ }", "query Q($a: [String) { x }", "{ x } query", "subscription", "{ x(a: $) }",
+    '{ x(a: "a\\"b" c) }',
+)
+
+
+def _unparsed(side: Side) -> Answer:
+    """Each document's status, errors (message, locations, code) and data."""
+    return {"documents": [side.probe.request("POST", "/v0/gql", {"query": document})
+                          for document in _UNPARSED]}
+
+
+CASES["graphql_unparsed"] = Case(_unparsed, ("documents",))

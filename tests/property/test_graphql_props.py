@@ -147,4 +147,5 @@ def test_the_parser_alone_raises_only_graphql_errors(query: str) -> None:
     try:
         parser.parse(query)
     except GraphQLError as error:
-        assert error.message.startswith(("Syntax Error", "Document", "Unexpected"))
+        assert error.message.startswith(
+            ("Syntax Error", "Document", "Unexpected", "Expected", "expected at least one"))

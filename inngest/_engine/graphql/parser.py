@@ -47,12 +47,27 @@ class _Token:
     value: str
     loc: Location
 
-    def describe(self) -> str:
+    def kind_text(self) -> str:
+        """The token's kind as the real server's parser (gqlparser) names it: a punctuator
+        is itself."""
         if self.kind == "eof":
             return "<EOF>"
         if self.kind in ("punct", "spread"):
-            return f'"{self.value}"'
-        return f'{self.kind.capitalize()} "{self.value}"'
+            return self.value
+        return self.kind.capitalize()
+
+    def describe(self) -> str:
+        """The token as the real server's parser writes it: its kind, then its text quoted
+        (a punctuator has none)."""
+        if self.kind in ("eof", "punct", "spread"):
+            return self.kind_text()
+        return f"{self.kind_text()} {_go_quote(self.value)}"
+
+
+def _go_quote(text: str) -> str:
+    """``strconv.Quote`` for the texts tokens hold (names, numbers and strings)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + '"'
 
 
 def _string_value(raw: str) -> str:
@@ -145,22 +160,30 @@ class _Parser:
             return True
         return False
 
+    # Parse errors are worded as the real server's parser (gqlparser) words them (measured).
+
     def _unexpected(self, token: _Token | None = None) -> GraphQLError:
         token = token or self._tokens[self._index]
-        return GraphQLError(f"Syntax Error: Unexpected {token.describe()}.", [token.loc])
+        return GraphQLError(f"Unexpected {token.describe()}", [token.loc])
 
     def _expect(self, kind: str, value: str | None = None) -> _Token:
         if self._peek(kind, value):
             return self._advance()
         token = self._tokens[self._index]
-        wanted = f'"{value}"' if value is not None else kind.capitalize()
-        raise GraphQLError(
-            f"Syntax Error: Expected {wanted}, found {token.describe()}.", [token.loc]
-        )
+        if kind == "name" and value is not None:  # a keyword: the token is shown whole
+            message = f"Expected {_go_quote(value)}, found {token.describe()}"
+        else:
+            message = f"Expected {value or kind.capitalize()}, found {token.kind_text()}"
+        raise GraphQLError(message, [token.loc])
 
     def _many(self, open_: str, close: str, item: Callable[[], object]) -> list[object]:
+        """One or more items between ``open_`` and ``close``."""
         self._expect("punct", open_)
         self._enter()
+        if self._peek("punct", close):
+            token = self._tokens[self._index]
+            raise GraphQLError(
+                f"expected at least one definition, found {token.kind_text()}", [token.loc])
         items = [item()]
         while not self._skip("punct", close):
             items.append(item())

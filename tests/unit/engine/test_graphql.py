@@ -114,7 +114,7 @@ def test_unknown_field_and_syntax_errors(client: Client) -> None:
     }]}
     status, body = client.request("POST", "/v0/gql", {"query": "{ apps { id }"})
     assert status == 422 and body["data"] is None
-    assert body["errors"][0]["message"] == "Syntax Error: Expected Name, found <EOF>."
+    assert body["errors"][0]["message"] == "Expected Name, found <EOF>"
     assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
