@@ -65,7 +65,9 @@ class _Token:
 
 
 def _go_quote(text: str) -> str:
-    """``strconv.Quote`` for the texts tokens hold (names, numbers and strings)."""
+    """A token's text quoted as Go's ``strconv.Quote`` quotes it, for backslashes, quotes, tabs and
+    line ends (names and numbers have none; other control characters in a string, which
+    Go writes as ``\\x..``, are left as they are)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + '"'
 
