@@ -79,14 +79,14 @@ def request_rows(raw: dict[str, typing.Any]) -> list[Row]:
                              _minus(other, official_noop)))
         for k in STEP_COUNTS:
             ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
-            floor = _get(raw, "floor", mode, k, "median_us")
+            floor = _get(raw, "ours", "sdk", f"floor_{mode}", k, "median_us")
             rows.append(_row(group, f"k={k} vs floor (ours {_adapter(raw, 'ours')})", "us",
                              ours, floor, other_label="floor",
                              target="<= 3.0 x floor", max_ratio=3.0))
         # No target: the floor the issue set leaves out work the protocol requires.
         rows.append(_row(group, "k=0 vs protocol floor (same WSGI call; no target)", "us",
                          _get(raw, "ours", "sdk", f"post_{mode}", "0", "median_us"),
-                         _get(raw, "floor", f"protocol_{mode}", "0", "median_us"),
+                         _get(raw, "ours", "sdk", f"protocol_floor_{mode}", "0", "median_us"),
                          other_label="protocol"))
         rows.append(_row(group, "growth per memo", "us", _per_memo(raw, "ours", mode),
                          _per_memo(raw, "official", mode)))
@@ -268,7 +268,7 @@ def _errors(raw: dict[str, typing.Any]) -> list[str]:
     notes = []
     for path in (("ours", "sdk"), ("official", "sdk"), ("ours", "import"),
                  ("official", "import"), ("ours", "size"), ("official", "size"),
-                 ("floor",), ("engine",)):
+                 ("engine",)):
         section = _get(raw, *path)
         if not isinstance(section, dict):
             continue

@@ -1,10 +1,10 @@
 """The floor for request handling: parse the body, check the HMAC, hash the step ids.
 
-Nothing an SDK does per request can be cheaper than this; Flask's own cost for a no-op
-route that reads the body is measured too, for context. So is a second, fuller floor, the
-protocol floor: the least a WSGI app must do to answer the request correctly (the work above,
-plus finding the memos, encoding the reply and, signed, signing it), timed through the same
-WSGI call as the SDK. Prints one ``BENCH-JSON`` line.
+Nothing an SDK does per request can be cheaper than this. A second, fuller floor, the
+protocol floor, is the least a WSGI app must do to answer the request correctly (the work
+above, plus finding the memos, encoding the reply and, signed, signing it). ``sdk_worker.py
+--with-floors`` times both in turns with our SDK's request (the floor as bare calls, the
+protocol floor through the same WSGI call as the SDK).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import time
 import typing
 
 import _common
-import sdk_worker
 
 
-def floor_call(body: bytes, k: int, signed: bool) -> object:
+def floor_call(body: bytes, k: int, signed: bool) -> typing.Callable[[], object]:
     key = _common.raw_key(_common.SIGNING_KEY)
     timestamp = b"1700000000"
 
@@ -65,41 +64,3 @@ def protocol_floor_app(k: int, signed: bool) -> typing.Callable[..., list[bytes]
         return [out]
 
     return app
-
-
-def protocol_floor_us(k: int, signed: bool) -> dict[str, float]:
-    body = _common.execution_body(k)
-    headers = {"x-inngest-signature": _common.sign(body)} if signed else {}
-    call = sdk_worker.wsgi_call(protocol_floor_app(k, signed), "POST", "", body, headers)
-    return _common.measure(sdk_worker.checked(call, 206))
-
-
-def flask_noop_us() -> dict[str, float]:
-    import flask
-
-    app = flask.Flask("noop")
-
-    @app.route(_common.SERVE_PATH, methods=["POST"])
-    def noop() -> tuple[bytes, int]:
-        return flask.request.get_data(), 206
-
-    body = _common.execution_body(0)
-    return _common.measure(sdk_worker.wsgi_call(app.wsgi_app, "POST", "", body, {}))
-
-
-def main() -> None:
-    results: dict[str, object] = {}
-    for mode, signed in (("dev", False), ("cloud", True)):
-        results[mode] = {
-            str(k): _common.measure(floor_call(_common.execution_body(k), k, signed))
-            for k in _common.STEP_COUNTS
-        }
-        results[f"protocol_{mode}"] = {
-            str(k): protocol_floor_us(k, signed) for k in _common.STEP_COUNTS
-        }
-    results["flask_noop"] = flask_noop_us()
-    _common.emit(results)
-
-
-if __name__ == "__main__":
-    main()

@@ -137,12 +137,35 @@ def checked(call: Call, expected: int) -> Call:
 def bench_post(app: typing.Any, cloud: bool) -> dict[str, object]:
     results: dict[str, object] = {}
     for k in _common.STEP_COUNTS:
-        body = _common.execution_body(k)
-        headers = {"x-inngest-signature": _common.sign(body)} if cloud else {}
-        query = f"fnId={_common.APP_ID}-{_common.fn_slug(k)}&stepId=step"
-        call = checked(wsgi_call(app, "POST", query, body, headers), 206)
-        results[str(k)] = _common.measure(call)
+        results[str(k)] = _common.measure(post_call(app, k, cloud))
     return results
+
+
+def bench_post_with_floors(app: typing.Any, cloud: bool) -> dict[str, dict[str, object]]:
+    """``bench_post``, each k timed in turns with the floor and the protocol floor for the
+    same request (``floor_worker``), so that the ratios compare timings made together."""
+    import floor_worker
+
+    results: dict[str, dict[str, object]] = {"ours": {}, "floor": {}, "protocol": {}}
+    for k in _common.STEP_COUNTS:
+        body = _common.execution_body(k)
+        protocol = floor_worker.protocol_floor_app(k, cloud)
+        timed = _common.measure_alternating({
+            "ours": post_call(app, k, cloud),
+            "floor": floor_worker.floor_call(body, k, cloud),
+            "protocol": post_call(protocol, k, cloud),
+        })
+        for name, timing in timed.items():
+            results[name][str(k)] = timing
+    return results
+
+
+def post_call(app: typing.Any, k: int, cloud: bool) -> Call:
+    """The bench's execution request for k memos, checked once, as a call into ``app``."""
+    body = _common.execution_body(k)
+    headers = {"x-inngest-signature": _common.sign(body)} if cloud else {}
+    query = f"fnId={_common.APP_ID}-{_common.fn_slug(k)}&stepId=step"
+    return checked(wsgi_call(app, "POST", query, body, headers), 206)
 
 
 def bench_get(app: typing.Any, cloud: bool) -> dict[str, float]:
@@ -190,6 +213,19 @@ def _section(results: dict[str, object], name: str, run: typing.Callable[[], obj
         traceback.print_exc(file=sys.stderr)
 
 
+def _floored_section(results: dict[str, object], mode: str,
+                     app: typing.Callable[[], typing.Any]) -> None:
+    try:
+        timed = bench_post_with_floors(app(), mode == "cloud")
+    except Exception as err:  # report and keep measuring the other sections
+        error: dict[str, object] = {"error": f"{type(err).__name__}: {err}"}
+        timed = {"ours": error, "floor": error, "protocol": error}
+        traceback.print_exc(file=sys.stderr)
+    results[f"post_{mode}"] = timed["ours"]
+    results[f"floor_{mode}"] = timed["floor"]
+    results[f"protocol_floor_{mode}"] = timed["protocol"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--api-url", required=True, help="stub with /fn/register")
@@ -198,6 +234,9 @@ def main() -> None:
                         help="the entry point measured as the SDK's own (lightest) one")
     parser.add_argument("--also-flask", action="store_true",
                         help="also time POST through Flask (post_<mode>_flask)")
+    parser.add_argument("--with-floors", action="store_true",
+                        help="time POST in turns with the floors (floor_<mode>, "
+                             "protocol_floor_<mode>)")
     args = parser.parse_args()
     results: dict[str, object] = {"adapter": args.adapter}
     apps: dict[tuple[str, str], typing.Any] = {}
@@ -208,7 +247,11 @@ def main() -> None:
         return apps[mode, adapter]
 
     for mode in ("dev", "cloud"):
-        _section(results, f"post_{mode}", lambda m=mode: bench_post(app_for(m), m == "cloud"))
+        if args.with_floors:
+            _floored_section(results, mode, lambda m=mode: app_for(m))
+        else:
+            _section(results, f"post_{mode}",
+                     lambda m=mode: bench_post(app_for(m), m == "cloud"))
         if args.also_flask and args.adapter != "flask":
             _section(results, f"post_{mode}_flask",
                      lambda m=mode: bench_post(app_for(m, "flask"), m == "cloud"))
