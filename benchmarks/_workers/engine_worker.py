@@ -242,6 +242,7 @@ class App:
         import inngest.http_server
 
         self.inngest = inngest
+        self.engine_url = engine_url
         self.client = inngest.Inngest(
             app_id="bench-engine", is_production=False,
             api_base_url=engine_url, event_api_base_url=engine_url,
@@ -455,19 +456,41 @@ def _memory(recorder: Recorder) -> dict[str, object]:
 def _real(binary: str, ours_url: str, recorder: Recorder, scale: float,
           results: dict[str, object]) -> dict[str, object]:
     """Ingest into ours (``ours_url``, durable) and the real server in turns, then the same
-    app's runs on the real server."""
+    app's runs on a fresh engine of ours (8 queue workers, as the rows above) and on the real
+    server, in turns too: each keeps its best of two rounds. (Ours timed minutes before the
+    real server let the machine's drift in speed, up to 2x here, into the ratio.)"""
     real_results: dict[str, object] = {}
-    with RealServer(binary) as real:
+    with RealServer(binary) as real, Engine(8) as fresh:
         rates = ingest_rates({"ours": ours_url, "real": real.url})
         results["ingest_ours"], real_results["ingest"] = rates["ours"], rates["real"]
-        app = App(real.url, recorder)
+        apps = {"ours": App(fresh.url, recorder), "real": App(real.url, recorder)}
         try:
             for steps, runs in ((1, max(20, int(100 * scale))), (10, max(5, int(30 * scale)))):
-                real_results[f"throughput_s{steps}"] = throughput(real.url, app, recorder, steps,
-                                                                  runs, 60.0)
+                best = _best_throughputs(apps, recorder, steps, runs)
+                real_results[f"throughput_s{steps}"] = best["real"]
+                real_results[f"ours_throughput_s{steps}"] = best["ours"]
         finally:
-            app.close()
+            for app in apps.values():
+                app.close()
     return real_results
+
+
+def _best_throughputs(apps: dict[str, App], recorder: Recorder, steps: int, runs: int,
+                      rounds: int = 2) -> dict[str, dict[str, object]]:
+    """Each app's best throughput (runs/s) of ``rounds``, the apps taking turns."""
+    best: dict[str, dict[str, object]] = {}
+    for _ in range(rounds):
+        for name, app in apps.items():
+            result = throughput(app.engine_url, app, recorder, steps, runs, 60.0)
+            if name not in best or _rate(result) > _rate(best[name]):
+                best[name] = result
+    return best
+
+
+def _rate(result: dict[str, object]) -> float:
+    rate = result["runs_per_s"]
+    assert isinstance(rate, float)
+    return rate
 
 
 if __name__ == "__main__":
