@@ -91,12 +91,17 @@ _FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding
 _KEEP_ALIVE_END = "connection: keep-alive\r\n\r\n"
 _CLOSE_END = "connection: close\r\n\r\n"
 _DRAIN_SECONDS = 1.0
+_WAKE_BYTES = 4096
 _DRAIN_BYTES = 256 * 1024
 # Longer than a client's turn between two requests on one connection (about 0.3 ms for a
 # Python client), short enough that a worker is never held for long by a client's silence.
 _LINGER_SECONDS = 0.002
 # select.poll is missing on some platforms (Windows): select.select serves there.
 _HAS_POLL = hasattr(select, "poll")
+# Selectors whose waits see registrations made by other threads during them (epoll's:
+# each registration is a system call on the one kernel object the wait is on).
+_SHARED_SELECTORS: tuple[type[selectors.BaseSelector], ...] = tuple(
+    kind for kind in (getattr(selectors, "EpollSelector", None),) if kind is not None)
 # How long server_close() gives the requests being answered to finish.
 _CLOSE_WAIT_SECONDS = 5.0
 
@@ -401,8 +406,11 @@ class CoreServer:
         self._connections: set[_Connection] = set()
         self._taken: set[socket.socket] = set()
         self._buffered = 0
-        # No deadline of a connection is earlier (the selector thread's; see _set_deadline).
+        # No deadline of a connection is earlier (under the lock; see _set_deadline).
         self._earliest = math.inf
+        # The selector serve_forever waits on, when a worker may register a connection in
+        # it itself (under the lock; see _hand_back).
+        self._selector: selectors.BaseSelector | None = None
         self._closed = False
         self._lock = threading.Lock()
         self._all_answered = threading.Condition(self._lock)
@@ -418,6 +426,9 @@ class CoreServer:
         selector = selectors.DefaultSelector()
         selector.register(self.socket, selectors.EVENT_READ, None)
         selector.register(self._wake_read, selectors.EVENT_READ, None)
+        if isinstance(selector, _SHARED_SELECTORS):
+            with self._lock:
+                self._selector = selector
         try:
             while not self._stop.is_set():
                 for key, _ in selector.select(self._wait(poll_interval)):
@@ -430,6 +441,8 @@ class CoreServer:
                 if time.monotonic() >= self._earliest:
                     self._expire(selector)
         finally:
+            with self._lock:
+                self._selector = None
             for conn in self._snapshot():
                 if _registered(selector, conn):
                     self._close(selector, conn)
@@ -473,6 +486,10 @@ class CoreServer:
         """Give ``conn`` (read by the selector thread) a deadline. The earliest one is kept
         as it is set, so that the selector thread looks through every connection's only
         once one may have passed, not after each event."""
+        with self._lock:
+            self._set_deadline_locked(conn, deadline)
+
+    def _set_deadline_locked(self, conn: _Connection, deadline: float) -> None:
         conn.deadline = deadline
         self._earliest = min(self._earliest, deadline)
 
@@ -675,13 +692,10 @@ class CoreServer:
 
     def _expire(self, selector: selectors.BaseSelector) -> None:
         now = time.monotonic()
-        expired = []
-        self._earliest = math.inf
-        for conn in self._snapshot():
-            if conn.deadline and conn.deadline <= now:
-                expired.append(conn)
-            elif conn.deadline:
-                self._earliest = min(self._earliest, conn.deadline)
+        with self._lock:
+            expired = [conn for conn in self._connections if 0 < conn.deadline <= now]
+            self._earliest = min((conn.deadline for conn in self._connections
+                                  if conn.deadline > now), default=math.inf)
         for conn in expired:
             if conn.draining or conn.idle or not _mid_request(conn):
                 self._close(selector, conn)
@@ -741,15 +755,28 @@ class CoreServer:
                     self._all_answered.notify_all()
                 # server_close() has run: no one would take it back, or close it.
                 kept = kept and not self._closed
-                # One wake for the connections handed back until the selector thread
-                # takes them: it takes every one there is.
-                wake = kept and not self._returned
-                if kept:
-                    self._returned.append(conn)
+                wake = kept and self._hand_back(conn)
         if not kept:
             self._forget(conn)
         elif wake:
             self._wake()
+
+    def _hand_back(self, conn: _Connection) -> bool:
+        """(Under the lock.) Give the selector thread ``conn`` back, its request answered;
+        whether the selector thread must be woken to take it. Into an epoll selector a
+        worker registers an idle connection itself: a registration made from another
+        thread takes effect in a wait under way (not so with select or poll), and the
+        wake-up and the selector thread's turn cost more than the answer's own sending.
+        One wake serves the connections handed back until the selector thread takes them:
+        it takes every one there is."""
+        if self._selector is not None and not _mid_request(conn):
+            conn.idle = True
+            self._set_deadline_locked(conn, time.monotonic() + self.limits.keep_alive_timeout)
+            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            return False
+        wake = not self._returned
+        self._returned.append(conn)
+        return wake
 
     def _answer(self, conn: _Connection, request: HTTPRequest) -> bool:
         """Handle ``request`` and send the response; whether the connection stays open.
@@ -1174,12 +1201,28 @@ def _response_bytes(
     status: int, headers: typing.Mapping[str, str], body: bytes, keep_alive: bool
 ) -> bytes:
     lines = [_status_line(status)]
-    for name, value in headers.items():
-        if name.lower() not in _FRAMING_HEADERS:
-            lines.append(f"{name}: {value}\r\n")
+    lines += [_header_lines.get(field) or _header_line(field) for field in headers.items()]
     lines.append(f"content-length: {len(body)}\r\n")
     lines.append(_KEEP_ALIVE_END if keep_alive else _CLOSE_END)
     return "".join(lines).encode("iso-8859-1") + body
+
+
+# A handler answers with the same few headers again and again (an SDK's answers have eight).
+_header_lines: dict[tuple[str, str], str] = {}
+
+
+def _header_line(field: tuple[str, str]) -> str:
+    """The response's line for a header (with its line end); none for a framing header,
+    which the server writes itself."""
+    name, value = field
+    if name.lower() in _FRAMING_HEADERS:
+        return ""
+    line = f"{name}: {value}\r\n"
+    if len(line) <= _MEMO_KEY_CHARS:
+        if len(_header_lines) >= _MEMO_SIZE:
+            _header_lines.clear()
+        _header_lines[field] = line
+    return line
 
 
 def _head_bytes(status: int, headers: typing.Mapping[str, str]) -> bytes:
@@ -1206,8 +1249,10 @@ def _ready(sock: socket.socket, timeout: float, write: bool = False) -> bool:
 
 
 def _drain(sock: socket.socket) -> None:
+    """Read what the non-blocking ``sock`` holds (the wake-ups sent to one of the server's
+    own sockets): a read that does not fill the buffer took all there was."""
     try:
-        while sock.recv(4096):
+        while len(sock.recv(_WAKE_BYTES)) == _WAKE_BYTES:
             pass
     except (BlockingIOError, InterruptedError):
         pass
