@@ -635,6 +635,25 @@ def test_idle_keep_alive_connections_are_closed() -> None:
         store.close()
 
 
+def test_an_idle_connection_is_closed_on_time_whatever_the_poll_interval() -> None:
+    """A worker hands an answered connection back itself; the selector thread, waiting an
+    hour for events, still closes it once idle past its keep-alive timeout."""
+    store = Store()
+    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.05)
+    server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
+    threading.Thread(target=server.serve_forever, args=(3600,), daemon=True).start()
+    try:
+        with connect(int(server.server_address[1])) as sock:
+            sock.sendall(HEALTH)
+            assert read_response(sock)[1]["connection"] == "keep-alive"
+            sock.settimeout(1)
+            assert closed_by_server(sock)
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+
 def test_keep_alive_serves_several_requests_on_one_connection(engine_port: int) -> None:
     with connect(engine_port) as sock:
         sock.sendall(HEALTH + HEALTH)
