@@ -50,18 +50,22 @@ class InngestServer(_http_core.CoreServer):
         return f"http://{host_text}:{port}{self.route}"
 
     def _serve(self, request: _http_core.HTTPRequest) -> _http_core.HTTPResponse:
-        path = urllib.parse.urlsplit(request.target).path
-        if path.rstrip("/") != self.route.rstrip("/"):
+        if _target_path(request.target).rstrip("/") != self.route.rstrip("/"):
             return _NOT_FOUND.status, _NOT_FOUND.headers, _NOT_FOUND.body
         host = request.headers.get("host") or "{}:{}".format(*self.server_address[:2])
-        sdk_request = Request(
-            method=request.method,
-            url=f"http://{host}{request.target}",
-            headers=dict(request.headers),
-            body=request.body,
-        )
+        # The core's header names are lower-case already, the first of repeated ones kept.
+        sdk_request = Request.normalized(request.method, f"http://{host}{request.target}",
+                                         dict(request.headers), request.body)
         response = self.comm_handler.handle(sdk_request, request)
         return response.status, response.headers, response.body
+
+
+def _target_path(target: str) -> str:
+    """The path of a request target: of a plain path (nearly every request's), what
+    ``urlsplit`` finds, without its cost."""
+    if target[:1] == "/" and target[:2] != "//":
+        return target.partition("?")[0].partition("#")[0]
+    return urllib.parse.urlsplit(target).path
 
 
 def serve(
