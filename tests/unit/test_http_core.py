@@ -13,7 +13,7 @@ import typing
 import pytest
 
 import inngest
-from inngest import http_server
+from inngest import _http_core, http_server
 from inngest._engine.engine import Engine
 from inngest._engine.executor import Settings
 from inngest._engine.http.api import Api, Server
@@ -635,19 +635,59 @@ def test_idle_keep_alive_connections_are_closed() -> None:
         store.close()
 
 
-def test_an_idle_connection_is_closed_on_time_whatever_the_poll_interval() -> None:
-    """A worker hands an answered connection back itself; the selector thread, waiting an
-    hour for events, still closes it once idle past its keep-alive timeout."""
+HAND_BACKS = pytest.mark.parametrize("shared", [True, False],
+                                     ids=["registered-by-worker", "woken-by-pipe"])
+
+
+def hand_back(shared: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Have workers hand answered connections back into an epoll selector themselves (where
+    there is one), or through the wake-up pipe (as with any other selector)."""
+    if not shared:
+        monkeypatch.setattr(_http_core, "_SHARED_SELECTORS", ())
+
+
+def serving(limits: Limits, poll_interval: float) -> tuple[Server, Store]:
     store = Store()
-    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.05)
     server = Server(("127.0.0.1", 0), Api(Engine(store, Settings())), 2, limits)
-    threading.Thread(target=server.serve_forever, args=(3600,), daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(poll_interval,), daemon=True).start()
+    return server, store
+
+
+@HAND_BACKS
+def test_an_idle_connection_is_closed_on_time_whatever_the_poll_interval(
+    shared: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The selector thread, waiting an hour for events, still closes a connection handed
+    back once it is idle past its keep-alive timeout."""
+    hand_back(shared, monkeypatch)
+    limits = Limits(max_body_bytes=100, max_buffered_bytes=100, keep_alive_timeout=0.05)
+    server, store = serving(limits, 3600)
     try:
         with connect(int(server.server_address[1])) as sock:
             sock.sendall(HEALTH)
             assert read_response(sock)[1]["connection"] == "keep-alive"
             sock.settimeout(1)
             assert closed_by_server(sock)
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+
+@HAND_BACKS
+def test_a_connection_handed_back_serves_again(
+    shared: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hand_back(shared, monkeypatch)
+    server, store = serving(Limits(max_body_bytes=100, max_buffered_bytes=100), 3600)
+    try:
+        port = int(server.server_address[1])
+        with connect(port) as kept:
+            for _ in range(3):
+                kept.sendall(HEALTH)
+                assert read_response(kept)[0] == 200
+                time.sleep(0.01)  # past the worker's wait for a next request: handed back
+                assert ask(port, HEALTH)[0] == 200
     finally:
         server.shutdown()
         server.server_close()
