@@ -207,37 +207,37 @@ def run(
         except Exception as err:
             return Outcome(error=err)
     logger = ReplayQuietLogger(client.logger)
+    memos = dict(request.steps)  # consumed as steps replay; the request keeps its own
     step = _step.StepSync(
         client,
         middleware,
-        _step.StepMemos(request.steps),
+        memos,
         target_step_id,
         request.disable_immediate_execution,
         request.attempt,
         request.max_attempts,
         logger,
     )
-    # Filled in directly rather than through the dataclass's __init__ (one setattr per
-    # field): one is made per request.
-    ctx = ContextSync.__new__(ContextSync)
-    ctx.__dict__.update(
-        attempt=request.attempt,
-        event=request.event,
-        events=list(request.events or ()),
-        group=_step.GroupSync(step),
-        job_id=job_id,
-        logger=logger,
-        request_id=request_id,
-        run_id=request.run_id,
-        step=step,
+    # Positional, in field order (attempt, event, events, group, job_id, logger, request_id,
+    # run_id, step): one is made per request.
+    ctx = ContextSync(
+        request.attempt,
+        request.event,
+        list(request.events or ()),
+        _step.GroupSync(step),
+        job_id,
+        logger,
+        request_id,
+        request.run_id,
+        step,
     )
     spans = [] if timings is None else timings.spans
     started = now()
     outcome: Outcome | None = None
     try:
         if middleware is not None:
-            middleware.transform_input(ctx, function, step._memos)
-        if not step._memos._memos:  # no memo left (transform_input may have taken some)
+            middleware.transform_input(ctx, function, _step.StepMemos.sharing(memos))
+        if not memos:  # no memo left (transform_input may have taken some)
             step._start_execution()
     except _step.HookFailedInterrupt as failed:  # before_execution failed
         outcome = Outcome(error=failed.error)
@@ -374,7 +374,12 @@ def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
     except (TypeError, ValueError, RecursionError):
         _check_step_data(reports)  # names the step whose data is to blame, if one is
         raise _Unserializable("returned unserializable data") from None
-    return ExecutionResult(206, text.encode("utf-8"), no_retry)
+    # The named tuple's own __new__ is a Python function: this is the same tuple, built
+    # directly (one is made per request).
+    return _new_result(ExecutionResult, (206, text.encode("utf-8"), no_retry, None))
+
+
+_new_result = tuple.__new__
 
 
 def _check_step_data(reports: list[_step.StepReport]) -> None:

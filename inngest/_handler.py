@@ -449,11 +449,11 @@ def _payload(request: Request, auth: _Auth) -> object:
     if auth.payload is not _UNPARSED:
         return auth.payload
     body = request.body
-    if not body.strip():
-        raise _errors.BodyInvalidError("request body is empty")
     try:
         return json_value.loads(body)
     except json.JSONDecodeError as err:
+        if not body.strip():  # JSON with no value: nothing but whitespace, if anything
+            raise _errors.BodyInvalidError("request body is empty") from None
         raise _errors.BodyInvalidError(f"request body is not JSON (byte {err.pos})") from None
     except UnicodeDecodeError:
         raise _errors.BodyInvalidError("request body is not UTF-8 JSON") from None

@@ -23,6 +23,11 @@ if typing.TYPE_CHECKING:
 
 T = typing.TypeVar("T")
 
+# The opcodes every request's step code compares with: a module global loads in a fraction
+# of the time an Enum class attribute does (EnumType's attribute lookup is not cached).
+_STEP_RUN = Opcode.STEP_RUN
+_PLANNED = Opcode.PLANNED
+
 
 class ParallelMode(str, enum.Enum):
     WAIT = "wait"
@@ -80,6 +85,14 @@ class StepMemos:
     @classmethod
     def from_dict(cls, raw: typing.Mapping[str, object]) -> StepMemos:
         return cls(raw)
+
+    @classmethod
+    def sharing(cls, memos: dict[str, object]) -> StepMemos:
+        """Memos over ``memos`` itself, not a copy: what middleware changes or takes, the
+        run's steps see."""
+        shared = cls.__new__(cls)
+        shared._memos = memos
+        return shared
 
     from_raw = from_dict
 
@@ -198,7 +211,7 @@ class RunState:
         self,
         client: Inngest,
         middleware: MiddlewareManager | None,
-        memos: StepMemos,
+        memos: dict[str, object],
         target_step_id: str | None,
         disable_immediate_execution: bool,
         attempt: int,
@@ -207,6 +220,7 @@ class RunState:
     ) -> None:
         self._client = client
         self._middleware = middleware
+        # The request's memos not consumed yet, by hashed id (raw, or Memo objects).
         self._memos = memos
         self._target_step_id = target_step_id
         self._disable_immediate_execution = disable_immediate_execution
@@ -233,7 +247,7 @@ class RunState:
             hashed_id, index = hash_step_id(f"{step_id}:{count}"), count
         else:
             hashed_id, index = hash_step_id(step_id), None
-        memos = self._memos._memos
+        memos = self._memos
         raw = memos.pop(hashed_id, _NO_MEMO)
         if not memos and not self._started:
             self._start_execution()
@@ -259,12 +273,12 @@ class RunState:
         if targeting and self._target_step_id != report.hashed_id:
             raise SkipInterrupt(report.display_name)
         if self._in_parallel and not targeting:
-            if report.op is Opcode.STEP_RUN:
-                report.op = Opcode.PLANNED
+            if report.op is _STEP_RUN:
+                report.op = _PLANNED
             raise ResponseInterrupt([report])
-        if report.op is Opcode.STEP_RUN:
+        if report.op is _STEP_RUN:
             if self._disable_immediate_execution and not targeting:
-                report.op = Opcode.PLANNED
+                report.op = _PLANNED
                 raise ResponseInterrupt([report])
             return
         raise ResponseInterrupt([report])
@@ -355,7 +369,7 @@ class StepSync(RunState):
                 return raw["data"]  # type: ignore[no-any-return]
             memo = _as_memo(raw)
             return typing.cast(T, self._deserialize(_memo_value(memo), output_type))
-        report = StepReport(hashed_id, step_id, step_id, Opcode.STEP_RUN, None, step_id, index)
+        report = StepReport(hashed_id, step_id, step_id, _STEP_RUN, None, step_id, index)
         self._resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
         raise ResponseInterrupt([report])
