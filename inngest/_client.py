@@ -146,7 +146,12 @@ class Inngest:
 
     def signing_keys(self) -> list[str]:
         """Keys that may verify requests: primary then fallback."""
-        return [key for key in (self.signing_key, self.signing_key_fallback) if key]
+        # Plain ifs, not a comprehension (a function call of its own): signed requests
+        # ask for these every time.
+        keys = [self.signing_key] if self.signing_key else []
+        if self.signing_key_fallback:
+            keys.append(self.signing_key_fallback)
+        return keys
 
     def bearer_tokens(self) -> list[str]:
         return [_signing.hash_signing_key(key) for key in self.signing_keys()]

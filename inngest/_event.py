@@ -55,7 +55,13 @@ class Event(Model):
         # setattr per field): events are parsed on every request. Values of the plain
         # JSON types (what the server sends) need none of __post_init__'s checks.
         event = object.__new__(cls)
-        event.__dict__.update(name=name, data=data, id=id_, ts=ts, user=user, v=v)
+        fields = event.__dict__
+        fields["name"] = name
+        fields["data"] = data
+        fields["id"] = id_
+        fields["ts"] = ts
+        fields["user"] = user
+        fields["v"] = v
         if not (
             type(name) is str
             and type(data) is dict

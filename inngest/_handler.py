@@ -126,6 +126,7 @@ class _Auth(typing.NamedTuple):
 
 
 _NO_AUTH = _Auth()
+_new_tuple = tuple.__new__
 
 
 class _StaticHeaders(typing.NamedTuple):
@@ -225,7 +226,8 @@ class CommHandler:
             )
         except _errors.Error as err:
             return _Auth(error=err)
-        return _Auth(key, None, payload if request.body else _UNPARSED)
+        # The named tuple's own __new__ is a Python function: the same tuple, built directly.
+        return _new_tuple(_Auth, (key, None, payload if request.body else _UNPARSED))
 
     def _rejection(self, request: Request, error: _errors.Error) -> _errors.Error | None:
         """The auth error that must turn this request away, if any."""

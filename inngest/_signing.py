@@ -7,6 +7,7 @@ hashlib and hmac are imported where used: loading OpenSSL is the largest part of
 from __future__ import annotations
 
 import time
+import typing
 import urllib.parse
 
 from inngest import _errors
@@ -91,9 +92,7 @@ def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
     """The header's timestamp and signature, if it has both and the timestamp is recent."""
     if header is None:
         raise _errors.HeaderMissingError("cannot validate signature: missing signature header")
-    fields = _parse_form(header)
-    timestamp = fields.get("t", "")
-    signature = fields.get("s", "")
+    timestamp, signature = _signature_fields(header)
     if not signature:
         raise _errors.SigVerificationFailedError("signature header is malformed")
     # Unix seconds in 1-19 ASCII digits: isdigit() alone takes other scripts' digits, and
@@ -109,23 +108,41 @@ def _fresh_signature(header: str | None, now: float | None) -> tuple[str, str]:
 def _matching_key(
     message: bytes, timestamp: str, signature: str, signing_keys: list[str]
 ) -> str | None:
-    import hmac
-
+    compare = _compare_digest or _load_compare_digest()
     for key in signing_keys:
-        if hmac.compare_digest(mac(key, message, timestamp), signature):
+        if compare(mac(key, message, timestamp), signature):
             return key
     return None
 
 
-def _parse_form(text: str) -> dict[str, str]:
-    """The header's fields, the first value of each (as the official SDK reads them with
-    ``parse_qs``); with no "%" or "+" there is nothing to unquote, and it is only split."""
+_compare_digest: typing.Callable[[str, str], bool] | None = None
+
+
+def _load_compare_digest() -> typing.Callable[[str, str], bool]:
+    """``hmac.compare_digest``, imported on first use (see the module's docstring) and kept:
+    an import statement costs a lookup in ``sys.modules`` on every call."""
+    global _compare_digest
+    import hmac
+
+    _compare_digest = hmac.compare_digest
+    return _compare_digest
+
+
+def _signature_fields(text: str) -> tuple[str, str]:
+    """The header's ``t`` and ``s`` fields ("" when absent)."""
     timestamp, _, signature = text.partition("&")
     if (
         timestamp[:2] == "t=" and signature[:2] == "s=" and "&" not in signature
         and "%" not in text and "+" not in text
     ):  # the form servers send: split once
-        return {"t": timestamp[2:], "s": signature[2:]}
+        return timestamp[2:], signature[2:]
+    fields = _parse_form(text)
+    return fields.get("t", ""), fields.get("s", "")
+
+
+def _parse_form(text: str) -> dict[str, str]:
+    """The header's fields, the first value of each (as the official SDK reads them with
+    ``parse_qs``); with no "%" or "+" there is nothing to unquote, and it is only split."""
     fields: dict[str, str] = {}
     if "%" in text or "+" in text:
         for name, value in urllib.parse.parse_qsl(text, keep_blank_values=True):

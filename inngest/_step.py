@@ -383,7 +383,11 @@ class StepSync(RunState):
     ) -> object:
         self._in_step = True
         try:
-            return self._serialize(handler(*args), output_type)
+            output = handler(*args)
+            # Checked here too: most clients have no serializer, and then no call is needed.
+            if self._client.serializer is None:
+                return output
+            return self._serialize(output, output_type)
         except (_errors.NonRetriableError, _errors.RetryAfterError):
             raise
         except NestedStepInterrupt:

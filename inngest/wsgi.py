@@ -67,7 +67,11 @@ def serve(
 def to_request(environ: Environ, body: bytes | None = None) -> Request:
     """The serve request in ``environ``; its body is read from ``wsgi.input`` unless given."""
     headers = {}
-    for key, name in _header_keys(environ):  # a loop: cheaper than a comprehension's call
+    keyset = tuple(environ)
+    pairs = _header_keys_by_keyset.get(keyset)  # looked up here: a hit calls no function
+    if pairs is None:
+        pairs = _header_keys(keyset)
+    for key, name in pairs:  # a loop: cheaper than a comprehension's call
         headers[name] = environ[key]
     content_type = environ.get("CONTENT_TYPE")
     if content_type:
@@ -115,17 +119,15 @@ _header_keys_by_keyset: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 _urls: dict[tuple[object, ...], str] = {}
 
 
-def _header_keys(environ: Environ) -> tuple[tuple[str, str], ...]:
-    """(``HTTP_X_FOO``, ``x-foo``) for each header key of ``environ``, in its order."""
-    keyset = tuple(environ)
-    pairs = _header_keys_by_keyset.get(keyset)
-    if pairs is None:
-        pairs = tuple(
-            (key, key[5:].replace("_", "-").lower()) for key in keyset if key.startswith("HTTP_")
-        )
-        if len(_header_keys_by_keyset) >= 64:
-            _header_keys_by_keyset.clear()
-        _header_keys_by_keyset[keyset] = pairs
+def _header_keys(keyset: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(``HTTP_X_FOO``, ``x-foo``) for each header key of an environ's keys, in their order;
+    kept for the next request with the same keys."""
+    pairs = tuple(
+        (key, key[5:].replace("_", "-").lower()) for key in keyset if key.startswith("HTTP_")
+    )
+    if len(_header_keys_by_keyset) >= 64:
+        _header_keys_by_keyset.clear()
+    _header_keys_by_keyset[keyset] = pairs
     return pairs
 
 
