@@ -26,9 +26,10 @@ def loads(document: bytes, decoder: json.JSONDecoder | None = None) -> object:
     else:
         text = document.decode(json.detect_encoding(document), "surrogatepass")
         start = len(text) - len(text.lstrip(_SPACE))
-    # The decoder's scanner, as raw_decode calls it (one Python frame fewer per document).
+    # The decoder's scanner, as raw_decode calls it (one Python frame fewer per document);
+    # every JSONDecoder has one, typeshed does not list it.
     try:
-        value, end = (decoder or _PLAIN).scan_once(text, start)
+        value, end = (decoder or _PLAIN).scan_once(text, start)  # type: ignore[attr-defined]
     except StopIteration as err:
         raise json.JSONDecodeError("Expecting value", text, err.value) from None
     if end != len(text):
