@@ -40,7 +40,61 @@ class ExecutionRequest:
 
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
-        return _checked(cls, raw)
+        # Checked one field after another in a fixed order (the first problem is the one
+        # reported), inline rather than through a helper per field, and filled in directly
+        # rather than through the frozen dataclass's __init__ (one setattr per field): this
+        # runs on every request.
+        if not isinstance(raw, dict):
+            _invalid("body", raw, "object")
+        ctx = raw.get("ctx", _MISSING)
+        if not isinstance(ctx, dict):
+            _invalid("ctx", ctx, "object")
+        stack = ctx.get("stack", _MISSING)
+        if not isinstance(stack, dict):
+            _invalid("ctx.stack", stack, "object")
+        max_attempts = ctx.get("max_attempts")
+        if max_attempts is not None and (
+            type(max_attempts) is bool or not isinstance(max_attempts, int)
+        ):
+            _invalid("ctx.max_attempts", max_attempts, "int")
+        event = raw.get("event", _MISSING)
+        if event is _MISSING:
+            _invalid("event", event, "object")
+        try:
+            event = _event.Event.from_dict(event)
+        except _errors.BodyInvalidError as err:
+            raise _errors.BodyInvalidError(f"event: {err.message}") from None
+        raw_events = raw.get("events")
+        if type(raw_events) is list and len(raw_events) == 1 and raw_events[0] == raw["event"]:
+            events: list[_event.Event] | None = [event]  # the usual body: the one event, twice
+        else:
+            events = _parse_events(raw_events, "events")
+        steps = raw.get("steps", _MISSING)
+        if not isinstance(steps, dict):
+            _invalid("steps", steps, "object")
+        use_api = raw.get("use_api", _MISSING)
+        if use_api is not True and use_api is not False:
+            _invalid("use_api", use_api, "bool")
+        run_id = ctx.get("run_id", _MISSING)
+        if not isinstance(run_id, str):
+            _invalid("ctx.run_id", run_id, "str")
+        attempt = ctx.get("attempt", _MISSING)
+        if type(attempt) is bool or not isinstance(attempt, int):
+            _invalid("ctx.attempt", attempt, "int")
+        disable = ctx.get("disable_immediate_execution", _MISSING)
+        if disable is not True and disable is not False:
+            _invalid("ctx.disable_immediate_execution", disable, "bool")
+        request = object.__new__(cls)
+        fields = request.__dict__
+        fields["event"] = event
+        fields["events"] = events
+        fields["steps"] = steps
+        fields["use_api"] = use_api
+        fields["run_id"] = run_id
+        fields["attempt"] = attempt
+        fields["disable_immediate_execution"] = disable
+        fields["max_attempts"] = max_attempts
+        return request
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
@@ -49,63 +103,6 @@ class ExecutionRequest:
             events=_parse_events(events, "events"),
             steps=_expect_object(steps, "steps"),
         )
-
-
-# Checked one field after another in a fixed order (the first problem is the one reported),
-# inline rather than through a helper per field, and filled in directly rather than through
-# the frozen dataclass's __init__ (one setattr per field): this runs on every request.
-def _checked(cls: type[ExecutionRequest], raw: object) -> ExecutionRequest:
-    if not isinstance(raw, dict):
-        _invalid("body", raw, "object")
-    ctx = raw.get("ctx", _MISSING)
-    if not isinstance(ctx, dict):
-        _invalid("ctx", ctx, "object")
-    stack = ctx.get("stack", _MISSING)
-    if not isinstance(stack, dict):
-        _invalid("ctx.stack", stack, "object")
-    max_attempts = ctx.get("max_attempts")
-    if max_attempts is not None and (
-        type(max_attempts) is bool or not isinstance(max_attempts, int)
-    ):
-        _invalid("ctx.max_attempts", max_attempts, "int")
-    event = raw.get("event", _MISSING)
-    if event is _MISSING:
-        _invalid("event", event, "object")
-    try:
-        event = _event.Event.from_dict(event)
-    except _errors.BodyInvalidError as err:
-        raise _errors.BodyInvalidError(f"event: {err.message}") from None
-    raw_events = raw.get("events")
-    if type(raw_events) is list and len(raw_events) == 1 and raw_events[0] == raw["event"]:
-        events: list[_event.Event] | None = [event]  # the usual body: the one event, twice
-    else:
-        events = _parse_events(raw_events, "events")
-    steps = raw.get("steps", _MISSING)
-    if not isinstance(steps, dict):
-        _invalid("steps", steps, "object")
-    use_api = raw.get("use_api", _MISSING)
-    if use_api is not True and use_api is not False:
-        _invalid("use_api", use_api, "bool")
-    run_id = ctx.get("run_id", _MISSING)
-    if not isinstance(run_id, str):
-        _invalid("ctx.run_id", run_id, "str")
-    attempt = ctx.get("attempt", _MISSING)
-    if type(attempt) is bool or not isinstance(attempt, int):
-        _invalid("ctx.attempt", attempt, "int")
-    disable = ctx.get("disable_immediate_execution", _MISSING)
-    if disable is not True and disable is not False:
-        _invalid("ctx.disable_immediate_execution", disable, "bool")
-    request = object.__new__(cls)
-    fields = request.__dict__
-    fields["event"] = event
-    fields["events"] = events
-    fields["steps"] = steps
-    fields["use_api"] = use_api
-    fields["run_id"] = run_id
-    fields["attempt"] = attempt
-    fields["disable_immediate_execution"] = disable
-    fields["max_attempts"] = max_attempts
-    return request
 
 
 _MISSING: typing.Any = object()

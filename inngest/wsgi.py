@@ -81,7 +81,13 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
         headers["content-length"] = content_length
     if body is None:
         body = _read_body(environ, content_length)
-    return Request.normalized(environ.get("REQUEST_METHOD", "GET"), _url(environ), headers, body)
+    get = environ.get
+    url_key = (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
+               get("SCRIPT_NAME"), get("PATH_INFO"), get("QUERY_STRING"))
+    url = _urls.get(url_key)  # looked up here: a hit calls no function
+    if url is None:
+        url = _url(environ, url_key)
+    return Request.normalized(get("REQUEST_METHOD", "GET"), url, headers, body)
 
 
 def _content_length(header: str | None) -> int:
@@ -131,22 +137,18 @@ def _header_keys(keyset: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
-def _url(environ: Environ) -> str:
+def _url(environ: Environ, key: tuple[object, ...]) -> str:
     """``wsgiref.util.request_uri(environ, include_query=False)``, then ``?`` and the query
-    string if there is one. The same string for the same request shape: the handler's cache
-    of parsed queries then finds it without hashing a new string."""
-    get = environ.get
-    key = (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
-           get("SCRIPT_NAME"), get("PATH_INFO"), get("QUERY_STRING"))
-    url = _urls.get(key)
-    if url is None:
-        url = wsgiref.util.request_uri(environ, include_query=False)
-        query = key[-1]
-        if query:
-            url += "?" + query
-        if len(_urls) >= 64:
-            _urls.clear()
-        _urls[key] = url
+    string (``key``'s last item) if there is one; kept under ``key``, the environ's values
+    the URL is made of. The same string for the same request shape: the handler's cache of
+    parsed queries then finds it without hashing a new string."""
+    url: str = wsgiref.util.request_uri(environ, include_query=False)
+    query = key[-1]
+    if query:
+        url += "?" + str(query)
+    if len(_urls) >= 64:
+        _urls.clear()
+    _urls[key] = url
     return url
 
 
