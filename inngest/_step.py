@@ -370,7 +370,12 @@ class StepSync(RunState):
             memo = _as_memo(raw)
             return typing.cast(T, self._deserialize(_memo_value(memo), output_type))
         report = StepReport(hashed_id, step_id, step_id, _STEP_RUN, None, step_id, index)
-        self._resolve_unmemoized(report)
+        # With no target, no parallel group and immediate execution allowed, a new step.run
+        # runs now: _resolve_unmemoized would return at once (the usual request skips it).
+        if self._target_step_id is not None or self._in_parallel or (
+            self._disable_immediate_execution
+        ):
+            self._resolve_unmemoized(report)
         report.output = self._call_handler(report, handler, handler_args, output_type)
         raise ResponseInterrupt([report])
 
