@@ -145,7 +145,7 @@ def _url(environ: Environ, key: tuple[object, ...]) -> str:
     url: str = wsgiref.util.request_uri(environ, include_query=False)
     query = key[-1]
     if query:
-        url += "?" + str(query)
+        url += "?" + typing.cast(str, query)
     if len(_urls) >= 64:
         _urls.clear()
     _urls[key] = url
