@@ -24,7 +24,7 @@ from inngest._engine.otel import traceref
 from inngest._engine.payload import load, object_or_empty, to_int
 from inngest._engine.responses import (
     Complete, Failure, Op, Ops, Outcome, Reply, error_body, error_text, interpret,
-    sorted_keys, wrapped_error,
+    sorted_keys, stored_value, wrapped_error,
 )
 from inngest._engine.runner import DEFAULT_PAUSE_MS, SIGNAL_CONFLICT, Runner, to_datetime, to_ms
 from inngest._protocol import jcs, signing
@@ -425,12 +425,11 @@ class Executor:
                 return self._retry(item, outcome.retry_after, reason)
         waiting = [op.id for op in ops if op.op in _WAITING_OPS
                    and op.opts.get("parallelMode") != "race"]
-        with self.store.transaction():
-            if waiting or len(ops) > 1:
-                run = self.store.update_run(
-                    run.id, pending_steps=run.pending_steps + waiting,
-                    force_step_plan=run.force_step_plan or len(ops) > 1,
-                )
+        if waiting or len(ops) > 1:
+            run = self.store.update_run(
+                run.id, pending_steps=run.pending_steps + waiting,
+                force_step_plan=run.force_step_plan or len(ops) > 1,
+            )
         for op in sorted(ops, key=lambda op: op.op != Opcode.WAIT_FOR_EVENT):
             if _is_one_of(op, repeated):
                 self._keep_saved_result(op, run)
@@ -466,16 +465,14 @@ class Executor:
 
     def _apply(self, op: Op, run: Run, fn: Function, item: QueueItem, depth: int,
                gateway_replies: dict[str, GatewayReply]) -> QueueItem | None:
-        log.info("run %s: %s %s%s", run.id, op.op, op.display_name,
-                 f": {error_text(op.error)}" if op.error else "")
+        if log.isEnabledFor(logging.INFO):
+            log.info("run %s: %s %s%s", run.id, op.op, op.display_name,
+                     f": {error_text(op.error)}" if op.error else "")
         if op.id:
             self.store.save_step_info(run.id, op.id, op.display_name, op.op)
         run_metadata.from_op(self.store, run.id, op.raw, self.life.clock.now_ms())
-        if op.op in (Opcode.STEP_RUN, Opcode.STEP):
-            value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
-            self.life.step_done(run.id, op.id, value)
-        elif op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED):
-            self.life.step_done(run.id, op.id, {"error": op.error})
+        if op.op in _RESULT_OPS:
+            self.life.step_done(run.id, op.id, stored_value(op), text=op.stored_text)
         elif op.op == Opcode.PLANNED:
             self.life.plan_step(run, op.id, depth)
         elif op.op == Opcode.SLEEP:

@@ -18,9 +18,11 @@ import uuid
 
 from inngest._engine.clock import Clock
 from inngest._engine.models import JSON, Pause, PauseKind, QueueItem, Run, RunStatus, StoredEvent
-from inngest._engine.payload import dump, dump_escaped, object_or_empty, shown
+from inngest._engine.payload import (
+    dump, dump_escaped, escape_html, go_floats, object_or_empty, shown,
+)
 from inngest._engine.responses import (
-    Complete, Failure, Op, Ops, Outcome, Reply, shown_response,
+    Complete, Failure, Op, Ops, Outcome, Reply, shown_response_text,
 )
 from inngest._engine.store import Store
 from inngest._engine.ulid import Generator
@@ -28,6 +30,8 @@ from inngest._protocol.headers import Header
 from inngest._protocol.opcodes import Opcode
 
 Item = dict[str, JSON]
+Row = tuple[str, str]
+"""An item as the store keeps it: its id and its JSON text."""
 
 # Ops whose reply ends a step, after which the next call is scheduled.
 _STEP_OPS = (Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED, Opcode.PLANNED,
@@ -47,6 +51,10 @@ _END_TYPES = {
     RunStatus.COMPLETED: "FunctionCompleted", RunStatus.FAILED: "FunctionFailed",
     RunStatus.CANCELLED: "FunctionCancelled",
 }
+
+
+def _row(item: Item) -> Row:
+    return str(item["id"]), dump(item)
 
 
 # A quoted string (left alone), or a reference to the triggering event's fields.
@@ -176,9 +184,9 @@ class History:
         else:
             self.store.add_history(run.id, str(item["id"]), item)
 
-    def _write(self, run: Run, items: list[Item]) -> None:
-        if items:
-            self.store.add_history_items(run.id, items)
+    def _write(self, run: Run, rows: list[Row]) -> None:
+        if rows:
+            self.store.add_history_items(run.id, rows)
 
     # The run
 
@@ -242,7 +250,7 @@ class History:
     def _call_ended(self, call: Call, *, failed: bool) -> None:
         self._local.call = None
         if not failed:
-            self._write(call.run, call.deferred)
+            self._write(call.run, [_row(item) for item in call.deferred])
 
     def _step_started(self, run: Run, item: QueueItem, url: str) -> Call:
         call = Call(run, item, self.clock.now_ms(), url)
@@ -253,13 +261,14 @@ class History:
     def replied(self, call: Call, retry: QueueItem | None) -> None:
         """The reply was acted on (``retry`` is the item to try again, if any): record it."""
         call.retry = retry
-        reply = self._reply_item(call)
+        reply = self._reply_row(call)
         self._schedule_next(call)  # held back with the rest, so that all go in one write
         self._local.call = None
-        items, call.deferred = [reply, *call.deferred], []
-        self._write(call.run, items)
+        rows, call.deferred = [reply, *map(_row, call.deferred)], []
+        self._write(call.run, rows)
 
-    def _reply_item(self, call: Call) -> Item:
+    def _reply_row(self, call: Call) -> Row:
+        """The reply's item (a StepCompleted, unless the call failed)."""
         now = self.clock.now_ms()
         item: Item = {
             "id": self.ids.new(now), "type": "StepCompleted", "attempt": call.item.attempt,
@@ -269,18 +278,30 @@ class History:
         }
         if call.metadata:
             item["metadata"] = list(call.metadata)
-        if call.reply is not None:
-            item[RESPONSE] = shown_response(call.reply)
+        fields = self._outcome_fields(call)
+        if call.reply is None:
+            item.update(fields)
+            return _row(item)
+        # The reply's headers follow, then the fields the item did not have yet: the
+        # headers' text is kept from reply to reply (shown_response_text).
+        tail = {key: value for key, value in fields.items() if key not in item}
+        item.update((key, value) for key, value in fields.items() if key not in tail)
+        text = dump(item)[:-1] + f',"{RESPONSE}":{shown_response_text(call.reply)}'
+        return str(item["id"]), text + ("," + dump(tail)[1:] if tail else "}")
+
+    def _outcome_fields(self, call: Call) -> Item:
+        """The reply item's fields that depend on what the call came to."""
         outcome = call.outcome
         if isinstance(outcome, Complete):
-            item["output"] = shown(outcome.output)
-        elif isinstance(outcome, Failure):
-            item.update(type=self._failed_type(call), output=shown(outcome.output))
+            return {"output": shown(outcome.output)}
+        if isinstance(outcome, Failure):
+            fields: Item = {"type": self._failed_type(call), "output": shown(outcome.output)}
             if not outcome.retriable:
-                item[NON_RETRIABLE] = True
-        elif isinstance(outcome, Ops):
-            item.update(self._ops_fields(call, outcome))
-        return item
+                fields[NON_RETRIABLE] = True
+            return fields
+        if isinstance(outcome, Ops):
+            return self._ops_fields(call, outcome)
+        return {}
 
     def _failed_type(self, call: Call) -> str:
         return "StepErrored" if call.retry is not None else "StepFailed"
@@ -292,9 +313,9 @@ class History:
             return self._step_error_fields(call, errors[0])
         if len(ops) == 1 and ops[0].op in (Opcode.STEP_RUN, Opcode.STEP):
             op = ops[0]
-            value = {"data": op.data} if op.op == Opcode.STEP_RUN else op.data
+            # The value the step saved, as dump_escaped writes it.
             fields: Item = {"stepName": op.display_name, "stepType": "Run", "stepID": op.id,
-                            "output": dump_escaped(value)}
+                            "output": escape_html(go_floats(op.stored_text))}
             if isinstance(op.opts.get("type"), str):
                 fields[RUN_TYPE] = op.opts["type"]
             return fields

@@ -62,16 +62,17 @@ class Lifecycle:
         return run
 
     def step_done(self, run_id: str, step_id: str, value: JSON, *,
-                  woke: bool = False) -> None:
+                  woke: bool = False, text: str | None = None) -> None:
         """Memoize a step's value and, unless parallel siblings are pending, rediscover.
 
         ``woke``: a sleep's wake-up, whose discovery call still plans steps (see discover).
+        ``text``: the value's JSON text (``dump(value)``), when the caller has it.
         """
         with self.store.transaction():
             run = self.store.run(run_id)
             if run is None or run.status.ended:
                 return
-            self.store.save_step(run_id, step_id, value)
+            self.store.save_step(run_id, step_id, value, text)
             limit = self.limits.state_bytes.limit(run.function_id, MAX_STATE_BYTES)
             if self.store.state_bytes(run) > limit:
                 self.finish(run_id, RunStatus.FAILED, wrapped_error(
@@ -84,7 +85,7 @@ class Lifecycle:
                 run = self.store.update_run(run_id, pending_steps=pending)
             if pending and run.version >= 2:
                 return
-            self.discover(run, woke=woke)
+            self._discover(run, woke)
 
     def plan_step(self, run: Run, step_id: str, stack_index: int) -> None:
         """Queue the call that runs one planned step, at most once per step.
@@ -109,8 +110,12 @@ class Lifecycle:
         the run's state after loading the state that call is built from).
         """
         with self.store.transaction():
-            depth = self.store.step_count(run.id)
-            self._enqueue_discovery(run, f"{run.id}-discover-{depth}", woke=woke)
+            self._discover(run, woke)
+
+    def _discover(self, run: Run, woke: bool) -> None:
+        """``discover`` within the caller's transaction."""
+        depth = self.store.step_count(run.id)
+        self._enqueue_discovery(run, f"{run.id}-discover-{depth}", woke=woke)
 
     def rediscover(self, run: Run, step_id: str, step_name: str) -> None:
         """Queue the next discovery after a reply that only reported ``step_id``'s result

@@ -46,6 +46,18 @@ def shown_response(reply: Reply) -> dict[str, JSON]:
     return {"statusCode": reply.status, "headers": dict(sorted(headers.items()))}
 
 
+def shown_response_text(reply: Reply) -> str:
+    """``shown_response``'s JSON text, kept for each status and headers seen lately: an app
+    answers call after call with the same headers, and they are a third of the history
+    item that shows them."""
+    return _shown_text(reply.status, tuple(reply.headers.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _shown_text(status: int, headers: tuple[tuple[str, str], ...]) -> str:
+    return dump(shown_response(Reply(status, dict(headers), b"")))
+
+
 @functools.lru_cache(maxsize=256)  # apps answer with the same few names again and again
 def canonical_header(name: str) -> str:
     """Go's canonical form of a header name: each dash-separated word capitalized. A name
@@ -84,6 +96,12 @@ class Op:
     @property
     def display_name(self) -> str:
         return str(self.raw.get("displayName") or self.raw.get("name") or self.id)
+
+    @functools.cached_property
+    def stored_text(self) -> str:
+        """The JSON text of the value the op's step stores (``stored_value``): the size
+        check, the step's save and its history item each need it, and it is encoded once."""
+        return dump(stored_value(self))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,15 +257,18 @@ def as_float64(value: float) -> JSON:
     return value
 
 
+def stored_value(op: Op) -> JSON:
+    """The value a step op stores, wrapped as the state store keeps it."""
+    if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED):
+        return {"error": op.error}
+    if op.op == Opcode.STEP_RUN:
+        return {"data": op.data}
+    return op.data
+
+
 def stored_size(op: Op) -> int:
     """Bytes of the value a step op would store (wrapped as the state store keeps it)."""
-    if op.op in (Opcode.STEP_ERROR, Opcode.STEP_FAILED):
-        value: JSON = {"error": op.error}
-    elif op.op == Opcode.STEP_RUN:
-        value = {"data": op.data}
-    else:
-        value = op.data
-    return len(dump(value).encode())
+    return len(op.stored_text.encode())
 
 
 def parse_ops(body: bytes) -> list[Op]:

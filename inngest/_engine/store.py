@@ -729,14 +729,16 @@ class Store:
 
     # Step memos
 
-    def save_step(self, run_id: str, step_id: str, value: JSON) -> bool:
-        """Memoize a step; a second save of the same id keeps the first value.
+    def save_step(self, run_id: str, step_id: str, value: JSON, text: str | None = None) -> bool:
+        """Memoize a step; a second save of the same id keeps the first value. ``text`` is
+        ``dump(value)`` when the caller has it already.
 
         The value's canonical JSON (what each later request to the SDK carries) is kept
         too, when it differs from the stored text: requests paste it instead of decoding
         and encoding every earlier step again on each call.
         """
-        text = dump(value)
+        if text is None:
+            text = dump(value)
         canon = _canonical_or_none(text, value)
         with self.transaction():
             count, size = self._totals(run_id)
@@ -857,12 +859,12 @@ class Store:
             "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, dump(data)
         )
 
-    def add_history_items(self, run_id: str, items: typing.Sequence[dict[str, JSON]]) -> None:
-        """Add the run's ``items`` in order (each has its ``id``)."""
+    def add_history_items(self, run_id: str, rows: typing.Sequence[tuple[str, str]]) -> None:
+        """Add the run's items in order, each as its id and its JSON text."""
         with self._lock:
             self._conn.executemany(
                 "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)",
-                [(item["id"], run_id, dump(item)) for item in items],
+                [(item_id, run_id, text) for item_id, text in rows],
             )
 
     def history(self, run_id: str) -> list[dict[str, JSON]]:
