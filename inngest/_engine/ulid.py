@@ -92,16 +92,24 @@ class Generator:
         self._last_ms = -1
         self._last_entropy = 0
         self._random = random.Random(os.urandom(32))
+        # The last id's digits but its last two: the next id of the same millisecond most
+        # often differs from it only there (the engine makes several ids per SDK call).
+        self._prefix = ""
 
     def new(self, ms: int) -> str:
         with self._lock:
             if ms <= self._last_ms and self._last_entropy < _ENTROPY_MAX:
-                ms = self._last_ms
                 entropy = self._last_entropy + 1
+                self._last_entropy = entropy
+                if entropy & 1023:
+                    return self._prefix + _PAIRS[entropy & 1023]
+                ms = self._last_ms
             else:
                 entropy = self._random.getrandbits(_ENTROPY_BITS)
-            self._last_ms, self._last_entropy = ms, entropy
-            return encode(ms, entropy)
+                self._last_ms, self._last_entropy = ms, entropy
+            text = encode(ms, entropy)
+            self._prefix = text[:-2]
+            return text
 
 
 def random_at(ms: int) -> str:

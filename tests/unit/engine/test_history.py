@@ -324,3 +324,36 @@ def test_a_plan_dropped_is_not_listed_again(client: Client, app: FakeApp) -> Non
 def test_group_ids_are_uuid5_of_the_joined_parts(parts: tuple[object, ...]) -> None:
     name = ":".join(map(str, parts))
     assert _group(*parts) == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def test_reply_items_are_stored_as_compact_json_in_the_order_of_their_fields(
+        client: Client, app: FakeApp) -> None:
+    """A reply's item is written from parts (its response headers' text is kept between
+    replies): the stored text is still the item's compact JSON, its response after its
+    metadata and before the fields its outcome adds."""
+    def handler(call: Call) -> Reply:
+        steps = call.body["steps"]
+        if step_hash("a") not in steps:
+            return ops(op("StepRun", "a", data={"n": "<1>"}, opts={"type": "step"}))
+        if call.body["ctx"]["attempt"] == 0:
+            return ops(op("StepError", "b", error={"name": "Error", "message": "again"}))
+        return 400, {"x-inngest-no-retry": "true"}, {"name": "Error", "message": "stop"}
+
+    client.register(app, [app.function("fn", retries=2, handler=handler)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "FAILED")
+    store = typing.cast(LoopbackDev, client.dev).engine.store
+    texts = [str(row[0]) for row in store._rows(
+        "SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)]
+    items = [json.loads(text) for text in texts]
+    assert texts == [json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                     for item in items]
+    head = ["id", "type", "attempt", "createdAt", "functionVersion", "groupID", "stepName",
+            "url", "result", "output", "metadata", "response"]
+    replies = [list(item) for item in items if "response" in item]
+    assert replies == [head + ["stepType", "stepID", "runType"],
+                       head + ["stepID"],
+                       head + ["nonRetriable"]]
+    assert items[3]["response"]["statusCode"] == 206
+    assert items[3]["output"] == '{"data":{"n":"\\u003c1\\u003e"}}'  # as Go writes it

@@ -29,3 +29,28 @@ def test_ids_made_within_one_millisecond_count_up() -> None:
     made = [ids.new(1_764_547_200_000) for _ in range(50)]
     assert made == sorted(made) and len(set(made)) == 50
     assert {text[:10] for text in made} == {ulid.encode(1_764_547_200_000, 0)[:10]}
+
+
+
+class _Entropy(random.Random):
+    """Draws ``value`` every time."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(0)
+        self.value = value
+
+    def getrandbits(self, k: int) -> int:
+        return self.value
+
+
+def test_ids_of_one_millisecond_are_its_entropy_counted_up_across_carries() -> None:
+    """Each id after the first of a millisecond is the one before plus one, also where the
+    count carries past the last digits (the generator rewrites only those when it can)."""
+    ms = 1_764_547_200_000
+    first = (1 << 60) - 2500  # 2500 below a carry through 12 digits
+    ids = ulid.Generator()
+    ids._random = _Entropy(first)
+    made = [ids.new(ms) for _ in range(5000)]
+    assert made == [_reference(ms, first + index) for index in range(5000)]
+    assert ids.new(ms - 1) == _reference(ms, first + 5000)  # a clock going back keeps on
+    assert ids.new(ms + 1) == _reference(ms + 1, first)  # a new millisecond draws anew
