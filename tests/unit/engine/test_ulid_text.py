@@ -31,7 +31,6 @@ def test_ids_made_within_one_millisecond_count_up() -> None:
     assert {text[:10] for text in made} == {ulid.encode(1_764_547_200_000, 0)[:10]}
 
 
-
 class _Entropy(random.Random):
     """Draws ``value`` every time."""
 
