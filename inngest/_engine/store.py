@@ -63,8 +63,10 @@ CREATE TABLE IF NOT EXISTS userland_spans (
 CREATE TABLE IF NOT EXISTS invoke_keys (
     function_id TEXT NOT NULL, key TEXT NOT NULL, run_id TEXT NOT NULL,
     expires_at_ms INTEGER NOT NULL, PRIMARY KEY (function_id, key));
+-- No AUTOINCREMENT either (engines before had it): history items are never deleted, and
+-- each SDK call stores three, each of which updated sqlite_sequence too.
 CREATE TABLE IF NOT EXISTS history (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS history_run ON history (run_id, seq);
 CREATE TABLE IF NOT EXISTS cancellations (id TEXT PRIMARY KEY, data TEXT NOT NULL);
