@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import json.encoder
 import re
 import threading
 import typing
@@ -55,6 +56,10 @@ _END_TYPES = {
 
 def _row(item: Item) -> Row:
     return str(item["id"]), dump(item)
+
+
+# A call's URL as a JSON string (as ``dump`` writes it), on every call.
+_quoted = functools.lru_cache(maxsize=1024)(json.encoder.encode_basestring)
 
 
 # A quoted string (left alone), or a reference to the triggering event's fields.
@@ -182,7 +187,7 @@ class History:
         if call is not None and call.run.id == run.id:
             call.deferred.append(item)
         else:
-            self.store.add_history(run.id, str(item["id"]), item)
+            self.store.add_history(run.id, *_row(item))
 
     def _write(self, run: Run, rows: list[Row]) -> None:
         if rows:
@@ -254,9 +259,25 @@ class History:
 
     def _step_started(self, run: Run, item: QueueItem, url: str) -> Call:
         call = Call(run, item, self.clock.now_ms(), url)
-        self._record(run, "StepStarted", attempt=item.attempt, groupID=call.group, url=url,
-                     stepName="step")
+        current = self._current()
+        if current is not None and current.run.id == run.id:
+            self._record(run, "StepStarted", attempt=item.attempt, groupID=call.group, url=url,
+                         stepName="step")
+        else:
+            self.store.add_history(run.id, *self._started_row(call))
         return call
+
+    def _started_row(self, call: Call) -> Row:
+        """The call's StepStarted item, written out as ``_record`` would store it: one per
+        SDK call, and its dict and encoding cost several times more. The ids, times and
+        numbers need no escaping."""
+        now = self.clock.now_ms()
+        item_id = self.ids.new(now)
+        return item_id, (
+            f'{{"id":"{item_id}","type":"StepStarted","attempt":{call.item.attempt:d},'
+            f'"createdAt":{now:d},"functionVersion":{call.run.function_version:d},'
+            f'"groupID":"{call.group}","output":"","url":{_quoted(call.url)},'
+            f'"stepName":"step"}}')
 
     def replied(self, call: Call, retry: QueueItem | None) -> None:
         """The reply was acted on (``retry`` is the item to try again, if any): record it."""
@@ -384,7 +405,7 @@ class History:
         }
         if failed:
             item["stepFailed"] = True
-        self.store.add_history(run.id, str(item["id"]), item)
+        self.store.add_history(run.id, *_row(item))
 
     # Steps that wait
 

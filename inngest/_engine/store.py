@@ -856,10 +856,10 @@ class Store:
 
     # Run history
 
-    def add_history(self, run_id: str, item_id: str, data: dict[str, JSON]) -> None:
-        self._write(
-            "INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)", item_id, run_id, dump(data)
-        )
+    def add_history(self, run_id: str, item_id: str, text: str) -> None:
+        """Add one of the run's items: its id and its JSON text."""
+        self._write("INSERT INTO history (id, run_id, data) VALUES (?, ?, ?)",
+                    item_id, run_id, text)
 
     def add_history_items(self, run_id: str, rows: typing.Sequence[tuple[str, str]]) -> None:
         """Add the run's items in order, each as its id and its JSON text."""

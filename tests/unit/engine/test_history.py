@@ -328,9 +328,10 @@ def test_group_ids_are_uuid5_of_the_joined_parts(parts: tuple[object, ...]) -> N
 
 def test_reply_items_are_stored_as_compact_json_in_the_order_of_their_fields(
         client: Client, app: FakeApp) -> None:
-    """A reply's item is written from parts (its response headers' text is kept between
-    replies): the stored text is still the item's compact JSON, its response after its
-    metadata and before the fields its outcome adds."""
+    """A call's items are written from parts (its StepStarted written out, its reply's
+    response headers' text kept between replies): the stored text is still each item's
+    compact JSON, a reply's response after its metadata and before the fields its outcome
+    adds."""
     def handler(call: Call) -> Reply:
         steps = call.body["steps"]
         if step_hash("a") not in steps:
@@ -355,5 +356,8 @@ def test_reply_items_are_stored_as_compact_json_in_the_order_of_their_fields(
     assert replies == [head + ["stepType", "stepID", "runType"],
                        head + ["stepID"],
                        head + ["nonRetriable"]]
+    assert [list(item) for item in items if item["type"] == "StepStarted"] == 3 * [[
+        "id", "type", "attempt", "createdAt", "functionVersion", "groupID", "output", "url",
+        "stepName"]]
     assert items[3]["response"]["statusCode"] == 206
     assert items[3]["output"] == '{"data":{"n":"\\u003c1\\u003e"}}'  # as Go writes it

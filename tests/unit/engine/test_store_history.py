@@ -30,9 +30,9 @@ def test_history_items_keep_their_order_across_restarts_and_rollbacks(
             with pytest.raises(Undo), store.transaction():
                 store.add_history_items("run", [(f"undone{restart}", '{"n":-1}')])
                 raise Undo()
-            store.add_history("run", f"a{restart}", {"n": 2 * restart})
+            store.add_history("run", f"a{restart}", f'{{"n":{2 * restart}}}')
             store.add_history_items("run", [(f"b{restart}", f'{{"n":{2 * restart + 1}}}')])
-            store.add_history("other", f"c{restart}", {"n": 9})
+            store.add_history("other", f"c{restart}", '{"n":9}')
         finally:
             store.close()
     store = Store(path)
