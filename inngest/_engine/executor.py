@@ -176,7 +176,7 @@ class Executor:
         except CallFailed as err:
             reply, timing, failed = None, None, _call_failure(err)
         call.reply = reply
-        call.metadata = span_metadata.call_entries(
+        call.metadata, call.metadata_text = span_metadata.call_entries(
             timing, due_ms=item.available_at_ms, held_ms=self.life.queue.held_since(item),
             started_ms=call.started_ms, now_ms=self.life.clock.now_ms())
         outcome: Outcome = interpret(reply) if reply else Failure(

@@ -115,9 +115,10 @@ class Call:
     retry: QueueItem | None = None
     retry_name: str = "step"
     planned: list[str] = dataclasses.field(default_factory=list)
-    deferred: list[Item] = dataclasses.field(default_factory=list)
-    # Span metadata the call's span shows (span_metadata.py): its timings.
+    deferred: list[Row] = dataclasses.field(default_factory=list)
+    # Span metadata the call's span shows (span_metadata.py): its timings, and their text.
     metadata: list[Item] = dataclasses.field(default_factory=list)
+    metadata_text: str = ""
     # The items' groupID (made at once: a cached_property takes a lock on each read).
     group: str = dataclasses.field(init=False)
 
@@ -178,16 +179,21 @@ class History:
 
     def _record(self, run: Run, kind: str, **fields: JSON) -> None:
         now = self.clock.now_ms()
-        item: Item = {
-            "id": self.ids.new(now), "type": kind, "attempt": 0, "createdAt": now,
-            "functionVersion": run.function_version, "groupID": _group(run.id),
-            "output": "", **fields,
-        }
+        item_id = self.ids.new(now)
+        if fields:
+            row = _row({"id": item_id, "type": kind, "attempt": 0, "createdAt": now,
+                        "functionVersion": run.function_version, "groupID": _group(run.id),
+                        "output": "", **fields})
+        else:  # written out (a StepScheduled after most calls): nothing here needs escaping
+            row = item_id, (
+                f'{{"id":"{item_id}","type":"{kind}","attempt":0,"createdAt":{now:d},'
+                f'"functionVersion":{run.function_version:d},"groupID":"{_group(run.id)}",'
+                f'"output":""}}')
         call = self._current()
         if call is not None and call.run.id == run.id:
-            call.deferred.append(item)
+            call.deferred.append(row)
         else:
-            self.store.add_history(run.id, *_row(item))
+            self.store.add_history(run.id, *row)
 
     def _write(self, run: Run, rows: list[Row]) -> None:
         if rows:
@@ -255,7 +261,7 @@ class History:
     def _call_ended(self, call: Call, *, failed: bool) -> None:
         self._local.call = None
         if not failed:
-            self._write(call.run, [_row(item) for item in call.deferred])
+            self._write(call.run, call.deferred)
 
     def _step_started(self, run: Run, item: QueueItem, url: str) -> Call:
         call = Call(run, item, self.clock.now_ms(), url)
@@ -285,7 +291,7 @@ class History:
         reply = self._reply_row(call)
         self._schedule_next(call)  # held back with the rest, so that all go in one write
         self._local.call = None
-        rows, call.deferred = [reply, *map(_row, call.deferred)], []
+        rows, call.deferred = [reply, *call.deferred], []
         self._write(call.run, rows)
 
     def _reply_row(self, call: Call) -> Row:
@@ -297,18 +303,18 @@ class History:
             "groupID": call.group, "stepName": "step", "url": call.url,
             "result": call.result(now), "output": "",
         }
-        if call.metadata:
-            item["metadata"] = list(call.metadata)
         fields = self._outcome_fields(call)
-        if call.reply is None:
-            item.update(fields)
-            return _row(item)
-        # The reply's headers follow, then the fields the item did not have yet: the
-        # headers' text is kept from reply to reply (shown_response_text).
+        # Written from parts: the call's metadata and the reply's headers come as texts
+        # (CallMetadata.text, shown_response_text), then the fields the item did not have.
         tail = {key: value for key, value in fields.items() if key not in item}
         item.update((key, value) for key, value in fields.items() if key not in tail)
-        text = dump(item)[:-1] + f',"{RESPONSE}":{shown_response_text(call.reply)}'
-        return str(item["id"]), text + ("," + dump(tail)[1:] if tail else "}")
+        parts = [dump(item)[:-1]]
+        if call.metadata_text:
+            parts.append(f',"metadata":{call.metadata_text}')
+        if call.reply is not None:
+            parts.append(f',"{RESPONSE}":{shown_response_text(call.reply)}')
+        parts.append("," + dump(tail)[1:] if tail else "}")
+        return str(item["id"]), "".join(parts)
 
     def _outcome_fields(self, call: Call) -> Item:
         """The reply item's fields that depend on what the call came to."""

@@ -24,30 +24,52 @@ Metadata = dict[str, JSON]
 """One entry as spans carry it: ``kind``, ``scope``, ``values`` and ``updatedAt`` (ms)."""
 
 
+class CallMetadata(typing.NamedTuple):
+    """A call's entries, and their JSON text (``dump(entries)``), which its history item
+    stores: written out from the numbers, as every call has entries to store."""
+
+    entries: list[Metadata]
+    text: str
+
+
+_HTTP_NAMES = ("content_transfer_ms", "dns_lookup_ms", "server_processing_ms",
+               "tcp_connection_ms", "tls_handshake_ms", "total_ms")
+_WAITED_NAMES = ("queue_delay_ms", "system_latency_ms", "total_inngest_ms")
+_NETWORK_TOTAL = "network_total_ms"
+
+
+def _text_format(kind: str, names: tuple[str, ...]) -> str:
+    """A ``str.format`` template of an entry's JSON text: its values (whole numbers, in
+    ``names``' order), then its ``updatedAt``. Kinds and names need no escaping."""
+    values = ",".join(f'"{name}":{{}}' for name in names)
+    return '{{"kind":"%s","scope":"request","values":{{%s}},"updatedAt":{}}}' % (kind, values)
+
+
+_HTTP_TEXT = _text_format(HTTP_TIMING, _HTTP_NAMES)
+_WAITED_TEXT = _text_format(TIMING, _WAITED_NAMES)
+_NETWORK_WAITED_TEXT = _text_format(TIMING, (_NETWORK_TOTAL, *_WAITED_NAMES))
+
+
 def call_entries(timing: Timing | None, *, due_ms: int, held_ms: int | None,
-                 started_ms: int, now_ms: int) -> list[Metadata]:
+                 started_ms: int, now_ms: int) -> CallMetadata:
     """A call's entries: its request's phases (when measured) and its time in the engine,
     from when it was due to when it started, split at the moment flow control first held it
     back (``held_ms``; the queue delay is the time after it)."""
-    entries: list[Metadata] = []
-    waited: dict[str, JSON] = {}
-    if timing is not None:
-        entries.append(_entry(HTTP_TIMING, {
-            "content_transfer_ms": _ms(timing.total - timing.start_transfer),
-            "dns_lookup_ms": _ms(timing.dns_lookup),
-            "server_processing_ms": _ms(timing.server_processing),
-            "tcp_connection_ms": _ms(timing.tcp_connection),
-            "tls_handshake_ms": _ms(timing.tls_handshake),
-            "total_ms": _ms(timing.total),
-        }, now_ms))
-        waited["network_total_ms"] = _ms(timing.total)
     admitted = started_ms if held_ms is None else held_ms
     queue_delay = max(started_ms - admitted, 0)
     system_latency = max(admitted - due_ms, 0)
-    waited.update(queue_delay_ms=queue_delay, system_latency_ms=system_latency,
-                  total_inngest_ms=queue_delay + system_latency)  # still in name order
-    entries.append(_entry(TIMING, waited, now_ms))
-    return entries
+    waited = [queue_delay, system_latency, queue_delay + system_latency]
+    if timing is None:
+        return CallMetadata([_entry(TIMING, dict(zip(_WAITED_NAMES, waited)), now_ms)],
+                            f"[{_WAITED_TEXT.format(*waited, now_ms)}]")
+    phases = [_ms(timing.total - timing.start_transfer), _ms(timing.dns_lookup),
+              _ms(timing.server_processing), _ms(timing.tcp_connection),
+              _ms(timing.tls_handshake), _ms(timing.total)]
+    waited.insert(0, phases[-1])  # network_total_ms, first in name order
+    entries = [_entry(HTTP_TIMING, dict(zip(_HTTP_NAMES, phases)), now_ms),
+               _entry(TIMING, dict(zip((_NETWORK_TOTAL, *_WAITED_NAMES), waited)), now_ms)]
+    text = f"[{_HTTP_TEXT.format(*phases, now_ms)},{_NETWORK_WAITED_TEXT.format(*waited, now_ms)}]"
+    return CallMetadata(entries, text)
 
 
 def _ms(seconds: float) -> int:

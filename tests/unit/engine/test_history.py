@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import random
 import threading
 import typing
 import uuid
@@ -19,7 +20,9 @@ from engine_fakes import Call, Client, FakeApp, LoopbackDev, Reply, ok, op, ops,
 from test_graphql import data, run_id_for, wait_for_status
 
 from inngest._engine.history import _group, interpolate
+from inngest._engine.span_metadata import call_entries
 from inngest._loopback import LoopbackTransport
+from inngest._transport import Timing
 
 LOOPBACK = True
 
@@ -361,3 +364,17 @@ def test_reply_items_are_stored_as_compact_json_in_the_order_of_their_fields(
         "stepName"]]
     assert items[3]["response"]["statusCode"] == 206
     assert items[3]["output"] == '{"data":{"n":"\\u003c1\\u003e"}}'  # as Go writes it
+
+
+def test_call_metadata_text_is_the_json_of_its_entries() -> None:
+    """A call's metadata is stored from the text written out beside its entries."""
+    chooser = random.Random(7)
+    for _ in range(2000):
+        timing = None if chooser.random() < 0.3 else Timing(
+            *(chooser.choice([0.0, chooser.random() * 3, -0.001]) for _ in range(6)))
+        due = chooser.randint(0, 10**13)
+        started = due + chooser.randint(-5, 5000)
+        held = None if chooser.random() < 0.5 else started - chooser.randint(-3, 100)
+        metadata = call_entries(timing, due_ms=due, held_ms=held, started_ms=started,
+                                now_ms=started + chooser.randint(0, 9))
+        assert metadata.text == json.dumps(metadata.entries, separators=(",", ":"))
