@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import json.encoder
 import logging
 import random
 import re
@@ -267,26 +268,21 @@ class Executor:
         small = self.store.state_bytes(run) <= MAX_REQUEST_BYTES
         stack = self.store.canonical_steps(run.id) if small else []
         step_ids = [sid for sid, _ in stack] if small else self.store.step_ids(run.id)
-        current = to_int(item.payload.get("stack_index", len(step_ids)), "stack_index")
-        ctx: dict[str, JSON] = {
-            "fn_id": fn.id, "run_id": run.id, "env": "", "step_id": "step",
-            "attempt": item.attempt, "max_attempts": fn.max_attempts,
-            "stack": {"stack": list(step_ids), "current": current},
-            "qi_id": str(item.id), "request_id": self.life.ids.new(self.life.clock.now_ms()),
-            "job_id": self.job_id(item), "generation_id": 0,
-            "disable_immediate_execution": _plan_forced(run, item),
-            "use_api": False,
-        }
+        ctx = _Context(
+            fn_id=fn.id, run_id=run.id, attempt=item.attempt, max_attempts=fn.max_attempts,
+            stack=step_ids,
+            current=to_int(item.payload.get("stack_index", len(step_ids)), "stack_index"),
+            qi_id=item.id, request_id=self.life.ids.new(self.life.clock.now_ms()),
+            job_id=self.job_id(item), plan_forced=_plan_forced(run, item))
         first = trigger_events[0] if trigger_events else "{}"
         held = defers.entries(self.store, run.id)
         if small:
-            encoded = _body(ctx, held, first, trigger_events,
+            encoded = _body(ctx, False, held, first, trigger_events,
                             stack + _inputs(run, step_ids), run.version)
             if len(encoded) <= MAX_REQUEST_BYTES:
                 return encoded
         # The SDK reads the events and step results by API; the first event still comes.
-        ctx["use_api"] = True
-        return _body(ctx, held, first, [], [], run.version)
+        return _body(ctx, True, held, first, [], [], run.version)
 
     def _event_text(self, event_id: str) -> str | None:
         """A trigger event's canonical JSON (kept: events never change once stored)."""
@@ -661,18 +657,48 @@ def _plan_forced(run: Run, item: QueueItem) -> bool:
     return run.force_step_plan or item.payload.get("force_step_plan") is True
 
 
-def _body(ctx: dict[str, JSON], held: dict[str, JSON], first: str, trigger_events: list[str],
-          steps: list[tuple[str, str]], version: int) -> bytes:
+class _Context(typing.NamedTuple):
+    """A call request's ``ctx``, but ``use_api``."""
+
+    fn_id: str
+    run_id: str
+    attempt: int
+    max_attempts: int
+    stack: list[str]
+    current: int
+    qi_id: int
+    request_id: str
+    job_id: str
+    plan_forced: bool
+
+    def text(self, use_api: bool) -> str:
+        """The ctx's canonical JSON, as ``jcs.canonicalize`` writes its dict (keys in JCS
+        order, strings encoded as its encoder encodes them), written out: one per call."""
+        stack = ",".join(map(_quoted, self.stack))
+        return (f'{{"attempt":{self.attempt:d},'
+                f'"disable_immediate_execution":{_JSON_BOOLS[self.plan_forced]},"env":"",'
+                f'"fn_id":{_quoted(self.fn_id)},"generation_id":0,'
+                f'"job_id":{_quoted(self.job_id)},"max_attempts":{self.max_attempts:d},'
+                f'"qi_id":"{self.qi_id:d}","request_id":{_quoted(self.request_id)},'
+                f'"run_id":{_quoted(self.run_id)},'
+                f'"stack":{{"current":{self.current:d},"stack":[{stack}]}},'
+                f'"step_id":"step","use_api":{_JSON_BOOLS[use_api]}}}')
+
+
+_JSON_BOOLS = ("false", "true")
+_quoted = json.encoder.encode_basestring
+
+
+def _body(ctx: _Context, use_api: bool, held: dict[str, JSON], first: str,
+          trigger_events: list[str], steps: list[tuple[str, str]], version: int) -> bytes:
     """A request body in canonical JSON (RFC 8785) from the canonical texts of its events
     and step results, as ``jcs.canonicalize`` of the whole would give; ``held`` is the
     run's defers (see defers.entries)."""
     events_text = ",".join(trigger_events)
-    use_api = "true" if ctx["use_api"] else "false"
-    ctx_text = jcs.canonicalize_floatless(ctx).decode()  # the engine's own keys, no floats
     held_text = jcs.canonicalize(held).decode() if held else "{}"
-    return (f'{{"ctx":{ctx_text},"defers":{held_text},"event":{first},"events":[{events_text}],'
-            f'"steps":{jcs.object_of_texts(steps)},"use_api":{use_api},'
-            f'"version":{version}}}').encode()
+    return (f'{{"ctx":{ctx.text(use_api)},"defers":{held_text},"event":{first},'
+            f'"events":[{events_text}],"steps":{jcs.object_of_texts(steps)},'
+            f'"use_api":{_JSON_BOOLS[use_api]},"version":{version}}}').encode()
 
 
 def _is_one_of(op: Op, ops: list[Op]) -> bool:
