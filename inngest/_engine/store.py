@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json.encoder
 import os
 import sqlite3
 import threading
@@ -159,6 +160,20 @@ def _json(value: object) -> JSON:
 def _record(value: object) -> Object:
     """A stored record's JSON object (every ``data`` column holds one)."""
     return as_object(_json(value), "stored record")
+
+
+_quoted = json.encoder.encode_basestring
+
+
+def _item_text(item: QueueItem) -> str:
+    """``dump(item.to_dict())``, written out: each SDK call queues the next. (A test checks
+    it against that for every field.)"""
+    job_id = "null" if item.job_id is None else _quoted(item.job_id)
+    return (f'{{"kind":{_quoted(item.kind.value)},"available_at_ms":{item.available_at_ms},'
+            f'"run_id":{_quoted(item.run_id)},"payload":{dump(item.payload)},'
+            f'"attempt":{item.attempt},"partition":{_quoted(item.partition)},'
+            f'"key":{_quoted(item.key)},"priority_ms":{item.priority_ms},"job_id":{job_id},'
+            f'"id":{item.id}}}')
 
 
 def _utf8_size(text: str) -> int:
@@ -885,7 +900,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (item.job_id, item.run_id, item.available_at_ms,
                  item.available_at_ms - item.priority_ms, item.partition, int(leased),
-                 dump(item.to_dict())),
+                 _item_text(item)),
             )
             if cursor.rowcount == 0 or cursor.lastrowid is None:
                 return None
