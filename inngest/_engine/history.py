@@ -125,6 +125,14 @@ class Call:
     def __post_init__(self) -> None:
         self.group = _new_group(self.run.id, self.item.id or self.item.job_id)
 
+    def result_text(self, now_ms: int) -> str:
+        """``dump(self.result(now_ms))``, written out: each reply's item has one."""
+        result = self.result(now_ms)
+        return (f'{{"durationMS":{result["durationMS"]},"errorCode":null,"framework":null,'
+                f'"platform":null,"sdkLanguage":{_quoted(str(result["sdkLanguage"]))},'
+                f'"sdkVersion":{_quoted(str(result["sdkVersion"]))},'
+                f'"sizeBytes":{result["sizeBytes"]}}}')
+
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
         language, _, version = (reply.headers.get(Header.SDK, "") if reply else "") \
@@ -297,24 +305,29 @@ class History:
     def _reply_row(self, call: Call) -> Row:
         """The reply's item (a StepCompleted, unless the call failed)."""
         now = self.clock.now_ms()
-        item: Item = {
-            "id": self.ids.new(now), "type": "StepCompleted", "attempt": call.item.attempt,
-            "createdAt": now, "functionVersion": call.run.function_version,
-            "groupID": call.group, "stepName": "step", "url": call.url,
-            "result": call.result(now), "output": "",
-        }
-        fields = self._outcome_fields(call)
-        # Written from parts: the call's metadata and the reply's headers come as texts
-        # (CallMetadata.text, shown_response_text), then the fields the item did not have.
-        tail = {key: value for key, value in fields.items() if key not in item}
-        item.update((key, value) for key, value in fields.items() if key not in tail)
-        parts = [dump(item)[:-1]]
+        item_id = self.ids.new(now)
+        # Written from parts, as dump would write the item: its fields but those its outcome
+        # sets, the call's metadata and the reply's headers come as texts (CallMetadata.text,
+        # shown_response_text), then the fields the item did not have.
+        named = {"type": "StepCompleted", "stepName": "step", "output": ""}
+        tail: Item = {}
+        for key, value in self._outcome_fields(call).items():
+            if key in named:
+                named[key] = str(value)  # a type, a name, an output's text: strings all
+            else:
+                tail[key] = value
+        parts = [
+            f'{{"id":"{item_id}","type":{_quoted(named["type"])},'
+            f'"attempt":{call.item.attempt:d},"createdAt":{now:d},'
+            f'"functionVersion":{call.run.function_version:d},"groupID":"{call.group}",'
+            f'"stepName":{_quoted(named["stepName"])},"url":{_quoted(call.url)},'
+            f'"result":{call.result_text(now)},"output":{_quoted(named["output"])}']
         if call.metadata_text:
             parts.append(f',"metadata":{call.metadata_text}')
         if call.reply is not None:
             parts.append(f',"{RESPONSE}":{shown_response_text(call.reply)}')
         parts.append("," + dump(tail)[1:] if tail else "}")
-        return str(item["id"]), "".join(parts)
+        return item_id, "".join(parts)
 
     def _outcome_fields(self, call: Call) -> Item:
         """The reply item's fields that depend on what the call came to."""

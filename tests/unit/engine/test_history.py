@@ -364,6 +364,23 @@ def test_reply_items_are_stored_as_compact_json_in_the_order_of_their_fields(
         "stepName"]]
     assert items[3]["response"]["statusCode"] == 206
     assert items[3]["output"] == '{"data":{"n":"\\u003c1\\u003e"}}'  # as Go writes it
+    assert items[3]["result"]["sdkLanguage"] == "sync"
+
+
+def test_a_completed_reply_item_is_stored_as_compact_json(client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok({"done": "\"<\u00e9>"}))])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, "COMPLETED")
+    store = typing.cast(LoopbackDev, client.dev).engine.store
+    texts = [str(row[0]) for row in store._rows(
+        "SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)]
+    items = [json.loads(text) for text in texts]
+    assert texts == [json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                     for item in items]
+    [reply] = [item for item in items if "response" in item]
+    assert list(reply)[-3:] == ["output", "metadata", "response"]
+    assert json.loads(reply["output"]) == {"done": "\"<\u00e9>"}
 
 
 def test_call_metadata_text_is_the_json_of_its_entries() -> None:
