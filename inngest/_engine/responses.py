@@ -79,7 +79,10 @@ class Op:
     @property
     def opts(self) -> Object:
         opts = self.raw.get("opts")
-        return opts if type(opts) is dict or isinstance(opts, typing.Mapping) else {}
+        if type(opts) is dict:
+            return opts
+        # (None, most often, when there are none: spared the costly Mapping check.)
+        return opts if opts is not None and isinstance(opts, typing.Mapping) else {}
 
     @property
     def data(self) -> JSON:
@@ -277,10 +280,11 @@ def parse_ops(body: bytes) -> list[Op]:
     except ValueError as err:
         raise ValueError(f"{_READING}: {err}") from None
     # Decoded JSON is dicts and lists: checked first, as the ABC checks cost more.
-    if type(raw) is dict or isinstance(raw, typing.Mapping):
-        raw = [raw]
-    if type(raw) is not list and (not isinstance(raw, typing.Sequence) or isinstance(raw, str)):
-        raise ValueError(f"{_READING}: expected JSON object or array")
+    if type(raw) is not list:
+        if type(raw) is dict or isinstance(raw, typing.Mapping):
+            raw = [raw]
+        elif not isinstance(raw, typing.Sequence) or isinstance(raw, str):
+            raise ValueError(f"{_READING}: expected JSON object or array")
     ops = []
     for item in raw:
         if type(item) is not dict and not isinstance(item, typing.Mapping):
