@@ -58,8 +58,9 @@ def _row(item: Item) -> Row:
     return str(item["id"]), dump(item)
 
 
-# A call's URL as a JSON string (as ``dump`` writes it), on every call.
-_quoted = functools.lru_cache(maxsize=1024)(json.encoder.encode_basestring)
+# A string as ``dump`` writes it; a call's URL, kept (each call writes it twice).
+_quoted = json.encoder.encode_basestring
+_quoted_url = functools.lru_cache(maxsize=1024)(_quoted)
 
 
 # A quoted string (left alone), or a reference to the triggering event's fields.
@@ -290,7 +291,7 @@ class History:
         return item_id, (
             f'{{"id":"{item_id}","type":"StepStarted","attempt":{call.item.attempt:d},'
             f'"createdAt":{now:d},"functionVersion":{call.run.function_version:d},'
-            f'"groupID":"{call.group}","output":"","url":{_quoted(call.url)},'
+            f'"groupID":"{call.group}","output":"","url":{_quoted_url(call.url)},'
             f'"stepName":"step"}}')
 
     def replied(self, call: Call, retry: QueueItem | None) -> None:
@@ -320,7 +321,7 @@ class History:
             f'{{"id":"{item_id}","type":{_quoted(named["type"])},'
             f'"attempt":{call.item.attempt:d},"createdAt":{now:d},'
             f'"functionVersion":{call.run.function_version:d},"groupID":"{call.group}",'
-            f'"stepName":{_quoted(named["stepName"])},"url":{_quoted(call.url)},'
+            f'"stepName":{_quoted(named["stepName"])},"url":{_quoted_url(call.url)},'
             f'"result":{call.result_text(now)},"output":{_quoted(named["output"])}']
         if call.metadata_text:
             parts.append(f',"metadata":{call.metadata_text}')

@@ -53,7 +53,7 @@ def shown_response_text(reply: Reply) -> str:
     return _shown_text(reply.status, tuple(reply.headers.items()))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # (a reply's head is at most 64 KiB)
 def _shown_text(status: int, headers: tuple[tuple[str, str], ...]) -> str:
     return dump(shown_response(Reply(status, dict(headers), b"")))
 
