@@ -42,6 +42,10 @@ def js_unavailable() -> str | None:
     return None
 
 
+class _Exited(Exception):
+    """A JS app's process ended before it listened."""
+
+
 # Each JS app of the suite: its script in tests/js_app, its app id and its log's name.
 JS_APPS = (("differential.mjs", "diff-js", "js_app"),
            ("differential_v4.mjs", "diff-js-v4", "js_v4_app"))
@@ -52,26 +56,41 @@ class JsApp:
     ``server_origin``."""
 
     def __init__(self, name: str, server_origin: str, script: str, log_name: str) -> None:
-        self.port = servers.free_port()
-        self.url = f"http://127.0.0.1:{self.port}/api/inngest"
+        self._script = script
+        self._env = {**os.environ, "INNGEST_DEV": server_origin}
         self.log_path = os.path.join(servers.LOG_DIR, f"{log_name}_{name}.log")
         os.makedirs(servers.LOG_DIR, exist_ok=True)
         self._log = open(self.log_path, "wb")
-        env = {**os.environ, "PORT": str(self.port), "INNGEST_DEV": server_origin}
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self.port = servers.free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/inngest"
         self._process = subprocess.Popen(
-            ["node", script], cwd=JS_APP_DIR, env=env, stdout=self._log,
-            stderr=subprocess.STDOUT,
+            ["node", self._script], cwd=JS_APP_DIR, env={**self._env, "PORT": str(self.port)},
+            stdout=self._log, stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self) -> None:
-        def listening() -> None:
-            assert self._process.poll() is None, f"JS app exited; see {self.log_path}"
+        """Wait until the app says it listens on its port. Another process can take the port
+        between ``free_port()`` and node's listen (CI: EADDRINUSE, while a GET to the port
+        was answered by another server): the app then starts again on a new port, at most
+        three times in all."""
+        for attempt in range(3):
             try:
-                _HTTP.request("GET", f"http://127.0.0.1:{self.port}/counts", timeout=1.0)
-            except urllib3.exceptions.HTTPError as err:
-                raise AssertionError(str(err)) from None
+                wait_for(self._listening, 30)
+                return
+            except _Exited:
+                if attempt == 2:
+                    raise AssertionError(f"JS app exited; see {self.log_path}") from None
+                self._spawn()
 
-        wait_for(listening, 30)
+    def _listening(self) -> None:
+        if self._process.poll() is not None:
+            raise _Exited()
+        with open(self.log_path, "rb") as log:
+            said = log.read()
+        assert f"listening on {self.port}\n".encode() in said, f"{self.url}: not listening yet"
 
     def counts(self, key: str) -> dict[str, int]:
         response = _HTTP.request(
