@@ -179,10 +179,33 @@ class CommHandler:
 
     def handle(self, request: Request, raw_request: object = None) -> Response:
         timings = ServerTimings()
-        if request.method == "HEAD":  # answered as GET; the adapter's server drops the body
+        method = request.method
+        if method == "HEAD":  # answered as GET; the adapter's server drops the body
             request = dataclasses.replace(request, method="GET")
+            method = "GET"
         try:
-            return self._handle(request, raw_request, timings)
+            if method not in ("GET", "PUT", "POST"):
+                error = _errors.UnknownError(f"unsupported method: {method}")
+                return self._finish(_error_response(405, error), None, timings)
+            auth = self._authenticate(request) if self._production else _NO_AUTH
+            if auth.error is not None:
+                rejection = self._rejection(request, auth.error)
+                if rejection is not None:
+                    self._client.logger.warning(
+                        "rejected unauthorized %s request: %s", method, rejection.message
+                    )
+                    return _unauthorized(timings)
+            try:
+                if method == "POST":
+                    response = self._execute(request, auth, raw_request, timings)
+                elif method == "GET":
+                    response = self._inspect(request, auth)
+                else:
+                    response = self._sync(request)
+            except _errors.Error as err:
+                self._client.logger.error("%s request failed: %s", method, err.message)
+                response = _error_response(500, err)
+            return self._finish(response, auth.key, timings)
         except Exception:  # the last line of defence: adapters must get a response
             self._client.logger.exception("inngest serve handler failed")
             # The exception's text stays in the log: it may describe the app's internals.
@@ -193,31 +216,6 @@ class CommHandler:
         """The answer to a request an adapter could not read (its body, say)."""
         self._client.logger.warning("refused a request: %s", error.message)
         return self._finish(_error_response(status, error), None, ServerTimings())
-
-    def _handle(self, request: Request, raw_request: object, timings: ServerTimings) -> Response:
-        method = request.method
-        if method not in ("GET", "PUT", "POST"):
-            error = _errors.UnknownError(f"unsupported method: {method}")
-            return self._finish(_error_response(405, error), None, timings)
-        auth = self._authenticate(request) if self._production else _NO_AUTH
-        if auth.error is not None:
-            rejection = self._rejection(request, auth.error)
-            if rejection is not None:
-                self._client.logger.warning(
-                    "rejected unauthorized %s request: %s", method, rejection.message
-                )
-                return _unauthorized(timings)
-        try:
-            if method == "POST":
-                response = self._execute(request, auth, raw_request, timings)
-            elif method == "GET":
-                response = self._inspect(request, auth)
-            else:
-                response = self._sync(request)
-        except _errors.Error as err:
-            self._client.logger.error("%s request failed: %s", method, err.message)
-            response = _error_response(500, err)
-        return self._finish(response, auth.key, timings)
 
     def _authenticate(self, request: Request) -> _Auth:
         try:
@@ -244,7 +242,10 @@ class CommHandler:
         # Each response's headers are a dict of its own until it is finished here: they are
         # completed in place (update keeps the keys already present where they are).
         headers = response.headers
-        headers.update(self._static_headers().standard)
+        static = self._static
+        if static is None or static.env != self._client.env:  # checked here: a hit calls none
+            static = self._static_headers()
+        headers.update(static.standard)
         headers["server-timing"] = timings.header()
         if key is not None:
             headers[Header.SIGNATURE] = signing.sign(response.body, key)

@@ -44,8 +44,8 @@ def enter_step_context(step: StepSync) -> contextvars.Token[StepSync]:
     return _current.set(step)
 
 
-def exit_step_context(token: contextvars.Token[StepSync]) -> None:
-    _current.reset(token)
+# The variable's own reset (no Python frame): undoes enter_step_context(step) with its token.
+exit_step_context: typing.Callable[[contextvars.Token[StepSync]], None] = _current.reset
 
 
 class _StepContext:

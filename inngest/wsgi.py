@@ -103,7 +103,10 @@ def _read_body(environ: Environ, content_length: str | None) -> bytes:
     has de-chunked (``wsgi.input_terminated``). Raises BodyInvalidError for a body that
     cannot be read whole."""
     stream = environ["wsgi.input"]
-    length = _content_length(content_length)
+    try:  # _content_length's work, inline: this runs on every request
+        length = int(content_length or 0)
+    except ValueError:
+        length = 0
     try:
         if length > 0:
             body: bytes = stream.read(length)
