@@ -34,10 +34,10 @@ class ReplayQuietLogger:
 
     def __init__(self, logger: object) -> None:
         self.logger = logger
+        # Set by RunState._start_execution once code that was not memoized runs (an
+        # attribute, not a method: it is set on every request). Private, so that
+        # ``ctx.logger.live`` still reaches the user's logger.
         self._live = False
-
-    def go_live(self) -> None:
-        self._live = True
 
     def __getattr__(self, name: str) -> typing.Any:
         return getattr(self.logger, name)

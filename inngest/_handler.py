@@ -220,7 +220,7 @@ class CommHandler:
     def _authenticate(self, request: Request) -> _Auth:
         try:
             payload, key = _signing.verify_request(
-                request.body, request.header(Header.SIGNATURE), self._client.signing_keys()
+                request.body, request.headers.get(Header.SIGNATURE), self._client.signing_keys()
             )
         except _errors.Error as err:
             return _Auth(error=err)

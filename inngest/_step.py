@@ -286,7 +286,7 @@ class RunState:
     def _start_execution(self) -> None:
         """Once per request, when code that was not memoized is about to run."""
         self._started = True
-        self._logger.go_live()
+        self._logger._live = True  # ctx.logger forwards from now on
         if self._middleware is None:
             return
         try:
