@@ -60,6 +60,18 @@ def output(client: Client, run_id: str, item: dict[str, typing.Any]) -> str:
         "historyItemOutput"])
 
 
+def stored_compact_items(client: Client, run_id: str) -> list[dict[str, typing.Any]]:
+    """The run's history items as the store keeps them, checked to be compact JSON (as
+    ``json.dumps`` writes them, keys in their order)."""
+    store = typing.cast(LoopbackDev, client.dev).engine.store
+    texts = [str(row[0]) for row in store._rows(
+        "SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)]
+    items = [json.loads(text) for text in texts]
+    assert texts == [json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                     for item in items]
+    return items
+
+
 def flaky_then_sleep(call: Call) -> Reply:
     steps = call.body["steps"]
     if step_hash("first") not in steps:
@@ -347,12 +359,7 @@ def test_reply_items_are_stored_as_compact_json_in_the_order_of_their_fields(
     [event_id] = client.send({"name": "test/fn"})
     run_id = run_id_for(client, event_id)
     wait_for_status(client, run_id, "FAILED")
-    store = typing.cast(LoopbackDev, client.dev).engine.store
-    texts = [str(row[0]) for row in store._rows(
-        "SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)]
-    items = [json.loads(text) for text in texts]
-    assert texts == [json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-                     for item in items]
+    items = stored_compact_items(client, run_id)
     head = ["id", "type", "attempt", "createdAt", "functionVersion", "groupID", "stepName",
             "url", "result", "output", "metadata", "response"]
     replies = [list(item) for item in items if "response" in item]
@@ -372,12 +379,7 @@ def test_a_completed_reply_item_is_stored_as_compact_json(client: Client, app: F
     [event_id] = client.send({"name": "test/fn"})
     run_id = run_id_for(client, event_id)
     wait_for_status(client, run_id, "COMPLETED")
-    store = typing.cast(LoopbackDev, client.dev).engine.store
-    texts = [str(row[0]) for row in store._rows(
-        "SELECT data FROM history WHERE run_id = ? ORDER BY seq", run_id)]
-    items = [json.loads(text) for text in texts]
-    assert texts == [json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-                     for item in items]
+    items = stored_compact_items(client, run_id)
     [reply] = [item for item in items if "response" in item]
     assert list(reply)[-3:] == ["output", "metadata", "response"]
     assert json.loads(reply["output"]) == {"done": "\"<\u00e9>"}
