@@ -104,20 +104,14 @@ ALLOWED = (
         frozenset({"dev/put-server-kind-cloud", "cloud/put-out-of-band-deploy-id"}),
     ),
     Allowed(
-        "plumbing-error-names",
-        "docs/compatibility.md 17: plumbing errors are named after our error classes "
-        "(UnknownError) where the official SDK raises a bare Exception",
-        frozenset({f"{mode}/{case}" for mode in ("dev", "cloud")
-                   for case in ("post-events-null",)}),
-    ),
-    Allowed(
         "malformed-call",
         "docs/compatibility.md 12: a call that would fail the same way again (JSON body of "
         "the wrong shape, missing or unknown fnId, unknown probe) answers 400 (404 for an "
         "unknown function) with x-inngest-no-retry and a named code instead of a retried 500",
         frozenset({f"{mode}/{case}" for mode in ("dev", "cloud")
                    for case in ("post-json-array", "post-invalid-schema", "post-probe-unknown",
-                                "post-missing-fnid", "post-unknown-fnid", "post-legacy-fnid")}),
+                                "post-missing-fnid", "post-unknown-fnid", "post-legacy-fnid",
+                                "post-events-null")}),
     ),
     Allowed(
         "out-of-band-sync-failure",
@@ -892,13 +886,6 @@ def check_allowed(name: str, official: Answer, ours: Answer) -> None:
             {**normalise(ours), "status": "", "body": b""},
         )
         assert not same_headers, "undocumented difference:\n" + "\n".join(same_headers)
-    elif name == "plumbing-error-names":
-        official_body, our_body = json.loads(official.body), json.loads(ours.body)
-        assert official.status == ours.status == 500
-        assert our_body["name"] == "UnknownError"
-        assert our_body["code"] == official_body["code"]
-        assert set(our_body) == {"code", "message", "name"}
-        assert_same_headers(official, ours)
     elif name == "malformed-call":
         our_body = json.loads(ours.body)
         assert official.status == 500
