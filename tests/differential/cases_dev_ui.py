@@ -500,6 +500,16 @@ def _run_pages(probe: Probe, run_id: str) -> dict[str, object]:
             "outputs": _outputs(probe, (trace.get("data") or {}).get("runTrace"))}
 
 
+_UNENDED = (None, "RUNNING", "QUEUED", "WAITING")
+
+
+def _page_status(found: dict[str, object]) -> object:
+    """The status the run page shows for the run's root span."""
+    page = found["page"]
+    run = ((page.get("data") or {}).get("run") or {}) if isinstance(page, dict) else {}
+    return (run.get("trace") or {}).get("status")
+
+
 def _signal_wait(signalled: bool) -> typing.Callable[[Side], Answer]:
     def drive(side: Side) -> Answer:
         """A step waiting for a signal (its span while it waits), then signalled or timed
@@ -519,6 +529,14 @@ def _signal_wait(signalled: bool) -> typing.Callable[[Side], Answer]:
                 # run back (CI: "error retrieving run: sql: no rows in result set").
                 page = found["page"]
                 assert isinstance(page, dict) and "errors" not in page, f"{probe.name}: {page}"
+                assert "WAIT_FOR_SIGNAL" in json.dumps(page), f"{probe.name}: {page}"
+                return found
+
+            def ended() -> dict[str, object]:
+                # The real server writes spans after the run's status: its run page can
+                # still say RUNNING once `run { status }` has ended (CI, 86e6fd3).
+                found = _run_pages(probe, run_id)
+                assert _page_status(found) not in _UNENDED, f"{probe.name}: {found}"
                 return found
 
             answer: Answer = {"waiting": wait_for(waiting, 20)}
@@ -526,7 +544,7 @@ def _signal_wait(signalled: bool) -> typing.Callable[[Side], Answer]:
                 answer["signal"] = probe.request("POST", "/v1/signals", {
                     "signal": name, "data": {"answer": 42}})[0]
             probe.ended_run(run_id)
-            answer["ended"] = _run_pages(probe, run_id)
+            answer["ended"] = settled(probe, lambda: wait_for(ended, 20))
         finally:
             app.stop()
         labels = Labels(event=event_id, run=run_id)
