@@ -36,6 +36,7 @@ taking the GIL from the threads that run the engine's queue.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import dataclasses
 import errno
@@ -52,6 +53,7 @@ import socket
 import threading
 import time
 import typing
+import weakref
 
 from inngest import _errors
 
@@ -317,7 +319,9 @@ class _Workers:
     """``count`` threads, each started when the requests in progress first need one, taking
     jobs off one queue. A hand-off is a put and a get on a C queue: a ThreadPoolExecutor's
     also makes a Future and a work item and takes a lock and a semaphore, which cost the
-    selector thread about a tenth of an app's time per request (measured with py-spy)."""
+    selector thread about a tenth of an app's time per request (measured with py-spy).
+    The threads are daemons, so an idle pool never holds the interpreter's exit; requests
+    still being answered then get their answers first (``_answer_before_exit``)."""
 
     def __init__(self, count: int, name_prefix: str) -> None:
         self._count = count
@@ -417,6 +421,7 @@ class CoreServer:
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
+        _OPEN_SERVERS.add(self)
 
     # The selector thread
 
@@ -460,6 +465,7 @@ class CoreServer:
         up to ``_CLOSE_WAIT_SECONDS`` to finish, and no other request reaches the handler:
         once this returns, the handler's owner can close what the handler uses, and a client
         holding a kept connection finds it closed rather than answered by a closed server."""
+        _OPEN_SERVERS.discard(self)
         self.socket.close()
         with self._lock:
             self._closed = True
@@ -760,6 +766,14 @@ class CoreServer:
             self._forget(conn)
         elif wake:
             self._wake()
+
+    def _finish_answers(self, deadline: float) -> None:
+        """Wait until the requests being answered are, or ``deadline``; the connections
+        they came on close once answered (the process is about to end)."""
+        with self._lock:
+            self._closed = True
+            self._all_answered.wait_for(lambda: not self._busy,
+                                        max(0.0, deadline - time.monotonic()))
 
     def _hand_back(self, conn: _Connection) -> bool:
         """(Under the lock.) Give the selector thread ``conn`` back, its request answered;
@@ -1298,3 +1312,20 @@ def _send_quietly(sock: socket.socket, data: bytes) -> None:
         sock.send(data)
     except OSError:
         pass
+
+
+# The servers not closed yet, answering requests at exit (weakly: a server dropped without
+# server_close() goes when it is collected).
+_OPEN_SERVERS: weakref.WeakSet[CoreServer] = weakref.WeakSet()
+
+
+def _answer_before_exit() -> None:
+    """At the interpreter's exit, before it stops the pools' daemon threads: the requests
+    that open servers are answering get ``_CLOSE_WAIT_SECONDS`` (all together, as
+    server_close() gives them) to finish, rather than being cut off mid-answer."""
+    deadline = time.monotonic() + _CLOSE_WAIT_SECONDS
+    for server in list(_OPEN_SERVERS):
+        server._finish_answers(deadline)
+
+
+atexit.register(_answer_before_exit)

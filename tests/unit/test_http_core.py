@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 import typing
@@ -1145,3 +1147,40 @@ def test_header_lines_read_before_are_checked_again_in_their_request(mirror: int
         assert status == 400 and json.loads(body)["message"] == "malformed Host header"
         status, _, body = ask(mirror, host + b"X-Bad : 1\r\n\r\n")
         assert status == 400 and json.loads(body)["message"] == "malformed header line"
+
+
+_EXITING_SERVER = """
+import sys, threading, time
+from inngest._http_core import CoreServer, Limits
+
+def handler(request):
+    print("answering", flush=True)
+    time.sleep(0.5)
+    return 200, {}, b"answered after the exit began"
+
+server = CoreServer(("127.0.0.1", 0), handler, Limits(max_body_bytes=1024, max_buffered_bytes=4096),
+                    2, "exiting")
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print(server.server_address[1], flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_request_being_answered_when_the_process_exits_gets_its_answer() -> None:
+    """The pool's threads are daemons; an app whose main thread ends (a Ctrl-C, a script
+    that returns) without server_close() still sends the answers it was working on."""
+    child = subprocess.Popen([sys.executable, "-c", _EXITING_SERVER], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        port = int(child.stdout.readline())
+        with connect(port) as sock:
+            sock.sendall(HEALTH)
+            assert child.stdout.readline() == "answering\n"
+            child.stdin.close()  # the main thread returns: the interpreter exits
+            status, _, body = read_response(sock)
+        assert (status, body) == (200, b"answered after the exit began")
+        assert child.wait(10) == 0
+    finally:
+        child.kill()
+        child.wait()
