@@ -126,7 +126,9 @@ _django_lock = threading.Lock()
 
 
 def configure_django() -> None:
-    """A minimal in-process Django project (no apps, no database)."""
+    """A minimal in-process Django project (no apps, no database), one per process: the
+    unit tests' Django client uses it too (its CSRF middleware checks that the adapter's
+    view is exempt)."""
     import django
     from django.conf import settings
 
@@ -138,7 +140,8 @@ def configure_django() -> None:
             ALLOWED_HOSTS=["*"],
             SECRET_KEY="itest-not-secret",
             ROOT_URLCONF=__name__,
-            MIDDLEWARE=[f"{__name__}.UrlconfMiddleware"],
+            MIDDLEWARE=[f"{__name__}.UrlconfMiddleware",
+                        "django.middleware.csrf.CsrfViewMiddleware"],
             INSTALLED_APPS=[],
             USE_TZ=True,
         )

@@ -10,6 +10,7 @@ import wsgiref.simple_server
 
 import pytest
 from fake_api import FakeAPI
+from test_core import apps as test_core_apps
 
 from inngest import http_server, wsgi
 from inngest._client import Inngest
@@ -386,17 +387,9 @@ def url_module(patterns: list[object]) -> types.ModuleType:
 @pytest.fixture
 def django_client() -> typing.Any:
     pytest.importorskip("django")
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(
-            ALLOWED_HOSTS=["testserver"],
-            ROOT_URLCONF=url_module([]),
-            MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
-            SECRET_KEY="tests-only",
-        )
-        django.setup()
+    # The one configuration of the process: tests/test_inngest's apps, run in the same
+    # process, route through its middleware.
+    test_core_apps.configure_django()
     from django.test import Client
 
     return Client
