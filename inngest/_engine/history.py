@@ -226,11 +226,29 @@ class History:
             fields["cancel"] = self._cancel_cause(run)
             fields["groupID"] = str(uuid.uuid4())
         else:
-            fields["output"] = run.listed_output() if run.has_output else ""
+            output = run.listed_output() if run.has_output else ""
+            if call is not None and call.run.id == run.id:
+                call.deferred.append(self._ended_row(run, call, kind, output))
+                return
+            fields["output"] = output
             if call is not None:
                 fields.update(attempt=call.item.attempt, groupID=call.group,
                               result=call.result(self.clock.now_ms(), sdk=False))
         self._record(run, kind, **fields)
+
+    def _ended_row(self, run: Run, call: Call, kind: str, output: str) -> Row:
+        """The item of a run that ended on its SDK call, written out as ``_record`` would
+        store it (each run has one; the dict and its encoding cost several times more)."""
+        now = self.clock.now_ms()
+        item_id = self.ids.new(now)
+        reply = call.reply
+        return item_id, (
+            f'{{"id":"{item_id}","type":"{kind}","attempt":{call.item.attempt:d},'
+            f'"createdAt":{now:d},"functionVersion":{run.function_version:d},'
+            f'"groupID":"{call.group}","output":{_quoted(output)},'
+            f'"result":{{"durationMS":{max(now - call.started_ms, 0):d},"errorCode":null,'
+            f'"framework":null,"platform":null,"sdkLanguage":"","sdkVersion":"",'
+            f'"sizeBytes":{len(reply.body) if reply else 0:d}}}}}')
 
     def _cancel_cause(self, run: Run) -> Item:
         cause: Item = self._local.cancel or {}

@@ -385,6 +385,35 @@ def test_a_completed_reply_item_is_stored_as_compact_json(client: Client, app: F
     assert json.loads(reply["output"]) == {"done": "\"<\u00e9>"}
 
 
+@pytest.mark.parametrize("reply, status, kind", [
+    (ok({"done": "\"<\u00e9>\u2028"}), "COMPLETED", "FunctionCompleted"),
+    ((400, {"x-inngest-no-retry": "true"}, {"name": "Error", "message": "<stop\u00e9>"}),
+     "FAILED", "FunctionFailed"),
+])
+def test_the_end_item_of_a_run_that_ends_on_a_call_is_stored_as_compact_json(
+        client: Client, app: FakeApp, reply: Reply, status: str, kind: str) -> None:
+    """The run's end item, written out from parts when the run ends on its SDK call: its
+    fields in their order, its output as the run lists it, the call's result (no SDK)."""
+    client.register(app, [app.function("fn", handler=lambda call: reply)])
+    [event_id] = client.send({"name": "test/fn"})
+    run_id = run_id_for(client, event_id)
+    wait_for_status(client, run_id, status)
+    items = stored_compact_items(client, run_id)
+    [end] = [item for item in items if item["type"] == kind]
+    [started] = [item for item in items if item["type"] == "StepStarted"]
+    assert list(end) == ["id", "type", "attempt", "createdAt", "functionVersion", "groupID",
+                         "output", "result"]
+    assert end["groupID"] == started["groupID"] and end["attempt"] == 0
+    assert list(end["result"]) == ["durationMS", "errorCode", "framework", "platform",
+                                   "sdkLanguage", "sdkVersion", "sizeBytes"]
+    assert end["result"]["sdkLanguage"] == end["result"]["sdkVersion"] == ""
+    assert end["result"]["sizeBytes"] > 0 and end["result"]["durationMS"] >= 0
+    store = typing.cast(LoopbackDev, client.dev).engine.store
+    run = store.run(run_id)
+    assert run is not None and end["output"] == run.listed_output()
+    assert "\\u003c" in json.dumps(end["output"])  # as Go writes the output
+
+
 def test_call_metadata_text_is_the_json_of_its_entries() -> None:
     """A call's metadata is stored from the text written out beside its entries."""
     chooser = random.Random(7)
