@@ -122,6 +122,9 @@ class Call:
     metadata_text: str = ""
     # The items' groupID (made at once: a cached_property takes a lock on each read).
     group: str = dataclasses.field(init=False)
+    # The run's output and its text as its end item shows it, when the call ended the run:
+    # the reply's item shows that output too.
+    ended_output: tuple[JSON, str] | None = None
 
     def __post_init__(self) -> None:
         self.group = _new_group(self.run.id, self.item.id or self.item.job_id)
@@ -133,6 +136,11 @@ class Call:
                 f'"platform":null,"sdkLanguage":{_quoted(str(result["sdkLanguage"]))},'
                 f'"sdkVersion":{_quoted(str(result["sdkVersion"]))},'
                 f'"sizeBytes":{result["sizeBytes"]}}}')
+
+    def shown_output(self, output: JSON) -> str:
+        """``shown(output)``, taken from the end item when that showed this output."""
+        ended = self.ended_output
+        return ended[1] if ended is not None and ended[0] is output else shown(output)
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
         reply = self.reply
@@ -228,6 +236,8 @@ class History:
         else:
             output = run.listed_output() if run.has_output else ""
             if call is not None and call.run.id == run.id:
+                if run.has_output:
+                    call.ended_output = run.output, output
                 call.deferred.append(self._ended_row(run, call, kind, output))
                 return
             fields["output"] = output
@@ -352,7 +362,7 @@ class History:
         """The reply item's fields that depend on what the call came to."""
         outcome = call.outcome
         if isinstance(outcome, Complete):
-            return {"output": shown(outcome.output)}
+            return {"output": call.shown_output(outcome.output)}
         if isinstance(outcome, Failure):
             fields: Item = {"type": self._failed_type(call), "output": shown(outcome.output)}
             if not outcome.retriable:
@@ -398,8 +408,10 @@ class History:
                          groupID=call.group, stepName=call.retry_name)
             return
         outcome = call.outcome
+        if not isinstance(outcome, Ops):
+            return
         run = self.store.run(call.run.id)
-        if run is None or run.status.ended or not isinstance(outcome, Ops):
+        if run is None or run.status.ended:
             return
         # A plan for a step already queued or running is dropped, and not listed again.
         planned = [op for op in outcome.ops if op.op == Opcode.PLANNED and op.id in call.planned]

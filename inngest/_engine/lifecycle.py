@@ -25,6 +25,9 @@ Publish = typing.Callable[[list[dict[str, JSON]]], list[str]]
 """Ingest engine-made events (no reserved-name check); returns their internal ids."""
 
 _NO_FINISH_EVENTS = (events.FUNCTION_FAILED, events.FUNCTION_FINISHED)
+# The event sent after inngest/function.finished for a run that ended so.
+_FOLLOW_UP_EVENTS = {RunStatus.FAILED: events.FUNCTION_FAILED,
+                     RunStatus.CANCELLED: events.FUNCTION_CANCELLED}
 # Total size of a run's events and step results (the server's DefaultMaxStateSizeLimit).
 MAX_STATE_BYTES = 32 * 1024 * 1024
 
@@ -169,17 +172,18 @@ class Lifecycle:
             self.history.finished(run)
         self.queue.run_ended(run_id)
         fn = self.store.function(run.function_id)
-        log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
-        self._emit_finish_events(run, reply_error)
+        if log.isEnabledFor(logging.INFO):
+            log.info("run %s %s (%s)", run.id, status.value.lower(), fn.slug if fn else "?")
         if fn is not None:
+            self._emit_finish_events(run, fn, status, reply_error)
             defers.schedule(self.store, self.publish, run, fn, self.clock.now_ms())
         self.store.forget_run(run_id)
         return run
 
-    def _emit_finish_events(self, run: Run, reply_error: str | None) -> None:
+    def _emit_finish_events(self, run: Run, fn: Function, status: RunStatus,
+                            reply_error: str | None) -> None:
         trigger_events = [e.event for e in map(self.store.event, run.event_ids) if e]
-        fn = self.store.function(run.function_id)
-        if not trigger_events or fn is None or trigger_events[0]["name"] in _NO_FINISH_EVENTS:
+        if not trigger_events or trigger_events[0]["name"] in _NO_FINISH_EVENTS:
             return
         data: dict[str, JSON] = {
             "function_id": fn.slug,
@@ -188,26 +192,25 @@ class Lifecycle:
             # The real server leaves an empty user out of these (not out of "event").
             "events": [event if event.get("user") else _without(event, "user")
                        for event in trigger_events],
-            "_inngest": {"status": run.status.value},
+            "_inngest": {"status": status.value},
         }
         if run.correlation_id:
             data["correlation_id"] = run.correlation_id
         if run.failed_at_limit is not None:
             data.update(_limit_failure(run))
-        elif run.status is RunStatus.FAILED:
+        elif status is RunStatus.FAILED:
             error = error_object(run.output)
             if reply_error is not None:
                 error["error"] = reply_error
             data["error"] = error
-        if run.has_output and run.status is not RunStatus.CANCELLED \
+        if run.has_output and status is not RunStatus.CANCELLED \
                 and run.failed_at_limit is None:
             data["result"] = run.output
         now = self.clock.now_ms()
         meta = {"meta": trigger_events[0]["meta"]} if "meta" in trigger_events[0] else {}
         out = [{"name": events.FUNCTION_FINISHED, "data": data, "id": self.ids.new(now),
                 "ts": now, **meta}]
-        follow_up = {RunStatus.FAILED: events.FUNCTION_FAILED,
-                     RunStatus.CANCELLED: events.FUNCTION_CANCELLED}.get(run.status)
+        follow_up = _FOLLOW_UP_EVENTS.get(status)
         if follow_up:
             out.append({"name": follow_up, "data": data, "id": run.id, "ts": now, **meta})
         self.publish(out)

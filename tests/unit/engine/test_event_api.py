@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import typing
 
 import pytest
-from engine_fakes import Client, FakeApp, ok
+from engine_fakes import Client, FakeApp, LoopbackDev, ok
 
 from inngest._engine import ulid
+from inngest._engine.http.api import _ENV_ID, Api, _run_text
+from inngest._engine.http.replies import respond
 from inngest._engine.http.server import DevServer
+from inngest._engine.models import Run, RunStatus
+from inngest._engine.payload import Text, dump_escaped
+from inngest._engine.timeparse import rfc3339
 
 LOOPBACK = True
 
@@ -349,3 +355,46 @@ def test_nesting_past_the_limit_is_refused_and_within_it_is_stored(client: Clien
     assert status == 200, body
     _, stored = client.request("GET", f"/v1/events/{body['ids'][0]}")
     assert stored["data"]["name"] == "a/deep"
+
+
+_ODD_OUTPUT = {"text": "<a & b>\u2028\u00e9\"\\", "zero": -0.0, "small": 1e-05, "big": 2 ** 60,
+               "list": [1.5, None, True]}
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"status": RunStatus.COMPLETED, "output": _ODD_OUTPUT, "has_output": True,
+     "ended_at_ms": 1_700_000_000_120},
+    {"status": RunStatus.FAILED, "output": Text("Infinity"), "has_output": True,
+     "output_is_text": True, "ended_at_ms": 1_700_000_000_000},
+    {"status": RunStatus.CANCELLED, "output": None, "ended_at_ms": 1_700_000_000_001},
+    {"status": RunStatus.RUNNING, "batch_id": "01HB0000000000000000000000",
+     "cron": "TZ=Europe/Paris <0 & 5 * * *>", "function_id": "fn<&>\u00e9\""},
+    {"event_ids": [], "status": RunStatus.SKIPPED, "has_output": True, "output": "<x>"},
+])
+def test_an_events_runs_are_written_as_their_run_json_would_be(
+        client: Client, changes: dict[str, typing.Any]) -> None:
+    """The event runs route writes each run's JSON out from parts (clients poll it): the
+    same bytes as encoding ``run_json``, HTML characters and floats as Go writes them."""
+    run = Run(id="01HB0000000000000000000001", function_id="7a2c0f7e-1b3c-5d4e-8f90-a1b2c3d4e5f6",
+              function_version=1, event_ids=["01HB0000000000000000000002"],
+              created_at_ms=1_700_000_000_000, event_seq=0).replace(**changes)
+    assert _run_text(run, "env<&>") == dump_escaped(
+        Api.run_json(typing.cast(Api, None), run, "env<&>"))
+
+
+def test_the_event_runs_route_answers_the_bytes_of_its_json(
+        client: Client, app: FakeApp) -> None:
+    client.register(app, [app.function("fn", handler=lambda call: ok(_ODD_OUTPUT))])
+    [event_id] = client.send({"name": "test/fn"})
+    dev = typing.cast(LoopbackDev, client.dev)
+    dev.run_until(lambda: [run for run in dev.engine.store.runs_for_event(event_id)
+                           if run.status.ended])
+    status, body = client.request_raw("GET", f"/v1/events/{event_id}/runs")
+    runs = dev.engine.store.runs_for_event(event_id)
+    now = rfc3339(dev.clock.now_ms())
+    expected = respond(200, {"data": [Api.run_json(typing.cast(Api, None), run, _ENV_ID)
+                                      for run in runs],
+                             "metadata": {"fetched_at": now, "cached_until": now}})
+    assert (status, body) == (200, expected[2])
+    assert json.loads(body)["data"][0]["output"]["text"] == _ODD_OUTPUT["text"]
