@@ -131,11 +131,14 @@ class Call:
 
     def result_text(self, now_ms: int) -> str:
         """``dump(self.result(now_ms))``, written out: each reply's item has one."""
-        result = self.result(now_ms)
-        return (f'{{"durationMS":{result["durationMS"]},"errorCode":null,"framework":null,'
-                f'"platform":null,"sdkLanguage":{_quoted(str(result["sdkLanguage"]))},'
-                f'"sdkVersion":{_quoted(str(result["sdkVersion"]))},'
-                f'"sizeBytes":{result["sizeBytes"]}}}')
+        reply = self.reply
+        language, _, version = (reply.headers.get(Header.SDK, "") if reply else "") \
+            .partition(":")
+        return (f'{{"durationMS":{max(now_ms - self.started_ms, 0):d},"errorCode":null,'
+                f'"framework":null,"platform":null,'
+                f'"sdkLanguage":{_quoted(language.removeprefix("inngest-"))},'
+                f'"sdkVersion":{_quoted(version)},'
+                f'"sizeBytes":{len(reply.body) if reply else 0:d}}}')
 
     def shown_output(self, output: JSON) -> str:
         """``shown(output)``, taken from the end item when that showed this output."""

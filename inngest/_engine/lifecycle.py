@@ -161,7 +161,7 @@ class Lifecycle:
             if run is None or run.status.ended:
                 return None
             run = self.store.update_run(
-                run_id, status=status.value, output=output, has_output=has_output,
+                run_id, status=status, output=output, has_output=has_output,
                 output_is_text=isinstance(output, Text),
                 ended_at_ms=self.clock.now_ms(), pending_steps=[],
                 reason=reason.value if reason else None,

@@ -702,7 +702,7 @@ class Store:
             run = self.run(run_id)
             if run is None:
                 raise KeyError(run_id)
-            if "status" in changes:
+            if "status" in changes and type(changes["status"]) is not RunStatus:
                 changes["status"] = RunStatus(changes["status"])
             updated = run.replace(**changes)
             self._conn.execute(
