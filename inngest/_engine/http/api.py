@@ -627,9 +627,9 @@ def function_json(fn: Function, connect: bool) -> dict[str, JSON]:
 
 
 def _run_text(run: Run, environment_id: str) -> str:
-    """``dump_escaped(Api.run_json(run, environment_id))``, written out. The run's id, its
-    times and its status need no escaping; other strings are checked."""
-    parts = [f'{{"run_id":"{run.id}","run_started_at":"{rfc3339(run.created_at_ms)}",'
+    """``dump_escaped(Api.run_json(run, environment_id))``, written out. Its times and its
+    status need no escaping; other strings are checked."""
+    parts = [f'{{"run_id":{_string_text(run.id)},"run_started_at":"{rfc3339(run.created_at_ms)}",'
              f'"function_id":{_string_text(run.function_id)},"function_version":0,'
              f'"environment_id":{_string_text(environment_id)},'
              f'"event_id":{_string_text(run.event_ids[0]) if run.event_ids else "null"},'

@@ -370,7 +370,8 @@ _ODD_OUTPUT = {"text": "<a & b>\u2028\u00e9\"\\", "zero": -0.0, "small": 1e-05, 
     {"status": RunStatus.CANCELLED, "output": None, "ended_at_ms": 1_700_000_000_001},
     {"status": RunStatus.RUNNING, "batch_id": "01HB0000000000000000000000",
      "cron": "TZ=Europe/Paris <0 & 5 * * *>", "function_id": "fn<&>\u00e9\""},
-    {"event_ids": [], "status": RunStatus.SKIPPED, "has_output": True, "output": "<x>"},
+    {"event_ids": [], "status": RunStatus.SKIPPED, "has_output": True, "output": "<x>",
+     "id": "run <&> \u00e9"},
 ])
 def test_an_events_runs_are_written_as_their_run_json_would_be(
         client: Client, changes: dict[str, typing.Any]) -> None:
