@@ -27,6 +27,7 @@ log = logging.getLogger("inngest.engine")
 DEDUPE_MS = 24 * 3600 * 1000
 DEFAULT_PAUSE_MS = 365 * 24 * 3600 * 1000
 SIGNAL_CONFLICT = "Signal conflict; signal wait already exists for another run"
+NO_DEBUG = DebugIds()  # a run in no debug session
 INVOKE_TIMEOUT_ERROR = {
     "error": "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
     "name": "InngestInvokeTimeoutError",
@@ -59,27 +60,31 @@ class Runner:
 
     # Events
 
-    def ingest(self, event: dict[str, JSON], internal_id: str) -> StoredEvent:
-        """Store a normalised event, start the runs it triggers and resume what it matches.
+    def ingest(self, event: dict[str, JSON], internal_id: str, *, once: bool = False) -> None:
+        """Store a normalised event, start the runs it triggers and resume what it matches;
+        with ``once``, nothing if an event is stored under ``internal_id`` already (a send
+        retried with its seed after a lost reply gets the same ids).
 
         One transaction: a crash never leaves an event's dedupe key claimed without its run.
         """
         with self.store.transaction():
-            stored = self.store.add_event(
-                StoredEvent(internal_id, event, self.life.clock.now_ms())
-            )
+            received = StoredEvent(internal_id, event, self.life.clock.now_ms())
+            stored = self.store.add_new_event(received) if once \
+                else self.store.add_event(received)
+            if stored is None:
+                return
             name = stored.name
             if name == events.FUNCTION_INVOKED:
                 self._start_invoked(stored)
             else:
-                matched = [fn for fn in self.store.functions() if self._triggered(fn, stored.event)]
+                matched = [fn for fn in self.store.functions()
+                           if self._triggered(fn, name, stored.event)]
                 for fn in matched:
                     self.trigger(fn, stored)
                 if not matched:
                     log.log(logging.DEBUG if name.startswith("inngest/") else logging.INFO,
                             "event %s (%s) matched no function", name, stored.internal_id)
             self._resume_pauses(stored)
-        return stored
 
     def publish(self, raw_events: list[dict[str, JSON]], *, lenient_ts: bool = False) -> list[str]:
         ids = []
@@ -87,14 +92,15 @@ class Runner:
             internal_id = self.life.ids.new(self.life.clock.now_ms())
             event = events.internal(raw, self.life.clock.now_ms(), internal_id,
                                     lenient_ts=lenient_ts)
-            ids.append(self.ingest(event, internal_id).internal_id)
+            self.ingest(event, internal_id)
+            ids.append(internal_id)
         return ids
 
-    def _triggered(self, fn: Function, event: dict[str, JSON]) -> bool:
+    def _triggered(self, fn: Function, name: str, event: dict[str, JSON]) -> bool:
+        """Whether ``event`` (named ``name``) triggers ``fn``."""
         for trigger in fn.triggers:
             pattern = trigger.get("event")
-            if not isinstance(pattern, str) or not trigger_matches(
-                    pattern, as_str(event["name"], "name")):
+            if not isinstance(pattern, str) or not trigger_matches(pattern, name):
                 continue
             expression = trigger.get("expression")
             if not expression or cel.matches(as_str(expression, "expression"),
@@ -142,7 +148,7 @@ class Runner:
     def start_run(self, fn: Function, triggers: list[StoredEvent], cron_expr: str | None = None,
                   correlation_id: str | None = None, *, batch_id: str | None = None,
                   debounced: bool = False, rerun: bool = False,
-                  target: str | None = None, debug: DebugIds = DebugIds()) -> Run | None:
+                  target: str | None = None, debug: DebugIds = NO_DEBUG) -> Run | None:
         """Create and queue a run, unless flow control holds, skips or deduplicates it.
 
         Batched and debounced runs passed the rate limit when their events arrived; a rerun,
@@ -175,6 +181,7 @@ class Runner:
                 return None
             for holder in holders:
                 self.life.finish(holder.id, RunStatus.CANCELLED, reason=Reason.SINGLETON)
+        debug = debug if rerun else invocation_debug(first)
         run = Run(
             id=self.life.ids.new(now), function_id=fn.id, function_version=fn.version,
             event_ids=[t.internal_id for t in triggers], created_at_ms=now,
@@ -182,10 +189,8 @@ class Runner:
             correlation_id=correlation_id, batch_id=batch_id,
             priority_s=admitted.priority_s,
             singleton_key=admitted.singleton.key if admitted.singleton else None,
+            debug_session_id=debug.session_id, debug_run_id=debug.run_id,
         )
-        debug = debug if rerun else invocation_debug(first)
-        if debug != DebugIds():
-            run = run.replace(debug_session_id=debug.session_id, debug_run_id=debug.run_id)
         start_at = now if batch_id else max(now, to_int(first.event.get("ts") or now, "ts"))
         with self.store.transaction():
             self.store.add_run(run)
@@ -215,7 +220,7 @@ class Runner:
                  fn.slug, Reason.SINGLETON.value, run.id)
 
     def rerun(self, run: Run, from_step: FromStep | None = None,
-              debug: DebugIds = DebugIds()) -> Run | None:
+              debug: DebugIds = NO_DEBUG) -> Run | None:
         """A new run of ``run``'s function from the same events (None if the function was
         removed or the events are gone), in the debug session ``debug`` names (not the
         original's); from a step, it starts with the results of the steps before it. Raises
@@ -477,13 +482,13 @@ def invocation_debug(stored: StoredEvent) -> DebugIds:
     puts it there). As on the real server, whose decoding of the event's metadata then
     fails, a value that is no ULID leaves the run out of any session."""
     if stored.name != events.FUNCTION_INVOKED:
-        return DebugIds()
+        return NO_DEBUG
     meta = _internal_data(stored)
     try:
         session_id, run_id = [_debug_id(meta.get(key))
                               for key in ("debug_session_id", "debug_run_id")]
     except ValueError:
-        return DebugIds()
+        return NO_DEBUG
     return DebugIds(session_id, run_id)
 
 

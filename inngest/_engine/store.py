@@ -585,12 +585,23 @@ class Store:
     def add_event(self, event: StoredEvent) -> StoredEvent:
         """Store an event, and keep it: the run it starts reads it at once (flow control at
         the commit, then the run's first call)."""
+        stored = self._insert_event(event, "")
+        assert stored is not None
+        return stored
+
+    def add_new_event(self, event: StoredEvent) -> StoredEvent | None:
+        """``add_event``, unless an event with its internal id is stored already (None)."""
+        return self._insert_event(event, " ON CONFLICT (internal_id) DO NOTHING")
+
+    def _insert_event(self, event: StoredEvent, on_conflict: str) -> StoredEvent | None:
         data = dump(event.to_dict())
         with self._lock:  # one statement: atomic alone, or undone with the transaction it is in
             cursor = self._conn.execute(
-                "INSERT INTO events (internal_id, name, data) VALUES (?, ?, ?)",
+                f"INSERT INTO events (internal_id, name, data) VALUES (?, ?, ?){on_conflict}",
                 (event.internal_id, event.name, data),
             )
+            if cursor.rowcount == 0:
+                return None
             assert cursor.lastrowid is not None
             stored = StoredEvent(event.internal_id, event.event, event.received_at_ms,
                                  cursor.lastrowid)
@@ -894,7 +905,7 @@ class Store:
     def insert_item(self, item: QueueItem, *, leased: bool = False) -> QueueItem | None:
         """Queue an item (``leased``: already taken by a worker); returns None when an item
         with the same job id is already queued."""
-        with self.transaction():
+        with self._lock:  # one statement: atomic alone, or undone with the transaction it is in
             cursor = self._conn.execute(
                 "INSERT OR IGNORE INTO queue (job_id, run_id, due, sort, part, leased, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -39,14 +39,13 @@ class RunGate:
         """Why the event may not start a run of ``fn`` (rate limit, idempotency), if so.
 
         A key that fails to evaluate starts no run either, as on the real server."""
-        reason = Reason.IDEMPOTENCY if fn.config.get("idempotency") else Reason.RATE_LIMITED
         try:
             rate = keys.rate_limit(fn, event)
         except cel.ExpressionError:
-            return reason
+            return _limit_reason(fn)
         if rate is None or self.limiter.take(rate, self.clock.now_ms()) is None:
             return None
-        return reason
+        return _limit_reason(fn)
 
     def singleton_holders(self, fn: Function, single: keys.Singleton) -> list[Run]:
         """The function's unfinished runs holding the singleton key."""
@@ -65,6 +64,10 @@ class RunGate:
         if finish is None or run.started_at_ms is None:
             return None
         return _timeout_item(run, FINISH_TIMEOUT, run.started_at_ms + finish)
+
+
+def _limit_reason(fn: Function) -> Reason:
+    return Reason.IDEMPOTENCY if fn.config.get("idempotency") else Reason.RATE_LIMITED
 
 
 def timeout_reason(item: QueueItem, run: Run) -> Reason | None:

@@ -7,6 +7,7 @@ Everything here is pure: config and event in, keys and numbers out.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 
 from inngest._engine import cel, timeparse
@@ -76,12 +77,31 @@ def _switch_key(expression: JSON, event: dict[str, JSON]) -> str | None:
     return None if value is False else cel.go_string(value)
 
 
+def _section(fn: Function, option: str) -> typing.Mapping[str, JSON] | None:
+    """The function's ``option`` when it is an object (a section such as ``throttle``), else
+    None. Most functions have none of these: absent, that is the answer without the ABC's
+    isinstance check (a microsecond per option on each event)."""
+    config = fn.config.get(option)
+    if config is None or not isinstance(config, typing.Mapping):
+        return None
+    return config
+
+
 # Queue-level limits
 
 
 def run_limits(fn: Function, event: dict[str, JSON]) -> RunLimits:
+    if fn.config.get("concurrency") is None and fn.config.get("throttle") is None:
+        return _default_limits(fn.id)  # most functions: asked once per run
     return RunLimits(tuple(concurrency(fn, event)), throttle(fn, event),
                      tuple(run_concurrency(fn, event)))
+
+
+@functools.lru_cache(maxsize=256)
+def _default_limits(fn_id: str) -> RunLimits:
+    """The limits of a function without concurrency or throttle options: the dev server's
+    default bound on its steps."""
+    return RunLimits((Concurrency(f"default:{fn_id}", DEFAULT_FUNCTION_STEPS),))
 
 
 def _concurrency_entries(value: JSON) -> tuple[list[JSON], list[JSON]]:
@@ -133,8 +153,8 @@ def _limits(fn: Function, entries: list[JSON], event: dict[str, JSON],
 
 
 def throttle(fn: Function, event: dict[str, JSON]) -> Rate | None:
-    config = fn.config.get("throttle")
-    if not isinstance(config, typing.Mapping):
+    config = _section(fn, "throttle")
+    if config is None:
         return None
     period = duration_ms(config.get("period"))
     if not period:
@@ -156,8 +176,7 @@ def rate_limit_config(fn: Function) -> typing.Mapping[str, JSON] | None:
     expression = fn.config.get("idempotency")
     if expression:
         return {"limit": 1, "period": IDEMPOTENCY_PERIOD, "key": expression}
-    config = fn.config.get("rateLimit")
-    return config if isinstance(config, typing.Mapping) else None
+    return _section(fn, "rateLimit")
 
 
 def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
@@ -180,7 +199,10 @@ def rate_limit(fn: Function, event: dict[str, JSON]) -> Rate | None:
 
 
 def priority_seconds(fn: Function, event: dict[str, JSON]) -> int:
-    expression = object_or_empty(fn.config.get("priority"), "priority").get("run")
+    config = fn.config.get("priority")
+    if config is None:
+        return 0
+    expression = object_or_empty(config, "priority").get("run")
     if not expression:
         return 0
     try:
@@ -200,8 +222,8 @@ class Singleton:
 
 
 def singleton(fn: Function, event: dict[str, JSON]) -> Singleton | None:
-    config = fn.config.get("singleton")
-    if not isinstance(config, typing.Mapping):
+    config = _section(fn, "singleton")
+    if config is None:
         return None
     mode = str(config.get("mode") or "skip").lower()
     key = config.get("key")
@@ -225,8 +247,8 @@ class Debounce:
 
 
 def debounce(fn: Function, event: dict[str, JSON]) -> Debounce | None:
-    config = fn.config.get("debounce")
-    if not isinstance(config, typing.Mapping):
+    config = _section(fn, "debounce")
+    if config is None:
         return None
     period = duration_ms(config.get("period"))
     if not period:
@@ -246,8 +268,8 @@ class Batching:
 def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
     """None when the function does not batch, or this event fails the batch ``if``.
     Raises ExpressionError when the batch key fails: the real server drops the event."""
-    config = fn.config.get("batchEvents")
-    if not isinstance(config, typing.Mapping):
+    config = _section(fn, "batchEvents")
+    if config is None:
         return None
     condition = config.get("if")
     if condition and not cel.matches(str(condition), {"event": event}):
@@ -260,7 +282,7 @@ def batching(fn: Function, event: dict[str, JSON]) -> Batching | None:
 
 def timeouts(fn: Function) -> tuple[int | None, int | None]:
     """(start, finish) timeouts in milliseconds."""
-    config = fn.config.get("timeouts")
-    if not isinstance(config, typing.Mapping):
+    config = _section(fn, "timeouts")
+    if config is None:
         return None, None
     return duration_ms(config.get("start")), duration_ms(config.get("finish"))

@@ -255,17 +255,16 @@ class Api:
 
     def _store_events(self, accepted: list[tuple[str, dict[str, JSON]]], seeded: bool) -> None:
         """Ingest the events in one transaction: stored whole or not at all, and one commit.
-        A single event without a seed is one already (``Runner.ingest``'s)."""
-        runner, store = self.engine.runner, self.engine.store
-        if len(accepted) == 1 and not seeded:
+        A single event is one already (``Runner.ingest``'s). A send retried with its seed
+        (after a lost reply) gets the same ids: each event is stored once."""
+        runner = self.engine.runner
+        if len(accepted) == 1:
             internal_id, event = accepted[0]
-            runner.ingest(event, internal_id)
+            runner.ingest(event, internal_id, once=seeded)
             return
-        with store.transaction():
+        with self.engine.store.transaction():
             for internal_id, event in accepted:
-                # A send retried with its seed (after a lost reply) gets the same ids, once.
-                if not (seeded and store.has_event(internal_id)):
-                    runner.ingest(event, internal_id)
+                runner.ingest(event, internal_id, once=seeded)
 
     def invoke(self, slug: str, body: bytes, **_: object) -> Response:
         try:
