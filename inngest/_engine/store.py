@@ -176,6 +176,37 @@ def _item_text(item: QueueItem) -> str:
             f'"id":{item.id}}}')
 
 
+def _run_text(run: Run) -> str:
+    """``dump(run.to_dict())``, written out: the encoder spent a third more on a new run's
+    27 fields, most of them null. (A test checks it against that for every field.)"""
+    return (f'{{"id":{_quoted(run.id)},"function_id":{_quoted(run.function_id)},'
+            f'"function_version":{run.function_version},"event_ids":{dump(run.event_ids)},'
+            f'"created_at_ms":{run.created_at_ms},"event_seq":{run.event_seq},'
+            f'"status":{_quoted(run.status.value)},"started_at_ms":{dump(run.started_at_ms)},'
+            f'"ended_at_ms":{dump(run.ended_at_ms)},"output":{dump(run.output)},'
+            f'"has_output":{_bool_text(run.has_output)},'
+            f'"output_is_text":{_bool_text(run.output_is_text)},'
+            f'"failed_at_limit":{_str_or_null(run.failed_at_limit)},"version":{run.version},'
+            f'"force_step_plan":{_bool_text(run.force_step_plan)},'
+            f'"pending_steps":{dump(run.pending_steps)},"batch_id":{_str_or_null(run.batch_id)},'
+            f'"cron":{_str_or_null(run.cron)},'
+            f'"correlation_id":{_str_or_null(run.correlation_id)},'
+            f'"reason":{_str_or_null(run.reason)},"priority_s":{run.priority_s},'
+            f'"singleton_key":{_str_or_null(run.singleton_key)},'
+            f'"skip_existing_run_id":{_str_or_null(run.skip_existing_run_id)},'
+            f'"step_inputs":{dump(run.step_inputs)},"reused_steps":{dump(run.reused_steps)},'
+            f'"debug_session_id":{_str_or_null(run.debug_session_id)},'
+            f'"debug_run_id":{_str_or_null(run.debug_run_id)}}}')
+
+
+def _str_or_null(value: str | None) -> str:
+    return "null" if value is None else _quoted(value)
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def _utf8_size(text: str) -> int:
     """Bytes of ``text`` as SQLite stores it (``LENGTH(CAST(text AS BLOB))``)."""
     return len(text.encode("utf-8", "surrogatepass"))
@@ -674,7 +705,7 @@ class Store:
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO runs (id, function_id, status, data) VALUES (?, ?, ?, ?)",
-                (run.id, run.function_id, run.status.value, dump(run.to_dict())),
+                (run.id, run.function_id, run.status.value, _run_text(run)),
             )
             for event_id in run.event_ids:
                 self._conn.execute(
