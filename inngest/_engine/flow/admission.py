@@ -60,7 +60,7 @@ class FlowAdmission:
                 if retry_at is not None:
                     return retry_at
             keys = tuple(c.key for c in limits.concurrency)
-            self._running.update(keys)
+            self._take(keys)
             self._held[item.id] = keys
             if run_limits:
                 self._hold_for_run(item.run_id, run_limits)
@@ -68,7 +68,7 @@ class FlowAdmission:
 
     def release(self, item: QueueItem) -> None:
         with self._lock:
-            self._running.subtract(self._held.pop(item.id, ()))
+            self._give_back(self._held.pop(item.id, ()))
 
     def hand_on(self, holder: QueueItem, item: QueueItem) -> bool:
         """A run's next call may take its last call's place when it needs the same step
@@ -89,15 +89,25 @@ class FlowAdmission:
         if run is None or not run.status.ended:
             return
         with self._lock:
-            self._running.subtract(self._run_holds.pop(run_id, ()))
+            self._give_back(self._run_holds.pop(run_id, ()))
         self._limits.pop(run_id, None)
+
+    # Counter's update and subtract take any iterable or mapping, and tell them apart with
+    # an ABC check that cost more than the counting (each admitted call does both).
+    def _take(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self._running[key] += 1
+
+    def _give_back(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self._running[key] -= 1
 
     def _full(self, limits: tuple[Concurrency, ...]) -> bool:
         return any(self._running[c.key] >= c.limit for c in limits)
 
     def _hold_for_run(self, run_id: str, limits: tuple[Concurrency, ...]) -> None:
         keys = tuple(c.key for c in limits)
-        self._running.update(keys)
+        self._take(keys)
         self._run_holds[run_id] = keys
 
     def _restore_run_holds(self) -> None:

@@ -399,3 +399,22 @@ def test_the_event_runs_route_answers_the_bytes_of_its_json(
                              "metadata": {"fetched_at": now, "cached_until": now}})
     assert (status, body) == (200, expected[2])
     assert json.loads(body)["data"][0]["output"]["text"] == _ODD_OUTPUT["text"]
+
+
+def test_a_batch_retried_with_its_seed_stores_only_the_events_not_stored_yet(
+    client: Client, app: FakeApp
+) -> None:
+    # A retry gets the same ids; an event past the first send's (a longer retry) is new.
+    client.register(app, [app.function("fn", handler=lambda call: ok(1))])
+    seed = f"1700000000000,{base64.b64encode(bytes(range(10, 20))).decode()}"
+    headers = {"x-inngest-event-id-seed": seed, "content-type": "application/json"}
+    batch = [{"name": "test/fn", "data": {"i": i}} for i in range(3)]
+    first = client.request("POST", "/e/key", batch[:2], headers)
+    again = client.request("POST", "/e/key", batch, headers)
+    assert first[0] == again[0] == 200
+    assert again[1]["ids"][:2] == first[1]["ids"]
+    for index, event_id in enumerate(again[1]["ids"]):
+        client.wait_for_run(event_id)
+        assert len(client.runs(event_id)) == 1
+        _, stored = client.request("GET", f"/v1/events/{event_id}")
+        assert stored["data"]["data"] == {"i": index}

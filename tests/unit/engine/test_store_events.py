@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from inngest._engine.models import Run, StoredEvent
+from inngest._engine.payload import dump
 from inngest._engine.store import TEMPORARY, Store
 
 
@@ -107,3 +108,19 @@ def test_events_are_numbered_in_arrival_order_across_restarts(
         finally:
             store.close()
     assert numbers == [1, 2, 3, 4]
+
+
+def test_an_event_is_stored_as_the_json_of_all_its_fields_and_only_once_when_new() -> None:
+    store = Store(TEMPORARY)
+    try:
+        event = StoredEvent("01E", {"name": "a/\u2028\"b", "data": {"é": [1.5, None]},
+                                    "id": "x", "ts": 2, "user": {}}, 3)
+        stored = store.add_event(event)
+        [(data, seq)] = store._rows("SELECT data, seq FROM events")
+        assert data == dump(event.to_dict()) and seq == stored.seq
+        assert store.add_new_event(event.replace(received_at_ms=4)) is None
+        assert store._rows("SELECT data FROM events") == [(data,)]
+        added = store.add_new_event(event.replace(internal_id="01F"))
+        assert added is not None and added.seq == stored.seq + 1
+    finally:
+        store.close()
