@@ -120,11 +120,12 @@ class FlowAdmission:
         cached = self._limits.get(run_id)
         if cached is not None:
             return cached
-        limits = RunLimits()
         run = self._store.run(run_id)
         fn = self._store.function(run.function_id) if run else None
-        first = self._store.event(run.event_ids[0]) if run and run.event_ids else None
-        if fn is not None:
+        if run is None or fn is None:
+            limits = RunLimits()
+        else:
+            first = self._store.event(run.event_ids[0]) if run.event_ids else None
             limits = run_limits(fn, first.event if first else {})
         if len(self._limits) >= _CACHE_SIZE:
             self._limits.clear()
