@@ -56,27 +56,33 @@ def _minus(value: float | None, cost: float | None) -> float | None:
     return value - cost if value is not None and cost is not None else None
 
 
+def _flask_cost(raw: dict[str, typing.Any], sdk: str, key: str, k: str) -> float | None:
+    """A Flask POST row minus the Flask no-op timed in turns with it (``key``_noop), or, in
+    results from before those were kept, the no-op timed on its own."""
+    noop = _get(raw, sdk, "sdk", f"{key}_noop", k, "median_us")
+    if noop is None:
+        noop = _get(raw, sdk, "sdk", "flask_noop", "median_us")
+    return _minus(_get(raw, sdk, "sdk", key, k, "median_us"), noop)
+
+
 def request_rows(raw: dict[str, typing.Any]) -> list[Row]:
     """Targets apply to the SDK's own cost through the same adapter (Flask for both, each
-    minus a no-op Flask route timed in the same process) and to ours (plain WSGI) vs the floor."""
+    minus a no-op Flask route timed in turns with it in the same process) and to ours
+    (plain WSGI) vs the floor."""
     rows: list[Row] = []
     official_adapter = _adapter(raw, "official")
-    ours_noop = _get(raw, "ours", "sdk", "flask_noop", "median_us")
-    official_noop = _get(raw, "official", "sdk", "flask_noop", "median_us")
     for mode, label in MODES:
         group = f"POST execution, {label} ({mode} mode), median per request"
         for k in STEP_COUNTS:
-            ours = _get(raw, "ours", "sdk", f"post_{mode}_flask", k, "median_us")
-            other = _get(raw, "official", "sdk", f"post_{mode}", k, "median_us")
             rows.append(_row(group, f"k={k} memos, SDK cost (both Flask - Flask no-op)", "us",
-                             _minus(ours, ours_noop), _minus(other, official_noop),
+                             _flask_cost(raw, "ours", f"post_{mode}_flask", k),
+                             _flask_cost(raw, "official", f"post_{mode}", k),
                              target="<= 0.20 (5x less)", max_ratio=0.2))
         for k in STEP_COUNTS:
             ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
-            other = _get(raw, "official", "sdk", f"post_{mode}", k, "median_us")
             rows.append(_row(group, f"k={k} ours {_adapter(raw, 'ours')} vs official "
                              f"{official_adapter} - no-op", "us", ours,
-                             _minus(other, official_noop)))
+                             _flask_cost(raw, "official", f"post_{mode}", k)))
         for k in STEP_COUNTS:
             ours = _get(raw, "ours", "sdk", f"post_{mode}", k, "median_us")
             floor = _get(raw, "ours", "sdk", f"floor_{mode}", k, "median_us")

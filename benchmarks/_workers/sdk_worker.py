@@ -112,8 +112,8 @@ def make_app(cloud: bool, api_url: str, adapter: str) -> typing.Any:
     return app.wsgi_app
 
 
-def flask_noop() -> dict[str, float]:
-    """A Flask route that reads the body and answers it: what Flask alone costs per POST."""
+def flask_noop_call() -> Call:
+    """A POST to a Flask route that reads the body and answers it: what Flask alone costs."""
     import flask
 
     app = flask.Flask("noop")
@@ -123,7 +123,11 @@ def flask_noop() -> dict[str, float]:
         return flask.request.get_data(), 206
 
     body = _common.execution_body(0)
-    return _common.measure(checked(wsgi_call(app.wsgi_app, "POST", "", body, {}), 206))
+    return checked(wsgi_call(app.wsgi_app, "POST", "", body, {}), 206)
+
+
+def flask_noop() -> dict[str, float]:
+    return _common.measure(flask_noop_call())
 
 
 def checked(call: Call, expected: int) -> Call:
@@ -138,6 +142,21 @@ def bench_post(app: typing.Any, cloud: bool) -> dict[str, object]:
     results: dict[str, object] = {}
     for k in _common.STEP_COUNTS:
         results[str(k)] = _common.measure(post_call(app, k, cloud))
+    return results
+
+
+def bench_post_flask(app: typing.Any, cloud: bool) -> dict[str, dict[str, object]]:
+    """``bench_post`` for an app served through Flask, each k timed in turns with the Flask
+    no-op route, so that the no-op subtracted from each k was timed with it (the machine's
+    speed drifts by up to 2x over minutes here)."""
+    noop = flask_noop_call()
+    results: dict[str, dict[str, object]] = {"post": {}, "noop": {}}
+    for k in _common.STEP_COUNTS:
+        # A k=1000 request takes up to ~80 ms: smaller turns keep its minimum short.
+        timed = _common.measure_alternating(
+            {"post": post_call(app, k, cloud), "noop": noop}, block=25 if k < 1000 else 3)
+        results["post"][str(k)] = timed["post"]
+        results["noop"][str(k)] = timed["noop"]
     return results
 
 
@@ -213,6 +232,19 @@ def _section(results: dict[str, object], name: str, run: typing.Callable[[], obj
         traceback.print_exc(file=sys.stderr)
 
 
+def _flask_section(results: dict[str, object], key: str,
+                   app: typing.Callable[[], typing.Any], cloud: bool) -> None:
+    """``key``: POST through Flask; ``key``_noop: the Flask no-op timed in turns with it."""
+    try:
+        timed = bench_post_flask(app(), cloud)
+    except Exception as err:  # report and keep measuring the other sections
+        error: dict[str, object] = {"error": f"{type(err).__name__}: {err}"}
+        timed = {"post": error, "noop": error}
+        traceback.print_exc(file=sys.stderr)
+    results[key] = timed["post"]
+    results[f"{key}_noop"] = timed["noop"]
+
+
 def _floored_section(results: dict[str, object], mode: str,
                      app: typing.Callable[[], typing.Any]) -> None:
     try:
@@ -249,15 +281,18 @@ def main() -> None:
     for mode in ("dev", "cloud"):
         if args.with_floors:
             _floored_section(results, mode, lambda m=mode: app_for(m))
+        elif args.adapter == "flask":
+            _flask_section(results, f"post_{mode}", lambda m=mode: app_for(m), mode == "cloud")
         else:
             _section(results, f"post_{mode}",
                      lambda m=mode: bench_post(app_for(m), m == "cloud"))
         if args.also_flask and args.adapter != "flask":
-            _section(results, f"post_{mode}_flask",
-                     lambda m=mode: bench_post(app_for(m, "flask"), m == "cloud"))
+            _flask_section(results, f"post_{mode}_flask", lambda m=mode: app_for(m, "flask"),
+                           mode == "cloud")
         _section(results, f"get_{mode}", lambda m=mode: bench_get(app_for(m), m == "cloud"))
         _section(results, f"put_{mode}", lambda m=mode: bench_put(app_for(m)))
-    # Flask's own cost, in this process (this SDK's Flask), subtracted from the Flask rows.
+    # Flask's own cost in this process (this SDK's Flask), on its own; the Flask rows
+    # subtract the no-op timed in turns with each of them.
     _section(results, "flask_noop", flask_noop)
     _section(results, "send", lambda: bench_send(args.event_url))
     _common.emit(results)
