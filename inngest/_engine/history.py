@@ -129,16 +129,13 @@ class Call:
     def __post_init__(self) -> None:
         self.group = _new_group(self.run.id, self.item.id or self.item.job_id)
 
-    def result_text(self, now_ms: int) -> str:
-        """``dump(self.result(now_ms))``, written out: each reply's item has one."""
-        reply = self.reply
-        language, _, version = (reply.headers.get(Header.SDK, "") if reply else "") \
-            .partition(":")
+    def result_text(self, now_ms: int, *, sdk: bool = True) -> str:
+        """``dump(self.result(now_ms, sdk=sdk))``, written out: each reply's item has one."""
+        language, version = self._sdk() if sdk else ("", "")
         return (f'{{"durationMS":{max(now_ms - self.started_ms, 0):d},"errorCode":null,'
-                f'"framework":null,"platform":null,'
-                f'"sdkLanguage":{_quoted(language.removeprefix("inngest-"))},'
+                f'"framework":null,"platform":null,"sdkLanguage":{_quoted(language)},'
                 f'"sdkVersion":{_quoted(version)},'
-                f'"sizeBytes":{len(reply.body) if reply else 0:d}}}')
+                f'"sizeBytes":{len(self.reply.body) if self.reply else 0:d}}}')
 
     def shown_output(self, output: JSON) -> str:
         """``shown(output)``, taken from the end item when that showed this output."""
@@ -146,16 +143,19 @@ class Call:
         return ended[1] if ended is not None and ended[0] is output else shown(output)
 
     def result(self, now_ms: int, *, sdk: bool = True) -> Item:
-        reply = self.reply
-        language, _, version = (reply.headers.get(Header.SDK, "") if reply else "") \
-            .partition(":")
+        language, version = self._sdk() if sdk else ("", "")
         return {
             "durationMS": max(now_ms - self.started_ms, 0), "errorCode": None,
             "framework": None, "platform": None,
-            "sdkLanguage": language.removeprefix("inngest-") if sdk else "",
-            "sdkVersion": version if sdk else "",
-            "sizeBytes": len(reply.body) if reply else 0,
+            "sdkLanguage": language, "sdkVersion": version,
+            "sizeBytes": len(self.reply.body) if self.reply else 0,
         }
+
+    def _sdk(self) -> tuple[str, str]:
+        """The replying SDK's language and version, from its ``X-Inngest-SDK`` header."""
+        header = self.reply.headers.get(Header.SDK, "") if self.reply else ""
+        language, _, version = header.partition(":")
+        return language.removeprefix("inngest-"), version
 
 
 class _CallScope:
@@ -254,14 +254,11 @@ class History:
         store it (each run has one; the dict and its encoding cost several times more)."""
         now = self.clock.now_ms()
         item_id = self.ids.new(now)
-        reply = call.reply
         return item_id, (
             f'{{"id":"{item_id}","type":"{kind}","attempt":{call.item.attempt:d},'
             f'"createdAt":{now:d},"functionVersion":{run.function_version:d},'
             f'"groupID":"{call.group}","output":{_quoted(output)},'
-            f'"result":{{"durationMS":{max(now - call.started_ms, 0):d},"errorCode":null,'
-            f'"framework":null,"platform":null,"sdkLanguage":"","sdkVersion":"",'
-            f'"sizeBytes":{len(reply.body) if reply else 0:d}}}}}')
+            f'"result":{call.result_text(now, sdk=False)}}}')
 
     def _cancel_cause(self, run: Run) -> Item:
         cause: Item = self._local.cancel or {}
