@@ -25,9 +25,9 @@ if typing.TYPE_CHECKING:
     from inngest._client import Inngest
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ExecutionRequest:
-    """The body of an execution POST (``ctx`` flattened)."""
+class ExecutionRequest(typing.NamedTuple):
+    """The body of an execution POST (``ctx`` flattened). A named tuple: one is made per
+    request, and it builds faster than a frozen dataclass."""
 
     event: _event.Event
     events: list[_event.Event] | None
@@ -41,9 +41,9 @@ class ExecutionRequest:
     @classmethod
     def from_dict(cls, raw: object) -> ExecutionRequest:
         # Checked one field after another in a fixed order (the first problem is the one
-        # reported), inline rather than through a helper per field, and filled in directly
-        # rather than through the frozen dataclass's __init__ (one setattr per field): this
-        # runs on every request.
+        # reported), inline rather than through a helper per field, and built directly
+        # rather than through the named tuple's __new__ (a Python function): this runs on
+        # every request.
         if not isinstance(raw, dict):
             _invalid("body", raw, "object")
         ctx = raw.get("ctx", _MISSING)
@@ -84,28 +84,21 @@ class ExecutionRequest:
         disable = ctx.get("disable_immediate_execution", _MISSING)
         if disable is not True and disable is not False:
             _invalid("ctx.disable_immediate_execution", disable, "bool")
-        request = object.__new__(cls)
-        fields = request.__dict__
-        fields["event"] = event
-        fields["events"] = events
-        fields["steps"] = steps
-        fields["use_api"] = use_api
-        fields["run_id"] = run_id
-        fields["attempt"] = attempt
-        fields["disable_immediate_execution"] = disable
-        fields["max_attempts"] = max_attempts
-        return request
+        # In field order.
+        return _new_tuple(
+            cls, (event, events, steps, use_api, run_id, attempt, disable, max_attempts)
+        )
 
     def with_api_data(self, events: object, steps: object) -> ExecutionRequest:
         """This request with events and steps fetched from the API (``use_api``)."""
-        return dataclasses.replace(
-            self,
+        return self._replace(
             events=_parse_events(events, "events"),
             steps=_expect_object(steps, "steps"),
         )
 
 
 _MISSING: typing.Any = object()
+_new_tuple = tuple.__new__
 
 
 def _invalid(field: str, value: object, expected: str) -> typing.NoReturn:
@@ -375,10 +368,7 @@ def _steps_result(reports: list[_step.StepReport]) -> ExecutionResult:
         raise _Unserializable("returned unserializable data") from None
     # The named tuple's own __new__ is a Python function: this is the same tuple, built
     # directly (one is made per request).
-    return _new_result(ExecutionResult, (206, text.encode("utf-8"), no_retry, None))
-
-
-_new_result = tuple.__new__
+    return _new_tuple(ExecutionResult, (206, text.encode("utf-8"), no_retry, None))
 
 
 def _check_step_data(reports: list[_step.StepReport]) -> None:

@@ -6,7 +6,6 @@ write the returned ``Response`` back unchanged.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import json
@@ -33,30 +32,31 @@ _SIGNED_METHODS = ("GET", "POST")
 _UNAUTHORIZED_BODY = json.dumps({"message": "Unauthorized"}).encode("utf-8")
 
 
-@dataclasses.dataclass(frozen=True)
-class Request:
-    """An inbound serve request. Header names are lower-cased; the first value wins."""
-
+class _RequestFields(typing.NamedTuple):
     method: str
     url: str
     headers: typing.Mapping[str, str]
     body: bytes = b""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "method", self.method.upper())
-        object.__setattr__(self, "headers", normalize_headers(self.headers))
+
+class Request(_RequestFields):
+    """An inbound serve request. Header names are lower-cased; the first value wins.
+
+    A named tuple, not a dataclass: one is made per request, and a tuple builds in less than
+    half the time. ``_replace`` gives a changed copy."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls, method: str, url: str, headers: typing.Mapping[str, object], body: bytes = b""
+    ) -> Request:
+        return _new_tuple(cls, (method.upper(), url, normalize_headers(headers), body))
 
     @classmethod
     def normalized(cls, method: str, url: str, headers: dict[str, str], body: bytes) -> Request:
         """A request whose header names are lower-case already, one ``str`` value each (as
         adapters reading a WSGI environ build them): they are not normalized again."""
-        request = object.__new__(cls)
-        fields = request.__dict__
-        fields["method"] = method.upper()
-        fields["url"] = url
-        fields["headers"] = headers
-        fields["body"] = body
-        return request
+        return _new_tuple(cls, (method.upper(), url, headers, body))
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -66,9 +66,10 @@ class Request:
         return dict(_parse_query(self.url))
 
 
-@dataclasses.dataclass(frozen=True)
-class Response:
-    """What to answer: the body bytes are final (signatures cover exactly them)."""
+class Response(typing.NamedTuple):
+    """What to answer: the body bytes are final (signatures cover exactly them). A named
+    tuple (two are made per request; see ``Request``); the headers dict is the response's own
+    until it is answered."""
 
     status: int
     headers: dict[str, str]
@@ -76,14 +77,12 @@ class Response:
 
     @classmethod
     def _of(cls, status: int, headers: dict[str, str], body: bytes) -> Response:
-        """``Response(status, headers, body)`` without the frozen dataclass's ``__init__``
-        (one setattr per field): two are made per request."""
-        response = object.__new__(cls)
-        fields = response.__dict__
-        fields["status"] = status
-        fields["headers"] = headers
-        fields["body"] = body
-        return response
+        """``Response(status, headers, body)`` without the named tuple's ``__new__`` (a Python
+        function): the same tuple, built directly."""
+        return _new_tuple(cls, (status, headers, body))
+
+
+_new_tuple = tuple.__new__
 
 
 @functools.lru_cache(maxsize=256)
@@ -126,7 +125,6 @@ class _Auth(typing.NamedTuple):
 
 
 _NO_AUTH = _Auth()
-_new_tuple = tuple.__new__
 
 
 class _StaticHeaders(typing.NamedTuple):
@@ -181,7 +179,7 @@ class CommHandler:
         timings = ServerTimings()
         method = request.method
         if method == "HEAD":  # answered as GET; the adapter's server drops the body
-            request = dataclasses.replace(request, method="GET")
+            request = request._replace(method="GET")
             method = "GET"
         try:
             if method not in ("GET", "PUT", "POST"):
