@@ -161,11 +161,13 @@ def bench_post_flask(app: typing.Any, cloud: bool) -> dict[str, dict[str, object
 
 
 def bench_post_with_floors(app: typing.Any, cloud: bool) -> dict[str, dict[str, object]]:
-    """``bench_post``, each k timed in turns with the floor and the protocol floor for the
-    same request (``floor_worker``), so that the ratios compare timings made together."""
+    """``bench_post``, each k timed in turns with the floor, the protocol floor and the WSGI
+    no-op for the same request (``floor_worker``), so that the ratios compare timings made
+    together."""
     import floor_worker
 
-    results: dict[str, dict[str, object]] = {"ours": {}, "floor": {}, "protocol": {}}
+    results: dict[str, dict[str, object]] = {"ours": {}, "floor": {}, "protocol": {},
+                                             "noop": {}}
     for k in _common.STEP_COUNTS:
         body = _common.execution_body(k)
         protocol = floor_worker.protocol_floor_app(k, cloud)
@@ -173,6 +175,7 @@ def bench_post_with_floors(app: typing.Any, cloud: bool) -> dict[str, dict[str, 
             "ours": post_call(app, k, cloud),
             "floor": floor_worker.floor_call(body, k, cloud),
             "protocol": post_call(protocol, k, cloud),
+            "noop": post_call(floor_worker.wsgi_noop_app, k, cloud),
         })
         for name, timing in timed.items():
             results[name][str(k)] = timing
@@ -251,11 +254,12 @@ def _floored_section(results: dict[str, object], mode: str,
         timed = bench_post_with_floors(app(), mode == "cloud")
     except Exception as err:  # report and keep measuring the other sections
         error: dict[str, object] = {"error": f"{type(err).__name__}: {err}"}
-        timed = {"ours": error, "floor": error, "protocol": error}
+        timed = {"ours": error, "floor": error, "protocol": error, "noop": error}
         traceback.print_exc(file=sys.stderr)
     results[f"post_{mode}"] = timed["ours"]
     results[f"floor_{mode}"] = timed["floor"]
     results[f"protocol_floor_{mode}"] = timed["protocol"]
+    results[f"wsgi_noop_{mode}"] = timed["noop"]
 
 
 def main() -> None:
@@ -268,7 +272,7 @@ def main() -> None:
                         help="also time POST through Flask (post_<mode>_flask)")
     parser.add_argument("--with-floors", action="store_true",
                         help="time POST in turns with the floors (floor_<mode>, "
-                             "protocol_floor_<mode>)")
+                             "protocol_floor_<mode>) and a WSGI no-op (wsgi_noop_<mode>)")
     args = parser.parse_args()
     results: dict[str, object] = {"adapter": args.adapter}
     apps: dict[tuple[str, str], typing.Any] = {}
