@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 import json
+import operator
 import typing
 import wsgiref.util
 
@@ -81,13 +82,14 @@ def to_request(environ: Environ, body: bytes | None = None) -> Request:
         headers["content-length"] = content_length
     if body is None:
         body = _read_body(environ, content_length)
-    get = environ.get
-    url_key = (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
-               get("SCRIPT_NAME"), get("PATH_INFO"), get("QUERY_STRING"))
+    try:
+        url_key = _url_parts(environ)  # one call for the seven (servers set them all, usually)
+    except KeyError:
+        url_key = tuple(map(environ.get, _URL_KEYS))
     url = _urls.get(url_key)  # looked up here: a hit calls no function
     if url is None:
         url = _url(environ, url_key)
-    return Request.normalized(get("REQUEST_METHOD", "GET"), url, headers, body)
+    return Request.normalized(environ.get("REQUEST_METHOD", "GET"), url, headers, body)
 
 
 def _content_length(header: str | None) -> int:
@@ -121,6 +123,11 @@ def _read_body(environ: Environ, content_length: str | None) -> bytes:
         raise _errors.BodyInvalidError("request body ended before its Content-Length")
     return body
 
+
+# What a request's URL is made of, in this order (the query string last).
+_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+             "PATH_INFO", "QUERY_STRING")
+_url_parts = operator.itemgetter(*_URL_KEYS)
 
 # Both caches are keyed by what the value is computed from; a server's requests to the
 # serve path come in a few shapes. Cleared when they grow past 64 entries.
