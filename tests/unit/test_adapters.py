@@ -246,6 +246,27 @@ def test_wsgi_reads_each_requests_own_query(client: Inngest, api: FakeAPI) -> No
     assert registered(api)[0]["url"] == "http://localhost/api/inngest"
 
 
+def test_wsgi_makes_the_url_of_an_environ_without_optional_keys(
+    client: Inngest, api: FakeAPI
+) -> None:
+    # PEP 3333 lets a server leave out HTTP_HOST, SCRIPT_NAME and QUERY_STRING: the URL is
+    # then made of SERVER_NAME and SERVER_PORT.
+    app = wsgi.serve(client, [thread_name_function(client)])
+
+    def without_optional_keys(environ: dict[str, typing.Any], start_response: typing.Any
+                              ) -> typing.Iterable[bytes]:
+        for key in ("HTTP_HOST", "SCRIPT_NAME", "QUERY_STRING"):
+            del environ[key]
+        return app(environ, start_response)
+
+    for _ in range(2):  # the second from the cache of URLs
+        status, _, _ = raw_wsgi_call(without_optional_keys, "PUT", b"",
+                                     SERVER_NAME="internal.example", SERVER_PORT="8288")
+        assert status == "200 OK"
+    assert [sync["url"] for sync in registered(api)] == [
+        "http://internal.example:8288/api/inngest"] * 2
+
+
 def flask_app(client: Inngest, **config: typing.Any) -> typing.Any:
     import flask
 
