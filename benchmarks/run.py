@@ -140,12 +140,52 @@ def bench_import(sdk: Sdk, runs: int) -> dict[str, typing.Any]:
 
 def best_of(results: list[dict[str, typing.Any]]) -> dict[str, typing.Any]:
     """Merge repeated worker results: the lowest median (and highest rate) per metric, which
-    discounts rounds disturbed by other load on the machine."""
+    discounts rounds disturbed by other load on the machine; cells timed in turns with each
+    other are kept from one round (``_keep_together``)."""
     usable = [r for r in results if "error" not in r] or results[:1]
     merged: dict[str, typing.Any] = dict(usable[0])
     for other in usable[1:]:
         merged = _merge(merged, other)
+    _keep_together(merged, usable)
     return merged
+
+
+# Cells a worker times in turns with each other, per k: a row's ratio or difference of two of
+# them compares timings made together only if both come from the same round.
+_TIMED_TOGETHER = tuple(
+    keys for mode in ("dev", "cloud") for keys in (
+        (f"post_{mode}", f"floor_{mode}", f"protocol_floor_{mode}", f"wsgi_noop_{mode}"),
+        (f"post_{mode}_flask", f"post_{mode}_flask_noop"),
+        (f"post_{mode}", f"post_{mode}_noop"),
+    )
+)
+
+
+def _keep_together(merged: dict[str, typing.Any], rounds: list[dict[str, typing.Any]]) -> None:
+    """For each k of each group of ``_TIMED_TOGETHER``, every cell from the one round whose
+    cells of that group add up to the least (the least disturbed round), not each cell's
+    lowest from whichever round had it."""
+    for keys in _TIMED_TOGETHER:
+        timed = [r for r in rounds if all(_cells(r.get(key)) for key in keys)]
+        if not timed:
+            continue
+        for key in keys:
+            merged[key] = dict(merged[key])
+        for k in timed[0][keys[0]]:
+            candidates = [r for r in timed if all(k in _cells(r[key]) for key in keys)]
+            if candidates:
+                best = min(candidates,
+                           key=lambda r: sum(r[key][k]["median_us"] for key in keys))
+                for key in keys:
+                    merged[key][k] = best[key][k]
+
+
+def _cells(section: typing.Any) -> dict[str, typing.Any]:
+    """A section's timed cells by k ({} for an error or anything else)."""
+    if not isinstance(section, dict) or "error" in section:
+        return {}
+    return {k: cell for k, cell in section.items()
+            if isinstance(cell, dict) and "median_us" in cell}
 
 
 def _merge(left: typing.Any, right: typing.Any) -> typing.Any:
