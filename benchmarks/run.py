@@ -123,19 +123,32 @@ def peak_rss_kib(sdk: Sdk, code: str) -> int:
     return int(out.split()[1])
 
 
-def bench_import(sdk: Sdk, runs: int) -> dict[str, typing.Any]:
+def bench_imports(sdks: typing.Sequence[Sdk], runs: int) -> dict[str, dict[str, typing.Any]]:
+    """Import time and memory per SDK. The fresh processes of every SDK and of the bare
+    interpreter take turns (one of each per run), so that a slower minute on the machine
+    lands on all of them alike rather than on whichever was timed then."""
+    codes = (("bare", "pass"), ("import", "import inngest"))
+    results: dict[str, dict[str, typing.Any]] = {}
+    walls: dict[tuple[str, str], list[float]] = {}
     try:
-        results: dict[str, typing.Any] = {}
-        for label, code in (("bare", "pass"), ("import", "import inngest")):
-            fresh_process(sdk, code)  # warm the byte-code cache and the page cache
-            walls = [fresh_process(sdk, code)[0] for _ in range(runs)]
-            results[label] = {
-                "wall_ms": statistics.median(walls) * 1000,
-                "maxrss_kib": statistics.median(peak_rss_kib(sdk, code) for _ in range(3)),
-            }
-        return results
+        for sdk in sdks:
+            for _, code in codes:
+                fresh_process(sdk, code)  # warm the byte-code cache and the page cache
+        for _ in range(runs):
+            for sdk in sdks:
+                for label, code in codes:
+                    walls.setdefault((sdk.name, label), []).append(fresh_process(sdk, code)[0])
     except RuntimeError as err:
-        return {"error": str(err)}
+        return {sdk.name: {"error": str(err)} for sdk in sdks}
+    for sdk in sdks:
+        try:
+            results[sdk.name] = {label: {
+                "wall_ms": statistics.median(walls[sdk.name, label]) * 1000,
+                "maxrss_kib": statistics.median(peak_rss_kib(sdk, code) for _ in range(3)),
+            } for label, code in codes}
+        except RuntimeError as err:
+            results[sdk.name] = {"error": str(err)}
+    return results
 
 
 def best_of(results: list[dict[str, typing.Any]]) -> dict[str, typing.Any]:
@@ -234,9 +247,9 @@ def main() -> None:
                     *sdk.serve_args))
     for name, results in rounds.items():
         raw[name]["sdk"] = best_of(results)
-    for sdk in (official, ours):
-        print(f"[{sdk.name}] import time/memory, installed size ...", flush=True)
-        raw[sdk.name]["import"] = bench_import(sdk, args.import_runs)
+    print("[official, ours] import time/memory, in turns; installed size ...", flush=True)
+    for name, result in bench_imports((official, ours), args.import_runs).items():
+        raw[name]["import"] = result
     raw["official"]["size"] = run_worker(official, "size_worker.py")
     raw["ours"]["size"] = run_worker(
         ours, "size_worker.py", "--package-dir", os.path.join(REPO, "inngest"),
