@@ -126,24 +126,28 @@ def peak_rss_kib(sdk: Sdk, code: str) -> int:
 def bench_imports(sdks: typing.Sequence[Sdk], runs: int) -> dict[str, dict[str, typing.Any]]:
     """Import time and memory per SDK. The fresh processes of every SDK and of the bare
     interpreter take turns (one of each per run), so that a slower minute on the machine
-    lands on all of them alike rather than on whichever was timed then."""
+    lands on all of them alike rather than on whichever was timed then. An SDK whose
+    process fails gets an error and leaves the turns; the others go on."""
     codes = (("bare", "pass"), ("import", "import inngest"))
+    walls: dict[str, dict[str, list[float]]] = {sdk.name: {} for sdk in sdks}
     results: dict[str, dict[str, typing.Any]] = {}
-    walls: dict[tuple[str, str], list[float]] = {}
-    try:
+    for turn in range(runs + 1):  # turn 0 warms the byte-code cache and the page cache
         for sdk in sdks:
-            for _, code in codes:
-                fresh_process(sdk, code)  # warm the byte-code cache and the page cache
-        for _ in range(runs):
-            for sdk in sdks:
+            if sdk.name in results:
+                continue
+            try:
                 for label, code in codes:
-                    walls.setdefault((sdk.name, label), []).append(fresh_process(sdk, code)[0])
-    except RuntimeError as err:
-        return {sdk.name: {"error": str(err)} for sdk in sdks}
+                    wall = fresh_process(sdk, code)[0]
+                    if turn:
+                        walls[sdk.name].setdefault(label, []).append(wall)
+            except RuntimeError as err:
+                results[sdk.name] = {"error": str(err)}
     for sdk in sdks:
+        if sdk.name in results:
+            continue
         try:
             results[sdk.name] = {label: {
-                "wall_ms": statistics.median(walls[sdk.name, label]) * 1000,
+                "wall_ms": statistics.median(walls[sdk.name][label]) * 1000,
                 "maxrss_kib": statistics.median(peak_rss_kib(sdk, code) for _ in range(3)),
             } for label, code in codes}
         except RuntimeError as err:
