@@ -449,7 +449,8 @@ def _durable_rerun(side: Side) -> Answer:
     def completed() -> dict[str, typing.Any]:
         """The request's event once the run completed (stored a moment later there)."""
         run = probe.request("GET", f"/v1/runs/{run_id}")[1]["data"]
-        assert run["status"] == "Completed", run
+        # The dev server lists the run a moment after the checkpoint is answered.
+        assert run is not None and run["status"] == "Completed", run
         if not run["event_id"]:
             return {}
         found = probe.request("GET", f"/v1/events/{run['event_id']}")[1]
